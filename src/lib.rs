@@ -1,0 +1,15 @@
+//! gatehouse: an identity-aware load balancer and reverse proxy that reads haproxy.cfg.
+#![deny(missing_docs)]
+
+pub mod acl;
+pub mod balance;
+pub mod config;
+pub mod log;
+pub mod proxy;
+pub mod runtime;
+
+/// The HAProxy version whose configuration language gatehouse follows; `.if
+/// version_atleast()` and `-cc` compare against it.
+pub const HAPROXY_COMPAT_VERSION: &str = "2.6.12";
+/// gatehouse's own version.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

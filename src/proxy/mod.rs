@@ -1,0 +1,3 @@
+//! Listeners, tcp mode, http mode, upstream connection pool.
+
+pub mod h1;

@@ -1,0 +1,3 @@
+//! The compiled snapshot (immutable, swapped atomically on reload) and live state.
+
+pub mod server;
