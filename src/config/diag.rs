@@ -42,23 +42,43 @@ pub struct Diag {
 impl Diag {
     /// An alert at `span`.
     pub fn alert(span: &Span, message: impl Into<String>) -> Self {
-        Diag { level: Level::Alert, span: Some(span.clone()), message: message.into() }
+        Diag {
+            level: Level::Alert,
+            span: Some(span.clone()),
+            message: message.into(),
+        }
     }
     /// A warning at `span`.
     pub fn warning(span: &Span, message: impl Into<String>) -> Self {
-        Diag { level: Level::Warning, span: Some(span.clone()), message: message.into() }
+        Diag {
+            level: Level::Warning,
+            span: Some(span.clone()),
+            message: message.into(),
+        }
     }
     /// A notice at `span`.
     pub fn notice(span: &Span, message: impl Into<String>) -> Self {
-        Diag { level: Level::Notice, span: Some(span.clone()), message: message.into() }
+        Diag {
+            level: Level::Notice,
+            span: Some(span.clone()),
+            message: message.into(),
+        }
     }
     /// An alert not tied to a line.
     pub fn global_alert(message: impl Into<String>) -> Self {
-        Diag { level: Level::Alert, span: None, message: message.into() }
+        Diag {
+            level: Level::Alert,
+            span: None,
+            message: message.into(),
+        }
     }
     /// A warning not tied to a line.
     pub fn global_warning(message: impl Into<String>) -> Self {
-        Diag { level: Level::Warning, span: None, message: message.into() }
+        Diag {
+            level: Level::Warning,
+            span: None,
+            message: message.into(),
+        }
     }
     /// True for alerts.
     pub fn is_alert(&self) -> bool {
@@ -78,7 +98,13 @@ impl fmt::Display for Diag {
                 span,
                 self.message
             ),
-            None => write!(f, "{} ({}) : config : {}", self.level.tag(), pid, self.message),
+            None => write!(
+                f,
+                "{} ({}) : config : {}",
+                self.level.tag(),
+                pid,
+                self.message
+            ),
         }
     }
 }

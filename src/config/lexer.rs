@@ -31,7 +31,10 @@ pub fn lex(file: &str, text: &str, env: EnvLookup<'_>, diags: &mut Vec<Diag>) ->
         .filter_map(|(i, l)| {
             let l = l.split('#').next().unwrap_or("");
             let words: Vec<String> = l.split_whitespace().map(str::to_owned).collect();
-            (!words.is_empty()).then(|| Line { span: Span::new(file.clone(), i as u32 + 1), words })
+            (!words.is_empty()).then(|| Line {
+                span: Span::new(file.clone(), i as u32 + 1),
+                words,
+            })
         })
         .collect()
 }

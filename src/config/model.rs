@@ -20,7 +20,9 @@ pub struct Config {
 impl Config {
     /// The proxy named `name` that can serve as a backend (backend or listen).
     pub fn backend(&self, name: &str) -> Option<&Proxy> {
-        self.proxies.iter().find(|p| p.name == name && p.kind.has_backend())
+        self.proxies
+            .iter()
+            .find(|p| p.name == name && p.kind.has_backend())
     }
 }
 

@@ -15,7 +15,10 @@ pub struct Span {
 impl Span {
     /// A span for `file` at `line`.
     pub fn new(file: impl Into<Arc<str>>, line: u32) -> Self {
-        Span { file: file.into(), line }
+        Span {
+            file: file.into(),
+            line,
+        }
     }
 }
 

@@ -1,3 +1,4 @@
 //! Listeners, tcp mode, http mode, upstream connection pool.
 
 pub mod h1;
+pub mod serve;

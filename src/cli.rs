@@ -1,0 +1,135 @@
+//! The command line, compatible with `haproxy`'s flags so that systemd units, supervisors
+//! and scripts keep working: `-f` (repeatable), `-c`, `-cc EXPR`, `-d`/`-db`, `-D`,
+//! `-p PIDFILE`, `-L NAME`, `-v`/`-vv`, `-q`, plus `--help`.
+
+use std::path::PathBuf;
+
+/// What the command line asks for.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Cli {
+    /// `-f` paths, in order (files or directories).
+    pub files: Vec<PathBuf>,
+    /// `-c`: check the configuration and exit.
+    pub check: bool,
+    /// `-cc EXPR`: evaluate a condition and exit.
+    pub cond: Option<String>,
+    /// `-d`/`-db`: stay in the foreground.
+    pub foreground: bool,
+    /// `-d`: debug output.
+    pub debug: bool,
+    /// `-D`: run as a daemon.
+    pub daemon: bool,
+    /// `-p PIDFILE`.
+    pub pidfile: Option<PathBuf>,
+    /// `-L NAME`: local peer name.
+    pub local_peer: Option<String>,
+    /// `-v` (1) or `-vv` (2).
+    pub version: u8,
+    /// `-q`: quiet.
+    pub quiet: bool,
+    /// `--help` / `-h`.
+    pub help: bool,
+    /// `--keywords`: print the keyword registry (gatehouse extension).
+    pub keywords: bool,
+}
+
+/// The usage text.
+pub const USAGE: &str = "Usage : gatehouse [-f <cfgfile|cfgdir>]* [ -vdVD ] [ -c | -cc <expr> ] [ -p <pidfile> ] [ -L <name> ] [ -q ]
+        -v displays version ; -vv shows known build options.
+        -d enters debug mode ; -db only disables background mode.
+        -D goes daemon ; -p writes pids of all children to this file
+        -f <cfgfile|cfgdir> adds <cfgfile> to the list of configuration files
+           (a directory adds its *.cfg files in lexical order)
+        -c check mode : only check config files and exit
+        -cc check condition : evaluate a condition and exit (0 if true, 1 if false)
+        -L set local peer name (default to hostname)
+        -q quiet mode : don't display messages
+        --keywords lists every haproxy.cfg keyword with its gatehouse status
+        --help shows this help
+";
+
+/// Parses the arguments (without the program name).
+pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Cli, String> {
+    let mut cli = Cli::default();
+    let mut it = args.into_iter();
+    let mut only_files = false;
+    while let Some(a) = it.next() {
+        if only_files {
+            cli.files.push(a.into());
+            continue;
+        }
+        let mut value = |flag: &str| {
+            it.next()
+                .ok_or_else(|| format!("option '{flag}' requires an argument"))
+        };
+        match a.as_str() {
+            "-f" => cli.files.push(value("-f")?.into()),
+            "-c" => cli.check = true,
+            "-cc" => cli.cond = Some(value("-cc")?),
+            "-d" => {
+                cli.foreground = true;
+                cli.debug = true
+            }
+            "-db" => cli.foreground = true,
+            "-D" => cli.daemon = true,
+            "-p" => cli.pidfile = Some(value("-p")?.into()),
+            "-L" => cli.local_peer = Some(value("-L")?),
+            "-v" | "-V" => cli.version = cli.version.max(1),
+            "-vv" => cli.version = 2,
+            "-q" => cli.quiet = true,
+            "-h" | "--help" => cli.help = true,
+            "--keywords" => cli.keywords = true,
+            "--" => only_files = true,
+            "-sf" | "-st" | "-x" | "-S" | "-W" | "-Ws" | "-m" | "-N" | "-dM" | "-dG" | "-dS"
+            | "-de" | "-dp" | "-dr" | "-dV" | "-dW" | "-dD" | "-dK" => {
+                return Err(format!(
+                    "option '{a}' is a haproxy option that gatehouse does not support yet"
+                ));
+            }
+            other if other.starts_with("-f") && other.len() > 2 => {
+                cli.files.push(other[2..].into())
+            }
+            other if other.starts_with('-') => return Err(format!("unknown option '{other}'")),
+            other => {
+                return Err(format!(
+                    "unexpected argument '{other}' (configuration files are given with -f)"
+                ));
+            }
+        }
+    }
+    Ok(cli)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Result<Cli, String> {
+        parse(s.split_whitespace().map(str::to_owned))
+    }
+
+    #[test]
+    fn haproxy_flags() {
+        let c = p("-f a.cfg -f conf.d -c -q").unwrap();
+        assert_eq!(
+            c.files,
+            vec![PathBuf::from("a.cfg"), PathBuf::from("conf.d")]
+        );
+        assert!(c.check && c.quiet);
+        let c = p("-db -p /run/g.pid -L node1 -f x.cfg").unwrap();
+        assert!(c.foreground && !c.debug);
+        assert_eq!(c.pidfile, Some(PathBuf::from("/run/g.pid")));
+        assert_eq!(c.local_peer.as_deref(), Some("node1"));
+        assert_eq!(p("-vv").unwrap().version, 2);
+        assert_eq!(p("-v").unwrap().version, 1);
+        assert!(p("-D -f x").unwrap().daemon);
+        assert_eq!(
+            p("-cc defined(HOME)").unwrap().cond.as_deref(),
+            Some("defined(HOME)")
+        );
+        assert!(p("-f").is_err());
+        assert!(p("--bogus").is_err());
+        assert!(p("-sf 123").unwrap_err().contains("not support yet"));
+        assert_eq!(p("-- a.cfg b.cfg").unwrap().files.len(), 2);
+    }
+}

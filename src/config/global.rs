@@ -1,0 +1,299 @@
+//! The `global` section's keywords. Several `global` sections merge, as in HAProxy.
+
+use super::diag::Diag;
+use super::keyword::{GlobalKeyword, Status};
+use super::logline;
+use super::model::{Global, StatsSocket};
+use super::span::Span;
+use super::value::{duration, size, uint};
+
+type R = Result<(), String>;
+
+fn one_arg(w: &[String]) -> Result<&str, String> {
+    match (w.get(1), w.get(2)) {
+        (Some(v), None) => Ok(v),
+        (None, _) => Err(format!("'{}' expects an argument.", w[0])),
+        (Some(_), Some(x)) => Err(format!(
+            "'{}' cannot handle unexpected argument '{x}'.",
+            w[0]
+        )),
+    }
+}
+
+fn nbthread(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
+    let n = uint(one_arg(w)?, "nbthread")?;
+    if n == 0 || n > 4096 {
+        return Err(format!("'nbthread' must be between 1 and 4096 (got {n})."));
+    }
+    g.nbthread = Some(n);
+    Ok(())
+}
+
+fn maxconn(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
+    g.maxconn = Some(uint(one_arg(w)?, "maxconn")?);
+    Ok(())
+}
+
+fn daemon(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
+    if let Some(x) = w.get(1) {
+        return Err(format!("'daemon' cannot handle unexpected argument '{x}'."));
+    }
+    g.daemon = true;
+    Ok(())
+}
+
+fn pidfile(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
+    g.pidfile = Some(one_arg(w)?.into());
+    Ok(())
+}
+
+fn log(g: &mut Global, w: &[String], span: &Span, _: &mut Vec<Diag>) -> R {
+    g.logs.push(logline::parse(w, span)?);
+    Ok(())
+}
+
+fn log_tag(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
+    g.log_tag = Some(one_arg(w)?.to_owned());
+    Ok(())
+}
+
+fn log_send_hostname(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
+    g.log_send_hostname = Some(w.get(1).cloned().unwrap_or_default());
+    Ok(())
+}
+
+fn tune_bufsize(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
+    let n = size(one_arg(w)?, "tune.bufsize")? as usize;
+    if !(1024..=(1 << 30)).contains(&n) {
+        return Err("tune.bufsize: value out of range (1024..1073741824).".into());
+    }
+    g.tune_bufsize = n;
+    Ok(())
+}
+
+fn tune_maxrewrite(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
+    g.tune_maxrewrite = size(one_arg(w)?, "tune.maxrewrite")? as usize;
+    Ok(())
+}
+
+fn stats_socket(g: &mut Global, w: &[String], span: &Span, _: &mut Vec<Diag>) -> R {
+    let addr_word = w
+        .get(2)
+        .ok_or("'stats socket' expects an address or a path.")?;
+    let addr = super::value::bind_addr(addr_word).map_err(|e| format!("'stats socket' : {e}"))?;
+    let mut level = "user".to_string();
+    let mut expose = false;
+    let mut i = 3;
+    while let Some(o) = w.get(i) {
+        match o.as_str() {
+            "level" => {
+                let v = w
+                    .get(i + 1)
+                    .ok_or("'level' expects 'user', 'operator' or 'admin'.")?;
+                if !["user", "operator", "admin"].contains(&v.as_str()) {
+                    return Err(format!(
+                        "'level' only supports 'user', 'operator', and 'admin' (got '{v}')."
+                    ));
+                }
+                level = v.clone();
+                i += 2;
+            }
+            "expose-fd" => {
+                if w.get(i + 1).map(String::as_str) != Some("listeners") {
+                    return Err("'expose-fd' only supports 'listeners'.".into());
+                }
+                expose = true;
+                i += 2;
+            }
+            "mode" | "user" | "group" | "uid" | "gid" | "name" => i += 2,
+            "maxconn" | "backlog" => i += 2,
+            x => {
+                return Err(format!(
+                    "'stats socket' : keyword '{x}' is not supported yet by gatehouse."
+                ));
+            }
+        }
+    }
+    g.stats_sockets.push(StatsSocket {
+        addr,
+        level,
+        expose_fd_listeners: expose,
+        span: span.clone(),
+    });
+    Ok(())
+}
+
+fn stats_timeout(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
+    let v = w.get(2).ok_or("'stats timeout' expects a delay.")?;
+    g.stats_timeout = Some(duration(v, "stats timeout")?);
+    Ok(())
+}
+
+fn user(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
+    g.user = Some(one_arg(w)?.to_owned());
+    Ok(())
+}
+
+fn group(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
+    g.group = Some(one_arg(w)?.to_owned());
+    Ok(())
+}
+
+fn node(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
+    g.node = Some(one_arg(w)?.to_owned());
+    Ok(())
+}
+
+/// Keywords accepted for compatibility that have no effect in gatehouse, with the reason.
+fn accepted(_: &mut Global, _: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
+    Ok(())
+}
+
+const fn sup(
+    name: &'static str,
+    parse: super::keyword::GlobalParse,
+    help: &'static str,
+) -> GlobalKeyword {
+    GlobalKeyword {
+        name,
+        status: Status::Supported,
+        parse: Some(parse),
+        help,
+    }
+}
+
+const fn ny(name: &'static str) -> GlobalKeyword {
+    GlobalKeyword {
+        name,
+        status: Status::NotYet,
+        parse: None,
+        help: "",
+    }
+}
+
+/// The `global` keyword table.
+pub static KEYWORDS: &[GlobalKeyword] = &[
+    sup("nbthread", nbthread, "number of worker threads"),
+    sup(
+        "maxconn",
+        maxconn,
+        "process-wide maximum of concurrent connections",
+    ),
+    sup("daemon", daemon, "run in the background"),
+    sup("pidfile", pidfile, "write the pid to this file"),
+    sup("log", log, "global log targets"),
+    sup(
+        "log-tag",
+        log_tag,
+        "syslog tag (default: the program's name)",
+    ),
+    sup(
+        "log-send-hostname",
+        log_send_hostname,
+        "put the host name in syslog headers",
+    ),
+    sup(
+        "tune.bufsize",
+        tune_bufsize,
+        "buffer size; bounds a request head",
+    ),
+    sup(
+        "tune.maxrewrite",
+        tune_maxrewrite,
+        "room reserved for header rewrites",
+    ),
+    sup("stats socket", stats_socket, "runtime API socket"),
+    sup(
+        "stats timeout",
+        stats_timeout,
+        "runtime API socket idle timeout",
+    ),
+    sup("user", user, "drop privileges to this user"),
+    sup("group", group, "drop privileges to this group"),
+    sup("node", node, "node name shown on the stats page"),
+    sup(
+        "chroot",
+        accepted,
+        "accepted; gatehouse does not chroot (yet)",
+    ),
+    sup("ca-base", accepted, "base directory for CA files"),
+    sup("crt-base", accepted, "base directory for certificates"),
+    sup(
+        "description",
+        accepted,
+        "description shown on the stats page",
+    ),
+    sup(
+        "master-worker",
+        accepted,
+        "gatehouse always runs as one process",
+    ),
+    ny("cpu-map"),
+    ny("ssl-default-bind-ciphers"),
+    ny("ssl-default-bind-ciphersuites"),
+    ny("ssl-default-bind-options"),
+    ny("ssl-default-server-ciphers"),
+    ny("ssl-default-server-ciphersuites"),
+    ny("ssl-default-server-options"),
+    ny("ssl-dh-param-file"),
+    ny("tune.ssl.default-dh-param"),
+    ny("tune.ssl.cachesize"),
+    ny("tune.http.maxhdr"),
+    ny("tune.maxaccept"),
+    ny("tune.h2.max-concurrent-streams"),
+    ny("lua-load"),
+    ny("uid"),
+    ny("gid"),
+    ny("ulimit-n"),
+    ny("server-state-file"),
+    ny("server-state-base"),
+    ny("hard-stop-after"),
+    ny("grace"),
+    ny("spread-checks"),
+    ny("max-spread-checks"),
+    ny("maxconnrate"),
+    ny("maxsessrate"),
+    ny("maxsslconn"),
+    ny("maxsslrate"),
+    ny("maxpipes"),
+    ny("maxcomprate"),
+    ny("maxcompcpuusage"),
+    ny("noepoll"),
+    ny("nosplice"),
+    ny("nbproc"),
+    ny("setenv"),
+    ny("presetenv"),
+    ny("resetenv"),
+    ny("unsetenv"),
+    ny("localpeer"),
+    ny("insecure-fork-wanted"),
+    ny("expose-experimental-directives"),
+    ny("h1-case-adjust"),
+    ny("h1-case-adjust-file"),
+    ny("external-check"),
+    ny("thread-groups"),
+    ny("stats bind-process"),
+    ny("stats maxconn"),
+    ny("unix-bind"),
+    ny("quiet"),
+    ny("zero-warning"),
+    ny("busy-polling"),
+    ny("set-dumpable"),
+    ny("strict-limits"),
+    ny("issuers-chain-path"),
+    ny("numa-cpu-mapping"),
+    ny("profiling.tasks"),
+    ny("debug"),
+    ny("default-path"),
+];
+
+/// Finds the global keyword of a line (two-word `stats …` names first).
+pub fn find(words: &[String]) -> Option<&'static GlobalKeyword> {
+    if let Some(second) = words.get(1) {
+        let two = format!("{} {}", words[0], second);
+        if let Some(k) = KEYWORDS.iter().find(|k| k.name == two) {
+            return Some(k);
+        }
+    }
+    KEYWORDS.iter().find(|k| k.name == words[0])
+}

@@ -1,0 +1,156 @@
+//! Keyword table rows: what every section's keyword tables are made of. The parser,
+//! "did you mean", "not supported yet" errors and the `docs/compat.md` test all read them.
+
+use super::diag::Diag;
+use super::model::{Global, Proxy, ProxyKind, Userlist};
+use super::span::Span;
+
+/// Whether gatehouse implements a HAProxy keyword.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Implemented with HAProxy's meaning.
+    Supported,
+    /// A real HAProxy keyword that gatehouse does not implement yet: refused with a
+    /// message saying so.
+    NotYet,
+    /// A real HAProxy keyword gatehouse will not implement, with the reason.
+    Never(&'static str),
+}
+
+/// Allowed in `defaults`.
+pub const DEF: u8 = 1;
+/// Allowed in `frontend`.
+pub const FE: u8 = 2;
+/// Allowed in `listen`.
+pub const LI: u8 = 4;
+/// Allowed in `backend`.
+pub const BE: u8 = 8;
+/// Allowed in every proxy section.
+pub const ALL: u8 = DEF | FE | LI | BE;
+/// Frontend-side keywords (defaults, frontend, listen).
+pub const FRONT: u8 = DEF | FE | LI;
+/// Backend-side keywords (defaults, listen, backend).
+pub const BACK: u8 = DEF | LI | BE;
+
+/// The bit of `kind` in a scope mask.
+pub fn scope_bit(kind: ProxyKind) -> u8 {
+    match kind {
+        ProxyKind::Defaults => DEF,
+        ProxyKind::Frontend => FE,
+        ProxyKind::Listen => LI,
+        ProxyKind::Backend => BE,
+    }
+}
+
+/// What a proxy keyword parser gets: the proxy being built and a place for warnings.
+pub struct ProxyCtx<'a> {
+    /// The proxy the keyword applies to.
+    pub proxy: &'a mut Proxy,
+    /// The keyword's line.
+    pub span: &'a Span,
+    /// Warnings and notices (errors are returned).
+    pub diags: &'a mut Vec<Diag>,
+    /// True when the line started with `no` (`no option …`, `no log`).
+    pub negated: bool,
+}
+
+impl ProxyCtx<'_> {
+    /// Pushes a warning at the keyword's line.
+    pub fn warn(&mut self, message: impl Into<String>) {
+        self.diags.push(Diag::warning(self.span, message));
+    }
+}
+
+/// Parses one proxy keyword line (all its words, the keyword included).
+pub type ProxyParse = fn(&mut ProxyCtx<'_>, &[String]) -> Result<(), String>;
+
+/// A row of a proxy keyword table.
+pub struct ProxyKeyword {
+    /// The keyword; two words for families (`option httplog`, `timeout client`).
+    pub name: &'static str,
+    /// Sections where it is allowed (`DEF | FE | LI | BE` bits).
+    pub scope: u8,
+    /// Implementation status.
+    pub status: Status,
+    /// Its parser (`None` unless supported).
+    pub parse: Option<ProxyParse>,
+    /// One-line help.
+    pub help: &'static str,
+}
+
+/// A supported proxy keyword row.
+pub const fn kw(
+    name: &'static str,
+    scope: u8,
+    parse: ProxyParse,
+    help: &'static str,
+) -> ProxyKeyword {
+    ProxyKeyword {
+        name,
+        scope,
+        status: Status::Supported,
+        parse: Some(parse),
+        help,
+    }
+}
+
+/// A not-yet-supported proxy keyword row.
+pub const fn not_yet(name: &'static str, scope: u8) -> ProxyKeyword {
+    ProxyKeyword {
+        name,
+        scope,
+        status: Status::NotYet,
+        parse: None,
+        help: "",
+    }
+}
+
+/// Parses one `global` keyword line.
+pub type GlobalParse = fn(&mut Global, &[String], &Span, &mut Vec<Diag>) -> Result<(), String>;
+
+/// A row of the `global` keyword table.
+pub struct GlobalKeyword {
+    /// The keyword (two words for `stats socket`, `stats timeout`).
+    pub name: &'static str,
+    /// Implementation status.
+    pub status: Status,
+    /// Its parser.
+    pub parse: Option<GlobalParse>,
+    /// One-line help.
+    pub help: &'static str,
+}
+
+/// Parses one `userlist` keyword line.
+pub type UserlistParse = fn(&mut Userlist, &[String]) -> Result<(), String>;
+
+/// A row of the `userlist` keyword table.
+pub struct UserlistKeyword {
+    /// The keyword.
+    pub name: &'static str,
+    /// Its parser.
+    pub parse: UserlistParse,
+    /// One-line help.
+    pub help: &'static str,
+}
+
+/// Checks that a keyword got at most `max` arguments after its `n` name words.
+pub fn max_args(words: &[String], name_words: usize, max: usize) -> Result<(), String> {
+    if words.len() > name_words + max {
+        let name = words[..name_words].join(" ");
+        return Err(format!(
+            "'{name}' cannot handle unexpected argument '{}'.",
+            words[name_words + max]
+        ));
+    }
+    Ok(())
+}
+
+/// Returns argument `i`, or an error saying `name` expects `what`.
+pub fn arg<'w>(words: &'w [String], i: usize, what: &str) -> Result<&'w str, String> {
+    words.get(i).map(String::as_str).ok_or_else(|| {
+        format!(
+            "'{}' expects {what}.",
+            words[..i.min(words.len())].join(" ")
+        )
+    })
+}

@@ -1,0 +1,456 @@
+//! The section parser: turns lexed lines into the typed model. Sections start with their
+//! keyword; proxies copy their `defaults` when they start, as in HAProxy; each line's
+//! keyword is looked up in the section's table and parsed by the row's function.
+//! Errors accumulate so that every one is reported.
+
+use super::diag::Diag;
+use super::keyword::{ProxyCtx, Status, scope_bit};
+use super::lexer::Line;
+use super::model::{Config, Proxy, ProxyKind, Userlist};
+use super::span::Span;
+use super::suggest::closest;
+use super::{global, proxy, userlist};
+
+/// Section keywords gatehouse implements.
+pub const SECTIONS: &[&str] = &[
+    "global", "defaults", "frontend", "backend", "listen", "userlist",
+];
+
+/// Real HAProxy section keywords gatehouse does not implement yet.
+pub const SECTIONS_NOT_YET: &[&str] = &[
+    "peers",
+    "resolvers",
+    "mailers",
+    "program",
+    "http-errors",
+    "ring",
+    "cache",
+    "fcgi-app",
+    "log-forward",
+    "dynamic-update",
+    "crt-store",
+    "traces",
+];
+
+enum Current {
+    None,
+    Global,
+    Defaults(usize),
+    Proxy(usize),
+    Userlist(usize),
+    Skipped,
+}
+
+/// Accumulates the configuration across files.
+pub struct Parser {
+    config: Config,
+    defaults: Vec<Proxy>,
+    cur: Current,
+    diags: Vec<Diag>,
+}
+
+impl Default for Parser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn valid_name(name: &str) -> Option<char> {
+    name.chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "-_.:".contains(*c)))
+}
+
+impl Parser {
+    /// An empty parser.
+    pub fn new() -> Self {
+        Parser {
+            config: Config::default(),
+            defaults: Vec::new(),
+            cur: Current::None,
+            diags: Vec::new(),
+        }
+    }
+
+    /// Parses the lines of one file. A section ends at the end of its file.
+    pub fn feed(&mut self, lines: &[Line]) {
+        for line in lines {
+            self.line(line);
+        }
+        self.cur = Current::None;
+    }
+
+    /// The configuration and the diagnostics gathered so far.
+    pub fn finish(self) -> (Config, Vec<Diag>) {
+        (self.config, self.diags)
+    }
+
+    fn alert(&mut self, span: &Span, msg: impl Into<String>) {
+        self.diags.push(Diag::alert(span, msg));
+    }
+
+    fn line(&mut self, line: &Line) {
+        let w = &line.words;
+        let first = w[0].as_str();
+        if SECTIONS.contains(&first) {
+            self.section(line);
+            return;
+        }
+        if SECTIONS_NOT_YET.contains(&first) {
+            self.alert(
+                &line.span,
+                format!(
+                    "section '{first}' is a HAProxy section that gatehouse does not support yet."
+                ),
+            );
+            self.cur = Current::Skipped;
+            return;
+        }
+        match self.cur {
+            Current::None => {
+                let hint = closest(first, SECTIONS.iter().copied())
+                    .map(|c| format!("; did you mean '{c}' maybe ?"))
+                    .unwrap_or_default();
+                self.alert(
+                    &line.span,
+                    format!("unknown keyword '{first}' out of section{hint}"),
+                );
+            }
+            Current::Skipped => {}
+            Current::Global => self.global_line(line),
+            Current::Userlist(i) => self.userlist_line(i, line),
+            Current::Defaults(i) => {
+                let mut p = std::mem::replace(
+                    &mut self.defaults[i],
+                    Proxy::new("", ProxyKind::Defaults, line.span.clone()),
+                );
+                self.proxy_line(&mut p, line);
+                self.defaults[i] = p;
+            }
+            Current::Proxy(i) => {
+                let mut p = std::mem::replace(
+                    &mut self.config.proxies[i],
+                    Proxy::new("", ProxyKind::Defaults, line.span.clone()),
+                );
+                self.proxy_line(&mut p, line);
+                self.config.proxies[i] = p;
+            }
+        }
+    }
+
+    fn section(&mut self, line: &Line) {
+        let w = &line.words;
+        let span = &line.span;
+        match w[0].as_str() {
+            "global" => {
+                if let Some(x) = w.get(1) {
+                    self.alert(
+                        span,
+                        format!("'global' cannot handle unexpected argument '{x}'."),
+                    );
+                }
+                self.cur = Current::Global;
+            }
+            "userlist" => {
+                let Some(name) = w.get(1) else {
+                    self.alert(span, "'userlist' expects <name> as arguments.");
+                    self.cur = Current::Skipped;
+                    return;
+                };
+                if let Some(prev) = self.config.userlists.iter().find(|u| &u.name == name) {
+                    let msg = format!(
+                        "userlist '{name}' has the same name as another userlist declared at {}.",
+                        prev.span
+                    );
+                    self.alert(span, msg);
+                }
+                self.config.userlists.push(Userlist {
+                    name: name.clone(),
+                    span: span.clone(),
+                    groups: Vec::new(),
+                    users: Vec::new(),
+                });
+                self.cur = Current::Userlist(self.config.userlists.len() - 1);
+            }
+            kw => {
+                let kind = match kw {
+                    "defaults" => ProxyKind::Defaults,
+                    "frontend" => ProxyKind::Frontend,
+                    "backend" => ProxyKind::Backend,
+                    _ => ProxyKind::Listen,
+                };
+                self.proxy_section(kind, line);
+            }
+        }
+    }
+
+    fn proxy_section(&mut self, kind: ProxyKind, line: &Line) {
+        let w = &line.words;
+        let span = &line.span;
+        let kw = w[0].as_str();
+        let mut name = String::new();
+        let mut from: Option<String> = None;
+        let mut i = 1;
+        if let Some(n) = w.get(1).filter(|n| *n != "from") {
+            name = n.clone();
+            i = 2;
+        }
+        match (w.get(i).map(String::as_str), w.get(i + 1)) {
+            (None, _) => {}
+            (Some("from"), Some(d)) => from = Some(d.clone()),
+            (Some("from"), None) => self.alert(
+                span,
+                format!("'{kw}' : 'from' expects a defaults section name."),
+            ),
+            (Some(x), _) => self.alert(span, format!("'{kw} {name}' : unexpected argument '{x}'.")),
+        }
+        if name.is_empty() && kind != ProxyKind::Defaults {
+            self.alert(span, format!("'{kw}' expects <name> as argument."));
+            self.cur = Current::Skipped;
+            return;
+        }
+        if let Some(bad) = valid_name(&name) {
+            self.alert(
+                span,
+                format!("character '{bad}' is not permitted in '{kw}' name '{name}'."),
+            );
+        }
+        // The defaults this proxy starts from: `from NAME`, else the last defaults section.
+        let base = match &from {
+            Some(d) => match self.defaults.iter().rev().find(|p| &p.name == d) {
+                Some(p) => Some(p.clone()),
+                None => {
+                    self.alert(
+                        span,
+                        format!("{kw} '{name}': unable to find defaults section '{d}'."),
+                    );
+                    None
+                }
+            },
+            None => self.defaults.last().cloned(),
+        };
+        let mut p = match base {
+            Some(mut b) => {
+                b.from = Some(b.name.clone());
+                b.name = name.clone();
+                b.kind = kind;
+                b.span = span.clone();
+                b
+            }
+            None => Proxy::new(name.clone(), kind, span.clone()),
+        };
+        if from.is_some() {
+            p.from = from;
+        }
+        if kind == ProxyKind::Defaults {
+            if let Some(prev) = self
+                .defaults
+                .iter()
+                .find(|d| !name.is_empty() && d.name == name)
+            {
+                {
+                    let msg = format!(
+                        "defaults section '{name}' has the same name as another defaults section declared at {}.",
+                        prev.span
+                    );
+                    self.diags.push(Diag::warning(span, msg));
+                }
+            }
+            self.defaults.push(p);
+            self.cur = Current::Defaults(self.defaults.len() - 1);
+            return;
+        }
+        let clash = self.config.proxies.iter().find(|q| {
+            q.name == name
+                && ((q.kind.has_frontend() && kind.has_frontend())
+                    || (q.kind.has_backend() && kind.has_backend()))
+        });
+        if let Some(q) = clash {
+            let msg = format!(
+                "{kw} '{name}' has the same name as {} '{}' declared at {}.",
+                q.kind.keyword(),
+                q.name,
+                q.span
+            );
+            self.alert(span, msg);
+        }
+        self.config.proxies.push(p);
+        self.cur = Current::Proxy(self.config.proxies.len() - 1);
+    }
+
+    fn global_line(&mut self, line: &Line) {
+        let w = &line.words;
+        let Some(k) = global::find(w) else {
+            let hint = closest(
+                &w[0],
+                global::KEYWORDS
+                    .iter()
+                    .map(|k| k.name)
+                    .chain(SECTIONS.iter().copied()),
+            )
+            .map(|c| format!("; did you mean '{c}' maybe ?"))
+            .unwrap_or_default();
+            self.alert(
+                &line.span,
+                format!("unknown keyword '{}' in 'global' section{hint}", w[0]),
+            );
+            return;
+        };
+        match (k.status, k.parse) {
+            (Status::Supported, Some(parse)) => {
+                let mut diags = Vec::new();
+                let r = parse(&mut self.config.global, w, &line.span, &mut diags);
+                self.diags.append(&mut diags);
+                if let Err(e) = r {
+                    self.alert(&line.span, e);
+                }
+            }
+            (Status::Never(why), _) => self.alert(
+                &line.span,
+                format!("'{}' is not supported by gatehouse: {why}", k.name),
+            ),
+            _ => self.alert(
+                &line.span,
+                format!(
+                    "'{}' is a HAProxy keyword that gatehouse does not support yet.",
+                    k.name
+                ),
+            ),
+        }
+    }
+
+    fn userlist_line(&mut self, i: usize, line: &Line) {
+        let w = &line.words;
+        match userlist::KEYWORDS.iter().find(|k| k.name == w[0]) {
+            Some(k) => {
+                if let Err(e) = (k.parse)(&mut self.config.userlists[i], w) {
+                    self.alert(&line.span, e);
+                }
+            }
+            None => {
+                let hint = closest(
+                    &w[0],
+                    userlist::KEYWORDS
+                        .iter()
+                        .map(|k| k.name)
+                        .chain(SECTIONS.iter().copied()),
+                )
+                .map(|c| format!("; did you mean '{c}' maybe ?"))
+                .unwrap_or_default();
+                self.alert(
+                    &line.span,
+                    format!("unknown keyword '{}' in 'userlist' section{hint}", w[0]),
+                );
+            }
+        }
+    }
+
+    fn proxy_line(&mut self, p: &mut Proxy, line: &Line) {
+        let span = &line.span;
+        let (negated, w) = match line.words.split_first() {
+            Some((no, rest)) if no == "no" && !rest.is_empty() => (true, rest),
+            _ => (false, &line.words[..]),
+        };
+        let section = p.kind.keyword();
+        let Some((k, name_words)) = proxy::find(w) else {
+            if w[0] == "option" {
+                let o = w.get(1).map(String::as_str).unwrap_or("");
+                let opts = proxy::all().filter_map(|k| k.name.strip_prefix("option "));
+                let hint = closest(o, opts)
+                    .map(|c| format!(" Did you mean 'option {c}' ?"))
+                    .unwrap_or_default();
+                self.alert(span, format!("unknown option '{o}'.{hint}"));
+                return;
+            }
+            if proxy::FAMILIES.contains(&w[0].as_str()) {
+                let sub = w.get(1).map(String::as_str).unwrap_or("");
+                let prefix = format!("{} ", w[0]);
+                let subs = proxy::all().filter_map(|k| k.name.strip_prefix(prefix.as_str()));
+                let hint = closest(sub, subs)
+                    .map(|c| format!("; did you mean '{} {c}' maybe ?", w[0]))
+                    .unwrap_or_default();
+                self.alert(
+                    span,
+                    format!(
+                        "unknown keyword '{} {sub}' in '{section}' section{hint}",
+                        w[0]
+                    ),
+                );
+                return;
+            }
+            let names = proxy::all()
+                .map(|k| k.name.split(' ').next().unwrap_or(k.name))
+                .chain(SECTIONS.iter().copied());
+            let hint = closest(&w[0], names)
+                .map(|c| format!("; did you mean '{c}' maybe ?"))
+                .unwrap_or_default();
+            self.alert(
+                span,
+                format!("unknown keyword '{}' in '{section}' section{hint}", w[0]),
+            );
+            return;
+        };
+        if negated && !(k.name.starts_with("option ") || k.name == "log") {
+            self.alert(
+                span,
+                format!("'no' is not supported for keyword '{}'.", k.name),
+            );
+            return;
+        }
+        match k.status {
+            Status::Supported => {}
+            Status::NotYet => {
+                self.alert(
+                    span,
+                    format!(
+                        "'{}' is a HAProxy keyword that gatehouse does not support yet.",
+                        k.name
+                    ),
+                );
+                return;
+            }
+            Status::Never(why) => {
+                self.alert(
+                    span,
+                    format!("'{}' is not supported by gatehouse: {why}", k.name),
+                );
+                return;
+            }
+        }
+        let _ = name_words;
+        if k.scope & scope_bit(p.kind) == 0 {
+            if p.kind == ProxyKind::Defaults || k.name == "server" {
+                let msg = if p.kind == ProxyKind::Defaults {
+                    format!("'{}' not allowed in 'defaults' section.", k.name)
+                } else {
+                    format!(
+                        "'{}' not allowed because {section} '{}' has no backend capability.",
+                        k.name, p.name
+                    )
+                };
+                self.alert(span, msg);
+            } else {
+                let cap = if p.kind == ProxyKind::Backend {
+                    "frontend"
+                } else {
+                    "backend"
+                };
+                let msg = format!(
+                    "'{}' ignored because {section} '{}' has no {cap} capability.",
+                    k.name, p.name
+                );
+                self.diags.push(Diag::warning(span, msg));
+            }
+            return;
+        }
+        let Some(parse) = k.parse else { return };
+        let mut ctx = ProxyCtx {
+            proxy: p,
+            span,
+            diags: &mut self.diags,
+            negated,
+        };
+        if let Err(e) = parse(&mut ctx, w) {
+            self.alert(span, e);
+        }
+    }
+}

@@ -1,0 +1,356 @@
+//! Proxy keywords about mode, balancing, limits, logging, errors and persistence:
+//! `mode`, `balance`, `hash-type`, `maxconn`, `retries`, `http-reuse`, `log`, `log-format`,
+//! `log-tag`, `errorfile`, `cookie`, `stick-table`, `stick`.
+
+use crate::config::keyword::{ALL, BACK, BE, FE, FRONT, LI, ProxyCtx, ProxyKeyword, kw, max_args};
+use crate::config::logline;
+use crate::config::model::{
+    Balance, CookieConfig, ErrorFile, HashType, HttpReuse, Mode, StickRule, StickTable,
+};
+use crate::config::value::uint;
+
+fn mode(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    max_args(words, 1, 1)?;
+    ctx.proxy.mode = match words.get(1).map(String::as_str) {
+        Some("http") => Mode::Http,
+        Some("tcp") => Mode::Tcp,
+        Some("health") => return Err("'mode health' doesn't exist anymore. Please use 'http-request return' or 'tcp-request connection reject' instead.".into()),
+        Some(x) => return Err(format!("unknown proxy mode '{x}'.")),
+        None => return Err("'mode' expects one of 'http' or 'tcp'.".into()),
+    };
+    Ok(())
+}
+
+const BALANCE_ERR: &str = "balance only supports 'roundrobin', 'static-rr', 'leastconn', 'source', 'uri', 'url_param', 'hdr(name)' and 'rdp-cookie(name)' options.";
+
+fn balance(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    let algo = words.get(1).ok_or(BALANCE_ERR)?;
+    let args = &words[2..];
+    let no_args = |b: Balance| -> Result<Balance, String> {
+        match args.first() {
+            Some(x) => Err(format!(
+                "'balance {algo}' cannot handle unexpected argument '{x}'."
+            )),
+            None => Ok(b),
+        }
+    };
+    let b = match algo.as_str() {
+        "roundrobin" => no_args(Balance::RoundRobin)?,
+        "static-rr" => no_args(Balance::StaticRr)?,
+        "leastconn" => no_args(Balance::LeastConn)?,
+        "first" => no_args(Balance::First)?,
+        "source" => no_args(Balance::Source)?,
+        "uri" => {
+            let (mut whole, mut len, mut depth) = (false, 0, 0);
+            let mut i = 0;
+            while let Some(a) = args.get(i) {
+                match a.as_str() {
+                    "whole" => whole = true,
+                    "len" | "depth" => {
+                        let v = args.get(i + 1).ok_or_else(|| {
+                            format!("'balance uri {a}' expects a positive integer")
+                        })?;
+                        let n = uint(v, a)? as usize;
+                        if a == "len" {
+                            len = n
+                        } else {
+                            depth = n
+                        }
+                        i += 1;
+                    }
+                    "path-only" => {}
+                    x => {
+                        return Err(format!(
+                            "'balance uri' only accepts parameters 'whole', 'len', 'depth' and 'path-only' (got '{x}')."
+                        ));
+                    }
+                }
+                i += 1;
+            }
+            Balance::Uri { whole, len, depth }
+        }
+        "url_param" => {
+            let name = args
+                .first()
+                .ok_or("'balance url_param' requires an URL parameter name.")?;
+            if let Some(x) = args.get(1) {
+                return Err(format!(
+                    "'balance url_param' option '{x}' is not supported yet by gatehouse."
+                ));
+            }
+            Balance::UrlParam(name.clone())
+        }
+        "random" => no_args(Balance::Random(2))?,
+        a if a.starts_with("random(") && a.ends_with(')') => {
+            let n = uint(&a[7..a.len() - 1], "balance random").map_err(|_| {
+                "'balance random' expects a positive integer number of draws.".to_string()
+            })?;
+            if n == 0 {
+                return Err("'balance random' expects a positive integer number of draws.".into());
+            }
+            no_args(Balance::Random(n))?
+        }
+        a if a.starts_with("hdr(") && a.ends_with(')') => {
+            let name = &a[4..a.len() - 1];
+            if name.is_empty() {
+                return Err("hdr requires a header name".into());
+            }
+            let use_domain_only = match args.first().map(String::as_str) {
+                None => false,
+                Some("use_domain_only") => true,
+                Some(x) => {
+                    return Err(format!(
+                        "'balance hdr()' only accepts 'use_domain_only' (got '{x}')."
+                    ));
+                }
+            };
+            Balance::Hdr {
+                name: name.to_owned(),
+                use_domain_only,
+            }
+        }
+        a if a.starts_with("rdp-cookie") || a == "hash" || a == "log-hash" || a == "sticky" => {
+            return Err(format!(
+                "'balance {a}' is a HAProxy algorithm that gatehouse does not support yet."
+            ));
+        }
+        _ => return Err(BALANCE_ERR.into()),
+    };
+    ctx.proxy.balance = b;
+    Ok(())
+}
+
+fn hash_type(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    let mut ht = HashType {
+        consistent: false,
+        function: "sdbm".into(),
+        avalanche: false,
+    };
+    match words.get(1).map(String::as_str) {
+        Some("map-based") => {}
+        Some("consistent") => ht.consistent = true,
+        _ => return Err("'hash-type' requires 'map-based' or 'consistent'.".into()),
+    }
+    if let Some(f) = words.get(2) {
+        match f.as_str() {
+            "sdbm" | "djb2" | "wt6" | "crc32" | "none" => ht.function = f.clone(),
+            x => {
+                return Err(format!(
+                    "'hash-type {}' : unknown hash function '{x}'.",
+                    words[1]
+                ));
+            }
+        }
+    }
+    match words.get(3).map(String::as_str) {
+        None => {}
+        Some("avalanche") => ht.avalanche = true,
+        Some(x) => return Err(format!("'hash-type' : unknown hash modifier '{x}'.")),
+    }
+    max_args(words, 1, 3)?;
+    ctx.proxy.hash_type = ht;
+    Ok(())
+}
+
+fn maxconn(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    max_args(words, 1, 1)?;
+    let v = words
+        .get(1)
+        .ok_or("'maxconn' expects an integer argument.")?;
+    ctx.proxy.maxconn = Some(uint(v, "maxconn")?);
+    Ok(())
+}
+
+fn retries(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    max_args(words, 1, 1)?;
+    let v = words
+        .get(1)
+        .ok_or("'retries' expects an integer argument.")?;
+    ctx.proxy.retries = uint(v, "retries")?;
+    Ok(())
+}
+
+fn http_reuse(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    max_args(words, 1, 1)?;
+    ctx.proxy.http_reuse = match words.get(1).map(String::as_str) {
+        Some("never") => HttpReuse::Never,
+        Some("safe") => HttpReuse::Safe,
+        Some("aggressive") => HttpReuse::Aggressive,
+        Some("always") => HttpReuse::Always,
+        _ => {
+            return Err(
+                "'http-reuse' expects one of 'never', 'safe', 'aggressive', 'always'.".into(),
+            );
+        }
+    };
+    Ok(())
+}
+
+fn log(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    if ctx.negated {
+        ctx.proxy.no_log = true;
+        ctx.proxy.logs.clear();
+        ctx.proxy.log_global = false;
+        return Ok(());
+    }
+    if words.get(1).map(String::as_str) == Some("global") {
+        max_args(words, 1, 1)?;
+        ctx.proxy.log_global = true;
+        return Ok(());
+    }
+    let t = logline::parse(words, ctx.span)?;
+    ctx.proxy.logs.push(t);
+    Ok(())
+}
+
+fn log_format(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    let f = words
+        .get(1)
+        .ok_or("'log-format' expects a format string.")?;
+    if let Some(x) = words.get(2) {
+        return Err(format!(
+            "'log-format' : cannot handle unexpected argument '{x}' (use quotes around the format)."
+        ));
+    }
+    ctx.proxy.log_format = Some((f.clone(), ctx.span.clone()));
+    Ok(())
+}
+
+fn log_tag(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    max_args(words, 1, 1)?;
+    ctx.proxy.log_tag = Some(
+        words
+            .get(1)
+            .ok_or("'log-tag' expects a tag for use in syslog.")?
+            .clone(),
+    );
+    Ok(())
+}
+
+/// Status codes `errorfile` may replace (HAProxy 2.6's list).
+pub const ERRORFILE_CODES: &[u16] = &[
+    200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504,
+];
+
+fn errorfile(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    max_args(words, 1, 2)?;
+    let (code, file) = match (words.get(1), words.get(2)) {
+        (Some(c), Some(f)) => (c, f),
+        _ => return Err("errorfile : <code> and <file> expected.".into()),
+    };
+    let status: u16 = code
+        .parse()
+        .ok()
+        .filter(|c| ERRORFILE_CODES.contains(c))
+        .ok_or_else(|| format!("errorfile : status code '{code}' not handled."))?;
+    let content =
+        std::fs::read(file).map_err(|_| format!("errorfile : error opening file '{file}'."))?;
+    ctx.proxy.errorfiles.retain(|e| e.status != status);
+    ctx.proxy.errorfiles.push(ErrorFile {
+        status,
+        content,
+        span: ctx.span.clone(),
+    });
+    Ok(())
+}
+
+fn cookie(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    let name = words
+        .get(1)
+        .ok_or("'cookie' expects <cookie_name> as argument.")?;
+    ctx.proxy.cookie = Some(CookieConfig {
+        name: name.clone(),
+        args: words[2..].to_vec(),
+        span: ctx.span.clone(),
+    });
+    Ok(())
+}
+
+fn stick_table(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    if words.get(1).map(String::as_str) != Some("type") {
+        return Err("stick-table: missing type.".into());
+    }
+    ctx.proxy.stick_table = Some(StickTable {
+        args: words[1..].to_vec(),
+        span: ctx.span.clone(),
+    });
+    Ok(())
+}
+
+fn stick(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    let kind = words
+        .get(1)
+        .ok_or("'stick' expects 'on', 'match', 'store-request' or 'store-response'.")?;
+    if !["on", "match", "store-request", "store-response"].contains(&kind.as_str()) {
+        return Err(format!("'stick' : unknown keyword '{kind}'."));
+    }
+    let cut = words
+        .iter()
+        .position(|w| w == "if" || w == "unless")
+        .unwrap_or(words.len());
+    let cond = if cut < words.len() {
+        Some(
+            crate::acl::parse_condition(&words[cut..], ctx.span)
+                .map_err(|e| format!("'stick {kind}' : {e}"))?,
+        )
+    } else {
+        None
+    };
+    if cut <= 2 {
+        return Err(format!("'stick {kind}' expects a pattern."));
+    }
+    ctx.proxy.sticks.push(StickRule {
+        kind: kind.clone(),
+        args: words[2..cut].to_vec(),
+        cond,
+        span: ctx.span.clone(),
+    });
+    Ok(())
+}
+
+/// The keywords of this file.
+pub static KEYWORDS: &[ProxyKeyword] = &[
+    kw("mode", ALL, mode, "tcp or http"),
+    kw("balance", BACK, balance, "the load-balancing algorithm"),
+    kw(
+        "hash-type",
+        BACK,
+        hash_type,
+        "map-based or consistent hashing, hash function",
+    ),
+    kw(
+        "maxconn",
+        FRONT,
+        maxconn,
+        "maximum concurrent connections of a frontend",
+    ),
+    kw(
+        "retries",
+        BACK,
+        retries,
+        "connection retries after a failure",
+    ),
+    kw(
+        "http-reuse",
+        BACK,
+        http_reuse,
+        "server connection sharing policy",
+    ),
+    kw("log", ALL, log, "where to send logs"),
+    kw("log-format", FRONT, log_format, "custom log line format"),
+    kw("log-tag", ALL, log_tag, "syslog tag of this proxy's logs"),
+    kw(
+        "errorfile",
+        ALL,
+        errorfile,
+        "replace a default error response by a file",
+    ),
+    kw("cookie", BACK, cookie, "cookie-based persistence"),
+    kw(
+        "stick-table",
+        FE | LI | BE,
+        stick_table,
+        "declare a stick table",
+    ),
+    kw("stick", LI | BE, stick, "stickiness rules"),
+];

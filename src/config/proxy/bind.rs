@@ -1,0 +1,184 @@
+//! `bind ADDR[,ADDR…] [options]`: listening addresses and their options.
+
+use crate::config::keyword::{FE, LI, ProxyCtx, ProxyKeyword, Status};
+use crate::config::model::Bind;
+use crate::config::suggest::closest;
+use crate::config::value::{bind_addr, uint};
+use std::path::PathBuf;
+
+/// Bind options gatehouse implements: name and number of arguments.
+pub const SUPPORTED: &[(&str, usize)] = &[
+    ("name", 1),
+    ("ssl", 0),
+    ("crt", 1),
+    ("alpn", 1),
+    ("accept-proxy", 0),
+    ("mode", 1),
+    ("user", 1),
+    ("group", 1),
+    ("maxconn", 1),
+    ("backlog", 1),
+    ("v4v6", 0),
+    ("v6only", 0),
+];
+
+/// Real HAProxy bind options gatehouse does not implement yet.
+pub const NOT_YET: &[&str] = &[
+    "allow-0rtt",
+    "ca-file",
+    "ca-ignore-err",
+    "ca-sign-file",
+    "ca-sign-pass",
+    "ca-verify-file",
+    "ciphers",
+    "ciphersuites",
+    "crl-file",
+    "crt-ignore-err",
+    "crt-list",
+    "curves",
+    "defer-accept",
+    "ecdhe",
+    "expose-fd",
+    "force-sslv3",
+    "force-tlsv10",
+    "force-tlsv11",
+    "force-tlsv12",
+    "force-tlsv13",
+    "generate-certificates",
+    "gid",
+    "id",
+    "interface",
+    "level",
+    "mss",
+    "namespace",
+    "nice",
+    "no-ca-names",
+    "no-sslv3",
+    "no-tls-tickets",
+    "no-tlsv10",
+    "no-tlsv11",
+    "no-tlsv12",
+    "no-tlsv13",
+    "npn",
+    "prefer-client-ciphers",
+    "process",
+    "proto",
+    "quic-cc-algo",
+    "quic-force-retry",
+    "severity-output",
+    "sigalgs",
+    "client-sigalgs",
+    "ssl-max-ver",
+    "ssl-min-ver",
+    "strict-sni",
+    "tcp-ut",
+    "tfo",
+    "thread",
+    "tls-ticket-keys",
+    "transparent",
+    "uid",
+    "verify",
+];
+
+/// Parses the options of a bind line; shared with `stats socket`.
+pub fn parse_bind(
+    words: &[String],
+    span: &crate::config::span::Span,
+    section: &str,
+) -> Result<Bind, String> {
+    let spec = words.get(1).ok_or_else(|| {
+        format!(
+            "'{}' expects {{<path>|[addr1]:port1[-end1]}}{{,[addr]:port[-end]}}... as arguments.",
+            words[0]
+        )
+    })?;
+    let mut bind = Bind {
+        span: span.clone(),
+        addrs: Vec::new(),
+        name: None,
+        ssl: false,
+        crt: Vec::new(),
+        alpn: Vec::new(),
+        accept_proxy: false,
+        unix_mode: None,
+        unix_user: None,
+        unix_group: None,
+        maxconn: None,
+        backlog: None,
+        v4v6: false,
+        v6only: false,
+    };
+    for part in spec.split(',') {
+        bind.addrs
+            .push(bind_addr(part).map_err(|e| format!("'{}' : {e}", words[0]))?);
+    }
+    let mut i = 2;
+    while let Some(opt) = words.get(i) {
+        let Some(&(_, nargs)) = SUPPORTED.iter().find(|(n, _)| n == opt) else {
+            if NOT_YET.contains(&opt.as_str()) {
+                return Err(format!(
+                    "'{} {spec}' in section '{section}': keyword '{opt}' is a HAProxy keyword that gatehouse does not support yet.",
+                    words[0]
+                ));
+            }
+            let all = SUPPORTED
+                .iter()
+                .map(|(n, _)| *n)
+                .chain(NOT_YET.iter().copied());
+            let hint = closest(opt, all)
+                .map(|c| format!("; did you mean '{c}' maybe ?"))
+                .unwrap_or_default();
+            return Err(format!(
+                "'{} {spec}' in section '{section}': unknown keyword '{opt}'{hint}",
+                words[0]
+            ));
+        };
+        let val =
+            if nargs == 1 {
+                Some(words.get(i + 1).ok_or_else(|| {
+                    format!("'{} {spec}' : missing argument for '{opt}'", words[0])
+                })?)
+            } else {
+                None
+            };
+        let v = val.map(String::as_str).unwrap_or("");
+        match opt.as_str() {
+            "name" => bind.name = Some(v.to_owned()),
+            "ssl" => bind.ssl = true,
+            "crt" => bind.crt.push(PathBuf::from(v)),
+            "alpn" => bind.alpn = v.split(',').map(str::to_owned).collect(),
+            "accept-proxy" => bind.accept_proxy = true,
+            "mode" => {
+                bind.unix_mode = Some(
+                    u32::from_str_radix(v, 8)
+                        .map_err(|_| format!("'{opt}' : invalid mode '{v}' (octal expected)"))?,
+                )
+            }
+            "user" => bind.unix_user = Some(v.to_owned()),
+            "group" => bind.unix_group = Some(v.to_owned()),
+            "maxconn" => bind.maxconn = Some(uint(v, "maxconn")?),
+            "backlog" => bind.backlog = Some(uint(v, "backlog")?),
+            "v4v6" => bind.v4v6 = true,
+            "v6only" => bind.v6only = true,
+            _ => unreachable!("every supported option has an arm"),
+        }
+        i += 1 + nargs;
+    }
+    Ok(bind)
+}
+
+fn bind(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    let section = ctx.proxy.kind.keyword();
+    let b = parse_bind(words, ctx.span, section)?;
+    ctx.proxy.binds.push(b);
+    Ok(())
+}
+
+/// The `bind` keyword.
+pub static KEYWORDS: &[ProxyKeyword] = &[ProxyKeyword {
+    name: "bind",
+    scope: FE | LI,
+    status: Status::Supported,
+    parse: Some(bind),
+    help: "listen on addresses",
+}];

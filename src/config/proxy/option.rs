@@ -1,0 +1,388 @@
+//! `option …` flags and the health-check protocol options (`option httpchk`, `tcp-check`,
+//! `mysql-check`, `pgsql-check`, `redis-check`, `smtpchk`, `ssl-hello-chk`).
+
+use crate::config::keyword::{ALL, BACK, FRONT, ProxyCtx, ProxyKeyword, kw, not_yet};
+use crate::config::model::{CheckKind, ForwardFor, HttpConnMode, Options};
+use crate::config::value::network;
+
+fn flag(
+    ctx: &mut ProxyCtx<'_>,
+    words: &[String],
+    slot: fn(&mut Options) -> &mut bool,
+) -> Result<(), String> {
+    if let Some(extra) = words.get(2) {
+        return Err(format!(
+            "'option {}' cannot handle unexpected argument '{extra}'.",
+            words[1]
+        ));
+    }
+    *slot(&mut ctx.proxy.options) = !ctx.negated;
+    Ok(())
+}
+
+macro_rules! flag_kw {
+    ($fname:ident, $field:ident) => {
+        fn $fname(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+            flag(ctx, words, |o| &mut o.$field)
+        }
+    };
+}
+
+flag_kw!(tcplog, tcplog);
+flag_kw!(dontlognull, dontlognull);
+flag_kw!(dontlog_normal, dontlog_normal);
+flag_kw!(log_separate_errors, log_separate_errors);
+flag_kw!(redispatch, redispatch);
+flag_kw!(abortonclose, abortonclose);
+flag_kw!(allbackups, allbackups);
+flag_kw!(log_health_checks, log_health_checks);
+flag_kw!(http_buffer_request, http_buffer_request);
+flag_kw!(tcpka, tcpka);
+flag_kw!(clitcpka, clitcpka);
+flag_kw!(srvtcpka, srvtcpka);
+flag_kw!(nolinger, nolinger);
+
+fn httplog(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    let clf = match words.get(2).map(String::as_str) {
+        None => false,
+        Some("clf") => true,
+        Some(x) => {
+            return Err(format!(
+                "'option httplog' cannot handle unexpected argument '{x}'."
+            ));
+        }
+    };
+    ctx.proxy.options.httplog = !ctx.negated;
+    ctx.proxy.options.httplog_clf = clf && !ctx.negated;
+    Ok(())
+}
+
+fn conn_mode(ctx: &mut ProxyCtx<'_>, words: &[String], mode: HttpConnMode) -> Result<(), String> {
+    if let Some(extra) = words.get(2) {
+        return Err(format!(
+            "'option {}' cannot handle unexpected argument '{extra}'.",
+            words[1]
+        ));
+    }
+    ctx.proxy.options.http_conn_mode = if ctx.negated {
+        HttpConnMode::KeepAlive
+    } else {
+        mode
+    };
+    Ok(())
+}
+
+fn http_keep_alive(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    conn_mode(ctx, words, HttpConnMode::KeepAlive)
+}
+
+fn http_server_close(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    conn_mode(ctx, words, HttpConnMode::ServerClose)
+}
+
+fn httpclose(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    conn_mode(ctx, words, HttpConnMode::Close)
+}
+
+fn forwardfor(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    if ctx.negated {
+        ctx.proxy.options.forwardfor = None;
+        return Ok(());
+    }
+    let mut ff = ForwardFor {
+        except: None,
+        header: "X-Forwarded-For".into(),
+        if_none: false,
+    };
+    let mut i = 2;
+    while let Some(w) = words.get(i) {
+        match w.as_str() {
+            "except" => {
+                let net = words
+                    .get(i + 1)
+                    .ok_or("'option forwardfor' : missing network after 'except'")?;
+                ff.except = Some(network(net).map_err(|e| format!("'option forwardfor' : {e}"))?);
+                i += 2;
+            }
+            "header" => {
+                let h = words
+                    .get(i + 1)
+                    .ok_or("'option forwardfor' : missing header name after 'header'")?;
+                ff.header = h.clone();
+                i += 2;
+            }
+            "if-none" => {
+                ff.if_none = true;
+                i += 1;
+            }
+            x => {
+                return Err(format!(
+                    "'option forwardfor' only supports optional values 'except', 'header' and 'if-none' (got '{x}')."
+                ));
+            }
+        }
+    }
+    ctx.proxy.options.forwardfor = Some(ff);
+    Ok(())
+}
+
+fn httpchk(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    let args = &words[2..];
+    let (method, uri, version) = match args.len() {
+        0 => ("OPTIONS", "/", "HTTP/1.0"),
+        1 => ("OPTIONS", args[0].as_str(), "HTTP/1.0"),
+        2 => (args[0].as_str(), args[1].as_str(), "HTTP/1.0"),
+        3 => (args[0].as_str(), args[1].as_str(), args[2].as_str()),
+        _ => {
+            return Err(format!(
+                "'option httpchk' cannot handle unexpected argument '{}'.",
+                args[3]
+            ));
+        }
+    };
+    ctx.proxy.check.kind = CheckKind::Http {
+        method: method.into(),
+        uri: uri.into(),
+        version: version.into(),
+    };
+    Ok(())
+}
+
+fn tcp_check(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    if let Some(extra) = words.get(2) {
+        return Err(format!(
+            "'option tcp-check' cannot handle unexpected argument '{extra}'."
+        ));
+    }
+    ctx.proxy.check.kind = CheckKind::Tcp;
+    Ok(())
+}
+
+fn mysql_check(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    let mut user = None;
+    let mut post41 = false;
+    match words.get(2).map(String::as_str) {
+        None => {}
+        Some("user") => {
+            user = Some(
+                words
+                    .get(3)
+                    .ok_or("'option mysql-check user' expects a user name")?
+                    .clone(),
+            );
+            match words.get(4).map(String::as_str) {
+                None | Some("pre-41") => {}
+                Some("post-41") => post41 = true,
+                Some(x) => {
+                    return Err(format!(
+                        "'option mysql-check user <username>' only supports 'post-41' and 'pre-41' (got '{x}')."
+                    ));
+                }
+            }
+        }
+        Some(x) => {
+            return Err(format!(
+                "'option mysql-check' only supports optional values: 'user' (got '{x}')."
+            ));
+        }
+    }
+    ctx.proxy.check.kind = CheckKind::Mysql { user, post41 };
+    Ok(())
+}
+
+fn pgsql_check(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    match (words.get(2).map(String::as_str), words.get(3)) {
+        (Some("user"), Some(u)) => {
+            ctx.proxy.check.kind = CheckKind::Pgsql { user: u.clone() };
+            Ok(())
+        }
+        _ => Err("'option pgsql-check' expects 'user <username>' as argument.".into()),
+    }
+}
+
+fn redis_check(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    if let Some(extra) = words.get(2) {
+        return Err(format!(
+            "'option redis-check' cannot handle unexpected argument '{extra}'."
+        ));
+    }
+    ctx.proxy.check.kind = CheckKind::Redis;
+    Ok(())
+}
+
+fn smtpchk(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    let (verb, domain) = match (words.get(2), words.get(3)) {
+        (Some(v), Some(d)) if v == "HELO" || v == "EHLO" => (v.clone(), d.clone()),
+        _ => ("HELO".to_string(), "localhost".to_string()),
+    };
+    ctx.proxy.check.kind = CheckKind::Smtp { verb, domain };
+    Ok(())
+}
+
+fn ssl_hello_chk(ctx: &mut ProxyCtx<'_>, _words: &[String]) -> Result<(), String> {
+    ctx.proxy.check.kind = CheckKind::SslHello;
+    Ok(())
+}
+
+/// The `option` keywords.
+pub static KEYWORDS: &[ProxyKeyword] = &[
+    kw(
+        "option abortonclose",
+        BACK,
+        abortonclose,
+        "abort a queued or connecting request when the client closes",
+    ),
+    not_yet("option accept-invalid-http-request", FRONT),
+    not_yet("option accept-invalid-http-response", BACK),
+    kw(
+        "option allbackups",
+        BACK,
+        allbackups,
+        "use all backup servers at once when all active servers are down",
+    ),
+    not_yet("option checkcache", BACK),
+    kw(
+        "option clitcpka",
+        FRONT,
+        clitcpka,
+        "TCP keep-alive on the client side",
+    ),
+    not_yet("option contstats", FRONT),
+    not_yet("option disable-h2-upgrade", FRONT),
+    kw(
+        "option dontlog-normal",
+        FRONT,
+        dontlog_normal,
+        "log only errors and anomalies",
+    ),
+    kw(
+        "option dontlognull",
+        FRONT,
+        dontlognull,
+        "do not log connections that carried no data",
+    ),
+    kw(
+        "option forwardfor",
+        ALL,
+        forwardfor,
+        "add X-Forwarded-For with the client's address",
+    ),
+    not_yet("option h1-case-adjust-bogus-client", FRONT),
+    not_yet("option h1-case-adjust-bogus-server", BACK),
+    kw(
+        "option http-buffer-request",
+        ALL,
+        http_buffer_request,
+        "wait for the request body before balancing",
+    ),
+    not_yet("option http-ignore-probes", FRONT),
+    kw(
+        "option http-keep-alive",
+        ALL,
+        http_keep_alive,
+        "keep-alive on both sides (default)",
+    ),
+    not_yet("option http-no-delay", ALL),
+    not_yet("option http-pretend-keepalive", BACK),
+    not_yet("option http-restrict-req-hdr-names", ALL),
+    kw(
+        "option http-server-close",
+        ALL,
+        http_server_close,
+        "close the server connection after each response",
+    ),
+    not_yet("option http-use-proxy-header", FRONT),
+    kw("option httpchk", BACK, httpchk, "HTTP health checks"),
+    kw(
+        "option httpclose",
+        ALL,
+        httpclose,
+        "close both connections after each response",
+    ),
+    kw(
+        "option httplog",
+        FRONT,
+        httplog,
+        "HAProxy's HTTP log format",
+    ),
+    not_yet("option httpslog", FRONT),
+    not_yet("option independent-streams", ALL),
+    not_yet("option ldap-check", BACK),
+    not_yet("option external-check", BACK),
+    kw(
+        "option log-health-checks",
+        BACK,
+        log_health_checks,
+        "log health check status changes in detail",
+    ),
+    kw(
+        "option log-separate-errors",
+        FRONT,
+        log_separate_errors,
+        "log errors at a higher level",
+    ),
+    not_yet("option logasap", FRONT),
+    kw(
+        "option mysql-check",
+        BACK,
+        mysql_check,
+        "MySQL health checks",
+    ),
+    kw(
+        "option nolinger",
+        ALL,
+        nolinger,
+        "reset connections on close instead of lingering",
+    ),
+    not_yet("option originalto", ALL),
+    not_yet("option persist", BACK),
+    kw(
+        "option pgsql-check",
+        BACK,
+        pgsql_check,
+        "PostgreSQL health checks",
+    ),
+    not_yet("option prefer-last-server", BACK),
+    kw(
+        "option redispatch",
+        BACK,
+        redispatch,
+        "retry on another server after a failed connection",
+    ),
+    kw(
+        "option redis-check",
+        BACK,
+        redis_check,
+        "Redis health checks",
+    ),
+    kw("option smtpchk", BACK, smtpchk, "SMTP health checks"),
+    not_yet("option socket-stats", FRONT),
+    not_yet("option splice-auto", ALL),
+    not_yet("option splice-request", ALL),
+    not_yet("option splice-response", ALL),
+    not_yet("option spop-check", BACK),
+    kw(
+        "option srvtcpka",
+        BACK,
+        srvtcpka,
+        "TCP keep-alive on the server side",
+    ),
+    kw(
+        "option ssl-hello-chk",
+        BACK,
+        ssl_hello_chk,
+        "SSLv3 client hello health checks",
+    ),
+    kw(
+        "option tcp-check",
+        BACK,
+        tcp_check,
+        "health checks made of tcp-check rules",
+    ),
+    not_yet("option tcp-smart-accept", FRONT),
+    not_yet("option tcp-smart-connect", BACK),
+    kw("option tcpka", ALL, tcpka, "TCP keep-alive on both sides"),
+    kw("option tcplog", ALL, tcplog, "HAProxy's TCP log format"),
+    not_yet("option transparent", BACK),
+    not_yet("option idle-close-on-response", FRONT),
+];

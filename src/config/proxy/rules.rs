@@ -1,0 +1,483 @@
+//! Routing and rule keywords: `acl`, `use_backend`, `default_backend`, `http-request`,
+//! `http-response`, `tcp-request`. Conditions are parsed by the ACL engine
+//! ([`crate::acl::parse_condition`]) and kept as parsed expressions.
+
+use crate::acl::parse_condition;
+use crate::config::keyword::{ALL, BE, DEF, FE, FRONT, LI, ProxyCtx, ProxyKeyword, kw};
+use crate::config::model::{
+    AclDef, AclExpr, Condition, HttpAction, HttpRule, ReturnBody, TcpRequestRule, UseBackend,
+};
+use crate::config::span::Span;
+use crate::config::value::duration;
+
+/// Splits `words` at the first `if`/`unless` and parses the condition after it.
+fn split_cond(
+    words: &[String],
+    start: usize,
+    span: &Span,
+    what: &str,
+) -> Result<(usize, Option<Condition>), String> {
+    match words[start.min(words.len())..]
+        .iter()
+        .position(|w| w == "if" || w == "unless")
+    {
+        Some(rel) => {
+            let cut = start + rel;
+            let cond = parse_condition(&words[cut..], span)
+                .map_err(|e| format!("error detected while parsing {what} condition : {e}"))?;
+            Ok((cut, Some(cond)))
+        }
+        None => Ok((words.len(), None)),
+    }
+}
+
+fn acl(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    let name = words.get(1).ok_or("'acl' expects an ACL name.")?;
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "-_.:".contains(*c)))
+    {
+        return Err(format!(
+            "character '{bad}' is not permitted in acl name '{name}'."
+        ));
+    }
+    if words.len() < 3 {
+        return Err(format!("'acl {name}' : missing fetch method."));
+    }
+    ctx.proxy.acls.push(AclDef {
+        name: name.clone(),
+        expr: AclExpr {
+            span: ctx.span.clone(),
+            words: words[2..].to_vec(),
+        },
+    });
+    Ok(())
+}
+
+fn use_backend(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    let backend = words
+        .get(1)
+        .ok_or("'use_backend' expects a backend name.")?;
+    if backend.contains("%[") {
+        return Err("'use_backend' with a dynamic name (log-format expression) is not supported yet by gatehouse.".into());
+    }
+    let (cut, cond) = split_cond(words, 2, ctx.span, "switching rule")?;
+    if cut != 2 {
+        return Err(format!(
+            "'use_backend' : unexpected argument '{}' (expects 'if' or 'unless').",
+            words[2]
+        ));
+    }
+    ctx.proxy.use_backends.push(UseBackend {
+        span: ctx.span.clone(),
+        backend: backend.clone(),
+        cond,
+    });
+    Ok(())
+}
+
+fn default_backend(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    let backend = words
+        .get(1)
+        .ok_or("'default_backend' expects a backend name.")?;
+    if let Some(x) = words.get(2) {
+        return Err(format!(
+            "'default_backend' cannot handle unexpected argument '{x}'."
+        ));
+    }
+    ctx.proxy.default_backend = Some((backend.clone(), ctx.span.clone()));
+    Ok(())
+}
+
+/// Every `http-request` action of HAProxy 2.6 (for "not supported yet" versus "unknown").
+const HTTP_REQUEST_ACTIONS: &[&str] = &[
+    "add-acl",
+    "add-header",
+    "allow",
+    "auth",
+    "cache-use",
+    "capture",
+    "del-acl",
+    "del-header",
+    "del-map",
+    "deny",
+    "disable-l7-retry",
+    "do-resolve",
+    "early-hint",
+    "normalize-uri",
+    "redirect",
+    "reject",
+    "replace-header",
+    "replace-path",
+    "replace-pathq",
+    "replace-uri",
+    "replace-value",
+    "return",
+    "sc-inc-gpc",
+    "sc-inc-gpc0",
+    "sc-inc-gpc1",
+    "sc-set-gpt",
+    "sc-set-gpt0",
+    "send-spoe-group",
+    "set-dst",
+    "set-dst-port",
+    "set-header",
+    "set-log-level",
+    "set-map",
+    "set-mark",
+    "set-method",
+    "set-nice",
+    "set-path",
+    "set-pathq",
+    "set-priority-class",
+    "set-priority-offset",
+    "set-query",
+    "set-src",
+    "set-src-port",
+    "set-timeout",
+    "set-tos",
+    "set-uri",
+    "set-var",
+    "set-var-fmt",
+    "silent-drop",
+    "strict-mode",
+    "tarpit",
+    "track-sc0",
+    "track-sc1",
+    "track-sc2",
+    "unset-var",
+    "use-service",
+    "wait-for-body",
+    "wait-for-handshake",
+];
+
+/// Every `http-response` action of HAProxy 2.6.
+const HTTP_RESPONSE_ACTIONS: &[&str] = &[
+    "add-acl",
+    "add-header",
+    "allow",
+    "cache-store",
+    "capture",
+    "del-acl",
+    "del-header",
+    "del-map",
+    "deny",
+    "redirect",
+    "replace-header",
+    "replace-value",
+    "return",
+    "sc-inc-gpc",
+    "sc-inc-gpc0",
+    "sc-inc-gpc1",
+    "sc-set-gpt",
+    "sc-set-gpt0",
+    "send-spoe-group",
+    "set-header",
+    "set-log-level",
+    "set-map",
+    "set-mark",
+    "set-nice",
+    "set-status",
+    "set-tos",
+    "set-var",
+    "set-var-fmt",
+    "silent-drop",
+    "strict-mode",
+    "track-sc0",
+    "track-sc1",
+    "track-sc2",
+    "unset-var",
+    "wait-for-body",
+];
+
+fn base_action(a: &str) -> &str {
+    a.split_once('(').map(|(b, _)| b).unwrap_or(a)
+}
+
+/// Parses the options of `return` and `deny` (`status`, `deny_status`, `content-type`,
+/// `string`, `lf-string`, `file`, `errorfile`, `hdr`) up to the condition.
+fn parse_return(
+    words: &[String],
+    start: usize,
+    end: usize,
+    deny: bool,
+) -> Result<HttpAction, String> {
+    let act = &words[1];
+    let mut status = if deny { 403 } else { 200 };
+    let mut content_type = None;
+    let mut body = ReturnBody::None;
+    let mut headers = Vec::new();
+    let mut i = start;
+    let val = |i: usize, what: &str| -> Result<&String, String> {
+        words
+            .get(i + 1)
+            .filter(|_| i + 1 < end)
+            .ok_or_else(|| format!("'{act}' : missing argument after '{what}'."))
+    };
+    while i < end {
+        let w = words[i].as_str();
+        match w {
+            "status" | "deny_status" => {
+                let v = val(i, w)?;
+                status = v
+                    .parse()
+                    .ok()
+                    .filter(|s| (200..=599).contains(s))
+                    .ok_or_else(|| {
+                        format!("'{act}' : status code must be between 200 and 599 (got '{v}').")
+                    })?;
+                i += 2;
+            }
+            "content-type" => {
+                content_type = Some(val(i, w)?.clone());
+                i += 2;
+            }
+            "string" => {
+                body = ReturnBody::String(val(i, w)?.clone());
+                i += 2;
+            }
+            "lf-string" => {
+                body = ReturnBody::LfString(val(i, w)?.clone());
+                i += 2;
+            }
+            "file" | "lf-file" => {
+                let f = val(i, w)?;
+                let data = std::fs::read(f)
+                    .map_err(|e| format!("'{act}' : failed to read file '{f}' ({e})."))?;
+                body = ReturnBody::File(data);
+                i += 2;
+            }
+            "errorfile" => {
+                let f = val(i, w)?;
+                let data = std::fs::read(f)
+                    .map_err(|e| format!("'{act}' : failed to read errorfile '{f}' ({e})."))?;
+                body = ReturnBody::ErrorFile(data);
+                i += 2;
+            }
+            "default-errorfiles" => i += 1,
+            "errorfiles" => {
+                return Err(format!(
+                    "'{act}' : 'errorfiles' (http-errors sections) is not supported yet by gatehouse."
+                ));
+            }
+            "hdr" => {
+                let n = val(i, w)?.clone();
+                let v = words
+                    .get(i + 2)
+                    .filter(|_| i + 2 < end)
+                    .ok_or_else(|| format!("'{act}' : 'hdr' expects a name and a value."))?;
+                headers.push((n, v.clone()));
+                i += 3;
+            }
+            x => {
+                return Err(format!(
+                    "'{act}' : expects [status <code>] [content-type <type>] [string|lf-string|file|errorfile <arg>] [hdr <name> <value>]* (got '{x}')."
+                ));
+            }
+        }
+    }
+    if content_type.is_some() && matches!(body, ReturnBody::None) {
+        return Err(format!(
+            "'{act}' : content-type is set but no payload was given."
+        ));
+    }
+    if !matches!(body, ReturnBody::None | ReturnBody::ErrorFile(_))
+        && content_type.is_none()
+        && !deny
+    {
+        return Err(format!(
+            "'{act}' : a payload requires a content-type (use 'content-type')."
+        ));
+    }
+    Ok(if deny {
+        HttpAction::Deny { status }
+    } else {
+        HttpAction::Return {
+            status,
+            content_type,
+            body,
+            headers,
+        }
+    })
+}
+
+fn http_rule(ctx: &mut ProxyCtx<'_>, words: &[String], response: bool) -> Result<(), String> {
+    let kwd = words[0].as_str();
+    let table = if response {
+        HTTP_RESPONSE_ACTIONS
+    } else {
+        HTTP_REQUEST_ACTIONS
+    };
+    let Some(act) = words.get(1) else {
+        return Err(format!(
+            "'{kwd}' expects an action, such as {}.",
+            table.join(", ")
+        ));
+    };
+    let what = format!("an '{kwd} {act}'");
+    let (cut, cond) = split_cond(words, 2, ctx.span, &what)?;
+    let n_args = cut - 2;
+    let exact = |n: usize| -> Result<(), String> {
+        if n_args != n {
+            return Err(format!("'{kwd} {act}' expects exactly {n} argument(s)."));
+        }
+        Ok(())
+    };
+    let action = match act.as_str() {
+        "allow" => {
+            exact(0)?;
+            HttpAction::Allow
+        }
+        "deny" => parse_return(words, 2, cut, true)?,
+        "return" => parse_return(words, 2, cut, false)?,
+        "set-header" => {
+            exact(2)?;
+            HttpAction::SetHeader(words[2].clone(), words[3].clone())
+        }
+        "add-header" => {
+            exact(2)?;
+            HttpAction::AddHeader(words[2].clone(), words[3].clone())
+        }
+        "del-header" => {
+            if n_args != 1 {
+                return Err(format!(
+                    "'{kwd} del-header' with a matching method is not supported yet by gatehouse."
+                ));
+            }
+            HttpAction::DelHeader(words[2].clone())
+        }
+        a if table.contains(&base_action(a)) => {
+            return Err(format!(
+                "'{kwd} {a}' is a HAProxy action that gatehouse does not support yet."
+            ));
+        }
+        a => {
+            let hint = crate::config::suggest::closest(a, table.iter().copied())
+                .map(|c| format!(" (did you mean '{c}' ?)"))
+                .unwrap_or_default();
+            return Err(format!(
+                "'{kwd}' expects {}, but got '{a}'{hint}.",
+                table
+                    .iter()
+                    .map(|a| format!("'{a}'"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    };
+    let rule = HttpRule {
+        span: ctx.span.clone(),
+        action,
+        cond,
+    };
+    if response {
+        ctx.proxy.http_response.push(rule);
+    } else {
+        ctx.proxy.http_request.push(rule);
+    }
+    Ok(())
+}
+
+fn http_request(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    http_rule(ctx, words, false)
+}
+
+fn http_response(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    http_rule(ctx, words, true)
+}
+
+fn tcp_request(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    let stage = words
+        .get(1)
+        .ok_or("'tcp-request' expects 'connection', 'session', 'content' or 'inspect-delay'.")?;
+    match stage.as_str() {
+        "inspect-delay" => {
+            let v = words
+                .get(2)
+                .ok_or("'tcp-request inspect-delay' expects a delay.")?;
+            duration(v, "tcp-request inspect-delay")?;
+            if let Some(x) = words.get(3) {
+                return Err(format!(
+                    "'tcp-request inspect-delay' cannot handle unexpected argument '{x}'."
+                ));
+            }
+            ctx.proxy.tcp_request.push(TcpRequestRule {
+                span: ctx.span.clone(),
+                stage: stage.clone(),
+                action: v.clone(),
+                args: Vec::new(),
+                cond: None,
+            });
+            return Ok(());
+        }
+        "connection" | "content" | "session" => {}
+        x => {
+            return Err(format!(
+                "'tcp-request' expects 'connection', 'session', 'content' or 'inspect-delay', but got '{x}'."
+            ));
+        }
+    }
+    if stage == "connection" && ctx.proxy.kind == crate::config::model::ProxyKind::Backend {
+        return Err("'tcp-request connection' is not allowed in 'backend' sections.".into());
+    }
+    let act = words
+        .get(2)
+        .ok_or_else(|| format!("'tcp-request {stage}' expects an action."))?;
+    let (cut, cond) = split_cond(words, 3, ctx.span, &format!("a 'tcp-request {stage}' rule"))?;
+    match act.as_str() {
+        "accept" | "reject" => {
+            if cut != 3 {
+                return Err(format!(
+                    "'tcp-request {stage} {act}' cannot handle unexpected argument '{}'.",
+                    words[3]
+                ));
+            }
+        }
+        a => {
+            return Err(format!(
+                "'tcp-request {stage} {a}' is not supported yet by gatehouse (supported: accept, reject)."
+            ));
+        }
+    }
+    if stage == "session" {
+        return Err("'tcp-request session' is not supported yet by gatehouse.".into());
+    }
+    ctx.proxy.tcp_request.push(TcpRequestRule {
+        span: ctx.span.clone(),
+        stage: stage.clone(),
+        action: act.clone(),
+        args: words[3..cut].to_vec(),
+        cond,
+    });
+    Ok(())
+}
+
+/// The keywords of this file.
+pub static KEYWORDS: &[ProxyKeyword] = &[
+    kw(
+        "acl",
+        ALL,
+        acl,
+        "declare or complete an access control list",
+    ),
+    kw(
+        "use_backend",
+        FE | LI,
+        use_backend,
+        "switch to a backend when a condition matches",
+    ),
+    kw(
+        "default_backend",
+        FRONT,
+        default_backend,
+        "the backend used when no use_backend rule matches",
+    ),
+    kw("http-request", ALL, http_request, "HTTP request rules"),
+    kw("http-response", ALL, http_response, "HTTP response rules"),
+    kw(
+        "tcp-request",
+        DEF | FE | LI | BE,
+        tcp_request,
+        "TCP request rules (connection, content, inspect-delay)",
+    ),
+];

@@ -1,0 +1,85 @@
+//! Every keyword gatehouse knows, from the section tables: read by "did you mean", the
+//! keyword dump (`gatehouse --keywords`) and the `docs/compat.md` test.
+
+use super::keyword::Status;
+use super::{global, parser, proxy, userlist};
+
+/// One keyword with where it lives and its status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// `global`, `proxy`, `userlist`, `section`, `bind`, `server`.
+    pub section: &'static str,
+    /// The keyword.
+    pub name: String,
+    /// Its status.
+    pub status: Status,
+}
+
+/// All keywords, in table order.
+pub fn entries() -> Vec<Entry> {
+    let mut v = Vec::new();
+    for s in parser::SECTIONS {
+        v.push(Entry {
+            section: "section",
+            name: (*s).to_owned(),
+            status: Status::Supported,
+        });
+    }
+    for s in parser::SECTIONS_NOT_YET {
+        v.push(Entry {
+            section: "section",
+            name: (*s).to_owned(),
+            status: Status::NotYet,
+        });
+    }
+    for k in global::KEYWORDS {
+        v.push(Entry {
+            section: "global",
+            name: k.name.to_owned(),
+            status: k.status,
+        });
+    }
+    for k in proxy::all() {
+        v.push(Entry {
+            section: "proxy",
+            name: k.name.to_owned(),
+            status: k.status,
+        });
+    }
+    for k in userlist::KEYWORDS {
+        v.push(Entry {
+            section: "userlist",
+            name: k.name.to_owned(),
+            status: Status::Supported,
+        });
+    }
+    for (k, _) in proxy::bind::SUPPORTED {
+        v.push(Entry {
+            section: "bind",
+            name: (*k).to_owned(),
+            status: Status::Supported,
+        });
+    }
+    for (k, _) in proxy::server::SUPPORTED {
+        v.push(Entry {
+            section: "server",
+            name: (*k).to_owned(),
+            status: Status::Supported,
+        });
+    }
+    for k in proxy::bind::NOT_YET {
+        v.push(Entry {
+            section: "bind",
+            name: (*k).to_owned(),
+            status: Status::NotYet,
+        });
+    }
+    for k in proxy::server::NOT_YET {
+        v.push(Entry {
+            section: "server",
+            name: (*k).to_owned(),
+            status: Status::NotYet,
+        });
+    }
+    v
+}

@@ -1,0 +1,71 @@
+//! The `userlist` section: `group NAME [users U,…]`,
+//! `user NAME [password HASH | insecure-password PASS] [groups G,…]`.
+
+use super::keyword::UserlistKeyword;
+use super::model::{Password, User, Userlist};
+
+fn group(ul: &mut Userlist, w: &[String]) -> Result<(), String> {
+    let name = w.get(1).ok_or("'group' expects <name> as argument.")?;
+    let mut users = Vec::new();
+    match (w.get(2).map(String::as_str), w.get(3)) {
+        (None, _) => {}
+        (Some("users"), Some(list)) => users = list.split(',').map(str::to_owned).collect(),
+        (Some(x), _) => return Err(format!("'group' only supports 'users' option (got '{x}').")),
+    }
+    if ul.groups.iter().any(|(g, _)| g == name) {
+        return Err(format!(
+            "group '{name}' already exists in userlist '{}'.",
+            ul.name
+        ));
+    }
+    ul.groups.push((name.clone(), users));
+    Ok(())
+}
+
+fn user(ul: &mut Userlist, w: &[String]) -> Result<(), String> {
+    let name = w.get(1).ok_or("'user' expects <name> as argument.")?;
+    if ul.users.iter().any(|u| &u.name == name) {
+        return Err(format!(
+            "user '{name}' already exists in userlist '{}'.",
+            ul.name
+        ));
+    }
+    let mut u = User {
+        name: name.clone(),
+        password: Password::None,
+        groups: Vec::new(),
+    };
+    let mut i = 2;
+    while let Some(opt) = w.get(i) {
+        let v = w
+            .get(i + 1)
+            .ok_or_else(|| format!("'user {name}' : '{opt}' expects an argument."))?;
+        match opt.as_str() {
+            "password" => u.password = Password::Hashed(v.clone()),
+            "insecure-password" => u.password = Password::Insecure(v.clone()),
+            "groups" => u.groups = v.split(',').map(str::to_owned).collect(),
+            x => {
+                return Err(format!(
+                    "'user' only supports 'password', 'insecure-password' and 'groups' options (got '{x}')."
+                ));
+            }
+        }
+        i += 2;
+    }
+    ul.users.push(u);
+    Ok(())
+}
+
+/// The `userlist` keyword table.
+pub static KEYWORDS: &[UserlistKeyword] = &[
+    UserlistKeyword {
+        name: "group",
+        parse: group,
+        help: "declare a group",
+    },
+    UserlistKeyword {
+        name: "user",
+        parse: user,
+        help: "declare a user",
+    },
+];

@@ -1,0 +1,123 @@
+//! Post-parse checks, HAProxy's rules: references resolve (`use_backend`,
+//! `default_backend`), modes are compatible, conditions compile, timeouts are set.
+
+use super::diag::Diag;
+use super::model::{Config, Mode, Proxy, ProxyKind};
+use crate::acl::{AclSet, Visibility};
+
+/// Checks a parsed configuration; pushes every problem found.
+pub fn validate(config: &Config, diags: &mut Vec<Diag>) {
+    for p in &config.proxies {
+        references(config, p, diags);
+        conditions(p, diags);
+        timeouts(p, diags);
+        if p.kind == ProxyKind::Frontend && p.binds.is_empty() {
+            diags.push(Diag::alert(
+                &p.span,
+                format!("Proxy '{}' has no 'bind' directive. Please declare it as a backend if this was intended.", p.name),
+            ));
+        }
+    }
+}
+
+fn references(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) {
+    if !p.kind.has_frontend() {
+        return;
+    }
+    let mut check = |name: &str, span: &super::span::Span, what: &str| {
+        match config.backend(name) {
+        None => diags.push(Diag::alert(
+            span,
+            format!("Proxy '{}': unable to find required {what}: '{name}'.", p.name),
+        )),
+        Some(b) if p.mode == Mode::Http && b.mode == Mode::Tcp => diags.push(Diag::alert(
+            span,
+            format!(
+                "http {} '{}' ({}) tries to use incompatible tcp backend '{}' ({}) as its {} (see 'mode').",
+                p.kind.keyword(),
+                p.name,
+                p.span,
+                b.name,
+                b.span,
+                if what == "default_backend" { "default backend" } else { "backend" }
+            ),
+        )),
+        Some(_) => {}
+    }
+    };
+    if let Some((name, span)) = &p.default_backend {
+        check(name, span, "default_backend");
+    }
+    for ub in &p.use_backends {
+        check(&ub.backend, &ub.span, "use_backend");
+    }
+}
+
+fn conditions(p: &Proxy, diags: &mut Vec<Diag>) {
+    let set = match AclSet::compile(&p.acls) {
+        Ok(s) => s,
+        Err((span, e)) => {
+            diags.push(Diag::alert(&span, e));
+            return;
+        }
+    };
+    let mut one = |cond: Option<&super::model::Condition>, what: &str, max: Visibility| {
+        let Some(c) = cond else { return };
+        match set.condition(c) {
+            Ok(cc) if cc.visibility() > max => diags.push(Diag::alert(
+                &c.span,
+                format!("{what} : condition uses data that is not available at this stage."),
+            )),
+            Ok(_) => {}
+            Err((span, e)) => diags.push(Diag::alert(
+                &span,
+                format!("error detected while parsing {what} : {e}"),
+            )),
+        }
+    };
+    for ub in &p.use_backends {
+        one(ub.cond.as_ref(), "switching rule", Visibility::Request);
+    }
+    for r in &p.http_request {
+        one(
+            r.cond.as_ref(),
+            "an 'http-request' rule",
+            Visibility::Request,
+        );
+    }
+    for r in &p.http_response {
+        one(
+            r.cond.as_ref(),
+            "an 'http-response' rule",
+            Visibility::Response,
+        );
+    }
+    for r in &p.tcp_request {
+        let max = if r.stage == "connection" {
+            Visibility::Connection
+        } else {
+            Visibility::Request
+        };
+        one(
+            r.cond.as_ref(),
+            &format!("a 'tcp-request {}' rule", r.stage),
+            max,
+        );
+    }
+}
+
+fn timeouts(p: &Proxy, diags: &mut Vec<Diag>) {
+    let t = &p.timeouts;
+    let missing = (p.kind.has_frontend() && t.client.is_none())
+        || (p.kind.has_backend() && (t.connect.is_none() || t.server.is_none()));
+    if missing {
+        diags.push(Diag::warning(
+            &p.span,
+            format!(
+                "missing timeouts for {} '{}'.\n   | While not properly invalid, you will certainly encounter various problems\n   | with such a configuration. To fix this, please ensure that all following\n   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.",
+                p.kind.keyword(),
+                p.name
+            ),
+        ));
+    }
+}
