@@ -168,7 +168,7 @@ fn strtol(s: &[u8], start: usize, base: u32) -> (i64, usize) {
     if (base == 0 || base == 16)
         && at(i) == b'0'
         && matches!(at(i + 1), b'x' | b'X')
-        && (at(i + 2) as char).is_digit(16)
+        && at(i + 2).is_ascii_hexdigit()
     {
         radix = 16;
         i += 2;
@@ -479,5 +479,255 @@ impl Parser<'_> {
             i += 1;
         }
         Ok((args, i))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Expected results were checked against `haproxy -cc EXPR` of haproxy 2.6.12 (with
+    //! `FOO=foov` in the environment); features and versions follow gatehouse's own.
+    use super::*;
+    use std::cmp::Ordering;
+
+    fn env(name: &str) -> Option<String> {
+        (name == "FOO").then(|| "foov".to_string())
+    }
+
+    fn cc(expr: &str) -> Result<bool, String> {
+        eval_str_with(expr, &env)
+    }
+
+    fn cc_err(expr: &str) -> String {
+        match cc(expr) {
+            Err(e) => e
+                .strip_prefix("Failed to evaluate condition: ")
+                .unwrap_or(&e)
+                .to_string(),
+            Ok(v) => format!("unexpected success: {v}"),
+        }
+    }
+
+    #[test]
+    fn integers_and_empty() {
+        for (e, v) in [
+            ("", false),
+            ("0", false),
+            ("1", true),
+            ("-1", true),
+            ("0x10", true),
+        ] {
+            assert_eq!(cc(e), Ok(v), "{e}");
+        }
+        assert_eq!(
+            cc_err("08"),
+            "unexpected character '8' at the end of conditional expression '08'"
+        );
+        assert_eq!(
+            cc_err("1foo"),
+            "unexpected character 'f' at the end of conditional expression '1foo'"
+        );
+        assert_eq!(
+            cc_err("1 1"),
+            "unexpected character '1' at the end of conditional expression '1 1'"
+        );
+    }
+
+    #[test]
+    fn negation_and_operators_with_precedence() {
+        for (e, v) in [
+            ("!0", true),
+            ("! 0", true),
+            ("!!1", true),
+            ("1 || 0 && 0", true),
+            ("0 && 1 || 1", true),
+            ("0 || 1", true),
+            ("1&&1", true),
+            ("1||0", true),
+            ("!(1 && 0)", true),
+            ("(0 || (1 && !0)) && 1", true),
+            ("1 && (0)", false),
+            ("streq(x,x) &&(1)", true),
+        ] {
+            assert_eq!(cc(e), Ok(v), "{e}");
+        }
+    }
+
+    #[test]
+    fn syntax_errors_use_haproxy_messages() {
+        assert_eq!(cc_err("1 &&"), "unparsable conditional expression '&&'");
+        assert_eq!(
+            cc_err("(1"),
+            "expected ')' after conditional expression '(1'"
+        );
+        assert_eq!(cc_err("()"), "unparsable conditional expression ')'");
+        assert_eq!(cc_err("!"), "unparsable conditional expression '!'");
+        assert_eq!(
+            cc_err("foo(1)"),
+            "unparsable conditional expression 'foo(1)'"
+        );
+        assert_eq!(
+            cc_err("1 &| 0"),
+            "unexpected character '&' at the end of conditional expression '1 &| 0'"
+        );
+        assert_eq!(
+            cc_err("streq(a,a)x"),
+            "unexpected character 'x' at the end of conditional expression 'streq(a,a)x'"
+        );
+        assert_eq!(
+            cc_err("defined (FOO)"),
+            "unexpected character '(' at the end of conditional expression 'defined (FOO)'"
+        );
+    }
+
+    #[test]
+    fn defined_looks_at_the_environment() {
+        assert_eq!(cc("defined(FOO)"), Ok(true));
+        assert_eq!(cc("defined(NOPE)"), Ok(false));
+        assert_eq!(cc("defined"), Ok(false));
+        // the real environment: PATH is always set for the test runner
+        assert_eq!(eval(&["defined(PATH)".to_string()]), Ok(true));
+        assert_eq!(
+            eval(&["defined(GATEHOUSE_SURELY_UNSET_VAR)".to_string()]),
+            Ok(false)
+        );
+    }
+
+    #[test]
+    fn string_predicates_and_their_argument_quoting() {
+        for (e, v) in [
+            ("streq(a,a)", true),
+            ("streq(a, a)", false),
+            ("strneq(a,b)", true),
+            ("strneq(a,a)", false),
+            (r#"streq("$FOO",foov)"#, true),
+            ("streq($FOO,foov)", false),
+            (r#""streq(a,a)""#, true),
+            (r"streq(a\ b,a b)", true),
+            ("streq('a b','a b')", true),
+            (r#"'streq("a,b","a,b")'"#, true),
+            (r#"'streq(a\tb,"a	b")'"#, true),
+        ] {
+            assert_eq!(cc(e), Ok(v), "{e}");
+        }
+        let pred_err = |m: &str| {
+            format!("{m} in argument 1 of predicate 'streq' used in conditional expression")
+        };
+        assert_eq!(
+            cc_err("streq(a)"),
+            pred_err("missing arguments (got 1/2), type 'string' expected")
+        );
+        assert_eq!(
+            cc_err("streq(a,b,c)"),
+            pred_err("expected ')' before ',c)'")
+        );
+        assert_eq!(
+            cc_err(r#"streq("a,b",\"a,b\")"#),
+            pred_err("expected ')' before ',\"a,b\")'")
+        );
+        assert_eq!(
+            cc_err(r#"streq(\"a,b\",a\,b)"#),
+            pred_err("expected ')' before ',b)'")
+        );
+        assert_eq!(
+            cc_err(r#"streq(\"a,b\",'a,b')"#),
+            pred_err("expected ')' before ',b)'")
+        );
+        // `\,` is not an escape at the second level: the backslash stays, the comma splits
+        assert_eq!(
+            cc_err(r#"'streq(a\,b,a\,b)'"#),
+            pred_err("expected ')' before ',a\\,b)'")
+        );
+        // `\'` is no escape inside single quotes at the first level
+        assert_eq!(
+            cc(r#"'streq("a,b",\'a,b\')'"#),
+            Err("Syntax Error in condition: Unmatched quote.".into())
+        );
+    }
+
+    #[test]
+    fn versions_compare_like_haproxy() {
+        for (e, v) in [
+            ("version_atleast(2.6)", true),
+            ("version_atleast(2.6.12)", true),
+            ("version_atleast(2.6.13)", false),
+            ("version_atleast(2.6-dev1)", true),
+            ("version_atleast(2.6.12-rc1)", true),
+            ("version_before(2.6.12-rc1)", false),
+            ("version_before(2.7)", true),
+            ("version_before(2.6.12)", false),
+            ("version_atleast(2.4-dev19)", true),
+            // unparsable versions: "at least" is true, "before" is false
+            ("version_atleast(garbage)", true),
+            ("version_before(garbage)", false),
+            ("version_atleast()", true),
+        ] {
+            assert_eq!(cc(e), Ok(v), "{e}");
+        }
+    }
+
+    #[test]
+    fn version_splitting_follows_split_version() {
+        let split = |s: &str| split_version(s.as_bytes());
+        assert_eq!(split("1.2.1-pre2"), Some([1, 2, 1, 0, 2, 2, 0]));
+        assert_eq!(split("1.2.10.1"), Some([1, 2, 10, 1, 3, 0, 0]));
+        assert_eq!(split("1.3.16-rc1"), Some([1, 3, 16, 0, 2, 1, 0]));
+        assert_eq!(split("1.5-dev18-43"), Some([1, 5, 0, 0, 1, 18, 43]));
+        assert_eq!(split("2.4-dev18-f6818d-20"), Some([2, 4, 0, 0, 1, 18, 20]));
+        assert_eq!(split("2.6.12-1+deb12u4"), Some([2, 6, 12, 0, 3, 0, 0]));
+        assert_eq!(split(""), None);
+        assert_eq!(split("x"), None);
+        assert_eq!(split("1.2.3.4.5"), None);
+        assert_eq!(compare_version("2.6.12"), Some(Ordering::Equal));
+        assert_eq!(compare_version("2.6"), Some(Ordering::Less));
+        assert_eq!(compare_version("3.0"), Some(Ordering::Greater));
+    }
+
+    #[test]
+    fn features_are_gatehouse_s_own_list() {
+        assert_eq!(cc("feature(THREAD)"), Ok(true));
+        assert_eq!(cc("feature(EPOLL)"), Ok(true));
+        assert_eq!(cc("feature(OPENSSL)"), Ok(false));
+        assert_eq!(cc("feature(THR)"), Ok(false));
+        assert_eq!(cc("!feature(OPENSSL) || feature(OPENSSL)"), Ok(true));
+    }
+
+    #[test]
+    fn cc_lexing_errors_and_comments() {
+        assert_eq!(
+            cc("\"1"),
+            Err("Syntax Error in condition: Unmatched quote.".into())
+        );
+        assert_eq!(
+            cc(r"\x4"),
+            Err("Syntax Error in condition: Truncated or invalid hexadecimal sequence.".into())
+        );
+        assert_eq!(
+            cc(r#""$1""#),
+            Err("Unhandled error in condition, please report this to the developers.".into())
+        );
+        // no comments in -cc: '#' is just an unexpected character
+        assert_eq!(
+            cc_err("1 # x"),
+            "unexpected character '#' at the end of conditional expression '1 # x'"
+        );
+        let many = vec!["1"; 65].join(" ");
+        assert_eq!(cc(&many), Err("Error in condition: Too many words.".into()));
+    }
+
+    #[test]
+    fn eval_merges_words_with_spaces() {
+        let w = |s: &[&str]| s.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(eval_with(&w(&["streq(a", "b,a", "b)"]), &env), Ok(true));
+        assert_eq!(eval_with(&w(&["1", "&&", "!0"]), &env), Ok(true));
+        assert_eq!(eval_with(&[], &env), Ok(false));
+        // HAProxy accepts 340 nested parentheses and refuses 341 (MAX_CFG_RECURSION)
+        let nest = |n: usize| vec![format!("{}1{}", "(".repeat(n), ")".repeat(n))];
+        assert_eq!(eval_with(&nest(340), &env), Ok(true));
+        let err = eval_with(&nest(341), &env).err().unwrap_or_default();
+        assert!(
+            err.starts_with("unparsable conditional sub-expression '1)))"),
+            "{err}"
+        );
+        assert!(eval_with(&nest(100_000), &env).is_err());
     }
 }

@@ -322,3 +322,20 @@ fn scope_lines_are_checked_and_consumed() {
         )]
     );
 }
+
+#[test]
+fn long_lines_in_errors_are_shortened_around_the_error() {
+    let line = format!(
+        ".notice {} \"unterminated {}",
+        "x".repeat(140),
+        "y".repeat(60)
+    );
+    let (_, diags) = run(&format!("{line}\n"));
+    let expected = format!(
+        "unmatched quote at position 150:\n  ...{} \"unterminated {}...\n  {}^",
+        "x".repeat(36),
+        "y".repeat(23),
+        " ".repeat(40)
+    );
+    assert_eq!(diags[0].message, expected);
+}

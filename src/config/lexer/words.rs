@@ -93,9 +93,8 @@ pub(crate) fn split(input: &[u8], sharp: bool, vars: VarLookup<'_>) -> Result<Sp
 
     loop {
         let c = at(i);
-        if c == 0 || c == b'\n' || c == b'\r' {
-            break;
-        } else if c == b'#' && sharp && !squote && !dquote {
+        let comment = c == b'#' && sharp && !squote && !dquote;
+        if c == 0 || c == b'\n' || c == b'\r' || comment {
             break;
         } else if c == b'"' && !squote {
             dquote = !dquote;
