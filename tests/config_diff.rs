@@ -1,0 +1,180 @@
+//! Differential test of the configuration checker: every config in
+//! `tests/configs/` (valid) and `tests/configs/invalid/` is checked with the
+//! reference `haproxy -c -f FILE` and with `gatehouse -c -f FILE`. Both must
+//! reach the same verdict, and for invalid configs the first `[ALERT]` must
+//! blame the same line. Invalid configs record haproxy's answer on line 1
+//! as `# expect-error-line: N|none`, which is verified too, so the corpus
+//! cannot silently drift from haproxy's behaviour.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use support::cfgcheck::{ExpectedError, first_alert, is_not_yet, parse_expect_error_line};
+use support::{check, configs_dir, first_alert_line, gatehouse_bin, require_haproxy};
+
+/// `*.cfg` files directly inside `dir`, sorted.
+fn cfg_files(dir: &Path) -> Vec<PathBuf> {
+    let entries =
+        std::fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "cfg"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn valid_corpus() -> Vec<PathBuf> {
+    cfg_files(&configs_dir())
+}
+
+fn invalid_corpus() -> Vec<PathBuf> {
+    cfg_files(&configs_dir().join("invalid"))
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+fn expected_error(path: &Path) -> ExpectedError {
+    parse_expect_error_line(&read(path)).unwrap_or_else(|| {
+        panic!(
+            "{}: line 1 must be `# expect-error-line: N` or `# expect-error-line: none`",
+            path.display()
+        )
+    })
+}
+
+/// What a `-c` run said about one file.
+#[derive(Debug, PartialEq, Eq)]
+struct Verdict {
+    code: i32,
+    valid: bool,
+    line: Option<u32>,
+    first_alert: Option<String>,
+}
+
+fn verdict(binary: &Path, cfg: &Path) -> (Verdict, String) {
+    let (code, stdout, stderr) = check(binary, &[cfg]);
+    let v = Verdict {
+        code,
+        valid: code == 0,
+        line: first_alert_line(&stderr, cfg),
+        first_alert: first_alert(&stderr).map(str::to_string),
+    };
+    let transcript = format!("exit {code}\nstdout:\n{stdout}stderr:\n{stderr}");
+    (v, transcript)
+}
+
+fn fail_with(problems: Vec<String>) {
+    assert!(
+        problems.is_empty(),
+        "{} problem(s):\n\n{}",
+        problems.len(),
+        problems.join("\n\n")
+    );
+}
+
+#[test]
+fn corpus_has_enough_configs_and_markers() {
+    let valid = valid_corpus();
+    let invalid = invalid_corpus();
+    assert!(valid.len() >= 12, "only {} valid configs", valid.len());
+    assert!(
+        invalid.len() >= 12,
+        "only {} invalid configs",
+        invalid.len()
+    );
+    for p in &invalid {
+        expected_error(p);
+    }
+}
+
+#[test]
+fn haproxy_accepts_every_valid_config() {
+    let haproxy = require_haproxy();
+    let mut problems = Vec::new();
+    for cfg in valid_corpus() {
+        let (code, stdout, stderr) = check(&haproxy, &[&cfg]);
+        if code != 0 || !stdout.contains("Configuration file is valid") {
+            problems.push(format!(
+                "{}: haproxy -c exit {code}\n{stdout}{stderr}",
+                cfg.display()
+            ));
+        }
+    }
+    fail_with(problems);
+}
+
+#[test]
+fn haproxy_rejects_every_invalid_config_at_recorded_line() {
+    let haproxy = require_haproxy();
+    let mut problems = Vec::new();
+    for cfg in invalid_corpus() {
+        let expected = expected_error(&cfg);
+        let (v, transcript) = verdict(&haproxy, &cfg);
+        let want_line = match expected {
+            ExpectedError::Line(n) => Some(n),
+            ExpectedError::NoLine => None,
+        };
+        if v.valid || v.line != want_line {
+            problems.push(format!(
+                "{}: expected rejection at line {want_line:?}, haproxy said valid={} line={:?}\n{transcript}",
+                cfg.display(),
+                v.valid,
+                v.line
+            ));
+        }
+    }
+    fail_with(problems);
+}
+
+#[test]
+fn gatehouse_accepts_what_haproxy_accepts() {
+    let gatehouse = gatehouse_bin();
+    let haproxy = require_haproxy();
+    let mut problems = Vec::new();
+    for cfg in valid_corpus() {
+        if is_not_yet(&read(&cfg)) {
+            eprintln!("skipping {} (# gatehouse: not-yet)", cfg.display());
+            continue;
+        }
+        let (hv, _) = verdict(&haproxy, &cfg);
+        let (code, stdout, stderr) = check(&gatehouse, &[&cfg]);
+        if hv.valid && (code != 0 || !stdout.contains("Configuration file is valid")) {
+            problems.push(format!(
+                "{}: haproxy accepts it but gatehouse -c exit {code}\nstdout:\n{stdout}stderr:\n{stderr}",
+                cfg.display()
+            ));
+        }
+    }
+    fail_with(problems);
+}
+
+#[test]
+fn gatehouse_rejects_what_haproxy_rejects_at_the_same_line() {
+    let gatehouse = gatehouse_bin();
+    let haproxy = require_haproxy();
+    let mut problems = Vec::new();
+    for cfg in invalid_corpus() {
+        if is_not_yet(&read(&cfg)) {
+            eprintln!("skipping {} (# gatehouse: not-yet)", cfg.display());
+            continue;
+        }
+        let (hv, htext) = verdict(&haproxy, &cfg);
+        let (gv, gtext) = verdict(&gatehouse, &cfg);
+        if gv.valid || gv.code != 1 || hv.line != gv.line {
+            problems.push(format!(
+                "{}: haproxy rejects at line {:?}; gatehouse valid={} line={:?} (first alert {:?})\n\
+                 --- haproxy ---\n{htext}--- gatehouse ---\n{gtext}",
+                cfg.display(),
+                hv.line,
+                gv.valid,
+                gv.line,
+                gv.first_alert
+            ));
+        }
+    }
+    fail_with(problems);
+}

@@ -1,0 +1,107 @@
+//! The accept loop shared by all test servers: binds 127.0.0.1 on a free
+//! port, runs a handler thread per connection, counts connections and, on
+//! drop, stops accepting and shuts every open connection down (so a proxy
+//! sees the server "die").
+
+use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use super::backend_http::lock;
+
+/// Counters and stop flag visible to handlers.
+#[derive(Debug, Default)]
+pub struct ConnStats {
+    /// Connections accepted so far.
+    pub accepted: AtomicUsize,
+    /// Connections whose handler has not returned yet.
+    pub open: AtomicUsize,
+    /// Set when the server is being dropped.
+    pub stop: AtomicBool,
+}
+
+/// A listening socket with a thread per accepted connection.
+#[derive(Debug)]
+pub struct Acceptor {
+    addr: SocketAddr,
+    stats: Arc<ConnStats>,
+    conns: Arc<Mutex<Vec<TcpStream>>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Acceptor {
+    /// Starts accepting; `handler(stream, conn_index_from_1, stats)` runs
+    /// on its own thread for each connection.
+    pub fn start<F>(handler: F) -> Acceptor
+    where
+        F: Fn(TcpStream, usize, &ConnStats) + Send + Sync + 'static,
+    {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .expect("test server: cannot bind 127.0.0.1:0");
+        let addr = listener.local_addr().expect("test server: local_addr");
+        let stats = Arc::new(ConnStats::default());
+        let conns: Arc<Mutex<Vec<TcpStream>>> = Arc::new(Mutex::new(Vec::new()));
+        let handler = Arc::new(handler);
+        let (st, cs) = (Arc::clone(&stats), Arc::clone(&conns));
+        let thread = std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if st.stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                if let Ok(clone) = stream.try_clone() {
+                    lock(&cs).push(clone);
+                }
+                let id = st.accepted.fetch_add(1, Ordering::SeqCst) + 1;
+                st.open.fetch_add(1, Ordering::SeqCst);
+                let (h, st2) = (Arc::clone(&handler), Arc::clone(&st));
+                std::thread::spawn(move || {
+                    h(stream, id, &st2);
+                    st2.open.fetch_sub(1, Ordering::SeqCst);
+                });
+            }
+        });
+        Acceptor {
+            addr,
+            stats,
+            conns,
+            thread: Some(thread),
+        }
+    }
+
+    /// The listening address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Shared counters.
+    pub fn stats(&self) -> &Arc<ConnStats> {
+        &self.stats
+    }
+
+    /// Connections accepted so far.
+    pub fn accepted(&self) -> usize {
+        self.stats.accepted.load(Ordering::SeqCst)
+    }
+
+    /// Connections still being handled.
+    pub fn open(&self) -> usize {
+        self.stats.open.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Acceptor {
+    fn drop(&mut self) {
+        self.stats.stop.store(true, Ordering::SeqCst);
+        // Wake the blocking accept() so the loop sees the stop flag.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_millis(200));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        for s in lock(&self.conns).drain(..) {
+            let _ = s.shutdown(Shutdown::Both);
+        }
+    }
+}

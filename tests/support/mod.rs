@@ -1,0 +1,124 @@
+//! Shared helpers for gatehouse integration tests: temp dirs and free ports,
+//! haproxy.cfg templating, launching the real `gatehouse` / `haproxy`
+//! binaries, scripted backends (HTTP, TCP echo, banner, black hole) and raw /
+//! HTTP/1.1 test clients. Include from a test file with `mod support;`.
+//!
+//! Everything here is test-only code: helpers panic with a descriptive
+//! message when the environment is broken, which is how a test fails.
+#![allow(dead_code, unused_imports)]
+
+pub mod acceptor;
+pub mod backend_http;
+pub mod backend_tcp;
+pub mod cfgcheck;
+pub mod client;
+pub mod config;
+pub mod daemon;
+pub mod http1;
+
+pub use backend_http::{HttpBackend, HttpBackendBuilder, RecordedRequest};
+pub use backend_tcp::{BlackHole, TcpBanner, TcpEcho};
+pub use cfgcheck::{ExpectedError, first_alert_line, parse_expect_error_line};
+pub use client::{HttpClient, Response, http_get, http_request, send_raw, send_raw_with};
+pub use config::Config;
+pub use daemon::{
+    Daemon, DaemonBuilder, Gatehouse, Haproxy, check, gatehouse_bin, haproxy_bin, require_haproxy,
+};
+
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Default time a helper waits for something (a port, a reply, a request)
+/// before giving up and failing the test.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Returns a TCP port on 127.0.0.1 that was free a moment ago (bind to port
+/// 0, read the assigned port, release it).
+pub fn free_port() -> u16 {
+    let listener =
+        TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("free_port: cannot bind 127.0.0.1:0");
+    listener
+        .local_addr()
+        .expect("free_port: cannot read local address")
+        .port()
+}
+
+/// `127.0.0.1:port` as a socket address.
+pub fn local(port: u16) -> SocketAddr {
+    SocketAddr::from((Ipv4Addr::LOCALHOST, port))
+}
+
+/// A uniquely named directory under the system temp dir, removed (with its
+/// contents) on drop unless `GATEHOUSE_KEEP_TEST_DIRS` is set.
+#[derive(Debug)]
+pub struct TempDir {
+    path: PathBuf,
+}
+
+impl TempDir {
+    /// Creates `$TMPDIR/gatehouse-test-<tag>-<pid>-<nanos>-<counter>`.
+    pub fn new(tag: &str) -> TempDir {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let safe_tag: String = tag
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        let path = std::env::temp_dir().join(format!(
+            "gatehouse-test-{safe_tag}-{}-{nanos}-{n}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&path)
+            .unwrap_or_else(|e| panic!("cannot create temp dir {}: {e}", path.display()));
+        TempDir { path }
+    }
+
+    /// The directory's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes `contents` to `name` inside the directory and returns its path.
+    pub fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.path.join(name);
+        std::fs::write(&p, contents)
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", p.display()));
+        p
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if std::env::var_os("GATEHOUSE_KEEP_TEST_DIRS").is_none() {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+/// Polls `cond` every 10 ms until it returns true or `timeout` passes;
+/// returns whether it became true.
+pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if cond() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Path of a file under the crate's `tests/configs/` directory.
+pub fn configs_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("configs")
+}
