@@ -35,7 +35,7 @@ step "cargo clippy --all-targets -- -D warnings" cargo clippy --all-targets -- -
 # Integration tests start real processes and servers; keep parallelism
 # modest on small machines (override with GATEHOUSE_TEST_THREADS).
 step "cargo test --all-targets" \
-    cargo test --all-targets -- --test-threads="${GATEHOUSE_TEST_THREADS:-4}"
+    cargo test --all-targets --no-fail-fast -- --test-threads="${GATEHOUSE_TEST_THREADS:-4}"
 
 printf '\n==> cargo fuzz\n'
 if cargo fuzz --help >/dev/null 2>&1 && [ -d fuzz ]; then

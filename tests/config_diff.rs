@@ -5,12 +5,20 @@
 //! blame the same line. Invalid configs record haproxy's answer on line 1
 //! as `# expect-error-line: N|none`, which is verified too, so the corpus
 //! cannot silently drift from haproxy's behaviour.
+//!
+//! `tests/configs/multi/{valid,invalid}/` hold configurations split over
+//! several files, checked together as `-c -f A -f B` (sorted by name); the
+//! invalid set names the file and line of the first alert on line 1 of one
+//! of its files as `# expect-error: FILE_NAME:LINE`.
 
 mod support;
 
 use std::path::{Path, PathBuf};
 
-use support::cfgcheck::{ExpectedError, first_alert, is_not_yet, parse_expect_error_line};
+use support::cfgcheck::{
+    ExpectedError, first_alert, first_alert_location, is_not_yet, parse_expect_error_line,
+    parse_expect_error_location,
+};
 use support::{check, configs_dir, first_alert_line, gatehouse_bin, require_haproxy};
 
 /// `*.cfg` files directly inside `dir`, sorted.
@@ -177,4 +185,73 @@ fn gatehouse_rejects_what_haproxy_rejects_at_the_same_line() {
         }
     }
     fail_with(problems);
+}
+
+/// The files of a multi-file set, sorted by name.
+fn multi_set(kind: &str) -> Vec<PathBuf> {
+    let files = cfg_files(&configs_dir().join("multi").join(kind));
+    assert!(
+        files.len() >= 2,
+        "multi/{kind} must hold at least two files"
+    );
+    files
+}
+
+/// Runs `binary -c -f A -f B…` and returns (exit code, first alert's
+/// (file name, line), transcript).
+fn check_set(binary: &Path, files: &[PathBuf]) -> (i32, Option<(String, u32)>, String) {
+    let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let (code, stdout, stderr) = check(binary, &paths);
+    let loc = first_alert_location(&stderr, &paths).map(|(i, line)| {
+        let name = paths[i]
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        (name, line)
+    });
+    (
+        code,
+        loc,
+        format!("exit {code}\nstdout:\n{stdout}stderr:\n{stderr}"),
+    )
+}
+
+fn expected_set_location(files: &[PathBuf]) -> (String, u32) {
+    files
+        .iter()
+        .find_map(|f| parse_expect_error_location(&read(f)))
+        .expect("one file of multi/invalid must start with `# expect-error: FILE_NAME:LINE`")
+}
+
+#[test]
+fn haproxy_verdicts_on_multi_file_sets_match_markers() {
+    let haproxy = require_haproxy();
+    let (code, _, text) = check_set(&haproxy, &multi_set("valid"));
+    assert_eq!(code, 0, "multi/valid rejected by haproxy\n{text}");
+    let files = multi_set("invalid");
+    let want = expected_set_location(&files);
+    let (code, loc, text) = check_set(&haproxy, &files);
+    assert_eq!(code, 1, "multi/invalid accepted by haproxy\n{text}");
+    assert_eq!(loc, Some(want), "{text}");
+}
+
+#[test]
+fn gatehouse_agrees_with_haproxy_on_multi_file_sets() {
+    let gatehouse = gatehouse_bin();
+    let haproxy = require_haproxy();
+    let valid = multi_set("valid");
+    let (code, _, text) = check_set(&gatehouse, &valid);
+    assert_eq!(
+        code, 0,
+        "gatehouse rejects multi/valid that haproxy accepts\n{text}"
+    );
+
+    let invalid = multi_set("invalid");
+    let (_, hloc, htext) = check_set(&haproxy, &invalid);
+    let (gcode, gloc, gtext) = check_set(&gatehouse, &invalid);
+    assert!(
+        gcode == 1 && gloc == hloc,
+        "multi/invalid: haproxy blames {hloc:?}, gatehouse exit {gcode} blames {gloc:?}\n\
+         --- haproxy ---\n{htext}--- gatehouse ---\n{gtext}"
+    );
 }

@@ -9,7 +9,9 @@ use std::net::{Shutdown, TcpStream};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use support::cfgcheck::{ExpectedError, is_not_yet};
+use support::cfgcheck::{
+    ExpectedError, first_alert_location, is_not_yet, parse_expect_error_location,
+};
 use support::http1::is_timeout;
 use support::*;
 
@@ -345,4 +347,46 @@ fn haproxy_daemon_runs_with_templated_config_when_installed() {
     assert_eq!(be.wait_requests(1)[0].header("x-test"), Some("1"));
     let status = hap.stop().expect("haproxy exited");
     assert!(!hap.is_running(), "{status:?}");
+}
+
+#[test]
+fn config_with_fresh_ports_reallocates_every_listen_port() {
+    let a = Config::new("bind 127.0.0.1:{p1}\nbind 127.0.0.1:{p2}\n")
+        .listen_port("p1")
+        .listen_port("p2");
+    let b = a.with_fresh_ports();
+    assert_eq!(b.listen_ports().len(), 2);
+    assert_ne!(a.port("p1"), b.port("p1"));
+    assert!(b.render().contains(&format!(":{}\n", b.port("p2"))));
+}
+
+#[test]
+fn alert_location_picks_the_earliest_file_reference_across_files() {
+    let a = Path::new("/c/00_global.cfg");
+    let b = Path::new("/c/10_apps.cfg");
+    let stderr = "[ALERT]    (1) : config : Parsing [/c/10_apps.cfg:9]: backend 'web' has \
+                  the same name as backend 'web' declared at /c/00_global.cfg:11.\n";
+    assert_eq!(first_alert_location(stderr, &[a, b]), Some((1, 9)));
+    // A path that is only the tail of another path does not match.
+    let other = "[ALERT] parsing [/elsewhere/c/10_apps.cfg:3] : x\n";
+    assert_eq!(
+        first_alert_location(other, &[Path::new("c/10_apps.cfg")]),
+        None
+    );
+    assert_eq!(
+        parse_expect_error_location("# expect-error: 10_apps.cfg:9\n"),
+        Some(("10_apps.cfg".to_string(), 9))
+    );
+}
+
+#[test]
+#[should_panic(expected = "exited with")]
+fn daemon_start_fails_fast_with_output_when_process_dies() {
+    // /bin/false never listens: start must report the early exit instead of
+    // waiting for the port until the timeout.
+    let port = free_port();
+    let _d = DaemonBuilder::new("/bin/false", "global\n")
+        .wait_port(port)
+        .startup_timeout(std::time::Duration::from_secs(30))
+        .start();
 }

@@ -1,7 +1,7 @@
 //! Reading `-c` check results the way HAProxy prints them: locating the
 //! first `[ALERT]` line and the config line it blames, and reading the
 //! marker comments of the differential-test corpus (`# expect-error-line:`,
-//! `# gatehouse: not-yet`).
+//! `# expect-error:`, `# gatehouse: not-yet`).
 
 use std::path::Path;
 
@@ -42,16 +42,45 @@ pub fn first_alert(stderr: &str) -> Option<&str> {
 /// `parsing [FILE:LINE]`, `[FILE:LINE]` or `(FILE:LINE)` depending on the
 /// check). `None` if there is no alert or it names no line of that file.
 pub fn first_alert_line(stderr: &str, cfg_path: &Path) -> Option<u32> {
+    first_alert_location(stderr, &[cfg_path]).map(|(_, line)| line)
+}
+
+/// Where the first `[ALERT]` in `stderr` points when several files were
+/// checked: the earliest `<path>:<digits>` in that alert line over all
+/// `cfg_paths`, as (index into `cfg_paths`, line).
+pub fn first_alert_location(stderr: &str, cfg_paths: &[&Path]) -> Option<(usize, u32)> {
     let alert = first_alert(stderr)?;
-    let needle = format!("{}:", cfg_path.display());
-    let mut rest = alert;
-    while let Some(pos) = rest.find(&needle) {
-        let after = &rest[pos + needle.len()..];
-        let digits: String = after.chars().take_while(|c| c.is_ascii_digit()).collect();
-        if let Ok(n) = digits.parse() {
-            return Some(n);
+    let mut best: Option<(usize, usize, u32)> = None; // (byte pos, index, line)
+    for (idx, p) in cfg_paths.iter().enumerate() {
+        let needle = format!("{}:", p.display());
+        let mut from = 0;
+        while let Some(rel) = alert[from..].find(&needle) {
+            let pos = from + rel;
+            let after = &alert[pos + needle.len()..];
+            let digits: String = after.chars().take_while(|c| c.is_ascii_digit()).collect();
+            // Reject matches where the needle is the tail of a longer path.
+            let boundary = alert[..pos].chars().next_back().is_none_or(|c| {
+                !(c.is_alphanumeric() || c == '/' || c == '_' || c == '-' || c == '.')
+            });
+            if let (Ok(n), true) = (digits.parse::<u32>(), boundary) {
+                if best.is_none_or(|(bp, _, _)| pos < bp) {
+                    best = Some((pos, idx, n));
+                }
+                break;
+            }
+            from = pos + needle.len();
         }
-        rest = after;
     }
-    None
+    best.map(|(_, idx, n)| (idx, n))
+}
+
+/// Reads a `# expect-error: FILE_NAME:LINE` marker from the first line of
+/// `cfg_text` (multi-file invalid sets): the file name (no directory) and
+/// line of the first alert.
+pub fn parse_expect_error_location(cfg_text: &str) -> Option<(String, u32)> {
+    let first = cfg_text.lines().next()?;
+    let value = first.trim().strip_prefix('#')?.trim();
+    let value = value.strip_prefix("expect-error:")?.trim();
+    let (name, line) = value.rsplit_once(':')?;
+    Some((name.trim().to_string(), line.trim().parse().ok()?))
 }

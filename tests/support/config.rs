@@ -57,6 +57,17 @@ impl Config {
             .unwrap_or_else(|| panic!("Config: no listen_port named {name:?}"))
     }
 
+    /// A copy whose listen ports are allocated afresh (same names), e.g. to
+    /// run gatehouse and haproxy side by side on one template.
+    pub fn with_fresh_ports(&self) -> Config {
+        let mut c = self.clone();
+        for (name, _) in &self.listen_ports {
+            c.listen_ports.retain(|(n, _)| n != name);
+            c = c.listen_port(name);
+        }
+        c
+    }
+
     /// All ports allocated with [`Config::listen_port`], in order.
     pub fn listen_ports(&self) -> Vec<u16> {
         self.listen_ports.iter().map(|(_, p)| *p).collect()
