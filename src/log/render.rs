@@ -260,7 +260,7 @@ fn render_var(v: Var, opts: u8, rec: &LogRecord<'_>, out: &mut String) -> bool {
             out.push('+');
         }
     };
-    let req = rec.request_line.map(split_request);
+    let req = || rec.request_line.map(split_request);
     match v {
         Var::B => {
             plus(out);
@@ -390,14 +390,14 @@ fn render_var(v: Var, opts: u8, rec: &LogRecord<'_>, out: &mut String) -> bool {
         }
         Var::Request => encoded(out, rec.request_line.unwrap_or(BADREQ), opts),
         Var::HM => {
-            let m = match (&req, rec.request_line) {
+            let m = match (req(), rec.request_line) {
                 (Some(r), Some(l)) if r.method.len() < l.len() => r.method,
                 _ => BADREQ,
             };
             encoded(out, m, opts);
         }
         Var::HU | Var::HP | Var::HPO => {
-            let s = match &req {
+            let s = match req() {
                 Some(r) if r.has_uri => match v {
                     Var::HU => r.uri,
                     Var::HP => {
@@ -411,9 +411,9 @@ fn render_var(v: Var, opts: u8, rec: &LogRecord<'_>, out: &mut String) -> bool {
             encoded(out, s, opts);
         }
         Var::HQ => {
-            let s = match (&req, rec.request_line) {
-                (_, None) => BADREQ,
-                (_, Some(l)) => {
+            let s = match rec.request_line {
+                None => BADREQ,
+                Some(l) => {
                     let q = l.iter().position(|&c| c == b'?').unwrap_or(l.len());
                     let end = l[q..]
                         .iter()
@@ -425,7 +425,7 @@ fn render_var(v: Var, opts: u8, rec: &LogRecord<'_>, out: &mut String) -> bool {
             encoded(out, s, opts);
         }
         Var::HV => {
-            let s = match &req {
+            let s = match req() {
                 Some(r) if r.has_uri && r.version.is_empty() => b"HTTP/0.9".as_slice(),
                 Some(r) if r.has_uri => r.version,
                 _ => BADREQ,
