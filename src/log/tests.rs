@@ -602,3 +602,32 @@ fn term_letters() {
     let s: String = fin.iter().map(|c| c.as_char()).collect();
     assert_eq!(s, "-RQCHDLT");
 }
+
+#[test]
+fn fd_sink_writes_whole_lines_and_never_blocks_on_a_full_pipe() {
+    let mut fds = [0i32; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe() writes.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    let [r, w] = fds;
+    let sink = Sink::Fd(w);
+    sink.send(b"one line\n").expect("pipe has room");
+    let mut buf = [0u8; 64];
+    // SAFETY: reading into a valid buffer from the pipe we own.
+    let n = unsafe { libc::read(r, buf.as_mut_ptr().cast(), buf.len()) };
+    assert_eq!(&buf[..n as usize], b"one line\n");
+    // Fill the pipe (non-blocking only for this filling loop), then the sink must refuse
+    // immediately instead of blocking like a plain write(2) would.
+    // SAFETY: fcntl on a descriptor we own.
+    unsafe { libc::fcntl(w, libc::F_SETFL, libc::O_NONBLOCK) };
+    let chunk = [b'x'; 4096];
+    // SAFETY: writing a valid buffer to our pipe.
+    while unsafe { libc::write(w, chunk.as_ptr().cast(), chunk.len()) } > 0 {}
+    // SAFETY: as above.
+    unsafe { libc::fcntl(w, libc::F_SETFL, 0) };
+    assert!(sink.send(b"dropped\n").is_err());
+    // SAFETY: closing the descriptors we created.
+    unsafe {
+        libc::close(r);
+        libc::close(w);
+    }
+}
