@@ -1,0 +1,343 @@
+//! Compiling `log-format` strings (HAProxy 2.6 section 8.2.6): `%var`, `%{+Q,-M}var`,
+//! `%o`, `%%`, literal text and merged spaces. Rendering lives in `render.rs`.
+
+/// `option httplog`, exactly as HAProxy 2.6 declares it.
+pub const HTTPLOG: &str = "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r";
+/// `option httplog clf`, exactly as HAProxy 2.6 declares it.
+pub const HTTPLOG_CLF: &str = "%{+Q}o %{-Q}ci - - [%trg] %r %ST %B \"\" \"\" %cp %ms %ft %b %s %TR %Tw %Tc %Tr %Ta %tsc %ac %fc %bc %sc %rc %sq %bq %CC %CS %hrl %hsl";
+/// `option tcplog`, exactly as HAProxy 2.6 declares it.
+pub const TCPLOG: &str = "%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq";
+/// `option httpslog` as HAProxy 2.6 declares it. It uses `%[…]` sample fetches, which
+/// [`LogFormatSpec::compile`] does not support yet.
+pub const HTTPSLOG: &str = "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r %[fc_err]/%[ssl_fc_err,hex]/%[ssl_c_err]/%[ssl_c_ca_err]/%[ssl_fc_is_resumed] %[ssl_fc_sni]/%sslv/%sslc";
+
+/// Flag `Q`: quote strings.
+pub(crate) const OPT_QUOTE: u8 = 1;
+/// Flag `X`: hexadecimal IPs, ports, `%Ts`, `%rt`, `%pid`, `%lc`, `%ms`.
+pub(crate) const OPT_HEXA: u8 = 2;
+/// Flag `E`: escape `"`, `\` and `]` with a backslash.
+pub(crate) const OPT_ESC: u8 = 4;
+/// Flag `M` (on by default): print `-` for an empty unquoted string.
+pub(crate) const OPT_MANDATORY: u8 = 8;
+
+/// A `%` variable of the 8.2.6 table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(missing_docs)] // each variant is named after its `%` variable
+pub enum Var {
+    B,
+    CC,
+    CS,
+    H,
+    HM,
+    HP,
+    HPO,
+    HQ,
+    HU,
+    HV,
+    ID,
+    ST,
+    T,
+    Ta,
+    Tc,
+    Td,
+    Tl,
+    Th,
+    Ti,
+    Tq,
+    TR,
+    Tr,
+    Ts,
+    Tt,
+    Tu,
+    Tw,
+    U,
+    Ac,
+    Backend,
+    Bc,
+    Bi,
+    Bp,
+    Bq,
+    Ci,
+    Cp,
+    Frontend,
+    Fc,
+    Fi,
+    Fp,
+    Ft,
+    Lc,
+    Hr,
+    Hrl,
+    Hs,
+    Hsl,
+    Ms,
+    Pid,
+    Request,
+    Rc,
+    Rt,
+    Server,
+    Sc,
+    Si,
+    Sp,
+    Sq,
+    Sslc,
+    Sslv,
+    Date,
+    DateReq,
+    DateReqGmt,
+    DateReqLocal,
+    Ts2,
+    Tsc,
+}
+
+/// Variable names and what they print, as in HAProxy's table.
+const VARS: &[(&str, Var)] = &[
+    ("B", Var::B),
+    ("CC", Var::CC),
+    ("CS", Var::CS),
+    ("H", Var::H),
+    ("HM", Var::HM),
+    ("HP", Var::HP),
+    ("HPO", Var::HPO),
+    ("HQ", Var::HQ),
+    ("HU", Var::HU),
+    ("HV", Var::HV),
+    ("ID", Var::ID),
+    ("ST", Var::ST),
+    ("T", Var::T),
+    ("Ta", Var::Ta),
+    ("Tc", Var::Tc),
+    ("Td", Var::Td),
+    ("Tl", Var::Tl),
+    ("Th", Var::Th),
+    ("Ti", Var::Ti),
+    ("Tq", Var::Tq),
+    ("TR", Var::TR),
+    ("Tr", Var::Tr),
+    ("Ts", Var::Ts),
+    ("Tt", Var::Tt),
+    ("Tu", Var::Tu),
+    ("Tw", Var::Tw),
+    ("U", Var::U),
+    ("ac", Var::Ac),
+    ("b", Var::Backend),
+    ("bc", Var::Bc),
+    ("bi", Var::Bi),
+    ("bp", Var::Bp),
+    ("bq", Var::Bq),
+    ("ci", Var::Ci),
+    ("cp", Var::Cp),
+    ("f", Var::Frontend),
+    ("fc", Var::Fc),
+    ("fi", Var::Fi),
+    ("fp", Var::Fp),
+    ("ft", Var::Ft),
+    ("lc", Var::Lc),
+    ("hr", Var::Hr),
+    ("hrl", Var::Hrl),
+    ("hs", Var::Hs),
+    ("hsl", Var::Hsl),
+    ("ms", Var::Ms),
+    ("pid", Var::Pid),
+    ("r", Var::Request),
+    ("rc", Var::Rc),
+    ("rt", Var::Rt),
+    ("s", Var::Server),
+    ("sc", Var::Sc),
+    ("si", Var::Si),
+    ("sp", Var::Sp),
+    ("sq", Var::Sq),
+    ("sslc", Var::Sslc),
+    ("sslv", Var::Sslv),
+    ("t", Var::Date),
+    ("tr", Var::DateReq),
+    ("trg", Var::DateReqGmt),
+    ("trl", Var::DateReqLocal),
+    ("ts", Var::Ts2),
+    ("tsc", Var::Tsc),
+];
+
+impl Var {
+    /// Looks a variable up by its exact (case-sensitive) name.
+    pub fn by_name(name: &str) -> Option<Var> {
+        VARS.iter().find(|(n, _)| *n == name).map(|&(_, v)| v)
+    }
+
+    /// True for the variables HAProxy marks "HTTP mode only".
+    pub fn http_only(self) -> bool {
+        matches!(
+            self,
+            Var::CC
+                | Var::CS
+                | Var::HM
+                | Var::HP
+                | Var::HPO
+                | Var::HQ
+                | Var::HU
+                | Var::HV
+                | Var::Ta
+                | Var::Ti
+                | Var::Tq
+                | Var::TR
+                | Var::Tr
+                | Var::Request
+                | Var::DateReq
+                | Var::DateReqGmt
+                | Var::DateReqLocal
+        )
+    }
+}
+
+/// One compiled element of a format.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Node {
+    /// Literal text.
+    Text(String),
+    /// One or more spaces: prints one space unless the previous output was a space.
+    Sep,
+    /// A variable with its flags.
+    Var(Var, u8),
+}
+
+/// A `log-format` string compiled once at configuration time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogFormatSpec {
+    pub(crate) nodes: Vec<Node>,
+}
+
+impl LogFormatSpec {
+    /// Compiles `fmt` (the argument of `log-format`, after the configuration lexer
+    /// removed quotes and backslash escapes). Errors read like HAProxy's
+    /// "failed to parse log-format : …" details.
+    pub fn compile(fmt: &str) -> Result<LogFormatSpec, String> {
+        let b = fmt.as_bytes();
+        let mut nodes = Vec::new();
+        let mut text = String::new();
+        let mut defopts = OPT_MANDATORY;
+        let mut i = 0;
+        while i < b.len() {
+            match b[i] {
+                b'%' => {
+                    i += 1;
+                    let Some(&c) = b.get(i) else {
+                        return Err("truncated line after '%'".into());
+                    };
+                    if c == b'%' {
+                        text.push('%');
+                        i += 1;
+                        continue;
+                    }
+                    let mut args: Option<&str> = None;
+                    if c == b'{' {
+                        let Some(len) = fmt[i + 1..].find('}') else {
+                            return Err(format!("missing '}}' after '%{{' near '%{}'", &fmt[i..]));
+                        };
+                        let a = &fmt[i + 1..i + 1 + len];
+                        args = Some(a);
+                        i += len + 2;
+                        match b.get(i) {
+                            Some(c) if c.is_ascii_alphanumeric() || *c == b'[' => {}
+                            _ => {
+                                return Err(format!(
+                                    "parse argument modifier without variable name near '%{{{a}}}'"
+                                ));
+                            }
+                        }
+                    }
+                    let c = b[i];
+                    if c == b'[' {
+                        let end = fmt[i..].find(']').map(|e| i + e + 1).unwrap_or(b.len());
+                        return Err(format!(
+                            "sample fetch expressions are not supported yet in log-format: '%{}'",
+                            &fmt[i..end]
+                        ));
+                    }
+                    if c.is_ascii_alphabetic() || (args.is_some() && c.is_ascii_digit()) {
+                        let start = i;
+                        while i < b.len() && b[i].is_ascii_alphanumeric() {
+                            i += 1;
+                        }
+                        let name = &fmt[start..i];
+                        let mut opts = defopts;
+                        if let Some(a) = args {
+                            opts = apply_flags(opts, a);
+                        }
+                        if !text.is_empty() {
+                            nodes.push(Node::Text(std::mem::take(&mut text)));
+                        }
+                        if name == "o" {
+                            defopts = opts;
+                            continue;
+                        }
+                        let Some(var) = Var::by_name(name) else {
+                            return Err(format!(
+                                "no such format variable '{name}'. If you wanted to emit the '%' character verbatim, you need to use '%%'"
+                            ));
+                        };
+                        nodes.push(Node::Var(var, opts));
+                        continue;
+                    }
+                    if c.is_ascii_digit() || c == b' ' || c == b'\t' {
+                        return Err(format!(
+                            "unexpected variable name near '{}' at position {} line : '{}'. Maybe you want to write a single '%', use the syntax '%%'",
+                            c as char, i, fmt
+                        ));
+                    }
+                    // HAProxy silently drops a '%' followed by another character.
+                }
+                b' ' => {
+                    if !text.is_empty() {
+                        nodes.push(Node::Text(std::mem::take(&mut text)));
+                    }
+                    if nodes.last() != Some(&Node::Sep) {
+                        nodes.push(Node::Sep);
+                    }
+                    i += 1;
+                }
+                _ => {
+                    // Copy the whole run of plain characters (keeps UTF-8 intact).
+                    let start = i;
+                    while i < b.len() && b[i] != b'%' && b[i] != b' ' {
+                        i += 1;
+                    }
+                    text.push_str(&fmt[start..i]);
+                }
+            }
+        }
+        if !text.is_empty() {
+            nodes.push(Node::Text(text));
+        }
+        Ok(LogFormatSpec { nodes })
+    }
+
+    /// True when the format uses a variable HAProxy restricts to HTTP mode (it warns
+    /// and ignores them on a TCP frontend).
+    pub fn uses_http_vars(&self) -> bool {
+        self.nodes
+            .iter()
+            .any(|n| matches!(n, Node::Var(v, _) if v.http_only()))
+    }
+}
+
+/// Applies `+F`/`-F` flags (comma separated); unknown flags are ignored like HAProxy.
+fn apply_flags(mut opts: u8, args: &str) -> u8 {
+    for a in args.split(',') {
+        let (add, name) = match a.as_bytes().first() {
+            Some(b'+') => (true, &a[1..]),
+            Some(b'-') => (false, &a[1..]),
+            _ => continue,
+        };
+        let bit = match name {
+            "Q" => OPT_QUOTE,
+            "X" => OPT_HEXA,
+            "E" => OPT_ESC,
+            "M" => OPT_MANDATORY,
+            _ => continue,
+        };
+        if add {
+            opts |= bit;
+        } else {
+            opts &= !bit;
+        }
+    }
+    opts
+}
