@@ -83,7 +83,14 @@ fn parse_call(word: &str, pos: usize) -> Result<(Call<'_>, usize), String> {
     }
     let name = &word[pos..i];
     if i >= b.len() || b[i] == b',' {
-        return Ok((Call { name, args: Vec::new(), close: i }, i));
+        return Ok((
+            Call {
+                name,
+                args: Vec::new(),
+                close: i,
+            },
+            i,
+        ));
     }
     // arguments
     let mut args = Vec::new();
@@ -110,7 +117,14 @@ fn parse_call(word: &str, pos: usize) -> Result<(Call<'_>, usize), String> {
                 if !(args.is_empty() && cur.is_empty()) {
                     args.push((cur, sep));
                 }
-                return Ok((Call { name, args, close: j }, j + 1));
+                return Ok((
+                    Call {
+                        name,
+                        args,
+                        close: j,
+                    },
+                    j + 1,
+                ));
             }
             _ => {
                 // keep multi-byte characters intact
@@ -132,8 +146,15 @@ fn typed_args(
 ) -> Result<Vec<ArgVal>, String> {
     if call.args.len() > types.len() {
         let from = call.args[types.len()].1;
-        let from = if types.is_empty() { from } else { from.min(call.close) };
-        return Err(format!("expected ')' before '{}'", &word[from..=call.close]));
+        let from = if types.is_empty() {
+            from
+        } else {
+            from.min(call.close)
+        };
+        return Err(format!(
+            "expected ')' before '{}'",
+            &word[from..=call.close]
+        ));
     }
     if call.args.len() < min {
         return Err(format!(
@@ -150,7 +171,10 @@ fn typed_args(
         .map(|(i, ((text, _), t))| match t {
             ArgType::Str => Ok(ArgVal::Str(text.as_str().into())),
             ArgType::Int => text.trim().parse::<i64>().map(ArgVal::Int).map_err(|_| {
-                format!("failed to parse '{text}' as type 'integer' at position {}", i + 1)
+                format!(
+                    "failed to parse '{text}' as type 'integer' at position {}",
+                    i + 1
+                )
             }),
         })
         .collect()
@@ -173,20 +197,25 @@ impl Criterion {
         let Some(word) = words.first().filter(|w| !w.is_empty()) else {
             return Err("missing fetch method in ACL expression ''".into());
         };
-        let (call, mut pos) = parse_call(word, 0)?;
-        let kw = acl_keyword(call.name);
+        let name_end = word.find(['(', ',']).unwrap_or(word.len());
+        let name = &word[..name_end];
+        let kw = acl_keyword(name);
         // how errors about this expression are introduced
         let ctx = |msg: String| match kw {
-            Some(_) => format!("ACL keyword '{}' : {msg}", call.name),
-            None => format!("fetch method '{}' : {msg} in ACL expression '{word}'", call.name),
+            Some(_) => format!("ACL keyword '{name}' : {msg}"),
+            None => format!("fetch method '{name}' : {msg} in ACL expression '{word}'"),
         };
+        let (call, mut pos) = parse_call(word, 0).map_err(ctx)?;
         let fetch_name = kw.map_or(call.name, |(f, _)| f);
         let Some(def) = fetch::find(fetch_name) else {
-            let derived = SUFFIXES.iter().any(|(s, _)| {
-                call.name.strip_suffix(s).is_some_and(haproxy_fetch)
-            });
+            let derived = SUFFIXES
+                .iter()
+                .any(|(s, _)| call.name.strip_suffix(s).is_some_and(haproxy_fetch));
             if haproxy_fetch(call.name) || derived {
-                return Err(format!("fetch '{}' is not supported yet by gatehouse", call.name));
+                return Err(format!(
+                    "fetch '{}' is not supported yet by gatehouse",
+                    call.name
+                ));
             }
             return Err(format!(
                 "unknown fetch method '{}' in ACL expression '{word}'",
@@ -205,10 +234,13 @@ impl Criterion {
             pos = next;
             let Some(cdef) = conv::find(c.name) else {
                 if haproxy_converter(c.name) {
-                    return Err(format!("converter '{}' is not supported yet by gatehouse", c.name));
+                    return Err(format!(
+                        "converter '{}' is not supported yet by gatehouse",
+                        c.name
+                    ));
                 }
                 return Err(match kw {
-                    Some(_) => format!("ACL keyword '{}' : unknown converter '{}'.", call.name, c.name),
+                    Some(_) => format!("ACL keyword '{name}' : unknown converter '{}'.", c.name),
                     None => format!("unknown converter '{}' in ACL expression '{word}'", c.name),
                 });
             };
@@ -303,7 +335,12 @@ impl Criterion {
             }
             m.add(p, icase, no_dns)?;
         }
-        Ok(Criterion { fetch, convs, matcher: m, vis: def.vis })
+        Ok(Criterion {
+            fetch,
+            convs,
+            matcher: m,
+            vis: def.vis,
+        })
     }
 
     /// The phase whose data the criterion reads.
@@ -341,7 +378,11 @@ fn load_file(
             continue;
         }
         // `-M`: a map file, whose first column holds the pattern
-        let line = if map { line.split([' ', '\t']).next().unwrap_or(line) } else { line };
+        let line = if map {
+            line.split([' ', '\t']).next().unwrap_or(line)
+        } else {
+            line
+        };
         let res = if m.method().takes_ints() {
             parse_range(line).map(|(lo, hi)| m.add_range(lo, hi))
         } else {

@@ -15,8 +15,16 @@ pub(crate) enum ConvKind {
     Lower,
     Upper,
     Length,
-    Field { idx: i64, delims: Box<[u8]>, count: i64 },
-    Word { idx: i64, delims: Box<[u8]>, count: i64 },
+    Field {
+        idx: i64,
+        delims: Box<[u8]>,
+        count: i64,
+    },
+    Word {
+        idx: i64,
+        delims: Box<[u8]>,
+        count: i64,
+    },
     Ltrim(Box<[u8]>),
     Rtrim(Box<[u8]>),
     Bool,
@@ -56,7 +64,12 @@ const I: ArgType = ArgType::Int;
 const S: ArgType = ArgType::Str;
 
 const fn c(name: &'static str, args: &'static [ArgType], min_args: usize, out: SmpType) -> ConvDef {
-    ConvDef { name, args, min_args, out }
+    ConvDef {
+        name,
+        args,
+        min_args,
+        out,
+    }
 }
 
 /// Every converter implemented.
@@ -104,8 +117,16 @@ pub(crate) fn build(def: &ConvDef, args: &[ArgVal]) -> ConvKind {
         "lower" => ConvKind::Lower,
         "upper" => ConvKind::Upper,
         "length" => ConvKind::Length,
-        "field" => ConvKind::Field { idx: int(0, 1), delims: bytes(1), count: int(2, 1) },
-        "word" => ConvKind::Word { idx: int(0, 1), delims: bytes(1), count: int(2, 1) },
+        "field" => ConvKind::Field {
+            idx: int(0, 1),
+            delims: bytes(1),
+            count: int(2, 1),
+        },
+        "word" => ConvKind::Word {
+            idx: int(0, 1),
+            delims: bytes(1),
+            count: int(2, 1),
+        },
         "ltrim" => ConvKind::Ltrim(bytes(0)),
         "rtrim" => ConvKind::Rtrim(bytes(0)),
         "bool" => ConvKind::Bool,
@@ -231,7 +252,11 @@ fn step(conv: &ConvKind, cur: Cur, buf: &mut Vec<u8>) -> Option<Cur> {
         }
         ConvKind::Rtrim(set) => {
             let (s, e) = as_str(cur, buf);
-            let skip = buf[s..e].iter().rev().take_while(|c| set.contains(c)).count();
+            let skip = buf[s..e]
+                .iter()
+                .rev()
+                .take_while(|c| set.contains(c))
+                .count();
             Cur::Str(s, e - skip)
         }
         ConvKind::Bool => Cur::Bool(as_int(cur, buf)? != 0),
@@ -273,7 +298,10 @@ fn field(s: &[u8], idx: i64, delims: &[u8], count: i64, words: bool) -> (usize, 
                     return None;
                 }
                 let start = pos;
-                let end = s[start..].iter().position(is_d).map_or(s.len(), |p| start + p);
+                let end = s[start..]
+                    .iter()
+                    .position(is_d)
+                    .map_or(s.len(), |p| start + p);
                 if end == s.len() {
                     done = true;
                 } else {
@@ -335,16 +363,36 @@ mod tests {
 
     #[test]
     fn lower_upper_length() {
-        assert_eq!(run(&[ConvKind::Lower], Sample::Str(b"WwW.Ex")).as_deref(), Some("www.ex"));
-        assert_eq!(run(&[ConvKind::Upper], Sample::Str(b"ab")).as_deref(), Some("AB"));
-        assert_eq!(run(&[ConvKind::Length], Sample::Str(b"abc")).as_deref(), Some("3"));
-        assert_eq!(run(&[ConvKind::Lower], Sample::Int(42)).as_deref(), Some("42"));
+        assert_eq!(
+            run(&[ConvKind::Lower], Sample::Str(b"WwW.Ex")).as_deref(),
+            Some("www.ex")
+        );
+        assert_eq!(
+            run(&[ConvKind::Upper], Sample::Str(b"ab")).as_deref(),
+            Some("AB")
+        );
+        assert_eq!(
+            run(&[ConvKind::Length], Sample::Str(b"abc")).as_deref(),
+            Some("3")
+        );
+        assert_eq!(
+            run(&[ConvKind::Lower], Sample::Int(42)).as_deref(),
+            Some("42")
+        );
     }
 
     #[test]
     fn field_and_word() {
-        let f = |idx, count| ConvKind::Field { idx, delims: b"/".as_slice().into(), count };
-        let w = |idx, count| ConvKind::Word { idx, delims: b"/".as_slice().into(), count };
+        let f = |idx, count| ConvKind::Field {
+            idx,
+            delims: b"/".as_slice().into(),
+            count,
+        };
+        let w = |idx, count| ConvKind::Word {
+            idx,
+            delims: b"/".as_slice().into(),
+            count,
+        };
         let p = Sample::Str(b"/a/b/c");
         assert_eq!(run(&[f(1, 1)], p).as_deref(), Some(""));
         assert_eq!(run(&[f(2, 1)], p).as_deref(), Some("a"));
@@ -361,10 +409,19 @@ mod tests {
     #[test]
     fn integer_ops() {
         let i = Sample::Int(7);
-        assert_eq!(run(&[ConvKind::Arith(Op::Add, 3)], i).as_deref(), Some("10"));
-        assert_eq!(run(&[ConvKind::Arith(Op::Div, 0)], i).as_deref(), Some(&*i64::MAX.to_string()));
+        assert_eq!(
+            run(&[ConvKind::Arith(Op::Add, 3)], i).as_deref(),
+            Some("10")
+        );
+        assert_eq!(
+            run(&[ConvKind::Arith(Op::Div, 0)], i).as_deref(),
+            Some(&*i64::MAX.to_string())
+        );
         assert_eq!(run(&[ConvKind::Odd], i).as_deref(), Some("true"));
-        assert_eq!(run(&[ConvKind::Bool], Sample::Str(b"0")).as_deref(), Some("false"));
+        assert_eq!(
+            run(&[ConvKind::Bool], Sample::Str(b"0")).as_deref(),
+            Some("false")
+        );
         assert_eq!(run(&[ConvKind::Neg], Sample::Str(b"")), None);
     }
 }

@@ -111,13 +111,26 @@ const fn f(
     vis: Visibility,
     args: &'static [ArgType],
 ) -> FetchDef {
-    FetchDef { name, kind, out, vis, args, min_args: 0 }
+    FetchDef {
+        name,
+        kind,
+        out,
+        vis,
+        args,
+        min_args: 0,
+    }
 }
 
 /// Every fetch implemented, with HAProxy's aliases.
 pub(crate) static FETCHES: &[FetchDef] = &[
     f("always_true", FetchKind::AlwaysTrue, SmpType::Bool, C, &[]),
-    f("always_false", FetchKind::AlwaysFalse, SmpType::Bool, C, &[]),
+    f(
+        "always_false",
+        FetchKind::AlwaysFalse,
+        SmpType::Bool,
+        C,
+        &[],
+    ),
     f("src", FetchKind::Src, SmpType::Ip, C, &[]),
     f("fc_src", FetchKind::Src, SmpType::Ip, C, &[]),
     f("src_port", FetchKind::SrcPort, SmpType::Int, C, &[]),
@@ -147,7 +160,13 @@ pub(crate) static FETCHES: &[FetchDef] = &[
     f("url_param", FetchKind::UrlParam, SmpType::Str, R, SS),
     f("urlp", FetchKind::UrlParam, SmpType::Str, R, SS),
     f("urlp_val", FetchKind::UrlParamVal, SmpType::Int, R, SS),
-    f("status", FetchKind::Status, SmpType::Int, Visibility::Response, &[]),
+    f(
+        "status",
+        FetchKind::Status,
+        SmpType::Int,
+        Visibility::Response,
+        &[],
+    ),
 ];
 
 /// Looks a fetch up by name.
@@ -196,7 +215,12 @@ impl FetchCall {
                 _ => {}
             }
         }
-        FetchCall { kind: def.kind, name, occ, delim }
+        FetchCall {
+            kind: def.kind,
+            name,
+            occ,
+            delim,
+        }
     }
 
     /// Calls `each` with every value the fetch returns, until it returns true; returns
@@ -210,13 +234,23 @@ impl FetchCall {
             FetchKind::AlwaysTrue => each(Sample::Bool(true)),
             FetchKind::AlwaysFalse => each(Sample::Bool(false)),
             FetchKind::Src => src.src().is_some_and(|a| each(Sample::Ip(a.ip()))),
-            FetchKind::SrcPort => src.src().is_some_and(|a| each(Sample::Int(a.port().into()))),
+            FetchKind::SrcPort => src
+                .src()
+                .is_some_and(|a| each(Sample::Int(a.port().into()))),
             FetchKind::Dst => src.dst().is_some_and(|a| each(Sample::Ip(a.ip()))),
-            FetchKind::DstPort => src.dst().is_some_and(|a| each(Sample::Int(a.port().into()))),
+            FetchKind::DstPort => src
+                .dst()
+                .is_some_and(|a| each(Sample::Int(a.port().into()))),
             FetchKind::Method => src.method().is_some_and(|m| each(Sample::Str(m))),
             FetchKind::Url => src.uri().is_some_and(|u| each(Sample::Str(u))),
-            FetchKind::Path => src.uri().and_then(path_of).is_some_and(|p| each(Sample::Str(p))),
-            FetchKind::PathQ => src.uri().and_then(pathq_of).is_some_and(|p| each(Sample::Str(p))),
+            FetchKind::Path => src
+                .uri()
+                .and_then(path_of)
+                .is_some_and(|p| each(Sample::Str(p))),
+            FetchKind::PathQ => src
+                .uri()
+                .and_then(pathq_of)
+                .is_some_and(|p| each(Sample::Str(p))),
             FetchKind::Query => src
                 .uri()
                 .and_then(|u| memchr::memchr(b'?', u).map(|i| &u[i + 1..]))
@@ -225,10 +259,12 @@ impl FetchCall {
             FetchKind::ReqVer => src.version().is_some_and(|v| each(Sample::Str(v))),
             FetchKind::Hdr => self.headers(src, true, &mut |v| each(Sample::Str(v))),
             FetchKind::FHdr => self.headers(src, false, &mut |v| each(Sample::Str(v))),
-            FetchKind::HdrIp => self.headers(src, true, &mut |v| match super::net::parse_header_ip(v) {
-                Some(ip) => each(Sample::Ip(ip)),
-                None => false,
-            }),
+            FetchKind::HdrIp => {
+                self.headers(src, true, &mut |v| match super::net::parse_header_ip(v) {
+                    Some(ip) => each(Sample::Ip(ip)),
+                    None => false,
+                })
+            }
             FetchKind::HdrVal => self.headers(src, true, &mut |v| match str_to_int(v) {
                 Some(n) => each(Sample::Int(n)),
                 None => false,
@@ -260,7 +296,11 @@ impl FetchCall {
         each: &mut dyn FnMut(&[u8]) -> bool,
     ) -> bool {
         let mut line = |v: &[u8]| -> bool {
-            if split { split_values(v, &mut *each) } else { each(trim(v)) }
+            if split {
+                split_values(v, &mut *each)
+            } else {
+                each(trim(v))
+            }
         };
         if self.name.is_empty() {
             src.req_headers(&mut |_, v| line(v))
@@ -380,8 +420,14 @@ fn pathq_of(uri: &[u8]) -> Option<&[u8]> {
 
 /// Trims spaces and tabs around a header value.
 pub(crate) fn trim(v: &[u8]) -> &[u8] {
-    let start = v.iter().position(|c| *c != b' ' && *c != b'\t').unwrap_or(v.len());
-    let end = v.iter().rposition(|c| *c != b' ' && *c != b'\t').map_or(start, |e| e + 1);
+    let start = v
+        .iter()
+        .position(|c| *c != b' ' && *c != b'\t')
+        .unwrap_or(v.len());
+    let end = v
+        .iter()
+        .rposition(|c| *c != b' ' && *c != b'\t')
+        .map_or(start, |e| e + 1);
     &v[start..end]
 }
 

@@ -138,7 +138,10 @@ impl Matcher {
             Method::Ip => self.nets.push(IpNet::parse(text, no_dns)?),
             Method::Bin => {
                 let bytes = parse_hex(text)?;
-                self.strs.push(StrPat { bytes, icase: false });
+                self.strs.push(StrPat {
+                    bytes,
+                    icase: false,
+                });
             }
             Method::Reg => {
                 let re = RegexBuilder::new(text)
@@ -149,16 +152,28 @@ impl Matcher {
             }
             Method::Str => {
                 let idx = self.strs.len() as u32;
-                self.index.entry(folded_hash(text.as_bytes())).or_default().push(idx);
-                self.strs.push(StrPat { bytes: text.as_bytes().into(), icase });
+                self.index
+                    .entry(folded_hash(text.as_bytes()))
+                    .or_default()
+                    .push(idx);
+                self.strs.push(StrPat {
+                    bytes: text.as_bytes().into(),
+                    icase,
+                });
             }
             Method::Sub => {
                 let finder = (!icase).then(|| memchr::memmem::Finder::new(text).into_owned());
                 self.finders.push(finder);
-                self.strs.push(StrPat { bytes: text.as_bytes().into(), icase });
+                self.strs.push(StrPat {
+                    bytes: text.as_bytes().into(),
+                    icase,
+                });
             }
             Method::Beg | Method::End => {
-                self.strs.push(StrPat { bytes: text.as_bytes().into(), icase });
+                self.strs.push(StrPat {
+                    bytes: text.as_bytes().into(),
+                    icase,
+                });
             }
             Method::Dir | Method::Dom => {
                 // leading and trailing delimiters of the pattern are ignored
@@ -166,7 +181,10 @@ impl Matcher {
                 let b = text.as_bytes();
                 let s = b.iter().position(|c| !d.contains(c)).unwrap_or(b.len());
                 let e = b.iter().rposition(|c| !d.contains(c)).map_or(s, |e| e + 1);
-                self.strs.push(StrPat { bytes: b[s..e].into(), icase });
+                self.strs.push(StrPat {
+                    bytes: b[s..e].into(),
+                    icase,
+                });
             }
         }
         Ok(())
@@ -198,11 +216,12 @@ impl Matcher {
             Method::Ip => {
                 let ip = match sample {
                     Sample::Ip(ip) => ip,
-                    Sample::Str(s) => match std::str::from_utf8(s).ok().and_then(|s| s.parse().ok())
-                    {
-                        Some(ip) => ip,
-                        None => return false,
-                    },
+                    Sample::Str(s) => {
+                        match std::str::from_utf8(s).ok().and_then(|s| s.parse().ok()) {
+                            Some(ip) => ip,
+                            None => return false,
+                        }
+                    }
                     _ => return false,
                 };
                 self.nets.iter().any(|n| n.contains(&ip))
@@ -213,7 +232,11 @@ impl Matcher {
 
     fn match_str(&self, s: &[u8]) -> bool {
         let eq = |p: &StrPat, b: &[u8]| {
-            if p.icase { p.bytes.eq_ignore_ascii_case(b) } else { *p.bytes == *b }
+            if p.icase {
+                p.bytes.eq_ignore_ascii_case(b)
+            } else {
+                *p.bytes == *b
+            }
         };
         match self.method {
             Method::Len => {
@@ -229,13 +252,21 @@ impl Matcher {
                     .get(&folded_hash(s))
                     .is_some_and(|ids| ids.iter().any(|&i| eq(&self.strs[i as usize], s)))
             }
-            Method::Beg => self.strs.iter().any(|p| s.len() >= p.bytes.len() && eq(p, &s[..p.bytes.len()])),
-            Method::End => {
-                self.strs.iter().any(|p| s.len() >= p.bytes.len() && eq(p, &s[s.len() - p.bytes.len()..]))
-            }
+            Method::Beg => self
+                .strs
+                .iter()
+                .any(|p| s.len() >= p.bytes.len() && eq(p, &s[..p.bytes.len()])),
+            Method::End => self
+                .strs
+                .iter()
+                .any(|p| s.len() >= p.bytes.len() && eq(p, &s[s.len() - p.bytes.len()..])),
             Method::Sub => self.strs.iter().zip(&self.finders).any(|(p, f)| match f {
                 Some(f) => f.find(s).is_some(),
-                None => p.bytes.is_empty() || s.windows(p.bytes.len()).any(|w| w.eq_ignore_ascii_case(&p.bytes)),
+                None => {
+                    p.bytes.is_empty()
+                        || s.windows(p.bytes.len())
+                            .any(|w| w.eq_ignore_ascii_case(&p.bytes))
+                }
             }),
             Method::Reg => self.regs.iter().any(|r| r.is_match(s)),
             Method::Dir | Method::Dom => {
@@ -263,7 +294,11 @@ fn match_word(s: &[u8], p: &StrPat, d: &[u8]) -> bool {
             continue;
         }
         let w = &s[i..i + pl];
-        let same = if p.icase { w.eq_ignore_ascii_case(&p.bytes) } else { *w == *p.bytes };
+        let same = if p.icase {
+            w.eq_ignore_ascii_case(&p.bytes)
+        } else {
+            *w == *p.bytes
+        };
         if same && (i + pl == s.len() || d.contains(&s[i + pl])) {
             return true;
         }
@@ -296,11 +331,21 @@ fn with_str(sample: Sample<'_>, f: impl FnOnce(&[u8]) -> bool) -> bool {
 pub(crate) fn parse_range(text: &str) -> Result<(i64, i64), String> {
     let num = |s: &str| s.parse::<i64>().ok();
     match text.split_once(':') {
-        None => num(text).map(|n| (n, n)).ok_or_else(|| format!("'{text}' is not a number")),
+        None => num(text)
+            .map(|n| (n, n))
+            .ok_or_else(|| format!("'{text}' is not a number")),
         Some((a, b)) => {
             let bad = || format!("'{text}' is not a valid number range");
-            let lo = if a.is_empty() { i64::MIN } else { num(a).ok_or_else(bad)? };
-            let hi = if b.is_empty() { i64::MAX } else { num(b).ok_or_else(bad)? };
+            let lo = if a.is_empty() {
+                i64::MIN
+            } else {
+                num(a).ok_or_else(bad)?
+            };
+            let hi = if b.is_empty() {
+                i64::MAX
+            } else {
+                num(b).ok_or_else(bad)?
+            };
             if lo > hi {
                 return Err(bad());
             }
@@ -312,11 +357,18 @@ pub(crate) fn parse_range(text: &str) -> Result<(i64, i64), String> {
 /// Parses a `-m bin` pattern: an even number of hexadecimal digits.
 fn parse_hex(text: &str) -> Result<Box<[u8]>, String> {
     let b = text.as_bytes();
-    if b.len() % 2 != 0 {
-        return Err(format!("'{text}' is not a valid hexadecimal string (odd length)"));
+    if !b.len().is_multiple_of(2) {
+        return Err(format!(
+            "'{text}' is not a valid hexadecimal string (odd length)"
+        ));
     }
     let digit = |c: u8| {
-        (c as char).to_digit(16).map(|d| d as u8).ok_or_else(|| format!("an hex digit is expected (found '{}')", c as char))
+        (c as char)
+            .to_digit(16)
+            .map(|d| d as u8)
+            .ok_or_else(|| format!("an hex digit is expected (found '{}')", c as char))
     };
-    b.chunks(2).map(|p| Ok(digit(p[0])? << 4 | digit(p[1])?)).collect()
+    b.chunks(2)
+        .map(|p| Ok(digit(p[0])? << 4 | digit(p[1])?))
+        .collect()
 }

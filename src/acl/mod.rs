@@ -89,7 +89,11 @@ impl Acl {
         self.criteria.iter().any(|c| c.eval(src))
     }
     fn visibility(&self) -> Visibility {
-        self.criteria.iter().map(Criterion::visibility).max().unwrap_or(Visibility::Connection)
+        self.criteria
+            .iter()
+            .map(Criterion::visibility)
+            .max()
+            .unwrap_or(Visibility::Connection)
     }
 }
 
@@ -115,7 +119,10 @@ impl AclSet {
         let mut grouped: HashMap<String, Vec<Criterion>> = HashMap::new();
         for def in acls {
             let c = Criterion::parse(&def.expr.words).map_err(|e| {
-                (def.expr.span.clone(), format!("error detected while parsing ACL '{}' : {e}", def.name))
+                (
+                    def.expr.span.clone(),
+                    format!("error detected while parsing ACL '{}' : {e}", def.name),
+                )
             })?;
             grouped.entry(def.name.clone()).or_default().push(c);
         }
@@ -134,8 +141,9 @@ impl AclSet {
         let Some(words) = predefined::find(name) else {
             return Err(format!("no such ACL : '{name}'"));
         };
-        let c = Criterion::parse(&words)
-            .map_err(|e| format!("pre-defined ACL '{name}' is not supported yet by gatehouse ({e})"))?;
+        let c = Criterion::parse(&words).map_err(|e| {
+            format!("pre-defined ACL '{name}' is not supported yet by gatehouse ({e})")
+        })?;
         Ok(Arc::new(Acl { criteria: vec![c] }))
     }
 
@@ -160,7 +168,11 @@ impl AclSet {
             }
             any_of.push(terms);
         }
-        Ok(CompiledCondition { unless: cond.unless, any_of, visibility })
+        Ok(CompiledCondition {
+            unless: cond.unless,
+            any_of,
+            visibility,
+        })
     }
 
     /// The latest phase whose data the named ACL reads (`None` if it is not declared).

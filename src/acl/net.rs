@@ -71,7 +71,10 @@ impl IpNet {
                     }
                 },
             };
-            return Ok(IpNet::V4 { addr: v4 & mask, mask });
+            return Ok(IpNet::V4 {
+                addr: v4 & mask,
+                mask,
+            });
         }
         if let Ok(v6) = addr.parse::<Ipv6Addr>() {
             let mask = match mask {
@@ -81,7 +84,10 @@ impl IpNet {
                     _ => return Err(bad()),
                 },
             };
-            return Ok(IpNet::V6 { addr: u128::from(v6) & mask, mask });
+            return Ok(IpNet::V6 {
+                addr: u128::from(v6) & mask,
+                mask,
+            });
         }
         if no_dns || addr.is_empty() || addr.contains(':') {
             return Err(bad());
@@ -102,7 +108,10 @@ impl IpNet {
                 _ => return Err(bad()),
             },
         };
-        Ok(IpNet::V4 { addr: v4 & mask, mask })
+        Ok(IpNet::V4 {
+            addr: v4 & mask,
+            mask,
+        })
     }
 
     /// True when `ip` is inside this network, following section 7.1.6: an IPv6 sample

@@ -46,7 +46,10 @@ pub(crate) fn parse_condition(words: &[String], span: &Span) -> Result<Condition
             };
             let inner = words[i + 1..i + 1 + close].to_vec();
             i += close + 1;
-            AclRef::Anonymous(AclExpr { span: span.clone(), words: inner })
+            AclRef::Anonymous(AclExpr {
+                span: span.clone(),
+                words: inner,
+            })
         } else {
             AclRef::Named(word.to_string())
         };
@@ -57,5 +60,9 @@ pub(crate) fn parse_condition(words: &[String], span: &Span) -> Result<Condition
     if !suite.is_empty() {
         any_of.push(suite);
     }
-    Ok(Condition { span: span.clone(), unless, any_of })
+    Ok(Condition {
+        span: span.clone(),
+        unless,
+        any_of,
+    })
 }
