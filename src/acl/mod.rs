@@ -1,13 +1,32 @@
-//! The ACL engine: sample fetches, converters, matchers, conditions.
+//! The ACL engine (configuration.txt section 7): sample fetches, converters, matchers,
+//! conditions; owns the `acl` keyword and the `if`/`unless` condition syntax.
 //!
-//! CONTRACT (implemented by the ACL helper): conditions are parsed from words at config
-//! time ([`parse_condition`]), compiled once per proxy at load ([`AclSet::compile`],
-//! [`AclSet::condition`]), and evaluated per request against a [`SampleSource`] without
-//! allocating.
+//! CONTRACT: conditions are parsed from words at config time ([`parse_condition`]),
+//! compiled once per proxy at load ([`AclSet::compile`], [`AclSet::condition`]), and
+//! evaluated per request against a [`SampleSource`] without allocating.
+//!
+//! Allocation: evaluating a condition allocates nothing for fetches read straight from
+//! the request (`src`, `path`, `hdr()`, …) matched with any method. `base` and every
+//! converter work in a per-thread scratch buffer that is reused (it only grows to the
+//! largest value seen); regexes fill a per-thread matching cache on first use.
 
-use crate::config::model::{AclDef, Condition};
+mod compile;
+mod conv;
+mod fetch;
+mod matcher;
+mod names;
+mod net;
+mod parse;
+mod predefined;
+#[cfg(test)]
+mod tests;
+
+use crate::config::model::{AclDef, AclRef, Condition};
 use crate::config::span::Span;
+use compile::Criterion;
+use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 /// What a fetch can see: a rule in an earlier phase may not use a later phase's fetches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -38,41 +57,143 @@ pub trait SampleSource {
     fn status(&self) -> Option<u16> {
         None
     }
+    /// The request's HTTP version without `HTTP/` (`1.1`, `1.0`), for `req.ver`.
+    fn version(&self) -> Option<&[u8]> {
+        None
+    }
+    /// Calls `each` with the name and value of every request header, in order, until it
+    /// returns true; returns whether one did (for `hdr()` without a name).
+    fn req_headers(&self, each: &mut dyn FnMut(&[u8], &[u8]) -> bool) -> bool {
+        let _ = each;
+        false
+    }
 }
 
 /// Parses the words of a condition (`if`/`unless` and what follows) into a [`Condition`].
+///
+/// Like HAProxy 2.6, an empty condition and empty alternatives (`|| a`, `a ||`) are
+/// accepted; only a `{` without its `}` or a first word other than `if`/`unless` is an
+/// error here. Unknown ACL names are reported by [`AclSet::condition`].
 pub fn parse_condition(words: &[String], span: &Span) -> Result<Condition, String> {
-    let _ = (words, span);
-    Err("conditions are not implemented yet".into())
+    parse::parse_condition(words, span)
+}
+
+/// One ACL: the OR of its criteria (every `acl` line with its name).
+#[derive(Debug)]
+struct Acl {
+    criteria: Vec<Criterion>,
+}
+
+impl Acl {
+    fn eval(&self, src: &dyn SampleSource) -> bool {
+        self.criteria.iter().any(|c| c.eval(src))
+    }
+    fn visibility(&self) -> Visibility {
+        self.criteria
+            .iter()
+            .map(Criterion::visibility)
+            .max()
+            .unwrap_or(Visibility::Connection)
+    }
 }
 
 /// The compiled ACLs of one proxy.
-pub struct AclSet {}
+#[derive(Debug, Default)]
+pub struct AclSet {
+    acls: HashMap<String, Arc<Acl>>,
+}
 
 /// A compiled condition, ready to evaluate.
-pub struct CompiledCondition {}
+#[derive(Debug)]
+pub struct CompiledCondition {
+    unless: bool,
+    any_of: Vec<Vec<(bool, Arc<Acl>)>>,
+    visibility: Visibility,
+}
 
 impl AclSet {
-    /// Compiles a proxy's `acl` lines (patterns compiled once, here).
+    /// Compiles a proxy's `acl` lines (patterns compiled once, here). Lines with the
+    /// same name are OR-ed. Errors read like HAProxy's: `error detected while parsing
+    /// ACL 'NAME' : …`.
     pub fn compile(acls: &[AclDef]) -> Result<AclSet, (Span, String)> {
-        let _ = acls;
-        Ok(AclSet {})
+        let mut grouped: HashMap<String, Vec<Criterion>> = HashMap::new();
+        for def in acls {
+            let c = Criterion::parse(&def.expr.words).map_err(|e| {
+                (
+                    def.expr.span.clone(),
+                    format!("error detected while parsing ACL '{}' : {e}", def.name),
+                )
+            })?;
+            grouped.entry(def.name.clone()).or_default().push(c);
+        }
+        let acls = grouped
+            .into_iter()
+            .map(|(name, criteria)| (name, Arc::new(Acl { criteria })))
+            .collect();
+        Ok(AclSet { acls })
     }
-    /// Compiles a condition referring to this set's ACLs (and anonymous ones).
+
+    /// The named ACL: a declared one, else a pre-defined one (section 7.4).
+    fn named(&self, name: &str) -> Result<Arc<Acl>, String> {
+        if let Some(acl) = self.acls.get(name) {
+            return Ok(acl.clone());
+        }
+        let Some(words) = predefined::find(name) else {
+            return Err(format!("no such ACL : '{name}'"));
+        };
+        let c = Criterion::parse(&words).map_err(|e| {
+            format!("pre-defined ACL '{name}' is not supported yet by gatehouse ({e})")
+        })?;
+        Ok(Arc::new(Acl { criteria: vec![c] }))
+    }
+
+    /// Compiles a condition referring to this set's ACLs (and anonymous ones). Errors
+    /// are HAProxy's (`no such ACL : 'x'`, `unknown fetch method …`), for the caller to
+    /// prefix with the rule it parses.
     pub fn condition(&self, cond: &Condition) -> Result<CompiledCondition, (Span, String)> {
-        let _ = cond;
-        Ok(CompiledCondition {})
+        let mut any_of = Vec::with_capacity(cond.any_of.len());
+        let mut visibility = Visibility::Connection;
+        for suite in &cond.any_of {
+            let mut terms = Vec::with_capacity(suite.len());
+            for term in suite {
+                let acl = match &term.acl {
+                    AclRef::Named(name) => self.named(name),
+                    AclRef::Anonymous(expr) => {
+                        Criterion::parse(&expr.words).map(|c| Arc::new(Acl { criteria: vec![c] }))
+                    }
+                }
+                .map_err(|e| (cond.span.clone(), e))?;
+                visibility = visibility.max(acl.visibility());
+                terms.push((term.negated, acl));
+            }
+            any_of.push(terms);
+        }
+        Ok(CompiledCondition {
+            unless: cond.unless,
+            any_of,
+            visibility,
+        })
+    }
+
+    /// The latest phase whose data the named ACL reads (`None` if it is not declared).
+    pub fn acl_visibility(&self, name: &str) -> Option<Visibility> {
+        self.acls.get(name).map(|a| a.visibility())
     }
 }
 
 impl CompiledCondition {
-    /// Evaluates the condition.
+    /// Evaluates the condition: true when one alternative has all its terms true
+    /// (inverted for `unless`). An ACL whose sample is missing does not match.
     pub fn eval(&self, src: &dyn SampleSource) -> bool {
-        let _ = src;
-        true
+        let hit = self
+            .any_of
+            .iter()
+            .any(|suite| suite.iter().all(|(neg, acl)| acl.eval(src) != *neg));
+        hit != self.unless
     }
-    /// The latest phase whose data this condition reads.
+    /// The latest phase whose data this condition reads. HAProxy only warns when a rule
+    /// uses a later phase's fetch ("will never match"); the caller decides.
     pub fn visibility(&self) -> Visibility {
-        Visibility::Connection
+        self.visibility
     }
 }

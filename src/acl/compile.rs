@@ -1,0 +1,394 @@
+//! ACL criteria (`acl NAME FETCH[(args)][,conv[(args)]…] [flags] [--] values…` and
+//! anonymous `{ … }` ones): parses the fetch and its arguments, the converters, the
+//! flags `-i -f -m -n -M -u --`, the integer operators `eq ge gt le lt`, and the
+//! patterns, into a [`Criterion`] compiled once at load. Derived ACL keywords
+//! (`path_beg`, `hdr_dom(host)`, `urlp_len(x)`, …) are fetch + implied match method.
+
+use super::conv::{self, ConvKind};
+use super::fetch::{self, ArgType, ArgVal, FetchCall, Sample};
+use super::matcher::{Matcher, Method, parse_range};
+use super::names::{HAPROXY_CONVERTERS, HAPROXY_FETCHES};
+use super::{SampleSource, Visibility};
+
+/// One compiled ACL criterion (one `acl` line or one anonymous ACL).
+#[derive(Debug)]
+pub(crate) struct Criterion {
+    fetch: FetchCall,
+    convs: Vec<ConvKind>,
+    matcher: Matcher,
+    vis: Visibility,
+}
+
+/// The fetches that have derived ACL keywords `NAME_beg`, `NAME_dir`, … (section 7.3),
+/// with the fetch they derive from.
+const DERIVABLE: &[(&str, &str)] = &[
+    ("path", "path"),
+    ("url", "url"),
+    ("base", "base"),
+    ("hdr", "req.hdr"),
+    ("urlp", "url_param"),
+];
+
+/// The suffixes of derived ACL keywords and the match method each implies.
+const SUFFIXES: &[(&str, Method)] = &[
+    ("_beg", Method::Beg),
+    ("_dir", Method::Dir),
+    ("_dom", Method::Dom),
+    ("_end", Method::End),
+    ("_len", Method::Len),
+    ("_reg", Method::Reg),
+    ("_sub", Method::Sub),
+];
+
+/// ACL-only keywords that are not derived from a suffix.
+const ACL_KEYWORDS: &[(&str, &str, Method)] = &[
+    ("method", "method", Method::Str),
+    ("req.ver", "req.ver", Method::Str),
+    ("req_ver", "req.ver", Method::Str),
+];
+
+/// Resolves an ACL keyword to (fetch name, implied method).
+fn acl_keyword(name: &str) -> Option<(&'static str, Method)> {
+    if let Some((_, f, m)) = ACL_KEYWORDS.iter().find(|(k, _, _)| *k == name) {
+        return Some((f, *m));
+    }
+    for (base, fetch) in DERIVABLE {
+        if let Some(rest) = name.strip_prefix(base) {
+            if rest.is_empty() {
+                return Some((fetch, Method::Str));
+            }
+            if let Some((_, m)) = SUFFIXES.iter().find(|(s, _)| *s == rest) {
+                return Some((fetch, *m));
+            }
+        }
+    }
+    None
+}
+
+/// A parsed `name(args)` item.
+struct Call<'a> {
+    name: &'a str,
+    /// Raw arguments with the byte offset (in the word) of the separator before each.
+    args: Vec<(String, usize)>,
+    /// Offset of the closing parenthesis.
+    close: usize,
+}
+
+/// Parses `name[(a,b…)]` at `pos` in `word`; returns the call and the offset after it.
+fn parse_call(word: &str, pos: usize) -> Result<(Call<'_>, usize), String> {
+    let b = word.as_bytes();
+    let mut i = pos;
+    while i < b.len() && b[i] != b'(' && b[i] != b',' {
+        i += 1;
+    }
+    let name = &word[pos..i];
+    if i >= b.len() || b[i] == b',' {
+        return Ok((
+            Call {
+                name,
+                args: Vec::new(),
+                close: i,
+            },
+            i,
+        ));
+    }
+    // arguments
+    let mut args = Vec::new();
+    let mut cur = String::new();
+    let mut sep = i + 1;
+    let mut j = i + 1;
+    let mut quote: Option<u8> = None;
+    loop {
+        let Some(&c) = b.get(j) else {
+            return Err("expected ')'".into());
+        };
+        match (quote, c) {
+            (None, b'\\') if j + 1 < b.len() => {
+                j += 1;
+                cur.push(b[j] as char);
+            }
+            (None, b'"' | b'\'') => quote = Some(c),
+            (Some(q), _) if c == q => quote = None,
+            (None, b',') => {
+                args.push((std::mem::take(&mut cur), sep));
+                sep = j;
+            }
+            (None, b')') => {
+                if !(args.is_empty() && cur.is_empty()) {
+                    args.push((cur, sep));
+                }
+                return Ok((
+                    Call {
+                        name,
+                        args,
+                        close: j,
+                    },
+                    j + 1,
+                ));
+            }
+            _ => {
+                // keep multi-byte characters intact
+                let ch = word[j..].chars().next().unwrap_or('?');
+                cur.push(ch);
+                j += ch.len_utf8() - 1;
+            }
+        }
+        j += 1;
+    }
+}
+
+/// Checks and converts a call's arguments against the expected types.
+fn typed_args(
+    word: &str,
+    call: &Call<'_>,
+    types: &[ArgType],
+    min: usize,
+) -> Result<Vec<ArgVal>, String> {
+    if call.args.len() > types.len() {
+        let from = call.args[types.len()].1;
+        let from = if types.is_empty() {
+            from
+        } else {
+            from.min(call.close)
+        };
+        return Err(format!(
+            "expected ')' before '{}'",
+            &word[from..=call.close]
+        ));
+    }
+    if call.args.len() < min {
+        return Err(format!(
+            "missing arguments (got {}/{}), type '{}' expected",
+            call.args.len(),
+            min,
+            types[call.args.len()].name()
+        ));
+    }
+    call.args
+        .iter()
+        .zip(types)
+        .enumerate()
+        .map(|(i, ((text, _), t))| match t {
+            ArgType::Str => Ok(ArgVal::Str(text.as_str().into())),
+            ArgType::Int => text.trim().parse::<i64>().map(ArgVal::Int).map_err(|_| {
+                format!(
+                    "failed to parse '{text}' as type 'integer' at position {}",
+                    i + 1
+                )
+            }),
+        })
+        .collect()
+}
+
+/// Whether `name` is a real HAProxy fetch.
+fn haproxy_fetch(name: &str) -> bool {
+    HAPROXY_FETCHES.contains(&name)
+}
+
+/// Whether `name` is a real HAProxy converter.
+fn haproxy_converter(name: &str) -> bool {
+    HAPROXY_CONVERTERS.contains(&name) || name.starts_with("map_")
+}
+
+impl Criterion {
+    /// Parses and compiles a criterion from its words (the words after the ACL name,
+    /// or between braces).
+    pub(crate) fn parse(words: &[String]) -> Result<Criterion, String> {
+        let Some(word) = words.first().filter(|w| !w.is_empty()) else {
+            return Err("missing fetch method in ACL expression ''".into());
+        };
+        let name_end = word.find(['(', ',']).unwrap_or(word.len());
+        let name = &word[..name_end];
+        let kw = acl_keyword(name);
+        // how errors about this expression are introduced
+        let ctx = |msg: String| match kw {
+            Some(_) => format!("ACL keyword '{name}' : {msg}"),
+            None => format!("fetch method '{name}' : {msg} in ACL expression '{word}'"),
+        };
+        let (call, mut pos) = parse_call(word, 0).map_err(ctx)?;
+        let fetch_name = kw.map_or(call.name, |(f, _)| f);
+        let Some(def) = fetch::find(fetch_name) else {
+            let derived = SUFFIXES
+                .iter()
+                .any(|(s, _)| call.name.strip_suffix(s).is_some_and(haproxy_fetch));
+            if haproxy_fetch(call.name) || derived {
+                return Err(format!(
+                    "fetch '{}' is not supported yet by gatehouse",
+                    call.name
+                ));
+            }
+            return Err(format!(
+                "unknown fetch method '{}' in ACL expression '{word}'",
+                call.name
+            ));
+        };
+        let args = typed_args(word, &call, def.args, def.min_args).map_err(ctx)?;
+        let fetch = FetchCall::new(def, &args);
+        let mut out = def.out;
+
+        // converters
+        let mut convs = Vec::new();
+        while pos < word.len() {
+            // at a ','
+            let (c, next) = parse_call(word, pos + 1).map_err(ctx)?;
+            pos = next;
+            let Some(cdef) = conv::find(c.name) else {
+                if haproxy_converter(c.name) {
+                    return Err(format!(
+                        "converter '{}' is not supported yet by gatehouse",
+                        c.name
+                    ));
+                }
+                return Err(match kw {
+                    Some(_) => format!("ACL keyword '{name}' : unknown converter '{}'.", c.name),
+                    None => format!("unknown converter '{}' in ACL expression '{word}'", c.name),
+                });
+            };
+            let cargs = typed_args(word, &c, cdef.args, cdef.min_args).map_err(|e| {
+                let n = c.args.len().min(cdef.args.len().saturating_sub(1)) + 1;
+                ctx(format!("invalid arg {n} in converter '{}' : {e}.", c.name))
+            })?;
+            convs.push(conv::build(cdef, &cargs));
+            out = cdef.out;
+            if pos < word.len() && word.as_bytes()[pos] != b',' {
+                return Err(ctx(format!("missing comma after converter '{}'", c.name)));
+            }
+        }
+
+        // the default method: the ACL keyword's, unless a converter changed the type
+        let mut method = match kw {
+            Some((_, m)) if convs.is_empty() => m,
+            _ => Method::default_for(out),
+        };
+        let mut icase = false;
+        let mut no_dns = false;
+        let mut map = false;
+        let mut rest = &words[1..];
+        let mut matcher: Option<Matcher> = None;
+        // flags
+        while let Some(flag) = rest.first().filter(|w| w.starts_with('-')) {
+            match flag.as_str() {
+                "-i" => icase = true,
+                "-n" => no_dns = true,
+                "-M" => map = true,
+                "--" => {
+                    rest = &rest[1..];
+                    break;
+                }
+                "-u" => {
+                    let ok = rest.get(1).is_some_and(|v| v.parse::<i64>().is_ok());
+                    if !ok {
+                        return Err("the argument of -u must be an integer".into());
+                    }
+                    rest = &rest[1..];
+                }
+                "-m" => {
+                    let Some(name) = rest.get(1) else {
+                        return Err("missing matcher for '-m'".into());
+                    };
+                    if matcher.is_some() {
+                        return Err("'-m' must only be specified before patterns and files".into());
+                    }
+                    method = Method::from_name(name).ok_or_else(|| {
+                        format!("unknown matching method '{name}' when parsing ACL expression")
+                    })?;
+                    rest = &rest[1..];
+                }
+                "-f" => {
+                    let file = rest.get(1).map_or("", |s| s.as_str());
+                    let m = matcher.get_or_insert_with(|| Matcher::new(method));
+                    load_file(m, file, icase, no_dns, map)?;
+                    rest = &rest[1..];
+                }
+                _ => {
+                    return Err(format!(
+                        "'{flag}' is not a valid ACL option. Please use '--' before any pattern beginning with a '-'"
+                    ));
+                }
+            }
+            rest = &rest[1..];
+        }
+        let mut m = matcher.unwrap_or_else(|| Matcher::new(method));
+
+        // patterns
+        let mut op: Option<&str> = None;
+        for p in rest {
+            if m.method().takes_ints() {
+                if let "eq" | "ge" | "gt" | "le" | "lt" = p.as_str() {
+                    op = Some(p.as_str());
+                    continue;
+                }
+                if let Some(o) = op.filter(|o| *o != "eq" && !p.contains(':')) {
+                    let n: i64 = p.parse().map_err(|_| format!("'{p}' is not a number"))?;
+                    let (lo, hi) = match o {
+                        "ge" => (n, i64::MAX),
+                        "gt" => (n.saturating_add(1), i64::MAX),
+                        "le" => (i64::MIN, n),
+                        _ => (i64::MIN, n.saturating_sub(1)),
+                    };
+                    m.add_range(lo, hi);
+                    continue;
+                }
+                let (lo, hi) = parse_range(p)?;
+                m.add_range(lo, hi);
+                continue;
+            }
+            m.add(p, icase, no_dns)?;
+        }
+        Ok(Criterion {
+            fetch,
+            convs,
+            matcher: m,
+            vis: def.vis,
+        })
+    }
+
+    /// The phase whose data the criterion reads.
+    pub(crate) fn visibility(&self) -> Visibility {
+        self.vis
+    }
+
+    /// True when one value the fetch returns (after conversion) matches a pattern.
+    pub(crate) fn eval(&self, src: &dyn SampleSource) -> bool {
+        let m = &self.matcher;
+        if self.convs.is_empty() {
+            self.fetch.for_each(src, &mut |s: Sample<'_>| m.matches(s))
+        } else {
+            let convs = &self.convs;
+            self.fetch
+                .for_each(src, &mut |s| conv::apply(convs, s, &mut |v| m.matches(v)))
+        }
+    }
+}
+
+/// Loads the patterns of a `-f` file: one per line, leading blanks stripped, empty lines
+/// and `#` comments ignored (with `-M`, only the first column of each line).
+fn load_file(
+    m: &mut Matcher,
+    file: &str,
+    icase: bool,
+    no_dns: bool,
+    map: bool,
+) -> Result<(), String> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|_| format!("failed to open pattern file <{file}>"))?;
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim_start_matches([' ', '\t']).trim_end_matches('\r');
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        // `-M`: a map file, whose first column holds the pattern
+        let line = if map {
+            line.split([' ', '\t']).next().unwrap_or(line)
+        } else {
+            line
+        };
+        let res = if m.method().takes_ints() {
+            parse_range(line).map(|(lo, hi)| m.add_range(lo, hi))
+        } else {
+            m.add(line, icase, no_dns)
+        };
+        res.map_err(|e| format!("{e} at line {} of file '{file}'", n + 1))?;
+    }
+    Ok(())
+}
