@@ -3,7 +3,7 @@
 use super::diag::Diag;
 use super::keyword::{GlobalKeyword, Status};
 use super::logline;
-use super::model::{Global, StatsSocket};
+use super::model::{DefaultPath, EnvChange, Global, StatsSocket};
 use super::span::Span;
 use super::value::{duration, size, uint};
 
@@ -144,6 +144,66 @@ fn node(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
     Ok(())
 }
 
+fn setenv_like(g: &mut Global, w: &[String], overwrite: bool) -> R {
+    // HAProxy ignores words after the value.
+    let (Some(name), Some(value)) = (w.get(1), w.get(2)) else {
+        return Err(format!("'{}' expects a name and a value.", w[0]));
+    };
+    g.env_changes.push(EnvChange::Set {
+        name: name.clone(),
+        value: value.clone(),
+        overwrite,
+    });
+    Ok(())
+}
+
+fn setenv(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
+    setenv_like(g, w, true)
+}
+
+fn presetenv(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
+    setenv_like(g, w, false)
+}
+
+fn unsetenv(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
+    if w.len() < 2 {
+        return Err("'unsetenv' expects at least one variable name.".into());
+    }
+    g.env_changes.push(EnvChange::Unset(w[1..].to_vec()));
+    Ok(())
+}
+
+fn resetenv(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
+    g.env_changes.push(EnvChange::Reset(w[1..].to_vec()));
+    Ok(())
+}
+
+fn default_path(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
+    // Like HAProxy, words after the mode (or after origin's path) are ignored.
+    let mode = w.get(1).map(String::as_str).unwrap_or("");
+    const MODES: &str = "supported modes include 'current', 'config', 'parent', and 'origin'";
+    g.default_path = match mode {
+        "current" => DefaultPath::Current,
+        "config" => DefaultPath::Config,
+        "parent" => DefaultPath::Parent,
+        "origin" => match w.get(2).filter(|p| !p.is_empty()) {
+            Some(p) => DefaultPath::Origin(p.into()),
+            None => return Err("'default-path origin' expects a directory as an argument.".into()),
+        },
+        "" => {
+            return Err(format!(
+                "missing default-path mode '' for 'default-path', {MODES}."
+            ));
+        }
+        m => {
+            return Err(format!(
+                "unsupported default-path mode '{m}' for 'default-path', {MODES}."
+            ));
+        }
+    };
+    Ok(())
+}
+
 /// Keywords accepted for compatibility that have no effect in gatehouse, with the reason.
 fn accepted(_: &mut Global, _: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
     Ok(())
@@ -228,6 +288,27 @@ pub static KEYWORDS: &[GlobalKeyword] = &[
         accepted,
         "gatehouse always runs as one process",
     ),
+    sup(
+        "setenv",
+        setenv,
+        "set an environment variable for the next lines (and the runtime)",
+    ),
+    sup(
+        "presetenv",
+        presetenv,
+        "set an environment variable unless it is already set",
+    ),
+    sup(
+        "resetenv",
+        resetenv,
+        "remove every environment variable except the named ones",
+    ),
+    sup("unsetenv", unsetenv, "remove environment variables"),
+    sup(
+        "default-path",
+        default_path,
+        "base directory of relative file names (errorfile, …)",
+    ),
     ny("cpu-map"),
     ny("ssl-default-bind-ciphers"),
     ny("ssl-default-bind-ciphersuites"),
@@ -261,10 +342,6 @@ pub static KEYWORDS: &[GlobalKeyword] = &[
     ny("noepoll"),
     ny("nosplice"),
     ny("nbproc"),
-    ny("setenv"),
-    ny("presetenv"),
-    ny("resetenv"),
-    ny("unsetenv"),
     ny("localpeer"),
     ny("insecure-fork-wanted"),
     ny("expose-experimental-directives"),
@@ -284,7 +361,6 @@ pub static KEYWORDS: &[GlobalKeyword] = &[
     ny("numa-cpu-mapping"),
     ny("profiling.tasks"),
     ny("debug"),
-    ny("default-path"),
 ];
 
 /// Finds the global keyword of a line (two-word `stats …` names first).

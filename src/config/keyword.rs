@@ -4,6 +4,7 @@
 use super::diag::Diag;
 use super::model::{Global, Proxy, ProxyKind, Userlist};
 use super::span::Span;
+use std::path::{Path, PathBuf};
 
 /// Whether gatehouse implements a HAProxy keyword.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,12 +53,23 @@ pub struct ProxyCtx<'a> {
     pub diags: &'a mut Vec<Diag>,
     /// True when the line started with `no` (`no option …`, `no log`).
     pub negated: bool,
+    /// Where relative file names resolve (`default-path`); `None`: the working directory.
+    pub base_dir: Option<&'a Path>,
 }
 
 impl ProxyCtx<'_> {
     /// Pushes a warning at the keyword's line.
     pub fn warn(&mut self, message: impl Into<String>) {
         self.diags.push(Diag::warning(self.span, message));
+    }
+
+    /// The path a file argument names: absolute paths as they are, relative ones
+    /// under the `default-path` directory.
+    pub fn resolve(&self, file: &str) -> PathBuf {
+        match self.base_dir {
+            Some(dir) if !file.starts_with('/') => dir.join(file),
+            _ => PathBuf::from(file),
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! The `log` keyword, shared by `global` and proxies:
 //! `log ADDR [len N] [format F] [sample R:S] FACILITY [LEVEL [MINLEVEL]]`.
 
-use super::model::{LogDest, LogFormat, LogTarget};
+use super::model::{Config, LogDest, LogFormat, LogTarget};
 use super::span::Span;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
@@ -17,6 +17,41 @@ pub const FACILITIES: [&str; 24] = [
 pub const LEVELS: [&str; 8] = [
     "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
 ];
+
+/// The format of a `log` line without `format`: HAProxy 2.6's `local` (rfc3164
+/// without the host name; checked on the wire against haproxy 2.6.12). The global
+/// `log-send-hostname` switches that default to `rfc3164`: see [`apply_send_hostname`].
+pub const DEFAULT_FORMAT: LogFormat = LogFormat::Local;
+
+/// Whether a `log` line (its words, keyword included) names its format.
+pub fn format_given(words: &[String]) -> bool {
+    let mut i = 2;
+    loop {
+        match words.get(i).map(String::as_str) {
+            Some("len") => i += 2,
+            Some("format") => return true,
+            _ => return false,
+        }
+    }
+}
+
+/// With `log-send-hostname`, the `log` lines that did not name a format (their
+/// spans are `implicit`) use `rfc3164`, as in HAProxy.
+pub fn apply_send_hostname(config: &mut Config, implicit: &[Span]) {
+    if config.global.log_send_hostname.is_none() || implicit.is_empty() {
+        return;
+    }
+    let targets = config
+        .global
+        .logs
+        .iter_mut()
+        .chain(config.proxies.iter_mut().flat_map(|p| p.logs.iter_mut()));
+    for t in targets {
+        if t.format == DEFAULT_FORMAT && implicit.contains(&t.span) {
+            t.format = LogFormat::Rfc3164;
+        }
+    }
+}
 
 fn dest(addr: &str) -> Result<LogDest, String> {
     match addr {
@@ -71,7 +106,7 @@ pub fn parse(words: &[String], span: &Span) -> Result<LogTarget, String> {
         .get(1)
         .ok_or("'log' expects either <address[:port]> and <facility> or 'global' as arguments.")?;
     let dest = dest(addr)?;
-    let mut format = LogFormat::default();
+    let mut format = DEFAULT_FORMAT;
     let mut max_len = 1024;
     let mut i = 2;
     loop {
@@ -160,6 +195,7 @@ mod tests {
             (LogDest::Stdout, LogFormat::Raw, 16)
         );
         let t = parse(&w("log 127.0.0.1 local2 info notice"), &span).unwrap();
+        assert_eq!(t.format, LogFormat::Local, "HAProxy 2.6's default format");
         assert_eq!(t.dest, LogDest::Udp("127.0.0.1:514".parse().unwrap()));
         assert_eq!((t.level, t.min_level), (6, 5));
         let t = parse(&w("log 10.0.0.1:5140 len 2048 user"), &span).unwrap();
@@ -174,5 +210,18 @@ mod tests {
             parse(&w("log /dev/log local0 info foo"), &span).unwrap_err(),
             "log : unknown optional minimum log level 'foo'"
         );
+    }
+
+    #[test]
+    fn log_send_hostname_switches_only_implicit_formats_to_rfc3164() {
+        let text = "global\n    log 127.0.0.1 local0\n    log 127.0.0.2 format local local0\n    log 127.0.0.3 len 2048 local0\n    log-send-hostname\n";
+        let l = crate::config::load_str("t.cfg", text);
+        let formats: Vec<LogFormat> = l.config.global.logs.iter().map(|t| t.format).collect();
+        assert_eq!(
+            formats,
+            [LogFormat::Rfc3164, LogFormat::Local, LogFormat::Rfc3164]
+        );
+        let l = crate::config::load_str("t.cfg", "global\n    log 127.0.0.1 local0\n");
+        assert_eq!(l.config.global.logs[0].format, LogFormat::Local);
     }
 }

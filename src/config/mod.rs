@@ -6,6 +6,7 @@
 
 pub mod cond;
 pub mod diag;
+pub mod env;
 pub mod global;
 pub mod keyword;
 pub mod lexer;
@@ -93,26 +94,26 @@ pub fn load(paths: &[PathBuf]) -> Loaded {
 }
 
 /// Loads a configuration from (file name, text) pairs with the given environment.
+///
+/// Files are parsed line by line in order; lexer and parser diagnostics come out in
+/// line order. `setenv` and friends change the environment seen by the following
+/// lines (see [`env`]) without touching the process environment.
 pub fn load_sources(sources: &[(String, String)], env: lexer::EnvLookup<'_>) -> Loaded {
     let mut parser = parser::Parser::new();
-    let mut diags = Vec::new();
-    let mut files_with_errors = Vec::new();
+    let mut overlay = env::EnvOverlay::default();
     for (name, text) in sources {
-        let before = diags.len();
-        let lines = lexer::lex(name, text, env, &mut diags);
-        parser.feed(&lines);
-        let _ = before;
+        parse_file(&mut parser, &mut overlay, name, text, env);
     }
-    let (config, mut parse_diags) = parser.finish();
-    diags.append(&mut parse_diags);
-    for (name, _) in sources {
-        if diags
-            .iter()
-            .any(|d| d.is_alert() && d.span.as_ref().is_some_and(|s| &*s.file == name.as_str()))
-        {
-            files_with_errors.push(name.clone());
-        }
-    }
+    let (config, mut diags) = parser.finish();
+    let files_with_errors = sources
+        .iter()
+        .filter(|(name, _)| {
+            diags
+                .iter()
+                .any(|d| d.is_alert() && d.span.as_ref().is_some_and(|s| &*s.file == name.as_str()))
+        })
+        .map(|(name, _)| name.clone())
+        .collect();
     if !diags.iter().any(Diag::is_alert) {
         validate::validate(&config, &mut diags);
     }
@@ -121,6 +122,100 @@ pub fn load_sources(sources: &[(String, String)], env: lexer::EnvLookup<'_>) -> 
         diags,
         files_with_errors,
     }
+}
+
+/// The environment states of one lexing pass: `(n, state)` means that from the
+/// n-th environment lookup on (0-based), `state` applies. The lexer looks variables
+/// up in file order, so the n-th lookup of a pass is the n-th of any pass that
+/// agrees with it on every earlier lookup.
+type Timeline = Vec<(usize, env::EnvOverlay)>;
+
+/// Lexes `text` with the environment `timeline`; returns the lines, the lexer's
+/// diagnostics and how many lookups were made.
+fn lex_pass(
+    name: &str,
+    text: &str,
+    timeline: &Timeline,
+    base: lexer::EnvLookup<'_>,
+) -> (Vec<lexer::Line>, Vec<Diag>, usize) {
+    let calls = std::cell::Cell::new(0usize);
+    let lookup = |var: &str| {
+        let n = calls.get();
+        calls.set(n + 1);
+        let state = timeline
+            .iter()
+            .rev()
+            .find(|(from, _)| *from <= n)
+            .map(|(_, s)| s);
+        state.and_then(|s| s.get(var, base))
+    };
+    let mut diags = Vec::new();
+    let lines = lexer::lex(name, text, &lookup, &mut diags);
+    (lines, diags, calls.get())
+}
+
+/// `text` up to and including line `line` (1-based) and its newline.
+fn text_through_line(text: &str, line: u32) -> &str {
+    let mut end = text.len();
+    let mut seen = 0u32;
+    for (i, b) in text.bytes().enumerate() {
+        if b == b'\n' {
+            seen += 1;
+            if seen == line {
+                end = i + 1;
+                break;
+            }
+        }
+    }
+    &text[..end]
+}
+
+/// Lexes and parses one file. HAProxy applies `setenv`-family lines immediately, so
+/// after such a line the rest of the file is lexed again with the new environment
+/// from the next lookup on (earlier lines keep what they saw).
+fn parse_file(
+    parser: &mut parser::Parser,
+    overlay: &mut env::EnvOverlay,
+    name: &str,
+    text: &str,
+    base: lexer::EnvLookup<'_>,
+) {
+    parser.begin_file(name);
+    let mut timeline: Timeline = vec![(0, overlay.clone())];
+    let mut done: u32 = 0; // lines up to this one are parsed
+    loop {
+        let (lines, lex_diags, _) = lex_pass(name, text, &timeline, base);
+        let mut pending = lex_diags
+            .into_iter()
+            .filter(|d| d.span.as_ref().is_none_or(|s| s.line > done))
+            .peekable();
+        let mut changed_at = None;
+        for line in lines.iter().filter(|l| l.span.line > done) {
+            while let Some(d) =
+                pending.next_if(|d| d.span.as_ref().is_none_or(|s| s.line <= line.span.line))
+            {
+                parser.push_diag(d);
+            }
+            let before = parser.env_changes().len();
+            parser.feed_line(line);
+            if parser.env_changes().len() > before {
+                for change in parser.env_changes()[before..].to_vec() {
+                    overlay.apply(&change, base);
+                }
+                changed_at = Some(line.span.line);
+                break;
+            }
+        }
+        let Some(at) = changed_at else {
+            pending.for_each(|d| parser.push_diag(d));
+            break;
+        };
+        // Diagnostics up to `at` are already recorded.
+        let (_, _, calls) = lex_pass(name, text_through_line(text, at), &timeline, base);
+        timeline.push((calls, overlay.clone()));
+        done = at;
+    }
+    parser.end_file();
 }
 
 /// Loads one configuration text named `name`, with the process environment.

@@ -59,6 +59,45 @@ pub struct Global {
     pub node: Option<String>,
     /// Where each global keyword was set (for error messages).
     pub span: Option<Span>,
+    /// `setenv`, `presetenv`, `unsetenv`, `resetenv`, in order. They already took effect
+    /// on the configuration's own `"${VAR}"` expansions (line by line, as in HAProxy);
+    /// the runtime applies them to the process environment (e.g. for `env()` fetches).
+    pub env_changes: Vec<EnvChange>,
+    /// The last `default-path`: how relative file names are resolved (default
+    /// `current`). Already applied to the files read while parsing (`errorfile`, …).
+    pub default_path: DefaultPath,
+}
+
+/// One `setenv`-family line of the `global` section.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EnvChange {
+    /// `setenv NAME VALUE` (`overwrite`) or `presetenv NAME VALUE` (only when unset).
+    Set {
+        /// The variable.
+        name: String,
+        /// Its new value.
+        value: String,
+        /// False for `presetenv`: an existing value is kept.
+        overwrite: bool,
+    },
+    /// `unsetenv NAME…`.
+    Unset(Vec<String>),
+    /// `resetenv [NAME…]`: removes every variable except these.
+    Reset(Vec<String>),
+}
+
+/// `default-path { current | config | parent | origin <path> }`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum DefaultPath {
+    /// Relative to the directory gatehouse was started in (HAProxy's default).
+    #[default]
+    Current,
+    /// Relative to the directory of the configuration file being read.
+    Config,
+    /// Relative to the parent of that directory.
+    Parent,
+    /// Relative to this directory.
+    Origin(PathBuf),
 }
 
 impl Default for Global {
@@ -79,6 +118,8 @@ impl Default for Global {
             group: None,
             node: None,
             span: None,
+            env_changes: Vec::new(),
+            default_path: DefaultPath::Current,
         }
     }
 }

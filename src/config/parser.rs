@@ -6,10 +6,11 @@
 use super::diag::Diag;
 use super::keyword::{ProxyCtx, Status, scope_bit};
 use super::lexer::Line;
-use super::model::{Config, Proxy, ProxyKind, Userlist};
+use super::model::{Config, DefaultPath, EnvChange, Proxy, ProxyKind, Userlist};
 use super::span::Span;
 use super::suggest::closest;
-use super::{global, proxy, userlist};
+use super::{global, logline, proxy, userlist};
+use std::path::{Path, PathBuf};
 
 /// Section keywords gatehouse implements.
 pub const SECTIONS: &[&str] = &[
@@ -47,6 +48,10 @@ pub struct Parser {
     defaults: Vec<Proxy>,
     cur: Current,
     diags: Vec<Diag>,
+    /// The file being parsed (for `default-path config|parent`).
+    file: String,
+    /// `log` lines that did not name a format (see [`logline::apply_send_hostname`]).
+    implicit_log_format: Vec<Span>,
 }
 
 impl Default for Parser {
@@ -68,19 +73,58 @@ impl Parser {
             defaults: Vec::new(),
             cur: Current::None,
             diags: Vec::new(),
+            file: String::new(),
+            implicit_log_format: Vec::new(),
         }
     }
 
     /// Parses the lines of one file. A section ends at the end of its file.
     pub fn feed(&mut self, lines: &[Line]) {
-        for line in lines {
-            self.line(line);
+        if let Some(first) = lines.first() {
+            self.begin_file(&first.span.file);
         }
+        for line in lines {
+            self.feed_line(line);
+        }
+        self.end_file();
+    }
+
+    /// Starts a file named `name` (as given on the command line): relative paths in
+    /// it resolve according to `default-path` and this name.
+    pub fn begin_file(&mut self, name: &str) {
+        self.file = name.to_owned();
         self.cur = Current::None;
     }
 
+    /// Parses one line of the current file.
+    pub fn feed_line(&mut self, line: &Line) {
+        self.line(line);
+    }
+
+    /// Ends the current file: its last section ends with it.
+    pub fn end_file(&mut self) {
+        self.cur = Current::None;
+    }
+
+    /// Records a diagnostic found outside the parser (the lexer's), keeping file order.
+    pub fn push_diag(&mut self, diag: Diag) {
+        self.diags.push(diag);
+    }
+
+    /// The `setenv`-family lines parsed so far, in order.
+    pub fn env_changes(&self) -> &[EnvChange] {
+        &self.config.global.env_changes
+    }
+
+    /// The directory relative file names are resolved against, per `default-path`
+    /// and the current file; `None` for the working directory.
+    pub fn base_dir(&self) -> Option<PathBuf> {
+        base_dir(&self.config.global.default_path, &self.file)
+    }
+
     /// The configuration and the diagnostics gathered so far.
-    pub fn finish(self) -> (Config, Vec<Diag>) {
+    pub fn finish(mut self) -> (Config, Vec<Diag>) {
+        logline::apply_send_hostname(&mut self.config, &self.implicit_log_format);
         (self.config, self.diags)
     }
 
@@ -91,6 +135,9 @@ impl Parser {
     fn line(&mut self, line: &Line) {
         let w = &line.words;
         let first = w[0].as_str();
+        if first == "log" && !logline::format_given(w) {
+            self.implicit_log_format.push(line.span.clone());
+        }
         if SECTIONS.contains(&first) {
             self.section(line);
             return;
@@ -443,14 +490,29 @@ impl Parser {
             return;
         }
         let Some(parse) = k.parse else { return };
+        let base = self.base_dir();
         let mut ctx = ProxyCtx {
             proxy: p,
             span,
             diags: &mut self.diags,
             negated,
+            base_dir: base.as_deref(),
         };
         if let Err(e) = parse(&mut ctx, w) {
             self.alert(span, e);
         }
+    }
+}
+
+/// HAProxy's `default-path` directory for `file` (`cfg_parse_global()`): `config` is
+/// the file's name up to its last slash (else the working directory), `parent` that
+/// plus `..`.
+pub fn base_dir(policy: &DefaultPath, file: &str) -> Option<PathBuf> {
+    let dir = file.rfind('/').map(|i| &file[..i.max(1)]);
+    match policy {
+        DefaultPath::Current => None,
+        DefaultPath::Config => dir.map(PathBuf::from),
+        DefaultPath::Parent => Some(dir.map_or(PathBuf::from(".."), |d| Path::new(d).join(".."))),
+        DefaultPath::Origin(p) => Some(p.clone()),
     }
 }

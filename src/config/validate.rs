@@ -30,8 +30,10 @@ fn references(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) {
             span,
             format!("Proxy '{}': unable to find required {what}: '{name}'.", p.name),
         )),
+        // HAProxy names the frontend's line first; so does gatehouse, and the
+        // message still points at both sections.
         Some(b) if p.mode == Mode::Http && b.mode == Mode::Tcp => diags.push(Diag::alert(
-            span,
+            &p.span,
             format!(
                 "http {} '{}' ({}) tries to use incompatible tcp backend '{}' ({}) as its {} (see 'mode').",
                 p.kind.keyword(),

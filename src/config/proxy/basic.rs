@@ -243,8 +243,8 @@ fn errorfile(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
         .ok()
         .filter(|c| ERRORFILE_CODES.contains(c))
         .ok_or_else(|| format!("errorfile : status code '{code}' not handled."))?;
-    let content =
-        std::fs::read(file).map_err(|_| format!("errorfile : error opening file '{file}'."))?;
+    let content = std::fs::read(ctx.resolve(file))
+        .map_err(|_| format!("errorfile : error opening file '{file}'."))?;
     ctx.proxy.errorfiles.retain(|e| e.status != status);
     ctx.proxy.errorfiles.push(ErrorFile {
         status,

@@ -197,6 +197,7 @@ fn base_action(a: &str) -> &str {
 /// Parses the options of `return` and `deny` (`status`, `deny_status`, `content-type`,
 /// `string`, `lf-string`, `file`, `errorfile`, `hdr`) up to the condition.
 fn parse_return(
+    ctx: &ProxyCtx<'_>,
     words: &[String],
     start: usize,
     end: usize,
@@ -242,14 +243,14 @@ fn parse_return(
             }
             "file" | "lf-file" => {
                 let f = val(i, w)?;
-                let data = std::fs::read(f)
+                let data = std::fs::read(ctx.resolve(f))
                     .map_err(|e| format!("'{act}' : failed to read file '{f}' ({e})."))?;
                 body = ReturnBody::File(data);
                 i += 2;
             }
             "errorfile" => {
                 let f = val(i, w)?;
-                let data = std::fs::read(f)
+                let data = std::fs::read(ctx.resolve(f))
                     .map_err(|e| format!("'{act}' : failed to read errorfile '{f}' ({e})."))?;
                 body = ReturnBody::ErrorFile(data);
                 i += 2;
@@ -328,8 +329,8 @@ fn http_rule(ctx: &mut ProxyCtx<'_>, words: &[String], response: bool) -> Result
             exact(0)?;
             HttpAction::Allow
         }
-        "deny" => parse_return(words, 2, cut, true)?,
-        "return" => parse_return(words, 2, cut, false)?,
+        "deny" => parse_return(ctx, words, 2, cut, true)?,
+        "return" => parse_return(ctx, words, 2, cut, false)?,
         "set-header" => {
             exact(2)?;
             HttpAction::SetHeader(words[2].clone(), words[3].clone())
