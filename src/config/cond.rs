@@ -731,3 +731,4 @@ mod tests {
         assert!(eval_with(&nest(100_000), &env).is_err());
     }
 }
+

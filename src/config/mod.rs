@@ -199,8 +199,8 @@ fn parse_file(
             let before = parser.env_changes().len();
             parser.feed_line(line);
             if parser.env_changes().len() > before {
-                for change in parser.env_changes()[before..].to_vec() {
-                    overlay.apply(&change, base);
+                for change in &parser.env_changes()[before..] {
+                    overlay.apply(change, base);
                 }
                 changed_at = Some(line.span.line);
                 break;
