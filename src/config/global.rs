@@ -22,8 +22,11 @@ fn one_arg(w: &[String]) -> Result<&str, String> {
 
 fn nbthread(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
     let n = uint(one_arg(w)?, "nbthread")?;
-    if n == 0 || n > 4096 {
-        return Err(format!("'nbthread' must be between 1 and 4096 (got {n})."));
+    // HAProxy 2.6's MAX_THREADS on 64-bit builds.
+    if n == 0 || n > 64 {
+        return Err(format!(
+            "'nbthread' value must be between 1 and 64 (was {n})"
+        ));
     }
     g.nbthread = Some(n);
     Ok(())

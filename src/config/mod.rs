@@ -191,14 +191,19 @@ fn parse_file(
             .peekable();
         let mut changed_at = None;
         for line in lines.iter().filter(|l| l.span.line > done) {
-            while let Some(d) =
-                pending.next_if(|d| d.span.as_ref().is_none_or(|s| s.line <= line.span.line))
-            {
+            // A line's own lexer messages follow it, as in HAProxy (e.g. a missing LF).
+            let at = line.span.line;
+            while let Some(d) = pending.next_if(|d| d.span.as_ref().is_none_or(|s| s.line < at)) {
                 parser.push_diag(d);
             }
             let before = parser.env_changes().len();
             parser.feed_line(line);
             if parser.env_changes().len() > before {
+                while let Some(d) =
+                    pending.next_if(|d| d.span.as_ref().is_none_or(|s| s.line <= at))
+                {
+                    parser.push_diag(d);
+                }
                 for change in &parser.env_changes()[before..] {
                     overlay.apply(change, base);
                 }

@@ -156,7 +156,7 @@ impl Parser {
             Current::None => {
                 let hint = closest(first, SECTIONS.iter().copied())
                     .map(|c| format!("; did you mean '{c}' maybe ?"))
-                    .unwrap_or_default();
+                    .unwrap_or_else(|| ".".into());
                 self.alert(
                     &line.span,
                     format!("unknown keyword '{first}' out of section{hint}"),
@@ -203,12 +203,13 @@ impl Parser {
                     self.cur = Current::Skipped;
                     return;
                 };
-                if let Some(prev) = self.config.userlists.iter().find(|u| &u.name == name) {
-                    let msg = format!(
-                        "userlist '{name}' has the same name as another userlist declared at {}.",
-                        prev.span
-                    );
-                    self.alert(span, msg);
+                if let Some(i) = self.config.userlists.iter().position(|u| &u.name == name) {
+                    // HAProxy warns and goes on; the lines that follow complete the
+                    // first userlist of that name.
+                    let msg = format!("ignoring duplicated userlist '{name}'.");
+                    self.diags.push(Diag::warning(span, msg));
+                    self.cur = Current::Userlist(i);
+                    return;
                 }
                 self.config.userlists.push(Userlist {
                     name: name.clone(),
@@ -268,7 +269,7 @@ impl Parser {
                 None => {
                     self.alert(
                         span,
-                        format!("{kw} '{name}': unable to find defaults section '{d}'."),
+                        format!("defaults section '{d}' not found for {kw} '{name}'."),
                     );
                     None
                 }
@@ -403,9 +404,9 @@ impl Parser {
                 let o = w.get(1).map(String::as_str).unwrap_or("");
                 let opts = proxy::all().filter_map(|k| k.name.strip_prefix("option "));
                 let hint = closest(o, opts)
-                    .map(|c| format!(" Did you mean 'option {c}' ?"))
-                    .unwrap_or_default();
-                self.alert(span, format!("unknown option '{o}'.{hint}"));
+                    .map(|c| format!("; did you mean '{c}' maybe ?"))
+                    .unwrap_or_else(|| ".".into());
+                self.alert(span, format!("unknown option '{o}'{hint}"));
                 return;
             }
             if proxy::FAMILIES.contains(&w[0].as_str()) {
@@ -439,7 +440,10 @@ impl Parser {
         if negated && !(k.name.starts_with("option ") || k.name == "log") {
             self.alert(
                 span,
-                format!("'no' is not supported for keyword '{}'.", k.name),
+                format!(
+                    "negation/default currently supported only for options and log ('{}' is neither).",
+                    k.name
+                ),
             );
             return;
         }

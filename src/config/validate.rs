@@ -2,7 +2,7 @@
 //! `default_backend`), modes are compatible, conditions compile, timeouts are set.
 
 use super::diag::Diag;
-use super::model::{Config, Mode, Proxy, ProxyKind};
+use super::model::{Config, HttpAction, Mode, Proxy, ProxyKind};
 use crate::acl::{AclSet, Visibility};
 
 /// Checks a parsed configuration; pushes every problem found.
@@ -12,9 +12,10 @@ pub fn validate(config: &Config, diags: &mut Vec<Diag>) {
         conditions(p, diags);
         timeouts(p, diags);
         if p.kind == ProxyKind::Frontend && p.binds.is_empty() {
-            diags.push(Diag::alert(
+            // A warning in HAProxy: the frontend simply never receives anything.
+            diags.push(Diag::warning(
                 &p.span,
-                format!("Proxy '{}' has no 'bind' directive. Please declare it as a backend if this was intended.", p.name),
+                format!("frontend '{}' has no 'bind' directive. Please declare it as a backend if this was intended.", p.name),
             ));
         }
     }
@@ -55,7 +56,15 @@ fn references(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) {
     }
 }
 
-fn conditions(p: &Proxy, diags: &mut Vec<Diag>) {
+/// Condition errors of one proxy, in line order (HAProxy finds them while parsing).
+fn conditions(p: &Proxy, out: &mut Vec<Diag>) {
+    let mut found = Vec::new();
+    conditions_unsorted(p, &mut found);
+    found.sort_by_key(|d| d.span.as_ref().map(|s| s.line));
+    out.append(&mut found);
+}
+
+fn conditions_unsorted(p: &Proxy, diags: &mut Vec<Diag>) {
     let set = match AclSet::compile(&p.acls) {
         Ok(s) => s,
         Err((span, e)) => {
@@ -63,7 +72,8 @@ fn conditions(p: &Proxy, diags: &mut Vec<Diag>) {
             return;
         }
     };
-    let mut one = |cond: Option<&super::model::Condition>, what: &str, max: Visibility| {
+    // `what` is the message prefix HAProxy uses for each rule kind.
+    let mut one = |cond: Option<&super::model::Condition>, what: String, max: Visibility| {
         let Some(c) = cond else { return };
         match set.condition(c) {
             Ok(cc) if cc.visibility() > max => diags.push(Diag::alert(
@@ -71,28 +81,30 @@ fn conditions(p: &Proxy, diags: &mut Vec<Diag>) {
                 format!("{what} : condition uses data that is not available at this stage."),
             )),
             Ok(_) => {}
-            Err((span, e)) => diags.push(Diag::alert(
-                &span,
-                format!("error detected while parsing {what} : {e}"),
-            )),
+            Err((span, e)) => {
+                let dot = if e.ends_with('.') { "" } else { "." };
+                diags.push(Diag::alert(&span, format!("{what} : {e}{dot}")))
+            }
         }
     };
     for ub in &p.use_backends {
-        one(ub.cond.as_ref(), "switching rule", Visibility::Request);
-    }
-    for r in &p.http_request {
         one(
-            r.cond.as_ref(),
-            "an 'http-request' rule",
+            ub.cond.as_ref(),
+            "error detected while parsing switching rule".into(),
             Visibility::Request,
         );
     }
-    for r in &p.http_response {
-        one(
-            r.cond.as_ref(),
-            "an 'http-response' rule",
-            Visibility::Response,
-        );
+    for (rules, kw, max) in [
+        (&p.http_request, "http-request", Visibility::Request),
+        (&p.http_response, "http-response", Visibility::Response),
+    ] {
+        for r in rules {
+            let what = format!(
+                "error detected while parsing an '{kw} {}' condition",
+                action_name(&r.action)
+            );
+            one(r.cond.as_ref(), what, max);
+        }
     }
     for r in &p.tcp_request {
         let max = if r.stage == "connection" {
@@ -100,11 +112,27 @@ fn conditions(p: &Proxy, diags: &mut Vec<Diag>) {
         } else {
             Visibility::Request
         };
-        one(
-            r.cond.as_ref(),
-            &format!("a 'tcp-request {}' rule", r.stage),
-            max,
+        let what = format!(
+            "'tcp-request {} {}' : error detected in {} '{}' while parsing 'if' condition",
+            r.stage,
+            r.action,
+            p.kind.keyword(),
+            p.name
         );
+        one(r.cond.as_ref(), what, max);
+    }
+}
+
+/// The keyword of an HTTP rule's action, as written in the configuration.
+fn action_name(a: &HttpAction) -> &'static str {
+    match a {
+        HttpAction::Allow => "allow",
+        HttpAction::Deny { .. } => "deny",
+        HttpAction::Return { .. } => "return",
+        HttpAction::SetHeader(..) => "set-header",
+        HttpAction::AddHeader(..) => "add-header",
+        HttpAction::DelHeader(_) => "del-header",
+        HttpAction::Redirect(_) => "redirect",
     }
 }
 

@@ -127,7 +127,7 @@ pub fn parse_bind(
                 .chain(NOT_YET.iter().copied());
             let hint = closest(opt, all)
                 .map(|c| format!("; did you mean '{c}' maybe ?"))
-                .unwrap_or_default();
+                .unwrap_or_else(|| ".".into());
             return Err(format!(
                 "'{} {spec}' in section '{section}': unknown keyword '{opt}'{hint}",
                 words[0]

@@ -419,7 +419,10 @@ fn tcp_request(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
         }
     }
     if stage == "connection" && ctx.proxy.kind == crate::config::model::ProxyKind::Backend {
-        return Err("'tcp-request connection' is not allowed in 'backend' sections.".into());
+        return Err(format!(
+            "tcp-request connection is not allowed because backend {} is not a frontend",
+            ctx.proxy.name
+        ));
     }
     let act = words
         .get(2)
