@@ -1,0 +1,411 @@
+//! What users see when a configuration is wrong: each broken configuration below
+//! must be refused with the given `file:line` and message (wording checked against
+//! haproxy 2.6.12 where HAProxy has the same error), every error must be reported
+//! (not only the first), and `gatehouse -c` must exit 1 with every alert located.
+
+use gatehouse::config::diag::{Diag, Level};
+use gatehouse::config::{Loaded, load_sources};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const FILE: &str = "t.cfg";
+
+/// The environment the cases see: only `HOME` is set.
+fn env(name: &str) -> Option<String> {
+    (name == "HOME").then(|| "/home/test".to_string())
+}
+
+fn load(text: &str) -> Loaded {
+    load_sources(&[(FILE.to_string(), text.to_string())], &env)
+}
+
+fn alerts(l: &Loaded) -> Vec<&Diag> {
+    l.diags.iter().filter(|d| d.is_alert()).collect()
+}
+
+fn show(l: &Loaded) -> String {
+    l.diags
+        .iter()
+        .map(|d| format!("  {:?} {:?}: {}", d.level, d.span, d.message))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// (case, configuration, line of the first alert, part of its message)
+const CASES: &[(&str, &str, u32, &str)] = &[
+    (
+        "unknown keyword, with a suggestion",
+        "frontend f\n    bind 127.0.0.1:8080\n    defualt_backend b\n",
+        3,
+        "unknown keyword 'defualt_backend' in 'frontend' section; did you mean 'default_backend' maybe ?",
+    ),
+    (
+        "unknown global keyword",
+        "global\n    maxconnn 10\n",
+        2,
+        "unknown keyword 'maxconnn' in 'global' section; did you mean 'maxconn' maybe ?",
+    ),
+    (
+        "keyword out of any section",
+        "maxconn 10\n",
+        1,
+        "unknown keyword 'maxconn' out of section",
+    ),
+    (
+        "real HAProxy keyword gatehouse does not support yet",
+        "global\n    cpu-map 1 0\n",
+        2,
+        "'cpu-map' is a HAProxy keyword that gatehouse does not support yet.",
+    ),
+    (
+        "real HAProxy section gatehouse does not support yet",
+        "peers p\n    peer a 127.0.0.1:1000\n",
+        1,
+        "section 'peers' is a HAProxy section that gatehouse does not support yet.",
+    ),
+    (
+        "real HAProxy action gatehouse does not support yet",
+        "frontend f\n    bind 127.0.0.1:8080\n    http-request redirect location /\n",
+        3,
+        "'http-request redirect' is a HAProxy action that gatehouse does not support yet.",
+    ),
+    (
+        "server in a frontend",
+        "frontend f\n    bind 127.0.0.1:8080\n    server s 127.0.0.1:80\n",
+        3,
+        "'server' not allowed because frontend 'f' has no backend capability.",
+    ),
+    (
+        "server in defaults",
+        "defaults\n    server s 127.0.0.1:80\n",
+        2,
+        "'server' not allowed in 'defaults' section.",
+    ),
+    (
+        "duplicate proxy",
+        "backend b\n    server s 127.0.0.1:80\nbackend b\n    server s 127.0.0.1:81\n",
+        3,
+        "backend 'b' has the same name as backend 'b' declared at t.cfg:1.",
+    ),
+    (
+        "duplicate server",
+        "backend b\n    server s 127.0.0.1:80\n    server s 127.0.0.1:81\n",
+        3,
+        "backend 'b', another server named 's' was already defined at line 2, please use distinct names.",
+    ),
+    (
+        "server without address",
+        "backend b\n    server s\n",
+        2,
+        "'server' expects <name> and <addr>[:<port>] as arguments.",
+    ),
+    (
+        "port out of range",
+        "backend b\n    server s 127.0.0.1:70000\n",
+        2,
+        "'server b/s' : invalid port '70000'",
+    ),
+    (
+        "bad timeout value",
+        "defaults\n    timeout client 10parsecs\n",
+        2,
+        "unexpected character 'p' in 'timeout client'",
+    ),
+    (
+        "http frontend using a tcp backend: blamed on the frontend, as HAProxy does",
+        "defaults\n    mode http\nfrontend f\n    bind 127.0.0.1:8080\n    default_backend b\nbackend b\n    mode tcp\n    server s 127.0.0.1:80\n",
+        3,
+        "http frontend 'f' (t.cfg:3) tries to use incompatible tcp backend 'b' (t.cfg:6) as its default backend (see 'mode').",
+    ),
+    (
+        "missing use_backend target: gatehouse adds the rule's line",
+        "frontend f\n    mode http\n    bind 127.0.0.1:8080\n    use_backend nope if { path / }\n",
+        4,
+        "Proxy 'f': unable to find required use_backend: 'nope'.",
+    ),
+    (
+        "missing default_backend target",
+        "frontend f\n    bind 127.0.0.1:8080\n    default_backend nowhere\n",
+        3,
+        "Proxy 'f': unable to find required default_backend: 'nowhere'.",
+    ),
+    (
+        "userlist reference in a condition",
+        "frontend f\n    mode http\n    bind 127.0.0.1:8080\n    http-request deny if !{ http_auth(nolist) }\n",
+        4,
+        "http_auth",
+    ),
+    (
+        "unknown ACL in a condition",
+        "frontend f\n    mode http\n    bind 127.0.0.1:8080\n    http-request deny if nosuchacl\n",
+        4,
+        "error detected while parsing an 'http-request deny' condition : no such ACL : 'nosuchacl'.",
+    ),
+    (
+        "unterminated quote",
+        "frontend f\n    bind \"127.0.0.1:8080\n",
+        2,
+        "unmatched quote at position 10",
+    ),
+    (
+        ".if without .endif",
+        ".if defined(HOME)\nglobal\n    maxconn 10\n",
+        3,
+        "non-terminated '.if' block.",
+    ),
+    (
+        "unknown option, with a suggestion",
+        "defaults\n    option httplogg\n",
+        2,
+        "unknown option 'httplogg'; did you mean 'httplog' maybe ?",
+    ),
+    (
+        "unknown balance algorithm",
+        "backend b\n    balance roundrobbin\n",
+        2,
+        "balance only supports 'roundrobin', 'static-rr', 'leastconn', 'source', 'uri', 'url_param', 'hdr(name)' and 'rdp-cookie(name)' options.",
+    ),
+    (
+        "unknown bind option",
+        "frontend f\n    bind 127.0.0.1:8080 fancy-opt\n",
+        2,
+        "'bind 127.0.0.1:8080' in section 'frontend': unknown keyword 'fancy-opt'.",
+    ),
+    (
+        "errorfile status code",
+        "defaults\n    errorfile 299 /etc/hostname\n",
+        2,
+        "errorfile : status code '299' not handled.",
+    ),
+    (
+        "errorfile that cannot be read",
+        "defaults\n    errorfile 503 /nonexistent/503.http\n",
+        2,
+        "errorfile : error opening file '/nonexistent/503.http'.",
+    ),
+    (
+        "log facility",
+        "global\n    log 127.0.0.1 local9\n",
+        2,
+        "log : unknown log facility 'local9'",
+    ),
+    (
+        "setenv without a value",
+        "global\n    setenv ONLY_NAME\n",
+        2,
+        "'setenv' expects a name and a value.",
+    ),
+    (
+        "setenv takes effect on the next line",
+        "global\n    setenv PORT 99999\nfrontend f\n    bind \"127.0.0.1:${PORT}\"\n",
+        4,
+        "invalid port '99999'",
+    ),
+    (
+        "unsetenv hides a variable from .if",
+        "global\n    unsetenv HOME\n.if defined(HOME)\n    maxconn 10\n.else\n    nosuchkeyword\n.endif\n",
+        6,
+        "unknown keyword 'nosuchkeyword' in 'global' section",
+    ),
+    (
+        "default-path mode",
+        "global\n    default-path nowhere\n",
+        2,
+        "unsupported default-path mode 'nowhere' for 'default-path'",
+    ),
+    (
+        "unknown http-request action, with a suggestion",
+        "frontend f\n    bind 127.0.0.1:8080\n    http-request denny\n",
+        3,
+        "but got 'denny' (did you mean 'deny' ?).",
+    ),
+    (
+        "tcp-request connection in a backend",
+        "backend b\n    tcp-request connection reject\n",
+        2,
+        "tcp-request connection is not allowed because backend b is not a frontend",
+    ),
+    (
+        "missing named defaults",
+        "frontend f from nodefs\n    bind 127.0.0.1:8080\n",
+        1,
+        "defaults section 'nodefs' not found for frontend 'f'.",
+    ),
+    (
+        "character not permitted in an ACL name",
+        "frontend f\n    bind 127.0.0.1:8080\n    acl b/d path /\n",
+        3,
+        "character '/' is not permitted in acl name 'b/d'.",
+    ),
+];
+
+#[test]
+fn every_broken_config_is_refused_at_the_right_line_with_the_right_message() {
+    let mut problems = Vec::new();
+    for (case, text, line, msg) in CASES {
+        let l = load(text);
+        match alerts(&l).first() {
+            Some(d)
+                if d.span.as_ref().map(|s| (&*s.file, s.line)) == Some((FILE, *line))
+                    && d.message.contains(msg) => {}
+            _ => problems.push(format!(
+                "{case}: expected alert at {FILE}:{line} containing {msg:?}, got:\n{}",
+                show(&l)
+            )),
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+#[test]
+fn every_error_is_reported_not_only_the_first() {
+    let text = "global\n    maxconnn 10\nfrontend f\n    bind 127.0.0.1:99999\n    timeout client 5x\n    default_backend b\nbackend b\n    balance nope\n    server s\n";
+    let l = load(text);
+    let lines: Vec<u32> = alerts(&l)
+        .iter()
+        .filter_map(|d| d.span.as_ref().map(|s| s.line))
+        .collect();
+    assert_eq!(lines, [2, 4, 5, 8, 9], "{}", show(&l));
+    assert_eq!(l.files_with_errors, [FILE]);
+}
+
+#[test]
+fn errors_in_several_files_each_name_their_file() {
+    let sources = [
+        ("a.cfg".to_string(), "global\n    nbthread 0\n".to_string()),
+        (
+            "b.cfg".to_string(),
+            "backend b\n    server s 127.0.0.1:0x\n".to_string(),
+        ),
+    ];
+    let l = load_sources(&sources, &env);
+    let at: Vec<String> = alerts(&l)
+        .iter()
+        .filter_map(|d| d.span.as_ref().map(ToString::to_string))
+        .collect();
+    assert_eq!(at, ["a.cfg:2", "b.cfg:2"], "{}", show(&l));
+    assert_eq!(l.files_with_errors, ["a.cfg", "b.cfg"]);
+}
+
+#[test]
+fn missing_timeouts_is_a_warning_not_an_error() {
+    let l = load(
+        "frontend f\n    bind 127.0.0.1:8080\n    default_backend b\nbackend b\n    server s 127.0.0.1:80\n",
+    );
+    assert!(!l.has_errors(), "{}", show(&l));
+    let warned: Vec<u32> = l
+        .diags
+        .iter()
+        .filter(|d| d.level == Level::Warning && d.message.contains("missing timeouts"))
+        .filter_map(|d| d.span.as_ref().map(|s| s.line))
+        .collect();
+    assert_eq!(warned, [1, 4], "{}", show(&l));
+}
+
+/// A fresh directory under the system temp dir for one test.
+fn temp_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("gatehouse-cfgerr-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create temp dir");
+    dir
+}
+
+#[test]
+fn default_path_config_resolves_relative_files_next_to_the_config() {
+    let dir = temp_dir("defpath");
+    std::fs::write(
+        dir.join("503.http"),
+        "HTTP/1.0 503 Service Unavailable\r\n\r\ndown\n",
+    )
+    .expect("write errorfile");
+    let name = dir.join("t.cfg").display().to_string();
+    let body = "defaults\n    errorfile 503 503.http\n";
+    let with = format!("global\n    default-path config\n{body}");
+    let l = load_sources(&[(name.clone(), with)], &env);
+    assert!(l.diags.is_empty(), "{}", show(&l));
+    // Without default-path, the name is relative to the working directory.
+    let l = load_sources(&[(name, body.to_string())], &env);
+    let first = alerts(&l).first().map(|d| d.message.clone());
+    assert_eq!(
+        first.as_deref(),
+        Some("errorfile : error opening file '503.http'."),
+        "{}",
+        show(&l)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Runs `gatehouse -c -f FILE`: (exit code, stdout, stderr).
+fn check(path: &Path) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .arg("-c")
+        .arg("-f")
+        .arg(path)
+        .output()
+        .expect("run gatehouse");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_binary_exits_1_and_locates_every_alert() {
+    let dir = temp_dir("bin");
+    let picks = [0usize, 8, 13, 14, 15, 18, 19];
+    for i in picks {
+        let (case, text, line, _) = CASES[i];
+        let path = dir.join(format!("case{i}.cfg"));
+        std::fs::write(&path, text).expect("write config");
+        let (code, stdout, stderr) = check(&path);
+        assert_eq!(code, 1, "{case}: exit {code}\n{stdout}{stderr}");
+        assert!(!stdout.contains("Configuration file is valid"), "{case}");
+        let located = format!("[{}:", path.display());
+        let first = format!("[{}:{line}]", path.display());
+        let alerts: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("[ALERT]"))
+            .filter(|l| {
+                !l.contains("Error(s) found in configuration file")
+                    && !l.contains("Fatal errors found")
+            })
+            .collect();
+        assert!(!alerts.is_empty(), "{case}: no alert\n{stderr}");
+        assert!(
+            alerts[0].contains(&first),
+            "{case}: first alert not at {first}\n{stderr}"
+        );
+        for a in &alerts {
+            assert!(
+                a.contains(&located),
+                "{case}: alert without file:line: {a}\n{stderr}"
+            );
+        }
+        assert!(
+            stderr.contains("Fatal errors found in configuration."),
+            "{case}\n{stderr}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_binary_accepts_a_config_with_warnings_only() {
+    let dir = temp_dir("warn");
+    let path = dir.join("warn.cfg");
+    std::fs::write(
+        &path,
+        "frontend f\n    bind 127.0.0.1:8080\n    default_backend b\nbackend b\n    server s 127.0.0.1:80\n",
+    )
+    .expect("write config");
+    let (code, stdout, stderr) = check(&path);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("Configuration file is valid"), "{stdout}");
+    assert!(
+        stderr.contains("[WARNING]") && stderr.contains("missing timeouts"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("[ALERT]"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
