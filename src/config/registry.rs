@@ -13,6 +13,8 @@ pub struct Entry {
     pub name: String,
     /// Its status.
     pub status: Status,
+    /// One-line help (empty when the table has none).
+    pub help: &'static str,
 }
 
 /// All keywords, in table order.
@@ -23,6 +25,7 @@ pub fn entries() -> Vec<Entry> {
             section: "section",
             name: (*s).to_owned(),
             status: Status::Supported,
+            help: "",
         });
     }
     for s in parser::SECTIONS_NOT_YET {
@@ -30,6 +33,7 @@ pub fn entries() -> Vec<Entry> {
             section: "section",
             name: (*s).to_owned(),
             status: Status::NotYet,
+            help: "",
         });
     }
     for k in global::KEYWORDS {
@@ -37,6 +41,7 @@ pub fn entries() -> Vec<Entry> {
             section: "global",
             name: k.name.to_owned(),
             status: k.status,
+            help: k.help,
         });
     }
     for k in proxy::all() {
@@ -44,6 +49,7 @@ pub fn entries() -> Vec<Entry> {
             section: "proxy",
             name: k.name.to_owned(),
             status: k.status,
+            help: k.help,
         });
     }
     for k in userlist::KEYWORDS {
@@ -51,6 +57,7 @@ pub fn entries() -> Vec<Entry> {
             section: "userlist",
             name: k.name.to_owned(),
             status: Status::Supported,
+            help: k.help,
         });
     }
     for (k, _) in proxy::bind::SUPPORTED {
@@ -58,6 +65,7 @@ pub fn entries() -> Vec<Entry> {
             section: "bind",
             name: (*k).to_owned(),
             status: Status::Supported,
+            help: "",
         });
     }
     for (k, _) in proxy::server::SUPPORTED {
@@ -65,6 +73,7 @@ pub fn entries() -> Vec<Entry> {
             section: "server",
             name: (*k).to_owned(),
             status: Status::Supported,
+            help: "",
         });
     }
     for k in proxy::bind::NOT_YET {
@@ -72,6 +81,7 @@ pub fn entries() -> Vec<Entry> {
             section: "bind",
             name: (*k).to_owned(),
             status: Status::NotYet,
+            help: "",
         });
     }
     for k in proxy::server::NOT_YET {
@@ -79,6 +89,7 @@ pub fn entries() -> Vec<Entry> {
             section: "server",
             name: (*k).to_owned(),
             status: Status::NotYet,
+            help: "",
         });
     }
     v
