@@ -33,7 +33,10 @@ fn parse(c: &mut Criterion) {
     let _ = parse_request_into(&mut head, BROWSER_REQUEST, &limits);
     let mut out = Vec::with_capacity(1024);
     let add: &[(&[u8], &[u8])] = &[(b"x-forwarded-for", b"192.0.2.10")];
-    let edits = HeadEdits { add, ..HeadEdits::default() };
+    let edits = HeadEdits {
+        add,
+        ..HeadEdits::default()
+    };
     g.bench_function("write_browser_request", |b| {
         b.iter(|| {
             out.clear();

@@ -21,7 +21,8 @@ fuzz_target!(|data: &[u8]| {
         let edits = HeadEdits { strip_hop_by_hop: true, ..HeadEdits::default() };
         write_request_head(&head, data, &edits, &mut out);
         // What we write must parse again.
-        assert!(matches!(parse_request(&out, &limits), Ok(Some(_))));
+        let relaxed = Limits { max_head: 8192, ..limits };
+        assert!(matches!(parse_request(&out, &relaxed), Ok(Some(_))));
         let mut d = ChunkedDecoder::for_request();
         let _ = d.feed(&data[head.head_len..]);
     }

@@ -65,7 +65,15 @@ impl ChunkedDecoder {
     }
 
     fn new(side: Side) -> Self {
-        Self { state: State::Size, side, remaining: 0, digits: 0, line_len: 0, offset: 0, payload: 0 }
+        Self {
+            state: State::Size,
+            side,
+            remaining: 0,
+            digits: 0,
+            line_len: 0,
+            offset: 0,
+            payload: 0,
+        }
     }
 
     /// Starts over for the next message on the same connection.
@@ -184,7 +192,11 @@ impl ChunkedDecoder {
                 if c != b'\n' {
                     return Err(());
                 }
-                self.state = if self.state == State::EndLf { State::Done } else { State::TrailerStart };
+                self.state = if self.state == State::EndLf {
+                    State::Done
+                } else {
+                    State::TrailerStart
+                };
             }
             State::Data | State::Done => {}
         }

@@ -65,9 +65,7 @@ impl H1ErrorKind {
             Self::ObsFold => "obsolete header line folding",
             Self::BadContentLength => "invalid Content-Length",
             Self::ConflictingContentLength => "conflicting Content-Length values",
-            Self::ContentLengthWithTransferEncoding => {
-                "both Content-Length and Transfer-Encoding"
-            }
+            Self::ContentLengthWithTransferEncoding => "both Content-Length and Transfer-Encoding",
             Self::BadTransferEncoding => "Transfer-Encoding does not end with a single chunked",
             Self::UnsupportedTransferCoding => "unsupported transfer coding",
             Self::ConflictingHost => "conflicting Host",
@@ -134,7 +132,12 @@ impl fmt::Display for H1Error {
             Side::Request => "request",
             Side::Response => "response",
         };
-        write!(f, "invalid HTTP/1 {side}: {} at byte {}", self.kind.describe(), self.pos)
+        write!(
+            f,
+            "invalid HTTP/1 {side}: {} at byte {}",
+            self.kind.describe(),
+            self.pos
+        )
     }
 }
 

@@ -16,12 +16,16 @@ pub struct Span {
 impl Span {
     pub(crate) fn new(start: usize, end: usize) -> Self {
         // Heads are bounded by `Limits::max_head`, far below u32::MAX.
-        Self { start: start as u32, end: end as u32 }
+        Self {
+            start: start as u32,
+            end: end as u32,
+        }
     }
 
     /// The bytes this span covers in `buf` (empty if `buf` is not the parsed buffer).
     pub fn get<'a>(&self, buf: &'a [u8]) -> &'a [u8] {
-        buf.get(self.start as usize..self.end as usize).unwrap_or(&[])
+        buf.get(self.start as usize..self.end as usize)
+            .unwrap_or(&[])
     }
 
     /// Length in bytes.
@@ -120,8 +124,13 @@ impl Version {
     /// Parses exactly `HTTP/d.d`.
     pub(crate) fn parse(v: &[u8]) -> Option<Self> {
         match v {
-            [b'H', b'T', b'T', b'P', b'/', ma, b'.', mi] if ma.is_ascii_digit() && mi.is_ascii_digit() => {
-                Some(Self { major: ma - b'0', minor: mi - b'0' })
+            [b'H', b'T', b'T', b'P', b'/', ma, b'.', mi]
+                if ma.is_ascii_digit() && mi.is_ascii_digit() =>
+            {
+                Some(Self {
+                    major: ma - b'0',
+                    minor: mi - b'0',
+                })
             }
             _ => None,
         }
@@ -168,7 +177,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_head: 16384 - 1024, max_headers: 101 }
+        Self {
+            max_head: 16384 - 1024,
+            max_headers: 101,
+        }
     }
 }
 
@@ -181,8 +193,20 @@ static TCHAR: [bool; 256] = {
         t[i] = c.is_ascii_alphanumeric()
             || matches!(
                 c,
-                b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_'
-                    | b'`' | b'|' | b'~'
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
             );
         i += 1;
     }
@@ -203,13 +227,21 @@ pub(crate) fn is_sp_ht(c: u8) -> bool {
 /// Finds the next line in `buf[pos..]`: returns (end of content without CR, start of next
 /// line), `Ok(None)` if no LF yet, or an error for a CR inside the line.
 #[inline]
-pub(crate) fn next_line(buf: &[u8], pos: usize, side: Side) -> Result<Option<(usize, usize)>, H1Error> {
+pub(crate) fn next_line(
+    buf: &[u8],
+    pos: usize,
+    side: Side,
+) -> Result<Option<(usize, usize)>, H1Error> {
     let rest = buf.get(pos..).unwrap_or(&[]);
     let Some(lf) = memchr::memchr(b'\n', rest) else {
         return Ok(None);
     };
     let lf = pos + lf;
-    let end = if lf > pos && buf[lf - 1] == b'\r' { lf - 1 } else { lf };
+    let end = if lf > pos && buf[lf - 1] == b'\r' {
+        lf - 1
+    } else {
+        lf
+    };
     if let Some(cr) = memchr::memchr(b'\r', &buf[pos..end]) {
         return Err(H1Error::new(H1ErrorKind::BareCr, side, pos + cr));
     }
@@ -237,7 +269,10 @@ pub(crate) fn parse_header_block(
         if is_sp_ht(line[0]) {
             return err(H1ErrorKind::ObsFold, pos);
         }
-        let name_len = line.iter().position(|&c| !is_tchar(c)).unwrap_or(line.len());
+        let name_len = line
+            .iter()
+            .position(|&c| !is_tchar(c))
+            .unwrap_or(line.len());
         if name_len == 0 || line.get(name_len) != Some(&b':') {
             return err(H1ErrorKind::BadHeaderName, pos + name_len);
         }

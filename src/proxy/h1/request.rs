@@ -104,7 +104,10 @@ impl RequestHead {
     fn clear(&mut self) {
         let mut headers = std::mem::take(&mut self.headers);
         headers.clear();
-        *self = Self { headers, ..Self::default() };
+        *self = Self {
+            headers,
+            ..Self::default()
+        };
     }
 }
 
@@ -138,14 +141,20 @@ pub fn parse_request_into(
             derive(head, buf)?;
             Ok(Some(len))
         }
-        None if buf.len() >= limits.max_head => {
-            Err(H1Error::new(H1ErrorKind::HeadTooLarge, Side::Request, limits.max_head))
-        }
+        None if buf.len() >= limits.max_head => Err(H1Error::new(
+            H1ErrorKind::HeadTooLarge,
+            Side::Request,
+            limits.max_head,
+        )),
         None => Ok(None),
     }
 }
 
-fn parse_window(head: &mut RequestHead, buf: &[u8], limits: &Limits) -> Result<Option<usize>, H1Error> {
+fn parse_window(
+    head: &mut RequestHead,
+    buf: &[u8],
+    limits: &Limits,
+) -> Result<Option<usize>, H1Error> {
     let bad = |at| Err(H1Error::new(H1ErrorKind::BadStartLine, Side::Request, at));
     // Empty lines before the request line are skipped (RFC 9112 §2.2, HAProxy too).
     let mut pos = 0;
@@ -161,7 +170,10 @@ fn parse_window(head: &mut RequestHead, buf: &[u8], limits: &Limits) -> Result<O
         return Ok(None);
     };
     let line = &buf[pos..end];
-    let m_len = line.iter().position(|&c| !is_tchar(c)).unwrap_or(line.len());
+    let m_len = line
+        .iter()
+        .position(|&c| !is_tchar(c))
+        .unwrap_or(line.len());
     if m_len == 0 {
         return bad(pos);
     }
@@ -181,7 +193,7 @@ fn parse_window(head: &mut RequestHead, buf: &[u8], limits: &Limits) -> Result<O
     while i < line.len() && !is_sp_ht(line[i]) {
         let c = line[i];
         // HAProxy refuses CTLs, non-ASCII and '#' in the URI (DEL passes).
-        if c < 0x21 || c >= 0x80 || c == b'#' {
+        if !(0x21..0x80).contains(&c) || c == b'#' {
             return bad(pos + i);
         }
         i += 1;
@@ -245,7 +257,8 @@ fn derive(head: &mut RequestHead, buf: &[u8]) -> Result<(), H1Error> {
                 upgrade_ws |= list_contains(v, b"websocket");
             }
             HeaderKind::Expect => {
-                head.expect_100 |= head.version.at_least_11() && v.eq_ignore_ascii_case(b"100-continue");
+                head.expect_100 |=
+                    head.version.at_least_11() && v.eq_ignore_ascii_case(b"100-continue");
             }
             HeaderKind::SecWebSocketKey => ws_key = true,
             HeaderKind::XForwardedFor => head.has_xff = true,
@@ -255,9 +268,15 @@ fn derive(head: &mut RequestHead, buf: &[u8]) -> Result<(), H1Error> {
     head.body = match (te.present, content_length) {
         // HAProxy 2.6 drops Content-Length and goes on with chunked; we refuse the
         // request outright: an ambiguous length is the classic smuggling vector.
-        (true, Some(_)) => return Err(err(H1ErrorKind::ContentLengthWithTransferEncoding, te_span)),
-        (true, None) if !te.ends_chunked() => return Err(err(H1ErrorKind::BadTransferEncoding, te_span)),
-        (true, None) if te.other_before => return Err(err(H1ErrorKind::UnsupportedTransferCoding, te_span)),
+        (true, Some(_)) => {
+            return Err(err(H1ErrorKind::ContentLengthWithTransferEncoding, te_span));
+        }
+        (true, None) if !te.ends_chunked() => {
+            return Err(err(H1ErrorKind::BadTransferEncoding, te_span));
+        }
+        (true, None) if te.other_before => {
+            return Err(err(H1ErrorKind::UnsupportedTransferCoding, te_span));
+        }
         (true, None) => BodyKind::Chunked,
         (false, Some((n, _))) => BodyKind::Length(n),
         (false, None) => BodyKind::None,
@@ -271,10 +290,21 @@ fn derive(head: &mut RequestHead, buf: &[u8]) -> Result<(), H1Error> {
     }
     head.authority = absolute_authority(head.uri, buf);
     if let (Some(auth), Some(host)) = (head.authority, head.host) {
-        let scheme_https = head.uri.get(buf).get(..5).is_some_and(|s| s.eq_ignore_ascii_case(b"https"));
-        let port = if scheme_https { &b":443"[..] } else { &b":80"[..] };
+        let scheme_https = head
+            .uri
+            .get(buf)
+            .get(..5)
+            .is_some_and(|s| s.eq_ignore_ascii_case(b"https"));
+        let port = if scheme_https {
+            &b":443"[..]
+        } else {
+            &b":80"[..]
+        };
         let (a, h) = (auth.get(buf), host.get(buf));
-        let (a, h) = (a.strip_suffix(port).unwrap_or(a), h.strip_suffix(port).unwrap_or(h));
+        let (a, h) = (
+            a.strip_suffix(port).unwrap_or(a),
+            h.strip_suffix(port).unwrap_or(h),
+        );
         if !a.eq_ignore_ascii_case(h) {
             return Err(err(H1ErrorKind::ConflictingHost, host));
         }
@@ -286,11 +316,18 @@ fn derive(head: &mut RequestHead, buf: &[u8]) -> Result<(), H1Error> {
 fn absolute_authority(uri: Span, buf: &[u8]) -> Option<Span> {
     let u = uri.get(buf);
     let sep = memchr::memmem::find(u, b"://")?;
-    if sep == 0 || !u[..sep].iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.')) {
+    if sep == 0
+        || !u[..sep]
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'))
+    {
         return None;
     }
     let start = sep + 3;
-    let len = u[start..].iter().position(|&c| c == b'/' || c == b'?').unwrap_or(u.len() - start);
+    let len = u[start..]
+        .iter()
+        .position(|&c| c == b'/' || c == b'?')
+        .unwrap_or(u.len() - start);
     let s = uri.start as usize + start;
     Some(Span::new(s, s + len))
 }

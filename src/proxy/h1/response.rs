@@ -54,7 +54,10 @@ impl ResponseHead {
     fn clear(&mut self) {
         let mut headers = std::mem::take(&mut self.headers);
         headers.clear();
-        *self = Self { headers, ..Self::default() };
+        *self = Self {
+            headers,
+            ..Self::default()
+        };
     }
 }
 
@@ -86,14 +89,20 @@ pub fn parse_response_into(
             derive(head, buf, request_method)?;
             Ok(Some(len))
         }
-        None if buf.len() >= limits.max_head => {
-            Err(H1Error::new(H1ErrorKind::HeadTooLarge, Side::Response, limits.max_head))
-        }
+        None if buf.len() >= limits.max_head => Err(H1Error::new(
+            H1ErrorKind::HeadTooLarge,
+            Side::Response,
+            limits.max_head,
+        )),
         None => Ok(None),
     }
 }
 
-fn parse_window(head: &mut ResponseHead, buf: &[u8], limits: &Limits) -> Result<Option<usize>, H1Error> {
+fn parse_window(
+    head: &mut ResponseHead,
+    buf: &[u8],
+    limits: &Limits,
+) -> Result<Option<usize>, H1Error> {
     let bad = |at| Err(H1Error::new(H1ErrorKind::BadStartLine, Side::Response, at));
     let Some((end, next)) = next_line(buf, 0, Side::Response)? else {
         // Refuse early what can never become a status line.

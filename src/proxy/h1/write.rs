@@ -40,25 +40,43 @@ pub struct HeadEdits<'a> {
 /// kept headers with lowercase names, the additions, the Connection header and the
 /// final CRLF. Versions from 1.1 up are written `HTTP/1.1`. Duplicate Content-Length
 /// headers (or `2, 2` lists) become a single one, as HAProxy forwards them.
-pub fn write_request_head(head: &RequestHead, buf: &[u8], edits: &HeadEdits<'_>, out: &mut Vec<u8>) {
+pub fn write_request_head(
+    head: &RequestHead,
+    buf: &[u8],
+    edits: &HeadEdits<'_>,
+    out: &mut Vec<u8>,
+) {
     out.extend_from_slice(head.method_span.get(buf));
     out.push(b' ');
     out.extend_from_slice(head.uri.get(buf));
     out.push(b' ');
     write_version(head.version, out);
     out.extend_from_slice(b"\r\n");
-    let facts = Facts { upgrade: head.upgrade, drop_content_length: false, other_tokens: head.connection.other };
+    let facts = Facts {
+        upgrade: head.upgrade,
+        drop_content_length: false,
+        other_tokens: head.connection.other,
+    };
     write_fields(&head.headers, buf, edits, facts, out);
 }
 
 /// Writes `head` (parsed from `buf`) to `out` like [`write_request_head`]: status line
 /// `HTTP/1.x SP code SP reason CRLF`, then headers. A Content-Length sent alongside
 /// chunked is dropped.
-pub fn write_response_head(head: &ResponseHead, buf: &[u8], edits: &HeadEdits<'_>, out: &mut Vec<u8>) {
+pub fn write_response_head(
+    head: &ResponseHead,
+    buf: &[u8],
+    edits: &HeadEdits<'_>,
+    out: &mut Vec<u8>,
+) {
     write_version(head.version, out);
     out.push(b' ');
     let s = head.status;
-    out.extend_from_slice(&[b'0' + (s / 100 % 10) as u8, b'0' + (s / 10 % 10) as u8, b'0' + (s % 10) as u8]);
+    out.extend_from_slice(&[
+        b'0' + (s / 100 % 10) as u8,
+        b'0' + (s / 10 % 10) as u8,
+        b'0' + (s % 10) as u8,
+    ]);
     out.push(b' ');
     out.extend_from_slice(head.reason.get(buf));
     out.extend_from_slice(b"\r\n");
@@ -81,11 +99,26 @@ fn write_version(v: Version, out: &mut Vec<u8>) {
     if v.at_least_11() {
         out.extend_from_slice(b"HTTP/1.1");
     } else {
-        out.extend_from_slice(&[b'H', b'T', b'T', b'P', b'/', b'0' + v.major, b'.', b'0' + v.minor]);
+        out.extend_from_slice(&[
+            b'H',
+            b'T',
+            b'T',
+            b'P',
+            b'/',
+            b'0' + v.major,
+            b'.',
+            b'0' + v.minor,
+        ]);
     }
 }
 
-fn write_fields(headers: &[Header], buf: &[u8], edits: &HeadEdits<'_>, f: Facts, out: &mut Vec<u8>) {
+fn write_fields(
+    headers: &[Header],
+    buf: &[u8],
+    edits: &HeadEdits<'_>,
+    f: Facts,
+    out: &mut Vec<u8>,
+) {
     let strip = edits.strip_hop_by_hop;
     let mut content_length_done = false;
     for h in headers {
@@ -101,7 +134,9 @@ fn write_fields(headers: &[Header], buf: &[u8], edits: &HeadEdits<'_>, f: Facts,
                 }
                 continue;
             }
-            HeaderKind::KeepAlive | HeaderKind::ProxyConnection | HeaderKind::Te if strip => continue,
+            HeaderKind::KeepAlive | HeaderKind::ProxyConnection | HeaderKind::Te if strip => {
+                continue;
+            }
             HeaderKind::Upgrade if strip && !f.upgrade => continue,
             HeaderKind::ContentLength => {
                 if content_length_done || f.drop_content_length {
@@ -115,7 +150,9 @@ fn write_fields(headers: &[Header], buf: &[u8], edits: &HeadEdits<'_>, f: Facts,
                     continue;
                 }
             }
-            HeaderKind::Other if strip && f.other_tokens && named_in_connection(headers, buf, name) => {
+            HeaderKind::Other
+                if strip && f.other_tokens && named_in_connection(headers, buf, name) =>
+            {
                 continue;
             }
             _ => {}
@@ -157,7 +194,10 @@ fn write_field(name: &[u8], value: &[u8], out: &mut Vec<u8>) {
 fn write_connection_filtered(value: &[u8], out: &mut Vec<u8>) {
     let mut first = true;
     for item in list_items(value) {
-        if item.is_empty() || item.eq_ignore_ascii_case(b"close") || item.eq_ignore_ascii_case(b"keep-alive") {
+        if item.is_empty()
+            || item.eq_ignore_ascii_case(b"close")
+            || item.eq_ignore_ascii_case(b"keep-alive")
+        {
             continue;
         }
         out.extend_from_slice(if first { b"connection: " } else { b", " });
