@@ -30,7 +30,7 @@ impl Span {
 
     /// Length in bytes.
     pub fn len(&self) -> usize {
-        (self.end - self.start) as usize
+        self.end.saturating_sub(self.start) as usize
     }
 
     /// Whether the span is empty.

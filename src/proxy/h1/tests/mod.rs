@@ -5,4 +5,5 @@ mod chunked;
 mod pages;
 mod request;
 mod response;
+mod robustness;
 mod write;
