@@ -71,8 +71,9 @@ impl MapTable {
     }
 }
 
-/// A consistent-hash ring: `weight * 16` points per server at HAProxy's key positions
-/// (server id = position + 1), sorted by key.
+/// A consistent-hash ring: `weight * 16` points per server, keyed
+/// `full_hash(id * 4096 + n)` with id = position + 1 (HAProxy's published layout; unlike
+/// the map, placement was not found to match haproxy 2.6.12 key for key), sorted by key.
 #[derive(Debug)]
 pub(crate) struct Ring {
     pub(crate) pool: Pool,

@@ -441,3 +441,26 @@ fn algorithm_names() {
         ]
     );
 }
+
+#[test]
+fn map_based_uri_placement_matches_haproxy() {
+    // Recorded from haproxy 2.6.12: `balance uri`, servers weighted 1, 3, 2, 1,
+    // requests GET /k/0 .. /k/29.
+    let expected = [
+        2, 3, 0, 1, 1, 2, 1, 2, 3, 0, 2, 3, 0, 1, 1, 2, 1, 2, 3, 0, 0, 1, 1, 2, 1, 2, 3, 0, 1, 1,
+    ];
+    let b = Balancer::new(
+        &Balance::Uri {
+            whole: false,
+            len: 0,
+            depth: 0,
+        },
+        &map_based(),
+        false,
+        servers(&[1, 3, 2, 1]),
+    );
+    let got: Vec<usize> = (0..30)
+        .map(|i| pick_idx(&b, &uri(&format!("/k/{i}"))))
+        .collect();
+    assert_eq!(got, expected);
+}
