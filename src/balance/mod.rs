@@ -1,11 +1,32 @@
-//! Load-balancing algorithms (`balance` keyword), one file per algorithm.
+//! Load-balancing algorithms (`balance`, `hash-type`, `option allbackups`), one file per
+//! algorithm behind the [`Algorithm`] trait.
 //!
 //! CONTRACT (implemented by the balance helper): a backend builds one [`Balancer`] from
 //! its `balance` and `hash-type` settings and its servers; the data plane calls
-//! [`Balancer::pick`] for every request (http) or connection (tcp).
+//! [`Balancer::pick_ex`] (or [`Balancer::pick`]) for every request (http) or connection
+//! (tcp), and [`Balancer::refresh`] whenever a server's up/maint/weight changes.
+//!
+//! Candidates are the usable (up, not in maintenance, weight > 0) active servers; when
+//! none is usable, the first usable backup in declaration order, or all usable backups
+//! with `option allbackups`.
+
+mod farm;
+mod first;
+pub mod hash;
+mod hdr;
+mod keyed;
+mod leastconn;
+mod random;
+mod roundrobin;
+mod source;
+mod static_rr;
+mod table;
+mod uri;
+mod url_param;
 
 use crate::config::model::{Balance, HashType};
 use crate::runtime::server::ServerState;
+use farm::{Farm, Outcome};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -19,38 +40,116 @@ pub trait BalanceInput {
     fn header(&self, name: &str) -> Option<&[u8]>;
 }
 
-/// A backend's balancing state and decision.
+/// The result of a balancing decision.
+#[derive(Clone, Debug)]
+pub enum Pick {
+    /// Send the request to this server. Hash-based algorithms (`source`, `uri`,
+    /// `url_param`, `hdr`) return their server even when it is full: queue on it.
+    Server(Arc<ServerState>),
+    /// Usable servers exist but all have reached `maxconn`: queue in the backend
+    /// (`timeout queue`, then 503).
+    AllFull,
+    /// No usable server that was not already tried: 503 at once.
+    NoServer,
+}
+
+/// One load-balancing algorithm: its name, its state, its choice, and its reaction to a
+/// change of the usable set. One implementation per file of this module.
+pub(crate) trait Algorithm: Send + Sync {
+    /// The `balance` keyword, as the stats page shows it.
+    fn name(&self) -> &'static str;
+    /// Chooses among `farm`'s candidates, skipping positions whose server index is in
+    /// `exclude`.
+    fn pick(&self, farm: &Farm, input: &dyn BalanceInput, exclude: &[usize]) -> Outcome;
+    /// A server's state or weight changed: rebuild what depends on the usable set.
+    fn refresh(&self, farm: &Farm);
+}
+
+/// A backend's balancing state and decision. Shared between threads.
 pub struct Balancer {
-    servers: Vec<Arc<ServerState>>,
+    farm: Farm,
+    algo: Box<dyn Algorithm>,
 }
 
 impl Balancer {
-    /// Builds the balancer for `servers` (all servers of the backend, backups included).
+    /// Builds the balancer for `servers` (all servers of the backend, backups included,
+    /// in declaration order; `servers[i].index == i`).
     pub fn new(
         balance: &Balance,
         hash_type: &HashType,
         allbackups: bool,
         servers: Vec<Arc<ServerState>>,
     ) -> Self {
-        let _ = (balance, hash_type, allbackups);
-        Balancer { servers }
+        let farm = Farm {
+            servers,
+            allbackups,
+        };
+        let algo: Box<dyn Algorithm> = match balance {
+            Balance::RoundRobin => Box::new(roundrobin::RoundRobin::new(&farm)),
+            Balance::StaticRr => Box::new(static_rr::StaticRr::new(&farm)),
+            Balance::LeastConn => Box::new(leastconn::LeastConn::new()),
+            Balance::First => Box::new(first::First),
+            Balance::Source => Box::new(source::Source::new(hash_type, &farm)),
+            Balance::Uri { whole, len, depth } => Box::new(uri::Uri::new(
+                uri::UriOptions {
+                    whole: *whole,
+                    len: *len,
+                    depth: *depth,
+                },
+                hash_type,
+                &farm,
+            )),
+            Balance::UrlParam(name) => Box::new(url_param::UrlParam::new(name, hash_type, &farm)),
+            Balance::Hdr {
+                name,
+                use_domain_only,
+            } => Box::new(hdr::Hdr::new(name, *use_domain_only, hash_type, &farm)),
+            Balance::Random(draws) => Box::new(random::Random::new(*draws, &farm)),
+        };
+        Balancer { farm, algo }
     }
 
-    /// Picks a server for a request, skipping servers in `exclude` (indexes of servers
-    /// already tried, for `option redispatch`). `None` when no server is usable.
+    /// Picks a server for a request, skipping servers whose index is in `exclude`
+    /// (servers already tried, for `option redispatch`), and tells a full farm (queue)
+    /// from an empty one (503). When every usable server is excluded the answer is
+    /// [`Pick::NoServer`]; a caller wanting HAProxy's "retry the same server" may pick
+    /// again with an empty `exclude`.
+    pub fn pick_ex(&self, input: &dyn BalanceInput, exclude: &[usize]) -> Pick {
+        match self.algo.pick(&self.farm, input, exclude) {
+            Outcome::Server(i) => match self.farm.servers.get(i) {
+                Some(s) => Pick::Server(Arc::clone(s)),
+                None => Pick::NoServer,
+            },
+            Outcome::AllFull => Pick::AllFull,
+            Outcome::NoServer => Pick::NoServer,
+        }
+    }
+
+    /// Like [`Balancer::pick_ex`], `None` when no server can take the request now (all
+    /// full or none usable).
     pub fn pick(&self, input: &dyn BalanceInput, exclude: &[usize]) -> Option<Arc<ServerState>> {
-        let _ = input;
-        self.servers
-            .iter()
-            .find(|s| s.usable() && !exclude.contains(&s.index))
-            .cloned()
+        match self.pick_ex(input, exclude) {
+            Pick::Server(s) => Some(s),
+            Pick::AllFull | Pick::NoServer => None,
+        }
     }
 
-    /// Called when a server's state or weight changed (health, runtime API).
-    pub fn refresh(&self) {}
+    /// Called when a server's state or weight changed (health, runtime API): rebuilds
+    /// the hash map or ring and resets round-robin credits.
+    pub fn refresh(&self) {
+        self.algo.refresh(&self.farm);
+    }
 
     /// The servers.
     pub fn servers(&self) -> &[Arc<ServerState>] {
-        &self.servers
+        &self.farm.servers
+    }
+
+    /// The algorithm's `balance` keyword (`roundrobin`, `uri`, …).
+    pub fn algorithm(&self) -> &'static str {
+        self.algo.name()
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,3 +1,9 @@
-//! The compiled snapshot (immutable, swapped atomically on reload) and live state.
+//! The compiled snapshot (immutable, swapped atomically on reload) and live state
+//! (health, counters, queues) keyed by backend/server name.
 
+pub mod backend;
+pub mod errors;
+pub mod frontend;
+pub mod rules;
 pub mod server;
+pub mod snapshot;

@@ -1,0 +1,333 @@
+//! Request head parsing and request hygiene, as HAProxy 2.6's h1 parser applies it before
+//! any `http-request` rule runs (smuggling checks, Host consistency, WebSocket keys).
+
+use super::error::{H1Error, H1ErrorKind, Side};
+use super::head::{
+    BodyKind, ConnectionTokens, Header, HeaderKind, Limits, Span, TransferCodings, Version,
+    add_connection_tokens, is_sp_ht, is_tchar, list_contains, next_line, parse_content_length,
+    parse_header_block,
+};
+
+/// Request method; the common ones as variants, anything else as `Other` (methods are
+/// case-sensitive: `get` is `Other`, as HAProxy forwards it unchanged).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Method {
+    /// GET.
+    #[default]
+    Get,
+    /// HEAD: the response never has a body.
+    Head,
+    /// POST.
+    Post,
+    /// PUT.
+    Put,
+    /// DELETE.
+    Delete,
+    /// OPTIONS.
+    Options,
+    /// CONNECT: a 2xx answer turns the connection into a tunnel.
+    Connect,
+    /// TRACE.
+    Trace,
+    /// PATCH.
+    Patch,
+    /// Any other token; read it with [`RequestHead::method_bytes`].
+    Other,
+}
+
+impl Method {
+    fn from_bytes(m: &[u8]) -> Self {
+        match m {
+            b"GET" => Self::Get,
+            b"HEAD" => Self::Head,
+            b"POST" => Self::Post,
+            b"PUT" => Self::Put,
+            b"DELETE" => Self::Delete,
+            b"OPTIONS" => Self::Options,
+            b"CONNECT" => Self::Connect,
+            b"TRACE" => Self::Trace,
+            b"PATCH" => Self::Patch,
+            _ => Self::Other,
+        }
+    }
+}
+
+/// A parsed request head: spans into the caller's buffer plus the facts derived from it.
+/// Reuse one per connection with [`parse_request_into`] to avoid allocating per request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestHead {
+    /// Bytes from the start of the buffer to the end of the empty line (leading empty
+    /// lines included); the body starts here.
+    pub head_len: usize,
+    /// Method kind.
+    pub method: Method,
+    /// The method token.
+    pub method_span: Span,
+    /// The request target as sent (origin-, absolute-, authority- or asterisk-form).
+    pub uri: Span,
+    /// The authority of an absolute-form URI (`http://host:port/...`), if any.
+    pub authority: Option<Span>,
+    /// Protocol version.
+    pub version: Version,
+    /// Header lines in order.
+    pub headers: Vec<Header>,
+    /// Body framing.
+    pub body: BodyKind,
+    /// Whether the client wants the connection kept open after this exchange (version
+    /// default, overridden by `Connection: close` / `keep-alive`).
+    pub keep_alive: bool,
+    /// Tokens seen in Connection headers.
+    pub connection: ConnectionTokens,
+    /// A protocol upgrade is requested (`Connection: upgrade` plus an `Upgrade` header).
+    pub upgrade: bool,
+    /// The upgrade asked for is WebSocket.
+    pub websocket: bool,
+    /// `Expect: 100-continue` was sent (HTTP/1.1 only).
+    pub expect_100: bool,
+    /// The first Host header's value.
+    pub host: Option<Span>,
+    /// An X-Forwarded-For header is present.
+    pub has_xff: bool,
+}
+
+impl RequestHead {
+    /// The method token bytes.
+    pub fn method_bytes<'a>(&self, buf: &'a [u8]) -> &'a [u8] {
+        self.method_span.get(buf)
+    }
+
+    /// The first header with this name (case-insensitive).
+    pub fn header<'a>(&self, buf: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
+        header_value(&self.headers, buf, name)
+    }
+
+    fn clear(&mut self) {
+        let mut headers = std::mem::take(&mut self.headers);
+        headers.clear();
+        *self = Self {
+            headers,
+            ..Self::default()
+        };
+    }
+}
+
+/// The first header of `headers` named `name` (case-insensitive), as bytes of `buf`.
+pub(crate) fn header_value<'a>(headers: &[Header], buf: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
+    headers
+        .iter()
+        .find(|h| h.name.get(buf).eq_ignore_ascii_case(name))
+        .map(|h| h.value.get(buf))
+}
+
+/// Parses a request head from the start of `buf`. `Ok(None)`: incomplete, read more
+/// (unless the buffer already holds `limits.max_head` bytes: then it is an error).
+pub fn parse_request(buf: &[u8], limits: &Limits) -> Result<Option<RequestHead>, H1Error> {
+    let mut head = RequestHead::default();
+    Ok(parse_request_into(&mut head, buf, limits)?.map(|_| head))
+}
+
+/// Like [`parse_request`] but fills `head`, reusing its header vector. Returns the head
+/// length once complete. `head` holds garbage after `Ok(None)` or an error.
+pub fn parse_request_into(
+    head: &mut RequestHead,
+    buf: &[u8],
+    limits: &Limits,
+) -> Result<Option<usize>, H1Error> {
+    head.clear();
+    let window = &buf[..buf.len().min(limits.max_head)];
+    match parse_window(head, window, limits)? {
+        Some(len) => {
+            head.head_len = len;
+            derive(head, buf)?;
+            Ok(Some(len))
+        }
+        None if buf.len() >= limits.max_head => Err(H1Error::new(
+            H1ErrorKind::HeadTooLarge,
+            Side::Request,
+            limits.max_head,
+        )),
+        None => Ok(None),
+    }
+}
+
+fn parse_window(
+    head: &mut RequestHead,
+    buf: &[u8],
+    limits: &Limits,
+) -> Result<Option<usize>, H1Error> {
+    let bad = |at| Err(H1Error::new(H1ErrorKind::BadStartLine, Side::Request, at));
+    // Empty lines before the request line are skipped (RFC 9112 §2.2, HAProxy too).
+    let mut pos = 0;
+    loop {
+        match buf.get(pos..) {
+            Some([b'\r', b'\n', ..]) => pos += 2,
+            Some([b'\n', ..]) => pos += 1,
+            Some([] | [b'\r']) => return Ok(None),
+            _ => break,
+        }
+    }
+    let Some((end, next)) = next_line(buf, pos, Side::Request)? else {
+        return Ok(None);
+    };
+    let line = &buf[pos..end];
+    let m_len = line
+        .iter()
+        .position(|&c| !is_tchar(c))
+        .unwrap_or(line.len());
+    if m_len == 0 {
+        return bad(pos);
+    }
+    let mut i = m_len;
+    let skip_ws = |mut i: usize| {
+        while i < line.len() && is_sp_ht(line[i]) {
+            i += 1;
+        }
+        i
+    };
+    let after = skip_ws(i);
+    if after == i {
+        return bad(pos + i);
+    }
+    i = after;
+    let u_start = i;
+    while i < line.len() && !is_sp_ht(line[i]) {
+        let c = line[i];
+        // HAProxy refuses CTLs, non-ASCII and '#' in the URI (DEL passes).
+        if !(0x21..0x80).contains(&c) || c == b'#' {
+            return bad(pos + i);
+        }
+        i += 1;
+    }
+    let u_end = i;
+    let after = skip_ws(i);
+    if after == i || u_end == u_start {
+        // Also refuses HTTP/0.9 (no version).
+        return bad(pos + i);
+    }
+    let Some(version) = Version::parse(&line[after..]) else {
+        return bad(pos + after);
+    };
+    let method = &line[..m_len];
+    let uri = &line[u_start..u_end];
+    if method == b"PRI" && uri == b"*" && version == (Version { major: 2, minor: 0 }) {
+        return Err(H1Error::new(H1ErrorKind::Http2Preface, Side::Request, pos));
+    }
+    head.method = Method::from_bytes(method);
+    head.method_span = Span::new(pos, pos + m_len);
+    head.uri = Span::new(pos + u_start, pos + u_end);
+    head.version = version;
+    parse_header_block(buf, next, Side::Request, limits, &mut head.headers)
+}
+
+/// Semantic checks and derived facts once the whole head is known.
+fn derive(head: &mut RequestHead, buf: &[u8]) -> Result<(), H1Error> {
+    let err = |kind, at: Span| H1Error::new(kind, Side::Request, at.start as usize);
+    let mut content_length: Option<(u64, Span)> = None;
+    let mut te = TransferCodings::default();
+    let mut te_span = Span::default();
+    let mut upgrade_ws = false;
+    let mut upgrade_hdr = false;
+    let mut ws_key = false;
+    for h in &head.headers {
+        let v = h.value.get(buf);
+        match h.kind {
+            HeaderKind::ContentLength => {
+                let n = parse_content_length(v).map_err(|k| err(k, h.value))?;
+                match content_length {
+                    Some((prev, _)) if prev != n => {
+                        return Err(err(H1ErrorKind::ConflictingContentLength, h.value));
+                    }
+                    _ => content_length = Some((n, h.value)),
+                }
+            }
+            HeaderKind::TransferEncoding => {
+                te.add(v);
+                te_span = h.value;
+            }
+            HeaderKind::Connection => add_connection_tokens(&mut head.connection, v),
+            HeaderKind::Host => match head.host {
+                Some(first) if !first.get(buf).eq_ignore_ascii_case(v) => {
+                    return Err(err(H1ErrorKind::ConflictingHost, h.value));
+                }
+                Some(_) => {}
+                None => head.host = Some(h.value),
+            },
+            HeaderKind::Upgrade => {
+                upgrade_hdr = true;
+                upgrade_ws |= list_contains(v, b"websocket");
+            }
+            HeaderKind::Expect => {
+                head.expect_100 |=
+                    head.version.at_least_11() && v.eq_ignore_ascii_case(b"100-continue");
+            }
+            HeaderKind::SecWebSocketKey => ws_key = true,
+            HeaderKind::XForwardedFor => head.has_xff = true,
+            _ => {}
+        }
+    }
+    head.body = match (te.present, content_length) {
+        // HAProxy 2.6 drops Content-Length and goes on with chunked; we refuse the
+        // request outright: an ambiguous length is the classic smuggling vector.
+        (true, Some(_)) => {
+            return Err(err(H1ErrorKind::ContentLengthWithTransferEncoding, te_span));
+        }
+        (true, None) if !te.ends_chunked() => {
+            return Err(err(H1ErrorKind::BadTransferEncoding, te_span));
+        }
+        (true, None) if te.other_before => {
+            return Err(err(H1ErrorKind::UnsupportedTransferCoding, te_span));
+        }
+        (true, None) => BodyKind::Chunked,
+        (false, Some((n, _))) => BodyKind::Length(n),
+        (false, None) => BodyKind::None,
+    };
+    let c = head.connection;
+    head.keep_alive = !c.close && (head.version.at_least_11() || c.keep_alive);
+    head.upgrade = c.upgrade && upgrade_hdr;
+    head.websocket = head.upgrade && upgrade_ws;
+    if head.websocket && !ws_key {
+        return Err(err(H1ErrorKind::BadWebSocketUpgrade, head.uri));
+    }
+    head.authority = absolute_authority(head.uri, buf);
+    if let (Some(auth), Some(host)) = (head.authority, head.host) {
+        let scheme_https = head
+            .uri
+            .get(buf)
+            .get(..5)
+            .is_some_and(|s| s.eq_ignore_ascii_case(b"https"));
+        let port = if scheme_https {
+            &b":443"[..]
+        } else {
+            &b":80"[..]
+        };
+        let (a, h) = (auth.get(buf), host.get(buf));
+        let (a, h) = (
+            a.strip_suffix(port).unwrap_or(a),
+            h.strip_suffix(port).unwrap_or(h),
+        );
+        if !a.eq_ignore_ascii_case(h) {
+            return Err(err(H1ErrorKind::ConflictingHost, host));
+        }
+    }
+    Ok(())
+}
+
+/// The authority of an absolute-form target `scheme://authority[/?...]`.
+fn absolute_authority(uri: Span, buf: &[u8]) -> Option<Span> {
+    let u = uri.get(buf);
+    let sep = memchr::memmem::find(u, b"://")?;
+    if sep == 0
+        || !u[..sep]
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'))
+    {
+        return None;
+    }
+    let start = sep + 3;
+    let len = u[start..]
+        .iter()
+        .position(|&c| c == b'/' || c == b'?')
+        .unwrap_or(u.len() - start);
+    let s = uri.start as usize + start;
+    Some(Span::new(s, s + len))
+}

@@ -1,0 +1,84 @@
+//! A frontend at run time (or the frontend half of a `listen`): listeners' settings,
+//! rules, the switching table and logging.
+
+use crate::config::model::{Bind, ForwardFor, HttpConnMode, Mode};
+use crate::log::{LogFormatSpec, Logger};
+use crate::runtime::backend::Backend;
+use crate::runtime::errors::ErrorPages;
+use crate::runtime::rules::{Cond, HttpRules, TcpRuleRt};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicU64};
+use std::time::Duration;
+
+/// Client-side timeouts, resolved.
+#[derive(Clone, Debug, Default)]
+pub struct FrontendTimeouts {
+    /// `timeout client`.
+    pub client: Option<Duration>,
+    /// `timeout client-fin`.
+    pub client_fin: Option<Duration>,
+    /// `timeout http-request`.
+    pub http_request: Option<Duration>,
+    /// `timeout http-keep-alive`.
+    pub http_keep_alive: Option<Duration>,
+}
+
+/// How a proxy logs its traffic.
+pub struct ProxyLog {
+    /// Where.
+    pub logger: Logger,
+    /// The line format (`None`: HAProxy's "Connect from" line).
+    pub format: Option<LogFormatSpec>,
+    /// `option dontlognull`.
+    pub dontlognull: bool,
+    /// `option dontlog-normal`.
+    pub dontlog_normal: bool,
+    /// `option log-separate-errors`.
+    pub separate_errors: bool,
+}
+
+/// A `use_backend` rule.
+pub struct Switch {
+    /// When.
+    pub cond: Cond,
+    /// Where to.
+    pub backend: Arc<Backend>,
+}
+
+/// A frontend.
+pub struct Frontend {
+    /// The name.
+    pub name: String,
+    /// `mode`.
+    pub mode: Mode,
+    /// `bind` lines.
+    pub binds: Vec<Bind>,
+    /// Effective `maxconn` (0: the global one).
+    pub maxconn: u32,
+    /// Timeouts.
+    pub timeouts: FrontendTimeouts,
+    /// `tcp-request connection` rules.
+    pub tcp_connection: Vec<TcpRuleRt>,
+    /// `tcp-request content` rules.
+    pub tcp_content: Vec<TcpRuleRt>,
+    /// `http-request` rules.
+    pub http_request: HttpRules,
+    /// `http-response` rules.
+    pub http_response: HttpRules,
+    /// `use_backend` rules, in order.
+    pub switching: Vec<Switch>,
+    /// `default_backend` (for a `listen`: itself).
+    pub default_backend: Option<Arc<Backend>>,
+    /// `option http-keep-alive|http-server-close|httpclose`.
+    pub conn_mode: HttpConnMode,
+    /// `option forwardfor`.
+    pub forwardfor: Option<ForwardFor>,
+    /// `errorfile` overrides.
+    pub errors: ErrorPages,
+    /// Logging, when the proxy has log targets.
+    pub log: Option<ProxyLog>,
+    /// Current connections.
+    pub feconn: AtomicU32,
+    /// Total connections accepted.
+    pub total: AtomicU64,
+}

@@ -1,0 +1,265 @@
+//! Compiles a [`Config`] into the immutable snapshot the data plane runs on: backends with
+//! their servers and balancers, frontends with compiled rules and resolved references.
+
+use super::backend::{Backend, BackendTimeouts, IdlePool};
+use super::errors::ErrorPages;
+use super::frontend::{Frontend, FrontendTimeouts, ProxyLog, Switch};
+use super::rules::{compile_tcp, Cond, HttpRules};
+use super::server::ServerState;
+use crate::acl::AclSet;
+use crate::balance::Balancer;
+use crate::config::diag::Diag;
+use crate::config::model::{Config, HttpConnMode, Proxy, ServerAddr};
+use crate::log::{LogFormatSpec, Logger};
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+/// Process-wide settings the data plane reads.
+#[derive(Debug)]
+pub struct GlobalRt {
+    /// Effective global `maxconn`.
+    pub maxconn: u32,
+    /// `tune.bufsize`.
+    pub bufsize: usize,
+    /// `tune.maxrewrite`.
+    pub maxrewrite: usize,
+    /// Worker threads.
+    pub nbthread: usize,
+    /// Current connections, all frontends.
+    pub actconn: AtomicU32,
+}
+
+/// Everything the data plane needs, compiled once per (re)load.
+pub struct Snapshot {
+    /// Global settings.
+    pub global: GlobalRt,
+    /// Frontends (and listens).
+    pub frontends: Vec<Arc<Frontend>>,
+    /// Backends (and listens).
+    pub backends: Vec<Arc<Backend>>,
+}
+
+/// The default global `maxconn` when none is set: what the file descriptor limit allows.
+fn default_maxconn() -> u32 {
+    let mut rl = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit writes into the struct we pass; no other memory is touched.
+    let ok = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) } == 0;
+    if ok && rl.rlim_cur != libc::RLIM_INFINITY {
+        ((rl.rlim_cur as u64).saturating_sub(100) / 2).clamp(100, 1_000_000) as u32
+    } else {
+        100_000
+    }
+}
+
+fn resolve(host: &str, port: u16) -> Option<SocketAddr> {
+    if let Ok(ip) = host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>() {
+        return Some(SocketAddr::new(ip, port));
+    }
+    (host, port).to_socket_addrs().ok()?.next()
+}
+
+fn merge_mode(a: HttpConnMode, b: HttpConnMode) -> HttpConnMode {
+    use HttpConnMode::*;
+    match (a, b) {
+        (Close, _) | (_, Close) => Close,
+        (ServerClose, _) | (_, ServerClose) => ServerClose,
+        _ => KeepAlive,
+    }
+}
+
+fn build_backend(p: &Proxy, diags: &mut Vec<Diag>) -> Option<Backend> {
+    let set = AclSet::compile(&p.acls).map_err(|(s, e)| diags.push(Diag::alert(&s, e))).ok()?;
+    let mut servers = Vec::new();
+    for (i, s) in p.servers.iter().enumerate() {
+        let addr = match &s.addr {
+            ServerAddr::Inet { host, port, offset: None } => match resolve(host, port.unwrap_or(0)) {
+                Some(a) => a,
+                None => {
+                    diags.push(Diag::alert(&s.span, format!("'server {}/{}' : could not resolve address '{host}'.", p.name, s.name)));
+                    continue;
+                }
+            },
+            _ => {
+                diags.push(Diag::alert(
+                    &s.span,
+                    format!("'server {}/{}' : this address form is not supported yet by gatehouse.", p.name, s.name),
+                ));
+                continue;
+            }
+        };
+        let mut st = ServerState::new(s.name.clone(), i, addr, s.opts.weight);
+        st.backup = s.opts.backup;
+        st.maxconn = s.opts.maxconn;
+        st.maxqueue = s.opts.maxqueue;
+        if s.opts.disabled {
+            st.maint.store(true, Ordering::Relaxed);
+        }
+        servers.push(Arc::new(st));
+    }
+    let balancer = Balancer::new(&p.balance, &p.hash_type, p.options.allbackups, servers.clone());
+    let t = &p.timeouts;
+    let http_request = HttpRules::compile(&set, &p.http_request).map_err(|(s, e)| diags.push(Diag::alert(&s, e))).ok()?;
+    let http_response = HttpRules::compile(&set, &p.http_response).map_err(|(s, e)| diags.push(Diag::alert(&s, e))).ok()?;
+    Some(Backend {
+        name: p.name.clone(),
+        mode: p.mode,
+        pools: servers.iter().map(|_| IdlePool::default()).collect(),
+        servers,
+        balancer,
+        timeouts: BackendTimeouts {
+            connect: t.connect,
+            server: t.server,
+            server_fin: t.server_fin,
+            queue: t.queue.or(t.connect),
+            tunnel: t.tunnel,
+        },
+        retries: p.retries,
+        redispatch: p.options.redispatch,
+        abortonclose: p.options.abortonclose,
+        http_reuse: p.http_reuse,
+        conn_mode: p.options.http_conn_mode,
+        forwardfor: p.options.forwardfor.clone(),
+        errors: ErrorPages::new(&p.errorfiles),
+        http_request: if p.kind.has_frontend() { HttpRules::default() } else { http_request },
+        http_response: if p.kind.has_frontend() { HttpRules::default() } else { http_response },
+        beconn: AtomicU32::new(0),
+        queued: AtomicU32::new(0),
+        total: AtomicU64::new(0),
+        slot_freed: Default::default(),
+        _reserved: Vec::new(),
+    })
+}
+
+fn build_log(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) -> Option<ProxyLog> {
+    if p.no_log {
+        return None;
+    }
+    let mut targets = p.logs.clone();
+    if p.log_global {
+        targets.extend(config.global.logs.iter().cloned());
+    }
+    if targets.is_empty() {
+        return None;
+    }
+    let tag = p.log_tag.as_deref().or(config.global.log_tag.as_deref());
+    let logger = match Logger::new(&targets, tag, config.global.log_send_hostname.as_deref()) {
+        Ok(l) => l,
+        Err(e) => {
+            diags.push(Diag::alert(&targets[0].span, format!("log : {e}")));
+            return None;
+        }
+    };
+    let (text, span) = match &p.log_format {
+        Some((f, s)) => (Some(f.as_str()), s.clone()),
+        None if p.options.httplog && p.options.httplog_clf => (Some(crate::log::HTTPLOG_CLF), p.span.clone()),
+        None if p.options.httplog => (Some(crate::log::HTTPLOG), p.span.clone()),
+        None if p.options.tcplog => (Some(crate::log::TCPLOG), p.span.clone()),
+        None => (None, p.span.clone()),
+    };
+    let format = match text.map(LogFormatSpec::compile) {
+        None => None,
+        Some(Ok(f)) => Some(f),
+        Some(Err(e)) => {
+            diags.push(Diag::alert(&span, format!("log-format : {e}")));
+            return None;
+        }
+    };
+    Some(ProxyLog {
+        logger,
+        format,
+        dontlognull: p.options.dontlognull,
+        dontlog_normal: p.options.dontlog_normal,
+        separate_errors: p.options.log_separate_errors,
+    })
+}
+
+fn ok_or_push<T>(r: Result<T, (crate::config::span::Span, String)>, diags: &mut Vec<Diag>) -> Option<T> {
+    r.map_err(|(s, e)| diags.push(Diag::alert(&s, e))).ok()
+}
+
+/// Compiles `config`; problems that only show at this stage (addresses that do not
+/// resolve, log targets that cannot be opened) are returned as alerts.
+pub fn build(config: &Config) -> Result<Snapshot, Vec<Diag>> {
+    let mut diags = Vec::new();
+    let g = &config.global;
+    let global = GlobalRt {
+        maxconn: g.maxconn.unwrap_or_else(default_maxconn),
+        bufsize: g.tune_bufsize,
+        maxrewrite: g.tune_maxrewrite.min(g.tune_bufsize / 2),
+        nbthread: g.nbthread.unwrap_or(1) as usize,
+        actconn: AtomicU32::new(0),
+    };
+    let mut backends: Vec<(String, Arc<Backend>)> = Vec::new();
+    for p in config.proxies.iter().filter(|p| p.kind.has_backend()) {
+        if let Some(b) = build_backend(p, &mut diags) {
+            backends.push((p.name.clone(), Arc::new(b)));
+        }
+    }
+    let find = |name: &str| backends.iter().find(|(n, _)| n == name).map(|(_, b)| b.clone());
+    let mut frontends = Vec::new();
+    for p in config.proxies.iter().filter(|p| p.kind.has_frontend()) {
+        let set = match AclSet::compile(&p.acls) {
+            Ok(s) => s,
+            Err((s, e)) => {
+                diags.push(Diag::alert(&s, e));
+                continue;
+            }
+        };
+        let (Some(tcp_connection), Some(tcp_content), Some(http_request), Some(http_response)) = (
+            ok_or_push(compile_tcp(&set, &p.tcp_request, "connection"), &mut diags),
+            ok_or_push(compile_tcp(&set, &p.tcp_request, "content"), &mut diags),
+            ok_or_push(HttpRules::compile(&set, &p.http_request), &mut diags),
+            ok_or_push(HttpRules::compile(&set, &p.http_response), &mut diags),
+        ) else {
+            continue;
+        };
+        let mut switching = Vec::new();
+        for ub in &p.use_backends {
+            if let (Some(b), Some(cond)) = (find(&ub.backend), ok_or_push(Cond::compile(&set, ub.cond.as_ref()), &mut diags)) {
+                switching.push(Switch { cond, backend: b });
+            }
+        }
+        let default_backend = match &p.default_backend {
+            Some((n, _)) => find(n),
+            None if p.kind.has_backend() => find(&p.name),
+            None => None,
+        };
+        let backend_mode = default_backend.as_ref().map(|b| b.conn_mode).unwrap_or_default();
+        let log = build_log(config, p, &mut diags);
+        let t = &p.timeouts;
+        frontends.push(Arc::new(Frontend {
+            name: p.name.clone(),
+            mode: p.mode,
+            binds: p.binds.clone(),
+            maxconn: p.maxconn.unwrap_or(0),
+            timeouts: FrontendTimeouts {
+                client: t.client,
+                client_fin: t.client_fin,
+                http_request: t.http_request,
+                http_keep_alive: t.http_keep_alive,
+            },
+            tcp_connection,
+            tcp_content,
+            http_request,
+            http_response,
+            switching,
+            default_backend,
+            conn_mode: if p.kind.has_backend() { merge_mode(p.options.http_conn_mode, backend_mode) } else { p.options.http_conn_mode },
+            forwardfor: p.options.forwardfor.clone(),
+            errors: ErrorPages::new(&p.errorfiles),
+            log,
+            feconn: AtomicU32::new(0),
+            total: AtomicU64::new(0),
+        }));
+    }
+    if diags.iter().any(Diag::is_alert) {
+        return Err(diags);
+    }
+    Ok(Snapshot { global, frontends, backends: backends.into_iter().map(|(_, b)| b).collect() })
+}
+
+/// The effective HTTP connection mode of a frontend/backend pair (the most restrictive).
+pub fn conn_mode(fe: HttpConnMode, be: HttpConnMode) -> HttpConnMode {
+    merge_mode(fe, be)
+}
