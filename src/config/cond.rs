@@ -731,4 +731,3 @@ mod tests {
         assert!(eval_with(&nest(100_000), &env).is_err());
     }
 }
-

@@ -127,7 +127,10 @@ impl ServerSlot {
     pub fn take(backend: &Arc<Backend>, server: Arc<ServerState>) -> Self {
         server.cur_conns.fetch_add(1, Ordering::AcqRel);
         server.total.fetch_add(1, Ordering::Relaxed);
-        ServerSlot { backend: backend.clone(), server }
+        ServerSlot {
+            backend: backend.clone(),
+            server,
+        }
     }
 }
 

@@ -12,18 +12,30 @@ pub struct ErrorPages {
 impl ErrorPages {
     /// From a proxy's `errorfile` lines.
     pub fn new(files: &[ErrorFile]) -> Self {
-        ErrorPages { pages: files.iter().map(|f| (f.status, Arc::from(f.content.as_slice()))).collect() }
+        ErrorPages {
+            pages: files
+                .iter()
+                .map(|f| (f.status, Arc::from(f.content.as_slice())))
+                .collect(),
+        }
     }
 
     /// The override for `status`, if any.
     pub fn get(&self, status: u16) -> Option<&[u8]> {
-        self.pages.iter().find(|(s, _)| *s == status).map(|(_, p)| &**p)
+        self.pages
+            .iter()
+            .find(|(s, _)| *s == status)
+            .map(|(_, p)| &**p)
     }
 }
 
 /// The response to send for `status`: the backend's errorfile, else the frontend's, else
 /// HAProxy's default page.
-pub fn page<'a>(status: u16, backend: Option<&'a ErrorPages>, frontend: &'a ErrorPages) -> &'a [u8] {
+pub fn page<'a>(
+    status: u16,
+    backend: Option<&'a ErrorPages>,
+    frontend: &'a ErrorPages,
+) -> &'a [u8] {
     backend
         .and_then(|b| b.get(status))
         .or_else(|| frontend.get(status))

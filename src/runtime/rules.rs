@@ -76,7 +76,12 @@ pub fn reason(status: u16) -> &'static str {
 
 /// Builds the response bytes of an `http-request return`/`deny` with a static payload.
 /// `lf-string` bodies are rendered per request (not prebuilt).
-pub fn build_return(status: u16, content_type: Option<&str>, body: &ReturnBody, headers: &[(String, String)]) -> Option<Vec<u8>> {
+pub fn build_return(
+    status: u16,
+    content_type: Option<&str>,
+    body: &ReturnBody,
+    headers: &[(String, String)],
+) -> Option<Vec<u8>> {
     let payload: &[u8] = match body {
         ReturnBody::None => b"",
         ReturnBody::String(s) => s.as_bytes(),
@@ -104,12 +109,19 @@ impl HttpRules {
         let mut out = Vec::with_capacity(rules.len());
         for r in rules {
             let prebuilt = match &r.action {
-                HttpAction::Return { status, content_type, body, headers } => {
-                    build_return(*status, content_type.as_deref(), body, headers)
-                }
+                HttpAction::Return {
+                    status,
+                    content_type,
+                    body,
+                    headers,
+                } => build_return(*status, content_type.as_deref(), body, headers),
                 _ => None,
             };
-            out.push(HttpRuleRt { action: r.action.clone(), cond: Cond::compile(set, r.cond.as_ref())?, prebuilt });
+            out.push(HttpRuleRt {
+                action: r.action.clone(),
+                cond: Cond::compile(set, r.cond.as_ref())?,
+                prebuilt,
+            });
         }
         Ok(HttpRules { rules: out })
     }
@@ -129,11 +141,20 @@ pub struct TcpRuleRt {
 }
 
 /// Compiles the `tcp-request` rules of one stage (`connection` or `content`).
-pub fn compile_tcp(set: &AclSet, rules: &[TcpRequestRule], stage: &str) -> Result<Vec<TcpRuleRt>, (Span, String)> {
+pub fn compile_tcp(
+    set: &AclSet,
+    rules: &[TcpRequestRule],
+    stage: &str,
+) -> Result<Vec<TcpRuleRt>, (Span, String)> {
     rules
         .iter()
         .filter(|r| r.stage == stage)
-        .map(|r| Ok(TcpRuleRt { accept: r.action == "accept", cond: Cond::compile(set, r.cond.as_ref())? }))
+        .map(|r| {
+            Ok(TcpRuleRt {
+                accept: r.action == "accept",
+                cond: Cond::compile(set, r.cond.as_ref())?,
+            })
+        })
         .collect()
 }
 

@@ -4,7 +4,7 @@
 use super::backend::{Backend, BackendTimeouts, IdlePool};
 use super::errors::ErrorPages;
 use super::frontend::{Frontend, FrontendTimeouts, ProxyLog, Switch};
-use super::rules::{compile_tcp, Cond, HttpRules};
+use super::rules::{Cond, HttpRules, compile_tcp};
 use super::server::ServerState;
 use crate::acl::AclSet;
 use crate::balance::Balancer;
@@ -42,18 +42,25 @@ pub struct Snapshot {
 
 /// The default global `maxconn` when none is set: what the file descriptor limit allows.
 fn default_maxconn() -> u32 {
-    let mut rl = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    let mut rl = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: getrlimit writes into the struct we pass; no other memory is touched.
     let ok = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) } == 0;
     if ok && rl.rlim_cur != libc::RLIM_INFINITY {
-        ((rl.rlim_cur as u64).saturating_sub(100) / 2).clamp(100, 1_000_000) as u32
+        ((rl.rlim_cur).saturating_sub(100) / 2).clamp(100, 1_000_000) as u32
     } else {
         100_000
     }
 }
 
 fn resolve(host: &str, port: u16) -> Option<SocketAddr> {
-    if let Ok(ip) = host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>() {
+    if let Ok(ip) = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<std::net::IpAddr>()
+    {
         return Some(SocketAddr::new(ip, port));
     }
     (host, port).to_socket_addrs().ok()?.next()
@@ -69,21 +76,36 @@ fn merge_mode(a: HttpConnMode, b: HttpConnMode) -> HttpConnMode {
 }
 
 fn build_backend(p: &Proxy, diags: &mut Vec<Diag>) -> Option<Backend> {
-    let set = AclSet::compile(&p.acls).map_err(|(s, e)| diags.push(Diag::alert(&s, e))).ok()?;
+    let set = AclSet::compile(&p.acls)
+        .map_err(|(s, e)| diags.push(Diag::alert(&s, e)))
+        .ok()?;
     let mut servers = Vec::new();
     for (i, s) in p.servers.iter().enumerate() {
         let addr = match &s.addr {
-            ServerAddr::Inet { host, port, offset: None } => match resolve(host, port.unwrap_or(0)) {
+            ServerAddr::Inet {
+                host,
+                port,
+                offset: None,
+            } => match resolve(host, port.unwrap_or(0)) {
                 Some(a) => a,
                 None => {
-                    diags.push(Diag::alert(&s.span, format!("'server {}/{}' : could not resolve address '{host}'.", p.name, s.name)));
+                    diags.push(Diag::alert(
+                        &s.span,
+                        format!(
+                            "'server {}/{}' : could not resolve address '{host}'.",
+                            p.name, s.name
+                        ),
+                    ));
                     continue;
                 }
             },
             _ => {
                 diags.push(Diag::alert(
                     &s.span,
-                    format!("'server {}/{}' : this address form is not supported yet by gatehouse.", p.name, s.name),
+                    format!(
+                        "'server {}/{}' : this address form is not supported yet by gatehouse.",
+                        p.name, s.name
+                    ),
                 ));
                 continue;
             }
@@ -97,10 +119,19 @@ fn build_backend(p: &Proxy, diags: &mut Vec<Diag>) -> Option<Backend> {
         }
         servers.push(Arc::new(st));
     }
-    let balancer = Balancer::new(&p.balance, &p.hash_type, p.options.allbackups, servers.clone());
+    let balancer = Balancer::new(
+        &p.balance,
+        &p.hash_type,
+        p.options.allbackups,
+        servers.clone(),
+    );
     let t = &p.timeouts;
-    let http_request = HttpRules::compile(&set, &p.http_request).map_err(|(s, e)| diags.push(Diag::alert(&s, e))).ok()?;
-    let http_response = HttpRules::compile(&set, &p.http_response).map_err(|(s, e)| diags.push(Diag::alert(&s, e))).ok()?;
+    let http_request = HttpRules::compile(&set, &p.http_request)
+        .map_err(|(s, e)| diags.push(Diag::alert(&s, e)))
+        .ok()?;
+    let http_response = HttpRules::compile(&set, &p.http_response)
+        .map_err(|(s, e)| diags.push(Diag::alert(&s, e)))
+        .ok()?;
     Some(Backend {
         name: p.name.clone(),
         mode: p.mode,
@@ -121,8 +152,16 @@ fn build_backend(p: &Proxy, diags: &mut Vec<Diag>) -> Option<Backend> {
         conn_mode: p.options.http_conn_mode,
         forwardfor: p.options.forwardfor.clone(),
         errors: ErrorPages::new(&p.errorfiles),
-        http_request: if p.kind.has_frontend() { HttpRules::default() } else { http_request },
-        http_response: if p.kind.has_frontend() { HttpRules::default() } else { http_response },
+        http_request: if p.kind.has_frontend() {
+            HttpRules::default()
+        } else {
+            http_request
+        },
+        http_response: if p.kind.has_frontend() {
+            HttpRules::default()
+        } else {
+            http_response
+        },
         beconn: AtomicU32::new(0),
         queued: AtomicU32::new(0),
         total: AtomicU64::new(0),
@@ -152,7 +191,9 @@ fn build_log(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) -> Option<ProxyL
     };
     let (text, span) = match &p.log_format {
         Some((f, s)) => (Some(f.as_str()), s.clone()),
-        None if p.options.httplog && p.options.httplog_clf => (Some(crate::log::HTTPLOG_CLF), p.span.clone()),
+        None if p.options.httplog && p.options.httplog_clf => {
+            (Some(crate::log::HTTPLOG_CLF), p.span.clone())
+        }
         None if p.options.httplog => (Some(crate::log::HTTPLOG), p.span.clone()),
         None if p.options.tcplog => (Some(crate::log::TCPLOG), p.span.clone()),
         None => (None, p.span.clone()),
@@ -174,7 +215,10 @@ fn build_log(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) -> Option<ProxyL
     })
 }
 
-fn ok_or_push<T>(r: Result<T, (crate::config::span::Span, String)>, diags: &mut Vec<Diag>) -> Option<T> {
+fn ok_or_push<T>(
+    r: Result<T, (crate::config::span::Span, String)>,
+    diags: &mut Vec<Diag>,
+) -> Option<T> {
     r.map_err(|(s, e)| diags.push(Diag::alert(&s, e))).ok()
 }
 
@@ -196,7 +240,12 @@ pub fn build(config: &Config) -> Result<Snapshot, Vec<Diag>> {
             backends.push((p.name.clone(), Arc::new(b)));
         }
     }
-    let find = |name: &str| backends.iter().find(|(n, _)| n == name).map(|(_, b)| b.clone());
+    let find = |name: &str| {
+        backends
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, b)| b.clone())
+    };
     let mut frontends = Vec::new();
     for p in config.proxies.iter().filter(|p| p.kind.has_frontend()) {
         let set = match AclSet::compile(&p.acls) {
@@ -216,7 +265,10 @@ pub fn build(config: &Config) -> Result<Snapshot, Vec<Diag>> {
         };
         let mut switching = Vec::new();
         for ub in &p.use_backends {
-            if let (Some(b), Some(cond)) = (find(&ub.backend), ok_or_push(Cond::compile(&set, ub.cond.as_ref()), &mut diags)) {
+            if let (Some(b), Some(cond)) = (
+                find(&ub.backend),
+                ok_or_push(Cond::compile(&set, ub.cond.as_ref()), &mut diags),
+            ) {
                 switching.push(Switch { cond, backend: b });
             }
         }
@@ -225,7 +277,10 @@ pub fn build(config: &Config) -> Result<Snapshot, Vec<Diag>> {
             None if p.kind.has_backend() => find(&p.name),
             None => None,
         };
-        let backend_mode = default_backend.as_ref().map(|b| b.conn_mode).unwrap_or_default();
+        let backend_mode = default_backend
+            .as_ref()
+            .map(|b| b.conn_mode)
+            .unwrap_or_default();
         let log = build_log(config, p, &mut diags);
         let t = &p.timeouts;
         frontends.push(Arc::new(Frontend {
@@ -245,7 +300,11 @@ pub fn build(config: &Config) -> Result<Snapshot, Vec<Diag>> {
             http_response,
             switching,
             default_backend,
-            conn_mode: if p.kind.has_backend() { merge_mode(p.options.http_conn_mode, backend_mode) } else { p.options.http_conn_mode },
+            conn_mode: if p.kind.has_backend() {
+                merge_mode(p.options.http_conn_mode, backend_mode)
+            } else {
+                p.options.http_conn_mode
+            },
             forwardfor: p.options.forwardfor.clone(),
             errors: ErrorPages::new(&p.errorfiles),
             log,
@@ -256,7 +315,11 @@ pub fn build(config: &Config) -> Result<Snapshot, Vec<Diag>> {
     if diags.iter().any(Diag::is_alert) {
         return Err(diags);
     }
-    Ok(Snapshot { global, frontends, backends: backends.into_iter().map(|(_, b)| b).collect() })
+    Ok(Snapshot {
+        global,
+        frontends,
+        backends: backends.into_iter().map(|(_, b)| b).collect(),
+    })
 }
 
 /// The effective HTTP connection mode of a frontend/backend pair (the most restrictive).
