@@ -1,0 +1,207 @@
+//! The command line behaves like haproxy's: -c, -cc, -v, -f with directories, -p, -D,
+//! and the signals' exit statuses.
+
+mod support;
+use std::process::Command;
+use std::time::Duration;
+use support::*;
+
+fn gh() -> Command {
+    Command::new(gatehouse_bin())
+}
+
+fn serving_cfg(port: u16) -> String {
+    format!(
+        "defaults\n  mode http\n  timeout client 5s\n  timeout server 5s\n  timeout connect 5s\n\
+         frontend f\n  bind 127.0.0.1:{port}\n  http-request return status 200 content-type text/plain string ok\n"
+    )
+}
+
+#[test]
+fn check_mode_prints_valid_and_exits_zero_or_one() {
+    let dir = TempDir::new("cli-check");
+    let good = dir.write("good.cfg", serving_cfg(free_port()));
+    let out = gh().args(["-c", "-f"]).arg(&good).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Configuration file is valid"));
+    let bad = dir.write("bad.cfg", b"frontend f\n  bnd :80\n");
+    let out = gh().args(["-c", "-f"]).arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("[ALERT]")
+            && err.contains("bad.cfg:2]")
+            && err.contains("did you mean 'bind'"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_directory_is_read_in_lexical_order() {
+    let dir = TempDir::new("cli-dir");
+    // 10_b.cfg uses the backend 20_a.cfg declares: order matters only for defaults, so
+    // put the defaults first and check that a file not ending in .cfg is ignored.
+    std::fs::create_dir_all(dir.path().join("conf")).unwrap();
+    dir.write(
+        "conf/00_defaults.cfg",
+        b"defaults\n  mode http\n  timeout client 1s\n  timeout server 1s\n  timeout connect 1s\n",
+    );
+    dir.write(
+        "conf/10_fe.cfg",
+        b"frontend f\n  bind 127.0.0.1:0\n  default_backend b\n",
+    );
+    dir.write("conf/20_be.cfg", b"backend b\n  server s1 127.0.0.1:9\n");
+    dir.write("conf/30_broken.cfg.disabled", b"this is not a config\n");
+    let out = gh()
+        .args(["-c", "-f"])
+        .arg(dir.path().join("conf"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The same files in the opposite order lose the defaults for the frontend: warnings.
+    let out2 = gh()
+        .args(["-c", "-f"])
+        .arg(dir.path().join("conf/10_fe.cfg"))
+        .arg("-f")
+        .arg(dir.path().join("conf/00_defaults.cfg"))
+        .arg("-f")
+        .arg(dir.path().join("conf/20_be.cfg"))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out2.stderr).contains("missing timeouts for frontend 'f'"));
+}
+
+#[test]
+fn cc_evaluates_conditions_like_haproxy() {
+    assert_eq!(
+        gh().args(["-cc", "version_atleast(2.4)"])
+            .status()
+            .unwrap()
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        gh().args(["-cc", "version_before(2.4)"])
+            .status()
+            .unwrap()
+            .code(),
+        Some(1)
+    );
+    let st = gh()
+        .args(["-cc", "defined(GH_TEST_VAR)"])
+        .env("GH_TEST_VAR", "1")
+        .status()
+        .unwrap();
+    assert_eq!(st.code(), Some(0));
+    assert_eq!(
+        gh().args(["-cc", "streq(a,b)"]).status().unwrap().code(),
+        Some(1)
+    );
+}
+
+#[test]
+fn version_flags() {
+    let out = gh().arg("-v").output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("gatehouse version"));
+    let out = gh().arg("-vv").output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Feature list"));
+    let out = gh().arg("--bogus").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Usage"));
+}
+
+#[test]
+fn the_started_process_serves_writes_its_pid_and_stops_on_sigterm() {
+    let port = free_port();
+    let dir = TempDir::new("cli-pid");
+    let pidfile = dir.path().join("g.pid");
+    let mut g = Gatehouse::builder(&serving_cfg(port))
+        .arg("-p")
+        .arg(&pidfile)
+        .wait_port(port)
+        .start();
+    let r = http_get(local(port), "/", &[]).unwrap();
+    assert_eq!(r.status, 200);
+    let pid: u32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        pid,
+        g.pid(),
+        "the pid file names the serving process itself"
+    );
+    g.signal(libc::SIGTERM);
+    let st = g
+        .wait_exit(Duration::from_secs(5))
+        .expect("exits on SIGTERM");
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(st.code().or(st.signal().map(|s| 128 + s)), Some(143));
+}
+
+#[test]
+fn sigusr1_lets_open_connections_finish() {
+    let port = free_port();
+    let mut g = Gatehouse::start(&serving_cfg(port), &[port]);
+    let mut c = HttpClient::connect(local(port)).unwrap();
+    assert_eq!(c.get("/", &[]).unwrap().status, 200);
+    g.signal(libc::SIGUSR1);
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        g.is_running(),
+        "a soft stop waits for the open keep-alive connection"
+    );
+    assert!(
+        std::net::TcpStream::connect(local(port)).is_err(),
+        "no new connections after a soft stop"
+    );
+    drop(c);
+    let st = g
+        .wait_exit(Duration::from_secs(5))
+        .expect("exits once the last connection closed");
+    assert_eq!(st.code(), Some(0));
+}
+
+#[test]
+fn daemon_mode_detaches_and_the_pidfile_names_the_server() {
+    let port = free_port();
+    let dir = TempDir::new("cli-daemon");
+    let cfg = dir.write("d.cfg", serving_cfg(port));
+    let pidfile = dir.path().join("d.pid");
+    let st = gh()
+        .arg("-D")
+        .arg("-p")
+        .arg(&pidfile)
+        .arg("-f")
+        .arg(&cfg)
+        .status()
+        .unwrap();
+    assert_eq!(st.code(), Some(0), "the launching process returns at once");
+    assert!(wait_until(Duration::from_secs(5), || std::fs::metadata(
+        &pidfile
+    )
+    .is_ok()));
+    let pid: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(wait_until(Duration::from_secs(5), || http_get(
+        local(port),
+        "/",
+        &[]
+    )
+    .is_ok()));
+    assert_eq!(http_get(local(port), "/", &[]).unwrap().status, 200);
+    // SAFETY: sending a signal to the daemon we started.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    assert!(wait_until(Duration::from_secs(5), || {
+        std::net::TcpStream::connect(local(port)).is_err()
+    }));
+}
