@@ -34,8 +34,10 @@ step "cargo fmt --check" cargo fmt --all -- --check
 step "cargo clippy --all-targets -- -D warnings" cargo clippy --all-targets -- -D warnings
 # Integration tests start real processes and servers; keep parallelism
 # modest on small machines (override with GATEHOUSE_TEST_THREADS).
-step "cargo test --all-targets" \
-    cargo test --all-targets --no-fail-fast -- --test-threads="${GATEHOUSE_TEST_THREADS:-4}"
+step "cargo test (unit and integration)" \
+    cargo test --lib --bins --tests --no-fail-fast -- --test-threads="${GATEHOUSE_TEST_THREADS:-4}"
+# Criterion benches run once each in test mode (they take no libtest arguments).
+step "cargo test --benches (bench smoke run)" cargo test --benches --no-fail-fast
 
 printf '\n==> cargo fuzz\n'
 if cargo fuzz --help >/dev/null 2>&1 && [ -d fuzz ]; then
