@@ -146,6 +146,13 @@ impl Balancer {
     }
 
     /// The algorithm's `balance` keyword (`roundrobin`, `uri`, …).
+    /// True for HAProxy's "round robin kind" algorithms (`roundrobin`, `static-rr`),
+    /// which `option redispatch` may leave at once on a failed connect.
+    pub fn is_round_robin(&self) -> bool {
+        matches!(self.algorithm(), "roundrobin" | "static-rr")
+    }
+
+    /// The `balance` keyword of this balancer.
     pub fn algorithm(&self) -> &'static str {
         self.algo.name()
     }

@@ -193,7 +193,21 @@ pub async fn dial_retrying(
                     .unwrap_or(Duration::from_secs(1))
                     .min(Duration::from_secs(1));
                 let last = info.retries == backend.retries;
-                if backend.redispatch && last {
+                // HAProxy redispatches at once, without the turn-around, when the algorithm
+                // is not deterministic (round robin) and several active servers are up.
+                let immediate = backend.redispatch
+                    && backend.balancer.is_round_robin()
+                    && backend.active_up() > 1;
+                if immediate {
+                    exclude.push(slot.server.index);
+                    drop(slot);
+                    slot = match acquire(backend, input, &exclude, info).await {
+                        Ok(s) => s,
+                        Err(ConnectError::NoServer) => acquire(backend, input, &[], info).await?,
+                        Err(e) => return Err(e),
+                    };
+                    info.redispatched = true;
+                } else if backend.redispatch && last {
                     exclude.push(slot.server.index);
                     drop(slot);
                     tokio::time::sleep(pause).await;

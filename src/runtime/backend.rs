@@ -104,6 +104,14 @@ pub struct Backend {
 }
 
 impl Backend {
+    /// Active (non-backup) servers currently usable.
+    pub fn active_up(&self) -> usize {
+        self.servers
+            .iter()
+            .filter(|s| !s.backup && s.usable())
+            .count()
+    }
+
     /// Called when a connection or request to `server` ends: frees its slot and wakes a
     /// queued request.
     pub fn release(&self, server: &ServerState) {

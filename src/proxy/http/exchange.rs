@@ -19,7 +19,7 @@ use crate::runtime::snapshot::{Snapshot, conn_mode};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// What happens to the client connection after an exchange.
@@ -505,6 +505,9 @@ impl Session {
         } && mode == HttpConnMode::KeepAlive;
 
         // Balance, queue, then an idle connection or a new one.
+        // With `option abortonclose`, a client that closes while its request waits in the
+        // queue aborts it (HAProxy's CQ); bytes it pipelines meanwhile are kept.
+        let mut early = Vec::new();
         let slot = {
             let view = ReqView {
                 buf: &self.buf,
@@ -512,7 +515,26 @@ impl Session {
                 conn: &self.conn,
                 status: None,
             };
-            connect::acquire(be, &view, &[], &mut o.info).await
+            let acq = connect::acquire(be, &view, &[], &mut o.info);
+            if be.abortonclose {
+                tokio::pin!(acq);
+                loop {
+                    early.reserve(1024);
+                    tokio::select! {
+                        r = &mut acq => break Some(r),
+                        n = client.read_buf(&mut early) => if !matches!(n, Ok(k) if k > 0) { break None },
+                    }
+                }
+            } else {
+                Some(acq.await)
+            }
+        };
+        self.buf.extend_from_slice(&early);
+        let Some(slot) = slot else {
+            o.term = TermCause::ClientAbort;
+            o.fin = FinState::Queue;
+            o.status = -1;
+            return Some(Next::Close);
         };
         let slot = match slot {
             Ok(s) => s,
