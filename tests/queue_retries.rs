@@ -89,7 +89,16 @@ fn redispatch_keeps_gets_succeeding_when_a_server_dies() {
     std::thread::sleep(Duration::from_millis(50));
     let b_before = b.request_count();
     for i in 0..30 {
+        let t = Instant::now();
         let r = get(port, &format!("/after{i}"));
+        // Round robin with several active servers: HAProxy redispatches at
+        // once, without the min(timeout connect, 1s) turn-around wait.
+        assert!(
+            t.elapsed() < Duration::from_millis(400),
+            "GET {i} after server a died took {:?}: the retry waited instead of \
+             redispatching immediately",
+            t.elapsed()
+        );
         assert_eq!(
             r.status,
             200,
