@@ -1,0 +1,281 @@
+//! Failure handling in http mode: `retries` with and without
+//! `option redispatch` when a server dies, server `maxconn` queuing,
+//! `timeout queue`, `maxqueue`, `timeout connect` (503) and
+//! `timeout server` (504).
+//!
+//! Set `GATEHOUSE_TEST_PROXY=haproxy` to run the same tests against the
+//! reference haproxy.
+
+mod support;
+
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use support::*;
+
+/// The proxy under test: gatehouse, or haproxy when
+/// `GATEHOUSE_TEST_PROXY=haproxy`.
+fn start_proxy(cfg: &Config) -> Daemon {
+    if std::env::var("GATEHOUSE_TEST_PROXY").as_deref() == Ok("haproxy") {
+        Haproxy::start_config(cfg).0
+    } else {
+        Gatehouse::start_config(cfg).0
+    }
+}
+
+/// http mode, frontend on `{port}`, `timeouts` in defaults, backend body
+/// `backend`.
+fn http_config(timeouts: &str, backend: &str) -> Config {
+    Config::new(
+        "defaults\n  mode http\n{timeouts}\n\
+         frontend fe\n  bind 127.0.0.1:{port}\n  default_backend be\n\
+         backend be\n{backend}\n",
+    )
+    .listen_port("port")
+    .var("timeouts", timeouts)
+    .var("backend", backend)
+}
+
+const TIMEOUTS: &str = "  timeout connect 500ms\n  timeout client 10s\n  timeout server 10s";
+
+fn get(port: u16, path: &str) -> Response {
+    http_get(local(port), path, &[])
+        .unwrap_or_else(|e| panic!("GET {path} through the proxy failed at the transport: {e}"))
+}
+
+/// A listener whose accept queue is full (backlog 0, one pending
+/// connection never accepted): further SYNs are dropped, so a connect to it
+/// hangs until the connector's timeout. Keep the returned values alive.
+fn unresponsive_addr() -> (socket2::Socket, TcpStream, SocketAddr) {
+    use socket2::{Domain, Socket, Type};
+    let sock = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+    sock.bind(&SocketAddr::from((Ipv4Addr::LOCALHOST, 0)).into())
+        .expect("bind");
+    sock.listen(0).expect("listen");
+    let addr = sock
+        .local_addr()
+        .expect("local_addr")
+        .as_socket()
+        .expect("inet address");
+    let filler = TcpStream::connect_timeout(&addr, Duration::from_secs(1)).expect("fill backlog");
+    // Check the environment really drops further SYNs.
+    assert!(
+        TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err(),
+        "a connect to a full-backlog listener succeeded; cannot simulate a connect timeout here"
+    );
+    (sock, filler, addr)
+}
+
+#[test]
+fn redispatch_keeps_gets_succeeding_when_a_server_dies() {
+    let a = HttpBackend::start("a");
+    let b = HttpBackend::start("b");
+    let cfg = http_config(
+        TIMEOUTS,
+        &format!(
+            "  balance roundrobin\n  retries 3\n  option redispatch\n  server a {}\n  server b {}\n",
+            a.addr(),
+            b.addr()
+        ),
+    );
+    let _p = start_proxy(&cfg);
+    let port = cfg.port("port");
+    for i in 0..20 {
+        let r = get(port, &format!("/before{i}"));
+        assert_eq!(r.status, 200, "request {i} before the failure");
+    }
+    assert!(a.request_count() > 0 && b.request_count() > 0);
+    drop(a); // server a is now refusing connections
+    std::thread::sleep(Duration::from_millis(50));
+    let b_before = b.request_count();
+    for i in 0..30 {
+        let t = Instant::now();
+        let r = get(port, &format!("/after{i}"));
+        // Round robin with several active servers: HAProxy redispatches at
+        // once, without the min(timeout connect, 1s) turn-around wait.
+        assert!(
+            t.elapsed() < Duration::from_millis(400),
+            "GET {i} after server a died took {:?}: the retry waited instead of \
+             redispatching immediately",
+            t.elapsed()
+        );
+        assert_eq!(
+            r.status,
+            200,
+            "GET {i} after server a died: {} {}",
+            r.status,
+            r.body_str()
+        );
+        assert_eq!(r.body_str(), "b");
+    }
+    assert_eq!(b.request_count() - b_before, 30);
+}
+
+#[test]
+fn connection_refused_without_redispatch_gives_503_after_retries() {
+    let dead = local(free_port());
+    let cfg = http_config(
+        "  timeout connect 100ms\n  timeout client 10s\n  timeout server 10s",
+        &format!("  retries 3\n  server only {dead}\n"),
+    );
+    let _p = start_proxy(&cfg);
+    let t = Instant::now();
+    let r = get(cfg.port("port"), "/");
+    let took = t.elapsed();
+    assert_eq!(r.status, 503, "refused connection: {}", r.body_str());
+    // Each retry waits min(timeout connect, 1s) = 100 ms before reconnecting.
+    assert!(
+        took >= Duration::from_millis(250),
+        "503 after {took:?}: 3 retries with a 100 ms turn-around were not made"
+    );
+    assert!(took < Duration::from_secs(3), "503 took {took:?}");
+}
+
+#[test]
+fn server_maxconn_queues_concurrent_requests_and_serves_them_all() {
+    let slow = HttpBackend::builder("slow")
+        .delay(Duration::from_millis(200))
+        .start();
+    let cfg = http_config(
+        TIMEOUTS,
+        &format!(
+            "  timeout queue 5s\n  server slow {} maxconn 1\n",
+            slow.addr()
+        ),
+    );
+    let _p = start_proxy(&cfg);
+    let addr = local(cfg.port("port"));
+    let t = Instant::now();
+    let threads: Vec<_> = (0..5)
+        .map(|i| std::thread::spawn(move || http_get(addr, &format!("/c{i}"), &[])))
+        .collect();
+    for (i, th) in threads.into_iter().enumerate() {
+        let r = th.join().expect("thread").expect("GET");
+        assert_eq!(r.status, 200, "queued request {i}: {}", r.body_str());
+    }
+    let took = t.elapsed();
+    // With one request at a time on a 200 ms server, 5 take >= 1 s.
+    assert!(
+        took >= Duration::from_millis(950),
+        "5 requests finished in {took:?}: maxconn 1 did not serialize them"
+    );
+    assert_eq!(slow.request_count(), 5);
+}
+
+#[test]
+fn timeout_queue_answers_503_to_a_request_waiting_too_long() {
+    let slow = HttpBackend::builder("slow")
+        .delay(Duration::from_millis(1200))
+        .start();
+    let cfg = http_config(
+        TIMEOUTS,
+        &format!(
+            "  timeout queue 200ms\n  server slow {} maxconn 1\n",
+            slow.addr()
+        ),
+    );
+    let _p = start_proxy(&cfg);
+    let addr = local(cfg.port("port"));
+    let busy = std::thread::spawn(move || http_get(addr, "/busy", &[]));
+    assert!(
+        wait_until(Duration::from_secs(2), || slow.request_count() == 1),
+        "first request never reached the server"
+    );
+    let t = Instant::now();
+    let r = http_get(addr, "/queued", &[]).expect("queued GET");
+    let took = t.elapsed();
+    assert_eq!(r.status, 503, "queued request: {}", r.body_str());
+    assert!(
+        took >= Duration::from_millis(150) && took < Duration::from_millis(1000),
+        "queued request answered after {took:?}, expected about timeout queue 200ms"
+    );
+    let first = busy.join().expect("thread").expect("busy GET");
+    assert_eq!(first.status, 200, "the request being served is unaffected");
+    assert_eq!(
+        slow.request_count(),
+        1,
+        "the expired request reached the server"
+    );
+}
+
+#[test]
+fn maxqueue_rejects_requests_beyond_the_queue_limit() {
+    let slow = HttpBackend::builder("slow")
+        .delay(Duration::from_millis(800))
+        .start();
+    // `balance uri` pins every `/same` request to the one server, so they
+    // queue on the server itself, where maxqueue applies.
+    let cfg = http_config(
+        TIMEOUTS,
+        &format!(
+            "  balance uri\n  timeout queue 5s\n  server slow {} maxconn 1 maxqueue 1\n",
+            slow.addr()
+        ),
+    );
+    let _p = start_proxy(&cfg);
+    let addr = local(cfg.port("port"));
+    let served = std::thread::spawn(move || http_get(addr, "/same", &[]));
+    assert!(wait_until(Duration::from_secs(2), || slow.request_count() == 1));
+    let queued = std::thread::spawn(move || http_get(addr, "/same", &[]));
+    std::thread::sleep(Duration::from_millis(150));
+    let t = Instant::now();
+    let r = http_get(addr, "/same", &[]).expect("third GET");
+    assert_eq!(
+        r.status,
+        503,
+        "third request with maxconn 1 + maxqueue 1 full: {}",
+        r.body_str()
+    );
+    assert!(
+        t.elapsed() < Duration::from_millis(600),
+        "rejection waited {:?} instead of being immediate",
+        t.elapsed()
+    );
+    for (what, th) in [("served", served), ("queued", queued)] {
+        let r = th.join().expect("thread").expect("GET");
+        assert_eq!(r.status, 200, "{what} request: {}", r.body_str());
+    }
+    assert_eq!(slow.request_count(), 2);
+}
+
+#[test]
+fn timeout_connect_to_an_unresponsive_address_gives_503() {
+    let (_sock, _filler, addr) = unresponsive_addr();
+    let cfg = http_config(
+        "  timeout connect 200ms\n  timeout client 10s\n  timeout server 10s",
+        &format!("  retries 1\n  server hung {addr}\n"),
+    );
+    let _p = start_proxy(&cfg);
+    let t = Instant::now();
+    let r = get(cfg.port("port"), "/");
+    let took = t.elapsed();
+    assert_eq!(r.status, 503, "connect timeout: {}", r.body_str());
+    // Two attempts (1 retry) of 200 ms each.
+    assert!(
+        took >= Duration::from_millis(350) && took < Duration::from_secs(3),
+        "503 after {took:?}, expected about 2 x timeout connect 200ms"
+    );
+}
+
+#[test]
+fn timeout_server_gives_504_when_the_server_never_answers() {
+    let hole = BlackHole::start();
+    let cfg = http_config(
+        "  timeout connect 1s\n  timeout client 10s\n  timeout server 300ms",
+        &format!("  server hole {}\n", hole.addr()),
+    );
+    let _p = start_proxy(&cfg);
+    let t = Instant::now();
+    let r = get(cfg.port("port"), "/");
+    let took = t.elapsed();
+    assert_eq!(r.status, 504, "server timeout: {}", r.body_str());
+    assert!(
+        took >= Duration::from_millis(250) && took < Duration::from_secs(2),
+        "504 after {took:?}, expected about timeout server 300ms"
+    );
+    assert_eq!(
+        hole.connections(),
+        1,
+        "the request was not sent to the server once"
+    );
+}
