@@ -1,4 +1,10 @@
-//! Listeners, tcp mode, http mode, upstream connection pool.
+//! Listeners, tcp mode, http mode (HTTP/1.1), connections to servers.
 
+pub mod connect;
 pub mod h1;
+pub mod http;
+pub mod listener;
 pub mod serve;
+pub mod session;
+pub mod tcp;
+pub mod tunnel;

@@ -1,7 +1,17 @@
-//! Process life: daemon mode, pid file, signals, and the runtime that runs the listeners.
+//! Process life: daemon mode, pid file, signals, the tokio runtime (`nbthread`) and the
+//! accept loops with global and frontend `maxconn` (at the limit a listener pauses; the
+//! kernel backlog holds new connections until a slot frees: nothing is dropped).
 
-use crate::config::model::Config;
+use super::listener::{self, BoundListener};
+use super::session::{ConnGuard, ConnInfo};
+use crate::config::model::{Config, Mode};
+use crate::runtime::frontend::Frontend;
+use crate::runtime::snapshot::{self, Snapshot};
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Instant, SystemTime};
+use tokio::sync::Semaphore;
 
 /// How the process should run.
 #[derive(Clone, Debug, Default)]
@@ -14,8 +24,259 @@ pub struct ServeOptions {
     pub config_files: Vec<PathBuf>,
 }
 
+fn alert(msg: &str) {
+    eprintln!("[ALERT]    ({}) : {msg}", std::process::id());
+}
+
+fn daemonize() -> std::io::Result<()> {
+    // SAFETY: fork() before any thread exists (the runtime is built afterwards); the
+    // parent exits at once without touching shared state.
+    match unsafe { libc::fork() } {
+        -1 => return Err(std::io::Error::last_os_error()),
+        0 => {}
+        _ => std::process::exit(0),
+    }
+    // SAFETY: setsid() only changes the session of this (child) process.
+    unsafe { libc::setsid() };
+    let devnull = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")?;
+    use std::os::fd::AsRawFd;
+    for fd in 0..3 {
+        // SAFETY: dup2 onto the standard descriptors, which this process owns.
+        unsafe { libc::dup2(devnull.as_raw_fd(), fd) };
+    }
+    Ok(())
+}
+
+/// Shared limits for accept loops.
+struct Limits {
+    global: Arc<Semaphore>,
+}
+
 /// Runs the proxy until it is stopped; returns the process exit status.
 pub fn run(config: Config, opts: ServeOptions) -> u8 {
-    let _ = (config, opts);
-    0
+    let snap = match snapshot::build(&config) {
+        Ok(s) => Arc::new(s),
+        Err(diags) => {
+            for d in diags {
+                eprintln!("{d}");
+            }
+            return 1;
+        }
+    };
+    // Bind everything before detaching so that errors reach the terminal.
+    let mut bound: Vec<(Arc<Frontend>, BoundListener)> = Vec::new();
+    for fe in &snap.frontends {
+        let backlog = if fe.maxconn > 0 {
+            fe.maxconn
+        } else {
+            snap.global.maxconn
+        }
+        .max(1024);
+        for b in &fe.binds {
+            match listener::bind_all(b, backlog) {
+                Ok(ls) => bound.extend(ls.into_iter().map(|l| (fe.clone(), l))),
+                Err(e) => {
+                    alert(&format!("Starting frontend {}: {e}", fe.name));
+                    return 1;
+                }
+            }
+        }
+    }
+    if opts.daemon
+        && let Err(e) = daemonize()
+    {
+        alert(&format!("Cannot fork: {e}"));
+        return 1;
+    }
+    if let Some(p) = &opts.pidfile
+        && let Err(e) = std::fs::write(p, format!("{}\n", std::process::id()))
+    {
+        alert(&format!("Cannot create pidfile {} : {e}", p.display()));
+        return 1;
+    }
+    let threads = snap.global.nbthread.max(1);
+    let rt = if threads == 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .enable_all()
+            .build()
+    };
+    let rt = match rt {
+        Ok(rt) => rt,
+        Err(e) => {
+            alert(&format!("cannot start the runtime: {e}"));
+            return 1;
+        }
+    };
+    let code = rt.block_on(serve(snap, bound));
+    if let Some(p) = &opts.pidfile {
+        let _ = std::fs::remove_file(p);
+    }
+    code
+}
+
+async fn serve(snap: Arc<Snapshot>, bound: Vec<(Arc<Frontend>, BoundListener)>) -> u8 {
+    use tokio::signal::unix::{SignalKind, signal};
+    let limits = Arc::new(Limits {
+        global: Arc::new(Semaphore::new(snap.global.maxconn as usize)),
+    });
+    let stopping = Arc::new(AtomicBool::new(false));
+    let live = Arc::new(AtomicUsize::new(0));
+    let mut fe_sems: Vec<(String, Arc<Semaphore>)> = Vec::new();
+    let mut accept_tasks = Vec::new();
+    for (fe, l) in bound {
+        let sem = match fe_sems.iter().find(|(n, _)| *n == fe.name) {
+            Some((_, s)) => s.clone(),
+            None => {
+                let max = if fe.maxconn > 0 {
+                    fe.maxconn
+                } else {
+                    snap.global.maxconn
+                };
+                let s = Arc::new(Semaphore::new(max as usize));
+                fe_sems.push((fe.name.clone(), s.clone()));
+                s
+            }
+        };
+        let task = tokio::spawn(accept_loop(
+            fe,
+            snap.clone(),
+            l,
+            sem,
+            limits.clone(),
+            live.clone(),
+        ));
+        accept_tasks.push(task);
+    }
+    let (Ok(mut term), Ok(mut int), Ok(mut usr1)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::user_defined1()),
+    ) else {
+        alert("cannot install signal handlers");
+        return 1;
+    };
+    tokio::select! {
+        _ = term.recv() => return 143,
+        _ = int.recv() => return 130,
+        _ = usr1.recv() => {}
+    }
+    // Soft stop: stop accepting, let current connections finish.
+    stopping.store(true, Ordering::SeqCst);
+    for t in accept_tasks {
+        t.abort();
+    }
+    eprintln!(
+        "[WARNING]  ({}) : Proxies stopped (soft stop).",
+        std::process::id()
+    );
+    loop {
+        if live.load(Ordering::SeqCst) == 0 {
+            return 0;
+        }
+        tokio::select! {
+            _ = term.recv() => return 143,
+            _ = int.recv() => return 130,
+            _ = tokio::time::sleep(std::time::Duration::from_millis(50)) => {}
+        }
+    }
+}
+
+struct LiveGuard(Arc<AtomicUsize>);
+
+impl Drop for LiveGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+async fn accept_loop(
+    fe: Arc<Frontend>,
+    snap: Arc<Snapshot>,
+    l: BoundListener,
+    fe_sem: Arc<Semaphore>,
+    limits: Arc<Limits>,
+    live: Arc<AtomicUsize>,
+) {
+    enum L {
+        Tcp(tokio::net::TcpListener),
+        Unix(tokio::net::UnixListener),
+    }
+    let l = match l {
+        BoundListener::Tcp(t) => tokio::net::TcpListener::from_std(t).map(L::Tcp),
+        BoundListener::Unix(u) => tokio::net::UnixListener::from_std(u).map(L::Unix),
+    };
+    let Ok(l) = l else {
+        alert(&format!("Proxy {}: cannot register listener", fe.name));
+        return;
+    };
+    loop {
+        // Wait for room under the frontend's and the process's maxconn before accepting.
+        let Ok(fe_permit) = fe_sem.clone().acquire_owned().await else {
+            return;
+        };
+        let Ok(g_permit) = limits.global.clone().acquire_owned().await else {
+            return;
+        };
+        let accepted = match &l {
+            L::Tcp(t) => t.accept().await.map(|(s, peer)| {
+                let _ = s.set_nodelay(true);
+                let local = s.local_addr().ok();
+                (Stream::Tcp(s), Some(peer), local)
+            }),
+            L::Unix(u) => u.accept().await.map(|(s, _)| (Stream::Unix(s), None, None)),
+        };
+        let (stream, peer, local) = match accepted {
+            Ok(x) => x,
+            Err(_) => {
+                // Out of descriptors or similar: back off briefly instead of spinning.
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let conn = ConnInfo {
+            peer,
+            local,
+            accept_date: SystemTime::now(),
+            accepted: Instant::now(),
+        };
+        if !crate::runtime::rules::tcp_verdict(&fe.tcp_connection, &conn) {
+            drop(stream);
+            continue;
+        }
+        live.fetch_add(1, Ordering::SeqCst);
+        let guard = LiveGuard(live.clone());
+        let fe2 = fe.clone();
+        let snap2 = snap.clone();
+        tokio::spawn(async move {
+            let _permits = (fe_permit, g_permit, guard);
+            let _count = ConnGuard::new(fe2.clone(), snap2.clone());
+            match stream {
+                Stream::Tcp(s) => dispatch(fe2, snap2, s, conn).await,
+                Stream::Unix(s) => dispatch(fe2, snap2, s, conn).await,
+            }
+        });
+    }
+}
+
+enum Stream {
+    Tcp(tokio::net::TcpStream),
+    Unix(tokio::net::UnixStream),
+}
+
+async fn dispatch<S>(fe: Arc<Frontend>, snap: Arc<Snapshot>, s: S, conn: ConnInfo)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    match fe.mode {
+        Mode::Tcp => super::tcp::serve(fe, snap, s, conn).await,
+        Mode::Http => super::http::serve(fe, snap, s, conn).await,
+    }
 }

@@ -1,0 +1,27 @@
+//! `mode http` over HTTP/1.1: the request loop of one client connection.
+//!
+//! Phases per request (docs/architecture.md has the chart): read and parse the head
+//! (`timeout http-request`, `timeout http-keep-alive`) → frontend `http-request` rules →
+//! `use_backend`/`default_backend` → backend rules → balance, queue, connect (or reuse an
+//! idle server connection per `http-reuse`) → forward head and body → read the response
+//! (`timeout server`) → `http-response` rules → forward the response → log → next request
+//! (keep-alive, pipelining) or close.
+
+mod exchange;
+pub mod io;
+pub mod rules;
+pub mod view;
+
+use crate::proxy::session::ConnInfo;
+use crate::runtime::frontend::Frontend;
+use crate::runtime::snapshot::Snapshot;
+use std::sync::Arc;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+/// Serves one client connection in http mode until it closes.
+pub async fn serve<S>(fe: Arc<Frontend>, snap: Arc<Snapshot>, client: S, conn: ConnInfo)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    exchange::Session::new(fe, snap, conn).run(client).await
+}

@@ -1,0 +1,133 @@
+//! Listening sockets for `bind` lines: IPv4/IPv6 with port ranges and `SO_REUSEPORT`,
+//! unix sockets (`unix@`, paths, with `mode`), abstract sockets (`abns@`) and inherited
+//! descriptors (`fd@N`, as systemd socket activation hands them over).
+
+use crate::config::model::{Bind, BindAddr};
+use socket2::{Domain, Protocol, Socket, Type};
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::{FromRawFd, RawFd};
+use std::os::unix::fs::PermissionsExt;
+
+/// A bound, listening socket, not yet registered with the runtime.
+pub enum BoundListener {
+    /// A TCP listener.
+    Tcp(std::net::TcpListener),
+    /// A unix stream listener.
+    Unix(std::os::unix::net::UnixListener),
+}
+
+impl BoundListener {
+    /// Where it listens, for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            BoundListener::Tcp(l) => l.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+            BoundListener::Unix(l) => l
+                .local_addr()
+                .ok()
+                .and_then(|a| a.as_pathname().map(|p| p.display().to_string()))
+                .unwrap_or_else(|| "unix".into()),
+        }
+    }
+}
+
+fn tcp(addr: SocketAddr, bind: &Bind, backlog: i32) -> io::Result<std::net::TcpListener> {
+    let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    sock.set_reuse_address(true)?;
+    sock.set_reuse_port(true)?;
+    if addr.is_ipv6() {
+        sock.set_only_v6(bind.v6only)?;
+    }
+    sock.set_nonblocking(true)?;
+    sock.bind(&addr.into())?;
+    sock.listen(backlog)?;
+    Ok(sock.into())
+}
+
+fn unix_path(
+    path: &std::path::Path,
+    bind: &Bind,
+    backlog: i32,
+) -> io::Result<std::os::unix::net::UnixListener> {
+    // A stale socket file from a previous run would make bind() fail.
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        use std::os::unix::fs::FileTypeExt;
+        if meta.file_type().is_socket() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+    let sock = Socket::new(Domain::UNIX, Type::STREAM, None)?;
+    sock.bind(&socket2::SockAddr::unix(path)?)?;
+    sock.listen(backlog)?;
+    sock.set_nonblocking(true)?;
+    if let Some(mode) = bind.unix_mode {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    }
+    Ok(std::os::unix::net::UnixListener::from(
+        std::os::fd::OwnedFd::from(sock),
+    ))
+}
+
+fn abns(name: &str, backlog: i32) -> io::Result<std::os::unix::net::UnixListener> {
+    use std::os::linux::net::SocketAddrExt;
+    let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())?;
+    let l = std::os::unix::net::UnixListener::bind_addr(&addr)?;
+    l.set_nonblocking(true)?;
+    let _ = backlog;
+    Ok(l)
+}
+
+fn inherited(fd: RawFd) -> io::Result<BoundListener> {
+    // SAFETY: fcntl(F_GETFD) only queries the descriptor; it fails on a closed one.
+    if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the descriptor is open (checked above) and, by the `fd@` contract, handed to
+    // us for exclusive use as a listening socket; we take ownership of it here once.
+    let sock = unsafe { Socket::from_raw_fd(fd) };
+    sock.set_nonblocking(true)?;
+    match sock.local_addr()?.family() as i32 {
+        libc::AF_UNIX => Ok(BoundListener::Unix(std::os::fd::OwnedFd::from(sock).into())),
+        _ => Ok(BoundListener::Tcp(sock.into())),
+    }
+}
+
+/// Binds every address of a `bind` line (every port of a range).
+pub fn bind_all(bind: &Bind, default_backlog: u32) -> io::Result<Vec<BoundListener>> {
+    let backlog = bind
+        .backlog
+        .unwrap_or(default_backlog)
+        .clamp(1, i32::MAX as u32) as i32;
+    let mut out = Vec::new();
+    for a in &bind.addrs {
+        match a {
+            BindAddr::Inet {
+                ip,
+                port_start,
+                port_end,
+            } => {
+                for port in *port_start..=*port_end {
+                    let sa = SocketAddr::new(*ip, port);
+                    out.push(BoundListener::Tcp(tcp(sa, bind, backlog).map_err(|e| {
+                        io::Error::new(e.kind(), format!("cannot bind socket ({e}) for [{sa}]"))
+                    })?));
+                }
+            }
+            BindAddr::Unix(p) => out.push(BoundListener::Unix(
+                unix_path(p, bind, backlog).map_err(|e| {
+                    io::Error::new(
+                        e.kind(),
+                        format!("cannot bind UNIX socket ({e}) [{}]", p.display()),
+                    )
+                })?,
+            )),
+            BindAddr::Abns(n) => out.push(BoundListener::Unix(abns(n, backlog).map_err(|e| {
+                io::Error::new(e.kind(), format!("cannot bind abns socket ({e}) [{n}]"))
+            })?)),
+            BindAddr::Fd(fd) => out.push(inherited(*fd).map_err(|e| {
+                io::Error::new(e.kind(), format!("cannot use inherited fd@{fd} ({e})"))
+            })?),
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,101 @@
+//! `mode tcp`: choose a backend (connection-level `use_backend` rules, then
+//! `default_backend`), connect with retries, then forward both ways until done.
+
+use super::connect::{self, ConnectError, ConnectInfo};
+use super::session::{self, ConnInfo};
+use super::tunnel::{self, TunnelEnd, TunnelTimeouts};
+use crate::log::{FinState, LogRecord, TermCause};
+use crate::runtime::frontend::Frontend;
+use crate::runtime::snapshot::Snapshot;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+/// Serves one client connection in tcp mode.
+pub async fn serve<S>(fe: Arc<Frontend>, snap: Arc<Snapshot>, client: S, conn: ConnInfo)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let backend = fe
+        .switching
+        .iter()
+        .find(|s| s.cond.matches(&conn))
+        .map(|s| s.backend.clone())
+        .or_else(|| fe.default_backend.clone());
+    let mut rec = LogRecord::new(conn.accept_date, &fe.name);
+    rec.client = conn.peer;
+    rec.frontend_addr = conn.local;
+    rec.status = 0;
+    let mut line = String::new();
+    let Some(be) = backend else {
+        rec.backend = &fe.name;
+        rec.term_cause = TermCause::Proxy;
+        rec.fin_state = FinState::Request;
+        rec.t_total = session::ms(conn.accepted.elapsed());
+        session::counters(&mut rec, &snap, &fe);
+        session::emit(&fe, &rec, false, false, &mut line);
+        return;
+    };
+    be.beconn.fetch_add(1, Ordering::Relaxed);
+    be.total.fetch_add(1, Ordering::Relaxed);
+    let mut info = ConnectInfo::default();
+    let result = connect::connect(&be, &conn, conn.local, &mut info).await;
+    rec.backend = &be.name;
+    rec.t_queue = session::ms(info.queue);
+    rec.retries = info.retries;
+    rec.redispatched = info.redispatched;
+    match result {
+        Err(e) => {
+            rec.t_connect = Some(-1);
+            rec.term_cause = if e == ConnectError::Timeout {
+                TermCause::ServerTimeout
+            } else {
+                TermCause::ServerAbort
+            };
+            rec.fin_state = if matches!(e, ConnectError::QueueTimeout) {
+                FinState::Queue
+            } else {
+                FinState::Connect
+            };
+            if matches!(e, ConnectError::NoServer) {
+                rec.term_cause = TermCause::ServerAbort;
+            }
+            rec.t_total = session::ms(conn.accepted.elapsed());
+            session::counters(&mut rec, &snap, &fe);
+            session::emit(&fe, &rec, false, false, &mut line);
+        }
+        Ok((server, slot)) => {
+            let srv = slot.server.clone();
+            rec.t_connect = session::ms(info.connect);
+            rec.server = Some(&srv.name);
+            rec.server_addr = Some(srv.addr);
+            let tunnel_t = be.timeouts.tunnel;
+            let t = TunnelTimeouts {
+                client: tunnel_t.or(fe.timeouts.client),
+                server: tunnel_t.or(be.timeouts.server),
+                client_fin: fe.timeouts.client_fin,
+                server_fin: be.timeouts.server_fin,
+            };
+            let (mut cr, mut cw) = tokio::io::split(client);
+            let (mut sr, mut sw) = tokio::io::split(server);
+            let res = tunnel::run(&mut cr, &mut cw, &mut sr, &mut sw, t, snap.global.bufsize).await;
+            rec.bytes_out = res.down;
+            rec.bytes_in = res.up;
+            (rec.term_cause, rec.fin_state) = match res.end {
+                TunnelEnd::Closed => (TermCause::None, FinState::None),
+                TunnelEnd::ClientTimeout => (TermCause::ClientTimeout, FinState::Data),
+                TunnelEnd::ServerTimeout => (TermCause::ServerTimeout, FinState::Data),
+                TunnelEnd::ClientError => (TermCause::ClientAbort, FinState::Data),
+                TunnelEnd::ServerError => (TermCause::ServerAbort, FinState::Data),
+            };
+            rec.t_total = session::ms(conn.accepted.elapsed());
+            rec.srv_conn = srv.cur_conns.load(Ordering::Relaxed);
+            rec.beconn = be.beconn.load(Ordering::Relaxed);
+            session::counters(&mut rec, &snap, &fe);
+            let null = res.up == 0;
+            drop(slot);
+            session::emit(&fe, &rec, null, false, &mut line);
+        }
+    }
+    be.beconn.fetch_sub(1, Ordering::Relaxed);
+}

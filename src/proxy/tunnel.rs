@@ -1,0 +1,203 @@
+//! Bidirectional forwarding with half-close and HAProxy's inactivity timeouts: `mode tcp`
+//! sessions and HTTP upgrades (WebSocket) both end up here.
+//!
+//! Each direction pumps bytes from one side to the other. A side's inactivity timer
+//! (`timeout client` / `timeout server`, or `timeout tunnel` for both once set) is reset by
+//! any byte read from or written to that side. When one side half-closes, its FIN is
+//! passed on with `shutdown(Write)` and the other direction goes on; from then on the
+//! half-closed peer's timer uses `timeout client-fin` / `timeout server-fin` if set.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+/// The timeouts a tunnel applies.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TunnelTimeouts {
+    /// Client side inactivity.
+    pub client: Option<Duration>,
+    /// Server side inactivity.
+    pub server: Option<Duration>,
+    /// Client side once it is half-closed.
+    pub client_fin: Option<Duration>,
+    /// Server side once it is half-closed.
+    pub server_fin: Option<Duration>,
+}
+
+/// How a tunnel ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TunnelEnd {
+    /// Both sides closed normally.
+    Closed,
+    /// The client side was inactive too long.
+    ClientTimeout,
+    /// The server side was inactive too long.
+    ServerTimeout,
+    /// The client side failed (reset).
+    ClientError,
+    /// The server side failed (reset).
+    ServerError,
+}
+
+/// What went through a tunnel.
+#[derive(Clone, Copy, Debug)]
+pub struct TunnelResult {
+    /// Bytes from the client to the server.
+    pub up: u64,
+    /// Bytes from the server to the client.
+    pub down: u64,
+    /// How it ended.
+    pub end: TunnelEnd,
+}
+
+struct Clock {
+    base: Instant,
+    client: AtomicU64,
+    server: AtomicU64,
+    client_done: AtomicBool,
+    server_done: AtomicBool,
+}
+
+impl Clock {
+    fn now(&self) -> u64 {
+        self.base.elapsed().as_millis() as u64
+    }
+    fn touch(&self, client: bool) {
+        let n = self.now();
+        if client { &self.client } else { &self.server }.store(n, Ordering::Relaxed);
+    }
+    fn last(&self, client: bool) -> u64 {
+        if client { &self.client } else { &self.server }.load(Ordering::Relaxed)
+    }
+}
+
+/// One direction: reads from `r` (side `from_client`), writes to `w`.
+async fn pump<R, W>(
+    r: &mut R,
+    w: &mut W,
+    from_client: bool,
+    clock: &Clock,
+    t: &TunnelTimeouts,
+    buf_size: usize,
+) -> Result<u64, TunnelEnd>
+where
+    R: AsyncRead + Unpin + ?Sized,
+    W: AsyncWrite + Unpin + ?Sized,
+{
+    let mut buf = vec![0u8; buf_size];
+    let mut total = 0u64;
+    let (read_err, write_err) = if from_client {
+        (TunnelEnd::ClientError, TunnelEnd::ServerError)
+    } else {
+        (TunnelEnd::ServerError, TunnelEnd::ClientError)
+    };
+    loop {
+        // The reading side's timer; once the other direction is finished, the peer we
+        // read from is the only one left and is half-closed on our side.
+        let peer_done = if from_client {
+            &clock.server_done
+        } else {
+            &clock.client_done
+        };
+        let limit = if peer_done.load(Ordering::Relaxed) {
+            if from_client {
+                t.client_fin.or(t.client)
+            } else {
+                t.server_fin.or(t.server)
+            }
+        } else if from_client {
+            t.client
+        } else {
+            t.server
+        };
+        let n = match limit {
+            None => r.read(&mut buf).await,
+            Some(limit) => {
+                let idle_for = clock.now().saturating_sub(clock.last(from_client));
+                let left = limit.saturating_sub(Duration::from_millis(idle_for));
+                match tokio::time::timeout(left, r.read(&mut buf)).await {
+                    Ok(res) => res,
+                    Err(_) => {
+                        let idle = clock.now().saturating_sub(clock.last(from_client));
+                        if Duration::from_millis(idle) < limit {
+                            continue;
+                        }
+                        return Err(if from_client {
+                            TunnelEnd::ClientTimeout
+                        } else {
+                            TunnelEnd::ServerTimeout
+                        });
+                    }
+                }
+            }
+        };
+        match n {
+            Ok(0) => {
+                let _ = w.shutdown().await;
+                if from_client {
+                    &clock.client_done
+                } else {
+                    &clock.server_done
+                }
+                .store(true, Ordering::Relaxed);
+                return Ok(total);
+            }
+            Ok(n) => {
+                clock.touch(from_client);
+                w.write_all(&buf[..n]).await.map_err(|_| write_err)?;
+                clock.touch(!from_client);
+                total += n as u64;
+            }
+            Err(_) => return Err(read_err),
+        }
+    }
+}
+
+/// Forwards both ways until both sides closed, one side failed, or a timeout expired.
+pub async fn run<CR, CW, SR, SW>(
+    cr: &mut CR,
+    cw: &mut CW,
+    sr: &mut SR,
+    sw: &mut SW,
+    t: TunnelTimeouts,
+    buf_size: usize,
+) -> TunnelResult
+where
+    CR: AsyncRead + Unpin + ?Sized,
+    CW: AsyncWrite + Unpin + ?Sized,
+    SR: AsyncRead + Unpin + ?Sized,
+    SW: AsyncWrite + Unpin + ?Sized,
+{
+    let clock = Clock {
+        base: Instant::now(),
+        client: AtomicU64::new(0),
+        server: AtomicU64::new(0),
+        client_done: AtomicBool::new(false),
+        server_done: AtomicBool::new(false),
+    };
+    let up = pump(cr, sw, true, &clock, &t, buf_size);
+    let down = pump(sr, cw, false, &clock, &t, buf_size);
+    tokio::pin!(up, down);
+    let (mut up_res, mut down_res) = (None, None);
+    while up_res.is_none() || down_res.is_none() {
+        tokio::select! {
+            r = &mut up, if up_res.is_none() => {
+                if let Err(e) = r {
+                    return TunnelResult { up: 0, down: down_res.and_then(Result::ok).unwrap_or(0), end: e };
+                }
+                up_res = Some(r);
+            }
+            r = &mut down, if down_res.is_none() => {
+                if let Err(e) = r {
+                    return TunnelResult { up: up_res.and_then(Result::ok).unwrap_or(0), down: 0, end: e };
+                }
+                down_res = Some(r);
+            }
+        }
+    }
+    TunnelResult {
+        up: up_res.and_then(Result::ok).unwrap_or(0),
+        down: down_res.and_then(Result::ok).unwrap_or(0),
+        end: TunnelEnd::Closed,
+    }
+}
