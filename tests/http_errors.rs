@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 use support::http1::{find, parse_head};
 use support::*;
 
-const DEFAULTS: &str = "defaults\n  mode http\n  timeout connect 2s\n  timeout client 5s\n  timeout server 5s\n";
+const DEFAULTS: &str =
+    "defaults\n  mode http\n  timeout connect 2s\n  timeout client 5s\n  timeout server 5s\n";
 
 fn use_reference() -> bool {
     std::env::var("GATEHOUSE_TEST_PROXY").is_ok_and(|v| v == "haproxy")
@@ -61,16 +62,17 @@ fn read_response(s: &mut TcpStream) -> (Vec<u8>, bool) {
     let mut buf = [0u8; 8192];
     loop {
         if let Some(end) = find(&out, b"\r\n\r\n") {
-            let want = parse_head(&out[..end + 4])
-                .ok()
-                .and_then(|h| h.header("content-length").and_then(|v| v.parse::<usize>().ok()));
+            let want = parse_head(&out[..end + 4]).ok().and_then(|h| {
+                h.header("content-length")
+                    .and_then(|v| v.parse::<usize>().ok())
+            });
             if let Some(len) = want
                 && out.len() >= end + 4 + len
             {
                 // Complete; see whether the proxy also closes.
                 s.set_read_timeout(Some(Duration::from_millis(300)))
                     .expect("timeout");
-                let closed = matches!(s.read(&mut buf), Ok(0)) ;
+                let closed = matches!(s.read(&mut buf), Ok(0));
                 return (out, closed);
             }
         }
@@ -106,7 +108,10 @@ fn same_as_haproxy(
         String::from_utf8_lossy(expected),
         "response differs from haproxy's"
     );
-    assert_eq!(closed, hclosed, "haproxy closed the connection: {hclosed}, gatehouse: {closed}");
+    assert_eq!(
+        closed, hclosed,
+        "haproxy closed the connection: {hclosed}, gatehouse: {closed}"
+    );
 }
 
 fn proxy_cfg(fe_lines: &str, be_lines: &str) -> Config {
@@ -132,19 +137,30 @@ fn malformed_request_gets_400_page_and_close() {
     same_as_haproxy(&cfg, &[], PAGE_400, |port| {
         exchange(port, b"GET / HTTP/1.1\r\nHost x\r\n\r\n")
     });
-    assert_eq!(be.request_count(), 0, "a malformed request reached the server");
+    assert_eq!(
+        be.request_count(),
+        0,
+        "a malformed request reached the server"
+    );
 }
 
 #[test]
 fn slow_request_headers_get_408_after_timeout_http_request() {
     let be = HttpBackend::start("app");
-    let cfg = proxy_cfg("  timeout http-request 500ms\n", "  server s1 {be}\n").var("be", be.addr());
+    let cfg =
+        proxy_cfg("  timeout http-request 500ms\n", "  server s1 {be}\n").var("be", be.addr());
     same_as_haproxy(&cfg, &[], PAGE_408, |port| {
         let mut s = TcpStream::connect(local(port)).expect("connect");
-        s.set_read_timeout(Some(Duration::from_secs(4))).expect("timeout");
+        s.set_read_timeout(Some(Duration::from_secs(4)))
+            .expect("timeout");
         let t0 = Instant::now();
         // Slowloris: a header line every 200 ms never completes the head.
-        for part in [&b"GET / HTTP/1.1\r\n"[..], b"Host: x\r\n", b"X-A: 1\r\n", b"X-B: 2\r\n"] {
+        for part in [
+            &b"GET / HTTP/1.1\r\n"[..],
+            b"Host: x\r\n",
+            b"X-A: 1\r\n",
+            b"X-B: 2\r\n",
+        ] {
             if s.write_all(part).is_err() {
                 break;
             }
@@ -163,7 +179,9 @@ fn slow_request_headers_get_408_after_timeout_http_request() {
 
 #[test]
 fn garbage_server_response_gets_502() {
-    let be = HttpBackend::builder("bad").raw_reply(&b"this is not http\r\n\r\n"[..]).start();
+    let be = HttpBackend::builder("bad")
+        .raw_reply(&b"this is not http\r\n\r\n"[..])
+        .start();
     let cfg = proxy_cfg("", "  server s1 {be}\n").var("be", be.addr());
     same_as_haproxy(&cfg, &[], PAGE_502, |port| exchange(port, GET));
 }
@@ -179,7 +197,9 @@ fn response_truncated_inside_its_head_gets_502() {
 
 #[test]
 fn server_closing_without_answer_gets_502() {
-    let be = HttpBackend::builder("mute").read_request_then_close().start();
+    let be = HttpBackend::builder("mute")
+        .read_request_then_close()
+        .start();
     let cfg = proxy_cfg("", "  server s1 {be}\n").var("be", be.addr());
     same_as_haproxy(&cfg, &[], PAGE_502, |port| exchange(port, GET));
 }
@@ -214,12 +234,17 @@ fn backend_without_servers_gets_503() {
 
 #[test]
 fn queue_timeout_gets_503() {
-    let be = HttpBackend::builder("busy").delay(Duration::from_millis(1500)).start();
-    let cfg = proxy_cfg("", "  timeout queue 300ms\n  server s1 {be} maxconn 1\n").var("be", be.addr());
+    let be = HttpBackend::builder("busy")
+        .delay(Duration::from_millis(1500))
+        .start();
+    let cfg =
+        proxy_cfg("", "  timeout queue 300ms\n  server s1 {be} maxconn 1\n").var("be", be.addr());
     same_as_haproxy(&cfg, &[], PAGE_503, |port| {
         // Occupy the only slot, then queue a second request behind it.
         let mut first = TcpStream::connect(local(port)).expect("connect");
-        first.write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n").expect("write");
+        first
+            .write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+            .expect("write");
         std::thread::sleep(Duration::from_millis(150));
         let t0 = Instant::now();
         let r = exchange(port, GET);
@@ -229,7 +254,9 @@ fn queue_timeout_gets_503() {
             "queued request answered after {took:?}, expected about 300 ms"
         );
         // Let the first request finish before the next proxy uses the backend.
-        first.set_read_timeout(Some(Duration::from_secs(3))).expect("timeout");
+        first
+            .set_read_timeout(Some(Duration::from_secs(3)))
+            .expect("timeout");
         let _ = read_response(&mut first);
         r
     });
@@ -237,13 +264,18 @@ fn queue_timeout_gets_503() {
 
 #[test]
 fn timeout_server_gets_504() {
-    let be = HttpBackend::builder("slow").delay(Duration::from_millis(1500)).start();
+    let be = HttpBackend::builder("slow")
+        .delay(Duration::from_millis(1500))
+        .start();
     let cfg = proxy_cfg("", "  timeout server 300ms\n  server s1 {be}\n").var("be", be.addr());
     same_as_haproxy(&cfg, &[], PAGE_504, |port| {
         let t0 = Instant::now();
         let r = exchange(port, GET);
         let took = t0.elapsed();
-        assert!(took < Duration::from_millis(1400), "504 after {took:?}, expected ~300 ms");
+        assert!(
+            took < Duration::from_millis(1400),
+            "504 after {took:?}, expected ~300 ms"
+        );
         r
     });
 }
@@ -259,15 +291,21 @@ fn errorfile_replaces_the_503_page() {
     let sent: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncache-control: no-cache\r\n\
         content-type: text/plain\r\ncontent-length: 19\r\nx-custom: yes\r\nconnection: close\r\n\r\nsorry, we are down\n";
     let cfg = proxy_cfg("", "  errorfile 503 down.http\n");
-    same_as_haproxy(&cfg, &[("down.http", page)], sent, |port| exchange(port, GET));
+    same_as_haproxy(&cfg, &[("down.http", page)], sent, |port| {
+        exchange(port, GET)
+    });
 }
 
 #[test]
 fn errorfile_without_length_is_sent_close_delimited() {
-    let page: &[u8] = b"HTTP/1.0 503 Service Unavailable\r\nContent-Type: text/plain\r\n\r\n<p>down</p>\n";
-    let sent: &[u8] = b"HTTP/1.0 503 Service Unavailable\r\ncontent-type: text/plain\r\n\r\n<p>down</p>\n";
+    let page: &[u8] =
+        b"HTTP/1.0 503 Service Unavailable\r\nContent-Type: text/plain\r\n\r\n<p>down</p>\n";
+    let sent: &[u8] =
+        b"HTTP/1.0 503 Service Unavailable\r\ncontent-type: text/plain\r\n\r\n<p>down</p>\n";
     let cfg = proxy_cfg("", "  errorfile 503 down.http\n");
-    same_as_haproxy(&cfg, &[("down.http", page)], sent, |port| exchange(port, GET));
+    same_as_haproxy(&cfg, &[("down.http", page)], sent, |port| {
+        exchange(port, GET)
+    });
 }
 
 #[test]

@@ -72,7 +72,11 @@ fn rejected(request: &[u8]) {
         "the server received {:?}",
         reqs.iter().map(|r| r.uri.as_str()).collect::<Vec<_>>()
     );
-    assert_eq!(s.be.connections(), 0, "the proxy even connected to the server");
+    assert_eq!(
+        s.be.connections(),
+        0,
+        "the proxy even connected to the server"
+    );
 }
 
 /// Sends `request` (with `Connection: close` semantics by closing after
@@ -107,7 +111,10 @@ fn header_block_larger_than_bufsize_is_400() {
 
 #[test]
 fn headers_well_under_bufsize_are_accepted() {
-    let req = format!("GET /ok HTTP/1.1\r\nHost: a\r\nX-Big: {}\r\nConnection: close\r\n\r\n", long(8000));
+    let req = format!(
+        "GET /ok HTTP/1.1\r\nHost: a\r\nX-Big: {}\r\nConnection: close\r\n\r\n",
+        long(8000)
+    );
     let (status, reqs) = forwarded(req.as_bytes());
     assert_eq!(status, "HTTP/1.1 200 OK");
     assert_eq!(reqs.len(), 1);
@@ -136,7 +143,9 @@ fn signed_content_length_is_400() {
 
 #[test]
 fn invalid_chunk_size_is_400() {
-    rejected(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n");
+    rejected(
+        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+    );
 }
 
 #[test]
@@ -199,7 +208,11 @@ fn content_length_with_chunked_is_forwarded_chunked_then_closed() {
     );
     let text = String::from_utf8_lossy(&out).into_owned();
     assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text:?}");
-    assert_eq!(text.matches("HTTP/1.1").count(), 1, "one response only: {text:?}");
+    assert_eq!(
+        text.matches("HTTP/1.1").count(),
+        1,
+        "one response only: {text:?}"
+    );
     assert!(text.contains("\r\nconnection: close\r\n"), "{text:?}");
     std::thread::sleep(Duration::from_millis(100));
     let reqs = s.be.requests();
@@ -235,8 +248,10 @@ fn obsolete_line_folding_is_unfolded_with_spaces() {
 fn slowloris_is_cut_by_timeout_http_request() {
     let s = setup("700ms");
     let mut c = TcpStream::connect(local(s.port)).expect("connect");
-    c.set_read_timeout(Some(Duration::from_millis(50))).expect("timeout");
-    let trickle = b"GET / HTTP/1.1\r\nHost: a\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    c.set_read_timeout(Some(Duration::from_millis(50)))
+        .expect("timeout");
+    let trickle =
+        b"GET / HTTP/1.1\r\nHost: a\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
     let t0 = Instant::now();
     let mut out = Vec::new();
     let mut buf = [0u8; 4096];
@@ -267,6 +282,9 @@ fn slowloris_is_cut_by_timeout_http_request() {
         took >= Duration::from_millis(600) && took < Duration::from_millis(2000),
         "closed after {took:?}, expected about 700 ms"
     );
-    assert_eq!(String::from_utf8_lossy(&out), String::from_utf8_lossy(PAGE_408));
+    assert_eq!(
+        String::from_utf8_lossy(&out),
+        String::from_utf8_lossy(PAGE_408)
+    );
     assert_eq!(s.be.connections(), 0);
 }

@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 use support::http1::{BufConn, find, parse_head};
 use support::*;
 
-const DEFAULTS: &str = "defaults\n  mode http\n  timeout connect 2s\n  timeout client 5s\n  timeout server 5s\n";
+const DEFAULTS: &str =
+    "defaults\n  mode http\n  timeout connect 2s\n  timeout client 5s\n  timeout server 5s\n";
 
 /// Starts the proxy under test (gatehouse, or haproxy when
 /// `GATEHOUSE_TEST_PROXY=haproxy`) and waits for its listen ports.
@@ -84,18 +85,31 @@ fn keep_alive_on_both_sides_reuses_one_backend_connection() {
     let mut c = HttpClient::connect(local(port)).expect("connect");
     for i in 0..5 {
         let r = c.get(&format!("/r{i}"), &[]).expect("response");
-        assert_eq!((r.status, r.body_str().as_str()), (200, "app"), "request {i}");
-        assert!(!c.server_closed(), "proxy closed the client connection after request {i}");
+        assert_eq!(
+            (r.status, r.body_str().as_str()),
+            (200, "app"),
+            "request {i}"
+        );
+        assert!(
+            !c.server_closed(),
+            "proxy closed the client connection after request {i}"
+        );
     }
     let reqs = be.wait_requests(5);
     let uris: Vec<&str> = reqs.iter().map(|r| r.uri.as_str()).collect();
     assert_eq!(uris, ["/r0", "/r1", "/r2", "/r3", "/r4"]);
-    assert_eq!(be.connections(), 1, "5 keep-alive requests should share one server connection");
+    assert_eq!(
+        be.connections(),
+        1,
+        "5 keep-alive requests should share one server connection"
+    );
 }
 
 #[test]
 fn pipelined_requests_are_answered_in_order() {
-    let slow = HttpBackend::builder("first").delay(Duration::from_millis(300)).start();
+    let slow = HttpBackend::builder("first")
+        .delay(Duration::from_millis(300))
+        .start();
     let b = HttpBackend::start("second");
     let c = HttpBackend::start("third");
     let cfg = Config::new(&format!(
@@ -139,7 +153,11 @@ fn content_length_request_body_of_5mb_arrives_intact() {
     let body = big_body();
     let r = http_request(local(port), "POST", "/upload", &[], &body).expect("response");
     assert_eq!(r.status, 200);
-    assert!(r.body == body, "echoed body differs ({} bytes back)", r.body.len());
+    assert!(
+        r.body == body,
+        "echoed body differs ({} bytes back)",
+        r.body.len()
+    );
     let req = &be.wait_requests(1)[0];
     assert_eq!(req.header("content-length"), Some("5242880"));
 }
@@ -158,10 +176,19 @@ fn chunked_request_body_is_streamed_to_the_server() {
     wire.extend_from_slice(b"0\r\n\r\n");
     let mut c = HttpClient::connect(local(port)).expect("connect");
     let r = c
-        .request("POST", "/chunked", &[("Transfer-Encoding", "chunked")], &wire)
+        .request(
+            "POST",
+            "/chunked",
+            &[("Transfer-Encoding", "chunked")],
+            &wire,
+        )
         .expect("response");
     assert_eq!(r.status, 200);
-    assert!(r.body == body, "echoed body differs ({} bytes back)", r.body.len());
+    assert!(
+        r.body == body,
+        "echoed body differs ({} bytes back)",
+        r.body.len()
+    );
     let req = &be.wait_requests(1)[0];
     assert_eq!(req.header("transfer-encoding"), Some("chunked"));
     assert_eq!(req.header("content-length"), None);
@@ -186,20 +213,30 @@ fn expect_100_continue_gets_interim_response_then_final() {
     let be = HttpBackend::builder("echo").echo_body().start();
     let (_p, port) = simple("  option http-buffer-request\n", "", &be);
     let mut s = connect(port);
-    s.write_all(b"POST /e HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
-        .expect("write head");
-    s.set_read_timeout(Some(Duration::from_secs(2))).expect("timeout");
+    s.write_all(
+        b"POST /e HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n",
+    )
+    .expect("write head");
+    s.set_read_timeout(Some(Duration::from_secs(2)))
+        .expect("timeout");
     let interim = read_until(&mut s, b"\r\n\r\n");
     assert!(
         interim.starts_with(b"HTTP/1.1 100 Continue\r\n\r\n"),
         "expected 100 Continue before sending the body, got {:?}",
         String::from_utf8_lossy(&interim)
     );
-    assert_eq!(be.request_count(), 0, "body not sent yet: nothing forwarded");
+    assert_eq!(
+        be.request_count(),
+        0,
+        "body not sent yet: nothing forwarded"
+    );
     s.write_all(b"hello").expect("write body");
     let fin = read_until(&mut s, b"hello");
     let text = String::from_utf8_lossy(&fin);
-    assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "final response: {text:?}");
+    assert!(
+        text.starts_with("HTTP/1.1 200 OK\r\n"),
+        "final response: {text:?}"
+    );
     assert!(text.ends_with("\r\n\r\nhello"), "final response: {text:?}");
     assert_eq!(be.wait_requests(1)[0].body, b"hello");
 }
@@ -246,7 +283,10 @@ fn hop_by_hop_handling_matches_haproxy() {
     );
     let text = String::from_utf8_lossy(&out);
     assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text:?}");
-    assert!(text.contains("\r\nconnection: close\r\n"), "client asked close: {text:?}");
+    assert!(
+        text.contains("\r\nconnection: close\r\n"),
+        "client asked close: {text:?}"
+    );
     let req = &be.wait_requests(1)[0];
     // HAProxy lowercases header names, drops the `close` token it consumed,
     // and forwards the other headers (even those named in Connection).
@@ -274,7 +314,10 @@ fn option_http_server_close_closes_server_side_after_each_response() {
     for i in 0..3 {
         let r = c.get("/", &[]).expect("response");
         assert_eq!(r.status, 200, "request {i}");
-        assert!(!c.server_closed(), "client side must stay open (request {i})");
+        assert!(
+            !c.server_closed(),
+            "client side must stay open (request {i})"
+        );
     }
     be.wait_requests(3);
     assert_eq!(be.connections(), 3, "one server connection per request");
@@ -290,7 +333,10 @@ fn option_httpclose_closes_both_sides() {
     let r = c.get("/", &[]).expect("response");
     assert_eq!(r.status, 200);
     assert_eq!(r.header("connection"), Some("close"));
-    assert!(closes_within(c.stream(), Duration::from_secs(2)), "client connection stays open");
+    assert!(
+        closes_within(c.stream(), Duration::from_secs(2)),
+        "client connection stays open"
+    );
     assert!(
         wait_until(Duration::from_secs(2), || be.open_connections() == 0),
         "server connection stays open"
@@ -346,7 +392,9 @@ impl WsEcho {
                 let h = std::sync::Arc::clone(&h);
                 std::thread::spawn(move || {
                     let mut c = BufConn::new(s);
-                    let Ok(Some(head)) = c.read_head() else { return };
+                    let Ok(Some(head)) = c.read_head() else {
+                        return;
+                    };
                     h.lock().unwrap_or_else(|p| p.into_inner()).push(head);
                     let reply = format!(
                         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
@@ -403,7 +451,10 @@ fn ws_upgrade(port: u16) -> TcpStream {
     s.write_all(req.as_bytes()).expect("write");
     let head = read_until(&mut s, b"\r\n\r\n");
     let text = String::from_utf8_lossy(&head);
-    assert!(text.starts_with("HTTP/1.1 101 "), "upgrade answered {text:?}");
+    assert!(
+        text.starts_with("HTTP/1.1 101 "),
+        "upgrade answered {text:?}"
+    );
     assert!(text.contains(WS_ACCEPT), "accept key not relayed: {text:?}");
     s
 }
@@ -435,7 +486,10 @@ fn timeout_tunnel_closes_an_idle_websocket() {
     let mut one = [0u8; 1];
     s.read_exact(&mut one).expect("echo");
     let t0 = Instant::now();
-    assert!(closes_within(&mut s, Duration::from_secs(4)), "idle tunnel never closed");
+    assert!(
+        closes_within(&mut s, Duration::from_secs(4)),
+        "idle tunnel never closed"
+    );
     let idle = t0.elapsed();
     assert!(
         idle >= Duration::from_millis(400) && idle < Duration::from_millis(2500),
@@ -448,7 +502,10 @@ fn option_forwardfor_adds_client_address() {
     let be = HttpBackend::start("app");
     let (_p, port) = simple("  option forwardfor\n", "", &be);
     http_get(local(port), "/", &[]).expect("response");
-    assert_eq!(be.wait_requests(1)[0].header_all("x-forwarded-for"), ["127.0.0.1"]);
+    assert_eq!(
+        be.wait_requests(1)[0].header_all("x-forwarded-for"),
+        ["127.0.0.1"]
+    );
 }
 
 #[test]
@@ -486,5 +543,8 @@ fn option_forwardfor_appends_after_an_existing_header() {
     let (_p, port) = simple("  option forwardfor\n", "", &be);
     http_get(local(port), "/", &[("X-Forwarded-For", "203.0.113.7")]).expect("response");
     let req = &be.wait_requests(1)[0];
-    assert_eq!(req.header_all("x-forwarded-for"), ["203.0.113.7", "127.0.0.1"]);
+    assert_eq!(
+        req.header_all("x-forwarded-for"),
+        ["203.0.113.7", "127.0.0.1"]
+    );
 }

@@ -11,7 +11,8 @@ mod support;
 
 use support::*;
 
-const CFG: &str = "defaults\n  mode http\n  timeout connect 2s\n  timeout client 5s\n  timeout server 5s\n\
+const CFG: &str =
+    "defaults\n  mode http\n  timeout connect 2s\n  timeout client 5s\n  timeout server 5s\n\
 frontend fe
   bind 127.0.0.1:{port}
   acl host_api hdr(host) -i api.example.com
@@ -45,7 +46,9 @@ backend web
   server s {web}
 ";
 
-const NAMES: [&str; 7] = ["admin", "writes", "api", "static", "internal", "local", "web"];
+const NAMES: [&str; 7] = [
+    "admin", "writes", "api", "static", "internal", "local", "web",
+];
 
 struct Routing {
     _proxy: Daemon,
@@ -77,7 +80,12 @@ impl Routing {
         let body: &[u8] = if method == "POST" { b"data" } else { b"" };
         let r = http_request(local(self.port), method, path, headers, body)
             .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
-        assert_eq!(r.status, 200, "{method} {path} {headers:?}: {}", r.body_str());
+        assert_eq!(
+            r.status,
+            200,
+            "{method} {path} {headers:?}: {}",
+            r.body_str()
+        );
         r.body_str()
     }
 
@@ -104,17 +112,35 @@ fn host_acl_is_case_insensitive_with_dash_i() {
 #[test]
 fn juxtaposed_acls_are_anded() {
     let r = Routing::start();
-    assert_eq!(r.route("GET", "/admin/users", &[("Host", "api.example.com")]), "admin");
-    assert_eq!(r.route("GET", "/admin/users", &[("Host", "www.example.com")]), "web");
-    assert_eq!(r.route("GET", "/administrator", &[("Host", "api.example.com")]), "api");
+    assert_eq!(
+        r.route("GET", "/admin/users", &[("Host", "api.example.com")]),
+        "admin"
+    );
+    assert_eq!(
+        r.route("GET", "/admin/users", &[("Host", "www.example.com")]),
+        "web"
+    );
+    assert_eq!(
+        r.route("GET", "/administrator", &[("Host", "api.example.com")]),
+        "api"
+    );
 }
 
 #[test]
 fn negated_acl_and_method() {
     let r = Routing::start();
-    assert_eq!(r.route("POST", "/form", &[("Host", "www.example.com")]), "writes");
-    assert_eq!(r.route("POST", "/form", &[("Host", "api.example.com")]), "api");
-    assert_eq!(r.route("GET", "/form", &[("Host", "www.example.com")]), "web");
+    assert_eq!(
+        r.route("POST", "/form", &[("Host", "www.example.com")]),
+        "writes"
+    );
+    assert_eq!(
+        r.route("POST", "/form", &[("Host", "api.example.com")]),
+        "api"
+    );
+    assert_eq!(
+        r.route("GET", "/form", &[("Host", "www.example.com")]),
+        "web"
+    );
 }
 
 #[test]
@@ -122,7 +148,11 @@ fn anonymous_acls_joined_by_or() {
     let r = Routing::start();
     assert_eq!(r.route("GET", "/img/logo.png", &[]), "static");
     assert_eq!(r.route("GET", "/photo.jpg", &[]), "static");
-    assert_eq!(r.route("GET", "/logo.png?v=2", &[]), "static", "path_end ignores the query");
+    assert_eq!(
+        r.route("GET", "/logo.png?v=2", &[]),
+        "static",
+        "path_end ignores the query"
+    );
     assert_eq!(r.route("GET", "/logo.gif", &[]), "web");
 }
 
@@ -138,9 +168,15 @@ fn src_networks_match_the_client_address() {
 fn use_backend_rules_apply_in_order() {
     let r = Routing::start();
     // Both `admin` (host_api admin) and `api` (host_api) match: first wins.
-    assert_eq!(r.route("GET", "/admin/", &[("Host", "api.example.com")]), "admin");
+    assert_eq!(
+        r.route("GET", "/admin/", &[("Host", "api.example.com")]),
+        "admin"
+    );
     // `static` matches too but `api` comes first.
-    assert_eq!(r.route("GET", "/a.png", &[("Host", "api.example.com")]), "api");
+    assert_eq!(
+        r.route("GET", "/a.png", &[("Host", "api.example.com")]),
+        "api"
+    );
 }
 
 #[test]
@@ -185,7 +221,12 @@ fn header_rules_are_seen_by_the_server() {
     r.route(
         "GET",
         "/h",
-        &[("X-Set", "old"), ("X-Add", "a1"), ("X-Del", "gone"), ("X-Keep", "k")],
+        &[
+            ("X-Set", "old"),
+            ("X-Add", "a1"),
+            ("X-Del", "gone"),
+            ("X-Keep", "k"),
+        ],
     );
     let req = &r.backend("web").wait_requests(1)[0];
     assert_eq!(req.header_all("x-set"), ["v1"]);
