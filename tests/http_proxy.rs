@@ -209,7 +209,7 @@ fn chunked_response_body_reaches_the_client_chunked() {
 }
 
 #[test]
-fn expect_100_continue_gets_interim_response_then_final() {
+fn http_buffer_request_answers_expect_100_continue_itself() {
     let be = HttpBackend::builder("echo").echo_body().start();
     let (_p, port) = simple("  option http-buffer-request\n", "", &be);
     let mut s = connect(port);
@@ -239,6 +239,71 @@ fn expect_100_continue_gets_interim_response_then_final() {
     );
     assert!(text.ends_with("\r\n\r\nhello"), "final response: {text:?}");
     assert_eq!(be.wait_requests(1)[0].body, b"hello");
+}
+
+/// An origin that honours `Expect: 100-continue` itself: sends the
+/// interim response, reads the body, echoes it in a `200`.
+fn continue_origin() -> std::net::SocketAddr {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = l.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(s) = s else { return };
+            std::thread::spawn(move || {
+                let mut c = BufConn::new(s);
+                let Ok(Some(raw)) = c.read_head() else { return };
+                let Ok(head) = parse_head(&raw) else { return };
+                if head.header("expect").is_some()
+                    && c.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").is_err()
+                {
+                    return;
+                }
+                let len = head
+                    .header("content-length")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                let Ok(body) = c.read_exact_body(len) else {
+                    return;
+                };
+                let mut out = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nx-saw-expect: {}\r\n\r\n",
+                    body.len(),
+                    head.header("expect").unwrap_or("none")
+                )
+                .into_bytes();
+                out.extend_from_slice(&body);
+                let _ = c.write_all(&out);
+            });
+        }
+    });
+    addr
+}
+
+#[test]
+fn expect_100_continue_is_relayed_from_the_server() {
+    let cfg = Config::new(&format!(
+        "{DEFAULTS}frontend fe\n  bind 127.0.0.1:{{port}}\n  default_backend be\n\
+         backend be\n  server s1 {{be}}\n"
+    ))
+    .listen_port("port")
+    .var("be", continue_origin());
+    let _p = launch(&cfg);
+    let mut s = connect(cfg.port("port"));
+    s.write_all(b"PUT /e HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+        .expect("write head");
+    s.set_read_timeout(Some(Duration::from_secs(2)))
+        .expect("timeout");
+    let interim = read_until(&mut s, b"\r\n\r\n");
+    assert!(
+        interim.starts_with(b"HTTP/1.1 100 Continue\r\n\r\n"),
+        "expected the server's 100 Continue before sending the body, got {:?}",
+        String::from_utf8_lossy(&interim)
+    );
+    s.write_all(b"hello").expect("write body");
+    let fin = String::from_utf8_lossy(&read_until(&mut s, b"hello")).into_owned();
+    assert!(fin.starts_with("HTTP/1.1 200 OK\r\n"), "{fin:?}");
+    assert!(fin.contains("x-saw-expect: 100-continue\r\n"), "{fin:?}");
+    assert!(fin.ends_with("\r\n\r\nhello"), "{fin:?}");
 }
 
 #[test]
