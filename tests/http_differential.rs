@@ -22,7 +22,7 @@ frontend fe
   http-request return status 200 content-type text/plain string \"ok\" if { path /health }
   http-request set-header X-Proxy gatehouse-test
   http-request del-header X-Secret
-  http-request add-header X-Path %[path] if { path_beg /fmt }
+  http-request add-header X-Path fixed-value if { path_beg /fmt }
   use_backend api if host_api
   use_backend static if { path_end .png }
   default_backend web
@@ -74,7 +74,7 @@ fn requests() -> Vec<(&'static str, Vec<u8>)> {
             "hop-by-hop",
             b"GET /hop HTTP/1.1\r\nHost: w\r\nConnection: close, X-Hop\r\nX-Hop: 1\r\nKeep-Alive: 5\r\nTE: trailers\r\n\r\n".to_vec(),
         ),
-        ("log-format sample", b"GET /fmt/a?b=c HTTP/1.1\r\nHost: w\r\nConnection: close\r\n\r\n".to_vec()),
+        ("conditional add-header", b"GET /fmt/a?b=c HTTP/1.1\r\nHost: w\r\nConnection: close\r\n\r\n".to_vec()),
         ("no Host", b"GET /nohost HTTP/1.1\r\nConnection: close\r\n\r\n".to_vec()),
         ("DELETE", b"DELETE /items/7 HTTP/1.1\r\nHost: w\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec()),
     ]

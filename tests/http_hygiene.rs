@@ -194,33 +194,15 @@ fn websocket_upgrade_without_key_is_400() {
 }
 
 #[test]
-fn content_length_with_chunked_is_forwarded_chunked_then_closed() {
-    // The classic CL.TE smuggling attempt: chunked wins, Content-Length is
-    // dropped, and HAProxy closes the connection after the response, so
-    // nothing pipelined behind such a request is ever interpreted.
-    let s = setup("5s");
-    let out = send_raw_with(
-        local(s.port),
+fn content_length_with_chunked_is_400() {
+    // The classic CL.TE smuggling attempt. The issue asks for 400 and nothing forwarded;
+    // HAProxy 2.6.12 instead drops Content-Length, forwards chunked and closes after the
+    // response (docs/compat.md records the difference). Either way nothing pipelined
+    // behind such a request is interpreted.
+    rejected(
         b"POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 44\r\nTransfer-Encoding: chunked\r\n\r\n\
           0\r\n\r\nGET /second HTTP/1.1\r\nHost: a\r\n\r\n",
-        Duration::from_secs(3),
-        false,
     );
-    let text = String::from_utf8_lossy(&out).into_owned();
-    assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text:?}");
-    assert_eq!(
-        text.matches("HTTP/1.1").count(),
-        1,
-        "one response only: {text:?}"
-    );
-    assert!(text.contains("\r\nconnection: close\r\n"), "{text:?}");
-    std::thread::sleep(Duration::from_millis(100));
-    let reqs = s.be.requests();
-    assert_eq!(reqs.len(), 1, "{reqs:?}");
-    assert_eq!(reqs[0].uri, "/p");
-    assert_eq!(reqs[0].header("content-length"), None);
-    assert_eq!(reqs[0].header("transfer-encoding"), Some("chunked"));
-    assert!(reqs[0].body.is_empty());
 }
 
 #[test]
@@ -235,13 +217,10 @@ fn identical_repeated_content_length_is_merged() {
 }
 
 #[test]
-fn obsolete_line_folding_is_unfolded_with_spaces() {
-    let (status, reqs) =
-        forwarded(b"GET / HTTP/1.1\r\nHost: a\r\nX-Fold: a\r\n b\r\nConnection: close\r\n\r\n");
-    assert_eq!(status, "HTTP/1.1 200 OK");
-    assert_eq!(reqs.len(), 1);
-    let head = String::from_utf8_lossy(&reqs[0].raw_head).into_owned();
-    assert!(head.contains("\r\nx-fold: a   b\r\n"), "{head:?}");
+fn obsolete_line_folding_is_400() {
+    // RFC 9112 lets a proxy reject obs-fold; the issue asks for 400. HAProxy 2.6.12
+    // unfolds it into spaces instead (docs/compat.md records the difference).
+    rejected(b"GET / HTTP/1.1\r\nHost: a\r\nX-Fold: a\r\n b\r\nConnection: close\r\n\r\n");
 }
 
 #[test]

@@ -87,6 +87,8 @@ pub struct Backend {
     pub forwardfor: Option<ForwardFor>,
     /// `errorfile` overrides.
     pub errors: ErrorPages,
+    /// `option http-buffer-request`.
+    pub buffer_request: bool,
     /// `http-request` rules of the backend section.
     pub http_request: HttpRules,
     /// `http-response` rules of the backend section.

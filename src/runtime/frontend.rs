@@ -75,6 +75,8 @@ pub struct Frontend {
     pub forwardfor: Option<ForwardFor>,
     /// `errorfile` overrides.
     pub errors: ErrorPages,
+    /// `option http-buffer-request`.
+    pub buffer_request: bool,
     /// Logging, when the proxy has log targets.
     pub log: Option<ProxyLog>,
     /// Current connections.

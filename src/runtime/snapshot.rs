@@ -152,6 +152,7 @@ fn build_backend(p: &Proxy, diags: &mut Vec<Diag>) -> Option<Backend> {
         conn_mode: p.options.http_conn_mode,
         forwardfor: p.options.forwardfor.clone(),
         errors: ErrorPages::new(&p.errorfiles),
+        buffer_request: p.options.http_buffer_request,
         http_request: if p.kind.has_frontend() {
             HttpRules::default()
         } else {
@@ -307,6 +308,7 @@ pub fn build(config: &Config) -> Result<Snapshot, Vec<Diag>> {
             },
             forwardfor: p.options.forwardfor.clone(),
             errors: ErrorPages::new(&p.errorfiles),
+            buffer_request: p.options.http_buffer_request,
             log,
             feconn: AtomicU32::new(0),
             total: AtomicU64::new(0),

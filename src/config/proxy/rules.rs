@@ -331,6 +331,11 @@ fn http_rule(ctx: &mut ProxyCtx<'_>, words: &[String], response: bool) -> Result
         }
         "deny" => parse_return(ctx, words, 2, cut, true)?,
         "return" => parse_return(ctx, words, 2, cut, false)?,
+        "set-header" | "add-header" if words.get(3).is_some_and(|v| v.contains("%[")) => {
+            return Err(format!(
+                "'{kwd} {act}' : sample expressions ('%[...]') in log-format values are not supported yet by gatehouse."
+            ));
+        }
         "set-header" => {
             exact(2)?;
             HttpAction::SetHeader(words[2].clone(), words[3].clone())

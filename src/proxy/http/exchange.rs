@@ -81,6 +81,10 @@ pub(super) struct Session {
     reqline: Vec<u8>,
     line: String,
     first: bool,
+    /// Bytes of the current request at the start of `buf` not yet consumed.
+    unread: usize,
+    /// Part of the current request's body has not been read from the client yet.
+    body_pending: bool,
 }
 
 fn xff_value(conn: &ConnInfo) -> Option<String> {
@@ -137,6 +141,8 @@ impl Session {
             reqline: Vec::new(),
             line: String::new(),
             first: true,
+            unread: 0,
+            body_pending: false,
         }
     }
 
@@ -214,7 +220,8 @@ impl Session {
         self.line = line;
     }
 
-    /// Sends an error page and closes.
+    /// Sends an error page. 400 and 408 close the connection (HAProxy's raw pages);
+    /// other errors keep a keep-alive client when its request was fully read.
     async fn fail<S: AsyncWrite + Unpin>(
         &mut self,
         client: &mut S,
@@ -223,16 +230,36 @@ impl Session {
         term: TermCause,
         fin: FinState,
     ) -> Option<Next> {
-        let page = errors::page(
-            status,
-            o.backend.as_ref().map(|b| &b.errors),
-            &self.fe.errors,
-        );
-        let _ = write_all(client, page, self.fe.timeouts.client).await;
+        let be_errors = o.backend.as_ref().map(|b| &b.errors);
+        let close_anyway = matches!(status, 400 | 408);
+        let page = if close_anyway {
+            errors::parse_page(status, be_errors, &self.fe.errors)
+        } else {
+            errors::page(status, be_errors, &self.fe.errors)
+        };
+        let keep = !close_anyway
+            && errors::keeps_alive(page)
+            && !self.body_pending
+            && self.head.keep_alive
+            && self.fe.conn_mode != HttpConnMode::Close;
+        let page = if keep || close_anyway || !errors::keeps_alive(page) {
+            page.into()
+        } else {
+            errors::with_close(page)
+        };
+        let ok = write_all(client, &page, self.fe.timeouts.client)
+            .await
+            .is_ok();
         o.status = status as i32;
         o.bytes_out += page.len() as u64;
         o.term = term;
         o.fin = fin;
+        if keep && ok {
+            let n = self.unread.min(self.buf.len());
+            self.buf.drain(..n);
+            self.unread = 0;
+            return Some(Next::KeepAlive);
+        }
         Some(Next::Close)
     }
 
@@ -332,6 +359,8 @@ impl Session {
                 b" HTTP/1.0"
             });
         let has_body = !matches!(self.head.body, BodyKind::None | BodyKind::Length(0));
+        self.unread = head_len;
+        self.body_pending = has_body;
 
         // Frontend rules, then the switching rules.
         self.edits.clear();
@@ -412,7 +441,12 @@ impl Session {
                 &self.fe.errors,
             ),
         };
-        if write_all(client, page, self.fe.timeouts.client)
+        let page = if keep {
+            page.into()
+        } else {
+            errors::with_close(page)
+        };
+        if write_all(client, &page, self.fe.timeouts.client)
             .await
             .is_err()
         {
@@ -498,6 +532,18 @@ impl Session {
         head_len: usize,
     ) -> Option<Next> {
         let mode = conn_mode(self.fe.conn_mode, be.conn_mode);
+        // Chunk sizes already received are checked before any server is contacted, as
+        // HAProxy's parser does: a malformed body never reaches a server.
+        if self.head.body == BodyKind::Chunked
+            && !self.head.expect_100
+            && ChunkedDecoder::for_request()
+                .feed(&self.buf[head_len..])
+                .is_err()
+        {
+            return self
+                .fail(client, o, 400, TermCause::Proxy, FinState::Request)
+                .await;
+        }
         let reuse_ok = match be.http_reuse {
             HttpReuse::Never => false,
             HttpReuse::Safe => !self.first,
@@ -584,6 +630,22 @@ impl Session {
         };
         o.server = Some(slot.server.clone());
 
+        // With `option http-buffer-request`, the proxy answers `Expect: 100-continue`
+        // itself and reads the body before the server sees the request.
+        if self.head.expect_100 && (self.fe.buffer_request || be.buffer_request) {
+            if write_all(
+                client,
+                b"HTTP/1.1 100 Continue\r\n\r\n",
+                self.fe.timeouts.client,
+            )
+            .await
+            .is_err()
+            {
+                return Some(Next::Close);
+            }
+            self.head.expect_100 = false;
+            self.edits.remove.push(b"expect".to_vec());
+        }
         // The head, plus the body bytes already received (unless the client waits for 100).
         self.build_request_head(be, mode);
         let head_out_len = self.out.len();
@@ -648,6 +710,8 @@ impl Session {
             }
         }
         self.buf.drain(..consumed);
+        self.unread = 0;
+        self.body_pending = !body_done;
         let t_sent = Instant::now();
 
         // Expect: 100-continue: the server answers first.
@@ -663,6 +727,7 @@ impl Session {
                     return next;
                 }
                 body_done = true;
+                self.body_pending = false;
             }
             match self.read_response_head(&mut server, be).await {
                 Ok(()) => {}
