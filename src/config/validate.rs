@@ -7,7 +7,14 @@ use crate::acl::{AclSet, Visibility};
 
 /// Checks a parsed configuration; pushes every problem found.
 pub fn validate(config: &Config, diags: &mut Vec<Diag>) {
+    for sock in &config.global.stats_sockets {
+        diags.push(Diag::warning(
+            &sock.span,
+            "'stats socket' (the runtime API) is not served yet by gatehouse.",
+        ));
+    }
     for p in &config.proxies {
+        not_active_yet(p, diags);
         references(config, p, diags);
         conditions(p, diags);
         timeouts(p, diags);
@@ -147,6 +154,96 @@ fn timeouts(p: &Proxy, diags: &mut Vec<Diag>) {
                 "missing timeouts for {} '{}'.\n   | While not properly invalid, you will certainly encounter various problems\n   | with such a configuration. To fix this, please ensure that all following\n   | timeouts are set to a non-zero value: 'client', 'connect', 'server'.",
                 p.kind.keyword(),
                 p.name
+            ),
+        ));
+    }
+}
+
+/// Keywords that are parsed into the model but whose behaviour arrives with a later
+/// milestone. Those that change the bytes on the wire (TLS, PROXY protocol) would break
+/// traffic if ignored: they are refused. Those that only add a service (health checks,
+/// stats page, persistence) get a warning, so nothing is ignored silently.
+fn not_active_yet(p: &Proxy, diags: &mut Vec<Diag>) {
+    for b in &p.binds {
+        let what = if b.ssl || !b.crt.is_empty() {
+            Some("'ssl'/'crt' (TLS termination)")
+        } else if !b.alpn.is_empty() {
+            Some("'alpn'")
+        } else if b.accept_proxy {
+            Some("'accept-proxy' (PROXY protocol)")
+        } else {
+            None
+        };
+        if let Some(w) = what {
+            diags.push(Diag::alert(
+                &b.span,
+                format!("bind {w} is not supported yet by gatehouse."),
+            ));
+        }
+    }
+    for s in &p.servers {
+        let o = &s.opts;
+        let what =
+            if o.ssl || o.check_ssl || o.verify.is_some() || o.ca_file.is_some() || o.sni.is_some()
+            {
+                Some("'ssl'/'verify'/'ca-file'/'sni'/'check-ssl' (TLS to servers)")
+            } else if o.send_proxy || o.send_proxy_v2 {
+                Some("'send-proxy'/'send-proxy-v2' (PROXY protocol)")
+            } else {
+                None
+            };
+        if let Some(w) = what {
+            diags.push(Diag::alert(
+                &s.span,
+                format!(
+                    "'server {}/{}' : {w} is not supported yet by gatehouse.",
+                    p.name, s.name
+                ),
+            ));
+        }
+    }
+    if p.kind == ProxyKind::Defaults {
+        return;
+    }
+    let checked = p.servers.iter().any(|s| s.opts.check);
+    if checked {
+        diags.push(Diag::warning(
+            &p.span,
+            format!(
+                "{} '{}': health checks ('check') are parsed but not performed yet by gatehouse: servers are considered up.",
+                p.kind.keyword(),
+                p.name
+            ),
+        ));
+    }
+    if p.stats.enabled && p.kind.has_frontend() {
+        diags.push(Diag::warning(
+            &p.span,
+            format!(
+                "{} '{}': the stats page ('stats enable') is not served yet by gatehouse.",
+                p.kind.keyword(),
+                p.name
+            ),
+        ));
+    }
+    if let Some(c) = &p.cookie {
+        diags.push(Diag::warning(
+            &c.span,
+            "cookie-based persistence ('cookie') is parsed but not applied yet by gatehouse.",
+        ));
+    }
+    if let Some(t) = &p.stick_table {
+        diags.push(Diag::warning(
+            &t.span,
+            "'stick-table' is parsed but not used yet by gatehouse.",
+        ));
+    }
+    for st in &p.sticks {
+        diags.push(Diag::warning(
+            &st.span,
+            format!(
+                "'stick {}' is parsed but not applied yet by gatehouse.",
+                st.kind
             ),
         ));
     }

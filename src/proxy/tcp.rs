@@ -16,6 +16,10 @@ pub async fn serve<S>(fe: Arc<Frontend>, snap: Arc<Snapshot>, client: S, conn: C
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
+    // `tcp-request content` rules (without payload inspection: connection data only).
+    if !crate::runtime::rules::tcp_verdict(&fe.tcp_content, &conn) {
+        return;
+    }
     let backend = fe
         .switching
         .iter()
@@ -36,6 +40,9 @@ where
         session::emit(&fe, &rec, false, false, &mut line);
         return;
     };
+    if !crate::runtime::rules::tcp_verdict(&be.tcp_content, &conn) {
+        return;
+    }
     be.beconn.fetch_add(1, Ordering::Relaxed);
     be.total.fetch_add(1, Ordering::Relaxed);
     let mut info = ConnectInfo::default();

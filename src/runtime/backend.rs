@@ -89,6 +89,8 @@ pub struct Backend {
     pub errors: ErrorPages,
     /// `option http-buffer-request`.
     pub buffer_request: bool,
+    /// `tcp-request content` rules of the backend section.
+    pub tcp_content: Vec<crate::runtime::rules::TcpRuleRt>,
     /// `http-request` rules of the backend section.
     pub http_request: HttpRules,
     /// `http-response` rules of the backend section.

@@ -119,6 +119,11 @@ fn build_backend(p: &Proxy, diags: &mut Vec<Diag>) -> Option<Backend> {
         }
         servers.push(Arc::new(st));
     }
+    let tcp_content = if p.kind.has_frontend() {
+        Vec::new()
+    } else {
+        ok_or_push(compile_tcp(&set, &p.tcp_request, "content"), diags)?
+    };
     let balancer = Balancer::new(
         &p.balance,
         &p.hash_type,
@@ -153,6 +158,7 @@ fn build_backend(p: &Proxy, diags: &mut Vec<Diag>) -> Option<Backend> {
         forwardfor: p.options.forwardfor.clone(),
         errors: ErrorPages::new(&p.errorfiles),
         buffer_request: p.options.http_buffer_request,
+        tcp_content,
         http_request: if p.kind.has_frontend() {
             HttpRules::default()
         } else {

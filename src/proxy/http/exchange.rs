@@ -372,6 +372,10 @@ impl Session {
                 conn: &self.conn,
                 status: None,
             };
+            // `tcp-request content` rules run first, on the parsed request.
+            if !crate::runtime::rules::tcp_verdict(&fe.tcp_content, &view) {
+                return None;
+            }
             let v = rules::apply(&fe.http_request, &view, &mut self.edits);
             let b = match v {
                 Verdict::Continue => fe
@@ -382,6 +386,11 @@ impl Session {
                     .or_else(|| fe.default_backend.clone()),
                 _ => None,
             };
+            if let Some(b) = &b
+                && !crate::runtime::rules::tcp_verdict(&b.tcp_content, &view)
+            {
+                return None;
+            }
             let v = match (&v, &b) {
                 (Verdict::Continue, Some(b)) if !b.http_request.is_empty() => {
                     rules::apply(&b.http_request, &view, &mut self.edits)
