@@ -131,8 +131,8 @@ impl Session {
             snap,
             conn,
             limits,
-            buf: Vec::with_capacity(bufsize),
-            out: Vec::with_capacity(bufsize),
+            buf: Vec::new(),
+            out: Vec::new(),
             rbuf: Vec::new(),
             head: RequestHead::default(),
             rhead: ResponseHead::default(),
@@ -220,6 +220,13 @@ impl Session {
         self.line = line;
     }
 
+    /// Frees the I/O buffers of an idle connection (they are allocated again on use).
+    fn release_buffers(&mut self) {
+        self.buf = Vec::new();
+        self.out = Vec::new();
+        self.rbuf = Vec::new();
+    }
+
     /// Sends an error page. 400 and 408 close the connection (HAProxy's raw pages);
     /// other errors keep a keep-alive client when its request was fully read.
     async fn fail<S: AsyncWrite + Unpin>(
@@ -269,7 +276,8 @@ impl Session {
         client: &mut S,
         o: &mut Outcome,
     ) -> Result<usize, Option<Next>> {
-        let t = &self.fe.timeouts;
+        let fe = self.fe.clone();
+        let t = &fe.timeouts;
         let bufsize = self.snap.global.bufsize;
         let mut start = if self.first {
             self.conn.accepted
@@ -277,9 +285,35 @@ impl Session {
             Instant::now()
         };
         if !self.first && self.buf.is_empty() {
+            // Waiting for the next request on a kept-alive connection. A busy client's
+            // request is often already there; otherwise the connection goes idle and
+            // gives its buffers back, so that idle connections cost little memory (they
+            // wait with a small read on the stack, not a `tune.bufsize` buffer).
             let ka = t.http_keep_alive.or(t.http_request).or(t.client);
-            if read_more(client, &mut self.buf, bufsize, ka).await.is_err() {
-                return Err(None);
+            let mut first_bytes = [0u8; 1024];
+            let n = match tokio::time::timeout(
+                std::time::Duration::ZERO,
+                client.read(&mut first_bytes),
+            )
+            .await
+            {
+                Ok(r) => r,
+                Err(_) => {
+                    self.release_buffers();
+                    match ka {
+                        Some(t) => {
+                            match tokio::time::timeout(t, client.read(&mut first_bytes)).await {
+                                Ok(r) => r,
+                                Err(_) => return Err(None),
+                            }
+                        }
+                        None => client.read(&mut first_bytes).await,
+                    }
+                }
+            };
+            match n {
+                Ok(n) if n > 0 => self.buf.extend_from_slice(&first_bytes[..n]),
+                _ => return Err(None),
             }
             start = Instant::now();
         }
