@@ -252,31 +252,36 @@ async fn accept_loop(
             continue;
         }
         live.fetch_add(1, Ordering::SeqCst);
-        let guard = LiveGuard(live.clone());
-        let fe2 = fe.clone();
-        let snap2 = snap.clone();
-        tokio::spawn(async move {
-            let _permits = (fe_permit, g_permit, guard);
-            let _count = ConnGuard::new(fe2.clone(), snap2.clone());
-            match stream {
-                Stream::Tcp(s) => dispatch(fe2, snap2, s, conn).await,
-                Stream::Unix(s) => dispatch(fe2, snap2, s, conn).await,
-            }
-        });
+        // Held for the life of the connection: its maxconn slots and its counts.
+        let hold = (
+            fe_permit,
+            g_permit,
+            LiveGuard(live.clone()),
+            ConnGuard::new(fe.clone(), snap.clone()),
+        );
+        let (fe, snap) = (fe.clone(), snap.clone());
+        // Each connection is one task whose future is the mode's own loop, with no
+        // wrapper future around it: an idle connection costs only that loop's state.
+        match (fe.mode, stream) {
+            (Mode::Http, Stream::Tcp(s)) => spawn(super::http::serve(fe, snap, s, conn, hold)),
+            (Mode::Http, Stream::Unix(s)) => spawn(super::http::serve(fe, snap, s, conn, hold)),
+            (Mode::Tcp, Stream::Tcp(s)) => spawn(async move {
+                let _hold = hold;
+                super::tcp::serve(fe, snap, s, conn).await
+            }),
+            (Mode::Tcp, Stream::Unix(s)) => spawn(async move {
+                let _hold = hold;
+                super::tcp::serve(fe, snap, s, conn).await
+            }),
+        }
     }
+}
+
+fn spawn(f: impl std::future::Future<Output = ()> + Send + 'static) {
+    tokio::spawn(f);
 }
 
 enum Stream {
     Tcp(tokio::net::TcpStream),
     Unix(tokio::net::UnixStream),
-}
-
-async fn dispatch<S>(fe: Arc<Frontend>, snap: Arc<Snapshot>, s: S, conn: ConnInfo)
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
-    match fe.mode {
-        Mode::Tcp => super::tcp::serve(fe, snap, s, conn).await,
-        Mode::Http => super::http::serve(fe, snap, s, conn).await,
-    }
 }

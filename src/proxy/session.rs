@@ -12,6 +12,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Instant, SystemTime};
 
 /// A client connection's identity.
+#[derive(Clone, Copy, Debug)]
 pub struct ConnInfo {
     /// The client's address (`None` for unix sockets).
     pub peer: Option<SocketAddr>,

@@ -1,6 +1,6 @@
 //! One client connection in http mode: the request loop and the life of each exchange.
 
-use super::io::{IoFail, read_more, write_all};
+use super::io::{IoFail, WaitReadable, read_more, read_now, wait_readable, write_all};
 use super::rules::{self, Edits, Verdict};
 use super::view::ReqView;
 use crate::config::model::{HttpConnMode, HttpReuse};
@@ -61,8 +61,40 @@ impl Outcome {
     }
 }
 
-/// State of one client connection; buffers are reused across its requests.
-pub(super) struct Session {
+/// Serves one client connection in http mode until it closes; `hold` (its maxconn slots
+/// and counts) is dropped then.
+///
+/// While requests keep coming, a [`Session`] on the heap serves them, its buffers reused
+/// from one request to the next. When the connection goes idle between requests, the
+/// session is dropped with its buffers and only this loop waits (`timeout
+/// http-keep-alive`, else `http-request`, else `client`): an idle keep-alive connection
+/// costs a few hundred bytes, not several KiB.
+pub(super) async fn run<S, H>(
+    fe: Arc<Frontend>,
+    snap: Arc<Snapshot>,
+    conn: ConnInfo,
+    mut client: S,
+    _hold: H,
+) where
+    S: AsyncRead + AsyncWrite + WaitReadable + Unpin,
+{
+    let mut first = true;
+    loop {
+        let busy = Session::new(fe.clone(), snap.clone(), conn, first).serve_busy(&mut client);
+        if !Box::pin(busy).await {
+            break;
+        }
+        first = false;
+        let t = &fe.timeouts;
+        if !wait_readable(&client, t.http_keep_alive.or(t.http_request).or(t.client)).await {
+            break;
+        }
+    }
+    let _ = client.shutdown().await;
+}
+
+/// State of a client connection while it is busy; buffers are reused across requests.
+struct Session {
     fe: Arc<Frontend>,
     snap: Arc<Snapshot>,
     conn: ConnInfo,
@@ -120,7 +152,7 @@ fn in_net(ip: std::net::IpAddr, net: (std::net::IpAddr, u8)) -> bool {
 }
 
 impl Session {
-    pub(super) fn new(fe: Arc<Frontend>, snap: Arc<Snapshot>, conn: ConnInfo) -> Self {
+    fn new(fe: Arc<Frontend>, snap: Arc<Snapshot>, conn: ConnInfo, first: bool) -> Self {
         let bufsize = snap.global.bufsize;
         let limits = Limits {
             max_head: bufsize - snap.global.maxrewrite,
@@ -140,27 +172,40 @@ impl Session {
             redits: Edits::default(),
             reqline: Vec::new(),
             line: String::new(),
-            first: true,
+            first,
             unread: 0,
             body_pending: false,
         }
     }
 
-    pub(super) async fn run<S: AsyncRead + AsyncWrite + Unpin>(mut self, mut client: S) {
+    /// Serves requests while they keep coming. `true`: the connection went idle between
+    /// requests (nothing to read); `false`: it must be closed.
+    async fn serve_busy<S>(mut self, client: &mut S) -> bool
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        let bufsize = self.snap.global.bufsize;
         loop {
-            let mut out = Outcome::new();
-            let next = self.exchange(&mut client, &mut out).await;
-            if let Some(n) = next.as_ref() {
-                self.log(&out);
-                self.first = false;
-                if matches!(n, Next::Close) {
-                    break;
+            if !self.first && self.buf.is_empty() {
+                // A busy client's next request is often there already.
+                match read_now(client, &mut self.buf, bufsize).await {
+                    Some(Ok(n)) if n > 0 => {}
+                    Some(_) => return false,
+                    None => return true,
                 }
-            } else {
-                break;
+            }
+            let mut out = Outcome::new();
+            match self.exchange(client, &mut out).await {
+                Some(next) => {
+                    self.log(&out);
+                    self.first = false;
+                    if matches!(next, Next::Close) {
+                        return false;
+                    }
+                }
+                None => return false,
             }
         }
-        let _ = client.shutdown().await;
     }
 
     fn log(&mut self, o: &Outcome) {
@@ -220,13 +265,6 @@ impl Session {
         self.line = line;
     }
 
-    /// Frees the I/O buffers of an idle connection (they are allocated again on use).
-    fn release_buffers(&mut self) {
-        self.buf = Vec::new();
-        self.out = Vec::new();
-        self.rbuf = Vec::new();
-    }
-
     /// Sends an error page. 400 and 408 close the connection (HAProxy's raw pages);
     /// other errors keep a keep-alive client when its request was fully read.
     async fn fail<S: AsyncWrite + Unpin>(
@@ -279,42 +317,10 @@ impl Session {
         let fe = self.fe.clone();
         let t = &fe.timeouts;
         let bufsize = self.snap.global.bufsize;
-        let mut start = if self.first {
-            self.conn.accepted
-        } else {
-            Instant::now()
-        };
-        if !self.first && self.buf.is_empty() {
-            // Waiting for the next request on a kept-alive connection. A busy client's
-            // request is often already there; otherwise the connection goes idle and
-            // gives its buffers back, so that idle connections cost little memory (they
-            // wait with a small read on the stack, not a `tune.bufsize` buffer).
-            let ka = t.http_keep_alive.or(t.http_request).or(t.client);
-            let mut first_bytes = [0u8; 1024];
-            let n = match tokio::time::timeout(
-                std::time::Duration::ZERO,
-                client.read(&mut first_bytes),
-            )
-            .await
-            {
-                Ok(r) => r,
-                Err(_) => {
-                    self.release_buffers();
-                    match ka {
-                        Some(t) => {
-                            match tokio::time::timeout(t, client.read(&mut first_bytes)).await {
-                                Ok(r) => r,
-                                Err(_) => return Err(None),
-                            }
-                        }
-                        None => client.read(&mut first_bytes).await,
-                    }
-                }
-            };
-            match n {
-                Ok(n) if n > 0 => self.buf.extend_from_slice(&first_bytes[..n]),
-                _ => return Err(None),
-            }
+        let mut start = self.conn.accepted;
+        if !self.first {
+            // The next request on a kept-alive connection: `timeout http-request` runs
+            // from its first bytes.
             start = Instant::now();
         }
         let limit = t.http_request.or(t.client);

@@ -1,8 +1,62 @@
 //! Reads and writes with HAProxy's inactivity timeouts.
 
 use std::io;
+use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+/// A client stream whose read readiness can be polled without a buffer, so that an idle
+/// keep-alive connection holds no read buffer (and no nested futures) while it waits.
+pub trait WaitReadable: Sync {
+    /// Ready when a read would not block (data, end of stream or an error).
+    fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+}
+
+impl WaitReadable for tokio::net::TcpStream {
+    fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        tokio::net::TcpStream::poll_read_ready(self, cx)
+    }
+}
+
+impl WaitReadable for tokio::net::UnixStream {
+    fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        tokio::net::UnixStream::poll_read_ready(self, cx)
+    }
+}
+
+/// Waits until `stream` has something to read, for at most `timeout`: `false` when the
+/// timeout expired or the stream failed.
+pub async fn wait_readable<S: WaitReadable>(stream: &S, timeout: Option<Duration>) -> bool {
+    let mut sleep = std::pin::pin!(timeout.map(tokio::time::sleep));
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(r) = stream.poll_read_ready(cx) {
+            return Poll::Ready(r.is_ok());
+        }
+        match sleep.as_mut().as_pin_mut().map(|s| s.poll(cx)) {
+            Some(Poll::Ready(())) => Poll::Ready(false),
+            _ => Poll::Pending,
+        }
+    })
+    .await
+}
+
+/// Reads what is available right now into `buf` without waiting: `None` when nothing
+/// is (the caller then waits), `Some(Ok(0))` at end of stream.
+pub async fn read_now<R: AsyncRead + Unpin + ?Sized>(
+    r: &mut R,
+    buf: &mut Vec<u8>,
+    reserve: usize,
+) -> Option<io::Result<usize>> {
+    if buf.capacity() - buf.len() < reserve / 4 {
+        buf.reserve(reserve);
+    }
+    let mut read = std::pin::pin!(r.read_buf(buf));
+    std::future::poll_fn(|cx| match read.as_mut().poll(cx) {
+        Poll::Pending => Poll::Ready(None),
+        Poll::Ready(r) => Poll::Ready(Some(r)),
+    })
+    .await
+}
 
 /// Why an I/O step failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

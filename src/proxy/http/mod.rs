@@ -18,10 +18,18 @@ use crate::runtime::snapshot::Snapshot;
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-/// Serves one client connection in http mode until it closes.
-pub async fn serve<S>(fe: Arc<Frontend>, snap: Arc<Snapshot>, client: S, conn: ConnInfo)
+/// Serves one client connection in http mode until it closes. `hold` (maxconn slots,
+/// counters) is kept until then.
+pub fn serve<S, H>(
+    fe: Arc<Frontend>,
+    snap: Arc<Snapshot>,
+    client: S,
+    conn: ConnInfo,
+    hold: H,
+) -> impl Future<Output = ()> + Send
 where
-    S: AsyncRead + AsyncWrite + Unpin,
+    S: AsyncRead + AsyncWrite + io::WaitReadable + Unpin + Send,
+    H: Send,
 {
-    exchange::Session::new(fe, snap, conn).run(client).await
+    exchange::run(fe, snap, conn, client, hold)
 }
