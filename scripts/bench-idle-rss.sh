@@ -4,13 +4,13 @@
 # connection is accepted).
 #
 #   scripts/bench-idle-rss.sh                       # 10000 connections, both proxies
-#   N=20000 PEERS="candidate" scripts/bench-idle-rss.sh
+#   N=5000 CONCURRENCY=200 PEERS="candidate" scripts/bench-idle-rss.sh
 #   CANDIDATE=target/release/gatehouse (the default)
 #
 # Method, per proxy: start it (one thread, pinned to CPU 0) in front of two nginx
-# backends; read its VmRSS; open N client connections, send one keep-alive request on
-# each and read the whole response (so every connection has been through a full
-# exchange and the proxy holds a pooled server connection or two); wait 2 s; read VmRSS
+# backends; read its VmRSS; open N client connections (CONCURRENCY of them in flight at
+# a time, 20 by default), send one keep-alive request on each and read the whole
+# response (so every connection has been through a full exchange); wait 2 s; read VmRSS
 # again with all N connections still open and idle. The figure is the difference,
 # divided by N: the bytes one idle keep-alive client connection costs.
 # Needs: haproxy, nginx, python3 (Debian packages).
@@ -81,7 +81,7 @@ async def one(conns):
     conns.append(w)
 async def main():
     conns = []
-    sem = asyncio.Semaphore(200)
+    sem = asyncio.Semaphore(int(sys.argv[2]) if len(sys.argv) > 2 else 200)
     async def guarded():
         async with sem:
             await one(conns)
@@ -115,7 +115,7 @@ for peer in $PEERS; do
     before=$(rss_kb "$pid")
     fifo="$work/hold.$peer"
     mkfifo "$fifo"
-    taskset -c 1 python3 "$work/client.py" "$N" <"$fifo" >"$work/client.$peer.out" &
+    taskset -c 1 python3 "$work/client.py" "$N" "${CONCURRENCY:-20}" <"$fifo" >"$work/client.$peer.out" &
     cpid=$!
     exec 7>"$fifo"
     for _ in $(seq 1 600); do
