@@ -330,8 +330,7 @@ impl Parser {
         let Some(k) = global::find(w) else {
             let hint = closest(
                 &w[0],
-                global::KEYWORDS
-                    .iter()
+                global::all()
                     .map(|k| k.name)
                     .chain(SECTIONS.iter().copied()),
             )
@@ -349,20 +348,17 @@ impl Parser {
                 let r = parse(&mut self.config.global, w, &line.span, &mut diags);
                 self.diags.append(&mut diags);
                 if let Err(e) = r {
-                    self.alert(&line.span, e);
+                    self.alert(&line.span, locate(&e, k.name, "global"));
                 }
             }
             (Status::Never(why), _) => self.alert(
                 &line.span,
-                format!("'{}' is not supported by gatehouse: {why}", k.name),
-            ),
-            _ => self.alert(
-                &line.span,
                 format!(
-                    "'{}' is a HAProxy keyword that gatehouse does not support yet.",
+                    "'{}' in section 'global' is not supported by gatehouse: {why}",
                     k.name
                 ),
             ),
+            _ => self.alert(&line.span, not_yet(k.name, "global")),
         }
     }
 
@@ -371,7 +367,7 @@ impl Parser {
         match userlist::KEYWORDS.iter().find(|k| k.name == w[0]) {
             Some(k) => {
                 if let Err(e) = (k.parse)(&mut self.config.userlists[i], w) {
-                    self.alert(&line.span, e);
+                    self.alert(&line.span, locate(&e, k.name, "userlist"));
                 }
             }
             None => {
@@ -450,24 +446,24 @@ impl Parser {
         match k.status {
             Status::Supported => {}
             Status::NotYet => {
-                self.alert(
-                    span,
-                    format!(
-                        "'{}' is a HAProxy keyword that gatehouse does not support yet.",
-                        k.name
-                    ),
-                );
+                self.alert(span, not_yet(k.name, section));
                 return;
             }
             Status::Never(why) => {
                 self.alert(
                     span,
-                    format!("'{}' is not supported by gatehouse: {why}", k.name),
+                    format!(
+                        "'{}' in section '{section}' is not supported by gatehouse: {why}",
+                        k.name
+                    ),
                 );
                 return;
             }
         }
         let _ = name_words;
+        // A keyword that has no effect in this kind of section is still parsed, as
+        // HAProxy does, so that its arguments are checked; the result is dropped.
+        let mut ignored = None;
         if k.scope & scope_bit(p.kind) == 0 {
             if p.kind == ProxyKind::Defaults || k.name == "server" {
                 let msg = if p.kind == ProxyKind::Defaults {
@@ -490,22 +486,69 @@ impl Parser {
                     k.name, p.name
                 );
                 self.diags.push(Diag::warning(span, msg));
+                ignored = Some(p.clone());
             }
-            return;
+            if ignored.is_none() {
+                return;
+            }
         }
         let Some(parse) = k.parse else { return };
         let base = self.base_dir();
-        let mut ctx = ProxyCtx {
-            proxy: p,
-            span,
-            diags: &mut self.diags,
-            negated,
-            base_dir: base.as_deref(),
+        let mut scratch_diags = Vec::new();
+        let mut ctx = match ignored.as_mut() {
+            Some(scratch) => ProxyCtx {
+                proxy: scratch,
+                span,
+                diags: &mut scratch_diags,
+                negated,
+                base_dir: base.as_deref(),
+            },
+            None => ProxyCtx {
+                proxy: p,
+                span,
+                diags: &mut self.diags,
+                negated,
+                base_dir: base.as_deref(),
+            },
         };
         if let Err(e) = parse(&mut ctx, w) {
-            self.alert(span, e);
+            self.alert(span, locate(&e, k.name, section));
         }
     }
+}
+
+/// The error for a real HAProxy keyword gatehouse does not implement yet.
+pub fn not_yet(keyword: &str, section: &str) -> String {
+    format!(
+        "'{keyword}' in section '{section}' is a HAProxy keyword that gatehouse does not support yet."
+    )
+}
+
+/// Makes a keyword's error name its section: `'KW …' in section 'SECTION' …` when the
+/// message starts with the quoted keyword (`'timeout client' in section 'defaults' : …`),
+/// else `'KW' in section 'SECTION' : MESSAGE`. Messages that already name a section are
+/// kept as they are.
+pub fn locate(msg: &str, keyword: &str, section: &str) -> String {
+    if msg.contains("in section '") || msg.contains(&format!("'{section}' section")) {
+        return msg.to_owned();
+    }
+    let first = keyword.split(' ').next().unwrap_or(keyword);
+    if let Some(rest) = msg.strip_prefix('\'')
+        && let Some(end) = rest.find('\'')
+        && rest[..end].split(' ').next() == Some(first)
+    {
+        let (quoted, tail) = (&rest[..end], &rest[end + 1..]);
+        let sep = if tail.starts_with([' ', '.', ',', ':']) {
+            ""
+        } else {
+            " :"
+        };
+        return format!("'{quoted}' in section '{section}'{sep}{tail}");
+    }
+    if let Some(rest) = msg.strip_prefix(first).and_then(|r| r.strip_prefix(" : ")) {
+        return format!("'{first}' in section '{section}' : {rest}");
+    }
+    format!("'{keyword}' in section '{section}' : {msg}")
 }
 
 /// HAProxy's `default-path` directory for `file` (`cfg_parse_global()`): `config` is

@@ -13,7 +13,9 @@ pub fn validate(config: &Config, diags: &mut Vec<Diag>) {
             "'stats socket' (the runtime API) is not served yet by gatehouse.",
         ));
     }
+    userlists(config, diags);
     for p in &config.proxies {
+        http_rules_in_tcp_mode(p, diags);
         not_active_yet(p, diags);
         references(config, p, diags);
         conditions(p, diags);
@@ -24,6 +26,61 @@ pub fn validate(config: &Config, diags: &mut Vec<Diag>) {
                 &p.span,
                 format!("frontend '{}' has no 'bind' directive. Please declare it as a backend if this was intended.", p.name),
             ));
+        }
+    }
+}
+
+/// HAProxy's warnings for HTTP rules in a `mode tcp` proxy: they are never applied.
+fn http_rules_in_tcp_mode(p: &Proxy, diags: &mut Vec<Diag>) {
+    if p.mode != Mode::Tcp || p.kind == ProxyKind::Defaults {
+        return;
+    }
+    for (kw, rules) in [
+        ("http-request", &p.http_request),
+        ("http-response", &p.http_response),
+    ] {
+        if let Some(first) = rules.first() {
+            diags.push(Diag::warning(
+                &first.span,
+                format!(
+                    "'{kw}' rules ignored for {} '{}' as they require HTTP mode.",
+                    p.kind.keyword(),
+                    p.name
+                ),
+            ));
+        }
+    }
+}
+
+/// A user's group and a group's user must exist in the userlist (HAProxy's alerts,
+/// located at the userlist's line).
+fn userlists(config: &Config, diags: &mut Vec<Diag>) {
+    for ul in &config.userlists {
+        for u in &ul.users {
+            for g in &u.groups {
+                if !ul.groups.iter().any(|(name, _)| name == g) {
+                    diags.push(Diag::alert(
+                        &ul.span,
+                        format!(
+                            "userlist '{}': no such group '{g}' specified in user '{}'",
+                            ul.name, u.name
+                        ),
+                    ));
+                }
+            }
+        }
+        for (g, users) in &ul.groups {
+            for name in users {
+                if !ul.users.iter().any(|u| &u.name == name) {
+                    diags.push(Diag::alert(
+                        &ul.span,
+                        format!(
+                            "userlist '{}': no such user '{name}' specified in group '{g}'",
+                            ul.name
+                        ),
+                    ));
+                }
+            }
         }
     }
 }
@@ -216,7 +273,16 @@ fn not_active_yet(p: &Proxy, diags: &mut Vec<Diag>) {
             ),
         ));
     }
-    if p.stats.enabled && p.kind.has_frontend() {
+    if p.stats.enabled && p.mode == Mode::Tcp {
+        diags.push(Diag::warning(
+            &p.span,
+            format!(
+                "'stats' statement ignored for {} '{}' as it requires HTTP mode.",
+                p.kind.keyword(),
+                p.name
+            ),
+        ));
+    } else if p.stats.enabled {
         diags.push(Diag::warning(
             &p.span,
             format!(

@@ -58,7 +58,11 @@ fn balance(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
                         }
                         i += 1;
                     }
-                    "path-only" => {}
+                    "path-only" => {
+                        return Err(
+                            "'balance uri path-only' is not supported yet by gatehouse.".into()
+                        );
+                    }
                     x => {
                         return Err(format!(
                             "'balance uri' only accepts parameters 'whole', 'len', 'depth' and 'path-only' (got '{x}')."
@@ -254,6 +258,14 @@ fn errorfile(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+fn description(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    if words.len() < 2 {
+        return Err("'description' expects a string argument.".into());
+    }
+    ctx.proxy.description = Some(words[1..].join(" "));
+    Ok(())
+}
+
 fn cookie(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
     let name = words
         .get(1)
@@ -346,6 +358,12 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
         "replace a default error response by a file",
     ),
     kw("cookie", BACK, cookie, "cookie-based persistence"),
+    kw(
+        "description",
+        FE | LI | BE,
+        description,
+        "stored; shown on the stats page once it is served",
+    ),
     kw(
         "stick-table",
         FE | LI | BE,
