@@ -270,7 +270,7 @@ const CASES: &[(&str, &str, u32, &str)] = &[
     (
         "a user in a group the userlist does not declare",
         "userlist L\n    group admins\n    user u insecure-password x groups nogroup\n",
-        1,
+        3,
         "userlist 'L': no such group 'nogroup' specified in user 'u'",
     ),
     (

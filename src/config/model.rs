@@ -953,6 +953,8 @@ pub struct User {
     pub password: Password,
     /// Its groups.
     pub groups: Vec<String>,
+    /// The `user` line.
+    pub span: Span,
 }
 
 /// A userlist password.

@@ -366,7 +366,7 @@ impl Parser {
         let w = &line.words;
         match userlist::KEYWORDS.iter().find(|k| k.name == w[0]) {
             Some(k) => {
-                if let Err(e) = (k.parse)(&mut self.config.userlists[i], w) {
+                if let Err(e) = (k.parse)(&mut self.config.userlists[i], w, &line.span) {
                     self.alert(&line.span, locate(&e, k.name, "userlist"));
                 }
             }

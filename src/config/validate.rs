@@ -53,14 +53,15 @@ fn http_rules_in_tcp_mode(p: &Proxy, diags: &mut Vec<Diag>) {
 }
 
 /// A user's group and a group's user must exist in the userlist (HAProxy's alerts,
-/// located at the userlist's line).
+/// which name no line; gatehouse locates them at the `user` line, or the userlist's
+/// line for a group's member).
 fn userlists(config: &Config, diags: &mut Vec<Diag>) {
     for ul in &config.userlists {
         for u in &ul.users {
             for g in &u.groups {
                 if !ul.groups.iter().any(|(name, _)| name == g) {
                     diags.push(Diag::alert(
-                        &ul.span,
+                        &u.span,
                         format!(
                             "userlist '{}': no such group '{g}' specified in user '{}'",
                             ul.name, u.name
