@@ -263,7 +263,10 @@ impl Parser {
             );
         }
         // The defaults this proxy starts from: `from NAME`, else the last defaults section.
+        // A `defaults` section without `from` resets everything to the documented
+        // values, as in HAProxy: it does not inherit the previous `defaults`.
         let base = match &from {
+            None if kind == ProxyKind::Defaults => None,
             Some(d) => match self.defaults.iter().rev().find(|p| &p.name == d) {
                 Some(p) => Some(p.clone()),
                 None => {
