@@ -499,3 +499,82 @@ fn the_binary_accepts_a_config_with_warnings_only() {
     assert!(!stderr.contains("[ALERT]"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// (case, configuration, line, exact warning): configurations that load, with a
+/// warning saying what does not happen — never silently ignored.
+const WARNINGS: &[(&str, &str, u32, &str)] = &[
+    (
+        "http-request rules in a tcp frontend (HAProxy's warning)",
+        "frontend f\n    mode tcp\n    bind 127.0.0.1:8080\n    http-request deny\n",
+        4,
+        "'http-request' rules ignored for frontend 'f' as they require HTTP mode.",
+    ),
+    (
+        "http-response rules in a tcp backend (HAProxy's warning)",
+        "backend b\n    http-response del-header x\n    server s 127.0.0.1:80\n",
+        2,
+        "'http-response' rules ignored for backend 'b' as they require HTTP mode.",
+    ),
+    (
+        "stats in a tcp backend (HAProxy's warning)",
+        "backend b\n    stats enable\n    server s 127.0.0.1:80\n",
+        1,
+        "'stats' statement ignored for backend 'b' as it requires HTTP mode.",
+    ),
+    (
+        "stats in an http backend: the page is not served yet",
+        "backend b\n    mode http\n    stats enable\n    server s 127.0.0.1:80\n",
+        1,
+        "backend 'b': the stats page ('stats enable') is not served yet by gatehouse.",
+    ),
+    (
+        "stick rules are reachable and warn like stick-table and cookie",
+        "backend b\n    stick on src\n    server s 127.0.0.1:80\n",
+        2,
+        "'stick on' is parsed but not applied yet by gatehouse.",
+    ),
+    (
+        "stick store-response with a condition",
+        "backend b\n    stick store-response src if TRUE\n    server s 127.0.0.1:80\n",
+        2,
+        "'stick store-response' is parsed but not applied yet by gatehouse.",
+    ),
+    (
+        "master-worker has no effect",
+        "global\n    master-worker\n",
+        2,
+        "'master-worker' has no effect in gatehouse: it always runs as one process, with no master process and no reload on SIGUSR2.",
+    ),
+    (
+        "a second maxconn in another global section",
+        "global\n    maxconn 10\nglobal\n    maxconn 20\n",
+        4,
+        "'maxconn' already specified. Continuing.",
+    ),
+    (
+        "a keyword with no effect in this section",
+        "backend b\n    timeout client 10s\n    server s 127.0.0.1:80\n",
+        2,
+        "'timeout client' ignored because backend 'b' has no frontend capability.",
+    ),
+];
+
+#[test]
+fn harmless_or_inactive_keywords_load_with_a_warning_saying_so() {
+    let mut problems = Vec::new();
+    for (case, text, line, msg) in WARNINGS {
+        let l = load(text);
+        let found = l.diags.iter().any(|d| {
+            d.level == Level::Warning
+                && d.span.as_ref().map(|s| (&*s.file, s.line)) == Some((FILE, *line))
+                && d.message == *msg
+        });
+        if l.has_errors() || !found {
+            problems.push(format!(
+                "{case}: expected no alert and a warning at {FILE}:{line}: {msg:?}, got:\n{}",
+                show(&l)
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
