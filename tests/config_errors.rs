@@ -268,6 +268,18 @@ const CASES: &[(&str, &str, u32, &str)] = &[
         "'tcp-check connect' in section 'backend' : expects a valid TCP port (from range 1 to 65535) or a sample expression, got 99999.",
     ),
     (
+        "http-check expect status takes a list of codes",
+        "backend b\n    mode http\n    option httpchk\n    http-check expect status 2xx\n",
+        4,
+        "'http-check expect' in section 'backend' : invalid character 'x' in the list of status codes.",
+    ),
+    (
+        "http-check send options",
+        "backend b\n    mode http\n    http-check send meth GET hdr Host\n",
+        3,
+        "'http-check send' in section 'backend' : 'hdr' expects <name> and <value> as arguments.",
+    ),
+    (
         "a user in a group the userlist does not declare",
         "userlist L\n    group admins\n    user u insecure-password x groups nogroup\n",
         3,

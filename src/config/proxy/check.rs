@@ -90,6 +90,8 @@ fn rule(ctx: &mut ProxyCtx<'_>, words: &[String], verbs: &[&str]) -> Result<Chec
     }
     if kwd == "tcp-check" {
         tcp_check_args(base, &words[2..])?;
+    } else {
+        http_check_args(base, &words[2..])?;
     }
     Ok(CheckRule {
         span: ctx.span.clone(),
@@ -193,6 +195,64 @@ fn tcp_check_args(verb: &str, args: &[String]) -> Result<(), String> {
                     "min-recv" | "comment" | "ok-status" | "error-status" | "tout-status"
                     | "on-success" | "on-error" | "status-code" => i += 2,
                     _ => i += 1,
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Checks the arguments of an `http-check send|expect` rule as HAProxy does.
+fn http_check_args(verb: &str, args: &[String]) -> Result<(), String> {
+    let at = |m: String| format!("'http-check {verb}' : {m}");
+    match verb {
+        "send" => {
+            let mut i = 0;
+            while let Some(w) = args.get(i) {
+                match w.as_str() {
+                    "hdr" => {
+                        if args.get(i + 2).is_none() {
+                            return Err(
+                                at("'hdr' expects <name> and <value> as arguments.".into()),
+                            );
+                        }
+                        i += 3;
+                    }
+                    "comment" | "meth" | "uri" | "uri-lf" | "ver" | "body" | "body-lf" => {
+                        if args.get(i + 1).is_none() {
+                            return Err(at(format!("'{w}' expects a string as argument.")));
+                        }
+                        i += 2;
+                    }
+                    x => {
+                        return Err(at(format!(
+                            "expects 'comment', 'meth', 'uri', 'uri-lf', 'ver', 'hdr', 'body' or 'body-lf' but got '{x}' as argument."
+                        )));
+                    }
+                }
+            }
+        }
+        "expect" => {
+            let mut i = 0;
+            while let Some(w) = args.get(i) {
+                match w.as_str() {
+                    "status" => {
+                        if let Some(list) = args.get(i + 1)
+                            && let Some(c) = list
+                                .chars()
+                                .find(|c| !(c.is_ascii_digit() || *c == ',' || *c == '-'))
+                        {
+                            return Err(at(format!(
+                                "invalid character '{c}' in the list of status codes."
+                            )));
+                        }
+                        break;
+                    }
+                    "min-recv" | "comment" | "ok-status" | "error-status" | "tout-status"
+                    | "on-success" | "on-error" | "status-code" => i += 2,
+                    "!" => i += 1,
+                    _ => break,
                 }
             }
         }
