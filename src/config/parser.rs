@@ -566,3 +566,46 @@ pub fn base_dir(policy: &DefaultPath, file: &str) -> Option<PathBuf> {
         DefaultPath::Origin(p) => Some(p.clone()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::locate;
+
+    #[test]
+    fn errors_get_the_section_after_the_quoted_keyword_or_in_front() {
+        assert_eq!(
+            locate(
+                "'maxconn' expects an integer argument, got 'x'",
+                "maxconn",
+                "global"
+            ),
+            "'maxconn' in section 'global' expects an integer argument, got 'x'"
+        );
+        assert_eq!(
+            locate("'server b/s' : invalid port '0x'", "server", "backend"),
+            "'server b/s' in section 'backend' : invalid port '0x'"
+        );
+        assert_eq!(
+            locate(
+                "unexpected character 'p' in 'timeout client'",
+                "timeout client",
+                "defaults"
+            ),
+            "'timeout client' in section 'defaults' : unexpected character 'p' in 'timeout client'"
+        );
+        assert_eq!(
+            locate("log : unknown log facility 'local9'", "log", "global"),
+            "'log' in section 'global' : unknown log facility 'local9'"
+        );
+        // A quoted word that is not the keyword is not taken for it.
+        assert_eq!(
+            locate("'level' expects 'user'.", "stats socket", "global"),
+            "'stats socket' in section 'global' : 'level' expects 'user'."
+        );
+        // Messages that already name their section are kept.
+        let m = "'http-request' not allowed in anonymous 'defaults' section.";
+        assert_eq!(locate(m, "http-request", "defaults"), m);
+        let m = "'bind :1' in section 'frontend': unknown keyword 'x'.";
+        assert_eq!(locate(m, "bind", "frontend"), m);
+    }
+}
