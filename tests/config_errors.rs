@@ -280,6 +280,30 @@ const CASES: &[(&str, &str, u32, &str)] = &[
         "'http-check send' in section 'backend' : 'hdr' expects <name> and <value> as arguments.",
     ),
     (
+        "default-server in a frontend",
+        "frontend f\n    bind 127.0.0.1:8080\n    default-server inter 1s\n",
+        3,
+        "'default-server' not allowed because frontend 'f' has no backend capability.",
+    ),
+    (
+        "a backend's ignored default_backend must still name a backend (HAProxy)",
+        "backend b\n    default_backend nowhere\n    server s 127.0.0.1:80\n",
+        2,
+        "Proxy 'b': unable to find required default_backend: 'nowhere'.",
+    ),
+    (
+        "a listen section routing to itself",
+        "listen l\n    bind 127.0.0.1:8080\n    default_backend l\n    server s 127.0.0.1:80\n",
+        3,
+        "Proxy 'l': loop detected for default_backend: 'l'.",
+    ),
+    (
+        "stick rules need a stick-table",
+        "backend b\n    stick on src\n    server s 127.0.0.1:80\n",
+        2,
+        "Proxy 'b': unable to find stick-table 'b'.",
+    ),
+    (
         "a user in a group the userlist does not declare",
         "userlist L\n    group admins\n    user u insecure-password x groups nogroup\n",
         3,
@@ -541,14 +565,14 @@ const WARNINGS: &[(&str, &str, u32, &str)] = &[
     ),
     (
         "stick rules are reachable and warn like stick-table and cookie",
-        "backend b\n    stick on src\n    server s 127.0.0.1:80\n",
-        2,
+        "backend b\n    stick-table type ip size 1k\n    stick on src\n    server s 127.0.0.1:80\n",
+        3,
         "'stick on' is parsed but not applied yet by gatehouse.",
     ),
     (
-        "stick store-response with a condition",
-        "backend b\n    stick store-response src if TRUE\n    server s 127.0.0.1:80\n",
-        2,
+        "stick store-response with a condition, in another proxy's table",
+        "backend t\n    stick-table type ip size 1k\nbackend b\n    stick store-response src table t if TRUE\n    server s 127.0.0.1:80\n",
+        4,
         "'stick store-response' is parsed but not applied yet by gatehouse.",
     ),
     (

@@ -33,6 +33,10 @@ pub const SECTIONS_NOT_YET: &[&str] = &[
     "traces",
 ];
 
+/// Keywords whose value HAProxy keeps (and checks after parsing) even where they have
+/// no effect: a `backend`'s `default_backend`/`use_backend` must still name a backend.
+const KEPT_WHEN_IGNORED: &[&str] = &["default_backend", "use_backend"];
+
 enum Current {
     None,
     Global,
@@ -468,7 +472,7 @@ impl Parser {
         // HAProxy does, so that its arguments are checked; the result is dropped.
         let mut ignored = None;
         if k.scope & scope_bit(p.kind) == 0 {
-            if p.kind == ProxyKind::Defaults || k.name == "server" {
+            if p.kind == ProxyKind::Defaults || k.name == "server" || k.name == "default-server" {
                 let msg = if p.kind == ProxyKind::Defaults {
                     format!("'{}' not allowed in 'defaults' section.", k.name)
                 } else {
@@ -489,9 +493,13 @@ impl Parser {
                     k.name, p.name
                 );
                 self.diags.push(Diag::warning(span, msg));
-                ignored = Some(p.clone());
+                // HAProxy keeps an ignored backend reference and still requires the
+                // backend to exist; other ignored values are dropped.
+                if !KEPT_WHEN_IGNORED.contains(&k.name) {
+                    ignored = Some(p.clone());
+                }
             }
-            if ignored.is_none() {
+            if ignored.is_none() && !KEPT_WHEN_IGNORED.contains(&k.name) {
                 return;
             }
         }

@@ -16,7 +16,7 @@ pub fn validate(config: &Config, diags: &mut Vec<Diag>) {
     userlists(config, diags);
     for p in &config.proxies {
         http_rules_in_tcp_mode(p, diags);
-        not_active_yet(p, diags);
+        not_active_yet(config, p, diags);
         references(config, p, diags);
         conditions(p, diags);
         timeouts(p, diags);
@@ -87,11 +87,16 @@ fn userlists(config: &Config, diags: &mut Vec<Diag>) {
 }
 
 fn references(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) {
-    if !p.kind.has_frontend() {
-        return;
-    }
+    // A backend's (ignored) references must still exist, as in HAProxy.
+    let frontend = p.kind.has_frontend();
     let mut check = |name: &str, span: &super::span::Span, what: &str| {
         match config.backend(name) {
+        // HAProxy refuses a proxy that routes to itself.
+        Some(b) if b.name == p.name && b.kind.has_frontend() == frontend => diags.push(Diag::alert(
+            span,
+            format!("Proxy '{}': loop detected for {what}: '{name}'.", p.name),
+        )),
+        Some(_) if !frontend => {}
         None => diags.push(Diag::alert(
             span,
             format!("Proxy '{}': unable to find required {what}: '{name}'.", p.name),
@@ -221,7 +226,7 @@ fn timeouts(p: &Proxy, diags: &mut Vec<Diag>) {
 /// milestone. Those that change the bytes on the wire (TLS, PROXY protocol) would break
 /// traffic if ignored: they are refused. Those that only add a service (health checks,
 /// stats page, persistence) get a warning, so nothing is ignored silently.
-fn not_active_yet(p: &Proxy, diags: &mut Vec<Diag>) {
+fn not_active_yet(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) {
     for b in &p.binds {
         let what = if b.ssl || !b.crt.is_empty() {
             Some("'ssl'/'crt' (TLS termination)")
@@ -306,6 +311,23 @@ fn not_active_yet(p: &Proxy, diags: &mut Vec<Diag>) {
         ));
     }
     for st in &p.sticks {
+        // `table NAME` names another proxy's table; else the proxy's own.
+        let table = st
+            .args
+            .iter()
+            .position(|a| a == "table")
+            .and_then(|i| st.args.get(i + 1))
+            .unwrap_or(&p.name);
+        let exists = config
+            .proxies
+            .iter()
+            .any(|q| &q.name == table && q.stick_table.is_some());
+        if !exists {
+            diags.push(Diag::alert(
+                &st.span,
+                format!("Proxy '{}': unable to find stick-table '{table}'.", p.name),
+            ));
+        }
         diags.push(Diag::warning(
             &st.span,
             format!(
