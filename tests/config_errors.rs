@@ -304,6 +304,36 @@ const CASES: &[(&str, &str, u32, &str)] = &[
         "Proxy 'b': unable to find stick-table 'b'.",
     ),
     (
+        "stick-table needs a size",
+        "backend b\n    stick-table type ip\n",
+        2,
+        "'stick-table' in section 'backend' : missing size.",
+    ),
+    (
+        "stick-table store types",
+        "backend b\n    stick-table type ip size 1k store conn_cur,nope\n",
+        2,
+        "'stick-table' in section 'backend' : unknown store option 'nope'.",
+    ),
+    (
+        "cookie modes",
+        "backend b\n    cookie SRV rewrite insert\n",
+        2,
+        "'cookie' in section 'backend' : cookie 'rewrite', 'insert' and 'prefix' modes are incompatible.",
+    ),
+    (
+        "cookie options",
+        "backend b\n    cookie SRV insert nocookie\n",
+        2,
+        "'cookie' in section 'backend' supports 'rewrite', 'insert', 'prefix', 'indirect', 'nocache', 'postonly', 'domain', 'maxidle', 'dynamic', 'maxlife' and 'attr' options.",
+    ),
+    (
+        "server check address",
+        "backend b\n    server s 127.0.0.1:80 check addr foo..\n",
+        2,
+        "'server b/s' in section 'backend' : 'addr' : invalid address: 'foo..' in 'foo..'.",
+    ),
+    (
         "a user in a group the userlist does not declare",
         "userlist L\n    group admins\n    user u insecure-password x groups nogroup\n",
         3,

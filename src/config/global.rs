@@ -265,6 +265,7 @@ fn base_dir(slot: &mut Option<String>, w: &[String]) -> R {
     if slot.is_some() {
         return Err(format!("'{}' already specified.", w[0]));
     }
+    super::keyword::max_args(w, 1, 1)?;
     match w.get(1) {
         Some(d) => *slot = Some(d.clone()),
         None => {

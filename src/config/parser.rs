@@ -556,7 +556,10 @@ pub fn locate(msg: &str, keyword: &str, section: &str) -> String {
         };
         return format!("'{quoted}' in section '{section}'{sep}{tail}");
     }
-    if let Some(rest) = msg.strip_prefix(first).and_then(|r| r.strip_prefix(" : ")) {
+    if let Some(rest) = msg
+        .strip_prefix(first)
+        .and_then(|r| r.strip_prefix(" : ").or_else(|| r.strip_prefix(": ")))
+    {
         return format!("'{first}' in section '{section}' : {rest}");
     }
     format!("'{keyword}' in section '{section}' : {msg}")

@@ -159,7 +159,14 @@ fn apply_opts(
             "rise" => opts.rise = positive(v, who, opt)?,
             "fall" => opts.fall = positive(v, who, opt)?,
             "port" => opts.check_port = Some(port(v, false).map_err(|e| format!("'{who}' : {e}"))?),
-            "addr" => opts.check_addr = Some(v.to_owned()),
+            "addr" => {
+                if !valid_host(v) {
+                    return Err(format!(
+                        "'{who}' : 'addr' : invalid address: '{v}' in '{v}'."
+                    ));
+                }
+                opts.check_addr = Some(v.to_owned());
+            }
             "weight" => {
                 let w = uint(v, "weight").map_err(|e| format!("'{who}' : {e}"))?;
                 if w > 256 {
@@ -261,3 +268,17 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
         "default options of the servers declared after it",
     ),
 ];
+
+/// An IP literal or a syntactically valid host name (HAProxy resolves it at load;
+/// gatehouse checks its form only).
+fn valid_host(h: &str) -> bool {
+    h.parse::<std::net::IpAddr>().is_ok()
+        || (!h.is_empty()
+            && h.len() <= 253
+            && h.strip_suffix('.').unwrap_or(h).split('.').all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && l.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            }))
+}
