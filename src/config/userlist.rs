@@ -11,6 +11,11 @@ fn group(ul: &mut Userlist, w: &[String], _: &Span) -> Result<(), String> {
     match (w.get(2).map(String::as_str), w.get(3)) {
         (None, _) => {}
         (Some("users"), Some(list)) => users = list.split(',').map(str::to_owned).collect(),
+        (Some("users"), None) => {
+            return Err(format!(
+                "'group {name}' : 'users' expects a comma-separated user list."
+            ));
+        }
         (Some(x), _) => return Err(format!("'group' only supports 'users' option (got '{x}').")),
     }
     if ul.groups.iter().any(|(g, _)| g == name) {
