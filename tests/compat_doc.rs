@@ -137,7 +137,8 @@ fn render(entries: &[Entry], old: &Rows) -> String {
         for e in entries.iter().filter(|e| e.section == *sec) {
             let key = (sec.to_string(), e.name.clone());
             let notes = match (old.get(&key), e.status) {
-                (Some((_, n)), _) if !n.is_empty() => n.clone(),
+                // A note is kept while the status it describes is unchanged.
+                (Some((st, n)), s) if !n.is_empty() && st == status_word(s) => n.clone(),
                 (_, Status::Never(why)) => why.to_string(),
                 _ => e.help.to_string(),
             };
@@ -157,10 +158,10 @@ const HEADER: &str = "# HAProxy keyword compatibility
 gatehouse reads HAProxy 2.6's `haproxy.cfg`. This page lists every keyword gatehouse
 knows about, with its status:
 
-- **supported**: parsed and implemented with HAProxy's meaning (differences are noted);
+- **supported**: parsed with HAProxy's meaning and implemented, unless the notes say its effect arrives with a later milestone (then a warning at load, or for wire-level options an error, says so);
 - **not yet**: a real HAProxy keyword that gatehouse does not implement yet. A
   configuration using it is refused with an error saying so
-  (`'cpu-map' is a HAProxy keyword that gatehouse does not support yet.`), never
+  (`'cpu-map' in section 'global' is a HAProxy keyword that gatehouse does not support yet.`), never
   silently ignored;
 - **will not**: a real HAProxy keyword gatehouse will not implement (the reason is given).
 
@@ -176,10 +177,15 @@ the same list. This file is checked against the keyword tables by
 #[test]
 #[ignore = "writes docs/compat.md"]
 fn regenerate_compat_doc() {
-    let old = std::fs::read_to_string(doc_path())
-        .ok()
-        .and_then(|t| parse_doc(&t).ok())
-        .unwrap_or_default();
+    let text = std::fs::read_to_string(doc_path()).unwrap_or_default();
+    let old = parse_doc(&text).unwrap_or_default();
+    // Hand-written sections after the tables (`## Behaviour differences …`) are kept.
+    let tables = text.find("\n## `").unwrap_or(text.len());
+    let trailer = text[tables..]
+        .match_indices("\n## ")
+        .map(|(i, _)| tables + i)
+        .find(|&i| !text[i..].starts_with("\n## `"))
+        .map_or("", |i| &text[i..]);
     let all = entries();
     for e in &all {
         assert!(
@@ -189,5 +195,6 @@ fn regenerate_compat_doc() {
         );
     }
     std::fs::create_dir_all(doc_path().parent().expect("docs dir")).expect("create docs/");
-    std::fs::write(doc_path(), render(&all, &old)).expect("write docs/compat.md");
+    let doc = render(&all, &old) + trailer;
+    std::fs::write(doc_path(), doc).expect("write docs/compat.md");
 }

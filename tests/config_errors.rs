@@ -31,7 +31,7 @@ fn show(l: &Loaded) -> String {
         .join("\n")
 }
 
-/// (case, configuration, line of the first alert, part of its message)
+/// (case, configuration, line of the first alert, its exact message)
 const CASES: &[(&str, &str, u32, &str)] = &[
     (
         "unknown keyword, with a suggestion",
@@ -49,13 +49,13 @@ const CASES: &[(&str, &str, u32, &str)] = &[
         "keyword out of any section",
         "maxconn 10\n",
         1,
-        "unknown keyword 'maxconn' out of section",
+        "unknown keyword 'maxconn' out of section.",
     ),
     (
         "real HAProxy keyword gatehouse does not support yet",
         "global\n    cpu-map 1 0\n",
         2,
-        "'cpu-map' is a HAProxy keyword that gatehouse does not support yet.",
+        "'cpu-map' in section 'global' is a HAProxy keyword that gatehouse does not support yet.",
     ),
     (
         "real HAProxy section gatehouse does not support yet",
@@ -67,7 +67,7 @@ const CASES: &[(&str, &str, u32, &str)] = &[
         "real HAProxy action gatehouse does not support yet",
         "frontend f\n    bind 127.0.0.1:8080\n    http-request redirect location /\n",
         3,
-        "'http-request redirect' is a HAProxy action that gatehouse does not support yet.",
+        "'http-request redirect' in section 'frontend' is a HAProxy action that gatehouse does not support yet.",
     ),
     (
         "server in a frontend",
@@ -91,25 +91,25 @@ const CASES: &[(&str, &str, u32, &str)] = &[
         "duplicate server",
         "backend b\n    server s 127.0.0.1:80\n    server s 127.0.0.1:81\n",
         3,
-        "backend 'b', another server named 's' was already defined at line 2, please use distinct names.",
+        "'server' in section 'backend' : backend 'b', another server named 's' was already defined at line 2, please use distinct names.",
     ),
     (
         "server without address",
         "backend b\n    server s\n",
         2,
-        "'server' expects <name> and <addr>[:<port>] as arguments.",
+        "'server' in section 'backend' expects <name> and <addr>[:<port>] as arguments.",
     ),
     (
         "port out of range",
         "backend b\n    server s 127.0.0.1:70000\n",
         2,
-        "'server b/s' : invalid port '70000'",
+        "'server b/s' in section 'backend' : invalid port '70000'",
     ),
     (
         "bad timeout value",
         "defaults\n    timeout client 10parsecs\n",
         2,
-        "unexpected character 'p' in 'timeout client'",
+        "'timeout client' in section 'defaults' : unexpected character 'p' in 'timeout client'",
     ),
     (
         "http frontend using a tcp backend: blamed on the frontend, as HAProxy does",
@@ -133,7 +133,7 @@ const CASES: &[(&str, &str, u32, &str)] = &[
         "userlist reference in a condition",
         "frontend f\n    mode http\n    bind 127.0.0.1:8080\n    http-request deny if !{ http_auth(nolist) }\n",
         4,
-        "http_auth",
+        "error detected while parsing an 'http-request deny' condition : fetch 'http_auth' is not supported yet by gatehouse.",
     ),
     (
         "unknown ACL in a condition",
@@ -145,7 +145,7 @@ const CASES: &[(&str, &str, u32, &str)] = &[
         "unterminated quote",
         "frontend f\n    bind \"127.0.0.1:8080\n",
         2,
-        "unmatched quote at position 10",
+        "unmatched quote at position 10:\n  bind \"127.0.0.1:8080\n       ^",
     ),
     (
         ".if without .endif",
@@ -163,7 +163,7 @@ const CASES: &[(&str, &str, u32, &str)] = &[
         "unknown balance algorithm",
         "backend b\n    balance roundrobbin\n",
         2,
-        "balance only supports 'roundrobin', 'static-rr', 'leastconn', 'source', 'uri', 'url_param', 'hdr(name)' and 'rdp-cookie(name)' options.",
+        "'balance' in section 'backend' : balance only supports 'roundrobin', 'static-rr', 'leastconn', 'source', 'uri', 'url_param', 'hdr(name)' and 'rdp-cookie(name)' options.",
     ),
     (
         "unknown bind option",
@@ -175,31 +175,31 @@ const CASES: &[(&str, &str, u32, &str)] = &[
         "errorfile status code",
         "defaults\n    errorfile 299 /etc/hostname\n",
         2,
-        "errorfile : status code '299' not handled.",
+        "'errorfile' in section 'defaults' : status code '299' not handled.",
     ),
     (
         "errorfile that cannot be read",
         "defaults\n    errorfile 503 /nonexistent/503.http\n",
         2,
-        "errorfile : error opening file '/nonexistent/503.http'.",
+        "'errorfile' in section 'defaults' : error opening file '/nonexistent/503.http'.",
     ),
     (
         "log facility",
         "global\n    log 127.0.0.1 local9\n",
         2,
-        "log : unknown log facility 'local9'",
+        "'log' in section 'global' : unknown log facility 'local9'",
     ),
     (
         "setenv without a value",
         "global\n    setenv ONLY_NAME\n",
         2,
-        "'setenv' expects a name and a value.",
+        "'setenv' in section 'global' expects a name and a value.",
     ),
     (
         "setenv takes effect on the next line",
         "global\n    setenv PORT 99999\nfrontend f\n    bind \"127.0.0.1:${PORT}\"\n",
         4,
-        "invalid port '99999'",
+        "'bind' in section 'frontend' : invalid port '99999'",
     ),
     (
         "unsetenv hides a variable from .if",
@@ -211,19 +211,19 @@ const CASES: &[(&str, &str, u32, &str)] = &[
         "default-path mode",
         "global\n    default-path nowhere\n",
         2,
-        "unsupported default-path mode 'nowhere' for 'default-path'",
+        "'default-path' in section 'global' : unsupported default-path mode 'nowhere' for 'default-path', supported modes include 'current', 'config', 'parent', and 'origin'.",
     ),
     (
         "unknown http-request action, with a suggestion",
         "frontend f\n    bind 127.0.0.1:8080\n    http-request denny\n",
         3,
-        "but got 'denny' (did you mean 'deny' ?).",
+        "'http-request' in section 'frontend' expects 'add-acl', 'add-header', 'allow', 'auth', 'cache-use', 'capture', 'del-acl', 'del-header', 'del-map', 'deny', 'disable-l7-retry', 'do-resolve', 'early-hint', 'normalize-uri', 'redirect', 'reject', 'replace-header', 'replace-path', 'replace-pathq', 'replace-uri', 'replace-value', 'return', 'sc-inc-gpc', 'sc-inc-gpc0', 'sc-inc-gpc1', 'sc-set-gpt', 'sc-set-gpt0', 'send-spoe-group', 'set-dst', 'set-dst-port', 'set-header', 'set-log-level', 'set-map', 'set-mark', 'set-method', 'set-nice', 'set-path', 'set-pathq', 'set-priority-class', 'set-priority-offset', 'set-query', 'set-src', 'set-src-port', 'set-timeout', 'set-tos', 'set-uri', 'set-var', 'set-var-fmt', 'silent-drop', 'strict-mode', 'tarpit', 'track-sc0', 'track-sc1', 'track-sc2', 'unset-var', 'use-service', 'wait-for-body', 'wait-for-handshake', but got 'denny' (did you mean 'deny' ?).",
     ),
     (
         "tcp-request connection in a backend",
         "backend b\n    tcp-request connection reject\n",
         2,
-        "tcp-request connection is not allowed because backend b is not a frontend",
+        "'tcp-request' in section 'backend' : tcp-request connection is not allowed because backend b is not a frontend",
     ),
     (
         "missing named defaults",
@@ -235,7 +235,163 @@ const CASES: &[(&str, &str, u32, &str)] = &[
         "character not permitted in an ACL name",
         "frontend f\n    bind 127.0.0.1:8080\n    acl b/d path /\n",
         3,
-        "character '/' is not permitted in acl name 'b/d'.",
+        "'acl' in section 'frontend' : character '/' is not permitted in acl name 'b/d'.",
+    ),
+    (
+        "a keyword ignored in this section still has its arguments checked",
+        "backend b\n    timeout client 10parsecs\n",
+        2,
+        "'timeout client' in section 'backend' : unexpected character 'p' in 'timeout client'",
+    ),
+    (
+        "option ssl-hello-chk takes no argument",
+        "backend b\n    option ssl-hello-chk extra\n",
+        2,
+        "'option ssl-hello-chk' in section 'backend' cannot handle unexpected argument 'extra'.",
+    ),
+    (
+        "option pgsql-check user takes one name",
+        "backend b\n    option pgsql-check user x extra\n",
+        2,
+        "'option pgsql-check' in section 'backend' cannot handle unexpected argument 'extra'.",
+    ),
+    (
+        "tcp-check send-binary takes hex digits",
+        "backend b\n    tcp-check send-binary ZZZZ\n",
+        2,
+        "'tcp-check send-binary' in section 'backend' : 'ZZZZ' invalid binary string (an hex digit is expected (found 'Z')).",
+    ),
+    (
+        "tcp-check connect port range",
+        "backend b\n    tcp-check connect port 99999\n",
+        2,
+        "'tcp-check connect' in section 'backend' : expects a valid TCP port (from range 1 to 65535) or a sample expression, got 99999.",
+    ),
+    (
+        "http-check expect status takes a list of codes",
+        "backend b\n    mode http\n    option httpchk\n    http-check expect status 2xx\n",
+        4,
+        "'http-check expect' in section 'backend' : invalid character 'x' in the list of status codes.",
+    ),
+    (
+        "http-check send options",
+        "backend b\n    mode http\n    http-check send meth GET hdr Host\n",
+        3,
+        "'http-check send' in section 'backend' : 'hdr' expects <name> and <value> as arguments.",
+    ),
+    (
+        "default-server in a frontend",
+        "frontend f\n    bind 127.0.0.1:8080\n    default-server inter 1s\n",
+        3,
+        "'default-server' not allowed because frontend 'f' has no backend capability.",
+    ),
+    (
+        "a backend's ignored default_backend must still name a backend (HAProxy)",
+        "backend b\n    default_backend nowhere\n    server s 127.0.0.1:80\n",
+        2,
+        "Proxy 'b': unable to find required default_backend: 'nowhere'.",
+    ),
+    (
+        "a listen section routing to itself",
+        "listen l\n    bind 127.0.0.1:8080\n    default_backend l\n    server s 127.0.0.1:80\n",
+        3,
+        "Proxy 'l': loop detected for default_backend: 'l'.",
+    ),
+    (
+        "stick rules need a stick-table",
+        "backend b\n    stick on src\n    server s 127.0.0.1:80\n",
+        2,
+        "Proxy 'b': unable to find stick-table 'b'.",
+    ),
+    (
+        "stick-table needs a size",
+        "backend b\n    stick-table type ip\n",
+        2,
+        "'stick-table' in section 'backend' : missing size.",
+    ),
+    (
+        "stick-table store types",
+        "backend b\n    stick-table type ip size 1k store conn_cur,nope\n",
+        2,
+        "'stick-table' in section 'backend' : unknown store option 'nope'.",
+    ),
+    (
+        "cookie modes",
+        "backend b\n    cookie SRV rewrite insert\n",
+        2,
+        "'cookie' in section 'backend' : cookie 'rewrite', 'insert' and 'prefix' modes are incompatible.",
+    ),
+    (
+        "cookie options",
+        "backend b\n    cookie SRV insert nocookie\n",
+        2,
+        "'cookie' in section 'backend' supports 'rewrite', 'insert', 'prefix', 'indirect', 'nocache', 'postonly', 'domain', 'maxidle', 'dynamic', 'maxlife' and 'attr' options.",
+    ),
+    (
+        "server check address",
+        "backend b\n    server s 127.0.0.1:80 check addr foo..\n",
+        2,
+        "'server b/s' in section 'backend' : 'addr' : invalid address: 'foo..' in 'foo..'.",
+    ),
+    (
+        "a user in a group the userlist does not declare",
+        "userlist L\n    group admins\n    user u insecure-password x groups nogroup\n",
+        3,
+        "userlist 'L': no such group 'nogroup' specified in user 'u'",
+    ),
+    (
+        "ca-base given twice",
+        "global\n    ca-base /etc/ssl\nglobal\n    ca-base /etc/ssl\n",
+        4,
+        "'ca-base' in section 'global' already specified.",
+    ),
+    (
+        "balance uri path-only is refused, not dropped",
+        "backend b\n    balance uri path-only\n",
+        2,
+        "'balance uri path-only' in section 'backend' is not supported yet by gatehouse.",
+    ),
+    (
+        "chroot is refused, not ignored",
+        "global\n    chroot /var/lib/haproxy\n",
+        2,
+        "'chroot' in section 'global' is a HAProxy keyword that gatehouse does not support yet.",
+    ),
+    (
+        "a real HAProxy tuning keyword is not yet, not unknown",
+        "global\n    tune.rcvbuf.client 65536\n",
+        2,
+        "'tune.rcvbuf.client' in section 'global' is a HAProxy keyword that gatehouse does not support yet.",
+    ),
+    (
+        "a real HAProxy bind option is not yet, not unknown",
+        "frontend f\n    bind 127.0.0.1:8080 accept-netscaler-cip 1234\n",
+        2,
+        "'bind 127.0.0.1:8080' in section 'frontend': keyword 'accept-netscaler-cip' is a HAProxy keyword that gatehouse does not support yet.",
+    ),
+    (
+        "a real HAProxy server option is not yet, not unknown",
+        "backend b\n    server s 127.0.0.1:80 no-tfo\n",
+        2,
+        "'server b/s' in section 'backend' : keyword 'no-tfo' is a HAProxy keyword that gatehouse does not support yet.",
+    ),
+    (
+        "stats socket mode must be octal",
+        "global\n    stats socket /tmp/gatehouse-test.sock mode abc\n",
+        2,
+        "'stats socket' in section 'global' : ''mode' : missing or invalid mode 'abc' (octal integer expected)'",
+    ),
+    (
+        "master-worker option",
+        "global\n    master-worker foo\n",
+        2,
+        "'master-worker' in section 'global' only supports 'no-exit-on-failure' option.",
+    ),
+    (
+        "an integer argument, with the section named",
+        "global\n    maxconn lots\n",
+        2,
+        "'maxconn' in section 'global' expects an integer argument, got 'lots'",
     ),
 ];
 
@@ -247,9 +403,9 @@ fn every_broken_config_is_refused_at_the_right_line_with_the_right_message() {
         match alerts(&l).first() {
             Some(d)
                 if d.span.as_ref().map(|s| (&*s.file, s.line)) == Some((FILE, *line))
-                    && d.message.contains(msg) => {}
+                    && d.message == *msg => {}
             _ => problems.push(format!(
-                "{case}: expected alert at {FILE}:{line} containing {msg:?}, got:\n{}",
+                "{case}: expected alert at {FILE}:{line}: {msg:?}, got:\n{}",
                 show(&l)
             )),
         }
@@ -328,7 +484,7 @@ fn default_path_config_resolves_relative_files_next_to_the_config() {
     let first = alerts(&l).first().map(|d| d.message.clone());
     assert_eq!(
         first.as_deref(),
-        Some("errorfile : error opening file '503.http'."),
+        Some("'errorfile' in section 'defaults' : error opening file '503.http'."),
         "{}",
         show(&l)
     );
@@ -408,4 +564,83 @@ fn the_binary_accepts_a_config_with_warnings_only() {
     );
     assert!(!stderr.contains("[ALERT]"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// (case, configuration, line, exact warning): configurations that load, with a
+/// warning saying what does not happen — never silently ignored.
+const WARNINGS: &[(&str, &str, u32, &str)] = &[
+    (
+        "http-request rules in a tcp frontend (HAProxy's warning)",
+        "frontend f\n    mode tcp\n    bind 127.0.0.1:8080\n    http-request deny\n",
+        4,
+        "'http-request' rules ignored for frontend 'f' as they require HTTP mode.",
+    ),
+    (
+        "http-response rules in a tcp backend (HAProxy's warning)",
+        "backend b\n    http-response del-header x\n    server s 127.0.0.1:80\n",
+        2,
+        "'http-response' rules ignored for backend 'b' as they require HTTP mode.",
+    ),
+    (
+        "stats in a tcp backend (HAProxy's warning)",
+        "backend b\n    stats enable\n    server s 127.0.0.1:80\n",
+        1,
+        "'stats' statement ignored for backend 'b' as it requires HTTP mode.",
+    ),
+    (
+        "stats in an http backend: the page is not served yet",
+        "backend b\n    mode http\n    stats enable\n    server s 127.0.0.1:80\n",
+        1,
+        "backend 'b': the stats page ('stats enable') is not served yet by gatehouse.",
+    ),
+    (
+        "stick rules are reachable and warn like stick-table and cookie",
+        "backend b\n    stick-table type ip size 1k\n    stick on src\n    server s 127.0.0.1:80\n",
+        3,
+        "'stick on' is parsed but not applied yet by gatehouse.",
+    ),
+    (
+        "stick store-response with a condition, in another proxy's table",
+        "backend t\n    stick-table type ip size 1k\nbackend b\n    stick store-response src table t if TRUE\n    server s 127.0.0.1:80\n",
+        4,
+        "'stick store-response' is parsed but not applied yet by gatehouse.",
+    ),
+    (
+        "master-worker has no effect",
+        "global\n    master-worker\n",
+        2,
+        "'master-worker' has no effect in gatehouse: it always runs as one process, with no master process and no reload on SIGUSR2.",
+    ),
+    (
+        "a second maxconn in another global section",
+        "global\n    maxconn 10\nglobal\n    maxconn 20\n",
+        4,
+        "'maxconn' already specified. Continuing.",
+    ),
+    (
+        "a keyword with no effect in this section",
+        "backend b\n    timeout client 10s\n    server s 127.0.0.1:80\n",
+        2,
+        "'timeout client' ignored because backend 'b' has no frontend capability.",
+    ),
+];
+
+#[test]
+fn harmless_or_inactive_keywords_load_with_a_warning_saying_so() {
+    let mut problems = Vec::new();
+    for (case, text, line, msg) in WARNINGS {
+        let l = load(text);
+        let found = l.diags.iter().any(|d| {
+            d.level == Level::Warning
+                && d.span.as_ref().map(|s| (&*s.file, s.line)) == Some((FILE, *line))
+                && d.message == *msg
+        });
+        if l.has_errors() || !found {
+            problems.push(format!(
+                "{case}: expected no alert and a warning at {FILE}:{line}: {msg:?}, got:\n{}",
+                show(&l)
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }

@@ -1,5 +1,7 @@
 //! The `global` section's keywords. Several `global` sections merge, as in HAProxy.
 
+mod notyet;
+
 use super::diag::Diag;
 use super::keyword::{GlobalKeyword, Status};
 use super::logline;
@@ -32,7 +34,21 @@ fn nbthread(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
     Ok(())
 }
 
-fn maxconn(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
+/// HAProxy's answer to a second `maxconn`/`pidfile`/`log-send-hostname` (even in another
+/// `global` section): an alert that does not stop the load, the first value kept.
+/// gatehouse has no non-fatal alert, so it is a warning with HAProxy's words.
+fn already(w: &[String], span: &Span, diags: &mut Vec<Diag>) {
+    diags.push(Diag::warning(
+        span,
+        format!("'{}' already specified. Continuing.", w[0]),
+    ));
+}
+
+fn maxconn(g: &mut Global, w: &[String], span: &Span, diags: &mut Vec<Diag>) -> R {
+    if g.maxconn.is_some() {
+        already(w, span, diags);
+        return Ok(());
+    }
     g.maxconn = Some(uint(one_arg(w)?, "maxconn")?);
     Ok(())
 }
@@ -45,7 +61,11 @@ fn daemon(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
     Ok(())
 }
 
-fn pidfile(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
+fn pidfile(g: &mut Global, w: &[String], span: &Span, diags: &mut Vec<Diag>) -> R {
+    if g.pidfile.is_some() {
+        already(w, span, diags);
+        return Ok(());
+    }
     g.pidfile = Some(one_arg(w)?.into());
     Ok(())
 }
@@ -60,7 +80,11 @@ fn log_tag(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
     Ok(())
 }
 
-fn log_send_hostname(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
+fn log_send_hostname(g: &mut Global, w: &[String], span: &Span, diags: &mut Vec<Diag>) -> R {
+    if g.log_send_hostname.is_some() {
+        already(w, span, diags);
+        return Ok(());
+    }
     g.log_send_hostname = Some(w.get(1).cloned().unwrap_or_default());
     Ok(())
 }
@@ -86,6 +110,7 @@ fn stats_socket(g: &mut Global, w: &[String], span: &Span, _: &mut Vec<Diag>) ->
     let addr = super::value::bind_addr(addr_word).map_err(|e| format!("'stats socket' : {e}"))?;
     let mut level = "user".to_string();
     let mut expose = false;
+    let mut options = Vec::new();
     let mut i = 3;
     while let Some(o) = w.get(i) {
         match o.as_str() {
@@ -108,8 +133,11 @@ fn stats_socket(g: &mut Global, w: &[String], span: &Span, _: &mut Vec<Diag>) ->
                 expose = true;
                 i += 2;
             }
-            "mode" | "user" | "group" | "uid" | "gid" | "name" => i += 2,
-            "maxconn" | "backlog" => i += 2,
+            "mode" | "user" | "group" | "uid" | "gid" | "name" | "maxconn" | "backlog" => {
+                let v = socket_option(o, w.get(i + 1))?;
+                options.push((o.clone(), v));
+                i += 2;
+            }
             x => {
                 return Err(format!(
                     "'stats socket' : keyword '{x}' is not supported yet by gatehouse."
@@ -121,9 +149,34 @@ fn stats_socket(g: &mut Global, w: &[String], span: &Span, _: &mut Vec<Diag>) ->
         addr,
         level,
         expose_fd_listeners: expose,
+        options,
         span: span.clone(),
     });
     Ok(())
+}
+
+/// Checks the value of a `stats socket` bind option as HAProxy does (its messages,
+/// quoted inside the `'stats socket' : '…'` HAProxy wraps them in).
+fn socket_option(o: &str, v: Option<&String>) -> Result<String, String> {
+    let wrap = |m: String| format!("'stats socket' : ''{o}' : {m}'");
+    let v = match (o, v) {
+        ("mode", v) => {
+            let v = v.map(String::as_str).unwrap_or("");
+            if v.is_empty() || !v.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
+                return Err(wrap(format!(
+                    "missing or invalid mode '{v}' (octal integer expected)"
+                )));
+            }
+            v
+        }
+        (_, Some(v)) => v.as_str(),
+        ("name", None) => return Err(wrap("missing name".into())),
+        (_, None) => return Err(wrap(format!("missing {o}"))),
+    };
+    if ["uid", "gid", "maxconn", "backlog"].contains(&o) {
+        uint(v, o).map_err(|e| format!("'stats socket' : {e}"))?;
+    }
+    Ok(v.to_owned())
 }
 
 fn stats_timeout(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
@@ -207,8 +260,53 @@ fn default_path(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R 
     Ok(())
 }
 
-/// Keywords accepted for compatibility that have no effect in gatehouse, with the reason.
-fn accepted(_: &mut Global, _: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
+/// `ca-base`/`crt-base DIR`: a second one is an error, as in HAProxy.
+fn base_dir(slot: &mut Option<String>, w: &[String]) -> R {
+    if slot.is_some() {
+        return Err(format!("'{}' already specified.", w[0]));
+    }
+    super::keyword::max_args(w, 1, 1)?;
+    match w.get(1) {
+        Some(d) => *slot = Some(d.clone()),
+        None => {
+            return Err(format!(
+                "global statement '{}' expects a directory path as an argument.",
+                w[0]
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn ca_base(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
+    base_dir(&mut g.ca_base, w)
+}
+
+fn crt_base(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
+    base_dir(&mut g.crt_base, w)
+}
+
+fn description(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
+    if w.len() < 2 {
+        return Err("'description' expects a string argument.".into());
+    }
+    g.description = Some(w[1..].join(" "));
+    Ok(())
+}
+
+/// `master-worker [no-exit-on-failure]`: loads with a warning saying what changes.
+fn master_worker(g: &mut Global, w: &[String], span: &Span, diags: &mut Vec<Diag>) -> R {
+    match w.get(1).map(String::as_str) {
+        None | Some("no-exit-on-failure") => {}
+        Some(_) => {
+            return Err("'master-worker' only supports 'no-exit-on-failure' option.".into());
+        }
+    }
+    g.master_worker = true;
+    diags.push(Diag::warning(
+        span,
+        "'master-worker' has no effect in gatehouse: it always runs as one process, with no master process and no reload on SIGUSR2.",
+    ));
     Ok(())
 }
 
@@ -225,7 +323,7 @@ const fn sup(
     }
 }
 
-const fn ny(name: &'static str) -> GlobalKeyword {
+pub(super) const fn ny(name: &'static str) -> GlobalKeyword {
     GlobalKeyword {
         name,
         status: Status::NotYet,
@@ -275,21 +373,24 @@ pub static KEYWORDS: &[GlobalKeyword] = &[
     sup("group", group, "drop privileges to this group"),
     sup("node", node, "node name shown on the stats page"),
     sup(
-        "chroot",
-        accepted,
-        "accepted; gatehouse does not chroot (yet)",
+        "ca-base",
+        ca_base,
+        "base directory for CA files; stored, used once TLS keywords are supported",
     ),
-    sup("ca-base", accepted, "base directory for CA files"),
-    sup("crt-base", accepted, "base directory for certificates"),
+    sup(
+        "crt-base",
+        crt_base,
+        "base directory for certificates; stored, used once TLS keywords are supported",
+    ),
     sup(
         "description",
-        accepted,
-        "description shown on the stats page",
+        description,
+        "stored; shown on the stats page once it is served",
     ),
     sup(
         "master-worker",
-        accepted,
-        "gatehouse always runs as one process",
+        master_worker,
+        "no effect (a warning says so at load): gatehouse always runs as one process",
     ),
     sup(
         "setenv",
@@ -312,67 +413,20 @@ pub static KEYWORDS: &[GlobalKeyword] = &[
         default_path,
         "base directory of relative file names (errorfile, …)",
     ),
-    ny("cpu-map"),
-    ny("ssl-default-bind-ciphers"),
-    ny("ssl-default-bind-ciphersuites"),
-    ny("ssl-default-bind-options"),
-    ny("ssl-default-server-ciphers"),
-    ny("ssl-default-server-ciphersuites"),
-    ny("ssl-default-server-options"),
-    ny("ssl-dh-param-file"),
-    ny("tune.ssl.default-dh-param"),
-    ny("tune.ssl.cachesize"),
-    ny("tune.http.maxhdr"),
-    ny("tune.maxaccept"),
-    ny("tune.h2.max-concurrent-streams"),
-    ny("lua-load"),
-    ny("uid"),
-    ny("gid"),
-    ny("ulimit-n"),
-    ny("server-state-file"),
-    ny("server-state-base"),
-    ny("hard-stop-after"),
-    ny("grace"),
-    ny("spread-checks"),
-    ny("max-spread-checks"),
-    ny("maxconnrate"),
-    ny("maxsessrate"),
-    ny("maxsslconn"),
-    ny("maxsslrate"),
-    ny("maxpipes"),
-    ny("maxcomprate"),
-    ny("maxcompcpuusage"),
-    ny("noepoll"),
-    ny("nosplice"),
-    ny("nbproc"),
-    ny("localpeer"),
-    ny("insecure-fork-wanted"),
-    ny("expose-experimental-directives"),
-    ny("h1-case-adjust"),
-    ny("h1-case-adjust-file"),
-    ny("external-check"),
-    ny("thread-groups"),
-    ny("stats bind-process"),
-    ny("stats maxconn"),
-    ny("unix-bind"),
-    ny("quiet"),
-    ny("zero-warning"),
-    ny("busy-polling"),
-    ny("set-dumpable"),
-    ny("strict-limits"),
-    ny("issuers-chain-path"),
-    ny("numa-cpu-mapping"),
-    ny("profiling.tasks"),
-    ny("debug"),
 ];
+
+/// Every `global` keyword: the supported ones, then the not-yet ones.
+pub fn all() -> impl Iterator<Item = &'static GlobalKeyword> {
+    KEYWORDS.iter().chain(notyet::KEYWORDS.iter())
+}
 
 /// Finds the global keyword of a line (two-word `stats …` names first).
 pub fn find(words: &[String]) -> Option<&'static GlobalKeyword> {
     if let Some(second) = words.get(1) {
         let two = format!("{} {}", words[0], second);
-        if let Some(k) = KEYWORDS.iter().find(|k| k.name == two) {
+        if let Some(k) = all().find(|k| k.name == two) {
             return Some(k);
         }
     }
-    KEYWORDS.iter().find(|k| k.name == words[0])
+    all().find(|k| k.name == words[0])
 }

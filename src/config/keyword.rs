@@ -133,7 +133,7 @@ pub struct GlobalKeyword {
 }
 
 /// Parses one `userlist` keyword line.
-pub type UserlistParse = fn(&mut Userlist, &[String]) -> Result<(), String>;
+pub type UserlistParse = fn(&mut Userlist, &[String], &Span) -> Result<(), String>;
 
 /// A row of the `userlist` keyword table.
 pub struct UserlistKeyword {

@@ -57,6 +57,16 @@ pub struct Global {
     pub group: Option<String>,
     /// `node`.
     pub node: Option<String>,
+    /// `description`: shown on the stats page (not served yet).
+    pub description: Option<String>,
+    /// `ca-base`: the directory relative CA file names resolve against (used by the TLS
+    /// keywords, which are not supported yet).
+    pub ca_base: Option<String>,
+    /// `crt-base`: the directory relative certificate names resolve against (used by
+    /// the TLS keywords, which are not supported yet).
+    pub crt_base: Option<String>,
+    /// `master-worker` was given (gatehouse runs as one process either way).
+    pub master_worker: bool,
     /// Where each global keyword was set (for error messages).
     pub span: Option<Span>,
     /// `setenv`, `presetenv`, `unsetenv`, `resetenv`, in order. They already took effect
@@ -117,6 +127,10 @@ impl Default for Global {
             user: None,
             group: None,
             node: None,
+            description: None,
+            ca_base: None,
+            crt_base: None,
+            master_worker: false,
             span: None,
             env_changes: Vec::new(),
             default_path: DefaultPath::Current,
@@ -133,6 +147,9 @@ pub struct StatsSocket {
     pub level: String,
     /// `expose-fd listeners`.
     pub expose_fd_listeners: bool,
+    /// The other bind options given, checked (`mode`, `user`, `group`, `uid`, `gid`,
+    /// `name`, `maxconn`, `backlog`), in order; they apply once the socket is served.
+    pub options: Vec<(String, String)>,
     /// Line of the keyword.
     pub span: Span,
 }
@@ -237,6 +254,8 @@ pub struct Proxy {
     pub log_tag: Option<String>,
     /// `stats …`.
     pub stats: StatsConfig,
+    /// `description`: shown on the stats page (not served yet).
+    pub description: Option<String>,
     /// `cookie`.
     pub cookie: Option<CookieConfig>,
     /// `stick-table`.
@@ -280,6 +299,7 @@ impl Proxy {
             log_format: None,
             log_tag: None,
             stats: StatsConfig::default(),
+            description: None,
             cookie: None,
             stick_table: None,
             sticks: Vec::new(),
@@ -933,6 +953,8 @@ pub struct User {
     pub password: Password,
     /// Its groups.
     pub groups: Vec<String>,
+    /// The `user` line.
+    pub span: Span,
 }
 
 /// A userlist password.

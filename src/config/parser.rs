@@ -33,6 +33,10 @@ pub const SECTIONS_NOT_YET: &[&str] = &[
     "traces",
 ];
 
+/// Keywords whose value HAProxy keeps (and checks after parsing) even where they have
+/// no effect: a `backend`'s `default_backend`/`use_backend` must still name a backend.
+const KEPT_WHEN_IGNORED: &[&str] = &["default_backend", "use_backend"];
+
 enum Current {
     None,
     Global,
@@ -263,7 +267,10 @@ impl Parser {
             );
         }
         // The defaults this proxy starts from: `from NAME`, else the last defaults section.
+        // A `defaults` section without `from` resets everything to the documented
+        // values, as in HAProxy: it does not inherit the previous `defaults`.
         let base = match &from {
+            None if kind == ProxyKind::Defaults => None,
             Some(d) => match self.defaults.iter().rev().find(|p| &p.name == d) {
                 Some(p) => Some(p.clone()),
                 None => {
@@ -330,8 +337,7 @@ impl Parser {
         let Some(k) = global::find(w) else {
             let hint = closest(
                 &w[0],
-                global::KEYWORDS
-                    .iter()
+                global::all()
                     .map(|k| k.name)
                     .chain(SECTIONS.iter().copied()),
             )
@@ -349,20 +355,17 @@ impl Parser {
                 let r = parse(&mut self.config.global, w, &line.span, &mut diags);
                 self.diags.append(&mut diags);
                 if let Err(e) = r {
-                    self.alert(&line.span, e);
+                    self.alert(&line.span, locate(&e, k.name, "global"));
                 }
             }
             (Status::Never(why), _) => self.alert(
                 &line.span,
-                format!("'{}' is not supported by gatehouse: {why}", k.name),
-            ),
-            _ => self.alert(
-                &line.span,
                 format!(
-                    "'{}' is a HAProxy keyword that gatehouse does not support yet.",
+                    "'{}' in section 'global' is not supported by gatehouse: {why}",
                     k.name
                 ),
             ),
+            _ => self.alert(&line.span, not_yet(k.name, "global")),
         }
     }
 
@@ -370,8 +373,8 @@ impl Parser {
         let w = &line.words;
         match userlist::KEYWORDS.iter().find(|k| k.name == w[0]) {
             Some(k) => {
-                if let Err(e) = (k.parse)(&mut self.config.userlists[i], w) {
-                    self.alert(&line.span, e);
+                if let Err(e) = (k.parse)(&mut self.config.userlists[i], w, &line.span) {
+                    self.alert(&line.span, locate(&e, k.name, "userlist"));
                 }
             }
             None => {
@@ -450,26 +453,26 @@ impl Parser {
         match k.status {
             Status::Supported => {}
             Status::NotYet => {
-                self.alert(
-                    span,
-                    format!(
-                        "'{}' is a HAProxy keyword that gatehouse does not support yet.",
-                        k.name
-                    ),
-                );
+                self.alert(span, not_yet(k.name, section));
                 return;
             }
             Status::Never(why) => {
                 self.alert(
                     span,
-                    format!("'{}' is not supported by gatehouse: {why}", k.name),
+                    format!(
+                        "'{}' in section '{section}' is not supported by gatehouse: {why}",
+                        k.name
+                    ),
                 );
                 return;
             }
         }
         let _ = name_words;
+        // A keyword that has no effect in this kind of section is still parsed, as
+        // HAProxy does, so that its arguments are checked; the result is dropped.
+        let mut ignored = None;
         if k.scope & scope_bit(p.kind) == 0 {
-            if p.kind == ProxyKind::Defaults || k.name == "server" {
+            if p.kind == ProxyKind::Defaults || k.name == "server" || k.name == "default-server" {
                 let msg = if p.kind == ProxyKind::Defaults {
                     format!("'{}' not allowed in 'defaults' section.", k.name)
                 } else {
@@ -490,22 +493,76 @@ impl Parser {
                     k.name, p.name
                 );
                 self.diags.push(Diag::warning(span, msg));
+                // HAProxy keeps an ignored backend reference and still requires the
+                // backend to exist; other ignored values are dropped.
+                if !KEPT_WHEN_IGNORED.contains(&k.name) {
+                    ignored = Some(p.clone());
+                }
             }
-            return;
+            if ignored.is_none() && !KEPT_WHEN_IGNORED.contains(&k.name) {
+                return;
+            }
         }
         let Some(parse) = k.parse else { return };
         let base = self.base_dir();
-        let mut ctx = ProxyCtx {
-            proxy: p,
-            span,
-            diags: &mut self.diags,
-            negated,
-            base_dir: base.as_deref(),
+        let mut scratch_diags = Vec::new();
+        let mut ctx = match ignored.as_mut() {
+            Some(scratch) => ProxyCtx {
+                proxy: scratch,
+                span,
+                diags: &mut scratch_diags,
+                negated,
+                base_dir: base.as_deref(),
+            },
+            None => ProxyCtx {
+                proxy: p,
+                span,
+                diags: &mut self.diags,
+                negated,
+                base_dir: base.as_deref(),
+            },
         };
         if let Err(e) = parse(&mut ctx, w) {
-            self.alert(span, e);
+            self.alert(span, locate(&e, k.name, section));
         }
     }
+}
+
+/// The error for a real HAProxy keyword gatehouse does not implement yet.
+pub fn not_yet(keyword: &str, section: &str) -> String {
+    format!(
+        "'{keyword}' in section '{section}' is a HAProxy keyword that gatehouse does not support yet."
+    )
+}
+
+/// Makes a keyword's error name its section: `'KW …' in section 'SECTION' …` when the
+/// message starts with the quoted keyword (`'timeout client' in section 'defaults' : …`),
+/// else `'KW' in section 'SECTION' : MESSAGE`. Messages that already name a section are
+/// kept as they are.
+pub fn locate(msg: &str, keyword: &str, section: &str) -> String {
+    if msg.contains("in section '") || msg.contains(&format!("'{section}' section")) {
+        return msg.to_owned();
+    }
+    let first = keyword.split(' ').next().unwrap_or(keyword);
+    if let Some(rest) = msg.strip_prefix('\'')
+        && let Some(end) = rest.find('\'')
+        && rest[..end].split(' ').next() == Some(first)
+    {
+        let (quoted, tail) = (&rest[..end], &rest[end + 1..]);
+        let sep = if tail.starts_with([' ', '.', ',', ':']) {
+            ""
+        } else {
+            " :"
+        };
+        return format!("'{quoted}' in section '{section}'{sep}{tail}");
+    }
+    if let Some(rest) = msg
+        .strip_prefix(first)
+        .and_then(|r| r.strip_prefix(" : ").or_else(|| r.strip_prefix(": ")))
+    {
+        return format!("'{first}' in section '{section}' : {rest}");
+    }
+    format!("'{keyword}' in section '{section}' : {msg}")
 }
 
 /// HAProxy's `default-path` directory for `file` (`cfg_parse_global()`): `config` is
@@ -518,5 +575,48 @@ pub fn base_dir(policy: &DefaultPath, file: &str) -> Option<PathBuf> {
         DefaultPath::Config => dir.map(PathBuf::from),
         DefaultPath::Parent => Some(dir.map_or(PathBuf::from(".."), |d| Path::new(d).join(".."))),
         DefaultPath::Origin(p) => Some(p.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::locate;
+
+    #[test]
+    fn errors_get_the_section_after_the_quoted_keyword_or_in_front() {
+        assert_eq!(
+            locate(
+                "'maxconn' expects an integer argument, got 'x'",
+                "maxconn",
+                "global"
+            ),
+            "'maxconn' in section 'global' expects an integer argument, got 'x'"
+        );
+        assert_eq!(
+            locate("'server b/s' : invalid port '0x'", "server", "backend"),
+            "'server b/s' in section 'backend' : invalid port '0x'"
+        );
+        assert_eq!(
+            locate(
+                "unexpected character 'p' in 'timeout client'",
+                "timeout client",
+                "defaults"
+            ),
+            "'timeout client' in section 'defaults' : unexpected character 'p' in 'timeout client'"
+        );
+        assert_eq!(
+            locate("log : unknown log facility 'local9'", "log", "global"),
+            "'log' in section 'global' : unknown log facility 'local9'"
+        );
+        // A quoted word that is not the keyword is not taken for it.
+        assert_eq!(
+            locate("'level' expects 'user'.", "stats socket", "global"),
+            "'stats socket' in section 'global' : 'level' expects 'user'."
+        );
+        // Messages that already name their section are kept.
+        let m = "'http-request' not allowed in anonymous 'defaults' section.";
+        assert_eq!(locate(m, "http-request", "defaults"), m);
+        let m = "'bind :1' in section 'frontend': unknown keyword 'x'.";
+        assert_eq!(locate(m, "bind", "frontend"), m);
     }
 }

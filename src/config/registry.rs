@@ -36,7 +36,7 @@ pub fn entries() -> Vec<Entry> {
             help: "",
         });
     }
-    for k in global::KEYWORDS {
+    for k in global::all() {
         v.push(Entry {
             section: "global",
             name: k.name.to_owned(),

@@ -3,13 +3,19 @@
 
 use super::keyword::UserlistKeyword;
 use super::model::{Password, User, Userlist};
+use super::span::Span;
 
-fn group(ul: &mut Userlist, w: &[String]) -> Result<(), String> {
+fn group(ul: &mut Userlist, w: &[String], _: &Span) -> Result<(), String> {
     let name = w.get(1).ok_or("'group' expects <name> as argument.")?;
     let mut users = Vec::new();
     match (w.get(2).map(String::as_str), w.get(3)) {
         (None, _) => {}
         (Some("users"), Some(list)) => users = list.split(',').map(str::to_owned).collect(),
+        (Some("users"), None) => {
+            return Err(format!(
+                "'group {name}' : 'users' expects a comma-separated user list."
+            ));
+        }
         (Some(x), _) => return Err(format!("'group' only supports 'users' option (got '{x}').")),
     }
     if ul.groups.iter().any(|(g, _)| g == name) {
@@ -22,7 +28,7 @@ fn group(ul: &mut Userlist, w: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-fn user(ul: &mut Userlist, w: &[String]) -> Result<(), String> {
+fn user(ul: &mut Userlist, w: &[String], span: &Span) -> Result<(), String> {
     let name = w.get(1).ok_or("'user' expects <name> as argument.")?;
     if ul.users.iter().any(|u| &u.name == name) {
         return Err(format!(
@@ -34,6 +40,7 @@ fn user(ul: &mut Userlist, w: &[String]) -> Result<(), String> {
         name: name.clone(),
         password: Password::None,
         groups: Vec::new(),
+        span: span.clone(),
     };
     let mut i = 2;
     while let Some(opt) = w.get(i) {

@@ -13,8 +13,10 @@ pub fn validate(config: &Config, diags: &mut Vec<Diag>) {
             "'stats socket' (the runtime API) is not served yet by gatehouse.",
         ));
     }
+    userlists(config, diags);
     for p in &config.proxies {
-        not_active_yet(p, diags);
+        http_rules_in_tcp_mode(p, diags);
+        not_active_yet(config, p, diags);
         references(config, p, diags);
         conditions(p, diags);
         timeouts(p, diags);
@@ -28,12 +30,73 @@ pub fn validate(config: &Config, diags: &mut Vec<Diag>) {
     }
 }
 
-fn references(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) {
-    if !p.kind.has_frontend() {
+/// HAProxy's warnings for HTTP rules in a `mode tcp` proxy: they are never applied.
+fn http_rules_in_tcp_mode(p: &Proxy, diags: &mut Vec<Diag>) {
+    if p.mode != Mode::Tcp || p.kind == ProxyKind::Defaults {
         return;
     }
+    for (kw, rules) in [
+        ("http-request", &p.http_request),
+        ("http-response", &p.http_response),
+    ] {
+        if let Some(first) = rules.first() {
+            diags.push(Diag::warning(
+                &first.span,
+                format!(
+                    "'{kw}' rules ignored for {} '{}' as they require HTTP mode.",
+                    p.kind.keyword(),
+                    p.name
+                ),
+            ));
+        }
+    }
+}
+
+/// A user's group and a group's user must exist in the userlist (HAProxy's alerts,
+/// which name no line; gatehouse locates them at the `user` line, or the userlist's
+/// line for a group's member).
+fn userlists(config: &Config, diags: &mut Vec<Diag>) {
+    for ul in &config.userlists {
+        for u in &ul.users {
+            for g in &u.groups {
+                if !ul.groups.iter().any(|(name, _)| name == g) {
+                    diags.push(Diag::alert(
+                        &u.span,
+                        format!(
+                            "userlist '{}': no such group '{g}' specified in user '{}'",
+                            ul.name, u.name
+                        ),
+                    ));
+                }
+            }
+        }
+        for (g, users) in &ul.groups {
+            for name in users {
+                if !ul.users.iter().any(|u| &u.name == name) {
+                    diags.push(Diag::alert(
+                        &ul.span,
+                        format!(
+                            "userlist '{}': no such user '{name}' specified in group '{g}'",
+                            ul.name
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+fn references(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) {
+    // A backend's (ignored) references must still exist, as in HAProxy.
+    let frontend = p.kind.has_frontend();
     let mut check = |name: &str, span: &super::span::Span, what: &str| {
         match config.backend(name) {
+        // HAProxy refuses a proxy that routes to itself.
+        Some(b) if b.name == p.name && b.kind.has_frontend() == frontend => diags.push(Diag::alert(
+            span,
+            format!("Proxy '{}': loop detected for {what}: '{name}'.", p.name),
+        )),
+        Some(_) if !frontend => {}
         None => diags.push(Diag::alert(
             span,
             format!("Proxy '{}': unable to find required {what}: '{name}'.", p.name),
@@ -163,7 +226,7 @@ fn timeouts(p: &Proxy, diags: &mut Vec<Diag>) {
 /// milestone. Those that change the bytes on the wire (TLS, PROXY protocol) would break
 /// traffic if ignored: they are refused. Those that only add a service (health checks,
 /// stats page, persistence) get a warning, so nothing is ignored silently.
-fn not_active_yet(p: &Proxy, diags: &mut Vec<Diag>) {
+fn not_active_yet(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) {
     for b in &p.binds {
         let what = if b.ssl || !b.crt.is_empty() {
             Some("'ssl'/'crt' (TLS termination)")
@@ -216,7 +279,16 @@ fn not_active_yet(p: &Proxy, diags: &mut Vec<Diag>) {
             ),
         ));
     }
-    if p.stats.enabled && p.kind.has_frontend() {
+    if p.stats.enabled && p.mode == Mode::Tcp {
+        diags.push(Diag::warning(
+            &p.span,
+            format!(
+                "'stats' statement ignored for {} '{}' as it requires HTTP mode.",
+                p.kind.keyword(),
+                p.name
+            ),
+        ));
+    } else if p.stats.enabled {
         diags.push(Diag::warning(
             &p.span,
             format!(
@@ -239,6 +311,23 @@ fn not_active_yet(p: &Proxy, diags: &mut Vec<Diag>) {
         ));
     }
     for st in &p.sticks {
+        // `table NAME` names another proxy's table; else the proxy's own.
+        let table = st
+            .args
+            .iter()
+            .position(|a| a == "table")
+            .and_then(|i| st.args.get(i + 1))
+            .unwrap_or(&p.name);
+        let exists = config
+            .proxies
+            .iter()
+            .any(|q| &q.name == table && q.stick_table.is_some());
+        if !exists {
+            diags.push(Diag::alert(
+                &st.span,
+                format!("Proxy '{}': unable to find stick-table '{table}'.", p.name),
+            ));
+        }
         diags.push(Diag::warning(
             &st.span,
             format!(

@@ -7,7 +7,7 @@ use crate::config::logline;
 use crate::config::model::{
     Balance, CookieConfig, ErrorFile, HashType, HttpReuse, Mode, StickRule, StickTable,
 };
-use crate::config::value::uint;
+use crate::config::value::{duration_with_unit, size, uint};
 
 fn mode(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
     max_args(words, 1, 1)?;
@@ -58,7 +58,11 @@ fn balance(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
                         }
                         i += 1;
                     }
-                    "path-only" => {}
+                    "path-only" => {
+                        return Err(
+                            "'balance uri path-only' is not supported yet by gatehouse.".into()
+                        );
+                    }
                     x => {
                         return Err(format!(
                             "'balance uri' only accepts parameters 'whole', 'len', 'depth' and 'path-only' (got '{x}')."
@@ -254,10 +258,161 @@ fn errorfile(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+fn description(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    if words.len() < 2 {
+        return Err("'description' expects a string argument.".into());
+    }
+    ctx.proxy.description = Some(words[1..].join(" "));
+    Ok(())
+}
+
+/// Checks `cookie NAME [options]` as HAProxy does (its messages).
+fn cookie_args(args: &[String]) -> Result<(), String> {
+    let mut modes = 0;
+    let mut i = 0;
+    while let Some(a) = args.get(i) {
+        match a.as_str() {
+            "rewrite" | "insert" | "prefix" => modes += 1,
+            "indirect" | "nocache" | "postonly" | "dynamic" | "preserve" | "httponly"
+            | "secure" => {}
+            "domain" | "attr" => {
+                let what = if a == "domain" { "<domain>" } else { "<value>" };
+                if args.get(i + 1).is_none() {
+                    return Err(format!("'{a}' expects {what} as argument."));
+                }
+                i += 1;
+            }
+            "maxidle" | "maxlife" => {
+                let v = args
+                    .get(i + 1)
+                    .ok_or_else(|| format!("'{a}' expects <idletime> in seconds as argument."))?;
+                duration_with_unit(v, a, 1_000_000).map_err(|_| {
+                    let c = v.chars().find(|c| !c.is_ascii_digit()).unwrap_or(' ');
+                    format!("unexpected character '{c}' in argument to <{a}>.")
+                })?;
+                i += 1;
+            }
+            _ => return Err("'cookie' supports 'rewrite', 'insert', 'prefix', 'indirect', 'nocache', 'postonly', 'domain', 'maxidle', 'dynamic', 'maxlife' and 'attr' options.".into()),
+        }
+        i += 1;
+    }
+    if modes > 1 {
+        return Err("cookie 'rewrite', 'insert' and 'prefix' modes are incompatible.".into());
+    }
+    Ok(())
+}
+
+/// The data types a stick table can store (HAProxy 2.6).
+const STORE_TYPES: &[&str] = &[
+    "server_id",
+    "gpt0",
+    "gpt",
+    "gpc0",
+    "gpc1",
+    "gpc",
+    "gpc0_rate",
+    "gpc1_rate",
+    "gpc_rate",
+    "conn_cnt",
+    "conn_cur",
+    "conn_rate",
+    "sess_cnt",
+    "sess_rate",
+    "http_req_cnt",
+    "http_req_rate",
+    "http_err_cnt",
+    "http_err_rate",
+    "http_fail_cnt",
+    "http_fail_rate",
+    "bytes_in_cnt",
+    "bytes_in_rate",
+    "bytes_out_cnt",
+    "bytes_out_rate",
+    "server_key",
+    "server_name",
+];
+
+/// Checks `stick-table type … size …` as HAProxy does (its messages).
+fn stick_table_args(args: &[String]) -> Result<(), String> {
+    let bad = |v: &str, what: &str| {
+        let c = v.chars().find(|c| !c.is_ascii_digit()).unwrap_or(' ');
+        format!("stick-table: unexpected character '{c}' in argument of '{what}'.")
+    };
+    let (mut typed, mut sized) = (false, false);
+    let mut i = 0;
+    while let Some(a) = args.get(i) {
+        let v = args.get(i + 1).map(String::as_str);
+        match (a.as_str(), v) {
+            ("type", Some(t)) => {
+                if !["ip", "ipv6", "integer", "string", "binary"].contains(&t) {
+                    return Err(format!("stick-table: unknown type '{t}'."));
+                }
+                typed = true;
+                i += 1;
+                if ["string", "binary"].contains(&t) && args.get(i + 1).is_some_and(|l| l == "len")
+                {
+                    let l = args.get(i + 2).map(String::as_str).unwrap_or("");
+                    uint(l, "len").map_err(|_| bad(l, "len"))?;
+                    i += 2;
+                }
+            }
+            ("size", Some(n)) => {
+                size(n, "size").map_err(|_| bad(n, "size"))?;
+                sized = true;
+                i += 1;
+            }
+            ("expire", Some(d)) => {
+                crate::config::value::duration(d, "expire").map_err(|_| bad(d, "expire"))?;
+                i += 1;
+            }
+            ("store", Some(list)) => {
+                // Commas separate items, except inside `gpc_rate(2,10s)`.
+                let mut depth = 0;
+                let items = list.split(|c| {
+                    match c {
+                        '(' => depth += 1,
+                        ')' => depth -= 1,
+                        _ => {}
+                    }
+                    c == ',' && depth == 0
+                });
+                for item in items {
+                    let base = item.split('(').next().unwrap_or(item);
+                    if !STORE_TYPES.contains(&base) {
+                        return Err(format!("stick-table: unknown store option '{base}'."));
+                    }
+                }
+                i += 1;
+            }
+            ("srvkey" | "write-to", Some(_)) => i += 1,
+            ("nopurge", _) => {}
+            ("peers", _) => {
+                return Err(
+                    "stick-table: 'peers' is not supported yet by gatehouse (no 'peers' sections)."
+                        .into(),
+                );
+            }
+            ("type" | "size" | "expire" | "store" | "srvkey" | "write-to", None) => {
+                return Err(format!("stick-table: missing argument after '{a}'."));
+            }
+            (x, _) => return Err(format!("stick-table: unknown argument '{x}'.")),
+        }
+        i += 1;
+    }
+    if !typed {
+        return Err("stick-table: missing type.".into());
+    }
+    if !sized {
+        return Err("stick-table: missing size.".into());
+    }
+    Ok(())
+}
+
 fn cookie(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
     let name = words
         .get(1)
         .ok_or("'cookie' expects <cookie_name> as argument.")?;
+    cookie_args(&words[2..])?;
     ctx.proxy.cookie = Some(CookieConfig {
         name: name.clone(),
         args: words[2..].to_vec(),
@@ -267,9 +422,7 @@ fn cookie(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
 }
 
 fn stick_table(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
-    if words.get(1).map(String::as_str) != Some("type") {
-        return Err("stick-table: missing type.".into());
-    }
+    stick_table_args(&words[1..])?;
     ctx.proxy.stick_table = Some(StickTable {
         args: words[1..].to_vec(),
         span: ctx.span.clone(),
@@ -346,6 +499,12 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
         "replace a default error response by a file",
     ),
     kw("cookie", BACK, cookie, "cookie-based persistence"),
+    kw(
+        "description",
+        FE | LI | BE,
+        description,
+        "stored; shown on the stats page once it is served",
+    ),
     kw(
         "stick-table",
         FE | LI | BE,

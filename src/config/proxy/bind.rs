@@ -24,6 +24,7 @@ pub const SUPPORTED: &[(&str, usize)] = &[
 
 /// Real HAProxy bind options gatehouse does not implement yet.
 pub const NOT_YET: &[&str] = &[
+    "accept-netscaler-cip",
     "allow-0rtt",
     "ca-file",
     "ca-ignore-err",
@@ -32,6 +33,7 @@ pub const NOT_YET: &[&str] = &[
     "ca-verify-file",
     "ciphers",
     "ciphersuites",
+    "client-sigalgs",
     "crl-file",
     "crt-ignore-err",
     "crt-list",
@@ -66,8 +68,8 @@ pub const NOT_YET: &[&str] = &[
     "quic-cc-algo",
     "quic-force-retry",
     "severity-output",
+    "shards",
     "sigalgs",
-    "client-sigalgs",
     "ssl-max-ver",
     "ssl-min-ver",
     "strict-sni",

@@ -1,7 +1,7 @@
 //! `option …` flags and the health-check protocol options (`option httpchk`, `tcp-check`,
 //! `mysql-check`, `pgsql-check`, `redis-check`, `smtpchk`, `ssl-hello-chk`).
 
-use crate::config::keyword::{ALL, BACK, FRONT, ProxyCtx, ProxyKeyword, kw, not_yet};
+use crate::config::keyword::{ALL, BACK, FRONT, ProxyCtx, ProxyKeyword, kw, max_args, not_yet};
 use crate::config::model::{CheckKind, ForwardFor, HttpConnMode, Options};
 use crate::config::value::network;
 
@@ -170,6 +170,7 @@ fn mysql_check(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
                     .ok_or("'option mysql-check user' expects a user name")?
                     .clone(),
             );
+            max_args(words, 2, 3)?;
             match words.get(4).map(String::as_str) {
                 None | Some("pre-41") => {}
                 Some("post-41") => post41 = true,
@@ -193,6 +194,7 @@ fn mysql_check(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
 fn pgsql_check(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
     match (words.get(2).map(String::as_str), words.get(3)) {
         (Some("user"), Some(u)) => {
+            max_args(words, 2, 2)?;
             ctx.proxy.check.kind = CheckKind::Pgsql { user: u.clone() };
             Ok(())
         }
@@ -212,14 +214,18 @@ fn redis_check(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
 
 fn smtpchk(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
     let (verb, domain) = match (words.get(2), words.get(3)) {
-        (Some(v), Some(d)) if v == "HELO" || v == "EHLO" => (v.clone(), d.clone()),
+        (Some(v), Some(d)) if v == "HELO" || v == "EHLO" => {
+            max_args(words, 2, 2)?;
+            (v.clone(), d.clone())
+        }
         _ => ("HELO".to_string(), "localhost".to_string()),
     };
     ctx.proxy.check.kind = CheckKind::Smtp { verb, domain };
     Ok(())
 }
 
-fn ssl_hello_chk(ctx: &mut ProxyCtx<'_>, _words: &[String]) -> Result<(), String> {
+fn ssl_hello_chk(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    max_args(words, 2, 0)?;
     ctx.proxy.check.kind = CheckKind::SslHello;
     Ok(())
 }

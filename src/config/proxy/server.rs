@@ -40,20 +40,20 @@ pub const SUPPORTED: &[(&str, usize)] = &[
 
 /// Real HAProxy server options gatehouse does not implement yet.
 pub const NOT_YET: &[&str] = &[
-    "agent-check",
     "agent-addr",
+    "agent-check",
     "agent-inter",
     "agent-port",
     "agent-send",
     "allow-0rtt",
     "alpn",
-    "ciphers",
-    "ciphersuites",
     "check-alpn",
     "check-proto",
     "check-send-proxy",
     "check-sni",
     "check-via-socks4",
+    "ciphers",
+    "ciphersuites",
     "crl-file",
     "crt",
     "curves",
@@ -71,13 +71,19 @@ pub const NOT_YET: &[&str] = &[
     "minconn",
     "namespace",
     "no-agent-check",
+    "no-check-send-proxy",
+    "no-send-proxy-v2-ssl",
+    "no-send-proxy-v2-ssl-cn",
+    "no-ssl-reuse",
     "no-sslv3",
+    "no-tfo",
     "no-tls-tickets",
     "no-tlsv10",
     "no-tlsv11",
     "no-tlsv12",
     "no-tlsv13",
     "no-verifyhost",
+    "non-stick",
     "npn",
     "observe",
     "on-error",
@@ -87,6 +93,7 @@ pub const NOT_YET: &[&str] = &[
     "pool-max-conn",
     "pool-purge-delay",
     "proto",
+    "proxy-v2-options",
     "redir",
     "resolve-net",
     "resolve-opts",
@@ -105,10 +112,11 @@ pub const NOT_YET: &[&str] = &[
     "stick",
     "tcp-ut",
     "tfo",
+    "tls-tickets",
     "track",
+    "usesrc",
     "verifyhost",
     "ws",
-    "usesrc",
 ];
 
 fn apply_opts(
@@ -151,7 +159,14 @@ fn apply_opts(
             "rise" => opts.rise = positive(v, who, opt)?,
             "fall" => opts.fall = positive(v, who, opt)?,
             "port" => opts.check_port = Some(port(v, false).map_err(|e| format!("'{who}' : {e}"))?),
-            "addr" => opts.check_addr = Some(v.to_owned()),
+            "addr" => {
+                if !valid_host(v) {
+                    return Err(format!(
+                        "'{who}' : 'addr' : invalid address: '{v}' in '{v}'."
+                    ));
+                }
+                opts.check_addr = Some(v.to_owned());
+            }
             "weight" => {
                 let w = uint(v, "weight").map_err(|e| format!("'{who}' : {e}"))?;
                 if w > 256 {
@@ -253,3 +268,17 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
         "default options of the servers declared after it",
     ),
 ];
+
+/// An IP literal or a syntactically valid host name (HAProxy resolves it at load;
+/// gatehouse checks its form only).
+fn valid_host(h: &str) -> bool {
+    h.parse::<std::net::IpAddr>().is_ok()
+        || (!h.is_empty()
+            && h.len() <= 253
+            && h.strip_suffix('.').unwrap_or(h).split('.').all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && l.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            }))
+}
