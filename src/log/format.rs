@@ -11,6 +11,9 @@ pub const TCPLOG: &str = "%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/
 /// [`LogFormatSpec::compile`] does not support yet.
 pub const HTTPSLOG: &str = "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r %[fc_err]/%[ssl_fc_err,hex]/%[ssl_c_err]/%[ssl_c_ca_err]/%[ssl_fc_is_resumed] %[ssl_fc_sni]/%sslv/%sslc";
 
+use crate::acl::{SampleExpr, Visibility};
+use std::sync::Arc;
+
 /// Flag `Q`: quote strings.
 pub(crate) const OPT_QUOTE: u8 = 1;
 /// Flag `X`: hexadecimal IPs, ports, `%Ts`, `%rt`, `%pid`, `%lc`, `%ms`.
@@ -187,6 +190,20 @@ impl Var {
     }
 }
 
+/// Where a format string is used. HAProxy parses `log-format` lines with merged spaces
+/// and `-` for empty values; formats in HTTP actions (`http-request return lf-string`,
+/// `hdr`, `set-header` values) keep spaces, print nothing for empty values, and may
+/// contain `%[…]` sample expressions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FormatContext {
+    /// A log line (`log-format`, `option httplog`, …).
+    Log,
+    /// An `http-request` action: response fetches are refused.
+    HttpRequest,
+    /// An `http-response` action.
+    HttpResponse,
+}
+
 /// One compiled element of a format.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Node {
@@ -196,12 +213,16 @@ pub(crate) enum Node {
     Sep,
     /// A variable with its flags.
     Var(Var, u8),
+    /// A sample expression `%[…]` with its flags (HTTP actions only).
+    Sample(Arc<SampleExpr>, u8),
 }
 
 /// A `log-format` string compiled once at configuration time.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogFormatSpec {
     pub(crate) nodes: Vec<Node>,
+    /// Compiled for an HTTP action rather than a log line.
+    pub(crate) http: bool,
 }
 
 impl LogFormatSpec {
@@ -209,10 +230,17 @@ impl LogFormatSpec {
     /// removed quotes and backslash escapes). Errors read like HAProxy's
     /// "failed to parse log-format : …" details.
     pub fn compile(fmt: &str) -> Result<LogFormatSpec, String> {
+        Self::compile_in(fmt, FormatContext::Log)
+    }
+
+    /// Compiles `fmt` for `ctx`. Errors read like HAProxy's: `no such format variable
+    /// 'x'…`, `failed to parse sample expression <…> : unknown fetch method 'y'`.
+    pub fn compile_in(fmt: &str, ctx: FormatContext) -> Result<LogFormatSpec, String> {
+        let http = ctx != FormatContext::Log;
         let b = fmt.as_bytes();
         let mut nodes = Vec::new();
         let mut text = String::new();
-        let mut defopts = OPT_MANDATORY;
+        let mut defopts = if http { 0 } else { OPT_MANDATORY };
         let mut i = 0;
         while i < b.len() {
             match b[i] {
@@ -244,6 +272,41 @@ impl LogFormatSpec {
                         }
                     }
                     let c = b[i];
+                    if c == b'[' && http {
+                        let start = i + 1;
+                        let rest = &fmt[start..];
+                        let end = start + SampleExpr::end(rest);
+                        let expr = SampleExpr::parse(&fmt[start..end]).map_err(|e| {
+                            format!("failed to parse sample expression <{rest}> : {e}")
+                        })?;
+                        if ctx == FormatContext::HttpRequest
+                            && expr.visibility() == Visibility::Response
+                        {
+                            return Err(format!(
+                                "sample fetch <{rest}> may not be reliably used here because it needs 'HTTP response' which is not available here"
+                            ));
+                        }
+                        match b.get(end) {
+                            Some(b']') => {}
+                            Some(&c) if c.is_ascii_graphic() || c == b' ' => {
+                                return Err(format!(
+                                    "expected ']' after '{}', but found '{}'",
+                                    &fmt[start..end],
+                                    c as char
+                                ));
+                            }
+                            _ => {
+                                return Err(format!("missing ']' after '{}'", &fmt[start..end]));
+                            }
+                        }
+                        let opts = args.map_or(defopts, |a| apply_flags(defopts, a));
+                        if !text.is_empty() {
+                            nodes.push(Node::Text(std::mem::take(&mut text)));
+                        }
+                        nodes.push(Node::Sample(Arc::new(expr), opts));
+                        i = end + 1;
+                        continue;
+                    }
                     if c == b'[' {
                         let end = fmt[i..].find(']').map(|e| i + e + 1).unwrap_or(b.len());
                         return Err(format!(
@@ -284,6 +347,10 @@ impl LogFormatSpec {
                     }
                     // HAProxy silently drops a '%' followed by another character.
                 }
+                b' ' if http => {
+                    text.push(' ');
+                    i += 1;
+                }
                 b' ' => {
                     if !text.is_empty() {
                         nodes.push(Node::Text(std::mem::take(&mut text)));
@@ -306,7 +373,37 @@ impl LogFormatSpec {
         if !text.is_empty() {
             nodes.push(Node::Text(text));
         }
-        Ok(LogFormatSpec { nodes })
+        Ok(LogFormatSpec { nodes, http })
+    }
+
+    /// True when the format prints nothing but literal text.
+    pub fn is_literal(&self) -> bool {
+        self.nodes.iter().all(|n| matches!(n, Node::Text(_)))
+    }
+
+    /// The literal text of a format without variables (`None` otherwise).
+    pub fn literal(&self) -> Option<String> {
+        let mut s = String::new();
+        for n in &self.nodes {
+            match n {
+                Node::Text(t) => s.push_str(t),
+                _ => return None,
+            }
+        }
+        Some(s)
+    }
+
+    /// True when rendering needs the request line (`%r`, `%HM`, `%HU`, …).
+    pub(crate) fn uses_request_line(&self) -> bool {
+        self.nodes.iter().any(|n| {
+            matches!(
+                n,
+                Node::Var(
+                    Var::Request | Var::HM | Var::HU | Var::HP | Var::HPO | Var::HQ | Var::HV,
+                    _
+                )
+            )
+        })
     }
 
     /// True when the format uses a variable HAProxy restricts to HTTP mode (it warns
