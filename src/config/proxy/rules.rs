@@ -264,10 +264,10 @@ fn parse_return(
                 i += 2;
             }
             "lf-string" => {
-                let v = val(i, w)?;
-                if v.is_empty() {
-                    return Err(haproxy_err("'lf-string' expects <fmt> as argument."));
-                }
+                let v = val(i, w)
+                    .ok()
+                    .filter(|v| !v.is_empty())
+                    .ok_or_else(|| haproxy_err("'lf-string' expects <fmt> as argument."))?;
                 check_format(ctx, &words[0], act, v)?;
                 body = ReturnBody::LfString(v.clone());
                 i += 2;
