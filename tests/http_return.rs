@@ -25,10 +25,13 @@ frontend fe
   http-request return content-type text/plain file body.txt if { path /f }
   http-request return status 404 content-type text/html string \"nope %[path]\" hdr x-s \"%[src]\" if { path /s }
   http-request return status 204 hdr x-e e if { path /e }
+  http-request return status 304 hdr x-e e if { path /304 }
+  http-request return if { path /plain }
   http-request return content-type text/plain lf-string \"[%[req.hdr(nope)]]\" if { path /empty }
   http-request set-header X-P \"%[path]-%ci\"
   http-request add-header X-Q \"%[path,upper] %[req.hdr(x-p)]\"
   http-request return content-type text/plain lf-string \"p=%[req.hdr(x-p)] q=%[req.hdr(x-q)] n=%[req.hdr_cnt(x-p)]\" if { path /seen }
+  http-response set-header x-r \"%[status] %ST %[src]\"
   default_backend app
 backend app
   server s {app}
@@ -164,6 +167,8 @@ fn set_and_add_header_values_are_log_formats_seen_by_later_rules() {
     let req = &s.app.wait_requests(1)[0];
     assert_eq!(req.header_all("x-p"), ["/app/x-127.0.0.1"]);
     assert_eq!(req.header_all("x-q"), ["/APP/X /app/x-127.0.0.1"]);
+    // http-response formats see the response status.
+    assert_eq!(r.header("x-r"), Some("200 200 127.0.0.1"));
     // A later rule's samples see the headers set and added before it.
     let body = raw(s.port, "/seen", "X-P: old\r\n");
     assert!(
@@ -182,6 +187,8 @@ fn same_bytes_as_haproxy() {
         ("/f", ""),
         ("/s", ""),
         ("/e", ""),
+        ("/304", ""),
+        ("/plain", ""),
         ("/empty", ""),
         ("/seen", "X-P: old\r\nX-Q: a\r\n"),
     ];
@@ -270,6 +277,10 @@ fn format_errors_are_reported_at_load_like_haproxy() {
     both_refuse(
         "http-request return hdr x \"%[nope]\"",
         "unknown fetch method 'nope'.",
+    );
+    both_refuse(
+        "http-response set-header x \"%[path]\"",
+        "sample fetch <path]> may not be reliably used here because it needs 'HTTP request headers' which is not available here.",
     );
     both_refuse(
         "http-request set-header x \"%[nope]\"",

@@ -279,11 +279,28 @@ impl LogFormatSpec {
                         let expr = SampleExpr::parse(&fmt[start..end]).map_err(|e| {
                             format!("failed to parse sample expression <{rest}> : {e}")
                         })?;
-                        if ctx == FormatContext::HttpRequest
-                            && expr.visibility() == Visibility::Response
+                        let vis = expr.visibility();
+                        let name = expr.text().split(['(', ',']).next().unwrap_or("");
+                        if ctx == FormatContext::HttpResponse
+                            && matches!(name, "hdr" | "hdr_cnt" | "hdr_ip" | "hdr_val")
                         {
+                            // In a response, HAProxy's `hdr()` reads the response.
                             return Err(format!(
-                                "sample fetch <{rest}> may not be reliably used here because it needs 'HTTP response' which is not available here"
+                                "sample fetch <{rest}> : '{name}' on response headers is not supported yet by gatehouse"
+                            ));
+                        }
+                        let missing = match (ctx, vis) {
+                            (FormatContext::HttpRequest, Visibility::Response) => {
+                                Some("HTTP response")
+                            }
+                            (FormatContext::HttpResponse, Visibility::Request) => {
+                                Some("HTTP request headers")
+                            }
+                            _ => None,
+                        };
+                        if let Some(m) = missing {
+                            return Err(format!(
+                                "sample fetch <{rest}> may not be reliably used here because it needs '{m}' which is not available here"
                             ));
                         }
                         match b.get(end) {

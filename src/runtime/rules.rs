@@ -120,8 +120,7 @@ pub fn reason(status: u16) -> &'static str {
 /// Builds the response bytes of an `http-request return` whose payload and `hdr`
 /// values have no variables; `None` when something must be rendered per request.
 /// HAProxy's layout: status line, the `hdr` headers (names lower-cased), then
-/// `content-length` (omitted for 204/304 and an empty payload of a 1xx/204/304) and
-/// `content-type`.
+/// `content-length` (omitted for 204) and `content-type`.
 pub fn build_return(
     status: u16,
     content_type: Option<&str>,
@@ -151,7 +150,7 @@ pub fn build_return(
 
 /// Appends `content-length`, `content-type`, the blank line and the payload.
 fn finish_return(out: &mut Vec<u8>, status: u16, content_type: Option<&[u8]>, payload: &[u8]) {
-    if !(status == 204 || status == 304) {
+    if status != 204 {
         out.extend_from_slice(b"content-length: ");
         out.extend_from_slice(itoa_buf(payload.len()).as_bytes());
         out.extend_from_slice(b"\r\n");
