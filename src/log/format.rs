@@ -455,3 +455,52 @@ fn apply_flags(mut opts: u8, args: &str) -> u8 {
     }
     opts
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn http(fmt: &str) -> Result<LogFormatSpec, String> {
+        LogFormatSpec::compile_in(fmt, FormatContext::HttpRequest)
+    }
+
+    #[test]
+    fn http_formats_keep_spaces_and_parse_samples() {
+        let f = http("a  %[path,lower] %{+Q}[src]%ci").expect("compiles");
+        assert!(!f.is_literal());
+        assert!(matches!(&f.nodes[0], Node::Text(t) if t == "a  "));
+        assert!(matches!(&f.nodes[1], Node::Sample(e, 0) if e.text() == "path,lower"));
+        assert!(matches!(&f.nodes[3], Node::Sample(e, OPT_QUOTE) if e.text() == "src"));
+        assert!(matches!(&f.nodes[4], Node::Var(Var::Ci, 0)));
+        assert_eq!(
+            http("x  y%%").expect("literal").literal().as_deref(),
+            Some("x  y%")
+        );
+    }
+
+    #[test]
+    fn log_lines_still_refuse_samples() {
+        let e = LogFormatSpec::compile("%[path]").expect_err("refused");
+        assert!(e.contains("not supported yet"), "{e}");
+    }
+
+    #[test]
+    fn http_format_errors_read_like_haproxy() {
+        let e = |f: &str| http(f).expect_err(f);
+        assert_eq!(
+            e("x=%[nope]"),
+            "failed to parse sample expression <nope]> : unknown fetch method 'nope'"
+        );
+        assert_eq!(e("%[path"), "missing ']' after 'path'");
+        assert_eq!(e("%[path x]"), "expected ']' after 'path', but found ' '");
+        assert_eq!(
+            e("%[hdr(a),nope(1)]"),
+            "failed to parse sample expression <hdr(a),nope(1)]> : unknown converter 'nope'"
+        );
+        assert!(e("%[status]").contains("needs 'HTTP response'"));
+        let r = LogFormatSpec::compile_in("%[status] %[src]", FormatContext::HttpResponse);
+        assert!(r.is_ok(), "{r:?}");
+        let r = LogFormatSpec::compile_in("%[path]", FormatContext::HttpResponse);
+        assert!(r.expect_err("refused").contains("'HTTP request headers'"));
+    }
+}

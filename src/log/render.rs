@@ -604,3 +604,60 @@ fn addr_port(out: &mut String, a: Option<SocketAddr>, listener_id: u32) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::FormatContext;
+
+    struct Req;
+
+    impl SampleSource for Req {
+        fn src(&self) -> Option<SocketAddr> {
+            Some("10.0.0.1:4000".parse().expect("addr"))
+        }
+        fn dst(&self) -> Option<SocketAddr> {
+            Some("10.0.0.2:80".parse().expect("addr"))
+        }
+        fn method(&self) -> Option<&[u8]> {
+            Some(b"GET")
+        }
+        fn uri(&self) -> Option<&[u8]> {
+            Some(b"/a/b?x=1")
+        }
+        fn req_header(&self, name: &str, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+            match name {
+                "x" => each(b"q\"\\]\x01\x7f\t\xe9") || each(b"last"),
+                _ => false,
+            }
+        }
+    }
+
+    fn render(fmt: &str) -> Vec<u8> {
+        let spec = LogFormatSpec::compile_in(fmt, FormatContext::HttpRequest).expect(fmt);
+        let mut out = Vec::new();
+        spec.render_request(&Req, "fe", "be", 201, &mut out);
+        out
+    }
+
+    #[test]
+    fn samples_are_encoded_like_haproxy_http_actions() {
+        // The last occurrence of a header, controls and DEL as %XX, tab and
+        // non-ASCII bytes kept, `+E` escaping, no quotes, nothing when absent.
+        assert_eq!(render("%[req.hdr(x,1)]"), b"q\"\\]%01%7F\t\xe9");
+        assert_eq!(
+            render("%{+E,+Q}[req.hdr(x,1)]"),
+            b"q\\\"\\\\\\]%01%7F\t\xe9"
+        );
+        assert_eq!(render("%[req.hdr(x)]|%[req.hdr(y)]|"), b"last||");
+        assert_eq!(render("%[src]:%[src_port,add(1)]"), b"10.0.0.1:4001");
+    }
+
+    #[test]
+    fn variables_at_request_time() {
+        assert_eq!(
+            render("%ci:%cp %fi:%fp %f %b %s %ST %Tq %Ta %r %HM %HP %HQ %CC|%{+Q}CC"),
+            b"10.0.0.1:4000 10.0.0.2:80 fe be <NOSRV> 201 -1 0 GET /a/b?x=1 HTTP/1.1 GET /a/b ?x=1 |\"\""
+        );
+    }
+}
