@@ -496,8 +496,12 @@ impl Expr {
             self.fetch.for_each(src, &mut once);
         } else {
             let convs = &self.convs;
-            self.fetch
-                .for_each(src, &mut |s| conv::apply(convs, s, &mut once));
+            // Only the first fetched value is converted, as in HAProxy's
+            // `sample_process()`: a failed conversion leaves the sample absent.
+            self.fetch.for_each(src, &mut |s| {
+                conv::apply(convs, s, &mut once);
+                true
+            });
         }
     }
 }

@@ -6,6 +6,7 @@ use crate::config::model::{Condition, HttpAction, HttpRule, ReturnBody, TcpReque
 use crate::config::span::Span;
 use crate::log::{FormatContext, LogFormatSpec};
 use std::cell::RefCell;
+use std::io::Write;
 
 /// A compiled condition that may be absent (no `if`/`unless`: always true).
 #[derive(Debug, Default)]
@@ -151,9 +152,7 @@ pub fn build_return(
 /// Appends `content-length`, `content-type`, the blank line and the payload.
 fn finish_return(out: &mut Vec<u8>, status: u16, content_type: Option<&[u8]>, payload: &[u8]) {
     if status != 204 {
-        out.extend_from_slice(b"content-length: ");
-        out.extend_from_slice(itoa_buf(payload.len()).as_bytes());
-        out.extend_from_slice(b"\r\n");
+        let _ = write!(out, "content-length: {}\r\n", payload.len());
     }
     if let Some(ct) = content_type {
         out.extend_from_slice(b"content-type: ");
@@ -162,27 +161,6 @@ fn finish_return(out: &mut Vec<u8>, status: u16, content_type: Option<&[u8]>, pa
     }
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(payload);
-}
-
-/// A decimal number in a small inline buffer (no allocation).
-struct Digits([u8; 20], usize);
-
-impl Digits {
-    fn as_bytes(&self) -> &[u8] {
-        &self.0[self.1..]
-    }
-}
-
-fn itoa_buf(mut n: usize) -> Digits {
-    let mut d = Digits([0; 20], 20);
-    loop {
-        d.1 -= 1;
-        d.0[d.1] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            return d;
-        }
-    }
 }
 
 thread_local! {
