@@ -1,5 +1,8 @@
 //! Compiling `log-format` strings (HAProxy 2.6 section 8.2.6): `%var`, `%{+Q,-M}var`,
-//! `%o`, `%%`, literal text and merged spaces. Rendering lives in `render.rs`.
+//! `%o`, `%%`, literal text and merged spaces; and the formats of HTTP actions
+//! (`http-request return lf-string`, `hdr`, `set-header` values), which also take
+//! `%[fetch,converter…]` sample expressions ([`FormatContext`]). Rendering lives in
+//! `render.rs`.
 
 /// `option httplog`, exactly as HAProxy 2.6 declares it.
 pub const HTTPLOG: &str = "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r";
@@ -221,8 +224,6 @@ pub(crate) enum Node {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogFormatSpec {
     pub(crate) nodes: Vec<Node>,
-    /// Compiled for an HTTP action rather than a log line.
-    pub(crate) http: bool,
 }
 
 impl LogFormatSpec {
@@ -390,7 +391,7 @@ impl LogFormatSpec {
         if !text.is_empty() {
             nodes.push(Node::Text(text));
         }
-        Ok(LogFormatSpec { nodes, http })
+        Ok(LogFormatSpec { nodes })
     }
 
     /// True when the format prints nothing but literal text.
