@@ -392,3 +392,116 @@ fn load_file(
     }
     Ok(())
 }
+
+/// Where a sample expression ends in a log-format string: after the fetch name, its
+/// parenthesised arguments and each `,converter(args)`. HAProxy stops at the first
+/// character that cannot continue the expression (normally the closing `]`).
+pub(crate) fn expr_end(text: &str) -> usize {
+    let b = text.as_bytes();
+    let mut i = 0;
+    loop {
+        while i < b.len() && (b[i].is_ascii_alphanumeric() || b"._-".contains(&b[i])) {
+            i += 1;
+        }
+        if b.get(i) == Some(&b'(') {
+            let mut quote: Option<u8> = None;
+            i += 1;
+            while i < b.len() {
+                match (quote, b[i]) {
+                    (_, b'\\') => i += 1,
+                    (None, b'"' | b'\'') => quote = Some(b[i]),
+                    (Some(q), c) if c == q => quote = None,
+                    (None, b')') => break,
+                    _ => {}
+                }
+                i += 1;
+            }
+            if i >= b.len() {
+                return b.len();
+            }
+            i += 1;
+        }
+        if b.get(i) == Some(&b',') {
+            i += 1;
+            continue;
+        }
+        return i.min(b.len());
+    }
+}
+
+/// A sample expression `fetch(args),conv(args)…` compiled once at load, for the
+/// log-format engine. Errors read like HAProxy's `sample_parse_expr()` ones.
+#[derive(Debug)]
+pub(crate) struct Expr {
+    pub(crate) fetch: FetchCall,
+    pub(crate) convs: Vec<ConvKind>,
+    pub(crate) vis: Visibility,
+}
+
+impl Expr {
+    /// Parses `word` (the whole expression, nothing after it).
+    pub(crate) fn parse(word: &str) -> Result<Expr, String> {
+        let (call, mut pos) = parse_call(word, 0)?;
+        let Some(def) = fetch::find(call.name) else {
+            if haproxy_fetch(call.name) {
+                return Err(format!(
+                    "fetch method '{}' is not supported yet by gatehouse",
+                    call.name
+                ));
+            }
+            if call.name.is_empty() {
+                return Err("unknown fetch method ''".into());
+            }
+            return Err(format!("unknown fetch method '{}'", call.name));
+        };
+        let args = typed_args(word, &call, def.args, def.min_args)
+            .map_err(|e| format!("fetch method '{}' : {e}", call.name))?;
+        let mut fetch = FetchCall::new(def, &args);
+        // Outside ACLs, header fetches return the last occurrence by default.
+        fetch.default_last();
+        let mut convs = Vec::new();
+        while pos < word.len() {
+            let (c, next) = parse_call(word, pos + 1)?;
+            pos = next;
+            let Some(cdef) = conv::find(c.name) else {
+                if haproxy_converter(c.name) {
+                    return Err(format!(
+                        "converter '{}' is not supported yet by gatehouse",
+                        c.name
+                    ));
+                }
+                return Err(format!("unknown converter '{}'", c.name));
+            };
+            let cargs = typed_args(word, &c, cdef.args, cdef.min_args)
+                .map_err(|e| format!("invalid args in converter '{}' : {e}", c.name))?;
+            convs.push(conv::build(cdef, &cargs));
+            if pos < word.len() && word.as_bytes()[pos] != b',' {
+                return Err(format!("missing comma after converter '{}'", c.name));
+            }
+        }
+        Ok(Expr {
+            fetch,
+            convs,
+            vis: def.vis,
+        })
+    }
+
+    /// Calls `each` with the expression's first value, if there is one.
+    pub(crate) fn first(&self, src: &dyn SampleSource, each: &mut dyn FnMut(Sample<'_>)) {
+        let mut once = |s: Sample<'_>| {
+            each(s);
+            true
+        };
+        if self.convs.is_empty() {
+            self.fetch.for_each(src, &mut once);
+        } else {
+            let convs = &self.convs;
+            // Only the first fetched value is converted, as in HAProxy's
+            // `sample_process()`: a failed conversion leaves the sample absent.
+            self.fetch.for_each(src, &mut |s| {
+                conv::apply(convs, s, &mut once);
+                true
+            });
+        }
+    }
+}

@@ -223,6 +223,18 @@ impl FetchCall {
         }
     }
 
+    /// Makes header fetches without an occurrence return the last one, as HAProxy does
+    /// outside ACLs (sample expressions in log-format strings).
+    pub(crate) fn default_last(&mut self) {
+        let hdr = matches!(
+            self.kind,
+            FetchKind::Hdr | FetchKind::FHdr | FetchKind::HdrIp | FetchKind::HdrVal
+        );
+        if hdr && self.occ == 0 {
+            self.occ = -1;
+        }
+    }
+
     /// Calls `each` with every value the fetch returns, until it returns true; returns
     /// whether one did. A fetch that finds nothing calls `each` zero times.
     pub(crate) fn for_each(

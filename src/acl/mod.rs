@@ -69,6 +69,68 @@ pub trait SampleSource {
     }
 }
 
+/// A sample expression (`fetch(args),conv(args)…`) as written inside `%[…]` in a
+/// log-format string, compiled once at load and evaluated as a string per request.
+#[derive(Debug)]
+pub struct SampleExpr {
+    text: Box<str>,
+    expr: compile::Expr,
+}
+
+impl SampleExpr {
+    /// Where the expression starting at `text` ends (the offset of the `]` that should
+    /// follow it, or of the first character that cannot continue it).
+    pub fn end(text: &str) -> usize {
+        compile::expr_end(text)
+    }
+
+    /// Compiles `text` (the whole expression). Errors read like HAProxy's
+    /// (`unknown fetch method 'x'`, `unknown converter 'y'`).
+    pub fn parse(text: &str) -> Result<SampleExpr, String> {
+        Ok(SampleExpr {
+            text: text.into(),
+            expr: compile::Expr::parse(text)?,
+        })
+    }
+
+    /// The expression as written.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The latest phase whose data the expression reads.
+    pub fn visibility(&self) -> Visibility {
+        self.expr.vis
+    }
+
+    /// Calls `each` with the first value of the expression converted to a string
+    /// (integers in decimal, addresses in their usual form, booleans `1`/`0`); does not
+    /// call it when the sample is absent. Allocates nothing.
+    pub fn eval_str(&self, src: &dyn SampleSource, each: &mut dyn FnMut(&[u8])) {
+        use std::io::Write;
+        self.expr.first(src, &mut |s| {
+            let mut tmp = [0u8; 64];
+            let mut cur = std::io::Cursor::new(&mut tmp[..]);
+            let _ = match s {
+                fetch::Sample::Str(b) => return each(b),
+                fetch::Sample::Bool(b) => write!(cur, "{}", u8::from(b)),
+                fetch::Sample::Int(n) => write!(cur, "{n}"),
+                fetch::Sample::Ip(ip) => write!(cur, "{ip}"),
+            };
+            let n = cur.position() as usize;
+            each(&tmp[..n]);
+        });
+    }
+}
+
+impl PartialEq for SampleExpr {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for SampleExpr {}
+
 /// Parses the words of a condition (`if`/`unless` and what follows) into a [`Condition`].
 ///
 /// Like HAProxy 2.6, an empty condition and empty alternatives (`|| a`, `a ||`) are

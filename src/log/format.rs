@@ -1,5 +1,8 @@
 //! Compiling `log-format` strings (HAProxy 2.6 section 8.2.6): `%var`, `%{+Q,-M}var`,
-//! `%o`, `%%`, literal text and merged spaces. Rendering lives in `render.rs`.
+//! `%o`, `%%`, literal text and merged spaces; and the formats of HTTP actions
+//! (`http-request return lf-string`, `hdr`, `set-header` values), which also take
+//! `%[fetch,converter…]` sample expressions ([`FormatContext`]). Rendering lives in
+//! `render.rs`.
 
 /// `option httplog`, exactly as HAProxy 2.6 declares it.
 pub const HTTPLOG: &str = "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r";
@@ -10,6 +13,9 @@ pub const TCPLOG: &str = "%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/
 /// `option httpslog` as HAProxy 2.6 declares it. It uses `%[…]` sample fetches, which
 /// [`LogFormatSpec::compile`] does not support yet.
 pub const HTTPSLOG: &str = "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r %[fc_err]/%[ssl_fc_err,hex]/%[ssl_c_err]/%[ssl_c_ca_err]/%[ssl_fc_is_resumed] %[ssl_fc_sni]/%sslv/%sslc";
+
+use crate::acl::{SampleExpr, Visibility};
+use std::sync::Arc;
 
 /// Flag `Q`: quote strings.
 pub(crate) const OPT_QUOTE: u8 = 1;
@@ -187,6 +193,20 @@ impl Var {
     }
 }
 
+/// Where a format string is used. HAProxy parses `log-format` lines with merged spaces
+/// and `-` for empty values; formats in HTTP actions (`http-request return lf-string`,
+/// `hdr`, `set-header` values) keep spaces, print nothing for empty values, and may
+/// contain `%[…]` sample expressions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FormatContext {
+    /// A log line (`log-format`, `option httplog`, …).
+    Log,
+    /// An `http-request` action: response fetches are refused.
+    HttpRequest,
+    /// An `http-response` action.
+    HttpResponse,
+}
+
 /// One compiled element of a format.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Node {
@@ -196,6 +216,8 @@ pub(crate) enum Node {
     Sep,
     /// A variable with its flags.
     Var(Var, u8),
+    /// A sample expression `%[…]` with its flags (HTTP actions only).
+    Sample(Arc<SampleExpr>, u8),
 }
 
 /// A `log-format` string compiled once at configuration time.
@@ -209,10 +231,17 @@ impl LogFormatSpec {
     /// removed quotes and backslash escapes). Errors read like HAProxy's
     /// "failed to parse log-format : …" details.
     pub fn compile(fmt: &str) -> Result<LogFormatSpec, String> {
+        Self::compile_in(fmt, FormatContext::Log)
+    }
+
+    /// Compiles `fmt` for `ctx`. Errors read like HAProxy's: `no such format variable
+    /// 'x'…`, `failed to parse sample expression <…> : unknown fetch method 'y'`.
+    pub fn compile_in(fmt: &str, ctx: FormatContext) -> Result<LogFormatSpec, String> {
+        let http = ctx != FormatContext::Log;
         let b = fmt.as_bytes();
         let mut nodes = Vec::new();
         let mut text = String::new();
-        let mut defopts = OPT_MANDATORY;
+        let mut defopts = if http { 0 } else { OPT_MANDATORY };
         let mut i = 0;
         while i < b.len() {
             match b[i] {
@@ -244,6 +273,58 @@ impl LogFormatSpec {
                         }
                     }
                     let c = b[i];
+                    if c == b'[' && http {
+                        let start = i + 1;
+                        let rest = &fmt[start..];
+                        let end = start + SampleExpr::end(rest);
+                        let expr = SampleExpr::parse(&fmt[start..end]).map_err(|e| {
+                            format!("failed to parse sample expression <{rest}> : {e}")
+                        })?;
+                        let vis = expr.visibility();
+                        let name = expr.text().split(['(', ',']).next().unwrap_or("");
+                        if ctx == FormatContext::HttpResponse
+                            && matches!(name, "hdr" | "hdr_cnt" | "hdr_ip" | "hdr_val")
+                        {
+                            // In a response, HAProxy's `hdr()` reads the response.
+                            return Err(format!(
+                                "sample fetch <{rest}> : '{name}' on response headers is not supported yet by gatehouse"
+                            ));
+                        }
+                        let missing = match (ctx, vis) {
+                            (FormatContext::HttpRequest, Visibility::Response) => {
+                                Some("HTTP response")
+                            }
+                            (FormatContext::HttpResponse, Visibility::Request) => {
+                                Some("HTTP request headers")
+                            }
+                            _ => None,
+                        };
+                        if let Some(m) = missing {
+                            return Err(format!(
+                                "sample fetch <{rest}> may not be reliably used here because it needs '{m}' which is not available here"
+                            ));
+                        }
+                        match b.get(end) {
+                            Some(b']') => {}
+                            Some(&c) if c.is_ascii_graphic() || c == b' ' => {
+                                return Err(format!(
+                                    "expected ']' after '{}', but found '{}'",
+                                    &fmt[start..end],
+                                    c as char
+                                ));
+                            }
+                            _ => {
+                                return Err(format!("missing ']' after '{}'", &fmt[start..end]));
+                            }
+                        }
+                        let opts = args.map_or(defopts, |a| apply_flags(defopts, a));
+                        if !text.is_empty() {
+                            nodes.push(Node::Text(std::mem::take(&mut text)));
+                        }
+                        nodes.push(Node::Sample(Arc::new(expr), opts));
+                        i = end + 1;
+                        continue;
+                    }
                     if c == b'[' {
                         let end = fmt[i..].find(']').map(|e| i + e + 1).unwrap_or(b.len());
                         return Err(format!(
@@ -284,6 +365,10 @@ impl LogFormatSpec {
                     }
                     // HAProxy silently drops a '%' followed by another character.
                 }
+                b' ' if http => {
+                    text.push(' ');
+                    i += 1;
+                }
                 b' ' => {
                     if !text.is_empty() {
                         nodes.push(Node::Text(std::mem::take(&mut text)));
@@ -307,6 +392,36 @@ impl LogFormatSpec {
             nodes.push(Node::Text(text));
         }
         Ok(LogFormatSpec { nodes })
+    }
+
+    /// True when the format prints nothing but literal text.
+    pub fn is_literal(&self) -> bool {
+        self.nodes.iter().all(|n| matches!(n, Node::Text(_)))
+    }
+
+    /// The literal text of a format without variables (`None` otherwise).
+    pub fn literal(&self) -> Option<String> {
+        let mut s = String::new();
+        for n in &self.nodes {
+            match n {
+                Node::Text(t) => s.push_str(t),
+                _ => return None,
+            }
+        }
+        Some(s)
+    }
+
+    /// True when rendering needs the request line (`%r`, `%HM`, `%HU`, …).
+    pub(crate) fn uses_request_line(&self) -> bool {
+        self.nodes.iter().any(|n| {
+            matches!(
+                n,
+                Node::Var(
+                    Var::Request | Var::HM | Var::HU | Var::HP | Var::HPO | Var::HQ | Var::HV,
+                    _
+                )
+            )
+        })
     }
 
     /// True when the format uses a variable HAProxy restricts to HTTP mode (it warns
@@ -340,4 +455,53 @@ fn apply_flags(mut opts: u8, args: &str) -> u8 {
         }
     }
     opts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn http(fmt: &str) -> Result<LogFormatSpec, String> {
+        LogFormatSpec::compile_in(fmt, FormatContext::HttpRequest)
+    }
+
+    #[test]
+    fn http_formats_keep_spaces_and_parse_samples() {
+        let f = http("a  %[path,lower] %{+Q}[src]%ci").expect("compiles");
+        assert!(!f.is_literal());
+        assert!(matches!(&f.nodes[0], Node::Text(t) if t == "a  "));
+        assert!(matches!(&f.nodes[1], Node::Sample(e, 0) if e.text() == "path,lower"));
+        assert!(matches!(&f.nodes[3], Node::Sample(e, OPT_QUOTE) if e.text() == "src"));
+        assert!(matches!(&f.nodes[4], Node::Var(Var::Ci, 0)));
+        assert_eq!(
+            http("x  y%%").expect("literal").literal().as_deref(),
+            Some("x  y%")
+        );
+    }
+
+    #[test]
+    fn log_lines_still_refuse_samples() {
+        let e = LogFormatSpec::compile("%[path]").expect_err("refused");
+        assert!(e.contains("not supported yet"), "{e}");
+    }
+
+    #[test]
+    fn http_format_errors_read_like_haproxy() {
+        let e = |f: &str| http(f).expect_err(f);
+        assert_eq!(
+            e("x=%[nope]"),
+            "failed to parse sample expression <nope]> : unknown fetch method 'nope'"
+        );
+        assert_eq!(e("%[path"), "missing ']' after 'path'");
+        assert_eq!(e("%[path x]"), "expected ']' after 'path', but found ' '");
+        assert_eq!(
+            e("%[hdr(a),nope(1)]"),
+            "failed to parse sample expression <hdr(a),nope(1)]> : unknown converter 'nope'"
+        );
+        assert!(e("%[status]").contains("needs 'HTTP response'"));
+        let r = LogFormatSpec::compile_in("%[status] %[src]", FormatContext::HttpResponse);
+        assert!(r.is_ok(), "{r:?}");
+        let r = LogFormatSpec::compile_in("%[path]", FormatContext::HttpResponse);
+        assert!(r.expect_err("refused").contains("'HTTP request headers'"));
+    }
 }

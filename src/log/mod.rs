@@ -16,7 +16,7 @@ pub mod time;
 #[cfg(test)]
 mod tests;
 
-pub use format::{HTTPLOG, HTTPLOG_CLF, HTTPSLOG, LogFormatSpec, TCPLOG, Var};
+pub use format::{FormatContext, HTTPLOG, HTTPLOG_CLF, HTTPSLOG, LogFormatSpec, TCPLOG, Var};
 pub use logger::{LogError, Logger};
 pub use record::{FinState, LogRecord, TermCause};
 pub use render::render_connect_line;

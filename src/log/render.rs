@@ -4,8 +4,51 @@
 use super::format::{LogFormatSpec, Node, OPT_ESC, OPT_HEXA, OPT_MANDATORY, OPT_QUOTE, Var};
 use super::record::LogRecord;
 use super::time;
-use std::fmt::Write;
+use crate::acl::SampleSource;
 use std::net::{IpAddr, SocketAddr};
+
+/// Where a line is rendered: a `String` for log lines, bytes for HTTP payloads and
+/// header values (which may carry non-UTF-8 sample bytes).
+pub(crate) trait Out {
+    fn push(&mut self, c: char);
+    fn push_str(&mut self, s: &str);
+    fn write_fmt(&mut self, args: std::fmt::Arguments<'_>) -> std::fmt::Result;
+    /// Runs `f` on a `String` whose text is then appended (date helpers write strings).
+    fn with_string(&mut self, f: &mut dyn FnMut(&mut String));
+}
+
+impl Out for String {
+    fn push(&mut self, c: char) {
+        String::push(self, c);
+    }
+    fn push_str(&mut self, s: &str) {
+        String::push_str(self, s);
+    }
+    fn write_fmt(&mut self, args: std::fmt::Arguments<'_>) -> std::fmt::Result {
+        std::fmt::Write::write_fmt(self, args)
+    }
+    fn with_string(&mut self, f: &mut dyn FnMut(&mut String)) {
+        f(self);
+    }
+}
+
+impl Out for Vec<u8> {
+    fn push(&mut self, c: char) {
+        let mut b = [0u8; 4];
+        self.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
+    }
+    fn push_str(&mut self, s: &str) {
+        self.extend_from_slice(s.as_bytes());
+    }
+    fn write_fmt(&mut self, args: std::fmt::Arguments<'_>) -> std::fmt::Result {
+        std::io::Write::write_fmt(self, args).map_err(|_| std::fmt::Error)
+    }
+    fn with_string(&mut self, f: &mut dyn FnMut(&mut String)) {
+        let mut s = String::new();
+        f(&mut s);
+        self.extend_from_slice(s.as_bytes());
+    }
+}
 
 /// Which bytes `%r`/`%H*` encode as `#XX`: controls, 127-255, `"` and `#`.
 fn url_encoded(c: u8) -> bool {
@@ -21,7 +64,7 @@ const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
 /// Appends `s`, encoding bytes selected by `enc` as `#XX` and, with `E`, escaping
 /// `"`, `\` and `]` with a backslash.
-fn encode(out: &mut String, s: &[u8], enc: fn(u8) -> bool, opts: u8) {
+fn encode<O: Out + ?Sized>(out: &mut O, s: &[u8], enc: fn(u8) -> bool, opts: u8) {
     for &c in s {
         if enc(c) {
             out.push('#');
@@ -37,7 +80,7 @@ fn encode(out: &mut String, s: &[u8], enc: fn(u8) -> bool, opts: u8) {
 }
 
 /// HAProxy's `lf_text()`: optional quotes, `E` escaping, `-` for a missing value.
-fn text(out: &mut String, s: Option<&str>, opts: u8) {
+fn text<O: Out + ?Sized>(out: &mut O, s: Option<&str>, opts: u8) {
     let q = opts & OPT_QUOTE != 0;
     if q {
         out.push('"');
@@ -67,7 +110,7 @@ fn text(out: &mut String, s: Option<&str>, opts: u8) {
 }
 
 /// A string that goes through the URL encoding map, quoted with `Q`.
-fn encoded(out: &mut String, s: &[u8], opts: u8) {
+fn encoded<O: Out + ?Sized>(out: &mut O, s: &[u8], opts: u8) {
     let q = opts & OPT_QUOTE != 0;
     if q {
         out.push('"');
@@ -78,15 +121,15 @@ fn encoded(out: &mut String, s: &[u8], opts: u8) {
     }
 }
 
-fn num(out: &mut String, v: impl std::fmt::Display) {
+fn num<O: Out + ?Sized>(out: &mut O, v: impl std::fmt::Display) {
     let _ = write!(out, "{v}");
 }
 
-fn timer(out: &mut String, v: Option<i64>) {
+fn timer<O: Out + ?Sized>(out: &mut O, v: Option<i64>) {
     num(out, v.unwrap_or(-1));
 }
 
-fn ip(out: &mut String, addr: Option<IpAddr>, unix: bool, opts: u8) {
+fn ip<O: Out + ?Sized>(out: &mut O, addr: Option<IpAddr>, unix: bool, opts: u8) {
     match addr {
         Some(a) if opts & OPT_HEXA != 0 => {
             let bytes: &[u8] = match &a {
@@ -112,7 +155,7 @@ fn ip(out: &mut String, addr: Option<IpAddr>, unix: bool, opts: u8) {
     }
 }
 
-fn port(out: &mut String, p: Option<u32>, opts: u8) {
+fn port<O: Out + ?Sized>(out: &mut O, p: Option<u32>, opts: u8) {
     match p {
         Some(p) if opts & OPT_HEXA != 0 => {
             let _ = write!(out, "{p:04X}");
@@ -122,7 +165,7 @@ fn port(out: &mut String, p: Option<u32>, opts: u8) {
     }
 }
 
-fn hexa_or_dec(out: &mut String, v: u64, opts: u8) {
+fn hexa_or_dec<O: Out + ?Sized>(out: &mut O, v: u64, opts: u8) {
     if opts & OPT_HEXA != 0 {
         let _ = write!(out, "{v:04X}");
     } else {
@@ -185,7 +228,7 @@ fn path_only(uri: &[u8]) -> &[u8] {
 
 const BADREQ: &[u8] = b"<BADREQ>";
 
-fn headers(out: &mut String, hdrs: &[Option<&[u8]>], opts: u8) {
+fn headers<O: Out + ?Sized>(out: &mut O, hdrs: &[Option<&[u8]>], opts: u8) {
     let q = opts & OPT_QUOTE != 0;
     if q {
         out.push('"');
@@ -205,7 +248,7 @@ fn headers(out: &mut String, hdrs: &[Option<&[u8]>], opts: u8) {
     }
 }
 
-fn headers_list(out: &mut String, hdrs: &[Option<&[u8]>], opts: u8) {
+fn headers_list<O: Out + ?Sized>(out: &mut O, hdrs: &[Option<&[u8]>], opts: u8) {
     let q = opts & OPT_QUOTE != 0;
     for (i, h) in hdrs.iter().enumerate() {
         if i > 0 {
@@ -247,15 +290,110 @@ impl LogFormatSpec {
                         last_space = false;
                     }
                 }
+                // Refused by `compile` for log lines.
+                Node::Sample(..) => {}
             }
+        }
+    }
+
+    /// Appends the rendering of a format compiled for an HTTP action to `out`: `rec`
+    /// gives the `%` variables as they stand at this point of the request, `src` the
+    /// `%[…]` samples. Samples are copied as HAProxy's `lf_encode_chunk()` does: bytes
+    /// forbidden in header values become `%XX`, `+E` escapes `"`, `\` and `]`, no
+    /// quotes, nothing for an absent sample.
+    pub fn render_http(&self, rec: &LogRecord<'_>, src: &dyn SampleSource, out: &mut Vec<u8>) {
+        for node in &self.nodes {
+            match node {
+                Node::Sep => out.push(b' '),
+                Node::Text(t) => out.extend_from_slice(t.as_bytes()),
+                Node::Var(v, opts) => {
+                    render_var(*v, *opts, rec, out);
+                }
+                Node::Sample(expr, opts) => {
+                    expr.eval_str(src, &mut |v| http_encode(out, v, *opts));
+                }
+            }
+        }
+    }
+}
+
+thread_local! {
+    /// The request line rebuilt for `%r`/`%H*` in HTTP actions, reused across requests.
+    static REQ_LINE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl LogFormatSpec {
+    /// Renders a format compiled for an HTTP action while a request is processed, as
+    /// HAProxy does at that point: timers not reached yet print `-1` (`%Th %Ti %Ta %Tt`
+    /// print 0), no server (`%s` is `<NOSRV>`), `%ST` is `status` (the `return` status,
+    /// -1 for header actions), `%b` is `backend` (the frontend's name in frontend
+    /// rules). Allocates nothing beyond `out`'s growth, except for date variables.
+    pub fn render_request(
+        &self,
+        src: &dyn SampleSource,
+        frontend: &str,
+        backend: &str,
+        status: i32,
+        out: &mut Vec<u8>,
+    ) {
+        let now = std::time::SystemTime::now();
+        let mut rec = LogRecord::new(now, frontend);
+        rec.backend = backend;
+        rec.client = src.src();
+        rec.frontend_addr = src.dst();
+        rec.status = status;
+        rec.t_handshake = Some(0);
+        rec.t_idle = Some(0);
+        rec.t_active = Some(0);
+        rec.t_total = Some(0);
+        if !self.uses_request_line() {
+            return self.render_http(&rec, src, out);
+        }
+        REQ_LINE.with(|cell| {
+            let mut local = Vec::new();
+            let mut guard = cell.try_borrow_mut().ok();
+            let line: &mut Vec<u8> = match guard.as_deref_mut() {
+                Some(b) => b,
+                None => &mut local,
+            };
+            line.clear();
+            if let (Some(m), Some(u)) = (src.method(), src.uri()) {
+                line.extend_from_slice(m);
+                line.push(b' ');
+                line.extend_from_slice(u);
+                line.extend_from_slice(b" HTTP/");
+                line.extend_from_slice(src.version().unwrap_or(b"1.1"));
+                let mut rec = rec.clone();
+                rec.request_line = Some(line);
+                return self.render_http(&rec, src, out);
+            }
+            self.render_http(&rec, src, out);
+        });
+    }
+}
+
+/// Bytes HAProxy's `http_encode_map` encodes: controls but HTAB, and DEL.
+fn http_encoded(c: u8) -> bool {
+    (c < 0x20 && c != b'\t') || c == 0x7f
+}
+
+fn http_encode(out: &mut Vec<u8>, s: &[u8], opts: u8) {
+    for &c in s {
+        if http_encoded(c) {
+            out.extend_from_slice(&[b'%', HEX[(c >> 4) as usize], HEX[(c & 15) as usize]]);
+        } else {
+            if opts & OPT_ESC != 0 && matches!(c, b'"' | b'\\' | b']') {
+                out.push(b'\\');
+            }
+            out.push(c);
         }
     }
 }
 
 /// Renders one variable; returns false when it printed nothing on purpose (header
 /// captures without `capture` statements), so the next separator is not doubled.
-fn render_var(v: Var, opts: u8, rec: &LogRecord<'_>, out: &mut String) -> bool {
-    let plus = |out: &mut String| {
+fn render_var<O: Out + ?Sized>(v: Var, opts: u8, rec: &LogRecord<'_>, out: &mut O) -> bool {
+    let plus = |out: &mut O| {
         if rec.logasap {
             out.push('+');
         }
@@ -349,7 +487,7 @@ fn render_var(v: Var, opts: u8, rec: &LogRecord<'_>, out: &mut String) -> bool {
                 rec.request_date
             };
             let (secs, us) = time::split(t);
-            time::write_date_ms(out, &time::local(secs), us);
+            out.with_string(&mut |s| time::write_date_ms(s, &time::local(secs), us));
         }
         Var::T | Var::Tl | Var::DateReqGmt | Var::DateReqLocal => {
             let t = if matches!(v, Var::T | Var::Tl) {
@@ -363,7 +501,7 @@ fn render_var(v: Var, opts: u8, rec: &LogRecord<'_>, out: &mut String) -> bool {
             } else {
                 time::local(secs)
             };
-            time::write_date_tz(out, &tm);
+            out.with_string(&mut |s| time::write_date_tz(s, &tm));
         }
         Var::Ts2 | Var::Tsc => {
             out.push(rec.term_cause.as_char());
@@ -464,5 +602,62 @@ fn addr_port(out: &mut String, a: Option<SocketAddr>, listener_id: u32) {
         None => {
             let _ = write!(out, "unix:{listener_id}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::FormatContext;
+
+    struct Req;
+
+    impl SampleSource for Req {
+        fn src(&self) -> Option<SocketAddr> {
+            Some("10.0.0.1:4000".parse().expect("addr"))
+        }
+        fn dst(&self) -> Option<SocketAddr> {
+            Some("10.0.0.2:80".parse().expect("addr"))
+        }
+        fn method(&self) -> Option<&[u8]> {
+            Some(b"GET")
+        }
+        fn uri(&self) -> Option<&[u8]> {
+            Some(b"/a/b?x=1")
+        }
+        fn req_header(&self, name: &str, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+            match name {
+                "x" => each(b"q\"\\]\x01\x7f\t\xe9") || each(b"last"),
+                _ => false,
+            }
+        }
+    }
+
+    fn render(fmt: &str) -> Vec<u8> {
+        let spec = LogFormatSpec::compile_in(fmt, FormatContext::HttpRequest).expect(fmt);
+        let mut out = Vec::new();
+        spec.render_request(&Req, "fe", "be", 201, &mut out);
+        out
+    }
+
+    #[test]
+    fn samples_are_encoded_like_haproxy_http_actions() {
+        // The last occurrence of a header, controls and DEL as %XX, tab and
+        // non-ASCII bytes kept, `+E` escaping, no quotes, nothing when absent.
+        assert_eq!(render("%[req.hdr(x,1)]"), b"q\"\\]%01%7F\t\xe9");
+        assert_eq!(
+            render("%{+E,+Q}[req.hdr(x,1)]"),
+            b"q\\\"\\\\\\]%01%7F\t\xe9"
+        );
+        assert_eq!(render("%[req.hdr(x)]|%[req.hdr(y)]|"), b"last||");
+        assert_eq!(render("%[src]:%[src_port,add(1)]"), b"10.0.0.1:4001");
+    }
+
+    #[test]
+    fn variables_at_request_time() {
+        assert_eq!(
+            render("%ci:%cp %fi:%fp %f %b %s %ST %Tq %Ta %r %HM %HP %HQ %CC|%{+Q}CC"),
+            b"10.0.0.1:4000 10.0.0.2:80 fe be <NOSRV> 201 -1 0 GET /a/b?x=1 HTTP/1.1 GET /a/b ?x=1 |\"\""
+        );
     }
 }

@@ -131,10 +131,15 @@ fn build_backend(p: &Proxy, diags: &mut Vec<Diag>) -> Option<Backend> {
         servers.clone(),
     );
     let t = &p.timeouts;
-    let http_request = HttpRules::compile(&set, &p.http_request)
+    let fe_name = if p.kind.has_frontend() {
+        &p.name[..]
+    } else {
+        ""
+    };
+    let http_request = HttpRules::compile(&set, &p.http_request, false, fe_name, &p.name)
         .map_err(|(s, e)| diags.push(Diag::alert(&s, e)))
         .ok()?;
-    let http_response = HttpRules::compile(&set, &p.http_response)
+    let http_response = HttpRules::compile(&set, &p.http_response, true, fe_name, &p.name)
         .map_err(|(s, e)| diags.push(Diag::alert(&s, e)))
         .ok()?;
     Some(Backend {
@@ -265,8 +270,14 @@ pub fn build(config: &Config) -> Result<Snapshot, Vec<Diag>> {
         let (Some(tcp_connection), Some(tcp_content), Some(http_request), Some(http_response)) = (
             ok_or_push(compile_tcp(&set, &p.tcp_request, "connection"), &mut diags),
             ok_or_push(compile_tcp(&set, &p.tcp_request, "content"), &mut diags),
-            ok_or_push(HttpRules::compile(&set, &p.http_request), &mut diags),
-            ok_or_push(HttpRules::compile(&set, &p.http_response), &mut diags),
+            ok_or_push(
+                HttpRules::compile(&set, &p.http_request, false, &p.name, &p.name),
+                &mut diags,
+            ),
+            ok_or_push(
+                HttpRules::compile(&set, &p.http_response, true, &p.name, &p.name),
+                &mut diags,
+            ),
         ) else {
             continue;
         };

@@ -9,6 +9,7 @@ use crate::config::model::{
 };
 use crate::config::span::Span;
 use crate::config::value::duration;
+use crate::log::{FormatContext, LogFormatSpec};
 
 /// Splits `words` at the first `if`/`unless` and parses the condition after it.
 fn split_cond(
@@ -194,6 +195,23 @@ fn base_action(a: &str) -> &str {
     a.split_once('(').map(|(b, _)| b).unwrap_or(a)
 }
 
+/// Checks that `fmt` compiles as a log-format for an HTTP action of `kwd` (the rule
+/// keeps the text; the runtime compiles it again), with HAProxy's error wording.
+fn check_format(ctx: &ProxyCtx<'_>, kwd: &str, act: &str, fmt: &str) -> Result<(), String> {
+    let fc = if kwd == "http-response" {
+        FormatContext::HttpResponse
+    } else {
+        FormatContext::HttpRequest
+    };
+    LogFormatSpec::compile_in(fmt, fc).map(|_| ()).map_err(|e| {
+        format!(
+            "error detected in {} '{}' while parsing '{kwd} {act}' rule : {e}.",
+            ctx.proxy.kind.keyword(),
+            ctx.proxy.name
+        )
+    })
+}
+
 /// Parses the options of `return` and `deny` (`status`, `deny_status`, `content-type`,
 /// `string`, `lf-string`, `file`, `errorfile`, `hdr`) up to the condition.
 fn parse_return(
@@ -204,6 +222,14 @@ fn parse_return(
     deny: bool,
 ) -> Result<HttpAction, String> {
     let act = &words[1];
+    let haproxy_err = |e: &str| {
+        format!(
+            "error detected in {} '{}' while parsing '{} {act}' rule : {e}",
+            ctx.proxy.kind.keyword(),
+            ctx.proxy.name,
+            words[0]
+        )
+    };
     let mut status = if deny { 403 } else { 200 };
     let mut content_type = None;
     let mut body = ReturnBody::None;
@@ -238,10 +264,26 @@ fn parse_return(
                 i += 2;
             }
             "lf-string" => {
-                body = ReturnBody::LfString(val(i, w)?.clone());
+                let v = val(i, w)
+                    .ok()
+                    .filter(|v| !v.is_empty())
+                    .ok_or_else(|| haproxy_err("'lf-string' expects <fmt> as argument."))?;
+                check_format(ctx, &words[0], act, v)?;
+                body = ReturnBody::LfString(v.clone());
                 i += 2;
             }
-            "file" | "lf-file" => {
+            "lf-file" => {
+                let f = val(i, w)?;
+                let data = std::fs::read(ctx.resolve(f))
+                    .map_err(|_| haproxy_err(&format!("error opening file '{f}'.")))?;
+                let text = String::from_utf8(data).map_err(|_| {
+                    haproxy_err(&format!("'lf-file' : file '{f}' is not valid UTF-8 text."))
+                })?;
+                check_format(ctx, &words[0], act, &text)?;
+                body = ReturnBody::LfString(text);
+                i += 2;
+            }
+            "file" => {
                 let f = val(i, w)?;
                 let data = std::fs::read(ctx.resolve(f))
                     .map_err(|e| format!("'{act}' : failed to read file '{f}' ({e})."))?;
@@ -267,6 +309,7 @@ fn parse_return(
                     .get(i + 2)
                     .filter(|_| i + 2 < end)
                     .ok_or_else(|| format!("'{act}' : 'hdr' expects a name and a value."))?;
+                check_format(ctx, &words[0], act, v)?;
                 headers.push((n, v.clone()));
                 i += 3;
             }
@@ -280,6 +323,11 @@ fn parse_return(
     if content_type.is_some() && matches!(body, ReturnBody::None) {
         return Err(format!(
             "'{act}' : content-type is set but no payload was given."
+        ));
+    }
+    if matches!(body, ReturnBody::LfString(_)) && content_type.is_none() {
+        return Err(haproxy_err(
+            "a content type must be defined with a log-format payload.",
         ));
     }
     if !matches!(body, ReturnBody::None | ReturnBody::ErrorFile(_))
@@ -331,17 +379,14 @@ fn http_rule(ctx: &mut ProxyCtx<'_>, words: &[String], response: bool) -> Result
         }
         "deny" => parse_return(ctx, words, 2, cut, true)?,
         "return" => parse_return(ctx, words, 2, cut, false)?,
-        "set-header" | "add-header" if words.get(3).is_some_and(|v| v.contains("%[")) => {
-            return Err(format!(
-                "'{kwd} {act}' : sample expressions ('%[...]') in log-format values are not supported yet by gatehouse."
-            ));
-        }
         "set-header" => {
             exact(2)?;
+            check_format(ctx, kwd, act, &words[3])?;
             HttpAction::SetHeader(words[2].clone(), words[3].clone())
         }
         "add-header" => {
             exact(2)?;
+            check_format(ctx, kwd, act, &words[3])?;
             HttpAction::AddHeader(words[2].clone(), words[3].clone())
         }
         "del-header" => {

@@ -1,9 +1,13 @@
 //! Applies `http-request` / `http-response` rules to one message: the first decisive
 //! action (`allow`, `deny`, `return`) stops evaluation; header actions accumulate edits.
+//! Like HAProxy, which edits the message in place, later `http-request` rules see the
+//! request headers that earlier ones set, added or deleted (conditions and `%[…]`
+//! samples alike).
 
 use crate::acl::SampleSource;
 use crate::config::model::HttpAction;
-use crate::runtime::rules::{HttpRules, build_return};
+use crate::runtime::rules::{HttpRuleRt, HttpRules, LfAction};
+use std::net::SocketAddr;
 
 /// Header edits collected from rules, applied when the head is written out.
 #[derive(Debug, Default)]
@@ -24,6 +28,9 @@ impl Edits {
     pub fn is_empty(&self) -> bool {
         self.remove.is_empty() && self.add.is_empty()
     }
+    fn removed(&self, name: &[u8]) -> bool {
+        self.remove.iter().any(|r| r.eq_ignore_ascii_case(name))
+    }
 }
 
 /// What the rules decided.
@@ -36,46 +43,99 @@ pub enum Verdict {
     Return(Vec<u8>),
 }
 
+/// The message as the rules see it: the parsed one with the pending edits applied.
+struct Edited<'a> {
+    inner: &'a dyn SampleSource,
+    edits: &'a Edits,
+}
+
+impl SampleSource for Edited<'_> {
+    fn src(&self) -> Option<SocketAddr> {
+        self.inner.src()
+    }
+    fn dst(&self) -> Option<SocketAddr> {
+        self.inner.dst()
+    }
+    fn method(&self) -> Option<&[u8]> {
+        self.inner.method()
+    }
+    fn uri(&self) -> Option<&[u8]> {
+        self.inner.uri()
+    }
+    fn req_header(&self, name: &str, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+        let n = name.as_bytes();
+        (!self.edits.removed(n) && self.inner.req_header(name, each))
+            || self
+                .edits
+                .add
+                .iter()
+                .filter(|(an, _)| an.eq_ignore_ascii_case(n))
+                .any(|(_, v)| each(v))
+    }
+    fn status(&self) -> Option<u16> {
+        self.inner.status()
+    }
+    fn version(&self) -> Option<&[u8]> {
+        self.inner.version()
+    }
+    fn req_headers(&self, each: &mut dyn FnMut(&[u8], &[u8]) -> bool) -> bool {
+        self.inner
+            .req_headers(&mut |n, v| !self.edits.removed(n) && each(n, v))
+            || self.edits.add.iter().any(|(n, v)| each(n, v))
+    }
+}
+
+/// The value of a `set-header`/`add-header` rule, rendered when it is a log-format.
+fn header_value(rules: &HttpRules, r: &HttpRuleRt, v: &str, src: &dyn SampleSource) -> Vec<u8> {
+    match &r.lf {
+        Some(LfAction::Value(fmt)) => {
+            let mut out = Vec::new();
+            let st = src.status().map_or(-1, i32::from);
+            fmt.render_request(src, &rules.frontend, &rules.backend, st, &mut out);
+            out
+        }
+        _ => v.as_bytes().to_vec(),
+    }
+}
+
 /// Evaluates `rules` in order against `src`, collecting header edits into `edits`.
 pub fn apply(rules: &HttpRules, src: &dyn SampleSource, edits: &mut Edits) -> Verdict {
     for r in &rules.rules {
-        if !r.cond.matches(src) {
+        let view = Edited {
+            inner: src,
+            edits: &*edits,
+        };
+        // Without pending edits the parsed request is the truth: skip the overlay.
+        // Response rules edit the response, which no fetch here reads.
+        let overlay = !edits.is_empty() && src.status().is_none();
+        let seen: &dyn SampleSource = if overlay { &view } else { src };
+        if !r.cond.matches(seen) {
             continue;
         }
         match &r.action {
             HttpAction::Allow => return Verdict::Continue,
             HttpAction::Deny { status } => return Verdict::Deny(*status),
-            HttpAction::Return {
-                status,
-                content_type,
-                body,
-                headers,
-            } => {
-                let bytes = r.prebuilt.clone().unwrap_or_else(|| {
-                    // lf-string bodies: sent as written until log-format samples land.
-                    let text = match body {
-                        crate::config::model::ReturnBody::LfString(s) => s.clone(),
-                        _ => String::new(),
-                    };
-                    build_return(
-                        *status,
-                        content_type.as_deref(),
-                        &crate::config::model::ReturnBody::String(text),
-                        headers,
-                    )
-                    .unwrap_or_default()
-                });
+            HttpAction::Return { .. } => {
+                let bytes = match (&r.prebuilt, &r.lf) {
+                    (Some(b), _) => b.clone(),
+                    (None, Some(LfAction::Return(ret))) => {
+                        ret.render(seen, &rules.frontend, &rules.backend)
+                    }
+                    _ => Vec::new(),
+                };
                 return Verdict::Return(bytes);
             }
             HttpAction::SetHeader(n, v) => {
+                let value = header_value(rules, r, v, seen);
                 let name = n.as_bytes().to_ascii_lowercase();
                 edits.add.retain(|(an, _)| !an.eq_ignore_ascii_case(&name));
                 edits.remove.push(name.clone());
-                edits.add.push((name, v.as_bytes().to_vec()));
+                edits.add.push((name, value));
             }
-            HttpAction::AddHeader(n, v) => edits
-                .add
-                .push((n.as_bytes().to_ascii_lowercase(), v.as_bytes().to_vec())),
+            HttpAction::AddHeader(n, v) => {
+                let value = header_value(rules, r, v, seen);
+                edits.add.push((n.as_bytes().to_ascii_lowercase(), value));
+            }
             HttpAction::DelHeader(n) => {
                 let name = n.as_bytes().to_ascii_lowercase();
                 edits.add.retain(|(an, _)| !an.eq_ignore_ascii_case(&name));
