@@ -413,3 +413,18 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
     not_yet("option transparent", BACK),
     not_yet("option idle-close-on-response", FRONT),
 ];
+
+#[cfg(test)]
+mod redispatch_tests {
+    use super::atol;
+
+    #[test]
+    fn redispatch_interval_is_read_like_atol() {
+        assert_eq!(atol("3"), 3);
+        assert_eq!(atol("-2"), -2);
+        assert_eq!(atol("+4x"), 4);
+        assert_eq!(atol(" 7"), 7);
+        assert_eq!(atol("abc"), 0);
+        assert_eq!(atol(""), 0);
+    }
+}
