@@ -182,6 +182,9 @@ fn leastconn_sends_new_requests_to_the_least_loaded_server() {
     );
     let fast_before = fast.request_count();
     for i in 0..10 {
+        // Let the proxy release the previous request's slot on the fast server
+        // (haproxy may still count it for a moment after the response).
+        std::thread::sleep(Duration::from_millis(20));
         let r = http_get(addr, &format!("/q{i}"), &[]).expect("GET");
         assert_eq!(
             r.body_str(),
