@@ -63,6 +63,38 @@ fn paths_by_server(
     (on_a, on_b)
 }
 
+/// Sends `GET path` now (connect and write on this thread, so arrival order is the
+/// call order), and reads the answer on another thread: (path, status, body, time
+/// from `t0` to the end of the response).
+fn send_now(
+    addr: SocketAddr,
+    path: &str,
+    t0: Instant,
+) -> std::thread::JoinHandle<(String, u16, String, Duration)> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).expect("connect to proxy");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let path = path.to_string();
+    std::thread::spawn(move || {
+        let mut raw = Vec::new();
+        let _ = s.read_to_end(&mut raw);
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        let status = text
+            .split(' ')
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let body = text.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
+        (path, status, body, t0.elapsed())
+    })
+}
+
 /// The URIs a backend received after the first `skip` requests, in arrival order.
 fn uris_after(b: &HttpBackend, skip: usize) -> Vec<String> {
     b.requests().into_iter().skip(skip).map(|r| r.uri).collect()
@@ -88,13 +120,8 @@ fn hash_designated_requests_wait_on_their_own_server_and_get_its_next_slot() {
     let (skip_a, skip_b) = (a.request_count(), b.request_count());
 
     let t0 = Instant::now();
-    let send = |path: String| {
-        std::thread::spawn(move || {
-            let r = http_get(addr, &path, &[]).expect("GET");
-            (path, r.status, r.body_str(), t0.elapsed())
-        })
-    };
-    let mut threads = vec![send(pa[0].clone()), send(pb[0].clone())];
+    let send = |path: &String| send_now(addr, path, t0);
+    let mut threads = vec![send(&pa[0]), send(&pb[0])];
     assert!(
         wait_until(Duration::from_secs(1), || a.request_count() > skip_a
             && b.request_count() > skip_b),
@@ -102,10 +129,10 @@ fn hash_designated_requests_wait_on_their_own_server_and_get_its_next_slot() {
     );
     for p in [&pa[1], &pb[1], &pb[2]] {
         std::thread::sleep(Duration::from_millis(50));
-        threads.push(send(p.clone()));
+        threads.push(send(p));
     }
     std::thread::sleep(Duration::from_millis(1500).saturating_sub(t0.elapsed()));
-    threads.push(send(pb[3].clone()));
+    threads.push(send(&pb[3]));
     let results: Vec<_> = threads
         .into_iter()
         .map(|t| t.join().expect("thread"))
@@ -191,17 +218,15 @@ fn a_backend_queue_waiter_is_served_before_a_later_newcomer_on_any_server() {
     ));
     let _p = start_proxy(&cfg);
     let addr = local(cfg.port("port"));
+    let t0 = Instant::now();
     let mut threads = Vec::new();
     for i in 0..6 {
-        threads.push(std::thread::spawn(move || {
-            let r = http_get(addr, &format!("/q{i}"), &[]).expect("GET");
-            (r.status, r.body_str())
-        }));
+        threads.push(send_now(addr, &format!("/q{i}"), t0));
         std::thread::sleep(Duration::from_millis(60));
     }
-    for (i, t) in threads.into_iter().enumerate() {
-        let (status, body) = t.join().expect("thread");
-        assert_eq!(status, 200, "request {i}: {body}");
+    for t in threads {
+        let (path, status, body, _) = t.join().expect("thread");
+        assert_eq!(status, 200, "{path}: {body}");
     }
     // q0 on a (0-0.4 s), q1 on b (0.06-0.76 s); q2..q5 wait in the backend queue. a
     // frees at 0.4 s and takes q2, b at 0.76 s takes q3, a at 0.8 s q4, a again at
