@@ -181,17 +181,15 @@ fn newcomers_queue_behind_waiting_requests_in_arrival_order() {
     let _p = start_proxy(&cfg);
     let addr = local(cfg.port("port"));
     let n = 16;
+    let t0 = Instant::now();
     let mut threads = Vec::new();
     for i in 0..n {
-        threads.push(std::thread::spawn(move || {
-            http_get(addr, &format!("/r{i:02}"), &[])
-                .expect("GET")
-                .status
-        }));
+        threads.push(send_now(addr, &format!("/r{i:02}"), t0));
         std::thread::sleep(Duration::from_millis(50));
     }
-    for (i, t) in threads.into_iter().enumerate() {
-        assert_eq!(t.join().expect("thread"), 200, "request {i}");
+    for t in threads {
+        let (path, status, body, _) = t.join().expect("thread");
+        assert_eq!(status, 200, "{path}: {body}");
     }
     let order = uris_after(&slow, 0);
     let expected: Vec<String> = (0..n).map(|i| format!("/r{i:02}")).collect();
