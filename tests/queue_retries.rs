@@ -332,7 +332,7 @@ fn option_redispatch_interval_chooses_which_retry_goes_to_another_server() {
     let cases = [
         ("option redispatch 1", Some((0, 150))),
         ("option redispatch -2", Some((150, 380))),
-        ("option redispatch", Some((350, 580))),
+        ("option redispatch", Some((350, 700))),
         ("option redispatch 0", None),
     ];
     let bodies: Vec<String> = cases.iter().map(|(o, _)| body(o)).collect();
