@@ -1,6 +1,7 @@
 //! Failure handling in http mode: `retries` with and without
-//! `option redispatch` when a server dies, server `maxconn` queuing,
-//! `timeout queue`, `maxqueue`, `timeout connect` (503) and
+//! `option redispatch [<interval>]` when a server dies (per algorithm kind,
+//! with the turn-around wait where HAProxy 2.6 makes it), server `maxconn`
+//! queuing, `timeout queue`, `maxqueue`, `timeout connect` (503) and
 //! `timeout server` (504).
 //!
 //! Set `GATEHOUSE_TEST_PROXY=haproxy` to run the same tests against the
@@ -277,5 +278,159 @@ fn timeout_server_gives_504_when_the_server_never_answers() {
         hole.connections(),
         1,
         "the request was not sent to the server once"
+    );
+}
+
+/// Starts one proxy per backend body in `bodies` (same servers), returns them with
+/// their ports.
+fn start_each(bodies: &[String]) -> Vec<(Daemon, u16)> {
+    bodies
+        .iter()
+        .map(|body| {
+            let cfg = http_config(
+                "  timeout connect 200ms\n  timeout client 10s\n  timeout server 10s",
+                body,
+            );
+            let p = start_proxy(&cfg);
+            (p, cfg.port("port"))
+        })
+        .collect()
+}
+
+/// A path that the proxy on `port` sends to `target` (probing `/k0`, `/k1`…).
+fn path_on(port: u16, target: &HttpBackend) -> String {
+    for i in 0..40 {
+        let path = format!("/k{i}");
+        assert_eq!(get(port, &path).status, 200, "probe {path}");
+        if target.requests().iter().any(|r| r.uri == path) {
+            return path;
+        }
+    }
+    panic!("no probe path hashed to {}", target.name());
+}
+
+fn timed_get(port: u16, path: &str) -> (Response, Duration) {
+    let t = Instant::now();
+    let r = get(port, path);
+    (r, t.elapsed())
+}
+
+#[test]
+fn option_redispatch_interval_chooses_which_retry_goes_to_another_server() {
+    // `balance uri` + consistent hashing: a redispatch avoids the failed server, and
+    // with a hash algorithm only the retries the interval names are redispatched.
+    // retries 3, timeout connect 200 ms: a retry on the same server waits 200 ms.
+    let a = HttpBackend::start("a");
+    let b = HttpBackend::start("b");
+    let body = |opt: &str| {
+        format!(
+            "  balance uri\n  hash-type consistent\n  retries 3\n  {opt}\n  server a {}\n  server b {}\n",
+            a.addr(),
+            b.addr()
+        )
+    };
+    let cases = [
+        ("option redispatch 1", Some((0, 150))),
+        ("option redispatch -2", Some((150, 380))),
+        ("option redispatch", Some((350, 700))),
+        ("option redispatch 0", None),
+    ];
+    let bodies: Vec<String> = cases.iter().map(|(o, _)| body(o)).collect();
+    let proxies = start_each(&bodies);
+    let path = path_on(proxies[0].1, &a);
+    drop(a); // a now refuses connections
+    std::thread::sleep(Duration::from_millis(50));
+    for ((opt, expect), (_, port)) in cases.iter().zip(&proxies) {
+        let (r, took) = timed_get(*port, &path);
+        match expect {
+            Some((lo, hi)) => {
+                assert_eq!(r.status, 200, "{opt}: {}", r.body_str());
+                assert_eq!(r.body_str(), "b", "{opt}");
+                assert!(
+                    took >= Duration::from_millis(*lo) && took < Duration::from_millis(*hi),
+                    "{opt}: answered after {took:?}, expected {lo}..{hi} ms"
+                );
+            }
+            None => {
+                // 0 disables the interval: a hash algorithm then never redispatches.
+                assert_eq!(r.status, 503, "{opt}: {}", r.body_str());
+                assert!(
+                    took >= Duration::from_millis(550),
+                    "{opt}: 503 after {took:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn redispatch_with_map_based_hashing_lands_on_the_same_server() {
+    // HAProxy 2.6's map-based lookup has no "server to avoid": the redispatch on the
+    // last retry picks the same dead server again, and the request fails.
+    let a = HttpBackend::start("a");
+    let b = HttpBackend::start("b");
+    let proxies = start_each(&[format!(
+        "  balance uri\n  retries 2\n  option redispatch\n  server a {}\n  server b {}\n",
+        a.addr(),
+        b.addr()
+    )]);
+    let port = proxies[0].1;
+    let path = path_on(port, &a);
+    drop(a);
+    std::thread::sleep(Duration::from_millis(50));
+    let (r, took) = timed_get(port, &path);
+    assert_eq!(r.status, 503, "map-based redispatch: {}", r.body_str());
+    assert!(took >= Duration::from_millis(150), "503 after {took:?}");
+}
+
+#[test]
+fn non_hash_algorithms_redispatch_at_once_on_a_refused_connection() {
+    // With several active servers and an algorithm that does not designate a server
+    // (first, leastconn, random, like round robin), every retry goes to another
+    // server without the turn-around wait. `balance first` always tries a first.
+    let a = HttpBackend::start("a");
+    let b = HttpBackend::start("b");
+    let algos = ["first", "leastconn", "random", "static-rr"];
+    let bodies: Vec<String> = algos
+        .iter()
+        .map(|algo| {
+            format!(
+                "  balance {algo}\n  retries 3\n  option redispatch\n  server a {}\n  server b {}\n",
+                a.addr(),
+                b.addr()
+            )
+        })
+        .collect();
+    let proxies = start_each(&bodies);
+    drop(a);
+    std::thread::sleep(Duration::from_millis(50));
+    for (algo, (_, port)) in algos.iter().zip(&proxies) {
+        for i in 0..4 {
+            let (r, took) = timed_get(*port, &format!("/r{i}"));
+            assert_eq!(r.status, 200, "balance {algo}, GET {i}: {}", r.body_str());
+            assert_eq!(r.body_str(), "b", "balance {algo}");
+            assert!(
+                took < Duration::from_millis(150),
+                "balance {algo}, GET {i} took {took:?}: the retry waited the turn-around"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_connect_timeout_is_retried_without_the_turn_around_wait() {
+    // HAProxy waits min(timeout connect, 1s) only after a connection error, not after
+    // a connect timeout: 3 attempts of 200 ms take ~600 ms, not ~1 s.
+    let (_sock, _filler, addr) = unresponsive_addr();
+    let cfg = http_config(
+        "  timeout connect 200ms\n  timeout client 10s\n  timeout server 10s",
+        &format!("  retries 2\n  server hung {addr}\n"),
+    );
+    let _p = start_proxy(&cfg);
+    let (r, took) = timed_get(cfg.port("port"), "/");
+    assert_eq!(r.status, 503, "connect timeout: {}", r.body_str());
+    assert!(
+        took >= Duration::from_millis(550) && took < Duration::from_millis(900),
+        "503 after {took:?}, expected 3 x timeout connect 200ms with no pause"
     );
 }

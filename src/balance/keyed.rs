@@ -1,6 +1,10 @@
 //! The shared core of the key-hashing algorithms (`source`, `uri`, `url_param`, `hdr()`):
 //! hash the key, look it up in the map or ring (`hash-type`), round robin when the key is
 //! missing. A hashed server is returned even when full: the request queues on it.
+//!
+//! Servers already tried (`exclude`, for `option redispatch`) are stepped over only on the
+//! consistent-hash ring: as in HAProxy 2.6, whose map-based lookup has no "server to
+//! avoid", a map-based redispatch lands on the same server again.
 
 use super::farm::{Farm, Outcome, Pool, config_gcd, excluded};
 use super::hash::KeyHasher;
@@ -43,6 +47,7 @@ impl Keyed {
         if pool == Pool::Empty {
             return Outcome::NoServer;
         }
+        let exclude = if self.consistent { exclude } else { &[] };
         let accept = |i: usize| {
             farm.servers
                 .get(i)

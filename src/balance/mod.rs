@@ -145,11 +145,21 @@ impl Balancer {
         &self.farm.servers
     }
 
-    /// The algorithm's `balance` keyword (`roundrobin`, `uri`, …).
-    /// True for HAProxy's "round robin kind" algorithms (`roundrobin`, `static-rr`),
-    /// which `option redispatch` may leave at once on a failed connect.
-    pub fn is_round_robin(&self) -> bool {
-        matches!(self.algorithm(), "roundrobin" | "static-rr")
+    /// True for the hash-based algorithms (`source`, `uri`, `url_param`, `hdr`), whose
+    /// decision designates one server: a request queues on that server when it is full,
+    /// and a failed connection is redispatched only on the retries `option redispatch`
+    /// names. HAProxy's other kinds (`roundrobin`, `static-rr`, `leastconn`, `first`,
+    /// `random`) pick any server with a free slot, and with `option redispatch` and
+    /// several active servers every retry goes to another server at once.
+    pub fn designates(&self) -> bool {
+        matches!(self.algorithm(), "source" | "uri" | "url_param" | "hdr")
+    }
+
+    /// True when the server at `index` is usable and in the current pool (active
+    /// servers, else the first usable backup or all of them with `option allbackups`):
+    /// its free slots may serve the backend queue.
+    pub fn admits(&self, index: usize) -> bool {
+        self.farm.admits(self.farm.pool(), index)
     }
 
     /// The `balance` keyword of this balancer.

@@ -141,6 +141,14 @@ fn exclude_is_respected_by_every_algorithm() {
         for ht in [map_based(), consistent()] {
             let b = Balancer::new(&balance, &ht, false, servers(&[1, 1, 1]));
             let first = pick_idx(&b, &req);
+            if b.designates() && !ht.consistent {
+                // HAProxy 2.6's map-based lookup has no server to avoid: a redispatch
+                // lands on the same server.
+                for _ in 0..6 {
+                    assert_eq!(idx(b.pick_ex(&req, &[first])), Some(first), "{balance:?}");
+                }
+                continue;
+            }
             for _ in 0..6 {
                 let again = idx(b.pick_ex(&req, &[first])).expect("another server");
                 assert_ne!(again, first, "{balance:?}");

@@ -586,6 +586,8 @@ pub struct Options {
     pub http_conn_mode: HttpConnMode,
     /// `option redispatch`.
     pub redispatch: bool,
+    /// `option redispatch <interval>` (-1 without an interval: the last retry).
+    pub redispatch_after: i32,
     /// `option abortonclose`.
     pub abortonclose: bool,
     /// `option allbackups`.

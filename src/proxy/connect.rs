@@ -1,6 +1,7 @@
-//! From a backend to a connected server: balancing, the queue (`maxconn`, `maxqueue`,
-//! `timeout queue`), `timeout connect`, `retries` with HAProxy's turn-around delay, and
-//! `option redispatch` (on the last retry, another server is chosen).
+//! From a backend to a connected server: balancing, the queues (`maxconn`, `maxqueue`,
+//! `timeout queue`), `timeout connect`, `retries` with HAProxy's turn-around delay,
+//! `option redispatch [<interval>]`, and the server socket options (`option srvtcpka`,
+//! `option nolinger`).
 
 use crate::balance::{BalanceInput, Pick};
 use crate::runtime::backend::{Backend, ServerSlot};
@@ -39,93 +40,47 @@ pub struct ConnectInfo {
     pub queued: bool,
 }
 
-/// Takes a slot on `server` unless it is at its `maxconn`.
-fn try_slot(backend: &Arc<Backend>, server: &Arc<ServerState>) -> Option<ServerSlot> {
-    if server.maxconn == 0 {
-        return Some(ServerSlot::take(backend, server.clone()));
-    }
-    let mut cur = server.cur_conns.load(Ordering::Acquire);
-    loop {
-        if cur >= server.maxconn {
-            return None;
-        }
-        match server.cur_conns.compare_exchange_weak(
-            cur,
-            cur + 1,
-            Ordering::AcqRel,
-            Ordering::Acquire,
-        ) {
-            Ok(_) => {
-                server.total.fetch_add(1, Ordering::Relaxed);
-                return Some(ServerSlot {
-                    backend: backend.clone(),
-                    server: server.clone(),
-                });
-            }
-            Err(now) => cur = now,
-        }
-    }
-}
-
-/// Picks a server and takes a slot on it, waiting in the queue when servers are full.
+/// Picks a server and takes a slot on it, waiting in a queue when it is full (HAProxy's
+/// `assign_server_and_queue`): a request whose decision designates a server (hash-based
+/// algorithms, or a server that filled up meanwhile) waits in that server's queue, any
+/// other in the backend queue. A newcomer never takes a slot while requests wait for it.
 pub async fn acquire(
     backend: &Arc<Backend>,
     input: &(dyn BalanceInput + Sync),
     exclude: &[usize],
     info: &mut ConnectInfo,
 ) -> Result<ServerSlot, ConnectError> {
+    let queue_for = match backend.balancer.pick_ex(input, exclude) {
+        Pick::NoServer => return Err(ConnectError::NoServer),
+        Pick::Server(s) => {
+            if backend.queued.load(Ordering::SeqCst) == 0
+                && s.queued.load(Ordering::SeqCst) == 0
+                && let Some(slot) = ServerSlot::try_take(backend, &s)
+            {
+                return Ok(slot);
+            }
+            // Round-robin kinds send a newcomer behind the backend queue when it is not
+            // empty; a designated (or just filled) server queues the request itself.
+            if backend.balancer.designates() || backend.queued.load(Ordering::SeqCst) == 0 {
+                Some(s)
+            } else {
+                None
+            }
+        }
+        Pick::AllFull => None,
+    };
     let start = Instant::now();
     let deadline = backend
         .timeouts
         .queue
         .map(|t| tokio::time::Instant::now() + t);
-    let mut counted = false;
-    let result = loop {
-        let notified = backend.slot_freed.notified();
-        tokio::pin!(notified);
-        notified.as_mut().enable();
-        let pick = backend.balancer.pick_ex(input, exclude);
-        let waiting_on = match pick {
-            Pick::Server(s) => match try_slot(backend, &s) {
-                Some(slot) => break Ok(slot),
-                None => Some(s),
-            },
-            Pick::AllFull => None,
-            Pick::NoServer => break Err(ConnectError::NoServer),
-        };
-        if let Some(s) = &waiting_on
-            && s.maxqueue != 0
-            && s.queued.load(Ordering::Relaxed) >= s.maxqueue
-        {
-            break Err(ConnectError::QueueTimeout);
-        }
-        if !counted {
-            counted = true;
-            info.queued = true;
-            backend.queued.fetch_add(1, Ordering::AcqRel);
-        }
-        if let Some(s) = &waiting_on {
-            s.queued.fetch_add(1, Ordering::AcqRel);
-        }
-        let expired = match deadline {
-            Some(d) => tokio::time::timeout_at(d, notified).await.is_err(),
-            None => {
-                notified.await;
-                false
-            }
-        };
-        if let Some(s) = &waiting_on {
-            s.queued.fetch_sub(1, Ordering::AcqRel);
-        }
-        if expired {
-            break Err(ConnectError::QueueTimeout);
-        }
-    };
-    if counted {
-        backend.queued.fetch_sub(1, Ordering::AcqRel);
-    }
+    let ticket = backend
+        .enqueue(queue_for.as_deref())
+        .map_err(|_| ConnectError::QueueTimeout)?;
+    info.queued = true;
+    let slot = ticket.wait(deadline).await;
     info.queue += start.elapsed();
-    result
+    slot.ok_or(ConnectError::QueueTimeout)
 }
 
 /// The address to connect to: a server without a port uses the client's destination port.
@@ -139,10 +94,11 @@ pub fn target(server: &ServerState, client_dst: Option<SocketAddr>) -> SocketAdd
     a
 }
 
-/// Connects to `addr` within `timeout connect`.
-pub async fn dial(addr: SocketAddr, timeout: Option<Duration>) -> Result<TcpStream, ConnectError> {
+/// Connects to `addr` within `timeout connect`, with the backend's socket options
+/// (`option srvtcpka`/`tcpka`: SO_KEEPALIVE; `option nolinger`: SO_LINGER 0).
+pub async fn dial(backend: &Backend, addr: SocketAddr) -> Result<TcpStream, ConnectError> {
     let fut = TcpStream::connect(addr);
-    let s = match timeout {
+    let s = match backend.timeouts.connect {
         Some(t) => tokio::time::timeout(t, fut)
             .await
             .map_err(|_| ConnectError::Timeout)?,
@@ -150,6 +106,13 @@ pub async fn dial(addr: SocketAddr, timeout: Option<Duration>) -> Result<TcpStre
     }
     .map_err(|_| ConnectError::Refused)?;
     let _ = s.set_nodelay(true);
+    let sock = socket2::SockRef::from(&s);
+    if backend.srvtcpka {
+        let _ = sock.set_keepalive(true);
+    }
+    if backend.nolinger {
+        let _ = sock.set_linger(Some(Duration::ZERO));
+    }
     Ok(s)
 }
 
@@ -164,8 +127,25 @@ pub async fn connect(
     dial_retrying(backend, input, client_dst, info, slot).await
 }
 
-/// Connects to the server of `slot`, retrying (`retries`, turn-around delay) and
-/// redispatching on the last retry (`option redispatch`).
+/// True when the `k`th retry (1-based) of `retries` is one `option redispatch <interval>`
+/// sends to another server: every `interval`th retry, or for a negative interval N the
+/// retries that are multiples of `retries + 1 + N` (-1: the last one); 0 never.
+pub fn redispatch_turn(interval: i32, k: u32, retries: u32) -> bool {
+    let k = i64::from(k);
+    let m = match interval {
+        0 => return false,
+        i if i > 0 => i64::from(i),
+        i => i64::from(retries) + 1 + i64::from(i),
+    };
+    m != 0 && k % m == 0
+}
+
+/// Connects to the server of `slot`, retrying `retries` times as HAProxy 2.6 does. With
+/// `option redispatch`, a retry goes back through balancing (the failed server avoided)
+/// when the interval names it, or at once when the algorithm is not hash-based and
+/// several active servers are up. The turn-around pause, min(`timeout connect`, 1 s),
+/// follows a refused connection (not a connect timeout) when the retry stays on the
+/// same server or only one active server is up.
 pub async fn dial_retrying(
     backend: &Arc<Backend>,
     input: &(dyn BalanceInput + Sync),
@@ -176,51 +156,71 @@ pub async fn dial_retrying(
     let mut exclude: Vec<usize> = Vec::new();
     loop {
         let t0 = Instant::now();
-        match dial(target(&slot.server, client_dst), backend.timeouts.connect).await {
+        let e = match dial(backend, target(&slot.server, client_dst)).await {
             Ok(s) => {
                 info.connect = t0.elapsed();
                 return Ok((s, slot));
             }
-            Err(e) => {
-                if info.retries >= backend.retries {
-                    return Err(e);
-                }
-                info.retries += 1;
-                // HAProxy's turn-around timer: min(timeout connect, 1s) before retrying.
-                let pause = backend
-                    .timeouts
-                    .connect
-                    .unwrap_or(Duration::from_secs(1))
-                    .min(Duration::from_secs(1));
-                let last = info.retries == backend.retries;
-                // HAProxy redispatches at once, without the turn-around, when the algorithm
-                // is not deterministic (round robin) and several active servers are up.
-                let immediate = backend.redispatch
-                    && backend.balancer.is_round_robin()
-                    && backend.active_up() > 1;
-                if immediate {
-                    exclude.push(slot.server.index);
-                    drop(slot);
-                    slot = match acquire(backend, input, &exclude, info).await {
-                        Ok(s) => s,
-                        Err(ConnectError::NoServer) => acquire(backend, input, &[], info).await?,
-                        Err(e) => return Err(e),
-                    };
-                    info.redispatched = true;
-                } else if backend.redispatch && last {
-                    exclude.push(slot.server.index);
-                    drop(slot);
-                    tokio::time::sleep(pause).await;
-                    slot = match acquire(backend, input, &exclude, info).await {
-                        Ok(s) => s,
-                        Err(ConnectError::NoServer) => acquire(backend, input, &[], info).await?,
-                        Err(e) => return Err(e),
-                    };
-                    info.redispatched = true;
-                } else {
-                    tokio::time::sleep(pause).await;
-                }
-            }
+            Err(e) => e,
+        };
+        if info.retries >= backend.retries {
+            return Err(e);
         }
+        info.retries += 1;
+        let active = backend.active_up();
+        let redispatch = backend.redispatch
+            && (!slot.server.usable()
+                || redispatch_turn(backend.redispatch_after, info.retries, backend.retries)
+                || (active > 1 && !backend.balancer.designates()));
+        let pause = e != ConnectError::Timeout && (!redispatch || active <= 1);
+        let turn_around = backend
+            .timeouts
+            .connect
+            .unwrap_or(Duration::from_secs(1))
+            .min(Duration::from_secs(1));
+        if !redispatch {
+            if pause {
+                tokio::time::sleep(turn_around).await;
+            }
+            continue;
+        }
+        let prev = slot.server.index;
+        exclude.push(prev);
+        drop(slot); // frees the slot for the queue before waiting
+        if pause {
+            tokio::time::sleep(turn_around).await;
+        }
+        slot = match acquire(backend, input, &exclude, info).await {
+            Ok(s) => s,
+            Err(ConnectError::NoServer) => acquire(backend, input, &[], info).await?,
+            Err(e) => return Err(e),
+        };
+        if slot.server.index != prev {
+            info.redispatched = true;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redispatch_turn;
+
+    #[test]
+    fn redispatch_interval_follows_the_manual() {
+        let turns = |interval, retries| -> Vec<u32> {
+            (1..=retries)
+                .filter(|&k| redispatch_turn(interval, k, retries))
+                .collect()
+        };
+        assert_eq!(turns(-1, 3), vec![3], "default: the last retry");
+        assert_eq!(turns(1, 3), vec![1, 2, 3], "every retry");
+        assert_eq!(turns(2, 5), vec![2, 4], "every second retry");
+        assert_eq!(turns(-2, 3), vec![2], "the retry before the last");
+        assert_eq!(turns(0, 3), Vec::<u32>::new(), "0 disables");
+        assert_eq!(
+            turns(-4, 3),
+            Vec::<u32>::new(),
+            "retries + 1 + N = 0: never"
+        );
     }
 }

@@ -1,5 +1,13 @@
-//! A backend at run time: its servers, balancer, queue, idle server connections and the
+//! A backend at run time: its servers, balancer, queues, idle server connections and the
 //! settings the data plane reads on every request.
+//!
+//! Queues follow HAProxy 2.6: each server has its own queue (requests whose balancing
+//! decision designated that server: hash-based algorithms, or a server that filled up
+//! between the choice and the slot), and the backend has one queue (requests any server
+//! may take: every server was full). A slot freed on server S goes at once to the oldest
+//! request of S's queue and of the backend queue (when S may serve the backend queue:
+//! usable and in the current active/backup pool); the slot is handed over, never
+//! raced for, so a wake-up cannot be lost and a newcomer cannot overtake.
 
 use crate::acl::CompiledCondition;
 use crate::balance::Balancer;
@@ -7,12 +15,13 @@ use crate::config::model::{ForwardFor, HttpConnMode, HttpReuse, Mode};
 use crate::runtime::errors::ErrorPages;
 use crate::runtime::rules::HttpRules;
 use crate::runtime::server::ServerState;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::net::TcpStream;
-use tokio::sync::Notify;
+use tokio::sync::oneshot;
 
 /// Backend-side timeouts, resolved.
 #[derive(Clone, Debug, Default)]
@@ -77,6 +86,14 @@ pub struct Backend {
     pub retries: u32,
     /// `option redispatch`.
     pub redispatch: bool,
+    /// `option redispatch <interval>`: redispatch on every Nth retry (N > 0), on the
+    /// retry N before the last one counting from it (N < 0, -1 is the last retry), or
+    /// only through the non-deterministic-algorithm rule (0).
+    pub redispatch_after: i32,
+    /// `option srvtcpka` (or `option tcpka`): SO_KEEPALIVE on server connections.
+    pub srvtcpka: bool,
+    /// `option nolinger`: server connections are reset on close (SO_LINGER 0).
+    pub nolinger: bool,
     /// `option abortonclose`.
     pub abortonclose: bool,
     /// `http-reuse`.
@@ -97,12 +114,12 @@ pub struct Backend {
     pub http_response: HttpRules,
     /// Connections currently assigned to this backend.
     pub beconn: AtomicU32,
-    /// Requests waiting in the backend queue.
+    /// Requests waiting in the backend queue (not those of the servers' own queues).
     pub queued: AtomicU32,
     /// Total requests/connections.
     pub total: AtomicU64,
-    /// Woken when a server slot frees up.
-    pub slot_freed: Notify,
+    /// The backend queue and the servers' queues.
+    pub queues: Queues,
     /// Conditions of `use-server` rules (not yet).
     pub _reserved: Vec<CompiledCondition>,
 }
@@ -116,12 +133,204 @@ impl Backend {
             .count()
     }
 
-    /// Called when a connection or request to `server` ends: frees its slot and wakes a
-    /// queued request.
+    /// Called when a connection or request to `server` ends: frees its slot and hands it
+    /// to the oldest request waiting for it, if any.
     pub fn release(&self, server: &ServerState) {
-        server.cur_conns.fetch_sub(1, Ordering::AcqRel);
-        if self.queued.load(Ordering::Acquire) > 0 {
-            self.slot_freed.notify_one();
+        server.cur_conns.fetch_sub(1, Ordering::SeqCst);
+        // Paired with the increments in `enqueue` (both SeqCst): either this load sees the
+        // new waiter, or the waiter's own dispatch sees the freed slot.
+        if server.queued.load(Ordering::SeqCst) > 0 || self.queued.load(Ordering::SeqCst) > 0 {
+            let mut q = self.queues.lock();
+            self.dispatch(&mut q, server.index);
+        }
+    }
+
+    /// True when `server`'s free slots may go to the backend queue: it is usable and in
+    /// the current pool (active servers, else the first backup or all with `allbackups`).
+    fn serves_backend_queue(&self, server: usize) -> bool {
+        self.balancer.admits(server)
+    }
+
+    /// Gives free slots of server `index` to the oldest requests of its own queue and of
+    /// the backend queue, until it is full or nobody waits. Called with the queue lock.
+    fn dispatch(&self, q: &mut QueueState, index: usize) {
+        let Some(server) = self.servers.get(index) else {
+            return;
+        };
+        let px_ok = self.serves_backend_queue(index);
+        loop {
+            let own = q.servers.get(index).and_then(|m| m.keys().next().copied());
+            let shared = if px_ok {
+                q.backend.keys().next().copied()
+            } else {
+                None
+            };
+            let from_backend = match (own, shared) {
+                (None, None) => return,
+                (Some(a), Some(b)) => b < a,
+                (None, Some(_)) => true,
+                (Some(_), None) => false,
+            };
+            if !server.try_take() {
+                return;
+            }
+            let tx = if from_backend {
+                self.queued.fetch_sub(1, Ordering::SeqCst);
+                q.backend.pop_first().map(|(_, tx)| tx)
+            } else {
+                server.queued.fetch_sub(1, Ordering::SeqCst);
+                q.servers[index].pop_first().map(|(_, tx)| tx)
+            };
+            if tx.is_none_or(|tx| tx.send(index).is_err()) {
+                // The waiter is gone: the slot stays free for the next one.
+                server.cur_conns.fetch_sub(1, Ordering::SeqCst);
+                server.total.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Queues a request: in `server`'s own queue, or in the backend queue (`None`), then
+    /// hands out any slot that is free right now (oldest first, so maybe to this
+    /// request). Fails at once when the server's `maxqueue` is reached.
+    pub fn enqueue(self: &Arc<Self>, server: Option<&ServerState>) -> Result<Ticket, QueueFull> {
+        let mut q = self.queues.lock();
+        let seq = q.next;
+        q.next += 1;
+        let (tx, rx) = oneshot::channel();
+        match server {
+            Some(s) => {
+                let len = q.servers.get(s.index).map_or(0, BTreeMap::len);
+                if s.maxqueue != 0 && len >= s.maxqueue as usize {
+                    return Err(QueueFull);
+                }
+                if q.servers.len() <= s.index {
+                    q.servers.resize_with(s.index + 1, BTreeMap::new);
+                }
+                q.servers[s.index].insert(seq, tx);
+                s.queued.fetch_add(1, Ordering::SeqCst);
+                self.dispatch(&mut q, s.index);
+            }
+            None => {
+                q.backend.insert(seq, tx);
+                self.queued.fetch_add(1, Ordering::SeqCst);
+                for i in 0..self.servers.len() {
+                    if q.backend.is_empty() {
+                        break;
+                    }
+                    self.dispatch(&mut q, i);
+                }
+            }
+        }
+        Ok(Ticket {
+            backend: Arc::clone(self),
+            seq,
+            server: server.map(|s| s.index),
+            rx: Some(rx),
+        })
+    }
+
+    /// Removes a waiting request from its queue; false when it was already given a slot.
+    fn dequeue(&self, q: &mut QueueState, seq: u64, server: Option<usize>) -> bool {
+        match server {
+            Some(i) => {
+                let removed = q.servers.get_mut(i).and_then(|m| m.remove(&seq)).is_some();
+                if removed {
+                    self.servers[i].queued.fetch_sub(1, Ordering::SeqCst);
+                }
+                removed
+            }
+            None => {
+                let removed = q.backend.remove(&seq).is_some();
+                if removed {
+                    self.queued.fetch_sub(1, Ordering::SeqCst);
+                }
+                removed
+            }
+        }
+    }
+}
+
+/// A server's `maxqueue` is reached: the request is refused at once (503).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueueFull;
+
+/// The backend queue and the servers' own queues, each ordered by arrival.
+#[derive(Default)]
+pub struct Queues {
+    state: Mutex<QueueState>,
+}
+
+impl Queues {
+    fn lock(&self) -> std::sync::MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Waiting requests by arrival number; each is told the index of the server whose slot
+/// it was given.
+#[derive(Default)]
+struct QueueState {
+    next: u64,
+    backend: BTreeMap<u64, oneshot::Sender<usize>>,
+    servers: Vec<BTreeMap<u64, oneshot::Sender<usize>>>,
+}
+
+/// A request's place in a queue. Dropping it leaves the queue, or gives back the slot it
+/// was handed meanwhile.
+pub struct Ticket {
+    backend: Arc<Backend>,
+    seq: u64,
+    server: Option<usize>,
+    rx: Option<oneshot::Receiver<usize>>,
+}
+
+impl Ticket {
+    /// Waits for a slot until `deadline` (`timeout queue`); `None` when it expired.
+    pub async fn wait(mut self, deadline: Option<tokio::time::Instant>) -> Option<ServerSlot> {
+        let rx = self.rx.as_mut()?;
+        let got = match deadline {
+            Some(d) => tokio::time::timeout_at(d, rx).await.ok(),
+            None => Some(rx.await),
+        };
+        let index = match got {
+            Some(Ok(i)) => Some(i),
+            // The sender is never dropped without sending while queued; expire.
+            Some(Err(_)) => None,
+            None => {
+                let be = Arc::clone(&self.backend);
+                let mut q = be.queues.lock();
+                if be.dequeue(&mut q, self.seq, self.server) {
+                    None
+                } else {
+                    // Given a slot just as the timer fired: use it.
+                    self.rx.as_mut().and_then(|rx| rx.try_recv().ok())
+                }
+            }
+        };
+        self.rx = None;
+        let server = Arc::clone(self.backend.servers.get(index?)?);
+        Some(ServerSlot {
+            backend: Arc::clone(&self.backend),
+            server,
+        })
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        let Some(mut rx) = self.rx.take() else {
+            return;
+        };
+        let be = &self.backend;
+        let mut q = be.queues.lock();
+        if !be.dequeue(&mut q, self.seq, self.server)
+            && let Ok(i) = rx.try_recv()
+            && let Some(s) = be.servers.get(i)
+        {
+            // Handed a slot but abandoned (client gone): pass it on.
+            s.cur_conns.fetch_sub(1, Ordering::SeqCst);
+            s.total.fetch_sub(1, Ordering::Relaxed);
+            be.dispatch(&mut q, i);
         }
     }
 }
@@ -135,14 +344,12 @@ pub struct ServerSlot {
 }
 
 impl ServerSlot {
-    /// Takes a slot on `server` (counts the connection).
-    pub fn take(backend: &Arc<Backend>, server: Arc<ServerState>) -> Self {
-        server.cur_conns.fetch_add(1, Ordering::AcqRel);
-        server.total.fetch_add(1, Ordering::Relaxed);
-        ServerSlot {
-            backend: backend.clone(),
-            server,
-        }
+    /// Takes a slot on `server` now, unless it is at its `maxconn`.
+    pub fn try_take(backend: &Arc<Backend>, server: &Arc<ServerState>) -> Option<Self> {
+        server.try_take().then(|| ServerSlot {
+            backend: Arc::clone(backend),
+            server: Arc::clone(server),
+        })
     }
 }
 

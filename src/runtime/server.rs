@@ -29,7 +29,8 @@ pub struct ServerState {
     pub maint: AtomicBool,
     /// Connections currently established or being established to this server.
     pub cur_conns: AtomicU32,
-    /// Requests waiting in this server's queue.
+    /// Requests waiting in this server's own queue (their balancing decision designated
+    /// this server: hash-based algorithms, or the server was full when chosen).
     pub queued: AtomicU32,
     /// Total connections/requests sent.
     pub total: AtomicU64,
@@ -65,6 +66,29 @@ impl ServerState {
     /// True when the server has reached its `maxconn`.
     pub fn full(&self) -> bool {
         self.maxconn != 0 && self.cur_conns.load(Ordering::Relaxed) >= self.maxconn
+    }
+
+    /// Takes a connection slot unless the server is at its `maxconn`: counts the
+    /// connection and returns true, or returns false and changes nothing.
+    pub fn try_take(&self) -> bool {
+        let mut cur = self.cur_conns.load(Ordering::SeqCst);
+        loop {
+            if self.maxconn != 0 && cur >= self.maxconn {
+                return false;
+            }
+            match self.cur_conns.compare_exchange_weak(
+                cur,
+                cur + 1,
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            ) {
+                Ok(_) => {
+                    self.total.fetch_add(1, Ordering::Relaxed);
+                    return true;
+                }
+                Err(now) => cur = now,
+            }
+        }
     }
 
     /// The current weight.

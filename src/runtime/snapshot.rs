@@ -157,6 +157,9 @@ fn build_backend(p: &Proxy, diags: &mut Vec<Diag>) -> Option<Backend> {
         },
         retries: p.retries,
         redispatch: p.options.redispatch,
+        redispatch_after: p.options.redispatch_after,
+        srvtcpka: p.options.srvtcpka || p.options.tcpka,
+        nolinger: p.options.nolinger,
         abortonclose: p.options.abortonclose,
         http_reuse: p.http_reuse,
         conn_mode: p.options.http_conn_mode,
@@ -177,7 +180,7 @@ fn build_backend(p: &Proxy, diags: &mut Vec<Diag>) -> Option<Backend> {
         beconn: AtomicU32::new(0),
         queued: AtomicU32::new(0),
         total: AtomicU64::new(0),
-        slot_freed: Default::default(),
+        queues: Default::default(),
         _reserved: Vec::new(),
     })
 }

@@ -152,6 +152,10 @@ fn hash_type(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
         Some(x) => return Err(format!("'hash-type' : unknown hash modifier '{x}'.")),
     }
     max_args(words, 1, 3)?;
+    // As HAProxy: `consistent` without a function means `sdbm avalanche`.
+    if ht.consistent && words.get(2).is_none() {
+        ht.avalanche = true;
+    }
     ctx.proxy.hash_type = ht;
     Ok(())
 }

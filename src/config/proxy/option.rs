@@ -32,7 +32,6 @@ flag_kw!(tcplog, tcplog);
 flag_kw!(dontlognull, dontlognull);
 flag_kw!(dontlog_normal, dontlog_normal);
 flag_kw!(log_separate_errors, log_separate_errors);
-flag_kw!(redispatch, redispatch);
 flag_kw!(abortonclose, abortonclose);
 flag_kw!(allbackups, allbackups);
 flag_kw!(log_health_checks, log_health_checks);
@@ -41,6 +40,34 @@ flag_kw!(tcpka, tcpka);
 flag_kw!(clitcpka, clitcpka);
 flag_kw!(srvtcpka, srvtcpka);
 flag_kw!(nolinger, nolinger);
+
+/// `option redispatch [<interval>]`. As HAProxy 2.6, the interval is read like C's
+/// `atol` (a leading integer, 0 when there is none) and further words are ignored.
+fn redispatch(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    let o = &mut ctx.proxy.options;
+    o.redispatch = !ctx.negated;
+    o.redispatch_after = match (ctx.negated, words.get(2)) {
+        (true, _) => 0,
+        (false, None) => -1,
+        (false, Some(w)) => atol(w),
+    };
+    Ok(())
+}
+
+/// C's `atol` truncated to an `int`: optional blanks and sign, then digits; 0 if none.
+fn atol(w: &str) -> i32 {
+    let t = w.trim_start();
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let mut v: i64 = 0;
+    for b in digits.bytes().take_while(u8::is_ascii_digit) {
+        v = v.saturating_mul(10).saturating_add(i64::from(b - b'0'));
+    }
+    (if neg { -v } else { v }) as i32
+}
 
 fn httplog(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
     let clf = match words.get(2).map(String::as_str) {
@@ -392,3 +419,18 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
     not_yet("option transparent", BACK),
     not_yet("option idle-close-on-response", FRONT),
 ];
+
+#[cfg(test)]
+mod redispatch_tests {
+    use super::atol;
+
+    #[test]
+    fn redispatch_interval_is_read_like_atol() {
+        assert_eq!(atol("3"), 3);
+        assert_eq!(atol("-2"), -2);
+        assert_eq!(atol("+4x"), 4);
+        assert_eq!(atol(" 7"), 7);
+        assert_eq!(atol("abc"), 0);
+        assert_eq!(atol(""), 0);
+    }
+}
