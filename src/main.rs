@@ -84,10 +84,7 @@ fn main() -> ExitCode {
             Ok(true) => ExitCode::SUCCESS,
             Ok(false) => ExitCode::from(1),
             Err(e) => {
-                eprintln!(
-                    "[ALERT]    ({}) : failed to evaluate condition: {e}",
-                    std::process::id()
-                );
+                eprintln!("[ALERT]    ({}) : config : {e}", std::process::id());
                 ExitCode::from(2)
             }
         };
@@ -106,22 +103,29 @@ fn main() -> ExitCode {
         if loaded.has_errors() {
             return ExitCode::from(1);
         }
-        if loaded.diags.iter().any(|d| d.level == Level::Warning) && !cli.quiet {
-            println!("Warnings were found.");
+        // `-q` silences everything but alerts, as in HAProxy.
+        if !cli.quiet {
+            if loaded.diags.iter().any(|d| d.level == Level::Warning) {
+                println!("Warnings were found.");
+            }
+            println!("Configuration file is valid");
         }
-        println!("Configuration file is valid");
         return ExitCode::SUCCESS;
     }
     if loaded.has_errors() {
         return ExitCode::from(1);
     }
     let opts = gatehouse::proxy::serve::ServeOptions {
+        // As in HAProxy 2.6: `-D` always detaches; `-d`/`-db` only override `daemon`.
         daemon: cli.daemon || (loaded.config.global.daemon && !cli.foreground),
         pidfile: cli
             .pidfile
             .clone()
             .or_else(|| loaded.config.global.pidfile.clone()),
         config_files: cli.files.clone(),
+        quiet: cli.quiet && !cli.debug,
+        debug: cli.debug,
+        local_peer: cli.local_peer.clone(),
     };
     ExitCode::from(gatehouse::proxy::serve::run(loaded.config, opts))
 }

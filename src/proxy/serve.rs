@@ -22,6 +22,21 @@ pub struct ServeOptions {
     pub pidfile: Option<PathBuf>,
     /// The configuration files (for reloads).
     pub config_files: Vec<PathBuf>,
+    /// `-q`: no warnings on stderr (the soft-stop messages).
+    pub quiet: bool,
+    /// `-d`: debug mode, every accepted connection is traced on stdout.
+    pub debug: bool,
+    /// `-L NAME`: the local peer name (what `peers` sections match; default the host
+    /// name). Kept for the peers milestone.
+    pub local_peer: Option<String>,
+}
+
+/// How the serving loop ended.
+enum Stop {
+    /// Exit with this status (soft stop, or a failure).
+    Exit(u8),
+    /// Die from this signal, as HAProxy does on SIGTERM and SIGINT.
+    Signal(i32),
 }
 
 fn alert(msg: &str) {
@@ -97,6 +112,10 @@ pub fn run(config: Config, opts: ServeOptions) -> u8 {
         alert(&format!("Cannot create pidfile {} : {e}", p.display()));
         return 1;
     }
+    if let Err(e) = set_identity(&config.global) {
+        alert(&e);
+        return 1;
+    }
     let threads = snap.global.nbthread.max(1);
     let rt = if threads == 1 {
         tokio::runtime::Builder::new_current_thread()
@@ -115,14 +134,89 @@ pub fn run(config: Config, opts: ServeOptions) -> u8 {
             return 1;
         }
     };
-    let code = rt.block_on(serve(snap, bound));
+    if opts.debug {
+        println!("Using epoll() as the polling mechanism.");
+    }
+    // Proxy names in configuration order, for the soft-stop messages.
+    let names: Vec<String> = config.proxies.iter().map(|p| p.name.clone()).collect();
+    let stop = rt.block_on(serve(snap, bound, &names, &opts));
     if let Some(p) = &opts.pidfile {
         let _ = std::fs::remove_file(p);
     }
-    code
+    match stop {
+        Stop::Exit(code) => code,
+        Stop::Signal(sig) => {
+            drop(rt);
+            // SAFETY: restoring the default action of a signal and raising it in this
+            // process: the process ends as killed by that signal, like HAProxy.
+            unsafe {
+                libc::signal(sig, libc::SIG_DFL);
+                libc::raise(sig);
+            }
+            128 + sig as u8
+        }
+    }
 }
 
-async fn serve(snap: Arc<Snapshot>, bound: Vec<(Arc<Frontend>, BoundListener)>) -> u8 {
+/// Drops privileges like HAProxy's `set_identity()`, once the listeners are bound: with
+/// `group`, supplementary groups are dropped and the gid set; with `user`, the uid is set.
+/// Uid and gid 0 mean "unchanged", as in HAProxy.
+fn set_identity(g: &crate::config::model::Global) -> Result<(), String> {
+    let uid = match &g.user {
+        Some(u) => listener::user_id(u).ok_or(format!("cannot find user id for '{u}'"))?,
+        None => 0,
+    };
+    let gid = match &g.group {
+        Some(n) => listener::group_id(n).ok_or(format!("cannot find group id for '{n}'"))?,
+        None => 0,
+    };
+    if gid != 0 {
+        // SAFETY: getgroups(0, NULL) only counts; setgroups(0, NULL) clears the list.
+        if unsafe { libc::getgroups(0, std::ptr::null_mut()) } > 0
+            && unsafe { libc::setgroups(0, std::ptr::null()) } == -1
+        {
+            eprintln!(
+                "[WARNING]  ({}) : [gatehouse.main()] Failed to drop supplementary groups. \
+                 Using 'gid'/'group' without 'uid'/'user' is generally useless.",
+                std::process::id()
+            );
+        }
+        // SAFETY: setgid changes this process's credentials; no memory is involved.
+        if unsafe { libc::setgid(gid) } == -1 {
+            return Err(format!("[gatehouse.main()] Cannot set gid {gid}."));
+        }
+    }
+    // SAFETY: as above, for the uid (before any thread exists).
+    if uid != 0 && unsafe { libc::setuid(uid) } == -1 {
+        return Err(format!("[gatehouse.main()] Cannot set uid {uid}."));
+    }
+    Ok(())
+}
+
+/// HAProxy's soft-stop messages: one per proxy, in configuration order, with the
+/// connections it took as a frontend and as a backend.
+fn soft_stop_messages(snap: &Snapshot, names: &[String]) {
+    let pid = std::process::id();
+    for name in names {
+        let fe = snap.frontends.iter().find(|f| f.name == *name);
+        let be = snap.backends.iter().find(|b| b.name == *name);
+        if fe.is_none() && be.is_none() {
+            continue;
+        }
+        eprintln!(
+            "[WARNING]  ({pid}) : Proxy {name} stopped (cumulated conns: FE: {}, BE: {}).",
+            fe.map_or(0, |f| f.total.load(Ordering::Relaxed)),
+            be.map_or(0, |b| b.total.load(Ordering::Relaxed)),
+        );
+    }
+}
+
+async fn serve(
+    snap: Arc<Snapshot>,
+    bound: Vec<(Arc<Frontend>, BoundListener)>,
+    names: &[String],
+    opts: &ServeOptions,
+) -> Stop {
     use tokio::signal::unix::{SignalKind, signal};
     let limits = Arc::new(Limits {
         global: Arc::new(Semaphore::new(snap.global.maxconn as usize)),
@@ -152,6 +246,7 @@ async fn serve(snap: Arc<Snapshot>, bound: Vec<(Arc<Frontend>, BoundListener)>) 
             sem,
             limits.clone(),
             live.clone(),
+            opts.debug,
         ));
         accept_tasks.push(task);
     }
@@ -161,11 +256,11 @@ async fn serve(snap: Arc<Snapshot>, bound: Vec<(Arc<Frontend>, BoundListener)>) 
         signal(SignalKind::user_defined1()),
     ) else {
         alert("cannot install signal handlers");
-        return 1;
+        return Stop::Exit(1);
     };
     tokio::select! {
-        _ = term.recv() => return 143,
-        _ = int.recv() => return 130,
+        _ = term.recv() => return Stop::Signal(libc::SIGTERM),
+        _ = int.recv() => return Stop::Signal(libc::SIGINT),
         _ = usr1.recv() => {}
     }
     // Soft stop: stop accepting, let current connections finish.
@@ -173,17 +268,16 @@ async fn serve(snap: Arc<Snapshot>, bound: Vec<(Arc<Frontend>, BoundListener)>) 
     for t in accept_tasks {
         t.abort();
     }
-    eprintln!(
-        "[WARNING]  ({}) : Proxies stopped (soft stop).",
-        std::process::id()
-    );
+    if !opts.quiet {
+        soft_stop_messages(&snap, names);
+    }
     loop {
         if live.load(Ordering::SeqCst) == 0 {
-            return 0;
+            return Stop::Exit(0);
         }
         tokio::select! {
-            _ = term.recv() => return 143,
-            _ = int.recv() => return 130,
+            _ = term.recv() => return Stop::Signal(libc::SIGTERM),
+            _ = int.recv() => return Stop::Signal(libc::SIGINT),
             _ = tokio::time::sleep(std::time::Duration::from_millis(50)) => {}
         }
     }
@@ -204,6 +298,7 @@ async fn accept_loop(
     fe_sem: Arc<Semaphore>,
     limits: Arc<Limits>,
     live: Arc<AtomicUsize>,
+    debug: bool,
 ) {
     enum L {
         Tcp(tokio::net::TcpListener),
@@ -217,6 +312,13 @@ async fn accept_loop(
         alert(&format!("Proxy {}: cannot register listener", fe.name));
         return;
     };
+    let lfd = {
+        use std::os::fd::AsRawFd;
+        match &l {
+            L::Tcp(t) => t.as_raw_fd(),
+            L::Unix(u) => u.as_raw_fd(),
+        }
+    };
     loop {
         // Wait for room under the frontend's and the process's maxconn before accepting.
         let Ok(fe_permit) = fe_sem.clone().acquire_owned().await else {
@@ -228,6 +330,13 @@ async fn accept_loop(
         let accepted = match &l {
             L::Tcp(t) => t.accept().await.map(|(s, peer)| {
                 let _ = s.set_nodelay(true);
+                let sock = socket2::SockRef::from(&s);
+                if fe.clitcpka {
+                    let _ = sock.set_keepalive(true);
+                }
+                if fe.nolinger {
+                    let _ = sock.set_linger(Some(std::time::Duration::ZERO));
+                }
                 let local = s.local_addr().ok();
                 (Stream::Tcp(s), Some(peer), local)
             }),
@@ -250,6 +359,9 @@ async fn accept_loop(
         if !crate::runtime::rules::tcp_verdict(&fe.tcp_connection, &conn) {
             drop(stream);
             continue;
+        }
+        if debug {
+            trace_accept(&fe.name, lfd, &stream, peer);
         }
         live.fetch_add(1, Ordering::SeqCst);
         // Held for the life of the connection: its maxconn slots and its counts.
@@ -275,6 +387,20 @@ async fn accept_loop(
             }),
         }
     }
+}
+
+/// `-d`: HAProxy's accept trace line on stdout,
+/// `SESSID:PROXY.accept(LISTENER_FD)=CLIENT_FD from [ADDR] ALPN=<none>`.
+fn trace_accept(fe: &str, lfd: std::os::fd::RawFd, s: &Stream, peer: Option<std::net::SocketAddr>) {
+    use std::os::fd::AsRawFd;
+    static SESSIONS: AtomicUsize = AtomicUsize::new(0);
+    let id = SESSIONS.fetch_add(1, Ordering::Relaxed) as u32;
+    let fd = match s {
+        Stream::Tcp(t) => t.as_raw_fd(),
+        Stream::Unix(u) => u.as_raw_fd(),
+    };
+    let from = peer.map_or_else(|| "unix".to_owned(), |p| p.to_string());
+    println!("{id:08x}:{fe}.accept({lfd:04x})={fd:04x} from [{from}] ALPN=<none>");
 }
 
 fn spawn(f: impl std::future::Future<Output = ()> + Send + 'static) {

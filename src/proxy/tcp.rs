@@ -86,6 +86,11 @@ where
             let (mut cr, mut cw) = tokio::io::split(client);
             let (mut sr, mut sw) = tokio::io::split(server);
             let res = tunnel::run(&mut cr, &mut cw, &mut sr, &mut sw, t, snap.global.bufsize).await;
+            if res.end != TunnelEnd::Closed {
+                // Like HAProxy, a session ended by a timeout or an error first shuts the
+                // client's side down (FIN); with `option nolinger` the close then resets.
+                let _ = tokio::io::AsyncWriteExt::shutdown(&mut cw).await;
+            }
             rec.bytes_out = res.down;
             rec.bytes_in = res.up;
             (rec.term_cause, rec.fin_state) = match res.end {
