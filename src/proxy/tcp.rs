@@ -68,6 +68,7 @@ where
                 rec.term_cause = TermCause::ServerAbort;
             }
             rec.t_total = session::ms(conn.accepted.elapsed());
+            be.beconn.fetch_sub(1, Ordering::Relaxed);
             session::counters(&mut rec, &snap, &fe);
             session::emit(&fe, &rec, false, false, &mut line);
         }
@@ -101,13 +102,15 @@ where
                 TunnelEnd::ServerError => (TermCause::ServerAbort, FinState::Data),
             };
             rec.t_total = session::ms(conn.accepted.elapsed());
+            // As in HAProxy's log, the ending session no longer counts on its backend
+            // and server.
+            drop(slot);
+            be.beconn.fetch_sub(1, Ordering::Relaxed);
             rec.srv_conn = srv.cur_conns.load(Ordering::Relaxed);
             rec.beconn = be.beconn.load(Ordering::Relaxed);
             session::counters(&mut rec, &snap, &fe);
             let null = res.up == 0;
-            drop(slot);
             session::emit(&fe, &rec, null, false, &mut line);
         }
     }
-    be.beconn.fetch_sub(1, Ordering::Relaxed);
 }

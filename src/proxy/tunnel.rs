@@ -6,6 +6,11 @@
 //! any byte read from or written to that side. When one side half-closes, its FIN is
 //! passed on with `shutdown(Write)` and the other direction goes on; from then on the
 //! half-closed peer's timer uses `timeout client-fin` / `timeout server-fin` if set.
+//!
+//! As in HAProxy, an inactivity timeout ends only the direction that timed out: a client
+//! that sent nothing for `timeout client` has its direction shut (the server gets a FIN)
+//! while the server's replies still reach it; the session ends when the other direction
+//! ends too, and is logged as ended by that first timeout.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -79,7 +84,7 @@ async fn pump<R, W>(
     clock: &Clock,
     t: &TunnelTimeouts,
     buf_size: usize,
-) -> Result<u64, TunnelEnd>
+) -> (u64, Option<TunnelEnd>)
 where
     R: AsyncRead + Unpin + ?Sized,
     W: AsyncWrite + Unpin + ?Sized,
@@ -122,11 +127,20 @@ where
                         if Duration::from_millis(idle) < limit {
                             continue;
                         }
-                        return Err(if from_client {
+                        // Only this direction ends: the other side gets a FIN.
+                        let _ = w.shutdown().await;
+                        if from_client {
+                            &clock.client_done
+                        } else {
+                            &clock.server_done
+                        }
+                        .store(true, Ordering::Relaxed);
+                        let end = if from_client {
                             TunnelEnd::ClientTimeout
                         } else {
                             TunnelEnd::ServerTimeout
-                        });
+                        };
+                        return (total, Some(end));
                     }
                 }
             }
@@ -140,15 +154,17 @@ where
                     &clock.server_done
                 }
                 .store(true, Ordering::Relaxed);
-                return Ok(total);
+                return (total, None);
             }
             Ok(n) => {
                 clock.touch(from_client);
-                w.write_all(&buf[..n]).await.map_err(|_| write_err)?;
+                if w.write_all(&buf[..n]).await.is_err() {
+                    return (total, Some(write_err));
+                }
                 clock.touch(!from_client);
                 total += n as u64;
             }
-            Err(_) => return Err(read_err),
+            Err(_) => return (total, Some(read_err)),
         }
     }
 }
@@ -181,23 +197,29 @@ where
     let (mut up_res, mut down_res) = (None, None);
     while up_res.is_none() || down_res.is_none() {
         tokio::select! {
-            r = &mut up, if up_res.is_none() => {
-                if let Err(e) = r {
-                    return TunnelResult { up: 0, down: down_res.and_then(Result::ok).unwrap_or(0), end: e };
-                }
-                up_res = Some(r);
-            }
-            r = &mut down, if down_res.is_none() => {
-                if let Err(e) = r {
-                    return TunnelResult { up: up_res.and_then(Result::ok).unwrap_or(0), down: 0, end: e };
-                }
-                down_res = Some(r);
-            }
+            r = &mut up, if up_res.is_none() => up_res = Some(r),
+            r = &mut down, if down_res.is_none() => down_res = Some(r),
+        }
+        // A failure ends both directions at once; a timeout only its own.
+        let failed = |r: &Option<(u64, Option<TunnelEnd>)>| {
+            matches!(
+                r,
+                Some((_, Some(TunnelEnd::ClientError | TunnelEnd::ServerError)))
+            )
+        };
+        if failed(&up_res) || failed(&down_res) {
+            break;
         }
     }
-    TunnelResult {
-        up: up_res.and_then(Result::ok).unwrap_or(0),
-        down: down_res.and_then(Result::ok).unwrap_or(0),
-        end: TunnelEnd::Closed,
-    }
+    let (up, up_end) = up_res.unwrap_or((0, None));
+    let (down, down_end) = down_res.unwrap_or((0, None));
+    let end = [up_end, down_end]
+        .into_iter()
+        .flatten()
+        .min_by_key(|e| match e {
+            TunnelEnd::ClientError | TunnelEnd::ServerError => 0,
+            _ => 1,
+        })
+        .unwrap_or(TunnelEnd::Closed);
+    TunnelResult { up, down, end }
 }

@@ -15,6 +15,7 @@ pub mod client;
 pub mod config;
 pub mod daemon;
 pub mod http1;
+pub mod procnet;
 
 pub use backend_http::{HttpBackend, HttpBackendBuilder, RecordedRequest};
 pub use backend_tcp::{BlackHole, TcpBanner, TcpEcho};
