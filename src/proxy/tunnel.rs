@@ -15,6 +15,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::Notify;
 
 /// The timeouts a tunnel applies.
 #[derive(Clone, Copy, Debug, Default)]
@@ -61,6 +62,8 @@ struct Clock {
     server: AtomicU64,
     client_done: AtomicBool,
     server_done: AtomicBool,
+    /// Woken when a direction ends (its reader may switch to a `-fin` timeout).
+    changed: Notify,
 }
 
 impl Clock {
@@ -70,6 +73,10 @@ impl Clock {
     fn touch(&self, client: bool) {
         let n = self.now();
         if client { &self.client } else { &self.server }.store(n, Ordering::Relaxed);
+    }
+    fn finish(&self, done: &AtomicBool) {
+        done.store(true, Ordering::Relaxed);
+        self.changed.notify_waiters();
     }
     fn last(&self, client: bool) -> u64 {
         if client { &self.client } else { &self.server }.load(Ordering::Relaxed)
@@ -96,64 +103,64 @@ where
     } else {
         (TunnelEnd::ServerError, TunnelEnd::ClientError)
     };
+    let (my_done, peer_done) = if from_client {
+        (&clock.client_done, &clock.server_done)
+    } else {
+        (&clock.server_done, &clock.client_done)
+    };
+    let (normal, fin) = if from_client {
+        (t.client, t.client_fin)
+    } else {
+        (t.server, t.server_fin)
+    };
     loop {
         // The reading side's timer; once the other direction is finished, the peer we
         // read from is the only one left and is half-closed on our side.
-        let peer_done = if from_client {
-            &clock.server_done
-        } else {
-            &clock.client_done
-        };
-        let limit = if peer_done.load(Ordering::Relaxed) {
-            if from_client {
-                t.client_fin.or(t.client)
-            } else {
-                t.server_fin.or(t.server)
-            }
-        } else if from_client {
-            t.client
-        } else {
-            t.server
-        };
-        let n = match limit {
-            None => r.read(&mut buf).await,
-            Some(limit) => {
-                let idle_for = clock.now().saturating_sub(clock.last(from_client));
-                let left = limit.saturating_sub(Duration::from_millis(idle_for));
-                match tokio::time::timeout(left, r.read(&mut buf)).await {
-                    Ok(res) => res,
-                    Err(_) => {
-                        let idle = clock.now().saturating_sub(clock.last(from_client));
-                        if Duration::from_millis(idle) < limit {
-                            continue;
-                        }
-                        // Only this direction ends: the other side gets a FIN.
-                        let _ = w.shutdown().await;
-                        if from_client {
-                            &clock.client_done
-                        } else {
-                            &clock.server_done
-                        }
-                        .store(true, Ordering::Relaxed);
-                        let end = if from_client {
-                            TunnelEnd::ClientTimeout
-                        } else {
-                            TunnelEnd::ServerTimeout
-                        };
-                        return (total, Some(end));
-                    }
+        let changed = clock.changed.notified();
+        tokio::pin!(changed);
+        // Registered before the flag is read, so that a change in between is not missed.
+        changed.as_mut().enable();
+        let half_closed = peer_done.load(Ordering::Relaxed);
+        let limit = if half_closed { fin.or(normal) } else { normal };
+        // While the peer's direction runs, its end may switch us to the `-fin` timeout.
+        let watch = !half_closed && fin.is_some();
+        let read = match (limit, watch) {
+            (None, false) => Read::Done(r.read(&mut buf).await),
+            (limit, _) => {
+                let left = limit.map(|limit| {
+                    let idle_for = clock.now().saturating_sub(clock.last(from_client));
+                    limit.saturating_sub(Duration::from_millis(idle_for))
+                });
+                tokio::select! {
+                    res = r.read(&mut buf) => Read::Done(res),
+                    _ = sleep_or_never(left) => Read::Expired,
+                    _ = &mut changed, if watch => Read::Changed,
                 }
+            }
+        };
+        let n = match read {
+            Read::Done(res) => res,
+            Read::Changed => continue,
+            Read::Expired => {
+                let idle = clock.now().saturating_sub(clock.last(from_client));
+                if limit.is_some_and(|l| Duration::from_millis(idle) < l) {
+                    continue;
+                }
+                // Only this direction ends: the other side gets a FIN.
+                let _ = w.shutdown().await;
+                clock.finish(my_done);
+                let end = if from_client {
+                    TunnelEnd::ClientTimeout
+                } else {
+                    TunnelEnd::ServerTimeout
+                };
+                return (total, Some(end));
             }
         };
         match n {
             Ok(0) => {
                 let _ = w.shutdown().await;
-                if from_client {
-                    &clock.client_done
-                } else {
-                    &clock.server_done
-                }
-                .store(true, Ordering::Relaxed);
+                clock.finish(my_done);
                 return (total, None);
             }
             Ok(n) => {
@@ -166,6 +173,23 @@ where
             }
             Err(_) => return (total, Some(read_err)),
         }
+    }
+}
+
+/// What waiting for a read gave.
+enum Read {
+    /// The read finished.
+    Done(std::io::Result<usize>),
+    /// The inactivity timer fired.
+    Expired,
+    /// The other direction ended: the timer may change.
+    Changed,
+}
+
+async fn sleep_or_never(d: Option<Duration>) {
+    match d {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -190,6 +214,7 @@ where
         server: AtomicU64::new(0),
         client_done: AtomicBool::new(false),
         server_done: AtomicBool::new(false),
+        changed: Notify::new(),
     };
     let up = pump(cr, sw, true, &clock, &t, buf_size);
     let down = pump(sr, cw, false, &clock, &t, buf_size);
