@@ -152,18 +152,21 @@ impl BlackHole {
     }
 }
 
+/// Per connection: bytes received and whether it ended with a clean EOF.
+type ConnLog = Vec<(Vec<u8>, bool)>;
+
 /// A server that sends `banner`, then half-closes (shuts its write side) at once and
 /// keeps reading: a server-initiated half-close. Closes when the client does.
 #[derive(Debug)]
 pub struct HalfCloser {
     acceptor: Acceptor,
-    conns: Arc<Mutex<Vec<(Vec<u8>, bool)>>>,
+    conns: Arc<Mutex<ConnLog>>,
 }
 
 impl HalfCloser {
     /// Starts it on a free 127.0.0.1 port.
     pub fn start(banner: &[u8]) -> HalfCloser {
-        let conns: Arc<Mutex<Vec<(Vec<u8>, bool)>>> = Arc::new(Mutex::new(Vec::new()));
+        let conns: Arc<Mutex<ConnLog>> = Arc::new(Mutex::new(Vec::new()));
         let (c, banner) = (Arc::clone(&conns), banner.to_vec());
         let acceptor = Acceptor::start(move |mut s, _id, stats| {
             let me = {
@@ -190,7 +193,7 @@ impl HalfCloser {
 
     /// Per connection: the bytes the client sent after the half-close, and whether the
     /// client then closed cleanly (EOF).
-    pub fn connections(&self) -> Vec<(Vec<u8>, bool)> {
+    pub fn connections(&self) -> ConnLog {
         lock(&self.conns).clone()
     }
 
