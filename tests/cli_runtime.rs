@@ -1,5 +1,5 @@
-//! The process as HAProxy 2.6 runs it: privileges dropped after binding (`user`,
-//! `group`), unix sockets' owner and mode, `option clitcpka`/`tcpka`/`nolinger` on client
+//! The process as HAProxy 2.6 runs it: confined and privileges dropped after binding
+//! (`chroot`, `user`, `group`), unix sockets' owner and mode, `option clitcpka`/`tcpka`/`nolinger` on client
 //! sockets, SIGINT, `-q -c`, `-d`, `-L`, `--help` and `-cc` on a malformed expression.
 //!
 //! The privilege tests need root (as every developer machine and CI run here).
@@ -327,5 +327,48 @@ fn debug_mode_stays_in_the_foreground_and_traces_accepts() {
         out.lines()
             .any(|l| l.starts_with("00000001:f.accept(") && l.ends_with(&from)),
         "second accept (the first was the start-up probe): {out}"
+    );
+}
+
+#[test]
+fn chroot_confines_the_process_after_binding() {
+    require_root();
+    let jail = TempDir::new("jail");
+    let port = free_port();
+    let cfg = http_cfg(
+        &format!("  bind 127.0.0.1:{port}"),
+        &format!("  chroot {}\n  user nobody", jail.path().display()),
+    );
+    let g = Gatehouse::start(&cfg, &[port]);
+    assert_eq!(http_get(local(port), "/", &[]).unwrap().status, 200);
+    let root = std::fs::read_link(format!("/proc/{}/root", g.pid())).unwrap();
+    assert_eq!(root, jail.path(), "{}", g.stderr());
+    assert_eq!(
+        std::fs::read_link(format!("/proc/{}/cwd", g.pid())).unwrap(),
+        jail.path(),
+        "chdir(\"/\") inside the jail"
+    );
+    assert_eq!(
+        ids(g.pid(), "Uid:"),
+        vec![NOBODY; 4],
+        "user resolved before chroot"
+    );
+}
+
+#[test]
+fn a_missing_chroot_directory_is_fatal() {
+    let port = free_port();
+    let cfg = http_cfg(
+        &format!("  bind 127.0.0.1:{port}"),
+        "  chroot /nonexistent-jail",
+    );
+    let mut g = Gatehouse::builder(&cfg).spawn();
+    let st = g.wait_exit(Duration::from_secs(5)).expect("exits");
+    assert_eq!(st.code(), Some(1));
+    assert!(
+        g.stderr()
+            .contains("[gatehouse.main()] Cannot chroot(/nonexistent-jail)."),
+        "{}",
+        g.stderr()
     );
 }

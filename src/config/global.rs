@@ -142,6 +142,10 @@ fn group(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
     Ok(())
 }
 
+fn chroot(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
+    g.chroot = Some(one_arg(w)?.into());
+    Ok(())
+}
 fn node(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
     g.node = Some(one_arg(w)?.to_owned());
     Ok(())
@@ -276,8 +280,8 @@ pub static KEYWORDS: &[GlobalKeyword] = &[
     sup("node", node, "node name shown on the stats page"),
     sup(
         "chroot",
-        accepted,
-        "accepted; gatehouse does not chroot (yet)",
+        chroot,
+        "confine the process to this directory after binding",
     ),
     sup("ca-base", accepted, "base directory for CA files"),
     sup("crt-base", accepted, "base directory for certificates"),

@@ -55,6 +55,8 @@ pub struct Global {
     pub user: Option<String>,
     /// `group`.
     pub group: Option<String>,
+    /// `chroot`: the directory the process confines itself to after binding.
+    pub chroot: Option<PathBuf>,
     /// `node`.
     pub node: Option<String>,
     /// Where each global keyword was set (for error messages).
@@ -116,6 +118,7 @@ impl Default for Global {
             stats_timeout: None,
             user: None,
             group: None,
+            chroot: None,
             node: None,
             span: None,
             env_changes: Vec::new(),

@@ -158,9 +158,10 @@ pub fn run(config: Config, opts: ServeOptions) -> u8 {
     }
 }
 
-/// Drops privileges like HAProxy's `set_identity()`, once the listeners are bound: with
-/// `group`, supplementary groups are dropped and the gid set; with `user`, the uid is set.
-/// Uid and gid 0 mean "unchanged", as in HAProxy.
+/// Confines and drops privileges as HAProxy does once the listeners are bound (and after
+/// detaching): `chroot` (then `chdir("/")`); with `group`, supplementary groups are
+/// dropped and the gid set; with `user`, the uid is set. Uid and gid 0 mean
+/// "unchanged", as in HAProxy.
 fn set_identity(g: &crate::config::model::Global) -> Result<(), String> {
     let uid = match &g.user {
         Some(u) => listener::user_id(u).ok_or(format!("cannot find user id for '{u}'"))?,
@@ -170,6 +171,12 @@ fn set_identity(g: &crate::config::model::Global) -> Result<(), String> {
         Some(n) => listener::group_id(n).ok_or(format!("cannot find group id for '{n}'"))?,
         None => 0,
     };
+    // Names are resolved first: the jail has no user database.
+    if let Some(dir) = &g.chroot {
+        let fail = || format!("[gatehouse.main()] Cannot chroot({}).", dir.display());
+        std::os::unix::fs::chroot(dir).map_err(|_| fail())?;
+        std::env::set_current_dir("/").map_err(|_| fail())?;
+    }
     if gid != 0 {
         // SAFETY: getgroups(0, NULL) only counts; setgroups(0, NULL) clears the list.
         if unsafe { libc::getgroups(0, std::ptr::null_mut()) } > 0
