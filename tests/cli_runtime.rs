@@ -139,23 +139,47 @@ fn failing_to_change_identity_is_fatal() {
 }
 
 #[test]
-fn unknown_unix_socket_owner_stops_the_start() {
-    let dir = TempDir::new("unix-owner");
-    let cfg = http_cfg(
+fn unknown_users_and_groups_are_configuration_errors() {
+    let dir = TempDir::new("owners");
+    let unix = http_cfg(
         &format!(
             "  bind unix@{} user no-such-user",
             dir.path().join("x.sock").display()
         ),
         "",
     );
-    let mut g = Gatehouse::builder(&cfg).spawn();
-    let st = g.wait_exit(Duration::from_secs(5)).expect("exits");
-    assert_eq!(st.code(), Some(1));
+    let out = gh()
+        .args(["-c", "-f"])
+        .arg(dir.write("unix.cfg", unix))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        g.stderr().contains("unknown user name 'no-such-user'"),
-        "{}",
-        g.stderr()
+        err.contains("'user' : unknown user name 'no-such-user'"),
+        "{err}"
     );
+    // The global ones word for word as HAProxy (pid aside).
+    let hap = require_haproxy();
+    for global in ["  user no-such-user", "  group no-such-group"] {
+        let cfg = dir.write("g.cfg", http_cfg("  bind 127.0.0.1:8", global));
+        let first_alert = |bin: &std::path::Path| {
+            let out = Command::new(bin)
+                .args(["-c", "-f"])
+                .arg(&cfg)
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&out.stderr).into_owned();
+            let line = err
+                .lines()
+                .find(|l| l.starts_with("[ALERT]"))
+                .map(without_pid);
+            (out.status.code(), line)
+        };
+        let ours = first_alert(&gatehouse_bin());
+        assert_eq!(ours.0, Some(1), "{global}");
+        assert_eq!(ours, first_alert(&hap), "{global}");
+    }
 }
 
 fn tcp_cfg(port_ka: u16, port_plain: u16, backend: std::net::SocketAddr, opts: &str) -> String {

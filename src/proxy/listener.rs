@@ -2,6 +2,7 @@
 //! unix sockets (`unix@`, paths, with `mode`, `user` and `group`), abstract sockets (`abns@`) and inherited
 //! descriptors (`fd@N`, as systemd socket activation hands them over).
 
+use crate::config::global::{group_id, user_id};
 use crate::config::model::{Bind, BindAddr};
 use socket2::{Domain, Protocol, Socket, Type};
 use std::io;
@@ -81,45 +82,6 @@ fn unix_path(
     Ok(std::os::unix::net::UnixListener::from(
         std::os::fd::OwnedFd::from(sock),
     ))
-}
-
-/// The uid of a user name from the system's user database (`/etc/passwd`, NSS).
-pub fn user_id(name: &str) -> Option<u32> {
-    let cname = std::ffi::CString::new(name).ok()?;
-    // SAFETY: a zeroed passwd is a valid out-parameter; getpwnam_r writes only into it and
-    // into `buf`, whose length we pass; `res` points to `pw` or is null on failure.
-    unsafe {
-        let mut pw: libc::passwd = std::mem::zeroed();
-        let mut buf = vec![0 as libc::c_char; 16384];
-        let mut res: *mut libc::passwd = std::ptr::null_mut();
-        let rc = libc::getpwnam_r(
-            cname.as_ptr(),
-            &mut pw,
-            buf.as_mut_ptr(),
-            buf.len(),
-            &mut res,
-        );
-        (rc == 0 && !res.is_null()).then_some(pw.pw_uid)
-    }
-}
-
-/// The gid of a group name from the system's group database (`/etc/group`, NSS).
-pub fn group_id(name: &str) -> Option<u32> {
-    let cname = std::ffi::CString::new(name).ok()?;
-    // SAFETY: as in `user_id`, with getgrnam_r and a group record.
-    unsafe {
-        let mut gr: libc::group = std::mem::zeroed();
-        let mut buf = vec![0 as libc::c_char; 16384];
-        let mut res: *mut libc::group = std::ptr::null_mut();
-        let rc = libc::getgrnam_r(
-            cname.as_ptr(),
-            &mut gr,
-            buf.as_mut_ptr(),
-            buf.len(),
-            &mut res,
-        );
-        (rc == 0 && !res.is_null()).then_some(gr.gr_gid)
-    }
 }
 
 fn abns(name: &str, backlog: i32) -> io::Result<std::os::unix::net::UnixListener> {

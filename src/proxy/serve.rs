@@ -164,11 +164,15 @@ pub fn run(config: Config, opts: ServeOptions) -> u8 {
 /// "unchanged", as in HAProxy.
 fn set_identity(g: &crate::config::model::Global) -> Result<(), String> {
     let uid = match &g.user {
-        Some(u) => listener::user_id(u).ok_or(format!("cannot find user id for '{u}'"))?,
+        Some(u) => {
+            crate::config::global::user_id(u).ok_or(format!("cannot find user id for '{u}'"))?
+        }
         None => 0,
     };
     let gid = match &g.group {
-        Some(n) => listener::group_id(n).ok_or(format!("cannot find group id for '{n}'"))?,
+        Some(n) => {
+            crate::config::global::group_id(n).ok_or(format!("cannot find group id for '{n}'"))?
+        }
         None => 0,
     };
     // Names are resolved first: the jail has no user database.
