@@ -215,3 +215,42 @@ fn daemon_mode_detaches_and_the_pidfile_names_the_server() {
         std::net::TcpStream::connect(local(port)).is_err()
     }));
 }
+
+#[test]
+fn sighup_dumps_the_states_and_sigquit_is_harmless_like_haproxy() {
+    let server = TcpEcho::start();
+    let dump = |mut d: Daemon, port: u16| {
+        // A full round trip: the process runs (and handles signals), not only binds.
+        let mut c = std::net::TcpStream::connect(local(port)).unwrap();
+        std::io::Write::write_all(&mut c, b"x").unwrap();
+        std::io::Read::read_exact(&mut c, &mut [0u8; 1]).unwrap();
+        drop(c);
+        std::thread::sleep(Duration::from_millis(100));
+        d.signal(libc::SIGHUP);
+        d.signal(libc::SIGQUIT);
+        assert!(wait_until(Duration::from_secs(3), || d
+            .stderr()
+            .contains("SIGHUP: Proxy b ")));
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(d.is_running(), "SIGHUP and SIGQUIT do not stop the process");
+        d.stderr()
+            .lines()
+            .filter(|l| l.contains("SIGHUP") && !l.contains("<HTTPCLIENT>"))
+            .map(|l| l.split_once(") : ").map_or(l, |(_, r)| r).to_owned())
+            .collect::<Vec<_>>()
+    };
+    let cfg = |port: u16| {
+        format!(
+            "defaults\n  mode tcp\n  timeout client 5s\n  timeout server 5s\n  timeout connect 5s\n\
+             frontend f\n  bind 127.0.0.1:{port}\n  default_backend b\n\
+             backend b\n  server s {}\n  server spare {} backup\n",
+            server.addr(),
+            server.addr()
+        )
+    };
+    let (p1, p2) = (free_port(), free_port());
+    let ours = dump(Gatehouse::start(&cfg(p1), &[p1]).0, p1);
+    let theirs = dump(Haproxy::start(&cfg(p2), &[p2]).0, p2);
+    assert_eq!(ours, theirs);
+    assert_eq!(ours.len(), 5, "{ours:?}");
+}

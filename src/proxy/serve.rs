@@ -1,6 +1,9 @@
-//! Process life: daemon mode, pid file, signals, the tokio runtime (`nbthread`) and the
-//! accept loops with global and frontend `maxconn` (at the limit a listener pauses; the
-//! kernel backlog holds new connections until a slot frees: nothing is dropped).
+//! Process life: daemon mode, pid file, `chroot` and `user`/`group` once bound, signals
+//! as HAProxy 2.6 handles them (SIGTERM/SIGINT: die by that signal; SIGUSR1: soft stop;
+//! SIGHUP: dump states; SIGQUIT: harmless), the tokio runtime (`nbthread`), `-d` traces,
+//! and the accept loops with global and frontend `maxconn` (at the limit a listener
+//! pauses; the kernel backlog holds new connections until a slot frees: nothing is
+//! dropped). Accepted sockets get `option clitcpka`/`tcpka` and `nolinger`.
 
 use super::listener::{self, BoundListener};
 use super::session::{ConnGuard, ConnInfo};
@@ -146,7 +149,6 @@ pub fn run(config: Config, opts: ServeOptions) -> u8 {
     match stop {
         Stop::Exit(code) => code,
         Stop::Signal(sig) => {
-            drop(rt);
             // SAFETY: restoring the default action of a signal and raising it in this
             // process: the process ends as killed by that signal, like HAProxy.
             unsafe {
@@ -261,36 +263,97 @@ async fn serve(
         ));
         accept_tasks.push(task);
     }
-    let (Ok(mut term), Ok(mut int), Ok(mut usr1)) = (
+    let (Ok(mut term), Ok(mut int), Ok(mut usr1), Ok(mut hup), Ok(mut quit)) = (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
         signal(SignalKind::user_defined1()),
+        signal(SignalKind::hangup()),
+        signal(SignalKind::quit()),
     ) else {
         alert("cannot install signal handlers");
         return Stop::Exit(1);
     };
-    tokio::select! {
-        _ = term.recv() => return Stop::Signal(libc::SIGTERM),
-        _ = int.recv() => return Stop::Signal(libc::SIGINT),
-        _ = usr1.recv() => {}
-    }
-    // Soft stop: stop accepting, let current connections finish.
-    stopping.store(true, Ordering::SeqCst);
-    for t in accept_tasks {
-        t.abort();
-    }
-    if !opts.quiet {
-        soft_stop_messages(&snap, names);
-    }
+    let mut accept_tasks = Some(accept_tasks);
     loop {
-        if live.load(Ordering::SeqCst) == 0 {
+        let soft = accept_tasks.is_none();
+        if soft && live.load(Ordering::SeqCst) == 0 {
             return Stop::Exit(0);
         }
         tokio::select! {
             _ = term.recv() => return Stop::Signal(libc::SIGTERM),
             _ = int.recv() => return Stop::Signal(libc::SIGINT),
-            _ = tokio::time::sleep(std::time::Duration::from_millis(50)) => {}
+            // HAProxy dumps the servers' states on SIGHUP and its memory pools (which
+            // gatehouse does not have) on SIGQUIT; neither stops the process.
+            _ = hup.recv() => sighup_dump(&snap, names),
+            _ = quit.recv() => {}
+            _ = usr1.recv(), if !soft => {
+                // Soft stop: stop accepting, let current connections finish.
+                stopping.store(true, Ordering::SeqCst);
+                for t in accept_tasks.take().into_iter().flatten() {
+                    t.abort();
+                }
+                if !opts.quiet {
+                    soft_stop_messages(&snap, names);
+                }
+            }
+            _ = tokio::time::sleep(std::time::Duration::from_millis(50)), if soft => {}
         }
+    }
+}
+
+/// HAProxy's SIGHUP dump: each server's state, then each proxy's, in configuration order.
+fn sighup_dump(snap: &Snapshot, names: &[String]) {
+    let pid = std::process::id();
+    eprintln!("[WARNING]  ({pid}) : SIGHUP received, dumping servers states.");
+    for name in names {
+        let fe = snap.frontends.iter().find(|f| f.name == *name);
+        let be = snap.backends.iter().find(|b| b.name == *name);
+        if fe.is_none() && be.is_none() {
+            continue;
+        }
+        let load = |a: &std::sync::atomic::AtomicU32| a.load(Ordering::Relaxed);
+        let servers = be.map(|b| b.servers.as_slice()).unwrap_or_default();
+        for s in servers {
+            let up = s.up.load(Ordering::Relaxed) && !s.maint.load(Ordering::Relaxed);
+            eprintln!(
+                "[WARNING]  ({pid}) : SIGHUP: Server {name}/{} is {}. Conn: {} act, {} pend, {} tot.",
+                s.name,
+                if up { "UP" } else { "DOWN" },
+                load(&s.cur_conns),
+                load(&s.queued),
+                s.total.load(Ordering::Relaxed)
+            );
+        }
+        let unassigned = be.map_or(0, |b| load(&b.queued));
+        let pend = unassigned + servers.iter().map(|s| load(&s.queued)).sum::<u32>();
+        let conn = format!(
+            "Conn: act(FE+BE): {}+{}, {pend} pend ({unassigned} unass), tot(FE+BE): {}+{}.",
+            fe.map_or(0, |f| load(&f.feconn)),
+            be.map_or(0, |b| load(&b.beconn)),
+            fe.map_or(0, |f| f.total.load(Ordering::Relaxed)),
+            be.map_or(0, |b| b.total.load(Ordering::Relaxed)),
+        );
+        let up = |backup: bool| {
+            servers
+                .iter()
+                .filter(|s| s.backup == backup)
+                .filter(|s| s.up.load(Ordering::Relaxed) && !s.maint.load(Ordering::Relaxed))
+                .count()
+        };
+        let state = if servers.is_empty() {
+            "has no servers.".to_owned()
+        } else if up(false) == 0 && up(true) > 0 {
+            "is running on backup servers !".to_owned()
+        } else if up(false) == 0 {
+            "has no server available !".to_owned()
+        } else {
+            format!(
+                "has {} active servers and {} backup servers available.",
+                up(false),
+                up(true)
+            )
+        };
+        eprintln!("[WARNING]  ({pid}) : SIGHUP: Proxy {name} {state} {conn}");
     }
 }
 
