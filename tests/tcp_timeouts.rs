@@ -1,8 +1,8 @@
 //! `mode tcp` timeouts and limits beyond the basics of `tcp_mode.rs`: `timeout tunnel`,
 //! `timeout client-fin`, `timeout server-fin`, `timeout connect` to a server that never
 //! answers the SYN, a server that half-closes first while the client keeps sending,
-//! global `maxconn` (extra connections wait in the backlog), and `SO_REUSEPORT` (two
-//! processes on one port).
+//! global and bind-line `maxconn` (extra connections wait in the backlog), and
+//! `SO_REUSEPORT` (two processes on one port).
 //!
 //! Set `GATEHOUSE_TEST_PROXY=haproxy` to run the same tests against haproxy 2.6.
 
@@ -165,7 +165,34 @@ fn global_maxconn_makes_extra_connections_wait_in_the_backlog() {
             "  timeout connect 2s\n  timeout client 10s\n  timeout server 10s"
         )
     );
-    let p = start_proxy(&text, &[port]);
+    one_at_a_time(&text, port);
+}
+
+#[test]
+fn bind_maxconn_limits_each_listener_of_its_line() {
+    let echo = TcpEcho::start();
+    let (port, other) = (free_port(), free_port());
+    let text = cfg(
+        port,
+        echo.addr(),
+        "  timeout connect 2s\n  timeout client 10s\n  timeout server 10s",
+    )
+    .replace(
+        &format!("  bind 127.0.0.1:{port}\n"),
+        &format!("  bind 127.0.0.1:{port} maxconn 1\n  bind 127.0.0.1:{other}\n"),
+    );
+    let p = one_at_a_time(&text, port);
+    // The other bind line has no limit of its own.
+    let (mut a, mut b) = (connect(other), connect(other));
+    echo_once(&mut a, b"a");
+    echo_once(&mut b, b"b");
+    drop(p);
+}
+
+/// Checks that the proxy serves one connection at a time on `port` (others wait in the
+/// backlog and are served later); returns the running proxy.
+fn one_at_a_time(text: &str, port: u16) -> Daemon {
+    let p = start_proxy(text, &[port]);
     // The start-up probe may still hold the only slot for a moment.
     assert!(wait_until(Duration::from_secs(3), || {
         let mut c = connect(port);
@@ -195,7 +222,7 @@ fn global_maxconn_makes_extra_connections_wait_in_the_backlog() {
         .read_exact(&mut back)
         .expect("served once the first connection closed");
     assert_eq!(&back, b"second");
-    drop(p);
+    p
 }
 
 #[test]

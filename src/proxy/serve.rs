@@ -85,7 +85,8 @@ pub fn run(config: Config, opts: ServeOptions) -> u8 {
         }
     };
     // Bind everything before detaching so that errors reach the terminal.
-    let mut bound: Vec<(Arc<Frontend>, BoundListener)> = Vec::new();
+    // Each listener with its bind line's `maxconn`.
+    let mut bound: Vec<(Arc<Frontend>, BoundListener, Option<u32>)> = Vec::new();
     for fe in &snap.frontends {
         let backlog = if fe.maxconn > 0 {
             fe.maxconn
@@ -95,7 +96,7 @@ pub fn run(config: Config, opts: ServeOptions) -> u8 {
         .max(1024);
         for b in &fe.binds {
             match listener::bind_all(b, backlog) {
-                Ok(ls) => bound.extend(ls.into_iter().map(|l| (fe.clone(), l))),
+                Ok(ls) => bound.extend(ls.into_iter().map(|l| (fe.clone(), l, b.maxconn))),
                 Err(e) => {
                     alert(&format!("Starting frontend {}: {e}", fe.name));
                     return 1;
@@ -226,7 +227,7 @@ fn soft_stop_messages(snap: &Snapshot, names: &[String]) {
 
 async fn serve(
     snap: Arc<Snapshot>,
-    bound: Vec<(Arc<Frontend>, BoundListener)>,
+    bound: Vec<(Arc<Frontend>, BoundListener, Option<u32>)>,
     names: &[String],
     opts: &ServeOptions,
 ) -> Stop {
@@ -238,7 +239,7 @@ async fn serve(
     let live = Arc::new(AtomicUsize::new(0));
     let mut fe_sems: Vec<(String, Arc<Semaphore>)> = Vec::new();
     let mut accept_tasks = Vec::new();
-    for (fe, l) in bound {
+    for (fe, l, bind_max) in bound {
         let sem = match fe_sems.iter().find(|(n, _)| *n == fe.name) {
             Some((_, s)) => s.clone(),
             None => {
@@ -260,6 +261,10 @@ async fn serve(
             limits.clone(),
             live.clone(),
             opts.debug,
+            // A bind line's `maxconn` limits each of its listeners on its own.
+            bind_max
+                .filter(|m| *m > 0)
+                .map(|m| Arc::new(Semaphore::new(m as usize))),
         ));
         accept_tasks.push(task);
     }
@@ -373,6 +378,7 @@ async fn accept_loop(
     limits: Arc<Limits>,
     live: Arc<AtomicUsize>,
     debug: bool,
+    bind_sem: Option<Arc<Semaphore>>,
 ) {
     enum L {
         Tcp(tokio::net::TcpListener),
@@ -394,7 +400,15 @@ async fn accept_loop(
         }
     };
     loop {
-        // Wait for room under the frontend's and the process's maxconn before accepting.
+        // Wait for room under the listener's, the frontend's and the process's maxconn
+        // before accepting.
+        let bind_permit = match &bind_sem {
+            Some(s) => match s.clone().acquire_owned().await {
+                Ok(p) => Some(p),
+                Err(_) => return,
+            },
+            None => None,
+        };
         let Ok(fe_permit) = fe_sem.clone().acquire_owned().await else {
             return;
         };
@@ -440,7 +454,7 @@ async fn accept_loop(
         live.fetch_add(1, Ordering::SeqCst);
         // Held for the life of the connection: its maxconn slots and its counts.
         let hold = (
-            fe_permit,
+            (bind_permit, fe_permit),
             g_permit,
             LiveGuard(live.clone()),
             ConnGuard::new(fe.clone(), snap.clone()),
