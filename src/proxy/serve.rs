@@ -68,6 +68,16 @@ fn daemonize() -> std::io::Result<()> {
     Ok(())
 }
 
+/// The `maxconn` limits a listener waits for before accepting.
+struct Gates {
+    /// Its bind line's `maxconn`, for this listener alone.
+    bind: Option<Arc<Semaphore>>,
+    /// The frontend's `maxconn`, shared by its listeners.
+    frontend: Arc<Semaphore>,
+    /// The process's.
+    process: Arc<Limits>,
+}
+
 /// Shared limits for accept loops.
 struct Limits {
     global: Arc<Semaphore>,
@@ -257,14 +267,16 @@ async fn serve(
             fe,
             snap.clone(),
             l,
-            sem,
-            limits.clone(),
+            Gates {
+                // A bind line's `maxconn` limits each of its listeners on its own.
+                bind: bind_max
+                    .filter(|m| *m > 0)
+                    .map(|m| Arc::new(Semaphore::new(m as usize))),
+                frontend: sem,
+                process: limits.clone(),
+            },
             live.clone(),
             opts.debug,
-            // A bind line's `maxconn` limits each of its listeners on its own.
-            bind_max
-                .filter(|m| *m > 0)
-                .map(|m| Arc::new(Semaphore::new(m as usize))),
         ));
         accept_tasks.push(task);
     }
@@ -374,11 +386,9 @@ async fn accept_loop(
     fe: Arc<Frontend>,
     snap: Arc<Snapshot>,
     l: BoundListener,
-    fe_sem: Arc<Semaphore>,
-    limits: Arc<Limits>,
+    gates: Gates,
     live: Arc<AtomicUsize>,
     debug: bool,
-    bind_sem: Option<Arc<Semaphore>>,
 ) {
     enum L {
         Tcp(tokio::net::TcpListener),
@@ -402,17 +412,17 @@ async fn accept_loop(
     loop {
         // Wait for room under the listener's, the frontend's and the process's maxconn
         // before accepting.
-        let bind_permit = match &bind_sem {
+        let bind_permit = match &gates.bind {
             Some(s) => match s.clone().acquire_owned().await {
                 Ok(p) => Some(p),
                 Err(_) => return,
             },
             None => None,
         };
-        let Ok(fe_permit) = fe_sem.clone().acquire_owned().await else {
+        let Ok(fe_permit) = gates.frontend.clone().acquire_owned().await else {
             return;
         };
-        let Ok(g_permit) = limits.global.clone().acquire_owned().await else {
+        let Ok(g_permit) = gates.process.global.clone().acquire_owned().await else {
             return;
         };
         let accepted = match &l {
