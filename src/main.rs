@@ -99,20 +99,42 @@ fn main() -> ExitCode {
     }
     let loaded = config::load(&cli.files);
     print_diags(&loaded, cli.quiet);
+    // A `bind` line (or a `stats socket`) somewhere: without one HAProxy will not start.
+    let has_listener = loaded
+        .config
+        .proxies
+        .iter()
+        .any(|p| p.kind.has_frontend() && !p.binds.is_empty())
+        || !loaded.config.global.stats_sockets.is_empty();
     if cli.check {
         if loaded.has_errors() {
             return ExitCode::from(1);
         }
         // `-q` silences everything but alerts, as in HAProxy.
-        if !cli.quiet {
-            if loaded.diags.iter().any(|d| d.level == Level::Warning) {
-                println!("Warnings were found.");
+        if !cli.quiet && loaded.diags.iter().any(|d| d.level == Level::Warning) {
+            println!("Warnings were found.");
+        }
+        if !has_listener {
+            if !cli.quiet {
+                println!(
+                    "Configuration file has no error but will not start (no listener) => exit(2)."
+                );
             }
+            return ExitCode::from(2);
+        }
+        if !cli.quiet {
             println!("Configuration file is valid");
         }
         return ExitCode::SUCCESS;
     }
     if loaded.has_errors() {
+        return ExitCode::from(1);
+    }
+    if !has_listener {
+        eprintln!(
+            "[ALERT]    ({}) : [gatehouse.main()] No enabled listener found (check for 'bind' directives) ! Exiting.",
+            std::process::id()
+        );
         return ExitCode::from(1);
     }
     let opts = gatehouse::proxy::serve::ServeOptions {

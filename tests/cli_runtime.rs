@@ -396,3 +396,41 @@ fn a_missing_chroot_directory_is_fatal() {
         g.stderr()
     );
 }
+
+#[test]
+fn a_configuration_without_listener_is_refused_like_haproxy() {
+    let dir = TempDir::new("nolistener");
+    let cfg = dir.write(
+        "b.cfg",
+        "defaults\n  mode tcp\n  timeout client 1s\n  timeout server 1s\n  timeout connect 1s\n\
+         backend b\n  server s 127.0.0.1:9\n",
+    );
+    let hap = require_haproxy();
+    for args in [&["-c"][..], &["-q", "-c"][..]] {
+        let run = |bin: &std::path::Path| {
+            let out = Command::new(bin)
+                .args(args)
+                .arg("-f")
+                .arg(&cfg)
+                .output()
+                .unwrap();
+            (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+            )
+        };
+        let ours = run(&gatehouse_bin());
+        assert_eq!(ours.0, Some(2), "{args:?}");
+        assert_eq!(ours, run(&hap), "{args:?}");
+    }
+    let mut g = Gatehouse::builder(&std::fs::read_to_string(&cfg).unwrap()).spawn();
+    let st = g.wait_exit(Duration::from_secs(5)).expect("does not start");
+    assert_eq!(st.code(), Some(1));
+    assert!(
+        g.stderr().contains(
+            "[gatehouse.main()] No enabled listener found (check for 'bind' directives) ! Exiting."
+        ),
+        "{}",
+        g.stderr()
+    );
+}
