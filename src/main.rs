@@ -84,10 +84,7 @@ fn main() -> ExitCode {
             Ok(true) => ExitCode::SUCCESS,
             Ok(false) => ExitCode::from(1),
             Err(e) => {
-                eprintln!(
-                    "[ALERT]    ({}) : failed to evaluate condition: {e}",
-                    std::process::id()
-                );
+                eprintln!("[ALERT]    ({}) : config : {e}", std::process::id());
                 ExitCode::from(2)
             }
         };
@@ -102,26 +99,55 @@ fn main() -> ExitCode {
     }
     let loaded = config::load(&cli.files);
     print_diags(&loaded, cli.quiet);
+    // A `bind` line (or a `stats socket`) somewhere: without one HAProxy will not start.
+    let has_listener = loaded
+        .config
+        .proxies
+        .iter()
+        .any(|p| p.kind.has_frontend() && !p.binds.is_empty())
+        || !loaded.config.global.stats_sockets.is_empty();
     if cli.check {
         if loaded.has_errors() {
             return ExitCode::from(1);
         }
-        if loaded.diags.iter().any(|d| d.level == Level::Warning) && !cli.quiet {
+        // `-q` silences everything but alerts, as in HAProxy.
+        if !cli.quiet && loaded.diags.iter().any(|d| d.level == Level::Warning) {
             println!("Warnings were found.");
         }
-        println!("Configuration file is valid");
+        if !has_listener {
+            if !cli.quiet {
+                println!(
+                    "Configuration file has no error but will not start (no listener) => exit(2)."
+                );
+            }
+            return ExitCode::from(2);
+        }
+        if !cli.quiet {
+            println!("Configuration file is valid");
+        }
         return ExitCode::SUCCESS;
     }
     if loaded.has_errors() {
         return ExitCode::from(1);
     }
+    if !has_listener {
+        eprintln!(
+            "[ALERT]    ({}) : [gatehouse.main()] No enabled listener found (check for 'bind' directives) ! Exiting.",
+            std::process::id()
+        );
+        return ExitCode::from(1);
+    }
     let opts = gatehouse::proxy::serve::ServeOptions {
+        // As in HAProxy 2.6: `-D` always detaches; `-d`/`-db` only override `daemon`.
         daemon: cli.daemon || (loaded.config.global.daemon && !cli.foreground),
         pidfile: cli
             .pidfile
             .clone()
             .or_else(|| loaded.config.global.pidfile.clone()),
         config_files: cli.files.clone(),
+        quiet: cli.quiet && !cli.debug,
+        debug: cli.debug,
+        local_peer: cli.local_peer.clone(),
     };
     ExitCode::from(gatehouse::proxy::serve::run(loaded.config, opts))
 }

@@ -39,41 +39,42 @@ fn check_mode_prints_valid_and_exits_zero_or_one() {
 #[test]
 fn a_directory_is_read_in_lexical_order() {
     let dir = TempDir::new("cli-dir");
-    // 10_b.cfg uses the backend 20_a.cfg declares: order matters only for defaults, so
-    // put the defaults first and check that a file not ending in .cfg is ignored.
     std::fs::create_dir_all(dir.path().join("conf")).unwrap();
+    // Lexical, not numeric nor creation order: 0, 10_b, 9_a. Each file says its name with
+    // a .notice, and a file not ending in .cfg is ignored.
     dir.write(
-        "conf/00_defaults.cfg",
-        b"defaults\n  mode http\n  timeout client 1s\n  timeout server 1s\n  timeout connect 1s\n",
+        "conf/9_a.cfg",
+        b".notice \"9_a\"\nbackend b\n  server s1 127.0.0.1:9\n",
     );
     dir.write(
-        "conf/10_fe.cfg",
-        b"frontend f\n  bind 127.0.0.1:0\n  default_backend b\n",
+        "conf/10_b.cfg",
+        b".notice \"10_b\"\nfrontend f\n  bind 127.0.0.1:8\n  default_backend b\n",
     );
-    dir.write("conf/20_be.cfg", b"backend b\n  server s1 127.0.0.1:9\n");
+    dir.write(
+        "conf/0.cfg",
+        b".notice \"0\"\ndefaults\n  mode http\n  timeout client 1s\n  timeout server 1s\n  timeout connect 1s\n",
+    );
     dir.write("conf/30_broken.cfg.disabled", b"this is not a config\n");
-    let out = gh()
-        .args(["-c", "-f"])
-        .arg(dir.path().join("conf"))
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    // The same files in the opposite order lose the defaults for the frontend: warnings.
-    let out2 = gh()
-        .args(["-c", "-f"])
-        .arg(dir.path().join("conf/10_fe.cfg"))
-        .arg("-f")
-        .arg(dir.path().join("conf/00_defaults.cfg"))
-        .arg("-f")
-        .arg(dir.path().join("conf/20_be.cfg"))
-        .output()
-        .unwrap();
-    assert!(String::from_utf8_lossy(&out2.stderr).contains("missing timeouts for frontend 'f'"));
+    let conf = dir.path().join("conf");
+    let order = |bin: &std::path::Path| {
+        let out = Command::new(bin)
+            .args(["-c", "-f"])
+            .arg(&conf)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        let names: Vec<String> = err
+            .lines()
+            .filter(|l| l.starts_with("[NOTICE]") && l.contains("config : parsing ["))
+            .filter_map(|l| l.rsplit('\'').nth(1).map(str::to_owned))
+            .collect();
+        (out.status.code(), names, err)
+    };
+    let (code, names, err) = order(&gatehouse_bin());
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(names, ["0", "10_b", "9_a"], "{err}");
+    let (hcode, hnames, herr) = order(&require_haproxy());
+    assert_eq!((hcode, hnames), (code, names), "haproxy: {herr}");
 }
 
 #[test]
@@ -142,7 +143,8 @@ fn the_started_process_serves_writes_its_pid_and_stops_on_sigterm() {
         .wait_exit(Duration::from_secs(5))
         .expect("exits on SIGTERM");
     use std::os::unix::process::ExitStatusExt;
-    assert_eq!(st.code().or(st.signal().map(|s| 128 + s)), Some(143));
+    // HAProxy 2.6 (-db) dies by the signal itself: no exit code.
+    assert_eq!((st.code(), st.signal()), (None, Some(libc::SIGTERM)));
 }
 
 #[test]
@@ -166,6 +168,14 @@ fn sigusr1_lets_open_connections_finish() {
         .wait_exit(Duration::from_secs(5))
         .expect("exits once the last connection closed");
     assert_eq!(st.code(), Some(0));
+    // HAProxy's soft-stop message, with the connections the proxy took (the start-up
+    // probe and the client).
+    let err = g.stderr();
+    assert!(
+        err.lines().any(|l| l.starts_with("[WARNING]  (")
+            && l.ends_with(") : Proxy f stopped (cumulated conns: FE: 2, BE: 0).")),
+        "{err}"
+    );
 }
 
 #[test]
@@ -204,4 +214,43 @@ fn daemon_mode_detaches_and_the_pidfile_names_the_server() {
     assert!(wait_until(Duration::from_secs(5), || {
         std::net::TcpStream::connect(local(port)).is_err()
     }));
+}
+
+#[test]
+fn sighup_dumps_the_states_and_sigquit_is_harmless_like_haproxy() {
+    let server = TcpEcho::start();
+    let dump = |mut d: Daemon, port: u16| {
+        // A full round trip: the process runs (and handles signals), not only binds.
+        let mut c = std::net::TcpStream::connect(local(port)).unwrap();
+        std::io::Write::write_all(&mut c, b"x").unwrap();
+        std::io::Read::read_exact(&mut c, &mut [0u8; 1]).unwrap();
+        drop(c);
+        std::thread::sleep(Duration::from_millis(100));
+        d.signal(libc::SIGHUP);
+        d.signal(libc::SIGQUIT);
+        assert!(wait_until(Duration::from_secs(3), || d
+            .stderr()
+            .contains("SIGHUP: Proxy b ")));
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(d.is_running(), "SIGHUP and SIGQUIT do not stop the process");
+        d.stderr()
+            .lines()
+            .filter(|l| l.contains("SIGHUP") && !l.contains("<HTTPCLIENT>"))
+            .map(|l| l.split_once(") : ").map_or(l, |(_, r)| r).to_owned())
+            .collect::<Vec<_>>()
+    };
+    let cfg = |port: u16| {
+        format!(
+            "defaults\n  mode tcp\n  timeout client 5s\n  timeout server 5s\n  timeout connect 5s\n\
+             frontend f\n  bind 127.0.0.1:{port}\n  default_backend b\n\
+             backend b\n  server s {}\n  server spare {} backup\n",
+            server.addr(),
+            server.addr()
+        )
+    };
+    let (p1, p2) = (free_port(), free_port());
+    let ours = dump(Gatehouse::start(&cfg(p1), &[p1]).0, p1);
+    let theirs = dump(Haproxy::start(&cfg(p2), &[p2]).0, p2);
+    assert_eq!(ours, theirs);
+    assert_eq!(ours.len(), 5, "{ours:?}");
 }

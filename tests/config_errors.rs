@@ -352,10 +352,10 @@ const CASES: &[(&str, &str, u32, &str)] = &[
         "'balance uri path-only' in section 'backend' is not supported yet by gatehouse.",
     ),
     (
-        "chroot is refused, not ignored",
-        "global\n    chroot /var/lib/haproxy\n",
+        "hard-stop-after is refused, not ignored",
+        "global\n    hard-stop-after 30s\n",
         2,
-        "'chroot' in section 'global' is a HAProxy keyword that gatehouse does not support yet.",
+        "'hard-stop-after' in section 'global' is a HAProxy keyword that gatehouse does not support yet.",
     ),
     (
         "a real HAProxy tuning keyword is not yet, not unknown",

@@ -186,15 +186,63 @@ fn stats_timeout(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R
 }
 
 fn user(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
-    g.user = Some(one_arg(w)?.to_owned());
+    let name = one_arg(w)?;
+    // Resolved at parse time, as HAProxy does (its message ends with errno's text).
+    user_id(name).ok_or_else(|| format!("cannot find user id for '{name}' (0:Success)"))?;
+    g.user = Some(name.to_owned());
     Ok(())
 }
 
 fn group(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
-    g.group = Some(one_arg(w)?.to_owned());
+    let name = one_arg(w)?;
+    group_id(name).ok_or_else(|| format!("cannot find group id for '{name}' (0:Success)"))?;
+    g.group = Some(name.to_owned());
     Ok(())
 }
 
+/// The uid of a user name from the system's user database (`/etc/passwd`, NSS).
+pub fn user_id(name: &str) -> Option<u32> {
+    let cname = std::ffi::CString::new(name).ok()?;
+    // SAFETY: a zeroed passwd is a valid out-parameter; getpwnam_r writes only into it and
+    // into `buf`, whose length we pass; `res` points to `pw` or is null on failure.
+    unsafe {
+        let mut pw: libc::passwd = std::mem::zeroed();
+        let mut buf = vec![0 as libc::c_char; 16384];
+        let mut res: *mut libc::passwd = std::ptr::null_mut();
+        let rc = libc::getpwnam_r(
+            cname.as_ptr(),
+            &mut pw,
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut res,
+        );
+        (rc == 0 && !res.is_null()).then_some(pw.pw_uid)
+    }
+}
+
+/// The gid of a group name from the system's group database (`/etc/group`, NSS).
+pub fn group_id(name: &str) -> Option<u32> {
+    let cname = std::ffi::CString::new(name).ok()?;
+    // SAFETY: as in `user_id`, with getgrnam_r and a group record.
+    unsafe {
+        let mut gr: libc::group = std::mem::zeroed();
+        let mut buf = vec![0 as libc::c_char; 16384];
+        let mut res: *mut libc::group = std::ptr::null_mut();
+        let rc = libc::getgrnam_r(
+            cname.as_ptr(),
+            &mut gr,
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut res,
+        );
+        (rc == 0 && !res.is_null()).then_some(gr.gr_gid)
+    }
+}
+
+fn chroot(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
+    g.chroot = Some(one_arg(w)?.into());
+    Ok(())
+}
 fn node(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
     g.node = Some(one_arg(w)?.to_owned());
     Ok(())
@@ -381,6 +429,11 @@ pub static KEYWORDS: &[GlobalKeyword] = &[
         "crt-base",
         crt_base,
         "base directory for certificates; stored, used once TLS keywords are supported",
+    ),
+    sup(
+        "chroot",
+        chroot,
+        "confine the process to this directory after binding",
     ),
     sup(
         "description",

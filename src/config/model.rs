@@ -55,6 +55,8 @@ pub struct Global {
     pub user: Option<String>,
     /// `group`.
     pub group: Option<String>,
+    /// `chroot`: the directory the process confines itself to after binding.
+    pub chroot: Option<PathBuf>,
     /// `node`.
     pub node: Option<String>,
     /// `description`: shown on the stats page (not served yet).
@@ -126,6 +128,7 @@ impl Default for Global {
             stats_timeout: None,
             user: None,
             group: None,
+            chroot: None,
             node: None,
             description: None,
             ca_base: None,

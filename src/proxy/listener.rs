@@ -1,7 +1,8 @@
 //! Listening sockets for `bind` lines: IPv4/IPv6 with port ranges and `SO_REUSEPORT`,
-//! unix sockets (`unix@`, paths, with `mode`), abstract sockets (`abns@`) and inherited
+//! unix sockets (`unix@`, paths, with `mode`, `user` and `group`), abstract sockets (`abns@`) and inherited
 //! descriptors (`fd@N`, as systemd socket activation hands them over).
 
+use crate::config::global::{group_id, user_id};
 use crate::config::model::{Bind, BindAddr};
 use socket2::{Domain, Protocol, Socket, Type};
 use std::io;
@@ -62,6 +63,21 @@ fn unix_path(
     sock.set_nonblocking(true)?;
     if let Some(mode) = bind.unix_mode {
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    }
+    if bind.unix_user.is_some() || bind.unix_group.is_some() {
+        let uid = match &bind.unix_user {
+            Some(u) => Some(user_id(u).ok_or_else(|| {
+                io::Error::new(io::ErrorKind::NotFound, format!("unknown user name '{u}'"))
+            })?),
+            None => None,
+        };
+        let gid = match &bind.unix_group {
+            Some(g) => Some(group_id(g).ok_or_else(|| {
+                io::Error::new(io::ErrorKind::NotFound, format!("unknown group name '{g}'"))
+            })?),
+            None => None,
+        };
+        std::os::unix::fs::chown(path, uid, gid)?;
     }
     Ok(std::os::unix::net::UnixListener::from(
         std::os::fd::OwnedFd::from(sock),

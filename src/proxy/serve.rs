@@ -1,6 +1,9 @@
-//! Process life: daemon mode, pid file, signals, the tokio runtime (`nbthread`) and the
-//! accept loops with global and frontend `maxconn` (at the limit a listener pauses; the
-//! kernel backlog holds new connections until a slot frees: nothing is dropped).
+//! Process life: daemon mode, pid file, `chroot` and `user`/`group` once bound, signals
+//! as HAProxy 2.6 handles them (SIGTERM/SIGINT: die by that signal; SIGUSR1: soft stop;
+//! SIGHUP: dump states; SIGQUIT: harmless), the tokio runtime (`nbthread`), `-d` traces,
+//! and the accept loops with global and frontend `maxconn` (at the limit a listener
+//! pauses; the kernel backlog holds new connections until a slot frees: nothing is
+//! dropped). Accepted sockets get `option clitcpka`/`tcpka` and `nolinger`.
 
 use super::listener::{self, BoundListener};
 use super::session::{ConnGuard, ConnInfo};
@@ -22,6 +25,21 @@ pub struct ServeOptions {
     pub pidfile: Option<PathBuf>,
     /// The configuration files (for reloads).
     pub config_files: Vec<PathBuf>,
+    /// `-q`: no warnings on stderr (the soft-stop messages).
+    pub quiet: bool,
+    /// `-d`: debug mode, every accepted connection is traced on stdout.
+    pub debug: bool,
+    /// `-L NAME`: the local peer name (what `peers` sections match; default the host
+    /// name). Kept for the peers milestone.
+    pub local_peer: Option<String>,
+}
+
+/// How the serving loop ended.
+enum Stop {
+    /// Exit with this status (soft stop, or a failure).
+    Exit(u8),
+    /// Die from this signal, as HAProxy does on SIGTERM and SIGINT.
+    Signal(i32),
 }
 
 fn alert(msg: &str) {
@@ -50,6 +68,16 @@ fn daemonize() -> std::io::Result<()> {
     Ok(())
 }
 
+/// The `maxconn` limits a listener waits for before accepting.
+struct Gates {
+    /// Its bind line's `maxconn`, for this listener alone.
+    bind: Option<Arc<Semaphore>>,
+    /// The frontend's `maxconn`, shared by its listeners.
+    frontend: Arc<Semaphore>,
+    /// The process's.
+    process: Arc<Limits>,
+}
+
 /// Shared limits for accept loops.
 struct Limits {
     global: Arc<Semaphore>,
@@ -67,7 +95,8 @@ pub fn run(config: Config, opts: ServeOptions) -> u8 {
         }
     };
     // Bind everything before detaching so that errors reach the terminal.
-    let mut bound: Vec<(Arc<Frontend>, BoundListener)> = Vec::new();
+    // Each listener with its bind line's `maxconn`.
+    let mut bound: Vec<(Arc<Frontend>, BoundListener, Option<u32>)> = Vec::new();
     for fe in &snap.frontends {
         let backlog = if fe.maxconn > 0 {
             fe.maxconn
@@ -77,7 +106,7 @@ pub fn run(config: Config, opts: ServeOptions) -> u8 {
         .max(1024);
         for b in &fe.binds {
             match listener::bind_all(b, backlog) {
-                Ok(ls) => bound.extend(ls.into_iter().map(|l| (fe.clone(), l))),
+                Ok(ls) => bound.extend(ls.into_iter().map(|l| (fe.clone(), l, b.maxconn))),
                 Err(e) => {
                     alert(&format!("Starting frontend {}: {e}", fe.name));
                     return 1;
@@ -95,6 +124,10 @@ pub fn run(config: Config, opts: ServeOptions) -> u8 {
         && let Err(e) = std::fs::write(p, format!("{}\n", std::process::id()))
     {
         alert(&format!("Cannot create pidfile {} : {e}", p.display()));
+        return 1;
+    }
+    if let Err(e) = set_identity(&config.global) {
+        alert(&e);
         return 1;
     }
     let threads = snap.global.nbthread.max(1);
@@ -115,14 +148,99 @@ pub fn run(config: Config, opts: ServeOptions) -> u8 {
             return 1;
         }
     };
-    let code = rt.block_on(serve(snap, bound));
+    if opts.debug {
+        println!("Using epoll() as the polling mechanism.");
+    }
+    // Proxy names in configuration order, for the soft-stop messages.
+    let names: Vec<String> = config.proxies.iter().map(|p| p.name.clone()).collect();
+    let stop = rt.block_on(serve(snap, bound, &names, &opts));
     if let Some(p) = &opts.pidfile {
         let _ = std::fs::remove_file(p);
     }
-    code
+    match stop {
+        Stop::Exit(code) => code,
+        Stop::Signal(sig) => {
+            // SAFETY: restoring the default action of a signal and raising it in this
+            // process: the process ends as killed by that signal, like HAProxy.
+            unsafe {
+                libc::signal(sig, libc::SIG_DFL);
+                libc::raise(sig);
+            }
+            128 + sig as u8
+        }
+    }
 }
 
-async fn serve(snap: Arc<Snapshot>, bound: Vec<(Arc<Frontend>, BoundListener)>) -> u8 {
+/// Confines and drops privileges as HAProxy does once the listeners are bound (and after
+/// detaching): `chroot` (then `chdir("/")`); with `group`, supplementary groups are
+/// dropped and the gid set; with `user`, the uid is set. Uid and gid 0 mean
+/// "unchanged", as in HAProxy.
+fn set_identity(g: &crate::config::model::Global) -> Result<(), String> {
+    let uid = match &g.user {
+        Some(u) => {
+            crate::config::global::user_id(u).ok_or(format!("cannot find user id for '{u}'"))?
+        }
+        None => 0,
+    };
+    let gid = match &g.group {
+        Some(n) => {
+            crate::config::global::group_id(n).ok_or(format!("cannot find group id for '{n}'"))?
+        }
+        None => 0,
+    };
+    // Names are resolved first: the jail has no user database.
+    if let Some(dir) = &g.chroot {
+        let fail = || format!("[gatehouse.main()] Cannot chroot({}).", dir.display());
+        std::os::unix::fs::chroot(dir).map_err(|_| fail())?;
+        std::env::set_current_dir("/").map_err(|_| fail())?;
+    }
+    if gid != 0 {
+        // SAFETY: getgroups(0, NULL) only counts; setgroups(0, NULL) clears the list.
+        if unsafe { libc::getgroups(0, std::ptr::null_mut()) } > 0
+            && unsafe { libc::setgroups(0, std::ptr::null()) } == -1
+        {
+            eprintln!(
+                "[WARNING]  ({}) : [gatehouse.main()] Failed to drop supplementary groups. \
+                 Using 'gid'/'group' without 'uid'/'user' is generally useless.",
+                std::process::id()
+            );
+        }
+        // SAFETY: setgid changes this process's credentials; no memory is involved.
+        if unsafe { libc::setgid(gid) } == -1 {
+            return Err(format!("[gatehouse.main()] Cannot set gid {gid}."));
+        }
+    }
+    // SAFETY: as above, for the uid (before any thread exists).
+    if uid != 0 && unsafe { libc::setuid(uid) } == -1 {
+        return Err(format!("[gatehouse.main()] Cannot set uid {uid}."));
+    }
+    Ok(())
+}
+
+/// HAProxy's soft-stop messages: one per proxy, in configuration order, with the
+/// connections it took as a frontend and as a backend.
+fn soft_stop_messages(snap: &Snapshot, names: &[String]) {
+    let pid = std::process::id();
+    for name in names {
+        let fe = snap.frontends.iter().find(|f| f.name == *name);
+        let be = snap.backends.iter().find(|b| b.name == *name);
+        if fe.is_none() && be.is_none() {
+            continue;
+        }
+        eprintln!(
+            "[WARNING]  ({pid}) : Proxy {name} stopped (cumulated conns: FE: {}, BE: {}).",
+            fe.map_or(0, |f| f.total.load(Ordering::Relaxed)),
+            be.map_or(0, |b| b.total.load(Ordering::Relaxed)),
+        );
+    }
+}
+
+async fn serve(
+    snap: Arc<Snapshot>,
+    bound: Vec<(Arc<Frontend>, BoundListener, Option<u32>)>,
+    names: &[String],
+    opts: &ServeOptions,
+) -> Stop {
     use tokio::signal::unix::{SignalKind, signal};
     let limits = Arc::new(Limits {
         global: Arc::new(Semaphore::new(snap.global.maxconn as usize)),
@@ -131,7 +249,7 @@ async fn serve(snap: Arc<Snapshot>, bound: Vec<(Arc<Frontend>, BoundListener)>) 
     let live = Arc::new(AtomicUsize::new(0));
     let mut fe_sems: Vec<(String, Arc<Semaphore>)> = Vec::new();
     let mut accept_tasks = Vec::new();
-    for (fe, l) in bound {
+    for (fe, l, bind_max) in bound {
         let sem = match fe_sems.iter().find(|(n, _)| *n == fe.name) {
             Some((_, s)) => s.clone(),
             None => {
@@ -149,43 +267,110 @@ async fn serve(snap: Arc<Snapshot>, bound: Vec<(Arc<Frontend>, BoundListener)>) 
             fe,
             snap.clone(),
             l,
-            sem,
-            limits.clone(),
+            Gates {
+                // A bind line's `maxconn` limits each of its listeners on its own.
+                bind: bind_max
+                    .filter(|m| *m > 0)
+                    .map(|m| Arc::new(Semaphore::new(m as usize))),
+                frontend: sem,
+                process: limits.clone(),
+            },
             live.clone(),
+            opts.debug,
         ));
         accept_tasks.push(task);
     }
-    let (Ok(mut term), Ok(mut int), Ok(mut usr1)) = (
+    let (Ok(mut term), Ok(mut int), Ok(mut usr1), Ok(mut hup), Ok(mut quit)) = (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
         signal(SignalKind::user_defined1()),
+        signal(SignalKind::hangup()),
+        signal(SignalKind::quit()),
     ) else {
         alert("cannot install signal handlers");
-        return 1;
+        return Stop::Exit(1);
     };
-    tokio::select! {
-        _ = term.recv() => return 143,
-        _ = int.recv() => return 130,
-        _ = usr1.recv() => {}
-    }
-    // Soft stop: stop accepting, let current connections finish.
-    stopping.store(true, Ordering::SeqCst);
-    for t in accept_tasks {
-        t.abort();
-    }
-    eprintln!(
-        "[WARNING]  ({}) : Proxies stopped (soft stop).",
-        std::process::id()
-    );
+    let mut accept_tasks = Some(accept_tasks);
     loop {
-        if live.load(Ordering::SeqCst) == 0 {
-            return 0;
+        let soft = accept_tasks.is_none();
+        if soft && live.load(Ordering::SeqCst) == 0 {
+            return Stop::Exit(0);
         }
         tokio::select! {
-            _ = term.recv() => return 143,
-            _ = int.recv() => return 130,
-            _ = tokio::time::sleep(std::time::Duration::from_millis(50)) => {}
+            _ = term.recv() => return Stop::Signal(libc::SIGTERM),
+            _ = int.recv() => return Stop::Signal(libc::SIGINT),
+            // HAProxy dumps the servers' states on SIGHUP and its memory pools (which
+            // gatehouse does not have) on SIGQUIT; neither stops the process.
+            _ = hup.recv() => sighup_dump(&snap, names),
+            _ = quit.recv() => {}
+            _ = usr1.recv(), if !soft => {
+                // Soft stop: stop accepting, let current connections finish.
+                stopping.store(true, Ordering::SeqCst);
+                for t in accept_tasks.take().into_iter().flatten() {
+                    t.abort();
+                }
+                if !opts.quiet {
+                    soft_stop_messages(&snap, names);
+                }
+            }
+            _ = tokio::time::sleep(std::time::Duration::from_millis(50)), if soft => {}
         }
+    }
+}
+
+/// HAProxy's SIGHUP dump: each server's state, then each proxy's, in configuration order.
+fn sighup_dump(snap: &Snapshot, names: &[String]) {
+    let pid = std::process::id();
+    eprintln!("[WARNING]  ({pid}) : SIGHUP received, dumping servers states.");
+    for name in names {
+        let fe = snap.frontends.iter().find(|f| f.name == *name);
+        let be = snap.backends.iter().find(|b| b.name == *name);
+        if fe.is_none() && be.is_none() {
+            continue;
+        }
+        let load = |a: &std::sync::atomic::AtomicU32| a.load(Ordering::Relaxed);
+        let servers = be.map(|b| b.servers.as_slice()).unwrap_or_default();
+        for s in servers {
+            let up = s.up.load(Ordering::Relaxed) && !s.maint.load(Ordering::Relaxed);
+            eprintln!(
+                "[WARNING]  ({pid}) : SIGHUP: Server {name}/{} is {}. Conn: {} act, {} pend, {} tot.",
+                s.name,
+                if up { "UP" } else { "DOWN" },
+                load(&s.cur_conns),
+                load(&s.queued),
+                s.total.load(Ordering::Relaxed)
+            );
+        }
+        let unassigned = be.map_or(0, |b| load(&b.queued));
+        let pend = unassigned + servers.iter().map(|s| load(&s.queued)).sum::<u32>();
+        let conn = format!(
+            "Conn: act(FE+BE): {}+{}, {pend} pend ({unassigned} unass), tot(FE+BE): {}+{}.",
+            fe.map_or(0, |f| load(&f.feconn)),
+            be.map_or(0, |b| load(&b.beconn)),
+            fe.map_or(0, |f| f.total.load(Ordering::Relaxed)),
+            be.map_or(0, |b| b.total.load(Ordering::Relaxed)),
+        );
+        let up = |backup: bool| {
+            servers
+                .iter()
+                .filter(|s| s.backup == backup)
+                .filter(|s| s.up.load(Ordering::Relaxed) && !s.maint.load(Ordering::Relaxed))
+                .count()
+        };
+        let state = if servers.is_empty() {
+            "has no servers.".to_owned()
+        } else if up(false) == 0 && up(true) > 0 {
+            "is running on backup servers !".to_owned()
+        } else if up(false) == 0 {
+            "has no server available !".to_owned()
+        } else {
+            format!(
+                "has {} active servers and {} backup servers available.",
+                up(false),
+                up(true)
+            )
+        };
+        eprintln!("[WARNING]  ({pid}) : SIGHUP: Proxy {name} {state} {conn}");
     }
 }
 
@@ -201,9 +386,9 @@ async fn accept_loop(
     fe: Arc<Frontend>,
     snap: Arc<Snapshot>,
     l: BoundListener,
-    fe_sem: Arc<Semaphore>,
-    limits: Arc<Limits>,
+    gates: Gates,
     live: Arc<AtomicUsize>,
+    debug: bool,
 ) {
     enum L {
         Tcp(tokio::net::TcpListener),
@@ -217,17 +402,39 @@ async fn accept_loop(
         alert(&format!("Proxy {}: cannot register listener", fe.name));
         return;
     };
+    let lfd = {
+        use std::os::fd::AsRawFd;
+        match &l {
+            L::Tcp(t) => t.as_raw_fd(),
+            L::Unix(u) => u.as_raw_fd(),
+        }
+    };
     loop {
-        // Wait for room under the frontend's and the process's maxconn before accepting.
-        let Ok(fe_permit) = fe_sem.clone().acquire_owned().await else {
+        // Wait for room under the listener's, the frontend's and the process's maxconn
+        // before accepting.
+        let bind_permit = match &gates.bind {
+            Some(s) => match s.clone().acquire_owned().await {
+                Ok(p) => Some(p),
+                Err(_) => return,
+            },
+            None => None,
+        };
+        let Ok(fe_permit) = gates.frontend.clone().acquire_owned().await else {
             return;
         };
-        let Ok(g_permit) = limits.global.clone().acquire_owned().await else {
+        let Ok(g_permit) = gates.process.global.clone().acquire_owned().await else {
             return;
         };
         let accepted = match &l {
             L::Tcp(t) => t.accept().await.map(|(s, peer)| {
                 let _ = s.set_nodelay(true);
+                let sock = socket2::SockRef::from(&s);
+                if fe.clitcpka {
+                    let _ = sock.set_keepalive(true);
+                }
+                if fe.nolinger {
+                    let _ = sock.set_linger(Some(std::time::Duration::ZERO));
+                }
                 let local = s.local_addr().ok();
                 (Stream::Tcp(s), Some(peer), local)
             }),
@@ -251,10 +458,13 @@ async fn accept_loop(
             drop(stream);
             continue;
         }
+        if debug {
+            trace_accept(&fe.name, lfd, &stream, peer);
+        }
         live.fetch_add(1, Ordering::SeqCst);
         // Held for the life of the connection: its maxconn slots and its counts.
         let hold = (
-            fe_permit,
+            (bind_permit, fe_permit),
             g_permit,
             LiveGuard(live.clone()),
             ConnGuard::new(fe.clone(), snap.clone()),
@@ -275,6 +485,20 @@ async fn accept_loop(
             }),
         }
     }
+}
+
+/// `-d`: HAProxy's accept trace line on stdout,
+/// `SESSID:PROXY.accept(LISTENER_FD)=CLIENT_FD from [ADDR] ALPN=<none>`.
+fn trace_accept(fe: &str, lfd: std::os::fd::RawFd, s: &Stream, peer: Option<std::net::SocketAddr>) {
+    use std::os::fd::AsRawFd;
+    static SESSIONS: AtomicUsize = AtomicUsize::new(0);
+    let id = SESSIONS.fetch_add(1, Ordering::Relaxed) as u32;
+    let fd = match s {
+        Stream::Tcp(t) => t.as_raw_fd(),
+        Stream::Unix(u) => u.as_raw_fd(),
+    };
+    let from = peer.map_or_else(|| "unix".to_owned(), |p| p.to_string());
+    println!("{id:08x}:{fe}.accept({lfd:04x})={fd:04x} from [{from}] ALPN=<none>");
 }
 
 fn spawn(f: impl std::future::Future<Output = ()> + Send + 'static) {

@@ -68,6 +68,7 @@ where
                 rec.term_cause = TermCause::ServerAbort;
             }
             rec.t_total = session::ms(conn.accepted.elapsed());
+            be.beconn.fetch_sub(1, Ordering::Relaxed);
             session::counters(&mut rec, &snap, &fe);
             session::emit(&fe, &rec, false, false, &mut line);
         }
@@ -86,6 +87,11 @@ where
             let (mut cr, mut cw) = tokio::io::split(client);
             let (mut sr, mut sw) = tokio::io::split(server);
             let res = tunnel::run(&mut cr, &mut cw, &mut sr, &mut sw, t, snap.global.bufsize).await;
+            if res.end != TunnelEnd::Closed {
+                // Like HAProxy, a session ended by a timeout or an error first shuts the
+                // client's side down (FIN); with `option nolinger` the close then resets.
+                let _ = tokio::io::AsyncWriteExt::shutdown(&mut cw).await;
+            }
             rec.bytes_out = res.down;
             rec.bytes_in = res.up;
             (rec.term_cause, rec.fin_state) = match res.end {
@@ -96,13 +102,15 @@ where
                 TunnelEnd::ServerError => (TermCause::ServerAbort, FinState::Data),
             };
             rec.t_total = session::ms(conn.accepted.elapsed());
+            // As in HAProxy's log, the ending session no longer counts on its backend
+            // and server.
+            drop(slot);
+            be.beconn.fetch_sub(1, Ordering::Relaxed);
             rec.srv_conn = srv.cur_conns.load(Ordering::Relaxed);
             rec.beconn = be.beconn.load(Ordering::Relaxed);
             session::counters(&mut rec, &snap, &fe);
             let null = res.up == 0;
-            drop(slot);
             session::emit(&fe, &rec, null, false, &mut line);
         }
     }
-    be.beconn.fetch_sub(1, Ordering::Relaxed);
 }

@@ -6,10 +6,16 @@
 //! any byte read from or written to that side. When one side half-closes, its FIN is
 //! passed on with `shutdown(Write)` and the other direction goes on; from then on the
 //! half-closed peer's timer uses `timeout client-fin` / `timeout server-fin` if set.
+//!
+//! As in HAProxy, an inactivity timeout ends only the direction that timed out: a client
+//! that sent nothing for `timeout client` has its direction shut (the server gets a FIN)
+//! while the server's replies still reach it; the session ends when the other direction
+//! ends too, and is logged as ended by that first timeout.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::Notify;
 
 /// The timeouts a tunnel applies.
 #[derive(Clone, Copy, Debug, Default)]
@@ -56,6 +62,8 @@ struct Clock {
     server: AtomicU64,
     client_done: AtomicBool,
     server_done: AtomicBool,
+    /// Woken when a direction ends (its reader may switch to a `-fin` timeout).
+    changed: Notify,
 }
 
 impl Clock {
@@ -65,6 +73,10 @@ impl Clock {
     fn touch(&self, client: bool) {
         let n = self.now();
         if client { &self.client } else { &self.server }.store(n, Ordering::Relaxed);
+    }
+    fn finish(&self, done: &AtomicBool) {
+        done.store(true, Ordering::Relaxed);
+        self.changed.notify_waiters();
     }
     fn last(&self, client: bool) -> u64 {
         if client { &self.client } else { &self.server }.load(Ordering::Relaxed)
@@ -79,7 +91,7 @@ async fn pump<R, W>(
     clock: &Clock,
     t: &TunnelTimeouts,
     buf_size: usize,
-) -> Result<u64, TunnelEnd>
+) -> (u64, Option<TunnelEnd>)
 where
     R: AsyncRead + Unpin + ?Sized,
     W: AsyncWrite + Unpin + ?Sized,
@@ -91,65 +103,93 @@ where
     } else {
         (TunnelEnd::ServerError, TunnelEnd::ClientError)
     };
+    let (my_done, peer_done) = if from_client {
+        (&clock.client_done, &clock.server_done)
+    } else {
+        (&clock.server_done, &clock.client_done)
+    };
+    let (normal, fin) = if from_client {
+        (t.client, t.client_fin)
+    } else {
+        (t.server, t.server_fin)
+    };
     loop {
         // The reading side's timer; once the other direction is finished, the peer we
         // read from is the only one left and is half-closed on our side.
-        let peer_done = if from_client {
-            &clock.server_done
-        } else {
-            &clock.client_done
-        };
-        let limit = if peer_done.load(Ordering::Relaxed) {
-            if from_client {
-                t.client_fin.or(t.client)
-            } else {
-                t.server_fin.or(t.server)
-            }
-        } else if from_client {
-            t.client
-        } else {
-            t.server
-        };
-        let n = match limit {
-            None => r.read(&mut buf).await,
-            Some(limit) => {
-                let idle_for = clock.now().saturating_sub(clock.last(from_client));
-                let left = limit.saturating_sub(Duration::from_millis(idle_for));
-                match tokio::time::timeout(left, r.read(&mut buf)).await {
-                    Ok(res) => res,
-                    Err(_) => {
-                        let idle = clock.now().saturating_sub(clock.last(from_client));
-                        if Duration::from_millis(idle) < limit {
-                            continue;
-                        }
-                        return Err(if from_client {
-                            TunnelEnd::ClientTimeout
-                        } else {
-                            TunnelEnd::ServerTimeout
-                        });
-                    }
+        let changed = clock.changed.notified();
+        tokio::pin!(changed);
+        // Registered before the flag is read, so that a change in between is not missed.
+        changed.as_mut().enable();
+        let half_closed = peer_done.load(Ordering::Relaxed);
+        let limit = if half_closed { fin.or(normal) } else { normal };
+        // While the peer's direction runs, its end may switch us to the `-fin` timeout.
+        let watch = !half_closed && fin.is_some();
+        let read = match (limit, watch) {
+            (None, false) => Read::Done(r.read(&mut buf).await),
+            (limit, _) => {
+                let left = limit.map(|limit| {
+                    let idle_for = clock.now().saturating_sub(clock.last(from_client));
+                    limit.saturating_sub(Duration::from_millis(idle_for))
+                });
+                tokio::select! {
+                    res = r.read(&mut buf) => Read::Done(res),
+                    _ = sleep_or_never(left) => Read::Expired,
+                    _ = &mut changed, if watch => Read::Changed,
                 }
+            }
+        };
+        let n = match read {
+            Read::Done(res) => res,
+            Read::Changed => continue,
+            Read::Expired => {
+                let idle = clock.now().saturating_sub(clock.last(from_client));
+                if limit.is_some_and(|l| Duration::from_millis(idle) < l) {
+                    continue;
+                }
+                // Only this direction ends: the other side gets a FIN.
+                let _ = w.shutdown().await;
+                clock.finish(my_done);
+                let end = if from_client {
+                    TunnelEnd::ClientTimeout
+                } else {
+                    TunnelEnd::ServerTimeout
+                };
+                return (total, Some(end));
             }
         };
         match n {
             Ok(0) => {
                 let _ = w.shutdown().await;
-                if from_client {
-                    &clock.client_done
-                } else {
-                    &clock.server_done
-                }
-                .store(true, Ordering::Relaxed);
-                return Ok(total);
+                clock.finish(my_done);
+                return (total, None);
             }
             Ok(n) => {
                 clock.touch(from_client);
-                w.write_all(&buf[..n]).await.map_err(|_| write_err)?;
+                if w.write_all(&buf[..n]).await.is_err() {
+                    return (total, Some(write_err));
+                }
                 clock.touch(!from_client);
                 total += n as u64;
             }
-            Err(_) => return Err(read_err),
+            Err(_) => return (total, Some(read_err)),
         }
+    }
+}
+
+/// What waiting for a read gave.
+enum Read {
+    /// The read finished.
+    Done(std::io::Result<usize>),
+    /// The inactivity timer fired.
+    Expired,
+    /// The other direction ended: the timer may change.
+    Changed,
+}
+
+async fn sleep_or_never(d: Option<Duration>) {
+    match d {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -174,6 +214,7 @@ where
         server: AtomicU64::new(0),
         client_done: AtomicBool::new(false),
         server_done: AtomicBool::new(false),
+        changed: Notify::new(),
     };
     let up = pump(cr, sw, true, &clock, &t, buf_size);
     let down = pump(sr, cw, false, &clock, &t, buf_size);
@@ -181,23 +222,29 @@ where
     let (mut up_res, mut down_res) = (None, None);
     while up_res.is_none() || down_res.is_none() {
         tokio::select! {
-            r = &mut up, if up_res.is_none() => {
-                if let Err(e) = r {
-                    return TunnelResult { up: 0, down: down_res.and_then(Result::ok).unwrap_or(0), end: e };
-                }
-                up_res = Some(r);
-            }
-            r = &mut down, if down_res.is_none() => {
-                if let Err(e) = r {
-                    return TunnelResult { up: up_res.and_then(Result::ok).unwrap_or(0), down: 0, end: e };
-                }
-                down_res = Some(r);
-            }
+            r = &mut up, if up_res.is_none() => up_res = Some(r),
+            r = &mut down, if down_res.is_none() => down_res = Some(r),
+        }
+        // A failure ends both directions at once; a timeout only its own.
+        let failed = |r: &Option<(u64, Option<TunnelEnd>)>| {
+            matches!(
+                r,
+                Some((_, Some(TunnelEnd::ClientError | TunnelEnd::ServerError)))
+            )
+        };
+        if failed(&up_res) || failed(&down_res) {
+            break;
         }
     }
-    TunnelResult {
-        up: up_res.and_then(Result::ok).unwrap_or(0),
-        down: down_res.and_then(Result::ok).unwrap_or(0),
-        end: TunnelEnd::Closed,
-    }
+    let (up, up_end) = up_res.unwrap_or((0, None));
+    let (down, down_end) = down_res.unwrap_or((0, None));
+    let end = [up_end, down_end]
+        .into_iter()
+        .flatten()
+        .min_by_key(|e| match e {
+            TunnelEnd::ClientError | TunnelEnd::ServerError => 0,
+            _ => 1,
+        })
+        .unwrap_or(TunnelEnd::Closed);
+    TunnelResult { up, down, end }
 }

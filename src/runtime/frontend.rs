@@ -79,6 +79,10 @@ pub struct Frontend {
     pub buffer_request: bool,
     /// Logging, when the proxy has log targets.
     pub log: Option<ProxyLog>,
+    /// `option clitcpka` or `option tcpka`: SO_KEEPALIVE on accepted sockets.
+    pub clitcpka: bool,
+    /// `option nolinger`: accepted sockets are closed with a reset (SO_LINGER 0).
+    pub nolinger: bool,
     /// Current connections.
     pub feconn: AtomicU32,
     /// Total connections accepted.

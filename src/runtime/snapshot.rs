@@ -330,6 +330,8 @@ pub fn build(config: &Config) -> Result<Snapshot, Vec<Diag>> {
             errors: ErrorPages::new(&p.errorfiles),
             buffer_request: p.options.http_buffer_request,
             log,
+            clitcpka: p.options.clitcpka || p.options.tcpka,
+            nolinger: p.options.nolinger,
             feconn: AtomicU32::new(0),
             total: AtomicU64::new(0),
         }));

@@ -151,3 +151,99 @@ impl BlackHole {
         self.acceptor.accepted()
     }
 }
+
+/// Per connection: bytes received and whether it ended with a clean EOF.
+type ConnLog = Vec<(Vec<u8>, bool)>;
+
+/// A server that sends `banner`, then half-closes (shuts its write side) at once and
+/// keeps reading: a server-initiated half-close. Closes when the client does.
+#[derive(Debug)]
+pub struct HalfCloser {
+    acceptor: Acceptor,
+    conns: Arc<Mutex<ConnLog>>,
+}
+
+impl HalfCloser {
+    /// Starts it on a free 127.0.0.1 port.
+    pub fn start(banner: &[u8]) -> HalfCloser {
+        let conns: Arc<Mutex<ConnLog>> = Arc::new(Mutex::new(Vec::new()));
+        let (c, banner) = (Arc::clone(&conns), banner.to_vec());
+        let acceptor = Acceptor::start(move |mut s, _id, stats| {
+            let me = {
+                let mut all = lock(&c);
+                all.push((Vec::new(), false));
+                all.len() - 1
+            };
+            if s.write_all(&banner).is_err() || s.shutdown(Shutdown::Write).is_err() {
+                return;
+            }
+            let eof = pump(&mut s, stats, |chunk| {
+                lock(&c)[me].0.extend_from_slice(chunk);
+                true
+            });
+            lock(&c)[me].1 = eof;
+        });
+        HalfCloser { acceptor, conns }
+    }
+
+    /// The listening address.
+    pub fn addr(&self) -> SocketAddr {
+        self.acceptor.addr()
+    }
+
+    /// Per connection: the bytes the client sent after the half-close, and whether the
+    /// client then closed cleanly (EOF).
+    pub fn connections(&self) -> ConnLog {
+        lock(&self.conns).clone()
+    }
+
+    /// Whether a connection received exactly `data` and then the client's EOF.
+    pub fn got_then_eof(&self, data: &[u8]) -> bool {
+        self.connections().iter().any(|(d, eof)| *eof && d == data)
+    }
+}
+
+/// A listening socket whose accept queue is full and never drained: the kernel drops
+/// new SYNs, so a connect to it hangs (a local stand-in for an unreachable server,
+/// for `timeout connect`).
+#[derive(Debug)]
+pub struct NoAccept {
+    listener: socket2::Socket,
+    fillers: Vec<TcpStream>,
+}
+
+impl NoAccept {
+    /// Binds a free 127.0.0.1 port with a backlog of 0 and fills its queue.
+    pub fn start() -> NoAccept {
+        use socket2::{Domain, Socket, Type};
+        let listener = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+        let any: SocketAddr = (std::net::Ipv4Addr::LOCALHOST, 0).into();
+        listener.bind(&any.into()).expect("bind 127.0.0.1:0");
+        listener.listen(0).expect("listen");
+        let addr = listener
+            .local_addr()
+            .expect("local_addr")
+            .as_socket()
+            .expect("inet");
+        let mut fillers = Vec::new();
+        // Connect until one attempt hangs: from then on the queue is full.
+        for _ in 0..16 {
+            match TcpStream::connect_timeout(&addr, Duration::from_millis(300)) {
+                Ok(s) => fillers.push(s),
+                Err(_) => {
+                    return NoAccept { listener, fillers };
+                }
+            }
+        }
+        panic!("NoAccept: the accept queue of {addr} never filled");
+    }
+
+    /// The address whose connects hang.
+    pub fn addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("local_addr")
+            .as_socket()
+            .expect("inet")
+    }
+}

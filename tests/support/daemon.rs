@@ -74,6 +74,7 @@ pub struct DaemonBuilder {
     env: Vec<(OsString, OsString)>,
     extra_files: Vec<(String, Vec<u8>)>,
     startup_timeout: Duration,
+    run_as: Option<(u32, u32)>,
 }
 
 impl DaemonBuilder {
@@ -87,6 +88,7 @@ impl DaemonBuilder {
             env: Vec::new(),
             extra_files: Vec::new(),
             startup_timeout: DEFAULT_TIMEOUT,
+            run_as: None,
         }
     }
 
@@ -127,6 +129,12 @@ impl DaemonBuilder {
         self
     }
 
+    /// Starts the process under this uid and gid (the test must run as root).
+    pub fn run_as(mut self, uid: u32, gid: u32) -> DaemonBuilder {
+        self.run_as = Some((uid, gid));
+        self
+    }
+
     /// Spawns the process without waiting for anything.
     pub fn spawn(self) -> Daemon {
         let dir = TempDir::new(
@@ -154,6 +162,10 @@ impl DaemonBuilder {
             .stderr(stderr);
         for (k, v) in &self.env {
             cmd.env(k, v);
+        }
+        if let Some((uid, gid)) = self.run_as {
+            use std::os::unix::process::CommandExt;
+            cmd.uid(uid).gid(gid);
         }
         let child = cmd
             .spawn()

@@ -15,9 +15,10 @@ pub mod client;
 pub mod config;
 pub mod daemon;
 pub mod http1;
+pub mod procnet;
 
 pub use backend_http::{HttpBackend, HttpBackendBuilder, RecordedRequest};
-pub use backend_tcp::{BlackHole, TcpBanner, TcpEcho};
+pub use backend_tcp::{BlackHole, HalfCloser, NoAccept, TcpBanner, TcpEcho};
 pub use cfgcheck::{ExpectedError, first_alert_line, parse_expect_error_line};
 pub use client::{HttpClient, Response, http_get, http_request, send_raw, send_raw_with};
 pub use config::Config;
@@ -35,14 +36,24 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Returns a TCP port on 127.0.0.1 that was free a moment ago (bind to port
-/// 0, read the assigned port, release it).
+/// 0, read the assigned port, release it), never the same one twice in a test
+/// binary: the kernel may hand a released port out again, and two proxies of
+/// parallel tests would then share it silently (listeners use SO_REUSEPORT).
 pub fn free_port() -> u16 {
-    let listener =
-        TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("free_port: cannot bind 127.0.0.1:0");
-    listener
-        .local_addr()
-        .expect("free_port: cannot read local address")
-        .port()
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    loop {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .expect("free_port: cannot bind 127.0.0.1:0");
+        let port = listener
+            .local_addr()
+            .expect("free_port: cannot read local address")
+            .port();
+        let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 /// `127.0.0.1:port` as a socket address.

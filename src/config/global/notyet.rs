@@ -11,7 +11,6 @@ pub static KEYWORDS: &[GlobalKeyword] = &[
     ny("51degrees-property-name-list"),
     ny("51degrees-property-separator"),
     ny("busy-polling"),
-    ny("chroot"),
     ny("close-spread-time"),
     ny("cluster-secret"),
     ny("cpu-map"),

@@ -156,8 +156,16 @@ pub fn parse_bind(
                         .map_err(|_| format!("'{opt}' : invalid mode '{v}' (octal expected)"))?,
                 )
             }
-            "user" => bind.unix_user = Some(v.to_owned()),
-            "group" => bind.unix_group = Some(v.to_owned()),
+            "user" => {
+                crate::config::global::user_id(v)
+                    .ok_or_else(|| format!("'{opt}' : unknown user name '{v}'"))?;
+                bind.unix_user = Some(v.to_owned())
+            }
+            "group" => {
+                crate::config::global::group_id(v)
+                    .ok_or_else(|| format!("'{opt}' : unknown group name '{v}'"))?;
+                bind.unix_group = Some(v.to_owned())
+            }
             "maxconn" => bind.maxconn = Some(uint(v, "maxconn")?),
             "backlog" => bind.backlog = Some(uint(v, "backlog")?),
             "v4v6" => bind.v4v6 = true,

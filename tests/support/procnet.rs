@@ -1,0 +1,58 @@
+//! The kernel's view of TCP sockets (`/proc/net/tcp`): state and pending timer of each
+//! IPv4 socket, to observe from outside what a proxy did to its own sockets
+//! (SO_KEEPALIVE arms the keep-alive timer; SO_LINGER 0 leaves no FIN-WAIT socket).
+
+use std::net::{Ipv4Addr, SocketAddrV4};
+
+/// TCP states as `/proc/net/tcp` numbers them.
+pub const ESTABLISHED: u8 = 0x01;
+/// Our FIN was acknowledged, waiting for the peer's.
+pub const FIN_WAIT2: u8 = 0x05;
+/// The peer closed, we have not.
+pub const CLOSE_WAIT: u8 = 0x08;
+
+/// One row of `/proc/net/tcp`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TcpRow {
+    /// Local address.
+    pub local: SocketAddrV4,
+    /// Remote address.
+    pub remote: SocketAddrV4,
+    /// State (see the constants).
+    pub state: u8,
+    /// Active timer: 0 none, 1 retransmit, 2 keep-alive (or another sk timer),
+    /// 3 TIME_WAIT, 4 zero-window probe.
+    pub timer: u8,
+}
+
+fn addr(hex: &str) -> Option<SocketAddrV4> {
+    let (ip, port) = hex.split_once(':')?;
+    // The address is the 32-bit value in host (little-endian) order.
+    let ip = u32::from_str_radix(ip, 16).ok()?;
+    let port = u16::from_str_radix(port, 16).ok()?;
+    Some(SocketAddrV4::new(Ipv4Addr::from(ip.swap_bytes()), port))
+}
+
+/// Every IPv4 TCP socket of this network namespace.
+pub fn tcp_sockets() -> Vec<TcpRow> {
+    let text = std::fs::read_to_string("/proc/net/tcp").expect("read /proc/net/tcp");
+    text.lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            Some(TcpRow {
+                local: addr(f.get(1)?)?,
+                remote: addr(f.get(2)?)?,
+                state: u8::from_str_radix(f.get(3)?, 16).ok()?,
+                timer: f.get(5)?.split(':').next()?.parse().ok()?,
+            })
+        })
+        .collect()
+}
+
+/// The socket whose local port is `local_port` and remote port `remote_port`.
+pub fn find(local_port: u16, remote_port: u16) -> Option<TcpRow> {
+    tcp_sockets()
+        .into_iter()
+        .find(|r| r.local.port() == local_port && r.remote.port() == remote_port)
+}
