@@ -159,7 +159,8 @@ fn unknown_users_and_groups_are_configuration_errors() {
         err.contains("'user' : unknown user name 'no-such-user'"),
         "{err}"
     );
-    // The global ones word for word as HAProxy (pid aside).
+    // The global ones word for word as HAProxy (pid aside), plus the section and keyword
+    // that every gatehouse error names.
     let hap = require_haproxy();
     for global in ["  user no-such-user", "  group no-such-group"] {
         let cfg = dir.write("g.cfg", http_cfg("  bind 127.0.0.1:8", global));
@@ -176,8 +177,13 @@ fn unknown_users_and_groups_are_configuration_errors() {
                 .map(without_pid);
             (out.status.code(), line)
         };
-        let ours = first_alert(&gatehouse_bin());
-        assert_eq!(ours.0, Some(1), "{global}");
+        let (code, line) = first_alert(&gatehouse_bin());
+        assert_eq!(code, Some(1), "{global}");
+        let kw = global.split_whitespace().next().unwrap();
+        let located = format!("'{kw}' in section 'global' : ");
+        let line = line.unwrap_or_default();
+        assert!(line.contains(&located), "{line}");
+        let ours = (code, Some(line.replacen(&located, "", 1)));
         assert_eq!(ours, first_alert(&hap), "{global}");
     }
 }

@@ -60,7 +60,16 @@ fn unix_and_abstract_sockets() {
         path.display()
     ));
     let _g = Gatehouse::start(&cfg, &[port]);
-    assert!(raw_get(UnixStream::connect(&path).unwrap()).ends_with("served"));
+    // The TCP port answers first: the unix socket is bound a moment later.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let unix = loop {
+        match UnixStream::connect(&path) {
+            Ok(s) => break s,
+            Err(e) if std::time::Instant::now() > deadline => panic!("unix socket: {e}"),
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(20)),
+        }
+    };
+    assert!(raw_get(unix).ends_with("served"));
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(
         std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,

@@ -62,6 +62,8 @@ struct Clock {
     server: AtomicU64,
     client_done: AtomicBool,
     server_done: AtomicBool,
+    /// Both directions timed out together: the session is aborted.
+    aborted: AtomicBool,
     /// Woken when a direction ends (its reader may switch to a `-fin` timeout).
     changed: Notify,
 }
@@ -146,14 +148,30 @@ where
                 if limit.is_some_and(|l| Duration::from_millis(idle) < l) {
                     continue;
                 }
-                // Only this direction ends: the other side gets a FIN.
-                let _ = w.shutdown().await;
-                clock.finish(my_done);
                 let end = if from_client {
                     TunnelEnd::ClientTimeout
                 } else {
                     TunnelEnd::ServerTimeout
                 };
+                // Both directions idle past their timeouts at once (HAProxy sees both
+                // expire in the same wake-up): the session is aborted, no FIN is sent,
+                // and with `option nolinger` the sockets are reset.
+                let other = if peer_done.load(Ordering::Relaxed) {
+                    None
+                } else if from_client {
+                    t.server
+                } else {
+                    t.client
+                };
+                let other_idle = clock.now().saturating_sub(clock.last(!from_client));
+                if other.is_some_and(|l| Duration::from_millis(other_idle + 2) >= l) {
+                    clock.aborted.store(true, Ordering::Relaxed);
+                    clock.finish(my_done);
+                    return (total, Some(end));
+                }
+                // Only this direction ends: the other side gets a FIN.
+                let _ = w.shutdown().await;
+                clock.finish(my_done);
                 return (total, Some(end));
             }
         };
@@ -214,6 +232,7 @@ where
         server: AtomicU64::new(0),
         client_done: AtomicBool::new(false),
         server_done: AtomicBool::new(false),
+        aborted: AtomicBool::new(false),
         changed: Notify::new(),
     };
     let up = pump(cr, sw, true, &clock, &t, buf_size);
@@ -232,7 +251,7 @@ where
                 Some((_, Some(TunnelEnd::ClientError | TunnelEnd::ServerError)))
             )
         };
-        if failed(&up_res) || failed(&down_res) {
+        if failed(&up_res) || failed(&down_res) || clock.aborted.load(Ordering::Relaxed) {
             break;
         }
     }
