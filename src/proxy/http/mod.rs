@@ -8,7 +8,11 @@
 //! (keep-alive, pipelining) or close.
 
 mod exchange;
+mod forward;
 pub mod io;
+mod logline;
+mod reply;
+mod response;
 pub mod rules;
 pub mod view;
 
