@@ -222,6 +222,18 @@ fn http_reuse_never_keeps_one_connection_per_client() {
 }
 
 #[test]
+fn http_reuse_never_keeps_a_connection_per_server_for_its_client() {
+    let (b1, b2) = (HttpBackend::start("s1"), HttpBackend::start("s2"));
+    let (_d, port) = proxy("", "  http-reuse never\n", &[b1.addr(), b2.addr()]);
+    let mut c = HttpClient::connect(local(port)).unwrap();
+    for _ in 0..6 {
+        assert_eq!(get(&mut c, "/").status, 200);
+    }
+    assert_eq!((b1.request_count(), b2.request_count()), (3, 3));
+    assert_eq!((b1.connections(), b2.connections()), (1, 1));
+}
+
+#[test]
 fn http_reuse_safe_never_shares_for_a_first_request() {
     assert_eq!(server_conns("safe", "AAA"), 1);
     assert_eq!(server_conns("safe", "ABAB"), 2);
@@ -540,4 +552,36 @@ fn connection_mode_precedence_between_frontend_and_backend() {
             (1, false)
         ]
     );
+}
+
+#[test]
+fn malformed_chunk_in_the_first_packet_is_a_bad_request() {
+    let (addr, got) = recording_backend(usize::MAX);
+    let dir = tempfile_dir();
+    std::fs::write(
+        format!("{dir}/e400.http"),
+        "HTTP/1.1 400 Custom\r\ncontent-type: text/plain\r\ncontent-length: 6\r\n\r\nmine!\n",
+    )
+    .unwrap();
+    let text = format!(
+        "{DEFAULTS}  errorfile 400 {{dir}}/e400.http\nfrontend fe\n  bind 127.0.0.1:{{port}}\n\
+         {TIMERS}  default_backend be\nbackend be\n  server s1 {addr}\n"
+    );
+    let cfg = Config::new(&text).listen_port("port").var("dir", &dir);
+    let d = start_proxy(&cfg);
+    std::thread::sleep(Duration::from_millis(200));
+    let before = log_lines(&d, "<BADREQ>", 0).len();
+    let out = send_raw(
+        local(cfg.port("port")),
+        b"POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+    );
+    let out = String::from_utf8_lossy(&out);
+    // HAProxy's HTTP/1 parser rejects it with its raw page: no errorfile, not counted.
+    assert!(out.starts_with("HTTP/1.1 400 Bad request\r\n"), "{out}");
+    let l = log_lines(&d, "<BADREQ>", before + 1);
+    let l = l.last().expect("a log line");
+    assert_eq!(field(l, "ts"), "PR--", "{l}");
+    assert_eq!(field(l, "B"), "0", "{l}");
+    assert_eq!(field(l, "TR"), "-1", "{l}");
+    assert_eq!(got.load(Ordering::SeqCst), 0, "nothing reached the server");
 }

@@ -85,7 +85,7 @@ pub(super) async fn run<S, H>(
             start: conn.accepted,
             date: conn.accept_date,
         },
-        own: None,
+        own: Vec::new(),
     };
     loop {
         let busy = Session::new(fe.clone(), snap.clone(), conn, carry).serve_busy(&mut client);
@@ -129,14 +129,18 @@ pub(super) struct OwnConn {
     pub(super) stream: TcpStream,
 }
 
+/// Most server connections a client keeps for itself (HAProxy's default
+/// `max-session-srv-conns`).
+pub(super) const MAX_OWN_CONNS: usize = 10;
+
 /// What an idle client connection keeps between two busy periods: no buffers.
 pub(super) struct Carry {
     /// No request was served yet.
     first: bool,
     /// Where the next request's timers start.
     clock: Clock,
-    /// The client's own server connection, if any.
-    own: Option<OwnConn>,
+    /// The client's own server connections, one per server at most.
+    own: Vec<OwnConn>,
 }
 
 /// State of a client connection while it is busy; buffers are reused across requests.
@@ -161,8 +165,9 @@ pub(super) struct Session {
     pub(super) first: bool,
     /// Where the current request's timers start.
     pub(super) clock: Clock,
-    /// The client's own server connection (`http-reuse never`).
-    pub(super) own: Option<OwnConn>,
+    /// The client's own server connections (`http-reuse never`), one per server at
+    /// most, [`MAX_OWN_CONNS`] in all (HAProxy's `max-session-srv-conns`).
+    pub(super) own: Vec<OwnConn>,
     /// Bytes of the current request at the start of `buf` not yet consumed.
     pub(super) unread: usize,
     /// Part of the current request's body has not been read from the client yet.
@@ -215,7 +220,7 @@ impl Session {
                         return Some(Carry {
                             first: false,
                             clock: self.clock,
-                            own: self.own.take(),
+                            own: std::mem::take(&mut self.own),
                         });
                     }
                 }

@@ -1,7 +1,7 @@
 //! The request side: connecting to a server (or reusing a connection) and forwarding
 //! the request head and body.
 
-use super::exchange::{Next, Outcome, OwnConn, Session};
+use super::exchange::{MAX_OWN_CONNS, Next, Outcome, OwnConn, Session};
 use super::io::{IoFail, read_more, write_all};
 use super::view::ReqView;
 use crate::config::model::{HttpConnMode, HttpReuse};
@@ -190,9 +190,9 @@ impl Session {
         };
         let own = self
             .own
-            .take()
-            .filter(|c| Arc::ptr_eq(&c.backend, be) && c.server == slot.server.index)
-            .map(|c| c.stream);
+            .iter()
+            .position(|c| Arc::ptr_eq(&c.backend, be) && c.server == slot.server.index)
+            .map(|i| self.own.swap_remove(i).stream);
         let pooled = own.or_else(|| {
             pool_use.and_then(|proven_only| {
                 be.pools[slot.server.index]
@@ -393,7 +393,10 @@ impl Session {
         if r.is_some() && self.server_reusable(mode) {
             if be.http_reuse == HttpReuse::Never {
                 // Never shared, but kept for this client's next requests.
-                self.own = Some(OwnConn {
+                if self.own.len() >= MAX_OWN_CONNS {
+                    self.own.remove(0);
+                }
+                self.own.push(OwnConn {
                     backend: be.clone(),
                     server: slot.server.index,
                     stream: server,
