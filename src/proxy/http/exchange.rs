@@ -69,7 +69,9 @@ impl Outcome {
 /// from one request to the next. When the connection goes idle between requests, the
 /// session is dropped with its buffers and only this loop waits (`timeout
 /// http-keep-alive`, else `http-request`, else `client`): an idle keep-alive connection
-/// costs a few hundred bytes, not several KiB.
+/// costs a few hundred bytes, not several KiB. It keeps only its [`Carry`]: where the
+/// next request's timers start and, with `http-reuse never`, its own server connections
+/// (HAProxy keeps those with the client session too).
 pub(super) async fn run<S, H>(
     fe: Arc<Frontend>,
     snap: Arc<Snapshot>,
