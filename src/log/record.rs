@@ -246,8 +246,8 @@ impl<'a> LogRecord<'a> {
     /// `Tq` = `Th + Ti + TR`, or -1 when the request was not complete.
     pub fn tq(&self) -> i64 {
         match self.t_request {
-            Some(r) => r + pos(self.t_handshake) + pos(self.t_idle),
-            None => -1,
+            Some(r) if r >= 0 => r + pos(self.t_handshake) + pos(self.t_idle),
+            _ => -1,
         }
     }
 

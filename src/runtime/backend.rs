@@ -38,26 +38,31 @@ pub struct BackendTimeouts {
     pub tunnel: Option<Duration>,
 }
 
-/// Idle keep-alive connections to one server, ready for reuse.
+/// Idle keep-alive connections to one server, ready for reuse. Each remembers whether it
+/// has already carried more than one request (HAProxy's "safe" list, which `http-reuse
+/// aggressive` requires for a session's first request).
 #[derive(Debug, Default)]
 pub struct IdlePool {
-    conns: Mutex<Vec<TcpStream>>,
+    conns: Mutex<Vec<(TcpStream, bool)>>,
 }
 
 /// Most idle connections kept per server.
 const MAX_IDLE_PER_SERVER: usize = 1024;
 
 impl IdlePool {
-    /// Takes an idle connection, the most recently used first.
-    pub fn take(&self) -> Option<TcpStream> {
-        self.conns.lock().ok()?.pop()
+    /// Takes an idle connection, the most recently used first; with `proven_only`, only
+    /// one that has carried more than one request. The flag comes back with it.
+    pub fn take(&self, proven_only: bool) -> Option<(TcpStream, bool)> {
+        let mut v = self.conns.lock().ok()?;
+        let i = v.iter().rposition(|(_, proven)| *proven || !proven_only)?;
+        Some(v.remove(i))
     }
-    /// Gives a connection back for reuse.
-    pub fn put(&self, conn: TcpStream) {
+    /// Gives a connection back for reuse; `proven`: it has carried more than one request.
+    pub fn put(&self, conn: TcpStream, proven: bool) {
         if let Ok(mut v) = self.conns.lock()
             && v.len() < MAX_IDLE_PER_SERVER
         {
-            v.push(conn);
+            v.push((conn, proven));
         }
     }
     /// Drops every idle connection (server went down).

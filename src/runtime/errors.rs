@@ -42,19 +42,6 @@ pub fn page<'a>(
         .unwrap_or_else(|| crate::proxy::h1::error_response(status))
 }
 
-/// Like [`page`] for the errors HAProxy's HTTP/1 layer answers itself (400, 408): its
-/// raw page format, unless an errorfile overrides it.
-pub fn parse_page<'a>(
-    status: u16,
-    backend: Option<&'a ErrorPages>,
-    frontend: &'a ErrorPages,
-) -> &'a [u8] {
-    backend
-        .and_then(|b| b.get(status))
-        .or_else(|| frontend.get(status))
-        .unwrap_or_else(|| crate::proxy::h1::parse_error_response(status))
-}
-
 /// HAProxy parses an errorfile into a message and writes it back out: header names
 /// lowercased, `Connection: close` written last. A file that does not parse is sent as is.
 fn normalize(content: &[u8]) -> Vec<u8> {

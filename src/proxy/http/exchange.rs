@@ -3,48 +3,48 @@
 use super::io::{IoFail, WaitReadable, read_more, read_now, wait_readable, write_all};
 use super::rules::{self, Edits, Verdict};
 use super::view::ReqView;
-use crate::config::model::{HttpConnMode, HttpReuse};
-use crate::log::{FinState, LogRecord, TermCause};
-use crate::proxy::connect::{self, ConnectError, ConnectInfo};
+use crate::log::{FinState, TermCause};
+use crate::proxy::connect::ConnectInfo;
 use crate::proxy::h1::{
-    BodyKind, ChunkedDecoder, ConnectionHeader, HeadEdits, Limits, RequestHead, ResponseHead,
-    parse_request_into, parse_response_into, write_request_head, write_response_head,
+    BodyKind, ChunkedDecoder, Limits, RequestHead, ResponseHead, parse_request_into,
 };
 use crate::proxy::session::{self, ConnInfo};
-use crate::proxy::tunnel::{self, TunnelTimeouts};
-use crate::runtime::backend::{Backend, ServerSlot};
-use crate::runtime::errors;
+use crate::runtime::backend::Backend;
 use crate::runtime::frontend::Frontend;
-use crate::runtime::snapshot::{Snapshot, conn_mode};
+use crate::runtime::snapshot::Snapshot;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Instant;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use std::time::{Instant, SystemTime};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// What happens to the client connection after an exchange.
-enum Next {
+pub(super) enum Next {
+    /// Keep the client connection for the next request.
     KeepAlive,
+    /// Close it.
     Close,
 }
 
 /// The per-exchange facts the log line needs.
-struct Outcome {
-    status: i32,
-    backend: Option<Arc<Backend>>,
-    server: Option<Arc<crate::runtime::server::ServerState>>,
-    t_request: Option<i64>,
-    info: ConnectInfo,
-    t_response: Option<i64>,
-    bytes_out: u64,
-    bytes_in: u64,
-    term: TermCause,
-    fin: FinState,
-    local: bool,
+pub(super) struct Outcome {
+    pub(super) status: i32,
+    pub(super) backend: Option<Arc<Backend>>,
+    pub(super) server: Option<Arc<crate::runtime::server::ServerState>>,
+    pub(super) t_request: Option<i64>,
+    pub(super) info: ConnectInfo,
+    pub(super) t_response: Option<i64>,
+    pub(super) bytes_out: u64,
+    pub(super) bytes_in: u64,
+    pub(super) term: TermCause,
+    pub(super) fin: FinState,
+    pub(super) local: bool,
+    /// When the first byte of the request was seen (`%tr`); `None`: nothing came.
+    pub(super) rx_start: Option<Instant>,
 }
 
 impl Outcome {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         Outcome {
             status: -1,
             backend: None,
@@ -57,6 +57,7 @@ impl Outcome {
             term: TermCause::None,
             fin: FinState::None,
             local: false,
+            rx_start: None,
         }
     }
 }
@@ -68,7 +69,9 @@ impl Outcome {
 /// from one request to the next. When the connection goes idle between requests, the
 /// session is dropped with its buffers and only this loop waits (`timeout
 /// http-keep-alive`, else `http-request`, else `client`): an idle keep-alive connection
-/// costs a few hundred bytes, not several KiB.
+/// costs a few hundred bytes, not several KiB. It keeps only its [`Carry`]: where the
+/// next request's timers start and, with `http-reuse never`, its own server connections
+/// (HAProxy keeps those with the client session too).
 pub(super) async fn run<S, H>(
     fe: Arc<Frontend>,
     snap: Arc<Snapshot>,
@@ -78,13 +81,20 @@ pub(super) async fn run<S, H>(
 ) where
     S: AsyncRead + AsyncWrite + WaitReadable + Unpin,
 {
-    let mut first = true;
+    let mut carry = Carry {
+        first: true,
+        clock: Clock {
+            start: conn.accepted,
+            date: conn.accept_date,
+        },
+        own: Vec::new(),
+    };
     loop {
-        let busy = Session::new(fe.clone(), snap.clone(), conn, first).serve_busy(&mut client);
-        if !Box::pin(busy).await {
-            break;
+        let busy = Session::new(fe.clone(), snap.clone(), conn, carry).serve_busy(&mut client);
+        match Box::pin(busy).await {
+            Some(c) => carry = c,
+            None => break,
         }
-        first = false;
         let t = &fe.timeouts;
         if !wait_readable(&client, t.http_keep_alive.or(t.http_request).or(t.client)).await {
             break;
@@ -93,66 +103,81 @@ pub(super) async fn run<S, H>(
     let _ = client.shutdown().await;
 }
 
-/// State of a client connection while it is busy; buffers are reused across requests.
-struct Session {
-    fe: Arc<Frontend>,
-    snap: Arc<Snapshot>,
-    conn: ConnInfo,
-    limits: Limits,
-    /// Client input: the current request head, then pipelined data.
-    buf: Vec<u8>,
-    /// Scratch for heads being written out.
-    out: Vec<u8>,
-    /// Server input.
-    rbuf: Vec<u8>,
-    head: RequestHead,
-    rhead: ResponseHead,
-    edits: Edits,
-    redits: Edits,
-    /// The request line as received, for the log.
-    reqline: Vec<u8>,
-    line: String,
-    first: bool,
-    /// Bytes of the current request at the start of `buf` not yet consumed.
-    unread: usize,
-    /// Part of the current request's body has not been read from the client yet.
-    body_pending: bool,
+/// Where the timers of the current request start (HAProxy's `t`, `%t`): the accept for the
+/// first request of a connection, the end of the previous request for the next ones.
+#[derive(Clone, Copy)]
+pub(super) struct Clock {
+    /// Monotonic start.
+    pub(super) start: Instant,
+    /// The same moment on the wall clock.
+    pub(super) date: SystemTime,
 }
 
-fn xff_value(conn: &ConnInfo) -> Option<String> {
-    conn.peer.map(|p| match p.ip() {
-        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => v4.to_string(),
-            None => v6.to_string(),
-        },
-        ip => ip.to_string(),
-    })
-}
-
-fn in_net(ip: std::net::IpAddr, net: (std::net::IpAddr, u8)) -> bool {
-    match (ip, net.0) {
-        (std::net::IpAddr::V4(a), std::net::IpAddr::V4(n)) => {
-            let mask = if net.1 == 0 {
-                0
-            } else {
-                u32::MAX << (32 - net.1 as u32)
-            };
-            u32::from(a) & mask == u32::from(n) & mask
-        }
-        (std::net::IpAddr::V6(a), std::net::IpAddr::V6(n)) => {
-            let mask = if net.1 == 0 {
-                0
-            } else {
-                u128::MAX << (128 - net.1 as u32)
-            };
-            u128::from(a) & mask == u128::from(n) & mask
-        }
-        _ => false,
+impl Clock {
+    /// The wall-clock date of `at`, a moment after the start.
+    pub(super) fn date_of(&self, at: Instant) -> SystemTime {
+        self.date + at.saturating_duration_since(self.start)
     }
 }
 
+/// A server connection that stays with its client between requests (`http-reuse never`:
+/// it is never shared, but the same client's next requests use it).
+pub(super) struct OwnConn {
+    /// Its backend.
+    pub(super) backend: Arc<Backend>,
+    /// Index of its server in the backend.
+    pub(super) server: usize,
+    /// The connection.
+    pub(super) stream: TcpStream,
+}
+
+/// Most server connections a client keeps for itself (HAProxy's default
+/// `max-session-srv-conns`).
+pub(super) const MAX_OWN_CONNS: usize = 10;
+
+/// What an idle client connection keeps between two busy periods: no buffers.
+pub(super) struct Carry {
+    /// No request was served yet.
+    first: bool,
+    /// Where the next request's timers start.
+    clock: Clock,
+    /// The client's own server connections, one per server at most.
+    own: Vec<OwnConn>,
+}
+
+/// State of a client connection while it is busy; buffers are reused across requests.
+pub(super) struct Session {
+    pub(super) fe: Arc<Frontend>,
+    pub(super) snap: Arc<Snapshot>,
+    pub(super) conn: ConnInfo,
+    pub(super) limits: Limits,
+    /// Client input: the current request head, then pipelined data.
+    pub(super) buf: Vec<u8>,
+    /// Scratch for heads being written out.
+    pub(super) out: Vec<u8>,
+    /// Server input.
+    pub(super) rbuf: Vec<u8>,
+    pub(super) head: RequestHead,
+    pub(super) rhead: ResponseHead,
+    pub(super) edits: Edits,
+    pub(super) redits: Edits,
+    /// The request line as received, for the log.
+    pub(super) reqline: Vec<u8>,
+    pub(super) line: String,
+    pub(super) first: bool,
+    /// Where the current request's timers start.
+    pub(super) clock: Clock,
+    /// The client's own server connections (`http-reuse never`), one per server at
+    /// most, [`MAX_OWN_CONNS`] in all (HAProxy's `max-session-srv-conns`).
+    pub(super) own: Vec<OwnConn>,
+    /// Bytes of the current request at the start of `buf` not yet consumed.
+    pub(super) unread: usize,
+    /// Part of the current request's body has not been read from the client yet.
+    pub(super) body_pending: bool,
+}
+
 impl Session {
-    fn new(fe: Arc<Frontend>, snap: Arc<Snapshot>, conn: ConnInfo, first: bool) -> Self {
+    fn new(fe: Arc<Frontend>, snap: Arc<Snapshot>, conn: ConnInfo, carry: Carry) -> Self {
         let bufsize = snap.global.bufsize;
         let limits = Limits {
             max_head: bufsize - snap.global.maxrewrite,
@@ -172,15 +197,17 @@ impl Session {
             redits: Edits::default(),
             reqline: Vec::new(),
             line: String::new(),
-            first,
+            first: carry.first,
+            clock: carry.clock,
+            own: carry.own,
             unread: 0,
             body_pending: false,
         }
     }
 
-    /// Serves requests while they keep coming. `true`: the connection went idle between
-    /// requests (nothing to read); `false`: it must be closed.
-    async fn serve_busy<S>(mut self, client: &mut S) -> bool
+    /// Serves requests while they keep coming. `Some`: the connection went idle between
+    /// requests (nothing to read), here is what to keep; `None`: it must be closed.
+    async fn serve_busy<S>(mut self, client: &mut S) -> Option<Carry>
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
@@ -190,122 +217,34 @@ impl Session {
                 // A busy client's next request is often there already.
                 match read_now(client, &mut self.buf, bufsize).await {
                     Some(Ok(n)) if n > 0 => {}
-                    Some(_) => return false,
-                    None => return true,
+                    Some(_) => return None,
+                    None => {
+                        return Some(Carry {
+                            first: false,
+                            clock: self.clock,
+                            own: std::mem::take(&mut self.own),
+                        });
+                    }
                 }
             }
             let mut out = Outcome::new();
             match self.exchange(client, &mut out).await {
                 Some(next) => {
-                    self.log(&out);
+                    let end = Instant::now();
+                    self.log(&out, end);
                     self.first = false;
+                    // The next request's timers start where this one ended.
+                    self.clock = Clock {
+                        start: end,
+                        date: self.clock.date_of(end),
+                    };
                     if matches!(next, Next::Close) {
-                        return false;
+                        return None;
                     }
                 }
-                None => return false,
+                None => return None,
             }
         }
-    }
-
-    fn log(&mut self, o: &Outcome) {
-        let fe = self.fe.clone();
-        if fe.log.is_none() {
-            return;
-        }
-        let mut rec = LogRecord::new(self.conn.accept_date, &fe.name);
-        rec.client = self.conn.peer;
-        rec.frontend_addr = self.conn.local;
-        rec.backend = o
-            .backend
-            .as_ref()
-            .map(|b| b.name.as_str())
-            .unwrap_or(&fe.name);
-        rec.server = o.server.as_ref().map(|s| s.name.as_str());
-        rec.t_request = o.t_request;
-        rec.t_idle = Some(0);
-        rec.t_handshake = Some(0);
-        rec.t_queue = if o.server.is_some() || o.info.queued {
-            session::ms(o.info.queue)
-        } else {
-            None
-        };
-        rec.t_connect = if o.server.is_some() && !o.local {
-            session::ms(o.info.connect)
-        } else {
-            None
-        };
-        rec.t_response = o.t_response;
-        rec.t_active = session::ms(self.conn.accepted.elapsed());
-        rec.t_total = rec.t_active;
-        rec.status = o.status;
-        rec.bytes_out = o.bytes_out;
-        rec.bytes_in = o.bytes_in;
-        rec.term_cause = o.term;
-        rec.fin_state = o.fin;
-        rec.retries = o.info.retries;
-        rec.redispatched = o.info.redispatched;
-        rec.request_line = if self.reqline.is_empty() {
-            None
-        } else {
-            Some(&self.reqline)
-        };
-        if let Some(b) = &o.backend {
-            rec.beconn = b.beconn.load(Ordering::Relaxed);
-            rec.backend_queue = b.queued.load(Ordering::Relaxed);
-        }
-        if let Some(s) = &o.server {
-            rec.srv_conn = s.cur_conns.load(Ordering::Relaxed);
-            rec.srv_queue = s.queued.load(Ordering::Relaxed);
-            rec.server_addr = Some(s.addr);
-        }
-        session::counters(&mut rec, &self.snap, &fe);
-        let mut line = std::mem::take(&mut self.line);
-        session::emit(&fe, &rec, false, true, &mut line);
-        self.line = line;
-    }
-
-    /// Sends an error page. 400 and 408 close the connection (HAProxy's raw pages);
-    /// other errors keep a keep-alive client when its request was fully read.
-    async fn fail<S: AsyncWrite + Unpin>(
-        &mut self,
-        client: &mut S,
-        o: &mut Outcome,
-        status: u16,
-        term: TermCause,
-        fin: FinState,
-    ) -> Option<Next> {
-        let be_errors = o.backend.as_ref().map(|b| &b.errors);
-        let close_anyway = matches!(status, 400 | 408);
-        let page = if close_anyway {
-            errors::parse_page(status, be_errors, &self.fe.errors)
-        } else {
-            errors::page(status, be_errors, &self.fe.errors)
-        };
-        let keep = !close_anyway
-            && errors::keeps_alive(page)
-            && !self.body_pending
-            && self.head.keep_alive
-            && self.fe.conn_mode != HttpConnMode::Close;
-        let page = if keep || close_anyway || !errors::keeps_alive(page) {
-            page.into()
-        } else {
-            errors::with_close(page)
-        };
-        let ok = write_all(client, &page, self.fe.timeouts.client)
-            .await
-            .is_ok();
-        o.status = status as i32;
-        o.bytes_out += page.len() as u64;
-        o.term = term;
-        o.fin = fin;
-        if keep && ok {
-            let n = self.unread.min(self.buf.len());
-            self.buf.drain(..n);
-            self.unread = 0;
-            return Some(Next::KeepAlive);
-        }
-        Some(Next::Close)
     }
 
     /// Reads and parses the next request head. `None`: close silently.
@@ -317,19 +256,29 @@ impl Session {
         let fe = self.fe.clone();
         let t = &fe.timeouts;
         let bufsize = self.snap.global.bufsize;
-        let mut start = self.conn.accepted;
-        if !self.first {
-            // The next request on a kept-alive connection: `timeout http-request` runs
-            // from its first bytes.
-            start = Instant::now();
-        }
         let limit = t.http_request.or(t.client);
         loop {
             if !self.buf.is_empty() {
+                let rx_start = *o.rx_start.get_or_insert_with(Instant::now);
                 match parse_request_into(&mut self.head, &self.buf, &self.limits) {
                     Ok(Some(n)) => {
-                        o.t_request = session::ms(start.elapsed());
-                        return Ok(n);
+                        // Chunk sizes received with the head are checked by HAProxy's
+                        // parser too: a malformed body is a bad request, never forwarded.
+                        if !(self.head.body == BodyKind::Chunked
+                            && !self.head.expect_100
+                            && ChunkedDecoder::for_request().feed(&self.buf[n..]).is_err())
+                        {
+                            o.t_request = session::ms(rx_start.elapsed());
+                            return Ok(n);
+                        }
+                        self.reqline.clear();
+                        let page = crate::proxy::h1::parse_error_response(400);
+                        let _ = write_all(client, page, t.client).await;
+                        o.status = 400;
+                        o.term = TermCause::Proxy;
+                        o.fin = FinState::Request;
+                        o.t_request = Some(-1);
+                        return Err(Some(Next::Close));
                     }
                     Ok(None) => {}
                     Err(e) => {
@@ -337,7 +286,8 @@ impl Session {
                         let page = e.response();
                         let _ = write_all(client, page, t.client).await;
                         o.status = e.status() as i32;
-                        o.bytes_out = page.len() as u64;
+                        // HAProxy's HTTP/1 layer does not count its error pages.
+                        o.bytes_out = 0;
                         o.term = TermCause::Proxy;
                         o.fin = FinState::Request;
                         o.t_request = Some(-1);
@@ -345,6 +295,9 @@ impl Session {
                     }
                 }
             }
+            // `timeout http-request` runs from the request's first byte, else from the
+            // accept or the end of the previous request.
+            let start = o.rx_start.unwrap_or(self.clock.start);
             let left = limit.map(|l| l.saturating_sub(start.elapsed()));
             match read_more(client, &mut self.buf, bufsize, left).await {
                 Ok(_) => {}
@@ -469,704 +422,5 @@ impl Session {
         let r = self.forward(client, o, &be, head_len).await;
         be.beconn.fetch_sub(1, Ordering::Relaxed);
         r
-    }
-
-    /// Answers locally (`deny`, `return`), keeping the connection if no body is pending.
-    async fn local_reply<S: AsyncRead + AsyncWrite + Unpin>(
-        &mut self,
-        client: &mut S,
-        o: &mut Outcome,
-        head_len: usize,
-        has_body: bool,
-        bytes: Option<Vec<u8>>,
-        status: u16,
-    ) -> Option<Next> {
-        let keep = !has_body && self.head.keep_alive && self.fe.conn_mode != HttpConnMode::Close;
-        let page: &[u8] = match &bytes {
-            Some(b) => b,
-            None => errors::page(
-                status,
-                o.backend.as_ref().map(|b| &b.errors),
-                &self.fe.errors,
-            ),
-        };
-        let page = if keep {
-            page.into()
-        } else {
-            errors::with_close(page)
-        };
-        if write_all(client, &page, self.fe.timeouts.client)
-            .await
-            .is_err()
-        {
-            return Some(Next::Close);
-        }
-        o.status = status as i32;
-        o.bytes_out = page.len() as u64;
-        o.term = if bytes.is_some() {
-            TermCause::Local
-        } else {
-            TermCause::Proxy
-        };
-        o.fin = FinState::Request;
-        if bytes.is_some() {
-            o.fin = FinState::None;
-        }
-        self.buf.drain(..head_len);
-        Some(if keep { Next::KeepAlive } else { Next::Close })
-    }
-
-    /// Writes the request head for the server into `self.out`.
-    fn build_request_head(&mut self, be: &Backend, mode: HttpConnMode) {
-        self.out.clear();
-        let connection = match mode {
-            HttpConnMode::KeepAlive => {
-                if self.head.version.at_least_11() {
-                    ConnectionHeader::Default
-                } else {
-                    ConnectionHeader::KeepAlive
-                }
-            }
-            _ => ConnectionHeader::Close,
-        };
-        let ff = be.forwardfor.as_ref().or(self.fe.forwardfor.as_ref());
-        let mut xff: Option<(Vec<u8>, String)> = None;
-        if let (Some(ff), Some(peer)) = (ff, self.conn.peer) {
-            let excepted = ff.except.is_some_and(|n| in_net(peer.ip(), n));
-            let name = ff.header.to_ascii_lowercase().into_bytes();
-            let present = self
-                .head
-                .headers
-                .iter()
-                .any(|h| h.name.get(&self.buf).eq_ignore_ascii_case(&name));
-            if !(excepted || (ff.if_none && present)) {
-                xff = xff_value(&self.conn).map(|v| (name, v));
-            }
-        }
-        if self.edits.is_empty() && xff.is_none() {
-            let edits = HeadEdits {
-                connection,
-                strip_hop_by_hop: false,
-                remove: &[],
-                add: &[],
-            };
-            write_request_head(&self.head, &self.buf, &edits, &mut self.out);
-            return;
-        }
-        let remove: Vec<&[u8]> = self.edits.remove.iter().map(Vec::as_slice).collect();
-        let mut add: Vec<(&[u8], &[u8])> = self
-            .edits
-            .add
-            .iter()
-            .map(|(n, v)| (n.as_slice(), v.as_slice()))
-            .collect();
-        if let Some((n, v)) = &xff {
-            add.push((n.as_slice(), v.as_bytes()));
-        }
-        let edits = HeadEdits {
-            connection,
-            strip_hop_by_hop: false,
-            remove: &remove,
-            add: &add,
-        };
-        write_request_head(&self.head, &self.buf, &edits, &mut self.out);
-    }
-
-    /// Forwards the request to a server of `be` and the response back.
-    async fn forward<S: AsyncRead + AsyncWrite + Unpin>(
-        &mut self,
-        client: &mut S,
-        o: &mut Outcome,
-        be: &Arc<Backend>,
-        head_len: usize,
-    ) -> Option<Next> {
-        let mode = conn_mode(self.fe.conn_mode, be.conn_mode);
-        // Chunk sizes already received are checked before any server is contacted, as
-        // HAProxy's parser does: a malformed body never reaches a server.
-        if self.head.body == BodyKind::Chunked
-            && !self.head.expect_100
-            && ChunkedDecoder::for_request()
-                .feed(&self.buf[head_len..])
-                .is_err()
-        {
-            return self
-                .fail(client, o, 400, TermCause::Proxy, FinState::Request)
-                .await;
-        }
-        let reuse_ok = match be.http_reuse {
-            HttpReuse::Never => false,
-            HttpReuse::Safe => !self.first,
-            HttpReuse::Aggressive | HttpReuse::Always => true,
-        } && mode == HttpConnMode::KeepAlive;
-
-        // Balance, queue, then an idle connection or a new one.
-        // With `option abortonclose`, a client that closes while its request waits in the
-        // queue aborts it (HAProxy's CQ); bytes it pipelines meanwhile are kept.
-        let mut early = Vec::new();
-        let slot = {
-            let view = ReqView {
-                buf: &self.buf,
-                head: &self.head,
-                conn: &self.conn,
-                status: None,
-            };
-            let acq = connect::acquire(be, &view, &[], &mut o.info);
-            if be.abortonclose {
-                tokio::pin!(acq);
-                loop {
-                    early.reserve(1024);
-                    tokio::select! {
-                        r = &mut acq => break Some(r),
-                        n = client.read_buf(&mut early) => if !matches!(n, Ok(k) if k > 0) { break None },
-                    }
-                }
-            } else {
-                Some(acq.await)
-            }
-        };
-        self.buf.extend_from_slice(&early);
-        let Some(slot) = slot else {
-            o.term = TermCause::ClientAbort;
-            o.fin = FinState::Queue;
-            o.status = -1;
-            return Some(Next::Close);
-        };
-        let slot = match slot {
-            Ok(s) => s,
-            Err(e) => {
-                let fin = if e == ConnectError::QueueTimeout {
-                    FinState::Queue
-                } else {
-                    FinState::Connect
-                };
-                let term = if e == ConnectError::NoServer {
-                    TermCause::Proxy
-                } else {
-                    TermCause::ServerAbort
-                };
-                return self.fail(client, o, 503, term, fin).await;
-            }
-        };
-        let pooled = if reuse_ok {
-            be.pools[slot.server.index].take()
-        } else {
-            None
-        };
-        let (mut server, mut slot, mut reused) = match pooled {
-            Some(s) => (s, slot, true),
-            None => {
-                let r = {
-                    let view = ReqView {
-                        buf: &self.buf,
-                        head: &self.head,
-                        conn: &self.conn,
-                        status: None,
-                    };
-                    connect::dial_retrying(be, &view, self.conn.local, &mut o.info, slot).await
-                };
-                match r {
-                    Ok((s, slot)) => (s, slot, false),
-                    Err(e) => {
-                        let term = if e == ConnectError::Timeout {
-                            TermCause::ServerTimeout
-                        } else {
-                            TermCause::ServerAbort
-                        };
-                        return self.fail(client, o, 503, term, FinState::Connect).await;
-                    }
-                }
-            }
-        };
-        o.server = Some(slot.server.clone());
-
-        // With `option http-buffer-request`, the proxy answers `Expect: 100-continue`
-        // itself and reads the body before the server sees the request.
-        if self.head.expect_100 && (self.fe.buffer_request || be.buffer_request) {
-            if write_all(
-                client,
-                b"HTTP/1.1 100 Continue\r\n\r\n",
-                self.fe.timeouts.client,
-            )
-            .await
-            .is_err()
-            {
-                return Some(Next::Close);
-            }
-            self.head.expect_100 = false;
-            self.edits.remove.push(b"expect".to_vec());
-        }
-        // The head, plus the body bytes already received (unless the client waits for 100).
-        self.build_request_head(be, mode);
-        let head_out_len = self.out.len();
-        let mut decoder = ChunkedDecoder::for_request();
-        let mut body_left: u64 = 0;
-        let mut body_done = true;
-        let mut consumed = head_len;
-        if !self.head.expect_100 {
-            let avail = &self.buf[head_len..];
-            match self.head.body {
-                BodyKind::Length(n) => {
-                    let k = (avail.len() as u64).min(n) as usize;
-                    self.out.extend_from_slice(&avail[..k]);
-                    consumed += k;
-                    body_left = n - k as u64;
-                    body_done = body_left == 0;
-                }
-                BodyKind::Chunked => match decoder.feed(avail) {
-                    Ok(k) => {
-                        self.out.extend_from_slice(&avail[..k]);
-                        consumed += k;
-                        body_done = decoder.is_done();
-                    }
-                    Err(e) => {
-                        let _ = e;
-                        return self
-                            .fail(client, o, 400, TermCause::Proxy, FinState::Request)
-                            .await;
-                    }
-                },
-                _ => {}
-            }
-        } else {
-            body_done = matches!(self.head.body, BodyKind::None | BodyKind::Length(0));
-            if let BodyKind::Length(n) = self.head.body {
-                body_left = n;
-            }
-        }
-        o.bytes_in += (consumed - head_len) as u64;
-        let st = be.timeouts.server;
-        // A reused idle connection may have been closed by the server meanwhile: retry once
-        // on a fresh connection while nothing of the response was received.
-        let replayable = body_done;
-        if write_all(&mut server, &self.out, st).await.is_err() {
-            if !reused {
-                return self
-                    .fail(client, o, 502, TermCause::ServerAbort, FinState::Data)
-                    .await;
-            }
-            match self.redial(be, o, slot).await {
-                Ok((s, sl)) => {
-                    server = s;
-                    slot = sl;
-                    reused = false;
-                }
-                Err(next) => return next,
-            }
-            if write_all(&mut server, &self.out, st).await.is_err() {
-                return self
-                    .fail(client, o, 502, TermCause::ServerAbort, FinState::Data)
-                    .await;
-            }
-        }
-        self.buf.drain(..consumed);
-        self.unread = 0;
-        self.body_pending = !body_done;
-        let t_sent = Instant::now();
-
-        // Expect: 100-continue: the server answers first.
-        let mut awaiting_100 = self.head.expect_100 && !body_done;
-        self.rbuf.clear();
-        loop {
-            if !awaiting_100 && !body_done {
-                // Stream the rest of the request body.
-                if let Err(next) = self
-                    .stream_request_body(client, &mut server, o, &mut decoder, &mut body_left, be)
-                    .await
-                {
-                    return next;
-                }
-                body_done = true;
-                self.body_pending = false;
-            }
-            match self.read_response_head(&mut server, be).await {
-                Ok(()) => {}
-                Err(IoFail::Timeout) => {
-                    o.t_response = Some(-1);
-                    return self
-                        .fail(client, o, 504, TermCause::ServerTimeout, FinState::Headers)
-                        .await;
-                }
-                Err(IoFail::Closed) if reused && self.rbuf.is_empty() && replayable => {
-                    match self.redial(be, o, slot).await {
-                        Ok((s, sl)) => {
-                            server = s;
-                            slot = sl;
-                            reused = false;
-                        }
-                        Err(next) => return next,
-                    }
-                    self.out.truncate(head_out_len.max(self.out.len()));
-                    if write_all(&mut server, &self.out, st).await.is_err() {
-                        return self
-                            .fail(client, o, 502, TermCause::ServerAbort, FinState::Data)
-                            .await;
-                    }
-                    continue;
-                }
-                Err(_) => {
-                    return self
-                        .fail(client, o, 502, TermCause::ServerAbort, FinState::Headers)
-                        .await;
-                }
-            }
-            if self.rhead.is_interim() {
-                let n = self.rhead.head_len;
-                if write_all(client, &self.rbuf[..n], self.fe.timeouts.client)
-                    .await
-                    .is_err()
-                {
-                    return Some(Next::Close);
-                }
-                self.rbuf.drain(..n);
-                if self.rhead.status == 100 {
-                    awaiting_100 = false;
-                }
-                continue;
-            }
-            break;
-        }
-        o.t_response = session::ms(t_sent.elapsed());
-        if !body_done {
-            // The server answered without asking for the body: the connection to the
-            // client cannot be reused.
-            o.fin = FinState::None;
-        }
-        let r = self
-            .respond(client, &mut server, o, be, mode, body_done)
-            .await;
-        if r.is_some() && self.server_reusable(mode, be) {
-            be.pools[slot.server.index].put(server);
-        }
-        drop(slot);
-        r
-    }
-
-    fn server_reusable(&self, mode: HttpConnMode, be: &Backend) -> bool {
-        mode == HttpConnMode::KeepAlive
-            && be.http_reuse != HttpReuse::Never
-            && self.rhead.keep_alive
-            && self.rbuf.is_empty()
-            && !self.rhead.tunnel
-    }
-
-    async fn redial(
-        &mut self,
-        be: &Arc<Backend>,
-        o: &mut Outcome,
-        slot: ServerSlot,
-    ) -> Result<(TcpStream, ServerSlot), Option<Next>> {
-        let view = ReqView {
-            buf: &self.buf,
-            head: &self.head,
-            conn: &self.conn,
-            status: None,
-        };
-        connect::dial_retrying(be, &view, self.conn.local, &mut o.info, slot)
-            .await
-            .map_err(|_| None)
-    }
-
-    async fn read_response_head(
-        &mut self,
-        server: &mut TcpStream,
-        be: &Backend,
-    ) -> Result<(), IoFail> {
-        let bufsize = self.snap.global.bufsize;
-        loop {
-            if !self.rbuf.is_empty() {
-                match parse_response_into(
-                    &mut self.rhead,
-                    &self.rbuf,
-                    &self.limits,
-                    self.head.method,
-                ) {
-                    Ok(Some(_)) => return Ok(()),
-                    Ok(None) => {}
-                    Err(_) => return Err(IoFail::Error),
-                }
-            }
-            read_more(server, &mut self.rbuf, bufsize, be.timeouts.server).await?;
-        }
-    }
-
-    async fn stream_request_body<S: AsyncRead + AsyncWrite + Unpin>(
-        &mut self,
-        client: &mut S,
-        server: &mut TcpStream,
-        o: &mut Outcome,
-        decoder: &mut ChunkedDecoder,
-        left: &mut u64,
-        be: &Backend,
-    ) -> Result<(), Option<Next>> {
-        let bufsize = self.snap.global.bufsize;
-        let chunked = self.head.body == BodyKind::Chunked;
-        loop {
-            if self.buf.is_empty() {
-                match read_more(client, &mut self.buf, bufsize, self.fe.timeouts.client).await {
-                    Ok(_) => {}
-                    Err(e) => {
-                        o.term = if e == IoFail::Timeout {
-                            TermCause::ClientTimeout
-                        } else {
-                            TermCause::ClientAbort
-                        };
-                        o.fin = FinState::Data;
-                        o.status = -1;
-                        return Err(Some(Next::Close));
-                    }
-                }
-            }
-            let k = if chunked {
-                match decoder.feed(&self.buf) {
-                    Ok(k) => k,
-                    Err(_) => {
-                        o.term = TermCause::Proxy;
-                        o.fin = FinState::Data;
-                        return Err(self
-                            .fail(client, o, 400, TermCause::Proxy, FinState::Data)
-                            .await);
-                    }
-                }
-            } else {
-                (self.buf.len() as u64).min(*left) as usize
-            };
-            if write_all(server, &self.buf[..k], be.timeouts.server)
-                .await
-                .is_err()
-            {
-                return Err(self
-                    .fail(client, o, 502, TermCause::ServerAbort, FinState::Data)
-                    .await);
-            }
-            o.bytes_in += k as u64;
-            self.buf.drain(..k);
-            if chunked {
-                if decoder.is_done() {
-                    return Ok(());
-                }
-            } else {
-                *left -= k as u64;
-                if *left == 0 {
-                    return Ok(());
-                }
-            }
-        }
-    }
-
-    /// Forwards the response head and body to the client.
-    async fn respond<S: AsyncRead + AsyncWrite + Unpin>(
-        &mut self,
-        client: &mut S,
-        server: &mut TcpStream,
-        o: &mut Outcome,
-        be: &Arc<Backend>,
-        mode: HttpConnMode,
-        request_done: bool,
-    ) -> Option<Next> {
-        o.status = self.rhead.status as i32;
-        // Response rules (frontend, then backend).
-        self.redits.clear();
-        let verdict = {
-            let view = ReqView {
-                buf: &self.buf,
-                head: &self.head,
-                conn: &self.conn,
-                status: Some(self.rhead.status),
-            };
-            let mut v = Verdict::Continue;
-            if !self.fe.http_response.is_empty() {
-                v = rules::apply(&self.fe.http_response, &view, &mut self.redits);
-            }
-            if matches!(v, Verdict::Continue) && !be.http_response.is_empty() {
-                v = rules::apply(&be.http_response, &view, &mut self.redits);
-            }
-            v
-        };
-        match verdict {
-            Verdict::Continue => {}
-            Verdict::Deny(_) => {
-                self.rbuf.clear();
-                return self
-                    .fail(client, o, 502, TermCause::Proxy, FinState::Headers)
-                    .await;
-            }
-            Verdict::Return(bytes) => {
-                let _ = write_all(client, &bytes, self.fe.timeouts.client).await;
-                self.rbuf.clear();
-                return Some(Next::Close);
-            }
-        }
-        let tunnel = self.rhead.tunnel;
-        let client_keep = self.head.keep_alive
-            && mode != HttpConnMode::Close
-            && request_done
-            && !tunnel
-            && self.rhead.body != BodyKind::UntilClose;
-        let connection = if tunnel {
-            ConnectionHeader::Default
-        } else if !client_keep {
-            ConnectionHeader::Close
-        } else if !self.head.version.at_least_11() {
-            ConnectionHeader::KeepAlive
-        } else {
-            ConnectionHeader::Default
-        };
-        self.out.clear();
-        {
-            let remove: Vec<&[u8]> = self.redits.remove.iter().map(Vec::as_slice).collect();
-            let add: Vec<(&[u8], &[u8])> = self
-                .redits
-                .add
-                .iter()
-                .map(|(n, v)| (n.as_slice(), v.as_slice()))
-                .collect();
-            let edits = HeadEdits {
-                connection,
-                strip_hop_by_hop: false,
-                remove: &remove,
-                add: &add,
-            };
-            write_response_head(&self.rhead, &self.rbuf, &edits, &mut self.out);
-        }
-        let head_len = self.rhead.head_len;
-        let ct = self.fe.timeouts.client;
-        let st = be.timeouts.server;
-        if tunnel {
-            self.out.extend_from_slice(&self.rbuf[head_len..]);
-            self.rbuf.clear();
-            if write_all(client, &self.out, ct).await.is_err() {
-                return Some(Next::Close);
-            }
-            if !self.buf.is_empty() {
-                let pending = std::mem::take(&mut self.buf);
-                if write_all(server, &pending, st).await.is_err() {
-                    return Some(Next::Close);
-                }
-            }
-            let tt = be.timeouts.tunnel;
-            let t = TunnelTimeouts {
-                client: tt.or(ct),
-                server: tt.or(st),
-                client_fin: self.fe.timeouts.client_fin,
-                server_fin: be.timeouts.server_fin,
-            };
-            let (mut cr, mut cw) = tokio::io::split(client);
-            let (mut sr, mut sw) = server.split();
-            let res = tunnel::run(
-                &mut cr,
-                &mut cw,
-                &mut sr,
-                &mut sw,
-                t,
-                self.snap.global.bufsize,
-            )
-            .await;
-            o.bytes_out += res.down;
-            o.bytes_in += res.up;
-            return Some(Next::Close);
-        }
-        let mut decoder = ChunkedDecoder::for_response();
-        let mut left: u64 = 0;
-        let mut done = true;
-        let avail = &self.rbuf[head_len..];
-        let k = match self.rhead.body {
-            BodyKind::None => 0,
-            BodyKind::Length(n) => {
-                let k = (avail.len() as u64).min(n) as usize;
-                left = n - k as u64;
-                done = left == 0;
-                k
-            }
-            BodyKind::Chunked => match decoder.feed(avail) {
-                Ok(k) => {
-                    done = decoder.is_done();
-                    k
-                }
-                Err(_) => {
-                    self.rbuf.clear();
-                    return self
-                        .fail(client, o, 502, TermCause::ServerAbort, FinState::Data)
-                        .await;
-                }
-            },
-            BodyKind::UntilClose => {
-                done = false;
-                avail.len()
-            }
-        };
-        self.out.extend_from_slice(&avail[..k]);
-        let hl = self.out.len() - k;
-        self.rbuf.drain(..head_len + k);
-        if write_all(client, &self.out, ct).await.is_err() {
-            o.term = TermCause::ClientAbort;
-            o.fin = FinState::Data;
-            self.rhead.keep_alive = false;
-            return Some(Next::Close);
-        }
-        o.bytes_out += (hl + k) as u64;
-        let bufsize = self.snap.global.bufsize;
-        while !done {
-            // `rbuf` is empty here unless a pipelined surplus arrived (then not reusable).
-            let mut tmp = std::mem::take(&mut self.rbuf);
-            tmp.clear();
-            let r = read_more(server, &mut tmp, bufsize, st).await;
-            match r {
-                Ok(_) => {}
-                Err(IoFail::Closed) if self.rhead.body == BodyKind::UntilClose => {
-                    self.rbuf = tmp;
-                    self.rbuf.clear();
-                    self.rhead.keep_alive = false;
-                    break;
-                }
-                Err(e) => {
-                    o.term = if e == IoFail::Timeout {
-                        TermCause::ServerTimeout
-                    } else {
-                        TermCause::ServerAbort
-                    };
-                    o.fin = FinState::Data;
-                    self.rhead.keep_alive = false;
-                    self.rbuf = tmp;
-                    return Some(Next::Close);
-                }
-            }
-            let k = match self.rhead.body {
-                BodyKind::Length(_) => {
-                    let k = (tmp.len() as u64).min(left) as usize;
-                    left -= k as u64;
-                    done = left == 0;
-                    k
-                }
-                BodyKind::Chunked => match decoder.feed(&tmp) {
-                    Ok(k) => {
-                        done = decoder.is_done();
-                        k
-                    }
-                    Err(_) => {
-                        o.term = TermCause::ServerAbort;
-                        o.fin = FinState::Data;
-                        self.rhead.keep_alive = false;
-                        self.rbuf = tmp;
-                        return Some(Next::Close);
-                    }
-                },
-                _ => tmp.len(),
-            };
-            if write_all(client, &tmp[..k], ct).await.is_err() {
-                o.term = TermCause::ClientAbort;
-                o.fin = FinState::Data;
-                self.rhead.keep_alive = false;
-                self.rbuf = tmp;
-                return Some(Next::Close);
-            }
-            o.bytes_out += k as u64;
-            tmp.drain(..k);
-            self.rbuf = tmp;
-        }
-        Some(if client_keep {
-            Next::KeepAlive
-        } else {
-            Next::Close
-        })
     }
 }

@@ -6,9 +6,19 @@
 //! idle server connection per `http-reuse`) → forward head and body → read the response
 //! (`timeout server`) → `http-response` rules → forward the response → log → next request
 //! (keep-alive, pipelining) or close.
+//!
+//! Files by job: `exchange.rs` the connection loop, reading the head and the request
+//! rules; `forward.rs` the request side (connect or reuse per `http-reuse`, head and body
+//! to the server); `response.rs` the response side; `reply.rs` the answers the proxy
+//! writes itself (error pages, `deny`, `return`); `logline.rs` the log line and its
+//! per-request timers.
 
 mod exchange;
+mod forward;
 pub mod io;
+mod logline;
+mod reply;
+mod response;
 pub mod rules;
 pub mod view;
 

@@ -1,0 +1,500 @@
+//! The request side: connecting to a server (or reusing a connection) and forwarding
+//! the request head and body.
+
+use super::exchange::{MAX_OWN_CONNS, Next, Outcome, OwnConn, Session};
+use super::io::{IoFail, read_more, write_all};
+use super::view::ReqView;
+use crate::config::model::{HttpConnMode, HttpReuse};
+use crate::log::{FinState, TermCause};
+use crate::proxy::connect::{self, ConnectError};
+use crate::proxy::h1::{BodyKind, ChunkedDecoder, ConnectionHeader, HeadEdits, write_request_head};
+use crate::proxy::session::{self, ConnInfo};
+use crate::runtime::backend::{Backend, ServerSlot};
+use crate::runtime::snapshot::conn_mode;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use tokio::net::TcpStream;
+
+fn xff_value(conn: &ConnInfo) -> Option<String> {
+    conn.peer.map(|p| match p.ip() {
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => v6.to_string(),
+        },
+        ip => ip.to_string(),
+    })
+}
+
+fn in_net(ip: std::net::IpAddr, net: (std::net::IpAddr, u8)) -> bool {
+    match (ip, net.0) {
+        (std::net::IpAddr::V4(a), std::net::IpAddr::V4(n)) => {
+            let mask = if net.1 == 0 {
+                0
+            } else {
+                u32::MAX << (32 - net.1 as u32)
+            };
+            u32::from(a) & mask == u32::from(n) & mask
+        }
+        (std::net::IpAddr::V6(a), std::net::IpAddr::V6(n)) => {
+            let mask = if net.1 == 0 {
+                0
+            } else {
+                u128::MAX << (128 - net.1 as u32)
+            };
+            u128::from(a) & mask == u128::from(n) & mask
+        }
+        _ => false,
+    }
+}
+
+/// Awaits `fut`; with `option abortonclose` (`on`), a client that closes meanwhile aborts
+/// it (`None`), and what it sends meanwhile is appended to `early`.
+async fn unless_client_closes<S, F>(
+    client: &mut S,
+    on: bool,
+    early: &mut Vec<u8>,
+    fut: F,
+) -> Option<F::Output>
+where
+    S: AsyncRead + Unpin,
+    F: Future,
+{
+    if !on {
+        return Some(fut.await);
+    }
+    tokio::pin!(fut);
+    loop {
+        early.reserve(1024);
+        tokio::select! {
+            r = &mut fut => return Some(r),
+            n = client.read_buf(early) => if !matches!(n, Ok(k) if k > 0) { return None },
+        }
+    }
+}
+
+impl Session {
+    /// Writes the request head for the server into `self.out`.
+    pub(super) fn build_request_head(&mut self, be: &Backend, mode: HttpConnMode) {
+        self.out.clear();
+        let connection = match mode {
+            HttpConnMode::KeepAlive => {
+                if self.head.version.at_least_11() {
+                    ConnectionHeader::Default
+                } else {
+                    ConnectionHeader::KeepAlive
+                }
+            }
+            _ => ConnectionHeader::Close,
+        };
+        let ff = be.forwardfor.as_ref().or(self.fe.forwardfor.as_ref());
+        let mut xff: Option<(Vec<u8>, String)> = None;
+        if let (Some(ff), Some(peer)) = (ff, self.conn.peer) {
+            let excepted = ff.except.is_some_and(|n| in_net(peer.ip(), n));
+            let name = ff.header.to_ascii_lowercase().into_bytes();
+            let present = self
+                .head
+                .headers
+                .iter()
+                .any(|h| h.name.get(&self.buf).eq_ignore_ascii_case(&name));
+            if !(excepted || (ff.if_none && present)) {
+                xff = xff_value(&self.conn).map(|v| (name, v));
+            }
+        }
+        if self.edits.is_empty() && xff.is_none() {
+            let edits = HeadEdits {
+                connection,
+                strip_hop_by_hop: false,
+                remove: &[],
+                add: &[],
+            };
+            write_request_head(&self.head, &self.buf, &edits, &mut self.out);
+            return;
+        }
+        let remove: Vec<&[u8]> = self.edits.remove.iter().map(Vec::as_slice).collect();
+        let mut add: Vec<(&[u8], &[u8])> = self
+            .edits
+            .add
+            .iter()
+            .map(|(n, v)| (n.as_slice(), v.as_slice()))
+            .collect();
+        if let Some((n, v)) = &xff {
+            add.push((n.as_slice(), v.as_bytes()));
+        }
+        let edits = HeadEdits {
+            connection,
+            strip_hop_by_hop: false,
+            remove: &remove,
+            add: &add,
+        };
+        write_request_head(&self.head, &self.buf, &edits, &mut self.out);
+    }
+
+    /// Forwards the request to a server of `be` and the response back.
+    pub(super) async fn forward<S: AsyncRead + AsyncWrite + Unpin>(
+        &mut self,
+        client: &mut S,
+        o: &mut Outcome,
+        be: &Arc<Backend>,
+        head_len: usize,
+    ) -> Option<Next> {
+        let mode = conn_mode(self.fe.conn_mode, be.conn_mode);
+        // The shared pool per `http-reuse`: `Some(proven_only)` when it may be used.
+        // `safe`: never for a session's first request; `aggressive`: only connections that
+        // already carried more than one request then; `always`: any; `never`: none.
+        let pool_use = match be.http_reuse {
+            HttpReuse::Never => None,
+            HttpReuse::Safe => (!self.first).then_some(false),
+            HttpReuse::Aggressive => Some(self.first),
+            HttpReuse::Always => Some(false),
+        }
+        .filter(|_| mode == HttpConnMode::KeepAlive);
+
+        // Balance, queue, then the client's own connection, an idle one or a new one.
+        // With `option abortonclose`, a client that closes while its request waits in the
+        // queue (HAProxy's CQ) or for the connection (CC) aborts it; bytes it pipelines
+        // meanwhile are kept.
+        let mut early = Vec::new();
+        let slot = {
+            let view = ReqView {
+                buf: &self.buf,
+                head: &self.head,
+                conn: &self.conn,
+                status: None,
+            };
+            let acq = connect::acquire(be, &view, &[], &mut o.info);
+            unless_client_closes(client, be.abortonclose, &mut early, acq).await
+        };
+        self.buf.extend_from_slice(&early);
+        let Some(slot) = slot else {
+            o.term = TermCause::ClientAbort;
+            o.fin = FinState::Queue;
+            o.status = -1;
+            return Some(Next::Close);
+        };
+        let slot = match slot {
+            Ok(s) => s,
+            Err(e) => {
+                let fin = if e == ConnectError::QueueTimeout {
+                    FinState::Queue
+                } else {
+                    FinState::Connect
+                };
+                let term = if e == ConnectError::NoServer {
+                    TermCause::Proxy
+                } else {
+                    TermCause::ServerAbort
+                };
+                return self.fail(client, o, 503, term, fin).await;
+            }
+        };
+        let own = self
+            .own
+            .iter()
+            .position(|c| Arc::ptr_eq(&c.backend, be) && c.server == slot.server.index)
+            .map(|i| self.own.swap_remove(i).stream);
+        let pooled = own.or_else(|| {
+            pool_use.and_then(|proven_only| {
+                be.pools[slot.server.index]
+                    .take(proven_only)
+                    .map(|(s, _)| s)
+            })
+        });
+        let (mut server, mut slot, mut reused) = match pooled {
+            Some(s) => (s, slot, true),
+            None => {
+                let mut early = Vec::new();
+                let r = {
+                    let view = ReqView {
+                        buf: &self.buf,
+                        head: &self.head,
+                        conn: &self.conn,
+                        status: None,
+                    };
+                    let dial =
+                        connect::dial_retrying(be, &view, self.conn.local, &mut o.info, slot);
+                    unless_client_closes(client, be.abortonclose, &mut early, dial).await
+                };
+                self.buf.extend_from_slice(&early);
+                let Some(r) = r else {
+                    o.term = TermCause::ClientAbort;
+                    o.fin = FinState::Connect;
+                    o.status = -1;
+                    return Some(Next::Close);
+                };
+                match r {
+                    Ok((s, slot)) => (s, slot, false),
+                    Err(e) => {
+                        let term = if e == ConnectError::Timeout {
+                            TermCause::ServerTimeout
+                        } else {
+                            TermCause::ServerAbort
+                        };
+                        return self.fail(client, o, 503, term, FinState::Connect).await;
+                    }
+                }
+            }
+        };
+        o.server = Some(slot.server.clone());
+
+        // With `option http-buffer-request`, the proxy answers `Expect: 100-continue`
+        // itself and reads the body before the server sees the request.
+        if self.head.expect_100 && (self.fe.buffer_request || be.buffer_request) {
+            if write_all(
+                client,
+                b"HTTP/1.1 100 Continue\r\n\r\n",
+                self.fe.timeouts.client,
+            )
+            .await
+            .is_err()
+            {
+                return Some(Next::Close);
+            }
+            self.head.expect_100 = false;
+            self.edits.remove.push(b"expect".to_vec());
+        }
+        // The head, plus the body bytes already received (unless the client waits for 100).
+        self.build_request_head(be, mode);
+        let head_out_len = self.out.len();
+        let mut decoder = ChunkedDecoder::for_request();
+        let mut body_left: u64 = 0;
+        let mut body_done = true;
+        let mut consumed = head_len;
+        if !self.head.expect_100 {
+            let avail = &self.buf[head_len..];
+            match self.head.body {
+                BodyKind::Length(n) => {
+                    let k = (avail.len() as u64).min(n) as usize;
+                    self.out.extend_from_slice(&avail[..k]);
+                    consumed += k;
+                    body_left = n - k as u64;
+                    body_done = body_left == 0;
+                }
+                BodyKind::Chunked => match decoder.feed(avail) {
+                    Ok(k) => {
+                        self.out.extend_from_slice(&avail[..k]);
+                        consumed += k;
+                        body_done = decoder.is_done();
+                    }
+                    Err(e) => {
+                        let _ = e;
+                        return self
+                            .fail(client, o, 400, TermCause::Proxy, FinState::Request)
+                            .await;
+                    }
+                },
+                _ => {}
+            }
+        } else {
+            body_done = matches!(self.head.body, BodyKind::None | BodyKind::Length(0));
+            if let BodyKind::Length(n) = self.head.body {
+                body_left = n;
+            }
+        }
+        o.bytes_in += (consumed - head_len) as u64;
+        let st = be.timeouts.server;
+        // A reused idle connection may have been closed by the server meanwhile: retry once
+        // on a fresh connection while nothing of the response was received.
+        let replayable = body_done;
+        if write_all(&mut server, &self.out, st).await.is_err() {
+            if !reused {
+                return self
+                    .fail(client, o, 502, TermCause::ServerAbort, FinState::Data)
+                    .await;
+            }
+            match self.redial(be, o, slot).await {
+                Ok((s, sl)) => {
+                    server = s;
+                    slot = sl;
+                    reused = false;
+                }
+                Err(next) => return next,
+            }
+            if write_all(&mut server, &self.out, st).await.is_err() {
+                return self
+                    .fail(client, o, 502, TermCause::ServerAbort, FinState::Data)
+                    .await;
+            }
+        }
+        self.buf.drain(..consumed);
+        self.unread = 0;
+        self.body_pending = !body_done;
+        let t_sent = Instant::now();
+
+        // Expect: 100-continue: the server answers first.
+        let mut awaiting_100 = self.head.expect_100 && !body_done;
+        self.rbuf.clear();
+        loop {
+            if !awaiting_100 && !body_done {
+                // Stream the rest of the request body.
+                if let Err(next) = self
+                    .stream_request_body(client, &mut server, o, &mut decoder, &mut body_left, be)
+                    .await
+                {
+                    return next;
+                }
+                body_done = true;
+                self.body_pending = false;
+            }
+            match self.read_response_head(&mut server, be).await {
+                Ok(()) => {}
+                Err(IoFail::Timeout) => {
+                    o.t_response = Some(-1);
+                    return self
+                        .fail(client, o, 504, TermCause::ServerTimeout, FinState::Headers)
+                        .await;
+                }
+                Err(IoFail::Closed) if reused && self.rbuf.is_empty() && replayable => {
+                    match self.redial(be, o, slot).await {
+                        Ok((s, sl)) => {
+                            server = s;
+                            slot = sl;
+                            reused = false;
+                        }
+                        Err(next) => return next,
+                    }
+                    self.out.truncate(head_out_len.max(self.out.len()));
+                    if write_all(&mut server, &self.out, st).await.is_err() {
+                        return self
+                            .fail(client, o, 502, TermCause::ServerAbort, FinState::Data)
+                            .await;
+                    }
+                    continue;
+                }
+                Err(_) => {
+                    return self
+                        .fail(client, o, 502, TermCause::ServerAbort, FinState::Headers)
+                        .await;
+                }
+            }
+            if self.rhead.is_interim() {
+                let n = self.rhead.head_len;
+                if write_all(client, &self.rbuf[..n], self.fe.timeouts.client)
+                    .await
+                    .is_err()
+                {
+                    return Some(Next::Close);
+                }
+                self.rbuf.drain(..n);
+                if self.rhead.status == 100 {
+                    awaiting_100 = false;
+                }
+                continue;
+            }
+            break;
+        }
+        o.t_response = session::ms(t_sent.elapsed());
+        if !body_done {
+            // The server answered without asking for the body: the connection to the
+            // client cannot be reused.
+            o.fin = FinState::None;
+        }
+        let r = self.respond(client, &mut server, o, be, body_done).await;
+        if r.is_some() && self.server_reusable(mode) {
+            if be.http_reuse == HttpReuse::Never {
+                // Never shared, but kept for this client's next requests.
+                if self.own.len() >= MAX_OWN_CONNS {
+                    self.own.remove(0);
+                }
+                self.own.push(OwnConn {
+                    backend: be.clone(),
+                    server: slot.server.index,
+                    stream: server,
+                });
+            } else {
+                // A connection that served its second request or more is "proven".
+                be.pools[slot.server.index].put(server, reused);
+            }
+        }
+        drop(slot);
+        r
+    }
+
+    pub(super) fn server_reusable(&self, mode: HttpConnMode) -> bool {
+        mode == HttpConnMode::KeepAlive
+            && self.rhead.keep_alive
+            && self.rbuf.is_empty()
+            && !self.rhead.tunnel
+    }
+
+    pub(super) async fn redial(
+        &mut self,
+        be: &Arc<Backend>,
+        o: &mut Outcome,
+        slot: ServerSlot,
+    ) -> Result<(TcpStream, ServerSlot), Option<Next>> {
+        let view = ReqView {
+            buf: &self.buf,
+            head: &self.head,
+            conn: &self.conn,
+            status: None,
+        };
+        connect::dial_retrying(be, &view, self.conn.local, &mut o.info, slot)
+            .await
+            .map_err(|_| None)
+    }
+
+    pub(super) async fn stream_request_body<S: AsyncRead + AsyncWrite + Unpin>(
+        &mut self,
+        client: &mut S,
+        server: &mut TcpStream,
+        o: &mut Outcome,
+        decoder: &mut ChunkedDecoder,
+        left: &mut u64,
+        be: &Backend,
+    ) -> Result<(), Option<Next>> {
+        let bufsize = self.snap.global.bufsize;
+        let chunked = self.head.body == BodyKind::Chunked;
+        loop {
+            if self.buf.is_empty() {
+                match read_more(client, &mut self.buf, bufsize, self.fe.timeouts.client).await {
+                    Ok(_) => {}
+                    Err(e) => {
+                        o.term = if e == IoFail::Timeout {
+                            TermCause::ClientTimeout
+                        } else {
+                            TermCause::ClientAbort
+                        };
+                        o.fin = FinState::Data;
+                        o.status = -1;
+                        return Err(Some(Next::Close));
+                    }
+                }
+            }
+            let k = if chunked {
+                match decoder.feed(&self.buf) {
+                    Ok(k) => k,
+                    Err(_) => {
+                        // A malformed chunk arriving later: HAProxy's stream answers 400
+                        // (`errorfile` applies) while waiting for the response, `PH--`.
+                        return Err(self
+                            .fail(client, o, 400, TermCause::Proxy, FinState::Headers)
+                            .await);
+                    }
+                }
+            } else {
+                (self.buf.len() as u64).min(*left) as usize
+            };
+            if write_all(server, &self.buf[..k], be.timeouts.server)
+                .await
+                .is_err()
+            {
+                return Err(self
+                    .fail(client, o, 502, TermCause::ServerAbort, FinState::Data)
+                    .await);
+            }
+            o.bytes_in += k as u64;
+            self.buf.drain(..k);
+            if chunked {
+                if decoder.is_done() {
+                    return Ok(());
+                }
+            } else {
+                *left -= k as u64;
+                if *left == 0 {
+                    return Ok(());
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! Answers the proxy writes itself: error pages, `http-request deny` and `return`.
+
+use super::exchange::{Next, Outcome, Session};
+use super::io::write_all;
+use crate::config::model::HttpConnMode;
+use crate::log::{FinState, TermCause};
+use crate::runtime::errors;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+impl Session {
+    /// Sends an error page. 408 is HAProxy's HTTP/1 layer's own raw page (no `errorfile`,
+    /// not counted in `%B`) and 400 (a body that turned out malformed) closes too; other
+    /// errors keep a keep-alive client when its request was fully read.
+    pub(super) async fn fail<S: AsyncWrite + Unpin>(
+        &mut self,
+        client: &mut S,
+        o: &mut Outcome,
+        status: u16,
+        term: TermCause,
+        fin: FinState,
+    ) -> Option<Next> {
+        let be_errors = o.backend.as_ref().map(|b| &b.errors);
+        let close_anyway = matches!(status, 400 | 408);
+        let raw = status == 408;
+        let page = if raw {
+            crate::proxy::h1::parse_error_response(status)
+        } else {
+            errors::page(status, be_errors, &self.fe.errors)
+        };
+        let keep = !close_anyway
+            && errors::keeps_alive(page)
+            && !self.body_pending
+            && self.head.keep_alive
+            && self.fe.conn_mode != HttpConnMode::Close;
+        let page = if keep || raw || !errors::keeps_alive(page) {
+            page.into()
+        } else {
+            errors::with_close(page)
+        };
+        let ok = write_all(client, &page, self.fe.timeouts.client)
+            .await
+            .is_ok();
+        o.status = status as i32;
+        if !raw {
+            o.bytes_out += page.len() as u64;
+        }
+        o.term = term;
+        o.fin = fin;
+        if keep && ok {
+            let n = self.unread.min(self.buf.len());
+            self.buf.drain(..n);
+            self.unread = 0;
+            return Some(Next::KeepAlive);
+        }
+        Some(Next::Close)
+    }
+
+    /// Answers locally (`deny`, `return`), keeping the connection if no body is pending.
+    pub(super) async fn local_reply<S: AsyncRead + AsyncWrite + Unpin>(
+        &mut self,
+        client: &mut S,
+        o: &mut Outcome,
+        head_len: usize,
+        has_body: bool,
+        bytes: Option<Vec<u8>>,
+        status: u16,
+    ) -> Option<Next> {
+        let keep = !has_body && self.head.keep_alive && self.fe.conn_mode != HttpConnMode::Close;
+        let page: &[u8] = match &bytes {
+            Some(b) => b,
+            None => errors::page(
+                status,
+                o.backend.as_ref().map(|b| &b.errors),
+                &self.fe.errors,
+            ),
+        };
+        let page = if keep {
+            page.into()
+        } else {
+            errors::with_close(page)
+        };
+        if write_all(client, &page, self.fe.timeouts.client)
+            .await
+            .is_err()
+        {
+            return Some(Next::Close);
+        }
+        o.status = status as i32;
+        o.bytes_out = page.len() as u64;
+        o.term = if bytes.is_some() {
+            TermCause::Local
+        } else {
+            TermCause::Proxy
+        };
+        // HAProxy: `LR--` for `return`, `PR--` for `deny`.
+        o.fin = FinState::Request;
+        self.buf.drain(..head_len);
+        Some(if keep { Next::KeepAlive } else { Next::Close })
+    }
+}
