@@ -1,0 +1,164 @@
+//! Logging targets, stats, persistence (cookie, stick) and userlists.
+
+use super::*;
+use crate::config::span::Span;
+use std::path::PathBuf;
+
+/// Where a `log` line sends records.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LogDest {
+    /// `stdout`.
+    Stdout,
+    /// `stderr`.
+    Stderr,
+    /// UDP syslog server.
+    Udp(std::net::SocketAddr),
+    /// A unix datagram socket such as `/dev/log`.
+    Unix(PathBuf),
+}
+
+/// The record format of a `log` line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// `rfc3164` (the default).
+    #[default]
+    Rfc3164,
+    /// `rfc5424`.
+    Rfc5424,
+    /// `raw`.
+    Raw,
+    /// `short`.
+    Short,
+    /// `timed`.
+    Timed,
+    /// `iso`.
+    Iso,
+    /// `local`.
+    Local,
+    /// `priority`.
+    Priority,
+}
+
+/// A `log ADDR [len N] [format F] FACILITY [LEVEL [MINLEVEL]]` line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogTarget {
+    /// The line.
+    pub span: Span,
+    /// Destination.
+    pub dest: LogDest,
+    /// Record format.
+    pub format: LogFormat,
+    /// Syslog facility number (0..=23).
+    pub facility: u8,
+    /// Maximum level sent (0 emerg … 7 debug; default 7).
+    pub level: u8,
+    /// Minimum level (default 0).
+    pub min_level: u8,
+    /// `len N` (default 1024).
+    pub max_len: usize,
+}
+
+/// `stats …` keywords of a proxy.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StatsConfig {
+    /// `stats enable`.
+    pub enabled: bool,
+    /// `stats uri` (default `/haproxy?stats`).
+    pub uri: Option<String>,
+    /// `stats refresh` in seconds.
+    pub refresh: Option<u64>,
+    /// `stats auth USER:PASS` pairs.
+    pub auth: Vec<(String, String)>,
+    /// `stats realm`.
+    pub realm: Option<String>,
+    /// `stats admin` conditions, kept as words.
+    pub admin: Vec<Vec<String>>,
+    /// `stats hide-version`.
+    pub hide_version: bool,
+    /// `stats show-legends`.
+    pub show_legends: bool,
+}
+
+/// `cookie NAME [rewrite|insert|prefix] [indirect] [nocache] [postonly] [preserve] …`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CookieConfig {
+    /// The cookie's name.
+    pub name: String,
+    /// The other words.
+    pub args: Vec<String>,
+    /// The line.
+    pub span: Span,
+}
+
+/// `stick-table type T [len N] size S [expire E] [nopurge] [peers P] [store …]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StickTable {
+    /// The words after the keyword.
+    pub args: Vec<String>,
+    /// The line.
+    pub span: Span,
+}
+
+/// `stick on|match|store-request|store-response PATTERN [table T] [if|unless COND]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StickRule {
+    /// `on`, `match`, `store-request`, `store-response`.
+    pub kind: String,
+    /// The pattern and the other words before the condition.
+    pub args: Vec<String>,
+    /// The condition.
+    pub cond: Option<Condition>,
+    /// The line.
+    pub span: Span,
+}
+
+/// `http-reuse never|safe|aggressive|always`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum HttpReuse {
+    /// Never share server connections between requests.
+    Never,
+    /// Reuse idle connections for requests that are not the first of a client connection.
+    #[default]
+    Safe,
+    /// Also reuse for first requests on connections that already proved reusable.
+    Aggressive,
+    /// Reuse whenever possible.
+    Always,
+}
+
+/// A `userlist` section.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Userlist {
+    /// Its name.
+    pub name: String,
+    /// The line.
+    pub span: Span,
+    /// `group NAME [users U,…]`.
+    pub groups: Vec<(String, Vec<String>)>,
+    /// `user NAME [password HASH|insecure-password PASS] [groups G,…]`.
+    pub users: Vec<User>,
+}
+
+/// A `user` of a userlist.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    /// The user's name.
+    pub name: String,
+    /// The password.
+    pub password: Password,
+    /// Its groups.
+    pub groups: Vec<String>,
+    /// The `user` line.
+    pub span: Span,
+}
+
+/// A userlist password.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Password {
+    /// No password.
+    None,
+    /// `insecure-password`.
+    Insecure(String),
+    /// `password` (a crypt(3) hash).
+    Hashed(String),
+}

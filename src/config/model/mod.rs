@@ -1,0 +1,321 @@
+//! The typed configuration model: what a haproxy.cfg means, after parsing and before
+//! compilation into a runtime snapshot. Every item keeps the [`Span`] it came from.
+
+use super::span::Span;
+use std::path::PathBuf;
+use std::time::Duration;
+
+mod misc;
+mod options;
+mod rules;
+mod server;
+
+pub use misc::*;
+pub use options::*;
+pub use rules::*;
+pub use server::*;
+/// A whole configuration: the merged `global` section, proxies and userlists.
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    /// The merged `global` sections.
+    pub global: Global,
+    /// Frontends, backends and listens, in file order.
+    pub proxies: Vec<Proxy>,
+    /// `userlist` sections.
+    pub userlists: Vec<Userlist>,
+}
+
+impl Config {
+    /// The proxy named `name` that can serve as a backend (backend or listen).
+    pub fn backend(&self, name: &str) -> Option<&Proxy> {
+        self.proxies
+            .iter()
+            .find(|p| p.name == name && p.kind.has_backend())
+    }
+}
+
+/// The `global` section.
+#[derive(Clone, Debug)]
+pub struct Global {
+    /// `nbthread`: worker threads (default: 1 here; HAProxy defaults to the CPU count).
+    pub nbthread: Option<u32>,
+    /// `maxconn`: process-wide connection limit.
+    pub maxconn: Option<u32>,
+    /// `daemon`.
+    pub daemon: bool,
+    /// `pidfile`.
+    pub pidfile: Option<PathBuf>,
+    /// `log` targets.
+    pub logs: Vec<LogTarget>,
+    /// `log-tag`.
+    pub log_tag: Option<String>,
+    /// `log-send-hostname [NAME]`: `Some("")` means the system host name.
+    pub log_send_hostname: Option<String>,
+    /// `tune.bufsize` (default 16384).
+    pub tune_bufsize: usize,
+    /// `tune.maxrewrite` (default 1024).
+    pub tune_maxrewrite: usize,
+    /// `stats socket` lines.
+    pub stats_sockets: Vec<StatsSocket>,
+    /// `stats timeout`.
+    pub stats_timeout: Option<Duration>,
+    /// `user`.
+    pub user: Option<String>,
+    /// `group`.
+    pub group: Option<String>,
+    /// `chroot`: the directory the process confines itself to after binding.
+    pub chroot: Option<PathBuf>,
+    /// `node`.
+    pub node: Option<String>,
+    /// `description`: shown on the stats page (not served yet).
+    pub description: Option<String>,
+    /// `ca-base`: the directory relative CA file names resolve against (used by the TLS
+    /// keywords, which are not supported yet).
+    pub ca_base: Option<String>,
+    /// `crt-base`: the directory relative certificate names resolve against (used by
+    /// the TLS keywords, which are not supported yet).
+    pub crt_base: Option<String>,
+    /// `master-worker` was given (gatehouse runs as one process either way).
+    pub master_worker: bool,
+    /// Where each global keyword was set (for error messages).
+    pub span: Option<Span>,
+    /// `setenv`, `presetenv`, `unsetenv`, `resetenv`, in order. They already took effect
+    /// on the configuration's own `"${VAR}"` expansions (line by line, as in HAProxy);
+    /// the runtime applies them to the process environment (e.g. for `env()` fetches).
+    pub env_changes: Vec<EnvChange>,
+    /// The last `default-path`: how relative file names are resolved (default
+    /// `current`). Already applied to the files read while parsing (`errorfile`, …).
+    pub default_path: DefaultPath,
+}
+
+/// One `setenv`-family line of the `global` section.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EnvChange {
+    /// `setenv NAME VALUE` (`overwrite`) or `presetenv NAME VALUE` (only when unset).
+    Set {
+        /// The variable.
+        name: String,
+        /// Its new value.
+        value: String,
+        /// False for `presetenv`: an existing value is kept.
+        overwrite: bool,
+    },
+    /// `unsetenv NAME…`.
+    Unset(Vec<String>),
+    /// `resetenv [NAME…]`: removes every variable except these.
+    Reset(Vec<String>),
+}
+
+/// `default-path { current | config | parent | origin <path> }`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum DefaultPath {
+    /// Relative to the directory gatehouse was started in (HAProxy's default).
+    #[default]
+    Current,
+    /// Relative to the directory of the configuration file being read.
+    Config,
+    /// Relative to the parent of that directory.
+    Parent,
+    /// Relative to this directory.
+    Origin(PathBuf),
+}
+
+impl Default for Global {
+    fn default() -> Self {
+        Global {
+            nbthread: None,
+            maxconn: None,
+            daemon: false,
+            pidfile: None,
+            logs: Vec::new(),
+            log_tag: None,
+            log_send_hostname: None,
+            tune_bufsize: 16384,
+            tune_maxrewrite: 1024,
+            stats_sockets: Vec::new(),
+            stats_timeout: None,
+            user: None,
+            group: None,
+            chroot: None,
+            node: None,
+            description: None,
+            ca_base: None,
+            crt_base: None,
+            master_worker: false,
+            span: None,
+            env_changes: Vec::new(),
+            default_path: DefaultPath::Current,
+        }
+    }
+}
+
+/// A `stats socket` line.
+#[derive(Clone, Debug)]
+pub struct StatsSocket {
+    /// Where the socket listens.
+    pub addr: BindAddr,
+    /// `level user|operator|admin` (default `user`... HAProxy's default is `user`).
+    pub level: String,
+    /// `expose-fd listeners`.
+    pub expose_fd_listeners: bool,
+    /// The other bind options given, checked (`mode`, `user`, `group`, `uid`, `gid`,
+    /// `name`, `maxconn`, `backlog`), in order; they apply once the socket is served.
+    pub options: Vec<(String, String)>,
+    /// Line of the keyword.
+    pub span: Span,
+}
+
+/// What kind of section declared a proxy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProxyKind {
+    /// `defaults`.
+    Defaults,
+    /// `frontend`.
+    Frontend,
+    /// `backend`.
+    Backend,
+    /// `listen`.
+    Listen,
+}
+
+impl ProxyKind {
+    /// The section keyword.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            ProxyKind::Defaults => "defaults",
+            ProxyKind::Frontend => "frontend",
+            ProxyKind::Backend => "backend",
+            ProxyKind::Listen => "listen",
+        }
+    }
+    /// True when the proxy accepts connections (frontend, listen).
+    pub fn has_frontend(self) -> bool {
+        matches!(self, ProxyKind::Frontend | ProxyKind::Listen)
+    }
+    /// True when the proxy has servers (backend, listen).
+    pub fn has_backend(self) -> bool {
+        matches!(self, ProxyKind::Backend | ProxyKind::Listen)
+    }
+}
+
+/// `mode tcp|http`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Layer 4 forwarding (HAProxy's default).
+    #[default]
+    Tcp,
+    /// HTTP/1.1 processing.
+    Http,
+}
+
+/// A frontend, backend, listen or defaults section.
+#[derive(Clone, Debug)]
+pub struct Proxy {
+    /// The section's name (empty for an anonymous `defaults`).
+    pub name: String,
+    /// Which section keyword declared it.
+    pub kind: ProxyKind,
+    /// The line of the section keyword.
+    pub span: Span,
+    /// `mode`.
+    pub mode: Mode,
+    /// `bind` lines (frontend, listen).
+    pub binds: Vec<Bind>,
+    /// `server` lines (backend, listen).
+    pub servers: Vec<Server>,
+    /// `default-server` options, applied to the servers declared after it.
+    pub default_server: ServerOpts,
+    /// `balance`.
+    pub balance: Balance,
+    /// `hash-type`.
+    pub hash_type: HashType,
+    /// `timeout …`.
+    pub timeouts: Timeouts,
+    /// `maxconn` (frontend).
+    pub maxconn: Option<u32>,
+    /// `retries` (default 3).
+    pub retries: u32,
+    /// `option …`.
+    pub options: Options,
+    /// The health check rule set chosen by `option httpchk|tcp-check|mysql-check|…`.
+    pub check: CheckConfig,
+    /// `acl` lines.
+    pub acls: Vec<AclDef>,
+    /// `use_backend` lines.
+    pub use_backends: Vec<UseBackend>,
+    /// `default_backend`.
+    pub default_backend: Option<(String, Span)>,
+    /// `http-request` rules.
+    pub http_request: Vec<HttpRule>,
+    /// `http-response` rules.
+    pub http_response: Vec<HttpRule>,
+    /// `tcp-request` rules.
+    pub tcp_request: Vec<TcpRequestRule>,
+    /// `errorfile CODE FILE`: the file's content is read at load time.
+    pub errorfiles: Vec<ErrorFile>,
+    /// `log` targets (`log global` copies the global ones at compile time).
+    pub logs: Vec<LogTarget>,
+    /// `log global` was given.
+    pub log_global: bool,
+    /// `no log` was given.
+    pub no_log: bool,
+    /// `log-format`.
+    pub log_format: Option<(String, Span)>,
+    /// `log-tag`.
+    pub log_tag: Option<String>,
+    /// `stats …`.
+    pub stats: StatsConfig,
+    /// `description`: shown on the stats page (not served yet).
+    pub description: Option<String>,
+    /// `cookie`.
+    pub cookie: Option<CookieConfig>,
+    /// `stick-table`.
+    pub stick_table: Option<StickTable>,
+    /// `stick on|match|store-request|store-response` lines.
+    pub sticks: Vec<StickRule>,
+    /// `http-reuse` (default `safe`).
+    pub http_reuse: HttpReuse,
+    /// Name of the `defaults` section this proxy inherited from (`from NAME`, or the last).
+    pub from: Option<String>,
+}
+
+impl Proxy {
+    /// A proxy with HAProxy's defaults.
+    pub fn new(name: impl Into<String>, kind: ProxyKind, span: Span) -> Self {
+        Proxy {
+            name: name.into(),
+            kind,
+            span,
+            mode: Mode::Tcp,
+            binds: Vec::new(),
+            servers: Vec::new(),
+            default_server: ServerOpts::default(),
+            balance: Balance::RoundRobin,
+            hash_type: HashType::default(),
+            timeouts: Timeouts::default(),
+            maxconn: None,
+            retries: 3,
+            options: Options::default(),
+            check: CheckConfig::default(),
+            acls: Vec::new(),
+            use_backends: Vec::new(),
+            default_backend: None,
+            http_request: Vec::new(),
+            http_response: Vec::new(),
+            tcp_request: Vec::new(),
+            errorfiles: Vec::new(),
+            logs: Vec::new(),
+            log_global: false,
+            no_log: false,
+            log_format: None,
+            log_tag: None,
+            stats: StatsConfig::default(),
+            description: None,
+            cookie: None,
+            stick_table: None,
+            sticks: Vec::new(),
+            http_reuse: HttpReuse::Safe,
+            from: None,
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! Conditions, ACLs, switching rules, `http-request`/`tcp-request` rules, errorfiles.
+
+use crate::config::span::Span;
+
+/// A condition after `if` or `unless`: an OR of ANDs of (possibly negated) ACL terms.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Condition {
+    /// The line.
+    pub span: Span,
+    /// True for `unless`.
+    pub unless: bool,
+    /// Alternatives joined by `||` (or `or`); each is a juxtaposed AND of terms.
+    pub any_of: Vec<Vec<CondTerm>>,
+}
+
+/// One term of a condition: a named ACL or an anonymous `{ … }` one, maybe negated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CondTerm {
+    /// `!` before the term.
+    pub negated: bool,
+    /// The ACL referred to.
+    pub acl: AclRef,
+}
+
+/// A reference from a condition to an ACL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AclRef {
+    /// By name (all `acl` lines of that name, OR-ed).
+    Named(String),
+    /// An anonymous ACL written inline between braces.
+    Anonymous(AclExpr),
+}
+
+/// The criterion of an ACL as written: `FETCH[,CONV…] [FLAGS…] [VALUES…]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AclExpr {
+    /// The line.
+    pub span: Span,
+    /// The words after the ACL name (for an anonymous ACL, the words between braces).
+    pub words: Vec<String>,
+}
+
+/// `acl NAME CRITERION [FLAGS] [VALUES]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AclDef {
+    /// The ACL's name.
+    pub name: String,
+    /// Its criterion.
+    pub expr: AclExpr,
+}
+
+/// `use_backend NAME [if|unless COND]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UseBackend {
+    /// The line.
+    pub span: Span,
+    /// The backend's name.
+    pub backend: String,
+    /// The condition, if any.
+    pub cond: Option<Condition>,
+}
+
+/// An `http-request` or `http-response` rule.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HttpRule {
+    /// The line.
+    pub span: Span,
+    /// The action.
+    pub action: HttpAction,
+    /// The condition, if any.
+    pub cond: Option<Condition>,
+}
+
+/// The body of an `http-request return`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReturnBody {
+    /// No body.
+    None,
+    /// `string S`.
+    String(String),
+    /// `lf-string S` (a log-format string).
+    LfString(String),
+    /// `file F`: read at load time.
+    File(Vec<u8>),
+    /// `errorfile F`: a full response read at load time.
+    ErrorFile(Vec<u8>),
+}
+
+/// The actions of `http-request` / `http-response` rules gatehouse implements.
+#[derive(Clone, Debug, PartialEq)]
+pub enum HttpAction {
+    /// `allow`.
+    Allow,
+    /// `deny [deny_status N]`.
+    Deny {
+        /// The status (default 403).
+        status: u16,
+    },
+    /// `return [status N] [content-type T] [string S|lf-string S|file F|errorfile F] [hdr N V]…`.
+    Return {
+        /// Status (default 200).
+        status: u16,
+        /// `content-type`.
+        content_type: Option<String>,
+        /// The body.
+        body: ReturnBody,
+        /// `hdr NAME VALUE` pairs.
+        headers: Vec<(String, String)>,
+    },
+    /// `set-header NAME FMT`.
+    SetHeader(String, String),
+    /// `add-header NAME FMT`.
+    AddHeader(String, String),
+    /// `del-header NAME`.
+    DelHeader(String),
+    /// `redirect …` (kept as words; see the redirect rules).
+    Redirect(Vec<String>),
+}
+
+/// A `tcp-request` rule.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TcpRequestRule {
+    /// The line.
+    pub span: Span,
+    /// `connection`, `content`, `session` or `inspect-delay`.
+    pub stage: String,
+    /// The action (`accept`, `reject`, …) or, for `inspect-delay`, the delay.
+    pub action: String,
+    /// The action's further words.
+    pub args: Vec<String>,
+    /// The condition, if any.
+    pub cond: Option<Condition>,
+}
+
+/// `errorfile CODE FILE`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErrorFile {
+    /// The status code it replaces.
+    pub status: u16,
+    /// The file's content: a full HTTP response.
+    pub content: Vec<u8>,
+    /// The line.
+    pub span: Span,
+}

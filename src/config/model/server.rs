@@ -1,0 +1,212 @@
+//! `bind` and `server` lines, balancing algorithms.
+
+use crate::config::span::Span;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// One address a `bind` line listens on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BindAddr {
+    /// An IPv4 or IPv6 address with a port range (one port: `start == end`).
+    Inet {
+        /// The address (`0.0.0.0` for `*` or an empty host, `::` for `::`).
+        ip: IpAddr,
+        /// First port.
+        port_start: u16,
+        /// Last port (inclusive).
+        port_end: u16,
+    },
+    /// `unix@PATH` or a path starting with `/`.
+    Unix(PathBuf),
+    /// `abns@NAME`: Linux abstract namespace socket.
+    Abns(String),
+    /// `fd@N`: an already listening socket inherited from the parent.
+    Fd(i32),
+}
+
+/// A `bind` line.
+#[derive(Clone, Debug)]
+pub struct Bind {
+    /// The line.
+    pub span: Span,
+    /// The addresses (a bind line may list several, comma separated).
+    pub addrs: Vec<BindAddr>,
+    /// `name`.
+    pub name: Option<String>,
+    /// `ssl`.
+    pub ssl: bool,
+    /// `crt` (files or directories).
+    pub crt: Vec<PathBuf>,
+    /// `alpn` protocols.
+    pub alpn: Vec<String>,
+    /// `accept-proxy`.
+    pub accept_proxy: bool,
+    /// `mode` (unix sockets), octal.
+    pub unix_mode: Option<u32>,
+    /// `user` (unix sockets).
+    pub unix_user: Option<String>,
+    /// `group` (unix sockets).
+    pub unix_group: Option<String>,
+    /// `maxconn` on the bind line.
+    pub maxconn: Option<u32>,
+    /// `backlog`.
+    pub backlog: Option<u32>,
+    /// `v4v6`.
+    pub v4v6: bool,
+    /// `v6only`.
+    pub v6only: bool,
+}
+
+/// A server's address as written: host or IP, and an optional port.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ServerAddr {
+    /// An IP or host name and port. A port of `None` means "the port the client connected
+    /// to"; `offset` is set for `+N`/`-N` forms.
+    Inet {
+        /// Host name or IP literal.
+        host: String,
+        /// The port, when given.
+        port: Option<u16>,
+        /// `+N`/`-N`: relative to the client's destination port.
+        offset: Option<i32>,
+    },
+    /// A unix socket path.
+    Unix(PathBuf),
+    /// An abstract unix socket.
+    Abns(String),
+}
+
+/// `server NAME ADDR [options]`.
+#[derive(Clone, Debug)]
+pub struct Server {
+    /// The server's name.
+    pub name: String,
+    /// The line.
+    pub span: Span,
+    /// Its address.
+    pub addr: ServerAddr,
+    /// Options (from `default-server`, then the line itself).
+    pub opts: ServerOpts,
+}
+
+/// Server options shared by `server` and `default-server`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServerOpts {
+    /// `check`.
+    pub check: bool,
+    /// `inter` (default 2s).
+    pub inter: Duration,
+    /// `fastinter` (default: `inter`).
+    pub fastinter: Option<Duration>,
+    /// `downinter` (default: `inter`).
+    pub downinter: Option<Duration>,
+    /// `rise` (default 2).
+    pub rise: u32,
+    /// `fall` (default 3).
+    pub fall: u32,
+    /// `port` for checks.
+    pub check_port: Option<u16>,
+    /// `addr` for checks.
+    pub check_addr: Option<String>,
+    /// `weight` (default 1, 0..=256).
+    pub weight: u32,
+    /// `backup`.
+    pub backup: bool,
+    /// `disabled`.
+    pub disabled: bool,
+    /// `maxconn` (0: unlimited).
+    pub maxconn: u32,
+    /// `maxqueue` (0: unlimited).
+    pub maxqueue: u32,
+    /// `ssl`.
+    pub ssl: bool,
+    /// `verify none|required`.
+    pub verify: Option<String>,
+    /// `ca-file`.
+    pub ca_file: Option<PathBuf>,
+    /// `sni` expression.
+    pub sni: Option<String>,
+    /// `send-proxy`.
+    pub send_proxy: bool,
+    /// `send-proxy-v2`.
+    pub send_proxy_v2: bool,
+    /// `cookie`.
+    pub cookie: Option<String>,
+    /// `check-ssl`.
+    pub check_ssl: bool,
+}
+
+impl Default for ServerOpts {
+    fn default() -> Self {
+        ServerOpts {
+            check: false,
+            inter: Duration::from_secs(2),
+            fastinter: None,
+            downinter: None,
+            rise: 2,
+            fall: 3,
+            check_port: None,
+            check_addr: None,
+            weight: 1,
+            backup: false,
+            disabled: false,
+            maxconn: 0,
+            maxqueue: 0,
+            ssl: false,
+            verify: None,
+            ca_file: None,
+            sni: None,
+            send_proxy: false,
+            send_proxy_v2: false,
+            cookie: None,
+            check_ssl: false,
+        }
+    }
+}
+
+/// `balance ALGORITHM [ARGS]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Balance {
+    /// `roundrobin`: smooth weighted round robin, dynamic weights.
+    RoundRobin,
+    /// `static-rr`.
+    StaticRr,
+    /// `leastconn`.
+    LeastConn,
+    /// `first`.
+    First,
+    /// `source`.
+    Source,
+    /// `uri [whole] [len N] [depth N]`.
+    Uri {
+        /// `whole`: hash the query string too.
+        whole: bool,
+        /// `len N`: hash only the first N characters (0: all).
+        len: usize,
+        /// `depth N`: hash only the first N directories (0: all).
+        depth: usize,
+    },
+    /// `url_param NAME`.
+    UrlParam(String),
+    /// `hdr(NAME) [use_domain_only]`.
+    Hdr {
+        /// The header's name.
+        name: String,
+        /// `use_domain_only`.
+        use_domain_only: bool,
+    },
+    /// `random[(DRAWS)]` (default 2 draws).
+    Random(u32),
+}
+
+/// `hash-type map-based|consistent [FUNCTION] [avalanche]`.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct HashType {
+    /// `consistent` instead of `map-based`.
+    pub consistent: bool,
+    /// The hash function: `sdbm` (default), `djb2`, `wt6`, `crc32`.
+    pub function: String,
+    /// `avalanche`.
+    pub avalanche: bool,
+}
