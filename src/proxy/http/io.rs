@@ -106,3 +106,38 @@ pub async fn write_all<W: AsyncWrite + Unpin + ?Sized>(
     };
     res.map_err(|_| IoFail::Error)
 }
+
+/// Writes all of `head`, then all of `body`, with vectored writes: a response head and
+/// the first body bytes leave in one `writev` without first being copied together.
+pub async fn write_all_pair<W: AsyncWrite + Unpin + ?Sized>(
+    w: &mut W,
+    head: &[u8],
+    body: &[u8],
+    timeout: Option<Duration>,
+) -> Result<(), IoFail> {
+    let write = async {
+        let (mut head, mut body) = (head, body);
+        while !head.is_empty() {
+            let n = w
+                .write_vectored(&[io::IoSlice::new(head), io::IoSlice::new(body)])
+                .await?;
+            if n == 0 {
+                return Err(io::Error::from(io::ErrorKind::WriteZero));
+            }
+            if n >= head.len() {
+                body = &body[n - head.len()..];
+                head = &[];
+            } else {
+                head = &head[n..];
+            }
+        }
+        w.write_all(body).await
+    };
+    let res: io::Result<()> = match timeout {
+        Some(t) => tokio::time::timeout(t, write)
+            .await
+            .map_err(|_| IoFail::Timeout)?,
+        None => write.await,
+    };
+    res.map_err(|_| IoFail::Error)
+}

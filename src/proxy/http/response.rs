@@ -2,7 +2,7 @@
 //! forwarding the response to the client.
 
 use super::exchange::{Next, Outcome, Session};
-use super::io::{IoFail, read_more, write_all};
+use super::io::{IoFail, read_more, write_all, write_all_pair};
 use super::rules::{self, Verdict};
 use super::view::ReqView;
 use crate::config::model::HttpConnMode;
@@ -182,10 +182,10 @@ impl Session {
                 avail.len()
             }
         };
-        self.out.extend_from_slice(&avail[..k]);
-        let hl = self.out.len() - k;
+        let hl = self.out.len();
+        let sent = write_all_pair(client, &self.out, &avail[..k], ct).await;
         self.rbuf.drain(..head_len + k);
-        if write_all(client, &self.out, ct).await.is_err() {
+        if sent.is_err() {
             o.term = TermCause::ClientAbort;
             o.fin = FinState::Data;
             self.rhead.keep_alive = false;
