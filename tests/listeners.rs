@@ -124,3 +124,61 @@ fn nbthread_serves_with_several_threads() {
         "nbthread 2 runs worker threads ({threads} threads)"
     );
 }
+
+/// Threads of a process (its main thread included).
+fn thread_count(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .count()
+}
+
+#[test]
+fn nbthread_defaults_to_the_cpus_the_process_may_use() {
+    use std::os::unix::process::CommandExt;
+    let cpus = std::thread::available_parallelism().unwrap().get();
+    let port = free_port();
+    let dir = TempDir::new("nbthread-default");
+    let cfg = dir.write("g.cfg", ok_frontend(&format!("  bind 127.0.0.1:{port}\n")));
+    // Without `nbthread`: one worker per CPU of the affinity mask (HAProxy's default),
+    // so bound to CPU 0 the process serves from its one thread.
+    for pin in [false, true] {
+        let mut cmd = std::process::Command::new(gatehouse_bin());
+        cmd.arg("-db").arg("-f").arg(&cfg);
+        if pin {
+            // SAFETY: only sched_setaffinity on the child between fork and exec.
+            unsafe {
+                cmd.pre_exec(|| {
+                    let mut set: libc::cpu_set_t = std::mem::zeroed();
+                    libc::CPU_SET(0, &mut set);
+                    if libc::sched_setaffinity(0, std::mem::size_of_val(&set), &set) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        }
+        let mut child = cmd
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        assert!(
+            wait_until(std::time::Duration::from_secs(10), || {
+                std::net::TcpStream::connect(local(port)).is_ok()
+            }),
+            "gatehouse did not listen"
+        );
+        assert_eq!(http_get(local(port), "/", &[]).unwrap().status, 200);
+        let threads = thread_count(child.id());
+        let _ = child.kill();
+        let _ = child.wait();
+        if pin {
+            assert_eq!(threads, 1, "bound to one CPU: one thread");
+        } else if cpus > 1 {
+            assert!(
+                threads > cpus,
+                "{cpus} CPUs: main thread plus {cpus} workers, got {threads} threads"
+            );
+        }
+    }
+}

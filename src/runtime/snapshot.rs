@@ -246,7 +246,11 @@ pub fn build(config: &Config) -> Result<Snapshot, Vec<Diag>> {
         maxconn: g.maxconn.unwrap_or_else(default_maxconn),
         bufsize: g.tune_bufsize,
         maxrewrite: g.tune_maxrewrite.min(g.tune_bufsize / 2),
-        nbthread: g.nbthread.unwrap_or(1) as usize,
+        // HAProxy 2.6's default: one thread per CPU the process may run on (at most 64).
+        nbthread: g
+            .nbthread
+            .map(|n| n as usize)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(64))),
         actconn: AtomicU32::new(0),
     };
     let mut backends: Vec<(String, Arc<Backend>)> = Vec::new();
