@@ -615,11 +615,9 @@ fn visibility_is_the_latest_phase_used() {
     assert!(m("status 400:499", &r));
 }
 
-/// Evaluation must not allocate for plain fetches: the matchers compare borrowed
-/// slices (`Matcher::matches` takes a `Sample<'_>` of borrowed data, exact sets use a
-/// precomputed hash index, substring finders are built at load) and the fetches only
-/// borrow from the [`SampleSource`]. This test checks the results stay correct over
-/// many evaluations of the same compiled condition (no per-call state).
+/// A compiled condition keeps no per-call state: results stay correct over many
+/// evaluations. That evaluation allocates nothing is checked by tests/acl_alloc.rs,
+/// with a counting global allocator.
 #[test]
 fn repeated_evaluation_is_stable() {
     let defs = [
