@@ -16,7 +16,19 @@ pub(crate) struct Criterion {
     fetch: FetchCall,
     convs: Vec<ConvKind>,
     matcher: Matcher,
+    /// For the `method` ACL keyword without `-m`: the patterns naming a method HAProxy
+    /// knows, matched case-sensitively and only against those methods (the others,
+    /// in `matcher`, only match methods HAProxy does not know, with `-i` if given).
+    known_methods: Option<Matcher>,
     vis: Visibility,
+}
+
+/// The methods HAProxy 2.6 knows (`enum http_meth_t`); any other one is "other".
+fn known_method(m: &[u8]) -> bool {
+    matches!(
+        m,
+        b"OPTIONS" | b"GET" | b"HEAD" | b"POST" | b"PUT" | b"DELETE" | b"TRACE" | b"CONNECT"
+    )
 }
 
 /// The fetches that have derived ACL keywords `NAME_beg`, `NAME_dir`, … (section 7.3),
@@ -261,6 +273,7 @@ impl Criterion {
             _ => Method::default_for(out),
         };
         let mut icase = false;
+        let mut explicit = false;
         let mut no_dns = false;
         let mut map = false;
         let mut rest = &words[1..];
@@ -289,6 +302,7 @@ impl Criterion {
                     if matcher.is_some() {
                         return Err("'-m' must only be specified before patterns and files".into());
                     }
+                    explicit = true;
                     method = Method::from_name(name).ok_or_else(|| {
                         format!("unknown matching method '{name}' when parsing ACL expression")
                     })?;
@@ -309,6 +323,8 @@ impl Criterion {
             rest = &rest[1..];
         }
         let mut m = matcher.unwrap_or_else(|| Matcher::new(method));
+        let mut known_methods =
+            (name == "method" && !explicit && convs.is_empty()).then(|| Matcher::new(Method::Str));
 
         // patterns
         let mut op: Option<&str> = None;
@@ -333,12 +349,16 @@ impl Criterion {
                 m.add_range(lo, hi);
                 continue;
             }
-            m.add(p, icase, no_dns)?;
+            match known_methods.as_mut() {
+                Some(k) if known_method(p.as_bytes()) => k.add(p, false, no_dns)?,
+                _ => m.add(p, icase, no_dns)?,
+            }
         }
         Ok(Criterion {
             fetch,
             convs,
             matcher: m,
+            known_methods,
             vis: def.vis,
         })
     }
@@ -351,6 +371,12 @@ impl Criterion {
     /// True when one value the fetch returns (after conversion) matches a pattern.
     pub(crate) fn eval(&self, src: &dyn SampleSource) -> bool {
         let m = &self.matcher;
+        if let Some(k) = &self.known_methods {
+            return self.fetch.for_each(src, &mut |s: Sample<'_>| match s {
+                Sample::Str(b) if known_method(b) => k.matches(s),
+                _ => m.matches(s),
+            });
+        }
         if self.convs.is_empty() {
             self.fetch.for_each(src, &mut |s: Sample<'_>| m.matches(s))
         } else {

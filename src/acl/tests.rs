@@ -416,7 +416,10 @@ fn request_fetches() {
     assert!(m("urlp_val(x) 1", &r));
     assert!(m("method POST", &r));
     assert!(!m("method post", &r));
-    assert!(m("method -i post", &r));
+    assert!(
+        !m("method -i post", &r),
+        "HAProxy: -i only for unknown methods"
+    );
     assert!(m("req.ver 1.1", &r));
     let star = req("OPTIONS", "*", &[]);
     assert!(!m("path -m found", &star), "'*' has no path");
@@ -634,4 +637,21 @@ fn repeated_evaluation_is_stable() {
         assert!(c.eval(&admin));
         assert!(!c.eval(&no));
     }
+}
+
+/// HAProxy's `method` ACL: a method it knows (GET, POST, …) matches its exact name
+/// only, `-i` applies to the other methods; `-m str` is a plain string match.
+#[test]
+fn method_acl_follows_haproxy_known_methods() {
+    let post = req("POST", "/", &[]);
+    let lower = req("post", "/", &[]);
+    let propfind = req("PROPFIND", "/", &[]);
+    assert!(m("method POST", &post));
+    assert!(!m("method -i post", &post), "known method, case-sensitive");
+    assert!(m("method -i post", &lower), "two unknown methods, -i");
+    assert!(!m("method POST", &lower));
+    assert!(m("method -i propfind", &propfind));
+    assert!(!m("method propfind", &propfind));
+    assert!(m("method -m str -i post", &post));
+    assert!(m("method GET POST", &post));
 }
