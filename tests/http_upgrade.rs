@@ -1,6 +1,7 @@
 //! Protocol switches other than WebSocket, each scenario run against gatehouse and
 //! against haproxy 2.6.12 with the same configuration, both compared with what the
 //! client must see:
+//! - `Upgrade: h2c` is forwarded as is and tunnelled after the server's `101`;
 //! - a custom `Upgrade:` protocol answered `101` by the server becomes a byte tunnel;
 //! - a server refusing the upgrade with `200` keeps the connection in HTTP;
 //! - `timeout tunnel` (not `timeout client`) closes an idle tunnel after the switch;
@@ -264,6 +265,41 @@ fn connect_answered_200_by_the_server() {
         "HTTP/1.1 200 Connection established\r\n\r\n".to_string(),
         true,
         Some("CONNECT example.com:443 HTTP/1.1".to_string()),
+    );
+    assert_eq!(gh, expected, "gatehouse");
+    assert_eq!(ha, expected, "haproxy");
+}
+
+#[test]
+fn an_h2c_upgrade_is_forwarded_and_tunnelled() {
+    let (gh, ha) = both(
+        "",
+        || {
+            Scripted::start(
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n",
+                true,
+            )
+        },
+        |port, server| {
+            let mut c = connect(port);
+            c.write_all(
+                b"GET / HTTP/1.1\r\nHost: t\r\nConnection: Upgrade, HTTP2-Settings\r\n\
+                  Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n",
+            )
+            .expect("write");
+            let head = read_head(&mut c);
+            let tunnel = echoes(&mut c, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+            (status_line(&head).to_string(), tunnel, server.heads())
+        },
+    );
+    // HAProxy 2.6 forwards the h2c upgrade unchanged (it does not speak h2c itself)
+    // and tunnels once the server switches.
+    let head = "GET / HTTP/1.1\r\nhost: t\r\nconnection: Upgrade, HTTP2-Settings\r\n\
+                upgrade: h2c\r\nhttp2-settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n";
+    let expected = (
+        "HTTP/1.1 101 Switching Protocols".to_string(),
+        true,
+        vec![head.to_string()],
     );
     assert_eq!(gh, expected, "gatehouse");
     assert_eq!(ha, expected, "haproxy");
