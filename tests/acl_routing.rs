@@ -56,6 +56,8 @@ frontend fe
   use_backend hit if { req.hdr(x-case) c-methodcs } { method PUT }
   use_backend hit if { req.hdr(x-case) c-other } { method -i propfind }
   use_backend hit if { req.hdr(x-case) c-methodstr } { method -m str -i post }
+  use_backend hit if { req.hdr(x-case) c-legacy } { req.hdr(x-foo) lower foo }
+  use_backend hit if { req.hdr(x-case) c-legacy2 } { req.hdr(x-foo) lower,upper FOO }
   default_backend web
 backend hit
   server s {hit}
@@ -239,6 +241,13 @@ const CASES: &[Case] = &[
     ("other", false, "PROPFIND", "/", &[], "hit"),
     ("other", false, "propFind", "/", &[], "hit"),
     ("methodstr", false, "POST", "/", &[], "hit"),
+    // HAProxy's legacy syntax: a word after the fetch naming a converter applies it,
+    // and still counts as a pattern.
+    ("legacy", false, "GET", "/", &[("X-Foo", "FOO")], "hit"),
+    ("legacy", false, "GET", "/", &[("X-Foo", "LOWER")], "hit"),
+    ("legacy", false, "GET", "/", &[("X-Foo", "bar")], "web"),
+    ("legacy2", false, "GET", "/", &[("X-Foo", "foo")], "hit"),
+    ("legacy2", false, "GET", "/", &[("X-Foo", "bar")], "web"),
 ];
 
 /// The backend named in the body of the answer to `req` sent to `addr`, or the status.

@@ -217,7 +217,7 @@ impl Criterion {
             Some(_) => format!("ACL keyword '{name}' : {msg}"),
             None => format!("fetch method '{name}' : {msg} in ACL expression '{word}'"),
         };
-        let (call, mut pos) = parse_call(word, 0).map_err(ctx)?;
+        let (call, pos) = parse_call(word, 0).map_err(ctx)?;
         let fetch_name = kw.map_or(call.name, |(f, _)| f);
         let Some(def) = fetch::find(fetch_name) else {
             let derived = SUFFIXES
@@ -238,11 +238,27 @@ impl Criterion {
         let fetch = FetchCall::new(def, &args);
         let mut out = def.out;
 
-        // converters
+        // converters: those after the fetch, then, for a plain fetch, HAProxy's legacy
+        // syntax: each following word that names a converter is one too (and, as in
+        // HAProxy 2.6, still counts as a pattern: `req.hdr(x) lower foo` matches `X: FOO`
+        // and `X: LOWER`).
+        let mut chain = word[pos..].to_string();
+        if kw.is_none() {
+            for w in &words[1..] {
+                let n = &w[..w.find(['(', ',']).unwrap_or(w.len())];
+                if !(conv::find(n).is_some() || haproxy_converter(n)) {
+                    break;
+                }
+                chain.push(',');
+                chain.push_str(w);
+            }
+        }
+        let text = chain.as_str();
+        let mut pos = 0;
         let mut convs = Vec::new();
-        while pos < word.len() {
+        while pos < text.len() {
             // at a ','
-            let (c, next) = parse_call(word, pos + 1).map_err(ctx)?;
+            let (c, next) = parse_call(text, pos + 1).map_err(ctx)?;
             pos = next;
             let Some(cdef) = conv::find(c.name) else {
                 if haproxy_converter(c.name) {
@@ -256,13 +272,13 @@ impl Criterion {
                     None => format!("unknown converter '{}' in ACL expression '{word}'", c.name),
                 });
             };
-            let cargs = typed_args(word, &c, cdef.args, cdef.min_args).map_err(|e| {
+            let cargs = typed_args(text, &c, cdef.args, cdef.min_args).map_err(|e| {
                 let n = c.args.len().min(cdef.args.len().saturating_sub(1)) + 1;
                 ctx(format!("invalid arg {n} in converter '{}' : {e}.", c.name))
             })?;
             convs.push(conv::build(cdef, &cargs));
             out = cdef.out;
-            if pos < word.len() && word.as_bytes()[pos] != b',' {
+            if pos < text.len() && text.as_bytes()[pos] != b',' {
                 return Err(ctx(format!("missing comma after converter '{}'", c.name)));
             }
         }

@@ -655,3 +655,21 @@ fn method_acl_follows_haproxy_known_methods() {
     assert!(m("method -m str -i post", &post));
     assert!(m("method GET POST", &post));
 }
+
+/// HAProxy's legacy syntax: words after a fetch naming converters apply them, and stay
+/// patterns; `length` makes the patterns integers, so the word itself is refused.
+#[test]
+fn converter_words_after_a_fetch_apply() {
+    let r = req("GET", "/", &[("X", "FOO")]);
+    assert!(m("req.hdr(x) lower foo", &r));
+    assert!(
+        !m("req.hdr(x) foo lower", &r),
+        "only words right after the fetch"
+    );
+    let word = req("GET", "/", &[("X", "LOWER")]);
+    assert!(
+        m("req.hdr(x) lower foo", &word),
+        "the converter word is a pattern"
+    );
+    assert_eq!(err("req.hdr(x) length 3"), "'length' is not a number");
+}
