@@ -156,6 +156,10 @@ const CONDITIONS: &[(&str, bool)] = &[
         "if { hdr(x-none) -m found } || { src 172.16.0.0/12 }",
         false,
     ),
+    (
+        "if { method -i propfind } || { req.hdr(host) lower api.example.com }",
+        true,
+    ),
 ];
 
 fn request() -> Req {
