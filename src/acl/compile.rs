@@ -16,7 +16,19 @@ pub(crate) struct Criterion {
     fetch: FetchCall,
     convs: Vec<ConvKind>,
     matcher: Matcher,
+    /// For the `method` ACL keyword without `-m`: the patterns naming a method HAProxy
+    /// knows, matched case-sensitively and only against those methods (the others,
+    /// in `matcher`, only match methods HAProxy does not know, with `-i` if given).
+    known_methods: Option<Matcher>,
     vis: Visibility,
+}
+
+/// The methods HAProxy 2.6 knows (`enum http_meth_t`); any other one is "other".
+fn known_method(m: &[u8]) -> bool {
+    matches!(
+        m,
+        b"OPTIONS" | b"GET" | b"HEAD" | b"POST" | b"PUT" | b"DELETE" | b"TRACE" | b"CONNECT"
+    )
 }
 
 /// The fetches that have derived ACL keywords `NAME_beg`, `NAME_dir`, … (section 7.3),
@@ -205,7 +217,7 @@ impl Criterion {
             Some(_) => format!("ACL keyword '{name}' : {msg}"),
             None => format!("fetch method '{name}' : {msg} in ACL expression '{word}'"),
         };
-        let (call, mut pos) = parse_call(word, 0).map_err(ctx)?;
+        let (call, pos) = parse_call(word, 0).map_err(ctx)?;
         let fetch_name = kw.map_or(call.name, |(f, _)| f);
         let Some(def) = fetch::find(fetch_name) else {
             let derived = SUFFIXES
@@ -226,11 +238,27 @@ impl Criterion {
         let fetch = FetchCall::new(def, &args);
         let mut out = def.out;
 
-        // converters
+        // converters: those after the fetch, then, for a plain fetch, HAProxy's legacy
+        // syntax: each following word that names a converter is one too (and, as in
+        // HAProxy 2.6, still counts as a pattern: `req.hdr(x) lower foo` matches `X: FOO`
+        // and `X: LOWER`).
+        let mut chain = word[pos..].to_string();
+        if kw.is_none() {
+            for w in &words[1..] {
+                let n = &w[..w.find(['(', ',']).unwrap_or(w.len())];
+                if !(conv::find(n).is_some() || haproxy_converter(n)) {
+                    break;
+                }
+                chain.push(',');
+                chain.push_str(w);
+            }
+        }
+        let text = chain.as_str();
+        let mut pos = 0;
         let mut convs = Vec::new();
-        while pos < word.len() {
+        while pos < text.len() {
             // at a ','
-            let (c, next) = parse_call(word, pos + 1).map_err(ctx)?;
+            let (c, next) = parse_call(text, pos + 1).map_err(ctx)?;
             pos = next;
             let Some(cdef) = conv::find(c.name) else {
                 if haproxy_converter(c.name) {
@@ -244,13 +272,13 @@ impl Criterion {
                     None => format!("unknown converter '{}' in ACL expression '{word}'", c.name),
                 });
             };
-            let cargs = typed_args(word, &c, cdef.args, cdef.min_args).map_err(|e| {
+            let cargs = typed_args(text, &c, cdef.args, cdef.min_args).map_err(|e| {
                 let n = c.args.len().min(cdef.args.len().saturating_sub(1)) + 1;
                 ctx(format!("invalid arg {n} in converter '{}' : {e}.", c.name))
             })?;
             convs.push(conv::build(cdef, &cargs));
             out = cdef.out;
-            if pos < word.len() && word.as_bytes()[pos] != b',' {
+            if pos < text.len() && text.as_bytes()[pos] != b',' {
                 return Err(ctx(format!("missing comma after converter '{}'", c.name)));
             }
         }
@@ -261,6 +289,7 @@ impl Criterion {
             _ => Method::default_for(out),
         };
         let mut icase = false;
+        let mut explicit = false;
         let mut no_dns = false;
         let mut map = false;
         let mut rest = &words[1..];
@@ -289,6 +318,7 @@ impl Criterion {
                     if matcher.is_some() {
                         return Err("'-m' must only be specified before patterns and files".into());
                     }
+                    explicit = true;
                     method = Method::from_name(name).ok_or_else(|| {
                         format!("unknown matching method '{name}' when parsing ACL expression")
                     })?;
@@ -309,6 +339,8 @@ impl Criterion {
             rest = &rest[1..];
         }
         let mut m = matcher.unwrap_or_else(|| Matcher::new(method));
+        let mut known_methods =
+            (name == "method" && !explicit && convs.is_empty()).then(|| Matcher::new(Method::Str));
 
         // patterns
         let mut op: Option<&str> = None;
@@ -333,12 +365,16 @@ impl Criterion {
                 m.add_range(lo, hi);
                 continue;
             }
-            m.add(p, icase, no_dns)?;
+            match known_methods.as_mut() {
+                Some(k) if known_method(p.as_bytes()) => k.add(p, false, no_dns)?,
+                _ => m.add(p, icase, no_dns)?,
+            }
         }
         Ok(Criterion {
             fetch,
             convs,
             matcher: m,
+            known_methods,
             vis: def.vis,
         })
     }
@@ -351,6 +387,12 @@ impl Criterion {
     /// True when one value the fetch returns (after conversion) matches a pattern.
     pub(crate) fn eval(&self, src: &dyn SampleSource) -> bool {
         let m = &self.matcher;
+        if let Some(k) = &self.known_methods {
+            return self.fetch.for_each(src, &mut |s: Sample<'_>| match s {
+                Sample::Str(b) if known_method(b) => k.matches(s),
+                _ => m.matches(s),
+            });
+        }
         if self.convs.is_empty() {
             self.fetch.for_each(src, &mut |s: Sample<'_>| m.matches(s))
         } else {

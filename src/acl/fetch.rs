@@ -100,6 +100,7 @@ pub(crate) struct FetchDef {
 
 const C: Visibility = Visibility::Connection;
 const R: Visibility = Visibility::Request;
+const T: Visibility = Visibility::Transaction;
 const S: &[ArgType] = &[ArgType::Str];
 const SI: &[ArgType] = &[ArgType::Str, ArgType::Int];
 const SS: &[ArgType] = &[ArgType::Str, ArgType::Str];
@@ -139,7 +140,7 @@ pub(crate) static FETCHES: &[FetchDef] = &[
     f("fc_dst", FetchKind::Dst, SmpType::Ip, C, &[]),
     f("dst_port", FetchKind::DstPort, SmpType::Int, C, &[]),
     f("fc_dst_port", FetchKind::DstPort, SmpType::Int, C, &[]),
-    f("method", FetchKind::Method, SmpType::Str, R, &[]),
+    f("method", FetchKind::Method, SmpType::Str, T, &[]),
     f("path", FetchKind::Path, SmpType::Str, R, &[]),
     f("pathq", FetchKind::PathQ, SmpType::Str, R, &[]),
     f("url", FetchKind::Url, SmpType::Str, R, &[]),

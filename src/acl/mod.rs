@@ -33,6 +33,9 @@ use std::sync::Arc;
 pub enum Visibility {
     /// The connection only (`src`, `dst`, …): usable in `tcp-request connection`.
     Connection,
+    /// The request line's method, kept for the whole transaction: readable by request
+    /// and response rules (HAProxy accepts `method` in `http-response`).
+    Transaction,
     /// The HTTP request (`path`, `hdr()`, `method`, …).
     Request,
     /// The HTTP response (`status`, `res.hdr()`, …).
@@ -157,6 +160,38 @@ impl Acl {
             .max()
             .unwrap_or(Visibility::Connection)
     }
+    /// The phases whose data its criteria read, as a [`Visibility::bit`] set.
+    fn uses(&self) -> u8 {
+        self.criteria
+            .iter()
+            .fold(0, |m, c| m | c.visibility().bit())
+    }
+}
+
+impl Visibility {
+    /// This phase as one bit of a set.
+    fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+    /// The phases whose data a rule evaluated at this stage can read: the connection's
+    /// always; the request's in request rules only (HAProxy's request fetches are
+    /// incompatible with `http-response` rules: "will never match").
+    fn readable(self) -> u8 {
+        match self {
+            Visibility::Connection => Visibility::Connection.bit(),
+            Visibility::Transaction => Visibility::Connection.bit() | Visibility::Transaction.bit(),
+            Visibility::Request => {
+                Visibility::Connection.bit()
+                    | Visibility::Transaction.bit()
+                    | Visibility::Request.bit()
+            }
+            Visibility::Response => {
+                Visibility::Connection.bit()
+                    | Visibility::Transaction.bit()
+                    | Visibility::Response.bit()
+            }
+        }
+    }
 }
 
 /// The compiled ACLs of one proxy.
@@ -171,6 +206,7 @@ pub struct CompiledCondition {
     unless: bool,
     any_of: Vec<Vec<(bool, Arc<Acl>)>>,
     visibility: Visibility,
+    uses: u8,
 }
 
 impl AclSet {
@@ -215,6 +251,7 @@ impl AclSet {
     pub fn condition(&self, cond: &Condition) -> Result<CompiledCondition, (Span, String)> {
         let mut any_of = Vec::with_capacity(cond.any_of.len());
         let mut visibility = Visibility::Connection;
+        let mut uses = 0;
         for suite in &cond.any_of {
             let mut terms = Vec::with_capacity(suite.len());
             for term in suite {
@@ -226,6 +263,7 @@ impl AclSet {
                 }
                 .map_err(|e| (cond.span.clone(), e))?;
                 visibility = visibility.max(acl.visibility());
+                uses |= acl.uses();
                 terms.push((term.negated, acl));
             }
             any_of.push(terms);
@@ -234,6 +272,7 @@ impl AclSet {
             unless: cond.unless,
             any_of,
             visibility,
+            uses,
         })
     }
 
@@ -257,5 +296,11 @@ impl CompiledCondition {
     /// uses a later phase's fetch ("will never match"); the caller decides.
     pub fn visibility(&self) -> Visibility {
         self.visibility
+    }
+    /// Whether every fetch of the condition can be read by a rule evaluated at `stage`:
+    /// connection fetches everywhere, request fetches at the request stage only,
+    /// response fetches at the response stage only.
+    pub fn available_at(&self, stage: Visibility) -> bool {
+        self.uses & !stage.readable() == 0
     }
 }

@@ -416,7 +416,10 @@ fn request_fetches() {
     assert!(m("urlp_val(x) 1", &r));
     assert!(m("method POST", &r));
     assert!(!m("method post", &r));
-    assert!(m("method -i post", &r));
+    assert!(
+        !m("method -i post", &r),
+        "HAProxy: -i only for unknown methods"
+    );
     assert!(m("req.ver 1.1", &r));
     let star = req("OPTIONS", "*", &[]);
     assert!(!m("path -m found", &star), "'*' has no path");
@@ -615,11 +618,9 @@ fn visibility_is_the_latest_phase_used() {
     assert!(m("status 400:499", &r));
 }
 
-/// Evaluation must not allocate for plain fetches: the matchers compare borrowed
-/// slices (`Matcher::matches` takes a `Sample<'_>` of borrowed data, exact sets use a
-/// precomputed hash index, substring finders are built at load) and the fetches only
-/// borrow from the [`SampleSource`]. This test checks the results stay correct over
-/// many evaluations of the same compiled condition (no per-call state).
+/// A compiled condition keeps no per-call state: results stay correct over many
+/// evaluations. That evaluation allocates nothing is checked by tests/acl_alloc.rs,
+/// with a counting global allocator.
 #[test]
 fn repeated_evaluation_is_stable() {
     let defs = [
@@ -636,4 +637,39 @@ fn repeated_evaluation_is_stable() {
         assert!(c.eval(&admin));
         assert!(!c.eval(&no));
     }
+}
+
+/// HAProxy's `method` ACL: a method it knows (GET, POST, …) matches its exact name
+/// only, `-i` applies to the other methods; `-m str` is a plain string match.
+#[test]
+fn method_acl_follows_haproxy_known_methods() {
+    let post = req("POST", "/", &[]);
+    let lower = req("post", "/", &[]);
+    let propfind = req("PROPFIND", "/", &[]);
+    assert!(m("method POST", &post));
+    assert!(!m("method -i post", &post), "known method, case-sensitive");
+    assert!(m("method -i post", &lower), "two unknown methods, -i");
+    assert!(!m("method POST", &lower));
+    assert!(m("method -i propfind", &propfind));
+    assert!(!m("method propfind", &propfind));
+    assert!(m("method -m str -i post", &post));
+    assert!(m("method GET POST", &post));
+}
+
+/// HAProxy's legacy syntax: words after a fetch naming converters apply them, and stay
+/// patterns; `length` makes the patterns integers, so the word itself is refused.
+#[test]
+fn converter_words_after_a_fetch_apply() {
+    let r = req("GET", "/", &[("X", "FOO")]);
+    assert!(m("req.hdr(x) lower foo", &r));
+    assert!(
+        !m("req.hdr(x) foo lower", &r),
+        "only words right after the fetch"
+    );
+    let word = req("GET", "/", &[("X", "LOWER")]);
+    assert!(
+        m("req.hdr(x) lower foo", &word),
+        "the converter word is a pattern"
+    );
+    assert_eq!(err("req.hdr(x) length 3"), "'length' is not a number");
 }

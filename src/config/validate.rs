@@ -146,7 +146,7 @@ fn conditions_unsorted(p: &Proxy, diags: &mut Vec<Diag>) {
     let mut one = |cond: Option<&super::model::Condition>, what: String, max: Visibility| {
         let Some(c) = cond else { return };
         match set.condition(c) {
-            Ok(cc) if cc.visibility() > max => diags.push(Diag::alert(
+            Ok(cc) if !cc.available_at(max) => diags.push(Diag::alert(
                 &c.span,
                 format!("{what} : condition uses data that is not available at this stage."),
             )),

@@ -31,6 +31,10 @@ impl Session {
                     &self.limits,
                     self.head.method,
                 ) {
+                    // HAProxy 2.6 answers 502 to a 101 the client did not ask for.
+                    Ok(Some(_)) if self.rhead.is_switching_protocols() && !self.head.upgrade => {
+                        return Err(IoFail::Error);
+                    }
                     Ok(Some(_)) => return Ok(()),
                     Ok(None) => {}
                     Err(_) => return Err(IoFail::Error),

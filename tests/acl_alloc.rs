@@ -1,0 +1,214 @@
+//! Evaluating compiled ACL conditions allocates nothing (src/acl/mod.rs contract): a
+//! counting global allocator wraps the system one and the test asserts that N
+//! evaluations of each condition, built through the public API, allocate zero times.
+//!
+//! The per-thread scratch buffer used by `base` and converters, and the regex matching
+//! cache, are filled on the first evaluation only: each condition is evaluated once
+//! before counting, then must stay at zero allocations.
+
+use gatehouse::acl::{AclSet, SampleSource, parse_condition};
+use gatehouse::config::model::{AclDef, AclExpr};
+use gatehouse::config::span::Span;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The system allocator, counting allocations made by the thread that enabled counting.
+struct Counting;
+
+static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    static COUNT_HERE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn note() {
+    // `try_with`: the thread-local may be gone while a thread exits.
+    if COUNT_HERE.try_with(|c| c.get()).unwrap_or(false) {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note();
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note();
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note();
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Allocations made by `f` on this thread.
+fn allocations(f: impl FnOnce()) -> usize {
+    let before = ALLOCS.load(Ordering::Relaxed);
+    COUNT_HERE.with(|c| c.set(true));
+    f();
+    COUNT_HERE.with(|c| c.set(false));
+    ALLOCS.load(Ordering::Relaxed) - before
+}
+
+struct Req {
+    src: SocketAddr,
+    dst: SocketAddr,
+    method: &'static [u8],
+    uri: &'static [u8],
+    headers: Vec<(&'static str, &'static [u8])>,
+}
+
+impl SampleSource for Req {
+    fn src(&self) -> Option<SocketAddr> {
+        Some(self.src)
+    }
+    fn dst(&self) -> Option<SocketAddr> {
+        Some(self.dst)
+    }
+    fn method(&self) -> Option<&[u8]> {
+        Some(self.method)
+    }
+    fn uri(&self) -> Option<&[u8]> {
+        Some(self.uri)
+    }
+    fn req_header(&self, name: &str, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .any(|(_, v)| each(v))
+    }
+    fn version(&self) -> Option<&[u8]> {
+        Some(b"1.1")
+    }
+    fn req_headers(&self, each: &mut dyn FnMut(&[u8], &[u8]) -> bool) -> bool {
+        self.headers.iter().any(|(n, v)| each(n.as_bytes(), v))
+    }
+}
+
+fn words(s: &str) -> Vec<String> {
+    s.split_whitespace().map(String::from).collect()
+}
+
+fn defs(lines: &[&str]) -> Vec<AclDef> {
+    let span = Span::new("alloc.cfg", 1);
+    lines
+        .iter()
+        .map(|l| {
+            let mut w = words(l);
+            let name = w.remove(0);
+            AclDef {
+                name,
+                expr: AclExpr {
+                    span: span.clone(),
+                    words: w,
+                },
+            }
+        })
+        .collect()
+}
+
+const ACLS: &[&str] = &[
+    "host_api hdr(host) -i api.example.com api.example.org",
+    "host_any req.hdr(host) -m found",
+    "p_api path_beg /api/ /v1/",
+    "p_static path_end .css .js .png",
+    "p_admin path_sub -i admin",
+    "p_reg path_reg ^/api/v[0-9]+/",
+    "p_len path -m len 16", // `/api/v1/users/42`
+    "lan src 192.168.0.0/16 10.0.0.0/8 ::1",
+    "get method GET HEAD",
+    "xfoo hdr(x-foo) -m beg ab",
+    "base_api base -m beg -i api.example.com/api/",
+    "lower hdr(host),lower -m str api.example.com",
+    "dst_port dst_port 80 443",
+    "uri_q url_param(id) 42",
+];
+
+/// (condition, expected result against [`request`]).
+const CONDITIONS: &[(&str, bool)] = &[
+    ("if host_api p_api lan || p_static", true),
+    ("if host_any", true),
+    ("if p_admin", false),
+    ("unless p_admin", true),
+    ("if p_reg", true),
+    ("if p_len", true),
+    ("if get !p_static", true),
+    ("if xfoo", true),
+    ("if base_api", true),
+    ("if lower", true),
+    ("if dst_port", true),
+    ("if uri_q", true),
+    ("if { path -m end /42 } { hdr_beg(host) -i API }", true),
+    (
+        "if { req.hdr(x-foo,-1) -m sub cd } || { hdr_cnt(x-foo) gt 5 }",
+        true,
+    ),
+    (
+        "if { hdr(x-none) -m found } || { src 172.16.0.0/12 }",
+        false,
+    ),
+    (
+        "if { method -i propfind } || { req.hdr(host) lower api.example.com }",
+        true,
+    ),
+];
+
+fn request() -> Req {
+    Req {
+        src: "192.168.1.10:40000".parse().expect("addr"),
+        dst: "127.0.0.1:80".parse().expect("addr"),
+        method: b"GET",
+        uri: b"/api/v1/users/42?id=42",
+        headers: vec![
+            ("User-Agent", b"alloc/1.0"),
+            ("Host", b"API.example.com"),
+            ("X-Foo", b"abcd"),
+        ],
+    }
+}
+
+#[test]
+fn evaluating_conditions_allocates_nothing() {
+    let set = AclSet::compile(&defs(ACLS)).expect("acls");
+    let span = Span::new("alloc.cfg", 2);
+    let req = request();
+    let mut failures = Vec::new();
+    for (text, expected) in CONDITIONS {
+        let cond = parse_condition(&words(text), &span).expect("parse");
+        let cond = set
+            .condition(&cond)
+            .unwrap_or_else(|e| panic!("{text}: {e:?}"));
+        // First evaluation may fill the per-thread scratch buffer and regex cache.
+        assert_eq!(cond.eval(&req), *expected, "{text}");
+        let mut results = 0usize;
+        let n = allocations(|| {
+            for _ in 0..1000 {
+                results += usize::from(cond.eval(&req));
+            }
+        });
+        assert_eq!(results, if *expected { 1000 } else { 0 }, "{text}");
+        if n != 0 {
+            failures.push(format!("{text}: {n} allocations in 1000 evaluations"));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// The counter sees allocations: otherwise the test above could not fail.
+#[test]
+fn the_counter_counts() {
+    let n = allocations(|| {
+        let v: Vec<u8> = Vec::with_capacity(std::hint::black_box(32));
+        std::hint::black_box(v);
+    });
+    assert_eq!(n, 1);
+}
