@@ -4,7 +4,7 @@
 //! patterns, into a [`Criterion`] compiled once at load. Derived ACL keywords
 //! (`path_beg`, `hdr_dom(host)`, `urlp_len(x)`, …) are fetch + implied match method.
 
-use super::conv::{self, ConvKind};
+use super::conv::{self, ConvDef, ConvKind};
 use super::fetch::{self, ArgType, ArgVal, FetchCall, Sample};
 use super::matcher::{Matcher, Method, parse_range};
 use super::names::{HAPROXY_CONVERTERS, HAPROXY_FETCHES};
@@ -149,6 +149,39 @@ fn parse_call(word: &str, pos: usize) -> Result<(Call<'_>, usize), String> {
     }
 }
 
+/// Parses the `,conv(args)…` chain of `text` from `pos` (at a ','). `unknown` words the
+/// error for a converter HAProxy does not have either, `bad_args` the one for wrong
+/// arguments, `ctx` wraps every message with where it happened.
+fn parse_converters(
+    text: &str,
+    mut pos: usize,
+    unknown: &dyn Fn(&str) -> String,
+    bad_args: &dyn Fn(&Call<'_>, &ConvDef, String) -> String,
+    ctx: &dyn Fn(String) -> String,
+) -> Result<Vec<(ConvKind, &'static ConvDef)>, String> {
+    let mut convs = Vec::new();
+    while pos < text.len() {
+        let (c, next) = parse_call(text, pos + 1).map_err(ctx)?;
+        pos = next;
+        let Some(cdef) = conv::find(c.name) else {
+            if haproxy_converter(c.name) {
+                return Err(format!(
+                    "converter '{}' is not supported yet by gatehouse",
+                    c.name
+                ));
+            }
+            return Err(unknown(c.name));
+        };
+        let cargs = typed_args(text, &c, cdef.args, cdef.min_args)
+            .map_err(|e| ctx(bad_args(&c, cdef, e)))?;
+        convs.push((conv::build(cdef, &cargs), cdef));
+        if pos < text.len() && text.as_bytes()[pos] != b',' {
+            return Err(ctx(format!("missing comma after converter '{}'", c.name)));
+        }
+    }
+    Ok(convs)
+}
+
 /// Checks and converts a call's arguments against the expected types.
 fn typed_args(
     word: &str,
@@ -254,34 +287,24 @@ impl Criterion {
             }
         }
         let text = chain.as_str();
-        let mut pos = 0;
-        let mut convs = Vec::new();
-        while pos < text.len() {
-            // at a ','
-            let (c, next) = parse_call(text, pos + 1).map_err(ctx)?;
-            pos = next;
-            let Some(cdef) = conv::find(c.name) else {
-                if haproxy_converter(c.name) {
-                    return Err(format!(
-                        "converter '{}' is not supported yet by gatehouse",
-                        c.name
-                    ));
-                }
-                return Err(match kw {
-                    Some(_) => format!("ACL keyword '{name}' : unknown converter '{}'.", c.name),
-                    None => format!("unknown converter '{}' in ACL expression '{word}'", c.name),
-                });
-            };
-            let cargs = typed_args(text, &c, cdef.args, cdef.min_args).map_err(|e| {
-                let n = c.args.len().min(cdef.args.len().saturating_sub(1)) + 1;
-                ctx(format!("invalid arg {n} in converter '{}' : {e}.", c.name))
-            })?;
-            convs.push(conv::build(cdef, &cargs));
-            out = cdef.out;
-            if pos < text.len() && text.as_bytes()[pos] != b',' {
-                return Err(ctx(format!("missing comma after converter '{}'", c.name)));
-            }
+        let pos = 0;
+        let convs = parse_converters(
+            text,
+            pos,
+            &|cname| match kw {
+                Some(_) => format!("ACL keyword '{name}' : unknown converter '{cname}'."),
+                None => format!("unknown converter '{cname}' in ACL expression '{word}'"),
+            },
+            &|c, def, e| {
+                let n = c.args.len().min(def.args.len().saturating_sub(1)) + 1;
+                format!("invalid arg {n} in converter '{}' : {e}.", c.name)
+            },
+            &ctx,
+        )?;
+        if let Some((_, def)) = convs.last() {
+            out = def.out;
         }
+        let convs: Vec<ConvKind> = convs.into_iter().map(|(c, _)| c).collect();
 
         // the default method: the ACL keyword's, unless a converter changed the type
         let mut method = match kw {
@@ -483,7 +506,7 @@ pub(crate) struct Expr {
 impl Expr {
     /// Parses `word` (the whole expression, nothing after it).
     pub(crate) fn parse(word: &str) -> Result<Expr, String> {
-        let (call, mut pos) = parse_call(word, 0)?;
+        let (call, pos) = parse_call(word, 0)?;
         let Some(def) = fetch::find(call.name) else {
             if haproxy_fetch(call.name) {
                 return Err(format!(
@@ -501,26 +524,16 @@ impl Expr {
         let mut fetch = FetchCall::new(def, &args);
         // Outside ACLs, header fetches return the last occurrence by default.
         fetch.default_last();
-        let mut convs = Vec::new();
-        while pos < word.len() {
-            let (c, next) = parse_call(word, pos + 1)?;
-            pos = next;
-            let Some(cdef) = conv::find(c.name) else {
-                if haproxy_converter(c.name) {
-                    return Err(format!(
-                        "converter '{}' is not supported yet by gatehouse",
-                        c.name
-                    ));
-                }
-                return Err(format!("unknown converter '{}'", c.name));
-            };
-            let cargs = typed_args(word, &c, cdef.args, cdef.min_args)
-                .map_err(|e| format!("invalid args in converter '{}' : {e}", c.name))?;
-            convs.push(conv::build(cdef, &cargs));
-            if pos < word.len() && word.as_bytes()[pos] != b',' {
-                return Err(format!("missing comma after converter '{}'", c.name));
-            }
-        }
+        let convs = parse_converters(
+            word,
+            pos,
+            &|name| format!("unknown converter '{name}'"),
+            &|c, _, e| format!("invalid args in converter '{}' : {e}", c.name),
+            &|e| e,
+        )?
+        .into_iter()
+        .map(|(c, _)| c)
+        .collect();
         Ok(Expr {
             fetch,
             convs,
