@@ -194,6 +194,15 @@ fn empty_conn(port: u16) {
     std::thread::sleep(Duration::from_millis(200));
 }
 
+/// Sends the start of a request, then closes.
+fn partial_request(port: u16) {
+    let mut c = TcpStream::connect(local(port)).expect("connect");
+    c.write_all(b"GET /partial").expect("write");
+    std::thread::sleep(Duration::from_millis(100));
+    drop(c);
+    std::thread::sleep(Duration::from_millis(200));
+}
+
 /// Sends `ping` through a tcp-mode proxy to an echo server, then half-closes.
 fn ping(port: u16) {
     let mut s = TcpStream::connect(local(port)).expect("connect");
@@ -368,6 +377,12 @@ fn dontlognull_in_http_mode() {
         HTTPLOG_MASK,
     );
     assert_eq!(ours.udp.len(), 1, "{ours:?}");
+    // A partial request cut by the client is logged even with dontlognull.
+    let ours = compare(&cfg, &|p| partial_request(p), HTTPLOG_MASK);
+    assert!(
+        ours.udp.len() == 1 && ours.udp[0].contains(" 400 0 - - CR-- "),
+        "{ours:?}"
+    );
     let loud = http_cfg(&be, "", "  log {syslog} local0\n  option httplog\n");
     let ours = compare(&loud, &|p| empty_conn(p), HTTPLOG_MASK);
     assert!(ours.udp[0].contains("\"<BADREQ>\""), "{ours:?}");
