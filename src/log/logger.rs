@@ -131,7 +131,15 @@ impl Logger {
                     pid: self.pid,
                     hostname: self.hostname.as_deref(),
                 };
-                build_frame(frame, &h, now, msg, t.max_len);
+                // HAProxy 2.6 counts the trailing newline in `len` for stdout/stderr
+                // only; a syslog datagram gets `len` bytes of header and message, then
+                // the newline.
+                let limit = match t.sink {
+                    Sink::Fd(_) => t.max_len,
+                    _ if t.max_len == 0 => 0,
+                    _ => t.max_len + 1,
+                };
+                build_frame(frame, &h, now, msg, limit);
                 if t.sink.send(frame.as_bytes()).is_err() {
                     self.dropped.fetch_add(1, Ordering::Relaxed);
                 }

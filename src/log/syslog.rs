@@ -26,7 +26,8 @@ pub struct Header<'a> {
 }
 
 /// Writes the whole datagram for `msg` into `out` (cleared first): header, message,
-/// then `\n`, truncated so that the total fits in `max_len` bytes (0: no limit).
+/// then `\n`, truncated so that the total, newline included, fits in `max_len` bytes
+/// (0: no limit; the logger passes `len + 1` for syslog sockets, as HAProxy does).
 pub fn build_frame(out: &mut String, h: &Header<'_>, now: SystemTime, msg: &str, max_len: usize) {
     out.clear();
     let pri = u32::from(h.facility) * 8 + u32::from(h.level & 7);

@@ -313,16 +313,15 @@ impl Session {
                         return Err(None);
                     }
                     self.reqline.clear();
-                    o.status = -1;
+                    // HAProxy 2.6 logs 400 (CR--) for a request cut by the client,
+                    // whether nothing or part of it came.
+                    o.status = 400;
                     o.term = TermCause::ClientAbort;
                     o.fin = FinState::Request;
                     o.t_request = Some(-1);
                     // A connection closed without sending anything is a "null" connection.
-                    if self.buf.is_empty() {
-                        if self.fe.log.as_ref().is_some_and(|l| l.dontlognull) {
-                            return Err(None);
-                        }
-                        o.status = 400;
+                    if self.buf.is_empty() && self.fe.log.as_ref().is_some_and(|l| l.dontlognull) {
+                        return Err(None);
                     }
                     return Err(Some(Next::Close));
                 }
