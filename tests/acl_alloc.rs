@@ -11,21 +11,20 @@ use gatehouse::config::model::{AclDef, AclExpr};
 use gatehouse::config::span::Span;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The system allocator, counting allocations made by the thread that enabled counting.
 struct Counting;
 
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
-
 thread_local! {
     static COUNT_HERE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    // Per thread, so that tests running in parallel do not count each other.
+    static ALLOCS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 fn note() {
-    // `try_with`: the thread-local may be gone while a thread exits.
+    // `try_with`: the thread-locals may be gone while a thread exits.
     if COUNT_HERE.try_with(|c| c.get()).unwrap_or(false) {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        let _ = ALLOCS.try_with(|n| n.set(n.get() + 1));
     }
 }
 
@@ -52,11 +51,11 @@ static GLOBAL: Counting = Counting;
 
 /// Allocations made by `f` on this thread.
 fn allocations(f: impl FnOnce()) -> usize {
-    let before = ALLOCS.load(Ordering::Relaxed);
+    let before = ALLOCS.with(|n| n.get());
     COUNT_HERE.with(|c| c.set(true));
     f();
     COUNT_HERE.with(|c| c.set(false));
-    ALLOCS.load(Ordering::Relaxed) - before
+    ALLOCS.with(|n| n.get()) - before
 }
 
 struct Req {
