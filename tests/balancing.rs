@@ -17,16 +17,6 @@ use std::time::Duration;
 
 use support::*;
 
-/// The proxy under test: gatehouse, or haproxy when
-/// `GATEHOUSE_TEST_PROXY=haproxy`.
-fn start_proxy(cfg: &Config) -> Daemon {
-    if std::env::var("GATEHOUSE_TEST_PROXY").as_deref() == Ok("haproxy") {
-        Haproxy::start_config(cfg).0
-    } else {
-        Gatehouse::start_config(cfg).0
-    }
-}
-
 /// An http-mode frontend on `{port}` whose backend `be` holds `backend`
 /// (its body lines: balance, options and servers).
 fn http_config(backend: &str) -> Config {

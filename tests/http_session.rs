@@ -16,19 +16,6 @@ use std::time::{Duration, Instant};
 
 use support::*;
 
-fn reference_run() -> bool {
-    std::env::var("GATEHOUSE_TEST_PROXY").as_deref() == Ok("haproxy")
-}
-
-/// The proxy under test: gatehouse, or haproxy when `GATEHOUSE_TEST_PROXY=haproxy`.
-fn start_proxy(cfg: &Config) -> Daemon {
-    if reference_run() {
-        Haproxy::start_config(cfg).0
-    } else {
-        Gatehouse::start_config(cfg).0
-    }
-}
-
 const DEFAULTS: &str = "global\n  log stdout format raw local0\n\
     defaults\n  mode http\n  log global\n  timeout connect 2s\n  timeout client 5s\n\
     \x20 timeout server 5s\n";

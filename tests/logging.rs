@@ -15,20 +15,6 @@ use std::time::{Duration, Instant};
 
 use support::*;
 
-fn reference_run() -> bool {
-    std::env::var("GATEHOUSE_TEST_PROXY").as_deref() == Ok("haproxy")
-}
-
-/// The proxy under test: gatehouse, or haproxy when
-/// `GATEHOUSE_TEST_PROXY=haproxy`.
-fn start_proxy(cfg: &Config) -> Daemon {
-    if reference_run() {
-        Haproxy::start_config(cfg).0
-    } else {
-        Gatehouse::start_config(cfg).0
-    }
-}
-
 /// The syslog tag the proxy under test uses by default (its program name).
 fn default_tag() -> &'static str {
     if reference_run() {

@@ -14,16 +14,6 @@ use std::time::{Duration, Instant};
 
 use support::*;
 
-/// The proxy under test: gatehouse, or haproxy when
-/// `GATEHOUSE_TEST_PROXY=haproxy`.
-fn start_proxy(cfg: &Config) -> Daemon {
-    if std::env::var("GATEHOUSE_TEST_PROXY").as_deref() == Ok("haproxy") {
-        Haproxy::start_config(cfg).0
-    } else {
-        Gatehouse::start_config(cfg).0
-    }
-}
-
 /// http mode, frontend on `{port}`, `timeouts` in defaults, backend body
 /// `backend`.
 fn http_config(timeouts: &str, backend: &str) -> Config {

@@ -14,15 +14,6 @@ use std::time::Duration;
 
 use support::*;
 
-/// The proxy under test: gatehouse, or haproxy when `GATEHOUSE_TEST_PROXY=haproxy`.
-fn start_proxy(cfg: &Config) -> Daemon {
-    if std::env::var("GATEHOUSE_TEST_PROXY").as_deref() == Ok("haproxy") {
-        Haproxy::start_config(cfg).0
-    } else {
-        Gatehouse::start_config(cfg).0
-    }
-}
-
 /// tcp mode, frontend on `{port}`, backend with `options` and one server `server`.
 fn tcp_config(timeouts: &str, options: &str, server: SocketAddr) -> Config {
     Config::new(

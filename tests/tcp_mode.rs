@@ -16,16 +16,6 @@ use std::time::{Duration, Instant};
 use support::http1::is_timeout;
 use support::*;
 
-/// The proxy under test: gatehouse, or haproxy when
-/// `GATEHOUSE_TEST_PROXY=haproxy`.
-fn start_proxy(cfg: &Config) -> Daemon {
-    if std::env::var("GATEHOUSE_TEST_PROXY").as_deref() == Ok("haproxy") {
-        Haproxy::start_config(cfg).0
-    } else {
-        Gatehouse::start_config(cfg).0
-    }
-}
-
 /// A `listen` section in tcp mode on `{port}` forwarding to `server`,
 /// with `extra` lines added to the section.
 fn tcp_config(server: SocketAddr, extra: &str) -> Config {

@@ -384,3 +384,18 @@ impl DerefMut for Haproxy {
         &mut self.0
     }
 }
+
+/// Whether this run checks the tests against HAProxy itself (`GATEHOUSE_TEST_PROXY=haproxy`)
+/// instead of gatehouse.
+pub fn reference_run() -> bool {
+    std::env::var("GATEHOUSE_TEST_PROXY").as_deref() == Ok("haproxy")
+}
+
+/// Starts the proxy under test with `cfg`: gatehouse, or haproxy in a reference run.
+pub fn start_proxy(cfg: &Config) -> Daemon {
+    if reference_run() {
+        Haproxy::start_config(cfg).0
+    } else {
+        Gatehouse::start_config(cfg).0
+    }
+}

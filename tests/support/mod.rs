@@ -23,7 +23,8 @@ pub use cfgcheck::{ExpectedError, first_alert_line, parse_expect_error_line};
 pub use client::{HttpClient, Response, http_get, http_request, send_raw, send_raw_with};
 pub use config::Config;
 pub use daemon::{
-    Daemon, DaemonBuilder, Gatehouse, Haproxy, check, gatehouse_bin, haproxy_bin, require_haproxy,
+    Daemon, DaemonBuilder, Gatehouse, Haproxy, check, gatehouse_bin, haproxy_bin, reference_run,
+    require_haproxy, start_proxy,
 };
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
