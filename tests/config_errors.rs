@@ -352,6 +352,12 @@ const CASES: &[(&str, &str, u32, &str)] = &[
         "'balance uri path-only' in section 'backend' is not supported yet by gatehouse.",
     ),
     (
+        "a three-word keyword is found whole, as not yet",
+        "frontend f\n    bind 127.0.0.1:8080\n    capture request header Host len 20\n",
+        3,
+        "'capture request header' in section 'frontend' is a HAProxy keyword that gatehouse does not support yet.",
+    ),
+    (
         "hard-stop-after is refused, not ignored",
         "global\n    hard-stop-after 30s\n",
         2,

@@ -31,21 +31,20 @@ pub fn all() -> impl Iterator<Item = &'static ProxyKeyword> {
     TABLES.iter().flat_map(|t| t.iter())
 }
 
-/// The keyword of a line: two-word families (`option x`, `timeout x`, `stats x`, …) first,
-/// then single words. Returns the row and how many words its name has.
+/// The keyword of a line: the longest name that matches its first words (`capture request
+/// header`, then two-word families such as `option x`, `timeout x`, then single words).
+/// Returns the row and how many words its name has.
 pub fn find(words: &[String]) -> Option<(&'static ProxyKeyword, usize)> {
-    if let Some(second) = words.get(1) {
-        let first = words[0].as_str();
-        if let Some(k) = all().find(|k| {
-            k.name.len() == first.len() + 1 + second.len()
-                && k.name.starts_with(first)
-                && k.name.as_bytes()[first.len()] == b' '
-                && k.name.ends_with(second.as_str())
-        }) {
-            return Some((k, 2));
-        }
-    }
-    all().find(|k| k.name == words[0]).map(|k| (k, 1))
+    // The longest name first: `capture request header` before a shorter keyword.
+    (1..=words.len().min(3))
+        .rev()
+        .find_map(|n| all().find(|k| name_is(k.name, &words[..n])).map(|k| (k, n)))
+}
+
+/// Whether a keyword's (space-separated) name is exactly these words.
+fn name_is(name: &str, words: &[String]) -> bool {
+    let mut parts = name.split(' ');
+    words.iter().all(|w| parts.next() == Some(w.as_str())) && parts.next().is_none()
 }
 
 /// Families whose keyword is two words long.
