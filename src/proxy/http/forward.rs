@@ -156,21 +156,13 @@ impl Session {
         // meanwhile are kept.
         let mut early = Vec::new();
         let slot = {
-            let view = ReqView {
-                buf: &self.buf,
-                head: &self.head,
-                conn: &self.conn,
-                status: None,
-            };
+            let view = self.request_view();
             let acq = connect::acquire(be, &view, &[], &mut o.info);
             unless_client_closes(client, be.abortonclose, &mut early, acq).await
         };
         self.buf.extend_from_slice(&early);
         let Some(slot) = slot else {
-            o.term = TermCause::ClientAbort;
-            o.fin = FinState::Queue;
-            o.status = -1;
-            return Some(Next::Close);
+            return client_gave_up(o, FinState::Queue);
         };
         let slot = match slot {
             Ok(s) => s,
@@ -205,22 +197,14 @@ impl Session {
             None => {
                 let mut early = Vec::new();
                 let r = {
-                    let view = ReqView {
-                        buf: &self.buf,
-                        head: &self.head,
-                        conn: &self.conn,
-                        status: None,
-                    };
+                    let view = self.request_view();
                     let dial =
                         connect::dial_retrying(be, &view, self.conn.local, &mut o.info, slot);
                     unless_client_closes(client, be.abortonclose, &mut early, dial).await
                 };
                 self.buf.extend_from_slice(&early);
                 let Some(r) = r else {
-                    o.term = TermCause::ClientAbort;
-                    o.fin = FinState::Connect;
-                    o.status = -1;
-                    return Some(Next::Close);
+                    return client_gave_up(o, FinState::Connect);
                 };
                 match r {
                     Ok((s, slot)) => (s, slot, false),
@@ -417,18 +401,23 @@ impl Session {
             && !self.rhead.tunnel
     }
 
+    /// The request as rules, ACLs and balancing see it before the response.
+    fn request_view(&self) -> ReqView<'_> {
+        ReqView {
+            buf: &self.buf,
+            head: &self.head,
+            conn: &self.conn,
+            status: None,
+        }
+    }
+
     pub(super) async fn redial(
         &mut self,
         be: &Arc<Backend>,
         o: &mut Outcome,
         slot: ServerSlot,
     ) -> Result<(TcpStream, ServerSlot), Option<Next>> {
-        let view = ReqView {
-            buf: &self.buf,
-            head: &self.head,
-            conn: &self.conn,
-            status: None,
-        };
+        let view = self.request_view();
         connect::dial_retrying(be, &view, self.conn.local, &mut o.info, slot)
             .await
             .map_err(|_| None)
@@ -497,4 +486,13 @@ impl Session {
             }
         }
     }
+}
+
+/// The client closed while its request waited (`option abortonclose`): nothing is sent,
+/// and the log says where it gave up (`CQ`, `CC`).
+fn client_gave_up(o: &mut Outcome, fin: FinState) -> Option<Next> {
+    o.term = TermCause::ClientAbort;
+    o.fin = fin;
+    o.status = -1;
+    Some(Next::Close)
 }
