@@ -411,8 +411,9 @@ fn chunked_body_is_streamed_not_buffered() {
     body_streams(head, &first, &rest, 400_000);
 }
 
-#[test]
-fn malformed_chunk_after_the_first_packet_gets_the_400_errorfile() {
+/// A proxy whose `errorfile 400` says "mine!", in front of a backend that counts the
+/// bytes it receives.
+fn proxy_with_errorfile_400() -> (Daemon, Config, Arc<AtomicUsize>) {
     let (addr, got) = recording_backend(usize::MAX);
     let dir = tempfile_dir();
     std::fs::write(
@@ -426,6 +427,12 @@ fn malformed_chunk_after_the_first_packet_gets_the_400_errorfile() {
     );
     let cfg = Config::new(&text).listen_port("port").var("dir", &dir);
     let d = start_proxy(&cfg);
+    (d, cfg, got)
+}
+
+#[test]
+fn malformed_chunk_after_the_first_packet_gets_the_400_errorfile() {
+    let (d, cfg, got) = proxy_with_errorfile_400();
     let mut c = TcpStream::connect(local(cfg.port("port"))).unwrap();
     c.write_all(
         b"POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n",
@@ -543,19 +550,7 @@ fn connection_mode_precedence_between_frontend_and_backend() {
 
 #[test]
 fn malformed_chunk_in_the_first_packet_is_a_bad_request() {
-    let (addr, got) = recording_backend(usize::MAX);
-    let dir = tempfile_dir();
-    std::fs::write(
-        format!("{dir}/e400.http"),
-        "HTTP/1.1 400 Custom\r\ncontent-type: text/plain\r\ncontent-length: 6\r\n\r\nmine!\n",
-    )
-    .unwrap();
-    let text = format!(
-        "{DEFAULTS}  errorfile 400 {{dir}}/e400.http\nfrontend fe\n  bind 127.0.0.1:{{port}}\n\
-         {TIMERS}  default_backend be\nbackend be\n  server s1 {addr}\n"
-    );
-    let cfg = Config::new(&text).listen_port("port").var("dir", &dir);
-    let d = start_proxy(&cfg);
+    let (d, cfg, got) = proxy_with_errorfile_400();
     std::thread::sleep(Duration::from_millis(200));
     let before = log_lines(&d, "<BADREQ>", 0).len();
     let out = send_raw(
