@@ -1,20 +1,16 @@
 //! Process life: daemon mode, pid file, `chroot` and `user`/`group` once bound, signals
 //! as HAProxy 2.6 handles them (SIGTERM/SIGINT: die by that signal; SIGUSR1: soft stop;
-//! SIGHUP: dump states; SIGQUIT: harmless), the tokio runtime (`nbthread`), `-d` traces,
-//! and the accept loops with global and frontend `maxconn` (at the limit a listener
-//! pauses; the kernel backlog holds new connections until a slot frees: nothing is
-//! dropped). Accepted sockets get `option clitcpka`/`tcpka` and `nolinger`.
+//! SIGHUP: dump states; SIGQUIT: harmless; SIGUSR2: reload the configuration in place),
+//! the tokio runtime (`nbthread`) and `-d` traces. The listeners, their accept loops
+//! with global and frontend `maxconn` (at the limit a listener pauses; the kernel
+//! backlog holds new connections until a slot frees: nothing is dropped) and reloads
+//! are in `running.rs`.
 
-use super::listener::{self, BoundListener};
-use super::session::{ConnGuard, ConnInfo};
-use crate::config::model::{Config, Mode};
-use crate::runtime::frontend::Frontend;
-use crate::runtime::snapshot::{self, Snapshot};
+use super::running::{Running, StartError};
+use crate::config::model::Config;
+use crate::runtime::snapshot::Snapshot;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::{Instant, SystemTime};
-use tokio::sync::Semaphore;
+use std::sync::atomic::Ordering;
 
 /// How the process should run.
 #[derive(Clone, Debug, Default)]
@@ -42,7 +38,8 @@ enum Stop {
     Signal(i32),
 }
 
-fn alert(msg: &str) {
+/// Prints an `[ALERT]` line as HAProxy does.
+pub(crate) fn alert(msg: &str) {
     eprintln!("[ALERT]    ({}) : {msg}", std::process::id());
 }
 
@@ -68,52 +65,23 @@ fn daemonize() -> std::io::Result<()> {
     Ok(())
 }
 
-/// The `maxconn` limits a listener waits for before accepting.
-struct Gates {
-    /// Its bind line's `maxconn`, for this listener alone.
-    bind: Option<Arc<Semaphore>>,
-    /// The frontend's `maxconn`, shared by its listeners.
-    frontend: Arc<Semaphore>,
-    /// The process's.
-    process: Arc<Limits>,
-}
-
-/// Shared limits for accept loops.
-struct Limits {
-    global: Arc<Semaphore>,
-}
-
 /// Runs the proxy until it is stopped; returns the process exit status.
 pub fn run(config: Config, opts: ServeOptions) -> u8 {
-    let snap = match snapshot::build(&config) {
-        Ok(s) => Arc::new(s),
-        Err(diags) => {
-            for d in diags {
-                eprintln!("{d}");
+    // Bind everything before detaching so that errors reach the terminal.
+    let mut running = match Running::new(&config) {
+        Ok(r) => r,
+        Err(StartError::Compile(msgs)) => {
+            for m in msgs {
+                eprintln!("{m}");
             }
             return 1;
         }
+        Err(e) => {
+            alert(&e.to_string());
+            return 1;
+        }
     };
-    // Bind everything before detaching so that errors reach the terminal.
-    // Each listener with its bind line's `maxconn`.
-    let mut bound: Vec<(Arc<Frontend>, BoundListener, Option<u32>)> = Vec::new();
-    for fe in &snap.frontends {
-        let backlog = if fe.maxconn > 0 {
-            fe.maxconn
-        } else {
-            snap.global.maxconn
-        }
-        .max(1024);
-        for b in &fe.binds {
-            match listener::bind_all(b, backlog) {
-                Ok(ls) => bound.extend(ls.into_iter().map(|l| (fe.clone(), l, b.maxconn))),
-                Err(e) => {
-                    alert(&format!("Starting frontend {}: {e}", fe.name));
-                    return 1;
-                }
-            }
-        }
-    }
+    running.set_debug(opts.debug);
     if opts.daemon
         && let Err(e) = daemonize()
     {
@@ -130,7 +98,7 @@ pub fn run(config: Config, opts: ServeOptions) -> u8 {
         alert(&e);
         return 1;
     }
-    let threads = snap.global.nbthread.max(1);
+    let threads = running.snapshot().global.nbthread.max(1);
     let rt = if threads == 1 {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -153,7 +121,7 @@ pub fn run(config: Config, opts: ServeOptions) -> u8 {
     }
     // Proxy names in configuration order, for the soft-stop messages.
     let names: Vec<String> = config.proxies.iter().map(|p| p.name.clone()).collect();
-    let stop = rt.block_on(serve(snap, bound, &names, &opts));
+    let stop = rt.block_on(serve(running, names, &opts));
     if let Some(p) = &opts.pidfile {
         let _ = std::fs::remove_file(p);
     }
@@ -229,71 +197,70 @@ fn soft_stop_messages(snap: &Snapshot, names: &[String]) {
         }
         eprintln!(
             "[WARNING]  ({pid}) : Proxy {name} stopped (cumulated conns: FE: {}, BE: {}).",
-            fe.map_or(0, |f| f.total.load(Ordering::Relaxed)),
-            be.map_or(0, |b| b.total.load(Ordering::Relaxed)),
+            fe.map_or(0, |f| f.live.counters.stot.load(Ordering::Relaxed)),
+            be.map_or(0, |b| b.counters.stot.load(Ordering::Relaxed)),
         );
     }
 }
 
-async fn serve(
-    snap: Arc<Snapshot>,
-    bound: Vec<(Arc<Frontend>, BoundListener, Option<u32>)>,
-    names: &[String],
-    opts: &ServeOptions,
-) -> Stop {
-    use tokio::signal::unix::{SignalKind, signal};
-    let limits = Arc::new(Limits {
-        global: Arc::new(Semaphore::new(snap.global.maxconn as usize)),
-    });
-    let stopping = Arc::new(AtomicBool::new(false));
-    let live = Arc::new(AtomicUsize::new(0));
-    let mut fe_sems: Vec<(String, Arc<Semaphore>)> = Vec::new();
-    let mut accept_tasks = Vec::new();
-    for (fe, l, bind_max) in bound {
-        let sem = match fe_sems.iter().find(|(n, _)| *n == fe.name) {
-            Some((_, s)) => s.clone(),
-            None => {
-                let max = if fe.maxconn > 0 {
-                    fe.maxconn
-                } else {
-                    snap.global.maxconn
-                };
-                let s = Arc::new(Semaphore::new(max as usize));
-                fe_sems.push((fe.name.clone(), s.clone()));
-                s
-            }
-        };
-        let task = tokio::spawn(accept_loop(
-            fe,
-            snap.clone(),
-            l,
-            Gates {
-                // A bind line's `maxconn` limits each of its listeners on its own.
-                bind: bind_max
-                    .filter(|m| *m > 0)
-                    .map(|m| Arc::new(Semaphore::new(m as usize))),
-                frontend: sem,
-                process: limits.clone(),
-            },
-            live.clone(),
-            opts.debug,
-        ));
-        accept_tasks.push(task);
+/// Re-reads the configuration files and reloads in place: HAProxy's master messages
+/// (`Reloading HAProxy`, `Loading success.`, else the reasons and `Loading failure!`,
+/// the running configuration going on). Returns the proxy names of the configuration
+/// now serving.
+fn reload(running: &mut Running, names: &mut Vec<String>, opts: &ServeOptions) {
+    let pid = std::process::id();
+    eprintln!("[NOTICE]   ({pid}) : Reloading HAProxy");
+    let loaded = crate::config::load(&opts.config_files);
+    for d in &loaded.diags {
+        if !opts.quiet || d.is_alert() {
+            eprintln!("{d}");
+        }
     }
-    let (Ok(mut term), Ok(mut int), Ok(mut usr1), Ok(mut hup), Ok(mut quit)) = (
+    let result = if loaded.has_errors() {
+        for f in &loaded.files_with_errors {
+            alert(&format!(
+                "config : Error(s) found in configuration file : {f}"
+            ));
+        }
+        alert("config : Fatal errors found in configuration.");
+        Err(())
+    } else {
+        running.reload(&loaded.config).map_err(|e| match e {
+            StartError::Compile(msgs) => msgs.iter().for_each(|m| eprintln!("{m}")),
+            e => alert(&e.to_string()),
+        })
+    };
+    match result {
+        Ok(()) => {
+            *names = loaded
+                .config
+                .proxies
+                .iter()
+                .map(|p| p.name.clone())
+                .collect();
+            eprintln!("[NOTICE]   ({pid}) : Loading success.");
+        }
+        Err(()) => eprintln!("[WARNING]  ({pid}) : Loading failure!"),
+    }
+}
+
+async fn serve(mut running: Running, mut names: Vec<String>, opts: &ServeOptions) -> Stop {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int), Ok(mut usr1), Ok(mut usr2), Ok(mut hup), Ok(mut quit)) = (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
         signal(SignalKind::user_defined1()),
+        signal(SignalKind::user_defined2()),
         signal(SignalKind::hangup()),
         signal(SignalKind::quit()),
     ) else {
         alert("cannot install signal handlers");
         return Stop::Exit(1);
     };
-    let mut accept_tasks = Some(accept_tasks);
+    running.start();
+    let mut soft = false;
     loop {
-        let soft = accept_tasks.is_none();
-        if soft && live.load(Ordering::SeqCst) == 0 {
+        if soft && running.connections() == 0 {
             return Stop::Exit(0);
         }
         tokio::select! {
@@ -301,16 +268,15 @@ async fn serve(
             _ = int.recv() => return Stop::Signal(libc::SIGINT),
             // HAProxy dumps the servers' states on SIGHUP and its memory pools (which
             // gatehouse does not have) on SIGQUIT; neither stops the process.
-            _ = hup.recv() => sighup_dump(&snap, names),
+            _ = hup.recv() => sighup_dump(&running.snapshot(), &names),
             _ = quit.recv() => {}
+            _ = usr2.recv(), if !soft => reload(&mut running, &mut names, opts),
             _ = usr1.recv(), if !soft => {
                 // Soft stop: stop accepting, let current connections finish.
-                stopping.store(true, Ordering::SeqCst);
-                for t in accept_tasks.take().into_iter().flatten() {
-                    t.abort();
-                }
+                soft = true;
+                running.stop_accepting();
                 if !opts.quiet {
-                    soft_stop_messages(&snap, names);
+                    soft_stop_messages(&running.snapshot(), &names);
                 }
             }
             _ = tokio::time::sleep(std::time::Duration::from_millis(50)), if soft => {}
@@ -338,17 +304,17 @@ fn sighup_dump(snap: &Snapshot, names: &[String]) {
                 if up { "UP" } else { "DOWN" },
                 load(&s.cur_conns),
                 load(&s.queued),
-                s.total.load(Ordering::Relaxed)
+                s.counters.stot.load(Ordering::Relaxed)
             );
         }
         let unassigned = be.map_or(0, |b| load(&b.queued));
         let pend = unassigned + servers.iter().map(|s| load(&s.queued)).sum::<u32>();
         let conn = format!(
             "Conn: act(FE+BE): {}+{}, {pend} pend ({unassigned} unass), tot(FE+BE): {}+{}.",
-            fe.map_or(0, |f| load(&f.feconn)),
-            be.map_or(0, |b| load(&b.beconn)),
-            fe.map_or(0, |f| f.total.load(Ordering::Relaxed)),
-            be.map_or(0, |b| b.total.load(Ordering::Relaxed)),
+            fe.map_or(0, |f| load(&f.live.counters.scur)),
+            be.map_or(0, |b| load(&b.counters.scur)),
+            fe.map_or(0, |f| f.live.counters.stot.load(Ordering::Relaxed)),
+            be.map_or(0, |b| b.counters.stot.load(Ordering::Relaxed)),
         );
         let up = |backup: bool| {
             servers
@@ -372,140 +338,4 @@ fn sighup_dump(snap: &Snapshot, names: &[String]) {
         };
         eprintln!("[WARNING]  ({pid}) : SIGHUP: Proxy {name} {state} {conn}");
     }
-}
-
-struct LiveGuard(Arc<AtomicUsize>);
-
-impl Drop for LiveGuard {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-async fn accept_loop(
-    fe: Arc<Frontend>,
-    snap: Arc<Snapshot>,
-    l: BoundListener,
-    gates: Gates,
-    live: Arc<AtomicUsize>,
-    debug: bool,
-) {
-    enum L {
-        Tcp(tokio::net::TcpListener),
-        Unix(tokio::net::UnixListener),
-    }
-    let l = match l {
-        BoundListener::Tcp(t) => tokio::net::TcpListener::from_std(t).map(L::Tcp),
-        BoundListener::Unix(u) => tokio::net::UnixListener::from_std(u).map(L::Unix),
-    };
-    let Ok(l) = l else {
-        alert(&format!("Proxy {}: cannot register listener", fe.name));
-        return;
-    };
-    let lfd = {
-        use std::os::fd::AsRawFd;
-        match &l {
-            L::Tcp(t) => t.as_raw_fd(),
-            L::Unix(u) => u.as_raw_fd(),
-        }
-    };
-    loop {
-        // Wait for room under the listener's, the frontend's and the process's maxconn
-        // before accepting.
-        let bind_permit = match &gates.bind {
-            Some(s) => match s.clone().acquire_owned().await {
-                Ok(p) => Some(p),
-                Err(_) => return,
-            },
-            None => None,
-        };
-        let Ok(fe_permit) = gates.frontend.clone().acquire_owned().await else {
-            return;
-        };
-        let Ok(g_permit) = gates.process.global.clone().acquire_owned().await else {
-            return;
-        };
-        let accepted = match &l {
-            L::Tcp(t) => t.accept().await.map(|(s, peer)| {
-                let _ = s.set_nodelay(true);
-                let sock = socket2::SockRef::from(&s);
-                if fe.clitcpka {
-                    let _ = sock.set_keepalive(true);
-                }
-                if fe.nolinger {
-                    let _ = sock.set_linger(Some(std::time::Duration::ZERO));
-                }
-                let local = s.local_addr().ok();
-                (Stream::Tcp(s), Some(peer), local)
-            }),
-            L::Unix(u) => u.accept().await.map(|(s, _)| (Stream::Unix(s), None, None)),
-        };
-        let (stream, peer, local) = match accepted {
-            Ok(x) => x,
-            Err(_) => {
-                // Out of descriptors or similar: back off briefly instead of spinning.
-                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-                continue;
-            }
-        };
-        let conn = ConnInfo {
-            peer,
-            local,
-            accept_date: SystemTime::now(),
-            accepted: Instant::now(),
-        };
-        if !crate::runtime::rules::tcp_verdict(&fe.tcp_connection, &conn) {
-            drop(stream);
-            continue;
-        }
-        if debug {
-            trace_accept(&fe.name, lfd, &stream, peer);
-        }
-        live.fetch_add(1, Ordering::SeqCst);
-        // Held for the life of the connection: its maxconn slots and its counts.
-        let hold = (
-            (bind_permit, fe_permit),
-            g_permit,
-            LiveGuard(live.clone()),
-            ConnGuard::new(fe.clone(), snap.clone()),
-        );
-        let (fe, snap) = (fe.clone(), snap.clone());
-        // Each connection is one task whose future is the mode's own loop, with no
-        // wrapper future around it: an idle connection costs only that loop's state.
-        match (fe.mode, stream) {
-            (Mode::Http, Stream::Tcp(s)) => spawn(super::http::serve(fe, snap, s, conn, hold)),
-            (Mode::Http, Stream::Unix(s)) => spawn(super::http::serve(fe, snap, s, conn, hold)),
-            (Mode::Tcp, Stream::Tcp(s)) => spawn(async move {
-                let _hold = hold;
-                super::tcp::serve(fe, snap, s, conn).await
-            }),
-            (Mode::Tcp, Stream::Unix(s)) => spawn(async move {
-                let _hold = hold;
-                super::tcp::serve(fe, snap, s, conn).await
-            }),
-        }
-    }
-}
-
-/// `-d`: HAProxy's accept trace line on stdout,
-/// `SESSID:PROXY.accept(LISTENER_FD)=CLIENT_FD from [ADDR] ALPN=<none>`.
-fn trace_accept(fe: &str, lfd: std::os::fd::RawFd, s: &Stream, peer: Option<std::net::SocketAddr>) {
-    use std::os::fd::AsRawFd;
-    static SESSIONS: AtomicUsize = AtomicUsize::new(0);
-    let id = SESSIONS.fetch_add(1, Ordering::Relaxed) as u32;
-    let fd = match s {
-        Stream::Tcp(t) => t.as_raw_fd(),
-        Stream::Unix(u) => u.as_raw_fd(),
-    };
-    let from = peer.map_or_else(|| "unix".to_owned(), |p| p.to_string());
-    println!("{id:08x}:{fe}.accept({lfd:04x})={fd:04x} from [{from}] ALPN=<none>");
-}
-
-fn spawn(f: impl std::future::Future<Output = ()> + Send + 'static) {
-    tokio::spawn(f);
-}
-
-enum Stream {
-    Tcp(tokio::net::TcpStream),
-    Unix(tokio::net::UnixStream),
 }

@@ -4,7 +4,10 @@
 use crate::acl::SampleSource;
 use crate::balance::BalanceInput;
 use crate::log::{FinState, LogRecord, TermCause};
+use crate::runtime::backend::Backend;
+use crate::runtime::counters::Counters;
 use crate::runtime::frontend::Frontend;
+use crate::runtime::server::ServerState;
 use crate::runtime::snapshot::Snapshot;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -62,7 +65,79 @@ pub fn ms(d: std::time::Duration) -> Option<i64> {
 /// Fills the counters of a log record.
 pub fn counters(rec: &mut LogRecord<'_>, snap: &Snapshot, fe: &Frontend) {
     rec.actconn = snap.global.actconn.load(Ordering::Relaxed);
-    rec.feconn = fe.feconn.load(Ordering::Relaxed);
+    rec.feconn = fe.live.counters.scur.load(Ordering::Relaxed);
+}
+
+/// Adds a finished request (http) or session (tcp) to the `show stat` counters of its
+/// frontend, backend and server, from the facts its log line prints: bytes, status
+/// class, denials, errors by termination state, retries and redispatches.
+pub fn account(
+    fe: &Frontend,
+    be: Option<&Backend>,
+    srv: Option<&ServerState>,
+    rec: &LogRecord<'_>,
+    http: bool,
+) {
+    use std::sync::atomic::AtomicU64;
+    let fc = &fe.live.counters;
+    let bc = be.map(|b| &b.counters);
+    let sc = srv.map(|s| &s.counters);
+    let inc = |c: &AtomicU64| {
+        c.fetch_add(1, Ordering::Relaxed);
+    };
+    let each = |f: &dyn Fn(&Counters)| {
+        bc.into_iter().chain(sc).for_each(f);
+    };
+    fc.bytes(rec.bytes_in, rec.bytes_out);
+    each(&|c| c.bytes(rec.bytes_in, rec.bytes_out));
+    let (term, fin) = (rec.term_cause, rec.fin_state);
+    let received = rec.request_line.is_some() || rec.bytes_in > 0;
+    if http && received {
+        fc.request();
+        if let Some(c) = bc {
+            c.request();
+        }
+        if let Some(c) = sc {
+            c.request();
+        }
+    }
+    if http && rec.status > 0 {
+        fc.hrsp.count(rec.status);
+        if let Some(c) = bc {
+            c.hrsp.count(rec.status);
+        }
+        if let Some(c) = sc.filter(|_| rec.t_response.is_some_and(|t| t >= 0)) {
+            c.hrsp.count(rec.status);
+        }
+    }
+    let client_side = matches!(term, TermCause::ClientAbort | TermCause::ClientTimeout);
+    let server_side = matches!(term, TermCause::ServerAbort | TermCause::ServerTimeout);
+    match fin {
+        FinState::Request if term == TermCause::Proxy && rec.status == 403 => match bc {
+            Some(c) => inc(&c.dreq),
+            None => inc(&fc.dreq),
+        },
+        FinState::Request if received && (client_side || term == TermCause::Proxy) => inc(&fc.ereq),
+        FinState::Connect | FinState::Queue if server_side => each(&|c| inc(&c.econ)),
+        FinState::Headers if term == TermCause::Proxy && rec.status == 502 => {
+            each(&|c| inc(&c.eresp))
+        }
+        FinState::Headers if term == TermCause::Proxy => each(&|c| inc(&c.dresp)),
+        FinState::Headers if server_side => each(&|c| inc(&c.eresp)),
+        FinState::Data | FinState::Last if server_side => each(&|c| inc(&c.srv_abrt)),
+        FinState::Headers | FinState::Data | FinState::Last if client_side => {
+            each(&|c| inc(&c.cli_abrt))
+        }
+        _ => {}
+    }
+    if rec.retries > 0 {
+        each(&|c| {
+            c.wretr.fetch_add(u64::from(rec.retries), Ordering::Relaxed);
+        });
+    }
+    if rec.redispatched {
+        each(&|c| inc(&c.wredis));
+    }
 }
 
 /// Writes the log line of a finished session/request, honouring `dontlognull` and
@@ -101,8 +176,7 @@ pub struct ConnGuard {
 impl ConnGuard {
     /// Counts one more connection.
     pub fn new(fe: Arc<Frontend>, snap: Arc<Snapshot>) -> Self {
-        fe.feconn.fetch_add(1, Ordering::Relaxed);
-        fe.total.fetch_add(1, Ordering::Relaxed);
+        fe.live.counters.session_start();
         snap.global.actconn.fetch_add(1, Ordering::Relaxed);
         ConnGuard { fe, snap }
     }
@@ -110,7 +184,7 @@ impl ConnGuard {
 
 impl Drop for ConnGuard {
     fn drop(&mut self) {
-        self.fe.feconn.fetch_sub(1, Ordering::Relaxed);
+        self.fe.live.counters.session_end();
         self.snap.global.actconn.fetch_sub(1, Ordering::Relaxed);
     }
 }

@@ -37,14 +37,14 @@ where
         rec.fin_state = FinState::Request;
         rec.t_total = session::ms(conn.accepted.elapsed());
         session::counters(&mut rec, &snap, &fe);
+        session::account(&fe, None, None, &rec, false);
         session::emit(&fe, &rec, false, false, &mut line);
         return;
     };
     if !crate::runtime::rules::tcp_verdict(&be.tcp_content, &conn) {
         return;
     }
-    be.beconn.fetch_add(1, Ordering::Relaxed);
-    be.total.fetch_add(1, Ordering::Relaxed);
+    be.counters.session_start();
     let mut info = ConnectInfo::default();
     let result = connect::connect(&be, &conn, conn.local, &mut info).await;
     rec.backend = &be.name;
@@ -68,8 +68,9 @@ where
                 rec.term_cause = TermCause::ServerAbort;
             }
             rec.t_total = session::ms(conn.accepted.elapsed());
-            be.beconn.fetch_sub(1, Ordering::Relaxed);
+            be.counters.session_end();
             session::counters(&mut rec, &snap, &fe);
+            session::account(&fe, Some(&be), None, &rec, false);
             session::emit(&fe, &rec, false, false, &mut line);
         }
         Ok((server, slot)) => {
@@ -105,11 +106,12 @@ where
             // As in HAProxy's log, the ending session no longer counts on its backend
             // and server.
             drop(slot);
-            be.beconn.fetch_sub(1, Ordering::Relaxed);
+            be.counters.session_end();
             rec.srv_conn = srv.cur_conns.load(Ordering::Relaxed);
-            rec.beconn = be.beconn.load(Ordering::Relaxed);
+            rec.beconn = be.counters.scur.load(Ordering::Relaxed);
             session::counters(&mut rec, &snap, &fe);
             let null = res.up == 0;
+            session::account(&fe, Some(&be), Some(&srv), &rec, false);
             session::emit(&fe, &rec, null, false, &mut line);
         }
     }

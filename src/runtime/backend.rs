@@ -13,14 +13,15 @@ use crate::acl::CompiledCondition;
 use crate::balance::Balancer;
 use crate::config::model::{ForwardFor, HttpConnMode, HttpReuse, Mode};
 use crate::runtime::errors::ErrorPages;
+use crate::runtime::live::BackendLive;
 use crate::runtime::rules::HttpRules;
 use crate::runtime::server::ServerState;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::Weak;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
-use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 
 /// Backend-side timeouts, resolved.
@@ -38,41 +39,6 @@ pub struct BackendTimeouts {
     pub tunnel: Option<Duration>,
 }
 
-/// Idle keep-alive connections to one server, ready for reuse. Each remembers whether it
-/// has already carried more than one request (HAProxy's "safe" list, which `http-reuse
-/// aggressive` requires for a session's first request).
-#[derive(Debug, Default)]
-pub struct IdlePool {
-    conns: Mutex<Vec<(TcpStream, bool)>>,
-}
-
-/// Most idle connections kept per server.
-const MAX_IDLE_PER_SERVER: usize = 1024;
-
-impl IdlePool {
-    /// Takes an idle connection, the most recently used first; with `proven_only`, only
-    /// one that has carried more than one request. The flag comes back with it.
-    pub fn take(&self, proven_only: bool) -> Option<(TcpStream, bool)> {
-        let mut v = self.conns.lock().ok()?;
-        let i = v.iter().rposition(|(_, proven)| *proven || !proven_only)?;
-        Some(v.remove(i))
-    }
-    /// Gives a connection back for reuse; `proven`: it has carried more than one request.
-    pub fn put(&self, conn: TcpStream, proven: bool) {
-        if let Ok(mut v) = self.conns.lock()
-            && v.len() < MAX_IDLE_PER_SERVER
-        {
-            v.push((conn, proven));
-        }
-    }
-    /// Drops every idle connection (server went down).
-    pub fn clear(&self) {
-        if let Ok(mut v) = self.conns.lock() {
-            v.clear();
-        }
-    }
-}
-
 /// A backend (or the backend half of a `listen`).
 pub struct Backend {
     /// The name.
@@ -81,8 +47,6 @@ pub struct Backend {
     pub mode: Mode,
     /// The servers, in declaration order.
     pub servers: Vec<Arc<ServerState>>,
-    /// Idle connections per server (same order as `servers`).
-    pub pools: Vec<IdlePool>,
     /// The balancing algorithm and its state.
     pub balancer: Balancer,
     /// Timeouts.
@@ -117,16 +81,18 @@ pub struct Backend {
     pub http_request: HttpRules,
     /// `http-response` rules of the backend section.
     pub http_response: HttpRules,
-    /// Connections currently assigned to this backend.
-    pub beconn: AtomicU32,
-    /// Requests waiting in the backend queue (not those of the servers' own queues).
-    pub queued: AtomicU32,
-    /// Total requests/connections.
-    pub total: AtomicU64,
-    /// The backend queue and the servers' queues.
-    pub queues: Queues,
+    /// The live state (counters, queues, servers' live state), kept by the store under
+    /// this backend's name; shared with every snapshot that has this backend.
+    pub live: Arc<BackendLive>,
     /// Conditions of `use-server` rules (not yet).
     pub _reserved: Vec<CompiledCondition>,
+}
+
+impl std::ops::Deref for Backend {
+    type Target = BackendLive;
+    fn deref(&self) -> &BackendLive {
+        &self.live
+    }
 }
 
 impl Backend {
@@ -138,15 +104,28 @@ impl Backend {
             .count()
     }
 
+    /// The position in this snapshot's server list of the server whose live id is `id`.
+    fn position(&self, id: usize) -> Option<usize> {
+        self.servers.iter().position(|s| s.id == id)
+    }
+
     /// Called when a connection or request to `server` ends: frees its slot and hands it
-    /// to the oldest request waiting for it, if any.
-    pub fn release(&self, server: &ServerState) {
+    /// to the oldest request waiting for it, if any. The waiters may belong to a newer
+    /// snapshot of this backend: the current one dispatches when it has this server.
+    pub fn release(self: &Arc<Self>, server: &ServerState) {
         server.cur_conns.fetch_sub(1, Ordering::SeqCst);
         // Paired with the increments in `enqueue` (both SeqCst): either this load sees the
         // new waiter, or the waiter's own dispatch sees the freed slot.
         if server.queued.load(Ordering::SeqCst) > 0 || self.queued.load(Ordering::SeqCst) > 0 {
             let mut q = self.queues.lock();
-            self.dispatch(&mut q, server.index);
+            let current = q.current.upgrade();
+            match current
+                .as_ref()
+                .and_then(|c| Some((c, c.position(server.id)?)))
+            {
+                Some((cur, i)) => cur.dispatch(&mut q, i),
+                None => self.dispatch(&mut q, server.index),
+            }
         }
     }
 
@@ -158,13 +137,16 @@ impl Backend {
 
     /// Gives free slots of server `index` to the oldest requests of its own queue and of
     /// the backend queue, until it is full or nobody waits. Called with the queue lock.
-    fn dispatch(&self, q: &mut QueueState, index: usize) {
+    fn dispatch(self: &Arc<Self>, q: &mut QueueState, index: usize) {
         let Some(server) = self.servers.get(index) else {
             return;
         };
         let px_ok = self.serves_backend_queue(index);
         loop {
-            let own = q.servers.get(index).and_then(|m| m.keys().next().copied());
+            let own = q
+                .servers
+                .get(&server.id)
+                .and_then(|m| m.keys().next().copied());
             let shared = if px_ok {
                 q.backend.keys().next().copied()
             } else {
@@ -184,12 +166,14 @@ impl Backend {
                 q.backend.pop_first().map(|(_, tx)| tx)
             } else {
                 server.queued.fetch_sub(1, Ordering::SeqCst);
-                q.servers[index].pop_first().map(|(_, tx)| tx)
+                q.servers
+                    .get_mut(&server.id)
+                    .and_then(BTreeMap::pop_first)
+                    .map(|(_, tx)| tx)
             };
-            if tx.is_none_or(|tx| tx.send(index).is_err()) {
+            if tx.is_none_or(|tx| tx.send((Arc::clone(self), index)).is_err()) {
                 // The waiter is gone: the slot stays free for the next one.
                 server.cur_conns.fetch_sub(1, Ordering::SeqCst);
-                server.total.fetch_sub(1, Ordering::Relaxed);
             }
         }
     }
@@ -204,20 +188,19 @@ impl Backend {
         let (tx, rx) = oneshot::channel();
         match server {
             Some(s) => {
-                let len = q.servers.get(s.index).map_or(0, BTreeMap::len);
-                if s.maxqueue != 0 && len >= s.maxqueue as usize {
+                let waiting = q.servers.entry(s.id).or_default();
+                if s.maxqueue != 0 && waiting.len() >= s.maxqueue as usize {
                     return Err(QueueFull);
                 }
-                if q.servers.len() <= s.index {
-                    q.servers.resize_with(s.index + 1, BTreeMap::new);
-                }
-                q.servers[s.index].insert(seq, tx);
-                s.queued.fetch_add(1, Ordering::SeqCst);
+                waiting.insert(seq, tx);
+                let len = s.queued.fetch_add(1, Ordering::SeqCst) + 1;
+                s.counters.queued(len);
                 self.dispatch(&mut q, s.index);
             }
             None => {
                 q.backend.insert(seq, tx);
-                self.queued.fetch_add(1, Ordering::SeqCst);
+                let len = self.queued.fetch_add(1, Ordering::SeqCst) + 1;
+                self.counters.queued(len);
                 for i in 0..self.servers.len() {
                     if q.backend.is_empty() {
                         break;
@@ -229,18 +212,23 @@ impl Backend {
         Ok(Ticket {
             backend: Arc::clone(self),
             seq,
-            server: server.map(|s| s.index),
+            server: server.map(|s| s.id),
             rx: Some(rx),
         })
     }
 
-    /// Removes a waiting request from its queue; false when it was already given a slot.
+    /// Removes a waiting request from its queue (`server`: the live id of the server it
+    /// waits for); false when it was already given a slot.
     fn dequeue(&self, q: &mut QueueState, seq: u64, server: Option<usize>) -> bool {
         match server {
-            Some(i) => {
-                let removed = q.servers.get_mut(i).and_then(|m| m.remove(&seq)).is_some();
-                if removed {
-                    self.servers[i].queued.fetch_sub(1, Ordering::SeqCst);
+            Some(id) => {
+                let removed = q
+                    .servers
+                    .get_mut(&id)
+                    .and_then(|m| m.remove(&seq))
+                    .is_some();
+                if removed && let Some(s) = self.servers.iter().find(|s| s.id == id) {
+                    s.queued.fetch_sub(1, Ordering::SeqCst);
                 }
                 removed
             }
@@ -259,7 +247,8 @@ impl Backend {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct QueueFull;
 
-/// The backend queue and the servers' own queues, each ordered by arrival.
+/// The backend queue and the servers' own queues, each ordered by arrival. Part of a
+/// backend's live state: every snapshot of the backend shares them.
 #[derive(Default)]
 pub struct Queues {
     state: Mutex<QueueState>,
@@ -269,15 +258,30 @@ impl Queues {
     fn lock(&self) -> std::sync::MutexGuard<'_, QueueState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    /// Sets the backend of the current snapshot, which dispatches freed slots.
+    pub(crate) fn set_current(&self, backend: Weak<Backend>) {
+        self.lock().current = backend;
+    }
+
+    /// The backend of the current snapshot.
+    pub(crate) fn current(&self) -> Option<Weak<Backend>> {
+        Some(self.lock().current.clone())
+    }
 }
 
-/// Waiting requests by arrival number; each is told the index of the server whose slot
-/// it was given.
+/// What a waiter is given: the backend snapshot that dispatched and its server's index.
+type Grant = (Arc<Backend>, usize);
+
+/// Waiting requests by arrival number; each is told the server whose slot it was given.
 #[derive(Default)]
 struct QueueState {
     next: u64,
-    backend: BTreeMap<u64, oneshot::Sender<usize>>,
-    servers: Vec<BTreeMap<u64, oneshot::Sender<usize>>>,
+    /// The current snapshot's backend.
+    current: Weak<Backend>,
+    backend: BTreeMap<u64, oneshot::Sender<Grant>>,
+    /// Requests designated to a server, by the server's live id.
+    servers: HashMap<usize, BTreeMap<u64, oneshot::Sender<Grant>>>,
 }
 
 /// A request's place in a queue. Dropping it leaves the queue, or gives back the slot it
@@ -286,7 +290,7 @@ pub struct Ticket {
     backend: Arc<Backend>,
     seq: u64,
     server: Option<usize>,
-    rx: Option<oneshot::Receiver<usize>>,
+    rx: Option<oneshot::Receiver<Grant>>,
 }
 
 impl Ticket {
@@ -297,8 +301,8 @@ impl Ticket {
             Some(d) => tokio::time::timeout_at(d, rx).await.ok(),
             None => Some(rx.await),
         };
-        let index = match got {
-            Some(Ok(i)) => Some(i),
+        let grant = match got {
+            Some(Ok(g)) => Some(g),
             // The sender is never dropped without sending while queued; expire.
             Some(Err(_)) => None,
             None => {
@@ -313,11 +317,9 @@ impl Ticket {
             }
         };
         self.rx = None;
-        let server = Arc::clone(self.backend.servers.get(index?)?);
-        Some(ServerSlot {
-            backend: Arc::clone(&self.backend),
-            server,
-        })
+        let (backend, index) = grant?;
+        let server = Arc::clone(backend.servers.get(index)?);
+        Some(ServerSlot::granted(backend, server))
     }
 }
 
@@ -329,13 +331,12 @@ impl Drop for Ticket {
         let be = &self.backend;
         let mut q = be.queues.lock();
         if !be.dequeue(&mut q, self.seq, self.server)
-            && let Ok(i) = rx.try_recv()
-            && let Some(s) = be.servers.get(i)
+            && let Ok((granted, i)) = rx.try_recv()
+            && let Some(s) = granted.servers.get(i)
         {
             // Handed a slot but abandoned (client gone): pass it on.
             s.cur_conns.fetch_sub(1, Ordering::SeqCst);
-            s.total.fetch_sub(1, Ordering::Relaxed);
-            be.dispatch(&mut q, i);
+            granted.dispatch(&mut q, i);
         }
     }
 }
@@ -351,15 +352,22 @@ pub struct ServerSlot {
 impl ServerSlot {
     /// Takes a slot on `server` now, unless it is at its `maxconn`.
     pub fn try_take(backend: &Arc<Backend>, server: &Arc<ServerState>) -> Option<Self> {
-        server.try_take().then(|| ServerSlot {
-            backend: Arc::clone(backend),
-            server: Arc::clone(server),
-        })
+        server
+            .try_take()
+            .then(|| ServerSlot::granted(Arc::clone(backend), Arc::clone(server)))
+    }
+
+    /// The slot taken on `server`: counts the session on it (`stot`, `scur`, `lbtot`).
+    fn granted(backend: Arc<Backend>, server: Arc<ServerState>) -> Self {
+        server.counters.session_start();
+        server.counters.lbtot.fetch_add(1, Ordering::Relaxed);
+        ServerSlot { backend, server }
     }
 }
 
 impl Drop for ServerSlot {
     fn drop(&mut self) {
+        self.server.counters.session_end();
         self.backend.release(&self.server);
     }
 }

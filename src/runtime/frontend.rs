@@ -5,9 +5,9 @@ use crate::config::model::{Bind, ForwardFor, HttpConnMode, Mode};
 use crate::log::{LogFormatSpec, Logger};
 use crate::runtime::backend::Backend;
 use crate::runtime::errors::ErrorPages;
+use crate::runtime::live::FrontendLive;
 use crate::runtime::rules::{Cond, HttpRules, TcpRuleRt};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicU64};
 use std::time::Duration;
 
 /// Client-side timeouts, resolved.
@@ -83,8 +83,6 @@ pub struct Frontend {
     pub clitcpka: bool,
     /// `option nolinger`: accepted sockets are closed with a reset (SO_LINGER 0).
     pub nolinger: bool,
-    /// Current connections.
-    pub feconn: AtomicU32,
-    /// Total connections accepted.
-    pub total: AtomicU64,
+    /// The live state (counters), kept by the store under this frontend's name.
+    pub live: Arc<FrontendLive>,
 }

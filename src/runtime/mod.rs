@@ -2,8 +2,10 @@
 //! (health, counters, queues) keyed by backend/server name.
 
 pub mod backend;
+pub mod counters;
 pub mod errors;
 pub mod frontend;
+pub mod live;
 pub mod rules;
 pub mod server;
 pub mod snapshot;

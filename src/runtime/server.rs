@@ -1,17 +1,24 @@
-//! Live state of one server: health, effective weight, connection counts. Shared between
-//! threads through atomics; keyed by backend/server name so that it survives a reload.
+//! One server as the data plane sees it: its configuration in this snapshot
+//! ([`ServerState`]) and its live state ([`ServerLive`]: health, admin state, effective
+//! weight, connection counts, counters, idle connections), which the live-state store
+//! keeps by backend and server name so that it survives reloads.
 
+use super::counters::Counters;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use tokio::net::TcpStream;
 
-/// One server of a backend, as the data plane sees it.
+/// One server of a backend in one snapshot: what the configuration says, and a handle on
+/// its live state. Dereferences to that live state (`server.cur_conns`, `server.up`…).
 #[derive(Debug)]
 pub struct ServerState {
     /// The server's name.
     pub name: String,
     /// Its index in the backend's server list.
     pub index: usize,
-    /// The resolved address (`None` for "use the client's destination port").
+    /// The resolved address (port 0: "use the client's destination port").
     pub addr: SocketAddr,
     /// Declared `backup`.
     pub backup: bool,
@@ -21,6 +28,27 @@ pub struct ServerState {
     pub maxqueue: u32,
     /// The configured weight (`weight`, 0..=256).
     pub config_weight: u32,
+    /// Declared `disabled` (starts in maintenance).
+    pub disabled: bool,
+    /// The live state, shared with every snapshot that has this server.
+    pub live: Arc<ServerLive>,
+}
+
+impl std::ops::Deref for ServerState {
+    type Target = ServerLive;
+    fn deref(&self) -> &ServerLive {
+        &self.live
+    }
+}
+
+/// Live state of one server, kept by the live-state store under its backend's and its
+/// own name: it outlives snapshots, so a reload keeps health, admin state, runtime
+/// weight, connection counts, counters and idle connections of a server that remains.
+#[derive(Debug)]
+pub struct ServerLive {
+    /// Its number within its backend's live state, stable across reloads (queues are
+    /// keyed by it).
+    pub id: usize,
     /// The current weight (runtime changes, slow start); 0 takes the server out.
     pub weight: AtomicU32,
     /// Up according to health checks (true without checks).
@@ -32,13 +60,98 @@ pub struct ServerState {
     /// Requests waiting in this server's own queue (their balancing decision designated
     /// this server: hash-based algorithms, or the server was full when chosen).
     pub queued: AtomicU32,
-    /// Total connections/requests sent.
-    pub total: AtomicU64,
+    /// `show stat` counters.
+    pub counters: Counters,
+    /// Idle keep-alive connections, ready for reuse.
+    pub pool: IdlePool,
+    /// What the last applied configuration said (weight, `disabled`, address): a reload
+    /// that changes one of them applies it; one that does not keeps the runtime value.
+    applied: Mutex<Applied>,
+}
+
+/// The configured values of a server that its live state last took over.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Applied {
+    weight: u32,
+    disabled: bool,
+    addr: Option<SocketAddr>,
+}
+
+impl ServerLive {
+    /// Fresh live state: up, with `weight`.
+    pub fn new(id: usize, weight: u32) -> Self {
+        ServerLive {
+            id,
+            weight: AtomicU32::new(weight),
+            up: AtomicBool::new(true),
+            maint: AtomicBool::new(false),
+            cur_conns: AtomicU32::new(0),
+            queued: AtomicU32::new(0),
+            counters: Counters::default(),
+            pool: IdlePool::default(),
+            applied: Mutex::new(Applied {
+                weight,
+                disabled: false,
+                addr: None,
+            }),
+        }
+    }
+
+    /// Takes over a (re)loaded configuration: a configured weight, `disabled` flag or
+    /// address that differs from the previous configuration's replaces the runtime
+    /// value; an unchanged one leaves the runtime value alone. A new address empties
+    /// the idle pool (its connections go to the old one).
+    pub fn apply(&self, weight: u32, disabled: bool, addr: SocketAddr) {
+        let mut a = self.applied.lock().unwrap_or_else(|e| e.into_inner());
+        if a.weight != weight {
+            self.weight.store(weight, Ordering::Relaxed);
+        }
+        if a.disabled != disabled {
+            self.maint.store(disabled, Ordering::Relaxed);
+        }
+        if a.addr.is_some_and(|old| old != addr) {
+            self.pool.clear();
+        }
+        *a = Applied {
+            weight,
+            disabled,
+            addr: Some(addr),
+        };
+    }
+
+    /// True when the server may receive traffic (up, not in maintenance, weight > 0).
+    pub fn usable(&self) -> bool {
+        self.up.load(Ordering::Relaxed)
+            && !self.maint.load(Ordering::Relaxed)
+            && self.weight.load(Ordering::Relaxed) > 0
+    }
+
+    /// The current weight.
+    pub fn cur_weight(&self) -> u32 {
+        self.weight.load(Ordering::Relaxed)
+    }
 }
 
 impl ServerState {
-    /// A server that is up, with its configured weight.
+    /// A server with fresh live state: up, with its configured weight.
     pub fn new(name: impl Into<String>, index: usize, addr: SocketAddr, weight: u32) -> Self {
+        ServerState::bound(
+            name,
+            index,
+            addr,
+            weight,
+            Arc::new(ServerLive::new(index, weight)),
+        )
+    }
+
+    /// A server bound to existing live state (from the live-state store).
+    pub fn bound(
+        name: impl Into<String>,
+        index: usize,
+        addr: SocketAddr,
+        weight: u32,
+        live: Arc<ServerLive>,
+    ) -> Self {
         ServerState {
             name: name.into(),
             index,
@@ -47,20 +160,9 @@ impl ServerState {
             maxconn: 0,
             maxqueue: 0,
             config_weight: weight,
-            weight: AtomicU32::new(weight),
-            up: AtomicBool::new(true),
-            maint: AtomicBool::new(false),
-            cur_conns: AtomicU32::new(0),
-            queued: AtomicU32::new(0),
-            total: AtomicU64::new(0),
+            disabled: false,
+            live,
         }
-    }
-
-    /// True when the server may receive traffic (up, not in maintenance, weight > 0).
-    pub fn usable(&self) -> bool {
-        self.up.load(Ordering::Relaxed)
-            && !self.maint.load(Ordering::Relaxed)
-            && self.weight.load(Ordering::Relaxed) > 0
     }
 
     /// True when the server has reached its `maxconn`.
@@ -82,17 +184,44 @@ impl ServerState {
                 Ordering::SeqCst,
                 Ordering::SeqCst,
             ) {
-                Ok(_) => {
-                    self.total.fetch_add(1, Ordering::Relaxed);
-                    return true;
-                }
+                Ok(_) => return true,
                 Err(now) => cur = now,
             }
         }
     }
+}
 
-    /// The current weight.
-    pub fn cur_weight(&self) -> u32 {
-        self.weight.load(Ordering::Relaxed)
+/// Idle keep-alive connections to one server, ready for reuse. Each remembers whether it
+/// has already carried more than one request (HAProxy's "safe" list, which `http-reuse
+/// aggressive` requires for a session's first request).
+#[derive(Debug, Default)]
+pub struct IdlePool {
+    conns: Mutex<Vec<(TcpStream, bool)>>,
+}
+
+/// Most idle connections kept per server.
+const MAX_IDLE_PER_SERVER: usize = 1024;
+
+impl IdlePool {
+    /// Takes an idle connection, the most recently used first; with `proven_only`, only
+    /// one that has carried more than one request. The flag comes back with it.
+    pub fn take(&self, proven_only: bool) -> Option<(TcpStream, bool)> {
+        let mut v = self.conns.lock().ok()?;
+        let i = v.iter().rposition(|(_, proven)| *proven || !proven_only)?;
+        Some(v.remove(i))
+    }
+    /// Gives a connection back for reuse; `proven`: it has carried more than one request.
+    pub fn put(&self, conn: TcpStream, proven: bool) {
+        if let Ok(mut v) = self.conns.lock()
+            && v.len() < MAX_IDLE_PER_SERVER
+        {
+            v.push((conn, proven));
+        }
+    }
+    /// Drops every idle connection (server went down, or its address changed).
+    pub fn clear(&self) {
+        if let Ok(mut v) = self.conns.lock() {
+            v.clear();
+        }
     }
 }

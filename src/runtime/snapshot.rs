@@ -1,9 +1,10 @@
 //! Compiles a [`Config`] into the immutable snapshot the data plane runs on: backends with
 //! their servers and balancers, frontends with compiled rules and resolved references.
 
-use super::backend::{Backend, BackendTimeouts, IdlePool};
+use super::backend::{Backend, BackendTimeouts};
 use super::errors::ErrorPages;
 use super::frontend::{Frontend, FrontendTimeouts, ProxyLog, Switch};
+use super::live::Store;
 use super::rules::{Cond, HttpRules, compile_tcp};
 use super::server::ServerState;
 use crate::acl::AclSet;
@@ -13,7 +14,7 @@ use crate::config::model::{Config, HttpConnMode, Proxy, ServerAddr};
 use crate::log::{LogFormatSpec, Logger};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::AtomicU32;
 
 /// Process-wide settings the data plane reads.
 #[derive(Debug)]
@@ -26,9 +27,13 @@ pub struct GlobalRt {
     pub maxrewrite: usize,
     /// Worker threads.
     pub nbthread: usize,
-    /// Current connections, all frontends.
-    pub actconn: AtomicU32,
+    /// Current connections, all frontends (live state, shared across reloads).
+    pub actconn: Arc<AtomicU32>,
 }
+
+/// The current snapshot, behind one atomic pointer: a reload stores a new one; each
+/// request loads the one current when it begins.
+pub type Shared = Arc<arc_swap::ArcSwap<Snapshot>>;
 
 /// Everything the data plane needs, compiled once per (re)load.
 pub struct Snapshot {
@@ -38,6 +43,27 @@ pub struct Snapshot {
     pub frontends: Vec<Arc<Frontend>>,
     /// Backends (and listens).
     pub backends: Vec<Arc<Backend>>,
+}
+
+impl Snapshot {
+    /// Makes this snapshot the one live state follows: each server takes over its
+    /// configured weight, `disabled` flag and address where they changed since the
+    /// previous configuration, and each backend's shared queues dispatch through this
+    /// snapshot's servers and balancer. Called once, when the snapshot goes live.
+    pub fn install(&self) {
+        for b in &self.backends {
+            for s in &b.servers {
+                s.live.apply(s.config_weight, s.disabled, s.addr);
+            }
+            b.live.install(b);
+            b.balancer.refresh();
+        }
+    }
+
+    /// The frontend named `name`.
+    pub fn frontend(&self, name: &str) -> Option<&Arc<Frontend>> {
+        self.frontends.iter().find(|f| f.name == name)
+    }
 }
 
 /// The default global `maxconn` when none is set: what the file descriptor limit allows.
@@ -75,7 +101,8 @@ fn merge_mode(a: HttpConnMode, b: HttpConnMode) -> HttpConnMode {
     }
 }
 
-fn build_backend(p: &Proxy, diags: &mut Vec<Diag>) -> Option<Backend> {
+fn build_backend(p: &Proxy, store: &Store, diags: &mut Vec<Diag>) -> Option<Backend> {
+    let live = store.backend(&p.name);
     let set = AclSet::compile(&p.acls)
         .map_err(|(s, e)| diags.push(Diag::alert(&s, e)))
         .ok()?;
@@ -110,13 +137,12 @@ fn build_backend(p: &Proxy, diags: &mut Vec<Diag>) -> Option<Backend> {
                 continue;
             }
         };
-        let mut st = ServerState::new(s.name.clone(), i, addr, s.opts.weight);
+        let server_live = live.server(&s.name, s.opts.weight);
+        let mut st = ServerState::bound(s.name.clone(), i, addr, s.opts.weight, server_live);
         st.backup = s.opts.backup;
         st.maxconn = s.opts.maxconn;
         st.maxqueue = s.opts.maxqueue;
-        if s.opts.disabled {
-            st.maint.store(true, Ordering::Relaxed);
-        }
+        st.disabled = s.opts.disabled;
         servers.push(Arc::new(st));
     }
     let tcp_content = if p.kind.has_frontend() {
@@ -145,7 +171,6 @@ fn build_backend(p: &Proxy, diags: &mut Vec<Diag>) -> Option<Backend> {
     Some(Backend {
         name: p.name.clone(),
         mode: p.mode,
-        pools: servers.iter().map(|_| IdlePool::default()).collect(),
         servers,
         balancer,
         timeouts: BackendTimeouts {
@@ -177,10 +202,7 @@ fn build_backend(p: &Proxy, diags: &mut Vec<Diag>) -> Option<Backend> {
         } else {
             http_response
         },
-        beconn: AtomicU32::new(0),
-        queued: AtomicU32::new(0),
-        total: AtomicU64::new(0),
-        queues: Default::default(),
+        live,
         _reserved: Vec::new(),
     })
 }
@@ -239,7 +261,7 @@ fn ok_or_push<T>(
 
 /// Compiles `config`; problems that only show at this stage (addresses that do not
 /// resolve, log targets that cannot be opened) are returned as alerts.
-pub fn build(config: &Config) -> Result<Snapshot, Vec<Diag>> {
+pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
     let mut diags = Vec::new();
     let g = &config.global;
     let global = GlobalRt {
@@ -251,11 +273,11 @@ pub fn build(config: &Config) -> Result<Snapshot, Vec<Diag>> {
             .nbthread
             .map(|n| n as usize)
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(64))),
-        actconn: AtomicU32::new(0),
+        actconn: Arc::clone(&store.actconn),
     };
     let mut backends: Vec<(String, Arc<Backend>)> = Vec::new();
     for p in config.proxies.iter().filter(|p| p.kind.has_backend()) {
-        if let Some(b) = build_backend(p, &mut diags) {
+        if let Some(b) = build_backend(p, store, &mut diags) {
             backends.push((p.name.clone(), Arc::new(b)));
         }
     }
@@ -336,8 +358,7 @@ pub fn build(config: &Config) -> Result<Snapshot, Vec<Diag>> {
             log,
             clitcpka: p.options.clitcpka || p.options.tcpka,
             nolinger: p.options.nolinger,
-            feconn: AtomicU32::new(0),
-            total: AtomicU64::new(0),
+            live: store.frontend(&p.name),
         }));
     }
     if diags.iter().any(Diag::is_alert) {

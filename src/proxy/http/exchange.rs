@@ -11,9 +11,9 @@ use crate::proxy::h1::{
 use crate::proxy::session::{self, ConnInfo};
 use crate::runtime::backend::Backend;
 use crate::runtime::frontend::Frontend;
-use crate::runtime::snapshot::Snapshot;
+use crate::runtime::snapshot::{Shared, Snapshot};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+
 use std::time::{Instant, SystemTime};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -73,8 +73,9 @@ impl Outcome {
 /// next request's timers start and, with `http-reuse never`, its own server connections
 /// (HAProxy keeps those with the client session too).
 pub(super) async fn run<S, H>(
-    fe: Arc<Frontend>,
-    snap: Arc<Snapshot>,
+    mut fe: Arc<Frontend>,
+    mut snap: Arc<Snapshot>,
+    shared: Shared,
     conn: ConnInfo,
     mut client: S,
     _hold: H,
@@ -90,9 +91,10 @@ pub(super) async fn run<S, H>(
         own: Vec::new(),
     };
     loop {
-        let busy = Session::new(fe.clone(), snap.clone(), conn, carry).serve_busy(&mut client);
+        let busy =
+            Session::new(fe.clone(), snap.clone(), &shared, conn, carry).serve_busy(&mut client);
         match Box::pin(busy).await {
-            Some(c) => carry = c,
+            Some((c, f, s)) => (carry, fe, snap) = (c, f, s),
             None => break,
         }
         let t = &fe.timeouts;
@@ -149,6 +151,8 @@ pub(super) struct Carry {
 pub(super) struct Session {
     pub(super) fe: Arc<Frontend>,
     pub(super) snap: Arc<Snapshot>,
+    /// Where a reload puts the next snapshot.
+    pub(super) shared: Shared,
     pub(super) conn: ConnInfo,
     pub(super) limits: Limits,
     /// Client input: the current request head, then pipelined data.
@@ -177,7 +181,13 @@ pub(super) struct Session {
 }
 
 impl Session {
-    fn new(fe: Arc<Frontend>, snap: Arc<Snapshot>, conn: ConnInfo, carry: Carry) -> Self {
+    fn new(
+        fe: Arc<Frontend>,
+        snap: Arc<Snapshot>,
+        shared: &Shared,
+        conn: ConnInfo,
+        carry: Carry,
+    ) -> Self {
         let bufsize = snap.global.bufsize;
         let limits = Limits {
             max_head: bufsize - snap.global.maxrewrite,
@@ -186,6 +196,7 @@ impl Session {
         Session {
             fe,
             snap,
+            shared: Arc::clone(shared),
             conn,
             limits,
             buf: Vec::new(),
@@ -205,9 +216,27 @@ impl Session {
         }
     }
 
+    /// Takes the current snapshot when a reload made a new one: the next request runs
+    /// with it, and with its frontend of the same name (the old one while the reload
+    /// removed it: this connection was accepted by it).
+    fn refresh(&mut self) {
+        let cur = self.shared.load();
+        if Arc::ptr_eq(&cur, &self.snap) {
+            return;
+        }
+        if let Some(fe) = cur.frontend(&self.fe.name) {
+            self.fe = Arc::clone(fe);
+            self.snap = arc_swap::Guard::into_inner(cur);
+        }
+    }
+
     /// Serves requests while they keep coming. `Some`: the connection went idle between
-    /// requests (nothing to read), here is what to keep; `None`: it must be closed.
-    async fn serve_busy<S>(mut self, client: &mut S) -> Option<Carry>
+    /// requests (nothing to read), here is what to keep, with the frontend and snapshot
+    /// of its last request; `None`: it must be closed.
+    async fn serve_busy<S>(
+        mut self,
+        client: &mut S,
+    ) -> Option<(Carry, Arc<Frontend>, Arc<Snapshot>)>
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
@@ -219,14 +248,16 @@ impl Session {
                     Some(Ok(n)) if n > 0 => {}
                     Some(_) => return None,
                     None => {
-                        return Some(Carry {
+                        let carry = Carry {
                             first: false,
                             clock: self.clock,
                             own: std::mem::take(&mut self.own),
-                        });
+                        };
+                        return Some((carry, self.fe, self.snap));
                     }
                 }
             }
+            self.refresh();
             let mut out = Outcome::new();
             match self.exchange(client, &mut out).await {
                 Some(next) => {
@@ -416,10 +447,9 @@ impl Session {
                 .fail(client, o, 503, TermCause::Proxy, FinState::Request)
                 .await;
         };
-        be.beconn.fetch_add(1, Ordering::Relaxed);
-        be.total.fetch_add(1, Ordering::Relaxed);
+        be.counters.session_start();
         let r = self.forward(client, o, &be, head_len).await;
-        be.beconn.fetch_sub(1, Ordering::Relaxed);
+        be.counters.session_end();
         r
     }
 }

@@ -186,11 +186,7 @@ impl Session {
             .position(|c| Arc::ptr_eq(&c.backend, be) && c.server == slot.server.index)
             .map(|i| self.own.swap_remove(i).stream);
         let pooled = own.or_else(|| {
-            pool_use.and_then(|proven_only| {
-                be.pools[slot.server.index]
-                    .take(proven_only)
-                    .map(|(s, _)| s)
-            })
+            pool_use.and_then(|proven_only| slot.server.pool.take(proven_only).map(|(s, _)| s))
         });
         let (mut server, mut slot, mut reused) = match pooled {
             Some(s) => (s, slot, true),
@@ -387,7 +383,7 @@ impl Session {
                 });
             } else {
                 // A connection that served its second request or more is "proven".
-                be.pools[slot.server.index].put(server, reused);
+                slot.server.pool.put(server, reused);
             }
         }
         drop(slot);

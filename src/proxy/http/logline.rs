@@ -7,15 +7,12 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 impl Session {
-    /// Logs the exchange that ended at `end`, with HAProxy's per-request timers (8.4):
+    /// Counts and logs the exchange that ended at `end`, with HAProxy's per-request timers (8.4):
     /// `%t` is the clock's start (accept, or the end of the previous request), `%tr` the
     /// request's first byte (the start when nothing came), `Ti` the idle time between
     /// them, `TR` the head's reception, `Ta` from `%tr` and `Tt` from `%t` to `end`.
     pub(super) fn log(&mut self, o: &Outcome, end: Instant) {
         let fe = self.fe.clone();
-        if fe.log.is_none() {
-            return;
-        }
         let clock = self.clock;
         let rx_start = o.rx_start.unwrap_or(clock.start).max(clock.start);
         let mut rec = LogRecord::new(clock.date, &fe.name);
@@ -57,13 +54,17 @@ impl Session {
             Some(&self.reqline)
         };
         if let Some(b) = &o.backend {
-            rec.beconn = b.beconn.load(Ordering::Relaxed);
+            rec.beconn = b.counters.scur.load(Ordering::Relaxed);
             rec.backend_queue = b.queued.load(Ordering::Relaxed);
         }
         if let Some(s) = &o.server {
             rec.srv_conn = s.cur_conns.load(Ordering::Relaxed);
             rec.srv_queue = s.queued.load(Ordering::Relaxed);
             rec.server_addr = Some(s.addr);
+        }
+        session::account(&fe, o.backend.as_deref(), o.server.as_deref(), &rec, true);
+        if fe.log.is_none() {
+            return;
         }
         session::counters(&mut rec, &self.snap, &fe);
         let mut line = std::mem::take(&mut self.line);

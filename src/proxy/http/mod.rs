@@ -24,15 +24,17 @@ pub mod view;
 
 use crate::proxy::session::ConnInfo;
 use crate::runtime::frontend::Frontend;
-use crate::runtime::snapshot::Snapshot;
+use crate::runtime::snapshot::{Shared, Snapshot};
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 /// Serves one client connection in http mode until it closes. `hold` (maxconn slots,
-/// counters) is kept until then.
+/// counters) is kept until then. `fe` and `snap` are those current at the accept; each
+/// later request takes the snapshot then current from `shared`.
 pub fn serve<S, H>(
     fe: Arc<Frontend>,
     snap: Arc<Snapshot>,
+    shared: Shared,
     client: S,
     conn: ConnInfo,
     hold: H,
@@ -41,5 +43,5 @@ where
     S: AsyncRead + AsyncWrite + io::WaitReadable + Unpin + Send,
     H: Send,
 {
-    exchange::run(fe, snap, conn, client, hold)
+    exchange::run(fe, snap, shared, conn, client, hold)
 }

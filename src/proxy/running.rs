@@ -1,0 +1,420 @@
+//! The running proxy: the current snapshot behind one atomic pointer, the live-state
+//! store, and one accept loop per `bind` line — and reloads in place.
+//!
+//! A reload compiles the new configuration against the same store (so what remains
+//! keeps its live state), opens the binds that are new, makes the new snapshot current,
+//! then closes the binds that were removed. Binds that remain keep their listening
+//! sockets and accept loops: no connection is refused. Each request runs with the
+//! snapshot that was current when it began; a keep-alive connection takes the new one
+//! at its next request. A configuration that fails to compile or bind changes nothing.
+
+use super::listener::{self, BoundListener};
+use super::session::{ConnGuard, ConnInfo};
+use crate::config::model::{Config, Mode};
+use crate::runtime::frontend::Frontend;
+use crate::runtime::live::Store;
+use crate::runtime::snapshot::{self, Shared, Snapshot};
+use arc_swap::ArcSwap;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Instant, SystemTime};
+use tokio::sync::Semaphore;
+use tokio::task::JoinHandle;
+
+/// What identifies a bind across reloads: its frontend and its addresses.
+type BindKey = (String, String);
+
+/// A bind line's sockets, bound but not yet accepting (outside the runtime, before
+/// detaching, so that errors reach the terminal).
+struct Pending {
+    key: BindKey,
+    listeners: Vec<BoundListener>,
+    maxconn: Option<u32>,
+}
+
+/// A frontend's `maxconn` gate and the limit it was sized for.
+struct Gate {
+    sem: Arc<Semaphore>,
+    max: u32,
+}
+
+/// The proxy while it runs.
+pub struct Running {
+    store: Arc<Store>,
+    current: Shared,
+    pending: Vec<Pending>,
+    accepting: HashMap<BindKey, Vec<JoinHandle<()>>>,
+    gates: HashMap<String, Gate>,
+    global: Arc<Semaphore>,
+    /// Connections alive, for the soft stop.
+    live: Arc<AtomicUsize>,
+    debug: bool,
+}
+
+/// Why a configuration could not be started or reloaded.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// It did not compile (addresses, log targets…): one message per problem.
+    #[error("{}", .0.join("\n"))]
+    Compile(Vec<String>),
+    /// A bind failed.
+    #[error("Starting frontend {frontend}: {error}")]
+    Bind {
+        /// The frontend.
+        frontend: String,
+        /// What the system said.
+        error: std::io::Error,
+    },
+}
+
+fn bind_key(fe: &Frontend, b: &crate::config::model::Bind) -> BindKey {
+    (fe.name.clone(), format!("{:?}", b.addrs))
+}
+
+fn frontend_max(snap: &Snapshot, fe: &Frontend) -> u32 {
+    if fe.maxconn > 0 {
+        fe.maxconn
+    } else {
+        snap.global.maxconn
+    }
+}
+
+/// Binds every bind line of `snap` whose key is not in `skip`.
+fn bind_new(
+    snap: &Snapshot,
+    skip: &HashMap<BindKey, Vec<JoinHandle<()>>>,
+) -> Result<Vec<Pending>, StartError> {
+    let mut out = Vec::new();
+    for fe in &snap.frontends {
+        let backlog = frontend_max(snap, fe).max(1024);
+        for b in &fe.binds {
+            let key = bind_key(fe, b);
+            if skip.contains_key(&key) || out.iter().any(|p: &Pending| p.key == key) {
+                continue;
+            }
+            let listeners = listener::bind_all(b, backlog).map_err(|error| StartError::Bind {
+                frontend: fe.name.clone(),
+                error,
+            })?;
+            out.push(Pending {
+                key,
+                listeners,
+                maxconn: b.maxconn,
+            });
+        }
+    }
+    Ok(out)
+}
+
+impl Running {
+    /// Compiles `config` and binds its listeners; nothing accepts until
+    /// [`Running::start`] runs inside the runtime.
+    pub fn new(config: &Config) -> Result<Running, StartError> {
+        let store = Arc::new(Store::new());
+        let snap = snapshot::build(config, &store)
+            .map_err(|d| StartError::Compile(d.iter().map(ToString::to_string).collect()))?;
+        let pending = bind_new(&snap, &HashMap::new())?;
+        snap.install();
+        let global = Arc::new(Semaphore::new(snap.global.maxconn as usize));
+        Ok(Running {
+            store,
+            current: Arc::new(ArcSwap::from_pointee(snap)),
+            pending,
+            accepting: HashMap::new(),
+            gates: HashMap::new(),
+            global,
+            live: Arc::new(AtomicUsize::new(0)),
+            debug: false,
+        })
+    }
+
+    /// `-d`: trace every accepted connection on stdout.
+    pub fn set_debug(&mut self, debug: bool) {
+        self.debug = debug;
+    }
+
+    /// The live-state store.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// The current snapshot.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.current.load_full()
+    }
+
+    /// Connections currently alive.
+    pub fn connections(&self) -> usize {
+        self.live.load(Ordering::SeqCst)
+    }
+
+    /// The addresses the TCP listeners of frontend `name` are bound to.
+    pub fn local_addrs(&self, name: &str) -> Vec<std::net::SocketAddr> {
+        self.pending
+            .iter()
+            .filter(|p| p.key.0 == name)
+            .flat_map(|p| &p.listeners)
+            .filter_map(|l| match l {
+                BoundListener::Tcp(t) => t.local_addr().ok(),
+                BoundListener::Unix(_) => None,
+            })
+            .collect()
+    }
+
+    /// Starts accepting on every bound listener not accepting yet. Must run inside the
+    /// tokio runtime.
+    pub fn start(&mut self) {
+        let snap = self.current.load_full();
+        self.resize_gates(&snap);
+        for p in std::mem::take(&mut self.pending) {
+            let Some(gate) = self.gates.get(&p.key.0) else {
+                continue;
+            };
+            let mut tasks = Vec::new();
+            for l in p.listeners {
+                let gates = Gates {
+                    // A bind line's `maxconn` limits each of its listeners on its own.
+                    bind: p
+                        .maxconn
+                        .filter(|m| *m > 0)
+                        .map(|m| Arc::new(Semaphore::new(m as usize))),
+                    frontend: gate.sem.clone(),
+                    process: self.global.clone(),
+                };
+                tasks.push(tokio::spawn(accept_loop(
+                    p.key.0.clone(),
+                    self.current.clone(),
+                    l,
+                    gates,
+                    self.live.clone(),
+                    self.debug,
+                )));
+            }
+            self.accepting.insert(p.key, tasks);
+        }
+    }
+
+    /// Sizes each frontend's `maxconn` gate to the current snapshot: a new frontend gets
+    /// one, a changed limit grows or shrinks the one it has (connections already in keep
+    /// their slots).
+    fn resize_gates(&mut self, snap: &Snapshot) {
+        for fe in &snap.frontends {
+            let max = frontend_max(snap, fe);
+            match self.gates.get_mut(&fe.name) {
+                None => {
+                    let sem = Arc::new(Semaphore::new(max as usize));
+                    self.gates.insert(fe.name.clone(), Gate { sem, max });
+                }
+                Some(g) if g.max < max => {
+                    g.sem.add_permits((max - g.max) as usize);
+                    g.max = max;
+                }
+                Some(g) if g.max > max => {
+                    let taken = g.sem.forget_permits((g.max - max) as usize);
+                    g.max -= taken as u32;
+                }
+                Some(_) => {}
+            }
+        }
+    }
+
+    /// Reloads in place with `config`: compiles it against the store, binds what is new,
+    /// makes it current, then stops accepting on binds it no longer has. On error
+    /// nothing changes and the running configuration keeps serving. Must run inside
+    /// the tokio runtime.
+    pub fn reload(&mut self, config: &Config) -> Result<(), StartError> {
+        let snap = snapshot::build(config, &self.store)
+            .map_err(|d| StartError::Compile(d.iter().map(ToString::to_string).collect()))?;
+        // Binding first: a bind that fails leaves everything as it was (the sockets
+        // bound so far close when `pending` is dropped).
+        self.pending = bind_new(&snap, &self.accepting)?;
+        let keep: Vec<BindKey> = snap
+            .frontends
+            .iter()
+            .flat_map(|fe| fe.binds.iter().map(|b| bind_key(fe, b)))
+            .collect();
+        snap.install();
+        self.current.store(Arc::new(snap));
+        self.start();
+        self.accepting.retain(|key, tasks| {
+            let kept = keep.contains(key);
+            if !kept {
+                // Closes the listening sockets; accepted connections go on.
+                tasks.iter().for_each(JoinHandle::abort);
+            }
+            kept
+        });
+        Ok(())
+    }
+
+    /// Stops accepting everywhere (soft stop); connections already accepted go on.
+    pub fn stop_accepting(&mut self) {
+        for (_, tasks) in self.accepting.drain() {
+            tasks.iter().for_each(JoinHandle::abort);
+        }
+    }
+}
+
+/// The `maxconn` limits a listener waits for before accepting.
+struct Gates {
+    /// Its bind line's `maxconn`, for this listener alone.
+    bind: Option<Arc<Semaphore>>,
+    /// The frontend's `maxconn`, shared by its listeners.
+    frontend: Arc<Semaphore>,
+    /// The process's.
+    process: Arc<Semaphore>,
+}
+
+struct LiveGuard(Arc<AtomicUsize>);
+
+impl Drop for LiveGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+enum Stream {
+    Tcp(tokio::net::TcpStream),
+    Unix(tokio::net::UnixStream),
+}
+
+/// Accepts on one listener of frontend `fe_name` until aborted; each connection runs
+/// with the frontend of the snapshot current when it was accepted.
+async fn accept_loop(
+    fe_name: String,
+    current: Shared,
+    l: BoundListener,
+    gates: Gates,
+    live: Arc<AtomicUsize>,
+    debug: bool,
+) {
+    enum L {
+        Tcp(tokio::net::TcpListener),
+        Unix(tokio::net::UnixListener),
+    }
+    let l = match l {
+        BoundListener::Tcp(t) => tokio::net::TcpListener::from_std(t).map(L::Tcp),
+        BoundListener::Unix(u) => tokio::net::UnixListener::from_std(u).map(L::Unix),
+    };
+    let Ok(l) = l else {
+        super::serve::alert(&format!("Proxy {fe_name}: cannot register listener"));
+        return;
+    };
+    let lfd = {
+        use std::os::fd::AsRawFd;
+        match &l {
+            L::Tcp(t) => t.as_raw_fd(),
+            L::Unix(u) => u.as_raw_fd(),
+        }
+    };
+    loop {
+        // Wait for room under the listener's, the frontend's and the process's maxconn
+        // before accepting.
+        let bind_permit = match &gates.bind {
+            Some(s) => match s.clone().acquire_owned().await {
+                Ok(p) => Some(p),
+                Err(_) => return,
+            },
+            None => None,
+        };
+        let Ok(fe_permit) = gates.frontend.clone().acquire_owned().await else {
+            return;
+        };
+        let Ok(g_permit) = gates.process.clone().acquire_owned().await else {
+            return;
+        };
+        let accepted = match &l {
+            L::Tcp(t) => t
+                .accept()
+                .await
+                .map(|(s, peer)| (Stream::Tcp(s), Some(peer))),
+            L::Unix(u) => u.accept().await.map(|(s, _)| (Stream::Unix(s), None)),
+        };
+        let (stream, peer) = match accepted {
+            Ok(x) => x,
+            Err(_) => {
+                // Out of descriptors or similar: back off briefly instead of spinning.
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let snap = current.load_full();
+        let Some(fe) = snap.frontend(&fe_name).cloned() else {
+            // The bind was removed by a reload that raced with this accept.
+            continue;
+        };
+        let local = match &stream {
+            Stream::Tcp(s) => {
+                let _ = s.set_nodelay(true);
+                let sock = socket2::SockRef::from(s);
+                if fe.clitcpka {
+                    let _ = sock.set_keepalive(true);
+                }
+                if fe.nolinger {
+                    let _ = sock.set_linger(Some(std::time::Duration::ZERO));
+                }
+                s.local_addr().ok()
+            }
+            Stream::Unix(_) => None,
+        };
+        let conn = ConnInfo {
+            peer,
+            local,
+            accept_date: SystemTime::now(),
+            accepted: Instant::now(),
+        };
+        if !crate::runtime::rules::tcp_verdict(&fe.tcp_connection, &conn) {
+            drop(stream);
+            continue;
+        }
+        if debug {
+            trace_accept(&fe.name, lfd, &stream, peer);
+        }
+        live.fetch_add(1, Ordering::SeqCst);
+        // Held for the life of the connection: its maxconn slots and its counts.
+        let hold = (
+            (bind_permit, fe_permit),
+            g_permit,
+            LiveGuard(live.clone()),
+            ConnGuard::new(fe.clone(), snap.clone()),
+        );
+        // Each connection is one task whose future is the mode's own loop, with no
+        // wrapper future around it: an idle connection costs only that loop's state.
+        let shared = current.clone();
+        match (fe.mode, stream) {
+            (Mode::Http, Stream::Tcp(s)) => {
+                spawn(super::http::serve(fe, snap, shared, s, conn, hold))
+            }
+            (Mode::Http, Stream::Unix(s)) => {
+                spawn(super::http::serve(fe, snap, shared, s, conn, hold))
+            }
+            (Mode::Tcp, Stream::Tcp(s)) => spawn(async move {
+                let _hold = hold;
+                super::tcp::serve(fe, snap, s, conn).await
+            }),
+            (Mode::Tcp, Stream::Unix(s)) => spawn(async move {
+                let _hold = hold;
+                super::tcp::serve(fe, snap, s, conn).await
+            }),
+        }
+    }
+}
+
+/// `-d`: HAProxy's accept trace line on stdout,
+/// `SESSID:PROXY.accept(LISTENER_FD)=CLIENT_FD from [ADDR] ALPN=<none>`.
+fn trace_accept(fe: &str, lfd: std::os::fd::RawFd, s: &Stream, peer: Option<std::net::SocketAddr>) {
+    use std::os::fd::AsRawFd;
+    static SESSIONS: AtomicUsize = AtomicUsize::new(0);
+    let id = SESSIONS.fetch_add(1, Ordering::Relaxed) as u32;
+    let fd = match s {
+        Stream::Tcp(t) => t.as_raw_fd(),
+        Stream::Unix(u) => u.as_raw_fd(),
+    };
+    let from = peer.map_or_else(|| "unix".to_owned(), |p| p.to_string());
+    println!("{id:08x}:{fe}.accept({lfd:04x})={fd:04x} from [{from}] ALPN=<none>");
+}
+
+fn spawn(f: impl std::future::Future<Output = ()> + Send + 'static) {
+    tokio::spawn(f);
+}
