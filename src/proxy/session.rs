@@ -91,7 +91,9 @@ pub fn account(
     fc.bytes(rec.bytes_in, rec.bytes_out);
     each(&|c| c.bytes(rec.bytes_in, rec.bytes_out));
     let (term, fin) = (rec.term_cause, rec.fin_state);
-    let received = rec.request_line.is_some() || rec.bytes_in > 0;
+    // A request counts once something of it came: a parsed request line, or an
+    // answer to a partial or invalid one (HAProxy 2.6 counts bad requests in req_tot).
+    let received = rec.request_line.is_some() || rec.status > 0 || rec.bytes_in > 0;
     if http && received {
         fc.request();
         if let Some(c) = bc {
