@@ -5,12 +5,13 @@
 
 use crate::balance::{BalanceInput, Pick};
 use crate::runtime::backend::{Backend, ServerSlot};
+use crate::runtime::conn::ServerConn;
 use crate::runtime::server::ServerState;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
-use tokio::net::TcpStream;
+use tokio::net::{TcpStream, UnixStream};
 
 /// Why no server connection could be made; every case is a 503 for HTTP.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,9 +95,34 @@ pub fn target(server: &ServerState, client_dst: Option<SocketAddr>) -> SocketAdd
     a
 }
 
+/// Connects to `server` (its unix socket, or its address with the client's destination
+/// port when it has none) within `timeout connect`.
+pub async fn dial(
+    backend: &Backend,
+    server: &ServerState,
+    client_dst: Option<SocketAddr>,
+) -> Result<ServerConn, ConnectError> {
+    match &server.unix {
+        Some(path) => {
+            let fut = UnixStream::connect(path);
+            match backend.timeouts.connect {
+                Some(t) => tokio::time::timeout(t, fut)
+                    .await
+                    .map_err(|_| ConnectError::Timeout)?,
+                None => fut.await,
+            }
+            .map(ServerConn::Unix)
+            .map_err(|_| ConnectError::Refused)
+        }
+        None => dial_tcp(backend, target(server, client_dst))
+            .await
+            .map(ServerConn::Tcp),
+    }
+}
+
 /// Connects to `addr` within `timeout connect`, with the backend's socket options
 /// (`option srvtcpka`/`tcpka`: SO_KEEPALIVE; `option nolinger`: SO_LINGER 0).
-pub async fn dial(backend: &Backend, addr: SocketAddr) -> Result<TcpStream, ConnectError> {
+async fn dial_tcp(backend: &Backend, addr: SocketAddr) -> Result<TcpStream, ConnectError> {
     let fut = TcpStream::connect(addr);
     let s = match backend.timeouts.connect {
         Some(t) => tokio::time::timeout(t, fut)
@@ -122,7 +148,7 @@ pub async fn connect(
     input: &(dyn BalanceInput + Sync),
     client_dst: Option<SocketAddr>,
     info: &mut ConnectInfo,
-) -> Result<(TcpStream, ServerSlot), ConnectError> {
+) -> Result<(ServerConn, ServerSlot), ConnectError> {
     let slot = acquire(backend, input, &[], info).await?;
     dial_retrying(backend, input, client_dst, info, slot).await
 }
@@ -152,11 +178,11 @@ pub async fn dial_retrying(
     client_dst: Option<SocketAddr>,
     info: &mut ConnectInfo,
     mut slot: ServerSlot,
-) -> Result<(TcpStream, ServerSlot), ConnectError> {
+) -> Result<(ServerConn, ServerSlot), ConnectError> {
     let mut exclude: Vec<usize> = Vec::new();
     loop {
         let t0 = Instant::now();
-        let e = match dial(backend, target(&slot.server, client_dst)).await {
+        let e = match dial(backend, &slot.server, client_dst).await {
             Ok(s) => {
                 info.connect = t0.elapsed();
                 return Ok((s, slot));

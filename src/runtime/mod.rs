@@ -2,6 +2,7 @@
 //! (health, counters, queues) keyed by backend/server name.
 
 pub mod backend;
+pub mod conn;
 pub mod counters;
 pub mod errors;
 pub mod frontend;

@@ -3,12 +3,13 @@
 //! weight, connection counts, counters, idle connections), which the live-state store
 //! keeps by backend and server name so that it survives reloads.
 
+use super::conn::{PoolKey, ServerConn};
 use super::counters::Counters;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use tokio::net::TcpStream;
 
 /// One server of a backend in one snapshot: what the configuration says, and a handle on
 /// its live state. Dereferences to that live state (`server.cur_conns`, `server.up`…).
@@ -18,8 +19,11 @@ pub struct ServerState {
     pub name: String,
     /// Its index in the backend's server list.
     pub index: usize,
-    /// The resolved address (port 0: "use the client's destination port").
+    /// The resolved address (port 0: "use the client's destination port"); unspecified
+    /// (`0.0.0.0:0`) for a unix socket server.
     pub addr: SocketAddr,
+    /// A unix socket server's path (`server NAME /path` or `unix@/path`).
+    pub unix: Option<PathBuf>,
     /// Declared `backup`.
     pub backup: bool,
     /// `maxconn` (0: unlimited).
@@ -156,6 +160,7 @@ impl ServerState {
             name: name.into(),
             index,
             addr,
+            unix: None,
             backup: false,
             maxconn: 0,
             maxqueue: 0,
@@ -191,31 +196,45 @@ impl ServerState {
     }
 }
 
-/// Idle keep-alive connections to one server, ready for reuse. Each remembers whether it
-/// has already carried more than one request (HAProxy's "safe" list, which `http-reuse
-/// aggressive` requires for a session's first request).
+/// Idle keep-alive connections to one server, ready for reuse, each with the key a
+/// request must match to use it. Each remembers whether it has already carried more
+/// than one request (HAProxy's "safe" list, which `http-reuse aggressive` requires for
+/// a session's first request).
 #[derive(Debug, Default)]
 pub struct IdlePool {
-    conns: Mutex<Vec<(TcpStream, bool)>>,
+    conns: Mutex<Vec<Idle>>,
+}
+
+/// One idle connection.
+#[derive(Debug)]
+struct Idle {
+    key: PoolKey,
+    conn: ServerConn,
+    proven: bool,
 }
 
 /// Most idle connections kept per server.
 const MAX_IDLE_PER_SERVER: usize = 1024;
 
 impl IdlePool {
-    /// Takes an idle connection, the most recently used first; with `proven_only`, only
-    /// one that has carried more than one request. The flag comes back with it.
-    pub fn take(&self, proven_only: bool) -> Option<(TcpStream, bool)> {
+    /// Takes an idle connection matching `key`, the most recently used first; with
+    /// `proven_only`, only one that has carried more than one request. The flag comes
+    /// back with it.
+    pub fn take(&self, key: &PoolKey, proven_only: bool) -> Option<(ServerConn, bool)> {
         let mut v = self.conns.lock().ok()?;
-        let i = v.iter().rposition(|(_, proven)| *proven || !proven_only)?;
-        Some(v.remove(i))
+        let i = v
+            .iter()
+            .rposition(|c| c.key == *key && (c.proven || !proven_only))?;
+        let c = v.remove(i);
+        Some((c.conn, c.proven))
     }
-    /// Gives a connection back for reuse; `proven`: it has carried more than one request.
-    pub fn put(&self, conn: TcpStream, proven: bool) {
+    /// Gives a connection back for reuse under `key`; `proven`: it has carried more than
+    /// one request.
+    pub fn put(&self, key: PoolKey, conn: ServerConn, proven: bool) {
         if let Ok(mut v) = self.conns.lock()
             && v.len() < MAX_IDLE_PER_SERVER
         {
-            v.push((conn, proven));
+            v.push(Idle { key, conn, proven });
         }
     }
     /// Drops every idle connection (server went down, or its address changed).

@@ -108,13 +108,13 @@ fn build_backend(p: &Proxy, store: &Store, diags: &mut Vec<Diag>) -> Option<Back
         .ok()?;
     let mut servers = Vec::new();
     for (i, s) in p.servers.iter().enumerate() {
-        let addr = match &s.addr {
+        let (addr, unix) = match &s.addr {
             ServerAddr::Inet {
                 host,
                 port,
                 offset: None,
             } => match resolve(host, port.unwrap_or(0)) {
-                Some(a) => a,
+                Some(a) => (a, None),
                 None => {
                     diags.push(Diag::alert(
                         &s.span,
@@ -126,6 +126,7 @@ fn build_backend(p: &Proxy, store: &Store, diags: &mut Vec<Diag>) -> Option<Back
                     continue;
                 }
             },
+            ServerAddr::Unix(path) => (SocketAddr::from(([0, 0, 0, 0], 0)), Some(path.clone())),
             _ => {
                 diags.push(Diag::alert(
                     &s.span,
@@ -143,6 +144,7 @@ fn build_backend(p: &Proxy, store: &Store, diags: &mut Vec<Diag>) -> Option<Back
         st.maxconn = s.opts.maxconn;
         st.maxqueue = s.opts.maxqueue;
         st.disabled = s.opts.disabled;
+        st.unix = unix;
         servers.push(Arc::new(st));
     }
     let tcp_content = if p.kind.has_frontend() {

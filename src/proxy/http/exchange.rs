@@ -14,9 +14,9 @@ use crate::runtime::frontend::Frontend;
 use crate::runtime::snapshot::{Shared, Snapshot};
 use std::sync::Arc;
 
+use crate::runtime::conn::ServerConn;
 use std::time::{Instant, SystemTime};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 /// What happens to the client connection after an exchange.
 pub(super) enum Next {
@@ -130,7 +130,7 @@ pub(super) struct OwnConn {
     /// Index of its server in the backend.
     pub(super) server: usize,
     /// The connection.
-    pub(super) stream: TcpStream,
+    pub(super) stream: ServerConn,
 }
 
 /// Most server connections a client keeps for itself (HAProxy's default

@@ -10,11 +10,11 @@ use crate::proxy::connect::{self, ConnectError};
 use crate::proxy::h1::{BodyKind, ChunkedDecoder, ConnectionHeader, HeadEdits, write_request_head};
 use crate::proxy::session::{self, ConnInfo};
 use crate::runtime::backend::{Backend, ServerSlot};
+use crate::runtime::conn::{PoolKey, ServerConn};
 use crate::runtime::snapshot::conn_mode;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
-use tokio::net::TcpStream;
 
 fn xff_value(conn: &ConnInfo) -> Option<String> {
     conn.peer.map(|p| match p.ip() {
@@ -186,7 +186,12 @@ impl Session {
             .position(|c| Arc::ptr_eq(&c.backend, be) && c.server == slot.server.index)
             .map(|i| self.own.swap_remove(i).stream);
         let pooled = own.or_else(|| {
-            pool_use.and_then(|proven_only| slot.server.pool.take(proven_only).map(|(s, _)| s))
+            pool_use.and_then(|proven_only| {
+                slot.server
+                    .pool
+                    .take(&PoolKey::default(), proven_only)
+                    .map(|(s, _)| s)
+            })
         });
         let (mut server, mut slot, mut reused) = match pooled {
             Some(s) => (s, slot, true),
@@ -383,7 +388,7 @@ impl Session {
                 });
             } else {
                 // A connection that served its second request or more is "proven".
-                slot.server.pool.put(server, reused);
+                slot.server.pool.put(PoolKey::default(), server, reused);
             }
         }
         drop(slot);
@@ -412,7 +417,7 @@ impl Session {
         be: &Arc<Backend>,
         o: &mut Outcome,
         slot: ServerSlot,
-    ) -> Result<(TcpStream, ServerSlot), Option<Next>> {
+    ) -> Result<(ServerConn, ServerSlot), Option<Next>> {
         let view = self.request_view();
         connect::dial_retrying(be, &view, self.conn.local, &mut o.info, slot)
             .await
@@ -422,7 +427,7 @@ impl Session {
     pub(super) async fn stream_request_body<S: AsyncRead + AsyncWrite + Unpin>(
         &mut self,
         client: &mut S,
-        server: &mut TcpStream,
+        server: &mut ServerConn,
         o: &mut Outcome,
         decoder: &mut ChunkedDecoder,
         left: &mut u64,

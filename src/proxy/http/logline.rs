@@ -60,7 +60,7 @@ impl Session {
         if let Some(s) = &o.server {
             rec.srv_conn = s.cur_conns.load(Ordering::Relaxed);
             rec.srv_queue = s.queued.load(Ordering::Relaxed);
-            rec.server_addr = Some(s.addr);
+            rec.server_addr = s.unix.is_none().then_some(s.addr);
         }
         session::account(&fe, o.backend.as_deref(), o.server.as_deref(), &rec, true);
         if fe.log.is_none() {

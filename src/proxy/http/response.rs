@@ -12,14 +12,14 @@ use crate::proxy::h1::{
 };
 use crate::proxy::tunnel::{self, TunnelTimeouts};
 use crate::runtime::backend::Backend;
+use crate::runtime::conn::ServerConn;
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpStream;
 
 impl Session {
     pub(super) async fn read_response_head(
         &mut self,
-        server: &mut TcpStream,
+        server: &mut ServerConn,
         be: &Backend,
     ) -> Result<(), IoFail> {
         let bufsize = self.snap.global.bufsize;
@@ -48,7 +48,7 @@ impl Session {
     pub(super) async fn respond<S: AsyncRead + AsyncWrite + Unpin>(
         &mut self,
         client: &mut S,
-        server: &mut TcpStream,
+        server: &mut ServerConn,
         o: &mut Outcome,
         be: &Arc<Backend>,
         request_done: bool,
@@ -143,7 +143,7 @@ impl Session {
                 server_fin: be.timeouts.server_fin,
             };
             let (mut cr, mut cw) = tokio::io::split(client);
-            let (mut sr, mut sw) = server.split();
+            let (mut sr, mut sw) = tokio::io::split(server);
             let res = tunnel::run(
                 &mut cr,
                 &mut cw,
