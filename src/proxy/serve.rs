@@ -10,6 +10,7 @@ use super::session::{ConnGuard, ConnInfo};
 use crate::config::model::{Config, Mode};
 use crate::runtime::frontend::Frontend;
 use crate::runtime::snapshot::{self, Snapshot};
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -46,13 +47,24 @@ fn alert(msg: &str) {
     eprintln!("[ALERT]    ({}) : {msg}", std::process::id());
 }
 
-fn daemonize() -> std::io::Result<()> {
+/// `-D`: forks; the launching process writes the server's pid into the pid file (when
+/// there is one) and exits 0 only then, as HAProxy does, so that whoever started it
+/// (a script, systemd's `Type=forking`) finds the pid file complete as soon as the
+/// command returns. The server continues in a new session, on /dev/null.
+fn daemonize(pidfile: Option<&mut std::fs::File>) -> std::io::Result<()> {
     // SAFETY: fork() before any thread exists (the runtime is built afterwards); the
-    // parent exits at once without touching shared state.
+    // parent only writes the pid file and exits without touching shared state.
     match unsafe { libc::fork() } {
         -1 => return Err(std::io::Error::last_os_error()),
         0 => {}
-        _ => std::process::exit(0),
+        child => {
+            if let Some(f) = pidfile
+                && let Err(e) = f.write_all(format!("{child}\n").as_bytes())
+            {
+                alert(&format!("Cannot write pidfile : {e}"));
+            }
+            std::process::exit(0)
+        }
     }
     // SAFETY: setsid() only changes the session of this (child) process.
     unsafe { libc::setsid() };
@@ -114,18 +126,30 @@ pub fn run(config: Config, opts: ServeOptions) -> u8 {
             }
         }
     }
-    if opts.daemon
-        && let Err(e) = daemonize()
+    // The pid file is created while errors still reach the terminal; it receives the pid
+    // of the serving process (written by the launching process in daemon mode).
+    let mut pidfile = match &opts.pidfile {
+        Some(p) => match std::fs::File::create(p) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                alert(&format!("Cannot create pidfile {} : {e}", p.display()));
+                return 1;
+            }
+        },
+        None => None,
+    };
+    if opts.daemon {
+        if let Err(e) = daemonize(pidfile.as_mut()) {
+            alert(&format!("Cannot fork: {e}"));
+            return 1;
+        }
+    } else if let Some(f) = &mut pidfile
+        && let Err(e) = f.write_all(format!("{}\n", std::process::id()).as_bytes())
     {
-        alert(&format!("Cannot fork: {e}"));
+        alert(&format!("Cannot write pidfile : {e}"));
         return 1;
     }
-    if let Some(p) = &opts.pidfile
-        && let Err(e) = std::fs::write(p, format!("{}\n", std::process::id()))
-    {
-        alert(&format!("Cannot create pidfile {} : {e}", p.display()));
-        return 1;
-    }
+    drop(pidfile);
     if let Err(e) = set_identity(&config.global) {
         alert(&e);
         return 1;
@@ -149,7 +173,8 @@ pub fn run(config: Config, opts: ServeOptions) -> u8 {
         }
     };
     if opts.debug {
-        println!("Using epoll() as the polling mechanism.");
+        // Write errors (stdout closed by its reader) are ignored: serving goes on.
+        let _ = writeln!(std::io::stdout(), "Using epoll() as the polling mechanism.");
     }
     // Proxy names in configuration order, for the soft-stop messages.
     let names: Vec<String> = config.proxies.iter().map(|p| p.name.clone()).collect();
@@ -498,7 +523,11 @@ fn trace_accept(fe: &str, lfd: std::os::fd::RawFd, s: &Stream, peer: Option<std:
         Stream::Unix(u) => u.as_raw_fd(),
     };
     let from = peer.map_or_else(|| "unix".to_owned(), |p| p.to_string());
-    println!("{id:08x}:{fe}.accept({lfd:04x})={fd:04x} from [{from}] ALPN=<none>");
+    // A closed stdout must not stop the accept loop: write errors are ignored.
+    let _ = writeln!(
+        std::io::stdout(),
+        "{id:08x}:{fe}.accept({lfd:04x})={fd:04x} from [{from}] ALPN=<none>"
+    );
 }
 
 fn spawn(f: impl std::future::Future<Output = ()> + Send + 'static) {
