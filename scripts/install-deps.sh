@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
-# Installs the system tools the gatehouse test suite needs on Debian 12:
-# haproxy (the reference implementation), nginx, wrk, socat, curl,
-# netcat-openbsd and python3. Only missing commands are installed, and
-# `apt-get update` runs only when something must be installed.
+# Installs the system tools the gatehouse test suite (scripts/test.sh) runs, on Debian 12
+# with Rust, and nothing else: only missing commands are installed, and `apt-get update`
+# runs only when something must be installed.
+#
+# The table below is exactly what tests/ and scripts/test.sh run beyond a base Debian
+# system and the Rust toolchain; tests/install_deps.rs checks it against the commands the
+# tests start (`Command::new("…")`) and those scripts/test.sh runs. A new test that runs a
+# new tool adds it here. Benchmarks (scripts/bench-*.sh, ../shared/bench) are not part of
+# the suite and name their own needs (nginx, wrk, …).
 set -euo pipefail
 
 # command -> Debian package
 declare -A PKG=(
-    [haproxy]=haproxy
-    [nginx]=nginx
-    [wrk]=wrk
-    [socat]=socat
-    [curl]=curl
-    [nc]=netcat-openbsd
-    [python3]=python3
+    [haproxy]=haproxy # the reference implementation of the differential tests
+    [curl]=curl       # tests/examples.rs runs the README's curl commands
+    [ss]=iproute2     # tests/queue_server_sockets.rs reads socket queues with `ss`
 )
 
 have() {
@@ -21,7 +22,7 @@ have() {
 }
 
 missing=()
-for cmd in haproxy nginx wrk socat curl nc python3; do
+for cmd in $(printf '%s\n' "${!PKG[@]}" | sort); do
     if ! have "$cmd"; then
         missing+=("${PKG[$cmd]}")
     fi

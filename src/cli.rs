@@ -1,6 +1,7 @@
 //! The command line, compatible with `haproxy`'s flags so that systemd units, supervisors
 //! and scripts keep working: `-f` (repeatable), `-c`, `-cc EXPR`, `-d`/`-db`, `-D`,
-//! `-p PIDFILE`, `-L NAME`, `-v`/`-vv`, `-q`, plus `--help`.
+//! `-p PIDFILE`, `-L NAME`, `-v`/`-vv`, `-q`, plus `--help` and `--version` (the same as
+//! `-v`).
 
 use std::path::PathBuf;
 
@@ -23,7 +24,7 @@ pub struct Cli {
     pub pidfile: Option<PathBuf>,
     /// `-L NAME`: local peer name.
     pub local_peer: Option<String>,
-    /// `-v` (1) or `-vv` (2).
+    /// `-v`/`--version` (1) or `-vv` (2).
     pub version: u8,
     /// `-q`: quiet.
     pub quiet: bool,
@@ -35,7 +36,7 @@ pub struct Cli {
 
 /// The usage text.
 pub const USAGE: &str = "Usage : gatehouse [-f <cfgfile|cfgdir>]* [ -vdVD ] [ -c | -cc <expr> ] [ -p <pidfile> ] [ -L <name> ] [ -q ]
-        -v displays version ; -vv shows known build options.
+        -v displays version ; -vv shows known build options (--version is -v).
         -d enters debug mode ; -db only disables background mode.
         -D goes daemon ; -p writes pids of all children to this file
         -f <cfgfile|cfgdir> adds <cfgfile> to the list of configuration files
@@ -74,7 +75,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Cli, String> {
             "-D" => cli.daemon = true,
             "-p" => cli.pidfile = Some(value("-p")?.into()),
             "-L" => cli.local_peer = Some(value("-L")?),
-            "-v" | "-V" => cli.version = cli.version.max(1),
+            "-v" | "-V" | "--version" => cli.version = cli.version.max(1),
             "-vv" => cli.version = 2,
             "-q" => cli.quiet = true,
             "-h" | "--help" => cli.help = true,
@@ -122,6 +123,8 @@ mod tests {
         assert_eq!(c.local_peer.as_deref(), Some("node1"));
         assert_eq!(p("-vv").unwrap().version, 2);
         assert_eq!(p("-v").unwrap().version, 1);
+        assert_eq!(p("--version").unwrap().version, 1);
+        assert_eq!(p("--version -vv").unwrap().version, 2);
         assert!(p("-D -f x").unwrap().daemon);
         assert_eq!(
             p("-cc defined(HOME)").unwrap().cond.as_deref(),

@@ -14,7 +14,7 @@ fn print_diags(loaded: &config::Loaded, quiet: bool) {
         }
         let _ = writeln!(err, "{d}");
     }
-    if loaded.has_errors() {
+    if loaded.has_errors() && !loaded.unreadable {
         let pid = std::process::id();
         for f in &loaded.files_with_errors {
             let _ = writeln!(
@@ -29,34 +29,64 @@ fn print_diags(loaded: &config::Loaded, quiet: bool) {
     }
 }
 
-fn version(level: u8) {
-    println!(
-        "gatehouse version {} - reads haproxy.cfg as HAProxy {} does",
+/// The `-v`/`-vv` text.
+fn version(level: u8) -> String {
+    let mut out = format!(
+        "gatehouse version {} - reads haproxy.cfg as HAProxy {} does\n",
         gatehouse::VERSION,
         gatehouse::HAPROXY_COMPAT_VERSION
     );
     if level >= 2 {
-        println!("Build options :");
-        println!(
-            "  target: {}-{}",
+        out.push_str("Build options :\n");
+        out.push_str(&format!(
+            "  target: {}-{}\n",
             std::env::consts::ARCH,
             std::env::consts::OS
-        );
-        println!("  TLS: not built yet (rustls planned)");
-        println!(
-            "Feature list : {}",
+        ));
+        out.push_str("  TLS: not built yet (rustls planned)\n");
+        out.push_str(&format!(
+            "Feature list : {}\n",
             gatehouse::config::cond::FEATURES
                 .iter()
                 .map(|f| format!("+{f}"))
                 .collect::<Vec<_>>()
                 .join(" ")
-        );
-        println!("Available polling systems : epoll (tokio)");
-        println!("Available multiplexer protocols : h1 (mode=http), none (mode=tcp)");
+        ));
+        out.push_str("Available polling systems : epoll (tokio)\n");
+        out.push_str("Available multiplexer protocols : h1 (mode=http), none (mode=tcp)\n");
+    }
+    out
+}
+
+/// Writes `text` to stdout and returns `ok`. A reader that went away (`| head`) ends the
+/// process by SIGPIPE, as for any Unix tool (see [`sigpipe`]); any other write error
+/// (stdout closed, disk full) is reported on stderr with status 1 instead of a panic.
+fn print(text: &str, ok: ExitCode) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => ok,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "gatehouse: write error: {e}");
+            ExitCode::from(1)
+        }
     }
 }
 
+/// Sets SIGPIPE's action: the default (die quietly when a reader closes the pipe) for
+/// the commands that only print, ignored (as the Rust runtime and HAProxy have it) while
+/// serving, where a peer closing a socket must not end the process.
+fn sigpipe(default: bool) {
+    let action = if default {
+        libc::SIG_DFL
+    } else {
+        libc::SIG_IGN
+    };
+    // SAFETY: changing a signal's disposition to a constant action; no handler runs.
+    unsafe { libc::signal(libc::SIGPIPE, action) };
+}
+
 fn main() -> ExitCode {
+    sigpipe(true);
     let cli: Cli = match cli::parse(std::env::args().skip(1)) {
         Ok(c) => c,
         Err(e) => {
@@ -66,18 +96,17 @@ fn main() -> ExitCode {
         }
     };
     if cli.help {
-        print!("{}", cli::USAGE);
-        return ExitCode::SUCCESS;
+        return print(cli::USAGE, ExitCode::SUCCESS);
     }
     if cli.version > 0 {
-        version(cli.version);
-        return ExitCode::SUCCESS;
+        return print(&version(cli.version), ExitCode::SUCCESS);
     }
     if cli.keywords {
+        let mut out = String::new();
         for e in config::registry::entries() {
-            println!("{}\t{}\t{:?}", e.section, e.name, e.status);
+            out.push_str(&format!("{}\t{}\t{:?}\n", e.section, e.name, e.status));
         }
-        return ExitCode::SUCCESS;
+        return print(&out, ExitCode::SUCCESS);
     }
     if let Some(expr) = &cli.cond {
         return match config::cond::eval_str(expr) {
@@ -111,21 +140,22 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
         // `-q` silences everything but alerts, as in HAProxy.
+        let mut out = String::new();
         if !cli.quiet && loaded.diags.iter().any(|d| d.level == Level::Warning) {
-            println!("Warnings were found.");
+            out.push_str("Warnings were found.\n");
         }
-        if !has_listener {
-            if !cli.quiet {
-                println!(
-                    "Configuration file has no error but will not start (no listener) => exit(2)."
-                );
-            }
-            return ExitCode::from(2);
-        }
+        let (text, code) = if has_listener {
+            ("Configuration file is valid\n", ExitCode::SUCCESS)
+        } else {
+            (
+                "Configuration file has no error but will not start (no listener) => exit(2).\n",
+                ExitCode::from(2),
+            )
+        };
         if !cli.quiet {
-            println!("Configuration file is valid");
+            out.push_str(text);
         }
-        return ExitCode::SUCCESS;
+        return print(&out, code);
     }
     if loaded.has_errors() {
         return ExitCode::from(1);
@@ -137,6 +167,7 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(1);
     }
+    sigpipe(false);
     let opts = gatehouse::proxy::serve::ServeOptions {
         // As in HAProxy 2.6: `-D` always detaches; `-d`/`-db` only override `daemon`.
         daemon: cli.daemon || (loaded.config.global.daemon && !cli.foreground),

@@ -1,9 +1,12 @@
-//! The command line behaves like haproxy's: -c, -cc, -v, -f with directories, -p, -D,
-//! and the signals' exit statuses.
+//! The command line behaves like haproxy's: -c, -cc, -v (and --version), -f with
+//! directories and its missing-file alert, -p, -D (the pid file complete when the command
+//! returns, the daemon gone at once on SIGTERM), the signals' exit statuses, and output
+//! commands ending quietly on a closed pipe.
 
 mod support;
-use std::process::Command;
-use std::time::Duration;
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 use support::*;
 
 fn gh() -> Command {
@@ -109,6 +112,11 @@ fn cc_evaluates_conditions_like_haproxy() {
 fn version_flags() {
     let out = gh().arg("-v").output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("gatehouse version"));
+    // `--version`, what people type first, is `-v`.
+    let long = gh().arg("--version").output().unwrap();
+    assert_eq!(long.status.code(), Some(0), "{long:?}");
+    assert_eq!(long.stdout, out.stdout);
+    assert!(long.stderr.is_empty(), "{long:?}");
     let out = gh().arg("-vv").output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("Feature list"));
     let out = gh().arg("--bogus").output().unwrap();
@@ -253,4 +261,183 @@ fn sighup_dumps_the_states_and_sigquit_is_harmless_like_haproxy() {
     let theirs = dump(Haproxy::start(&cfg(p2), &[p2]).0, p2);
     assert_eq!(ours, theirs);
     assert_eq!(ours.len(), 5, "{ours:?}");
+}
+
+/// Runs gatehouse with `args`, its stdout a pipe whose reading end is already closed (as
+/// in `gatehouse … | head` once `head` has exited), and returns what happened.
+fn into_closed_pipe(args: &[&std::ffi::OsStr]) -> Output {
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    gh().args(args)
+        .stdin(Stdio::null())
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .expect("run gatehouse")
+}
+
+#[test]
+fn printing_commands_end_quietly_on_a_closed_pipe() {
+    let dir = TempDir::new("cli-pipe");
+    let good = dir.write("good.cfg", serving_cfg(free_port()));
+    let idle = dir.write("idle.cfg", b"defaults\n  mode http\n");
+    let cases: Vec<Vec<&std::ffi::OsStr>> = vec![
+        vec!["--keywords".as_ref()],
+        vec!["-v".as_ref()],
+        vec!["--version".as_ref()],
+        vec!["-vv".as_ref()],
+        vec!["--help".as_ref()],
+        vec!["-c".as_ref(), "-f".as_ref(), good.as_os_str()],
+        vec!["-c".as_ref(), "-f".as_ref(), idle.as_os_str()],
+    ];
+    for args in cases {
+        let out = into_closed_pipe(&args);
+        // Like `yes | head`: ended by SIGPIPE, nothing on stderr (no panic message).
+        assert_eq!(
+            (out.status.code(), out.status.signal()),
+            (None, Some(libc::SIGPIPE)),
+            "{args:?}: {out:?}"
+        );
+        assert!(
+            out.stderr.is_empty(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // The same through a shell pipeline: `head` reads one line and exits.
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("\"$0\" --keywords | head -n 1 >/dev/null; \"$0\" --keywords | head -c 0")
+        .arg(gatehouse_bin())
+        .output()
+        .expect("run sh");
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `[ALERT]    (PID) : rest` without the pid; other lines as they are.
+fn without_pid(line: &str) -> String {
+    match line.split_once(") : ") {
+        Some((head, rest)) => format!("{}) : {rest}", head.split('(').next().unwrap_or("")),
+        None => line.to_owned(),
+    }
+}
+
+#[test]
+fn a_missing_configuration_file_gets_haproxys_alert_and_status() {
+    let dir = TempDir::new("cli-missing");
+    let good = dir.write("good.cfg", serving_cfg(free_port()));
+    let nosuch = dir.path().join("nosuch.cfg");
+    let nodir = format!("{}/nodir/", dir.path().display());
+    let run = |bin: &std::path::Path, args: &[&std::ffi::OsStr]| {
+        let out = Command::new(bin)
+            .args(args)
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let err: Vec<String> = String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .filter(|l| !l.starts_with("[NOTICE]"))
+            .map(without_pid)
+            .collect();
+        (out.status.code(), err)
+    };
+    let cases: Vec<Vec<&std::ffi::OsStr>> = vec![
+        vec!["-c".as_ref(), "-f".as_ref(), "nosuch.cfg".as_ref()],
+        vec!["-f".as_ref(), "nosuch.cfg".as_ref()],
+        vec!["-c".as_ref(), "-f".as_ref(), nosuch.as_os_str()],
+        vec!["-c".as_ref(), "-f".as_ref(), nodir.as_ref()],
+        // Every path is examined before any is read: the good file is not parsed.
+        vec![
+            "-c".as_ref(),
+            "-f".as_ref(),
+            good.as_os_str(),
+            "-f".as_ref(),
+            "nosuch.cfg".as_ref(),
+        ],
+    ];
+    for args in cases {
+        let ours = run(&gatehouse_bin(), &args);
+        let theirs = run(&require_haproxy(), &args);
+        assert_eq!(ours, theirs, "{args:?}");
+        assert_eq!(ours.0, Some(1), "{args:?}");
+    }
+    let (_, err) = run(
+        &gatehouse_bin(),
+        &["-c".as_ref(), "-f".as_ref(), "nosuch.cfg".as_ref()],
+    );
+    assert_eq!(
+        err,
+        [
+            "[ALERT]    ) : config : Cannot open configuration file/directory nosuch.cfg : No such file or directory"
+        ]
+    );
+}
+
+/// `/proc/PID/stat`'s state letter and start time (clock ticks since boot), or `None`
+/// once the process is reaped.
+fn proc_state(pid: i32) -> Option<(char, u64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name, which is in parentheses.
+    let fields: Vec<&str> = stat.rsplit_once(") ")?.1.split(' ').collect();
+    let state = fields.first()?.chars().next()?;
+    let start = fields.get(19)?.parse().ok()?;
+    Some((state, start))
+}
+
+#[test]
+fn a_daemon_writes_its_pid_file_before_returning_and_is_gone_at_once_on_sigterm() {
+    let port = free_port();
+    let dir = TempDir::new("cli-daemon-stop");
+    let cfg = dir.write("d.cfg", serving_cfg(port));
+    let pidfile = dir.path().join("d.pid");
+    let st = gh()
+        .arg("-D")
+        .arg("-p")
+        .arg(&pidfile)
+        .arg("-f")
+        .arg(&cfg)
+        .status()
+        .unwrap();
+    assert_eq!(st.code(), Some(0));
+    // As with HAProxy, the pid file names the daemon once the command has returned
+    // (`gatehouse -D -p F && kill $(cat F)` works; systemd's Type=forking relies on it).
+    let text = std::fs::read_to_string(&pidfile).expect("pid file written before -D returns");
+    let pid: i32 = text.trim().parse().expect("a pid");
+    assert!(text.ends_with('\n'), "{text:?}");
+    let (state, start) = proc_state(pid).expect("the daemon runs");
+    assert_ne!(state, 'Z', "the daemon runs");
+    assert!(wait_until(Duration::from_secs(5), || http_get(
+        local(port),
+        "/",
+        &[]
+    )
+    .is_ok()));
+    // SAFETY: sending a signal to the daemon we started.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    let sent = Instant::now();
+    // The daemon's parent is gone: whoever adopted it (PID 1 or a subreaper) reaps it
+    // when it pleases, which may take a second or more. What the daemon controls is its
+    // own exit: the zombie state ('Z') counts as gone.
+    let gone = wait_until(Duration::from_secs(5), || match proc_state(pid) {
+        None => true,
+        Some((s, t)) => s == 'Z' || t != start,
+    });
+    let took = sent.elapsed();
+    assert!(gone, "the daemon still runs 5 s after SIGTERM");
+    assert!(
+        took < Duration::from_millis(500),
+        "the daemon took {took:?} to exit after SIGTERM (the foreground process takes \
+         milliseconds)"
+    );
+    assert!(
+        std::net::TcpStream::connect(local(port)).is_err(),
+        "its listener is closed"
+    );
+    assert!(!pidfile.exists(), "the pid file is removed on exit");
 }

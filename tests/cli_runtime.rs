@@ -361,6 +361,49 @@ fn debug_mode_stays_in_the_foreground_and_traces_accepts() {
 }
 
 #[test]
+fn debug_traces_to_a_closed_pipe_do_not_stop_serving() {
+    // `gatehouse -d -f … | head -n 3`: once the reader is gone, the traces cannot be
+    // written, and the proxy serves on.
+    let port = free_port();
+    let dir = TempDir::new("debug-pipe");
+    let cfg = dir.write("d.cfg", http_cfg(&format!("  bind 127.0.0.1:{port}"), ""));
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let stderr = std::fs::File::create(dir.path().join("stderr")).unwrap();
+    let child = gh()
+        .arg("-d")
+        .arg("-f")
+        .arg(&cfg)
+        .stdin(std::process::Stdio::null())
+        .stdout(writer)
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = Kill(child);
+    assert!(
+        wait_until(Duration::from_secs(10), || http_get(local(port), "/", &[])
+            .is_ok_and(|r| r.status == 200)),
+        "never served: {:?} {}",
+        child.0.try_wait(),
+        std::fs::read_to_string(dir.path().join("stderr")).unwrap_or_default()
+    );
+    for _ in 0..3 {
+        let r = http_get(local(port), "/", &[]).expect("still serving");
+        assert_eq!(r.status, 200);
+    }
+    assert!(child.0.try_wait().unwrap().is_none(), "still running");
+    let err = std::fs::read_to_string(dir.path().join("stderr")).unwrap();
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
 fn chroot_confines_the_process_after_binding() {
     require_root();
     let jail = TempDir::new("jail");

@@ -127,8 +127,9 @@ fn shape(s: &str) -> String {
 /// Normalises one line: in the header (before the message, which starts at
 /// `127.0.0.1`) the program name becomes `PROG`, the pid `PID` and every date
 /// its shape; in the message the space-separated tokens at `masked` become
-/// their shape, and the client port (`127.0.0.1:NNN` first token) too.
-fn normalise(line: &str, c: &Captured, masked: &[usize]) -> String {
+/// their shape, and the client port (`127.0.0.1:NNN` first token) too; those at
+/// `hidden` (values a race decides in both proxies) become `*`.
+fn normalise(line: &str, c: &Captured, masked: &[usize], hidden: &[usize]) -> String {
     let start = line
         .find("127.0.0.1")
         .unwrap_or_else(|| panic!("no client address in log line {line:?}"));
@@ -141,7 +142,9 @@ fn normalise(line: &str, c: &Captured, masked: &[usize]) -> String {
         .split(' ')
         .enumerate()
         .map(|(i, t)| {
-            if masked.contains(&i) || (i == 0 && t.starts_with("127.0.0.1:")) {
+            if hidden.contains(&i) {
+                "*".to_string()
+            } else if masked.contains(&i) || (i == 0 && t.starts_with("127.0.0.1:")) {
                 shape(t)
             } else {
                 t.to_string()
@@ -155,6 +158,16 @@ fn normalise(line: &str, c: &Captured, masked: &[usize]) -> String {
 /// Runs the config under both proxies and asserts every captured line is
 /// equal once normalised; returns gatehouse's capture for further checks.
 fn compare(cfg: &Config, traffic: &dyn Fn(u16), masked: &[usize]) -> Captured {
+    compare_hiding(cfg, traffic, masked, &[])
+}
+
+/// [`compare`], with the tokens at `hidden` not compared at all (see [`normalise`]).
+fn compare_hiding(
+    cfg: &Config,
+    traffic: &dyn Fn(u16),
+    masked: &[usize],
+    hidden: &[usize],
+) -> Captured {
     let theirs = capture(true, cfg, traffic);
     let ours = capture(false, cfg, traffic);
     for (what, a, b) in [
@@ -162,8 +175,9 @@ fn compare(cfg: &Config, traffic: &dyn Fn(u16), masked: &[usize]) -> Captured {
         ("unix socket", &ours.unix, &theirs.unix),
         ("stderr", &ours.stderr, &theirs.stderr),
     ] {
-        let na: Vec<String> = a.iter().map(|l| normalise(l, &ours, masked)).collect();
-        let nb: Vec<String> = b.iter().map(|l| normalise(l, &theirs, masked)).collect();
+        let norm = |l: &String, c: &Captured| normalise(l, c, masked, hidden);
+        let na: Vec<String> = a.iter().map(|l| norm(l, &ours)).collect();
+        let nb: Vec<String> = b.iter().map(|l| norm(l, &theirs)).collect();
         assert_eq!(
             na, nb,
             "{what} lines differ from haproxy's\n  ours:    {a:#?}\n  haproxy: {b:#?}"
@@ -413,28 +427,95 @@ fn tcplog_and_dontlognull_in_tcp_mode() {
     );
     assert_eq!(ours.udp.len(), 1, "empty connection not logged: {ours:?}");
     let loud = tcp_cfg(&echo, "  option tcplog\n");
-    // Whether the server connection was up when the client left (`--`) or
-    // not yet (`CC`, Tc -1) is a race in both proxies: the state is masked.
-    let ours = compare(&loud, &|p| empty_conn(p), &[1, 4, 6]);
+    // Whether the server connection was up when the client left (`--`, Tc >= 0)
+    // or not yet (`CC`, Tc -1) is a race in both proxies: the timers (4) and the
+    // state (6) are not compared.
+    let ours = compare_hiding(&loud, &|p| empty_conn(p), &[1], &[4, 6]);
     assert_eq!(ours.unix.len(), 1, "empty connection logged: {ours:?}");
 }
+
+/// An rfc3164 datagram read as a syslog daemon reads it (RFC 3164 section 4.1):
+/// `<PRI>`, the timestamp `Mmm dd hh:mm:ss` (always 15 characters: days 1 to 9 are
+/// padded with a space, `Feb  6`), a space, the tag `NAME[PID]: `, then the message
+/// (trailing newline removed).
+#[derive(Debug, PartialEq, Eq)]
+struct Rfc3164<'a> {
+    pri: u32,
+    date: &'a str,
+    tag: &'a str,
+    msg: &'a str,
+}
+
+fn parse_rfc3164(line: &str) -> Rfc3164<'_> {
+    let fail = |why: &str| -> ! { panic!("not an rfc3164 line ({why}): {line:?}") };
+    let rest = line.strip_prefix('<').unwrap_or_else(|| fail("no <PRI>"));
+    let (pri, rest) = rest.split_once('>').unwrap_or_else(|| fail("no <PRI>"));
+    let pri = pri.parse().unwrap_or_else(|_| fail("PRI"));
+    let date = rest.get(..15).unwrap_or_else(|| fail("short date"));
+    let b = date.as_bytes();
+    let shape_ok = b[..3].iter().all(u8::is_ascii_alphabetic)
+        && b[3] == b' '
+        && (b[4] == b' ' || b[4].is_ascii_digit())
+        && b[5].is_ascii_digit()
+        && b[6] == b' '
+        && [7, 8, 10, 11, 13, 14]
+            .iter()
+            .all(|&i| b[i].is_ascii_digit())
+        && b[9] == b':'
+        && b[12] == b':';
+    if !shape_ok {
+        fail("date is not `Mmm dd hh:mm:ss`");
+    }
+    let rest = rest[15..]
+        .strip_prefix(' ')
+        .unwrap_or_else(|| fail("no space after the date"));
+    let (tag, msg) = rest
+        .split_once("]: ")
+        .unwrap_or_else(|| fail("no `NAME[PID]: ` tag"));
+    Rfc3164 {
+        pri,
+        date,
+        tag: &line[line.len() - rest.len()..][..tag.len() + 1],
+        msg: msg.strip_suffix('\n').unwrap_or(msg),
+    }
+}
+
+#[test]
+fn the_rfc3164_parser_reads_one_and_two_digit_days() {
+    let one = parse_rfc3164("<134>Feb  6 12:14:14 gatehouse[42]: 127.0.0.1:5 a b\n");
+    assert_eq!(
+        one,
+        Rfc3164 {
+            pri: 134,
+            date: "Feb  6 12:14:14",
+            tag: "gatehouse[42]",
+            msg: "127.0.0.1:5 a b"
+        }
+    );
+    let two = parse_rfc3164("<134>Feb 16 12:14:14 gatehouse[42]: 127.0.0.1:5 a b\n");
+    assert_eq!((two.date, two.msg), ("Feb 16 12:14:14", one.msg));
+}
+
+/// Every variable whose value both proxies compute the same way. Empty %hr/%hs print
+/// nothing and their separators collapse; %{+Q}r and %{-Q}r span 3 tokens each: 49
+/// space-separated tokens in all.
+const ALL_VARS_FORMAT: &str = "%ci %cp %fi %fp %ft %f %b %s %si %sp %ST %TR %Tw %Tc %Tr %Ta \
+     %Tt %Th %Ti %Tq %tsc %ts %ac %fc %bc %sc %rc %sq %bq %hr %hs %{+Q}r %HM %HU %HP %HQ %HV \
+     %ID %pid %H %CC %CS %{+Q}HU %{-Q}r %{+E}HU %{+Q,+X}ac %{+X}ST";
+
+/// Tokens of a message in [`ALL_VARS_FORMAT`].
+const ALL_VARS_TOKENS: usize = 49;
 
 #[test]
 fn log_format_variables_match_haproxy() {
     let be = HttpBackend::start("s1");
-    // Every variable whose value both proxies compute the same way; timers,
-    // ports and pids are masked by position (see the list below).
-    let fmt = "%ci %cp %fi %fp %ft %f %b %s %si %sp %ST %TR %Tw %Tc %Tr %Ta %Tt %Th %Ti %Tq \
-               %tsc %ts %ac %fc %bc %sc %rc %sq %bq %hr %hs %{+Q}r %HM %HU %HP %HQ %HV %ID \
-               %pid %H %CC %CS %{+Q}HU %{-Q}r %{+E}HU %{+Q,+X}ac %{+X}ST";
     let cfg = http_cfg(
         &be,
         "",
-        &format!("  log {{syslog}} local0\n  log-format \"{fmt}\"\n"),
+        &format!("  log {{syslog}} local0\n  log-format \"{ALL_VARS_FORMAT}\"\n"),
     );
-    // Empty %hr/%hs print nothing and their separators collapse; %{+Q}r and
-    // %{-Q}r span 3 tokens each. Masked: %cp 1, %fp 3, %sp 9, timers 11-19,
-    // and %pid 38.
+    // Timers, ports and pids are masked by position: %cp 1, %fp 3, %sp 9, timers
+    // 11-19, and %pid 38.
     let masked = [1, 3, 9, 11, 12, 13, 14, 15, 16, 17, 18, 19, 38];
     let ours = compare(
         &cfg,
@@ -443,11 +524,51 @@ fn log_format_variables_match_haproxy() {
         },
         &masked,
     );
+    assert_eq!(ours.udp.len(), 1, "{ours:?}");
+    let line = parse_rfc3164(&ours.udp[0]);
+    assert_eq!(line.tag, format!("gatehouse[{}]", ours.pid), "{line:?}");
     assert_eq!(
-        ours.udp[0].split(' ').count(),
-        4 + 49,
-        "header + 49 tokens: {ours:?}"
+        line.msg.split(' ').count(),
+        ALL_VARS_TOKENS,
+        "{ALL_VARS_TOKENS} tokens: {line:?}"
     );
+}
+
+#[test]
+fn rfc3164_dates_on_one_and_two_digit_days() {
+    // The header clock is fixed with GATEHOUSE_FAKE_NOW (test-only), in UTC: the test
+    // checks a day 1-9, padded with a space, whatever today's date is.
+    let be = HttpBackend::start("s1");
+    // 2009-02-06 and 2009-02-16, 12:14:14 UTC.
+    for (now, date) in [
+        (1_233_922_454u64, "Feb  6 12:14:14"),
+        (1_234_786_454, "Feb 16 12:14:14"),
+    ] {
+        let rx = Receivers::bind();
+        let cfg = http_cfg(
+            &be,
+            "",
+            &format!("  log {{syslog}} local0\n  log-format \"{ALL_VARS_FORMAT}\"\n"),
+        )
+        .var("syslog", rx.udp.local_addr().expect("udp addr"));
+        let d = Gatehouse::builder(&cfg.render())
+            .env("GATEHOUSE_FAKE_NOW", now.to_string())
+            .env("TZ", "UTC")
+            .wait_ports(&cfg.listen_ports())
+            .start();
+        rx.drain(Duration::from_millis(300));
+        get(cfg.port("port"), "/day");
+        let (udp, _) = rx.drain(Duration::from_millis(500));
+        assert_eq!(udp.len(), 1, "{udp:?}");
+        let line = parse_rfc3164(&udp[0]);
+        assert_eq!(
+            (line.pri, line.date, line.tag),
+            (134, date, format!("gatehouse[{}]", d.pid()).as_str()),
+            "{line:?}"
+        );
+        assert_eq!(line.msg.split(' ').count(), ALL_VARS_TOKENS, "{line:?}");
+        assert!(line.msg.starts_with("127.0.0.1 "), "{line:?}");
+    }
 }
 
 #[test]

@@ -23,7 +23,7 @@ pub mod value;
 
 use diag::Diag;
 use model::Config;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The result of loading a configuration: the model and every diagnostic.
 #[derive(Debug)]
@@ -34,6 +34,9 @@ pub struct Loaded {
     pub diags: Vec<Diag>,
     /// The files that had alerts.
     pub files_with_errors: Vec<String>,
+    /// A `-f` path could not be read: nothing was parsed, and HAProxy prints that one
+    /// alert alone (no "Fatal errors found" summary).
+    pub unreadable: bool,
 }
 
 impl Loaded {
@@ -43,54 +46,94 @@ impl Loaded {
     }
 }
 
-/// The files a `-f` argument names: a file, or a directory's `*.cfg` files sorted.
-pub fn expand_path(path: &Path) -> std::io::Result<Vec<PathBuf>> {
-    if path.is_dir() {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(path)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "cfg") && p.is_file())
+/// The files the `-f` arguments name, in order, as HAProxy 2.6 expands them before
+/// reading anything: a file as given; a directory, its regular files whose name ends in
+/// `.cfg` (the first `.cfg` in the name being its end) and does not start with `.`, in
+/// byte order, named `DIR/NAME`. A path that cannot be examined fails with HAProxy's
+/// alert for it (HAProxy prints the directory, not the entry, for an entry it cannot
+/// examine).
+pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut files = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path).map_err(|e| {
+            format!(
+                "Cannot open configuration file/directory {} : {}",
+                path.display(),
+                strerror(&e)
+            )
+        })?;
+        if !meta.is_dir() {
+            files.push(path.clone());
+            continue;
+        }
+        let cannot = |what: &str, e: std::io::Error| {
+            format!("Cannot open {what} {} : {}", path.display(), strerror(&e))
+        };
+        let mut names: Vec<String> = std::fs::read_dir(path)
+            .map_err(|e| cannot("configuration directory", e))?
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| !n.starts_with('.') && n.find(".cfg").is_some_and(|i| i + 4 == n.len()))
             .collect();
-        files.sort();
-        Ok(files)
-    } else {
-        Ok(vec![path.to_path_buf()])
+        names.sort();
+        for name in names {
+            let file = PathBuf::from(format!("{}/{name}", path.display()));
+            let meta = std::fs::metadata(&file).map_err(|e| cannot("configuration file", e))?;
+            if meta.is_file() {
+                files.push(file);
+            }
+        }
     }
+    Ok(files)
+}
+
+/// An OS error as `strerror` words it (`No such file or directory`), without Rust's
+/// ` (os error N)` suffix.
+fn strerror(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" (os error ") {
+        Some(i) => text[..i].to_owned(),
+        None => text,
+    }
+}
+
+/// Reads every file the `-f` arguments name; the first one that cannot be read stops
+/// the load with HAProxy's alert for it.
+pub fn read_paths(paths: &[PathBuf]) -> Result<Vec<(String, String)>, String> {
+    let mut sources = Vec::new();
+    for f in expand_paths(paths)? {
+        let bytes = std::fs::read(&f).map_err(|e| {
+            format!(
+                "Could not open configuration file {} : {}",
+                f.display(),
+                strerror(&e)
+            )
+        })?;
+        sources.push((
+            f.display().to_string(),
+            String::from_utf8_lossy(&bytes).into_owned(),
+        ));
+    }
+    Ok(sources)
 }
 
 fn real_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
-/// Loads and validates the configuration from `paths` (as given to `-f`).
+/// Loads and validates the configuration from `paths` (as given to `-f`). A path that
+/// cannot be read gives a [`Loaded`] with that one alert and `unreadable` set, as
+/// HAProxy stops there.
 pub fn load(paths: &[PathBuf]) -> Loaded {
-    let mut sources = Vec::new();
-    let mut diags = Vec::new();
-    for p in paths {
-        match expand_path(p) {
-            Ok(files) => {
-                for f in files {
-                    match std::fs::read(&f) {
-                        Ok(bytes) => sources.push((
-                            f.display().to_string(),
-                            String::from_utf8_lossy(&bytes).into_owned(),
-                        )),
-                        Err(e) => diags.push(Diag::global_alert(format!(
-                            "Could not open configuration file {} : {e}",
-                            f.display()
-                        ))),
-                    }
-                }
-            }
-            Err(e) => diags.push(Diag::global_alert(format!(
-                "Could not open configuration file {} : {e}",
-                p.display()
-            ))),
-        }
+    match read_paths(paths) {
+        Ok(sources) => load_sources(&sources, &real_env),
+        Err(message) => Loaded {
+            config: Config::default(),
+            diags: vec![Diag::global_alert(message)],
+            files_with_errors: Vec::new(),
+            unreadable: true,
+        },
     }
-    let mut loaded = load_sources(&sources, &real_env);
-    diags.append(&mut loaded.diags);
-    loaded.diags = diags;
-    loaded
 }
 
 /// Loads a configuration from (file name, text) pairs with the given environment.
@@ -121,6 +164,7 @@ pub fn load_sources(sources: &[(String, String)], env: lexer::EnvLookup<'_>) -> 
         config,
         diags,
         files_with_errors,
+        unreadable: false,
     }
 }
 

@@ -106,7 +106,7 @@ impl Logger {
     /// Sends `msg` at severity `level` (0 emerg … 7 debug) to every target whose
     /// maximum level accepts it, capping severities above a target's minimum level.
     pub fn log(&self, level: u8, msg: &str) {
-        self.log_at(level, msg, SystemTime::now());
+        self.log_at(level, msg, super::time::now());
     }
 
     /// [`Logger::log`] with the header date given (for tests and replays).

@@ -1,9 +1,32 @@
 //! Calendar dates as HAProxy prints them in logs and syslog headers (local time through
-//! `localtime_r`, GMT through `gmtime_r`), without any date crate.
+//! `localtime_r`, GMT through `gmtime_r`), without any date crate, and the clock that
+//! dates syslog headers ([`now`], which tests can fix with [`FAKE_NOW_ENV`]).
 
 use std::cell::Cell;
 use std::fmt::Write;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::OnceLock;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Test-only: when this environment variable holds a number of seconds since the epoch
+/// (`GATEHOUSE_FAKE_NOW=1233922454`), every syslog header is dated at that instant
+/// instead of the current time, so that tests can check dates whose shape depends on the
+/// day (rfc3164 pads days 1-9 with a space) whatever the day they run. It is read once,
+/// at the first log message; an unparsable value is ignored. Not meant for production:
+/// it is no HAProxy setting and it freezes the header date.
+pub const FAKE_NOW_ENV: &str = "GATEHOUSE_FAKE_NOW";
+
+/// The date of a syslog header: the current time, or the instant [`FAKE_NOW_ENV`] fixes.
+pub fn now() -> SystemTime {
+    static FAKE: OnceLock<Option<SystemTime>> = OnceLock::new();
+    let fake = FAKE.get_or_init(|| parse_fake_now(std::env::var(FAKE_NOW_ENV).ok().as_deref()));
+    fake.unwrap_or_else(SystemTime::now)
+}
+
+/// The instant a [`FAKE_NOW_ENV`] value names, if it is a number of seconds.
+fn parse_fake_now(value: Option<&str>) -> Option<SystemTime> {
+    let secs: u64 = value?.trim().parse().ok()?;
+    UNIX_EPOCH.checked_add(Duration::from_secs(secs))
+}
 
 /// Month abbreviations used by `%t` and rfc3164 headers.
 const MONTHS: [&str; 12] = [
@@ -189,6 +212,32 @@ mod tests {
         s.clear();
         write_iso(&mut s, &tm, 3000);
         assert_eq!(s, "2009-02-06T12:14:14.003000+00:00");
+    }
+
+    #[test]
+    fn one_and_two_digit_days_keep_the_rfc3164_date_15_wide() {
+        let mut s = String::new();
+        // 2009-02-16 and 2009-12-01, 12:14:14 UTC.
+        for (secs, want) in [
+            (T + 10 * 86_400, "Feb 16 12:14:14"),
+            (1_259_669_654, "Dec  1 12:14:14"),
+        ] {
+            s.clear();
+            write_rfc3164(&mut s, &gmt(secs));
+            assert_eq!(s, want);
+            assert_eq!(s.len(), 15);
+        }
+    }
+
+    #[test]
+    fn fake_now_values() {
+        assert_eq!(
+            parse_fake_now(Some("1233922454")),
+            Some(UNIX_EPOCH + Duration::from_secs(T as u64))
+        );
+        assert_eq!(parse_fake_now(Some("soon")), None);
+        assert_eq!(parse_fake_now(Some("-5")), None);
+        assert_eq!(parse_fake_now(None), None);
     }
 
     #[test]

@@ -404,6 +404,7 @@ async fn accept_loop(
 /// `-d`: HAProxy's accept trace line on stdout,
 /// `SESSID:PROXY.accept(LISTENER_FD)=CLIENT_FD from [ADDR] ALPN=<none>`.
 fn trace_accept(fe: &str, lfd: std::os::fd::RawFd, s: &Stream, peer: Option<std::net::SocketAddr>) {
+    use std::io::Write;
     use std::os::fd::AsRawFd;
     static SESSIONS: AtomicUsize = AtomicUsize::new(0);
     let id = SESSIONS.fetch_add(1, Ordering::Relaxed) as u32;
@@ -412,7 +413,11 @@ fn trace_accept(fe: &str, lfd: std::os::fd::RawFd, s: &Stream, peer: Option<std:
         Stream::Unix(u) => u.as_raw_fd(),
     };
     let from = peer.map_or_else(|| "unix".to_owned(), |p| p.to_string());
-    println!("{id:08x}:{fe}.accept({lfd:04x})={fd:04x} from [{from}] ALPN=<none>");
+    // A closed stdout must not stop the accept loop: write errors are ignored.
+    let _ = writeln!(
+        std::io::stdout(),
+        "{id:08x}:{fe}.accept({lfd:04x})={fd:04x} from [{from}] ALPN=<none>"
+    );
 }
 
 fn spawn(f: impl std::future::Future<Output = ()> + Send + 'static) {

@@ -9,6 +9,7 @@
 use super::running::{Running, StartError};
 use crate::config::model::Config;
 use crate::runtime::snapshot::Snapshot;
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 
@@ -43,13 +44,24 @@ pub(crate) fn alert(msg: &str) {
     eprintln!("[ALERT]    ({}) : {msg}", std::process::id());
 }
 
-fn daemonize() -> std::io::Result<()> {
+/// `-D`: forks; the launching process writes the server's pid into the pid file (when
+/// there is one) and exits 0 only then, as HAProxy does, so that whoever started it
+/// (a script, systemd's `Type=forking`) finds the pid file complete as soon as the
+/// command returns. The server continues in a new session, on /dev/null.
+fn daemonize(pidfile: Option<&mut std::fs::File>) -> std::io::Result<()> {
     // SAFETY: fork() before any thread exists (the runtime is built afterwards); the
-    // parent exits at once without touching shared state.
+    // parent only writes the pid file and exits without touching shared state.
     match unsafe { libc::fork() } {
         -1 => return Err(std::io::Error::last_os_error()),
         0 => {}
-        _ => std::process::exit(0),
+        child => {
+            if let Some(f) = pidfile
+                && let Err(e) = f.write_all(format!("{child}\n").as_bytes())
+            {
+                alert(&format!("Cannot write pidfile : {e}"));
+            }
+            std::process::exit(0)
+        }
     }
     // SAFETY: setsid() only changes the session of this (child) process.
     unsafe { libc::setsid() };
@@ -82,18 +94,30 @@ pub fn run(config: Config, opts: ServeOptions) -> u8 {
         }
     };
     running.set_debug(opts.debug);
-    if opts.daemon
-        && let Err(e) = daemonize()
+    // The pid file is created while errors still reach the terminal; it receives the pid
+    // of the serving process (written by the launching process in daemon mode).
+    let mut pidfile = match &opts.pidfile {
+        Some(p) => match std::fs::File::create(p) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                alert(&format!("Cannot create pidfile {} : {e}", p.display()));
+                return 1;
+            }
+        },
+        None => None,
+    };
+    if opts.daemon {
+        if let Err(e) = daemonize(pidfile.as_mut()) {
+            alert(&format!("Cannot fork: {e}"));
+            return 1;
+        }
+    } else if let Some(f) = &mut pidfile
+        && let Err(e) = f.write_all(format!("{}\n", std::process::id()).as_bytes())
     {
-        alert(&format!("Cannot fork: {e}"));
+        alert(&format!("Cannot write pidfile : {e}"));
         return 1;
     }
-    if let Some(p) = &opts.pidfile
-        && let Err(e) = std::fs::write(p, format!("{}\n", std::process::id()))
-    {
-        alert(&format!("Cannot create pidfile {} : {e}", p.display()));
-        return 1;
-    }
+    drop(pidfile);
     if let Err(e) = set_identity(&config.global) {
         alert(&e);
         return 1;
@@ -117,7 +141,8 @@ pub fn run(config: Config, opts: ServeOptions) -> u8 {
         }
     };
     if opts.debug {
-        println!("Using epoll() as the polling mechanism.");
+        // Write errors (stdout closed by its reader) are ignored: serving goes on.
+        let _ = writeln!(std::io::stdout(), "Using epoll() as the polling mechanism.");
     }
     // Proxy names in configuration order, for the soft-stop messages.
     let names: Vec<String> = config.proxies.iter().map(|p| p.name.clone()).collect();
