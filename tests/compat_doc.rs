@@ -1,7 +1,9 @@
 //! `docs/compat.md` must list exactly the keywords of
 //! `gatehouse::config::registry::entries()`, each with the same status, so that the
-//! compatibility table cannot go stale. `cargo test --test compat_doc -- --ignored`
-//! regenerates the tables from the registry, keeping the notes already written.
+//! compatibility table cannot go stale; every "supported" row names the test that shows
+//! the keyword taking effect, and that test must exist.
+//! `cargo test --test compat_doc -- --ignored` regenerates the tables from the registry,
+//! keeping the tests and notes already written.
 
 use gatehouse::config::keyword::Status;
 use gatehouse::config::registry::{Entry, entries};
@@ -13,18 +15,26 @@ fn doc_path() -> PathBuf {
 }
 
 fn status_word(s: Status) -> &'static str {
-    match s {
-        Status::Supported => "supported",
-        Status::NotYet => "not yet",
-        Status::Never(_) => "will not",
-    }
+    s.word()
 }
 
-/// One table row of the document: (section, keyword) → (status, notes).
-type Rows = BTreeMap<(String, String), (String, String)>;
+/// One table row of the document.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Row {
+    /// The status word.
+    status: String,
+    /// The tests that show the keyword taking effect (`file::function`), comma-separated.
+    test: String,
+    /// Free notes.
+    notes: String,
+}
+
+/// The rows of the document: (section, keyword) → row.
+type Rows = BTreeMap<(String, String), Row>;
 
 /// Reads the tables: a `## \`SECTION\` …` heading starts a section; rows look like
-/// ``| `keyword` | status | notes |``. Duplicate rows are reported as errors.
+/// ``| `keyword` | status | test | notes |`` (rows without the test column are read
+/// too, for regeneration). Duplicate rows are reported as errors.
 fn parse_doc(text: &str) -> Result<Rows, String> {
     let mut rows = Rows::new();
     let mut section: Option<String> = None;
@@ -48,12 +58,21 @@ fn parse_doc(text: &str) -> Result<Rows, String> {
             .split('|')
             .map(|c| c.trim().replace('\u{0}', "|"))
             .collect();
-        let status = cells.get(1).cloned().unwrap_or_default();
-        let notes = cells.get(2).cloned().unwrap_or_default();
-        if rows
-            .insert((sec.clone(), name.to_string()), (status, notes))
-            .is_some()
-        {
+        let cell = |i: usize| cells.get(i).cloned().unwrap_or_default();
+        let row = if cells.len() >= 5 {
+            Row {
+                status: cell(1),
+                test: cell(2),
+                notes: cell(3),
+            }
+        } else {
+            Row {
+                status: cell(1),
+                test: String::new(),
+                notes: cell(2),
+            }
+        };
+        if rows.insert((sec.clone(), name.to_string()), row).is_some() {
             return Err(format!(
                 "line {}: `{name}` listed twice in section `{sec}`",
                 i + 1
@@ -79,13 +98,26 @@ fn compat_doc_lists_exactly_the_registry_keywords_with_their_status() {
                 e.section,
                 status_word(e.status)
             )),
-            Some((st, _)) if st != status_word(e.status) => problems.push(format!(
-                "`{}` in `{}`: doc says {st:?}, registry says {:?}",
+            Some(row) if row.status != status_word(e.status) => problems.push(format!(
+                "`{}` in `{}`: doc says {:?}, registry says {:?}",
                 e.name,
                 e.section,
+                row.status,
                 status_word(e.status)
             )),
-            Some(_) => {}
+            Some(row) if e.status == Status::Supported && row.test.is_empty() => {
+                problems.push(format!(
+                    "`{}` in `{}` is supported but names no test showing its effect",
+                    e.name, e.section
+                ))
+            }
+            Some(row) => {
+                for t in test_names(&row.test) {
+                    if let Err(why) = find_test(&t) {
+                        problems.push(format!("`{}` in `{}`: {why}", e.name, e.section));
+                    }
+                }
+            }
         }
     }
     for (sec, name) in doc.keys() {
@@ -100,19 +132,78 @@ fn compat_doc_lists_exactly_the_registry_keywords_with_their_status() {
     );
 }
 
+/// The test names of a test cell: `` `file::function` `` items, comma-separated.
+fn test_names(cell: &str) -> Vec<String> {
+    cell.split(',')
+        .map(|t| t.trim().trim_matches('`').to_string())
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+/// Finds `file::function`: `file` is an integration test (`tests/FILE.rs`) or a path
+/// under `src/`; the function must be there, right after a test attribute.
+fn find_test(name: &str) -> Result<(), String> {
+    let (file, func) = name
+        .rsplit_once("::")
+        .ok_or_else(|| format!("test `{name}` is not written `file::function`"))?;
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let path = if file.starts_with("src/") {
+        root.join(file)
+    } else {
+        root.join("tests").join(format!("{file}.rs"))
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("test `{name}`: cannot read {}: {e}", path.display()))?;
+    let lines: Vec<&str> = text.lines().collect();
+    let found = lines.iter().enumerate().any(|(i, l)| {
+        let l = l.trim_start();
+        let is_fn = l
+            .strip_prefix("fn ")
+            .or_else(|| l.strip_prefix("async fn "))
+            .is_some_and(|rest| rest.strip_prefix(func).is_some_and(|r| r.starts_with('(')));
+        is_fn
+            && lines[i.saturating_sub(4)..i]
+                .iter()
+                .any(|a| a.trim_start().starts_with("#[test]") || a.contains("::test"))
+    });
+    if found {
+        Ok(())
+    } else {
+        Err(format!(
+            "test `{name}`: no test function `{func}` in {}",
+            path.display()
+        ))
+    }
+}
+
 #[test]
 fn the_doc_parser_sees_rows_and_rejects_duplicates() {
     let rows = parse_doc(
-        "## `global` x\n| Keyword | Status | Notes |\n| `maxconn` | supported | a note |\n",
+        "## `global` x\n| Keyword | Status | Test | Notes |\n| `maxconn` | supported | `t::f` | a note |\n",
     )
     .unwrap();
     assert_eq!(
         rows.get(&("global".into(), "maxconn".into())),
-        Some(&("supported".to_string(), "a note".to_string()))
+        Some(&Row {
+            status: "supported".into(),
+            test: "`t::f`".into(),
+            notes: "a note".into()
+        })
     );
-    assert!(parse_doc("## `global`\n| `a` | supported | |\n| `a` | not yet | |\n").is_err());
-    let rows = parse_doc("## `proxy`\n| `x` | supported | a \\| b |\n").unwrap();
-    assert_eq!(rows[&("proxy".into(), "x".into())].1, "a | b");
+    assert!(parse_doc("## `global`\n| `a` | supported | | |\n| `a` | not yet | | |\n").is_err());
+    let rows = parse_doc("## `proxy`\n| `x` | supported | | a \\| b |\n").unwrap();
+    assert_eq!(rows[&("proxy".into(), "x".into())].notes, "a | b");
+}
+
+#[test]
+fn test_names_are_found_only_where_they_are() {
+    assert!(find_test("compat_doc::test_names_are_found_only_where_they_are").is_ok());
+    assert!(find_test("compat_doc::test_names").is_err(), "not a test");
+    assert!(find_test("compat_doc::no_such_test").is_err());
+    assert!(find_test("no_such_file::f").is_err());
+    assert!(find_test("src/config/env.rs::setenv_overwrites_presetenv_does_not").is_ok());
+    assert!(find_test("without_a_file").is_err());
+    assert_eq!(test_names("`a::b`, `c::d`"), vec!["a::b", "c::d"]);
 }
 
 /// What each registry section covers, for the headings.
@@ -132,20 +223,28 @@ fn render(entries: &[Entry], old: &Rows) -> String {
     let mut out = String::from(HEADER);
     for (sec, title) in SECTION_TITLES {
         out.push_str(&format!(
-            "\n## `{sec}` — {title}\n\n| Keyword | Status | Notes |\n|---|---|---|\n"
+            "\n## `{sec}` — {title}\n\n| Keyword | Status | Test | Notes |\n|---|---|---|---|\n"
         ));
         for e in entries.iter().filter(|e| e.section == *sec) {
             let key = (sec.to_string(), e.name.clone());
-            let notes = match (old.get(&key), e.status) {
+            let row = old.get(&key);
+            let notes = match (row, e.status) {
                 // A note is kept while the status it describes is unchanged.
-                (Some((st, n)), s) if !n.is_empty() && st == status_word(s) => n.clone(),
+                (Some(r), s) if !r.notes.is_empty() && r.status == status_word(s) => {
+                    r.notes.clone()
+                }
                 (_, Status::Never(why)) => why.to_string(),
+                (_, Status::Parsed(why)) if e.help.is_empty() => format!("no effect yet: {why}"),
+                (_, Status::Parsed(why)) => format!("{}; no effect yet: {why}", e.help),
+                (_, Status::Ignored(why)) => format!("no effect in gatehouse: {why}"),
                 _ => e.help.to_string(),
             };
+            let test = row.map(|r| r.test.clone()).unwrap_or_default();
             out.push_str(&format!(
-                "| `{}` | {} | {} |\n",
+                "| `{}` | {} | {} | {} |\n",
                 e.name,
                 status_word(e.status),
+                test,
                 notes.replace('|', "\\|")
             ));
         }
@@ -158,7 +257,15 @@ const HEADER: &str = "# HAProxy keyword compatibility
 gatehouse reads HAProxy 2.6's `haproxy.cfg`. This page lists every keyword gatehouse
 knows about, with its status:
 
-- **supported**: parsed with HAProxy's meaning and implemented, unless the notes say its effect arrives with a later milestone (then a warning at load, or for wire-level options an error, says so);
+- **supported**: implemented with HAProxy's meaning; the *Test* column names a test
+  (`file::function`, under `tests/` or a path under `src/`) that shows it taking effect;
+- **parsed**: parsed and checked as HAProxy does, but without effect yet. A
+  configuration using it loads, and `gatehouse -c` (and a normal start) prints a warning
+  at its line saying so
+  (`[WARNING]  (pid) : config : parsing [haproxy.cfg:12] : 'option httpchk' is parsed but has no effect yet in gatehouse: …`);
+- **ignored**: a tuning keyword of HAProxy's internals that has no meaning in
+  gatehouse's design: its arguments are checked, then it is ignored with a warning
+  giving the reason, so that an existing configuration loads;
 - **not yet**: a real HAProxy keyword that gatehouse does not implement yet. A
   configuration using it is refused with an error saying so
   (`'cpu-map' in section 'global' is a HAProxy keyword that gatehouse does not support yet.`), never

@@ -596,26 +596,26 @@ const WARNINGS: &[(&str, &str, u32, &str)] = &[
     (
         "stats in an http backend: the page is not served yet",
         "backend b\n    mode http\n    stats enable\n    server s 127.0.0.1:80\n",
-        1,
-        "backend 'b': the stats page ('stats enable') is not served yet by gatehouse.",
+        3,
+        "'stats enable' is parsed but has no effect yet in gatehouse: the stats page is not served yet.",
     ),
     (
         "stick rules are reachable and warn like stick-table and cookie",
         "backend b\n    stick-table type ip size 1k\n    stick on src\n    server s 127.0.0.1:80\n",
         3,
-        "'stick on' is parsed but not applied yet by gatehouse.",
+        "'stick' is parsed but has no effect yet in gatehouse: persistence (cookies, stick tables) is not applied yet.",
     ),
     (
         "stick store-response with a condition, in another proxy's table",
         "backend t\n    stick-table type ip size 1k\nbackend b\n    stick store-response src table t if TRUE\n    server s 127.0.0.1:80\n",
         4,
-        "'stick store-response' is parsed but not applied yet by gatehouse.",
+        "'stick' is parsed but has no effect yet in gatehouse: persistence (cookies, stick tables) is not applied yet.",
     ),
     (
-        "master-worker has no effect",
+        "master-worker has no meaning in gatehouse",
         "global\n    master-worker\n",
         2,
-        "'master-worker' has no effect in gatehouse: it always runs as one process, with no master process and no reload on SIGUSR2.",
+        "'master-worker' has no effect in gatehouse and is ignored: it always runs as one process, with no master process.",
     ),
     (
         "a second maxconn in another global section",

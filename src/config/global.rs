@@ -1,9 +1,10 @@
 //! The `global` section's keywords. Several `global` sections merge, as in HAProxy.
 
+mod ignored;
 mod notyet;
 
 use super::diag::Diag;
-use super::keyword::{GlobalKeyword, Status};
+use super::keyword::{GlobalKeyword, NO_RUNTIME_API, NO_STATS_PAGE, Status};
 use super::logline;
 use super::model::{DefaultPath, EnvChange, Global, StatsSocket};
 use super::span::Span;
@@ -342,8 +343,8 @@ fn description(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
     Ok(())
 }
 
-/// `master-worker [no-exit-on-failure]`: loads with a warning saying what changes.
-fn master_worker(g: &mut Global, w: &[String], span: &Span, diags: &mut Vec<Diag>) -> R {
+/// `master-worker [no-exit-on-failure]`: checked, then ignored (see `ignored.rs`).
+fn master_worker(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
     match w.get(1).map(String::as_str) {
         None | Some("no-exit-on-failure") => {}
         Some(_) => {
@@ -351,10 +352,6 @@ fn master_worker(g: &mut Global, w: &[String], span: &Span, diags: &mut Vec<Diag
         }
     }
     g.master_worker = true;
-    diags.push(Diag::warning(
-        span,
-        "'master-worker' has no effect in gatehouse: it always runs as one process, with no master process and no reload on SIGUSR2.",
-    ));
     Ok(())
 }
 
@@ -366,6 +363,21 @@ const fn sup(
     GlobalKeyword {
         name,
         status: Status::Supported,
+        parse: Some(parse),
+        help,
+    }
+}
+
+/// A keyword parsed and checked, without effect yet (`why`).
+const fn parsed(
+    name: &'static str,
+    parse: super::keyword::GlobalParse,
+    why: &'static str,
+    help: &'static str,
+) -> GlobalKeyword {
+    GlobalKeyword {
+        name,
+        status: Status::Parsed(why),
         parse: Some(parse),
         help,
     }
@@ -411,39 +423,48 @@ pub static KEYWORDS: &[GlobalKeyword] = &[
         tune_maxrewrite,
         "room reserved for header rewrites",
     ),
-    sup("stats socket", stats_socket, "runtime API socket"),
-    sup(
+    parsed(
+        "stats socket",
+        stats_socket,
+        NO_RUNTIME_API,
+        "runtime API socket",
+    ),
+    parsed(
         "stats timeout",
         stats_timeout,
+        NO_RUNTIME_API,
         "runtime API socket idle timeout",
     ),
     sup("user", user, "drop privileges to this user"),
     sup("group", group, "drop privileges to this group"),
-    sup("node", node, "node name shown on the stats page"),
-    sup(
+    parsed(
+        "node",
+        node,
+        NO_STATS_PAGE,
+        "node name shown on the stats page",
+    ),
+    parsed(
         "ca-base",
         ca_base,
-        "base directory for CA files; stored, used once TLS keywords are supported",
+        NO_TLS_FILES,
+        "base directory for CA files",
     ),
-    sup(
+    parsed(
         "crt-base",
         crt_base,
-        "base directory for certificates; stored, used once TLS keywords are supported",
+        NO_TLS_FILES,
+        "base directory for certificates",
     ),
     sup(
         "chroot",
         chroot,
         "confine the process to this directory after binding",
     ),
-    sup(
+    parsed(
         "description",
         description,
-        "stored; shown on the stats page once it is served",
-    ),
-    sup(
-        "master-worker",
-        master_worker,
-        "no effect (a warning says so at load): gatehouse always runs as one process",
+        NO_STATS_PAGE,
+        "shown on the stats page",
     ),
     sup(
         "setenv",
@@ -468,9 +489,17 @@ pub static KEYWORDS: &[GlobalKeyword] = &[
     ),
 ];
 
-/// Every `global` keyword: the supported ones, then the not-yet ones.
+/// Why `ca-base` and `crt-base` have no effect yet.
+const NO_TLS_FILES: &str =
+    "the TLS keywords that read CA files and certificates are not supported yet";
+
+/// Every `global` keyword: the supported and parsed ones, the ignored ones, then the
+/// not-yet ones.
 pub fn all() -> impl Iterator<Item = &'static GlobalKeyword> {
-    KEYWORDS.iter().chain(notyet::KEYWORDS.iter())
+    KEYWORDS
+        .iter()
+        .chain(ignored::KEYWORDS.iter())
+        .chain(notyet::KEYWORDS.iter())
 }
 
 /// Finds the global keyword of a line (two-word `stats …` names first).

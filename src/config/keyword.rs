@@ -9,14 +9,64 @@ use std::path::{Path, PathBuf};
 /// Whether gatehouse implements a HAProxy keyword.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
-    /// Implemented with HAProxy's meaning.
+    /// Implemented with HAProxy's meaning, and a test shows it taking effect.
     Supported,
+    /// Parsed and checked as HAProxy does, but without effect yet: a configuration using
+    /// it loads with a warning saying so (the text says what is missing).
+    Parsed(&'static str),
+    /// A tuning keyword of HAProxy's internals that has no meaning in gatehouse's design:
+    /// its arguments are checked, then it is ignored with a warning giving the reason.
+    Ignored(&'static str),
     /// A real HAProxy keyword that gatehouse does not implement yet: refused with a
     /// message saying so.
     NotYet,
     /// A real HAProxy keyword gatehouse will not implement, with the reason.
     Never(&'static str),
 }
+
+impl Status {
+    /// The word `docs/compat.md` uses for this status.
+    pub fn word(self) -> &'static str {
+        match self {
+            Status::Supported => "supported",
+            Status::Parsed(_) => "parsed",
+            Status::Ignored(_) => "ignored",
+            Status::NotYet => "not yet",
+            Status::Never(_) => "will not",
+        }
+    }
+
+    /// The warning a configuration using `name` gets at load (`None` unless the keyword
+    /// is accepted without effect).
+    pub fn warning(self, name: &str) -> Option<String> {
+        match self {
+            Status::Parsed(why) => Some(format!(
+                "'{name}' is parsed but has no effect yet in gatehouse: {why}."
+            )),
+            Status::Ignored(why) => Some(format!(
+                "'{name}' has no effect in gatehouse and is ignored: {why}."
+            )),
+            _ => None,
+        }
+    }
+
+    /// True when a configuration using the keyword loads (supported, parsed, ignored).
+    pub fn loads(self) -> bool {
+        matches!(
+            self,
+            Status::Supported | Status::Parsed(_) | Status::Ignored(_)
+        )
+    }
+}
+
+/// Why the health check keywords have no effect yet.
+pub const NO_CHECKS: &str = "health checks are not performed yet (servers are considered up)";
+/// Why the stats page keywords have no effect yet.
+pub const NO_STATS_PAGE: &str = "the stats page is not served yet";
+/// Why the runtime API keywords have no effect yet.
+pub const NO_RUNTIME_API: &str = "the runtime API ('stats socket') is not served yet";
+/// Why the persistence keywords have no effect yet.
+pub const NO_PERSISTENCE: &str = "persistence (cookies, stick tables) is not applied yet";
 
 /// Allowed in `defaults`.
 pub const DEF: u8 = 1;
@@ -84,7 +134,7 @@ pub struct ProxyKeyword {
     pub scope: u8,
     /// Implementation status.
     pub status: Status,
-    /// Its parser (`None` unless supported).
+    /// Its parser (`None` unless the keyword loads: supported, parsed or ignored).
     pub parse: Option<ProxyParse>,
     /// One-line help.
     pub help: &'static str,
@@ -101,6 +151,23 @@ pub const fn kw(
         name,
         scope,
         status: Status::Supported,
+        parse: Some(parse),
+        help,
+    }
+}
+
+/// A proxy keyword row that is parsed and checked but has no effect yet (`why`).
+pub const fn parsed(
+    name: &'static str,
+    scope: u8,
+    parse: ProxyParse,
+    why: &'static str,
+    help: &'static str,
+) -> ProxyKeyword {
+    ProxyKeyword {
+        name,
+        scope,
+        status: Status::Parsed(why),
         parse: Some(parse),
         help,
     }

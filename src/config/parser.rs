@@ -215,6 +215,9 @@ impl Parser {
                     self.cur = Current::Userlist(i);
                     return;
                 }
+                if let Some(msg) = userlist::STATUS.warning("userlist") {
+                    self.diags.push(Diag::warning(span, msg));
+                }
                 self.config.userlists.push(Userlist {
                     name: name.clone(),
                     span: span.clone(),
@@ -350,12 +353,17 @@ impl Parser {
             return;
         };
         match (k.status, k.parse) {
-            (Status::Supported, Some(parse)) => {
+            (st, Some(parse)) if st.loads() => {
                 let mut diags = Vec::new();
                 let r = parse(&mut self.config.global, w, &line.span, &mut diags);
                 self.diags.append(&mut diags);
-                if let Err(e) = r {
-                    self.alert(&line.span, locate(&e, k.name, "global"));
+                match r {
+                    Err(e) => self.alert(&line.span, locate(&e, k.name, "global")),
+                    Ok(()) => {
+                        if let Some(msg) = st.warning(k.name) {
+                            self.diags.push(Diag::warning(&line.span, msg));
+                        }
+                    }
                 }
             }
             (Status::Never(why), _) => self.alert(
@@ -451,7 +459,7 @@ impl Parser {
             return;
         }
         match k.status {
-            Status::Supported => {}
+            Status::Supported | Status::Parsed(_) | Status::Ignored(_) => {}
             Status::NotYet => {
                 self.alert(span, not_yet(k.name, section));
                 return;
@@ -522,8 +530,15 @@ impl Parser {
                 base_dir: base.as_deref(),
             },
         };
-        if let Err(e) = parse(&mut ctx, w) {
-            self.alert(span, locate(&e, k.name, section));
+        match parse(&mut ctx, w) {
+            Err(e) => self.alert(span, locate(&e, k.name, section)),
+            // A line ignored for its section already has its warning.
+            Ok(()) if ignored.is_none() => {
+                if let Some(msg) = k.status.warning(k.name) {
+                    self.diags.push(Diag::warning(span, msg));
+                }
+            }
+            Ok(()) => {}
         }
     }
 }

@@ -24,7 +24,11 @@ pub fn entries() -> Vec<Entry> {
         v.push(Entry {
             section: "section",
             name: (*s).to_owned(),
-            status: Status::Supported,
+            status: if *s == "userlist" {
+                userlist::STATUS
+            } else {
+                Status::Supported
+            },
             help: "",
         });
     }
@@ -56,23 +60,23 @@ pub fn entries() -> Vec<Entry> {
         v.push(Entry {
             section: "userlist",
             name: k.name.to_owned(),
-            status: Status::Supported,
+            status: userlist::STATUS,
             help: k.help,
         });
     }
-    for (k, _) in proxy::bind::SUPPORTED {
+    for (k, _, status) in proxy::bind::OPTIONS {
         v.push(Entry {
             section: "bind",
             name: (*k).to_owned(),
-            status: Status::Supported,
+            status: *status,
             help: "",
         });
     }
-    for (k, _) in proxy::server::SUPPORTED {
+    for (k, _, status) in proxy::server::OPTIONS {
         v.push(Entry {
             section: "server",
             name: (*k).to_owned(),
-            status: Status::Supported,
+            status: *status,
             help: "",
         });
     }

@@ -1,7 +1,7 @@
 //! The `userlist` section: `group NAME [users U,…]`,
 //! `user NAME [password HASH | insecure-password PASS] [groups G,…]`.
 
-use super::keyword::UserlistKeyword;
+use super::keyword::{Status, UserlistKeyword};
 use super::model::{Password, User, Userlist};
 use super::span::Span;
 
@@ -76,3 +76,9 @@ pub static KEYWORDS: &[UserlistKeyword] = &[
         help: "declare a user",
     },
 ];
+
+/// The status of the `userlist` section and its keywords: nothing reads a userlist yet
+/// (the `http_auth` fetches are not supported yet). The warning is given once,
+/// at the section's line.
+pub const STATUS: Status =
+    Status::Parsed("nothing uses userlists yet (the 'http_auth' fetches are not supported yet)");

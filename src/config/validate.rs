@@ -7,12 +7,6 @@ use crate::acl::{AclSet, Visibility};
 
 /// Checks a parsed configuration; pushes every problem found.
 pub fn validate(config: &Config, diags: &mut Vec<Diag>) {
-    for sock in &config.global.stats_sockets {
-        diags.push(Diag::warning(
-            &sock.span,
-            "'stats socket' (the runtime API) is not served yet by gatehouse.",
-        ));
-    }
     userlists(config, diags);
     for p in &config.proxies {
         http_rules_in_tcp_mode(p, diags);
@@ -224,8 +218,9 @@ fn timeouts(p: &Proxy, diags: &mut Vec<Diag>) {
 
 /// Keywords that are parsed into the model but whose behaviour arrives with a later
 /// milestone. Those that change the bytes on the wire (TLS, PROXY protocol) would break
-/// traffic if ignored: they are refused. Those that only add a service (health checks,
-/// stats page, persistence) get a warning, so nothing is ignored silently.
+/// traffic if ignored: they are refused here. Those that only add a service (health
+/// checks, stats page, persistence) load with the warning of their `parsed` status,
+/// given by the parser at their line.
 fn not_active_yet(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) {
     for b in &p.binds {
         let what = if b.ssl || !b.crt.is_empty() {
@@ -268,17 +263,6 @@ fn not_active_yet(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) {
     if p.kind == ProxyKind::Defaults {
         return;
     }
-    let checked = p.servers.iter().any(|s| s.opts.check);
-    if checked {
-        diags.push(Diag::warning(
-            &p.span,
-            format!(
-                "{} '{}': health checks ('check') are parsed but not performed yet by gatehouse: servers are considered up.",
-                p.kind.keyword(),
-                p.name
-            ),
-        ));
-    }
     if p.stats.enabled && p.mode == Mode::Tcp {
         diags.push(Diag::warning(
             &p.span,
@@ -287,27 +271,6 @@ fn not_active_yet(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) {
                 p.kind.keyword(),
                 p.name
             ),
-        ));
-    } else if p.stats.enabled {
-        diags.push(Diag::warning(
-            &p.span,
-            format!(
-                "{} '{}': the stats page ('stats enable') is not served yet by gatehouse.",
-                p.kind.keyword(),
-                p.name
-            ),
-        ));
-    }
-    if let Some(c) = &p.cookie {
-        diags.push(Diag::warning(
-            &c.span,
-            "cookie-based persistence ('cookie') is parsed but not applied yet by gatehouse.",
-        ));
-    }
-    if let Some(t) = &p.stick_table {
-        diags.push(Diag::warning(
-            &t.span,
-            "'stick-table' is parsed but not used yet by gatehouse.",
         ));
     }
     for st in &p.sticks {
@@ -328,12 +291,5 @@ fn not_active_yet(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) {
                 format!("Proxy '{}': unable to find stick-table '{table}'.", p.name),
             ));
         }
-        diags.push(Diag::warning(
-            &st.span,
-            format!(
-                "'stick {}' is parsed but not applied yet by gatehouse.",
-                st.kind
-            ),
-        ));
     }
 }

@@ -2,7 +2,10 @@
 //! `mode`, `balance`, `hash-type`, `maxconn`, `retries`, `http-reuse`, `log`, `log-format`,
 //! `log-tag`, `errorfile`, `cookie`, `stick-table`, `stick`.
 
-use crate::config::keyword::{ALL, BACK, BE, FE, FRONT, LI, ProxyCtx, ProxyKeyword, kw, max_args};
+use crate::config::keyword::{
+    ALL, BACK, BE, FE, FRONT, LI, NO_PERSISTENCE, NO_STATS_PAGE, ProxyCtx, ProxyKeyword, kw,
+    max_args, parsed,
+};
 use crate::config::logline;
 use crate::config::model::{
     Balance, CookieConfig, ErrorFile, HashType, HttpReuse, Mode, StickRule, StickTable,
@@ -502,18 +505,26 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
         errorfile,
         "replace a default error response by a file",
     ),
-    kw("cookie", BACK, cookie, "cookie-based persistence"),
-    kw(
+    parsed(
+        "cookie",
+        BACK,
+        cookie,
+        NO_PERSISTENCE,
+        "cookie-based persistence",
+    ),
+    parsed(
         "description",
         FE | LI | BE,
         description,
-        "stored; shown on the stats page once it is served",
+        NO_STATS_PAGE,
+        "shown on the stats page",
     ),
-    kw(
+    parsed(
         "stick-table",
         FE | LI | BE,
         stick_table,
+        NO_PERSISTENCE,
         "declare a stick table",
     ),
-    kw("stick", LI | BE, stick, "stickiness rules"),
+    parsed("stick", LI | BE, stick, NO_PERSISTENCE, "stickiness rules"),
 ];

@@ -6,20 +6,28 @@ use crate::config::suggest::closest;
 use crate::config::value::{bind_addr, uint};
 use std::path::PathBuf;
 
-/// Bind options gatehouse implements: name and number of arguments.
-pub const SUPPORTED: &[(&str, usize)] = &[
-    ("name", 1),
-    ("ssl", 0),
-    ("crt", 1),
-    ("alpn", 1),
-    ("accept-proxy", 0),
-    ("mode", 1),
-    ("user", 1),
-    ("group", 1),
-    ("maxconn", 1),
-    ("backlog", 1),
-    ("v4v6", 0),
-    ("v6only", 0),
+/// Bind options gatehouse parses: name, number of arguments and status. The `not yet`
+/// ones (TLS, PROXY protocol) are parsed into the model and refused at load, since
+/// ignoring them would change the bytes on the wire.
+pub const OPTIONS: &[(&str, usize, Status)] = &[
+    (
+        "name",
+        1,
+        Status::Parsed(
+            "listener names are shown by the stats page and runtime API, not served yet",
+        ),
+    ),
+    ("ssl", 0, Status::NotYet),
+    ("crt", 1, Status::NotYet),
+    ("alpn", 1, Status::NotYet),
+    ("accept-proxy", 0, Status::NotYet),
+    ("mode", 1, Status::Supported),
+    ("user", 1, Status::Supported),
+    ("group", 1, Status::Supported),
+    ("maxconn", 1, Status::Supported),
+    ("backlog", 1, Status::Supported),
+    ("v4v6", 0, Status::Supported),
+    ("v6only", 0, Status::Supported),
 ];
 
 /// Real HAProxy bind options gatehouse does not implement yet.
@@ -82,11 +90,13 @@ pub const NOT_YET: &[&str] = &[
     "verify",
 ];
 
-/// Parses the options of a bind line; shared with `stats socket`.
+/// Parses the options of a bind line; shared with `stats socket`. The options parsed
+/// without effect yet are appended to `inert`, for the caller's warning.
 pub fn parse_bind(
     words: &[String],
     span: &crate::config::span::Span,
     section: &str,
+    inert: &mut Vec<(&'static str, Status)>,
 ) -> Result<Bind, String> {
     let spec = words.get(1).ok_or_else(|| {
         format!(
@@ -116,16 +126,16 @@ pub fn parse_bind(
     }
     let mut i = 2;
     while let Some(opt) = words.get(i) {
-        let Some(&(_, nargs)) = SUPPORTED.iter().find(|(n, _)| n == opt) else {
+        let Some(&(known, nargs, status)) = OPTIONS.iter().find(|(n, _, _)| n == opt) else {
             if NOT_YET.contains(&opt.as_str()) {
                 return Err(format!(
                     "'{} {spec}' in section '{section}': keyword '{opt}' is a HAProxy keyword that gatehouse does not support yet.",
                     words[0]
                 ));
             }
-            let all = SUPPORTED
+            let all = OPTIONS
                 .iter()
-                .map(|(n, _)| *n)
+                .map(|(n, _, _)| *n)
                 .chain(NOT_YET.iter().copied());
             let hint = closest(opt, all)
                 .map(|c| format!("; did you mean '{c}' maybe ?"))
@@ -144,6 +154,9 @@ pub fn parse_bind(
                 None
             };
         let v = val.map(String::as_str).unwrap_or("");
+        if status.warning(known).is_some() {
+            inert.push((known, status));
+        }
         match opt.as_str() {
             "name" => bind.name = Some(v.to_owned()),
             "ssl" => bind.ssl = true,
@@ -179,7 +192,13 @@ pub fn parse_bind(
 
 fn bind(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
     let section = ctx.proxy.kind.keyword();
-    let b = parse_bind(words, ctx.span, section)?;
+    let mut inert = Vec::new();
+    let b = parse_bind(words, ctx.span, section, &mut inert)?;
+    for (name, status) in inert {
+        if let Some(msg) = status.warning(name) {
+            ctx.warn(format!("'{} {}' : {msg}", words[0], words[1]));
+        }
+    }
     ctx.proxy.binds.push(b);
     Ok(())
 }

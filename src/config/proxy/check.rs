@@ -1,6 +1,6 @@
 //! `http-check` and `tcp-check` rules, kept as verb + arguments for the check engine.
 
-use crate::config::keyword::{BACK, ProxyCtx, ProxyKeyword, kw};
+use crate::config::keyword::{BACK, NO_CHECKS, ProxyCtx, ProxyKeyword, parsed};
 use crate::config::model::CheckRule;
 
 const HTTP_CHECK_VERBS: &[&str] = &[
@@ -275,16 +275,18 @@ fn tcp_check(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
 
 /// The keywords of this file.
 pub static KEYWORDS: &[ProxyKeyword] = &[
-    kw(
+    parsed(
         "http-check",
         BACK,
         http_check,
+        NO_CHECKS,
         "HTTP health check rules (send, expect, …)",
     ),
-    kw(
+    parsed(
         "tcp-check",
         BACK,
         tcp_check,
+        NO_CHECKS,
         "TCP health check rules (connect, send, expect, …)",
     ),
 ];

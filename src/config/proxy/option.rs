@@ -1,7 +1,9 @@
 //! `option …` flags and the health-check protocol options (`option httpchk`, `tcp-check`,
 //! `mysql-check`, `pgsql-check`, `redis-check`, `smtpchk`, `ssl-hello-chk`).
 
-use crate::config::keyword::{ALL, BACK, FRONT, ProxyCtx, ProxyKeyword, kw, max_args, not_yet};
+use crate::config::keyword::{
+    ALL, BACK, FRONT, NO_CHECKS, ProxyCtx, ProxyKeyword, kw, max_args, not_yet, parsed,
+};
 use crate::config::model::{CheckKind, ForwardFor, HttpConnMode, Options};
 use crate::config::value::network;
 
@@ -325,7 +327,13 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
         "close the server connection after each response",
     ),
     not_yet("option http-use-proxy-header", FRONT),
-    kw("option httpchk", BACK, httpchk, "HTTP health checks"),
+    parsed(
+        "option httpchk",
+        BACK,
+        httpchk,
+        NO_CHECKS,
+        "HTTP health checks",
+    ),
     kw(
         "option httpclose",
         ALL,
@@ -342,10 +350,11 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
     not_yet("option independent-streams", ALL),
     not_yet("option ldap-check", BACK),
     not_yet("option external-check", BACK),
-    kw(
+    parsed(
         "option log-health-checks",
         BACK,
         log_health_checks,
+        NO_CHECKS,
         "log health check status changes in detail",
     ),
     kw(
@@ -355,10 +364,11 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
         "log errors at a higher level",
     ),
     not_yet("option logasap", FRONT),
-    kw(
+    parsed(
         "option mysql-check",
         BACK,
         mysql_check,
+        NO_CHECKS,
         "MySQL health checks",
     ),
     kw(
@@ -369,10 +379,11 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
     ),
     not_yet("option originalto", ALL),
     not_yet("option persist", BACK),
-    kw(
+    parsed(
         "option pgsql-check",
         BACK,
         pgsql_check,
+        NO_CHECKS,
         "PostgreSQL health checks",
     ),
     not_yet("option prefer-last-server", BACK),
@@ -382,13 +393,20 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
         redispatch,
         "retry on another server after a failed connection",
     ),
-    kw(
+    parsed(
         "option redis-check",
         BACK,
         redis_check,
+        NO_CHECKS,
         "Redis health checks",
     ),
-    kw("option smtpchk", BACK, smtpchk, "SMTP health checks"),
+    parsed(
+        "option smtpchk",
+        BACK,
+        smtpchk,
+        NO_CHECKS,
+        "SMTP health checks",
+    ),
     not_yet("option socket-stats", FRONT),
     not_yet("option splice-auto", ALL),
     not_yet("option splice-request", ALL),
@@ -400,16 +418,18 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
         srvtcpka,
         "TCP keep-alive on the server side",
     ),
-    kw(
+    parsed(
         "option ssl-hello-chk",
         BACK,
         ssl_hello_chk,
+        NO_CHECKS,
         "SSLv3 client hello health checks",
     ),
-    kw(
+    parsed(
         "option tcp-check",
         BACK,
         tcp_check,
+        NO_CHECKS,
         "health checks made of tcp-check rules",
     ),
     not_yet("option tcp-smart-accept", FRONT),

@@ -1,42 +1,49 @@
 //! `server NAME ADDR [options]` and `default-server [options]`.
 
-use crate::config::keyword::{BACK, BE, LI, ProxyCtx, ProxyKeyword, kw};
+use crate::config::keyword::{
+    BACK, BE, LI, NO_CHECKS, NO_PERSISTENCE, ProxyCtx, ProxyKeyword, Status, kw,
+};
 use crate::config::model::{Server, ServerOpts};
 use crate::config::suggest::closest;
 use crate::config::value::{duration, port, server_addr, uint};
 use std::path::PathBuf;
 
-/// Server options gatehouse implements, with their number of arguments.
-pub const SUPPORTED: &[(&str, usize)] = &[
-    ("check", 0),
-    ("no-check", 0),
-    ("inter", 1),
-    ("fastinter", 1),
-    ("downinter", 1),
-    ("rise", 1),
-    ("fall", 1),
-    ("port", 1),
-    ("addr", 1),
-    ("weight", 1),
-    ("backup", 0),
-    ("no-backup", 0),
-    ("disabled", 0),
-    ("enabled", 0),
-    ("maxconn", 1),
-    ("maxqueue", 1),
-    ("ssl", 0),
-    ("no-ssl", 0),
-    ("verify", 1),
-    ("ca-file", 1),
-    ("sni", 1),
-    ("send-proxy", 0),
-    ("no-send-proxy", 0),
-    ("send-proxy-v2", 0),
-    ("no-send-proxy-v2", 0),
-    ("cookie", 1),
-    ("check-ssl", 0),
-    ("no-check-ssl", 0),
+/// Server options gatehouse parses: name, number of arguments and status. The `not yet`
+/// ones (TLS, PROXY protocol) are parsed into the model and refused at load, since
+/// ignoring them would change the bytes on the wire.
+pub const OPTIONS: &[(&str, usize, Status)] = &[
+    ("check", 0, CHECKS),
+    ("no-check", 0, CHECKS),
+    ("inter", 1, CHECKS),
+    ("fastinter", 1, CHECKS),
+    ("downinter", 1, CHECKS),
+    ("rise", 1, CHECKS),
+    ("fall", 1, CHECKS),
+    ("port", 1, CHECKS),
+    ("addr", 1, CHECKS),
+    ("weight", 1, Status::Supported),
+    ("backup", 0, Status::Supported),
+    ("no-backup", 0, Status::Supported),
+    ("disabled", 0, Status::Supported),
+    ("enabled", 0, Status::Supported),
+    ("maxconn", 1, Status::Supported),
+    ("maxqueue", 1, Status::Supported),
+    ("ssl", 0, Status::NotYet),
+    ("no-ssl", 0, Status::Supported),
+    ("verify", 1, Status::NotYet),
+    ("ca-file", 1, Status::NotYet),
+    ("sni", 1, Status::NotYet),
+    ("send-proxy", 0, Status::NotYet),
+    ("no-send-proxy", 0, Status::Supported),
+    ("send-proxy-v2", 0, Status::NotYet),
+    ("no-send-proxy-v2", 0, Status::Supported),
+    ("cookie", 1, Status::Parsed(NO_PERSISTENCE)),
+    ("check-ssl", 0, Status::NotYet),
+    ("no-check-ssl", 0, CHECKS),
 ];
+
+/// The status of the health check options.
+const CHECKS: Status = Status::Parsed(NO_CHECKS);
 
 /// Real HAProxy server options gatehouse does not implement yet.
 pub const NOT_YET: &[&str] = &[
@@ -119,23 +126,26 @@ pub const NOT_YET: &[&str] = &[
     "ws",
 ];
 
+/// Applies the options of a `server`/`default-server` line from word `start` on; the
+/// options parsed without effect yet are appended to `inert`, for the caller's warning.
 fn apply_opts(
     opts: &mut ServerOpts,
     words: &[String],
     start: usize,
     who: &str,
+    inert: &mut Vec<(&'static str, Status)>,
 ) -> Result<(), String> {
     let mut i = start;
     while let Some(opt) = words.get(i) {
-        let Some(&(_, nargs)) = SUPPORTED.iter().find(|(n, _)| n == opt) else {
+        let Some(&(known, nargs, status)) = OPTIONS.iter().find(|(n, _, _)| n == opt) else {
             if NOT_YET.contains(&opt.as_str()) {
                 return Err(format!(
                     "'{who}' : keyword '{opt}' is a HAProxy keyword that gatehouse does not support yet."
                 ));
             }
-            let all = SUPPORTED
+            let all = OPTIONS
                 .iter()
-                .map(|(n, _)| *n)
+                .map(|(n, _, _)| *n)
                 .chain(NOT_YET.iter().copied());
             let hint = closest(opt, all)
                 .map(|c| format!("; did you mean '{c}' maybe ?"))
@@ -150,6 +160,9 @@ fn apply_opts(
         } else {
             ""
         };
+        if status.warning(known).is_some() && !inert.iter().any(|(n, _)| *n == known) {
+            inert.push((known, status));
+        }
         match opt.as_str() {
             "check" => opts.check = true,
             "no-check" => opts.check = false,
@@ -225,6 +238,36 @@ fn positive(v: &str, who: &str, opt: &str) -> Result<u32, String> {
     }
 }
 
+/// One warning per line for its options without effect yet, grouped by reason.
+fn warn_inert(ctx: &mut ProxyCtx<'_>, who: &str, inert: &[(&'static str, Status)]) {
+    let mut reasons: Vec<Status> = Vec::new();
+    for (_, st) in inert {
+        if !reasons.contains(st) {
+            reasons.push(*st);
+        }
+    }
+    for st in reasons {
+        let names: Vec<String> = inert
+            .iter()
+            .filter(|(_, s)| *s == st)
+            .map(|(n, _)| format!("'{n}'"))
+            .collect();
+        let why = match st {
+            Status::Parsed(why) => why,
+            _ => continue,
+        };
+        let (verb, effect) = if names.len() == 1 {
+            ("is", "has")
+        } else {
+            ("are", "have")
+        };
+        ctx.warn(format!(
+            "'{who}' : {} {verb} parsed but {effect} no effect yet in gatehouse: {why}.",
+            names.join(", ")
+        ));
+    }
+}
+
 fn server(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
     if words.len() < 3 {
         return Err("'server' expects <name> and <addr>[:<port>] as arguments.".into());
@@ -241,7 +284,9 @@ fn server(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
         ));
     }
     let mut opts = ctx.proxy.default_server.clone();
-    apply_opts(&mut opts, words, 3, &who)?;
+    let mut inert = Vec::new();
+    apply_opts(&mut opts, words, 3, &who, &mut inert)?;
+    warn_inert(ctx, &who, &inert);
     ctx.proxy.servers.push(Server {
         name,
         span: ctx.span.clone(),
@@ -253,7 +298,9 @@ fn server(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
 
 fn default_server(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
     let mut opts = ctx.proxy.default_server.clone();
-    apply_opts(&mut opts, words, 1, "default-server")?;
+    let mut inert = Vec::new();
+    apply_opts(&mut opts, words, 1, "default-server", &mut inert)?;
+    warn_inert(ctx, "default-server", &inert);
     ctx.proxy.default_server = opts;
     Ok(())
 }

@@ -1,6 +1,8 @@
 //! `stats …` keywords of proxies (the stats page).
 
-use crate::config::keyword::{ALL, BE, FE, LI, ProxyCtx, ProxyKeyword, kw, not_yet};
+use crate::config::keyword::{
+    ALL, BE, FE, LI, NO_STATS_PAGE, ProxyCtx, ProxyKeyword, not_yet, parsed,
+};
 
 fn enable(ctx: &mut ProxyCtx<'_>, _w: &[String]) -> Result<(), String> {
     ctx.proxy.stats.enabled = true;
@@ -60,46 +62,64 @@ fn show_legends(ctx: &mut ProxyCtx<'_>, _w: &[String]) -> Result<(), String> {
 
 /// The `stats` keywords of proxies.
 pub static KEYWORDS: &[ProxyKeyword] = &[
-    kw(
+    parsed(
         "stats admin",
         FE | LI | BE,
         admin,
+        NO_STATS_PAGE,
         "enable admin actions on the stats page when the condition matches",
     ),
-    kw(
+    parsed(
         "stats auth",
         ALL,
         auth,
+        NO_STATS_PAGE,
         "require HTTP basic authentication for the stats page",
     ),
-    kw("stats enable", ALL, enable, "enable the stats page"),
-    kw(
+    parsed(
+        "stats enable",
+        ALL,
+        enable,
+        NO_STATS_PAGE,
+        "enable the stats page",
+    ),
+    parsed(
         "stats hide-version",
         ALL,
         hide_version,
+        NO_STATS_PAGE,
         "hide the version on the stats page",
     ),
     not_yet("stats http-request", FE | LI | BE),
-    kw(
+    parsed(
         "stats realm",
         ALL,
         realm,
+        NO_STATS_PAGE,
         "authentication realm of the stats page",
     ),
-    kw(
+    parsed(
         "stats refresh",
         ALL,
         refresh,
+        NO_STATS_PAGE,
         "auto-refresh delay of the stats page",
     ),
     not_yet("stats scope", ALL),
     not_yet("stats show-desc", ALL),
-    kw(
+    parsed(
         "stats show-legends",
         ALL,
         show_legends,
+        NO_STATS_PAGE,
         "show legends on the stats page",
     ),
     not_yet("stats show-node", ALL),
-    kw("stats uri", ALL, uri, "the stats page's URI prefix"),
+    parsed(
+        "stats uri",
+        ALL,
+        uri,
+        NO_STATS_PAGE,
+        "the stats page's URI prefix",
+    ),
 ];

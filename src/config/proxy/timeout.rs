@@ -1,6 +1,6 @@
 //! `timeout <kind> <value>`: every timeout kind of HAProxy 2.6.
 
-use crate::config::keyword::{ALL, BACK, FRONT, ProxyCtx, ProxyKeyword, kw};
+use crate::config::keyword::{ALL, BACK, FRONT, NO_CHECKS, ProxyCtx, ProxyKeyword, kw, parsed};
 use crate::config::model::Timeouts;
 use crate::config::value::duration;
 use std::time::Duration;
@@ -44,12 +44,16 @@ timeout_kw!(server_fin, server_fin);
 timeout_kw!(tarpit, tarpit);
 timeout_kw!(tunnel, tunnel);
 
+/// Why `timeout tarpit` has no effect yet.
+const NO_TARPIT: &str = "the 'tarpit' actions are not supported yet";
+
 /// The `timeout` keywords.
 pub static KEYWORDS: &[ProxyKeyword] = &[
-    kw(
+    parsed(
         "timeout check",
         BACK,
         check,
+        NO_CHECKS,
         "extra time a health check may take to answer once connected",
     ),
     kw(
@@ -100,10 +104,11 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
         server_fin,
         "inactivity on the server side once it half-closed",
     ),
-    kw(
+    parsed(
         "timeout tarpit",
         ALL,
         tarpit,
+        NO_TARPIT,
         "how long tarpitted connections are held",
     ),
     kw(

@@ -1,0 +1,140 @@
+//! What the statuses of `docs/compat.md` mean to an operator: a keyword that is only
+//! parsed, or a tuning keyword of HAProxy's internals that gatehouse ignores, loads with a
+//! warning at its line in HAProxy's format (`gatehouse -c` then says "Warnings were
+//! found."), while a keyword not supported yet is still refused.
+
+mod support;
+
+use std::path::Path;
+
+use support::*;
+
+/// A configuration with parsed-only and ignored keywords, at known lines.
+const CFG: &str = "global
+    tune.idle-pool.shared on
+    tune.ssl.capture-buffer-size 128
+    stats timeout 10s
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:{port}
+    default_backend be
+backend be
+    option httpchk GET /health
+    server s1 127.0.0.1:{server} check inter 2s
+";
+
+/// The warning lines expected for `CFG` in `file`: (line, message).
+fn expected(file: &Path) -> Vec<String> {
+    let f = file.display();
+    [
+        (2, "'tune.idle-pool.shared' has no effect in gatehouse and is ignored: it chooses whether HAProxy's threads share their idle server connections."),
+        (3, "'tune.ssl.capture-buffer-size' has no effect in gatehouse and is ignored: it sizes HAProxy's OpenSSL capture of client hellos, which gatehouse's TLS does not keep."),
+        (4, "'stats timeout' is parsed but has no effect yet in gatehouse: the runtime API ('stats socket') is not served yet."),
+        (14, "'option httpchk' is parsed but has no effect yet in gatehouse: health checks are not performed yet (servers are considered up)."),
+        (15, "'server be/s1' : 'check', 'inter' are parsed but have no effect yet in gatehouse: health checks are not performed yet (servers are considered up)."),
+    ]
+    .iter()
+    .map(|(line, msg)| format!(" : config : parsing [{f}:{line}] : {msg}"))
+    .collect()
+}
+
+/// Every expected warning is on a `[WARNING]  (PID)` line of `stderr`.
+fn assert_warnings(stderr: &str, file: &Path) {
+    for want in expected(file) {
+        let found = stderr.lines().any(|l| {
+            l.strip_prefix("[WARNING]  (")
+                .and_then(|rest| rest.split_once(')'))
+                .is_some_and(|(pid, tail)| pid.parse::<u32>().is_ok() && tail == want)
+        });
+        assert!(found, "missing warning {want:?} in:\n{stderr}");
+    }
+}
+
+#[test]
+fn parsed_and_ignored_keywords_load_with_a_warning_at_their_line() {
+    let dir = TempDir::new("status-check");
+    let cfg = Config::new(CFG)
+        .listen_port("port")
+        .var("server", free_port());
+    let path = dir.write("haproxy.cfg", cfg.render());
+    let (code, stdout, stderr) = check(&gatehouse_bin(), &[&path]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_warnings(&stderr, &path);
+    assert!(!stderr.contains("[ALERT]"), "{stderr}");
+    assert!(stdout.contains("Warnings were found."), "{stdout}");
+    assert!(stdout.contains("Configuration file is valid"), "{stdout}");
+}
+
+#[test]
+fn a_normal_start_prints_the_same_warnings() {
+    let cfg = Config::new(CFG)
+        .listen_port("port")
+        .var("server", free_port());
+    let g = Gatehouse::start_config(&cfg);
+    assert_warnings(&g.stderr(), g.config_path());
+}
+
+/// `gatehouse -c` on a one-line `global` section.
+fn check_global(line: &str) -> (i32, String) {
+    let dir = TempDir::new("status-global");
+    let path = dir.write("g.cfg", format!("global\n    {line}\n"));
+    let (code, _, stderr) = check(&gatehouse_bin(), &[&path]);
+    (code, stderr)
+}
+
+#[test]
+fn ignored_keywords_still_check_their_arguments_like_haproxy() {
+    // HAProxy's messages; gatehouse names the section after the keyword, as for every
+    // `global` keyword.
+    for (line, kw, msg) in [
+        (
+            "tune.idle-pool.shared maybe",
+            "tune.idle-pool.shared",
+            "expects either 'on' or 'off' but got 'maybe'.",
+        ),
+        (
+            "tune.maxpollevents",
+            "tune.maxpollevents",
+            "expects an integer argument.",
+        ),
+        (
+            "tune.ssl.default-dh-param 512",
+            "tune.ssl.default-dh-param",
+            "expects a value >= 1024.",
+        ),
+        (
+            "noepoll now",
+            "noepoll",
+            "cannot handle unexpected argument 'now'.",
+        ),
+    ] {
+        let (code, stderr) = check_global(line);
+        assert_eq!(code, 1, "{line}: {stderr}");
+        assert!(
+            stderr.contains(&format!(":2] : '{kw}' in section 'global' {msg}")),
+            "{line}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn keywords_not_supported_yet_are_still_refused() {
+    for (line, kw) in [
+        ("tune.h2.max-frame-size 16384", "tune.h2.max-frame-size"),
+        ("tune.sndbuf.client 65536", "tune.sndbuf.client"),
+        ("tune.maxaccept 64", "tune.maxaccept"),
+    ] {
+        let (code, stderr) = check_global(line);
+        assert_eq!(code, 1, "{line}: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                ":2] : '{kw}' in section 'global' is a HAProxy keyword that gatehouse does not support yet."
+            )),
+            "{line}: {stderr}"
+        );
+    }
+}
