@@ -39,6 +39,7 @@ pub const USAGE: &str = "Usage : gatehouse [-f <cfgfile|cfgdir>]* [ -vdVD ] [ -c
         -v displays version ; -vv shows known build options (--version is -v).
         -d enters debug mode ; -db only disables background mode.
         -D goes daemon ; -p writes pids of all children to this file
+        -W/-Ws master-worker mode (accepted: gatehouse reloads in place on SIGUSR2)
         -f <cfgfile|cfgdir> adds <cfgfile> to the list of configuration files
            (a directory adds its *.cfg files in lexical order)
         -c check mode : only check config files and exit
@@ -73,6 +74,10 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Cli, String> {
             }
             "-db" => cli.foreground = true,
             "-D" => cli.daemon = true,
+            // Master-worker mode: gatehouse is one process that reloads in place on
+            // SIGUSR2 in every mode, so `-W`/`-Ws` change nothing (systemd notify comes
+            // with the operations issue).
+            "-W" | "-Ws" => {}
             "-p" => cli.pidfile = Some(value("-p")?.into()),
             "-L" => cli.local_peer = Some(value("-L")?),
             "-v" | "-V" | "--version" => cli.version = cli.version.max(1),
@@ -81,8 +86,8 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Cli, String> {
             "-h" | "--help" => cli.help = true,
             "--keywords" => cli.keywords = true,
             "--" => only_files = true,
-            "-sf" | "-st" | "-x" | "-S" | "-W" | "-Ws" | "-m" | "-N" | "-dM" | "-dG" | "-dS"
-            | "-de" | "-dp" | "-dr" | "-dV" | "-dW" | "-dD" | "-dK" => {
+            "-sf" | "-st" | "-x" | "-S" | "-m" | "-N" | "-dM" | "-dG" | "-dS" | "-de" | "-dp"
+            | "-dr" | "-dV" | "-dW" | "-dD" | "-dK" => {
                 return Err(format!(
                     "option '{a}' is a haproxy option that gatehouse does not support yet"
                 ));

@@ -261,3 +261,71 @@ fn broken_config_on_reload_keeps_the_running_one() {
         .is_some_and(|(g, _)| g == "fixed")));
     assert_eq!(kept.get("/", &[]).unwrap().header("x-gen"), Some("fixed"));
 }
+
+#[test]
+fn sigusr2_reloads_in_every_mode() {
+    let b1 = HttpBackend::start("b1");
+    let dir = support::TempDir::new("reload-modes");
+    for (i, args) in [
+        vec![],
+        vec!["-d"],
+        vec!["-W"],
+        vec!["-Ws"],
+        vec!["-D", "-p", "PIDFILE"],
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let port = free_port();
+        let pidfile = dir.path().join(format!("gh{i}.pid"));
+        let cfg = |tag: &str| {
+            format!(
+                "defaults\n    mode http\n    timeout connect 2s\n    timeout client 5s\n    timeout server 5s\n\
+                 frontend fe\n    bind 127.0.0.1:{port}\n    http-response set-header X-Gen {tag}\n\
+                 \x20   default_backend be\nbackend be\n    server s1 {}\n",
+                b1.addr()
+            )
+        };
+        let mut builder = Gatehouse::builder(&cfg("before")).wait_port(port);
+        for a in &args {
+            builder = builder.arg(if *a == "PIDFILE" {
+                pidfile.to_str().unwrap()
+            } else {
+                a
+            });
+        }
+        let daemon = args.contains(&"-D");
+        // The daemon's launcher exits at once: wait for the port rather than the process.
+        let gh = if daemon {
+            let mut d = builder.spawn();
+            d.wait_exit(Duration::from_secs(10));
+            assert!(within(Duration::from_secs(10), || TcpStream::connect(
+                local(port)
+            )
+            .is_ok()));
+            d
+        } else {
+            builder.start()
+        };
+        let pid = if daemon {
+            std::fs::read_to_string(&pidfile)
+                .unwrap()
+                .trim()
+                .parse()
+                .unwrap()
+        } else {
+            gh.pid() as i32
+        };
+        std::fs::write(gh.config_path(), cfg("after")).unwrap();
+        // SAFETY: kill() sends a signal to the gatehouse process this test started.
+        unsafe { libc::kill(pid, libc::SIGUSR2) };
+        assert!(
+            within(Duration::from_secs(1), || probe(local(port))
+                .is_some_and(|(g, _)| g == "after")),
+            "{args:?}: not reloaded; stderr: {}",
+            gh.stderr()
+        );
+        // SAFETY: as above; the daemon is not a child of the test.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+    }
+}

@@ -79,6 +79,9 @@ fn daemonize(pidfile: Option<&mut std::fs::File>) -> std::io::Result<()> {
 
 /// Runs the proxy until it is stopped; returns the process exit status.
 pub fn run(config: Config, opts: ServeOptions) -> u8 {
+    // From the moment the listeners are bound, a client (or a script waiting for the
+    // port) may send a control signal: it waits, blocked, until the handlers exist.
+    control_signals(libc::SIG_BLOCK);
     // Bind everything before detaching so that errors reach the terminal.
     let mut running = match Running::new(&config) {
         Ok(r) => r,
@@ -228,6 +231,21 @@ fn soft_stop_messages(snap: &Snapshot, names: &[String]) {
     }
 }
 
+/// Blocks or unblocks, in the calling thread, the signals gatehouse handles but whose
+/// default action would kill it (`SIGUSR1`, `SIGUSR2`, `SIGHUP`, `SIGQUIT`).
+fn control_signals(how: libc::c_int) {
+    // SAFETY: sigemptyset/sigaddset fill a local set; pthread_sigmask changes only the
+    // calling thread's mask.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for sig in [libc::SIGUSR1, libc::SIGUSR2, libc::SIGHUP, libc::SIGQUIT] {
+            libc::sigaddset(&mut set, sig);
+        }
+        libc::pthread_sigmask(how, &set, std::ptr::null_mut());
+    }
+}
+
 /// Re-reads the configuration files and reloads in place: HAProxy's master messages
 /// (`Reloading HAProxy`, `Loading success.`, else the reasons and `Loading failure!`,
 /// the running configuration going on). Returns the proxy names of the configuration
@@ -282,6 +300,9 @@ async fn serve(mut running: Running, mut names: Vec<String>, opts: &ServeOptions
         alert("cannot install signal handlers");
         return Stop::Exit(1);
     };
+    // The handlers exist: signals that came meanwhile are delivered now, to this thread
+    // (the runtime's threads were created with them blocked).
+    control_signals(libc::SIG_UNBLOCK);
     running.start();
     let mut soft = false;
     loop {
