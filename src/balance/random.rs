@@ -7,9 +7,6 @@ use super::farm::{Farm, Outcome, Pool, excluded, saturated};
 use super::table::Ring;
 use super::{Algorithm, BalanceInput};
 use arc_swap::ArcSwap;
-use std::cell::Cell;
-use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -36,7 +33,7 @@ impl Random {
         };
         let mut best: Option<usize> = None;
         for _ in 0..self.draws {
-            let cur = ring.lookup(random_u32(), accept)?;
+            let cur = ring.lookup(fastrand::u32(..), accept)?;
             best = match best {
                 Some(prev) if prev != cur && more_loaded(farm, cur, prev) => Some(prev),
                 _ => Some(cur),
@@ -54,26 +51,6 @@ fn more_loaded(farm: &Farm, a: usize, b: usize) -> bool {
     let conns =
         |s: &crate::runtime::server::ServerState| u64::from(s.cur_conns.load(Ordering::Relaxed));
     conns(a) * u64::from(b.cur_weight()) > conns(b) * u64::from(a.cur_weight())
-}
-
-thread_local! {
-    static RNG: Cell<u64> = const { Cell::new(0) };
-}
-
-/// A fast per-thread pseudo-random number (xorshift64*), seeded from the OS-randomized
-/// std hasher keys. Not cryptographic; only spreads load.
-fn random_u32() -> u32 {
-    RNG.with(|cell| {
-        let mut x = cell.get();
-        if x == 0 {
-            x = RandomState::new().hash_one(std::thread::current().id()) | 1;
-        }
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        cell.set(x);
-        (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 32) as u32
-    })
 }
 
 impl Algorithm for Random {
