@@ -97,7 +97,7 @@ fn main() -> ExitCode {
         eprint!("{}", cli::USAGE);
         return ExitCode::from(1);
     }
-    let loaded = config::load(&cli.files);
+    let loaded = gatehouse::load::load(&cli.files);
     print_diags(&loaded, cli.quiet);
     // A `bind` line (or a `stats socket`) somewhere: without one HAProxy will not start.
     let has_listener = loaded

@@ -84,7 +84,7 @@ pub struct Backend {
     /// Idle connections per server (same order as `servers`).
     pub pools: Vec<IdlePool>,
     /// The balancing algorithm and its state.
-    pub balancer: Balancer,
+    pub balancer: Balancer<ServerState>,
     /// Timeouts.
     pub timeouts: BackendTimeouts,
     /// `retries`.
