@@ -13,8 +13,8 @@ const LAYERS: &[&str] = &[
     "config", // Compiled from the model, evaluated per request.
     "acl", "log", "balance", // The compiled snapshot and the live state.
     "runtime", // Listeners, codecs, the exchange.
-    "proxy", // Loading a configuration with every engine's checks.
-    "load", // The command line and the binary.
+    "proxy",   // Loading a configuration with every engine's checks.
+    "load",    // The command line and the binary.
     "cli", "main",
 ];
 

@@ -180,3 +180,35 @@ pub fn keeps_alive(page: &[u8]) -> bool {
     });
     has_len && !close
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_errorfile_is_sent_as_haproxys_http1_layer_writes_it() {
+        let file = b"HTTP/1.0 503 Down\r\nX-Custom: A\r\nConnection: Keep-Alive, Close\r\nContent-Length: 4\r\n\r\ngone";
+        let reply = parse_errorfile(file).expect("valid").expect("not empty");
+        assert_eq!(reply.status, 503);
+        assert_eq!(reply.header(b"content-length"), Some(&b"4"[..]));
+        assert_eq!(
+            encode_reply(&reply),
+            b"HTTP/1.0 503 Down\r\nx-custom: A\r\ncontent-length: 4\r\nconnection: close\r\n\r\ngone"
+        );
+        let eleven = parse_errorfile(b"HTTP/1.2 404 \r\n\r\n")
+            .expect("valid")
+            .expect("reply");
+        assert_eq!(encode_reply(&eleven), b"HTTP/1.1 404 \r\n\r\n");
+        assert_eq!(parse_errorfile(b""), Ok(None));
+    }
+
+    #[test]
+    fn close_and_keep_alive_are_read_from_the_encoded_head() {
+        let page = b"HTTP/1.1 503 X\r\ncontent-length: 0\r\n\r\n";
+        assert!(keeps_alive(page));
+        let closed = with_close(page);
+        assert!(!keeps_alive(&closed));
+        assert!(closed.ends_with(b"connection: close\r\n\r\n"));
+        assert!(!keeps_alive(b"HTTP/1.1 503 X\r\n\r\nbody"));
+    }
+}
