@@ -5,6 +5,7 @@ pub mod acl;
 pub mod balance;
 pub mod cli;
 pub mod config;
+pub mod load;
 pub mod log;
 pub mod proxy;
 pub mod runtime;

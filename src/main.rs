@@ -126,7 +126,7 @@ fn main() -> ExitCode {
         eprint!("{}", cli::USAGE);
         return ExitCode::from(1);
     }
-    let loaded = config::load(&cli.files);
+    let loaded = gatehouse::load::load(&cli.files);
     print_diags(&loaded, cli.quiet);
     // A `bind` line (or a `stats socket`) somewhere: without one HAProxy will not start.
     let has_listener = loaded
@@ -176,6 +176,7 @@ fn main() -> ExitCode {
             .clone()
             .or_else(|| loaded.config.global.pidfile.clone()),
         config_files: cli.files.clone(),
+        loader: Some(gatehouse::load::load),
         quiet: cli.quiet && !cli.debug,
         debug: cli.debug,
         local_peer: cli.local_peer.clone(),

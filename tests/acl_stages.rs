@@ -11,7 +11,7 @@
 
 mod support;
 
-use gatehouse::config::load_sources;
+use gatehouse::load::load_sources;
 use std::process::Command;
 
 const FILE: &str = "t.cfg";

@@ -3,8 +3,9 @@
 //! haproxy 2.6.12 where HAProxy has the same error), every error must be reported
 //! (not only the first), and `gatehouse -c` must exit 1 with every alert located.
 
+use gatehouse::config::Loaded;
 use gatehouse::config::diag::{Diag, Level};
-use gatehouse::config::{Loaded, load_sources};
+use gatehouse::load::load_sources;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -1,10 +1,10 @@
 //! Deterministic mutation smoke test of the configuration loader (what CI runs in
 //! place of `cargo fuzz run config_parser`): the corpus configurations are mutated
 //! (byte flips, truncations, duplications, splices of tricky tokens, line swaps) with
-//! a fixed seed and loaded through `config::load_sources`. Loading must never panic,
+//! a fixed seed and loaded through `load::load_sources`. Loading must never panic,
 //! and every alert must name a line.
 
-use gatehouse::config::load_sources;
+use gatehouse::load::load_sources;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 

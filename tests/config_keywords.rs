@@ -4,9 +4,10 @@
 //! suggestion. The lists come from HAProxy 2.6's configuration.txt (sections 3, 5.1,
 //! 5.2) and `haproxy -dKall` of Debian's 2.6.12 package.
 
+use gatehouse::config::Loaded;
 use gatehouse::config::keyword::Status;
 use gatehouse::config::registry::entries;
-use gatehouse::config::{Loaded, load_sources};
+use gatehouse::load::load_sources;
 
 const GLOBAL: &[&str] = &[
     "51degrees-cache-size",

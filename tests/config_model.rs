@@ -3,9 +3,10 @@
 //! which `defaults` section a proxy copied (named defaults and `from`). Each expected
 //! value is HAProxy 2.6's meaning of the line (configuration.txt sections 4 and 5).
 
+use gatehouse::config::Loaded;
 use gatehouse::config::diag::Level;
 use gatehouse::config::model::{BindAddr, Config, Mode, Proxy, ServerAddr};
-use gatehouse::config::{Loaded, load_sources};
+use gatehouse::load::load_sources;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 

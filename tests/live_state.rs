@@ -13,7 +13,7 @@ use std::sync::atomic::Ordering;
 use support::{HttpBackend, free_port, local};
 
 fn load(text: &str) -> gatehouse::config::model::Config {
-    let loaded = gatehouse::config::load_sources(&[("live.cfg".into(), text.into())], &|_| None);
+    let loaded = gatehouse::load::load_str("live.cfg", text);
     assert!(!loaded.has_errors(), "{:?}", loaded.diags);
     loaded.config
 }

@@ -18,7 +18,7 @@ fn env(name: &str) -> Option<String> {
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data).into_owned();
-    let loaded = gatehouse::config::load_sources(&[("fuzz.cfg".to_string(), text)], &env);
+    let loaded = gatehouse::load::load_sources(&[("fuzz.cfg".to_string(), text)], &env);
     // Every alert must be tied to a line of the input.
     for d in &loaded.diags {
         if d.is_alert() {

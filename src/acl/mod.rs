@@ -1,7 +1,8 @@
 //! The ACL engine (configuration.txt section 7): sample fetches, converters, matchers,
 //! conditions; owns the `acl` keyword and the `if`/`unless` condition syntax.
 //!
-//! CONTRACT: conditions are parsed from words at config time ([`parse_condition`]),
+//! CONTRACT: conditions are parsed from words at config time
+//! ([`crate::config::condition::parse_condition`], re-exported here),
 //! compiled once per proxy at load ([`AclSet::compile`], [`AclSet::condition`]), and
 //! evaluated per request against a [`SampleSource`] without allocating.
 //!
@@ -10,19 +11,21 @@
 //! converter work in a per-thread scratch buffer that is reused (it only grows to the
 //! largest value seen); regexes fill a per-thread matching cache on first use.
 
+mod check;
 mod compile;
 mod conv;
 mod fetch;
 mod matcher;
 mod names;
 mod net;
-mod parse;
 mod predefined;
 #[cfg(test)]
 mod tests;
 
+pub use crate::config::condition::parse_condition;
 use crate::config::model::{AclDef, AclRef, Condition};
 use crate::config::span::Span;
+pub use check::check_conditions;
 use compile::Criterion;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -133,15 +136,6 @@ impl PartialEq for SampleExpr {
 }
 
 impl Eq for SampleExpr {}
-
-/// Parses the words of a condition (`if`/`unless` and what follows) into a [`Condition`].
-///
-/// Like HAProxy 2.6, an empty condition and empty alternatives (`|| a`, `a ||`) are
-/// accepted; only a `{` without its `}` or a first word other than `if`/`unless` is an
-/// error here. Unknown ACL names are reported by [`AclSet::condition`].
-pub fn parse_condition(words: &[String], span: &Span) -> Result<Condition, String> {
-    parse::parse_condition(words, span)
-}
 
 /// One ACL: the OR of its criteria (every `acl` line with its name).
 #[derive(Debug)]

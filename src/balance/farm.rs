@@ -1,9 +1,8 @@
 //! The server set a balancer chooses from: which servers are candidates right now
 //! (active servers, else the first backup or all of them with `option allbackups`).
 
-use crate::runtime::server::ServerState;
+use super::Candidate;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 /// Which servers are candidates, decided from the live usable set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,12 +29,12 @@ pub(crate) enum Outcome {
 }
 
 /// A backend's servers, in declaration order, and the `allbackups` option.
-pub(crate) struct Farm {
-    pub(crate) servers: Vec<Arc<ServerState>>,
+pub(crate) struct Farm<S> {
+    pub(crate) servers: Vec<Arc<S>>,
     pub(crate) allbackups: bool,
 }
 
-impl Farm {
+impl<S: Candidate> Farm<S> {
     /// The current candidate pool (stops at the first usable active server).
     pub(crate) fn pool(&self) -> Pool {
         let mut first_backup = None;
@@ -43,7 +42,7 @@ impl Farm {
             if !s.usable() {
                 continue;
             }
-            if !s.backup {
+            if !s.is_backup() {
                 return Pool::Active;
             }
             if first_backup.is_none() {
@@ -63,8 +62,8 @@ impl Farm {
             return false;
         };
         let member = match pool {
-            Pool::Active => !s.backup,
-            Pool::Backups => s.backup,
+            Pool::Active => !s.is_backup(),
+            Pool::Backups => s.is_backup(),
             Pool::FirstBackup(b) => i == b,
             Pool::Empty => false,
         };
@@ -72,7 +71,7 @@ impl Farm {
     }
 
     /// The candidates of `pool` with their positions, in declaration order.
-    pub(crate) fn candidates(&self, pool: Pool) -> impl Iterator<Item = (usize, &ServerState)> {
+    pub(crate) fn candidates(&self, pool: Pool) -> impl Iterator<Item = (usize, &S)> {
         self.servers
             .iter()
             .enumerate()
@@ -92,22 +91,22 @@ impl Farm {
 }
 
 /// True when the server was already tried for this request.
-pub(crate) fn excluded(s: &ServerState, exclude: &[usize]) -> bool {
-    exclude.contains(&s.index)
+pub(crate) fn excluded(s: &impl Candidate, exclude: &[usize]) -> bool {
+    exclude.contains(&s.index())
 }
 
 /// True when the server must not take a new connection now: it reached `maxconn`, or it
 /// has a maxconn and requests waiting in its own queue (HAProxy serves those first).
-pub(crate) fn saturated(s: &ServerState) -> bool {
-    s.full() || (s.maxconn != 0 && s.queued.load(Ordering::Relaxed) > 0)
+pub(crate) fn saturated(s: &impl Candidate) -> bool {
+    s.full() || (s.maxconn() != 0 && s.queued() > 0)
 }
 
 /// The HAProxy "effective weight" scaling for map-based tables: `ceil(w * 16 / gcd)`
 /// where `gcd` is the greatest common divisor of the configured weights.
-pub(crate) fn config_gcd(servers: &[Arc<ServerState>]) -> u32 {
+pub(crate) fn config_gcd<S: Candidate>(servers: &[Arc<S>]) -> u32 {
     let mut g = 0u32;
     for s in servers {
-        let mut a = s.config_weight;
+        let mut a = s.config_weight();
         let mut b = g;
         while b != 0 {
             let t = a % b;
@@ -124,10 +123,61 @@ pub(crate) fn config_gcd(servers: &[Arc<ServerState>]) -> u32 {
 pub(crate) mod testing {
     use super::*;
     use crate::balance::BalanceInput;
-    use std::net::{IpAddr, SocketAddr};
+    use std::net::IpAddr;
+    use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+    /// A server's live state as the balancer reads it, with the field names of the
+    /// runtime's server state so that tests read alike.
+    #[derive(Debug)]
+    pub(crate) struct TestServer {
+        pub(crate) index: usize,
+        pub(crate) backup: bool,
+        pub(crate) maxconn: u32,
+        pub(crate) config_weight: u32,
+        pub(crate) weight: AtomicU32,
+        pub(crate) up: AtomicBool,
+        pub(crate) maint: AtomicBool,
+        pub(crate) cur_conns: AtomicU32,
+        pub(crate) queued: AtomicU32,
+    }
+
+    impl Candidate for TestServer {
+        fn index(&self) -> usize {
+            self.index
+        }
+        fn is_backup(&self) -> bool {
+            self.backup
+        }
+        fn usable(&self) -> bool {
+            self.up.load(Ordering::Relaxed)
+                && !self.maint.load(Ordering::Relaxed)
+                && self.weight.load(Ordering::Relaxed) > 0
+        }
+        fn full(&self) -> bool {
+            self.maxconn != 0 && self.cur_conns.load(Ordering::Relaxed) >= self.maxconn
+        }
+        fn maxconn(&self) -> u32 {
+            self.maxconn
+        }
+        fn queued(&self) -> u32 {
+            self.queued.load(Ordering::Relaxed)
+        }
+        fn cur_conns(&self) -> u32 {
+            self.cur_conns.load(Ordering::Relaxed)
+        }
+        fn config_weight(&self) -> u32 {
+            self.config_weight
+        }
+        fn cur_weight(&self) -> u32 {
+            self.weight.load(Ordering::Relaxed)
+        }
+    }
+
+    /// A farm of test servers.
+    pub(crate) type TestFarm = Farm<TestServer>;
 
     /// Servers `s0..` with the given weights, all up, non-backup.
-    pub(crate) fn servers(weights: &[u32]) -> Vec<Arc<ServerState>> {
+    pub(crate) fn servers(weights: &[u32]) -> Vec<Arc<TestServer>> {
         weights
             .iter()
             .enumerate()
@@ -136,12 +186,18 @@ pub(crate) mod testing {
     }
 
     /// One server.
-    pub(crate) fn server(index: usize, weight: u32, backup: bool, maxconn: u32) -> ServerState {
-        let addr: SocketAddr = ([127, 0, 0, 1], 8000 + index as u16).into();
-        let mut s = ServerState::new(format!("s{index}"), index, addr, weight);
-        s.backup = backup;
-        s.maxconn = maxconn;
-        s
+    pub(crate) fn server(index: usize, weight: u32, backup: bool, maxconn: u32) -> TestServer {
+        TestServer {
+            index,
+            backup,
+            maxconn,
+            config_weight: weight,
+            weight: AtomicU32::new(weight),
+            up: AtomicBool::new(true),
+            maint: AtomicBool::new(false),
+            cur_conns: AtomicU32::new(0),
+            queued: AtomicU32::new(0),
+        }
     }
 
     /// A request with optional source, uri and one header.

@@ -1,18 +1,19 @@
 //! `balance first`: the first server in declaration order that has a free connection
 //! slot (`maxconn` 0: always); weights are ignored.
 
+use super::Candidate;
 use super::farm::{Farm, Outcome, Pool, excluded, saturated};
 use super::{Algorithm, BalanceInput};
 
 /// Stateless.
 pub(crate) struct First;
 
-impl Algorithm for First {
+impl<S: Candidate> Algorithm<S> for First {
     fn name(&self) -> &'static str {
         "first"
     }
 
-    fn pick(&self, farm: &Farm, _input: &dyn BalanceInput, exclude: &[usize]) -> Outcome {
+    fn pick(&self, farm: &Farm<S>, _input: &dyn BalanceInput, exclude: &[usize]) -> Outcome {
         let pool = farm.pool();
         if pool == Pool::Empty {
             return Outcome::NoServer;
@@ -22,7 +23,7 @@ impl Algorithm for First {
             .map_or_else(|| farm.blocked(pool, exclude), |(i, _)| Outcome::Server(i))
     }
 
-    fn refresh(&self, _farm: &Farm) {}
+    fn refresh(&self, _farm: &Farm<S>) {}
 }
 
 #[cfg(test)]

@@ -44,16 +44,10 @@ pub fn wt6(key: &[u8]) -> u32 {
     h0 ^ h1
 }
 
-/// The standard (Ethernet, gzip, PNG) CRC-32.
+/// The standard (Ethernet, gzip, PNG) CRC-32, HAProxy's `hash_crc32` (reflected
+/// polynomial 0xEDB88320, initial and final XOR with all ones), computed by `crc32fast`.
 pub fn crc32(key: &[u8]) -> u32 {
-    let mut h: u32 = !0;
-    for &c in key {
-        h ^= u32::from(c);
-        for _ in 0..8 {
-            h = (h >> 1) ^ if h & 1 != 0 { 0xedb8_8320 } else { 0 };
-        }
-    }
-    !h
+    crc32fast::hash(key)
 }
 
 /// Bob Jenkins' 32-bit integer mix: the `avalanche` modifier, also used to place
@@ -155,6 +149,34 @@ mod tests {
         assert_eq!(sdbm(b"a"), 97);
         assert_eq!(sdbm(b"ab"), 97u32.wrapping_mul(65599).wrapping_add(98));
         assert_eq!(full_hash(0), 0x6b4e_d927);
+    }
+
+    /// The bitwise definition HAProxy's `hash_crc32` computes (its table is built from
+    /// the same polynomial): `crc32fast` must agree on every key.
+    fn crc32_reference(key: &[u8]) -> u32 {
+        let mut h: u32 = !0;
+        for &c in key {
+            h ^= u32::from(c);
+            for _ in 0..8 {
+                h = (h >> 1) ^ if h & 1 != 0 { 0xedb8_8320 } else { 0 };
+            }
+        }
+        !h
+    }
+
+    #[test]
+    fn crc32_matches_haproxys_definition() {
+        assert_eq!(crc32(b""), 0);
+        assert_eq!(crc32(b"/index.html"), crc32_reference(b"/index.html"));
+        let long: Vec<u8> = (0..=255u8).cycle().take(1000).collect();
+        for key in [
+            &b"a"[..],
+            b"/static/img/logo.png?v=3",
+            b"example.com",
+            &long,
+        ] {
+            assert_eq!(crc32(key), crc32_reference(key), "{key:?}");
+        }
     }
 
     #[test]

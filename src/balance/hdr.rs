@@ -2,6 +2,7 @@
 //! the main domain label with `use_domain_only`, e.g. `1wt` in `haproxy.1wt.eu`); round
 //! robin when the header is absent or empty.
 
+use super::Candidate;
 use super::farm::{Farm, Outcome};
 use super::keyed::Keyed;
 use super::{Algorithm, BalanceInput};
@@ -17,11 +18,11 @@ pub(crate) struct Hdr {
 
 impl Hdr {
     /// Builds the table for the farm.
-    pub(crate) fn new(
+    pub(crate) fn new<S: Candidate>(
         name: &str,
         use_domain_only: bool,
         hash_type: &HashType,
-        farm: &Farm,
+        farm: &Farm<S>,
     ) -> Self {
         Hdr {
             name: name.to_string(),
@@ -41,12 +42,12 @@ pub(crate) fn domain_only(value: &[u8]) -> &[u8] {
     &value[start..end]
 }
 
-impl Algorithm for Hdr {
+impl<S: Candidate> Algorithm<S> for Hdr {
     fn name(&self) -> &'static str {
         "hdr"
     }
 
-    fn pick(&self, farm: &Farm, input: &dyn BalanceInput, exclude: &[usize]) -> Outcome {
+    fn pick(&self, farm: &Farm<S>, input: &dyn BalanceInput, exclude: &[usize]) -> Outcome {
         let key = input.header(&self.name).filter(|v| !v.is_empty()).map(|v| {
             let v = if self.use_domain_only {
                 domain_only(v)
@@ -58,7 +59,7 @@ impl Algorithm for Hdr {
         self.keyed.pick(farm, key, exclude)
     }
 
-    fn refresh(&self, farm: &Farm) {
+    fn refresh(&self, farm: &Farm<S>) {
         self.keyed.refresh(farm);
     }
 }

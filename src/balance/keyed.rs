@@ -6,6 +6,7 @@
 //! consistent-hash ring: as in HAProxy 2.6, whose map-based lookup has no "server to
 //! avoid", a map-based redispatch lands on the same server again.
 
+use super::Candidate;
 use super::farm::{Farm, Outcome, Pool, config_gcd, excluded};
 use super::hash::KeyHasher;
 use super::roundrobin::RoundRobin;
@@ -26,7 +27,7 @@ pub(crate) struct Keyed {
 
 impl Keyed {
     /// Builds the table for the farm's current pool.
-    pub(crate) fn new(hash_type: &HashType, farm: &Farm) -> Self {
+    pub(crate) fn new<S: Candidate>(hash_type: &HashType, farm: &Farm<S>) -> Self {
         let gcd = config_gcd(&farm.servers);
         let table = Table::build(farm, farm.pool(), hash_type.consistent, gcd);
         Keyed {
@@ -39,7 +40,12 @@ impl Keyed {
     }
 
     /// The server for an already hashed key; round robin when there is no key.
-    pub(crate) fn pick(&self, farm: &Farm, key: Option<u32>, exclude: &[usize]) -> Outcome {
+    pub(crate) fn pick<S: Candidate>(
+        &self,
+        farm: &Farm<S>,
+        key: Option<u32>,
+        exclude: &[usize],
+    ) -> Outcome {
         let Some(hash) = key else {
             return self.fallback.next(farm, exclude);
         };
@@ -72,12 +78,12 @@ impl Keyed {
     }
 
     /// Rebuilds the table after a state or weight change.
-    pub(crate) fn refresh(&self, farm: &Farm) {
+    pub(crate) fn refresh<S: Candidate>(&self, farm: &Farm<S>) {
         self.rebuild(farm, farm.pool());
         self.fallback.reset();
     }
 
-    fn rebuild(&self, farm: &Farm, pool: Pool) -> Arc<Table> {
+    fn rebuild<S: Candidate>(&self, farm: &Farm<S>, pool: Pool) -> Arc<Table> {
         let table = Arc::new(Table::build(farm, pool, self.consistent, self.gcd));
         self.table.store(Arc::clone(&table));
         table

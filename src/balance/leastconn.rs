@@ -1,9 +1,9 @@
 //! `balance leastconn`: the server with the fewest connections (established plus queued)
 //! relative to its weight; round robin among equally loaded servers.
 
+use super::Candidate;
 use super::farm::{Farm, Outcome, Pool, excluded, saturated};
 use super::{Algorithm, BalanceInput};
-use crate::runtime::server::ServerState;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Scans the candidates from a rotating start so ties rotate.
@@ -21,18 +21,17 @@ impl LeastConn {
 }
 
 /// `(connections + queued, weight)` of a server.
-fn load(s: &ServerState) -> (u64, u64) {
-    let conns = u64::from(s.cur_conns.load(Ordering::Relaxed))
-        + u64::from(s.queued.load(Ordering::Relaxed));
+fn load(s: &impl Candidate) -> (u64, u64) {
+    let conns = u64::from(s.cur_conns()) + u64::from(s.queued());
     (conns, u64::from(s.cur_weight()))
 }
 
-impl Algorithm for LeastConn {
+impl<S: Candidate> Algorithm<S> for LeastConn {
     fn name(&self) -> &'static str {
         "leastconn"
     }
 
-    fn pick(&self, farm: &Farm, _input: &dyn BalanceInput, exclude: &[usize]) -> Outcome {
+    fn pick(&self, farm: &Farm<S>, _input: &dyn BalanceInput, exclude: &[usize]) -> Outcome {
         let pool = farm.pool();
         if pool == Pool::Empty {
             return Outcome::NoServer;
@@ -59,15 +58,15 @@ impl Algorithm for LeastConn {
         }
     }
 
-    fn refresh(&self, _farm: &Farm) {}
+    fn refresh(&self, _farm: &Farm<S>) {}
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::balance::farm::testing::{Req, servers};
+    use crate::balance::farm::testing::{Req, TestFarm, servers};
 
-    fn farm(weights: &[u32]) -> Farm {
+    fn farm(weights: &[u32]) -> TestFarm {
         Farm {
             servers: servers(weights),
             allbackups: false,

@@ -9,6 +9,10 @@
 //! Candidates are the usable (up, not in maintenance, weight > 0) active servers; when
 //! none is usable, the first usable backup in declaration order, or all usable backups
 //! with `option allbackups`.
+//!
+//! Layering: balancing sits below the runtime. It reads a server's live state through
+//! the [`Candidate`] trait, which the runtime's server state implements; it knows
+//! nothing else of the runtime or the proxy.
 
 mod farm;
 mod first;
@@ -25,7 +29,6 @@ mod uri;
 mod url_param;
 
 use crate::config::model::{Balance, HashType};
-use crate::runtime::server::ServerState;
 use farm::{Farm, Outcome};
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -40,12 +43,72 @@ pub trait BalanceInput {
     fn header(&self, name: &str) -> Option<&[u8]>;
 }
 
+/// What a balancer reads of a server's live state. Implemented by the runtime's server
+/// state; every read is a relaxed atomic load there.
+pub trait Candidate: Send + Sync {
+    /// Its position in the backend's server list (declaration order).
+    fn index(&self) -> usize;
+    /// Declared `backup`.
+    fn is_backup(&self) -> bool;
+    /// May receive traffic: up, not in maintenance, weight > 0.
+    fn usable(&self) -> bool;
+    /// Has reached its `maxconn`.
+    fn full(&self) -> bool;
+    /// `maxconn` (0: unlimited).
+    fn maxconn(&self) -> u32;
+    /// Requests waiting in this server's own queue.
+    fn queued(&self) -> u32;
+    /// Connections established or being established.
+    fn cur_conns(&self) -> u32;
+    /// The configured weight.
+    fn config_weight(&self) -> u32;
+    /// The current (effective) weight.
+    fn cur_weight(&self) -> u32;
+}
+
+/// Forwards every read to the pointee, so that helpers take `&S`, `&&S` or `&Arc<S>`.
+macro_rules! forward_candidate {
+    ($($ty:ty),*) => {$(
+        impl<T: Candidate + ?Sized> Candidate for $ty {
+            fn index(&self) -> usize {
+                (**self).index()
+            }
+            fn is_backup(&self) -> bool {
+                (**self).is_backup()
+            }
+            fn usable(&self) -> bool {
+                (**self).usable()
+            }
+            fn full(&self) -> bool {
+                (**self).full()
+            }
+            fn maxconn(&self) -> u32 {
+                (**self).maxconn()
+            }
+            fn queued(&self) -> u32 {
+                (**self).queued()
+            }
+            fn cur_conns(&self) -> u32 {
+                (**self).cur_conns()
+            }
+            fn config_weight(&self) -> u32 {
+                (**self).config_weight()
+            }
+            fn cur_weight(&self) -> u32 {
+                (**self).cur_weight()
+            }
+        }
+    )*};
+}
+
+forward_candidate!(&T, Arc<T>);
+
 /// The result of a balancing decision.
-#[derive(Clone, Debug)]
-pub enum Pick {
+#[derive(Debug)]
+pub enum Pick<S> {
     /// Send the request to this server. Hash-based algorithms (`source`, `uri`,
     /// `url_param`, `hdr`) return their server even when it is full: queue on it.
-    Server(Arc<ServerState>),
+    Server(Arc<S>),
     /// Usable servers exist but all have reached `maxconn`: queue in the backend
     /// (`timeout queue`, then 503).
     AllFull,
@@ -55,36 +118,37 @@ pub enum Pick {
 
 /// One load-balancing algorithm: its name, its state, its choice, and its reaction to a
 /// change of the usable set. One implementation per file of this module.
-pub(crate) trait Algorithm: Send + Sync {
+pub(crate) trait Algorithm<S>: Send + Sync {
     /// The `balance` keyword, as the stats page shows it.
     fn name(&self) -> &'static str;
     /// Chooses among `farm`'s candidates, skipping positions whose server index is in
     /// `exclude`.
-    fn pick(&self, farm: &Farm, input: &dyn BalanceInput, exclude: &[usize]) -> Outcome;
+    fn pick(&self, farm: &Farm<S>, input: &dyn BalanceInput, exclude: &[usize]) -> Outcome;
     /// A server's state or weight changed: rebuild what depends on the usable set.
-    fn refresh(&self, farm: &Farm);
+    fn refresh(&self, farm: &Farm<S>);
 }
 
-/// A backend's balancing state and decision. Shared between threads.
-pub struct Balancer {
-    farm: Farm,
-    algo: Box<dyn Algorithm>,
+/// A backend's balancing state and decision over servers of type `S`. Shared between
+/// threads.
+pub struct Balancer<S> {
+    farm: Farm<S>,
+    algo: Box<dyn Algorithm<S>>,
 }
 
-impl Balancer {
+impl<S: Candidate> Balancer<S> {
     /// Builds the balancer for `servers` (all servers of the backend, backups included,
     /// in declaration order; `servers[i].index == i`).
     pub fn new(
         balance: &Balance,
         hash_type: &HashType,
         allbackups: bool,
-        servers: Vec<Arc<ServerState>>,
+        servers: Vec<Arc<S>>,
     ) -> Self {
         let farm = Farm {
             servers,
             allbackups,
         };
-        let algo: Box<dyn Algorithm> = match balance {
+        let algo: Box<dyn Algorithm<S>> = match balance {
             Balance::RoundRobin => Box::new(roundrobin::RoundRobin::new(&farm)),
             Balance::StaticRr => Box::new(static_rr::StaticRr::new(&farm)),
             Balance::LeastConn => Box::new(leastconn::LeastConn::new()),
@@ -114,7 +178,7 @@ impl Balancer {
     /// from an empty one (503). When every usable server is excluded the answer is
     /// [`Pick::NoServer`]; a caller wanting HAProxy's "retry the same server" may pick
     /// again with an empty `exclude`.
-    pub fn pick_ex(&self, input: &dyn BalanceInput, exclude: &[usize]) -> Pick {
+    pub fn pick_ex(&self, input: &dyn BalanceInput, exclude: &[usize]) -> Pick<S> {
         match self.algo.pick(&self.farm, input, exclude) {
             Outcome::Server(i) => match self.farm.servers.get(i) {
                 Some(s) => Pick::Server(Arc::clone(s)),
@@ -127,7 +191,7 @@ impl Balancer {
 
     /// Like [`Balancer::pick_ex`], `None` when no server can take the request now (all
     /// full or none usable).
-    pub fn pick(&self, input: &dyn BalanceInput, exclude: &[usize]) -> Option<Arc<ServerState>> {
+    pub fn pick(&self, input: &dyn BalanceInput, exclude: &[usize]) -> Option<Arc<S>> {
         match self.pick_ex(input, exclude) {
             Pick::Server(s) => Some(s),
             Pick::AllFull | Pick::NoServer => None,
@@ -141,7 +205,7 @@ impl Balancer {
     }
 
     /// The servers.
-    pub fn servers(&self) -> &[Arc<ServerState>] {
+    pub fn servers(&self) -> &[Arc<S>] {
         &self.farm.servers
     }
 

@@ -3,15 +3,12 @@
 //! loaded (connections / weight) of the N drawn servers wins. Saturated and excluded
 //! servers are stepped over on the ring.
 
+use super::Candidate;
 use super::farm::{Farm, Outcome, Pool, excluded, saturated};
 use super::table::Ring;
 use super::{Algorithm, BalanceInput};
 use arc_swap::ArcSwap;
-use std::cell::Cell;
-use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 /// Random draws on a ring.
 pub(crate) struct Random {
@@ -21,14 +18,20 @@ pub(crate) struct Random {
 
 impl Random {
     /// `draws` random picks per decision (at least 1; the config default is 2).
-    pub(crate) fn new(draws: u32, farm: &Farm) -> Self {
+    pub(crate) fn new<S: Candidate>(draws: u32, farm: &Farm<S>) -> Self {
         Random {
             draws: draws.max(1),
             ring: ArcSwap::from_pointee(Ring::build(farm, farm.pool())),
         }
     }
 
-    fn draw(&self, ring: &Ring, farm: &Farm, pool: Pool, exclude: &[usize]) -> Option<usize> {
+    fn draw<S: Candidate>(
+        &self,
+        ring: &Ring,
+        farm: &Farm<S>,
+        pool: Pool,
+        exclude: &[usize],
+    ) -> Option<usize> {
         let accept = |i: usize| {
             farm.servers
                 .get(i)
@@ -36,7 +39,7 @@ impl Random {
         };
         let mut best: Option<usize> = None;
         for _ in 0..self.draws {
-            let cur = ring.lookup(random_u32(), accept)?;
+            let cur = ring.lookup(fastrand::u32(..), accept)?;
             best = match best {
                 Some(prev) if prev != cur && more_loaded(farm, cur, prev) => Some(prev),
                 _ => Some(cur),
@@ -47,41 +50,20 @@ impl Random {
 }
 
 /// True when server `a` serves more per weight unit than server `b`.
-fn more_loaded(farm: &Farm, a: usize, b: usize) -> bool {
+fn more_loaded<S: Candidate>(farm: &Farm<S>, a: usize, b: usize) -> bool {
     let (Some(a), Some(b)) = (farm.servers.get(a), farm.servers.get(b)) else {
         return false;
     };
-    let conns =
-        |s: &crate::runtime::server::ServerState| u64::from(s.cur_conns.load(Ordering::Relaxed));
+    let conns = |s: &S| u64::from(s.cur_conns());
     conns(a) * u64::from(b.cur_weight()) > conns(b) * u64::from(a.cur_weight())
 }
 
-thread_local! {
-    static RNG: Cell<u64> = const { Cell::new(0) };
-}
-
-/// A fast per-thread pseudo-random number (xorshift64*), seeded from the OS-randomized
-/// std hasher keys. Not cryptographic; only spreads load.
-fn random_u32() -> u32 {
-    RNG.with(|cell| {
-        let mut x = cell.get();
-        if x == 0 {
-            x = RandomState::new().hash_one(std::thread::current().id()) | 1;
-        }
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        cell.set(x);
-        (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 32) as u32
-    })
-}
-
-impl Algorithm for Random {
+impl<S: Candidate> Algorithm<S> for Random {
     fn name(&self) -> &'static str {
         "random"
     }
 
-    fn pick(&self, farm: &Farm, _input: &dyn BalanceInput, exclude: &[usize]) -> Outcome {
+    fn pick(&self, farm: &Farm<S>, _input: &dyn BalanceInput, exclude: &[usize]) -> Outcome {
         let pool = farm.pool();
         if pool == Pool::Empty {
             return Outcome::NoServer;
@@ -104,7 +86,7 @@ impl Algorithm for Random {
             .map_or(blocked, Outcome::Server)
     }
 
-    fn refresh(&self, farm: &Farm) {
+    fn refresh(&self, farm: &Farm<S>) {
         self.ring.store(Arc::new(Ring::build(farm, farm.pool())));
     }
 }
@@ -112,9 +94,10 @@ impl Algorithm for Random {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::balance::farm::testing::{Req, servers};
+    use crate::balance::farm::testing::{Req, TestFarm, servers};
+    use std::sync::atomic::Ordering;
 
-    fn farm(weights: &[u32]) -> Farm {
+    fn farm(weights: &[u32]) -> TestFarm {
         Farm {
             servers: servers(weights),
             allbackups: false,

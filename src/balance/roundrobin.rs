@@ -1,6 +1,7 @@
 //! `balance roundrobin`: smooth weighted round robin with dynamic weights. Also the
 //! fallback of the hash algorithms when their key is missing.
 
+use super::Candidate;
 use super::farm::{Farm, Outcome, Pool, excluded, saturated};
 use super::{Algorithm, BalanceInput};
 use std::sync::{Mutex, PoisonError};
@@ -16,14 +17,14 @@ pub(crate) struct RoundRobin {
 
 impl RoundRobin {
     /// Round robin over `farm`.
-    pub(crate) fn new(farm: &Farm) -> Self {
+    pub(crate) fn new<S: Candidate>(farm: &Farm<S>) -> Self {
         RoundRobin {
             credit: Mutex::new(vec![0; farm.servers.len()]),
         }
     }
 
     /// The next server.
-    pub(crate) fn next(&self, farm: &Farm, exclude: &[usize]) -> Outcome {
+    pub(crate) fn next<S: Candidate>(&self, farm: &Farm<S>, exclude: &[usize]) -> Outcome {
         let pool = farm.pool();
         if pool == Pool::Empty {
             return Outcome::NoServer;
@@ -63,16 +64,16 @@ impl RoundRobin {
     }
 }
 
-impl Algorithm for RoundRobin {
+impl<S: Candidate> Algorithm<S> for RoundRobin {
     fn name(&self) -> &'static str {
         "roundrobin"
     }
 
-    fn pick(&self, farm: &Farm, _input: &dyn BalanceInput, exclude: &[usize]) -> Outcome {
+    fn pick(&self, farm: &Farm<S>, _input: &dyn BalanceInput, exclude: &[usize]) -> Outcome {
         self.next(farm, exclude)
     }
 
-    fn refresh(&self, _farm: &Farm) {
+    fn refresh(&self, _farm: &Farm<S>) {
         self.reset();
     }
 }
@@ -80,18 +81,18 @@ impl Algorithm for RoundRobin {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::balance::farm::testing::{Req, server, servers};
+    use crate::balance::farm::testing::{Req, TestFarm, server, servers};
     use std::sync::Arc;
     use std::sync::atomic::Ordering;
 
-    fn farm(weights: &[u32]) -> Farm {
+    fn farm(weights: &[u32]) -> TestFarm {
         Farm {
             servers: servers(weights),
             allbackups: false,
         }
     }
 
-    fn picks(rr: &RoundRobin, farm: &Farm, n: usize) -> Vec<usize> {
+    fn picks(rr: &RoundRobin, farm: &TestFarm, n: usize) -> Vec<usize> {
         (0..n)
             .map(|_| match rr.pick(farm, &Req::default(), &[]) {
                 Outcome::Server(i) => i,

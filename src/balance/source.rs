@@ -2,6 +2,7 @@
 //! through the hash function, only through `avalanche` when set), mapped by `hash-type`.
 //! Without a client IP address (unix socket) round robin applies.
 
+use super::Candidate;
 use super::farm::{Farm, Outcome};
 use super::keyed::Keyed;
 use super::{Algorithm, BalanceInput};
@@ -15,7 +16,7 @@ pub(crate) struct Source {
 
 impl Source {
     /// Builds the table for the farm.
-    pub(crate) fn new(hash_type: &HashType, farm: &Farm) -> Self {
+    pub(crate) fn new<S: Candidate>(hash_type: &HashType, farm: &Farm<S>) -> Self {
         Source {
             keyed: Keyed::new(hash_type, farm),
         }
@@ -33,19 +34,19 @@ pub(crate) fn fold_addr(ip: IpAddr) -> u32 {
     }
 }
 
-impl Algorithm for Source {
+impl<S: Candidate> Algorithm<S> for Source {
     fn name(&self) -> &'static str {
         "source"
     }
 
-    fn pick(&self, farm: &Farm, input: &dyn BalanceInput, exclude: &[usize]) -> Outcome {
+    fn pick(&self, farm: &Farm<S>, input: &dyn BalanceInput, exclude: &[usize]) -> Outcome {
         let key = input
             .src()
             .map(|ip| self.keyed.hasher.finish(fold_addr(ip)));
         self.keyed.pick(farm, key, exclude)
     }
 
-    fn refresh(&self, farm: &Farm) {
+    fn refresh(&self, farm: &Farm<S>) {
         self.keyed.refresh(farm);
     }
 }

@@ -2,6 +2,7 @@
 //! when the usable set changes; weight changes while a server stays up are ignored
 //! until the next refresh (HAProxy refuses them for static algorithms anyway).
 
+use super::Candidate;
 use super::farm::{Farm, Outcome, Pool, config_gcd, excluded, saturated};
 use super::table::MapTable;
 use super::{Algorithm, BalanceInput};
@@ -18,7 +19,7 @@ pub(crate) struct StaticRr {
 
 impl StaticRr {
     /// Builds the map of the farm's current pool.
-    pub(crate) fn new(farm: &Farm) -> Self {
+    pub(crate) fn new<S: Candidate>(farm: &Farm<S>) -> Self {
         let gcd = config_gcd(&farm.servers);
         StaticRr {
             gcd,
@@ -27,7 +28,13 @@ impl StaticRr {
         }
     }
 
-    fn walk(&self, map: &MapTable, farm: &Farm, pool: Pool, exclude: &[usize]) -> Option<usize> {
+    fn walk<S: Candidate>(
+        &self,
+        map: &MapTable,
+        farm: &Farm<S>,
+        pool: Pool,
+        exclude: &[usize],
+    ) -> Option<usize> {
         let start = self.next.load(Ordering::Relaxed);
         let accept = |i: usize| {
             farm.servers
@@ -40,12 +47,12 @@ impl StaticRr {
     }
 }
 
-impl Algorithm for StaticRr {
+impl<S: Candidate> Algorithm<S> for StaticRr {
     fn name(&self) -> &'static str {
         "static-rr"
     }
 
-    fn pick(&self, farm: &Farm, _input: &dyn BalanceInput, exclude: &[usize]) -> Outcome {
+    fn pick(&self, farm: &Farm<S>, _input: &dyn BalanceInput, exclude: &[usize]) -> Outcome {
         let pool = farm.pool();
         if pool == Pool::Empty {
             return Outcome::NoServer;
@@ -69,7 +76,7 @@ impl Algorithm for StaticRr {
             .map_or(blocked, Outcome::Server)
     }
 
-    fn refresh(&self, farm: &Farm) {
+    fn refresh(&self, farm: &Farm<S>) {
         self.map
             .store(Arc::new(MapTable::build(farm, farm.pool(), self.gcd)));
     }

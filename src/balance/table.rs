@@ -2,6 +2,7 @@
 //! the `static-rr` order) and the consistent-hash ring (`hash-type consistent`, `random`).
 //! Both are built for one [`Pool`] and rebuilt when the usable set changes.
 
+use super::Candidate;
 use super::farm::{Farm, Pool};
 use super::hash::{WEIGHT_SCALE, full_hash};
 
@@ -21,7 +22,7 @@ pub(crate) struct MapTable {
 
 impl MapTable {
     /// Builds the map of `pool`, with slot counts `ceil(weight * 16 / gcd)` as HAProxy.
-    pub(crate) fn build(farm: &Farm, pool: Pool, gcd: u32) -> Self {
+    pub(crate) fn build<S: Candidate>(farm: &Farm<S>, pool: Pool, gcd: u32) -> Self {
         let gcd = u64::from(gcd.max(1));
         let members: Vec<(u32, i64)> = farm
             .candidates(pool)
@@ -82,7 +83,7 @@ pub(crate) struct Ring {
 
 impl Ring {
     /// Builds the ring of `pool` with the servers' current weights.
-    pub(crate) fn build(farm: &Farm, pool: Pool) -> Self {
+    pub(crate) fn build<S: Candidate>(farm: &Farm<S>, pool: Pool) -> Self {
         let mut points = Vec::new();
         for (i, s) in farm.candidates(pool) {
             let Ok(pos) = u32::try_from(i) else { continue };
@@ -127,7 +128,12 @@ pub(crate) enum Table {
 
 impl Table {
     /// Builds the table of `pool`.
-    pub(crate) fn build(farm: &Farm, pool: Pool, consistent: bool, gcd: u32) -> Self {
+    pub(crate) fn build<S: Candidate>(
+        farm: &Farm<S>,
+        pool: Pool,
+        consistent: bool,
+        gcd: u32,
+    ) -> Self {
         if consistent {
             Table::Ring(Ring::build(farm, pool))
         } else {

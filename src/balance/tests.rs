@@ -1,10 +1,13 @@
 //! Scenario tests of [`Balancer`]: backups, exclusion, full farms, hash stickiness and
 //! consistent-hash stability.
 
-use super::farm::testing::{Req, server, servers, uri};
+use super::farm::testing::{Req, TestServer, server, servers, uri};
 use super::*;
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
+
+type Balancer = super::Balancer<TestServer>;
+type Pick = super::Pick<TestServer>;
 
 fn map_based() -> HashType {
     HashType::default()

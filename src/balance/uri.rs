@@ -1,6 +1,7 @@
 //! `balance uri [whole] [len N] [depth N]`: hash the URI's path (up to `?` unless
 //! `whole`), limited to its first `len` characters and `depth` directories.
 
+use super::Candidate;
 use super::farm::{Farm, Outcome};
 use super::keyed::Keyed;
 use super::{Algorithm, BalanceInput};
@@ -25,7 +26,11 @@ pub(crate) struct Uri {
 
 impl Uri {
     /// Builds the table for the farm.
-    pub(crate) fn new(opts: UriOptions, hash_type: &HashType, farm: &Farm) -> Self {
+    pub(crate) fn new<S: Candidate>(
+        opts: UriOptions,
+        hash_type: &HashType,
+        farm: &Farm<S>,
+    ) -> Self {
         Uri {
             opts,
             keyed: Keyed::new(hash_type, farm),
@@ -57,19 +62,19 @@ pub(crate) fn uri_key(uri: &[u8], opts: UriOptions) -> &[u8] {
     &uri[..end]
 }
 
-impl Algorithm for Uri {
+impl<S: Candidate> Algorithm<S> for Uri {
     fn name(&self) -> &'static str {
         "uri"
     }
 
-    fn pick(&self, farm: &Farm, input: &dyn BalanceInput, exclude: &[usize]) -> Outcome {
+    fn pick(&self, farm: &Farm<S>, input: &dyn BalanceInput, exclude: &[usize]) -> Outcome {
         let key = input
             .uri()
             .map(|u| self.keyed.hasher.hash(uri_key(u, self.opts)));
         self.keyed.pick(farm, key, exclude)
     }
 
-    fn refresh(&self, farm: &Farm) {
+    fn refresh(&self, farm: &Farm<S>) {
         self.keyed.refresh(farm);
     }
 }

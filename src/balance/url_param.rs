@@ -2,6 +2,7 @@
 //! when the parameter is absent. (`check_post`, looking into a POST body, is not
 //! supported: the balancer only sees the URI.)
 
+use super::Candidate;
 use super::farm::{Farm, Outcome};
 use super::keyed::Keyed;
 use super::{Algorithm, BalanceInput};
@@ -16,7 +17,7 @@ pub(crate) struct UrlParam {
 
 impl UrlParam {
     /// Builds the table for the farm.
-    pub(crate) fn new(name: &str, hash_type: &HashType, farm: &Farm) -> Self {
+    pub(crate) fn new<S: Candidate>(name: &str, hash_type: &HashType, farm: &Farm<S>) -> Self {
         UrlParam {
             name: name.as_bytes().into(),
             keyed: Keyed::new(hash_type, farm),
@@ -34,12 +35,12 @@ pub(crate) fn param_value<'a>(uri: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
     })
 }
 
-impl Algorithm for UrlParam {
+impl<S: Candidate> Algorithm<S> for UrlParam {
     fn name(&self) -> &'static str {
         "url_param"
     }
 
-    fn pick(&self, farm: &Farm, input: &dyn BalanceInput, exclude: &[usize]) -> Outcome {
+    fn pick(&self, farm: &Farm<S>, input: &dyn BalanceInput, exclude: &[usize]) -> Outcome {
         let key = input
             .uri()
             .and_then(|u| param_value(u, &self.name))
@@ -47,7 +48,7 @@ impl Algorithm for UrlParam {
         self.keyed.pick(farm, key, exclude)
     }
 
-    fn refresh(&self, farm: &Farm) {
+    fn refresh(&self, farm: &Farm<S>) {
         self.keyed.refresh(farm);
     }
 }

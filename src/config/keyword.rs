@@ -4,6 +4,7 @@
 use super::diag::Diag;
 use super::model::{Global, Proxy, ProxyKind, Userlist};
 use super::span::Span;
+use crate::config::semantics::Semantics;
 use std::path::{Path, PathBuf};
 
 /// Whether gatehouse implements a HAProxy keyword.
@@ -105,6 +106,8 @@ pub struct ProxyCtx<'a> {
     pub negated: bool,
     /// Where relative file names resolve (`default-path`); `None`: the working directory.
     pub base_dir: Option<&'a Path>,
+    /// The checks of log-formats and errorfiles, made while parsing as HAProxy does.
+    pub sem: &'a dyn Semantics,
 }
 
 impl ProxyCtx<'_> {

@@ -215,13 +215,17 @@ mod tests {
     #[test]
     fn log_send_hostname_switches_only_implicit_formats_to_rfc3164() {
         let text = "global\n    log 127.0.0.1 local0\n    log 127.0.0.2 format local local0\n    log 127.0.0.3 len 2048 local0\n    log-send-hostname\n";
-        let l = crate::config::load_str("t.cfg", text);
+        let l = crate::config::load_str("t.cfg", text, &crate::config::semantics::SyntaxOnly);
         let formats: Vec<LogFormat> = l.config.global.logs.iter().map(|t| t.format).collect();
         assert_eq!(
             formats,
             [LogFormat::Rfc3164, LogFormat::Local, LogFormat::Rfc3164]
         );
-        let l = crate::config::load_str("t.cfg", "global\n    log 127.0.0.1 local0\n");
+        let l = crate::config::load_str(
+            "t.cfg",
+            "global\n    log 127.0.0.1 local0\n",
+            &crate::config::semantics::SyntaxOnly,
+        );
         assert_eq!(l.config.global.logs[0].format, LogFormat::Local);
     }
 }

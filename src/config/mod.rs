@@ -3,8 +3,14 @@
 //!
 //! Flow: [`load`] reads every `-f` path (a directory: its `*.cfg` files in lexical
 //! order), lexes each file, feeds the lines to one [`parser::Parser`], then validates.
+//!
+//! Layering: this module is the language (lexer, parser, typed model, condition syntax
+//! trees) and depends on no other module of the crate. What needs compiled code
+//! (conditions, log-formats, errorfiles) is checked through a [`semantics::Semantics`]
+//! the caller passes; `crate::load` passes the real one.
 
 pub mod cond;
+pub mod condition;
 pub mod diag;
 pub mod env;
 pub mod global;
@@ -15,6 +21,7 @@ pub mod model;
 pub mod parser;
 pub mod proxy;
 pub mod registry;
+pub mod semantics;
 pub mod span;
 pub mod suggest;
 pub mod userlist;
@@ -23,6 +30,7 @@ pub mod value;
 
 use diag::Diag;
 use model::Config;
+use semantics::Semantics;
 use std::path::PathBuf;
 
 /// The result of loading a configuration: the model and every diagnostic.
@@ -121,12 +129,12 @@ fn real_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
-/// Loads and validates the configuration from `paths` (as given to `-f`). A path that
-/// cannot be read gives a [`Loaded`] with that one alert and `unreadable` set, as
-/// HAProxy stops there.
-pub fn load(paths: &[PathBuf]) -> Loaded {
+/// Loads and validates the configuration from `paths` (as given to `-f`), checking
+/// what needs compiled code with `sem`. A path that cannot be read gives a [`Loaded`]
+/// with that one alert and `unreadable` set, as HAProxy stops there.
+pub fn load(paths: &[PathBuf], sem: &'static dyn Semantics) -> Loaded {
     match read_paths(paths) {
-        Ok(sources) => load_sources(&sources, &real_env),
+        Ok(sources) => load_sources(&sources, &real_env, sem),
         Err(message) => Loaded {
             config: Config::default(),
             diags: vec![Diag::global_alert(message)],
@@ -140,9 +148,14 @@ pub fn load(paths: &[PathBuf]) -> Loaded {
 ///
 /// Files are parsed line by line in order; lexer and parser diagnostics come out in
 /// line order. `setenv` and friends change the environment seen by the following
-/// lines (see [`env`]) without touching the process environment.
-pub fn load_sources(sources: &[(String, String)], env: lexer::EnvLookup<'_>) -> Loaded {
-    let mut parser = parser::Parser::new();
+/// lines (see [`env`]) without touching the process environment. `sem` checks what
+/// needs compiled code (conditions, log-formats, errorfiles).
+pub fn load_sources(
+    sources: &[(String, String)],
+    env: lexer::EnvLookup<'_>,
+    sem: &'static dyn Semantics,
+) -> Loaded {
+    let mut parser = parser::Parser::with_semantics(sem);
     let mut overlay = env::EnvOverlay::default();
     for (name, text) in sources {
         parse_file(&mut parser, &mut overlay, name, text, env);
@@ -158,7 +171,7 @@ pub fn load_sources(sources: &[(String, String)], env: lexer::EnvLookup<'_>) -> 
         .map(|(name, _)| name.clone())
         .collect();
     if !diags.iter().any(Diag::is_alert) {
-        validate::validate(&config, &mut diags);
+        validate::validate(&config, &mut diags, sem);
     }
     Loaded {
         config,
@@ -268,6 +281,6 @@ fn parse_file(
 }
 
 /// Loads one configuration text named `name`, with the process environment.
-pub fn load_str(name: &str, text: &str) -> Loaded {
-    load_sources(&[(name.to_owned(), text.to_owned())], &real_env)
+pub fn load_str(name: &str, text: &str, sem: &'static dyn Semantics) -> Loaded {
+    load_sources(&[(name.to_owned(), text.to_owned())], &real_env, sem)
 }

@@ -10,6 +10,7 @@ use super::model::{Config, DefaultPath, EnvChange, Proxy, ProxyKind, Userlist};
 use super::span::Span;
 use super::suggest::closest;
 use super::{global, logline, proxy, userlist};
+use crate::config::semantics::{Semantics, SyntaxOnly};
 use std::path::{Path, PathBuf};
 
 /// Section keywords gatehouse implements.
@@ -48,6 +49,8 @@ enum Current {
 
 /// Accumulates the configuration across files.
 pub struct Parser {
+    /// The checks that need compiled code.
+    sem: &'static dyn Semantics,
     config: Config,
     defaults: Vec<Proxy>,
     cur: Current,
@@ -70,9 +73,15 @@ fn valid_name(name: &str) -> Option<char> {
 }
 
 impl Parser {
-    /// An empty parser.
+    /// An empty parser that checks syntax only ([`SyntaxOnly`]).
     pub fn new() -> Self {
+        Self::with_semantics(&SyntaxOnly)
+    }
+
+    /// An empty parser that checks log-formats and errorfiles with `sem` as it goes.
+    pub fn with_semantics(sem: &'static dyn Semantics) -> Self {
         Parser {
+            sem,
             config: Config::default(),
             defaults: Vec::new(),
             cur: Current::None,
@@ -521,6 +530,7 @@ impl Parser {
                 diags: &mut scratch_diags,
                 negated,
                 base_dir: base.as_deref(),
+                sem: self.sem,
             },
             None => ProxyCtx {
                 proxy: p,
@@ -528,6 +538,7 @@ impl Parser {
                 diags: &mut self.diags,
                 negated,
                 base_dir: base.as_deref(),
+                sem: self.sem,
             },
         };
         match parse(&mut ctx, w) {

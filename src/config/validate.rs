@@ -1,18 +1,20 @@
 //! Post-parse checks, HAProxy's rules: references resolve (`use_backend`,
-//! `default_backend`), modes are compatible, conditions compile, timeouts are set.
+//! `default_backend`), modes are compatible, conditions compile (through
+//! [`Semantics::conditions`]), timeouts are set.
 
 use super::diag::Diag;
-use super::model::{Config, HttpAction, Mode, Proxy, ProxyKind};
-use crate::acl::{AclSet, Visibility};
+use super::model::{Config, Mode, Proxy, ProxyKind};
+use super::semantics::Semantics;
 
-/// Checks a parsed configuration; pushes every problem found.
-pub fn validate(config: &Config, diags: &mut Vec<Diag>) {
+/// Checks a parsed configuration; pushes every problem found. Conditions are compiled
+/// by `sem`.
+pub fn validate(config: &Config, diags: &mut Vec<Diag>, sem: &dyn Semantics) {
     userlists(config, diags);
     for p in &config.proxies {
         http_rules_in_tcp_mode(p, diags);
         not_active_yet(config, p, diags);
         references(config, p, diags);
-        conditions(p, diags);
+        sem.conditions(p, diags);
         timeouts(p, diags);
         if p.kind == ProxyKind::Frontend && p.binds.is_empty() {
             // A warning in HAProxy: the frontend simply never receives anything.
@@ -117,86 +119,6 @@ fn references(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) {
     }
     for ub in &p.use_backends {
         check(&ub.backend, &ub.span, "use_backend");
-    }
-}
-
-/// Condition errors of one proxy, in line order (HAProxy finds them while parsing).
-fn conditions(p: &Proxy, out: &mut Vec<Diag>) {
-    let mut found = Vec::new();
-    conditions_unsorted(p, &mut found);
-    found.sort_by_key(|d| d.span.as_ref().map(|s| s.line));
-    out.append(&mut found);
-}
-
-fn conditions_unsorted(p: &Proxy, diags: &mut Vec<Diag>) {
-    let set = match AclSet::compile(&p.acls) {
-        Ok(s) => s,
-        Err((span, e)) => {
-            diags.push(Diag::alert(&span, e));
-            return;
-        }
-    };
-    // `what` is the message prefix HAProxy uses for each rule kind.
-    let mut one = |cond: Option<&super::model::Condition>, what: String, max: Visibility| {
-        let Some(c) = cond else { return };
-        match set.condition(c) {
-            Ok(cc) if !cc.available_at(max) => diags.push(Diag::alert(
-                &c.span,
-                format!("{what} : condition uses data that is not available at this stage."),
-            )),
-            Ok(_) => {}
-            Err((span, e)) => {
-                let dot = if e.ends_with('.') { "" } else { "." };
-                diags.push(Diag::alert(&span, format!("{what} : {e}{dot}")))
-            }
-        }
-    };
-    for ub in &p.use_backends {
-        one(
-            ub.cond.as_ref(),
-            "error detected while parsing switching rule".into(),
-            Visibility::Request,
-        );
-    }
-    for (rules, kw, max) in [
-        (&p.http_request, "http-request", Visibility::Request),
-        (&p.http_response, "http-response", Visibility::Response),
-    ] {
-        for r in rules {
-            let what = format!(
-                "error detected while parsing an '{kw} {}' condition",
-                action_name(&r.action)
-            );
-            one(r.cond.as_ref(), what, max);
-        }
-    }
-    for r in &p.tcp_request {
-        let max = if r.stage == "connection" {
-            Visibility::Connection
-        } else {
-            Visibility::Request
-        };
-        let what = format!(
-            "'tcp-request {} {}' : error detected in {} '{}' while parsing 'if' condition",
-            r.stage,
-            r.action,
-            p.kind.keyword(),
-            p.name
-        );
-        one(r.cond.as_ref(), what, max);
-    }
-}
-
-/// The keyword of an HTTP rule's action, as written in the configuration.
-fn action_name(a: &HttpAction) -> &'static str {
-    match a {
-        HttpAction::Allow => "allow",
-        HttpAction::Deny { .. } => "deny",
-        HttpAction::Return { .. } => "return",
-        HttpAction::SetHeader(..) => "set-header",
-        HttpAction::AddHeader(..) => "add-header",
-        HttpAction::DelHeader(_) => "del-header",
-        HttpAction::Redirect(_) => "redirect",
     }
 }
 

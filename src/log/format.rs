@@ -193,19 +193,7 @@ impl Var {
     }
 }
 
-/// Where a format string is used. HAProxy parses `log-format` lines with merged spaces
-/// and `-` for empty values; formats in HTTP actions (`http-request return lf-string`,
-/// `hdr`, `set-header` values) keep spaces, print nothing for empty values, and may
-/// contain `%[…]` sample expressions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FormatContext {
-    /// A log line (`log-format`, `option httplog`, …).
-    Log,
-    /// An `http-request` action: response fetches are refused.
-    HttpRequest,
-    /// An `http-response` action.
-    HttpResponse,
-}
+pub use crate::config::semantics::FormatContext;
 
 /// One compiled element of a format.
 #[derive(Clone, Debug, PartialEq, Eq)]

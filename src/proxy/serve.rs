@@ -22,6 +22,9 @@ pub struct ServeOptions {
     pub pidfile: Option<PathBuf>,
     /// The configuration files (for reloads).
     pub config_files: Vec<PathBuf>,
+    /// How a reload reads and checks them (`gatehouse::load::load`: the loader sits
+    /// above the proxy, which only calls it).
+    pub loader: Option<fn(&[PathBuf]) -> crate::config::Loaded>,
     /// `-q`: no warnings on stderr (the soft-stop messages).
     pub quiet: bool,
     /// `-d`: debug mode, every accepted connection is traced on stdout.
@@ -253,7 +256,11 @@ fn control_signals(how: libc::c_int) {
 fn reload(running: &mut Running, names: &mut Vec<String>, opts: &ServeOptions) {
     let pid = std::process::id();
     eprintln!("[NOTICE]   ({pid}) : Reloading HAProxy");
-    let loaded = crate::config::load(&opts.config_files);
+    let Some(load) = opts.loader else {
+        alert("reload: no configuration loader");
+        return;
+    };
+    let loaded = load(&opts.config_files);
     for d in &loaded.diags {
         if !opts.quiet || d.is_alert() {
             eprintln!("{d}");

@@ -48,7 +48,7 @@ pub struct Backend {
     /// The servers, in declaration order.
     pub servers: Vec<Arc<ServerState>>,
     /// The balancing algorithm and its state.
-    pub balancer: Balancer,
+    pub balancer: Balancer<ServerState>,
     /// Timeouts.
     pub timeouts: BackendTimeouts,
     /// `retries`.

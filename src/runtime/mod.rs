@@ -2,6 +2,7 @@
 //! (health, counters, queues) keyed by backend/server name.
 
 pub mod backend;
+mod candidate;
 pub mod conn;
 pub mod counters;
 pub mod errors;

@@ -2,11 +2,11 @@
 //! model and its condition compiled once at load.
 
 use crate::acl::{AclSet, CompiledCondition, SampleSource};
-use crate::config::model::{Condition, HttpAction, HttpRule, ReturnBody, TcpRequestRule};
+use crate::config::model::{Condition, HttpAction, HttpRule, Reply, ReturnBody, TcpRequestRule};
 use crate::config::span::Span;
 use crate::log::{FormatContext, LogFormatSpec};
 use std::cell::RefCell;
-use std::io::Write;
+use std::sync::Arc;
 
 /// A compiled condition that may be absent (no `if`/`unless`: always true).
 #[derive(Debug, Default)]
@@ -33,9 +33,9 @@ pub struct HttpRuleRt {
     pub action: HttpAction,
     /// When.
     pub cond: Cond,
-    /// The full response of a `return` rule, built once at load when nothing in it
-    /// depends on the request.
-    pub prebuilt: Option<Vec<u8>>,
+    /// The reply of a `return` rule, built once at load when nothing in it depends on
+    /// the request.
+    pub prebuilt: Option<Arc<Reply>>,
     /// The log-formats of the rule, when it has some rendered per request.
     pub lf: Option<LfAction>,
 }
@@ -54,11 +54,9 @@ pub enum LfAction {
 pub struct LfReturn {
     /// The status, for `%ST`.
     pub status: u16,
-    /// `HTTP/1.1 <status> <reason>\r\n`.
-    pub status_line: Vec<u8>,
-    /// `hdr` lines: the lower-cased name followed by `: `, and the value's format.
+    /// `hdr` headers: the lower-cased name and the value's format.
     pub headers: Vec<(Vec<u8>, LogFormatSpec)>,
-    /// `content-type: …\r\n`, if any.
+    /// The `content-type`, if any.
     pub content_type: Option<Vec<u8>>,
     /// The payload.
     pub body: LfBody,
@@ -118,49 +116,60 @@ pub fn reason(status: u16) -> &'static str {
     }
 }
 
-/// Builds the response bytes of an `http-request return` whose payload and `hdr`
-/// values have no variables; `None` when something must be rendered per request.
-/// HAProxy's layout: status line, the `hdr` headers (names lower-cased), then
-/// `content-length` (omitted for 204) and `content-type`.
+/// Builds the reply of an `http-request return` whose payload and `hdr` values have no
+/// variables; `None` when something must be rendered per request (or for an empty
+/// `errorfile`, which sends nothing). HAProxy's layout: status line, the `hdr` headers
+/// (names lower-cased), then `content-length` (omitted for 204) and `content-type`.
 pub fn build_return(
     status: u16,
     content_type: Option<&str>,
     body: &ReturnBody,
     headers: &[(String, String)],
-) -> Option<Vec<u8>> {
+) -> Option<Reply> {
     let payload: &[u8] = match body {
         ReturnBody::None => b"",
         ReturnBody::String(s) => s.as_bytes(),
         ReturnBody::File(f) => f,
-        ReturnBody::ErrorFile(f) => return Some(f.clone()),
+        ReturnBody::ErrorFile(r) => return r.clone(),
         ReturnBody::LfString(_) => return None,
     };
-    let mut lit = Vec::with_capacity(headers.len());
+    let mut fields = Vec::with_capacity(headers.len() + 2);
     for (n, v) in headers {
         let spec = LogFormatSpec::compile_in(v, FormatContext::HttpRequest).ok();
-        lit.push((n, spec.and_then(|s| s.literal())?));
+        let value = spec.and_then(|s| s.literal())?;
+        fields.push((n.to_ascii_lowercase().into_bytes(), value.into_bytes()));
     }
-    let mut out = Vec::with_capacity(128 + payload.len());
-    out.extend_from_slice(format!("HTTP/1.1 {status} {}\r\n", reason(status)).as_bytes());
-    for (n, v) in lit {
-        out.extend_from_slice(format!("{}: {v}\r\n", n.to_ascii_lowercase()).as_bytes());
-    }
-    finish_return(&mut out, status, content_type.map(str::as_bytes), payload);
-    Some(out)
+    Some(finish_return(
+        status,
+        fields,
+        content_type.map(str::as_bytes),
+        payload.to_vec(),
+    ))
 }
 
-/// Appends `content-length`, `content-type`, the blank line and the payload.
-fn finish_return(out: &mut Vec<u8>, status: u16, content_type: Option<&[u8]>, payload: &[u8]) {
+/// The reply with `content-length` (omitted for 204) and `content-type` after `fields`.
+fn finish_return(
+    status: u16,
+    mut fields: Vec<(Vec<u8>, Vec<u8>)>,
+    content_type: Option<&[u8]>,
+    body: Vec<u8>,
+) -> Reply {
     if status != 204 {
-        let _ = write!(out, "content-length: {}\r\n", payload.len());
+        fields.push((
+            b"content-length".to_vec(),
+            body.len().to_string().into_bytes(),
+        ));
     }
     if let Some(ct) = content_type {
-        out.extend_from_slice(b"content-type: ");
-        out.extend_from_slice(ct);
-        out.extend_from_slice(b"\r\n");
+        fields.push((b"content-type".to_vec(), ct.to_vec()));
     }
-    out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(payload);
+    Reply {
+        version: (1, 1),
+        status,
+        reason: reason(status).as_bytes().to_vec(),
+        headers: fields,
+        body,
+    }
 }
 
 thread_local! {
@@ -185,33 +194,30 @@ impl LfReturn {
         let headers = headers
             .iter()
             .map(|(n, v)| {
-                let mut name = n.to_ascii_lowercase().into_bytes();
-                name.extend_from_slice(b": ");
+                let name = n.to_ascii_lowercase().into_bytes();
                 Ok((name, LogFormatSpec::compile_in(v, ctx)?))
             })
             .collect::<Result<_, String>>()?;
         Ok(LfReturn {
             status,
-            status_line: format!("HTTP/1.1 {status} {}\r\n", reason(status)).into_bytes(),
             headers,
             content_type: content_type.map(|c| c.as_bytes().to_vec()),
             body,
         })
     }
 
-    /// Renders the response for the request seen through `src`.
-    pub fn render(&self, src: &dyn SampleSource, frontend: &str, backend: &str) -> Vec<u8> {
+    /// Renders the reply for the request seen through `src`.
+    pub fn render(&self, src: &dyn SampleSource, frontend: &str, backend: &str) -> Reply {
         let st = i32::from(self.status);
-        let mut out = Vec::with_capacity(256);
-        out.extend_from_slice(&self.status_line);
+        let mut fields = Vec::with_capacity(self.headers.len() + 2);
         for (name, fmt) in &self.headers {
-            out.extend_from_slice(name);
-            fmt.render_request(src, frontend, backend, st, &mut out);
-            out.extend_from_slice(b"\r\n");
+            let mut value = Vec::new();
+            fmt.render_request(src, frontend, backend, st, &mut value);
+            fields.push((name.clone(), value));
         }
         let ct = self.content_type.as_deref();
-        match &self.body {
-            LfBody::Static(b) => finish_return(&mut out, self.status, ct, b),
+        let body = match &self.body {
+            LfBody::Static(b) => b.clone(),
             LfBody::Format(fmt) => BODY.with(|cell| {
                 let mut local = Vec::new();
                 let mut guard = cell.try_borrow_mut().ok();
@@ -221,11 +227,10 @@ impl LfReturn {
                 };
                 body.clear();
                 fmt.render_request(src, frontend, backend, st, body);
-                out.reserve_exact(body.len() + 64);
-                finish_return(&mut out, self.status, ct, body);
+                body.clone()
             }),
-        }
-        out
+        };
+        finish_return(self.status, fields, ct, body)
     }
 }
 
@@ -255,13 +260,14 @@ impl HttpRules {
                     headers,
                 } => {
                     let pre = build_return(*status, content_type.as_deref(), body, headers);
-                    if pre.is_none() {
+                    // An empty errorfile has no reply: nothing is sent.
+                    if pre.is_none() && !matches!(body, ReturnBody::ErrorFile(None)) {
                         let ret =
                             LfReturn::compile(*status, content_type.as_deref(), body, headers, ctx)
                                 .map_err(|e| (r.span.clone(), e))?;
                         lf = Some(LfAction::Return(ret));
                     }
-                    pre
+                    pre.map(Arc::new)
                 }
                 HttpAction::SetHeader(_, v) | HttpAction::AddHeader(_, v) => {
                     let spec =

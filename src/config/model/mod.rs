@@ -7,11 +7,13 @@ use std::time::Duration;
 
 mod misc;
 mod options;
+mod reply;
 mod rules;
 mod server;
 
 pub use misc::*;
 pub use options::*;
+pub use reply::*;
 pub use rules::*;
 pub use server::*;
 /// A whole configuration: the merged `global` section, proxies and userlists.

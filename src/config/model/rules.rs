@@ -1,5 +1,6 @@
 //! Conditions, ACLs, switching rules, `http-request`/`tcp-request` rules, errorfiles.
 
+use super::Reply;
 use crate::config::span::Span;
 
 /// A condition after `if` or `unless`: an OR of ANDs of (possibly negated) ACL terms.
@@ -82,8 +83,9 @@ pub enum ReturnBody {
     LfString(String),
     /// `file F`: read at load time.
     File(Vec<u8>),
-    /// `errorfile F`: a full response read at load time.
-    ErrorFile(Vec<u8>),
+    /// `errorfile F`: a full response read and parsed at load time (`None`: the file
+    /// is empty, nothing is sent).
+    ErrorFile(Option<Reply>),
 }
 
 /// The actions of `http-request` / `http-response` rules gatehouse implements.
@@ -137,8 +139,8 @@ pub struct TcpRequestRule {
 pub struct ErrorFile {
     /// The status code it replaces.
     pub status: u16,
-    /// The file's content: a full HTTP response.
-    pub content: Vec<u8>,
+    /// The file's response, parsed at load (`None`: the file is empty, nothing is sent).
+    pub reply: Option<Reply>,
     /// The line.
     pub span: Span,
 }

@@ -256,10 +256,15 @@ fn errorfile(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
         .ok_or_else(|| format!("errorfile : status code '{code}' not handled."))?;
     let content = std::fs::read(ctx.resolve(file))
         .map_err(|_| format!("errorfile : error opening file '{file}'."))?;
+    // HAProxy parses the file now and refuses one that is not a complete response.
+    let reply = ctx
+        .sem
+        .errorfile(&content)
+        .map_err(|e| format!("errorfile : '{file}': {e}"))?;
     ctx.proxy.errorfiles.retain(|e| e.status != status);
     ctx.proxy.errorfiles.push(ErrorFile {
         status,
-        content,
+        reply,
         span: ctx.span.clone(),
     });
     Ok(())
@@ -450,7 +455,7 @@ fn stick(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
         .unwrap_or(words.len());
     let cond = if cut < words.len() {
         Some(
-            crate::acl::parse_condition(&words[cut..], ctx.span)
+            crate::config::condition::parse_condition(&words[cut..], ctx.span)
                 .map_err(|e| format!("'stick {kind}' : {e}"))?,
         )
     } else {

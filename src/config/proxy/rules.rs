@@ -1,15 +1,15 @@
 //! Routing and rule keywords: `acl`, `use_backend`, `default_backend`, `http-request`,
-//! `http-response`, `tcp-request`. Conditions are parsed by the ACL engine
-//! ([`crate::acl::parse_condition`]) and kept as parsed expressions.
+//! `http-response`, `tcp-request`. Conditions are parsed into syntax trees
+//! ([`crate::config::condition::parse_condition`]); the ACL engine compiles them.
 
-use crate::acl::parse_condition;
+use crate::config::condition::parse_condition;
 use crate::config::keyword::{ALL, BE, DEF, FE, FRONT, LI, ProxyCtx, ProxyKeyword, kw};
 use crate::config::model::{
     AclDef, AclExpr, Condition, HttpAction, HttpRule, ReturnBody, TcpRequestRule, UseBackend,
 };
+use crate::config::semantics::FormatContext;
 use crate::config::span::Span;
 use crate::config::value::duration;
-use crate::log::{FormatContext, LogFormatSpec};
 
 /// Splits `words` at the first `if`/`unless` and parses the condition after it.
 fn split_cond(
@@ -197,13 +197,14 @@ fn base_action(a: &str) -> &str {
 
 /// Checks that `fmt` compiles as a log-format for an HTTP action of `kwd` (the rule
 /// keeps the text; the runtime compiles it again), with HAProxy's error wording.
+/// The log-format compiler is reached through [`ProxyCtx::sem`].
 fn check_format(ctx: &ProxyCtx<'_>, kwd: &str, act: &str, fmt: &str) -> Result<(), String> {
     let fc = if kwd == "http-response" {
         FormatContext::HttpResponse
     } else {
         FormatContext::HttpRequest
     };
-    LogFormatSpec::compile_in(fmt, fc).map(|_| ()).map_err(|e| {
+    ctx.sem.log_format(fmt, fc).map_err(|e| {
         format!(
             "error detected in {} '{}' while parsing '{kwd} {act}' rule : {e}.",
             ctx.proxy.kind.keyword(),
@@ -294,7 +295,11 @@ fn parse_return(
                 let f = val(i, w)?;
                 let data = std::fs::read(ctx.resolve(f))
                     .map_err(|e| format!("'{act}' : failed to read errorfile '{f}' ({e})."))?;
-                body = ReturnBody::ErrorFile(data);
+                let reply = ctx
+                    .sem
+                    .errorfile(&data)
+                    .map_err(|e| haproxy_err(&format!("'{f}': {e}.")))?;
+                body = ReturnBody::ErrorFile(reply);
                 i += 2;
             }
             "default-errorfiles" => i += 1,

@@ -45,7 +45,7 @@ fn admin(ctx: &mut ProxyCtx<'_>, w: &[String]) -> Result<(), String> {
             "'stats admin' requires either 'if' or 'unless' followed by a condition.".into(),
         );
     }
-    crate::acl::parse_condition(&w[2..], ctx.span)?;
+    crate::config::condition::parse_condition(&w[2..], ctx.span)?;
     ctx.proxy.stats.admin.push(w[2..].to_vec());
     Ok(())
 }

@@ -431,12 +431,10 @@ impl Session {
                     .local_reply(client, o, head_len, has_body, None, status)
                     .await;
             }
-            Verdict::Return(bytes) => {
+            Verdict::Return(reply) => {
                 o.local = true;
-                let status = std::str::from_utf8(bytes.get(9..12).unwrap_or(b"200"))
-                    .ok()
-                    .and_then(|s| s.parse().ok())
-                    .unwrap_or(200);
+                let status = reply.as_ref().map_or(200, |r| r.status);
+                let bytes = reply.map_or_else(Vec::new, |r| crate::proxy::h1::encode_reply(&r));
                 return self
                     .local_reply(client, o, head_len, has_body, Some(bytes), status)
                     .await;

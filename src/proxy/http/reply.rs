@@ -1,10 +1,14 @@
-//! Answers the proxy writes itself: error pages, `http-request deny` and `return`.
+//! Answers the proxy writes itself: error pages, `http-request deny` and `return`. The
+//! replies are protocol-neutral values (`runtime::errors::Page`, `config::model::Reply`);
+//! the HTTP/1 codec encodes them here.
 
 use super::exchange::{Next, Outcome, Session};
 use super::io::write_all;
 use crate::config::model::HttpConnMode;
 use crate::log::{FinState, TermCause};
-use crate::runtime::errors;
+use crate::proxy::h1;
+use crate::runtime::errors::{self, Page};
+use std::borrow::Cow;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 impl Session {
@@ -23,19 +27,20 @@ impl Session {
         let close_anyway = matches!(status, 400 | 408);
         let raw = status == 408;
         let page = if raw {
-            crate::proxy::h1::parse_error_response(status)
+            Cow::Borrowed(h1::parse_error_response(status))
         } else {
-            errors::page(status, be_errors, &self.fe.errors)
+            encode(errors::page(status, be_errors, &self.fe.errors))
         };
+        let page = &*page;
         let keep = !close_anyway
-            && errors::keeps_alive(page)
+            && h1::keeps_alive(page)
             && !self.body_pending
             && self.head.keep_alive
             && self.fe.conn_mode != HttpConnMode::Close;
-        let page = if keep || raw || !errors::keeps_alive(page) {
+        let page = if keep || raw || !h1::keeps_alive(page) {
             page.into()
         } else {
-            errors::with_close(page)
+            h1::with_close(page)
         };
         let ok = write_all(client, &page, self.fe.timeouts.client)
             .await
@@ -66,20 +71,22 @@ impl Session {
         status: u16,
     ) -> Option<Next> {
         let keep = !has_body && self.head.keep_alive && self.fe.conn_mode != HttpConnMode::Close;
-        let page: &[u8] = match &bytes {
-            Some(b) => b,
-            None => errors::page(
+        let page = match &bytes {
+            Some(b) => Cow::Borrowed(b.as_slice()),
+            None => encode(errors::page(
                 status,
                 o.backend.as_ref().map(|b| &b.errors),
                 &self.fe.errors,
-            ),
+            )),
         };
-        let page = if keep {
-            page.into()
+        let closed;
+        let page: &[u8] = if keep {
+            &page
         } else {
-            errors::with_close(page)
+            closed = h1::with_close(&page);
+            &closed
         };
-        if write_all(client, &page, self.fe.timeouts.client)
+        if write_all(client, page, self.fe.timeouts.client)
             .await
             .is_err()
         {
@@ -96,5 +103,14 @@ impl Session {
         o.fin = FinState::Request;
         self.buf.drain(..head_len);
         Some(if keep { Next::KeepAlive } else { Next::Close })
+    }
+}
+
+/// The bytes of an error page on an HTTP/1 connection.
+fn encode(page: Page<'_>) -> Cow<'static, [u8]> {
+    match page {
+        Page::Reply(r) => Cow::Owned(h1::encode_reply(r)),
+        Page::Empty => Cow::Borrowed(b""),
+        Page::Builtin(status) => Cow::Borrowed(h1::error_response(status)),
     }
 }

@@ -80,7 +80,8 @@ impl Session {
                     .fail(client, o, 502, TermCause::Proxy, FinState::Headers)
                     .await;
             }
-            Verdict::Return(bytes) => {
+            Verdict::Return(reply) => {
+                let bytes = reply.map_or_else(Vec::new, |r| crate::proxy::h1::encode_reply(&r));
                 let _ = write_all(client, &bytes, self.fe.timeouts.client).await;
                 self.rbuf.clear();
                 return Some(Next::Close);

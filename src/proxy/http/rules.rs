@@ -5,9 +5,10 @@
 //! samples alike).
 
 use crate::acl::SampleSource;
-use crate::config::model::HttpAction;
+use crate::config::model::{HttpAction, Reply};
 use crate::runtime::rules::{HttpRuleRt, HttpRules, LfAction};
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 /// Header edits collected from rules, applied when the head is written out.
 #[derive(Debug, Default)]
@@ -39,8 +40,9 @@ pub enum Verdict {
     Continue,
     /// Answer with this error status (`deny`).
     Deny(u16),
-    /// Answer with these bytes (`return`).
-    Return(Vec<u8>),
+    /// Answer with this reply (`return`); `None` for an empty errorfile: nothing is
+    /// sent.
+    Return(Option<Arc<Reply>>),
 }
 
 /// The message as the rules see it: the parsed one with the pending edits applied.
@@ -116,14 +118,14 @@ pub fn apply(rules: &HttpRules, src: &dyn SampleSource, edits: &mut Edits) -> Ve
             HttpAction::Allow => return Verdict::Continue,
             HttpAction::Deny { status } => return Verdict::Deny(*status),
             HttpAction::Return { .. } => {
-                let bytes = match (&r.prebuilt, &r.lf) {
-                    (Some(b), _) => b.clone(),
+                let reply = match (&r.prebuilt, &r.lf) {
+                    (Some(b), _) => Some(Arc::clone(b)),
                     (None, Some(LfAction::Return(ret))) => {
-                        ret.render(seen, &rules.frontend, &rules.backend)
+                        Some(Arc::new(ret.render(seen, &rules.frontend, &rules.backend)))
                     }
-                    _ => Vec::new(),
+                    _ => None,
                 };
-                return Verdict::Return(bytes);
+                return Verdict::Return(reply);
             }
             HttpAction::SetHeader(n, v) => {
                 let value = header_value(rules, r, v, seen);

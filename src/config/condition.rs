@@ -2,12 +2,19 @@
 //! negation, anonymous ACLs between `{` and `}`, juxtaposition for AND, `||`/`or` for
 //! OR. Parsed as HAProxy 2.6 does, including what it tolerates: a lone `!` negates the
 //! next term, and empty alternatives (`|| a`, `a ||`, an empty condition) are dropped.
+//!
+//! This is the condition's syntax only, kept with its span; the ACL engine
+//! (`acl::AclSet::condition`) compiles it and reports unknown names.
 
 use crate::config::model::{AclExpr, AclRef, CondTerm, Condition};
 use crate::config::span::Span;
 
-/// Parses `if|unless TERMS…` into a [`Condition`].
-pub(crate) fn parse_condition(words: &[String], span: &Span) -> Result<Condition, String> {
+/// Parses the words of a condition (`if`/`unless` and what follows) into a [`Condition`].
+///
+/// Like HAProxy 2.6, an empty condition and empty alternatives (`|| a`, `a ||`) are
+/// accepted; only a `{` without its `}` or a first word other than `if`/`unless` is an
+/// error here. Unknown ACL names are reported when the condition is compiled.
+pub fn parse_condition(words: &[String], span: &Span) -> Result<Condition, String> {
     let unless = match words.first().map(String::as_str) {
         Some("if") => false,
         Some("unless") => true,

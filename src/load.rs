@@ -1,0 +1,45 @@
+//! Loading a configuration as HAProxy does: the language (`config`) parsed and checked,
+//! with what needs compiled code checked by the layers that compile it — conditions by
+//! the ACL engine, log-formats by the log-format compiler, errorfiles by the HTTP/1
+//! codec. It sits above them all so that `config` depends on none of them.
+
+use crate::config::diag::Diag;
+use crate::config::lexer::EnvLookup;
+use crate::config::model::{Proxy, Reply};
+use crate::config::semantics::{FormatContext, Semantics};
+use crate::config::{self, Loaded};
+use std::path::PathBuf;
+
+/// The checks of the crate's engines, passed to the configuration parser.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Checks;
+
+impl Semantics for Checks {
+    fn log_format(&self, text: &str, ctx: FormatContext) -> Result<(), String> {
+        crate::log::LogFormatSpec::compile_in(text, ctx).map(|_| ())
+    }
+
+    fn conditions(&self, proxy: &Proxy, diags: &mut Vec<Diag>) {
+        crate::acl::check_conditions(proxy, diags);
+    }
+
+    fn errorfile(&self, content: &[u8]) -> Result<Option<Reply>, String> {
+        crate::proxy::h1::parse_errorfile(content)
+    }
+}
+
+/// Loads and checks the configuration from `paths` (as given to `-f`).
+pub fn load(paths: &[PathBuf]) -> Loaded {
+    config::load(paths, &Checks)
+}
+
+/// Loads and checks a configuration from (file name, text) pairs with the given
+/// environment (see [`config::load_sources`]).
+pub fn load_sources(sources: &[(String, String)], env: EnvLookup<'_>) -> Loaded {
+    config::load_sources(sources, env, &Checks)
+}
+
+/// Loads and checks one configuration text named `name`, with the process environment.
+pub fn load_str(name: &str, text: &str) -> Loaded {
+    config::load_str(name, text, &Checks)
+}
