@@ -95,13 +95,9 @@ pub fn account(
     // answer to a partial or invalid one (HAProxy 2.6 counts bad requests in req_tot).
     let received = rec.request_line.is_some() || rec.status > 0 || rec.bytes_in > 0;
     if http && received {
+        // Only frontends report a request rate.
         fc.request();
-        if let Some(c) = bc {
-            c.request();
-        }
-        if let Some(c) = sc {
-            c.request();
-        }
+        each(&|c| inc(&c.req_tot));
     }
     if http && rec.status > 0 {
         fc.hrsp.count(rec.status);
