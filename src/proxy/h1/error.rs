@@ -48,6 +48,8 @@ pub enum H1ErrorKind {
     ConflictingHost,
     /// A WebSocket upgrade request without `Sec-WebSocket-Key`.
     BadWebSocketUpgrade,
+    /// A CONNECT whose target is not `host:port` (authority-form with a port).
+    BadAuthority,
     /// A malformed chunk size line, chunk terminator or trailer.
     BadChunk,
 }
@@ -69,6 +71,7 @@ impl H1ErrorKind {
             Self::BadTransferEncoding => "Transfer-Encoding does not end with a single chunked",
             Self::UnsupportedTransferCoding => "unsupported transfer coding",
             Self::ConflictingHost => "conflicting Host",
+            Self::BadAuthority => "CONNECT target is not host:port",
             Self::BadWebSocketUpgrade => "WebSocket upgrade without Sec-WebSocket-Key",
             Self::BadChunk => "malformed chunked encoding",
         }
