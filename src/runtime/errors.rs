@@ -64,6 +64,7 @@ fn normalize(content: &[u8]) -> Vec<u8> {
         strip_hop_by_hop: false,
         remove: &[],
         add: &[],
+        normalise_authority: false,
     };
     let mut out = Vec::with_capacity(content.len() + 32);
     write_response_head(&head, content, &edits, &mut out);

@@ -293,6 +293,11 @@ fn derive(head: &mut RequestHead, buf: &[u8]) -> Result<(), H1Error> {
     head.keep_alive = !c.close && (head.version.at_least_11() || c.keep_alive);
     head.upgrade = c.upgrade && upgrade_hdr;
     head.websocket = head.upgrade && upgrade_ws;
+    // HAProxy 2.6 answers 413 to an HTTP/1.0 upgrade carrying a body.
+    let payload = !matches!(head.body, BodyKind::None | BodyKind::Length(0));
+    if head.upgrade && payload && !head.version.at_least_11() {
+        return Err(err(H1ErrorKind::UpgradeWithBody, head.uri));
+    }
     if head.websocket && !ws_key {
         return Err(err(H1ErrorKind::BadWebSocketUpgrade, head.uri));
     }
@@ -309,11 +314,21 @@ fn derive(head: &mut RequestHead, buf: &[u8]) -> Result<(), H1Error> {
 /// `Host` with the same port.
 fn check_target(head: &mut RequestHead, buf: &[u8]) -> Result<(), H1Error> {
     let uri = head.uri.get(buf);
-    let conflict = |at: Span| Err(H1Error::new(H1ErrorKind::ConflictingHost, Side::Request, at.start as usize));
+    let conflict = |at: Span| {
+        Err(H1Error::new(
+            H1ErrorKind::ConflictingHost,
+            Side::Request,
+            at.start as usize,
+        ))
+    };
     let origin_or_asterisk = matches!(uri.first(), Some(b'/' | b'*'));
     if head.method == Method::Connect {
         if origin_or_asterisk {
-            return Err(H1Error::new(H1ErrorKind::BadAuthority, Side::Request, head.uri.start as usize));
+            return Err(H1Error::new(
+                H1ErrorKind::BadAuthority,
+                Side::Request,
+                head.uri.start as usize,
+            ));
         }
     } else if origin_or_asterisk {
         return Ok(());
@@ -323,10 +338,18 @@ fn check_target(head: &mut RequestHead, buf: &[u8]) -> Result<(), H1Error> {
     if head.method == Method::Connect {
         head.authority = Some(auth);
         let (uri_host, Some(port)) = split_port(a) else {
-            return Err(H1Error::new(H1ErrorKind::BadAuthority, Side::Request, auth.start as usize));
+            return Err(H1Error::new(
+                H1ErrorKind::BadAuthority,
+                Side::Request,
+                auth.start as usize,
+            ));
         };
         if port.is_empty() {
-            return Err(H1Error::new(H1ErrorKind::BadAuthority, Side::Request, auth.start as usize));
+            return Err(H1Error::new(
+                H1ErrorKind::BadAuthority,
+                Side::Request,
+                auth.start as usize,
+            ));
         }
         if let Some(host) = head.host {
             let (h, hp) = split_port(host.get(buf));

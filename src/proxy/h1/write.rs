@@ -34,6 +34,10 @@ pub struct HeadEdits<'a> {
     pub remove: &'a [&'a [u8]],
     /// Headers to append, in order, after the kept ones (names written as given).
     pub add: &'a [(&'a [u8], &'a [u8])],
+    /// `true` (what HAProxy 2.6 forwards): leave a default port out of an absolute
+    /// `http`/`https` URI and of the Host value ([`RequestHead::uri_port`],
+    /// [`RequestHead::host_port_trim`]). `false`: the URI and Host as received.
+    pub normalise_authority: bool,
 }
 
 /// Writes `head` (parsed from `buf`) to `out` as `method SP uri SP version CRLF`, the
@@ -41,7 +45,7 @@ pub struct HeadEdits<'a> {
 /// final CRLF. Versions from 1.1 up are written `HTTP/1.1`. Normalised as HAProxy 2.6
 /// forwards it: duplicate Content-Length headers (or `2, 2` lists) and identical Host
 /// headers become a single one, a default port is left out of an absolute URI and of
-/// the matching Host ([`RequestHead::uri_port`], [`RequestHead::host_port_trim`]), and
+/// the matching Host (with [`HeadEdits::normalise_authority`]), and
 /// the `Upgrade` header of a request with a body is dropped (it cannot switch
 /// protocols).
 pub fn write_request_head(
@@ -53,7 +57,7 @@ pub fn write_request_head(
     out.extend_from_slice(head.method_span.get(buf));
     out.push(b' ');
     let (u, skip) = (head.uri, head.uri_port);
-    if skip.is_empty() {
+    if skip.is_empty() || !edits.normalise_authority {
         out.extend_from_slice(u.get(buf));
     } else {
         out.extend_from_slice(Span::new(u.start as usize, skip.start as usize).get(buf));
@@ -68,7 +72,11 @@ pub fn write_request_head(
         other_tokens: head.connection.other,
         drop_upgrade: !matches!(head.body, BodyKind::None | BodyKind::Length(0)),
         single_host: true,
-        host_trim: head.host_port_trim as usize,
+        host_trim: if edits.normalise_authority {
+            head.host_port_trim as usize
+        } else {
+            0
+        },
     };
     write_fields(&head.headers, buf, edits, facts, out);
 }

@@ -77,12 +77,15 @@ impl Session {
     /// Writes the request head for the server into `self.out`.
     pub(super) fn build_request_head(&mut self, be: &Backend, mode: HttpConnMode) {
         self.out.clear();
-        // As HAProxy 2.6: `keep-alive` only toward an HTTP/1.0 server kept alive, `close`
+        // As HAProxy 2.6: `keep-alive` only toward an HTTP/1.0 server kept alive (not with
+        // a chunked body), `close`
         // only where HTTP/1.1 would keep the connection; nothing on a protocol upgrade
         // (its `Connection: upgrade` must reach the server alone).
         let (v11, upgrade) = (self.head.version.at_least_11(), self.head.upgrade);
         let connection = match mode {
-            HttpConnMode::KeepAlive if !v11 && !upgrade => ConnectionHeader::KeepAlive,
+            HttpConnMode::KeepAlive if !v11 && !upgrade && self.head.body != BodyKind::Chunked => {
+                ConnectionHeader::KeepAlive
+            }
             HttpConnMode::KeepAlive => ConnectionHeader::Default,
             _ if v11 && !upgrade => ConnectionHeader::Close,
             _ => ConnectionHeader::Default,
@@ -107,6 +110,7 @@ impl Session {
                 strip_hop_by_hop: false,
                 remove: &[],
                 add: &[],
+                normalise_authority: true,
             };
             write_request_head(&self.head, &self.buf, &edits, &mut self.out);
             return;
@@ -126,6 +130,7 @@ impl Session {
             strip_hop_by_hop: false,
             remove: &remove,
             add: &add,
+            normalise_authority: true,
         };
         write_request_head(&self.head, &self.buf, &edits, &mut self.out);
     }
@@ -244,7 +249,10 @@ impl Session {
         let mut body_left: u64 = 0;
         let mut body_done = true;
         let mut consumed = head_len;
-        if !self.head.expect_100 {
+        // A client that sent body bytes with `Expect: 100-continue` does not wait for the
+        // interim response: its body is forwarded as it comes, as HAProxy does.
+        let expect_wait = self.head.expect_100 && self.buf.len() == head_len;
+        if !expect_wait {
             let avail = &self.buf[head_len..];
             match self.head.body {
                 BodyKind::Length(n) => {
@@ -306,7 +314,7 @@ impl Session {
         let t_sent = Instant::now();
 
         // Expect: 100-continue: the server answers first.
-        let mut awaiting_100 = self.head.expect_100 && !body_done;
+        let mut awaiting_100 = expect_wait && !body_done;
         self.rbuf.clear();
         loop {
             if !awaiting_100 && !body_done {
@@ -476,11 +484,12 @@ impl Session {
             } else {
                 (self.buf.len() as u64).min(*left) as usize
             };
-            let data = if chunked { &self.out[..] } else { &self.buf[..k] };
-            if write_all(server, data, be.timeouts.server)
-                .await
-                .is_err()
-            {
+            let data = if chunked {
+                &self.out[..]
+            } else {
+                &self.buf[..k]
+            };
+            if write_all(server, data, be.timeouts.server).await.is_err() {
                 return Err(self
                     .fail(client, o, 502, TermCause::ServerAbort, FinState::Data)
                     .await);
