@@ -11,8 +11,6 @@
 
 mod support;
 
-use std::time::Duration;
-
 use support::*;
 
 /// Seed of the generator: a fixed seed keeps the cases the same from run to run.
@@ -393,39 +391,6 @@ fn chunked_body(rng: &mut Rng, payload: &[u8], hostile: bool) -> (Vec<u8>, Strin
     (out, note, fold)
 }
 
-/// One proxy in front of its own raw-recording server.
-struct Side {
-    _proxy: Daemon,
-    port: u16,
-    server: RawBackend,
-}
-
-impl Side {
-    fn start(reference: bool) -> Side {
-        let server = RawBackend::start();
-        let cfg = Config::new(CFG)
-            .listen_port("port")
-            .var("srv", server.addr());
-        let proxy = if reference {
-            Haproxy::start_config(&cfg).0
-        } else {
-            Gatehouse::start_config(&cfg).0
-        };
-        Side {
-            _proxy: proxy,
-            port: cfg.port("port"),
-            server,
-        }
-    }
-
-    /// The status the client got and the bytes the server received.
-    fn run(&self, raw: &[u8]) -> (u16, Vec<u8>) {
-        let mark = self.server.mark();
-        let status = exchange_status(local(self.port), raw, Duration::from_secs(3));
-        (status, self.server.received_since(mark))
-    }
-}
-
 fn show(b: &[u8]) -> String {
     b.escape_ascii()
         .to_string()
@@ -435,8 +400,8 @@ fn show(b: &[u8]) -> String {
 #[test]
 fn generated_requests_get_the_same_status_and_forwarding_as_haproxy() {
     require_haproxy();
-    let reference = Side::start(true);
-    let subject = Side::start(false);
+    let reference = RawSide::start(CFG, true);
+    let subject = RawSide::start(CFG, false);
     let mut rng = Rng(SEED);
     let mut diffs = Vec::new();
     let mut pinned = Vec::new();

@@ -13,7 +13,10 @@ use std::time::Duration;
 
 use super::acceptor::Acceptor;
 use super::backend_http::lock;
+use super::config::Config;
+use super::daemon::{Daemon, Gatehouse, Haproxy};
 use super::http1::{find, is_timeout};
+use super::local;
 
 /// The answer to every complete request (HEAD gets the head only).
 pub const RAW_REPLY: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
@@ -195,4 +198,46 @@ pub fn exchange_status(addr: SocketAddr, raw: &[u8], timeout: Duration) -> u16 {
         }
     }
     status
+}
+
+/// One proxy (haproxy or gatehouse) in front of its own [`RawBackend`], for
+/// side-by-side comparisons: the config template names the listener `{port}` and the
+/// server address `{srv}`.
+#[derive(Debug)]
+pub struct RawSide {
+    /// The running proxy (stderr holds its `log stderr` lines).
+    pub proxy: Daemon,
+    /// The proxy's listening port.
+    pub port: u16,
+    /// The server behind it.
+    pub server: RawBackend,
+}
+
+impl RawSide {
+    /// Starts the real haproxy (`reference`) or gatehouse with `template`.
+    pub fn start(template: &str, reference: bool) -> RawSide {
+        let server = RawBackend::start();
+        let cfg = Config::new(template)
+            .listen_port("port")
+            .var("srv", server.addr());
+        let proxy = if reference {
+            Haproxy::start_config(&cfg).0
+        } else {
+            Gatehouse::start_config(&cfg).0
+        };
+        RawSide {
+            proxy,
+            port: cfg.port("port"),
+            server,
+        }
+    }
+
+    /// Sends `raw` on a new connection: the status the client got (see
+    /// [`exchange_status`], 3 s without an answer gives 0) and the bytes the server
+    /// received meanwhile.
+    pub fn run(&self, raw: &[u8]) -> (u16, Vec<u8>) {
+        let mark = self.server.mark();
+        let status = exchange_status(local(self.port), raw, Duration::from_secs(3));
+        (status, self.server.received_since(mark))
+    }
 }

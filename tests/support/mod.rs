@@ -19,7 +19,7 @@ pub mod http1;
 pub mod procnet;
 
 pub use backend_http::{HttpBackend, HttpBackendBuilder, RecordedRequest};
-pub use backend_raw::{RawBackend, exchange_status};
+pub use backend_raw::{RawBackend, RawSide, exchange_status};
 pub use backend_tcp::{BlackHole, HalfCloser, NoAccept, TcpBanner, TcpEcho};
 pub use cfgcheck::{ExpectedError, first_alert_line, parse_expect_error_line};
 pub use client::{HttpClient, Response, http_get, http_request, send_raw, send_raw_with};
