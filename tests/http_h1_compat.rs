@@ -267,7 +267,7 @@ fn a_client_stalling_in_its_body_gets_504_and_a_log_line() {
         };
         for raw in cases {
             let got = stall(cfg.port("port"), raw);
-            let status = got.lines().filter(|l| l.starts_with("HTTP/1.1 ")).last();
+            let status = got.lines().rfind(|l| l.starts_with("HTTP/1.1 "));
             assert_eq!(
                 status,
                 Some("HTTP/1.1 504 Gateway Time-out"),
