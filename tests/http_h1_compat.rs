@@ -284,14 +284,16 @@ fn a_client_stalling_in_its_body_gets_504_and_a_log_line() {
 
 #[test]
 fn deliberate_differences_are_refused_with_400() {
-    // haproxy 2.6 forwards these (NUL kept, obs-fold unfolded, Content-Length dropped);
-    // gatehouse refuses them: docs/compat.md, "Differences".
+    // haproxy 2.6 forwards these (NUL kept, obs-fold unfolded, Content-Length dropped,
+    // odd trailer names kept); gatehouse refuses them: docs/compat.md, "Behaviour
+    // differences".
     let s = RawSide::start(CFG, false);
     for raw in [
         &b"GET / HTTP/1.1\r\nHost: a\r\nX-Nul: a\0b\r\n\r\n"[..],
         b"GET / HTTP/1.1\r\nHost: a\r\nX-Folded: a\r\n  b\r\n\r\n",
         b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\nX-T: a\r\n b\r\n\r\n",
         b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 6\r\n\r\n1\r\nx\r\n0\r\n\r\n",
+        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\nX-T : a\r\n\r\n",
     ] {
         let got = s.run(raw);
         assert_eq!(
