@@ -274,6 +274,10 @@ fn a_client_stalling_in_its_body_gets_504_and_a_log_line() {
                 "reference {reference}: {got:?}"
             );
         }
+        // The log line is written when the stream ends, just after the response.
+        wait_until(Duration::from_secs(5), || {
+            proxy.stderr().matches("sH--").count() >= 2
+        });
         proxy.stop();
         let log = proxy.stderr();
         let lines: Vec<&str> = log.lines().filter(|l| l.contains("sH--")).collect();
