@@ -9,6 +9,7 @@
 
 pub mod acceptor;
 pub mod backend_http;
+pub mod backend_raw;
 pub mod backend_tcp;
 pub mod cfgcheck;
 pub mod client;
@@ -18,6 +19,7 @@ pub mod http1;
 pub mod procnet;
 
 pub use backend_http::{HttpBackend, HttpBackendBuilder, RecordedRequest};
+pub use backend_raw::{RawBackend, RawSide, exchange_status};
 pub use backend_tcp::{BlackHole, HalfCloser, NoAccept, TcpBanner, TcpEcho};
 pub use cfgcheck::{ExpectedError, first_alert_line, parse_expect_error_line};
 pub use client::{HttpClient, Response, http_get, http_request, send_raw, send_raw_with};

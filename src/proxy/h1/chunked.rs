@@ -1,10 +1,15 @@
-//! Streaming validator for `Transfer-Encoding: chunked` bodies. The proxy forwards chunked
-//! bodies verbatim; this only checks the framing and finds where the body ends.
+//! `Transfer-Encoding: chunked` bodies: a streaming decoder that validates the framing,
+//! finds where the body ends and, for requests, encodes the decoded data again the way
+//! HAProxy 2.6 sends it on (CRLF line ends, no chunk extensions, the data of one read as
+//! one chunk, trailer names lowercased). Nothing of the client's framing is forwarded.
 
 use super::error::{H1Error, H1ErrorKind, Side};
+use super::head::{is_tchar, trim_ows};
 
 /// Longest chunk-size line (size, extensions) accepted, in bytes.
 const MAX_SIZE_LINE: u32 = 4096;
+/// Longest trailer line accepted, in bytes (HAProxy's default head room).
+const MAX_TRAILER_LINE: u32 = 16384 - 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -24,7 +29,9 @@ enum State {
     DataLf,
     /// Start of a trailer line or of the final empty line.
     TrailerStart,
-    /// Inside a trailer line.
+    /// Inside a trailer name (requests: token bytes up to the colon).
+    TrailerName,
+    /// Inside a trailer line's value (or, for responses, anywhere in the line).
     TrailerLine,
     /// Saw CR ending a trailer line.
     TrailerLf,
@@ -34,11 +41,29 @@ enum State {
     Done,
 }
 
-/// Incremental chunked-body validator: feed it the bytes that follow the head, in any
+/// What one framing byte meant, for the re-encoder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Event {
+    /// Nothing to write.
+    None,
+    /// The last-chunk line (`0`) ended.
+    LastChunk,
+    /// A byte of a trailer line (name or value).
+    TrailerByte,
+    /// A trailer line ended.
+    TrailerEnd,
+    /// The final empty line ended: the body is complete.
+    End,
+}
+
+/// Incremental chunked-body decoder: feed it the bytes that follow the head, in any
 /// pieces; it says how many belong to the body and when the body (last chunk, trailers,
 /// final CRLF) is complete. Chunk extensions and trailers are accepted; bare LF line ends
 /// are accepted like HAProxy. Invalid framing is an [`H1Error`] of kind `BadChunk`
 /// (status 400 for a request, 502 for a response).
+///
+/// [`ChunkedDecoder::feed`] only validates (the bytes are forwarded as they are);
+/// [`ChunkedDecoder::reencode`] writes the body as HAProxy forwards it.
 #[derive(Debug, Clone)]
 pub struct ChunkedDecoder {
     state: State,
@@ -51,10 +76,13 @@ pub struct ChunkedDecoder {
     offset: u64,
     /// Payload bytes seen (sum of chunk sizes).
     payload: u64,
+    /// The trailer line being re-encoded (stays empty, unallocated, without trailers).
+    trailer: Vec<u8>,
 }
 
 impl ChunkedDecoder {
-    /// A decoder for a request body (errors map to 400).
+    /// A decoder for a request body (errors map to 400). Trailer names must be tokens
+    /// followed by a colon, like header names.
     pub fn for_request() -> Self {
         Self::new(Side::Request)
     }
@@ -73,12 +101,18 @@ impl ChunkedDecoder {
             line_len: 0,
             offset: 0,
             payload: 0,
+            trailer: Vec::new(),
         }
     }
 
     /// Starts over for the next message on the same connection.
     pub fn reset(&mut self) {
-        *self = Self::new(self.side);
+        let mut trailer = std::mem::take(&mut self.trailer);
+        trailer.clear();
+        *self = Self {
+            trailer,
+            ..Self::new(self.side)
+        };
     }
 
     /// Whether the whole body (through the final CRLF) has been seen.
@@ -95,10 +129,32 @@ impl ChunkedDecoder {
     /// return smaller than `data.len()` means the body ended there (the rest is the next
     /// message); after the end it returns 0.
     pub fn feed(&mut self, data: &[u8]) -> Result<usize, H1Error> {
+        self.run(data, None)
+    }
+
+    /// Like [`ChunkedDecoder::feed`], and appends to `out` the consumed part of the body
+    /// encoded again as HAProxy 2.6 forwards it: the data decoded from this call as one
+    /// chunk (`<HEX size>CRLF<data>CRLF`, uppercase hex, no extensions), then once the last chunk is
+    /// seen `0CRLF`, the trailers (name lowercased, `name: value`, `Transfer-Encoding`
+    /// dropped like HAProxy) and the final CRLF. `out` grows by at
+    /// most the consumed length plus a few bytes. On an error `out` holds a partial
+    /// encoding that must not be sent.
+    pub fn reencode(&mut self, data: &[u8], out: &mut Vec<u8>) -> Result<usize, H1Error> {
+        self.run(data, Some(out))
+    }
+
+    fn run(&mut self, data: &[u8], mut out: Option<&mut Vec<u8>>) -> Result<usize, H1Error> {
+        // Start of the chunk being written in `out` and its data length so far.
+        let mut mark = out.as_ref().map_or(0, |o| o.len());
+        let mut pending: usize = 0;
         let mut i = 0;
         while i < data.len() {
             if self.state == State::Data {
                 let take = self.remaining.min((data.len() - i) as u64) as usize;
+                if let Some(o) = out.as_deref_mut() {
+                    o.extend_from_slice(&data[i..i + take]);
+                    pending += take;
+                }
                 i += take;
                 self.remaining -= take as u64;
                 if self.remaining == 0 {
@@ -110,19 +166,46 @@ impl ChunkedDecoder {
                 break;
             }
             let c = data[i];
-            if let Err(()) = self.step(c) {
-                let pos = self.offset + i as u64;
-                self.offset += i as u64;
-                return Err(H1Error::new(H1ErrorKind::BadChunk, self.side, pos as usize));
+            let ev = match self.step(c) {
+                Ok(ev) => ev,
+                Err(()) => {
+                    let pos = self.offset + i as u64;
+                    self.offset += i as u64;
+                    return Err(H1Error::new(H1ErrorKind::BadChunk, self.side, pos as usize));
+                }
+            };
+            if let Some(o) = out.as_deref_mut() {
+                match ev {
+                    Event::None => {}
+                    Event::LastChunk => {
+                        close_chunk(o, mark, pending);
+                        pending = 0;
+                        o.extend_from_slice(b"0\r\n");
+                        mark = o.len();
+                    }
+                    Event::TrailerByte => self.trailer.push(c),
+                    Event::TrailerEnd => {
+                        write_trailer(&self.trailer, o);
+                        self.trailer.clear();
+                        mark = o.len();
+                    }
+                    Event::End => {
+                        o.extend_from_slice(b"\r\n");
+                        mark = o.len();
+                    }
+                }
             }
             i += 1;
+        }
+        if let Some(o) = out {
+            close_chunk(o, mark, pending);
         }
         self.offset += i as u64;
         Ok(i)
     }
 
     /// One framing byte (never called in `Data` or `Done`).
-    fn step(&mut self, c: u8) -> Result<(), ()> {
+    fn step(&mut self, c: u8) -> Result<Event, ()> {
         match self.state {
             State::Size => {
                 self.line_len += 1;
@@ -144,7 +227,7 @@ impl ChunkedDecoder {
             }
             State::SizeWs => {
                 self.line_len += 1;
-                self.size_ws(c)?;
+                return self.size_ws(c);
             }
             State::Ext => {
                 self.line_len += 1;
@@ -153,7 +236,7 @@ impl ChunkedDecoder {
                 }
                 match c {
                     b'\r' => self.state = State::SizeLf,
-                    b'\n' => self.size_line_done(),
+                    b'\n' => return Ok(self.size_line_done()),
                     b'\t' => {}
                     c if c < 0x20 || c == 0x7f => return Err(()),
                     _ => {}
@@ -163,7 +246,7 @@ impl ChunkedDecoder {
                 if c != b'\n' {
                     return Err(());
                 }
-                self.size_line_done();
+                return Ok(self.size_line_done());
             }
             State::DataCr => match c {
                 b'\r' => self.state = State::DataLf,
@@ -176,57 +259,135 @@ impl ChunkedDecoder {
                 }
                 self.state = State::Size;
             }
-            State::TrailerStart => match c {
-                b'\r' => self.state = State::EndLf,
-                b'\n' => self.state = State::Done,
-                c if super::head::is_tchar(c) => self.state = State::TrailerLine,
-                _ => return Err(()),
-            },
-            State::TrailerLine => match c {
-                b'\r' => self.state = State::TrailerLf,
-                b'\n' => self.state = State::TrailerStart,
-                0 => return Err(()),
-                _ => {}
-            },
+            State::TrailerStart => {
+                self.line_len = 1;
+                match c {
+                    b'\r' => self.state = State::EndLf,
+                    b'\n' => {
+                        self.state = State::Done;
+                        return Ok(Event::End);
+                    }
+                    // Obs-fold (a line starting with SP/HT) is refused, as in heads.
+                    c if is_tchar(c) => {
+                        self.state = match self.side {
+                            Side::Request => State::TrailerName,
+                            Side::Response => State::TrailerLine,
+                        };
+                        return Ok(Event::TrailerByte);
+                    }
+                    _ => return Err(()),
+                }
+            }
+            State::TrailerName => {
+                self.line_len += 1;
+                match c {
+                    b':' => self.state = State::TrailerLine,
+                    c if is_tchar(c) => {}
+                    _ => return Err(()),
+                }
+                return Ok(Event::TrailerByte);
+            }
+            State::TrailerLine => {
+                self.line_len += 1;
+                if self.line_len > MAX_TRAILER_LINE {
+                    return Err(());
+                }
+                match c {
+                    b'\r' => self.state = State::TrailerLf,
+                    b'\n' => {
+                        self.state = State::TrailerStart;
+                        return Ok(Event::TrailerEnd);
+                    }
+                    0 => return Err(()),
+                    _ => return Ok(Event::TrailerByte),
+                }
+            }
             State::TrailerLf | State::EndLf => {
                 if c != b'\n' {
                     return Err(());
                 }
-                self.state = if self.state == State::EndLf {
-                    State::Done
-                } else {
-                    State::TrailerStart
-                };
+                if self.state == State::EndLf {
+                    self.state = State::Done;
+                    return Ok(Event::End);
+                }
+                self.state = State::TrailerStart;
+                return Ok(Event::TrailerEnd);
             }
             State::Data | State::Done => {}
         }
-        Ok(())
+        Ok(Event::None)
     }
 
-    fn size_ws(&mut self, c: u8) -> Result<(), ()> {
+    fn size_ws(&mut self, c: u8) -> Result<Event, ()> {
+        if self.line_len > MAX_SIZE_LINE {
+            return Err(());
+        }
         match c {
             b' ' | b'\t' => {}
             b';' => self.state = State::Ext,
             b'\r' => self.state = State::SizeLf,
-            b'\n' => self.size_line_done(),
+            b'\n' => return Ok(self.size_line_done()),
             _ => return Err(()),
         }
-        if self.line_len > MAX_SIZE_LINE {
-            return Err(());
-        }
-        Ok(())
+        Ok(Event::None)
     }
 
-    fn size_line_done(&mut self) {
+    fn size_line_done(&mut self) -> Event {
         self.digits = 0;
         self.line_len = 0;
         if self.remaining == 0 {
             self.state = State::TrailerStart;
+            Event::LastChunk
         } else {
             self.payload += self.remaining;
             self.state = State::Data;
+            Event::None
         }
     }
+}
+
+/// Turns the `len` data bytes written at `out[mark..]` into one chunk: the size line is
+/// put in front (rotated in place, no allocation) and CRLF after. Nothing if `len` is 0.
+fn close_chunk(out: &mut Vec<u8>, mark: usize, len: usize) {
+    if len == 0 {
+        return;
+    }
+    let mut line = [0u8; 18];
+    let mut n = 16;
+    let mut v = len;
+    loop {
+        n -= 1;
+        line[n] = b"0123456789ABCDEF"[v & 15];
+        v >>= 4;
+        if v == 0 {
+            break;
+        }
+    }
+    line[16] = b'\r';
+    line[17] = b'\n';
+    let size_line = &line[n..];
+    out.extend_from_slice(size_line);
+    out[mark..].rotate_right(size_line.len());
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Writes one trailer line (`name:value` as received, without its line end) the way
+/// HAProxy forwards it: lowercase name, `: `, the value without surrounding whitespace.
+/// A `Transfer-Encoding` trailer is dropped, as HAProxy 2.6 does.
+fn write_trailer(line: &[u8], out: &mut Vec<u8>) {
+    let Some(colon) = memchr::memchr(b':', line) else {
+        return;
+    };
+    let name = &line[..colon];
+    if name.eq_ignore_ascii_case(b"transfer-encoding") {
+        return;
+    }
+    let start = out.len();
+    out.extend_from_slice(name);
+    out[start..].make_ascii_lowercase();
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(trim_ows(&line[colon + 1..]));
+    out.extend_from_slice(b"\r\n");
 }
 
 fn hex(c: u8) -> Option<u8> {

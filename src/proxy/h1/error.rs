@@ -48,6 +48,10 @@ pub enum H1ErrorKind {
     ConflictingHost,
     /// A WebSocket upgrade request without `Sec-WebSocket-Key`.
     BadWebSocketUpgrade,
+    /// A CONNECT whose target is not `host:port` (authority-form with a port).
+    BadAuthority,
+    /// An HTTP/1.0 protocol-upgrade request with a body (HAProxy 2.6 answers 413).
+    UpgradeWithBody,
     /// A malformed chunk size line, chunk terminator or trailer.
     BadChunk,
 }
@@ -69,6 +73,8 @@ impl H1ErrorKind {
             Self::BadTransferEncoding => "Transfer-Encoding does not end with a single chunked",
             Self::UnsupportedTransferCoding => "unsupported transfer coding",
             Self::ConflictingHost => "conflicting Host",
+            Self::BadAuthority => "CONNECT target is not host:port",
+            Self::UpgradeWithBody => "HTTP/1.0 upgrade request with a body",
             Self::BadWebSocketUpgrade => "WebSocket upgrade without Sec-WebSocket-Key",
             Self::BadChunk => "malformed chunked encoding",
         }
@@ -107,12 +113,14 @@ impl H1Error {
     }
 
     /// The status HAProxy 2.6 answers: 502 for anything wrong in a response; for a
-    /// request 422 when the Transfer-Encoding has an unsupported coding, else 400
+    /// request 422 when the Transfer-Encoding has an unsupported coding, 413 for an
+    /// HTTP/1.0 upgrade with a body, else 400
     /// (including a head too large, which HAProxy 2.6 also answers with 400).
     pub fn status(&self) -> u16 {
         match (self.side, self.kind) {
             (Side::Response, _) => 502,
             (Side::Request, H1ErrorKind::UnsupportedTransferCoding) => 422,
+            (Side::Request, H1ErrorKind::UpgradeWithBody) => 413,
             (Side::Request, _) => 400,
         }
     }

@@ -12,9 +12,12 @@
 //! 2. Pick a server, then [`write_request_head`] into the server-side output with the
 //!    [`HeadEdits`] the rules computed (e.g. `x-forwarded-for`).
 //! 3. Forward the body after `head_len` according to [`RequestHead::body`]:
-//!    `Length(n)`: exactly n bytes; `Chunked`: pass every read through a
-//!    [`ChunkedDecoder::for_request`] and forward the bytes it reports as body, verbatim,
-//!    until [`ChunkedDecoder::is_done`]; `None`: nothing.
+//!    `Length(n)`: exactly n bytes; `Chunked`: pass every read through
+//!    [`ChunkedDecoder::reencode`] (of a [`ChunkedDecoder::for_request`]) and forward
+//!    what it writes, the body decoded and encoded again as HAProxy does (CRLF, no
+//!    extensions), until [`ChunkedDecoder::is_done`]: framing the client wrote never
+//!    reaches the server. Bytes of the body already read with the head are checked
+//!    ([`ChunkedDecoder::feed`]) before any server is contacted; `None`: nothing.
 //! 4. Parse the server's head with [`parse_response_into`] (the request method decides
 //!    whether a body follows). [`ResponseHead::is_interim`] (100 Continue...): forward it
 //!    and parse again. [`ResponseHead::tunnel`] (101, 2xx to CONNECT): splice both ways.
@@ -35,8 +38,10 @@
 //! more, differing Content-Length values, non-numeric/overflowing lengths, codings not
 //! ending with a single `chunked`, bare CR, whitespace before the colon, invalid name
 //! bytes, empty names, CTL/space/`#`/non-ASCII in the URI, HTTP/0.9 requests, trailing
-//! space after the version, differing Host headers or an absolute URI whose authority
-//! differs from Host, a WebSocket upgrade without `Sec-WebSocket-Key`. 422 like HAProxy: a
+//! space after the version, differing Host headers or a target authority that differs
+//! from Host (absolute URIs up to the scheme's default port; `GET host:443` or `GET ab`
+//! with another Host), a CONNECT target that is not `host:port`, a WebSocket upgrade
+//! without `Sec-WebSocket-Key`. 422 like HAProxy: a
 //! coding before `chunked` (`gzip, chunked`).
 //!
 //! Deliberate differences (stricter): Content-Length together with Transfer-Encoding in a
@@ -46,7 +51,11 @@
 //! connection to HTTP/2); response status codes must be exactly three digits >= 100.
 //!
 //! What HAProxy sends on: header names are lowercased; the request line is rebuilt with
-//! single spaces; `close`/`keep-alive` tokens are removed from Connection. HAProxy does
+//! single spaces; `close`/`keep-alive` tokens are removed from Connection; identical
+//! Host headers are written once; the default port of an absolute `http`/`https` URI
+//! (and of a Host carrying the same port, or of a CONNECT's Host) is left out; a request
+//! with a body loses its `Upgrade` header; chunked bodies are re-encoded, trailer names
+//! lowercased, `Transfer-Encoding` trailers dropped. HAProxy does
 //! NOT strip other hop-by-hop headers (Keep-Alive, TE, Upgrade, headers named in
 //! Connection all pass); [`HeadEdits::strip_hop_by_hop`] offers the RFC behaviour.
 

@@ -202,7 +202,8 @@ pub fn error_response(status: u16) -> &'static [u8] {
 }
 
 /// The response HAProxy 2.6's HTTP/1 multiplexer writes itself when the request head
-/// cannot be parsed (400), times out (408) or uses an unsupported transfer coding (422):
+/// cannot be parsed (400), times out (408), is an HTTP/1.0 upgrade with a body (413) or
+/// uses an unsupported transfer coding (422):
 /// the raw built-in message, with capitalised header names, then the connection closes.
 /// Other statuses fall back to [`error_response`].
 pub fn parse_error_response(status: u16) -> &'static [u8] {
@@ -228,6 +229,17 @@ pub fn parse_error_response(status: u16) -> &'static [u8] {
             "\r\n",
             "<html><body><h1>408 Request Time-out</h1>\n",
             "Your browser didn't send a complete request in time.\n",
+            "</body></html>\n",
+        )
+        .as_bytes(),
+        413 => concat!(
+            "HTTP/1.1 413 Payload Too Large\r\n",
+            "Content-length: 106\r\n",
+            "Cache-Control: no-cache\r\n",
+            "Content-Type: text/html\r\n",
+            "\r\n",
+            "<html><body><h1>413 Payload Too Large</h1>\n",
+            "The request entity exceeds the maximum allowed.\n",
             "</body></html>\n",
         )
         .as_bytes(),

@@ -62,6 +62,7 @@ pub fn parse_errorfile(content: &[u8]) -> Result<Option<Reply>, String> {
         strip_hop_by_hop: false,
         remove: &[],
         add: &[],
+        normalise_authority: false,
     };
     let mut out = Vec::with_capacity(head.head_len + 32);
     write_response_head(&head, content, &edits, &mut out);

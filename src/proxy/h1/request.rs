@@ -65,8 +65,16 @@ pub struct RequestHead {
     pub method_span: Span,
     /// The request target as sent (origin-, absolute-, authority- or asterisk-form).
     pub uri: Span,
-    /// The authority of an absolute-form URI (`http://host:port/...`), if any.
+    /// The authority of an absolute-form URI (`http://host:port/...`) or of a CONNECT
+    /// target, if any (userinfo left out).
     pub authority: Option<Span>,
+    /// Part of the URI left out when the request is forwarded: the default port of an
+    /// absolute `http`/`https` URI (`:80` of `http://a:80/`), as HAProxy normalises it.
+    /// Empty when nothing is left out.
+    pub uri_port: Span,
+    /// Bytes left out at the end of each `Host` value when forwarded: its default port
+    /// (with the colon), dropped like HAProxy does for CONNECT and absolute URIs.
+    pub host_port_trim: u32,
     /// Protocol version.
     pub version: Version,
     /// Header lines in order.
@@ -285,49 +293,168 @@ fn derive(head: &mut RequestHead, buf: &[u8]) -> Result<(), H1Error> {
     head.keep_alive = !c.close && (head.version.at_least_11() || c.keep_alive);
     head.upgrade = c.upgrade && upgrade_hdr;
     head.websocket = head.upgrade && upgrade_ws;
+    // HAProxy 2.6 answers 413 to an HTTP/1.0 upgrade carrying a body.
+    let payload = !matches!(head.body, BodyKind::None | BodyKind::Length(0));
+    if head.upgrade && payload && !head.version.at_least_11() {
+        return Err(err(H1ErrorKind::UpgradeWithBody, head.uri));
+    }
     if head.websocket && !ws_key {
         return Err(err(H1ErrorKind::BadWebSocketUpgrade, head.uri));
     }
-    head.authority = absolute_authority(head.uri, buf);
-    if let (Some(auth), Some(host)) = (head.authority, head.host) {
-        let scheme_https = head
-            .uri
-            .get(buf)
-            .get(..5)
-            .is_some_and(|s| s.eq_ignore_ascii_case(b"https"));
-        let port = if scheme_https {
-            &b":443"[..]
-        } else {
-            &b":80"[..]
+    check_target(head, buf)
+}
+
+/// HAProxy 2.6's request-target rules (RFC 9112 §3.2), and the normalisation it applies
+/// when forwarding. CONNECT needs an authority-form target with a port, matching `Host`
+/// if present (a `Host` without port only for ports 80/443), and its `Host` loses a
+/// default port. Other targets that are neither origin- nor asterisk-form carry an
+/// authority (after an optional `scheme://`, up to the first `/`, userinfo left out)
+/// that must match `Host`: equal, or for an absolute URI equal up to the scheme's
+/// default port. An absolute `http`/`https` URI loses its default port, and so does a
+/// `Host` with the same port.
+fn check_target(head: &mut RequestHead, buf: &[u8]) -> Result<(), H1Error> {
+    let uri = head.uri.get(buf);
+    let conflict = |at: Span| {
+        Err(H1Error::new(
+            H1ErrorKind::ConflictingHost,
+            Side::Request,
+            at.start as usize,
+        ))
+    };
+    let origin_or_asterisk = matches!(uri.first(), Some(b'/' | b'*'));
+    if head.method == Method::Connect {
+        if origin_or_asterisk {
+            return Err(H1Error::new(
+                H1ErrorKind::BadAuthority,
+                Side::Request,
+                head.uri.start as usize,
+            ));
+        }
+    } else if origin_or_asterisk {
+        return Ok(());
+    }
+    let (scheme, auth) = split_target(head.uri, buf);
+    let a = auth.get(buf);
+    if head.method == Method::Connect {
+        head.authority = Some(auth);
+        let (uri_host, Some(port)) = split_port(a) else {
+            return Err(H1Error::new(
+                H1ErrorKind::BadAuthority,
+                Side::Request,
+                auth.start as usize,
+            ));
         };
-        let (a, h) = (auth.get(buf), host.get(buf));
-        let (a, h) = (
-            a.strip_suffix(port).unwrap_or(a),
-            h.strip_suffix(port).unwrap_or(h),
-        );
-        if !a.eq_ignore_ascii_case(h) {
-            return Err(err(H1ErrorKind::ConflictingHost, host));
+        if port.is_empty() {
+            return Err(H1Error::new(
+                H1ErrorKind::BadAuthority,
+                Side::Request,
+                auth.start as usize,
+            ));
+        }
+        if let Some(host) = head.host {
+            let (h, hp) = split_port(host.get(buf));
+            let port_ok = match hp {
+                Some(hp) => hp == port,
+                None => is_default_port(None, port),
+            };
+            if !port_ok || !h.eq_ignore_ascii_case(uri_host) {
+                return conflict(host);
+            }
+            if let Some(hp) = hp.filter(|p| is_default_port(None, p)) {
+                head.host_port_trim = hp.len() as u32 + 1;
+            }
+        }
+        return Ok(());
+    }
+    if scheme.is_some() {
+        head.authority = Some(auth);
+    }
+    if a.is_empty() {
+        return Ok(());
+    }
+    let (uri_host, uri_port) = split_port(a);
+    if let Some(host) = head.host {
+        let hv = host.get(buf);
+        if !a.eq_ignore_ascii_case(hv) {
+            let Some(scheme) = scheme else {
+                return conflict(host);
+            };
+            let scheme = scheme.get(buf);
+            let (h, hp) = split_port(hv);
+            let ports_ok = hp == uri_port
+                || (hp.is_none() && uri_port.is_some_and(|p| is_default_port(Some(scheme), p)))
+                || (uri_port.is_none() && hp.is_some_and(|p| is_default_port(Some(scheme), p)));
+            if !ports_ok || !h.eq_ignore_ascii_case(uri_host) {
+                return conflict(host);
+            }
+        }
+    }
+    let http = scheme.is_some_and(|s| {
+        let s = s.get(buf);
+        s.eq_ignore_ascii_case(b"http") || s.eq_ignore_ascii_case(b"https")
+    });
+    if let (true, Some(scheme), Some(port)) = (http, scheme, uri_port)
+        && is_default_port(Some(scheme.get(buf)), port)
+    {
+        let end = auth.end as usize;
+        head.uri_port = Span::new(end - port.len() - 1, end);
+        if let Some(host) = head.host
+            && split_port(host.get(buf)).1 == Some(port)
+        {
+            head.host_port_trim = port.len() as u32 + 1;
         }
     }
     Ok(())
 }
 
-/// The authority of an absolute-form target `scheme://authority[/?...]`.
-fn absolute_authority(uri: Span, buf: &[u8]) -> Option<Span> {
+/// Splits a target that is not origin- or asterisk-form into its scheme (if it starts
+/// with `scheme://`, as HAProxy parses it) and its authority: up to the first `/`,
+/// without a userinfo part (up to the last `@`).
+fn split_target(uri: Span, buf: &[u8]) -> (Option<Span>, Span) {
     let u = uri.get(buf);
-    let sep = memchr::memmem::find(u, b"://")?;
-    if sep == 0
-        || !u[..sep]
+    let base = uri.start as usize;
+    let mut start = 0;
+    let mut scheme = None;
+    if u.first().is_some_and(u8::is_ascii_alphabetic) {
+        let n = u
             .iter()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'))
-    {
-        return None;
+            .position(|c| !(c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.')))
+            .unwrap_or(u.len());
+        if u[n..].starts_with(b"://") {
+            scheme = Some(Span::new(base, base + n));
+            start = n + 3;
+        }
     }
-    let start = sep + 3;
-    let len = u[start..]
+    let end = u[start..]
         .iter()
-        .position(|&c| c == b'/' || c == b'?')
-        .unwrap_or(u.len() - start);
-    let s = uri.start as usize + start;
-    Some(Span::new(s, s + len))
+        .position(|&c| c == b'/')
+        .map_or(u.len(), |p| start + p);
+    if let Some(at) = memchr::memrchr(b'@', &u[start..end]) {
+        start += at + 1;
+    }
+    (scheme, Span::new(base + start, base + end))
+}
+
+/// Splits `host[:port]` like HAProxy's `http_get_host_port`: the port is the run of
+/// digits after a final `:` (possibly empty); `None` if there is no such colon.
+fn split_port(v: &[u8]) -> (&[u8], Option<&[u8]>) {
+    let digits = v.iter().rev().take_while(|c| c.is_ascii_digit()).count();
+    let colon = v.len() - digits;
+    if colon > 0 && v[colon - 1] == b':' {
+        (&v[..colon - 1], Some(&v[colon..]))
+    } else {
+        (v, None)
+    }
+}
+
+/// HAProxy's `http_is_default_port`: an empty port is the default; otherwise 80 for
+/// `http`, 443 for `https`, either without a scheme (CONNECT).
+fn is_default_port(scheme: Option<&[u8]>, port: &[u8]) -> bool {
+    match scheme {
+        _ if port.is_empty() => true,
+        None => port == b"80" || port == b"443",
+        Some(s) if s.eq_ignore_ascii_case(b"http") => port == b"80",
+        Some(s) if s.eq_ignore_ascii_case(b"https") => port == b"443",
+        Some(_) => false,
+    }
 }

@@ -3,7 +3,7 @@
 //! Connection handling, hop-by-hop stripping, header removal and additions
 //! (`option forwardfor`, `http-request set-header`/`del-header` results).
 
-use super::head::{BodyKind, Header, HeaderKind, Version, list_contains, list_items};
+use super::head::{BodyKind, Header, HeaderKind, Span, Version, list_contains, list_items};
 use super::request::RequestHead;
 use super::response::ResponseHead;
 
@@ -34,12 +34,20 @@ pub struct HeadEdits<'a> {
     pub remove: &'a [&'a [u8]],
     /// Headers to append, in order, after the kept ones (names written as given).
     pub add: &'a [(&'a [u8], &'a [u8])],
+    /// `true` (what HAProxy 2.6 forwards): leave a default port out of an absolute
+    /// `http`/`https` URI and of the Host value ([`RequestHead::uri_port`],
+    /// [`RequestHead::host_port_trim`]). `false`: the URI and Host as received.
+    pub normalise_authority: bool,
 }
 
 /// Writes `head` (parsed from `buf`) to `out` as `method SP uri SP version CRLF`, the
 /// kept headers with lowercase names, the additions, the Connection header and the
-/// final CRLF. Versions from 1.1 up are written `HTTP/1.1`. Duplicate Content-Length
-/// headers (or `2, 2` lists) become a single one, as HAProxy forwards them.
+/// final CRLF. Versions from 1.1 up are written `HTTP/1.1`. Normalised as HAProxy 2.6
+/// forwards it: duplicate Content-Length headers (or `2, 2` lists) and identical Host
+/// headers become a single one, a default port is left out of an absolute URI and of
+/// the matching Host (with [`HeadEdits::normalise_authority`]), and
+/// the `Upgrade` header of a request with a body is dropped (it cannot switch
+/// protocols).
 pub fn write_request_head(
     head: &RequestHead,
     buf: &[u8],
@@ -48,7 +56,13 @@ pub fn write_request_head(
 ) {
     out.extend_from_slice(head.method_span.get(buf));
     out.push(b' ');
-    out.extend_from_slice(head.uri.get(buf));
+    let (u, skip) = (head.uri, head.uri_port);
+    if skip.is_empty() || !edits.normalise_authority {
+        out.extend_from_slice(u.get(buf));
+    } else {
+        out.extend_from_slice(Span::new(u.start as usize, skip.start as usize).get(buf));
+        out.extend_from_slice(Span::new(skip.end as usize, u.end as usize).get(buf));
+    }
     out.push(b' ');
     write_version(head.version, out);
     out.extend_from_slice(b"\r\n");
@@ -56,6 +70,13 @@ pub fn write_request_head(
         upgrade: head.upgrade,
         drop_content_length: false,
         other_tokens: head.connection.other,
+        drop_upgrade: !matches!(head.body, BodyKind::None | BodyKind::Length(0)),
+        single_host: true,
+        host_trim: if edits.normalise_authority {
+            head.host_port_trim as usize
+        } else {
+            0
+        },
     };
     write_fields(&head.headers, buf, edits, facts, out);
 }
@@ -84,6 +105,9 @@ pub fn write_response_head(
         upgrade: head.is_switching_protocols(),
         drop_content_length: head.content_length_ignored && head.body == BodyKind::Chunked,
         other_tokens: head.connection.other,
+        drop_upgrade: false,
+        single_host: false,
+        host_trim: 0,
     };
     write_fields(&head.headers, buf, edits, facts, out);
 }
@@ -93,6 +117,12 @@ struct Facts {
     upgrade: bool,
     drop_content_length: bool,
     other_tokens: bool,
+    /// Leave the Upgrade header out (a request with a body).
+    drop_upgrade: bool,
+    /// Write only the first Host header (a request: the others are identical).
+    single_host: bool,
+    /// Bytes to leave out at the end of Host values (a default port).
+    host_trim: usize,
 }
 
 fn write_version(v: Version, out: &mut Vec<u8>) {
@@ -121,6 +151,7 @@ fn write_fields(
 ) {
     let strip = edits.strip_hop_by_hop;
     let mut content_length_done = false;
+    let mut host_done = false;
     for h in headers {
         let name = h.name.get(buf);
         let value = h.value.get(buf);
@@ -137,7 +168,15 @@ fn write_fields(
             HeaderKind::KeepAlive | HeaderKind::ProxyConnection | HeaderKind::Te if strip => {
                 continue;
             }
-            HeaderKind::Upgrade if strip && !f.upgrade => continue,
+            HeaderKind::Upgrade if f.drop_upgrade || (strip && !f.upgrade) => continue,
+            HeaderKind::Host if f.single_host => {
+                if !host_done {
+                    host_done = true;
+                    let keep = value.len().saturating_sub(f.host_trim);
+                    write_field(name, &value[..keep], out);
+                }
+                continue;
+            }
             HeaderKind::ContentLength => {
                 if content_length_done || f.drop_content_length {
                     continue;

@@ -296,7 +296,6 @@ impl Session {
                         // Chunk sizes received with the head are checked by HAProxy's
                         // parser too: a malformed body is a bad request, never forwarded.
                         if !(self.head.body == BodyKind::Chunked
-                            && !self.head.expect_100
                             && ChunkedDecoder::for_request().feed(&self.buf[n..]).is_err())
                         {
                             o.t_request = session::ms(rx_start.elapsed());

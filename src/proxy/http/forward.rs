@@ -77,15 +77,18 @@ impl Session {
     /// Writes the request head for the server into `self.out`.
     pub(super) fn build_request_head(&mut self, be: &Backend, mode: HttpConnMode) {
         self.out.clear();
+        // As HAProxy 2.6: `keep-alive` only toward an HTTP/1.0 server kept alive (not with
+        // a chunked body), `close`
+        // only where HTTP/1.1 would keep the connection; nothing on a protocol upgrade
+        // (its `Connection: upgrade` must reach the server alone).
+        let (v11, upgrade) = (self.head.version.at_least_11(), self.head.upgrade);
         let connection = match mode {
-            HttpConnMode::KeepAlive => {
-                if self.head.version.at_least_11() {
-                    ConnectionHeader::Default
-                } else {
-                    ConnectionHeader::KeepAlive
-                }
+            HttpConnMode::KeepAlive if !v11 && !upgrade && self.head.body != BodyKind::Chunked => {
+                ConnectionHeader::KeepAlive
             }
-            _ => ConnectionHeader::Close,
+            HttpConnMode::KeepAlive => ConnectionHeader::Default,
+            _ if v11 && !upgrade => ConnectionHeader::Close,
+            _ => ConnectionHeader::Default,
         };
         let ff = be.forwardfor.as_ref().or(self.fe.forwardfor.as_ref());
         let mut xff: Option<(Vec<u8>, String)> = None;
@@ -107,6 +110,7 @@ impl Session {
                 strip_hop_by_hop: false,
                 remove: &[],
                 add: &[],
+                normalise_authority: true,
             };
             write_request_head(&self.head, &self.buf, &edits, &mut self.out);
             return;
@@ -126,6 +130,7 @@ impl Session {
             strip_hop_by_hop: false,
             remove: &remove,
             add: &add,
+            normalise_authority: true,
         };
         write_request_head(&self.head, &self.buf, &edits, &mut self.out);
     }
@@ -245,7 +250,10 @@ impl Session {
         let mut body_left: u64 = 0;
         let mut body_done = true;
         let mut consumed = head_len;
-        if !self.head.expect_100 {
+        // A client that sent body bytes with `Expect: 100-continue` does not wait for the
+        // interim response: its body is forwarded as it comes, as HAProxy does.
+        let expect_wait = self.head.expect_100 && self.buf.len() == head_len;
+        if !expect_wait {
             let avail = &self.buf[head_len..];
             match self.head.body {
                 BodyKind::Length(n) => {
@@ -255,9 +263,9 @@ impl Session {
                     body_left = n - k as u64;
                     body_done = body_left == 0;
                 }
-                BodyKind::Chunked => match decoder.feed(avail) {
+                // Decoded and encoded again: only framing written here reaches the server.
+                BodyKind::Chunked => match decoder.reencode(avail, &mut self.out) {
                     Ok(k) => {
-                        self.out.extend_from_slice(&avail[..k]);
                         consumed += k;
                         body_done = decoder.is_done();
                     }
@@ -307,7 +315,7 @@ impl Session {
         let t_sent = Instant::now();
 
         // Expect: 100-continue: the server answers first.
-        let mut awaiting_100 = self.head.expect_100 && !body_done;
+        let mut awaiting_100 = expect_wait && !body_done;
         self.rbuf.clear();
         loop {
             if !awaiting_100 && !body_done {
@@ -435,24 +443,36 @@ impl Session {
     ) -> Result<(), Option<Next>> {
         let bufsize = self.snap.global.bufsize;
         let chunked = self.head.body == BodyKind::Chunked;
+        // HAProxy waits for the rest of the body as it waits for the response: under
+        // `timeout server` (504, `sH`), the client timeout only when that one is unset.
+        let server_wait = be.timeouts.server;
         loop {
             if self.buf.is_empty() {
-                match read_more(client, &mut self.buf, bufsize, self.fe.timeouts.client).await {
+                let wait = server_wait.or(self.fe.timeouts.client);
+                match read_more(client, &mut self.buf, bufsize, wait).await {
                     Ok(_) => {}
+                    Err(IoFail::Timeout) if server_wait.is_some() => {
+                        return Err(self
+                            .fail(client, o, 504, TermCause::ServerTimeout, FinState::Headers)
+                            .await);
+                    }
                     Err(e) => {
-                        o.term = if e == IoFail::Timeout {
-                            TermCause::ClientTimeout
+                        // A client that leaves in the middle of its body is logged `CL`
+                        // by HAProxy, with no response.
+                        (o.term, o.fin) = if e == IoFail::Timeout {
+                            (TermCause::ClientTimeout, FinState::Data)
                         } else {
-                            TermCause::ClientAbort
+                            (TermCause::ClientAbort, FinState::Last)
                         };
-                        o.fin = FinState::Data;
                         o.status = -1;
                         return Err(Some(Next::Close));
                     }
                 }
             }
+            self.out.clear();
             let k = if chunked {
-                match decoder.feed(&self.buf) {
+                // Decoded and encoded again into `out` (the head was sent already).
+                match decoder.reencode(&self.buf, &mut self.out) {
                     Ok(k) => k,
                     Err(_) => {
                         // A malformed chunk arriving later: HAProxy's stream answers 400
@@ -465,10 +485,12 @@ impl Session {
             } else {
                 (self.buf.len() as u64).min(*left) as usize
             };
-            if write_all(server, &self.buf[..k], be.timeouts.server)
-                .await
-                .is_err()
-            {
+            let data = if chunked {
+                &self.out[..]
+            } else {
+                &self.buf[..k]
+            };
+            if write_all(server, data, be.timeouts.server).await.is_err() {
                 return Err(self
                     .fail(client, o, 502, TermCause::ServerAbort, FinState::Data)
                     .await);

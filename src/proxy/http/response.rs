@@ -118,6 +118,7 @@ impl Session {
                 strip_hop_by_hop: false,
                 remove: &remove,
                 add: &add,
+                normalise_authority: false,
             };
             write_response_head(&self.rhead, &self.rbuf, &edits, &mut self.out);
         }

@@ -90,3 +90,42 @@ fn huge_but_valid_chunk_is_skipped_without_scanning() {
     assert_eq!(d.feed(&[b'x'; 1000]), Ok(1000));
     assert!(!d.is_done());
 }
+
+#[test]
+fn reencoding_writes_only_crlf_framing_at_every_split_point() {
+    let body: &[u8] = b"3;ext=1\r\nabc\n4\nDEFG\r\n0A\r\n0123456789\r\n0;x\r\nX-Sum:  7 \r\nTransfer-Encoding: chunked\r\n\r\nNEXT";
+    for cut in 0..=body.len() {
+        let mut d = ChunkedDecoder::for_request();
+        let mut out = Vec::new();
+        let a = d.reencode(&body[..cut], &mut out).expect("first piece");
+        let b = d.reencode(&body[a..], &mut out).expect("second piece");
+        assert_eq!(a + b, body.len() - 4, "cut {cut}");
+        assert!(d.is_done());
+        // The output is well-formed for a strict reader and carries the same payload.
+        let mut check = ChunkedDecoder::for_request();
+        assert_eq!(
+            check.feed(&out),
+            Ok(out.len()),
+            "cut {cut}: {}",
+            out.escape_ascii()
+        );
+        assert_eq!(check.payload_len(), 17);
+        assert!(!out.contains(&b';'), "cut {cut}");
+        assert!(
+            out.windows(2)
+                .filter(|w| w[1] == b'\n')
+                .all(|w| w[0] == b'\r')
+        );
+        assert!(
+            out.ends_with(b"0\r\nx-sum: 7\r\n\r\n"),
+            "{}",
+            out.escape_ascii()
+        );
+    }
+    let mut d = ChunkedDecoder::for_request();
+    let mut out = Vec::new();
+    d.reencode(b"2E\r\n", &mut out).expect("size line");
+    assert!(out.is_empty(), "no empty chunk may be written");
+    d.reencode(&[b'x'; 0x2e], &mut out).expect("data");
+    assert!(out.starts_with(b"2E\r\n"));
+}
