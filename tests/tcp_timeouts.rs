@@ -65,6 +65,7 @@ fn timeout_tunnel_replaces_client_and_server_timeouts() {
     let _p = start_proxy(&cfg(port, echo.addr(), lines), &[port]);
     let mut c = connect(port);
     echo_once(&mut c, b"one");
+    // Idle for 3x timeout client: time is the behaviour under test.
     std::thread::sleep(Duration::from_millis(600));
     echo_once(&mut c, b"still open after 3x timeout client");
     let idle = time_to_close(&mut c, Duration::from_secs(5));
@@ -233,8 +234,16 @@ fn so_reuseport_lets_a_second_process_bind_the_same_port() {
          frontend f\n  bind 127.0.0.1:{port}\n  http-request return status 200 content-type text/plain string ok\n"
     );
     let mut first = start_proxy(&text, &[port]);
+    let alone = support::procnet::listeners(port);
     let mut second = start_proxy(&text, &[port]);
-    std::thread::sleep(Duration::from_millis(300));
+    // The port answered for the first process already: wait for the second
+    // one's own listening socket (or its exit).
+    assert!(
+        wait_until(Duration::from_secs(5), || support::procnet::listeners(port)
+            > alone
+            || !second.is_running()),
+        "no second listening socket on {port}"
+    );
     assert!(second.is_running(), "second process: {}", second.stderr());
     assert!(!second.stderr().contains("ALERT"), "{}", second.stderr());
     first.stop();

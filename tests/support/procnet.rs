@@ -6,10 +6,14 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 
 /// TCP states as `/proc/net/tcp` numbers them.
 pub const ESTABLISHED: u8 = 0x01;
+/// A connect in progress: our SYN sent, no answer yet.
+pub const SYN_SENT: u8 = 0x02;
 /// Our FIN was acknowledged, waiting for the peer's.
 pub const FIN_WAIT2: u8 = 0x05;
 /// The peer closed, we have not.
 pub const CLOSE_WAIT: u8 = 0x08;
+/// A listening socket.
+pub const LISTEN: u8 = 0x0A;
 
 /// One row of `/proc/net/tcp`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,4 +59,24 @@ pub fn find(local_port: u16, remote_port: u16) -> Option<TcpRow> {
     tcp_sockets()
         .into_iter()
         .find(|r| r.local.port() == local_port && r.remote.port() == remote_port)
+}
+
+/// How many sockets listen on 127.0.0.1:`port` (several with SO_REUSEPORT).
+pub fn listeners(port: u16) -> usize {
+    tcp_sockets()
+        .iter()
+        .filter(|r| r.state == LISTEN && r.local == SocketAddrV4::new(Ipv4Addr::LOCALHOST, port))
+        .count()
+}
+
+/// Waits until no socket is still ESTABLISHED with 127.0.0.1:`port` as its peer (the
+/// server there closed, and its FIN reached every connection to it, including a
+/// proxy's idle ones); false after `timeout`.
+pub fn wait_peer_closed(port: u16, timeout: std::time::Duration) -> bool {
+    let peer = SocketAddrV4::new(Ipv4Addr::LOCALHOST, port);
+    super::wait_until(timeout, || {
+        !tcp_sockets()
+            .iter()
+            .any(|r| r.remote == peer && r.state == ESTABLISHED)
+    })
 }
