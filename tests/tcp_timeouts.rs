@@ -207,13 +207,17 @@ fn one_at_a_time(text: &str, port: u16) -> Daemon {
     second
         .write_all(b"second")
         .expect("accepted by the kernel's backlog");
-    second
-        .set_read_timeout(Some(Duration::from_millis(500)))
-        .unwrap();
-    match second.read(&mut [0u8; 16]) {
-        Err(e) if is_timeout(&e) => {}
-        other => panic!("second connection served beyond maxconn 1: {other:?}"),
-    }
+    // Held in the accept queue, where nothing can serve it.
+    assert!(
+        wait_until(Duration::from_secs(5), || support::procnet::accept_queue(
+            port
+        ) == 1),
+        "second connection beyond maxconn 1 was not left in the accept queue"
+    );
+    assert!(
+        nothing_arrived(&second),
+        "second connection served beyond maxconn 1"
+    );
     drop(first);
     second
         .set_read_timeout(Some(Duration::from_secs(5)))

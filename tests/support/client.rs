@@ -74,6 +74,15 @@ pub fn read_to_close(s: &mut TcpStream, timeout: Duration) -> io::Result<Vec<u8>
     }
 }
 
+/// Whether nothing at all (no byte, no close) has arrived on `s` yet, looked
+/// at without waiting.
+pub fn nothing_arrived(s: &TcpStream) -> bool {
+    let _ = s.set_nonblocking(true);
+    let r = s.peek(&mut [0u8; 1]);
+    let _ = s.set_nonblocking(false);
+    matches!(&r, Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+}
+
 /// Connects to `addr`, writes `bytes` and reads until the peer closes: the
 /// whole answer, with the close as the definite event that the peer is done
 /// with the connection. Panics when the peer has not closed after

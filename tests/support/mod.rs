@@ -21,8 +21,8 @@ pub use backend_http::{HttpBackend, HttpBackendBuilder, RecordedRequest};
 pub use backend_tcp::{BlackHole, HalfCloser, NoAccept, TcpBanner, TcpEcho};
 pub use cfgcheck::{ExpectedError, first_alert_line, parse_expect_error_line};
 pub use client::{
-    HttpClient, Response, http_get, http_get_until_close, http_request, read_to_close, send_raw,
-    send_raw_with, send_until_close,
+    HttpClient, Response, http_get, http_get_until_close, http_request, nothing_arrived,
+    read_to_close, send_raw, send_raw_with, send_until_close,
 };
 pub use config::Config;
 pub use daemon::{

@@ -24,6 +24,9 @@ pub struct TcpRow {
     pub remote: SocketAddrV4,
     /// State (see the constants).
     pub state: u8,
+    /// Receive queue: bytes not yet read, or for a listening socket the connections
+    /// waiting in its accept queue.
+    pub rx_queue: u32,
     /// Active timer: 0 none, 1 retransmit, 2 keep-alive (or another sk timer),
     /// 3 TIME_WAIT, 4 zero-window probe.
     pub timer: u8,
@@ -48,6 +51,7 @@ pub fn tcp_sockets() -> Vec<TcpRow> {
                 local: addr(f.get(1)?)?,
                 remote: addr(f.get(2)?)?,
                 state: u8::from_str_radix(f.get(3)?, 16).ok()?,
+                rx_queue: u32::from_str_radix(f.get(4)?.split(':').nth(1)?, 16).ok()?,
                 timer: f.get(5)?.split(':').next()?.parse().ok()?,
             })
         })
@@ -79,4 +83,14 @@ pub fn wait_peer_closed(port: u16, timeout: std::time::Duration) -> bool {
             .iter()
             .any(|r| r.remote == peer && r.state == ESTABLISHED)
     })
+}
+
+/// Connections waiting in the accept queues of the sockets listening on
+/// 127.0.0.1:`port`: completed by the kernel, not (yet) accepted by the process.
+pub fn accept_queue(port: u16) -> u32 {
+    tcp_sockets()
+        .iter()
+        .filter(|r| r.state == LISTEN && r.local == SocketAddrV4::new(Ipv4Addr::LOCALHOST, port))
+        .map(|r| r.rx_queue)
+        .sum()
 }
