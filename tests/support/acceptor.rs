@@ -53,8 +53,7 @@ impl Acceptor {
     where
         F: Fn(TcpStream, usize, &ConnStats) + Send + Sync + 'static,
     {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .expect("test server: cannot bind 127.0.0.1:0");
+        let listener = super::bind_local();
         let addr = listener.local_addr().expect("test server: local_addr");
         let stats = Arc::new(ConnStats::default());
         let conns: Arc<Mutex<Vec<TcpStream>>> = Arc::new(Mutex::new(Vec::new()));

@@ -39,12 +39,38 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 /// before giving up and failing the test.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Ports [`free_port`] handed out in this test binary.
+static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+
+/// A listener on 127.0.0.1 on a port the kernel chose, never one [`free_port`] handed
+/// out: that port is released until its proxy binds it, and a test server taking it
+/// meanwhile would answer the proxy's start-up probe in the proxy's place.
+pub fn bind_local() -> TcpListener {
+    let mut taken = Vec::new();
+    loop {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .expect("bind_local: cannot bind 127.0.0.1:0");
+        let port = listener
+            .local_addr()
+            .expect("bind_local: cannot read local address")
+            .port();
+        if !GIVEN
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&port)
+        {
+            return listener;
+        }
+        // Held until a good port is found, so the kernel does not offer it again.
+        taken.push(listener);
+    }
+}
+
 /// Returns a TCP port on 127.0.0.1 that was free a moment ago (bind to port
 /// 0, read the assigned port, release it), never the same one twice in a test
 /// binary: the kernel may hand a released port out again, and two proxies of
 /// parallel tests would then share it silently (listeners use SO_REUSEPORT).
 pub fn free_port() -> u16 {
-    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
     loop {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
             .expect("free_port: cannot bind 127.0.0.1:0");
