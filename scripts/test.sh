@@ -2,8 +2,8 @@
 # The one command that runs gatehouse's whole test suite on a fresh Debian 12
 # machine with Rust: installs missing system tools (scripts/install-deps.sh),
 # then runs formatting check, clippy and every test target (unit,
-# integration, differential against haproxy). All steps run; the script
-# exits non-zero if any of them failed.
+# integration, differential against haproxy) and a bounded run of each fuzz
+# target. All steps run; the script exits non-zero if any of them failed.
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 1
@@ -39,12 +39,42 @@ step "cargo test (unit and integration)" \
 # Criterion benches run once each in test mode (they take no libtest arguments).
 step "cargo test --benches (bench smoke run)" cargo test --benches --no-fail-fast
 
-printf '\n==> cargo fuzz\n'
-if cargo fuzz --help >/dev/null 2>&1 && [ -d fuzz ]; then
-    echo "cargo-fuzz is available; fuzz targets are run separately, not by this suite"
-else
-    echo "cargo-fuzz not installed or no fuzz/ directory: skipping fuzzing"
-fi
+# Fuzzing (see ../shared/FUZZING.md): every cargo-fuzz target under fuzz/ runs for a
+# bounded time, GATEHOUSE_FUZZ_SECONDS each (default 20; 0 skips the step). A crash,
+# a hang (one input over 10 s) or an out-of-memory fails the step and leaves the input
+# under fuzz/artifacts/TARGET/. The stable toolchain runs libFuzzer with RUSTC_BOOTSTRAP=1.
+fuzz_targets() {
+    local secs="${GATEHOUSE_FUZZ_SECONDS:-20}" rc=0 start=$SECONDS t t0 seeds
+    if [ "$secs" = 0 ]; then
+        echo "GATEHOUSE_FUZZ_SECONDS=0: skipping fuzzing"
+        return 0
+    fi
+    if ! cargo fuzz --help >/dev/null 2>&1; then
+        echo "installing cargo-fuzz"
+        cargo install --locked cargo-fuzz || return 1
+    fi
+    RUSTC_BOOTSTRAP=1 cargo fuzz build || return 1
+    echo "fuzz targets built in $((SECONDS - start)) s"
+    for t in $(cargo fuzz list); do
+        t0=$SECONDS
+        mkdir -p "fuzz/corpus/$t"
+        # Configuration targets start from the test configs (read, never written).
+        seeds=()
+        case "$t" in config_*) seeds=(tests/configs) ;; esac
+        if ! RUSTC_BOOTSTRAP=1 cargo fuzz run "$t" "fuzz/corpus/$t" "${seeds[@]}" -- \
+            -max_total_time="$secs" -timeout=10 -print_final_stats=1 2>"fuzz/$t.log"; then
+            tail -n 40 "fuzz/$t.log" >&2
+            echo "fuzz target $t FAILED (input under fuzz/artifacts/$t/, log fuzz/$t.log)" >&2
+            rc=1
+        else
+            grep -E '^stat::number_of_executed_units' "fuzz/$t.log" | sed "s/^/$t: /"
+        fi
+        echo "fuzz target $t: $((SECONDS - t0)) s"
+    done
+    echo "fuzzing took $((SECONDS - start)) s in total"
+    return $rc
+}
+step "cargo fuzz (bounded run of each target)" fuzz_targets
 
 if [ "${#failed[@]}" -ne 0 ]; then
     printf '\n==> %d step(s) failed:\n' "${#failed[@]}" >&2

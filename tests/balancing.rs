@@ -159,8 +159,12 @@ fn leastconn_sends_new_requests_to_the_least_loaded_server() {
     // one complete at once; try until one sticks on the slow one).
     let mut parked = Vec::new();
     for _ in 0..4 {
-        parked.push(std::thread::spawn(move || http_get(addr, "/park", &[])));
-        std::thread::sleep(Duration::from_millis(100));
+        let t = std::thread::spawn(move || http_get(addr, "/park", &[]));
+        // The request either reached the slow server or was answered by the fast one.
+        wait_until(Duration::from_secs(5), || {
+            slow.request_count() > 0 || t.is_finished()
+        });
+        parked.push(t);
         if slow.request_count() > 0 {
             break;
         }
@@ -172,10 +176,9 @@ fn leastconn_sends_new_requests_to_the_least_loaded_server() {
     );
     let fast_before = fast.request_count();
     for i in 0..10 {
-        // Let the proxy release the previous request's slot on the fast server
-        // (haproxy may still count it for a moment after the response).
-        std::thread::sleep(Duration::from_millis(20));
-        let r = http_get(addr, &format!("/q{i}"), &[]).expect("GET");
+        // The proxy's close after `Connection: close` tells that it released the
+        // request's slot on the fast server before the next request comes.
+        let r = http_get_until_close(addr, &format!("/q{i}"), &[]).expect("GET");
         assert_eq!(
             r.body_str(),
             "fast",
@@ -220,8 +223,15 @@ fn first_fills_server_one_up_to_maxconn_before_using_server_two() {
     let (one0, two0) = (one.request_count(), two.request_count());
     let threads: Vec<_> = (0..4)
         .map(|i| {
-            std::thread::sleep(Duration::from_millis(60));
-            std::thread::spawn(move || http_get(addr, &format!("/par{i}"), &[]))
+            let t = std::thread::spawn(move || http_get(addr, &format!("/par{i}"), &[]));
+            // One at a time: each request holds its server slot before the next comes.
+            assert!(
+                wait_until(Duration::from_secs(5), || one.request_count()
+                    + two.request_count()
+                    == one0 + two0 + i + 1),
+                "request {i} did not reach a server"
+            );
+            t
         })
         .collect();
     let names: Vec<String> = threads

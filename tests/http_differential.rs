@@ -8,8 +8,6 @@
 
 mod support;
 
-use std::time::Duration;
-
 use support::*;
 
 const CFG: &str =
@@ -114,8 +112,12 @@ impl Side {
     /// requests the servers received because of it).
     fn exchange(&self, raw: &[u8]) -> (String, Vec<String>) {
         let before: Vec<usize> = self.backends.iter().map(|b| b.request_count()).collect();
-        let out = send_raw_with(local(self.port), raw, Duration::from_secs(2), false);
-        std::thread::sleep(Duration::from_millis(30));
+        // Every request ends in a close: the whole response is read, and a server
+        // records a request before answering it.
+        let out = send_until_close(local(self.port), raw);
+        for b in &self.backends {
+            b.sync();
+        }
         let seen = self
             .backends
             .iter()

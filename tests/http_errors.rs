@@ -164,6 +164,7 @@ fn slow_request_headers_get_408_after_timeout_http_request() {
             if s.write_all(part).is_err() {
                 break;
             }
+            // Slowloris pacing: time is the behaviour under test.
             std::thread::sleep(Duration::from_millis(200));
         }
         let r = read_response(&mut s);
@@ -241,11 +242,15 @@ fn queue_timeout_gets_503() {
         proxy_cfg("", "  timeout queue 300ms\n  server s1 {be} maxconn 1\n").var("be", be.addr());
     same_as_haproxy(&cfg, &[], PAGE_503, |port| {
         // Occupy the only slot, then queue a second request behind it.
+        let before = be.request_count();
         let mut first = TcpStream::connect(local(port)).expect("connect");
         first
             .write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
             .expect("write");
-        std::thread::sleep(Duration::from_millis(150));
+        assert!(
+            wait_until(Duration::from_secs(5), || be.request_count() > before),
+            "the first request did not reach the server"
+        );
         let t0 = Instant::now();
         let r = exchange(port, GET);
         let took = t0.elapsed();

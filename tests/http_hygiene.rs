@@ -55,17 +55,20 @@ fn setup(treq: &str) -> Setup {
 
 /// Sends `request` followed by a pipelined valid request, expects exactly
 /// the 400 page then a close, and asserts the server got nothing at all.
+/// The proxy's close ends the client session: anything it would have sent
+/// to the server was sent by then, and [`HttpBackend::sync`] makes the
+/// server's connection count final.
 fn rejected(request: &[u8]) {
     let s = setup("5s");
     let mut bytes = request.to_vec();
     bytes.extend_from_slice(SMUGGLED);
-    let out = send_raw_with(local(s.port), &bytes, Duration::from_secs(3), false);
+    let out = send_until_close(local(s.port), &bytes);
     assert_eq!(
         String::from_utf8_lossy(&out),
         String::from_utf8_lossy(PAGE_400),
         "expected the 400 page then a close"
     );
-    std::thread::sleep(Duration::from_millis(100));
+    s.be.sync();
     let reqs = s.be.requests();
     assert!(
         reqs.is_empty(),
@@ -79,14 +82,15 @@ fn rejected(request: &[u8]) {
     );
 }
 
-/// Sends `request` (with `Connection: close` semantics by closing after
-/// the reply) and returns the proxy's status line and what the server got.
+/// Sends `request` (with `Connection: close`), reads the reply until the
+/// proxy closes and returns the proxy's status line and what the server got
+/// (the server records a request before answering it).
 fn forwarded(request: &[u8]) -> (String, Vec<RecordedRequest>) {
     let s = setup("5s");
-    let out = send_raw_with(local(s.port), request, Duration::from_secs(3), false);
+    let out = send_until_close(local(s.port), request);
     let text = String::from_utf8_lossy(&out).into_owned();
     let status = text.lines().next().unwrap_or("").to_string();
-    std::thread::sleep(Duration::from_millis(100));
+    s.be.sync();
     (status, s.be.requests())
 }
 

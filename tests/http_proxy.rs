@@ -412,12 +412,17 @@ fn option_httpclose_closes_both_sides() {
 /// returns how many server connections the backend accepted.
 fn sequential_clients(reuse: &str, n: usize) -> usize {
     let be = HttpBackend::start("app");
-    let (_p, port) = simple("", &format!("  http-reuse {reuse}\n"), &be);
+    let log = "  log stdout format raw local0\n  log-format \"done %r\"\n";
+    let (p, port) = simple(log, &format!("  http-reuse {reuse}\n"), &be);
     for i in 0..n {
-        let r = http_get(local(port), "/", &[]).expect("response");
+        let path = format!("/r{i}");
+        let r = http_get(local(port), &path, &[]).expect("response");
         assert_eq!(r.status, 200, "client {i}");
         be.wait_requests(i + 1);
-        std::thread::sleep(Duration::from_millis(50));
+        // The log line comes once the proxy has pooled (or closed) the server
+        // connection: the next client finds it there.
+        let done = p.wait_stdout_lines(&format!("done GET {path} "), 1, DEFAULT_TIMEOUT);
+        assert_eq!(done.len(), 1, "no log line for client {i}: {}", p.stdout());
     }
     be.connections()
 }

@@ -36,19 +36,7 @@ fn proxy(fe: &str, be: &str, servers: &[SocketAddr]) -> (Daemon, u16) {
 
 /// Log lines of the proxy (stdout) containing `needle`, waiting up to 3 s for `n`.
 fn log_lines(d: &Daemon, needle: &str, n: usize) -> Vec<String> {
-    let deadline = Instant::now() + Duration::from_secs(3);
-    loop {
-        let lines: Vec<String> = d
-            .stdout()
-            .lines()
-            .filter(|l| l.contains(needle))
-            .map(str::to_string)
-            .collect();
-        if lines.len() >= n || Instant::now() > deadline {
-            return lines;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    d.wait_stdout_lines(needle, n, Duration::from_secs(3))
 }
 
 /// The value of `key=` in a log line.
@@ -83,6 +71,10 @@ fn get(c: &mut HttpClient, path: &str) -> Response {
 
 const TIMERS: &str = "  log-format \"t=%t tr=%tr Ti=%Ti TR=%TR Tw=%Tw Tc=%Tc Tr=%Tr Ta=%Ta Tt=%Tt ts=%tsc B=%B ST=%ST %r\"\n";
 
+/// [`TIMERS`] plus the client's port (`cp=`), to tell one client's lines from those of
+/// other connections (such as the start-up probe's).
+const TIMERS_CP: &str = "  log-format \"t=%t tr=%tr Ti=%Ti TR=%TR Tw=%Tw Tc=%Tc Tr=%Tr Ta=%Ta Tt=%Tt ts=%tsc B=%B ST=%ST cp=%cp %r\"\n";
+
 #[test]
 fn keepalive_requests_have_their_own_timers() {
     let be = HttpBackend::builder("s1")
@@ -90,6 +82,8 @@ fn keepalive_requests_have_their_own_timers() {
         .start();
     let (d, port) = proxy(TIMERS, "", &[be.addr()]);
     let mut c = HttpClient::connect(local(port)).unwrap();
+    // The idle and head times (Ti, TR) are what this test measures: the sleeps are
+    // the behaviour under test.
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(get(&mut c, "/a").status, 200);
     std::thread::sleep(Duration::from_millis(500));
@@ -188,15 +182,19 @@ fn tempfile_dir() -> String {
 /// client sending one request, in order).
 fn server_conns(mode: &str, seq: &str) -> usize {
     let be = HttpBackend::start("s1");
-    let (_d, port) = proxy("", &format!("  http-reuse {mode}\n"), &[be.addr()]);
+    let (d, port) = proxy(TIMERS, &format!("  http-reuse {mode}\n"), &[be.addr()]);
     let mut clients: Vec<(char, HttpClient)> = Vec::new();
-    for k in seq.chars() {
+    for (i, k) in seq.chars().enumerate() {
         if !clients.iter().any(|(n, _)| *n == k) {
             clients.push((k, HttpClient::connect(local(port)).unwrap()));
         }
         let c = &mut clients.iter_mut().find(|(n, _)| *n == k).unwrap().1;
-        assert_eq!(get(c, "/").status, 200);
-        std::thread::sleep(Duration::from_millis(30));
+        let path = format!("/{i}");
+        assert_eq!(get(c, &path).status, 200);
+        // The request's log line comes once the proxy has kept or pooled the server
+        // connection: the next request finds it there.
+        let done = log_lines(&d, &format!("GET {path} "), 1);
+        assert_eq!(done.len(), 1, "no log line for request {i}: {}", d.stdout());
     }
     be.connections()
 }
@@ -262,14 +260,21 @@ fn queued_client_closes(abortonclose: bool) -> (usize, String) {
     let d = start_proxy(&cfg);
     let port = cfg.port("port");
     let a = std::thread::spawn(move || http_get(local(port), "/a", &[]).unwrap().status);
-    std::thread::sleep(Duration::from_millis(200));
+    // A holds the server's only slot once its request reached the server.
+    assert!(
+        wait_until(Duration::from_secs(5), || be.request_count() == 1),
+        "request /a did not reach the server"
+    );
     let mut b = TcpStream::connect(local(port)).unwrap();
     b.write_all(b"GET /b HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    // Nothing outside the proxy tells that it read and queued /b (no stats yet):
+    // leave it time to, so that B's close comes while /b waits in the queue.
     std::thread::sleep(Duration::from_millis(200));
     b.shutdown(Shutdown::Write).unwrap();
     drop(b);
     assert_eq!(a.join().unwrap(), 200);
-    std::thread::sleep(Duration::from_millis(1200));
+    // /b's log line is written when its exchange ended (aborted in the queue, or
+    // served after /a).
     let l = log_lines(&d, "GET /b", 1);
     let ts = l
         .first()
@@ -330,7 +335,15 @@ fn abortonclose_aborts_while_connecting() {
     let d = start_proxy(&cfg);
     let mut c = TcpStream::connect(local(cfg.port("port"))).unwrap();
     c.write_all(b"GET /c HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    // The proxy is connecting: its connection to the server hangs in SYN_SENT.
+    assert!(
+        wait_until(Duration::from_secs(3), || support::procnet::tcp_sockets()
+            .iter()
+            .any(
+                |r| r.state == support::procnet::SYN_SENT && r.remote.port() == addr.port()
+            )),
+        "the proxy did not try to connect to the server"
+    );
     c.shutdown(Shutdown::Write).unwrap();
     drop(c);
     let t0 = Instant::now();
@@ -361,7 +374,9 @@ fn recording_backend(total: usize) -> (SocketAddr, Arc<AtomicUsize>) {
             }
         }
         let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
-        std::thread::sleep(Duration::from_millis(500));
+        // Keep the connection until the proxy is done with it.
+        let _ = s.set_read_timeout(Some(DEFAULT_TIMEOUT));
+        let _ = s.read_to_end(&mut Vec::new());
     });
     (addr, got)
 }
@@ -374,16 +389,14 @@ fn body_streams(head: &str, first: &[u8], rest: &[u8], server_total: usize) {
     let mut c = TcpStream::connect(local(port)).unwrap();
     c.write_all(head.as_bytes()).unwrap();
     c.write_all(first).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(3);
-    while got.load(Ordering::SeqCst) < head.len() / 2 + first.len() {
-        assert!(
-            Instant::now() < deadline,
-            "the server did not get the first part of the body before the rest was sent \
-             (got {} bytes)",
-            got.load(Ordering::SeqCst)
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let want = head.len() / 2 + first.len();
+    assert!(
+        wait_until(Duration::from_secs(3), || got.load(Ordering::SeqCst)
+            >= want),
+        "the server did not get the first part of the body before the rest was sent \
+         (got {} bytes)",
+        got.load(Ordering::SeqCst)
+    );
     c.write_all(rest).unwrap();
     c.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
     let mut r = [0u8; 12];
@@ -423,7 +436,7 @@ fn proxy_with_errorfile_400() -> (Daemon, Config, Arc<AtomicUsize>) {
     .unwrap();
     let text = format!(
         "{DEFAULTS}  errorfile 400 {{dir}}/e400.http\nfrontend fe\n  bind 127.0.0.1:{{port}}\n\
-         {TIMERS}  default_backend be\nbackend be\n  server s1 {addr}\n"
+         {TIMERS_CP}  default_backend be\nbackend be\n  server s1 {addr}\n"
     );
     let cfg = Config::new(&text).listen_port("port").var("dir", &dir);
     let d = start_proxy(&cfg);
@@ -438,7 +451,8 @@ fn malformed_chunk_after_the_first_packet_gets_the_400_errorfile() {
         b"POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n",
     )
     .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    // The bad chunk comes after the proxy forwarded the first packet.
+    wait_until(Duration::from_secs(3), || got.load(Ordering::SeqCst) > 0);
     let _ = c.write_all(b"zz\r\nabc\r\n0\r\n\r\n");
     c.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
     let mut out = Vec::new();
@@ -475,12 +489,12 @@ fn keep_alive_timeout_closes_an_idle_connection_silently() {
     let be = HttpBackend::builder("s1")
         .delay(Duration::from_millis(700))
         .start();
-    let fe = format!("{TIMERS}  timeout http-keep-alive 300ms\n  timeout http-request 5s\n");
+    let fe = format!("{TIMERS_CP}  timeout http-keep-alive 300ms\n  timeout http-request 5s\n");
     let (d, port) = proxy(&fe, "", &[be.addr()]);
-    // The start-up probe's connection may have logged a line.
-    std::thread::sleep(Duration::from_millis(200));
-    let before = log_lines(&d, "ts=", 0).len();
     let mut c = HttpClient::connect(local(port)).unwrap();
+    // This client's lines only (the start-up probe's connection may log one too).
+    let cp = format!("cp={} ", c.stream().local_addr().unwrap().port());
+    let before = 0;
     // Busy for 700 ms: not cut by the keep-alive timeout.
     assert_eq!(get(&mut c, "/slow").status, 200);
     let t0 = Instant::now();
@@ -494,8 +508,9 @@ fn keep_alive_timeout_closes_an_idle_connection_silently() {
         idle >= Duration::from_millis(250) && idle < Duration::from_millis(1500),
         "closed after the keep-alive timeout: {idle:?}"
     );
-    std::thread::sleep(Duration::from_millis(200));
-    let lines = log_lines(&d, "ts=", before + 1);
+    // The proxy writes a session's log lines before it closes the connection: after
+    // the close, a line for the idle close would be there already.
+    let lines = log_lines(&d, &cp, before + 1);
     assert_eq!(
         lines.len(),
         before + 1,
@@ -515,7 +530,8 @@ fn conn_modes(fe: &str, be_opts: &str) -> (usize, bool) {
         .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         .is_ok()
         && c.read_response(false).is_ok_and(|r| r.status == 200);
-    std::thread::sleep(Duration::from_millis(100));
+    // Every server connection made for the two requests is counted now.
+    be.sync();
     (be.connections(), kept)
 }
 
@@ -551,16 +567,18 @@ fn connection_mode_precedence_between_frontend_and_backend() {
 #[test]
 fn malformed_chunk_in_the_first_packet_is_a_bad_request() {
     let (d, cfg, got) = proxy_with_errorfile_400();
-    std::thread::sleep(Duration::from_millis(200));
-    let before = log_lines(&d, "<BADREQ>", 0).len();
-    let out = send_raw(
-        local(cfg.port("port")),
-        b"POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-    );
+    let mut s = TcpStream::connect(local(cfg.port("port"))).unwrap();
+    // This client's lines only (the start-up probe's connection logs a <BADREQ> too).
+    let cp = format!("cp={} ", s.local_addr().unwrap().port());
+    let before = 0;
+    s.write_all(b"POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
+        .unwrap();
+    let out = read_to_close(&mut s, DEFAULT_TIMEOUT).unwrap();
     let out = String::from_utf8_lossy(&out);
     // HAProxy's HTTP/1 parser rejects it with its raw page: no errorfile, not counted.
     assert!(out.starts_with("HTTP/1.1 400 Bad request\r\n"), "{out}");
-    let l = log_lines(&d, "<BADREQ>", before + 1);
+    let l = log_lines(&d, &cp, before + 1);
+    let l: Vec<&String> = l.iter().filter(|l| l.contains("<BADREQ>")).collect();
     let l = l.last().expect("a log line");
     assert_eq!(field(l, "ts"), "PR--", "{l}");
     assert_eq!(field(l, "B"), "0", "{l}");

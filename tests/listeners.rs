@@ -60,15 +60,13 @@ fn unix_and_abstract_sockets() {
         path.display()
     ));
     let _g = Gatehouse::start(&cfg, &[port]);
-    // The TCP port answers first: the unix socket is bound a moment later.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    let unix = loop {
-        match UnixStream::connect(&path) {
-            Ok(s) => break s,
-            Err(e) if std::time::Instant::now() > deadline => panic!("unix socket: {e}"),
-            Err(_) => std::thread::sleep(std::time::Duration::from_millis(20)),
-        }
-    };
+    // The TCP port answers first: wait for the unix socket to accept too.
+    let mut unix = None;
+    wait_until(std::time::Duration::from_secs(5), || {
+        unix = UnixStream::connect(&path).ok();
+        unix.is_some()
+    });
+    let unix = unix.unwrap_or_else(|| panic!("unix socket {} never accepted", path.display()));
     assert!(raw_get(unix).ends_with("served"));
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(

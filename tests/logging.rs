@@ -63,6 +63,22 @@ impl Syslog {
         }
     }
 
+    /// Every line up to and including the first one containing `needle` (within 3 s).
+    fn lines_until(&self, needle: &str) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(3);
+        let mut seen = Vec::new();
+        while Instant::now() < deadline {
+            for l in self.collect(Duration::from_millis(100)) {
+                let found = l.contains(needle);
+                seen.push(l);
+                if found {
+                    return seen;
+                }
+            }
+        }
+        panic!("no log line containing {needle:?} within 3 s; received: {seen:#?}")
+    }
+
     /// The first line containing `needle` within 3 s (other lines skipped).
     fn line_with(&self, needle: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(3);
@@ -147,14 +163,14 @@ fn shape(msg: &str) -> Vec<String> {
 }
 
 /// Runs `cfg` (with `{syslog}` set) through haproxy, does `traffic`, and
-/// returns its log line containing `needle`.
-fn haproxy_line(cfg: &Config, traffic: impl Fn(u16), needle: &str) -> String {
+/// returns its log line containing the needle `traffic` returns (one that
+/// only the traffic's own line has, not the start-up probe's).
+fn haproxy_line(cfg: &Config, traffic: impl Fn(u16) -> String) -> String {
     let sys = Syslog::bind();
     let cfg = cfg.with_fresh_ports().var("syslog", sys.addr());
     let _h = Haproxy::start_config(&cfg);
-    sys.collect(Duration::from_millis(200));
-    traffic(cfg.port("port"));
-    sys.line_with(needle)
+    let needle = traffic(cfg.port("port"));
+    sys.line_with(&needle)
 }
 
 fn assert_same_shape(ours: &str, reference: &str) {
@@ -187,7 +203,6 @@ fn httplog_over_udp_syslog_has_haproxys_fields() {
     let sys = Syslog::bind();
     let cfg = httplog_config(&be).var("syslog", sys.addr());
     let p = start_proxy(&cfg);
-    sys.collect(Duration::from_millis(200)); // startup probe connections
     let mut c = TcpStream::connect(local(cfg.port("port"))).expect("connect");
     let client_port = c.local_addr().expect("local_addr").port();
     c.write_all(b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
@@ -243,16 +258,13 @@ fn httplog_over_udp_syslog_has_haproxys_fields() {
     assert_eq!(f[11], "0/0", "srv_queue/backend_queue: {}", s.msg);
     assert_eq!(f[12], "\"GET /hello HTTP/1.1\"", "request line quoted last");
 
-    let reference = haproxy_line(
-        &httplog_config(&be),
-        |port| {
-            let mut c = TcpStream::connect(local(port)).expect("connect");
-            c.write_all(b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                .expect("write");
-            let _ = c.read_to_end(&mut Vec::new());
-        },
-        "GET /hello",
-    );
+    let reference = haproxy_line(&httplog_config(&be), |port| {
+        let mut c = TcpStream::connect(local(port)).expect("connect");
+        c.write_all(b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .expect("write");
+        let _ = c.read_to_end(&mut Vec::new());
+        "GET /hello".to_string()
+    });
     assert_same_shape(&s.msg, &parse_syslog(&reference).msg);
 }
 
@@ -267,9 +279,11 @@ fn tcplog_config(echo: &TcpEcho) -> Config {
     .var("server", echo.addr())
 }
 
-/// Sends `ping`, reads the echo, half-closes and waits for EOF.
-fn ping_echo(port: u16) {
+/// Sends `ping`, reads the echo, half-closes and waits for EOF; returns a needle that
+/// only this connection's tcplog line has (its client address, then the date).
+fn ping_echo(port: u16) -> String {
     let mut s = TcpStream::connect(local(port)).expect("connect");
+    let needle = format!(" {} [", s.local_addr().expect("local_addr"));
     s.set_read_timeout(Some(Duration::from_secs(5)))
         .expect("set_read_timeout");
     s.write_all(b"ping").expect("write");
@@ -277,6 +291,7 @@ fn ping_echo(port: u16) {
     s.read_exact(&mut b).expect("echo");
     s.shutdown(Shutdown::Write).expect("shutdown");
     let _ = s.read_to_end(&mut Vec::new());
+    needle
 }
 
 #[test]
@@ -285,9 +300,9 @@ fn tcplog_line_has_haproxys_fields() {
     let sys = Syslog::bind();
     let cfg = tcplog_config(&echo).var("syslog", sys.addr());
     let p = start_proxy(&cfg);
-    sys.collect(Duration::from_millis(200));
-    ping_echo(cfg.port("port"));
-    let line = sys.line_with(" ft be/s1 ");
+    // The start-up probe's connection is logged too: take this client's line.
+    let needle = ping_echo(cfg.port("port"));
+    let line = sys.line_with(&needle);
     let s = parse_syslog(&line);
     assert_eq!(
         (s.pri, s.tag.as_str(), s.pid),
@@ -306,7 +321,7 @@ fn tcplog_line_has_haproxys_fields() {
     );
     assert_eq!(f[8], "0/0", "queues: {}", s.msg);
 
-    let reference = haproxy_line(&tcplog_config(&echo), ping_echo, " ft be/s1 ");
+    let reference = haproxy_line(&tcplog_config(&echo), ping_echo);
     assert_same_shape(&s.msg, &parse_syslog(&reference).msg);
 }
 
@@ -363,12 +378,13 @@ fn dontlognull_skips_empty_connections_only() {
     .var("server", be.addr())
     .var("syslog", sys.addr());
     let _p = start_proxy(&cfg);
-    sys.collect(Duration::from_millis(300)); // startup probe connections
-    // A connection closed without sending anything: nothing logged.
-    drop(TcpStream::connect(local(cfg.port("quiet"))).expect("connect"));
-    std::thread::sleep(Duration::from_millis(100));
+    // A connection closed without sending anything: nothing logged. The proxy's close
+    // ends its session; a line for it would have been sent by then.
+    let mut empty = TcpStream::connect(local(cfg.port("quiet"))).expect("connect");
+    empty.shutdown(Shutdown::Write).expect("shutdown");
+    read_to_close(&mut empty, DEFAULT_TIMEOUT).expect("the proxy closes an empty connection");
     http_get_ok(cfg.port("quiet"), "/real");
-    let lines = sys.collect(Duration::from_millis(500));
+    let lines = sys.lines_until("GET /real");
     let quiet: Vec<&String> = lines.iter().filter(|l| l.contains(" quiet ")).collect();
     assert_eq!(
         quiet.len(),
@@ -376,9 +392,12 @@ fn dontlognull_skips_empty_connections_only() {
         "with dontlognull only the real request is logged: {lines:#?}"
     );
     assert!(quiet[0].contains("\"GET /real HTTP/1.1\""), "{}", quiet[0]);
-    // Without dontlognull the same empty connection is logged as a bad request.
-    drop(TcpStream::connect(local(cfg.port("loud"))).expect("connect"));
-    let line = sys.line_with(" loud ");
+    // Without dontlognull the same empty connection is logged as a bad request (the
+    // start-up probe's connection too: take this client's line).
+    let empty = TcpStream::connect(local(cfg.port("loud"))).expect("connect");
+    let needle = format!(" {} [", empty.local_addr().expect("local_addr"));
+    drop(empty);
+    let line = sys.line_with(&needle);
     assert!(
         line.contains("\"<BADREQ>\""),
         "empty connection without dontlognull: {line}"
@@ -400,7 +419,6 @@ fn custom_log_format_and_log_tag() {
     .var("server", be.addr())
     .var("syslog", sys.addr());
     let p = start_proxy(&cfg);
-    sys.collect(Duration::from_millis(200));
     http_get_ok(cfg.port("port"), "/fmt");
     let line = sys.line_with(" be_app");
     let s = parse_syslog(&line);

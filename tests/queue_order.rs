@@ -118,6 +118,9 @@ fn hash_designated_requests_wait_on_their_own_server_and_get_its_next_slot() {
             && b.request_count() > skip_b),
         "the first requests did not reach both servers"
     );
+    // The schedule is the scenario: arrivals timed against the servers' delays (nothing
+    // outside the proxy tells that a request is queued, and the order of arrival is
+    // what is tested), so these sleeps stay.
     for p in [&pa[1], &pb[1], &pb[2]] {
         std::thread::sleep(Duration::from_millis(50));
         threads.push(send(p));
@@ -176,6 +179,7 @@ fn newcomers_queue_behind_waiting_requests_in_arrival_order() {
     let mut threads = Vec::new();
     for i in 0..n {
         threads.push(send_now(addr, &format!("/r{i:02}"), t0));
+        // Arrivals timed against releases: the timing is the behaviour under test.
         std::thread::sleep(Duration::from_millis(50));
     }
     for t in threads {
@@ -211,6 +215,7 @@ fn a_backend_queue_waiter_is_served_before_a_later_newcomer_on_any_server() {
     let mut threads = Vec::new();
     for i in 0..6 {
         threads.push(send_now(addr, &format!("/q{i}"), t0));
+        // Arrivals timed against the servers' delays: the schedule is the scenario.
         std::thread::sleep(Duration::from_millis(60));
     }
     for t in threads {

@@ -76,8 +76,9 @@ fn redispatch_keeps_gets_succeeding_when_a_server_dies() {
         assert_eq!(r.status, 200, "request {i} before the failure");
     }
     assert!(a.request_count() > 0 && b.request_count() > 0);
+    let a_port = a.port();
     drop(a); // server a is now refusing connections
-    std::thread::sleep(Duration::from_millis(50));
+    assert!(support::procnet::wait_peer_closed(a_port, DEFAULT_TIMEOUT));
     let b_before = b.request_count();
     for i in 0..30 {
         let t = Instant::now();
@@ -208,6 +209,8 @@ fn maxqueue_rejects_requests_beyond_the_queue_limit() {
     let served = std::thread::spawn(move || http_get(addr, "/same", &[]));
     assert!(wait_until(Duration::from_secs(2), || slow.request_count() == 1));
     let queued = std::thread::spawn(move || http_get(addr, "/same", &[]));
+    // Nothing outside the proxy tells that it queued the second request (no queue
+    // counters yet): leave it time to, so the third finds the queue full.
     std::thread::sleep(Duration::from_millis(150));
     let t = Instant::now();
     let r = http_get(addr, "/same", &[]).expect("third GET");
@@ -328,8 +331,9 @@ fn option_redispatch_interval_chooses_which_retry_goes_to_another_server() {
     let bodies: Vec<String> = cases.iter().map(|(o, _)| body(o)).collect();
     let proxies = start_each(&bodies);
     let path = path_on(proxies[0].1, &a);
-    drop(a); // a now refuses connections
-    std::thread::sleep(Duration::from_millis(50));
+    let a_port = a.port();
+    drop(a); // a now refuses connections, its connections are closed
+    assert!(support::procnet::wait_peer_closed(a_port, DEFAULT_TIMEOUT));
     for ((opt, expect), (_, port)) in cases.iter().zip(&proxies) {
         let (r, took) = timed_get(*port, &path);
         match expect {
@@ -366,8 +370,9 @@ fn redispatch_with_map_based_hashing_lands_on_the_same_server() {
     )]);
     let port = proxies[0].1;
     let path = path_on(port, &a);
-    drop(a);
-    std::thread::sleep(Duration::from_millis(50));
+    let a_port = a.port();
+    drop(a); // a now refuses connections, its connections are closed
+    assert!(support::procnet::wait_peer_closed(a_port, DEFAULT_TIMEOUT));
     let (r, took) = timed_get(port, &path);
     assert_eq!(r.status, 503, "map-based redispatch: {}", r.body_str());
     assert!(took >= Duration::from_millis(150), "503 after {took:?}");
@@ -392,8 +397,9 @@ fn non_hash_algorithms_redispatch_at_once_on_a_refused_connection() {
         })
         .collect();
     let proxies = start_each(&bodies);
-    drop(a);
-    std::thread::sleep(Duration::from_millis(50));
+    let a_port = a.port();
+    drop(a); // a now refuses connections, its connections are closed
+    assert!(support::procnet::wait_peer_closed(a_port, DEFAULT_TIMEOUT));
     for (algo, (_, port)) in algos.iter().zip(&proxies) {
         for i in 0..4 {
             let (r, took) = timed_get(*port, &format!("/r{i}"));

@@ -184,6 +184,41 @@ fn http_backend_websocket_upgrade_then_echo() {
 }
 
 #[test]
+fn sync_counts_every_connection_made_before_it_and_not_its_probe() {
+    let be = HttpBackend::start("app");
+    let echo = TcpEcho::start();
+    let held: Vec<TcpStream> = (0..5)
+        .map(|_| TcpStream::connect(be.addr()).expect("connect"))
+        .chain((0..3).map(|_| TcpStream::connect(echo.addr()).expect("connect")))
+        .collect();
+    be.sync();
+    echo.sync();
+    assert_eq!((be.connections(), echo.connections()), (5, 3));
+    be.sync();
+    assert_eq!(be.connections(), 5, "the probe is not counted");
+    assert!(be.requests().is_empty());
+    drop(held);
+}
+
+#[test]
+fn read_to_close_tells_a_close_from_an_open_connection() {
+    let be = HttpBackend::start("app");
+    let mut open = TcpStream::connect(be.addr()).expect("connect");
+    open.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .expect("write");
+    let e = read_to_close(&mut open, Duration::from_millis(300)).expect_err("kept alive");
+    assert_eq!(e.kind(), std::io::ErrorKind::TimedOut);
+    assert!(e.to_string().contains("HTTP/1.1 200 OK"), "{e}");
+    let out = send_until_close(
+        be.addr(),
+        b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(out.starts_with(b"HTTP/1.1 200 OK\r\n") && out.ends_with(b"app"));
+    let r = http_get_until_close(be.addr(), "/c", &[]).expect("GET");
+    assert_eq!(r.body_str(), "app");
+}
+
+#[test]
 fn dropping_a_backend_closes_its_open_connections() {
     let be = HttpBackend::start("gone");
     let mut c = HttpClient::connect(be.addr()).expect("connect");

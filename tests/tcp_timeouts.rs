@@ -65,6 +65,7 @@ fn timeout_tunnel_replaces_client_and_server_timeouts() {
     let _p = start_proxy(&cfg(port, echo.addr(), lines), &[port]);
     let mut c = connect(port);
     echo_once(&mut c, b"one");
+    // Idle for 3x timeout client: time is the behaviour under test.
     std::thread::sleep(Duration::from_millis(600));
     echo_once(&mut c, b"still open after 3x timeout client");
     let idle = time_to_close(&mut c, Duration::from_secs(5));
@@ -206,13 +207,17 @@ fn one_at_a_time(text: &str, port: u16) -> Daemon {
     second
         .write_all(b"second")
         .expect("accepted by the kernel's backlog");
-    second
-        .set_read_timeout(Some(Duration::from_millis(500)))
-        .unwrap();
-    match second.read(&mut [0u8; 16]) {
-        Err(e) if is_timeout(&e) => {}
-        other => panic!("second connection served beyond maxconn 1: {other:?}"),
-    }
+    // Held in the accept queue, where nothing can serve it.
+    assert!(
+        wait_until(Duration::from_secs(5), || support::procnet::accept_queue(
+            port
+        ) == 1),
+        "second connection beyond maxconn 1 was not left in the accept queue"
+    );
+    assert!(
+        nothing_arrived(&second),
+        "second connection served beyond maxconn 1"
+    );
     drop(first);
     second
         .set_read_timeout(Some(Duration::from_secs(5)))
@@ -233,8 +238,16 @@ fn so_reuseport_lets_a_second_process_bind_the_same_port() {
          frontend f\n  bind 127.0.0.1:{port}\n  http-request return status 200 content-type text/plain string ok\n"
     );
     let mut first = start_proxy(&text, &[port]);
+    let alone = support::procnet::listeners(port);
     let mut second = start_proxy(&text, &[port]);
-    std::thread::sleep(Duration::from_millis(300));
+    // The port answered for the first process already: wait for the second
+    // one's own listening socket (or its exit).
+    assert!(
+        wait_until(Duration::from_secs(5), || support::procnet::listeners(port)
+            > alone
+            || !second.is_running()),
+        "no second listening socket on {port}"
+    );
     assert!(second.is_running(), "second process: {}", second.stderr());
     assert!(!second.stderr().contains("ALERT"), "{}", second.stderr());
     first.stop();

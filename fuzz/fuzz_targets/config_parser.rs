@@ -1,6 +1,6 @@
 //! Fuzz target: arbitrary bytes as a haproxy.cfg text through the whole loader
 //! (lexer, `.if` blocks, `setenv` re-lexing, section parser, validation). It must never
-//! panic; errors are expected and fine. Run: `cargo +nightly fuzz run config_parser`.
+//! panic; errors are expected and fine. Run: `RUSTC_BOOTSTRAP=1 cargo fuzz run config_parser`.
 
 #![no_main]
 

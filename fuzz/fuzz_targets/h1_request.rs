@@ -1,8 +1,8 @@
 //! Fuzz target: arbitrary bytes through the HTTP/1 request parser, the head writer and the
 //! chunked decoder. None may panic; a parsed head's spans must lie inside the input.
 //!
-//! Run: `cargo install cargo-fuzz` (nightly toolchain), then from the repo root
-//! `cargo +nightly fuzz run h1_request`. Keep crashers under fuzz/corpus/h1_request.
+//! Run: `cargo install cargo-fuzz`, then from the repo root
+//! `RUSTC_BOOTSTRAP=1 cargo fuzz run h1_request`; a crash becomes a case in tests/fuzz_regressions.rs.
 #![no_main]
 
 use gatehouse::proxy::h1::{

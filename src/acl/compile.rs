@@ -116,8 +116,10 @@ fn parse_call(word: &str, pos: usize) -> Result<(Call<'_>, usize), String> {
         };
         match (quote, c) {
             (None, b'\\') if j + 1 < b.len() => {
-                j += 1;
-                cur.push(b[j] as char);
+                // The escaped character whole: it may be several bytes long.
+                let ch = word[j + 1..].chars().next().unwrap_or('?');
+                cur.push(ch);
+                j += ch.len_utf8();
             }
             (None, b'"' | b'\'') => quote = Some(c),
             (Some(q), _) if c == q => quote = None,

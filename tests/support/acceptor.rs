@@ -1,15 +1,18 @@
 //! The accept loop shared by all test servers: binds 127.0.0.1 on a free
 //! port, runs a handler thread per connection, counts connections and, on
 //! drop, stops accepting and shuts every open connection down (so a proxy
-//! sees the server "die").
+//! sees the server "die"). [`Acceptor::sync`] is a barrier: once it returns,
+//! every connection made to the server before the call has been accepted
+//! and counted, so "the server saw no connection" can be checked at once.
 
-use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, Shutdown, SocketAddr, SocketAddrV4, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use super::backend_http::lock;
+use super::{DEFAULT_TIMEOUT, wait_until};
 
 /// Counters and stop flag visible to handlers.
 #[derive(Debug, Default)]
@@ -28,7 +31,19 @@ pub struct Acceptor {
     addr: SocketAddr,
     stats: Arc<ConnStats>,
     conns: Arc<Mutex<Vec<TcpStream>>>,
+    probes: Arc<Probes>,
     thread: Option<JoinHandle<()>>,
+}
+
+/// Barrier connections of [`Acceptor::sync`]: announced by their local
+/// port before they connect, swallowed (not counted, not handled) when
+/// accepted.
+#[derive(Debug, Default)]
+struct Probes {
+    /// Local ports of probes connecting now.
+    pending: Mutex<Vec<u16>>,
+    /// Local ports of probes the accept loop has taken.
+    seen: Mutex<Vec<u16>>,
 }
 
 impl Acceptor {
@@ -38,19 +53,27 @@ impl Acceptor {
     where
         F: Fn(TcpStream, usize, &ConnStats) + Send + Sync + 'static,
     {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .expect("test server: cannot bind 127.0.0.1:0");
+        let listener = super::bind_local();
         let addr = listener.local_addr().expect("test server: local_addr");
         let stats = Arc::new(ConnStats::default());
         let conns: Arc<Mutex<Vec<TcpStream>>> = Arc::new(Mutex::new(Vec::new()));
         let handler = Arc::new(handler);
-        let (st, cs) = (Arc::clone(&stats), Arc::clone(&conns));
+        let probes = Arc::new(Probes::default());
+        let (st, cs, pr) = (Arc::clone(&stats), Arc::clone(&conns), Arc::clone(&probes));
         let thread = std::thread::spawn(move || {
             for stream in listener.incoming() {
                 if st.stop.load(Ordering::SeqCst) {
                     break;
                 }
                 let Ok(stream) = stream else { continue };
+                if let Ok(peer) = stream.peer_addr() {
+                    let mut pending = lock(&pr.pending);
+                    if let Some(i) = pending.iter().position(|p| *p == peer.port()) {
+                        pending.remove(i);
+                        lock(&pr.seen).push(peer.port());
+                        continue;
+                    }
+                }
                 if let Ok(clone) = stream.try_clone() {
                     lock(&cs).push(clone);
                 }
@@ -67,8 +90,41 @@ impl Acceptor {
             addr,
             stats,
             conns,
+            probes,
             thread: Some(thread),
         }
+    }
+
+    /// A barrier on the accept queue: connects a probe (not counted, not
+    /// handled) and waits until the accept loop took it. The kernel queues
+    /// connections in arrival order and the loop counts each before taking
+    /// the next, so afterwards [`Acceptor::accepted`] includes every
+    /// connection made before this call. Panics if the probe is not taken
+    /// within [`DEFAULT_TIMEOUT`].
+    pub fn sync(&self) {
+        use socket2::{Domain, Socket, Type};
+        let sock = Socket::new(Domain::IPV4, Type::STREAM, None).expect("sync: socket");
+        sock.bind(&SocketAddr::from(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0)).into())
+            .expect("sync: bind the probe");
+        let port = sock
+            .local_addr()
+            .ok()
+            .and_then(|a| a.as_socket())
+            .map(|a| a.port())
+            .expect("sync: probe port");
+        lock(&self.probes.pending).push(port);
+        sock.connect_timeout(&self.addr.into(), DEFAULT_TIMEOUT)
+            .expect("sync: connect the probe");
+        let taken = wait_until(DEFAULT_TIMEOUT, || {
+            let mut seen = lock(&self.probes.seen);
+            let found = seen.iter().position(|p| *p == port);
+            found.map(|i| seen.remove(i)).is_some()
+        });
+        assert!(
+            taken,
+            "sync: the accept loop of {} did not take the probe",
+            self.addr
+        );
     }
 
     /// The listening address.

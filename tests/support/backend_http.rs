@@ -222,6 +222,15 @@ impl HttpBackend {
         self.acceptor.accepted()
     }
 
+    /// Waits until every connection made to this backend before the call has
+    /// been accepted (see [`Acceptor::sync`]): afterwards
+    /// [`HttpBackend::connections`] is final for them. With a proxy's whole
+    /// response read first (a close, or a complete response by its framing),
+    /// "the server received nothing" can be checked without waiting.
+    pub fn sync(&self) {
+        self.acceptor.sync();
+    }
+
     /// Number of accepted connections not yet closed.
     pub fn open_connections(&self) -> usize {
         self.acceptor.open()

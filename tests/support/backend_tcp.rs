@@ -73,6 +73,12 @@ impl TcpEcho {
         self.acceptor.accepted()
     }
 
+    /// Waits until every connection made before the call has been accepted
+    /// and counted (see [`Acceptor::sync`]).
+    pub fn sync(&self) {
+        self.acceptor.sync();
+    }
+
     /// Total bytes echoed so far.
     pub fn bytes_echoed(&self) -> usize {
         self.bytes.load(Ordering::SeqCst)
@@ -117,6 +123,12 @@ impl TcpBanner {
         self.acceptor.accepted()
     }
 
+    /// Waits until every connection made before the call has been accepted
+    /// and counted (see [`Acceptor::sync`]).
+    pub fn sync(&self) {
+        self.acceptor.sync();
+    }
+
     /// All bytes clients sent, concatenated over connections.
     pub fn received(&self) -> Vec<u8> {
         lock(&self.received).clone()
@@ -149,6 +161,12 @@ impl BlackHole {
     /// Connections accepted so far.
     pub fn connections(&self) -> usize {
         self.acceptor.accepted()
+    }
+
+    /// Waits until every connection made before the call has been accepted
+    /// and counted (see [`Acceptor::sync`]).
+    pub fn sync(&self) {
+        self.acceptor.sync();
     }
 }
 

@@ -45,6 +45,61 @@ pub fn send_raw_with(
     out
 }
 
+/// Reads from `s` until the peer closes (EOF or reset) and returns
+/// everything read; an error of kind `TimedOut` (carrying what was read) when
+/// the peer is still open after `timeout` in total.
+pub fn read_to_close(s: &mut TcpStream, timeout: Duration) -> io::Result<Vec<u8>> {
+    let deadline = std::time::Instant::now() + timeout;
+    let mut out = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "still open after {timeout:?}, read {:?}",
+                    String::from_utf8_lossy(&out)
+                ),
+            ));
+        }
+        s.set_read_timeout(Some(left))?;
+        match s.read(&mut buf) {
+            Ok(0) => return Ok(out),
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) if is_timeout(&e) => {}
+            Err(e) if e.kind() == io::ErrorKind::ConnectionReset => return Ok(out),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Whether nothing at all (no byte, no close) has arrived on `s` yet, looked
+/// at without waiting.
+pub fn nothing_arrived(s: &TcpStream) -> bool {
+    let _ = s.set_nonblocking(true);
+    let r = s.peek(&mut [0u8; 1]);
+    let _ = s.set_nonblocking(false);
+    matches!(&r, Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+}
+
+/// Connects to `addr`, writes `bytes` and reads until the peer closes: the
+/// whole answer, with the close as the definite event that the peer is done
+/// with the connection. Panics when the peer has not closed after
+/// [`DEFAULT_TIMEOUT`].
+pub fn send_until_close(addr: SocketAddr, bytes: &[u8]) -> Vec<u8> {
+    let mut s = TcpStream::connect_timeout(&addr, DEFAULT_TIMEOUT)
+        .unwrap_or_else(|e| panic!("send_until_close: cannot connect to {addr}: {e}"));
+    if let Err(e) = s.write_all(bytes) {
+        // The peer may close before reading everything (a rejected request).
+        if e.kind() != io::ErrorKind::ConnectionReset && e.kind() != io::ErrorKind::BrokenPipe {
+            panic!("send_until_close: write to {addr} failed: {e}");
+        }
+    }
+    read_to_close(&mut s, DEFAULT_TIMEOUT)
+        .unwrap_or_else(|e| panic!("send_until_close: {addr} did not close: {e}"))
+}
+
 /// A parsed HTTP response.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response {
@@ -181,6 +236,16 @@ impl HttpClient {
         })
     }
 
+    /// Reads until the server closes the connection and returns the bytes
+    /// that came after the last response; `TimedOut` if it is still open
+    /// after `timeout`.
+    pub fn read_to_close(&mut self, timeout: Duration) -> io::Result<Vec<u8>> {
+        let mut out = self.conn.take_buffered();
+        out.extend(read_to_close(&mut self.conn.stream, timeout)?);
+        self.closed = true;
+        Ok(out)
+    }
+
     /// Whether the server announced or performed a close.
     pub fn server_closed(&mut self) -> bool {
         if self.closed {
@@ -204,6 +269,29 @@ impl HttpClient {
 /// the connection is simply dropped after the response).
 pub fn http_get(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> io::Result<Response> {
     HttpClient::connect(addr)?.get(path, headers)
+}
+
+/// One-shot `GET` with `Connection: close` on a fresh connection that
+/// reads the response and then waits for the proxy to close. The close is
+/// the proxy's definite word that it finished the request (released its
+/// server slot, pooled or closed the server connection, logged); panics if
+/// anything follows the response or the close does not come.
+pub fn http_get_until_close(
+    addr: SocketAddr,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> io::Result<Response> {
+    let mut c = HttpClient::connect(addr)?;
+    let mut all = headers.to_vec();
+    all.push(("Connection", "close"));
+    let r = c.get(path, &all)?;
+    let rest = c.read_to_close(DEFAULT_TIMEOUT)?;
+    assert!(
+        rest.is_empty(),
+        "bytes after the response to GET {path}: {:?}",
+        String::from_utf8_lossy(&rest)
+    );
+    Ok(r)
 }
 
 /// One-shot request with `method` and `body` on a fresh connection.

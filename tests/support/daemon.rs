@@ -238,6 +238,22 @@ impl Daemon {
         std::fs::read_to_string(&self.stdout_path).unwrap_or_default()
     }
 
+    /// Waits until at least `n` lines of the process's stdout contain `needle`
+    /// (a log line is the proxy's own word that it finished something) and
+    /// returns all such lines; returns the lines found so far after
+    /// `timeout`, for the caller's assertion to report.
+    pub fn wait_stdout_lines(&self, needle: &str, n: usize, timeout: Duration) -> Vec<String> {
+        let lines = || -> Vec<String> {
+            self.stdout()
+                .lines()
+                .filter(|l| l.contains(needle))
+                .map(str::to_string)
+                .collect()
+        };
+        super::wait_until(timeout, || lines().len() >= n);
+        lines()
+    }
+
     /// Everything the process wrote to stderr so far.
     pub fn stderr(&self) -> String {
         std::fs::read_to_string(&self.stderr_path).unwrap_or_default()

@@ -22,7 +22,10 @@ pub use backend_http::{HttpBackend, HttpBackendBuilder, RecordedRequest};
 pub use backend_raw::{RawBackend, RawSide, exchange_status};
 pub use backend_tcp::{BlackHole, HalfCloser, NoAccept, TcpBanner, TcpEcho};
 pub use cfgcheck::{ExpectedError, first_alert_line, parse_expect_error_line};
-pub use client::{HttpClient, Response, http_get, http_request, send_raw, send_raw_with};
+pub use client::{
+    HttpClient, Response, http_get, http_get_until_close, http_request, nothing_arrived,
+    read_to_close, send_raw, send_raw_with, send_until_close,
+};
 pub use config::Config;
 pub use daemon::{
     Daemon, DaemonBuilder, Gatehouse, Haproxy, check, gatehouse_bin, haproxy_bin, reference_run,
@@ -38,25 +41,69 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 /// before giving up and failing the test.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Returns a TCP port on 127.0.0.1 that was free a moment ago (bind to port
-/// 0, read the assigned port, release it), never the same one twice in a test
-/// binary: the kernel may hand a released port out again, and two proxies of
-/// parallel tests would then share it silently (listeners use SO_REUSEPORT).
-pub fn free_port() -> u16 {
-    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+/// Ports [`free_port`] handed out in this test binary.
+static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+
+/// A listener on 127.0.0.1 on a port the kernel chose, never one [`free_port`] handed
+/// out: that port is released until its proxy binds it, and a test server taking it
+/// meanwhile would answer the proxy's start-up probe in the proxy's place.
+pub fn bind_local() -> TcpListener {
+    let mut taken = Vec::new();
     loop {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .expect("free_port: cannot bind 127.0.0.1:0");
+            .expect("bind_local: cannot bind 127.0.0.1:0");
         let port = listener
             .local_addr()
-            .expect("free_port: cannot read local address")
+            .expect("bind_local: cannot read local address")
             .port();
+        if !GIVEN
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&port)
+        {
+            return listener;
+        }
+        // Held until a good port is found, so the kernel does not offer it again.
+        taken.push(listener);
+    }
+}
+
+/// Returns a TCP port on 127.0.0.1 that was free a moment ago, never the same one
+/// twice in a test binary (two proxies of parallel tests would share it silently:
+/// listeners use SO_REUSEPORT). It is taken below the kernel's ephemeral range, where
+/// port-0 binds (test servers) and outgoing connections never land: between its release
+/// here and the proxy's bind, nothing else of the test run can take it.
+pub fn free_port() -> u16 {
+    static NEXT: AtomicUsize = AtomicUsize::new(usize::MAX);
+    let low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| r.split_whitespace().next()?.parse::<usize>().ok())
+        .unwrap_or(32768);
+    let (first, span) = if low > 12_000 {
+        (10_000, low - 10_000)
+    } else {
+        (low.saturating_sub(2_000).max(1024), 2_000)
+    };
+    // Each test binary starts at its own place, so parallel runs rarely meet.
+    let _ = NEXT.compare_exchange(
+        usize::MAX,
+        std::process::id() as usize * 7_919 % span,
+        Ordering::SeqCst,
+        Ordering::SeqCst,
+    );
+    for _ in 0..span {
+        let n = NEXT.fetch_add(1, Ordering::SeqCst);
+        let port = (first + n % span) as u16;
         let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
-        if !given.contains(&port) {
+        if given.contains(&port) {
+            continue;
+        }
+        if TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok() {
             given.push(port);
             return port;
         }
     }
+    panic!("free_port: no free port in {first}..{}", first + span);
 }
 
 /// `127.0.0.1:port` as a socket address.
