@@ -46,5 +46,5 @@ fn the_loader_survives_the_log_format_crash_input() {
                 log-format \"%[req.hdr(\\\\\u{e9}\\\\\u{e9})]\"\n  \
                 http-request set-header X-A \"%[req.hdr(a\\\\\u{1f600})]\"\n";
     let env = |_: &str| None;
-    let _ = gatehouse::config::load_sources(&[("regress.cfg".to_string(), text.to_string())], &env);
+    let _ = gatehouse::load::load_sources(&[("regress.cfg".to_string(), text.to_string())], &env);
 }
