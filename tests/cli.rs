@@ -13,6 +13,25 @@ fn gh() -> Command {
     Command::new(gatehouse_bin())
 }
 
+/// Runs `gatehouse -D -p PIDFILE -f CFG` serving on a free port; the launching process
+/// must return 0 at once. The directory (kept alive by the caller), port and pid file.
+fn launch_daemon(tag: &str) -> (TempDir, u16, std::path::PathBuf) {
+    let port = free_port();
+    let dir = TempDir::new(tag);
+    let cfg = dir.write("d.cfg", serving_cfg(port));
+    let pidfile = dir.path().join("d.pid");
+    let st = gh()
+        .arg("-D")
+        .arg("-p")
+        .arg(&pidfile)
+        .arg("-f")
+        .arg(&cfg)
+        .status()
+        .unwrap();
+    assert_eq!(st.code(), Some(0), "the launching process returns at once");
+    (dir, port, pidfile)
+}
+
 fn serving_cfg(port: u16) -> String {
     format!(
         "defaults\n  mode http\n  timeout client 5s\n  timeout server 5s\n  timeout connect 5s\n\
@@ -188,19 +207,7 @@ fn sigusr1_lets_open_connections_finish() {
 
 #[test]
 fn daemon_mode_detaches_and_the_pidfile_names_the_server() {
-    let port = free_port();
-    let dir = TempDir::new("cli-daemon");
-    let cfg = dir.write("d.cfg", serving_cfg(port));
-    let pidfile = dir.path().join("d.pid");
-    let st = gh()
-        .arg("-D")
-        .arg("-p")
-        .arg(&pidfile)
-        .arg("-f")
-        .arg(&cfg)
-        .status()
-        .unwrap();
-    assert_eq!(st.code(), Some(0), "the launching process returns at once");
+    let (_dir, port, pidfile) = launch_daemon("cli-daemon");
     assert!(wait_until(Duration::from_secs(5), || std::fs::metadata(
         &pidfile
     )
@@ -392,19 +399,7 @@ fn proc_state(pid: i32) -> Option<(char, u64)> {
 
 #[test]
 fn a_daemon_writes_its_pid_file_before_returning_and_is_gone_at_once_on_sigterm() {
-    let port = free_port();
-    let dir = TempDir::new("cli-daemon-stop");
-    let cfg = dir.write("d.cfg", serving_cfg(port));
-    let pidfile = dir.path().join("d.pid");
-    let st = gh()
-        .arg("-D")
-        .arg("-p")
-        .arg(&pidfile)
-        .arg("-f")
-        .arg(&cfg)
-        .status()
-        .unwrap();
-    assert_eq!(st.code(), Some(0));
+    let (_dir, port, pidfile) = launch_daemon("cli-daemon-stop");
     // As with HAProxy, the pid file names the daemon once the command has returned
     // (`gatehouse -D -p F && kill $(cat F)` works; systemd's Type=forking relies on it).
     let text = std::fs::read_to_string(&pidfile).expect("pid file written before -D returns");

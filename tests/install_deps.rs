@@ -35,6 +35,7 @@ const BASE: &[&str] = &[
     "grep",
     "head",
     "id",
+    "mkdir",
     "sed",
     "sh",
     "sort",
@@ -148,6 +149,13 @@ fn script_commands(text: &str) -> BTreeSet<String> {
                     lexer.stack.pop();
                 }
                 ('\\', _) => i += 1,
+                ('$', Some('(')) if chars.get(i + 2) == Some(&'(') => {
+                    // `$(( … ))` is arithmetic, not a command: skip it.
+                    while i + 1 < chars.len() && !(chars[i] == ')' && chars[i + 1] == ')') {
+                        i += 1;
+                    }
+                    i += 1;
+                }
                 ('$', Some('(')) => {
                     lexer.stack.push(')');
                     lexer.outer.push(std::mem::take(&mut lexer.word));
@@ -180,6 +188,13 @@ fn script_commands(text: &str) -> BTreeSet<String> {
                     lexer.stack.push('"');
                 }
                 ('\\', _) => i += 1,
+                ('$', Some('(')) if chars.get(i + 2) == Some(&'(') => {
+                    // `$(( … ))` is arithmetic, not a command: skip it.
+                    while i + 1 < chars.len() && !(chars[i] == ')' && chars[i + 1] == ')') {
+                        i += 1;
+                    }
+                    i += 1;
+                }
                 ('$', Some('(')) => {
                     lexer.word.push('$');
                     lexer.stack.push(')');
@@ -270,7 +285,7 @@ fn the_script_parser_finds_command_words() {
          step \"fmt check\" cargo fmt --all\nif ! command -v rustup >/dev/null; then x=1; fi\n\
          for c in a b; do\n  nc -z h 1 | tee o && ss -t\ndone\n\
          cd \"$(dirname \"$0\")/..\" || exit 1\nf arg\n\"${SUDO[@]}\" env A=b apt-get install \"${m[@]}\"\n\
-         echo \"${#x[@]} $(id -u)\"; failed+=(\"$n\")\nexec scripts/x.sh\n",
+         echo \"${#x[@]} $(id -u) $((SECONDS - t0))\"; failed+=(\"$n\")\nexec scripts/x.sh\n",
     );
     let want: BTreeSet<String> = [
         "apt-get", "cargo", "cd", "command", "dirname", "echo", "exit", "id", "local", "nc", "ss",

@@ -9,8 +9,8 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
-use std::time::{Duration, Instant};
-use support::{Gatehouse, HttpBackend, HttpClient, free_port, local};
+use std::time::Duration;
+use support::{Gatehouse, HttpBackend, HttpClient, free_port, local, wait_until};
 
 /// What one generation of the configuration has.
 struct Gen {
@@ -38,20 +38,6 @@ fn config(g: &Gen, port: u16, port2: u16, s1: SocketAddr, s2: SocketAddr) -> Str
          backend be\n    balance roundrobin\n    server s1 {s1}\n{server2}",
         n = g.n
     )
-}
-
-/// Polls `cond` until it holds or `limit` passes; true when it held.
-fn within(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + limit;
-    loop {
-        if cond() {
-            return true;
-        }
-        if Instant::now() >= end {
-            return false;
-        }
-        thread::sleep(Duration::from_millis(5));
-    }
 }
 
 /// One fresh request; the response's X-Gen and body (the server's name).
@@ -162,7 +148,7 @@ fn hundred_reloads_under_load_lose_nothing_and_apply_each_change() {
         gh.signal(libc::SIGUSR2);
         let want = format!("gen-{n}");
         assert!(
-            within(Duration::from_secs(1), || probe(local(port))
+            wait_until(Duration::from_secs(1), || probe(local(port))
                 .is_some_and(|(gen_, _)| gen_ == want)),
             "reload {n}: X-Gen {want} not in effect within 1 s; stderr:\n{}",
             gh.stderr()
@@ -170,7 +156,7 @@ fn hundred_reloads_under_load_lose_nothing_and_apply_each_change() {
         // The server added or removed: b2 answers exactly when it is configured.
         if g.extra_server {
             assert!(
-                within(Duration::from_secs(1), || probe(local(port))
+                wait_until(Duration::from_secs(1), || probe(local(port))
                     .is_some_and(|(_, body)| body == "b2")),
                 "reload {n}: server s2 added but never chosen"
             );
@@ -184,13 +170,13 @@ fn hundred_reloads_under_load_lose_nothing_and_apply_each_change() {
         let open = || TcpStream::connect(local(port2)).is_ok();
         if g.extra_bind {
             assert!(
-                within(Duration::from_secs(1), || probe(local(port2))
+                wait_until(Duration::from_secs(1), || probe(local(port2))
                     .is_some_and(|(gen_, _)| gen_ == want)),
                 "reload {n}: bind {port2} added but not serving"
             );
         } else {
             assert!(
-                within(Duration::from_secs(1), || !open()),
+                wait_until(Duration::from_secs(1), || !open()),
                 "reload {n}: bind {port2} removed but still accepting"
             );
         }
@@ -232,7 +218,7 @@ fn broken_config_on_reload_keeps_the_running_one() {
     std::fs::write(&path, &broken).unwrap();
     gh.signal(libc::SIGUSR2);
     assert!(
-        within(Duration::from_secs(5), || gh
+        wait_until(Duration::from_secs(5), || gh
             .stderr()
             .contains("Loading failure!")),
         "no failure reported: {}",
@@ -257,7 +243,7 @@ fn broken_config_on_reload_keeps_the_running_one() {
     // A good configuration afterwards loads.
     std::fs::write(&path, good.replace("X-Gen good", "X-Gen fixed")).unwrap();
     gh.signal(libc::SIGUSR2);
-    assert!(within(Duration::from_secs(1), || probe(local(port))
+    assert!(wait_until(Duration::from_secs(1), || probe(local(port))
         .is_some_and(|(g, _)| g == "fixed")));
     assert_eq!(kept.get("/", &[]).unwrap().header("x-gen"), Some("fixed"));
 }
@@ -299,7 +285,7 @@ fn sigusr2_reloads_in_every_mode() {
         let gh = if daemon {
             let mut d = builder.spawn();
             d.wait_exit(Duration::from_secs(10));
-            assert!(within(Duration::from_secs(10), || TcpStream::connect(
+            assert!(wait_until(Duration::from_secs(10), || TcpStream::connect(
                 local(port)
             )
             .is_ok()));
@@ -320,7 +306,7 @@ fn sigusr2_reloads_in_every_mode() {
         // SAFETY: kill() sends a signal to the gatehouse process this test started.
         unsafe { libc::kill(pid, libc::SIGUSR2) };
         assert!(
-            within(Duration::from_secs(1), || probe(local(port))
+            wait_until(Duration::from_secs(1), || probe(local(port))
                 .is_some_and(|(g, _)| g == "after")),
             "{args:?}: not reloaded; stderr: {}",
             gh.stderr()
