@@ -60,12 +60,14 @@
 //! Connection all pass); [`HeadEdits::strip_hop_by_hop`] offers the RFC behaviour.
 
 mod chunked;
+pub mod client;
 mod error;
 mod head;
 mod pages;
 mod reply;
 mod request;
 mod response;
+pub mod server;
 mod write;
 
 #[cfg(test)]

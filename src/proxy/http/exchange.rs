@@ -5,11 +5,11 @@ use super::rules::{self, Edits, Verdict};
 use super::view::ReqView;
 use crate::log::{FinState, TermCause};
 use crate::proxy::connect::ConnectInfo;
-use crate::proxy::h1::{
-    BodyKind, ChunkedDecoder, Limits, RequestHead, ResponseHead, parse_request_into,
-};
+use crate::proxy::h1::{self, Limits, RequestHead, ResponseHead};
+use crate::proxy::message::Request;
 use crate::proxy::session::{self, ConnInfo};
 use crate::runtime::backend::Backend;
+use crate::runtime::errors::Page;
 use crate::runtime::frontend::Frontend;
 use crate::runtime::snapshot::{Shared, Snapshot};
 use std::sync::Arc;
@@ -278,6 +278,17 @@ impl Session {
         }
     }
 
+    /// The current request head, as the phases see it.
+    pub(super) fn request(&self) -> Request<'_> {
+        self.head.message(&self.buf)
+    }
+
+    /// The client connection may carry another exchange after this one: the client and
+    /// the frontend's mode allow it.
+    pub(super) fn persists(&self) -> bool {
+        self.request().persist && self.fe.conn_mode != crate::config::model::HttpConnMode::Close
+    }
+
     /// Reads and parses the next request head. `None`: close silently.
     async fn read_head<S: AsyncRead + AsyncWrite + Unpin>(
         &mut self,
@@ -291,24 +302,10 @@ impl Session {
         loop {
             if !self.buf.is_empty() {
                 let rx_start = *o.rx_start.get_or_insert_with(Instant::now);
-                match parse_request_into(&mut self.head, &self.buf, &self.limits) {
+                match h1::client::read_request(&mut self.head, &self.buf, &self.limits) {
                     Ok(Some(n)) => {
-                        // Chunk sizes received with the head are checked by HAProxy's
-                        // parser too: a malformed body is a bad request, never forwarded.
-                        if !(self.head.body == BodyKind::Chunked
-                            && ChunkedDecoder::for_request().feed(&self.buf[n..]).is_err())
-                        {
-                            o.t_request = session::ms(rx_start.elapsed());
-                            return Ok(n);
-                        }
-                        self.reqline.clear();
-                        let page = crate::proxy::h1::parse_error_response(400);
-                        let _ = write_all(client, page, t.client).await;
-                        o.status = 400;
-                        o.term = TermCause::Proxy;
-                        o.fin = FinState::Request;
-                        o.t_request = Some(-1);
-                        return Err(Some(Next::Close));
+                        o.t_request = session::ms(rx_start.elapsed());
+                        return Ok(n);
                     }
                     Ok(None) => {}
                     Err(e) => {
@@ -369,18 +366,24 @@ impl Session {
             Ok(n) => n,
             Err(next) => return next,
         };
+        let req = self.head.message(&self.buf);
         self.reqline.clear();
-        self.reqline
-            .extend_from_slice(self.head.method_bytes(&self.buf));
+        self.reqline.extend_from_slice(req.method_bytes());
         self.reqline.push(b' ');
-        self.reqline.extend_from_slice(self.head.uri.get(&self.buf));
-        self.reqline
-            .extend_from_slice(if self.head.version.at_least_11() {
-                b" HTTP/1.1"
-            } else {
-                b" HTTP/1.0"
-            });
-        let has_body = !matches!(self.head.body, BodyKind::None | BodyKind::Length(0));
+        self.reqline.extend_from_slice(req.target());
+        let v = req.version;
+        self.reqline.extend_from_slice(&[
+            b' ',
+            b'H',
+            b'T',
+            b'T',
+            b'P',
+            b'/',
+            b'0' + v.major,
+            b'.',
+            b'0' + v.minor,
+        ]);
+        let has_body = req.payload.is_some();
         self.unread = head_len;
         self.body_pending = has_body;
 
@@ -389,8 +392,7 @@ impl Session {
         let fe = self.fe.clone();
         let (verdict, backend) = {
             let view = ReqView {
-                buf: &self.buf,
-                head: &self.head,
+                req: self.head.message(&self.buf),
                 conn: &self.conn,
                 status: None,
             };
@@ -426,16 +428,22 @@ impl Session {
             Verdict::Continue => {}
             Verdict::Deny(status) => {
                 o.local = true;
+                let be_errors = o.backend.as_ref().map(|b| &b.errors);
+                let page = crate::runtime::errors::page(status, be_errors, &self.fe.errors);
+                let persist = !has_body && self.persists();
+                let reply = h1::client::local_reply(page, persist);
                 return self
-                    .local_reply(client, o, head_len, has_body, None, status)
+                    .local_reply(client, o, head_len, reply, status, false)
                     .await;
             }
             Verdict::Return(reply) => {
                 o.local = true;
                 let status = reply.as_ref().map_or(200, |r| r.status);
-                let bytes = reply.map_or_else(Vec::new, |r| crate::proxy::h1::encode_reply(&r));
+                let page = reply.as_deref().map_or(Page::Empty, Page::Reply);
+                let persist = !has_body && self.persists();
+                let reply = h1::client::local_reply(page, persist);
                 return self
-                    .local_reply(client, o, head_len, has_body, Some(bytes), status)
+                    .local_reply(client, o, head_len, reply, status, true)
                     .await;
             }
         }

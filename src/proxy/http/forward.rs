@@ -7,7 +7,7 @@ use super::view::ReqView;
 use crate::config::model::{HttpConnMode, HttpReuse};
 use crate::log::{FinState, TermCause};
 use crate::proxy::connect::{self, ConnectError};
-use crate::proxy::h1::{BodyKind, ChunkedDecoder, ConnectionHeader, HeadEdits, write_request_head};
+use crate::proxy::h1::{self, server::RequestBody};
 use crate::proxy::session::{self, ConnInfo};
 use crate::runtime::backend::{Backend, ServerSlot};
 use crate::runtime::conn::{PoolKey, ServerConn};
@@ -74,65 +74,29 @@ where
 }
 
 impl Session {
-    /// Writes the request head for the server into `self.out`.
+    /// Writes the request head for the server into `self.out`: the rules' edits, then
+    /// `option forwardfor`'s header; the codec adds the Connection header `mode` calls
+    /// for.
     pub(super) fn build_request_head(&mut self, be: &Backend, mode: HttpConnMode) {
-        self.out.clear();
-        // As HAProxy 2.6: `keep-alive` only toward an HTTP/1.0 server kept alive (not with
-        // a chunked body), `close`
-        // only where HTTP/1.1 would keep the connection; nothing on a protocol upgrade
-        // (its `Connection: upgrade` must reach the server alone).
-        let (v11, upgrade) = (self.head.version.at_least_11(), self.head.upgrade);
-        let connection = match mode {
-            HttpConnMode::KeepAlive if !v11 && !upgrade && self.head.body != BodyKind::Chunked => {
-                ConnectionHeader::KeepAlive
-            }
-            HttpConnMode::KeepAlive => ConnectionHeader::Default,
-            _ if v11 && !upgrade => ConnectionHeader::Close,
-            _ => ConnectionHeader::Default,
-        };
         let ff = be.forwardfor.as_ref().or(self.fe.forwardfor.as_ref());
         let mut xff: Option<(Vec<u8>, String)> = None;
         if let (Some(ff), Some(peer)) = (ff, self.conn.peer) {
             let excepted = ff.except.is_some_and(|n| in_net(peer.ip(), n));
             let name = ff.header.to_ascii_lowercase().into_bytes();
-            let present = self
-                .head
-                .headers
-                .iter()
-                .any(|h| h.name.get(&self.buf).eq_ignore_ascii_case(&name));
+            let present = self.request().has(&name);
             if !(excepted || (ff.if_none && present)) {
                 xff = xff_value(&self.conn).map(|v| (name, v));
             }
         }
-        if self.edits.is_empty() && xff.is_none() {
-            let edits = HeadEdits {
-                connection,
-                strip_hop_by_hop: false,
-                remove: &[],
-                add: &[],
-                normalise_authority: true,
-            };
-            write_request_head(&self.head, &self.buf, &edits, &mut self.out);
-            return;
-        }
-        let remove: Vec<&[u8]> = self.edits.remove.iter().map(Vec::as_slice).collect();
-        let mut add: Vec<(&[u8], &[u8])> = self
-            .edits
-            .add
-            .iter()
-            .map(|(n, v)| (n.as_slice(), v.as_slice()))
-            .collect();
-        if let Some((n, v)) = &xff {
-            add.push((n.as_slice(), v.as_bytes()));
-        }
-        let edits = HeadEdits {
-            connection,
-            strip_hop_by_hop: false,
-            remove: &remove,
-            add: &add,
-            normalise_authority: true,
-        };
-        write_request_head(&self.head, &self.buf, &edits, &mut self.out);
+        let extra = xff.as_ref().map(|(n, v)| (n.as_slice(), v.as_bytes()));
+        h1::server::write_request(
+            &self.head,
+            &self.buf,
+            mode == HttpConnMode::KeepAlive,
+            &self.edits,
+            extra,
+            &mut self.out,
+        );
     }
 
     /// Forwards the request to a server of `be` and the response back.
@@ -229,61 +193,43 @@ impl Session {
 
         // With `option http-buffer-request`, the proxy answers `Expect: 100-continue`
         // itself and reads the body before the server sees the request.
-        if self.head.expect_100 && (self.fe.buffer_request || be.buffer_request) {
-            if write_all(
-                client,
-                b"HTTP/1.1 100 Continue\r\n\r\n",
-                self.fe.timeouts.client,
-            )
-            .await
-            .is_err()
+        let mut expect = self.request().expect_continue;
+        if expect && (self.fe.buffer_request || be.buffer_request) {
+            let interim = h1::client::continue_response();
+            if write_all(client, interim, self.fe.timeouts.client)
+                .await
+                .is_err()
             {
                 return Some(Next::Close);
             }
-            self.head.expect_100 = false;
+            expect = false;
             self.edits.remove.push(b"expect".to_vec());
         }
         // The head, plus the body bytes already received (unless the client waits for 100).
         self.build_request_head(be, mode);
         let head_out_len = self.out.len();
-        let mut decoder = ChunkedDecoder::for_request();
-        let mut body_left: u64 = 0;
-        let mut body_done = true;
+        let mut body = RequestBody::new(&self.head);
         let mut consumed = head_len;
         // A client that sent body bytes with `Expect: 100-continue` does not wait for the
         // interim response: its body is forwarded as it comes, as HAProxy does.
-        let expect_wait = self.head.expect_100 && self.buf.len() == head_len;
+        let expect_wait = expect && self.buf.len() == head_len;
         if !expect_wait {
             let avail = &self.buf[head_len..];
-            match self.head.body {
-                BodyKind::Length(n) => {
-                    let k = (avail.len() as u64).min(n) as usize;
-                    self.out.extend_from_slice(&avail[..k]);
-                    consumed += k;
-                    body_left = n - k as u64;
-                    body_done = body_left == 0;
+            match body.take(avail, &mut self.out) {
+                Ok(t) => {
+                    if !t.reframed {
+                        self.out.extend_from_slice(&avail[..t.used]);
+                    }
+                    consumed += t.used;
                 }
-                // Decoded and encoded again: only framing written here reaches the server.
-                BodyKind::Chunked => match decoder.reencode(avail, &mut self.out) {
-                    Ok(k) => {
-                        consumed += k;
-                        body_done = decoder.is_done();
-                    }
-                    Err(e) => {
-                        let _ = e;
-                        return self
-                            .fail(client, o, 400, TermCause::Proxy, FinState::Request)
-                            .await;
-                    }
-                },
-                _ => {}
-            }
-        } else {
-            body_done = matches!(self.head.body, BodyKind::None | BodyKind::Length(0));
-            if let BodyKind::Length(n) = self.head.body {
-                body_left = n;
+                Err(_) => {
+                    return self
+                        .fail(client, o, 400, TermCause::Proxy, FinState::Request)
+                        .await;
+                }
             }
         }
+        let mut body_done = body.is_done();
         o.bytes_in += (consumed - head_len) as u64;
         let st = be.timeouts.server;
         // A reused idle connection may have been closed by the server meanwhile: retry once
@@ -321,7 +267,7 @@ impl Session {
             if !awaiting_100 && !body_done {
                 // Stream the rest of the request body.
                 if let Err(next) = self
-                    .stream_request_body(client, &mut server, o, &mut decoder, &mut body_left, be)
+                    .stream_request_body(client, &mut server, o, &mut body, be)
                     .await
                 {
                     return next;
@@ -360,7 +306,9 @@ impl Session {
                         .await;
                 }
             }
-            if self.rhead.is_interim() {
+            let resp = self.rhead.message(&self.rbuf);
+            if resp.is_interim() {
+                let status = resp.status;
                 let n = self.rhead.head_len;
                 if write_all(client, &self.rbuf[..n], self.fe.timeouts.client)
                     .await
@@ -369,7 +317,7 @@ impl Session {
                     return Some(Next::Close);
                 }
                 self.rbuf.drain(..n);
-                if self.rhead.status == 100 {
+                if status == 100 {
                     awaiting_100 = false;
                 }
                 continue;
@@ -403,18 +351,18 @@ impl Session {
         r
     }
 
+    /// The server connection may serve another request: the mode keeps it, the codec
+    /// says the response allows it, and nothing is left unread.
     pub(super) fn server_reusable(&self, mode: HttpConnMode) -> bool {
         mode == HttpConnMode::KeepAlive
-            && self.rhead.keep_alive
+            && h1::server::server_persists(&self.rhead)
             && self.rbuf.is_empty()
-            && !self.rhead.tunnel
     }
 
     /// The request as rules, ACLs and balancing see it before the response.
     fn request_view(&self) -> ReqView<'_> {
         ReqView {
-            buf: &self.buf,
-            head: &self.head,
+            req: self.request(),
             conn: &self.conn,
             status: None,
         }
@@ -432,17 +380,17 @@ impl Session {
             .map_err(|_| None)
     }
 
+    /// Streams the rest of the request body from the client to the server, framed by
+    /// the server's codec.
     pub(super) async fn stream_request_body<S: AsyncRead + AsyncWrite + Unpin>(
         &mut self,
         client: &mut S,
         server: &mut ServerConn,
         o: &mut Outcome,
-        decoder: &mut ChunkedDecoder,
-        left: &mut u64,
+        body: &mut RequestBody,
         be: &Backend,
     ) -> Result<(), Option<Next>> {
         let bufsize = self.snap.global.bufsize;
-        let chunked = self.head.body == BodyKind::Chunked;
         // HAProxy waits for the rest of the body as it waits for the response: under
         // `timeout server` (504, `sH`), the client timeout only when that one is unset.
         let server_wait = be.timeouts.server;
@@ -470,22 +418,18 @@ impl Session {
                 }
             }
             self.out.clear();
-            let k = if chunked {
-                // Decoded and encoded again into `out` (the head was sent already).
-                match decoder.reencode(&self.buf, &mut self.out) {
-                    Ok(k) => k,
-                    Err(_) => {
-                        // A malformed chunk arriving later: HAProxy's stream answers 400
-                        // (`errorfile` applies) while waiting for the response, `PH--`.
-                        return Err(self
-                            .fail(client, o, 400, TermCause::Proxy, FinState::Headers)
-                            .await);
-                    }
+            let taken = match body.take(&self.buf, &mut self.out) {
+                Ok(t) => t,
+                Err(_) => {
+                    // A malformed chunk arriving later: HAProxy's stream answers 400
+                    // (`errorfile` applies) while waiting for the response, `PH--`.
+                    return Err(self
+                        .fail(client, o, 400, TermCause::Proxy, FinState::Headers)
+                        .await);
                 }
-            } else {
-                (self.buf.len() as u64).min(*left) as usize
             };
-            let data = if chunked {
+            let k = taken.used;
+            let data = if taken.reframed {
                 &self.out[..]
             } else {
                 &self.buf[..k]
@@ -497,15 +441,8 @@ impl Session {
             }
             o.bytes_in += k as u64;
             self.buf.drain(..k);
-            if chunked {
-                if decoder.is_done() {
-                    return Ok(());
-                }
-            } else {
-                *left -= k as u64;
-                if *left == 0 {
-                    return Ok(());
-                }
+            if body.is_done() {
+                return Ok(());
             }
         }
     }

@@ -7,12 +7,11 @@ use super::rules::{self, Verdict};
 use super::view::ReqView;
 use crate::config::model::HttpConnMode;
 use crate::log::{FinState, TermCause};
-use crate::proxy::h1::{
-    BodyKind, ChunkedDecoder, ConnectionHeader, HeadEdits, parse_response_into, write_response_head,
-};
+use crate::proxy::h1::{self, client::ResponseBody};
 use crate::proxy::tunnel::{self, TunnelTimeouts};
 use crate::runtime::backend::Backend;
 use crate::runtime::conn::ServerConn;
+use crate::runtime::errors::Page;
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -25,16 +24,12 @@ impl Session {
         let bufsize = self.snap.global.bufsize;
         loop {
             if !self.rbuf.is_empty() {
-                match parse_response_into(
+                match h1::server::read_response(
                     &mut self.rhead,
                     &self.rbuf,
                     &self.limits,
-                    self.head.method,
+                    &self.head,
                 ) {
-                    // HAProxy 2.6 answers 502 to a 101 the client did not ask for.
-                    Ok(Some(_)) if self.rhead.is_switching_protocols() && !self.head.upgrade => {
-                        return Err(IoFail::Error);
-                    }
                     Ok(Some(_)) => return Ok(()),
                     Ok(None) => {}
                     Err(_) => return Err(IoFail::Error),
@@ -53,15 +48,15 @@ impl Session {
         be: &Arc<Backend>,
         request_done: bool,
     ) -> Option<Next> {
-        o.status = self.rhead.status as i32;
+        let status = self.rhead.message(&self.rbuf).status;
+        o.status = status as i32;
         // Response rules (frontend, then backend).
         self.redits.clear();
         let verdict = {
             let view = ReqView {
-                buf: &self.buf,
-                head: &self.head,
+                req: self.head.message(&self.buf),
                 conn: &self.conn,
-                status: Some(self.rhead.status),
+                status: Some(status),
             };
             let mut v = Verdict::Continue;
             if !self.fe.http_response.is_empty() {
@@ -81,47 +76,27 @@ impl Session {
                     .await;
             }
             Verdict::Return(reply) => {
-                let bytes = reply.map_or_else(Vec::new, |r| crate::proxy::h1::encode_reply(&r));
-                let _ = write_all(client, &bytes, self.fe.timeouts.client).await;
+                let page = reply.as_deref().map_or(Page::Empty, Page::Reply);
+                let reply = h1::client::local_reply(page, true);
+                let _ = write_all(client, &reply.bytes, self.fe.timeouts.client).await;
                 self.rbuf.clear();
                 return Some(Next::Close);
             }
         }
-        let tunnel = self.rhead.tunnel;
-        let client_keep = self.head.keep_alive
-            // The client side follows the frontend's mode only: a backend's `option
-            // httpclose` closes the server side (HAProxy 2.6's H1 client/server modes).
-            && self.fe.conn_mode != HttpConnMode::Close
-            && request_done
-            && !tunnel
-            && self.rhead.body != BodyKind::UntilClose;
-        let connection = if tunnel {
-            ConnectionHeader::Default
-        } else if !client_keep {
-            ConnectionHeader::Close
-        } else if !self.head.version.at_least_11() {
-            ConnectionHeader::KeepAlive
-        } else {
-            ConnectionHeader::Default
-        };
+        let tunnel = self.rhead.message(&self.rbuf).tunnel;
+        // The client side follows the frontend's mode only: a backend's `option
+        // httpclose` closes the server side (HAProxy 2.6's H1 client/server modes).
+        let allowed = self.fe.conn_mode != HttpConnMode::Close && request_done;
+        let client_keep = h1::client::client_persists(&self.head, &self.rhead, allowed);
         self.out.clear();
-        {
-            let remove: Vec<&[u8]> = self.redits.remove.iter().map(Vec::as_slice).collect();
-            let add: Vec<(&[u8], &[u8])> = self
-                .redits
-                .add
-                .iter()
-                .map(|(n, v)| (n.as_slice(), v.as_slice()))
-                .collect();
-            let edits = HeadEdits {
-                connection,
-                strip_hop_by_hop: false,
-                remove: &remove,
-                add: &add,
-                normalise_authority: false,
-            };
-            write_response_head(&self.rhead, &self.rbuf, &edits, &mut self.out);
-        }
+        h1::client::write_response(
+            &self.head,
+            &self.rhead,
+            &self.rbuf,
+            client_keep,
+            &self.redits,
+            &mut self.out,
+        );
         let head_len = self.rhead.head_len;
         let ct = self.fe.timeouts.client;
         let st = be.timeouts.server;
@@ -159,35 +134,18 @@ impl Session {
             o.bytes_in += res.up;
             return Some(Next::Close);
         }
-        let mut decoder = ChunkedDecoder::for_response();
-        let mut left: u64 = 0;
-        let mut done = true;
+        let mut body = ResponseBody::new(&self.rhead);
         let avail = &self.rbuf[head_len..];
-        let k = match self.rhead.body {
-            BodyKind::None => 0,
-            BodyKind::Length(n) => {
-                let k = (avail.len() as u64).min(n) as usize;
-                left = n - k as u64;
-                done = left == 0;
-                k
-            }
-            BodyKind::Chunked => match decoder.feed(avail) {
-                Ok(k) => {
-                    done = decoder.is_done();
-                    k
-                }
-                Err(_) => {
-                    self.rbuf.clear();
-                    return self
-                        .fail(client, o, 502, TermCause::ServerAbort, FinState::Data)
-                        .await;
-                }
-            },
-            BodyKind::UntilClose => {
-                done = false;
-                avail.len()
+        let k = match body.take(avail) {
+            Ok(k) => k,
+            Err(_) => {
+                self.rbuf.clear();
+                return self
+                    .fail(client, o, 502, TermCause::ServerAbort, FinState::Data)
+                    .await;
             }
         };
+        let mut done = body.is_done();
         let hl = self.out.len();
         let sent = write_all_pair(client, &self.out, &avail[..k], ct).await;
         self.rbuf.drain(..head_len + k);
@@ -206,7 +164,7 @@ impl Session {
             let r = read_more(server, &mut tmp, bufsize, st).await;
             match r {
                 Ok(_) => {}
-                Err(IoFail::Closed) if self.rhead.body == BodyKind::UntilClose => {
+                Err(IoFail::Closed) if body.ends_at_close() => {
                     self.rbuf = tmp;
                     self.rbuf.clear();
                     self.rhead.keep_alive = false;
@@ -224,28 +182,17 @@ impl Session {
                     return Some(Next::Close);
                 }
             }
-            let k = match self.rhead.body {
-                BodyKind::Length(_) => {
-                    let k = (tmp.len() as u64).min(left) as usize;
-                    left -= k as u64;
-                    done = left == 0;
-                    k
+            let k = match body.take(&tmp) {
+                Ok(k) => k,
+                Err(_) => {
+                    o.term = TermCause::ServerAbort;
+                    o.fin = FinState::Data;
+                    self.rhead.keep_alive = false;
+                    self.rbuf = tmp;
+                    return Some(Next::Close);
                 }
-                BodyKind::Chunked => match decoder.feed(&tmp) {
-                    Ok(k) => {
-                        done = decoder.is_done();
-                        k
-                    }
-                    Err(_) => {
-                        o.term = TermCause::ServerAbort;
-                        o.fin = FinState::Data;
-                        self.rhead.keep_alive = false;
-                        self.rbuf = tmp;
-                        return Some(Next::Close);
-                    }
-                },
-                _ => tmp.len(),
             };
+            done = body.is_done();
             if write_all(client, &tmp[..k], ct).await.is_err() {
                 o.term = TermCause::ClientAbort;
                 o.fin = FinState::Data;

@@ -6,33 +6,10 @@
 
 use crate::acl::SampleSource;
 use crate::config::model::{HttpAction, Reply};
+pub use crate::proxy::message::Edits;
 use crate::runtime::rules::{HttpRuleRt, HttpRules, LfAction};
 use std::net::SocketAddr;
 use std::sync::Arc;
-
-/// Header edits collected from rules, applied when the head is written out.
-#[derive(Debug, Default)]
-pub struct Edits {
-    /// Header names to remove.
-    pub remove: Vec<Vec<u8>>,
-    /// Headers to add, in order.
-    pub add: Vec<(Vec<u8>, Vec<u8>)>,
-}
-
-impl Edits {
-    /// Forgets everything (reused per request).
-    pub fn clear(&mut self) {
-        self.remove.clear();
-        self.add.clear();
-    }
-    /// True when there is nothing to do.
-    pub fn is_empty(&self) -> bool {
-        self.remove.is_empty() && self.add.is_empty()
-    }
-    fn removed(&self, name: &[u8]) -> bool {
-        self.remove.iter().any(|r| r.eq_ignore_ascii_case(name))
-    }
-}
 
 /// What the rules decided.
 pub enum Verdict {
