@@ -11,7 +11,7 @@ use crate::proxy::session::{self, ConnInfo};
 use crate::runtime::backend::Backend;
 use crate::runtime::errors::Page;
 use crate::runtime::frontend::Frontend;
-use crate::runtime::snapshot::{Shared, Snapshot};
+use crate::runtime::snapshot::{Shared, Snapshot, conn_mode};
 use std::sync::Arc;
 
 use crate::runtime::conn::ServerConn;
@@ -453,8 +453,49 @@ impl Session {
                 .await;
         };
         be.counters.session_start();
-        let r = self.forward(client, o, &be, head_len).await;
+        let r = self.pass_to(client, o, &be, head_len).await;
         be.counters.session_end();
         r
+    }
+
+    /// Phases 6 to 10 for a request routed to `be`, in order: balance, queue and connect
+    /// (or reuse), send the request, wait for the response (the retry edge replaces a
+    /// reused connection the server had closed), forward the response, then give the
+    /// server connection back or close it.
+    async fn pass_to<S: AsyncRead + AsyncWrite + Unpin>(
+        &mut self,
+        client: &mut S,
+        o: &mut Outcome,
+        be: &Arc<Backend>,
+        head_len: usize,
+    ) -> Option<Next> {
+        let mode = conn_mode(self.fe.conn_mode, be.conn_mode);
+        let up = match self.connect_upstream(client, o, be, mode).await {
+            Ok(up) => up,
+            Err(next) => return next,
+        };
+        o.server = Some(up.slot.server.clone());
+        let (up, mut sent) = match self.send_request(client, o, be, mode, up, head_len).await {
+            Ok(r) => r,
+            Err(next) => return next,
+        };
+        let mut up = match self.await_response(client, o, be, up, &mut sent).await {
+            Ok(up) => up,
+            Err(next) => return next,
+        };
+        o.t_response = session::ms(sent.at.elapsed());
+        let request_done = sent.body.is_done();
+        if !request_done {
+            // The server answered without asking for the body: the connection to the
+            // client cannot be reused.
+            o.fin = FinState::None;
+        }
+        let r = self
+            .respond(client, &mut up.conn, o, be, request_done)
+            .await;
+        if r.next.is_some() && r.server_clean {
+            self.release(be, mode, up);
+        }
+        r.next
     }
 }

@@ -20,6 +20,7 @@ mod logline;
 mod reply;
 mod response;
 pub mod rules;
+mod upstream;
 pub mod view;
 
 use crate::proxy::session::ConnInfo;

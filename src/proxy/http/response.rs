@@ -1,9 +1,13 @@
-//! The response side: reading the server's response head, `http-response` rules, and
-//! forwarding the response to the client.
+//! Phase 10 of the chart, the response side: the rest of the request body streamed
+//! while the server may answer, the response head read (`timeout server`; the retry
+//! edge of a reused connection the server had closed), interim responses passed on,
+//! `http-response` rules, then the response forwarded (or a tunnel).
 
 use super::exchange::{Next, Outcome, Session};
+use super::forward::Sent;
 use super::io::{IoFail, read_more, write_all, write_all_pair};
 use super::rules::{self, Verdict};
+use super::upstream::Upstream;
 use super::view::ReqView;
 use crate::config::model::HttpConnMode;
 use crate::log::{FinState, TermCause};
@@ -15,7 +19,97 @@ use crate::runtime::errors::Page;
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncWrite};
 
+/// How forwarding the response ended.
+pub(super) struct Responded {
+    /// What happens to the client connection (`None`: close without logging).
+    pub(super) next: Option<Next>,
+    /// The server connection read the response through; it may be reused if the codec
+    /// and the mode allow.
+    pub(super) server_clean: bool,
+}
+
+impl Responded {
+    /// The exchange ended at `next`, the server connection as the response left it.
+    fn clean(next: Option<Next>) -> Self {
+        Responded {
+            next,
+            server_clean: true,
+        }
+    }
+
+    /// The exchange ended mid-response: close both sides.
+    fn broken() -> Self {
+        Responded {
+            next: Some(Next::Close),
+            server_clean: false,
+        }
+    }
+}
+
 impl Session {
+    /// Waits for the final response head: streams the rest of the request body (once the
+    /// client may send it), passes interim responses on, and replaces a reused connection
+    /// the server had closed while the request can be replayed. `Err`: the exchange
+    /// ended.
+    pub(super) async fn await_response<S: AsyncRead + AsyncWrite + Unpin>(
+        &mut self,
+        client: &mut S,
+        o: &mut Outcome,
+        be: &Arc<Backend>,
+        mut up: Upstream,
+        sent: &mut Sent,
+    ) -> Result<Upstream, Option<Next>> {
+        let st = be.timeouts.server;
+        self.rbuf.clear();
+        loop {
+            if !sent.awaiting_100 && !sent.body.is_done() {
+                self.stream_request_body(client, &mut up.conn, o, &mut sent.body, be)
+                    .await?;
+                self.body_pending = false;
+            }
+            match self.read_response_head(&mut up.conn, be).await {
+                Ok(()) => {}
+                Err(IoFail::Timeout) => {
+                    o.t_response = Some(-1);
+                    return Err(self
+                        .fail(client, o, 504, TermCause::ServerTimeout, FinState::Headers)
+                        .await);
+                }
+                Err(IoFail::Closed) if up.reused && self.rbuf.is_empty() && sent.replayable => {
+                    up = self.redial(be, o, up).await?;
+                    if write_all(&mut up.conn, &self.out, st).await.is_err() {
+                        return Err(self
+                            .fail(client, o, 502, TermCause::ServerAbort, FinState::Data)
+                            .await);
+                    }
+                    continue;
+                }
+                Err(_) => {
+                    return Err(self
+                        .fail(client, o, 502, TermCause::ServerAbort, FinState::Headers)
+                        .await);
+                }
+            }
+            let resp = self.rhead.message(&self.rbuf);
+            if !resp.is_interim() {
+                return Ok(up);
+            }
+            let status = resp.status;
+            let n = self.rhead.head_len;
+            if write_all(client, &self.rbuf[..n], self.fe.timeouts.client)
+                .await
+                .is_err()
+            {
+                return Err(Some(Next::Close));
+            }
+            self.rbuf.drain(..n);
+            if status == 100 {
+                sent.awaiting_100 = false;
+            }
+        }
+    }
+
+    /// Reads the response head into `rhead` (`timeout server`).
     pub(super) async fn read_response_head(
         &mut self,
         server: &mut ServerConn,
@@ -39,7 +133,8 @@ impl Session {
         }
     }
 
-    /// Forwards the response head and body to the client.
+    /// Applies the `http-response` rules, then forwards the response head and body to
+    /// the client (or joins both sides in a tunnel).
     pub(super) async fn respond<S: AsyncRead + AsyncWrite + Unpin>(
         &mut self,
         client: &mut S,
@@ -47,7 +142,7 @@ impl Session {
         o: &mut Outcome,
         be: &Arc<Backend>,
         request_done: bool,
-    ) -> Option<Next> {
+    ) -> Responded {
         let status = self.rhead.message(&self.rbuf).status;
         o.status = status as i32;
         // Response rules (frontend, then backend).
@@ -71,16 +166,17 @@ impl Session {
             Verdict::Continue => {}
             Verdict::Deny(_) => {
                 self.rbuf.clear();
-                return self
-                    .fail(client, o, 502, TermCause::Proxy, FinState::Headers)
-                    .await;
+                return Responded::clean(
+                    self.fail(client, o, 502, TermCause::Proxy, FinState::Headers)
+                        .await,
+                );
             }
             Verdict::Return(reply) => {
                 let page = reply.as_deref().map_or(Page::Empty, Page::Reply);
                 let reply = h1::client::local_reply(page, true);
                 let _ = write_all(client, &reply.bytes, self.fe.timeouts.client).await;
                 self.rbuf.clear();
-                return Some(Next::Close);
+                return Responded::clean(Some(Next::Close));
             }
         }
         let tunnel = self.rhead.message(&self.rbuf).tunnel;
@@ -104,12 +200,12 @@ impl Session {
             self.out.extend_from_slice(&self.rbuf[head_len..]);
             self.rbuf.clear();
             if write_all(client, &self.out, ct).await.is_err() {
-                return Some(Next::Close);
+                return Responded::clean(Some(Next::Close));
             }
             if !self.buf.is_empty() {
                 let pending = std::mem::take(&mut self.buf);
                 if write_all(server, &pending, st).await.is_err() {
-                    return Some(Next::Close);
+                    return Responded::clean(Some(Next::Close));
                 }
             }
             let tt = be.timeouts.tunnel;
@@ -132,7 +228,7 @@ impl Session {
             .await;
             o.bytes_out += res.down;
             o.bytes_in += res.up;
-            return Some(Next::Close);
+            return Responded::clean(Some(Next::Close));
         }
         let mut body = ResponseBody::new(&self.rhead);
         let avail = &self.rbuf[head_len..];
@@ -140,9 +236,10 @@ impl Session {
             Ok(k) => k,
             Err(_) => {
                 self.rbuf.clear();
-                return self
-                    .fail(client, o, 502, TermCause::ServerAbort, FinState::Data)
-                    .await;
+                return Responded::clean(
+                    self.fail(client, o, 502, TermCause::ServerAbort, FinState::Data)
+                        .await,
+                );
             }
         };
         let mut done = body.is_done();
@@ -152,8 +249,7 @@ impl Session {
         if sent.is_err() {
             o.term = TermCause::ClientAbort;
             o.fin = FinState::Data;
-            self.rhead.keep_alive = false;
-            return Some(Next::Close);
+            return Responded::broken();
         }
         o.bytes_out += (hl + k) as u64;
         let bufsize = self.snap.global.bufsize;
@@ -167,7 +263,6 @@ impl Session {
                 Err(IoFail::Closed) if body.ends_at_close() => {
                     self.rbuf = tmp;
                     self.rbuf.clear();
-                    self.rhead.keep_alive = false;
                     break;
                 }
                 Err(e) => {
@@ -177,9 +272,8 @@ impl Session {
                         TermCause::ServerAbort
                     };
                     o.fin = FinState::Data;
-                    self.rhead.keep_alive = false;
                     self.rbuf = tmp;
-                    return Some(Next::Close);
+                    return Responded::broken();
                 }
             }
             let k = match body.take(&tmp) {
@@ -187,27 +281,25 @@ impl Session {
                 Err(_) => {
                     o.term = TermCause::ServerAbort;
                     o.fin = FinState::Data;
-                    self.rhead.keep_alive = false;
                     self.rbuf = tmp;
-                    return Some(Next::Close);
+                    return Responded::broken();
                 }
             };
             done = body.is_done();
             if write_all(client, &tmp[..k], ct).await.is_err() {
                 o.term = TermCause::ClientAbort;
                 o.fin = FinState::Data;
-                self.rhead.keep_alive = false;
                 self.rbuf = tmp;
-                return Some(Next::Close);
+                return Responded::broken();
             }
             o.bytes_out += k as u64;
             tmp.drain(..k);
             self.rbuf = tmp;
         }
-        Some(if client_keep {
+        Responded::clean(Some(if client_keep {
             Next::KeepAlive
         } else {
             Next::Close
-        })
+        }))
     }
 }
