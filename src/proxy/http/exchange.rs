@@ -396,32 +396,10 @@ impl Session {
                 conn: &self.conn,
                 status: None,
             };
-            // `tcp-request content` rules run first, on the parsed request.
-            if !crate::runtime::rules::tcp_verdict(&fe.tcp_content, &view) {
-                return None;
+            match rules::route(&fe, &view, &mut self.edits) {
+                Some(r) => r,
+                None => return None,
             }
-            let v = rules::apply(&fe.http_request, &view, &mut self.edits);
-            let b = match v {
-                Verdict::Continue => fe
-                    .switching
-                    .iter()
-                    .find(|s| s.cond.matches(&view))
-                    .map(|s| s.backend.clone())
-                    .or_else(|| fe.default_backend.clone()),
-                _ => None,
-            };
-            if let Some(b) = &b
-                && !crate::runtime::rules::tcp_verdict(&b.tcp_content, &view)
-            {
-                return None;
-            }
-            let v = match (&v, &b) {
-                (Verdict::Continue, Some(b)) if !b.http_request.is_empty() => {
-                    rules::apply(&b.http_request, &view, &mut self.edits)
-                }
-                _ => v,
-            };
-            (v, b)
         };
         o.backend = backend.clone();
         match verdict {
