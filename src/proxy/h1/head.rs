@@ -58,6 +58,17 @@ pub struct Limits {
     pub max_headers: usize,
 }
 
+impl Limits {
+    /// The limits of a configuration: `tune.bufsize` less `tune.maxrewrite` for a head,
+    /// HAProxy's default `tune.max_http_hdr` (101).
+    pub fn from_tune(bufsize: usize, maxrewrite: usize) -> Self {
+        Self {
+            max_head: bufsize - maxrewrite,
+            max_headers: 101,
+        }
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Self {

@@ -189,10 +189,7 @@ impl Session {
         carry: Carry,
     ) -> Self {
         let bufsize = snap.global.bufsize;
-        let limits = Limits {
-            max_head: bufsize - snap.global.maxrewrite,
-            max_headers: 101,
-        };
+        let limits = Limits::from_tune(bufsize, snap.global.maxrewrite);
         Session {
             fe,
             snap,
