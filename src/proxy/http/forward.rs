@@ -2,7 +2,7 @@
 //! edits, `option forwardfor`; the codec writes it), the body forwarded as the codec
 //! frames it, `Expect: 100-continue` answered when the body is buffered.
 
-use super::exchange::{Next, Outcome, Session};
+use super::exchange::{Exchange, Next, Session};
 use super::io::{IoFail, read_more, write_all};
 use super::upstream::Upstream;
 use crate::config::model::HttpConnMode;
@@ -64,23 +64,23 @@ impl Session {
     /// Writes the request head for the server into `self.out`: the rules' edits, then
     /// `option forwardfor`'s header; the codec adds the Connection header `mode` calls
     /// for.
-    pub(super) fn build_request_head(&mut self, be: &Backend, mode: HttpConnMode) {
+    pub(super) fn build_request_head(&mut self, ex: &Exchange, be: &Backend, mode: HttpConnMode) {
         let ff = be.forwardfor.as_ref().or(self.fe.forwardfor.as_ref());
         let mut xff: Option<(Vec<u8>, String)> = None;
         if let (Some(ff), Some(peer)) = (ff, self.conn.peer) {
             let excepted = ff.except.is_some_and(|n| in_net(peer.ip(), n));
             let name = ff.header.to_ascii_lowercase().into_bytes();
-            let present = self.request().has(&name);
+            let present = ex.head.message(&self.buf).has(&name);
             if !(excepted || (ff.if_none && present)) {
                 xff = xff_value(&self.conn).map(|v| (name, v));
             }
         }
         let extra = xff.as_ref().map(|(n, v)| (n.as_slice(), v.as_bytes()));
         h1::server::write_request(
-            &self.head,
+            &ex.head,
             &self.buf,
             mode == HttpConnMode::KeepAlive,
-            &self.edits,
+            &ex.edits,
             extra,
             &mut self.out,
         );
@@ -92,7 +92,7 @@ impl Session {
     pub(super) async fn send_request<S: AsyncRead + AsyncWrite + Unpin>(
         &mut self,
         client: &mut S,
-        o: &mut Outcome,
+        ex: &mut Exchange,
         be: &Arc<Backend>,
         mode: HttpConnMode,
         mut up: Upstream,
@@ -100,7 +100,7 @@ impl Session {
     ) -> Result<(Upstream, Sent), Option<Next>> {
         // With `option http-buffer-request`, the proxy answers `Expect: 100-continue`
         // itself and reads the body before the server sees the request.
-        let mut expect = self.request().expect_continue;
+        let mut expect = ex.head.message(&self.buf).expect_continue;
         if expect && (self.fe.buffer_request || be.buffer_request) {
             let interim = h1::client::continue_response();
             if write_all(client, interim, self.fe.timeouts.client)
@@ -110,10 +110,10 @@ impl Session {
                 return Err(Some(Next::Close));
             }
             expect = false;
-            self.edits.remove.push(b"expect".to_vec());
+            ex.edits.remove.push(b"expect".to_vec());
         }
-        self.build_request_head(be, mode);
-        let mut body = RequestBody::new(&self.head);
+        self.build_request_head(ex, be, mode);
+        let mut body = RequestBody::new(&ex.head);
         let mut consumed = head_len;
         // A client that sent body bytes with `Expect: 100-continue` does not wait for the
         // interim response: its body is forwarded as it comes, as HAProxy does.
@@ -129,30 +129,30 @@ impl Session {
                 }
                 Err(_) => {
                     return Err(self
-                        .fail(client, o, 400, TermCause::Proxy, FinState::Request)
+                        .fail(client, ex, 400, TermCause::Proxy, FinState::Request)
                         .await);
                 }
             }
         }
         let body_done = body.is_done();
-        o.bytes_in += (consumed - head_len) as u64;
+        ex.bytes_in += (consumed - head_len) as u64;
         let st = be.timeouts.server;
         if write_all(&mut up.conn, &self.out, st).await.is_err() {
             if !up.reused {
                 return Err(self
-                    .fail(client, o, 502, TermCause::ServerAbort, FinState::Data)
+                    .fail(client, ex, 502, TermCause::ServerAbort, FinState::Data)
                     .await);
             }
-            up = self.redial(be, o, up).await?;
+            up = self.redial(be, ex, up).await?;
             if write_all(&mut up.conn, &self.out, st).await.is_err() {
                 return Err(self
-                    .fail(client, o, 502, TermCause::ServerAbort, FinState::Data)
+                    .fail(client, ex, 502, TermCause::ServerAbort, FinState::Data)
                     .await);
             }
         }
         self.buf.drain(..consumed);
-        self.unread = 0;
-        self.body_pending = !body_done;
+        ex.unread = 0;
+        ex.body_pending = !body_done;
         let sent = Sent {
             body,
             awaiting_100: expect_wait && !body_done,
@@ -168,7 +168,7 @@ impl Session {
         &mut self,
         client: &mut S,
         server: &mut ServerConn,
-        o: &mut Outcome,
+        ex: &mut Exchange,
         body: &mut RequestBody,
         be: &Backend,
     ) -> Result<(), Option<Next>> {
@@ -183,18 +183,18 @@ impl Session {
                     Ok(_) => {}
                     Err(IoFail::Timeout) if server_wait.is_some() => {
                         return Err(self
-                            .fail(client, o, 504, TermCause::ServerTimeout, FinState::Headers)
+                            .fail(client, ex, 504, TermCause::ServerTimeout, FinState::Headers)
                             .await);
                     }
                     Err(e) => {
                         // A client that leaves in the middle of its body is logged `CL`
                         // by HAProxy, with no response.
-                        (o.term, o.fin) = if e == IoFail::Timeout {
+                        (ex.term, ex.fin) = if e == IoFail::Timeout {
                             (TermCause::ClientTimeout, FinState::Data)
                         } else {
                             (TermCause::ClientAbort, FinState::Last)
                         };
-                        o.status = -1;
+                        ex.status = -1;
                         return Err(Some(Next::Close));
                     }
                 }
@@ -206,7 +206,7 @@ impl Session {
                     // A malformed chunk arriving later: HAProxy's stream answers 400
                     // (`errorfile` applies) while waiting for the response, `PH--`.
                     return Err(self
-                        .fail(client, o, 400, TermCause::Proxy, FinState::Headers)
+                        .fail(client, ex, 400, TermCause::Proxy, FinState::Headers)
                         .await);
                 }
             };
@@ -218,10 +218,10 @@ impl Session {
             };
             if write_all(server, data, be.timeouts.server).await.is_err() {
                 return Err(self
-                    .fail(client, o, 502, TermCause::ServerAbort, FinState::Data)
+                    .fail(client, ex, 502, TermCause::ServerAbort, FinState::Data)
                     .await);
             }
-            o.bytes_in += k as u64;
+            ex.bytes_in += k as u64;
             self.buf.drain(..k);
             if body.is_done() {
                 return Ok(());

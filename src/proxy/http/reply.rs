@@ -2,7 +2,7 @@
 //! replies are protocol-neutral values (`runtime::errors::Page`, `config::model::Reply`);
 //! the client's codec encodes them and says whether the connection persists.
 
-use super::exchange::{Next, Outcome, Session};
+use super::exchange::{Exchange, Next, Session};
 use super::io::write_all;
 use crate::log::{FinState, TermCause};
 use crate::proxy::h1::client::{self, LocalReply};
@@ -16,28 +16,28 @@ impl Session {
     pub(super) async fn fail<S: AsyncWrite + Unpin>(
         &mut self,
         client: &mut S,
-        o: &mut Outcome,
+        ex: &mut Exchange,
         status: u16,
         term: TermCause,
         fin: FinState,
     ) -> Option<Next> {
-        let be_errors = o.backend.as_ref().map(|b| &b.errors);
+        let be_errors = ex.backend.as_ref().map(|b| &b.errors);
         let page = errors::page(status, be_errors, &self.fe.errors);
-        let persist = !self.body_pending && self.persists();
+        let persist = !ex.body_pending && self.persists(ex);
         let reply = client::error_page(status, page, persist);
         let ok = write_all(client, &reply.bytes, self.fe.timeouts.client)
             .await
             .is_ok();
-        o.status = status as i32;
+        ex.status = status as i32;
         if reply.counted {
-            o.bytes_out += reply.bytes.len() as u64;
+            ex.bytes_out += reply.bytes.len() as u64;
         }
-        o.term = term;
-        o.fin = fin;
+        ex.term = term;
+        ex.fin = fin;
         if reply.persist && ok {
-            let n = self.unread.min(self.buf.len());
+            let n = ex.unread.min(self.buf.len());
             self.buf.drain(..n);
-            self.unread = 0;
+            ex.unread = 0;
             return Some(Next::KeepAlive);
         }
         Some(Next::Close)
@@ -48,7 +48,7 @@ impl Session {
     pub(super) async fn local_reply<S: AsyncRead + AsyncWrite + Unpin>(
         &mut self,
         client: &mut S,
-        o: &mut Outcome,
+        ex: &mut Exchange,
         head_len: usize,
         reply: LocalReply,
         status: u16,
@@ -60,15 +60,15 @@ impl Session {
         {
             return Some(Next::Close);
         }
-        o.status = status as i32;
-        o.bytes_out = reply.bytes.len() as u64;
+        ex.status = status as i32;
+        ex.bytes_out = reply.bytes.len() as u64;
         // HAProxy: `LR--` for `return`, `PR--` for `deny`.
-        o.term = if is_return {
+        ex.term = if is_return {
             TermCause::Local
         } else {
             TermCause::Proxy
         };
-        o.fin = FinState::Request;
+        ex.fin = FinState::Request;
         self.buf.drain(..head_len);
         Some(if reply.persist {
             Next::KeepAlive

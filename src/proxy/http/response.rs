@@ -3,7 +3,7 @@
 //! edge of a reused connection the server had closed), interim responses passed on,
 //! `http-response` rules, then the response forwarded (or a tunnel).
 
-use super::exchange::{Next, Outcome, Session};
+use super::exchange::{Exchange, Next, Session};
 use super::forward::Sent;
 use super::io::{IoFail, read_more, write_all, write_all_pair};
 use super::rules::{self, Verdict};
@@ -54,7 +54,7 @@ impl Session {
     pub(super) async fn await_response<S: AsyncRead + AsyncWrite + Unpin>(
         &mut self,
         client: &mut S,
-        o: &mut Outcome,
+        ex: &mut Exchange,
         be: &Arc<Backend>,
         mut up: Upstream,
         sent: &mut Sent,
@@ -63,39 +63,39 @@ impl Session {
         self.rbuf.clear();
         loop {
             if !sent.awaiting_100 && !sent.body.is_done() {
-                self.stream_request_body(client, &mut up.conn, o, &mut sent.body, be)
+                self.stream_request_body(client, &mut up.conn, ex, &mut sent.body, be)
                     .await?;
-                self.body_pending = false;
+                ex.body_pending = false;
             }
-            match self.read_response_head(&mut up.conn, be).await {
+            match self.read_response_head(ex, &mut up.conn, be).await {
                 Ok(()) => {}
                 Err(IoFail::Timeout) => {
-                    o.t_response = Some(-1);
+                    ex.t_response = Some(-1);
                     return Err(self
-                        .fail(client, o, 504, TermCause::ServerTimeout, FinState::Headers)
+                        .fail(client, ex, 504, TermCause::ServerTimeout, FinState::Headers)
                         .await);
                 }
                 Err(IoFail::Closed) if up.reused && self.rbuf.is_empty() && sent.replayable => {
-                    up = self.redial(be, o, up).await?;
+                    up = self.redial(be, ex, up).await?;
                     if write_all(&mut up.conn, &self.out, st).await.is_err() {
                         return Err(self
-                            .fail(client, o, 502, TermCause::ServerAbort, FinState::Data)
+                            .fail(client, ex, 502, TermCause::ServerAbort, FinState::Data)
                             .await);
                     }
                     continue;
                 }
                 Err(_) => {
                     return Err(self
-                        .fail(client, o, 502, TermCause::ServerAbort, FinState::Headers)
+                        .fail(client, ex, 502, TermCause::ServerAbort, FinState::Headers)
                         .await);
                 }
             }
-            let resp = self.rhead.message(&self.rbuf);
+            let resp = ex.rhead.message(&self.rbuf);
             if !resp.is_interim() {
                 return Ok(up);
             }
             let status = resp.status;
-            let n = self.rhead.head_len;
+            let n = ex.rhead.head_len;
             if write_all(client, &self.rbuf[..n], self.fe.timeouts.client)
                 .await
                 .is_err()
@@ -112,18 +112,14 @@ impl Session {
     /// Reads the response head into `rhead` (`timeout server`).
     pub(super) async fn read_response_head(
         &mut self,
+        ex: &mut Exchange,
         server: &mut ServerConn,
         be: &Backend,
     ) -> Result<(), IoFail> {
         let bufsize = self.snap.global.bufsize;
         loop {
             if !self.rbuf.is_empty() {
-                match h1::server::read_response(
-                    &mut self.rhead,
-                    &self.rbuf,
-                    &self.limits,
-                    &self.head,
-                ) {
+                match h1::server::read_response(&mut ex.rhead, &self.rbuf, &self.limits, &ex.head) {
                     Ok(Some(_)) => return Ok(()),
                     Ok(None) => {}
                     Err(_) => return Err(IoFail::Error),
@@ -139,26 +135,26 @@ impl Session {
         &mut self,
         client: &mut S,
         server: &mut ServerConn,
-        o: &mut Outcome,
+        ex: &mut Exchange,
         be: &Arc<Backend>,
         request_done: bool,
     ) -> Responded {
-        let status = self.rhead.message(&self.rbuf).status;
-        o.status = status as i32;
+        let status = ex.rhead.message(&self.rbuf).status;
+        ex.status = status as i32;
         // Response rules (frontend, then backend).
-        self.redits.clear();
+        ex.redits.clear();
         let verdict = {
             let view = ReqView {
-                req: self.head.message(&self.buf),
+                req: ex.head.message(&self.buf),
                 conn: &self.conn,
                 status: Some(status),
             };
             let mut v = Verdict::Continue;
             if !self.fe.http_response.is_empty() {
-                v = rules::apply(&self.fe.http_response, &view, &mut self.redits);
+                v = rules::apply(&self.fe.http_response, &view, &mut ex.redits);
             }
             if matches!(v, Verdict::Continue) && !be.http_response.is_empty() {
-                v = rules::apply(&be.http_response, &view, &mut self.redits);
+                v = rules::apply(&be.http_response, &view, &mut ex.redits);
             }
             v
         };
@@ -167,7 +163,7 @@ impl Session {
             Verdict::Deny(_) => {
                 self.rbuf.clear();
                 return Responded::clean(
-                    self.fail(client, o, 502, TermCause::Proxy, FinState::Headers)
+                    self.fail(client, ex, 502, TermCause::Proxy, FinState::Headers)
                         .await,
                 );
             }
@@ -179,21 +175,21 @@ impl Session {
                 return Responded::clean(Some(Next::Close));
             }
         }
-        let tunnel = self.rhead.message(&self.rbuf).tunnel;
+        let tunnel = ex.rhead.message(&self.rbuf).tunnel;
         // The client side follows the frontend's mode only: a backend's `option
         // httpclose` closes the server side (HAProxy 2.6's H1 client/server modes).
         let allowed = self.fe.conn_mode != HttpConnMode::Close && request_done;
-        let client_keep = h1::client::client_persists(&self.head, &self.rhead, allowed);
+        let client_keep = h1::client::client_persists(&ex.head, &ex.rhead, allowed);
         self.out.clear();
         h1::client::write_response(
-            &self.head,
-            &self.rhead,
+            &ex.head,
+            &ex.rhead,
             &self.rbuf,
             client_keep,
-            &self.redits,
+            &ex.redits,
             &mut self.out,
         );
-        let head_len = self.rhead.head_len;
+        let head_len = ex.rhead.head_len;
         let ct = self.fe.timeouts.client;
         let st = be.timeouts.server;
         if tunnel {
@@ -226,18 +222,18 @@ impl Session {
                 self.snap.global.bufsize,
             )
             .await;
-            o.bytes_out += res.down;
-            o.bytes_in += res.up;
+            ex.bytes_out += res.down;
+            ex.bytes_in += res.up;
             return Responded::clean(Some(Next::Close));
         }
-        let mut body = ResponseBody::new(&self.rhead);
+        let mut body = ResponseBody::new(&ex.rhead);
         let avail = &self.rbuf[head_len..];
         let k = match body.take(avail) {
             Ok(k) => k,
             Err(_) => {
                 self.rbuf.clear();
                 return Responded::clean(
-                    self.fail(client, o, 502, TermCause::ServerAbort, FinState::Data)
+                    self.fail(client, ex, 502, TermCause::ServerAbort, FinState::Data)
                         .await,
                 );
             }
@@ -247,11 +243,11 @@ impl Session {
         let sent = write_all_pair(client, &self.out, &avail[..k], ct).await;
         self.rbuf.drain(..head_len + k);
         if sent.is_err() {
-            o.term = TermCause::ClientAbort;
-            o.fin = FinState::Data;
+            ex.term = TermCause::ClientAbort;
+            ex.fin = FinState::Data;
             return Responded::broken();
         }
-        o.bytes_out += (hl + k) as u64;
+        ex.bytes_out += (hl + k) as u64;
         let bufsize = self.snap.global.bufsize;
         while !done {
             // `rbuf` is empty here unless a pipelined surplus arrived (then not reusable).
@@ -266,12 +262,12 @@ impl Session {
                     break;
                 }
                 Err(e) => {
-                    o.term = if e == IoFail::Timeout {
+                    ex.term = if e == IoFail::Timeout {
                         TermCause::ServerTimeout
                     } else {
                         TermCause::ServerAbort
                     };
-                    o.fin = FinState::Data;
+                    ex.fin = FinState::Data;
                     self.rbuf = tmp;
                     return Responded::broken();
                 }
@@ -279,20 +275,20 @@ impl Session {
             let k = match body.take(&tmp) {
                 Ok(k) => k,
                 Err(_) => {
-                    o.term = TermCause::ServerAbort;
-                    o.fin = FinState::Data;
+                    ex.term = TermCause::ServerAbort;
+                    ex.fin = FinState::Data;
                     self.rbuf = tmp;
                     return Responded::broken();
                 }
             };
             done = body.is_done();
             if write_all(client, &tmp[..k], ct).await.is_err() {
-                o.term = TermCause::ClientAbort;
-                o.fin = FinState::Data;
+                ex.term = TermCause::ClientAbort;
+                ex.fin = FinState::Data;
                 self.rbuf = tmp;
                 return Responded::broken();
             }
-            o.bytes_out += k as u64;
+            ex.bytes_out += k as u64;
             tmp.drain(..k);
             self.rbuf = tmp;
         }

@@ -3,12 +3,13 @@
 //! a new one with `retries` and `option redispatch`), and where it goes after the
 //! response: back to the pool, kept for this client, or closed.
 
-use super::exchange::{MAX_OWN_CONNS, Next, Outcome, OwnConn, Session};
+use super::exchange::{Exchange, MAX_OWN_CONNS, Next, OwnConn, Session};
 use super::view::ReqView;
 use crate::config::model::{HttpConnMode, HttpReuse};
 use crate::log::{FinState, TermCause};
 use crate::proxy::connect::{self, ConnectError};
-use crate::proxy::h1;
+use crate::proxy::h1::{self, RequestHead};
+use crate::proxy::session::ConnInfo;
 use crate::runtime::backend::{Backend, ServerSlot};
 use crate::runtime::conn::{PoolKey, ServerConn};
 use std::sync::Arc;
@@ -32,7 +33,7 @@ impl Session {
     pub(super) async fn connect_upstream<S: AsyncRead + AsyncWrite + Unpin>(
         &mut self,
         client: &mut S,
-        o: &mut Outcome,
+        ex: &mut Exchange,
         be: &Arc<Backend>,
         mode: HttpConnMode,
     ) -> Result<Upstream, Option<Next>> {
@@ -49,13 +50,13 @@ impl Session {
 
         let mut early = Vec::new();
         let slot = {
-            let view = self.request_view();
-            let acq = connect::acquire(be, &view, &[], &mut o.info);
+            let view = view(&self.buf, &ex.head, &self.conn);
+            let acq = connect::acquire(be, &view, &[], &mut ex.info);
             unless_client_closes(client, be.abortonclose, &mut early, acq).await
         };
         self.buf.extend_from_slice(&early);
         let Some(slot) = slot else {
-            return Err(client_gave_up(o, FinState::Queue));
+            return Err(client_gave_up(ex, FinState::Queue));
         };
         let slot = match slot {
             Ok(s) => s,
@@ -70,7 +71,7 @@ impl Session {
                 } else {
                     TermCause::ServerAbort
                 };
-                return Err(self.fail(client, o, 503, term, fin).await);
+                return Err(self.fail(client, ex, 503, term, fin).await);
             }
         };
         let own = self
@@ -95,13 +96,13 @@ impl Session {
         }
         let mut early = Vec::new();
         let r = {
-            let view = self.request_view();
-            let dial = connect::dial_retrying(be, &view, self.conn.local, &mut o.info, slot);
+            let view = view(&self.buf, &ex.head, &self.conn);
+            let dial = connect::dial_retrying(be, &view, self.conn.local, &mut ex.info, slot);
             unless_client_closes(client, be.abortonclose, &mut early, dial).await
         };
         self.buf.extend_from_slice(&early);
         let Some(r) = r else {
-            return Err(client_gave_up(o, FinState::Connect));
+            return Err(client_gave_up(ex, FinState::Connect));
         };
         match r {
             Ok((conn, slot)) => Ok(Upstream {
@@ -115,7 +116,7 @@ impl Session {
                 } else {
                     TermCause::ServerAbort
                 };
-                Err(self.fail(client, o, 503, term, FinState::Connect).await)
+                Err(self.fail(client, ex, 503, term, FinState::Connect).await)
             }
         }
     }
@@ -125,13 +126,14 @@ impl Session {
     pub(super) async fn redial(
         &mut self,
         be: &Arc<Backend>,
-        o: &mut Outcome,
+        ex: &mut Exchange,
         up: Upstream,
     ) -> Result<Upstream, Option<Next>> {
-        let view = self.request_view();
-        let (conn, slot) = connect::dial_retrying(be, &view, self.conn.local, &mut o.info, up.slot)
-            .await
-            .map_err(|_| None)?;
+        let view = view(&self.buf, &ex.head, &self.conn);
+        let (conn, slot) =
+            connect::dial_retrying(be, &view, self.conn.local, &mut ex.info, up.slot)
+                .await
+                .map_err(|_| None)?;
         Ok(Upstream {
             conn,
             slot,
@@ -142,9 +144,15 @@ impl Session {
     /// After the response: a connection that may serve another request goes back to its
     /// server's pool (`http-reuse never`: kept for this client's next requests); any
     /// other is closed. The slot is released either way.
-    pub(super) fn release(&mut self, be: &Arc<Backend>, mode: HttpConnMode, up: Upstream) {
+    pub(super) fn release(
+        &mut self,
+        ex: &Exchange,
+        be: &Arc<Backend>,
+        mode: HttpConnMode,
+        up: Upstream,
+    ) {
         let reusable = mode == HttpConnMode::KeepAlive
-            && h1::server::server_persists(&self.rhead)
+            && h1::server::server_persists(&ex.rhead)
             && self.rbuf.is_empty();
         if !reusable {
             return;
@@ -166,14 +174,14 @@ impl Session {
                 .put(PoolKey::default(), up.conn, up.reused);
         }
     }
+}
 
-    /// The request as rules, ACLs and balancing see it before the response.
-    pub(super) fn request_view(&self) -> ReqView<'_> {
-        ReqView {
-            req: self.request(),
-            conn: &self.conn,
-            status: None,
-        }
+/// The request as rules, ACLs and balancing see it before the response.
+pub(super) fn view<'a>(buf: &'a [u8], head: &'a RequestHead, conn: &'a ConnInfo) -> ReqView<'a> {
+    ReqView {
+        req: head.message(buf),
+        conn,
+        status: None,
     }
 }
 
@@ -204,9 +212,9 @@ where
 
 /// The client closed while its request waited (`option abortonclose`): nothing is sent,
 /// and the log says where it gave up (`CQ`, `CC`).
-fn client_gave_up(o: &mut Outcome, fin: FinState) -> Option<Next> {
-    o.term = TermCause::ClientAbort;
-    o.fin = fin;
-    o.status = -1;
+fn client_gave_up(ex: &mut Exchange, fin: FinState) -> Option<Next> {
+    ex.term = TermCause::ClientAbort;
+    ex.fin = fin;
+    ex.status = -1;
     Some(Next::Close)
 }
