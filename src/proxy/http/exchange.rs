@@ -396,22 +396,7 @@ impl Session {
             Err(next) => return next,
         };
         let req = ex.head.message(&self.buf);
-        ex.reqline.clear();
-        ex.reqline.extend_from_slice(req.method_bytes());
-        ex.reqline.push(b' ');
-        ex.reqline.extend_from_slice(req.target());
-        let v = req.version;
-        ex.reqline.extend_from_slice(&[
-            b' ',
-            b'H',
-            b'T',
-            b'T',
-            b'P',
-            b'/',
-            b'0' + v.major,
-            b'.',
-            b'0' + v.minor,
-        ]);
+        super::logline::request_line(&req, &mut ex.reqline);
         let has_body = req.payload.is_some();
         ex.unread = head_len;
         ex.body_pending = has_body;
@@ -434,23 +419,17 @@ impl Session {
         match verdict {
             Verdict::Continue => {}
             Verdict::Deny(status) => {
-                ex.local = true;
-                let be_errors = ex.backend.as_ref().map(|b| &b.errors);
-                let page = crate::runtime::errors::page(status, be_errors, &self.fe.errors);
-                let persist = !has_body && self.persists(ex);
-                let reply = h1::client::local_reply(page, persist);
+                let be_errors = backend.as_ref().map(|b| &b.errors);
+                let page = crate::runtime::errors::page(status, be_errors, &fe.errors);
                 return self
-                    .local_reply(client, ex, head_len, reply, status, false)
+                    .local_reply(client, ex, head_len, page, status, false)
                     .await;
             }
             Verdict::Return(reply) => {
-                ex.local = true;
                 let status = reply.as_ref().map_or(200, |r| r.status);
                 let page = reply.as_deref().map_or(Page::Empty, Page::Reply);
-                let persist = !has_body && self.persists(ex);
-                let reply = h1::client::local_reply(page, persist);
                 return self
-                    .local_reply(client, ex, head_len, reply, status, true)
+                    .local_reply(client, ex, head_len, page, status, true)
                     .await;
             }
         }

@@ -2,6 +2,7 @@
 
 use super::exchange::{Exchange, Session};
 use crate::log::LogRecord;
+use crate::proxy::message::Request;
 use crate::proxy::session::{self};
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -71,4 +72,16 @@ impl Session {
         session::emit(&fe, &rec, false, true, &mut line);
         self.line = line;
     }
+}
+
+/// Writes the request line as the log shows it (`%r`): method, target and version, as
+/// received, whatever the protocol.
+pub(super) fn request_line(req: &Request<'_>, out: &mut Vec<u8>) {
+    out.clear();
+    out.extend_from_slice(req.method_bytes());
+    out.push(b' ');
+    out.extend_from_slice(req.target());
+    let v = req.version;
+    out.extend_from_slice(b" HTTP/");
+    out.extend_from_slice(&[b'0' + v.major, b'.', b'0' + v.minor]);
 }

@@ -5,8 +5,8 @@
 use super::exchange::{Exchange, Next, Session};
 use super::io::write_all;
 use crate::log::{FinState, TermCause};
-use crate::proxy::h1::client::{self, LocalReply};
-use crate::runtime::errors;
+use crate::proxy::h1::client;
+use crate::runtime::errors::{self, Page};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 impl Session {
@@ -43,17 +43,21 @@ impl Session {
         Some(Next::Close)
     }
 
-    /// Answers locally (`deny`, `return`: `is_return`) with `reply`, already encoded by
-    /// the client's codec; the request head (`head_len` bytes) is consumed.
+    /// Phase 5: answers locally (`deny`, `return`: `is_return`) with `page`, keeping
+    /// the connection if no body is pending; the request head (`head_len` bytes) is
+    /// consumed.
     pub(super) async fn local_reply<S: AsyncRead + AsyncWrite + Unpin>(
         &mut self,
         client: &mut S,
         ex: &mut Exchange,
         head_len: usize,
-        reply: LocalReply,
+        page: Page<'_>,
         status: u16,
         is_return: bool,
     ) -> Option<Next> {
+        ex.local = true;
+        let persist = !ex.body_pending && self.persists(ex);
+        let reply = client::local_reply(page, persist);
         if write_all(client, &reply.bytes, self.fe.timeouts.client)
             .await
             .is_err()
