@@ -4,6 +4,7 @@ pub mod connect;
 pub mod h1;
 pub mod http;
 pub mod listener;
+pub mod message;
 pub mod running;
 pub mod serve;
 pub mod session;

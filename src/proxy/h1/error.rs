@@ -54,6 +54,9 @@ pub enum H1ErrorKind {
     UpgradeWithBody,
     /// A malformed chunk size line, chunk terminator or trailer.
     BadChunk,
+    /// A `101 Switching Protocols` to a request that asked for no upgrade (HAProxy 2.6
+    /// answers 502).
+    UnrequestedSwitch,
 }
 
 impl H1ErrorKind {
@@ -77,6 +80,7 @@ impl H1ErrorKind {
             Self::UpgradeWithBody => "HTTP/1.0 upgrade request with a body",
             Self::BadWebSocketUpgrade => "WebSocket upgrade without Sec-WebSocket-Key",
             Self::BadChunk => "malformed chunked encoding",
+            Self::UnrequestedSwitch => "101 Switching Protocols without an upgrade request",
         }
     }
 }

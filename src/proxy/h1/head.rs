@@ -3,137 +3,20 @@
 //! strict token names, OWS trimmed) and the list-valued framing headers.
 
 use super::error::{H1Error, H1ErrorKind, Side};
+pub use crate::proxy::message::{Header, HeaderKind, Span, Version};
 
-/// A byte range `start..end` of the buffer a head was parsed from (zero-copy).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Span {
-    /// First byte.
-    pub start: u32,
-    /// One past the last byte.
-    pub end: u32,
-}
-
-impl Span {
-    pub(crate) fn new(start: usize, end: usize) -> Self {
-        // Heads are bounded by `Limits::max_head`, far below u32::MAX.
-        Self {
-            start: start as u32,
-            end: end as u32,
+/// HTTP/1 syntax of a version: exactly `HTTP/d.d`.
+pub(crate) fn parse_version(v: &[u8]) -> Option<Version> {
+    match v {
+        [b'H', b'T', b'T', b'P', b'/', ma, b'.', mi]
+            if ma.is_ascii_digit() && mi.is_ascii_digit() =>
+        {
+            Some(Version {
+                major: ma - b'0',
+                minor: mi - b'0',
+            })
         }
-    }
-
-    /// The bytes this span covers in `buf` (empty if `buf` is not the parsed buffer).
-    pub fn get<'a>(&self, buf: &'a [u8]) -> &'a [u8] {
-        buf.get(self.start as usize..self.end as usize)
-            .unwrap_or(&[])
-    }
-
-    /// Length in bytes.
-    pub fn len(&self) -> usize {
-        self.end.saturating_sub(self.start) as usize
-    }
-
-    /// Whether the span is empty.
-    pub fn is_empty(&self) -> bool {
-        self.end == self.start
-    }
-}
-
-/// Headers the HTTP/1 layer itself interprets; found once while parsing so nothing is
-/// re-scanned by name on the hot path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HeaderKind {
-    /// `Host`.
-    Host,
-    /// `Content-Length`.
-    ContentLength,
-    /// `Transfer-Encoding`.
-    TransferEncoding,
-    /// `Connection`.
-    Connection,
-    /// `Keep-Alive` (hop-by-hop).
-    KeepAlive,
-    /// `Proxy-Connection` (hop-by-hop, non-standard).
-    ProxyConnection,
-    /// `TE` (hop-by-hop).
-    Te,
-    /// `Upgrade`.
-    Upgrade,
-    /// `Expect`.
-    Expect,
-    /// `Sec-WebSocket-Key`.
-    SecWebSocketKey,
-    /// `X-Forwarded-For`.
-    XForwardedFor,
-    /// Any other header.
-    Other,
-}
-
-impl HeaderKind {
-    fn classify(name: &[u8]) -> Self {
-        let is = |n: &str| name.eq_ignore_ascii_case(n.as_bytes());
-        match name.len() {
-            2 if is("te") => Self::Te,
-            4 if is("host") => Self::Host,
-            6 if is("expect") => Self::Expect,
-            7 if is("upgrade") => Self::Upgrade,
-            10 if is("connection") => Self::Connection,
-            10 if is("keep-alive") => Self::KeepAlive,
-            14 if is("content-length") => Self::ContentLength,
-            15 if is("x-forwarded-for") => Self::XForwardedFor,
-            16 if is("proxy-connection") => Self::ProxyConnection,
-            17 if is("transfer-encoding") => Self::TransferEncoding,
-            17 if is("sec-websocket-key") => Self::SecWebSocketKey,
-            _ => Self::Other,
-        }
-    }
-}
-
-/// One header line: name and value (OWS trimmed) as spans, plus its recognised kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Header {
-    /// The name as sent (case preserved).
-    pub name: Span,
-    /// The value without leading/trailing SP/HT.
-    pub value: Span,
-    /// Which interpreted header this is.
-    pub kind: HeaderKind,
-}
-
-/// The HTTP/1.1 version of the start line, e.g. 1.0 or 1.1. HAProxy accepts any
-/// `HTTP/<digit>.<digit>` and handles everything from 1.1 up as 1.1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Version {
-    /// Major digit.
-    pub major: u8,
-    /// Minor digit.
-    pub minor: u8,
-}
-
-impl Version {
-    /// HTTP/1.0.
-    pub const HTTP_10: Version = Version { major: 1, minor: 0 };
-    /// HTTP/1.1.
-    pub const HTTP_11: Version = Version { major: 1, minor: 1 };
-
-    /// Whether the message gets HTTP/1.1 semantics (persistent by default, chunked).
-    pub fn at_least_11(self) -> bool {
-        self.major > 1 || (self.major == 1 && self.minor >= 1)
-    }
-
-    /// Parses exactly `HTTP/d.d`.
-    pub(crate) fn parse(v: &[u8]) -> Option<Self> {
-        match v {
-            [b'H', b'T', b'T', b'P', b'/', ma, b'.', mi]
-                if ma.is_ascii_digit() && mi.is_ascii_digit() =>
-            {
-                Some(Self {
-                    major: ma - b'0',
-                    minor: mi - b'0',
-                })
-            }
-            _ => None,
-        }
+        _ => None,
     }
 }
 
@@ -173,6 +56,17 @@ pub struct Limits {
     /// `tune.max_http_hdr` (default 101). Like HAProxy, at most `max_headers - 1` header
     /// lines are accepted (one slot is kept for the end of headers).
     pub max_headers: usize,
+}
+
+impl Limits {
+    /// The limits of a configuration: `tune.bufsize` less `tune.maxrewrite` for a head,
+    /// HAProxy's default `tune.max_http_hdr` (101).
+    pub fn from_tune(bufsize: usize, maxrewrite: usize) -> Self {
+        Self {
+            max_head: bufsize - maxrewrite,
+            max_headers: 101,
+        }
+    }
 }
 
 impl Default for Limits {

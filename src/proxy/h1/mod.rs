@@ -1,30 +1,33 @@
 //! HTTP/1.x message parsing and framing for the http-mode hot path: request/response heads
 //! parsed zero-copy (spans into the caller's buffer), HAProxy 2.6 request hygiene, body
 //! framing, a streaming chunked validator, head rewriting and HAProxy's built-in error
-//! pages. Pure code, no I/O. Keywords: `tune.bufsize`, `tune.maxrewrite`,
+//! pages. Pure code, no I/O: the exchange reads and writes, the codec says what the bytes
+//! mean and which bytes to send. Keywords: `tune.bufsize`, `tune.maxrewrite`,
 //! `tune.max_http_hdr` (through [`Limits`]), `errorfile` defaults ([`error_response`]).
 //!
-//! # How the proxy uses it
+//! # How the exchange uses it
 //!
-//! 1. Read client bytes into a buffer; call [`parse_request_into`] (reusing one
-//!    [`RequestHead`] per connection). `Ok(None)`: read more. `Err(e)`: send
-//!    [`H1Error::response`] (status [`H1Error::status`], 400 or 422) and close.
-//! 2. Pick a server, then [`write_request_head`] into the server-side output with the
-//!    [`HeadEdits`] the rules computed (e.g. `x-forwarded-for`).
-//! 3. Forward the body after `head_len` according to [`RequestHead::body`]:
-//!    `Length(n)`: exactly n bytes; `Chunked`: pass every read through
-//!    [`ChunkedDecoder::reencode`] (of a [`ChunkedDecoder::for_request`]) and forward
-//!    what it writes, the body decoded and encoded again as HAProxy does (CRLF, no
-//!    extensions), until [`ChunkedDecoder::is_done`]: framing the client wrote never
-//!    reaches the server. Bytes of the body already read with the head are checked
-//!    ([`ChunkedDecoder::feed`]) before any server is contacted; `None`: nothing.
-//! 4. Parse the server's head with [`parse_response_into`] (the request method decides
-//!    whether a body follows). [`ResponseHead::is_interim`] (100 Continue...): forward it
-//!    and parse again. [`ResponseHead::tunnel`] (101, 2xx to CONNECT): splice both ways.
-//!    Errors map to 502 ([`error_response`]`(502)`).
-//! 5. [`write_response_head`], then stream the body by [`ResponseHead::body`]
-//!    (`UntilClose`: until the server closes; the client connection must then close).
-//!    Keep the connections alive only if both `keep_alive` facts allow it.
+//! The exchange (`proxy::http`) works on the neutral model (`proxy::message`); this
+//! codec is the only code that knows HTTP/1 syntax. Its API to the exchange:
+//!
+//! - client side ([`client`]): [`client::read_request`] (parse a head into a reused
+//!   [`RequestHead`], chunk sizes read with it checked; `Err(e)`: send
+//!   [`H1Error::response`] and close), [`RequestHead::message`] (the neutral view),
+//!   [`client::client_persists`], [`client::write_response`] (the response head with the
+//!   rules' edits and the Connection header), [`client::ResponseBody`] (how many bytes
+//!   of each server read belong to the body, forwarded as they are),
+//!   [`client::error_page`] / [`client::local_reply`] (neutral replies encoded, with or
+//!   without `connection: close`), [`client::continue_response`].
+//! - server side ([`server`]): [`server::write_request`] (the request head with edits
+//!   and HAProxy's Connection header), [`server::RequestBody`] (`Content-Length` bytes as
+//!   they are; a chunked body decoded and encoded again, so framing the client wrote
+//!   never reaches the server), [`server::read_response`] (the request method decides
+//!   whether a body follows; a 101 nobody asked for is refused), [`ResponseHead::message`],
+//!   [`server::server_persists`].
+//!
+//! Underneath: [`parse_request_into`], [`parse_response_into`], [`ChunkedDecoder`],
+//! [`write_request_head`], [`write_response_head`], HAProxy's pages
+//! ([`error_response`], [`parse_error_response`]) and errorfiles ([`parse_errorfile`]).
 //!
 //! # Conformance with HAProxy 2.6.12 (checked against the real haproxy)
 //!
@@ -60,12 +63,14 @@
 //! Connection all pass); [`HeadEdits::strip_hop_by_hop`] offers the RFC behaviour.
 
 mod chunked;
+pub mod client;
 mod error;
 mod head;
 mod pages;
 mod reply;
 mod request;
 mod response;
+pub mod server;
 mod write;
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! [`Reply`] values at load (refused as HAProxy 2.6 refuses them), replies encoded to
 //! bytes, and the checks a connection makes on the bytes it is about to send.
 
-use super::head::{BodyKind, Limits, Version};
+use super::head::{BodyKind, Limits, Version, parse_version};
 use super::request::Method;
 use super::response::parse_response;
 use super::write::{ConnectionHeader, HeadEdits, write_response_head};
@@ -101,7 +101,7 @@ fn bad_version(content: &[u8]) -> Option<String> {
     let version = words.next()?;
     let status = words.next()?;
     let well_formed = status.len() == 3 && status.iter().all(u8::is_ascii_digit);
-    (well_formed && Version::parse(version).is_none()).then(|| {
+    (well_formed && parse_version(version).is_none()).then(|| {
         format!(
             "invalid http version ({})",
             String::from_utf8_lossy(version)

@@ -5,52 +5,9 @@ use super::error::{H1Error, H1ErrorKind, Side};
 use super::head::{
     BodyKind, ConnectionTokens, Header, HeaderKind, Limits, Span, TransferCodings, Version,
     add_connection_tokens, is_sp_ht, is_tchar, list_contains, next_line, parse_content_length,
-    parse_header_block,
+    parse_header_block, parse_version,
 };
-
-/// Request method; the common ones as variants, anything else as `Other` (methods are
-/// case-sensitive: `get` is `Other`, as HAProxy forwards it unchanged).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Method {
-    /// GET.
-    #[default]
-    Get,
-    /// HEAD: the response never has a body.
-    Head,
-    /// POST.
-    Post,
-    /// PUT.
-    Put,
-    /// DELETE.
-    Delete,
-    /// OPTIONS.
-    Options,
-    /// CONNECT: a 2xx answer turns the connection into a tunnel.
-    Connect,
-    /// TRACE.
-    Trace,
-    /// PATCH.
-    Patch,
-    /// Any other token; read it with [`RequestHead::method_bytes`].
-    Other,
-}
-
-impl Method {
-    fn from_bytes(m: &[u8]) -> Self {
-        match m {
-            b"GET" => Self::Get,
-            b"HEAD" => Self::Head,
-            b"POST" => Self::Post,
-            b"PUT" => Self::Put,
-            b"DELETE" => Self::Delete,
-            b"OPTIONS" => Self::Options,
-            b"CONNECT" => Self::Connect,
-            b"TRACE" => Self::Trace,
-            b"PATCH" => Self::Patch,
-            _ => Self::Other,
-        }
-    }
-}
+pub use crate::proxy::message::Method;
 
 /// A parsed request head: spans into the caller's buffer plus the facts derived from it.
 /// Reuse one per connection with [`parse_request_into`] to avoid allocating per request.
@@ -212,7 +169,7 @@ fn parse_window(
         // Also refuses HTTP/0.9 (no version).
         return bad(pos + i);
     }
-    let Some(version) = Version::parse(&line[after..]) else {
+    let Some(version) = parse_version(&line[after..]) else {
         return bad(pos + after);
     };
     let method = &line[..m_len];

@@ -5,6 +5,7 @@ use super::error::{H1Error, H1ErrorKind, Side};
 use super::head::{
     BodyKind, ConnectionTokens, Header, HeaderKind, Limits, Span, TransferCodings, Version,
     add_connection_tokens, is_sp_ht, next_line, parse_content_length, parse_header_block,
+    parse_version,
 };
 use super::request::{Method, header_value};
 
@@ -113,7 +114,7 @@ fn parse_window(
         return Ok(None);
     };
     let line = &buf[..end];
-    let Some(version) = line.get(..8).and_then(Version::parse) else {
+    let Some(version) = line.get(..8).and_then(parse_version) else {
         return bad(0);
     };
     let mut i = 8;

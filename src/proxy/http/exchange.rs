@@ -5,13 +5,12 @@ use super::rules::{self, Edits, Verdict};
 use super::view::ReqView;
 use crate::log::{FinState, TermCause};
 use crate::proxy::connect::ConnectInfo;
-use crate::proxy::h1::{
-    BodyKind, ChunkedDecoder, Limits, RequestHead, ResponseHead, parse_request_into,
-};
+use crate::proxy::h1::{self, Limits, RequestHead, ResponseHead};
 use crate::proxy::session::{self, ConnInfo};
 use crate::runtime::backend::Backend;
+use crate::runtime::errors::Page;
 use crate::runtime::frontend::Frontend;
-use crate::runtime::snapshot::{Shared, Snapshot};
+use crate::runtime::snapshot::{Shared, Snapshot, conn_mode};
 use std::sync::Arc;
 
 use crate::runtime::conn::ServerConn;
@@ -26,26 +25,61 @@ pub(super) enum Next {
     Close,
 }
 
-/// The per-exchange facts the log line needs.
-pub(super) struct Outcome {
+/// One request's state, passed from phase to phase: the codec's heads, the rules'
+/// edits, and the facts the count and log phase reads. One value per connection is
+/// reused from request to request ([`Exchange::begin`]), so its vectors keep their
+/// capacity.
+pub(super) struct Exchange {
+    /// The request head (the client codec's, spans into the session's `buf`).
+    pub(super) head: RequestHead,
+    /// The response head (the server codec's, spans into the session's `rbuf`).
+    pub(super) rhead: ResponseHead,
+    /// Header edits of the `http-request` rules.
+    pub(super) edits: Edits,
+    /// Header edits of the `http-response` rules.
+    pub(super) redits: Edits,
+    /// The request line as received, for the log.
+    pub(super) reqline: Vec<u8>,
+    /// Bytes of the current request at the start of `buf` not yet consumed.
+    pub(super) unread: usize,
+    /// Part of the current request's body has not been read from the client yet.
+    pub(super) body_pending: bool,
+    /// The status sent (`-1`: none).
     pub(super) status: i32,
+    /// The backend the request went to.
     pub(super) backend: Option<Arc<Backend>>,
+    /// The server it went to.
     pub(super) server: Option<Arc<crate::runtime::server::ServerState>>,
+    /// `TR`: the head's reception, in ms (`-1`: it failed).
     pub(super) t_request: Option<i64>,
+    /// Queue and connect timers, retries, redispatch.
     pub(super) info: ConnectInfo,
+    /// `Tr`: the response head's wait, in ms (`-1`: it failed).
     pub(super) t_response: Option<i64>,
+    /// Bytes sent to the client (`%B`).
     pub(super) bytes_out: u64,
+    /// Bytes received from the client (`%U`).
     pub(super) bytes_in: u64,
+    /// Why the exchange ended (termination flags, first letter).
     pub(super) term: TermCause,
+    /// Where it was then (second letter).
     pub(super) fin: FinState,
+    /// The proxy answered itself (`deny`, `return`).
     pub(super) local: bool,
     /// When the first byte of the request was seen (`%tr`); `None`: nothing came.
     pub(super) rx_start: Option<Instant>,
 }
 
-impl Outcome {
-    pub(super) fn new() -> Self {
-        Outcome {
+impl Exchange {
+    fn new() -> Self {
+        Exchange {
+            head: RequestHead::default(),
+            rhead: ResponseHead::default(),
+            edits: Edits::default(),
+            redits: Edits::default(),
+            reqline: Vec::new(),
+            unread: 0,
+            body_pending: false,
             status: -1,
             backend: None,
             server: None,
@@ -59,6 +93,23 @@ impl Outcome {
             local: false,
             rx_start: None,
         }
+    }
+
+    /// Starts the next request: the log facts start over; the heads, edits and request
+    /// line are overwritten by the phases that fill them.
+    fn begin(&mut self) {
+        self.status = -1;
+        self.backend = None;
+        self.server = None;
+        self.t_request = None;
+        self.info = ConnectInfo::default();
+        self.t_response = None;
+        self.bytes_out = 0;
+        self.bytes_in = 0;
+        self.term = TermCause::None;
+        self.fin = FinState::None;
+        self.local = false;
+        self.rx_start = None;
     }
 }
 
@@ -161,12 +212,7 @@ pub(super) struct Session {
     pub(super) out: Vec<u8>,
     /// Server input.
     pub(super) rbuf: Vec<u8>,
-    pub(super) head: RequestHead,
-    pub(super) rhead: ResponseHead,
-    pub(super) edits: Edits,
-    pub(super) redits: Edits,
-    /// The request line as received, for the log.
-    pub(super) reqline: Vec<u8>,
+    /// Scratch for the log line.
     pub(super) line: String,
     pub(super) first: bool,
     /// Where the current request's timers start.
@@ -174,10 +220,6 @@ pub(super) struct Session {
     /// The client's own server connections (`http-reuse never`), one per server at
     /// most, [`MAX_OWN_CONNS`] in all (HAProxy's `max-session-srv-conns`).
     pub(super) own: Vec<OwnConn>,
-    /// Bytes of the current request at the start of `buf` not yet consumed.
-    pub(super) unread: usize,
-    /// Part of the current request's body has not been read from the client yet.
-    pub(super) body_pending: bool,
 }
 
 impl Session {
@@ -189,10 +231,7 @@ impl Session {
         carry: Carry,
     ) -> Self {
         let bufsize = snap.global.bufsize;
-        let limits = Limits {
-            max_head: bufsize - snap.global.maxrewrite,
-            max_headers: 101,
-        };
+        let limits = Limits::from_tune(bufsize, snap.global.maxrewrite);
         Session {
             fe,
             snap,
@@ -202,17 +241,10 @@ impl Session {
             buf: Vec::new(),
             out: Vec::new(),
             rbuf: Vec::new(),
-            head: RequestHead::default(),
-            rhead: ResponseHead::default(),
-            edits: Edits::default(),
-            redits: Edits::default(),
-            reqline: Vec::new(),
             line: String::new(),
             first: carry.first,
             clock: carry.clock,
             own: carry.own,
-            unread: 0,
-            body_pending: false,
         }
     }
 
@@ -241,6 +273,7 @@ impl Session {
         S: AsyncRead + AsyncWrite + Unpin,
     {
         let bufsize = self.snap.global.bufsize;
+        let mut ex = Exchange::new();
         loop {
             if !self.first && self.buf.is_empty() {
                 // A busy client's next request is often there already.
@@ -258,11 +291,11 @@ impl Session {
                 }
             }
             self.refresh();
-            let mut out = Outcome::new();
-            match self.exchange(client, &mut out).await {
+            ex.begin();
+            match self.exchange(client, &mut ex).await {
                 Some(next) => {
                     let end = Instant::now();
-                    self.log(&out, end);
+                    self.log(&ex, end);
                     self.first = false;
                     // The next request's timers start where this one ended.
                     self.clock = Clock {
@@ -278,11 +311,18 @@ impl Session {
         }
     }
 
+    /// The client connection may carry another exchange after this one: the client and
+    /// the frontend's mode allow it.
+    pub(super) fn persists(&self, ex: &Exchange) -> bool {
+        ex.head.message(&self.buf).persist
+            && self.fe.conn_mode != crate::config::model::HttpConnMode::Close
+    }
+
     /// Reads and parses the next request head. `None`: close silently.
     async fn read_head<S: AsyncRead + AsyncWrite + Unpin>(
         &mut self,
         client: &mut S,
-        o: &mut Outcome,
+        ex: &mut Exchange,
     ) -> Result<usize, Option<Next>> {
         let fe = self.fe.clone();
         let t = &fe.timeouts;
@@ -290,65 +330,51 @@ impl Session {
         let limit = t.http_request.or(t.client);
         loop {
             if !self.buf.is_empty() {
-                let rx_start = *o.rx_start.get_or_insert_with(Instant::now);
-                match parse_request_into(&mut self.head, &self.buf, &self.limits) {
+                let rx_start = *ex.rx_start.get_or_insert_with(Instant::now);
+                match h1::client::read_request(&mut ex.head, &self.buf, &self.limits) {
                     Ok(Some(n)) => {
-                        // Chunk sizes received with the head are checked by HAProxy's
-                        // parser too: a malformed body is a bad request, never forwarded.
-                        if !(self.head.body == BodyKind::Chunked
-                            && ChunkedDecoder::for_request().feed(&self.buf[n..]).is_err())
-                        {
-                            o.t_request = session::ms(rx_start.elapsed());
-                            return Ok(n);
-                        }
-                        self.reqline.clear();
-                        let page = crate::proxy::h1::parse_error_response(400);
-                        let _ = write_all(client, page, t.client).await;
-                        o.status = 400;
-                        o.term = TermCause::Proxy;
-                        o.fin = FinState::Request;
-                        o.t_request = Some(-1);
-                        return Err(Some(Next::Close));
+                        ex.t_request = session::ms(rx_start.elapsed());
+                        return Ok(n);
                     }
                     Ok(None) => {}
                     Err(e) => {
-                        self.reqline.clear();
+                        ex.reqline.clear();
                         let page = e.response();
                         let _ = write_all(client, page, t.client).await;
-                        o.status = e.status() as i32;
+                        ex.status = e.status() as i32;
                         // HAProxy's HTTP/1 layer does not count its error pages.
-                        o.bytes_out = 0;
-                        o.term = TermCause::Proxy;
-                        o.fin = FinState::Request;
-                        o.t_request = Some(-1);
+                        ex.bytes_out = 0;
+                        ex.term = TermCause::Proxy;
+                        ex.fin = FinState::Request;
+                        ex.t_request = Some(-1);
                         return Err(Some(Next::Close));
                     }
                 }
             }
             // `timeout http-request` runs from the request's first byte, else from the
             // accept or the end of the previous request.
-            let start = o.rx_start.unwrap_or(self.clock.start);
+            let start = ex.rx_start.unwrap_or(self.clock.start);
             let left = limit.map(|l| l.saturating_sub(start.elapsed()));
             match read_more(client, &mut self.buf, bufsize, left).await {
                 Ok(_) => {}
                 Err(IoFail::Timeout) => {
-                    self.reqline.clear();
-                    o.t_request = Some(-1);
+                    ex.reqline.clear();
+                    ex.t_request = Some(-1);
                     return Err(self
-                        .fail(client, o, 408, TermCause::ClientTimeout, FinState::Request)
+                        .fail(client, ex, 408, TermCause::ClientTimeout, FinState::Request)
                         .await);
                 }
                 Err(_) => {
                     if self.buf.is_empty() && !self.first {
                         return Err(None);
                     }
-                    self.reqline.clear();
+                    ex.reqline.clear();
                     // HAProxy 2.6 logs 400 (CR--) for a request cut by the client,
                     // whether nothing or part of it came.
-                    o.status = 400;
-                    o.term = TermCause::ClientAbort;
-                    o.fin = FinState::Request;
-                    o.t_request = Some(-1);
+                    ex.status = 400;
+                    ex.term = TermCause::ClientAbort;
+                    ex.fin = FinState::Request;
+                    ex.t_request = Some(-1);
                     // A connection closed without sending anything is a "null" connection.
                     if self.buf.is_empty() && self.fe.log.as_ref().is_some_and(|l| l.dontlognull) {
                         return Err(None);
@@ -363,90 +389,99 @@ impl Session {
     async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
         &mut self,
         client: &mut S,
-        o: &mut Outcome,
+        ex: &mut Exchange,
     ) -> Option<Next> {
-        let head_len = match self.read_head(client, o).await {
+        let head_len = match self.read_head(client, ex).await {
             Ok(n) => n,
             Err(next) => return next,
         };
-        self.reqline.clear();
-        self.reqline
-            .extend_from_slice(self.head.method_bytes(&self.buf));
-        self.reqline.push(b' ');
-        self.reqline.extend_from_slice(self.head.uri.get(&self.buf));
-        self.reqline
-            .extend_from_slice(if self.head.version.at_least_11() {
-                b" HTTP/1.1"
-            } else {
-                b" HTTP/1.0"
-            });
-        let has_body = !matches!(self.head.body, BodyKind::None | BodyKind::Length(0));
-        self.unread = head_len;
-        self.body_pending = has_body;
+        let req = ex.head.message(&self.buf);
+        super::logline::request_line(&req, &mut ex.reqline);
+        let has_body = req.payload.is_some();
+        ex.unread = head_len;
+        ex.body_pending = has_body;
 
         // Frontend rules, then the switching rules.
-        self.edits.clear();
+        ex.edits.clear();
         let fe = self.fe.clone();
         let (verdict, backend) = {
             let view = ReqView {
-                buf: &self.buf,
-                head: &self.head,
+                req: ex.head.message(&self.buf),
                 conn: &self.conn,
                 status: None,
             };
-            // `tcp-request content` rules run first, on the parsed request.
-            if !crate::runtime::rules::tcp_verdict(&fe.tcp_content, &view) {
-                return None;
+            match rules::route(&fe, &view, &mut ex.edits) {
+                Some(r) => r,
+                None => return None,
             }
-            let v = rules::apply(&fe.http_request, &view, &mut self.edits);
-            let b = match v {
-                Verdict::Continue => fe
-                    .switching
-                    .iter()
-                    .find(|s| s.cond.matches(&view))
-                    .map(|s| s.backend.clone())
-                    .or_else(|| fe.default_backend.clone()),
-                _ => None,
-            };
-            if let Some(b) = &b
-                && !crate::runtime::rules::tcp_verdict(&b.tcp_content, &view)
-            {
-                return None;
-            }
-            let v = match (&v, &b) {
-                (Verdict::Continue, Some(b)) if !b.http_request.is_empty() => {
-                    rules::apply(&b.http_request, &view, &mut self.edits)
-                }
-                _ => v,
-            };
-            (v, b)
         };
-        o.backend = backend.clone();
+        ex.backend = backend.clone();
         match verdict {
             Verdict::Continue => {}
             Verdict::Deny(status) => {
-                o.local = true;
+                let be_errors = backend.as_ref().map(|b| &b.errors);
+                let page = crate::runtime::errors::page(status, be_errors, &fe.errors);
                 return self
-                    .local_reply(client, o, head_len, has_body, None, status)
+                    .local_reply(client, ex, head_len, page, status, false)
                     .await;
             }
             Verdict::Return(reply) => {
-                o.local = true;
                 let status = reply.as_ref().map_or(200, |r| r.status);
-                let bytes = reply.map_or_else(Vec::new, |r| crate::proxy::h1::encode_reply(&r));
+                let page = reply.as_deref().map_or(Page::Empty, Page::Reply);
                 return self
-                    .local_reply(client, o, head_len, has_body, Some(bytes), status)
+                    .local_reply(client, ex, head_len, page, status, true)
                     .await;
             }
         }
         let Some(be) = backend else {
             return self
-                .fail(client, o, 503, TermCause::Proxy, FinState::Request)
+                .fail(client, ex, 503, TermCause::Proxy, FinState::Request)
                 .await;
         };
         be.counters.session_start();
-        let r = self.forward(client, o, &be, head_len).await;
+        let r = self.pass_to(client, ex, &be, head_len).await;
         be.counters.session_end();
         r
+    }
+
+    /// Phases 6 to 10 for a request routed to `be`, in order: balance, queue and connect
+    /// (or reuse), send the request, wait for the response (the retry edge replaces a
+    /// reused connection the server had closed), forward the response, then give the
+    /// server connection back or close it.
+    async fn pass_to<S: AsyncRead + AsyncWrite + Unpin>(
+        &mut self,
+        client: &mut S,
+        ex: &mut Exchange,
+        be: &Arc<Backend>,
+        head_len: usize,
+    ) -> Option<Next> {
+        let mode = conn_mode(self.fe.conn_mode, be.conn_mode);
+        let up = match self.connect_upstream(client, ex, be, mode).await {
+            Ok(up) => up,
+            Err(next) => return next,
+        };
+        ex.server = Some(up.slot.server.clone());
+        let (up, mut sent) = match self.send_request(client, ex, be, mode, up, head_len).await {
+            Ok(r) => r,
+            Err(next) => return next,
+        };
+        let mut up = match self.await_response(client, ex, be, up, &mut sent).await {
+            Ok(up) => up,
+            Err(next) => return next,
+        };
+        ex.t_response = session::ms(sent.at.elapsed());
+        let request_done = sent.body.is_done();
+        if !request_done {
+            // The server answered without asking for the body: the connection to the
+            // client cannot be reused.
+            ex.fin = FinState::None;
+        }
+        let r = self
+            .respond(client, &mut up.conn, ex, be, request_done)
+            .await;
+        if r.next.is_some() && r.server_clean {
+            self.release(ex, be, mode, up);
+        }
+        r.next
     }
 }

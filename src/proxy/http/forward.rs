@@ -1,20 +1,19 @@
-//! The request side: connecting to a server (or reusing a connection) and forwarding
-//! the request head and body.
+//! Phase 9 of the chart, the request side: the head rewritten for the server (rules'
+//! edits, `option forwardfor`; the codec writes it), the body forwarded as the codec
+//! frames it, `Expect: 100-continue` answered when the body is buffered.
 
-use super::exchange::{MAX_OWN_CONNS, Next, Outcome, OwnConn, Session};
+use super::exchange::{Exchange, Next, Session};
 use super::io::{IoFail, read_more, write_all};
-use super::view::ReqView;
-use crate::config::model::{HttpConnMode, HttpReuse};
+use super::upstream::Upstream;
+use crate::config::model::HttpConnMode;
 use crate::log::{FinState, TermCause};
-use crate::proxy::connect::{self, ConnectError};
-use crate::proxy::h1::{BodyKind, ChunkedDecoder, ConnectionHeader, HeadEdits, write_request_head};
-use crate::proxy::session::{self, ConnInfo};
-use crate::runtime::backend::{Backend, ServerSlot};
-use crate::runtime::conn::{PoolKey, ServerConn};
-use crate::runtime::snapshot::conn_mode;
+use crate::proxy::h1::{self, server::RequestBody};
+use crate::proxy::session::ConnInfo;
+use crate::runtime::backend::Backend;
+use crate::runtime::conn::ServerConn;
 use std::sync::Arc;
 use std::time::Instant;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite};
 
 fn xff_value(conn: &ConnInfo) -> Option<String> {
     conn.peer.map(|p| match p.ip() {
@@ -48,401 +47,132 @@ fn in_net(ip: std::net::IpAddr, net: (std::net::IpAddr, u8)) -> bool {
     }
 }
 
-/// Awaits `fut`; with `option abortonclose` (`on`), a client that closes meanwhile aborts
-/// it (`None`), and what it sends meanwhile is appended to `early`.
-async fn unless_client_closes<S, F>(
-    client: &mut S,
-    on: bool,
-    early: &mut Vec<u8>,
-    fut: F,
-) -> Option<F::Output>
-where
-    S: AsyncRead + Unpin,
-    F: Future,
-{
-    if !on {
-        return Some(fut.await);
-    }
-    tokio::pin!(fut);
-    loop {
-        early.reserve(1024);
-        tokio::select! {
-            r = &mut fut => return Some(r),
-            n = client.read_buf(early) => if !matches!(n, Ok(k) if k > 0) { return None },
-        }
-    }
+/// What the request phase hands to the response phase.
+pub(super) struct Sent {
+    /// The request body's progress toward the server.
+    pub(super) body: RequestBody,
+    /// The client waits for `100 Continue` before sending its body.
+    pub(super) awaiting_100: bool,
+    /// The whole request went out with its head: it can be sent again on a fresh
+    /// connection while nothing of the response was received.
+    pub(super) replayable: bool,
+    /// When the head went out (`Tr` runs from here).
+    pub(super) at: Instant,
 }
 
 impl Session {
-    /// Writes the request head for the server into `self.out`.
-    pub(super) fn build_request_head(&mut self, be: &Backend, mode: HttpConnMode) {
-        self.out.clear();
-        // As HAProxy 2.6: `keep-alive` only toward an HTTP/1.0 server kept alive (not with
-        // a chunked body), `close`
-        // only where HTTP/1.1 would keep the connection; nothing on a protocol upgrade
-        // (its `Connection: upgrade` must reach the server alone).
-        let (v11, upgrade) = (self.head.version.at_least_11(), self.head.upgrade);
-        let connection = match mode {
-            HttpConnMode::KeepAlive if !v11 && !upgrade && self.head.body != BodyKind::Chunked => {
-                ConnectionHeader::KeepAlive
-            }
-            HttpConnMode::KeepAlive => ConnectionHeader::Default,
-            _ if v11 && !upgrade => ConnectionHeader::Close,
-            _ => ConnectionHeader::Default,
-        };
+    /// Writes the request head for the server into `self.out`: the rules' edits, then
+    /// `option forwardfor`'s header; the codec adds the Connection header `mode` calls
+    /// for.
+    pub(super) fn build_request_head(&mut self, ex: &Exchange, be: &Backend, mode: HttpConnMode) {
         let ff = be.forwardfor.as_ref().or(self.fe.forwardfor.as_ref());
         let mut xff: Option<(Vec<u8>, String)> = None;
         if let (Some(ff), Some(peer)) = (ff, self.conn.peer) {
             let excepted = ff.except.is_some_and(|n| in_net(peer.ip(), n));
             let name = ff.header.to_ascii_lowercase().into_bytes();
-            let present = self
-                .head
-                .headers
-                .iter()
-                .any(|h| h.name.get(&self.buf).eq_ignore_ascii_case(&name));
+            let present = ex.head.message(&self.buf).has(&name);
             if !(excepted || (ff.if_none && present)) {
                 xff = xff_value(&self.conn).map(|v| (name, v));
             }
         }
-        if self.edits.is_empty() && xff.is_none() {
-            let edits = HeadEdits {
-                connection,
-                strip_hop_by_hop: false,
-                remove: &[],
-                add: &[],
-                normalise_authority: true,
-            };
-            write_request_head(&self.head, &self.buf, &edits, &mut self.out);
-            return;
-        }
-        let remove: Vec<&[u8]> = self.edits.remove.iter().map(Vec::as_slice).collect();
-        let mut add: Vec<(&[u8], &[u8])> = self
-            .edits
-            .add
-            .iter()
-            .map(|(n, v)| (n.as_slice(), v.as_slice()))
-            .collect();
-        if let Some((n, v)) = &xff {
-            add.push((n.as_slice(), v.as_bytes()));
-        }
-        let edits = HeadEdits {
-            connection,
-            strip_hop_by_hop: false,
-            remove: &remove,
-            add: &add,
-            normalise_authority: true,
-        };
-        write_request_head(&self.head, &self.buf, &edits, &mut self.out);
+        let extra = xff.as_ref().map(|(n, v)| (n.as_slice(), v.as_bytes()));
+        h1::server::write_request(
+            &ex.head,
+            &self.buf,
+            mode == HttpConnMode::KeepAlive,
+            &ex.edits,
+            extra,
+            &mut self.out,
+        );
     }
 
-    /// Forwards the request to a server of `be` and the response back.
-    pub(super) async fn forward<S: AsyncRead + AsyncWrite + Unpin>(
+    /// Sends the request head, with the body bytes already received unless the client
+    /// waits for `100 Continue`, over `up`. A reused connection that fails on this first
+    /// write is replaced once (the retry edge). `Err`: the exchange ended.
+    pub(super) async fn send_request<S: AsyncRead + AsyncWrite + Unpin>(
         &mut self,
         client: &mut S,
-        o: &mut Outcome,
+        ex: &mut Exchange,
         be: &Arc<Backend>,
+        mode: HttpConnMode,
+        mut up: Upstream,
         head_len: usize,
-    ) -> Option<Next> {
-        let mode = conn_mode(self.fe.conn_mode, be.conn_mode);
-        // The shared pool per `http-reuse`: `Some(proven_only)` when it may be used.
-        // `safe`: never for a session's first request; `aggressive`: only connections that
-        // already carried more than one request then; `always`: any; `never`: none.
-        let pool_use = match be.http_reuse {
-            HttpReuse::Never => None,
-            HttpReuse::Safe => (!self.first).then_some(false),
-            HttpReuse::Aggressive => Some(self.first),
-            HttpReuse::Always => Some(false),
-        }
-        .filter(|_| mode == HttpConnMode::KeepAlive);
-
-        // Balance, queue, then the client's own connection, an idle one or a new one.
-        // With `option abortonclose`, a client that closes while its request waits in the
-        // queue (HAProxy's CQ) or for the connection (CC) aborts it; bytes it pipelines
-        // meanwhile are kept.
-        let mut early = Vec::new();
-        let slot = {
-            let view = self.request_view();
-            let acq = connect::acquire(be, &view, &[], &mut o.info);
-            unless_client_closes(client, be.abortonclose, &mut early, acq).await
-        };
-        self.buf.extend_from_slice(&early);
-        let Some(slot) = slot else {
-            return client_gave_up(o, FinState::Queue);
-        };
-        let slot = match slot {
-            Ok(s) => s,
-            Err(e) => {
-                let fin = if e == ConnectError::QueueTimeout {
-                    FinState::Queue
-                } else {
-                    FinState::Connect
-                };
-                let term = if e == ConnectError::NoServer {
-                    TermCause::Proxy
-                } else {
-                    TermCause::ServerAbort
-                };
-                return self.fail(client, o, 503, term, fin).await;
-            }
-        };
-        let own = self
-            .own
-            .iter()
-            .position(|c| Arc::ptr_eq(&c.backend, be) && c.server == slot.server.index)
-            .map(|i| self.own.swap_remove(i).stream);
-        let pooled = own.or_else(|| {
-            pool_use.and_then(|proven_only| {
-                slot.server
-                    .pool
-                    .take(&PoolKey::default(), proven_only)
-                    .map(|(s, _)| s)
-            })
-        });
-        let (mut server, mut slot, mut reused) = match pooled {
-            Some(s) => (s, slot, true),
-            None => {
-                let mut early = Vec::new();
-                let r = {
-                    let view = self.request_view();
-                    let dial =
-                        connect::dial_retrying(be, &view, self.conn.local, &mut o.info, slot);
-                    unless_client_closes(client, be.abortonclose, &mut early, dial).await
-                };
-                self.buf.extend_from_slice(&early);
-                let Some(r) = r else {
-                    return client_gave_up(o, FinState::Connect);
-                };
-                match r {
-                    Ok((s, slot)) => (s, slot, false),
-                    Err(e) => {
-                        let term = if e == ConnectError::Timeout {
-                            TermCause::ServerTimeout
-                        } else {
-                            TermCause::ServerAbort
-                        };
-                        return self.fail(client, o, 503, term, FinState::Connect).await;
-                    }
-                }
-            }
-        };
-        o.server = Some(slot.server.clone());
-
+    ) -> Result<(Upstream, Sent), Option<Next>> {
         // With `option http-buffer-request`, the proxy answers `Expect: 100-continue`
         // itself and reads the body before the server sees the request.
-        if self.head.expect_100 && (self.fe.buffer_request || be.buffer_request) {
-            if write_all(
-                client,
-                b"HTTP/1.1 100 Continue\r\n\r\n",
-                self.fe.timeouts.client,
-            )
-            .await
-            .is_err()
+        let mut expect = ex.head.message(&self.buf).expect_continue;
+        if expect && (self.fe.buffer_request || be.buffer_request) {
+            let interim = h1::client::continue_response();
+            if write_all(client, interim, self.fe.timeouts.client)
+                .await
+                .is_err()
             {
-                return Some(Next::Close);
+                return Err(Some(Next::Close));
             }
-            self.head.expect_100 = false;
-            self.edits.remove.push(b"expect".to_vec());
+            expect = false;
+            ex.edits.remove.push(b"expect".to_vec());
         }
-        // The head, plus the body bytes already received (unless the client waits for 100).
-        self.build_request_head(be, mode);
-        let head_out_len = self.out.len();
-        let mut decoder = ChunkedDecoder::for_request();
-        let mut body_left: u64 = 0;
-        let mut body_done = true;
+        self.build_request_head(ex, be, mode);
+        let mut body = RequestBody::new(&ex.head);
         let mut consumed = head_len;
         // A client that sent body bytes with `Expect: 100-continue` does not wait for the
         // interim response: its body is forwarded as it comes, as HAProxy does.
-        let expect_wait = self.head.expect_100 && self.buf.len() == head_len;
+        let expect_wait = expect && self.buf.len() == head_len;
         if !expect_wait {
             let avail = &self.buf[head_len..];
-            match self.head.body {
-                BodyKind::Length(n) => {
-                    let k = (avail.len() as u64).min(n) as usize;
-                    self.out.extend_from_slice(&avail[..k]);
-                    consumed += k;
-                    body_left = n - k as u64;
-                    body_done = body_left == 0;
+            match body.take(avail, &mut self.out) {
+                Ok(t) => {
+                    if !t.reframed {
+                        self.out.extend_from_slice(&avail[..t.used]);
+                    }
+                    consumed += t.used;
                 }
-                // Decoded and encoded again: only framing written here reaches the server.
-                BodyKind::Chunked => match decoder.reencode(avail, &mut self.out) {
-                    Ok(k) => {
-                        consumed += k;
-                        body_done = decoder.is_done();
-                    }
-                    Err(e) => {
-                        let _ = e;
-                        return self
-                            .fail(client, o, 400, TermCause::Proxy, FinState::Request)
-                            .await;
-                    }
-                },
-                _ => {}
-            }
-        } else {
-            body_done = matches!(self.head.body, BodyKind::None | BodyKind::Length(0));
-            if let BodyKind::Length(n) = self.head.body {
-                body_left = n;
+                Err(_) => {
+                    return Err(self
+                        .fail(client, ex, 400, TermCause::Proxy, FinState::Request)
+                        .await);
+                }
             }
         }
-        o.bytes_in += (consumed - head_len) as u64;
+        let body_done = body.is_done();
+        ex.bytes_in += (consumed - head_len) as u64;
         let st = be.timeouts.server;
-        // A reused idle connection may have been closed by the server meanwhile: retry once
-        // on a fresh connection while nothing of the response was received.
-        let replayable = body_done;
-        if write_all(&mut server, &self.out, st).await.is_err() {
-            if !reused {
-                return self
-                    .fail(client, o, 502, TermCause::ServerAbort, FinState::Data)
-                    .await;
+        if write_all(&mut up.conn, &self.out, st).await.is_err() {
+            if !up.reused {
+                return Err(self
+                    .fail(client, ex, 502, TermCause::ServerAbort, FinState::Data)
+                    .await);
             }
-            match self.redial(be, o, slot).await {
-                Ok((s, sl)) => {
-                    server = s;
-                    slot = sl;
-                    reused = false;
-                }
-                Err(next) => return next,
-            }
-            if write_all(&mut server, &self.out, st).await.is_err() {
-                return self
-                    .fail(client, o, 502, TermCause::ServerAbort, FinState::Data)
-                    .await;
+            up = self.redial(be, ex, up).await?;
+            if write_all(&mut up.conn, &self.out, st).await.is_err() {
+                return Err(self
+                    .fail(client, ex, 502, TermCause::ServerAbort, FinState::Data)
+                    .await);
             }
         }
         self.buf.drain(..consumed);
-        self.unread = 0;
-        self.body_pending = !body_done;
-        let t_sent = Instant::now();
-
-        // Expect: 100-continue: the server answers first.
-        let mut awaiting_100 = expect_wait && !body_done;
-        self.rbuf.clear();
-        loop {
-            if !awaiting_100 && !body_done {
-                // Stream the rest of the request body.
-                if let Err(next) = self
-                    .stream_request_body(client, &mut server, o, &mut decoder, &mut body_left, be)
-                    .await
-                {
-                    return next;
-                }
-                body_done = true;
-                self.body_pending = false;
-            }
-            match self.read_response_head(&mut server, be).await {
-                Ok(()) => {}
-                Err(IoFail::Timeout) => {
-                    o.t_response = Some(-1);
-                    return self
-                        .fail(client, o, 504, TermCause::ServerTimeout, FinState::Headers)
-                        .await;
-                }
-                Err(IoFail::Closed) if reused && self.rbuf.is_empty() && replayable => {
-                    match self.redial(be, o, slot).await {
-                        Ok((s, sl)) => {
-                            server = s;
-                            slot = sl;
-                            reused = false;
-                        }
-                        Err(next) => return next,
-                    }
-                    self.out.truncate(head_out_len.max(self.out.len()));
-                    if write_all(&mut server, &self.out, st).await.is_err() {
-                        return self
-                            .fail(client, o, 502, TermCause::ServerAbort, FinState::Data)
-                            .await;
-                    }
-                    continue;
-                }
-                Err(_) => {
-                    return self
-                        .fail(client, o, 502, TermCause::ServerAbort, FinState::Headers)
-                        .await;
-                }
-            }
-            if self.rhead.is_interim() {
-                let n = self.rhead.head_len;
-                if write_all(client, &self.rbuf[..n], self.fe.timeouts.client)
-                    .await
-                    .is_err()
-                {
-                    return Some(Next::Close);
-                }
-                self.rbuf.drain(..n);
-                if self.rhead.status == 100 {
-                    awaiting_100 = false;
-                }
-                continue;
-            }
-            break;
-        }
-        o.t_response = session::ms(t_sent.elapsed());
-        if !body_done {
-            // The server answered without asking for the body: the connection to the
-            // client cannot be reused.
-            o.fin = FinState::None;
-        }
-        let r = self.respond(client, &mut server, o, be, body_done).await;
-        if r.is_some() && self.server_reusable(mode) {
-            if be.http_reuse == HttpReuse::Never {
-                // Never shared, but kept for this client's next requests.
-                if self.own.len() >= MAX_OWN_CONNS {
-                    self.own.remove(0);
-                }
-                self.own.push(OwnConn {
-                    backend: be.clone(),
-                    server: slot.server.index,
-                    stream: server,
-                });
-            } else {
-                // A connection that served its second request or more is "proven".
-                slot.server.pool.put(PoolKey::default(), server, reused);
-            }
-        }
-        drop(slot);
-        r
+        ex.unread = 0;
+        ex.body_pending = !body_done;
+        let sent = Sent {
+            body,
+            awaiting_100: expect_wait && !body_done,
+            replayable: body_done,
+            at: Instant::now(),
+        };
+        Ok((up, sent))
     }
 
-    pub(super) fn server_reusable(&self, mode: HttpConnMode) -> bool {
-        mode == HttpConnMode::KeepAlive
-            && self.rhead.keep_alive
-            && self.rbuf.is_empty()
-            && !self.rhead.tunnel
-    }
-
-    /// The request as rules, ACLs and balancing see it before the response.
-    fn request_view(&self) -> ReqView<'_> {
-        ReqView {
-            buf: &self.buf,
-            head: &self.head,
-            conn: &self.conn,
-            status: None,
-        }
-    }
-
-    pub(super) async fn redial(
-        &mut self,
-        be: &Arc<Backend>,
-        o: &mut Outcome,
-        slot: ServerSlot,
-    ) -> Result<(ServerConn, ServerSlot), Option<Next>> {
-        let view = self.request_view();
-        connect::dial_retrying(be, &view, self.conn.local, &mut o.info, slot)
-            .await
-            .map_err(|_| None)
-    }
-
+    /// Streams the rest of the request body from the client to the server, framed by
+    /// the server's codec.
     pub(super) async fn stream_request_body<S: AsyncRead + AsyncWrite + Unpin>(
         &mut self,
         client: &mut S,
         server: &mut ServerConn,
-        o: &mut Outcome,
-        decoder: &mut ChunkedDecoder,
-        left: &mut u64,
+        ex: &mut Exchange,
+        body: &mut RequestBody,
         be: &Backend,
     ) -> Result<(), Option<Next>> {
         let bufsize = self.snap.global.bufsize;
-        let chunked = self.head.body == BodyKind::Chunked;
         // HAProxy waits for the rest of the body as it waits for the response: under
         // `timeout server` (504, `sH`), the client timeout only when that one is unset.
         let server_wait = be.timeouts.server;
@@ -453,69 +183,49 @@ impl Session {
                     Ok(_) => {}
                     Err(IoFail::Timeout) if server_wait.is_some() => {
                         return Err(self
-                            .fail(client, o, 504, TermCause::ServerTimeout, FinState::Headers)
+                            .fail(client, ex, 504, TermCause::ServerTimeout, FinState::Headers)
                             .await);
                     }
                     Err(e) => {
                         // A client that leaves in the middle of its body is logged `CL`
                         // by HAProxy, with no response.
-                        (o.term, o.fin) = if e == IoFail::Timeout {
+                        (ex.term, ex.fin) = if e == IoFail::Timeout {
                             (TermCause::ClientTimeout, FinState::Data)
                         } else {
                             (TermCause::ClientAbort, FinState::Last)
                         };
-                        o.status = -1;
+                        ex.status = -1;
                         return Err(Some(Next::Close));
                     }
                 }
             }
             self.out.clear();
-            let k = if chunked {
-                // Decoded and encoded again into `out` (the head was sent already).
-                match decoder.reencode(&self.buf, &mut self.out) {
-                    Ok(k) => k,
-                    Err(_) => {
-                        // A malformed chunk arriving later: HAProxy's stream answers 400
-                        // (`errorfile` applies) while waiting for the response, `PH--`.
-                        return Err(self
-                            .fail(client, o, 400, TermCause::Proxy, FinState::Headers)
-                            .await);
-                    }
+            let taken = match body.take(&self.buf, &mut self.out) {
+                Ok(t) => t,
+                Err(_) => {
+                    // A malformed chunk arriving later: HAProxy's stream answers 400
+                    // (`errorfile` applies) while waiting for the response, `PH--`.
+                    return Err(self
+                        .fail(client, ex, 400, TermCause::Proxy, FinState::Headers)
+                        .await);
                 }
-            } else {
-                (self.buf.len() as u64).min(*left) as usize
             };
-            let data = if chunked {
+            let k = taken.used;
+            let data = if taken.reframed {
                 &self.out[..]
             } else {
                 &self.buf[..k]
             };
             if write_all(server, data, be.timeouts.server).await.is_err() {
                 return Err(self
-                    .fail(client, o, 502, TermCause::ServerAbort, FinState::Data)
+                    .fail(client, ex, 502, TermCause::ServerAbort, FinState::Data)
                     .await);
             }
-            o.bytes_in += k as u64;
+            ex.bytes_in += k as u64;
             self.buf.drain(..k);
-            if chunked {
-                if decoder.is_done() {
-                    return Ok(());
-                }
-            } else {
-                *left -= k as u64;
-                if *left == 0 {
-                    return Ok(());
-                }
+            if body.is_done() {
+                return Ok(());
             }
         }
     }
-}
-
-/// The client closed while its request waited (`option abortonclose`): nothing is sent,
-/// and the log says where it gave up (`CQ`, `CC`).
-fn client_gave_up(o: &mut Outcome, fin: FinState) -> Option<Next> {
-    o.term = TermCause::ClientAbort;
-    o.fin = fin;
-    o.status = -1;
-    Some(Next::Close)
 }

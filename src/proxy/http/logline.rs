@@ -1,7 +1,8 @@
 //! The `option httplog` / `log-format` line of one exchange, with its timers.
 
-use super::exchange::{Outcome, Session};
+use super::exchange::{Exchange, Session};
 use crate::log::LogRecord;
+use crate::proxy::message::Request;
 use crate::proxy::session::{self};
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -11,58 +12,58 @@ impl Session {
     /// `%t` is the clock's start (accept, or the end of the previous request), `%tr` the
     /// request's first byte (the start when nothing came), `Ti` the idle time between
     /// them, `TR` the head's reception, `Ta` from `%tr` and `Tt` from `%t` to `end`.
-    pub(super) fn log(&mut self, o: &Outcome, end: Instant) {
+    pub(super) fn log(&mut self, ex: &Exchange, end: Instant) {
         let fe = self.fe.clone();
         let clock = self.clock;
-        let rx_start = o.rx_start.unwrap_or(clock.start).max(clock.start);
+        let rx_start = ex.rx_start.unwrap_or(clock.start).max(clock.start);
         let mut rec = LogRecord::new(clock.date, &fe.name);
         rec.request_date = clock.date_of(rx_start);
         rec.client = self.conn.peer;
         rec.frontend_addr = self.conn.local;
-        rec.backend = o
+        rec.backend = ex
             .backend
             .as_ref()
             .map(|b| b.name.as_str())
             .unwrap_or(&fe.name);
-        rec.server = o.server.as_ref().map(|s| s.name.as_str());
-        rec.t_request = o.t_request;
+        rec.server = ex.server.as_ref().map(|s| s.name.as_str());
+        rec.t_request = ex.t_request;
         rec.t_idle = session::ms(rx_start - clock.start);
         rec.t_handshake = Some(0);
-        rec.t_queue = if o.server.is_some() || o.info.queued {
-            session::ms(o.info.queue)
+        rec.t_queue = if ex.server.is_some() || ex.info.queued {
+            session::ms(ex.info.queue)
         } else {
             None
         };
-        rec.t_connect = if o.server.is_some() && !o.local {
-            session::ms(o.info.connect)
+        rec.t_connect = if ex.server.is_some() && !ex.local {
+            session::ms(ex.info.connect)
         } else {
             None
         };
-        rec.t_response = o.t_response;
+        rec.t_response = ex.t_response;
         rec.t_active = session::ms(end.saturating_duration_since(rx_start));
         rec.t_total = session::ms(end.saturating_duration_since(clock.start));
-        rec.status = o.status;
-        rec.bytes_out = o.bytes_out;
-        rec.bytes_in = o.bytes_in;
-        rec.term_cause = o.term;
-        rec.fin_state = o.fin;
-        rec.retries = o.info.retries;
-        rec.redispatched = o.info.redispatched;
-        rec.request_line = if self.reqline.is_empty() {
+        rec.status = ex.status;
+        rec.bytes_out = ex.bytes_out;
+        rec.bytes_in = ex.bytes_in;
+        rec.term_cause = ex.term;
+        rec.fin_state = ex.fin;
+        rec.retries = ex.info.retries;
+        rec.redispatched = ex.info.redispatched;
+        rec.request_line = if ex.reqline.is_empty() {
             None
         } else {
-            Some(&self.reqline)
+            Some(&ex.reqline)
         };
-        if let Some(b) = &o.backend {
+        if let Some(b) = &ex.backend {
             rec.beconn = b.counters.scur.load(Ordering::Relaxed);
             rec.backend_queue = b.queued.load(Ordering::Relaxed);
         }
-        if let Some(s) = &o.server {
+        if let Some(s) = &ex.server {
             rec.srv_conn = s.cur_conns.load(Ordering::Relaxed);
             rec.srv_queue = s.queued.load(Ordering::Relaxed);
             rec.server_addr = s.unix.is_none().then_some(s.addr);
         }
-        session::account(&fe, o.backend.as_deref(), o.server.as_deref(), &rec, true);
+        session::account(&fe, ex.backend.as_deref(), ex.server.as_deref(), &rec, true);
         if fe.log.is_none() {
             return;
         }
@@ -71,4 +72,16 @@ impl Session {
         session::emit(&fe, &rec, false, true, &mut line);
         self.line = line;
     }
+}
+
+/// Writes the request line as the log shows it (`%r`): method, target and version, as
+/// received, whatever the protocol.
+pub(super) fn request_line(req: &Request<'_>, out: &mut Vec<u8>) {
+    out.clear();
+    out.extend_from_slice(req.method_bytes());
+    out.push(b' ');
+    out.extend_from_slice(req.target());
+    let v = req.version;
+    out.extend_from_slice(b" HTTP/");
+    out.extend_from_slice(&[b'0' + v.major, b'.', b'0' + v.minor]);
 }

@@ -1,17 +1,21 @@
-//! `mode http` over HTTP/1.1: the request loop of one client connection.
+//! `mode http`: the exchange, written once against the protocol-neutral message model
+//! (`proxy::message`); the codec (`proxy::h1` today) turns bytes into heads and back.
 //!
-//! Phases per request (docs/architecture.md has the chart): read and parse the head
-//! (`timeout http-request`, `timeout http-keep-alive`) → frontend `http-request` rules →
-//! `use_backend`/`default_backend` → backend rules → balance, queue, connect (or reuse an
-//! idle server connection per `http-reuse`) → forward head and body → read the response
-//! (`timeout server`) → `http-response` rules → forward the response → log → next request
+//! Phases per request, in the order of docs/architecture.md's chart: read the head
+//! through the codec (`timeout http-request`, `timeout http-keep-alive`) → `tcp-request
+//! content`, frontend `http-request` rules → `use_backend`/`default_backend` → backend
+//! rules (or a local reply) → balance, queue, connect or reuse an idle server connection
+//! per `http-reuse` → send the head and body → wait for the response (`timeout server`;
+//! a reused connection the server had closed is replaced once) → `http-response` rules
+//! → forward the response → give the server connection back → log → next request
 //! (keep-alive, pipelining) or close.
 //!
-//! Files by job: `exchange.rs` the connection loop, reading the head and the request
-//! rules; `forward.rs` the request side (connect or reuse per `http-reuse`, head and body
-//! to the server); `response.rs` the response side; `reply.rs` the answers the proxy
-//! writes itself (error pages, `deny`, `return`); `logline.rs` the log line and its
-//! per-request timers.
+//! Files by phase: `exchange.rs` the connection loop, reading the head, the request
+//! rules and `pass_to`, which runs the server-side phases in order; `upstream.rs`
+//! balance, queue, connect or reuse, and the pool afterwards; `forward.rs` the request
+//! side; `response.rs` the response side; `reply.rs` the answers the proxy writes itself
+//! (error pages, `deny`, `return`); `logline.rs` the log line and its per-request timers;
+//! `rules.rs` and `view.rs` the rules and the request as they see it.
 
 mod exchange;
 mod forward;
@@ -20,6 +24,7 @@ mod logline;
 mod reply;
 mod response;
 pub mod rules;
+mod upstream;
 pub mod view;
 
 use crate::proxy::session::ConnInfo;

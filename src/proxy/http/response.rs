@@ -1,40 +1,125 @@
-//! The response side: reading the server's response head, `http-response` rules, and
-//! forwarding the response to the client.
+//! Phase 10 of the chart, the response side: the rest of the request body streamed
+//! while the server may answer, the response head read (`timeout server`; the retry
+//! edge of a reused connection the server had closed), interim responses passed on,
+//! `http-response` rules, then the response forwarded (or a tunnel).
 
-use super::exchange::{Next, Outcome, Session};
+use super::exchange::{Exchange, Next, Session};
+use super::forward::Sent;
 use super::io::{IoFail, read_more, write_all, write_all_pair};
 use super::rules::{self, Verdict};
+use super::upstream::Upstream;
 use super::view::ReqView;
 use crate::config::model::HttpConnMode;
 use crate::log::{FinState, TermCause};
-use crate::proxy::h1::{
-    BodyKind, ChunkedDecoder, ConnectionHeader, HeadEdits, parse_response_into, write_response_head,
-};
+use crate::proxy::h1::{self, client::ResponseBody};
 use crate::proxy::tunnel::{self, TunnelTimeouts};
 use crate::runtime::backend::Backend;
 use crate::runtime::conn::ServerConn;
+use crate::runtime::errors::Page;
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncWrite};
 
+/// How forwarding the response ended.
+pub(super) struct Responded {
+    /// What happens to the client connection (`None`: close without logging).
+    pub(super) next: Option<Next>,
+    /// The server connection read the response through; it may be reused if the codec
+    /// and the mode allow.
+    pub(super) server_clean: bool,
+}
+
+impl Responded {
+    /// The exchange ended at `next`, the server connection as the response left it.
+    fn clean(next: Option<Next>) -> Self {
+        Responded {
+            next,
+            server_clean: true,
+        }
+    }
+
+    /// The exchange ended mid-response: close both sides.
+    fn broken() -> Self {
+        Responded {
+            next: Some(Next::Close),
+            server_clean: false,
+        }
+    }
+}
+
 impl Session {
+    /// Waits for the final response head: streams the rest of the request body (once the
+    /// client may send it), passes interim responses on, and replaces a reused connection
+    /// the server had closed while the request can be replayed. `Err`: the exchange
+    /// ended.
+    pub(super) async fn await_response<S: AsyncRead + AsyncWrite + Unpin>(
+        &mut self,
+        client: &mut S,
+        ex: &mut Exchange,
+        be: &Arc<Backend>,
+        mut up: Upstream,
+        sent: &mut Sent,
+    ) -> Result<Upstream, Option<Next>> {
+        let st = be.timeouts.server;
+        self.rbuf.clear();
+        loop {
+            if !sent.awaiting_100 && !sent.body.is_done() {
+                self.stream_request_body(client, &mut up.conn, ex, &mut sent.body, be)
+                    .await?;
+                ex.body_pending = false;
+            }
+            match self.read_response_head(ex, &mut up.conn, be).await {
+                Ok(()) => {}
+                Err(IoFail::Timeout) => {
+                    ex.t_response = Some(-1);
+                    return Err(self
+                        .fail(client, ex, 504, TermCause::ServerTimeout, FinState::Headers)
+                        .await);
+                }
+                Err(IoFail::Closed) if up.reused && self.rbuf.is_empty() && sent.replayable => {
+                    up = self.redial(be, ex, up).await?;
+                    if write_all(&mut up.conn, &self.out, st).await.is_err() {
+                        return Err(self
+                            .fail(client, ex, 502, TermCause::ServerAbort, FinState::Data)
+                            .await);
+                    }
+                    continue;
+                }
+                Err(_) => {
+                    return Err(self
+                        .fail(client, ex, 502, TermCause::ServerAbort, FinState::Headers)
+                        .await);
+                }
+            }
+            let resp = ex.rhead.message(&self.rbuf);
+            if !resp.is_interim() {
+                return Ok(up);
+            }
+            let status = resp.status;
+            let n = ex.rhead.head_len;
+            if write_all(client, &self.rbuf[..n], self.fe.timeouts.client)
+                .await
+                .is_err()
+            {
+                return Err(Some(Next::Close));
+            }
+            self.rbuf.drain(..n);
+            if status == 100 {
+                sent.awaiting_100 = false;
+            }
+        }
+    }
+
+    /// Reads the response head into `rhead` (`timeout server`).
     pub(super) async fn read_response_head(
         &mut self,
+        ex: &mut Exchange,
         server: &mut ServerConn,
         be: &Backend,
     ) -> Result<(), IoFail> {
         let bufsize = self.snap.global.bufsize;
         loop {
             if !self.rbuf.is_empty() {
-                match parse_response_into(
-                    &mut self.rhead,
-                    &self.rbuf,
-                    &self.limits,
-                    self.head.method,
-                ) {
-                    // HAProxy 2.6 answers 502 to a 101 the client did not ask for.
-                    Ok(Some(_)) if self.rhead.is_switching_protocols() && !self.head.upgrade => {
-                        return Err(IoFail::Error);
-                    }
+                match h1::server::read_response(&mut ex.rhead, &self.rbuf, &self.limits, &ex.head) {
                     Ok(Some(_)) => return Ok(()),
                     Ok(None) => {}
                     Err(_) => return Err(IoFail::Error),
@@ -44,31 +129,32 @@ impl Session {
         }
     }
 
-    /// Forwards the response head and body to the client.
+    /// Applies the `http-response` rules, then forwards the response head and body to
+    /// the client (or joins both sides in a tunnel).
     pub(super) async fn respond<S: AsyncRead + AsyncWrite + Unpin>(
         &mut self,
         client: &mut S,
         server: &mut ServerConn,
-        o: &mut Outcome,
+        ex: &mut Exchange,
         be: &Arc<Backend>,
         request_done: bool,
-    ) -> Option<Next> {
-        o.status = self.rhead.status as i32;
+    ) -> Responded {
+        let status = ex.rhead.message(&self.rbuf).status;
+        ex.status = status as i32;
         // Response rules (frontend, then backend).
-        self.redits.clear();
+        ex.redits.clear();
         let verdict = {
             let view = ReqView {
-                buf: &self.buf,
-                head: &self.head,
+                req: ex.head.message(&self.buf),
                 conn: &self.conn,
-                status: Some(self.rhead.status),
+                status: Some(status),
             };
             let mut v = Verdict::Continue;
             if !self.fe.http_response.is_empty() {
-                v = rules::apply(&self.fe.http_response, &view, &mut self.redits);
+                v = rules::apply(&self.fe.http_response, &view, &mut ex.redits);
             }
             if matches!(v, Verdict::Continue) && !be.http_response.is_empty() {
-                v = rules::apply(&be.http_response, &view, &mut self.redits);
+                v = rules::apply(&be.http_response, &view, &mut ex.redits);
             }
             v
         };
@@ -76,65 +162,46 @@ impl Session {
             Verdict::Continue => {}
             Verdict::Deny(_) => {
                 self.rbuf.clear();
-                return self
-                    .fail(client, o, 502, TermCause::Proxy, FinState::Headers)
-                    .await;
+                return Responded::clean(
+                    self.fail(client, ex, 502, TermCause::Proxy, FinState::Headers)
+                        .await,
+                );
             }
             Verdict::Return(reply) => {
-                let bytes = reply.map_or_else(Vec::new, |r| crate::proxy::h1::encode_reply(&r));
-                let _ = write_all(client, &bytes, self.fe.timeouts.client).await;
+                let page = reply.as_deref().map_or(Page::Empty, Page::Reply);
+                let reply = h1::client::local_reply(page, true);
+                let _ = write_all(client, &reply.bytes, self.fe.timeouts.client).await;
                 self.rbuf.clear();
-                return Some(Next::Close);
+                return Responded::clean(Some(Next::Close));
             }
         }
-        let tunnel = self.rhead.tunnel;
-        let client_keep = self.head.keep_alive
-            // The client side follows the frontend's mode only: a backend's `option
-            // httpclose` closes the server side (HAProxy 2.6's H1 client/server modes).
-            && self.fe.conn_mode != HttpConnMode::Close
-            && request_done
-            && !tunnel
-            && self.rhead.body != BodyKind::UntilClose;
-        let connection = if tunnel {
-            ConnectionHeader::Default
-        } else if !client_keep {
-            ConnectionHeader::Close
-        } else if !self.head.version.at_least_11() {
-            ConnectionHeader::KeepAlive
-        } else {
-            ConnectionHeader::Default
-        };
+        let tunnel = ex.rhead.message(&self.rbuf).tunnel;
+        // The client side follows the frontend's mode only: a backend's `option
+        // httpclose` closes the server side (HAProxy 2.6's H1 client/server modes).
+        let allowed = self.fe.conn_mode != HttpConnMode::Close && request_done;
+        let client_keep = h1::client::client_persists(&ex.head, &ex.rhead, allowed);
         self.out.clear();
-        {
-            let remove: Vec<&[u8]> = self.redits.remove.iter().map(Vec::as_slice).collect();
-            let add: Vec<(&[u8], &[u8])> = self
-                .redits
-                .add
-                .iter()
-                .map(|(n, v)| (n.as_slice(), v.as_slice()))
-                .collect();
-            let edits = HeadEdits {
-                connection,
-                strip_hop_by_hop: false,
-                remove: &remove,
-                add: &add,
-                normalise_authority: false,
-            };
-            write_response_head(&self.rhead, &self.rbuf, &edits, &mut self.out);
-        }
-        let head_len = self.rhead.head_len;
+        h1::client::write_response(
+            &ex.head,
+            &ex.rhead,
+            &self.rbuf,
+            client_keep,
+            &ex.redits,
+            &mut self.out,
+        );
+        let head_len = ex.rhead.head_len;
         let ct = self.fe.timeouts.client;
         let st = be.timeouts.server;
         if tunnel {
             self.out.extend_from_slice(&self.rbuf[head_len..]);
             self.rbuf.clear();
             if write_all(client, &self.out, ct).await.is_err() {
-                return Some(Next::Close);
+                return Responded::clean(Some(Next::Close));
             }
             if !self.buf.is_empty() {
                 let pending = std::mem::take(&mut self.buf);
                 if write_all(server, &pending, st).await.is_err() {
-                    return Some(Next::Close);
+                    return Responded::clean(Some(Next::Close));
                 }
             }
             let tt = be.timeouts.tunnel;
@@ -155,49 +222,32 @@ impl Session {
                 self.snap.global.bufsize,
             )
             .await;
-            o.bytes_out += res.down;
-            o.bytes_in += res.up;
-            return Some(Next::Close);
+            ex.bytes_out += res.down;
+            ex.bytes_in += res.up;
+            return Responded::clean(Some(Next::Close));
         }
-        let mut decoder = ChunkedDecoder::for_response();
-        let mut left: u64 = 0;
-        let mut done = true;
+        let mut body = ResponseBody::new(&ex.rhead);
         let avail = &self.rbuf[head_len..];
-        let k = match self.rhead.body {
-            BodyKind::None => 0,
-            BodyKind::Length(n) => {
-                let k = (avail.len() as u64).min(n) as usize;
-                left = n - k as u64;
-                done = left == 0;
-                k
-            }
-            BodyKind::Chunked => match decoder.feed(avail) {
-                Ok(k) => {
-                    done = decoder.is_done();
-                    k
-                }
-                Err(_) => {
-                    self.rbuf.clear();
-                    return self
-                        .fail(client, o, 502, TermCause::ServerAbort, FinState::Data)
-                        .await;
-                }
-            },
-            BodyKind::UntilClose => {
-                done = false;
-                avail.len()
+        let k = match body.take(avail) {
+            Ok(k) => k,
+            Err(_) => {
+                self.rbuf.clear();
+                return Responded::clean(
+                    self.fail(client, ex, 502, TermCause::ServerAbort, FinState::Data)
+                        .await,
+                );
             }
         };
+        let mut done = body.is_done();
         let hl = self.out.len();
         let sent = write_all_pair(client, &self.out, &avail[..k], ct).await;
         self.rbuf.drain(..head_len + k);
         if sent.is_err() {
-            o.term = TermCause::ClientAbort;
-            o.fin = FinState::Data;
-            self.rhead.keep_alive = false;
-            return Some(Next::Close);
+            ex.term = TermCause::ClientAbort;
+            ex.fin = FinState::Data;
+            return Responded::broken();
         }
-        o.bytes_out += (hl + k) as u64;
+        ex.bytes_out += (hl + k) as u64;
         let bufsize = self.snap.global.bufsize;
         while !done {
             // `rbuf` is empty here unless a pipelined surplus arrived (then not reusable).
@@ -206,61 +256,46 @@ impl Session {
             let r = read_more(server, &mut tmp, bufsize, st).await;
             match r {
                 Ok(_) => {}
-                Err(IoFail::Closed) if self.rhead.body == BodyKind::UntilClose => {
+                Err(IoFail::Closed) if body.ends_at_close() => {
                     self.rbuf = tmp;
                     self.rbuf.clear();
-                    self.rhead.keep_alive = false;
                     break;
                 }
                 Err(e) => {
-                    o.term = if e == IoFail::Timeout {
+                    ex.term = if e == IoFail::Timeout {
                         TermCause::ServerTimeout
                     } else {
                         TermCause::ServerAbort
                     };
-                    o.fin = FinState::Data;
-                    self.rhead.keep_alive = false;
+                    ex.fin = FinState::Data;
                     self.rbuf = tmp;
-                    return Some(Next::Close);
+                    return Responded::broken();
                 }
             }
-            let k = match self.rhead.body {
-                BodyKind::Length(_) => {
-                    let k = (tmp.len() as u64).min(left) as usize;
-                    left -= k as u64;
-                    done = left == 0;
-                    k
+            let k = match body.take(&tmp) {
+                Ok(k) => k,
+                Err(_) => {
+                    ex.term = TermCause::ServerAbort;
+                    ex.fin = FinState::Data;
+                    self.rbuf = tmp;
+                    return Responded::broken();
                 }
-                BodyKind::Chunked => match decoder.feed(&tmp) {
-                    Ok(k) => {
-                        done = decoder.is_done();
-                        k
-                    }
-                    Err(_) => {
-                        o.term = TermCause::ServerAbort;
-                        o.fin = FinState::Data;
-                        self.rhead.keep_alive = false;
-                        self.rbuf = tmp;
-                        return Some(Next::Close);
-                    }
-                },
-                _ => tmp.len(),
             };
+            done = body.is_done();
             if write_all(client, &tmp[..k], ct).await.is_err() {
-                o.term = TermCause::ClientAbort;
-                o.fin = FinState::Data;
-                self.rhead.keep_alive = false;
+                ex.term = TermCause::ClientAbort;
+                ex.fin = FinState::Data;
                 self.rbuf = tmp;
-                return Some(Next::Close);
+                return Responded::broken();
             }
-            o.bytes_out += k as u64;
+            ex.bytes_out += k as u64;
             tmp.drain(..k);
             self.rbuf = tmp;
         }
-        Some(if client_keep {
+        Responded::clean(Some(if client_keep {
             Next::KeepAlive
         } else {
             Next::Close
-        })
+        }))
     }
 }

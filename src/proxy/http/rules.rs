@@ -1,38 +1,20 @@
-//! Applies `http-request` / `http-response` rules to one message: the first decisive
+//! The request-rules phase ([`route`]: `tcp-request content`, `http-request`, backend
+//! switching) and the rules engine for `http-request` / `http-response` rules on one
+//! message: the first decisive
 //! action (`allow`, `deny`, `return`) stops evaluation; header actions accumulate edits.
 //! Like HAProxy, which edits the message in place, later `http-request` rules see the
 //! request headers that earlier ones set, added or deleted (conditions and `%[…]`
 //! samples alike).
 
+use super::view::ReqView;
 use crate::acl::SampleSource;
 use crate::config::model::{HttpAction, Reply};
+pub use crate::proxy::message::Edits;
+use crate::runtime::backend::Backend;
+use crate::runtime::frontend::Frontend;
 use crate::runtime::rules::{HttpRuleRt, HttpRules, LfAction};
 use std::net::SocketAddr;
 use std::sync::Arc;
-
-/// Header edits collected from rules, applied when the head is written out.
-#[derive(Debug, Default)]
-pub struct Edits {
-    /// Header names to remove.
-    pub remove: Vec<Vec<u8>>,
-    /// Headers to add, in order.
-    pub add: Vec<(Vec<u8>, Vec<u8>)>,
-}
-
-impl Edits {
-    /// Forgets everything (reused per request).
-    pub fn clear(&mut self) {
-        self.remove.clear();
-        self.add.clear();
-    }
-    /// True when there is nothing to do.
-    pub fn is_empty(&self) -> bool {
-        self.remove.is_empty() && self.add.is_empty()
-    }
-    fn removed(&self, name: &[u8]) -> bool {
-        self.remove.iter().any(|r| r.eq_ignore_ascii_case(name))
-    }
-}
 
 /// What the rules decided.
 pub enum Verdict {
@@ -147,4 +129,42 @@ pub fn apply(rules: &HttpRules, src: &dyn SampleSource, edits: &mut Edits) -> Ve
         }
     }
     Verdict::Continue
+}
+
+/// Phase 4 of the chart: where the request rules send a request. `tcp-request content`
+/// rules run first, on the parsed request; then the frontend's `http-request` rules;
+/// if they let it through, `use_backend` (first match) or `default_backend`, that
+/// backend's `tcp-request content` rules and its `http-request` rules. `None`: a
+/// `tcp-request content` rule rejected the request (close silently); else the verdict
+/// and the backend, if any.
+pub fn route(
+    fe: &Frontend,
+    view: &ReqView<'_>,
+    edits: &mut Edits,
+) -> Option<(Verdict, Option<Arc<Backend>>)> {
+    if !crate::runtime::rules::tcp_verdict(&fe.tcp_content, view) {
+        return None;
+    }
+    let v = apply(&fe.http_request, view, edits);
+    let b = match v {
+        Verdict::Continue => fe
+            .switching
+            .iter()
+            .find(|s| s.cond.matches(view))
+            .map(|s| s.backend.clone())
+            .or_else(|| fe.default_backend.clone()),
+        _ => None,
+    };
+    if let Some(b) = &b
+        && !crate::runtime::rules::tcp_verdict(&b.tcp_content, view)
+    {
+        return None;
+    }
+    let v = match (&v, &b) {
+        (Verdict::Continue, Some(b)) if !b.http_request.is_empty() => {
+            apply(&b.http_request, view, edits)
+        }
+        _ => v,
+    };
+    Some((v, b))
 }

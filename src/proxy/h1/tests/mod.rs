@@ -2,6 +2,7 @@
 //! against haproxy 2.6.12 with a `mode http` frontend unless a case says otherwise.
 
 mod chunked;
+mod exchange_api;
 mod pages;
 mod request;
 mod response;

@@ -1,0 +1,305 @@
+//! The protocol-neutral HTTP message model every phase of the exchange works on: a
+//! request head (method, target, version, headers in their original order and case), a
+//! response head (status, reason, headers), what follows a head ([`Payload`]) and the
+//! header edits rules make ([`Edits`]). A codec (`proxy::h1` today, HTTP/2 next) reads
+//! bytes into heads and writes heads back into bytes; nothing here knows a protocol's
+//! syntax.
+//!
+//! Nothing is copied: a head is a table of [`Span`]s into the buffer the codec read it
+//! into (HAProxy's HTX keeps its blocks in one buffer the same way), and
+//! [`Request`]/[`Response`] are borrowed views of it, built for free.
+
+/// A byte range `start..end` of the buffer a head was parsed from (zero-copy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Span {
+    /// First byte.
+    pub start: u32,
+    /// One past the last byte.
+    pub end: u32,
+}
+
+impl Span {
+    pub(crate) fn new(start: usize, end: usize) -> Self {
+        // Heads are bounded by `Limits::max_head`, far below u32::MAX.
+        Self {
+            start: start as u32,
+            end: end as u32,
+        }
+    }
+
+    /// The bytes this span covers in `buf` (empty if `buf` is not the parsed buffer).
+    pub fn get<'a>(&self, buf: &'a [u8]) -> &'a [u8] {
+        buf.get(self.start as usize..self.end as usize)
+            .unwrap_or(&[])
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.end.saturating_sub(self.start) as usize
+    }
+
+    /// Whether the span is empty.
+    pub fn is_empty(&self) -> bool {
+        self.end == self.start
+    }
+}
+
+/// Headers the codecs and the exchange interpret; found once when a head is read so
+/// nothing is re-scanned by name on the hot path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderKind {
+    /// `Host`.
+    Host,
+    /// `Content-Length`.
+    ContentLength,
+    /// `Transfer-Encoding`.
+    TransferEncoding,
+    /// `Connection`.
+    Connection,
+    /// `Keep-Alive` (hop-by-hop).
+    KeepAlive,
+    /// `Proxy-Connection` (hop-by-hop, non-standard).
+    ProxyConnection,
+    /// `TE` (hop-by-hop).
+    Te,
+    /// `Upgrade`.
+    Upgrade,
+    /// `Expect`.
+    Expect,
+    /// `Sec-WebSocket-Key`.
+    SecWebSocketKey,
+    /// `X-Forwarded-For`.
+    XForwardedFor,
+    /// Any other header.
+    Other,
+}
+
+impl HeaderKind {
+    /// The kind of a header by its name (case-insensitive).
+    pub(crate) fn classify(name: &[u8]) -> Self {
+        let is = |n: &str| name.eq_ignore_ascii_case(n.as_bytes());
+        match name.len() {
+            2 if is("te") => Self::Te,
+            4 if is("host") => Self::Host,
+            6 if is("expect") => Self::Expect,
+            7 if is("upgrade") => Self::Upgrade,
+            10 if is("connection") => Self::Connection,
+            10 if is("keep-alive") => Self::KeepAlive,
+            14 if is("content-length") => Self::ContentLength,
+            15 if is("x-forwarded-for") => Self::XForwardedFor,
+            16 if is("proxy-connection") => Self::ProxyConnection,
+            17 if is("transfer-encoding") => Self::TransferEncoding,
+            17 if is("sec-websocket-key") => Self::SecWebSocketKey,
+            _ => Self::Other,
+        }
+    }
+}
+
+/// One header line: name and value (OWS trimmed) as spans, plus its recognised kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    /// The name as sent (case preserved).
+    pub name: Span,
+    /// The value without leading/trailing SP/HT.
+    pub value: Span,
+    /// Which interpreted header this is.
+    pub kind: HeaderKind,
+}
+
+/// The protocol version of a message, e.g. 1.0, 1.1 (or 2.0). HAProxy accepts any
+/// `HTTP/<digit>.<digit>` on HTTP/1 and handles everything from 1.1 up as 1.1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Version {
+    /// Major digit.
+    pub major: u8,
+    /// Minor digit.
+    pub minor: u8,
+}
+
+impl Version {
+    /// HTTP/1.0.
+    pub const HTTP_10: Version = Version { major: 1, minor: 0 };
+    /// HTTP/1.1.
+    pub const HTTP_11: Version = Version { major: 1, minor: 1 };
+
+    /// Whether the message gets HTTP/1.1 semantics (persistent by default, chunked).
+    pub fn at_least_11(self) -> bool {
+        self.major > 1 || (self.major == 1 && self.minor >= 1)
+    }
+}
+
+/// Request method; the common ones as variants, anything else as `Other` (methods are
+/// case-sensitive: `get` is `Other`, as HAProxy forwards it unchanged).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Method {
+    /// GET.
+    #[default]
+    Get,
+    /// HEAD: the response never has a body.
+    Head,
+    /// POST.
+    Post,
+    /// PUT.
+    Put,
+    /// DELETE.
+    Delete,
+    /// OPTIONS.
+    Options,
+    /// CONNECT: a 2xx answer turns the connection into a tunnel.
+    Connect,
+    /// TRACE.
+    Trace,
+    /// PATCH.
+    Patch,
+    /// Any other token; read it with the head's `method_span`.
+    Other,
+}
+
+impl Method {
+    /// The method of a token (case-sensitive).
+    pub(crate) fn from_bytes(m: &[u8]) -> Self {
+        match m {
+            b"GET" => Self::Get,
+            b"HEAD" => Self::Head,
+            b"POST" => Self::Post,
+            b"PUT" => Self::Put,
+            b"DELETE" => Self::Delete,
+            b"OPTIONS" => Self::Options,
+            b"CONNECT" => Self::Connect,
+            b"TRACE" => Self::Trace,
+            b"PATCH" => Self::Patch,
+            _ => Self::Other,
+        }
+    }
+}
+
+/// What follows a head: how much body, as far as the exchange needs to know. The codec
+/// knows the framing (HTTP/1 `Content-Length` or chunked, HTTP/2 DATA frames).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Payload {
+    /// No body.
+    #[default]
+    None,
+    /// Exactly this many bytes.
+    Length(u64),
+    /// A body of unknown length, up to its end (and optional trailers).
+    Streamed,
+}
+
+impl Payload {
+    /// Whether at least one body byte may follow.
+    pub fn is_some(self) -> bool {
+        !matches!(self, Payload::None | Payload::Length(0))
+    }
+}
+
+/// A request head as the phases see it: borrowed from the codec that read it.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    /// The buffer the spans refer to.
+    pub buf: &'a [u8],
+    /// Method kind.
+    pub method: Method,
+    /// The method token.
+    pub method_span: Span,
+    /// The request target as the client sent it.
+    pub target: Span,
+    /// Protocol version.
+    pub version: Version,
+    /// Header fields in order, names in their original case.
+    pub headers: &'a [Header],
+    /// The body that follows.
+    pub payload: Payload,
+    /// The client's connection may carry another exchange after this one (HTTP/1: its
+    /// version and `Connection`; a multiplexed protocol: always).
+    pub persist: bool,
+    /// The client waits for an interim `100 Continue` before sending its body.
+    pub expect_continue: bool,
+    /// A protocol upgrade is asked for: a successful answer turns the exchange into a
+    /// tunnel.
+    pub upgrade: bool,
+}
+
+impl<'a> Request<'a> {
+    /// The method token.
+    pub fn method_bytes(&self) -> &'a [u8] {
+        self.method_span.get(self.buf)
+    }
+
+    /// The request target as sent.
+    pub fn target(&self) -> &'a [u8] {
+        self.target.get(self.buf)
+    }
+
+    /// Each header as (name, value), in order.
+    pub fn fields(&self) -> impl DoubleEndedIterator<Item = (&'a [u8], &'a [u8])> + use<'a> {
+        let buf = self.buf;
+        self.headers
+            .iter()
+            .map(move |h| (h.name.get(buf), h.value.get(buf)))
+    }
+
+    /// The values of the headers named `name` (case-insensitive), in order.
+    pub fn values(&self, name: &[u8]) -> impl DoubleEndedIterator<Item = &'a [u8]> {
+        self.fields()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    }
+
+    /// Whether a header named `name` is present (case-insensitive).
+    pub fn has(&self, name: &[u8]) -> bool {
+        self.values(name).next().is_some()
+    }
+}
+
+/// A response head as the phases see it: borrowed from the codec that read it.
+#[derive(Debug, Clone, Copy)]
+pub struct Response<'a> {
+    /// The buffer the spans refer to.
+    pub buf: &'a [u8],
+    /// Protocol version.
+    pub version: Version,
+    /// Status code.
+    pub status: u16,
+    /// Reason phrase (empty where the protocol has none).
+    pub reason: Span,
+    /// Header fields in order, names in their original case.
+    pub headers: &'a [Header],
+    /// After this head both directions become an opaque tunnel (a switch of protocols,
+    /// a successful CONNECT).
+    pub tunnel: bool,
+}
+
+impl Response<'_> {
+    /// An interim response (1xx but 101): forwarded, then the final one follows.
+    pub fn is_interim(&self) -> bool {
+        (100..200).contains(&self.status) && self.status != 101
+    }
+}
+
+/// Header edits collected from rules, applied by the codec when it writes the head.
+#[derive(Debug, Default)]
+pub struct Edits {
+    /// Header names to remove (lowercase).
+    pub remove: Vec<Vec<u8>>,
+    /// Headers to add, in order.
+    pub add: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+impl Edits {
+    /// Forgets everything (reused per request).
+    pub fn clear(&mut self) {
+        self.remove.clear();
+        self.add.clear();
+    }
+
+    /// True when there is nothing to do.
+    pub fn is_empty(&self) -> bool {
+        self.remove.is_empty() && self.add.is_empty()
+    }
+
+    /// Whether the header `name` is removed (case-insensitive).
+    pub fn removed(&self, name: &[u8]) -> bool {
+        self.remove.iter().any(|r| r.eq_ignore_ascii_case(name))
+    }
+}
