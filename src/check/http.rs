@@ -133,9 +133,9 @@ pub fn rules(
         });
     }
     if !expects_after_send {
-        out.push(Rule::Expect(Box::new(Expect::new(Pattern::HttpStatus(vec![
-            (200, 399),
-        ])))));
+        out.push(Rule::Expect(Box::new(Expect::new(Pattern::HttpStatus(
+            vec![(200, 399)],
+        )))));
     }
     Ok(out)
 }
@@ -169,7 +169,9 @@ pub fn parse(buf: &[u8], last: bool) -> Result<Option<Response<'_>>, ()> {
     };
     let head = &buf[..end];
     let line_end = head.iter().position(|c| *c == b'\n').unwrap_or(head.len());
-    let line = head[..line_end].strip_suffix(b"\r").unwrap_or(&head[..line_end]);
+    let line = head[..line_end]
+        .strip_suffix(b"\r")
+        .unwrap_or(&head[..line_end]);
     if !line.starts_with(b"HTTP/") {
         return Err(());
     }
@@ -217,8 +219,11 @@ mod tests {
         let mut r = from_option("OPTIONS", "/", "HTTP/1.0");
         apply_send(
             &mut r,
-            &["meth", "GET", "uri", "/x", "ver", "HTTP/1.1", "hdr", "Host", "foo", "body", "hello"]
-                .map(String::from),
+            &[
+                "meth", "GET", "uri", "/x", "ver", "HTTP/1.1", "hdr", "Host", "foo", "body",
+                "hello",
+            ]
+            .map(String::from),
         );
         assert_eq!(
             r.encode(),
@@ -235,7 +240,10 @@ mod tests {
     fn responses_are_read_up_to_their_length() {
         let b = b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\n\r\nnop";
         let r = parse(b, false).unwrap().unwrap();
-        assert_eq!((r.code, r.reason, r.complete), (500, &b"Internal Server Error"[..], false));
+        assert_eq!(
+            (r.code, r.reason, r.complete),
+            (500, &b"Internal Server Error"[..], false)
+        );
         let b = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
         assert!(parse(b, false).unwrap().unwrap().complete);
         assert_eq!(parse(b"HTTP/1.1 200 OK\r\n", false), Ok(None));

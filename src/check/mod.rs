@@ -52,7 +52,9 @@ fn rule_set(p: &Proxy) -> Result<RuleSet, (crate::config::span::Span, String)> {
         CheckKind::Redis => (proto::redis(), Flavor::Proto),
         CheckKind::Smtp { verb, domain } => (proto::smtp(verb, domain), Flavor::Proto),
         CheckKind::Pgsql { user } => (proto::pgsql(user), Flavor::Proto),
-        CheckKind::Mysql { user, post41 } => (proto::mysql(user.as_deref(), *post41), Flavor::Proto),
+        CheckKind::Mysql { user, post41 } => {
+            (proto::mysql(user.as_deref(), *post41), Flavor::Proto)
+        }
         CheckKind::Ldap => (proto::ldap(), Flavor::Proto),
         CheckKind::SslHello => (proto::ssl_hello(), Flavor::Proto),
     };
@@ -227,7 +229,8 @@ impl Engine {
             let mut changed = false;
             for s in &b.servers {
                 if !self.running.contains_key(&(b.name.clone(), s.name.clone()))
-                    && s.health.update(|h| std::mem::replace(&mut h.enabled, false))
+                    && s.health
+                        .update(|h| std::mem::replace(&mut h.enabled, false))
                 {
                     s.up.store(true, std::sync::atomic::Ordering::Relaxed);
                     changed = true;

@@ -157,7 +157,9 @@ pub fn ldap() -> Vec<Rule> {
 /// `option ssl-hello-chk`: an SSLv3 client hello; a handshake or alert record is up.
 pub fn ssl_hello() -> Vec<Rule> {
     let mut h = Vec::new();
-    h.extend_from_slice(&[0x16, 0x03, 0x00, 0x00, 0x79, 0x01, 0x00, 0x00, 0x75, 0x03, 0x00]);
+    h.extend_from_slice(&[
+        0x16, 0x03, 0x00, 0x00, 0x79, 0x01, 0x00, 0x00, 0x75, 0x03, 0x00,
+    ]);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as u32);
@@ -316,7 +318,10 @@ mod tests {
         let err = b"\xff\x15\x04#28000Access denied";
         b.extend_from_slice(&[err.len() as u8, 0, 0, 2]);
         b.extend_from_slice(err);
-        assert_eq!(judge(Custom::MysqlHandshake, &b, false), Verdict::Pass("10.11".into()));
+        assert_eq!(
+            judge(Custom::MysqlHandshake, &b, false),
+            Verdict::Pass("10.11".into())
+        );
         assert_eq!(
             judge(Custom::MysqlOk, &b, false),
             Verdict::Fail {
@@ -325,13 +330,19 @@ mod tests {
                 code: Some(1045)
             }
         );
-        assert_eq!(judge(Custom::MysqlOk, &b[..b.len() - 3], false), Verdict::Wait);
+        assert_eq!(
+            judge(Custom::MysqlOk, &b[..b.len() - 3], false),
+            Verdict::Wait
+        );
     }
 
     #[test]
     fn ldap_bind_results_are_read() {
         let ok = b"\x30\x0c\x02\x01\x01\x61\x07\x0a\x01\x00\x04\x00\x04\x00";
-        assert_eq!(judge(Custom::LdapBind, ok, false), Verdict::Pass("Success".into()));
+        assert_eq!(
+            judge(Custom::LdapBind, ok, false),
+            Verdict::Pass("Success".into())
+        );
         let mut bad = ok.to_vec();
         bad[9] = 49;
         assert!(matches!(

@@ -211,7 +211,9 @@ fn expect(args: &[String], http: bool) -> Result<Expect, String> {
             }
             "min-recv" | "comment" | "ok-status" | "error-status" | "tout-status"
             | "on-success" | "on-error" | "status-code" => {
-                let v = args.get(i + 1).ok_or(format!("'{w}' expects an argument."))?;
+                let v = args
+                    .get(i + 1)
+                    .ok_or(format!("'{w}' expects an argument."))?;
                 opts.push((w, v));
                 i += 2;
             }
@@ -224,7 +226,9 @@ fn expect(args: &[String], http: bool) -> Result<Expect, String> {
     };
     // Options may follow the pattern too.
     while let Some(w) = args.get(i) {
-        let v = args.get(i + 1).ok_or(format!("'{w}' expects an argument."))?;
+        let v = args
+            .get(i + 1)
+            .ok_or(format!("'{w}' expects an argument."))?;
         opts.push((w.as_str(), v.as_str()));
         i += 2;
     }
@@ -313,7 +317,13 @@ pub fn tcp_rules(lines: &[CheckRule]) -> Result<Vec<Rule>, (crate::config::span:
             "comment" => Rule::Comment,
             "connect" => connect(&l.args).map_err(at)?,
             "send" => Rule::Send {
-                data: l.args.first().map(String::as_str).unwrap_or_default().as_bytes().to_vec(),
+                data: l
+                    .args
+                    .first()
+                    .map(String::as_str)
+                    .unwrap_or_default()
+                    .as_bytes()
+                    .to_vec(),
                 comment: trailing_comment(&l.args),
             },
             "send-binary" => Rule::Send {

@@ -183,7 +183,11 @@ impl Run<'_> {
             None => (CheckStatus::L4Ok, String::new()),
             Some(Rule::Connect { .. }) => (
                 CheckStatus::L4Ok,
-                if tcp { "(tcp-check)".into() } else { String::new() },
+                if tcp {
+                    "(tcp-check)".into()
+                } else {
+                    String::new()
+                },
             ),
             Some(Rule::Expect(e)) => (
                 e.ok_status.unwrap_or(CheckStatus::L7Ok),
@@ -217,7 +221,9 @@ impl Run<'_> {
         let mut s = format!(" at step {} of tcp-check", self.step);
         let rule = self.set.rules.get(self.step - 1);
         match rule {
-            Some(Rule::Connect { port: Some(p), .. }) => s.push_str(&format!(" (connect port {p})")),
+            Some(Rule::Connect { port: Some(p), .. }) => {
+                s.push_str(&format!(" (connect port {p})"))
+            }
             Some(Rule::Connect { .. }) => s.push_str(" (connect)"),
             Some(Rule::Send { .. }) => s.push_str(" (send)"),
             Some(Rule::Expect(e)) => s.push_str(&match &e.pattern {
@@ -395,9 +401,7 @@ impl Run<'_> {
             return Judged::Wait;
         }
         let matched = match &e.pattern {
-            Pattern::String(p) | Pattern::Binary(p) => {
-                memchr::memmem::find(&self.buf, p).is_some()
-            }
+            Pattern::String(p) | Pattern::Binary(p) => memchr::memmem::find(&self.buf, p).is_some(),
             Pattern::Regex(re) => re.is_match(&self.buf),
             Pattern::BinaryRegex(re) => re.is_match(&hex_upper(&self.buf)),
             _ => false,

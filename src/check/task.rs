@@ -104,12 +104,7 @@ enum Change {
 
 /// Applies a check result to the server's health (HAProxy's
 /// `set_server_check_status`), then acts on a state change.
-fn apply(
-    plan: &Plan,
-    server: &ServerLive,
-    backend: &BackendLive,
-    r: CheckResult,
-) -> HealthState {
+fn apply(plan: &Plan, server: &ServerLive, backend: &BackendLive, r: CheckResult) -> HealthState {
     let full = plan.full();
     let (state, change) = server.health.update(|h| {
         let was_up = h.health >= plan.rise;
@@ -147,9 +142,7 @@ fn apply(
         (h.clone(), change)
     });
     if let Some(c) = change {
-        server
-            .up
-            .store(matches!(c, Change::Up), Ordering::Relaxed);
+        server.up.store(matches!(c, Change::Up), Ordering::Relaxed);
         if matches!(c, Change::Down) {
             server.pool.clear();
         }
@@ -231,7 +224,10 @@ fn report(plan: &Plan, server: &ServerLive, r: &CheckResult, c: &Change, act: us
             plan.backend
         );
         if let Some(l) = &plan.logger {
-            l.log(0, &format!("backend {} has no server available!", plan.backend));
+            l.log(
+                0,
+                &format!("backend {} has no server available!", plan.backend),
+            );
         }
     }
 }

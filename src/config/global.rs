@@ -57,7 +57,10 @@ fn maxconn(g: &mut Global, w: &[String], span: &Span, diags: &mut Vec<Diag>) -> 
 /// `spread-checks <0..50>`: random ± percent on each check interval.
 fn spread_checks(g: &mut Global, w: &[String], span: &Span, diags: &mut Vec<Diag>) -> R {
     if g.spread_checks != 0 {
-        diags.push(Diag::warning(span, "spread-checks already specified. Continuing."));
+        diags.push(Diag::warning(
+            span,
+            "spread-checks already specified. Continuing.",
+        ));
         return Ok(());
     }
     let v = w

@@ -25,13 +25,7 @@ const TCP_CHECK_VERBS: &[&str] = &[
     "unset-var",
 ];
 /// Verbs implemented now; the others are refused as "not supported yet".
-const SUPPORTED_VERBS: &[&str] = &[
-    "comment",
-    "connect",
-    "expect",
-    "send",
-    "send-binary",
-];
+const SUPPORTED_VERBS: &[&str] = &["comment", "connect", "expect", "send", "send-binary"];
 
 fn rule(ctx: &mut ProxyCtx<'_>, words: &[String], verbs: &[&str]) -> Result<CheckRule, String> {
     let kwd = &words[0];

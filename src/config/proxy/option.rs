@@ -334,12 +334,7 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
         "close the server connection after each response",
     ),
     not_yet("option http-use-proxy-header", FRONT),
-    kw(
-        "option httpchk",
-        BACK,
-        httpchk,
-        "HTTP health checks",
-    ),
+    kw("option httpchk", BACK, httpchk, "HTTP health checks"),
     kw(
         "option httpclose",
         ALL,
@@ -354,7 +349,12 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
     ),
     not_yet("option httpslog", FRONT),
     not_yet("option independent-streams", ALL),
-    kw("option ldap-check", BACK, ldap_check, "LDAPv3 health checks"),
+    kw(
+        "option ldap-check",
+        BACK,
+        ldap_check,
+        "LDAPv3 health checks",
+    ),
     not_yet("option external-check", BACK),
     parsed(
         "option log-health-checks",
@@ -403,12 +403,7 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
         redis_check,
         "Redis health checks",
     ),
-    kw(
-        "option smtpchk",
-        BACK,
-        smtpchk,
-        "SMTP health checks",
-    ),
+    kw("option smtpchk", BACK, smtpchk, "SMTP health checks"),
     not_yet("option socket-stats", FRONT),
     not_yet("option splice-auto", ALL),
     not_yet("option splice-request", ALL),
