@@ -3,6 +3,7 @@
 
 pub mod acl;
 pub mod balance;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod load;

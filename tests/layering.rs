@@ -12,7 +12,8 @@ const LAYERS: &[&str] = &[
     // The language: lexer, parser, typed model, condition syntax trees. Nothing runs.
     "config", // Compiled from the model, evaluated per request.
     "acl", "log", "balance", // The compiled snapshot and the live state.
-    "runtime", // Listeners, codecs, the exchange.
+    "runtime", // Health checks: their own tasks, writing the live state.
+    "check",   // Listeners, codecs, the exchange.
     "proxy",   // Loading a configuration with every engine's checks.
     "load",    // The command line and the binary.
     "cli", "main",

@@ -54,6 +54,33 @@ fn maxconn(g: &mut Global, w: &[String], span: &Span, diags: &mut Vec<Diag>) -> 
     Ok(())
 }
 
+/// `spread-checks <0..50>`: random ± percent on each check interval.
+fn spread_checks(g: &mut Global, w: &[String], span: &Span, diags: &mut Vec<Diag>) -> R {
+    if g.spread_checks != 0 {
+        diags.push(Diag::warning(
+            span,
+            "spread-checks already specified. Continuing.",
+        ));
+        return Ok(());
+    }
+    let v = w
+        .get(1)
+        .ok_or("'spread-checks' expects an integer argument (0..50).")?;
+    // atol(): leading digits, 0 when none.
+    let digits: String = v.chars().take_while(char::is_ascii_digit).collect();
+    let n: u64 = digits.parse().unwrap_or(0);
+    if v.starts_with('-') && n > 0 || n > 50 {
+        return Err("'spread-checks' needs a positive value in range 0..50.".into());
+    }
+    if let Some(x) = w.get(2) {
+        return Err(format!(
+            "'spread-checks' cannot handle unexpected argument '{x}'."
+        ));
+    }
+    g.spread_checks = n as u32;
+    Ok(())
+}
+
 fn daemon(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
     if let Some(x) = w.get(1) {
         return Err(format!("'daemon' cannot handle unexpected argument '{x}'."));
@@ -401,6 +428,11 @@ pub static KEYWORDS: &[GlobalKeyword] = &[
         "process-wide maximum of concurrent connections",
     ),
     sup("daemon", daemon, "run in the background"),
+    sup(
+        "spread-checks",
+        spread_checks,
+        "random +/- percent on health check intervals",
+    ),
     sup("pidfile", pidfile, "write the pid to this file"),
     sup("log", log, "global log targets"),
     sup(

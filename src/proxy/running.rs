@@ -50,6 +50,9 @@ pub struct Running {
     /// Connections alive, for the soft stop.
     live: Arc<AtomicUsize>,
     debug: bool,
+    /// The health checkers, and the plans of the snapshot they are to follow next.
+    checks: crate::check::Engine,
+    plans: Option<Vec<crate::check::task::Plan>>,
 }
 
 /// Why a configuration could not be started or reloaded.
@@ -114,6 +117,8 @@ impl Running {
         let store = Arc::new(Store::new());
         let snap = snapshot::build(config, &store)
             .map_err(|d| StartError::Compile(d.iter().map(ToString::to_string).collect()))?;
+        let plans = crate::check::compile(config, &snap)
+            .map_err(|d| StartError::Compile(d.iter().map(ToString::to_string).collect()))?;
         let pending = bind_new(&snap, &HashMap::new())?;
         snap.install();
         let global = Arc::new(Semaphore::new(snap.global.maxconn as usize));
@@ -126,12 +131,19 @@ impl Running {
             global,
             live: Arc::new(AtomicUsize::new(0)),
             debug: false,
+            checks: crate::check::Engine::new(),
+            plans: Some(plans),
         })
     }
 
     /// `-d`: trace every accepted connection on stdout.
     pub fn set_debug(&mut self, debug: bool) {
         self.debug = debug;
+    }
+
+    /// `-q`: server state changes are not written to stderr.
+    pub fn set_quiet(&mut self, quiet: bool) {
+        self.checks.set_quiet(quiet);
     }
 
     /// The live-state store.
@@ -167,6 +179,10 @@ impl Running {
     pub fn start(&mut self) {
         let snap = self.current.load_full();
         self.resize_gates(&snap);
+        // The checkers follow the snapshot just made current (on their own tasks).
+        if let Some(plans) = self.plans.take() {
+            self.checks.apply(plans, &self.store, &snap);
+        }
         for p in std::mem::take(&mut self.pending) {
             let Some(gate) = self.gates.get(&p.key.0) else {
                 continue;
@@ -226,6 +242,8 @@ impl Running {
     pub fn reload(&mut self, config: &Config) -> Result<(), StartError> {
         let snap = snapshot::build(config, &self.store)
             .map_err(|d| StartError::Compile(d.iter().map(ToString::to_string).collect()))?;
+        let plans = crate::check::compile(config, &snap)
+            .map_err(|d| StartError::Compile(d.iter().map(ToString::to_string).collect()))?;
         // Binding first: a bind that fails leaves everything as it was (the sockets
         // bound so far close when `pending` is dropped).
         self.pending = bind_new(&snap, &self.accepting)?;
@@ -236,6 +254,7 @@ impl Running {
             .collect();
         snap.install();
         self.current.store(Arc::new(snap));
+        self.plans = Some(plans);
         self.start();
         self.accepting.retain(|key, tasks| {
             let kept = keep.contains(key);

@@ -100,6 +100,7 @@ pub fn run(config: Config, opts: ServeOptions) -> u8 {
         }
     };
     running.set_debug(opts.debug);
+    running.set_quiet(opts.quiet);
     // The pid file is created while errors still reach the terminal; it receives the pid
     // of the serving process (written by the launching process in daemon mode).
     let mut pidfile = match &opts.pidfile {

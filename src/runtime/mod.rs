@@ -7,6 +7,7 @@ pub mod conn;
 pub mod counters;
 pub mod errors;
 pub mod frontend;
+pub mod health;
 pub mod live;
 pub mod rules;
 pub mod server;

@@ -5,6 +5,7 @@
 
 use super::conn::{PoolKey, ServerConn};
 use super::counters::Counters;
+use super::health::Health;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -68,6 +69,8 @@ pub struct ServerLive {
     pub counters: Counters,
     /// Idle keep-alive connections, ready for reuse.
     pub pool: IdlePool,
+    /// Health-check state (written by the check engine).
+    pub health: Health,
     /// What the last applied configuration said (weight, `disabled`, address): a reload
     /// that changes one of them applies it; one that does not keeps the runtime value.
     applied: Mutex<Applied>,
@@ -93,6 +96,7 @@ impl ServerLive {
             queued: AtomicU32::new(0),
             counters: Counters::default(),
             pool: IdlePool::default(),
+            health: Health::default(),
             applied: Mutex::new(Applied {
                 weight,
                 disabled: false,

@@ -81,6 +81,11 @@ fn default_maxconn() -> u32 {
     }
 }
 
+/// Resolves a server or check address (an IP literal, else the system resolver).
+pub fn resolve_addr(host: &str, port: u16) -> Option<SocketAddr> {
+    resolve(host, port)
+}
+
 fn resolve(host: &str, port: u16) -> Option<SocketAddr> {
     if let Ok(ip) = host
         .trim_start_matches('[')

@@ -65,7 +65,6 @@ pub static KEYWORDS: &[GlobalKeyword] = &[
     ny("set-dumpable"),
     ny("set-var"),
     ny("set-var-fmt"),
-    ny("spread-checks"),
     ny("ssl-default-bind-ciphers"),
     ny("ssl-default-bind-ciphersuites"),
     ny("ssl-default-bind-curves"),

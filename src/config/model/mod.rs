@@ -41,6 +41,8 @@ impl Config {
 pub struct Global {
     /// `nbthread`: worker threads (default: 1 here; HAProxy defaults to the CPU count).
     pub nbthread: Option<u32>,
+    /// `spread-checks` (percent, 0..=50).
+    pub spread_checks: u32,
     /// `maxconn`: process-wide connection limit.
     pub maxconn: Option<u32>,
     /// `daemon`.
@@ -126,6 +128,7 @@ impl Default for Global {
     fn default() -> Self {
         Global {
             nbthread: None,
+            spread_checks: 0,
             maxconn: None,
             daemon: false,
             pidfile: None,

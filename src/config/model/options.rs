@@ -135,6 +135,8 @@ pub enum CheckKind {
     },
     /// `option ssl-hello-chk`.
     SslHello,
+    /// `option ldap-check`.
+    Ldap,
 }
 
 /// The check configuration of a backend.

@@ -1,6 +1,6 @@
 //! `http-check` and `tcp-check` rules, kept as verb + arguments for the check engine.
 
-use crate::config::keyword::{BACK, NO_CHECKS, ProxyCtx, ProxyKeyword, parsed};
+use crate::config::keyword::{BACK, ProxyCtx, ProxyKeyword, kw};
 use crate::config::model::CheckRule;
 
 const HTTP_CHECK_VERBS: &[&str] = &[
@@ -25,15 +25,7 @@ const TCP_CHECK_VERBS: &[&str] = &[
     "unset-var",
 ];
 /// Verbs implemented now; the others are refused as "not supported yet".
-const SUPPORTED_VERBS: &[&str] = &[
-    "comment",
-    "connect",
-    "expect",
-    "send",
-    "send-binary",
-    "disable-on-404",
-    "send-state",
-];
+const SUPPORTED_VERBS: &[&str] = &["comment", "connect", "expect", "send", "send-binary"];
 
 fn rule(ctx: &mut ProxyCtx<'_>, words: &[String], verbs: &[&str]) -> Result<CheckRule, String> {
     let kwd = &words[0];
@@ -275,18 +267,16 @@ fn tcp_check(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
 
 /// The keywords of this file.
 pub static KEYWORDS: &[ProxyKeyword] = &[
-    parsed(
+    kw(
         "http-check",
         BACK,
         http_check,
-        NO_CHECKS,
         "HTTP health check rules (send, expect, …)",
     ),
-    parsed(
+    kw(
         "tcp-check",
         BACK,
         tcp_check,
-        NO_CHECKS,
         "TCP health check rules (connect, send, expect, …)",
     ),
 ];

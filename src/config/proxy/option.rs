@@ -201,8 +201,9 @@ fn mysql_check(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
             );
             max_args(words, 2, 3)?;
             match words.get(4).map(String::as_str) {
-                None | Some("pre-41") => {}
-                Some("post-41") => post41 = true,
+                // post-41 is the default (configuration.txt).
+                Some("pre-41") => {}
+                None | Some("post-41") => post41 = true,
                 Some(x) => {
                     return Err(format!(
                         "'option mysql-check user <username>' only supports 'post-41' and 'pre-41' (got '{x}')."
@@ -250,6 +251,12 @@ fn smtpchk(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
         _ => ("HELO".to_string(), "localhost".to_string()),
     };
     ctx.proxy.check.kind = CheckKind::Smtp { verb, domain };
+    Ok(())
+}
+
+fn ldap_check(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    max_args(words, 2, 0)?;
+    ctx.proxy.check.kind = CheckKind::Ldap;
     Ok(())
 }
 
@@ -327,13 +334,7 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
         "close the server connection after each response",
     ),
     not_yet("option http-use-proxy-header", FRONT),
-    parsed(
-        "option httpchk",
-        BACK,
-        httpchk,
-        NO_CHECKS,
-        "HTTP health checks",
-    ),
+    kw("option httpchk", BACK, httpchk, "HTTP health checks"),
     kw(
         "option httpclose",
         ALL,
@@ -348,7 +349,12 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
     ),
     not_yet("option httpslog", FRONT),
     not_yet("option independent-streams", ALL),
-    not_yet("option ldap-check", BACK),
+    kw(
+        "option ldap-check",
+        BACK,
+        ldap_check,
+        "LDAPv3 health checks",
+    ),
     not_yet("option external-check", BACK),
     parsed(
         "option log-health-checks",
@@ -364,11 +370,10 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
         "log errors at a higher level",
     ),
     not_yet("option logasap", FRONT),
-    parsed(
+    kw(
         "option mysql-check",
         BACK,
         mysql_check,
-        NO_CHECKS,
         "MySQL health checks",
     ),
     kw(
@@ -379,11 +384,10 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
     ),
     not_yet("option originalto", ALL),
     not_yet("option persist", BACK),
-    parsed(
+    kw(
         "option pgsql-check",
         BACK,
         pgsql_check,
-        NO_CHECKS,
         "PostgreSQL health checks",
     ),
     not_yet("option prefer-last-server", BACK),
@@ -393,20 +397,13 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
         redispatch,
         "retry on another server after a failed connection",
     ),
-    parsed(
+    kw(
         "option redis-check",
         BACK,
         redis_check,
-        NO_CHECKS,
         "Redis health checks",
     ),
-    parsed(
-        "option smtpchk",
-        BACK,
-        smtpchk,
-        NO_CHECKS,
-        "SMTP health checks",
-    ),
+    kw("option smtpchk", BACK, smtpchk, "SMTP health checks"),
     not_yet("option socket-stats", FRONT),
     not_yet("option splice-auto", ALL),
     not_yet("option splice-request", ALL),
@@ -418,18 +415,16 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
         srvtcpka,
         "TCP keep-alive on the server side",
     ),
-    parsed(
+    kw(
         "option ssl-hello-chk",
         BACK,
         ssl_hello_chk,
-        NO_CHECKS,
         "SSLv3 client hello health checks",
     ),
-    parsed(
+    kw(
         "option tcp-check",
         BACK,
         tcp_check,
-        NO_CHECKS,
         "health checks made of tcp-check rules",
     ),
     not_yet("option tcp-smart-accept", FRONT),

@@ -39,11 +39,11 @@ pub const OPTIONS: &[(&str, usize, Status)] = &[
     ("no-send-proxy-v2", 0, Status::Supported),
     ("cookie", 1, Status::Parsed(NO_PERSISTENCE)),
     ("check-ssl", 0, Status::NotYet),
-    ("no-check-ssl", 0, CHECKS),
+    ("no-check-ssl", 0, Status::Parsed(NO_CHECKS)),
 ];
 
 /// The status of the health check options.
-const CHECKS: Status = Status::Parsed(NO_CHECKS);
+const CHECKS: Status = Status::Supported;
 
 /// Real HAProxy server options gatehouse does not implement yet.
 pub const NOT_YET: &[&str] = &[

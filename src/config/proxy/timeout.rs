@@ -1,6 +1,6 @@
 //! `timeout <kind> <value>`: every timeout kind of HAProxy 2.6.
 
-use crate::config::keyword::{ALL, BACK, FRONT, NO_CHECKS, ProxyCtx, ProxyKeyword, kw, parsed};
+use crate::config::keyword::{ALL, BACK, FRONT, ProxyCtx, ProxyKeyword, kw, parsed};
 use crate::config::model::Timeouts;
 use crate::config::value::duration;
 use std::time::Duration;
@@ -49,11 +49,10 @@ const NO_TARPIT: &str = "the 'tarpit' actions are not supported yet";
 
 /// The `timeout` keywords.
 pub static KEYWORDS: &[ProxyKeyword] = &[
-    parsed(
+    kw(
         "timeout check",
         BACK,
         check,
-        NO_CHECKS,
         "extra time a health check may take to answer once connected",
     ),
     kw(

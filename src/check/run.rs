@@ -1,0 +1,485 @@
+//! Runs one check: the rule set's connect, send and expect steps over one connection
+//! (or several, with more than one `connect`), within the check's timeouts, and turns
+//! what happened into HAProxy's status, code and info (`tcpcheck_main`,
+//! `chk_report_conn_err`).
+
+use super::http;
+use super::proto::{self, Verdict};
+use super::rule::{Expect, Pattern, Rule, hex_upper};
+use crate::runtime::health::{CheckResult, CheckStatus};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::time::timeout_at;
+
+/// The most bytes of an answer a check keeps (`tune.bufsize`'s default): a full
+/// buffer counts as the end of the answer.
+const BUFSIZE: usize = 16384;
+
+/// Which messages a rule set reports, as HAProxy tells its rule sets apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flavor {
+    /// A plain connect check (no `option …chk`).
+    Connect,
+    /// `option tcp-check`: generic messages with step numbers, "(tcp-check)".
+    Tcp,
+    /// `option httpchk`: expect steps read an HTTP response.
+    Http,
+    /// A protocol check (`redis-check`, `pgsql-check`…): its own messages only.
+    Proto,
+}
+
+/// A compiled rule set.
+#[derive(Clone, Debug)]
+pub struct RuleSet {
+    /// The steps.
+    pub rules: Vec<Rule>,
+    /// How results are worded.
+    pub flavor: Flavor,
+}
+
+/// Where a check connects.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Target {
+    /// Address and port (`addr`, `port`, else the server's).
+    pub addr: SocketAddr,
+    /// A unix socket server's path.
+    pub unix: Option<PathBuf>,
+}
+
+/// The time limits of one check (HAProxy 2.6: without `timeout check`, `inter` bounds
+/// the whole check; with it, connecting gets min(`timeout connect`, `inter`) and the
+/// rest gets `timeout check`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Limits {
+    /// `inter`.
+    pub inter: Duration,
+    /// `timeout connect`.
+    pub connect: Option<Duration>,
+    /// `timeout check`.
+    pub check: Option<Duration>,
+}
+
+enum Conn {
+    Tcp(tokio::net::TcpStream),
+    Unix(tokio::net::UnixStream),
+}
+
+impl Conn {
+    async fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Conn::Tcp(s) => s.read(buf).await,
+            Conn::Unix(s) => s.read(buf).await,
+        }
+    }
+    async fn write_all(&mut self, b: &[u8]) -> std::io::Result<()> {
+        match self {
+            Conn::Tcp(s) => s.write_all(b).await,
+            Conn::Unix(s) => s.write_all(b).await,
+        }
+    }
+}
+
+/// The system's text for an error (`strerror`), as HAProxy prints it.
+fn strerror(e: &std::io::Error) -> String {
+    match e.raw_os_error() {
+        Some(n) => {
+            // SAFETY: strerror returns a pointer to a static NUL-terminated string.
+            let s = unsafe { std::ffi::CStr::from_ptr(libc::strerror(n)) };
+            s.to_string_lossy().into_owned()
+        }
+        None => e.to_string(),
+    }
+}
+
+/// What went wrong, before it is worded.
+struct Failure {
+    status: CheckStatus,
+    info: String,
+    code: Option<u32>,
+}
+
+/// The state of one run.
+struct Run<'a> {
+    set: &'a RuleSet,
+    conn: Option<Conn>,
+    buf: Vec<u8>,
+    eof: bool,
+    /// The step being run (1-based position; 0: the implicit first connect).
+    step: usize,
+    deadline: Instant,
+    code: Option<u32>,
+}
+
+/// Runs `set` against `target` within `limits`.
+pub async fn run(set: &RuleSet, target: &Target, limits: &Limits) -> CheckResult {
+    let start = Instant::now();
+    let mut r = Run {
+        set,
+        conn: None,
+        buf: Vec::new(),
+        eof: false,
+        step: 0,
+        deadline: start + limits.inter,
+        code: None,
+    };
+    let outcome = r.all(target, limits, start).await;
+    let (status, info, code) = match outcome {
+        Ok((status, info)) => (status, info, r.code),
+        Err(f) => (f.status, f.info, f.code.or(r.code)),
+    };
+    CheckResult {
+        status,
+        code,
+        info,
+        duration: start.elapsed(),
+    }
+}
+
+impl Run<'_> {
+    /// Runs every step; the passing status and info, or the failure.
+    async fn all(
+        &mut self,
+        target: &Target,
+        limits: &Limits,
+        start: Instant,
+    ) -> Result<(CheckStatus, String), Failure> {
+        let rules = &self.set.rules;
+        let implicit = !matches!(
+            rules.iter().find(|r| !matches!(r, Rule::Comment)),
+            Some(Rule::Connect { .. })
+        );
+        if implicit {
+            self.connect(target, None, limits, start).await?;
+        }
+        let mut last: Option<&Rule> = None;
+        let mut success_info = None;
+        for (i, rule) in rules.iter().enumerate() {
+            self.step = i + 1;
+            match rule {
+                Rule::Comment => continue,
+                Rule::Connect { port, .. } => {
+                    self.connect(target, *port, limits, start).await?;
+                }
+                Rule::Send { data, .. } => {
+                    self.buf.clear();
+                    self.eof = false;
+                    let Some(c) = self.conn.as_mut() else {
+                        return Err(self.fail(CheckStatus::SockErr, String::new()));
+                    };
+                    match timeout_at(self.deadline.into(), c.write_all(data)).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => return Err(self.fail(CheckStatus::SockErr, strerror(&e))),
+                        Err(_) => return Err(self.timeout(None)),
+                    }
+                }
+                Rule::Expect(e) => success_info = self.expect(e).await?,
+            }
+            last = Some(rule);
+        }
+        let tcp = self.set.flavor == Flavor::Tcp;
+        Ok(match last {
+            None => (CheckStatus::L4Ok, String::new()),
+            Some(Rule::Connect { .. }) => (
+                CheckStatus::L4Ok,
+                if tcp {
+                    "(tcp-check)".into()
+                } else {
+                    String::new()
+                },
+            ),
+            Some(Rule::Expect(e)) => (
+                e.ok_status.unwrap_or(CheckStatus::L7Ok),
+                match (&e.on_success, success_info) {
+                    (Some(i), _) => i.render(&self.buf),
+                    (None, Some(i)) => i,
+                    (None, None) if tcp => "(tcp-check)".into(),
+                    _ => String::new(),
+                },
+            ),
+            Some(_) => (CheckStatus::L7Ok, "(tcp-check)".into()),
+        })
+    }
+
+    fn fail(&self, status: CheckStatus, what: String) -> Failure {
+        Failure {
+            status,
+            info: format!("{what}{}", self.where_()),
+            code: None,
+        }
+    }
+
+    /// HAProxy's " at step N of tcp-check (…)" suffix, for `tcp-check` rule sets only.
+    fn where_(&self) -> String {
+        if self.set.flavor != Flavor::Tcp {
+            return String::new();
+        }
+        if self.step == 0 {
+            return " at initial connection step of tcp-check".into();
+        }
+        let mut s = format!(" at step {} of tcp-check", self.step);
+        let rule = self.set.rules.get(self.step - 1);
+        match rule {
+            Some(Rule::Connect { port: Some(p), .. }) => {
+                s.push_str(&format!(" (connect port {p})"))
+            }
+            Some(Rule::Connect { .. }) => s.push_str(" (connect)"),
+            Some(Rule::Send { .. }) => s.push_str(" (send)"),
+            Some(Rule::Expect(e)) => s.push_str(&match &e.pattern {
+                Pattern::String(p) => format!(" (expect string '{}')", String::from_utf8_lossy(p)),
+                Pattern::Binary(p) => format!(" (expect binary '{}')", hex_upper(p)),
+                Pattern::Regex(_) => " (expect regex)".into(),
+                Pattern::BinaryRegex(_) => " (expect binary regex)".into(),
+                _ => " (expect custom function)".into(),
+            }),
+            _ => {}
+        }
+        let comment = match rule {
+            Some(Rule::Connect { comment, .. }) | Some(Rule::Send { comment, .. }) => comment,
+            Some(Rule::Expect(e)) => &e.comment,
+            _ => &None,
+        };
+        if let Some(c) = comment {
+            s.push_str(&format!(" comment: '{c}'"));
+        }
+        s
+    }
+
+    fn timeout(&self, e: Option<&Expect>) -> Failure {
+        let st = e
+            .and_then(|e| e.tout_status)
+            .unwrap_or(CheckStatus::L7Timeout);
+        self.fail(st, String::new())
+    }
+
+    async fn connect(
+        &mut self,
+        target: &Target,
+        port: Option<u16>,
+        limits: &Limits,
+        start: Instant,
+    ) -> Result<(), Failure> {
+        self.conn = None;
+        self.buf.clear();
+        self.eof = false;
+        let limit = match limits.check {
+            Some(_) => limits.connect.map_or(limits.inter, |c| c.min(limits.inter)),
+            None => limits.inter.saturating_sub(start.elapsed()),
+        };
+        let until = Instant::now() + limit;
+        let fut = async {
+            match &target.unix {
+                Some(p) => tokio::net::UnixStream::connect(p).await.map(Conn::Unix),
+                None => {
+                    let mut a = target.addr;
+                    if let Some(p) = port {
+                        a.set_port(p);
+                    }
+                    let s = tokio::net::TcpStream::connect(a).await?;
+                    let _ = s.set_nodelay(true);
+                    Ok(Conn::Tcp(s))
+                }
+            }
+        };
+        match timeout_at(until.into(), fut).await {
+            Ok(Ok(c)) => self.conn = Some(c),
+            Ok(Err(e)) => return Err(self.fail(CheckStatus::L4Con, strerror(&e))),
+            Err(_) => return Err(self.fail(CheckStatus::L4Timeout, String::new())),
+        }
+        if let Some(t) = limits.check {
+            self.deadline = Instant::now() + t;
+        }
+        Ok(())
+    }
+
+    /// Reads once more; false at the end of the answer.
+    async fn read_more(&mut self, e: &Expect) -> Result<(), Failure> {
+        let Some(c) = self.conn.as_mut() else {
+            self.eof = true;
+            return Ok(());
+        };
+        let mut chunk = [0u8; 4096];
+        let room = BUFSIZE.saturating_sub(self.buf.len()).min(chunk.len());
+        match timeout_at(self.deadline.into(), c.read(&mut chunk[..room])).await {
+            Ok(Ok(0)) => self.eof = true,
+            Ok(Ok(n)) => self.buf.extend_from_slice(&chunk[..n]),
+            Ok(Err(err)) => {
+                if self.buf.is_empty() {
+                    return Err(self.fail(CheckStatus::SockErr, strerror(&err)));
+                }
+                self.eof = true;
+            }
+            Err(_) => return Err(self.timeout(Some(e))),
+        }
+        Ok(())
+    }
+
+    /// Runs an expect step: `Ok(Some(info))` for a custom parser's success info.
+    async fn expect(&mut self, e: &Expect) -> Result<Option<String>, Failure> {
+        if self.buf.is_empty() && !self.eof {
+            self.read_more(e).await?;
+        }
+        loop {
+            let last = self.eof || self.buf.len() >= BUFSIZE;
+            match self.judge(e, last) {
+                Judged::Wait if !last => self.read_more(e).await?,
+                Judged::Wait => return Err(self.mismatch(e, None, false)),
+                Judged::Pass(info) => return Ok(info),
+                Judged::Fail(f) => return Err(f),
+            }
+        }
+    }
+
+    /// HAProxy's info for a failed expect (`tcpcheck_expect_onerror_message`).
+    fn mismatch(&self, e: &Expect, desc: Option<String>, matched: bool) -> Failure {
+        let status = e.error_status.unwrap_or(CheckStatus::L7Rsp);
+        let mut info = if let Some(d) = desc {
+            d
+        } else if let Some(i) = &e.on_error {
+            i.render(&self.buf)
+        } else if self.set.flavor == Flavor::Proto {
+            String::new()
+        } else if self.buf.is_empty() {
+            format!("TCPCHK got an empty response at step {}", self.step)
+        } else {
+            let what = if matched {
+                "TCPCHK matched unwanted content"
+            } else {
+                "TCPCHK did not match content"
+            };
+            let pat = match &e.pattern {
+                Pattern::String(p) => format!(" '{}'", String::from_utf8_lossy(p)),
+                Pattern::Binary(_) => " (binary)".into(),
+                Pattern::Regex(_) => " (regex)".into(),
+                Pattern::BinaryRegex(_) => " (binary regex)".into(),
+                _ => " (custom function)".into(),
+            };
+            format!("{what}{pat} at step {}", self.step)
+        };
+        if let Some(c) = &e.comment {
+            info.push_str(&format!(" comment: {c}"));
+        }
+        Failure {
+            status,
+            info,
+            code: self.payload_code(e),
+        }
+    }
+
+    /// `status-code res.payload(0,3)`.
+    fn payload_code(&self, e: &Expect) -> Option<u32> {
+        if !e.status_code {
+            return None;
+        }
+        std::str::from_utf8(self.buf.get(..3)?).ok()?.parse().ok()
+    }
+
+    fn judge(&mut self, e: &Expect, last: bool) -> Judged {
+        if let Pattern::Custom(c) = e.pattern {
+            return match proto::judge(c, &self.buf, last) {
+                Verdict::Wait => Judged::Wait,
+                Verdict::Pass(i) => Judged::Pass(Some(i)),
+                Verdict::Fail { status, info, code } => Judged::Fail(Failure {
+                    status,
+                    info: if info.is_empty() {
+                        info
+                    } else {
+                        self.mismatch(e, Some(info), false).info
+                    },
+                    code,
+                }),
+            };
+        }
+        if self.set.flavor == Flavor::Http {
+            return self.judge_http(e, last);
+        }
+        if let Some(m) = e.min_recv
+            && self.buf.len() < m
+            && !last
+        {
+            return Judged::Wait;
+        }
+        let matched = match &e.pattern {
+            Pattern::String(p) | Pattern::Binary(p) => memchr::memmem::find(&self.buf, p).is_some(),
+            Pattern::Regex(re) => re.is_match(&self.buf),
+            Pattern::BinaryRegex(re) => re.is_match(&hex_upper(&self.buf)),
+            _ => false,
+        };
+        if !matched && !last && e.min_recv.is_none() {
+            return Judged::Wait;
+        }
+        if matched != e.inverse {
+            if e.status_code {
+                self.code = self.payload_code(e);
+            }
+            Judged::Pass(None)
+        } else {
+            Judged::Fail(self.mismatch(e, None, matched))
+        }
+    }
+
+    fn judge_http(&mut self, e: &Expect, last: bool) -> Judged {
+        let rsp = match http::parse(&self.buf, last) {
+            Ok(Some(r)) => r,
+            Ok(None) if !last => return Judged::Wait,
+            _ => {
+                return Judged::Fail(Failure {
+                    status: e.error_status.unwrap_or(CheckStatus::L7Rsp),
+                    info: String::new(),
+                    code: None,
+                });
+            }
+        };
+        self.code = Some(rsp.code);
+        let (matched, status_rule) = match &e.pattern {
+            Pattern::HttpStatus(ranges) => (
+                ranges.iter().any(|(a, b)| (*a..=*b).contains(&rsp.code)),
+                true,
+            ),
+            Pattern::HttpStatusRegex(re) => (re.is_match(&rsp.code.to_string()), true),
+            Pattern::HttpBody(p) | Pattern::String(p) => {
+                if !rsp.complete {
+                    return Judged::Wait;
+                }
+                (memchr::memmem::find(rsp.body, p).is_some(), false)
+            }
+            Pattern::HttpBodyRegex(re) | Pattern::Regex(re) => {
+                if !rsp.complete {
+                    return Judged::Wait;
+                }
+                (re.is_match(rsp.body), false)
+            }
+            _ => (false, false),
+        };
+        if matched != e.inverse {
+            return Judged::Pass(None);
+        }
+        let (status, desc) = if status_rule {
+            (
+                e.error_status.unwrap_or(CheckStatus::L7Sts),
+                super::rule::c_string(rsp.reason),
+            )
+        } else if e.inverse {
+            (
+                e.error_status.unwrap_or(CheckStatus::L7Rsp),
+                "HTTP check matched unwanted content".to_owned(),
+            )
+        } else {
+            (
+                e.error_status.unwrap_or(CheckStatus::L7Rsp),
+                "HTTP content check did not match".to_owned(),
+            )
+        };
+        let mut f = self.mismatch(e, Some(desc), matched);
+        f.status = status;
+        f.code = Some(rsp.code);
+        Judged::Fail(f)
+    }
+}
+
+enum Judged {
+    Wait,
+    Pass(Option<String>),
+    Fail(Failure),
+}

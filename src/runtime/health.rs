@@ -1,0 +1,144 @@
+//! A server's health-check state, kept in its live state ([`super::server::ServerLive`])
+//! so that it survives reloads: HAProxy's `health` counter (0 ..= rise + fall - 1, up
+//! from `rise` on), the last check's status, code, duration and info, the time of the
+//! last state change and the `chkfail`/`chkdown` counters of `show stat`.
+//!
+//! The check engine (`src/check/`) is the only writer; the stats page, the runtime API
+//! and the SIGHUP dump read it.
+
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+/// The outcome of one check, as HAProxy names it (`check_status` of `show stat`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum CheckStatus {
+    /// No check has run yet (`INI`).
+    #[default]
+    Init,
+    /// `L4OK`: the connection was accepted (connect-only check).
+    L4Ok,
+    /// `L4TOUT`: connecting timed out.
+    L4Timeout,
+    /// `L4CON`: the connection failed (refused, unreachable…).
+    L4Con,
+    /// `L6OK`: the TLS hello check passed.
+    L6Ok,
+    /// `L6TOUT`: no TLS hello answer in time.
+    L6Timeout,
+    /// `L6RSP`: an invalid TLS hello answer.
+    L6Rsp,
+    /// `L7OK`: the protocol check passed.
+    L7Ok,
+    /// `L7TOUT`: no (complete) answer in time.
+    L7Timeout,
+    /// `L7RSP`: an invalid or unexpected answer.
+    L7Rsp,
+    /// `L7STS`: a wrong status (HTTP status, protocol error code).
+    L7Sts,
+    /// `SOCKERR`: a socket error.
+    SockErr,
+}
+
+impl CheckStatus {
+    /// HAProxy's description (`get_check_status_description`), used in the logs.
+    pub fn description(self) -> &'static str {
+        match self {
+            CheckStatus::Init => "Initializing",
+            CheckStatus::L4Ok => "Layer4 check passed",
+            CheckStatus::L4Timeout => "Layer4 timeout",
+            CheckStatus::L4Con => "Layer4 connection problem",
+            CheckStatus::L6Ok => "Layer6 check passed",
+            CheckStatus::L6Timeout => "Layer6 timeout",
+            CheckStatus::L6Rsp => "Layer6 invalid response",
+            CheckStatus::L7Ok => "Layer7 check passed",
+            CheckStatus::L7Timeout => "Layer7 timeout",
+            CheckStatus::L7Rsp => "Layer7 invalid response",
+            CheckStatus::L7Sts => "Layer7 wrong status",
+            CheckStatus::SockErr => "Socket error",
+        }
+    }
+
+    /// HAProxy's short name (`L4OK`, `L7STS`…), as `show stat` prints it.
+    pub fn name(self) -> &'static str {
+        match self {
+            CheckStatus::Init => "INI",
+            CheckStatus::L4Ok => "L4OK",
+            CheckStatus::L4Timeout => "L4TOUT",
+            CheckStatus::L4Con => "L4CON",
+            CheckStatus::L6Ok => "L6OK",
+            CheckStatus::L6Timeout => "L6TOUT",
+            CheckStatus::L6Rsp => "L6RSP",
+            CheckStatus::L7Ok => "L7OK",
+            CheckStatus::L7Timeout => "L7TOUT",
+            CheckStatus::L7Rsp => "L7RSP",
+            CheckStatus::L7Sts => "L7STS",
+            CheckStatus::SockErr => "SOCKERR",
+        }
+    }
+
+    /// True for a passing outcome.
+    pub fn passed(self) -> bool {
+        matches!(
+            self,
+            CheckStatus::L4Ok | CheckStatus::L6Ok | CheckStatus::L7Ok
+        )
+    }
+
+    /// True when HAProxy reports the code with the status (`L7OK`, `L7STS`: the
+    /// statuses past its `L57DATA` mark).
+    pub fn has_code(self) -> bool {
+        matches!(self, CheckStatus::L7Ok | CheckStatus::L7Sts)
+    }
+}
+
+/// What one check found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CheckResult {
+    /// The outcome.
+    pub status: CheckStatus,
+    /// The protocol code (HTTP status…), when there is one.
+    pub code: Option<u32>,
+    /// HAProxy's `info` text ("Connection refused", the HTTP reason, the server's
+    /// error message…); empty when there is none.
+    pub info: String,
+    /// How long the check took.
+    pub duration: Duration,
+}
+
+/// The health-check state of one server.
+#[derive(Debug, Default)]
+pub struct Health {
+    inner: Mutex<HealthState>,
+}
+
+/// A copy of a server's health-check state.
+#[derive(Clone, Debug, Default)]
+pub struct HealthState {
+    /// Checks are running for this server (`check` in the current configuration).
+    pub enabled: bool,
+    /// HAProxy's health counter: DOWN at 0, UP from `rise` on, fully UP at
+    /// `rise + fall - 1`.
+    pub health: u32,
+    /// The last check's result.
+    pub last: CheckResult,
+    /// When the operational state last changed.
+    pub last_change: Option<SystemTime>,
+    /// Failed checks (`chkfail`).
+    pub chkfail: u64,
+    /// UP → DOWN transitions (`chkdown`).
+    pub chkdown: u64,
+    /// Time spent DOWN, not counting the current period (`downtime`).
+    pub downtime: Duration,
+}
+
+impl Health {
+    /// A copy of the state.
+    pub fn get(&self) -> HealthState {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Changes the state under its lock and returns what `f` returns.
+    pub fn update<R>(&self, f: impl FnOnce(&mut HealthState) -> R) -> R {
+        f(&mut self.inner.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}

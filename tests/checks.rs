@@ -1,0 +1,210 @@
+//! Health checks against real sockets: servers that refuse, answer 500, hang, or go
+//! silent are marked DOWN after `fall` checks with HAProxy 2.6's log lines; traffic
+//! fails over to the backup and comes back; with no server left, HTTP gets a 503.
+
+mod support;
+#[path = "checks/switch.rs"]
+mod switch;
+
+use std::time::Duration;
+use support::{Gatehouse, HttpBackend, free_port, http_get_until_close, local, wait_until};
+use switch::{Mode, Switch};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn defaults(mode: &str) -> String {
+    format!(
+        "global\n    log stderr format raw local0\ndefaults\n    mode {mode}\n    log global\n    timeout connect 500ms\n    timeout client 5s\n    timeout server 5s\n"
+    )
+}
+
+/// Waits until stderr has a line containing `needle`; the line.
+fn line_with(gh: &Gatehouse, needle: &str) -> String {
+    let mut found = String::new();
+    let ok = wait_until(WAIT, || {
+        match gh.stderr().lines().find(|l| l.contains(needle)) {
+            Some(l) => {
+                found = l.to_owned();
+                true
+            }
+            None => false,
+        }
+    });
+    assert!(ok, "no line with {needle:?} in:\n{}", gh.stderr());
+    found
+}
+
+/// The message of a `[WARNING]  (pid) : …` line with its duration made `Nms`.
+fn message(line: &str) -> String {
+    let m = line.split_once(" : ").map_or(line, |(_, m)| m);
+    let re = regex::Regex::new(r"check duration: \d+ms").unwrap();
+    re.replace(m, "check duration: Nms").into_owned()
+}
+
+#[test]
+fn a_refused_server_goes_down_as_haproxy_logs_it_and_http_gets_503() {
+    let port = free_port();
+    let dead = free_port();
+    let cfg = format!(
+        "{}frontend fe\n    bind 127.0.0.1:{port}\n    default_backend be\nbackend be\n    server s1 127.0.0.1:{dead} check inter 100 fall 2 rise 1\n",
+        defaults("http")
+    );
+    let gh = Gatehouse::start(&cfg, &[port]);
+    let l = line_with(&gh, "Server be/s1 is DOWN");
+    assert!(
+        l.starts_with(&format!("[WARNING]  ({}) : ", gh.pid())),
+        "{l}"
+    );
+    assert_eq!(
+        message(&l),
+        "Server be/s1 is DOWN, reason: Layer4 connection problem, info: \"Connection refused\", check duration: Nms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue."
+    );
+    let alert = line_with(&gh, "has no server available");
+    assert_eq!(
+        alert,
+        format!(
+            "[ALERT]    ({}) : backend 'be' has no server available!",
+            gh.pid()
+        )
+    );
+    // The log target (stderr, raw) gets the same text.
+    line_with(&gh, "backend be has no server available!");
+    let r = http_get_until_close(local(port), "/", &[]).unwrap();
+    assert_eq!(r.status, 503);
+}
+
+#[test]
+fn httpchk_catches_an_app_that_answers_500_or_hangs_while_a_connect_check_calls_it_up() {
+    let port = free_port();
+    let failing = Switch::start("failing", Mode::Error);
+    let hanging = Switch::start("hanging", Mode::Hang);
+    let cfg = format!(
+        "{}frontend fe\n    bind 127.0.0.1:{port}\n    default_backend web\n\
+         backend web\n    timeout check 300ms\n    option httpchk GET /health\n\
+         \x20   server fail {} check inter 100 fall 2 rise 1\n    server hang {} check inter 100 fall 2 rise 1\n\
+         backend tcp\n    server fail {} check inter 100 fall 2 rise 1\n    server hang {} check inter 100 fall 2 rise 1\n",
+        defaults("http"),
+        failing.addr(),
+        hanging.addr(),
+        failing.addr(),
+        hanging.addr()
+    );
+    let gh = Gatehouse::start(&cfg, &[port]);
+    let l = line_with(&gh, "Server web/fail is DOWN");
+    assert!(
+        message(&l).starts_with(
+            "Server web/fail is DOWN, reason: Layer7 wrong status, code: 500, info: \"Internal Server Error\", check duration: Nms."
+        ),
+        "{l}"
+    );
+    let l = line_with(&gh, "Server web/hang is DOWN");
+    assert!(
+        message(&l).starts_with("Server web/hang is DOWN, reason: Layer7 timeout, check duration: Nms. 0 active and 0 backup servers left."),
+        "{l}"
+    );
+    // Several more checks of the plain TCP backend have run by now: none failed.
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(!gh.stderr().contains("Server tcp/"), "{}", gh.stderr());
+    let r = http_get_until_close(local(port), "/", &[]).unwrap();
+    assert_eq!(r.status, 503);
+}
+
+#[test]
+fn a_banner_server_that_goes_silent_is_marked_down_then_up_again() {
+    let port = free_port();
+    let srv = Switch::start("ftp", Mode::Banner);
+    let cfg = format!(
+        "{}listen ftp\n    bind 127.0.0.1:{port}\n    timeout check 200ms\n    option tcp-check\n\
+         \x20   tcp-check expect string 220\n    server s1 {} check inter 100 fastinter 100 downinter 100 fall 2 rise 2\n",
+        defaults("tcp"),
+        srv.addr()
+    );
+    let gh = Gatehouse::start(&cfg, &[port]);
+    std::thread::sleep(Duration::from_millis(400));
+    assert!(!gh.stderr().contains("Server ftp/s1"), "{}", gh.stderr());
+    srv.set(Mode::Hang);
+    let l = line_with(&gh, "Server ftp/s1 is DOWN");
+    assert_eq!(
+        message(&l),
+        "Server ftp/s1 is DOWN, reason: Layer7 timeout, info: \" at step 1 of tcp-check (expect string '220')\", check duration: Nms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue."
+    );
+    // TCP mode with no server: the connection is closed without a byte.
+    let got = support::send_until_close(local(port), b"USER x\r\n");
+    assert!(got.is_empty(), "{got:?}");
+    srv.set(Mode::Banner);
+    let l = line_with(&gh, "Server ftp/s1 is UP");
+    assert_eq!(
+        message(&l),
+        "Server ftp/s1 is UP, reason: Layer7 check passed, code: 0, info: \"(tcp-check)\", check duration: Nms. 1 active and 0 backup servers online. 0 sessions requeued, 0 total in queue."
+    );
+}
+
+#[test]
+fn traffic_fails_over_to_the_backup_and_back_without_a_failed_request() {
+    let port = free_port();
+    let main = Switch::start("main", Mode::Ok);
+    let spare = Switch::start("spare", Mode::Ok);
+    let cfg = format!(
+        "{}frontend fe\n    bind 127.0.0.1:{port}\n    default_backend app\n\
+         backend app\n    retries 3\n    option redispatch\n    option httpchk GET /\n\
+         \x20   server main {} check inter 100 fall 1 rise 1\n    server spare {} check inter 100 fall 1 rise 1 backup\n",
+        defaults("http"),
+        main.addr(),
+        spare.addr()
+    );
+    let gh = Gatehouse::start(&cfg, &[port]);
+    let get = || {
+        let r = http_get_until_close(local(port), "/", &[]).unwrap();
+        assert_eq!(r.status, 200, "{}", gh.stderr());
+        String::from_utf8(r.body).unwrap()
+    };
+    assert_eq!(get(), "main");
+    main.set(Mode::Closed);
+    let mut served = Vec::new();
+    let ok = wait_until(WAIT, || {
+        served.push(get());
+        served.last().unwrap() == "spare"
+    });
+    assert!(ok, "{served:?}");
+    line_with(&gh, "Server app/main is DOWN");
+    assert!(
+        message(&line_with(&gh, "Server app/main is DOWN"))
+            .contains("0 active and 1 backup servers left. Running on backup.")
+    );
+    // While main is down every request goes to the backup.
+    for _ in 0..20 {
+        assert_eq!(get(), "spare");
+    }
+    main.set(Mode::Ok);
+    let ok = wait_until(WAIT, || get() == "main");
+    assert!(ok);
+    line_with(
+        &gh,
+        "Server app/main is UP, reason: Layer7 check passed, code: 200",
+    );
+    for _ in 0..20 {
+        assert_eq!(get(), "main");
+    }
+}
+
+/// The issue's example, as an operator would write it.
+#[test]
+fn the_seven_line_httpchk_example_works_as_written() {
+    let port = free_port();
+    let app = HttpBackend::start("app");
+    let cfg = format!(
+        "{}frontend www\n    bind 127.0.0.1:{port}\n    default_backend app\n\
+         backend app\n    option httpchk HEAD /health\n    http-check expect status 200\n    server app1 {} check\n",
+        defaults("http"),
+        app.addr()
+    );
+    let gh = Gatehouse::start(&cfg, &[port]);
+    let reqs = app.wait_requests(1);
+    assert_eq!(
+        (reqs[0].method.as_str(), reqs[0].uri.as_str()),
+        ("HEAD", "/health")
+    );
+    let r = http_get_until_close(local(port), "/page", &[]).unwrap();
+    assert_eq!(r.status, 200);
+    assert!(!gh.stderr().contains("is DOWN"), "{}", gh.stderr());
+}
