@@ -220,6 +220,75 @@ pub(super) struct Session {
     /// The client's own server connections (`http-reuse never`), one per server at
     /// most, [`MAX_OWN_CONNS`] in all (HAProxy's `max-session-srv-conns`).
     pub(super) own: Vec<OwnConn>,
+    /// The exchange state of the previous busy period on this thread, reused.
+    ex: Option<Exchange>,
+}
+
+/// The buffers of a busy period, kept for the next busy connection of the same worker
+/// thread when this one goes idle: a keep-alive connection holds no buffers while idle,
+/// and taking them back costs no allocation (a profile of the keep-alive benchmark
+/// showed about eight allocations or reallocations per request without this pool:
+/// docs/performance.md).
+#[derive(Default)]
+struct Spare {
+    buf: Vec<u8>,
+    out: Vec<u8>,
+    rbuf: Vec<u8>,
+    line: String,
+    ex: Option<Exchange>,
+}
+
+/// Most spare buffer sets a worker thread keeps.
+const MAX_SPARES: usize = 32;
+
+thread_local! {
+    static SPARES: std::cell::RefCell<Vec<Spare>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl Spare {
+    /// A set from this thread's pool, or an empty one.
+    fn take() -> Spare {
+        SPARES.with(|s| s.borrow_mut().pop()).unwrap_or_default()
+    }
+
+    /// Gives a set back to this thread's pool, emptied; buffers that grew past
+    /// `limit` bytes are dropped instead (a large body must not stay pinned).
+    fn give(mut self, limit: usize) {
+        if self.buf.capacity() > limit
+            || self.rbuf.capacity() > limit
+            || self.out.capacity() > limit
+        {
+            return;
+        }
+        self.buf.clear();
+        self.out.clear();
+        self.rbuf.clear();
+        self.line.clear();
+        if let Some(ex) = &mut self.ex {
+            // No backend or server of an old snapshot stays referenced from the pool.
+            ex.begin();
+        }
+        SPARES.with(|s| {
+            let mut s = s.borrow_mut();
+            if s.len() < MAX_SPARES {
+                s.push(self);
+            }
+        });
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let limit = 4 * self.snap.global.bufsize;
+        Spare {
+            buf: std::mem::take(&mut self.buf),
+            out: std::mem::take(&mut self.out),
+            rbuf: std::mem::take(&mut self.rbuf),
+            line: std::mem::take(&mut self.line),
+            ex: self.ex.take(),
+        }
+        .give(limit);
+    }
 }
 
 impl Session {
@@ -232,16 +301,18 @@ impl Session {
     ) -> Self {
         let bufsize = snap.global.bufsize;
         let limits = Limits::from_tune(bufsize, snap.global.maxrewrite);
+        let spare = Spare::take();
         Session {
             fe,
             snap,
             shared: Arc::clone(shared),
             conn,
             limits,
-            buf: Vec::new(),
-            out: Vec::new(),
-            rbuf: Vec::new(),
-            line: String::new(),
+            buf: spare.buf,
+            out: spare.out,
+            rbuf: spare.rbuf,
+            line: spare.line,
+            ex: spare.ex,
             first: carry.first,
             clock: carry.clock,
             own: carry.own,
@@ -272,8 +343,19 @@ impl Session {
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
+        let mut ex = self.ex.take().unwrap_or_else(Exchange::new);
+        let carry = self.serve_requests(client, &mut ex).await;
+        // Back with the buffers, for the thread's next busy connection.
+        self.ex = Some(ex);
+        carry.map(|c| (c, self.fe.clone(), self.snap.clone()))
+    }
+
+    /// The request loop of a busy period: `Some` when the connection went idle.
+    async fn serve_requests<S>(&mut self, client: &mut S, ex: &mut Exchange) -> Option<Carry>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
         let bufsize = self.snap.global.bufsize;
-        let mut ex = Exchange::new();
         loop {
             if !self.first && self.buf.is_empty() {
                 // A busy client's next request is often there already.
@@ -281,21 +363,20 @@ impl Session {
                     Some(Ok(n)) if n > 0 => {}
                     Some(_) => return None,
                     None => {
-                        let carry = Carry {
+                        return Some(Carry {
                             first: false,
                             clock: self.clock,
                             own: std::mem::take(&mut self.own),
-                        };
-                        return Some((carry, self.fe, self.snap));
+                        });
                     }
                 }
             }
             self.refresh();
             ex.begin();
-            match self.exchange(client, &mut ex).await {
+            match self.exchange(client, ex).await {
                 Some(next) => {
                     let end = Instant::now();
-                    self.log(&ex, end);
+                    self.log(ex, end);
                     self.first = false;
                     // The next request's timers start where this one ended.
                     self.clock = Clock {
