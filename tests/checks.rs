@@ -128,6 +128,10 @@ fn a_banner_server_that_goes_silent_is_marked_down_then_up_again() {
         message(&l),
         "Server ftp/s1 is DOWN, reason: Layer7 timeout, info: \" at step 1 of tcp-check (expect string '220')\", check duration: Nms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue."
     );
+    // HAProxy 2.6 calls a `listen` section a proxy in this alert.
+    assert!(
+        line_with(&gh, "has no server available").ends_with("proxy 'ftp' has no server available!")
+    );
     // TCP mode with no server: the connection is closed without a byte.
     let got = support::send_until_close(local(port), b"USER x\r\n");
     assert!(got.is_empty(), "{got:?}");

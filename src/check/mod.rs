@@ -137,6 +137,7 @@ pub fn compile(config: &Config, snap: &Snapshot) -> Result<Vec<Plan>, Vec<Diag>>
             plans.push(Plan {
                 backend: p.name.clone(),
                 server: s.name.clone(),
+                listen: p.kind == crate::config::model::ProxyKind::Listen,
                 backup: o.backup,
                 rules: Arc::clone(&rules),
                 target: Target {
