@@ -212,3 +212,31 @@ fn the_seven_line_httpchk_example_works_as_written() {
     assert_eq!(r.status, 200);
     assert!(!gh.stderr().contains("is DOWN"), "{}", gh.stderr());
 }
+
+/// `gatehouse -c` refuses the check rules the start would refuse, at their line.
+#[test]
+fn check_mode_refuses_check_rules_gatehouse_cannot_run() {
+    let dir = support::TempDir::new("checkrules");
+    for (rule, line) in [
+        ("http-check expect hdr name x-ok", 6),
+        ("tcp-check connect ssl", 6),
+        ("http-check send-state", 6),
+        ("tcp-check expect string-lf %[src]", 6),
+    ] {
+        let kind = if rule.starts_with("http") {
+            "option httpchk"
+        } else {
+            "option tcp-check"
+        };
+        let cfg = dir.write(
+            "c.cfg",
+            format!(
+                "defaults\n    mode http\n    timeout connect 1s\nbackend be\n    {kind}\n    {rule}\n    server s 127.0.0.1:80\n"
+            ),
+        );
+        let (code, _, err) = support::check(&support::gatehouse_bin(), &[&cfg]);
+        assert_ne!(code, 0, "{rule}: {err}");
+        assert!(err.contains(&format!("c.cfg:{line}]")), "{rule}: {err}");
+        assert!(err.contains("not supported yet"), "{rule}: {err}");
+    }
+}
