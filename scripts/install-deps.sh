@@ -15,9 +15,21 @@ declare -A PKG=(
     [haproxy]=haproxy # the reference implementation of the differential tests
     [curl]=curl       # tests/examples.rs runs the README's curl commands
     [ss]=iproute2     # tests/queue_server_sockets.rs reads socket queues with `ss`
+    # tests/check_services.rs checks real servers (tests/support/services.rs)
+    [initdb]=postgresql-15             # PostgreSQL 15, under /usr/lib/postgresql/15/bin
+    [postgres]=postgresql-15
+    [mariadb-install-db]=mariadb-server-core # MariaDB 10.11
+    [mariadbd]=mariadb-server-core
+    [redis-server]=redis-server        # Redis 7
 )
 
+# PostgreSQL's programs live outside the PATH, in its versioned directory: only that
+# one counts (another initdb on the PATH may be another version or a dangling link).
 have() {
+    if [ "${PKG[$1]}" = postgresql-15 ]; then
+        [ -x "/usr/lib/postgresql/15/bin/$1" ]
+        return
+    fi
     command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/sbin/$1" ]
 }
 

@@ -21,10 +21,36 @@ impl Semantics for Checks {
 
     fn conditions(&self, proxy: &Proxy, diags: &mut Vec<Diag>) {
         crate::acl::check_conditions(proxy, diags);
+        monitor_conditions(proxy, diags);
+    }
+
+    fn health_checks(&self, proxy: &Proxy, diags: &mut Vec<Diag>) {
+        crate::check::check_rules(proxy, diags);
     }
 
     fn errorfile(&self, content: &[u8]) -> Result<Option<Reply>, String> {
         crate::proxy::h1::parse_errorfile(content)
+    }
+}
+
+/// `monitor fail` conditions, compiled as the snapshot compiles them (the ACL engine's
+/// own pass covers the other rules).
+fn monitor_conditions(p: &Proxy, diags: &mut Vec<Diag>) {
+    if p.monitor_fail.is_empty() {
+        return;
+    }
+    let Ok(set) = crate::acl::AclSet::compile(&p.acls) else {
+        // The ACL engine's pass reports it.
+        return;
+    };
+    for c in &p.monitor_fail {
+        if let Err((span, e)) = set.condition(c) {
+            let dot = if e.ends_with('.') { "" } else { "." };
+            diags.push(Diag::alert(
+                &span,
+                format!("error detected while parsing a 'monitor fail' condition : {e}{dot}"),
+            ));
+        }
     }
 }
 

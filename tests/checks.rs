@@ -19,7 +19,7 @@ fn defaults(mode: &str) -> String {
 }
 
 /// Waits until stderr has a line containing `needle`; the line.
-fn line_with(gh: &Gatehouse, needle: &str) -> String {
+fn line_with(gh: &support::Daemon, needle: &str) -> String {
     let mut found = String::new();
     let ok = wait_until(WAIT, || {
         match gh.stderr().lines().find(|l| l.contains(needle)) {
@@ -128,6 +128,10 @@ fn a_banner_server_that_goes_silent_is_marked_down_then_up_again() {
         message(&l),
         "Server ftp/s1 is DOWN, reason: Layer7 timeout, info: \" at step 1 of tcp-check (expect string '220')\", check duration: Nms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue."
     );
+    // HAProxy 2.6 calls a `listen` section a proxy in this alert.
+    assert!(
+        line_with(&gh, "has no server available").ends_with("proxy 'ftp' has no server available!")
+    );
     // TCP mode with no server: the connection is closed without a byte.
     let got = support::send_until_close(local(port), b"USER x\r\n");
     assert!(got.is_empty(), "{got:?}");
@@ -207,4 +211,115 @@ fn the_seven_line_httpchk_example_works_as_written() {
     let r = http_get_until_close(local(port), "/page", &[]).unwrap();
     assert_eq!(r.status, 200);
     assert!(!gh.stderr().contains("is DOWN"), "{}", gh.stderr());
+}
+
+/// `gatehouse -c` refuses the check rules the start would refuse, at their line.
+#[test]
+fn check_mode_refuses_check_rules_gatehouse_cannot_run() {
+    let dir = support::TempDir::new("checkrules");
+    for (rule, line) in [
+        ("http-check expect hdr name x-ok", 6),
+        ("tcp-check connect ssl", 6),
+        ("http-check send-state", 6),
+        ("tcp-check expect string-lf %[src]", 6),
+    ] {
+        let kind = if rule.starts_with("http") {
+            "option httpchk"
+        } else {
+            "option tcp-check"
+        };
+        let cfg = dir.write(
+            "c.cfg",
+            format!(
+                "defaults\n    mode http\n    timeout connect 1s\nbackend be\n    {kind}\n    {rule}\n    server s 127.0.0.1:80\n"
+            ),
+        );
+        let (code, _, err) = support::check(&support::gatehouse_bin(), &[&cfg]);
+        assert_ne!(code, 0, "{rule}: {err}");
+        assert!(err.contains(&format!("c.cfg:{line}]")), "{rule}: {err}");
+        assert!(err.contains("not supported yet"), "{rule}: {err}");
+    }
+}
+
+/// Several clients sending idempotent GETs while the active server is killed and
+/// restarted: with `retries 3` and `option redispatch`, no request fails; the backup
+/// serves while the server is down and traffic returns to it after.
+///
+/// The kill happens between requests: a connection the kernel had accepted into the
+/// dying server's backlog is reset, and HAProxy 2.6 answers it 502 as gatehouse does
+/// (only `retry-on`, not yet supported, retries a request already sent).
+#[test]
+fn failover_under_concurrent_load_fails_no_idempotent_request() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let port = free_port();
+    let main = Switch::start("main", Mode::Ok);
+    let spare = Switch::start("spare", Mode::Ok);
+    let cfg = format!(
+        "{}frontend fe\n    bind 127.0.0.1:{port}\n    default_backend app\n\
+         backend app\n    retries 3\n    option redispatch\n    option httpchk GET /\n\
+         \x20   server main {} check inter 100 fall 1 rise 2\n    server spare {} check inter 100 fall 1 rise 1 backup\n",
+        defaults("http"),
+        main.addr(),
+        spare.addr()
+    );
+    // `GATEHOUSE_TEST_PROXY=haproxy` runs it against HAProxy (it passes there too).
+    let gh = if support::reference_run() {
+        support::Haproxy::start(&cfg, &[port]).0
+    } else {
+        Gatehouse::start(&cfg, &[port]).0
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let pause = Arc::new(AtomicBool::new(false));
+    let inflight = Arc::new(AtomicUsize::new(0));
+    let clients: Vec<_> = (0..4)
+        .map(|_| {
+            let (stop, pause, inflight) = (stop.clone(), pause.clone(), inflight.clone());
+            std::thread::spawn(move || {
+                let (mut served, mut failed) = (Vec::new(), Vec::new());
+                while !stop.load(Ordering::SeqCst) {
+                    inflight.fetch_add(1, Ordering::SeqCst);
+                    if pause.load(Ordering::SeqCst) {
+                        inflight.fetch_sub(1, Ordering::SeqCst);
+                        std::thread::sleep(Duration::from_millis(1));
+                        continue;
+                    }
+                    let r = http_get_until_close(local(port), "/", &[]);
+                    inflight.fetch_sub(1, Ordering::SeqCst);
+                    match r {
+                        Ok(r) if r.status == 200 => served.push(String::from_utf8(r.body).unwrap()),
+                        Ok(r) => failed.push(format!("status {}", r.status)),
+                        Err(e) => failed.push(e.to_string()),
+                    }
+                }
+                (served, failed)
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    // Kill main between two requests, then let the clients go on at once.
+    pause.store(true, Ordering::SeqCst);
+    assert!(wait_until(WAIT, || inflight.load(Ordering::SeqCst) == 0));
+    main.set(Mode::Closed);
+    pause.store(false, Ordering::SeqCst);
+    line_with(&gh, "Server app/main is DOWN");
+    // Long enough for the requests caught by the kill to be retried and redispatched
+    // (turn-around min(timeout connect, 1s) between retries), and for new ones to go
+    // to the backup.
+    std::thread::sleep(Duration::from_millis(2000));
+    main.set(Mode::Ok);
+    line_with(&gh, "Server app/main is UP");
+    std::thread::sleep(Duration::from_millis(300));
+    stop.store(true, Ordering::SeqCst);
+    let (mut served, mut failed) = (Vec::new(), Vec::new());
+    for c in clients {
+        let (s, f) = c.join().unwrap();
+        served.extend(s);
+        failed.extend(f);
+    }
+    assert!(failed.is_empty(), "{} failed: {failed:?}", failed.len());
+    let on_spare = served.iter().filter(|s| *s == "spare").count();
+    assert!(on_spare > 0, "the backup served nothing");
+    // The last requests went back to main.
+    assert_eq!(served.last().map(String::as_str), Some("main"));
 }

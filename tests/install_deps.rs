@@ -1,5 +1,5 @@
 //! `scripts/install-deps.sh` installs exactly what the suite runs: every command the
-//! tests start (`Command::new("…")`, haproxy through the support launchers) and every
+//! tests start (`Command::new("…")`, `service_bin("…")`, haproxy through the support launchers) and every
 //! command `scripts/test.sh` runs, beyond a base Debian 12 system and the Rust
 //! toolchain, is in its table, and nothing else is; each table entry names the Debian
 //! package that ships the command.
@@ -96,7 +96,13 @@ fn test_commands() -> BTreeSet<String> {
             .filter(|l| !l.trim_start().starts_with("//"))
             .collect::<Vec<_>>()
             .join("\n");
-        for part in code.split("Command::new(\"").skip(1) {
+        // `service_bin("NAME")` (tests/support/services.rs) finds a server's program
+        // outside the PATH too.
+        let starts = code
+            .split("Command::new(\"")
+            .skip(1)
+            .chain(code.split("service_bin(\"").skip(1));
+        for part in starts {
             if let Some((name, _)) = part.split_once('"')
                 && !name.is_empty()
                 && name

@@ -61,6 +61,18 @@ fn rule_set(p: &Proxy) -> Result<RuleSet, (crate::config::span::Span, String)> {
     Ok(RuleSet { rules, flavor })
 }
 
+/// Compiles the check rules of backend `p` (as [`compile`] will), pushing an alert at
+/// the line of a rule gatehouse cannot run: `gatehouse -c` refuses what the start
+/// refuses.
+pub fn check_rules(p: &Proxy, diags: &mut Vec<Diag>) {
+    if !p.kind.has_backend() {
+        return;
+    }
+    if let Err((span, e)) = rule_set(p) {
+        diags.push(Diag::alert(&span, e));
+    }
+}
+
 fn logger(config: &Config, p: &Proxy) -> Option<Arc<Logger>> {
     if p.no_log {
         return None;
@@ -137,6 +149,7 @@ pub fn compile(config: &Config, snap: &Snapshot) -> Result<Vec<Plan>, Vec<Diag>>
             plans.push(Plan {
                 backend: p.name.clone(),
                 server: s.name.clone(),
+                listen: p.kind == crate::config::model::ProxyKind::Listen,
                 backup: o.backup,
                 rules: Arc::clone(&rules),
                 target: Target {

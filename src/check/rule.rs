@@ -224,14 +224,6 @@ fn expect(args: &[String], http: bool) -> Result<Expect, String> {
             }
         }
     };
-    // Options may follow the pattern too.
-    while let Some(w) = args.get(i) {
-        let v = args
-            .get(i + 1)
-            .ok_or(format!("'{w}' expects an argument."))?;
-        opts.push((w.as_str(), v.as_str()));
-        i += 2;
-    }
     let re = |p: &str| regex::Regex::new(p).map_err(|e| format!("invalid regex '{p}' : {e}"));
     let bre =
         |p: &str| regex::bytes::Regex::new(p).map_err(|e| format!("invalid regex '{p}' : {e}"));
@@ -246,6 +238,14 @@ fn expect(args: &[String], http: bool) -> Result<Expect, String> {
         ("rstring", true) => Pattern::HttpBodyRegex(bre(pat)?),
         (k, _) => return Err(format!("'expect {k}' is not supported yet by gatehouse.")),
     };
+    // Options may follow the pattern too.
+    while let Some(w) = args.get(i) {
+        let v = args
+            .get(i + 1)
+            .ok_or(format!("'{w}' expects an argument."))?;
+        opts.push((w.as_str(), v.as_str()));
+        i += 2;
+    }
     let mut e = Expect::new(pattern);
     e.inverse = inverse;
     for (k, v) in opts {

@@ -19,6 +19,8 @@ pub struct Plan {
     pub backend: String,
     /// The server's name.
     pub server: String,
+    /// The backend is a `listen` section (HAProxy then says "proxy" in its alert).
+    pub listen: bool,
     /// Declared `backup`.
     pub backup: bool,
     /// The rules.
@@ -50,7 +52,7 @@ impl Plan {
     /// What identifies the plan's behaviour (a changed one restarts the checker).
     pub fn fingerprint(&self) -> String {
         format!(
-            "{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{}|{}",
+            "{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{}|{}|{}",
             self.rules,
             self.target,
             self.limits,
@@ -59,7 +61,8 @@ impl Plan {
             self.rise,
             self.fall,
             self.spread,
-            self.backup
+            self.backup,
+            self.listen
         )
     }
 
@@ -219,14 +222,16 @@ fn report(plan: &Plan, server: &ServerLive, r: &CheckResult, c: &Change, act: us
         l.log(level, &msg);
     }
     if matches!(c, Change::Down) && act == 0 && bck == 0 {
+        // HAProxy 2.6 calls a `listen` section a "proxy" here.
+        let kind = if plan.listen { "proxy" } else { "backend" };
         eprintln!(
-            "[ALERT]    ({pid}) : backend '{}' has no server available!",
+            "[ALERT]    ({pid}) : {kind} '{}' has no server available!",
             plan.backend
         );
         if let Some(l) = &plan.logger {
             l.log(
                 0,
-                &format!("backend {} has no server available!", plan.backend),
+                &format!("{kind} {} has no server available!", plan.backend),
             );
         }
     }

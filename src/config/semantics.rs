@@ -36,6 +36,11 @@ pub trait Semantics: Sync {
     /// line, body) into a reply; `Ok(None)` for an empty file (nothing is sent). The
     /// error is HAProxy's wording (`unable to parse headers (error offset: N)`, …).
     fn errorfile(&self, content: &[u8]) -> Result<Option<Reply>, String>;
+
+    /// Compiles the health-check rules of `proxy` (`tcp-check`, `http-check`, the
+    /// `option …-check` rule sets), pushing each error at its line to `diags`: what
+    /// `gatehouse -c` refuses is what the start refuses. No check by default.
+    fn health_checks(&self, _proxy: &Proxy, _diags: &mut Vec<Diag>) {}
 }
 
 /// No checks: every format, condition and errorfile is taken as written (an errorfile

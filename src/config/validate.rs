@@ -15,6 +15,7 @@ pub fn validate(config: &Config, diags: &mut Vec<Diag>, sem: &dyn Semantics) {
         not_active_yet(config, p, diags);
         references(config, p, diags);
         sem.conditions(p, diags);
+        sem.health_checks(p, diags);
         timeouts(p, diags);
         if p.kind == ProxyKind::Frontend && p.binds.is_empty() {
             // A warning in HAProxy: the frontend simply never receives anything.

@@ -67,6 +67,10 @@ pub struct Frontend {
     pub http_response: HttpRules,
     /// `use_backend` rules, in order.
     pub switching: Vec<Switch>,
+    /// `monitor-uri` (HTTP mode only).
+    pub monitor_uri: Option<String>,
+    /// `monitor fail` conditions: the monitor URI gets a 503 when one matches.
+    pub monitor_fail: Vec<Cond>,
     /// `default_backend` (for a `listen`: itself).
     pub default_backend: Option<Arc<Backend>>,
     /// `option http-keep-alive|http-server-close|httpclose`.

@@ -326,6 +326,11 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
                 switching.push(Switch { cond, backend: b });
             }
         }
+        let monitor_fail: Vec<Cond> = p
+            .monitor_fail
+            .iter()
+            .filter_map(|c| ok_or_push(Cond::compile(&set, Some(c)), &mut diags))
+            .collect();
         let default_backend = match &p.default_backend {
             Some((n, _)) => find(n),
             None if p.kind.has_backend() => find(&p.name),
@@ -341,6 +346,11 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
             name: p.name.clone(),
             mode: p.mode,
             binds: p.binds.clone(),
+            monitor_uri: p
+                .monitor_uri
+                .clone()
+                .filter(|_| p.mode == crate::config::model::Mode::Http),
+            monitor_fail,
             maxconn: p.maxconn.unwrap_or(0),
             timeouts: FrontendTimeouts {
                 client: t.client,

@@ -1,6 +1,7 @@
 //! A server whose behaviour a test switches while it runs: answers HTTP 200 (its
 //! name in the body) or 500, accepts and hangs, greets with a banner or stays silent,
-//! or stops listening altogether (connections refused) and comes back on its port.
+//! or stops listening altogether (connections refused; those already in its backlog
+//! are served first, as in a graceful stop) and comes back on its port.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -90,10 +91,19 @@ impl Switch {
         );
         std::thread::spawn(move || {
             let mut listener: Option<TcpListener> = None;
+            let mut last = Mode::Ok;
             while !stop.load(Ordering::Relaxed) {
                 let mode = mode_of(m.load(Ordering::Relaxed));
                 if mode == Mode::Closed {
-                    listener = None;
+                    // A graceful stop: connections already in the backlog are served
+                    // (in the mode before) rather than reset with the socket.
+                    if let Some(l) = listener.take() {
+                        while let Ok((s, _)) = l.accept() {
+                            s.set_nonblocking(false).unwrap();
+                            let (held, name) = (held.clone(), name.clone());
+                            std::thread::spawn(move || serve(s, last, &name, &held));
+                        }
+                    }
                     listening.store(false, Ordering::SeqCst);
                     std::thread::sleep(Duration::from_millis(5));
                     continue;
@@ -111,6 +121,7 @@ impl Switch {
                         }
                     }
                 }
+                last = mode;
                 match listener.as_ref().unwrap().accept() {
                     Ok((s, _)) => {
                         s.set_nonblocking(false).unwrap();

@@ -17,6 +17,7 @@ pub mod config;
 pub mod daemon;
 pub mod http1;
 pub mod procnet;
+pub mod services;
 
 pub use backend_http::{HttpBackend, HttpBackendBuilder, RecordedRequest};
 pub use backend_raw::{RawBackend, RawSide, exchange_status};

@@ -248,6 +248,10 @@ pub struct Proxy {
     pub acls: Vec<AclDef>,
     /// `use_backend` lines.
     pub use_backends: Vec<UseBackend>,
+    /// `monitor-uri` (the last one).
+    pub monitor_uri: Option<String>,
+    /// `monitor fail` conditions, in order.
+    pub monitor_fail: Vec<Condition>,
     /// `default_backend`.
     pub default_backend: Option<(String, Span)>,
     /// `http-request` rules.
@@ -304,6 +308,8 @@ impl Proxy {
             check: CheckConfig::default(),
             acls: Vec::new(),
             use_backends: Vec::new(),
+            monitor_uri: None,
+            monitor_fail: Vec::new(),
             default_backend: None,
             http_request: Vec::new(),
             http_response: Vec::new(),

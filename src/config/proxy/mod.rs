@@ -4,6 +4,7 @@
 pub mod basic;
 pub mod bind;
 pub mod check;
+pub mod monitor;
 pub mod notyet;
 pub mod option;
 pub mod rules;
@@ -18,6 +19,7 @@ pub static TABLES: &[&[ProxyKeyword]] = &[
     basic::KEYWORDS,
     bind::KEYWORDS,
     check::KEYWORDS,
+    monitor::KEYWORDS,
     option::KEYWORDS,
     rules::KEYWORDS,
     server::KEYWORDS,

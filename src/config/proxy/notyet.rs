@@ -39,8 +39,6 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
     not_yet("load-server-state-from-file", DEF | LI | BE),
     not_yet("log-format-sd", DEF | FE | LI),
     not_yet("max-keep-alive-queue", DEF | LI | BE),
-    not_yet("monitor fail", FE | LI),
-    not_yet("monitor-uri", DEF | FE | LI),
     not_yet("external-check command", DEF | LI | BE),
     not_yet("external-check path", DEF | LI | BE),
     not_yet("persist rdp-cookie", DEF | LI | BE),

@@ -227,6 +227,14 @@ pub fn error_page(status: u16, page: Page<'_>, persist: bool) -> LocalReply {
     }
 }
 
+/// `reply` without its body: the answer to a HEAD request.
+pub fn head_only(mut reply: LocalReply) -> LocalReply {
+    if let Some(i) = memchr::memmem::find(&reply.bytes, b"\r\n\r\n") {
+        reply.bytes = Cow::Owned(reply.bytes[..i + 4].to_vec());
+    }
+    reply
+}
+
 /// A `deny` or `return` reply (`page`), keeping the connection when `persist`, else
 /// announcing `connection: close`.
 pub fn local_reply(page: Page<'_>, persist: bool) -> LocalReply {

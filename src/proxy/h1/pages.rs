@@ -8,6 +8,18 @@
 /// get the 500 page, as HAProxy falls back to it.
 pub fn error_response(status: u16) -> &'static [u8] {
     match status {
+        // The `monitor-uri` answer.
+        200 => concat!(
+            "HTTP/1.1 200 OK\r\n",
+            "content-length: 58\r\n",
+            "cache-control: no-cache\r\n",
+            "content-type: text/html\r\n",
+            "\r\n",
+            "<html><body><h1>200 OK</h1>\n",
+            "Service ready.\n",
+            "</body></html>\n",
+        )
+        .as_bytes(),
         400 => concat!(
             "HTTP/1.1 400 Bad request\r\n",
             "content-length: 90\r\n",

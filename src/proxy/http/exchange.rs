@@ -68,6 +68,8 @@ pub(super) struct Exchange {
     pub(super) local: bool,
     /// When the first byte of the request was seen (`%tr`); `None`: nothing came.
     pub(super) rx_start: Option<Instant>,
+    /// Not logged (a `monitor-uri` request).
+    pub(super) nolog: bool,
 }
 
 impl Exchange {
@@ -92,6 +94,7 @@ impl Exchange {
             fin: FinState::None,
             local: false,
             rx_start: None,
+            nolog: false,
         }
     }
 
@@ -110,6 +113,7 @@ impl Exchange {
         self.fin = FinState::None;
         self.local = false;
         self.rx_start = None;
+        self.nolog = false;
     }
 }
 
@@ -376,7 +380,9 @@ impl Session {
             match self.exchange(client, ex).await {
                 Some(next) => {
                     let end = Instant::now();
-                    self.log(ex, end);
+                    if !ex.nolog {
+                        self.log(ex, end);
+                    }
                     self.first = false;
                     // The next request's timers start where this one ended.
                     self.clock = Clock {
@@ -485,6 +491,13 @@ impl Session {
         // Frontend rules, then the switching rules.
         ex.edits.clear();
         let fe = self.fe.clone();
+        if let Some(status) = self.monitor(ex) {
+            ex.nolog = true;
+            let page = crate::runtime::errors::page(status, None, &fe.errors);
+            return self
+                .local_reply(client, ex, head_len, page, status, true)
+                .await;
+        }
         let (verdict, backend) = {
             let view = ReqView {
                 req: ex.head.message(&self.buf),
@@ -523,6 +536,34 @@ impl Session {
         let r = self.pass_to(client, ex, &be, head_len).await;
         be.counters.session_end();
         r
+    }
+
+    /// `monitor-uri`: for a request to the monitor URI (its path and query when the URI
+    /// starts with `/`, else the whole target), HAProxy's answer once the `tcp-request
+    /// content` rules have passed: 200, or 503 when a `monitor fail` condition matches.
+    /// `None` for any other request.
+    fn monitor(&self, ex: &Exchange) -> Option<u16> {
+        let uri = self.fe.monitor_uri.as_deref()?;
+        let req = ex.head.message(&self.buf);
+        let target = req.target();
+        let hit = if uri.starts_with('/') {
+            origin_form(target) == uri.as_bytes()
+        } else {
+            target == uri.as_bytes()
+        };
+        if !hit {
+            return None;
+        }
+        let view = ReqView {
+            req,
+            conn: &self.conn,
+            status: None,
+        };
+        if !crate::runtime::rules::tcp_verdict(&self.fe.tcp_content, &view) {
+            return None;
+        }
+        let failed = self.fe.monitor_fail.iter().any(|c| c.matches(&view));
+        Some(if failed { 503 } else { 200 })
     }
 
     /// Phases 6 to 10 for a request routed to `be`, in order: balance, queue and connect
@@ -564,5 +605,21 @@ impl Session {
             self.release(ex, be, mode, up);
         }
         r.next
+    }
+}
+
+/// The path and query of a request target (an absolute URI loses its scheme and
+/// authority), as HAProxy's `http_get_path` reads it.
+fn origin_form(target: &[u8]) -> &[u8] {
+    if target.starts_with(b"/") {
+        return target;
+    }
+    let Some(i) = memchr::memmem::find(target, b"://") else {
+        return target;
+    };
+    let rest = &target[i + 3..];
+    match rest.iter().position(|c| *c == b'/') {
+        Some(j) => &rest[j..],
+        None => b"",
     }
 }

@@ -57,7 +57,11 @@ impl Session {
     ) -> Option<Next> {
         ex.local = true;
         let persist = !ex.body_pending && self.persists(ex);
-        let reply = client::local_reply(page, persist);
+        let mut reply = client::local_reply(page, persist);
+        // A HEAD request gets the head alone, as from HAProxy.
+        if ex.head.message(&self.buf).method == crate::proxy::message::Method::Head {
+            reply = client::head_only(reply);
+        }
         if write_all(client, &reply.bytes, self.fe.timeouts.client)
             .await
             .is_err()
