@@ -48,7 +48,15 @@ fn user(ul: &mut Userlist, w: &[String], span: &Span) -> Result<(), String> {
             .get(i + 1)
             .ok_or_else(|| format!("'user {name}' : '{opt}' expects an argument."))?;
         match opt.as_str() {
-            "password" => u.password = Password::Hashed(v.clone()),
+            "password" => {
+                // crypt(3) formats gatehouse checks: SHA-512 and SHA-256.
+                if !(v.starts_with("$6$") || v.starts_with("$5$")) {
+                    return Err(format!(
+                        "'user {name}' : only SHA-512 ($6$) and SHA-256 ($5$) crypt(3) password hashes are supported yet by gatehouse."
+                    ));
+                }
+                u.password = Password::Hashed(v.clone())
+            }
             "insecure-password" => u.password = Password::Insecure(v.clone()),
             "groups" => u.groups = v.split(',').map(str::to_owned).collect(),
             x => {
@@ -77,8 +85,6 @@ pub static KEYWORDS: &[UserlistKeyword] = &[
     },
 ];
 
-/// The status of the `userlist` section and its keywords: nothing reads a userlist yet
-/// (the `http_auth` fetches are not supported yet). The warning is given once,
-/// at the section's line.
-pub const STATUS: Status =
-    Status::Parsed("nothing uses userlists yet (the 'http_auth' fetches are not supported yet)");
+/// The status of the `userlist` section and its keywords: read by `http_auth`,
+/// `http_auth_group` and `http-request auth`.
+pub const STATUS: Status = Status::Supported;
