@@ -1,8 +1,10 @@
 //! The `userlist` section: `group NAME [users U,…]`,
-//! `user NAME [password HASH | insecure-password PASS] [groups G,…]`.
+//! `user NAME [password HASH | insecure-password PASS] [groups G,…]`; and the check
+//! that the userlists `http_auth(UL)`/`http_auth_group(UL)` name exist.
 
+use super::diag::Diag;
 use super::keyword::{Status, UserlistKeyword};
-use super::model::{Password, User, Userlist};
+use super::model::{AclExpr, AclRef, Config, Password, Proxy, User, Userlist};
 use super::span::Span;
 
 fn group(ul: &mut Userlist, w: &[String], _: &Span) -> Result<(), String> {
@@ -88,3 +90,49 @@ pub static KEYWORDS: &[UserlistKeyword] = &[
 /// The status of the `userlist` section and its keywords: read by `http_auth`,
 /// `http_auth_group` and `http-request auth`.
 pub const STATUS: Status = Status::Supported;
+
+/// The userlist an ACL criterion's fetch names, if it is `http_auth(UL)` or
+/// `http_auth_group(UL)`, with the fetch's name.
+fn auth_ref(words: &[String]) -> Option<(&str, &str)> {
+    let fetch = words.first()?.split(',').next()?;
+    let (name, rest) = fetch.split_once('(')?;
+    if name != "http_auth" && name != "http_auth_group" {
+        return None;
+    }
+    Some((name, rest.trim_end_matches(')')))
+}
+
+/// HAProxy's check when it resolves sample arguments: every userlist an `http_auth`
+/// or `http_auth_group` fetch names (in an `acl` line or an anonymous ACL of a
+/// condition) exists; the alert is at the ACL's line.
+pub fn check_refs(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) {
+    let mut exprs: Vec<&AclExpr> = p.acls.iter().map(|a| &a.expr).collect();
+    let conds = p
+        .http_request
+        .iter()
+        .chain(&p.http_response)
+        .filter_map(|r| r.cond.as_ref())
+        .chain(p.use_backends.iter().filter_map(|r| r.cond.as_ref()))
+        .chain(p.tcp_request.iter().filter_map(|r| r.cond.as_ref()));
+    for c in conds {
+        for term in c.any_of.iter().flatten() {
+            if let AclRef::Anonymous(e) = &term.acl {
+                exprs.push(e);
+            }
+        }
+    }
+    for e in exprs {
+        let Some((fetch, ul)) = auth_ref(&e.words) else {
+            continue;
+        };
+        if !config.userlists.iter().any(|u| u.name == ul) {
+            diags.push(Diag::alert(
+                &e.span,
+                format!(
+                    "unable to find userlist '{ul}' referenced in arg 1 of ACL keyword '{fetch}' in proxy '{}'.",
+                    p.name
+                ),
+            ));
+        }
+    }
+}
