@@ -66,9 +66,9 @@ const CASES: &[(&str, &str, u32, &str)] = &[
     ),
     (
         "real HAProxy action gatehouse does not support yet",
-        "frontend f\n    bind 127.0.0.1:8080\n    http-request redirect location /\n",
+        "frontend f\n    bind 127.0.0.1:8080\n    http-request tarpit\n",
         3,
-        "'http-request redirect' in section 'frontend' is a HAProxy action that gatehouse does not support yet.",
+        "'http-request tarpit' in section 'frontend' is a HAProxy action that gatehouse does not support yet.",
     ),
     (
         "server in a frontend",
@@ -134,7 +134,7 @@ const CASES: &[(&str, &str, u32, &str)] = &[
         "userlist reference in a condition",
         "frontend f\n    mode http\n    bind 127.0.0.1:8080\n    http-request deny if !{ http_auth(nolist) }\n",
         4,
-        "error detected while parsing an 'http-request deny' condition : fetch 'http_auth' is not supported yet by gatehouse.",
+        "unable to find userlist 'nolist' referenced in arg 1 of ACL keyword 'http_auth' in proxy 'f'.",
     ),
     (
         "unknown ACL in a condition",

@@ -75,13 +75,5 @@ fn conditions_unsorted(p: &Proxy, diags: &mut Vec<Diag>) {
 
 /// The keyword of an HTTP rule's action, as written in the configuration.
 fn action_name(a: &HttpAction) -> &'static str {
-    match a {
-        HttpAction::Allow => "allow",
-        HttpAction::Deny { .. } => "deny",
-        HttpAction::Return { .. } => "return",
-        HttpAction::SetHeader(..) => "set-header",
-        HttpAction::AddHeader(..) => "add-header",
-        HttpAction::DelHeader(_) => "del-header",
-        HttpAction::Redirect(_) => "redirect",
-    }
+    a.keyword()
 }

@@ -80,6 +80,8 @@ pub(crate) enum FetchKind {
     UrlParam,
     UrlParamVal,
     Status,
+    /// `http_auth(UL)`, `http_auth_group(UL)`, `var(NAME)`, `unique-id`: see `fetch_txn`.
+    Txn(super::fetch_txn::TxnFetch),
 }
 
 /// A fetch keyword gatehouse implements.
@@ -168,6 +170,8 @@ pub(crate) static FETCHES: &[FetchDef] = &[
         Visibility::Response,
         &[],
     ),
+    super::fetch_txn::HTTP_AUTH,
+    super::fetch_txn::HTTP_AUTH_GROUP,
 ];
 
 /// Looks a fetch up by name.
@@ -229,7 +233,11 @@ impl FetchCall {
     pub(crate) fn default_last(&mut self) {
         let hdr = matches!(
             self.kind,
-            FetchKind::Hdr | FetchKind::FHdr | FetchKind::HdrIp | FetchKind::HdrVal
+            FetchKind::Hdr
+                | FetchKind::FHdr
+                | FetchKind::HdrIp
+                | FetchKind::HdrVal
+                | FetchKind::Txn(_)
         );
         if hdr && self.occ == 0 {
             self.occ = -1;
@@ -297,6 +305,7 @@ impl FetchCall {
                 None => false,
             }),
             FetchKind::Status => src.status().is_some_and(|s| each(Sample::Int(s.into()))),
+            FetchKind::Txn(t) => t.for_each(&self.name, self.occ, src, each),
         }
     }
 

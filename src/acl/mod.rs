@@ -15,6 +15,7 @@ mod check;
 mod compile;
 mod conv;
 mod fetch;
+mod fetch_txn;
 mod matcher;
 mod names;
 mod net;
@@ -71,6 +72,20 @@ pub trait SampleSource {
     /// returns true; returns whether one did (for `hdr()` without a name).
     fn req_headers(&self, each: &mut dyn FnMut(&[u8], &[u8]) -> bool) -> bool {
         let _ = each;
+        false
+    }
+    /// Calls `each` with the name and value of every response header, in order, until
+    /// it returns true (response rules only).
+    fn res_headers(&self, each: &mut dyn FnMut(&[u8], &[u8]) -> bool) -> bool {
+        let _ = each;
+        false
+    }
+    /// `http_auth(UL)` / `http_auth_group(UL)`: when the request's `Authorization`
+    /// carries valid Basic credentials for a user of userlist `userlist`, calls `each`
+    /// with the user's name (`groups` false) or with each of its groups, until it
+    /// returns true; returns whether one did.
+    fn http_auth(&self, userlist: &str, groups: bool, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+        let _ = (userlist, groups, each);
         false
     }
 }

@@ -14,6 +14,7 @@ pub fn validate(config: &Config, diags: &mut Vec<Diag>, sem: &dyn Semantics) {
         http_rules_in_tcp_mode(p, diags);
         not_active_yet(config, p, diags);
         references(config, p, diags);
+        super::userlist::check_refs(config, p, diags);
         sem.conditions(p, diags);
         sem.health_checks(p, diags);
         timeouts(p, diags);

@@ -277,13 +277,20 @@ impl Response<'_> {
     }
 }
 
-/// Header edits collected from rules, applied by the codec when it writes the head.
+/// Edits collected from rules, applied by the codec when it writes the head: headers
+/// removed and added, and the start line's parts rewritten.
 #[derive(Debug, Default)]
 pub struct Edits {
     /// Header names to remove (lowercase).
     pub remove: Vec<Vec<u8>>,
     /// Headers to add, in order.
     pub add: Vec<(Vec<u8>, Vec<u8>)>,
+    /// A request's new method (`set-method`).
+    pub method: Option<Vec<u8>>,
+    /// A request's new target (`set-path`, `set-query`, `set-uri`, …).
+    pub target: Option<Vec<u8>>,
+    /// A response's new status and reason (`set-status`).
+    pub status: Option<(u16, Vec<u8>)>,
 }
 
 impl Edits {
@@ -291,11 +298,18 @@ impl Edits {
     pub fn clear(&mut self) {
         self.remove.clear();
         self.add.clear();
+        self.method = None;
+        self.target = None;
+        self.status = None;
     }
 
     /// True when there is nothing to do.
     pub fn is_empty(&self) -> bool {
-        self.remove.is_empty() && self.add.is_empty()
+        self.remove.is_empty()
+            && self.add.is_empty()
+            && self.method.is_none()
+            && self.target.is_none()
+            && self.status.is_none()
     }
 
     /// Whether the header `name` is removed (case-insensitive).

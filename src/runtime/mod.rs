@@ -12,3 +12,4 @@ pub mod live;
 pub mod rules;
 pub mod server;
 pub mod snapshot;
+pub mod userlist;

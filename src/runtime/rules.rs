@@ -2,7 +2,9 @@
 //! model and its condition compiled once at load.
 
 use crate::acl::{AclSet, CompiledCondition, SampleSource};
-use crate::config::model::{Condition, HttpAction, HttpRule, Reply, ReturnBody, TcpRequestRule};
+use crate::config::model::{
+    Condition, HdrMatch, HttpAction, HttpRule, Redirect, Reply, ReturnBody, TcpRequestRule,
+};
 use crate::config::span::Span;
 use crate::log::{FormatContext, LogFormatSpec};
 use std::cell::RefCell;
@@ -38,6 +40,8 @@ pub struct HttpRuleRt {
     pub prebuilt: Option<Arc<Reply>>,
     /// The log-formats of the rule, when it has some rendered per request.
     pub lf: Option<LfAction>,
+    /// The regex of `replace-header`/`replace-value` and `del-header -m reg`.
+    pub re: Option<regex::bytes::Regex>,
 }
 
 /// The per-request part of a rule: log-formats compiled once at load.
@@ -47,6 +51,9 @@ pub enum LfAction {
     Return(LfReturn),
     /// The value of `set-header`/`add-header` when it has variables.
     Value(LogFormatSpec),
+    /// The format of `redirect`, `replace-header`/`replace-value` and the `set-*`
+    /// actions of the request line, always rendered.
+    Format(LogFormatSpec),
 }
 
 /// A `return` rendered per request.
@@ -277,6 +284,22 @@ impl HttpRules {
                     }
                     None
                 }
+                HttpAction::Redirect(Redirect { value: f, .. })
+                | HttpAction::ReplaceHeader { fmt: f, .. }
+                | HttpAction::SetLine(_, f) => {
+                    let spec =
+                        LogFormatSpec::compile_in(f, ctx).map_err(|e| (r.span.clone(), e))?;
+                    lf = Some(LfAction::Format(spec));
+                    None
+                }
+                _ => None,
+            };
+            let re = match &r.action {
+                HttpAction::ReplaceHeader { regex, .. }
+                | HttpAction::DelHeader(regex, HdrMatch::Reg) => Some(
+                    regex::bytes::Regex::new(regex)
+                        .map_err(|e| (r.span.clone(), format!("invalid regex '{regex}': {e}")))?,
+                ),
                 _ => None,
             };
             out.push(HttpRuleRt {
@@ -284,6 +307,7 @@ impl HttpRules {
                 cond: Cond::compile(set, r.cond.as_ref())?,
                 prebuilt,
                 lf,
+                re,
             });
         }
         Ok(HttpRules {

@@ -43,6 +43,8 @@ pub struct Snapshot {
     pub frontends: Vec<Arc<Frontend>>,
     /// Backends (and listens).
     pub backends: Vec<Arc<Backend>>,
+    /// The `userlist` sections, for `http_auth`.
+    pub userlists: crate::runtime::userlist::Userlists,
 }
 
 impl Snapshot {
@@ -385,6 +387,7 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
         global,
         frontends,
         backends: backends.into_iter().map(|(_, b)| b).collect(),
+        userlists: crate::runtime::userlist::Userlists::compile(&config.userlists),
     })
 }
 

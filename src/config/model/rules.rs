@@ -113,10 +113,129 @@ pub enum HttpAction {
     SetHeader(String, String),
     /// `add-header NAME FMT`.
     AddHeader(String, String),
-    /// `del-header NAME`.
-    DelHeader(String),
-    /// `redirect …` (kept as words; see the redirect rules).
-    Redirect(Vec<String>),
+    /// `del-header NAME [-m str|beg|end|sub|reg]`.
+    DelHeader(String, HdrMatch),
+    /// `redirect location|prefix|scheme …`.
+    Redirect(Redirect),
+    /// `auth [realm R]`: answer 401 asking for credentials.
+    Auth {
+        /// The realm (default: the proxy's name).
+        realm: Option<String>,
+    },
+    /// `replace-header NAME REGEX FMT` (`value`: `replace-value`, which rewrites each
+    /// comma-separated value on its own).
+    ReplaceHeader {
+        /// The header's name.
+        name: String,
+        /// The regex matched against the whole value.
+        regex: String,
+        /// The replacement, a log-format with `\1`-style references.
+        fmt: String,
+        /// `replace-value`.
+        value: bool,
+    },
+    /// `set-path`, `set-pathq`, `set-query`, `set-uri`, `set-method` FMT.
+    SetLine(LinePart, String),
+    /// `http-response set-status CODE [reason R]`.
+    SetStatus {
+        /// The new status.
+        status: u16,
+        /// The reason phrase (default: HAProxy's for the code).
+        reason: Option<String>,
+    },
+}
+
+impl HttpAction {
+    /// The action's keyword as written in the configuration.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            HttpAction::Allow => "allow",
+            HttpAction::Deny { .. } => "deny",
+            HttpAction::Return { .. } => "return",
+            HttpAction::SetHeader(..) => "set-header",
+            HttpAction::AddHeader(..) => "add-header",
+            HttpAction::DelHeader(..) => "del-header",
+            HttpAction::Redirect(_) => "redirect",
+            HttpAction::Auth { .. } => "auth",
+            HttpAction::ReplaceHeader { value: false, .. } => "replace-header",
+            HttpAction::ReplaceHeader { value: true, .. } => "replace-value",
+            HttpAction::SetLine(p, _) => p.keyword(),
+            HttpAction::SetStatus { .. } => "set-status",
+        }
+    }
+}
+
+/// How `del-header -m` compares header names (case-insensitive but `reg`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum HdrMatch {
+    /// `-m str` (the default): the whole name.
+    #[default]
+    Str,
+    /// `-m beg`: a prefix.
+    Beg,
+    /// `-m end`: a suffix.
+    End,
+    /// `-m sub`: a substring.
+    Sub,
+    /// `-m reg`: a regex.
+    Reg,
+}
+
+/// The part of the request line a `set-*` action rewrites.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinePart {
+    /// `set-path`: the path, query kept.
+    Path,
+    /// `set-pathq`: path and query.
+    PathQ,
+    /// `set-query`: the query (without `?`).
+    Query,
+    /// `set-uri`: the whole target.
+    Uri,
+    /// `set-method`.
+    Method,
+}
+
+impl LinePart {
+    /// The action's keyword.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            LinePart::Path => "set-path",
+            LinePart::PathQ => "set-pathq",
+            LinePart::Query => "set-query",
+            LinePart::Uri => "set-uri",
+            LinePart::Method => "set-method",
+        }
+    }
+}
+
+/// What a redirect's value is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RedirectKind {
+    /// `location L`: the whole `Location`.
+    Location,
+    /// `prefix P`: `P` then the request's path (and query).
+    Prefix,
+    /// `scheme S`: `S://` then the Host and the path.
+    Scheme,
+}
+
+/// A `redirect` rule (`http-request redirect`, `http-response redirect`, the `redirect`
+/// keyword).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Redirect {
+    /// Its type.
+    pub kind: RedirectKind,
+    /// The location, prefix or scheme: a log-format.
+    pub value: String,
+    /// The status (301, 302 default, 303, 307, 308).
+    pub code: u16,
+    /// `drop-query`.
+    pub drop_query: bool,
+    /// `append-slash`.
+    pub append_slash: bool,
+    /// The `set-cookie` value sent (from `set-cookie` or `clear-cookie`).
+    pub cookie: Option<String>,
 }
 
 /// A `tcp-request` rule.

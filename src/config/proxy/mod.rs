@@ -1,6 +1,7 @@
 //! Keywords of proxy sections (`defaults`, `frontend`, `backend`, `listen`), one file per
 //! family; this module only lists the tables and finds a line's keyword.
 
+pub mod actions;
 pub mod basic;
 pub mod bind;
 pub mod check;

@@ -12,7 +12,7 @@ use crate::config::span::Span;
 use crate::config::value::duration;
 
 /// Splits `words` at the first `if`/`unless` and parses the condition after it.
-fn split_cond(
+pub(super) fn split_cond(
     words: &[String],
     start: usize,
     span: &Span,
@@ -394,13 +394,14 @@ fn http_rule(ctx: &mut ProxyCtx<'_>, words: &[String], response: bool) -> Result
             check_format(ctx, kwd, act, &words[3])?;
             HttpAction::AddHeader(words[2].clone(), words[3].clone())
         }
-        "del-header" => {
-            if n_args != 1 {
-                return Err(format!(
-                    "'{kwd} del-header' with a matching method is not supported yet by gatehouse."
-                ));
-            }
-            HttpAction::DelHeader(words[2].clone())
+        "del-header" => super::actions::del_header(&words[2..cut])?,
+        "redirect" => HttpAction::Redirect(super::actions::redirect(&words[2..cut], response)?),
+        "auth" if !response => super::actions::auth(&words[2..cut])?,
+        "replace-header" => super::actions::replace(&words[2..cut], false)?,
+        "replace-value" => super::actions::replace(&words[2..cut], true)?,
+        "set-status" if response => super::actions::set_status(&words[2..cut])?,
+        a if !response && super::actions::set_line(a, &[]).is_some() => {
+            super::actions::set_line(a, &words[2..cut]).unwrap_or_else(|| Err(String::new()))?
         }
         a if table.contains(&base_action(a)) => {
             return Err(format!(

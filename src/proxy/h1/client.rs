@@ -122,14 +122,22 @@ pub fn write_response(
         .iter()
         .map(|(n, v)| (n.as_slice(), v.as_slice()))
         .collect();
-    let edits = HeadEdits {
+    let edits_h = HeadEdits {
         connection,
         strip_hop_by_hop: false,
         remove: &remove,
         add: &add,
         normalise_authority: false,
     };
-    write_response_head(resp, rbuf, &edits, out);
+    write_response_head(resp, rbuf, &edits_h, out);
+    if let Some((status, reason)) = &edits.status
+        && let Some(eol) = memchr::memmem::find(out, b"\r\n")
+        && let Some(sp) = memchr::memchr(b' ', &out[..eol])
+    {
+        let mut line = format!(" {status:03} ").into_bytes();
+        line.extend_from_slice(reason);
+        out.splice(sp..eol, line);
+    }
 }
 
 /// A response body forwarded to the client as the server framed it: says how many bytes
@@ -263,4 +271,12 @@ fn closing(bytes: Cow<'static, [u8]>) -> Cow<'static, [u8]> {
         Cow::Borrowed(_) => None,
     };
     owned.map_or(bytes, Cow::Owned)
+}
+
+/// HAProxy's own page for `status` as a neutral reply (for replies that add headers to
+/// it, such as `http-request auth`'s 401).
+pub fn builtin_reply(status: u16) -> Option<crate::config::model::Reply> {
+    super::reply::parse_errorfile(super::pages::error_response(status))
+        .ok()
+        .flatten()
 }

@@ -51,14 +51,41 @@ pub fn write_request(
         .map(|(n, v)| (n.as_slice(), v.as_slice()))
         .collect();
     add.extend(extra);
-    let edits = HeadEdits {
+    let head_edits = HeadEdits {
         connection,
         strip_hop_by_hop: false,
         remove: &remove,
         add: &add,
         normalise_authority: true,
     };
-    write_request_head(head, buf, &edits, out);
+    write_request_head(head, buf, &head_edits, out);
+    if edits_line(edits) {
+        rewrite_request_line(out, edits.method.as_deref(), edits.target.as_deref());
+    }
+}
+
+fn edits_line(e: &Edits) -> bool {
+    e.method.is_some() || e.target.is_some()
+}
+
+/// Replaces the method and/or target of the request line at the start of `out`.
+fn rewrite_request_line(out: &mut Vec<u8>, method: Option<&[u8]>, target: Option<&[u8]>) {
+    let Some(eol) = memchr::memmem::find(out, b"\r\n") else {
+        return;
+    };
+    let line = &out[..eol];
+    let Some(sp1) = memchr::memchr(b' ', line) else {
+        return;
+    };
+    let Some(sp2) = memchr::memrchr(b' ', line).filter(|&p| p > sp1) else {
+        return;
+    };
+    let mut new = Vec::with_capacity(eol + 64);
+    new.extend_from_slice(method.unwrap_or(&line[..sp1]));
+    new.push(b' ');
+    new.extend_from_slice(target.unwrap_or(&line[sp1 + 1..sp2]));
+    new.extend_from_slice(&line[sp2..]);
+    out.splice(..eol, new);
 }
 
 /// What [`RequestBody::take`] did with the client's bytes.

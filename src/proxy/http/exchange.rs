@@ -503,6 +503,8 @@ impl Session {
                 req: ex.head.message(&self.buf),
                 conn: &self.conn,
                 status: None,
+                resp: None,
+                users: Some(&self.snap.userlists),
             };
             match rules::route(&fe, &view, &mut ex.edits) {
                 Some(r) => r,
@@ -517,6 +519,15 @@ impl Session {
                 let page = crate::runtime::errors::page(status, be_errors, &fe.errors);
                 return self
                     .local_reply(client, ex, head_len, page, status, false)
+                    .await;
+            }
+            Verdict::Auth(realm) => {
+                let be_errors = backend.as_ref().map(|b| &b.errors);
+                let page = crate::runtime::errors::page(401, be_errors, &fe.errors);
+                let reply = super::reply::auth_reply(page, &realm);
+                let page = reply.as_ref().map_or(Page::Empty, Page::Reply);
+                return self
+                    .local_reply(client, ex, head_len, page, 401, true)
                     .await;
             }
             Verdict::Return(reply) => {

@@ -17,6 +17,7 @@
 //! (error pages, `deny`, `return`); `logline.rs` the log line and its per-request timers;
 //! `rules.rs` and `view.rs` the rules and the request as they see it.
 
+mod actions;
 mod exchange;
 mod forward;
 pub mod io;

@@ -4,6 +4,7 @@
 
 use super::exchange::{Exchange, Next, Session};
 use super::io::write_all;
+use crate::config::model::Reply;
 use crate::log::{FinState, TermCause};
 use crate::proxy::h1::client;
 use crate::runtime::errors::{self, Page};
@@ -84,4 +85,20 @@ impl Session {
             Next::Close
         })
     }
+}
+
+/// The reply of `http-request auth`: the 401 page (an `errorfile` or HAProxy's) with
+/// `www-authenticate: Basic realm="REALM"` after its headers; `None` for an empty
+/// errorfile.
+pub(super) fn auth_reply(page: Page<'_>, realm: &[u8]) -> Option<Reply> {
+    let mut reply = match page {
+        Page::Reply(r) => r.clone(),
+        Page::Empty => return None,
+        Page::Builtin(s) => client::builtin_reply(s)?,
+    };
+    let mut v = b"Basic realm=\"".to_vec();
+    v.extend_from_slice(realm);
+    v.push(b'"');
+    reply.headers.push((b"www-authenticate".to_vec(), v));
+    Some(reply)
 }

@@ -148,6 +148,8 @@ impl Session {
                 req: ex.head.message(&self.buf),
                 conn: &self.conn,
                 status: Some(status),
+                resp: Some(ex.rhead.message(&self.rbuf)),
+                users: Some(&self.snap.userlists),
             };
             let mut v = Verdict::Continue;
             if !self.fe.http_response.is_empty() {
@@ -159,7 +161,7 @@ impl Session {
             v
         };
         match verdict {
-            Verdict::Continue => {}
+            Verdict::Continue | Verdict::Auth(_) => {}
             Verdict::Deny(_) => {
                 self.rbuf.clear();
                 return Responded::clean(

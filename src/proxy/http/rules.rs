@@ -6,9 +6,10 @@
 //! request headers that earlier ones set, added or deleted (conditions and `%[…]`
 //! samples alike).
 
+use super::actions;
 use super::view::ReqView;
 use crate::acl::SampleSource;
-use crate::config::model::{HttpAction, Reply};
+use crate::config::model::{HdrMatch, HttpAction, Reply};
 pub use crate::proxy::message::Edits;
 use crate::runtime::backend::Backend;
 use crate::runtime::frontend::Frontend;
@@ -22,15 +23,19 @@ pub enum Verdict {
     Continue,
     /// Answer with this error status (`deny`).
     Deny(u16),
-    /// Answer with this reply (`return`); `None` for an empty errorfile: nothing is
-    /// sent.
+    /// Answer with this reply (`return`, `redirect`); `None` for an empty errorfile:
+    /// nothing is sent.
     Return(Option<Arc<Reply>>),
+    /// Answer 401 asking for credentials in this realm (`auth`).
+    Auth(Vec<u8>),
 }
 
 /// The message as the rules see it: the parsed one with the pending edits applied.
 struct Edited<'a> {
     inner: &'a dyn SampleSource,
     edits: &'a Edits,
+    /// The edits are a response's: they change its status, not the request.
+    response: bool,
 }
 
 impl SampleSource for Edited<'_> {
@@ -41,12 +46,22 @@ impl SampleSource for Edited<'_> {
         self.inner.dst()
     }
     fn method(&self) -> Option<&[u8]> {
-        self.inner.method()
+        self.edits.method.as_deref().or_else(|| self.inner.method())
     }
     fn uri(&self) -> Option<&[u8]> {
-        self.inner.uri()
+        self.edits.target.as_deref().or_else(|| self.inner.uri())
+    }
+    fn http_auth(&self, userlist: &str, groups: bool, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+        // Credentials are read from the request as received.
+        self.inner.http_auth(userlist, groups, each)
+    }
+    fn res_headers(&self, each: &mut dyn FnMut(&[u8], &[u8]) -> bool) -> bool {
+        self.inner.res_headers(each)
     }
     fn req_header(&self, name: &str, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+        if self.response {
+            return self.inner.req_header(name, each);
+        }
         let n = name.as_bytes();
         (!self.edits.removed(n) && self.inner.req_header(name, each))
             || self
@@ -57,12 +72,18 @@ impl SampleSource for Edited<'_> {
                 .any(|(_, v)| each(v))
     }
     fn status(&self) -> Option<u16> {
-        self.inner.status()
+        match &self.edits.status {
+            Some((s, _)) if self.response => Some(*s),
+            _ => self.inner.status(),
+        }
     }
     fn version(&self) -> Option<&[u8]> {
         self.inner.version()
     }
     fn req_headers(&self, each: &mut dyn FnMut(&[u8], &[u8]) -> bool) -> bool {
+        if self.response {
+            return self.inner.req_headers(each);
+        }
         self.inner
             .req_headers(&mut |n, v| !self.edits.removed(n) && each(n, v))
             || self.edits.add.iter().any(|(n, v)| each(n, v))
@@ -82,16 +103,28 @@ fn header_value(rules: &HttpRules, r: &HttpRuleRt, v: &str, src: &dyn SampleSour
     }
 }
 
+/// The rule's format (`LfAction::Format`) rendered for the message seen through `src`.
+fn render(rules: &HttpRules, r: &HttpRuleRt, src: &dyn SampleSource) -> Vec<u8> {
+    let mut out = Vec::new();
+    if let Some(LfAction::Format(fmt)) = &r.lf {
+        let st = src.status().map_or(-1, i32::from);
+        fmt.render_request(src, &rules.frontend, &rules.backend, st, &mut out);
+    }
+    out
+}
+
 /// Evaluates `rules` in order against `src`, collecting header edits into `edits`.
 pub fn apply(rules: &HttpRules, src: &dyn SampleSource, edits: &mut Edits) -> Verdict {
+    let response = src.status().is_some();
     for r in &rules.rules {
         let view = Edited {
             inner: src,
             edits: &*edits,
+            response,
         };
-        // Without pending edits the parsed request is the truth: skip the overlay.
-        // Response rules edit the response, which no fetch here reads.
-        let overlay = !edits.is_empty() && src.status().is_none();
+        // Without pending edits the parsed message is the truth: skip the overlay.
+        // Response rules edit the response, whose status only is read here.
+        let overlay = !edits.is_empty() && (!response || edits.status.is_some());
         let seen: &dyn SampleSource = if overlay { &view } else { src };
         if !r.cond.matches(seen) {
             continue;
@@ -120,12 +153,66 @@ pub fn apply(rules: &HttpRules, src: &dyn SampleSource, edits: &mut Edits) -> Ve
                 let value = header_value(rules, r, v, seen);
                 edits.add.push((n.as_bytes().to_ascii_lowercase(), value));
             }
-            HttpAction::DelHeader(n) => {
+            HttpAction::DelHeader(n, HdrMatch::Str) => {
                 let name = n.as_bytes().to_ascii_lowercase();
                 edits.add.retain(|(an, _)| !an.eq_ignore_ascii_case(&name));
                 edits.remove.push(name);
             }
-            HttpAction::Redirect(_) => {}
+            HttpAction::DelHeader(n, how) => {
+                let re = r.re.as_ref();
+                let m = |name: &[u8]| actions::name_matches(name, n, *how, re);
+                let mut names = Vec::new();
+                let mut collect = |name: &[u8], _: &[u8]| {
+                    if m(name) {
+                        names.push(name.to_ascii_lowercase());
+                    }
+                    false
+                };
+                if response {
+                    seen.res_headers(&mut collect);
+                } else {
+                    seen.req_headers(&mut collect);
+                }
+                edits.add.retain(|(an, _)| !m(an));
+                edits.remove.extend(names);
+            }
+            HttpAction::Redirect(rd) => {
+                let value = render(rules, r, seen);
+                let reply = actions::redirect(rd, &value, seen);
+                return Verdict::Return(Some(Arc::new(reply)));
+            }
+            HttpAction::Auth { realm } => {
+                let realm = realm.as_deref().unwrap_or(&rules.backend);
+                return Verdict::Auth(realm.as_bytes().to_vec());
+            }
+            HttpAction::ReplaceHeader {
+                name, value: per, ..
+            } => {
+                let fmt = render(rules, r, seen);
+                let mut values = Vec::new();
+                let mut each = |v: &[u8]| {
+                    values.push(v.to_vec());
+                    false
+                };
+                if response {
+                    seen.res_headers(&mut |n, v| {
+                        n.eq_ignore_ascii_case(name.as_bytes()) && each(v)
+                    });
+                } else {
+                    seen.req_header(name, &mut each);
+                }
+                if let Some(re) = &r.re {
+                    actions::replace(name, re, &fmt, *per, &values, edits);
+                }
+            }
+            HttpAction::SetLine(part, _) => {
+                let value = render(rules, r, seen);
+                let uri = seen.uri().unwrap_or(b"/").to_vec();
+                actions::set_line(*part, value, &uri, edits);
+            }
+            HttpAction::SetStatus { status, reason } => {
+                actions::set_status(*status, reason.as_deref(), edits);
+            }
         }
     }
     Verdict::Continue

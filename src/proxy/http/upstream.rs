@@ -182,6 +182,8 @@ pub(super) fn view<'a>(buf: &'a [u8], head: &'a RequestHead, conn: &'a ConnInfo)
         req: head.message(buf),
         conn,
         status: None,
+        resp: None,
+        users: None,
     }
 }
 

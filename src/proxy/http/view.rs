@@ -3,8 +3,9 @@
 
 use crate::acl::SampleSource;
 use crate::balance::BalanceInput;
-use crate::proxy::message::Request;
+use crate::proxy::message::{Request, Response};
 use crate::proxy::session::ConnInfo;
+use crate::runtime::userlist::{Userlists, basic_credentials};
 use std::net::{IpAddr, SocketAddr};
 
 /// A request head with its connection.
@@ -15,6 +16,10 @@ pub struct ReqView<'a> {
     pub conn: &'a ConnInfo,
     /// The response status, once known (for `http-response` rules).
     pub status: Option<u16>,
+    /// The response head, once known.
+    pub resp: Option<Response<'a>>,
+    /// The configuration's userlists (for `http_auth`), where rules run.
+    pub users: Option<&'a Userlists>,
 }
 
 impl SampleSource for ReqView<'_> {
@@ -45,6 +50,24 @@ impl SampleSource for ReqView<'_> {
     }
     fn status(&self) -> Option<u16> {
         self.status
+    }
+    fn res_headers(&self, each: &mut dyn FnMut(&[u8], &[u8]) -> bool) -> bool {
+        let Some(r) = &self.resp else { return false };
+        r.headers
+            .iter()
+            .any(|h| each(h.name.get(r.buf), h.value.get(r.buf)))
+    }
+    fn http_auth(&self, userlist: &str, groups: bool, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+        let Some(users) = self.users else {
+            return false;
+        };
+        let Some(auth) = self.req.values(b"authorization").next() else {
+            return false;
+        };
+        let Some((raw, colon)) = basic_credentials(auth) else {
+            return false;
+        };
+        users.check(userlist, &raw[..colon], &raw[colon + 1..], groups, each)
     }
 }
 

@@ -94,6 +94,7 @@ fn edits_and_extra_headers_are_written_after_the_kept_ones() {
     let edits = Edits {
         remove: vec![b"a".to_vec()],
         add: vec![(b"c".to_vec(), b"3".to_vec())],
+        ..Default::default()
     };
     let mut out = Vec::new();
     let xff = Some((&b"x-forwarded-for"[..], &b"10.0.0.1"[..]));

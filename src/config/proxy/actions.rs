@@ -1,0 +1,180 @@
+//! The arguments of `http-request`/`http-response` actions beyond `allow`, `deny`,
+//! `return` and `set-header`: `redirect`, `auth`,
+//! `replace-header`, `replace-value`, `del-header -m`, `set-path`, `set-pathq`,
+//! `set-query`, `set-uri`, `set-method`, `set-status`. Each parser gets the action's
+//! words (after the action name, before `if`/`unless`) and returns the model's action.
+
+use crate::config::model::{HdrMatch, HttpAction, LinePart, Redirect, RedirectKind};
+
+/// Parses `location|prefix|scheme VALUE [code N] [drop-query] [append-slash]
+/// [set-cookie NAME[=VALUE]] [clear-cookie NAME[=]]`. `response`: only `location`
+/// is allowed (HAProxy 2.6).
+pub fn redirect(args: &[String], response: bool) -> Result<Redirect, String> {
+    let mut r = Redirect {
+        kind: RedirectKind::Location,
+        value: String::new(),
+        code: 302,
+        drop_query: false,
+        append_slash: false,
+        cookie: None,
+    };
+    let mut typed = false;
+    let mut i = 0;
+    let val = |i: usize| -> Result<&String, String> {
+        args.get(i + 1)
+            .ok_or_else(|| format!("'redirect': missing argument after '{}'.", args[i]))
+    };
+    while i < args.len() {
+        match args[i].as_str() {
+            k @ ("location" | "prefix" | "scheme") => {
+                r.kind = match k {
+                    "location" => RedirectKind::Location,
+                    "prefix" => RedirectKind::Prefix,
+                    _ => RedirectKind::Scheme,
+                };
+                r.value = val(i)?.clone();
+                typed = true;
+                i += 2;
+            }
+            "code" => {
+                let v = val(i)?;
+                r.code = v
+                    .parse()
+                    .ok()
+                    .filter(|c| matches!(c, 301 | 302 | 303 | 307 | 308))
+                    .ok_or_else(|| {
+                        format!(
+                            "'redirect': unsupported HTTP code '{v}' (must be one of 301, 302, 303, 307 or 308)."
+                        )
+                    })?;
+                i += 2;
+            }
+            "drop-query" => {
+                r.drop_query = true;
+                i += 1;
+            }
+            "append-slash" => {
+                r.append_slash = true;
+                i += 1;
+            }
+            "set-cookie" => {
+                r.cookie = Some(format!("{}; path=/;", val(i)?));
+                i += 2;
+            }
+            "clear-cookie" => {
+                r.cookie = Some(format!("{}; path=/; Max-Age=0;", val(i)?));
+                i += 2;
+            }
+            x => {
+                return Err(format!(
+                    "'redirect': expects 'code', 'prefix', 'location', 'scheme', 'set-cookie', 'clear-cookie', 'drop-query' or 'append-slash' (was '{x}')."
+                ));
+            }
+        }
+    }
+    if !typed {
+        return Err(
+            "'redirect': redirect type must be specified as 'prefix', 'location', or 'scheme'."
+                .into(),
+        );
+    }
+    if response && r.kind != RedirectKind::Location {
+        return Err("'http-response redirect' only supports the 'location' type.".into());
+    }
+    Ok(r)
+}
+
+/// Parses `[realm R]` of `http-request auth`.
+pub fn auth(args: &[String]) -> Result<HttpAction, String> {
+    match args {
+        [] => Ok(HttpAction::Auth { realm: None }),
+        [k, r] if k == "realm" => Ok(HttpAction::Auth {
+            realm: Some(r.clone()),
+        }),
+        _ => Err("'auth' expects 'realm' for 'realm' parameter.".into()),
+    }
+}
+
+/// Parses `NAME REGEX FMT` of `replace-header` (`value`: `replace-value`).
+pub fn replace(args: &[String], value: bool) -> Result<HttpAction, String> {
+    let [name, regex, fmt] = args else {
+        let kw = if value {
+            "replace-value"
+        } else {
+            "replace-header"
+        };
+        return Err(format!("'{kw}' expects exactly 3 arguments."));
+    };
+    regex::bytes::Regex::new(regex).map_err(|e| format!("invalid regex '{regex}' : {e}"))?;
+    Ok(HttpAction::ReplaceHeader {
+        name: name.clone(),
+        regex: regex.clone(),
+        fmt: fmt.clone(),
+        value,
+    })
+}
+
+/// Parses `NAME [-m str|beg|end|sub|reg]` of `del-header`.
+pub fn del_header(args: &[String]) -> Result<HttpAction, String> {
+    let (name, how) = match args {
+        [n] => (n, HdrMatch::Str),
+        [n, m, how] if m == "-m" => {
+            let how = match how.as_str() {
+                "str" => HdrMatch::Str,
+                "beg" => HdrMatch::Beg,
+                "end" => HdrMatch::End,
+                "sub" => HdrMatch::Sub,
+                "reg" => HdrMatch::Reg,
+                x => {
+                    return Err(format!(
+                        "'del-header' : unsupported match method '{x}' (expects 'str', 'beg', 'end', 'sub' or 'reg')."
+                    ));
+                }
+            };
+            (n, how)
+        }
+        _ => return Err("'del-header' expects a header name [-m <meth>].".into()),
+    };
+    if how == HdrMatch::Reg {
+        regex::bytes::Regex::new(name).map_err(|e| format!("invalid regex '{name}' : {e}"))?;
+    }
+    Ok(HttpAction::DelHeader(name.clone(), how))
+}
+
+/// Parses the format of `set-path`, `set-pathq`, `set-query`, `set-uri`, `set-method`.
+pub fn set_line(act: &str, args: &[String]) -> Option<Result<HttpAction, String>> {
+    let part = match act {
+        "set-path" => LinePart::Path,
+        "set-pathq" => LinePart::PathQ,
+        "set-query" => LinePart::Query,
+        "set-uri" => LinePart::Uri,
+        "set-method" => LinePart::Method,
+        _ => return None,
+    };
+    Some(match args {
+        [fmt] => Ok(HttpAction::SetLine(part, fmt.clone())),
+        _ => Err(format!("'{act}' expects exactly 1 argument <format>.")),
+    })
+}
+
+/// Parses `CODE [reason R]` of `http-response set-status`.
+pub fn set_status(args: &[String]) -> Result<HttpAction, String> {
+    let code = args
+        .first()
+        .ok_or("'set-status' expects an integer status code.")?;
+    let status = code
+        .parse()
+        .ok()
+        .filter(|c| (100..=999).contains(c))
+        .ok_or_else(|| {
+            format!(
+                "'set-status' expects an integer status code between 100 and 999 (got '{code}')."
+            )
+        })?;
+    let reason = match &args[1..] {
+        [] => None,
+        [k, r] if k == "reason" => Some(r.clone()),
+        _ => return Err("'set-status' expects 'reason' <string> after the code.".into()),
+    };
+    Ok(HttpAction::SetStatus { status, reason })
+}
