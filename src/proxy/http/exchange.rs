@@ -569,6 +569,8 @@ impl Session {
             req,
             conn: &self.conn,
             status: None,
+            resp: None,
+            users: Some(&self.snap.userlists),
         };
         if !crate::runtime::rules::tcp_verdict(&self.fe.tcp_content, &view) {
             return None;
