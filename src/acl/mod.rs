@@ -27,6 +27,7 @@ use crate::config::model::{AclDef, AclRef, Condition};
 use crate::config::span::Span;
 pub use check::check_conditions;
 use compile::Criterion;
+pub use conv::map::{Map, loaded as loaded_maps};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
