@@ -21,6 +21,8 @@ mod net;
 mod predefined;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_fetch;
 
 pub use crate::config::condition::parse_condition;
 use crate::config::model::{AclDef, AclRef, Condition};
