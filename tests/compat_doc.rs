@@ -120,6 +120,30 @@ fn compat_doc_lists_exactly_the_registry_keywords_with_their_status() {
             }
         }
     }
+    // The ACL engine's sections: each fetch, converter and matching method with its
+    // status (`supported` with a test, or `not yet`: refused at load).
+    for (sec, name, implemented) in gatehouse::acl::catalogue() {
+        let key = (sec.to_string(), name.clone());
+        seen.insert(key.clone());
+        let want = if implemented { "supported" } else { "not yet" };
+        match doc.get(&key) {
+            None => problems.push(format!("missing: `{name}` in section `{sec}` ({want})")),
+            Some(row) if row.status != want => problems.push(format!(
+                "`{name}` in `{sec}`: doc says {:?}, the ACL engine says {want:?}",
+                row.status
+            )),
+            Some(row) if implemented && row.test.is_empty() => problems.push(format!(
+                "`{name}` in `{sec}` is supported but names no test showing its effect"
+            )),
+            Some(row) => {
+                for t in test_names(&row.test) {
+                    if let Err(why) = find_test(&t) {
+                        problems.push(format!("`{name}` in `{sec}`: {why}"));
+                    }
+                }
+            }
+        }
+    }
     for (sec, name) in doc.keys() {
         if !seen.contains(&(sec.clone(), name.clone())) {
             problems.push(format!("not in the registry: `{name}` in section `{sec}`"));

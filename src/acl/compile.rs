@@ -4,7 +4,7 @@
 //! patterns, into a [`Criterion`] compiled once at load. Derived ACL keywords
 //! (`path_beg`, `hdr_dom(host)`, `urlp_len(x)`, …) are fetch + implied match method.
 
-use super::conv::{self, ConvDef, ConvKind};
+use super::conv::{self, Conv, ConvDef};
 use super::fetch::{self, ArgType, ArgVal, FetchCall, Sample};
 use super::matcher::{Matcher, Method, parse_range};
 use super::names::{HAPROXY_CONVERTERS, HAPROXY_FETCHES};
@@ -14,7 +14,7 @@ use super::{SampleSource, Visibility};
 #[derive(Debug)]
 pub(crate) struct Criterion {
     fetch: FetchCall,
-    convs: Vec<ConvKind>,
+    convs: Vec<Box<dyn Conv>>,
     matcher: Matcher,
     /// For the `method` ACL keyword without `-m`: the patterns naming a method HAProxy
     /// knows, matched case-sensitively and only against those methods (the others,
@@ -31,26 +31,18 @@ fn known_method(m: &[u8]) -> bool {
     )
 }
 
-/// The fetches that have derived ACL keywords `NAME_beg`, `NAME_dir`, … (section 7.3),
-/// with the fetch they derive from.
-const DERIVABLE: &[(&str, &str)] = &[
-    ("path", "path"),
-    ("url", "url"),
-    ("base", "base"),
-    ("hdr", "req.hdr"),
-    ("urlp", "url_param"),
-];
-
-/// The suffixes of derived ACL keywords and the match method each implies.
-const SUFFIXES: &[(&str, Method)] = &[
-    ("_beg", Method::Beg),
-    ("_dir", Method::Dir),
-    ("_dom", Method::Dom),
-    ("_end", Method::End),
-    ("_len", Method::Len),
-    ("_reg", Method::Reg),
-    ("_sub", Method::Sub),
-];
+/// The match method each derived-keyword suffix implies.
+fn suffix_method(suffix: &str) -> Method {
+    match suffix {
+        "_beg" => Method::Beg,
+        "_dir" => Method::Dir,
+        "_dom" => Method::Dom,
+        "_end" => Method::End,
+        "_len" => Method::Len,
+        "_reg" => Method::Reg,
+        _ => Method::Sub,
+    }
+}
 
 /// ACL-only keywords that are not derived from a suffix.
 const ACL_KEYWORDS: &[(&str, &str, Method)] = &[
@@ -64,18 +56,16 @@ fn acl_keyword(name: &str) -> Option<(&'static str, Method)> {
     if let Some((_, f, m)) = ACL_KEYWORDS.iter().find(|(k, _, _)| *k == name) {
         return Some((f, *m));
     }
-    for (base, fetch) in DERIVABLE {
-        if let Some(rest) = name.strip_prefix(base) {
-            if rest.is_empty() {
-                return Some((fetch, Method::Str));
-            }
-            if let Some((_, m)) = SUFFIXES.iter().find(|(s, _)| *s == rest) {
-                return Some((fetch, *m));
-            }
-        }
+    if let Some((def, suffix)) = fetch::find_derived(name) {
+        return Some((def.name, suffix_method(suffix)));
     }
-    None
+    fetch::find(name)
+        .filter(|d| d.derive == fetch::Derive::Suffixes && d.out == fetch::SmpType::Str)
+        .map(|d| (d.name, Method::Str))
 }
+
+/// A compiled converter chain with the row of each converter.
+type Chain = Vec<(Box<dyn Conv>, &'static ConvDef)>;
 
 /// A parsed `name(args)` item.
 struct Call<'a> {
@@ -160,7 +150,7 @@ fn parse_converters(
     unknown: &dyn Fn(&str) -> String,
     bad_args: &dyn Fn(&Call<'_>, &ConvDef, String) -> String,
     ctx: &dyn Fn(String) -> String,
-) -> Result<Vec<(ConvKind, &'static ConvDef)>, String> {
+) -> Result<Chain, String> {
     let mut convs = Vec::new();
     while pos < text.len() {
         let (c, next) = parse_call(text, pos + 1).map_err(ctx)?;
@@ -176,7 +166,8 @@ fn parse_converters(
         };
         let cargs = typed_args(text, &c, cdef.args, cdef.min_args)
             .map_err(|e| ctx(bad_args(&c, cdef, e)))?;
-        convs.push((conv::build(cdef, &cargs), cdef));
+        let built = conv::build(cdef, &cargs).map_err(|e| ctx(bad_args(&c, cdef, e)))?;
+        convs.push((built, cdef));
         if pos < text.len() && text.as_bytes()[pos] != b',' {
             return Err(ctx(format!("missing comma after converter '{}'", c.name)));
         }
@@ -255,9 +246,9 @@ impl Criterion {
         let (call, pos) = parse_call(word, 0).map_err(ctx)?;
         let fetch_name = kw.map_or(call.name, |(f, _)| f);
         let Some(def) = fetch::find(fetch_name) else {
-            let derived = SUFFIXES
+            let derived = fetch::SUFFIXES
                 .iter()
-                .any(|(s, _)| call.name.strip_suffix(s).is_some_and(haproxy_fetch));
+                .any(|s| call.name.strip_suffix(s).is_some_and(haproxy_fetch));
             if haproxy_fetch(call.name) || derived {
                 return Err(format!(
                     "fetch '{}' is not supported yet by gatehouse",
@@ -306,7 +297,7 @@ impl Criterion {
         if let Some((_, def)) = convs.last() {
             out = def.out;
         }
-        let convs: Vec<ConvKind> = convs.into_iter().map(|(c, _)| c).collect();
+        let convs: Vec<Box<dyn Conv>> = convs.into_iter().map(|(c, _)| c).collect();
 
         // the default method: the ACL keyword's, unless a converter changed the type
         let mut method = match kw {
@@ -501,7 +492,7 @@ pub(crate) fn expr_end(text: &str) -> usize {
 #[derive(Debug)]
 pub(crate) struct Expr {
     pub(crate) fetch: FetchCall,
-    pub(crate) convs: Vec<ConvKind>,
+    pub(crate) convs: Vec<Box<dyn Conv>>,
     pub(crate) vis: Visibility,
 }
 

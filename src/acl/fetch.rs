@@ -1,8 +1,17 @@
-//! Sample fetches (configuration.txt 7.3.2–7.3.6): the table of fetch keywords
-//! gatehouse implements (`src`, `dst`, `path`, `url`, `query`, `base`, `method`,
-//! `req.hdr()`/`hdr()`, `req.fhdr()`, `hdr_cnt`, `hdr_ip`, `hdr_val`, `req.ver`,
-//! `url_param()`/`urlp()`, `status`, …), their argument types, output type and
-//! visibility, and how each reads a [`SampleSource`] without allocating.
+//! Sample fetches (configuration.txt 7.3.2–7.3.6): the registry of fetch keywords
+//! gatehouse implements. Each keyword is one [`FetchDef`] row — name, argument types,
+//! output type, visibility, the ACL keywords derived from it, and its evaluation
+//! function — kept in the file of its family (`fetch/l4.rs`, `fetch/http.rs`, …).
+//! Adding a fetch is adding a row and its function to one family file; a new family is
+//! one more line in [`FAMILIES`]. Evaluation reads a [`SampleSource`] without
+//! allocating.
+
+mod cookie;
+mod headers;
+mod http;
+mod internal;
+mod l4;
+mod txn;
 
 use super::{SampleSource, Visibility};
 use std::cell::RefCell;
@@ -53,131 +62,128 @@ impl ArgType {
     }
 }
 
-/// What a fetch reads.
+/// How a fetch calls back with its values: stops when the callback returns true.
+pub(crate) type Each<'e> = dyn FnMut(Sample<'_>) -> bool + 'e;
+
+/// A fetch's evaluation function: calls `each` with every value, until it returns
+/// true; returns whether one did. A fetch that finds nothing calls `each` zero times.
+pub(crate) type EvalFn = fn(&FetchCall, &dyn SampleSource, &mut Each<'_>) -> bool;
+
+/// The ACL keywords a fetch gives (section 7.3's "ACL derivatives").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum FetchKind {
-    AlwaysTrue,
-    AlwaysFalse,
-    Src,
-    SrcPort,
-    Dst,
-    DstPort,
-    Method,
-    Path,
-    PathQ,
-    Url,
-    Query,
-    Base,
-    ReqVer,
-    /// `req.hdr`: comma-separated values.
-    Hdr,
-    /// `req.fhdr`: full lines.
-    FHdr,
-    HdrCnt,
-    FHdrCnt,
-    HdrIp,
-    HdrVal,
-    UrlParam,
-    UrlParamVal,
-    Status,
-    /// `http_auth(UL)`, `http_auth_group(UL)`, `var(NAME)`, `unique-id`: see `fetch_txn`.
-    Txn(super::fetch_txn::TxnFetch),
+pub(crate) enum Derive {
+    /// Only the fetch itself.
+    No,
+    /// `NAME_beg`, `NAME_dir`, `NAME_dom`, `NAME_end`, `NAME_len`, `NAME_reg`,
+    /// `NAME_sub` too.
+    Suffixes,
 }
 
-/// A fetch keyword gatehouse implements.
+/// A fetch keyword gatehouse implements: one row of the registry.
 pub(crate) struct FetchDef {
     /// Its name.
     pub name: &'static str,
-    /// What it reads.
-    pub kind: FetchKind,
-    /// Its output type.
-    pub out: SmpType,
-    /// The phase whose data it needs.
-    pub vis: Visibility,
     /// Its argument types.
     pub args: &'static [ArgType],
     /// How many arguments are mandatory.
     pub min_args: usize,
+    /// Its output type.
+    pub out: SmpType,
+    /// The phase whose data it needs.
+    pub vis: Visibility,
+    /// The ACL keywords derived from it.
+    pub derive: Derive,
+    /// Whether it is a header fetch whose occurrence defaults to the last one outside
+    /// ACLs (`hdr(host)` in a log-format string).
+    pub last_occ: bool,
+    /// How it reads a request.
+    pub eval: EvalFn,
 }
 
-const C: Visibility = Visibility::Connection;
-const R: Visibility = Visibility::Request;
-const T: Visibility = Visibility::Transaction;
-const S: &[ArgType] = &[ArgType::Str];
-const SI: &[ArgType] = &[ArgType::Str, ArgType::Int];
-const SS: &[ArgType] = &[ArgType::Str, ArgType::Str];
-
-const fn f(
-    name: &'static str,
-    kind: FetchKind,
-    out: SmpType,
-    vis: Visibility,
-    args: &'static [ArgType],
-) -> FetchDef {
-    FetchDef {
-        name,
-        kind,
-        out,
-        vis,
-        args,
-        min_args: 0,
+impl FetchDef {
+    /// A row with no arguments, no derived keywords.
+    pub(crate) const fn new(
+        name: &'static str,
+        out: SmpType,
+        vis: Visibility,
+        eval: EvalFn,
+    ) -> FetchDef {
+        FetchDef {
+            name,
+            args: &[],
+            min_args: 0,
+            out,
+            vis,
+            derive: Derive::No,
+            last_occ: false,
+            eval,
+        }
+    }
+    /// The same row with arguments, `min` of them mandatory.
+    pub(crate) const fn args(mut self, args: &'static [ArgType], min: usize) -> FetchDef {
+        self.args = args;
+        self.min_args = min;
+        self
+    }
+    /// The same row with the derived ACL keywords `NAME_beg` … `NAME_sub`.
+    pub(crate) const fn derived(mut self) -> FetchDef {
+        self.derive = Derive::Suffixes;
+        self
+    }
+    /// The same row as a header fetch (last occurrence by default outside ACLs).
+    pub(crate) const fn header(mut self) -> FetchDef {
+        self.last_occ = true;
+        self
     }
 }
 
-/// Every fetch implemented, with HAProxy's aliases.
-pub(crate) static FETCHES: &[FetchDef] = &[
-    f("always_true", FetchKind::AlwaysTrue, SmpType::Bool, C, &[]),
-    f(
-        "always_false",
-        FetchKind::AlwaysFalse,
-        SmpType::Bool,
-        C,
-        &[],
-    ),
-    f("src", FetchKind::Src, SmpType::Ip, C, &[]),
-    f("fc_src", FetchKind::Src, SmpType::Ip, C, &[]),
-    f("src_port", FetchKind::SrcPort, SmpType::Int, C, &[]),
-    f("fc_src_port", FetchKind::SrcPort, SmpType::Int, C, &[]),
-    f("dst", FetchKind::Dst, SmpType::Ip, C, &[]),
-    f("fc_dst", FetchKind::Dst, SmpType::Ip, C, &[]),
-    f("dst_port", FetchKind::DstPort, SmpType::Int, C, &[]),
-    f("fc_dst_port", FetchKind::DstPort, SmpType::Int, C, &[]),
-    f("method", FetchKind::Method, SmpType::Str, T, &[]),
-    f("path", FetchKind::Path, SmpType::Str, R, &[]),
-    f("pathq", FetchKind::PathQ, SmpType::Str, R, &[]),
-    f("url", FetchKind::Url, SmpType::Str, R, &[]),
-    f("query", FetchKind::Query, SmpType::Str, R, &[]),
-    f("base", FetchKind::Base, SmpType::Str, R, &[]),
-    f("req.ver", FetchKind::ReqVer, SmpType::Str, R, &[]),
-    f("req_ver", FetchKind::ReqVer, SmpType::Str, R, &[]),
-    f("req.hdr", FetchKind::Hdr, SmpType::Str, R, SI),
-    f("hdr", FetchKind::Hdr, SmpType::Str, R, SI),
-    f("req.fhdr", FetchKind::FHdr, SmpType::Str, R, SI),
-    f("req.hdr_cnt", FetchKind::HdrCnt, SmpType::Int, R, S),
-    f("hdr_cnt", FetchKind::HdrCnt, SmpType::Int, R, S),
-    f("req.fhdr_cnt", FetchKind::FHdrCnt, SmpType::Int, R, S),
-    f("req.hdr_ip", FetchKind::HdrIp, SmpType::Ip, R, SI),
-    f("hdr_ip", FetchKind::HdrIp, SmpType::Ip, R, SI),
-    f("req.hdr_val", FetchKind::HdrVal, SmpType::Int, R, SI),
-    f("hdr_val", FetchKind::HdrVal, SmpType::Int, R, SI),
-    f("url_param", FetchKind::UrlParam, SmpType::Str, R, SS),
-    f("urlp", FetchKind::UrlParam, SmpType::Str, R, SS),
-    f("urlp_val", FetchKind::UrlParamVal, SmpType::Int, R, SS),
-    f(
-        "status",
-        FetchKind::Status,
-        SmpType::Int,
-        Visibility::Response,
-        &[],
-    ),
-    super::fetch_txn::HTTP_AUTH,
-    super::fetch_txn::HTTP_AUTH_GROUP,
+/// Shorthands for family files.
+pub(crate) mod row {
+    pub(crate) use super::ArgType::{Int as I, Str as S};
+    pub(crate) use super::SmpType;
+    pub(crate) use crate::acl::Visibility;
+    /// Connection visibility.
+    pub(crate) const C: Visibility = Visibility::Connection;
+    /// Transaction visibility.
+    pub(crate) const T: Visibility = Visibility::Transaction;
+    /// Request visibility.
+    pub(crate) const R: Visibility = Visibility::Request;
+    /// Response visibility.
+    pub(crate) const P: Visibility = Visibility::Response;
+}
+
+/// The fetch families: one table per file.
+static FAMILIES: &[&[FetchDef]] = &[
+    internal::FETCHES,
+    l4::FETCHES,
+    http::FETCHES,
+    headers::FETCHES,
+    cookie::FETCHES,
+    txn::FETCHES,
 ];
+
+/// Every fetch implemented, family by family.
+pub(crate) fn all() -> impl Iterator<Item = &'static FetchDef> {
+    FAMILIES.iter().flat_map(|f| f.iter())
+}
 
 /// Looks a fetch up by name.
 pub(crate) fn find(name: &str) -> Option<&'static FetchDef> {
-    FETCHES.iter().find(|d| d.name == name)
+    all().find(|d| d.name == name)
 }
+
+/// The fetch an ACL keyword derived from a fetch (`path_beg`, `hdr_dom`, …) stands for,
+/// with the suffix.
+pub(crate) fn find_derived(name: &str) -> Option<(&'static FetchDef, &'static str)> {
+    let (base, _) = name.rsplit_once('_')?;
+    let suffix = &name[base.len()..];
+    all()
+        .find(|d| d.derive == Derive::Suffixes && d.name == base)
+        .and_then(|d| SUFFIXES.iter().find(|s| **s == suffix).map(|s| (d, *s)))
+}
+
+/// The suffixes of derived ACL keywords.
+pub(crate) const SUFFIXES: &[&str] = &["_beg", "_dir", "_dom", "_end", "_len", "_reg", "_sub"];
 
 /// A parsed argument value.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -189,16 +195,22 @@ pub(crate) enum ArgVal {
 }
 
 /// A fetch with its arguments, ready to run.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub(crate) struct FetchCall {
-    /// What it reads.
-    pub kind: FetchKind,
-    /// First string argument (header or parameter name; empty: all).
-    name: Box<str>,
+    /// Its definition.
+    pub def: &'static FetchDef,
+    /// First string argument (header, cookie, parameter or proxy name; empty: all).
+    pub name: Box<str>,
     /// Occurrence (`hdr(name,occ)`): 0 iterates over all values.
-    occ: i64,
+    pub occ: i64,
     /// `url_param(name,delim)` extra delimiter.
-    delim: Option<u8>,
+    pub delim: Option<u8>,
+}
+
+impl std::fmt::Debug for FetchCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}({},{})", self.def.name, self.name, self.occ)
+    }
 }
 
 thread_local! {
@@ -206,9 +218,23 @@ thread_local! {
     static FETCH_SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
+/// Runs `f` with the per-thread fetch scratch buffer (a fresh one if it is in use).
+pub(crate) fn with_scratch<R>(f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+    FETCH_SCRATCH.with(|cell| {
+        let mut local = Vec::new();
+        let mut guard = cell.try_borrow_mut().ok();
+        let buf: &mut Vec<u8> = match guard.as_deref_mut() {
+            Some(b) => b,
+            None => &mut local,
+        };
+        buf.clear();
+        f(buf)
+    })
+}
+
 impl FetchCall {
     /// Builds a call from a definition and its parsed arguments.
-    pub(crate) fn new(def: &FetchDef, args: &[ArgVal]) -> FetchCall {
+    pub(crate) fn new(def: &'static FetchDef, args: &[ArgVal]) -> FetchCall {
         let mut name: Box<str> = "".into();
         let mut occ = 0;
         let mut delim = None;
@@ -221,7 +247,7 @@ impl FetchCall {
             }
         }
         FetchCall {
-            kind: def.kind,
+            def,
             name,
             occ,
             delim,
@@ -231,194 +257,55 @@ impl FetchCall {
     /// Makes header fetches without an occurrence return the last one, as HAProxy does
     /// outside ACLs (sample expressions in log-format strings).
     pub(crate) fn default_last(&mut self) {
-        let hdr = matches!(
-            self.kind,
-            FetchKind::Hdr
-                | FetchKind::FHdr
-                | FetchKind::HdrIp
-                | FetchKind::HdrVal
-                | FetchKind::Txn(_)
-        );
-        if hdr && self.occ == 0 {
+        if self.def.last_occ && self.occ == 0 {
             self.occ = -1;
         }
     }
 
     /// Calls `each` with every value the fetch returns, until it returns true; returns
     /// whether one did. A fetch that finds nothing calls `each` zero times.
-    pub(crate) fn for_each(
-        &self,
-        src: &dyn SampleSource,
-        each: &mut dyn FnMut(Sample<'_>) -> bool,
-    ) -> bool {
-        match self.kind {
-            FetchKind::AlwaysTrue => each(Sample::Bool(true)),
-            FetchKind::AlwaysFalse => each(Sample::Bool(false)),
-            FetchKind::Src => src.src().is_some_and(|a| each(Sample::Ip(a.ip()))),
-            FetchKind::SrcPort => src
-                .src()
-                .is_some_and(|a| each(Sample::Int(a.port().into()))),
-            FetchKind::Dst => src.dst().is_some_and(|a| each(Sample::Ip(a.ip()))),
-            FetchKind::DstPort => src
-                .dst()
-                .is_some_and(|a| each(Sample::Int(a.port().into()))),
-            FetchKind::Method => src.method().is_some_and(|m| each(Sample::Str(m))),
-            FetchKind::Url => src.uri().is_some_and(|u| each(Sample::Str(u))),
-            FetchKind::Path => src
-                .uri()
-                .and_then(path_of)
-                .is_some_and(|p| each(Sample::Str(p))),
-            FetchKind::PathQ => src
-                .uri()
-                .and_then(pathq_of)
-                .is_some_and(|p| each(Sample::Str(p))),
-            FetchKind::Query => src
-                .uri()
-                .and_then(|u| memchr::memchr(b'?', u).map(|i| &u[i + 1..]))
-                .is_some_and(|q| each(Sample::Str(q))),
-            FetchKind::Base => self.base(src, each),
-            FetchKind::ReqVer => src.version().is_some_and(|v| each(Sample::Str(v))),
-            FetchKind::Hdr => self.headers(src, true, &mut |v| each(Sample::Str(v))),
-            FetchKind::FHdr => self.headers(src, false, &mut |v| each(Sample::Str(v))),
-            FetchKind::HdrIp => {
-                self.headers(src, true, &mut |v| match super::net::parse_header_ip(v) {
-                    Some(ip) => each(Sample::Ip(ip)),
-                    None => false,
-                })
-            }
-            FetchKind::HdrVal => self.headers(src, true, &mut |v| match str_to_int(v) {
-                Some(n) => each(Sample::Int(n)),
-                None => false,
-            }),
-            FetchKind::HdrCnt | FetchKind::FHdrCnt => {
-                let mut n = 0i64;
-                let split = self.kind == FetchKind::HdrCnt;
-                self.raw_values(src, split, &mut |_| {
-                    n += 1;
-                    false
-                });
-                each(Sample::Int(n))
-            }
-            FetchKind::UrlParam => self.url_params(src, &mut |v| each(Sample::Str(v))),
-            FetchKind::UrlParamVal => self.url_params(src, &mut |v| match str_to_int(v) {
-                Some(n) => each(Sample::Int(n)),
-                None => false,
-            }),
-            FetchKind::Status => src.status().is_some_and(|s| each(Sample::Int(s.into()))),
-            FetchKind::Txn(t) => t.for_each(&self.name, self.occ, src, each),
-        }
+    pub(crate) fn for_each(&self, src: &dyn SampleSource, each: &mut Each<'_>) -> bool {
+        (self.def.eval)(self, src, each)
     }
+}
 
-    /// Every value of the named header (all headers when the name is empty), split at
-    /// commas when `split`, in order, until `each` returns true.
-    fn raw_values(
-        &self,
-        src: &dyn SampleSource,
-        split: bool,
-        each: &mut dyn FnMut(&[u8]) -> bool,
-    ) -> bool {
-        let mut line = |v: &[u8]| -> bool {
-            if split {
-                split_values(v, &mut *each)
-            } else {
-                each(trim(v))
-            }
-        };
-        if self.name.is_empty() {
-            src.req_headers(&mut |_, v| line(v))
-        } else {
-            src.req_header(&self.name, &mut line)
-        }
+/// A callback receiving raw values, stopping when it returns true.
+pub(crate) type Values<'a> = &'a mut dyn FnMut(&[u8]) -> bool;
+
+/// Calls `each` with the occurrence `occ` of the values `all` gives: all of them (0),
+/// the n-th from the first (n > 0) or from the last (n < 0).
+pub(crate) fn occurrence(
+    occ: i64,
+    all: &dyn Fn(Values<'_>) -> bool,
+    each: &mut dyn FnMut(&[u8]) -> bool,
+) -> bool {
+    if occ == 0 {
+        return all(each);
     }
-
-    /// The values selected by the occurrence argument: all of them (0), the n-th from
-    /// the first (n > 0) or from the last (n < 0).
-    fn headers(
-        &self,
-        src: &dyn SampleSource,
-        split: bool,
-        each: &mut dyn FnMut(&[u8]) -> bool,
-    ) -> bool {
-        if self.occ == 0 {
-            return self.raw_values(src, split, each);
-        }
-        let want = if self.occ > 0 {
-            self.occ
-        } else {
-            let mut total = 0i64;
-            self.raw_values(src, split, &mut |_| {
-                total += 1;
-                false
-            });
-            total + self.occ + 1
-        };
-        if want <= 0 {
-            return false;
-        }
-        let mut i = 0i64;
-        let mut found = false;
-        self.raw_values(src, split, &mut |v| {
-            i += 1;
-            if i == want {
-                found = each(v);
-                return true;
-            }
+    let want = if occ > 0 {
+        occ
+    } else {
+        let mut total = 0i64;
+        all(&mut |_| {
+            total += 1;
             false
         });
-        found
+        total + occ + 1
+    };
+    if want <= 0 {
+        return false;
     }
-
-    /// `base`: the first Host header followed by the path, built in a reused buffer.
-    fn base(&self, src: &dyn SampleSource, each: &mut dyn FnMut(Sample<'_>) -> bool) -> bool {
-        let Some(path) = src.uri().and_then(path_of) else {
-            return false;
-        };
-        let mut host: Option<bool> = None;
-        let mut result = false;
-        FETCH_SCRATCH.with(|cell| {
-            let mut local = Vec::new();
-            let mut guard = cell.try_borrow_mut().ok();
-            let buf: &mut Vec<u8> = match guard.as_deref_mut() {
-                Some(b) => b,
-                None => &mut local,
-            };
-            src.req_header("host", &mut |h| {
-                let h = trim(h);
-                if h.is_empty() {
-                    host = Some(false);
-                } else {
-                    buf.clear();
-                    buf.extend_from_slice(h);
-                    buf.extend_from_slice(path);
-                    host = Some(true);
-                }
-                true
-            });
-            result = match host {
-                Some(true) => each(Sample::Str(buf)),
-                _ => each(Sample::Str(path)),
-            };
-        });
-        result
-    }
-
-    /// The values of the URL parameters named like the first argument (any parameter
-    /// when it is empty).
-    fn url_params(&self, src: &dyn SampleSource, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
-        let Some(uri) = src.uri() else { return false };
-        let delim = self.delim;
-        let start = uri.iter().position(|&c| c == b'?' || Some(c) == delim);
-        let Some(start) = start else { return false };
-        let name = self.name.as_bytes();
-        uri[start + 1..]
-            .split(|&c| c == b'&' || c == b';' || Some(c) == delim)
-            .any(|param| {
-                let Some(eq) = memchr::memchr(b'=', param) else {
-                    return false;
-                };
-                (name.is_empty() || &param[..eq] == name) && each(&param[eq + 1..])
-            })
-    }
+    let mut i = 0i64;
+    let mut found = false;
+    all(&mut |v| {
+        i += 1;
+        if i == want {
+            found = each(v);
+            return true;
+        }
+        false
+    });
+    found
 }
 
 /// The path part of a request URI: from the first slash (after the authority in the
@@ -430,7 +317,7 @@ pub(crate) fn path_of(uri: &[u8]) -> Option<&[u8]> {
 }
 
 /// The path and query of a request URI (see [`path_of`]).
-fn pathq_of(uri: &[u8]) -> Option<&[u8]> {
+pub(crate) fn pathq_of(uri: &[u8]) -> Option<&[u8]> {
     if uri.first() == Some(&b'/') {
         return Some(uri);
     }
@@ -451,31 +338,6 @@ pub(crate) fn trim(v: &[u8]) -> &[u8] {
         .rposition(|c| *c != b' ' && *c != b'\t')
         .map_or(start, |e| e + 1);
     &v[start..end]
-}
-
-/// Splits a header value at commas outside double quotes (HAProxy's rule for `hdr()`),
-/// trimming each part; stops when `each` returns true.
-fn split_values(v: &[u8], each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
-    let (mut quoted, mut escaped, mut start) = (false, false, 0);
-    for (i, &c) in v.iter().enumerate() {
-        if escaped {
-            escaped = false;
-        } else if quoted {
-            match c {
-                b'\\' => escaped = true,
-                b'"' => quoted = false,
-                _ => {}
-            }
-        } else if c == b'"' {
-            quoted = true;
-        } else if c == b',' {
-            if each(trim(&v[start..i])) {
-                return true;
-            }
-            start = i + 1;
-        }
-    }
-    each(trim(&v[start..]))
 }
 
 /// HAProxy's string-to-integer cast: optional sign then leading digits; `None` for an

@@ -15,19 +15,21 @@ mod check;
 mod compile;
 mod conv;
 mod fetch;
-mod fetch_txn;
 mod matcher;
 mod names;
 mod net;
 mod predefined;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_fetch;
 
 pub use crate::config::condition::parse_condition;
 use crate::config::model::{AclDef, AclRef, Condition};
 use crate::config::span::Span;
 pub use check::check_conditions;
 use compile::Criterion;
+pub use conv::map::{Map, loaded as loaded_maps};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -312,4 +314,39 @@ impl CompiledCondition {
     pub fn available_at(&self, stage: Visibility) -> bool {
         self.uses & !stage.readable() == 0
     }
+}
+
+/// What the ACL engine offers, for `docs/compat.md`: (kind — `fetch`, `converter` or
+/// `match` —, name, implemented). HAProxy 2.6 keywords that are not implemented are
+/// refused at load with "not supported yet".
+pub fn catalogue() -> Vec<(&'static str, String, bool)> {
+    let mut out = Vec::new();
+    for d in fetch::all() {
+        out.push(("fetch", d.name.to_string(), true));
+        if d.derive == fetch::Derive::Suffixes {
+            for s in fetch::SUFFIXES {
+                out.push(("fetch", format!("{}{s}", d.name), true));
+            }
+        }
+    }
+    for n in names::HAPROXY_FETCHES {
+        if !out.iter().any(|(_, m, _)| m == n) {
+            out.push(("fetch", n.to_string(), false));
+        }
+    }
+    let convs: Vec<&'static str> = conv::all().map(|d| d.name).collect();
+    for n in &convs {
+        out.push(("converter", n.to_string(), true));
+    }
+    for n in names::HAPROXY_CONVERTERS {
+        if !convs.contains(n) {
+            out.push(("converter", n.to_string(), false));
+        }
+    }
+    for m in [
+        "found", "bool", "int", "ip", "bin", "len", "str", "sub", "reg", "beg", "end", "dir", "dom",
+    ] {
+        out.push(("match", m.to_string(), true));
+    }
+    out
 }

@@ -1,0 +1,34 @@
+//! Layer-4 fetches (configuration.txt 7.3.3): the client's and the listener's
+//! addresses and ports.
+
+use super::row::*;
+use super::{Each, FetchCall, FetchDef, Sample};
+use crate::acl::SampleSource;
+
+/// The fetches of this family.
+pub(super) static FETCHES: &[FetchDef] = &[
+    FetchDef::new("src", SmpType::Ip, C, src),
+    FetchDef::new("fc_src", SmpType::Ip, C, src),
+    FetchDef::new("src_port", SmpType::Int, C, src_port),
+    FetchDef::new("fc_src_port", SmpType::Int, C, src_port),
+    FetchDef::new("dst", SmpType::Ip, C, dst),
+    FetchDef::new("fc_dst", SmpType::Ip, C, dst),
+    FetchDef::new("dst_port", SmpType::Int, C, dst_port),
+    FetchDef::new("fc_dst_port", SmpType::Int, C, dst_port),
+];
+
+fn src(_: &FetchCall, s: &dyn SampleSource, each: &mut Each<'_>) -> bool {
+    s.src().is_some_and(|a| each(Sample::Ip(a.ip())))
+}
+
+fn src_port(_: &FetchCall, s: &dyn SampleSource, each: &mut Each<'_>) -> bool {
+    s.src().is_some_and(|a| each(Sample::Int(a.port().into())))
+}
+
+fn dst(_: &FetchCall, s: &dyn SampleSource, each: &mut Each<'_>) -> bool {
+    s.dst().is_some_and(|a| each(Sample::Ip(a.ip())))
+}
+
+fn dst_port(_: &FetchCall, s: &dyn SampleSource, each: &mut Each<'_>) -> bool {
+    s.dst().is_some_and(|a| each(Sample::Int(a.port().into())))
+}
