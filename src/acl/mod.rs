@@ -15,6 +15,7 @@ mod check;
 mod compile;
 mod conv;
 mod fetch;
+pub mod hashfn;
 mod matcher;
 mod names;
 mod net;

@@ -74,19 +74,7 @@ pub fn check_rules(p: &Proxy, diags: &mut Vec<Diag>) {
 }
 
 fn logger(config: &Config, p: &Proxy) -> Option<Arc<Logger>> {
-    if p.no_log {
-        return None;
-    }
-    let mut targets = p.logs.clone();
-    if p.log_global {
-        targets.extend(config.global.logs.iter().cloned());
-    }
-    if targets.is_empty() {
-        return None;
-    }
-    let g = &config.global;
-    let tag = p.log_tag.as_deref().or(g.log_tag.as_deref());
-    Logger::new(&targets, tag, g.log_send_hostname.as_deref())
+    crate::runtime::snapshot::proxy_logger(config, p)?
         .ok()
         .map(Arc::new)
 }

@@ -216,7 +216,10 @@ fn build_backend(p: &Proxy, store: &Store, diags: &mut Vec<Diag>) -> Option<Back
     })
 }
 
-fn build_log(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) -> Option<ProxyLog> {
+/// The logger of proxy `p`: its `log` lines, plus the global ones with `log global`.
+/// `None` with `no log` or without any target; an error when a target cannot be
+/// opened.
+pub fn proxy_logger(config: &Config, p: &Proxy) -> Option<Result<Logger, Diag>> {
     if p.no_log {
         return None;
     }
@@ -224,14 +227,20 @@ fn build_log(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) -> Option<ProxyL
     if p.log_global {
         targets.extend(config.global.logs.iter().cloned());
     }
-    if targets.is_empty() {
-        return None;
-    }
-    let tag = p.log_tag.as_deref().or(config.global.log_tag.as_deref());
-    let logger = match Logger::new(&targets, tag, config.global.log_send_hostname.as_deref()) {
+    let first = targets.first()?.span.clone();
+    let g = &config.global;
+    let tag = p.log_tag.as_deref().or(g.log_tag.as_deref());
+    Some(
+        Logger::new(&targets, tag, g.log_send_hostname.as_deref())
+            .map_err(|e| Diag::alert(&first, format!("log : {e}"))),
+    )
+}
+
+fn build_log(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) -> Option<ProxyLog> {
+    let logger = match proxy_logger(config, p)? {
         Ok(l) => l,
-        Err(e) => {
-            diags.push(Diag::alert(&targets[0].span, format!("log : {e}")));
+        Err(d) => {
+            diags.push(d);
             return None;
         }
     };

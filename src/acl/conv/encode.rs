@@ -205,46 +205,25 @@ fn json(a: &Args, cur: Cur, buf: &mut Vec<u8>) -> Option<Cur> {
     Some(Cur::Str(start, buf.len()))
 }
 
-/// Bob Jenkins' full avalanche, HAProxy's `full_hash()`.
-fn avalanche(mut a: u32) -> u32 {
-    a = a.wrapping_add(0x7ed5_5d16).wrapping_add(a << 12);
-    a = (a ^ 0xc761_c23c) ^ (a >> 19);
-    a = a.wrapping_add(0x1656_67b1).wrapping_add(a << 5);
-    a = a.wrapping_add(0xd3a2_646c) ^ (a << 9);
-    a = a.wrapping_add(0xfd70_46c5).wrapping_add(a << 3);
-    a = (a ^ 0xb55a_4f09) ^ (a >> 16);
-    a
-}
-
 fn hashed(a: &Args, cur: Cur, buf: &mut Vec<u8>, f: fn(&[u8]) -> u32) -> Option<Cur> {
     let (s, e) = as_str(cur, buf);
     let mut h = f(&buf[s..e]);
     if a.i[0] == 1 {
-        h = avalanche(h);
+        h = crate::acl::hashfn::full_hash(h);
     }
     Some(Cur::Int(h.into()))
 }
 
 fn crc32(a: &Args, cur: Cur, buf: &mut Vec<u8>) -> Option<Cur> {
-    hashed(a, cur, buf, crc32fast::hash)
+    hashed(a, cur, buf, crate::acl::hashfn::crc32)
 }
 
 fn djb2(a: &Args, cur: Cur, buf: &mut Vec<u8>) -> Option<Cur> {
-    hashed(a, cur, buf, |k| {
-        k.iter()
-            .fold(5381u32, |h, &c| h.wrapping_mul(33).wrapping_add(c.into()))
-    })
+    hashed(a, cur, buf, crate::acl::hashfn::djb2)
 }
 
 fn sdbm(a: &Args, cur: Cur, buf: &mut Vec<u8>) -> Option<Cur> {
-    hashed(a, cur, buf, |k| {
-        k.iter().fold(0u32, |h, &c| {
-            u32::from(c)
-                .wrapping_add(h << 6)
-                .wrapping_add(h << 16)
-                .wrapping_sub(h)
-        })
-    })
+    hashed(a, cur, buf, crate::acl::hashfn::sdbm)
 }
 
 /// The digest algorithms `digest()` and `hmac()` know (OpenSSL names).
