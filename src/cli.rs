@@ -37,6 +37,7 @@ pub struct Cli {
 /// The usage text.
 pub const USAGE: &str = "Usage : gatehouse [-f <cfgfile|cfgdir>]* [ -vdVD ] [ -c | -cc <expr> ] [ -p <pidfile> ] [ -L <name> ] [ -q ]
         -v displays version ; -vv shows known build options (--version is -v).
+        -V enters verbose mode (accepted; the messages are the same)
         -d enters debug mode ; -db only disables background mode.
         -D goes daemon ; -p writes pids of all children to this file
         -W/-Ws master-worker mode (accepted: gatehouse reloads in place on SIGUSR2)
@@ -80,7 +81,9 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Cli, String> {
             "-W" | "-Ws" => {}
             "-p" => cli.pidfile = Some(value("-p")?.into()),
             "-L" => cli.local_peer = Some(value("-L")?),
-            "-v" | "-V" | "--version" => cli.version = cli.version.max(1),
+            "-v" | "--version" => cli.version = cli.version.max(1),
+            // HAProxy's verbose mode: gatehouse prints the same messages either way.
+            "-V" => {}
             "-vv" => cli.version = 2,
             "-q" => cli.quiet = true,
             "-h" | "--help" => cli.help = true,

@@ -141,6 +141,21 @@ fn version_flags() {
     let out = gh().arg("--bogus").output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("Usage"));
+    // `-V` is HAProxy's verbose mode, not a version flag: `-V -c` checks the file.
+    let dir = TempDir::new("cli-verbose");
+    let cfg = dir.write("v.cfg", serving_cfg(free_port()));
+    let out = gh()
+        .arg("-V")
+        .arg("-c")
+        .arg("-f")
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Configuration file is valid\n"
+    );
 }
 
 #[test]
