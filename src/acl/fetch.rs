@@ -11,6 +11,7 @@ mod headers;
 mod http;
 mod internal;
 mod l4;
+mod stream;
 mod txn;
 
 use super::{SampleSource, Visibility};
@@ -160,6 +161,7 @@ static FAMILIES: &[&[FetchDef]] = &[
     headers::FETCHES,
     cookie::FETCHES,
     txn::FETCHES,
+    stream::FETCHES,
 ];
 
 /// Every fetch implemented, family by family.

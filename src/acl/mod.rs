@@ -90,6 +90,11 @@ pub trait SampleSource {
         let _ = (userlist, groups, each);
         false
     }
+    /// The request's `unique-id` (generated from `unique-id-format` on first use), if
+    /// the frontend has one.
+    fn unique_id(&self) -> Option<&[u8]> {
+        None
+    }
 }
 
 /// A sample expression (`fetch(args),conv(args)…`) as written inside `%[…]` in a

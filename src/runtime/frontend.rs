@@ -89,4 +89,15 @@ pub struct Frontend {
     pub nolinger: bool,
     /// The live state (counters), kept by the store under this frontend's name.
     pub live: Arc<FrontendLive>,
+    /// `unique-id-format` and `unique-id-header`.
+    pub unique_id: Option<UniqueId>,
+}
+
+/// The request id of a frontend: `unique-id-format` compiled, and `unique-id-header`.
+#[derive(Debug)]
+pub struct UniqueId {
+    /// The id's format, rendered once per request.
+    pub format: LogFormatSpec,
+    /// The lower-cased header that carries it to the server, if any.
+    pub header: Option<Vec<u8>>,
 }

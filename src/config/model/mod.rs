@@ -272,6 +272,10 @@ pub struct Proxy {
     pub log_format: Option<(String, Span)>,
     /// `log-tag`.
     pub log_tag: Option<String>,
+    /// `unique-id-format`: the request id's log-format.
+    pub unique_id_format: Option<(String, Span)>,
+    /// `unique-id-header`: the request header that carries the id to the server.
+    pub unique_id_header: Option<String>,
     /// `stats …`.
     pub stats: StatsConfig,
     /// `description`: shown on the stats page (not served yet).
@@ -320,6 +324,8 @@ impl Proxy {
             no_log: false,
             log_format: None,
             log_tag: None,
+            unique_id_format: None,
+            unique_id_header: None,
             stats: StatsConfig::default(),
             description: None,
             cookie: None,

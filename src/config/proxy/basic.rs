@@ -227,6 +227,31 @@ fn log_format(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// `unique-id-format FMT`: an empty format disables the id (as in a `defaults`
+/// section overridden by a proxy).
+fn unique_id_format(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    let f = words
+        .get(1)
+        .ok_or("'unique-id-format' expects an argument.")?;
+    if let Some(x) = words.get(2) {
+        return Err(format!(
+            "'unique-id-format' : cannot handle unexpected argument '{x}' (use quotes around the format)."
+        ));
+    }
+    ctx.proxy.unique_id_format = (!f.is_empty()).then(|| (f.clone(), ctx.span.clone()));
+    Ok(())
+}
+
+/// `unique-id-header NAME`.
+fn unique_id_header(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    let h = words
+        .get(1)
+        .ok_or("'unique-id-header' expects an argument.")?;
+    max_args(words, 1, 1)?;
+    ctx.proxy.unique_id_header = Some(h.clone());
+    Ok(())
+}
+
 fn log_tag(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
     max_args(words, 1, 1)?;
     ctx.proxy.log_tag = Some(
@@ -504,6 +529,18 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
     kw("log", ALL, log, "where to send logs"),
     kw("log-format", FRONT, log_format, "custom log line format"),
     kw("log-tag", ALL, log_tag, "syslog tag of this proxy's logs"),
+    kw(
+        "unique-id-format",
+        FRONT,
+        unique_id_format,
+        "log-format of the request id (%ID, unique-id)",
+    ),
+    kw(
+        "unique-id-header",
+        FRONT,
+        unique_id_header,
+        "request header carrying the request id",
+    ),
     kw(
         "errorfile",
         ALL,

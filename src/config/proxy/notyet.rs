@@ -53,8 +53,6 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
     not_yet("srvtcpka-intvl", DEF | LI | BE),
     not_yet("tcp-response content", DEF | LI | BE),
     not_yet("tcp-response inspect-delay", DEF | LI | BE),
-    not_yet("unique-id-format", DEF | FE | LI),
-    not_yet("unique-id-header", DEF | FE | LI),
     not_yet("use-fcgi-app", LI | BE),
     not_yet("use-server", LI | BE),
 ];

@@ -70,6 +70,8 @@ pub(super) struct Exchange {
     pub(super) rx_start: Option<Instant>,
     /// Not logged (a `monitor-uri` request).
     pub(super) nolog: bool,
+    /// The transaction's state (unique id).
+    pub(super) txn: super::txn::Txn,
 }
 
 impl Exchange {
@@ -95,6 +97,7 @@ impl Exchange {
             local: false,
             rx_start: None,
             nolog: false,
+            txn: super::txn::Txn::default(),
         }
     }
 
@@ -114,6 +117,7 @@ impl Exchange {
         self.local = false;
         self.rx_start = None;
         self.nolog = false;
+        self.txn.clear();
     }
 }
 
@@ -505,11 +509,19 @@ impl Session {
                 status: None,
                 resp: None,
                 users: Some(&self.snap.userlists),
+                txn: Some((&ex.txn, fe.unique_id.as_ref(), &fe.name)),
             };
-            match rules::route(&fe, &view, &mut ex.edits) {
-                Some(r) => r,
-                None => return None,
+            let routed = rules::route(&fe, &view, &mut ex.edits)?;
+            // The id not fetched by a rule is generated now, as HAProxy does once the
+            // backend is known, and sent in `unique-id-header`.
+            if let Some(uid) = &fe.unique_id {
+                let be = routed.1.as_ref().map_or(fe.name.as_str(), |b| &b.name);
+                let id = ex.txn.unique_id(uid, &view, &fe.name, be);
+                if let (Some(h), Some(id), Verdict::Continue) = (&uid.header, id, &routed.0) {
+                    ex.edits.add.push((h.clone(), id.to_vec()));
+                }
             }
+            routed
         };
         ex.backend = backend.clone();
         match verdict {
@@ -571,6 +583,7 @@ impl Session {
             status: None,
             resp: None,
             users: Some(&self.snap.userlists),
+            txn: None,
         };
         if !crate::runtime::rules::tcp_verdict(&self.fe.tcp_content, &view) {
             return None;

@@ -54,6 +54,10 @@ impl Session {
         } else {
             Some(&ex.reqline)
         };
+        rec.unique_id = ex
+            .txn
+            .unique_id_get()
+            .and_then(|id| std::str::from_utf8(id).ok());
         if let Some(b) = &ex.backend {
             rec.beconn = b.counters.scur.load(Ordering::Relaxed);
             rec.backend_queue = b.queued.load(Ordering::Relaxed);

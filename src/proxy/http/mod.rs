@@ -25,6 +25,7 @@ mod logline;
 mod reply;
 mod response;
 pub mod rules;
+pub mod txn;
 mod upstream;
 pub mod view;
 

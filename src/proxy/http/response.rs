@@ -150,6 +150,7 @@ impl Session {
                 status: Some(status),
                 resp: Some(ex.rhead.message(&self.rbuf)),
                 users: Some(&self.snap.userlists),
+                txn: Some((&ex.txn, self.fe.unique_id.as_ref(), &self.fe.name)),
             };
             let mut v = Verdict::Continue;
             if !self.fe.http_response.is_empty() {

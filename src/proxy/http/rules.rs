@@ -58,6 +58,9 @@ impl SampleSource for Edited<'_> {
     fn res_headers(&self, each: &mut dyn FnMut(&[u8], &[u8]) -> bool) -> bool {
         self.inner.res_headers(each)
     }
+    fn unique_id(&self) -> Option<&[u8]> {
+        self.inner.unique_id()
+    }
     fn req_header(&self, name: &str, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
         if self.response {
             return self.inner.req_header(name, each);

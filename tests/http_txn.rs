@@ -1,0 +1,122 @@
+//! Per-request transaction features on the real binary over real sockets, each
+//! request sent to HAProxy 2.6.12 with the same configuration too: `unique-id-format`
+//! and `unique-id-header` (the id the server receives, the `unique-id` fetch, `%ID` in
+//! the log line). Compared: the whole response and the request the server received.
+
+mod support;
+
+use std::net::UdpSocket;
+use std::time::{Duration, Instant};
+use support::*;
+
+const CFG: &str = r#"defaults
+  mode http
+  timeout connect 2s
+  timeout client 5s
+  timeout server 5s
+frontend fe
+  bind 127.0.0.1:{port}
+  log 127.0.0.1:{syslog} local0
+  log-format "id=%ID path=%HP"
+  unique-id-format "%[req.hdr(x-trace)]-%f-%b"
+  unique-id-header X-Unique-ID
+  http-request set-header X-Seen %[unique-id] if { path_beg /seen }
+  http-request return status 200 content-type text/plain lf-string "uid=%[unique-id]" if { path_beg /ret }
+  use_backend app if { path_beg /app }
+  default_backend other
+backend app
+  server s {app}
+backend other
+  server s {app}
+"#;
+
+struct Setup {
+    _proxy: Daemon,
+    port: u16,
+    app: HttpBackend,
+    logs: UdpSocket,
+}
+
+fn start(haproxy: bool) -> Setup {
+    let app = HttpBackend::start("app");
+    let logs = UdpSocket::bind("127.0.0.1:0").expect("bind syslog receiver");
+    let cfg = Config::new(CFG)
+        .listen_port("port")
+        .var("app", app.addr())
+        .var("syslog", logs.local_addr().expect("addr").port());
+    let builder = if haproxy {
+        Haproxy::builder(&cfg.render())
+    } else {
+        Gatehouse::builder(&cfg.render())
+    };
+    let proxy = builder.wait_ports(&cfg.listen_ports()).start();
+    Setup {
+        _proxy: proxy,
+        port: cfg.port("port"),
+        app,
+        logs,
+    }
+}
+
+/// The response and the request head the server received (without `connection:`).
+fn exchange(s: &Setup, path: &str, extra: &str) -> (String, Option<String>) {
+    let before = s.app.request_count();
+    let req = format!("GET {path} HTTP/1.1\r\nHost: ex.com\r\n{extra}Connection: close\r\n\r\n");
+    let out = send_raw_with(local(s.port), req.as_bytes(), Duration::from_secs(3), false);
+    let got = s.app.requests();
+    let seen = (got.len() > before).then(|| {
+        let r = &got[got.len() - 1];
+        let head = String::from_utf8_lossy(&r.raw_head).into_owned();
+        head.lines()
+            .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+    (String::from_utf8_lossy(&out).into_owned(), seen)
+}
+
+/// The log line of `path` (the part from `id=`), waiting for it.
+fn log_line(s: &Setup, path: &str) -> String {
+    let mut buf = vec![0u8; 65536];
+    s.logs
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .expect("timeout");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let want = format!("path={path}");
+    while Instant::now() < deadline {
+        if let Ok(n) = s.logs.recv(&mut buf) {
+            let l = String::from_utf8_lossy(&buf[..n]).into_owned();
+            if let Some(i) = l.find("id=")
+                && l.trim_end().ends_with(&want)
+            {
+                return l[i..].trim_end().to_string();
+            }
+        }
+    }
+    panic!("no log line for {path}");
+}
+
+const CASES: &[(&str, &str)] = &[
+    ("/app/a", "X-Trace: t1\r\n"),
+    ("/other", "X-Trace: t2\r\n"),
+    ("/seen/app", "X-Trace: t3\r\n"),
+    ("/ret", "X-Trace: t4\r\n"),
+    ("/app/none", ""),
+];
+
+#[test]
+fn unique_id_agrees_with_haproxy() {
+    let g = start(false);
+    let h = start(true);
+    for (path, extra) in CASES {
+        let ours = exchange(&g, path, extra);
+        let theirs = exchange(&h, path, extra);
+        assert_eq!(ours, theirs, "{path} {extra:?}");
+        assert_eq!(log_line(&g, path), log_line(&h, path), "{path}");
+    }
+    // The server got the id; a rule that fetched it saw the same one.
+    let (_, seen) = exchange(&g, "/app/x", "X-Trace: zz\r\n");
+    let seen = seen.expect("forwarded");
+    assert!(seen.contains("x-unique-id: zz-fe-app"), "{seen}");
+    assert_eq!(log_line(&g, "/app/x"), "id=zz-fe-app path=/app/x");
+}
