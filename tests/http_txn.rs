@@ -1,7 +1,9 @@
 //! Per-request transaction features on the real binary over real sockets, each
 //! request sent to HAProxy 2.6.12 with the same configuration too: `unique-id-format`
 //! and `unique-id-header` (the id the server receives, the `unique-id` fetch, `%ID` in
-//! the log line). Compared: the whole response and the request the server received.
+//! the log line); `set-var`, `set-var-fmt`, `unset-var` and the `var()` fetch in the
+//! `txn`, `req` and `res` scopes. Compared: the whole response and the request the
+//! server received.
 
 mod support;
 
@@ -37,10 +39,10 @@ struct Setup {
     logs: UdpSocket,
 }
 
-fn start(haproxy: bool) -> Setup {
+fn start(haproxy: bool, template: &str) -> Setup {
     let app = HttpBackend::start("app");
     let logs = UdpSocket::bind("127.0.0.1:0").expect("bind syslog receiver");
-    let cfg = Config::new(CFG)
+    let cfg = Config::new(template)
         .listen_port("port")
         .var("app", app.addr())
         .var("syslog", logs.local_addr().expect("addr").port());
@@ -106,8 +108,8 @@ const CASES: &[(&str, &str)] = &[
 
 #[test]
 fn unique_id_agrees_with_haproxy() {
-    let g = start(false);
-    let h = start(true);
+    let g = start(false, CFG);
+    let h = start(true, CFG);
     for (path, extra) in CASES {
         let ours = exchange(&g, path, extra);
         let theirs = exchange(&h, path, extra);
@@ -119,4 +121,48 @@ fn unique_id_agrees_with_haproxy() {
     let seen = seen.expect("forwarded");
     assert!(seen.contains("x-unique-id: zz-fe-app"), "{seen}");
     assert_eq!(log_line(&g, "/app/x"), "id=zz-fe-app path=/app/x");
+}
+
+const VARS: &str = r#"defaults
+  mode http
+  timeout connect 2s
+  timeout client 5s
+  timeout server 5s
+frontend fe
+  bind 127.0.0.1:{port}
+  log 127.0.0.1:{syslog} local0
+  http-request set-var(txn.host) req.hdr(host),lower
+  http-request set-var(req.p) path
+  http-request set-var(txn.none) req.hdr(x-absent)
+  http-request set-var-fmt(txn.both) "%[var(txn.host)]|%[path]|%[var(req.p),upper]"
+  http-request unset-var(txn.host) if { path_beg /unset }
+  http-request set-var(res.early) str(early)
+  http-request set-header X-Host %[var(txn.host)]
+  http-request set-header X-Both %[var(txn.both)]
+  http-request set-header X-Req %[var(req.p)]
+  http-request set-header X-None "[%[var(txn.none)]]"
+  http-request return status 200 content-type text/plain lf-string "v=%[var(txn.host)]" if { var(txn.host) -m str ex.com } { path_beg /ret }
+  http-response set-var(res.st) status
+  http-response set-header X-Res-Txn %[var(txn.both)]
+  http-response set-header X-Res-Req "[%[var(req.p)]]"
+  http-response set-header X-Res-St %[var(res.st)]
+  http-response set-header X-Early "[%[var(res.early)]]"
+  default_backend app
+backend app
+  server s {app}
+"#;
+
+#[test]
+fn variables_agree_with_haproxy() {
+    let g = start(false, VARS);
+    let h = start(true, VARS);
+    for path in ["/a/b", "/unset/x", "/ret", "/ret/unset"] {
+        let ours = exchange(&g, path, "");
+        let theirs = exchange(&h, path, "");
+        assert_eq!(ours, theirs, "{path}");
+    }
+    let (resp, seen) = exchange(&g, "/a/b", "");
+    let seen = seen.expect("forwarded");
+    assert!(seen.contains("x-both: ex.com|/a/b|/A/B"), "{seen}");
+    assert!(resp.contains("x-res-txn: ex.com|/a/b|/A/B"), "{resp}");
 }

@@ -95,6 +95,16 @@ pub trait SampleSource {
     fn unique_id(&self) -> Option<&[u8]> {
         None
     }
+    /// Calls `each` with the value of variable `name` (`txn.x`), if set; returns what it
+    /// returned.
+    fn var(&self, name: &str, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+        let _ = (name, each);
+        false
+    }
+    /// Sets variable `name` to `value` (`None`: unsets it), where variables are kept.
+    fn set_var(&self, name: &str, value: Option<&[u8]>) {
+        let _ = (name, value);
+    }
 }
 
 /// A sample expression (`fetch(args),conv(args)…`) as written inside `%[…]` in a

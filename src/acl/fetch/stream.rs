@@ -1,12 +1,23 @@
 //! Fetches of the stream's own state rather than the message (configuration.txt
-//! 7.3.2): `unique-id`, the request's id from `unique-id-format`.
+//! 7.3.2): `unique-id`, the request's id from `unique-id-format`, and `var(NAME)`,
+//! a variable of scope `txn`, `req` or `res` (kept as a string).
 
 use super::row::*;
 use super::{Each, FetchCall, FetchDef, Sample};
 use crate::acl::SampleSource;
 
 /// The fetches of this family.
-pub(super) static FETCHES: &[FetchDef] = &[FetchDef::new("unique-id", SmpType::Str, R, unique_id)];
+pub(super) static FETCHES: &[FetchDef] = &[
+    FetchDef::new("unique-id", SmpType::Str, T, unique_id),
+    FetchDef::new("var", SmpType::Str, T, var).args(S1, 1),
+];
+
+const S1: &[super::ArgType] = &[S];
+
+/// `var(<name>)`: the variable's value; nothing when it is not set.
+fn var(call: &FetchCall, src: &dyn SampleSource, each: &mut Each<'_>) -> bool {
+    src.var(&call.name, &mut |v| each(Sample::Str(v)))
+}
 
 /// `unique-id`: the request's id, generated on first use; nothing when the frontend
 /// has no `unique-id-format`.

@@ -400,6 +400,9 @@ fn http_rule(ctx: &mut ProxyCtx<'_>, words: &[String], response: bool) -> Result
         "replace-header" => super::actions::replace(&words[2..cut], false)?,
         "replace-value" => super::actions::replace(&words[2..cut], true)?,
         "set-status" if response => super::actions::set_status(&words[2..cut])?,
+        a if super::actions::var(a, &[]).is_some() => {
+            super::actions::var(a, &words[2..cut]).unwrap_or_else(|| Err(String::new()))?
+        }
         a if !response && super::actions::set_line(a, &[]).is_some() => {
             super::actions::set_line(a, &words[2..cut]).unwrap_or_else(|| Err(String::new()))?
         }

@@ -143,6 +143,7 @@ impl Session {
         ex.status = status as i32;
         // Response rules (frontend, then backend).
         ex.redits.clear();
+        ex.txn.end_request();
         let verdict = {
             let view = ReqView {
                 req: ex.head.message(&self.buf),

@@ -61,6 +61,12 @@ impl SampleSource for Edited<'_> {
     fn unique_id(&self) -> Option<&[u8]> {
         self.inner.unique_id()
     }
+    fn var(&self, name: &str, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+        self.inner.var(name, each)
+    }
+    fn set_var(&self, name: &str, value: Option<&[u8]>) {
+        self.inner.set_var(name, value)
+    }
     fn req_header(&self, name: &str, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
         if self.response {
             return self.inner.req_header(name, each);
@@ -216,6 +222,21 @@ pub fn apply(rules: &HttpRules, src: &dyn SampleSource, edits: &mut Edits) -> Ve
             HttpAction::SetStatus { status, reason } => {
                 actions::set_status(*status, reason.as_deref(), edits);
             }
+            HttpAction::SetVar { name, .. } => {
+                let mut value: Option<Vec<u8>> = None;
+                match &r.lf {
+                    Some(LfAction::Format(_)) => value = Some(render(rules, r, seen)),
+                    Some(LfAction::Sample(e)) => e.eval_str(seen, &mut |v| {
+                        value.get_or_insert_with(|| v.to_vec());
+                    }),
+                    _ => {}
+                }
+                // An expression that gives no sample leaves the variable as it was.
+                if let Some(v) = value {
+                    src.set_var(name, Some(&v));
+                }
+            }
+            HttpAction::UnsetVar(name) => src.set_var(name, None),
         }
     }
     Verdict::Continue

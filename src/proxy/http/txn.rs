@@ -1,11 +1,14 @@
 //! Per-request state the rules read and write beside the message: the request's
 //! unique id, generated once from `unique-id-format` on first use (a `unique-id`
-//! fetch, else after the switching rules) and then sent, logged and fetched unchanged.
+//! fetch, else after the switching rules) and then sent, logged and fetched unchanged;
+//! the variables of scopes `txn`, `req` and `res` (`req.` and `res.` ones set by the
+//! request rules are dropped when the response rules start, as HAProxy does). Nothing is allocated for a request that
+//! uses neither.
 
 use crate::acl::SampleSource;
 use crate::runtime::frontend::UniqueId;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 /// One request's transaction state; reset by [`Txn::clear`] between requests.
 #[derive(Debug, Default)]
@@ -14,6 +17,8 @@ pub struct Txn {
     uid: OnceLock<Vec<u8>>,
     /// The id is being generated: a `%[unique-id]` inside its own format is empty.
     busy: AtomicBool,
+    /// The variables set, by full name (`txn.x`).
+    vars: Mutex<Vec<(Box<str>, Vec<u8>)>>,
 }
 
 impl Txn {
@@ -21,6 +26,46 @@ impl Txn {
     pub fn clear(&mut self) {
         self.uid = OnceLock::new();
         *self.busy.get_mut() = false;
+        if let Ok(v) = self.vars.get_mut() {
+            v.clear();
+        }
+    }
+
+    /// Calls `each` with variable `name`'s value, if set.
+    pub fn var(&self, name: &str, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+        let Ok(vars) = self.vars.lock() else {
+            return false;
+        };
+        vars.iter()
+            .find(|(n, _)| &**n == name)
+            .is_some_and(|(_, v)| each(v))
+    }
+
+    /// Sets (or with `None` unsets) variable `name`.
+    pub fn set_var(&self, name: &str, value: Option<&[u8]>) {
+        let Ok(mut vars) = self.vars.lock() else {
+            return;
+        };
+        let at = vars.iter().position(|(n, _)| &**n == name);
+        match (at, value) {
+            (Some(i), Some(v)) => {
+                vars[i].1.clear();
+                vars[i].1.extend_from_slice(v);
+            }
+            (None, Some(v)) => vars.push((name.into(), v.to_vec())),
+            (Some(i), None) => {
+                vars.swap_remove(i);
+            }
+            (None, None) => {}
+        }
+    }
+
+    /// Drops the `req.` and `res.` variables set so far: the response is being
+    /// processed (HAProxy keeps both scopes in one list, purged then).
+    pub fn end_request(&mut self) {
+        if let Ok(v) = self.vars.get_mut() {
+            v.retain(|(n, _)| !n.starts_with("req.") && !n.starts_with("res."));
+        }
     }
 
     /// The id, if generated already.

@@ -78,6 +78,14 @@ impl SampleSource for ReqView<'_> {
         let (txn, uid, fe) = self.txn?;
         txn.unique_id(uid?, self, fe, fe)
     }
+    fn var(&self, name: &str, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+        self.txn.is_some_and(|(t, _, _)| t.var(name, each))
+    }
+    fn set_var(&self, name: &str, value: Option<&[u8]>) {
+        if let Some((t, _, _)) = self.txn {
+            t.set_var(name, value);
+        }
+    }
 }
 
 impl BalanceInput for ReqView<'_> {
