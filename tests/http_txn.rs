@@ -2,7 +2,8 @@
 //! request sent to HAProxy 2.6.12 with the same configuration too: `unique-id-format`
 //! and `unique-id-header` (the id the server receives, the `unique-id` fetch, `%ID` in
 //! the log line); `set-var`, `set-var-fmt`, `unset-var` and the `var()` fetch in the
-//! `txn`, `req` and `res` scopes. Compared: the whole response and the request the
+//! `txn`, `req` and `res` scopes; `capture request|response header` with `%hr`,
+//! `%hs`, `%hrl`, `%hsl` in the log line. Compared: the whole response and the request the
 //! server received.
 
 mod support;
@@ -165,4 +166,45 @@ fn variables_agree_with_haproxy() {
     let seen = seen.expect("forwarded");
     assert!(seen.contains("x-both: ex.com|/a/b|/A/B"), "{seen}");
     assert!(resp.contains("x-res-txn: ex.com|/a/b|/A/B"), "{resp}");
+}
+
+const CAPS: &str = r#"defaults
+  mode http
+  timeout connect 2s
+  timeout client 5s
+  timeout server 5s
+frontend fe
+  bind 127.0.0.1:{port}
+  log 127.0.0.1:{syslog} local0
+  log-format "id=%ID hr=%hr hs=%hs hrl=%hrl hsl=%hsl q=%{+Q}hr path=%HP"
+  capture request header Host len 4
+  capture request header X-Two len 20
+  capture request header X-Odd len 32
+  capture response header X-Backend len 2
+  capture response header Content-Length len 10
+  http-request return status 200 content-type text/plain string ok if { path_beg /local }
+  default_backend app
+backend app
+  server s {app}
+"#;
+
+#[test]
+fn captured_headers_are_logged_like_haproxy() {
+    let g = start(false, CAPS);
+    let h = start(true, CAPS);
+    for (path, extra) in [
+        ("/a", "X-Two: first\r\nX-Two: second\r\n"),
+        ("/b", "X-Odd: a|b{c}\"q\" d\r\n"),
+        ("/local", "X-Two: x\r\n"),
+    ] {
+        let ours = exchange(&g, path, extra);
+        let theirs = exchange(&h, path, extra);
+        assert_eq!(ours, theirs, "{path}");
+        assert_eq!(log_line(&g, path), log_line(&h, path), "{path}");
+    }
+    exchange(&g, "/c", "X-Two: only\r\n");
+    assert_eq!(
+        log_line(&g, "/c"),
+        "id=- hr={ex.c|only|} hs={ap|3} hrl=ex.c only - hsl=ap 3 q=\"{ex.c|only|}\" path=/c"
+    );
 }

@@ -91,6 +91,10 @@ pub struct Frontend {
     pub live: Arc<FrontendLive>,
     /// `unique-id-format` and `unique-id-header`.
     pub unique_id: Option<UniqueId>,
+    /// `capture request header`: lower-cased names and lengths, in order (`%hr`).
+    pub capture_req: Vec<(Vec<u8>, usize)>,
+    /// `capture response header` (`%hs`).
+    pub capture_res: Vec<(Vec<u8>, usize)>,
 }
 
 /// The request id of a frontend: `unique-id-format` compiled, and `unique-id-header`.

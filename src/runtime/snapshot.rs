@@ -261,6 +261,13 @@ fn build_log(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) -> Option<ProxyL
     })
 }
 
+/// `capture … header` lines with lower-cased names.
+fn lower_captures(c: &[(String, usize)]) -> Vec<(Vec<u8>, usize)> {
+    c.iter()
+        .map(|(n, l)| (n.as_bytes().to_ascii_lowercase(), *l))
+        .collect()
+}
+
 fn ok_or_push<T>(
     r: Result<T, (crate::config::span::Span, String)>,
     diags: &mut Vec<Diag>,
@@ -395,6 +402,8 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
             nolinger: p.options.nolinger,
             live: store.frontend(&p.name),
             unique_id,
+            capture_req: lower_captures(&p.capture_req),
+            capture_res: lower_captures(&p.capture_res),
         }));
     }
     if diags.iter().any(Diag::is_alert) {

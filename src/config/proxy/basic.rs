@@ -252,6 +252,31 @@ fn unique_id_header(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), Stri
     Ok(())
 }
 
+/// `capture request|response header NAME len N`.
+fn capture(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    let dir = words[1].as_str();
+    let usage = || format!("'capture {dir}' expects 'header' <header_name> 'len' <len>.");
+    let (Some(name), Some(l), Some(n)) = (words.get(3), words.get(4), words.get(5)) else {
+        return Err(usage());
+    };
+    if l != "len" {
+        return Err(usage());
+    }
+    if let Some(x) = words.get(6) {
+        return Err(format!(
+            "'capture {dir}' cannot handle unexpected argument '{x}'."
+        ));
+    }
+    let len = uint(n, "len").map_err(|_| usage())? as usize;
+    let list = if dir == "request" {
+        &mut ctx.proxy.capture_req
+    } else {
+        &mut ctx.proxy.capture_res
+    };
+    list.push((name.clone(), len));
+    Ok(())
+}
+
 fn log_tag(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
     max_args(words, 1, 1)?;
     ctx.proxy.log_tag = Some(
@@ -529,6 +554,18 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
     kw("log", ALL, log, "where to send logs"),
     kw("log-format", FRONT, log_format, "custom log line format"),
     kw("log-tag", ALL, log_tag, "syslog tag of this proxy's logs"),
+    kw(
+        "capture request header",
+        FE | LI,
+        capture,
+        "log a request header (%hr)",
+    ),
+    kw(
+        "capture response header",
+        FE | LI,
+        capture,
+        "log a response header (%hs)",
+    ),
     kw(
         "unique-id-format",
         FRONT,

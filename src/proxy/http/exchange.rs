@@ -72,6 +72,10 @@ pub(super) struct Exchange {
     pub(super) nolog: bool,
     /// The transaction's state (unique id).
     pub(super) txn: super::txn::Txn,
+    /// `capture request header` values.
+    pub(super) cap_req: Vec<Option<Vec<u8>>>,
+    /// `capture response header` values.
+    pub(super) cap_res: Vec<Option<Vec<u8>>>,
 }
 
 impl Exchange {
@@ -98,6 +102,8 @@ impl Exchange {
             rx_start: None,
             nolog: false,
             txn: super::txn::Txn::default(),
+            cap_req: Vec::new(),
+            cap_res: Vec::new(),
         }
     }
 
@@ -118,6 +124,8 @@ impl Exchange {
         self.rx_start = None;
         self.nolog = false;
         self.txn.clear();
+        self.cap_req.clear();
+        self.cap_res.clear();
     }
 }
 
@@ -488,6 +496,7 @@ impl Session {
         };
         let req = ex.head.message(&self.buf);
         super::logline::request_line(&req, &mut ex.reqline);
+        super::txn::capture(&self.fe.capture_req, req.fields(), &mut ex.cap_req);
         let has_body = req.payload.is_some();
         ex.unread = head_len;
         ex.body_pending = has_body;

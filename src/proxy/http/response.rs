@@ -144,6 +144,14 @@ impl Session {
         // Response rules (frontend, then backend).
         ex.redits.clear();
         ex.txn.end_request();
+        if !self.fe.capture_res.is_empty() {
+            let r = ex.rhead.message(&self.rbuf);
+            let fields = r
+                .headers
+                .iter()
+                .map(|h| (h.name.get(r.buf), h.value.get(r.buf)));
+            super::txn::capture(&self.fe.capture_res, fields, &mut ex.cap_res);
+        }
         let verdict = {
             let view = ReqView {
                 req: ex.head.message(&self.buf),

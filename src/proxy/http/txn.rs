@@ -95,3 +95,24 @@ impl Txn {
         Some(self.uid.get_or_init(|| out))
     }
 }
+
+/// Fills `out` with the `capture … header` values of a message's `fields`: for each
+/// declared header, its last value truncated to the declared length (`None`: absent).
+pub fn capture<'a>(
+    specs: &[(Vec<u8>, usize)],
+    fields: impl Iterator<Item = (&'a [u8], &'a [u8])>,
+    out: &mut Vec<Option<Vec<u8>>>,
+) {
+    out.clear();
+    if specs.is_empty() {
+        return;
+    }
+    out.resize(specs.len(), None);
+    for (n, v) in fields {
+        for (i, (name, len)) in specs.iter().enumerate() {
+            if n.eq_ignore_ascii_case(name) {
+                out[i] = Some(v[..v.len().min(*len)].to_vec());
+            }
+        }
+    }
+}
