@@ -3,7 +3,8 @@
 //! and `unique-id-header` (the id the server receives, the `unique-id` fetch, `%ID` in
 //! the log line); `set-var`, `set-var-fmt`, `unset-var` and the `var()` fetch in the
 //! `txn`, `req` and `res` scopes; `capture request|response header` with `%hr`,
-//! `%hs`, `%hrl`, `%hsl` in the log line. Compared: the whole response and the request the
+//! `%hs`, `%hrl`, `%hsl` in the log line; `http-request tarpit` held for `timeout
+//! tarpit`, then answered 500 (or `deny_status`) and logged `PT`. Compared: the whole response and the request the
 //! server received.
 
 mod support;
@@ -86,9 +87,11 @@ fn log_line(s: &Setup, path: &str) -> String {
         .expect("timeout");
     let deadline = Instant::now() + Duration::from_secs(5);
     let want = format!("path={path}");
+    let mut seen = Vec::new();
     while Instant::now() < deadline {
         if let Ok(n) = s.logs.recv(&mut buf) {
             let l = String::from_utf8_lossy(&buf[..n]).into_owned();
+            seen.push(l.clone());
             if let Some(i) = l.find("id=")
                 && l.trim_end().ends_with(&want)
             {
@@ -96,7 +99,7 @@ fn log_line(s: &Setup, path: &str) -> String {
             }
         }
     }
-    panic!("no log line for {path}");
+    panic!("no log line for {path} in {seen:?}");
 }
 
 const CASES: &[(&str, &str)] = &[
@@ -207,4 +210,43 @@ fn captured_headers_are_logged_like_haproxy() {
         log_line(&g, "/c"),
         "id=- hr={ex.c|only|} hs={ap|3} hrl=ex.c only - hsl=ap 3 q=\"{ex.c|only|}\" path=/c"
     );
+}
+
+const TARPIT: &str = r#"defaults
+  mode http
+  timeout connect 2s
+  timeout client 5s
+  timeout server 5s
+frontend fe
+  bind 127.0.0.1:{port}
+  log 127.0.0.1:{syslog} local0
+  log-format "id=%ID st=%ST ts=%ts b=%b s=%s path=%HP"
+  timeout tarpit 300ms
+  http-request tarpit if { path_beg /tp }
+  http-request tarpit deny_status 403 if { path_beg /t403 }
+  default_backend app
+backend app
+  server s {app}
+"#;
+
+#[test]
+fn tarpit_holds_then_answers_like_haproxy() {
+    let g = start(false, TARPIT);
+    let h = start(true, TARPIT);
+    for path in ["/tp", "/t403", "/ok"] {
+        let t = Instant::now();
+        let ours = exchange(&g, path, "");
+        let held = t.elapsed();
+        let theirs = exchange(&h, path, "");
+        assert_eq!(ours, theirs, "{path}");
+        let ours_log = log_line(&g, path);
+        assert_eq!(ours_log, log_line(&h, path), "{path}");
+        if path == "/tp" {
+            assert_eq!(ours_log, "id=- st=500 ts=PT b=fe s=<NOSRV> path=/tp");
+        }
+        if path != "/ok" {
+            assert!(held >= Duration::from_millis(300), "{path} held {held:?}");
+            assert!(ours.1.is_none(), "{path} reached the server");
+        }
+    }
 }

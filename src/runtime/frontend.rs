@@ -21,6 +21,8 @@ pub struct FrontendTimeouts {
     pub http_request: Option<Duration>,
     /// `timeout http-keep-alive`.
     pub http_keep_alive: Option<Duration>,
+    /// `timeout tarpit` (else `timeout connect`, as HAProxy).
+    pub tarpit: Option<Duration>,
 }
 
 /// How a proxy logs its traffic.

@@ -382,6 +382,7 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
                 client_fin: t.client_fin,
                 http_request: t.http_request,
                 http_keep_alive: t.http_keep_alive,
+                tarpit: t.tarpit.or(t.connect),
             },
             tcp_connection,
             tcp_content,

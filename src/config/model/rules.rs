@@ -155,6 +155,12 @@ pub enum HttpAction {
     },
     /// `unset-var(SCOPE.NAME)`.
     UnsetVar(String),
+    /// `http-request tarpit [deny_status N]`: held for `timeout tarpit`, then answered
+    /// with this status (500 by default).
+    Tarpit {
+        /// The status of the answer.
+        status: u16,
+    },
 }
 
 impl HttpAction {
@@ -176,6 +182,7 @@ impl HttpAction {
             HttpAction::SetVar { fmt: false, .. } => "set-var",
             HttpAction::SetVar { fmt: true, .. } => "set-var-fmt",
             HttpAction::UnsetVar(_) => "unset-var",
+            HttpAction::Tarpit { .. } => "tarpit",
         }
     }
 }

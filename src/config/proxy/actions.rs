@@ -215,3 +215,23 @@ pub fn var(act: &str, args: &[String]) -> Option<Result<HttpAction, String>> {
         _ => Err(format!("'{base}' expects exactly 1 argument.")),
     }))
 }
+
+/// Parses `[deny_status N]` of `http-request tarpit` (the other options of `deny` are
+/// refused as not supported yet).
+pub fn tarpit(args: &[String]) -> Result<HttpAction, String> {
+    match args {
+        [] => Ok(HttpAction::Tarpit { status: 500 }),
+        [k, v] if k == "deny_status" || k == "status" => {
+            let status = v
+                .parse()
+                .ok()
+                .filter(|c| (200..=599).contains(c))
+                .ok_or_else(|| format!("'tarpit' : status code '{v}' is not supported."))?;
+            Ok(HttpAction::Tarpit { status })
+        }
+        _ => Err(
+            "'tarpit' with a reply (content-type, string, file, hdr…) is not supported yet by gatehouse (supported: deny_status N)."
+                .into(),
+        ),
+    }
+}

@@ -542,6 +542,16 @@ impl Session {
                     .local_reply(client, ex, head_len, page, status, false)
                     .await;
             }
+            Verdict::Tarpit(status) => {
+                // HAProxy holds the request, then answers with the error page, logged
+                // `PT`.
+                if let Some(d) = fe.timeouts.tarpit {
+                    tokio::time::sleep(d).await;
+                }
+                return self
+                    .fail(client, ex, status, TermCause::Proxy, FinState::Tarpit)
+                    .await;
+            }
             Verdict::Auth(realm) => {
                 let be_errors = backend.as_ref().map(|b| &b.errors);
                 let page = crate::runtime::errors::page(401, be_errors, &fe.errors);

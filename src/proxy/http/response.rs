@@ -171,7 +171,7 @@ impl Session {
             v
         };
         match verdict {
-            Verdict::Continue | Verdict::Auth(_) => {}
+            Verdict::Continue | Verdict::Auth(_) | Verdict::Tarpit(_) => {}
             Verdict::Deny(_) => {
                 self.rbuf.clear();
                 return Responded::clean(

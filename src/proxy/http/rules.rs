@@ -28,6 +28,8 @@ pub enum Verdict {
     Return(Option<Arc<Reply>>),
     /// Answer 401 asking for credentials in this realm (`auth`).
     Auth(Vec<u8>),
+    /// Hold the request for `timeout tarpit`, then answer with this status (`tarpit`).
+    Tarpit(u16),
 }
 
 /// The message as the rules see it: the parsed one with the pending edits applied.
@@ -141,6 +143,7 @@ pub fn apply(rules: &HttpRules, src: &dyn SampleSource, edits: &mut Edits) -> Ve
         match &r.action {
             HttpAction::Allow => return Verdict::Continue,
             HttpAction::Deny { status } => return Verdict::Deny(*status),
+            HttpAction::Tarpit { status } => return Verdict::Tarpit(*status),
             HttpAction::Return { .. } => {
                 let reply = match (&r.prebuilt, &r.lf) {
                     (Some(b), _) => Some(Arc::clone(b)),
