@@ -238,6 +238,9 @@ fn unique_id_format(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), Stri
             "'unique-id-format' : cannot handle unexpected argument '{x}' (use quotes around the format)."
         ));
     }
+    ctx.sem
+        .log_format(f, crate::config::semantics::FormatContext::HttpRequest)
+        .map_err(|e| format!("'unique-id-format' : {e}."))?;
     ctx.proxy.unique_id_format = (!f.is_empty()).then(|| (f.clone(), ctx.span.clone()));
     Ok(())
 }
