@@ -145,6 +145,9 @@ frontend fe
   http-request set-header X-Both %[var(txn.both)]
   http-request set-header X-Req %[var(req.p)]
   http-request set-header X-None "[%[var(txn.none)]]"
+  http-request set-var(txn.n) req.hdr_cnt(host)
+  http-request set-header X-Int yes if { var(txn.n) -m int eq 1 }
+  http-request set-header X-Beg yes if { var(req.p) -m beg /a }
   http-request return status 200 content-type text/plain lf-string "v=%[var(txn.host)]" if { var(txn.host) -m str ex.com } { path_beg /ret }
   http-response set-var(res.st) status
   http-response set-header X-Res-Txn %[var(txn.both)]
@@ -168,6 +171,10 @@ fn variables_agree_with_haproxy() {
     let (resp, seen) = exchange(&g, "/a/b", "");
     let seen = seen.expect("forwarded");
     assert!(seen.contains("x-both: ex.com|/a/b|/A/B"), "{seen}");
+    assert!(
+        seen.contains("x-int: yes") && seen.contains("x-beg: yes"),
+        "{seen}"
+    );
     assert!(resp.contains("x-res-txn: ex.com|/a/b|/A/B"), "{resp}");
 }
 
