@@ -145,6 +145,7 @@ frontend fe
   http-request set-header X-Both %[var(txn.both)]
   http-request set-header X-Req %[var(req.p)]
   http-request set-header X-None "[%[var(txn.none)]]"
+  http-request set-header X-Dflt "[%[var(txn.none,dflt)]|%[var(txn.both,dflt)]]"
   http-request set-var(txn.n) req.hdr_cnt(host)
   http-request set-header X-Int yes if { var(txn.n) -m int eq 1 }
   http-request set-header X-Beg yes if { var(req.p) -m beg /a }

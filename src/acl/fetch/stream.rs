@@ -9,14 +9,23 @@ use crate::acl::SampleSource;
 /// The fetches of this family.
 pub(super) static FETCHES: &[FetchDef] = &[
     FetchDef::new("unique-id", SmpType::Str, T, unique_id),
-    FetchDef::new("var", SmpType::Str, T, var).args(S1, 1),
+    FetchDef::new("var", SmpType::Str, T, var).args(S2, 1),
 ];
 
-const S1: &[super::ArgType] = &[S];
+const S2: &[super::ArgType] = &[S, S];
 
-/// `var(<name>)`: the variable's value; nothing when it is not set.
+/// `var(<name>[,<default>])`: the variable's value; the default (else nothing) when
+/// it is not set.
 fn var(call: &FetchCall, src: &dyn SampleSource, each: &mut Each<'_>) -> bool {
-    src.var(&call.name, &mut |v| each(Sample::Str(v)))
+    let mut found = false;
+    let hit = src.var(&call.name, &mut |v| {
+        found = true;
+        each(Sample::Str(v))
+    });
+    match &call.arg2 {
+        Some(d) if !found => each(Sample::Str(d.as_bytes())),
+        _ => hit,
+    }
 }
 
 /// `unique-id`: the request's id, generated on first use; nothing when the frontend
