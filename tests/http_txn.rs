@@ -2,7 +2,7 @@
 //! request sent to HAProxy 2.6.12 with the same configuration too: `unique-id-format`
 //! and `unique-id-header` (the id the server receives, the `unique-id` fetch, `%ID` in
 //! the log line); `set-var`, `set-var-fmt`, `unset-var` and the `var()` fetch in the
-//! `txn`, `req` and `res` scopes; `capture request|response header` with `%hr`,
+//! `sess` (kept with the connection), `txn`, `req` and `res` scopes; `capture request|response header` with `%hr`,
 //! `%hs`, `%hrl`, `%hsl` in the log line; `http-request tarpit` held for `timeout
 //! tarpit`, then answered 500 (or `deny_status`) and logged `PT`. Compared: the whole response and the request the
 //! server received.
@@ -257,4 +257,39 @@ fn tarpit_holds_then_answers_like_haproxy() {
             assert!(ours.1.is_none(), "{path} reached the server");
         }
     }
+}
+
+const SESS: &str = r#"defaults
+  mode http
+  timeout connect 2s
+  timeout client 5s
+  timeout server 5s
+frontend fe
+  bind 127.0.0.1:{port}
+  log 127.0.0.1:{syslog} local0
+  http-request set-var(sess.first) path if { path_beg /set }
+  http-request set-var(txn.t) path if { path_beg /set }
+  http-request return status 200 content-type text/plain lf-string "first=%[var(sess.first)] t=%[var(txn.t)]"
+"#;
+
+/// The bodies of `paths` asked one after the other on one keep-alive connection,
+/// each after the previous answer (the connection goes idle in between).
+fn bodies_on_one_connection(s: &Setup, paths: &[&str]) -> Vec<String> {
+    let mut c = HttpClient::connect(local(s.port)).expect("connect");
+    paths
+        .iter()
+        .map(|p| c.get(p, &[]).expect("response").body_str())
+        .collect()
+}
+
+#[test]
+fn session_variables_live_with_the_connection_like_haproxy() {
+    let g = start(false, SESS);
+    let h = start(true, SESS);
+    let paths = ["/a", "/set/x", "/b", "/c"];
+    let ours = bodies_on_one_connection(&g, &paths);
+    assert_eq!(ours, bodies_on_one_connection(&h, &paths));
+    assert_eq!(ours[2], "first=/set/x t=");
+    // Another connection does not see them.
+    assert_eq!(bodies_on_one_connection(&g, &["/d"]), ["first= t="]);
 }

@@ -156,6 +156,7 @@ pub(super) async fn run<S, H>(
             date: conn.accept_date,
         },
         own: Vec::new(),
+        sess: Vec::new(),
     };
     loop {
         let busy =
@@ -212,6 +213,8 @@ pub(super) struct Carry {
     clock: Clock,
     /// The client's own server connections, one per server at most.
     own: Vec<OwnConn>,
+    /// The `sess.` variables.
+    sess: Vec<(Box<str>, Vec<u8>)>,
 }
 
 /// State of a client connection while it is busy; buffers are reused across requests.
@@ -236,6 +239,8 @@ pub(super) struct Session {
     /// The client's own server connections (`http-reuse never`), one per server at
     /// most, [`MAX_OWN_CONNS`] in all (HAProxy's `max-session-srv-conns`).
     pub(super) own: Vec<OwnConn>,
+    /// The connection's `sess.` variables while it is idle (in the exchange while busy).
+    pub(super) sess: Vec<(Box<str>, Vec<u8>)>,
     /// The exchange state of the previous busy period on this thread, reused.
     ex: Option<Exchange>,
 }
@@ -332,6 +337,7 @@ impl Session {
             first: carry.first,
             clock: carry.clock,
             own: carry.own,
+            sess: carry.sess,
         }
     }
 
@@ -360,7 +366,13 @@ impl Session {
         S: AsyncRead + AsyncWrite + Unpin,
     {
         let mut ex = self.ex.take().unwrap_or_else(Exchange::new);
-        let carry = self.serve_requests(client, &mut ex).await;
+        ex.txn.put_sess(std::mem::take(&mut self.sess));
+        let mut carry = self.serve_requests(client, &mut ex).await;
+        // The connection's variables go with it, never with the pooled exchange.
+        let sess = ex.txn.take_sess();
+        if let Some(c) = &mut carry {
+            c.sess = sess;
+        }
         // Back with the buffers, for the thread's next busy connection.
         self.ex = Some(ex);
         carry.map(|c| (c, self.fe.clone(), self.snap.clone()))
@@ -383,6 +395,7 @@ impl Session {
                             first: false,
                             clock: self.clock,
                             own: std::mem::take(&mut self.own),
+                            sess: Vec::new(),
                         });
                     }
                 }

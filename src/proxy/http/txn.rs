@@ -1,7 +1,7 @@
 //! Per-request state the rules read and write beside the message: the request's
 //! unique id, generated once from `unique-id-format` on first use (a `unique-id`
 //! fetch, else after the switching rules) and then sent, logged and fetched unchanged;
-//! the variables of scopes `txn`, `req` and `res` (`req.` and `res.` ones set by the
+//! the variables of scopes `sess` (kept with the connection), `txn`, `req` and `res` (`req.` and `res.` ones set by the
 //! request rules are dropped when the response rules start, as HAProxy does). Nothing is allocated for a request that
 //! uses neither.
 
@@ -27,7 +27,30 @@ impl Txn {
         self.uid = OnceLock::new();
         *self.busy.get_mut() = false;
         if let Ok(v) = self.vars.get_mut() {
+            v.retain(|(n, _)| n.starts_with("sess."));
+        }
+    }
+
+    /// Takes the `sess.` variables out (the connection goes idle or closes).
+    pub fn take_sess(&mut self) -> Vec<(Box<str>, Vec<u8>)> {
+        match self.vars.get_mut() {
+            Ok(v) if !v.is_empty() => {
+                let (sess, rest) = std::mem::take(v)
+                    .into_iter()
+                    .partition(|(n, _)| n.starts_with("sess."));
+                *v = rest;
+                sess
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Puts back the `sess.` variables of the connection (the first request of a busy
+    /// period).
+    pub fn put_sess(&mut self, sess: Vec<(Box<str>, Vec<u8>)>) {
+        if let Ok(v) = self.vars.get_mut() {
             v.clear();
+            *v = sess;
         }
     }
 
