@@ -24,7 +24,9 @@ frontend fe
   log-format "id=%ID path=%HP"
   unique-id-format "%[req.hdr(x-trace)]-%f-%b"
   unique-id-header X-Unique-ID
+  http-request set-header X-Id-Before "%ID"
   http-request set-header X-Seen %[unique-id] if { path_beg /seen }
+  http-request set-header X-Id-After "%ID"
   http-request return status 200 content-type text/plain lf-string "uid=%[unique-id]" if { path_beg /ret }
   use_backend app if { path_beg /app }
   default_backend other
@@ -124,6 +126,10 @@ fn unique_id_agrees_with_haproxy() {
     let (_, seen) = exchange(&g, "/app/x", "X-Trace: zz\r\n");
     let seen = seen.expect("forwarded");
     assert!(seen.contains("x-unique-id: zz-fe-app"), "{seen}");
+    let (_, seen) = exchange(&g, "/seen/x", "X-Trace: yy\r\n");
+    let seen = seen.expect("forwarded");
+    assert!(seen.contains("x-id-before: \n"), "{seen}");
+    assert!(seen.contains("x-id-after: yy-fe-fe\n"), "{seen}");
     assert_eq!(log_line(&g, "/app/x"), "id=zz-fe-app path=/app/x");
 }
 

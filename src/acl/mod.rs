@@ -95,6 +95,11 @@ pub trait SampleSource {
     fn unique_id(&self) -> Option<&[u8]> {
         None
     }
+    /// The request's `unique-id` if generated already (what `%ID` prints in the
+    /// formats of rules), without generating it.
+    fn unique_id_set(&self) -> Option<&[u8]> {
+        None
+    }
     /// Calls `each` with the value of variable `name` (`txn.x`), if set; returns what it
     /// returned.
     fn var(&self, name: &str, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {

@@ -63,6 +63,9 @@ impl SampleSource for Edited<'_> {
     fn unique_id(&self) -> Option<&[u8]> {
         self.inner.unique_id()
     }
+    fn unique_id_set(&self) -> Option<&[u8]> {
+        self.inner.unique_id_set()
+    }
     fn var(&self, name: &str, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
         self.inner.var(name, each)
     }

@@ -78,6 +78,9 @@ impl SampleSource for ReqView<'_> {
         let (txn, uid, fe) = self.txn?;
         txn.unique_id(uid?, self, fe, fe)
     }
+    fn unique_id_set(&self) -> Option<&[u8]> {
+        self.txn.and_then(|(t, _, _)| t.unique_id_get())
+    }
     fn var(&self, name: &str, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
         self.txn.is_some_and(|(t, _, _)| t.var(name, each))
     }
