@@ -275,17 +275,22 @@ frontend fe
   log 127.0.0.1:{syslog} local0
   http-request set-var(sess.first) path if { path_beg /set }
   http-request set-var(txn.t) path if { path_beg /set }
-  http-request return status 200 content-type text/plain lf-string "first=%[var(sess.first)] t=%[var(txn.t)]"
+  http-request return status 200 content-type text/plain lf-string "first=%[var(sess.first)] t=%[var(txn.t)]" hdr x-rt "%rt"
 "#;
 
 /// The bodies of `paths` asked one after the other on one keep-alive connection,
-/// each after the previous answer (the connection goes idle in between).
-fn bodies_on_one_connection(s: &Setup, paths: &[&str]) -> Vec<String> {
+/// each after the previous answer (the connection goes idle in between), with the
+/// `%rt` of each.
+fn bodies_on_one_connection(s: &Setup, paths: &[&str]) -> (Vec<String>, Vec<u64>) {
     let mut c = HttpClient::connect(local(s.port)).expect("connect");
     paths
         .iter()
-        .map(|p| c.get(p, &[]).expect("response").body_str())
-        .collect()
+        .map(|p| {
+            let r = c.get(p, &[]).expect("response");
+            let rt: u64 = r.header("x-rt").and_then(|v| v.parse().ok()).expect("x-rt");
+            (r.body_str(), rt)
+        })
+        .unzip()
 }
 
 #[test]
@@ -293,9 +298,13 @@ fn session_variables_live_with_the_connection_like_haproxy() {
     let g = start(false, SESS);
     let h = start(true, SESS);
     let paths = ["/a", "/set/x", "/b", "/c"];
-    let ours = bodies_on_one_connection(&g, &paths);
-    assert_eq!(ours, bodies_on_one_connection(&h, &paths));
+    let (ours, rts) = bodies_on_one_connection(&g, &paths);
+    assert_eq!(ours, bodies_on_one_connection(&h, &paths).0);
     assert_eq!(ours[2], "first=/set/x t=");
+    // `%rt` numbers the requests of the process, one after the other.
+    assert!(rts.windows(2).all(|w| w[1] == w[0] + 1), "{rts:?}");
     // Another connection does not see them.
-    assert_eq!(bodies_on_one_connection(&g, &["/d"]), ["first= t="]);
+    let (other, rt) = bodies_on_one_connection(&g, &["/d"]);
+    assert_eq!(other, ["first= t="]);
+    assert!(rt[0] > rts[3], "{rt:?} after {rts:?}");
 }

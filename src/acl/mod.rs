@@ -100,6 +100,10 @@ pub trait SampleSource {
     fn unique_id_set(&self) -> Option<&[u8]> {
         None
     }
+    /// The request's number in the process (`%rt`).
+    fn request_counter(&self) -> u64 {
+        0
+    }
     /// Calls `each` with the value of variable `name` (`txn.x`), if set; returns what it
     /// returned.
     fn var(&self, name: &str, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {

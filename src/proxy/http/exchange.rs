@@ -402,6 +402,9 @@ impl Session {
             }
             self.refresh();
             ex.begin();
+            // Each request (or attempt: HAProxy counts a connection closed silently
+            // too) gets its number in the process (`%rt`).
+            ex.txn.rt = crate::log::next_request();
             match self.exchange(client, ex).await {
                 Some(next) => {
                     let end = Instant::now();

@@ -54,6 +54,7 @@ impl Session {
         } else {
             Some(&ex.reqline)
         };
+        rec.request_counter = ex.txn.rt;
         rec.unique_id = ex
             .txn
             .unique_id_get()

@@ -63,6 +63,9 @@ impl SampleSource for Edited<'_> {
     fn unique_id(&self) -> Option<&[u8]> {
         self.inner.unique_id()
     }
+    fn request_counter(&self) -> u64 {
+        self.inner.request_counter()
+    }
     fn unique_id_set(&self) -> Option<&[u8]> {
         self.inner.unique_id_set()
     }

@@ -17,6 +17,8 @@ pub struct Txn {
     uid: OnceLock<Vec<u8>>,
     /// The id is being generated: a `%[unique-id]` inside its own format is empty.
     busy: AtomicBool,
+    /// The request's number in the process (`%rt`).
+    pub rt: u64,
     /// The variables set, by full name (`txn.x`).
     vars: Mutex<Vec<(Box<str>, Vec<u8>)>>,
 }

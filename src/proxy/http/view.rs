@@ -78,6 +78,9 @@ impl SampleSource for ReqView<'_> {
         let (txn, uid, fe) = self.txn?;
         txn.unique_id(uid?, self, fe, fe)
     }
+    fn request_counter(&self) -> u64 {
+        self.txn.map_or(0, |(t, _, _)| t.rt)
+    }
     fn unique_id_set(&self) -> Option<&[u8]> {
         self.txn.and_then(|(t, _, _)| t.unique_id_get())
     }
