@@ -66,9 +66,21 @@ const CASES: &[(&str, &str, u32, &str)] = &[
     ),
     (
         "real HAProxy action gatehouse does not support yet",
-        "frontend f\n    bind 127.0.0.1:8080\n    http-request tarpit\n",
+        "frontend f\n    bind 127.0.0.1:8080\n    http-request silent-drop\n",
         3,
-        "'http-request tarpit' in section 'frontend' is a HAProxy action that gatehouse does not support yet.",
+        "'http-request silent-drop' in section 'frontend' is a HAProxy action that gatehouse does not support yet.",
+    ),
+    (
+        "a variable without its scope",
+        "frontend f\n    bind 127.0.0.1:8080\n    http-request set-var(foo.x) path\n",
+        3,
+        "'http-request' in section 'frontend' : invalid variable name 'foo.x'. A variable name must be start by its scope. The scope can be 'proc', 'sess', 'txn', 'req', 'res' or 'check'.",
+    ),
+    (
+        "a set-var expression that does not parse",
+        "frontend f\n    mode http\n    bind 127.0.0.1:8080\n    http-request set-var(txn.x) nosuchfetch\n",
+        4,
+        "'http-request' in section 'frontend' : error detected in frontend 'f' while parsing 'http-request set-var(txn.x)' rule : unknown fetch method 'nosuchfetch'.",
     ),
     (
         "server in a frontend",
@@ -353,10 +365,10 @@ const CASES: &[(&str, &str, u32, &str)] = &[
         "'balance uri path-only' in section 'backend' is not supported yet by gatehouse.",
     ),
     (
-        "a three-word keyword is found whole, as not yet",
-        "frontend f\n    bind 127.0.0.1:8080\n    capture request header Host len 20\n",
+        "a three-word keyword is found whole, with HAProxy's usage message",
+        "frontend f\n    bind 127.0.0.1:8080\n    capture request header Host len\n",
         3,
-        "'capture request header' in section 'frontend' is a HAProxy keyword that gatehouse does not support yet.",
+        "'capture request' in section 'frontend' expects 'header' <header_name> 'len' <len>.",
     ),
     (
         "hard-stop-after is refused, not ignored",

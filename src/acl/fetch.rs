@@ -11,6 +11,7 @@ mod headers;
 mod http;
 mod internal;
 mod l4;
+mod stream;
 mod txn;
 
 use super::{SampleSource, Visibility};
@@ -160,6 +161,7 @@ static FAMILIES: &[&[FetchDef]] = &[
     headers::FETCHES,
     cookie::FETCHES,
     txn::FETCHES,
+    stream::FETCHES,
 ];
 
 /// Every fetch implemented, family by family.
@@ -205,6 +207,8 @@ pub(crate) struct FetchCall {
     pub occ: i64,
     /// `url_param(name,delim)` extra delimiter.
     pub delim: Option<u8>,
+    /// A second string argument as given (`var(name,default)`).
+    pub arg2: Option<Box<str>>,
 }
 
 impl std::fmt::Debug for FetchCall {
@@ -238,11 +242,15 @@ impl FetchCall {
         let mut name: Box<str> = "".into();
         let mut occ = 0;
         let mut delim = None;
+        let mut arg2 = None;
         for (i, a) in args.iter().enumerate() {
             match (i, a) {
                 (0, ArgVal::Str(s)) => name = s.clone(),
                 (1, ArgVal::Int(n)) => occ = *n,
-                (1, ArgVal::Str(s)) => delim = s.bytes().next(),
+                (1, ArgVal::Str(s)) => {
+                    delim = s.bytes().next();
+                    arg2 = Some(s.clone());
+                }
                 _ => {}
             }
         }
@@ -251,6 +259,7 @@ impl FetchCall {
             name,
             occ,
             delim,
+            arg2,
         }
     }
 

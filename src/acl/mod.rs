@@ -91,6 +91,30 @@ pub trait SampleSource {
         let _ = (userlist, groups, each);
         false
     }
+    /// The request's `unique-id` (generated from `unique-id-format` on first use), if
+    /// the frontend has one.
+    fn unique_id(&self) -> Option<&[u8]> {
+        None
+    }
+    /// The request's `unique-id` if generated already (what `%ID` prints in the
+    /// formats of rules), without generating it.
+    fn unique_id_set(&self) -> Option<&[u8]> {
+        None
+    }
+    /// The request's number in the process (`%rt`).
+    fn request_counter(&self) -> u64 {
+        0
+    }
+    /// Calls `each` with the value of variable `name` (`txn.x`), if set; returns what it
+    /// returned.
+    fn var(&self, name: &str, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+        let _ = (name, each);
+        false
+    }
+    /// Sets variable `name` to `value` (`None`: unsets it), where variables are kept.
+    fn set_var(&self, name: &str, value: Option<&[u8]>) {
+        let _ = (name, value);
+    }
 }
 
 /// A sample expression (`fetch(args),conv(args)…`) as written inside `%[…]` in a

@@ -23,6 +23,15 @@ pub use render::render_connect_line;
 pub use sink::Sink;
 
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// HTTP requests started by the process so far (HAProxy's `global.req_count`).
+static REQUESTS: AtomicU64 = AtomicU64::new(0);
+
+/// The number of a new request (`%rt`): 0 for the process's first one, as HAProxy.
+pub fn next_request() -> u64 {
+    REQUESTS.fetch_add(1, Ordering::Relaxed)
+}
 
 /// Syslog severity `emerg`.
 pub const LOG_EMERG: u8 = 0;

@@ -342,6 +342,10 @@ impl LogFormatSpec {
         rec.client = src.src();
         rec.frontend_addr = src.dst();
         rec.status = status;
+        rec.request_counter = src.request_counter();
+        rec.unique_id = src
+            .unique_id_set()
+            .and_then(|v| std::str::from_utf8(v).ok());
         rec.t_handshake = Some(0);
         rec.t_idle = Some(0);
         rec.t_active = Some(0);

@@ -115,6 +115,11 @@ pub fn account(
             Some(c) => inc(&c.dreq),
             None => inc(&fc.dreq),
         },
+        // A tarpitted request is a denied one, whatever its status.
+        FinState::Tarpit if term == TermCause::Proxy => match bc {
+            Some(c) => inc(&c.dreq),
+            None => inc(&fc.dreq),
+        },
         FinState::Request if received && (client_side || term == TermCause::Proxy) => inc(&fc.ereq),
         FinState::Connect | FinState::Queue if server_side => each(&|c| inc(&c.econ)),
         FinState::Headers if term == TermCause::Proxy && rec.status == 502 => {

@@ -21,6 +21,8 @@ pub struct FrontendTimeouts {
     pub http_request: Option<Duration>,
     /// `timeout http-keep-alive`.
     pub http_keep_alive: Option<Duration>,
+    /// `timeout tarpit` (else `timeout connect`, as HAProxy).
+    pub tarpit: Option<Duration>,
 }
 
 /// How a proxy logs its traffic.
@@ -89,4 +91,19 @@ pub struct Frontend {
     pub nolinger: bool,
     /// The live state (counters), kept by the store under this frontend's name.
     pub live: Arc<FrontendLive>,
+    /// `unique-id-format` and `unique-id-header`.
+    pub unique_id: Option<UniqueId>,
+    /// `capture request header`: lower-cased names and lengths, in order (`%hr`).
+    pub capture_req: Vec<(Vec<u8>, usize)>,
+    /// `capture response header` (`%hs`).
+    pub capture_res: Vec<(Vec<u8>, usize)>,
+}
+
+/// The request id of a frontend: `unique-id-format` compiled, and `unique-id-header`.
+#[derive(Debug)]
+pub struct UniqueId {
+    /// The id's format, rendered once per request.
+    pub format: LogFormatSpec,
+    /// The lower-cased header that carries it to the server, if any.
+    pub header: Option<Vec<u8>>,
 }

@@ -1,7 +1,7 @@
 //! Compiled `http-request`/`http-response` and `tcp-request` rules: the action from the
 //! model and its condition compiled once at load.
 
-use crate::acl::{AclSet, CompiledCondition, SampleSource};
+use crate::acl::{AclSet, CompiledCondition, SampleExpr, SampleSource};
 use crate::config::model::{
     Condition, HdrMatch, HttpAction, HttpRule, Redirect, Reply, ReturnBody, TcpRequestRule,
 };
@@ -52,8 +52,10 @@ pub enum LfAction {
     /// The value of `set-header`/`add-header` when it has variables.
     Value(LogFormatSpec),
     /// The format of `redirect`, `replace-header`/`replace-value` and the `set-*`
-    /// actions of the request line, always rendered.
+    /// actions of the request line and `set-var-fmt`, always rendered.
     Format(LogFormatSpec),
+    /// The expression of `set-var`.
+    Sample(SampleExpr),
 }
 
 /// A `return` rendered per request.
@@ -286,10 +288,23 @@ impl HttpRules {
                 }
                 HttpAction::Redirect(Redirect { value: f, .. })
                 | HttpAction::ReplaceHeader { fmt: f, .. }
-                | HttpAction::SetLine(_, f) => {
+                | HttpAction::SetLine(_, f)
+                | HttpAction::SetVar {
+                    expr: f, fmt: true, ..
+                } => {
                     let spec =
                         LogFormatSpec::compile_in(f, ctx).map_err(|e| (r.span.clone(), e))?;
                     lf = Some(LfAction::Format(spec));
+                    None
+                }
+                HttpAction::SetVar { expr, .. } => {
+                    let e = SampleExpr::parse(expr).map_err(|e| {
+                        (
+                            r.span.clone(),
+                            format!("failed to parse sample expression <{expr}> : {e}"),
+                        )
+                    })?;
+                    lf = Some(LfAction::Sample(e));
                     None
                 }
                 _ => None,

@@ -11,7 +11,7 @@ use crate::acl::AclSet;
 use crate::balance::Balancer;
 use crate::config::diag::Diag;
 use crate::config::model::{Config, HttpConnMode, Proxy, ServerAddr};
-use crate::log::{LogFormatSpec, Logger};
+use crate::log::{FormatContext, LogFormatSpec, Logger};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU32;
@@ -270,6 +270,13 @@ fn build_log(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) -> Option<ProxyL
     })
 }
 
+/// `capture … header` lines with lower-cased names.
+fn lower_captures(c: &[(String, usize)]) -> Vec<(Vec<u8>, usize)> {
+    c.iter()
+        .map(|(n, l)| (n.as_bytes().to_ascii_lowercase(), *l))
+        .collect()
+}
+
 fn ok_or_push<T>(
     r: Result<T, (crate::config::span::Span, String)>,
     diags: &mut Vec<Diag>,
@@ -352,6 +359,22 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
             .map(|b| b.conn_mode)
             .unwrap_or_default();
         let log = build_log(config, p, &mut diags);
+        let unique_id = match &p.unique_id_format {
+            Some((f, span)) => match LogFormatSpec::compile_in(f, FormatContext::HttpRequest) {
+                Ok(format) => Some(crate::runtime::frontend::UniqueId {
+                    format,
+                    header: p
+                        .unique_id_header
+                        .as_ref()
+                        .map(|h| h.as_bytes().to_ascii_lowercase()),
+                }),
+                Err(e) => {
+                    diags.push(Diag::alert(span, format!("unique-id-format : {e}")));
+                    None
+                }
+            },
+            None => None,
+        };
         let t = &p.timeouts;
         frontends.push(Arc::new(Frontend {
             name: p.name.clone(),
@@ -368,6 +391,7 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
                 client_fin: t.client_fin,
                 http_request: t.http_request,
                 http_keep_alive: t.http_keep_alive,
+                tarpit: t.tarpit.or(t.connect),
             },
             tcp_connection,
             tcp_content,
@@ -387,6 +411,9 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
             clitcpka: p.options.clitcpka || p.options.tcpka,
             nolinger: p.options.nolinger,
             live: store.frontend(&p.name),
+            unique_id,
+            capture_req: lower_captures(&p.capture_req),
+            capture_res: lower_captures(&p.capture_res),
         }));
     }
     if diags.iter().any(Diag::is_alert) {

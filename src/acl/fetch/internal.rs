@@ -9,7 +9,13 @@ use crate::acl::SampleSource;
 pub(super) static FETCHES: &[FetchDef] = &[
     FetchDef::new("always_true", SmpType::Bool, C, always_true),
     FetchDef::new("always_false", SmpType::Bool, C, always_false),
+    FetchDef::new("str", SmpType::Str, C, str_const).args(&[S], 1),
 ];
+
+/// `str(<string>)`: the constant string.
+fn str_const(call: &FetchCall, _: &dyn SampleSource, each: &mut Each<'_>) -> bool {
+    each(Sample::Str(call.name.as_bytes()))
+}
 
 fn always_true(_: &FetchCall, _: &dyn SampleSource, each: &mut Each<'_>) -> bool {
     each(Sample::Bool(true))

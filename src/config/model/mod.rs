@@ -272,6 +272,14 @@ pub struct Proxy {
     pub log_format: Option<(String, Span)>,
     /// `log-tag`.
     pub log_tag: Option<String>,
+    /// `unique-id-format`: the request id's log-format.
+    pub unique_id_format: Option<(String, Span)>,
+    /// `unique-id-header`: the request header that carries the id to the server.
+    pub unique_id_header: Option<String>,
+    /// `capture request header NAME len N`, in order.
+    pub capture_req: Vec<(String, usize)>,
+    /// `capture response header NAME len N`, in order.
+    pub capture_res: Vec<(String, usize)>,
     /// `stats …`.
     pub stats: StatsConfig,
     /// `description`: shown on the stats page (not served yet).
@@ -320,6 +328,10 @@ impl Proxy {
             no_log: false,
             log_format: None,
             log_tag: None,
+            unique_id_format: None,
+            unique_id_header: None,
+            capture_req: Vec::new(),
+            capture_res: Vec::new(),
             stats: StatsConfig::default(),
             description: None,
             cookie: None,

@@ -143,6 +143,24 @@ pub enum HttpAction {
         /// The reason phrase (default: HAProxy's for the code).
         reason: Option<String>,
     },
+    /// `set-var(SCOPE.NAME) EXPR` (a sample expression), or `set-var-fmt(SCOPE.NAME)
+    /// FMT` (`fmt`: a log-format).
+    SetVar {
+        /// The variable, with its scope (`txn.x`).
+        name: String,
+        /// The expression or format.
+        expr: String,
+        /// `set-var-fmt`.
+        fmt: bool,
+    },
+    /// `unset-var(SCOPE.NAME)`.
+    UnsetVar(String),
+    /// `http-request tarpit [deny_status N]`: held for `timeout tarpit`, then answered
+    /// with this status (500 by default).
+    Tarpit {
+        /// The status of the answer.
+        status: u16,
+    },
 }
 
 impl HttpAction {
@@ -161,6 +179,10 @@ impl HttpAction {
             HttpAction::ReplaceHeader { value: true, .. } => "replace-value",
             HttpAction::SetLine(p, _) => p.keyword(),
             HttpAction::SetStatus { .. } => "set-status",
+            HttpAction::SetVar { fmt: false, .. } => "set-var",
+            HttpAction::SetVar { fmt: true, .. } => "set-var-fmt",
+            HttpAction::UnsetVar(_) => "unset-var",
+            HttpAction::Tarpit { .. } => "tarpit",
         }
     }
 }

@@ -178,3 +178,62 @@ pub fn set_status(args: &[String]) -> Result<HttpAction, String> {
     };
     Ok(HttpAction::SetStatus { status, reason })
 }
+
+/// Checks a variable name `SCOPE.NAME` as HAProxy 2.6 does; `proc` and `check` scopes
+/// are refused as not supported yet.
+pub fn var_name(name: &str) -> Result<String, String> {
+    let scope = name.split_once('.').map(|(s, _)| s);
+    match scope {
+        Some(s @ ("txn" | "req" | "res" | "sess")) if name.len() > s.len() + 1 => {
+            Ok(name.to_string())
+        }
+        Some(s @ ("proc" | "check")) => Err(format!(
+            "variables of scope '{s}' are not supported yet by gatehouse (supported: sess, txn, req, res)."
+        )),
+        _ => Err(format!(
+            "invalid variable name '{name}'. A variable name must be start by its scope. The scope can be 'proc', 'sess', 'txn', 'req', 'res' or 'check'."
+        )),
+    }
+}
+
+/// Parses `set-var(NAME) EXPR`, `set-var-fmt(NAME) FMT` and `unset-var(NAME)`; `None`
+/// for another action.
+pub fn var(act: &str, args: &[String]) -> Option<Result<HttpAction, String>> {
+    let (base, rest) = act.split_once('(')?;
+    if !matches!(base, "set-var" | "set-var-fmt" | "unset-var") {
+        return None;
+    }
+    let Some(name) = rest.strip_suffix(')') else {
+        return Some(Err(format!("'{base}' : missing closing parenthesis.")));
+    };
+    Some(var_name(name).and_then(|name| match (base, args) {
+        ("unset-var", []) => Ok(HttpAction::UnsetVar(name)),
+        ("unset-var", _) => Err("'unset-var' : expects no argument.".into()),
+        (_, [expr]) => Ok(HttpAction::SetVar {
+            name,
+            expr: expr.clone(),
+            fmt: base == "set-var-fmt",
+        }),
+        _ => Err(format!("'{base}' expects exactly 1 argument.")),
+    }))
+}
+
+/// Parses `[deny_status N]` of `http-request tarpit` (the other options of `deny` are
+/// refused as not supported yet).
+pub fn tarpit(args: &[String]) -> Result<HttpAction, String> {
+    match args {
+        [] => Ok(HttpAction::Tarpit { status: 500 }),
+        [k, v] if k == "deny_status" || k == "status" => {
+            let status = v
+                .parse()
+                .ok()
+                .filter(|c| (200..=599).contains(c))
+                .ok_or_else(|| format!("'tarpit' : status code '{v}' is not supported."))?;
+            Ok(HttpAction::Tarpit { status })
+        }
+        _ => Err(
+            "'tarpit' with a reply (content-type, string, file, hdr…) is not supported yet by gatehouse (supported: deny_status N)."
+                .into(),
+        ),
+    }
+}

@@ -227,6 +227,59 @@ fn log_format(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// `unique-id-format FMT`: an empty format disables the id (as in a `defaults`
+/// section overridden by a proxy).
+fn unique_id_format(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    let f = words
+        .get(1)
+        .ok_or("'unique-id-format' expects an argument.")?;
+    if let Some(x) = words.get(2) {
+        return Err(format!(
+            "'unique-id-format' : cannot handle unexpected argument '{x}' (use quotes around the format)."
+        ));
+    }
+    ctx.sem
+        .log_format(f, crate::config::semantics::FormatContext::HttpRequest)
+        .map_err(|e| format!("'unique-id-format' : {e}."))?;
+    ctx.proxy.unique_id_format = (!f.is_empty()).then(|| (f.clone(), ctx.span.clone()));
+    Ok(())
+}
+
+/// `unique-id-header NAME`.
+fn unique_id_header(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    let h = words
+        .get(1)
+        .ok_or("'unique-id-header' expects an argument.")?;
+    max_args(words, 1, 1)?;
+    ctx.proxy.unique_id_header = Some(h.clone());
+    Ok(())
+}
+
+/// `capture request|response header NAME len N`.
+fn capture(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    let dir = words[1].as_str();
+    let usage = || format!("'capture {dir}' expects 'header' <header_name> 'len' <len>.");
+    let (Some(name), Some(l), Some(n)) = (words.get(3), words.get(4), words.get(5)) else {
+        return Err(usage());
+    };
+    if l != "len" {
+        return Err(usage());
+    }
+    if let Some(x) = words.get(6) {
+        return Err(format!(
+            "'capture {dir}' cannot handle unexpected argument '{x}'."
+        ));
+    }
+    let len = uint(n, "len").map_err(|_| usage())? as usize;
+    let list = if dir == "request" {
+        &mut ctx.proxy.capture_req
+    } else {
+        &mut ctx.proxy.capture_res
+    };
+    list.push((name.clone(), len));
+    Ok(())
+}
+
 fn log_tag(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
     max_args(words, 1, 1)?;
     ctx.proxy.log_tag = Some(
@@ -504,6 +557,30 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
     kw("log", ALL, log, "where to send logs"),
     kw("log-format", FRONT, log_format, "custom log line format"),
     kw("log-tag", ALL, log_tag, "syslog tag of this proxy's logs"),
+    kw(
+        "capture request header",
+        FE | LI,
+        capture,
+        "log a request header (%hr)",
+    ),
+    kw(
+        "capture response header",
+        FE | LI,
+        capture,
+        "log a response header (%hs)",
+    ),
+    kw(
+        "unique-id-format",
+        FRONT,
+        unique_id_format,
+        "log-format of the request id (%ID, unique-id)",
+    ),
+    kw(
+        "unique-id-header",
+        FRONT,
+        unique_id_header,
+        "request header carrying the request id",
+    ),
     kw(
         "errorfile",
         ALL,

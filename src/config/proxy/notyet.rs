@@ -8,8 +8,6 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
     not_yet("backlog", DEF | FE | LI),
     not_yet("bind-process", DEF | FE | LI | BE),
     not_yet("capture cookie", FE | LI),
-    not_yet("capture request header", FE | LI),
-    not_yet("capture response header", FE | LI),
     not_yet("clitcpka-cnt", DEF | FE | LI),
     not_yet("clitcpka-idle", DEF | FE | LI),
     not_yet("clitcpka-intvl", DEF | FE | LI),
@@ -53,8 +51,6 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
     not_yet("srvtcpka-intvl", DEF | LI | BE),
     not_yet("tcp-response content", DEF | LI | BE),
     not_yet("tcp-response inspect-delay", DEF | LI | BE),
-    not_yet("unique-id-format", DEF | FE | LI),
-    not_yet("unique-id-header", DEF | FE | LI),
     not_yet("use-fcgi-app", LI | BE),
     not_yet("use-server", LI | BE),
 ];

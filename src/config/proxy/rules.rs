@@ -397,9 +397,40 @@ fn http_rule(ctx: &mut ProxyCtx<'_>, words: &[String], response: bool) -> Result
         "del-header" => super::actions::del_header(&words[2..cut])?,
         "redirect" => HttpAction::Redirect(super::actions::redirect(&words[2..cut], response)?),
         "auth" if !response => super::actions::auth(&words[2..cut])?,
+        "tarpit" if !response => super::actions::tarpit(&words[2..cut])?,
         "replace-header" => super::actions::replace(&words[2..cut], false)?,
         "replace-value" => super::actions::replace(&words[2..cut], true)?,
         "set-status" if response => super::actions::set_status(&words[2..cut])?,
+        a if super::actions::var(a, &[]).is_some() => {
+            let act =
+                super::actions::var(a, &words[2..cut]).unwrap_or_else(|| Err(String::new()))?;
+            // The expression is checked as the sample of a log-format; the error is
+            // HAProxy's, about the expression alone.
+            if let HttpAction::SetVar { expr, fmt, .. } = &act {
+                let f = if *fmt {
+                    expr.clone()
+                } else {
+                    format!("%[{expr}]")
+                };
+                let fc = if response {
+                    FormatContext::HttpResponse
+                } else {
+                    FormatContext::HttpRequest
+                };
+                ctx.sem.log_format(&f, fc).map_err(|e| {
+                    let e = match e.split_once("> : ") {
+                        Some((_, tail)) if !*fmt => tail.to_string(),
+                        _ => e,
+                    };
+                    format!(
+                        "error detected in {} '{}' while parsing '{kwd} {a}' rule : {e}.",
+                        ctx.proxy.kind.keyword(),
+                        ctx.proxy.name
+                    )
+                })?;
+            }
+            act
+        }
         a if !response && super::actions::set_line(a, &[]).is_some() => {
             super::actions::set_line(a, &words[2..cut]).unwrap_or_else(|| Err(String::new()))?
         }

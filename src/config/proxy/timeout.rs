@@ -1,6 +1,6 @@
 //! `timeout <kind> <value>`: every timeout kind of HAProxy 2.6.
 
-use crate::config::keyword::{ALL, BACK, FRONT, ProxyCtx, ProxyKeyword, kw, parsed};
+use crate::config::keyword::{ALL, BACK, FRONT, ProxyCtx, ProxyKeyword, kw};
 use crate::config::model::Timeouts;
 use crate::config::value::duration;
 use std::time::Duration;
@@ -43,9 +43,6 @@ timeout_kw!(server, server);
 timeout_kw!(server_fin, server_fin);
 timeout_kw!(tarpit, tarpit);
 timeout_kw!(tunnel, tunnel);
-
-/// Why `timeout tarpit` has no effect yet.
-const NO_TARPIT: &str = "the 'tarpit' actions are not supported yet";
 
 /// The `timeout` keywords.
 pub static KEYWORDS: &[ProxyKeyword] = &[
@@ -103,12 +100,11 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
         server_fin,
         "inactivity on the server side once it half-closed",
     ),
-    parsed(
+    kw(
         "timeout tarpit",
         ALL,
         tarpit,
-        NO_TARPIT,
-        "how long tarpitted connections are held",
+        "how long tarpitted requests are held (default: timeout connect)",
     ),
     kw(
         "timeout tunnel",

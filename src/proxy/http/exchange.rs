@@ -70,6 +70,12 @@ pub(super) struct Exchange {
     pub(super) rx_start: Option<Instant>,
     /// Not logged (a `monitor-uri` request).
     pub(super) nolog: bool,
+    /// The transaction's state (unique id).
+    pub(super) txn: super::txn::Txn,
+    /// `capture request header` values.
+    pub(super) cap_req: Vec<Option<Vec<u8>>>,
+    /// `capture response header` values.
+    pub(super) cap_res: Vec<Option<Vec<u8>>>,
 }
 
 impl Exchange {
@@ -95,6 +101,9 @@ impl Exchange {
             local: false,
             rx_start: None,
             nolog: false,
+            txn: super::txn::Txn::default(),
+            cap_req: Vec::new(),
+            cap_res: Vec::new(),
         }
     }
 
@@ -114,6 +123,9 @@ impl Exchange {
         self.local = false;
         self.rx_start = None;
         self.nolog = false;
+        self.txn.clear();
+        self.cap_req.clear();
+        self.cap_res.clear();
     }
 }
 
@@ -144,6 +156,7 @@ pub(super) async fn run<S, H>(
             date: conn.accept_date,
         },
         own: Vec::new(),
+        sess: Vec::new(),
     };
     loop {
         let busy =
@@ -200,6 +213,8 @@ pub(super) struct Carry {
     clock: Clock,
     /// The client's own server connections, one per server at most.
     own: Vec<OwnConn>,
+    /// The `sess.` variables.
+    sess: Vec<(Box<str>, Vec<u8>)>,
 }
 
 /// State of a client connection while it is busy; buffers are reused across requests.
@@ -224,6 +239,8 @@ pub(super) struct Session {
     /// The client's own server connections (`http-reuse never`), one per server at
     /// most, [`MAX_OWN_CONNS`] in all (HAProxy's `max-session-srv-conns`).
     pub(super) own: Vec<OwnConn>,
+    /// The connection's `sess.` variables while it is idle (in the exchange while busy).
+    pub(super) sess: Vec<(Box<str>, Vec<u8>)>,
     /// The exchange state of the previous busy period on this thread, reused.
     ex: Option<Exchange>,
 }
@@ -320,6 +337,7 @@ impl Session {
             first: carry.first,
             clock: carry.clock,
             own: carry.own,
+            sess: carry.sess,
         }
     }
 
@@ -348,7 +366,13 @@ impl Session {
         S: AsyncRead + AsyncWrite + Unpin,
     {
         let mut ex = self.ex.take().unwrap_or_else(Exchange::new);
-        let carry = self.serve_requests(client, &mut ex).await;
+        ex.txn.put_sess(std::mem::take(&mut self.sess));
+        let mut carry = self.serve_requests(client, &mut ex).await;
+        // The connection's variables go with it, never with the pooled exchange.
+        let sess = ex.txn.take_sess();
+        if let Some(c) = &mut carry {
+            c.sess = sess;
+        }
         // Back with the buffers, for the thread's next busy connection.
         self.ex = Some(ex);
         carry.map(|c| (c, self.fe.clone(), self.snap.clone()))
@@ -371,12 +395,16 @@ impl Session {
                             first: false,
                             clock: self.clock,
                             own: std::mem::take(&mut self.own),
+                            sess: Vec::new(),
                         });
                     }
                 }
             }
             self.refresh();
             ex.begin();
+            // Each request (or attempt: HAProxy counts a connection closed silently
+            // too) gets its number in the process (`%rt`).
+            ex.txn.rt = crate::log::next_request();
             match self.exchange(client, ex).await {
                 Some(next) => {
                     let end = Instant::now();
@@ -484,6 +512,7 @@ impl Session {
         };
         let req = ex.head.message(&self.buf);
         super::logline::request_line(&req, &mut ex.reqline);
+        super::txn::capture(&self.fe.capture_req, req.fields(), &mut ex.cap_req);
         let has_body = req.payload.is_some();
         ex.unread = head_len;
         ex.body_pending = has_body;
@@ -505,11 +534,19 @@ impl Session {
                 status: None,
                 resp: None,
                 users: Some(&self.snap.userlists),
+                txn: Some((&ex.txn, fe.unique_id.as_ref(), &fe.name)),
             };
-            match rules::route(&fe, &view, &mut ex.edits) {
-                Some(r) => r,
-                None => return None,
+            let routed = rules::route(&fe, &view, &mut ex.edits)?;
+            // The id not fetched by a rule is generated now, as HAProxy does once the
+            // backend is known, and sent in `unique-id-header`.
+            if let Some(uid) = &fe.unique_id {
+                let be = routed.1.as_ref().map_or(fe.name.as_str(), |b| &b.name);
+                let id = ex.txn.unique_id(uid, &view, &fe.name, be);
+                if let (Some(h), Some(id), Verdict::Continue) = (&uid.header, id, &routed.0) {
+                    ex.edits.add.push((h.clone(), id.to_vec()));
+                }
             }
+            routed
         };
         ex.backend = backend.clone();
         match verdict {
@@ -519,6 +556,16 @@ impl Session {
                 let page = crate::runtime::errors::page(status, be_errors, &fe.errors);
                 return self
                     .local_reply(client, ex, head_len, page, status, false)
+                    .await;
+            }
+            Verdict::Tarpit(status) => {
+                // HAProxy holds the request, then answers with the error page, logged
+                // `PT`.
+                if let Some(d) = fe.timeouts.tarpit {
+                    tokio::time::sleep(d).await;
+                }
+                return self
+                    .fail(client, ex, status, TermCause::Proxy, FinState::Tarpit)
                     .await;
             }
             Verdict::Auth(realm) => {
@@ -571,6 +618,7 @@ impl Session {
             status: None,
             resp: None,
             users: Some(&self.snap.userlists),
+            txn: None,
         };
         if !crate::runtime::rules::tcp_verdict(&self.fe.tcp_content, &view) {
             return None;

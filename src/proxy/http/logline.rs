@@ -54,6 +54,11 @@ impl Session {
         } else {
             Some(&ex.reqline)
         };
+        rec.request_counter = ex.txn.rt;
+        rec.unique_id = ex
+            .txn
+            .unique_id_get()
+            .and_then(|id| std::str::from_utf8(id).ok());
         if let Some(b) = &ex.backend {
             rec.beconn = b.counters.scur.load(Ordering::Relaxed);
             rec.backend_queue = b.queued.load(Ordering::Relaxed);
@@ -68,10 +73,22 @@ impl Session {
             return;
         }
         session::counters(&mut rec, &self.snap, &fe);
+        // Captures are listed only when declared (an empty list prints nothing).
+        let req_caps = captures(&ex.cap_req, fe.capture_req.len());
+        let res_caps = captures(&ex.cap_res, fe.capture_res.len());
+        rec.req_headers = &req_caps;
+        rec.res_headers = &res_caps;
         let mut line = std::mem::take(&mut self.line);
         session::emit(&fe, &rec, false, true, &mut line);
         self.line = line;
     }
+}
+
+/// The captured values as the log record lists them: `n` declared, `None` for absent.
+fn captures(c: &[Option<Vec<u8>>], n: usize) -> Vec<Option<&[u8]>> {
+    (0..n)
+        .map(|i| c.get(i).and_then(|v| v.as_deref()))
+        .collect()
 }
 
 /// Writes the request line as the log shows it (`%r`): method, target and version, as

@@ -15,7 +15,8 @@
 //! balance, queue, connect or reuse, and the pool afterwards; `forward.rs` the request
 //! side; `response.rs` the response side; `reply.rs` the answers the proxy writes itself
 //! (error pages, `deny`, `return`); `logline.rs` the log line and its per-request timers;
-//! `rules.rs` and `view.rs` the rules and the request as they see it.
+//! `rules.rs` and `view.rs` the rules and the request as they see it; `txn.rs` the
+//! request's own state (unique id, variables, header captures).
 
 mod actions;
 mod exchange;
@@ -25,6 +26,7 @@ mod logline;
 mod reply;
 mod response;
 pub mod rules;
+pub mod txn;
 mod upstream;
 pub mod view;
 

@@ -143,6 +143,15 @@ impl Session {
         ex.status = status as i32;
         // Response rules (frontend, then backend).
         ex.redits.clear();
+        ex.txn.end_request();
+        if !self.fe.capture_res.is_empty() {
+            let r = ex.rhead.message(&self.rbuf);
+            let fields = r
+                .headers
+                .iter()
+                .map(|h| (h.name.get(r.buf), h.value.get(r.buf)));
+            super::txn::capture(&self.fe.capture_res, fields, &mut ex.cap_res);
+        }
         let verdict = {
             let view = ReqView {
                 req: ex.head.message(&self.buf),
@@ -150,6 +159,7 @@ impl Session {
                 status: Some(status),
                 resp: Some(ex.rhead.message(&self.rbuf)),
                 users: Some(&self.snap.userlists),
+                txn: Some((&ex.txn, self.fe.unique_id.as_ref(), &self.fe.name)),
             };
             let mut v = Verdict::Continue;
             if !self.fe.http_response.is_empty() {
@@ -161,7 +171,7 @@ impl Session {
             v
         };
         match verdict {
-            Verdict::Continue | Verdict::Auth(_) => {}
+            Verdict::Continue | Verdict::Auth(_) | Verdict::Tarpit(_) => {}
             Verdict::Deny(_) => {
                 self.rbuf.clear();
                 return Responded::clean(

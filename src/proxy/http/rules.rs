@@ -28,6 +28,8 @@ pub enum Verdict {
     Return(Option<Arc<Reply>>),
     /// Answer 401 asking for credentials in this realm (`auth`).
     Auth(Vec<u8>),
+    /// Hold the request for `timeout tarpit`, then answer with this status (`tarpit`).
+    Tarpit(u16),
 }
 
 /// The message as the rules see it: the parsed one with the pending edits applied.
@@ -57,6 +59,21 @@ impl SampleSource for Edited<'_> {
     }
     fn res_headers(&self, each: &mut dyn FnMut(&[u8], &[u8]) -> bool) -> bool {
         self.inner.res_headers(each)
+    }
+    fn unique_id(&self) -> Option<&[u8]> {
+        self.inner.unique_id()
+    }
+    fn request_counter(&self) -> u64 {
+        self.inner.request_counter()
+    }
+    fn unique_id_set(&self) -> Option<&[u8]> {
+        self.inner.unique_id_set()
+    }
+    fn var(&self, name: &str, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+        self.inner.var(name, each)
+    }
+    fn set_var(&self, name: &str, value: Option<&[u8]>) {
+        self.inner.set_var(name, value)
     }
     fn req_header(&self, name: &str, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
         if self.response {
@@ -132,6 +149,7 @@ pub fn apply(rules: &HttpRules, src: &dyn SampleSource, edits: &mut Edits) -> Ve
         match &r.action {
             HttpAction::Allow => return Verdict::Continue,
             HttpAction::Deny { status } => return Verdict::Deny(*status),
+            HttpAction::Tarpit { status } => return Verdict::Tarpit(*status),
             HttpAction::Return { .. } => {
                 let reply = match (&r.prebuilt, &r.lf) {
                     (Some(b), _) => Some(Arc::clone(b)),
@@ -213,6 +231,21 @@ pub fn apply(rules: &HttpRules, src: &dyn SampleSource, edits: &mut Edits) -> Ve
             HttpAction::SetStatus { status, reason } => {
                 actions::set_status(*status, reason.as_deref(), edits);
             }
+            HttpAction::SetVar { name, .. } => {
+                let mut value: Option<Vec<u8>> = None;
+                match &r.lf {
+                    Some(LfAction::Format(_)) => value = Some(render(rules, r, seen)),
+                    Some(LfAction::Sample(e)) => e.eval_str(seen, &mut |v| {
+                        value.get_or_insert_with(|| v.to_vec());
+                    }),
+                    _ => {}
+                }
+                // An expression that gives no sample leaves the variable as it was.
+                if let Some(v) = value {
+                    src.set_var(name, Some(&v));
+                }
+            }
+            HttpAction::UnsetVar(name) => src.set_var(name, None),
         }
     }
     Verdict::Continue

@@ -184,6 +184,7 @@ pub(super) fn view<'a>(buf: &'a [u8], head: &'a RequestHead, conn: &'a ConnInfo)
         status: None,
         resp: None,
         users: None,
+        txn: None,
     }
 }
 

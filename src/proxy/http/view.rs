@@ -1,10 +1,12 @@
 //! A request seen through the ACL engine's and the balancer's eyes: the neutral request
 //! head and its connection, without copying anything.
 
+use super::txn::Txn;
 use crate::acl::SampleSource;
 use crate::balance::BalanceInput;
 use crate::proxy::message::{Request, Response};
 use crate::proxy::session::ConnInfo;
+use crate::runtime::frontend::UniqueId;
 use crate::runtime::userlist::{Userlists, basic_credentials};
 use std::net::{IpAddr, SocketAddr};
 
@@ -20,6 +22,9 @@ pub struct ReqView<'a> {
     pub resp: Option<Response<'a>>,
     /// The configuration's userlists (for `http_auth`), where rules run.
     pub users: Option<&'a Userlists>,
+    /// The transaction's state and the frontend's `unique-id-format` with its name,
+    /// where rules run.
+    pub txn: Option<(&'a Txn, Option<&'a UniqueId>, &'a str)>,
 }
 
 impl SampleSource for ReqView<'_> {
@@ -68,6 +73,24 @@ impl SampleSource for ReqView<'_> {
             return false;
         };
         users.check(userlist, &raw[..colon], &raw[colon + 1..], groups, each)
+    }
+    fn unique_id(&self) -> Option<&[u8]> {
+        let (txn, uid, fe) = self.txn?;
+        txn.unique_id(uid?, self, fe, fe)
+    }
+    fn request_counter(&self) -> u64 {
+        self.txn.map_or(0, |(t, _, _)| t.rt)
+    }
+    fn unique_id_set(&self) -> Option<&[u8]> {
+        self.txn.and_then(|(t, _, _)| t.unique_id_get())
+    }
+    fn var(&self, name: &str, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+        self.txn.is_some_and(|(t, _, _)| t.var(name, each))
+    }
+    fn set_var(&self, name: &str, value: Option<&[u8]>) {
+        if let Some((t, _, _)) = self.txn {
+            t.set_var(name, value);
+        }
     }
 }
 

@@ -1,0 +1,143 @@
+//! Per-request state the rules read and write beside the message: the request's
+//! unique id, generated once from `unique-id-format` on first use (a `unique-id`
+//! fetch, else after the switching rules) and then sent, logged and fetched unchanged;
+//! the variables of scopes `sess` (kept with the connection), `txn`, `req` and `res` (`req.` and `res.` ones set by the
+//! request rules are dropped when the response rules start, as HAProxy does). Nothing is allocated for a request that
+//! uses neither.
+
+use crate::acl::SampleSource;
+use crate::runtime::frontend::UniqueId;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+/// One request's transaction state; reset by [`Txn::clear`] between requests.
+#[derive(Debug, Default)]
+pub struct Txn {
+    /// The unique id, once generated.
+    uid: OnceLock<Vec<u8>>,
+    /// The id is being generated: a `%[unique-id]` inside its own format is empty.
+    busy: AtomicBool,
+    /// The request's number in the process (`%rt`).
+    pub rt: u64,
+    /// The variables set, by full name (`txn.x`).
+    vars: Mutex<Vec<(Box<str>, Vec<u8>)>>,
+}
+
+impl Txn {
+    /// Forgets the previous request's state.
+    pub fn clear(&mut self) {
+        self.uid = OnceLock::new();
+        *self.busy.get_mut() = false;
+        if let Ok(v) = self.vars.get_mut() {
+            v.retain(|(n, _)| n.starts_with("sess."));
+        }
+    }
+
+    /// Takes the `sess.` variables out (the connection goes idle or closes).
+    pub fn take_sess(&mut self) -> Vec<(Box<str>, Vec<u8>)> {
+        match self.vars.get_mut() {
+            Ok(v) if !v.is_empty() => {
+                let (sess, rest) = std::mem::take(v)
+                    .into_iter()
+                    .partition(|(n, _)| n.starts_with("sess."));
+                *v = rest;
+                sess
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Puts back the `sess.` variables of the connection (the first request of a busy
+    /// period).
+    pub fn put_sess(&mut self, sess: Vec<(Box<str>, Vec<u8>)>) {
+        if let Ok(v) = self.vars.get_mut() {
+            v.clear();
+            *v = sess;
+        }
+    }
+
+    /// Calls `each` with variable `name`'s value, if set.
+    pub fn var(&self, name: &str, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+        let Ok(vars) = self.vars.lock() else {
+            return false;
+        };
+        vars.iter()
+            .find(|(n, _)| &**n == name)
+            .is_some_and(|(_, v)| each(v))
+    }
+
+    /// Sets (or with `None` unsets) variable `name`.
+    pub fn set_var(&self, name: &str, value: Option<&[u8]>) {
+        let Ok(mut vars) = self.vars.lock() else {
+            return;
+        };
+        let at = vars.iter().position(|(n, _)| &**n == name);
+        match (at, value) {
+            (Some(i), Some(v)) => {
+                vars[i].1.clear();
+                vars[i].1.extend_from_slice(v);
+            }
+            (None, Some(v)) => vars.push((name.into(), v.to_vec())),
+            (Some(i), None) => {
+                vars.swap_remove(i);
+            }
+            (None, None) => {}
+        }
+    }
+
+    /// Drops the `req.` and `res.` variables set so far: the response is being
+    /// processed (HAProxy keeps both scopes in one list, purged then).
+    pub fn end_request(&mut self) {
+        if let Ok(v) = self.vars.get_mut() {
+            v.retain(|(n, _)| !n.starts_with("req.") && !n.starts_with("res."));
+        }
+    }
+
+    /// The id, if generated already.
+    pub fn unique_id_get(&self) -> Option<&[u8]> {
+        self.uid.get().map(Vec::as_slice)
+    }
+
+    /// The id: generated now from `uid`'s format for the request seen through `src`
+    /// (`%f`/`%b` print `frontend`/`backend`) unless it was already.
+    pub fn unique_id(
+        &self,
+        uid: &UniqueId,
+        src: &dyn SampleSource,
+        frontend: &str,
+        backend: &str,
+    ) -> Option<&[u8]> {
+        if let Some(v) = self.uid.get() {
+            return Some(v);
+        }
+        if self.busy.swap(true, Ordering::Relaxed) {
+            return None;
+        }
+        let mut out = Vec::new();
+        uid.format
+            .render_request(src, frontend, backend, -1, &mut out);
+        self.busy.store(false, Ordering::Relaxed);
+        Some(self.uid.get_or_init(|| out))
+    }
+}
+
+/// Fills `out` with the `capture … header` values of a message's `fields`: for each
+/// declared header, its last value truncated to the declared length (`None`: absent).
+pub fn capture<'a>(
+    specs: &[(Vec<u8>, usize)],
+    fields: impl Iterator<Item = (&'a [u8], &'a [u8])>,
+    out: &mut Vec<Option<Vec<u8>>>,
+) {
+    out.clear();
+    if specs.is_empty() {
+        return;
+    }
+    out.resize(specs.len(), None);
+    for (n, v) in fields {
+        for (i, (name, len)) in specs.iter().enumerate() {
+            if n.eq_ignore_ascii_case(name) {
+                out[i] = Some(v[..v.len().min(*len)].to_vec());
+            }
+        }
+    }
+}
