@@ -10,7 +10,6 @@
 
 mod support;
 
-use std::time::Duration;
 use support::*;
 
 const CFG: &str = r#"defaults
@@ -80,23 +79,10 @@ fn basic(user: &str, pass: &str) -> String {
     format!("Authorization: Basic {v}\r\n")
 }
 
-/// The raw response to `METHOD path` with `extra` header lines, on a closed connection,
-/// with the request the server received, if any.
+/// The response and the request head the server received (see
+/// `HttpBackend::exchange_through`).
 fn exchange(s: &Setup, path: &str, extra: &str) -> (String, Option<String>) {
-    let before = s.app.request_count();
-    let req = format!("GET {path} HTTP/1.1\r\nHost: ex.com\r\n{extra}Connection: close\r\n\r\n");
-    let out = send_raw_with(local(s.port), req.as_bytes(), Duration::from_secs(3), false);
-    let got = s.app.requests();
-    let seen = (got.len() > before).then(|| {
-        let r = &got[got.len() - 1];
-        let head = String::from_utf8_lossy(&r.raw_head).into_owned();
-        // The connection header differs with the server connection mode only.
-        head.lines()
-            .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
-            .collect::<Vec<_>>()
-            .join("\n")
-    });
-    (String::from_utf8_lossy(&out).into_owned(), seen)
+    s.app.exchange_through(s.port, path, extra)
 }
 
 const CASES: &[(&str, &str)] = &[

@@ -64,21 +64,10 @@ fn start(haproxy: bool, template: &str) -> Setup {
     }
 }
 
-/// The response and the request head the server received (without `connection:`).
+/// The response and the request head the server received (see
+/// `HttpBackend::exchange_through`).
 fn exchange(s: &Setup, path: &str, extra: &str) -> (String, Option<String>) {
-    let before = s.app.request_count();
-    let req = format!("GET {path} HTTP/1.1\r\nHost: ex.com\r\n{extra}Connection: close\r\n\r\n");
-    let out = send_raw_with(local(s.port), req.as_bytes(), Duration::from_secs(3), false);
-    let got = s.app.requests();
-    let seen = (got.len() > before).then(|| {
-        let r = &got[got.len() - 1];
-        let head = String::from_utf8_lossy(&r.raw_head).into_owned();
-        head.lines()
-            .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
-            .collect::<Vec<_>>()
-            .join("\n")
-    });
-    (String::from_utf8_lossy(&out).into_owned(), seen)
+    s.app.exchange_through(s.port, path, extra)
 }
 
 /// The log line of `path` (the part from `id=`), waiting for it.

@@ -195,6 +195,31 @@ impl HttpBackend {
         &self.shared.name
     }
 
+    /// Sends `GET path` with `extra` header lines to the proxy listening on `port`, on a
+    /// connection it closes after the response (`Connection: close`). The raw response,
+    /// and the head of the request this backend received for it, if any (without its
+    /// `connection:` line, which differs with the server connection mode only).
+    pub fn exchange_through(&self, port: u16, path: &str, extra: &str) -> (String, Option<String>) {
+        let before = self.request_count();
+        let req =
+            format!("GET {path} HTTP/1.1\r\nHost: ex.com\r\n{extra}Connection: close\r\n\r\n");
+        let out = super::send_raw_with(
+            super::local(port),
+            req.as_bytes(),
+            std::time::Duration::from_secs(3),
+            false,
+        );
+        let got = self.requests();
+        let seen = (got.len() > before).then(|| {
+            let head = String::from_utf8_lossy(&got[got.len() - 1].raw_head).into_owned();
+            head.lines()
+                .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        });
+        (String::from_utf8_lossy(&out).into_owned(), seen)
+    }
+
     /// All requests received so far, in arrival order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.shared.requests).clone()
