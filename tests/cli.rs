@@ -445,8 +445,13 @@ fn a_daemon_writes_its_pid_file_before_returning_and_is_gone_at_once_on_sigterm(
         "the daemon took {took:?} to exit after SIGTERM (the foreground process takes \
          milliseconds)"
     );
+    // The leader thread shows 'Z' as soon as it has exited, while the other threads of
+    // the process may still be going down: the listener closes with the last of them.
     assert!(
-        std::net::TcpStream::connect(local(port)).is_err(),
+        wait_until(Duration::from_secs(2), || std::net::TcpStream::connect(
+            local(port)
+        )
+        .is_err()),
         "its listener is closed"
     );
     assert!(!pidfile.exists(), "the pid file is removed on exit");
