@@ -34,11 +34,8 @@ fn ipv4_ipv6_and_several_binds() {
 
 #[test]
 fn a_port_range_listens_on_every_port() {
-    let base = free_port();
-    // Find three consecutive free ports.
-    let base = (base..base + 200)
-        .find(|p| (0..3).all(|i| std::net::TcpListener::bind(("127.0.0.1", p + i)).is_ok()))
-        .unwrap();
+    // Three consecutive free ports, none of them given to another test.
+    let base = free_ports(3);
     let cfg = ok_frontend(&format!("  bind 127.0.0.1:{base}-{}\n", base + 2));
     let _g = Gatehouse::start(&cfg, &[base, base + 1, base + 2]);
     for p in base..=base + 2 {

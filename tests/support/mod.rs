@@ -75,6 +75,12 @@ pub fn bind_local() -> TcpListener {
 /// port-0 binds (test servers) and outgoing connections never land: between its release
 /// here and the proxy's bind, nothing else of the test run can take it.
 pub fn free_port() -> u16 {
+    free_ports(1)
+}
+
+/// `n` consecutive free ports, the first returned (see [`free_port`]): none of them is
+/// given to another test of this binary.
+pub fn free_ports(n: usize) -> u16 {
     static NEXT: AtomicUsize = AtomicUsize::new(usize::MAX);
     let low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
         .ok()
@@ -93,15 +99,21 @@ pub fn free_port() -> u16 {
         Ordering::SeqCst,
     );
     for _ in 0..span {
-        let n = NEXT.fetch_add(1, Ordering::SeqCst);
-        let port = (first + n % span) as u16;
-        let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
-        if given.contains(&port) {
+        let at = NEXT.fetch_add(n, Ordering::SeqCst) % span;
+        if at + n > span {
             continue;
         }
-        if TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok() {
-            given.push(port);
-            return port;
+        let ports: Vec<u16> = (0..n).map(|i| (first + at + i) as u16).collect();
+        let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+        if ports.iter().any(|p| given.contains(p)) {
+            continue;
+        }
+        if ports
+            .iter()
+            .all(|&p| TcpListener::bind((Ipv4Addr::LOCALHOST, p)).is_ok())
+        {
+            given.extend(&ports);
+            return ports[0];
         }
     }
     panic!("free_port: no free port in {first}..{}", first + span);
