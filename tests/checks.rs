@@ -143,19 +143,25 @@ fn a_banner_server_that_goes_silent_is_marked_down_then_up_again() {
     );
 }
 
+/// An HTTP front door to `main` with `spare` as its backup, both checked every 100 ms
+/// (`fall 1`; `rise` of `main` as given), with `retries 3` and `option redispatch`.
+fn failover_cfg(port: u16, main: &Switch, spare: &Switch, main_rise: u32) -> String {
+    format!(
+        "{}frontend fe\n    bind 127.0.0.1:{port}\n    default_backend app\n\
+         backend app\n    retries 3\n    option redispatch\n    option httpchk GET /\n\
+         \x20   server main {} check inter 100 fall 1 rise {main_rise}\n    server spare {} check inter 100 fall 1 rise 1 backup\n",
+        defaults("http"),
+        main.addr(),
+        spare.addr()
+    )
+}
+
 #[test]
 fn traffic_fails_over_to_the_backup_and_back_without_a_failed_request() {
     let port = free_port();
     let main = Switch::start("main", Mode::Ok);
     let spare = Switch::start("spare", Mode::Ok);
-    let cfg = format!(
-        "{}frontend fe\n    bind 127.0.0.1:{port}\n    default_backend app\n\
-         backend app\n    retries 3\n    option redispatch\n    option httpchk GET /\n\
-         \x20   server main {} check inter 100 fall 1 rise 1\n    server spare {} check inter 100 fall 1 rise 1 backup\n",
-        defaults("http"),
-        main.addr(),
-        spare.addr()
-    );
+    let cfg = failover_cfg(port, &main, &spare, 1);
     let gh = Gatehouse::start(&cfg, &[port]);
     let get = || {
         let r = http_get_until_close(local(port), "/", &[]).unwrap();
@@ -255,14 +261,7 @@ fn failover_under_concurrent_load_fails_no_idempotent_request() {
     let port = free_port();
     let main = Switch::start("main", Mode::Ok);
     let spare = Switch::start("spare", Mode::Ok);
-    let cfg = format!(
-        "{}frontend fe\n    bind 127.0.0.1:{port}\n    default_backend app\n\
-         backend app\n    retries 3\n    option redispatch\n    option httpchk GET /\n\
-         \x20   server main {} check inter 100 fall 1 rise 2\n    server spare {} check inter 100 fall 1 rise 1 backup\n",
-        defaults("http"),
-        main.addr(),
-        spare.addr()
-    );
+    let cfg = failover_cfg(port, &main, &spare, 2);
     // `GATEHOUSE_TEST_PROXY=haproxy` runs it against HAProxy (it passes there too).
     let gh = if support::reference_run() {
         support::Haproxy::start(&cfg, &[port]).0

@@ -60,11 +60,7 @@ struct Setup {
 fn start(haproxy: bool) -> Setup {
     let app = HttpBackend::start("app");
     let cfg = Config::new(CFG).listen_port("port").var("app", app.addr());
-    let builder = if haproxy {
-        Haproxy::builder(&cfg.render())
-    } else {
-        Gatehouse::builder(&cfg.render())
-    };
+    let builder = proxy_builder(haproxy, &cfg);
     let proxy = builder.wait_ports(&cfg.listen_ports()).start();
     Setup {
         _proxy: proxy,

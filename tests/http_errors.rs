@@ -25,11 +25,7 @@ fn use_reference() -> bool {
 
 /// Starts gatehouse (or haproxy in reference mode) with `cfg` and `files`.
 fn launch_with(cfg: &Config, files: &[(&str, &[u8])]) -> Daemon {
-    let mut b = if use_reference() {
-        Haproxy::builder(&cfg.render())
-    } else {
-        Gatehouse::builder(&cfg.render())
-    };
+    let mut b = proxy_builder(use_reference(), cfg);
     for (name, contents) in files {
         b = b.file(name, contents.to_vec());
     }

@@ -50,11 +50,7 @@ fn start(haproxy: bool, template: &str) -> Setup {
         .listen_port("port")
         .var("app", app.addr())
         .var("syslog", logs.local_addr().expect("addr").port());
-    let builder = if haproxy {
-        Haproxy::builder(&cfg.render())
-    } else {
-        Gatehouse::builder(&cfg.render())
-    };
+    let builder = proxy_builder(haproxy, &cfg);
     let proxy = builder.wait_ports(&cfg.listen_ports()).start();
     Setup {
         _proxy: proxy,

@@ -407,6 +407,16 @@ pub fn reference_run() -> bool {
     std::env::var("GATEHOUSE_TEST_PROXY").as_deref() == Ok("haproxy")
 }
 
+/// A launcher for `cfg`: the real haproxy when `haproxy` is true, gatehouse otherwise
+/// (for tests that run the same configuration through both).
+pub fn proxy_builder(haproxy: bool, cfg: &Config) -> DaemonBuilder {
+    if haproxy {
+        Haproxy::builder(&cfg.render())
+    } else {
+        Gatehouse::builder(&cfg.render())
+    }
+}
+
 /// Starts the proxy under test with `cfg`: gatehouse, or haproxy in a reference run.
 pub fn start_proxy(cfg: &Config) -> Daemon {
     if reference_run() {

@@ -29,8 +29,8 @@ pub use client::{
 };
 pub use config::Config;
 pub use daemon::{
-    Daemon, DaemonBuilder, Gatehouse, Haproxy, check, gatehouse_bin, haproxy_bin, reference_run,
-    require_haproxy, start_proxy,
+    Daemon, DaemonBuilder, Gatehouse, Haproxy, check, gatehouse_bin, haproxy_bin, proxy_builder,
+    reference_run, require_haproxy, start_proxy,
 };
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
