@@ -62,8 +62,11 @@
 //! NOT strip other hop-by-hop headers (Keep-Alive, TE, Upgrade, headers named in
 //! Connection all pass); [`HeadEdits::strip_hop_by_hop`] offers the RFC behaviour.
 
+mod body;
+mod bufs;
 mod chunked;
 pub mod client;
+mod client_codec;
 mod error;
 mod head;
 mod pages;
@@ -71,16 +74,22 @@ mod reply;
 mod request;
 mod response;
 pub mod server;
+mod server_codec;
 mod write;
 
 #[cfg(test)]
 mod tests;
 
-pub use chunked::ChunkedDecoder;
+pub use chunked::{ChunkedDecoder, encode_chunked};
+pub use client_codec::H1Client;
 pub use error::{H1Error, H1ErrorKind, Side};
 pub use head::{BodyKind, ConnectionTokens, Header, HeaderKind, Limits, Span, Version};
 pub use pages::{error_response, parse_error_response};
 pub use reply::{encode_reply, keeps_alive, parse_errorfile, with_close};
 pub use request::{Method, RequestHead, parse_request, parse_request_into};
 pub use response::{ResponseHead, parse_response, parse_response_into};
-pub use write::{ConnectionHeader, HeadEdits, write_request_head, write_response_head};
+pub use server_codec::H1Server;
+pub use write::{
+    ConnectionHeader, HeadEdits, write_request_head, write_request_message, write_response_head,
+    write_response_message,
+};
