@@ -13,7 +13,7 @@ use super::client::{
 use super::head::Limits;
 use super::request::RequestHead;
 use super::write::{ConnectionHeader, HeadEdits, write_response_message};
-use crate::proxy::codec::{ClientCodec, HeadFail, HeadWait, NextInput, Replied};
+use crate::proxy::codec::{BodyFail, ClientCodec, HeadFail, HeadWait, NextInput, Replied};
 use crate::proxy::http::io::{IoFail, read_more, read_now, write_all, write_all_pair};
 use crate::proxy::message::{Edits, Field, Frames, Payload, Request, Response};
 use crate::runtime::errors::Page;
@@ -115,8 +115,6 @@ impl ClientBufs {
         self.body.as_ref().is_none_or(BodyReader::is_done)
     }
 }
-
-use crate::proxy::codec::BodyFail;
 
 /// The client side of an HTTP/1 connection.
 pub struct H1Client<S> {

@@ -266,7 +266,7 @@ pub(super) struct Session {
     /// The connection's `sess.` variables while it is idle (in the exchange while busy).
     pub(super) sess: Vec<(Box<str>, Vec<u8>)>,
     /// The exchange state of the previous busy period on this thread, reused.
-    ex: Option<Exchange>,
+    ex: Option<Box<Exchange>>,
 }
 
 /// The exchange state and log scratch of a busy period, kept for the next busy
@@ -276,7 +276,7 @@ pub(super) struct Session {
 #[derive(Default)]
 struct Spare {
     line: String,
-    ex: Option<Exchange>,
+    ex: Option<Box<Exchange>>,
 }
 
 /// Most spare buffer sets a worker thread keeps.
@@ -370,7 +370,7 @@ impl Session {
         mut self,
         client: &mut C,
     ) -> Option<(Carry, Arc<Frontend>, Arc<Snapshot>)> {
-        let mut ex = self.ex.take().unwrap_or_else(Exchange::new);
+        let mut ex = self.ex.take().unwrap_or_else(|| Box::new(Exchange::new()));
         ex.txn.put_sess(std::mem::take(&mut self.sess));
         client.unpark();
         let mut carry = self.serve_requests(client, &mut ex).await;

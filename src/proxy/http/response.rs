@@ -181,7 +181,8 @@ impl Session {
             {
                 return Responded::clean(Some(Next::Close));
             }
-            return Responded::clean(Some(self.tunnel(client, server, ex, be).await));
+            // Boxed: tunnels are rare and their future is large.
+            return Responded::clean(Some(Box::pin(self.tunnel(client, server, ex, be)).await));
         }
         let (resp, first) = match server.head_and_body() {
             Ok(r) => r,

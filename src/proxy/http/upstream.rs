@@ -103,7 +103,14 @@ impl Session {
         let r = {
             let (req, io) = client.watch();
             let view = view(req, &self.conn);
-            let dial = connect::dial_retrying(be, &view, self.conn.local, &mut ex.info, slot);
+            // Boxed: a new connection is the uncommon path, and its future is large.
+            let dial = Box::pin(connect::dial_retrying(
+                be,
+                &view,
+                self.conn.local,
+                &mut ex.info,
+                slot,
+            ));
             unless_client_closes(io, be.abortonclose, &mut early, dial).await
         };
         client.push_input(&early);
@@ -140,9 +147,8 @@ impl Session {
             mut codec, slot, ..
         } = up;
         let view = view(client.request(), &self.conn);
-        let (conn, slot) = connect::dial_retrying(be, &view, self.conn.local, &mut ex.info, slot)
-            .await
-            .map_err(|_| None)?;
+        let dial = connect::dial_retrying(be, &view, self.conn.local, &mut ex.info, slot);
+        let (conn, slot) = Box::pin(dial).await.map_err(|_| None)?;
         codec.reconnect(conn);
         Ok(Upstream {
             codec,
