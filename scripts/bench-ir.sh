@@ -95,10 +95,11 @@ case $tool in
     total=$(awk '/^summary:/ {print $2}' "$work/cg.out")
     echo "$scenario requests=$reqs Ir=$total Ir/request=$((total / reqs))"
     # CG_OUT=FILE keeps the profile for callgrind_annotate.
-    [ -n "${CG_OUT:-}" ] && cp "$work/cg.out" "$CG_OUT"
+    if [ -n "${CG_OUT:-}" ]; then cp "$work/cg.out" "$CG_OUT"; fi
     ;;
   strace)
-    echo "$scenario requests=$reqs (syscalls per request)"
-    awk -v n="$reqs" '$NF ~ /^[a-z_0-9]+$/ && $4 ~ /^[0-9]+$/ && $NF != "total" {printf "  %-16s %.2f\n", $NF, $4 / n}' "$work/strace.out" | sort -k2 -rn | head -12
+    echo "$scenario requests=$reqs (syscalls per request: calls, failed ones)"
+    awk -v n="$reqs" '$NF ~ /^[a-z_0-9]+$/ && $4 ~ /^[0-9]+$/ && $NF != "total" {
+      e = (NF == 6) ? $5 : 0; printf "  %-16s %6.2f %6.2f\n", $NF, $4 / n, e / n}' "$work/strace.out" | sort -k2 -rn | head -8
     ;;
 esac
