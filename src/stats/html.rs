@@ -118,26 +118,29 @@ fn num(v: &Value) -> u64 {
     v.number().map_or(0, |n| n as u64)
 }
 
-/// The message of an admin action's status code.
+/// The class and message HAProxy shows for an admin action's status code.
 fn status_message(code: &str) -> (&'static str, &'static str) {
     match code {
-        "DONE" => ("#66FF66", "Action processed successfully."),
-        "PART" => ("#FFCC66", "Action partially processed."),
-        "NONE" => ("#FFCC66", "Nothing has been changed."),
+        "DONE" => ("active_up", "Action processed successfully."),
+        "NONE" => ("active_going_down", "Nothing has changed."),
+        "PART" => (
+            "active_going_down",
+            "Action partially processed.<br>Some server names are probably unknown or ambiguous (duplicated names in the backend).",
+        ),
         "ERRP" => (
-            "#FF6666",
-            "Action not processed because of invalid parameters.",
+            "active_down",
+            "Action not processed because of invalid parameters.<ul><li>The action is maybe unknown.</li><li>Invalid key parameter (empty or too long).</li><li>The backend name is probably unknown or ambiguous (duplicated names).</li><li>Some server names are probably unknown or ambiguous (duplicated names in the backend).</li></ul>",
         ),
         "EXCD" => (
-            "#FF6666",
-            "Action not processed : the buffer couldn't store all the data.",
+            "active_down",
+            "<b>Action not processed : the buffer couldn't store all the data.<br>You should retry with less servers at a time.</b>",
         ),
-        "DENY" => ("#FF6666", "Action denied."),
+        "DENY" => ("active_down", "<b>Action denied.</b>"),
         "IVAL" => (
-            "#FF6666",
-            "Invalid requests (unsupported method or chunked encoded request).",
+            "active_down",
+            "<b>Invalid requests (unsupported method or chunked encoded request).</b>",
         ),
-        _ => ("#FF6666", "Unexpected result."),
+        _ => ("active_down", "Unexpected result."),
     }
 }
 
@@ -251,11 +254,17 @@ pub fn write_page(out: &mut String, snap: &Snapshot, v: &View<'_>) {
         },
     );
     if let Some(code) = v.status {
-        let (colour, msg) = status_message(code);
+        let (class, msg) = status_message(code);
         let _ = writeln!(
             out,
-            "<p><div class=\"hr\" style=\"background-color: {colour}\">[<a href=\"{uri}\" title=\"Remove this message\">X</a>] {msg}</div>",
-            uri = esc(&v.page.uri)
+            "<p><div class={class}><a class=lfsb href=\"{uri}{up}{norefresh}\" title=\"Remove this message\">[X]</a> {msg}</div>",
+            uri = esc(&v.page.uri),
+            up = if v.hide_down { ";up" } else { "" },
+            norefresh = if v.refresh.is_none() && v.page.refresh.is_some() {
+                ";norefresh"
+            } else {
+                ""
+            },
         );
     } else {
         out.push_str("<p>\n");
