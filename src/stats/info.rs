@@ -108,7 +108,8 @@ pub fn values(snap: &Snapshot) -> Vec<Value> {
             "CumReq" => Value::U32(crate::log::requests() as u32),
             "ConnRate" | "SessRate" => Value::U32(rate),
             "MaxConnRate" | "MaxSessRate" => Value::U32(rate_max),
-            "Idle_pct" | "Tasks" | "Run_queue" | "BytesOutRate" => Value::Empty,
+            "Idle_pct" | "Tasks" | "Run_queue" | "BytesOutRate" | "ZlibMemUsage"
+            | "MaxZlibMemUsage" => Value::Empty,
             "node" => Value::Str(node.clone()),
             "description" => Value::Empty,
             "Jobs" => Value::U32(cur + listeners as u32),

@@ -1,7 +1,8 @@
 //! HAProxy 2.6's `show info` fields, in the order HAProxy 2.6.12 prints them: name,
 //! description (`info_fields` in haproxy's src/stats.c), tags and type as `show info
 //! typed` prints them, and the `haproxy_process_*` metric the Prometheus exporter makes
-//! of it (addons/promex/service-prometheus.c).
+//! of it (addons/promex/service-prometheus.c). `ZlibMemUsage` and `MaxZlibMemUsage` are
+//! empty, as in HAProxy builds without zlib (Debian's).
 
 /// One `show info` field.
 #[derive(Debug)]
@@ -335,6 +336,20 @@ pub static INFO: &[InfoDef] = &[
         desc: "Limit of CompressBpsOut beyond which HTTP compression is automatically disabled",
         tags: "CLP:u32",
         prom: ("limit_http_comp", false),
+    },
+    InfoDef {
+        name: "ZlibMemUsage",
+        pos: 45,
+        desc: "Amount of memory currently used by HTTP compression on the current worker process (in bytes)",
+        tags: "MGP:u32",
+        prom: ("current_zlib_memory", false),
+    },
+    InfoDef {
+        name: "MaxZlibMemUsage",
+        pos: 46,
+        desc: "Limit on the amount of memory used by HTTP compression above which it is automatically disabled (in bytes, see global.maxzlibmem)",
+        tags: "CLP:u32",
+        prom: ("max_zlib_memory", false),
     },
     InfoDef {
         name: "Tasks",

@@ -1,6 +1,7 @@
 //! The metric families of HAProxy 2.6's Prometheus exporter (addons/promex), in the order
 //! it prints them: scope, name, type, help text, and the `show stat` column (or `show
-//! info` field) each one reads. Names and help texts are HAProxy 2.6.12's.
+//! info` field) each one reads (`http_responses_total` reads the six `hrsp_*` columns,
+//! one `code` label each). Names and help texts are HAProxy 2.6.12's.
 
 /// Which objects a metric family describes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -541,7 +542,7 @@ pub static FAMILIES: &[Family] = &[
         name: "haproxy_frontend_http_responses_total",
         counter: true,
         help: "Total number of HTTP responses with status 100-199 returned by this object since the worker process started",
-        field: "hrsp_other",
+        field: "hrsp_1xx",
     },
     Family {
         scope: Scope::Frontend,
@@ -814,7 +815,7 @@ pub static FAMILIES: &[Family] = &[
         name: "haproxy_backend_http_responses_total",
         counter: true,
         help: "Total number of HTTP responses with status 100-199 returned by this object since the worker process started",
-        field: "hrsp_other",
+        field: "hrsp_1xx",
     },
     Family {
         scope: Scope::Backend,
@@ -1185,7 +1186,7 @@ pub static FAMILIES: &[Family] = &[
         name: "haproxy_server_http_responses_total",
         counter: true,
         help: "Total number of HTTP responses with status 100-199 returned by this object since the worker process started",
-        field: "hrsp_other",
+        field: "hrsp_1xx",
     },
     Family {
         scope: Scope::Server,
