@@ -221,3 +221,75 @@ fn stats_page_auth_refresh_scope_exports_and_admin_actions_as_haproxy() {
     scenario(true, &cfg);
     scenario(false, &cfg);
 }
+
+const LEGENDS: &str = "\
+global
+    node gnode
+    description global desc
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+listen stats
+    bind 127.0.0.1:{st}
+    description the proxy desc
+    stats enable
+    stats uri /s
+    stats show-node
+    stats show-desc
+    stats hide-version
+    stats show-legends
+    server a {node}
+";
+
+#[test]
+fn stats_page_shows_node_descriptions_and_legends_and_hides_the_version_as_haproxy() {
+    support::require_haproxy();
+    let node = HttpBackend::start("a");
+    let cfg = Config::new(LEGENDS)
+        .listen_port("st")
+        .var("node", node.addr());
+    for haproxy in [true, false] {
+        let who = if haproxy { "haproxy" } else { "gatehouse" };
+        let cfg = cfg.with_fresh_ports();
+        let _p = proxy_builder(haproxy, &cfg)
+            .wait_ports(&cfg.listen_ports())
+            .start();
+        let st = cfg.port("st");
+        let html = http_get_until_close(local(st), "/s", &[])
+            .expect("GET")
+            .body_str();
+        assert!(
+            html.contains(" on gnode</title>"),
+            "{who}: node in the title"
+        );
+        assert!(
+            html.contains(" on gnode: global desc</h2>"),
+            "{who}: node and description"
+        );
+        assert!(
+            html.contains("<th class=\"desc\" width=\"90%\">the proxy desc</th>"),
+            "{who}: the proxy's description"
+        );
+        let h1 = html
+            .lines()
+            .find(|l| l.starts_with("<h1>") || l.contains("<h1>"))
+            .unwrap_or("");
+        assert!(!h1.contains("version"), "{who}: hide-version: {h1}");
+        let csv = http_get_until_close(local(st), "/s;csv", &[])
+            .expect("CSV")
+            .body_str();
+        let header: Vec<&str> = csv.lines().next().unwrap_or("").split(',').collect();
+        let at = |line: &str, c: &str| {
+            let i = header.iter().position(|h| *h == c).expect("column");
+            csv.lines()
+                .find(|l| l.starts_with(line))
+                .and_then(|l| l.split(',').nth(i))
+                .unwrap_or("")
+                .to_owned()
+        };
+        assert_eq!(at("stats,a,", "addr"), node.addr().to_string(), "{who}");
+        assert_eq!(at("stats,BACKEND,", "algo"), "roundrobin", "{who}");
+    }
+}

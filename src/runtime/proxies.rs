@@ -33,6 +33,8 @@ pub struct ProxyMeta {
     pub algo: &'static str,
     /// The `cookie` name, if any.
     pub cookie: Option<String>,
+    /// `description`, shown in the proxy's table on the stats page.
+    pub description: Option<String>,
     /// The frontend's effective `maxconn` (`slim` of the FRONTEND line).
     pub maxconn: u32,
     /// The backend's `fullconn` (`slim` of the BACKEND line): a tenth of the `maxconn`
@@ -132,7 +134,7 @@ impl StatsPage {
             }),
             show_desc: s.show_desc.as_ref().and_then(|d| {
                 if d.is_empty() {
-                    p.description.clone().or_else(|| g.description.clone())
+                    g.description.clone()
                 } else {
                     Some(d.clone())
                 }
@@ -203,6 +205,7 @@ pub fn compile(config: &Config, global_maxconn: u32) -> Vec<ProxyMeta> {
                 mode: p.mode,
                 algo: algo_name(&p.balance),
                 cookie: p.cookie.as_ref().map(|c| c.name.clone()),
+                description: p.description.clone(),
                 maxconn: fe_maxconn(p),
                 fullconn: tot.div_ceil(10) as u32,
                 servers: p

@@ -30,6 +30,10 @@ pub struct GlobalRt {
     pub nbthread: usize,
     /// Current connections, all frontends (live state, shared across reloads).
     pub actconn: Arc<AtomicU32>,
+    /// `node` (default: the host name).
+    pub node: String,
+    /// `description`.
+    pub description: Option<String>,
 }
 
 /// The current snapshot, behind one atomic pointer: a reload stores a new one; each
@@ -309,6 +313,8 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
             .map(|n| n as usize)
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(64))),
         actconn: Arc::clone(&store.actconn),
+        node: g.node.clone().unwrap_or_else(super::proxies::hostname),
+        description: g.description.clone(),
     };
     let mut backends: Vec<(String, Arc<Backend>)> = Vec::new();
     for p in config.proxies.iter().filter(|p| p.kind.has_backend()) {

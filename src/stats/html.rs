@@ -175,6 +175,12 @@ fn server_class(r: &Row) -> &'static str {
 
 /// The whole page.
 pub fn write_page(out: &mut String, snap: &Snapshot, v: &View<'_>) {
+    let descs = |id: u32| {
+        snap.proxies
+            .iter()
+            .find(|p| p.uuid == id)
+            .and_then(|p| p.description.clone())
+    };
     let info = super::info::values(snap);
     let get = |name: &str| {
         super::info_fields::INFO
@@ -197,7 +203,7 @@ pub fn write_page(out: &mut String, snap: &Snapshot, v: &View<'_>) {
          <meta http-equiv=\"content-type\" content=\"text/html; charset=iso-8859-1\">\n\
          <style type=\"text/css\"><!--\n{CSS}--></style></head>\n<body>\
          <h1><a href=\"https://www.haproxy.org/\" style=\"text-decoration: none;\">{product}</a></h1>\n\
-         <h2>Statistics Report for pid {pid}{node}</h2>\n",
+         <h2>Statistics Report for pid {pid}{node}{desc}</h2>\n",
         node = v
             .page
             .show_node
@@ -205,10 +211,13 @@ pub fn write_page(out: &mut String, snap: &Snapshot, v: &View<'_>) {
             .map(|n| format!(" on {}", esc(n)))
             .unwrap_or_default(),
         pid = get("Pid"),
+        desc = v
+            .page
+            .show_desc
+            .as_deref()
+            .map(|d| format!(": {}", esc(d)))
+            .unwrap_or_default(),
     );
-    if let Some(d) = &v.page.show_desc {
-        let _ = writeln!(out, "<h2>{}</h2>", esc(d));
-    }
     let _ = write!(
         out,
         "<hr width=\"100%\" class=\"hr\">\n<h3>&gt; General process information</h3>\n\
@@ -276,14 +285,14 @@ pub fn write_page(out: &mut String, snap: &Snapshot, v: &View<'_>) {
             .iter()
             .position(|r| r.proxy_id != id)
             .map_or(v.rows.len(), |n| i + n);
-        write_proxy(out, v, &v.rows[i..end]);
+        write_proxy(out, v, &v.rows[i..end], descs(id).as_deref());
         i = end;
     }
     out.push_str("</body></html>\n");
 }
 
 /// One proxy's table.
-fn write_proxy(out: &mut String, v: &View<'_>, rows: &[Row]) {
+fn write_proxy(out: &mut String, v: &View<'_>, rows: &[Row], desc: Option<&str>) {
     let name = esc(rows[0].pxname());
     let backend = rows.iter().find(|r| r.obj == ObjType::Backend);
     let admin = v.admin && backend.is_some();
@@ -294,7 +303,11 @@ fn write_proxy(out: &mut String, v: &View<'_>, rows: &[Row]) {
         out,
         "<table class=\"tbl\" width=\"100%\">\n<tr class=\"titre\"><th class=\"pxname\" width=\"10%\">\
          <a name=\"{name}\"></a><a class=px href=\"#{name}\">{name}</a></th>\
-         <th class=\"empty\" width=\"90%\"></th></tr>\n</table>\n<table class=\"tbl\" width=\"100%\">\n<tr class=\"titre\">"
+         {desc}</tr>\n</table>\n<table class=\"tbl\" width=\"100%\">\n<tr class=\"titre\">",
+        desc = match desc {
+            Some(d) => format!("<th class=\"desc\" width=\"90%\">{}</th>", esc(d)),
+            None => "<th class=\"empty\" width=\"90%\"></th>".to_owned(),
+        }
     );
     if admin {
         let _ = write!(

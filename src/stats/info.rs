@@ -85,7 +85,6 @@ pub fn values(snap: &Snapshot) -> Vec<Value> {
     let listeners: usize = fes.iter().map(|f| f.binds.len()).sum();
     let cur = snap.global.actconn.load(Ordering::Relaxed);
     let fds = fd_limit();
-    let node = crate::runtime::proxies::hostname();
     INFO.iter()
         .map(|f| match f.name {
             "Name" => Value::Str("gatehouse".into()),
@@ -110,8 +109,12 @@ pub fn values(snap: &Snapshot) -> Vec<Value> {
             "MaxConnRate" | "MaxSessRate" => Value::U32(rate_max),
             "Idle_pct" | "Tasks" | "Run_queue" | "BytesOutRate" | "ZlibMemUsage"
             | "MaxZlibMemUsage" => Value::Empty,
-            "node" => Value::Str(node.clone()),
-            "description" => Value::Empty,
+            "node" => Value::Str(snap.global.node.clone()),
+            "description" => snap
+                .global
+                .description
+                .clone()
+                .map_or(Value::Empty, Value::Str),
             "Jobs" => Value::U32(cur + listeners as u32),
             "Listeners" => Value::U32(listeners as u32),
             "TotalBytesOut" => Value::U64(bytes_out),
