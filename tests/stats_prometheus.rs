@@ -290,3 +290,20 @@ fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+#[test]
+fn an_unknown_service_is_refused_as_haproxy_refuses_it() {
+    let haproxy = support::require_haproxy();
+    let dir = TempDir::new("use-service");
+    let cfg = dir.write(
+        "s.cfg",
+        "defaults\n    mode http\nfrontend f\n    bind 127.0.0.1:1\n    http-request use-service foo\n",
+    );
+    let msg = "error detected in frontend 'f' while parsing 'http-request use-service' rule : 'foo' unknown service name.";
+    for bin in [haproxy, support::gatehouse_bin()] {
+        let (code, _, err) = support::check(&bin, &[&cfg]);
+        assert_ne!(code, 0, "{}", bin.display());
+        assert!(err.contains(msg), "{}: {err}", bin.display());
+        assert_eq!(support::first_alert_line(&err, &cfg), Some(5), "{err}");
+    }
+}
