@@ -45,8 +45,15 @@ fn csv(port: u16) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// Runs the traffic through a proxy started on `cfg`; returns its CSV.
-fn run(haproxy: bool, cfg: &Config) -> Vec<Vec<String>> {
+/// The `;json` export of a proxy's stats page.
+fn json(port: u16) -> serde_json::Value {
+    let r = http_get_until_close(local(port), "/stats;json", &[]).expect("stats page");
+    assert_eq!(r.status, 200);
+    serde_json::from_slice(&r.body).expect("JSON")
+}
+
+/// Runs the traffic through a proxy started on `cfg`; returns its CSV and JSON.
+fn run(haproxy: bool, cfg: &Config) -> (Vec<Vec<String>>, serde_json::Value) {
     let cfg = cfg.with_fresh_ports();
     let _p = proxy_builder(haproxy, &cfg)
         .wait_ports(&cfg.listen_ports())
@@ -60,7 +67,7 @@ fn run(haproxy: bool, cfg: &Config) -> Vec<Vec<String>> {
         let r = http_get_until_close(fe, "/forbidden", &[]).expect("request");
         assert_eq!(r.status, 403);
     }
-    csv(cfg.port("st"))
+    (csv(cfg.port("st")), json(cfg.port("st")))
 }
 
 #[test]
@@ -73,8 +80,8 @@ fn csv_header_lines_and_counters_mean_what_haproxys_do() {
         .listen_port("st")
         .var("node1", n1.addr())
         .var("node2", n2.addr());
-    let h = run(true, &cfg);
-    let g = run(false, &cfg);
+    let (h, hj) = run(true, &cfg);
+    let (g, gj) = run(false, &cfg);
 
     // The header, exactly.
     assert_eq!(g[0], h[0], "CSV header");
@@ -185,6 +192,35 @@ fn csv_header_lines_and_counters_mean_what_haproxys_do() {
                     h[0][i]
                 );
             }
+        }
+    }
+
+    // The JSON form: the same lines; each field gatehouse reports carries HAProxy's
+    // position, tags and type; the fields HAProxy reports are reported.
+    let (hl, gl) = (hj.as_array().expect("lines"), gj.as_array().expect("lines"));
+    assert_eq!(gl.len(), hl.len());
+    for (hline, gline) in hl.iter().zip(gl) {
+        let by_name = |line: &serde_json::Value| {
+            line.as_array()
+                .expect("fields")
+                .iter()
+                .map(|f| {
+                    (
+                        f["field"]["name"].as_str().unwrap_or("").to_owned(),
+                        f.clone(),
+                    )
+                })
+                .collect::<std::collections::BTreeMap<_, _>>()
+        };
+        let (hf, gf) = (by_name(hline), by_name(gline));
+        for (name, g) in &gf {
+            let h = hf
+                .get(name)
+                .unwrap_or_else(|| panic!("{name}: not reported by haproxy: {g}"));
+            for k in ["objType", "proxyId", "id", "field", "processNum", "tags"] {
+                assert_eq!(g[k], h[k], "{name} {k}");
+            }
+            assert_eq!(g["value"]["type"], h["value"]["type"], "{name} type");
         }
     }
 }

@@ -70,7 +70,7 @@ pub fn write_typed(out: &mut String, rows: &[Row]) {
                 pos(i),
                 f.name,
                 tags::letters(f.tags[r.obj.index()]),
-                tags::type_name(v)
+                tags::type_for(f.tags[r.obj.index()], v)
             ));
             v.write(out);
             out.push('\n');
@@ -99,7 +99,7 @@ pub fn write_json(out: &mut String, rows: &[Row]) {
                         "field": {"pos": pos(i), "name": f.name},
                         "processNum": 1,
                         "tags": tags::json(tags::letters(f.tags[r.obj.index()])),
-                        "value": tags::typed_value(v),
+                        "value": tags::field_value(f.tags[r.obj.index()], v),
                     })
                 })
                 .collect();

@@ -147,7 +147,8 @@ pub fn write_info_typed(out: &mut String, snap: &Snapshot) {
         if v == Value::Empty {
             continue;
         }
-        let (t, ty) = f.tags.split_once(':').unwrap_or((f.tags, "u32"));
+        let t = tags::letters(f.tags);
+        let ty = tags::type_for(f.tags, &v);
         out.push_str(&format!("{}.{}.1:{t}:{ty}:", f.pos, f.name));
         v.write(out);
         out.push('\n');
@@ -165,7 +166,7 @@ pub fn write_info_json(out: &mut String, snap: &Snapshot) {
                 "field": {"pos": f.pos, "name": f.name},
                 "processNum": 1,
                 "tags": tags::json(f.tags),
-                "value": tags::typed_value(&v),
+                "value": tags::field_value(f.tags, &v),
             })
         })
         .collect();

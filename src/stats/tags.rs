@@ -49,6 +49,22 @@ pub fn type_name(v: &Value) -> &'static str {
     }
 }
 
+/// The type HAProxy gives a value of a field with `tags` (`MGP:u64`): the field's
+/// declared numeric type, else the value's own.
+pub fn type_for<'a>(tags: &'a str, v: &Value) -> &'a str {
+    match (tags.split_once(':'), v) {
+        (Some((_, t)), Value::U32(_) | Value::U64(_) | Value::S32(_)) if t != "str" => t,
+        _ => type_name(v),
+    }
+}
+
+/// The JSON `value` object of a field with `tags`: `{"type": "u32", "value": 0}`.
+pub fn field_value(tags: &str, v: &Value) -> serde_json::Value {
+    let mut j = typed_value(v);
+    j["type"] = serde_json::json!(type_for(tags, v));
+    j
+}
+
 /// The JSON `value` object: `{"type": "u32", "value": 0}`.
 pub fn typed_value(v: &Value) -> serde_json::Value {
     let value = match v {
