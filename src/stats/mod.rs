@@ -42,3 +42,6 @@ pub fn metrics(snap: &Snapshot) -> String {
     prom::write_metrics(&mut out, snap, &rows);
     out
 }
+
+#[cfg(test)]
+mod tests;
