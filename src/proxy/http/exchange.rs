@@ -560,6 +560,7 @@ impl Session {
         ex.backend = backend.clone();
         match verdict {
             Verdict::Continue => {}
+            Verdict::Prometheus => return Err(self.serve_stats(client, ex, None).await),
             Verdict::Deny(status) => {
                 let be_errors = backend.as_ref().map(|b| &b.errors);
                 let page = crate::runtime::errors::page(status, be_errors, &fe.errors);
@@ -587,6 +588,9 @@ impl Session {
                 let page = reply.as_deref().map_or(Page::Empty, Page::Reply);
                 return Err(self.local_reply(client, ex, page, status, true).await);
             }
+        }
+        if let Some(page) = self.stats_page(client, backend.as_ref()) {
+            return Err(self.serve_stats(client, ex, Some(page)).await);
         }
         match backend {
             Some(be) => Ok(be),

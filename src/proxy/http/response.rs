@@ -151,7 +151,7 @@ impl Session {
             v
         };
         match verdict {
-            Verdict::Continue | Verdict::Auth(_) | Verdict::Tarpit(_) => {}
+            Verdict::Continue | Verdict::Auth(_) | Verdict::Tarpit(_) | Verdict::Prometheus => {}
             Verdict::Deny(_) => {
                 return Responded::clean(
                     self.fail(client, ex, 502, TermCause::Proxy, FinState::Headers)
