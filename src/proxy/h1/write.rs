@@ -229,9 +229,9 @@ fn write_fields(
 
 /// Writes `name: value CRLF` with the name lowercased.
 fn write_field(name: &[u8], value: &[u8], out: &mut Vec<u8>) {
-    let start = out.len();
-    out.extend_from_slice(name);
-    out[start..].make_ascii_lowercase();
+    // One reservation, and the name lowercased as it is copied.
+    out.reserve(name.len() + value.len() + 4);
+    out.extend(name.iter().map(u8::to_ascii_lowercase));
     out.extend_from_slice(b": ");
     out.extend_from_slice(value);
     out.extend_from_slice(b"\r\n");
