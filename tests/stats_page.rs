@@ -293,3 +293,56 @@ fn stats_page_shows_node_descriptions_and_legends_and_hides_the_version_as_hapro
         assert_eq!(at("stats,BACKEND,", "algo"), "roundrobin", "{who}");
     }
 }
+
+const BACKEND_PAGE: &str = "\
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:{fe}
+    use_backend monitoring if { path_beg /be-stats }
+    default_backend app
+backend app
+    server a {node}
+backend monitoring
+    stats enable
+    stats uri /be-stats
+    http-request deny if { path_beg /be-stats/private }
+";
+
+#[test]
+fn a_backends_stats_page_answers_what_is_routed_to_it_after_its_rules_as_haproxy() {
+    support::require_haproxy();
+    let node = HttpBackend::start("a");
+    let cfg = Config::new(BACKEND_PAGE)
+        .listen_port("fe")
+        .var("node", node.addr());
+    for haproxy in [true, false] {
+        let who = if haproxy { "haproxy" } else { "gatehouse" };
+        let cfg = cfg.with_fresh_ports();
+        let _p = proxy_builder(haproxy, &cfg)
+            .wait_ports(&cfg.listen_ports())
+            .start();
+        let fe = local(cfg.port("fe"));
+        let r = http_get_until_close(fe, "/be-stats;csv", &[]).expect("GET");
+        assert_eq!(r.status, 200, "{who}");
+        assert!(r.body_str().starts_with("# pxname,svname,"), "{who}");
+        assert!(r.body_str().contains("\nmonitoring,BACKEND,"), "{who}");
+        // The backend's own rules run first.
+        let r = http_get_until_close(fe, "/be-stats/private", &[]).expect("GET");
+        assert_eq!(r.status, 403, "{who}");
+        // Other requests are not the page's; a method other than GET/HEAD/POST is not.
+        let r = http_get_until_close(fe, "/", &[]).expect("GET");
+        assert_eq!(r.body_str(), "a", "{who}");
+        let r =
+            http_request(fe, "HEAD", "/be-stats", &[("connection", "close")], b"").expect("HEAD");
+        assert_eq!(r.status, 200, "{who}");
+        assert!(r.body.is_empty(), "{who}: HEAD");
+        // The backend has no server: a PUT there is not the page's and gets a 503.
+        let r =
+            http_request(fe, "PUT", "/be-stats", &[("connection", "close")], b"x").expect("PUT");
+        assert_eq!(r.status, 503, "{who}");
+    }
+}

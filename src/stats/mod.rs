@@ -24,7 +24,7 @@ pub mod tags;
 
 pub use csv::{write_csv, write_json, write_typed};
 pub use info::{write_info, write_info_json, write_info_typed};
-pub use model::{Options, Row, rows};
+pub use model::{Options, Row, rows, select};
 
 use crate::runtime::snapshot::Snapshot;
 

@@ -96,6 +96,27 @@ fn lines_come_in_haproxys_order_with_its_ids_and_statuses() {
 }
 
 #[test]
+fn show_stat_filters_by_proxy_type_and_server_id() {
+    let snap = snapshot(CFG);
+    let all = || rows(&snap, &Options::default());
+    let names = |rs: Vec<Row>| {
+        rs.iter()
+            .map(|r| format!("{}/{}", r.pxname(), r.svname()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        names(select(all(), Some("app"), 4, -1)),
+        ["app/a", "app/b", "app/c"]
+    );
+    assert_eq!(names(select(all(), Some("2"), 4, 2)), ["app/b"]);
+    assert_eq!(
+        names(select(all(), None, 1, -1)),
+        ["fe/FRONTEND", "tcpx/FRONTEND"]
+    );
+    assert_eq!(select(all(), Some("-1"), -1, -1).len(), 8);
+}
+
+#[test]
 fn a_stats_socket_takes_the_first_proxy_id() {
     let snap = snapshot(&format!(
         "global\n    stats socket /tmp/gh-unused.sock\n{CFG}"
