@@ -149,6 +149,20 @@ fn scenario(haproxy: bool, cfg: &Config) {
         let r = http_get_until_close(local(fe), &format!("/{i}"), &[]).expect("GET");
         assert_eq!(r.body_str(), "node2", "{who}: node1 is in maintenance");
     }
+    // `;no-maint` and `;up` hide it; `scope=` keeps the proxies whose name contains
+    // the text, whatever its case.
+    for opt in [";no-maint", ";up"] {
+        let csv = csv_of(ops, &format!("/admin/stats;csv{opt}"));
+        assert!(!csv.contains("\napp,node1,"), "{who}: {opt}");
+        assert!(csv.contains("\napp,node2,"), "{who}: {opt}");
+    }
+    let csv = csv_of(ops, "/admin/stats;csv;scope=AP");
+    let shown: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap_or(""))
+        .collect();
+    assert_eq!(shown, ["app", "app", "app"], "{who}: scope=");
     // The page tells what happened.
     let r = http_get_until_close(
         local(ops),
