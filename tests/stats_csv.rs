@@ -153,6 +153,13 @@ fn csv_header_lines_and_counters_mean_what_haproxys_do() {
             ][..],
         ),
     ];
+    // The stats page's own request is intercepted by its frontend.
+    let st = line(&g, "stats", "FRONTEND");
+    assert_eq!(
+        st[col("intercepted")],
+        line(&h, "stats", "FRONTEND")[col("intercepted")]
+    );
+    assert_eq!(st[col("intercepted")], "1");
     for (px, sv, cols) in exact {
         let (gl, hl) = (line(&g, px, sv), line(&h, px, sv));
         for c in cols {

@@ -285,7 +285,7 @@ fn frontend_row(meta: &ProxyMeta, c: &Counters) -> Row {
     r.set(col::RATE_LIM, Value::U32(0));
     if meta.mode == Mode::Http {
         http_counts(&mut r, c);
-        r.set(col::INTERCEPTED, Value::U64(0));
+        r.set(col::INTERCEPTED, u64v(&c.intercepted));
         r.set(col::CACHE_LOOKUPS, Value::U64(0));
         r.set(col::CACHE_HITS, Value::U64(0));
     } else {

@@ -49,6 +49,19 @@ impl Session {
         head_len: usize,
         page: Option<Arc<StatsPage>>,
     ) -> Option<Next> {
+        // HAProxy counts what the frontend itself answers (not a backend's page).
+        let by_frontend = match (&page, &ex.backend) {
+            (Some(p), _) => p.proxy == self.fe.name,
+            (None, Some(b)) => b.name == self.fe.name,
+            (None, None) => true,
+        };
+        if by_frontend {
+            self.fe
+                .live
+                .counters
+                .intercepted
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         let Some(page) = page else {
             let reply = crate::stats::http::prometheus(&self.snap);
             return self
