@@ -153,14 +153,17 @@ fn reply(status: u16, reason: &str, content_type: &str, body: Vec<u8>) -> Reply 
     }
 }
 
-/// The Prometheus exporter's answer (`use-service prometheus-exporter`).
-pub fn prometheus(snap: &Snapshot) -> Reply {
-    reply(
+/// The Prometheus exporter's answer (`use-service prometheus-exporter`) to a request
+/// for `target` (its `scope` and `no-maint` parameters); `None`: the parameters are
+/// invalid, HAProxy answers 400.
+pub fn prometheus(snap: &Snapshot, target: &[u8]) -> Option<Reply> {
+    let q = super::prom::Query::parse(target)?;
+    Some(reply(
         200,
         "OK",
         super::prom::CONTENT_TYPE,
-        super::metrics(snap).into_bytes(),
-    )
+        super::metrics_for(snap, &q).into_bytes(),
+    ))
 }
 
 /// The stats page's answer to `req`.
