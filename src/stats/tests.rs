@@ -201,3 +201,23 @@ fn the_exporter_writes_each_family_once_with_haproxys_labels() {
     // No check configured: no check families for the servers.
     assert!(!text.contains("haproxy_server_check_status{"));
 }
+
+#[test]
+fn exporter_query_parameters_read_as_haproxys() {
+    use prom::Query;
+    let all = Query::default();
+    assert_eq!(Query::parse(b"/metrics"), Some(all));
+    assert_eq!(
+        Query::parse(b"/metrics?no-maint"),
+        Some(Query {
+            no_maint: true,
+            ..all
+        })
+    );
+    let q = Query::parse(b"/metrics?scope=backend&scope=server").expect("valid");
+    assert!(q.backend && q.server && !q.frontend && !q.process);
+    let q = Query::parse(b"/metrics?scope=*&scope=").expect("valid");
+    assert!(!q.backend && !q.server && !q.frontend && !q.process);
+    assert_eq!(Query::parse(b"/metrics?scope=nope"), None);
+    assert_eq!(Query::parse(b"/metrics?scope"), None);
+}
