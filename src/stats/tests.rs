@@ -221,3 +221,31 @@ fn exporter_query_parameters_read_as_haproxys() {
     assert_eq!(Query::parse(b"/metrics?scope=nope"), None);
     assert_eq!(Query::parse(b"/metrics?scope"), None);
 }
+
+#[test]
+fn server_status_shows_the_health_counter_as_haproxy() {
+    use std::sync::atomic::Ordering;
+    let snap = snapshot(
+        "defaults\n    mode http\nbackend app\n    server a 127.0.0.1:1 check rise 2 fall 3\n",
+    );
+    let s = &snap.backends[0].servers[0];
+    let status = |health: u32, up: bool| {
+        s.live.health.update(|h| {
+            h.enabled = true;
+            h.health = health;
+        });
+        s.live.up.store(up, Ordering::Relaxed);
+        let rows = rows(&snap, &Options::default());
+        match rows[0].get(fields::col::STATUS) {
+            model::Value::Str(t) => t.clone(),
+            v => panic!("{v:?}"),
+        }
+    };
+    // HAProxy: UP at rise + fall - 1, "UP n/fall" while going down, "DOWN n/rise" while
+    // going up, DOWN at 0.
+    assert_eq!(status(4, true), "UP");
+    assert_eq!(status(3, true), "UP 2/3");
+    assert_eq!(status(2, true), "UP 1/3");
+    assert_eq!(status(1, false), "DOWN 1/2");
+    assert_eq!(status(0, false), "DOWN");
+}
