@@ -360,3 +360,42 @@ fn a_backends_stats_page_answers_what_is_routed_to_it_after_its_rules_as_haproxy
         assert_eq!(r.status, 503, "{who}");
     }
 }
+
+const DEFAULTS_PAGE: &str = "\
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+    stats enable
+frontend fe
+    bind 127.0.0.1:{fe}
+    default_backend app
+backend app
+    server a {node}
+";
+
+#[test]
+fn stats_enable_in_defaults_serves_the_default_uri_everywhere_as_haproxy() {
+    support::require_haproxy();
+    let node = HttpBackend::start("a");
+    let cfg = Config::new(DEFAULTS_PAGE)
+        .listen_port("fe")
+        .var("node", node.addr());
+    for haproxy in [true, false] {
+        let who = if haproxy { "haproxy" } else { "gatehouse" };
+        let cfg = cfg.with_fresh_ports();
+        let _p = proxy_builder(haproxy, &cfg)
+            .wait_ports(&cfg.listen_ports())
+            .start();
+        let fe = local(cfg.port("fe"));
+        let r = http_get_until_close(fe, "/haproxy?stats;csv", &[]).expect("GET");
+        assert_eq!(r.status, 200, "{who}");
+        assert!(r.body_str().contains("\nfe,FRONTEND,"), "{who}");
+        // Also in absolute form; other paths go to the server.
+        let r = http_get_until_close(fe, "http://x/haproxy?stats", &[]).expect("GET");
+        assert_eq!(r.header("content-type"), Some("text/html"), "{who}");
+        let r = http_get_until_close(fe, "/haproxy", &[]).expect("GET");
+        assert_eq!(r.body_str(), "a", "{who}");
+    }
+}
