@@ -399,3 +399,47 @@ fn stats_enable_in_defaults_serves_the_default_uri_everywhere_as_haproxy() {
         assert_eq!(r.body_str(), "a", "{who}");
     }
 }
+
+const LOGGED: &str = "\
+global
+    log stdout format raw local0
+defaults
+    mode http
+    log global
+    log-format \"%b/%s %Tw/%Tc/%Tr %ST %tsc\"
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+listen stats
+    bind 127.0.0.1:{st}
+    stats enable
+    stats uri /s
+    http-request use-service prometheus-exporter if { path /metrics }
+";
+
+#[test]
+fn the_page_and_the_exporter_are_logged_as_haproxy_logs_its_applets() {
+    support::require_haproxy();
+    let cfg = Config::new(LOGGED).listen_port("st");
+    for haproxy in [true, false] {
+        let who = if haproxy { "haproxy" } else { "gatehouse" };
+        let cfg = cfg.with_fresh_ports();
+        let p = proxy_builder(haproxy, &cfg)
+            .wait_ports(&cfg.listen_ports())
+            .start();
+        let st = local(cfg.port("st"));
+        for path in ["/s", "/metrics"] {
+            let r = http_get_until_close(st, path, &[]).expect("GET");
+            assert_eq!(r.status, 200, "{who}");
+        }
+        let lines = p.wait_stdout_lines(" 200 ", 2, support::DEFAULT_TIMEOUT);
+        assert_eq!(
+            lines,
+            [
+                "stats/<STATS> 0/0/0 200 LR--",
+                "stats/<PROMEX> 0/0/0 200 LR--"
+            ],
+            "{who}"
+        );
+    }
+}

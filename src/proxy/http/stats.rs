@@ -62,6 +62,11 @@ impl Session {
                 .intercepted
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
+        ex.applet = Some(if page.is_some() {
+            "<STATS>"
+        } else {
+            "<PROMEX>"
+        });
         let Some(page) = page else {
             let target = ex.head.message(&self.buf).target();
             return match crate::stats::http::prometheus(&self.snap, target) {
