@@ -125,8 +125,19 @@ fn csv_header_lines_and_counters_mean_what_haproxys_do() {
             "fe",
             "FRONTEND",
             &[
-                "stot", "req_tot", "hrsp_2xx", "hrsp_4xx", "dreq", "status", "type", "iid", "sid",
-                "mode", "pid",
+                "stot",
+                "req_tot",
+                "hrsp_2xx",
+                "hrsp_4xx",
+                "dreq",
+                "ereq",
+                "hrsp_other",
+                "status",
+                "type",
+                "iid",
+                "sid",
+                "mode",
+                "pid",
             ][..],
         ),
         (
@@ -149,7 +160,8 @@ fn csv_header_lines_and_counters_mean_what_haproxys_do() {
             "BACKEND",
             &[
                 "stot", "lbtot", "hrsp_2xx", "req_tot", "status", "weight", "act", "bck", "type",
-                "mode",
+                "mode", "econ", "eresp", "dresp", "wretr", "wredis", "cli_abrt", "srv_abrt",
+                "qcur", "qmax",
             ][..],
         ),
     ];
