@@ -242,6 +242,7 @@ pub fn judge(c: Custom, buf: &[u8], last: bool) -> Verdict {
             mysql_packet(buf, hs, last)
         }
         Custom::LdapBind => ldap_bind(buf, last),
+        Custom::AgentLine => super::agent::judge_line(buf, last),
     }
 }
 

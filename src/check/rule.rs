@@ -86,6 +86,8 @@ pub enum Custom {
     MysqlOk,
     /// The LDAP bind response.
     LdapBind,
+    /// The agent's one-line answer (`agent-check`).
+    AgentLine,
 }
 
 /// An info text: fixed, or taken from the answer (`%[res.payload(N,0),…]`).

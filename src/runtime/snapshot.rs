@@ -108,7 +108,12 @@ fn merge_mode(a: HttpConnMode, b: HttpConnMode) -> HttpConnMode {
     }
 }
 
-fn build_backend(p: &Proxy, store: &Store, diags: &mut Vec<Diag>) -> Option<Backend> {
+fn build_backend(
+    config: &Config,
+    p: &Proxy,
+    store: &Store,
+    diags: &mut Vec<Diag>,
+) -> Option<Backend> {
     let live = store.backend(&p.name);
     let set = AclSet::compile(&p.acls)
         .map_err(|(s, e)| diags.push(Diag::alert(&s, e)))
@@ -152,6 +157,15 @@ fn build_backend(p: &Proxy, store: &Store, diags: &mut Vec<Diag>) -> Option<Back
         st.maxqueue = s.opts.maxqueue;
         st.disabled = s.opts.disabled;
         st.unix = unix;
+        st.observe =
+            s.opts
+                .observe
+                .filter(|_| s.opts.check)
+                .map(|mode| crate::runtime::health::Passive {
+                    mode,
+                    limit: s.opts.error_limit,
+                    on_error: s.opts.on_error,
+                });
         servers.push(Arc::new(st));
     }
     let tcp_content = if p.kind.has_frontend() {
@@ -212,6 +226,12 @@ fn build_backend(p: &Proxy, store: &Store, diags: &mut Vec<Diag>) -> Option<Back
             http_response
         },
         live,
+        reporter: Arc::new(crate::runtime::events::Reporter {
+            backend: p.name.clone(),
+            listen: p.kind == crate::config::model::ProxyKind::Listen,
+            logger: proxy_logger(config, p).and_then(Result::ok).map(Arc::new),
+            log_health_checks: p.options.log_health_checks,
+        }),
         _reserved: Vec::new(),
     })
 }
@@ -302,7 +322,7 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
     };
     let mut backends: Vec<(String, Arc<Backend>)> = Vec::new();
     for p in config.proxies.iter().filter(|p| p.kind.has_backend()) {
-        if let Some(b) = build_backend(p, store, &mut diags) {
+        if let Some(b) = build_backend(config, p, store, &mut diags) {
             backends.push((p.name.clone(), Arc::new(b)));
         }
     }
