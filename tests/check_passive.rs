@@ -12,8 +12,6 @@ use std::time::Duration;
 use support::{Daemon, http_get_until_close, local, proxy_builder, wait_until};
 use switch::{Mode, Switch};
 
-const WAIT: Duration = Duration::from_secs(10);
-
 fn config(main: &Switch, spare: &Switch, on_error: &str) -> support::Config {
     support::Config::new(
         "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\

@@ -19,6 +19,7 @@ mod proto;
 pub mod rule;
 pub mod run;
 pub mod task;
+pub mod tls;
 
 use crate::config::diag::Diag;
 use crate::config::model::{Balance, CheckKind, Config, Proxy, Server};
@@ -76,6 +77,14 @@ pub fn check_rules(p: &Proxy, diags: &mut Vec<Diag>) {
     if let Err((span, e)) = rule_set(p) {
         diags.push(Diag::alert(&span, e));
     }
+    for s in p.servers.iter().filter(|s| s.opts.check) {
+        if let Err(e) = tls::for_server(&s.opts) {
+            diags.push(Diag::alert(
+                &s.span,
+                format!("'server {}/{}' : {e}", p.name, s.name),
+            ));
+        }
+    }
 }
 
 /// True when backend `p`'s algorithm takes any weight at run time (HAProxy's
@@ -121,7 +130,11 @@ fn agent_plan(
             rules: agent::rules(o.agent_send.as_deref()),
             flavor: Flavor::Proto,
         }),
-        target: Target { addr, unix: None },
+        target: Target {
+            addr,
+            unix: None,
+            tls: None,
+        },
         limits: Limits {
             inter,
             connect: p.timeouts.connect,
@@ -199,6 +212,16 @@ pub fn compile(config: &Config, snap: &Snapshot) -> Result<Vec<Plan>, Vec<Diag>>
                 ));
                 continue;
             }
+            let tls = match tls::for_server(o) {
+                Ok(t) => t,
+                Err(e) => {
+                    diags.push(Diag::alert(
+                        &s.span,
+                        format!("'server {}/{}' : {e}", p.name, s.name),
+                    ));
+                    continue;
+                }
+            };
             plans.push(Plan {
                 backend: p.name.clone(),
                 server: s.name.clone(),
@@ -212,6 +235,7 @@ pub fn compile(config: &Config, snap: &Snapshot) -> Result<Vec<Plan>, Vec<Diag>>
                     } else {
                         st.unix.clone()
                     },
+                    tls,
                 },
                 limits: Limits {
                     inter: o.inter,

@@ -46,6 +46,8 @@ pub struct Target {
     pub addr: SocketAddr,
     /// A unix socket server's path.
     pub unix: Option<PathBuf>,
+    /// `check-ssl`: the TLS layer of the default connection.
+    pub tls: Option<super::tls::CheckTls>,
 }
 
 /// The time limits of one check (HAProxy 2.6: without `timeout check`, `inter` bounds
@@ -64,6 +66,7 @@ pub struct Limits {
 enum Conn {
     Tcp(tokio::net::TcpStream),
     Unix(tokio::net::UnixStream),
+    Tls(Box<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>),
 }
 
 impl Conn {
@@ -71,12 +74,17 @@ impl Conn {
         match self {
             Conn::Tcp(s) => s.read(buf).await,
             Conn::Unix(s) => s.read(buf).await,
+            Conn::Tls(s) => s.read(buf).await,
         }
     }
     async fn write_all(&mut self, b: &[u8]) -> std::io::Result<()> {
         match self {
             Conn::Tcp(s) => s.write_all(b).await,
             Conn::Unix(s) => s.write_all(b).await,
+            Conn::Tls(s) => {
+                s.write_all(b).await?;
+                s.flush().await
+            }
         }
     }
 }
@@ -179,10 +187,16 @@ impl Run<'_> {
             last = Some(rule);
         }
         let tcp = self.set.flavor == Flavor::Tcp;
+        // A connection that ends the check over TLS is a layer-6 success.
+        let l4 = if matches!(self.conn, Some(Conn::Tls(_))) {
+            CheckStatus::L6Ok
+        } else {
+            CheckStatus::L4Ok
+        };
         Ok(match last {
-            None => (CheckStatus::L4Ok, String::new()),
+            None => (l4, String::new()),
             Some(Rule::Connect { .. }) => (
-                CheckStatus::L4Ok,
+                l4,
                 if tcp {
                     "(tcp-check)".into()
                 } else {
@@ -282,11 +296,26 @@ impl Run<'_> {
                 }
             }
         };
-        match timeout_at(until.into(), fut).await {
-            Ok(Ok(c)) => self.conn = Some(c),
+        let conn = match timeout_at(until.into(), fut).await {
+            Ok(Ok(c)) => c,
             Ok(Err(e)) => return Err(self.fail(CheckStatus::L4Con, strerror(&e))),
             Err(_) => return Err(self.fail(CheckStatus::L4Timeout, String::new())),
-        }
+        };
+        // `check-ssl` applies to the default connection (not to a `tcp-check connect
+        // port N`), as in HAProxy.
+        self.conn = Some(match (conn, &target.tls, port) {
+            (Conn::Tcp(s), Some(tls), None) => {
+                match timeout_at(until.into(), tls.handshake(s, target.addr)).await {
+                    Ok(Ok(s)) => Conn::Tls(Box::new(s)),
+                    Ok(Err(e)) => {
+                        let info = super::tls::failure_info(&e).to_owned();
+                        return Err(self.fail(CheckStatus::L6Rsp, info));
+                    }
+                    Err(_) => return Err(self.fail(CheckStatus::L6Timeout, String::new())),
+                }
+            }
+            (c, _, _) => c,
+        });
         if let Some(t) = limits.check {
             self.deadline = Instant::now() + t;
         }

@@ -86,6 +86,7 @@ impl Agent {
     }
 
     /// What the last checker sent before closing.
+    #[allow(dead_code)] // not every test that runs an agent reads it
     pub fn received(&self) -> Vec<u8> {
         self.received.lock().unwrap().clone()
     }
