@@ -134,6 +134,9 @@ impl ServerLive {
         }
         if a.disabled != disabled {
             self.maint.store(disabled, Ordering::Relaxed);
+            if disabled {
+                self.drain.store(false, Ordering::Relaxed);
+            }
         }
         if a.addr.is_some_and(|old| old != addr) {
             self.pool.clear();
