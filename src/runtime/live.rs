@@ -233,4 +233,30 @@ mod tests {
         assert!(st.set_maint("app", "s1", true));
         assert!(s1.maint.load(Ordering::Relaxed));
     }
+
+    #[test]
+    fn admin_states_are_exclusive_and_maintenance_pauses_the_health_check() {
+        let st = Store::new();
+        let s = st.backend("app").server("s1", 10);
+        s.health.update(|h| {
+            h.enabled = true;
+            h.rise = 2;
+            h.health = 4;
+        });
+        assert!(st.set_admin("app", "s1", AdminState::Drain));
+        assert_eq!(s.admin(), AdminState::Drain);
+        assert!(!s.usable());
+        assert!(s.up.load(Ordering::Relaxed), "drain keeps the server up");
+        st.set_admin("app", "s1", AdminState::Maint);
+        assert_eq!(s.admin(), AdminState::Maint);
+        assert!(!s.drain.load(Ordering::Relaxed));
+        assert_eq!(s.health.get().health, 0);
+        assert!(!s.up.load(Ordering::Relaxed));
+        st.set_admin("app", "s1", AdminState::Ready);
+        assert_eq!(s.admin(), AdminState::Ready);
+        // Back from maintenance: up at `rise`, checked again at once.
+        assert_eq!(s.health.get().health, 2);
+        assert!(s.usable());
+        assert!(!st.set_admin("app", "nope", AdminState::Drain));
+    }
 }
