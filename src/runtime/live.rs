@@ -146,6 +146,21 @@ impl BackendLive {
         b.reporter.server_change(Some(b), &facts, change, None);
     }
 
+    /// Sets server `server` to maintenance (`true`) or back to ready
+    /// ([`BackendLive::set_admin`]). False when no such server exists.
+    pub fn set_maint(&self, server: &str, maint: bool) -> bool {
+        let Some(s) = self.find_server(server) else {
+            return false;
+        };
+        let to = if maint {
+            AdminState::Maint
+        } else {
+            AdminState::Ready
+        };
+        self.set_admin(&s, to);
+        true
+    }
+
     /// The reporter of the current snapshot's backend (stderr only when none).
     pub fn reporter(&self, name: &str) -> Arc<Reporter> {
         self.current()
