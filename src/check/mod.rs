@@ -64,7 +64,15 @@ fn rule_set(p: &Proxy) -> Result<RuleSet, (crate::config::span::Span, String)> {
         CheckKind::Ldap => (proto::ldap(), Flavor::Proto),
         CheckKind::SslHello => (proto::ssl_hello(), Flavor::Proto),
     };
-    Ok(RuleSet { rules, flavor })
+    let linger = matches!(
+        c.kind,
+        CheckKind::Smtp { .. } | CheckKind::Pgsql { .. } | CheckKind::Mysql { .. }
+    );
+    Ok(RuleSet {
+        rules,
+        flavor,
+        linger,
+    })
 }
 
 /// Compiles the check rules of backend `p` (as [`compile`] will), pushing an alert at
@@ -129,6 +137,7 @@ fn agent_plan(
         rules: Arc::new(RuleSet {
             rules: agent::rules(o.agent_send.as_deref()),
             flavor: Flavor::Proto,
+            linger: false,
         }),
         target: Target {
             addr,

@@ -37,6 +37,10 @@ pub struct RuleSet {
     pub rules: Vec<Rule>,
     /// How results are worded.
     pub flavor: Flavor,
+    /// Close gracefully (HAProxy's `linger` connect option, which its SMTP, PostgreSQL
+    /// and MySQL checks use: "some servers don't like reset on close"); otherwise a
+    /// check connection ends with a reset, as HAProxy ends it, leaving no TIME_WAIT.
+    pub linger: bool,
 }
 
 /// Where a check connects.
@@ -292,6 +296,9 @@ impl Run<'_> {
                     }
                     let s = tokio::net::TcpStream::connect(a).await?;
                     let _ = s.set_nodelay(true);
+                    if !self.set.linger {
+                        let _ = socket2::SockRef::from(&s).set_linger(Some(Duration::ZERO));
+                    }
                     Ok(Conn::Tcp(s))
                 }
             }
