@@ -161,18 +161,29 @@ fn line(d: &Daemon, what: &str) -> String {
         .into_owned()
 }
 
+/// `opts` on the server line of an HTTPS check; with `TCP:` first, a `tcp-check` rule
+/// set over `tcp-check connect ssl …` (the rest) instead.
 fn config(dir: &TempDir, tls: &TlsServer, opts: &str) -> support::Config {
-    support::Config::new(
-        "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n    timeout check 2s\n\
+    let template = match opts.strip_prefix("TCP:") {
+        Some(connect) => format!(
+            "defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n    timeout check 2s\n\
+             listen be\n    bind 127.0.0.1:{{port}}\n    option tcp-check\n    option log-health-checks\n\
+             \x20   tcp-check connect {connect}\n    tcp-check send \"GET / HTTP/1.0\\r\\n\\r\\n\"\n    tcp-check expect string \"200 ok\"\n\
+             \x20   server s1 127.0.0.1:{{tls}} check inter 1000 rise 1 fall 1 verify required ca-file {{dir}}/ca.pem\n"
+        ),
+        None => "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n    timeout check 2s\n\
          listen be\n    bind 127.0.0.1:{port}\n    option httpchk GET /\n    option log-health-checks\n\
-         \x20   server s1 127.0.0.1:{tls} check inter 1000 rise 1 fall 1 check-ssl {opts}\n",
-    )
-    .listen_port("port")
-    .var("tls", tls.port)
-    .var(
-        "opts",
-        opts.replace("{dir}", &dir.path().display().to_string()),
-    )
+         \x20   server s1 127.0.0.1:{tls} check inter 1000 rise 1 fall 1 check-ssl {opts}\n"
+            .to_owned(),
+    };
+    support::Config::new(&template)
+        .var("dir", dir.path().display())
+        .listen_port("port")
+        .var("tls", tls.port)
+        .var(
+            "opts",
+            opts.replace("{dir}", &dir.path().display().to_string()),
+        )
 }
 
 /// The first check's line with `opts` through haproxy or gatehouse.
@@ -207,6 +218,8 @@ const VERIFIED: &str =
     "check-sni app.test check-alpn http/1.1,http/1.0 verify required ca-file {dir}/ca.pem";
 const WRONG_NAME: &str = "check-sni other.test verify required ca-file {dir}/ca.pem";
 const WRONG_CA: &str = "check-sni app.test ca-file {dir}/other.pem";
+const TCP_SSL: &str = "TCP:ssl sni app.test alpn http/1.1";
+const TCP_SSL_WRONG_NAME: &str = "TCP:ssl sni other.test";
 
 #[test]
 fn an_https_check_passes_when_the_certificate_verifies() {
@@ -241,11 +254,26 @@ fn a_certificate_for_another_name_or_from_another_ca_fails_the_check_at_layer6()
 }
 
 #[test]
+fn tcp_check_connect_ssl_runs_its_steps_over_tls() {
+    let l = first_check(false, TCP_SSL, "Health check");
+    assert!(
+        l.starts_with("Health check for server be/s1 succeeded"),
+        "{l}"
+    );
+    assert_eq!(
+        first_check(false, TCP_SSL_WRONG_NAME, "Health check"),
+        "Health check for server be/s1 failed, reason: Layer6 invalid response, info: \"Server presented an SSL certificate different from the expected one at step 1 of tcp-check (connect)\", check duration: Nms, status: 0/1 DOWN."
+    );
+}
+
+#[test]
 fn tls_checks_log_the_same_lines_through_haproxy() {
     for (opts, what) in [
         (VERIFIED, "Health check"),
         (WRONG_NAME, "Health check"),
         (WRONG_CA, "Health check"),
+        (TCP_SSL, "Health check"),
+        (TCP_SSL_WRONG_NAME, "Health check"),
     ] {
         assert_eq!(
             first_check(false, opts, what),

@@ -64,15 +64,7 @@ fn rule_set(p: &Proxy) -> Result<RuleSet, (crate::config::span::Span, String)> {
         CheckKind::Ldap => (proto::ldap(), Flavor::Proto),
         CheckKind::SslHello => (proto::ssl_hello(), Flavor::Proto),
     };
-    let linger = matches!(
-        c.kind,
-        CheckKind::Smtp { .. } | CheckKind::Pgsql { .. } | CheckKind::Mysql { .. }
-    );
-    Ok(RuleSet {
-        rules,
-        flavor,
-        linger,
-    })
+    Ok(RuleSet { rules, flavor })
 }
 
 /// Compiles the check rules of backend `p` (as [`compile`] will), pushing an alert at
@@ -85,8 +77,9 @@ pub fn check_rules(p: &Proxy, diags: &mut Vec<Diag>) {
     if let Err((span, e)) = rule_set(p) {
         diags.push(Diag::alert(&span, e));
     }
+    let rules = rule_set(p).map(|r| r.rules).unwrap_or_default();
     for s in p.servers.iter().filter(|s| s.opts.check) {
-        if let Err(e) = tls::for_server(&s.opts) {
+        if let Err(e) = tls::for_server(&s.opts).and_then(|_| tls::for_rules(&s.opts, &rules)) {
             diags.push(Diag::alert(
                 &s.span,
                 format!("'server {}/{}' : {e}", p.name, s.name),
@@ -137,12 +130,12 @@ fn agent_plan(
         rules: Arc::new(RuleSet {
             rules: agent::rules(o.agent_send.as_deref()),
             flavor: Flavor::Proto,
-            linger: false,
         }),
         target: Target {
             addr,
             unix: None,
             tls: None,
+            rule_tls: Vec::new(),
         },
         limits: Limits {
             inter,
@@ -221,16 +214,17 @@ pub fn compile(config: &Config, snap: &Snapshot) -> Result<Vec<Plan>, Vec<Diag>>
                 ));
                 continue;
             }
-            let tls = match tls::for_server(o) {
-                Ok(t) => t,
-                Err(e) => {
-                    diags.push(Diag::alert(
-                        &s.span,
-                        format!("'server {}/{}' : {e}", p.name, s.name),
-                    ));
-                    continue;
-                }
-            };
+            let tls =
+                match tls::for_server(o).and_then(|t| Ok((t, tls::for_rules(o, &rules.rules)?))) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        diags.push(Diag::alert(
+                            &s.span,
+                            format!("'server {}/{}' : {e}", p.name, s.name),
+                        ));
+                        continue;
+                    }
+                };
             plans.push(Plan {
                 backend: p.name.clone(),
                 server: s.name.clone(),
@@ -244,7 +238,8 @@ pub fn compile(config: &Config, snap: &Snapshot) -> Result<Vec<Plan>, Vec<Diag>>
                     } else {
                         st.unix.clone()
                     },
-                    tls,
+                    tls: tls.0,
+                    rule_tls: tls.1,
                 },
                 limits: Limits {
                     inter: o.inter,

@@ -5,7 +5,8 @@
 
 use super::http;
 use super::proto::{self, Verdict};
-use super::rule::{Expect, Pattern, Rule, hex_upper};
+use super::rule::{ConnectTls, Expect, Pattern, Rule, hex_upper};
+use super::tls::CheckTls;
 use crate::runtime::health::{CheckResult, CheckStatus};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -37,10 +38,6 @@ pub struct RuleSet {
     pub rules: Vec<Rule>,
     /// How results are worded.
     pub flavor: Flavor,
-    /// Close gracefully (HAProxy's `linger` connect option, which its SMTP, PostgreSQL
-    /// and MySQL checks use: "some servers don't like reset on close"); otherwise a
-    /// check connection ends with a reset, as HAProxy ends it, leaving no TIME_WAIT.
-    pub linger: bool,
 }
 
 /// Where a check connects.
@@ -51,7 +48,9 @@ pub struct Target {
     /// A unix socket server's path.
     pub unix: Option<PathBuf>,
     /// `check-ssl`: the TLS layer of the default connection.
-    pub tls: Option<super::tls::CheckTls>,
+    pub tls: Option<CheckTls>,
+    /// The TLS layers of `connect … ssl` steps, by step index.
+    pub rule_tls: Vec<(usize, CheckTls)>,
 }
 
 /// The time limits of one check (HAProxy 2.6: without `timeout check`, `inter` bounds
@@ -163,7 +162,8 @@ impl Run<'_> {
             Some(Rule::Connect { .. })
         );
         if implicit {
-            self.connect(target, None, limits, start).await?;
+            self.connect(target, None, target.tls.as_ref(), false, limits, start)
+                .await?;
         }
         let mut last: Option<&Rule> = None;
         let mut success_info = None;
@@ -171,8 +171,20 @@ impl Run<'_> {
             self.step = i + 1;
             match rule {
                 Rule::Comment => continue,
-                Rule::Connect { port, .. } => {
-                    self.connect(target, *port, limits, start).await?;
+                Rule::Connect {
+                    port, tls, linger, ..
+                } => {
+                    let tls = match tls {
+                        ConnectTls::Default => target.tls.as_ref(),
+                        ConnectTls::Raw => None,
+                        ConnectTls::Ssl { .. } => target
+                            .rule_tls
+                            .iter()
+                            .find(|(j, _)| *j == i)
+                            .map(|(_, t)| t),
+                    };
+                    self.connect(target, *port, tls, *linger, limits, start)
+                        .await?;
                 }
                 Rule::Send { data, .. } => {
                     self.buf.clear();
@@ -271,10 +283,15 @@ impl Run<'_> {
         self.fail(st, String::new())
     }
 
+    /// Opens a connection (on `port` instead of the target's), over `tls` if given;
+    /// without `linger` it will end with a reset, as HAProxy ends check connections
+    /// (no TIME_WAIT left per check).
     async fn connect(
         &mut self,
         target: &Target,
         port: Option<u16>,
+        tls: Option<&CheckTls>,
+        linger: bool,
         limits: &Limits,
         start: Instant,
     ) -> Result<(), Failure> {
@@ -296,7 +313,7 @@ impl Run<'_> {
                     }
                     let s = tokio::net::TcpStream::connect(a).await?;
                     let _ = s.set_nodelay(true);
-                    if !self.set.linger {
+                    if !linger {
                         let _ = socket2::SockRef::from(&s).set_linger(Some(Duration::ZERO));
                     }
                     Ok(Conn::Tcp(s))
@@ -308,10 +325,8 @@ impl Run<'_> {
             Ok(Err(e)) => return Err(self.fail(CheckStatus::L4Con, strerror(&e))),
             Err(_) => return Err(self.fail(CheckStatus::L4Timeout, String::new())),
         };
-        // `check-ssl` applies to the default connection (not to a `tcp-check connect
-        // port N`), as in HAProxy.
-        self.conn = Some(match (conn, &target.tls, port) {
-            (Conn::Tcp(s), Some(tls), None) => {
+        self.conn = Some(match (conn, tls) {
+            (Conn::Tcp(s), Some(tls)) => {
                 match timeout_at(until.into(), tls.handshake(s, target.addr)).await {
                     Ok(Ok(s)) => Conn::Tls(Box::new(s)),
                     Ok(Err(e)) => {
@@ -321,7 +336,7 @@ impl Run<'_> {
                     Err(_) => return Err(self.fail(CheckStatus::L6Timeout, String::new())),
                 }
             }
-            (c, _, _) => c,
+            (c, _) => c,
         });
         if let Some(t) = limits.check {
             self.deadline = Instant::now() + t;

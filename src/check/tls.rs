@@ -122,6 +122,34 @@ pub fn for_server(o: &ServerOpts) -> Result<Option<CheckTls>, TlsSetupError> {
     }))
 }
 
+/// The TLS layers of the `connect … ssl` steps of `rules` for a server with options
+/// `o` (its `verify` and `ca-file`; the step's `sni` and `alpn`, none by default), by
+/// step index.
+pub fn for_rules(
+    o: &ServerOpts,
+    rules: &[super::rule::Rule],
+) -> Result<Vec<(usize, CheckTls)>, TlsSetupError> {
+    let mut out = Vec::new();
+    for (i, r) in rules.iter().enumerate() {
+        if let super::rule::Rule::Connect {
+            tls: super::rule::ConnectTls::Ssl { sni, alpn },
+            ..
+        } = r
+        {
+            let opts = ServerOpts {
+                check_ssl: true,
+                check_sni: sni.clone(),
+                check_alpn: alpn.clone(),
+                ..o.clone()
+            };
+            if let Some(t) = for_server(&opts)? {
+                out.push((i, t));
+            }
+        }
+    }
+    Ok(out)
+}
+
 impl CheckTls {
     /// Runs the TLS handshake over `tcp` to `addr`.
     pub async fn handshake(

@@ -165,8 +165,15 @@ fn not_active_yet(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) {
     }
     for s in &p.servers {
         let o = &s.opts;
-        // `verify` and `ca-file` serve the checks' TLS (`check-ssl`) already.
-        let check_tls_only = o.check_ssl && !o.ssl;
+        // `verify` and `ca-file` serve the checks' TLS (`check-ssl`, `connect ssl`)
+        // already.
+        let connect_ssl = p
+            .check
+            .tcp_rules
+            .iter()
+            .chain(&p.check.http_rules)
+            .any(|r| r.verb == "connect" && r.args.iter().any(|a| a == "ssl"));
+        let check_tls_only = (o.check_ssl || connect_ssl) && !o.ssl;
         let what = if o.ssl
             || o.sni.is_some()
             || (!check_tls_only && (o.verify.is_some() || o.ca_file.is_some()))
