@@ -66,7 +66,9 @@ impl Session {
                     .await?;
                 ex.body_pending = false;
             }
-            match up.codec.read_response(&client.request(), st).await {
+            let head = up.codec.read_response(&client.request(), st).await;
+            observe_head(&up, &head, || up.codec.response().status);
+            match head {
                 Ok(()) => {}
                 Err(IoFail::Timeout) => {
                     ex.t_response = Some(-1);
@@ -278,4 +280,27 @@ impl Session {
         ex.bytes_in += res.up;
         Next::Close
     }
+}
+
+/// Passive checks' hook (`observe layer7`): the final status, or how reading the head
+/// failed. A reused connection the server closed before answering is replaced, not
+/// counted.
+fn observe_head(up: &Upstream, head: &Result<(), IoFail>, status: impl FnOnce() -> u16) {
+    use crate::check::passive::{Seen, responded};
+    if up.slot.server.observe.is_none() {
+        return;
+    }
+    responded(
+        &up.slot.server,
+        match head {
+            Ok(()) => match status() {
+                s if (100..200).contains(&s) => return,
+                s => Ok(s),
+            },
+            Err(IoFail::Timeout) => Err(Seen::ReadTimeout),
+            Err(IoFail::Closed) if up.reused => return,
+            Err(IoFail::Closed) => Err(Seen::BrokenPipe),
+            Err(IoFail::Error) => Err(Seen::HttpRsp),
+        },
+    );
 }
