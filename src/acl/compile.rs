@@ -395,6 +395,11 @@ impl Criterion {
         })
     }
 
+    /// The fetch it reads.
+    pub(crate) fn fetch(&self) -> &FetchCall {
+        &self.fetch
+    }
+
     /// The phase whose data the criterion reads.
     pub(crate) fn visibility(&self) -> Visibility {
         self.vis

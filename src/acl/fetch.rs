@@ -11,6 +11,7 @@ mod headers;
 mod http;
 mod internal;
 mod l4;
+pub(crate) mod proxies;
 mod stream;
 mod txn;
 
@@ -162,6 +163,7 @@ static FAMILIES: &[&[FetchDef]] = &[
     cookie::FETCHES,
     txn::FETCHES,
     stream::FETCHES,
+    proxies::FETCHES,
 ];
 
 /// Every fetch implemented, family by family.

@@ -9,6 +9,7 @@ pub mod errors;
 pub mod frontend;
 pub mod health;
 pub mod live;
+pub mod live_fetch;
 pub mod rules;
 pub mod server;
 pub mod snapshot;

@@ -160,6 +160,9 @@ impl Session {
                 resp: Some(ex.rhead.message(&self.rbuf)),
                 users: Some(&self.snap.userlists),
                 txn: Some((&ex.txn, self.fe.unique_id.as_ref(), &self.fe.name)),
+                live: Some(crate::runtime::live_fetch::StreamLive::forwarded(
+                    &self.snap, &self.fe, be,
+                )),
             };
             let mut v = Verdict::Continue;
             if !self.fe.http_response.is_empty() {

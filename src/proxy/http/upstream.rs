@@ -185,6 +185,7 @@ pub(super) fn view<'a>(buf: &'a [u8], head: &'a RequestHead, conn: &'a ConnInfo)
         resp: None,
         users: None,
         txn: None,
+        live: None,
     }
 }
 
