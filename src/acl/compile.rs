@@ -418,8 +418,9 @@ impl Criterion {
             self.fetch.for_each(src, &mut |s: Sample<'_>| m.matches(s))
         } else {
             let convs = &self.convs;
-            self.fetch
-                .for_each(src, &mut |s| conv::apply(convs, s, &mut |v| m.matches(v)))
+            self.fetch.for_each(src, &mut |s| {
+                conv::apply(convs, src, s, &mut |v| m.matches(v))
+            })
         }
     }
 }
@@ -552,7 +553,7 @@ impl Expr {
             // Only the first fetched value is converted, as in HAProxy's
             // `sample_process()`: a failed conversion leaves the sample absent.
             self.fetch.for_each(src, &mut |s| {
-                conv::apply(convs, s, &mut once);
+                conv::apply(convs, src, s, &mut once);
                 true
             });
         }

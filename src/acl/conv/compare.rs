@@ -1,0 +1,146 @@
+//! Converters that compare the sample with a variable of the transaction:
+//! `strcmp(<var>)` (strcmp(3)'s sign convention) and `secure_memcmp(<var>)` (equal or
+//! not, in constant time when the lengths are equal). An unset variable leaves the
+//! sample absent, as in HAProxy.
+
+use super::row::*;
+use crate::acl::SampleSource;
+
+/// The converters of this family.
+pub(super) static CONVERTERS: &[ConvDef] = &[
+    ConvDef::custom("strcmp", SmpType::Int, |a| VarCmp::build(a, false)).args(&[S], 1),
+    ConvDef::custom("secure_memcmp", SmpType::Bool, |a| VarCmp::build(a, true)).args(&[S], 1),
+];
+
+/// A comparison with variable `var`.
+#[derive(Debug)]
+struct VarCmp {
+    var: Box<str>,
+    secure: bool,
+}
+
+impl VarCmp {
+    fn build(args: &[ArgVal], secure: bool) -> Result<Box<dyn Conv>, String> {
+        let Some(ArgVal::Str(var)) = args.first() else {
+            return Err("missing variable name".into());
+        };
+        let scoped = ["proc.", "sess.", "txn.", "req.", "res.", "check."]
+            .iter()
+            .any(|p| var.starts_with(p) && var.len() > p.len());
+        if !scoped {
+            return Err(format!(
+                "invalid variable name '{var}'. A variable name must be start by its scope. The scope can be 'proc', 'sess', 'txn', 'req', 'res' or 'check'"
+            ));
+        }
+        Ok(Box::new(VarCmp {
+            var: var.clone(),
+            secure,
+        }))
+    }
+}
+
+/// strcmp(3) over bytes: the difference of the first differing bytes, else of the
+/// lengths (HAProxy: `memcmp` on the common length, then the length difference).
+pub(crate) fn strcmp(a: &[u8], b: &[u8]) -> i64 {
+    match a.iter().zip(b).find(|(x, y)| x != y) {
+        Some((x, y)) => i64::from(*x) - i64::from(*y),
+        None => a.len() as i64 - b.len() as i64,
+    }
+}
+
+/// Equal contents, compared in constant time when the lengths are equal.
+pub(crate) fn secure_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl Conv for VarCmp {
+    fn step(&self, _: Cur, _: &mut Vec<u8>) -> Option<Cur> {
+        None // needs the transaction: see `step_in`
+    }
+
+    fn step_in(&self, cur: Cur, buf: &mut Vec<u8>, src: &dyn SampleSource) -> Option<Cur> {
+        let (s, e) = as_str(cur, buf);
+        let mine = &buf[s..e];
+        let mut out = None;
+        src.var(&self.var, &mut |v| {
+            out = Some(if self.secure {
+                Cur::Bool(secure_eq(mine, v))
+            } else {
+                Cur::Int(strcmp(mine, v))
+            });
+            true
+        });
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::acl::conv::{apply, testing::NoSource};
+    use crate::acl::fetch::Sample;
+
+    /// A transaction whose variable `txn.secret` is `s3cr3t`.
+    struct Vars;
+
+    impl SampleSource for Vars {
+        fn src(&self) -> Option<std::net::SocketAddr> {
+            None
+        }
+        fn dst(&self) -> Option<std::net::SocketAddr> {
+            None
+        }
+        fn method(&self) -> Option<&[u8]> {
+            None
+        }
+        fn uri(&self) -> Option<&[u8]> {
+            None
+        }
+        fn req_header(&self, _: &str, _: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+            false
+        }
+        fn var(&self, name: &str, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+            name == "txn.secret" && each(b"s3cr3t")
+        }
+    }
+
+    fn run(chain: &str, input: &str, src: &dyn SampleSource) -> Option<String> {
+        let e = crate::acl::compile::Expr::parse(&format!("always_true,{chain}")).unwrap();
+        let mut out = None;
+        apply(&e.convs, src, Sample::Str(input.as_bytes()), &mut |s| {
+            out = Some(match s {
+                Sample::Int(n) => n.to_string(),
+                Sample::Bool(b) => b.to_string(),
+                _ => "?".into(),
+            });
+            true
+        });
+        out
+    }
+
+    #[test]
+    fn variable_comparisons_table() {
+        let cases: &[(&str, &str, Option<&str>)] = &[
+            ("strcmp(txn.secret)", "s3cr3t", Some("0")),
+            ("strcmp(txn.secret)", "s3cr3", Some("-1")),
+            ("strcmp(txn.secret)", "s3cr3tt", Some("1")),
+            ("strcmp(txn.secret)", "a", Some("-18")),
+            ("strcmp(txn.secret)", "t", Some("1")),
+            ("strcmp(txn.unset)", "x", None),
+            ("secure_memcmp(txn.secret)", "s3cr3t", Some("true")),
+            ("secure_memcmp(txn.secret)", "s3cr3T", Some("false")),
+            ("secure_memcmp(txn.secret)", "s3", Some("false")),
+            ("secure_memcmp(txn.unset)", "x", None),
+        ];
+        for (chain, input, want) in cases {
+            assert_eq!(
+                run(chain, input, &Vars).as_deref(),
+                *want,
+                "{chain} on {input}"
+            );
+        }
+        assert_eq!(run("strcmp(txn.secret)", "x", &NoSource), None);
+        let e = crate::acl::compile::Expr::parse("always_true,strcmp(secret)").unwrap_err();
+        assert!(e.contains("must be start by its scope"), "{e}");
+    }
+}
