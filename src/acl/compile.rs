@@ -246,10 +246,8 @@ impl Criterion {
         let (call, pos) = parse_call(word, 0).map_err(ctx)?;
         let fetch_name = kw.map_or(call.name, |(f, _)| f);
         let Some(def) = fetch::find(fetch_name) else {
-            let derived = fetch::SUFFIXES
-                .iter()
-                .any(|s| call.name.strip_suffix(s).is_some_and(haproxy_fetch));
-            if haproxy_fetch(call.name) || derived {
+            // The ACL derivatives HAProxy has are in its list by name.
+            if haproxy_fetch(call.name) {
                 return Err(format!(
                     "fetch '{}' is not supported yet by gatehouse",
                     call.name

@@ -12,6 +12,7 @@ mod http;
 mod internal;
 mod l4;
 pub(crate) mod proxies;
+mod res_headers;
 mod stream;
 mod txn;
 
@@ -164,6 +165,7 @@ static FAMILIES: &[&[FetchDef]] = &[
     txn::FETCHES,
     stream::FETCHES,
     proxies::FETCHES,
+    res_headers::FETCHES,
 ];
 
 /// Every fetch implemented, family by family.

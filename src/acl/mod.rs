@@ -27,6 +27,8 @@ mod tests;
 mod tests_fetch;
 #[cfg(test)]
 mod tests_live;
+#[cfg(test)]
+mod tests_res;
 
 pub use crate::config::condition::parse_condition;
 use crate::config::model::{AclDef, AclRef, Condition};

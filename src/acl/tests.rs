@@ -543,7 +543,7 @@ fn errors_worded_like_haproxy() {
     );
     assert_eq!(
         err("req.cook_beg(a) x"),
-        "fetch 'req.cook_beg' is not supported yet by gatehouse"
+        "unknown fetch method 'req.cook_beg' in ACL expression 'req.cook_beg(a)'"
     );
     assert_eq!(
         err("path,xxh32 x"),
