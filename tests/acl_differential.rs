@@ -184,6 +184,9 @@ frontend fe
   http-response set-header X-Cook-Cnt %[res.cook_cnt]
   http-response set-header X-Role-Cmp %[res.hdr(x-role),strcmp(txn.want)]
   http-response set-header X-Role-Mem %[res.hdr(x-role),secure_memcmp(txn.want)]
+  http-response set-header X-Concat %[res.hdr(x-role),concat(<,txn.want,>)]
+  http-response set-header X-Add-Item %[res.hdr(x-role),add_item(;,txn.want,!)]
+  http-response set-header X-Add-Unset %[res.hdr(x-role),add_item(;,txn.nope)]
   http-response set-header X-Vary-Last %[res.hdr(vary)]
   http-response set-header X-Vary-First %[res.hdr(vary,1)]
   http-response set-header X-Vary-Cnt %[res.hdr_cnt(vary)]
@@ -214,7 +217,7 @@ fn x_headers(out: &[u8]) -> Vec<String> {
 }
 
 /// Response-side fetches (`res.hdr`, `res.cook`, …) and the converters `json_query`,
-/// `strcmp`, `secure_memcmp`, `wt6`, `crc32c`, `host_only`, `port_only`, `map_regm`
+/// `strcmp`, `secure_memcmp`, `concat` and `add_item` with a variable, `wt6`, `crc32c`, `host_only`, `port_only`, `map_regm`
 /// give the same `http-response` results in both proxies.
 #[test]
 fn response_fetches_and_converters_agree_with_haproxy() {
@@ -280,6 +283,9 @@ fn response_fetches_and_converters_agree_with_haproxy() {
                 "x-cook-cnt: 3",
                 "x-role-cmp: 0",
                 "x-role-mem: 1",
+                "x-concat: admin<admin>",
+                "x-add-item: admin;admin!",
+                "x-add-unset: admin",
                 "x-vary-last: cookie",
                 "x-vary-first: accept",
                 "x-vary-cnt: 2",

@@ -2,19 +2,19 @@
 //! implements. Each keyword is one [`ConvDef`] row — name, argument types, output type
 //! and how it is built — kept in the file of its family (`conv/string.rs`,
 //! `conv/arith.rs`, `conv/encode.rs`, `conv/time.rs`, `conv/map.rs`, `conv/net.rs`,
-//! `conv/compare.rs`, `conv/json.rs`).
+//! `conv/vars.rs`, `conv/json.rs`).
 //! Adding a converter is adding a row and its step function to one family file.
 //! Values are transformed in a per-thread scratch buffer that is reused, so a request
 //! allocates nothing once the buffer has grown to the largest value seen.
 
 mod arith;
-mod compare;
 mod encode;
 mod json;
 pub(crate) mod map;
 mod net;
 mod string;
 mod time;
+mod vars;
 
 use super::SampleSource;
 use super::fetch::{ArgType, ArgVal, Sample, SmpType, str_to_int};
@@ -166,7 +166,7 @@ static FAMILIES: &[&[ConvDef]] = &[
     net::CONVERTERS,
     map::CONVERTERS,
     map::REGM,
-    compare::CONVERTERS,
+    vars::CONVERTERS,
     json::CONVERTERS,
 ];
 
@@ -288,16 +288,6 @@ pub(crate) mod row {
     pub(crate) use super::super::fetch::ArgVal;
     pub(crate) use super::super::fetch::SmpType;
     pub(crate) use super::{Args, Conv, ConvDef, Cur, as_int, as_str, push};
-
-    /// Refuses a variable argument at `idx` (variables come with the actions' engine).
-    pub(crate) fn no_var(args: &[ArgVal], idx: usize) -> Result<(), String> {
-        match args.get(idx) {
-            Some(ArgVal::Str(v)) if !v.is_empty() => Err(format!(
-                "variable arguments ('{v}') in converters are not supported yet by gatehouse"
-            )),
-            _ => Ok(()),
-        }
-    }
 }
 
 #[cfg(test)]

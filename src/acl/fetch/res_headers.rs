@@ -140,11 +140,7 @@ type Pairs<'a> = &'a mut dyn FnMut(&[u8], &[u8]) -> bool;
 
 /// The header names in order, lower case, joined by the delimiter (`,` by default),
 /// built in the reused fetch buffer.
-fn names(
-    call: &FetchCall,
-    each: &mut Each<'_>,
-    all: &dyn Fn(Pairs<'_>) -> bool,
-) -> bool {
+fn names(call: &FetchCall, each: &mut Each<'_>, all: &dyn Fn(Pairs<'_>) -> bool) -> bool {
     let delim = if call.name.is_empty() {
         b","
     } else {
