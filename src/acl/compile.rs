@@ -259,6 +259,9 @@ impl Criterion {
             ));
         };
         let args = typed_args(word, &call, def.args, def.min_args).map_err(ctx)?;
+        if let Some(check) = def.check {
+            check(&args).map_err(ctx)?;
+        }
         let fetch = FetchCall::new(def, &args);
         let mut out = def.out;
 
@@ -518,6 +521,14 @@ impl Expr {
         };
         let args = typed_args(word, &call, def.args, def.min_args)
             .map_err(|e| format!("fetch method '{}' : {e}", call.name))?;
+        if let Some(Err(e)) = def.check.map(|c| c(&args)) {
+            // HAProxy words type errors and checks differently.
+            return Err(if e.starts_with("failed to parse") {
+                format!("fetch method '{}' : {e}", call.name)
+            } else {
+                format!("invalid args in fetch method '{}' : {e}", call.name)
+            });
+        }
         let mut fetch = FetchCall::new(def, &args);
         // Outside ACLs, header fetches return the last occurrence by default.
         fetch.default_last();
