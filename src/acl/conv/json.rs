@@ -1,7 +1,8 @@
 //! `json_query(<json_path>[,int])` (configuration.txt 7.3.1): the value at a JSON path
 //! (`$.a.b`, `$.list[1]`, `$.my\.key`) of the JSON text in the sample. Strings come
 //! out unescaped, booleans as booleans, numbers as HAProxy prints a double (`%g`), or
-//! as an integer with `int` (the number's leading digits, as `strtoll`). Objects, null,
+//! as an integer with `int` (the number's leading digits, as `strtoll`; serde_json
+//! reads `1e3` as 1000.0, where HAProxy's `strtoll` stops at the `e`). Objects, null,
 //! a missing path or invalid JSON leave the sample absent.
 
 use super::row::*;

@@ -71,6 +71,8 @@ pub(super) struct Exchange {
     pub(super) rx_start: Option<Instant>,
     /// Not logged (a `monitor-uri` request).
     pub(super) nolog: bool,
+    /// The built-in service that answered (`<STATS>`, `<PROMEX>`), logged as the server.
+    pub(super) applet: Option<&'static str>,
     /// The transaction's state (unique id).
     pub(super) txn: super::txn::Txn,
     /// `capture request header` values.
@@ -102,6 +104,7 @@ impl Exchange {
             local: false,
             rx_start: None,
             nolog: false,
+            applet: None,
             txn: super::txn::Txn::default(),
             cap_req: Vec::new(),
             cap_res: Vec::new(),
@@ -124,6 +127,7 @@ impl Exchange {
         self.local = false;
         self.rx_start = None;
         self.nolog = false;
+        self.applet = None;
         self.txn.clear();
         self.cap_req.clear();
         self.cap_res.clear();
@@ -553,6 +557,7 @@ impl Session {
         ex.backend = backend.clone();
         match verdict {
             Verdict::Continue => {}
+            Verdict::Prometheus => return self.serve_stats(client, ex, head_len, None).await,
             Verdict::Deny(status) => {
                 let be_errors = backend.as_ref().map(|b| &b.errors);
                 let page = crate::runtime::errors::page(status, be_errors, &fe.errors);
@@ -586,6 +591,9 @@ impl Session {
                     .local_reply(client, ex, head_len, page, status, true)
                     .await;
             }
+        }
+        if let Some(page) = self.stats_page(ex, backend.as_ref()) {
+            return self.serve_stats(client, ex, head_len, Some(page)).await;
         }
         let Some(be) = backend else {
             return self
