@@ -16,6 +16,7 @@ pub fn validate(config: &Config, diags: &mut Vec<Diag>, sem: &dyn Semantics) {
         references(config, p, diags);
         super::userlist::check_refs(config, p, diags);
         sem.conditions(p, diags);
+        sem.references(config, p, diags);
         sem.health_checks(p, diags);
         timeouts(p, diags);
         if p.kind == ProxyKind::Frontend && p.binds.is_empty() {

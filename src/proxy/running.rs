@@ -383,7 +383,12 @@ async fn accept_loop(
             accept_date: SystemTime::now(),
             accepted: Instant::now(),
         };
-        if !crate::runtime::rules::tcp_verdict(&fe.tcp_connection, &conn) {
+        let state = crate::runtime::live_fetch::StreamLive::new(&snap, &fe);
+        let src = crate::acl::WithLive {
+            inner: &conn,
+            live: &state,
+        };
+        if !crate::runtime::rules::tcp_verdict(&fe.tcp_connection, &src) {
             drop(stream);
             continue;
         }

@@ -10,6 +10,7 @@ pub mod events;
 pub mod frontend;
 pub mod health;
 pub mod live;
+pub mod live_fetch;
 pub mod proxies;
 pub mod rules;
 pub mod server;

@@ -11,6 +11,7 @@ use crate::proxy::session::{self, ConnInfo};
 use crate::runtime::backend::Backend;
 use crate::runtime::errors::Page;
 use crate::runtime::frontend::Frontend;
+use crate::runtime::live_fetch::StreamLive;
 use crate::runtime::snapshot::{Shared, Snapshot, conn_mode};
 use std::sync::Arc;
 
@@ -548,6 +549,7 @@ impl Session {
                 resp: None,
                 users: Some(&self.snap.userlists),
                 txn: Some((&ex.txn, fe.unique_id.as_ref(), &fe.name)),
+                live: Some(StreamLive::new(&self.snap, &fe)),
             };
             let routed = rules::route(&fe, &view, &mut ex.edits).ok_or(None)?;
             // The id not fetched by a rule is generated now, as HAProxy does once the
@@ -627,6 +629,7 @@ impl Session {
             resp: None,
             users: Some(&self.snap.userlists),
             txn: None,
+            live: Some(StreamLive::new(&self.snap, &self.fe)),
         };
         if !crate::runtime::rules::tcp_verdict(&self.fe.tcp_content, &view) {
             return None;

@@ -142,6 +142,9 @@ impl Session {
                 resp: Some(server.response()),
                 users: Some(&self.snap.userlists),
                 txn: Some((&ex.txn, self.fe.unique_id.as_ref(), &self.fe.name)),
+                live: Some(crate::runtime::live_fetch::StreamLive::forwarded(
+                    &self.snap, &self.fe, be,
+                )),
             };
             let mut v = Verdict::Continue;
             if !self.fe.http_response.is_empty() {

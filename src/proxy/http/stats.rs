@@ -106,6 +106,9 @@ impl Session {
             resp: None,
             users: Some(&self.snap.userlists),
             txn: None,
+            live: Some(crate::runtime::live_fetch::StreamLive::new(
+                &self.snap, &self.fe,
+            )),
         };
         let admin = page.admin.iter().any(|c| c.matches(&view));
         let sreq = Request {

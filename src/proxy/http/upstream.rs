@@ -201,6 +201,7 @@ pub(super) fn view<'a>(req: Request<'a>, conn: &'a ConnInfo) -> ReqView<'a> {
         resp: None,
         users: None,
         txn: None,
+        live: None,
     }
 }
 
