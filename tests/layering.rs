@@ -14,7 +14,8 @@ const LAYERS: &[&str] = &[
     "acl", "log", "balance", // The compiled snapshot and the live state.
     "runtime", // Health checks: their own tasks, writing the live state.
     "check",   // Listeners, codecs, the exchange.
-    "proxy",   // Loading a configuration with every engine's checks.
+    "proxy",   // The runtime API over the running proxy.
+    "admin",   // Loading a configuration with every engine's checks.
     "load",    // The command line and the binary.
     "cli", "main",
 ];

@@ -30,7 +30,7 @@ use crate::config::model::{AclDef, AclRef, Condition};
 use crate::config::span::Span;
 pub use check::check_conditions;
 use compile::Criterion;
-pub use conv::map::{Map, loaded as loaded_maps};
+pub use conv::map::{Map, loaded as loaded_maps, paths as map_paths, update as update_map};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;

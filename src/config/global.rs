@@ -136,7 +136,8 @@ fn stats_socket(g: &mut Global, w: &[String], span: &Span, _: &mut Vec<Diag>) ->
         .get(2)
         .ok_or("'stats socket' expects an address or a path.")?;
     let addr = super::value::bind_addr(addr_word).map_err(|e| format!("'stats socket' : {e}"))?;
-    let mut level = "user".to_string();
+    // HAProxy's default level is `operator`.
+    let mut level = "operator".to_string();
     let mut expose = false;
     let mut options = Vec::new();
     let mut i = 3;

@@ -1,0 +1,181 @@
+//! What every command reads: the running proxy's handle (snapshot, store, requests to
+//! the serving loop) and what the loaded configuration says that the snapshot does not
+//! keep (proxy ids, which servers have checks, static algorithms).
+
+use crate::config::model::{Balance, Config, ServerAddr};
+use crate::proxy::serve::ControlHandle;
+use crate::runtime::backend::Backend;
+use crate::runtime::server::ServerState;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+/// The runtime API's view of the running proxy.
+pub struct Api {
+    /// The running proxy.
+    pub handle: ControlHandle,
+    /// When the process started (`show info`'s uptime).
+    pub started: SystemTime,
+    /// The configuration read from the files, and what was derived from it with the
+    /// runtime-added servers.
+    state: Mutex<(Config, Arc<Info>)>,
+}
+
+/// What the configuration says beyond the snapshot.
+#[derive(Debug, Default)]
+pub struct Info {
+    /// Proxy ids (`be_id`, `iid`) by name: in configuration order, after the `GLOBAL`
+    /// proxy of the stats sockets, which is 1.
+    pub proxy_ids: HashMap<String, u32>,
+    /// Backends whose algorithm takes only weights 0% and 100% at runtime.
+    pub static_lb: Vec<String>,
+    /// Per `backend/server`: what its configuration line said.
+    pub servers: HashMap<(String, String), ServerInfo>,
+    /// Global `maxconn` as configured.
+    pub node: String,
+}
+
+/// What a server's configuration line said.
+#[derive(Clone, Debug, Default)]
+pub struct ServerInfo {
+    /// `check`.
+    pub check: bool,
+    /// `rise`.
+    pub rise: u32,
+    /// `port` of checks.
+    pub check_port: Option<u16>,
+    /// `addr` of checks.
+    pub check_addr: Option<String>,
+    /// The host name when the address was one (`srv_fqdn`).
+    pub fqdn: Option<String>,
+    /// Added at runtime (`add server`).
+    pub dynamic: bool,
+}
+
+impl Info {
+    fn of(config: &Config, dynamic: &[(String, String)]) -> Info {
+        let mut info = Info {
+            node: config.global.node.clone().unwrap_or_else(host_name),
+            ..Info::default()
+        };
+        let mut id = 2;
+        for p in config
+            .proxies
+            .iter()
+            .filter(|p| p.kind.has_frontend() || p.kind.has_backend())
+        {
+            info.proxy_ids.insert(p.name.clone(), id);
+            id += 1;
+            if !p.kind.has_backend() {
+                continue;
+            }
+            let hashed = matches!(
+                p.balance,
+                Balance::Source | Balance::Uri { .. } | Balance::UrlParam(_) | Balance::Hdr { .. }
+            );
+            if p.balance == Balance::StaticRr || (hashed && !p.hash_type.consistent) {
+                info.static_lb.push(p.name.clone());
+            }
+            for s in &p.servers {
+                let fqdn = match &s.addr {
+                    ServerAddr::Inet { host, .. }
+                        if host
+                            .trim_start_matches('[')
+                            .trim_end_matches(']')
+                            .parse::<std::net::IpAddr>()
+                            .is_err() =>
+                    {
+                        Some(host.clone())
+                    }
+                    _ => None,
+                };
+                let key = (p.name.clone(), s.name.clone());
+                let dynamic = dynamic.contains(&key);
+                info.servers.insert(
+                    key,
+                    ServerInfo {
+                        check: s.opts.check,
+                        rise: s.opts.rise,
+                        check_port: s.opts.check_port,
+                        check_addr: s.opts.check_addr.clone(),
+                        fqdn,
+                        dynamic,
+                    },
+                );
+            }
+        }
+        info
+    }
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// A `backend/server` argument that named nothing, with HAProxy's message.
+pub type Missing = &'static str;
+
+impl Api {
+    /// The API over `handle`, before any configuration.
+    pub fn new(handle: ControlHandle) -> Api {
+        Api {
+            handle,
+            started: SystemTime::now(),
+            state: Mutex::new((Config::default(), Arc::new(Info::default()))),
+        }
+    }
+
+    /// Takes a (re)loaded configuration.
+    pub fn configure(&self, config: &Config) {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        st.0 = config.clone();
+        st.1 = Arc::new(self.derive(&st.0));
+    }
+
+    /// Derives the information again (after `add server` / `del server`).
+    pub fn refresh(&self) {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        st.1 = Arc::new(self.derive(&st.0));
+    }
+
+    fn derive(&self, config: &Config) -> Info {
+        let full = self.handle.store.with_dynamic_servers(config);
+        let mut dynamic = Vec::new();
+        for p in &config.proxies {
+            for s in self.handle.store.dynamic_servers(&p.name) {
+                dynamic.push((p.name.clone(), s.name));
+            }
+        }
+        Info::of(&full, &dynamic)
+    }
+
+    /// What the configuration says.
+    pub fn info(&self) -> Arc<Info> {
+        Arc::clone(&self.state.lock().unwrap_or_else(|e| e.into_inner()).1)
+    }
+
+    /// The backend named `name` in the current snapshot.
+    pub fn backend(&self, name: &str) -> Option<Arc<Backend>> {
+        let snap = self.handle.current.load();
+        snap.backends.iter().find(|b| b.name == name).cloned()
+    }
+
+    /// HAProxy's `cli_find_server`: `B/S` in the current snapshot, or its message
+    /// ("Require 'backend/server'.", "No such backend.", "No such server.").
+    pub fn find_server(&self, arg: &str) -> Result<(Arc<Backend>, Arc<ServerState>), Missing> {
+        let (b, s) = arg.split_once('/').unwrap_or((arg, ""));
+        if b.is_empty() || s.is_empty() {
+            return Err("Require 'backend/server'.\n");
+        }
+        let be = self.backend(b).ok_or("No such backend.\n")?;
+        let srv = be
+            .servers
+            .iter()
+            .find(|x| x.name == s)
+            .cloned()
+            .ok_or("No such server.\n")?;
+        Ok((be, srv))
+    }
+}
