@@ -21,6 +21,7 @@ declare -A PKG=(
     [mariadb-install-db]=mariadb-server-core # MariaDB 10.11
     [mariadbd]=mariadb-server-core
     [redis-server]=redis-server        # Redis 7
+    [socat]=socat                      # tests/admin_*.rs speak to the runtime API socket
 )
 
 # PostgreSQL's programs live outside the PATH, in its versioned directory: only that

@@ -19,6 +19,10 @@ pub struct Api {
     /// The configuration read from the files, and what was derived from it with the
     /// runtime-added servers.
     state: Mutex<(Config, Arc<Info>)>,
+    /// The servers the API put in maintenance at least once, by backend and name:
+    /// HAProxy then reports a health of 0 for a server without checks, and no longer
+    /// the configuration's maintenance (`disabled`).
+    touched: Mutex<std::collections::HashSet<(String, String)>>,
 }
 
 /// What the configuration says beyond the snapshot.
@@ -124,6 +128,7 @@ impl Api {
             handle,
             started: SystemTime::now(),
             state: Mutex::new((Config::default(), Arc::new(Info::default()))),
+            touched: Mutex::default(),
         }
     }
 
@@ -149,6 +154,18 @@ impl Api {
             }
         }
         Info::of(&full, &dynamic)
+    }
+
+    /// Notes that the API changed the admin state of `backend/server`.
+    pub fn touch(&self, backend: &str, server: &str) {
+        let mut t = self.touched.lock().unwrap_or_else(|e| e.into_inner());
+        t.insert((backend.to_owned(), server.to_owned()));
+    }
+
+    /// True when the API changed the admin state of `backend/server`.
+    pub fn touched(&self, backend: &str, server: &str) -> bool {
+        let t = self.touched.lock().unwrap_or_else(|e| e.into_inner());
+        t.contains(&(backend.to_owned(), server.to_owned()))
     }
 
     /// What the configuration says.

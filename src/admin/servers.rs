@@ -62,10 +62,12 @@ fn state(api: &Api, backend: &str, server: &str, to: &str) -> Outcome {
     match to {
         "ready" => {
             store.set_maint(backend, server, false);
+            api.touch(backend, server);
             Outcome::text("")
         }
         "maint" => {
             store.set_maint(backend, server, true);
+            api.touch(backend, server);
             Outcome::text("")
         }
         // The drain state (weight 0 for new traffic, sessions kept) needs the admin

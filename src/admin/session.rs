@@ -20,9 +20,9 @@ pub enum Outcome {
     TogglePrompt,
     /// `quit`: close now.
     Quit,
-    /// `user` / `operator`: the session's level lowered; nothing is printed, not even
-    /// the empty line.
-    SetLevel(Level),
+    /// `user` / `operator`: the session's level lowered; with `-` (`user -`) not even
+    /// the empty line follows.
+    SetLevel(Level, bool),
 }
 
 impl Outcome {
@@ -64,9 +64,9 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
                         Outcome::Text(t) => out = t,
                         Outcome::Quit => return,
                         Outcome::TogglePrompt => prompt = !prompt,
-                        Outcome::SetLevel(l) => {
+                        Outcome::SetLevel(l, quiet) => {
                             level = level.min(l);
-                            nolf = true;
+                            nolf = quiet;
                         }
                     }
                 } else {
@@ -83,9 +83,9 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
                     Outcome::Text(t) => out = t,
                     Outcome::Quit => return,
                     Outcome::TogglePrompt => prompt = !prompt,
-                    Outcome::SetLevel(l) => {
+                    Outcome::SetLevel(l, quiet) => {
                         level = level.min(l);
-                        nolf = true;
+                        nolf = quiet;
                     }
                 }
             }

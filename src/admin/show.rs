@@ -103,9 +103,13 @@ pub fn servers_state(api: &Api, backend: &str) -> Outcome {
             let maint = s.maint.load(Ordering::Relaxed);
             let up = s.up.load(Ordering::Relaxed);
             let op = if maint || !up { 0 } else { 2 };
-            let admin = match (maint, s.disabled && !si.dynamic) {
+            let touched = api.touched(&b.name, &s.name);
+            // `disabled` in the configuration: HAProxy's forced and configured
+            // maintenance flags (1 | 4), and its checks paused (8).
+            let from_config = maint && s.disabled && !si.dynamic && !touched;
+            let admin = match (maint, from_config) {
                 (false, _) => 0,
-                (true, true) => 4,
+                (true, true) => 5,
                 (true, false) => 1,
             };
             let since = h.last_change.unwrap_or(api.started);
@@ -121,10 +125,12 @@ pub fn servers_state(api: &Api, backend: &str) -> Outcome {
                 };
                 (check_status_code(h.last.status), result, h.health, 6)
             } else {
-                // HAProxy starts a dynamic server's health at 0, a configured one's at
-                // `rise`.
-                (1, 0, if si.dynamic { 0 } else { si.rise }, 0)
+                // HAProxy starts a configured server's health at `rise`, a dynamic
+                // one's at 0, and sets it to 0 when the server enters maintenance.
+                let zero = si.dynamic || maint || touched;
+                (1, 0, if zero { 0 } else { si.rise }, 0)
             };
+            let state = if from_config { state | 8 } else { state };
             let addr = s.current_addr();
             let shown_addr = match &s.unix {
                 Some(p) => p.display().to_string(),
