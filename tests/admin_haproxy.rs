@@ -7,7 +7,6 @@
 
 mod support;
 
-use std::path::Path;
 use std::time::Duration;
 use support::socat::{socat, unix_cmd};
 use support::{Daemon, HttpBackend, free_port, proxy_builder, require_haproxy, wait_until};
@@ -262,11 +261,9 @@ fn replies_match_haproxy_for_every_command_and_level() {
 #[test]
 fn help_lists_haproxy_usage_lines_and_unknown_commands_get_its_header() {
     let (b1, b2) = (HttpBackend::start("s1"), HttpBackend::start("s2"));
-    let port = free_port();
-    let cfg = config(port, b1.port(), b2.port());
-    let h = start(true, &cfg, port);
-    let g = start(false, &cfg, port + 0);
-    let _ = &h;
+    let (port, port2) = (free_port(), free_port());
+    let h = start(true, &config(port, b1.port(), b2.port()), port);
+    let g = start(false, &config(port2, b1.port(), b2.port()), port2);
     let theirs = unix_cmd(&h.dir().join("admin.sock"), "help");
     let ours = unix_cmd(&g.dir().join("admin.sock"), "help");
     assert!(ours.starts_with("The following commands are valid at this level:\n"));
@@ -303,5 +300,4 @@ fn help_lists_haproxy_usage_lines_and_unknown_commands_get_its_header() {
     }
     let o = unix_cmd(&g.dir().join("admin.sock"), "show servers stat");
     assert!(o.contains("  show servers state [<backend>]"), "{o}");
-    let _ = Path::new(".");
 }

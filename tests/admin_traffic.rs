@@ -130,7 +130,7 @@ fn socket_changes_steer_new_traffic_and_survive_reload() {
     assert_eq!(cmd("get weight app/s1"), "0 (initial 1)\n\n");
     let state = cmd("show servers state app");
     assert!(
-        state.contains(&format!(" s2 127.0.0.1 2 0 1 1 "))
+        state.contains(" s2 127.0.0.1 2 0 1 1 ")
             && state.contains(&format!(" {} - 0 0 - - 0\n", three.port())),
         "{state}"
     );

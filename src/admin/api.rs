@@ -62,14 +62,13 @@ impl Info {
             node: config.global.node.clone().unwrap_or_else(host_name),
             ..Info::default()
         };
-        let mut id = 2;
-        for p in config
+        for (p, id) in config
             .proxies
             .iter()
             .filter(|p| p.kind.has_frontend() || p.kind.has_backend())
+            .zip(2..)
         {
             info.proxy_ids.insert(p.name.clone(), id);
-            id += 1;
             if !p.kind.has_backend() {
                 continue;
             }

@@ -100,7 +100,7 @@ pub fn add(level: Level, args: &[String], payload: Option<&str>, acl: bool) -> O
     if acl && n < 2 && payload.is_none() {
         return Outcome::text("'add acl' expects two parameters: ACL identifier and pattern.\n");
     }
-    if !acl && !(n == 3 || (n == 1 && payload.is_some())) {
+    if !(acl || n == 3 || (n == 1 && payload.is_some())) {
         return Outcome::text(
             "'add map' expects three parameters (map identifier, key and value) or one parameter (map identifier) and a payload\n",
         );

@@ -130,7 +130,10 @@ static LOADED: Mutex<Vec<Weak<Map>>> = Mutex::new(Vec::new());
 /// The contents the runtime API gave map files, by path: a map file loaded again (by a
 /// reload) starts with these instead of the file's, so runtime changes survive
 /// reloads for the life of the process.
-static RUNTIME: Mutex<Vec<(Box<str>, Vec<(String, String)>)>> = Mutex::new(Vec::new());
+static RUNTIME: Mutex<Vec<RuntimeContents>> = Mutex::new(Vec::new());
+
+/// A map file's path and the `(key, value)` pairs the runtime API left in it.
+type RuntimeContents = (Box<str>, Vec<(String, String)>);
 
 /// The paths of the map files in use, in the order they were first loaded.
 pub fn paths() -> Vec<String> {
