@@ -4,7 +4,7 @@ mod ignored;
 mod notyet;
 
 use super::diag::Diag;
-use super::keyword::{GlobalKeyword, NO_RUNTIME_API, NO_STATS_PAGE, Status};
+use super::keyword::{GlobalKeyword, NO_STATS_PAGE, Status};
 use super::logline;
 use super::model::{DefaultPath, EnvChange, Global, StatsSocket};
 use super::span::Span;
@@ -456,16 +456,14 @@ pub static KEYWORDS: &[GlobalKeyword] = &[
         tune_maxrewrite,
         "room reserved for header rewrites",
     ),
-    parsed(
+    sup(
         "stats socket",
         stats_socket,
-        NO_RUNTIME_API,
-        "runtime API socket",
+        "runtime API socket (served by src/admin/)",
     ),
-    parsed(
+    sup(
         "stats timeout",
         stats_timeout,
-        NO_RUNTIME_API,
         "runtime API socket idle timeout",
     ),
     sup("user", user, "drop privileges to this user"),
