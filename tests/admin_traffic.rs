@@ -57,6 +57,7 @@ fn setup(servers: &str, extra_global: &str) -> Setup {
     let cfg = format!(
         "global\n    stats socket unix@admin.sock level admin\n{extra_global}\
          defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\
+         \x20   timeout queue 10s\n\
          frontend fe\n    bind 127.0.0.1:{port}\n\
          \x20   http-request set-header X-M %[path,map(m.map,none)]\n\
          \x20   default_backend app\n\
@@ -265,4 +266,64 @@ fn drain_is_refused_until_supported() {
         "'set server <srv> state drain' is not supported yet by gatehouse.\n\n"
     );
     assert_eq!(spread(s.port, "/", 2), only("one", 2));
+}
+
+/// How long `n` concurrent one-shot requests to `GET /` take together.
+fn concurrent(port: u16, n: usize) -> Duration {
+    let start = std::time::Instant::now();
+    let clients: Vec<_> = (0..n)
+        .map(|_| {
+            std::thread::spawn(move || {
+                support::http_get_until_close(local(port), "/", &[])
+                    .expect("response")
+                    .body_str()
+            })
+        })
+        .collect();
+    for c in clients {
+        assert_eq!(c.join().unwrap(), "slow");
+    }
+    start.elapsed()
+}
+
+#[test]
+fn runtime_maxconn_limits_servers_and_frontends() {
+    let delay = Duration::from_millis(400);
+    let slow = HttpBackend::builder("slow").delay(delay).start();
+    let s = setup(&format!("    server s1 {}\n", slow.addr()), "");
+    // Unlimited: three requests overlap.
+    assert!(concurrent(s.port, 3) < delay * 2);
+    // One at a time on the server: they queue and take turns.
+    assert_eq!(unix_cmd(&s.sock, "set maxconn server app/s1 1"), "\n");
+    assert!(concurrent(s.port, 3) >= delay * 3);
+    assert_eq!(unix_cmd(&s.sock, "set maxconn server app/s1 0"), "\n");
+    assert!(concurrent(s.port, 3) < delay * 2);
+    // One connection at a time on the frontend.
+    assert_eq!(unix_cmd(&s.sock, "set maxconn frontend fe 1"), "\n");
+    assert!(concurrent(s.port, 3) >= delay * 3);
+    assert_eq!(unix_cmd(&s.sock, "set maxconn frontend fe 100"), "\n");
+    assert!(concurrent(s.port, 3) < delay * 2);
+}
+
+#[test]
+fn idle_sessions_close_after_stats_timeout() {
+    use std::io::{Read, Write};
+    let one = HttpBackend::start("one");
+    let s = setup(
+        &format!("    server s1 {}\n", one.addr()),
+        "    stats timeout 500ms\n",
+    );
+    let mut c = std::os::unix::net::UnixStream::connect(&s.sock).expect("connect");
+    c.write_all(b"prompt\n").unwrap();
+    let start = std::time::Instant::now();
+    let mut got = Vec::new();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    c.read_to_end(&mut got)
+        .expect("the socket closes the idle session");
+    assert_eq!(got, b"\n> ");
+    let idle = start.elapsed();
+    assert!(
+        idle >= Duration::from_millis(400) && idle < Duration::from_secs(5),
+        "{idle:?}"
+    );
 }
