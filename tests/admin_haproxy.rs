@@ -301,3 +301,31 @@ fn help_lists_haproxy_usage_lines_and_unknown_commands_get_its_header() {
     let o = unix_cmd(&g.dir().join("admin.sock"), "show servers stat");
     assert!(o.contains("  show servers state [<backend>]"), "{o}");
 }
+
+#[test]
+fn show_info_fields_are_haproxys_in_its_order() {
+    let (b1, b2) = (HttpBackend::start("s1"), HttpBackend::start("s2"));
+    let (port, port2) = (free_port(), free_port());
+    let h = start(true, &config(port, b1.port(), b2.port()), port);
+    let g = start(false, &config(port2, b1.port(), b2.port()), port2);
+    let keys = |out: String| -> Vec<String> {
+        out.lines()
+            .filter_map(|l| l.split_once(": ").map(|(k, _)| k.to_owned()))
+            .collect()
+    };
+    let theirs = keys(unix_cmd(&h.dir().join("user.sock"), "show info"));
+    let ours = keys(unix_cmd(&g.dir().join("user.sock"), "show info"));
+    assert!(ours.len() >= 10, "{ours:?}");
+    let mut at = 0;
+    for k in &ours {
+        let found = theirs[at..].iter().position(|t| t == k);
+        assert!(
+            found.is_some(),
+            "{k:?} is not a HAProxy field after {:?}",
+            theirs.get(at)
+        );
+        at += found.unwrap_or(0) + 1;
+    }
+    let info = unix_cmd(&g.dir().join("user.sock"), "show info");
+    assert!(info.contains(&format!("Pid: {}\n", g.pid())), "{info}");
+}

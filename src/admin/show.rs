@@ -10,12 +10,34 @@ use std::fmt::Write;
 use std::sync::atomic::Ordering;
 use std::time::SystemTime;
 
-/// `show info`: the process's identity, uptime and connection totals.
-///
-/// The full form (every field of HAProxy's, `json`, `typed`, `desc`) is written by
-/// the stats module, which is not on main yet: [`stat`] is its call site, and this
-/// one goes there too when it lands.
-pub fn info(api: &Api, _args: &[String]) -> Outcome {
+/// What the stats module writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Report {
+    /// `show info [json|typed|desc|float]`.
+    Info,
+    /// `show stat [json|typed|desc|up|no-maint]`.
+    Stat,
+}
+
+/// WIRE-STATS: the single call site of the stats module (`src/stats`: HAProxy's
+/// `show info` and `show stat` in every form, CSV and JSON, over the live-state
+/// store), which is not on main yet. It answers `None` until then; wiring it is
+/// replacing this body with a call into `crate::stats`.
+fn stats_module(_api: &Api, _report: Report, _args: &[String]) -> Option<String> {
+    None
+}
+
+/// `show info`: the stats module's report when it is there, else the process's
+/// identity, uptime and connection totals (plain form only).
+pub fn info(api: &Api, args: &[String]) -> Outcome {
+    if let Some(out) = stats_module(api, Report::Info, args) {
+        return Outcome::text(out);
+    }
+    if !args.is_empty() {
+        return Outcome::text(
+            "'show info' options are not supported yet by gatehouse (the statistics are not served yet).\n",
+        );
+    }
     let snap = api.handle.current.load();
     let up = api.started.elapsed().unwrap_or_default().as_secs();
     let (conns, reqs) = snap.frontends.iter().fold((0, 0), |(c, r), f| {
