@@ -69,15 +69,14 @@ pub fn info(api: &Api, args: &[String]) -> Outcome {
     Outcome::text(o)
 }
 
-/// `show stat [json|typed|…]`.
-///
-/// WIRE-STATS: the single call site of the stats module (`src/stats`, HAProxy's CSV
-/// and JSON over the live-state store), which is not on main yet. Until it lands
-/// this answers that it is not served.
-pub fn stat(_api: &Api, _args: &[String]) -> Outcome {
-    Outcome::text(
-        "'show stat' is not supported yet by gatehouse (the statistics are not served yet).\n",
-    )
+/// `show stat [json|typed|…]`: the stats module's report.
+pub fn stat(api: &Api, args: &[String]) -> Outcome {
+    match stats_module(api, Report::Stat, args) {
+        Some(out) => Outcome::text(out),
+        None => Outcome::text(
+            "'show stat' is not supported yet by gatehouse (the statistics are not served yet).\n",
+        ),
+    }
 }
 
 /// HAProxy's `healthcheck_status` number of a check outcome.
