@@ -55,7 +55,8 @@ pub async fn add(api: &Api, level: Level, args: &[String]) -> Outcome {
     // it before an operator puts it in service.
     let live = store.backend(b).server(s, server.opts.weight);
     live.maint.store(true, Ordering::Relaxed);
-    store.undelete(b, s);
+    // A configured server of that name deleted earlier stays deleted: the new one
+    // takes its place.
     store.add_dynamic(b, server);
     let r = rebuild(api).await;
     drop(live);

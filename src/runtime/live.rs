@@ -315,6 +315,26 @@ mod tests {
     }
 
     #[test]
+    fn runtime_address_and_maxconn_outlive_reloads_that_keep_the_configured_ones() {
+        let st = Store::new();
+        let s = st.backend("app").server("s1", 1);
+        let a: std::net::SocketAddr = "127.0.0.1:80".parse().unwrap();
+        let b: std::net::SocketAddr = "127.0.0.2:81".parse().unwrap();
+        s.apply(1, false, a);
+        s.set_addr(b);
+        s.set_maxconn(3);
+        s.apply(1, false, a);
+        assert_eq!(s.addr_override(), Some(b));
+        assert_eq!(s.maxconn_override(), Some(3));
+        // A configuration that moves the server wins over the runtime address.
+        s.apply(1, false, "127.0.0.3:82".parse().unwrap());
+        assert_eq!(s.addr_override(), None);
+        assert!(st.set_weight("app", "s1", 0));
+        assert!(!s.usable());
+        assert!(!st.set_weight("app", "nope", 0));
+    }
+
+    #[test]
     fn unreferenced_names_are_forgotten() {
         let st = Store::new();
         let a = st.backend("app");
