@@ -96,6 +96,11 @@ fn socket_changes_steer_new_traffic_and_survive_reload() {
     assert_eq!(spread(s.port, "/", 4), only("two", 4));
     assert_eq!(cmd("set server app/s1 state ready"), "\n");
     assert_eq!(spread(s.port, "/", 4).len(), 2);
+    // So does a health set down by hand.
+    assert_eq!(cmd("set server app/s1 health down"), "\n");
+    assert_eq!(spread(s.port, "/", 4), only("two", 4));
+    assert_eq!(cmd("set server app/s1 health up"), "\n");
+    assert_eq!(spread(s.port, "/", 4).len(), 2);
 
     // A new address: new connections go there.
     assert_eq!(

@@ -19,10 +19,19 @@ pub struct Api {
     /// The configuration read from the files, and what was derived from it with the
     /// runtime-added servers.
     state: Mutex<(Config, Arc<Info>)>,
-    /// The servers the API put in maintenance at least once, by backend and name:
-    /// HAProxy then reports a health of 0 for a server without checks, and no longer
-    /// the configuration's maintenance (`disabled`).
-    touched: Mutex<std::collections::HashSet<(String, String)>>,
+    /// What the API did to servers, by backend and name, for `show servers state`.
+    hand: Mutex<HashMap<(String, String), Hand>>,
+}
+
+/// What the API did to one server that the live state does not say.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Hand {
+    /// Its admin state was changed: the configuration's maintenance (`disabled`) is
+    /// no longer what holds it.
+    pub admin: bool,
+    /// The health counter HAProxy reports for a server without checks, once the API
+    /// changed it (0 on entering maintenance, full or 0 by `set server B/S health`).
+    pub health: Option<u32>,
 }
 
 /// What the configuration says beyond the snapshot.
@@ -46,6 +55,8 @@ pub struct ServerInfo {
     pub check: bool,
     /// `rise`.
     pub rise: u32,
+    /// `fall`.
+    pub fall: u32,
     /// `port` of checks.
     pub check_port: Option<u16>,
     /// `addr` of checks.
@@ -99,6 +110,7 @@ impl Info {
                     ServerInfo {
                         check: s.opts.check,
                         rise: s.opts.rise,
+                        fall: s.opts.fall,
                         check_port: s.opts.check_port,
                         check_addr: s.opts.check_addr.clone(),
                         fqdn,
@@ -127,7 +139,7 @@ impl Api {
             handle,
             started: SystemTime::now(),
             state: Mutex::new((Config::default(), Arc::new(Info::default()))),
-            touched: Mutex::default(),
+            hand: Mutex::default(),
         }
     }
 
@@ -155,16 +167,19 @@ impl Api {
         Info::of(&full, &dynamic)
     }
 
-    /// Notes that the API changed the admin state of `backend/server`.
-    pub fn touch(&self, backend: &str, server: &str) {
-        let mut t = self.touched.lock().unwrap_or_else(|e| e.into_inner());
-        t.insert((backend.to_owned(), server.to_owned()));
+    /// Notes what the API did to `backend/server`.
+    pub fn note(&self, backend: &str, server: &str, f: impl FnOnce(&mut Hand)) {
+        let mut t = self.hand.lock().unwrap_or_else(|e| e.into_inner());
+        f(t.entry((backend.to_owned(), server.to_owned()))
+            .or_default());
     }
 
-    /// True when the API changed the admin state of `backend/server`.
-    pub fn touched(&self, backend: &str, server: &str) -> bool {
-        let t = self.touched.lock().unwrap_or_else(|e| e.into_inner());
-        t.contains(&(backend.to_owned(), server.to_owned()))
+    /// What the API did to `backend/server`.
+    pub fn hand(&self, backend: &str, server: &str) -> Hand {
+        let t = self.hand.lock().unwrap_or_else(|e| e.into_inner());
+        t.get(&(backend.to_owned(), server.to_owned()))
+            .copied()
+            .unwrap_or_default()
     }
 
     /// What the configuration says.

@@ -23,9 +23,7 @@ pub fn set(api: &Api, level: Level, args: &[String]) -> Outcome {
         "weight" => Outcome::text(weight(api, &be.name, &srv, a(2)).unwrap_or("")),
         "state" => state(api, &be.name, &srv.name, a(2)),
         "addr" => addr(&be, &srv, a(2), (a(3) == "port").then(|| a(4))),
-        "health" => Outcome::text(
-            "'set server <srv> health' is not supported yet by gatehouse (the health checks own the server's health).\n",
-        ),
+        "health" => health_state(api, &be.name, &srv.name, a(2)),
         "agent" | "agent-send" => Outcome::text("agent checks are not enabled on this server.\n"),
         "agent-addr" | "agent-port" | "check-addr" | "check-port" => Outcome::text(format!(
             "'set server <srv> {}' is not supported yet by gatehouse.\n",
@@ -62,12 +60,15 @@ fn state(api: &Api, backend: &str, server: &str, to: &str) -> Outcome {
     match to {
         "ready" => {
             store.set_maint(backend, server, false);
-            api.touch(backend, server);
+            api.note(backend, server, |h| h.admin = true);
             Outcome::text("")
         }
         "maint" => {
             store.set_maint(backend, server, true);
-            api.touch(backend, server);
+            api.note(backend, server, |h| {
+                h.admin = true;
+                h.health = Some(0);
+            });
             Outcome::text("")
         }
         // The drain state (weight 0 for new traffic, sessions kept) needs the admin
@@ -77,6 +78,36 @@ fn state(api: &Api, backend: &str, server: &str, to: &str) -> Outcome {
         }
         _ => Outcome::text("'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n"),
     }
+}
+
+/// `set server B/S health up|down`: the server's operational state by hand, as
+/// HAProxy sets it (health counter full, or 0); a health check goes on from there.
+fn health_state(api: &Api, backend: &str, server: &str, to: &str) -> Outcome {
+    let info = api.info();
+    let si = info
+        .servers
+        .get(&(backend.to_owned(), server.to_owned()))
+        .cloned()
+        .unwrap_or_default();
+    let full = (si.rise + si.fall).max(1) - 1;
+    let store = &api.handle.store;
+    let health = match to {
+        "up" => full,
+        "down" => 0,
+        "stopping" => {
+            return Outcome::text(
+                "'set server <srv> health stopping' is not supported yet by gatehouse.\n",
+            );
+        }
+        _ => {
+            return Outcome::text(
+                "'set server <srv> health' expects 'up', 'stopping', or 'down'.\n",
+            );
+        }
+    };
+    store.set_health(backend, server, health > 0, health);
+    api.note(backend, server, |h| h.health = Some(health));
+    Outcome::text("")
 }
 
 /// HAProxy's `server_parse_weight_change_request`: `N` (0..=256) or `N%` of the

@@ -124,10 +124,10 @@ pub fn servers_state(api: &Api, backend: &str) -> Outcome {
             let maint = s.maint.load(Ordering::Relaxed);
             let up = s.up.load(Ordering::Relaxed);
             let op = if maint || !up { 0 } else { 2 };
-            let touched = api.touched(&b.name, &s.name);
+            let hand = api.hand(&b.name, &s.name);
             // `disabled` in the configuration: HAProxy's forced and configured
             // maintenance flags (1 | 4), and its checks paused (8).
-            let from_config = maint && s.disabled && !si.dynamic && !touched;
+            let from_config = maint && s.disabled && !si.dynamic && !hand.admin;
             let admin = match (maint, from_config) {
                 (false, _) => 0,
                 (true, true) => 5,
@@ -147,9 +147,10 @@ pub fn servers_state(api: &Api, backend: &str) -> Outcome {
                 (check_status_code(h.last.status), result, h.health, 6)
             } else {
                 // HAProxy starts a configured server's health at `rise`, a dynamic
-                // one's at 0, and sets it to 0 when the server enters maintenance.
-                let zero = si.dynamic || maint || touched;
-                (1, 0, if zero { 0 } else { si.rise }, 0)
+                // one's or one in maintenance at 0, and sets it to 0 when the server
+                // enters maintenance.
+                let first = if si.dynamic || maint { 0 } else { si.rise };
+                (1, 0, hand.health.unwrap_or(first), 0)
             };
             let state = if from_config { state | 8 } else { state };
             let addr = s.current_addr();

@@ -173,6 +173,32 @@ impl Store {
         true
     }
 
+    /// Sets server `backend/server` up or down by hand (`set server B/S health`): its
+    /// health counter becomes `health`, and a health check, if any, goes on from
+    /// there. False when no such server exists.
+    pub fn set_health(&self, backend: &str, server: &str, up: bool, health: u32) -> bool {
+        let Some(be) = self.find_backend(backend) else {
+            return false;
+        };
+        let Some(s) = be.find_server(server) else {
+            return false;
+        };
+        s.health.update(|h| {
+            h.health = health;
+            if s.up.load(Ordering::Relaxed) != up {
+                h.last_change = Some(std::time::SystemTime::now());
+            }
+        });
+        s.up.store(up, Ordering::Relaxed);
+        if !up {
+            s.pool.clear();
+        }
+        if let Some(cur) = be.current() {
+            cur.balancer.refresh();
+        }
+        true
+    }
+
     /// Sets the current weight of server `backend/server` (`set server B/S weight`)
     /// and tells the current snapshot's balancer. False when no such server exists.
     pub fn set_weight(&self, backend: &str, server: &str, weight: u32) -> bool {
