@@ -139,7 +139,9 @@ const ADMIN: &[&str] = &[
     "disable agent app/s1",
     "enable health app/s1",
     "disable health app/s1",
+    "show map",
     "show map m.map",
+    "show map #0",
     "show map nope",
     "add map m.map k3 v3",
     "add map m.map k",
@@ -207,7 +209,10 @@ const LOWER: &[&str] = &[
 
 fn run(d: &Daemon, sock: &str, cmds: &[&str]) -> Vec<String> {
     let path = d.dir().join(sock);
-    cmds.iter().map(|c| mask(c, &unix_cmd(&path, c))).collect()
+    let dir = d.dir().display().to_string();
+    cmds.iter()
+        .map(|c| mask(c, &unix_cmd(&path, c)).replace(&dir, "DIR"))
+        .collect()
 }
 
 /// s2's health check has passed fully (`srv_check_health` 4) on `d`.

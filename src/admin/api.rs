@@ -44,8 +44,11 @@ pub struct Info {
     pub static_lb: Vec<String>,
     /// Per `backend/server`: what its configuration line said.
     pub servers: HashMap<(String, String), ServerInfo>,
-    /// Global `maxconn` as configured.
+    /// The node name (`node`, else the host name).
     pub node: String,
+    /// Where each map file is first used (`show map`'s "used by map at file F line
+    /// N"), by the path its converter names.
+    pub map_sites: HashMap<String, (String, u32)>,
 }
 
 /// What a server's configuration line said.
@@ -71,6 +74,7 @@ impl Info {
     fn of(config: &Config, dynamic: &[(String, String)]) -> Info {
         let mut info = Info {
             node: config.global.node.clone().unwrap_or_else(host_name),
+            map_sites: map_sites(config),
             ..Info::default()
         };
         for (p, id) in config
@@ -121,6 +125,36 @@ impl Info {
         }
         info
     }
+}
+
+/// Where each map file is first used: the configuration files are read again and the
+/// first `,map…(PATH` converter naming each path is kept, with its file and line.
+fn map_sites(config: &Config) -> HashMap<String, (String, u32)> {
+    let Ok(conv) = regex::Regex::new(r",map(?:_[a-z0-9_]+)?\(([^,)\s]+)") else {
+        return HashMap::new();
+    };
+    let mut files: Vec<&str> = Vec::new();
+    for p in &config.proxies {
+        if !files.contains(&&*p.span.file) {
+            files.push(&p.span.file);
+        }
+    }
+    let mut out = HashMap::new();
+    for f in files {
+        let Ok(text) = std::fs::read_to_string(f) else {
+            continue;
+        };
+        for (n, line) in text.lines().enumerate() {
+            if line.trim_start().starts_with('#') {
+                continue;
+            }
+            for c in conv.captures_iter(line) {
+                out.entry(c[1].to_owned())
+                    .or_insert_with(|| (f.to_owned(), n as u32 + 1));
+            }
+        }
+    }
+    out
 }
 
 fn host_name() -> String {

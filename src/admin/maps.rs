@@ -6,6 +6,7 @@
 //! unknown, as HAProxy says of one it does not have.
 
 use super::Level;
+use super::api::Api;
 use super::session::Outcome;
 use super::table::need;
 use std::fmt::Write;
@@ -52,17 +53,22 @@ fn entries(path: &str) -> Vec<(usize, String, String)> {
 }
 
 /// `show map [<map>]` / `show acl [<acl>]`.
-pub fn show(id: &str, acl: bool) -> Outcome {
+pub fn show(api: &Api, id: &str, acl: bool) -> Outcome {
     if id.starts_with('@') {
         return versioned(&[id.to_owned()]).unwrap_or_else(|| Outcome::text(""));
     }
     if id.is_empty() {
         let mut o = String::from("# id (file) description\n");
         if !acl {
+            let info = api.info();
             for (i, p) in crate::acl::map_paths().iter().enumerate() {
+                let site = match info.map_sites.get(p) {
+                    Some((f, l)) => format!(" at file '{f}' line {l}"),
+                    None => String::new(),
+                };
                 let _ = writeln!(
                     o,
-                    "{i} ({p}) pattern loaded from file '{p}' used by map. curr_ver=0 next_ver=0 entry_cnt={}",
+                    "{i} ({p}) pattern loaded from file '{p}' used by map{site}. curr_ver=0 next_ver=0 entry_cnt={}",
                     entries(p).len()
                 );
             }
