@@ -165,6 +165,8 @@ const ADMIN: &[&str] = &[
     "add server nope/x 127.0.0.1:1",
     "add server app",
     "add server app/x",
+    "add server app/y 127.0.0.1:1 bogus",
+    "add server app/y 127.0.0.1:1 weight 300",
     "add server st/x 127.0.0.1:1",
     "add server app/s1 127.0.0.1:1",
     "add server app/s4 127.0.0.1:1",

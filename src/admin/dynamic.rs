@@ -45,7 +45,7 @@ pub async fn add(api: &Api, level: Level, args: &[String]) -> Outcome {
     words.extend(args.iter().skip(1).cloned());
     let server = match crate::config::proxy::server::parse_dynamic(b, &words) {
         Ok(sv) => sv,
-        Err(e) => return Outcome::text(format!("{e}\n")),
+        Err(e) => return Outcome::text(format!("{}\n", cli_message(&e, target))),
     };
     if be.servers.iter().any(|x| x.name == s) {
         return Outcome::text("Already exists a server with the same name in backend.\n");
@@ -66,6 +66,18 @@ pub async fn add(api: &Api, level: Level, args: &[String]) -> Outcome {
             store.remove_dynamic(b, s);
             Outcome::text(format!("{e}\n"))
         }
+    }
+}
+
+/// A `server` line's error as HAProxy's CLI prints it: without the `'server B/S' :`
+/// prefix of the configuration's messages, an unknown keyword without suggestions.
+fn cli_message(e: &str, target: &str) -> String {
+    let prefix = format!("'server {target}' : ");
+    let e = e.strip_prefix(&prefix).unwrap_or(e);
+    match e.split_once("; did you mean") {
+        Some((head, _)) if head.starts_with("unknown keyword") => format!("{head}."),
+        _ if e.starts_with("unknown keyword") => format!("{e}."),
+        _ => e.to_owned(),
     }
 }
 
