@@ -315,7 +315,7 @@ fn help_lists_haproxy_usage_lines_and_unknown_commands_get_its_header() {
 }
 
 #[test]
-fn show_info_fields_are_haproxys_in_its_order() {
+fn show_info_and_show_stat_read_as_haproxys() {
     let (b1, b2) = (HttpBackend::start("s1"), HttpBackend::start("s2"));
     let (port, port2) = (free_port(), free_port());
     let h = start(true, &config(port, b1.port(), b2.port()), port);
@@ -340,4 +340,26 @@ fn show_info_fields_are_haproxys_in_its_order() {
     }
     let info = unix_cmd(&g.dir().join("user.sock"), "show info");
     assert!(info.contains(&format!("Pid: {}\n", g.pid())), "{info}");
+    // `show stat`: the same lines (proxy and server names, in order) under the same
+    // header; the JSON forms parse.
+    let lines = |d: &Daemon, cmd: &str| -> Vec<String> {
+        unix_cmd(&d.dir().join("admin.sock"), cmd)
+            .lines()
+            .map(|l| l.split(',').take(2).collect::<Vec<_>>().join(","))
+            .collect()
+    };
+    assert_eq!(lines(&g, "show stat"), lines(&h, "show stat"));
+    let header = |d: &Daemon| unix_cmd(&d.dir().join("admin.sock"), "show stat");
+    assert_eq!(header(&g).lines().next(), header(&h).lines().next());
+    for cmd in ["show stat json", "show info json"] {
+        let out = unix_cmd(&g.dir().join("admin.sock"), cmd);
+        let v: serde_json::Value = serde_json::from_str(out.trim_end()).expect(cmd);
+        assert!(v.as_array().is_some_and(|a| !a.is_empty()), "{cmd}: {out}");
+    }
+    // `show stat up` leaves out the server in maintenance (s3, `disabled`).
+    let up = unix_cmd(&g.dir().join("admin.sock"), "show stat up");
+    assert!(
+        !up.contains("\napp,s3,") && up.contains("\napp,s1,"),
+        "{up}"
+    );
 }

@@ -8,14 +8,11 @@ use crate::runtime::backend::Backend;
 use crate::runtime::server::ServerState;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
 
 /// The runtime API's view of the running proxy.
 pub struct Api {
     /// The running proxy.
     pub handle: ControlHandle,
-    /// When the process started (`show info`'s uptime).
-    pub started: SystemTime,
     /// The configuration read from the files, and what was derived from it with the
     /// runtime-added servers.
     state: Mutex<(Config, Arc<Info>)>,
@@ -37,15 +34,10 @@ pub struct Hand {
 /// What the configuration says beyond the snapshot.
 #[derive(Debug, Default)]
 pub struct Info {
-    /// Proxy ids (`be_id`, `iid`) by name: in configuration order, after the `GLOBAL`
-    /// proxy of the stats sockets, which is 1.
-    pub proxy_ids: HashMap<String, u32>,
     /// Backends whose algorithm takes only weights 0% and 100% at runtime.
     pub static_lb: Vec<String>,
     /// Per `backend/server`: what its configuration line said.
     pub servers: HashMap<(String, String), ServerInfo>,
-    /// The node name (`node`, else the host name).
-    pub node: String,
     /// Where each map file is first used (`show map`'s "used by map at file F line
     /// N"), by the path its converter names.
     pub map_sites: HashMap<String, (String, u32)>,
@@ -73,20 +65,10 @@ pub struct ServerInfo {
 impl Info {
     fn of(config: &Config, dynamic: &[(String, String)]) -> Info {
         let mut info = Info {
-            node: config.global.node.clone().unwrap_or_else(host_name),
             map_sites: map_sites(config),
             ..Info::default()
         };
-        for (p, id) in config
-            .proxies
-            .iter()
-            .filter(|p| p.kind.has_frontend() || p.kind.has_backend())
-            .zip(2..)
-        {
-            info.proxy_ids.insert(p.name.clone(), id);
-            if !p.kind.has_backend() {
-                continue;
-            }
+        for p in config.proxies.iter().filter(|p| p.kind.has_backend()) {
             let hashed = matches!(
                 p.balance,
                 Balance::Source | Balance::Uri { .. } | Balance::UrlParam(_) | Balance::Hdr { .. }
@@ -157,12 +139,6 @@ fn map_sites(config: &Config) -> HashMap<String, (String, u32)> {
     out
 }
 
-fn host_name() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|s| s.trim().to_owned())
-        .unwrap_or_default()
-}
-
 /// A `backend/server` argument that named nothing, with HAProxy's message.
 pub type Missing = &'static str;
 
@@ -171,7 +147,6 @@ impl Api {
     pub fn new(handle: ControlHandle) -> Api {
         Api {
             handle,
-            started: SystemTime::now(),
             state: Mutex::new((Config::default(), Arc::new(Info::default()))),
             hand: Mutex::default(),
         }

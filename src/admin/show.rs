@@ -1,6 +1,6 @@
-//! The reading commands: `show info` (minimal), `show stat` (to be wired to the stats
-//! module), `show servers state`, `show backend`, `show errors`, `show sess`, and
-//! `clear counters`.
+//! The reading commands: `show info` and `show stat` (written by the stats module),
+//! `show servers state`, `show backend`, `show errors`, `show sess`, and `clear
+//! counters`.
 
 use super::session::Outcome;
 use super::table::need;
@@ -10,73 +10,47 @@ use std::fmt::Write;
 use std::sync::atomic::Ordering;
 use std::time::SystemTime;
 
-/// What the stats module writes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Report {
-    /// `show info [json|typed|desc|float]`.
-    Info,
-    /// `show stat [json|typed|desc|up|no-maint]`.
-    Stat,
-}
-
-/// WIRE-STATS: the single call site of the stats module (`src/stats`: HAProxy's
-/// `show info` and `show stat` in every form, CSV and JSON, over the live-state
-/// store), which is not on main yet. It answers `None` until then; wiring it is
-/// replacing this body with a call into `crate::stats`.
-fn stats_module(_api: &Api, _report: Report, _args: &[String]) -> Option<String> {
-    None
-}
-
-/// `show info`: the stats module's report when it is there, else the process's
-/// identity, uptime and connection totals (plain form only).
+/// `show info [json|typed|desc|float]`: the stats module's process fields.
 pub fn info(api: &Api, args: &[String]) -> Outcome {
-    if let Some(out) = stats_module(api, Report::Info, args) {
-        return Outcome::text(out);
-    }
-    if !args.is_empty() {
-        return Outcome::text(
-            "'show info' options are not supported yet by gatehouse (the statistics are not served yet).\n",
-        );
-    }
     let snap = api.handle.current.load();
-    let up = api.started.elapsed().unwrap_or_default().as_secs();
-    let (conns, reqs) = snap.frontends.iter().fold((0, 0), |(c, r), f| {
-        let k = &f.live.counters;
-        (
-            c + k.stot.load(Ordering::Relaxed),
-            r + k.req_tot.load(Ordering::Relaxed),
-        )
-    });
-    let mut o = String::new();
-    let _ = write!(
-        o,
-        "Name: gatehouse\nVersion: {}\nRelease_date: -\nNbthread: {}\nNbproc: 1\n\
-         Process_num: 1\nPid: {}\nUptime: {}d {}h{:02}m{:02}s\nUptime_sec: {up}\n\
-         Maxconn: {}\nHard_maxconn: {}\nCurrConns: {}\nCumConns: {conns}\nCumReq: {reqs}\n\
-         node: {}\nStopping: 0\n",
-        crate::VERSION,
-        snap.global.nbthread,
-        std::process::id(),
-        up / 86400,
-        up / 3600 % 24,
-        up / 60 % 60,
-        up % 60,
-        snap.global.maxconn,
-        snap.global.maxconn,
-        snap.global.actconn.load(Ordering::Relaxed),
-        api.info().node,
-    );
-    Outcome::text(o)
+    let has = |w: &str| args.iter().any(|a| a == w);
+    let mut out = String::new();
+    if has("json") {
+        crate::stats::write_info_json(&mut out, &snap);
+    } else if has("typed") {
+        crate::stats::write_info_typed(&mut out, &snap);
+    } else {
+        crate::stats::write_info(&mut out, &snap);
+    }
+    Outcome::text(out)
 }
 
-/// `show stat [json|typed|…]`: the stats module's report.
-pub fn stat(api: &Api, args: &[String]) -> Outcome {
-    match stats_module(api, Report::Stat, args) {
-        Some(out) => Outcome::text(out),
-        None => Outcome::text(
-            "'show stat' is not supported yet by gatehouse (the statistics are not served yet).\n",
-        ),
+/// `show stat [json|typed|up|no-maint|desc]`: the stats module's lines; addresses
+/// and algorithms are shown from the `operator` level on, as HAProxy.
+pub fn stat(api: &Api, level: Level, args: &[String]) -> Outcome {
+    use crate::stats::model::SrvState;
+    let snap = api.handle.current.load();
+    let has = |w: &str| args.iter().any(|a| a == w);
+    let opts = crate::stats::Options {
+        legends: level >= Level::Operator,
+        scope: Vec::new(),
+    };
+    let mut rows = crate::stats::rows(&snap, &opts);
+    if has("up") {
+        rows.retain(|r| r.state.is_none_or(|s| s == SrvState::Up));
     }
+    if has("no-maint") {
+        rows.retain(|r| r.state != Some(SrvState::Maint));
+    }
+    let mut out = String::new();
+    if has("json") {
+        crate::stats::write_json(&mut out, &rows);
+    } else if has("typed") {
+        crate::stats::write_typed(&mut out, &rows);
+    } else {
+        crate::stats::write_csv(&mut out, &rows);
+    }
+    Outcome::text(out)
 }
 
 /// HAProxy's `healthcheck_status` number of a check outcome.
@@ -113,7 +87,11 @@ pub fn servers_state(api: &Api, backend: &str) -> Outcome {
         .iter()
         .filter(|b| backend.is_empty() || b.name == backend)
     {
-        let be_id = info.proxy_ids.get(&b.name).copied().unwrap_or(0);
+        let be_id = snap
+            .proxies
+            .iter()
+            .find(|m| m.backend && m.name == b.name)
+            .map_or(0, |m| m.uuid);
         for s in &b.servers {
             let si = info
                 .servers
@@ -133,7 +111,7 @@ pub fn servers_state(api: &Api, backend: &str) -> Outcome {
                 (true, true) => 5,
                 (true, false) => 1,
             };
-            let since = h.last_change.unwrap_or(api.started);
+            let since = h.last_change.unwrap_or_else(crate::stats::info::started);
             let since = SystemTime::now()
                 .duration_since(since)
                 .unwrap_or_default()

@@ -282,7 +282,7 @@ pub async fn execute(api: &Api, level: Level, args: &[String], payload: Option<&
         Cmd::ShowCliLevel => Outcome::text(format!("{}\n", level.name())),
         Cmd::ShowVersion => Outcome::text(format!("{}\n", crate::VERSION)),
         Cmd::ShowInfo => show::info(api, &args[2..]),
-        Cmd::ShowStat => show::stat(api, &args[2..]),
+        Cmd::ShowStat => show::stat(api, level, &args[2..]),
         Cmd::ShowServersState => show::servers_state(api, a(3)),
         Cmd::ShowBackend => show::backends(api),
         Cmd::ShowErrors => show::errors(level),

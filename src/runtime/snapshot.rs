@@ -5,6 +5,7 @@ use super::backend::{Backend, BackendTimeouts};
 use super::errors::ErrorPages;
 use super::frontend::{Frontend, FrontendTimeouts, ProxyLog, Switch};
 use super::live::Store;
+use super::proxies::{ProxyMeta, StatsPage};
 use super::rules::{Cond, HttpRules, compile_tcp};
 use super::server::ServerState;
 use crate::acl::AclSet;
@@ -29,6 +30,10 @@ pub struct GlobalRt {
     pub nbthread: usize,
     /// Current connections, all frontends (live state, shared across reloads).
     pub actconn: Arc<AtomicU32>,
+    /// `node` (default: the host name).
+    pub node: String,
+    /// `description`.
+    pub description: Option<String>,
 }
 
 /// The current snapshot, behind one atomic pointer: a reload stores a new one; each
@@ -45,6 +50,9 @@ pub struct Snapshot {
     pub backends: Vec<Arc<Backend>>,
     /// The `userlist` sections, for `http_auth`.
     pub userlists: crate::runtime::userlist::Userlists,
+    /// Every frontend, backend and listen in configuration order, as the statistics
+    /// see them (ids, check settings, stats pages).
+    pub proxies: Vec<ProxyMeta>,
 }
 
 impl Snapshot {
@@ -108,7 +116,12 @@ fn merge_mode(a: HttpConnMode, b: HttpConnMode) -> HttpConnMode {
     }
 }
 
-fn build_backend(p: &Proxy, store: &Store, diags: &mut Vec<Diag>) -> Option<Backend> {
+fn build_backend(
+    config: &Config,
+    p: &Proxy,
+    store: &Store,
+    diags: &mut Vec<Diag>,
+) -> Option<Backend> {
     let live = store.backend(&p.name);
     let set = AclSet::compile(&p.acls)
         .map_err(|(s, e)| diags.push(Diag::alert(&s, e)))
@@ -213,6 +226,7 @@ fn build_backend(p: &Proxy, store: &Store, diags: &mut Vec<Diag>) -> Option<Back
         },
         live,
         _reserved: Vec::new(),
+        stats: StatsPage::compile(config, p, &set, diags).map(Arc::new),
     })
 }
 
@@ -299,10 +313,12 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
             .map(|n| n as usize)
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(64))),
         actconn: Arc::clone(&store.actconn),
+        node: g.node.clone().unwrap_or_else(super::proxies::hostname),
+        description: g.description.clone(),
     };
     let mut backends: Vec<(String, Arc<Backend>)> = Vec::new();
     for p in config.proxies.iter().filter(|p| p.kind.has_backend()) {
-        if let Some(b) = build_backend(p, store, &mut diags) {
+        if let Some(b) = build_backend(config, p, store, &mut diags) {
             backends.push((p.name.clone(), Arc::new(b)));
         }
     }
@@ -414,12 +430,26 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
             unique_id,
             capture_req: lower_captures(&p.capture_req),
             capture_res: lower_captures(&p.capture_res),
+            stats: StatsPage::compile(config, p, &set, &mut diags).map(Arc::new),
         }));
     }
     if diags.iter().any(Diag::is_alert) {
         return Err(diags);
     }
+    let mut proxies = super::proxies::compile(config, global.maxconn);
+    // A server's `sid` is its id in the live state: stable when servers are added or
+    // deleted at runtime, as HAProxy's (the position, for a first configuration).
+    for m in proxies.iter_mut().filter(|m| m.backend) {
+        if let Some((_, b)) = backends.iter().find(|(n, _)| *n == m.name) {
+            for sm in &mut m.servers {
+                if let Some(s) = b.servers.iter().find(|s| s.name == sm.name) {
+                    sm.sid = s.id as u32 + 1;
+                }
+            }
+        }
+    }
     Ok(Snapshot {
+        proxies,
         global,
         frontends,
         backends: backends.into_iter().map(|(_, b)| b).collect(),
