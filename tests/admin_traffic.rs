@@ -332,3 +332,35 @@ fn idle_sessions_close_after_stats_timeout() {
         "{idle:?}"
     );
 }
+
+#[test]
+fn sockets_follow_the_configuration_across_reloads() {
+    let one = HttpBackend::start("one");
+    let tcp = free_port();
+    let mut s = setup(
+        &format!("    server s1 {}\n", one.addr()),
+        "    stats socket unix@oper.sock level operator\n",
+    );
+    let oper = s.d.dir().join("oper.sock");
+    assert_eq!(unix_cmd(&oper, "show cli level"), "operator\n\n");
+    // admin.sock now at level user, oper.sock gone, a TCP socket added.
+    let cfg = s
+        .cfg
+        .replace(
+            "    stats socket unix@admin.sock level admin\n",
+            &format!(
+                "    stats socket unix@admin.sock level user\n    stats socket ipv4@127.0.0.1:{tcp} level admin\n"
+            ),
+        )
+        .replace("    stats socket unix@oper.sock level operator\n", "");
+    reload(&mut s.d, Some(&cfg), 1);
+    assert_eq!(unix_cmd(&s.sock, "show cli level"), "user\n\n");
+    assert!(!oper.exists(), "the removed socket's file is still there");
+    assert!(std::os::unix::net::UnixStream::connect(&oper).is_err());
+    assert_eq!(
+        socat(&format!("TCP:127.0.0.1:{tcp}"), "show cli level\n"),
+        "admin\n\n"
+    );
+    // Traffic went on throughout.
+    assert_eq!(spread(s.port, "/", 2), only("one", 2));
+}
