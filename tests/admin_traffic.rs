@@ -364,3 +364,29 @@ fn sockets_follow_the_configuration_across_reloads() {
     // Traffic went on throughout.
     assert_eq!(spread(s.port, "/", 2), only("one", 2));
 }
+
+#[test]
+fn show_sess_lists_client_connections() {
+    let one = HttpBackend::start("one");
+    let s = setup(&format!("    server s1 {}\n", one.addr()), "");
+    let sock = s.sock.clone();
+    let sess = move |arg: &str| unix_cmd(&sock, &format!("show sess {arg}"));
+    assert_eq!(sess(""), "\n");
+    let mut c = HttpClient::connect(local(s.port)).expect("connect");
+    assert_eq!(c.get("/", &[]).expect("response").body_str(), "one");
+    let me = c.stream().local_addr().unwrap();
+    let list = sess("");
+    let line = list.lines().next().unwrap_or_default().to_owned();
+    assert!(
+        line.ends_with(&format!(": proto=tcpv4 src={me} fe=fe age=0s"))
+            || line.contains(&format!(": proto=tcpv4 src={me} fe=fe age=")),
+        "{list}"
+    );
+    assert_eq!(list.lines().count(), 2, "{list}");
+    // One session by its id; an unknown id.
+    let id = line.split(':').next().unwrap().to_owned();
+    assert_eq!(sess(&id), format!("{line}\n\n"));
+    assert_eq!(sess("0xffffff"), "Session not found.\n\n");
+    drop(c);
+    assert!(wait_until(Duration::from_secs(5), || sess("") == "\n"));
+}

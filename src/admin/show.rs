@@ -177,12 +177,68 @@ pub fn errors(level: Level) -> Outcome {
     Outcome::text(format!("Total events captured on [{date}] : 0\n"))
 }
 
-/// `show sess`: sessions are not tracked one by one yet; the list is empty.
-pub fn sessions(level: Level) -> Outcome {
+/// HAProxy's `human_time`: at most two units (`3s`, `2m5s`, `1h2m`, `3d4h`).
+fn human_time(t: u64) -> String {
+    let (day, hour, minute) = (86400, 3600, 60);
+    let mut out = String::new();
+    let mut cnt = 2;
+    if t >= day {
+        out.push_str(&format!("{}d", t / day));
+        cnt -= 1;
+    }
+    if cnt > 0 && t % day / hour > 0 {
+        out.push_str(&format!("{}h", t % day / hour));
+        cnt -= 1;
+    }
+    if cnt > 0 && t % hour / minute > 0 {
+        out.push_str(&format!("{}m", t % hour / minute));
+        cnt -= 1;
+    }
+    if (cnt > 0 && t % minute > 0) || t == 0 {
+        out.push_str(&format!("{}s", t % minute));
+    }
+    out
+}
+
+/// `show sess [id]`: the client connections alive, one line each with the first
+/// fields of HAProxy's (`0xID: proto=… src=… fe=… age=…`); the stream internals
+/// HAProxy adds are not kept. The runtime API's own connections are not listed.
+pub fn sessions(api: &Api, level: Level, id: &str) -> Outcome {
     if let Some(denied) = need(level, Level::Operator) {
         return denied;
     }
-    Outcome::text("")
+    let target = match id {
+        "" | "all" => None,
+        _ => {
+            let n = match id.strip_prefix("0x").or_else(|| id.strip_prefix("0X")) {
+                Some(h) => u64::from_str_radix(h, 16).ok(),
+                None => id.parse().ok(),
+            };
+            Some(n.unwrap_or(0))
+        }
+    };
+    let snap = api.handle.current.load();
+    let mut o = String::new();
+    for (n, s) in snap.global.sessions.list() {
+        if target.is_some_and(|t| t != n) {
+            continue;
+        }
+        let (proto, src) = match s.peer {
+            Some(a) if a.is_ipv4() => ("tcpv4", a.to_string()),
+            Some(a) => ("tcpv6", a.to_string()),
+            None => ("unix_stream", "unix".to_owned()),
+        };
+        let _ = writeln!(
+            o,
+            "{n:#x}: proto={proto} src={src} fe={} age={}",
+            s.frontend.name,
+            human_time(s.since.elapsed().as_secs())
+        );
+    }
+    if target.is_some() && o.is_empty() {
+        o.push_str("Session not found.\n");
+    }
+    Outcome::text(o)
 }
 
 /// `clear counters [all]`: the maxima (operator), or every counter (admin).

@@ -286,7 +286,7 @@ pub async fn execute(api: &Api, level: Level, args: &[String], payload: Option<&
         Cmd::ShowServersState => show::servers_state(api, a(3)),
         Cmd::ShowBackend => show::backends(api),
         Cmd::ShowErrors => show::errors(level),
-        Cmd::ShowSess => show::sessions(level),
+        Cmd::ShowSess => show::sessions(api, level, a(2)),
         Cmd::ShowMap => maps::show(api, a(2), false),
         Cmd::ShowAcl => maps::show(api, a(2), true),
         Cmd::EnableServer => servers::set_state(api, level, a(2), "ready"),

@@ -22,6 +22,8 @@ use std::sync::{Arc, Mutex, Weak};
 pub struct Store {
     /// Current connections of the whole process (`actconn`).
     pub actconn: Arc<AtomicU32>,
+    /// The client connections alive (`show sess`).
+    pub sessions: Arc<super::sessions::Sessions>,
     frontends: Mutex<HashMap<String, Arc<FrontendLive>>>,
     backends: Mutex<HashMap<String, Arc<BackendLive>>>,
     /// Servers added at runtime (`add server`), by backend name, in the order they

@@ -12,5 +12,6 @@ pub mod live;
 pub mod proxies;
 pub mod rules;
 pub mod server;
+pub mod sessions;
 pub mod snapshot;
 pub mod userlist;

@@ -34,6 +34,8 @@ pub struct GlobalRt {
     pub node: String,
     /// `description`.
     pub description: Option<String>,
+    /// The client connections alive (live state, shared across reloads).
+    pub sessions: Arc<super::sessions::Sessions>,
 }
 
 /// The current snapshot, behind one atomic pointer: a reload stores a new one; each
@@ -313,6 +315,7 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
             .map(|n| n as usize)
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(64))),
         actconn: Arc::clone(&store.actconn),
+        sessions: Arc::clone(&store.sessions),
         node: g.node.clone().unwrap_or_else(super::proxies::hostname),
         description: g.description.clone(),
     };
