@@ -194,7 +194,7 @@ fn human_time(t: u64) -> String {
         out.push_str(&format!("{}m", t % hour / minute));
         cnt -= 1;
     }
-    if (cnt > 0 && t % minute > 0) || t == 0 {
+    if (cnt > 0 && !t.is_multiple_of(minute)) || t == 0 {
         out.push_str(&format!("{}s", t % minute));
     }
     out
