@@ -261,3 +261,18 @@ pub fn clear_counters(api: &Api, level: Level, all: bool) -> Outcome {
     }
     Outcome::text("")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::human_time;
+
+    #[test]
+    fn ages_read_as_haproxys_human_time() {
+        assert_eq!(human_time(0), "0s");
+        assert_eq!(human_time(59), "59s");
+        assert_eq!(human_time(125), "2m5s");
+        assert_eq!(human_time(3600), "1h");
+        assert_eq!(human_time(3720), "1h2m");
+        assert_eq!(human_time(90061), "1d1h");
+    }
+}
