@@ -416,6 +416,11 @@ async fn serve(
                 reload(&mut running, &mut names, opts, control.as_deref_mut())
             }
             Some(req) = requests.recv() => match req {
+                // A soft-stopping proxy accepts nothing new: no rebuild reopens its
+                // listeners.
+                Control::Rebuild(answer) if soft => {
+                    let _ = answer.send(Err("The proxy is stopping.".to_owned()));
+                }
                 Control::Rebuild(answer) => {
                     let r = running.rebuild().map_err(|e| e.to_string());
                     let _ = answer.send(r);
