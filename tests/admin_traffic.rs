@@ -390,3 +390,24 @@ fn show_sess_lists_client_connections() {
     drop(c);
     assert!(wait_until(Duration::from_secs(5), || sess("") == "\n"));
 }
+
+#[test]
+fn no_server_is_added_while_soft_stopping() {
+    let one = HttpBackend::start("one");
+    let mut s = setup(&format!("    server s1 {}\n", one.addr()), "");
+    // A client connection keeps the soft-stopping process alive.
+    let mut c = HttpClient::connect(local(s.port)).expect("connect");
+    assert_eq!(c.get("/", &[]).expect("response").body_str(), "one");
+    s.d.signal(libc::SIGUSR1);
+    assert!(wait_until(Duration::from_secs(5), || {
+        std::net::TcpStream::connect(local(s.port)).is_err()
+    }));
+    assert_eq!(
+        unix_cmd(&s.sock, &format!("add server app/s2 {}", one.addr())),
+        "The proxy is stopping.\n\n"
+    );
+    // The listeners stay closed.
+    assert!(std::net::TcpStream::connect(local(s.port)).is_err());
+    drop(c);
+    assert!(s.d.wait_exit(Duration::from_secs(10)).is_some());
+}
