@@ -1,6 +1,7 @@
 //! What every command reads: the running proxy's handle (snapshot, store, requests to
 //! the serving loop) and what the loaded configuration says that the snapshot does not
-//! keep (proxy ids, which servers have checks, static algorithms).
+//! keep (which servers have checks, static algorithms, where maps are used) and what
+//! the API did that the live state does not record.
 
 use crate::config::model::{Balance, Config, ServerAddr};
 use crate::proxy::serve::ControlHandle;
