@@ -19,7 +19,10 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The runtime API of a running proxy: its sockets and what its commands read.
 struct Sockets {
-    api: Arc<Api>,
+    /// What the commands read, once the proxy runs.
+    api: Option<Arc<Api>>,
+    /// The configuration given to `configure`, for the next `start`.
+    config: Option<Config>,
     /// By address.
     sockets: HashMap<String, Socket>,
     /// `stats timeout`, in milliseconds, for new connections.
@@ -36,10 +39,11 @@ struct Socket {
     path: Option<std::path::PathBuf>,
 }
 
-/// Builds the runtime API of a running proxy (the proxy's `ControlFactory`).
-pub fn start(handle: ControlHandle) -> Box<dyn ControlPlane> {
+/// Builds the runtime API of a proxy (the proxy's `ControlFactory`).
+pub fn start() -> Box<dyn ControlPlane> {
     Box::new(Sockets {
-        api: Arc::new(Api::new(handle)),
+        api: None,
+        config: None,
         sockets: HashMap::new(),
         timeout: Arc::new(AtomicU64::new(DEFAULT_TIMEOUT.as_millis() as u64)),
     })
@@ -98,7 +102,7 @@ fn set_owner(s: &StatsSocket) -> std::io::Result<()> {
 
 impl ControlPlane for Sockets {
     fn configure(&mut self, config: &Config) -> Result<(), String> {
-        self.api.configure(config);
+        self.config = Some(config.clone());
         let timeout = config.global.stats_timeout.unwrap_or(DEFAULT_TIMEOUT);
         self.timeout
             .store(timeout.as_millis() as u64, Ordering::Relaxed);
@@ -150,10 +154,17 @@ impl ControlPlane for Sockets {
         first_error.map_or(Ok(()), Err)
     }
 
-    fn start(&mut self) {
+    fn start(&mut self, handle: &ControlHandle) {
+        let api = Arc::clone(
+            self.api
+                .get_or_insert_with(|| Arc::new(Api::new(handle.clone()))),
+        );
+        if let Some(config) = self.config.take() {
+            api.configure(&config);
+        }
         for sock in self.sockets.values_mut() {
             for l in std::mem::take(&mut sock.pending) {
-                let api = Arc::clone(&self.api);
+                let api = Arc::clone(&api);
                 let level = Arc::clone(&sock.level);
                 let timeout = Arc::clone(&self.timeout);
                 sock.tasks

@@ -44,14 +44,16 @@ pub struct ControlHandle {
 pub trait ControlPlane: Send {
     /// Takes the configuration that is (re)loaded: binds the sockets it names that are
     /// not bound yet and closes those it no longer names. The first call happens
-    /// before the runtime starts, so that errors reach the terminal.
+    /// before the proxy's own listeners are bound and before the runtime starts, so
+    /// that errors reach the terminal and the sockets exist once the proxy accepts.
     fn configure(&mut self, config: &Config) -> Result<(), String>;
-    /// Serves the sockets bound and not served yet. Runs inside the runtime.
-    fn start(&mut self);
+    /// Serves the sockets bound and not served yet, over the running proxy `handle`,
+    /// with the configuration last given to `configure`. Runs inside the runtime.
+    fn start(&mut self, handle: &ControlHandle);
 }
 
-/// Builds the control plane of a running proxy (`gatehouse::admin::start`).
-pub type ControlFactory = fn(ControlHandle) -> Box<dyn ControlPlane>;
+/// Builds the control plane of a proxy (`gatehouse::admin::start`).
+pub type ControlFactory = fn() -> Box<dyn ControlPlane>;
 
 /// How the process should run.
 #[derive(Clone, Debug, Default)]
@@ -127,7 +129,15 @@ pub fn run(config: Config, opts: ServeOptions) -> u8 {
     // From the moment the listeners are bound, a client (or a script waiting for the
     // port) may send a control signal: it waits, blocked, until the handlers exist.
     control_signals(libc::SIG_BLOCK);
-    // Bind everything before detaching so that errors reach the terminal.
+    // Bind everything before detaching so that errors reach the terminal: the runtime
+    // API's sockets first, so that they exist once the proxy's listeners accept.
+    let mut control = opts.control.map(|factory| factory());
+    if let Some(cp) = control.as_mut()
+        && let Err(e) = cp.configure(&config)
+    {
+        alert(&e);
+        return 1;
+    }
     let mut running = match Running::new(&config) {
         Ok(r) => r,
         Err(StartError::Compile(msgs)) => {
@@ -144,20 +154,10 @@ pub fn run(config: Config, opts: ServeOptions) -> u8 {
     running.set_debug(opts.debug);
     running.set_quiet(opts.quiet);
     let (requests, control_rx) = mpsc::unbounded_channel();
-    let mut control = match opts.control {
-        Some(factory) => {
-            let mut cp = factory(ControlHandle {
-                current: running.shared(),
-                store: Arc::clone(running.store()),
-                requests,
-            });
-            if let Err(e) = cp.configure(&config) {
-                alert(&e);
-                return 1;
-            }
-            Some(cp)
-        }
-        None => None,
+    let handle = ControlHandle {
+        current: running.shared(),
+        store: Arc::clone(running.store()),
+        requests,
     };
     // The pid file is created while errors still reach the terminal; it receives the pid
     // of the serving process (written by the launching process in daemon mode).
@@ -216,6 +216,7 @@ pub fn run(config: Config, opts: ServeOptions) -> u8 {
         names,
         &opts,
         control.as_deref_mut(),
+        &handle,
         control_rx,
     ));
     if let Some(p) = &opts.pidfile {
@@ -323,6 +324,7 @@ fn reload(
     names: &mut Vec<String>,
     opts: &ServeOptions,
     control: Option<&mut (dyn ControlPlane + 'static)>,
+    handle: &ControlHandle,
 ) {
     let pid = std::process::id();
     eprintln!("[NOTICE]   ({pid}) : Reloading HAProxy");
@@ -364,7 +366,7 @@ fn reload(
                 if let Err(e) = cp.configure(&loaded.config) {
                     alert(&e);
                 }
-                cp.start();
+                cp.start(handle);
             }
             eprintln!("[NOTICE]   ({pid}) : Loading success.");
         }
@@ -377,6 +379,7 @@ async fn serve(
     mut names: Vec<String>,
     opts: &ServeOptions,
     mut control: Option<&mut (dyn ControlPlane + 'static)>,
+    handle: &ControlHandle,
     mut requests: mpsc::UnboundedReceiver<Control>,
 ) -> Stop {
     use tokio::signal::unix::{SignalKind, signal};
@@ -396,7 +399,7 @@ async fn serve(
     control_signals(libc::SIG_UNBLOCK);
     running.start();
     if let Some(cp) = control.as_deref_mut() {
-        cp.start();
+        cp.start(handle);
     }
     // Names a reload or `del server` removed are forgotten once nothing uses them.
     let mut sweep = tokio::time::interval(std::time::Duration::from_secs(1));
@@ -413,7 +416,7 @@ async fn serve(
             _ = hup.recv() => sighup_dump(&running.snapshot(), &names),
             _ = quit.recv() => {}
             _ = usr2.recv(), if !soft => {
-                reload(&mut running, &mut names, opts, control.as_deref_mut())
+                reload(&mut running, &mut names, opts, control.as_deref_mut(), handle)
             }
             Some(req) = requests.recv() => match req {
                 // A soft-stopping proxy accepts nothing new: no rebuild reopens its
