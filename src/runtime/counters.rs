@@ -232,6 +232,7 @@ impl Counters {
             &self.wredis,
             &self.req_tot,
             &self.lbtot,
+            &self.intercepted,
             &self.cli_abrt,
             &self.srv_abrt,
             &self.last_sess,
