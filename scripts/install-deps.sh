@@ -28,6 +28,7 @@ declare -A PKG=(
     # tests/stats_browser.rs loads the stats page in headless Chromium through
     # chromedriver (the package depends on Debian's chromium, which it starts)
     [chromedriver]=chromium-driver
+    [socat]=socat                      # tests/admin_*.rs speak to the runtime API socket
 )
 
 # PostgreSQL's programs live outside the PATH, in its versioned directory: only that

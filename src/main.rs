@@ -180,6 +180,7 @@ fn main() -> ExitCode {
         quiet: cli.quiet && !cli.debug,
         debug: cli.debug,
         local_peer: cli.local_peer.clone(),
+        control: Some(gatehouse::admin::start),
     };
     ExitCode::from(gatehouse::proxy::serve::run(loaded.config, opts))
 }

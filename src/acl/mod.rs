@@ -35,7 +35,7 @@ use crate::config::model::{AclDef, AclRef, Condition};
 use crate::config::span::Span;
 pub use check::{check_conditions, check_references};
 use compile::Criterion;
-pub use conv::map::{Map, loaded as loaded_maps};
+pub use conv::map::{Map, loaded as loaded_maps, paths as map_paths, update as update_map};
 pub use live::{LiveState, ProxyStat, ServerStat, WithLive};
 use std::collections::HashMap;
 use std::net::SocketAddr;

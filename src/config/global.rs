@@ -4,7 +4,7 @@ mod ignored;
 mod notyet;
 
 use super::diag::Diag;
-use super::keyword::{GlobalKeyword, NO_RUNTIME_API, Status};
+use super::keyword::{GlobalKeyword, Status};
 use super::logline;
 use super::model::{DefaultPath, EnvChange, Global, StatsSocket};
 use super::span::Span;
@@ -136,7 +136,8 @@ fn stats_socket(g: &mut Global, w: &[String], span: &Span, _: &mut Vec<Diag>) ->
         .get(2)
         .ok_or("'stats socket' expects an address or a path.")?;
     let addr = super::value::bind_addr(addr_word).map_err(|e| format!("'stats socket' : {e}"))?;
-    let mut level = "user".to_string();
+    // HAProxy's default level is `operator`.
+    let mut level = "operator".to_string();
     let mut expose = false;
     let mut options = Vec::new();
     let mut i = 3;
@@ -455,16 +456,14 @@ pub static KEYWORDS: &[GlobalKeyword] = &[
         tune_maxrewrite,
         "room reserved for header rewrites",
     ),
-    parsed(
+    sup(
         "stats socket",
         stats_socket,
-        NO_RUNTIME_API,
-        "runtime API socket",
+        "runtime API socket (served by src/admin/)",
     ),
-    parsed(
+    sup(
         "stats timeout",
         stats_timeout,
-        NO_RUNTIME_API,
         "runtime API socket idle timeout",
     ),
     sup("user", user, "drop privileges to this user"),

@@ -60,8 +60,6 @@ impl Status {
     }
 }
 
-/// Why the runtime API keywords have no effect yet.
-pub const NO_RUNTIME_API: &str = "the runtime API ('stats socket') is not served yet";
 /// Why the persistence keywords have no effect yet.
 pub const NO_PERSISTENCE: &str = "persistence (cookies, stick tables) is not applied yet";
 

@@ -86,7 +86,7 @@ pub async fn acquire(
 
 /// The address to connect to: a server without a port uses the client's destination port.
 pub fn target(server: &ServerState, client_dst: Option<SocketAddr>) -> SocketAddr {
-    let mut a = server.addr;
+    let mut a = server.current_addr();
     if a.port() == 0
         && let Some(d) = client_dst
     {

@@ -53,6 +53,9 @@ pub struct Running {
     /// The health checkers, and the plans of the snapshot they are to follow next.
     checks: crate::check::Engine,
     plans: Option<Vec<crate::check::task::Plan>>,
+    /// The configuration read from the files, for rebuilds (`add server`, `del
+    /// server`): each (re)load compiles it with the store's runtime-added servers.
+    config: Config,
 }
 
 /// Why a configuration could not be started or reloaded.
@@ -76,7 +79,10 @@ fn bind_key(fe: &Frontend, b: &crate::config::model::Bind) -> BindKey {
 }
 
 fn frontend_max(snap: &Snapshot, fe: &Frontend) -> u32 {
-    if fe.maxconn > 0 {
+    let runtime = fe.live.maxconn_override.load(Ordering::Relaxed);
+    if runtime > 0 {
+        runtime
+    } else if fe.maxconn > 0 {
         fe.maxconn
     } else {
         snap.global.maxconn
@@ -115,6 +121,8 @@ impl Running {
     /// [`Running::start`] runs inside the runtime.
     pub fn new(config: &Config) -> Result<Running, StartError> {
         let store = Arc::new(Store::new());
+        let file_config = config.clone();
+        let config = &store.with_dynamic_servers(config);
         let snap = snapshot::build(config, &store)
             .map_err(|d| StartError::Compile(d.iter().map(ToString::to_string).collect()))?;
         let plans = crate::check::compile(config, &snap)
@@ -133,7 +141,26 @@ impl Running {
             debug: false,
             checks: crate::check::Engine::new(),
             plans: Some(plans),
+            config: file_config,
         })
+    }
+
+    /// The current snapshot's pointer, shared (what the runtime API reads).
+    pub fn shared(&self) -> Shared {
+        self.current.clone()
+    }
+
+    /// Recompiles the running configuration with the store's runtime-added servers
+    /// (after `add server` / `del server`): as a reload without re-reading the files.
+    pub fn rebuild(&mut self) -> Result<(), StartError> {
+        let config = self.config.clone();
+        self.load(&config)
+    }
+
+    /// Sizes the `maxconn` gates again (after `set maxconn frontend`).
+    pub fn resize(&mut self) {
+        let snap = self.current.load_full();
+        self.resize_gates(&snap);
     }
 
     /// `-d`: trace every accepted connection on stdout.
@@ -240,6 +267,19 @@ impl Running {
     /// nothing changes and the running configuration keeps serving. Must run inside
     /// the tokio runtime.
     pub fn reload(&mut self, config: &Config) -> Result<(), StartError> {
+        // The files are read again: the configured servers `del server` removed come
+        // back; servers `add server` added remain.
+        let deleted = self.store.take_deleted();
+        let r = self.load(config);
+        if r.is_err() {
+            self.store.restore_deleted(deleted);
+        }
+        r
+    }
+
+    fn load(&mut self, config: &Config) -> Result<(), StartError> {
+        let file_config = config.clone();
+        let config = &self.store.with_dynamic_servers(config);
         let snap = snapshot::build(config, &self.store)
             .map_err(|d| StartError::Compile(d.iter().map(ToString::to_string).collect()))?;
         let plans = crate::check::compile(config, &snap)
@@ -254,6 +294,7 @@ impl Running {
             .collect();
         snap.install();
         self.current.store(Arc::new(snap));
+        self.config = file_config;
         self.plans = Some(plans);
         self.start();
         self.accepting.retain(|key, tasks| {
@@ -264,6 +305,7 @@ impl Running {
             }
             kept
         });
+        self.store.sweep();
         Ok(())
     }
 
@@ -401,7 +443,7 @@ async fn accept_loop(
             (bind_permit, fe_permit),
             g_permit,
             LiveGuard(live.clone()),
-            ConnGuard::new(fe.clone(), snap.clone()),
+            ConnGuard::new(fe.clone(), snap.clone(), peer),
         );
         // Each connection is one task whose future is the mode's own loop, with no
         // wrapper future around it: an idle connection costs only that loop's state.

@@ -8,10 +8,52 @@
 
 use super::running::{Running, StartError};
 use crate::config::model::Config;
-use crate::runtime::snapshot::Snapshot;
+use crate::runtime::live::Store;
+use crate::runtime::snapshot::{Shared, Snapshot};
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use tokio::sync::{mpsc, oneshot};
+
+/// What a control plane (the runtime API) asks of the serving loop, which owns the
+/// running proxy.
+#[derive(Debug)]
+pub enum Control {
+    /// Recompile the running configuration with the store's runtime-added servers
+    /// (`add server`, `del server`); the answer carries the alerts when it failed.
+    Rebuild(oneshot::Sender<Result<(), String>>),
+    /// Size the frontends' `maxconn` gates again (`set maxconn frontend`).
+    Resize,
+}
+
+/// What a control plane is handed: the current snapshot, the live-state store and
+/// the way to ask the serving loop for what only it can do.
+#[derive(Clone)]
+pub struct ControlHandle {
+    /// The current snapshot.
+    pub current: Shared,
+    /// The live-state store.
+    pub store: Arc<Store>,
+    /// Requests to the serving loop.
+    pub requests: mpsc::UnboundedSender<Control>,
+}
+
+/// A control plane over the running proxy: the runtime API's sockets. It sits above
+/// the proxy, which only calls it through this trait.
+pub trait ControlPlane: Send {
+    /// Takes the configuration that is (re)loaded: binds the sockets it names that are
+    /// not bound yet and closes those it no longer names. The first call happens
+    /// before the proxy's own listeners are bound and before the runtime starts, so
+    /// that errors reach the terminal and the sockets exist once the proxy accepts.
+    fn configure(&mut self, config: &Config) -> Result<(), String>;
+    /// Serves the sockets bound and not served yet, over the running proxy `handle`,
+    /// with the configuration last given to `configure`. Runs inside the runtime.
+    fn start(&mut self, handle: &ControlHandle);
+}
+
+/// Builds the control plane of a proxy (`gatehouse::admin::start`).
+pub type ControlFactory = fn() -> Box<dyn ControlPlane>;
 
 /// How the process should run.
 #[derive(Clone, Debug, Default)]
@@ -32,6 +74,8 @@ pub struct ServeOptions {
     /// `-L NAME`: the local peer name (what `peers` sections match; default the host
     /// name). Kept for the peers milestone.
     pub local_peer: Option<String>,
+    /// The runtime API (`stats socket`), built by the layer above the proxy.
+    pub control: Option<ControlFactory>,
 }
 
 /// How the serving loop ended.
@@ -85,7 +129,15 @@ pub fn run(config: Config, opts: ServeOptions) -> u8 {
     // From the moment the listeners are bound, a client (or a script waiting for the
     // port) may send a control signal: it waits, blocked, until the handlers exist.
     control_signals(libc::SIG_BLOCK);
-    // Bind everything before detaching so that errors reach the terminal.
+    // Bind everything before detaching so that errors reach the terminal: the runtime
+    // API's sockets first, so that they exist once the proxy's listeners accept.
+    let mut control = opts.control.map(|factory| factory());
+    if let Some(cp) = control.as_mut()
+        && let Err(e) = cp.configure(&config)
+    {
+        alert(&e);
+        return 1;
+    }
     let mut running = match Running::new(&config) {
         Ok(r) => r,
         Err(StartError::Compile(msgs)) => {
@@ -101,6 +153,12 @@ pub fn run(config: Config, opts: ServeOptions) -> u8 {
     };
     running.set_debug(opts.debug);
     running.set_quiet(opts.quiet);
+    let (requests, control_rx) = mpsc::unbounded_channel();
+    let handle = ControlHandle {
+        current: running.shared(),
+        store: Arc::clone(running.store()),
+        requests,
+    };
     // The pid file is created while errors still reach the terminal; it receives the pid
     // of the serving process (written by the launching process in daemon mode).
     let mut pidfile = match &opts.pidfile {
@@ -153,7 +211,14 @@ pub fn run(config: Config, opts: ServeOptions) -> u8 {
     }
     // Proxy names in configuration order, for the soft-stop messages.
     let names: Vec<String> = config.proxies.iter().map(|p| p.name.clone()).collect();
-    let stop = rt.block_on(serve(running, names, &opts));
+    let stop = rt.block_on(serve(
+        running,
+        names,
+        &opts,
+        control.as_deref_mut(),
+        &handle,
+        control_rx,
+    ));
     if let Some(p) = &opts.pidfile {
         let _ = std::fs::remove_file(p);
     }
@@ -254,7 +319,13 @@ fn control_signals(how: libc::c_int) {
 /// (`Reloading HAProxy`, `Loading success.`, else the reasons and `Loading failure!`,
 /// the running configuration going on). Returns the proxy names of the configuration
 /// now serving.
-fn reload(running: &mut Running, names: &mut Vec<String>, opts: &ServeOptions) {
+fn reload(
+    running: &mut Running,
+    names: &mut Vec<String>,
+    opts: &ServeOptions,
+    control: Option<&mut (dyn ControlPlane + 'static)>,
+    handle: &ControlHandle,
+) {
     let pid = std::process::id();
     eprintln!("[NOTICE]   ({pid}) : Reloading HAProxy");
     let Some(load) = opts.loader else {
@@ -289,13 +360,28 @@ fn reload(running: &mut Running, names: &mut Vec<String>, opts: &ServeOptions) {
                 .iter()
                 .map(|p| p.name.clone())
                 .collect();
+            if let Some(cp) = control {
+                // The proxy runs the new configuration: a runtime API socket that
+                // cannot be bound is reported, the others serve.
+                if let Err(e) = cp.configure(&loaded.config) {
+                    alert(&e);
+                }
+                cp.start(handle);
+            }
             eprintln!("[NOTICE]   ({pid}) : Loading success.");
         }
         Err(()) => eprintln!("[WARNING]  ({pid}) : Loading failure!"),
     }
 }
 
-async fn serve(mut running: Running, mut names: Vec<String>, opts: &ServeOptions) -> Stop {
+async fn serve(
+    mut running: Running,
+    mut names: Vec<String>,
+    opts: &ServeOptions,
+    mut control: Option<&mut (dyn ControlPlane + 'static)>,
+    handle: &ControlHandle,
+    mut requests: mpsc::UnboundedReceiver<Control>,
+) -> Stop {
     use tokio::signal::unix::{SignalKind, signal};
     let (Ok(mut term), Ok(mut int), Ok(mut usr1), Ok(mut usr2), Ok(mut hup), Ok(mut quit)) = (
         signal(SignalKind::terminate()),
@@ -312,6 +398,11 @@ async fn serve(mut running: Running, mut names: Vec<String>, opts: &ServeOptions
     // (the runtime's threads were created with them blocked).
     control_signals(libc::SIG_UNBLOCK);
     running.start();
+    if let Some(cp) = control.as_deref_mut() {
+        cp.start(handle);
+    }
+    // Names a reload or `del server` removed are forgotten once nothing uses them.
+    let mut sweep = tokio::time::interval(std::time::Duration::from_secs(1));
     let mut soft = false;
     loop {
         if soft && running.connections() == 0 {
@@ -324,7 +415,22 @@ async fn serve(mut running: Running, mut names: Vec<String>, opts: &ServeOptions
             // gatehouse does not have) on SIGQUIT; neither stops the process.
             _ = hup.recv() => sighup_dump(&running.snapshot(), &names),
             _ = quit.recv() => {}
-            _ = usr2.recv(), if !soft => reload(&mut running, &mut names, opts),
+            _ = usr2.recv(), if !soft => {
+                reload(&mut running, &mut names, opts, control.as_deref_mut(), handle)
+            }
+            Some(req) = requests.recv() => match req {
+                // A soft-stopping proxy accepts nothing new: no rebuild reopens its
+                // listeners.
+                Control::Rebuild(answer) if soft => {
+                    let _ = answer.send(Err("The proxy is stopping.".to_owned()));
+                }
+                Control::Rebuild(answer) => {
+                    let r = running.rebuild().map_err(|e| e.to_string());
+                    let _ = answer.send(r);
+                }
+                Control::Resize => running.resize(),
+            },
+            _ = sweep.tick() => running.store().sweep(),
             _ = usr1.recv(), if !soft => {
                 // Soft stop: stop accepting, let current connections finish.
                 soft = true;

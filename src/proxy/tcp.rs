@@ -94,7 +94,7 @@ where
             let srv = slot.server.clone();
             rec.t_connect = session::ms(info.connect);
             rec.server = Some(&srv.name);
-            rec.server_addr = srv.unix.is_none().then_some(srv.addr);
+            rec.server_addr = srv.unix.is_none().then_some(srv.current_addr());
             let tunnel_t = be.timeouts.tunnel;
             let t = TunnelTimeouts {
                 client: tunnel_t.or(fe.timeouts.client),

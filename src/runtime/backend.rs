@@ -133,6 +133,13 @@ impl Backend {
         }
     }
 
+    /// Gives the free slots of server `index` to the requests waiting for them (after
+    /// its `maxconn` was raised at runtime).
+    pub fn serve_queue(self: &Arc<Self>, index: usize) {
+        let mut q = self.queues.lock();
+        self.dispatch(&mut q, index);
+    }
+
     /// True when `server`'s free slots may go to the backend queue: it is usable and in
     /// the current pool (active servers, else the first backup or all with `allbackups`).
     fn serves_backend_queue(&self, server: usize) -> bool {

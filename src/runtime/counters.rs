@@ -210,6 +210,42 @@ impl Counters {
         }
     }
 
+    /// `clear counters`: the maxima (`smax`, `qmax`, `rate_max`, `req_rate_max`).
+    pub fn clear_max(&self) {
+        self.smax.store(0, Ordering::Relaxed);
+        self.qmax.store(0, Ordering::Relaxed);
+        self.sess_rate_max.store(0, Ordering::Relaxed);
+        self.req_rate_max.store(0, Ordering::Relaxed);
+    }
+
+    /// `clear counters all`: every counter but the current sessions.
+    pub fn clear_all(&self) {
+        self.clear_max();
+        for c in [
+            &self.stot,
+            &self.bin,
+            &self.bout,
+            &self.dreq,
+            &self.dresp,
+            &self.ereq,
+            &self.econ,
+            &self.eresp,
+            &self.wretr,
+            &self.wredis,
+            &self.req_tot,
+            &self.lbtot,
+            &self.intercepted,
+            &self.cli_abrt,
+            &self.srv_abrt,
+            &self.last_sess,
+        ] {
+            c.store(0, Ordering::Relaxed);
+        }
+        for c in &self.hrsp.classes {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
+
     /// Reads a plain counter.
     pub fn get(c: &AtomicU64) -> u64 {
         c.load(Ordering::Relaxed)

@@ -3,7 +3,8 @@
 //! from `rise` on), the last check's status, code, duration and info, the time of the
 //! last state change and the `chkfail`/`chkdown` counters of `show stat`.
 //!
-//! The check engine (`src/check/`) is the only writer; the stats page, the runtime API
+//! The check engine (`src/check/`) writes it, and the runtime API when an operator sets
+//! a server's health by hand (`set server B/S health`); the stats page, the runtime API
 //! and the SIGHUP dump read it.
 
 use crate::config::model::{Observe, OnError};

@@ -14,5 +14,6 @@ pub mod live_fetch;
 pub mod proxies;
 pub mod rules;
 pub mod server;
+pub mod sessions;
 pub mod snapshot;
 pub mod userlist;

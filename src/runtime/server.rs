@@ -76,6 +76,12 @@ pub struct ServerLive {
     pub pool: IdlePool,
     /// Health-check state (written by the check engine).
     pub health: Health,
+    /// The address set at runtime (`set server B/S addr`), used instead of the
+    /// configured one until a reload configures another address.
+    addr_override: arc_swap::ArcSwapOption<SocketAddr>,
+    /// `maxconn` set at runtime (`set maxconn server`); [`NO_OVERRIDE`] when the
+    /// configured value applies.
+    maxconn_override: AtomicU32,
     /// What the last applied configuration said (weight, `disabled`, address): a reload
     /// that changes one of them applies it; one that does not keeps the runtime value.
     applied: Mutex<Applied>,
@@ -115,6 +121,8 @@ impl ServerLive {
             counters: Counters::default(),
             pool: IdlePool::default(),
             health: Health::default(),
+            addr_override: arc_swap::ArcSwapOption::empty(),
+            maxconn_override: AtomicU32::new(NO_OVERRIDE),
             applied: Mutex::new(Applied {
                 weight,
                 disabled: false,
@@ -139,6 +147,7 @@ impl ServerLive {
             }
         }
         if a.addr.is_some_and(|old| old != addr) {
+            self.addr_override.store(None);
             self.pool.clear();
         }
         *a = Applied {
@@ -181,7 +190,37 @@ impl ServerLive {
     pub fn cur_weight(&self) -> u32 {
         self.weight.load(Ordering::Relaxed)
     }
+
+    /// The address set at runtime, if any.
+    pub fn addr_override(&self) -> Option<SocketAddr> {
+        self.addr_override.load().as_deref().copied()
+    }
+
+    /// Sets the runtime address (`set server B/S addr`): new connections go there; idle
+    /// connections to the old address are dropped. A reload that configures another
+    /// address replaces it; one that keeps the configured address keeps it.
+    pub fn set_addr(&self, addr: SocketAddr) {
+        self.addr_override.store(Some(Arc::new(addr)));
+        self.pool.clear();
+    }
+
+    /// The `maxconn` set at runtime, if any.
+    pub fn maxconn_override(&self) -> Option<u32> {
+        match self.maxconn_override.load(Ordering::Relaxed) {
+            NO_OVERRIDE => None,
+            m => Some(m),
+        }
+    }
+
+    /// Sets the server's `maxconn` at runtime (`set maxconn server`; 0: unlimited).
+    pub fn set_maxconn(&self, maxconn: u32) {
+        self.maxconn_override
+            .store(maxconn.min(NO_OVERRIDE - 1), Ordering::Relaxed);
+    }
 }
+
+/// The value of [`ServerLive`]'s runtime `maxconn` when none was set.
+const NO_OVERRIDE: u32 = u32::MAX;
 
 impl ServerState {
     /// A server with fresh live state: up, with its configured weight.
@@ -218,17 +257,31 @@ impl ServerState {
         }
     }
 
+    /// The `maxconn` in force: the runtime one (`set maxconn server`), else the
+    /// configured one (0: unlimited).
+    pub fn max_conns(&self) -> u32 {
+        self.live.maxconn_override().unwrap_or(self.maxconn)
+    }
+
+    /// The address new connections go to: the runtime one (`set server B/S addr`),
+    /// else the configured one.
+    pub fn current_addr(&self) -> SocketAddr {
+        self.live.addr_override().unwrap_or(self.addr)
+    }
+
     /// True when the server has reached its `maxconn`.
     pub fn full(&self) -> bool {
-        self.maxconn != 0 && self.cur_conns.load(Ordering::Relaxed) >= self.maxconn
+        let max = self.max_conns();
+        max != 0 && self.cur_conns.load(Ordering::Relaxed) >= max
     }
 
     /// Takes a connection slot unless the server is at its `maxconn`: counts the
     /// connection and returns true, or returns false and changes nothing.
     pub fn try_take(&self) -> bool {
+        let max = self.max_conns();
         let mut cur = self.cur_conns.load(Ordering::SeqCst);
         loop {
-            if self.maxconn != 0 && cur >= self.maxconn {
+            if max != 0 && cur >= max {
                 return false;
             }
             match self.cur_conns.compare_exchange_weak(

@@ -34,6 +34,8 @@ pub struct GlobalRt {
     pub node: String,
     /// `description`.
     pub description: Option<String>,
+    /// The client connections alive (live state, shared across reloads).
+    pub sessions: Arc<super::sessions::Sessions>,
 }
 
 /// The current snapshot, behind one atomic pointer: a reload stores a new one; each
@@ -328,6 +330,7 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
             .map(|n| n as usize)
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(64))),
         actconn: Arc::clone(&store.actconn),
+        sessions: Arc::clone(&store.sessions),
         node: g.node.clone().unwrap_or_else(super::proxies::hostname),
         description: g.description.clone(),
     };
@@ -451,7 +454,18 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
     if diags.iter().any(Diag::is_alert) {
         return Err(diags);
     }
-    let proxies = super::proxies::compile(config, global.maxconn);
+    let mut proxies = super::proxies::compile(config, global.maxconn);
+    // A server's `sid` is its id in the live state: stable when servers are added or
+    // deleted at runtime, as HAProxy's (the position, for a first configuration).
+    for m in proxies.iter_mut().filter(|m| m.backend) {
+        if let Some((_, b)) = backends.iter().find(|(n, _)| *n == m.name) {
+            for sm in &mut m.servers {
+                if let Some(s) = b.servers.iter().find(|s| s.name == sm.name) {
+                    sm.sid = s.id as u32 + 1;
+                }
+            }
+        }
+    }
     Ok(Snapshot {
         proxies,
         global,

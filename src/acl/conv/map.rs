@@ -138,6 +138,56 @@ pub struct Map {
 /// Every map loaded and still in use, for a runtime API (`show map`, `set map`, …).
 static LOADED: Mutex<Vec<Weak<Map>>> = Mutex::new(Vec::new());
 
+/// The contents the runtime API gave map files, by path: a map file loaded again (by a
+/// reload) starts with these instead of the file's, so runtime changes survive
+/// reloads for the life of the process.
+static RUNTIME: Mutex<Vec<RuntimeContents>> = Mutex::new(Vec::new());
+
+/// A map file's path and the `(key, value)` pairs the runtime API left in it.
+type RuntimeContents = (Box<str>, Vec<(String, String)>);
+
+/// The paths of the map files in use, in the order they were first loaded.
+pub fn paths() -> Vec<String> {
+    let mut all = LOADED.lock().unwrap_or_else(|e| e.into_inner());
+    all.retain(|w| w.strong_count() > 0);
+    let mut out: Vec<String> = Vec::new();
+    for m in all.iter().filter_map(Weak::upgrade) {
+        if !out.iter().any(|p| **p == *m.path) {
+            out.push(m.path.to_string());
+        }
+    }
+    out
+}
+
+/// Changes the entries of map file `path` in every map that uses it, at once: `f`
+/// edits a copy of the current `(key, value)` pairs; when every map accepts the
+/// result (values of the map's output type), it is installed and kept for later
+/// loads of the file; otherwise nothing changes and the error is returned. `None`
+/// when no map uses `path`.
+pub fn update<R>(
+    path: &str,
+    f: impl FnOnce(&mut Vec<(String, String)>) -> R,
+) -> Option<Result<R, String>> {
+    let maps = loaded(path);
+    let newest = maps.last()?;
+    let mut pairs = newest.current();
+    let r = f(&mut pairs);
+    let mut lists = Vec::with_capacity(maps.len());
+    for m in &maps {
+        match pairs.iter().map(|(k, v)| m.entry(k, v)).collect() {
+            Ok(l) => lists.push(l),
+            Err(e) => return Some(Err(e)),
+        }
+    }
+    for (m, l) in maps.iter().zip(lists) {
+        m.install(l);
+    }
+    let mut rt = RUNTIME.lock().unwrap_or_else(|e| e.into_inner());
+    rt.retain(|(p, _)| **p != *path);
+    rt.push((path.into(), pairs));
+    Some(Ok(r))
+}
+
 /// The maps loaded from `path` that are still in use (the newest last).
 pub fn loaded(path: &str) -> Vec<Arc<Map>> {
     let mut all = LOADED.lock().unwrap_or_else(|e| e.into_inner());
@@ -153,6 +203,12 @@ impl Map {
     fn load(path: &str, method: Method, out: Out) -> Result<Arc<Map>, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("failed to open map file <{path}> ({e})"))?;
+        let runtime = {
+            let rt = RUNTIME.lock().unwrap_or_else(|e| e.into_inner());
+            rt.iter()
+                .find(|(p, _)| **p == *path)
+                .map(|(_, v)| v.clone())
+        };
         let mut pairs = Vec::new();
         for (n, line) in text.lines().enumerate() {
             let line = line
@@ -166,6 +222,9 @@ impl Map {
                 None => (line, ""),
             };
             pairs.push((key.to_string(), val.to_string(), n + 1));
+        }
+        if let Some(rt) = runtime {
+            pairs = rt.into_iter().map(|(k, v)| (k, v, 0)).collect();
         }
         let map = Map {
             path: path.into(),

@@ -159,7 +159,7 @@ impl Default for Global {
 pub struct StatsSocket {
     /// Where the socket listens.
     pub addr: BindAddr,
-    /// `level user|operator|admin` (default `user`... HAProxy's default is `user`).
+    /// `level user|operator|admin` (default `operator`, as HAProxy).
     pub level: String,
     /// `expose-fd listeners`.
     pub expose_fd_listeners: bool,

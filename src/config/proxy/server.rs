@@ -359,6 +359,41 @@ fn server(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// A server added at runtime (`add server B/S ADDR [options]`, `words` from the name
+/// on): the options of a `server` line, without `default-server` (as HAProxy); an
+/// option without effect yet in gatehouse is refused, since nothing would warn.
+pub fn parse_dynamic(backend: &str, words: &[String]) -> Result<Server, String> {
+    if words.len() < 2 {
+        return Err("'server' expects <name> and <addr>[:<port>] as arguments.".into());
+    }
+    let name = words[0].clone();
+    let who = format!("server {backend}/{name}");
+    let addr = server_addr(&words[1]).map_err(|e| format!("'{who}' : {e}"))?;
+    let mut line = vec!["server".to_owned()];
+    line.extend(words.iter().cloned());
+    let mut opts = ServerOpts::default();
+    let mut inert = Vec::new();
+    apply_opts(&mut opts, &line, 3, &who, &mut inert)?;
+    for w in &line[3..] {
+        if let Some((n, _, Status::NotYet)) = OPTIONS.iter().find(|(n, _, _)| n == w) {
+            return Err(format!(
+                "'{who}' : keyword '{n}' is a HAProxy keyword that gatehouse does not support yet."
+            ));
+        }
+    }
+    if let Some((n, _)) = inert.first() {
+        return Err(format!(
+            "'{who}' : '{n}' has no effect yet in gatehouse and cannot be used on a dynamic server."
+        ));
+    }
+    Ok(Server {
+        name,
+        span: crate::config::span::Span::new("runtime API", 0),
+        addr,
+        opts,
+    })
+}
+
 fn default_server(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
     let mut opts = ctx.proxy.default_server.clone();
     let mut inert = Vec::new();
