@@ -32,6 +32,10 @@ pub struct Cli {
     pub help: bool,
     /// `--keywords`: print the keyword registry (gatehouse extension).
     pub keywords: bool,
+    /// `-sf PID…` / `-st PID…`: the processes to stop once this one listens.
+    pub old_pids: Vec<i32>,
+    /// `-st` (terminate them at once) rather than `-sf` (soft stop, SIGUSR1).
+    pub terminate_old: bool,
 }
 
 /// The usage text.
@@ -46,6 +50,7 @@ pub const USAGE: &str = "Usage : gatehouse [-f <cfgfile|cfgdir>]* [ -vdVD ] [ -c
         -c check mode : only check config files and exit
         -cc check condition : evaluate a condition and exit (0 if true, 1 if false)
         -L set local peer name (default to hostname)
+        -sf/-st [pid ]* finishes/terminates old pids once listening.
         -q quiet mode : don't display messages
         --keywords lists every haproxy.cfg keyword with its gatehouse status
         --help shows this help
@@ -54,7 +59,7 @@ pub const USAGE: &str = "Usage : gatehouse [-f <cfgfile|cfgdir>]* [ -vdVD ] [ -c
 /// Parses the arguments (without the program name).
 pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Cli, String> {
     let mut cli = Cli::default();
-    let mut it = args.into_iter();
+    let mut it = args.into_iter().peekable();
     let mut only_files = false;
     while let Some(a) = it.next() {
         if only_files {
@@ -89,8 +94,18 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Cli, String> {
             "-h" | "--help" => cli.help = true,
             "--keywords" => cli.keywords = true,
             "--" => only_files = true,
-            "-sf" | "-st" | "-x" | "-S" | "-m" | "-N" | "-dM" | "-dG" | "-dS" | "-de" | "-dp"
-            | "-dr" | "-dV" | "-dW" | "-dD" | "-dK" => {
+            // As HAProxy: every following argument that is a number is a pid.
+            "-sf" | "-st" => {
+                cli.terminate_old = a == "-st";
+                while let Some(pid) = it.peek().and_then(|p| p.parse::<i32>().ok()) {
+                    it.next();
+                    if pid > 0 {
+                        cli.old_pids.push(pid);
+                    }
+                }
+            }
+            "-x" | "-S" | "-m" | "-N" | "-dM" | "-dG" | "-dS" | "-de" | "-dp" | "-dr" | "-dV"
+            | "-dW" | "-dD" | "-dK" => {
                 return Err(format!(
                     "option '{a}' is a haproxy option that gatehouse does not support yet"
                 ));
@@ -140,7 +155,12 @@ mod tests {
         );
         assert!(p("-f").is_err());
         assert!(p("--bogus").is_err());
-        assert!(p("-sf 123").unwrap_err().contains("not support yet"));
+        let c = p("-f x.cfg -sf 123 456 -q").unwrap();
+        assert_eq!(c.old_pids, vec![123, 456]);
+        assert!(!c.terminate_old && c.quiet);
+        let c = p("-st 77").unwrap();
+        assert!(c.terminate_old && c.old_pids == vec![77]);
+        assert!(p("-x /run/s").unwrap_err().contains("not support yet"));
         assert_eq!(p("-- a.cfg b.cfg").unwrap().files.len(), 2);
     }
 }

@@ -180,6 +180,8 @@ fn main() -> ExitCode {
         quiet: cli.quiet && !cli.debug,
         debug: cli.debug,
         local_peer: cli.local_peer.clone(),
+        old_pids: cli.old_pids.clone(),
+        terminate_old: cli.terminate_old,
     };
     ExitCode::from(gatehouse::proxy::serve::run(loaded.config, opts))
 }

@@ -32,6 +32,46 @@ pub struct ServeOptions {
     /// `-L NAME`: the local peer name (what `peers` sections match; default the host
     /// name). Kept for the peers milestone.
     pub local_peer: Option<String>,
+    /// `-sf`/`-st`: the processes this one replaces, signalled once it accepts.
+    pub old_pids: Vec<i32>,
+    /// `-st`: terminate them (SIGTERM) rather than soft-stop them (SIGUSR1).
+    pub terminate_old: bool,
+}
+
+/// `grace` and `hard-stop-after`, as the configuration serving says.
+#[derive(Clone, Copy, Default)]
+struct StopTimes {
+    grace: Option<std::time::Duration>,
+    hard_stop_after: Option<std::time::Duration>,
+}
+
+impl StopTimes {
+    fn of(g: &crate::config::model::Global) -> StopTimes {
+        StopTimes {
+            grace: g.grace,
+            hard_stop_after: g.hard_stop_after,
+        }
+    }
+}
+
+/// `-sf`/`-st`: signals the processes being replaced, now that this one accepts (their
+/// sockets take no new connection any more: `Running::take_new_connections`).
+fn signal_old(opts: &ServeOptions) {
+    let sig = if opts.terminate_old {
+        libc::SIGTERM
+    } else {
+        libc::SIGUSR1
+    };
+    for &pid in &opts.old_pids {
+        // SAFETY: kill() only sends a signal; a pid that is gone yields ESRCH.
+        if unsafe { libc::kill(pid, sig) } == -1 {
+            eprintln!(
+                "[WARNING]  ({}) : Failed to send signal {sig} to old pid {pid} : {}",
+                std::process::id(),
+                std::io::Error::last_os_error()
+            );
+        }
+    }
 }
 
 /// How the serving loop ended.
@@ -99,6 +139,14 @@ pub fn run(config: Config, opts: ServeOptions) -> u8 {
             return 1;
         }
     };
+    if !opts.old_pids.is_empty()
+        && let Err(e) = running.take_new_connections()
+    {
+        alert(&format!(
+            "cannot take the listeners over from the old process: {e}"
+        ));
+        return 1;
+    }
     running.set_debug(opts.debug);
     running.set_quiet(opts.quiet);
     // The pid file is created while errors still reach the terminal; it receives the pid
@@ -153,8 +201,13 @@ pub fn run(config: Config, opts: ServeOptions) -> u8 {
     }
     // Proxy names in configuration order, for the soft-stop messages.
     let names: Vec<String> = config.proxies.iter().map(|p| p.name.clone()).collect();
-    let stop = rt.block_on(serve(running, names, &opts));
-    if let Some(p) = &opts.pidfile {
+    let stops = StopTimes::of(&config.global);
+    let stop = rt.block_on(serve(running, names, stops, &opts));
+    // A process started with `-sf` wrote its own pid in the file meanwhile: the file is
+    // only removed while it still names this process.
+    if let Some(p) = &opts.pidfile
+        && std::fs::read_to_string(p).is_ok_and(|t| t.trim() == std::process::id().to_string())
+    {
         let _ = std::fs::remove_file(p);
     }
     match stop {
@@ -252,9 +305,14 @@ fn control_signals(how: libc::c_int) {
 
 /// Re-reads the configuration files and reloads in place: HAProxy's master messages
 /// (`Reloading HAProxy`, `Loading success.`, else the reasons and `Loading failure!`,
-/// the running configuration going on). Returns the proxy names of the configuration
-/// now serving.
-fn reload(running: &mut Running, names: &mut Vec<String>, opts: &ServeOptions) {
+/// the running configuration going on). Updates the proxy names and stop times to
+/// those of the configuration now serving.
+fn reload(
+    running: &mut Running,
+    names: &mut Vec<String>,
+    stops: &mut StopTimes,
+    opts: &ServeOptions,
+) {
     let pid = std::process::id();
     eprintln!("[NOTICE]   ({pid}) : Reloading HAProxy");
     let Some(load) = opts.loader else {
@@ -289,14 +347,21 @@ fn reload(running: &mut Running, names: &mut Vec<String>, opts: &ServeOptions) {
                 .iter()
                 .map(|p| p.name.clone())
                 .collect();
+            *stops = StopTimes::of(&loaded.config.global);
             eprintln!("[NOTICE]   ({pid}) : Loading success.");
         }
         Err(()) => eprintln!("[WARNING]  ({pid}) : Loading failure!"),
     }
 }
 
-async fn serve(mut running: Running, mut names: Vec<String>, opts: &ServeOptions) -> Stop {
+async fn serve(
+    mut running: Running,
+    mut names: Vec<String>,
+    mut stops: StopTimes,
+    opts: &ServeOptions,
+) -> Stop {
     use tokio::signal::unix::{SignalKind, signal};
+    use tokio::time::{Instant, sleep_until};
     let (Ok(mut term), Ok(mut int), Ok(mut usr1), Ok(mut usr2), Ok(mut hup), Ok(mut quit)) = (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
@@ -312,11 +377,20 @@ async fn serve(mut running: Running, mut names: Vec<String>, opts: &ServeOptions
     // (the runtime's threads were created with them blocked).
     control_signals(libc::SIG_UNBLOCK);
     running.start();
-    let mut soft = false;
+    signal_old(opts);
+    // A soft stop in progress: when the listeners close (after `grace`) and when the
+    // process ends whatever remains (`hard-stop-after`).
+    let mut soft: Option<(Option<Instant>, Option<Instant>)> = None;
+    let far = || Instant::now() + std::time::Duration::from_secs(86400 * 365);
     loop {
-        if soft && running.connections() == 0 {
+        if let Some((None, _)) = soft
+            && running.connections() == 0
+            && running.drained()
+        {
             return Stop::Exit(0);
         }
+        let unbind_at = soft.and_then(|s| s.0);
+        let hard_at = soft.and_then(|s| s.1);
         tokio::select! {
             _ = term.recv() => return Stop::Signal(libc::SIGTERM),
             _ = int.recv() => return Stop::Signal(libc::SIGINT),
@@ -324,16 +398,35 @@ async fn serve(mut running: Running, mut names: Vec<String>, opts: &ServeOptions
             // gatehouse does not have) on SIGQUIT; neither stops the process.
             _ = hup.recv() => sighup_dump(&running.snapshot(), &names),
             _ = quit.recv() => {}
-            _ = usr2.recv(), if !soft => reload(&mut running, &mut names, opts),
-            _ = usr1.recv(), if !soft => {
-                // Soft stop: stop accepting, let current connections finish.
-                soft = true;
+            _ = usr2.recv(), if soft.is_none() => reload(&mut running, &mut names, &mut stops, opts),
+            _ = usr1.recv(), if soft.is_none() => {
+                // Soft stop: keep-alive connections close after their current request;
+                // after `grace`, the listeners take what their queues hold and close;
+                // connections in progress finish (or `hard-stop-after` ends them).
+                running.mark_stopping();
+                let now = Instant::now();
+                soft = Some((
+                    Some(now + stops.grace.unwrap_or_default()),
+                    stops.hard_stop_after.map(|d| now + d),
+                ));
+            }
+            _ = sleep_until(unbind_at.unwrap_or_else(far)), if unbind_at.is_some() => {
                 running.stop_accepting();
                 if !opts.quiet {
                     soft_stop_messages(&running.snapshot(), &names);
                 }
+                soft = Some((None, hard_at));
             }
-            _ = tokio::time::sleep(std::time::Duration::from_millis(50)), if soft => {}
+            _ = sleep_until(hard_at.unwrap_or_else(far)), if hard_at.is_some() => {
+                if !opts.quiet {
+                    eprintln!(
+                        "[WARNING]  ({}) : soft-stop running for too long, performing a hard-stop.",
+                        std::process::id()
+                    );
+                }
+                return Stop::Exit(0);
+            }
+            _ = tokio::time::sleep(std::time::Duration::from_millis(50)), if soft.is_some() => {}
         }
     }
 }

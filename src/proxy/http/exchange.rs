@@ -431,10 +431,12 @@ impl Session {
     }
 
     /// The client connection may carry another exchange after this one: the client and
-    /// the frontend's mode allow it.
+    /// the frontend's mode allow it, and no soft stop began.
     pub(super) fn persists(&self, ex: &Exchange) -> bool {
         ex.head.message(&self.buf).persist
             && self.fe.conn_mode != crate::config::model::HttpConnMode::Close
+            // Soft stop: this response says `Connection: close` (docs/reload.md).
+            && !crate::proxy::running::stopping()
     }
 
     /// Reads and parses the next request head. `None`: close silently.

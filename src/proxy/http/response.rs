@@ -190,7 +190,10 @@ impl Session {
         let tunnel = ex.rhead.message(&self.rbuf).tunnel;
         // The client side follows the frontend's mode only: a backend's `option
         // httpclose` closes the server side (HAProxy 2.6's H1 client/server modes).
-        let allowed = self.fe.conn_mode != HttpConnMode::Close && request_done;
+        // A soft stop closes it after this response (docs/reload.md).
+        let allowed = self.fe.conn_mode != HttpConnMode::Close
+            && request_done
+            && !crate::proxy::running::stopping();
         let client_keep = h1::client::client_persists(&ex.head, &ex.rhead, allowed);
         self.out.clear();
         h1::client::write_response(
