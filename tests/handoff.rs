@@ -55,7 +55,7 @@ impl Load {
         let failed = Arc::new(AtomicUsize::new(0));
         let closes = Arc::new(AtomicUsize::new(0));
         let mut threads = Vec::new();
-        for keep_alive in [true, true, false, false] {
+        for keep_alive in [true, true, false, false, false, false, false, false] {
             let (stop, ok, failed, closes) =
                 (stop.clone(), ok.clone(), failed.clone(), closes.clone());
             threads.push(thread::spawn(move || {
