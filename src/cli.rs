@@ -32,6 +32,8 @@ pub struct Cli {
     pub help: bool,
     /// `--keywords`: print the keyword registry (gatehouse extension).
     pub keywords: bool,
+    /// `-Ws`: speak systemd's notify protocol (`READY=1`, `RELOADING=1`).
+    pub systemd_notify: bool,
     /// `-sf PID…` / `-st PID…`: the processes to stop once this one listens.
     pub old_pids: Vec<i32>,
     /// `-st` (terminate them at once) rather than `-sf` (soft stop, SIGUSR1).
@@ -44,7 +46,7 @@ pub const USAGE: &str = "Usage : gatehouse [-f <cfgfile|cfgdir>]* [ -vdVD ] [ -c
         -V enters verbose mode (accepted; the messages are the same)
         -d enters debug mode ; -db only disables background mode.
         -D goes daemon ; -p writes pids of all children to this file
-        -W/-Ws master-worker mode (accepted: gatehouse reloads in place on SIGUSR2)
+        -W/-Ws master-worker mode (gatehouse reloads in place on SIGUSR2) ; -Ws notifies systemd
         -f <cfgfile|cfgdir> adds <cfgfile> to the list of configuration files
            (a directory adds its *.cfg files in lexical order)
         -c check mode : only check config files and exit
@@ -81,9 +83,9 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Cli, String> {
             "-db" => cli.foreground = true,
             "-D" => cli.daemon = true,
             // Master-worker mode: gatehouse is one process that reloads in place on
-            // SIGUSR2 in every mode, so `-W`/`-Ws` change nothing (systemd notify comes
-            // with the operations issue).
-            "-W" | "-Ws" => {}
+            // SIGUSR2 in every mode; `-Ws` adds systemd's notify protocol.
+            "-W" => {}
+            "-Ws" => cli.systemd_notify = true,
             "-p" => cli.pidfile = Some(value("-p")?.into()),
             "-L" => cli.local_peer = Some(value("-L")?),
             "-v" | "--version" => cli.version = cli.version.max(1),
@@ -149,6 +151,8 @@ mod tests {
         assert_eq!(p("--version").unwrap().version, 1);
         assert_eq!(p("--version -vv").unwrap().version, 2);
         assert!(p("-D -f x").unwrap().daemon);
+        assert!(p("-Ws -f x").unwrap().systemd_notify);
+        assert!(!p("-W -f x").unwrap().systemd_notify);
         assert_eq!(
             p("-cc defined(HOME)").unwrap().cond.as_deref(),
             Some("defined(HOME)")

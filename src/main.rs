@@ -182,6 +182,7 @@ fn main() -> ExitCode {
         local_peer: cli.local_peer.clone(),
         old_pids: cli.old_pids.clone(),
         terminate_old: cli.terminate_old,
+        systemd_notify: cli.systemd_notify,
     };
     ExitCode::from(gatehouse::proxy::serve::run(loaded.config, opts))
 }

@@ -36,6 +36,8 @@ pub struct ServeOptions {
     pub old_pids: Vec<i32>,
     /// `-st`: terminate them (SIGTERM) rather than soft-stop them (SIGUSR1).
     pub terminate_old: bool,
+    /// `-Ws`: tell systemd (`$NOTIFY_SOCKET`) when it is ready and when it reloads.
+    pub systemd_notify: bool,
 }
 
 /// `grace` and `hard-stop-after`, as the configuration serving says.
@@ -71,6 +73,18 @@ fn signal_old(opts: &ServeOptions) {
                 std::io::Error::last_os_error()
             );
         }
+    }
+}
+
+/// `-Ws`: one message to systemd; a failure is reported, serving goes on.
+fn sd_notify(opts: &ServeOptions, msg: &str) {
+    if opts.systemd_notify
+        && let Err(e) = super::notify::notify(msg)
+    {
+        eprintln!(
+            "[WARNING]  ({}) : cannot notify systemd ($NOTIFY_SOCKET): {e}",
+            std::process::id()
+        );
     }
 }
 
@@ -378,6 +392,7 @@ async fn serve(
     control_signals(libc::SIG_UNBLOCK);
     running.start();
     signal_old(opts);
+    sd_notify(opts, &super::notify::ready_message());
     // A soft stop in progress: when the listeners close (after `grace`) and when the
     // process ends whatever remains (`hard-stop-after`).
     let mut soft: Option<(Option<Instant>, Option<Instant>)> = None;
@@ -398,7 +413,11 @@ async fn serve(
             // gatehouse does not have) on SIGQUIT; neither stops the process.
             _ = hup.recv() => sighup_dump(&running.snapshot(), &names),
             _ = quit.recv() => {}
-            _ = usr2.recv(), if soft.is_none() => reload(&mut running, &mut names, &mut stops, opts),
+            _ = usr2.recv(), if soft.is_none() => {
+                sd_notify(opts, super::notify::RELOADING);
+                reload(&mut running, &mut names, &mut stops, opts);
+                sd_notify(opts, &super::notify::ready_message());
+            }
             _ = usr1.recv(), if soft.is_none() => {
                 // Soft stop: keep-alive connections close after their current request;
                 // after `grace`, the listeners take what their queues hold and close;
