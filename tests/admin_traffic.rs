@@ -263,14 +263,20 @@ fn levels_hold_on_every_socket() {
 }
 
 #[test]
-fn drain_is_refused_until_supported() {
+fn drain_through_the_socket_takes_a_server_out_of_new_traffic_and_ready_brings_it_back() {
     let one = HttpBackend::start("one");
-    let s = setup(&format!("    server s1 {}\n", one.addr()), "");
-    assert_eq!(
-        unix_cmd(&s.sock, "set server app/s1 state drain"),
-        "'set server <srv> state drain' is not supported yet by gatehouse.\n\n"
+    let two = HttpBackend::start("two");
+    let s = setup(
+        &format!("    server s1 {}\n    server s2 {}\n", one.addr(), two.addr()),
+        "",
     );
-    assert_eq!(spread(s.port, "/", 2), only("one", 2));
+    assert_eq!(unix_cmd(&s.sock, "set server app/s1 state drain"), "\n");
+    assert_eq!(spread(s.port, "/", 4), only("two", 4));
+    let stat = unix_cmd(&s.sock, "show stat");
+    let s1 = stat.lines().find(|l| l.starts_with("app,s1,")).expect("s1 line");
+    assert_eq!(s1.split(',').nth(17), Some("DRAIN"), "{stat}");
+    assert_eq!(unix_cmd(&s.sock, "set server app/s1 state ready"), "\n");
+    assert_ne!(spread(s.port, "/", 4), only("two", 4));
 }
 
 /// How long `n` concurrent one-shot requests to `GET /` take together.

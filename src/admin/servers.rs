@@ -4,6 +4,7 @@
 //! functions.
 
 use super::session::Outcome;
+use crate::runtime::server::AdminState;
 use super::table::need;
 use super::{Level, api::Api};
 use std::net::{IpAddr, SocketAddr};
@@ -71,10 +72,11 @@ fn state(api: &Api, backend: &str, server: &str, to: &str) -> Outcome {
             });
             Outcome::text("")
         }
-        // The drain state (weight 0 for new traffic, sessions kept) needs the admin
-        // state the health-check work adds to the store (`Store::set_admin`).
+        // Drain: no new traffic from balancing, the sessions in progress go on.
         "drain" => {
-            Outcome::text("'set server <srv> state drain' is not supported yet by gatehouse.\n")
+            store.set_admin(backend, server, AdminState::Drain);
+            api.note(backend, server, |h| h.admin = true);
+            Outcome::text("")
         }
         _ => Outcome::text("'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n"),
     }

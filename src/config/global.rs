@@ -214,6 +214,23 @@ fn stats_timeout(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R
     Ok(())
 }
 
+/// `grace <time>`: the delay between SIGUSR1 and the soft stop (listeners go on
+/// accepting meanwhile).
+fn grace(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
+    let v = w.get(1).ok_or("'grace' expects <time> as argument.")?;
+    g.grace = Some(duration(v, "grace")?);
+    Ok(())
+}
+
+/// `hard-stop-after <time>`: the longest a soft stop may last.
+fn hard_stop_after(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
+    let v = w
+        .get(1)
+        .ok_or("'hard-stop-after' expects <time> as argument.")?;
+    g.hard_stop_after = Some(duration(v, "hard-stop-after")?);
+    Ok(())
+}
+
 fn user(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
     let name = one_arg(w)?;
     // Resolved at parse time, as HAProxy does (its message ends with errno's text).
@@ -465,6 +482,16 @@ pub static KEYWORDS: &[GlobalKeyword] = &[
         "stats timeout",
         stats_timeout,
         "runtime API socket idle timeout",
+    ),
+    sup(
+        "grace",
+        grace,
+        "after SIGUSR1, keep accepting this long before the soft stop",
+    ),
+    sup(
+        "hard-stop-after",
+        hard_stop_after,
+        "longest time a soft stop (SIGUSR1, -sf) may last",
     ),
     sup("user", user, "drop privileges to this user"),
     sup("group", group, "drop privileges to this group"),

@@ -6,6 +6,7 @@ pub mod h1;
 pub mod http;
 pub mod listener;
 pub mod message;
+pub mod notify;
 pub mod running;
 pub mod serve;
 pub mod session;

@@ -63,6 +63,10 @@ pub struct Global {
     pub stats_sockets: Vec<StatsSocket>,
     /// `stats timeout`.
     pub stats_timeout: Option<Duration>,
+    /// `grace`: after SIGUSR1, listeners keep accepting this long before the soft stop.
+    pub grace: Option<Duration>,
+    /// `hard-stop-after`: a soft stop ends the process after this long at most.
+    pub hard_stop_after: Option<Duration>,
     /// `user`.
     pub user: Option<String>,
     /// `group`.
@@ -139,6 +143,8 @@ impl Default for Global {
             tune_maxrewrite: 1024,
             stats_sockets: Vec::new(),
             stats_timeout: None,
+            grace: None,
+            hard_stop_after: None,
             user: None,
             group: None,
             chroot: None,

@@ -440,9 +440,12 @@ impl Session {
     }
 
     /// The client connection may carry another exchange after this one: the client and
-    /// the frontend's mode allow it.
+    /// the frontend's mode allow it, and no soft stop began.
     pub(super) fn persists<C: ClientCodec>(&self, client: &C) -> bool {
-        client.request().persist && self.fe.conn_mode != crate::config::model::HttpConnMode::Close
+        client.request().persist
+            && self.fe.conn_mode != crate::config::model::HttpConnMode::Close
+            // Soft stop: this response says `Connection: close` (docs/reload.md).
+            && !crate::proxy::running::stopping()
     }
 
     /// Phase 3: the client codec reads the next request head (`timeout http-request`).

@@ -175,7 +175,10 @@ impl Session {
         let st = be.timeouts.server;
         // The client side follows the frontend's mode only: a backend's `option
         // httpclose` closes the server side (HAProxy 2.6's H1 client/server modes).
-        let allowed = self.fe.conn_mode != HttpConnMode::Close && request_done;
+        // A soft stop closes it after this response (docs/reload.md).
+        let allowed = self.fe.conn_mode != HttpConnMode::Close
+            && request_done
+            && !crate::proxy::running::stopping();
         if server.response().tunnel {
             let keep = client.keeps_after(&server.response(), allowed);
             let none = Frames::default();
