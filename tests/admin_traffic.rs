@@ -267,13 +267,20 @@ fn drain_through_the_socket_takes_a_server_out_of_new_traffic_and_ready_brings_i
     let one = HttpBackend::start("one");
     let two = HttpBackend::start("two");
     let s = setup(
-        &format!("    server s1 {}\n    server s2 {}\n", one.addr(), two.addr()),
+        &format!(
+            "    server s1 {}\n    server s2 {}\n",
+            one.addr(),
+            two.addr()
+        ),
         "",
     );
     assert_eq!(unix_cmd(&s.sock, "set server app/s1 state drain"), "\n");
     assert_eq!(spread(s.port, "/", 4), only("two", 4));
     let stat = unix_cmd(&s.sock, "show stat");
-    let s1 = stat.lines().find(|l| l.starts_with("app,s1,")).expect("s1 line");
+    let s1 = stat
+        .lines()
+        .find(|l| l.starts_with("app,s1,"))
+        .expect("s1 line");
     assert_eq!(s1.split(',').nth(17), Some("DRAIN"), "{stat}");
     assert_eq!(unix_cmd(&s.sock, "set server app/s1 state ready"), "\n");
     assert_ne!(spread(s.port, "/", 4), only("two", 4));

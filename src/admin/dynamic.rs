@@ -43,7 +43,7 @@ pub async fn add(api: &Api, level: Level, args: &[String]) -> Outcome {
     }
     let mut words = vec![s.to_owned()];
     words.extend(args.iter().skip(1).cloned());
-    let server = match crate::config::proxy::server::parse_dynamic(b, &words) {
+    let server = match crate::config::proxy::server::parse_dynamic(b, be.mode, &words) {
         Ok(sv) => sv,
         Err(e) => return Outcome::text(format!("{}\n", cli_message(&e, target))),
     };

@@ -4,9 +4,9 @@
 //! functions.
 
 use super::session::Outcome;
-use crate::runtime::server::AdminState;
 use super::table::need;
 use super::{Level, api::Api};
+use crate::runtime::server::AdminState;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::Ordering;
 

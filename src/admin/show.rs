@@ -57,6 +57,8 @@ pub fn stat(api: &Api, level: Level, args: &[String]) -> Outcome {
 fn check_status_code(s: CheckStatus) -> u32 {
     match s {
         CheckStatus::Init => 1,
+        CheckStatus::Checked => 3,
+        CheckStatus::Hana => 4,
         CheckStatus::SockErr => 5,
         CheckStatus::L4Ok => 6,
         CheckStatus::L4Timeout => 7,

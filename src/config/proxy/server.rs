@@ -362,7 +362,7 @@ fn server(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
 /// A server added at runtime (`add server B/S ADDR [options]`, `words` from the name
 /// on): the options of a `server` line, without `default-server` (as HAProxy); an
 /// option without effect yet in gatehouse is refused, since nothing would warn.
-pub fn parse_dynamic(backend: &str, words: &[String]) -> Result<Server, String> {
+pub fn parse_dynamic(backend: &str, mode: Mode, words: &[String]) -> Result<Server, String> {
     if words.len() < 2 {
         return Err("'server' expects <name> and <addr>[:<port>] as arguments.".into());
     }
@@ -373,7 +373,7 @@ pub fn parse_dynamic(backend: &str, words: &[String]) -> Result<Server, String> 
     line.extend(words.iter().cloned());
     let mut opts = ServerOpts::default();
     let mut inert = Vec::new();
-    apply_opts(&mut opts, &line, 3, &who, &mut inert)?;
+    apply_opts(&mut opts, &line, 3, &who, mode, &mut inert)?;
     for w in &line[3..] {
         if let Some((n, _, Status::NotYet)) = OPTIONS.iter().find(|(n, _, _)| n == w) {
             return Err(format!(
