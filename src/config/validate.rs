@@ -14,6 +14,7 @@ pub fn validate(config: &Config, diags: &mut Vec<Diag>, sem: &dyn Semantics) {
         http_rules_in_tcp_mode(p, diags);
         not_active_yet(config, p, diags);
         references(config, p, diags);
+        error_imports(config, p, diags);
         super::userlist::check_refs(config, p, diags);
         sem.conditions(p, diags);
         sem.health_checks(p, diags);
@@ -121,6 +122,40 @@ fn references(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) {
     }
     for ub in &p.use_backends {
         check(&ub.backend, &ub.span, "use_backend");
+    }
+}
+
+/// `errorfiles NAME` and `http-error … errorfiles NAME` must name an `http-errors`
+/// section; a status listed explicitly that the section does not declare is a warning
+/// (HAProxy's `proxy_check_http_errors()`, whose messages carry the line).
+fn error_imports(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) {
+    if p.kind == ProxyKind::Defaults {
+        return;
+    }
+    for d in &p.errorfiles {
+        let super::model::ErrorDirective::Import {
+            section,
+            codes,
+            span,
+        } = d
+        else {
+            continue;
+        };
+        let Some(s) = config.http_errors.iter().find(|s| &s.name == section) else {
+            diags.push(Diag::global_alert(format!(
+                "proxy '{}': unknown http-errors section '{section}' (at {span}).",
+                p.name
+            )));
+            continue;
+        };
+        for c in codes {
+            if s.page(*c).is_none() {
+                diags.push(Diag::global_warning(format!(
+                    "config: proxy '{}' : status '{c}' not declared in http-errors section '{section}' (at {span}).",
+                    p.name
+                )));
+            }
+        }
     }
 }
 

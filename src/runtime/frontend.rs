@@ -67,6 +67,8 @@ pub struct Frontend {
     pub http_request: HttpRules,
     /// `http-response` rules.
     pub http_response: HttpRules,
+    /// `http-after-response` rules (applied to every response, the proxy's own too).
+    pub http_after_response: HttpRules,
     /// `use_backend` rules, in order.
     pub switching: Vec<Switch>,
     /// `monitor-uri` (HTTP mode only).

@@ -10,7 +10,7 @@ use super::server::ServerState;
 use crate::acl::AclSet;
 use crate::balance::Balancer;
 use crate::config::diag::Diag;
-use crate::config::model::{Config, HttpConnMode, Proxy, ServerAddr};
+use crate::config::model::{Config, HttpConnMode, HttpErrors, Proxy, ServerAddr};
 use crate::log::{FormatContext, LogFormatSpec, Logger};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
@@ -108,7 +108,12 @@ fn merge_mode(a: HttpConnMode, b: HttpConnMode) -> HttpConnMode {
     }
 }
 
-fn build_backend(p: &Proxy, store: &Store, diags: &mut Vec<Diag>) -> Option<Backend> {
+fn build_backend(
+    p: &Proxy,
+    sections: &[HttpErrors],
+    store: &Store,
+    diags: &mut Vec<Diag>,
+) -> Option<Backend> {
     let live = store.backend(&p.name);
     let set = AclSet::compile(&p.acls)
         .map_err(|(s, e)| diags.push(Diag::alert(&s, e)))
@@ -177,6 +182,11 @@ fn build_backend(p: &Proxy, store: &Store, diags: &mut Vec<Diag>) -> Option<Back
     let http_response = HttpRules::compile(&set, &p.http_response, true, fe_name, &p.name)
         .map_err(|(s, e)| diags.push(Diag::alert(&s, e)))
         .ok()?;
+    let http_after_response =
+        HttpRules::compile(&set, &p.http_after_response, true, fe_name, &p.name)
+            .map_err(|(s, e)| diags.push(Diag::alert(&s, e)))
+            .ok()?;
+    let errors = ok_or_push(ErrorPages::compile(&p.errorfiles, sections), diags)?;
     Some(Backend {
         name: p.name.clone(),
         mode: p.mode,
@@ -198,7 +208,7 @@ fn build_backend(p: &Proxy, store: &Store, diags: &mut Vec<Diag>) -> Option<Back
         http_reuse: p.http_reuse,
         conn_mode: p.options.http_conn_mode,
         forwardfor: p.options.forwardfor.clone(),
-        errors: ErrorPages::new(&p.errorfiles),
+        errors,
         buffer_request: p.options.http_buffer_request,
         tcp_content,
         http_request: if p.kind.has_frontend() {
@@ -210,6 +220,11 @@ fn build_backend(p: &Proxy, store: &Store, diags: &mut Vec<Diag>) -> Option<Back
             HttpRules::default()
         } else {
             http_response
+        },
+        http_after_response: if p.kind.has_frontend() {
+            HttpRules::default()
+        } else {
+            http_after_response
         },
         live,
         _reserved: Vec::new(),
@@ -302,7 +317,7 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
     };
     let mut backends: Vec<(String, Arc<Backend>)> = Vec::new();
     for p in config.proxies.iter().filter(|p| p.kind.has_backend()) {
-        if let Some(b) = build_backend(p, store, &mut diags) {
+        if let Some(b) = build_backend(p, &config.http_errors, store, &mut diags) {
             backends.push((p.name.clone(), Arc::new(b)));
         }
     }
@@ -321,7 +336,14 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
                 continue;
             }
         };
-        let (Some(tcp_connection), Some(tcp_content), Some(http_request), Some(http_response)) = (
+        let (
+            Some(tcp_connection),
+            Some(tcp_content),
+            Some(http_request),
+            Some(http_response),
+            Some(http_after_response),
+            Some(errors),
+        ) = (
             ok_or_push(compile_tcp(&set, &p.tcp_request, "connection"), &mut diags),
             ok_or_push(compile_tcp(&set, &p.tcp_request, "content"), &mut diags),
             ok_or_push(
@@ -332,7 +354,16 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
                 HttpRules::compile(&set, &p.http_response, true, &p.name, &p.name),
                 &mut diags,
             ),
-        ) else {
+            ok_or_push(
+                HttpRules::compile(&set, &p.http_after_response, true, &p.name, &p.name),
+                &mut diags,
+            ),
+            ok_or_push(
+                ErrorPages::compile(&p.errorfiles, &config.http_errors),
+                &mut diags,
+            ),
+        )
+        else {
             continue;
         };
         let mut switching = Vec::new();
@@ -397,6 +428,7 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
             tcp_content,
             http_request,
             http_response,
+            http_after_response,
             switching,
             default_backend,
             conn_mode: if p.kind.has_backend() {
@@ -405,7 +437,7 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
                 p.options.http_conn_mode
             },
             forwardfor: p.options.forwardfor.clone(),
-            errors: ErrorPages::new(&p.errorfiles),
+            errors,
             buffer_request: p.options.http_buffer_request,
             log,
             clitcpka: p.options.clitcpka || p.options.tcpka,

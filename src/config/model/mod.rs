@@ -5,12 +5,14 @@ use super::span::Span;
 use std::path::PathBuf;
 use std::time::Duration;
 
+mod errors;
 mod misc;
 mod options;
 mod reply;
 mod rules;
 mod server;
 
+pub use errors::*;
 pub use misc::*;
 pub use options::*;
 pub use reply::*;
@@ -25,6 +27,8 @@ pub struct Config {
     pub proxies: Vec<Proxy>,
     /// `userlist` sections.
     pub userlists: Vec<Userlist>,
+    /// `http-errors` sections.
+    pub http_errors: Vec<HttpErrors>,
 }
 
 impl Config {
@@ -258,10 +262,13 @@ pub struct Proxy {
     pub http_request: Vec<HttpRule>,
     /// `http-response` rules.
     pub http_response: Vec<HttpRule>,
+    /// `http-after-response` rules.
+    pub http_after_response: Vec<HttpRule>,
     /// `tcp-request` rules.
     pub tcp_request: Vec<TcpRequestRule>,
-    /// `errorfile CODE FILE`: the file's content is read at load time.
-    pub errorfiles: Vec<ErrorFile>,
+    /// `errorfile`, `errorfiles` and `http-error` lines, in order (files are read at
+    /// load time; sections are resolved after parsing).
+    pub errorfiles: Vec<ErrorDirective>,
     /// `log` targets (`log global` copies the global ones at compile time).
     pub logs: Vec<LogTarget>,
     /// `log global` was given.
@@ -321,6 +328,7 @@ impl Proxy {
             default_backend: None,
             http_request: Vec::new(),
             http_response: Vec::new(),
+            http_after_response: Vec::new(),
             tcp_request: Vec::new(),
             errorfiles: Vec::new(),
             logs: Vec::new(),

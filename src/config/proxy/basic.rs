@@ -1,6 +1,6 @@
-//! Proxy keywords about mode, balancing, limits, logging, errors and persistence:
+//! Proxy keywords about mode, balancing, limits, logging and persistence:
 //! `mode`, `balance`, `hash-type`, `maxconn`, `retries`, `http-reuse`, `log`, `log-format`,
-//! `log-tag`, `errorfile`, `cookie`, `stick-table`, `stick`.
+//! `log-tag`, `cookie`, `stick-table`, `stick`.
 
 use crate::config::keyword::{
     ALL, BACK, BE, FE, FRONT, LI, NO_PERSISTENCE, NO_STATS_PAGE, ProxyCtx, ProxyKeyword, kw,
@@ -8,7 +8,7 @@ use crate::config::keyword::{
 };
 use crate::config::logline;
 use crate::config::model::{
-    Balance, CookieConfig, ErrorFile, HashType, HttpReuse, Mode, StickRule, StickTable,
+    Balance, CookieConfig, HashType, HttpReuse, Mode, StickRule, StickTable,
 };
 use crate::config::value::{duration_with_unit, size, uint};
 
@@ -291,38 +291,6 @@ fn log_tag(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// Status codes `errorfile` may replace (HAProxy 2.6's list).
-pub const ERRORFILE_CODES: &[u16] = &[
-    200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504,
-];
-
-fn errorfile(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
-    max_args(words, 1, 2)?;
-    let (code, file) = match (words.get(1), words.get(2)) {
-        (Some(c), Some(f)) => (c, f),
-        _ => return Err("errorfile : <code> and <file> expected.".into()),
-    };
-    let status: u16 = code
-        .parse()
-        .ok()
-        .filter(|c| ERRORFILE_CODES.contains(c))
-        .ok_or_else(|| format!("errorfile : status code '{code}' not handled."))?;
-    let content = std::fs::read(ctx.resolve(file))
-        .map_err(|_| format!("errorfile : error opening file '{file}'."))?;
-    // HAProxy parses the file now and refuses one that is not a complete response.
-    let reply = ctx
-        .sem
-        .errorfile(&content)
-        .map_err(|e| format!("errorfile : '{file}': {e}"))?;
-    ctx.proxy.errorfiles.retain(|e| e.status != status);
-    ctx.proxy.errorfiles.push(ErrorFile {
-        status,
-        reply,
-        span: ctx.span.clone(),
-    });
-    Ok(())
-}
-
 fn description(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
     if words.len() < 2 {
         return Err("'description' expects a string argument.".into());
@@ -580,12 +548,6 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
         FRONT,
         unique_id_header,
         "request header carrying the request id",
-    ),
-    kw(
-        "errorfile",
-        ALL,
-        errorfile,
-        "replace a default error response by a file",
     ),
     parsed(
         "cookie",

@@ -191,6 +191,33 @@ const HTTP_RESPONSE_ACTIONS: &[&str] = &[
     "wait-for-body",
 ];
 
+/// Every `http-after-response` action of HAProxy 2.6.
+const HTTP_AFTER_RESPONSE_ACTIONS: &[&str] = &[
+    "add-header",
+    "allow",
+    "capture",
+    "del-header",
+    "replace-header",
+    "replace-value",
+    "set-header",
+    "set-status",
+    "set-var",
+    "set-var-fmt",
+    "strict-mode",
+    "unset-var",
+];
+
+/// Which rule list an HTTP rule line belongs to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// `http-request`.
+    Request,
+    /// `http-response`.
+    Response,
+    /// `http-after-response`.
+    After,
+}
+
 fn base_action(a: &str) -> &str {
     a.split_once('(').map(|(b, _)| b).unwrap_or(a)
 }
@@ -199,7 +226,7 @@ fn base_action(a: &str) -> &str {
 /// keeps the text; the runtime compiles it again), with HAProxy's error wording.
 /// The log-format compiler is reached through [`ProxyCtx::sem`].
 fn check_format(ctx: &ProxyCtx<'_>, kwd: &str, act: &str, fmt: &str) -> Result<(), String> {
-    let fc = if kwd == "http-response" {
+    let fc = if kwd != "http-request" {
         FormatContext::HttpResponse
     } else {
         FormatContext::HttpRequest
@@ -355,13 +382,20 @@ fn parse_return(
     })
 }
 
-fn http_rule(ctx: &mut ProxyCtx<'_>, words: &[String], response: bool) -> Result<(), String> {
+fn http_rule(ctx: &mut ProxyCtx<'_>, words: &[String], phase: Phase) -> Result<(), String> {
     let kwd = words[0].as_str();
-    let table = if response {
-        HTTP_RESPONSE_ACTIONS
-    } else {
-        HTTP_REQUEST_ACTIONS
+    let response = phase != Phase::Request;
+    let table = match phase {
+        Phase::Request => HTTP_REQUEST_ACTIONS,
+        Phase::Response => HTTP_RESPONSE_ACTIONS,
+        Phase::After => HTTP_AFTER_RESPONSE_ACTIONS,
     };
+    // HAProxy 2.6 keeps HTTP rules only in named `defaults` sections.
+    if ctx.proxy.kind == crate::config::model::ProxyKind::Defaults && ctx.proxy.name.is_empty() {
+        return Err(format!(
+            "'{kwd}' not allowed in anonymous 'defaults' section."
+        ));
+    }
     let Some(act) = words.get(1) else {
         return Err(format!(
             "'{kwd}' expects an action, such as {}.",
@@ -377,7 +411,21 @@ fn http_rule(ctx: &mut ProxyCtx<'_>, words: &[String], response: bool) -> Result
         }
         Ok(())
     };
+    let known = table.contains(&base_action(act));
     let action = match act.as_str() {
+        a if !known => {
+            let hint = crate::config::suggest::closest(a, table.iter().copied())
+                .map(|c| format!(" (did you mean '{c}' ?)"))
+                .unwrap_or_default();
+            return Err(format!(
+                "'{kwd}' expects {}, but got '{a}'{hint}.",
+                table
+                    .iter()
+                    .map(|a| format!("'{a}'"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
         "allow" => {
             exact(0)?;
             HttpAction::Allow
@@ -434,22 +482,9 @@ fn http_rule(ctx: &mut ProxyCtx<'_>, words: &[String], response: bool) -> Result
         a if !response && super::actions::set_line(a, &[]).is_some() => {
             super::actions::set_line(a, &words[2..cut]).unwrap_or_else(|| Err(String::new()))?
         }
-        a if table.contains(&base_action(a)) => {
+        a => {
             return Err(format!(
                 "'{kwd} {a}' is a HAProxy action that gatehouse does not support yet."
-            ));
-        }
-        a => {
-            let hint = crate::config::suggest::closest(a, table.iter().copied())
-                .map(|c| format!(" (did you mean '{c}' ?)"))
-                .unwrap_or_default();
-            return Err(format!(
-                "'{kwd}' expects {}, but got '{a}'{hint}.",
-                table
-                    .iter()
-                    .map(|a| format!("'{a}'"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
             ));
         }
     };
@@ -458,20 +493,24 @@ fn http_rule(ctx: &mut ProxyCtx<'_>, words: &[String], response: bool) -> Result
         action,
         cond,
     };
-    if response {
-        ctx.proxy.http_response.push(rule);
-    } else {
-        ctx.proxy.http_request.push(rule);
+    match phase {
+        Phase::Request => ctx.proxy.http_request.push(rule),
+        Phase::Response => ctx.proxy.http_response.push(rule),
+        Phase::After => ctx.proxy.http_after_response.push(rule),
     }
     Ok(())
 }
 
 fn http_request(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
-    http_rule(ctx, words, false)
+    http_rule(ctx, words, Phase::Request)
 }
 
 fn http_response(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
-    http_rule(ctx, words, true)
+    http_rule(ctx, words, Phase::Response)
+}
+
+fn http_after_response(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    http_rule(ctx, words, Phase::After)
 }
 
 fn tcp_request(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
@@ -565,6 +604,12 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
     ),
     kw("http-request", ALL, http_request, "HTTP request rules"),
     kw("http-response", ALL, http_response, "HTTP response rules"),
+    kw(
+        "http-after-response",
+        ALL,
+        http_after_response,
+        "HTTP rules applied to every response, the proxy's own too",
+    ),
     kw(
         "tcp-request",
         DEF | FE | LI | BE,

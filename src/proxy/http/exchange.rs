@@ -522,10 +522,7 @@ impl Session {
         let fe = self.fe.clone();
         if let Some(status) = self.monitor(ex) {
             ex.nolog = true;
-            let page = crate::runtime::errors::page(status, None, &fe.errors);
-            return self
-                .local_reply(client, ex, head_len, page, status, true)
-                .await;
+            return self.error_reply(client, ex, head_len, status, true).await;
         }
         let (verdict, backend) = {
             let view = ReqView {
@@ -552,11 +549,7 @@ impl Session {
         match verdict {
             Verdict::Continue => {}
             Verdict::Deny(status) => {
-                let be_errors = backend.as_ref().map(|b| &b.errors);
-                let page = crate::runtime::errors::page(status, be_errors, &fe.errors);
-                return self
-                    .local_reply(client, ex, head_len, page, status, false)
-                    .await;
+                return self.error_reply(client, ex, head_len, status, false).await;
             }
             Verdict::Tarpit(status) => {
                 // HAProxy holds the request, then answers with the error page, logged
@@ -569,13 +562,7 @@ impl Session {
                     .await;
             }
             Verdict::Auth(realm) => {
-                let be_errors = backend.as_ref().map(|b| &b.errors);
-                let page = crate::runtime::errors::page(401, be_errors, &fe.errors);
-                let reply = super::reply::auth_reply(page, &realm);
-                let page = reply.as_ref().map_or(Page::Empty, Page::Reply);
-                return self
-                    .local_reply(client, ex, head_len, page, 401, true)
-                    .await;
+                return self.auth_reply(client, ex, head_len, &realm).await;
             }
             Verdict::Return(reply) => {
                 let status = reply.as_ref().map_or(200, |r| r.status);

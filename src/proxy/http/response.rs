@@ -15,7 +15,6 @@ use crate::proxy::h1::{self, client::ResponseBody};
 use crate::proxy::tunnel::{self, TunnelTimeouts};
 use crate::runtime::backend::Backend;
 use crate::runtime::conn::ServerConn;
-use crate::runtime::errors::Page;
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -180,13 +179,14 @@ impl Session {
                 );
             }
             Verdict::Return(reply) => {
-                let page = reply.as_deref().map_or(Page::Empty, Page::Reply);
-                let reply = h1::client::local_reply(page, true);
-                let _ = write_all(client, &reply.bytes, self.fe.timeouts.client).await;
                 self.rbuf.clear();
-                return Responded::clean(Some(Next::Close));
+                return Responded {
+                    next: self.response_reply(client, ex, reply, request_done).await,
+                    server_clean: false,
+                };
             }
         }
+        super::after::on_response(self, ex, be, status);
         let tunnel = ex.rhead.message(&self.rbuf).tunnel;
         // The client side follows the frontend's mode only: a backend's `option
         // httpclose` closes the server side (HAProxy 2.6's H1 client/server modes).

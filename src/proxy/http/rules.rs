@@ -207,20 +207,19 @@ pub fn apply(rules: &HttpRules, src: &dyn SampleSource, edits: &mut Edits) -> Ve
                 name, value: per, ..
             } => {
                 let fmt = render(rules, r, seen);
-                let mut values = Vec::new();
-                let mut each = |v: &[u8]| {
-                    values.push(v.to_vec());
+                // The message's own headers, in order; the edits hold the rest.
+                let mut original = Vec::new();
+                let mut each = |n: &[u8], v: &[u8]| {
+                    original.push((n.to_vec(), v.to_vec()));
                     false
                 };
                 if response {
-                    seen.res_headers(&mut |n, v| {
-                        n.eq_ignore_ascii_case(name.as_bytes()) && each(v)
-                    });
+                    src.res_headers(&mut each);
                 } else {
-                    seen.req_header(name, &mut each);
+                    src.req_headers(&mut each);
                 }
                 if let Some(re) = &r.re {
-                    actions::replace(name, re, &fmt, *per, &values, edits);
+                    actions::replace(name, re, &fmt, *per, &original, edits);
                 }
             }
             HttpAction::SetLine(part, _) => {
