@@ -83,6 +83,8 @@ pub struct Backend {
     pub http_response: HttpRules,
     /// `http-after-response` rules (applied to every response, the proxy's own too).
     pub http_after_response: HttpRules,
+    /// `redirect` rules, evaluated after the `http-request` rules.
+    pub redirects: HttpRules,
     /// The live state (counters, queues, servers' live state), kept by the store under
     /// this backend's name; shared with every snapshot that has this backend.
     pub live: Arc<BackendLive>,

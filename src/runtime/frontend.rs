@@ -69,6 +69,8 @@ pub struct Frontend {
     pub http_response: HttpRules,
     /// `http-after-response` rules (applied to every response, the proxy's own too).
     pub http_after_response: HttpRules,
+    /// `redirect` rules, evaluated after the `http-request` rules.
+    pub redirects: HttpRules,
     /// `use_backend` rules, in order.
     pub switching: Vec<Switch>,
     /// `monitor-uri` (HTTP mode only).

@@ -187,6 +187,10 @@ fn build_backend(
             .map_err(|(s, e)| diags.push(Diag::alert(&s, e)))
             .ok()?;
     let errors = ok_or_push(ErrorPages::compile(&p.errorfiles, sections), diags)?;
+    let redirects = ok_or_push(
+        HttpRules::compile(&set, &p.redirects, false, fe_name, &p.name),
+        diags,
+    )?;
     Some(Backend {
         name: p.name.clone(),
         mode: p.mode,
@@ -225,6 +229,11 @@ fn build_backend(
             HttpRules::default()
         } else {
             http_after_response
+        },
+        redirects: if p.kind.has_frontend() {
+            HttpRules::default()
+        } else {
+            redirects
         },
         live,
         _reserved: Vec::new(),
@@ -343,6 +352,7 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
             Some(http_response),
             Some(http_after_response),
             Some(errors),
+            Some(redirects),
         ) = (
             ok_or_push(compile_tcp(&set, &p.tcp_request, "connection"), &mut diags),
             ok_or_push(compile_tcp(&set, &p.tcp_request, "content"), &mut diags),
@@ -360,6 +370,10 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
             ),
             ok_or_push(
                 ErrorPages::compile(&p.errorfiles, &config.http_errors),
+                &mut diags,
+            ),
+            ok_or_push(
+                HttpRules::compile(&set, &p.redirects, false, &p.name, &p.name),
                 &mut diags,
             ),
         )
@@ -429,6 +443,7 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
             http_request,
             http_response,
             http_after_response,
+            redirects,
             switching,
             default_backend,
             conn_mode: if p.kind.has_backend() {

@@ -264,6 +264,9 @@ pub struct Proxy {
     pub http_response: Vec<HttpRule>,
     /// `http-after-response` rules.
     pub http_after_response: Vec<HttpRule>,
+    /// `redirect` rules (the keyword, evaluated after the `http-request` rules): each a
+    /// `redirect` action whose value is a log-format escaping the literal text.
+    pub redirects: Vec<HttpRule>,
     /// `tcp-request` rules.
     pub tcp_request: Vec<TcpRequestRule>,
     /// `errorfile`, `errorfiles` and `http-error` lines, in order (files are read at
@@ -329,6 +332,7 @@ impl Proxy {
             http_request: Vec::new(),
             http_response: Vec::new(),
             http_after_response: Vec::new(),
+            redirects: Vec::new(),
             tcp_request: Vec::new(),
             errorfiles: Vec::new(),
             logs: Vec::new(),

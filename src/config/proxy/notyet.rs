@@ -38,7 +38,6 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
     not_yet("external-check path", DEF | LI | BE),
     not_yet("persist rdp-cookie", DEF | LI | BE),
     not_yet("rate-limit sessions", DEF | FE | LI),
-    not_yet("redirect", FE | LI | BE),
     not_yet("retry-on", DEF | LI | BE),
     not_yet("server-state-file-name", DEF | LI | BE),
     not_yet("server-template", LI | BE),

@@ -513,6 +513,22 @@ fn http_after_response(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), S
     http_rule(ctx, words, Phase::After)
 }
 
+/// The `redirect` keyword: `redirect location|prefix|scheme VALUE [code N] [option…]
+/// [if|unless COND]`, kept in its own list that runs after the proxy's `http-request`
+/// rules. Its value is literal text (not a log-format, unlike `http-request
+/// redirect`): it is stored escaped.
+fn redirect(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    let (cut, cond) = split_cond(words, 1, ctx.span, "a 'redirect' rule")?;
+    let mut r = super::actions::redirect(&words[1..cut], false)?;
+    r.value = r.value.replace('%', "%%");
+    ctx.proxy.redirects.push(HttpRule {
+        span: ctx.span.clone(),
+        action: HttpAction::Redirect(r),
+        cond,
+    });
+    Ok(())
+}
+
 fn tcp_request(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
     let stage = words
         .get(1)
@@ -604,6 +620,12 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
     ),
     kw("http-request", ALL, http_request, "HTTP request rules"),
     kw("http-response", ALL, http_response, "HTTP response rules"),
+    kw(
+        "redirect",
+        FE | LI | BE,
+        redirect,
+        "answer with an HTTP redirect after the http-request rules",
+    ),
     kw(
         "http-after-response",
         ALL,

@@ -264,7 +264,12 @@ pub fn route(
     if !crate::runtime::rules::tcp_verdict(&fe.tcp_content, view) {
         return None;
     }
-    let v = apply(&fe.http_request, view, edits);
+    let mut v = apply(&fe.http_request, view, edits);
+    // The `redirect` keyword's rules follow the `http-request` ones (even after an
+    // `allow`), as in HAProxy's `http_process_req_common()`.
+    if matches!(v, Verdict::Continue) && !fe.redirects.is_empty() {
+        v = apply(&fe.redirects, view, edits);
+    }
     let b = match v {
         Verdict::Continue => fe
             .switching
@@ -280,8 +285,12 @@ pub fn route(
         return None;
     }
     let v = match (&v, &b) {
-        (Verdict::Continue, Some(b)) if !b.http_request.is_empty() => {
-            apply(&b.http_request, view, edits)
+        (Verdict::Continue, Some(b)) => {
+            let mut v = apply(&b.http_request, view, edits);
+            if matches!(v, Verdict::Continue) && !b.redirects.is_empty() {
+                v = apply(&b.redirects, view, edits);
+            }
+            v
         }
         _ => v,
     };
