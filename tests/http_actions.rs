@@ -325,3 +325,56 @@ fn redirect_keyword_runs_after_the_request_rules_like_haproxy() {
     assert!(loc(2).starts_with("HTTP/1.1 403"));
     assert!(loc(4).ends_with("early") && loc(5).contains("location: /from-backend\r\n"));
 }
+
+const ORIGINALTO_CFG: &str = r#"defaults
+  mode http
+  timeout connect 2s
+  timeout client 5s
+  timeout server 5s
+frontend fe
+  bind 127.0.0.1:{port}
+  option forwardfor
+  option originalto
+  http-request set-header x-rule yes
+  use_backend named if { path_beg /named }
+  use_backend excepted if { path_beg /except }
+  default_backend app
+backend app
+  server s {app}
+backend named
+  option originalto header X-Dst except 10.0.0.0/8
+  server s {app}
+backend excepted
+  option originalto except 127.0.0.0/8
+  server s {app}
+"#;
+
+#[test]
+fn originalto_header_reaches_the_server_like_haproxy() {
+    let run = |haproxy: bool| {
+        let app = HttpBackend::start("app");
+        let cfg = Config::new(ORIGINALTO_CFG)
+            .listen_port("port")
+            .var("app", app.addr());
+        let _proxy = proxy_builder(haproxy, &cfg)
+            .wait_ports(&cfg.listen_ports())
+            .start();
+        [
+            ("/", ""),
+            ("/named", ""),
+            ("/except", ""),
+            ("/", "X-Original-To: 1.2.3.4\r\n"),
+        ]
+        .map(|(p, e)| app.exchange_through(cfg.port("port"), p, e).1)
+    };
+    let ours = run(false);
+    assert_eq!(ours, run(true), "requests the server received");
+    let seen = |i: usize| ours[i].clone().unwrap_or_default();
+    assert!(
+        seen(0).contains("x-forwarded-for: 127.0.0.1\nx-original-to: 127.0.0.1"),
+        "{}",
+        seen(0)
+    );
+    assert!(seen(1).contains("\nx-dst: 127.0.0.1"), "{}", seen(1));
+    assert!(!seen(2).contains("original-to"), "{}", seen(2));
+}

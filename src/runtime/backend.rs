@@ -71,6 +71,8 @@ pub struct Backend {
     pub conn_mode: HttpConnMode,
     /// `option forwardfor`.
     pub forwardfor: Option<ForwardFor>,
+    /// `option originalto`.
+    pub originalto: Option<ForwardFor>,
     /// `errorfile` overrides.
     pub errors: ErrorPages,
     /// `option http-buffer-request`.

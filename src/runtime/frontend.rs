@@ -83,6 +83,8 @@ pub struct Frontend {
     pub conn_mode: HttpConnMode,
     /// `option forwardfor`.
     pub forwardfor: Option<ForwardFor>,
+    /// `option originalto`.
+    pub originalto: Option<ForwardFor>,
     /// `errorfile` overrides.
     pub errors: ErrorPages,
     /// `option http-buffer-request`.

@@ -212,6 +212,7 @@ fn build_backend(
         http_reuse: p.http_reuse,
         conn_mode: p.options.http_conn_mode,
         forwardfor: p.options.forwardfor.clone(),
+        originalto: p.options.originalto.clone(),
         errors,
         buffer_request: p.options.http_buffer_request,
         tcp_content,
@@ -452,6 +453,7 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
                 p.options.http_conn_mode
             },
             forwardfor: p.options.forwardfor.clone(),
+            originalto: p.options.originalto.clone(),
             errors,
             buffer_request: p.options.http_buffer_request,
             log,

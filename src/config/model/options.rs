@@ -71,6 +71,8 @@ pub struct Options {
     pub log_separate_errors: bool,
     /// `option forwardfor`.
     pub forwardfor: Option<ForwardFor>,
+    /// `option originalto [except NET] [header NAME]` (`if_none` unused).
+    pub originalto: Option<ForwardFor>,
     /// `option http-keep-alive|http-server-close|httpclose`.
     pub http_conn_mode: HttpConnMode,
     /// `option redispatch`.

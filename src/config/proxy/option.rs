@@ -155,6 +155,43 @@ fn forwardfor(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+fn originalto(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    if ctx.negated {
+        ctx.proxy.options.originalto = None;
+        return Ok(());
+    }
+    let mut ot = ForwardFor {
+        except: None,
+        header: "X-Original-To".into(),
+        if_none: false,
+    };
+    let mut i = 2;
+    while let Some(w) = words.get(i) {
+        let arg = words.get(i + 1);
+        match w.as_str() {
+            "except" => {
+                let net =
+                    arg.ok_or("'option originalto except' expects <address>[/mask] as argument.")?;
+                ot.except = Some(network(net).map_err(|e| format!("'option originalto' : {e}"))?);
+            }
+            "header" => {
+                ot.header = arg
+                    .ok_or("'option originalto header' expects <header_name> as argument.")?
+                    .clone();
+            }
+            _ => {
+                return Err(
+                    "'option originalto' only supports optional values: 'except' and 'header'."
+                        .into(),
+                );
+            }
+        }
+        i += 2;
+    }
+    ctx.proxy.options.originalto = Some(ot);
+    Ok(())
+}
+
 fn httpchk(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
     let args = &words[2..];
     let (method, uri, version) = match args.len() {
@@ -382,7 +419,12 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
         nolinger,
         "reset connections on close instead of lingering",
     ),
-    not_yet("option originalto", ALL),
+    kw(
+        "option originalto",
+        ALL,
+        originalto,
+        "add X-Original-To with the address the client connected to",
+    ),
     not_yet("option persist", BACK),
     kw(
         "option pgsql-check",

@@ -75,6 +75,21 @@ impl Session {
                 xff = xff_value(&self.conn).map(|v| (name, v));
             }
         }
+        if let Some(xot) = super::headers::original_to(&self.fe, be, &self.conn) {
+            // Two headers of the proxy's own: both go after the rules' edits.
+            let mut edits = crate::proxy::message::Edits {
+                remove: ex.edits.remove.clone(),
+                add: ex.edits.add.clone(),
+                method: ex.edits.method.clone(),
+                target: ex.edits.target.clone(),
+                status: None,
+            };
+            edits.add.extend(xff.map(|(n, v)| (n, v.into_bytes())));
+            edits.add.push((xot.0, xot.1.into_bytes()));
+            let keep = mode == HttpConnMode::KeepAlive;
+            h1::server::write_request(&ex.head, &self.buf, keep, &edits, None, &mut self.out);
+            return;
+        }
         let extra = xff.as_ref().map(|(n, v)| (n.as_slice(), v.as_bytes()));
         h1::server::write_request(
             &ex.head,

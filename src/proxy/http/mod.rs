@@ -23,6 +23,7 @@ mod actions;
 mod after;
 mod exchange;
 mod forward;
+mod headers;
 pub mod io;
 mod logline;
 mod reply;
