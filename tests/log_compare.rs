@@ -593,3 +593,42 @@ fn default_tag_is_the_program_name_as_launched() {
         "tag is argv[0]'s base name: {unix:?}"
     );
 }
+
+/// `set-log-level` (a level, `silent`) and the capture rules (`http-request capture
+/// … len`, `… id`, `declare capture`, `http-response capture … id`) in the log line,
+/// next to the header captures, as haproxy writes them.
+#[test]
+fn set_log_level_and_capture_rules_log_like_haproxy() {
+    let be = HttpBackend::start("s1");
+    let cfg = http_cfg(
+        &be,
+        "  log {syslog} local0\n",
+        "  log global\n  option httplog\n  capture request header host len 3\n  \
+         declare capture request len 4\n  http-request capture path len 5\n  \
+         http-request capture req.hdr(host) id 1\n  declare capture response len 2\n  \
+         http-response capture status id 0\n  \
+         http-request set-log-level err if { path_beg /err }\n  \
+         http-request set-log-level silent if { path_beg /quiet }\n",
+    );
+    let ours = compare(
+        &cfg,
+        &|p| {
+            get(p, "/first/path");
+            get(p, "/quiet");
+            get(p, "/err");
+        },
+        HTTPLOG_MASK,
+    );
+    assert_eq!(
+        ours.udp.len(),
+        2,
+        "the silent request is not logged: {ours:?}"
+    );
+    assert!(ours.udp[0].starts_with("<134>"), "{:?}", ours.udp);
+    assert!(
+        ours.udp[1].starts_with("<131>"),
+        "set-log-level err: {:?}",
+        ours.udp
+    );
+    assert!(ours.udp[0].contains(" {h|h|/firs} {20} "), "{:?}", ours.udp);
+}

@@ -15,6 +15,7 @@ pub fn validate(config: &Config, diags: &mut Vec<Diag>, sem: &dyn Semantics) {
         not_active_yet(config, p, diags);
         references(config, p, diags);
         error_imports(config, p, diags);
+        capture_ids(p, diags);
         super::userlist::check_refs(config, p, diags);
         sem.conditions(p, diags);
         sem.health_checks(p, diags);
@@ -154,6 +155,33 @@ fn error_imports(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) {
                     "config: proxy '{}' : status '{c}' not declared in http-errors section '{section}' (at {span}).",
                     p.name
                 )));
+            }
+        }
+    }
+}
+
+/// A frontend's `capture … id N` rules must name one of its capture slots (HAProxy's
+/// `check_http_req_capture()`; a backend's are checked against the frontend at run
+/// time, where a missing slot is skipped).
+fn capture_ids(p: &Proxy, diags: &mut Vec<Diag>) {
+    if !p.kind.has_frontend() {
+        return;
+    }
+    for (kw, rules, slots) in [
+        ("http-request", &p.http_request, p.capture_req.len()),
+        ("http-response", &p.http_response, p.capture_res.len()),
+    ] {
+        for r in rules {
+            if let super::model::HttpAction::Capture { slot, .. } = &r.action
+                && *slot >= slots
+            {
+                diags.push(Diag::alert(
+                    &r.span,
+                    format!(
+                        "Proxy '{}': unable to find capture id '{slot}' referenced by {kw} capture rule.",
+                        p.name
+                    ),
+                ));
             }
         }
     }

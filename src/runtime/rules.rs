@@ -382,6 +382,28 @@ impl HttpRules {
                     lf = Some(LfAction::Format(spec));
                     None
                 }
+                HttpAction::SetTimeout { value, .. }
+                    if crate::config::value::duration(value, "set-timeout").is_err() =>
+                {
+                    let e = SampleExpr::parse(value).map_err(|e| {
+                        (
+                            r.span.clone(),
+                            format!("failed to parse sample expression <{value}> : {e}"),
+                        )
+                    })?;
+                    lf = Some(LfAction::Sample(e));
+                    None
+                }
+                HttpAction::Capture { expr, .. } => {
+                    let e = SampleExpr::parse(expr).map_err(|e| {
+                        (
+                            r.span.clone(),
+                            format!("failed to parse sample expression <{expr}> : {e}"),
+                        )
+                    })?;
+                    lf = Some(LfAction::Sample(e));
+                    None
+                }
                 HttpAction::SetVar { expr, .. } => {
                     let e = SampleExpr::parse(expr).map_err(|e| {
                         (

@@ -161,6 +161,26 @@ pub enum HttpAction {
         /// The status of the answer.
         status: u16,
     },
+    /// `http-request set-timeout server|tunnel TIMEOUT|EXPR`.
+    SetTimeout {
+        /// `tunnel` (else `server`).
+        tunnel: bool,
+        /// A duration, or a sample expression giving milliseconds.
+        value: String,
+    },
+    /// `set-log-level LEVEL`: a syslog level (0 emerg … 7 debug), `None` for `silent`.
+    SetLogLevel(Option<u8>),
+    /// `http-request capture EXPR len N|id N`, `http-response capture EXPR id N`: the
+    /// sample, as text, into a capture slot of the frontend.
+    Capture {
+        /// The sample expression.
+        expr: String,
+        /// The slot (the order of `capture … header`, `declare capture` and `capture …
+        /// len` lines of its kind in the frontend).
+        slot: usize,
+        /// A response slot (`http-response capture`).
+        response: bool,
+    },
 }
 
 impl HttpAction {
@@ -183,6 +203,9 @@ impl HttpAction {
             HttpAction::SetVar { fmt: true, .. } => "set-var-fmt",
             HttpAction::UnsetVar(_) => "unset-var",
             HttpAction::Tarpit { .. } => "tarpit",
+            HttpAction::SetTimeout { .. } => "set-timeout",
+            HttpAction::SetLogLevel(_) => "set-log-level",
+            HttpAction::Capture { .. } => "capture",
         }
     }
 }

@@ -280,6 +280,31 @@ fn capture(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// `declare capture request|response len N`: a capture slot for `http-request capture
+/// … id N` / `http-response capture … id N` rules (of this frontend or its backends).
+fn declare_capture(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    let dir = words.get(2).map(String::as_str);
+    let list = match dir {
+        Some("request") => &mut ctx.proxy.capture_req,
+        Some("response") => &mut ctx.proxy.capture_res,
+        _ => return Err("'declare capture' requires a direction ('request' or 'response')".into()),
+    };
+    if words.get(3).map(String::as_str) != Some("len") {
+        return Err("'declare capture' requires a capture length ('len')".into());
+    }
+    let n = words.get(4).ok_or(
+        "'declare capture': 'len' requires a numeric value that represents the length of the capture",
+    )?;
+    let len: i64 = n
+        .parse()
+        .map_err(|_| format!("'declare capture': cannot parse the length '{n}'."))?;
+    if len <= 0 {
+        return Err("'declare capture' : length must be > 0".into());
+    }
+    list.push((String::new(), len as usize));
+    Ok(())
+}
+
 fn log_tag(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
     max_args(words, 1, 1)?;
     ctx.proxy.log_tag = Some(
@@ -536,6 +561,12 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
         FE | LI,
         capture,
         "log a response header (%hs)",
+    ),
+    kw(
+        "declare capture",
+        FE | LI,
+        declare_capture,
+        "a capture slot for http-request/http-response capture rules",
     ),
     kw(
         "unique-id-format",

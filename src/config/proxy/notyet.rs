@@ -12,7 +12,6 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
     not_yet("clitcpka-idle", DEF | FE | LI),
     not_yet("clitcpka-intvl", DEF | FE | LI),
     not_yet("compression", DEF | FE | LI | BE),
-    not_yet("declare capture", FE | LI),
     not_yet("disabled", DEF | FE | LI | BE),
     not_yet("dispatch", LI | BE),
     not_yet("email-alert from", DEF | FE | LI | BE),

@@ -382,6 +382,20 @@ fn parse_return(
     })
 }
 
+/// HAProxy's wording for an action's error: `error detected in frontend 'fe' while
+/// parsing 'http-request ACT' rule : MESSAGE.` (`e` without its `'ACT' :` prefix).
+fn rule_error(ctx: &ProxyCtx<'_>, kwd: &str, act: &str, e: &str) -> String {
+    let e = e
+        .strip_prefix(&format!("'{act}' : "))
+        .unwrap_or(e)
+        .trim_end_matches('.');
+    format!(
+        "error detected in {} '{}' while parsing '{kwd} {act}' rule : {e}.",
+        ctx.proxy.kind.keyword(),
+        ctx.proxy.name
+    )
+}
+
 fn http_rule(ctx: &mut ProxyCtx<'_>, words: &[String], phase: Phase) -> Result<(), String> {
     let kwd = words[0].as_str();
     let response = phase != Phase::Request;
@@ -449,6 +463,46 @@ fn http_rule(ctx: &mut ProxyCtx<'_>, words: &[String], phase: Phase) -> Result<(
         "replace-header" => super::actions::replace(&words[2..cut], false)?,
         "replace-value" => super::actions::replace(&words[2..cut], true)?,
         "set-status" if response => super::actions::set_status(&words[2..cut])?,
+        "set-timeout" if phase == Phase::Request => {
+            let act = super::actions::set_timeout(&words[2..cut], ctx.proxy)
+                .map_err(|e| rule_error(ctx, kwd, act, &e))?;
+            if let HttpAction::SetTimeout { value, .. } = &act
+                && duration(value, "set-timeout").is_err()
+            {
+                ctx.sem
+                    .log_format(&format!("%[{value}]"), FormatContext::HttpRequest)
+                    .map_err(|e| {
+                        let e = e
+                            .split_once("> : ")
+                            .map_or(e.clone(), |(_, t)| t.to_string());
+                        rule_error(ctx, kwd, "set-timeout", &e)
+                    })?;
+            }
+            act
+        }
+        "set-log-level" if phase != Phase::After => super::actions::set_log_level(&words[2..cut])?,
+        "capture" if phase != Phase::After => {
+            let act = super::actions::capture(&words[2..cut], ctx.proxy, response)
+                .map_err(|e| rule_error(ctx, kwd, "capture", &e))?;
+            if let HttpAction::Capture { expr, .. } = &act {
+                let fc = if response {
+                    FormatContext::HttpResponse
+                } else {
+                    FormatContext::HttpRequest
+                };
+                ctx.sem.log_format(&format!("%[{expr}]"), fc).map_err(|e| {
+                    let e = e
+                        .split_once("> : ")
+                        .map_or(e.clone(), |(_, t)| t.to_string());
+                    format!(
+                        "error detected in {} '{}' while parsing '{kwd} capture' rule : {e}.",
+                        ctx.proxy.kind.keyword(),
+                        ctx.proxy.name
+                    )
+                })?;
+            }
+            act
+        }
         a if super::actions::var(a, &[]).is_some() => {
             let act =
                 super::actions::var(a, &words[2..cut]).unwrap_or_else(|| Err(String::new()))?;

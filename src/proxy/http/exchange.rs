@@ -76,6 +76,8 @@ pub(super) struct Exchange {
     pub(super) cap_req: Vec<Option<Vec<u8>>>,
     /// `capture response header` values.
     pub(super) cap_res: Vec<Option<Vec<u8>>>,
+    /// What the rules set beside the message (timeouts, log level, captures).
+    pub(super) fx: rules::Effects,
 }
 
 impl Exchange {
@@ -104,6 +106,7 @@ impl Exchange {
             txn: super::txn::Txn::default(),
             cap_req: Vec::new(),
             cap_res: Vec::new(),
+            fx: rules::Effects::default(),
         }
     }
 
@@ -126,6 +129,7 @@ impl Exchange {
         self.txn.clear();
         self.cap_req.clear();
         self.cap_res.clear();
+        self.fx.clear();
     }
 }
 
@@ -533,7 +537,7 @@ impl Session {
                 users: Some(&self.snap.userlists),
                 txn: Some((&ex.txn, fe.unique_id.as_ref(), &fe.name)),
             };
-            let routed = rules::route(&fe, &view, &mut ex.edits)?;
+            let routed = rules::route(&fe, &view, &mut ex.edits, &mut ex.fx)?;
             // The id not fetched by a rule is generated now, as HAProxy does once the
             // backend is known, and sent in `unique-id-header`.
             if let Some(uid) = &fe.unique_id {

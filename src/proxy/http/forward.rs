@@ -151,7 +151,7 @@ impl Session {
         }
         let body_done = body.is_done();
         ex.bytes_in += (consumed - head_len) as u64;
-        let st = be.timeouts.server;
+        let st = ex.fx.server_timeout.or(be.timeouts.server);
         if write_all(&mut up.conn, &self.out, st).await.is_err() {
             if !up.reused {
                 return Err(self
@@ -190,7 +190,7 @@ impl Session {
         let bufsize = self.snap.global.bufsize;
         // HAProxy waits for the rest of the body as it waits for the response: under
         // `timeout server` (504, `sH`), the client timeout only when that one is unset.
-        let server_wait = be.timeouts.server;
+        let server_wait = ex.fx.server_timeout.or(be.timeouts.server);
         loop {
             if self.buf.is_empty() {
                 let wait = server_wait.or(self.fe.timeouts.client);
@@ -231,7 +231,7 @@ impl Session {
             } else {
                 &self.buf[..k]
             };
-            if write_all(server, data, be.timeouts.server).await.is_err() {
+            if write_all(server, data, server_wait).await.is_err() {
                 return Err(self
                     .fail(client, ex, 502, TermCause::ServerAbort, FinState::Data)
                     .await);

@@ -73,13 +73,24 @@ impl Session {
             return;
         }
         session::counters(&mut rec, &self.snap, &fe);
-        // Captures are listed only when declared (an empty list prints nothing).
-        let req_caps = captures(&ex.cap_req, fe.capture_req.len());
-        let res_caps = captures(&ex.cap_res, fe.capture_res.len());
+        // Captures are listed only when declared (an empty list prints nothing); the
+        // `capture` rules' samples fill their slots, cut to the slot's length.
+        let mut req_caps = captures(&ex.cap_req, fe.capture_req.len());
+        let mut res_caps = captures(&ex.cap_res, fe.capture_res.len());
+        for (response, slot, v) in &ex.fx.captures {
+            let (caps, decl) = if *response {
+                (&mut res_caps, &fe.capture_res)
+            } else {
+                (&mut req_caps, &fe.capture_req)
+            };
+            if let (Some(c), Some((_, len))) = (caps.get_mut(*slot), decl.get(*slot)) {
+                *c = Some(&v[..v.len().min(*len)]);
+            }
+        }
         rec.req_headers = &req_caps;
         rec.res_headers = &res_caps;
         let mut line = std::mem::take(&mut self.line);
-        session::emit(&fe, &rec, false, true, &mut line);
+        session::emit_at(&fe, &rec, false, true, ex.fx.log_level, &mut line);
         self.line = line;
     }
 }

@@ -58,7 +58,7 @@ impl Session {
         mut up: Upstream,
         sent: &mut Sent,
     ) -> Result<Upstream, Option<Next>> {
-        let st = be.timeouts.server;
+        let st = ex.fx.server_timeout.or(be.timeouts.server);
         self.rbuf.clear();
         loop {
             if !sent.awaiting_100 && !sent.body.is_done() {
@@ -124,7 +124,8 @@ impl Session {
                     Err(_) => return Err(IoFail::Error),
                 }
             }
-            read_more(server, &mut self.rbuf, bufsize, be.timeouts.server).await?;
+            let st = ex.fx.server_timeout.or(be.timeouts.server);
+            read_more(server, &mut self.rbuf, bufsize, st).await?;
         }
     }
 
@@ -162,10 +163,10 @@ impl Session {
             };
             let mut v = Verdict::Continue;
             if !self.fe.http_response.is_empty() {
-                v = rules::apply(&self.fe.http_response, &view, &mut ex.redits);
+                v = rules::apply_with(&self.fe.http_response, &view, &mut ex.redits, &mut ex.fx);
             }
             if matches!(v, Verdict::Continue) && !be.http_response.is_empty() {
-                v = rules::apply(&be.http_response, &view, &mut ex.redits);
+                v = rules::apply_with(&be.http_response, &view, &mut ex.redits, &mut ex.fx);
             }
             v
         };
@@ -203,7 +204,7 @@ impl Session {
         );
         let head_len = ex.rhead.head_len;
         let ct = self.fe.timeouts.client;
-        let st = be.timeouts.server;
+        let st = ex.fx.server_timeout.or(be.timeouts.server);
         if tunnel {
             self.out.extend_from_slice(&self.rbuf[head_len..]);
             self.rbuf.clear();
@@ -216,7 +217,7 @@ impl Session {
                     return Responded::clean(Some(Next::Close));
                 }
             }
-            let tt = be.timeouts.tunnel;
+            let tt = ex.fx.tunnel_timeout.or(be.timeouts.tunnel);
             let t = TunnelTimeouts {
                 client: tt.or(ct),
                 server: tt.or(st),

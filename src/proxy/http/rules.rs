@@ -17,6 +17,30 @@ use crate::runtime::rules::{HttpRuleRt, HttpRules, LfAction};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+/// What the rules set for the rest of the transaction beside the message: per-stream
+/// timeouts, the log level, captured samples. Reset for each request.
+#[derive(Debug, Default)]
+pub struct Effects {
+    /// `http-request set-timeout server`.
+    pub server_timeout: Option<std::time::Duration>,
+    /// `http-request set-timeout tunnel`.
+    pub tunnel_timeout: Option<std::time::Duration>,
+    /// `set-log-level`: `Some(None)` for `silent`, else the syslog level.
+    pub log_level: Option<Option<u8>>,
+    /// `capture … len|id`: (response slot, slot, value), in rule order.
+    pub captures: Vec<(bool, usize, Vec<u8>)>,
+}
+
+impl Effects {
+    /// Forgets the previous request's effects.
+    pub fn clear(&mut self) {
+        self.server_timeout = None;
+        self.tunnel_timeout = None;
+        self.log_level = None;
+        self.captures.clear();
+    }
+}
+
 /// What the rules decided.
 pub enum Verdict {
     /// Go on.
@@ -130,8 +154,20 @@ fn render(rules: &HttpRules, r: &HttpRuleRt, src: &dyn SampleSource) -> Vec<u8> 
     out
 }
 
-/// Evaluates `rules` in order against `src`, collecting header edits into `edits`.
+/// Evaluates `rules` in order against `src`, collecting header edits into `edits`
+/// (and throwing away their other effects).
 pub fn apply(rules: &HttpRules, src: &dyn SampleSource, edits: &mut Edits) -> Verdict {
+    apply_with(rules, src, edits, &mut Effects::default())
+}
+
+/// Evaluates `rules` in order against `src`, collecting header edits into `edits` and
+/// their other effects into `fx`.
+pub fn apply_with(
+    rules: &HttpRules,
+    src: &dyn SampleSource,
+    edits: &mut Edits,
+    fx: &mut Effects,
+) -> Verdict {
     let response = src.status().is_some();
     for r in &rules.rules {
         let view = Edited {
@@ -245,6 +281,38 @@ pub fn apply(rules: &HttpRules, src: &dyn SampleSource, edits: &mut Edits) -> Ve
                 }
             }
             HttpAction::UnsetVar(name) => src.set_var(name, None),
+            HttpAction::SetTimeout { tunnel, value } => {
+                let t = match &r.lf {
+                    Some(LfAction::Sample(e)) => {
+                        let mut ms = None;
+                        e.eval_str(seen, &mut |v| {
+                            ms = ms.or_else(|| std::str::from_utf8(v).ok()?.parse::<u64>().ok());
+                        });
+                        // A zero or missing value leaves the timeout as it is.
+                        ms.filter(|m| *m > 0).map(std::time::Duration::from_millis)
+                    }
+                    _ => crate::config::value::duration(value, "set-timeout").ok(),
+                };
+                if t.is_some() {
+                    if *tunnel {
+                        fx.tunnel_timeout = t;
+                    } else {
+                        fx.server_timeout = t;
+                    }
+                }
+            }
+            HttpAction::SetLogLevel(level) => fx.log_level = Some(*level),
+            HttpAction::Capture { slot, response, .. } => {
+                if let Some(LfAction::Sample(e)) = &r.lf {
+                    let mut value: Option<Vec<u8>> = None;
+                    e.eval_str(seen, &mut |v| {
+                        value.get_or_insert_with(|| v.to_vec());
+                    });
+                    if let Some(v) = value {
+                        fx.captures.push((*response, *slot, v));
+                    }
+                }
+            }
         }
     }
     Verdict::Continue
@@ -260,11 +328,12 @@ pub fn route(
     fe: &Frontend,
     view: &ReqView<'_>,
     edits: &mut Edits,
+    fx: &mut Effects,
 ) -> Option<(Verdict, Option<Arc<Backend>>)> {
     if !crate::runtime::rules::tcp_verdict(&fe.tcp_content, view) {
         return None;
     }
-    let mut v = apply(&fe.http_request, view, edits);
+    let mut v = apply_with(&fe.http_request, view, edits, fx);
     // The `redirect` keyword's rules follow the `http-request` ones (even after an
     // `allow`), as in HAProxy's `http_process_req_common()`.
     if matches!(v, Verdict::Continue) && !fe.redirects.is_empty() {
@@ -286,7 +355,7 @@ pub fn route(
     }
     let v = match (&v, &b) {
         (Verdict::Continue, Some(b)) => {
-            let mut v = apply(&b.http_request, view, edits);
+            let mut v = apply_with(&b.http_request, view, edits, fx);
             if matches!(v, Verdict::Continue) && !b.redirects.is_empty() {
                 v = apply(&b.redirects, view, edits);
             }
