@@ -5,12 +5,13 @@ use super::backend::{Backend, BackendTimeouts};
 use super::errors::ErrorPages;
 use super::frontend::{Frontend, FrontendTimeouts, ProxyLog, Switch};
 use super::live::Store;
+use super::proxies::{ProxyMeta, StatsPage};
 use super::rules::{Cond, HttpRules, compile_tcp};
 use super::server::ServerState;
 use crate::acl::AclSet;
 use crate::balance::Balancer;
 use crate::config::diag::Diag;
-use crate::config::model::{Config, HttpConnMode, HttpErrors, Proxy, ServerAddr};
+use crate::config::model::{Config, HttpConnMode, Proxy, ServerAddr};
 use crate::log::{FormatContext, LogFormatSpec, Logger};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
@@ -29,6 +30,10 @@ pub struct GlobalRt {
     pub nbthread: usize,
     /// Current connections, all frontends (live state, shared across reloads).
     pub actconn: Arc<AtomicU32>,
+    /// `node` (default: the host name).
+    pub node: String,
+    /// `description`.
+    pub description: Option<String>,
 }
 
 /// The current snapshot, behind one atomic pointer: a reload stores a new one; each
@@ -45,6 +50,9 @@ pub struct Snapshot {
     pub backends: Vec<Arc<Backend>>,
     /// The `userlist` sections, for `http_auth`.
     pub userlists: crate::runtime::userlist::Userlists,
+    /// Every frontend, backend and listen in configuration order, as the statistics
+    /// see them (ids, check settings, stats pages).
+    pub proxies: Vec<ProxyMeta>,
 }
 
 impl Snapshot {
@@ -109,8 +117,8 @@ fn merge_mode(a: HttpConnMode, b: HttpConnMode) -> HttpConnMode {
 }
 
 fn build_backend(
+    config: &Config,
     p: &Proxy,
-    sections: &[HttpErrors],
     store: &Store,
     diags: &mut Vec<Diag>,
 ) -> Option<Backend> {
@@ -186,7 +194,10 @@ fn build_backend(
         HttpRules::compile(&set, &p.http_after_response, true, fe_name, &p.name)
             .map_err(|(s, e)| diags.push(Diag::alert(&s, e)))
             .ok()?;
-    let errors = ok_or_push(ErrorPages::compile(&p.errorfiles, sections), diags)?;
+    let errors = ok_or_push(
+        ErrorPages::compile(&p.errorfiles, &config.http_errors),
+        diags,
+    )?;
     let redirects = ok_or_push(
         HttpRules::compile(&set, &p.redirects, false, fe_name, &p.name),
         diags,
@@ -238,6 +249,7 @@ fn build_backend(
         },
         live,
         _reserved: Vec::new(),
+        stats: StatsPage::compile(config, p, &set, diags).map(Arc::new),
     })
 }
 
@@ -324,10 +336,12 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
             .map(|n| n as usize)
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(64))),
         actconn: Arc::clone(&store.actconn),
+        node: g.node.clone().unwrap_or_else(super::proxies::hostname),
+        description: g.description.clone(),
     };
     let mut backends: Vec<(String, Arc<Backend>)> = Vec::new();
     for p in config.proxies.iter().filter(|p| p.kind.has_backend()) {
-        if let Some(b) = build_backend(p, &config.http_errors, store, &mut diags) {
+        if let Some(b) = build_backend(config, p, store, &mut diags) {
             backends.push((p.name.clone(), Arc::new(b)));
         }
     }
@@ -463,12 +477,15 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
             unique_id,
             capture_req: lower_captures(&p.capture_req),
             capture_res: lower_captures(&p.capture_res),
+            stats: StatsPage::compile(config, p, &set, &mut diags).map(Arc::new),
         }));
     }
     if diags.iter().any(Diag::is_alert) {
         return Err(diags);
     }
+    let proxies = super::proxies::compile(config, global.maxconn);
     Ok(Snapshot {
+        proxies,
         global,
         frontends,
         backends: backends.into_iter().map(|(_, b)| b).collect(),

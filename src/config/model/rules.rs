@@ -181,6 +181,9 @@ pub enum HttpAction {
         /// A response slot (`http-response capture`).
         response: bool,
     },
+    /// `http-request use-service prometheus-exporter`: the request is answered by the
+    /// built-in Prometheus exporter (the only service gatehouse has).
+    UsePrometheus,
 }
 
 impl HttpAction {
@@ -206,6 +209,7 @@ impl HttpAction {
             HttpAction::SetTimeout { .. } => "set-timeout",
             HttpAction::SetLogLevel(_) => "set-log-level",
             HttpAction::Capture { .. } => "capture",
+            HttpAction::UsePrometheus => "use-service",
         }
     }
 }

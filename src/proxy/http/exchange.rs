@@ -552,6 +552,7 @@ impl Session {
         ex.backend = backend.clone();
         match verdict {
             Verdict::Continue => {}
+            Verdict::Prometheus => return self.serve_stats(client, ex, head_len, None).await,
             Verdict::Deny(status) => {
                 return self.error_reply(client, ex, head_len, status, false).await;
             }
@@ -575,6 +576,9 @@ impl Session {
                     .local_reply(client, ex, head_len, page, status, true)
                     .await;
             }
+        }
+        if let Some(page) = self.stats_page(ex, backend.as_ref()) {
+            return self.serve_stats(client, ex, head_len, Some(page)).await;
         }
         let Some(be) = backend else {
             return self

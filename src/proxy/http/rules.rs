@@ -54,6 +54,8 @@ pub enum Verdict {
     Auth(Vec<u8>),
     /// Hold the request for `timeout tarpit`, then answer with this status (`tarpit`).
     Tarpit(u16),
+    /// Answer with the Prometheus exporter (`use-service prometheus-exporter`).
+    Prometheus,
 }
 
 /// The message as the rules see it: the parsed one with the pending edits applied.
@@ -186,6 +188,7 @@ pub fn apply_with(
             HttpAction::Allow => return Verdict::Continue,
             HttpAction::Deny { status } => return Verdict::Deny(*status),
             HttpAction::Tarpit { status } => return Verdict::Tarpit(*status),
+            HttpAction::UsePrometheus => return Verdict::Prometheus,
             HttpAction::Return { .. } => {
                 let reply = match (&r.prebuilt, &r.lf) {
                     (Some(b), _) => Some(Arc::clone(b)),
