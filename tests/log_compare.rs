@@ -632,3 +632,29 @@ fn set_log_level_and_capture_rules_log_like_haproxy() {
     );
     assert!(ours.udp[0].contains(" {h|h|/firs} {20} "), "{:?}", ours.udp);
 }
+
+/// `option logasap`: the line goes out once the response headers are through (http)
+/// or the server connection is up (tcp), `%Tt` and the bytes marked `+` as haproxy
+/// marks them.
+#[test]
+fn logasap_logs_early_with_plus_marks_like_haproxy() {
+    let be = HttpBackend::start("s1");
+    let cfg = http_cfg(
+        &be,
+        "  log {syslog} local0\n",
+        "  log global\n  option httplog\n  option logasap\n",
+    );
+    let ours = compare(&cfg, &|p| get(p, "/asap"), HTTPLOG_MASK);
+    assert_eq!(ours.udp.len(), 1, "{ours:?}");
+    let fields: Vec<&str> = ours.udp[0].split(' ').collect();
+    let at = |s: &str| fields.iter().position(|f| f.starts_with(s));
+    assert!(
+        at("be/s1").is_some_and(|i| fields[i + 1].contains("/+")),
+        "{ours:?}"
+    );
+    let echo = TcpEcho::start();
+    let tcp = tcp_cfg(&echo, "  option tcplog\n  option logasap\n");
+    let ours = compare(&tcp, &|p| ping(p), &[1, 4]);
+    assert_eq!(ours.udp.len(), 1, "{ours:?}");
+    assert!(ours.udp[0].contains(" +0 "), "bytes so far: {ours:?}");
+}

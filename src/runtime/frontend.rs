@@ -37,6 +37,8 @@ pub struct ProxyLog {
     pub dontlog_normal: bool,
     /// `option log-separate-errors`.
     pub separate_errors: bool,
+    /// `option logasap`.
+    pub logasap: bool,
 }
 
 /// A `use_backend` rule.

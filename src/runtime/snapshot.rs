@@ -304,6 +304,7 @@ fn build_log(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) -> Option<ProxyL
         dontlognull: p.options.dontlognull,
         dontlog_normal: p.options.dontlog_normal,
         separate_errors: p.options.log_separate_errors,
+        logasap: p.options.logasap,
     })
 }
 

@@ -67,6 +67,9 @@ pub struct Options {
     pub dontlognull: bool,
     /// `option dontlog-normal`.
     pub dontlog_normal: bool,
+    /// `option logasap`: log once the response headers are forwarded (http) or the
+    /// server connection is established (tcp).
+    pub logasap: bool,
     /// `option log-separate-errors`.
     pub log_separate_errors: bool,
     /// `option forwardfor`.

@@ -33,6 +33,7 @@ macro_rules! flag_kw {
 flag_kw!(tcplog, tcplog);
 flag_kw!(dontlognull, dontlognull);
 flag_kw!(dontlog_normal, dontlog_normal);
+flag_kw!(logasap, logasap);
 flag_kw!(log_separate_errors, log_separate_errors);
 flag_kw!(abortonclose, abortonclose);
 flag_kw!(allbackups, allbackups);
@@ -406,7 +407,12 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
         log_separate_errors,
         "log errors at a higher level",
     ),
-    not_yet("option logasap", FRONT),
+    kw(
+        "option logasap",
+        FRONT,
+        logasap,
+        "log as soon as the response headers (http) or the connection (tcp) are through",
+    ),
     kw(
         "option mysql-check",
         BACK,

@@ -261,6 +261,7 @@ impl Session {
             return Responded::broken();
         }
         ex.bytes_out += (hl + k) as u64;
+        self.log_asap(ex);
         let bufsize = self.snap.global.bufsize;
         while !done {
             // `rbuf` is empty here unless a pipelined surplus arrived (then not reusable).

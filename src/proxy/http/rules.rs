@@ -29,6 +29,8 @@ pub struct Effects {
     pub log_level: Option<Option<u8>>,
     /// `capture … len|id`: (response slot, slot, value), in rule order.
     pub captures: Vec<(bool, usize, Vec<u8>)>,
+    /// The exchange was logged early (`option logasap`).
+    pub logged_early: bool,
 }
 
 impl Effects {
@@ -38,6 +40,7 @@ impl Effects {
         self.tunnel_timeout = None;
         self.log_level = None;
         self.captures.clear();
+        self.logged_early = false;
     }
 }
 
