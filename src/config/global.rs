@@ -382,6 +382,17 @@ fn master_worker(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R
     Ok(())
 }
 
+/// `expose-experimental-directives`.
+fn expose_experimental(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
+    if let Some(x) = w.get(1) {
+        return Err(format!(
+            "'expose-experimental-directives' cannot handle unexpected argument '{x}'."
+        ));
+    }
+    g.expose_experimental = true;
+    Ok(())
+}
+
 const fn sup(
     name: &'static str,
     parse: super::keyword::GlobalParse,
@@ -428,6 +439,11 @@ pub static KEYWORDS: &[GlobalKeyword] = &[
         "process-wide maximum of concurrent connections",
     ),
     sup("daemon", daemon, "run in the background"),
+    sup(
+        "expose-experimental-directives",
+        expose_experimental,
+        "allow HAProxy's experimental keywords (http-request normalize-uri)",
+    ),
     sup(
         "spread-checks",
         spread_checks,

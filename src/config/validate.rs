@@ -16,6 +16,7 @@ pub fn validate(config: &Config, diags: &mut Vec<Diag>, sem: &dyn Semantics) {
         references(config, p, diags);
         error_imports(config, p, diags);
         capture_ids(p, diags);
+        experimental(config, p, diags);
         super::userlist::check_refs(config, p, diags);
         sem.conditions(p, diags);
         sem.health_checks(p, diags);
@@ -183,6 +184,23 @@ fn capture_ids(p: &Proxy, diags: &mut Vec<Diag>) {
                     ),
                 ));
             }
+        }
+    }
+}
+
+/// HAProxy 2.6's experimental actions need `expose-experimental-directives` in
+/// `global` (HAProxy checks while parsing, so its `global` must come first; gatehouse
+/// checks after).
+fn experimental(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) {
+    if config.global.expose_experimental {
+        return;
+    }
+    for r in &p.http_request {
+        if let super::model::HttpAction::NormalizeUri(_) = r.action {
+            diags.push(Diag::alert(
+                &r.span,
+                "'normalize-uri' action is experimental, must be allowed via a global 'expose-experimental-directives'",
+            ));
         }
     }
 }

@@ -19,7 +19,6 @@ pub static KEYWORDS: &[GlobalKeyword] = &[
     ny("deviceatlas-log-level"),
     ny("deviceatlas-properties-cookie"),
     ny("deviceatlas-separator"),
-    ny("expose-experimental-directives"),
     ny("external-check"),
     ny("fd-hard-limit"),
     ny("gid"),

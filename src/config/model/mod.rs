@@ -85,6 +85,9 @@ pub struct Global {
     pub crt_base: Option<String>,
     /// `master-worker` was given (gatehouse runs as one process either way).
     pub master_worker: bool,
+    /// `expose-experimental-directives`: HAProxy's experimental keywords and actions
+    /// (`http-request normalize-uri`) are allowed.
+    pub expose_experimental: bool,
     /// Where each global keyword was set (for error messages).
     pub span: Option<Span>,
     /// `setenv`, `presetenv`, `unsetenv`, `resetenv`, in order. They already took effect
@@ -151,6 +154,7 @@ impl Default for Global {
             ca_base: None,
             crt_base: None,
             master_worker: false,
+            expose_experimental: false,
             span: None,
             env_changes: Vec::new(),
             default_path: DefaultPath::Current,

@@ -181,6 +181,8 @@ pub enum HttpAction {
         /// A response slot (`http-response capture`).
         response: bool,
     },
+    /// `http-request normalize-uri NORMALIZER`.
+    NormalizeUri(Normalizer),
     /// `http-request use-service prometheus-exporter`: the request is answered by the
     /// built-in Prometheus exporter (the only service gatehouse has).
     UsePrometheus,
@@ -209,9 +211,40 @@ impl HttpAction {
             HttpAction::SetTimeout { .. } => "set-timeout",
             HttpAction::SetLogLevel(_) => "set-log-level",
             HttpAction::Capture { .. } => "capture",
+            HttpAction::NormalizeUri(_) => "normalize-uri",
             HttpAction::UsePrometheus => "use-service",
         }
     }
+}
+
+/// A normalizer of `http-request normalize-uri`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Normalizer {
+    /// `path-merge-slashes`.
+    MergeSlashes,
+    /// `path-strip-dot`.
+    StripDot,
+    /// `path-strip-dotdot [full]`.
+    StripDotDot {
+        /// `full`: leading `/../` removed too.
+        full: bool,
+    },
+    /// `query-sort-by-name`.
+    QuerySort,
+    /// `percent-to-uppercase [strict]`.
+    PercentUpper {
+        /// `strict`: an invalid sequence is a 400.
+        strict: bool,
+    },
+    /// `percent-decode-unreserved [strict]`.
+    PercentDecode {
+        /// `strict`: an invalid sequence is a 400.
+        strict: bool,
+    },
+    /// `fragment-strip`.
+    FragmentStrip,
+    /// `fragment-encode`.
+    FragmentEncode,
 }
 
 /// How `del-header -m` compares header names (case-insensitive but `reg`).

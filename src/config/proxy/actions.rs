@@ -5,7 +5,7 @@
 //! words (after the action name, before `if`/`unless`) and returns the model's action.
 
 use crate::config::model::{
-    HdrMatch, HttpAction, LinePart, Proxy, ProxyKind, Redirect, RedirectKind,
+    HdrMatch, HttpAction, LinePart, Normalizer, Proxy, ProxyKind, Redirect, RedirectKind,
 };
 
 /// Parses `location|prefix|scheme VALUE [code N] [drop-query] [append-slash]
@@ -326,4 +326,52 @@ pub fn capture(args: &[String], proxy: &mut Proxy, response: bool) -> Result<Htt
         slot,
         response,
     })
+}
+
+/// Parses `NORMALIZER [full|strict]` of `http-request normalize-uri` (HAProxy 2.6's
+/// names and messages).
+pub fn normalize_uri(args: &[String]) -> Result<HttpAction, String> {
+    let Some(name) = args.first() else {
+        return Err("'normalize-uri' : missing argument <normalizer>".into());
+    };
+    let opt = args.get(1).map(String::as_str);
+    let flag = |word: &str| -> Result<bool, String> {
+        match opt {
+            None => Ok(false),
+            Some(o) if o == word => Ok(true),
+            Some(o) => Err(format!(
+                "'normalize-uri' : unknown argument '{o}' for '{name}' normalizer"
+            )),
+        }
+    };
+    let n = match name.as_str() {
+        "path-merge-slashes" => Normalizer::MergeSlashes,
+        "path-strip-dot" => Normalizer::StripDot,
+        "path-strip-dotdot" => Normalizer::StripDotDot {
+            full: flag("full")?,
+        },
+        "query-sort-by-name" => Normalizer::QuerySort,
+        "percent-to-uppercase" => Normalizer::PercentUpper {
+            strict: flag("strict")?,
+        },
+        "percent-decode-unreserved" => Normalizer::PercentDecode {
+            strict: flag("strict")?,
+        },
+        "fragment-strip" => Normalizer::FragmentStrip,
+        "fragment-encode" => Normalizer::FragmentEncode,
+        x => return Err(format!("'normalize-uri' : unknown normalizer '{x}'")),
+    };
+    let takes_opt = matches!(
+        n,
+        Normalizer::StripDotDot { .. }
+            | Normalizer::PercentUpper { .. }
+            | Normalizer::PercentDecode { .. }
+    );
+    if args.len() > 1 + usize::from(takes_opt) {
+        return Err(format!(
+            "'normalize-uri' : unexpected argument '{}'",
+            args[1 + usize::from(takes_opt)]
+        ));
+    }
+    Ok(HttpAction::NormalizeUri(n))
 }

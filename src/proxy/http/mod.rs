@@ -26,6 +26,7 @@ mod forward;
 mod headers;
 pub mod io;
 mod logline;
+mod normalize;
 mod reply;
 mod response;
 pub mod rules;

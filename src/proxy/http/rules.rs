@@ -308,6 +308,15 @@ pub fn apply_with(
                 }
             }
             HttpAction::SetLogLevel(level) => fx.log_level = Some(*level),
+            HttpAction::NormalizeUri(n) => {
+                let uri = seen.uri().unwrap_or(b"/");
+                match super::normalize::normalize(*n, uri) {
+                    Ok(Some(t)) => edits.target = Some(t),
+                    Ok(None) => {}
+                    // HAProxy answers an invalid sequence under `strict` with a 400.
+                    Err(()) => return Verdict::Deny(400),
+                }
+            }
             HttpAction::Capture { slot, response, .. } => {
                 if let Some(LfAction::Sample(e)) = &r.lf {
                     let mut value: Option<Vec<u8>> = None;
