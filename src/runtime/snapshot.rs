@@ -53,6 +53,8 @@ pub struct Snapshot {
     /// Every frontend, backend and listen in configuration order, as the statistics
     /// see them (ids, check settings, stats pages).
     pub proxies: Vec<ProxyMeta>,
+    /// The process-wide (`proc.`) variables.
+    pub proc_vars: Arc<super::procvars::ProcVars>,
 }
 
 impl Snapshot {
@@ -481,11 +483,19 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
             stats: StatsPage::compile(config, p, &set, &mut diags).map(Arc::new),
         }));
     }
+    let proc_vars = match super::procvars::ProcVars::from_global(&config.global.set_vars) {
+        Ok(v) => Arc::new(v),
+        Err(d) => {
+            diags.push(d);
+            Arc::default()
+        }
+    };
     if diags.iter().any(Diag::is_alert) {
         return Err(diags);
     }
     let proxies = super::proxies::compile(config, global.maxconn);
     Ok(Snapshot {
+        proc_vars,
         proxies,
         global,
         frontends,

@@ -62,8 +62,6 @@ pub static KEYWORDS: &[GlobalKeyword] = &[
     ny("server-state-base"),
     ny("server-state-file"),
     ny("set-dumpable"),
-    ny("set-var"),
-    ny("set-var-fmt"),
     ny("ssl-default-bind-ciphers"),
     ny("ssl-default-bind-ciphersuites"),
     ny("ssl-default-bind-curves"),

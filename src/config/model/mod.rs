@@ -85,6 +85,9 @@ pub struct Global {
     pub crt_base: Option<String>,
     /// `master-worker` was given (gatehouse runs as one process either way).
     pub master_worker: bool,
+    /// `set-var`/`set-var-fmt` lines: `proc.` variables set when the configuration
+    /// loads, in order.
+    pub set_vars: Vec<GlobalVar>,
     /// `expose-experimental-directives`: HAProxy's experimental keywords and actions
     /// (`http-request normalize-uri`) are allowed.
     pub expose_experimental: bool,
@@ -97,6 +100,19 @@ pub struct Global {
     /// The last `default-path`: how relative file names are resolved (default
     /// `current`). Already applied to the files read while parsing (`errorfile`, …).
     pub default_path: DefaultPath,
+}
+
+/// A `global` `set-var proc.NAME EXPR` or `set-var-fmt proc.NAME FMT` line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GlobalVar {
+    /// The variable (`proc.` scope).
+    pub name: String,
+    /// The sample expression, or the log-format for `set-var-fmt`.
+    pub expr: String,
+    /// `set-var-fmt`.
+    pub fmt: bool,
+    /// The line.
+    pub span: Span,
 }
 
 /// One `setenv`-family line of the `global` section.
@@ -155,6 +171,7 @@ impl Default for Global {
             crt_base: None,
             master_worker: false,
             expose_experimental: false,
+            set_vars: Vec::new(),
             span: None,
             env_changes: Vec::new(),
             default_path: DefaultPath::Current,

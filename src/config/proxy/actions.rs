@@ -181,16 +181,16 @@ pub fn set_status(args: &[String]) -> Result<HttpAction, String> {
     Ok(HttpAction::SetStatus { status, reason })
 }
 
-/// Checks a variable name `SCOPE.NAME` as HAProxy 2.6 does; `proc` and `check` scopes
-/// are refused as not supported yet.
+/// Checks a variable name `SCOPE.NAME` as HAProxy 2.6 does; the `check` scope is
+/// refused as not supported yet.
 pub fn var_name(name: &str) -> Result<String, String> {
     let scope = name.split_once('.').map(|(s, _)| s);
     match scope {
-        Some(s @ ("txn" | "req" | "res" | "sess")) if name.len() > s.len() + 1 => {
+        Some(s @ ("txn" | "req" | "res" | "sess" | "proc")) if name.len() > s.len() + 1 => {
             Ok(name.to_string())
         }
-        Some(s @ ("proc" | "check")) => Err(format!(
-            "variables of scope '{s}' are not supported yet by gatehouse (supported: sess, txn, req, res)."
+        Some(s @ "check") => Err(format!(
+            "variables of scope '{s}' are not supported yet by gatehouse (supported: proc, sess, txn, req, res)."
         )),
         _ => Err(format!(
             "invalid variable name '{name}'. A variable name must be start by its scope. The scope can be 'proc', 'sess', 'txn', 'req', 'res' or 'check'."

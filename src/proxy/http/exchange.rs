@@ -409,6 +409,7 @@ impl Session {
             // Each request (or attempt: HAProxy counts a connection closed silently
             // too) gets its number in the process (`%rt`).
             ex.txn.rt = crate::log::next_request();
+            ex.txn.set_proc(&self.snap.proc_vars);
             match self.exchange(client, ex).await {
                 Some(next) => {
                     let end = Instant::now();
