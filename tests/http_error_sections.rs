@@ -1,7 +1,8 @@
 //! Custom error messages beyond `errorfile`: `http-errors` sections imported with
 //! `errorfiles NAME [CODE…]`, `http-error status N` replies (static, with log-format
 //! payload and `hdr`, `default-errorfiles`, `errorfiles NAME`), a later line
-//! overriding an earlier one, a backend's page before the frontend's. Each request
+//! overriding an earlier one, a backend's page before the frontend's, and the
+//! `default-errorfiles` / `errorfiles NAME` payloads of `return` rules. Each request
 //! goes to gatehouse and to HAProxy 2.6 with the same configuration, and the whole
 //! responses must be equal; the configuration errors are compared with `-c`.
 
@@ -33,6 +34,11 @@ frontend fe
   http-request deny deny_status 429 if { path_beg /429 }
   http-request deny deny_status 500 if { path_beg /500 }
   http-request auth realm R if { path_beg /auth }
+  http-request return status 403 errorfiles other if { path_beg /ret-sec }
+  http-request return status 404 default-errorfiles if { path_beg /ret-def }
+  http-request return status 503 errorfiles other if { path_beg /ret-miss }
+  http-request set-var(txn.path) path
+  http-response return status 429 default-errorfiles if { var(txn.path) -m beg /rsp-def }
   use_backend imports if { path_beg /imp }
   use_backend defaulted if { path_beg /def }
   use_backend single if { path_beg /one }
@@ -123,6 +129,10 @@ fn error_pages_from_sections_and_http_error_agree_with_haproxy() {
         ("/one/403", ""),
         ("/later/403", ""),
         ("/fine", ""),
+        ("/ret-sec", ""),
+        ("/ret-def", ""),
+        ("/ret-miss", ""),
+        ("/rsp-def", "X-Id: q\r\n"),
     ];
     for (path, extra) in cases {
         let ours = g.app.exchange_through(g.port, path, extra);
@@ -141,6 +151,10 @@ fn error_pages_from_sections_and_http_error_agree_with_haproxy() {
     assert!(body("/def/503").contains("No server is available"));
     assert!(body("/one/503").ends_with("site down\n"));
     assert!(body("/later/403").ends_with("other 403\n"));
+    assert!(body("/ret-sec").ends_with("other 403\n"));
+    assert!(body("/ret-def").ends_with("fe 404!\n"));
+    // Once the request was forwarded, only its method is left to the formats.
+    assert!(body("/rsp-def").contains("x-retry: GET-1"));
 }
 
 /// `-c` on `body` (after a `defaults` section) with both proxies: the same verdict,

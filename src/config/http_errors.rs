@@ -2,7 +2,8 @@
 //! error pages that proxies import with `errorfiles NAME [CODE…]` or `http-error status
 //! CODE errorfiles NAME` (resolved after parsing: `validate.rs`, `runtime::errors`).
 
-use super::model::{ErrorFile, HttpErrors};
+use super::diag::Diag;
+use super::model::{Config, ErrorFile, HttpAction, HttpErrors, ReturnBody};
 use super::semantics::Semantics;
 use super::span::Span;
 use std::path::Path;
@@ -72,4 +73,41 @@ pub fn line(
         span: span.clone(),
     });
     Ok(())
+}
+
+/// Resolves the `errorfiles NAME` of `return` rules once every section is known (as
+/// HAProxy's `http_check_http_reply()`): the section's page for the status, else an
+/// empty reply of that status (with HAProxy's warning); an unknown section is an alert.
+pub fn resolve_replies(config: &mut Config, diags: &mut Vec<Diag>) {
+    let sections = &config.http_errors;
+    for p in &mut config.proxies {
+        let name = p.name.clone();
+        for r in p.http_request.iter_mut().chain(p.http_response.iter_mut()) {
+            let HttpAction::Return { status, body, .. } = &mut r.action else {
+                continue;
+            };
+            let ReturnBody::Section(section) = body else {
+                continue;
+            };
+            match sections.iter().find(|s| &s.name == section) {
+                None => diags.push(Diag::alert(
+                    &r.span,
+                    format!("unknown http-errors section '{section}' referenced by an http reply"),
+                )),
+                Some(s) => match s.page(*status) {
+                    Some(page) => *body = ReturnBody::ErrorFile(page.reply.clone()),
+                    None => {
+                        diags.push(Diag::warning(
+                            &r.span,
+                            format!(
+                                "Proxy '{name}': status '{status}' referenced by an http reply not declared in http-errors section '{section}'."
+                            ),
+                        ));
+                        // HAProxy then sends the status alone, without a payload.
+                        *body = ReturnBody::None;
+                    }
+                },
+            }
+        }
+    }
 }

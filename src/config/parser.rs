@@ -144,6 +144,7 @@ impl Parser {
     /// The configuration and the diagnostics gathered so far.
     pub fn finish(mut self) -> (Config, Vec<Diag>) {
         logline::apply_send_hostname(&mut self.config, &self.implicit_log_format);
+        super::http_errors::resolve_replies(&mut self.config, &mut self.diags);
         (self.config, self.diags)
     }
 

@@ -224,7 +224,7 @@ pub fn build_return(
         ReturnBody::String(s) => s.as_bytes(),
         ReturnBody::File(f) => f,
         ReturnBody::ErrorFile(r) => return r.clone(),
-        ReturnBody::LfString(_) => return None,
+        ReturnBody::LfString(_) | ReturnBody::Default | ReturnBody::Section(_) => return None,
     };
     let mut fields = Vec::with_capacity(headers.len() + 2);
     for (n, v) in headers {
@@ -283,7 +283,10 @@ impl LfReturn {
             ReturnBody::LfString(f) => LfBody::Format(LogFormatSpec::compile_in(f, ctx)?),
             ReturnBody::String(s) => LfBody::Static(s.as_bytes().to_vec()),
             ReturnBody::File(f) => LfBody::Static(f.clone()),
-            ReturnBody::None | ReturnBody::ErrorFile(_) => LfBody::Static(Vec::new()),
+            ReturnBody::None
+            | ReturnBody::ErrorFile(_)
+            | ReturnBody::Default
+            | ReturnBody::Section(_) => LfBody::Static(Vec::new()),
         };
         let headers = headers
             .iter()
@@ -355,7 +358,13 @@ impl HttpRules {
                 } => {
                     let pre = build_return(*status, content_type.as_deref(), body, headers);
                     // An empty errorfile has no reply: nothing is sent.
-                    if pre.is_none() && !matches!(body, ReturnBody::ErrorFile(None)) {
+                    // An empty errorfile has no reply; the error page is found per
+                    // request (the backend's, else the frontend's).
+                    let paged = matches!(
+                        body,
+                        ReturnBody::ErrorFile(None) | ReturnBody::Default | ReturnBody::Section(_)
+                    );
+                    if pre.is_none() && !paged {
                         let ret =
                             LfReturn::compile(*status, content_type.as_deref(), body, headers, ctx)
                                 .map_err(|e| (r.span.clone(), e))?;

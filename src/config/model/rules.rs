@@ -86,6 +86,13 @@ pub enum ReturnBody {
     /// `errorfile F`: a full response read and parsed at load time (`None`: the file
     /// is empty, nothing is sent).
     ErrorFile(Option<Reply>),
+    /// `default-errorfiles`: the proxy's error page for the status (the backend's or
+    /// frontend's custom page, else HAProxy's).
+    Default,
+    /// `errorfiles NAME`: the page of that `http-errors` section for the status,
+    /// resolved after parsing (into `ErrorFile`, or `None` when the section has no
+    /// page for the status).
+    Section(String),
 }
 
 /// The actions of `http-request` / `http-response` rules gatehouse implements.

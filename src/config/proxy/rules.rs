@@ -329,11 +329,13 @@ fn parse_return(
                 body = ReturnBody::ErrorFile(reply);
                 i += 2;
             }
-            "default-errorfiles" => i += 1,
+            "default-errorfiles" => {
+                body = ReturnBody::Default;
+                i += 1;
+            }
             "errorfiles" => {
-                return Err(format!(
-                    "'{act}' : 'errorfiles' (http-errors sections) is not supported yet by gatehouse."
-                ));
+                body = ReturnBody::Section(val(i, w)?.clone());
+                i += 2;
             }
             "hdr" => {
                 let n = val(i, w)?.clone();
@@ -362,12 +364,31 @@ fn parse_return(
             "a content type must be defined with a log-format payload.",
         ));
     }
-    if !matches!(body, ReturnBody::None | ReturnBody::ErrorFile(_))
-        && content_type.is_none()
+    if matches!(body, ReturnBody::Default | ReturnBody::Section(_))
+        && !crate::config::proxy::errors::ERRORFILE_CODES.contains(&status)
+    {
+        return Err(haproxy_err(&format!(
+            "status code '{status}' not handled by default with '{}' argument.",
+            if matches!(body, ReturnBody::Default) {
+                "default-errorfiles"
+            } else {
+                "errorfiles"
+            }
+        )));
+    }
+    if !matches!(
+        body,
+        ReturnBody::None | ReturnBody::ErrorFile(_) | ReturnBody::Default | ReturnBody::Section(_)
+    ) && content_type.is_none()
         && !deny
     {
         return Err(format!(
             "'{act}' : a payload requires a content-type (use 'content-type')."
+        ));
+    }
+    if deny && matches!(body, ReturnBody::Section(_)) {
+        return Err(format!(
+            "'{act}' : 'errorfiles' is not supported yet by gatehouse with 'deny'."
         ));
     }
     Ok(if deny {

@@ -554,6 +554,9 @@ impl Session {
         match verdict {
             Verdict::Continue => {}
             Verdict::Prometheus => return self.serve_stats(client, ex, head_len, None).await,
+            Verdict::ErrorPage(status) => {
+                return self.error_reply(client, ex, head_len, status, true).await;
+            }
             Verdict::Deny(status) => {
                 return self.error_reply(client, ex, head_len, status, false).await;
             }

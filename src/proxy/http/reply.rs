@@ -22,13 +22,17 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 impl Session {
     /// Calls `f` with the request as the rules of a local reply see it: the parsed head
-    /// while it is still in the buffer, else an empty one (the request was forwarded).
+    /// while it is still in the buffer, else (the request was forwarded) its method
+    /// alone, as HAProxy keeps it in the transaction.
     fn with_request<R>(&self, ex: &Exchange, f: impl FnOnce(&dyn SampleSource) -> R) -> R {
-        let empty = RequestHead::default();
+        let mut gone = RequestHead::default();
+        let method = ex.reqline.split(|c| *c == b' ').next().unwrap_or_default();
+        gone.method = ex.head.method;
+        gone.method_span = crate::proxy::message::Span::new(0, method.len());
         let req = if ex.unread > 0 {
             ex.head.message(&self.buf)
         } else {
-            empty.message(&[])
+            gone.message(method)
         };
         let view = ReqView {
             req,
@@ -136,6 +140,19 @@ impl Session {
         };
         self.local_reply(client, ex, head_len, page, status, is_return)
             .await
+    }
+
+    /// The error page for `status` as a reply (the backend's or frontend's custom page,
+    /// rendered, else HAProxy's); `None` for an empty errorfile.
+    pub(super) fn error_page_reply(&self, ex: &Exchange, status: u16) -> Option<Reply> {
+        let fe = self.fe.clone();
+        let be = ex.backend.clone();
+        match errors::lookup(status, be.as_ref().map(|b| &b.errors), &fe.errors) {
+            f @ Found::Format(_) => self.prepare(ex, &fe, be.as_deref(), f, false),
+            Found::Page(Page::Reply(r)) => Some(r.clone()),
+            Found::Page(Page::Empty) => None,
+            Found::Page(Page::Builtin(s)) => client::builtin_reply(s),
+        }
     }
 
     /// Phase 5: answers `http-request auth` with the 401 page and `www-authenticate:

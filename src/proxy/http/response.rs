@@ -179,6 +179,14 @@ impl Session {
                         .await,
                 );
             }
+            Verdict::ErrorPage(status) => {
+                self.rbuf.clear();
+                let reply = self.error_page_reply(ex, status).map(Arc::new);
+                return Responded {
+                    next: self.response_reply(client, ex, reply, request_done).await,
+                    server_clean: false,
+                };
+            }
             Verdict::Return(reply) => {
                 self.rbuf.clear();
                 return Responded {

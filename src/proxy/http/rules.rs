@@ -9,7 +9,7 @@
 use super::actions;
 use super::view::ReqView;
 use crate::acl::SampleSource;
-use crate::config::model::{HdrMatch, HttpAction, Reply};
+use crate::config::model::{HdrMatch, HttpAction, Reply, ReturnBody};
 pub use crate::proxy::message::Edits;
 use crate::runtime::backend::Backend;
 use crate::runtime::frontend::Frontend;
@@ -57,6 +57,9 @@ pub enum Verdict {
     Auth(Vec<u8>),
     /// Hold the request for `timeout tarpit`, then answer with this status (`tarpit`).
     Tarpit(u16),
+    /// Answer with the error page of this status, as a `return` (`return …
+    /// default-errorfiles`).
+    ErrorPage(u16),
     /// Answer with the Prometheus exporter (`use-service prometheus-exporter`).
     Prometheus,
 }
@@ -192,6 +195,11 @@ pub fn apply_with(
             HttpAction::Deny { status } => return Verdict::Deny(*status),
             HttpAction::Tarpit { status } => return Verdict::Tarpit(*status),
             HttpAction::UsePrometheus => return Verdict::Prometheus,
+            HttpAction::Return {
+                status,
+                body: ReturnBody::Default | ReturnBody::Section(_),
+                ..
+            } => return Verdict::ErrorPage(*status),
             HttpAction::Return { .. } => {
                 let reply = match (&r.prebuilt, &r.lf) {
                     (Some(b), _) => Some(Arc::clone(b)),
