@@ -148,3 +148,17 @@ pub fn lookup<'a>(
         .or_else(|| frontend.find(status))
         .unwrap_or(Found::Page(Page::Builtin(status)))
 }
+
+/// The fixed page for `status` ([`lookup`] without rendering: an `http-error` reply
+/// with log-formats gives HAProxy's page). The exchange renders formats through
+/// `lookup`; this serves callers without a request.
+pub fn page<'a>(
+    status: u16,
+    backend: Option<&'a ErrorPages>,
+    frontend: &'a ErrorPages,
+) -> Page<'a> {
+    match lookup(status, backend, frontend) {
+        Found::Page(p) => p,
+        Found::Format(_) => Page::Builtin(status),
+    }
+}
