@@ -595,7 +595,8 @@ fn default_tag_is_the_program_name_as_launched() {
 }
 
 /// `set-log-level` (a level, `silent`) and the capture rules (`http-request capture
-/// … len`, `… id`, `declare capture`, `http-response capture … id`) in the log line,
+/// … len`, `… id`, `declare capture`, `http-response capture … id`,
+/// `http-after-response capture … id`) in the log line,
 /// next to the header captures, as haproxy writes them.
 #[test]
 fn set_log_level_and_capture_rules_log_like_haproxy() {
@@ -606,7 +607,8 @@ fn set_log_level_and_capture_rules_log_like_haproxy() {
         "  log global\n  option httplog\n  capture request header host len 3\n  \
          declare capture request len 4\n  http-request capture path len 5\n  \
          http-request capture req.hdr(host) id 1\n  declare capture response len 2\n  \
-         http-response capture status id 0\n  \
+         http-response capture status id 0\n  declare capture response len 3\n  \
+         http-after-response capture status id 1\n  \
          http-request set-log-level err if { path_beg /err }\n  \
          http-request set-log-level silent if { path_beg /quiet }\n",
     );
@@ -630,7 +632,11 @@ fn set_log_level_and_capture_rules_log_like_haproxy() {
         "set-log-level err: {:?}",
         ours.udp
     );
-    assert!(ours.udp[0].contains(" {h|h|/firs} {20} "), "{:?}", ours.udp);
+    assert!(
+        ours.udp[0].contains(" {h|h|/firs} {20|200} "),
+        "{:?}",
+        ours.udp
+    );
 }
 
 /// `option logasap`: the line goes out once the response headers are through (http)

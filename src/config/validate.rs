@@ -171,6 +171,11 @@ fn capture_ids(p: &Proxy, diags: &mut Vec<Diag>) {
     for (kw, rules, slots) in [
         ("http-request", &p.http_request, p.capture_req.len()),
         ("http-response", &p.http_response, p.capture_res.len()),
+        (
+            "http-after-response",
+            &p.http_after_response,
+            p.capture_res.len(),
+        ),
     ] {
         for r in rules {
             if let super::model::HttpAction::Capture { slot, .. } = &r.action

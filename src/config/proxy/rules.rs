@@ -504,7 +504,7 @@ fn http_rule(ctx: &mut ProxyCtx<'_>, words: &[String], phase: Phase) -> Result<(
         "normalize-uri" if phase == Phase::Request => super::actions::normalize_uri(&words[2..cut])
             .map_err(|e| rule_error(ctx, kwd, "normalize-uri", &e))?,
         "set-log-level" if phase != Phase::After => super::actions::set_log_level(&words[2..cut])?,
-        "capture" if phase != Phase::After => {
+        "capture" => {
             let act = super::actions::capture(&words[2..cut], ctx.proxy, response)
                 .map_err(|e| rule_error(ctx, kwd, "capture", &e))?;
             if let HttpAction::Capture { expr, .. } = &act {

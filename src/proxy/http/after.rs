@@ -6,7 +6,7 @@
 //! the codec answers while reading a request head (400, 408) get none, as in HAProxy.
 
 use super::exchange::{Exchange, Session};
-use super::rules::{self, Edits};
+use super::rules::{self, Edits, Effects};
 use super::view::ReqView;
 use crate::acl::SampleSource;
 use crate::config::model::Reply;
@@ -26,14 +26,15 @@ pub(super) fn apply(
     be: Option<&Backend>,
     src: &dyn SampleSource,
     edits: &mut Edits,
+    fx: &mut Effects,
 ) {
     if let Some(b) = be
         && !b.http_after_response.is_empty()
     {
-        rules::apply(&b.http_after_response, src, edits);
+        rules::apply_with(&b.http_after_response, src, edits, fx);
     }
     if !fe.http_after_response.is_empty() {
-        rules::apply(&fe.http_after_response, src, edits);
+        rules::apply_with(&fe.http_after_response, src, edits, fx);
     }
 }
 
@@ -49,7 +50,7 @@ pub(super) fn on_response(s: &Session, ex: &mut Exchange, be: &Backend, status: 
             users: Some(&s.snap.userlists),
             txn: Some((&ex.txn, s.fe.unique_id.as_ref(), &s.fe.name)),
         };
-        apply(&s.fe, Some(be), &view, &mut ex.redits);
+        apply(&s.fe, Some(be), &view, &mut ex.redits, &mut ex.fx);
     }
     if let Some((st, _)) = &ex.redits.status {
         ex.status = i32::from(*st);
@@ -120,6 +121,7 @@ pub(super) fn apply_to_reply(
     be: Option<&Backend>,
     req: &dyn SampleSource,
     reply: &mut Reply,
+    fx: &mut Effects,
 ) {
     let mut edits = Edits::default();
     {
@@ -127,7 +129,7 @@ pub(super) fn apply_to_reply(
             inner: req,
             reply: &*reply,
         };
-        apply(fe, be, &view, &mut edits);
+        apply(fe, be, &view, &mut edits, fx);
     }
     edit_reply(reply, &edits);
 }

@@ -9,6 +9,7 @@
 use super::after;
 use super::exchange::{Exchange, Next, Session};
 use super::io::write_all;
+use super::rules::Effects;
 use super::view::ReqView;
 use crate::acl::SampleSource;
 use crate::config::model::Reply;
@@ -54,20 +55,20 @@ impl Session {
         fe: &Frontend,
         be: Option<&Backend>,
         found: Found<'_>,
-        after: bool,
+        after: Option<&mut Effects>,
     ) -> Option<Reply> {
         let mut reply = match found {
             Found::Format(f) => self.with_request(ex, |v| {
                 f.render(v, &fe.name, be.map_or(fe.name.as_str(), |b| &b.name))
             }),
             // An empty reply has nothing for the rules to edit.
-            Found::Page(_) if !after => return None,
+            Found::Page(_) if after.is_none() => return None,
             Found::Page(Page::Empty) => return None,
             Found::Page(Page::Reply(r)) => r.clone(),
             Found::Page(Page::Builtin(s)) => client::builtin_reply(s)?,
         };
-        if after {
-            self.with_request(ex, |v| after::apply_to_reply(fe, be, v, &mut reply));
+        if let Some(fx) = after {
+            self.with_request(ex, |v| after::apply_to_reply(fe, be, v, &mut reply, fx));
         }
         Some(reply)
     }
@@ -90,7 +91,9 @@ impl Session {
         // errors of HAProxy's HTTP/1 layer.
         let after =
             status != 408 && ex.t_request.is_some_and(|t| t >= 0) && after::any(&fe, be.as_deref());
-        let owned = self.prepare(ex, &fe, be.as_deref(), found, after);
+        let mut fx = Effects::default();
+        let owned = self.prepare(ex, &fe, be.as_deref(), found, after.then_some(&mut fx));
+        ex.fx.captures.append(&mut fx.captures);
         let page = match (&owned, found) {
             (Some(r), _) => Page::Reply(r),
             (None, Found::Page(p)) => p,
@@ -130,7 +133,7 @@ impl Session {
         let be = ex.backend.clone();
         let found = errors::lookup(status, be.as_ref().map(|b| &b.errors), &fe.errors);
         let rendered = match found {
-            Found::Format(_) => self.prepare(ex, &fe, be.as_deref(), found, false),
+            Found::Format(_) => self.prepare(ex, &fe, be.as_deref(), found, None),
             Found::Page(_) => None,
         };
         let page = match (&rendered, found) {
@@ -148,7 +151,7 @@ impl Session {
         let fe = self.fe.clone();
         let be = ex.backend.clone();
         match errors::lookup(status, be.as_ref().map(|b| &b.errors), &fe.errors) {
-            f @ Found::Format(_) => self.prepare(ex, &fe, be.as_deref(), f, false),
+            f @ Found::Format(_) => self.prepare(ex, &fe, be.as_deref(), f, None),
             Found::Page(Page::Reply(r)) => Some(r.clone()),
             Found::Page(Page::Empty) => None,
             Found::Page(Page::Builtin(s)) => client::builtin_reply(s),
@@ -168,7 +171,7 @@ impl Session {
         let be = ex.backend.clone();
         let found = errors::lookup(401, be.as_ref().map(|b| &b.errors), &fe.errors);
         let base = match found {
-            Found::Format(_) => self.prepare(ex, &fe, be.as_deref(), found, false),
+            Found::Format(_) => self.prepare(ex, &fe, be.as_deref(), found, None),
             Found::Page(Page::Reply(r)) => Some(r.clone()),
             Found::Page(Page::Empty) => None,
             Found::Page(Page::Builtin(s)) => client::builtin_reply(s),
@@ -202,7 +205,10 @@ impl Session {
         let be = ex.backend.clone();
         let mut status = status;
         let owned = if after::any(&fe, be.as_deref()) {
-            self.prepare(ex, &fe, be.as_deref(), Found::Page(page), true)
+            let mut fx = Effects::default();
+            let r = self.prepare(ex, &fe, be.as_deref(), Found::Page(page), Some(&mut fx));
+            ex.fx.captures.append(&mut fx.captures);
+            r
         } else {
             None
         };
@@ -255,7 +261,10 @@ impl Session {
         let be = ex.backend.clone();
         let page = reply.as_deref().map_or(Page::Empty, Page::Reply);
         let owned = if after::any(&fe, be.as_deref()) {
-            self.prepare(ex, &fe, be.as_deref(), Found::Page(page), true)
+            let mut fx = Effects::default();
+            let r = self.prepare(ex, &fe, be.as_deref(), Found::Page(page), Some(&mut fx));
+            ex.fx.captures.append(&mut fx.captures);
+            r
         } else {
             None
         };
