@@ -182,7 +182,9 @@ pub async fn dial_retrying(
     let mut exclude: Vec<usize> = Vec::new();
     loop {
         let t0 = Instant::now();
-        let e = match dial(backend, &slot.server, client_dst).await {
+        let dialed = dial(backend, &slot.server, client_dst).await;
+        crate::check::passive::connected(&slot.server, dialed.is_ok());
+        let e = match dialed {
             Ok(s) => {
                 info.connect = t0.elapsed();
                 return Ok((s, slot));

@@ -1,5 +1,6 @@
 //! Listeners, tcp mode, http mode (HTTP/1.1), connections to servers.
 
+pub mod codec;
 pub mod connect;
 pub mod h1;
 pub mod http;

@@ -90,6 +90,8 @@ pub struct Backend {
     /// The live state (counters, queues, servers' live state), kept by the store under
     /// this backend's name; shared with every snapshot that has this backend.
     pub live: Arc<BackendLive>,
+    /// Where server state changes are reported (log targets, wording).
+    pub reporter: Arc<crate::runtime::events::Reporter>,
     /// Conditions of `use-server` rules (not yet).
     pub _reserved: Vec<CompiledCondition>,
     /// The stats page this backend serves (`stats enable`, `stats uri`…).

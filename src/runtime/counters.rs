@@ -172,9 +172,11 @@ impl Counters {
         let cur = self.scur.fetch_add(1, Ordering::Relaxed) + 1;
         self.smax.fetch_max(cur, Ordering::Relaxed);
         self.stot.fetch_add(1, Ordering::Relaxed);
-        let r = self.sess_rate.hit();
+        // One clock read serves the rate and `lastsess`.
+        let now = now_secs();
+        let r = self.sess_rate.hit_at(now, 0);
         self.sess_rate_max.fetch_max(r, Ordering::Relaxed);
-        self.last_sess.store(now_secs(), Ordering::Relaxed);
+        self.last_sess.store(now, Ordering::Relaxed);
     }
 
     /// A session ends.

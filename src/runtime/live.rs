@@ -10,7 +10,8 @@
 
 use super::backend::{Backend, Queues};
 use super::counters::Counters;
-use super::server::ServerLive;
+use super::events::{Change, Reporter, ServerFacts};
+use super::server::{AdminState, ServerLive};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -73,26 +74,98 @@ impl BackendLive {
         self.queues.set_current(Arc::downgrade(backend));
     }
 
-    /// Sets server `server` to maintenance (`true`) or back to ready, and tells the
-    /// current snapshot's balancer ([`Store::set_maint`] by backend name). False when
-    /// no such server exists.
+    /// The backend of the current snapshot, if it is still alive.
+    pub fn current(&self) -> Option<Arc<Backend>> {
+        self.queues.current().as_ref().and_then(Weak::upgrade)
+    }
+
+    /// Puts `server` in administrative state `to`, as HAProxy's `srv_adm_set_ready`,
+    /// `srv_adm_set_drain` and `srv_adm_set_maint` do: drain takes it out of balancing
+    /// (its current connections go on), maintenance takes it out and pauses its health
+    /// checks (they restart at `rise` when it leaves, as up but checked at once), ready
+    /// ends both. The current balancer is told and the change logged as HAProxy logs
+    /// it. Nothing happens when the server is in that state already.
+    pub fn set_admin(&self, server: &ServerLive, to: AdminState) {
+        let from = server.admin();
+        if from == to {
+            return;
+        }
+        let was_up = server.up.load(Ordering::Relaxed);
+        let mut change = match to {
+            AdminState::Maint => {
+                server.drain.store(false, Ordering::Relaxed);
+                server.maint.store(true, Ordering::Relaxed);
+                server.pool.clear();
+                let up = server.health.update(|h| {
+                    if h.enabled {
+                        h.health = 0;
+                    }
+                    h.operational()
+                });
+                server.up.store(up, Ordering::Relaxed);
+                Change::EnterMaint {
+                    was_down: !was_up,
+                    was_drain: from == AdminState::Drain,
+                }
+            }
+            AdminState::Drain | AdminState::Ready => {
+                let drain = to == AdminState::Drain;
+                server.drain.store(drain, Ordering::Relaxed);
+                if from == AdminState::Maint {
+                    server.maint.store(false, Ordering::Relaxed);
+                    let up = server.health.update(|h| {
+                        if h.enabled {
+                            h.health = h.rise;
+                        }
+                        h.operational()
+                    });
+                    server.up.store(up, Ordering::Relaxed);
+                    server.health.wake.notify_one();
+                    Change::LeaveMaint { up, drain }
+                } else if drain {
+                    Change::EnterDrain
+                } else {
+                    Change::LeaveDrain { up: was_up }
+                }
+            }
+        };
+        let cur = self.current();
+        if let Some(b) = &cur {
+            b.balancer.refresh();
+        }
+        let Some((b, st)) = cur.as_ref().and_then(|b| {
+            let st = b.servers.iter().find(|s| s.id == server.id)?;
+            Some((b, st))
+        }) else {
+            return;
+        };
+        let mut facts = ServerFacts::of(st);
+        if let Change::EnterMaint { was_drain, .. } = &mut change {
+            facts.drain = *was_drain;
+        }
+        b.reporter.server_change(Some(b), &facts, change, None);
+    }
+
+    /// Sets server `server` to maintenance (`true`) or back to ready
+    /// ([`BackendLive::set_admin`]). False when no such server exists.
     pub fn set_maint(&self, server: &str, maint: bool) -> bool {
         let Some(s) = self.find_server(server) else {
             return false;
         };
-        s.maint.store(maint, Ordering::Relaxed);
-        if maint {
-            s.pool.clear();
-        }
-        if let Some(cur) = self.current() {
-            cur.balancer.refresh();
-        }
+        let to = if maint {
+            AdminState::Maint
+        } else {
+            AdminState::Ready
+        };
+        self.set_admin(&s, to);
         true
     }
 
-    /// The backend of the current snapshot, if it is still alive.
-    pub fn current(&self) -> Option<Arc<Backend>> {
-        self.queues.current().as_ref().and_then(Weak::upgrade)
+    /// The reporter of the current snapshot's backend (stderr only when none).
+    pub fn reporter(&self, name: &str) -> Arc<Reporter> {
+        self.current()
+            .map(|b| Arc::clone(&b.reporter))
+            .unwrap_or_else(|| Arc::new(Reporter::stderr(name)))
     }
 }
 
@@ -126,14 +199,30 @@ impl Store {
         m.get(name).cloned()
     }
 
-    /// Sets server `backend/server` to maintenance (`true`) or back to ready: the one
-    /// mutation path the runtime API and the stats page's admin actions will call. The
-    /// current snapshot's balancer is told. False when no such server exists.
-    pub fn set_maint(&self, backend: &str, server: &str, maint: bool) -> bool {
+    /// Sets the administrative state of server `backend/server` (`set server B/S state
+    /// ready|drain|maint`): the one mutation path the runtime API, the stats page's
+    /// admin actions and the agent check call ([`BackendLive::set_admin`]). False when
+    /// no such server exists.
+    pub fn set_admin(&self, backend: &str, server: &str, to: AdminState) -> bool {
         let Some(be) = self.find_backend(backend) else {
             return false;
         };
-        be.set_maint(server, maint)
+        let Some(s) = be.find_server(server) else {
+            return false;
+        };
+        be.set_admin(&s, to);
+        true
+    }
+
+    /// Sets server `backend/server` to maintenance (`true`) or back to ready
+    /// ([`Store::set_admin`]). False when no such server exists.
+    pub fn set_maint(&self, backend: &str, server: &str, maint: bool) -> bool {
+        let to = if maint {
+            AdminState::Maint
+        } else {
+            AdminState::Ready
+        };
+        self.set_admin(backend, server, to)
     }
 }
 
@@ -158,5 +247,31 @@ mod tests {
         assert!(!st.set_maint("app", "nope", true));
         assert!(st.set_maint("app", "s1", true));
         assert!(s1.maint.load(Ordering::Relaxed));
+    }
+
+    #[test]
+    fn admin_states_are_exclusive_and_maintenance_pauses_the_health_check() {
+        let st = Store::new();
+        let s = st.backend("app").server("s1", 10);
+        s.health.update(|h| {
+            h.enabled = true;
+            h.rise = 2;
+            h.health = 4;
+        });
+        assert!(st.set_admin("app", "s1", AdminState::Drain));
+        assert_eq!(s.admin(), AdminState::Drain);
+        assert!(!s.usable());
+        assert!(s.up.load(Ordering::Relaxed), "drain keeps the server up");
+        st.set_admin("app", "s1", AdminState::Maint);
+        assert_eq!(s.admin(), AdminState::Maint);
+        assert!(!s.drain.load(Ordering::Relaxed));
+        assert_eq!(s.health.get().health, 0);
+        assert!(!s.up.load(Ordering::Relaxed));
+        st.set_admin("app", "s1", AdminState::Ready);
+        assert_eq!(s.admin(), AdminState::Ready);
+        // Back from maintenance: up at `rise`, checked again at once.
+        assert_eq!(s.health.get().health, 2);
+        assert!(s.usable());
+        assert!(!st.set_admin("app", "nope", AdminState::Drain));
     }
 }

@@ -6,6 +6,7 @@ mod candidate;
 pub mod conn;
 pub mod counters;
 pub mod errors;
+pub mod events;
 pub mod frontend;
 pub mod health;
 pub mod live;

@@ -35,6 +35,8 @@ pub struct ServerState {
     pub config_weight: u32,
     /// Declared `disabled` (starts in maintenance).
     pub disabled: bool,
+    /// Passive checks (`observe` on a checked server).
+    pub observe: Option<super::health::Passive>,
     /// The live state, shared with every snapshot that has this server.
     pub live: Arc<ServerLive>,
 }
@@ -58,8 +60,11 @@ pub struct ServerLive {
     pub weight: AtomicU32,
     /// Up according to health checks (true without checks).
     pub up: AtomicBool,
-    /// In maintenance (`disabled`, or set at runtime).
+    /// In maintenance (`disabled`, or set at runtime): no traffic, checks paused.
     pub maint: AtomicBool,
+    /// In drain: no new traffic from balancing, current connections go on (set at
+    /// runtime or by the agent). Never set together with `maint`.
+    pub drain: AtomicBool,
     /// Connections currently established or being established to this server.
     pub cur_conns: AtomicU32,
     /// Requests waiting in this server's own queue (their balancing decision designated
@@ -74,6 +79,18 @@ pub struct ServerLive {
     /// What the last applied configuration said (weight, `disabled`, address): a reload
     /// that changes one of them applies it; one that does not keeps the runtime value.
     applied: Mutex<Applied>,
+}
+
+/// A server's administrative state (HAProxy's forced admin flags): what
+/// `set server B/S state ready|drain|maint` and the agent's `ready`/`drain`/`maint` set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AdminState {
+    /// Takes traffic as its health allows.
+    Ready,
+    /// Takes no new traffic from balancing; its current connections go on.
+    Drain,
+    /// Takes no traffic at all; its health checks are paused.
+    Maint,
 }
 
 /// The configured values of a server that its live state last took over.
@@ -92,6 +109,7 @@ impl ServerLive {
             weight: AtomicU32::new(weight),
             up: AtomicBool::new(true),
             maint: AtomicBool::new(false),
+            drain: AtomicBool::new(false),
             cur_conns: AtomicU32::new(0),
             queued: AtomicU32::new(0),
             counters: Counters::default(),
@@ -116,6 +134,9 @@ impl ServerLive {
         }
         if a.disabled != disabled {
             self.maint.store(disabled, Ordering::Relaxed);
+            if disabled {
+                self.drain.store(false, Ordering::Relaxed);
+            }
         }
         if a.addr.is_some_and(|old| old != addr) {
             self.pool.clear();
@@ -127,11 +148,33 @@ impl ServerLive {
         };
     }
 
-    /// True when the server may receive traffic (up, not in maintenance, weight > 0).
+    /// True when the server may receive new traffic (up, neither in maintenance nor in
+    /// drain, weight > 0).
     pub fn usable(&self) -> bool {
         self.up.load(Ordering::Relaxed)
             && !self.maint.load(Ordering::Relaxed)
+            && !self.drain.load(Ordering::Relaxed)
             && self.weight.load(Ordering::Relaxed) > 0
+    }
+
+    /// The administrative state.
+    pub fn admin(&self) -> AdminState {
+        if self.maint.load(Ordering::Relaxed) {
+            AdminState::Maint
+        } else if self.drain.load(Ordering::Relaxed) {
+            AdminState::Drain
+        } else {
+            AdminState::Ready
+        }
+    }
+
+    /// The weight the current configuration gives (HAProxy's `iweight`): agent weight
+    /// percentages are relative to it.
+    pub fn initial_weight(&self) -> u32 {
+        self.applied
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .weight
     }
 
     /// The current weight.
@@ -170,6 +213,7 @@ impl ServerState {
             maxqueue: 0,
             config_weight: weight,
             disabled: false,
+            observe: None,
             live,
         }
     }

@@ -167,6 +167,15 @@ fn build_backend(
         st.maxqueue = s.opts.maxqueue;
         st.disabled = s.opts.disabled;
         st.unix = unix;
+        st.observe =
+            s.opts
+                .observe
+                .filter(|_| s.opts.check)
+                .map(|mode| crate::runtime::health::Passive {
+                    mode,
+                    limit: s.opts.error_limit,
+                    on_error: s.opts.on_error,
+                });
         servers.push(Arc::new(st));
     }
     let tcp_content = if p.kind.has_frontend() {
@@ -250,6 +259,12 @@ fn build_backend(
             redirects
         },
         live,
+        reporter: Arc::new(crate::runtime::events::Reporter {
+            backend: p.name.clone(),
+            listen: p.kind == crate::config::model::ProxyKind::Listen,
+            logger: proxy_logger(config, p).and_then(Result::ok).map(Arc::new),
+            log_health_checks: p.options.log_health_checks,
+        }),
         _reserved: Vec::new(),
         stats: StatsPage::compile(config, p, &set, diags).map(Arc::new),
     })

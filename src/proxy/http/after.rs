@@ -10,6 +10,7 @@ use super::rules::{self, Edits, Effects};
 use super::view::ReqView;
 use crate::acl::SampleSource;
 use crate::config::model::Reply;
+use crate::proxy::message::{Request, Response};
 use crate::runtime::backend::Backend;
 use crate::runtime::frontend::Frontend;
 use std::net::SocketAddr;
@@ -40,13 +41,20 @@ pub(super) fn apply(
 
 /// Runs the rules on a server's response (`status` as received) after the
 /// `http-response` rules, adding to their edits; the log takes the final status.
-pub(super) fn on_response(s: &Session, ex: &mut Exchange, be: &Backend, status: u16) {
+pub(super) fn on_response(
+    s: &Session,
+    ex: &mut Exchange,
+    be: &Backend,
+    status: u16,
+    req: Request<'_>,
+    resp: Response<'_>,
+) {
     if any(&s.fe, Some(be)) {
         let view = ReqView {
-            req: ex.head.message(&s.buf),
+            req,
             conn: &s.conn,
             status: Some(status),
-            resp: Some(ex.rhead.message(&s.rbuf)),
+            resp: Some(resp),
             users: Some(&s.snap.userlists),
             txn: Some((&ex.txn, s.fe.unique_id.as_ref(), &s.fe.name)),
         };

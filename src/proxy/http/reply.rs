@@ -7,33 +7,42 @@
 //! them and says whether the connection persists.
 
 use super::after;
-use super::exchange::{Exchange, Next, Session};
-use super::io::write_all;
+use super::exchange::{Exchange, Next, Phase, Session};
 use super::rules::Effects;
 use super::view::ReqView;
 use crate::acl::SampleSource;
 use crate::config::model::Reply;
 use crate::log::{FinState, TermCause};
-use crate::proxy::h1::{RequestHead, client};
+use crate::proxy::codec::ClientCodec;
+use crate::proxy::h1::client;
+use crate::proxy::message::{Method, Request, Span};
 use crate::runtime::backend::Backend;
 use crate::runtime::errors::{self, Found, Page};
 use crate::runtime::frontend::Frontend;
 use std::sync::Arc;
-use tokio::io::{AsyncRead, AsyncWrite};
 
 impl Session {
-    /// Calls `f` with the request as the rules of a local reply see it: the parsed head
-    /// while it is still in the buffer, else (the request was forwarded) its method
-    /// alone, as HAProxy keeps it in the transaction.
-    fn with_request<R>(&self, ex: &Exchange, f: impl FnOnce(&dyn SampleSource) -> R) -> R {
-        let mut gone = RequestHead::default();
-        let method = ex.reqline.split(|c| *c == b' ').next().unwrap_or_default();
-        gone.method = ex.head.method;
-        gone.method_span = crate::proxy::message::Span::new(0, method.len());
-        let req = if ex.unread > 0 {
-            ex.head.message(&self.buf)
+    /// Calls `f` with the request as the rules of a local reply see it: the request
+    /// head while it was not forwarded yet, else its method alone, as HAProxy keeps it
+    /// in the transaction.
+    fn with_request<R>(
+        &self,
+        ex: &Exchange,
+        req: Request<'_>,
+        f: impl FnOnce(&dyn SampleSource) -> R,
+    ) -> R {
+        let forwarded = matches!(
+            ex.phase,
+            Phase::ForwardRequest | Phase::Response | Phase::Log
+        );
+        let req = if forwarded {
+            Request {
+                target: Span::new(0, 0),
+                headers: &[],
+                ..req
+            }
         } else {
-            gone.message(method)
+            req
         };
         let view = ReqView {
             req,
@@ -52,13 +61,14 @@ impl Session {
     fn prepare(
         &self,
         ex: &Exchange,
+        req: Request<'_>,
         fe: &Frontend,
         be: Option<&Backend>,
         found: Found<'_>,
         after: Option<&mut Effects>,
     ) -> Option<Reply> {
         let mut reply = match found {
-            Found::Format(f) => self.with_request(ex, |v| {
+            Found::Format(f) => self.with_request(ex, req, |v| {
                 f.render(v, &fe.name, be.map_or(fe.name.as_str(), |b| &b.name))
             }),
             // An empty reply has nothing for the rules to edit.
@@ -68,7 +78,9 @@ impl Session {
             Found::Page(Page::Builtin(s)) => client::builtin_reply(s)?,
         };
         if let Some(fx) = after {
-            self.with_request(ex, |v| after::apply_to_reply(fe, be, v, &mut reply, fx));
+            self.with_request(ex, req, |v| {
+                after::apply_to_reply(fe, be, v, &mut reply, fx)
+            });
         }
         Some(reply)
     }
@@ -76,9 +88,9 @@ impl Session {
     /// Sends the error page for `status` (the backend's or frontend's custom page, else
     /// HAProxy's), keeping a keep-alive client whose request was fully read when the
     /// codec allows it.
-    pub(super) async fn fail<S: AsyncWrite + Unpin>(
+    pub(super) async fn fail<C: ClientCodec>(
         &mut self,
-        client: &mut S,
+        client: &mut C,
         ex: &mut Exchange,
         status: u16,
         term: TermCause,
@@ -92,28 +104,32 @@ impl Session {
         let after =
             status != 408 && ex.t_request.is_some_and(|t| t >= 0) && after::any(&fe, be.as_deref());
         let mut fx = Effects::default();
-        let owned = self.prepare(ex, &fe, be.as_deref(), found, after.then_some(&mut fx));
+        let owned = self.prepare(
+            ex,
+            client.request(),
+            &fe,
+            be.as_deref(),
+            found,
+            after.then_some(&mut fx),
+        );
         ex.fx.captures.append(&mut fx.captures);
         let page = match (&owned, found) {
             (Some(r), _) => Page::Reply(r),
             (None, Found::Page(p)) => p,
             (None, Found::Format(_)) => Page::Builtin(status),
         };
-        let persist = !ex.body_pending && self.persists(ex);
-        let reply = client::error_page(status, page, persist);
-        let ok = write_all(client, &reply.bytes, self.fe.timeouts.client)
-            .await
-            .is_ok();
+        let persist = !ex.body_pending && self.persists(client);
+        let reply = client
+            .write_error(status, page, persist, self.fe.timeouts.client)
+            .await;
         ex.status = owned.as_ref().map_or(status, |r| r.status) as i32;
         if reply.counted {
-            ex.bytes_out += reply.bytes.len() as u64;
+            ex.bytes_out += reply.bytes;
         }
         ex.term = term;
         ex.fin = fin;
-        if reply.persist && ok {
-            let n = ex.unread.min(self.buf.len());
-            self.buf.drain(..n);
-            ex.unread = 0;
+        if reply.persist && reply.ok {
+            client.discard_request();
             return Some(Next::KeepAlive);
         }
         Some(Next::Close)
@@ -121,11 +137,10 @@ impl Session {
 
     /// Phase 5: answers `deny` (or a `monitor-uri` request) with the error page for
     /// `status`; `is_return` logs it as a `return` (`LR`) rather than a `deny` (`PR`).
-    pub(super) async fn error_reply<S: AsyncRead + AsyncWrite + Unpin>(
+    pub(super) async fn error_reply<C: ClientCodec>(
         &mut self,
-        client: &mut S,
+        client: &mut C,
         ex: &mut Exchange,
-        head_len: usize,
         status: u16,
         is_return: bool,
     ) -> Option<Next> {
@@ -133,7 +148,7 @@ impl Session {
         let be = ex.backend.clone();
         let found = errors::lookup(status, be.as_ref().map(|b| &b.errors), &fe.errors);
         let rendered = match found {
-            Found::Format(_) => self.prepare(ex, &fe, be.as_deref(), found, None),
+            Found::Format(_) => self.prepare(ex, client.request(), &fe, be.as_deref(), found, None),
             Found::Page(_) => None,
         };
         let page = match (&rendered, found) {
@@ -141,17 +156,21 @@ impl Session {
             (None, Found::Page(p)) => p,
             (None, Found::Format(_)) => Page::Builtin(status),
         };
-        self.local_reply(client, ex, head_len, page, status, is_return)
-            .await
+        self.local_reply(client, ex, page, status, is_return).await
     }
 
     /// The error page for `status` as a reply (the backend's or frontend's custom page,
     /// rendered, else HAProxy's); `None` for an empty errorfile.
-    pub(super) fn error_page_reply(&self, ex: &Exchange, status: u16) -> Option<Reply> {
+    pub(super) fn error_page_reply(
+        &self,
+        ex: &Exchange,
+        req: Request<'_>,
+        status: u16,
+    ) -> Option<Reply> {
         let fe = self.fe.clone();
         let be = ex.backend.clone();
         match errors::lookup(status, be.as_ref().map(|b| &b.errors), &fe.errors) {
-            f @ Found::Format(_) => self.prepare(ex, &fe, be.as_deref(), f, None),
+            f @ Found::Format(_) => self.prepare(ex, req, &fe, be.as_deref(), f, None),
             Found::Page(Page::Reply(r)) => Some(r.clone()),
             Found::Page(Page::Empty) => None,
             Found::Page(Page::Builtin(s)) => client::builtin_reply(s),
@@ -160,18 +179,17 @@ impl Session {
 
     /// Phase 5: answers `http-request auth` with the 401 page and `www-authenticate:
     /// Basic realm="REALM"`.
-    pub(super) async fn auth_reply<S: AsyncRead + AsyncWrite + Unpin>(
+    pub(super) async fn auth_reply<C: ClientCodec>(
         &mut self,
-        client: &mut S,
+        client: &mut C,
         ex: &mut Exchange,
-        head_len: usize,
         realm: &[u8],
     ) -> Option<Next> {
         let fe = self.fe.clone();
         let be = ex.backend.clone();
         let found = errors::lookup(401, be.as_ref().map(|b| &b.errors), &fe.errors);
         let base = match found {
-            Found::Format(_) => self.prepare(ex, &fe, be.as_deref(), found, None),
+            Found::Format(_) => self.prepare(ex, client.request(), &fe, be.as_deref(), found, None),
             Found::Page(Page::Reply(r)) => Some(r.clone()),
             Found::Page(Page::Empty) => None,
             Found::Page(Page::Builtin(s)) => client::builtin_reply(s),
@@ -184,29 +202,35 @@ impl Session {
             r
         });
         let page = reply.as_ref().map_or(Page::Empty, Page::Reply);
-        self.local_reply(client, ex, head_len, page, 401, true)
-            .await
+        self.local_reply(client, ex, page, 401, true).await
     }
 
     /// Phase 5: answers locally (`deny`, `return`: `is_return`) with `page`, keeping
-    /// the connection if no body is pending; the request head (`head_len` bytes) is
-    /// consumed. The `http-after-response` rules edit the reply first.
-    pub(super) async fn local_reply<S: AsyncRead + AsyncWrite + Unpin>(
+    /// the connection if no body is pending; the request is consumed. The
+    /// `http-after-response` rules edit the reply first.
+    pub(super) async fn local_reply<C: ClientCodec>(
         &mut self,
-        client: &mut S,
+        client: &mut C,
         ex: &mut Exchange,
-        head_len: usize,
         page: Page<'_>,
         status: u16,
         is_return: bool,
     ) -> Option<Next> {
+        ex.phase = Phase::LocalReply;
         ex.local = true;
         let fe = self.fe.clone();
         let be = ex.backend.clone();
         let mut status = status;
         let owned = if after::any(&fe, be.as_deref()) {
             let mut fx = Effects::default();
-            let r = self.prepare(ex, &fe, be.as_deref(), Found::Page(page), Some(&mut fx));
+            let r = self.prepare(
+                ex,
+                client.request(),
+                &fe,
+                be.as_deref(),
+                Found::Page(page),
+                Some(&mut fx),
+            );
             ex.fx.captures.append(&mut fx.captures);
             r
         } else {
@@ -216,20 +240,17 @@ impl Session {
         if let Some(r) = &owned {
             status = r.status;
         }
-        let persist = !ex.body_pending && self.persists(ex);
-        let mut reply = client::local_reply(page, persist);
+        let persist = !ex.body_pending && self.persists(client);
         // A HEAD request gets the head alone, as from HAProxy.
-        if ex.head.message(&self.buf).method == crate::proxy::message::Method::Head {
-            reply = client::head_only(reply);
-        }
-        if write_all(client, &reply.bytes, self.fe.timeouts.client)
-            .await
-            .is_err()
-        {
+        let head_only = client.request().method == Method::Head;
+        let reply = client
+            .write_reply(page, persist, head_only, self.fe.timeouts.client)
+            .await;
+        if !reply.ok {
             return Some(Next::Close);
         }
         ex.status = status as i32;
-        ex.bytes_out = reply.bytes.len() as u64;
+        ex.bytes_out = reply.bytes;
         // HAProxy: `LR--` for `return`, `PR--` for `deny`.
         ex.term = if is_return {
             TermCause::Local
@@ -237,7 +258,7 @@ impl Session {
             TermCause::Proxy
         };
         ex.fin = FinState::Request;
-        self.buf.drain(..head_len);
+        client.discard_request();
         Some(if reply.persist {
             Next::KeepAlive
         } else {
@@ -250,9 +271,9 @@ impl Session {
     /// `http-after-response` rules applied. As with HAProxy 2.6, the client connection
     /// stays open when the request was fully read and the client and frontend allow
     /// it (`request_done`); the server connection, its response unread, is not reused.
-    pub(super) async fn response_reply<S: AsyncWrite + Unpin>(
+    pub(super) async fn response_reply<C: ClientCodec>(
         &mut self,
-        client: &mut S,
+        client: &mut C,
         ex: &mut Exchange,
         reply: Option<Arc<Reply>>,
         request_done: bool,
@@ -262,7 +283,14 @@ impl Session {
         let page = reply.as_deref().map_or(Page::Empty, Page::Reply);
         let owned = if after::any(&fe, be.as_deref()) {
             let mut fx = Effects::default();
-            let r = self.prepare(ex, &fe, be.as_deref(), Found::Page(page), Some(&mut fx));
+            let r = self.prepare(
+                ex,
+                client.request(),
+                &fe,
+                be.as_deref(),
+                Found::Page(page),
+                Some(&mut fx),
+            );
             ex.fx.captures.append(&mut fx.captures);
             r
         } else {
@@ -272,19 +300,16 @@ impl Session {
         let persist = request_done
             && !matches!(page, Page::Empty)
             && self.fe.conn_mode != crate::config::model::HttpConnMode::Close
-            && self.persists(ex);
-        let mut out = client::local_reply(page, persist);
-        if ex.head.message(&self.buf).method == crate::proxy::message::Method::Head {
-            out = client::head_only(out);
-        }
-        let ok = write_all(client, &out.bytes, self.fe.timeouts.client)
-            .await
-            .is_ok();
+            && self.persists(client);
+        let head_only = client.request().method == Method::Head;
+        let out = client
+            .write_reply(page, persist, head_only, self.fe.timeouts.client)
+            .await;
         if let Some(r) = owned.as_ref().or(reply.as_deref()) {
             ex.status = i32::from(r.status);
         }
-        ex.bytes_out = out.bytes.len() as u64;
-        Some(if ok && out.persist {
+        ex.bytes_out = out.bytes;
+        Some(if out.ok && out.persist {
             Next::KeepAlive
         } else {
             Next::Close
