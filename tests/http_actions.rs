@@ -260,3 +260,121 @@ fn rewrites_reach_the_server() {
         "{seen}"
     );
 }
+
+/// The `redirect` keyword: its own rule list, run after the proxy's `http-request`
+/// rules (also after an `allow`), the frontend's before `use_backend`, the backend's
+/// after the backend's `http-request` rules; its location is literal text.
+const REDIRECT_CFG: &str = r#"defaults
+  mode http
+  timeout connect 2s
+  timeout client 5s
+  timeout server 5s
+frontend fe
+  bind 127.0.0.1:{port}
+  http-request allow if { path_beg /allowed }
+  http-request deny if { path_beg /denied }
+  http-request set-header x-seen yes
+  redirect location /literal%[path] code 301 if { path_beg /lit }
+  redirect prefix https://new.example drop-query if { path_beg /allowed }
+  redirect prefix https://never.example if { path_beg /denied }
+  redirect scheme https if { hdr(x-seen) yes } { path_beg /sch }
+  use_backend be if { path_beg /be }
+  default_backend app
+backend app
+  server s {app}
+backend be
+  http-request return status 200 content-type text/plain string early if { path_beg /be/ret }
+  redirect location /from-backend code 307 if { path_beg /be/r }
+  server s {app}
+"#;
+
+#[test]
+fn redirect_keyword_runs_after_the_request_rules_like_haproxy() {
+    let run = |haproxy: bool| {
+        let app = HttpBackend::start("app");
+        let cfg = Config::new(REDIRECT_CFG)
+            .listen_port("port")
+            .var("app", app.addr());
+        let _proxy = proxy_builder(haproxy, &cfg)
+            .wait_ports(&cfg.listen_ports())
+            .start();
+        [
+            "/lit/a?q=1",
+            "/allowed/x?q=1",
+            "/denied",
+            "/sch/p",
+            "/be/ret",
+            "/be/r",
+            "/be/other",
+            "/plain",
+        ]
+        .map(|p| (p, app.exchange_through(cfg.port("port"), p, "")))
+    };
+    let ours = run(false);
+    let theirs = run(true);
+    for ((path, o), (_, t)) in ours.iter().zip(theirs.iter()) {
+        assert_eq!(o, t, "{path}: gatehouse vs haproxy");
+    }
+    let loc = |i: usize| ours[i].1.0.clone();
+    assert!(
+        loc(0).contains("location: /literal%[path]\r\n"),
+        "{}",
+        loc(0)
+    );
+    assert!(loc(1).contains("location: https://new.example/allowed/x\r\n"));
+    assert!(loc(2).starts_with("HTTP/1.1 403"));
+    assert!(loc(4).ends_with("early") && loc(5).contains("location: /from-backend\r\n"));
+}
+
+const ORIGINALTO_CFG: &str = r#"defaults
+  mode http
+  timeout connect 2s
+  timeout client 5s
+  timeout server 5s
+frontend fe
+  bind 127.0.0.1:{port}
+  option forwardfor
+  option originalto
+  http-request set-header x-rule yes
+  use_backend named if { path_beg /named }
+  use_backend excepted if { path_beg /except }
+  default_backend app
+backend app
+  server s {app}
+backend named
+  option originalto header X-Dst except 10.0.0.0/8
+  server s {app}
+backend excepted
+  option originalto except 127.0.0.0/8
+  server s {app}
+"#;
+
+#[test]
+fn originalto_header_reaches_the_server_like_haproxy() {
+    let run = |haproxy: bool| {
+        let app = HttpBackend::start("app");
+        let cfg = Config::new(ORIGINALTO_CFG)
+            .listen_port("port")
+            .var("app", app.addr());
+        let _proxy = proxy_builder(haproxy, &cfg)
+            .wait_ports(&cfg.listen_ports())
+            .start();
+        [
+            ("/", ""),
+            ("/named", ""),
+            ("/except", ""),
+            ("/", "X-Original-To: 1.2.3.4\r\n"),
+        ]
+        .map(|(p, e)| app.exchange_through(cfg.port("port"), p, e).1)
+    };
+    let ours = run(false);
+    assert_eq!(ours, run(true), "requests the server received");
+    let seen = |i: usize| ours[i].clone().unwrap_or_default();
+    assert!(
+        seen(0).contains("x-forwarded-for: 127.0.0.1\nx-original-to: 127.0.0.1"),
+        "{}",
+        seen(0)
+    );
+    assert!(seen(1).contains("\nx-dst: 127.0.0.1"), "{}", seen(1));
+    assert!(!seen(2).contains("original-to"), "{}", seen(2));
+}

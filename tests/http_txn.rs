@@ -293,3 +293,41 @@ fn session_variables_live_with_the_connection_like_haproxy() {
     assert_eq!(other, ["first= t="]);
     assert!(rt[0] > rts[3], "{rt:?} after {rts:?}");
 }
+
+/// `set-var`/`set-var-fmt` in `global` and the `proc` scope: values set when the
+/// configuration loads, read by the rules, and a `proc.` variable a request sets seen
+/// by the next request on another connection, as in HAProxy 2.6.
+#[test]
+fn proc_variables_are_process_wide_like_haproxy() {
+    const CFG: &str = r#"global
+  set-var proc.prio str(100)
+  set-var proc.state str(primary)
+  set-var-fmt proc.label "%[var(proc.state)]-%[var(proc.prio)]"
+defaults
+  mode http
+  timeout connect 2s
+  timeout client 5s
+  timeout server 5s
+frontend fe
+  bind 127.0.0.1:{port}
+  http-request return status 200 content-type text/plain lf-string "%[var(proc.label)] last=%[var(proc.last)]" if { path_beg /show }
+  http-request set-var(proc.last) path
+  default_backend app
+backend app
+  server s {app}
+"#;
+    let run = |haproxy: bool| {
+        let app = HttpBackend::start("app");
+        let cfg = Config::new(CFG).listen_port("port").var("app", app.addr());
+        let _proxy = proxy_builder(haproxy, &cfg)
+            .wait_ports(&cfg.listen_ports())
+            .start();
+        ["/show", "/first", "/show", "/second", "/show"]
+            .map(|p| app.exchange_through(cfg.port("port"), p, "").0)
+    };
+    let ours = run(false);
+    assert_eq!(ours, run(true), "gatehouse vs haproxy");
+    assert!(ours[0].ends_with("primary-100 last="), "{}", ours[0]);
+    assert!(ours[2].ends_with("primary-100 last=/first"), "{}", ours[2]);
+    assert!(ours[4].ends_with("primary-100 last=/second"), "{}", ours[4]);
+}

@@ -593,3 +593,74 @@ fn default_tag_is_the_program_name_as_launched() {
         "tag is argv[0]'s base name: {unix:?}"
     );
 }
+
+/// `set-log-level` (a level, `silent`) and the capture rules (`http-request capture
+/// … len`, `… id`, `declare capture`, `http-response capture … id`,
+/// `http-after-response capture … id`) in the log line,
+/// next to the header captures, as haproxy writes them.
+#[test]
+fn set_log_level_and_capture_rules_log_like_haproxy() {
+    let be = HttpBackend::start("s1");
+    let cfg = http_cfg(
+        &be,
+        "  log {syslog} local0\n",
+        "  log global\n  option httplog\n  capture request header host len 3\n  \
+         declare capture request len 4\n  http-request capture path len 5\n  \
+         http-request capture req.hdr(host) id 1\n  declare capture response len 2\n  \
+         http-response capture status id 0\n  declare capture response len 3\n  \
+         http-after-response capture status id 1\n  \
+         http-request set-log-level err if { path_beg /err }\n  \
+         http-request set-log-level silent if { path_beg /quiet }\n",
+    );
+    let ours = compare(
+        &cfg,
+        &|p| {
+            get(p, "/first/path");
+            get(p, "/quiet");
+            get(p, "/err");
+        },
+        HTTPLOG_MASK,
+    );
+    assert_eq!(
+        ours.udp.len(),
+        2,
+        "the silent request is not logged: {ours:?}"
+    );
+    assert!(ours.udp[0].starts_with("<134>"), "{:?}", ours.udp);
+    assert!(
+        ours.udp[1].starts_with("<131>"),
+        "set-log-level err: {:?}",
+        ours.udp
+    );
+    assert!(
+        ours.udp[0].contains(" {h|h|/firs} {20|200} "),
+        "{:?}",
+        ours.udp
+    );
+}
+
+/// `option logasap`: the line goes out once the response headers are through (http)
+/// or the server connection is up (tcp), `%Tt` and the bytes marked `+` as haproxy
+/// marks them.
+#[test]
+fn logasap_logs_early_with_plus_marks_like_haproxy() {
+    let be = HttpBackend::start("s1");
+    let cfg = http_cfg(
+        &be,
+        "  log {syslog} local0\n",
+        "  log global\n  option httplog\n  option logasap\n",
+    );
+    let ours = compare(&cfg, &|p| get(p, "/asap"), HTTPLOG_MASK);
+    assert_eq!(ours.udp.len(), 1, "{ours:?}");
+    let fields: Vec<&str> = ours.udp[0].split(' ').collect();
+    let at = |s: &str| fields.iter().position(|f| f.starts_with(s));
+    assert!(
+        at("be/s1").is_some_and(|i| fields[i + 1].contains("/+")),
+        "{ours:?}"
+    );
+    let echo = TcpEcho::start();
+    let tcp = tcp_cfg(&echo, "  option tcplog\n  option logasap\n");
+    let ours = compare(&tcp, &|p| ping(p), &[1, 4]);
+    assert_eq!(ours.udp.len(), 1, "{ours:?}");
+    assert!(ours.udp[0].contains(" +0 "), "bytes so far: {ours:?}");
+}

@@ -400,6 +400,46 @@ fn master_worker(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R
     Ok(())
 }
 
+/// `set-var proc.NAME EXPR` / `set-var-fmt proc.NAME FMT` (HAProxy's messages).
+fn set_var(g: &mut Global, w: &[String], span: &Span, _: &mut Vec<Diag>) -> R {
+    let fmt = w[0] == "set-var-fmt";
+    let (Some(name), Some(expr)) = (w.get(1), w.get(2)) else {
+        return Err(format!(
+            "'{}' requires a process-wide variable name ('proc.<name>') and a {}.",
+            w[0],
+            if fmt {
+                "format string"
+            } else {
+                "sample expression"
+            }
+        ));
+    };
+    if !name.starts_with("proc.") || name.len() <= 5 {
+        return Err(format!(
+            "'{}': cannot set variable '{name}', only scope 'proc' is permitted in the global section.",
+            w[0]
+        ));
+    }
+    g.set_vars.push(crate::config::model::GlobalVar {
+        name: name.clone(),
+        expr: expr.clone(),
+        fmt,
+        span: span.clone(),
+    });
+    Ok(())
+}
+
+/// `expose-experimental-directives`.
+fn expose_experimental(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
+    if let Some(x) = w.get(1) {
+        return Err(format!(
+            "'expose-experimental-directives' cannot handle unexpected argument '{x}'."
+        ));
+    }
+    g.expose_experimental = true;
+    Ok(())
+}
+
 const fn sup(
     name: &'static str,
     parse: super::keyword::GlobalParse,
@@ -446,6 +486,21 @@ pub static KEYWORDS: &[GlobalKeyword] = &[
         "process-wide maximum of concurrent connections",
     ),
     sup("daemon", daemon, "run in the background"),
+    sup(
+        "set-var",
+        set_var,
+        "set a process-wide variable (proc.) from a sample expression at load",
+    ),
+    sup(
+        "set-var-fmt",
+        set_var,
+        "set a process-wide variable (proc.) from a log-format at load",
+    ),
+    sup(
+        "expose-experimental-directives",
+        expose_experimental,
+        "allow HAProxy's experimental keywords (http-request normalize-uri)",
+    ),
     sup(
         "spread-checks",
         spread_checks,

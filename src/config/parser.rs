@@ -15,7 +15,13 @@ use std::path::{Path, PathBuf};
 
 /// Section keywords gatehouse implements.
 pub const SECTIONS: &[&str] = &[
-    "global", "defaults", "frontend", "backend", "listen", "userlist",
+    "global",
+    "defaults",
+    "frontend",
+    "backend",
+    "listen",
+    "userlist",
+    "http-errors",
 ];
 
 /// Real HAProxy section keywords gatehouse does not implement yet.
@@ -24,7 +30,6 @@ pub const SECTIONS_NOT_YET: &[&str] = &[
     "resolvers",
     "mailers",
     "program",
-    "http-errors",
     "ring",
     "cache",
     "fcgi-app",
@@ -44,6 +49,7 @@ enum Current {
     Defaults(usize),
     Proxy(usize),
     Userlist(usize),
+    HttpErrors(usize),
     Skipped,
 }
 
@@ -138,6 +144,7 @@ impl Parser {
     /// The configuration and the diagnostics gathered so far.
     pub fn finish(mut self) -> (Config, Vec<Diag>) {
         logline::apply_send_hostname(&mut self.config, &self.implicit_log_format);
+        super::http_errors::resolve_replies(&mut self.config, &mut self.diags);
         (self.config, self.diags)
     }
 
@@ -178,6 +185,19 @@ impl Parser {
             Current::Skipped => {}
             Current::Global => self.global_line(line),
             Current::Userlist(i) => self.userlist_line(i, line),
+            Current::HttpErrors(i) => {
+                let base = self.base_dir();
+                let section = &mut self.config.http_errors[i];
+                if let Err(e) = super::http_errors::line(
+                    section,
+                    &line.words,
+                    &line.span,
+                    base.as_deref(),
+                    self.sem,
+                ) {
+                    self.alert(&line.span, e);
+                }
+            }
             Current::Defaults(i) => {
                 let mut p = std::mem::replace(
                     &mut self.defaults[i],
@@ -234,6 +254,28 @@ impl Parser {
                     users: Vec::new(),
                 });
                 self.cur = Current::Userlist(self.config.userlists.len() - 1);
+            }
+            "http-errors" => {
+                match super::http_errors::open(&self.config.http_errors, w, span) {
+                    Ok(section) => self.config.http_errors.push(section),
+                    Err((msg, go_on)) => {
+                        self.alert(span, msg);
+                        if !go_on {
+                            self.cur = Current::Skipped;
+                            return;
+                        }
+                        // HAProxy reads the lines into the new (refused) section.
+                        let name = w[1].clone();
+                        self.config
+                            .http_errors
+                            .push(crate::config::model::HttpErrors {
+                                name,
+                                span: span.clone(),
+                                pages: Vec::new(),
+                            });
+                    }
+                }
+                self.cur = Current::HttpErrors(self.config.http_errors.len() - 1);
             }
             kw => {
                 let kind = match kw {

@@ -14,6 +14,9 @@ pub fn validate(config: &Config, diags: &mut Vec<Diag>, sem: &dyn Semantics) {
         http_rules_in_tcp_mode(p, diags);
         not_active_yet(config, p, diags);
         references(config, p, diags);
+        error_imports(config, p, diags);
+        capture_ids(p, diags);
+        experimental(config, p, diags);
         super::userlist::check_refs(config, p, diags);
         sem.conditions(p, diags);
         sem.references(config, p, diags);
@@ -122,6 +125,89 @@ fn references(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) {
     }
     for ub in &p.use_backends {
         check(&ub.backend, &ub.span, "use_backend");
+    }
+}
+
+/// `errorfiles NAME` and `http-error … errorfiles NAME` must name an `http-errors`
+/// section; a status listed explicitly that the section does not declare is a warning
+/// (HAProxy's `proxy_check_http_errors()`, whose messages carry the line).
+fn error_imports(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) {
+    if p.kind == ProxyKind::Defaults {
+        return;
+    }
+    for d in &p.errorfiles {
+        let super::model::ErrorDirective::Import {
+            section,
+            codes,
+            span,
+        } = d
+        else {
+            continue;
+        };
+        let Some(s) = config.http_errors.iter().find(|s| &s.name == section) else {
+            diags.push(Diag::global_alert(format!(
+                "proxy '{}': unknown http-errors section '{section}' (at {span}).",
+                p.name
+            )));
+            continue;
+        };
+        for c in codes {
+            if s.page(*c).is_none() {
+                diags.push(Diag::global_warning(format!(
+                    "config: proxy '{}' : status '{c}' not declared in http-errors section '{section}' (at {span}).",
+                    p.name
+                )));
+            }
+        }
+    }
+}
+
+/// A frontend's `capture … id N` rules must name one of its capture slots (HAProxy's
+/// `check_http_req_capture()`; a backend's are checked against the frontend at run
+/// time, where a missing slot is skipped).
+fn capture_ids(p: &Proxy, diags: &mut Vec<Diag>) {
+    if !p.kind.has_frontend() {
+        return;
+    }
+    for (kw, rules, slots) in [
+        ("http-request", &p.http_request, p.capture_req.len()),
+        ("http-response", &p.http_response, p.capture_res.len()),
+        (
+            "http-after-response",
+            &p.http_after_response,
+            p.capture_res.len(),
+        ),
+    ] {
+        for r in rules {
+            if let super::model::HttpAction::Capture { slot, .. } = &r.action
+                && *slot >= slots
+            {
+                diags.push(Diag::alert(
+                    &r.span,
+                    format!(
+                        "Proxy '{}': unable to find capture id '{slot}' referenced by {kw} capture rule.",
+                        p.name
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+/// HAProxy 2.6's experimental actions need `expose-experimental-directives` in
+/// `global` (HAProxy checks while parsing, so its `global` must come first; gatehouse
+/// checks after).
+fn experimental(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) {
+    if config.global.expose_experimental {
+        return;
+    }
+    for r in &p.http_request {
+        if let super::model::HttpAction::NormalizeUri(_) = r.action {
+            diags.push(Diag::alert(
+                &r.span,
+                "'normalize-uri' action is experimental, must be allowed via a global 'expose-experimental-directives'",
+            ));
+        }
     }
 }
 

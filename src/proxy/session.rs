@@ -146,7 +146,23 @@ pub fn account(
 /// Writes the log line of a finished session/request, honouring `dontlognull` and
 /// `dontlog-normal`. `null` says the client sent nothing.
 pub fn emit(fe: &Frontend, rec: &LogRecord<'_>, null: bool, http: bool, line: &mut String) {
+    emit_at(fe, rec, null, http, None, line);
+}
+
+/// [`emit`] with the level a `set-log-level` rule chose: `Some(None)` (`silent`) sends
+/// nothing, `Some(Some(level))` replaces the level the line would have had.
+pub fn emit_at(
+    fe: &Frontend,
+    rec: &LogRecord<'_>,
+    null: bool,
+    http: bool,
+    set_level: Option<Option<u8>>,
+    line: &mut String,
+) {
     let Some(log) = &fe.log else { return };
+    if set_level == Some(None) {
+        return;
+    }
     if log.dontlognull && null {
         return;
     }
@@ -160,10 +176,10 @@ pub fn emit(fe: &Frontend, rec: &LogRecord<'_>, null: bool, http: bool, line: &m
         Some(f) => f.render(rec, line),
         None => crate::log::render_connect_line(rec, http, line),
     }
-    let level = if log.separate_errors && error {
-        crate::log::LOG_ERR
-    } else {
-        crate::log::LOG_INFO
+    let level = match set_level {
+        Some(Some(l)) => l,
+        _ if log.separate_errors && error => crate::log::LOG_ERR,
+        _ => crate::log::LOG_INFO,
     };
     log.logger.log(level, line);
 }

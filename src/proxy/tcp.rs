@@ -102,6 +102,17 @@ where
                 client_fin: fe.timeouts.client_fin,
                 server_fin: be.timeouts.server_fin,
             };
+            // `option logasap`: the line is logged once the server connection is up.
+            let asap = fe.log.as_ref().is_some_and(|l| l.logasap);
+            if asap {
+                rec.logasap = true;
+                rec.t_total = session::ms(conn.accepted.elapsed());
+                rec.srv_conn = srv.cur_conns.load(Ordering::Relaxed);
+                rec.beconn = be.counters.scur.load(Ordering::Relaxed);
+                session::counters(&mut rec, &snap, &fe);
+                session::emit(&fe, &rec, false, false, &mut line);
+                rec.logasap = false;
+            }
             let (mut cr, mut cw) = tokio::io::split(client);
             let (mut sr, mut sw) = tokio::io::split(server);
             let res = tunnel::run(&mut cr, &mut cw, &mut sr, &mut sw, t, snap.global.bufsize).await;
@@ -129,7 +140,9 @@ where
             session::counters(&mut rec, &snap, &fe);
             let null = res.up == 0;
             session::account(&fe, Some(&be), Some(&srv), &rec, false);
-            session::emit(&fe, &rec, null, false, &mut line);
+            if !asap {
+                session::emit(&fe, &rec, null, false, &mut line);
+            }
         }
     }
 }

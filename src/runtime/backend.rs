@@ -71,6 +71,8 @@ pub struct Backend {
     pub conn_mode: HttpConnMode,
     /// `option forwardfor`.
     pub forwardfor: Option<ForwardFor>,
+    /// `option originalto`.
+    pub originalto: Option<ForwardFor>,
     /// `errorfile` overrides.
     pub errors: ErrorPages,
     /// `option http-buffer-request`.
@@ -81,6 +83,10 @@ pub struct Backend {
     pub http_request: HttpRules,
     /// `http-response` rules of the backend section.
     pub http_response: HttpRules,
+    /// `http-after-response` rules (applied to every response, the proxy's own too).
+    pub http_after_response: HttpRules,
+    /// `redirect` rules, evaluated after the `http-request` rules.
+    pub redirects: HttpRules,
     /// The live state (counters, queues, servers' live state), kept by the store under
     /// this backend's name; shared with every snapshot that has this backend.
     pub live: Arc<BackendLive>,

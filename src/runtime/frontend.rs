@@ -37,6 +37,8 @@ pub struct ProxyLog {
     pub dontlog_normal: bool,
     /// `option log-separate-errors`.
     pub separate_errors: bool,
+    /// `option logasap`.
+    pub logasap: bool,
 }
 
 /// A `use_backend` rule.
@@ -67,6 +69,10 @@ pub struct Frontend {
     pub http_request: HttpRules,
     /// `http-response` rules.
     pub http_response: HttpRules,
+    /// `http-after-response` rules (applied to every response, the proxy's own too).
+    pub http_after_response: HttpRules,
+    /// `redirect` rules, evaluated after the `http-request` rules.
+    pub redirects: HttpRules,
     /// `use_backend` rules, in order.
     pub switching: Vec<Switch>,
     /// `monitor-uri` (HTTP mode only).
@@ -79,6 +85,8 @@ pub struct Frontend {
     pub conn_mode: HttpConnMode,
     /// `option forwardfor`.
     pub forwardfor: Option<ForwardFor>,
+    /// `option originalto`.
+    pub originalto: Option<ForwardFor>,
     /// `errorfile` overrides.
     pub errors: ErrorPages,
     /// `option http-buffer-request`.

@@ -92,7 +92,91 @@ pub struct HttpRules {
     pub backend: String,
 }
 
-/// HAProxy's reason phrase for a status code.
+/// HAProxy 2.6's reason phrase for a status (`http_get_reason()`), as `return`,
+/// `http-error` and `set-status` write it.
+pub fn http_reason(status: u16) -> &'static str {
+    match status {
+        100 => "Continue",
+        101 => "Switching Protocols",
+        102 => "Processing",
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        203 => "Non-Authoritative Information",
+        204 => "No Content",
+        205 => "Reset Content",
+        206 => "Partial Content",
+        207 => "Multi-Status",
+        210 => "Content Different",
+        226 => "IM Used",
+        300 => "Multiple Choices",
+        301 => "Moved Permanently",
+        302 => "Moved Temporarily",
+        303 => "See Other",
+        304 => "Not Modified",
+        305 => "Use Proxy",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        310 => "Too many Redirects",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        402 => "Payment Required",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        406 => "Not Acceptable",
+        407 => "Proxy Authentication Required",
+        408 => "Request Time-out",
+        409 => "Conflict",
+        410 => "Gone",
+        411 => "Length Required",
+        412 => "Precondition Failed",
+        413 => "Request Entity Too Large",
+        414 => "Request-URI Too Long",
+        415 => "Unsupported Media Type",
+        416 => "Requested range unsatisfiable",
+        417 => "Expectation failed",
+        418 => "I'm a teapot",
+        421 => "Misdirected Request",
+        422 => "Unprocessable Content",
+        423 => "Locked",
+        424 => "Method failure",
+        425 => "Too Early",
+        426 => "Upgrade Required",
+        428 => "Precondition Required",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        449 => "Retry With",
+        450 => "Blocked by Windows Parental Controls",
+        451 => "Unavailable For Legal Reasons",
+        456 => "Unrecoverable Error",
+        499 => "client has closed connection",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway or Proxy Error",
+        503 => "Service Unavailable",
+        504 => "Gateway Time-out",
+        505 => "HTTP Version not supported",
+        506 => "Variant also negotiate",
+        507 => "Insufficient storage",
+        508 => "Loop detected",
+        509 => "Bandwidth Limit Exceeded",
+        510 => "Not extended",
+        511 => "Network authentication required",
+        520 => "Web server is returning an unknown error",
+        _ => match status / 100 {
+            1 => "Informational",
+            2 => "Success",
+            3 => "Redirection",
+            4 => "Client Error",
+            5 => "Server Error",
+            _ => "Other",
+        },
+    }
+}
+
+/// The reason phrase of a redirect's status line, as HAProxy 2.6's redirect rules
+/// write it (they name 302 "Found"), and of the proxy's other fixed replies.
 pub fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
@@ -140,7 +224,7 @@ pub fn build_return(
         ReturnBody::String(s) => s.as_bytes(),
         ReturnBody::File(f) => f,
         ReturnBody::ErrorFile(r) => return r.clone(),
-        ReturnBody::LfString(_) => return None,
+        ReturnBody::LfString(_) | ReturnBody::Default | ReturnBody::Section(_) => return None,
     };
     let mut fields = Vec::with_capacity(headers.len() + 2);
     for (n, v) in headers {
@@ -175,7 +259,7 @@ fn finish_return(
     Reply {
         version: (1, 1),
         status,
-        reason: reason(status).as_bytes().to_vec(),
+        reason: http_reason(status).as_bytes().to_vec(),
         headers: fields,
         body,
     }
@@ -187,7 +271,8 @@ thread_local! {
 }
 
 impl LfReturn {
-    fn compile(
+    /// Compiles a reply whose payload or `hdr` values are log-formats.
+    pub fn compile(
         status: u16,
         content_type: Option<&str>,
         body: &ReturnBody,
@@ -198,7 +283,10 @@ impl LfReturn {
             ReturnBody::LfString(f) => LfBody::Format(LogFormatSpec::compile_in(f, ctx)?),
             ReturnBody::String(s) => LfBody::Static(s.as_bytes().to_vec()),
             ReturnBody::File(f) => LfBody::Static(f.clone()),
-            ReturnBody::None | ReturnBody::ErrorFile(_) => LfBody::Static(Vec::new()),
+            ReturnBody::None
+            | ReturnBody::ErrorFile(_)
+            | ReturnBody::Default
+            | ReturnBody::Section(_) => LfBody::Static(Vec::new()),
         };
         let headers = headers
             .iter()
@@ -270,7 +358,13 @@ impl HttpRules {
                 } => {
                     let pre = build_return(*status, content_type.as_deref(), body, headers);
                     // An empty errorfile has no reply: nothing is sent.
-                    if pre.is_none() && !matches!(body, ReturnBody::ErrorFile(None)) {
+                    // An empty errorfile has no reply; the error page is found per
+                    // request (the backend's, else the frontend's).
+                    let paged = matches!(
+                        body,
+                        ReturnBody::ErrorFile(None) | ReturnBody::Default | ReturnBody::Section(_)
+                    );
+                    if pre.is_none() && !paged {
                         let ret =
                             LfReturn::compile(*status, content_type.as_deref(), body, headers, ctx)
                                 .map_err(|e| (r.span.clone(), e))?;
@@ -295,6 +389,28 @@ impl HttpRules {
                     let spec =
                         LogFormatSpec::compile_in(f, ctx).map_err(|e| (r.span.clone(), e))?;
                     lf = Some(LfAction::Format(spec));
+                    None
+                }
+                HttpAction::SetTimeout { value, .. }
+                    if crate::config::value::duration(value, "set-timeout").is_err() =>
+                {
+                    let e = SampleExpr::parse(value).map_err(|e| {
+                        (
+                            r.span.clone(),
+                            format!("failed to parse sample expression <{value}> : {e}"),
+                        )
+                    })?;
+                    lf = Some(LfAction::Sample(e));
+                    None
+                }
+                HttpAction::Capture { expr, .. } => {
+                    let e = SampleExpr::parse(expr).map_err(|e| {
+                        (
+                            r.span.clone(),
+                            format!("failed to parse sample expression <{expr}> : {e}"),
+                        )
+                    })?;
+                    lf = Some(LfAction::Sample(e));
                     None
                 }
                 HttpAction::SetVar { expr, .. } => {

@@ -55,6 +55,8 @@ pub struct Snapshot {
     /// Every frontend, backend and listen in configuration order, as the statistics
     /// see them (ids, check settings, stats pages).
     pub proxies: Vec<ProxyMeta>,
+    /// The process-wide (`proc.`) variables.
+    pub proc_vars: Arc<super::procvars::ProcVars>,
 }
 
 impl Snapshot {
@@ -201,6 +203,18 @@ fn build_backend(
     let http_response = HttpRules::compile(&set, &p.http_response, true, fe_name, &p.name)
         .map_err(|(s, e)| diags.push(Diag::alert(&s, e)))
         .ok()?;
+    let http_after_response =
+        HttpRules::compile(&set, &p.http_after_response, true, fe_name, &p.name)
+            .map_err(|(s, e)| diags.push(Diag::alert(&s, e)))
+            .ok()?;
+    let errors = ok_or_push(
+        ErrorPages::compile(&p.errorfiles, &config.http_errors),
+        diags,
+    )?;
+    let redirects = ok_or_push(
+        HttpRules::compile(&set, &p.redirects, false, fe_name, &p.name),
+        diags,
+    )?;
     Some(Backend {
         name: p.name.clone(),
         mode: p.mode,
@@ -222,7 +236,8 @@ fn build_backend(
         http_reuse: p.http_reuse,
         conn_mode: p.options.http_conn_mode,
         forwardfor: p.options.forwardfor.clone(),
-        errors: ErrorPages::new(&p.errorfiles),
+        originalto: p.options.originalto.clone(),
+        errors,
         buffer_request: p.options.http_buffer_request,
         tcp_content,
         http_request: if p.kind.has_frontend() {
@@ -234,6 +249,16 @@ fn build_backend(
             HttpRules::default()
         } else {
             http_response
+        },
+        http_after_response: if p.kind.has_frontend() {
+            HttpRules::default()
+        } else {
+            http_after_response
+        },
+        redirects: if p.kind.has_frontend() {
+            HttpRules::default()
+        } else {
+            redirects
         },
         live,
         reporter: Arc::new(crate::runtime::events::Reporter {
@@ -298,6 +323,7 @@ fn build_log(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) -> Option<ProxyL
         dontlognull: p.options.dontlognull,
         dontlog_normal: p.options.dontlog_normal,
         separate_errors: p.options.log_separate_errors,
+        logasap: p.options.logasap,
     })
 }
 
@@ -355,7 +381,15 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
                 continue;
             }
         };
-        let (Some(tcp_connection), Some(tcp_content), Some(http_request), Some(http_response)) = (
+        let (
+            Some(tcp_connection),
+            Some(tcp_content),
+            Some(http_request),
+            Some(http_response),
+            Some(http_after_response),
+            Some(errors),
+            Some(redirects),
+        ) = (
             ok_or_push(compile_tcp(&set, &p.tcp_request, "connection"), &mut diags),
             ok_or_push(compile_tcp(&set, &p.tcp_request, "content"), &mut diags),
             ok_or_push(
@@ -366,7 +400,20 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
                 HttpRules::compile(&set, &p.http_response, true, &p.name, &p.name),
                 &mut diags,
             ),
-        ) else {
+            ok_or_push(
+                HttpRules::compile(&set, &p.http_after_response, true, &p.name, &p.name),
+                &mut diags,
+            ),
+            ok_or_push(
+                ErrorPages::compile(&p.errorfiles, &config.http_errors),
+                &mut diags,
+            ),
+            ok_or_push(
+                HttpRules::compile(&set, &p.redirects, false, &p.name, &p.name),
+                &mut diags,
+            ),
+        )
+        else {
             continue;
         };
         let mut switching = Vec::new();
@@ -431,6 +478,8 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
             tcp_content,
             http_request,
             http_response,
+            http_after_response,
+            redirects,
             switching,
             default_backend,
             conn_mode: if p.kind.has_backend() {
@@ -439,7 +488,8 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
                 p.options.http_conn_mode
             },
             forwardfor: p.options.forwardfor.clone(),
-            errors: ErrorPages::new(&p.errorfiles),
+            originalto: p.options.originalto.clone(),
+            errors,
             buffer_request: p.options.http_buffer_request,
             log,
             clitcpka: p.options.clitcpka || p.options.tcpka,
@@ -451,6 +501,13 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
             stats: StatsPage::compile(config, p, &set, &mut diags).map(Arc::new),
         }));
     }
+    let proc_vars = match super::procvars::ProcVars::from_global(&config.global.set_vars) {
+        Ok(v) => Arc::new(v),
+        Err(d) => {
+            diags.push(d);
+            Arc::default()
+        }
+    };
     if diags.iter().any(Diag::is_alert) {
         return Err(diags);
     }
@@ -467,6 +524,7 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
         }
     }
     Ok(Snapshot {
+        proc_vars,
         proxies,
         global,
         frontends,

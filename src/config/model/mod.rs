@@ -5,12 +5,14 @@ use super::span::Span;
 use std::path::PathBuf;
 use std::time::Duration;
 
+mod errors;
 mod misc;
 mod options;
 mod reply;
 mod rules;
 mod server;
 
+pub use errors::*;
 pub use misc::*;
 pub use options::*;
 pub use reply::*;
@@ -25,6 +27,8 @@ pub struct Config {
     pub proxies: Vec<Proxy>,
     /// `userlist` sections.
     pub userlists: Vec<Userlist>,
+    /// `http-errors` sections.
+    pub http_errors: Vec<HttpErrors>,
 }
 
 impl Config {
@@ -85,6 +89,12 @@ pub struct Global {
     pub crt_base: Option<String>,
     /// `master-worker` was given (gatehouse runs as one process either way).
     pub master_worker: bool,
+    /// `set-var`/`set-var-fmt` lines: `proc.` variables set when the configuration
+    /// loads, in order.
+    pub set_vars: Vec<GlobalVar>,
+    /// `expose-experimental-directives`: HAProxy's experimental keywords and actions
+    /// (`http-request normalize-uri`) are allowed.
+    pub expose_experimental: bool,
     /// Where each global keyword was set (for error messages).
     pub span: Option<Span>,
     /// `setenv`, `presetenv`, `unsetenv`, `resetenv`, in order. They already took effect
@@ -94,6 +104,19 @@ pub struct Global {
     /// The last `default-path`: how relative file names are resolved (default
     /// `current`). Already applied to the files read while parsing (`errorfile`, …).
     pub default_path: DefaultPath,
+}
+
+/// A `global` `set-var proc.NAME EXPR` or `set-var-fmt proc.NAME FMT` line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GlobalVar {
+    /// The variable (`proc.` scope).
+    pub name: String,
+    /// The sample expression, or the log-format for `set-var-fmt`.
+    pub expr: String,
+    /// `set-var-fmt`.
+    pub fmt: bool,
+    /// The line.
+    pub span: Span,
 }
 
 /// One `setenv`-family line of the `global` section.
@@ -153,6 +176,8 @@ impl Default for Global {
             ca_base: None,
             crt_base: None,
             master_worker: false,
+            expose_experimental: false,
+            set_vars: Vec::new(),
             span: None,
             env_changes: Vec::new(),
             default_path: DefaultPath::Current,
@@ -264,10 +289,16 @@ pub struct Proxy {
     pub http_request: Vec<HttpRule>,
     /// `http-response` rules.
     pub http_response: Vec<HttpRule>,
+    /// `http-after-response` rules.
+    pub http_after_response: Vec<HttpRule>,
+    /// `redirect` rules (the keyword, evaluated after the `http-request` rules): each a
+    /// `redirect` action whose value is a log-format escaping the literal text.
+    pub redirects: Vec<HttpRule>,
     /// `tcp-request` rules.
     pub tcp_request: Vec<TcpRequestRule>,
-    /// `errorfile CODE FILE`: the file's content is read at load time.
-    pub errorfiles: Vec<ErrorFile>,
+    /// `errorfile`, `errorfiles` and `http-error` lines, in order (files are read at
+    /// load time; sections are resolved after parsing).
+    pub errorfiles: Vec<ErrorDirective>,
     /// `log` targets (`log global` copies the global ones at compile time).
     pub logs: Vec<LogTarget>,
     /// `log global` was given.
@@ -327,6 +358,8 @@ impl Proxy {
             default_backend: None,
             http_request: Vec::new(),
             http_response: Vec::new(),
+            http_after_response: Vec::new(),
+            redirects: Vec::new(),
             tcp_request: Vec::new(),
             errorfiles: Vec::new(),
             logs: Vec::new(),

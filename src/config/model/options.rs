@@ -67,10 +67,15 @@ pub struct Options {
     pub dontlognull: bool,
     /// `option dontlog-normal`.
     pub dontlog_normal: bool,
+    /// `option logasap`: log once the response headers are forwarded (http) or the
+    /// server connection is established (tcp).
+    pub logasap: bool,
     /// `option log-separate-errors`.
     pub log_separate_errors: bool,
     /// `option forwardfor`.
     pub forwardfor: Option<ForwardFor>,
+    /// `option originalto [except NET] [header NAME]` (`if_none` unused).
+    pub originalto: Option<ForwardFor>,
     /// `option http-keep-alive|http-server-close|httpclose`.
     pub http_conn_mode: HttpConnMode,
     /// `option redispatch`.

@@ -86,6 +86,13 @@ pub enum ReturnBody {
     /// `errorfile F`: a full response read and parsed at load time (`None`: the file
     /// is empty, nothing is sent).
     ErrorFile(Option<Reply>),
+    /// `default-errorfiles`: the proxy's error page for the status (the backend's or
+    /// frontend's custom page, else HAProxy's).
+    Default,
+    /// `errorfiles NAME`: the page of that `http-errors` section for the status,
+    /// resolved after parsing (into `ErrorFile`, or `None` when the section has no
+    /// page for the status).
+    Section(String),
 }
 
 /// The actions of `http-request` / `http-response` rules gatehouse implements.
@@ -161,6 +168,28 @@ pub enum HttpAction {
         /// The status of the answer.
         status: u16,
     },
+    /// `http-request set-timeout server|tunnel TIMEOUT|EXPR`.
+    SetTimeout {
+        /// `tunnel` (else `server`).
+        tunnel: bool,
+        /// A duration, or a sample expression giving milliseconds.
+        value: String,
+    },
+    /// `set-log-level LEVEL`: a syslog level (0 emerg … 7 debug), `None` for `silent`.
+    SetLogLevel(Option<u8>),
+    /// `http-request capture EXPR len N|id N`, `http-response capture EXPR id N`: the
+    /// sample, as text, into a capture slot of the frontend.
+    Capture {
+        /// The sample expression.
+        expr: String,
+        /// The slot (the order of `capture … header`, `declare capture` and `capture …
+        /// len` lines of its kind in the frontend).
+        slot: usize,
+        /// A response slot (`http-response capture`).
+        response: bool,
+    },
+    /// `http-request normalize-uri NORMALIZER`.
+    NormalizeUri(Normalizer),
     /// `http-request use-service prometheus-exporter`: the request is answered by the
     /// built-in Prometheus exporter (the only service gatehouse has).
     UsePrometheus,
@@ -186,9 +215,43 @@ impl HttpAction {
             HttpAction::SetVar { fmt: true, .. } => "set-var-fmt",
             HttpAction::UnsetVar(_) => "unset-var",
             HttpAction::Tarpit { .. } => "tarpit",
+            HttpAction::SetTimeout { .. } => "set-timeout",
+            HttpAction::SetLogLevel(_) => "set-log-level",
+            HttpAction::Capture { .. } => "capture",
+            HttpAction::NormalizeUri(_) => "normalize-uri",
             HttpAction::UsePrometheus => "use-service",
         }
     }
+}
+
+/// A normalizer of `http-request normalize-uri`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Normalizer {
+    /// `path-merge-slashes`.
+    MergeSlashes,
+    /// `path-strip-dot`.
+    StripDot,
+    /// `path-strip-dotdot [full]`.
+    StripDotDot {
+        /// `full`: leading `/../` removed too.
+        full: bool,
+    },
+    /// `query-sort-by-name`.
+    QuerySort,
+    /// `percent-to-uppercase [strict]`.
+    PercentUpper {
+        /// `strict`: an invalid sequence is a 400.
+        strict: bool,
+    },
+    /// `percent-decode-unreserved [strict]`.
+    PercentDecode {
+        /// `strict`: an invalid sequence is a 400.
+        strict: bool,
+    },
+    /// `fragment-strip`.
+    FragmentStrip,
+    /// `fragment-encode`.
+    FragmentEncode,
 }
 
 /// How `del-header -m` compares header names (case-insensitive but `reg`).

@@ -4,7 +4,9 @@
 //! `set-query`, `set-uri`, `set-method`, `set-status`. Each parser gets the action's
 //! words (after the action name, before `if`/`unless`) and returns the model's action.
 
-use crate::config::model::{HdrMatch, HttpAction, LinePart, Redirect, RedirectKind};
+use crate::config::model::{
+    HdrMatch, HttpAction, LinePart, Normalizer, Proxy, ProxyKind, Redirect, RedirectKind,
+};
 
 /// Parses `location|prefix|scheme VALUE [code N] [drop-query] [append-slash]
 /// [set-cookie NAME[=VALUE]] [clear-cookie NAME[=]]`. `response`: only `location`
@@ -179,16 +181,16 @@ pub fn set_status(args: &[String]) -> Result<HttpAction, String> {
     Ok(HttpAction::SetStatus { status, reason })
 }
 
-/// Checks a variable name `SCOPE.NAME` as HAProxy 2.6 does; `proc` and `check` scopes
-/// are refused as not supported yet.
+/// Checks a variable name `SCOPE.NAME` as HAProxy 2.6 does; the `check` scope is
+/// refused as not supported yet.
 pub fn var_name(name: &str) -> Result<String, String> {
     let scope = name.split_once('.').map(|(s, _)| s);
     match scope {
-        Some(s @ ("txn" | "req" | "res" | "sess")) if name.len() > s.len() + 1 => {
+        Some(s @ ("txn" | "req" | "res" | "sess" | "proc")) if name.len() > s.len() + 1 => {
             Ok(name.to_string())
         }
-        Some(s @ ("proc" | "check")) => Err(format!(
-            "variables of scope '{s}' are not supported yet by gatehouse (supported: sess, txn, req, res)."
+        Some(s @ "check") => Err(format!(
+            "variables of scope '{s}' are not supported yet by gatehouse (supported: proc, sess, txn, req, res)."
         )),
         _ => Err(format!(
             "invalid variable name '{name}'. A variable name must be start by its scope. The scope can be 'proc', 'sess', 'txn', 'req', 'res' or 'check'."
@@ -236,4 +238,140 @@ pub fn tarpit(args: &[String]) -> Result<HttpAction, String> {
                 .into(),
         ),
     }
+}
+
+/// Parses `server|tunnel TIMEOUT|EXPR` of `http-request set-timeout` (HAProxy 2.6:
+/// only where the proxy has a backend side).
+pub fn set_timeout(args: &[String], proxy: &Proxy) -> Result<HttpAction, String> {
+    let [kind, value] = args else {
+        return Err("'set-timeout' expects exactly 2 arguments.".into());
+    };
+    let tunnel = match kind.as_str() {
+        "server" => false,
+        "tunnel" => true,
+        x => {
+            return Err(format!(
+                "'set-timeout' : '{x}' is not a valid timeout name, expects 'server' or 'tunnel'."
+            ));
+        }
+    };
+    if !(proxy.kind.has_backend() || proxy.kind == ProxyKind::Defaults) {
+        return Err(format!(
+            "'set-timeout' : proxy '{}' has no backend capability.",
+            proxy.name
+        ));
+    }
+    Ok(HttpAction::SetTimeout {
+        tunnel,
+        value: value.clone(),
+    })
+}
+
+/// The syslog levels by name, in order (`emerg` is 0).
+pub const LOG_LEVELS: &[&str] = &[
+    "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
+];
+
+/// Parses `LEVEL` of `set-log-level` (`silent` disables the log line).
+pub fn set_log_level(args: &[String]) -> Result<HttpAction, String> {
+    let [level] = args else {
+        return Err("'set-log-level' expects exactly 1 argument <level>.".into());
+    };
+    if level == "silent" {
+        return Ok(HttpAction::SetLogLevel(None));
+    }
+    LOG_LEVELS
+        .iter()
+        .position(|l| l == level)
+        .map(|i| HttpAction::SetLogLevel(Some(i as u8)))
+        .ok_or_else(|| format!("'set-log-level' : unknown log level '{level}'."))
+}
+
+/// Parses `EXPR len N|id N` of `http-request capture` (`response`: `http-response
+/// capture EXPR id N`). `len` declares a new request slot in `proxy` (a frontend's);
+/// `id` names one declared in the frontend (checked after parsing).
+pub fn capture(args: &[String], proxy: &mut Proxy, response: bool) -> Result<HttpAction, String> {
+    let usage = if response {
+        "'capture' : expects <expression> id <idx>"
+    } else {
+        "'capture' : expects <expression> [ 'len' <length> | id <idx> ]"
+    };
+    let [expr, how, n] = args else {
+        return Err(usage.into());
+    };
+    let slot = match how.as_str() {
+        "len" if !response => {
+            if !(proxy.kind.has_frontend() || proxy.kind == ProxyKind::Defaults) {
+                return Err(format!(
+                    "'capture' : proxy '{}' has no frontend capability",
+                    proxy.name
+                ));
+            }
+            let len: usize = n
+                .parse()
+                .ok()
+                .filter(|l| *l > 0)
+                .ok_or("'capture' : length must be > 0")?;
+            proxy.capture_req.push((String::new(), len));
+            proxy.capture_req.len() - 1
+        }
+        "id" => n
+            .parse()
+            .map_err(|_| format!("'capture' : cannot parse id '{n}'"))?,
+        x if response => return Err(format!("'capture' : expects 'id', found '{x}'")),
+        x => return Err(format!("'capture' : expects 'len' or 'id', found '{x}'")),
+    };
+    Ok(HttpAction::Capture {
+        expr: expr.clone(),
+        slot,
+        response,
+    })
+}
+
+/// Parses `NORMALIZER [full|strict]` of `http-request normalize-uri` (HAProxy 2.6's
+/// names and messages).
+pub fn normalize_uri(args: &[String]) -> Result<HttpAction, String> {
+    let Some(name) = args.first() else {
+        return Err("'normalize-uri' : missing argument <normalizer>".into());
+    };
+    let opt = args.get(1).map(String::as_str);
+    let flag = |word: &str| -> Result<bool, String> {
+        match opt {
+            None => Ok(false),
+            Some(o) if o == word => Ok(true),
+            Some(o) => Err(format!(
+                "'normalize-uri' : unknown argument '{o}' for '{name}' normalizer"
+            )),
+        }
+    };
+    let n = match name.as_str() {
+        "path-merge-slashes" => Normalizer::MergeSlashes,
+        "path-strip-dot" => Normalizer::StripDot,
+        "path-strip-dotdot" => Normalizer::StripDotDot {
+            full: flag("full")?,
+        },
+        "query-sort-by-name" => Normalizer::QuerySort,
+        "percent-to-uppercase" => Normalizer::PercentUpper {
+            strict: flag("strict")?,
+        },
+        "percent-decode-unreserved" => Normalizer::PercentDecode {
+            strict: flag("strict")?,
+        },
+        "fragment-strip" => Normalizer::FragmentStrip,
+        "fragment-encode" => Normalizer::FragmentEncode,
+        x => return Err(format!("'normalize-uri' : unknown normalizer '{x}'")),
+    };
+    let takes_opt = matches!(
+        n,
+        Normalizer::StripDotDot { .. }
+            | Normalizer::PercentUpper { .. }
+            | Normalizer::PercentDecode { .. }
+    );
+    if args.len() > 1 + usize::from(takes_opt) {
+        return Err(format!(
+            "'normalize-uri' : unexpected argument '{}'",
+            args[1 + usize::from(takes_opt)]
+        ));
+    }
+    Ok(HttpAction::NormalizeUri(n))
 }

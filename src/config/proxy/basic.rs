@@ -1,13 +1,13 @@
-//! Proxy keywords about mode, balancing, limits, logging, errors and persistence:
+//! Proxy keywords about mode, balancing, limits, logging and persistence:
 //! `mode`, `balance`, `hash-type`, `maxconn`, `retries`, `http-reuse`, `log`, `log-format`,
-//! `log-tag`, `errorfile`, `cookie`, `stick-table`, `stick`.
+//! `log-tag`, `cookie`, `stick-table`, `stick`.
 
 use crate::config::keyword::{
     ALL, BACK, BE, FE, FRONT, LI, NO_PERSISTENCE, ProxyCtx, ProxyKeyword, kw, max_args, parsed,
 };
 use crate::config::logline;
 use crate::config::model::{
-    Balance, CookieConfig, ErrorFile, HashType, HttpReuse, Mode, StickRule, StickTable,
+    Balance, CookieConfig, HashType, HttpReuse, Mode, StickRule, StickTable,
 };
 use crate::config::value::{duration_with_unit, size, uint};
 
@@ -279,6 +279,31 @@ fn capture(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// `declare capture request|response len N`: a capture slot for `http-request capture
+/// … id N` / `http-response capture … id N` rules (of this frontend or its backends).
+fn declare_capture(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    let dir = words.get(2).map(String::as_str);
+    let list = match dir {
+        Some("request") => &mut ctx.proxy.capture_req,
+        Some("response") => &mut ctx.proxy.capture_res,
+        _ => return Err("'declare capture' requires a direction ('request' or 'response')".into()),
+    };
+    if words.get(3).map(String::as_str) != Some("len") {
+        return Err("'declare capture' requires a capture length ('len')".into());
+    }
+    let n = words.get(4).ok_or(
+        "'declare capture': 'len' requires a numeric value that represents the length of the capture",
+    )?;
+    let len: i64 = n
+        .parse()
+        .map_err(|_| format!("'declare capture': cannot parse the length '{n}'."))?;
+    if len <= 0 {
+        return Err("'declare capture' : length must be > 0".into());
+    }
+    list.push((String::new(), len as usize));
+    Ok(())
+}
+
 fn log_tag(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
     max_args(words, 1, 1)?;
     ctx.proxy.log_tag = Some(
@@ -287,38 +312,6 @@ fn log_tag(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
             .ok_or("'log-tag' expects a tag for use in syslog.")?
             .clone(),
     );
-    Ok(())
-}
-
-/// Status codes `errorfile` may replace (HAProxy 2.6's list).
-pub const ERRORFILE_CODES: &[u16] = &[
-    200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504,
-];
-
-fn errorfile(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
-    max_args(words, 1, 2)?;
-    let (code, file) = match (words.get(1), words.get(2)) {
-        (Some(c), Some(f)) => (c, f),
-        _ => return Err("errorfile : <code> and <file> expected.".into()),
-    };
-    let status: u16 = code
-        .parse()
-        .ok()
-        .filter(|c| ERRORFILE_CODES.contains(c))
-        .ok_or_else(|| format!("errorfile : status code '{code}' not handled."))?;
-    let content = std::fs::read(ctx.resolve(file))
-        .map_err(|_| format!("errorfile : error opening file '{file}'."))?;
-    // HAProxy parses the file now and refuses one that is not a complete response.
-    let reply = ctx
-        .sem
-        .errorfile(&content)
-        .map_err(|e| format!("errorfile : '{file}': {e}"))?;
-    ctx.proxy.errorfiles.retain(|e| e.status != status);
-    ctx.proxy.errorfiles.push(ErrorFile {
-        status,
-        reply,
-        span: ctx.span.clone(),
-    });
     Ok(())
 }
 
@@ -569,6 +562,12 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
         "log a response header (%hs)",
     ),
     kw(
+        "declare capture",
+        FE | LI,
+        declare_capture,
+        "a capture slot for http-request/http-response capture rules",
+    ),
+    kw(
         "unique-id-format",
         FRONT,
         unique_id_format,
@@ -579,12 +578,6 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
         FRONT,
         unique_id_header,
         "request header carrying the request id",
-    ),
-    kw(
-        "errorfile",
-        ALL,
-        errorfile,
-        "replace a default error response by a file",
     ),
     parsed(
         "cookie",

@@ -5,6 +5,7 @@ pub mod actions;
 pub mod basic;
 pub mod bind;
 pub mod check;
+pub mod errors;
 pub mod monitor;
 pub mod notyet;
 pub mod option;
@@ -20,6 +21,7 @@ pub static TABLES: &[&[ProxyKeyword]] = &[
     basic::KEYWORDS,
     bind::KEYWORDS,
     check::KEYWORDS,
+    errors::KEYWORDS,
     monitor::KEYWORDS,
     option::KEYWORDS,
     rules::KEYWORDS,

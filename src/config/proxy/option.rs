@@ -31,6 +31,7 @@ macro_rules! flag_kw {
 flag_kw!(tcplog, tcplog);
 flag_kw!(dontlognull, dontlognull);
 flag_kw!(dontlog_normal, dontlog_normal);
+flag_kw!(logasap, logasap);
 flag_kw!(log_separate_errors, log_separate_errors);
 flag_kw!(abortonclose, abortonclose);
 flag_kw!(allbackups, allbackups);
@@ -150,6 +151,43 @@ fn forwardfor(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
         }
     }
     ctx.proxy.options.forwardfor = Some(ff);
+    Ok(())
+}
+
+fn originalto(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    if ctx.negated {
+        ctx.proxy.options.originalto = None;
+        return Ok(());
+    }
+    let mut ot = ForwardFor {
+        except: None,
+        header: "X-Original-To".into(),
+        if_none: false,
+    };
+    let mut i = 2;
+    while let Some(w) = words.get(i) {
+        let arg = words.get(i + 1);
+        match w.as_str() {
+            "except" => {
+                let net =
+                    arg.ok_or("'option originalto except' expects <address>[/mask] as argument.")?;
+                ot.except = Some(network(net).map_err(|e| format!("'option originalto' : {e}"))?);
+            }
+            "header" => {
+                ot.header = arg
+                    .ok_or("'option originalto header' expects <header_name> as argument.")?
+                    .clone();
+            }
+            _ => {
+                return Err(
+                    "'option originalto' only supports optional values: 'except' and 'header'."
+                        .into(),
+                );
+            }
+        }
+        i += 2;
+    }
+    ctx.proxy.options.originalto = Some(ot);
     Ok(())
 }
 
@@ -366,7 +404,12 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
         log_separate_errors,
         "log errors at a higher level",
     ),
-    not_yet("option logasap", FRONT),
+    kw(
+        "option logasap",
+        FRONT,
+        logasap,
+        "log as soon as the response headers (http) or the connection (tcp) are through",
+    ),
     kw(
         "option mysql-check",
         BACK,
@@ -379,7 +422,12 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
         nolinger,
         "reset connections on close instead of lingering",
     ),
-    not_yet("option originalto", ALL),
+    kw(
+        "option originalto",
+        ALL,
+        originalto,
+        "add X-Original-To with the address the client connected to",
+    ),
     not_yet("option persist", BACK),
     kw(
         "option pgsql-check",

@@ -191,6 +191,33 @@ const HTTP_RESPONSE_ACTIONS: &[&str] = &[
     "wait-for-body",
 ];
 
+/// Every `http-after-response` action of HAProxy 2.6.
+const HTTP_AFTER_RESPONSE_ACTIONS: &[&str] = &[
+    "add-header",
+    "allow",
+    "capture",
+    "del-header",
+    "replace-header",
+    "replace-value",
+    "set-header",
+    "set-status",
+    "set-var",
+    "set-var-fmt",
+    "strict-mode",
+    "unset-var",
+];
+
+/// Which rule list an HTTP rule line belongs to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// `http-request`.
+    Request,
+    /// `http-response`.
+    Response,
+    /// `http-after-response`.
+    After,
+}
+
 fn base_action(a: &str) -> &str {
     a.split_once('(').map(|(b, _)| b).unwrap_or(a)
 }
@@ -199,7 +226,7 @@ fn base_action(a: &str) -> &str {
 /// keeps the text; the runtime compiles it again), with HAProxy's error wording.
 /// The log-format compiler is reached through [`ProxyCtx::sem`].
 fn check_format(ctx: &ProxyCtx<'_>, kwd: &str, act: &str, fmt: &str) -> Result<(), String> {
-    let fc = if kwd == "http-response" {
+    let fc = if kwd != "http-request" {
         FormatContext::HttpResponse
     } else {
         FormatContext::HttpRequest
@@ -302,11 +329,13 @@ fn parse_return(
                 body = ReturnBody::ErrorFile(reply);
                 i += 2;
             }
-            "default-errorfiles" => i += 1,
+            "default-errorfiles" => {
+                body = ReturnBody::Default;
+                i += 1;
+            }
             "errorfiles" => {
-                return Err(format!(
-                    "'{act}' : 'errorfiles' (http-errors sections) is not supported yet by gatehouse."
-                ));
+                body = ReturnBody::Section(val(i, w)?.clone());
+                i += 2;
             }
             "hdr" => {
                 let n = val(i, w)?.clone();
@@ -335,12 +364,31 @@ fn parse_return(
             "a content type must be defined with a log-format payload.",
         ));
     }
-    if !matches!(body, ReturnBody::None | ReturnBody::ErrorFile(_))
-        && content_type.is_none()
+    if matches!(body, ReturnBody::Default | ReturnBody::Section(_))
+        && !crate::config::proxy::errors::ERRORFILE_CODES.contains(&status)
+    {
+        return Err(haproxy_err(&format!(
+            "status code '{status}' not handled by default with '{}' argument.",
+            if matches!(body, ReturnBody::Default) {
+                "default-errorfiles"
+            } else {
+                "errorfiles"
+            }
+        )));
+    }
+    if !matches!(
+        body,
+        ReturnBody::None | ReturnBody::ErrorFile(_) | ReturnBody::Default | ReturnBody::Section(_)
+    ) && content_type.is_none()
         && !deny
     {
         return Err(format!(
             "'{act}' : a payload requires a content-type (use 'content-type')."
+        ));
+    }
+    if deny && matches!(body, ReturnBody::Section(_)) {
+        return Err(format!(
+            "'{act}' : 'errorfiles' is not supported yet by gatehouse with 'deny'."
         ));
     }
     Ok(if deny {
@@ -355,13 +403,34 @@ fn parse_return(
     })
 }
 
-fn http_rule(ctx: &mut ProxyCtx<'_>, words: &[String], response: bool) -> Result<(), String> {
+/// HAProxy's wording for an action's error: `error detected in frontend 'fe' while
+/// parsing 'http-request ACT' rule : MESSAGE.` (`e` without its `'ACT' :` prefix).
+fn rule_error(ctx: &ProxyCtx<'_>, kwd: &str, act: &str, e: &str) -> String {
+    let e = e
+        .strip_prefix(&format!("'{act}' : "))
+        .unwrap_or(e)
+        .trim_end_matches('.');
+    format!(
+        "error detected in {} '{}' while parsing '{kwd} {act}' rule : {e}.",
+        ctx.proxy.kind.keyword(),
+        ctx.proxy.name
+    )
+}
+
+fn http_rule(ctx: &mut ProxyCtx<'_>, words: &[String], phase: Phase) -> Result<(), String> {
     let kwd = words[0].as_str();
-    let table = if response {
-        HTTP_RESPONSE_ACTIONS
-    } else {
-        HTTP_REQUEST_ACTIONS
+    let response = phase != Phase::Request;
+    let table = match phase {
+        Phase::Request => HTTP_REQUEST_ACTIONS,
+        Phase::Response => HTTP_RESPONSE_ACTIONS,
+        Phase::After => HTTP_AFTER_RESPONSE_ACTIONS,
     };
+    // HAProxy 2.6 keeps HTTP rules only in named `defaults` sections.
+    if ctx.proxy.kind == crate::config::model::ProxyKind::Defaults && ctx.proxy.name.is_empty() {
+        return Err(format!(
+            "'{kwd}' not allowed in anonymous 'defaults' section."
+        ));
+    }
     let Some(act) = words.get(1) else {
         return Err(format!(
             "'{kwd}' expects an action, such as {}.",
@@ -377,7 +446,21 @@ fn http_rule(ctx: &mut ProxyCtx<'_>, words: &[String], response: bool) -> Result
         }
         Ok(())
     };
+    let known = table.contains(&base_action(act));
     let action = match act.as_str() {
+        a if !known => {
+            let hint = crate::config::suggest::closest(a, table.iter().copied())
+                .map(|c| format!(" (did you mean '{c}' ?)"))
+                .unwrap_or_default();
+            return Err(format!(
+                "'{kwd}' expects {}, but got '{a}'{hint}.",
+                table
+                    .iter()
+                    .map(|a| format!("'{a}'"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
         "allow" => {
             exact(0)?;
             HttpAction::Allow
@@ -401,6 +484,48 @@ fn http_rule(ctx: &mut ProxyCtx<'_>, words: &[String], response: bool) -> Result
         "replace-header" => super::actions::replace(&words[2..cut], false)?,
         "replace-value" => super::actions::replace(&words[2..cut], true)?,
         "set-status" if response => super::actions::set_status(&words[2..cut])?,
+        "set-timeout" if phase == Phase::Request => {
+            let act = super::actions::set_timeout(&words[2..cut], ctx.proxy)
+                .map_err(|e| rule_error(ctx, kwd, act, &e))?;
+            if let HttpAction::SetTimeout { value, .. } = &act
+                && duration(value, "set-timeout").is_err()
+            {
+                ctx.sem
+                    .log_format(&format!("%[{value}]"), FormatContext::HttpRequest)
+                    .map_err(|e| {
+                        let e = e
+                            .split_once("> : ")
+                            .map_or(e.clone(), |(_, t)| t.to_string());
+                        rule_error(ctx, kwd, "set-timeout", &e)
+                    })?;
+            }
+            act
+        }
+        "normalize-uri" if phase == Phase::Request => super::actions::normalize_uri(&words[2..cut])
+            .map_err(|e| rule_error(ctx, kwd, "normalize-uri", &e))?,
+        "set-log-level" if phase != Phase::After => super::actions::set_log_level(&words[2..cut])?,
+        "capture" => {
+            let act = super::actions::capture(&words[2..cut], ctx.proxy, response)
+                .map_err(|e| rule_error(ctx, kwd, "capture", &e))?;
+            if let HttpAction::Capture { expr, .. } = &act {
+                let fc = if response {
+                    FormatContext::HttpResponse
+                } else {
+                    FormatContext::HttpRequest
+                };
+                ctx.sem.log_format(&format!("%[{expr}]"), fc).map_err(|e| {
+                    let e = e
+                        .split_once("> : ")
+                        .map_or(e.clone(), |(_, t)| t.to_string());
+                    format!(
+                        "error detected in {} '{}' while parsing '{kwd} capture' rule : {e}.",
+                        ctx.proxy.kind.keyword(),
+                        ctx.proxy.name
+                    )
+                })?;
+            }
+            act
+        }
         "use-service" if !response => {
             exact(1)?;
             if words[2] != "prometheus-exporter" {
@@ -446,22 +571,9 @@ fn http_rule(ctx: &mut ProxyCtx<'_>, words: &[String], response: bool) -> Result
         a if !response && super::actions::set_line(a, &[]).is_some() => {
             super::actions::set_line(a, &words[2..cut]).unwrap_or_else(|| Err(String::new()))?
         }
-        a if table.contains(&base_action(a)) => {
+        a => {
             return Err(format!(
                 "'{kwd} {a}' is a HAProxy action that gatehouse does not support yet."
-            ));
-        }
-        a => {
-            let hint = crate::config::suggest::closest(a, table.iter().copied())
-                .map(|c| format!(" (did you mean '{c}' ?)"))
-                .unwrap_or_default();
-            return Err(format!(
-                "'{kwd}' expects {}, but got '{a}'{hint}.",
-                table
-                    .iter()
-                    .map(|a| format!("'{a}'"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
             ));
         }
     };
@@ -470,20 +582,40 @@ fn http_rule(ctx: &mut ProxyCtx<'_>, words: &[String], response: bool) -> Result
         action,
         cond,
     };
-    if response {
-        ctx.proxy.http_response.push(rule);
-    } else {
-        ctx.proxy.http_request.push(rule);
+    match phase {
+        Phase::Request => ctx.proxy.http_request.push(rule),
+        Phase::Response => ctx.proxy.http_response.push(rule),
+        Phase::After => ctx.proxy.http_after_response.push(rule),
     }
     Ok(())
 }
 
 fn http_request(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
-    http_rule(ctx, words, false)
+    http_rule(ctx, words, Phase::Request)
 }
 
 fn http_response(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
-    http_rule(ctx, words, true)
+    http_rule(ctx, words, Phase::Response)
+}
+
+fn http_after_response(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    http_rule(ctx, words, Phase::After)
+}
+
+/// The `redirect` keyword: `redirect location|prefix|scheme VALUE [code N] [option…]
+/// [if|unless COND]`, kept in its own list that runs after the proxy's `http-request`
+/// rules. Its value is literal text (not a log-format, unlike `http-request
+/// redirect`): it is stored escaped.
+fn redirect(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    let (cut, cond) = split_cond(words, 1, ctx.span, "a 'redirect' rule")?;
+    let mut r = super::actions::redirect(&words[1..cut], false)?;
+    r.value = r.value.replace('%', "%%");
+    ctx.proxy.redirects.push(HttpRule {
+        span: ctx.span.clone(),
+        action: HttpAction::Redirect(r),
+        cond,
+    });
+    Ok(())
 }
 
 fn tcp_request(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
@@ -577,6 +709,18 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
     ),
     kw("http-request", ALL, http_request, "HTTP request rules"),
     kw("http-response", ALL, http_response, "HTTP response rules"),
+    kw(
+        "redirect",
+        FE | LI | BE,
+        redirect,
+        "answer with an HTTP redirect after the http-request rules",
+    ),
+    kw(
+        "http-after-response",
+        ALL,
+        http_after_response,
+        "HTTP rules applied to every response, the proxy's own too",
+    ),
     kw(
         "tcp-request",
         DEF | FE | LI | BE,

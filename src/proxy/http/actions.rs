@@ -120,31 +120,37 @@ pub fn set_line(part: LinePart, value: Vec<u8>, uri: &[u8], edits: &mut Edits) {
     edits.target = Some(t);
 }
 
+/// Names the HTTP/1 codec writes itself (connection management, routing): a rewrite
+/// never moves them, so a rewrite after them falls back to sending the rewritten
+/// header last.
+const CODEC_OWNED: &[&[u8]] = &[
+    b"connection",
+    b"keep-alive",
+    b"proxy-connection",
+    b"te",
+    b"upgrade",
+    b"host",
+];
+
 /// `replace-header`/`replace-value`: each value of header `name` that `re` matches is
 /// replaced by `fmt` with `\N` references expanded (the whole value for
-/// `replace-header`, each comma-separated item for `replace-value`). The header's
-/// values are then sent after the others (the ones that did not match unchanged).
+/// `replace-header`, each comma-separated item for `replace-value`), in place as
+/// HAProxy does. `original` is the message's headers as parsed, in order; headers the
+/// rules added are rewritten in the edits themselves. The edits only remove by name
+/// and append, so the original headers from the first rewritten one on are removed
+/// and appended again in their order, the rewritten values in their places, before
+/// anything the rules added.
 pub fn replace(
     name: &str,
     re: &regex::bytes::Regex,
     fmt: &[u8],
     per_value: bool,
-    values: &[Vec<u8>],
+    original: &[(Vec<u8>, Vec<u8>)],
     edits: &mut Edits,
 ) {
-    let mut out: Vec<Vec<u8>> = Vec::new();
-    let mut changed = false;
-    let one = |v: &[u8], changed: &mut bool| -> Vec<u8> {
-        match re.captures(v) {
-            Some(caps) => {
-                *changed = true;
-                expand(&caps, fmt)
-            }
-            None => v.to_vec(),
-        }
-    };
-    for v in values {
-        if per_value {
+    let rewrite = |v: &[u8]| -> Option<Vec<u8>> {
+        let mut changed = false;
+        let out = if per_value {
             // Each item is rewritten in place; separators and spaces are kept.
             let items: Vec<Vec<u8>> = v
                 .split(|&c| c == b',')
@@ -152,25 +158,98 @@ pub fn replace(
                     let t = raw.trim_ascii();
                     let lead = raw.len() - raw.trim_ascii_start().len();
                     let mut item = raw[..lead].to_vec();
-                    item.extend(one(t, &mut changed));
+                    match re.captures(t) {
+                        Some(caps) => {
+                            changed = true;
+                            item.extend(expand(&caps, fmt));
+                        }
+                        None => item.extend_from_slice(t),
+                    }
                     item.extend_from_slice(&raw[lead + t.len()..]);
                     item
                 })
                 .collect();
-            out.push(items.join(&b","[..]));
+            items.join(&b","[..])
         } else {
-            out.push(one(v, &mut changed));
+            let caps = re.captures(v)?;
+            changed = true;
+            expand(&caps, fmt)
+        };
+        changed.then_some(out)
+    };
+    let n = name.as_bytes();
+    for (an, av) in edits.add.iter_mut() {
+        if an.eq_ignore_ascii_case(n)
+            && let Some(new) = rewrite(av)
+        {
+            *av = new;
         }
     }
-    if !changed {
+    let visible: Vec<(usize, &[u8], &[u8])> = original
+        .iter()
+        .enumerate()
+        .filter(|(_, (hn, _))| !edits.removed(hn))
+        .map(|(i, (hn, hv))| (i, hn.as_slice(), hv.as_slice()))
+        .collect();
+    let rewritten: Vec<(usize, Vec<u8>)> = visible
+        .iter()
+        .filter(|(_, hn, _)| hn.eq_ignore_ascii_case(n))
+        .filter_map(|(i, _, hv)| rewrite(hv).map(|v| (*i, v)))
+        .collect();
+    let Some(&(mut from, _)) = rewritten.first() else {
+        return;
+    };
+    // The names from `from` on, and `from` moved back to the first header of any of
+    // them: removing a name removes all its headers.
+    let mut names: Vec<Vec<u8>>;
+    loop {
+        names = Vec::new();
+        for (i, hn, _) in &visible {
+            let l = hn.to_ascii_lowercase();
+            if *i >= from && !names.contains(&l) {
+                names.push(l);
+            }
+        }
+        let first = visible
+            .iter()
+            .find(|(_, hn, _)| names.iter().any(|x| x.eq_ignore_ascii_case(hn)))
+            .map_or(from, |(i, _, _)| *i);
+        if first >= from {
+            break;
+        }
+        from = first;
+    }
+    let lname = n.to_ascii_lowercase();
+    if names.iter().any(|x| CODEC_OWNED.contains(&x.as_slice())) {
+        // The rewritten header's values go last.
+        let values: Vec<(Vec<u8>, Vec<u8>)> = visible
+            .iter()
+            .filter(|(_, hn, _)| hn.eq_ignore_ascii_case(n))
+            .map(|(i, _, hv)| {
+                let v = rewritten
+                    .iter()
+                    .find(|(j, _)| j == i)
+                    .map_or_else(|| hv.to_vec(), |(_, v)| v.clone());
+                (lname.clone(), v)
+            })
+            .collect();
+        edits.remove.push(lname);
+        edits.add.extend(values);
         return;
     }
-    let lname = name.as_bytes().to_ascii_lowercase();
-    edits.add.retain(|(n, _)| !n.eq_ignore_ascii_case(&lname));
-    edits.remove.push(lname.clone());
-    for v in out {
-        edits.add.push((lname.clone(), v));
-    }
+    let again: Vec<(Vec<u8>, Vec<u8>)> = visible
+        .iter()
+        .filter(|(i, _, _)| *i >= from)
+        .map(|(i, hn, hv)| {
+            let v = rewritten
+                .iter()
+                .find(|(j, _)| j == i)
+                .map_or_else(|| hv.to_vec(), |(_, v)| v.clone());
+            (hn.to_ascii_lowercase(), v)
+        })
+        .collect();
+    edits.remove.extend(names);
+    edits.add.splice(0..0, again);
 }
 
 /// `fmt` with `\0`…`\9` replaced by the captures.
@@ -214,6 +293,6 @@ pub fn name_matches(
 
 /// `set-status CODE [reason R]`.
 pub fn set_status(status: u16, why: Option<&str>, edits: &mut Edits) {
-    let r = why.unwrap_or_else(|| reason(status));
+    let r = why.unwrap_or_else(|| crate::runtime::rules::http_reason(status));
     edits.status = Some((status, r.as_bytes().to_vec()));
 }

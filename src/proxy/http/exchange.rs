@@ -98,6 +98,8 @@ pub(super) struct Exchange {
     pub(super) cap_req: Vec<Option<Vec<u8>>>,
     /// `capture response header` values.
     pub(super) cap_res: Vec<Option<Vec<u8>>>,
+    /// What the rules set beside the message (timeouts, log level, captures).
+    pub(super) fx: rules::Effects,
 }
 
 impl Exchange {
@@ -125,6 +127,7 @@ impl Exchange {
             txn: super::txn::Txn::default(),
             cap_req: Vec::new(),
             cap_res: Vec::new(),
+            fx: rules::Effects::default(),
         }
     }
 
@@ -149,6 +152,7 @@ impl Exchange {
         self.txn.clear();
         self.cap_req.clear();
         self.cap_res.clear();
+        self.fx.clear();
     }
 }
 
@@ -417,6 +421,7 @@ impl Session {
             // Each request (or attempt: HAProxy counts a connection closed silently
             // too) gets its number in the process (`%rt`).
             ex.txn.rt = crate::log::next_request();
+            ex.txn.set_proc(&self.snap.proc_vars);
             match self.exchange(client, ex).await {
                 Some(next) => {
                     let end = Instant::now();
@@ -541,8 +546,7 @@ impl Session {
         let fe = self.fe.clone();
         if let Some(status) = self.monitor(client) {
             ex.nolog = true;
-            let page = crate::runtime::errors::page(status, None, &fe.errors);
-            return Err(self.local_reply(client, ex, page, status, true).await);
+            return Err(self.error_reply(client, ex, status, true).await);
         }
         let (verdict, backend) = {
             let view = ReqView {
@@ -554,7 +558,7 @@ impl Session {
                 txn: Some((&ex.txn, fe.unique_id.as_ref(), &fe.name)),
                 live: Some(StreamLive::new(&self.snap, &fe)),
             };
-            let routed = rules::route(&fe, &view, &mut ex.edits).ok_or(None)?;
+            let routed = rules::route(&fe, &view, &mut ex.edits, &mut ex.fx).ok_or(None)?;
             // The id not fetched by a rule is generated now, as HAProxy does once the
             // backend is known, and sent in `unique-id-header`.
             if let Some(uid) = &fe.unique_id {
@@ -570,10 +574,11 @@ impl Session {
         match verdict {
             Verdict::Continue => {}
             Verdict::Prometheus => return Err(self.serve_stats(client, ex, None).await),
+            Verdict::ErrorPage(status) => {
+                return Err(self.error_reply(client, ex, status, true).await);
+            }
             Verdict::Deny(status) => {
-                let be_errors = backend.as_ref().map(|b| &b.errors);
-                let page = crate::runtime::errors::page(status, be_errors, &fe.errors);
-                return Err(self.local_reply(client, ex, page, status, false).await);
+                return Err(self.error_reply(client, ex, status, false).await);
             }
             Verdict::Tarpit(status) => {
                 // HAProxy holds the request, then answers with the error page, logged
@@ -586,11 +591,7 @@ impl Session {
                     .await);
             }
             Verdict::Auth(realm) => {
-                let be_errors = backend.as_ref().map(|b| &b.errors);
-                let page = crate::runtime::errors::page(401, be_errors, &fe.errors);
-                let reply = super::reply::auth_reply(page, &realm);
-                let page = reply.as_ref().map_or(Page::Empty, Page::Reply);
-                return Err(self.local_reply(client, ex, page, 401, true).await);
+                return Err(self.auth_reply(client, ex, &realm).await);
             }
             Verdict::Return(reply) => {
                 let status = reply.as_ref().map_or(200, |r| r.status);

@@ -101,13 +101,25 @@ impl Session {
             ex.edits.remove.push(b"expect".to_vec());
         }
         let xff = self.forwarded_for(client, be);
-        let extra = xff.as_ref().map(|(n, v)| (n.as_slice(), v.as_bytes()));
-        up.codec.start_request(
-            &client.request(),
-            &ex.edits,
-            extra,
-            mode == HttpConnMode::KeepAlive,
-        );
+        let keep = mode == HttpConnMode::KeepAlive;
+        if let Some(xot) = super::headers::original_to(&self.fe, be, &self.conn) {
+            // Two headers of the proxy's own: both go after the rules' edits.
+            let mut edits = crate::proxy::message::Edits {
+                remove: ex.edits.remove.clone(),
+                add: ex.edits.add.clone(),
+                method: ex.edits.method.clone(),
+                target: ex.edits.target.clone(),
+                status: None,
+            };
+            edits.add.extend(xff.map(|(n, v)| (n, v.into_bytes())));
+            edits.add.push((xot.0, xot.1.into_bytes()));
+            up.codec
+                .start_request(&client.request(), &edits, None, keep);
+        } else {
+            let extra = xff.as_ref().map(|(n, v)| (n.as_slice(), v.as_bytes()));
+            up.codec
+                .start_request(&client.request(), &ex.edits, extra, keep);
+        }
         // A client that sent body bytes with `Expect: 100-continue` does not wait for the
         // interim response: its body is forwarded as it comes, as HAProxy does.
         let expect_wait = expect && !client.body_buffered();
@@ -125,7 +137,7 @@ impl Session {
             }
         }
         let body_done = client.body_done();
-        let st = be.timeouts.server;
+        let st = ex.fx.server_timeout.or(be.timeouts.server);
         if up.codec.send_pending(st).await.is_err() {
             if !up.reused {
                 return Err(self
@@ -159,7 +171,7 @@ impl Session {
     ) -> Result<(), Option<Next>> {
         // HAProxy waits for the rest of the body as it waits for the response: under
         // `timeout server` (504, `sH`), the client timeout only when that one is unset.
-        let server_wait = be.timeouts.server;
+        let server_wait = ex.fx.server_timeout.or(be.timeouts.server);
         let wait = server_wait.or(self.fe.timeouts.client);
         loop {
             let frames = match client.read_body(wait).await {
@@ -189,11 +201,7 @@ impl Session {
                 }
             };
             let wire = frames.wire as u64;
-            if server
-                .write_body(&frames, be.timeouts.server)
-                .await
-                .is_err()
-            {
+            if server.write_body(&frames, server_wait).await.is_err() {
                 return Err(self
                     .fail(client, ex, 502, TermCause::ServerAbort, FinState::Data)
                     .await);

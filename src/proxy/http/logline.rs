@@ -13,6 +13,20 @@ impl Session {
     /// request's first byte (the start when nothing came), `Ti` the idle time between
     /// them, `TR` the head's reception, `Ta` from `%tr` and `Tt` from `%t` to `end`.
     pub(super) fn log(&mut self, ex: &Exchange, end: Instant) {
+        self.log_with(ex, end, false);
+    }
+
+    /// `option logasap`: logs the exchange now, its response headers forwarded
+    /// (`%Tt`, `%Ta` and `%B` so far, with a `+`); the log at the end then only counts.
+    pub(super) fn log_asap(&mut self, ex: &mut Exchange) {
+        if self.fe.log.as_ref().is_some_and(|l| l.logasap) && !ex.nolog {
+            self.log_with(ex, Instant::now(), true);
+            ex.fx.logged_early = true;
+        }
+    }
+
+    /// Counts (unless `early`) and logs (unless logged early) the exchange.
+    fn log_with(&mut self, ex: &Exchange, end: Instant, early: bool) {
         let fe = self.fe.clone();
         let clock = self.clock;
         let rx_start = ex.rx_start.unwrap_or(clock.start).max(clock.start);
@@ -74,18 +88,32 @@ impl Session {
             rec.srv_queue = s.queued.load(Ordering::Relaxed);
             rec.server_addr = s.unix.is_none().then_some(s.current_addr());
         }
-        session::account(&fe, ex.backend.as_deref(), ex.server.as_deref(), &rec, true);
-        if fe.log.is_none() {
+        if !early {
+            session::account(&fe, ex.backend.as_deref(), ex.server.as_deref(), &rec, true);
+        }
+        if fe.log.is_none() || (!early && ex.fx.logged_early) {
             return;
         }
+        rec.logasap = early;
         session::counters(&mut rec, &self.snap, &fe);
-        // Captures are listed only when declared (an empty list prints nothing).
-        let req_caps = captures(&ex.cap_req, fe.capture_req.len());
-        let res_caps = captures(&ex.cap_res, fe.capture_res.len());
+        // Captures are listed only when declared (an empty list prints nothing); the
+        // `capture` rules' samples fill their slots, cut to the slot's length.
+        let mut req_caps = captures(&ex.cap_req, fe.capture_req.len());
+        let mut res_caps = captures(&ex.cap_res, fe.capture_res.len());
+        for (response, slot, v) in &ex.fx.captures {
+            let (caps, decl) = if *response {
+                (&mut res_caps, &fe.capture_res)
+            } else {
+                (&mut req_caps, &fe.capture_req)
+            };
+            if let (Some(c), Some((_, len))) = (caps.get_mut(*slot), decl.get(*slot)) {
+                *c = Some(&v[..v.len().min(*len)]);
+            }
+        }
         rec.req_headers = &req_caps;
         rec.res_headers = &res_caps;
         let mut line = std::mem::take(&mut self.line);
-        session::emit(&fe, &rec, false, true, &mut line);
+        session::emit_at(&fe, &rec, false, true, ex.fx.log_level, &mut line);
         self.line = line;
     }
 }

@@ -14,15 +14,19 @@
 //! rules and `pass_to`, which runs the server-side phases in order; `upstream.rs`
 //! balance, queue, connect or reuse, and the pool afterwards; `forward.rs` the request
 //! side; `response.rs` the response side; `reply.rs` the answers the proxy writes itself
-//! (error pages, `deny`, `return`); `logline.rs` the log line and its per-request timers;
+//! (error pages, `deny`, `return`); `after.rs` the `http-after-response` rules on every
+//! response; `logline.rs` the log line and its per-request timers;
 //! `rules.rs` and `view.rs` the rules and the request as they see it; `txn.rs` the
 //! request's own state (unique id, variables, header captures).
 
 mod actions;
+mod after;
 mod exchange;
 mod forward;
+mod headers;
 pub mod io;
 mod logline;
+mod normalize;
 mod reply;
 mod response;
 pub mod rules;

@@ -16,7 +16,6 @@ use crate::proxy::h1::H1Server;
 use crate::proxy::message::Frames;
 use crate::proxy::tunnel::{self, TunnelTimeouts};
 use crate::runtime::backend::Backend;
-use crate::runtime::errors::Page;
 use std::sync::Arc;
 
 /// How forwarding the response ended.
@@ -59,7 +58,7 @@ impl Session {
         mut up: Upstream,
         sent: &mut Sent,
     ) -> Result<Upstream, Option<Next>> {
-        let st = be.timeouts.server;
+        let st = ex.fx.server_timeout.or(be.timeouts.server);
         loop {
             if !sent.awaiting_100 && !client.body_done() {
                 self.stream_request_body(client, &mut up.codec, ex, be)
@@ -148,10 +147,10 @@ impl Session {
             };
             let mut v = Verdict::Continue;
             if !self.fe.http_response.is_empty() {
-                v = rules::apply(&self.fe.http_response, &view, &mut ex.redits);
+                v = rules::apply_with(&self.fe.http_response, &view, &mut ex.redits, &mut ex.fx);
             }
             if matches!(v, Verdict::Continue) && !be.http_response.is_empty() {
-                v = rules::apply(&be.http_response, &view, &mut ex.redits);
+                v = rules::apply_with(&be.http_response, &view, &mut ex.redits, &mut ex.fx);
             }
             v
         };
@@ -163,16 +162,25 @@ impl Session {
                         .await,
                 );
             }
+            Verdict::ErrorPage(status) => {
+                let reply = self
+                    .error_page_reply(ex, client.request(), status)
+                    .map(Arc::new);
+                return Responded {
+                    next: self.response_reply(client, ex, reply, request_done).await,
+                    server_clean: false,
+                };
+            }
             Verdict::Return(reply) => {
-                let page = reply.as_deref().map_or(Page::Empty, Page::Reply);
-                client
-                    .write_reply(page, true, false, self.fe.timeouts.client)
-                    .await;
-                return Responded::clean(Some(Next::Close));
+                return Responded {
+                    next: self.response_reply(client, ex, reply, request_done).await,
+                    server_clean: false,
+                };
             }
         }
+        super::after::on_response(self, ex, be, status, client.request(), server.response());
         let ct = self.fe.timeouts.client;
-        let st = be.timeouts.server;
+        let st = ex.fx.server_timeout.or(be.timeouts.server);
         // The client side follows the frontend's mode only: a backend's `option
         // httpclose` closes the server side (HAProxy 2.6's H1 client/server modes).
         // A soft stop closes it after this response (docs/reload.md).
@@ -214,6 +222,7 @@ impl Session {
                 return Responded::broken();
             }
         }
+        self.log_asap(ex);
         while !done {
             let frames = match server.read_body(st).await {
                 Ok(f) => f,
@@ -255,7 +264,7 @@ impl Session {
         be: &Backend,
     ) -> Next {
         let ct = self.fe.timeouts.client;
-        let st = be.timeouts.server;
+        let st = ex.fx.server_timeout.or(be.timeouts.server);
         let (cio, pending_up) = client.tunnel();
         let (sio, pending_down) = server.tunnel();
         if !pending_down.is_empty() && write_all(cio, &pending_down, ct).await.is_err() {
@@ -264,7 +273,7 @@ impl Session {
         if !pending_up.is_empty() && write_all(sio, &pending_up, st).await.is_err() {
             return Next::Close;
         }
-        let tt = be.timeouts.tunnel;
+        let tt = ex.fx.tunnel_timeout.or(be.timeouts.tunnel);
         let t = TunnelTimeouts {
             client: tt.or(ct),
             server: tt.or(st),

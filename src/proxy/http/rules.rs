@@ -9,13 +9,40 @@
 use super::actions;
 use super::view::ReqView;
 use crate::acl::SampleSource;
-use crate::config::model::{HdrMatch, HttpAction, Reply};
+use crate::config::model::{HdrMatch, HttpAction, Reply, ReturnBody};
 pub use crate::proxy::message::Edits;
 use crate::runtime::backend::Backend;
 use crate::runtime::frontend::Frontend;
 use crate::runtime::rules::{HttpRuleRt, HttpRules, LfAction};
 use std::net::SocketAddr;
 use std::sync::Arc;
+
+/// What the rules set for the rest of the transaction beside the message: per-stream
+/// timeouts, the log level, captured samples. Reset for each request.
+#[derive(Debug, Default)]
+pub struct Effects {
+    /// `http-request set-timeout server`.
+    pub server_timeout: Option<std::time::Duration>,
+    /// `http-request set-timeout tunnel`.
+    pub tunnel_timeout: Option<std::time::Duration>,
+    /// `set-log-level`: `Some(None)` for `silent`, else the syslog level.
+    pub log_level: Option<Option<u8>>,
+    /// `capture … len|id`: (response slot, slot, value), in rule order.
+    pub captures: Vec<(bool, usize, Vec<u8>)>,
+    /// The exchange was logged early (`option logasap`).
+    pub logged_early: bool,
+}
+
+impl Effects {
+    /// Forgets the previous request's effects.
+    pub fn clear(&mut self) {
+        self.server_timeout = None;
+        self.tunnel_timeout = None;
+        self.log_level = None;
+        self.captures.clear();
+        self.logged_early = false;
+    }
+}
 
 /// What the rules decided.
 pub enum Verdict {
@@ -30,6 +57,9 @@ pub enum Verdict {
     Auth(Vec<u8>),
     /// Hold the request for `timeout tarpit`, then answer with this status (`tarpit`).
     Tarpit(u16),
+    /// Answer with the error page of this status, as a `return` (`return …
+    /// default-errorfiles`).
+    ErrorPage(u16),
     /// Answer with the Prometheus exporter (`use-service prometheus-exporter`).
     Prometheus,
 }
@@ -135,8 +165,20 @@ fn render(rules: &HttpRules, r: &HttpRuleRt, src: &dyn SampleSource) -> Vec<u8> 
     out
 }
 
-/// Evaluates `rules` in order against `src`, collecting header edits into `edits`.
+/// Evaluates `rules` in order against `src`, collecting header edits into `edits`
+/// (and throwing away their other effects).
 pub fn apply(rules: &HttpRules, src: &dyn SampleSource, edits: &mut Edits) -> Verdict {
+    apply_with(rules, src, edits, &mut Effects::default())
+}
+
+/// Evaluates `rules` in order against `src`, collecting header edits into `edits` and
+/// their other effects into `fx`.
+pub fn apply_with(
+    rules: &HttpRules,
+    src: &dyn SampleSource,
+    edits: &mut Edits,
+    fx: &mut Effects,
+) -> Verdict {
     let response = src.status().is_some();
     for r in &rules.rules {
         let view = Edited {
@@ -156,6 +198,11 @@ pub fn apply(rules: &HttpRules, src: &dyn SampleSource, edits: &mut Edits) -> Ve
             HttpAction::Deny { status } => return Verdict::Deny(*status),
             HttpAction::Tarpit { status } => return Verdict::Tarpit(*status),
             HttpAction::UsePrometheus => return Verdict::Prometheus,
+            HttpAction::Return {
+                status,
+                body: ReturnBody::Default | ReturnBody::Section(_),
+                ..
+            } => return Verdict::ErrorPage(*status),
             HttpAction::Return { .. } => {
                 let reply = match (&r.prebuilt, &r.lf) {
                     (Some(b), _) => Some(Arc::clone(b)),
@@ -213,20 +260,19 @@ pub fn apply(rules: &HttpRules, src: &dyn SampleSource, edits: &mut Edits) -> Ve
                 name, value: per, ..
             } => {
                 let fmt = render(rules, r, seen);
-                let mut values = Vec::new();
-                let mut each = |v: &[u8]| {
-                    values.push(v.to_vec());
+                // The message's own headers, in order; the edits hold the rest.
+                let mut original = Vec::new();
+                let mut each = |n: &[u8], v: &[u8]| {
+                    original.push((n.to_vec(), v.to_vec()));
                     false
                 };
                 if response {
-                    seen.res_headers(&mut |n, v| {
-                        n.eq_ignore_ascii_case(name.as_bytes()) && each(v)
-                    });
+                    src.res_headers(&mut each);
                 } else {
-                    seen.req_header(name, &mut each);
+                    src.req_headers(&mut each);
                 }
                 if let Some(re) = &r.re {
-                    actions::replace(name, re, &fmt, *per, &values, edits);
+                    actions::replace(name, re, &fmt, *per, &original, edits);
                 }
             }
             HttpAction::SetLine(part, _) => {
@@ -252,6 +298,47 @@ pub fn apply(rules: &HttpRules, src: &dyn SampleSource, edits: &mut Edits) -> Ve
                 }
             }
             HttpAction::UnsetVar(name) => src.set_var(name, None),
+            HttpAction::SetTimeout { tunnel, value } => {
+                let t = match &r.lf {
+                    Some(LfAction::Sample(e)) => {
+                        let mut ms = None;
+                        e.eval_str(seen, &mut |v| {
+                            ms = ms.or_else(|| std::str::from_utf8(v).ok()?.parse::<u64>().ok());
+                        });
+                        // A zero or missing value leaves the timeout as it is.
+                        ms.filter(|m| *m > 0).map(std::time::Duration::from_millis)
+                    }
+                    _ => crate::config::value::duration(value, "set-timeout").ok(),
+                };
+                if t.is_some() {
+                    if *tunnel {
+                        fx.tunnel_timeout = t;
+                    } else {
+                        fx.server_timeout = t;
+                    }
+                }
+            }
+            HttpAction::SetLogLevel(level) => fx.log_level = Some(*level),
+            HttpAction::NormalizeUri(n) => {
+                let uri = seen.uri().unwrap_or(b"/");
+                match super::normalize::normalize(*n, uri) {
+                    Ok(Some(t)) => edits.target = Some(t),
+                    Ok(None) => {}
+                    // HAProxy answers an invalid sequence under `strict` with a 400.
+                    Err(()) => return Verdict::Deny(400),
+                }
+            }
+            HttpAction::Capture { slot, response, .. } => {
+                if let Some(LfAction::Sample(e)) = &r.lf {
+                    let mut value: Option<Vec<u8>> = None;
+                    e.eval_str(seen, &mut |v| {
+                        value.get_or_insert_with(|| v.to_vec());
+                    });
+                    if let Some(v) = value {
+                        fx.captures.push((*response, *slot, v));
+                    }
+                }
+            }
         }
     }
     Verdict::Continue
@@ -267,11 +354,17 @@ pub fn route(
     fe: &Frontend,
     view: &ReqView<'_>,
     edits: &mut Edits,
+    fx: &mut Effects,
 ) -> Option<(Verdict, Option<Arc<Backend>>)> {
     if !crate::runtime::rules::tcp_verdict(&fe.tcp_content, view) {
         return None;
     }
-    let v = apply(&fe.http_request, view, edits);
+    let mut v = apply_with(&fe.http_request, view, edits, fx);
+    // The `redirect` keyword's rules follow the `http-request` ones (even after an
+    // `allow`), as in HAProxy's `http_process_req_common()`.
+    if matches!(v, Verdict::Continue) && !fe.redirects.is_empty() {
+        v = apply(&fe.redirects, view, edits);
+    }
     let b = match v {
         Verdict::Continue => fe
             .switching
@@ -299,8 +392,12 @@ pub fn route(
         return None;
     }
     let v = match (&v, &b) {
-        (Verdict::Continue, Some(b)) if !b.http_request.is_empty() => {
-            apply(&b.http_request, view, edits)
+        (Verdict::Continue, Some(b)) => {
+            let mut v = apply_with(&b.http_request, view, edits, fx);
+            if matches!(v, Verdict::Continue) && !b.redirects.is_empty() {
+                v = apply(&b.redirects, view, edits);
+            }
+            v
         }
         _ => v,
     };

@@ -72,11 +72,7 @@ impl Session {
                     self.local_reply(client, ex, Page::Reply(&reply), 200, true)
                         .await
                 }
-                None => {
-                    let fe = Arc::clone(&self.fe);
-                    let page = crate::runtime::errors::page(400, None, &fe.errors);
-                    self.local_reply(client, ex, page, 400, true).await
-                }
+                None => self.error_reply(client, ex, 400, true).await,
             };
         };
         // The admin form: read its body (`Content-Length` only) before answering.
@@ -124,13 +120,7 @@ impl Session {
                 self.local_reply(client, ex, Page::Reply(&reply), status, true)
                     .await
             }
-            Answer::Unauthorized(realm) => {
-                let fe = Arc::clone(&self.fe);
-                let page = crate::runtime::errors::page(401, None, &fe.errors);
-                let reply = super::reply::auth_reply(page, realm.as_bytes());
-                let page = reply.as_ref().map_or(Page::Empty, Page::Reply);
-                self.local_reply(client, ex, page, 401, true).await
-            }
+            Answer::Unauthorized(realm) => self.auth_reply(client, ex, realm.as_bytes()).await,
         }
     }
 }

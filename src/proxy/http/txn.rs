@@ -7,8 +7,9 @@
 
 use crate::acl::SampleSource;
 use crate::runtime::frontend::UniqueId;
+use crate::runtime::procvars::ProcVars;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// One request's transaction state; reset by [`Txn::clear`] between requests.
 #[derive(Debug, Default)]
@@ -21,6 +22,8 @@ pub struct Txn {
     pub rt: u64,
     /// The variables set, by full name (`txn.x`).
     vars: Mutex<Vec<(Box<str>, Vec<u8>)>>,
+    /// The process-wide variables (`proc.x`) of the request's snapshot.
+    proc: Option<Arc<ProcVars>>,
 }
 
 impl Txn {
@@ -30,6 +33,13 @@ impl Txn {
         *self.busy.get_mut() = false;
         if let Ok(v) = self.vars.get_mut() {
             v.retain(|(n, _)| n.starts_with("sess."));
+        }
+    }
+
+    /// Uses `proc` for the `proc.` variables (the request's snapshot's store).
+    pub fn set_proc(&mut self, proc: &Arc<ProcVars>) {
+        if !self.proc.as_ref().is_some_and(|p| Arc::ptr_eq(p, proc)) {
+            self.proc = Some(Arc::clone(proc));
         }
     }
 
@@ -58,6 +68,9 @@ impl Txn {
 
     /// Calls `each` with variable `name`'s value, if set.
     pub fn var(&self, name: &str, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+        if name.starts_with("proc.") {
+            return self.proc.as_ref().is_some_and(|p| p.get(name, each));
+        }
         let Ok(vars) = self.vars.lock() else {
             return false;
         };
@@ -68,6 +81,12 @@ impl Txn {
 
     /// Sets (or with `None` unsets) variable `name`.
     pub fn set_var(&self, name: &str, value: Option<&[u8]>) {
+        if name.starts_with("proc.") {
+            if let Some(p) = &self.proc {
+                p.set(name, value);
+            }
+            return;
+        }
         let Ok(mut vars) = self.vars.lock() else {
             return;
         };
