@@ -57,6 +57,9 @@ pub(super) fn on_response(
             resp: Some(resp),
             users: Some(&s.snap.userlists),
             txn: Some((&ex.txn, s.fe.unique_id.as_ref(), &s.fe.name)),
+            live: Some(crate::runtime::live_fetch::StreamLive::forwarded(
+                &s.snap, &s.fe, be,
+            )),
         };
         apply(&s.fe, Some(be), &view, &mut ex.redits, &mut ex.fx);
     }
