@@ -9,6 +9,7 @@
 mod cookie;
 mod headers;
 mod http;
+mod identity;
 mod internal;
 mod l4;
 mod stream;
@@ -162,6 +163,7 @@ static FAMILIES: &[&[FetchDef]] = &[
     cookie::FETCHES,
     txn::FETCHES,
     stream::FETCHES,
+    identity::FETCHES,
 ];
 
 /// Every fetch implemented, family by family.

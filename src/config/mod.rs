@@ -14,6 +14,7 @@ pub mod condition;
 pub mod diag;
 pub mod env;
 pub mod global;
+pub mod identity;
 pub mod keyword;
 pub mod lexer;
 pub mod logline;

@@ -9,13 +9,13 @@ use super::lexer::Line;
 use super::model::{Config, DefaultPath, EnvChange, Proxy, ProxyKind, Userlist};
 use super::span::Span;
 use super::suggest::closest;
-use super::{global, logline, proxy, userlist};
+use super::{global, identity, logline, proxy, userlist};
 use crate::config::semantics::{Semantics, SyntaxOnly};
 use std::path::{Path, PathBuf};
 
 /// Section keywords gatehouse implements.
 pub const SECTIONS: &[&str] = &[
-    "global", "defaults", "frontend", "backend", "listen", "userlist",
+    "global", "defaults", "frontend", "backend", "listen", "userlist", "identity",
 ];
 
 /// Real HAProxy section keywords gatehouse does not implement yet.
@@ -44,6 +44,7 @@ enum Current {
     Defaults(usize),
     Proxy(usize),
     Userlist(usize),
+    Identity(usize),
     Skipped,
 }
 
@@ -178,6 +179,11 @@ impl Parser {
             Current::Skipped => {}
             Current::Global => self.global_line(line),
             Current::Userlist(i) => self.userlist_line(i, line),
+            Current::Identity(i) => {
+                if let Err(e) = identity::line(&mut self.config.identities[i], &line.words) {
+                    self.alert(&line.span, e);
+                }
+            }
             Current::Defaults(i) => {
                 let mut p = std::mem::replace(
                     &mut self.defaults[i],
@@ -235,6 +241,13 @@ impl Parser {
                 });
                 self.cur = Current::Userlist(self.config.userlists.len() - 1);
             }
+            "identity" => match identity::begin(&mut self.config, w, span) {
+                Ok(i) => self.cur = Current::Identity(i),
+                Err(e) => {
+                    self.alert(span, e);
+                    self.cur = Current::Skipped;
+                }
+            },
             kw => {
                 let kind = match kw {
                     "defaults" => ProxyKind::Defaults,

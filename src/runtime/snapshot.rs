@@ -45,6 +45,8 @@ pub struct Snapshot {
     pub backends: Vec<Arc<Backend>>,
     /// The `userlist` sections, for `http_auth`.
     pub userlists: crate::runtime::userlist::Userlists,
+    /// The `identity` sections, for `http-request authenticate`.
+    pub identities: Arc<crate::identity::Identities>,
 }
 
 impl Snapshot {
@@ -108,7 +110,12 @@ fn merge_mode(a: HttpConnMode, b: HttpConnMode) -> HttpConnMode {
     }
 }
 
-fn build_backend(p: &Proxy, store: &Store, diags: &mut Vec<Diag>) -> Option<Backend> {
+fn build_backend(
+    p: &Proxy,
+    store: &Store,
+    ids: &crate::identity::Identities,
+    diags: &mut Vec<Diag>,
+) -> Option<Backend> {
     let live = store.backend(&p.name);
     let set = AclSet::compile(&p.acls)
         .map_err(|(s, e)| diags.push(Diag::alert(&s, e)))
@@ -171,9 +178,10 @@ fn build_backend(p: &Proxy, store: &Store, diags: &mut Vec<Diag>) -> Option<Back
     } else {
         ""
     };
-    let http_request = HttpRules::compile(&set, &p.http_request, false, fe_name, &p.name)
+    let mut http_request = HttpRules::compile(&set, &p.http_request, false, fe_name, &p.name)
         .map_err(|(s, e)| diags.push(Diag::alert(&s, e)))
         .ok()?;
+    http_request.bind_identities(ids);
     let http_response = HttpRules::compile(&set, &p.http_response, true, fe_name, &p.name)
         .map_err(|(s, e)| diags.push(Diag::alert(&s, e)))
         .ok()?;
@@ -300,9 +308,16 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(64))),
         actconn: Arc::clone(&store.actconn),
     };
+    let identities = match crate::identity::Identities::compile(&config.identities) {
+        Ok(ids) => ids,
+        Err(mut d) => {
+            diags.append(&mut d);
+            crate::identity::Identities::default()
+        }
+    };
     let mut backends: Vec<(String, Arc<Backend>)> = Vec::new();
     for p in config.proxies.iter().filter(|p| p.kind.has_backend()) {
-        if let Some(b) = build_backend(p, store, &mut diags) {
+        if let Some(b) = build_backend(p, store, &identities, &mut diags) {
             backends.push((p.name.clone(), Arc::new(b)));
         }
     }
@@ -321,7 +336,7 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
                 continue;
             }
         };
-        let (Some(tcp_connection), Some(tcp_content), Some(http_request), Some(http_response)) = (
+        let (Some(tcp_connection), Some(tcp_content), Some(mut http_request), Some(http_response)) = (
             ok_or_push(compile_tcp(&set, &p.tcp_request, "connection"), &mut diags),
             ok_or_push(compile_tcp(&set, &p.tcp_request, "content"), &mut diags),
             ok_or_push(
@@ -335,6 +350,7 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
         ) else {
             continue;
         };
+        http_request.bind_identities(&identities);
         let mut switching = Vec::new();
         for ub in &p.use_backends {
             if let (Some(b), Some(cond)) = (
@@ -424,6 +440,7 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
         frontends,
         backends: backends.into_iter().map(|(_, b)| b).collect(),
         userlists: crate::runtime::userlist::Userlists::compile(&config.userlists),
+        identities: Arc::new(identities),
     })
 }
 

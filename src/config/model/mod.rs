@@ -5,12 +5,14 @@ use super::span::Span;
 use std::path::PathBuf;
 use std::time::Duration;
 
+mod identity;
 mod misc;
 mod options;
 mod reply;
 mod rules;
 mod server;
 
+pub use identity::*;
 pub use misc::*;
 pub use options::*;
 pub use reply::*;
@@ -25,6 +27,8 @@ pub struct Config {
     pub proxies: Vec<Proxy>,
     /// `userlist` sections.
     pub userlists: Vec<Userlist>,
+    /// `identity` sections (gatehouse only).
+    pub identities: Vec<IdentitySection>,
 }
 
 impl Config {

@@ -527,6 +527,13 @@ impl Session {
                 .local_reply(client, ex, head_len, page, status, true)
                 .await;
         }
+        let req = ex.head.message(&self.buf);
+        if let Some(r) = super::identity::intercept(&self.snap.identities, &req, &ex.txn).await {
+            let page = Page::Reply(&r);
+            return self
+                .local_reply(client, ex, head_len, page, r.status, true)
+                .await;
+        }
         let (verdict, backend) = {
             let view = ReqView {
                 req: ex.head.message(&self.buf),

@@ -69,6 +69,9 @@ impl Session {
             rec.server_addr = s.unix.is_none().then_some(s.addr);
         }
         session::account(&fe, ex.backend.as_deref(), ex.server.as_deref(), &rec, true);
+        if !self.snap.identities.is_empty() {
+            super::identity::audit_exchange(&fe, &rec, &ex.txn);
+        }
         if fe.log.is_none() {
             return;
         }

@@ -16,11 +16,13 @@
 //! side; `response.rs` the response side; `reply.rs` the answers the proxy writes itself
 //! (error pages, `deny`, `return`); `logline.rs` the log line and its per-request timers;
 //! `rules.rs` and `view.rs` the rules and the request as they see it; `txn.rs` the
-//! request's own state (unique id, variables, header captures).
+//! request's own state (unique id, variables, header captures); `identity.rs`
+//! `http-request authenticate`, the login callback, logout and the audit line.
 
 mod actions;
 mod exchange;
 mod forward;
+pub mod identity;
 pub mod io;
 mod logline;
 mod reply;

@@ -75,6 +75,20 @@ impl SampleSource for Edited<'_> {
     fn set_var(&self, name: &str, value: Option<&[u8]>) {
         self.inner.set_var(name, value)
     }
+    fn identity(&self) -> Option<Arc<crate::identity::Identity>> {
+        self.inner.identity()
+    }
+    fn set_identity(&self, id: Arc<crate::identity::Identity>) {
+        self.inner.set_identity(id)
+    }
+    fn decided(
+        &self,
+        rule: &crate::config::span::Span,
+        decision: &'static str,
+        provider: Option<&Arc<crate::identity::Provider>>,
+    ) {
+        self.inner.decided(rule, decision, provider)
+    }
     fn req_header(&self, name: &str, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
         if self.response {
             return self.inner.req_header(name, each);
@@ -147,10 +161,25 @@ pub fn apply(rules: &HttpRules, src: &dyn SampleSource, edits: &mut Edits) -> Ve
             continue;
         }
         match &r.action {
-            HttpAction::Allow => return Verdict::Continue,
-            HttpAction::Deny { status } => return Verdict::Deny(*status),
-            HttpAction::Tarpit { status } => return Verdict::Tarpit(*status),
+            HttpAction::Allow => {
+                src.decided(&r.span, "allow", None);
+                return Verdict::Continue;
+            }
+            HttpAction::Deny { status } => {
+                src.decided(&r.span, "deny", None);
+                return Verdict::Deny(*status);
+            }
+            HttpAction::Tarpit { status } => {
+                src.decided(&r.span, "deny", None);
+                return Verdict::Tarpit(*status);
+            }
+            HttpAction::Authenticate(_) => {
+                if let Some(v) = super::identity::authenticate(r, seen) {
+                    return v;
+                }
+            }
             HttpAction::Return { .. } => {
+                src.decided(&r.span, "deny", None);
                 let reply = match (&r.prebuilt, &r.lf) {
                     (Some(b), _) => Some(Arc::clone(b)),
                     (None, Some(LfAction::Return(ret))) => {
@@ -195,11 +224,13 @@ pub fn apply(rules: &HttpRules, src: &dyn SampleSource, edits: &mut Edits) -> Ve
                 edits.remove.extend(names);
             }
             HttpAction::Redirect(rd) => {
+                src.decided(&r.span, "allow", None);
                 let value = render(rules, r, seen);
                 let reply = actions::redirect(rd, &value, seen);
                 return Verdict::Return(Some(Arc::new(reply)));
             }
             HttpAction::Auth { realm } => {
+                src.decided(&r.span, "challenge", None);
                 let realm = realm.as_deref().unwrap_or(&rules.backend);
                 return Verdict::Auth(realm.as_bytes().to_vec());
             }
@@ -265,6 +296,7 @@ pub fn route(
     if !crate::runtime::rules::tcp_verdict(&fe.tcp_content, view) {
         return None;
     }
+    super::identity::before_rules(&fe.http_request, view, edits);
     let v = apply(&fe.http_request, view, edits);
     let b = match v {
         Verdict::Continue => fe
@@ -282,6 +314,7 @@ pub fn route(
     }
     let v = match (&v, &b) {
         (Verdict::Continue, Some(b)) if !b.http_request.is_empty() => {
+            super::identity::before_rules(&b.http_request, view, edits);
             apply(&b.http_request, view, edits)
         }
         _ => v,
