@@ -122,6 +122,13 @@ impl KeyStore {
         }
     }
 
+    /// Marks a fetch as just made (the one at start), for the unknown-`kid` limit.
+    pub fn mark_fetched(&self) {
+        if let Ok(mut last) = self.last.try_lock() {
+            *last = Some(Instant::now());
+        }
+    }
+
     /// Makes sure a key named `kid` is known if the provider has it: when it is not in
     /// the current set, fetches the set again unless one was fetched less than
     /// `keys-min-interval` ago. Concurrent callers wait for the one fetch.
@@ -156,7 +163,12 @@ impl KeyStore {
                     let Some(me) = weak.upgrade() else { return };
                     if let Ok(mut last) = me.last.try_lock() {
                         *last = Some(Instant::now());
-                        let _ = me.load_now();
+                        if let Err(e) = me.load_now() {
+                            eprintln!(
+                                "[WARNING]  ({}) : identity keys refresh failed, keeping the last good set: {e}",
+                                std::process::id()
+                            );
+                        }
                     }
                 }
             });

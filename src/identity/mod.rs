@@ -224,6 +224,7 @@ impl Identities {
         for s in sections {
             let (keys, fresh) = store_for(s);
             if fresh {
+                keys.mark_fetched();
                 if let Err(e) = keys.load_now() {
                     let msg = format!("identity '{}' : cannot load its keys: {e}", s.name);
                     if s.degraded_start && s.jwks_file.is_none() {
