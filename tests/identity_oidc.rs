@@ -4,11 +4,11 @@
 //! a flood of unknown `kid`s that does not become a flood of JWKS fetches, the last
 //! good keys kept while the provider is down, and start-up without the provider.
 
-mod support;
 #[path = "identity/mint.rs"]
 mod mint;
 #[path = "identity/oidc.rs"]
 mod oidc;
+mod support;
 
 use oidc::OidcProvider;
 use serde_json::json;
@@ -50,9 +50,13 @@ fn gatehouse(issuer: &str, min: &str, extra: &str, app: &HttpBackend) -> (Daemon
 
 fn status(port: u16, token: &str) -> u16 {
     let auth = format!("Bearer {token}");
-    http_get(SocketAddr::from(([127, 0, 0, 1], port)), "/api", &[("Authorization", &auth)])
-        .expect("request through gatehouse")
-        .status
+    http_get(
+        SocketAddr::from(([127, 0, 0, 1], port)),
+        "/api",
+        &[("Authorization", &auth)],
+    )
+    .expect("request through gatehouse")
+    .status
 }
 
 #[test]
@@ -64,7 +68,10 @@ fn discovery_and_keys_come_from_the_provider_and_its_tokens_pass() {
     assert!(wait_until(Duration::from_secs(5), || idp.jwks_fetches() == 1));
     let token = idp.client_token();
     assert_eq!(status(port, &token), 200);
-    assert_eq!(app.wait_requests(1)[0].header("x-auth-sub"), Some("gatehouse"));
+    assert_eq!(
+        app.wait_requests(1)[0].header("x-auth-sub"),
+        Some("gatehouse")
+    );
     // A token of another issuer's key, same claims shape, is refused.
     let forged = mint::Signer::rsa("rsa-1").sign(&json!({
         "iss": idp.issuer(), "aud": "gatehouse-api", "sub": "eve",
@@ -83,7 +90,11 @@ fn key_rotation_at_the_provider_is_accepted_without_reload() {
     assert_eq!(status(port, &old), 200);
     idp.rotate();
     let new = idp.client_token();
-    assert_ne!(mint_kid(&old), mint_kid(&new), "the provider rotated its keys");
+    assert_ne!(
+        mint_kid(&old),
+        mint_kid(&new),
+        "the provider rotated its keys"
+    );
     // The new kid is unknown: gatehouse fetches the set again (once the minimum
     // interval since the start-up fetch has passed) and accepts it.
     assert!(
@@ -155,7 +166,11 @@ fn the_last_good_keys_are_kept_while_the_provider_is_down() {
         .contains("keeping the last good set")));
     assert!(g.is_running());
     assert_eq!(status(port, &used), 200, "a cached token");
-    assert_eq!(status(port, &fresh), 200, "a token first seen with the provider down");
+    assert_eq!(
+        status(port, &fresh),
+        200,
+        "a token first seen with the provider down"
+    );
     let unknown = mint::Signer::rsa("gone").sign(&json!({"exp": mint::now() + 60}));
     assert_eq!(status(port, &unknown), 401);
     assert!(fetches >= 1);
@@ -173,7 +188,9 @@ fn without_its_provider_gatehouse_refuses_to_start_unless_degraded_start() {
         .var("extra", "")
         .var("app", app.addr());
     let mut d = Gatehouse::builder(&cfg.render()).spawn();
-    let st = d.wait_exit(Duration::from_secs(20)).expect("gatehouse exits");
+    let st = d
+        .wait_exit(Duration::from_secs(20))
+        .expect("gatehouse exits");
     assert!(!st.success());
     let err = d.stderr();
     assert!(
@@ -187,5 +204,7 @@ fn without_its_provider_gatehouse_refuses_to_start_unless_degraded_start() {
     assert_eq!(status(gport, &early), 401);
     let idp = OidcProvider::start_on(port, "http://127.0.0.1/cb");
     let token = idp.client_token();
-    assert!(wait_until(Duration::from_secs(10), || status(gport, &token) == 200));
+    assert!(wait_until(Duration::from_secs(10), || status(
+        gport, &token
+    ) == 200));
 }

@@ -67,7 +67,13 @@ impl OidcProvider {
         });
         let p = OidcProvider { child, port, lines };
         let deadline = Instant::now() + Duration::from_secs(20);
-        while !p.lines.lock().unwrap().iter().any(|l| l.starts_with("READY")) {
+        while !p
+            .lines
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.starts_with("READY"))
+        {
             assert!(Instant::now() < deadline, "the OIDC provider did not start");
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -81,7 +87,12 @@ impl OidcProvider {
 
     /// How many times its JWKS was fetched.
     pub fn jwks_fetches(&self) -> usize {
-        self.lines.lock().unwrap().iter().filter(|l| *l == "JWKS").count()
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| *l == "JWKS")
+            .count()
     }
 
     /// Replaces its signing keys with new ones (new `kid`s).
@@ -120,7 +131,9 @@ impl Drop for OidcProvider {
 pub fn post(port: u16, path: &str, auth: Option<&str>, body: &str) -> (u16, String) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let auth = auth.map(|a| format!("Authorization: {a}\r\n")).unwrap_or_default();
+    let auth = auth
+        .map(|a| format!("Authorization: {a}\r\n"))
+        .unwrap_or_default();
     write!(
         s,
         "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{auth}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -135,6 +148,9 @@ pub fn post(port: u16, path: &str, auth: Option<&str>, body: &str) -> (u16, Stri
         .nth(1)
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_owned();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_owned();
     (status, body)
 }

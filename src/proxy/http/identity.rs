@@ -305,6 +305,11 @@ pub fn audit_exchange(
     rec: &crate::log::LogRecord<'_>,
     txn: &super::txn::Txn,
 ) {
+    // A connection that sent no request (a probe, a client that gave up) decided
+    // nothing.
+    if rec.request_line.is_none() {
+        return;
+    }
     let Ok(note) = txn.auth.lock() else { return };
     let fallback = fe
         .http_request
