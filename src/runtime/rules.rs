@@ -98,6 +98,9 @@ pub struct HttpRules {
     /// `add-header` rules fill from `identity_*` fetches in a section that
     /// authenticates; removed from incoming requests in every spelling.
     pub identity_headers: Vec<Vec<u8>>,
+    /// The session and login cookies of the sections `authenticate` rules name: never
+    /// forwarded to servers.
+    pub session_cookies: Vec<String>,
 }
 
 /// HAProxy's reason phrase for a status code.
@@ -351,6 +354,7 @@ impl HttpRules {
             frontend: frontend.to_string(),
             backend: backend.to_string(),
             identity_headers,
+            session_cookies: Vec::new(),
         })
     }
 
@@ -359,6 +363,14 @@ impl HttpRules {
         for r in &mut self.rules {
             if let HttpAction::Authenticate(names) = &r.action {
                 r.providers = names.iter().filter_map(|n| ids.get(n).cloned()).collect();
+                for p in r.providers.iter().filter(|p| p.sessions.is_some()) {
+                    let name = &p.section.cookie_name;
+                    for c in [name.clone(), format!("{name}_login")] {
+                        if !self.session_cookies.contains(&c) {
+                            self.session_cookies.push(c);
+                        }
+                    }
+                }
             }
         }
     }

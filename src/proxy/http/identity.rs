@@ -174,6 +174,9 @@ pub fn authenticate(r: &HttpRuleRt, src: &dyn SampleSource) -> Option<Verdict> {
 /// request, whatever their case or `_` spelling, and a `Connection` header naming one
 /// (so that no hop drops the header gatehouse sets).
 pub fn before_rules(rules: &HttpRules, src: &dyn SampleSource, edits: &mut Edits) {
+    if !rules.session_cookies.is_empty() {
+        drop_session_cookies(&rules.session_cookies, src, edits);
+    }
     if rules.identity_headers.is_empty() {
         return;
     }
@@ -192,6 +195,34 @@ pub fn before_rules(rules: &HttpRules, src: &dyn SampleSource, edits: &mut Edits
         false
     });
     edits.remove.extend(drop);
+}
+
+/// Rewrites the request's `Cookie` headers without gatehouse's session and login
+/// cookies (the backend never sees a session).
+fn drop_session_cookies(names: &[String], src: &dyn SampleSource, edits: &mut Edits) {
+    let mut found = false;
+    let mut kept: Vec<String> = Vec::new();
+    src.req_header("cookie", &mut |v| {
+        for part in String::from_utf8_lossy(v).split(';') {
+            let part = part.trim();
+            let name = part.split('=').next().unwrap_or("");
+            if names.iter().any(|n| n == name) {
+                found = true;
+            } else if !part.is_empty() {
+                kept.push(part.to_owned());
+            }
+        }
+        false
+    });
+    if !found {
+        return;
+    }
+    edits.remove.push(b"cookie".to_vec());
+    if !kept.is_empty() {
+        edits
+            .add
+            .push((b"cookie".to_vec(), kept.join("; ").into_bytes()));
+    }
 }
 
 fn path_of(target: &[u8]) -> &[u8] {

@@ -174,7 +174,9 @@ pub fn apply(rules: &HttpRules, src: &dyn SampleSource, edits: &mut Edits) -> Ve
                 return Verdict::Tarpit(*status);
             }
             HttpAction::Authenticate(_) => {
-                if let Some(v) = super::identity::authenticate(r, seen) {
+                // Credentials are read from the request as received (the session
+                // cookie is already dropped from what the server will see).
+                if let Some(v) = super::identity::authenticate(r, src) {
                     return v;
                 }
             }
