@@ -51,10 +51,13 @@ fn bench(c: &mut Criterion) {
     let p = ids.get("corp").unwrap();
     let rs = token("RS256", "r", |m| {
         let mut sig = vec![0; rsa.public_modulus_len()];
-        rsa.sign(&signature::RSA_PKCS1_SHA256, &rng, m, &mut sig).unwrap();
+        rsa.sign(&signature::RSA_PKCS1_SHA256, &rng, m, &mut sig)
+            .unwrap();
         sig
     });
-    let es = token("ES256", "e", |m| ec.sign(&rng, m).unwrap().as_ref().to_vec());
+    let es = token("ES256", "e", |m| {
+        ec.sign(&rng, m).unwrap().as_ref().to_vec()
+    });
     let keys = p.keys.current();
     c.bench_function("identity/verify_rs256_uncached", |b| {
         b.iter(|| jwt::verify(black_box(&rs), &keys, p.rules(), jwt::now()).unwrap())

@@ -29,6 +29,7 @@ declare -A PKG=(
     [node]=nodejs
     [npm]=nodejs
     [chromium]=chromium
+    [openssl]=openssl # tests/identity_oidc.rs makes a test CA for an https issuer
 )
 
 # PostgreSQL's programs live outside the PATH, in its versioned directory: only that

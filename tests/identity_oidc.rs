@@ -208,3 +208,129 @@ fn without_its_provider_gatehouse_refuses_to_start_unless_degraded_start() {
         gport, &token
     ) == 200));
 }
+
+/// A test CA and a certificate for `localhost` it signed, made with the openssl CLI.
+fn test_pki(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    let run = |args: &[&str]| {
+        let st = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl");
+        assert!(
+            st.status.success(),
+            "{}",
+            String::from_utf8_lossy(&st.stderr)
+        );
+    };
+    std::fs::write(dir.join("ext.cnf"), "subjectAltName=DNS:localhost\n").unwrap();
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=gatehouse test CA",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "leaf.key",
+        "-out",
+        "leaf.csr",
+        "-subj",
+        "/CN=localhost",
+    ]);
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "leaf.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "leaf.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+    ]);
+    (
+        dir.join("ca.pem"),
+        dir.join("leaf.pem"),
+        dir.join("leaf.key"),
+    )
+}
+
+#[test]
+fn an_https_issuer_is_fetched_over_tls_and_an_untrusted_one_is_refused() {
+    let dir = std::env::temp_dir().join(format!("gh-pki-{}-{}", std::process::id(), free_port()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (ca, cert, key) = test_pki(&dir);
+    let idp = OidcProvider::start_with(
+        free_port(),
+        "http://127.0.0.1/cb",
+        &[
+            ("TLS_CERT", cert.to_str().unwrap()),
+            ("TLS_KEY", key.to_str().unwrap()),
+        ],
+    );
+    let issuer = format!("https://localhost:{}", idp.port);
+    let app = HttpBackend::start("app");
+    let cfg = Config::new(CFG)
+        .listen_port("port")
+        .var("issuer", &issuer)
+        .var("min", "10s")
+        .var("extra", "")
+        .var("app", app.addr());
+    // Trusted through SSL_CERT_FILE: discovery and keys over TLS.
+    let g = Gatehouse::builder(&cfg.render())
+        .env("SSL_CERT_FILE", &ca)
+        .wait_ports(&cfg.listen_ports())
+        .start();
+    let out = std::process::Command::new("curl")
+        .args(["-s", "--cacert"])
+        .arg(&ca)
+        .args([
+            "-u",
+            "gatehouse:gatehouse-secret-0123456789",
+            "-d",
+            "grant_type=client_credentials&scope=api",
+        ])
+        .arg(format!("{issuer}/token"))
+        .output()
+        .expect("curl");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let token = v["access_token"].as_str().unwrap();
+    assert_eq!(status(cfg.port("port"), token), 200);
+    drop(g);
+    // Without the test CA in its trust store, gatehouse refuses to start.
+    let mut d = Gatehouse::builder(&cfg.with_fresh_ports().render()).spawn();
+    let st = d
+        .wait_exit(Duration::from_secs(20))
+        .expect("gatehouse exits");
+    assert!(!st.success());
+    assert!(
+        d.stderr().contains("cannot load its keys"),
+        "{}",
+        d.stderr()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,10 +1,11 @@
 //! A small blocking HTTP/1.1 client for the provider's endpoints (discovery, JWKS,
 //! token): one request per connection, `Content-Length`, chunked or close-delimited
-//! bodies, a deadline on the whole exchange. `http://` only for now; `https://` needs
-//! the TLS stack and is refused with a clear error.
+//! bodies, a deadline on the whole exchange. `https://` goes through rustls (aws-lc-rs)
+//! with the system's trust store (`SSL_CERT_FILE`/`SSL_CERT_DIR` when set).
 
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 /// The largest response body read (bytes).
@@ -19,16 +20,37 @@ pub struct Response {
     pub body: Vec<u8>,
 }
 
-/// Splits `http://host[:port]/path` into (host, port, path).
-pub fn split_url(url: &str) -> Result<(String, u16, String), String> {
-    let rest = if let Some(r) = url.strip_prefix("http://") {
-        r
-    } else if url.starts_with("https://") {
-        return Err(format!(
-            "{url}: https is not supported yet for fetching provider documents (use jwks-file, or an http issuer on a trusted network)"
-        ));
+/// The TLS client configuration: the system's roots, built once.
+fn tls_config() -> Result<Arc<rustls::ClientConfig>, String> {
+    static CFG: OnceLock<Result<Arc<rustls::ClientConfig>, String>> = OnceLock::new();
+    CFG.get_or_init(|| {
+        let mut roots = rustls::RootCertStore::empty();
+        let found = rustls_native_certs::load_native_certs();
+        for c in found.certs {
+            let _ = roots.add(c);
+        }
+        if roots.is_empty() {
+            return Err("no trusted CA certificates found on this system".into());
+        }
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let cfg = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Ok(Arc::new(cfg))
+    })
+    .clone()
+}
+
+/// Splits `http[s]://host[:port]/path` into (TLS, host, port, path).
+pub fn split_url(url: &str) -> Result<(bool, String, u16, String), String> {
+    let (tls, rest) = if let Some(r) = url.strip_prefix("http://") {
+        (false, r)
+    } else if let Some(r) = url.strip_prefix("https://") {
+        (true, r)
     } else {
-        return Err(format!("{url}: not an http URL"));
+        return Err(format!("{url}: not an http or https URL"));
     };
     let (auth, path) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
@@ -39,9 +61,9 @@ pub fn split_url(url: &str) -> Result<(String, u16, String), String> {
             h.to_owned(),
             p.parse().map_err(|_| format!("{url}: bad port"))?,
         ),
-        _ => (auth.to_owned(), 80),
+        _ => (auth.to_owned(), if tls { 443 } else { 80 }),
     };
-    Ok((host, port, path.to_owned()))
+    Ok((tls, host, port, path.to_owned()))
 }
 
 /// Performs one request. `body`: (content type, bytes) for a POST.
@@ -52,18 +74,38 @@ pub fn request(
     body: Option<(&str, &[u8])>,
     timeout: Duration,
 ) -> Result<Response, String> {
-    let (host, port, path) = split_url(url)?;
+    let (tls, host, port, path) = split_url(url)?;
     let deadline = Instant::now() + timeout;
     let addr = (host.trim_start_matches('[').trim_end_matches(']'), port)
         .to_socket_addrs()
         .map_err(|e| format!("{url}: {e}"))?
         .next()
         .ok_or_else(|| format!("{url}: no address"))?;
-    let mut s =
+    let tcp =
         TcpStream::connect_timeout(&addr, timeout).map_err(|e| format!("{url}: connect: {e}"))?;
-    let _ = s.set_read_timeout(Some(timeout));
-    let _ = s.set_write_timeout(Some(timeout));
-    let host_hdr = if port == 80 {
+    let _ = tcp.set_read_timeout(Some(timeout));
+    let _ = tcp.set_write_timeout(Some(timeout));
+    let mut s: Box<dyn ReadWrite> = if tls {
+        let name = rustls::pki_types::ServerName::try_from(
+            host.trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_owned(),
+        )
+        .map_err(|e| format!("{url}: {e}"))?;
+        let mut conn = rustls::ClientConnection::new(tls_config()?, name)
+            .map_err(|e| format!("{url}: {e}"))?;
+        let mut tcp = tcp;
+        // The handshake first, so that its errors (an untrusted certificate) are told.
+        while conn.is_handshaking() {
+            conn.complete_io(&mut tcp)
+                .map_err(|e| format!("{url}: TLS handshake: {e}"))?;
+        }
+        Box::new(rustls::StreamOwned::new(conn, tcp))
+    } else {
+        Box::new(tcp)
+    };
+    let default_port = if tls { 443 } else { 80 };
+    let host_hdr = if port == default_port {
         host.clone()
     } else {
         format!("{host}:{port}")
@@ -109,6 +151,10 @@ pub fn request(
         .unwrap_or_else(|| close_delimited(&buf))
         .map_err(|e| format!("{url}: {e}"))
 }
+
+/// A connection, plain or TLS.
+trait ReadWrite: Read + Write {}
+impl<T: Read + Write> ReadWrite for T {}
 
 fn head_end(buf: &[u8]) -> Option<usize> {
     buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4)

@@ -47,12 +47,18 @@ pub struct OidcProvider {
 impl OidcProvider {
     /// Starts the provider on `port` with `redirect_uri` registered for the client.
     pub fn start_on(port: u16, redirect_uri: &str) -> OidcProvider {
+        Self::start_with(port, redirect_uri, &[])
+    }
+
+    /// Starts the provider with extra environment (`TLS_CERT`, `TLS_KEY`: https).
+    pub fn start_with(port: u16, redirect_uri: &str, env: &[(&str, &str)]) -> OidcProvider {
         ensure_installed();
         let mut child = Command::new("node")
             .arg("provider.mjs")
             .current_dir(dir())
             .env("PORT", port.to_string())
             .env("REDIRECT_URI", redirect_uri)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

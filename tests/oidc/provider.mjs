@@ -9,12 +9,16 @@
 // Test hooks, not part of OIDC: `POST /__rotate` replaces the signing keys with new ones
 // (new `kid`s) without restarting; each JWKS request prints `JWKS` on stdout; `READY
 // <port>` is printed once listening.
+import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import crypto from 'node:crypto';
 import Provider from 'oidc-provider';
 
 const port = Number(process.env.PORT);
-const issuer = `http://127.0.0.1:${port}`;
+// With $TLS_CERT and $TLS_KEY (PEM files) it serves https, as https://localhost:PORT.
+const tls = process.env.TLS_CERT && process.env.TLS_KEY;
+const issuer = tls ? `https://localhost:${port}` : `http://127.0.0.1:${port}`;
 const redirect = process.env.REDIRECT_URI || `${issuer}/cb`;
 let generation = 0;
 
@@ -89,7 +93,7 @@ function make() {
 }
 
 let current = make();
-const server = http.createServer((req, res) => {
+const handler = (req, res) => {
   if (req.method === 'POST' && req.url === '/__rotate') {
     current = make();
     res.writeHead(200, { 'content-type': 'text/plain' });
@@ -100,5 +104,8 @@ const server = http.createServer((req, res) => {
     console.log('JWKS');
   }
   current.callback()(req, res);
-});
+};
+const server = tls
+  ? https.createServer({ cert: fs.readFileSync(process.env.TLS_CERT), key: fs.readFileSync(process.env.TLS_KEY) }, handler)
+  : http.createServer(handler);
 server.listen(port, '127.0.0.1', () => console.log(`READY ${port}`));
