@@ -323,3 +323,65 @@ fn a_cached_token_is_still_checked_for_expiry_and_key() {
     }));
     let _ = &s.proxy;
 }
+
+const TWO: &str = r#"defaults
+  mode http
+  timeout connect 2s
+  timeout client 5s
+  timeout server 5s
+identity corp
+  audience gatehouse-api
+  jwks-file corp.json
+identity partners
+  audience partner-api
+  jwks-file partners.json
+frontend fe
+  bind 127.0.0.1:{port}
+  http-request authenticate corp partners
+  http-request set-header X-Who %[identity_name]:%[identity_sub]
+  default_backend app
+backend app
+  server s {app}
+"#;
+
+#[test]
+fn several_sections_the_first_that_validates_wins_and_jwks_files_are_reread_on_reload() {
+    let app = HttpBackend::start("app");
+    let (corp, partner, later) = (Signer::ec("c"), Signer::rsa("p"), Signer::ed("p2"));
+    let cfg = Config::new(TWO).listen_port("port").var("app", app.addr());
+    let mut g = Gatehouse::builder(&cfg.render())
+        .file("corp.json", jwks(&[&corp]))
+        .file("partners.json", jwks(&[&partner]))
+        .wait_ports(&cfg.listen_ports())
+        .start();
+    let port = cfg.port("port");
+    let claims = |aud: &str, sub: &str| json!({"aud": aud, "sub": sub, "exp": now() + 300});
+    let status = |t: &str| {
+        let auth = format!("Bearer {t}");
+        http_get(
+            std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+            "/x",
+            &[("Authorization", &auth)],
+        )
+        .unwrap()
+        .status
+    };
+    assert_eq!(status(&corp.sign(&claims("gatehouse-api", "ann"))), 200);
+    assert_eq!(status(&partner.sign(&claims("partner-api", "bob"))), 200);
+    let seen: Vec<String> = app
+        .wait_requests(2)
+        .iter()
+        .map(|r| r.header("x-who").unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(seen, vec!["corp:ann", "partners:bob"]);
+    // A partner key with the corp audience is not a corp token.
+    assert_eq!(status(&partner.sign(&claims("gatehouse-api", "eve"))), 401);
+    // A new key in the partners' file is accepted after a reload.
+    let t = later.sign(&claims("partner-api", "cid"));
+    assert_eq!(status(&t), 401);
+    std::fs::write(g.dir().join("partners.json"), jwks(&[&partner, &later])).unwrap();
+    g.signal(libc::SIGUSR2);
+    assert!(wait_until(std::time::Duration::from_secs(10), || status(
+        &t
+    ) == 200));
+}
