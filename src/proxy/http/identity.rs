@@ -242,6 +242,34 @@ pub async fn intercept(
     if ids.is_empty() {
         return None;
     }
+    let raw_host = req.values(b"host").next().unwrap_or(b"");
+    if ids.providers.iter().any(|p| p.audit.is_some())
+        && let Ok(mut a) = txn.auth.lock()
+    {
+        a.host = String::from_utf8_lossy(raw_host).into_owned();
+    }
+    let raw_path = path_of(req.target());
+    let special = ids.providers.iter().any(|p| {
+        p.sessions.is_some()
+            && (raw_path == p.section.callback_path.as_bytes()
+                || raw_path == p.section.logout_path.as_bytes())
+    });
+    if special {
+        return login_paths(ids, req).await;
+    }
+    let token = req.values(b"authorization").find_map(|v| {
+        let v = std::str::from_utf8(v).ok()?.trim();
+        (v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer ")).then(|| v[7..].trim())
+    })?;
+    let kid = crate::identity::jwt::kid_of(token)?;
+    for p in &ids.providers {
+        p.keys.ensure_kid(&kid).await;
+    }
+    None
+}
+
+/// The callback and logout paths of the sections that log browsers in.
+async fn login_paths(ids: &Arc<Identities>, req: &Request<'_>) -> Option<Reply> {
     let target = String::from_utf8_lossy(req.target()).into_owned();
     let path = String::from_utf8_lossy(path_of(req.target())).into_owned();
     let host = req
@@ -249,9 +277,6 @@ pub async fn intercept(
         .next()
         .map(|h| String::from_utf8_lossy(h).into_owned())
         .unwrap_or_default();
-    if let Ok(mut a) = txn.auth.lock() {
-        a.host.clone_from(&host);
-    }
     let cookies: Vec<Vec<u8>> = req.values(b"cookie").map(<[u8]>::to_vec).collect();
     for p in &ids.providers {
         if p.sessions.is_none() {
@@ -317,14 +342,6 @@ pub async fn intercept(
             ];
             return Some(reply(302, headers, ""));
         }
-    }
-    let token = req.values(b"authorization").find_map(|v| {
-        let v = std::str::from_utf8(v).ok()?.trim();
-        (v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer ")).then(|| v[7..].trim().to_owned())
-    })?;
-    let kid = crate::identity::jwt::kid_of(&token)?;
-    for p in &ids.providers {
-        p.keys.ensure_kid(&kid).await;
     }
     None
 }
