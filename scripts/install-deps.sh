@@ -30,6 +30,12 @@ declare -A PKG=(
     [npm]=nodejs
     [chromium]=chromium
     [openssl]=openssl # tests/identity_oidc.rs makes a test CA for an https issuer
+    # tests/stats_prometheus.rs lints the exporter and scrapes it with a real Prometheus
+    [promtool]=prometheus
+    [prometheus]=prometheus
+    # tests/stats_browser.rs loads the stats page in headless Chromium through
+    # chromedriver (the package depends on Debian's chromium, which it starts)
+    [chromedriver]=chromium-driver
 )
 
 # PostgreSQL's programs live outside the PATH, in its versioned directory: only that

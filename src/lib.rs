@@ -11,6 +11,7 @@ pub mod load;
 pub mod log;
 pub mod proxy;
 pub mod runtime;
+pub mod stats;
 
 /// The HAProxy version whose configuration language gatehouse follows; `.if
 /// version_atleast()` and `-cc` compare against it.

@@ -14,7 +14,8 @@ const LAYERS: &[&str] = &[
     "identity", // Compiled from the model, evaluated per request.
     "acl", "log", "balance", // The compiled snapshot and the live state.
     "runtime", // Health checks: their own tasks, writing the live state.
-    "check",   // Listeners, codecs, the exchange.
+    "check",   // Statistics: read the live state and the checks' results.
+    "stats",   // Listeners, codecs, the exchange.
     "proxy",   // Loading a configuration with every engine's checks.
     "load",    // The command line and the binary.
     "cli", "main",
@@ -238,6 +239,6 @@ fn upward_edges_cycles_and_unplaced_modules_are_caught() {
     )];
     assert_eq!(violations(&inline).len(), 1);
     // A module nobody placed.
-    let unplaced = [file("stats/mod.rs", "use crate::config::model::Proxy;\n")];
+    let unplaced = [file("metrics/mod.rs", "use crate::config::model::Proxy;\n")];
     assert!(violations(&unplaced)[0].contains("has no layer"));
 }

@@ -4,7 +4,7 @@ mod ignored;
 mod notyet;
 
 use super::diag::Diag;
-use super::keyword::{GlobalKeyword, NO_RUNTIME_API, NO_STATS_PAGE, Status};
+use super::keyword::{GlobalKeyword, NO_RUNTIME_API, Status};
 use super::logline;
 use super::model::{DefaultPath, EnvChange, Global, StatsSocket};
 use super::span::Span;
@@ -469,11 +469,10 @@ pub static KEYWORDS: &[GlobalKeyword] = &[
     ),
     sup("user", user, "drop privileges to this user"),
     sup("group", group, "drop privileges to this group"),
-    parsed(
+    sup(
         "node",
         node,
-        NO_STATS_PAGE,
-        "node name shown on the stats page",
+        "node name shown by the stats page and `show info`",
     ),
     parsed(
         "ca-base",
@@ -492,11 +491,10 @@ pub static KEYWORDS: &[GlobalKeyword] = &[
         chroot,
         "confine the process to this directory after binding",
     ),
-    parsed(
+    sup(
         "description",
         description,
-        NO_STATS_PAGE,
-        "shown on the stats page",
+        "description shown by the stats page (`stats show-desc`) and `show info`",
     ),
     sup(
         "setenv",

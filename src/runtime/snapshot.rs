@@ -5,6 +5,7 @@ use super::backend::{Backend, BackendTimeouts};
 use super::errors::ErrorPages;
 use super::frontend::{Frontend, FrontendTimeouts, ProxyLog, Switch};
 use super::live::Store;
+use super::proxies::{ProxyMeta, StatsPage};
 use super::rules::{Cond, HttpRules, compile_tcp};
 use super::server::ServerState;
 use crate::acl::AclSet;
@@ -29,6 +30,10 @@ pub struct GlobalRt {
     pub nbthread: usize,
     /// Current connections, all frontends (live state, shared across reloads).
     pub actconn: Arc<AtomicU32>,
+    /// `node` (default: the host name).
+    pub node: String,
+    /// `description`.
+    pub description: Option<String>,
 }
 
 /// The current snapshot, behind one atomic pointer: a reload stores a new one; each
@@ -47,6 +52,9 @@ pub struct Snapshot {
     pub userlists: crate::runtime::userlist::Userlists,
     /// The `identity` sections, for `http-request authenticate`.
     pub identities: Arc<crate::identity::Identities>,
+    /// Every frontend, backend and listen in configuration order, as the statistics
+    /// see them (ids, check settings, stats pages).
+    pub proxies: Vec<ProxyMeta>,
 }
 
 impl Snapshot {
@@ -111,6 +119,7 @@ fn merge_mode(a: HttpConnMode, b: HttpConnMode) -> HttpConnMode {
 }
 
 fn build_backend(
+    config: &Config,
     p: &Proxy,
     store: &Store,
     ids: &crate::identity::Identities,
@@ -221,6 +230,7 @@ fn build_backend(
         },
         live,
         _reserved: Vec::new(),
+        stats: StatsPage::compile(config, p, &set, diags).map(Arc::new),
     })
 }
 
@@ -307,6 +317,8 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
             .map(|n| n as usize)
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(64))),
         actconn: Arc::clone(&store.actconn),
+        node: g.node.clone().unwrap_or_else(super::proxies::hostname),
+        description: g.description.clone(),
     };
     let identities = match crate::identity::Identities::compile(&config.identities) {
         Ok(ids) => ids,
@@ -317,7 +329,7 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
     };
     let mut backends: Vec<(String, Arc<Backend>)> = Vec::new();
     for p in config.proxies.iter().filter(|p| p.kind.has_backend()) {
-        if let Some(b) = build_backend(p, store, &identities, &mut diags) {
+        if let Some(b) = build_backend(config, p, store, &identities, &mut diags) {
             backends.push((p.name.clone(), Arc::new(b)));
         }
     }
@@ -430,12 +442,15 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
             unique_id,
             capture_req: lower_captures(&p.capture_req),
             capture_res: lower_captures(&p.capture_res),
+            stats: StatsPage::compile(config, p, &set, &mut diags).map(Arc::new),
         }));
     }
     if diags.iter().any(Diag::is_alert) {
         return Err(diags);
     }
+    let proxies = super::proxies::compile(config, global.maxconn);
     Ok(Snapshot {
+        proxies,
         global,
         frontends,
         backends: backends.into_iter().map(|(_, b)| b).collect(),

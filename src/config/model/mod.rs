@@ -75,7 +75,7 @@ pub struct Global {
     pub chroot: Option<PathBuf>,
     /// `node`.
     pub node: Option<String>,
-    /// `description`: shown on the stats page (not served yet).
+    /// `description`: shown on the stats page.
     pub description: Option<String>,
     /// `ca-base`: the directory relative CA file names resolve against (used by the TLS
     /// keywords, which are not supported yet).
@@ -286,7 +286,7 @@ pub struct Proxy {
     pub capture_res: Vec<(String, usize)>,
     /// `stats …`.
     pub stats: StatsConfig,
-    /// `description`: shown on the stats page (not served yet).
+    /// `description`: shown on the stats page.
     pub description: Option<String>,
     /// `cookie`.
     pub cookie: Option<CookieConfig>,
