@@ -5,7 +5,7 @@
 
 use crate::config::diag::Diag;
 use crate::config::lexer::EnvLookup;
-use crate::config::model::{Proxy, Reply};
+use crate::config::model::{Config, Proxy, Reply};
 use crate::config::semantics::{FormatContext, Semantics};
 use crate::config::{self, Loaded};
 use std::path::PathBuf;
@@ -22,6 +22,10 @@ impl Semantics for Checks {
     fn conditions(&self, proxy: &Proxy, diags: &mut Vec<Diag>) {
         crate::acl::check_conditions(proxy, diags);
         monitor_conditions(proxy, diags);
+    }
+
+    fn references(&self, config: &Config, proxy: &Proxy, diags: &mut Vec<Diag>) {
+        crate::acl::check_references(config, proxy, diags);
     }
 
     fn health_checks(&self, proxy: &Proxy, diags: &mut Vec<Diag>) {

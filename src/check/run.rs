@@ -5,7 +5,8 @@
 
 use super::http;
 use super::proto::{self, Verdict};
-use super::rule::{Expect, Pattern, Rule, hex_upper};
+use super::rule::{ConnectTls, Expect, Pattern, Rule, hex_upper};
+use super::tls::CheckTls;
 use crate::runtime::health::{CheckResult, CheckStatus};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -46,6 +47,10 @@ pub struct Target {
     pub addr: SocketAddr,
     /// A unix socket server's path.
     pub unix: Option<PathBuf>,
+    /// `check-ssl`: the TLS layer of the default connection.
+    pub tls: Option<CheckTls>,
+    /// The TLS layers of `connect … ssl` steps, by step index.
+    pub rule_tls: Vec<(usize, CheckTls)>,
 }
 
 /// The time limits of one check (HAProxy 2.6: without `timeout check`, `inter` bounds
@@ -64,6 +69,7 @@ pub struct Limits {
 enum Conn {
     Tcp(tokio::net::TcpStream),
     Unix(tokio::net::UnixStream),
+    Tls(Box<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>),
 }
 
 impl Conn {
@@ -71,12 +77,17 @@ impl Conn {
         match self {
             Conn::Tcp(s) => s.read(buf).await,
             Conn::Unix(s) => s.read(buf).await,
+            Conn::Tls(s) => s.read(buf).await,
         }
     }
     async fn write_all(&mut self, b: &[u8]) -> std::io::Result<()> {
         match self {
             Conn::Tcp(s) => s.write_all(b).await,
             Conn::Unix(s) => s.write_all(b).await,
+            Conn::Tls(s) => {
+                s.write_all(b).await?;
+                s.flush().await
+            }
         }
     }
 }
@@ -151,7 +162,8 @@ impl Run<'_> {
             Some(Rule::Connect { .. })
         );
         if implicit {
-            self.connect(target, None, limits, start).await?;
+            self.connect(target, None, target.tls.as_ref(), false, limits, start)
+                .await?;
         }
         let mut last: Option<&Rule> = None;
         let mut success_info = None;
@@ -159,8 +171,20 @@ impl Run<'_> {
             self.step = i + 1;
             match rule {
                 Rule::Comment => continue,
-                Rule::Connect { port, .. } => {
-                    self.connect(target, *port, limits, start).await?;
+                Rule::Connect {
+                    port, tls, linger, ..
+                } => {
+                    let tls = match tls {
+                        ConnectTls::Default => target.tls.as_ref(),
+                        ConnectTls::Raw => None,
+                        ConnectTls::Ssl { .. } => target
+                            .rule_tls
+                            .iter()
+                            .find(|(j, _)| *j == i)
+                            .map(|(_, t)| t),
+                    };
+                    self.connect(target, *port, tls, *linger, limits, start)
+                        .await?;
                 }
                 Rule::Send { data, .. } => {
                     self.buf.clear();
@@ -179,10 +203,16 @@ impl Run<'_> {
             last = Some(rule);
         }
         let tcp = self.set.flavor == Flavor::Tcp;
+        // A connection that ends the check over TLS is a layer-6 success.
+        let l4 = if matches!(self.conn, Some(Conn::Tls(_))) {
+            CheckStatus::L6Ok
+        } else {
+            CheckStatus::L4Ok
+        };
         Ok(match last {
-            None => (CheckStatus::L4Ok, String::new()),
+            None => (l4, String::new()),
             Some(Rule::Connect { .. }) => (
-                CheckStatus::L4Ok,
+                l4,
                 if tcp {
                     "(tcp-check)".into()
                 } else {
@@ -253,10 +283,15 @@ impl Run<'_> {
         self.fail(st, String::new())
     }
 
+    /// Opens a connection (on `port` instead of the target's), over `tls` if given;
+    /// without `linger` it will end with a reset, as HAProxy ends check connections
+    /// (no TIME_WAIT left per check).
     async fn connect(
         &mut self,
         target: &Target,
         port: Option<u16>,
+        tls: Option<&CheckTls>,
+        linger: bool,
         limits: &Limits,
         start: Instant,
     ) -> Result<(), Failure> {
@@ -278,15 +313,31 @@ impl Run<'_> {
                     }
                     let s = tokio::net::TcpStream::connect(a).await?;
                     let _ = s.set_nodelay(true);
+                    if !linger {
+                        let _ = socket2::SockRef::from(&s).set_linger(Some(Duration::ZERO));
+                    }
                     Ok(Conn::Tcp(s))
                 }
             }
         };
-        match timeout_at(until.into(), fut).await {
-            Ok(Ok(c)) => self.conn = Some(c),
+        let conn = match timeout_at(until.into(), fut).await {
+            Ok(Ok(c)) => c,
             Ok(Err(e)) => return Err(self.fail(CheckStatus::L4Con, strerror(&e))),
             Err(_) => return Err(self.fail(CheckStatus::L4Timeout, String::new())),
-        }
+        };
+        self.conn = Some(match (conn, tls) {
+            (Conn::Tcp(s), Some(tls)) => {
+                match timeout_at(until.into(), tls.handshake(s, target.addr)).await {
+                    Ok(Ok(s)) => Conn::Tls(Box::new(s)),
+                    Ok(Err(e)) => {
+                        let info = super::tls::failure_info(&e).to_owned();
+                        return Err(self.fail(CheckStatus::L6Rsp, info));
+                    }
+                    Err(_) => return Err(self.fail(CheckStatus::L6Timeout, String::new())),
+                }
+            }
+            (c, _) => c,
+        });
         if let Some(t) = limits.check {
             self.deadline = Instant::now() + t;
         }

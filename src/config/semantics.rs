@@ -6,7 +6,7 @@
 //! them ([`SyntaxOnly`]) still yields the model.
 
 use super::diag::Diag;
-use super::model::{Proxy, Reply};
+use super::model::{Config, Proxy, Reply};
 
 /// Where a log-format string is used, which decides what it may contain: log lines
 /// (`log-format`) print `-` for empty values and merge spaces; the formats of HTTP
@@ -31,6 +31,11 @@ pub trait Semantics: Sync {
     /// Compiles the ACLs and every condition of `proxy`, pushing each error (HAProxy's
     /// wording, at the condition's line) to `diags`.
     fn conditions(&self, proxy: &Proxy, diags: &mut Vec<Diag>);
+
+    /// Checks the frontends, backends and servers that the sample fetches of `proxy`'s
+    /// conditions name (`nbsrv(app)`, `srv_is_up(app/s1)`), pushing each error to
+    /// `diags`. No check by default.
+    fn references(&self, _config: &Config, _proxy: &Proxy, _diags: &mut Vec<Diag>) {}
 
     /// Reads an errorfile's content (an HTTP/1 response: status line, headers, blank
     /// line, body) into a reply; `Ok(None)` for an empty file (nothing is sent). The

@@ -17,6 +17,7 @@ pub fn validate(config: &Config, diags: &mut Vec<Diag>, sem: &dyn Semantics) {
         references(config, p, diags);
         super::userlist::check_refs(config, p, diags);
         sem.conditions(p, diags);
+        sem.references(config, p, diags);
         sem.health_checks(p, diags);
         timeouts(p, diags);
         if p.kind == ProxyKind::Frontend && p.binds.is_empty() {
@@ -166,15 +167,25 @@ fn not_active_yet(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) {
     }
     for s in &p.servers {
         let o = &s.opts;
-        let what =
-            if o.ssl || o.check_ssl || o.verify.is_some() || o.ca_file.is_some() || o.sni.is_some()
-            {
-                Some("'ssl'/'verify'/'ca-file'/'sni'/'check-ssl' (TLS to servers)")
-            } else if o.send_proxy || o.send_proxy_v2 {
-                Some("'send-proxy'/'send-proxy-v2' (PROXY protocol)")
-            } else {
-                None
-            };
+        // `verify` and `ca-file` serve the checks' TLS (`check-ssl`, `connect ssl`)
+        // already.
+        let connect_ssl = p
+            .check
+            .tcp_rules
+            .iter()
+            .chain(&p.check.http_rules)
+            .any(|r| r.verb == "connect" && r.args.iter().any(|a| a == "ssl"));
+        let check_tls_only = (o.check_ssl || connect_ssl) && !o.ssl;
+        let what = if o.ssl
+            || o.sni.is_some()
+            || (!check_tls_only && (o.verify.is_some() || o.ca_file.is_some()))
+        {
+            Some("'ssl'/'verify'/'ca-file'/'sni' (TLS to servers)")
+        } else if o.send_proxy || o.send_proxy_v2 {
+            Some("'send-proxy'/'send-proxy-v2' (PROXY protocol)")
+        } else {
+            None
+        };
         if let Some(w) = what {
             diags.push(Diag::alert(
                 &s.span,
