@@ -22,6 +22,15 @@ declare -A PKG=(
     [mariadb-install-db]=mariadb-server-core # MariaDB 10.11
     [mariadbd]=mariadb-server-core
     [redis-server]=redis-server        # Redis 7
+    # tests/identity_*.rs: the real OpenID Provider (npm oidc-provider, tests/oidc/) and a
+    # real browser driven by npm playwright-core. Only a missing `node`/`npm` is
+    # installed: the Node.js these machines carry (another packager's `nodejs`, which
+    # ships npm) is used as it is; on plain Debian, npm comes from its own package
+    # (installed below when `nodejs` did not bring it).
+    [node]=nodejs
+    [npm]=nodejs
+    [chromium]=chromium
+    [openssl]=openssl # tests/identity_oidc.rs makes a test CA for an https issuer
     # tests/stats_prometheus.rs lints the exporter and scrapes it with a real Prometheus
     [promtool]=prometheus
     [prometheus]=prometheus
@@ -67,3 +76,6 @@ export DEBIAN_FRONTEND=noninteractive
 "${SUDO[@]}" apt-get update -q
 "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
     apt-get install -y -q --no-install-recommends "${missing[@]}"
+if ! command -v npm >/dev/null 2>&1; then
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends npm
+fi

@@ -7,6 +7,7 @@ pub mod balance;
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod identity;
 pub mod load;
 pub mod log;
 pub mod proxy;

@@ -87,6 +87,12 @@ fn sigpipe(default: bool) {
 
 fn main() -> ExitCode {
     sigpipe(true);
+    // `gatehouse audit verify FILE`: gatehouse's own subcommand (not a haproxy flag).
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| a == "audit") {
+        let code = gatehouse::identity::audit::verify_command(&args[1..]);
+        return ExitCode::from(code as u8);
+    }
     let cli: Cli = match cli::parse(std::env::args().skip(1)) {
         Ok(c) => c,
         Err(e) => {

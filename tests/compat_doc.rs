@@ -239,6 +239,10 @@ const SECTION_TITLES: &[(&str, &str)] = &[
         "proxy sections (`defaults`, `frontend`, `backend`, `listen`)",
     ),
     ("userlist", "the `userlist` section"),
+    (
+        "identity",
+        "the `identity` section (gatehouse only, not in HAProxy)",
+    ),
     ("bind", "options of `bind` lines"),
     ("server", "options of `server` and `default-server` lines"),
 ];

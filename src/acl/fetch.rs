@@ -9,6 +9,7 @@
 mod cookie;
 mod headers;
 mod http;
+mod identity;
 mod internal;
 mod l4;
 pub(crate) mod proxies;
@@ -175,6 +176,7 @@ static FAMILIES: &[&[FetchDef]] = &[
     cookie::FETCHES,
     txn::FETCHES,
     stream::FETCHES,
+    identity::FETCHES,
     proxies::FETCHES,
     res_headers::FETCHES,
 ];

@@ -97,6 +97,25 @@ pub trait SampleSource {
         let _ = (userlist, groups, each);
         false
     }
+    /// The identity that authenticated the request (`http-request authenticate`), if
+    /// one did.
+    fn identity(&self) -> Option<Arc<crate::identity::Identity>> {
+        None
+    }
+    /// Records the identity that authenticated the request.
+    fn set_identity(&self, id: Arc<crate::identity::Identity>) {
+        let _ = id;
+    }
+    /// Records which rule decided the request's fate (`allow`, `deny`, `challenge`) and,
+    /// for `authenticate`, the section that did (for the audit log).
+    fn decided(
+        &self,
+        rule: &Span,
+        decision: &'static str,
+        provider: Option<&Arc<crate::identity::Provider>>,
+    ) {
+        let _ = (rule, decision, provider);
+    }
     /// The request's `unique-id` (generated from `unique-id-format` on first use), if
     /// the frontend has one.
     fn unique_id(&self) -> Option<&[u8]> {

@@ -15,6 +15,7 @@ pub mod diag;
 pub mod env;
 pub mod global;
 pub mod http_errors;
+pub mod identity;
 pub mod keyword;
 pub mod lexer;
 pub mod logline;

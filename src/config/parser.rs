@@ -9,7 +9,7 @@ use super::lexer::Line;
 use super::model::{Config, DefaultPath, EnvChange, Proxy, ProxyKind, Userlist};
 use super::span::Span;
 use super::suggest::closest;
-use super::{global, logline, proxy, userlist};
+use super::{global, identity, logline, proxy, userlist};
 use crate::config::semantics::{Semantics, SyntaxOnly};
 use std::path::{Path, PathBuf};
 
@@ -22,6 +22,7 @@ pub const SECTIONS: &[&str] = &[
     "listen",
     "userlist",
     "http-errors",
+    "identity",
 ];
 
 /// Real HAProxy section keywords gatehouse does not implement yet.
@@ -50,6 +51,7 @@ enum Current {
     Proxy(usize),
     Userlist(usize),
     HttpErrors(usize),
+    Identity(usize),
     Skipped,
 }
 
@@ -198,6 +200,11 @@ impl Parser {
                     self.alert(&line.span, e);
                 }
             }
+            Current::Identity(i) => {
+                if let Err(e) = identity::line(&mut self.config.identities[i], &line.words) {
+                    self.alert(&line.span, e);
+                }
+            }
             Current::Defaults(i) => {
                 let mut p = std::mem::replace(
                     &mut self.defaults[i],
@@ -277,6 +284,13 @@ impl Parser {
                 }
                 self.cur = Current::HttpErrors(self.config.http_errors.len() - 1);
             }
+            "identity" => match identity::begin(&mut self.config, w, span) {
+                Ok(i) => self.cur = Current::Identity(i),
+                Err(e) => {
+                    self.alert(span, e);
+                    self.cur = Current::Skipped;
+                }
+            },
             kw => {
                 let kind = match kw {
                     "defaults" => ProxyKind::Defaults,

@@ -2,12 +2,12 @@
 //! keyword dump (`gatehouse --keywords`) and the `docs/compat.md` test.
 
 use super::keyword::Status;
-use super::{global, parser, proxy, userlist};
+use super::{global, identity, parser, proxy, userlist};
 
 /// One keyword with where it lives and its status.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
-    /// `global`, `proxy`, `userlist`, `section`, `bind`, `server`.
+    /// `global`, `proxy`, `userlist`, `identity`, `section`, `bind`, `server`.
     pub section: &'static str,
     /// The keyword.
     pub name: String,
@@ -61,6 +61,14 @@ pub fn entries() -> Vec<Entry> {
             section: "userlist",
             name: k.name.to_owned(),
             status: userlist::STATUS,
+            help: k.help,
+        });
+    }
+    for k in identity::KEYWORDS {
+        v.push(Entry {
+            section: "identity",
+            name: k.name.to_owned(),
+            status: k.status,
             help: k.help,
         });
     }

@@ -10,6 +10,7 @@ use super::semantics::Semantics;
 /// by `sem`.
 pub fn validate(config: &Config, diags: &mut Vec<Diag>, sem: &dyn Semantics) {
     userlists(config, diags);
+    super::identity::check(config, diags);
     for p in &config.proxies {
         http_rules_in_tcp_mode(p, diags);
         not_active_yet(config, p, diags);

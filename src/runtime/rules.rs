@@ -31,6 +31,8 @@ impl Cond {
 /// One compiled HTTP rule.
 #[derive(Debug)]
 pub struct HttpRuleRt {
+    /// The rule's line.
+    pub span: Span,
     /// What to do.
     pub action: HttpAction,
     /// When.
@@ -42,6 +44,8 @@ pub struct HttpRuleRt {
     pub lf: Option<LfAction>,
     /// The regex of `replace-header`/`replace-value` and `del-header -m reg`.
     pub re: Option<regex::bytes::Regex>,
+    /// The providers of `authenticate`, in the order named.
+    pub providers: Vec<Arc<crate::identity::Provider>>,
 }
 
 /// The per-request part of a rule: log-formats compiled once at load.
@@ -90,6 +94,13 @@ pub struct HttpRules {
     pub frontend: String,
     /// `%b`: the proxy's name (a frontend is its own backend until switching).
     pub backend: String,
+    /// Identity headers: the names (lower case, `_` read as `-`) that `set-header` or
+    /// `add-header` rules fill from `identity_*` fetches in a section that
+    /// authenticates; removed from incoming requests in every spelling.
+    pub identity_headers: Vec<Vec<u8>>,
+    /// The session and login cookies of the sections `authenticate` rules name: never
+    /// forwarded to servers.
+    pub session_cookies: Vec<String>,
 }
 
 /// HAProxy 2.6's reason phrase for a status (`http_get_reason()`), as `return`,
@@ -434,23 +445,69 @@ impl HttpRules {
                 _ => None,
             };
             out.push(HttpRuleRt {
+                span: r.span.clone(),
                 action: r.action.clone(),
                 cond: Cond::compile(set, r.cond.as_ref())?,
                 prebuilt,
                 lf,
                 re,
+                providers: Vec::new(),
             });
         }
+        let identity_headers = rules
+            .iter()
+            .filter_map(|r| match &r.action {
+                HttpAction::SetHeader(n, v) | HttpAction::AddHeader(n, v)
+                    if v.contains("identity_") =>
+                {
+                    Some(identity_header_name(n.as_bytes()))
+                }
+                _ => None,
+            })
+            .collect();
         Ok(HttpRules {
             rules: out,
             frontend: frontend.to_string(),
             backend: backend.to_string(),
+            identity_headers,
+            session_cookies: Vec::new(),
         })
+    }
+
+    /// Resolves the `authenticate` rules' section names (checked to exist at load).
+    pub fn bind_identities(&mut self, ids: &crate::identity::Identities) {
+        for r in &mut self.rules {
+            if let HttpAction::Authenticate(names) = &r.action {
+                r.providers = names.iter().filter_map(|n| ids.get(n).cloned()).collect();
+                for p in r.providers.iter().filter(|p| p.sessions.is_some()) {
+                    let name = &p.section.cookie_name;
+                    for c in [name.clone(), format!("{name}_login")] {
+                        if !self.session_cookies.contains(&c) {
+                            self.session_cookies.push(c);
+                        }
+                    }
+                }
+            }
+        }
     }
     /// True when there are no rules.
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
     }
+}
+
+/// A header name as identity headers are compared: lower case, `_` read as `-` (some
+/// servers read `X_Auth_Email` as `X-Auth-Email`).
+pub fn identity_header_name(name: &[u8]) -> Vec<u8> {
+    name.iter()
+        .map(|b| {
+            if *b == b'_' {
+                b'-'
+            } else {
+                b.to_ascii_lowercase()
+            }
+        })
+        .collect()
 }
 
 /// One compiled `tcp-request connection|content accept|reject` rule.

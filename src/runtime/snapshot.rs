@@ -52,6 +52,8 @@ pub struct Snapshot {
     pub backends: Vec<Arc<Backend>>,
     /// The `userlist` sections, for `http_auth`.
     pub userlists: crate::runtime::userlist::Userlists,
+    /// The `identity` sections, for `http-request authenticate`.
+    pub identities: Arc<crate::identity::Identities>,
     /// Every frontend, backend and listen in configuration order, as the statistics
     /// see them (ids, check settings, stats pages).
     pub proxies: Vec<ProxyMeta>,
@@ -124,6 +126,7 @@ fn build_backend(
     config: &Config,
     p: &Proxy,
     store: &Store,
+    ids: &crate::identity::Identities,
     diags: &mut Vec<Diag>,
 ) -> Option<Backend> {
     let live = store.backend(&p.name);
@@ -197,9 +200,10 @@ fn build_backend(
     } else {
         ""
     };
-    let http_request = HttpRules::compile(&set, &p.http_request, false, fe_name, &p.name)
+    let mut http_request = HttpRules::compile(&set, &p.http_request, false, fe_name, &p.name)
         .map_err(|(s, e)| diags.push(Diag::alert(&s, e)))
         .ok()?;
+    http_request.bind_identities(ids);
     let http_response = HttpRules::compile(&set, &p.http_response, true, fe_name, &p.name)
         .map_err(|(s, e)| diags.push(Diag::alert(&s, e)))
         .ok()?;
@@ -360,9 +364,16 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
         node: g.node.clone().unwrap_or_else(super::proxies::hostname),
         description: g.description.clone(),
     };
+    let identities = match crate::identity::Identities::compile(&config.identities) {
+        Ok(ids) => ids,
+        Err(mut d) => {
+            diags.append(&mut d);
+            crate::identity::Identities::default()
+        }
+    };
     let mut backends: Vec<(String, Arc<Backend>)> = Vec::new();
     for p in config.proxies.iter().filter(|p| p.kind.has_backend()) {
-        if let Some(b) = build_backend(config, p, store, &mut diags) {
+        if let Some(b) = build_backend(config, p, store, &identities, &mut diags) {
             backends.push((p.name.clone(), Arc::new(b)));
         }
     }
@@ -384,7 +395,7 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
         let (
             Some(tcp_connection),
             Some(tcp_content),
-            Some(http_request),
+            Some(mut http_request),
             Some(http_response),
             Some(http_after_response),
             Some(errors),
@@ -416,6 +427,7 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
         else {
             continue;
         };
+        http_request.bind_identities(&identities);
         let mut switching = Vec::new();
         for ub in &p.use_backends {
             if let (Some(b), Some(cond)) = (
@@ -530,6 +542,7 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
         frontends,
         backends: backends.into_iter().map(|(_, b)| b).collect(),
         userlists: crate::runtime::userlist::Userlists::compile(&config.userlists),
+        identities: Arc::new(identities),
     })
 }
 

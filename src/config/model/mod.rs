@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 mod errors;
+mod identity;
 mod misc;
 mod options;
 mod reply;
@@ -13,6 +14,7 @@ mod rules;
 mod server;
 
 pub use errors::*;
+pub use identity::*;
 pub use misc::*;
 pub use options::*;
 pub use reply::*;
@@ -29,6 +31,8 @@ pub struct Config {
     pub userlists: Vec<Userlist>,
     /// `http-errors` sections.
     pub http_errors: Vec<HttpErrors>,
+    /// `identity` sections (gatehouse only).
+    pub identities: Vec<IdentitySection>,
 }
 
 impl Config {

@@ -129,6 +129,9 @@ pub enum HttpAction {
         /// The realm (default: the proxy's name).
         realm: Option<String>,
     },
+    /// `authenticate NAME [NAME…]` (gatehouse only): the request must carry an identity
+    /// one of these `identity` sections accepts; else 401 or a login redirect.
+    Authenticate(Vec<String>),
     /// `replace-header NAME REGEX FMT` (`value`: `replace-value`, which rewrites each
     /// comma-separated value on its own).
     ReplaceHeader {
@@ -207,6 +210,7 @@ impl HttpAction {
             HttpAction::DelHeader(..) => "del-header",
             HttpAction::Redirect(_) => "redirect",
             HttpAction::Auth { .. } => "auth",
+            HttpAction::Authenticate(_) => "authenticate",
             HttpAction::ReplaceHeader { value: false, .. } => "replace-header",
             HttpAction::ReplaceHeader { value: true, .. } => "replace-value",
             HttpAction::SetLine(p, _) => p.keyword(),

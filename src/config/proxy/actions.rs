@@ -86,6 +86,15 @@ pub fn redirect(args: &[String], response: bool) -> Result<Redirect, String> {
     Ok(r)
 }
 
+/// Parses `NAME [NAME…]` of `http-request authenticate` (gatehouse only; the names
+/// are `identity` sections, checked after parsing).
+pub fn authenticate(args: &[String]) -> Result<HttpAction, String> {
+    if args.is_empty() {
+        return Err("'authenticate' expects the name of at least one 'identity' section.".into());
+    }
+    Ok(HttpAction::Authenticate(args.to_vec()))
+}
+
 /// Parses `[realm R]` of `http-request auth`.
 pub fn auth(args: &[String]) -> Result<HttpAction, String> {
     match args {

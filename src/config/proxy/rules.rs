@@ -480,6 +480,7 @@ fn http_rule(ctx: &mut ProxyCtx<'_>, words: &[String], phase: Phase) -> Result<(
         "del-header" => super::actions::del_header(&words[2..cut])?,
         "redirect" => HttpAction::Redirect(super::actions::redirect(&words[2..cut], response)?),
         "auth" if !response => super::actions::auth(&words[2..cut])?,
+        "authenticate" if !response => super::actions::authenticate(&words[2..cut])?,
         "tarpit" if !response => super::actions::tarpit(&words[2..cut])?,
         "replace-header" => super::actions::replace(&words[2..cut], false)?,
         "replace-value" => super::actions::replace(&words[2..cut], true)?,

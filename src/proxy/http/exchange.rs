@@ -548,6 +548,13 @@ impl Session {
             ex.nolog = true;
             return Err(self.error_reply(client, ex, status, true).await);
         }
+        let ids = &self.snap.identities;
+        let reply = super::identity::intercept(ids, &client.request(), &ex.txn).await;
+        if let Some(r) = reply {
+            return Err(self
+                .local_reply(client, ex, Page::Reply(&r), r.status, true)
+                .await);
+        }
         let (verdict, backend) = {
             let view = ReqView {
                 req: client.request(),

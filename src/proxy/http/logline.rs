@@ -90,6 +90,9 @@ impl Session {
         }
         if !early {
             session::account(&fe, ex.backend.as_deref(), ex.server.as_deref(), &rec, true);
+            if !self.snap.identities.is_empty() {
+                super::identity::audit_exchange(&fe, &rec, &ex.txn);
+            }
         }
         if fe.log.is_none() || (!early && ex.fx.logged_early) {
             return;

@@ -17,13 +17,15 @@
 //! (error pages, `deny`, `return`); `after.rs` the `http-after-response` rules on every
 //! response; `logline.rs` the log line and its per-request timers;
 //! `rules.rs` and `view.rs` the rules and the request as they see it; `txn.rs` the
-//! request's own state (unique id, variables, header captures).
+//! request's own state (unique id, variables, header captures); `identity.rs`
+//! `http-request authenticate`, the login callback, logout and the audit line.
 
 mod actions;
 mod after;
 mod exchange;
 mod forward;
 mod headers;
+pub mod identity;
 pub mod io;
 mod logline;
 mod normalize;

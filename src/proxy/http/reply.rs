@@ -52,9 +52,9 @@ impl Session {
             users: Some(&self.snap.userlists),
             txn: Some((&ex.txn, self.fe.unique_id.as_ref(), &self.fe.name)),
             live: Some(match ex.backend.as_deref() {
-                Some(be) => crate::runtime::live_fetch::StreamLive::forwarded(
-                    &self.snap, &self.fe, be,
-                ),
+                Some(be) => {
+                    crate::runtime::live_fetch::StreamLive::forwarded(&self.snap, &self.fe, be)
+                }
                 None => crate::runtime::live_fetch::StreamLive::new(&self.snap, &self.fe),
             }),
         };

@@ -107,6 +107,20 @@ impl SampleSource for Edited<'_> {
     fn set_var(&self, name: &str, value: Option<&[u8]>) {
         self.inner.set_var(name, value)
     }
+    fn identity(&self) -> Option<Arc<crate::identity::Identity>> {
+        self.inner.identity()
+    }
+    fn set_identity(&self, id: Arc<crate::identity::Identity>) {
+        self.inner.set_identity(id)
+    }
+    fn decided(
+        &self,
+        rule: &crate::config::span::Span,
+        decision: &'static str,
+        provider: Option<&Arc<crate::identity::Provider>>,
+    ) {
+        self.inner.decided(rule, decision, provider)
+    }
     fn live(&self) -> Option<&dyn crate::acl::LiveState> {
         self.inner.live()
     }
@@ -194,9 +208,25 @@ pub fn apply_with(
             continue;
         }
         match &r.action {
-            HttpAction::Allow => return Verdict::Continue,
-            HttpAction::Deny { status } => return Verdict::Deny(*status),
-            HttpAction::Tarpit { status } => return Verdict::Tarpit(*status),
+            HttpAction::Allow => {
+                src.decided(&r.span, "allow", None);
+                return Verdict::Continue;
+            }
+            HttpAction::Deny { status } => {
+                src.decided(&r.span, "deny", None);
+                return Verdict::Deny(*status);
+            }
+            HttpAction::Tarpit { status } => {
+                src.decided(&r.span, "deny", None);
+                return Verdict::Tarpit(*status);
+            }
+            HttpAction::Authenticate(_) => {
+                // Credentials are read from the request as received (the session
+                // cookie is already dropped from what the server will see).
+                if let Some(v) = super::identity::authenticate(r, src) {
+                    return v;
+                }
+            }
             HttpAction::UsePrometheus => return Verdict::Prometheus,
             HttpAction::Return {
                 status,
@@ -204,6 +234,7 @@ pub fn apply_with(
                 ..
             } => return Verdict::ErrorPage(*status),
             HttpAction::Return { .. } => {
+                src.decided(&r.span, "deny", None);
                 let reply = match (&r.prebuilt, &r.lf) {
                     (Some(b), _) => Some(Arc::clone(b)),
                     (None, Some(LfAction::Return(ret))) => {
@@ -248,11 +279,13 @@ pub fn apply_with(
                 edits.remove.extend(names);
             }
             HttpAction::Redirect(rd) => {
+                src.decided(&r.span, "allow", None);
                 let value = render(rules, r, seen);
                 let reply = actions::redirect(rd, &value, seen);
                 return Verdict::Return(Some(Arc::new(reply)));
             }
             HttpAction::Auth { realm } => {
+                src.decided(&r.span, "challenge", None);
                 let realm = realm.as_deref().unwrap_or(&rules.backend);
                 return Verdict::Auth(realm.as_bytes().to_vec());
             }
@@ -359,6 +392,7 @@ pub fn route(
     if !crate::runtime::rules::tcp_verdict(&fe.tcp_content, view) {
         return None;
     }
+    super::identity::before_rules(&fe.http_request, view, edits);
     let mut v = apply_with(&fe.http_request, view, edits, fx);
     // The `redirect` keyword's rules follow the `http-request` ones (even after an
     // `allow`), as in HAProxy's `http_process_req_common()`.
@@ -393,6 +427,7 @@ pub fn route(
     }
     let v = match (&v, &b) {
         (Verdict::Continue, Some(b)) => {
+            super::identity::before_rules(&b.http_request, view, edits);
             let mut v = apply_with(&b.http_request, view, edits, fx);
             if matches!(v, Verdict::Continue) && !b.redirects.is_empty() {
                 v = apply(&b.redirects, view, edits);

@@ -6,6 +6,8 @@
 //! uses neither.
 
 use crate::acl::SampleSource;
+use crate::config::span::Span;
+use crate::identity::Provider;
 use crate::runtime::frontend::UniqueId;
 use crate::runtime::procvars::ProcVars;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,6 +26,8 @@ pub struct Txn {
     vars: Mutex<Vec<(Box<str>, Vec<u8>)>>,
     /// The process-wide variables (`proc.x`) of the request's snapshot.
     proc: Option<Arc<ProcVars>>,
+    /// The identity and the access decision (`http-request authenticate`).
+    pub auth: Mutex<super::identity::AuthNote>,
 }
 
 impl Txn {
@@ -33,6 +37,11 @@ impl Txn {
         *self.busy.get_mut() = false;
         if let Ok(v) = self.vars.get_mut() {
             v.retain(|(n, _)| n.starts_with("sess."));
+        }
+        if let Ok(a) = self.auth.get_mut()
+            && (a.provider.is_some() || a.identity.is_some() || a.rule.is_some())
+        {
+            *a = Default::default();
         }
     }
 
@@ -101,6 +110,29 @@ impl Txn {
                 vars.swap_remove(i);
             }
             (None, None) => {}
+        }
+    }
+
+    /// The identity that authenticated the request, if any.
+    pub fn identity(&self) -> Option<Arc<crate::identity::Identity>> {
+        self.auth.lock().ok()?.identity.clone()
+    }
+
+    /// Records the identity that authenticated the request.
+    pub fn set_identity(&self, id: Arc<crate::identity::Identity>) {
+        if let Ok(mut a) = self.auth.lock() {
+            a.identity = Some(id);
+        }
+    }
+
+    /// Records the rule that decided and (for `authenticate`) its section.
+    pub fn decided(&self, rule: &Span, decision: &'static str, provider: Option<&Arc<Provider>>) {
+        if let Ok(mut a) = self.auth.lock() {
+            a.rule = Some(rule.clone());
+            a.decision = Some(decision);
+            if let Some(p) = provider {
+                a.provider = Some(Arc::clone(p));
+            }
         }
     }
 

@@ -4,12 +4,15 @@
 use super::txn::Txn;
 use crate::acl::{LiveState, SampleSource};
 use crate::balance::BalanceInput;
+use crate::config::span::Span;
+use crate::identity::{Identity, Provider};
 use crate::proxy::message::{Request, Response};
 use crate::proxy::session::ConnInfo;
 use crate::runtime::frontend::UniqueId;
 use crate::runtime::live_fetch::StreamLive;
 use crate::runtime::userlist::{Userlists, basic_credentials};
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 /// A request head with its connection.
 #[derive(Clone, Copy)]
@@ -95,6 +98,19 @@ impl SampleSource for ReqView<'_> {
     fn set_var(&self, name: &str, value: Option<&[u8]>) {
         if let Some((t, _, _)) = self.txn {
             t.set_var(name, value);
+        }
+    }
+    fn identity(&self) -> Option<Arc<Identity>> {
+        self.txn.and_then(|(t, _, _)| t.identity())
+    }
+    fn set_identity(&self, id: Arc<Identity>) {
+        if let Some((t, _, _)) = self.txn {
+            t.set_identity(id);
+        }
+    }
+    fn decided(&self, rule: &Span, decision: &'static str, provider: Option<&Arc<Provider>>) {
+        if let Some((t, _, _)) = self.txn {
+            t.decided(rule, decision, provider);
         }
     }
     fn live(&self) -> Option<&dyn LiveState> {

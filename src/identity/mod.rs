@@ -1,0 +1,293 @@
+//! Identity-aware access (gatehouse only): the `identity` sections compiled into
+//! providers that validate bearer JWTs (and, with a login, session cookies), and what
+//! an authenticated request carries ([`Identity`]) for the `identity_*` fetches.
+//!
+//! Layering: uses `config` only; `acl` reads an [`Identity`] through its sample source,
+//! `runtime` holds the compiled [`Identities`], `proxy` runs `http-request
+//! authenticate`.
+
+pub mod audit;
+mod cache;
+pub mod http;
+pub mod jwks;
+pub mod jwt;
+pub mod keys;
+pub mod login;
+pub mod session;
+
+use crate::config::diag::Diag;
+use crate::config::model::IdentitySection;
+use cache::Cache;
+pub use jwt::TokenError;
+use keys::{KeyStore, Source};
+use serde_json::{Map, Value};
+use std::sync::{Arc, Mutex, Weak};
+
+/// How a request proved who it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// `Authorization: Bearer` JWT.
+    Bearer,
+    /// The session cookie of a browser login.
+    Cookie,
+}
+
+impl Method {
+    /// Its name for `identity_method`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Bearer => "bearer",
+            Method::Cookie => "cookie",
+        }
+    }
+}
+
+/// The identity that authenticated a request.
+#[derive(Debug)]
+pub struct Identity {
+    /// The `identity` section that accepted it.
+    pub provider: Arc<str>,
+    /// How.
+    pub method: Method,
+    /// The token's (or session's) claims.
+    pub claims: Map<String, Value>,
+    /// The claim listing the groups.
+    pub groups_claim: Arc<str>,
+    /// When it expires (seconds since the epoch).
+    pub exp: i64,
+    /// The key that signed it, if named (a key removed at the provider ends it).
+    pub kid: Option<String>,
+}
+
+/// Calls `each` with the string form of a claim value (arrays: each element), until it
+/// returns true.
+fn each_value(v: &Value, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+    match v {
+        Value::String(s) => each(s.as_bytes()),
+        Value::Array(a) => a.iter().any(|x| each_value(x, each)),
+        Value::Null => false,
+        Value::Bool(b) => each(if *b { b"1" } else { b"0" }),
+        Value::Number(n) => each(n.to_string().as_bytes()),
+        Value::Object(_) => each(v.to_string().as_bytes()),
+    }
+}
+
+impl Identity {
+    fn str_claim(&self, name: &str) -> Option<&str> {
+        self.claims.get(name).and_then(Value::as_str)
+    }
+    /// `sub`.
+    pub fn sub(&self) -> Option<&str> {
+        self.str_claim("sub")
+    }
+    /// `email`.
+    pub fn email(&self) -> Option<&str> {
+        self.str_claim("email")
+    }
+    /// Calls `each` with every group, until it returns true.
+    pub fn groups(&self, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+        self.claim(&self.groups_claim, each)
+    }
+    /// Calls `each` with the value(s) of the claim at dotted `path` (`realm.roles`),
+    /// until it returns true; returns whether one did. A claim whose own name has a
+    /// dot is found too.
+    pub fn claim(&self, path: &str, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+        if let Some(v) = self.claims.get(path) {
+            return each_value(v, each);
+        }
+        let mut parts = path.split('.');
+        let Some(first) = parts.next() else {
+            return false;
+        };
+        let mut cur = match self.claims.get(first) {
+            Some(v) => v,
+            None => return false,
+        };
+        for p in parts {
+            cur = match cur.get(p) {
+                Some(v) => v,
+                None => return false,
+            };
+        }
+        each_value(cur, each)
+    }
+}
+
+/// One compiled `identity` section.
+#[derive(Debug)]
+pub struct Provider {
+    /// The section's name.
+    pub name: Arc<str>,
+    /// The section as configured.
+    pub section: IdentitySection,
+    rules: jwt::Rules,
+    /// Its keys.
+    pub keys: Arc<KeyStore>,
+    cache: Cache,
+    /// The audit log, if configured.
+    pub audit: Option<Arc<audit::AuditLog>>,
+    /// The session cookie keys, if configured.
+    pub sessions: Option<session::Sealer>,
+}
+
+impl Provider {
+    /// Validates a bearer token (cached by the token's hash until it expires).
+    pub fn bearer(&self, token: &str) -> Result<Arc<Identity>, TokenError> {
+        let now = jwt::now();
+        let keys = self.keys.current();
+        let hash = cache::key(token);
+        if let Some(id) = self.cache.get(&hash, now, self.rules.skew) {
+            if id.kid.as_deref().is_none_or(|k| keys.has_kid(k)) {
+                return Ok(id);
+            }
+            self.cache.remove(&hash);
+        }
+        let claims = jwt::verify(token, &keys, &self.rules, now)?;
+        let id = Arc::new(self.identity(claims, Method::Bearer, jwt::kid_of(token)));
+        self.cache.put(hash, Arc::clone(&id));
+        Ok(id)
+    }
+
+    /// Builds the identity of verified claims.
+    pub fn identity(
+        &self,
+        claims: Map<String, Value>,
+        method: Method,
+        kid: Option<String>,
+    ) -> Identity {
+        let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
+        Identity {
+            provider: Arc::clone(&self.name),
+            method,
+            claims,
+            groups_claim: self.section.groups_claim.as_str().into(),
+            exp,
+            kid,
+        }
+    }
+
+    /// Opens a session cookie's value.
+    pub fn cookie(&self, value: &str) -> Option<Arc<Identity>> {
+        let s = self.sessions.as_ref()?;
+        let claims = s.open(value, jwt::now())?;
+        Some(Arc::new(self.identity(claims, Method::Cookie, None)))
+    }
+
+    /// How many validated tokens are cached.
+    pub fn cached(&self) -> usize {
+        self.cache.len()
+    }
+
+    /// The rules tokens are checked with.
+    pub fn rules(&self) -> &jwt::Rules {
+        &self.rules
+    }
+}
+
+/// The compiled `identity` sections of a configuration.
+#[derive(Debug, Default)]
+pub struct Identities {
+    /// The providers, in file order.
+    pub providers: Vec<Arc<Provider>>,
+}
+
+/// Key stores alive, by section name, so that a reload keeps the keys it has.
+static STORES: Mutex<Vec<(String, String, Weak<KeyStore>)>> = Mutex::new(Vec::new());
+
+fn store_for(s: &IdentitySection) -> (Arc<KeyStore>, bool) {
+    let min = s.keys_min_interval;
+    if let Some(p) = &s.jwks_file {
+        return (Arc::new(KeyStore::new(Source::File(p.clone()), min)), true);
+    }
+    let issuer = s.issuer.clone().unwrap_or_default();
+    let mut stores = STORES.lock().unwrap_or_else(|e| e.into_inner());
+    stores.retain(|(_, _, w)| w.strong_count() > 0);
+    if let Some(ks) = stores
+        .iter()
+        .find(|(n, i, _)| *n == s.name && *i == issuer)
+        .and_then(|(_, _, w)| w.upgrade())
+    {
+        return (ks, false);
+    }
+    let ks = Arc::new(KeyStore::new(Source::Issuer(issuer.clone()), min));
+    stores.push((s.name.clone(), issuer, Arc::downgrade(&ks)));
+    (ks, true)
+}
+
+impl Identities {
+    /// Compiles the sections: reads `jwks-file`s, fetches discovery and keys of
+    /// issuers (a failure is an alert, or a warning with `degraded-start`), opens audit
+    /// logs.
+    pub fn compile(sections: &[IdentitySection]) -> Result<Identities, Vec<Diag>> {
+        let mut diags = Vec::new();
+        let mut providers = Vec::new();
+        for s in sections {
+            let (keys, fresh) = store_for(s);
+            if fresh {
+                keys.mark_fetched();
+                if let Err(e) = keys.load_now() {
+                    let msg = format!("identity '{}' : cannot load its keys: {e}", s.name);
+                    if s.degraded_start && s.jwks_file.is_none() {
+                        diags.push(Diag::warning(&s.span, msg));
+                    } else {
+                        diags.push(Diag::alert(&s.span, msg));
+                        continue;
+                    }
+                }
+                keys.refresh_in_background(s.keys_refresh);
+            }
+            let audit = match &s.audit_log {
+                None => None,
+                Some(t) => match audit::AuditLog::open(t) {
+                    Ok(a) => Some(Arc::new(a)),
+                    Err(e) => {
+                        let msg = format!("identity '{}' : audit-log : {e}", s.name);
+                        if s.audit_required {
+                            diags.push(Diag::alert(&s.span, msg));
+                            continue;
+                        }
+                        diags.push(Diag::warning(&s.span, msg));
+                        None
+                    }
+                },
+            };
+            let sessions = (!s.cookie_secrets.is_empty())
+                .then(|| session::Sealer::new(&s.cookie_secrets, s.session_lifetime));
+            let mut audiences = s.audiences.clone();
+            if audiences.is_empty() {
+                audiences.extend(s.client_id.clone());
+            }
+            providers.push(Arc::new(Provider {
+                name: s.name.as_str().into(),
+                rules: jwt::Rules {
+                    algs: s.allowed_algs.clone(),
+                    issuer: s.issuer.clone(),
+                    audiences,
+                    skew: s.clock_skew.as_secs() as i64,
+                },
+                section: s.clone(),
+                keys,
+                cache: Cache::new(cache::CAPACITY),
+                audit,
+                sessions,
+            }));
+        }
+        if diags.iter().any(Diag::is_alert) {
+            return Err(diags);
+        }
+        for d in diags {
+            eprintln!("{d}");
+        }
+        Ok(Identities { providers })
+    }
+
+    /// The provider named `name`.
+    pub fn get(&self, name: &str) -> Option<&Arc<Provider>> {
+        self.providers.iter().find(|p| &*p.name == name)
+    }
+
+    /// True when no section is configured.
+    pub fn is_empty(&self) -> bool {
+        self.providers.is_empty()
+    }
+}

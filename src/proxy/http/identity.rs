@@ -1,0 +1,416 @@
+//! `http-request authenticate NAME [NAME…]` (gatehouse only) on the exchange: the
+//! action run among the request rules ([`authenticate`]: a bearer token or a session
+//! cookie accepted by one of the sections, else 401 or the login redirect), what runs
+//! before the rules ([`before_rules`]: identity headers removed in every spelling;
+//! [`intercept`]: the login callback, logout, and fetching the keys of an unknown
+//! `kid`), and the audit line written with the log ([`audit`]).
+
+use super::rules::{Edits, Verdict};
+use crate::acl::SampleSource;
+use crate::config::model::Reply;
+use crate::config::span::Span;
+use crate::identity::{Identities, Provider, TokenError, audit, login, session};
+use crate::proxy::message::Request;
+use crate::runtime::rules::{HttpRuleRt, HttpRules, identity_header_name, reason};
+use std::sync::Arc;
+
+/// What an audit line needs about the decision, kept in the transaction.
+#[derive(Debug, Default)]
+pub struct AuthNote {
+    /// The identity that authenticated the request.
+    pub identity: Option<Arc<crate::identity::Identity>>,
+    /// The section whose audit log records the request.
+    pub provider: Option<Arc<Provider>>,
+    /// The rule that decided.
+    pub rule: Option<Span>,
+    /// `allow`, `deny` or `challenge`.
+    pub decision: Option<&'static str>,
+    /// The `Host` of the request.
+    pub host: String,
+}
+
+/// The value of the request's `Authorization: Bearer` token, if any.
+fn bearer(src: &dyn SampleSource) -> Option<String> {
+    let mut out = None;
+    src.req_header("authorization", &mut |v| {
+        let v = std::str::from_utf8(v).unwrap_or("").trim();
+        if v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer ") {
+            out = Some(v[7..].trim().to_owned());
+            return true;
+        }
+        false
+    });
+    out
+}
+
+/// The value of cookie `name` in the request's `Cookie` headers.
+fn cookie_in(values: &mut dyn Iterator<Item = &[u8]>, name: &str) -> Option<String> {
+    for v in values {
+        for part in std::str::from_utf8(v).unwrap_or("").split(';') {
+            if let Some((k, val)) = part.trim().split_once('=')
+                && k == name
+            {
+                return Some(val.trim_matches('"').to_owned());
+            }
+        }
+    }
+    None
+}
+
+fn cookie(src: &dyn SampleSource, name: &str) -> Option<String> {
+    let mut all = Vec::new();
+    src.req_header("cookie", &mut |v| {
+        all.push(v.to_vec());
+        false
+    });
+    cookie_in(&mut all.iter().map(Vec::as_slice), name)
+}
+
+/// A local reply with `headers` and a short text body.
+fn reply(status: u16, headers: Vec<(Vec<u8>, Vec<u8>)>, body: &str) -> Reply {
+    let mut headers = headers;
+    headers.push((
+        b"content-length".to_vec(),
+        body.len().to_string().into_bytes(),
+    ));
+    headers.push((b"content-type".to_vec(), b"text/plain".to_vec()));
+    headers.push((b"cache-control".to_vec(), b"no-store".to_vec()));
+    Reply {
+        version: (1, 1),
+        status,
+        reason: reason(status).as_bytes().to_vec(),
+        headers,
+        body: body.as_bytes().to_vec(),
+    }
+}
+
+/// `Set-Cookie` for `name=value` with the session attributes (`Max-Age` in seconds;
+/// 0 clears it).
+fn set_cookie(name: &str, value: &str, max_age: i64, secure: bool) -> (Vec<u8>, Vec<u8>) {
+    let secure = if secure { "; Secure" } else { "" };
+    (
+        b"set-cookie".to_vec(),
+        format!("{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}")
+            .into_bytes(),
+    )
+}
+
+fn is_browser(src: &dyn SampleSource) -> bool {
+    let get_or_head = matches!(src.method(), Some(b"GET" | b"HEAD"));
+    let mut html = false;
+    src.req_header("accept", &mut |v| {
+        html = v.windows(9).any(|w| w.eq_ignore_ascii_case(b"text/html"));
+        html
+    });
+    get_or_head && html
+}
+
+fn origin(src: &dyn SampleSource) -> String {
+    let mut host = String::new();
+    src.req_header("host", &mut |v| {
+        host = String::from_utf8_lossy(v).into_owned();
+        true
+    });
+    // TLS binds are not served yet: the origin is plain http.
+    format!("http://{host}")
+}
+
+/// The 401 an API client gets (RFC 6750).
+fn unauthorized(p: &Provider, err: Option<&TokenError>) -> Reply {
+    let desc = err.map_or("no token".to_owned(), |e| e.to_string());
+    let value = format!(
+        "Bearer realm=\"{}\", error=\"invalid_token\", error_description=\"{desc}\"",
+        p.name
+    );
+    reply(
+        401,
+        vec![(b"www-authenticate".to_vec(), value.into_bytes())],
+        "401 Unauthorized\n",
+    )
+}
+
+/// Runs an `authenticate` rule: `None` when one of its sections accepts the request's
+/// bearer token or session cookie (the identity is recorded for the fetches); else the
+/// verdict: 503 when the audit log is required and failing, the login redirect for a
+/// browser without a token, 401 otherwise.
+pub fn authenticate(r: &HttpRuleRt, src: &dyn SampleSource) -> Option<Verdict> {
+    let token = bearer(src);
+    let mut err = None;
+    let rule = &r.span;
+    for p in &r.providers {
+        if p.section.audit_required && p.audit.as_ref().is_some_and(|a| !a.healthy()) {
+            src.decided(rule, "deny", Some(p));
+            return Some(Verdict::Deny(503));
+        }
+        let found = match &token {
+            Some(t) => p.bearer(t).map_err(|e| err = Some(e)).ok(),
+            None => cookie(src, &p.section.cookie_name).and_then(|c| p.cookie(&c)),
+        };
+        if let Some(id) = found {
+            src.set_identity(id);
+            src.decided(rule, "allow", Some(p));
+            return None;
+        }
+    }
+    let p = r.providers.first()?;
+    src.decided(rule, "challenge", Some(p));
+    if token.is_none() && is_browser(src) && login::can_login(p) {
+        let target = std::str::from_utf8(src.uri().unwrap_or(b"/")).unwrap_or("/");
+        if let Some((location, sealed)) = login::start(p, &origin(src), target) {
+            let headers = vec![
+                (b"location".to_vec(), location.into_bytes()),
+                set_cookie(&login::login_cookie(p), &sealed, login::LOGIN_TTL, false),
+            ];
+            return Some(Verdict::Return(Some(Arc::new(reply(302, headers, "")))));
+        }
+    }
+    Some(Verdict::Return(Some(Arc::new(unauthorized(
+        p,
+        err.as_ref(),
+    )))))
+}
+
+/// Before the rules of a section: removes the identity headers its rules set from the
+/// request, whatever their case or `_` spelling, and a `Connection` header naming one
+/// (so that no hop drops the header gatehouse sets).
+pub fn before_rules(rules: &HttpRules, src: &dyn SampleSource, edits: &mut Edits) {
+    if !rules.session_cookies.is_empty() {
+        drop_session_cookies(&rules.session_cookies, src, edits);
+    }
+    if rules.identity_headers.is_empty() {
+        return;
+    }
+    let mut drop = Vec::new();
+    src.req_headers(&mut |n, v| {
+        if rules.identity_headers.contains(&identity_header_name(n)) {
+            drop.push(n.to_ascii_lowercase());
+        } else if n.eq_ignore_ascii_case(b"connection")
+            && v.split(|b| *b == b',').any(|t| {
+                let t = t.trim_ascii();
+                rules.identity_headers.contains(&identity_header_name(t))
+            })
+        {
+            drop.push(b"connection".to_vec());
+        }
+        false
+    });
+    edits.remove.extend(drop);
+}
+
+/// Rewrites the request's `Cookie` headers without gatehouse's session and login
+/// cookies (the backend never sees a session).
+fn drop_session_cookies(names: &[String], src: &dyn SampleSource, edits: &mut Edits) {
+    let mut found = false;
+    let mut kept: Vec<String> = Vec::new();
+    src.req_header("cookie", &mut |v| {
+        for part in String::from_utf8_lossy(v).split(';') {
+            let part = part.trim();
+            let name = part.split('=').next().unwrap_or("");
+            if names.iter().any(|n| n == name) {
+                found = true;
+            } else if !part.is_empty() {
+                kept.push(part.to_owned());
+            }
+        }
+        false
+    });
+    if !found {
+        return;
+    }
+    edits.remove.push(b"cookie".to_vec());
+    if !kept.is_empty() {
+        edits
+            .add
+            .push((b"cookie".to_vec(), kept.join("; ").into_bytes()));
+    }
+}
+
+fn path_of(target: &[u8]) -> &[u8] {
+    let end = memchr::memchr(b'?', target).unwrap_or(target.len());
+    &target[..end]
+}
+
+/// What runs before the request rules when identity sections exist: the login
+/// callback and logout paths are answered here, and a bearer token naming a key the
+/// provider's current set lacks makes the set be fetched again (at most once per
+/// `keys-min-interval`) before the rules check it. `Some`: the reply to send.
+pub async fn intercept(
+    ids: &Arc<Identities>,
+    req: &Request<'_>,
+    txn: &super::txn::Txn,
+) -> Option<Reply> {
+    if ids.is_empty() {
+        return None;
+    }
+    let raw_host = req.values(b"host").next().unwrap_or(b"");
+    if ids.providers.iter().any(|p| p.audit.is_some())
+        && let Ok(mut a) = txn.auth.lock()
+    {
+        a.host = String::from_utf8_lossy(raw_host).into_owned();
+    }
+    let raw_path = path_of(req.target());
+    let special = ids.providers.iter().any(|p| {
+        p.sessions.is_some()
+            && (raw_path == p.section.callback_path.as_bytes()
+                || raw_path == p.section.logout_path.as_bytes())
+    });
+    if special {
+        return login_paths(ids, req).await;
+    }
+    let token = req.values(b"authorization").find_map(|v| {
+        let v = std::str::from_utf8(v).ok()?.trim();
+        (v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer ")).then(|| v[7..].trim())
+    })?;
+    let kid = crate::identity::jwt::kid_of(token)?;
+    for p in &ids.providers {
+        p.keys.ensure_kid(&kid).await;
+    }
+    None
+}
+
+/// The callback and logout paths of the sections that log browsers in.
+async fn login_paths(ids: &Arc<Identities>, req: &Request<'_>) -> Option<Reply> {
+    let target = String::from_utf8_lossy(req.target()).into_owned();
+    let path = String::from_utf8_lossy(path_of(req.target())).into_owned();
+    let host = req
+        .values(b"host")
+        .next()
+        .map(|h| String::from_utf8_lossy(h).into_owned())
+        .unwrap_or_default();
+    let cookies: Vec<Vec<u8>> = req.values(b"cookie").map(<[u8]>::to_vec).collect();
+    for p in &ids.providers {
+        if p.sessions.is_none() {
+            continue;
+        }
+        if path == p.section.callback_path {
+            let query = target.split_once('?').map_or("", |(_, q)| q).to_owned();
+            let login = cookie_in(
+                &mut cookies.iter().map(Vec::as_slice),
+                &login::login_cookie(p),
+            );
+            let origin = format!("http://{host}");
+            let pp = Arc::clone(p);
+            let done = tokio::task::spawn_blocking(move || {
+                login::finish(&pp, &origin, &query, login.as_deref())
+            })
+            .await
+            .unwrap_or_else(|e| Err(e.to_string()));
+            let clear = set_cookie(&login::login_cookie(p), "", 0, false);
+            return Some(match done {
+                Ok((session, back)) => {
+                    let life = p.section.session_lifetime.as_secs() as i64;
+                    let headers = vec![
+                        (b"location".to_vec(), back.into_bytes()),
+                        set_cookie(&p.section.cookie_name, &session, life, false),
+                        clear,
+                    ];
+                    reply(302, headers, "")
+                }
+                Err(e) => {
+                    eprintln!(
+                        "[WARNING] gatehouse: identity '{}' : login failed: {e}",
+                        p.name
+                    );
+                    reply(403, vec![clear], "403 Forbidden: login failed\n")
+                }
+            });
+        }
+        if path == p.section.logout_path {
+            let cur = cookie_in(
+                &mut cookies.iter().map(Vec::as_slice),
+                &p.section.cookie_name,
+            );
+            if let Some(c) = cur
+                && let Some(s) = &p.sessions
+                && let Some(claims) = s.open(&c, crate::identity::jwt::now())
+                && let Some(sid) = claims.get("gh_sid").and_then(|v| v.as_str())
+            {
+                let exp = claims.get("exp").and_then(|v| v.as_i64()).unwrap_or(0);
+                session::revoke(sid, exp);
+            }
+            let location = match p.keys.endpoints().and_then(|e| e.end_session) {
+                Some(end) => {
+                    let client = p.section.client_id.as_deref().unwrap_or("");
+                    let sep = if end.contains('?') { '&' } else { '?' };
+                    format!("{end}{sep}client_id={}", login::enc(client))
+                }
+                None => "/".to_owned(),
+            };
+            let headers = vec![
+                (b"location".to_vec(), location.into_bytes()),
+                set_cookie(&p.section.cookie_name, "", 0, false),
+            ];
+            return Some(reply(302, headers, ""));
+        }
+    }
+    None
+}
+
+/// Writes the audit line of an exchange that went through a section with an audit
+/// log (the one whose `authenticate` rule ran, else the first the frontend names).
+pub fn audit_exchange(
+    fe: &crate::runtime::frontend::Frontend,
+    rec: &crate::log::LogRecord<'_>,
+    txn: &super::txn::Txn,
+) {
+    // A connection that sent no request (a probe, a client that gave up) decided
+    // nothing.
+    if rec.request_line.is_none() {
+        return;
+    }
+    let Ok(note) = txn.auth.lock() else { return };
+    let fallback = fe
+        .http_request
+        .rules
+        .iter()
+        .flat_map(|r| r.providers.iter())
+        .find(|p| p.audit.is_some());
+    let Some(p) = note.provider.as_ref().or(fallback) else {
+        return;
+    };
+    let Some(log) = &p.audit else { return };
+    let reqline = String::from_utf8_lossy(rec.request_line.unwrap_or(b""));
+    let mut words = reqline.split(' ');
+    let method = words.next().unwrap_or("");
+    let target = words.next().unwrap_or("");
+    let path = target.split('?').next().unwrap_or("");
+    let ident = note.identity.as_deref();
+    let mut groups = Vec::new();
+    if let Some(i) = ident {
+        i.groups(&mut |g| {
+            groups.push(String::from_utf8_lossy(g).into_owned());
+            false
+        });
+    }
+    let status = rec.status;
+    let decision = note.decision.unwrap_or(if status >= 400 || status <= 0 {
+        "deny"
+    } else {
+        "allow"
+    });
+    let random;
+    let id = match rec.unique_id {
+        Some(u) => u,
+        None => {
+            random = format!("{:x}", u128::from_be_bytes(session::random::<16>()));
+            &random
+        }
+    };
+    log.record(&audit::Record {
+        id,
+        client: rec.client.map(|c| c.to_string()).unwrap_or_default(),
+        identity: ident.map(|i| &*i.provider),
+        sub: ident.and_then(|i| i.sub()),
+        email: ident.and_then(|i| i.email()),
+        groups,
+        method,
+        host: &note.host,
+        path,
+        frontend: rec.frontend,
+        backend: rec.backend,
+        server: rec.server.unwrap_or(""),
+        decision,
+        rule: note.rule.as_ref().map(Span::to_string).unwrap_or_default(),
+        status,
+    });
+}
