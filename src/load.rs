@@ -31,6 +31,10 @@ impl Semantics for Checks {
     fn errorfile(&self, content: &[u8]) -> Result<Option<Reply>, String> {
         crate::proxy::h1::parse_errorfile(content)
     }
+
+    fn tls(&self, global: &crate::config::model::Global, proxy: &Proxy, diags: &mut Vec<Diag>) {
+        crate::tls::check_proxy(global, proxy, diags);
+    }
 }
 
 /// `monitor fail` conditions, compiled as the snapshot compiles them (the ACL engine's

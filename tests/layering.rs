@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 /// The layers, bottom up. A module may use the modules of the layers before its own.
 const LAYERS: &[&str] = &[
     // The language: lexer, parser, typed model, condition syntax trees. Nothing runs.
-    "config", // Compiled from the model, evaluated per request.
+    "config", // TLS configurations compiled from the model (rustls).
+    "tls",    // Compiled from the model, evaluated per request.
     "acl", "log", "balance", // The compiled snapshot and the live state.
     "runtime", // Health checks: their own tasks, writing the live state.
     "check",   // Listeners, codecs, the exchange.

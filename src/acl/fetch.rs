@@ -11,6 +11,7 @@ mod headers;
 mod http;
 mod internal;
 mod l4;
+mod ssl;
 mod stream;
 mod txn;
 
@@ -162,6 +163,7 @@ static FAMILIES: &[&[FetchDef]] = &[
     cookie::FETCHES,
     txn::FETCHES,
     stream::FETCHES,
+    ssl::FETCHES,
 ];
 
 /// Every fetch implemented, family by family.
@@ -251,6 +253,7 @@ impl FetchCall {
                     delim = s.bytes().next();
                     arg2 = Some(s.clone());
                 }
+                (2, ArgVal::Str(s)) => arg2 = Some(s.clone()),
                 _ => {}
             }
         }

@@ -111,6 +111,10 @@ pub trait SampleSource {
         let _ = (name, each);
         false
     }
+    /// What the client connection's TLS handshake settled, when it came over TLS.
+    fn tls(&self) -> Option<&crate::tls::Facts> {
+        None
+    }
     /// Sets variable `name` to `value` (`None`: unsets it), where variables are kept.
     fn set_var(&self, name: &str, value: Option<&[u8]>) {
         let _ = (name, value);

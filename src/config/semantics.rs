@@ -41,6 +41,11 @@ pub trait Semantics: Sync {
     /// `option …-check` rule sets), pushing each error at its line to `diags`: what
     /// `gatehouse -c` refuses is what the start refuses. No check by default.
     fn health_checks(&self, _proxy: &Proxy, _diags: &mut Vec<Diag>) {}
+
+    /// Loads the certificates and compiles the TLS settings of `proxy`'s bind and server
+    /// lines with the `global` defaults, pushing each error at its line: HAProxy's `-c`
+    /// reads the certificates too. No check by default.
+    fn tls(&self, _global: &super::model::Global, _proxy: &Proxy, _diags: &mut Vec<Diag>) {}
 }
 
 /// No checks: every format, condition and errorfile is taken as written (an errorfile

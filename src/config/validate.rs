@@ -17,6 +17,7 @@ pub fn validate(config: &Config, diags: &mut Vec<Diag>, sem: &dyn Semantics) {
         super::userlist::check_refs(config, p, diags);
         sem.conditions(p, diags);
         sem.health_checks(p, diags);
+        sem.tls(&config.global, p, diags);
         timeouts(p, diags);
         if p.kind == ProxyKind::Frontend && p.binds.is_empty() {
             // A warning in HAProxy: the frontend simply never receives anything.
@@ -147,11 +148,7 @@ fn timeouts(p: &Proxy, diags: &mut Vec<Diag>) {
 /// given by the parser at their line.
 fn not_active_yet(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) {
     for b in &p.binds {
-        let what = if b.ssl || !b.crt.is_empty() {
-            Some("'ssl'/'crt' (TLS termination)")
-        } else if !b.alpn.is_empty() {
-            Some("'alpn'")
-        } else if b.accept_proxy {
+        let what = if b.accept_proxy {
             Some("'accept-proxy' (PROXY protocol)")
         } else {
             None
@@ -165,15 +162,13 @@ fn not_active_yet(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) {
     }
     for s in &p.servers {
         let o = &s.opts;
-        let what =
-            if o.ssl || o.check_ssl || o.verify.is_some() || o.ca_file.is_some() || o.sni.is_some()
-            {
-                Some("'ssl'/'verify'/'ca-file'/'sni'/'check-ssl' (TLS to servers)")
-            } else if o.send_proxy || o.send_proxy_v2 {
-                Some("'send-proxy'/'send-proxy-v2' (PROXY protocol)")
-            } else {
-                None
-            };
+        let what = if o.tls.ssl || o.check_ssl {
+            Some("'ssl'/'verify'/'ca-file'/'sni'/'check-ssl' (TLS to servers)")
+        } else if o.send_proxy || o.send_proxy_v2 {
+            Some("'send-proxy'/'send-proxy-v2' (PROXY protocol)")
+        } else {
+            None
+        };
         if let Some(w) = what {
             diags.push(Diag::alert(
                 &s.span,

@@ -9,4 +9,5 @@ pub mod running;
 pub mod serve;
 pub mod session;
 pub mod tcp;
+pub mod tls;
 pub mod tunnel;

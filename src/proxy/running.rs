@@ -199,7 +199,7 @@ impl Running {
                     process: self.global.clone(),
                 };
                 tasks.push(tokio::spawn(accept_loop(
-                    p.key.0.clone(),
+                    p.key.clone(),
                     self.current.clone(),
                     l,
                     gates,
@@ -301,7 +301,7 @@ enum Stream {
 /// Accepts on one listener of frontend `fe_name` until aborted; each connection runs
 /// with the frontend of the snapshot current when it was accepted.
 async fn accept_loop(
-    fe_name: String,
+    key: BindKey,
     current: Shared,
     l: BoundListener,
     gates: Gates,
@@ -316,6 +316,10 @@ async fn accept_loop(
         BoundListener::Tcp(t) => tokio::net::TcpListener::from_std(t).map(L::Tcp),
         BoundListener::Unix(u) => tokio::net::UnixListener::from_std(u).map(L::Unix),
     };
+    let fe_name = &key.0;
+    // The TLS configuration of this bind in the frontend last seen (a reload may bring
+    // new certificates: the next connection takes them).
+    let mut tls_of: Option<(Arc<Frontend>, Option<Arc<rustls::ServerConfig>>)> = None;
     let Ok(l) = l else {
         super::serve::alert(&format!("Proxy {fe_name}: cannot register listener"));
         return;
@@ -359,7 +363,7 @@ async fn accept_loop(
             }
         };
         let snap = current.load_full();
-        let Some(fe) = snap.frontend(&fe_name).cloned() else {
+        let Some(fe) = snap.frontend(fe_name).cloned() else {
             // The bind was removed by a reload that raced with this accept.
             continue;
         };
@@ -377,11 +381,24 @@ async fn accept_loop(
             }
             Stream::Unix(_) => None,
         };
+        let tls = match &tls_of {
+            Some((at, cfg)) if Arc::ptr_eq(at, &fe) => cfg.clone(),
+            _ => {
+                let cfg = fe
+                    .binds
+                    .iter()
+                    .position(|b| bind_key(&fe, b) == key)
+                    .and_then(|i| fe.bind_tls.get(i).cloned().flatten());
+                tls_of = Some((fe.clone(), cfg.clone()));
+                cfg
+            }
+        };
         let conn = ConnInfo {
             peer,
             local,
             accept_date: SystemTime::now(),
             accepted: Instant::now(),
+            tls: None,
         };
         if !crate::runtime::rules::tcp_verdict(&fe.tcp_connection, &conn) {
             drop(stream);
@@ -401,6 +418,10 @@ async fn accept_loop(
         // Each connection is one task whose future is the mode's own loop, with no
         // wrapper future around it: an idle connection costs only that loop's state.
         let shared = current.clone();
+        if let Some(cfg) = tls {
+            spawn(serve_tls(cfg, fe, snap, shared, stream, conn, hold));
+            continue;
+        }
         match (fe.mode, stream) {
             (Mode::Http, Stream::Tcp(s)) => {
                 spawn(super::http::serve(fe, snap, shared, s, conn, hold))
@@ -416,6 +437,62 @@ async fn accept_loop(
                 let _hold = hold;
                 super::tcp::serve(fe, snap, s, conn).await
             }),
+        }
+    }
+}
+
+/// A connection of a `bind … ssl` line: the handshake (within `timeout client`), then
+/// the frontend's mode over the TLS stream, with the handshake's facts in `conn`.
+async fn serve_tls<H: Send + 'static>(
+    cfg: Arc<rustls::ServerConfig>,
+    fe: Arc<Frontend>,
+    snap: Arc<Snapshot>,
+    shared: crate::runtime::snapshot::Shared,
+    stream: Stream,
+    mut conn: ConnInfo,
+    hold: H,
+) {
+    let timeout = fe.timeouts.client;
+    match stream {
+        Stream::Tcp(s) => {
+            let Some((tls, facts)) = super::tls::accept(cfg, s, timeout).await else {
+                return;
+            };
+            conn.tls = Some(Arc::new(facts));
+            serve_mode(fe, snap, shared, tls, conn, hold).await
+        }
+        Stream::Unix(s) => {
+            let Some((tls, facts)) = super::tls::accept(cfg, s, timeout).await else {
+                return;
+            };
+            conn.tls = Some(Arc::new(facts));
+            serve_mode(fe, snap, shared, tls, conn, hold).await
+        }
+    }
+}
+
+/// Serves a connection in its frontend's mode, `hold` kept until it ends.
+async fn serve_mode<S, H>(
+    fe: Arc<Frontend>,
+    snap: Arc<Snapshot>,
+    shared: crate::runtime::snapshot::Shared,
+    s: S,
+    conn: ConnInfo,
+    hold: H,
+) where
+    S: tokio::io::AsyncRead
+        + tokio::io::AsyncWrite
+        + super::http::io::WaitReadable
+        + Unpin
+        + Send
+        + 'static,
+    H: Send + 'static,
+{
+    match fe.mode {
+        Mode::Http => super::http::serve(fe, snap, shared, s, conn, hold).await,
+        Mode::Tcp => {
+            let _hold = hold;
+            super::tcp::serve(fe, snap, s, conn).await
         }
     }
 }

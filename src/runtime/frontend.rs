@@ -55,6 +55,8 @@ pub struct Frontend {
     pub mode: Mode,
     /// `bind` lines.
     pub binds: Vec<Bind>,
+    /// The TLS configuration of each bind line (`ssl`), in the order of `binds`.
+    pub bind_tls: Vec<Option<Arc<rustls::ServerConfig>>>,
     /// Effective `maxconn` (0: the global one).
     pub maxconn: u32,
     /// Timeouts.

@@ -375,11 +375,24 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
             },
             None => None,
         };
+        let bases = crate::tls::Bases::of(g);
+        let bind_tls = p
+            .binds
+            .iter()
+            .map(|b| {
+                b.tls.ssl.then(|| {
+                    crate::tls::server::bind_config(&b.tls, &g.ssl_bind, &bases)
+                        .map_err(|e| diags.push(Diag::alert(&b.span, format!("bind : {e}"))))
+                        .ok()
+                })?
+            })
+            .collect();
         let t = &p.timeouts;
         frontends.push(Arc::new(Frontend {
             name: p.name.clone(),
             mode: p.mode,
             binds: p.binds.clone(),
+            bind_tls,
             monitor_uri: p
                 .monitor_uri
                 .clone()

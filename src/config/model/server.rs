@@ -34,12 +34,8 @@ pub struct Bind {
     pub addrs: Vec<BindAddr>,
     /// `name`.
     pub name: Option<String>,
-    /// `ssl`.
-    pub ssl: bool,
-    /// `crt` (files or directories).
-    pub crt: Vec<PathBuf>,
-    /// `alpn` protocols.
-    pub alpn: Vec<String>,
+    /// The TLS settings (`ssl`, `crt`, `alpn`, `verify`, …).
+    pub tls: super::BindTls,
     /// `accept-proxy`.
     pub accept_proxy: bool,
     /// `mode` (unix sockets), octal.
@@ -119,14 +115,8 @@ pub struct ServerOpts {
     pub maxconn: u32,
     /// `maxqueue` (0: unlimited).
     pub maxqueue: u32,
-    /// `ssl`.
-    pub ssl: bool,
-    /// `verify none|required`.
-    pub verify: Option<String>,
-    /// `ca-file`.
-    pub ca_file: Option<PathBuf>,
-    /// `sni` expression.
-    pub sni: Option<String>,
+    /// The TLS settings (`ssl`, `verify`, `ca-file`, `sni`, …).
+    pub tls: super::ServerTls,
     /// `send-proxy`.
     pub send_proxy: bool,
     /// `send-proxy-v2`.
@@ -153,10 +143,7 @@ impl Default for ServerOpts {
             disabled: false,
             maxconn: 0,
             maxqueue: 0,
-            ssl: false,
-            verify: None,
-            ca_file: None,
-            sni: None,
+            tls: super::ServerTls::default(),
             send_proxy: false,
             send_proxy_v2: false,
             cookie: None,
