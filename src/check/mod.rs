@@ -147,6 +147,16 @@ pub fn compile(config: &Config, snap: &Snapshot) -> Result<Vec<Plan>, Vec<Diag>>
                     } else {
                         st.unix.clone()
                     },
+                    // As HAProxy: an `ssl` server is checked over TLS unless the check
+                    // goes to its own `port` or `addr`; `check-ssl` is not supported yet.
+                    tls: st
+                        .tls
+                        .as_ref()
+                        .filter(|_| o.check_port.is_none() && o.check_addr.is_none())
+                        .map(|t| run::CheckTls {
+                            config: t.config.clone(),
+                            settings: o.tls.clone(),
+                        }),
                 },
                 limits: Limits {
                     inter: o.inter,

@@ -46,6 +46,24 @@ pub struct Target {
     pub addr: SocketAddr,
     /// A unix socket server's path.
     pub unix: Option<PathBuf>,
+    /// The server's TLS configuration when the check runs over TLS (`ssl`).
+    pub tls: Option<CheckTls>,
+}
+
+/// The TLS of a check: the server's rustls configuration, and the settings it was
+/// compiled from (a reload restarts the check when they change).
+#[derive(Clone, Debug)]
+pub struct CheckTls {
+    /// The configuration.
+    pub config: std::sync::Arc<rustls::ClientConfig>,
+    /// The server line's TLS settings.
+    pub settings: crate::config::model::ServerTls,
+}
+
+impl PartialEq for CheckTls {
+    fn eq(&self, other: &Self) -> bool {
+        self.settings == other.settings
+    }
 }
 
 /// The time limits of one check (HAProxy 2.6: without `timeout check`, `inter` bounds
@@ -64,6 +82,7 @@ pub struct Limits {
 enum Conn {
     Tcp(tokio::net::TcpStream),
     Unix(tokio::net::UnixStream),
+    Tls(Box<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>),
 }
 
 impl Conn {
@@ -71,15 +90,25 @@ impl Conn {
         match self {
             Conn::Tcp(s) => s.read(buf).await,
             Conn::Unix(s) => s.read(buf).await,
+            Conn::Tls(s) => s.read(buf).await,
         }
     }
     async fn write_all(&mut self, b: &[u8]) -> std::io::Result<()> {
         match self {
             Conn::Tcp(s) => s.write_all(b).await,
             Conn::Unix(s) => s.write_all(b).await,
+            Conn::Tls(s) => {
+                s.write_all(b).await?;
+                s.flush().await
+            }
         }
     }
 }
+
+/// A TLS handshake that failed (told apart from a refused connection).
+#[derive(Debug, thiserror::Error)]
+#[error("TLS handshake failed: {0}")]
+struct TlsFailed(String);
 
 /// The system's text for an error (`strerror`), as HAProxy prints it.
 fn strerror(e: &std::io::Error) -> String {
@@ -278,12 +307,26 @@ impl Run<'_> {
                     }
                     let s = tokio::net::TcpStream::connect(a).await?;
                     let _ = s.set_nodelay(true);
-                    Ok(Conn::Tcp(s))
+                    match &target.tls {
+                        None => Ok(Conn::Tcp(s)),
+                        Some(cfg) => {
+                            let name = rustls_pki_types::ServerName::IpAddress(a.ip().into());
+                            tokio_rustls::TlsConnector::from(cfg.config.clone())
+                                .connect(name, s)
+                                .await
+                                .map(|t| Conn::Tls(Box::new(t)))
+                                .map_err(|e| std::io::Error::other(TlsFailed(e.to_string())))
+                        }
+                    }
                 }
             }
         };
         match timeout_at(until.into(), fut).await {
             Ok(Ok(c)) => self.conn = Some(c),
+            // A failed TLS handshake is a layer 6 failure, as in HAProxy.
+            Ok(Err(e)) if e.get_ref().is_some_and(|i| i.is::<TlsFailed>()) => {
+                return Err(self.fail(CheckStatus::L6Rsp, String::new()));
+            }
             Ok(Err(e)) => return Err(self.fail(CheckStatus::L4Con, strerror(&e))),
             Err(_) => return Err(self.fail(CheckStatus::L4Timeout, String::new())),
         }

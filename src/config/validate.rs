@@ -162,8 +162,8 @@ fn not_active_yet(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) {
     }
     for s in &p.servers {
         let o = &s.opts;
-        let what = if o.tls.ssl || o.check_ssl {
-            Some("'ssl'/'verify'/'ca-file'/'sni'/'check-ssl' (TLS to servers)")
+        let what = if o.check_ssl {
+            Some("'check-ssl' (health checks over TLS to another port)")
         } else if o.send_proxy || o.send_proxy_v2 {
             Some("'send-proxy'/'send-proxy-v2' (PROXY protocol)")
         } else {

@@ -3,10 +3,12 @@
 //! `option redispatch [<interval>]`, and the server socket options (`option srvtcpka`,
 //! `option nolinger`).
 
+use crate::acl::SampleSource;
 use crate::balance::{BalanceInput, Pick};
 use crate::runtime::backend::{Backend, ServerSlot};
-use crate::runtime::conn::ServerConn;
+use crate::runtime::conn::{PoolKey, ServerConn, TlsConn};
 use crate::runtime::server::ServerState;
+use rustls_pki_types::ServerName;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -95,13 +97,63 @@ pub fn target(server: &ServerState, client_dst: Option<SocketAddr>) -> SocketAdd
     a
 }
 
+/// What a connection is made for: the request (or connection) that balancing reads and
+/// that a server's `sni` expression is evaluated against.
+pub trait Target: BalanceInput + SampleSource + Sync {}
+
+impl<T: BalanceInput + SampleSource + Sync> Target for T {}
+
+/// The server name a TLS connection to `server` sends for `src` (`sni EXPR`; none when
+/// the expression finds nothing, or without `sni`).
+pub fn sni_for(server: &ServerState, src: &dyn SampleSource) -> Option<Box<str>> {
+    let expr = server.tls.as_ref()?.sni.as_ref()?;
+    let mut out = None;
+    expr.eval_str(src, &mut |v| {
+        out = std::str::from_utf8(v)
+            .ok()
+            .filter(|s| !s.is_empty())
+            .map(Into::into)
+    });
+    out
+}
+
+/// The key of the idle connections of `server` that may carry a request from `src`.
+pub fn pool_key(server: &ServerState, src: &dyn SampleSource) -> PoolKey {
+    PoolKey {
+        h2: false,
+        sni: sni_for(server, src),
+    }
+}
+
 /// Connects to `server` (its unix socket, or its address with the client's destination
-/// port when it has none) within `timeout connect`.
+/// port when it has none) within `timeout connect`; over TLS (`ssl`), the handshake too,
+/// sending the server name `sni_for` gives.
 pub async fn dial(
     backend: &Backend,
     server: &ServerState,
     client_dst: Option<SocketAddr>,
+    src: &(dyn SampleSource + Sync),
 ) -> Result<ServerConn, ConnectError> {
+    if let Some(tls) = &server.tls {
+        let t0 = Instant::now();
+        let addr = target(server, client_dst);
+        let tcp = dial_tcp(backend, addr).await?;
+        let sni = sni_for(server, src);
+        let name = match sni.as_deref().map(|n| ServerName::try_from(n.to_owned())) {
+            Some(Ok(n)) => n,
+            // No name (or not a valid one): none is sent, as rustls sends none for an IP.
+            _ => ServerName::IpAddress(addr.ip().into()),
+        };
+        let hs = tokio_rustls::TlsConnector::from(tls.config.clone()).connect(name, tcp);
+        let stream = match backend.timeouts.connect {
+            Some(t) => tokio::time::timeout(t.saturating_sub(t0.elapsed()), hs)
+                .await
+                .map_err(|_| ConnectError::Timeout)?,
+            None => hs.await,
+        }
+        .map_err(|_| ConnectError::Refused)?;
+        return Ok(ServerConn::Tls(Box::new(TlsConn::new(stream, sni))));
+    }
     match &server.unix {
         Some(path) => {
             let fut = UnixStream::connect(path);
@@ -145,7 +197,7 @@ async fn dial_tcp(backend: &Backend, addr: SocketAddr) -> Result<TcpStream, Conn
 /// Picks a server, queues if needed, connects, retries and redispatches as configured.
 pub async fn connect(
     backend: &Arc<Backend>,
-    input: &(dyn BalanceInput + Sync),
+    input: &dyn Target,
     client_dst: Option<SocketAddr>,
     info: &mut ConnectInfo,
 ) -> Result<(ServerConn, ServerSlot), ConnectError> {
@@ -174,7 +226,7 @@ pub fn redispatch_turn(interval: i32, k: u32, retries: u32) -> bool {
 /// same server or only one active server is up.
 pub async fn dial_retrying(
     backend: &Arc<Backend>,
-    input: &(dyn BalanceInput + Sync),
+    input: &dyn Target,
     client_dst: Option<SocketAddr>,
     info: &mut ConnectInfo,
     mut slot: ServerSlot,
@@ -182,7 +234,7 @@ pub async fn dial_retrying(
     let mut exclude: Vec<usize> = Vec::new();
     loop {
         let t0 = Instant::now();
-        let e = match dial(backend, &slot.server, client_dst).await {
+        let e = match dial(backend, &slot.server, client_dst, input).await {
             Ok(s) => {
                 info.connect = t0.elapsed();
                 return Ok((s, slot));

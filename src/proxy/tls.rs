@@ -90,20 +90,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for TlsClient<S> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let me = self.get_mut();
-        if me.accepted.is_none() {
-            match Pin::new(&mut me.inner).poll_write(cx, buf) {
-                Poll::Ready(Ok(n)) => me.accepted = Some(n),
-                other => return other,
-            }
-        }
-        match Pin::new(&mut me.inner).poll_flush(cx) {
-            Poll::Ready(Ok(())) => Poll::Ready(Ok(me.accepted.take().unwrap_or(0))),
-            Poll::Ready(Err(e)) => {
-                me.accepted = None;
-                Poll::Ready(Err(e))
-            }
-            Poll::Pending => Poll::Pending,
-        }
+        crate::tls::stream::poll_write_through(&mut me.inner, &mut me.accepted, cx, buf)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

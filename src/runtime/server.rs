@@ -35,6 +35,8 @@ pub struct ServerState {
     pub config_weight: u32,
     /// Declared `disabled` (starts in maintenance).
     pub disabled: bool,
+    /// `ssl`: connections to it are TLS.
+    pub tls: Option<ServerTlsRt>,
     /// The live state, shared with every snapshot that has this server.
     pub live: Arc<ServerLive>,
 }
@@ -170,6 +172,7 @@ impl ServerState {
             maxqueue: 0,
             config_weight: weight,
             disabled: false,
+            tls: None,
             live,
         }
     }
@@ -197,6 +200,34 @@ impl ServerState {
                 Err(now) => cur = now,
             }
         }
+    }
+}
+
+/// The TLS side of a `server … ssl` line, compiled.
+#[derive(Debug)]
+pub struct ServerTlsRt {
+    /// The rustls client configuration (verification, ALPN, client certificate,
+    /// session resumption cache).
+    pub config: Arc<rustls::ClientConfig>,
+    /// `sni EXPR`: the server name sent, evaluated per connection.
+    pub sni: Option<crate::acl::SampleExpr>,
+}
+
+impl ServerTlsRt {
+    /// Compiles a server's TLS settings with the `global` defaults.
+    pub fn compile(
+        t: &crate::config::model::ServerTls,
+        g: &crate::config::model::Global,
+    ) -> Result<ServerTlsRt, String> {
+        let config = crate::tls::client::server_config(t, &g.ssl_server, &crate::tls::Bases::of(g))
+            .map_err(|e| e.to_string())?;
+        let sni = match &t.sni {
+            Some(text) => {
+                Some(crate::acl::SampleExpr::parse(text).map_err(|e| format!("'sni' : {e}"))?)
+            }
+            None => None,
+        };
+        Ok(ServerTlsRt { config, sni })
     }
 }
 

@@ -108,7 +108,12 @@ fn merge_mode(a: HttpConnMode, b: HttpConnMode) -> HttpConnMode {
     }
 }
 
-fn build_backend(p: &Proxy, store: &Store, diags: &mut Vec<Diag>) -> Option<Backend> {
+fn build_backend(
+    p: &Proxy,
+    g: &crate::config::model::Global,
+    store: &Store,
+    diags: &mut Vec<Diag>,
+) -> Option<Backend> {
     let live = store.backend(&p.name);
     let set = AclSet::compile(&p.acls)
         .map_err(|(s, e)| diags.push(Diag::alert(&s, e)))
@@ -152,6 +157,18 @@ fn build_backend(p: &Proxy, store: &Store, diags: &mut Vec<Diag>) -> Option<Back
         st.maxqueue = s.opts.maxqueue;
         st.disabled = s.opts.disabled;
         st.unix = unix;
+        if s.opts.tls.ssl {
+            match super::server::ServerTlsRt::compile(&s.opts.tls, g) {
+                Ok(t) => st.tls = Some(t),
+                Err(e) => {
+                    diags.push(Diag::alert(
+                        &s.span,
+                        format!("'server {}/{}' : {e}", p.name, s.name),
+                    ));
+                    continue;
+                }
+            }
+        }
         servers.push(Arc::new(st));
     }
     let tcp_content = if p.kind.has_frontend() {
@@ -302,7 +319,7 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
     };
     let mut backends: Vec<(String, Arc<Backend>)> = Vec::new();
     for p in config.proxies.iter().filter(|p| p.kind.has_backend()) {
-        if let Some(b) = build_backend(p, store, &mut diags) {
+        if let Some(b) = build_backend(p, g, store, &mut diags) {
             backends.push((p.name.clone(), Arc::new(b)));
         }
     }

@@ -8,9 +8,11 @@
 //! proxy that runs them.
 
 pub mod certs;
+pub mod client;
 pub mod facts;
 pub mod server;
 pub mod sni;
+pub mod stream;
 pub mod suites;
 
 pub use facts::{ClientCert, Facts};
@@ -106,7 +108,7 @@ pub fn crls(
     Ok(out)
 }
 
-/// Compiles the TLS settings of `proxy`'s bind lines as the start would, pushing each
+/// Compiles the TLS settings of `proxy`'s bind and server lines as the start would, pushing each
 /// error at its line (for `gatehouse -c`).
 pub fn check_proxy(
     global: &crate::config::model::Global,
@@ -119,6 +121,14 @@ pub fn check_proxy(
             diags.push(crate::config::diag::Diag::alert(
                 &b.span,
                 format!("bind : {e}"),
+            ));
+        }
+    }
+    for s in proxy.servers.iter().filter(|s| s.opts.tls.ssl) {
+        if let Err(e) = client::server_config(&s.opts.tls, &global.ssl_server, &bases) {
+            diags.push(crate::config::diag::Diag::alert(
+                &s.span,
+                format!("'server {}/{}' : {e}", proxy.name, s.name),
             ));
         }
     }

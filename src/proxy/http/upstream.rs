@@ -11,7 +11,7 @@ use crate::proxy::connect::{self, ConnectError};
 use crate::proxy::h1::{self, RequestHead};
 use crate::proxy::session::ConnInfo;
 use crate::runtime::backend::{Backend, ServerSlot};
-use crate::runtime::conn::{PoolKey, ServerConn};
+use crate::runtime::conn::ServerConn;
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 
@@ -81,10 +81,8 @@ impl Session {
             .map(|i| self.own.swap_remove(i).stream);
         let pooled = own.or_else(|| {
             pool_use.and_then(|proven_only| {
-                slot.server
-                    .pool
-                    .take(&PoolKey::default(), proven_only)
-                    .map(|(s, _)| s)
+                let key = connect::pool_key(&slot.server, &view(&self.buf, &ex.head, &self.conn));
+                slot.server.pool.take(&key, proven_only).map(|(s, _)| s)
             })
         });
         if let Some(conn) = pooled {
@@ -168,10 +166,8 @@ impl Session {
             });
         } else {
             // A connection that served its second request or more is "proven".
-            up.slot
-                .server
-                .pool
-                .put(PoolKey::default(), up.conn, up.reused);
+            let key = up.conn.pool_key();
+            up.slot.server.pool.put(key, up.conn, up.reused);
         }
     }
 }
