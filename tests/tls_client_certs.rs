@@ -30,6 +30,13 @@ frontend fe
   http-request set-header X-Serial %[ssl_c_serial,hex]
   http-request set-header X-SHA1 %[ssl_c_sha1,hex]
   http-request set-header X-NotAfter %[ssl_c_notafter]
+  http-request set-header X-NotBefore %[ssl_c_notbefore]
+  http-request set-header X-Version %[ssl_c_version]
+  http-request set-header X-HasSNI %[ssl_fc_has_sni]
+  http-request set-header X-HasCrt %[ssl_fc_has_crt]
+  http-request set-header X-Keysize %[ssl_fc_use_keysize]
+  http-request set-header X-SniEnd yes if { ssl_fc_sni -m end .site.test }
+  http-request set-header X-SniReg yes if { ssl_fc_sni -m reg ^www\. }
   http-request deny deny_status 403 if { path_beg /members } !{ ssl_c_used }
   default_backend app
 backend app
@@ -52,6 +59,13 @@ const HEADERS: &[&str] = &[
     "x-serial",
     "x-sha1",
     "x-notafter",
+    "x-notbefore",
+    "x-version",
+    "x-hassni",
+    "x-hascrt",
+    "x-keysize",
+    "x-sniend",
+    "x-snireg",
 ];
 
 struct Setup {
@@ -132,6 +146,8 @@ fn client_certificate_fetches_read_as_in_haproxy() {
     );
     assert_eq!(value("x-serial").as_deref(), Some("2001"));
     assert_eq!(value("x-used").as_deref(), Some("1"));
+    assert_eq!(value("x-snireg").as_deref(), Some("yes"), "{got:?}");
+    assert_eq!(value("x-version").as_deref(), Some("3"));
     if haproxy_bin().is_none() {
         return;
     }

@@ -12,7 +12,7 @@ use crate::tls::{ClientCert, Facts};
 /// The fetches of this family.
 pub(super) static FETCHES: &[FetchDef] = &[
     FetchDef::new("ssl_fc", SmpType::Bool, C, fc),
-    FetchDef::new("ssl_fc_sni", SmpType::Str, C, fc_sni).derived(),
+    FetchDef::new("ssl_fc_sni", SmpType::Str, C, fc_sni),
     FetchDef::new("ssl_fc_has_sni", SmpType::Bool, C, fc_has_sni),
     FetchDef::new("ssl_fc_alpn", SmpType::Str, C, fc_alpn),
     FetchDef::new("ssl_fc_protocol", SmpType::Str, C, fc_protocol),
