@@ -142,30 +142,15 @@ fn timeouts(p: &Proxy, diags: &mut Vec<Diag>) {
 }
 
 /// Keywords that are parsed into the model but whose behaviour arrives with a later
-/// milestone. Those that change the bytes on the wire (TLS, PROXY protocol) would break
+/// milestone. Those that change the bytes on the wire (`check-ssl`) would break
 /// traffic if ignored: they are refused here. Those that only add a service (health
 /// checks, stats page, persistence) load with the warning of their `parsed` status,
 /// given by the parser at their line.
 fn not_active_yet(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) {
-    for b in &p.binds {
-        let what = if b.accept_proxy {
-            Some("'accept-proxy' (PROXY protocol)")
-        } else {
-            None
-        };
-        if let Some(w) = what {
-            diags.push(Diag::alert(
-                &b.span,
-                format!("bind {w} is not supported yet by gatehouse."),
-            ));
-        }
-    }
     for s in &p.servers {
         let o = &s.opts;
         let what = if o.check_ssl {
             Some("'check-ssl' (health checks over TLS to another port)")
-        } else if o.send_proxy || o.send_proxy_v2 {
-            Some("'send-proxy'/'send-proxy-v2' (PROXY protocol)")
         } else {
             None
         };

@@ -6,7 +6,7 @@
 use crate::acl::SampleSource;
 use crate::balance::{BalanceInput, Pick};
 use crate::runtime::backend::{Backend, ServerSlot};
-use crate::runtime::conn::{PoolKey, ServerConn, TlsConn};
+use crate::runtime::conn::{PoolKey, ServerConn};
 use crate::runtime::server::ServerState;
 use rustls_pki_types::ServerName;
 use std::net::SocketAddr;
@@ -122,53 +122,103 @@ pub fn pool_key(server: &ServerState, src: &dyn SampleSource) -> PoolKey {
     PoolKey {
         h2: false,
         sni: sni_for(server, src),
+        proxied: (server.send_proxy > 0).then(|| (src.src(), src.dst())),
     }
 }
 
 /// Connects to `server` (its unix socket, or its address with the client's destination
-/// port when it has none) within `timeout connect`; over TLS (`ssl`), the handshake too,
-/// sending the server name `sni_for` gives.
+/// port when it has none) within `timeout connect`; then writes the PROXY header of
+/// `send-proxy`/`send-proxy-v2` with `src`'s addresses; over TLS (`ssl`), runs the
+/// handshake, sending the server name `sni_for` gives, within what is left of `timeout
+/// connect`.
 pub async fn dial(
     backend: &Backend,
     server: &ServerState,
     client_dst: Option<SocketAddr>,
     src: &(dyn SampleSource + Sync),
 ) -> Result<ServerConn, ConnectError> {
-    if let Some(tls) = &server.tls {
-        let t0 = Instant::now();
-        let addr = target(server, client_dst);
-        let tcp = dial_tcp(backend, addr).await?;
-        let sni = sni_for(server, src);
-        let name = match sni.as_deref().map(|n| ServerName::try_from(n.to_owned())) {
-            Some(Ok(n)) => n,
-            // No name (or not a valid one): none is sent, as rustls sends none for an IP.
-            _ => ServerName::IpAddress(addr.ip().into()),
-        };
-        let hs = tokio_rustls::TlsConnector::from(tls.config.clone()).connect(name, tcp);
-        let stream = match backend.timeouts.connect {
-            Some(t) => tokio::time::timeout(t.saturating_sub(t0.elapsed()), hs)
-                .await
-                .map_err(|_| ConnectError::Timeout)?,
-            None => hs.await,
-        }
-        .map_err(|_| ConnectError::Refused)?;
-        return Ok(ServerConn::Tls(Box::new(TlsConn::new(stream, sni))));
+    let key = pool_key(server, src);
+    let header = match server.send_proxy {
+        1 => Some(super::proxy_protocol::v1(src.src(), src.dst())),
+        2 => Some(super::proxy_protocol::v2(src.src(), src.dst())),
+        _ => None,
+    };
+    let t0 = Instant::now();
+    let left = || {
+        backend
+            .timeouts
+            .connect
+            .map(|t| t.saturating_sub(t0.elapsed()))
+    };
+    if server.tls.is_none() && server.unix.is_none() && header.is_none() {
+        let s = dial_tcp(backend, target(server, client_dst)).await?;
+        return Ok(ServerConn::tcp(s, key));
     }
-    match &server.unix {
+    let mut conn = match &server.unix {
         Some(path) => {
             let fut = UnixStream::connect(path);
-            match backend.timeouts.connect {
+            let s = match backend.timeouts.connect {
                 Some(t) => tokio::time::timeout(t, fut)
                     .await
                     .map_err(|_| ConnectError::Timeout)?,
                 None => fut.await,
             }
-            .map(ServerConn::Unix)
-            .map_err(|_| ConnectError::Refused)
+            .map_err(|_| ConnectError::Refused)?;
+            Either::Unix(s)
         }
-        None => dial_tcp(backend, target(server, client_dst))
+        None => Either::Tcp(dial_tcp(backend, target(server, client_dst)).await?),
+    };
+    if let Some(h) = header {
+        let w = conn.write_all(&h);
+        match left() {
+            Some(t) => tokio::time::timeout(t, w)
+                .await
+                .map_err(|_| ConnectError::Timeout)?,
+            None => w.await,
+        }
+        .map_err(|_| ConnectError::Refused)?;
+    }
+    let tcp = match conn {
+        Either::Unix(s) => return Ok(ServerConn::unix(s, key)),
+        Either::Tcp(s) => s,
+    };
+    let Some(tls) = &server.tls else {
+        return Ok(ServerConn::tcp(tcp, key));
+    };
+    let addr = target(server, client_dst);
+    let name = match key
+        .sni
+        .as_deref()
+        .map(|n| ServerName::try_from(n.to_owned()))
+    {
+        Some(Ok(n)) => n,
+        // No name (or not a valid one): none is sent, as rustls sends none for an IP.
+        _ => ServerName::IpAddress(addr.ip().into()),
+    };
+    let hs = tokio_rustls::TlsConnector::from(tls.config.clone()).connect(name, tcp);
+    let stream = match left() {
+        Some(t) => tokio::time::timeout(t, hs)
             .await
-            .map(ServerConn::Tcp),
+            .map_err(|_| ConnectError::Timeout)?,
+        None => hs.await,
+    }
+    .map_err(|_| ConnectError::Refused)?;
+    Ok(ServerConn::tls(stream, key))
+}
+
+/// A socket before it becomes a [`ServerConn`].
+enum Either {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
+impl Either {
+    async fn write_all(&mut self, b: &[u8]) -> std::io::Result<()> {
+        use tokio::io::AsyncWriteExt;
+        match self {
+            Either::Tcp(s) => s.write_all(b).await,
+            Either::Unix(s) => s.write_all(b).await,
+        }
     }
 }
 

@@ -5,6 +5,7 @@ pub mod h1;
 pub mod http;
 pub mod listener;
 pub mod message;
+pub mod proxy_protocol;
 pub mod running;
 pub mod serve;
 pub mod session;

@@ -319,7 +319,7 @@ async fn accept_loop(
     let fe_name = &key.0;
     // The TLS configuration of this bind in the frontend last seen (a reload may bring
     // new certificates: the next connection takes them).
-    let mut tls_of: Option<(Arc<Frontend>, Option<Arc<rustls::ServerConfig>>)> = None;
+    let mut wrap_of: Option<(Arc<Frontend>, Wrap)> = None;
     let Ok(l) = l else {
         super::serve::alert(&format!("Proxy {fe_name}: cannot register listener"));
         return;
@@ -381,16 +381,20 @@ async fn accept_loop(
             }
             Stream::Unix(_) => None,
         };
-        let tls = match &tls_of {
-            Some((at, cfg)) if Arc::ptr_eq(at, &fe) => cfg.clone(),
+        let mut wrap = match &wrap_of {
+            Some((at, w)) if Arc::ptr_eq(at, &fe) => w.clone(),
             _ => {
-                let cfg = fe
+                let w = fe
                     .binds
                     .iter()
                     .position(|b| bind_key(&fe, b) == key)
-                    .and_then(|i| fe.bind_tls.get(i).cloned().flatten());
-                tls_of = Some((fe.clone(), cfg.clone()));
-                cfg
+                    .map(|i| Wrap {
+                        tls: fe.bind_tls.get(i).cloned().flatten(),
+                        proxy: fe.binds[i].accept_proxy,
+                    })
+                    .unwrap_or_default();
+                wrap_of = Some((fe.clone(), w.clone()));
+                w
             }
         };
         let conn = ConnInfo {
@@ -400,9 +404,12 @@ async fn accept_loop(
             accepted: Instant::now(),
             tls: None,
         };
-        if !crate::runtime::rules::tcp_verdict(&fe.tcp_connection, &conn) {
-            drop(stream);
-            continue;
+        match crate::runtime::rules::connection_verdict(&fe.tcp_connection, &conn) {
+            None => {
+                drop(stream);
+                continue;
+            }
+            Some(expect_proxy) => wrap.proxy |= expect_proxy,
         }
         if debug {
             trace_accept(&fe.name, lfd, &stream, peer);
@@ -418,8 +425,8 @@ async fn accept_loop(
         // Each connection is one task whose future is the mode's own loop, with no
         // wrapper future around it: an idle connection costs only that loop's state.
         let shared = current.clone();
-        if let Some(cfg) = tls {
-            spawn(serve_tls(cfg, fe, snap, shared, stream, conn, hold));
+        if wrap.tls.is_some() || wrap.proxy {
+            spawn(serve_wrapped(wrap, fe, snap, shared, stream, conn, hold));
             continue;
         }
         match (fe.mode, stream) {
@@ -441,27 +448,64 @@ async fn accept_loop(
     }
 }
 
-/// A connection of a `bind … ssl` line: the handshake (within `timeout client`), then
-/// the frontend's mode over the TLS stream, with the handshake's facts in `conn`.
-async fn serve_tls<H: Send + 'static>(
-    cfg: Arc<rustls::ServerConfig>,
+/// What comes before a connection's own bytes: a PROXY header (`accept-proxy`,
+/// `expect-proxy layer4`), then a TLS handshake (`ssl`).
+#[derive(Clone, Default)]
+struct Wrap {
+    tls: Option<Arc<rustls::ServerConfig>>,
+    proxy: bool,
+}
+
+/// A connection with a PROXY header to read (within `timeout client`; its addresses then
+/// replace the connection's) and/or a TLS handshake to run (within `timeout client`),
+/// then served in its frontend's mode with the handshake's facts in `conn`.
+async fn serve_wrapped<H: Send + 'static>(
+    wrap: Wrap,
     fe: Arc<Frontend>,
     snap: Arc<Snapshot>,
     shared: crate::runtime::snapshot::Shared,
     stream: Stream,
-    mut conn: ConnInfo,
+    conn: ConnInfo,
     hold: H,
 ) {
-    let timeout = fe.timeouts.client;
     match stream {
-        Stream::Tcp(s) => {
-            let Some((tls, facts)) = super::tls::accept(cfg, s, timeout).await else {
-                return;
-            };
-            conn.tls = Some(Arc::new(facts));
-            serve_mode(fe, snap, shared, tls, conn, hold).await
+        Stream::Tcp(s) => unwrap_and_serve(wrap, fe, snap, shared, s, conn, hold).await,
+        Stream::Unix(s) => unwrap_and_serve(wrap, fe, snap, shared, s, conn, hold).await,
+    }
+}
+
+async fn unwrap_and_serve<S, H>(
+    wrap: Wrap,
+    fe: Arc<Frontend>,
+    snap: Arc<Snapshot>,
+    shared: crate::runtime::snapshot::Shared,
+    mut s: S,
+    mut conn: ConnInfo,
+    hold: H,
+) where
+    S: tokio::io::AsyncRead
+        + tokio::io::AsyncWrite
+        + super::http::io::WaitReadable
+        + Unpin
+        + Send
+        + 'static,
+    tokio_rustls::server::TlsStream<S>: Sync,
+    H: Send + 'static,
+{
+    let timeout = fe.timeouts.client;
+    if wrap.proxy {
+        match super::proxy_protocol::read_header(&mut s, timeout).await {
+            Ok(Some((src, dst))) => {
+                conn.peer = Some(src);
+                conn.local = Some(dst);
+            }
+            Ok(None) => {}
+            Err(_) => return,
         }
-        Stream::Unix(s) => {
+    }
+    match wrap.tls {
+        None => serve_mode(fe, snap, shared, s, conn, hold).await,
+        Some(cfg) => {
             let Some((tls, facts)) = super::tls::accept(cfg, s, timeout).await else {
                 return;
             };

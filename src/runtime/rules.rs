@@ -337,11 +337,13 @@ impl HttpRules {
     }
 }
 
-/// One compiled `tcp-request connection|content accept|reject` rule.
+/// One compiled `tcp-request connection|content accept|reject|expect-proxy` rule.
 #[derive(Debug)]
 pub struct TcpRuleRt {
     /// `accept` (true) or `reject`.
     pub accept: bool,
+    /// `expect-proxy layer4`: not final; the connection must start with a PROXY header.
+    pub expect_proxy: bool,
     /// When.
     pub cond: Cond,
 }
@@ -358,6 +360,7 @@ pub fn compile_tcp(
         .map(|r| {
             Ok(TcpRuleRt {
                 accept: r.action == "accept",
+                expect_proxy: r.action == "expect-proxy",
                 cond: Cond::compile(set, r.cond.as_ref())?,
             })
         })
@@ -366,10 +369,22 @@ pub fn compile_tcp(
 
 /// Evaluates tcp rules: the first matching rule decides; none matching accepts.
 pub fn tcp_verdict(rules: &[TcpRuleRt], src: &dyn SampleSource) -> bool {
+    connection_verdict(rules, src).is_some()
+}
+
+/// Evaluates `tcp-request connection` rules: `None` when the connection is rejected,
+/// else whether a matching `expect-proxy layer4` rule asked for a PROXY header (those
+/// rules are not final: evaluation goes on).
+pub fn connection_verdict(rules: &[TcpRuleRt], src: &dyn SampleSource) -> Option<bool> {
+    let mut expect = false;
     for r in rules {
         if r.cond.matches(src) {
-            return r.accept;
+            if r.expect_proxy {
+                expect = true;
+                continue;
+            }
+            return r.accept.then_some(expect);
         }
     }
-    true
+    Some(expect)
 }

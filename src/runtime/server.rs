@@ -37,6 +37,9 @@ pub struct ServerState {
     pub disabled: bool,
     /// `ssl`: connections to it are TLS.
     pub tls: Option<ServerTlsRt>,
+    /// `send-proxy` (1) or `send-proxy-v2` (2): the PROXY header version its
+    /// connections start with (0: none).
+    pub send_proxy: u8,
     /// The live state, shared with every snapshot that has this server.
     pub live: Arc<ServerLive>,
 }
@@ -173,6 +176,7 @@ impl ServerState {
             config_weight: weight,
             disabled: false,
             tls: None,
+            send_proxy: 0,
             live,
         }
     }

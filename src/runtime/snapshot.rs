@@ -157,6 +157,11 @@ fn build_backend(
         st.maxqueue = s.opts.maxqueue;
         st.disabled = s.opts.disabled;
         st.unix = unix;
+        st.send_proxy = if s.opts.send_proxy_v2 {
+            2
+        } else {
+            u8::from(s.opts.send_proxy)
+        };
         if s.opts.tls.ssl {
             match super::server::ServerTlsRt::compile(&s.opts.tls, g) {
                 Ok(t) => st.tls = Some(t),

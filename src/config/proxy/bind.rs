@@ -38,7 +38,7 @@ pub const OPTIONS: &[(&str, usize, Status)] = &[
     ("ca-file", 1, Status::Supported),
     ("crl-file", 1, Status::Supported),
     ("verify", 1, Status::Supported),
-    ("accept-proxy", 0, Status::NotYet),
+    ("accept-proxy", 0, Status::Supported),
     ("mode", 1, Status::Supported),
     ("user", 1, Status::Supported),
     ("group", 1, Status::Supported),
