@@ -61,6 +61,9 @@ pub struct Frontend {
     pub maxconn: u32,
     /// Timeouts.
     pub timeouts: FrontendTimeouts,
+    /// `tcp-request inspect-delay`: how long `mode tcp` waits for the client's first
+    /// bytes when its content rules or `use_backend` conditions read them.
+    pub inspect_delay: Option<Duration>,
     /// `tcp-request connection` rules.
     pub tcp_connection: Vec<TcpRuleRt>,
     /// `tcp-request content` rules.

@@ -26,6 +26,12 @@ impl Cond {
     pub fn matches(&self, src: &dyn SampleSource) -> bool {
         self.0.as_ref().is_none_or(|c| c.eval(src))
     }
+    /// Whether the condition reads request data (in `mode tcp`: the payload).
+    pub fn reads_request(&self) -> bool {
+        self.0
+            .as_ref()
+            .is_some_and(|c| c.visibility() >= crate::acl::Visibility::Request)
+    }
 }
 
 /// One compiled HTTP rule.

@@ -415,6 +415,13 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
             mode: p.mode,
             binds: p.binds.clone(),
             bind_tls,
+            inspect_delay: p
+                .tcp_request
+                .iter()
+                .rev()
+                .find(|r| r.stage == "inspect-delay")
+                .and_then(|r| crate::config::value::duration(&r.action, "inspect-delay").ok())
+                .filter(|d| !d.is_zero()),
             monitor_uri: p
                 .monitor_uri
                 .clone()

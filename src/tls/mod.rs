@@ -10,6 +10,7 @@
 pub mod certs;
 pub mod client;
 pub mod facts;
+pub mod hello;
 pub mod server;
 pub mod sni;
 pub mod stream;

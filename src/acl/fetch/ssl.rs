@@ -1,12 +1,14 @@
-//! TLS fetches of the client connection (configuration.txt 7.3.4): what the handshake
-//! of a `bind … ssl` line settled (`ssl_fc*`) and the client certificate it verified
-//! (`ssl_c_*`). Every one finds nothing on a connection that is not TLS, but `ssl_fc`
-//! (false) and `ssl_c_used` (false).
+//! TLS fetches (configuration.txt 7.3.4 and 7.3.5): what the handshake of a `bind … ssl`
+//! line settled (`ssl_fc*`) and the client certificate it verified (`ssl_c_*`) — each
+//! finds nothing on a connection that is not TLS, but `ssl_fc` (false) and `ssl_c_used`
+//! (false) —; and what a ClientHello waiting in the request buffer says, undecrypted
+//! (`req.ssl_hello_type`, `req.ssl_ver`, `req.ssl_sni`: TLS passthrough in `mode tcp`).
 
 use super::row::*;
 use super::{Each, FetchCall, FetchDef, Sample, with_scratch};
 use crate::acl::SampleSource;
 use crate::tls::facts::{dn_entry, dn_string};
+use crate::tls::hello::{self, Seen};
 use crate::tls::{ClientCert, Facts};
 
 /// The fetches of this family.
@@ -28,6 +30,12 @@ pub(super) static FETCHES: &[FetchDef] = &[
     FetchDef::new("ssl_c_notafter", SmpType::Str, C, c_notafter),
     FetchDef::new("ssl_c_notbefore", SmpType::Str, C, c_notbefore),
     FetchDef::new("ssl_c_version", SmpType::Int, C, c_version),
+    FetchDef::new("req.ssl_hello_type", SmpType::Int, R, req_hello_type),
+    FetchDef::new("req_ssl_hello_type", SmpType::Int, R, req_hello_type),
+    FetchDef::new("req.ssl_ver", SmpType::Int, R, req_ver),
+    FetchDef::new("req_ssl_ver", SmpType::Int, R, req_ver),
+    FetchDef::new("req.ssl_sni", SmpType::Str, R, req_sni),
+    FetchDef::new("req_ssl_sni", SmpType::Str, R, req_sni),
 ];
 
 /// `([<entry>[,<occ>[,<format>]]])`.
@@ -140,4 +148,25 @@ fn c_notbefore(_: &FetchCall, s: &dyn SampleSource, each: &mut Each<'_>) -> bool
 
 fn c_version(_: &FetchCall, s: &dyn SampleSource, each: &mut Each<'_>) -> bool {
     cert(s).is_some_and(|c| each(Sample::Int(c.version)))
+}
+
+fn req_hello_type(_: &FetchCall, s: &dyn SampleSource, each: &mut Each<'_>) -> bool {
+    match s.req_payload().map(hello::hello_type) {
+        Some(Seen::Found(t)) => each(Sample::Int(t.into())),
+        _ => false,
+    }
+}
+
+fn req_ver(_: &FetchCall, s: &dyn SampleSource, each: &mut Each<'_>) -> bool {
+    match s.req_payload().map(hello::version) {
+        Some(Seen::Found(v)) => each(Sample::Int(v.into())),
+        _ => false,
+    }
+}
+
+fn req_sni(_: &FetchCall, s: &dyn SampleSource, each: &mut Each<'_>) -> bool {
+    match s.req_payload().map(hello::sni) {
+        Some(Seen::Found(n)) => each(Sample::Str(n)),
+        _ => false,
+    }
 }
