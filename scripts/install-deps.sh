@@ -22,6 +22,12 @@ declare -A PKG=(
     [mariadb-install-db]=mariadb-server-core # MariaDB 10.11
     [mariadbd]=mariadb-server-core
     [redis-server]=redis-server        # Redis 7
+    # tests/stats_prometheus.rs lints the exporter and scrapes it with a real Prometheus
+    [promtool]=prometheus
+    [prometheus]=prometheus
+    # tests/stats_browser.rs loads the stats page in headless Chromium through
+    # chromedriver (the package depends on Debian's chromium, which it starts)
+    [chromedriver]=chromium-driver
 )
 
 # PostgreSQL's programs live outside the PATH, in its versioned directory: only that

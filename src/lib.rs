@@ -10,6 +10,7 @@ pub mod load;
 pub mod log;
 pub mod proxy;
 pub mod runtime;
+pub mod stats;
 pub mod tls;
 
 /// The HAProxy version whose configuration language gatehouse follows; `.if

@@ -607,12 +607,6 @@ const WARNINGS: &[(&str, &str, u32, &str)] = &[
         "'stats' statement ignored for backend 'b' as it requires HTTP mode.",
     ),
     (
-        "stats in an http backend: the page is not served yet",
-        "backend b\n    mode http\n    stats enable\n    server s 127.0.0.1:80\n",
-        3,
-        "'stats enable' is parsed but has no effect yet in gatehouse: the stats page is not served yet.",
-    ),
-    (
         "stick rules are reachable and warn like stick-table and cookie",
         "backend b\n    stick-table type ip size 1k\n    stick on src\n    server s 127.0.0.1:80\n",
         3,

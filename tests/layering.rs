@@ -14,7 +14,8 @@ const LAYERS: &[&str] = &[
     "tls",    // Compiled from the model, evaluated per request.
     "acl", "log", "balance", // The compiled snapshot and the live state.
     "runtime", // Health checks: their own tasks, writing the live state.
-    "check",   // Listeners, codecs, the exchange.
+    "check",   // Statistics: read the live state and the checks' results.
+    "stats",   // Listeners, codecs, the exchange.
     "proxy",   // Loading a configuration with every engine's checks.
     "load",    // The command line and the binary.
     "cli", "main",

@@ -5,7 +5,7 @@ mod notyet;
 mod tls;
 
 use super::diag::Diag;
-use super::keyword::{GlobalKeyword, NO_RUNTIME_API, NO_STATS_PAGE, Status};
+use super::keyword::{GlobalKeyword, NO_RUNTIME_API, Status};
 use super::logline;
 use super::model::{DefaultPath, EnvChange, Global, StatsSocket};
 use super::span::Span;
@@ -470,11 +470,10 @@ pub static KEYWORDS: &[GlobalKeyword] = &[
     ),
     sup("user", user, "drop privileges to this user"),
     sup("group", group, "drop privileges to this group"),
-    parsed(
+    sup(
         "node",
         node,
-        NO_STATS_PAGE,
-        "node name shown on the stats page",
+        "node name shown by the stats page and `show info`",
     ),
     sup("ca-base", ca_base, "base directory for CA and CRL files"),
     sup("crt-base", crt_base, "base directory for certificates"),
@@ -483,11 +482,10 @@ pub static KEYWORDS: &[GlobalKeyword] = &[
         chroot,
         "confine the process to this directory after binding",
     ),
-    parsed(
+    sup(
         "description",
         description,
-        NO_STATS_PAGE,
-        "shown on the stats page",
+        "description shown by the stats page (`stats show-desc`) and `show info`",
     ),
     sup(
         "setenv",

@@ -33,6 +33,11 @@ pub fn next_request() -> u64 {
     REQUESTS.fetch_add(1, Ordering::Relaxed)
 }
 
+/// HTTP requests started by the process so far (`CumReq` of `show info`).
+pub fn requests() -> u64 {
+    REQUESTS.load(Ordering::Relaxed)
+}
+
 /// Syslog severity `emerg`.
 pub const LOG_EMERG: u8 = 0;
 /// Syslog severity `alert`.

@@ -86,6 +86,8 @@ pub struct Backend {
     pub live: Arc<BackendLive>,
     /// Conditions of `use-server` rules (not yet).
     pub _reserved: Vec<CompiledCondition>,
+    /// The stats page this backend serves (`stats enable`, `stats uri`…).
+    pub stats: crate::runtime::proxies::SharedStatsPage,
 }
 
 impl std::ops::Deref for Backend {
@@ -357,10 +359,12 @@ impl ServerSlot {
             .then(|| ServerSlot::granted(Arc::clone(backend), Arc::clone(server)))
     }
 
-    /// The slot taken on `server`: counts the session on it (`stot`, `scur`, `lbtot`).
+    /// The slot taken on `server`: counts the session on it (`stot`, `scur`, `lbtot`)
+    /// and the selection on its backend (`lbtot`).
     fn granted(backend: Arc<Backend>, server: Arc<ServerState>) -> Self {
         server.counters.session_start();
         server.counters.lbtot.fetch_add(1, Ordering::Relaxed);
+        backend.counters.lbtot.fetch_add(1, Ordering::Relaxed);
         ServerSlot { backend, server }
     }
 }

@@ -102,6 +102,8 @@ pub struct Frontend {
     pub capture_req: Vec<(Vec<u8>, usize)>,
     /// `capture response header` (`%hs`).
     pub capture_res: Vec<(Vec<u8>, usize)>,
+    /// The stats page this frontend serves (`stats enable`, `stats uri`…).
+    pub stats: crate::runtime::proxies::SharedStatsPage,
 }
 
 /// The request id of a frontend: `unique-id-format` compiled, and `unique-id-header`.

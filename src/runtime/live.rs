@@ -73,6 +73,23 @@ impl BackendLive {
         self.queues.set_current(Arc::downgrade(backend));
     }
 
+    /// Sets server `server` to maintenance (`true`) or back to ready, and tells the
+    /// current snapshot's balancer ([`Store::set_maint`] by backend name). False when
+    /// no such server exists.
+    pub fn set_maint(&self, server: &str, maint: bool) -> bool {
+        let Some(s) = self.find_server(server) else {
+            return false;
+        };
+        s.maint.store(maint, Ordering::Relaxed);
+        if maint {
+            s.pool.clear();
+        }
+        if let Some(cur) = self.current() {
+            cur.balancer.refresh();
+        }
+        true
+    }
+
     /// The backend of the current snapshot, if it is still alive.
     pub fn current(&self) -> Option<Arc<Backend>> {
         self.queues.current().as_ref().and_then(Weak::upgrade)
@@ -116,17 +133,7 @@ impl Store {
         let Some(be) = self.find_backend(backend) else {
             return false;
         };
-        let Some(s) = be.find_server(server) else {
-            return false;
-        };
-        s.maint.store(maint, Ordering::Relaxed);
-        if maint {
-            s.pool.clear();
-        }
-        if let Some(cur) = be.current() {
-            cur.balancer.refresh();
-        }
-        true
+        be.set_maint(server, maint)
     }
 }
 

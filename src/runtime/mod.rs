@@ -9,6 +9,7 @@ pub mod errors;
 pub mod frontend;
 pub mod health;
 pub mod live;
+pub mod proxies;
 pub mod rules;
 pub mod server;
 pub mod snapshot;

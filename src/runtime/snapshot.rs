@@ -5,6 +5,7 @@ use super::backend::{Backend, BackendTimeouts};
 use super::errors::ErrorPages;
 use super::frontend::{Frontend, FrontendTimeouts, ProxyLog, Switch};
 use super::live::Store;
+use super::proxies::{ProxyMeta, StatsPage};
 use super::rules::{Cond, HttpRules, compile_tcp};
 use super::server::ServerState;
 use crate::acl::AclSet;
@@ -29,6 +30,10 @@ pub struct GlobalRt {
     pub nbthread: usize,
     /// Current connections, all frontends (live state, shared across reloads).
     pub actconn: Arc<AtomicU32>,
+    /// `node` (default: the host name).
+    pub node: String,
+    /// `description`.
+    pub description: Option<String>,
 }
 
 /// The current snapshot, behind one atomic pointer: a reload stores a new one; each
@@ -45,6 +50,9 @@ pub struct Snapshot {
     pub backends: Vec<Arc<Backend>>,
     /// The `userlist` sections, for `http_auth`.
     pub userlists: crate::runtime::userlist::Userlists,
+    /// Every frontend, backend and listen in configuration order, as the statistics
+    /// see them (ids, check settings, stats pages).
+    pub proxies: Vec<ProxyMeta>,
 }
 
 impl Snapshot {
@@ -109,8 +117,8 @@ fn merge_mode(a: HttpConnMode, b: HttpConnMode) -> HttpConnMode {
 }
 
 fn build_backend(
+    config: &Config,
     p: &Proxy,
-    g: &crate::config::model::Global,
     store: &Store,
     diags: &mut Vec<Diag>,
 ) -> Option<Backend> {
@@ -163,7 +171,7 @@ fn build_backend(
             u8::from(s.opts.send_proxy)
         };
         if s.opts.tls.ssl {
-            match super::server::ServerTlsRt::compile(&s.opts.tls, g) {
+            match super::server::ServerTlsRt::compile(&s.opts.tls, &config.global) {
                 Ok(t) => st.tls = Some(t),
                 Err(e) => {
                     diags.push(Diag::alert(
@@ -235,6 +243,7 @@ fn build_backend(
         },
         live,
         _reserved: Vec::new(),
+        stats: StatsPage::compile(config, p, &set, diags).map(Arc::new),
     })
 }
 
@@ -321,10 +330,12 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
             .map(|n| n as usize)
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(64))),
         actconn: Arc::clone(&store.actconn),
+        node: g.node.clone().unwrap_or_else(super::proxies::hostname),
+        description: g.description.clone(),
     };
     let mut backends: Vec<(String, Arc<Backend>)> = Vec::new();
     for p in config.proxies.iter().filter(|p| p.kind.has_backend()) {
-        if let Some(b) = build_backend(p, g, store, &mut diags) {
+        if let Some(b) = build_backend(config, p, store, &mut diags) {
             backends.push((p.name.clone(), Arc::new(b)));
         }
     }
@@ -456,12 +467,15 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
             unique_id,
             capture_req: lower_captures(&p.capture_req),
             capture_res: lower_captures(&p.capture_res),
+            stats: StatsPage::compile(config, p, &set, &mut diags).map(Arc::new),
         }));
     }
     if diags.iter().any(Diag::is_alert) {
         return Err(diags);
     }
+    let proxies = super::proxies::compile(config, global.maxconn);
     Ok(Snapshot {
+        proxies,
         global,
         frontends,
         backends: backends.into_iter().map(|(_, b)| b).collect(),

@@ -71,12 +71,19 @@ pub struct StatsConfig {
     pub auth: Vec<(String, String)>,
     /// `stats realm`.
     pub realm: Option<String>,
-    /// `stats admin` conditions, kept as words.
-    pub admin: Vec<Vec<String>>,
+    /// `stats admin` conditions (any that matches enables the admin actions).
+    pub admin: Vec<crate::config::model::Condition>,
     /// `stats hide-version`.
     pub hide_version: bool,
     /// `stats show-legends`.
     pub show_legends: bool,
+    /// `stats show-node [NAME]`: `Some("")` shows the global node name.
+    pub show_node: Option<String>,
+    /// `stats show-desc [TEXT]`: `Some("")` shows the global description.
+    pub show_desc: Option<String>,
+    /// `stats scope NAME` lines: only these proxies are shown (`.` is this proxy);
+    /// empty: all.
+    pub scope: Vec<String>,
 }
 
 /// `cookie NAME [rewrite|insert|prefix] [indirect] [nocache] [postonly] [preserve] …`.

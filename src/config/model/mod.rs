@@ -73,7 +73,7 @@ pub struct Global {
     pub chroot: Option<PathBuf>,
     /// `node`.
     pub node: Option<String>,
-    /// `description`: shown on the stats page (not served yet).
+    /// `description`: shown on the stats page.
     pub description: Option<String>,
     /// `ca-base`: the directory relative `ca-file`/`crl-file` names resolve against.
     pub ca_base: Option<String>,
@@ -288,7 +288,7 @@ pub struct Proxy {
     pub capture_res: Vec<(String, usize)>,
     /// `stats …`.
     pub stats: StatsConfig,
-    /// `description`: shown on the stats page (not served yet).
+    /// `description`: shown on the stats page.
     pub description: Option<String>,
     /// `cookie`.
     pub cookie: Option<CookieConfig>,

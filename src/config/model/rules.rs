@@ -161,6 +161,9 @@ pub enum HttpAction {
         /// The status of the answer.
         status: u16,
     },
+    /// `http-request use-service prometheus-exporter`: the request is answered by the
+    /// built-in Prometheus exporter (the only service gatehouse has).
+    UsePrometheus,
 }
 
 impl HttpAction {
@@ -183,6 +186,7 @@ impl HttpAction {
             HttpAction::SetVar { fmt: true, .. } => "set-var-fmt",
             HttpAction::UnsetVar(_) => "unset-var",
             HttpAction::Tarpit { .. } => "tarpit",
+            HttpAction::UsePrometheus => "use-service",
         }
     }
 }

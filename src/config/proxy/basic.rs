@@ -3,8 +3,7 @@
 //! `log-tag`, `errorfile`, `cookie`, `stick-table`, `stick`.
 
 use crate::config::keyword::{
-    ALL, BACK, BE, FE, FRONT, LI, NO_PERSISTENCE, NO_STATS_PAGE, ProxyCtx, ProxyKeyword, kw,
-    max_args, parsed,
+    ALL, BACK, BE, FE, FRONT, LI, NO_PERSISTENCE, ProxyCtx, ProxyKeyword, kw, max_args, parsed,
 };
 use crate::config::logline;
 use crate::config::model::{
@@ -594,12 +593,11 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
         NO_PERSISTENCE,
         "cookie-based persistence",
     ),
-    parsed(
+    kw(
         "description",
         FE | LI | BE,
         description,
-        NO_STATS_PAGE,
-        "shown on the stats page",
+        "shown on the stats page with `stats show-desc`",
     ),
     parsed(
         "stick-table",

@@ -401,6 +401,18 @@ fn http_rule(ctx: &mut ProxyCtx<'_>, words: &[String], response: bool) -> Result
         "replace-header" => super::actions::replace(&words[2..cut], false)?,
         "replace-value" => super::actions::replace(&words[2..cut], true)?,
         "set-status" if response => super::actions::set_status(&words[2..cut])?,
+        "use-service" if !response => {
+            exact(1)?;
+            if words[2] != "prometheus-exporter" {
+                return Err(format!(
+                    "error detected in {} '{}' while parsing '{kwd} {act}' rule : '{}' unknown service name.",
+                    ctx.proxy.kind.keyword(),
+                    ctx.proxy.name,
+                    words[2]
+                ));
+            }
+            HttpAction::UsePrometheus
+        }
         a if super::actions::var(a, &[]).is_some() => {
             let act =
                 super::actions::var(a, &words[2..cut]).unwrap_or_else(|| Err(String::new()))?;

@@ -1,8 +1,6 @@
-//! `stats …` keywords of proxies (the stats page).
+//! `stats …` keywords of proxies (the stats page, served by `src/stats/`).
 
-use crate::config::keyword::{
-    ALL, BE, FE, LI, NO_STATS_PAGE, ProxyCtx, ProxyKeyword, not_yet, parsed,
-};
+use crate::config::keyword::{ALL, BE, FE, LI, ProxyCtx, ProxyKeyword, kw, not_yet};
 
 fn enable(ctx: &mut ProxyCtx<'_>, _w: &[String]) -> Result<(), String> {
     ctx.proxy.stats.enabled = true;
@@ -45,81 +43,103 @@ fn admin(ctx: &mut ProxyCtx<'_>, w: &[String]) -> Result<(), String> {
             "'stats admin' requires either 'if' or 'unless' followed by a condition.".into(),
         );
     }
-    crate::config::condition::parse_condition(&w[2..], ctx.span)?;
-    ctx.proxy.stats.admin.push(w[2..].to_vec());
+    let cond = crate::config::condition::parse_condition(&w[2..], ctx.span)?;
+    ctx.proxy.stats.enabled = true;
+    ctx.proxy.stats.admin.push(cond);
     Ok(())
 }
 
 fn hide_version(ctx: &mut ProxyCtx<'_>, _w: &[String]) -> Result<(), String> {
+    ctx.proxy.stats.enabled = true;
     ctx.proxy.stats.hide_version = true;
     Ok(())
 }
 
 fn show_legends(ctx: &mut ProxyCtx<'_>, _w: &[String]) -> Result<(), String> {
+    ctx.proxy.stats.enabled = true;
     ctx.proxy.stats.show_legends = true;
+    Ok(())
+}
+
+fn show_node(ctx: &mut ProxyCtx<'_>, w: &[String]) -> Result<(), String> {
+    ctx.proxy.stats.enabled = true;
+    ctx.proxy.stats.show_node = Some(w.get(2).cloned().unwrap_or_default());
+    Ok(())
+}
+
+fn show_desc(ctx: &mut ProxyCtx<'_>, w: &[String]) -> Result<(), String> {
+    ctx.proxy.stats.enabled = true;
+    ctx.proxy.stats.show_desc = Some(w[2..].join(" "));
+    Ok(())
+}
+
+fn scope(ctx: &mut ProxyCtx<'_>, w: &[String]) -> Result<(), String> {
+    let name = w
+        .get(2)
+        .ok_or("'stats scope' expects <proxy_id> | '.'.")?
+        .clone();
+    ctx.proxy.stats.enabled = true;
+    ctx.proxy.stats.scope.push(name);
     Ok(())
 }
 
 /// The `stats` keywords of proxies.
 pub static KEYWORDS: &[ProxyKeyword] = &[
-    parsed(
+    kw(
         "stats admin",
         FE | LI | BE,
         admin,
-        NO_STATS_PAGE,
         "enable admin actions on the stats page when the condition matches",
     ),
-    parsed(
+    kw(
         "stats auth",
         ALL,
         auth,
-        NO_STATS_PAGE,
         "require HTTP basic authentication for the stats page",
     ),
-    parsed(
-        "stats enable",
-        ALL,
-        enable,
-        NO_STATS_PAGE,
-        "enable the stats page",
-    ),
-    parsed(
+    kw("stats enable", ALL, enable, "enable the stats page"),
+    kw(
         "stats hide-version",
         ALL,
         hide_version,
-        NO_STATS_PAGE,
         "hide the version on the stats page",
     ),
     not_yet("stats http-request", FE | LI | BE),
-    parsed(
+    kw(
         "stats realm",
         ALL,
         realm,
-        NO_STATS_PAGE,
         "authentication realm of the stats page",
     ),
-    parsed(
+    kw(
         "stats refresh",
         ALL,
         refresh,
-        NO_STATS_PAGE,
         "auto-refresh delay of the stats page",
     ),
-    not_yet("stats scope", ALL),
-    not_yet("stats show-desc", ALL),
-    parsed(
+    kw(
+        "stats scope",
+        ALL,
+        scope,
+        "limit the stats page to these proxies",
+    ),
+    kw(
+        "stats show-desc",
+        ALL,
+        show_desc,
+        "show a description on the stats page",
+    ),
+    kw(
         "stats show-legends",
         ALL,
         show_legends,
-        NO_STATS_PAGE,
-        "show legends on the stats page",
+        "show legends (addresses, algorithms) on the stats page",
     ),
-    not_yet("stats show-node", ALL),
-    parsed(
-        "stats uri",
+    kw(
+        "stats show-node",
         ALL,
-        uri,
-        NO_STATS_PAGE,
-        "the stats page's URI prefix",
+        show_node,
+        "show the node name on the stats page",
     ),
+    kw("stats uri", ALL, uri, "the stats page's URI prefix"),
 ];

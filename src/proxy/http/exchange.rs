@@ -551,6 +551,7 @@ impl Session {
         ex.backend = backend.clone();
         match verdict {
             Verdict::Continue => {}
+            Verdict::Prometheus => return self.serve_stats(client, ex, head_len, None).await,
             Verdict::Deny(status) => {
                 let be_errors = backend.as_ref().map(|b| &b.errors);
                 let page = crate::runtime::errors::page(status, be_errors, &fe.errors);
@@ -584,6 +585,9 @@ impl Session {
                     .local_reply(client, ex, head_len, page, status, true)
                     .await;
             }
+        }
+        if let Some(page) = self.stats_page(ex, backend.as_ref()) {
+            return self.serve_stats(client, ex, head_len, Some(page)).await;
         }
         let Some(be) = backend else {
             return self

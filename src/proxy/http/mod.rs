@@ -26,6 +26,7 @@ mod logline;
 mod reply;
 mod response;
 pub mod rules;
+mod stats;
 pub mod txn;
 mod upstream;
 pub mod view;

@@ -171,7 +171,7 @@ impl Session {
             v
         };
         match verdict {
-            Verdict::Continue | Verdict::Auth(_) | Verdict::Tarpit(_) => {}
+            Verdict::Continue | Verdict::Auth(_) | Verdict::Tarpit(_) | Verdict::Prometheus => {}
             Verdict::Deny(_) => {
                 self.rbuf.clear();
                 return Responded::clean(

@@ -30,6 +30,8 @@ pub enum Verdict {
     Auth(Vec<u8>),
     /// Hold the request for `timeout tarpit`, then answer with this status (`tarpit`).
     Tarpit(u16),
+    /// Answer with the Prometheus exporter (`use-service prometheus-exporter`).
+    Prometheus,
 }
 
 /// The message as the rules see it: the parsed one with the pending edits applied.
@@ -153,6 +155,7 @@ pub fn apply(rules: &HttpRules, src: &dyn SampleSource, edits: &mut Edits) -> Ve
             HttpAction::Allow => return Verdict::Continue,
             HttpAction::Deny { status } => return Verdict::Deny(*status),
             HttpAction::Tarpit { status } => return Verdict::Tarpit(*status),
+            HttpAction::UsePrometheus => return Verdict::Prometheus,
             HttpAction::Return { .. } => {
                 let reply = match (&r.prebuilt, &r.lf) {
                     (Some(b), _) => Some(Arc::clone(b)),

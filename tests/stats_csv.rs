@@ -1,0 +1,226 @@
+//! The CSV of the stats page (`stats uri …;csv`, the same writer as `show stat`),
+//! compared with HAProxy 2.6's own for the same configuration and traffic: the header
+//! line byte for byte, the lines in the same order, and the meaning of the counters
+//! both proxies keep (sessions, requests, responses by class, denials, bytes roughly,
+//! status, weight, active/backup, balancing totals). A field HAProxy leaves empty is
+//! empty in gatehouse too.
+
+mod support;
+
+use support::{Config, HttpBackend, http_get_until_close, local, proxy_builder};
+
+const CFG: &str = "\
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:{fe}
+    http-request deny if { path_beg /forbidden }
+    default_backend app
+backend app
+    server node1 {node1} weight 3
+    server node2 {node2} backup
+listen stats
+    bind 127.0.0.1:{st}
+    stats enable
+    stats uri /stats
+";
+
+/// The CSV lines of a proxy's stats page, split into fields (header first).
+fn csv(port: u16) -> Vec<Vec<String>> {
+    let r = http_get_until_close(local(port), "/stats;csv", &[]).expect("stats page");
+    assert_eq!(r.status, 200);
+    let ct = r
+        .headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+        .map(|(_, v)| v.clone());
+    assert_eq!(ct.as_deref(), Some("text/plain"));
+    String::from_utf8(r.body)
+        .expect("utf-8")
+        .lines()
+        .map(|l| l.split(',').map(str::to_owned).collect())
+        .collect()
+}
+
+/// The `;json` export of a proxy's stats page.
+fn json(port: u16) -> serde_json::Value {
+    let r = http_get_until_close(local(port), "/stats;json", &[]).expect("stats page");
+    assert_eq!(r.status, 200);
+    serde_json::from_slice(&r.body).expect("JSON")
+}
+
+/// Runs the traffic through a proxy started on `cfg`; returns its CSV and JSON.
+fn run(haproxy: bool, cfg: &Config) -> (Vec<Vec<String>>, serde_json::Value) {
+    let cfg = cfg.with_fresh_ports();
+    let _p = proxy_builder(haproxy, &cfg)
+        .wait_ports(&cfg.listen_ports())
+        .start();
+    let fe = local(cfg.port("fe"));
+    for i in 0..7 {
+        let r = http_get_until_close(fe, &format!("/page{i}"), &[]).expect("request");
+        assert_eq!(r.status, 200);
+    }
+    for _ in 0..2 {
+        let r = http_get_until_close(fe, "/forbidden", &[]).expect("request");
+        assert_eq!(r.status, 403);
+    }
+    (csv(cfg.port("st")), json(cfg.port("st")))
+}
+
+#[test]
+fn csv_header_lines_and_counters_mean_what_haproxys_do() {
+    support::require_haproxy();
+    let n1 = HttpBackend::start("node1");
+    let n2 = HttpBackend::start("node2");
+    let cfg = Config::new(CFG)
+        .listen_port("fe")
+        .listen_port("st")
+        .var("node1", n1.addr())
+        .var("node2", n2.addr());
+    let (h, hj) = run(true, &cfg);
+    let (g, gj) = run(false, &cfg);
+
+    // The header, exactly.
+    assert_eq!(g[0], h[0], "CSV header");
+    assert!(g[0][0] == "# pxname" && g[0].len() > 100);
+    let col = |name: &str| {
+        h[0].iter()
+            .position(|c| c == name || c == &format!("# {name}"))
+            .unwrap_or_else(|| panic!("no column {name}"))
+    };
+    // The same lines, in the same order.
+    let names = |t: &[Vec<String>]| {
+        t[1..]
+            .iter()
+            .map(|l| format!("{}/{}", l[0], l[1]))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(&g), names(&h));
+    assert_eq!(
+        names(&g),
+        [
+            "fe/FRONTEND",
+            "app/node1",
+            "app/node2",
+            "app/BACKEND",
+            "stats/FRONTEND",
+            "stats/BACKEND"
+        ]
+    );
+    // Every line has every column.
+    for l in &g[1..] {
+        assert_eq!(l.len(), g[0].len(), "{l:?}");
+    }
+    let line = |t: &[Vec<String>], px: &str, sv: &str| -> Vec<String> {
+        t.iter()
+            .find(|l| l[0] == px && l[1] == sv)
+            .cloned()
+            .unwrap_or_else(|| panic!("no line {px}/{sv}"))
+    };
+    let exact = [
+        (
+            "fe",
+            "FRONTEND",
+            &[
+                "stot", "req_tot", "hrsp_2xx", "hrsp_4xx", "dreq", "status", "type", "iid", "sid",
+                "mode", "pid",
+            ][..],
+        ),
+        (
+            "app",
+            "node1",
+            &[
+                "stot", "lbtot", "hrsp_2xx", "hrsp_5xx", "status", "weight", "act", "bck", "type",
+                "iid", "sid", "qlimit", "mode",
+            ][..],
+        ),
+        (
+            "app",
+            "node2",
+            &[
+                "stot", "lbtot", "hrsp_2xx", "status", "weight", "act", "bck", "sid",
+            ][..],
+        ),
+        (
+            "app",
+            "BACKEND",
+            &[
+                "stot", "lbtot", "hrsp_2xx", "req_tot", "status", "weight", "act", "bck", "type",
+                "mode",
+            ][..],
+        ),
+    ];
+    for (px, sv, cols) in exact {
+        let (gl, hl) = (line(&g, px, sv), line(&h, px, sv));
+        for c in cols {
+            let i = col(c);
+            assert_eq!(gl[i], hl[i], "{px}/{sv} {c}");
+        }
+    }
+    let fe = line(&g, "fe", "FRONTEND");
+    // Nine requests, plus the connection that waited for the port to open.
+    assert_eq!(fe[col("stot")], "10");
+    assert_eq!(fe[col("hrsp_2xx")], "7");
+    assert_eq!(fe[col("dreq")], "2");
+    assert_eq!(line(&g, "app", "node1")[col("status")], "no check");
+    assert_eq!(line(&g, "app", "node1")[col("weight")], "3");
+    // Bytes: the same order of magnitude (the two proxies' heads differ in size).
+    for (px, sv, c) in [
+        ("fe", "FRONTEND", "bout"),
+        ("app", "BACKEND", "bout"),
+        ("app", "node1", "bout"),
+    ] {
+        let gv: f64 = line(&g, px, sv)[col(c)].parse().expect("number");
+        let hv: f64 = line(&h, px, sv)[col(c)].parse().expect("number");
+        assert!(
+            hv > 0.0 && gv > hv / 2.0 && gv < hv * 2.0,
+            "{px}/{sv} {c}: {gv} vs {hv}"
+        );
+    }
+    // What HAProxy leaves empty, gatehouse leaves empty.
+    for (hl, gl) in h[1..].iter().zip(&g[1..]) {
+        for (i, (hv, gv)) in hl.iter().zip(gl).enumerate() {
+            if hv.is_empty() {
+                assert!(
+                    gv.is_empty(),
+                    "{}/{} {}: haproxy empty, gatehouse {gv:?}",
+                    hl[0],
+                    hl[1],
+                    h[0][i]
+                );
+            }
+        }
+    }
+
+    // The JSON form: the same lines; each field gatehouse reports carries HAProxy's
+    // position, tags and type; the fields HAProxy reports are reported.
+    let (hl, gl) = (hj.as_array().expect("lines"), gj.as_array().expect("lines"));
+    assert_eq!(gl.len(), hl.len());
+    for (hline, gline) in hl.iter().zip(gl) {
+        let by_name = |line: &serde_json::Value| {
+            line.as_array()
+                .expect("fields")
+                .iter()
+                .map(|f| {
+                    (
+                        f["field"]["name"].as_str().unwrap_or("").to_owned(),
+                        f.clone(),
+                    )
+                })
+                .collect::<std::collections::BTreeMap<_, _>>()
+        };
+        let (hf, gf) = (by_name(hline), by_name(gline));
+        for (name, g) in &gf {
+            let h = hf
+                .get(name)
+                .unwrap_or_else(|| panic!("{name}: not reported by haproxy: {g}"));
+            for k in ["objType", "proxyId", "id", "field", "processNum", "tags"] {
+                assert_eq!(g[k], h[k], "{name} {k}");
+            }
+            assert_eq!(g["value"]["type"], h["value"]["type"], "{name} type");
+        }
+    }
+}

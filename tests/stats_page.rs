@@ -1,0 +1,295 @@
+//! The stats page (`stats uri`) as an operator uses it, run through HAProxy and
+//! gatehouse with the same configuration: `stats auth` and `stats realm` ask for
+//! credentials, `stats refresh` sends `Refresh`, `;csv`/`;json` export, `stats scope`
+//! limits the proxies shown, and with `stats admin` the page's form (a POST of
+//! `s=SERVER&action=…&b=#IID`) puts a server in maintenance and back, which traffic
+//! and the CSV show; without `stats admin` the POST is denied.
+
+mod support;
+
+use base64::Engine;
+use support::{Config, HttpBackend, Response, http_get_until_close, http_request, local};
+use support::{proxy_builder, wait_until};
+
+const CFG: &str = "\
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:{fe}
+    default_backend app
+backend app
+    server node1 {node1}
+    server node2 {node2}
+listen ops
+    bind 127.0.0.1:{ops}
+    stats enable
+    stats uri /admin/stats
+    stats realm Ops\\ Stats
+    stats auth admin:s3cret
+    stats refresh 5s
+    stats admin if TRUE
+listen view
+    bind 127.0.0.1:{view}
+    stats uri /stats
+    stats scope app
+    stats scope .
+";
+
+fn basic(user: &str, pass: &str) -> String {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
+    format!("Basic {b64}")
+}
+
+fn post(port: u16, path: &str, auth: &str, form: &str) -> Response {
+    http_request(
+        local(port),
+        "POST",
+        path,
+        &[
+            ("authorization", auth),
+            ("content-type", "application/x-www-form-urlencoded"),
+            ("connection", "close"),
+        ],
+        form.as_bytes(),
+    )
+    .expect("POST")
+}
+
+/// The `status` field of `px/sv` in a CSV export.
+fn status(csv: &str, px: &str, sv: &str) -> String {
+    let header: Vec<&str> = csv.lines().next().unwrap_or("").split(',').collect();
+    let i = header
+        .iter()
+        .position(|c| *c == "status")
+        .expect("status column");
+    csv.lines()
+        .find(|l| l.starts_with(&format!("{px},{sv},")))
+        .map(|l| l.split(',').nth(i).unwrap_or("").to_owned())
+        .unwrap_or_else(|| panic!("no line {px}/{sv} in {csv}"))
+}
+
+fn scenario(haproxy: bool, cfg: &Config) {
+    let who = if haproxy { "haproxy" } else { "gatehouse" };
+    let cfg = cfg.with_fresh_ports();
+    let _p = proxy_builder(haproxy, &cfg)
+        .wait_ports(&cfg.listen_ports())
+        .start();
+    let (ops, view, fe) = (cfg.port("ops"), cfg.port("view"), cfg.port("fe"));
+    let auth = basic("admin", "s3cret");
+
+    // Credentials are required, in the configured realm.
+    let r = http_get_until_close(local(ops), "/admin/stats", &[]).expect("GET");
+    assert_eq!(r.status, 401, "{who}");
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some("Basic realm=\"Ops Stats\""),
+        "{who}"
+    );
+    let wrong = basic("admin", "nope");
+    let r = http_get_until_close(local(ops), "/admin/stats", &[("authorization", &wrong)])
+        .expect("GET");
+    assert_eq!(r.status, 401, "{who}");
+
+    // The HTML page, refreshed every 5 s.
+    let r =
+        http_get_until_close(local(ops), "/admin/stats", &[("authorization", &auth)]).expect("GET");
+    assert_eq!(r.status, 200, "{who}");
+    assert_eq!(r.header("content-type"), Some("text/html"), "{who}");
+    assert_eq!(r.header("refresh"), Some("5"), "{who}");
+    let html = r.body_str();
+    for name in ["fe", "app", "app/node1", "app/node2", "ops", "view"] {
+        assert!(html.contains(&format!("<a name=\"{name}")), "{who}: {name}");
+    }
+    // With admin rights, the form for the backend's servers.
+    assert!(html.contains("<form method=\"post\">"), "{who}");
+    assert!(html.contains("name=\"s\" value=\"node1\""), "{who}");
+    assert!(html.contains("<option value=\"maint\">"), "{who}");
+    // `;norefresh` drops the header.
+    let r = http_get_until_close(
+        local(ops),
+        "/admin/stats;norefresh",
+        &[("authorization", &auth)],
+    )
+    .expect("GET");
+    assert_eq!(r.header("refresh"), None, "{who}");
+
+    // Maintenance from the page: the server takes no more traffic.
+    let csv_of = |port: u16, path: &str| {
+        http_get_until_close(local(port), path, &[("authorization", &auth)])
+            .expect("CSV")
+            .body_str()
+    };
+    let iid = {
+        let csv = csv_of(ops, "/admin/stats;csv");
+        let header: Vec<&str> = csv.lines().next().unwrap_or("").split(',').collect();
+        let i = header.iter().position(|c| *c == "iid").expect("iid");
+        let line = csv
+            .lines()
+            .find(|l| l.starts_with("app,BACKEND,"))
+            .expect("app");
+        line.split(',').nth(i).expect("iid value").to_owned()
+    };
+    let r = post(
+        ops,
+        "/admin/stats",
+        &auth,
+        &format!("s=node1&action=maint&b=%23{iid}"),
+    );
+    assert_eq!(r.status, 303, "{who}");
+    assert_eq!(r.header("location"), Some("/admin/stats;st=DONE"), "{who}");
+    assert_eq!(
+        status(&csv_of(ops, "/admin/stats;csv"), "app", "node1"),
+        "MAINT",
+        "{who}"
+    );
+    for i in 0..6 {
+        let r = http_get_until_close(local(fe), &format!("/{i}"), &[]).expect("GET");
+        assert_eq!(r.body_str(), "node2", "{who}: node1 is in maintenance");
+    }
+    // The page tells what happened.
+    let r = http_get_until_close(
+        local(ops),
+        "/admin/stats;st=DONE",
+        &[("authorization", &auth)],
+    )
+    .expect("GET");
+    assert!(
+        r.body_str().contains("Action processed successfully."),
+        "{who}"
+    );
+    // And back to ready.
+    let r = post(
+        ops,
+        "/admin/stats",
+        &auth,
+        &format!("s=node1&action=ready&b=%23{iid}"),
+    );
+    assert_eq!(r.header("location"), Some("/admin/stats;st=DONE"), "{who}");
+    assert_eq!(
+        status(&csv_of(ops, "/admin/stats;csv"), "app", "node1"),
+        "no check",
+        "{who}"
+    );
+    assert!(
+        wait_until(support::DEFAULT_TIMEOUT, || {
+            http_get_until_close(local(fe), "/", &[]).is_ok_and(|r| r.body_str() == "node1")
+        }),
+        "{who}: node1 takes traffic again"
+    );
+
+    // A page without `stats admin`: the POST is denied, nothing changes; `stats scope`
+    // shows only `app` and the page's own proxy.
+    let r = post(view, "/stats", "", "s=node2&action=maint&b=app");
+    assert_eq!(r.status, 303, "{who}");
+    assert_eq!(r.header("location"), Some("/stats;st=DENY"), "{who}");
+    let csv = csv_of(view, "/stats;csv");
+    assert_eq!(status(&csv, "app", "node2"), "no check", "{who}");
+    let shown: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap_or(""))
+        .collect();
+    assert_eq!(shown, ["app", "app", "app", "view", "view"], "{who}");
+
+    // The JSON export: one array of fields per line.
+    let r = http_get_until_close(local(view), "/stats;json", &[]).expect("GET");
+    assert_eq!(r.header("content-type"), Some("application/json"), "{who}");
+    let v: serde_json::Value = serde_json::from_slice(&r.body).expect("JSON");
+    let lines = v.as_array().expect("array");
+    assert_eq!(lines.len(), 5, "{who}");
+    let first = &lines[0][0];
+    assert_eq!(first["objType"], "Server", "{who}");
+    assert_eq!(first["field"]["name"], "pxname", "{who}");
+    assert_eq!(first["value"]["value"], "app", "{who}");
+    assert_eq!(first["tags"]["origin"], "Key", "{who}");
+}
+
+#[test]
+fn stats_page_auth_refresh_scope_exports_and_admin_actions_as_haproxy() {
+    support::require_haproxy();
+    let n1 = HttpBackend::start("node1");
+    let n2 = HttpBackend::start("node2");
+    let cfg = Config::new(CFG)
+        .listen_port("fe")
+        .listen_port("ops")
+        .listen_port("view")
+        .var("node1", n1.addr())
+        .var("node2", n2.addr());
+    scenario(true, &cfg);
+    scenario(false, &cfg);
+}
+
+const LEGENDS: &str = "\
+global
+    node gnode
+    description global desc
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+listen stats
+    bind 127.0.0.1:{st}
+    description the proxy desc
+    stats enable
+    stats uri /s
+    stats show-node
+    stats show-desc
+    stats hide-version
+    stats show-legends
+    server a {node}
+";
+
+#[test]
+fn stats_page_shows_node_descriptions_and_legends_and_hides_the_version_as_haproxy() {
+    support::require_haproxy();
+    let node = HttpBackend::start("a");
+    let cfg = Config::new(LEGENDS)
+        .listen_port("st")
+        .var("node", node.addr());
+    for haproxy in [true, false] {
+        let who = if haproxy { "haproxy" } else { "gatehouse" };
+        let cfg = cfg.with_fresh_ports();
+        let _p = proxy_builder(haproxy, &cfg)
+            .wait_ports(&cfg.listen_ports())
+            .start();
+        let st = cfg.port("st");
+        let html = http_get_until_close(local(st), "/s", &[])
+            .expect("GET")
+            .body_str();
+        assert!(
+            html.contains(" on gnode</title>"),
+            "{who}: node in the title"
+        );
+        assert!(
+            html.contains(" on gnode: global desc</h2>"),
+            "{who}: node and description"
+        );
+        assert!(
+            html.contains("<th class=\"desc\" width=\"90%\">the proxy desc</th>"),
+            "{who}: the proxy's description"
+        );
+        let h1 = html
+            .lines()
+            .find(|l| l.starts_with("<h1>") || l.contains("<h1>"))
+            .unwrap_or("");
+        assert!(!h1.contains("version"), "{who}: hide-version: {h1}");
+        let csv = http_get_until_close(local(st), "/s;csv", &[])
+            .expect("CSV")
+            .body_str();
+        let header: Vec<&str> = csv.lines().next().unwrap_or("").split(',').collect();
+        let at = |line: &str, c: &str| {
+            let i = header.iter().position(|h| *h == c).expect("column");
+            csv.lines()
+                .find(|l| l.starts_with(line))
+                .and_then(|l| l.split(',').nth(i))
+                .unwrap_or("")
+                .to_owned()
+        };
+        assert_eq!(at("stats,a,", "addr"), node.addr().to_string(), "{who}");
+        assert_eq!(at("stats,BACKEND,", "algo"), "roundrobin", "{who}");
+    }
+}
