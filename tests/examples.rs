@@ -375,3 +375,42 @@ fn backup_server_answers_only_when_every_server_is_out() {
     let soon = (503, "back soon\n".to_owned());
     assert_eq!(apps(&ex), [soon.clone(), soon.clone(), soon.clone(), soon]);
 }
+
+#[test]
+fn stats_example_serves_the_page_its_csv_and_the_metrics() {
+    let ex = serve_example("stats.cfg", str::to_owned, &[]);
+    // Some traffic through the front door first.
+    for _ in 0..4 {
+        let (status, body) = get(ex.addr(8080), "h", "/");
+        assert_eq!(status, 200);
+        assert!(body.starts_with("hello from app"), "{body}");
+    }
+    let st = ex.addr(8404);
+    let r = http_get(st, "/stats", &[]).expect("page");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("refresh"), Some("10"));
+    assert!(
+        r.body_str().contains("<option value=\"maint\">"),
+        "admin from localhost"
+    );
+    let csv = http_get(st, "/stats;csv", &[]).expect("CSV").body_str();
+    let header: Vec<&str> = csv.lines().next().unwrap_or("").split(',').collect();
+    let col = |c: &str| header.iter().position(|h| *h == c).expect("column");
+    let line = |px: &str, sv: &str| -> Vec<String> {
+        csv.lines()
+            .find(|l| l.starts_with(&format!("{px},{sv},")))
+            .unwrap_or_else(|| panic!("no {px}/{sv}: {csv}"))
+            .split(',')
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(line("app", "BACKEND")[col("hrsp_2xx")], "4");
+    assert_eq!(line("app", "app1")[col("addr")], ex.addr(8081).to_string());
+    let metrics = http_get(st, "/metrics", &[]).expect("metrics").body_str();
+    for l in [
+        "haproxy_server_status{proxy=\"app\",server=\"app1\",state=\"UP\"} 1",
+        "haproxy_backend_http_responses_total{proxy=\"app\",code=\"2xx\"} 4",
+    ] {
+        assert!(metrics.lines().any(|m| m == l), "missing {l}");
+    }
+}

@@ -239,6 +239,6 @@ fn upward_edges_cycles_and_unplaced_modules_are_caught() {
     )];
     assert_eq!(violations(&inline).len(), 1);
     // A module nobody placed.
-    let unplaced = [file("stats/mod.rs", "use crate::config::model::Proxy;\n")];
+    let unplaced = [file("metrics/mod.rs", "use crate::config::model::Proxy;\n")];
     assert!(violations(&unplaced)[0].contains("has no layer"));
 }

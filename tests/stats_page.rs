@@ -149,6 +149,20 @@ fn scenario(haproxy: bool, cfg: &Config) {
         let r = http_get_until_close(local(fe), &format!("/{i}"), &[]).expect("GET");
         assert_eq!(r.body_str(), "node2", "{who}: node1 is in maintenance");
     }
+    // `;no-maint` and `;up` hide it; `scope=` keeps the proxies whose name contains
+    // the text, whatever its case.
+    for opt in [";no-maint", ";up"] {
+        let csv = csv_of(ops, &format!("/admin/stats;csv{opt}"));
+        assert!(!csv.contains("\napp,node1,"), "{who}: {opt}");
+        assert!(csv.contains("\napp,node2,"), "{who}: {opt}");
+    }
+    let csv = csv_of(ops, "/admin/stats;csv;scope=AP");
+    let shown: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap_or(""))
+        .collect();
+    assert_eq!(shown, ["app", "app", "app"], "{who}: scope=");
     // The page tells what happened.
     let r = http_get_until_close(
         local(ops),
@@ -291,5 +305,141 @@ fn stats_page_shows_node_descriptions_and_legends_and_hides_the_version_as_hapro
         };
         assert_eq!(at("stats,a,", "addr"), node.addr().to_string(), "{who}");
         assert_eq!(at("stats,BACKEND,", "algo"), "roundrobin", "{who}");
+    }
+}
+
+const BACKEND_PAGE: &str = "\
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:{fe}
+    use_backend monitoring if { path_beg /be-stats }
+    default_backend app
+backend app
+    server a {node}
+backend monitoring
+    stats enable
+    stats uri /be-stats
+    http-request deny if { path_beg /be-stats/private }
+";
+
+#[test]
+fn a_backends_stats_page_answers_what_is_routed_to_it_after_its_rules_as_haproxy() {
+    support::require_haproxy();
+    let node = HttpBackend::start("a");
+    let cfg = Config::new(BACKEND_PAGE)
+        .listen_port("fe")
+        .var("node", node.addr());
+    for haproxy in [true, false] {
+        let who = if haproxy { "haproxy" } else { "gatehouse" };
+        let cfg = cfg.with_fresh_ports();
+        let _p = proxy_builder(haproxy, &cfg)
+            .wait_ports(&cfg.listen_ports())
+            .start();
+        let fe = local(cfg.port("fe"));
+        let r = http_get_until_close(fe, "/be-stats;csv", &[]).expect("GET");
+        assert_eq!(r.status, 200, "{who}");
+        assert!(r.body_str().starts_with("# pxname,svname,"), "{who}");
+        assert!(r.body_str().contains("\nmonitoring,BACKEND,"), "{who}");
+        // The backend's own rules run first.
+        let r = http_get_until_close(fe, "/be-stats/private", &[]).expect("GET");
+        assert_eq!(r.status, 403, "{who}");
+        // Other requests are not the page's; a method other than GET/HEAD/POST is not.
+        let r = http_get_until_close(fe, "/", &[]).expect("GET");
+        assert_eq!(r.body_str(), "a", "{who}");
+        let r =
+            http_request(fe, "HEAD", "/be-stats", &[("connection", "close")], b"").expect("HEAD");
+        assert_eq!(r.status, 200, "{who}");
+        assert!(r.body.is_empty(), "{who}: HEAD");
+        // The backend has no server: a PUT there is not the page's and gets a 503.
+        let r =
+            http_request(fe, "PUT", "/be-stats", &[("connection", "close")], b"x").expect("PUT");
+        assert_eq!(r.status, 503, "{who}");
+    }
+}
+
+const DEFAULTS_PAGE: &str = "\
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+    stats enable
+frontend fe
+    bind 127.0.0.1:{fe}
+    default_backend app
+backend app
+    server a {node}
+";
+
+#[test]
+fn stats_enable_in_defaults_serves_the_default_uri_everywhere_as_haproxy() {
+    support::require_haproxy();
+    let node = HttpBackend::start("a");
+    let cfg = Config::new(DEFAULTS_PAGE)
+        .listen_port("fe")
+        .var("node", node.addr());
+    for haproxy in [true, false] {
+        let who = if haproxy { "haproxy" } else { "gatehouse" };
+        let cfg = cfg.with_fresh_ports();
+        let _p = proxy_builder(haproxy, &cfg)
+            .wait_ports(&cfg.listen_ports())
+            .start();
+        let fe = local(cfg.port("fe"));
+        let r = http_get_until_close(fe, "/haproxy?stats;csv", &[]).expect("GET");
+        assert_eq!(r.status, 200, "{who}");
+        assert!(r.body_str().contains("\nfe,FRONTEND,"), "{who}");
+        // Also in absolute form; other paths go to the server.
+        let r = http_get_until_close(fe, "http://x/haproxy?stats", &[]).expect("GET");
+        assert_eq!(r.header("content-type"), Some("text/html"), "{who}");
+        let r = http_get_until_close(fe, "/haproxy", &[]).expect("GET");
+        assert_eq!(r.body_str(), "a", "{who}");
+    }
+}
+
+const LOGGED: &str = "\
+global
+    log stdout format raw local0
+defaults
+    mode http
+    log global
+    log-format \"%b/%s %Tw/%Tc/%Tr %ST %tsc\"
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+listen stats
+    bind 127.0.0.1:{st}
+    stats enable
+    stats uri /s
+    http-request use-service prometheus-exporter if { path /metrics }
+";
+
+#[test]
+fn the_page_and_the_exporter_are_logged_as_haproxy_logs_its_applets() {
+    support::require_haproxy();
+    let cfg = Config::new(LOGGED).listen_port("st");
+    for haproxy in [true, false] {
+        let who = if haproxy { "haproxy" } else { "gatehouse" };
+        let cfg = cfg.with_fresh_ports();
+        let p = proxy_builder(haproxy, &cfg)
+            .wait_ports(&cfg.listen_ports())
+            .start();
+        let st = local(cfg.port("st"));
+        for path in ["/s", "/metrics"] {
+            let r = http_get_until_close(st, path, &[]).expect("GET");
+            assert_eq!(r.status, 200, "{who}");
+        }
+        let lines = p.wait_stdout_lines(" 200 ", 2, support::DEFAULT_TIMEOUT);
+        assert_eq!(
+            lines,
+            [
+                "stats/<STATS> 0/0/0 200 LR--",
+                "stats/<PROMEX> 0/0/0 200 LR--"
+            ],
+            "{who}"
+        );
     }
 }

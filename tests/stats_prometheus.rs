@@ -26,6 +26,7 @@ backend app
     server node1 {node1} check inter 200ms
     server node2 127.0.0.1:1 check inter 200ms rise 1 fall 1
     server spare {node1} backup
+    server off {node1} disabled
 frontend metrics
     bind 127.0.0.1:{metrics}
     http-request use-service prometheus-exporter if { path /metrics }
@@ -38,7 +39,11 @@ listen plain
 
 /// The exporter's page from the proxy on `port`.
 fn scrape(port: u16) -> String {
-    let r = http_get_until_close(local(port), "/metrics", &[]).expect("metrics");
+    scrape_path(port, "/metrics")
+}
+
+fn scrape_path(port: u16, path: &str) -> String {
+    let r = http_get_until_close(local(port), path, &[]).expect("metrics");
     assert_eq!(r.status, 200);
     assert_eq!(r.header("content-type"), Some("text/plain; version=0.0.4"));
     r.body_str()
@@ -174,6 +179,31 @@ fn exporter_families_match_haproxys_and_pass_promtool() {
         "missing {missing:#?}\nextra {extra:#?}"
     );
     assert_eq!(gs, hs, "series order");
+
+    // The exporter's `scope` and `no-maint` parameters.
+    for q in [
+        "?scope=backend&scope=server&no-maint",
+        "?scope=frontend",
+        "?scope=global&scope=",
+        "?scope=*",
+    ] {
+        let path = format!("/metrics{q}");
+        let (hq, gq) = (
+            scrape_path(hcfg.port("metrics"), &path),
+            scrape_path(gcfg.port("metrics"), &path),
+        );
+        assert_eq!(series(&gq), series(&hq), "{q}");
+        assert_eq!(families(&gq), families(&hq), "{q}");
+    }
+    let scoped = scrape_path(gcfg.port("metrics"), "/metrics?scope=server&no-maint");
+    assert!(!scoped.contains("server=\"off\""));
+    assert!(!scoped.contains("haproxy_backend_"));
+    assert!(g.contains("haproxy_server_status{proxy=\"app\",server=\"off\",state=\"MAINT\"} 1"));
+    for c in [&hcfg, &gcfg] {
+        let r = http_get_until_close(local(c.port("metrics")), "/metrics?scope=nope", &[])
+            .expect("GET");
+        assert_eq!(r.status, 400);
+    }
 
     // Values an operator's alerts read.
     for s in [

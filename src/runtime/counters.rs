@@ -148,6 +148,8 @@ pub struct Counters {
     pub req_tot: AtomicU64,
     /// `lbtot`: times a server was selected (by balancing, persistence or redispatch).
     pub lbtot: AtomicU64,
+    /// `intercepted`: requests the frontend answered with the stats page or a service.
+    pub intercepted: AtomicU64,
     /// `cli_abrt`: data transfers aborted by the client.
     pub cli_abrt: AtomicU64,
     /// `srv_abrt`: data transfers aborted by the server.

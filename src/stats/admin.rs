@@ -11,7 +11,7 @@
 use crate::runtime::snapshot::Snapshot;
 
 /// Decodes one `application/x-www-form-urlencoded` component.
-fn decode(v: &[u8]) -> String {
+pub(super) fn decode(v: &[u8]) -> String {
     let mut out = Vec::with_capacity(v.len());
     let mut i = 0;
     while i < v.len() {

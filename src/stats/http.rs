@@ -99,6 +99,7 @@ struct Flags {
     typed: bool,
     norefresh: bool,
     hide_down: bool,
+    hide_maint: bool,
     status: Option<String>,
     scope: Option<String>,
 }
@@ -111,6 +112,7 @@ fn flags(rest: &[u8]) -> Flags {
         typed: has(b";typed"),
         norefresh: has(b";norefresh"),
         hide_down: has(b";up"),
+        hide_maint: has(b";no-maint"),
         ..Flags::default()
     };
     if let Some(i) = memchr::memmem::find(rest, b";st=") {
@@ -151,14 +153,17 @@ fn reply(status: u16, reason: &str, content_type: &str, body: Vec<u8>) -> Reply 
     }
 }
 
-/// The Prometheus exporter's answer (`use-service prometheus-exporter`).
-pub fn prometheus(snap: &Snapshot) -> Reply {
-    reply(
+/// The Prometheus exporter's answer (`use-service prometheus-exporter`) to a request
+/// for `target` (its `scope` and `no-maint` parameters); `None`: the parameters are
+/// invalid, HAProxy answers 400.
+pub fn prometheus(snap: &Snapshot, target: &[u8]) -> Option<Reply> {
+    let q = super::prom::Query::parse(target)?;
+    Some(reply(
         200,
         "OK",
         super::prom::CONTENT_TYPE,
-        super::metrics(snap).into_bytes(),
-    )
+        super::metrics_for(snap, &q).into_bytes(),
+    ))
 }
 
 /// The stats page's answer to `req`.
@@ -195,18 +200,22 @@ pub fn answer(page: &StatsPage, snap: &Snapshot, req: &Request<'_>) -> Answer {
             .push((b"location".to_vec(), location.into_bytes()));
         return Answer::Reply(r);
     }
-    let mut scope = page.scope.clone();
     let opts = Options {
         legends: page.show_legends,
-        scope: scope.clone(),
+        scope: page.scope.clone(),
     };
     let mut all = rows(snap, &opts);
+    // `scope=`: proxies whose name contains the text, case-insensitively.
     if let Some(s) = &f.scope {
-        all.retain(|r| r.pxname().contains(s.as_str()));
-        scope.push(s.clone());
+        let s = s.to_ascii_lowercase();
+        all.retain(|r| r.pxname().to_ascii_lowercase().contains(&s));
     }
+    use super::model::SrvState;
     if f.hide_down {
-        all.retain(|r| r.state.is_none_or(|s| s == super::model::SrvState::Up));
+        all.retain(|r| r.state.is_none_or(|s| s == SrvState::Up));
+    }
+    if f.hide_maint {
+        all.retain(|r| r.state != Some(SrvState::Maint));
     }
     let mut out = String::new();
     if f.json {

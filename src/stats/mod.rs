@@ -24,7 +24,7 @@ pub mod tags;
 
 pub use csv::{write_csv, write_json, write_typed};
 pub use info::{write_info, write_info_json, write_info_typed};
-pub use model::{Options, Row, rows};
+pub use model::{Options, Row, rows, select};
 
 use crate::runtime::snapshot::Snapshot;
 
@@ -35,11 +35,16 @@ pub fn show_stat(snap: &Snapshot, opts: &Options) -> String {
     out
 }
 
-/// The Prometheus exporter's page for `snap`.
+/// The Prometheus exporter's page for `snap`, every scope.
 pub fn metrics(snap: &Snapshot) -> String {
+    metrics_for(snap, &prom::Query::default())
+}
+
+/// The Prometheus exporter's page for `snap`, for the scopes of `q`.
+pub fn metrics_for(snap: &Snapshot, q: &prom::Query) -> String {
     let mut out = String::new();
     let rows = rows(snap, &Options::default());
-    prom::write_metrics(&mut out, snap, &rows);
+    prom::write_metrics(&mut out, snap, &rows, q);
     out
 }
 

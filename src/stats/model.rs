@@ -285,7 +285,7 @@ fn frontend_row(meta: &ProxyMeta, c: &Counters) -> Row {
     r.set(col::RATE_LIM, Value::U32(0));
     if meta.mode == Mode::Http {
         http_counts(&mut r, c);
-        r.set(col::INTERCEPTED, Value::U64(0));
+        r.set(col::INTERCEPTED, u64v(&c.intercepted));
         r.set(col::CACHE_LOOKUPS, Value::U64(0));
         r.set(col::CACHE_HITS, Value::U64(0));
     } else {
@@ -496,4 +496,28 @@ fn backend_row(meta: &ProxyMeta, be: &Backend, opts: &Options) -> Row {
     r.set(col::AGG_SERVER_CHECK_STATUS, Value::U32(0));
     r.set(col::AGG_CHECK_STATUS, Value::U32(0));
     r
+}
+
+/// `show stat [{<iid>|<proxy>} <type> <sid>]`'s filter: the lines of proxy `proxy`
+/// (its name or numeric id; `None` or `-1`: all), of the kinds in `types` (HAProxy's
+/// mask: 1 frontends, 2 backends, 4 servers; -1 all) and, for servers, with id `sid`
+/// (-1: all).
+pub fn select(rows: Vec<Row>, proxy: Option<&str>, types: i32, sid: i32) -> Vec<Row> {
+    let want_proxy = |r: &Row| match proxy {
+        None | Some("-1") => true,
+        Some(p) => match p.parse::<u32>() {
+            Ok(id) => r.proxy_id == id,
+            Err(_) => r.pxname() == p,
+        },
+    };
+    let bit = |o: ObjType| match o {
+        ObjType::Frontend => 1,
+        ObjType::Backend => 2,
+        ObjType::Server => 4,
+    };
+    rows.into_iter()
+        .filter(|r| want_proxy(r))
+        .filter(|r| types == -1 || types & bit(r.obj) != 0)
+        .filter(|r| sid == -1 || r.obj != ObjType::Server || r.id == sid as u32)
+        .collect()
 }

@@ -16,6 +16,102 @@ use crate::config::model::Mode;
 use crate::runtime::snapshot::Snapshot;
 use std::fmt::Write;
 
+/// The exporter's query parameters (`/metrics?scope=backend&scope=server&no-maint`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Query {
+    /// `scope=global`: the `haproxy_process_*` families.
+    pub process: bool,
+    /// `scope=frontend`.
+    pub frontend: bool,
+    /// `scope=backend`.
+    pub backend: bool,
+    /// `scope=server`.
+    pub server: bool,
+    /// `no-maint`: servers in maintenance are left out.
+    pub no_maint: bool,
+}
+
+impl Default for Query {
+    /// Every scope, servers in maintenance included.
+    fn default() -> Self {
+        Query {
+            process: true,
+            frontend: true,
+            backend: true,
+            server: true,
+            no_maint: false,
+        }
+    }
+}
+
+impl Query {
+    /// Reads the query string of `target` as HAProxy's exporter does: each `scope`
+    /// adds one (`*`: all; empty: none), none means all; `no-maint`. `None` (a 400
+    /// answer) for a `scope` without a value or with an unknown one.
+    pub fn parse(target: &[u8]) -> Option<Query> {
+        let Some(q) = target
+            .iter()
+            .position(|c| *c == b'?')
+            .map(|i| &target[i + 1..])
+        else {
+            return Some(Query::default());
+        };
+        let mut out = Query {
+            process: false,
+            frontend: false,
+            backend: false,
+            server: false,
+            no_maint: false,
+        };
+        let mut scoped = false;
+        for pair in q.split(|c| *c == b'&').filter(|p| !p.is_empty()) {
+            let (k, v) = match pair.iter().position(|c| *c == b'=') {
+                Some(i) => (
+                    super::admin::decode(&pair[..i]),
+                    Some(super::admin::decode(&pair[i + 1..])),
+                ),
+                None => (super::admin::decode(pair), None),
+            };
+            match (k.as_str(), v.as_deref()) {
+                ("scope", None) => return None,
+                ("scope", Some(v)) => {
+                    scoped = true;
+                    match v {
+                        "" => {
+                            out.process = false;
+                            out.frontend = false;
+                            out.backend = false;
+                            out.server = false;
+                        }
+                        "*" => {
+                            out.process = true;
+                            out.frontend = true;
+                            out.backend = true;
+                            out.server = true;
+                        }
+                        "global" => out.process = true,
+                        "frontend" => out.frontend = true,
+                        "backend" => out.backend = true,
+                        "server" => out.server = true,
+                        // Scopes gatehouse has nothing for yet.
+                        "listener" | "sticktable" => {}
+                        _ => return None,
+                    }
+                }
+                ("no-maint", _) => out.no_maint = true,
+                _ => {}
+            }
+        }
+        if !scoped {
+            out = Query {
+                no_maint: out.no_maint,
+                ..Query::default()
+            };
+        }
+        Some(out)
+    }
+}
+
 /// The `Content-Type` of the exporter's answer.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4";
 
@@ -137,10 +233,31 @@ fn col_of(name: &str) -> Option<usize> {
     super::fields::FIELDS.iter().position(|f| f.name == name)
 }
 
-/// The exporter's whole answer for `snap`, from `rows` (every `show stat` line).
-pub fn write_metrics(out: &mut String, snap: &Snapshot, rows: &[Row]) {
+/// The exporter's whole answer for `snap`, from `rows` (every `show stat` line), for
+/// the scopes of `q`.
+pub fn write_metrics(out: &mut String, snap: &Snapshot, rows: &[Row], q: &Query) {
     let infos = info::values(snap);
+    let kept: Vec<Row>;
+    let rows = if q.no_maint {
+        kept = rows
+            .iter()
+            .filter(|r| r.obj != ObjType::Server || r.state != Some(SrvState::Maint))
+            .cloned()
+            .collect();
+        &kept[..]
+    } else {
+        rows
+    };
     for family in FAMILIES {
+        let wanted = match family.scope {
+            Scope::Process => q.process,
+            Scope::Frontend => q.frontend,
+            Scope::Backend => q.backend,
+            Scope::Server => q.server,
+        };
+        if !wanted {
+            continue;
+        }
         let mut o = Out {
             out,
             family,

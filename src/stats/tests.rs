@@ -96,6 +96,27 @@ fn lines_come_in_haproxys_order_with_its_ids_and_statuses() {
 }
 
 #[test]
+fn show_stat_filters_by_proxy_type_and_server_id() {
+    let snap = snapshot(CFG);
+    let all = || rows(&snap, &Options::default());
+    let names = |rs: Vec<Row>| {
+        rs.iter()
+            .map(|r| format!("{}/{}", r.pxname(), r.svname()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        names(select(all(), Some("app"), 4, -1)),
+        ["app/a", "app/b", "app/c"]
+    );
+    assert_eq!(names(select(all(), Some("2"), 4, 2)), ["app/b"]);
+    assert_eq!(
+        names(select(all(), None, 1, -1)),
+        ["fe/FRONTEND", "tcpx/FRONTEND"]
+    );
+    assert_eq!(select(all(), Some("-1"), -1, -1).len(), 8);
+}
+
+#[test]
 fn a_stats_socket_takes_the_first_proxy_id() {
     let snap = snapshot(&format!(
         "global\n    stats socket /tmp/gh-unused.sock\n{CFG}"
@@ -179,4 +200,52 @@ fn the_exporter_writes_each_family_once_with_haproxys_labels() {
     assert!(text.contains("haproxy_backend_sessions_total{proxy=\"tcpx\"}"));
     // No check configured: no check families for the servers.
     assert!(!text.contains("haproxy_server_check_status{"));
+}
+
+#[test]
+fn exporter_query_parameters_read_as_haproxys() {
+    use prom::Query;
+    let all = Query::default();
+    assert_eq!(Query::parse(b"/metrics"), Some(all));
+    assert_eq!(
+        Query::parse(b"/metrics?no-maint"),
+        Some(Query {
+            no_maint: true,
+            ..all
+        })
+    );
+    let q = Query::parse(b"/metrics?scope=backend&scope=server").expect("valid");
+    assert!(q.backend && q.server && !q.frontend && !q.process);
+    let q = Query::parse(b"/metrics?scope=*&scope=").expect("valid");
+    assert!(!q.backend && !q.server && !q.frontend && !q.process);
+    assert_eq!(Query::parse(b"/metrics?scope=nope"), None);
+    assert_eq!(Query::parse(b"/metrics?scope"), None);
+}
+
+#[test]
+fn server_status_shows_the_health_counter_as_haproxy() {
+    use std::sync::atomic::Ordering;
+    let snap = snapshot(
+        "defaults\n    mode http\nbackend app\n    server a 127.0.0.1:1 check rise 2 fall 3\n",
+    );
+    let s = &snap.backends[0].servers[0];
+    let status = |health: u32, up: bool| {
+        s.live.health.update(|h| {
+            h.enabled = true;
+            h.health = health;
+        });
+        s.live.up.store(up, Ordering::Relaxed);
+        let rows = rows(&snap, &Options::default());
+        match rows[0].get(fields::col::STATUS) {
+            model::Value::Str(t) => t.clone(),
+            v => panic!("{v:?}"),
+        }
+    };
+    // HAProxy: UP at rise + fall - 1, "UP n/fall" while going down, "DOWN n/rise" while
+    // going up, DOWN at 0.
+    assert_eq!(status(4, true), "UP");
+    assert_eq!(status(3, true), "UP 2/3");
+    assert_eq!(status(2, true), "UP 1/3");
+    assert_eq!(status(1, false), "DOWN 1/2");
+    assert_eq!(status(0, false), "DOWN");
 }

@@ -70,6 +70,8 @@ pub(super) struct Exchange {
     pub(super) rx_start: Option<Instant>,
     /// Not logged (a `monitor-uri` request).
     pub(super) nolog: bool,
+    /// The built-in service that answered (`<STATS>`, `<PROMEX>`), logged as the server.
+    pub(super) applet: Option<&'static str>,
     /// The transaction's state (unique id).
     pub(super) txn: super::txn::Txn,
     /// `capture request header` values.
@@ -101,6 +103,7 @@ impl Exchange {
             local: false,
             rx_start: None,
             nolog: false,
+            applet: None,
             txn: super::txn::Txn::default(),
             cap_req: Vec::new(),
             cap_res: Vec::new(),
@@ -123,6 +126,7 @@ impl Exchange {
         self.local = false;
         self.rx_start = None;
         self.nolog = false;
+        self.applet = None;
         self.txn.clear();
         self.cap_req.clear();
         self.cap_res.clear();

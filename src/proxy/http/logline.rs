@@ -40,6 +40,12 @@ impl Session {
             None
         };
         rec.t_response = ex.t_response;
+        if let Some(applet) = ex.applet {
+            // HAProxy logs the service as the server, with zero queue/connect/response
+            // times.
+            rec.server = Some(applet);
+            (rec.t_queue, rec.t_connect, rec.t_response) = (Some(0), Some(0), Some(0));
+        }
         rec.t_active = session::ms(end.saturating_duration_since(rx_start));
         rec.t_total = session::ms(end.saturating_duration_since(clock.start));
         rec.status = ex.status;

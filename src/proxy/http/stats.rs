@@ -49,11 +49,38 @@ impl Session {
         head_len: usize,
         page: Option<Arc<StatsPage>>,
     ) -> Option<Next> {
+        // HAProxy counts what the frontend itself answers (not a backend's page).
+        let by_frontend = match (&page, &ex.backend) {
+            (Some(p), _) => p.proxy == self.fe.name,
+            (None, Some(b)) => b.name == self.fe.name,
+            (None, None) => true,
+        };
+        if by_frontend {
+            self.fe
+                .live
+                .counters
+                .intercepted
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        ex.applet = Some(if page.is_some() {
+            "<STATS>"
+        } else {
+            "<PROMEX>"
+        });
         let Some(page) = page else {
-            let reply = crate::stats::http::prometheus(&self.snap);
-            return self
-                .local_reply(client, ex, head_len, Page::Reply(&reply), 200, true)
-                .await;
+            let target = ex.head.message(&self.buf).target();
+            return match crate::stats::http::prometheus(&self.snap, target) {
+                Some(reply) => {
+                    self.local_reply(client, ex, head_len, Page::Reply(&reply), 200, true)
+                        .await
+                }
+                None => {
+                    let fe = Arc::clone(&self.fe);
+                    let page = crate::runtime::errors::page(400, None, &fe.errors);
+                    self.local_reply(client, ex, head_len, page, 400, true)
+                        .await
+                }
+            };
         };
         // The admin form: read its body (`Content-Length` only) before answering.
         let mut consumed = head_len;
@@ -95,7 +122,8 @@ impl Session {
                     .await
             }
             Answer::Unauthorized(realm) => {
-                let page = crate::runtime::errors::page(401, None, &self.fe.errors);
+                let fe = Arc::clone(&self.fe);
+                let page = crate::runtime::errors::page(401, None, &fe.errors);
                 let reply = super::reply::auth_reply(page, realm.as_bytes());
                 let page = reply.as_ref().map_or(Page::Empty, Page::Reply);
                 self.local_reply(client, ex, consumed, page, 401, true)
