@@ -16,6 +16,7 @@ declare -A PKG=(
     [curl]=curl       # tests/examples.rs runs the README's curl commands
     [openssl]=openssl # tests/support/pki.rs makes certificates; s_client is a TLS client
     [ss]=iproute2     # tests/queue_server_sockets.rs reads socket queues with `ss`
+    [openssl]=openssl # tests/check_tls.rs: certificates (`openssl req`) and a TLS server
     # tests/check_services.rs checks real servers (tests/support/services.rs)
     [initdb]=postgresql-15             # PostgreSQL 15, under /usr/lib/postgresql/15/bin
     [postgres]=postgresql-15
@@ -28,6 +29,7 @@ declare -A PKG=(
     # tests/stats_browser.rs loads the stats page in headless Chromium through
     # chromedriver (the package depends on Debian's chromium, which it starts)
     [chromedriver]=chromium-driver
+    [socat]=socat                      # tests/admin_*.rs speak to the runtime API socket
 )
 
 # PostgreSQL's programs live outside the PATH, in its versioned directory: only that

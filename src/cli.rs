@@ -32,6 +32,12 @@ pub struct Cli {
     pub help: bool,
     /// `--keywords`: print the keyword registry (gatehouse extension).
     pub keywords: bool,
+    /// `-Ws`: speak systemd's notify protocol (`READY=1`, `RELOADING=1`).
+    pub systemd_notify: bool,
+    /// `-sf PID…` / `-st PID…`: the processes to stop once this one listens.
+    pub old_pids: Vec<i32>,
+    /// `-st` (terminate them at once) rather than `-sf` (soft stop, SIGUSR1).
+    pub terminate_old: bool,
 }
 
 /// The usage text.
@@ -40,12 +46,13 @@ pub const USAGE: &str = "Usage : gatehouse [-f <cfgfile|cfgdir>]* [ -vdVD ] [ -c
         -V enters verbose mode (accepted; the messages are the same)
         -d enters debug mode ; -db only disables background mode.
         -D goes daemon ; -p writes pids of all children to this file
-        -W/-Ws master-worker mode (accepted: gatehouse reloads in place on SIGUSR2)
+        -W/-Ws master-worker mode (gatehouse reloads in place on SIGUSR2) ; -Ws notifies systemd
         -f <cfgfile|cfgdir> adds <cfgfile> to the list of configuration files
            (a directory adds its *.cfg files in lexical order)
         -c check mode : only check config files and exit
         -cc check condition : evaluate a condition and exit (0 if true, 1 if false)
         -L set local peer name (default to hostname)
+        -sf/-st [pid ]* finishes/terminates old pids once listening.
         -q quiet mode : don't display messages
         --keywords lists every haproxy.cfg keyword with its gatehouse status
         --help shows this help
@@ -54,7 +61,7 @@ pub const USAGE: &str = "Usage : gatehouse [-f <cfgfile|cfgdir>]* [ -vdVD ] [ -c
 /// Parses the arguments (without the program name).
 pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Cli, String> {
     let mut cli = Cli::default();
-    let mut it = args.into_iter();
+    let mut it = args.into_iter().peekable();
     let mut only_files = false;
     while let Some(a) = it.next() {
         if only_files {
@@ -76,9 +83,9 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Cli, String> {
             "-db" => cli.foreground = true,
             "-D" => cli.daemon = true,
             // Master-worker mode: gatehouse is one process that reloads in place on
-            // SIGUSR2 in every mode, so `-W`/`-Ws` change nothing (systemd notify comes
-            // with the operations issue).
-            "-W" | "-Ws" => {}
+            // SIGUSR2 in every mode; `-Ws` adds systemd's notify protocol.
+            "-W" => {}
+            "-Ws" => cli.systemd_notify = true,
             "-p" => cli.pidfile = Some(value("-p")?.into()),
             "-L" => cli.local_peer = Some(value("-L")?),
             "-v" | "--version" => cli.version = cli.version.max(1),
@@ -89,8 +96,18 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Cli, String> {
             "-h" | "--help" => cli.help = true,
             "--keywords" => cli.keywords = true,
             "--" => only_files = true,
-            "-sf" | "-st" | "-x" | "-S" | "-m" | "-N" | "-dM" | "-dG" | "-dS" | "-de" | "-dp"
-            | "-dr" | "-dV" | "-dW" | "-dD" | "-dK" => {
+            // As HAProxy: every following argument that is a number is a pid.
+            "-sf" | "-st" => {
+                cli.terminate_old = a == "-st";
+                while let Some(pid) = it.peek().and_then(|p| p.parse::<i32>().ok()) {
+                    it.next();
+                    if pid > 0 {
+                        cli.old_pids.push(pid);
+                    }
+                }
+            }
+            "-x" | "-S" | "-m" | "-N" | "-dM" | "-dG" | "-dS" | "-de" | "-dp" | "-dr" | "-dV"
+            | "-dW" | "-dD" | "-dK" => {
                 return Err(format!(
                     "option '{a}' is a haproxy option that gatehouse does not support yet"
                 ));
@@ -134,13 +151,20 @@ mod tests {
         assert_eq!(p("--version").unwrap().version, 1);
         assert_eq!(p("--version -vv").unwrap().version, 2);
         assert!(p("-D -f x").unwrap().daemon);
+        assert!(p("-Ws -f x").unwrap().systemd_notify);
+        assert!(!p("-W -f x").unwrap().systemd_notify);
         assert_eq!(
             p("-cc defined(HOME)").unwrap().cond.as_deref(),
             Some("defined(HOME)")
         );
         assert!(p("-f").is_err());
         assert!(p("--bogus").is_err());
-        assert!(p("-sf 123").unwrap_err().contains("not support yet"));
+        let c = p("-f x.cfg -sf 123 456 -q").unwrap();
+        assert_eq!(c.old_pids, vec![123, 456]);
+        assert!(!c.terminate_old && c.quiet);
+        let c = p("-st 77").unwrap();
+        assert!(c.terminate_old && c.old_pids == vec![77]);
+        assert!(p("-x /run/s").unwrap_err().contains("not support yet"));
         assert_eq!(p("-- a.cfg b.cfg").unwrap().files.len(), 2);
     }
 }

@@ -2,6 +2,7 @@
 #![deny(missing_docs)]
 
 pub mod acl;
+pub mod admin;
 pub mod balance;
 pub mod check;
 pub mod cli;

@@ -5,7 +5,7 @@
 
 use crate::config::diag::Diag;
 use crate::config::lexer::EnvLookup;
-use crate::config::model::{Proxy, Reply};
+use crate::config::model::{Config, Proxy, Reply};
 use crate::config::semantics::{FormatContext, Semantics};
 use crate::config::{self, Loaded};
 use std::path::PathBuf;
@@ -24,8 +24,17 @@ impl Semantics for Checks {
         monitor_conditions(proxy, diags);
     }
 
-    fn health_checks(&self, proxy: &Proxy, diags: &mut Vec<Diag>) {
-        crate::check::check_rules(proxy, diags);
+    fn references(&self, config: &Config, proxy: &Proxy, diags: &mut Vec<Diag>) {
+        crate::acl::check_references(config, proxy, diags);
+    }
+
+    fn health_checks(
+        &self,
+        global: &crate::config::model::Global,
+        proxy: &Proxy,
+        diags: &mut Vec<Diag>,
+    ) {
+        crate::check::check_rules(global, proxy, diags);
     }
 
     fn errorfile(&self, content: &[u8]) -> Result<Option<Reply>, String> {

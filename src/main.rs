@@ -180,6 +180,10 @@ fn main() -> ExitCode {
         quiet: cli.quiet && !cli.debug,
         debug: cli.debug,
         local_peer: cli.local_peer.clone(),
+        control: Some(gatehouse::admin::start),
+        old_pids: cli.old_pids.clone(),
+        terminate_old: cli.terminate_old,
+        systemd_notify: cli.systemd_notify,
     };
     ExitCode::from(gatehouse::proxy::serve::run(loaded.config, opts))
 }

@@ -211,3 +211,39 @@ fn the_counter_counts() {
     });
     assert_eq!(n, 1);
 }
+
+/// A frontend's 50 `use_backend appN if host_N path_N` rules (`hdr(host) -i`,
+/// `path_beg`), evaluated in order until one matches, allocate nothing per request.
+#[test]
+fn fifty_use_backend_rules_allocate_nothing() {
+    let mut lines = Vec::new();
+    for n in 0..50 {
+        lines.push(format!("host_{n} hdr(host) -i app{n}.example.com"));
+        lines.push(format!("path_{n} path_beg /app{n}/ /v{n}/"));
+    }
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let set = AclSet::compile(&defs(&lines)).expect("acls");
+    let span = Span::new("alloc.cfg", 3);
+    let rules: Vec<_> = (0..50)
+        .map(|n| {
+            let c = parse_condition(&words(&format!("if host_{n} path_{n}")), &span).unwrap();
+            set.condition(&c).expect("compile")
+        })
+        .collect();
+    let mut last = request();
+    last.headers[1] = ("Host", b"APP49.example.com");
+    last.uri = b"/app49/users";
+    let route = |r: &Req| rules.iter().position(|c| c.eval(r));
+    assert_eq!(route(&last), Some(49));
+    assert_eq!(route(&request()), None);
+    let none = request();
+    let mut hits = 0usize;
+    let n = allocations(|| {
+        for _ in 0..1000 {
+            hits += usize::from(route(&last) == Some(49));
+            hits += usize::from(route(&none).is_none());
+        }
+    });
+    assert_eq!(hits, 2000);
+    assert_eq!(n, 0, "{n} allocations in 2000 routings");
+}

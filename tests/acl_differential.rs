@@ -161,3 +161,142 @@ fn front_door_routes_like_haproxy() {
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+const RESPONSE_CFG: &str =
+    "defaults\n  mode http\n  timeout connect 2s\n  timeout client 5s\n  timeout server 5s\n\
+frontend fe
+  bind 127.0.0.1:{port}
+  http-request set-var(txn.host) req.hdr(host)
+  http-request set-var(txn.path) path
+  http-request set-var(txn.want) str(admin)
+  http-response set-header X-Host %[var(txn.host),host_only]
+  http-response set-header X-Port %[var(txn.host),port_only]
+  http-response set-header X-Wt6 %[var(txn.host),wt6]
+  http-response set-header X-Crc32c %[var(txn.host),crc32c]
+  http-response set-header X-Crc32c-Av %[var(txn.host),crc32c(1)]
+  http-response set-header X-Regm %[var(txn.path),map_regm({regm},none)]
+  http-response set-header X-Json-Name %[res.fhdr(x-json),json_query('$.user.name')]
+  http-response set-header X-Json-Age %[res.fhdr(x-json),json_query('$.user.age')]
+  http-response set-header X-Json-Int %[res.fhdr(x-json),json_query('$.user.age','int')]
+  http-response set-header X-Json-Ok %[res.fhdr(x-json),json_query('$.ok')]
+  http-response set-header X-Json-Big %[res.fhdr(x-json),json_query('$.big')]
+  http-response set-header X-Sid %[res.cook(sid)]
+  http-response set-header X-Cook-Cnt %[res.cook_cnt]
+  http-response set-header X-Role-Cmp %[res.hdr(x-role),strcmp(txn.want)]
+  http-response set-header X-Role-Mem %[res.hdr(x-role),secure_memcmp(txn.want)]
+  http-response set-header X-Concat %[res.hdr(x-role),concat(<,txn.want,>)]
+  http-response set-header X-Add-Item %[res.hdr(x-role),add_item(;,txn.want,!)]
+  http-response set-header X-Add-Unset %[res.hdr(x-role),add_item(;,txn.nope)]
+  http-response set-header X-Vary-Last %[res.hdr(vary)]
+  http-response set-header X-Vary-First %[res.hdr(vary,1)]
+  http-response set-header X-Vary-Cnt %[res.hdr_cnt(vary)]
+  http-response set-header X-Admin yes if { res.hdr(x-role) admin }
+  http-response set-header X-Beta yes if { res.cook(sid) -m beg abc }
+  http-response set-header X-Html yes if { shdr_beg(content-type) text/html }
+  http-response set-header X-Port-Acl yes if { var(txn.host),port_only gt 8000 }
+  default_backend app
+backend app
+  server s {app}
+";
+
+/// The `x-` headers of a response, lower-cased and sorted, with its status line.
+fn x_headers(out: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(out);
+    let head = text.split("\r\n\r\n").next().unwrap_or("");
+    let mut lines = head.lines();
+    let mut got: Vec<String> = head
+        .lines()
+        .skip(1)
+        .filter(|l| l.to_ascii_lowercase().starts_with("x-"))
+        .filter(|l| !l.to_ascii_lowercase().starts_with("x-backend"))
+        .map(|l| l.to_ascii_lowercase())
+        .collect();
+    got.sort();
+    got.insert(0, lines.next().unwrap_or("(nothing)").to_string());
+    got
+}
+
+/// Response-side fetches (`res.hdr`, `res.cook`, …) and the converters `json_query`,
+/// `strcmp`, `secure_memcmp`, `concat` and `add_item` with a variable, `wt6`, `crc32c`, `host_only`, `port_only`, `map_regm`
+/// give the same `http-response` results in both proxies.
+#[test]
+fn response_fetches_and_converters_agree_with_haproxy() {
+    let dir = support::TempDir::new("acl-res-diff");
+    let regm = dir.write(
+        "regm.map",
+        "^/api/v([0-9]+)/(.*)$ api\\1-\\2\n^/img/(.*)\\.png$ img-\\1\n",
+    );
+    let app = HttpBackend::builder("app")
+        .header("X-Role", "admin")
+        .header("Content-Type", "text/html; charset=utf-8")
+        .header("Set-Cookie", "sid=abc123; Path=/; HttpOnly")
+        .header("Set-Cookie", "theme=dark")
+        .header("Vary", "Accept")
+        .header("Vary", "Cookie")
+        .header(
+            "X-Json",
+            r#"{"user":{"name":"bob","age":42.5},"ok":true,"big":1234567}"#,
+        )
+        .start();
+    let cfg = Config::new(RESPONSE_CFG)
+        .listen_port("port")
+        .var("app", app.addr())
+        .var("regm", regm.display());
+    let _g = Gatehouse::start(&cfg.render(), &[cfg.port("port")]);
+    let href = cfg.with_fresh_ports();
+    let _h = Haproxy::start(&href.render(), &[href.port("port")]);
+    let mut wrong = Vec::new();
+    for (host, path) in [
+        ("WWW.Example.com:8080", "/api/v2/users"),
+        ("example.com", "/img/logo.png"),
+        ("[::1]:443", "/other"),
+    ] {
+        let req = request("GET", path, &[("Host", host)]);
+        let got = x_headers(&send_raw_with(
+            local(cfg.port("port")),
+            &req,
+            Duration::from_secs(3),
+            false,
+        ));
+        let reference = x_headers(&send_raw_with(
+            local(href.port("port")),
+            &req,
+            Duration::from_secs(3),
+            false,
+        ));
+        if got != reference {
+            wrong.push(format!(
+                "{host} {path}:\n gatehouse {got:#?}\n haproxy {reference:#?}"
+            ));
+        }
+        if host == "WWW.Example.com:8080" {
+            for want in [
+                "x-host: www.example.com",
+                "x-port: 8080",
+                "x-regm: api2-users",
+                "x-json-name: bob",
+                "x-json-age: 42.5",
+                "x-json-int: 42",
+                "x-json-ok: 1",
+                "x-json-big: 1.23457e+06",
+                "x-sid: abc123",
+                "x-cook-cnt: 3",
+                "x-role-cmp: 0",
+                "x-role-mem: 1",
+                "x-concat: admin<admin>",
+                "x-add-item: admin;admin!",
+                "x-add-unset: admin",
+                "x-vary-last: cookie",
+                "x-vary-first: accept",
+                "x-vary-cnt: 2",
+                "x-admin: yes",
+                "x-beta: yes",
+                "x-html: yes",
+                "x-port-acl: yes",
+            ] {
+                assert!(got.iter().any(|l| l == want), "{want} not in {got:#?}");
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

@@ -225,7 +225,7 @@ fn check_mode_refuses_check_rules_gatehouse_cannot_run() {
     let dir = support::TempDir::new("checkrules");
     for (rule, line) in [
         ("http-check expect hdr name x-ok", 6),
-        ("tcp-check connect ssl", 6),
+        ("tcp-check connect send-proxy", 6),
         ("http-check send-state", 6),
         ("tcp-check expect string-lf %[src]", 6),
     ] {

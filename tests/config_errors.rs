@@ -371,10 +371,10 @@ const CASES: &[(&str, &str, u32, &str)] = &[
         "'capture request' in section 'frontend' expects 'header' <header_name> 'len' <len>.",
     ),
     (
-        "hard-stop-after is refused, not ignored",
-        "global\n    hard-stop-after 30s\n",
+        "close-spread-time is refused, not ignored",
+        "global\n    close-spread-time 30s\n",
         2,
-        "'hard-stop-after' in section 'global' is a HAProxy keyword that gatehouse does not support yet.",
+        "'close-spread-time' in section 'global' is a HAProxy keyword that gatehouse does not support yet.",
     ),
     (
         "a real HAProxy tuning keyword is not yet, not unknown",

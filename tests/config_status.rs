@@ -13,7 +13,7 @@ use support::*;
 const CFG: &str = "global
     tune.idle-pool.shared on
     tune.ssl.capture-buffer-size 128
-    stats timeout 10s
+    ca-base /etc/ssl/certs
 defaults
     mode http
     timeout connect 2s
@@ -23,8 +23,8 @@ frontend fe
     bind 127.0.0.1:{port}
     default_backend be
 backend be
-    option log-health-checks
-    server s1 127.0.0.1:{server} no-check-ssl
+    cookie SRVID insert
+    server s1 127.0.0.1:{server} cookie a
 ";
 
 /// The warning lines expected for `CFG` in `file`: (line, message).
@@ -33,9 +33,9 @@ fn expected(file: &Path) -> Vec<String> {
     [
         (2, "'tune.idle-pool.shared' has no effect in gatehouse and is ignored: it chooses whether HAProxy's threads share their idle server connections."),
         (3, "'tune.ssl.capture-buffer-size' has no effect in gatehouse and is ignored: it sizes HAProxy's OpenSSL capture of client hellos, which gatehouse's TLS does not keep."),
-        (4, "'stats timeout' is parsed but has no effect yet in gatehouse: the runtime API ('stats socket') is not served yet."),
-        (14, "'option log-health-checks' is parsed but has no effect yet in gatehouse: checks over TLS and detailed health check logs are not implemented yet."),
-        (15, "'server be/s1' : 'no-check-ssl' is parsed but has no effect yet in gatehouse: checks over TLS and detailed health check logs are not implemented yet."),
+        (4, "'ca-base' is parsed but has no effect yet in gatehouse: the TLS keywords that read CA files and certificates are not supported yet."),
+        (14, "'cookie' is parsed but has no effect yet in gatehouse: persistence (cookies, stick tables) is not applied yet."),
+        (15, "'server be/s1' : 'cookie' is parsed but has no effect yet in gatehouse: persistence (cookies, stick tables) is not applied yet."),
     ]
     .iter()
     .map(|(line, msg)| format!(" : config : parsing [{f}:{line}] : {msg}"))

@@ -16,7 +16,8 @@ const LAYERS: &[&str] = &[
     "runtime", // Health checks: their own tasks, writing the live state.
     "check",   // Statistics: read the live state and the checks' results.
     "stats",   // Listeners, codecs, the exchange.
-    "proxy",   // Loading a configuration with every engine's checks.
+    "proxy",   // The runtime API over the running proxy.
+    "admin",   // Loading a configuration with every engine's checks.
     "load",    // The command line and the binary.
     "cli", "main",
 ];

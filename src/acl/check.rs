@@ -1,10 +1,13 @@
 //! Load-time checks of a proxy's conditions (HAProxy's alerts while parsing): every ACL
 //! and condition compiles, and each reads only data available where it is evaluated.
-//! The configuration loader calls [`check_conditions`] through its `Semantics`.
+//! The configuration loader calls [`check_conditions`] and [`check_references`] through
+//! its `Semantics`.
 
+use super::compile::Criterion;
+use super::fetch::proxies::{ProxyArg, proxy_arg};
 use super::{AclSet, Visibility};
 use crate::config::diag::Diag;
-use crate::config::model::{Condition, HttpAction, Proxy};
+use crate::config::model::{AclExpr, AclRef, Condition, Config, HttpAction, Proxy};
 
 /// Condition errors of one proxy, in line order (HAProxy finds them while parsing).
 pub fn check_conditions(p: &Proxy, out: &mut Vec<Diag>) {
@@ -76,4 +79,96 @@ fn conditions_unsorted(p: &Proxy, diags: &mut Vec<Diag>) {
 /// The keyword of an HTTP rule's action, as written in the configuration.
 fn action_name(a: &HttpAction) -> &'static str {
     a.keyword()
+}
+
+/// The frontends, backends and servers the live-state fetches of `p`'s ACLs name
+/// (`nbsrv(app)`, `srv_is_up(app/s1)`, `fe_conn`, …) must exist with the right
+/// capability, as HAProxy resolves them at load: a name left out means `p` itself,
+/// which must then be a backend (or a frontend). Every declared ACL is checked, used or
+/// not, and every anonymous one; errors are HAProxy's wording.
+pub fn check_references(config: &Config, p: &Proxy, out: &mut Vec<Diag>) {
+    let mut exprs: Vec<&AclExpr> = p.acls.iter().map(|a| &a.expr).collect();
+    let conds = p
+        .use_backends
+        .iter()
+        .filter_map(|u| u.cond.as_ref())
+        .chain(p.http_request.iter().filter_map(|r| r.cond.as_ref()))
+        .chain(p.http_response.iter().filter_map(|r| r.cond.as_ref()))
+        .chain(p.tcp_request.iter().filter_map(|r| r.cond.as_ref()))
+        .chain(p.monitor_fail.iter());
+    for c in conds {
+        for term in c.any_of.iter().flatten() {
+            if let AclRef::Anonymous(e) = &term.acl {
+                exprs.push(e);
+            }
+        }
+    }
+    exprs.sort_by_key(|e| e.span.line);
+    for e in exprs {
+        let Ok(c) = Criterion::parse(&e.words) else {
+            continue; // reported by `check_conditions`
+        };
+        let f = c.fetch();
+        if let Some(kind) = proxy_arg(f.def.name)
+            && let Err(msg) = resolve(config, p, kind, &f.name, f.def.name)
+        {
+            out.push(Diag::alert(&e.span, msg));
+        }
+    }
+}
+
+/// Checks one proxy or server argument of ACL keyword `kw` in proxy `p`.
+fn resolve(config: &Config, p: &Proxy, kind: ProxyArg, arg: &str, kw: &str) -> Result<(), String> {
+    let tail = format!(
+        "referenced in arg 1 of ACL keyword '{kw}' in proxy '{}'",
+        p.name
+    );
+    let named = |name: &str, be: bool| {
+        config.proxies.iter().find(|x| {
+            x.name == name
+                && if be {
+                    x.kind.has_backend()
+                } else {
+                    x.kind.has_frontend()
+                }
+        })
+    };
+    let (be, what) = match kind {
+        ProxyArg::Backend => (true, "backend"),
+        ProxyArg::Frontend => (false, "frontend"),
+        ProxyArg::Server => {
+            let (px, srv) = match arg.rsplit_once('/') {
+                Some((b, s)) => match named(b, true) {
+                    Some(px) => (px, s),
+                    None => return Err(format!("unable to find proxy '{b}' {tail}.")),
+                },
+                None => (p, arg),
+            };
+            if px.servers.iter().any(|s| s.name == srv) {
+                return Ok(());
+            }
+            return Err(format!(
+                "unable to find server '{srv}' in proxy '{}', {tail}.",
+                px.name
+            ));
+        }
+    };
+    if arg.is_empty() {
+        let cap = if be {
+            p.kind.has_backend()
+        } else {
+            p.kind.has_frontend()
+        };
+        if cap {
+            return Ok(());
+        }
+        return Err(format!(
+            "proxy '{}', {tail}, has not {what} capability.",
+            p.name
+        ));
+    }
+    match named(arg, be) {
+        Some(_) => Ok(()),
+        None => Err(format!("unable to find {what} '{arg}' {tail}.")),
+    }
 }

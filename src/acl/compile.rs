@@ -246,10 +246,8 @@ impl Criterion {
         let (call, pos) = parse_call(word, 0).map_err(ctx)?;
         let fetch_name = kw.map_or(call.name, |(f, _)| f);
         let Some(def) = fetch::find(fetch_name) else {
-            let derived = fetch::SUFFIXES
-                .iter()
-                .any(|s| call.name.strip_suffix(s).is_some_and(haproxy_fetch));
-            if haproxy_fetch(call.name) || derived {
+            // The ACL derivatives HAProxy has are in its list by name.
+            if haproxy_fetch(call.name) {
                 return Err(format!(
                     "fetch '{}' is not supported yet by gatehouse",
                     call.name
@@ -261,6 +259,9 @@ impl Criterion {
             ));
         };
         let args = typed_args(word, &call, def.args, def.min_args).map_err(ctx)?;
+        if let Some(check) = def.check {
+            check(&args).map_err(ctx)?;
+        }
         let fetch = FetchCall::new(def, &args);
         let mut out = def.out;
 
@@ -395,6 +396,11 @@ impl Criterion {
         })
     }
 
+    /// The fetch it reads.
+    pub(crate) fn fetch(&self) -> &FetchCall {
+        &self.fetch
+    }
+
     /// The phase whose data the criterion reads.
     pub(crate) fn visibility(&self) -> Visibility {
         self.vis
@@ -413,8 +419,9 @@ impl Criterion {
             self.fetch.for_each(src, &mut |s: Sample<'_>| m.matches(s))
         } else {
             let convs = &self.convs;
-            self.fetch
-                .for_each(src, &mut |s| conv::apply(convs, s, &mut |v| m.matches(v)))
+            self.fetch.for_each(src, &mut |s| {
+                conv::apply(convs, src, s, &mut |v| m.matches(v))
+            })
         }
     }
 }
@@ -514,6 +521,14 @@ impl Expr {
         };
         let args = typed_args(word, &call, def.args, def.min_args)
             .map_err(|e| format!("fetch method '{}' : {e}", call.name))?;
+        if let Some(Err(e)) = def.check.map(|c| c(&args)) {
+            // HAProxy words type errors and checks differently.
+            return Err(if e.starts_with("failed to parse") {
+                format!("fetch method '{}' : {e}", call.name)
+            } else {
+                format!("invalid args in fetch method '{}' : {e}", call.name)
+            });
+        }
         let mut fetch = FetchCall::new(def, &args);
         // Outside ACLs, header fetches return the last occurrence by default.
         fetch.default_last();
@@ -547,7 +562,7 @@ impl Expr {
             // Only the first fetched value is converted, as in HAProxy's
             // `sample_process()`: a failed conversion leaves the sample absent.
             self.fetch.for_each(src, &mut |s| {
-                conv::apply(convs, s, &mut once);
+                conv::apply(convs, src, s, &mut once);
                 true
             });
         }

@@ -1,18 +1,22 @@
 //! Converters (configuration.txt 7.3.1): the registry of converter keywords gatehouse
 //! implements. Each keyword is one [`ConvDef`] row — name, argument types, output type
 //! and how it is built — kept in the file of its family (`conv/string.rs`,
-//! `conv/arith.rs`, `conv/encode.rs`, `conv/time.rs`, `conv/map.rs`, `conv/net.rs`).
+//! `conv/arith.rs`, `conv/encode.rs`, `conv/time.rs`, `conv/map.rs`, `conv/net.rs`,
+//! `conv/vars.rs`, `conv/json.rs`).
 //! Adding a converter is adding a row and its step function to one family file.
 //! Values are transformed in a per-thread scratch buffer that is reused, so a request
 //! allocates nothing once the buffer has grown to the largest value seen.
 
 mod arith;
 mod encode;
+mod json;
 pub(crate) mod map;
 mod net;
 mod string;
 mod time;
+mod vars;
 
+use super::SampleSource;
 use super::fetch::{ArgType, ArgVal, Sample, SmpType, str_to_int};
 use std::cell::RefCell;
 use std::io::Write;
@@ -36,6 +40,12 @@ pub(crate) trait Conv: std::fmt::Debug + Send + Sync {
     /// Converts `cur` (strings in `buf`); `None` when the conversion fails (the sample
     /// is then absent, as in HAProxy).
     fn step(&self, cur: Cur, buf: &mut Vec<u8>) -> Option<Cur>;
+    /// Converts `cur` with the request at hand (converters that read variables:
+    /// `strcmp(txn.x)`, `secure_memcmp(txn.x)`); [`Conv::step`] by default.
+    fn step_in(&self, cur: Cur, buf: &mut Vec<u8>, src: &dyn SampleSource) -> Option<Cur> {
+        let _ = src;
+        self.step(cur, buf)
+    }
 }
 
 /// The constant arguments of a simple converter, by position.
@@ -155,6 +165,9 @@ static FAMILIES: &[&[ConvDef]] = &[
     time::CONVERTERS,
     net::CONVERTERS,
     map::CONVERTERS,
+    map::REGM,
+    vars::CONVERTERS,
+    json::CONVERTERS,
 ];
 
 /// Every converter implemented, family by family.
@@ -199,10 +212,11 @@ thread_local! {
     static CONV_SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Applies `convs` to `input` and calls `then` with the result; `false` when a
-/// conversion fails (the sample is then absent, as in HAProxy).
+/// Applies `convs` to `input` (fetched from `src`) and calls `then` with the result;
+/// `false` when a conversion fails (the sample is then absent, as in HAProxy).
 pub(crate) fn apply(
     convs: &[Box<dyn Conv>],
+    src: &dyn SampleSource,
     input: Sample<'_>,
     then: &mut dyn FnMut(Sample<'_>) -> bool,
 ) -> bool {
@@ -224,7 +238,7 @@ pub(crate) fn apply(
             }
         };
         for conv in convs {
-            match conv.step(cur, buf) {
+            match conv.step_in(cur, buf, src) {
                 Some(next) => cur = next,
                 None => return false,
             }
@@ -274,16 +288,6 @@ pub(crate) mod row {
     pub(crate) use super::super::fetch::ArgVal;
     pub(crate) use super::super::fetch::SmpType;
     pub(crate) use super::{Args, Conv, ConvDef, Cur, as_int, as_str, push};
-
-    /// Refuses a variable argument at `idx` (variables come with the actions' engine).
-    pub(crate) fn no_var(args: &[ArgVal], idx: usize) -> Result<(), String> {
-        match args.get(idx) {
-            Some(ArgVal::Str(v)) if !v.is_empty() => Err(format!(
-                "variable arguments ('{v}') in converters are not supported yet by gatehouse"
-            )),
-            _ => Ok(()),
-        }
-    }
 }
 
 #[cfg(test)]
@@ -291,12 +295,33 @@ pub(crate) mod testing {
     //! Runs a converter chain from its text, for the family tests.
     use super::*;
 
+    /// A source with nothing in it, for converters that do not read the request.
+    pub(crate) struct NoSource;
+
+    impl SampleSource for NoSource {
+        fn src(&self) -> Option<std::net::SocketAddr> {
+            None
+        }
+        fn dst(&self) -> Option<std::net::SocketAddr> {
+            None
+        }
+        fn method(&self) -> Option<&[u8]> {
+            None
+        }
+        fn uri(&self) -> Option<&[u8]> {
+            None
+        }
+        fn req_header(&self, _: &str, _: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+            false
+        }
+    }
+
     /// Converts `input` through `chain` (`lower,field(2,/)`); the result as text
     /// (`None`: absent), or the compile error.
     pub(crate) fn run(chain: &str, input: Sample<'_>) -> Result<Option<String>, String> {
         let e = crate::acl::compile::Expr::parse(&format!("always_true,{chain}"))?;
         let mut out = None;
-        apply(&e.convs, input, &mut |s| {
+        apply(&e.convs, &NoSource, input, &mut |s| {
             out = Some(match s {
                 Sample::Str(b) => String::from_utf8_lossy(b).into_owned(),
                 Sample::Int(n) => n.to_string(),

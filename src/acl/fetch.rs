@@ -11,6 +11,8 @@ mod headers;
 mod http;
 mod internal;
 mod l4;
+pub(crate) mod proxies;
+mod res_headers;
 mod ssl;
 mod stream;
 mod txn;
@@ -71,6 +73,9 @@ pub(crate) type Each<'e> = dyn FnMut(Sample<'_>) -> bool + 'e;
 /// true; returns whether one did. A fetch that finds nothing calls `each` zero times.
 pub(crate) type EvalFn = fn(&FetchCall, &dyn SampleSource, &mut Each<'_>) -> bool;
 
+/// A load-time check of a fetch's arguments.
+pub(crate) type ArgCheck = fn(&[ArgVal]) -> Result<(), String>;
+
 /// The ACL keywords a fetch gives (section 7.3's "ACL derivatives").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Derive {
@@ -100,6 +105,8 @@ pub(crate) struct FetchDef {
     pub last_occ: bool,
     /// How it reads a request.
     pub eval: EvalFn,
+    /// A load-time check of its arguments (`bool(maybe)` is refused).
+    pub check: Option<ArgCheck>,
 }
 
 impl FetchDef {
@@ -119,7 +126,13 @@ impl FetchDef {
             derive: Derive::No,
             last_occ: false,
             eval,
+            check: None,
         }
+    }
+    /// The same row with a load-time check of its arguments.
+    pub(crate) const fn check(mut self, f: ArgCheck) -> FetchDef {
+        self.check = Some(f);
+        self
     }
     /// The same row with arguments, `min` of them mandatory.
     pub(crate) const fn args(mut self, args: &'static [ArgType], min: usize) -> FetchDef {
@@ -164,6 +177,8 @@ static FAMILIES: &[&[FetchDef]] = &[
     txn::FETCHES,
     stream::FETCHES,
     ssl::FETCHES,
+    proxies::FETCHES,
+    res_headers::FETCHES,
 ];
 
 /// Every fetch implemented, family by family.
@@ -211,6 +226,8 @@ pub(crate) struct FetchCall {
     pub delim: Option<u8>,
     /// A second string argument as given (`var(name,default)`).
     pub arg2: Option<Box<str>>,
+    /// Every argument as parsed (`int(42)`, `date(3600,ms)`).
+    pub args: Box<[ArgVal]>,
 }
 
 impl std::fmt::Debug for FetchCall {
@@ -263,6 +280,15 @@ impl FetchCall {
             occ,
             delim,
             arg2,
+            args: args.into(),
+        }
+    }
+
+    /// The integer argument at `i`, if given as one.
+    pub(crate) fn int_arg(&self, i: usize) -> Option<i64> {
+        match self.args.get(i) {
+            Some(ArgVal::Int(n)) => Some(*n),
+            _ => None,
         }
     }
 

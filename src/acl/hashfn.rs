@@ -55,5 +55,7 @@ pub fn full_hash(a: u32) -> u32 {
     a = a.wrapping_add(0xd3a2_646c) ^ (a << 9);
     a = a.wrapping_add(0xfd70_46c5).wrapping_add(a << 3);
     a = (a ^ 0xb55a_4f09) ^ (a >> 16);
-    a
+    // HAProxy then spreads the values over the tree by a large prime close to 3/4 of
+    // 2^32 (include/haproxy/hash.h).
+    a.wrapping_mul(3_221_225_473)
 }

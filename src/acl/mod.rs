@@ -16,6 +16,7 @@ mod compile;
 mod conv;
 mod fetch;
 pub mod hashfn;
+mod live;
 mod matcher;
 mod names;
 mod net;
@@ -24,13 +25,18 @@ mod predefined;
 mod tests;
 #[cfg(test)]
 mod tests_fetch;
+#[cfg(test)]
+mod tests_live;
+#[cfg(test)]
+mod tests_res;
 
 pub use crate::config::condition::parse_condition;
 use crate::config::model::{AclDef, AclRef, Condition};
 use crate::config::span::Span;
-pub use check::check_conditions;
+pub use check::{check_conditions, check_references};
 use compile::Criterion;
-pub use conv::map::{Map, loaded as loaded_maps};
+pub use conv::map::{Map, loaded as loaded_maps, paths as map_paths, update as update_map};
+pub use live::{LiveState, ProxyStat, ServerStat, WithLive};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -123,6 +129,11 @@ pub trait SampleSource {
     /// Sets variable `name` to `value` (`None`: unsets it), where variables are kept.
     fn set_var(&self, name: &str, value: Option<&[u8]>) {
         let _ = (name, value);
+    }
+    /// The proxies of the stream and their live state (`nbsrv`, `be_name`, …), where
+    /// the caller has them.
+    fn live(&self) -> Option<&dyn LiveState> {
+        None
     }
 }
 

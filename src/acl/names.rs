@@ -1,6 +1,8 @@
-//! The names of HAProxy 2.6 sample fetches and converters (from configuration.txt
-//! 7.3), so that one gatehouse lacks is reported as "not supported yet" rather than
-//! unknown.
+//! The names of HAProxy 2.6 sample fetches and converters, so that one gatehouse lacks
+//! is reported as "not supported yet" rather than unknown. Checked against the
+//! registries of the haproxy 2.6.12 binary (`haproxy -dKsmp`, `-dKacl`, `-dKcnv`), not
+//! only its manual, which lists ACL derivatives (`res.hdr_beg`, `req.cook_beg`) 2.6 does
+//! not have.
 
 /// Every HAProxy 2.6 sample fetch keyword (7.3.2–7.3.7), ACL derivatives included.
 pub(crate) static HAPROXY_FETCHES: &[&str] = &[
@@ -79,6 +81,8 @@ pub(crate) static HAPROXY_FETCHES: &[&str] = &[
     "fc_src_is_local",
     "fc_src_port",
     "fc_unacked",
+    "fcgi.docroot",
+    "fcgi.index",
     "fe_client_timeout",
     "fe_conn",
     "fe_defbe",
@@ -121,6 +125,7 @@ pub(crate) static HAPROXY_FETCHES: &[&str] = &[
     "lat_ns_tot",
     "meth",
     "method",
+    "nbproc",
     "nbsrv",
     "path",
     "pathq",
@@ -140,14 +145,7 @@ pub(crate) static HAPROXY_FETCHES: &[&str] = &[
     "req.body_param",
     "req.body_size",
     "req.cook",
-    "req.cook_beg",
     "req.cook_cnt",
-    "req.cook_dir",
-    "req.cook_dom",
-    "req.cook_end",
-    "req.cook_len",
-    "req.cook_reg",
-    "req.cook_sub",
     "req.cook_val",
     "req.fhdr",
     "req.fhdr_cnt",
@@ -173,6 +171,8 @@ pub(crate) static HAPROXY_FETCHES: &[&str] = &[
     "req.ver",
     "req_len",
     "req_proto_http",
+    "req_rdp_cookie",
+    "req_rdp_cookie_cnt",
     "req_ssl_hello_type",
     "req_ssl_sni",
     "req_ssl_ver",
@@ -185,28 +185,14 @@ pub(crate) static HAPROXY_FETCHES: &[&str] = &[
     "res.comp",
     "res.comp_algo",
     "res.cook",
-    "res.cook_beg",
     "res.cook_cnt",
-    "res.cook_dir",
-    "res.cook_dom",
-    "res.cook_end",
-    "res.cook_len",
-    "res.cook_reg",
-    "res.cook_sub",
     "res.cook_val",
     "res.fhdr",
     "res.fhdr_cnt",
     "res.hdr",
-    "res.hdr_beg",
     "res.hdr_cnt",
-    "res.hdr_dir",
-    "res.hdr_dom",
-    "res.hdr_end",
     "res.hdr_ip",
-    "res.hdr_len",
     "res.hdr_names",
-    "res.hdr_reg",
-    "res.hdr_sub",
     "res.hdr_val",
     "res.hdrs",
     "res.hdrs_bin",
@@ -244,6 +230,7 @@ pub(crate) static HAPROXY_FETCHES: &[&str] = &[
     "sc0_trackers",
     "sc1_bytes_in_rate",
     "sc1_bytes_out_rate",
+    "sc1_clr_gpc",
     "sc1_clr_gpc0",
     "sc1_clr_gpc1",
     "sc1_conn_cnt",

@@ -543,11 +543,11 @@ fn errors_worded_like_haproxy() {
     );
     assert_eq!(
         err("req.cook_beg(a) x"),
-        "fetch 'req.cook_beg' is not supported yet by gatehouse"
+        "unknown fetch method 'req.cook_beg' in ACL expression 'req.cook_beg(a)'"
     );
     assert_eq!(
-        err("path,wt6 x"),
-        "converter 'wt6' is not supported yet by gatehouse"
+        err("path,xxh32 x"),
+        "converter 'xxh32' is not supported yet by gatehouse"
     );
     // errors in acl lines name the ACL
     let e = AclSet::compile(&acls(&["bad nosuch_fetch x"])).unwrap_err();

@@ -2,7 +2,9 @@
 //! `fastinter`, `downinter`, `rise`, `fall`, `port`, `addr` (server options),
 //! `timeout check`, `option httpchk`, `http-check`, `option tcp-check`, `tcp-check`,
 //! `option redis-check`, `option smtpchk`, `option pgsql-check`, `option mysql-check`,
-//! `option ldap-check` and `option ssl-hello-chk`.
+//! `option ldap-check` and `option ssl-hello-chk`; the agent check (`agent-check`,
+//! `agent-port`, `agent-addr`, `agent-inter`, `agent-send`: [`agent`]) and passive
+//! checks (`observe`, `error-limit`, `on-error`: [`passive`]).
 //!
 //! Each checked server has a checker task of its own ([`task`]), never on the request
 //! path; its health lives in the server's live state (`runtime::health`), so a reload
@@ -10,29 +12,33 @@
 //! restarts those whose check changed (their health stays), starts new ones and stops
 //! removed ones. Rules are compiled once per (re)load ([`compile`]).
 
+pub mod agent;
 mod http;
+pub mod passive;
 mod proto;
 pub mod rule;
 pub mod run;
 pub mod task;
+pub mod tls;
 
 use crate::config::diag::Diag;
-use crate::config::model::{CheckKind, Config, Proxy};
-use crate::log::Logger;
+use crate::config::model::{Balance, CheckKind, Config, Global, Proxy, Server};
 use crate::runtime::live::Store;
 use crate::runtime::snapshot::{Snapshot, resolve_addr};
 use run::{Flavor, Limits, RuleSet, Target};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use task::Plan;
+use task::{Kind, Plan};
 use tokio::task::JoinHandle;
+
+/// What identifies a checker: backend, server, agent (else health) check.
+type Key = (String, String, bool);
 
 /// The checkers running, by backend and server name.
 #[derive(Default)]
 pub struct Engine {
-    running: HashMap<(String, String), (String, JoinHandle<()>)>,
-    quiet: bool,
+    running: HashMap<Key, (String, JoinHandle<()>)>,
 }
 
 /// The rule set of backend `p`.
@@ -64,19 +70,86 @@ fn rule_set(p: &Proxy) -> Result<RuleSet, (crate::config::span::Span, String)> {
 /// Compiles the check rules of backend `p` (as [`compile`] will), pushing an alert at
 /// the line of a rule gatehouse cannot run: `gatehouse -c` refuses what the start
 /// refuses.
-pub fn check_rules(p: &Proxy, diags: &mut Vec<Diag>) {
+pub fn check_rules(g: &Global, p: &Proxy, diags: &mut Vec<Diag>) {
     if !p.kind.has_backend() {
         return;
     }
     if let Err((span, e)) = rule_set(p) {
         diags.push(Diag::alert(&span, e));
     }
+    let rules = rule_set(p).map(|r| r.rules).unwrap_or_default();
+    for s in p.servers.iter().filter(|s| s.opts.check) {
+        if let Err(e) = tls::for_server(&s.opts, g).and_then(|_| tls::for_rules(&s.opts, g, &rules))
+        {
+            diags.push(Diag::alert(
+                &s.span,
+                format!("'server {}/{}' : {e}", p.name, s.name),
+            ));
+        }
+    }
 }
 
-fn logger(config: &Config, p: &Proxy) -> Option<Arc<Logger>> {
-    crate::runtime::snapshot::proxy_logger(config, p)?
-        .ok()
-        .map(Arc::new)
+/// True when backend `p`'s algorithm takes any weight at run time (HAProxy's
+/// `BE_LB_PROP_DYN`): the agent may then set any weight percentage.
+fn dynamic_weights(p: &Proxy) -> bool {
+    match p.balance {
+        Balance::RoundRobin | Balance::LeastConn | Balance::First | Balance::Random(_) => true,
+        _ => p.hash_type.consistent,
+    }
+}
+
+/// The agent checker plan of server `s` of backend `p` (`agent-check`).
+fn agent_plan(
+    config: &Config,
+    p: &Proxy,
+    s: &Server,
+    addr: std::net::SocketAddr,
+) -> Result<Plan, Diag> {
+    let o = &s.opts;
+    let port = o.agent_port.unwrap_or(0);
+    let mut addr = addr;
+    if let Some(a) = &o.agent_addr {
+        addr = resolve_addr(a, port).ok_or_else(|| {
+            Diag::alert(
+                &s.span,
+                format!(
+                    "'server {}/{}' : could not resolve address '{a}'.",
+                    p.name, s.name
+                ),
+            )
+        })?;
+    }
+    addr.set_port(port);
+    let inter = o.agent_inter.unwrap_or(o.inter);
+    Ok(Plan {
+        backend: p.name.clone(),
+        server: s.name.clone(),
+        backup: o.backup,
+        kind: Kind::Agent {
+            dynamic: dynamic_weights(p),
+        },
+        rules: Arc::new(RuleSet {
+            rules: agent::rules(o.agent_send.as_deref()),
+            flavor: Flavor::Proto,
+        }),
+        target: Target {
+            addr,
+            unix: None,
+            tls: None,
+            rule_tls: Vec::new(),
+        },
+        limits: Limits {
+            inter,
+            connect: p.timeouts.connect,
+            check: p.timeouts.check,
+        },
+        fastinter: inter,
+        downinter: inter,
+        rise: 1,
+        fall: 1,
+        spread: config.global.spread_checks,
+        first: Duration::ZERO,
+    })
 }
 
 /// The checker plans of `config` as compiled into `snap`. Problems are returned as
@@ -85,7 +158,7 @@ pub fn compile(config: &Config, snap: &Snapshot) -> Result<Vec<Plan>, Vec<Diag>>
     let mut plans = Vec::new();
     let mut diags = Vec::new();
     for p in config.proxies.iter().filter(|p| p.kind.has_backend()) {
-        if !p.servers.iter().any(|s| s.opts.check) {
+        if !p.servers.iter().any(|s| s.opts.check || s.opts.agent_check) {
             continue;
         }
         let Some(be) = snap.backends.iter().find(|b| b.name == p.name) else {
@@ -98,7 +171,15 @@ pub fn compile(config: &Config, snap: &Snapshot) -> Result<Vec<Plan>, Vec<Diag>>
                 continue;
             }
         };
-        let logger = logger(config, p);
+        for s in p.servers.iter().filter(|s| s.opts.agent_check) {
+            let Some(st) = be.servers.iter().find(|x| x.name == s.name) else {
+                continue;
+            };
+            match agent_plan(config, p, s, st.addr) {
+                Ok(pl) => plans.push(pl),
+                Err(d) => diags.push(d),
+            }
+        }
         for s in p.servers.iter().filter(|s| s.opts.check) {
             let Some(st) = be.servers.iter().find(|x| x.name == s.name) else {
                 continue;
@@ -134,11 +215,23 @@ pub fn compile(config: &Config, snap: &Snapshot) -> Result<Vec<Plan>, Vec<Diag>>
                 ));
                 continue;
             }
+            let tls = match tls::for_server(o, &config.global)
+                .and_then(|t| Ok((t, tls::for_rules(o, &config.global, &rules.rules)?)))
+            {
+                Ok(t) => t,
+                Err(e) => {
+                    diags.push(Diag::alert(
+                        &s.span,
+                        format!("'server {}/{}' : {e}", p.name, s.name),
+                    ));
+                    continue;
+                }
+            };
             plans.push(Plan {
                 backend: p.name.clone(),
                 server: s.name.clone(),
-                listen: p.kind == crate::config::model::ProxyKind::Listen,
                 backup: o.backup,
+                kind: Kind::Health,
                 rules: Arc::clone(&rules),
                 target: Target {
                     addr,
@@ -147,16 +240,8 @@ pub fn compile(config: &Config, snap: &Snapshot) -> Result<Vec<Plan>, Vec<Diag>>
                     } else {
                         st.unix.clone()
                     },
-                    // As HAProxy: an `ssl` server is checked over TLS unless the check
-                    // goes to its own `port` or `addr`; `check-ssl` is not supported yet.
-                    tls: st
-                        .tls
-                        .as_ref()
-                        .filter(|_| o.check_port.is_none() && o.check_addr.is_none())
-                        .map(|t| run::CheckTls {
-                            config: t.config.clone(),
-                            settings: o.tls.clone(),
-                        }),
+                    tls: tls.0,
+                    rule_tls: tls.1,
                 },
                 limits: Limits {
                     inter: o.inter,
@@ -169,8 +254,6 @@ pub fn compile(config: &Config, snap: &Snapshot) -> Result<Vec<Plan>, Vec<Diag>>
                 fall: o.fall,
                 spread: config.global.spread_checks,
                 first: Duration::ZERO,
-                logger: logger.clone(),
-                quiet: false,
             });
         }
     }
@@ -194,19 +277,20 @@ impl Engine {
 
     /// `-q`: state changes are not written to stderr as warnings.
     pub fn set_quiet(&mut self, quiet: bool) {
-        self.quiet = quiet;
+        crate::runtime::events::set_quiet(quiet);
     }
 
     /// Makes the running checkers those of `plans` (the snapshot just installed):
     /// an unchanged checker goes on, a changed one restarts with its health kept, a
-    /// new one starts as HAProxy starts a server (up, one failure from down), and
-    /// the checkers of servers no longer checked stop (such a server that remains is
-    /// up again). Must run inside the tokio runtime.
+    /// new one starts as HAProxy starts a server (up, one failure from down; an agent
+    /// as not having reported it down), and the checkers of servers no longer checked
+    /// stop (such a server that remains is up again unless its other check says
+    /// otherwise). Must run inside the tokio runtime.
     pub fn apply(&mut self, plans: Vec<Plan>, store: &Store, snap: &Snapshot) {
         let mut next = HashMap::new();
-        for mut plan in plans {
-            plan.quiet = self.quiet;
-            let key = (plan.backend.clone(), plan.server.clone());
+        for plan in plans {
+            let agent = matches!(plan.kind, Kind::Agent { .. });
+            let key = (plan.backend.clone(), plan.server.clone(), agent);
             let fp = plan.fingerprint();
             if let Some((old, h)) = self.running.remove(&key) {
                 if old == fp {
@@ -222,28 +306,44 @@ impl Engine {
                 continue;
             };
             sv.health.update(|h| {
-                if !h.enabled {
-                    h.enabled = true;
-                    h.health = plan.rise;
+                if agent {
+                    if !h.agent.enabled {
+                        h.agent.enabled = true;
+                        h.agent.health = 1;
+                    }
+                } else {
+                    if !h.enabled {
+                        h.enabled = true;
+                        h.health = plan.rise;
+                    }
+                    h.rise = plan.rise;
                 }
             });
             let h = tokio::spawn(task::checker(plan, sv, be));
             next.insert(key, (fp, h));
         }
-        for ((b, s), (_, h)) in self.running.drain() {
+        for (_, (_, h)) in self.running.drain() {
             h.abort();
-            let _ = (b, s);
         }
         self.running = next;
-        // Servers no longer checked are up (their admin state aside).
+        // Servers no longer checked (by one check or both) take the state the other
+        // check gives, or up (their admin state aside).
         for b in &snap.backends {
             let mut changed = false;
             for s in &b.servers {
-                if !self.running.contains_key(&(b.name.clone(), s.name.clone()))
-                    && s.health
-                        .update(|h| std::mem::replace(&mut h.enabled, false))
-                {
-                    s.up.store(true, std::sync::atomic::Ordering::Relaxed);
+                let has = |agent| {
+                    self.running
+                        .contains_key(&(b.name.clone(), s.name.clone(), agent))
+                };
+                let (health, agent) = (has(false), has(true));
+                let up = s.health.update(|h| {
+                    let was = (h.enabled, h.agent.enabled);
+                    h.enabled &= health;
+                    h.agent.enabled &= agent;
+                    (was != (h.enabled, h.agent.enabled)).then(|| h.operational())
+                });
+                if let Some(up) = up {
+                    s.up.store(up, std::sync::atomic::Ordering::Relaxed);
                     changed = true;
                 }
             }

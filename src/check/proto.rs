@@ -57,10 +57,8 @@ pub fn smtp(verb: &str, domain: &str) -> Vec<Rule> {
         e
     };
     vec![
-        Rule::Connect {
-            port: None,
-            comment: None,
-        },
+        // HAProxy's `connect default linger`.
+        Rule::default_connect(true),
         expect(banner),
         expect(coded("^2[0-9]{2}[ \r]", Some(4), false)),
         send(format!("{verb} {domain}\r\n")),
@@ -97,10 +95,8 @@ pub fn pgsql(user: &str) -> Vec<Rule> {
     auth.on_success = Some(Info::Text("PostgreSQL server is ok".into()));
     auth.on_error = Some(Info::Text("PostgreSQL unknown error".into()));
     vec![
-        Rule::Connect {
-            port: None,
-            comment: None,
-        },
+        // HAProxy's `connect default linger`.
+        Rule::default_connect(true),
         send(msg),
         expect(not_error),
         expect(auth),
@@ -110,10 +106,7 @@ pub fn pgsql(user: &str) -> Vec<Rule> {
 /// `option mysql-check [user NAME [post-41|pre-41]]`: reads the handshake; with a user,
 /// logs in without a password and quits.
 pub fn mysql(user: Option<&str>, post41: bool) -> Vec<Rule> {
-    let mut rules = vec![Rule::Connect {
-        port: None,
-        comment: None,
-    }];
+    let mut rules = vec![Rule::default_connect(true)];
     if let Some(user) = user {
         let body_len = user.len() + if post41 { 7 + 27 } else { 7 };
         let mut p = vec![
@@ -242,6 +235,7 @@ pub fn judge(c: Custom, buf: &[u8], last: bool) -> Verdict {
             mysql_packet(buf, hs, last)
         }
         Custom::LdapBind => ldap_bind(buf, last),
+        Custom::AgentLine => super::agent::judge_line(buf, last),
     }
 }
 

@@ -15,6 +15,10 @@ pub enum Rule {
         port: Option<u16>,
         /// `comment`.
         comment: Option<String>,
+        /// Its transport.
+        tls: ConnectTls,
+        /// `linger`: close gracefully (else with a reset, as HAProxy).
+        linger: bool,
     },
     /// Send these bytes.
     Send {
@@ -27,6 +31,36 @@ pub enum Rule {
     Expect(Box<Expect>),
     /// A `comment` line: no effect but naming the following steps.
     Comment,
+}
+
+/// The transport of a connect step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConnectTls {
+    /// `default` (and the implicit first connection): the server's check transport
+    /// (`check-ssl`).
+    Default,
+    /// Plain TCP (an explicit `connect` without `ssl`).
+    Raw,
+    /// `ssl [sni NAME] [alpn LIST]`.
+    Ssl {
+        /// `sni`.
+        sni: Option<String>,
+        /// `alpn`.
+        alpn: Option<Vec<String>>,
+    },
+}
+
+impl Rule {
+    /// The default connection a rule set opens first when it does not start with a
+    /// connect step (HAProxy's implicit `connect default`).
+    pub fn default_connect(linger: bool) -> Rule {
+        Rule::Connect {
+            port: None,
+            comment: None,
+            tls: ConnectTls::Default,
+            linger,
+        }
+    }
 }
 
 /// An `expect` step.
@@ -86,6 +120,8 @@ pub enum Custom {
     MysqlOk,
     /// The LDAP bind response.
     LdapBind,
+    /// The agent's one-line answer (`agent-check`).
+    AgentLine,
 }
 
 /// An info text: fixed, or taken from the answer (`%[res.payload(N,0),…]`).
@@ -289,22 +325,52 @@ fn trailing_comment(args: &[String]) -> Option<String> {
 
 fn connect(args: &[String]) -> Result<Rule, String> {
     let mut port = None;
+    let (mut default, mut ssl, mut linger) = (false, false, false);
+    let (mut sni, mut alpn) = (None, None);
     let mut i = 0;
     while let Some(w) = args.get(i) {
+        let v = args.get(i + 1).map(String::as_str).unwrap_or_default();
         match w.as_str() {
             "port" => {
-                let v = args.get(i + 1).map(String::as_str).unwrap_or_default();
                 port = Some(v.parse().map_err(|_| format!("invalid port '{v}'."))?);
                 i += 2;
             }
             "comment" => i += 2,
-            "default" | "linger" => i += 1,
+            "sni" => {
+                sni = Some(v.to_owned());
+                i += 2;
+            }
+            "alpn" => {
+                alpn = Some(v.split(',').map(str::to_owned).collect());
+                i += 2;
+            }
+            "default" => {
+                default = true;
+                i += 1;
+            }
+            "ssl" => {
+                ssl = true;
+                i += 1;
+            }
+            "linger" => {
+                linger = true;
+                i += 1;
+            }
             x => return Err(format!("'connect {x}' is not supported yet by gatehouse.")),
         }
     }
+    let tls = if ssl {
+        ConnectTls::Ssl { sni, alpn }
+    } else if default {
+        ConnectTls::Default
+    } else {
+        ConnectTls::Raw
+    };
     Ok(Rule::Connect {
         port,
         comment: trailing_comment(args),
+        tls,
+        linger,
     })
 }
 

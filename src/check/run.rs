@@ -5,7 +5,8 @@
 
 use super::http;
 use super::proto::{self, Verdict};
-use super::rule::{Expect, Pattern, Rule, hex_upper};
+use super::rule::{ConnectTls, Expect, Pattern, Rule, hex_upper};
+use super::tls::CheckTls;
 use crate::runtime::health::{CheckResult, CheckStatus};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -46,24 +47,10 @@ pub struct Target {
     pub addr: SocketAddr,
     /// A unix socket server's path.
     pub unix: Option<PathBuf>,
-    /// The server's TLS configuration when the check runs over TLS (`ssl`).
+    /// `check-ssl`: the TLS layer of the default connection.
     pub tls: Option<CheckTls>,
-}
-
-/// The TLS of a check: the server's rustls configuration, and the settings it was
-/// compiled from (a reload restarts the check when they change).
-#[derive(Clone, Debug)]
-pub struct CheckTls {
-    /// The configuration.
-    pub config: std::sync::Arc<rustls::ClientConfig>,
-    /// The server line's TLS settings.
-    pub settings: crate::config::model::ServerTls,
-}
-
-impl PartialEq for CheckTls {
-    fn eq(&self, other: &Self) -> bool {
-        self.settings == other.settings
-    }
+    /// The TLS layers of `connect … ssl` steps, by step index.
+    pub rule_tls: Vec<(usize, CheckTls)>,
 }
 
 /// The time limits of one check (HAProxy 2.6: without `timeout check`, `inter` bounds
@@ -104,11 +91,6 @@ impl Conn {
         }
     }
 }
-
-/// A TLS handshake that failed (told apart from a refused connection).
-#[derive(Debug, thiserror::Error)]
-#[error("TLS handshake failed: {0}")]
-struct TlsFailed(String);
 
 /// The system's text for an error (`strerror`), as HAProxy prints it.
 fn strerror(e: &std::io::Error) -> String {
@@ -180,7 +162,8 @@ impl Run<'_> {
             Some(Rule::Connect { .. })
         );
         if implicit {
-            self.connect(target, None, limits, start).await?;
+            self.connect(target, None, target.tls.as_ref(), false, limits, start)
+                .await?;
         }
         let mut last: Option<&Rule> = None;
         let mut success_info = None;
@@ -188,8 +171,20 @@ impl Run<'_> {
             self.step = i + 1;
             match rule {
                 Rule::Comment => continue,
-                Rule::Connect { port, .. } => {
-                    self.connect(target, *port, limits, start).await?;
+                Rule::Connect {
+                    port, tls, linger, ..
+                } => {
+                    let tls = match tls {
+                        ConnectTls::Default => target.tls.as_ref(),
+                        ConnectTls::Raw => None,
+                        ConnectTls::Ssl { .. } => target
+                            .rule_tls
+                            .iter()
+                            .find(|(j, _)| *j == i)
+                            .map(|(_, t)| t),
+                    };
+                    self.connect(target, *port, tls, *linger, limits, start)
+                        .await?;
                 }
                 Rule::Send { data, .. } => {
                     self.buf.clear();
@@ -208,10 +203,16 @@ impl Run<'_> {
             last = Some(rule);
         }
         let tcp = self.set.flavor == Flavor::Tcp;
+        // A connection that ends the check over TLS is a layer-6 success.
+        let l4 = if matches!(self.conn, Some(Conn::Tls(_))) {
+            CheckStatus::L6Ok
+        } else {
+            CheckStatus::L4Ok
+        };
         Ok(match last {
-            None => (CheckStatus::L4Ok, String::new()),
+            None => (l4, String::new()),
             Some(Rule::Connect { .. }) => (
-                CheckStatus::L4Ok,
+                l4,
                 if tcp {
                     "(tcp-check)".into()
                 } else {
@@ -282,10 +283,15 @@ impl Run<'_> {
         self.fail(st, String::new())
     }
 
+    /// Opens a connection (on `port` instead of the target's), over `tls` if given;
+    /// without `linger` it will end with a reset, as HAProxy ends check connections
+    /// (no TIME_WAIT left per check).
     async fn connect(
         &mut self,
         target: &Target,
         port: Option<u16>,
+        tls: Option<&CheckTls>,
+        linger: bool,
         limits: &Limits,
         start: Instant,
     ) -> Result<(), Failure> {
@@ -307,29 +313,31 @@ impl Run<'_> {
                     }
                     let s = tokio::net::TcpStream::connect(a).await?;
                     let _ = s.set_nodelay(true);
-                    match &target.tls {
-                        None => Ok(Conn::Tcp(s)),
-                        Some(cfg) => {
-                            let name = rustls_pki_types::ServerName::IpAddress(a.ip().into());
-                            tokio_rustls::TlsConnector::from(cfg.config.clone())
-                                .connect(name, s)
-                                .await
-                                .map(|t| Conn::Tls(Box::new(t)))
-                                .map_err(|e| std::io::Error::other(TlsFailed(e.to_string())))
-                        }
+                    if !linger {
+                        let _ = socket2::SockRef::from(&s).set_linger(Some(Duration::ZERO));
                     }
+                    Ok(Conn::Tcp(s))
                 }
             }
         };
-        match timeout_at(until.into(), fut).await {
-            Ok(Ok(c)) => self.conn = Some(c),
-            // A failed TLS handshake is a layer 6 failure, as in HAProxy.
-            Ok(Err(e)) if e.get_ref().is_some_and(|i| i.is::<TlsFailed>()) => {
-                return Err(self.fail(CheckStatus::L6Rsp, String::new()));
-            }
+        let conn = match timeout_at(until.into(), fut).await {
+            Ok(Ok(c)) => c,
             Ok(Err(e)) => return Err(self.fail(CheckStatus::L4Con, strerror(&e))),
             Err(_) => return Err(self.fail(CheckStatus::L4Timeout, String::new())),
-        }
+        };
+        self.conn = Some(match (conn, tls) {
+            (Conn::Tcp(s), Some(tls)) => {
+                match timeout_at(until.into(), tls.handshake(s, target.addr)).await {
+                    Ok(Ok(s)) => Conn::Tls(Box::new(s)),
+                    Ok(Err(e)) => {
+                        let info = super::tls::failure_info(&e).to_owned();
+                        return Err(self.fail(CheckStatus::L6Rsp, info));
+                    }
+                    Err(_) => return Err(self.fail(CheckStatus::L6Timeout, String::new())),
+                }
+            }
+            (c, _) => c,
+        });
         if let Some(t) = limits.check {
             self.deadline = Instant::now() + t;
         }

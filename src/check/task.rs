@@ -1,16 +1,34 @@
 //! One server's checker: a task of its own that runs the check every `inter`
 //! (`fastinter` while going up or down, `downinter` while down, ± `spread-checks`),
 //! moves HAProxy's health counter, and on a state change updates the server's live
-//! state, tells the current balancer and logs the change as HAProxy 2.6 does.
+//! state, tells the current balancer and logs the change as HAProxy 2.6 does. The
+//! agent check (`agent-check`) runs as a second checker of the same server; passive
+//! checks (`observe`) wake the health checker with their verdict ([`super::passive`]).
 
+use super::agent;
 use super::run::{self, Limits, RuleSet, Target};
-use crate::log::Logger;
-use crate::runtime::health::{CheckResult, HealthState};
+use crate::config::model::OnError;
+use crate::runtime::events::{Change, Reporter, ServerFacts};
+use crate::runtime::health::{CheckResult, CheckStatus, Hana, HealthState, describe};
 use crate::runtime::live::BackendLive;
 use crate::runtime::server::ServerLive;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
+use tokio::time::Instant;
+
+/// Which of a server's two checks a checker runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// The health check (`check`).
+    Health,
+    /// The agent check (`agent-check`); `dynamic`: the backend's algorithm takes any
+    /// weight the agent gives (else only 0% and 100%).
+    Agent {
+        /// The algorithm takes any weight.
+        dynamic: bool,
+    },
+}
 
 /// Everything one server's checker needs.
 #[derive(Clone, Debug)]
@@ -19,10 +37,10 @@ pub struct Plan {
     pub backend: String,
     /// The server's name.
     pub server: String,
-    /// The backend is a `listen` section (HAProxy then says "proxy" in its alert).
-    pub listen: bool,
     /// Declared `backup`.
     pub backup: bool,
+    /// Health or agent check.
+    pub kind: Kind,
     /// The rules.
     pub rules: Arc<RuleSet>,
     /// Where to connect.
@@ -33,26 +51,23 @@ pub struct Plan {
     pub fastinter: Duration,
     /// `downinter` (default `inter`).
     pub downinter: Duration,
-    /// `rise`.
+    /// `rise` (1 for the agent).
     pub rise: u32,
-    /// `fall`.
+    /// `fall` (1 for the agent).
     pub fall: u32,
     /// `spread-checks` (percent).
     pub spread: u32,
     /// The delay before the first check (HAProxy spreads the first checks of all
     /// servers over one interval).
     pub first: Duration,
-    /// The backend's log targets.
-    pub logger: Option<Arc<Logger>>,
-    /// `-q`: no warnings on stderr.
-    pub quiet: bool,
 }
 
 impl Plan {
     /// What identifies the plan's behaviour (a changed one restarts the checker).
     pub fn fingerprint(&self) -> String {
         format!(
-            "{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{}|{}|{}",
+            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{}|{}",
+            self.kind,
             self.rules,
             self.target,
             self.limits,
@@ -62,7 +77,6 @@ impl Plan {
             self.fall,
             self.spread,
             self.backup,
-            self.listen
         )
     }
 
@@ -71,10 +85,10 @@ impl Plan {
     }
 
     /// HAProxy's `srv_getinter`.
-    fn interval(&self, h: &HealthState) -> Duration {
-        let base = if h.health == self.full() {
+    fn interval(&self, health: u32) -> Duration {
+        let base = if health == self.full() {
             self.limits.inter
-        } else if h.health == 0 {
+        } else if health == 0 {
             self.downinter
         } else {
             self.fastinter
@@ -87,152 +101,222 @@ impl Plan {
         let delta = fastrand::i64(-span..=span);
         Duration::from_millis((ms + delta).max(1) as u64)
     }
+
+    fn facts<'a>(&'a self, server: &ServerLive) -> ServerFacts<'a> {
+        ServerFacts {
+            name: &self.server,
+            backup: self.backup,
+            sessions: server.cur_conns.load(Ordering::Relaxed),
+            queued: server.queued.load(Ordering::Relaxed),
+            drain: server.drain.load(Ordering::Relaxed),
+        }
+    }
 }
 
 /// Runs the checker of `server` until aborted.
 pub async fn checker(plan: Plan, server: Arc<ServerLive>, backend: Arc<BackendLive>) {
     tokio::time::sleep(plan.first).await;
     loop {
-        let result = run::run(&plan.rules, &plan.target, &plan.limits).await;
-        let h = apply(&plan, &server, &backend, result);
-        tokio::time::sleep(plan.interval(&h)).await;
+        let health = match plan.kind {
+            // Maintenance pauses the health check (not the agent).
+            Kind::Health if server.maint.load(Ordering::Relaxed) => server.health.get().health,
+            Kind::Health => {
+                let r = run::run(&plan.rules, &plan.target, &plan.limits).await;
+                apply(&plan, &server, &backend, r).health
+            }
+            Kind::Agent { dynamic } => {
+                let r = run::run(&plan.rules, &plan.target, &plan.limits).await;
+                let r = agent::apply(r, &server, &backend, dynamic);
+                apply_agent(&plan, &server, &backend, r).agent.health
+            }
+        };
+        let mut until = Instant::now() + plan.interval(health);
+        if plan.kind != Kind::Health {
+            tokio::time::sleep_until(until).await;
+            continue;
+        }
+        // Passive checks may wake the health checker: their verdict applies at once
+        // and the next check comes after `fastinter` at the latest.
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep_until(until) => break,
+                _ = server.health.wake.notified() => {
+                    if let Some(h) = server.health.update(|h| h.hana.take()) {
+                        hana(&plan, &server, &backend, h);
+                    }
+                    until = until.min(Instant::now() + plan.fastinter);
+                }
+            }
+        }
     }
 }
 
-/// A state change a check caused.
-enum Change {
-    Down,
-    Up,
+/// Applies a passive-check verdict (HAProxy's `__health_adjust`): `fail-check`
+/// counts as a failed check, `sudden-death` first leaves the server one failure from
+/// down, `mark-down` takes it down; `fastinter` only reschedules.
+fn hana(plan: &Plan, server: &ServerLive, backend: &BackendLive, h: Hana) {
+    match h.on_error {
+        OnError::FastInter => return,
+        OnError::SuddenDeath => server.health.update(|s| {
+            if s.health > plan.rise {
+                s.health = plan.rise + 1;
+            }
+        }),
+        OnError::MarkDown => server.health.update(|s| s.health = plan.rise),
+        OnError::FailCheck => {}
+    }
+    let r = CheckResult {
+        status: CheckStatus::Hana,
+        code: None,
+        info: h.info,
+        duration: Duration::ZERO,
+    };
+    apply(plan, server, backend, r);
 }
 
 /// Applies a check result to the server's health (HAProxy's
 /// `set_server_check_status`), then acts on a state change.
 fn apply(plan: &Plan, server: &ServerLive, backend: &BackendLive, r: CheckResult) -> HealthState {
     let full = plan.full();
-    let (state, change) = server.health.update(|h| {
-        let was_up = h.health >= plan.rise;
+    if r.status.passed() {
+        // A passing check clears the passive checks' error count.
+        server.health.errors.store(0, Ordering::Relaxed);
+    }
+    let (state, before, report) = server.health.update(|h| {
+        let before = h.operational();
+        let mut moved = false;
         if r.status.passed() {
             if h.health < full {
+                moved = true;
                 h.health += 1;
                 if h.health >= plan.rise {
                     h.health = full;
                 }
             }
-        } else if h.health > 0 {
+        } else if r.status.failed() && h.health > 0 {
+            moved = true;
             h.chkfail += 1;
             h.health -= 1;
             if h.health < plan.rise {
                 h.health = 0;
             }
         }
+        let report = moved || h.last.status != r.status;
         h.last = r.clone();
-        let is_up = h.health >= plan.rise;
-        let change = match (was_up, is_up) {
-            (true, false) => {
-                h.chkdown += 1;
-                h.last_change = Some(SystemTime::now());
-                Some(Change::Down)
-            }
-            (false, true) => {
-                if let Some(since) = h.last_change {
-                    h.downtime += since.elapsed().unwrap_or_default();
-                }
-                h.last_change = Some(SystemTime::now());
-                Some(Change::Up)
-            }
-            _ => None,
-        };
-        (h.clone(), change)
+        (h.clone(), before, report)
     });
-    if let Some(c) = change {
-        server.up.store(matches!(c, Change::Up), Ordering::Relaxed);
-        if matches!(c, Change::Down) {
-            server.pool.clear();
+    settle(plan, server, backend, &r, before, report, state)
+}
+
+/// Applies the agent's result (after [`agent::apply`] acted on its words) to the
+/// agent's health: `up` sets it, `down`/`fail`/`stopped` clear it; a connection
+/// problem or a timeout changes nothing (the health check sees those).
+fn apply_agent(
+    plan: &Plan,
+    server: &ServerLive,
+    backend: &BackendLive,
+    r: CheckResult,
+) -> HealthState {
+    let (state, before, report) = server.health.update(|h| {
+        let before = h.operational();
+        let changed = h.agent.last.status != r.status;
+        match r.status {
+            CheckStatus::L7Ok => h.agent.health = 1,
+            CheckStatus::L7Sts => h.agent.health = 0,
+            _ => {}
         }
-        let cur = backend.current();
-        if let Some(b) = &cur {
-            b.balancer.refresh();
-        }
-        let (act, bck) = cur.as_ref().map_or((0, 0), |b| {
-            let n = |backup: bool| {
-                b.servers
-                    .iter()
-                    .filter(|s| s.backup == backup && s.usable())
-                    .count()
-            };
-            (n(false), n(true))
-        });
-        report(plan, server, &r, &c, act, bck);
+        let neutral = matches!(r.status, CheckStatus::Checked | CheckStatus::Init);
+        h.agent.last = r.clone();
+        (h.clone(), before, changed && !neutral)
+    });
+    settle(plan, server, backend, &r, before, report, state)
+}
+
+/// After a result: HAProxy's `option log-health-checks` line, then the server's state
+/// change, if any.
+fn settle(
+    plan: &Plan,
+    server: &ServerLive,
+    backend: &BackendLive,
+    r: &CheckResult,
+    before: bool,
+    report: bool,
+    mut state: HealthState,
+) -> HealthState {
+    let reporter = backend.reporter(&plan.backend);
+    if reporter.log_health_checks && report {
+        let health = match plan.kind {
+            Kind::Health => state.health,
+            Kind::Agent { .. } => state.agent.health,
+        };
+        log_check(plan, &reporter, server, r, health);
     }
+    let after = state.operational();
+    if before == after {
+        return state;
+    }
+    state = server.health.update(|h| {
+        let now = SystemTime::now();
+        if after {
+            if let Some(since) = h.last_change {
+                h.downtime += since.elapsed().unwrap_or_default();
+            }
+        } else {
+            h.chkdown += 1;
+        }
+        h.last_change = Some(now);
+        h.clone()
+    });
+    server.up.store(after, Ordering::Relaxed);
+    if !after {
+        server.pool.clear();
+    }
+    let cur = backend.current();
+    if let Some(b) = &cur {
+        b.balancer.refresh();
+    }
+    // A server in maintenance changes state silently (HAProxy ignores it).
+    if server.maint.load(Ordering::Relaxed) {
+        return state;
+    }
+    let change = if after { Change::Up } else { Change::Down };
+    // With `option log-health-checks`, the check line said why already.
+    let cause = (!reporter.log_health_checks).then_some(r);
+    reporter.server_change(cur.as_deref(), &plan.facts(server), change, cause);
     state
 }
 
-/// HAProxy's `check_append_info`: reason, code, info and duration.
-pub fn describe(r: &CheckResult) -> String {
-    let mut s = format!(", reason: {}", r.status.description());
-    if r.status.has_code() {
-        s.push_str(&format!(", code: {}", r.code.unwrap_or(0)));
-    }
-    if !r.info.is_empty() {
-        s.push_str(", info: \"");
-        for c in r.info.bytes() {
-            if !(0x20..0x7f).contains(&c) || c == b'"' {
-                s.push_str(&format!("\\x{c:02X}"));
-            } else {
-                s.push(c as char);
-            }
-        }
-        s.push('"');
-    }
-    s.push_str(&format!(", check duration: {}ms", r.duration.as_millis()));
-    s
-}
-
-fn report(plan: &Plan, server: &ServerLive, r: &CheckResult, c: &Change, act: usize, bck: usize) {
-    let who = format!(
-        "{}Server {}/{}",
-        if plan.backup { "Backup " } else { "" },
-        plan.backend,
-        plan.server
-    );
-    let on_backup = if bck > 0 && act == 0 {
-        " Running on backup."
+/// HAProxy's `option log-health-checks` line: "Health check for server be/s
+/// succeeded, reason: …, status: 3/3 UP."
+fn log_check(plan: &Plan, reporter: &Reporter, server: &ServerLive, r: &CheckResult, health: u32) {
+    let up = health >= plan.rise;
+    let (num, den) = if up {
+        (health - plan.rise + 1, plan.fall)
     } else {
-        ""
+        (health, plan.rise)
     };
-    let queued = server.queued.load(Ordering::Relaxed);
-    let msg = match c {
-        Change::Down => format!(
-            "{who} is DOWN{}. {act} active and {bck} backup servers left.{on_backup} {} sessions active, 0 requeued, {queued} remaining in queue.",
-            describe(r),
-            server.cur_conns.load(Ordering::Relaxed),
-        ),
-        Change::Up => format!(
-            "{who} is UP{}. {act} active and {bck} backup servers online.{on_backup} 0 sessions requeued, {queued} total in queue.",
-            describe(r),
-        ),
+    let word = if !up {
+        "DOWN"
+    } else if server.weight.load(Ordering::Relaxed) == 0 {
+        "DRAIN"
+    } else {
+        "UP"
     };
-    let pid = std::process::id();
-    if !plan.quiet {
-        eprintln!("[WARNING]  ({pid}) : {msg}");
-    }
-    // LOG_ALERT for a server going down, LOG_NOTICE for one coming up.
-    let level = if matches!(c, Change::Down) { 1 } else { 5 };
-    if let Some(l) = &plan.logger {
-        l.log(level, &msg);
-    }
-    if matches!(c, Change::Down) && act == 0 && bck == 0 {
-        // HAProxy 2.6 calls a `listen` section a "proxy" here.
-        let kind = if plan.listen { "proxy" } else { "backend" };
-        eprintln!(
-            "[ALERT]    ({pid}) : {kind} '{}' has no server available!",
-            plan.backend
-        );
-        if let Some(l) = &plan.logger {
-            l.log(
-                0,
-                &format!("{kind} {} has no server available!", plan.backend),
-            );
-        }
-    }
+    let msg = format!(
+        "{} check for {}server {}/{} {}{}, status: {num}/{den} {word}",
+        match plan.kind {
+            Kind::Health => "Health",
+            Kind::Agent { .. } => "Agent",
+        },
+        if plan.backup { "backup " } else { "" },
+        plan.backend,
+        plan.server,
+        if r.status.passed() {
+            "succeeded"
+        } else {
+            "failed"
+        },
+        describe(r),
+    );
+    reporter.emit(5, &msg);
 }

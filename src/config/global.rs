@@ -5,7 +5,7 @@ mod notyet;
 mod tls;
 
 use super::diag::Diag;
-use super::keyword::{GlobalKeyword, NO_RUNTIME_API, Status};
+use super::keyword::{GlobalKeyword, Status};
 use super::logline;
 use super::model::{DefaultPath, EnvChange, Global, StatsSocket};
 use super::span::Span;
@@ -137,7 +137,8 @@ fn stats_socket(g: &mut Global, w: &[String], span: &Span, _: &mut Vec<Diag>) ->
         .get(2)
         .ok_or("'stats socket' expects an address or a path.")?;
     let addr = super::value::bind_addr(addr_word).map_err(|e| format!("'stats socket' : {e}"))?;
-    let mut level = "user".to_string();
+    // HAProxy's default level is `operator`.
+    let mut level = "operator".to_string();
     let mut expose = false;
     let mut options = Vec::new();
     let mut i = 3;
@@ -211,6 +212,23 @@ fn socket_option(o: &str, v: Option<&String>) -> Result<String, String> {
 fn stats_timeout(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
     let v = w.get(2).ok_or("'stats timeout' expects a delay.")?;
     g.stats_timeout = Some(duration(v, "stats timeout")?);
+    Ok(())
+}
+
+/// `grace <time>`: the delay between SIGUSR1 and the soft stop (listeners go on
+/// accepting meanwhile).
+fn grace(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
+    let v = w.get(1).ok_or("'grace' expects <time> as argument.")?;
+    g.grace = Some(duration(v, "grace")?);
+    Ok(())
+}
+
+/// `hard-stop-after <time>`: the longest a soft stop may last.
+fn hard_stop_after(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
+    let v = w
+        .get(1)
+        .ok_or("'hard-stop-after' expects <time> as argument.")?;
+    g.hard_stop_after = Some(duration(v, "hard-stop-after")?);
     Ok(())
 }
 
@@ -396,21 +414,6 @@ pub(super) const fn sup(
     }
 }
 
-/// A keyword parsed and checked, without effect yet (`why`).
-const fn parsed(
-    name: &'static str,
-    parse: super::keyword::GlobalParse,
-    why: &'static str,
-    help: &'static str,
-) -> GlobalKeyword {
-    GlobalKeyword {
-        name,
-        status: Status::Parsed(why),
-        parse: Some(parse),
-        help,
-    }
-}
-
 pub(super) const fn ny(name: &'static str) -> GlobalKeyword {
     GlobalKeyword {
         name,
@@ -456,17 +459,25 @@ pub static KEYWORDS: &[GlobalKeyword] = &[
         tune_maxrewrite,
         "room reserved for header rewrites",
     ),
-    parsed(
+    sup(
         "stats socket",
         stats_socket,
-        NO_RUNTIME_API,
-        "runtime API socket",
+        "runtime API socket (served by src/admin/)",
     ),
-    parsed(
+    sup(
         "stats timeout",
         stats_timeout,
-        NO_RUNTIME_API,
         "runtime API socket idle timeout",
+    ),
+    sup(
+        "grace",
+        grace,
+        "after SIGUSR1, keep accepting this long before the soft stop",
+    ),
+    sup(
+        "hard-stop-after",
+        hard_stop_after,
+        "longest time a soft stop (SIGUSR1, -sf) may last",
     ),
     sup("user", user, "drop privileges to this user"),
     sup("group", group, "drop privileges to this group"),

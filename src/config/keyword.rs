@@ -60,11 +60,6 @@ impl Status {
     }
 }
 
-/// Why the remaining health check keywords have no effect yet.
-pub const NO_CHECKS: &str =
-    "checks over TLS and detailed health check logs are not implemented yet";
-/// Why the runtime API keywords have no effect yet.
-pub const NO_RUNTIME_API: &str = "the runtime API ('stats socket') is not served yet";
 /// Why the persistence keywords have no effect yet.
 pub const NO_PERSISTENCE: &str = "persistence (cookies, stick tables) is not applied yet";
 

@@ -6,7 +6,7 @@
 //! them ([`SyntaxOnly`]) still yields the model.
 
 use super::diag::Diag;
-use super::model::{Proxy, Reply};
+use super::model::{Config, Global, Proxy, Reply};
 
 /// Where a log-format string is used, which decides what it may contain: log lines
 /// (`log-format`) print `-` for empty values and merge spaces; the formats of HTTP
@@ -32,6 +32,11 @@ pub trait Semantics: Sync {
     /// wording, at the condition's line) to `diags`.
     fn conditions(&self, proxy: &Proxy, diags: &mut Vec<Diag>);
 
+    /// Checks the frontends, backends and servers that the sample fetches of `proxy`'s
+    /// conditions name (`nbsrv(app)`, `srv_is_up(app/s1)`), pushing each error to
+    /// `diags`. No check by default.
+    fn references(&self, _config: &Config, _proxy: &Proxy, _diags: &mut Vec<Diag>) {}
+
     /// Reads an errorfile's content (an HTTP/1 response: status line, headers, blank
     /// line, body) into a reply; `Ok(None)` for an empty file (nothing is sent). The
     /// error is HAProxy's wording (`unable to parse headers (error offset: N)`, …).
@@ -40,7 +45,7 @@ pub trait Semantics: Sync {
     /// Compiles the health-check rules of `proxy` (`tcp-check`, `http-check`, the
     /// `option …-check` rule sets), pushing each error at its line to `diags`: what
     /// `gatehouse -c` refuses is what the start refuses. No check by default.
-    fn health_checks(&self, _proxy: &Proxy, _diags: &mut Vec<Diag>) {}
+    fn health_checks(&self, _global: &Global, _proxy: &Proxy, _diags: &mut Vec<Diag>) {}
 
     /// Loads the certificates and compiles the TLS settings of `proxy`'s bind and server
     /// lines with the `global` defaults, pushing each error at its line: HAProxy's `-c`

@@ -16,7 +16,8 @@ pub fn validate(config: &Config, diags: &mut Vec<Diag>, sem: &dyn Semantics) {
         references(config, p, diags);
         super::userlist::check_refs(config, p, diags);
         sem.conditions(p, diags);
-        sem.health_checks(p, diags);
+        sem.references(config, p, diags);
+        sem.health_checks(&config.global, p, diags);
         sem.tls(&config.global, p, diags);
         timeouts(p, diags);
         if p.kind == ProxyKind::Frontend && p.binds.is_empty() {
@@ -142,28 +143,11 @@ fn timeouts(p: &Proxy, diags: &mut Vec<Diag>) {
 }
 
 /// Keywords that are parsed into the model but whose behaviour arrives with a later
-/// milestone. Those that change the bytes on the wire (`check-ssl`) would break
-/// traffic if ignored: they are refused here. Those that only add a service (health
+/// milestone. Those that change the bytes on the wire would break traffic if ignored:
+/// they are refused here. Those that only add a service (health
 /// checks, stats page, persistence) load with the warning of their `parsed` status,
 /// given by the parser at their line.
 fn not_active_yet(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) {
-    for s in &p.servers {
-        let o = &s.opts;
-        let what = if o.check_ssl {
-            Some("'check-ssl' (health checks over TLS to another port)")
-        } else {
-            None
-        };
-        if let Some(w) = what {
-            diags.push(Diag::alert(
-                &s.span,
-                format!(
-                    "'server {}/{}' : {w} is not supported yet by gatehouse.",
-                    p.name, s.name
-                ),
-            ));
-        }
-    }
     if p.kind == ProxyKind::Defaults {
         return;
     }

@@ -88,7 +88,7 @@ pub async fn acquire(
 
 /// The address to connect to: a server without a port uses the client's destination port.
 pub fn target(server: &ServerState, client_dst: Option<SocketAddr>) -> SocketAddr {
-    let mut a = server.addr;
+    let mut a = server.current_addr();
     if a.port() == 0
         && let Some(d) = client_dst
     {
@@ -284,7 +284,9 @@ pub async fn dial_retrying(
     let mut exclude: Vec<usize> = Vec::new();
     loop {
         let t0 = Instant::now();
-        let e = match dial(backend, &slot.server, client_dst, input).await {
+        let dialed = dial(backend, &slot.server, client_dst, input).await;
+        crate::check::passive::connected(&slot.server, dialed.is_ok());
+        let e = match dialed {
             Ok(s) => {
                 info.connect = t0.elapsed();
                 return Ok((s, slot));

@@ -45,6 +45,49 @@ fn tcp(addr: SocketAddr, bind: &Bind, backlog: i32) -> io::Result<std::net::TcpL
     Ok(sock.into())
 }
 
+/// `SO_ATTACH_REUSEPORT_CBPF` in asm-generic/socket.h (x86, arm, riscv…), which the libc
+/// crate does not export for Linux.
+const SO_ATTACH_REUSEPORT_CBPF: libc::c_int = 51;
+
+/// Makes `l`, just bound with `SO_REUSEPORT` next to the listening socket of a process
+/// being replaced (`-sf`/`-st`), receive every new connection of the address from now
+/// on: a one-instruction classic BPF program (`SO_ATTACH_REUSEPORT_CBPF`) picks the
+/// group's second socket, which is this one (the old process's socket is the first).
+/// When the old socket closes this one is alone in the group and the index is out of
+/// range, so the kernel falls back to its hash, which picks it anyway. The old process
+/// then has only to accept what was already in its queue before it closes: no
+/// connection is reset, which plain `SO_REUSEPORT` (hashing new connections to the old
+/// socket until it closes) cannot promise.
+pub fn take_new_connections(l: &std::net::TcpListener) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // BPF_RET | BPF_K with k = 1: "the socket at index 1".
+    let mut prog = [libc::sock_filter {
+        code: (libc::BPF_RET | libc::BPF_K) as u16,
+        jt: 0,
+        jf: 0,
+        k: 1,
+    }];
+    let fprog = libc::sock_fprog {
+        len: prog.len() as u16,
+        filter: prog.as_mut_ptr(),
+    };
+    // SAFETY: setsockopt reads `fprog` (and the program it points to, alive on this
+    // stack frame) during the call only; the descriptor is owned by `l`.
+    let rc = unsafe {
+        libc::setsockopt(
+            l.as_raw_fd(),
+            libc::SOL_SOCKET,
+            SO_ATTACH_REUSEPORT_CBPF,
+            (&fprog as *const libc::sock_fprog).cast(),
+            std::mem::size_of::<libc::sock_fprog>() as libc::socklen_t,
+        )
+    };
+    if rc == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 fn unix_path(
     path: &std::path::Path,
     bind: &Bind,

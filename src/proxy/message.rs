@@ -218,6 +218,11 @@ pub struct Request<'a> {
     /// A protocol upgrade is asked for: a successful answer turns the exchange into a
     /// tunnel.
     pub upgrade: bool,
+    /// The part of the target that names the scheme's default port (`:80` of
+    /// `http://h:80/`), left out when the head is written on (empty: none).
+    pub default_port: Span,
+    /// Bytes at the end of the Host value that name the default port, left out likewise.
+    pub host_port_trim: u32,
 }
 
 impl<'a> Request<'a> {
@@ -268,12 +273,67 @@ pub struct Response<'a> {
     /// After this head both directions become an opaque tunnel (a switch of protocols,
     /// a successful CONNECT).
     pub tunnel: bool,
+    /// The body that follows.
+    pub payload: Payload,
+    /// The body ends when the server closes its connection (no length, no framing): the
+    /// client connection cannot persist after it.
+    pub until_close: bool,
+    /// A `Content-Length` header was sent that does not describe the body (it came with
+    /// another framing): not forwarded.
+    pub stale_length: bool,
 }
 
 impl Response<'_> {
     /// An interim response (1xx but 101): forwarded, then the final one follows.
     pub fn is_interim(&self) -> bool {
         (100..200).contains(&self.status) && self.status != 101
+    }
+}
+
+/// One header field owned by its message (trailers): name as sent, value trimmed.
+pub type Field = (Vec<u8>, Vec<u8>);
+
+/// One piece of a body as every codec sees it: data, then optional trailers, then the
+/// end. HTTP/1 decodes `Content-Length` and chunked framing into these; HTTP/2 maps DATA
+/// frames to `Data`, a trailing HEADERS frame to `Trailers` and END_STREAM to `End`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Frame<'a> {
+    /// Body bytes (decoded: no framing of the sender's protocol).
+    Data(&'a [u8]),
+    /// Trailer fields, after the last data.
+    Trailers(&'a [Field]),
+    /// The body is complete.
+    End,
+}
+
+/// The frames one read of a body gave, in order: its data (one `Data` frame, contiguous:
+/// an HTTP/1 codec hands a `Content-Length` body out of its read buffer without copying,
+/// and the chunks of a chunked body decoded from one read as one piece), then, if the
+/// body ended there, its trailers and its end.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Frames<'a> {
+    /// The data.
+    pub data: &'a [u8],
+    /// Trailer fields (only with `end`).
+    pub trailers: &'a [Field],
+    /// The body ended with these frames.
+    pub end: bool,
+    /// Bytes of the connection these frames took, framing included (the log's `%U`).
+    pub wire: usize,
+}
+
+impl<'a> Frames<'a> {
+    /// The frames in order: `Data` (when not empty), `Trailers` (when any), `End`.
+    pub fn iter(&self) -> impl Iterator<Item = Frame<'a>> + use<'a> {
+        let data = (!self.data.is_empty()).then_some(Frame::Data(self.data));
+        let trailers = (!self.trailers.is_empty()).then_some(Frame::Trailers(self.trailers));
+        let end = self.end.then_some(Frame::End);
+        data.into_iter().chain(trailers).chain(end)
+    }
+
+    /// Nothing at all (no data, not the end).
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty() && !self.end
     }
 }
 

@@ -17,10 +17,19 @@ use crate::runtime::snapshot::{self, Shared, Snapshot};
 use arc_swap::ArcSwap;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Instant, SystemTime};
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
+
+/// Set once a soft stop began (SIGUSR1, or `-sf` from a new process): each keep-alive
+/// connection answers its next request with `Connection: close`.
+static STOPPING: AtomicBool = AtomicBool::new(false);
+
+/// A soft stop began: no client connection is kept alive after its current request.
+pub fn stopping() -> bool {
+    STOPPING.load(Ordering::Relaxed)
+}
 
 /// What identifies a bind across reloads: its frontend and its addresses.
 type BindKey = (String, String);
@@ -45,6 +54,11 @@ pub struct Running {
     current: Shared,
     pending: Vec<Pending>,
     accepting: HashMap<BindKey, Vec<JoinHandle<()>>>,
+    /// Turned to true at a soft stop: each accept loop takes what its queue holds, then
+    /// closes its socket.
+    stop: tokio::sync::watch::Sender<bool>,
+    /// The accept loops emptying their queues after a soft stop.
+    draining: Vec<JoinHandle<()>>,
     gates: HashMap<String, Gate>,
     global: Arc<Semaphore>,
     /// Connections alive, for the soft stop.
@@ -53,6 +67,9 @@ pub struct Running {
     /// The health checkers, and the plans of the snapshot they are to follow next.
     checks: crate::check::Engine,
     plans: Option<Vec<crate::check::task::Plan>>,
+    /// The configuration read from the files, for rebuilds (`add server`, `del
+    /// server`): each (re)load compiles it with the store's runtime-added servers.
+    config: Config,
 }
 
 /// Why a configuration could not be started or reloaded.
@@ -76,7 +93,10 @@ fn bind_key(fe: &Frontend, b: &crate::config::model::Bind) -> BindKey {
 }
 
 fn frontend_max(snap: &Snapshot, fe: &Frontend) -> u32 {
-    if fe.maxconn > 0 {
+    let runtime = fe.live.maxconn_override.load(Ordering::Relaxed);
+    if runtime > 0 {
+        runtime
+    } else if fe.maxconn > 0 {
         fe.maxconn
     } else {
         snap.global.maxconn
@@ -115,6 +135,8 @@ impl Running {
     /// [`Running::start`] runs inside the runtime.
     pub fn new(config: &Config) -> Result<Running, StartError> {
         let store = Arc::new(Store::new());
+        let file_config = config.clone();
+        let config = &store.with_dynamic_servers(config);
         let snap = snapshot::build(config, &store)
             .map_err(|d| StartError::Compile(d.iter().map(ToString::to_string).collect()))?;
         let plans = crate::check::compile(config, &snap)
@@ -127,13 +149,34 @@ impl Running {
             current: Arc::new(ArcSwap::from_pointee(snap)),
             pending,
             accepting: HashMap::new(),
+            stop: tokio::sync::watch::Sender::new(false),
+            draining: Vec::new(),
             gates: HashMap::new(),
             global,
             live: Arc::new(AtomicUsize::new(0)),
             debug: false,
             checks: crate::check::Engine::new(),
             plans: Some(plans),
+            config: file_config,
         })
+    }
+
+    /// The current snapshot's pointer, shared (what the runtime API reads).
+    pub fn shared(&self) -> Shared {
+        self.current.clone()
+    }
+
+    /// Recompiles the running configuration with the store's runtime-added servers
+    /// (after `add server` / `del server`): as a reload without re-reading the files.
+    pub fn rebuild(&mut self) -> Result<(), StartError> {
+        let config = self.config.clone();
+        self.load(&config)
+    }
+
+    /// Sizes the `maxconn` gates again (after `set maxconn frontend`).
+    pub fn resize(&mut self) {
+        let snap = self.current.load_full();
+        self.resize_gates(&snap);
     }
 
     /// `-d`: trace every accepted connection on stdout.
@@ -174,6 +217,18 @@ impl Running {
             .collect()
     }
 
+    /// `-sf`/`-st`: the TCP listeners just bound take every new connection from the
+    /// process being replaced, which shares their addresses through `SO_REUSEPORT`
+    /// ([`listener::take_new_connections`]).
+    pub fn take_new_connections(&self) -> std::io::Result<()> {
+        for l in self.pending.iter().flat_map(|p| &p.listeners) {
+            if let BoundListener::Tcp(t) = l {
+                listener::take_new_connections(t)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Starts accepting on every bound listener not accepting yet. Must run inside the
     /// tokio runtime.
     pub fn start(&mut self) {
@@ -204,6 +259,7 @@ impl Running {
                     l,
                     gates,
                     self.live.clone(),
+                    self.stop.subscribe(),
                     self.debug,
                 )));
             }
@@ -240,6 +296,19 @@ impl Running {
     /// nothing changes and the running configuration keeps serving. Must run inside
     /// the tokio runtime.
     pub fn reload(&mut self, config: &Config) -> Result<(), StartError> {
+        // The files are read again: the configured servers `del server` removed come
+        // back; servers `add server` added remain.
+        let deleted = self.store.take_deleted();
+        let r = self.load(config);
+        if r.is_err() {
+            self.store.restore_deleted(deleted);
+        }
+        r
+    }
+
+    fn load(&mut self, config: &Config) -> Result<(), StartError> {
+        let file_config = config.clone();
+        let config = &self.store.with_dynamic_servers(config);
         let snap = snapshot::build(config, &self.store)
             .map_err(|d| StartError::Compile(d.iter().map(ToString::to_string).collect()))?;
         let plans = crate::check::compile(config, &snap)
@@ -254,6 +323,7 @@ impl Running {
             .collect();
         snap.install();
         self.current.store(Arc::new(snap));
+        self.config = file_config;
         self.plans = Some(plans);
         self.start();
         self.accepting.retain(|key, tasks| {
@@ -264,14 +334,28 @@ impl Running {
             }
             kept
         });
+        self.store.sweep();
         Ok(())
     }
 
-    /// Stops accepting everywhere (soft stop); connections already accepted go on.
+    /// Soft stop: from now on keep-alive connections close after their current request
+    /// (see [`stopping`]).
+    pub fn mark_stopping(&self) {
+        STOPPING.store(true, Ordering::Relaxed);
+    }
+
+    /// Stops accepting everywhere (soft stop): each listener accepts the connections
+    /// already in its queue, then closes; connections accepted go on.
     pub fn stop_accepting(&mut self) {
+        self.stop.send_replace(true);
         for (_, tasks) in self.accepting.drain() {
-            tasks.iter().for_each(JoinHandle::abort);
+            self.draining.extend(tasks);
         }
+    }
+
+    /// Every listener has closed after a soft stop (its queue emptied).
+    pub fn drained(&self) -> bool {
+        self.draining.iter().all(JoinHandle::is_finished)
     }
 }
 
@@ -298,6 +382,12 @@ enum Stream {
     Unix(tokio::net::UnixStream),
 }
 
+/// A listener registered with the runtime.
+enum L {
+    Tcp(tokio::net::TcpListener),
+    Unix(tokio::net::UnixListener),
+}
+
 /// Accepts on one listener of frontend `fe_name` until aborted; each connection runs
 /// with the frontend of the snapshot current when it was accepted.
 async fn accept_loop(
@@ -306,12 +396,9 @@ async fn accept_loop(
     l: BoundListener,
     gates: Gates,
     live: Arc<AtomicUsize>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
     debug: bool,
 ) {
-    enum L {
-        Tcp(tokio::net::TcpListener),
-        Unix(tokio::net::UnixListener),
-    }
     let l = match l {
         BoundListener::Tcp(t) => tokio::net::TcpListener::from_std(t).map(L::Tcp),
         BoundListener::Unix(u) => tokio::net::UnixListener::from_std(u).map(L::Unix),
@@ -347,12 +434,29 @@ async fn accept_loop(
         let Ok(g_permit) = gates.process.clone().acquire_owned().await else {
             return;
         };
-        let accepted = match &l {
-            L::Tcp(t) => t
-                .accept()
-                .await
-                .map(|(s, peer)| (Stream::Tcp(s), Some(peer))),
-            L::Unix(u) => u.accept().await.map(|(s, _)| (Stream::Unix(s), None)),
+        let draining = *stop.borrow();
+        let accepted = if draining {
+            // Soft stop: what the queue holds, without waiting; then the socket closes
+            // (dropped with this task) and nothing in its queue is reset.
+            match accept_queued(&l) {
+                Some(x) => x,
+                None => return,
+            }
+        } else {
+            let accept = async {
+                match &l {
+                    L::Tcp(t) => t
+                        .accept()
+                        .await
+                        .map(|(s, peer)| (Stream::Tcp(s), Some(peer))),
+                    L::Unix(u) => u.accept().await.map(|(s, _)| (Stream::Unix(s), None)),
+                }
+            };
+            tokio::select! {
+                r = accept => r,
+                // The permits taken are given back; the loop starts over, draining.
+                _ = stop.wait_for(|s| *s) => continue,
+            }
         };
         let (stream, peer) = match accepted {
             Ok(x) => x,
@@ -404,7 +508,12 @@ async fn accept_loop(
             accepted: Instant::now(),
             tls: None,
         };
-        match crate::runtime::rules::connection_verdict(&fe.tcp_connection, &conn) {
+        let state = crate::runtime::live_fetch::StreamLive::new(&snap, &fe);
+        let src = crate::acl::WithLive {
+            inner: &conn,
+            live: &state,
+        };
+        match crate::runtime::rules::connection_verdict(&fe.tcp_connection, &src) {
             None => {
                 drop(stream);
                 continue;
@@ -420,7 +529,7 @@ async fn accept_loop(
             (bind_permit, fe_permit),
             g_permit,
             LiveGuard(live.clone()),
-            ConnGuard::new(fe.clone(), snap.clone()),
+            ConnGuard::new(fe.clone(), snap.clone(), peer),
         );
         // Each connection is one task whose future is the mode's own loop, with no
         // wrapper future around it: an idle connection costs only that loop's state.
@@ -539,6 +648,28 @@ async fn serve_mode<S, H>(
             super::tcp::serve(fe, snap, s, conn).await
         }
     }
+}
+
+/// A connection from `l`'s queue without waiting: `None` when the queue is empty (or
+/// the socket failed), `Some(Err)` for an error worth retrying.
+fn accept_queued(l: &L) -> Option<std::io::Result<(Stream, Option<std::net::SocketAddr>)>> {
+    let sock = match l {
+        L::Tcp(t) => socket2::SockRef::from(t),
+        L::Unix(u) => socket2::SockRef::from(u),
+    };
+    let (s, peer) = match sock.accept() {
+        Ok(x) => x,
+        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => return Some(Err(e)),
+        Err(_) => return None,
+    };
+    let r = s.set_nonblocking(true).and_then(|()| match l {
+        L::Tcp(_) => {
+            tokio::net::TcpStream::from_std(s.into()).map(|c| (Stream::Tcp(c), peer.as_socket()))
+        }
+        L::Unix(_) => tokio::net::UnixStream::from_std(std::os::fd::OwnedFd::from(s).into())
+            .map(|c| (Stream::Unix(c), None)),
+    });
+    Some(r)
 }
 
 /// `-d`: HAProxy's accept trace line on stdout,

@@ -8,10 +8,52 @@
 
 use super::running::{Running, StartError};
 use crate::config::model::Config;
-use crate::runtime::snapshot::Snapshot;
+use crate::runtime::live::Store;
+use crate::runtime::snapshot::{Shared, Snapshot};
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use tokio::sync::{mpsc, oneshot};
+
+/// What a control plane (the runtime API) asks of the serving loop, which owns the
+/// running proxy.
+#[derive(Debug)]
+pub enum Control {
+    /// Recompile the running configuration with the store's runtime-added servers
+    /// (`add server`, `del server`); the answer carries the alerts when it failed.
+    Rebuild(oneshot::Sender<Result<(), String>>),
+    /// Size the frontends' `maxconn` gates again (`set maxconn frontend`).
+    Resize,
+}
+
+/// What a control plane is handed: the current snapshot, the live-state store and
+/// the way to ask the serving loop for what only it can do.
+#[derive(Clone)]
+pub struct ControlHandle {
+    /// The current snapshot.
+    pub current: Shared,
+    /// The live-state store.
+    pub store: Arc<Store>,
+    /// Requests to the serving loop.
+    pub requests: mpsc::UnboundedSender<Control>,
+}
+
+/// A control plane over the running proxy: the runtime API's sockets. It sits above
+/// the proxy, which only calls it through this trait.
+pub trait ControlPlane: Send {
+    /// Takes the configuration that is (re)loaded: binds the sockets it names that are
+    /// not bound yet and closes those it no longer names. The first call happens
+    /// before the proxy's own listeners are bound and before the runtime starts, so
+    /// that errors reach the terminal and the sockets exist once the proxy accepts.
+    fn configure(&mut self, config: &Config) -> Result<(), String>;
+    /// Serves the sockets bound and not served yet, over the running proxy `handle`,
+    /// with the configuration last given to `configure`. Runs inside the runtime.
+    fn start(&mut self, handle: &ControlHandle);
+}
+
+/// Builds the control plane of a proxy (`gatehouse::admin::start`).
+pub type ControlFactory = fn() -> Box<dyn ControlPlane>;
 
 /// How the process should run.
 #[derive(Clone, Debug, Default)]
@@ -32,6 +74,62 @@ pub struct ServeOptions {
     /// `-L NAME`: the local peer name (what `peers` sections match; default the host
     /// name). Kept for the peers milestone.
     pub local_peer: Option<String>,
+    /// The runtime API (`stats socket`), built by the layer above the proxy.
+    pub control: Option<ControlFactory>,
+    /// `-sf`/`-st`: the processes this one replaces, signalled once it accepts.
+    pub old_pids: Vec<i32>,
+    /// `-st`: terminate them (SIGTERM) rather than soft-stop them (SIGUSR1).
+    pub terminate_old: bool,
+    /// `-Ws`: tell systemd (`$NOTIFY_SOCKET`) when it is ready and when it reloads.
+    pub systemd_notify: bool,
+}
+
+/// `grace` and `hard-stop-after`, as the configuration serving says.
+#[derive(Clone, Copy, Default)]
+struct StopTimes {
+    grace: Option<std::time::Duration>,
+    hard_stop_after: Option<std::time::Duration>,
+}
+
+impl StopTimes {
+    fn of(g: &crate::config::model::Global) -> StopTimes {
+        StopTimes {
+            grace: g.grace,
+            hard_stop_after: g.hard_stop_after,
+        }
+    }
+}
+
+/// `-sf`/`-st`: signals the processes being replaced, now that this one accepts (their
+/// sockets take no new connection any more: `Running::take_new_connections`).
+fn signal_old(opts: &ServeOptions) {
+    let sig = if opts.terminate_old {
+        libc::SIGTERM
+    } else {
+        libc::SIGUSR1
+    };
+    for &pid in &opts.old_pids {
+        // SAFETY: kill() only sends a signal; a pid that is gone yields ESRCH.
+        if unsafe { libc::kill(pid, sig) } == -1 {
+            eprintln!(
+                "[WARNING]  ({}) : Failed to send signal {sig} to old pid {pid} : {}",
+                std::process::id(),
+                std::io::Error::last_os_error()
+            );
+        }
+    }
+}
+
+/// `-Ws`: one message to systemd; a failure is reported, serving goes on.
+fn sd_notify(opts: &ServeOptions, msg: &str) {
+    if opts.systemd_notify
+        && let Err(e) = super::notify::notify(msg)
+    {
+        eprintln!(
+            "[WARNING]  ({}) : cannot notify systemd ($NOTIFY_SOCKET): {e}",
+            std::process::id()
+        );
+    }
 }
 
 /// How the serving loop ended.
@@ -85,7 +183,15 @@ pub fn run(config: Config, opts: ServeOptions) -> u8 {
     // From the moment the listeners are bound, a client (or a script waiting for the
     // port) may send a control signal: it waits, blocked, until the handlers exist.
     control_signals(libc::SIG_BLOCK);
-    // Bind everything before detaching so that errors reach the terminal.
+    // Bind everything before detaching so that errors reach the terminal: the runtime
+    // API's sockets first, so that they exist once the proxy's listeners accept.
+    let mut control = opts.control.map(|factory| factory());
+    if let Some(cp) = control.as_mut()
+        && let Err(e) = cp.configure(&config)
+    {
+        alert(&e);
+        return 1;
+    }
     let mut running = match Running::new(&config) {
         Ok(r) => r,
         Err(StartError::Compile(msgs)) => {
@@ -99,8 +205,22 @@ pub fn run(config: Config, opts: ServeOptions) -> u8 {
             return 1;
         }
     };
+    if !opts.old_pids.is_empty()
+        && let Err(e) = running.take_new_connections()
+    {
+        alert(&format!(
+            "cannot take the listeners over from the old process: {e}"
+        ));
+        return 1;
+    }
     running.set_debug(opts.debug);
     running.set_quiet(opts.quiet);
+    let (requests, control_rx) = mpsc::unbounded_channel();
+    let handle = ControlHandle {
+        current: running.shared(),
+        store: Arc::clone(running.store()),
+        requests,
+    };
     // The pid file is created while errors still reach the terminal; it receives the pid
     // of the serving process (written by the launching process in daemon mode).
     let mut pidfile = match &opts.pidfile {
@@ -153,8 +273,21 @@ pub fn run(config: Config, opts: ServeOptions) -> u8 {
     }
     // Proxy names in configuration order, for the soft-stop messages.
     let names: Vec<String> = config.proxies.iter().map(|p| p.name.clone()).collect();
-    let stop = rt.block_on(serve(running, names, &opts));
-    if let Some(p) = &opts.pidfile {
+    let stops = StopTimes::of(&config.global);
+    let stop = rt.block_on(serve(
+        running,
+        names,
+        stops,
+        &opts,
+        control.as_deref_mut(),
+        &handle,
+        control_rx,
+    ));
+    // A process started with `-sf` wrote its own pid in the file meanwhile: the file is
+    // only removed while it still names this process.
+    if let Some(p) = &opts.pidfile
+        && std::fs::read_to_string(p).is_ok_and(|t| t.trim() == std::process::id().to_string())
+    {
         let _ = std::fs::remove_file(p);
     }
     match stop {
@@ -252,9 +385,16 @@ fn control_signals(how: libc::c_int) {
 
 /// Re-reads the configuration files and reloads in place: HAProxy's master messages
 /// (`Reloading HAProxy`, `Loading success.`, else the reasons and `Loading failure!`,
-/// the running configuration going on). Returns the proxy names of the configuration
-/// now serving.
-fn reload(running: &mut Running, names: &mut Vec<String>, opts: &ServeOptions) {
+/// the running configuration going on). Updates the proxy names and stop times to
+/// those of the configuration now serving.
+fn reload(
+    running: &mut Running,
+    names: &mut Vec<String>,
+    stops: &mut StopTimes,
+    opts: &ServeOptions,
+    control: Option<&mut (dyn ControlPlane + 'static)>,
+    handle: &ControlHandle,
+) {
     let pid = std::process::id();
     eprintln!("[NOTICE]   ({pid}) : Reloading HAProxy");
     let Some(load) = opts.loader else {
@@ -289,14 +429,32 @@ fn reload(running: &mut Running, names: &mut Vec<String>, opts: &ServeOptions) {
                 .iter()
                 .map(|p| p.name.clone())
                 .collect();
+            if let Some(cp) = control {
+                // The proxy runs the new configuration: a runtime API socket that
+                // cannot be bound is reported, the others serve.
+                if let Err(e) = cp.configure(&loaded.config) {
+                    alert(&e);
+                }
+                cp.start(handle);
+            }
+            *stops = StopTimes::of(&loaded.config.global);
             eprintln!("[NOTICE]   ({pid}) : Loading success.");
         }
         Err(()) => eprintln!("[WARNING]  ({pid}) : Loading failure!"),
     }
 }
 
-async fn serve(mut running: Running, mut names: Vec<String>, opts: &ServeOptions) -> Stop {
+async fn serve(
+    mut running: Running,
+    mut names: Vec<String>,
+    mut stops: StopTimes,
+    opts: &ServeOptions,
+    mut control: Option<&mut (dyn ControlPlane + 'static)>,
+    handle: &ControlHandle,
+    mut requests: mpsc::UnboundedReceiver<Control>,
+) -> Stop {
     use tokio::signal::unix::{SignalKind, signal};
+    use tokio::time::{Instant, sleep_until};
     let (Ok(mut term), Ok(mut int), Ok(mut usr1), Ok(mut usr2), Ok(mut hup), Ok(mut quit)) = (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
@@ -312,11 +470,26 @@ async fn serve(mut running: Running, mut names: Vec<String>, opts: &ServeOptions
     // (the runtime's threads were created with them blocked).
     control_signals(libc::SIG_UNBLOCK);
     running.start();
-    let mut soft = false;
+    if let Some(cp) = control.as_deref_mut() {
+        cp.start(handle);
+    }
+    // Names a reload or `del server` removed are forgotten once nothing uses them.
+    let mut sweep = tokio::time::interval(std::time::Duration::from_secs(1));
+    signal_old(opts);
+    sd_notify(opts, &super::notify::ready_message());
+    // A soft stop in progress: when the listeners close (after `grace`) and when the
+    // process ends whatever remains (`hard-stop-after`).
+    let mut soft: Option<(Option<Instant>, Option<Instant>)> = None;
+    let far = || Instant::now() + std::time::Duration::from_secs(86400 * 365);
     loop {
-        if soft && running.connections() == 0 {
+        if let Some((None, _)) = soft
+            && running.connections() == 0
+            && running.drained()
+        {
             return Stop::Exit(0);
         }
+        let unbind_at = soft.and_then(|s| s.0);
+        let hard_at = soft.and_then(|s| s.1);
         tokio::select! {
             _ = term.recv() => return Stop::Signal(libc::SIGTERM),
             _ = int.recv() => return Stop::Signal(libc::SIGINT),
@@ -324,16 +497,52 @@ async fn serve(mut running: Running, mut names: Vec<String>, opts: &ServeOptions
             // gatehouse does not have) on SIGQUIT; neither stops the process.
             _ = hup.recv() => sighup_dump(&running.snapshot(), &names),
             _ = quit.recv() => {}
-            _ = usr2.recv(), if !soft => reload(&mut running, &mut names, opts),
-            _ = usr1.recv(), if !soft => {
-                // Soft stop: stop accepting, let current connections finish.
-                soft = true;
+            _ = usr2.recv(), if soft.is_none() => {
+                sd_notify(opts, super::notify::RELOADING);
+                reload(&mut running, &mut names, &mut stops, opts, control.as_deref_mut(), handle);
+                sd_notify(opts, &super::notify::ready_message());
+            }
+            Some(req) = requests.recv() => match req {
+                // A soft-stopping proxy accepts nothing new: no rebuild reopens its
+                // listeners.
+                Control::Rebuild(answer) if soft.is_some() => {
+                    let _ = answer.send(Err("The proxy is stopping.".to_owned()));
+                }
+                Control::Rebuild(answer) => {
+                    let r = running.rebuild().map_err(|e| e.to_string());
+                    let _ = answer.send(r);
+                }
+                Control::Resize => running.resize(),
+            },
+            _ = sweep.tick() => running.store().sweep(),
+            _ = usr1.recv(), if soft.is_none() => {
+                // Soft stop: keep-alive connections close after their current request;
+                // after `grace`, the listeners take what their queues hold and close;
+                // connections in progress finish (or `hard-stop-after` ends them).
+                running.mark_stopping();
+                let now = Instant::now();
+                soft = Some((
+                    Some(now + stops.grace.unwrap_or_default()),
+                    stops.hard_stop_after.map(|d| now + d),
+                ));
+            }
+            _ = sleep_until(unbind_at.unwrap_or_else(far)), if unbind_at.is_some() => {
                 running.stop_accepting();
                 if !opts.quiet {
                     soft_stop_messages(&running.snapshot(), &names);
                 }
+                soft = Some((None, hard_at));
             }
-            _ = tokio::time::sleep(std::time::Duration::from_millis(50)), if soft => {}
+            _ = sleep_until(hard_at.unwrap_or_else(far)), if hard_at.is_some() => {
+                if !opts.quiet {
+                    eprintln!(
+                        "[WARNING]  ({}) : soft-stop running for too long, performing a hard-stop.",
+                        std::process::id()
+                    );
+                }
+                return Stop::Exit(0);
+            }
+            _ = tokio::time::sleep(std::time::Duration::from_millis(50)), if soft.is_some() => {}
         }
     }
 }

@@ -179,14 +179,24 @@ pub struct ConnGuard {
     pub fe: Arc<Frontend>,
     /// The snapshot.
     pub snap: Arc<Snapshot>,
+    /// Its number in the live state's list of connections (`show sess`).
+    id: u64,
 }
 
 impl ConnGuard {
-    /// Counts one more connection.
-    pub fn new(fe: Arc<Frontend>, snap: Arc<Snapshot>) -> Self {
+    /// Counts one more connection, from `peer`, and lists it.
+    pub fn new(fe: Arc<Frontend>, snap: Arc<Snapshot>, peer: Option<SocketAddr>) -> Self {
         fe.live.counters.session_start();
         snap.global.actconn.fetch_add(1, Ordering::Relaxed);
-        ConnGuard { fe, snap }
+        let id = snap
+            .global
+            .sessions
+            .open(crate::runtime::sessions::Session {
+                frontend: Arc::clone(&fe),
+                peer,
+                since: Instant::now(),
+            });
+        ConnGuard { fe, snap, id }
     }
 }
 
@@ -194,5 +204,6 @@ impl Drop for ConnGuard {
     fn drop(&mut self) {
         self.fe.live.counters.session_end();
         self.snap.global.actconn.fetch_sub(1, Ordering::Relaxed);
+        self.snap.global.sessions.close(self.id);
     }
 }

@@ -6,10 +6,11 @@
 use super::connect::{self, ConnectError, ConnectInfo};
 use super::session::{self, ConnInfo};
 use super::tunnel::{self, TunnelEnd, TunnelTimeouts};
-use crate::acl::SampleSource;
+use crate::acl::{SampleSource, WithLive};
 use crate::balance::BalanceInput;
 use crate::log::{FinState, LogRecord, TermCause};
 use crate::runtime::frontend::Frontend;
+use crate::runtime::live_fetch::StreamLive;
 use crate::runtime::snapshot::Snapshot;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -30,16 +31,34 @@ where
         conn: &conn,
         data: &payload,
     };
-    // `tcp-request content` rules.
-    if !crate::runtime::rules::tcp_verdict(&fe.tcp_content, &conn) {
+    // `tcp-request content` rules. Rules see the live state of the stream's proxies
+    // (`nbsrv`, `be_conn`, …).
+    let live = StreamLive::new(&snap, &fe);
+    let backend = {
+        let src = WithLive {
+            inner: &conn,
+            live: &live,
+        };
+        if !crate::runtime::rules::tcp_verdict(&fe.tcp_content, &src) {
+            return;
+        }
+        fe.switching
+            .iter()
+            .find(|s| s.cond.matches(&src))
+            .map(|s| s.backend.clone())
+            .or_else(|| fe.default_backend.clone())
+    };
+    let be_accepted = backend.as_ref().is_none_or(|be| {
+        let be_live = live.switched(be);
+        let src = WithLive {
+            inner: &conn,
+            live: &be_live,
+        };
+        crate::runtime::rules::tcp_verdict(&be.tcp_content, &src)
+    });
+    if !be_accepted {
         return;
     }
-    let backend = fe
-        .switching
-        .iter()
-        .find(|s| s.cond.matches(&conn))
-        .map(|s| s.backend.clone())
-        .or_else(|| fe.default_backend.clone());
     let mut rec = LogRecord::new(conn.conn.accept_date, &fe.name);
     rec.client = conn.conn.peer;
     rec.frontend_addr = conn.conn.local;
@@ -55,9 +74,6 @@ where
         session::emit(&fe, &rec, false, false, &mut line);
         return;
     };
-    if !crate::runtime::rules::tcp_verdict(&be.tcp_content, &conn) {
-        return;
-    }
     be.counters.session_start();
     let mut info = ConnectInfo::default();
     let result = connect::connect(&be, &conn, conn.conn.local, &mut info).await;
@@ -91,7 +107,7 @@ where
             let srv = slot.server.clone();
             rec.t_connect = session::ms(info.connect);
             rec.server = Some(&srv.name);
-            rec.server_addr = srv.unix.is_none().then_some(srv.addr);
+            rec.server_addr = srv.unix.is_none().then_some(srv.current_addr());
             let tunnel_t = be.timeouts.tunnel;
             let t = TunnelTimeouts {
                 client: tunnel_t.or(fe.timeouts.client),

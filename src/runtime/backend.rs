@@ -84,6 +84,8 @@ pub struct Backend {
     /// The live state (counters, queues, servers' live state), kept by the store under
     /// this backend's name; shared with every snapshot that has this backend.
     pub live: Arc<BackendLive>,
+    /// Where server state changes are reported (log targets, wording).
+    pub reporter: Arc<crate::runtime::events::Reporter>,
     /// Conditions of `use-server` rules (not yet).
     pub _reserved: Vec<CompiledCondition>,
     /// The stats page this backend serves (`stats enable`, `stats uri`…).
@@ -129,6 +131,13 @@ impl Backend {
                 None => self.dispatch(&mut q, server.index),
             }
         }
+    }
+
+    /// Gives the free slots of server `index` to the requests waiting for them (after
+    /// its `maxconn` was raised at runtime).
+    pub fn serve_queue(self: &Arc<Self>, index: usize) {
+        let mut q = self.queues.lock();
+        self.dispatch(&mut q, index);
     }
 
     /// True when `server`'s free slots may go to the backend queue: it is usable and in

@@ -19,7 +19,7 @@ impl Candidate for ServerState {
         ServerState::full(self)
     }
     fn maxconn(&self) -> u32 {
-        self.maxconn
+        self.max_conns()
     }
     fn queued(&self) -> u32 {
         self.queued.load(Ordering::Relaxed)

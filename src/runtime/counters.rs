@@ -172,9 +172,11 @@ impl Counters {
         let cur = self.scur.fetch_add(1, Ordering::Relaxed) + 1;
         self.smax.fetch_max(cur, Ordering::Relaxed);
         self.stot.fetch_add(1, Ordering::Relaxed);
-        let r = self.sess_rate.hit();
+        // One clock read serves the rate and `lastsess`.
+        let now = now_secs();
+        let r = self.sess_rate.hit_at(now, 0);
         self.sess_rate_max.fetch_max(r, Ordering::Relaxed);
-        self.last_sess.store(now_secs(), Ordering::Relaxed);
+        self.last_sess.store(now, Ordering::Relaxed);
     }
 
     /// A session ends.
@@ -205,6 +207,42 @@ impl Counters {
         match self.last_sess.load(Ordering::Relaxed) {
             0 => -1,
             t => now_secs().saturating_sub(t) as i64,
+        }
+    }
+
+    /// `clear counters`: the maxima (`smax`, `qmax`, `rate_max`, `req_rate_max`).
+    pub fn clear_max(&self) {
+        self.smax.store(0, Ordering::Relaxed);
+        self.qmax.store(0, Ordering::Relaxed);
+        self.sess_rate_max.store(0, Ordering::Relaxed);
+        self.req_rate_max.store(0, Ordering::Relaxed);
+    }
+
+    /// `clear counters all`: every counter but the current sessions.
+    pub fn clear_all(&self) {
+        self.clear_max();
+        for c in [
+            &self.stot,
+            &self.bin,
+            &self.bout,
+            &self.dreq,
+            &self.dresp,
+            &self.ereq,
+            &self.econ,
+            &self.eresp,
+            &self.wretr,
+            &self.wredis,
+            &self.req_tot,
+            &self.lbtot,
+            &self.intercepted,
+            &self.cli_abrt,
+            &self.srv_abrt,
+            &self.last_sess,
+        ] {
+            c.store(0, Ordering::Relaxed);
+        }
+        for c in &self.hrsp.classes {
+            c.store(0, Ordering::Relaxed);
         }
     }
 

@@ -3,10 +3,13 @@
 //! from `rise` on), the last check's status, code, duration and info, the time of the
 //! last state change and the `chkfail`/`chkdown` counters of `show stat`.
 //!
-//! The check engine (`src/check/`) is the only writer; the stats page, the runtime API
+//! The check engine (`src/check/`) writes it, and the runtime API when an operator sets
+//! a server's health by hand (`set server B/S health`); the stats page, the runtime API
 //! and the SIGHUP dump read it.
 
+use crate::config::model::{Observe, OnError};
 use std::sync::Mutex;
+use std::sync::atomic::AtomicU32;
 use std::time::{Duration, SystemTime};
 
 /// The outcome of one check, as HAProxy names it (`check_status` of `show stat`).
@@ -37,6 +40,10 @@ pub enum CheckStatus {
     L7Sts,
     /// `SOCKERR`: a socket error.
     SockErr,
+    /// `CHECKED`: the agent answered without a health word ("No status change").
+    Checked,
+    /// `HANA`: passive checks saw `error-limit` consecutive errors on live traffic.
+    Hana,
 }
 
 impl CheckStatus {
@@ -55,6 +62,8 @@ impl CheckStatus {
             CheckStatus::L7Rsp => "Layer7 invalid response",
             CheckStatus::L7Sts => "Layer7 wrong status",
             CheckStatus::SockErr => "Socket error",
+            CheckStatus::Checked => "No status change",
+            CheckStatus::Hana => "Health analyze",
         }
     }
 
@@ -73,6 +82,8 @@ impl CheckStatus {
             CheckStatus::L7Rsp => "L7RSP",
             CheckStatus::L7Sts => "L7STS",
             CheckStatus::SockErr => "SOCKERR",
+            CheckStatus::Checked => "CHECKED",
+            CheckStatus::Hana => "HANA",
         }
     }
 
@@ -82,6 +93,12 @@ impl CheckStatus {
             self,
             CheckStatus::L4Ok | CheckStatus::L6Ok | CheckStatus::L7Ok
         )
+    }
+
+    /// True for an outcome that moves the health counter down (HAProxy's
+    /// `CHK_RES_FAILED`; `INI` and `CHECKED` are neutral).
+    pub fn failed(self) -> bool {
+        !self.passed() && !matches!(self, CheckStatus::Init | CheckStatus::Checked)
     }
 
     /// True when HAProxy reports the code with the status (`L7OK`, `L7STS`: the
@@ -105,10 +122,52 @@ pub struct CheckResult {
     pub duration: Duration,
 }
 
+/// HAProxy's reason text for a check result (`srv_append_status`): reason, code
+/// (layer-7 statuses), info and duration (none for `HANA`), each after ", ".
+pub fn describe(r: &CheckResult) -> String {
+    let mut s = format!(", reason: {}", r.status.description());
+    if r.status.has_code() {
+        s.push_str(&format!(", code: {}", r.code.unwrap_or(0)));
+    }
+    if !r.info.is_empty() {
+        s.push_str(", info: \"");
+        for c in r.info.bytes() {
+            if !(0x20..0x7f).contains(&c) || c == b'"' {
+                s.push_str(&format!("\\x{c:02X}"));
+            } else {
+                s.push(c as char);
+            }
+        }
+        s.push('"');
+    }
+    if r.status != CheckStatus::Hana {
+        s.push_str(&format!(", check duration: {}ms", r.duration.as_millis()));
+    }
+    s
+}
+
+/// The agent check's part of a server's health (`agent-check`): HAProxy gives the
+/// agent a health counter of its own with rise = fall = 1.
+#[derive(Clone, Debug, Default)]
+pub struct AgentHealth {
+    /// An agent checks this server.
+    pub enabled: bool,
+    /// 1: the agent did not report the server down; 0: it did (`down`, `fail`,
+    /// `stopped`).
+    pub health: u32,
+    /// The agent's last result.
+    pub last: CheckResult,
+}
+
 /// The health-check state of one server.
 #[derive(Debug, Default)]
 pub struct Health {
     inner: Mutex<HealthState>,
+    /// Wakes the server's checker early: passive checks saw too many errors, so the
+    /// next check runs after `fastinter`.
+    pub wake: tokio::sync::Notify,
+    /// Consecutive errors seen on live traffic (`observe`), reset by a success.
+    pub errors: AtomicU32,
 }
 
 /// A copy of a server's health-check state.
@@ -116,6 +175,8 @@ pub struct Health {
 pub struct HealthState {
     /// Checks are running for this server (`check` in the current configuration).
     pub enabled: bool,
+    /// The check's `rise` (the health counter's "up" mark).
+    pub rise: u32,
     /// HAProxy's health counter: DOWN at 0, UP from `rise` on, fully UP at
     /// `rise + fall - 1`.
     pub health: u32,
@@ -129,6 +190,42 @@ pub struct HealthState {
     pub chkdown: u64,
     /// Time spent DOWN, not counting the current period (`downtime`).
     pub downtime: Duration,
+    /// The agent check's state.
+    pub agent: AgentHealth,
+    /// Times live traffic reached `error-limit` consecutive errors (`hanafail`).
+    pub failed_hana: u64,
+    /// What passive checks ask the checker to do, not done yet.
+    pub hana: Option<Hana>,
+}
+
+/// A passive-check verdict for the checker to apply (HAProxy's `__health_adjust`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hana {
+    /// `on-error`.
+    pub on_error: OnError,
+    /// "Detected N consecutive errors, last one was: …".
+    pub info: String,
+}
+
+/// A server's passive-check settings (`observe`, `error-limit`, `on-error`), set only
+/// when the server is also checked (`check`), as HAProxy requires.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Passive {
+    /// `observe`.
+    pub mode: Observe,
+    /// `error-limit`.
+    pub limit: u32,
+    /// `on-error`.
+    pub on_error: OnError,
+}
+
+impl HealthState {
+    /// The operational state the checks give (HAProxy's rule): up unless the health
+    /// check is below `rise` or the agent reported the server down.
+    pub fn operational(&self) -> bool {
+        (!self.enabled || self.health >= self.rise)
+            && (!self.agent.enabled || self.agent.health > 0)
+    }
 }
 
 impl Health {

@@ -40,6 +40,8 @@ pub struct ServerState {
     /// `send-proxy` (1) or `send-proxy-v2` (2): the PROXY header version its
     /// connections start with (0: none).
     pub send_proxy: u8,
+    /// Passive checks (`observe` on a checked server).
+    pub observe: Option<super::health::Passive>,
     /// The live state, shared with every snapshot that has this server.
     pub live: Arc<ServerLive>,
 }
@@ -63,8 +65,11 @@ pub struct ServerLive {
     pub weight: AtomicU32,
     /// Up according to health checks (true without checks).
     pub up: AtomicBool,
-    /// In maintenance (`disabled`, or set at runtime).
+    /// In maintenance (`disabled`, or set at runtime): no traffic, checks paused.
     pub maint: AtomicBool,
+    /// In drain: no new traffic from balancing, current connections go on (set at
+    /// runtime or by the agent). Never set together with `maint`.
+    pub drain: AtomicBool,
     /// Connections currently established or being established to this server.
     pub cur_conns: AtomicU32,
     /// Requests waiting in this server's own queue (their balancing decision designated
@@ -76,9 +81,27 @@ pub struct ServerLive {
     pub pool: IdlePool,
     /// Health-check state (written by the check engine).
     pub health: Health,
+    /// The address set at runtime (`set server B/S addr`), used instead of the
+    /// configured one until a reload configures another address.
+    addr_override: arc_swap::ArcSwapOption<SocketAddr>,
+    /// `maxconn` set at runtime (`set maxconn server`); [`NO_OVERRIDE`] when the
+    /// configured value applies.
+    maxconn_override: AtomicU32,
     /// What the last applied configuration said (weight, `disabled`, address): a reload
     /// that changes one of them applies it; one that does not keeps the runtime value.
     applied: Mutex<Applied>,
+}
+
+/// A server's administrative state (HAProxy's forced admin flags): what
+/// `set server B/S state ready|drain|maint` and the agent's `ready`/`drain`/`maint` set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AdminState {
+    /// Takes traffic as its health allows.
+    Ready,
+    /// Takes no new traffic from balancing; its current connections go on.
+    Drain,
+    /// Takes no traffic at all; its health checks are paused.
+    Maint,
 }
 
 /// The configured values of a server that its live state last took over.
@@ -97,11 +120,14 @@ impl ServerLive {
             weight: AtomicU32::new(weight),
             up: AtomicBool::new(true),
             maint: AtomicBool::new(false),
+            drain: AtomicBool::new(false),
             cur_conns: AtomicU32::new(0),
             queued: AtomicU32::new(0),
             counters: Counters::default(),
             pool: IdlePool::default(),
             health: Health::default(),
+            addr_override: arc_swap::ArcSwapOption::empty(),
+            maxconn_override: AtomicU32::new(NO_OVERRIDE),
             applied: Mutex::new(Applied {
                 weight,
                 disabled: false,
@@ -121,8 +147,12 @@ impl ServerLive {
         }
         if a.disabled != disabled {
             self.maint.store(disabled, Ordering::Relaxed);
+            if disabled {
+                self.drain.store(false, Ordering::Relaxed);
+            }
         }
         if a.addr.is_some_and(|old| old != addr) {
+            self.addr_override.store(None);
             self.pool.clear();
         }
         *a = Applied {
@@ -132,18 +162,70 @@ impl ServerLive {
         };
     }
 
-    /// True when the server may receive traffic (up, not in maintenance, weight > 0).
+    /// True when the server may receive new traffic (up, neither in maintenance nor in
+    /// drain, weight > 0).
     pub fn usable(&self) -> bool {
         self.up.load(Ordering::Relaxed)
             && !self.maint.load(Ordering::Relaxed)
+            && !self.drain.load(Ordering::Relaxed)
             && self.weight.load(Ordering::Relaxed) > 0
+    }
+
+    /// The administrative state.
+    pub fn admin(&self) -> AdminState {
+        if self.maint.load(Ordering::Relaxed) {
+            AdminState::Maint
+        } else if self.drain.load(Ordering::Relaxed) {
+            AdminState::Drain
+        } else {
+            AdminState::Ready
+        }
+    }
+
+    /// The weight the current configuration gives (HAProxy's `iweight`): agent weight
+    /// percentages are relative to it.
+    pub fn initial_weight(&self) -> u32 {
+        self.applied
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .weight
     }
 
     /// The current weight.
     pub fn cur_weight(&self) -> u32 {
         self.weight.load(Ordering::Relaxed)
     }
+
+    /// The address set at runtime, if any.
+    pub fn addr_override(&self) -> Option<SocketAddr> {
+        self.addr_override.load().as_deref().copied()
+    }
+
+    /// Sets the runtime address (`set server B/S addr`): new connections go there; idle
+    /// connections to the old address are dropped. A reload that configures another
+    /// address replaces it; one that keeps the configured address keeps it.
+    pub fn set_addr(&self, addr: SocketAddr) {
+        self.addr_override.store(Some(Arc::new(addr)));
+        self.pool.clear();
+    }
+
+    /// The `maxconn` set at runtime, if any.
+    pub fn maxconn_override(&self) -> Option<u32> {
+        match self.maxconn_override.load(Ordering::Relaxed) {
+            NO_OVERRIDE => None,
+            m => Some(m),
+        }
+    }
+
+    /// Sets the server's `maxconn` at runtime (`set maxconn server`; 0: unlimited).
+    pub fn set_maxconn(&self, maxconn: u32) {
+        self.maxconn_override
+            .store(maxconn.min(NO_OVERRIDE - 1), Ordering::Relaxed);
+    }
 }
+
+/// The value of [`ServerLive`]'s runtime `maxconn` when none was set.
+const NO_OVERRIDE: u32 = u32::MAX;
 
 impl ServerState {
     /// A server with fresh live state: up, with its configured weight.
@@ -177,21 +259,36 @@ impl ServerState {
             disabled: false,
             tls: None,
             send_proxy: 0,
+            observe: None,
             live,
         }
     }
 
+    /// The `maxconn` in force: the runtime one (`set maxconn server`), else the
+    /// configured one (0: unlimited).
+    pub fn max_conns(&self) -> u32 {
+        self.live.maxconn_override().unwrap_or(self.maxconn)
+    }
+
+    /// The address new connections go to: the runtime one (`set server B/S addr`),
+    /// else the configured one.
+    pub fn current_addr(&self) -> SocketAddr {
+        self.live.addr_override().unwrap_or(self.addr)
+    }
+
     /// True when the server has reached its `maxconn`.
     pub fn full(&self) -> bool {
-        self.maxconn != 0 && self.cur_conns.load(Ordering::Relaxed) >= self.maxconn
+        let max = self.max_conns();
+        max != 0 && self.cur_conns.load(Ordering::Relaxed) >= max
     }
 
     /// Takes a connection slot unless the server is at its `maxconn`: counts the
     /// connection and returns true, or returns false and changes nothing.
     pub fn try_take(&self) -> bool {
+        let max = self.max_conns();
         let mut cur = self.cur_conns.load(Ordering::SeqCst);
         loop {
-            if self.maxconn != 0 && cur >= self.maxconn {
+            if max != 0 && cur >= max {
                 return false;
             }
             match self.cur_conns.compare_exchange_weak(

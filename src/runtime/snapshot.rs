@@ -34,6 +34,8 @@ pub struct GlobalRt {
     pub node: String,
     /// `description`.
     pub description: Option<String>,
+    /// The client connections alive (live state, shared across reloads).
+    pub sessions: Arc<super::sessions::Sessions>,
 }
 
 /// The current snapshot, behind one atomic pointer: a reload stores a new one; each
@@ -182,6 +184,15 @@ fn build_backend(
                 }
             }
         }
+        st.observe =
+            s.opts
+                .observe
+                .filter(|_| s.opts.check)
+                .map(|mode| crate::runtime::health::Passive {
+                    mode,
+                    limit: s.opts.error_limit,
+                    on_error: s.opts.on_error,
+                });
         servers.push(Arc::new(st));
     }
     let tcp_content = if p.kind.has_frontend() {
@@ -242,6 +253,12 @@ fn build_backend(
             http_response
         },
         live,
+        reporter: Arc::new(crate::runtime::events::Reporter {
+            backend: p.name.clone(),
+            listen: p.kind == crate::config::model::ProxyKind::Listen,
+            logger: proxy_logger(config, p).and_then(Result::ok).map(Arc::new),
+            log_health_checks: p.options.log_health_checks,
+        }),
         _reserved: Vec::new(),
         stats: StatsPage::compile(config, p, &set, diags).map(Arc::new),
     })
@@ -330,6 +347,7 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
             .map(|n| n as usize)
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(64))),
         actconn: Arc::clone(&store.actconn),
+        sessions: Arc::clone(&store.sessions),
         node: g.node.clone().unwrap_or_else(super::proxies::hostname),
         description: g.description.clone(),
     };
@@ -473,7 +491,18 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
     if diags.iter().any(Diag::is_alert) {
         return Err(diags);
     }
-    let proxies = super::proxies::compile(config, global.maxconn);
+    let mut proxies = super::proxies::compile(config, global.maxconn);
+    // A server's `sid` is its id in the live state: stable when servers are added or
+    // deleted at runtime, as HAProxy's (the position, for a first configuration).
+    for m in proxies.iter_mut().filter(|m| m.backend) {
+        if let Some((_, b)) = backends.iter().find(|(n, _)| *n == m.name) {
+            for sm in &mut m.servers {
+                if let Some(s) = b.servers.iter().find(|s| s.name == sm.name) {
+                    sm.sid = s.id as u32 + 1;
+                }
+            }
+        }
+    }
     Ok(Snapshot {
         proxies,
         global,

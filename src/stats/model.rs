@@ -325,6 +325,10 @@ fn server_status(s: &ServerState, check: Option<&ServerMeta>) -> (SrvState, Stri
     let checked = check.is_some_and(|m| m.check) && h.enabled;
     let (rise, fall) = check.map_or((2, 3), |m| (m.rise, m.fall));
     if s.up.load(Ordering::Relaxed) {
+        // A drained server that is up reads `DRAIN`, as in HAProxy's stats.
+        if s.drain.load(Ordering::Relaxed) {
+            return (SrvState::Up, "DRAIN".to_owned());
+        }
         let text = if !checked {
             "no check".to_owned()
         } else if h.health < rise + fall - 1 {

@@ -19,6 +19,7 @@ pub mod http1;
 pub mod pki;
 pub mod procnet;
 pub mod services;
+pub mod socat;
 
 pub use backend_http::{HttpBackend, HttpBackendBuilder, RecordedRequest};
 pub use backend_raw::{RawBackend, RawSide, exchange_status};

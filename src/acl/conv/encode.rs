@@ -1,5 +1,6 @@
 //! Encoding and hashing converters: `base64`, `b64dec`, `ub64enc`, `ub64dec`, `hex`,
-//! `hex2i`, `url_enc`, `url_dec`, `json`, `crc32`, `djb2`, `sdbm`, `sha1`, `sha2`,
+//! `hex2i`, `url_enc`, `url_dec`, `json`, `crc32`, `crc32c`, `djb2`, `sdbm`, `wt6`,
+//! `sha1`, `sha2`,
 //! `digest`, `hmac`.
 
 use super::row::*;
@@ -38,6 +39,8 @@ pub(super) static CONVERTERS: &[ConvDef] = &[
     ConvDef::new("crc32", SmpType::Int, crc32).args(&[I], 0),
     ConvDef::new("djb2", SmpType::Int, djb2).args(&[I], 0),
     ConvDef::new("sdbm", SmpType::Int, sdbm).args(&[I], 0),
+    ConvDef::new("wt6", SmpType::Int, wt6).args(&[I], 0),
+    ConvDef::new("crc32c", SmpType::Int, crc32c).args(&[I], 0),
     ConvDef::new("sha1", SmpType::Str, sha1),
     ConvDef::new("sha2", SmpType::Str, sha2)
         .args(&[I], 0)
@@ -222,6 +225,15 @@ fn djb2(a: &Args, cur: Cur, buf: &mut Vec<u8>) -> Option<Cur> {
     hashed(a, cur, buf, crate::acl::hashfn::djb2)
 }
 
+fn wt6(a: &Args, cur: Cur, buf: &mut Vec<u8>) -> Option<Cur> {
+    hashed(a, cur, buf, crate::acl::hashfn::wt6)
+}
+
+/// CRC-32C (Castagnoli, RFC 4960 appendix B), HAProxy's `hash_crc32c`.
+fn crc32c(a: &Args, cur: Cur, buf: &mut Vec<u8>) -> Option<Cur> {
+    hashed(a, cur, buf, crc32c::crc32c)
+}
+
 fn sdbm(a: &Args, cur: Cur, buf: &mut Vec<u8>) -> Option<Cur> {
     hashed(a, cur, buf, crate::acl::hashfn::sdbm)
 }
@@ -362,6 +374,9 @@ mod tests {
             ("crc32", "hello", Some("907060870")),
             ("djb2", "hello", Some("261238937")),
             ("sdbm", "a", Some("97")),
+            ("crc32c", "123456789", Some("3808858755")),
+            ("crc32c", "", Some("0")),
+            ("wt6", "", Some("4187620192")),
             (
                 "sha1,hex",
                 "abc",

@@ -1,6 +1,7 @@
 //! Map converters (configuration.txt 7.3.1 `map_<match>_<output>`): `map`, `map_str`,
 //! `map_beg`, `map_sub`, `map_dir`, `map_dom`, `map_end`, `map_reg`, `map_int`,
-//! `map_ip`, each with an `_int`, `_ip` or `_str` output suffix.
+//! `map_ip`, each with an `_int`, `_ip` or `_str` output suffix, and `map_regm`
+//! (`map_reg` whose value may name the regex's groups: `\1`).
 //!
 //! A map file is read at load (and so again on every reload) into a [`Map`] whose
 //! entries sit behind an atomic pointer: a runtime API can replace, add or delete
@@ -71,6 +72,14 @@ maps![
     ("map_ip_ip", Ip, Ip, Ip),
 ];
 
+/// `map_regm(file[,default])`: the first entry whose regex matches, its value with
+/// `\N` replaced by group N (`\xHH` a byte, `\c` the character c), as HAProxy's
+/// `exp_replace()`.
+pub(super) static REGM: &[ConvDef] = &[ConvDef::custom("map_regm", SmpType::Str, |a| {
+    MapConv::new(a, Method::Reg, Out::Str).map(|m| Box::new(RegmConv(m)) as Box<dyn Conv>)
+})
+.args(&[S, S], 1)];
+
 /// A map value, parsed at load for its output type.
 #[derive(Clone, Debug, PartialEq)]
 enum Val {
@@ -102,6 +111,8 @@ impl Val {
 struct Entry {
     key: Box<str>,
     pat: Matcher,
+    /// The key as a regex, for `map_regm`'s groups (`map_reg*` maps).
+    re: Option<regex::bytes::Regex>,
     /// Longest match wins for `beg` (key length) and `ip` (mask length).
     prio: u32,
     val: Val,
@@ -127,6 +138,56 @@ pub struct Map {
 /// Every map loaded and still in use, for a runtime API (`show map`, `set map`, …).
 static LOADED: Mutex<Vec<Weak<Map>>> = Mutex::new(Vec::new());
 
+/// The contents the runtime API gave map files, by path: a map file loaded again (by a
+/// reload) starts with these instead of the file's, so runtime changes survive
+/// reloads for the life of the process.
+static RUNTIME: Mutex<Vec<RuntimeContents>> = Mutex::new(Vec::new());
+
+/// A map file's path and the `(key, value)` pairs the runtime API left in it.
+type RuntimeContents = (Box<str>, Vec<(String, String)>);
+
+/// The paths of the map files in use, in the order they were first loaded.
+pub fn paths() -> Vec<String> {
+    let mut all = LOADED.lock().unwrap_or_else(|e| e.into_inner());
+    all.retain(|w| w.strong_count() > 0);
+    let mut out: Vec<String> = Vec::new();
+    for m in all.iter().filter_map(Weak::upgrade) {
+        if !out.iter().any(|p| **p == *m.path) {
+            out.push(m.path.to_string());
+        }
+    }
+    out
+}
+
+/// Changes the entries of map file `path` in every map that uses it, at once: `f`
+/// edits a copy of the current `(key, value)` pairs; when every map accepts the
+/// result (values of the map's output type), it is installed and kept for later
+/// loads of the file; otherwise nothing changes and the error is returned. `None`
+/// when no map uses `path`.
+pub fn update<R>(
+    path: &str,
+    f: impl FnOnce(&mut Vec<(String, String)>) -> R,
+) -> Option<Result<R, String>> {
+    let maps = loaded(path);
+    let newest = maps.last()?;
+    let mut pairs = newest.current();
+    let r = f(&mut pairs);
+    let mut lists = Vec::with_capacity(maps.len());
+    for m in &maps {
+        match pairs.iter().map(|(k, v)| m.entry(k, v)).collect() {
+            Ok(l) => lists.push(l),
+            Err(e) => return Some(Err(e)),
+        }
+    }
+    for (m, l) in maps.iter().zip(lists) {
+        m.install(l);
+    }
+    let mut rt = RUNTIME.lock().unwrap_or_else(|e| e.into_inner());
+    rt.retain(|(p, _)| **p != *path);
+    rt.push((path.into(), pairs));
+    Some(Ok(r))
+}
+
 /// The maps loaded from `path` that are still in use (the newest last).
 pub fn loaded(path: &str) -> Vec<Arc<Map>> {
     let mut all = LOADED.lock().unwrap_or_else(|e| e.into_inner());
@@ -142,6 +203,12 @@ impl Map {
     fn load(path: &str, method: Method, out: Out) -> Result<Arc<Map>, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("failed to open map file <{path}> ({e})"))?;
+        let runtime = {
+            let rt = RUNTIME.lock().unwrap_or_else(|e| e.into_inner());
+            rt.iter()
+                .find(|(p, _)| **p == *path)
+                .map(|(_, v)| v.clone())
+        };
         let mut pairs = Vec::new();
         for (n, line) in text.lines().enumerate() {
             let line = line
@@ -155,6 +222,9 @@ impl Map {
                 None => (line, ""),
             };
             pairs.push((key.to_string(), val.to_string(), n + 1));
+        }
+        if let Some(rt) = runtime {
+            pairs = rt.into_iter().map(|(k, v)| (k, v, 0)).collect();
         }
         let map = Map {
             path: path.into(),
@@ -194,9 +264,14 @@ impl Map {
                 .unwrap_or(128),
             _ => 0,
         };
+        let re = match self.method {
+            Method::Reg => regex::bytes::Regex::new(key).ok(),
+            _ => None,
+        };
         Ok(Entry {
             key: key.into(),
             pat,
+            re,
             prio,
             val: Val::parse(val, self.out)?,
         })
@@ -270,6 +345,10 @@ struct MapConv {
 
 impl MapConv {
     fn build(args: &[ArgVal], method: Method, out: Out) -> Result<Box<dyn Conv>, String> {
+        Ok(Box::new(MapConv::new(args, method, out)?))
+    }
+
+    fn new(args: &[ArgVal], method: Method, out: Out) -> Result<MapConv, String> {
         let text = |i: usize| match args.get(i) {
             Some(ArgVal::Str(s)) => Some(s.to_string()),
             _ => None,
@@ -277,7 +356,85 @@ impl MapConv {
         let path = text(0).unwrap_or_default();
         let map = Map::load(&path, method, out)?;
         let default = text(1).map(|d| Val::parse(&d, out)).transpose()?;
-        Ok(Box::new(MapConv { map, default }))
+        Ok(MapConv { map, default })
+    }
+
+    /// The index of the entry `sample` finds.
+    fn find(&self, entries: &Entries, sample: crate::acl::fetch::Sample<'_>) -> Option<usize> {
+        if self.map.method == Method::Str {
+            return match sample {
+                crate::acl::fetch::Sample::Str(s) => entries.exact.get(s).copied(),
+                _ => entries.list.iter().position(|e| e.pat.matches(sample)),
+            };
+        }
+        let mut best: Option<(usize, u32)> = None;
+        for (i, e) in entries.list.iter().enumerate() {
+            if best.is_some_and(|(_, p)| p >= e.prio) {
+                continue;
+            }
+            if e.pat.matches(sample) {
+                best = Some((i, e.prio));
+                if e.prio == 0 {
+                    break;
+                }
+            }
+        }
+        best.map(|(i, _)| i)
+    }
+}
+
+/// The `map_regm` converter: a regex map whose values use the match's groups.
+#[derive(Debug)]
+struct RegmConv(MapConv);
+
+impl Conv for RegmConv {
+    fn step(&self, cur: Cur, buf: &mut Vec<u8>) -> Option<Cur> {
+        let (s, e) = as_str(cur, buf);
+        let entries = self.0.map.entries.load();
+        let input = crate::acl::fetch::Sample::Str(&buf[s..e]);
+        let Some(i) = self.0.find(&entries, input) else {
+            let Some(Val::Str(d)) = &self.0.default else {
+                return None;
+            };
+            return Some(push(buf, |b| b.extend_from_slice(d)));
+        };
+        let entry = &entries.list[i];
+        let Val::Str(tpl) = &entry.val else {
+            return None;
+        };
+        let caps = entry.re.as_ref().and_then(|re| re.captures(&buf[s..e]));
+        let groups: Vec<(usize, usize)> = caps
+            .map(|c| {
+                c.iter()
+                    .map(|m| m.map_or((0, 0), |m| (s + m.start(), s + m.end())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let start = buf.len();
+        let mut t = tpl.iter().copied();
+        while let Some(c) = t.next() {
+            if c != b'\\' {
+                buf.push(c);
+                continue;
+            }
+            match t.next()? {
+                d @ b'0'..=b'9' => {
+                    if let Some(&(gs, ge)) = groups.get(usize::from(d - b'0')) {
+                        buf.extend_from_within(gs..ge);
+                    }
+                }
+                b'x' => {
+                    let hex = |c: u8| {
+                        let c = c.to_ascii_uppercase().wrapping_sub(b'0');
+                        if c > 9 { c - (b'A' - b'9' - 1) } else { c }
+                    };
+                    let (h1, h2) = (hex(t.next()?), hex(t.next()?));
+                    buf.push((h1 << 4).wrapping_add(h2));
+                }
+                other => buf.push(other),
+            }
+        }
+        Some(Cur::Str(start, buf.len()))
     }
 }
 
@@ -290,26 +447,7 @@ impl Conv for MapConv {
             Cur::Bool(b) => crate::acl::fetch::Sample::Bool(b),
             Cur::Str(s, e) => crate::acl::fetch::Sample::Str(&buf[s..e]),
         };
-        let found = if self.map.method == Method::Str {
-            match sample {
-                crate::acl::fetch::Sample::Str(s) => entries.exact.get(s).copied(),
-                _ => entries.list.iter().position(|e| e.pat.matches(sample)),
-            }
-        } else {
-            let mut best: Option<(usize, u32)> = None;
-            for (i, e) in entries.list.iter().enumerate() {
-                if best.is_some_and(|(_, p)| p >= e.prio) {
-                    continue;
-                }
-                if e.pat.matches(sample) {
-                    best = Some((i, e.prio));
-                    if e.prio == 0 {
-                        break;
-                    }
-                }
-            }
-            best.map(|(i, _)| i)
-        };
+        let found = self.find(&entries, sample);
         let val = match found {
             Some(i) => &entries.list[i].val,
             None => self.default.as_ref()?,
@@ -382,6 +520,24 @@ mod tests {
     }
 
     #[test]
+    fn map_regm_replaces_groups() {
+        let m = file(
+            "regm.map",
+            "^/api/v([0-9]+)/(.*)$ api\\1-\\2\n^/img/(.*)\\.png$ \\x41\\1\\\\\n",
+        );
+        let cases: &[(&str, &str, Option<&str>)] = &[
+            ("map_regm({m})", "/api/v2/users", Some("api2-users")),
+            ("map_regm({m})", "/img/logo.png", Some("Alogo\\")),
+            ("map_regm({m},none)", "/other", Some("none")),
+            ("map_regm({m})", "/other", None),
+        ];
+        for (chain, input, want) in cases {
+            let chain = chain.replace("{m}", &m);
+            assert_eq!(s(&chain, input).as_deref(), *want, "{chain} on {input}");
+        }
+    }
+
+    #[test]
     fn maps_load_errors_and_live_updates() {
         let e = super::super::testing::run("map(/nonexistent/x.map)", super::super::Sample::Int(1))
             .unwrap_err();
@@ -401,6 +557,7 @@ mod tests {
             let mut out = None;
             super::super::apply(
                 &expr.convs,
+                &super::super::testing::NoSource,
                 super::super::Sample::Str(input.as_bytes()),
                 &mut |v| {
                     if let super::super::Sample::Str(b) = v {

@@ -1,11 +1,46 @@
-//! Address converters: `ipmask(mask4[,mask6])`.
+//! Address converters: `ipmask(mask4[,mask6])`, and `host_only` / `port_only`, which
+//! split a Host header value (`name`, `name:80`, `127.0.0.1:80`, `[::1]:80`).
 
 use super::row::*;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// The converters of this family.
-pub(super) static CONVERTERS: &[ConvDef] =
-    &[ConvDef::custom("ipmask", SmpType::Ip, IpMask::build).args(&[S, S], 1)];
+pub(super) static CONVERTERS: &[ConvDef] = &[
+    ConvDef::custom("ipmask", SmpType::Ip, IpMask::build).args(&[S, S], 1),
+    ConvDef::new("host_only", SmpType::Str, host_only),
+    ConvDef::new("port_only", SmpType::Int, port_only),
+];
+
+/// Where the port of a Host value starts: after the last `:` not inside `[…]`.
+fn port_colon(v: &[u8]) -> Option<usize> {
+    let i = v.iter().rposition(|&c| c == b':' || c == b']')?;
+    (v[i] == b':').then_some(i)
+}
+
+/// `host_only`: the host without its port, in lower case.
+fn host_only(_: &Args, cur: Cur, buf: &mut Vec<u8>) -> Option<Cur> {
+    let (s, mut e) = as_str(cur, buf);
+    if let Some(i) = port_colon(&buf[s..e]) {
+        e = s + i;
+    }
+    buf[s..e].make_ascii_lowercase();
+    Some(Cur::Str(s, e))
+}
+
+/// `port_only`: the port's leading digits as an integer; 0 without a port.
+fn port_only(_: &Args, cur: Cur, buf: &mut Vec<u8>) -> Option<Cur> {
+    let (s, e) = as_str(cur, buf);
+    let v = &buf[s..e];
+    let port = port_colon(v).map_or(0, |i| {
+        v[i + 1..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .fold(0u32, |n, &c| {
+                n.wrapping_mul(10).wrapping_add(u32::from(c - b'0'))
+            })
+    });
+    Some(Cur::Int(port.into()))
+}
 
 /// Masks applied to an address.
 #[derive(Debug)]
@@ -74,6 +109,26 @@ mod tests {
             ("ipmask(24)", "2001:db8::1", None),
             ("ipmask(24,64)", "2001:db8:0:1:2::1", Some("2001:db8:0:1::")),
             ("ipmask(24,ffff::)", "2001:db8::1", Some("2001::")),
+        ];
+        for (chain, input, want) in cases {
+            assert_eq!(s(chain, input).as_deref(), *want, "{chain} on {input}");
+        }
+    }
+
+    #[test]
+    fn host_only_and_port_only_table() {
+        let cases: &[(&str, &str, Option<&str>)] = &[
+            ("host_only", "WWW.Example.com:8080", Some("www.example.com")),
+            ("host_only", "example.com", Some("example.com")),
+            ("host_only", "127.0.0.1:80", Some("127.0.0.1")),
+            ("host_only", "[::1]:80", Some("[::1]")),
+            ("host_only", "[::1]", Some("[::1]")),
+            ("port_only", "example.com:8080", Some("8080")),
+            ("port_only", "example.com", Some("0")),
+            ("port_only", "[::1]:443", Some("443")),
+            ("port_only", "[::1]", Some("0")),
+            ("port_only", "host:", Some("0")),
+            ("port_only", "host:12ab", Some("12")),
         ];
         for (chain, input, want) in cases {
             assert_eq!(s(chain, input).as_deref(), *want, "{chain} on {input}");

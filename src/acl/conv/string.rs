@@ -1,5 +1,6 @@
 //! String converters: `lower`, `upper`, `length`, `field`, `word`, `ltrim`, `rtrim`,
-//! `bytes`, `regsub`, `concat`, `add_item`, `iif`.
+//! `bytes`, `regsub`, `iif` (`concat` and `add_item`, which read variables, are in
+//! `vars.rs`).
 
 use super::row::*;
 use regex::bytes::{Regex, RegexBuilder};
@@ -20,12 +21,6 @@ pub(super) static CONVERTERS: &[ConvDef] = &[
     ConvDef::new("bytes", SmpType::Str, bytes)
         .args(&[I, I], 1)
         .dflt([0, -1, 0]),
-    ConvDef::new("concat", SmpType::Str, concat)
-        .args(&[S, S, S], 0)
-        .check(|a| no_var(a, 1)),
-    ConvDef::new("add_item", SmpType::Str, add_item)
-        .args(&[S, S, S], 1)
-        .check(|a| no_var(a, 1)),
     ConvDef::new("iif", SmpType::Str, iif).args(&[S, S], 2),
     ConvDef::custom("regsub", SmpType::Str, Regsub::build).args(&[S, S, S], 2),
 ];
@@ -88,28 +83,6 @@ fn bytes(a: &Args, cur: Cur, buf: &mut Vec<u8>) -> Option<Cur> {
         _ => e,
     };
     Some(Cur::Str(start, end))
-}
-
-fn concat(a: &Args, cur: Cur, buf: &mut Vec<u8>) -> Option<Cur> {
-    let (s, e) = as_str(cur, buf);
-    Some(push(buf, |b| {
-        b.extend_from_within(s..e);
-        b.extend_from_slice(&a.s[0]);
-        b.extend_from_slice(&a.s[2]);
-    }))
-}
-
-/// `add_item(delim,[var][,suffix])`: the delimiter only between a non-empty sample and
-/// a non-empty addition.
-fn add_item(a: &Args, cur: Cur, buf: &mut Vec<u8>) -> Option<Cur> {
-    let (s, e) = as_str(cur, buf);
-    Some(push(buf, |b| {
-        b.extend_from_within(s..e);
-        if e > s && !a.s[2].is_empty() {
-            b.extend_from_slice(&a.s[0]);
-        }
-        b.extend_from_slice(&a.s[2]);
-    }))
 }
 
 /// `iif(true,false)`: by the input's boolean value.
@@ -271,9 +244,6 @@ mod tests {
             ("bytes(1,2)", "abcd", Some("bc")),
             ("bytes(2)", "abcd", Some("cd")),
             ("bytes(9)", "abcd", None),
-            ("concat(<,,>)", "x", Some("x<>")),
-            ("add_item(;,,b=2)", "a=1", Some("a=1;b=2")),
-            ("add_item(;,,b=2)", "", Some("b=2")),
             ("regsub(a,X)", "banana", Some("bXnana")),
             ("regsub(a,X,g)", "banana", Some("bXnXnX")),
             ("regsub(A,X,ig)", "banana", Some("bXnXnX")),
@@ -286,12 +256,5 @@ mod tests {
         assert_eq!(i("iif(yes,no)", 1).as_deref(), Some("yes"));
         assert_eq!(i("iif(yes,no)", 0).as_deref(), Some("no"));
         assert_eq!(i("lower", 42).as_deref(), Some("42"));
-    }
-
-    #[test]
-    fn variable_arguments_are_refused() {
-        let e = super::super::testing::run("concat(a,txn.x,b)", super::super::Sample::Int(1))
-            .unwrap_err();
-        assert!(e.contains("not supported yet"), "{e}");
     }
 }

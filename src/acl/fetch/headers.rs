@@ -116,6 +116,10 @@ fn fhdr_cnt(call: &FetchCall, s: &dyn SampleSource, each: &mut Each<'_>) -> bool
 /// Splits a header value at commas outside double quotes (HAProxy's rule for `hdr()`),
 /// trimming each part; stops when `each` returns true.
 pub(super) fn split_values(v: &[u8], each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+    // Most values (`Host`, `Content-Length`, …) hold one item: no byte loop then.
+    if memchr::memchr2(b',', b'"', v).is_none() {
+        return each(trim(v));
+    }
     let (mut quoted, mut escaped, mut start) = (false, false, 0);
     for (i, &c) in v.iter().enumerate() {
         if escaped {

@@ -65,6 +65,10 @@ pub struct Global {
     pub stats_sockets: Vec<StatsSocket>,
     /// `stats timeout`.
     pub stats_timeout: Option<Duration>,
+    /// `grace`: after SIGUSR1, listeners keep accepting this long before the soft stop.
+    pub grace: Option<Duration>,
+    /// `hard-stop-after`: a soft stop ends the process after this long at most.
+    pub hard_stop_after: Option<Duration>,
     /// `user`.
     pub user: Option<String>,
     /// `group`.
@@ -143,6 +147,8 @@ impl Default for Global {
             tune_maxrewrite: 1024,
             stats_sockets: Vec::new(),
             stats_timeout: None,
+            grace: None,
+            hard_stop_after: None,
             user: None,
             group: None,
             chroot: None,
@@ -165,7 +171,7 @@ impl Default for Global {
 pub struct StatsSocket {
     /// Where the socket listens.
     pub addr: BindAddr,
-    /// `level user|operator|admin` (default `user`... HAProxy's default is `user`).
+    /// `level user|operator|admin` (default `operator`, as HAProxy).
     pub level: String,
     /// `expose-fd listeners`.
     pub expose_fd_listeners: bool,

@@ -123,8 +123,52 @@ pub struct ServerOpts {
     pub send_proxy_v2: bool,
     /// `cookie`.
     pub cookie: Option<String>,
-    /// `check-ssl`.
-    pub check_ssl: bool,
+    /// `check-ssl` (`Some(true)`) or `no-check-ssl` (`Some(false)`); unset, checks
+    /// run over TLS when the server has `ssl` and no check `port` or `addr`.
+    pub check_ssl: Option<bool>,
+    /// `check-sni`.
+    pub check_sni: Option<String>,
+    /// `check-alpn` (the protocols, in order).
+    pub check_alpn: Option<Vec<String>>,
+    /// `agent-check` (`no-agent-check` clears it).
+    pub agent_check: bool,
+    /// `agent-port`.
+    pub agent_port: Option<u16>,
+    /// `agent-inter` (default: `inter`).
+    pub agent_inter: Option<Duration>,
+    /// `agent-send`: sent verbatim to the agent on connection.
+    pub agent_send: Option<String>,
+    /// `agent-addr`.
+    pub agent_addr: Option<String>,
+    /// `observe layer4|layer7` (`observe none`: `None`).
+    pub observe: Option<Observe>,
+    /// `error-limit` (default 10).
+    pub error_limit: u32,
+    /// `on-error` (default `fail-check`).
+    pub on_error: OnError,
+}
+
+/// `observe`: what live traffic passive checks watch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Observe {
+    /// `layer4`: connection attempts.
+    Layer4,
+    /// `layer7`: connection attempts and HTTP responses (HTTP proxies only).
+    Layer7,
+}
+
+/// `on-error`: what `error-limit` consecutive errors on live traffic do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum OnError {
+    /// `fastinter`: the next check runs after `fastinter`.
+    FastInter,
+    /// `fail-check`: counts as a failed check (and `fastinter`).
+    #[default]
+    FailCheck,
+    /// `sudden-death`: leaves the server one failed check from down (and `fastinter`).
+    SuddenDeath,
+    /// `mark-down`: marks the server down at once (and `fastinter`).
+    MarkDown,
 }
 
 impl Default for ServerOpts {
@@ -147,7 +191,17 @@ impl Default for ServerOpts {
             send_proxy: false,
             send_proxy_v2: false,
             cookie: None,
-            check_ssl: false,
+            check_ssl: None,
+            check_sni: None,
+            check_alpn: None,
+            agent_check: false,
+            agent_port: None,
+            agent_inter: None,
+            agent_send: None,
+            agent_addr: None,
+            observe: None,
+            error_limit: 10,
+            on_error: OnError::FailCheck,
         }
     }
 }

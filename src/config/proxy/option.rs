@@ -1,9 +1,7 @@
 //! `option …` flags and the health-check protocol options (`option httpchk`, `tcp-check`,
 //! `mysql-check`, `pgsql-check`, `redis-check`, `smtpchk`, `ssl-hello-chk`).
 
-use crate::config::keyword::{
-    ALL, BACK, FRONT, NO_CHECKS, ProxyCtx, ProxyKeyword, kw, max_args, not_yet, parsed,
-};
+use crate::config::keyword::{ALL, BACK, FRONT, ProxyCtx, ProxyKeyword, kw, max_args, not_yet};
 use crate::config::model::{CheckKind, ForwardFor, HttpConnMode, Options};
 use crate::config::value::network;
 
@@ -356,11 +354,10 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
         "LDAPv3 health checks",
     ),
     not_yet("option external-check", BACK),
-    parsed(
+    kw(
         "option log-health-checks",
         BACK,
         log_health_checks,
-        NO_CHECKS,
         "log health check status changes in detail",
     ),
     kw(

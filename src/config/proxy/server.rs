@@ -1,9 +1,9 @@
 //! `server NAME ADDR [options]` and `default-server [options]`.
 
-use crate::config::keyword::{
-    BACK, BE, LI, NO_CHECKS, NO_PERSISTENCE, ProxyCtx, ProxyKeyword, Status, kw,
+use crate::config::keyword::{BACK, BE, LI, NO_PERSISTENCE, ProxyCtx, ProxyKeyword, Status, kw};
+use crate::config::model::{
+    Mode, Observe, OnError, Server, ServerOpts, Verify, apply_version_option,
 };
-use crate::config::model::{Server, ServerOpts, Verify, apply_version_option};
 use crate::config::suggest::closest;
 use crate::config::value::{duration, port, server_addr, uint};
 use std::path::PathBuf;
@@ -57,8 +57,19 @@ pub const OPTIONS: &[(&str, usize, Status)] = &[
     ("send-proxy-v2", 0, Status::Supported),
     ("no-send-proxy-v2", 0, Status::Supported),
     ("cookie", 1, Status::Parsed(NO_PERSISTENCE)),
-    ("check-ssl", 0, Status::NotYet),
-    ("no-check-ssl", 0, Status::Parsed(NO_CHECKS)),
+    ("check-ssl", 0, CHECKS),
+    ("no-check-ssl", 0, CHECKS),
+    ("check-sni", 1, CHECKS),
+    ("check-alpn", 1, CHECKS),
+    ("agent-check", 0, CHECKS),
+    ("no-agent-check", 0, CHECKS),
+    ("agent-port", 1, CHECKS),
+    ("agent-inter", 1, CHECKS),
+    ("agent-send", 1, CHECKS),
+    ("agent-addr", 1, CHECKS),
+    ("observe", 1, CHECKS),
+    ("error-limit", 1, CHECKS),
+    ("on-error", 1, CHECKS),
 ];
 
 /// The status of the health check options.
@@ -66,19 +77,11 @@ const CHECKS: Status = Status::Supported;
 
 /// Real HAProxy server options gatehouse does not implement yet.
 pub const NOT_YET: &[&str] = &[
-    "agent-addr",
-    "agent-check",
-    "agent-inter",
-    "agent-port",
-    "agent-send",
     "allow-0rtt",
-    "check-alpn",
     "check-proto",
     "check-send-proxy",
-    "check-sni",
     "check-via-socks4",
     "curves",
-    "error-limit",
     "force-sslv3",
     "force-tlsv10",
     "force-tlsv11",
@@ -89,15 +92,12 @@ pub const NOT_YET: &[&str] = &[
     "maxconn-per-thread",
     "minconn",
     "namespace",
-    "no-agent-check",
     "no-check-send-proxy",
     "no-send-proxy-v2-ssl",
     "no-send-proxy-v2-ssl-cn",
     "no-tfo",
     "non-stick",
     "npn",
-    "observe",
-    "on-error",
     "on-marked-down",
     "on-marked-up",
     "pool-low-conn",
@@ -133,6 +133,7 @@ fn apply_opts(
     words: &[String],
     start: usize,
     who: &str,
+    mode: Mode,
     inert: &mut Vec<(&'static str, Status)>,
 ) -> Result<(), String> {
     let mut i = start;
@@ -223,8 +224,67 @@ fn apply_opts(
             "send-proxy-v2" => opts.send_proxy_v2 = true,
             "no-send-proxy-v2" => opts.send_proxy_v2 = false,
             "cookie" => opts.cookie = Some(v.to_owned()),
-            "check-ssl" => opts.check_ssl = true,
-            "no-check-ssl" => opts.check_ssl = false,
+            "check-ssl" => opts.check_ssl = Some(true),
+            "no-check-ssl" => opts.check_ssl = Some(false),
+            "check-sni" => opts.check_sni = Some(v.to_owned()),
+            "check-alpn" => {
+                let protos: Vec<String> = v.split(',').map(str::to_owned).collect();
+                if protos.iter().any(|p| p.is_empty() || p.len() > 255) {
+                    return Err(format!("'{who}' : '{opt}' : invalid ALPN list '{v}'."));
+                }
+                opts.check_alpn = Some(protos);
+            }
+            "agent-check" => opts.agent_check = true,
+            "no-agent-check" => opts.agent_check = false,
+            "agent-port" => {
+                opts.agent_port = Some(port(v, false).map_err(|e| format!("'{who}' : {e}"))?)
+            }
+            "agent-inter" => {
+                opts.agent_inter = Some(nonzero(duration(v, "agent-inter")?, who, opt)?)
+            }
+            "agent-send" => opts.agent_send = Some(v.to_owned()),
+            "agent-addr" => {
+                if !valid_host(v) {
+                    return Err(format!(
+                        "'{who}' : parsing agent-addr failed. Check if '{v}' is correct address."
+                    ));
+                }
+                opts.agent_addr = Some(v.to_owned());
+            }
+            "observe" => {
+                opts.observe = match v {
+                    "none" => None,
+                    "layer4" => Some(Observe::Layer4),
+                    "layer7" if mode != Mode::Http => {
+                        return Err(format!(
+                            "'{who}' : 'layer7' can only be used in http proxies."
+                        ));
+                    }
+                    "layer7" => Some(Observe::Layer7),
+                    _ => {
+                        return Err(format!(
+                            "'{who}' : '{opt}' expects one of 'none', 'layer4', 'layer7' but got '{v}'"
+                        ));
+                    }
+                }
+            }
+            "error-limit" => match v.parse::<i64>() {
+                Ok(n) if n > 0 && n <= i64::from(u32::MAX) => opts.error_limit = n as u32,
+                _ => return Err(format!("'{who}' : {opt} has to be > 0.")),
+            },
+            "on-error" => {
+                opts.on_error = match v {
+                    "fastinter" => OnError::FastInter,
+                    "fail-check" => OnError::FailCheck,
+                    "sudden-death" => OnError::SuddenDeath,
+                    "mark-down" => OnError::MarkDown,
+                    _ => {
+                        return Err(format!(
+                            "'{who}' : '{opt}' expects one of 'fastinter', 'fail-check', 'sudden-death' or 'mark-down' but got '{v}'"
+                        ));
+                    }
+                }
+            }
             _ if apply_version_option(&mut opts.tls.versions, opt, v)
                 .map_err(|e| format!("'{who}' : {e}"))? => {}
             _ => unreachable!("every supported option has an arm"),
@@ -295,7 +355,12 @@ fn server(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
     }
     let mut opts = ctx.proxy.default_server.clone();
     let mut inert = Vec::new();
-    apply_opts(&mut opts, words, 3, &who, &mut inert)?;
+    apply_opts(&mut opts, words, 3, &who, ctx.proxy.mode, &mut inert)?;
+    if opts.agent_check && opts.agent_port.is_none() {
+        return Err(format!(
+            "'{who}' : server {name} does not have agent port. Agent check has been disabled."
+        ));
+    }
     warn_inert(ctx, &who, &inert);
     ctx.proxy.servers.push(Server {
         name,
@@ -306,10 +371,52 @@ fn server(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// A server added at runtime (`add server B/S ADDR [options]`, `words` from the name
+/// on): the options of a `server` line, without `default-server` (as HAProxy); an
+/// option without effect yet in gatehouse is refused, since nothing would warn.
+pub fn parse_dynamic(backend: &str, words: &[String]) -> Result<Server, String> {
+    if words.len() < 2 {
+        return Err("'server' expects <name> and <addr>[:<port>] as arguments.".into());
+    }
+    let name = words[0].clone();
+    let who = format!("server {backend}/{name}");
+    let addr = server_addr(&words[1]).map_err(|e| format!("'{who}' : {e}"))?;
+    let mut line = vec!["server".to_owned()];
+    line.extend(words.iter().cloned());
+    let mut opts = ServerOpts::default();
+    let mut inert = Vec::new();
+    apply_opts(&mut opts, &line, 3, &who, Mode::Http, &mut inert)?;
+    for w in &line[3..] {
+        if let Some((n, _, Status::NotYet)) = OPTIONS.iter().find(|(n, _, _)| n == w) {
+            return Err(format!(
+                "'{who}' : keyword '{n}' is a HAProxy keyword that gatehouse does not support yet."
+            ));
+        }
+    }
+    if let Some((n, _)) = inert.first() {
+        return Err(format!(
+            "'{who}' : '{n}' has no effect yet in gatehouse and cannot be used on a dynamic server."
+        ));
+    }
+    Ok(Server {
+        name,
+        span: crate::config::span::Span::new("runtime API", 0),
+        addr,
+        opts,
+    })
+}
+
 fn default_server(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
     let mut opts = ctx.proxy.default_server.clone();
     let mut inert = Vec::new();
-    apply_opts(&mut opts, words, 1, "default-server", &mut inert)?;
+    apply_opts(
+        &mut opts,
+        words,
+        1,
+        "default-server",
+        ctx.proxy.mode,
+        &mut inert,
+    )?;
     warn_inert(ctx, "default-server", &inert);
     ctx.proxy.default_server = opts;
     Ok(())

@@ -129,7 +129,7 @@ impl ChunkedDecoder {
     /// return smaller than `data.len()` means the body ended there (the rest is the next
     /// message); after the end it returns 0.
     pub fn feed(&mut self, data: &[u8]) -> Result<usize, H1Error> {
-        self.run(data, None)
+        self.run(data, None, None)
     }
 
     /// Like [`ChunkedDecoder::feed`], and appends to `out` the consumed part of the body
@@ -140,10 +140,28 @@ impl ChunkedDecoder {
     /// most the consumed length plus a few bytes. On an error `out` holds a partial
     /// encoding that must not be sent.
     pub fn reencode(&mut self, data: &[u8], out: &mut Vec<u8>) -> Result<usize, H1Error> {
-        self.run(data, Some(out))
+        self.run(data, Some(out), None)
     }
 
-    fn run(&mut self, data: &[u8], mut out: Option<&mut Vec<u8>>) -> Result<usize, H1Error> {
+    /// Like [`ChunkedDecoder::feed`], and appends the decoded data of the consumed part
+    /// to `data_out` (the neutral `Data` frame of this read) and, once the body is
+    /// complete, its trailer fields to `trailers` (name as sent, value trimmed; lines
+    /// without a colon dropped).
+    pub fn decode(
+        &mut self,
+        data: &[u8],
+        data_out: &mut Vec<u8>,
+        trailers: &mut Vec<crate::proxy::message::Field>,
+    ) -> Result<usize, H1Error> {
+        self.run(data, None, Some((data_out, trailers)))
+    }
+
+    fn run(
+        &mut self,
+        data: &[u8],
+        mut out: Option<&mut Vec<u8>>,
+        mut dec: Option<(&mut Vec<u8>, &mut Vec<crate::proxy::message::Field>)>,
+    ) -> Result<usize, H1Error> {
         // Start of the chunk being written in `out` and its data length so far.
         let mut mark = out.as_ref().map_or(0, |o| o.len());
         let mut pending: usize = 0;
@@ -154,6 +172,9 @@ impl ChunkedDecoder {
                 if let Some(o) = out.as_deref_mut() {
                     o.extend_from_slice(&data[i..i + take]);
                     pending += take;
+                }
+                if let Some((d, _)) = dec.as_mut() {
+                    d.extend_from_slice(&data[i..i + take]);
                 }
                 i += take;
                 self.remaining -= take as u64;
@@ -193,6 +214,19 @@ impl ChunkedDecoder {
                         o.extend_from_slice(b"\r\n");
                         mark = o.len();
                     }
+                }
+            } else if let Some((_, t)) = dec.as_mut() {
+                match ev {
+                    Event::TrailerByte => self.trailer.push(c),
+                    Event::TrailerEnd => {
+                        if let Some(colon) = memchr::memchr(b':', &self.trailer) {
+                            let name = self.trailer[..colon].to_vec();
+                            let value = trim_ows(&self.trailer[colon + 1..]).to_vec();
+                            t.push((name, value));
+                        }
+                        self.trailer.clear();
+                    }
+                    Event::None | Event::LastChunk | Event::End => {}
                 }
             }
             i += 1;
@@ -369,6 +403,50 @@ fn close_chunk(out: &mut Vec<u8>, mark: usize, len: usize) {
     out.extend_from_slice(size_line);
     out[mark..].rotate_right(size_line.len());
     out.extend_from_slice(b"\r\n");
+}
+
+/// Appends `frames` to `out` in chunked framing as HAProxy 2.6 writes it: the data as
+/// one chunk (uppercase hex size, no extensions), and at the end the last chunk, the
+/// trailers (lowercase names, `Transfer-Encoding` dropped) and the final CRLF.
+pub fn encode_chunked(frames: &crate::proxy::message::Frames<'_>, out: &mut Vec<u8>) {
+    if !frames.data.is_empty() {
+        let mut line = [0u8; 18];
+        out.extend_from_slice(chunk_size_line(frames.data.len(), &mut line));
+        out.extend_from_slice(frames.data);
+        out.extend_from_slice(b"\r\n");
+    }
+    if frames.end {
+        out.extend_from_slice(b"0\r\n");
+        for (name, value) in frames.trailers {
+            if name.eq_ignore_ascii_case(b"transfer-encoding") {
+                continue;
+            }
+            let start = out.len();
+            out.extend_from_slice(name);
+            out[start..].make_ascii_lowercase();
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(value);
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// The size line of a chunk of `len` bytes (`<HEX>CRLF`), written into `line`.
+pub fn chunk_size_line(len: usize, line: &mut [u8; 18]) -> &[u8] {
+    let mut n = 16;
+    let mut v = len;
+    loop {
+        n -= 1;
+        line[n] = b"0123456789ABCDEF"[v & 15];
+        v >>= 4;
+        if v == 0 {
+            break;
+        }
+    }
+    line[16] = b'\r';
+    line[17] = b'\n';
+    &line[n..]
 }
 
 /// Writes one trailer line (`name:value` as received, without its line end) the way

@@ -10,7 +10,7 @@ use super::pages::{error_response, parse_error_response};
 use super::reply::{encode_reply, keeps_alive, with_close};
 use super::request::{RequestHead, parse_request_into};
 use super::response::ResponseHead;
-use super::write::{ConnectionHeader, HeadEdits, write_response_head};
+use super::write::{ConnectionHeader, HeadEdits, write_response_message};
 use crate::proxy::message::{Edits, Payload, Request, Response};
 use crate::runtime::errors::Page;
 use std::borrow::Cow;
@@ -30,6 +30,8 @@ impl RequestHead {
             persist: self.keep_alive,
             expect_continue: self.expect_100,
             upgrade: self.upgrade,
+            default_port: self.uri_port,
+            host_port_trim: self.host_port_trim,
         }
     }
 }
@@ -44,16 +46,16 @@ impl ResponseHead {
             reason: self.reason,
             headers: &self.headers,
             tunnel: self.tunnel,
+            payload: payload(self.body),
+            until_close: self.body == BodyKind::UntilClose,
+            stale_length: self.content_length_ignored && self.body == BodyKind::Chunked,
         }
     }
 }
 
+/// Versions from 1.1 up are handled and written as 1.1; older ones stay as received.
 fn effective(v: Version) -> Version {
-    if v.at_least_11() {
-        Version::HTTP_11
-    } else {
-        Version::HTTP_10
-    }
+    if v.at_least_11() { Version::HTTP_11 } else { v }
 }
 
 fn payload(b: BodyKind) -> Payload {
@@ -107,36 +109,69 @@ pub fn write_response(
     edits: &Edits,
     out: &mut Vec<u8>,
 ) {
+    write_response_for(req.version, &resp.message(rbuf), persist, edits, out);
+}
+
+/// [`write_response`] for a neutral response head, answering a request of version
+/// `req_version`.
+pub fn write_response_for(
+    req_version: Version,
+    resp: &Response<'_>,
+    persist: bool,
+    edits: &Edits,
+    out: &mut Vec<u8>,
+) {
     let connection = if resp.tunnel {
         ConnectionHeader::Default
     } else if !persist {
         ConnectionHeader::Close
-    } else if !req.version.at_least_11() {
+    } else if !req_version.at_least_11() {
         ConnectionHeader::KeepAlive
     } else {
         ConnectionHeader::Default
     };
-    let remove: Vec<&[u8]> = edits.remove.iter().map(Vec::as_slice).collect();
-    let add: Vec<(&[u8], &[u8])> = edits
-        .add
-        .iter()
-        .map(|(n, v)| (n.as_slice(), v.as_slice()))
-        .collect();
+    let mut remove_buf: [&[u8]; 8] = [&[]; 8];
+    let mut add_buf: [(&[u8], &[u8]); 8] = [(&[], &[]); 8];
+    let remove_vec: Vec<&[u8]>;
+    let add_vec: Vec<(&[u8], &[u8])>;
+    let remove: &[&[u8]] = if edits.remove.len() <= 8 {
+        for (d, r) in remove_buf.iter_mut().zip(&edits.remove) {
+            *d = r.as_slice();
+        }
+        &remove_buf[..edits.remove.len()]
+    } else {
+        remove_vec = edits.remove.iter().map(Vec::as_slice).collect();
+        &remove_vec
+    };
+    let add: &[(&[u8], &[u8])] = if edits.add.len() <= 8 {
+        for (d, (n, v)) in add_buf.iter_mut().zip(&edits.add) {
+            *d = (n.as_slice(), v.as_slice());
+        }
+        &add_buf[..edits.add.len()]
+    } else {
+        add_vec = edits
+            .add
+            .iter()
+            .map(|(n, v)| (n.as_slice(), v.as_slice()))
+            .collect();
+        &add_vec
+    };
     let edits_h = HeadEdits {
         connection,
         strip_hop_by_hop: false,
-        remove: &remove,
-        add: &add,
+        remove,
+        add,
         normalise_authority: false,
     };
-    write_response_head(resp, rbuf, &edits_h, out);
+    let start = out.len();
+    write_response_message(resp, &edits_h, out);
     if let Some((status, reason)) = &edits.status
-        && let Some(eol) = memchr::memmem::find(out, b"\r\n")
-        && let Some(sp) = memchr::memchr(b' ', &out[..eol])
+        && let Some(eol) = memchr::memmem::find(&out[start..], b"\r\n")
+        && let Some(sp) = memchr::memchr(b' ', &out[start..start + eol])
     {
         let mut line = format!(" {status:03} ").into_bytes();
         line.extend_from_slice(reason);
-        out.splice(sp..eol, line);
+        out.splice(start + sp..start + eol, line);
     }
 }
 

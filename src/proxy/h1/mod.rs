@@ -7,23 +7,20 @@
 //!
 //! # How the exchange uses it
 //!
-//! The exchange (`proxy::http`) works on the neutral model (`proxy::message`); this
-//! codec is the only code that knows HTTP/1 syntax. Its API to the exchange:
-//!
-//! - client side ([`client`]): [`client::read_request`] (parse a head into a reused
-//!   [`RequestHead`], chunk sizes read with it checked; `Err(e)`: send
-//!   [`H1Error::response`] and close), [`RequestHead::message`] (the neutral view),
-//!   [`client::client_persists`], [`client::write_response`] (the response head with the
-//!   rules' edits and the Connection header), [`client::ResponseBody`] (how many bytes
-//!   of each server read belong to the body, forwarded as they are),
-//!   [`client::error_page`] / [`client::local_reply`] (neutral replies encoded, with or
-//!   without `connection: close`), [`client::continue_response`].
-//! - server side ([`server`]): [`server::write_request`] (the request head with edits
-//!   and HAProxy's Connection header), [`server::RequestBody`] (`Content-Length` bytes as
-//!   they are; a chunked body decoded and encoded again, so framing the client wrote
-//!   never reaches the server), [`server::read_response`] (the request method decides
-//!   whether a body follows; a 101 nobody asked for is refused), [`ResponseHead::message`],
-//!   [`server::server_persists`].
+//! The exchange (`proxy::http`) works on the neutral model (`proxy::message`) through the
+//! codec traits (`proxy::codec`); this codec is the only code that knows HTTP/1 syntax.
+//! [`H1Client`] implements `ClientCodec` over the client's stream (request heads read
+//! with [`client::read_request`], bodies as frames, responses written with
+//! [`client::write_response_for`], replies with [`client::error_page`] /
+//! [`client::local_reply`]); [`H1Server`] implements `ServerCodec` over a server
+//! connection (heads written with [`server::write_request_for`], responses read with
+//! [`server::read_response_for`], reuse by [`server::server_persists`]). Bodies become
+//! neutral frames: `Content-Length` data borrowed from the read buffer as it is, chunked
+//! data decoded ([`ChunkedDecoder::decode`]) into one `Data` frame per read and encoded
+//! again by the writing side ([`encode_chunked`]: one chunk per read, uppercase hex, no
+//! extensions, trailer names lowercased), so framing the sender wrote never reaches the
+//! other side, as with HAProxy 2.6. The per-call functions of [`client`] and [`server`]
+//! (`RequestBody`, `ResponseBody`, …) stay for the unit tests and benches.
 //!
 //! Underneath: [`parse_request_into`], [`parse_response_into`], [`ChunkedDecoder`],
 //! [`write_request_head`], [`write_response_head`], HAProxy's pages
@@ -62,8 +59,11 @@
 //! NOT strip other hop-by-hop headers (Keep-Alive, TE, Upgrade, headers named in
 //! Connection all pass); [`HeadEdits::strip_hop_by_hop`] offers the RFC behaviour.
 
+mod body;
+mod bufs;
 mod chunked;
 pub mod client;
+mod client_codec;
 mod error;
 mod head;
 mod pages;
@@ -71,16 +71,22 @@ mod reply;
 mod request;
 mod response;
 pub mod server;
+mod server_codec;
 mod write;
 
 #[cfg(test)]
 mod tests;
 
-pub use chunked::ChunkedDecoder;
+pub use chunked::{ChunkedDecoder, encode_chunked};
+pub use client_codec::H1Client;
 pub use error::{H1Error, H1ErrorKind, Side};
 pub use head::{BodyKind, ConnectionTokens, Header, HeaderKind, Limits, Span, Version};
 pub use pages::{error_response, parse_error_response};
 pub use reply::{encode_reply, keeps_alive, parse_errorfile, with_close};
 pub use request::{Method, RequestHead, parse_request, parse_request_into};
 pub use response::{ResponseHead, parse_response, parse_response_into};
-pub use write::{ConnectionHeader, HeadEdits, write_request_head, write_response_head};
+pub use server_codec::H1Server;
+pub use write::{
+    ConnectionHeader, HeadEdits, write_request_head, write_request_message, write_response_head,
+    write_response_message,
+};

@@ -8,8 +8,8 @@ use super::error::{H1Error, H1ErrorKind, Side};
 use super::head::{BodyKind, Limits};
 use super::request::RequestHead;
 use super::response::{ResponseHead, parse_response_into};
-use super::write::{ConnectionHeader, HeadEdits, write_request_head};
-use crate::proxy::message::Edits;
+use super::write::{ConnectionHeader, HeadEdits, write_request_message};
+use crate::proxy::message::{Edits, Method, Payload, Request};
 
 /// Writes the request head for the server into `out` (cleared first), with the rules'
 /// `edits` and `extra` headers appended (e.g. `x-forwarded-for`). `persist`: the server
@@ -26,9 +26,21 @@ pub fn write_request(
     out: &mut Vec<u8>,
 ) {
     out.clear();
-    let (v11, upgrade) = (head.version.at_least_11(), head.upgrade);
+    write_request_for(&head.message(buf), persist, edits, extra, out);
+}
+
+/// [`write_request`] for a neutral request head, appended to `out`.
+pub fn write_request_for(
+    req: &Request<'_>,
+    persist: bool,
+    edits: &Edits,
+    extra: Option<(&[u8], &[u8])>,
+    out: &mut Vec<u8>,
+) {
+    let (v11, upgrade) = (req.version.at_least_11(), req.upgrade);
+    let chunked = req.payload == Payload::Streamed;
     let connection = match persist {
-        true if !v11 && !upgrade && head.body != BodyKind::Chunked => ConnectionHeader::KeepAlive,
+        true if !v11 && !upgrade && !chunked => ConnectionHeader::KeepAlive,
         true => ConnectionHeader::Default,
         false if v11 && !upgrade => ConnectionHeader::Close,
         false => ConnectionHeader::Default,
@@ -41,9 +53,10 @@ pub fn write_request(
             add: &[],
             normalise_authority: true,
         };
-        write_request_head(head, buf, &edits, out);
+        write_request_message(req, &edits, out);
         return;
     }
+    let start = out.len();
     let remove: Vec<&[u8]> = edits.remove.iter().map(Vec::as_slice).collect();
     let mut add: Vec<(&[u8], &[u8])> = edits
         .add
@@ -58,9 +71,11 @@ pub fn write_request(
         add: &add,
         normalise_authority: true,
     };
-    write_request_head(head, buf, &head_edits, out);
+    write_request_message(req, &head_edits, out);
     if edits_line(edits) {
-        rewrite_request_line(out, edits.method.as_deref(), edits.target.as_deref());
+        let mut line = out.split_off(start);
+        rewrite_request_line(&mut line, edits.method.as_deref(), edits.target.as_deref());
+        out.extend_from_slice(&line);
     }
 }
 
@@ -165,8 +180,19 @@ pub fn read_response(
     limits: &Limits,
     req: &RequestHead,
 ) -> Result<Option<usize>, H1Error> {
-    match parse_response_into(resp, rbuf, limits, req.method)? {
-        Some(_) if resp.is_switching_protocols() && !req.upgrade => Err(H1Error::new(
+    read_response_for(resp, rbuf, limits, req.method, req.upgrade)
+}
+
+/// [`read_response`] for a request of `method` that asked for an upgrade or not.
+pub fn read_response_for(
+    resp: &mut ResponseHead,
+    rbuf: &[u8],
+    limits: &Limits,
+    method: Method,
+    upgrade: bool,
+) -> Result<Option<usize>, H1Error> {
+    match parse_response_into(resp, rbuf, limits, method)? {
+        Some(_) if resp.is_switching_protocols() && !upgrade => Err(H1Error::new(
             H1ErrorKind::UnrequestedSwitch,
             Side::Response,
             0,

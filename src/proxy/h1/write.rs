@@ -3,9 +3,10 @@
 //! Connection handling, hop-by-hop stripping, header removal and additions
 //! (`option forwardfor`, `http-request set-header`/`del-header` results).
 
-use super::head::{BodyKind, Header, HeaderKind, Span, Version, list_contains, list_items};
+use super::head::{Header, HeaderKind, Span, Version, list_contains, list_items};
 use super::request::RequestHead;
 use super::response::ResponseHead;
+use crate::proxy::message::{Request, Response};
 
 /// What Connection header to announce to the next hop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -54,9 +55,16 @@ pub fn write_request_head(
     edits: &HeadEdits<'_>,
     out: &mut Vec<u8>,
 ) {
-    out.extend_from_slice(head.method_span.get(buf));
+    write_request_message(&head.message(buf), edits, out);
+}
+
+/// Writes a request head of the neutral model to `out` as HTTP/1, like
+/// [`write_request_head`]: whatever codec read it, only its fields count.
+pub fn write_request_message(req: &Request<'_>, edits: &HeadEdits<'_>, out: &mut Vec<u8>) {
+    let buf = req.buf;
+    out.extend_from_slice(req.method_bytes());
     out.push(b' ');
-    let (u, skip) = (head.uri, head.uri_port);
+    let (u, skip) = (req.target, req.default_port);
     if skip.is_empty() || !edits.normalise_authority {
         out.extend_from_slice(u.get(buf));
     } else {
@@ -64,21 +72,20 @@ pub fn write_request_head(
         out.extend_from_slice(Span::new(skip.end as usize, u.end as usize).get(buf));
     }
     out.push(b' ');
-    write_version(head.version, out);
+    write_version(req.version, out);
     out.extend_from_slice(b"\r\n");
     let facts = Facts {
-        upgrade: head.upgrade,
+        upgrade: req.upgrade,
         drop_content_length: false,
-        other_tokens: head.connection.other,
-        drop_upgrade: !matches!(head.body, BodyKind::None | BodyKind::Length(0)),
+        drop_upgrade: req.payload.is_some(),
         single_host: true,
         host_trim: if edits.normalise_authority {
-            head.host_port_trim as usize
+            req.host_port_trim as usize
         } else {
             0
         },
     };
-    write_fields(&head.headers, buf, edits, facts, out);
+    write_fields(req.headers, buf, edits, facts, out);
 }
 
 /// Writes `head` (parsed from `buf`) to `out` like [`write_request_head`]: status line
@@ -90,33 +97,37 @@ pub fn write_response_head(
     edits: &HeadEdits<'_>,
     out: &mut Vec<u8>,
 ) {
-    write_version(head.version, out);
+    write_response_message(&head.message(buf), edits, out);
+}
+
+/// Writes a response head of the neutral model to `out` as HTTP/1, like
+/// [`write_response_head`].
+pub fn write_response_message(resp: &Response<'_>, edits: &HeadEdits<'_>, out: &mut Vec<u8>) {
+    write_version(resp.version, out);
     out.push(b' ');
-    let s = head.status;
+    let s = resp.status;
     out.extend_from_slice(&[
         b'0' + (s / 100 % 10) as u8,
         b'0' + (s / 10 % 10) as u8,
         b'0' + (s % 10) as u8,
     ]);
     out.push(b' ');
-    out.extend_from_slice(head.reason.get(buf));
+    out.extend_from_slice(resp.reason.get(resp.buf));
     out.extend_from_slice(b"\r\n");
     let facts = Facts {
-        upgrade: head.is_switching_protocols(),
-        drop_content_length: head.content_length_ignored && head.body == BodyKind::Chunked,
-        other_tokens: head.connection.other,
+        upgrade: resp.status == 101,
+        drop_content_length: resp.stale_length,
         drop_upgrade: false,
         single_host: false,
         host_trim: 0,
     };
-    write_fields(&head.headers, buf, edits, facts, out);
+    write_fields(resp.headers, resp.buf, edits, facts, out);
 }
 
 #[derive(Clone, Copy)]
 struct Facts {
     upgrade: bool,
     drop_content_length: bool,
-    other_tokens: bool,
     /// Leave the Upgrade header out (a request with a body).
     drop_upgrade: bool,
     /// Write only the first Host header (a request: the others are identical).
@@ -189,9 +200,7 @@ fn write_fields(
                     continue;
                 }
             }
-            HeaderKind::Other
-                if strip && f.other_tokens && named_in_connection(headers, buf, name) =>
-            {
+            HeaderKind::Other if strip && named_in_connection(headers, buf, name) => {
                 continue;
             }
             _ => {}
@@ -220,9 +229,9 @@ fn write_fields(
 
 /// Writes `name: value CRLF` with the name lowercased.
 fn write_field(name: &[u8], value: &[u8], out: &mut Vec<u8>) {
-    let start = out.len();
-    out.extend_from_slice(name);
-    out[start..].make_ascii_lowercase();
+    // One reservation, and the name lowercased as it is copied.
+    out.reserve(name.len() + value.len() + 4);
+    out.extend(name.iter().map(u8::to_ascii_lowercase));
     out.extend_from_slice(b": ");
     out.extend_from_slice(value);
     out.extend_from_slice(b"\r\n");

@@ -1,15 +1,17 @@
 //! One client connection in http mode: the request loop and the life of each exchange.
 
-use super::io::{IoFail, WaitReadable, read_more, read_now, wait_readable, write_all};
+use super::io::{WaitReadable, wait_readable};
 use super::rules::{self, Edits, Verdict};
 use super::view::ReqView;
 use crate::log::{FinState, TermCause};
+use crate::proxy::codec::{ClientCodec, HeadFail, HeadWait, NextInput};
 use crate::proxy::connect::ConnectInfo;
-use crate::proxy::h1::{self, Limits, RequestHead, ResponseHead};
+use crate::proxy::h1::{H1Client, Limits};
 use crate::proxy::session::{self, ConnInfo};
 use crate::runtime::backend::Backend;
 use crate::runtime::errors::Page;
 use crate::runtime::frontend::Frontend;
+use crate::runtime::live_fetch::StreamLive;
 use crate::runtime::snapshot::{Shared, Snapshot, conn_mode};
 use std::sync::Arc;
 
@@ -25,23 +27,41 @@ pub(super) enum Next {
     Close,
 }
 
-/// One request's state, passed from phase to phase: the codec's heads, the rules'
-/// edits, and the facts the count and log phase reads. One value per connection is
+/// The phases of an exchange, in the order of docs/architecture.md's chart; the
+/// exchange records the one it is in ([`Exchange::phase`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Phase {
+    /// 3: the client codec reads the request head (`read_head`).
+    ReadHead,
+    /// 4: `monitor-uri`, `tcp-request content`, `http-request` rules and backend
+    /// switching (`request_rules`).
+    RequestRules,
+    /// 5: the proxy answers itself (`local_reply`, `fail`).
+    LocalReply,
+    /// 6–8: balance, queue, connect or reuse (`connect_upstream`).
+    Connect,
+    /// 9: the request head and body go to the server (`send_request`).
+    ForwardRequest,
+    /// 10: the response head is awaited (`await_response`), the response rules run and
+    /// the response is forwarded (`respond`); the connection goes back (`release`).
+    Response,
+    /// 11: counters and the log line (`log`).
+    Log,
+}
+
+/// One request's state, passed from phase to phase: the rules' edits and the facts the
+/// count and log phase reads (the heads are the codecs'). One value per connection is
 /// reused from request to request ([`Exchange::begin`]), so its vectors keep their
 /// capacity.
 pub(super) struct Exchange {
-    /// The request head (the client codec's, spans into the session's `buf`).
-    pub(super) head: RequestHead,
-    /// The response head (the server codec's, spans into the session's `rbuf`).
-    pub(super) rhead: ResponseHead,
+    /// The phase the exchange is in.
+    pub(super) phase: Phase,
     /// Header edits of the `http-request` rules.
     pub(super) edits: Edits,
     /// Header edits of the `http-response` rules.
     pub(super) redits: Edits,
     /// The request line as received, for the log.
     pub(super) reqline: Vec<u8>,
-    /// Bytes of the current request at the start of `buf` not yet consumed.
-    pub(super) unread: usize,
     /// Part of the current request's body has not been read from the client yet.
     pub(super) body_pending: bool,
     /// The status sent (`-1`: none).
@@ -83,12 +103,10 @@ pub(super) struct Exchange {
 impl Exchange {
     fn new() -> Self {
         Exchange {
-            head: RequestHead::default(),
-            rhead: ResponseHead::default(),
+            phase: Phase::ReadHead,
             edits: Edits::default(),
             redits: Edits::default(),
             reqline: Vec::new(),
-            unread: 0,
             body_pending: false,
             status: -1,
             backend: None,
@@ -113,6 +131,7 @@ impl Exchange {
     /// Starts the next request: the log facts start over; the heads, edits and request
     /// line are overwritten by the phases that fill them.
     fn begin(&mut self) {
+        self.phase = Phase::ReadHead;
         self.status = -1;
         self.backend = None;
         self.server = None;
@@ -148,11 +167,14 @@ pub(super) async fn run<S, H>(
     mut snap: Arc<Snapshot>,
     shared: Shared,
     conn: ConnInfo,
-    mut client: S,
+    client: S,
     _hold: H,
 ) where
-    S: AsyncRead + AsyncWrite + WaitReadable + Unpin,
+    S: AsyncRead + AsyncWrite + WaitReadable + Unpin + Send + Sync,
 {
+    let bufsize = snap.global.bufsize;
+    let limits = Limits::from_tune(bufsize, snap.global.maxrewrite);
+    let mut client = H1Client::new(client, limits, bufsize);
     let mut carry = Carry {
         first: true,
         clock: Clock {
@@ -169,12 +191,19 @@ pub(super) async fn run<S, H>(
             Some((c, f, s)) => (carry, fe, snap) = (c, f, s),
             None => break,
         }
+        let bufsize = snap.global.bufsize;
+        client.set_limits(Limits::from_tune(bufsize, snap.global.maxrewrite), bufsize);
         let t = &fe.timeouts;
-        if !wait_readable(&client, t.http_keep_alive.or(t.http_request).or(t.client)).await {
+        if !wait_readable(
+            client.io(),
+            t.http_keep_alive.or(t.http_request).or(t.client),
+        )
+        .await
+        {
             break;
         }
     }
-    let _ = client.shutdown().await;
+    let _ = client.io_mut().shutdown().await;
 }
 
 /// Where the timers of the current request start (HAProxy's `t`, `%t`): the accept for the
@@ -228,13 +257,9 @@ pub(super) struct Session {
     /// Where a reload puts the next snapshot.
     pub(super) shared: Shared,
     pub(super) conn: ConnInfo,
+    /// The HTTP/1 limits of the snapshot (`tune.bufsize`, `tune.maxrewrite`), for the
+    /// server codecs.
     pub(super) limits: Limits,
-    /// Client input: the current request head, then pipelined data.
-    pub(super) buf: Vec<u8>,
-    /// Scratch for heads being written out.
-    pub(super) out: Vec<u8>,
-    /// Server input.
-    pub(super) rbuf: Vec<u8>,
     /// Scratch for the log line.
     pub(super) line: String,
     pub(super) first: bool,
@@ -246,21 +271,17 @@ pub(super) struct Session {
     /// The connection's `sess.` variables while it is idle (in the exchange while busy).
     pub(super) sess: Vec<(Box<str>, Vec<u8>)>,
     /// The exchange state of the previous busy period on this thread, reused.
-    ex: Option<Exchange>,
+    ex: Option<Box<Exchange>>,
 }
 
-/// The buffers of a busy period, kept for the next busy connection of the same worker
-/// thread when this one goes idle: a keep-alive connection holds no buffers while idle,
-/// and taking them back costs no allocation (a profile of the keep-alive benchmark
-/// showed about eight allocations or reallocations per request without this pool:
-/// docs/performance.md).
+/// The exchange state and log scratch of a busy period, kept for the next busy
+/// connection of the same worker thread when this one goes idle (the codecs pool their
+/// buffers the same way): a keep-alive connection holds none of them while idle, and
+/// taking them back costs no allocation (docs/performance.md).
 #[derive(Default)]
 struct Spare {
-    buf: Vec<u8>,
-    out: Vec<u8>,
-    rbuf: Vec<u8>,
     line: String,
-    ex: Option<Exchange>,
+    ex: Option<Box<Exchange>>,
 }
 
 /// Most spare buffer sets a worker thread keeps.
@@ -279,15 +300,9 @@ impl Spare {
     /// Gives a set back to this thread's pool, emptied; buffers that grew past
     /// `limit` bytes are dropped instead (a large body must not stay pinned).
     fn give(mut self, limit: usize) {
-        if self.buf.capacity() > limit
-            || self.rbuf.capacity() > limit
-            || self.out.capacity() > limit
-        {
+        if self.line.capacity() > limit {
             return;
         }
-        self.buf.clear();
-        self.out.clear();
-        self.rbuf.clear();
         self.line.clear();
         if let Some(ex) = &mut self.ex {
             // No backend or server of an old snapshot stays referenced from the pool.
@@ -306,9 +321,6 @@ impl Drop for Session {
     fn drop(&mut self) {
         let limit = 4 * self.snap.global.bufsize;
         Spare {
-            buf: std::mem::take(&mut self.buf),
-            out: std::mem::take(&mut self.out),
-            rbuf: std::mem::take(&mut self.rbuf),
             line: std::mem::take(&mut self.line),
             ex: self.ex.take(),
         }
@@ -333,9 +345,6 @@ impl Session {
             shared: Arc::clone(shared),
             conn,
             limits,
-            buf: spare.buf,
-            out: spare.out,
-            rbuf: spare.rbuf,
             line: spare.line,
             ex: spare.ex,
             first: carry.first,
@@ -362,16 +371,15 @@ impl Session {
     /// Serves requests while they keep coming. `Some`: the connection went idle between
     /// requests (nothing to read), here is what to keep, with the frontend and snapshot
     /// of its last request; `None`: it must be closed.
-    async fn serve_busy<S>(
+    async fn serve_busy<C: ClientCodec>(
         mut self,
-        client: &mut S,
-    ) -> Option<(Carry, Arc<Frontend>, Arc<Snapshot>)>
-    where
-        S: AsyncRead + AsyncWrite + Unpin,
-    {
-        let mut ex = self.ex.take().unwrap_or_else(Exchange::new);
+        client: &mut C,
+    ) -> Option<(Carry, Arc<Frontend>, Arc<Snapshot>)> {
+        let mut ex = self.ex.take().unwrap_or_else(|| Box::new(Exchange::new()));
         ex.txn.put_sess(std::mem::take(&mut self.sess));
+        client.unpark();
         let mut carry = self.serve_requests(client, &mut ex).await;
+        client.park();
         // The connection's variables go with it, never with the pooled exchange.
         let sess = ex.txn.take_sess();
         if let Some(c) = &mut carry {
@@ -383,18 +391,18 @@ impl Session {
     }
 
     /// The request loop of a busy period: `Some` when the connection went idle.
-    async fn serve_requests<S>(&mut self, client: &mut S, ex: &mut Exchange) -> Option<Carry>
-    where
-        S: AsyncRead + AsyncWrite + Unpin,
-    {
-        let bufsize = self.snap.global.bufsize;
+    async fn serve_requests<C: ClientCodec>(
+        &mut self,
+        client: &mut C,
+        ex: &mut Exchange,
+    ) -> Option<Carry> {
         loop {
-            if !self.first && self.buf.is_empty() {
+            if !self.first {
                 // A busy client's next request is often there already.
-                match read_now(client, &mut self.buf, bufsize).await {
-                    Some(Ok(n)) if n > 0 => {}
-                    Some(_) => return None,
-                    None => {
+                match client.next_input().await {
+                    NextInput::Ready => {}
+                    NextInput::Closed => return None,
+                    NextInput::Idle => {
                         return Some(Carry {
                             first: false,
                             clock: self.clock,
@@ -412,6 +420,7 @@ impl Session {
             match self.exchange(client, ex).await {
                 Some(next) => {
                     let end = Instant::now();
+                    ex.phase = Phase::Log;
                     if !ex.nolog {
                         self.log(ex, end);
                     }
@@ -431,116 +440,121 @@ impl Session {
     }
 
     /// The client connection may carry another exchange after this one: the client and
-    /// the frontend's mode allow it.
-    pub(super) fn persists(&self, ex: &Exchange) -> bool {
-        ex.head.message(&self.buf).persist
+    /// the frontend's mode allow it, and no soft stop began.
+    pub(super) fn persists<C: ClientCodec>(&self, client: &C) -> bool {
+        client.request().persist
             && self.fe.conn_mode != crate::config::model::HttpConnMode::Close
+            // Soft stop: this response says `Connection: close` (docs/reload.md).
+            && !crate::proxy::running::stopping()
     }
 
-    /// Reads and parses the next request head. `None`: close silently.
-    async fn read_head<S: AsyncRead + AsyncWrite + Unpin>(
+    /// Phase 3: the client codec reads the next request head (`timeout http-request`).
+    /// `Err(None)`: close silently.
+    async fn read_head<C: ClientCodec>(
         &mut self,
-        client: &mut S,
+        client: &mut C,
         ex: &mut Exchange,
-    ) -> Result<usize, Option<Next>> {
-        let fe = self.fe.clone();
-        let t = &fe.timeouts;
-        let bufsize = self.snap.global.bufsize;
-        let limit = t.http_request.or(t.client);
-        loop {
-            if !self.buf.is_empty() {
-                let rx_start = *ex.rx_start.get_or_insert_with(Instant::now);
-                match h1::client::read_request(&mut ex.head, &self.buf, &self.limits) {
-                    Ok(Some(n)) => {
-                        ex.t_request = session::ms(rx_start.elapsed());
-                        return Ok(n);
-                    }
-                    Ok(None) => {}
-                    Err(e) => {
-                        ex.reqline.clear();
-                        let page = e.response();
-                        let _ = write_all(client, page, t.client).await;
-                        ex.status = e.status() as i32;
-                        // HAProxy's HTTP/1 layer does not count its error pages.
-                        ex.bytes_out = 0;
-                        ex.term = TermCause::Proxy;
-                        ex.fin = FinState::Request;
-                        ex.t_request = Some(-1);
-                        return Err(Some(Next::Close));
-                    }
-                }
+    ) -> Result<(), Option<Next>> {
+        ex.phase = Phase::ReadHead;
+        let t = &self.fe.timeouts;
+        let wait = HeadWait {
+            since: self.clock.start,
+            limit: t.http_request.or(t.client),
+            client: t.client,
+        };
+        match client.read_request(wait, &mut ex.rx_start).await {
+            Ok(()) => {
+                let rx_start = ex.rx_start.unwrap_or(self.clock.start);
+                ex.t_request = session::ms(rx_start.elapsed());
+                Ok(())
             }
-            // `timeout http-request` runs from the request's first byte, else from the
-            // accept or the end of the previous request.
-            let start = ex.rx_start.unwrap_or(self.clock.start);
-            let left = limit.map(|l| l.saturating_sub(start.elapsed()));
-            match read_more(client, &mut self.buf, bufsize, left).await {
-                Ok(_) => {}
-                Err(IoFail::Timeout) => {
-                    ex.reqline.clear();
-                    ex.t_request = Some(-1);
-                    return Err(self
-                        .fail(client, ex, 408, TermCause::ClientTimeout, FinState::Request)
-                        .await);
+            Err(HeadFail::Invalid { status }) => {
+                ex.reqline.clear();
+                ex.status = status as i32;
+                // HAProxy's HTTP/1 layer does not count its error pages.
+                ex.bytes_out = 0;
+                ex.term = TermCause::Proxy;
+                ex.fin = FinState::Request;
+                ex.t_request = Some(-1);
+                Err(Some(Next::Close))
+            }
+            Err(HeadFail::Timeout) => {
+                ex.reqline.clear();
+                ex.t_request = Some(-1);
+                Err(self
+                    .fail(client, ex, 408, TermCause::ClientTimeout, FinState::Request)
+                    .await)
+            }
+            Err(HeadFail::Closed { nothing }) => {
+                if nothing && !self.first {
+                    return Err(None);
                 }
-                Err(_) => {
-                    if self.buf.is_empty() && !self.first {
-                        return Err(None);
-                    }
-                    ex.reqline.clear();
-                    // HAProxy 2.6 logs 400 (CR--) for a request cut by the client,
-                    // whether nothing or part of it came.
-                    ex.status = 400;
-                    ex.term = TermCause::ClientAbort;
-                    ex.fin = FinState::Request;
-                    ex.t_request = Some(-1);
-                    // A connection closed without sending anything is a "null" connection.
-                    if self.buf.is_empty() && self.fe.log.as_ref().is_some_and(|l| l.dontlognull) {
-                        return Err(None);
-                    }
-                    return Err(Some(Next::Close));
+                ex.reqline.clear();
+                // HAProxy 2.6 logs 400 (CR--) for a request cut by the client, whether
+                // nothing or part of it came.
+                ex.status = 400;
+                ex.term = TermCause::ClientAbort;
+                ex.fin = FinState::Request;
+                ex.t_request = Some(-1);
+                // A connection closed without sending anything is a "null" connection.
+                if nothing && self.fe.log.as_ref().is_some_and(|l| l.dontlognull) {
+                    return Err(None);
                 }
+                Err(Some(Next::Close))
             }
         }
     }
 
-    /// One request/response exchange. `None`: close without logging.
-    async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
+    /// One request/response exchange, phase after phase. `None`: close without logging.
+    async fn exchange<C: ClientCodec>(
         &mut self,
-        client: &mut S,
+        client: &mut C,
         ex: &mut Exchange,
     ) -> Option<Next> {
-        let head_len = match self.read_head(client, ex).await {
-            Ok(n) => n,
-            Err(next) => return next,
-        };
-        let req = ex.head.message(&self.buf);
+        if let Err(next) = self.read_head(client, ex).await {
+            return next;
+        }
+        let req = client.request();
         super::logline::request_line(&req, &mut ex.reqline);
         super::txn::capture(&self.fe.capture_req, req.fields(), &mut ex.cap_req);
-        let has_body = req.payload.is_some();
-        ex.unread = head_len;
-        ex.body_pending = has_body;
+        ex.body_pending = req.payload.is_some();
+        let be = match self.request_rules(client, ex).await {
+            Ok(be) => be,
+            Err(next) => return next,
+        };
+        be.counters.session_start();
+        let r = self.pass_to(client, ex, &be).await;
+        be.counters.session_end();
+        r
+    }
 
-        // Frontend rules, then the switching rules.
+    /// Phase 4: `monitor-uri`, then the frontend's rules and the switching rules, then
+    /// the backend's; answered locally (phase 5) when a rule decides so. `Ok`: the
+    /// backend the request goes to.
+    async fn request_rules<C: ClientCodec>(
+        &mut self,
+        client: &mut C,
+        ex: &mut Exchange,
+    ) -> Result<Arc<Backend>, Option<Next>> {
+        ex.phase = Phase::RequestRules;
         ex.edits.clear();
         let fe = self.fe.clone();
-        if let Some(status) = self.monitor(ex) {
+        if let Some(status) = self.monitor(client) {
             ex.nolog = true;
             let page = crate::runtime::errors::page(status, None, &fe.errors);
-            return self
-                .local_reply(client, ex, head_len, page, status, true)
-                .await;
+            return Err(self.local_reply(client, ex, page, status, true).await);
         }
         let (verdict, backend) = {
             let view = ReqView {
-                req: ex.head.message(&self.buf),
+                req: client.request(),
                 conn: &self.conn,
                 status: None,
                 resp: None,
                 users: Some(&self.snap.userlists),
                 txn: Some((&ex.txn, fe.unique_id.as_ref(), &fe.name)),
+                live: Some(StreamLive::new(&self.snap, &fe)),
             };
-            let routed = rules::route(&fe, &view, &mut ex.edits)?;
+            let routed = rules::route(&fe, &view, &mut ex.edits).ok_or(None)?;
             // The id not fetched by a rule is generated now, as HAProxy does once the
             // backend is known, and sent in `unique-id-header`.
             if let Some(uid) = &fe.unique_id {
@@ -555,13 +569,11 @@ impl Session {
         ex.backend = backend.clone();
         match verdict {
             Verdict::Continue => {}
-            Verdict::Prometheus => return self.serve_stats(client, ex, head_len, None).await,
+            Verdict::Prometheus => return Err(self.serve_stats(client, ex, None).await),
             Verdict::Deny(status) => {
                 let be_errors = backend.as_ref().map(|b| &b.errors);
                 let page = crate::runtime::errors::page(status, be_errors, &fe.errors);
-                return self
-                    .local_reply(client, ex, head_len, page, status, false)
-                    .await;
+                return Err(self.local_reply(client, ex, page, status, false).await);
             }
             Verdict::Tarpit(status) => {
                 // HAProxy holds the request, then answers with the error page, logged
@@ -569,48 +581,41 @@ impl Session {
                 if let Some(d) = fe.timeouts.tarpit {
                     tokio::time::sleep(d).await;
                 }
-                return self
+                return Err(self
                     .fail(client, ex, status, TermCause::Proxy, FinState::Tarpit)
-                    .await;
+                    .await);
             }
             Verdict::Auth(realm) => {
                 let be_errors = backend.as_ref().map(|b| &b.errors);
                 let page = crate::runtime::errors::page(401, be_errors, &fe.errors);
                 let reply = super::reply::auth_reply(page, &realm);
                 let page = reply.as_ref().map_or(Page::Empty, Page::Reply);
-                return self
-                    .local_reply(client, ex, head_len, page, 401, true)
-                    .await;
+                return Err(self.local_reply(client, ex, page, 401, true).await);
             }
             Verdict::Return(reply) => {
                 let status = reply.as_ref().map_or(200, |r| r.status);
                 let page = reply.as_deref().map_or(Page::Empty, Page::Reply);
-                return self
-                    .local_reply(client, ex, head_len, page, status, true)
-                    .await;
+                return Err(self.local_reply(client, ex, page, status, true).await);
             }
         }
-        if let Some(page) = self.stats_page(ex, backend.as_ref()) {
-            return self.serve_stats(client, ex, head_len, Some(page)).await;
+        if let Some(page) = self.stats_page(client, backend.as_ref()) {
+            return Err(self.serve_stats(client, ex, Some(page)).await);
         }
-        let Some(be) = backend else {
-            return self
+        match backend {
+            Some(be) => Ok(be),
+            None => Err(self
                 .fail(client, ex, 503, TermCause::Proxy, FinState::Request)
-                .await;
-        };
-        be.counters.session_start();
-        let r = self.pass_to(client, ex, &be, head_len).await;
-        be.counters.session_end();
-        r
+                .await),
+        }
     }
 
     /// `monitor-uri`: for a request to the monitor URI (its path and query when the URI
     /// starts with `/`, else the whole target), HAProxy's answer once the `tcp-request
     /// content` rules have passed: 200, or 503 when a `monitor fail` condition matches.
     /// `None` for any other request.
-    fn monitor(&self, ex: &Exchange) -> Option<u16> {
+    fn monitor<C: ClientCodec>(&self, client: &C) -> Option<u16> {
         let uri = self.fe.monitor_uri.as_deref()?;
-        let req = ex.head.message(&self.buf);
+        let req = client.request();
         let target = req.target();
         let hit = if uri.starts_with('/') {
             origin_form(target) == uri.as_bytes()
@@ -627,6 +632,7 @@ impl Session {
             resp: None,
             users: Some(&self.snap.userlists),
             txn: None,
+            live: Some(StreamLive::new(&self.snap, &self.fe)),
         };
         if !crate::runtime::rules::tcp_verdict(&self.fe.tcp_content, &view) {
             return None;
@@ -639,39 +645,41 @@ impl Session {
     /// (or reuse), send the request, wait for the response (the retry edge replaces a
     /// reused connection the server had closed), forward the response, then give the
     /// server connection back or close it.
-    async fn pass_to<S: AsyncRead + AsyncWrite + Unpin>(
+    async fn pass_to<C: ClientCodec>(
         &mut self,
-        client: &mut S,
+        client: &mut C,
         ex: &mut Exchange,
         be: &Arc<Backend>,
-        head_len: usize,
     ) -> Option<Next> {
         let mode = conn_mode(self.fe.conn_mode, be.conn_mode);
+        ex.phase = Phase::Connect;
         let up = match self.connect_upstream(client, ex, be, mode).await {
             Ok(up) => up,
             Err(next) => return next,
         };
         ex.server = Some(up.slot.server.clone());
-        let (up, mut sent) = match self.send_request(client, ex, be, mode, up, head_len).await {
+        ex.phase = Phase::ForwardRequest;
+        let (up, mut sent) = match self.send_request(client, ex, be, mode, up).await {
             Ok(r) => r,
             Err(next) => return next,
         };
+        ex.phase = Phase::Response;
         let mut up = match self.await_response(client, ex, be, up, &mut sent).await {
             Ok(up) => up,
             Err(next) => return next,
         };
         ex.t_response = session::ms(sent.at.elapsed());
-        let request_done = sent.body.is_done();
+        let request_done = client.body_done();
         if !request_done {
             // The server answered without asking for the body: the connection to the
             // client cannot be reused.
             ex.fin = FinState::None;
         }
         let r = self
-            .respond(client, &mut up.conn, ex, be, request_done)
+            .respond(client, &mut up.codec, ex, be, request_done)
             .await;
         if r.next.is_some() && r.server_clean {
-            self.release(ex, be, mode, up);
+            self.release(be, mode, up);
         }
         r.next
     }

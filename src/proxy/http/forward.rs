@@ -1,19 +1,19 @@
 //! Phase 9 of the chart, the request side: the head rewritten for the server (rules'
-//! edits, `option forwardfor`; the codec writes it), the body forwarded as the codec
-//! frames it, `Expect: 100-continue` answered when the body is buffered.
+//! edits, `option forwardfor`; the server codec writes it), the body forwarded as
+//! neutral frames the client codec reads and the server codec frames,
+//! `Expect: 100-continue` answered when the body is buffered.
 
 use super::exchange::{Exchange, Next, Session};
-use super::io::{IoFail, read_more, write_all};
+use super::io::IoFail;
 use super::upstream::Upstream;
 use crate::config::model::HttpConnMode;
 use crate::log::{FinState, TermCause};
-use crate::proxy::h1::{self, server::RequestBody};
+use crate::proxy::codec::{BodyFail, ClientCodec, ServerCodec};
+use crate::proxy::h1::H1Server;
 use crate::proxy::session::ConnInfo;
 use crate::runtime::backend::Backend;
-use crate::runtime::conn::ServerConn;
 use std::sync::Arc;
 use std::time::Instant;
-use tokio::io::{AsyncRead, AsyncWrite};
 
 fn xff_value(conn: &ConnInfo) -> Option<String> {
     conn.peer.map(|p| match p.ip() {
@@ -49,8 +49,6 @@ fn in_net(ip: std::net::IpAddr, net: (std::net::IpAddr, u8)) -> bool {
 
 /// What the request phase hands to the response phase.
 pub(super) struct Sent {
-    /// The request body's progress toward the server.
-    pub(super) body: RequestBody,
     /// The client waits for `100 Continue` before sending its body.
     pub(super) awaiting_100: bool,
     /// The whole request went out with its head: it can be sent again on a fresh
@@ -61,49 +59,39 @@ pub(super) struct Sent {
 }
 
 impl Session {
-    /// Writes the request head for the server into `self.out`: the rules' edits, then
-    /// `option forwardfor`'s header; the codec adds the Connection header `mode` calls
-    /// for.
-    pub(super) fn build_request_head(&mut self, ex: &Exchange, be: &Backend, mode: HttpConnMode) {
-        let ff = be.forwardfor.as_ref().or(self.fe.forwardfor.as_ref());
-        let mut xff: Option<(Vec<u8>, String)> = None;
-        if let (Some(ff), Some(peer)) = (ff, self.conn.peer) {
-            let excepted = ff.except.is_some_and(|n| in_net(peer.ip(), n));
-            let name = ff.header.to_ascii_lowercase().into_bytes();
-            let present = ex.head.message(&self.buf).has(&name);
-            if !(excepted || (ff.if_none && present)) {
-                xff = xff_value(&self.conn).map(|v| (name, v));
-            }
+    /// The rules' edits and `option forwardfor`'s header for the server: the header to
+    /// add, if any (name lowercase, value).
+    fn forwarded_for<C: ClientCodec>(&self, client: &C, be: &Backend) -> Option<(Vec<u8>, String)> {
+        let ff = be.forwardfor.as_ref().or(self.fe.forwardfor.as_ref())?;
+        let peer = self.conn.peer?;
+        let excepted = ff.except.is_some_and(|n| in_net(peer.ip(), n));
+        let name = ff.header.to_ascii_lowercase().into_bytes();
+        let present = client.request().has(&name);
+        if excepted || (ff.if_none && present) {
+            return None;
         }
-        let extra = xff.as_ref().map(|(n, v)| (n.as_slice(), v.as_bytes()));
-        h1::server::write_request(
-            &ex.head,
-            &self.buf,
-            mode == HttpConnMode::KeepAlive,
-            &ex.edits,
-            extra,
-            &mut self.out,
-        );
+        xff_value(&self.conn).map(|v| (name, v))
     }
 
-    /// Sends the request head, with the body bytes already received unless the client
-    /// waits for `100 Continue`, over `up`. A reused connection that fails on this first
-    /// write is replaced once (the retry edge). `Err`: the exchange ended.
-    pub(super) async fn send_request<S: AsyncRead + AsyncWrite + Unpin>(
+    /// Phase 9: sends the request head, with the body bytes already received unless the
+    /// client waits for `100 Continue`, over `up`: the server codec writes the head with
+    /// the rules' edits, `option forwardfor`'s header and the Connection header `mode`
+    /// calls for. A reused connection that fails on this first write is replaced once
+    /// (the retry edge). `Err`: the exchange ended.
+    pub(super) async fn send_request<C: ClientCodec>(
         &mut self,
-        client: &mut S,
+        client: &mut C,
         ex: &mut Exchange,
         be: &Arc<Backend>,
         mode: HttpConnMode,
         mut up: Upstream,
-        head_len: usize,
     ) -> Result<(Upstream, Sent), Option<Next>> {
         // With `option http-buffer-request`, the proxy answers `Expect: 100-continue`
         // itself and reads the body before the server sees the request.
-        let mut expect = ex.head.message(&self.buf).expect_continue;
+        let mut expect = client.request().expect_continue;
         if expect && (self.fe.buffer_request || be.buffer_request) {
-            let interim = h1::client::continue_response();
-            if write_all(client, interim, self.fe.timeouts.client)
+            if client
+                .write_continue(self.fe.timeouts.client)
                 .await
                 .is_err()
             {
@@ -112,20 +100,22 @@ impl Session {
             expect = false;
             ex.edits.remove.push(b"expect".to_vec());
         }
-        self.build_request_head(ex, be, mode);
-        let mut body = RequestBody::new(&ex.head);
-        let mut consumed = head_len;
+        let xff = self.forwarded_for(client, be);
+        let extra = xff.as_ref().map(|(n, v)| (n.as_slice(), v.as_bytes()));
+        up.codec.start_request(
+            &client.request(),
+            &ex.edits,
+            extra,
+            mode == HttpConnMode::KeepAlive,
+        );
         // A client that sent body bytes with `Expect: 100-continue` does not wait for the
         // interim response: its body is forwarded as it comes, as HAProxy does.
-        let expect_wait = expect && self.buf.len() == head_len;
+        let expect_wait = expect && !client.body_buffered();
         if !expect_wait {
-            let avail = &self.buf[head_len..];
-            match body.take(avail, &mut self.out) {
-                Ok(t) => {
-                    if !t.reframed {
-                        self.out.extend_from_slice(&avail[..t.used]);
-                    }
-                    consumed += t.used;
+            match client.take_body() {
+                Ok(frames) => {
+                    up.codec.push_body(&frames);
+                    ex.bytes_in += frames.wire as u64;
                 }
                 Err(_) => {
                     return Err(self
@@ -134,27 +124,23 @@ impl Session {
                 }
             }
         }
-        let body_done = body.is_done();
-        ex.bytes_in += (consumed - head_len) as u64;
+        let body_done = client.body_done();
         let st = be.timeouts.server;
-        if write_all(&mut up.conn, &self.out, st).await.is_err() {
+        if up.codec.send_pending(st).await.is_err() {
             if !up.reused {
                 return Err(self
                     .fail(client, ex, 502, TermCause::ServerAbort, FinState::Data)
                     .await);
             }
-            up = self.redial(be, ex, up).await?;
-            if write_all(&mut up.conn, &self.out, st).await.is_err() {
+            up = self.redial(client, be, ex, up).await?;
+            if up.codec.send_pending(st).await.is_err() {
                 return Err(self
                     .fail(client, ex, 502, TermCause::ServerAbort, FinState::Data)
                     .await);
             }
         }
-        self.buf.drain(..consumed);
-        ex.unread = 0;
         ex.body_pending = !body_done;
         let sent = Sent {
-            body,
             awaiting_100: expect_wait && !body_done,
             replayable: body_done,
             at: Instant::now(),
@@ -162,47 +148,39 @@ impl Session {
         Ok((up, sent))
     }
 
-    /// Streams the rest of the request body from the client to the server, framed by
-    /// the server's codec.
-    pub(super) async fn stream_request_body<S: AsyncRead + AsyncWrite + Unpin>(
+    /// Streams the rest of the request body from the client to the server, frame by
+    /// frame, each codec framing it for its side.
+    pub(super) async fn stream_request_body<C: ClientCodec>(
         &mut self,
-        client: &mut S,
-        server: &mut ServerConn,
+        client: &mut C,
+        server: &mut H1Server,
         ex: &mut Exchange,
-        body: &mut RequestBody,
         be: &Backend,
     ) -> Result<(), Option<Next>> {
-        let bufsize = self.snap.global.bufsize;
         // HAProxy waits for the rest of the body as it waits for the response: under
         // `timeout server` (504, `sH`), the client timeout only when that one is unset.
         let server_wait = be.timeouts.server;
+        let wait = server_wait.or(self.fe.timeouts.client);
         loop {
-            if self.buf.is_empty() {
-                let wait = server_wait.or(self.fe.timeouts.client);
-                match read_more(client, &mut self.buf, bufsize, wait).await {
-                    Ok(_) => {}
-                    Err(IoFail::Timeout) if server_wait.is_some() => {
-                        return Err(self
-                            .fail(client, ex, 504, TermCause::ServerTimeout, FinState::Headers)
-                            .await);
-                    }
-                    Err(e) => {
-                        // A client that leaves in the middle of its body is logged `CL`
-                        // by HAProxy, with no response.
-                        (ex.term, ex.fin) = if e == IoFail::Timeout {
-                            (TermCause::ClientTimeout, FinState::Data)
-                        } else {
-                            (TermCause::ClientAbort, FinState::Last)
-                        };
-                        ex.status = -1;
-                        return Err(Some(Next::Close));
-                    }
+            let frames = match client.read_body(wait).await {
+                Ok(f) => f,
+                Err(BodyFail::Io(IoFail::Timeout)) if server_wait.is_some() => {
+                    return Err(self
+                        .fail(client, ex, 504, TermCause::ServerTimeout, FinState::Headers)
+                        .await);
                 }
-            }
-            self.out.clear();
-            let taken = match body.take(&self.buf, &mut self.out) {
-                Ok(t) => t,
-                Err(_) => {
+                Err(BodyFail::Io(e)) => {
+                    // A client that leaves in the middle of its body is logged `CL`
+                    // by HAProxy, with no response.
+                    (ex.term, ex.fin) = if e == IoFail::Timeout {
+                        (TermCause::ClientTimeout, FinState::Data)
+                    } else {
+                        (TermCause::ClientAbort, FinState::Last)
+                    };
+                    ex.status = -1;
+                    return Err(Some(Next::Close));
+                }
+                Err(BodyFail::Invalid) => {
                     // A malformed chunk arriving later: HAProxy's stream answers 400
                     // (`errorfile` applies) while waiting for the response, `PH--`.
                     return Err(self
@@ -210,20 +188,18 @@ impl Session {
                         .await);
                 }
             };
-            let k = taken.used;
-            let data = if taken.reframed {
-                &self.out[..]
-            } else {
-                &self.buf[..k]
-            };
-            if write_all(server, data, be.timeouts.server).await.is_err() {
+            let wire = frames.wire as u64;
+            if server
+                .write_body(&frames, be.timeouts.server)
+                .await
+                .is_err()
+            {
                 return Err(self
                     .fail(client, ex, 502, TermCause::ServerAbort, FinState::Data)
                     .await);
             }
-            ex.bytes_in += k as u64;
-            self.buf.drain(..k);
-            if body.is_done() {
+            ex.bytes_in += wire;
+            if client.body_done() {
                 return Ok(());
             }
         }

@@ -69,21 +69,23 @@ pub enum IoFail {
     Error,
 }
 
-/// Appends what is available to `buf` (at least one byte, or `Closed`).
+/// Appends what is available to `buf` (at least one byte, or `Closed`). The read is tried
+/// first; the timer is armed only when it would block (a timer costs a clock read and a
+/// timer-wheel entry, several per request otherwise).
 pub async fn read_more<R: AsyncRead + Unpin + ?Sized>(
     r: &mut R,
     buf: &mut Vec<u8>,
     reserve: usize,
     timeout: Option<Duration>,
 ) -> Result<usize, IoFail> {
-    if buf.capacity() - buf.len() < reserve / 4 {
-        buf.reserve(reserve);
-    }
-    let res = match timeout {
-        Some(t) => tokio::time::timeout(t, r.read_buf(buf))
-            .await
-            .map_err(|_| IoFail::Timeout)?,
-        None => r.read_buf(buf).await,
+    let res = match read_now(r, buf, reserve).await {
+        Some(res) => res,
+        None => match timeout {
+            Some(t) => tokio::time::timeout(t, r.read_buf(buf))
+                .await
+                .map_err(|_| IoFail::Timeout)?,
+            None => r.read_buf(buf).await,
+        },
     };
     match res {
         Ok(0) => Err(IoFail::Closed),
@@ -92,12 +94,43 @@ pub async fn read_more<R: AsyncRead + Unpin + ?Sized>(
     }
 }
 
-/// Writes all of `data`.
+/// Writes what `w` takes of `bufs` right now without waiting: `None` when it would
+/// block.
+async fn write_now<W: AsyncWrite + Unpin + ?Sized>(
+    w: &mut W,
+    bufs: &[io::IoSlice<'_>],
+) -> Option<io::Result<usize>> {
+    std::future::poll_fn(|cx| {
+        let w = std::pin::Pin::new(&mut *w);
+        // One slice: a plain `send`, as `write_all` would.
+        let r = match bufs {
+            [one] => w.poll_write(cx, one),
+            _ => w.poll_write_vectored(cx, bufs),
+        };
+        match r {
+            Poll::Pending => Poll::Ready(None),
+            Poll::Ready(r) => Poll::Ready(Some(r)),
+        }
+    })
+    .await
+}
+
+/// Writes all of `data`. The write is tried first; the timer is armed only for what
+/// would block.
 pub async fn write_all<W: AsyncWrite + Unpin + ?Sized>(
     w: &mut W,
     data: &[u8],
     timeout: Option<Duration>,
 ) -> Result<(), IoFail> {
+    if data.is_empty() {
+        return Ok(());
+    }
+    let data = match write_now(w, &[io::IoSlice::new(data)]).await {
+        Some(Ok(0)) | Some(Err(_)) => return Err(IoFail::Error),
+        Some(Ok(n)) if n == data.len() => return Ok(()),
+        Some(Ok(n)) => &data[n..],
+        None => data,
+    };
     let res: io::Result<()> = match timeout {
         Some(t) => tokio::time::timeout(t, w.write_all(data))
             .await
@@ -115,8 +148,23 @@ pub async fn write_all_pair<W: AsyncWrite + Unpin + ?Sized>(
     body: &[u8],
     timeout: Option<Duration>,
 ) -> Result<(), IoFail> {
+    let (mut head, mut body) = (head, body);
+    match write_now(w, &[io::IoSlice::new(head), io::IoSlice::new(body)]).await {
+        Some(Ok(0)) | Some(Err(_)) => return Err(IoFail::Error),
+        Some(Ok(n)) => {
+            if n >= head.len() {
+                body = &body[n - head.len()..];
+                head = &[];
+            } else {
+                head = &head[n..];
+            }
+            if head.is_empty() && body.is_empty() {
+                return Ok(());
+            }
+        }
+        None => {}
+    }
     let write = async {
-        let (mut head, mut body) = (head, body);
         while !head.is_empty() {
             let n = w
                 .write_vectored(&[io::IoSlice::new(head), io::IoSlice::new(body)])

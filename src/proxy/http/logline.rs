@@ -72,7 +72,7 @@ impl Session {
         if let Some(s) = &ex.server {
             rec.srv_conn = s.cur_conns.load(Ordering::Relaxed);
             rec.srv_queue = s.queued.load(Ordering::Relaxed);
-            rec.server_addr = s.unix.is_none().then_some(s.addr);
+            rec.server_addr = s.unix.is_none().then_some(s.current_addr());
         }
         session::account(&fe, ex.backend.as_deref(), ex.server.as_deref(), &rec, true);
         if fe.log.is_none() {

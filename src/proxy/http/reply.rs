@@ -2,21 +2,20 @@
 //! replies are protocol-neutral values (`runtime::errors::Page`, `config::model::Reply`);
 //! the client's codec encodes them and says whether the connection persists.
 
-use super::exchange::{Exchange, Next, Session};
-use super::io::write_all;
+use super::exchange::{Exchange, Next, Phase, Session};
 use crate::config::model::Reply;
 use crate::log::{FinState, TermCause};
+use crate::proxy::codec::ClientCodec;
 use crate::proxy::h1::client;
 use crate::runtime::errors::{self, Page};
-use tokio::io::{AsyncRead, AsyncWrite};
 
 impl Session {
     /// Sends the error page for `status` (the backend's or frontend's `errorfile`, else
     /// HAProxy's), keeping a keep-alive client whose request was fully read when the
     /// codec allows it.
-    pub(super) async fn fail<S: AsyncWrite + Unpin>(
+    pub(super) async fn fail<C: ClientCodec>(
         &mut self,
-        client: &mut S,
+        client: &mut C,
         ex: &mut Exchange,
         status: u16,
         term: TermCause,
@@ -24,53 +23,46 @@ impl Session {
     ) -> Option<Next> {
         let be_errors = ex.backend.as_ref().map(|b| &b.errors);
         let page = errors::page(status, be_errors, &self.fe.errors);
-        let persist = !ex.body_pending && self.persists(ex);
-        let reply = client::error_page(status, page, persist);
-        let ok = write_all(client, &reply.bytes, self.fe.timeouts.client)
-            .await
-            .is_ok();
+        let persist = !ex.body_pending && self.persists(client);
+        let reply = client
+            .write_error(status, page, persist, self.fe.timeouts.client)
+            .await;
         ex.status = status as i32;
         if reply.counted {
-            ex.bytes_out += reply.bytes.len() as u64;
+            ex.bytes_out += reply.bytes;
         }
         ex.term = term;
         ex.fin = fin;
-        if reply.persist && ok {
-            let n = ex.unread.min(self.buf.len());
-            self.buf.drain(..n);
-            ex.unread = 0;
+        if reply.persist && reply.ok {
+            client.discard_request();
             return Some(Next::KeepAlive);
         }
         Some(Next::Close)
     }
 
     /// Phase 5: answers locally (`deny`, `return`: `is_return`) with `page`, keeping
-    /// the connection if no body is pending; the request head (`head_len` bytes) is
-    /// consumed.
-    pub(super) async fn local_reply<S: AsyncRead + AsyncWrite + Unpin>(
+    /// the connection if no body is pending; the request is consumed.
+    pub(super) async fn local_reply<C: ClientCodec>(
         &mut self,
-        client: &mut S,
+        client: &mut C,
         ex: &mut Exchange,
-        head_len: usize,
         page: Page<'_>,
         status: u16,
         is_return: bool,
     ) -> Option<Next> {
+        ex.phase = Phase::LocalReply;
         ex.local = true;
-        let persist = !ex.body_pending && self.persists(ex);
-        let mut reply = client::local_reply(page, persist);
+        let persist = !ex.body_pending && self.persists(client);
         // A HEAD request gets the head alone, as from HAProxy.
-        if ex.head.message(&self.buf).method == crate::proxy::message::Method::Head {
-            reply = client::head_only(reply);
-        }
-        if write_all(client, &reply.bytes, self.fe.timeouts.client)
-            .await
-            .is_err()
-        {
+        let head_only = client.request().method == crate::proxy::message::Method::Head;
+        let reply = client
+            .write_reply(page, persist, head_only, self.fe.timeouts.client)
+            .await;
+        if !reply.ok {
             return Some(Next::Close);
         }
         ex.status = status as i32;
-        ex.bytes_out = reply.bytes.len() as u64;
+        ex.bytes_out = reply.bytes;
         // HAProxy: `LR--` for `return`, `PR--` for `deny`.
         ex.term = if is_return {
             TermCause::Local
@@ -78,7 +70,7 @@ impl Session {
             TermCause::Proxy
         };
         ex.fin = FinState::Request;
-        self.buf.drain(..head_len);
+        client.discard_request();
         Some(if reply.persist {
             Next::KeepAlive
         } else {

@@ -80,6 +80,9 @@ impl SampleSource for Edited<'_> {
     fn set_var(&self, name: &str, value: Option<&[u8]>) {
         self.inner.set_var(name, value)
     }
+    fn live(&self) -> Option<&dyn crate::acl::LiveState> {
+        self.inner.live()
+    }
     fn req_header(&self, name: &str, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
         if self.response {
             return self.inner.req_header(name, each);
@@ -280,6 +283,18 @@ pub fn route(
             .map(|s| s.backend.clone())
             .or_else(|| fe.default_backend.clone()),
         _ => None,
+    };
+    // From here on the stream's backend is the chosen one (`be_name`, `nbsrv`).
+    let switched;
+    let view = match (&b, view.live) {
+        (Some(b), Some(live)) => {
+            switched = ReqView {
+                live: Some(live.switched(b)),
+                ..*view
+            };
+            &switched
+        }
+        _ => view,
     };
     if let Some(b) = &b
         && !crate::runtime::rules::tcp_verdict(&b.tcp_content, view)

@@ -4,15 +4,14 @@
 //! request rules, as HAProxy), with the admin form's body read when it is posted.
 
 use super::exchange::{Exchange, Next, Session};
-use super::io::read_more;
 use super::view::ReqView;
+use crate::proxy::codec::ClientCodec;
 use crate::proxy::message::Payload;
 use crate::runtime::backend::Backend;
 use crate::runtime::errors::Page;
 use crate::runtime::proxies::StatsPage;
 use crate::stats::http::{Answer, Request};
 use std::sync::Arc;
-use tokio::io::{AsyncRead, AsyncWrite};
 
 /// Largest admin form read (HAProxy answers `EXCD` past its buffer).
 const MAX_FORM: u64 = 16 * 1024;
@@ -20,9 +19,9 @@ const MAX_FORM: u64 = 16 * 1024;
 impl Session {
     /// The stats page a request is for: the frontend's, else its backend's, when the
     /// method and path match its `stats uri`.
-    pub(super) fn stats_page(
+    pub(super) fn stats_page<C: ClientCodec>(
         &self,
-        ex: &Exchange,
+        client: &C,
         backend: Option<&Arc<Backend>>,
     ) -> Option<Arc<StatsPage>> {
         let pages = [
@@ -32,7 +31,7 @@ impl Session {
         if pages.iter().all(Option::is_none) {
             return None;
         }
-        let req = ex.head.message(&self.buf);
+        let req = client.request();
         pages
             .into_iter()
             .flatten()
@@ -42,11 +41,10 @@ impl Session {
 
     /// Answers with the stats page `page`, or with the Prometheus exporter when `page`
     /// is `None`.
-    pub(super) async fn serve_stats<S: AsyncRead + AsyncWrite + Unpin>(
+    pub(super) async fn serve_stats<C: ClientCodec>(
         &mut self,
-        client: &mut S,
+        client: &mut C,
         ex: &mut Exchange,
-        head_len: usize,
         page: Option<Arc<StatsPage>>,
     ) -> Option<Next> {
         // HAProxy counts what the frontend itself answers (not a backend's page).
@@ -68,37 +66,39 @@ impl Session {
             "<PROMEX>"
         });
         let Some(page) = page else {
-            let target = ex.head.message(&self.buf).target();
+            let target = client.request().target();
             return match crate::stats::http::prometheus(&self.snap, target) {
                 Some(reply) => {
-                    self.local_reply(client, ex, head_len, Page::Reply(&reply), 200, true)
+                    self.local_reply(client, ex, Page::Reply(&reply), 200, true)
                         .await
                 }
                 None => {
                     let fe = Arc::clone(&self.fe);
                     let page = crate::runtime::errors::page(400, None, &fe.errors);
-                    self.local_reply(client, ex, head_len, page, 400, true)
-                        .await
+                    self.local_reply(client, ex, page, 400, true).await
                 }
             };
         };
         // The admin form: read its body (`Content-Length` only) before answering.
-        let mut consumed = head_len;
-        let payload = ex.head.message(&self.buf).payload;
-        if let Payload::Length(n) = payload
+        let mut body = Vec::new();
+        if let Payload::Length(n) = client.request().payload
             && n <= MAX_FORM
         {
-            let want = head_len + n as usize;
             let limit = self.fe.timeouts.http_request.or(self.fe.timeouts.client);
-            while self.buf.len() < want {
-                if read_more(client, &mut self.buf, want, limit).await.is_err() {
-                    return Some(Next::Close);
+            loop {
+                match client.read_body(limit).await {
+                    Ok(f) => {
+                        body.extend_from_slice(f.data);
+                        if f.end {
+                            break;
+                        }
+                    }
+                    Err(_) => return Some(Next::Close),
                 }
             }
-            consumed = want;
             ex.body_pending = false;
         }
-        let req = ex.head.message(&self.buf);
+        let req = client.request();
         let view = ReqView {
             req,
             conn: &self.conn,
@@ -106,6 +106,9 @@ impl Session {
             resp: None,
             users: Some(&self.snap.userlists),
             txn: None,
+            live: Some(crate::runtime::live_fetch::StreamLive::new(
+                &self.snap, &self.fe,
+            )),
         };
         let admin = page.admin.iter().any(|c| c.matches(&view));
         let sreq = Request {
@@ -113,12 +116,12 @@ impl Session {
             target: req.target(),
             authorization: req.values(b"authorization").next(),
             admin,
-            body: &self.buf[head_len..consumed],
+            body: &body,
         };
         match crate::stats::http::answer(&page, &self.snap, &sreq) {
             Answer::Reply(reply) => {
                 let status = reply.status;
-                self.local_reply(client, ex, consumed, Page::Reply(&reply), status, true)
+                self.local_reply(client, ex, Page::Reply(&reply), status, true)
                     .await
             }
             Answer::Unauthorized(realm) => {
@@ -126,8 +129,7 @@ impl Session {
                 let page = crate::runtime::errors::page(401, None, &fe.errors);
                 let reply = super::reply::auth_reply(page, realm.as_bytes());
                 let page = reply.as_ref().map_or(Page::Empty, Page::Reply);
-                self.local_reply(client, ex, consumed, page, 401, true)
-                    .await
+                self.local_reply(client, ex, page, 401, true).await
             }
         }
     }

@@ -7,18 +7,22 @@ use super::exchange::{Exchange, MAX_OWN_CONNS, Next, OwnConn, Session};
 use super::view::ReqView;
 use crate::config::model::{HttpConnMode, HttpReuse};
 use crate::log::{FinState, TermCause};
+use crate::proxy::codec::{ClientCodec, ServerCodec};
 use crate::proxy::connect::{self, ConnectError};
-use crate::proxy::h1::{self, RequestHead};
+use crate::proxy::h1::H1Server;
+use crate::proxy::message::Request;
 use crate::proxy::session::ConnInfo;
 use crate::runtime::backend::{Backend, ServerSlot};
 use crate::runtime::conn::ServerConn;
 use std::sync::Arc;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncReadExt};
 
-/// The server side of one exchange: a connection and the slot it holds on its server.
+/// The server side of one exchange: the server codec over its connection and the slot
+/// it holds on its server. (Server connections speak HTTP/1 until the HTTP/2 issue, which
+/// makes the codec an enum of both, chosen here by the pool key.)
 pub(super) struct Upstream {
-    /// The connection.
-    pub(super) conn: ServerConn,
+    /// The server codec, holding the connection.
+    pub(super) codec: H1Server,
     /// The server's connection slot (its `maxconn`), released when dropped.
     pub(super) slot: ServerSlot,
     /// The connection served an earlier request (from a pool or the client's own).
@@ -30,9 +34,9 @@ impl Session {
     /// `be`. With `option abortonclose`, a client that closes while its request waits in
     /// the queue (HAProxy's CQ) or for the connection (CC) aborts it; bytes it pipelines
     /// meanwhile are kept. `Err`: the exchange ended (the client was answered).
-    pub(super) async fn connect_upstream<S: AsyncRead + AsyncWrite + Unpin>(
+    pub(super) async fn connect_upstream<C: ClientCodec>(
         &mut self,
-        client: &mut S,
+        client: &mut C,
         ex: &mut Exchange,
         be: &Arc<Backend>,
         mode: HttpConnMode,
@@ -50,11 +54,12 @@ impl Session {
 
         let mut early = Vec::new();
         let slot = {
-            let view = view(&self.buf, &ex.head, &self.conn);
+            let (req, io) = client.watch();
+            let view = view(req, &self.conn);
             let acq = connect::acquire(be, &view, &[], &mut ex.info);
-            unless_client_closes(client, be.abortonclose, &mut early, acq).await
+            unless_client_closes(io, be.abortonclose, &mut early, acq).await
         };
-        self.buf.extend_from_slice(&early);
+        client.push_input(&early);
         let Some(slot) = slot else {
             return Err(client_gave_up(ex, FinState::Queue));
         };
@@ -81,30 +86,38 @@ impl Session {
             .map(|i| self.own.swap_remove(i).stream);
         let pooled = own.or_else(|| {
             pool_use.and_then(|proven_only| {
-                let key = connect::pool_key(&slot.server, &view(&self.buf, &ex.head, &self.conn));
+                let key = connect::pool_key(&slot.server, &view(client.request(), &self.conn));
                 slot.server.pool.take(&key, proven_only).map(|(s, _)| s)
             })
         });
         if let Some(conn) = pooled {
             return Ok(Upstream {
-                conn,
+                codec: self.server_codec(conn),
                 slot,
                 reused: true,
             });
         }
         let mut early = Vec::new();
         let r = {
-            let view = view(&self.buf, &ex.head, &self.conn);
-            let dial = connect::dial_retrying(be, &view, self.conn.local, &mut ex.info, slot);
-            unless_client_closes(client, be.abortonclose, &mut early, dial).await
+            let (req, io) = client.watch();
+            let view = view(req, &self.conn);
+            // Boxed: a new connection is the uncommon path, and its future is large.
+            let dial = Box::pin(connect::dial_retrying(
+                be,
+                &view,
+                self.conn.local,
+                &mut ex.info,
+                slot,
+            ));
+            unless_client_closes(io, be.abortonclose, &mut early, dial).await
         };
-        self.buf.extend_from_slice(&early);
+        client.push_input(&early);
         let Some(r) = r else {
             return Err(client_gave_up(ex, FinState::Connect));
         };
         match r {
             Ok((conn, slot)) => Ok(Upstream {
-                conn,
+                codec: self.server_codec(conn),
                 slot,
                 reused: false,
             }),
@@ -121,66 +134,73 @@ impl Session {
 
     /// The retry edge: a reused connection the server had closed is replaced by a fresh
     /// one (with `retries` and `option redispatch`). `Err`: close without an answer.
-    pub(super) async fn redial(
+    pub(super) async fn redial<C: ClientCodec>(
         &mut self,
+        client: &C,
         be: &Arc<Backend>,
         ex: &mut Exchange,
         up: Upstream,
     ) -> Result<Upstream, Option<Next>> {
-        let view = view(&self.buf, &ex.head, &self.conn);
-        let (conn, slot) =
-            connect::dial_retrying(be, &view, self.conn.local, &mut ex.info, up.slot)
-                .await
-                .map_err(|_| None)?;
+        let Upstream {
+            mut codec, slot, ..
+        } = up;
+        let view = view(client.request(), &self.conn);
+        let dial = connect::dial_retrying(be, &view, self.conn.local, &mut ex.info, slot);
+        let (conn, slot) = Box::pin(dial).await.map_err(|_| None)?;
+        codec.reconnect(conn);
         Ok(Upstream {
-            conn,
+            codec,
             slot,
             reused: false,
         })
     }
 
+    /// The server codec over a connection (HTTP/1).
+    fn server_codec(&self, conn: ServerConn) -> H1Server {
+        H1Server::new(conn, self.limits, self.snap.global.bufsize)
+    }
+
     /// After the response: a connection that may serve another request goes back to its
     /// server's pool (`http-reuse never`: kept for this client's next requests); any
     /// other is closed. The slot is released either way.
-    pub(super) fn release(
-        &mut self,
-        ex: &Exchange,
-        be: &Arc<Backend>,
-        mode: HttpConnMode,
-        up: Upstream,
-    ) {
-        let reusable = mode == HttpConnMode::KeepAlive
-            && h1::server::server_persists(&ex.rhead)
-            && self.rbuf.is_empty();
+    pub(super) fn release(&mut self, be: &Arc<Backend>, mode: HttpConnMode, up: Upstream) {
+        let reusable = mode == HttpConnMode::KeepAlive && up.codec.reusable();
         if !reusable {
             return;
         }
+        let Upstream {
+            codec,
+            slot,
+            reused,
+        } = up;
+        let conn = codec.into_conn();
         if be.http_reuse == HttpReuse::Never {
             if self.own.len() >= MAX_OWN_CONNS {
                 self.own.remove(0);
             }
             self.own.push(OwnConn {
                 backend: be.clone(),
-                server: up.slot.server.index,
-                stream: up.conn,
+                server: slot.server.index,
+                stream: conn,
             });
         } else {
             // A connection that served its second request or more is "proven".
-            let key = up.conn.pool_key();
-            up.slot.server.pool.put(key, up.conn, up.reused);
+            let key = conn.pool_key();
+            slot.server.pool.put(key, conn, reused);
         }
     }
 }
 
 /// The request as rules, ACLs and balancing see it before the response.
-pub(super) fn view<'a>(buf: &'a [u8], head: &'a RequestHead, conn: &'a ConnInfo) -> ReqView<'a> {
+pub(super) fn view<'a>(req: Request<'a>, conn: &'a ConnInfo) -> ReqView<'a> {
     ReqView {
-        req: head.message(buf),
+        req,
         conn,
         status: None,
         resp: None,
         users: None,
         txn: None,
+        live: None,
     }
 }
 

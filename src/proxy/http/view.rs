@@ -2,15 +2,17 @@
 //! head and its connection, without copying anything.
 
 use super::txn::Txn;
-use crate::acl::SampleSource;
+use crate::acl::{LiveState, SampleSource};
 use crate::balance::BalanceInput;
 use crate::proxy::message::{Request, Response};
 use crate::proxy::session::ConnInfo;
 use crate::runtime::frontend::UniqueId;
+use crate::runtime::live_fetch::StreamLive;
 use crate::runtime::userlist::{Userlists, basic_credentials};
 use std::net::{IpAddr, SocketAddr};
 
 /// A request head with its connection.
+#[derive(Clone, Copy)]
 pub struct ReqView<'a> {
     /// The request head.
     pub req: Request<'a>,
@@ -25,6 +27,9 @@ pub struct ReqView<'a> {
     /// The transaction's state and the frontend's `unique-id-format` with its name,
     /// where rules run.
     pub txn: Option<(&'a Txn, Option<&'a UniqueId>, &'a str)>,
+    /// The stream's proxies and their live state (`nbsrv`, `be_name`, …), where rules
+    /// run.
+    pub live: Option<StreamLive<'a>>,
 }
 
 impl SampleSource for ReqView<'_> {
@@ -94,6 +99,9 @@ impl SampleSource for ReqView<'_> {
         if let Some((t, _, _)) = self.txn {
             t.set_var(name, value);
         }
+    }
+    fn live(&self) -> Option<&dyn LiveState> {
+        self.live.as_ref().map(|l| l as &dyn LiveState)
     }
 }
 

@@ -129,3 +129,45 @@ fn reencoding_writes_only_crlf_framing_at_every_split_point() {
     d.reencode(&[b'x'; 0x2e], &mut out).expect("data");
     assert!(out.starts_with(b"2E\r\n"));
 }
+
+#[test]
+fn frames_then_encoding_give_the_bytes_reencoding_gives_at_every_split_point() {
+    // What reaches the server through the neutral frames (decode, then encode) is what
+    // HAProxy-style re-encoding wrote before the seam: same chunks, trailers, end.
+    use crate::proxy::h1::encode_chunked;
+    use crate::proxy::message::Frames;
+    let body: &[u8] = b"3;ext=1\r\nabc\n4\nDEFG\r\n0A\r\n0123456789\r\n0;x\r\nX-Sum:  7 \r\nTransfer-Encoding: chunked\r\n\r\nNEXT";
+    for cut in 0..=body.len() {
+        let mut old = ChunkedDecoder::for_request();
+        let mut want = Vec::new();
+        let a = old.reencode(&body[..cut], &mut want).expect("first piece");
+        old.reencode(&body[a..], &mut want).expect("second piece");
+
+        let mut d = ChunkedDecoder::for_request();
+        let (mut data, mut trailers, mut got) = (Vec::new(), Vec::new(), Vec::new());
+        let mut at = 0;
+        for end in [cut, body.len()] {
+            if d.is_done() {
+                // The exchange reads no more once the end came.
+                break;
+            }
+            data.clear();
+            let k = d.decode(&body[at..end.max(at)], &mut data, &mut trailers);
+            at += k.expect("decodes");
+            let done = d.is_done();
+            let frames = Frames {
+                data: &data,
+                trailers: if done { &trailers } else { &[] },
+                end: done,
+                wire: 0,
+            };
+            encode_chunked(&frames, &mut got);
+        }
+        assert_eq!(at, body.len() - 4, "cut {cut}");
+        assert_eq!(
+            got.escape_ascii().to_string(),
+            want.escape_ascii().to_string(),
+            "cut {cut}"
+        );
+    }
+}

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Instructions per request of a proxy binary under callgrind, and syscalls per request
+# under strace: load-independent figures for comparing two builds on a busy machine.
+#
+#   scripts/bench-ir.sh BINARY [SCENARIO] [TOOL]
+#
+# SCENARIO: `ka` (small keep-alive responses, the default) or `64k` (64 KiB responses).
+# TOOL: `callgrind` (default: total instructions / requests) or `strace` (syscall
+# counts / requests). BINARY may be gatehouse or /usr/sbin/haproxy (same config).
+# Two nginx backends on free loopback ports serve the requests; wrk sends them over 8
+# keep-alive connections for 6 s. The config is ../shared/bench/haproxy.cfg's.
+set -euo pipefail
+bin=${1:?binary}
+scenario=${2:-ka}
+tool=${3:-callgrind}
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+pa=$(free_port); pb=$(free_port); pp=$(free_port)
+mkdir -p "$work/www"
+head -c 65536 /dev/zero | tr '\0' 'b' >"$work/www/64k"
+for port in "$pa" "$pb"; do
+  cat >"$work/nginx-$port.conf" <<NGX
+user root;
+worker_processes 1;
+daemon off;
+error_log $work/nginx-$port.err warn;
+pid $work/nginx-$port.pid;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:$port;
+    root $work/www;
+    location = / { default_type text/plain; return 200 "hello from $port\n"; }
+    location / { default_type application/octet-stream; }
+  }
+}
+NGX
+  nginx -c "$work/nginx-$port.conf" -p "$work" &
+  pids+=($!)
+done
+cat >"$work/proxy.cfg" <<CFG
+global
+    nbthread 1
+    maxconn 4000
+    tune.bufsize 16384
+defaults
+    mode http
+    timeout connect 5s
+    timeout client  30s
+    timeout server  30s
+    option http-keep-alive
+    http-reuse always
+frontend bench_http
+    bind 127.0.0.1:$pp
+    default_backend app
+backend app
+    balance roundrobin
+    server app1 127.0.0.1:$pa
+    server app2 127.0.0.1:$pb
+CFG
+case $tool in
+  callgrind) valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/cg.out" "$bin" -db -f "$work/proxy.cfg" 2>"$work/tool.err" & ;;
+  strace) strace -c -f -o "$work/strace.out" "$bin" -db -f "$work/proxy.cfg" 2>"$work/tool.err" & ;;
+esac
+proxy=$!
+for _ in $(seq 100); do
+  (exec 3<>/dev/tcp/127.0.0.1/$pp) 2>/dev/null && break
+  sleep 0.2
+done
+path=/
+[ "$scenario" = 64k ] && path=/64k
+# Startup is not counted: instrumentation starts once the proxy listens.
+[ "$tool" = callgrind ] && callgrind_control -i on "$proxy" >/dev/null
+out=$(wrk -t1 -c8 -d6s "http://127.0.0.1:$pp$path")
+reqs=$(echo "$out" | awk '/requests in/ {print $1}')
+if [ "$tool" = strace ]; then
+  # strace keeps tracing through its own SIGTERM: stop the traced proxy instead.
+  kill -TERM "$(pgrep -P "$proxy")"
+else
+  kill -TERM "$proxy"
+fi
+wait "$proxy" 2>/dev/null || true
+case $tool in
+  callgrind)
+    total=$(awk '/^summary:/ {print $2}' "$work/cg.out")
+    echo "$scenario requests=$reqs Ir=$total Ir/request=$((total / reqs))"
+    # CG_OUT=FILE keeps the profile for callgrind_annotate.
+    if [ -n "${CG_OUT:-}" ]; then cp "$work/cg.out" "$CG_OUT"; fi
+    ;;
+  strace)
+    echo "$scenario requests=$reqs (syscalls per request: calls, failed ones)"
+    awk -v n="$reqs" '$NF ~ /^[a-z_0-9]+$/ && $4 ~ /^[0-9]+$/ && $NF != "total" {
+      e = (NF == 6) ? $5 : 0; printf "  %-16s %6.2f %6.2f\n", $NF, $4 / n, e / n}' "$work/strace.out" | sort -k2 -rn | head -8
+    ;;
+esac

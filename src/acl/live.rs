@@ -1,0 +1,135 @@
+//! What the live-state fetches (configuration.txt 7.3.2: `nbsrv`, `be_conn`, `fe_conn`,
+//! `queue`, `srv_is_up`, `be_name`, `fe_name`, …) read: the proxies a stream goes
+//! through and the live state of any frontend, backend or server by name. The ACL engine
+//! sits below the runtime, so it sees that state only through [`LiveState`], which the
+//! runtime implements over its snapshot and live-state store.
+
+use super::SampleSource;
+use std::net::SocketAddr;
+
+/// A number about a frontend or a backend.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProxyStat {
+    /// `nbsrv`: usable servers (the active ones, else the backups the balancer would use).
+    Nbsrv,
+    /// `be_conn`: connections currently assigned to the backend.
+    BeConn,
+    /// `be_conn_free`: free connection slots of the usable servers (-1: one is unlimited).
+    BeConnFree,
+    /// `be_sess_rate`: sessions per second on the backend.
+    BeSessRate,
+    /// `connslots`: free connection and queue slots of the servers not down (-1: one has
+    /// no `maxconn` or no `maxqueue`).
+    ConnSlots,
+    /// `queue`: requests queued in the backend and its servers.
+    Queue,
+    /// `fe_conn`: connections currently on the frontend.
+    FeConn,
+    /// `fe_req_rate`: HTTP requests per second on the frontend.
+    FeReqRate,
+    /// `fe_sess_rate`: sessions per second on the frontend.
+    FeSessRate,
+}
+
+/// A number about one server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServerStat {
+    /// `srv_is_up`: 1 when up and not in maintenance, else 0.
+    IsUp,
+    /// `srv_conn`: connections established or being established.
+    Conn,
+    /// `srv_conn_free`: free connection slots (-1 without `maxconn`).
+    ConnFree,
+    /// `srv_queue`: requests in the server's own queue.
+    Queue,
+    /// `srv_sess_rate`: sessions per second.
+    SessRate,
+    /// `srv_weight`: the effective weight.
+    Weight,
+    /// `srv_uweight`: the user weight (configured or set at runtime).
+    UWeight,
+    /// `srv_iweight`: the initial (configured) weight.
+    IWeight,
+}
+
+/// The proxies of one stream and the live state of every proxy, as fetches read them.
+pub trait LiveState {
+    /// The frontend the stream came through (`fe_name`).
+    fn frontend_name(&self) -> Option<&str>;
+    /// The stream's backend (`be_name`): the frontend itself until a backend is chosen.
+    fn backend_name(&self) -> Option<&str>;
+    /// `stat` of the frontend or backend `proxy` (empty: the stream's frontend for
+    /// frontend numbers, its backend for backend ones); `None` when there is no such
+    /// proxy.
+    fn proxy_stat(&self, proxy: &str, stat: ProxyStat) -> Option<i64>;
+    /// `stat` of server `server` of backend `backend` (empty: the stream's backend);
+    /// `None` when there is no such server.
+    fn server_stat(&self, backend: &str, server: &str, stat: ServerStat) -> Option<i64>;
+}
+
+/// A sample source with the live state added: forwards everything to `inner`, and
+/// answers [`SampleSource::live`] with `live` (for the paths whose source does not carry
+/// it, as `mode tcp` connections).
+pub struct WithLive<'a> {
+    /// The message and connection.
+    pub inner: &'a dyn SampleSource,
+    /// The live state.
+    pub live: &'a dyn LiveState,
+}
+
+impl SampleSource for WithLive<'_> {
+    fn src(&self) -> Option<SocketAddr> {
+        self.inner.src()
+    }
+    fn dst(&self) -> Option<SocketAddr> {
+        self.inner.dst()
+    }
+    fn method(&self) -> Option<&[u8]> {
+        self.inner.method()
+    }
+    fn uri(&self) -> Option<&[u8]> {
+        self.inner.uri()
+    }
+    fn req_header(&self, name: &str, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+        self.inner.req_header(name, each)
+    }
+    fn status(&self) -> Option<u16> {
+        self.inner.status()
+    }
+    fn version(&self) -> Option<&[u8]> {
+        self.inner.version()
+    }
+    fn req_headers(&self, each: &mut dyn FnMut(&[u8], &[u8]) -> bool) -> bool {
+        self.inner.req_headers(each)
+    }
+    fn res_headers(&self, each: &mut dyn FnMut(&[u8], &[u8]) -> bool) -> bool {
+        self.inner.res_headers(each)
+    }
+    fn http_auth(&self, userlist: &str, groups: bool, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+        self.inner.http_auth(userlist, groups, each)
+    }
+    fn unique_id(&self) -> Option<&[u8]> {
+        self.inner.unique_id()
+    }
+    fn unique_id_set(&self) -> Option<&[u8]> {
+        self.inner.unique_id_set()
+    }
+    fn request_counter(&self) -> u64 {
+        self.inner.request_counter()
+    }
+    fn var(&self, name: &str, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+        self.inner.var(name, each)
+    }
+    fn set_var(&self, name: &str, value: Option<&[u8]>) {
+        self.inner.set_var(name, value)
+    }
+    fn req_payload(&self) -> Option<&[u8]> {
+        self.inner.req_payload()
+    }
+    fn tls(&self) -> Option<&crate::tls::Facts> {
+        self.inner.tls()
+    }
+    fn live(&self) -> Option<&dyn LiveState> {
+        Some(self.live)
+    }
+}

@@ -1,0 +1,244 @@
+//! `show map`, `add map`, `set map`, `del map`, `clear map` through the ACL engine's
+//! map-update API (`acl::update_map`: every map using a file changes at once, and
+//! keeps its runtime contents across reloads), and the `acl` forms of the same
+//! commands. gatehouse's ACL pattern files are compiled into their matchers and
+//! cannot be changed at runtime yet: no ACL is listed, so every ACL identifier is
+//! unknown, as HAProxy says of one it does not have.
+
+use super::Level;
+use super::api::Api;
+use super::session::Outcome;
+use super::table::need;
+use std::fmt::Write;
+
+/// HAProxy's reply for an identifier that names no map or ACL.
+fn unknown(acl: bool) -> Outcome {
+    Outcome::text(if acl {
+        "Unknown ACL identifier. Please use #<id> or <file>.\n"
+    } else {
+        "Unknown map identifier. Please use #<id> or <file>.\n"
+    })
+}
+
+/// The map file an identifier names: `#<id>` (its number in `show map`) or its path.
+fn resolve(id: &str, acl: bool) -> Option<String> {
+    if acl {
+        return None;
+    }
+    let paths = crate::acl::map_paths();
+    match id.strip_prefix('#') {
+        Some(n) => paths.get(n.parse::<usize>().ok()?).cloned(),
+        None => paths.into_iter().find(|p| p == id),
+    }
+}
+
+/// Versions (`@<ver>`, `prepare map`/`commit map`) are not supported yet.
+fn versioned(args: &[String]) -> Option<Outcome> {
+    args.first()
+        .filter(|a| a.starts_with('@'))
+        .map(|_| Outcome::text("Map versions ('@<ver>') are not supported yet by gatehouse.\n"))
+}
+
+/// The entries of map `path` as `(ref, key, value)`; a reference is the entry's
+/// position (1-based), valid until the map changes.
+fn entries(path: &str) -> Vec<(usize, String, String)> {
+    crate::acl::loaded_maps(path)
+        .last()
+        .map(|m| m.entries())
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+        .map(|(i, (k, v))| (i + 1, k, v))
+        .collect()
+}
+
+/// `show map [<map>]` / `show acl [<acl>]`.
+pub fn show(api: &Api, id: &str, acl: bool) -> Outcome {
+    if id.starts_with('@') {
+        return versioned(&[id.to_owned()]).unwrap_or_else(|| Outcome::text(""));
+    }
+    if id.is_empty() {
+        let mut o = String::from("# id (file) description\n");
+        if !acl {
+            let info = api.info();
+            for (i, p) in crate::acl::map_paths().iter().enumerate() {
+                let site = match info.map_sites.get(p) {
+                    Some((f, l)) => format!(" at file '{f}' line {l}"),
+                    None => String::new(),
+                };
+                let _ = writeln!(
+                    o,
+                    "{i} ({p}) pattern loaded from file '{p}' used by map{site}. curr_ver=0 next_ver=0 entry_cnt={}",
+                    entries(p).len()
+                );
+            }
+        }
+        return Outcome::text(o);
+    }
+    let Some(path) = resolve(id, acl) else {
+        return unknown(acl);
+    };
+    let mut o = String::new();
+    for (r, k, v) in entries(&path) {
+        let _ = writeln!(o, "{r:#x} {k} {v}");
+    }
+    Outcome::text(o)
+}
+
+/// Applies `f` to map `path`, with HAProxy's ".\n" after an error text.
+fn change<R>(path: &str, f: impl FnOnce(&mut Vec<(String, String)>) -> R) -> Result<R, Outcome> {
+    match crate::acl::update_map(path, f) {
+        None => Err(unknown(false)),
+        Some(Ok(r)) => Ok(r),
+        Some(Err(e)) => Err(Outcome::text(format!("{e}.\n"))),
+    }
+}
+
+/// `add map <map> <key> <value>` or `add map <map> <<` with `key value` lines.
+pub fn add(level: Level, args: &[String], payload: Option<&str>, acl: bool) -> Outcome {
+    if let Some(d) = need(level, Level::Operator) {
+        return d;
+    }
+    if let Some(v) = versioned(args) {
+        return v;
+    }
+    let n = args.len();
+    if acl && n < 2 && payload.is_none() {
+        return Outcome::text("'add acl' expects two parameters: ACL identifier and pattern.\n");
+    }
+    if !(acl || n == 3 || (n == 1 && payload.is_some())) {
+        return Outcome::text(
+            "'add map' expects three parameters (map identifier, key and value) or one parameter (map identifier) and a payload\n",
+        );
+    }
+    let Some(path) = resolve(&args[0], acl) else {
+        return unknown(acl);
+    };
+    let mut new = Vec::new();
+    if n == 3 {
+        new.push((args[1].clone(), args[2].clone()));
+    } else {
+        for line in payload.unwrap_or("").lines() {
+            let line = line.trim_start_matches([' ', '\t']);
+            if line.is_empty() {
+                continue;
+            }
+            let (k, v) = match line.find([' ', '\t']) {
+                Some(i) => (&line[..i], line[i..].trim_start_matches([' ', '\t'])),
+                None => (line, ""),
+            };
+            if v.is_empty() {
+                return Outcome::text(format!("Missing value for key '{k}'.\n"));
+            }
+            new.push((
+                k.to_owned(),
+                v.trim_end_matches(['\r', ' ', '\t']).to_owned(),
+            ));
+        }
+    }
+    match change(&path, |pairs| pairs.extend(new)) {
+        Ok(()) => Outcome::text(""),
+        Err(o) => o,
+    }
+}
+
+/// `set map <map> <key>|#<ref> <value>`.
+pub fn set(level: Level, args: &[String]) -> Outcome {
+    if let Some(d) = need(level, Level::Operator) {
+        return d;
+    }
+    if args.len() < 3 {
+        return Outcome::text(
+            "'set map' expects three parameters: map identifier, key and value.\n",
+        );
+    }
+    let Some(path) = resolve(&args[0], false) else {
+        return unknown(false);
+    };
+    let (key, value) = (&args[1], &args[2]);
+    let by_ref = match key.strip_prefix('#') {
+        Some(r) => match usize::from_str_radix(r.trim_start_matches("0x"), 16) {
+            Ok(n) => Some(n),
+            Err(_) => return Outcome::text("Malformed identifier. Please use #<id> or <file>.\n"),
+        },
+        None => None,
+    };
+    let found = change(&path, |pairs| {
+        let mut found = false;
+        for (i, (k, v)) in pairs.iter_mut().enumerate() {
+            if by_ref.map_or(k == key, |r| r == i + 1) {
+                *v = value.clone();
+                found = true;
+            }
+        }
+        found
+    });
+    match found {
+        Ok(true) => Outcome::text(""),
+        Ok(false) => Outcome::text("entry not found.\n"),
+        Err(o) => o,
+    }
+}
+
+/// `del map <map> <key>|#<ref>` / `del acl`.
+pub fn del(level: Level, args: &[String], acl: bool) -> Outcome {
+    if let Some(d) = need(level, Level::Operator) {
+        return d;
+    }
+    if args.len() < 2 {
+        return Outcome::text(if acl {
+            "This command expects two parameters: ACL identifier and key.\n"
+        } else {
+            "This command expects two parameters: map identifier and key.\n"
+        });
+    }
+    let Some(path) = resolve(&args[0], acl) else {
+        return unknown(acl);
+    };
+    let key = &args[1];
+    let by_ref = match key.strip_prefix('#') {
+        Some(r) => match usize::from_str_radix(r.trim_start_matches("0x"), 16) {
+            Ok(n) => Some(n),
+            Err(_) => return Outcome::text("Malformed identifier. Please use #<id> or <file>.\n"),
+        },
+        None => None,
+    };
+    let removed = change(&path, |pairs| {
+        let before = pairs.len();
+        let mut i = 0;
+        pairs.retain(|(k, _)| {
+            i += 1;
+            !by_ref.map_or(k == key, |r| r == i)
+        });
+        before != pairs.len()
+    });
+    match removed {
+        Ok(true) => Outcome::text(""),
+        Ok(false) => Outcome::text("Key not found.\n"),
+        Err(o) => o,
+    }
+}
+
+/// `clear map <map>` / `clear acl`.
+pub fn clear(level: Level, args: &[String], acl: bool) -> Outcome {
+    if let Some(d) = need(level, Level::Operator) {
+        return d;
+    }
+    if let Some(v) = versioned(args) {
+        return v;
+    }
+    let Some(id) = args.first() else {
+        return Outcome::text(if acl {
+            "Missing ACL identifier.\n"
+        } else {
+            "Missing map identifier.\n"
+        });
+    };
+    let Some(path) = resolve(id, acl) else {
+        return unknown(acl);
+    };
+    match change(&path, Vec::clear) {
+        Ok(()) => Outcome::text(""),
+        Err(o) => o,
+    }
+}

@@ -1,0 +1,388 @@
+//! [`H1Client`]: the client side of an HTTP/1 connection behind the exchange's
+//! [`ClientCodec`] seam. It owns the client's byte stream and, while the connection is
+//! busy, a set of buffers from its thread's pool: the input (the current request head
+//! stays at its start until the next request, so the neutral view stays valid for the
+//! response rules and the log), the output scratch, the parsed head and the body state.
+
+use super::body::BodyReader;
+use super::bufs::{Pooled, Recycle};
+use super::chunked::encode_chunked;
+use super::client::{
+    continue_response, error_page, head_only, local_reply, read_request, write_response_for,
+};
+use super::head::Limits;
+use super::request::RequestHead;
+use super::write::{ConnectionHeader, HeadEdits, write_response_message};
+use crate::proxy::codec::{BodyFail, ClientCodec, HeadFail, HeadWait, NextInput, Replied};
+use crate::proxy::http::io::{IoFail, read_more, read_now, write_all, write_all_pair};
+use crate::proxy::message::{Edits, Field, Frames, Payload, Request, Response};
+use crate::runtime::errors::Page;
+use std::cell::RefCell;
+use std::thread::LocalKey;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncWrite};
+
+/// The buffers of a busy client connection.
+#[derive(Default)]
+pub(super) struct ClientBufs {
+    /// Client input: the current request head, then its body and pipelined data.
+    buf: Vec<u8>,
+    /// Scratch for what is written to the client.
+    out: Vec<u8>,
+    /// The current request head (spans into `buf`).
+    head: RequestHead,
+    /// Length of the current request head at the start of `buf` (0: none).
+    head_len: usize,
+    /// Body bytes after the head taken by the exchange, dropped at the next read.
+    used: usize,
+    /// Decoded chunk data of one read.
+    decoded: Vec<u8>,
+    /// Trailers of the request body.
+    trailers: Vec<Field>,
+    /// The body's framing and progress.
+    body: Option<BodyReader>,
+    /// The response goes out chunked.
+    chunked_out: bool,
+}
+
+thread_local! {
+    // Boxed: a set moves between the pool and a codec as one pointer.
+    #[allow(clippy::vec_box)]
+    static CLIENT_BUFS: RefCell<Vec<Box<ClientBufs>>> = const { RefCell::new(Vec::new()) };
+}
+
+#[allow(clippy::vec_box)]
+impl Recycle for ClientBufs {
+    fn pool() -> &'static LocalKey<RefCell<Vec<Box<Self>>>> {
+        &CLIENT_BUFS
+    }
+
+    fn held(&self) -> usize {
+        self.buf
+            .capacity()
+            .max(self.out.capacity())
+            .max(self.decoded.capacity())
+    }
+
+    fn clear(&mut self) {
+        self.buf.clear();
+        self.out.clear();
+        self.decoded.clear();
+        self.trailers.clear();
+        self.head_len = 0;
+        self.used = 0;
+        self.chunked_out = false;
+    }
+}
+
+impl ClientBufs {
+    /// Drops the current request (head and the body bytes taken) from the input.
+    fn forget(&mut self) {
+        let n = (self.head_len + self.used).min(self.buf.len());
+        self.buf.drain(..n);
+        self.head_len = 0;
+        self.used = 0;
+    }
+
+    /// Drops the body bytes taken since the last call.
+    fn drop_used(&mut self) {
+        if self.used > 0 {
+            let end = (self.head_len + self.used).min(self.buf.len());
+            self.buf.drain(self.head_len..end);
+            self.used = 0;
+        }
+    }
+
+    fn frames(&mut self) -> Result<Frames<'_>, BodyFail> {
+        let ClientBufs {
+            buf,
+            head_len,
+            used,
+            decoded,
+            trailers,
+            body,
+            ..
+        } = self;
+        let body = body.get_or_insert_with(BodyReader::for_request);
+        let f = body
+            .frames(&buf[*head_len..], decoded, trailers)
+            .map_err(|_| BodyFail::Invalid)?;
+        *used = f.wire;
+        Ok(f)
+    }
+
+    fn body_done(&self) -> bool {
+        self.body.as_ref().is_none_or(BodyReader::is_done)
+    }
+}
+
+/// The client side of an HTTP/1 connection.
+pub struct H1Client<S> {
+    io: S,
+    limits: Limits,
+    bufsize: usize,
+    bufs: Option<Pooled<ClientBufs>>,
+}
+
+impl<S> H1Client<S> {
+    /// The codec over `io`, reading with `limits` in reads of `bufsize` bytes.
+    pub fn new(io: S, limits: Limits, bufsize: usize) -> Self {
+        H1Client {
+            io,
+            limits,
+            bufsize,
+            bufs: None,
+        }
+    }
+
+    /// The byte stream.
+    pub fn io(&self) -> &S {
+        &self.io
+    }
+
+    /// The byte stream, to shut it down.
+    pub fn io_mut(&mut self) -> &mut S {
+        &mut self.io
+    }
+
+    /// Takes the limits of a new snapshot.
+    pub fn set_limits(&mut self, limits: Limits, bufsize: usize) {
+        self.limits = limits;
+        self.bufsize = bufsize;
+    }
+
+    fn b(&mut self) -> &mut ClientBufs {
+        let bufsize = self.bufsize;
+        self.bufs.get_or_insert_with(|| Pooled::take(4 * bufsize))
+    }
+
+    fn bref(&self) -> &ClientBufs {
+        self.bufs.as_deref().expect("buffers taken while busy")
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send + Sync> ClientCodec for H1Client<S> {
+    type Io = S;
+
+    fn unpark(&mut self) {
+        self.b();
+    }
+
+    fn park(&mut self) {
+        self.bufs = None;
+    }
+
+    async fn next_input(&mut self) -> NextInput {
+        let bufsize = self.bufsize;
+        self.b().forget();
+        let Some(b) = self.bufs.as_deref_mut() else {
+            return NextInput::Closed;
+        };
+        if !b.buf.is_empty() {
+            return NextInput::Ready;
+        }
+        match read_now(&mut self.io, &mut b.buf, bufsize).await {
+            Some(Ok(n)) if n > 0 => NextInput::Ready,
+            Some(_) => NextInput::Closed,
+            None => NextInput::Idle,
+        }
+    }
+
+    async fn read_request(
+        &mut self,
+        wait: HeadWait,
+        rx_start: &mut Option<Instant>,
+    ) -> Result<(), HeadFail> {
+        let bufsize = self.bufsize;
+        self.b().forget();
+        let Some(b) = self.bufs.as_deref_mut() else {
+            return Err(HeadFail::Closed { nothing: true });
+        };
+        loop {
+            if !b.buf.is_empty() {
+                rx_start.get_or_insert_with(Instant::now);
+                match read_request(&mut b.head, &b.buf, &self.limits) {
+                    Ok(Some(n)) => {
+                        b.head_len = n;
+                        b.used = 0;
+                        b.chunked_out = false;
+                        let body = b.body.get_or_insert_with(BodyReader::for_request);
+                        body.start(b.head.body, &mut b.trailers);
+                        return Ok(());
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        let _ = write_all(&mut self.io, e.response(), wait.client).await;
+                        return Err(HeadFail::Invalid { status: e.status() });
+                    }
+                }
+            }
+            let start = rx_start.unwrap_or(wait.since);
+            let left = wait.limit.map(|l| l.saturating_sub(start.elapsed()));
+            match read_more(&mut self.io, &mut b.buf, bufsize, left).await {
+                Ok(_) => {}
+                Err(IoFail::Timeout) => return Err(HeadFail::Timeout),
+                Err(_) => {
+                    return Err(HeadFail::Closed {
+                        nothing: b.buf.is_empty(),
+                    });
+                }
+            }
+        }
+    }
+
+    fn request(&self) -> Request<'_> {
+        let b = self.bref();
+        b.head.message(&b.buf)
+    }
+
+    fn watch(&mut self) -> (Request<'_>, &mut S) {
+        let b = self.bufs.as_deref().expect("buffers taken while busy");
+        (b.head.message(&b.buf), &mut self.io)
+    }
+
+    fn push_input(&mut self, bytes: &[u8]) {
+        self.b().buf.extend_from_slice(bytes);
+    }
+
+    fn body_buffered(&self) -> bool {
+        let b = self.bref();
+        b.buf.len() > b.head_len + b.used
+    }
+
+    fn take_body(&mut self) -> Result<Frames<'_>, BodyFail> {
+        let b = self.b();
+        b.drop_used();
+        b.frames()
+    }
+
+    async fn read_body(&mut self, timeout: Option<Duration>) -> Result<Frames<'_>, BodyFail> {
+        let bufsize = self.bufsize;
+        self.b().drop_used();
+        let Some(b) = self.bufs.as_deref_mut() else {
+            return Err(BodyFail::Io(IoFail::Closed));
+        };
+        if b.buf.len() == b.head_len && !b.body_done() {
+            read_more(&mut self.io, &mut b.buf, bufsize, timeout)
+                .await
+                .map_err(BodyFail::Io)?;
+        }
+        b.frames()
+    }
+
+    fn body_done(&self) -> bool {
+        self.bref().body_done()
+    }
+
+    fn discard_request(&mut self) {
+        self.b().forget();
+    }
+
+    fn keeps_after(&self, resp: &Response<'_>, allowed: bool) -> bool {
+        allowed && self.bref().head.keep_alive && !resp.tunnel && !resp.until_close
+    }
+
+    async fn write_interim(
+        &mut self,
+        resp: &Response<'_>,
+        timeout: Option<Duration>,
+    ) -> Result<(), IoFail> {
+        let b = self.bufs.as_deref_mut().expect("buffers taken while busy");
+        b.out.clear();
+        let edits = HeadEdits {
+            connection: ConnectionHeader::Default,
+            ..HeadEdits::default()
+        };
+        write_response_message(resp, &edits, &mut b.out);
+        write_all(&mut self.io, &b.out, timeout).await
+    }
+
+    async fn write_continue(&mut self, timeout: Option<Duration>) -> Result<(), IoFail> {
+        write_all(&mut self.io, continue_response(), timeout).await
+    }
+
+    async fn write_response(
+        &mut self,
+        resp: &Response<'_>,
+        edits: &Edits,
+        persist: bool,
+        first: &Frames<'_>,
+        timeout: Option<Duration>,
+    ) -> Result<u64, IoFail> {
+        let b = self.bufs.as_deref_mut().expect("buffers taken while busy");
+        b.out.clear();
+        write_response_for(b.head.version, resp, persist, edits, &mut b.out);
+        // The body keeps the server's framing: chunked stays chunked (the data of each
+        // read as one chunk), anything else goes as it came.
+        b.chunked_out = resp.payload == Payload::Streamed && !resp.until_close && !resp.tunnel;
+        if b.chunked_out {
+            encode_chunked(first, &mut b.out);
+            write_all(&mut self.io, &b.out, timeout).await?;
+            return Ok(b.out.len() as u64);
+        }
+        write_all_pair(&mut self.io, &b.out, first.data, timeout).await?;
+        Ok((b.out.len() + first.data.len()) as u64)
+    }
+
+    async fn write_body(
+        &mut self,
+        frames: &Frames<'_>,
+        timeout: Option<Duration>,
+    ) -> Result<u64, IoFail> {
+        let b = self.bufs.as_deref_mut().expect("buffers taken while busy");
+        if b.chunked_out {
+            b.out.clear();
+            encode_chunked(frames, &mut b.out);
+            write_all(&mut self.io, &b.out, timeout).await?;
+            return Ok(b.out.len() as u64);
+        }
+        if !frames.data.is_empty() {
+            write_all(&mut self.io, frames.data, timeout).await?;
+        }
+        Ok(frames.data.len() as u64)
+    }
+
+    async fn write_error(
+        &mut self,
+        status: u16,
+        page: Page<'_>,
+        persist: bool,
+        timeout: Option<Duration>,
+    ) -> Replied {
+        let reply = error_page(status, page, persist);
+        let ok = write_all(&mut self.io, &reply.bytes, timeout).await.is_ok();
+        Replied {
+            bytes: reply.bytes.len() as u64,
+            counted: reply.counted,
+            persist: reply.persist,
+            ok,
+        }
+    }
+
+    async fn write_reply(
+        &mut self,
+        page: Page<'_>,
+        persist: bool,
+        head: bool,
+        timeout: Option<Duration>,
+    ) -> Replied {
+        let mut reply = local_reply(page, persist);
+        if head {
+            reply = head_only(reply);
+        }
+        let ok = write_all(&mut self.io, &reply.bytes, timeout).await.is_ok();
+        Replied {
+            bytes: reply.bytes.len() as u64,
+            counted: reply.counted,
+            persist: reply.persist,
+            ok,
+        }
+    }
+
+    fn tunnel(&mut self) -> (&mut S, Vec<u8>) {
+        let b = self.bufs.as_deref_mut().expect("buffers taken while busy");
+        let from = (b.head_len + b.used).min(b.buf.len());
+        let rest = b.buf.split_off(from);
+        (&mut self.io, rest)
+    }
+}
