@@ -167,10 +167,11 @@ fn health_checks_of_an_ssl_server_run_over_tls() {
     let plain = HttpBackend::start("plain");
     let port = free_port();
     // s1 answers the check over TLS; s2 speaks plain HTTP, so its TLS check fails and
-    // it is taken out: every request then goes to s1.
+    // it is taken out; s3 is s1 with `no-check-ssl`: its check speaks plain HTTP to a
+    // TLS port and fails too. Every request then goes to s1.
     let cfg = format!(
         "global\n  ssl-server-verify none\n{DEFAULTS}frontend f\n  bind 127.0.0.1:{port}\n  default_backend b\n\
-         backend b\n  option httpchk GET /\n  server s1 127.0.0.1:{sp} ssl check inter 1s fall 1 rise 1\n  server s2 127.0.0.1:{} ssl check inter 1s fall 1 rise 1\n",
+         backend b\n  option httpchk GET /\n  server s1 127.0.0.1:{sp} ssl check inter 1s fall 1 rise 1\n  server s2 127.0.0.1:{} ssl check inter 1s fall 1 rise 1\n  server s3 127.0.0.1:{sp} ssl no-check-ssl check inter 1s fall 1 rise 1\n",
         plain.port()
     );
     let g = Gatehouse::start(&cfg, &[port]);
@@ -178,7 +179,8 @@ fn health_checks_of_an_ssl_server_run_over_tls() {
         wait_until(DEFAULT_TIMEOUT, || g
             .0
             .stderr()
-            .contains("Server b/s2 is DOWN")),
+            .contains("Server b/s2 is DOWN")
+            && g.0.stderr().contains("Server b/s3 is DOWN")),
         "{}",
         g.0.stderr()
     );

@@ -405,8 +405,9 @@ async fn accept_loop(
     };
     let fe_name = &key.0;
     // The TLS configuration of this bind in the frontend last seen (a reload may bring
-    // new certificates: the next connection takes them).
-    let mut wrap_of: Option<(Arc<Frontend>, Wrap)> = None;
+    // new certificates: the next connection takes them). Held weakly: an old frontend
+    // must not keep its servers' live state from being forgotten.
+    let mut wrap_of: Option<(std::sync::Weak<Frontend>, Wrap)> = None;
     let Ok(l) = l else {
         super::serve::alert(&format!("Proxy {fe_name}: cannot register listener"));
         return;
@@ -486,7 +487,7 @@ async fn accept_loop(
             Stream::Unix(_) => None,
         };
         let mut wrap = match &wrap_of {
-            Some((at, w)) if Arc::ptr_eq(at, &fe) => w.clone(),
+            Some((at, w)) if std::ptr::eq(at.as_ptr(), Arc::as_ptr(&fe)) => w.clone(),
             _ => {
                 let w = fe
                     .binds
@@ -497,7 +498,7 @@ async fn accept_loop(
                         proxy: fe.binds[i].accept_proxy,
                     })
                     .unwrap_or_default();
-                wrap_of = Some((fe.clone(), w.clone()));
+                wrap_of = Some((Arc::downgrade(&fe), w.clone()));
                 w
             }
         };
