@@ -14,6 +14,7 @@ set -euo pipefail
 declare -A PKG=(
     [haproxy]=haproxy # the reference implementation of the differential tests
     [curl]=curl       # tests/examples.rs runs the README's curl commands
+    [openssl]=openssl # tests/support/pki.rs makes certificates; s_client is a TLS client
     [ss]=iproute2     # tests/queue_server_sockets.rs reads socket queues with `ss`
     [openssl]=openssl # tests/check_tls.rs: certificates (`openssl req`) and a TLS server
     # tests/check_services.rs checks real servers (tests/support/services.rs)

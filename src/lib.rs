@@ -13,6 +13,7 @@ pub mod log;
 pub mod proxy;
 pub mod runtime;
 pub mod stats;
+pub mod tls;
 
 /// The HAProxy version whose configuration language gatehouse follows; `.if
 /// version_atleast()` and `-cc` compare against it.

@@ -28,12 +28,21 @@ impl Semantics for Checks {
         crate::acl::check_references(config, proxy, diags);
     }
 
-    fn health_checks(&self, proxy: &Proxy, diags: &mut Vec<Diag>) {
-        crate::check::check_rules(proxy, diags);
+    fn health_checks(
+        &self,
+        global: &crate::config::model::Global,
+        proxy: &Proxy,
+        diags: &mut Vec<Diag>,
+    ) {
+        crate::check::check_rules(global, proxy, diags);
     }
 
     fn errorfile(&self, content: &[u8]) -> Result<Option<Reply>, String> {
         crate::proxy::h1::parse_errorfile(content)
+    }
+
+    fn tls(&self, global: &crate::config::model::Global, proxy: &Proxy, diags: &mut Vec<Diag>) {
+        crate::tls::check_proxy(global, proxy, diags);
     }
 }
 

@@ -413,7 +413,7 @@ fn not_yet_bind_and_server_options_are_refused_saying_so() {
     for opt in [
         "tls-tickets",
         "non-stick",
-        "no-ssl-reuse",
+        "no-tfo",
         "no-send-proxy-v2-ssl-cn",
         "proxy-v2-options ssl",
     ] {

@@ -140,7 +140,7 @@ fn bind_options_and_address_forms_are_parsed() {
     );
     assert_eq!(b0.name.as_deref(), Some("web"));
     assert_eq!((b0.maxconn, b0.backlog), (Some(50), Some(20)));
-    assert!(!b0.v6only && !b0.v4v6 && !b0.accept_proxy && b0.alpn.is_empty());
+    assert!(!b0.v6only && !b0.v4v6 && !b0.accept_proxy && b0.tls.alpn.is_none());
     let b1 = &f.binds[1];
     assert_eq!(
         b1.addrs,
@@ -163,19 +163,13 @@ fn bind_options_and_address_forms_are_parsed() {
     );
     assert!(b2.v4v6);
     let b3 = &f.binds[3];
-    assert_eq!(b3.alpn, ["h2", "http/1.1"]);
-    assert!(b3.accept_proxy);
-    // Parsed into the model, but refused at load until PROXY protocol/ALPN arrive.
-    let refused: Vec<(u32, &str)> = l
-        .diags
-        .iter()
-        .filter(|d| d.is_alert())
-        .map(|d| (d.span.as_ref().map_or(0, |s| s.line), d.message.as_str()))
-        .collect();
     assert_eq!(
-        refused,
-        [(5, "bind 'alpn' is not supported yet by gatehouse.")]
+        b3.tls.alpn.as_deref(),
+        Some(&["h2".to_string(), "http/1.1".to_string()][..])
     );
+    assert!(b3.accept_proxy);
+    // Everything on these lines loads.
+    assert!(!l.has_errors(), "{:?}", l.diags);
 }
 
 #[test]

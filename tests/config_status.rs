@@ -13,7 +13,7 @@ use support::*;
 const CFG: &str = "global
     tune.idle-pool.shared on
     tune.ssl.capture-buffer-size 128
-    ca-base /etc/ssl/certs
+    tune.listener.multi-queue on
 defaults
     mode http
     timeout connect 2s
@@ -33,7 +33,7 @@ fn expected(file: &Path) -> Vec<String> {
     [
         (2, "'tune.idle-pool.shared' has no effect in gatehouse and is ignored: it chooses whether HAProxy's threads share their idle server connections."),
         (3, "'tune.ssl.capture-buffer-size' has no effect in gatehouse and is ignored: it sizes HAProxy's OpenSSL capture of client hellos, which gatehouse's TLS does not keep."),
-        (4, "'ca-base' is parsed but has no effect yet in gatehouse: the TLS keywords that read CA files and certificates are not supported yet."),
+        (4, "'tune.listener.multi-queue' has no effect in gatehouse and is ignored: it tunes how HAProxy dispatches accepted connections to its threads."),
         (14, "'cookie' is parsed but has no effect yet in gatehouse: persistence (cookies, stick tables) is not applied yet."),
         (15, "'server be/s1' : 'cookie' is parsed but has no effect yet in gatehouse: persistence (cookies, stick tables) is not applied yet."),
     ]

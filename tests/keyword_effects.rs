@@ -244,21 +244,20 @@ fn no_ssl_and_no_send_proxy_override_default_server() {
     let backend = |overrides: &str| {
         format!(
             "{DEFAULTS}frontend fe\n  bind 127.0.0.1:{{port}}\n  default_backend be\n\
-             backend be\n  default-server ssl send-proxy send-proxy-v2\n  server s {{server}}{overrides}\n"
+             backend be\n  default-server ssl verify none send-proxy send-proxy-v2\n  server s {{server}}{overrides}\n"
         )
     };
-    // Inherited, the options are refused (not supported yet): default-server applies.
-    let dir = TempDir::new("kw-no-ssl");
+    // Inherited, the options apply: the plain server gets a PROXY header and a TLS
+    // hello, no request it can read, and the client no 200.
     let inherited = Config::new(&backend(""))
         .listen_port("port")
         .var("server", be.addr());
-    let path = dir.write("inherited.cfg", inherited.render());
-    let (code, _, stderr) = check(&gatehouse_bin(), &[&path]);
-    assert_eq!(code, 1, "{stderr}");
-    assert!(
-        stderr.contains("is not supported yet by gatehouse"),
-        "{stderr}"
-    );
+    {
+        let _g = Gatehouse::start_config(&inherited);
+        let r = http_get(local(inherited.port("port")), "/tls", &[]);
+        assert!(!matches!(r, Ok(ref r) if r.status == 200));
+        assert!(be.requests().is_empty(), "the plain server read no request");
+    }
     // Cancelled per server, the connection is plain: the server reads a plain request.
     let cfg = Config::new(&backend(" no-ssl no-send-proxy no-send-proxy-v2"))
         .listen_port("port")

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 /// The layers, bottom up. A module may use the modules of the layers before its own.
 const LAYERS: &[&str] = &[
     // The language: lexer, parser, typed model, condition syntax trees. Nothing runs.
-    "config",   // Identity: `identity` sections compiled, tokens verified, audit log.
+    "config",   // TLS configurations compiled from the model (rustls).
+    "tls",      // Identity: `identity` sections compiled, tokens verified, audit log.
     "identity", // Compiled from the model, evaluated per request.
     "acl", "log", "balance", // The compiled snapshot and the live state.
     "runtime", // Health checks: their own tasks, writing the live state.

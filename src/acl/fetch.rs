@@ -14,6 +14,7 @@ mod internal;
 mod l4;
 pub(crate) mod proxies;
 mod res_headers;
+mod ssl;
 mod stream;
 mod txn;
 
@@ -177,6 +178,7 @@ static FAMILIES: &[&[FetchDef]] = &[
     txn::FETCHES,
     stream::FETCHES,
     identity::FETCHES,
+    ssl::FETCHES,
     proxies::FETCHES,
     res_headers::FETCHES,
 ];
@@ -270,6 +272,7 @@ impl FetchCall {
                     delim = s.bytes().next();
                     arg2 = Some(s.clone());
                 }
+                (2, ArgVal::Str(s)) => arg2 = Some(s.clone()),
                 _ => {}
             }
         }

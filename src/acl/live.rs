@@ -123,6 +123,12 @@ impl SampleSource for WithLive<'_> {
     fn set_var(&self, name: &str, value: Option<&[u8]>) {
         self.inner.set_var(name, value)
     }
+    fn req_payload(&self) -> Option<&[u8]> {
+        self.inner.req_payload()
+    }
+    fn tls(&self) -> Option<&crate::tls::Facts> {
+        self.inner.tls()
+    }
     fn live(&self) -> Option<&dyn LiveState> {
         Some(self.live)
     }

@@ -136,6 +136,15 @@ pub trait SampleSource {
         let _ = (name, each);
         false
     }
+    /// The bytes the client sent that wait in the request buffer (`mode tcp` with
+    /// `tcp-request inspect-delay`), for the payload fetches (`req.ssl_sni`…).
+    fn req_payload(&self) -> Option<&[u8]> {
+        None
+    }
+    /// What the client connection's TLS handshake settled, when it came over TLS.
+    fn tls(&self) -> Option<&crate::tls::Facts> {
+        None
+    }
     /// Sets variable `name` to `value` (`None`: unsets it), where variables are kept.
     fn set_var(&self, name: &str, value: Option<&[u8]>) {
         let _ = (name, value);

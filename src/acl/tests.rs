@@ -538,8 +538,8 @@ fn errors_worded_like_haproxy() {
     assert_eq!(err("path -u x"), "the argument of -u must be an integer");
     // real HAProxy keywords gatehouse lacks
     assert_eq!(
-        err("ssl_fc"),
-        "fetch 'ssl_fc' is not supported yet by gatehouse"
+        err("ssl_bc"),
+        "fetch 'ssl_bc' is not supported yet by gatehouse"
     );
     assert_eq!(
         err("req.cook_beg(a) x"),

@@ -22,7 +22,7 @@ pub mod task;
 pub mod tls;
 
 use crate::config::diag::Diag;
-use crate::config::model::{Balance, CheckKind, Config, Proxy, Server};
+use crate::config::model::{Balance, CheckKind, Config, Global, Proxy, Server};
 use crate::runtime::live::Store;
 use crate::runtime::snapshot::{Snapshot, resolve_addr};
 use run::{Flavor, Limits, RuleSet, Target};
@@ -70,7 +70,7 @@ fn rule_set(p: &Proxy) -> Result<RuleSet, (crate::config::span::Span, String)> {
 /// Compiles the check rules of backend `p` (as [`compile`] will), pushing an alert at
 /// the line of a rule gatehouse cannot run: `gatehouse -c` refuses what the start
 /// refuses.
-pub fn check_rules(p: &Proxy, diags: &mut Vec<Diag>) {
+pub fn check_rules(g: &Global, p: &Proxy, diags: &mut Vec<Diag>) {
     if !p.kind.has_backend() {
         return;
     }
@@ -79,7 +79,8 @@ pub fn check_rules(p: &Proxy, diags: &mut Vec<Diag>) {
     }
     let rules = rule_set(p).map(|r| r.rules).unwrap_or_default();
     for s in p.servers.iter().filter(|s| s.opts.check) {
-        if let Err(e) = tls::for_server(&s.opts).and_then(|_| tls::for_rules(&s.opts, &rules)) {
+        if let Err(e) = tls::for_server(&s.opts, g).and_then(|_| tls::for_rules(&s.opts, g, &rules))
+        {
             diags.push(Diag::alert(
                 &s.span,
                 format!("'server {}/{}' : {e}", p.name, s.name),
@@ -214,17 +215,18 @@ pub fn compile(config: &Config, snap: &Snapshot) -> Result<Vec<Plan>, Vec<Diag>>
                 ));
                 continue;
             }
-            let tls =
-                match tls::for_server(o).and_then(|t| Ok((t, tls::for_rules(o, &rules.rules)?))) {
-                    Ok(t) => t,
-                    Err(e) => {
-                        diags.push(Diag::alert(
-                            &s.span,
-                            format!("'server {}/{}' : {e}", p.name, s.name),
-                        ));
-                        continue;
-                    }
-                };
+            let tls = match tls::for_server(o, &config.global)
+                .and_then(|t| Ok((t, tls::for_rules(o, &config.global, &rules.rules)?)))
+            {
+                Ok(t) => t,
+                Err(e) => {
+                    diags.push(Diag::alert(
+                        &s.span,
+                        format!("'server {}/{}' : {e}", p.name, s.name),
+                    ));
+                    continue;
+                }
+            };
             plans.push(Plan {
                 backend: p.name.clone(),
                 server: s.name.clone(),

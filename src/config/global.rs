@@ -2,6 +2,7 @@
 
 mod ignored;
 mod notyet;
+mod tls;
 
 use super::diag::Diag;
 use super::keyword::{GlobalKeyword, Status};
@@ -12,7 +13,7 @@ use super::value::{duration, size, uint};
 
 type R = Result<(), String>;
 
-fn one_arg(w: &[String]) -> Result<&str, String> {
+pub(super) fn one_arg(w: &[String]) -> Result<&str, String> {
     match (w.get(1), w.get(2)) {
         (Some(v), None) => Ok(v),
         (None, _) => Err(format!("'{}' expects an argument.", w[0])),
@@ -440,7 +441,7 @@ fn expose_experimental(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>
     Ok(())
 }
 
-const fn sup(
+pub(super) const fn sup(
     name: &'static str,
     parse: super::keyword::GlobalParse,
     help: &'static str,
@@ -448,21 +449,6 @@ const fn sup(
     GlobalKeyword {
         name,
         status: Status::Supported,
-        parse: Some(parse),
-        help,
-    }
-}
-
-/// A keyword parsed and checked, without effect yet (`why`).
-const fn parsed(
-    name: &'static str,
-    parse: super::keyword::GlobalParse,
-    why: &'static str,
-    help: &'static str,
-) -> GlobalKeyword {
-    GlobalKeyword {
-        name,
-        status: Status::Parsed(why),
         parse: Some(parse),
         help,
     }
@@ -555,18 +541,8 @@ pub static KEYWORDS: &[GlobalKeyword] = &[
         node,
         "node name shown by the stats page and `show info`",
     ),
-    parsed(
-        "ca-base",
-        ca_base,
-        NO_TLS_FILES,
-        "base directory for CA files",
-    ),
-    parsed(
-        "crt-base",
-        crt_base,
-        NO_TLS_FILES,
-        "base directory for certificates",
-    ),
+    sup("ca-base", ca_base, "base directory for CA and CRL files"),
+    sup("crt-base", crt_base, "base directory for certificates"),
     sup(
         "chroot",
         chroot,
@@ -600,15 +576,12 @@ pub static KEYWORDS: &[GlobalKeyword] = &[
     ),
 ];
 
-/// Why `ca-base` and `crt-base` have no effect yet.
-const NO_TLS_FILES: &str =
-    "the TLS keywords that read CA files and certificates are not supported yet";
-
 /// Every `global` keyword: the supported and parsed ones, the ignored ones, then the
 /// not-yet ones.
 pub fn all() -> impl Iterator<Item = &'static GlobalKeyword> {
     KEYWORDS
         .iter()
+        .chain(tls::KEYWORDS.iter())
         .chain(ignored::KEYWORDS.iter())
         .chain(notyet::KEYWORDS.iter())
 }

@@ -6,7 +6,7 @@
 //! them ([`SyntaxOnly`]) still yields the model.
 
 use super::diag::Diag;
-use super::model::{Config, Proxy, Reply};
+use super::model::{Config, Global, Proxy, Reply};
 
 /// Where a log-format string is used, which decides what it may contain: log lines
 /// (`log-format`) print `-` for empty values and merge spaces; the formats of HTTP
@@ -45,7 +45,12 @@ pub trait Semantics: Sync {
     /// Compiles the health-check rules of `proxy` (`tcp-check`, `http-check`, the
     /// `option …-check` rule sets), pushing each error at its line to `diags`: what
     /// `gatehouse -c` refuses is what the start refuses. No check by default.
-    fn health_checks(&self, _proxy: &Proxy, _diags: &mut Vec<Diag>) {}
+    fn health_checks(&self, _global: &Global, _proxy: &Proxy, _diags: &mut Vec<Diag>) {}
+
+    /// Loads the certificates and compiles the TLS settings of `proxy`'s bind and server
+    /// lines with the `global` defaults, pushing each error at its line: HAProxy's `-c`
+    /// reads the certificates too. No check by default.
+    fn tls(&self, _global: &super::model::Global, _proxy: &Proxy, _diags: &mut Vec<Diag>) {}
 }
 
 /// No checks: every format, condition and errorfile is taken as written (an errorfile

@@ -21,7 +21,8 @@ pub fn validate(config: &Config, diags: &mut Vec<Diag>, sem: &dyn Semantics) {
         super::userlist::check_refs(config, p, diags);
         sem.conditions(p, diags);
         sem.references(config, p, diags);
-        sem.health_checks(p, diags);
+        sem.health_checks(&config.global, p, diags);
+        sem.tls(&config.global, p, diags);
         timeouts(p, diags);
         if p.kind == ProxyKind::Frontend && p.binds.is_empty() {
             // A warning in HAProxy: the frontend simply never receives anything.
@@ -229,59 +230,11 @@ fn timeouts(p: &Proxy, diags: &mut Vec<Diag>) {
 }
 
 /// Keywords that are parsed into the model but whose behaviour arrives with a later
-/// milestone. Those that change the bytes on the wire (TLS, PROXY protocol) would break
-/// traffic if ignored: they are refused here. Those that only add a service (health
+/// milestone. Those that change the bytes on the wire would break traffic if ignored:
+/// they are refused here. Those that only add a service (health
 /// checks, stats page, persistence) load with the warning of their `parsed` status,
 /// given by the parser at their line.
 fn not_active_yet(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) {
-    for b in &p.binds {
-        let what = if b.ssl || !b.crt.is_empty() {
-            Some("'ssl'/'crt' (TLS termination)")
-        } else if !b.alpn.is_empty() {
-            Some("'alpn'")
-        } else if b.accept_proxy {
-            Some("'accept-proxy' (PROXY protocol)")
-        } else {
-            None
-        };
-        if let Some(w) = what {
-            diags.push(Diag::alert(
-                &b.span,
-                format!("bind {w} is not supported yet by gatehouse."),
-            ));
-        }
-    }
-    for s in &p.servers {
-        let o = &s.opts;
-        // `verify` and `ca-file` serve the checks' TLS (`check-ssl`, `connect ssl`)
-        // already.
-        let connect_ssl = p
-            .check
-            .tcp_rules
-            .iter()
-            .chain(&p.check.http_rules)
-            .any(|r| r.verb == "connect" && r.args.iter().any(|a| a == "ssl"));
-        let check_tls_only = (o.check_ssl || connect_ssl) && !o.ssl;
-        let what = if o.ssl
-            || o.sni.is_some()
-            || (!check_tls_only && (o.verify.is_some() || o.ca_file.is_some()))
-        {
-            Some("'ssl'/'verify'/'ca-file'/'sni' (TLS to servers)")
-        } else if o.send_proxy || o.send_proxy_v2 {
-            Some("'send-proxy'/'send-proxy-v2' (PROXY protocol)")
-        } else {
-            None
-        };
-        if let Some(w) = what {
-            diags.push(Diag::alert(
-                &s.span,
-                format!(
-                    "'server {}/{}' : {w} is not supported yet by gatehouse.",
-                    p.name, s.name
-                ),
-            ));
-        }
-    }
     if p.kind == ProxyKind::Defaults {
         return;
     }

@@ -3,10 +3,12 @@
 //! `option redispatch [<interval>]`, and the server socket options (`option srvtcpka`,
 //! `option nolinger`).
 
+use crate::acl::SampleSource;
 use crate::balance::{BalanceInput, Pick};
 use crate::runtime::backend::{Backend, ServerSlot};
-use crate::runtime::conn::ServerConn;
+use crate::runtime::conn::{PoolKey, ServerConn};
 use crate::runtime::server::ServerState;
+use rustls_pki_types::ServerName;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -95,28 +97,128 @@ pub fn target(server: &ServerState, client_dst: Option<SocketAddr>) -> SocketAdd
     a
 }
 
+/// What a connection is made for: the request (or connection) that balancing reads and
+/// that a server's `sni` expression is evaluated against.
+pub trait Target: BalanceInput + SampleSource + Sync {}
+
+impl<T: BalanceInput + SampleSource + Sync> Target for T {}
+
+/// The server name a TLS connection to `server` sends for `src` (`sni EXPR`; none when
+/// the expression finds nothing, or without `sni`).
+pub fn sni_for(server: &ServerState, src: &dyn SampleSource) -> Option<Box<str>> {
+    let expr = server.tls.as_ref()?.sni.as_ref()?;
+    let mut out = None;
+    expr.eval_str(src, &mut |v| {
+        out = std::str::from_utf8(v)
+            .ok()
+            .filter(|s| !s.is_empty())
+            .map(Into::into)
+    });
+    out
+}
+
+/// The key of the idle connections of `server` that may carry a request from `src`.
+pub fn pool_key(server: &ServerState, src: &dyn SampleSource) -> PoolKey {
+    PoolKey {
+        h2: false,
+        sni: sni_for(server, src),
+        proxied: (server.send_proxy > 0).then(|| (src.src(), src.dst())),
+    }
+}
+
 /// Connects to `server` (its unix socket, or its address with the client's destination
-/// port when it has none) within `timeout connect`.
+/// port when it has none) within `timeout connect`; then writes the PROXY header of
+/// `send-proxy`/`send-proxy-v2` with `src`'s addresses; over TLS (`ssl`), runs the
+/// handshake, sending the server name `sni_for` gives, within what is left of `timeout
+/// connect`.
 pub async fn dial(
     backend: &Backend,
     server: &ServerState,
     client_dst: Option<SocketAddr>,
+    src: &(dyn SampleSource + Sync),
 ) -> Result<ServerConn, ConnectError> {
-    match &server.unix {
+    let key = pool_key(server, src);
+    let header = match server.send_proxy {
+        1 => Some(super::proxy_protocol::v1(src.src(), src.dst())),
+        2 => Some(super::proxy_protocol::v2(src.src(), src.dst())),
+        _ => None,
+    };
+    let t0 = Instant::now();
+    let left = || {
+        backend
+            .timeouts
+            .connect
+            .map(|t| t.saturating_sub(t0.elapsed()))
+    };
+    if server.tls.is_none() && server.unix.is_none() && header.is_none() {
+        let s = dial_tcp(backend, target(server, client_dst)).await?;
+        return Ok(ServerConn::tcp(s, key));
+    }
+    let mut conn = match &server.unix {
         Some(path) => {
             let fut = UnixStream::connect(path);
-            match backend.timeouts.connect {
+            let s = match backend.timeouts.connect {
                 Some(t) => tokio::time::timeout(t, fut)
                     .await
                     .map_err(|_| ConnectError::Timeout)?,
                 None => fut.await,
             }
-            .map(ServerConn::Unix)
-            .map_err(|_| ConnectError::Refused)
+            .map_err(|_| ConnectError::Refused)?;
+            Either::Unix(s)
         }
-        None => dial_tcp(backend, target(server, client_dst))
+        None => Either::Tcp(dial_tcp(backend, target(server, client_dst)).await?),
+    };
+    if let Some(h) = header {
+        let w = conn.write_all(&h);
+        match left() {
+            Some(t) => tokio::time::timeout(t, w)
+                .await
+                .map_err(|_| ConnectError::Timeout)?,
+            None => w.await,
+        }
+        .map_err(|_| ConnectError::Refused)?;
+    }
+    let tcp = match conn {
+        Either::Unix(s) => return Ok(ServerConn::unix(s, key)),
+        Either::Tcp(s) => s,
+    };
+    let Some(tls) = &server.tls else {
+        return Ok(ServerConn::tcp(tcp, key));
+    };
+    let addr = target(server, client_dst);
+    let name = match key
+        .sni
+        .as_deref()
+        .map(|n| ServerName::try_from(n.to_owned()))
+    {
+        Some(Ok(n)) => n,
+        // No name (or not a valid one): none is sent, as rustls sends none for an IP.
+        _ => ServerName::IpAddress(addr.ip().into()),
+    };
+    let hs = tokio_rustls::TlsConnector::from(tls.config.clone()).connect(name, tcp);
+    let stream = match left() {
+        Some(t) => tokio::time::timeout(t, hs)
             .await
-            .map(ServerConn::Tcp),
+            .map_err(|_| ConnectError::Timeout)?,
+        None => hs.await,
+    }
+    .map_err(|_| ConnectError::Refused)?;
+    Ok(ServerConn::tls(stream, key))
+}
+
+/// A socket before it becomes a [`ServerConn`].
+enum Either {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
+impl Either {
+    async fn write_all(&mut self, b: &[u8]) -> std::io::Result<()> {
+        use tokio::io::AsyncWriteExt;
+        match self {
+            Either::Tcp(s) => s.write_all(b).await,
+            Either::Unix(s) => s.write_all(b).await,
+        }
     }
 }
 
@@ -145,7 +247,7 @@ async fn dial_tcp(backend: &Backend, addr: SocketAddr) -> Result<TcpStream, Conn
 /// Picks a server, queues if needed, connects, retries and redispatches as configured.
 pub async fn connect(
     backend: &Arc<Backend>,
-    input: &(dyn BalanceInput + Sync),
+    input: &dyn Target,
     client_dst: Option<SocketAddr>,
     info: &mut ConnectInfo,
 ) -> Result<(ServerConn, ServerSlot), ConnectError> {
@@ -174,7 +276,7 @@ pub fn redispatch_turn(interval: i32, k: u32, retries: u32) -> bool {
 /// same server or only one active server is up.
 pub async fn dial_retrying(
     backend: &Arc<Backend>,
-    input: &(dyn BalanceInput + Sync),
+    input: &dyn Target,
     client_dst: Option<SocketAddr>,
     info: &mut ConnectInfo,
     mut slot: ServerSlot,
@@ -182,7 +284,7 @@ pub async fn dial_retrying(
     let mut exclude: Vec<usize> = Vec::new();
     loop {
         let t0 = Instant::now();
-        let dialed = dial(backend, &slot.server, client_dst).await;
+        let dialed = dial(backend, &slot.server, client_dst, input).await;
         crate::check::passive::connected(&slot.server, dialed.is_ok());
         let e = match dialed {
             Ok(s) => {

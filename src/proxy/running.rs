@@ -254,7 +254,7 @@ impl Running {
                     process: self.global.clone(),
                 };
                 tasks.push(tokio::spawn(accept_loop(
-                    p.key.0.clone(),
+                    p.key.clone(),
                     self.current.clone(),
                     l,
                     gates,
@@ -391,7 +391,7 @@ enum L {
 /// Accepts on one listener of frontend `fe_name` until aborted; each connection runs
 /// with the frontend of the snapshot current when it was accepted.
 async fn accept_loop(
-    fe_name: String,
+    key: BindKey,
     current: Shared,
     l: BoundListener,
     gates: Gates,
@@ -403,6 +403,11 @@ async fn accept_loop(
         BoundListener::Tcp(t) => tokio::net::TcpListener::from_std(t).map(L::Tcp),
         BoundListener::Unix(u) => tokio::net::UnixListener::from_std(u).map(L::Unix),
     };
+    let fe_name = &key.0;
+    // The TLS configuration of this bind in the frontend last seen (a reload may bring
+    // new certificates: the next connection takes them). Held weakly: an old frontend
+    // must not keep its servers' live state from being forgotten.
+    let mut wrap_of: Option<(std::sync::Weak<Frontend>, Wrap)> = None;
     let Ok(l) = l else {
         super::serve::alert(&format!("Proxy {fe_name}: cannot register listener"));
         return;
@@ -463,7 +468,7 @@ async fn accept_loop(
             }
         };
         let snap = current.load_full();
-        let Some(fe) = snap.frontend(&fe_name).cloned() else {
+        let Some(fe) = snap.frontend(fe_name).cloned() else {
             // The bind was removed by a reload that raced with this accept.
             continue;
         };
@@ -481,20 +486,40 @@ async fn accept_loop(
             }
             Stream::Unix(_) => None,
         };
+        let mut wrap = match &wrap_of {
+            Some((at, w)) if std::ptr::eq(at.as_ptr(), Arc::as_ptr(&fe)) => w.clone(),
+            _ => {
+                let w = fe
+                    .binds
+                    .iter()
+                    .position(|b| bind_key(&fe, b) == key)
+                    .map(|i| Wrap {
+                        tls: fe.bind_tls.get(i).cloned().flatten(),
+                        proxy: fe.binds[i].accept_proxy,
+                    })
+                    .unwrap_or_default();
+                wrap_of = Some((Arc::downgrade(&fe), w.clone()));
+                w
+            }
+        };
         let conn = ConnInfo {
             peer,
             local,
             accept_date: SystemTime::now(),
             accepted: Instant::now(),
+            tls: None,
         };
         let state = crate::runtime::live_fetch::StreamLive::new(&snap, &fe);
         let src = crate::acl::WithLive {
             inner: &conn,
             live: &state,
         };
-        if !crate::runtime::rules::tcp_verdict(&fe.tcp_connection, &src) {
-            drop(stream);
-            continue;
+        match crate::runtime::rules::connection_verdict(&fe.tcp_connection, &src) {
+            None => {
+                drop(stream);
+                continue;
+            }
+            Some(expect_proxy) => wrap.proxy |= expect_proxy,
         }
         if debug {
             trace_accept(&fe.name, lfd, &stream, peer);
@@ -510,6 +535,10 @@ async fn accept_loop(
         // Each connection is one task whose future is the mode's own loop, with no
         // wrapper future around it: an idle connection costs only that loop's state.
         let shared = current.clone();
+        if wrap.tls.is_some() || wrap.proxy {
+            spawn(serve_wrapped(wrap, fe, snap, shared, stream, conn, hold));
+            continue;
+        }
         match (fe.mode, stream) {
             (Mode::Http, Stream::Tcp(s)) => {
                 spawn(super::http::serve(fe, snap, shared, s, conn, hold))
@@ -525,6 +554,99 @@ async fn accept_loop(
                 let _hold = hold;
                 super::tcp::serve(fe, snap, s, conn).await
             }),
+        }
+    }
+}
+
+/// What comes before a connection's own bytes: a PROXY header (`accept-proxy`,
+/// `expect-proxy layer4`), then a TLS handshake (`ssl`).
+#[derive(Clone, Default)]
+struct Wrap {
+    tls: Option<Arc<rustls::ServerConfig>>,
+    proxy: bool,
+}
+
+/// A connection with a PROXY header to read (within `timeout client`; its addresses then
+/// replace the connection's) and/or a TLS handshake to run (within `timeout client`),
+/// then served in its frontend's mode with the handshake's facts in `conn`.
+async fn serve_wrapped<H: Send + 'static>(
+    wrap: Wrap,
+    fe: Arc<Frontend>,
+    snap: Arc<Snapshot>,
+    shared: crate::runtime::snapshot::Shared,
+    stream: Stream,
+    conn: ConnInfo,
+    hold: H,
+) {
+    match stream {
+        Stream::Tcp(s) => unwrap_and_serve(wrap, fe, snap, shared, s, conn, hold).await,
+        Stream::Unix(s) => unwrap_and_serve(wrap, fe, snap, shared, s, conn, hold).await,
+    }
+}
+
+async fn unwrap_and_serve<S, H>(
+    wrap: Wrap,
+    fe: Arc<Frontend>,
+    snap: Arc<Snapshot>,
+    shared: crate::runtime::snapshot::Shared,
+    mut s: S,
+    mut conn: ConnInfo,
+    hold: H,
+) where
+    S: tokio::io::AsyncRead
+        + tokio::io::AsyncWrite
+        + super::http::io::WaitReadable
+        + Unpin
+        + Send
+        + 'static,
+    tokio_rustls::server::TlsStream<S>: Sync,
+    H: Send + 'static,
+{
+    let timeout = fe.timeouts.client;
+    if wrap.proxy {
+        match super::proxy_protocol::read_header(&mut s, timeout).await {
+            Ok(Some((src, dst))) => {
+                conn.peer = Some(src);
+                conn.local = Some(dst);
+            }
+            Ok(None) => {}
+            Err(_) => return,
+        }
+    }
+    match wrap.tls {
+        None => serve_mode(fe, snap, shared, s, conn, hold).await,
+        Some(cfg) => {
+            let Some((tls, facts)) = super::tls::accept(cfg, s, timeout).await else {
+                return;
+            };
+            conn.tls = Some(Arc::new(facts));
+            serve_mode(fe, snap, shared, tls, conn, hold).await
+        }
+    }
+}
+
+/// Serves a connection in its frontend's mode, `hold` kept until it ends.
+async fn serve_mode<S, H>(
+    fe: Arc<Frontend>,
+    snap: Arc<Snapshot>,
+    shared: crate::runtime::snapshot::Shared,
+    s: S,
+    conn: ConnInfo,
+    hold: H,
+) where
+    S: tokio::io::AsyncRead
+        + tokio::io::AsyncWrite
+        + super::http::io::WaitReadable
+        + Unpin
+        + Send
+        + 'static,
+    H: Send + 'static,
+{
+    match fe.mode {
+        Mode::Http => super::http::serve(fe, snap, shared, s, conn, hold).await,
+        Mode::Tcp => {
+            let _hold = hold;
+            super::tcp::serve(fe, snap, s, conn).await
         }
     }
 }

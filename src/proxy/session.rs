@@ -15,7 +15,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Instant, SystemTime};
 
 /// A client connection's identity.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct ConnInfo {
     /// The client's address (`None` for unix sockets).
     pub peer: Option<SocketAddr>,
@@ -25,6 +25,8 @@ pub struct ConnInfo {
     pub accept_date: SystemTime,
     /// When it was accepted (monotonic, for timers).
     pub accepted: Instant,
+    /// What its TLS handshake settled (`bind … ssl`), for the `ssl_*` fetches.
+    pub tls: Option<Arc<crate::tls::Facts>>,
 }
 
 impl SampleSource for ConnInfo {
@@ -42,6 +44,9 @@ impl SampleSource for ConnInfo {
     }
     fn req_header(&self, _name: &str, _each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
         false
+    }
+    fn tls(&self) -> Option<&crate::tls::Facts> {
+        self.tls.as_deref()
     }
 }
 

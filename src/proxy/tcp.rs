@@ -1,10 +1,13 @@
-//! `mode tcp`: choose a backend (connection-level `use_backend` rules, then
-//! `default_backend`), connect with retries, then forward both ways until done.
+//! `mode tcp`: wait for the client's first bytes when the rules read them (`tcp-request
+//! inspect-delay`: TLS passthrough by `req.ssl_sni`), choose a backend (`use_backend`
+//! rules, then `default_backend`), connect with retries, send the bytes read, then
+//! forward both ways until done.
 
 use super::connect::{self, ConnectError, ConnectInfo};
 use super::session::{self, ConnInfo};
 use super::tunnel::{self, TunnelEnd, TunnelTimeouts};
-use crate::acl::WithLive;
+use crate::acl::{SampleSource, WithLive};
+use crate::balance::BalanceInput;
 use crate::log::{FinState, LogRecord, TermCause};
 use crate::runtime::frontend::Frontend;
 use crate::runtime::live_fetch::StreamLive;
@@ -14,12 +17,22 @@ use std::sync::atomic::Ordering;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 /// Serves one client connection in tcp mode.
-pub async fn serve<S>(fe: Arc<Frontend>, snap: Arc<Snapshot>, client: S, conn: ConnInfo)
+pub async fn serve<S>(fe: Arc<Frontend>, snap: Arc<Snapshot>, mut client: S, conn: ConnInfo)
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    // `tcp-request content` rules (without payload inspection: connection data only).
-    // Rules see the live state of the stream's proxies (`nbsrv`, `be_conn`, …).
+    let mut payload = Vec::new();
+    if let Some(delay) = fe.inspect_delay.filter(|_| reads_payload(&fe))
+        && !inspect(&mut client, &mut payload, delay, snap.global.bufsize).await
+    {
+        return;
+    }
+    let conn = Payload {
+        conn: &conn,
+        data: &payload,
+    };
+    // `tcp-request content` rules. Rules see the live state of the stream's proxies
+    // (`nbsrv`, `be_conn`, …).
     let live = StreamLive::new(&snap, &fe);
     let backend = {
         let src = WithLive {
@@ -46,16 +59,16 @@ where
     if !be_accepted {
         return;
     }
-    let mut rec = LogRecord::new(conn.accept_date, &fe.name);
-    rec.client = conn.peer;
-    rec.frontend_addr = conn.local;
+    let mut rec = LogRecord::new(conn.conn.accept_date, &fe.name);
+    rec.client = conn.conn.peer;
+    rec.frontend_addr = conn.conn.local;
     rec.status = 0;
     let mut line = String::new();
     let Some(be) = backend else {
         rec.backend = &fe.name;
         rec.term_cause = TermCause::Proxy;
         rec.fin_state = FinState::Request;
-        rec.t_total = session::ms(conn.accepted.elapsed());
+        rec.t_total = session::ms(conn.conn.accepted.elapsed());
         session::counters(&mut rec, &snap, &fe);
         session::account(&fe, None, None, &rec, false);
         session::emit(&fe, &rec, false, false, &mut line);
@@ -63,7 +76,7 @@ where
     };
     be.counters.session_start();
     let mut info = ConnectInfo::default();
-    let result = connect::connect(&be, &conn, conn.local, &mut info).await;
+    let result = connect::connect(&be, &conn, conn.conn.local, &mut info).await;
     rec.backend = &be.name;
     rec.t_queue = session::ms(info.queue);
     rec.retries = info.retries;
@@ -84,7 +97,7 @@ where
             if matches!(e, ConnectError::NoServer) {
                 rec.term_cause = TermCause::ServerAbort;
             }
-            rec.t_total = session::ms(conn.accepted.elapsed());
+            rec.t_total = session::ms(conn.conn.accepted.elapsed());
             be.counters.session_end();
             session::counters(&mut rec, &snap, &fe);
             session::account(&fe, Some(&be), None, &rec, false);
@@ -102,11 +115,19 @@ where
                 client_fin: fe.timeouts.client_fin,
                 server_fin: be.timeouts.server_fin,
             };
+            let mut server = server;
+            if !payload.is_empty()
+                && tokio::io::AsyncWriteExt::write_all(&mut server, &payload)
+                    .await
+                    .is_err()
+            {
+                return;
+            }
             // `option logasap`: the line is logged once the server connection is up.
             let asap = fe.log.as_ref().is_some_and(|l| l.logasap);
             if asap {
                 rec.logasap = true;
-                rec.t_total = session::ms(conn.accepted.elapsed());
+                rec.t_total = session::ms(conn.conn.accepted.elapsed());
                 rec.srv_conn = srv.cur_conns.load(Ordering::Relaxed);
                 rec.beconn = be.counters.scur.load(Ordering::Relaxed);
                 session::counters(&mut rec, &snap, &fe);
@@ -122,7 +143,7 @@ where
                 let _ = tokio::io::AsyncWriteExt::shutdown(&mut cw).await;
             }
             rec.bytes_out = res.down;
-            rec.bytes_in = res.up;
+            rec.bytes_in = res.up + payload.len() as u64;
             (rec.term_cause, rec.fin_state) = match res.end {
                 TunnelEnd::Closed => (TermCause::None, FinState::None),
                 TunnelEnd::ClientTimeout => (TermCause::ClientTimeout, FinState::Data),
@@ -130,7 +151,7 @@ where
                 TunnelEnd::ClientError => (TermCause::ClientAbort, FinState::Data),
                 TunnelEnd::ServerError => (TermCause::ServerAbort, FinState::Data),
             };
-            rec.t_total = session::ms(conn.accepted.elapsed());
+            rec.t_total = session::ms(conn.conn.accepted.elapsed());
             // As in HAProxy's log, the ending session no longer counts on its backend
             // and server.
             drop(slot);
@@ -138,11 +159,81 @@ where
             rec.srv_conn = srv.cur_conns.load(Ordering::Relaxed);
             rec.beconn = be.counters.scur.load(Ordering::Relaxed);
             session::counters(&mut rec, &snap, &fe);
-            let null = res.up == 0;
+            let null = res.up == 0 && payload.is_empty();
             session::account(&fe, Some(&be), Some(&srv), &rec, false);
             if !asap {
                 session::emit(&fe, &rec, null, false, &mut line);
             }
         }
+    }
+}
+
+/// Whether the frontend's content rules or `use_backend` conditions read the payload.
+fn reads_payload(fe: &Frontend) -> bool {
+    fe.tcp_content.iter().any(|r| r.cond.reads_request())
+        || fe.switching.iter().any(|s| s.cond.reads_request())
+}
+
+/// Reads the client's first bytes into `buf` until they tell what the payload fetches
+/// need (a whole TLS hello, or bytes that are not one), the buffer is full, the client
+/// stops sending, or `delay` passes. `false`: the connection failed.
+async fn inspect<S: AsyncRead + Unpin>(
+    client: &mut S,
+    buf: &mut Vec<u8>,
+    delay: std::time::Duration,
+    bufsize: usize,
+) -> bool {
+    use tokio::io::AsyncReadExt;
+    let deadline = tokio::time::Instant::now() + delay;
+    while !crate::tls::hello::settled(buf) && buf.len() < bufsize {
+        buf.reserve(bufsize - buf.len());
+        match tokio::time::timeout_at(deadline, client.read_buf(buf)).await {
+            Err(_) | Ok(Ok(0)) => break,
+            Ok(Ok(_)) => {}
+            Ok(Err(_)) => return false,
+        }
+    }
+    true
+}
+
+/// The connection and the bytes read ahead of the rules, as the rules see them.
+struct Payload<'a> {
+    conn: &'a ConnInfo,
+    data: &'a [u8],
+}
+
+impl SampleSource for Payload<'_> {
+    fn src(&self) -> Option<std::net::SocketAddr> {
+        self.conn.peer
+    }
+    fn dst(&self) -> Option<std::net::SocketAddr> {
+        self.conn.local
+    }
+    fn method(&self) -> Option<&[u8]> {
+        None
+    }
+    fn uri(&self) -> Option<&[u8]> {
+        None
+    }
+    fn req_header(&self, _name: &str, _each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+        false
+    }
+    fn tls(&self) -> Option<&crate::tls::Facts> {
+        self.conn.tls.as_deref()
+    }
+    fn req_payload(&self) -> Option<&[u8]> {
+        Some(self.data)
+    }
+}
+
+impl BalanceInput for Payload<'_> {
+    fn src(&self) -> Option<std::net::IpAddr> {
+        self.conn.peer.map(|p| p.ip())
+    }
+    fn uri(&self) -> Option<&[u8]> {
+        None
+    }
+    fn header(&self, _name: &str) -> Option<&[u8]> {
+        None
     }
 }

@@ -1,37 +1,84 @@
-//! A connection to a server, whatever carries it: TCP or a unix socket today, TLS in the
-//! TLS issue. Pools hold these, keyed by what makes one reusable for a request.
+//! A connection to a server, whatever carries it: TCP, a unix socket, or TLS over TCP
+//! (`server … ssl`). Pools hold these, keyed by what makes one reusable for a request.
 
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpStream, UnixStream};
 
-/// One established connection to a server.
+/// One established connection to a server, with the key of the pool it may go back to.
 #[derive(Debug)]
-pub enum ServerConn {
-    /// Over TCP.
+pub struct ServerConn {
+    io: Io,
+    key: PoolKey,
+}
+
+/// What carries the bytes.
+#[derive(Debug)]
+enum Io {
     Tcp(TcpStream),
-    /// Over a unix stream socket.
     Unix(UnixStream),
+    /// TLS over TCP; the write in progress (see `crate::tls::stream::poll_write_through`).
+    Tls(
+        Box<tokio_rustls::client::TlsStream<TcpStream>>,
+        Option<usize>,
+    ),
 }
 
 /// What must match for an idle connection to carry a request: the protocol spoken on it
-/// (HTTP/1 only until the HTTP/2 issue) and, with the TLS issue, its TLS parameters and
-/// SNI. The server and its address are implied by the pool (one per server; a new
-/// address empties it).
+/// (HTTP/1 only until the HTTP/2 issue), the server name its TLS handshake sent and the
+/// client addresses its PROXY header carried (the server's other TLS parameters are the
+/// same for every connection of its pool). The server and its address are implied by the
+/// pool (one per server; a new address empties it).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct PoolKey {
     /// The protocol spoken: `false` for HTTP/1.
     pub h2: bool,
+    /// The SNI of a TLS connection (`sni EXPR` evaluated), if one was sent.
+    pub sni: Option<Box<str>>,
+    /// The client addresses a PROXY header sent on it (`send-proxy`): such a connection
+    /// only carries requests of the same client addresses.
+    pub proxied: Option<(Option<SocketAddr>, Option<SocketAddr>)>,
 }
 
 impl ServerConn {
+    /// Over TCP.
+    pub fn tcp(s: TcpStream, key: PoolKey) -> Self {
+        ServerConn {
+            io: Io::Tcp(s),
+            key,
+        }
+    }
+
+    /// Over a unix stream socket.
+    pub fn unix(s: UnixStream, key: PoolKey) -> Self {
+        ServerConn {
+            io: Io::Unix(s),
+            key,
+        }
+    }
+
+    /// TLS over TCP.
+    pub fn tls(s: tokio_rustls::client::TlsStream<TcpStream>, key: PoolKey) -> Self {
+        ServerConn {
+            io: Io::Tls(Box::new(s), None),
+            key,
+        }
+    }
+
+    /// The key of the pool it may go back to.
+    pub fn pool_key(&self) -> PoolKey {
+        self.key.clone()
+    }
+
     /// Ready when a read would not block (data, end of stream or an error).
     pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self {
-            ServerConn::Tcp(s) => s.poll_read_ready(cx),
-            ServerConn::Unix(s) => s.poll_read_ready(cx),
+        match &self.io {
+            Io::Tcp(s) => s.poll_read_ready(cx),
+            Io::Unix(s) => s.poll_read_ready(cx),
+            Io::Tls(s, _) => s.get_ref().0.poll_read_ready(cx),
         }
     }
 }
@@ -42,9 +89,10 @@ impl AsyncRead for ServerConn {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            ServerConn::Tcp(s) => Pin::new(s).poll_read(cx, buf),
-            ServerConn::Unix(s) => Pin::new(s).poll_read(cx, buf),
+        match &mut self.get_mut().io {
+            Io::Tcp(s) => Pin::new(s).poll_read(cx, buf),
+            Io::Unix(s) => Pin::new(s).poll_read(cx, buf),
+            Io::Tls(s, _) => Pin::new(s.as_mut()).poll_read(cx, buf),
         }
     }
 }
@@ -55,9 +103,12 @@ impl AsyncWrite for ServerConn {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            ServerConn::Tcp(s) => Pin::new(s).poll_write(cx, buf),
-            ServerConn::Unix(s) => Pin::new(s).poll_write(cx, buf),
+        match &mut self.get_mut().io {
+            Io::Tcp(s) => Pin::new(s).poll_write(cx, buf),
+            Io::Unix(s) => Pin::new(s).poll_write(cx, buf),
+            Io::Tls(s, accepted) => {
+                crate::tls::stream::poll_write_through(s.as_mut(), accepted, cx, buf)
+            }
         }
     }
 
@@ -66,30 +117,40 @@ impl AsyncWrite for ServerConn {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            ServerConn::Tcp(s) => Pin::new(s).poll_write_vectored(cx, bufs),
-            ServerConn::Unix(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+        match &mut self.get_mut().io {
+            Io::Tcp(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            Io::Unix(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            Io::Tls(s, accepted) => {
+                let buf = bufs
+                    .iter()
+                    .find(|b| !b.is_empty())
+                    .map_or(&[][..], |b| &b[..]);
+                crate::tls::stream::poll_write_through(s.as_mut(), accepted, cx, buf)
+            }
         }
     }
 
     fn is_write_vectored(&self) -> bool {
-        match self {
-            ServerConn::Tcp(s) => s.is_write_vectored(),
-            ServerConn::Unix(s) => s.is_write_vectored(),
+        match &self.io {
+            Io::Tcp(s) => s.is_write_vectored(),
+            Io::Unix(s) => s.is_write_vectored(),
+            Io::Tls(..) => false,
         }
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            ServerConn::Tcp(s) => Pin::new(s).poll_flush(cx),
-            ServerConn::Unix(s) => Pin::new(s).poll_flush(cx),
+        match &mut self.get_mut().io {
+            Io::Tcp(s) => Pin::new(s).poll_flush(cx),
+            Io::Unix(s) => Pin::new(s).poll_flush(cx),
+            Io::Tls(s, _) => Pin::new(s.as_mut()).poll_flush(cx),
         }
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            ServerConn::Tcp(s) => Pin::new(s).poll_shutdown(cx),
-            ServerConn::Unix(s) => Pin::new(s).poll_shutdown(cx),
+        match &mut self.get_mut().io {
+            Io::Tcp(s) => Pin::new(s).poll_shutdown(cx),
+            Io::Unix(s) => Pin::new(s).poll_shutdown(cx),
+            Io::Tls(s, _) => Pin::new(s.as_mut()).poll_shutdown(cx),
         }
     }
 }

@@ -57,10 +57,15 @@ pub struct Frontend {
     pub mode: Mode,
     /// `bind` lines.
     pub binds: Vec<Bind>,
+    /// The TLS configuration of each bind line (`ssl`), in the order of `binds`.
+    pub bind_tls: Vec<Option<Arc<rustls::ServerConfig>>>,
     /// Effective `maxconn` (0: the global one).
     pub maxconn: u32,
     /// Timeouts.
     pub timeouts: FrontendTimeouts,
+    /// `tcp-request inspect-delay`: how long `mode tcp` waits for the client's first
+    /// bytes when its content rules or `use_backend` conditions read them.
+    pub inspect_delay: Option<Duration>,
     /// `tcp-request connection` rules.
     pub tcp_connection: Vec<TcpRuleRt>,
     /// `tcp-request content` rules.

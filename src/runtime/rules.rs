@@ -26,6 +26,12 @@ impl Cond {
     pub fn matches(&self, src: &dyn SampleSource) -> bool {
         self.0.as_ref().is_none_or(|c| c.eval(src))
     }
+    /// Whether the condition reads request data (in `mode tcp`: the payload).
+    pub fn reads_request(&self) -> bool {
+        self.0
+            .as_ref()
+            .is_some_and(|c| c.visibility() >= crate::acl::Visibility::Request)
+    }
 }
 
 /// One compiled HTTP rule.
@@ -510,11 +516,13 @@ pub fn identity_header_name(name: &[u8]) -> Vec<u8> {
         .collect()
 }
 
-/// One compiled `tcp-request connection|content accept|reject` rule.
+/// One compiled `tcp-request connection|content accept|reject|expect-proxy` rule.
 #[derive(Debug)]
 pub struct TcpRuleRt {
     /// `accept` (true) or `reject`.
     pub accept: bool,
+    /// `expect-proxy layer4`: not final; the connection must start with a PROXY header.
+    pub expect_proxy: bool,
     /// When.
     pub cond: Cond,
 }
@@ -531,6 +539,7 @@ pub fn compile_tcp(
         .map(|r| {
             Ok(TcpRuleRt {
                 accept: r.action == "accept",
+                expect_proxy: r.action == "expect-proxy",
                 cond: Cond::compile(set, r.cond.as_ref())?,
             })
         })
@@ -539,10 +548,22 @@ pub fn compile_tcp(
 
 /// Evaluates tcp rules: the first matching rule decides; none matching accepts.
 pub fn tcp_verdict(rules: &[TcpRuleRt], src: &dyn SampleSource) -> bool {
+    connection_verdict(rules, src).is_some()
+}
+
+/// Evaluates `tcp-request connection` rules: `None` when the connection is rejected,
+/// else whether a matching `expect-proxy layer4` rule asked for a PROXY header (those
+/// rules are not final: evaluation goes on).
+pub fn connection_verdict(rules: &[TcpRuleRt], src: &dyn SampleSource) -> Option<bool> {
+    let mut expect = false;
     for r in rules {
         if r.cond.matches(src) {
-            return r.accept;
+            if r.expect_proxy {
+                expect = true;
+                continue;
+            }
+            return r.accept.then_some(expect);
         }
     }
-    true
+    Some(expect)
 }

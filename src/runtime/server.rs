@@ -35,6 +35,11 @@ pub struct ServerState {
     pub config_weight: u32,
     /// Declared `disabled` (starts in maintenance).
     pub disabled: bool,
+    /// `ssl`: connections to it are TLS.
+    pub tls: Option<ServerTlsRt>,
+    /// `send-proxy` (1) or `send-proxy-v2` (2): the PROXY header version its
+    /// connections start with (0: none).
+    pub send_proxy: u8,
     /// Passive checks (`observe` on a checked server).
     pub observe: Option<super::health::Passive>,
     /// The live state, shared with every snapshot that has this server.
@@ -252,6 +257,8 @@ impl ServerState {
             maxqueue: 0,
             config_weight: weight,
             disabled: false,
+            tls: None,
+            send_proxy: 0,
             observe: None,
             live,
         }
@@ -294,6 +301,34 @@ impl ServerState {
                 Err(now) => cur = now,
             }
         }
+    }
+}
+
+/// The TLS side of a `server … ssl` line, compiled.
+#[derive(Debug)]
+pub struct ServerTlsRt {
+    /// The rustls client configuration (verification, ALPN, client certificate,
+    /// session resumption cache).
+    pub config: Arc<rustls::ClientConfig>,
+    /// `sni EXPR`: the server name sent, evaluated per connection.
+    pub sni: Option<crate::acl::SampleExpr>,
+}
+
+impl ServerTlsRt {
+    /// Compiles a server's TLS settings with the `global` defaults.
+    pub fn compile(
+        t: &crate::config::model::ServerTls,
+        g: &crate::config::model::Global,
+    ) -> Result<ServerTlsRt, String> {
+        let config = crate::tls::client::server_config(t, &g.ssl_server, &crate::tls::Bases::of(g))
+            .map_err(|e| e.to_string())?;
+        let sni = match &t.sni {
+            Some(text) => {
+                Some(crate::acl::SampleExpr::parse(text).map_err(|e| format!("'sni' : {e}"))?)
+            }
+            None => None,
+        };
+        Ok(ServerTlsRt { config, sni })
     }
 }
 

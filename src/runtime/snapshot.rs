@@ -172,6 +172,23 @@ fn build_backend(
         st.maxqueue = s.opts.maxqueue;
         st.disabled = s.opts.disabled;
         st.unix = unix;
+        st.send_proxy = if s.opts.send_proxy_v2 {
+            2
+        } else {
+            u8::from(s.opts.send_proxy)
+        };
+        if s.opts.tls.ssl {
+            match super::server::ServerTlsRt::compile(&s.opts.tls, &config.global) {
+                Ok(t) => st.tls = Some(t),
+                Err(e) => {
+                    diags.push(Diag::alert(
+                        &s.span,
+                        format!("'server {}/{}' : {e}", p.name, s.name),
+                    ));
+                    continue;
+                }
+            }
+        }
         st.observe =
             s.opts
                 .observe
@@ -468,11 +485,31 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
             },
             None => None,
         };
+        let bases = crate::tls::Bases::of(g);
+        let bind_tls = p
+            .binds
+            .iter()
+            .map(|b| {
+                b.tls.ssl.then(|| {
+                    crate::tls::server::bind_config(&b.tls, &g.ssl_bind, &bases)
+                        .map_err(|e| diags.push(Diag::alert(&b.span, format!("bind : {e}"))))
+                        .ok()
+                })?
+            })
+            .collect();
         let t = &p.timeouts;
         frontends.push(Arc::new(Frontend {
             name: p.name.clone(),
             mode: p.mode,
             binds: p.binds.clone(),
+            bind_tls,
+            inspect_delay: p
+                .tcp_request
+                .iter()
+                .rev()
+                .find(|r| r.stage == "inspect-delay")
+                .and_then(|r| crate::config::value::duration(&r.action, "inspect-delay").ok())
+                .filter(|d| !d.is_zero()),
             monitor_uri: p
                 .monitor_uri
                 .clone()

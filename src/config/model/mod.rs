@@ -12,6 +12,7 @@ mod options;
 mod reply;
 mod rules;
 mod server;
+mod tls;
 
 pub use errors::*;
 pub use identity::*;
@@ -20,6 +21,7 @@ pub use options::*;
 pub use reply::*;
 pub use rules::*;
 pub use server::*;
+pub use tls::*;
 /// A whole configuration: the merged `global` section, proxies and userlists.
 #[derive(Clone, Debug, Default)]
 pub struct Config {
@@ -85,12 +87,14 @@ pub struct Global {
     pub node: Option<String>,
     /// `description`: shown on the stats page.
     pub description: Option<String>,
-    /// `ca-base`: the directory relative CA file names resolve against (used by the TLS
-    /// keywords, which are not supported yet).
+    /// `ca-base`: the directory relative `ca-file`/`crl-file` names resolve against.
     pub ca_base: Option<String>,
-    /// `crt-base`: the directory relative certificate names resolve against (used by
-    /// the TLS keywords, which are not supported yet).
+    /// `crt-base`: the directory relative `crt`/`crt-list` names resolve against.
     pub crt_base: Option<String>,
+    /// `ssl-default-bind-options`, `ssl-default-bind-ciphers`, `…-ciphersuites`.
+    pub ssl_bind: BindTlsDefaults,
+    /// `ssl-server-verify`, `ssl-default-server-options`, `…-ciphers`, `…-ciphersuites`.
+    pub ssl_server: ServerTlsDefaults,
     /// `master-worker` was given (gatehouse runs as one process either way).
     pub master_worker: bool,
     /// `set-var`/`set-var-fmt` lines: `proc.` variables set when the configuration
@@ -179,6 +183,8 @@ impl Default for Global {
             description: None,
             ca_base: None,
             crt_base: None,
+            ssl_bind: BindTlsDefaults::default(),
+            ssl_server: ServerTlsDefaults::default(),
             master_worker: false,
             expose_experimental: false,
             set_vars: Vec::new(),

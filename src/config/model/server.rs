@@ -34,12 +34,8 @@ pub struct Bind {
     pub addrs: Vec<BindAddr>,
     /// `name`.
     pub name: Option<String>,
-    /// `ssl`.
-    pub ssl: bool,
-    /// `crt` (files or directories).
-    pub crt: Vec<PathBuf>,
-    /// `alpn` protocols.
-    pub alpn: Vec<String>,
+    /// The TLS settings (`ssl`, `crt`, `alpn`, `verify`, …).
+    pub tls: super::BindTls,
     /// `accept-proxy`.
     pub accept_proxy: bool,
     /// `mode` (unix sockets), octal.
@@ -119,22 +115,17 @@ pub struct ServerOpts {
     pub maxconn: u32,
     /// `maxqueue` (0: unlimited).
     pub maxqueue: u32,
-    /// `ssl`.
-    pub ssl: bool,
-    /// `verify none|required`.
-    pub verify: Option<String>,
-    /// `ca-file`.
-    pub ca_file: Option<PathBuf>,
-    /// `sni` expression.
-    pub sni: Option<String>,
+    /// The TLS settings (`ssl`, `verify`, `ca-file`, `sni`, …).
+    pub tls: super::ServerTls,
     /// `send-proxy`.
     pub send_proxy: bool,
     /// `send-proxy-v2`.
     pub send_proxy_v2: bool,
     /// `cookie`.
     pub cookie: Option<String>,
-    /// `check-ssl`.
-    pub check_ssl: bool,
+    /// `check-ssl` (`Some(true)`) or `no-check-ssl` (`Some(false)`); unset, checks
+    /// run over TLS when the server has `ssl` and no check `port` or `addr`.
+    pub check_ssl: Option<bool>,
     /// `check-sni`.
     pub check_sni: Option<String>,
     /// `check-alpn` (the protocols, in order).
@@ -196,14 +187,11 @@ impl Default for ServerOpts {
             disabled: false,
             maxconn: 0,
             maxqueue: 0,
-            ssl: false,
-            verify: None,
-            ca_file: None,
-            sni: None,
+            tls: super::ServerTls::default(),
             send_proxy: false,
             send_proxy_v2: false,
             cookie: None,
-            check_ssl: false,
+            check_ssl: None,
             check_sni: None,
             check_alpn: None,
             agent_check: false,

@@ -1,14 +1,14 @@
 //! `bind ADDR[,ADDR…] [options]`: listening addresses and their options.
 
 use crate::config::keyword::{FE, LI, ProxyCtx, ProxyKeyword, Status};
-use crate::config::model::Bind;
+use crate::config::model::{Bind, Verify, apply_version_option};
 use crate::config::suggest::closest;
 use crate::config::value::{bind_addr, uint};
 use std::path::PathBuf;
 
 /// Bind options gatehouse parses: name, number of arguments and status. The `not yet`
-/// ones (TLS, PROXY protocol) are parsed into the model and refused at load, since
-/// ignoring them would change the bytes on the wire.
+/// ones (PROXY protocol) are parsed into the model and refused at load, since ignoring
+/// them would change the bytes on the wire. The TLS options are applied by `crate::tls`.
 pub const OPTIONS: &[(&str, usize, Status)] = &[
     (
         "name",
@@ -17,10 +17,28 @@ pub const OPTIONS: &[(&str, usize, Status)] = &[
             "listener names are shown by the stats page and runtime API, not served yet",
         ),
     ),
-    ("ssl", 0, Status::NotYet),
-    ("crt", 1, Status::NotYet),
-    ("alpn", 1, Status::NotYet),
-    ("accept-proxy", 0, Status::NotYet),
+    ("ssl", 0, Status::Supported),
+    ("crt", 1, Status::Supported),
+    ("crt-list", 1, Status::Supported),
+    ("alpn", 1, Status::Supported),
+    ("ssl-min-ver", 1, Status::Supported),
+    ("ssl-max-ver", 1, Status::Supported),
+    ("force-tlsv12", 0, Status::Supported),
+    ("force-tlsv13", 0, Status::Supported),
+    ("no-sslv3", 0, Status::Supported),
+    ("no-tlsv10", 0, Status::Supported),
+    ("no-tlsv11", 0, Status::Supported),
+    ("no-tlsv12", 0, Status::Supported),
+    ("no-tlsv13", 0, Status::Supported),
+    ("no-tls-tickets", 0, Status::Supported),
+    ("ciphers", 1, Status::Supported),
+    ("ciphersuites", 1, Status::Supported),
+    ("strict-sni", 0, Status::Supported),
+    ("prefer-client-ciphers", 0, Status::Supported),
+    ("ca-file", 1, Status::Supported),
+    ("crl-file", 1, Status::Supported),
+    ("verify", 1, Status::Supported),
+    ("accept-proxy", 0, Status::Supported),
     ("mode", 1, Status::Supported),
     ("user", 1, Status::Supported),
     ("group", 1, Status::Supported),
@@ -34,17 +52,12 @@ pub const OPTIONS: &[(&str, usize, Status)] = &[
 pub const NOT_YET: &[&str] = &[
     "accept-netscaler-cip",
     "allow-0rtt",
-    "ca-file",
     "ca-ignore-err",
     "ca-sign-file",
     "ca-sign-pass",
     "ca-verify-file",
-    "ciphers",
-    "ciphersuites",
     "client-sigalgs",
-    "crl-file",
     "crt-ignore-err",
-    "crt-list",
     "curves",
     "defer-accept",
     "ecdhe",
@@ -52,8 +65,6 @@ pub const NOT_YET: &[&str] = &[
     "force-sslv3",
     "force-tlsv10",
     "force-tlsv11",
-    "force-tlsv12",
-    "force-tlsv13",
     "generate-certificates",
     "gid",
     "id",
@@ -63,14 +74,7 @@ pub const NOT_YET: &[&str] = &[
     "namespace",
     "nice",
     "no-ca-names",
-    "no-sslv3",
-    "no-tls-tickets",
-    "no-tlsv10",
-    "no-tlsv11",
-    "no-tlsv12",
-    "no-tlsv13",
     "npn",
-    "prefer-client-ciphers",
     "process",
     "proto",
     "quic-cc-algo",
@@ -78,16 +82,12 @@ pub const NOT_YET: &[&str] = &[
     "severity-output",
     "shards",
     "sigalgs",
-    "ssl-max-ver",
-    "ssl-min-ver",
-    "strict-sni",
     "tcp-ut",
     "tfo",
     "thread",
     "tls-ticket-keys",
     "transparent",
     "uid",
-    "verify",
 ];
 
 /// Parses the options of a bind line; shared with `stats socket`. The options parsed
@@ -108,9 +108,7 @@ pub fn parse_bind(
         span: span.clone(),
         addrs: Vec::new(),
         name: None,
-        ssl: false,
-        crt: Vec::new(),
-        alpn: Vec::new(),
+        tls: Default::default(),
         accept_proxy: false,
         unix_mode: None,
         unix_user: None,
@@ -159,9 +157,24 @@ pub fn parse_bind(
         }
         match opt.as_str() {
             "name" => bind.name = Some(v.to_owned()),
-            "ssl" => bind.ssl = true,
-            "crt" => bind.crt.push(PathBuf::from(v)),
-            "alpn" => bind.alpn = v.split(',').map(str::to_owned).collect(),
+            "ssl" => bind.tls.ssl = true,
+            "crt" => bind.tls.crt.push(PathBuf::from(v)),
+            "crt-list" => bind.tls.crt_list.push(PathBuf::from(v)),
+            "alpn" => bind.tls.alpn = Some(alpn(v)?),
+            "ciphers" => bind.tls.ciphers = Some(v.to_owned()),
+            "ciphersuites" => bind.tls.ciphersuites = Some(v.to_owned()),
+            "strict-sni" => bind.tls.strict_sni = true,
+            "prefer-client-ciphers" => bind.tls.prefer_client_ciphers = true,
+            "ca-file" => bind.tls.ca_file = Some(PathBuf::from(v)),
+            "crl-file" => bind.tls.crl_file = Some(PathBuf::from(v)),
+            "verify" => {
+                bind.tls.verify = Some(Verify::parse(v, true).ok_or_else(|| {
+                    format!(
+                        "'{} {spec}' : '{opt}' : unknown verify method '{v}', only 'none', 'optional', and 'required' are supported",
+                        words[0]
+                    )
+                })?)
+            }
             "accept-proxy" => bind.accept_proxy = true,
             "mode" => {
                 bind.unix_mode = Some(
@@ -183,11 +196,22 @@ pub fn parse_bind(
             "backlog" => bind.backlog = Some(uint(v, "backlog")?),
             "v4v6" => bind.v4v6 = true,
             "v6only" => bind.v6only = true,
+            _ if apply_version_option(&mut bind.tls.versions, opt, v)
+                .map_err(|e| format!("'{} {spec}' : {e}", words[0]))? => {}
             _ => unreachable!("every supported option has an arm"),
         }
         i += 1 + nargs;
     }
     Ok(bind)
+}
+
+/// An `alpn` argument: comma-separated protocol names, none empty.
+pub fn alpn(v: &str) -> Result<Vec<String>, String> {
+    let names: Vec<String> = v.split(',').map(str::to_owned).collect();
+    if names.iter().any(|n| n.is_empty() || n.len() > 255) {
+        return Err(format!("'alpn' : invalid protocol list '{v}'."));
+    }
+    Ok(names)
 }
 
 fn bind(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {

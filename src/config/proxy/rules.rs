@@ -669,9 +669,16 @@ fn tcp_request(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
                 ));
             }
         }
+        "expect-proxy" if stage == "connection" => {
+            if words.get(3).map(String::as_str) != Some("layer4") || cut != 4 {
+                return Err(format!(
+                    "'tcp-request {stage} expect-proxy' expects 'layer4'."
+                ));
+            }
+        }
         a => {
             return Err(format!(
-                "'tcp-request {stage} {a}' is not supported yet by gatehouse (supported: accept, reject)."
+                "'tcp-request {stage} {a}' is not supported yet by gatehouse (supported: accept, reject, expect-proxy layer4 on connections)."
             ));
         }
     }

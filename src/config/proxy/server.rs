@@ -1,7 +1,9 @@
 //! `server NAME ADDR [options]` and `default-server [options]`.
 
 use crate::config::keyword::{BACK, BE, LI, NO_PERSISTENCE, ProxyCtx, ProxyKeyword, Status, kw};
-use crate::config::model::{Mode, Observe, OnError, Server, ServerOpts};
+use crate::config::model::{
+    Mode, Observe, OnError, Server, ServerOpts, Verify, apply_version_option,
+};
 use crate::config::suggest::closest;
 use crate::config::value::{duration, port, server_addr, uint};
 use std::path::PathBuf;
@@ -26,14 +28,33 @@ pub const OPTIONS: &[(&str, usize, Status)] = &[
     ("enabled", 0, Status::Supported),
     ("maxconn", 1, Status::Supported),
     ("maxqueue", 1, Status::Supported),
-    ("ssl", 0, Status::NotYet),
+    ("ssl", 0, Status::Supported),
     ("no-ssl", 0, Status::Supported),
-    ("verify", 1, Status::NotYet),
-    ("ca-file", 1, Status::NotYet),
-    ("sni", 1, Status::NotYet),
-    ("send-proxy", 0, Status::NotYet),
+    ("verify", 1, Status::Supported),
+    ("ca-file", 1, Status::Supported),
+    ("crl-file", 1, Status::Supported),
+    ("sni", 1, Status::Supported),
+    ("alpn", 1, Status::Supported),
+    ("crt", 1, Status::Supported),
+    ("no-ssl-reuse", 0, Status::Supported),
+    ("ssl-reuse", 0, Status::Supported),
+    ("verifyhost", 1, Status::Supported),
+    ("no-verifyhost", 0, Status::Supported),
+    ("ssl-min-ver", 1, Status::Supported),
+    ("ssl-max-ver", 1, Status::Supported),
+    ("force-tlsv12", 0, Status::Supported),
+    ("force-tlsv13", 0, Status::Supported),
+    ("no-sslv3", 0, Status::Supported),
+    ("no-tlsv10", 0, Status::Supported),
+    ("no-tlsv11", 0, Status::Supported),
+    ("no-tlsv12", 0, Status::Supported),
+    ("no-tlsv13", 0, Status::Supported),
+    ("no-tls-tickets", 0, Status::Supported),
+    ("ciphers", 1, Status::Supported),
+    ("ciphersuites", 1, Status::Supported),
+    ("send-proxy", 0, Status::Supported),
     ("no-send-proxy", 0, Status::Supported),
-    ("send-proxy-v2", 0, Status::NotYet),
+    ("send-proxy-v2", 0, Status::Supported),
     ("no-send-proxy-v2", 0, Status::Supported),
     ("cookie", 1, Status::Parsed(NO_PERSISTENCE)),
     ("check-ssl", 0, CHECKS),
@@ -57,20 +78,13 @@ const CHECKS: Status = Status::Supported;
 /// Real HAProxy server options gatehouse does not implement yet.
 pub const NOT_YET: &[&str] = &[
     "allow-0rtt",
-    "alpn",
     "check-proto",
     "check-send-proxy",
     "check-via-socks4",
-    "ciphers",
-    "ciphersuites",
-    "crl-file",
-    "crt",
     "curves",
     "force-sslv3",
     "force-tlsv10",
     "force-tlsv11",
-    "force-tlsv12",
-    "force-tlsv13",
     "id",
     "init-addr",
     "log-proto",
@@ -81,15 +95,7 @@ pub const NOT_YET: &[&str] = &[
     "no-check-send-proxy",
     "no-send-proxy-v2-ssl",
     "no-send-proxy-v2-ssl-cn",
-    "no-ssl-reuse",
-    "no-sslv3",
     "no-tfo",
-    "no-tls-tickets",
-    "no-tlsv10",
-    "no-tlsv11",
-    "no-tlsv12",
-    "no-tlsv13",
-    "no-verifyhost",
     "non-stick",
     "npn",
     "on-marked-down",
@@ -111,16 +117,12 @@ pub const NOT_YET: &[&str] = &[
     "slowstart",
     "socks4",
     "source",
-    "ssl-max-ver",
-    "ssl-min-ver",
-    "ssl-reuse",
     "stick",
     "tcp-ut",
     "tfo",
     "tls-tickets",
     "track",
     "usesrc",
-    "verifyhost",
     "ws",
 ];
 
@@ -197,25 +199,33 @@ fn apply_opts(
             "maxqueue" => {
                 opts.maxqueue = uint(v, "maxqueue").map_err(|e| format!("'{who}' : {e}"))?
             }
-            "ssl" => opts.ssl = true,
-            "no-ssl" => opts.ssl = false,
+            "ssl" => opts.tls.ssl = true,
+            "no-ssl" => opts.tls.ssl = false,
             "verify" => {
-                if v != "none" && v != "required" {
-                    return Err(format!(
-                        "'{who}' : verify accepts 'none' or 'required' (got '{v}')."
-                    ));
-                }
-                opts.verify = Some(v.to_owned())
+                opts.tls.verify = Some(Verify::parse(v, false).ok_or_else(|| {
+                    format!(
+                        "'{who}' : unknown verify method '{v}', only 'none' and 'required' are supported."
+                    )
+                })?)
             }
-            "ca-file" => opts.ca_file = Some(PathBuf::from(v)),
-            "sni" => opts.sni = Some(v.to_owned()),
+            "ca-file" => opts.tls.ca_file = Some(PathBuf::from(v)),
+            "crl-file" => opts.tls.crl_file = Some(PathBuf::from(v)),
+            "sni" => opts.tls.sni = Some(v.to_owned()),
+            "alpn" => opts.tls.alpn = Some(super::bind::alpn(v).map_err(|e| format!("'{who}' : {e}"))?),
+            "crt" => opts.tls.crt = Some(PathBuf::from(v)),
+            "no-ssl-reuse" => opts.tls.no_reuse = true,
+            "ssl-reuse" => opts.tls.no_reuse = false,
+            "verifyhost" => opts.tls.verifyhost = Some(v.to_owned()),
+            "no-verifyhost" => opts.tls.verifyhost = None,
+            "ciphers" => opts.tls.ciphers = Some(v.to_owned()),
+            "ciphersuites" => opts.tls.ciphersuites = Some(v.to_owned()),
             "send-proxy" => opts.send_proxy = true,
             "no-send-proxy" => opts.send_proxy = false,
             "send-proxy-v2" => opts.send_proxy_v2 = true,
             "no-send-proxy-v2" => opts.send_proxy_v2 = false,
             "cookie" => opts.cookie = Some(v.to_owned()),
-            "check-ssl" => opts.check_ssl = true,
-            "no-check-ssl" => opts.check_ssl = false,
+            "check-ssl" => opts.check_ssl = Some(true),
+            "no-check-ssl" => opts.check_ssl = Some(false),
             "check-sni" => opts.check_sni = Some(v.to_owned()),
             "check-alpn" => {
                 let protos: Vec<String> = v.split(',').map(str::to_owned).collect();
@@ -275,6 +285,8 @@ fn apply_opts(
                     }
                 }
             }
+            _ if apply_version_option(&mut opts.tls.versions, opt, v)
+                .map_err(|e| format!("'{who}' : {e}"))? => {}
             _ => unreachable!("every supported option has an arm"),
         }
         i += 1 + nargs;

@@ -189,8 +189,8 @@ pub(super) async fn run<S, H>(
         sess: Vec::new(),
     };
     loop {
-        let busy =
-            Session::new(fe.clone(), snap.clone(), &shared, conn, carry).serve_busy(&mut client);
+        let busy = Session::new(fe.clone(), snap.clone(), &shared, conn.clone(), carry)
+            .serve_busy(&mut client);
         match Box::pin(busy).await {
             Some((c, f, s)) => (carry, fe, snap) = (c, f, s),
             None => break,

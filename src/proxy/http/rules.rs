@@ -104,6 +104,9 @@ impl SampleSource for Edited<'_> {
     fn var(&self, name: &str, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
         self.inner.var(name, each)
     }
+    fn tls(&self) -> Option<&crate::tls::Facts> {
+        self.inner.tls()
+    }
     fn set_var(&self, name: &str, value: Option<&[u8]>) {
         self.inner.set_var(name, value)
     }

@@ -13,7 +13,7 @@ use crate::proxy::h1::H1Server;
 use crate::proxy::message::Request;
 use crate::proxy::session::ConnInfo;
 use crate::runtime::backend::{Backend, ServerSlot};
-use crate::runtime::conn::{PoolKey, ServerConn};
+use crate::runtime::conn::ServerConn;
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
@@ -86,10 +86,8 @@ impl Session {
             .map(|i| self.own.swap_remove(i).stream);
         let pooled = own.or_else(|| {
             pool_use.and_then(|proven_only| {
-                slot.server
-                    .pool
-                    .take(&PoolKey::default(), proven_only)
-                    .map(|(s, _)| s)
+                let key = connect::pool_key(&slot.server, &view(client.request(), &self.conn));
+                slot.server.pool.take(&key, proven_only).map(|(s, _)| s)
             })
         });
         if let Some(conn) = pooled {
@@ -187,7 +185,8 @@ impl Session {
             });
         } else {
             // A connection that served its second request or more is "proven".
-            slot.server.pool.put(PoolKey::default(), conn, reused);
+            let key = conn.pool_key();
+            slot.server.pool.put(key, conn, reused);
         }
     }
 }

@@ -42,6 +42,9 @@ impl SampleSource for ReqView<'_> {
     fn dst(&self) -> Option<SocketAddr> {
         self.conn.local
     }
+    fn tls(&self) -> Option<&crate::tls::Facts> {
+        self.conn.tls.as_deref()
+    }
     fn method(&self) -> Option<&[u8]> {
         Some(self.req.method_bytes())
     }

@@ -1,0 +1,103 @@
+//! TLS termination on the client side: the handshake of a `bind … ssl` connection and
+//! the stream the http and tcp modes then read, [`TlsClient`].
+//!
+//! Two things make a TLS stream differ from a socket for the exchange. Decrypted bytes
+//! can wait inside rustls while the socket has nothing to read, so readiness is "rustls
+//! holds plaintext, or the socket is readable". And rustls buffers encrypted bytes a
+//! socket write could not take; the exchange never flushes, so a write here completes
+//! only once its bytes have left for the socket.
+
+use super::http::io::WaitReadable;
+use crate::tls::Facts;
+use rustls::ServerConfig;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+/// A client connection after its TLS handshake.
+pub struct TlsClient<S> {
+    inner: tokio_rustls::server::TlsStream<S>,
+    /// rustls holds decrypted bytes (or the peer's close) not read yet.
+    buffered: bool,
+    /// Bytes of the write in progress that rustls took; the write completes when they
+    /// have been flushed to the socket.
+    accepted: Option<usize>,
+}
+
+/// Runs the TLS handshake on `stream`, within `timeout` (`timeout client`). `None` when
+/// it fails or times out (the client is gone or was refused).
+pub async fn accept<S>(
+    config: Arc<ServerConfig>,
+    stream: S,
+    timeout: Option<Duration>,
+) -> Option<(TlsClient<S>, Facts)>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let hs = tokio_rustls::TlsAcceptor::from(config).accept(stream);
+    let tls = match timeout {
+        Some(t) => tokio::time::timeout(t, hs).await.ok()?.ok()?,
+        None => hs.await.ok()?,
+    };
+    let facts = Facts::of(tls.get_ref().1);
+    Some((
+        TlsClient {
+            inner: tls,
+            buffered: false,
+            accepted: None,
+        },
+        facts,
+    ))
+}
+
+impl<S: WaitReadable> WaitReadable for TlsClient<S>
+where
+    tokio_rustls::server::TlsStream<S>: Sync,
+{
+    fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.buffered {
+            return Poll::Ready(Ok(()));
+        }
+        self.inner.get_ref().0.poll_read_ready(cx)
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for TlsClient<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let me = self.get_mut();
+        let r = Pin::new(&mut me.inner).poll_read(cx, buf);
+        if r.is_ready() {
+            me.buffered = match me.inner.get_mut().1.process_new_packets() {
+                Ok(state) => state.plaintext_bytes_to_read() > 0 || state.peer_has_closed(),
+                Err(_) => true,
+            };
+        }
+        r
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for TlsClient<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let me = self.get_mut();
+        crate::tls::stream::poll_write_through(&mut me.inner, &mut me.accepted, cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}

@@ -1,0 +1,32 @@
+//! A TLS stream's write as the proxy needs it: complete only once its bytes left for the
+//! socket. rustls keeps encrypted bytes a socket write could not take until the next
+//! write or flush, and the proxy's exchange never flushes.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use tokio::io::AsyncWrite;
+
+/// Writes `buf` into `inner` and flushes it; `accepted` keeps how many bytes `inner` took
+/// while the flush waits, so that the caller's retry (with the same bytes) completes it.
+pub fn poll_write_through<W: AsyncWrite + Unpin>(
+    inner: &mut W,
+    accepted: &mut Option<usize>,
+    cx: &mut Context<'_>,
+    buf: &[u8],
+) -> Poll<io::Result<usize>> {
+    if accepted.is_none() {
+        match Pin::new(&mut *inner).poll_write(cx, buf) {
+            Poll::Ready(Ok(n)) => *accepted = Some(n),
+            other => return other,
+        }
+    }
+    match Pin::new(inner).poll_flush(cx) {
+        Poll::Ready(Ok(())) => Poll::Ready(Ok(accepted.take().unwrap_or(0))),
+        Poll::Ready(Err(e)) => {
+            *accepted = None;
+            Poll::Ready(Err(e))
+        }
+        Poll::Pending => Poll::Pending,
+    }
+}
