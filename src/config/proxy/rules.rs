@@ -446,7 +446,9 @@ fn http_rule(ctx: &mut ProxyCtx<'_>, words: &[String], phase: Phase) -> Result<(
         }
         Ok(())
     };
-    let known = table.contains(&base_action(act));
+    // `authenticate` is gatehouse's own action (identity sections), not in HAProxy's list.
+    let known = table.contains(&base_action(act))
+        || (phase == Phase::Request && act.as_str() == "authenticate");
     let action = match act.as_str() {
         a if !known => {
             let hint = crate::config::suggest::closest(a, table.iter().copied())
