@@ -59,26 +59,42 @@ pub(super) fn raw_values(
     }
 }
 
+/// Reads one message's values of a header by name (`split`: at commas), request or
+/// response; the header fetches of both are written once over it.
+pub(super) type RawValues =
+    fn(&str, &dyn SampleSource, bool, &mut dyn FnMut(&[u8]) -> bool) -> bool;
+
 /// The values of the call's header selected by its occurrence.
-fn values(
+fn values_of(
+    raw: RawValues,
     call: &FetchCall,
     src: &dyn SampleSource,
     split: bool,
     each: &mut dyn FnMut(&[u8]) -> bool,
 ) -> bool {
-    occurrence(call.occ, &|e| raw_values(&call.name, src, split, e), each)
+    occurrence(call.occ, &|e| raw(&call.name, src, split, e), each)
 }
 
-fn hdr(call: &FetchCall, s: &dyn SampleSource, each: &mut Each<'_>) -> bool {
-    values(call, s, true, &mut |v| each(Sample::Str(v)))
+/// `hdr`/`fhdr` (`split`: full lines or comma-separated values) as strings.
+pub(super) fn str_of(
+    raw: RawValues,
+    call: &FetchCall,
+    s: &dyn SampleSource,
+    split: bool,
+    each: &mut Each<'_>,
+) -> bool {
+    values_of(raw, call, s, split, &mut |v| each(Sample::Str(v)))
 }
 
-fn fhdr(call: &FetchCall, s: &dyn SampleSource, each: &mut Each<'_>) -> bool {
-    values(call, s, false, &mut |v| each(Sample::Str(v)))
-}
-
-fn hdr_ip(call: &FetchCall, s: &dyn SampleSource, each: &mut Each<'_>) -> bool {
-    values(
+/// `hdr_ip`: the values read as addresses.
+pub(super) fn ip_of(
+    raw: RawValues,
+    call: &FetchCall,
+    s: &dyn SampleSource,
+    each: &mut Each<'_>,
+) -> bool {
+    values_of(
+        raw,
         call,
         s,
         true,
@@ -89,28 +105,57 @@ fn hdr_ip(call: &FetchCall, s: &dyn SampleSource, each: &mut Each<'_>) -> bool {
     )
 }
 
-fn hdr_val(call: &FetchCall, s: &dyn SampleSource, each: &mut Each<'_>) -> bool {
-    values(call, s, true, &mut |v| match str_to_int(v) {
+/// `hdr_val`: the values read as integers.
+pub(super) fn int_of(
+    raw: RawValues,
+    call: &FetchCall,
+    s: &dyn SampleSource,
+    each: &mut Each<'_>,
+) -> bool {
+    values_of(raw, call, s, true, &mut |v| match str_to_int(v) {
         Some(n) => each(Sample::Int(n)),
         None => false,
     })
 }
 
-fn count(call: &FetchCall, s: &dyn SampleSource, split: bool, each: &mut Each<'_>) -> bool {
+/// `hdr_cnt`/`fhdr_cnt`: how many values there are.
+pub(super) fn count_of(
+    raw: RawValues,
+    call: &FetchCall,
+    s: &dyn SampleSource,
+    split: bool,
+    each: &mut Each<'_>,
+) -> bool {
     let mut n = 0i64;
-    raw_values(&call.name, s, split, &mut |_| {
+    raw(&call.name, s, split, &mut |_| {
         n += 1;
         false
     });
     each(Sample::Int(n))
 }
 
+fn hdr(call: &FetchCall, s: &dyn SampleSource, each: &mut Each<'_>) -> bool {
+    str_of(raw_values, call, s, true, each)
+}
+
+fn fhdr(call: &FetchCall, s: &dyn SampleSource, each: &mut Each<'_>) -> bool {
+    str_of(raw_values, call, s, false, each)
+}
+
+fn hdr_ip(call: &FetchCall, s: &dyn SampleSource, each: &mut Each<'_>) -> bool {
+    ip_of(raw_values, call, s, each)
+}
+
+fn hdr_val(call: &FetchCall, s: &dyn SampleSource, each: &mut Each<'_>) -> bool {
+    int_of(raw_values, call, s, each)
+}
+
 fn hdr_cnt(call: &FetchCall, s: &dyn SampleSource, each: &mut Each<'_>) -> bool {
-    count(call, s, true, each)
+    count_of(raw_values, call, s, true, each)
 }
 
 fn fhdr_cnt(call: &FetchCall, s: &dyn SampleSource, each: &mut Each<'_>) -> bool {
-    count(call, s, false, each)
+    count_of(raw_values, call, s, false, each)
 }
 
 /// Splits a header value at commas outside double quotes (HAProxy's rule for `hdr()`),

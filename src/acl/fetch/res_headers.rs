@@ -7,7 +7,7 @@
 //! the `res.` names have no ACL derivatives (`res.hdr_beg` is unknown there, whatever
 //! its manual says).
 
-use super::headers::split_values;
+use super::headers::{self, split_values};
 use super::row::*;
 use super::{Each, FetchCall, FetchDef, Sample, occurrence, str_to_int, trim};
 use crate::acl::SampleSource;
@@ -82,57 +82,28 @@ fn raw_values(
     })
 }
 
-fn values(
-    call: &FetchCall,
-    src: &dyn SampleSource,
-    split: bool,
-    each: &mut dyn FnMut(&[u8]) -> bool,
-) -> bool {
-    occurrence(call.occ, &|e| raw_values(&call.name, src, split, e), each)
-}
-
 fn hdr(call: &FetchCall, s: &dyn SampleSource, each: &mut Each<'_>) -> bool {
-    values(call, s, true, &mut |v| each(Sample::Str(v)))
+    headers::str_of(raw_values, call, s, true, each)
 }
 
 fn fhdr(call: &FetchCall, s: &dyn SampleSource, each: &mut Each<'_>) -> bool {
-    values(call, s, false, &mut |v| each(Sample::Str(v)))
+    headers::str_of(raw_values, call, s, false, each)
 }
 
 fn hdr_ip(call: &FetchCall, s: &dyn SampleSource, each: &mut Each<'_>) -> bool {
-    values(
-        call,
-        s,
-        true,
-        &mut |v| match crate::acl::net::parse_header_ip(v) {
-            Some(ip) => each(Sample::Ip(ip)),
-            None => false,
-        },
-    )
+    headers::ip_of(raw_values, call, s, each)
 }
 
 fn hdr_val(call: &FetchCall, s: &dyn SampleSource, each: &mut Each<'_>) -> bool {
-    values(call, s, true, &mut |v| match str_to_int(v) {
-        Some(n) => each(Sample::Int(n)),
-        None => false,
-    })
-}
-
-fn count(call: &FetchCall, s: &dyn SampleSource, split: bool, each: &mut Each<'_>) -> bool {
-    let mut n = 0i64;
-    raw_values(&call.name, s, split, &mut |_| {
-        n += 1;
-        false
-    });
-    each(Sample::Int(n))
+    headers::int_of(raw_values, call, s, each)
 }
 
 fn hdr_cnt(call: &FetchCall, s: &dyn SampleSource, each: &mut Each<'_>) -> bool {
-    count(call, s, true, each)
+    headers::count_of(raw_values, call, s, true, each)
 }
 
 fn fhdr_cnt(call: &FetchCall, s: &dyn SampleSource, each: &mut Each<'_>) -> bool {
-    count(call, s, false, each)
+    headers::count_of(raw_values, call, s, false, each)
 }
 
 /// A callback receiving header names and values, stopping when it returns true.
