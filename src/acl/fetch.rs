@@ -108,6 +108,9 @@ pub(crate) struct FetchDef {
     pub eval: EvalFn,
     /// A load-time check of its arguments (`bool(maybe)` is refused).
     pub check: Option<ArgCheck>,
+    /// Whether it reads the stream's backend (HAProxy's `SMP_USE_BKEND`): a frontend's
+    /// request-phase formats may not use it.
+    pub backend: bool,
 }
 
 impl FetchDef {
@@ -128,7 +131,13 @@ impl FetchDef {
             last_occ: false,
             eval,
             check: None,
+            backend: false,
         }
+    }
+    /// The same row reading the stream's backend (`be_name`).
+    pub(crate) const fn backend(mut self) -> FetchDef {
+        self.backend = true;
+        self
     }
     /// The same row with a load-time check of its arguments.
     pub(crate) const fn check(mut self, f: ArgCheck) -> FetchDef {
