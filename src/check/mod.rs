@@ -137,6 +137,8 @@ fn agent_plan(
             unix: None,
             tls: None,
             rule_tls: Vec::new(),
+            follow_ip: o.agent_addr.is_none(),
+            follow_port: false,
         },
         limits: Limits {
             inter,
@@ -242,6 +244,8 @@ pub fn compile(config: &Config, snap: &Snapshot) -> Result<Vec<Plan>, Vec<Diag>>
                     },
                     tls: tls.0,
                     rule_tls: tls.1,
+                    follow_ip: o.check_addr.is_none(),
+                    follow_port: o.check_port.is_none(),
                 },
                 limits: Limits {
                     inter: o.inter,
