@@ -361,8 +361,13 @@ pub(crate) fn occurrence(
 /// absolute form) to before the `?`. `None` for `*` or an authority without a path.
 pub(crate) fn path_of(uri: &[u8]) -> Option<&[u8]> {
     let pq = pathq_of(uri)?;
-    let end = memchr::memchr(b'?', pq).unwrap_or(pq.len());
-    Some(&pq[..end])
+    // Short paths (most) are scanned by a plain loop, cheaper than memchr's set-up.
+    let end = if pq.len() < 32 {
+        pq.iter().position(|&c| c == b'?')
+    } else {
+        memchr::memchr(b'?', pq)
+    };
+    Some(&pq[..end.unwrap_or(pq.len())])
 }
 
 /// The path and query of a request URI (see [`path_of`]).
