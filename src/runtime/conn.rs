@@ -73,6 +73,14 @@ impl ServerConn {
         self.key.clone()
     }
 
+    /// The protocol the TLS handshake's ALPN settled on (none without TLS or ALPN).
+    pub fn alpn(&self) -> Option<&[u8]> {
+        match &self.io {
+            Io::Tls(s, _) => s.get_ref().1.alpn_protocol(),
+            _ => None,
+        }
+    }
+
     /// Ready when a read would not block (data, end of stream or an error).
     pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match &self.io {

@@ -2,7 +2,7 @@
 
 use crate::config::keyword::{BACK, BE, LI, NO_PERSISTENCE, ProxyCtx, ProxyKeyword, Status, kw};
 use crate::config::model::{
-    Mode, Observe, OnError, Server, ServerOpts, Verify, apply_version_option,
+    Mode, Observe, OnError, Server, ServerOpts, ServerProto, Verify, apply_version_option,
 };
 use crate::config::suggest::closest;
 use crate::config::value::{duration, port, server_addr, uint};
@@ -70,6 +70,7 @@ pub const OPTIONS: &[(&str, usize, Status)] = &[
     ("observe", 1, CHECKS),
     ("error-limit", 1, CHECKS),
     ("on-error", 1, CHECKS),
+    ("proto", 1, Status::Supported),
 ];
 
 /// The status of the health check options.
@@ -103,7 +104,6 @@ pub const NOT_YET: &[&str] = &[
     "pool-low-conn",
     "pool-max-conn",
     "pool-purge-delay",
-    "proto",
     "proxy-v2-options",
     "redir",
     "resolve-net",
@@ -284,6 +284,23 @@ fn apply_opts(
                         ));
                     }
                 }
+            }
+            "proto" => {
+                opts.proto = Some(match v {
+                    "h1" => ServerProto::H1,
+                    "h2" => ServerProto::H2,
+                    "none" => ServerProto::None,
+                    "fcgi" => {
+                        return Err(format!(
+                            "'{who}' : 'proto' : MUX protocol 'fcgi' is not supported yet by gatehouse."
+                        ));
+                    }
+                    _ => {
+                        return Err(format!(
+                            "'{who}' : 'proto' :  unknown MUX protocol '{v}'."
+                        ));
+                    }
+                })
             }
             _ if apply_version_option(&mut opts.tls.versions, opt, v)
                 .map_err(|e| format!("'{who}' : {e}"))? => {}
