@@ -11,7 +11,7 @@ use super::server::{ServerState, Wire};
 use crate::acl::AclSet;
 use crate::balance::Balancer;
 use crate::config::diag::Diag;
-use crate::config::model::{Config, HttpConnMode, Mode, Proxy, ServerAddr, ServerProto};
+use crate::config::model::{Config, HttpConnMode, Proxy, ServerAddr, ServerProto};
 use crate::log::{FormatContext, LogFormatSpec, Logger};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
@@ -187,23 +187,6 @@ fn build_backend(
                     ));
                     continue;
                 }
-            }
-        }
-        match (s.opts.proto, p.mode) {
-            (Some(ServerProto::H1 | ServerProto::H2), Mode::Http)
-            | (Some(ServerProto::None), Mode::Tcp)
-            | (None, _) => {}
-            (Some(proto), _) => {
-                diags.push(Diag::alert(
-                    &s.span,
-                    format!(
-                        "backend '{}' : MUX protocol '{}' is not usable for server '{}'.",
-                        p.name,
-                        proto.name(),
-                        s.name
-                    ),
-                ));
-                continue;
             }
         }
         let alpn_h2 = s.opts.tls.ssl

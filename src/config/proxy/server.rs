@@ -311,6 +311,29 @@ fn apply_opts(
     Ok(())
 }
 
+/// HAProxy's check of `proto` against the proxy's mode: `h1` and `h2` are HTTP
+/// multiplexers, `none` the TCP one.
+pub fn check_protos(p: &crate::config::model::Proxy, diags: &mut Vec<crate::config::diag::Diag>) {
+    for s in &p.servers {
+        let ok = match s.opts.proto {
+            None => true,
+            Some(ServerProto::H1 | ServerProto::H2) => p.mode == Mode::Http,
+            Some(ServerProto::None) => p.mode == Mode::Tcp,
+        };
+        if !ok && let Some(proto) = s.opts.proto {
+            diags.push(crate::config::diag::Diag::alert(
+                &s.span,
+                format!(
+                    "backend '{}' : MUX protocol '{}' is not usable for server '{}'.",
+                    p.name,
+                    proto.name(),
+                    s.name
+                ),
+            ));
+        }
+    }
+}
+
 fn nonzero(d: std::time::Duration, who: &str, opt: &str) -> Result<std::time::Duration, String> {
     if d.is_zero() {
         return Err(format!("'{who}' : '{opt}' expects a positive delay."));
