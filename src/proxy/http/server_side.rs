@@ -14,8 +14,9 @@ use std::time::Duration;
 pub(crate) enum ServerSide {
     /// HTTP/1.1: the connection is the exchange's alone.
     H1(H1Server),
-    /// HTTP/2: one stream of a shared connection.
-    H2(H2Server),
+    /// HTTP/2: one stream of a shared connection (boxed: its state is several times
+    /// the HTTP/1 codec's, which stays inline on the common path).
+    H2(Box<H2Server>),
 }
 
 impl ServerCodec for ServerSide {

@@ -93,7 +93,7 @@ impl Session {
             Some(OwnLink::H1(conn)) => Some(ServerSide::H1(self.h1(conn))),
             Some(OwnLink::H2(mux)) => mux
                 .try_open(Share::Any)
-                .map(|send| ServerSide::H2(H2Server::new(mux, send, limits))),
+                .map(|send| ServerSide::H2(Box::new(H2Server::new(mux, send, limits)))),
             None => None,
         };
         let reuse = reuse.or_else(|| {
@@ -105,7 +105,7 @@ impl Session {
                     _ => Share::Any,
                 };
                 if let Some((mux, send)) = slot.server.pool.mux().take(&key, share) {
-                    return Some(ServerSide::H2(H2Server::new(mux, send, limits)));
+                    return Some(ServerSide::H2(Box::new(H2Server::new(mux, send, limits))));
                 }
             }
             let (conn, _) = slot.server.pool.take(&key, proven_only)?;
@@ -211,7 +211,7 @@ impl Session {
         if shared && mode == HttpConnMode::KeepAlive {
             slot.server.pool.mux().put(&mux);
         }
-        Some(ServerSide::H2(H2Server::new(mux, send, self.limits)))
+        Some(ServerSide::H2(Box::new(H2Server::new(mux, send, self.limits))))
     }
 
     /// After the response: a connection that may serve another request goes back to its
