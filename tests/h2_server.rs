@@ -207,7 +207,10 @@ fn http_reuse_safe_keeps_a_busy_connection_to_its_session() {
     // The default, `safe`: a session's first request opens its own connection; a later
     // one may take an idle pooled connection.
     let be = H2Backend::start(100);
-    let (_g, port) = proxy(&format!("  server s1 127.0.0.1:{} proto h2\n", be.port()));
+    let (_g, port) = proxy(&format!(
+        "  default-server proto h2\n  server s1 127.0.0.1:{}\n",
+        be.port()
+    ));
     let mut a = HttpClient::connect(local(port)).unwrap();
     assert_eq!(a.get("/1", &[]).unwrap().status, 200);
     let mut b = HttpClient::connect(local(port)).unwrap();
@@ -220,6 +223,32 @@ fn http_reuse_safe_keeps_a_busy_connection_to_its_session() {
     assert_eq!(b.get("/3", &[]).unwrap().status, 200);
     assert_eq!(a.get("/4", &[]).unwrap().status, 200);
     assert_eq!(be.connections(), 2, "later requests reuse idle connections");
+}
+
+#[test]
+fn http_reuse_never_keeps_a_connection_per_client() {
+    let be = H2Backend::start(100);
+    let (_g, port) = proxy(&format!(
+        "  http-reuse never\n  server s1 127.0.0.1:{} proto h2\n",
+        be.port()
+    ));
+    let mut a = HttpClient::connect(local(port)).unwrap();
+    let mut b = HttpClient::connect(local(port)).unwrap();
+    let conn =
+        |c: &mut HttpClient, p: &str| c.get(p, &[]).unwrap().header("x-conn").unwrap().to_string();
+    let (a1, b1) = (conn(&mut a, "/a1"), conn(&mut b, "/b1"));
+    assert_ne!(a1, b1);
+    assert_eq!(
+        conn(&mut a, "/a2"),
+        a1,
+        "a client's next request on its own connection"
+    );
+    assert_eq!(conn(&mut b, "/b2"), b1);
+    drop(a);
+    let mut c = HttpClient::connect(local(port)).unwrap();
+    let c1 = conn(&mut c, "/c1");
+    assert!(c1 != a1 && c1 != b1, "never another client's connection");
+    assert_eq!(be.connections(), 3);
 }
 
 #[test]
@@ -239,6 +268,25 @@ fn a_goaway_moves_the_next_request_to_a_new_connection() {
         assert_eq!(r.header("x-conn"), Some("2"));
     }
     assert_eq!(be.connections(), 2);
+}
+
+#[test]
+fn a_connection_the_server_dropped_is_replaced_without_a_client_error() {
+    let be = H2Backend::start(100);
+    let (_g, port) = proxy(&format!(
+        "  retries 2\n  server s1 127.0.0.1:{} proto h2\n",
+        be.port()
+    ));
+    let mut c = HttpClient::connect(local(port)).unwrap();
+    for i in 0..5 {
+        // The server closes the connection (no GOAWAY) right after answering; the next
+        // request either finds it closed in the pool or is replayed on a new one.
+        let r = c.get("/drop", &[]).unwrap();
+        assert_eq!(r.status, 200, "round {i}");
+        let r = c.get("/after", &[]).unwrap();
+        assert_eq!(r.status, 200, "round {i}: {}", r.body_str());
+    }
+    assert!(be.connections() >= 5, "{}", be.connections());
 }
 
 #[test]

@@ -5,6 +5,7 @@
 //!
 //! - `/trailers`: a body of two DATA frames, then trailers `x-checksum: 42`;
 //! - `/goaway`: answers, then sends a graceful GOAWAY on its connection;
+//! - `/drop`: answers, then closes its connection without a GOAWAY;
 //! - `/slow`: answers after 100 ms (to overlap streams);
 //! - `/big-header`: a 10,000-byte `x-big` response header;
 //! - anything else: `200` with `x-conn: <connection number>` and a body
@@ -147,7 +148,7 @@ async fn serve(sock: tokio::net::TcpStream, n: usize, max_streams: u32, st: Arc<
         Err(_) => return,
     };
     let open = Arc::new(AtomicUsize::new(0));
-    let (goaway_tx, mut goaway_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let (goaway_tx, mut goaway_rx) = tokio::sync::mpsc::unbounded_channel::<bool>();
     loop {
         tokio::select! {
             next = conn.accept() => {
@@ -160,7 +161,18 @@ async fn serve(sock: tokio::net::TcpStream, n: usize, max_streams: u32, st: Arc<
                     open.fetch_sub(1, Ordering::SeqCst);
                 });
             }
-            Some(()) = goaway_rx.recv() => conn.graceful_shutdown(),
+            Some(graceful) = goaway_rx.recv() => {
+                if !graceful {
+                    // Let the answer go out, then drop the socket.
+                    let _ = tokio::time::timeout(
+                        Duration::from_millis(20),
+                        std::future::poll_fn(|cx| conn.poll_closed(cx)),
+                    )
+                    .await;
+                    return;
+                }
+                conn.graceful_shutdown();
+            }
         }
     }
 }
@@ -170,7 +182,7 @@ async fn stream(
     mut respond: h2::server::SendResponse<Bytes>,
     n: usize,
     st: &State,
-    goaway: &tokio::sync::mpsc::UnboundedSender<()>,
+    goaway: &tokio::sync::mpsc::UnboundedSender<bool>,
 ) {
     let (parts, mut body) = req.into_parts();
     let mut data = Vec::new();
@@ -232,7 +244,7 @@ async fn stream(
     if let Ok(mut s) = respond.send_response(resp, false) {
         let _ = s.send_data(Bytes::from(text), true);
     }
-    if path == "/goaway" {
-        let _ = goaway.send(());
+    if path == "/goaway" || path == "/drop" {
+        let _ = goaway.send(path == "/goaway");
     }
 }

@@ -211,7 +211,11 @@ impl Session {
         if shared && mode == HttpConnMode::KeepAlive {
             slot.server.pool.mux().put(&mux);
         }
-        Some(ServerSide::H2(Box::new(H2Server::new(mux, send, self.limits))))
+        Some(ServerSide::H2(Box::new(H2Server::new(
+            mux,
+            send,
+            self.limits,
+        ))))
     }
 
     /// After the response: a connection that may serve another request goes back to its
