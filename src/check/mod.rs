@@ -13,6 +13,7 @@
 //! removed ones. Rules are compiled once per (re)load ([`compile`]).
 
 pub mod agent;
+mod h2;
 mod http;
 pub mod passive;
 mod proto;
@@ -137,6 +138,7 @@ fn agent_plan(
             unix: None,
             tls: None,
             rule_tls: Vec::new(),
+            h2: h2::Use::Never,
         },
         limits: Limits {
             inter,
@@ -242,6 +244,7 @@ pub fn compile(config: &Config, snap: &Snapshot) -> Result<Vec<Plan>, Vec<Diag>>
                     },
                     tls: tls.0,
                     rule_tls: tls.1,
+                    h2: h2::Use::of(o, rules.flavor),
                 },
                 limits: Limits {
                     inter: o.inter,

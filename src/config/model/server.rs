@@ -149,6 +149,9 @@ pub struct ServerOpts {
     /// `proto NAME`: the protocol forced on the server's connections (else HTTP/1, or
     /// what ALPN negotiates over TLS).
     pub proto: Option<ServerProto>,
+    /// `check-proto NAME`: the protocol of HTTP checks (else `proto`, else what ALPN
+    /// picks).
+    pub check_proto: Option<ServerProto>,
 }
 
 /// `proto NAME` on a server: HAProxy's multiplexer names gatehouse knows.
@@ -228,6 +231,7 @@ impl Default for ServerOpts {
             error_limit: 10,
             on_error: OnError::FailCheck,
             proto: None,
+            check_proto: None,
         }
     }
 }

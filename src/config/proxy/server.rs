@@ -71,6 +71,7 @@ pub const OPTIONS: &[(&str, usize, Status)] = &[
     ("error-limit", 1, CHECKS),
     ("on-error", 1, CHECKS),
     ("proto", 1, Status::Supported),
+    ("check-proto", 1, CHECKS),
 ];
 
 /// The status of the health check options.
@@ -79,7 +80,6 @@ const CHECKS: Status = Status::Supported;
 /// Real HAProxy server options gatehouse does not implement yet.
 pub const NOT_YET: &[&str] = &[
     "allow-0rtt",
-    "check-proto",
     "check-send-proxy",
     "check-via-socks4",
     "curves",
@@ -285,22 +285,27 @@ fn apply_opts(
                     }
                 }
             }
-            "proto" => {
-                opts.proto = Some(match v {
+            "proto" | "check-proto" => {
+                let proto = Some(match v {
                     "h1" => ServerProto::H1,
                     "h2" => ServerProto::H2,
                     "none" => ServerProto::None,
                     "fcgi" => {
                         return Err(format!(
-                            "'{who}' : 'proto' : MUX protocol 'fcgi' is not supported yet by gatehouse."
+                            "'{who}' : '{opt}' : MUX protocol 'fcgi' is not supported yet by gatehouse."
                         ));
                     }
                     _ => {
                         return Err(format!(
-                            "'{who}' : 'proto' :  unknown MUX protocol '{v}'."
+                            "'{who}' : '{opt}' :  unknown MUX protocol '{v}'."
                         ));
                     }
-                })
+                });
+                if opt == "proto" {
+                    opts.proto = proto;
+                } else {
+                    opts.check_proto = proto;
+                }
             }
             _ if apply_version_option(&mut opts.tls.versions, opt, v)
                 .map_err(|e| format!("'{who}' : {e}"))? => {}
