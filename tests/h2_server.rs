@@ -85,6 +85,54 @@ fn get_and_post_bodies_reach_an_h2c_server_translated() {
 }
 
 #[test]
+fn requests_reach_the_h2_server_as_through_haproxy() {
+    require_haproxy();
+    let requests: [&[u8]; 4] = [
+        b"GET /a?b=1 HTTP/1.1\r\nHost: app.example:80\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\nX-One: 1\r\nTE: trailers, deflate\r\n\r\n",
+        b"POST /c HTTP/1.1\r\nHost: app.example\r\nContent-Length: 3\r\nProxy-Connection: keep-alive\r\nConnection: x-drop\r\nX-Drop: 1\r\n\r\nabc",
+        b"PUT /d HTTP/1.1\r\nHost: app.example\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\nx-t: 1\r\n\r\n",
+        b"GET http://abs.example:8080/e HTTP/1.1\r\nHost: abs.example:8080\r\nConnection: close\r\n\r\n",
+    ];
+    let seen = |haproxy: bool| {
+        let be = H2Backend::start(100);
+        let port = free_port();
+        let cfg = format!(
+            "{DEFAULTS}frontend f\n  bind 127.0.0.1:{port}\n  default_backend b\nbackend b\n  server s1 127.0.0.1:{} proto h2\n",
+            be.port()
+        );
+        let _p = if haproxy {
+            Box::new(Haproxy::start(&cfg, &[port])) as Box<dyn std::any::Any>
+        } else {
+            Box::new(Gatehouse::start(&cfg, &[port]))
+        };
+        let mut c = HttpClient::connect(local(port)).unwrap();
+        for r in requests {
+            let resp = c.send_raw_request(r, false).unwrap();
+            assert_eq!(
+                resp.status,
+                200,
+                "haproxy={haproxy} {}: {}",
+                String::from_utf8_lossy(r),
+                resp.body_str()
+            );
+        }
+        be.requests()
+            .into_iter()
+            .map(|mut r| {
+                r.conn = 0;
+                // The `h2` crate sends `:scheme http` where HAProxy sends `https` for an
+                // origin-form request (docs/compat.md).
+                if r.authority.is_none() {
+                    r.scheme = None;
+                }
+                format!("{r:?}")
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(seen(false), seen(true));
+}
+
+#[test]
 fn an_absolute_uri_becomes_scheme_and_authority() {
     let be = H2Backend::start(100);
     let (_g, port) = proxy(&format!("  server s1 127.0.0.1:{} proto h2\n", be.port()));
