@@ -17,6 +17,7 @@ pub mod client;
 pub mod config;
 pub mod daemon;
 pub mod http1;
+pub mod load;
 pub mod nginx;
 pub mod pki;
 pub mod procnet;
