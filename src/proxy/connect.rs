@@ -120,7 +120,6 @@ pub fn sni_for(server: &ServerState, src: &dyn SampleSource) -> Option<Box<str>>
 /// The key of the idle connections of `server` that may carry a request from `src`.
 pub fn pool_key(server: &ServerState, src: &dyn SampleSource) -> PoolKey {
     PoolKey {
-        h2: false,
         sni: sni_for(server, src),
         proxied: (server.send_proxy > 0).then(|| (src.src(), src.dst())),
     }

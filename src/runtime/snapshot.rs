@@ -7,11 +7,11 @@ use super::frontend::{Frontend, FrontendTimeouts, ProxyLog, Switch};
 use super::live::Store;
 use super::proxies::{ProxyMeta, StatsPage};
 use super::rules::{Cond, HttpRules, compile_tcp};
-use super::server::ServerState;
+use super::server::{ServerState, Wire};
 use crate::acl::AclSet;
 use crate::balance::Balancer;
 use crate::config::diag::Diag;
-use crate::config::model::{Config, HttpConnMode, Proxy, ServerAddr};
+use crate::config::model::{Config, HttpConnMode, Proxy, ServerAddr, ServerProto};
 use crate::log::{FormatContext, LogFormatSpec, Logger};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
@@ -189,6 +189,18 @@ fn build_backend(
                 }
             }
         }
+        let alpn_h2 = s.opts.tls.ssl
+            && s.opts
+                .tls
+                .alpn
+                .as_ref()
+                .is_some_and(|a| a.iter().any(|p| p == "h2"));
+        st.wire = match s.opts.proto {
+            Some(ServerProto::H2) => Wire::H2,
+            Some(ServerProto::H1) => Wire::H1,
+            _ if alpn_h2 => Wire::Alpn,
+            _ => Wire::H1,
+        };
         st.observe =
             s.opts
                 .observe

@@ -15,7 +15,6 @@ use crate::runtime::live_fetch::StreamLive;
 use crate::runtime::snapshot::{Shared, Snapshot, conn_mode};
 use std::sync::Arc;
 
-use crate::runtime::conn::ServerConn;
 use std::time::{Instant, SystemTime};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
@@ -235,7 +234,7 @@ pub(super) struct OwnConn {
     /// Index of its server in the backend.
     pub(super) server: usize,
     /// The connection.
-    pub(super) stream: ServerConn,
+    pub(super) link: super::upstream::OwnLink,
 }
 
 /// Most server connections a client keeps for itself (HAProxy's default

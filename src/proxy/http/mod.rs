@@ -32,6 +32,7 @@ mod normalize;
 mod reply;
 mod response;
 pub mod rules;
+mod server_side;
 mod stats;
 pub mod txn;
 mod upstream;
