@@ -42,6 +42,9 @@ pub struct ServerState {
     pub send_proxy: u8,
     /// Passive checks (`observe` on a checked server).
     pub observe: Option<super::health::Passive>,
+    /// Its persistence cookie value (`cookie VALUE`, or computed with `cookie …
+    /// dynamic`).
+    pub cookie: Option<Box<str>>,
     /// The live state, shared with every snapshot that has this server.
     pub live: Arc<ServerLive>,
 }
@@ -162,6 +165,12 @@ impl ServerLive {
         };
     }
 
+    /// HAProxy's "not stopped" state: up and not in maintenance (a server in drain or
+    /// with weight 0 is still running: persistent clients keep reaching it).
+    pub fn running(&self) -> bool {
+        self.up.load(Ordering::Relaxed) && !self.maint.load(Ordering::Relaxed)
+    }
+
     /// True when the server may receive new traffic (up, neither in maintenance nor in
     /// drain, weight > 0).
     pub fn usable(&self) -> bool {
@@ -260,6 +269,7 @@ impl ServerState {
             tls: None,
             send_proxy: 0,
             observe: None,
+            cookie: None,
             live,
         }
     }

@@ -69,6 +69,7 @@ impl Session {
         rec.fin_state = ex.fin;
         rec.retries = ex.info.retries;
         rec.redispatched = ex.info.redispatched;
+        rec.cookie_flags = super::persist_cookie::log_flags(ex.backend.as_deref(), &ex.cookie);
         rec.request_line = if ex.reqline.is_empty() {
             None
         } else {

@@ -29,6 +29,7 @@ pub mod identity;
 pub mod io;
 mod logline;
 mod normalize;
+mod persist_cookie;
 mod reply;
 mod response;
 pub mod rules;

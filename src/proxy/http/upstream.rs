@@ -56,7 +56,8 @@ impl Session {
         let slot = {
             let (req, io) = client.watch();
             let view = view(req, &self.conn);
-            let acq = connect::acquire(be, &view, &[], &mut ex.info);
+            let (target, rule) = (ex.cookie.target, ex.cookie.rule);
+            let acq = super::persist_cookie::acquire(be, target, rule, &view, &mut ex.info);
             unless_client_closes(io, be.abortonclose, &mut early, acq).await
         };
         client.push_input(&early);
