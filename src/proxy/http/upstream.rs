@@ -98,6 +98,8 @@ impl Session {
                 reused: true,
             });
         }
+        // A failed connection is logged with the server it was for, as HAProxy does.
+        let first = slot.server.clone();
         let mut early = Vec::new();
         let r = {
             let (req, io) = client.watch();
@@ -123,6 +125,7 @@ impl Session {
                 reused: false,
             }),
             Err(e) => {
+                ex.server = Some(first);
                 let term = if e == ConnectError::Timeout {
                     TermCause::ServerTimeout
                 } else {
