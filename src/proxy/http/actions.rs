@@ -181,6 +181,10 @@ pub fn replace(
     rewrite_in_place(name.as_bytes(), original, edits, &mut each);
 }
 
+/// What a rewrite does to one header value: `None` keeps it, `Some(None)` removes it,
+/// `Some(Some(v))` replaces it with `v`.
+pub type Rewrite = Option<Option<Vec<u8>>>;
+
 /// Rewrites the values of header `n` in place: `rewrite` says for each value (the
 /// message's own headers in order, then those the rules added) whether it stays
 /// (`None`), is removed (`Some(None)`) or becomes another (`Some(Some(v))`). The edits
@@ -191,7 +195,7 @@ pub fn rewrite_in_place(
     n: &[u8],
     original: &[(Vec<u8>, Vec<u8>)],
     edits: &mut Edits,
-    rewrite: &mut dyn FnMut(&[u8]) -> Option<Option<Vec<u8>>>,
+    rewrite: &mut dyn FnMut(&[u8]) -> Rewrite,
 ) {
     let visible: Vec<(usize, &[u8], &[u8])> = original
         .iter()

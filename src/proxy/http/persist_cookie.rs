@@ -19,7 +19,7 @@
 //! Header values are rewritten byte for byte like HAProxy's pointer walk (spaces around
 //! `=` dropped, separators kept), so servers and clients see the same bytes.
 
-use super::actions::rewrite_in_place;
+use super::actions::{Rewrite, rewrite_in_place};
 use crate::acl::SampleSource;
 use crate::balance::BalanceInput;
 use crate::config::model::{CookieConfig, CookieMode};
@@ -268,7 +268,7 @@ fn diff(a: u32, b: u32) -> i32 {
 
 /// One `Cookie` line: finds the persistence cookie, designates its server, and says
 /// how the line changes toward the server (`None`: unchanged; `Some(None)`: removed).
-fn client_line(value: &[u8], c: &ReqCtx<'_>, txn: &mut CookieTxn) -> Option<Option<Vec<u8>>> {
+fn client_line(value: &[u8], c: &ReqCtx<'_>, txn: &mut CookieTxn) -> Rewrite {
     let ck = c.ck;
     let name = ck.name.as_bytes();
     let mut h = value.to_vec();
@@ -608,7 +608,7 @@ fn server_line(
     ck: &CookieConfig,
     r: &ResponseCtx<'_>,
     txn: &mut CookieTxn,
-) -> Option<Option<Vec<u8>>> {
+) -> Rewrite {
     let mut h = value.to_vec();
     let mut end = h.len();
     let mut att_beg = 0;
