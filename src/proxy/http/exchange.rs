@@ -674,8 +674,8 @@ impl Session {
                 txn: Some((&ex.txn, self.fe.unique_id.as_ref(), &self.fe.name)),
                 live: Some(StreamLive::new(&self.snap, &self.fe)),
             };
-            let fields = client.request().fields();
-            super::persist_cookie::on_request(be, &view, fields, &mut ex.edits, &mut ex.cookie);
+            let req = client.request();
+            super::persist_cookie::on_request(be, &view, req, &mut ex.edits, &mut ex.cookie);
         }
         ex.phase = Phase::Connect;
         let up = match self.connect_upstream(client, ex, be, mode).await {

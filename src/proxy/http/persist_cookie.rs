@@ -24,7 +24,7 @@ use crate::acl::SampleSource;
 use crate::balance::BalanceInput;
 use crate::config::model::{CookieConfig, CookieMode};
 use crate::proxy::connect::{self, ConnectError, ConnectInfo};
-use crate::proxy::message::{Edits, Method};
+use crate::proxy::message::{Edits, Method, Request};
 use crate::runtime::backend::{Backend, ServerSlot};
 use crate::runtime::persist::{PersistVerdict, verdict};
 use crate::runtime::server::ServerState;
@@ -97,12 +97,12 @@ fn now_secs() -> u32 {
 }
 
 /// Phase 4's end, once the backend is known: the persistence rules, then the
-/// request's `Cookie` headers (`fields`: the request's own headers in order; `edits`:
-/// the rules' edits, which the removals join).
-pub(super) fn on_request<'a>(
+/// request's `Cookie` headers (`req`: the request as received; `edits`: the rules'
+/// edits, which the rewrites join).
+pub(super) fn on_request(
     be: &Backend,
     src: &dyn SampleSource,
-    fields: impl Iterator<Item = (&'a [u8], &'a [u8])>,
+    req: Request<'_>,
     edits: &mut Edits,
     txn: &mut CookieTxn,
 ) {
@@ -111,18 +111,15 @@ pub(super) fn on_request<'a>(
     let Some(ck) = &be.cookie else {
         return;
     };
-    let original: Vec<(Vec<u8>, Vec<u8>)> = fields
-        .filter(|(n, _)| n.eq_ignore_ascii_case(b"cookie"))
-        .map(|(n, v)| (n.to_vec(), v.to_vec()))
-        .collect();
-    if original.is_empty()
-        && !edits
-            .add
-            .iter()
-            .any(|(n, _)| n.eq_ignore_ascii_case(b"cookie"))
-    {
+    let named = |n: &[u8]| n.eq_ignore_ascii_case(b"cookie");
+    if !req.fields().any(|(n, _)| named(n)) && !edits.add.iter().any(|(n, _)| named(n)) {
         return;
     }
+    // The whole head, so that rewritten values keep their place among the others.
+    let original: Vec<(Vec<u8>, Vec<u8>)> = req
+        .fields()
+        .map(|(n, v)| (n.to_vec(), v.to_vec()))
+        .collect();
     let ctx = ReqCtx {
         ck,
         servers: &be.servers,
@@ -130,8 +127,6 @@ pub(super) fn on_request<'a>(
         now: now_secs(),
     };
     let mut each = |v: &[u8]| client_line(v, &ctx, txn);
-    // Only the Cookie headers matter: the others are never rewritten, so passing them
-    // as "original" would only move them.
     rewrite_in_place(b"cookie", &original, edits, &mut each);
 }
 
@@ -519,17 +514,13 @@ pub(super) fn on_response<'a>(
     if r.status < 200 && r.status != 101 {
         return;
     }
-    let original: Vec<(Vec<u8>, Vec<u8>)> = fields
-        .clone()
-        .filter(|(n, _)| n.eq_ignore_ascii_case(b"set-cookie"))
-        .map(|(n, v)| (n.to_vec(), v.to_vec()))
-        .collect();
-    if !original.is_empty()
-        || edits
-            .add
-            .iter()
-            .any(|(n, _)| n.eq_ignore_ascii_case(b"set-cookie"))
-    {
+    let named = |n: &[u8]| n.eq_ignore_ascii_case(b"set-cookie");
+    if fields.clone().any(|(n, _)| named(n)) || edits.add.iter().any(|(n, _)| named(n)) {
+        // The whole head, so that rewritten values keep their place among the others.
+        let original: Vec<(Vec<u8>, Vec<u8>)> = fields
+            .clone()
+            .map(|(n, v)| (n.to_vec(), v.to_vec()))
+            .collect();
         let mut each = |v: &[u8]| server_line(v, ck, r, txn);
         rewrite_in_place(b"set-cookie", &original, edits, &mut each);
     }
