@@ -27,6 +27,9 @@ struct Outcome {
     lines: Vec<String>,
     /// The `Cookie` headers the server received.
     seen: Vec<String>,
+    /// The names of the response's headers, then those of the request the server
+    /// received, in order: rewritten cookies keep their place.
+    order: Vec<String>,
     /// The log line (termination state, server, retries).
     log: String,
 }
@@ -93,6 +96,12 @@ impl Setup {
         let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
         let mut head_lines = head.split("\r\n");
         let status = head_lines.next().unwrap_or("").to_string();
+        let mut order: Vec<String> = head
+            .split("\r\n")
+            .skip(1)
+            .filter_map(|l| l.split_once(':'))
+            .map(|(n, _)| n.to_ascii_lowercase())
+            .collect();
         let lines = head_lines
             .filter(|l| {
                 let l = l.to_ascii_lowercase();
@@ -111,6 +120,8 @@ impl Setup {
                     .into_iter()
                     .map(str::to_string)
                     .collect();
+                order.push("|".into());
+                order.extend(got[n].headers.iter().map(|(h, _)| h.to_ascii_lowercase()));
             }
         }
         Outcome {
@@ -118,6 +129,7 @@ impl Setup {
             server,
             lines,
             seen,
+            order,
             log: self.log_line(&path),
         }
     }

@@ -233,13 +233,18 @@ pub fn rewrite_in_place(
         }
     };
     // The names from `from` on, and `from` moved back to the first header of any of
-    // them: removing a name removes all its headers.
+    // them: removing a name removes all its headers. `Connection` (unless rewritten)
+    // stays where it is: the codec takes its `close`/`keep-alive` tokens out and
+    // writes its own.
+    let stays = |hn: &[u8]| {
+        hn.eq_ignore_ascii_case(b"connection") && !n.eq_ignore_ascii_case(b"connection")
+    };
     let mut names: Vec<Vec<u8>>;
     loop {
         names = Vec::new();
         for (i, hn, _) in &visible {
             let l = hn.to_ascii_lowercase();
-            if *i >= from && !names.contains(&l) {
+            if *i >= from && !names.contains(&l) && !stays(hn) {
                 names.push(l);
             }
         }
@@ -266,7 +271,7 @@ pub fn rewrite_in_place(
     }
     let again: Vec<(Vec<u8>, Vec<u8>)> = visible
         .iter()
-        .filter(|(i, _, _)| *i >= from)
+        .filter(|(i, hn, _)| *i >= from && !stays(hn))
         .filter_map(|(i, hn, hv)| value(*i, hv).map(|v| (hn.to_ascii_lowercase(), v)))
         .collect();
     edits.remove.extend(names);
