@@ -157,7 +157,14 @@ impl Setup {
 
     /// Runs a command on the stats socket.
     fn admin(&self, cmd: &str) -> String {
-        let mut s = UnixStream::connect(self.dir.path().join("admin.sock")).expect("admin socket");
+        // The socket may come up just after the listeners.
+        let path = self.dir.path().join("admin.sock");
+        let mut conn = None;
+        wait_until(Duration::from_secs(5), || {
+            conn = UnixStream::connect(&path).ok();
+            conn.is_some()
+        });
+        let mut s = conn.expect("admin socket");
         s.write_all(format!("{cmd}\n").as_bytes()).expect("write");
         let mut out = String::new();
         let _ = s.read_to_string(&mut out);

@@ -22,6 +22,7 @@
 
 mod actions;
 mod after;
+mod cookie_walk;
 mod exchange;
 mod forward;
 mod headers;
