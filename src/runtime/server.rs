@@ -44,6 +44,9 @@ pub struct ServerState {
     pub observe: Option<super::health::Passive>,
     /// The protocol its connections speak (`proto`, `alpn`).
     pub wire: Wire,
+    /// Its persistence cookie value (`cookie VALUE`, or computed with `cookie …
+    /// dynamic`).
+    pub cookie: Option<Box<str>>,
     /// The live state, shared with every snapshot that has this server.
     pub live: Arc<ServerLive>,
 }
@@ -164,6 +167,12 @@ impl ServerLive {
         };
     }
 
+    /// HAProxy's "not stopped" state: up and not in maintenance (a server in drain or
+    /// with weight 0 is still running: persistent clients keep reaching it).
+    pub fn running(&self) -> bool {
+        self.up.load(Ordering::Relaxed) && !self.maint.load(Ordering::Relaxed)
+    }
+
     /// True when the server may receive new traffic (up, neither in maintenance nor in
     /// drain, weight > 0).
     pub fn usable(&self) -> bool {
@@ -263,6 +272,7 @@ impl ServerState {
             send_proxy: 0,
             observe: None,
             wire: Wire::H1,
+            cookie: None,
             live,
         }
     }

@@ -210,6 +210,13 @@ fn build_backend(
                     limit: s.opts.error_limit,
                     on_error: s.opts.on_error,
                 });
+        st.cookie = match (&s.opts.cookie, &p.cookie, &p.dynamic_cookie_key) {
+            (Some(c), _, _) => Some(c.as_str().into()),
+            (None, Some(ck), Some(key)) if ck.dynamic && st.unix.is_none() => {
+                Some(super::persist::dynamic_cookie(key, addr).into())
+            }
+            _ => None,
+        };
         servers.push(Arc::new(st));
     }
     let tcp_content = if p.kind.has_frontend() {
@@ -248,6 +255,7 @@ fn build_backend(
         HttpRules::compile(&set, &p.redirects, false, fe_name, &p.name),
         diags,
     )?;
+    let persist_rules = ok_or_push(super::persist::compile_rules(&set, &p.persist_rules), diags)?;
     Some(Backend {
         name: p.name.clone(),
         mode: p.mode,
@@ -300,6 +308,12 @@ fn build_backend(
             logger: proxy_logger(config, p).and_then(Result::ok).map(Arc::new),
             log_health_checks: p.options.log_health_checks,
         }),
+        cookie: p
+            .cookie
+            .clone()
+            .filter(|_| p.mode == crate::config::model::Mode::Http),
+        persist: p.options.persist,
+        persist_rules,
         _reserved: Vec::new(),
         stats: StatsPage::compile(config, p, &set, diags).map(Arc::new),
     })

@@ -1,6 +1,6 @@
 //! `server NAME ADDR [options]` and `default-server [options]`.
 
-use crate::config::keyword::{BACK, BE, LI, NO_PERSISTENCE, ProxyCtx, ProxyKeyword, Status, kw};
+use crate::config::keyword::{BACK, BE, LI, ProxyCtx, ProxyKeyword, Status, kw};
 use crate::config::model::{
     Mode, Observe, OnError, Server, ServerOpts, ServerProto, Verify, apply_version_option,
 };
@@ -56,7 +56,7 @@ pub const OPTIONS: &[(&str, usize, Status)] = &[
     ("no-send-proxy", 0, Status::Supported),
     ("send-proxy-v2", 0, Status::Supported),
     ("no-send-proxy-v2", 0, Status::Supported),
-    ("cookie", 1, Status::Parsed(NO_PERSISTENCE)),
+    ("cookie", 1, Status::Supported),
     ("check-ssl", 0, CHECKS),
     ("no-check-ssl", 0, CHECKS),
     ("check-sni", 1, CHECKS),

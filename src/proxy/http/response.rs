@@ -180,6 +180,23 @@ impl Session {
                 };
             }
         }
+        if be.cookie.is_some()
+            && let Some(srv) = ex.server.clone()
+        {
+            let resp = server.response();
+            let ctx = super::persist_cookie::ResponseCtx {
+                be,
+                server: &srv,
+                method: client.request().method,
+                status,
+                direct: ex.info.direct,
+            };
+            let fields = resp
+                .headers
+                .iter()
+                .map(move |h| (h.name.get(resp.buf), h.value.get(resp.buf)));
+            super::persist_cookie::on_response(&ctx, fields, &mut ex.redits, &mut ex.cookie);
+        }
         super::after::on_response(self, ex, be, status, client.request(), server.response());
         let ct = self.fe.timeouts.client;
         let st = ex.fx.server_timeout.or(be.timeouts.server);

@@ -59,7 +59,8 @@ impl Session {
         let slot = {
             let (req, io) = client.watch();
             let view = view(req, &self.conn);
-            let acq = connect::acquire(be, &view, &[], &mut ex.info);
+            let (target, rule) = (ex.cookie.target, ex.cookie.rule);
+            let acq = super::persist_cookie::acquire(be, target, rule, &view, &mut ex.info);
             unless_client_closes(io, be.abortonclose, &mut early, acq).await
         };
         client.push_input(&early);
@@ -118,6 +119,8 @@ impl Session {
                 reused: true,
             });
         }
+        // A failed connection is logged with the server it was for, as HAProxy does.
+        let first = slot.server.clone();
         let mut early = Vec::new();
         let r = {
             let (req, io) = client.watch();
@@ -149,6 +152,7 @@ impl Session {
             },
             Err(e) => e,
         };
+        ex.server = Some(first);
         let term = if failed == ConnectError::Timeout {
             TermCause::ServerTimeout
         } else {
