@@ -39,6 +39,7 @@ declare -A PKG=(
     # chromedriver (the package depends on Debian's chromium, which it starts)
     [chromedriver]=chromium-driver
     [socat]=socat                      # tests/admin_*.rs speak to the runtime API socket
+    [h2load]=nghttp2-client            # tests/h2_client.rs: many HTTP/2 streams (smoke)
 )
 
 # PostgreSQL's programs live outside the PATH, in its versioned directory: only that

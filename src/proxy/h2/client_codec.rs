@@ -255,7 +255,11 @@ impl ClientCodec for H2Client {
 
     async fn next_input(&mut self) -> NextInput {
         // One exchange per stream.
-        NextInput::Closed
+        if self.given {
+            NextInput::Closed
+        } else {
+            NextInput::Ready
+        }
     }
 
     async fn read_request(
