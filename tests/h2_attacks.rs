@@ -140,7 +140,7 @@ impl Raw {
     }
 
     /// Reads until the proxy closes; the frames seen.
-    fn to_end(&mut self) -> Vec<Frame> {
+    fn drain_to_close(&mut self) -> Vec<Frame> {
         let mut seen = Vec::new();
         while let Some(f) = self.until(|_| true) {
             seen.push(f);
@@ -243,7 +243,7 @@ fn rapid_reset_is_bounded_by_the_stream_limit_then_enhance_your_calm() {
     c.write(&burst);
     let away = c.until(|f| f.ty == GOAWAY).expect("a GOAWAY");
     assert_eq!(away.code(), ENHANCE_YOUR_CALM, "{away:?}");
-    c.to_end();
+    c.drain_to_close();
     // Every exchange that began has ended (and logged): at most the stream limit ran.
     let started = be.request_count();
     g.wait_stdout_lines("HTTP/2.0\"", started, Duration::from_secs(10));
@@ -268,7 +268,7 @@ fn continuation_flood_is_cut_with_enhance_your_calm() {
     c.write(&burst);
     let away = c.until(|f| f.ty == GOAWAY).expect("a GOAWAY");
     assert_eq!(away.code(), ENHANCE_YOUR_CALM, "{away:?}");
-    c.to_end();
+    c.drain_to_close();
     assert_eq!(be.request_count(), 0);
 }
 
@@ -293,7 +293,7 @@ fn hpack_bomb_closes_the_connection_before_any_server_sees_it() {
         c.frame(HEADERS, END_STREAM | END_HEADERS, 1, &block);
         let away = c.until(|f| f.ty == GOAWAY).expect("a GOAWAY");
         assert_eq!(away.code(), code, "{away:?}");
-        c.to_end();
+        c.drain_to_close();
     }
     assert_eq!(be.request_count(), 0);
 }
@@ -411,7 +411,7 @@ fn an_idle_connection_gets_goaway_after_http_keep_alive() {
         (away.code(), &away.payload[..4]),
         (0, &1u32.to_be_bytes()[..])
     );
-    c.to_end();
+    c.drain_to_close();
     // The keep-alive timeout, not `timeout client` (5 s).
     assert!(
         idle.elapsed() < Duration::from_secs(4),
@@ -433,7 +433,7 @@ fn a_soft_stop_sends_goaway_and_the_stream_in_flight_completes() {
     g.signal(libc::SIGUSR1);
     let away = c.until(|f| f.ty == GOAWAY).expect("a GOAWAY");
     assert_eq!(away.code(), 0, "{away:?}");
-    let rest = c.to_end();
+    let rest = c.drain_to_close();
     let head = rest
         .iter()
         .find(|f| f.stream == 1 && f.ty == HEADERS)
