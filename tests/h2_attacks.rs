@@ -378,6 +378,9 @@ fn settings_are_announced_as_haproxy_does() {
     for global in [
         "",
         "  tune.h2.max-concurrent-streams 50\n  tune.h2.initial-window-size 131072\n  tune.h2.header-table-size 8192\n",
+        "  tune.bufsize 65536\n  tune.h2.max-frame-size 20000\n",
+        "  tune.bufsize 32768\n",
+        "  tune.h2.max-frame-size 32768\n",
     ] {
         let (p1, p2) = (free_port(), free_port());
         let _g = Gatehouse::start(&config(p1, be.port(), global, ""), &[p1]);
