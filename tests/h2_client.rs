@@ -225,3 +225,77 @@ fn h2load_smoke_many_streams_on_few_connections_all_2xx() {
         be.connections()
     );
 }
+
+/// A one-request HTTP/1 server: records what it read up to the end of a chunked body
+/// (trailers included), answers with a chunked body and a trailer.
+fn chunked_origin() -> (u16, std::thread::JoinHandle<String>) {
+    use std::io::{Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let t = std::thread::spawn(move || {
+        let (mut s, _) = l.accept().unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !got.windows(5).any(|w| w == b"\r\n0\r\n") || !got.ends_with(b"\r\n\r\n") {
+            let n = s.read(&mut buf).unwrap();
+            assert!(n > 0, "closed early: {}", String::from_utf8_lossy(&got));
+            got.extend_from_slice(&buf[..n]);
+        }
+        s.write_all(
+            b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ntrailer: x-sum\r\n\r\n\
+              5\r\nworld\r\n0\r\nx-sum: abc\r\n\r\n",
+        )
+        .unwrap();
+        String::from_utf8_lossy(&got).into_owned()
+    });
+    (port, t)
+}
+
+#[test]
+fn trailers_cross_both_ways_between_an_h2_client_and_an_h1_server() {
+    let (be, origin) = chunked_origin();
+    let port = free_port();
+    let _g = Gatehouse::start(&h2c_config(port, be, ""), &[port]);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (body, trailers) = rt.block_on(async {
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        let (mut client, conn) = h2::client::handshake(tcp).await.unwrap();
+        tokio::spawn(conn);
+        let req = http::Request::post(format!("http://127.0.0.1:{port}/t"))
+            .header("te", "trailers")
+            .body(())
+            .unwrap();
+        let (resp, mut send) = client.send_request(req, false).unwrap();
+        send.send_data(bytes::Bytes::from_static(b"hello"), false)
+            .unwrap();
+        let mut t = http::HeaderMap::new();
+        t.insert("x-req-sum", "123".parse().unwrap());
+        send.send_trailers(t).unwrap();
+        let resp = resp.await.unwrap();
+        assert_eq!(resp.status(), 200);
+        let mut recv = resp.into_body();
+        let mut body = Vec::new();
+        while let Some(d) = recv.data().await {
+            let d = d.unwrap();
+            let _ = recv.flow_control().release_capacity(d.len());
+            body.extend_from_slice(&d);
+        }
+        (body, recv.trailers().await.unwrap())
+    });
+    assert_eq!(body, b"world");
+    let trailers = trailers.expect("response trailers");
+    assert_eq!(trailers.get("x-sum").unwrap(), "abc");
+    let seen = origin.join().unwrap();
+    assert!(seen.starts_with("POST /t HTTP/1.1\r\n"), "{seen}");
+    assert!(seen.contains("transfer-encoding: chunked\r\n"), "{seen}");
+    assert!(
+        seen.ends_with("\r\n5\r\nhello\r\n0\r\nx-req-sum: 123\r\n\r\n"),
+        "{seen}"
+    );
+}
