@@ -299,3 +299,79 @@ fn trailers_cross_both_ways_between_an_h2_client_and_an_h1_server() {
         "{seen}"
     );
 }
+
+#[test]
+fn proto_is_checked_as_haproxy_checks_it() {
+    let dir = TempDir::new("h2-proto");
+    let check = |name: &str, text: &str| {
+        let path = dir.write(name, text);
+        let out = Command::new(gatehouse_bin())
+            .args(["-c", "-f"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let http = format!(
+        "{DEFAULTS}frontend f\n  bind 127.0.0.1:1 proto h1\n  http-request return status 200\n"
+    );
+    assert!(check("h1.cfg", &http).0);
+    let (ok, err) = check("h3.cfg", &http.replace("proto h1", "proto h3"));
+    assert!(
+        !ok && err.contains("h3.cfg:11") && err.contains("unknown MUX protocol 'h3'"),
+        "{err}"
+    );
+    let tcp = "defaults\n  mode tcp\n  timeout client 1s\n  timeout server 1s\n  timeout connect 1s\n\
+               frontend f\n  bind 127.0.0.1:1 proto h2\n  default_backend b\n\
+               backend b\n  server s 127.0.0.1:2\n";
+    let (ok, err) = check("tcp.cfg", tcp);
+    assert!(
+        !ok && err.contains("tcp.cfg:7") && err.contains("MUX protocol 'h2' is not usable"),
+        "{err}"
+    );
+}
+
+#[test]
+fn one_curl_connection_carries_several_streams_over_tls() {
+    // (curl 7.88 cannot reuse an h2c prior-knowledge connection, with haproxy alike:
+    // over TLS it does.)
+    let pki = Pki::get();
+    let be = HttpBackend::start("app");
+    let port = free_port();
+    let cfg = format!(
+        "{DEFAULTS}frontend f\n  bind 127.0.0.1:{port} ssl crt {} alpn h2,http/1.1\n  default_backend b\n\
+         backend b\n  server s1 127.0.0.1:{}\n",
+        pki.p("site.pem"),
+        be.port()
+    );
+    let g = Gatehouse::start(&cfg, &[port]);
+    let resolve = format!("www.site.test:{port}:127.0.0.1");
+    let ca = pki.p("ca.pem");
+    let urls: Vec<String> = (0..5)
+        .map(|i| format!("https://www.site.test:{port}/s{i}"))
+        .collect();
+    let mut args = vec![
+        "--http2",
+        "--cacert",
+        ca.as_str(),
+        "--resolve",
+        resolve.as_str(),
+        "-w",
+        "[%{num_connects} %{http_version} %{response_code}]",
+    ];
+    args.extend(urls.iter().map(String::as_str));
+    let out = curl(&args);
+    // One connection made for the first URL, reused (0) for the next four.
+    assert_eq!(
+        out,
+        "app[1 2 200]app[0 2 200]app[0 2 200]app[0 2 200]app[0 2 200]"
+    );
+    assert_eq!(be.wait_requests(5).len(), 5);
+    let lines = g.wait_stdout_lines("HTTP/2.0\"", 5, Duration::from_secs(5));
+    let peers: std::collections::HashSet<&str> =
+        lines.iter().map(|l| l.split(' ').next().unwrap()).collect();
+    assert_eq!(peers.len(), 1, "{lines:?}");
+}
