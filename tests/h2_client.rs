@@ -224,6 +224,15 @@ fn h2load_smoke_many_streams_on_few_connections_all_2xx() {
         "{} server connections",
         be.connections()
     );
+    // At the stream limit (100, HAProxy's default): a stream the client opens once
+    // another ended is never refused.
+    let out = Command::new("h2load")
+        .args(["-n", "2000", "-c", "2", "-m", "100"])
+        .arg(format!("http://127.0.0.1:{port}/full"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("2000 succeeded, 0 failed"), "{text}");
 }
 
 /// A one-request HTTP/1 server: records what it read up to the end of a chunked body

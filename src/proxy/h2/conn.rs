@@ -84,6 +84,8 @@ pub async fn serve<S, H>(
         tokio::select! {
             r = h2.accept() => match r {
                 Some(Ok((req, respond))) => {
+                    // Exchanges that ended since the last turn free their slot first.
+                    while let Some(Ok(())) = tasks.try_join_next() {}
                     let running = tasks.len();
                     if limits.max_streams > 0 && running >= limits.max_streams as usize {
                         // Streams the client reset still hold their slot until their
