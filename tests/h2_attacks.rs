@@ -487,3 +487,34 @@ fn malformed_requests_are_refused_as_haproxy_does() {
     assert_eq!(reaction(p2, &upper), "RST_STREAM 1");
     assert_eq!(be.request_count(), 0);
 }
+
+#[test]
+fn a_stream_reset_while_queued_is_abandoned_with_abortonclose() {
+    let be = HttpBackend::builder("app")
+        .delay(Duration::from_millis(800))
+        .start();
+    let port = free_port();
+    let cfg = format!(
+        "{DEFAULTS}frontend f\n  bind 127.0.0.1:{port} proto h2\n  default_backend b\n\
+         backend b\n  option abortonclose\n  timeout queue 5s\n  server s1 127.0.0.1:{} maxconn 1\n",
+        be.port()
+    );
+    let g = Gatehouse::start(&cfg, &[port]);
+    let mut c = Raw::connect(port);
+    c.frame(HEADERS, END_STREAM | END_HEADERS, 1, &get("/first"));
+    be.wait_requests(1);
+    c.frame(HEADERS, END_STREAM | END_HEADERS, 3, &get("/queued"));
+    c.frame(RST_STREAM, 0, 3, &8u32.to_be_bytes());
+    // The queued exchange ends as a client abort in the queue (HAProxy's CQ).
+    let lines = g.wait_stdout_lines(" CQ-- ", 1, Duration::from_secs(5));
+    assert!(
+        lines.iter().any(|l| l.contains("/queued HTTP/2.0")),
+        "{lines:?}"
+    );
+    let h = c
+        .until(|f| f.stream == 1 && f.ty == HEADERS)
+        .expect("stream 1");
+    assert_eq!(status(&h.payload), 200);
+    g.wait_stdout_lines("/first HTTP/2.0", 1, Duration::from_secs(5));
+    assert_eq!(be.request_count(), 1);
+}

@@ -39,11 +39,11 @@ pub struct H2Client {
     /// The data gathered by the last take.
     acc: Vec<u8>,
     trailers: Vec<Field>,
-    respond: SendResponse<Bytes>,
     send: Option<SendStream<Bytes>>,
     /// The response head ended the stream, or the stream was reset.
     finished: bool,
-    io: Detached,
+    /// The stream's responding half, also watched for a reset.
+    io: StreamIo,
 }
 
 impl H2Client {
@@ -69,10 +69,9 @@ impl H2Client {
             body_end,
             acc: Vec::new(),
             trailers: Vec::new(),
-            respond,
             send: None,
             finished: false,
-            io: Detached,
+            io: StreamIo { respond },
         })
     }
 
@@ -176,6 +175,7 @@ impl H2Client {
             return Err(IoFail::Closed);
         }
         let s = self
+            .io
             .respond
             .send_response(head, end)
             .map_err(|e| fail(&e))?;
@@ -195,7 +195,7 @@ impl H2Client {
         timeout: Option<Duration>,
     ) -> Replied {
         let Some(reply) = reply else {
-            self.respond.send_reset(h2::Reason::CANCEL);
+            self.io.respond.send_reset(h2::Reason::CANCEL);
             self.finished = true;
             return Replied {
                 bytes: 0,
@@ -247,7 +247,7 @@ async fn within<T>(
 }
 
 impl ClientCodec for H2Client {
-    type Io = Detached;
+    type Io = StreamIo;
 
     fn unpark(&mut self) {}
 
@@ -293,7 +293,7 @@ impl ClientCodec for H2Client {
         }
     }
 
-    fn watch(&mut self) -> (Request<'_>, &mut Detached) {
+    fn watch(&mut self) -> (Request<'_>, &mut StreamIo) {
         let h = &self.head;
         let req = Request {
             buf: &h.buf,
@@ -362,13 +362,19 @@ impl ClientCodec for H2Client {
         _timeout: Option<Duration>,
     ) -> Result<(), IoFail> {
         let (head, _) = response::head(resp, &Edits::default());
-        self.respond.send_informational(head).map_err(|e| fail(&e))
+        self.io
+            .respond
+            .send_informational(head)
+            .map_err(|e| fail(&e))
     }
 
     async fn write_continue(&mut self, _timeout: Option<Duration>) -> Result<(), IoFail> {
         let mut head = http::Response::new(());
         *head.status_mut() = http::StatusCode::CONTINUE;
-        self.respond.send_informational(head).map_err(|e| fail(&e))
+        self.io
+            .respond
+            .send_informational(head)
+            .map_err(|e| fail(&e))
     }
 
     async fn write_response(
@@ -381,7 +387,7 @@ impl ClientCodec for H2Client {
     ) -> Result<u64, IoFail> {
         if resp.tunnel {
             // No tunnel over a stream yet (CONNECT was refused, Upgrade cannot come).
-            self.respond.send_reset(h2::Reason::INTERNAL_ERROR);
+            self.io.respond.send_reset(h2::Reason::INTERNAL_ERROR);
             self.finished = true;
             return Err(IoFail::Error);
         }
@@ -433,27 +439,30 @@ impl ClientCodec for H2Client {
         self.reply(reply, head_only, timeout).await
     }
 
-    fn tunnel(&mut self) -> (&mut Detached, Vec<u8>) {
+    fn tunnel(&mut self) -> (&mut StreamIo, Vec<u8>) {
         (&mut self.io, Vec::new())
     }
 }
 
-/// An HTTP/2 stream has no byte stream of its own: reading waits forever (a client that
-/// leaves is seen by the stream's own reads and writes), writing fails.
-#[derive(Debug, Default)]
-pub struct Detached;
+/// The byte stream the exchange watches while a request waits (`option abortonclose`):
+/// an HTTP/2 stream has none, so reading ends (as a close) when the client resets the
+/// stream and waits otherwise; writing fails (no tunnel over a stream yet).
+pub struct StreamIo {
+    respond: SendResponse<Bytes>,
+}
 
-impl AsyncRead for Detached {
+impl AsyncRead for StreamIo {
     fn poll_read(
         self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
+        cx: &mut Context<'_>,
         _buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Poll::Pending
+        // A reset (or a connection gone) reads as the end of the stream.
+        self.get_mut().respond.poll_reset(cx).map(|_| Ok(()))
     }
 }
 
-impl AsyncWrite for Detached {
+impl AsyncWrite for StreamIo {
     fn poll_write(
         self: Pin<&mut Self>,
         _cx: &mut Context<'_>,

@@ -18,7 +18,7 @@ mod limits;
 mod request;
 mod response;
 
-pub use client_codec::{Detached, H2Client};
+pub use client_codec::{H2Client, StreamIo};
 pub use conn::serve;
 pub use limits::Limits;
 
