@@ -40,6 +40,7 @@ declare -A PKG=(
     [chromedriver]=chromium-driver
     [socat]=socat                      # tests/admin_*.rs speak to the runtime API socket
     [nginx]=nginx                      # tests/h2_server.rs: an HTTP/2 and TLS backend
+    [h2load]=nghttp2-client            # tests/h2_client.rs: many HTTP/2 streams (smoke)
 )
 
 # PostgreSQL's programs live outside the PATH, in its versioned directory: only that

@@ -1,5 +1,6 @@
 //! The `global` section's keywords. Several `global` sections merge, as in HAProxy.
 
+mod h2;
 mod ignored;
 mod notyet;
 mod tls;
@@ -582,6 +583,7 @@ pub fn all() -> impl Iterator<Item = &'static GlobalKeyword> {
     KEYWORDS
         .iter()
         .chain(tls::KEYWORDS.iter())
+        .chain(h2::KEYWORDS.iter())
         .chain(ignored::KEYWORDS.iter())
         .chain(notyet::KEYWORDS.iter())
 }

@@ -13,6 +13,7 @@ pub fn validate(config: &Config, diags: &mut Vec<Diag>, sem: &dyn Semantics) {
     super::identity::check(config, diags);
     for p in &config.proxies {
         http_rules_in_tcp_mode(p, diags);
+        h2_binds(p, diags);
         not_active_yet(config, p, diags);
         references(config, p, diags);
         error_imports(config, p, diags);
@@ -32,6 +33,23 @@ pub fn validate(config: &Config, diags: &mut Vec<Diag>, sem: &dyn Semantics) {
                 format!("frontend '{}' has no 'bind' directive. Please declare it as a backend if this was intended.", p.name),
             ));
         }
+    }
+}
+
+/// `proto h2` needs `mode http` (HAProxy: the MUX is not usable for the bind).
+fn h2_binds(p: &Proxy, diags: &mut Vec<Diag>) {
+    if p.mode != Mode::Tcp || p.kind == ProxyKind::Defaults {
+        return;
+    }
+    for b in p.binds.iter().filter(|b| b.h2) {
+        diags.push(Diag::alert(
+            &b.span,
+            format!(
+                "{} '{}' : MUX protocol 'h2' is not usable for 'bind' in mode tcp.",
+                p.kind.keyword(),
+                p.name
+            ),
+        ));
     }
 }
 

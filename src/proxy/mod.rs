@@ -1,8 +1,9 @@
-//! Listeners, tcp mode, http mode (HTTP/1.1), connections to servers.
+//! Listeners, tcp mode, http mode (HTTP/1.1 and HTTP/2 clients), connections to servers.
 
 pub mod codec;
 pub mod connect;
 pub mod h1;
+pub mod h2;
 pub mod h2srv;
 pub mod http;
 pub mod listener;

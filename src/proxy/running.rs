@@ -26,9 +26,23 @@ use tokio::task::JoinHandle;
 /// connection answers its next request with `Connection: close`.
 static STOPPING: AtomicBool = AtomicBool::new(false);
 
+/// Wakes the connections that wait for a soft stop (HTTP/2's GOAWAY).
+static STOP_NOTIFY: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
 /// A soft stop began: no client connection is kept alive after its current request.
 pub fn stopping() -> bool {
     STOPPING.load(Ordering::Relaxed)
+}
+
+/// Completes when a soft stop begins (at once if it began already).
+pub async fn soft_stop() {
+    let notified = STOP_NOTIFY.notified();
+    tokio::pin!(notified);
+    notified.as_mut().enable();
+    if stopping() {
+        return;
+    }
+    notified.await;
 }
 
 /// What identifies a bind across reloads: its frontend and its addresses.
@@ -342,6 +356,7 @@ impl Running {
     /// (see [`stopping`]).
     pub fn mark_stopping(&self) {
         STOPPING.store(true, Ordering::Relaxed);
+        STOP_NOTIFY.notify_waiters();
     }
 
     /// Stops accepting everywhere (soft stop): each listener accepts the connections
@@ -496,6 +511,7 @@ async fn accept_loop(
                     .map(|i| Wrap {
                         tls: fe.bind_tls.get(i).cloned().flatten(),
                         proxy: fe.binds[i].accept_proxy,
+                        h2: fe.binds[i].h2 && fe.mode == Mode::Http,
                     })
                     .unwrap_or_default();
                 wrap_of = Some((Arc::downgrade(&fe), w.clone()));
@@ -535,7 +551,7 @@ async fn accept_loop(
         // Each connection is one task whose future is the mode's own loop, with no
         // wrapper future around it: an idle connection costs only that loop's state.
         let shared = current.clone();
-        if wrap.tls.is_some() || wrap.proxy {
+        if wrap.tls.is_some() || wrap.proxy || wrap.h2 {
             spawn(serve_wrapped(wrap, fe, snap, shared, stream, conn, hold));
             continue;
         }
@@ -559,11 +575,13 @@ async fn accept_loop(
 }
 
 /// What comes before a connection's own bytes: a PROXY header (`accept-proxy`,
-/// `expect-proxy layer4`), then a TLS handshake (`ssl`).
+/// `expect-proxy layer4`), then a TLS handshake (`ssl`); and whether HTTP/2 is spoken
+/// from the first byte on (`proto h2`).
 #[derive(Clone, Default)]
 struct Wrap {
     tls: Option<Arc<rustls::ServerConfig>>,
     proxy: bool,
+    h2: bool,
 }
 
 /// A connection with a PROXY header to read (within `timeout client`; its addresses then
@@ -614,24 +632,28 @@ async fn unwrap_and_serve<S, H>(
         }
     }
     match wrap.tls {
-        None => serve_mode(fe, snap, shared, s, conn, hold).await,
+        None => serve_mode(fe, snap, shared, s, conn, wrap.h2, hold).await,
         Some(cfg) => {
             let Some((tls, facts)) = super::tls::accept(cfg, s, timeout).await else {
                 return;
             };
+            // ALPN `h2` (or `proto h2`) makes it an HTTP/2 connection.
+            let h2 = wrap.h2 || facts.alpn.as_deref() == Some(super::h2::ALPN);
             conn.tls = Some(Arc::new(facts));
-            serve_mode(fe, snap, shared, tls, conn, hold).await
+            serve_mode(fe, snap, shared, tls, conn, h2, hold).await
         }
     }
 }
 
-/// Serves a connection in its frontend's mode, `hold` kept until it ends.
+/// Serves a connection in its frontend's mode (`h2`: HTTP/2), `hold` kept until it
+/// ends.
 async fn serve_mode<S, H>(
     fe: Arc<Frontend>,
     snap: Arc<Snapshot>,
     shared: crate::runtime::snapshot::Shared,
     s: S,
     conn: ConnInfo,
+    h2: bool,
     hold: H,
 ) where
     S: tokio::io::AsyncRead
@@ -643,6 +665,7 @@ async fn serve_mode<S, H>(
     H: Send + 'static,
 {
     match fe.mode {
+        Mode::Http if h2 => super::h2::serve(fe, snap, shared, s, conn, hold).await,
         Mode::Http => super::http::serve(fe, snap, shared, s, conn, hold).await,
         Mode::Tcp => {
             let _hold = hold;

@@ -26,6 +26,8 @@ pub struct GlobalRt {
     pub bufsize: usize,
     /// `tune.maxrewrite`.
     pub maxrewrite: usize,
+    /// `tune.h2.*`.
+    pub h2: crate::config::model::H2Tune,
     /// Worker threads.
     pub nbthread: usize,
     /// Current connections, all frontends (live state, shared across reloads).
@@ -397,6 +399,7 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
         maxconn: g.maxconn.unwrap_or_else(default_maxconn),
         bufsize: g.tune_bufsize,
         maxrewrite: g.tune_maxrewrite.min(g.tune_bufsize / 2),
+        h2: g.tune_h2,
         // HAProxy 2.6's default: one thread per CPU the process may run on (at most 64).
         nbthread: g
             .nbthread

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 mod errors;
+mod h2;
 mod identity;
 mod misc;
 mod options;
@@ -15,6 +16,7 @@ mod server;
 mod tls;
 
 pub use errors::*;
+pub use h2::*;
 pub use identity::*;
 pub use misc::*;
 pub use options::*;
@@ -69,6 +71,8 @@ pub struct Global {
     pub tune_bufsize: usize,
     /// `tune.maxrewrite` (default 1024).
     pub tune_maxrewrite: usize,
+    /// `tune.h2.*`.
+    pub tune_h2: H2Tune,
     /// `stats socket` lines.
     pub stats_sockets: Vec<StatsSocket>,
     /// `stats timeout`.
@@ -172,6 +176,7 @@ impl Default for Global {
             log_send_hostname: None,
             tune_bufsize: 16384,
             tune_maxrewrite: 1024,
+            tune_h2: H2Tune::default(),
             stats_sockets: Vec::new(),
             stats_timeout: None,
             grace: None,

@@ -52,6 +52,9 @@ pub struct Bind {
     pub v4v6: bool,
     /// `v6only`.
     pub v6only: bool,
+    /// `proto h2`: the connections speak HTTP/2 from their first byte (h2c with prior
+    /// knowledge, or h2 over TLS whatever ALPN says).
+    pub h2: bool,
 }
 
 /// A server's address as written: host or IP, and an optional port.

@@ -46,6 +46,7 @@ pub const OPTIONS: &[(&str, usize, Status)] = &[
     ("backlog", 1, Status::Supported),
     ("v4v6", 0, Status::Supported),
     ("v6only", 0, Status::Supported),
+    ("proto", 1, Status::Supported),
 ];
 
 /// Real HAProxy bind options gatehouse does not implement yet.
@@ -76,7 +77,6 @@ pub const NOT_YET: &[&str] = &[
     "no-ca-names",
     "npn",
     "process",
-    "proto",
     "quic-cc-algo",
     "quic-force-retry",
     "severity-output",
@@ -117,6 +117,7 @@ pub fn parse_bind(
         backlog: None,
         v4v6: false,
         v6only: false,
+        h2: false,
     };
     for part in spec.split(',') {
         bind.addrs
@@ -196,6 +197,7 @@ pub fn parse_bind(
             "backlog" => bind.backlog = Some(uint(v, "backlog")?),
             "v4v6" => bind.v4v6 = true,
             "v6only" => bind.v6only = true,
+            "proto" => bind.h2 = proto(v)?,
             _ if apply_version_option(&mut bind.tls.versions, opt, v)
                 .map_err(|e| format!("'{} {spec}' : {e}", words[0]))? => {}
             _ => unreachable!("every supported option has an arm"),
@@ -203,6 +205,19 @@ pub fn parse_bind(
         i += 1 + nargs;
     }
     Ok(bind)
+}
+
+/// A `proto` argument, HAProxy's multiplexer names: `h2` (true) or `h1` (false); `fcgi`
+/// is a server-side multiplexer.
+fn proto(v: &str) -> Result<bool, String> {
+    match v {
+        "h2" => Ok(true),
+        "h1" => Ok(false),
+        "fcgi" => Err(format!(
+            "'proto' : MUX protocol '{v}' is not usable on a bind line"
+        )),
+        _ => Err(format!("'proto' :  unknown MUX protocol '{v}'")),
+    }
 }
 
 /// An `alpn` argument: comma-separated protocol names, none empty.

@@ -213,6 +213,31 @@ pub(super) async fn run<S, H>(
     let _ = client.io_mut().shutdown().await;
 }
 
+/// Serves one exchange whose request head a multiplexing codec already holds (an
+/// HTTP/2 stream): the same phases as an HTTP/1 request, the codec yielding one request.
+/// `first`: the connection's first stream (`http-reuse safe` never puts it on a shared
+/// server connection). The clock starts at `conn.accepted` (the stream's start).
+pub(super) async fn run_one<C: ClientCodec + Sync>(
+    fe: Arc<Frontend>,
+    snap: Arc<Snapshot>,
+    shared: Shared,
+    conn: ConnInfo,
+    first: bool,
+    client: &mut C,
+) {
+    let carry = Carry {
+        first,
+        clock: Clock {
+            start: conn.accepted,
+            date: conn.accept_date,
+        },
+        own: Vec::new(),
+        sess: Vec::new(),
+    };
+    let busy = Session::new(fe, snap, &shared, conn, carry).serve_busy(client);
+    Box::pin(busy).await;
+}
+
 /// Where the timers of the current request start (HAProxy's `t`, `%t`): the accept for the
 /// first request of a connection, the end of the previous request for the next ones.
 #[derive(Clone, Copy)]

@@ -63,3 +63,17 @@ where
 {
     exchange::run(fe, snap, shared, conn, client, hold)
 }
+
+/// Serves one exchange of a multiplexed connection (an HTTP/2 stream) through `client`,
+/// a codec holding the stream's request: the same phases, rules, balancing, retries,
+/// counters and log as an HTTP/1 request. `first`: the connection's first stream.
+pub fn serve_stream<C: crate::proxy::codec::ClientCodec + Sync>(
+    fe: Arc<Frontend>,
+    snap: Arc<Snapshot>,
+    shared: Shared,
+    conn: ConnInfo,
+    first: bool,
+    client: &mut C,
+) -> impl Future<Output = ()> + Send + '_ {
+    exchange::run_one(fe, snap, shared, conn, first, client)
+}

@@ -55,7 +55,9 @@ impl SampleSource for ReqView<'_> {
         self.req.values(name.as_bytes()).any(each)
     }
     fn version(&self) -> Option<&[u8]> {
-        Some(if self.req.version.at_least_11() {
+        Some(if self.req.version.major == 2 {
+            b"2.0"
+        } else if self.req.version.at_least_11() {
             b"1.1"
         } else {
             b"1.0"

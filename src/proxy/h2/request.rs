@@ -1,0 +1,186 @@
+//! An HTTP/2 request head turned into the neutral model, as HAProxy 2.6 turns one into
+//! HTX: the target in absolute form `scheme://authority/path` when `:authority` came (what
+//! the log line and the `url` fetch show; an HTTP/1 server gets the path alone), `Host`
+//! added from `:authority` when absent, the `cookie` crumbs joined with `; ` into one
+//! header after the others, and `transfer-encoding: chunked` added to a body of unknown
+//! length (the HTTP/1 server side then frames it chunked).
+
+use crate::proxy::message::{Header, HeaderKind, Method, Payload, Span, Version};
+
+/// The neutral request head of one stream: its bytes and the spans into them.
+#[derive(Debug, Default)]
+pub(super) struct Head {
+    /// Method, target, then each header's name and value.
+    pub buf: Vec<u8>,
+    /// The headers, in order.
+    pub headers: Vec<Header>,
+    /// The method.
+    pub method: Method,
+    /// The method token.
+    pub method_span: Span,
+    /// The target (absolute form when `:authority` came).
+    pub target: Span,
+    /// `scheme://authority` at the start of the target: left out toward HTTP/1 servers.
+    pub authority: Span,
+    /// The body that follows.
+    pub payload: Payload,
+    /// `Expect: 100-continue`.
+    pub expect_continue: bool,
+}
+
+/// Why a stream's request is refused before the exchange (the status answered).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Refused(pub u16);
+
+impl Head {
+    fn push(&mut self, bytes: &[u8]) -> Span {
+        let start = self.buf.len();
+        self.buf.extend_from_slice(bytes);
+        Span::new(start, self.buf.len())
+    }
+
+    fn header(&mut self, name: &[u8], value: &[u8]) {
+        let kind = HeaderKind::classify(name);
+        let name = self.push(name);
+        let value = self.push(value);
+        self.headers.push(Header { name, value, kind });
+    }
+
+    /// The head of `parts`; `end_stream`: the HEADERS frame ended the stream (no body).
+    pub(super) fn of(parts: &http::request::Parts, end_stream: bool) -> Result<Head, Refused> {
+        let mut h = Head {
+            buf: Vec::with_capacity(256),
+            ..Head::default()
+        };
+        let m = parts.method.as_str().as_bytes();
+        h.method = Method::from_bytes(m);
+        if h.method == Method::Connect {
+            // Tunnels over HTTP/2 streams (CONNECT, RFC 8441) are not served yet.
+            return Err(Refused(501));
+        }
+        h.method_span = h.push(m);
+        let uri = &parts.uri;
+        let path = uri.path_and_query().map_or("/", |p| p.as_str());
+        let start = h.buf.len();
+        let authority = uri.authority().map(|a| a.as_str());
+        if let Some(a) = authority {
+            h.buf
+                .extend_from_slice(uri.scheme_str().unwrap_or("http").as_bytes());
+            h.buf.extend_from_slice(b"://");
+            h.buf.extend_from_slice(a.as_bytes());
+            h.authority = Span::new(start, h.buf.len());
+        }
+        h.buf.extend_from_slice(path.as_bytes());
+        h.target = Span::new(start, h.buf.len());
+        let length = match parts.headers.get(http::header::CONTENT_LENGTH) {
+            Some(v) => Some(
+                std::str::from_utf8(v.as_bytes())
+                    .ok()
+                    .and_then(|s| s.trim().parse::<u64>().ok())
+                    .ok_or(Refused(400))?,
+            ),
+            None => None,
+        };
+        h.payload = match (end_stream, length) {
+            (true, _) => Payload::None,
+            (false, Some(n)) => Payload::Length(n),
+            (false, None) => Payload::Streamed,
+        };
+        if let Some(a) = authority
+            && !parts.headers.contains_key(http::header::HOST)
+        {
+            h.header(b"host", a.as_bytes());
+        }
+        let mut cookies = 0;
+        for (name, value) in &parts.headers {
+            if name == http::header::COOKIE {
+                cookies += 1;
+                continue;
+            }
+            if name == http::header::EXPECT {
+                h.expect_continue |= value.as_bytes().eq_ignore_ascii_case(b"100-continue");
+            }
+            h.header(name.as_str().as_bytes(), value.as_bytes());
+        }
+        if cookies > 0 {
+            let mut joined = Vec::new();
+            for v in parts.headers.get_all(http::header::COOKIE) {
+                if !joined.is_empty() {
+                    joined.extend_from_slice(b"; ");
+                }
+                joined.extend_from_slice(v.as_bytes());
+            }
+            h.header(b"cookie", &joined);
+        }
+        if h.payload == Payload::Streamed {
+            h.header(b"transfer-encoding", b"chunked");
+        }
+        Ok(h)
+    }
+
+    /// The version every HTTP/2 request has.
+    pub(super) const VERSION: Version = Version { major: 2, minor: 0 };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(req: http::Request<()>, end: bool) -> Head {
+        Head::of(&req.into_parts().0, end).unwrap()
+    }
+
+    fn fields(h: &Head) -> Vec<(String, String)> {
+        h.headers
+            .iter()
+            .map(|x| {
+                (
+                    String::from_utf8_lossy(x.name.get(&h.buf)).into_owned(),
+                    String::from_utf8_lossy(x.value.get(&h.buf)).into_owned(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn authority_becomes_host_and_an_absolute_target() {
+        let req = http::Request::get("https://example.test:8443/a/b?q=1")
+            .header("cookie", "a=1")
+            .header("user-agent", "t")
+            .header("cookie", "b=2")
+            .body(())
+            .unwrap();
+        let h = head(req, false);
+        assert_eq!(h.target.get(&h.buf), b"https://example.test:8443/a/b?q=1");
+        assert_eq!(h.authority.get(&h.buf), b"https://example.test:8443");
+        assert_eq!(h.payload, Payload::Streamed);
+        assert_eq!(
+            fields(&h),
+            [
+                ("host", "example.test:8443"),
+                ("user-agent", "t"),
+                ("cookie", "a=1; b=2"),
+                ("transfer-encoding", "chunked"),
+            ]
+            .map(|(a, b)| (a.to_owned(), b.to_owned()))
+        );
+    }
+
+    #[test]
+    fn lengths_and_ends_decide_the_payload() {
+        let req = http::Request::post("http://h/")
+            .header("content-length", "5")
+            .body(())
+            .unwrap();
+        assert_eq!(head(req, false).payload, Payload::Length(5));
+        let req = http::Request::get("http://h/").body(()).unwrap();
+        let h = head(req, true);
+        assert_eq!(h.payload, Payload::None);
+        assert!(!fields(&h).iter().any(|(n, _)| n == "transfer-encoding"));
+        let req = http::Request::connect("h:443").body(()).unwrap();
+        assert_eq!(
+            Head::of(&req.into_parts().0, false).unwrap_err(),
+            Refused(501)
+        );
+    }
+}
