@@ -4,6 +4,7 @@ pub mod codec;
 pub mod connect;
 pub mod h1;
 pub mod http;
+pub mod lazy_tcp;
 pub mod listener;
 pub mod message;
 pub mod notify;
