@@ -32,6 +32,8 @@ pub struct LazyTcp {
     /// `sock` so that it is dropped (deregistered) while the descriptor is still open.
     reg: OnceLock<AsyncFd<RawFd>>,
     sock: TcpStream,
+    /// More of the message follows the next writes: they pass `MSG_MORE`.
+    more: bool,
 }
 
 impl LazyTcp {
@@ -40,6 +42,7 @@ impl LazyTcp {
         LazyTcp {
             reg: OnceLock::new(),
             sock,
+            more: false,
         }
     }
 
@@ -62,6 +65,27 @@ impl LazyTcp {
         // `WaitReadable` polls through a shared reference), so nothing registered it
         // since the check above.
         Ok(self.reg.get_or_init(|| r))
+    }
+
+    /// One `sendmsg` of `bufs` with `MSG_MORE` (and `MSG_NOSIGNAL`, as every write).
+    fn send_more(&self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        // SAFETY: an IoSlice has the layout of `iovec` (std guarantees it on unix);
+        // sendmsg only reads the `bufs.len()` slices, valid for the call, and the
+        // message header, which names no address and no control data.
+        let n = unsafe {
+            let mut msg: libc::msghdr = std::mem::zeroed();
+            msg.msg_iov = bufs.as_ptr() as *mut libc::iovec;
+            msg.msg_iovlen = bufs.len().min(libc::UIO_MAXIOV as usize) as _;
+            libc::sendmsg(
+                self.sock.as_raw_fd(),
+                &msg,
+                libc::MSG_MORE | libc::MSG_NOSIGNAL,
+            )
+        };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(n as usize)
     }
 
     /// One `recv` into the unfilled part of `buf`; the bytes received.
@@ -161,6 +185,10 @@ impl AsyncWrite for LazyTcp {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let want = buf.len();
+        if this.more {
+            let bufs = [io::IoSlice::new(buf)];
+            return this.poll_op(cx, Interest::WRITABLE, want, || this.send_more(&bufs));
+        }
         // `send` with MSG_NOSIGNAL, as tokio's streams.
         this.poll_op(cx, Interest::WRITABLE, want, || (&this.sock).write(buf))
     }
@@ -172,6 +200,9 @@ impl AsyncWrite for LazyTcp {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let want = bufs.iter().map(|b| b.len()).sum();
+        if this.more {
+            return this.poll_op(cx, Interest::WRITABLE, want, || this.send_more(bufs));
+        }
         this.poll_op(cx, Interest::WRITABLE, want, || {
             (&this.sock).write_vectored(bufs)
         })
@@ -191,6 +222,10 @@ impl AsyncWrite for LazyTcp {
 }
 
 impl super::http::io::WaitReadable for LazyTcp {
+    fn set_more(&mut self, more: bool) {
+        self.more = more;
+    }
+
     fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let reg = self.registered()?;
         // The readiness stays set (the guard is dropped without clearing it): the
