@@ -538,7 +538,7 @@ async fn accept_loop(
             (bind_permit, fe_permit),
             g_permit,
             LiveGuard(live.clone()),
-            ConnGuard::new(fe.clone(), snap.clone(), peer),
+            ConnGuard::new(fe.clone(), snap.clone(), peer, conn.accepted),
         );
         // Each connection is one task whose future is the mode's own loop, with no
         // wrapper future around it: an idle connection costs only that loop's state.
