@@ -4,11 +4,16 @@
 #
 #   scripts/bench-ir.sh BINARY [SCENARIO] [TOOL]
 #
-# SCENARIO: `ka` (small keep-alive responses, the default) or `64k` (64 KiB responses).
-# TOOL: `callgrind` (default: total instructions / requests) or `strace` (syscall
-# counts / requests). BINARY may be gatehouse or /usr/sbin/haproxy (same config).
+# SCENARIO: `ka` (small keep-alive responses, the default), `close` (small responses, a
+# new client connection per request: wrk sends `Connection: close`, as peers.sh does) or
+# `64k` (64 KiB keep-alive responses).
+# TOOL: `callgrind` (default: total instructions / requests), `strace` (syscall
+# counts / requests), `perfstat` (page faults and context switches / requests, CPU
+# time: `perf stat` software events) or `perf` (a `perf record -e cpu-clock -g` profile
+# kept in PERF_OUT, user and kernel: `perf report -i PERF_OUT`).
+# BINARY may be gatehouse or /usr/sbin/haproxy (same config).
 # Two nginx backends on free loopback ports serve the requests; wrk sends them over 8
-# keep-alive connections for 6 s. The config is ../shared/bench/haproxy.cfg's.
+# connections for 6 s. The config is ../shared/bench/haproxy.cfg's.
 # RULES=N adds N `use_backend` rules to the frontend, each on a `hdr(host) -i` ACL that
 # matches wrk's Host and a `path_beg` ACL that does not (every rule reads both: the
 # worst case of issue 9's 50-rule budget); the requests still go to `app`.
@@ -81,6 +86,11 @@ CFG
 case $tool in
   callgrind) valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/cg.out" "$bin" -db -f "$work/proxy.cfg" 2>"$work/tool.err" & ;;
   strace) strace -c -f -o "$work/strace.out" "$bin" -db -f "$work/proxy.cfg" 2>"$work/tool.err" & ;;
+  perfstat) perf stat -x, -e task-clock,page-faults,context-switches -o "$work/perf.out" \
+      "$bin" -db -f "$work/proxy.cfg" 2>"$work/tool.err" & ;;
+  perf) perf record -q -e cpu-clock -g -o "${PERF_OUT:-$work/perf.data}" \
+      "$bin" -db -f "$work/proxy.cfg" 2>"$work/tool.err" & ;;
+  *) echo "bench-ir.sh: unknown tool $tool (callgrind, strace, perfstat, perf)" >&2; exit 2 ;;
 esac
 proxy=$!
 for _ in $(seq 100); do
@@ -88,13 +98,19 @@ for _ in $(seq 100); do
   sleep 0.2
 done
 path=/
-[ "$scenario" = 64k ] && path=/64k
+extra=()
+case $scenario in
+  ka) ;;
+  64k) path=/64k ;;
+  close) extra=(-H "Connection: close") ;;
+  *) echo "bench-ir.sh: unknown scenario $scenario (ka, close, 64k)" >&2; exit 2 ;;
+esac
 # Startup is not counted: instrumentation starts once the proxy listens.
 [ "$tool" = callgrind ] && callgrind_control -i on "$proxy" >/dev/null
-out=$(wrk -t1 -c8 -d6s "http://127.0.0.1:$pp$path")
+out=$(wrk -t1 -c8 -d"${DUR:-6}s" "${extra[@]}" "http://127.0.0.1:$pp$path")
 reqs=$(echo "$out" | awk '/requests in/ {print $1}')
-if [ "$tool" = strace ]; then
-  # strace keeps tracing through its own SIGTERM: stop the traced proxy instead.
+if [ "$tool" != callgrind ]; then
+  # strace and perf go on through their own SIGTERM: stop the traced proxy instead.
   kill -TERM "$(pgrep -P "$proxy")"
 else
   kill -TERM "$proxy"
@@ -110,6 +126,12 @@ case $tool in
   strace)
     echo "$scenario requests=$reqs (syscalls per request: calls, failed ones)"
     awk -v n="$reqs" '$NF ~ /^[a-z_0-9]+$/ && $4 ~ /^[0-9]+$/ && $NF != "total" {
-      e = (NF == 6) ? $5 : 0; printf "  %-16s %6.2f %6.2f\n", $NF, $4 / n, e / n}' "$work/strace.out" | sort -k2 -rn | head -8
+      e = (NF == 6) ? $5 : 0; printf "  %-16s %6.2f %6.2f\n", $NF, $4 / n, e / n}' "$work/strace.out" | sort -k2 -rn | head -${TOP:-12}
     ;;
+  perfstat)
+    echo "$scenario requests=$reqs (per request)"
+    awk -F, -v n="$reqs" '$3 ~ /task-clock/ {printf "  cpu_us %.2f\n", $1 * 1000 / n}
+      $3 ~ /page-faults|context-switches/ {printf "  %s %.3f\n", $3, $1 / n}' "$work/perf.out"
+    ;;
+  perf) echo "$scenario requests=$reqs profile=${PERF_OUT:-(not kept: set PERF_OUT)}" ;;
 esac

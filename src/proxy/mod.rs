@@ -6,6 +6,7 @@ pub mod h1;
 pub mod h2;
 pub mod h2srv;
 pub mod http;
+pub mod lazy_tcp;
 pub mod listener;
 pub mod message;
 pub mod notify;

@@ -195,13 +195,18 @@ pub struct ConnGuard {
     pub fe: Arc<Frontend>,
     /// The snapshot.
     pub snap: Arc<Snapshot>,
-    /// Its number in the live state's list of connections (`show sess`).
-    id: u64,
+    /// Its place in the live state's list of connections (`show sess`).
+    id: crate::runtime::sessions::Registered,
 }
 
 impl ConnGuard {
-    /// Counts one more connection, from `peer`, and lists it.
-    pub fn new(fe: Arc<Frontend>, snap: Arc<Snapshot>, peer: Option<SocketAddr>) -> Self {
+    /// Counts one more connection, from `peer`, accepted at `since`, and lists it.
+    pub fn new(
+        fe: Arc<Frontend>,
+        snap: Arc<Snapshot>,
+        peer: Option<SocketAddr>,
+        since: Instant,
+    ) -> Self {
         fe.live.counters.session_start();
         snap.global.actconn.fetch_add(1, Ordering::Relaxed);
         let id = snap
@@ -210,7 +215,7 @@ impl ConnGuard {
             .open(crate::runtime::sessions::Session {
                 frontend: Arc::clone(&fe),
                 peer,
-                since: Instant::now(),
+                since,
             });
         ConnGuard { fe, snap, id }
     }

@@ -3,10 +3,12 @@
 //! so that a reload does not lose track of the connections of the old snapshot.
 //!
 //! Registration takes one short lock of one of several shards (by connection number),
-//! once per connection, never per request.
+//! once per connection, never per request. Each shard is a slab: a connection's place
+//! is its index there, so registering and leaving hash nothing (a `HashMap` keyed by
+//! number cost about 300 instructions per connection: docs/performance.md, "close").
 
 use super::frontend::Frontend;
-use std::collections::HashMap;
+use slab::Slab;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -19,7 +21,15 @@ const SHARDS: usize = 16;
 #[derive(Default)]
 pub struct Sessions {
     next: AtomicU64,
-    shards: [Mutex<HashMap<u64, Session>>; SHARDS],
+    /// Each connection with its number, in the shard of that number.
+    shards: [Mutex<Slab<(u64, Session)>>; SHARDS],
+}
+
+/// Where a registered connection is, for [`Sessions::close`].
+#[derive(Clone, Copy, Debug)]
+pub struct Registered {
+    shard: usize,
+    index: usize,
 }
 
 /// One client connection.
@@ -42,22 +52,25 @@ impl std::fmt::Debug for Sessions {
 }
 
 impl Sessions {
-    fn shard(&self, id: u64) -> std::sync::MutexGuard<'_, HashMap<u64, Session>> {
-        self.shards[id as usize % SHARDS]
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+    fn shard(&self, shard: usize) -> std::sync::MutexGuard<'_, Slab<(u64, Session)>> {
+        self.shards[shard].lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Registers a connection; its number, for [`Sessions::close`].
-    pub fn open(&self, s: Session) -> u64 {
+    /// Registers a connection under the next number; where it is, for
+    /// [`Sessions::close`].
+    pub fn open(&self, s: Session) -> Registered {
         let id = self.next.fetch_add(1, Ordering::Relaxed) + 1;
-        self.shard(id).insert(id, s);
-        id
+        let shard = id as usize % SHARDS;
+        let index = self.shard(shard).insert((id, s));
+        Registered { shard, index }
     }
 
-    /// The connection `id` closed.
-    pub fn close(&self, id: u64) {
-        self.shard(id).remove(&id);
+    /// The connection registered at `r` closed.
+    pub fn close(&self, r: Registered) {
+        let mut sh = self.shard(r.shard);
+        if sh.contains(r.index) {
+            sh.remove(r.index);
+        }
     }
 
     /// The connections alive, oldest first.
@@ -65,7 +78,7 @@ impl Sessions {
         let mut out: Vec<(u64, Session)> = Vec::new();
         for sh in &self.shards {
             let m = sh.lock().unwrap_or_else(|e| e.into_inner());
-            out.extend(m.iter().map(|(id, s)| (*id, s.clone())));
+            out.extend(m.iter().map(|(_, (id, s))| (*id, s.clone())));
         }
         out.sort_unstable_by_key(|(id, _)| *id);
         out

@@ -14,7 +14,9 @@ use super::head::Limits;
 use super::request::RequestHead;
 use super::write::{ConnectionHeader, HeadEdits, write_response_message};
 use crate::proxy::codec::{BodyFail, ClientCodec, HeadFail, HeadWait, NextInput, Replied};
-use crate::proxy::http::io::{IoFail, read_more, read_now, write_all, write_all_pair};
+use crate::proxy::http::io::{
+    IoFail, WaitReadable, read_more, read_now, write_all, write_all_pair,
+};
 use crate::proxy::message::{Edits, Field, Frames, Payload, Request, Response};
 use crate::runtime::errors::Page;
 use std::cell::RefCell;
@@ -43,6 +45,8 @@ pub(super) struct ClientBufs {
     body: Option<BodyReader>,
     /// The response goes out chunked.
     chunked_out: bool,
+    /// The response body has a known length (its writes but the last pass `MSG_MORE`).
+    sized_out: bool,
 }
 
 thread_local! {
@@ -72,6 +76,7 @@ impl Recycle for ClientBufs {
         self.head_len = 0;
         self.used = 0;
         self.chunked_out = false;
+        self.sized_out = false;
     }
 }
 
@@ -161,7 +166,7 @@ impl<S> H1Client<S> {
     }
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin + Send + Sync> ClientCodec for H1Client<S> {
+impl<S: AsyncRead + AsyncWrite + WaitReadable + Unpin + Send + Sync> ClientCodec for H1Client<S> {
     type Io = S;
 
     fn unpark(&mut self) {
@@ -206,6 +211,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + Sync> ClientCodec for H1Client<S
                         b.head_len = n;
                         b.used = 0;
                         b.chunked_out = false;
+                        b.sized_out = false;
                         let body = b.body.get_or_insert_with(BodyReader::for_request);
                         body.start(b.head.body, &mut b.trailers);
                         return Ok(());
@@ -320,7 +326,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + Sync> ClientCodec for H1Client<S
             write_all(&mut self.io, &b.out, timeout).await?;
             return Ok(b.out.len() as u64);
         }
-        write_all_pair(&mut self.io, &b.out, first.data, timeout).await?;
+        // More of a body of known length follows: `MSG_MORE`, as HAProxy (the last
+        // bytes of the body go without it, which sends what the kernel held).
+        b.sized_out = matches!(resp.payload, Payload::Length(_)) && !resp.tunnel;
+        self.io.set_more(b.sized_out && !first.end);
+        let r = write_all_pair(&mut self.io, &b.out, first.data, timeout).await;
+        self.io.set_more(false);
+        r?;
         Ok((b.out.len() + first.data.len()) as u64)
     }
 
@@ -337,7 +349,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + Sync> ClientCodec for H1Client<S
             return Ok(b.out.len() as u64);
         }
         if !frames.data.is_empty() {
-            write_all(&mut self.io, frames.data, timeout).await?;
+            // Not chunked: a body of known length (`MSG_MORE` until its last bytes) or
+            // one that ends at the close (never held back).
+            self.io.set_more(b.sized_out && !frames.end);
+            let r = write_all(&mut self.io, frames.data, timeout).await;
+            self.io.set_more(false);
+            r?;
         }
         Ok(frames.data.len() as u64)
     }

@@ -10,6 +10,15 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 pub trait WaitReadable: Sync {
     /// Ready when a read would not block (data, end of stream or an error).
     fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+
+    /// Says that the writes until the next call are followed by more bytes of the same
+    /// message (a response body of known length not finished yet), as HAProxy passes
+    /// `MSG_MORE` to `send`: the kernel then sends full segments instead of one per
+    /// write, and the client is woken once per segment rather than per write. Streams
+    /// that cannot pass it ignore it (the default).
+    fn set_more(&mut self, more: bool) {
+        let _ = more;
+    }
 }
 
 impl WaitReadable for tokio::net::TcpStream {

@@ -1,9 +1,11 @@
 //! The `option httplog` / `log-format` line of one exchange, with its timers.
 
-use super::exchange::{Exchange, Session};
+use super::exchange::{Clock, Exchange, Session};
 use crate::log::{FinState, LogRecord};
 use crate::proxy::message::Request;
+use crate::proxy::session::ConnInfo;
 use crate::proxy::session::{self};
+use crate::runtime::frontend::Frontend;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
@@ -29,40 +31,9 @@ impl Session {
     fn log_with(&mut self, ex: &Exchange, end: Instant, early: bool) {
         let fe = self.fe.clone();
         let clock = self.clock;
-        let rx_start = ex.rx_start.unwrap_or(clock.start).max(clock.start);
         let mut rec = LogRecord::new(clock.date, &fe.name);
-        rec.request_date = clock.date_of(rx_start);
-        rec.client = self.conn.peer;
-        rec.frontend_addr = self.conn.local;
-        rec.backend = ex
-            .backend
-            .as_ref()
-            .map(|b| b.name.as_str())
-            .unwrap_or(&fe.name);
-        rec.server = ex.server.as_ref().map(|s| s.name.as_str());
-        rec.t_request = ex.t_request;
-        rec.t_idle = session::ms(rx_start - clock.start);
-        rec.t_handshake = Some(0);
-        rec.t_queue = if ex.server.is_some() || ex.info.queued {
-            session::ms(ex.info.queue)
-        } else {
-            None
-        };
-        // No connection was made when the exchange ended while connecting (`Tc` -1).
-        rec.t_connect = if ex.server.is_some() && !ex.local && ex.fin != FinState::Connect {
-            session::ms(ex.info.connect)
-        } else {
-            None
-        };
+        // What the counters read (`session::account`).
         rec.t_response = ex.t_response;
-        if let Some(applet) = ex.applet {
-            // HAProxy logs the service as the server, with zero queue/connect/response
-            // times.
-            rec.server = Some(applet);
-            (rec.t_queue, rec.t_connect, rec.t_response) = (Some(0), Some(0), Some(0));
-        }
-        rec.t_active = session::ms(end.saturating_duration_since(rx_start));
-        rec.t_total = session::ms(end.saturating_duration_since(clock.start));
         rec.status = ex.status;
         rec.bytes_out = ex.bytes_out;
         rec.bytes_in = ex.bytes_in;
@@ -76,19 +47,10 @@ impl Session {
         } else {
             Some(&ex.reqline)
         };
-        rec.request_counter = ex.txn.rt;
-        rec.unique_id = ex
-            .txn
-            .unique_id_get()
-            .and_then(|id| std::str::from_utf8(id).ok());
-        if let Some(b) = &ex.backend {
-            rec.beconn = b.counters.scur.load(Ordering::Relaxed);
-            rec.backend_queue = b.queued.load(Ordering::Relaxed);
-        }
-        if let Some(s) = &ex.server {
-            rec.srv_conn = s.cur_conns.load(Ordering::Relaxed);
-            rec.srv_queue = s.queued.load(Ordering::Relaxed);
-            rec.server_addr = s.unix.is_none().then_some(s.current_addr());
+        // The rest only for a log line or an identity audit line: without either
+        // (no `log` in the frontend) the timers, dates and names are not worked out.
+        if fe.log.is_some() || !self.snap.identities.is_empty() {
+            fill_log_fields(&mut rec, ex, &fe, self.clock, &self.conn, end);
         }
         if !early {
             session::account(&fe, ex.backend.as_deref(), ex.server.as_deref(), &rec, true);
@@ -120,6 +82,64 @@ impl Session {
         let mut line = std::mem::take(&mut self.line);
         session::emit_at(&fe, &rec, false, true, ex.fx.log_level, &mut line);
         self.line = line;
+    }
+}
+
+/// The fields of a log record that only a log line (or an audit line) reads: dates,
+/// timers, names, queue and connection counts, the unique id.
+fn fill_log_fields<'a>(
+    rec: &mut LogRecord<'a>,
+    ex: &'a Exchange,
+    fe: &'a Frontend,
+    clock: Clock,
+    conn: &ConnInfo,
+    end: Instant,
+) {
+    let rx_start = ex.rx_start.unwrap_or(clock.start).max(clock.start);
+    rec.request_date = clock.date_of(rx_start);
+    rec.client = conn.peer;
+    rec.frontend_addr = conn.local;
+    rec.backend = ex
+        .backend
+        .as_ref()
+        .map(|b| b.name.as_str())
+        .unwrap_or(&fe.name);
+    rec.server = ex.server.as_ref().map(|s| s.name.as_str());
+    rec.t_request = ex.t_request;
+    rec.t_idle = session::ms(rx_start - clock.start);
+    rec.t_handshake = Some(0);
+    rec.t_queue = if ex.server.is_some() || ex.info.queued {
+        session::ms(ex.info.queue)
+    } else {
+        None
+    };
+    // No connection was made when the exchange ended while connecting (`Tc` -1).
+    rec.t_connect = if ex.server.is_some() && !ex.local && ex.fin != FinState::Connect {
+        session::ms(ex.info.connect)
+    } else {
+        None
+    };
+    if let Some(applet) = ex.applet {
+        // HAProxy logs the service as the server, with zero queue/connect/response
+        // times.
+        rec.server = Some(applet);
+        (rec.t_queue, rec.t_connect, rec.t_response) = (Some(0), Some(0), Some(0));
+    }
+    rec.t_active = session::ms(end.saturating_duration_since(rx_start));
+    rec.t_total = session::ms(end.saturating_duration_since(clock.start));
+    rec.request_counter = ex.txn.rt;
+    rec.unique_id = ex
+        .txn
+        .unique_id_get()
+        .and_then(|id| std::str::from_utf8(id).ok());
+    if let Some(b) = &ex.backend {
+        rec.beconn = b.counters.scur.load(Ordering::Relaxed);
+        rec.backend_queue = b.queued.load(Ordering::Relaxed);
+    }
+    if let Some(s) = &ex.server {
+        rec.srv_conn = s.cur_conns.load(Ordering::Relaxed);
+        rec.srv_queue = s.queued.load(Ordering::Relaxed);
+        rec.server_addr = s.unix.is_none().then_some(s.current_addr());
     }
 }
 
