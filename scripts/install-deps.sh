@@ -39,6 +39,7 @@ declare -A PKG=(
     # chromedriver (the package depends on Debian's chromium, which it starts)
     [chromedriver]=chromium-driver
     [socat]=socat                      # tests/admin_*.rs speak to the runtime API socket
+    [nginx]=nginx                      # tests/h2_server.rs: an HTTP/2 and TLS backend
 )
 
 # PostgreSQL's programs live outside the PATH, in its versioned directory: only that

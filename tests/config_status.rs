@@ -23,8 +23,8 @@ frontend fe
     bind 127.0.0.1:{port}
     default_backend be
 backend be
-    cookie SRVID insert
-    server s1 127.0.0.1:{server} cookie a
+    stick-table type ip size 1k
+    server s1 127.0.0.1:{server}
 ";
 
 /// The warning lines expected for `CFG` in `file`: (line, message).
@@ -34,8 +34,7 @@ fn expected(file: &Path) -> Vec<String> {
         (2, "'tune.idle-pool.shared' has no effect in gatehouse and is ignored: it chooses whether HAProxy's threads share their idle server connections."),
         (3, "'tune.ssl.capture-buffer-size' has no effect in gatehouse and is ignored: it sizes HAProxy's OpenSSL capture of client hellos, which gatehouse's TLS does not keep."),
         (4, "'tune.listener.multi-queue' has no effect in gatehouse and is ignored: it tunes how HAProxy dispatches accepted connections to its threads."),
-        (14, "'cookie' is parsed but has no effect yet in gatehouse: persistence (cookies, stick tables) is not applied yet."),
-        (15, "'server be/s1' : 'cookie' is parsed but has no effect yet in gatehouse: persistence (cookies, stick tables) is not applied yet."),
+        (14, "'stick-table' is parsed but has no effect yet in gatehouse: persistence (cookies, stick tables) is not applied yet."),
     ]
     .iter()
     .map(|(line, msg)| format!(" : config : parsing [{f}:{line}] : {msg}"))

@@ -56,6 +56,8 @@ pub struct Target {
     pub follow_ip: bool,
     /// The port is the server's (no `port`): it follows the server's runtime port.
     pub follow_port: bool,
+    /// Whether HTTP checks speak HTTP/2 (`check-proto`, `proto`, ALPN).
+    pub h2: super::h2::Use,
 }
 
 impl Target {
@@ -95,7 +97,8 @@ pub struct Limits {
     pub check: Option<Duration>,
 }
 
-enum Conn {
+/// A check connection.
+pub(super) enum Conn {
     Tcp(tokio::net::TcpStream),
     Unix(tokio::net::UnixStream),
     Tls(Box<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>),
@@ -215,6 +218,25 @@ impl Run<'_> {
                     self.connect(target, *port, tls, *linger, limits, start)
                         .await?;
                 }
+                Rule::Send { data, .. } if self.speaks_h2(target) => {
+                    self.buf.clear();
+                    self.eof = true;
+                    let Some(c) = self.conn.take() else {
+                        return Err(self.fail(CheckStatus::SockErr, String::new()));
+                    };
+                    let x = super::h2::exchange(c, data, BUFSIZE);
+                    match timeout_at(self.deadline.into(), x).await {
+                        Ok(Ok(answer)) => self.buf = answer,
+                        Ok(Err(super::h2::Failed::Io(e))) => {
+                            return Err(self.fail(CheckStatus::SockErr, strerror(&e)));
+                        }
+                        // As HAProxy: a connection that is not HTTP/2 is a socket error.
+                        Ok(Err(super::h2::Failed::Protocol)) => {
+                            return Err(self.fail(CheckStatus::SockErr, String::new()));
+                        }
+                        Err(_) => return Err(self.timeout(None)),
+                    }
+                }
                 Rule::Send { data, .. } => {
                     self.buf.clear();
                     self.eof = false;
@@ -259,6 +281,22 @@ impl Run<'_> {
             ),
             Some(_) => (CheckStatus::L7Ok, "(tcp-check)".into()),
         })
+    }
+
+    /// An HTTP check's request goes as HTTP/2 on the current connection.
+    fn speaks_h2(&self, target: &Target) -> bool {
+        use super::h2::Use;
+        if self.set.flavor != Flavor::Http {
+            return false;
+        }
+        match target.h2 {
+            Use::Never => false,
+            Use::Always => self.conn.is_some(),
+            Use::Alpn => match &self.conn {
+                Some(Conn::Tls(s)) => s.get_ref().1.alpn_protocol() == Some(b"h2"),
+                _ => false,
+            },
+        }
     }
 
     fn fail(&self, status: CheckStatus, what: String) -> Failure {

@@ -69,6 +69,8 @@ pub fn for_server(o: &ServerOpts, g: &Global) -> Result<Option<CheckTls>, TlsSet
     let settings = ServerTls {
         ssl: true,
         sni: o.check_sni.clone(),
+        // Without `check-alpn`, none: HAProxy 2.6 offers the server's `alpn` then, and
+        // speaks HTTP/1 even when the server picks `h2` (the check fails).
         alpn: o.check_alpn.clone(),
         ..o.tls.clone()
     };

@@ -24,6 +24,7 @@ pub fn validate(config: &Config, diags: &mut Vec<Diag>, sem: &dyn Semantics) {
         sem.health_checks(&config.global, p, diags);
         sem.tls(&config.global, p, diags);
         timeouts(p, diags);
+        super::proxy::server::check_protos(p, diags);
         if p.kind == ProxyKind::Frontend && p.binds.is_empty() {
             // A warning in HAProxy: the frontend simply never receives anything.
             diags.push(Diag::warning(

@@ -185,12 +185,12 @@ pub trait ClientCodec: Send {
 /// head and body, and says whether the connection can carry another request.
 ///
 /// HTTP/2: one implementation per stream opened on a pooled multiplexed connection
-/// (`h2::client::SendRequest` cloned): `start_request` builds the HEADERS, `push_body`
-/// and `write_body` send DATA (END_STREAM with `End`, trailers as HEADERS),
-/// `read_response` awaits the response future (interim responses are not surfaced by
-/// the `h2` crate), `read_body` maps the `RecvStream` to frames, `reusable` is whether the
-/// connection (not the stream) is still open, and `reconnect` opens the stream again on
-/// a fresh connection.
+/// (`h2::client::SendRequest` cloned; `proxy::h2srv::H2Server`): `start_request` builds
+/// the HEADERS, `push_body` and `write_body` send DATA (END_STREAM with `End`, trailers
+/// as HEADERS), `read_response` awaits the response future (interim responses through
+/// `poll_informational`), `read_body` maps the `RecvStream` to frames, `reusable` is
+/// whether the connection (not the stream) is still open, and `reconnect` opens the
+/// stream again on a fresh connection.
 pub trait ServerCodec: Send {
     /// The byte stream under the codec, for tunnels.
     type Io: AsyncRead + AsyncWrite + Unpin + Send;
@@ -244,6 +244,7 @@ pub trait ServerCodec: Send {
     /// The connection may carry another request: the response said so, it was read to
     /// its end, and nothing more came.
     fn reusable(&self) -> bool;
-    /// The byte stream for a tunnel and the server bytes already read past the head.
-    fn tunnel(&mut self) -> (&mut Self::Io, Vec<u8>);
+    /// The byte stream for a tunnel and the server bytes already read past the head
+    /// (`None`: the protocol carries no tunnel, HTTP/2 here).
+    fn tunnel(&mut self) -> Option<(&mut Self::Io, Vec<u8>)>;
 }

@@ -41,6 +41,11 @@ pub struct ConnectInfo {
     pub redispatched: bool,
     /// Position in the queue when the request was queued (0: not queued).
     pub queued: bool,
+    /// The server was designated by persistence (HAProxy's `SF_DIRECT`): no immediate
+    /// redispatch to another server; cleared when a redispatch breaks persistence.
+    pub direct: bool,
+    /// A `force-persist` rule matched: never redispatched.
+    pub force_persist: bool,
 }
 
 /// Picks a server and takes a slot on it, waiting in a queue when it is full (HAProxy's
@@ -120,7 +125,6 @@ pub fn sni_for(server: &ServerState, src: &dyn SampleSource) -> Option<Box<str>>
 /// The key of the idle connections of `server` that may carry a request from `src`.
 pub fn pool_key(server: &ServerState, src: &dyn SampleSource) -> PoolKey {
     PoolKey {
-        h2: false,
         sni: sni_for(server, src),
         proxied: (server.send_proxy > 0).then(|| (src.src(), src.dst())),
     }
@@ -298,10 +302,14 @@ pub async fn dial_retrying(
         }
         info.retries += 1;
         let active = backend.active_up();
+        // HAProxy's `stream_choose_redispatch`: a stopped server (down or in
+        // maintenance), the interval's turn, or (without persistence) another server
+        // of a non-deterministic algorithm; never under `force-persist`.
         let redispatch = backend.redispatch
-            && (!slot.server.usable()
+            && !info.force_persist
+            && (!slot.server.running()
                 || redispatch_turn(backend.redispatch_after, info.retries, backend.retries)
-                || (active > 1 && !backend.balancer.designates()));
+                || (!info.direct && active > 1 && !backend.balancer.designates()));
         let pause = e != ConnectError::Timeout && (!redispatch || active <= 1);
         let turn_around = backend
             .timeouts
@@ -328,6 +336,8 @@ pub async fn dial_retrying(
         if slot.server.index != prev {
             info.redispatched = true;
         }
+        // Persistence is broken: the response sets the new server's cookie.
+        info.direct = false;
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod codec;
 pub mod connect;
 pub mod h1;
+pub mod h2srv;
 pub mod http;
 pub mod listener;
 pub mod message;

@@ -92,6 +92,12 @@ pub struct Backend {
     pub live: Arc<BackendLive>,
     /// Where server state changes are reported (log targets, wording).
     pub reporter: Arc<crate::runtime::events::Reporter>,
+    /// `cookie` (HTTP backends only).
+    pub cookie: Option<crate::config::model::CookieConfig>,
+    /// `option persist`.
+    pub persist: bool,
+    /// `force-persist` and `ignore-persist` rules.
+    pub persist_rules: Vec<crate::runtime::persist::PersistRuleRt>,
     /// Conditions of `use-server` rules (not yet).
     pub _reserved: Vec<CompiledCondition>,
     /// The stats page this backend serves (`stats enable`, `stats uri`…).

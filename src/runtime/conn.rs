@@ -27,15 +27,13 @@ enum Io {
     ),
 }
 
-/// What must match for an idle connection to carry a request: the protocol spoken on it
-/// (HTTP/1 only until the HTTP/2 issue), the server name its TLS handshake sent and the
-/// client addresses its PROXY header carried (the server's other TLS parameters are the
-/// same for every connection of its pool). The server and its address are implied by the
-/// pool (one per server; a new address empties it).
+/// What must match for an idle connection to carry a request: the server name its TLS
+/// handshake sent and the client addresses its PROXY header carried (the server's other
+/// TLS parameters are the same for every connection of its pool). The server and its
+/// address are implied by the pool (one per server; a new address empties it), the
+/// protocol by the list (HTTP/1 idle connections, HTTP/2 shared ones: `super::mux`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct PoolKey {
-    /// The protocol spoken: `false` for HTTP/1.
-    pub h2: bool,
     /// The SNI of a TLS connection (`sni EXPR` evaluated), if one was sent.
     pub sni: Option<Box<str>>,
     /// The client addresses a PROXY header sent on it (`send-proxy`): such a connection
@@ -71,6 +69,14 @@ impl ServerConn {
     /// The key of the pool it may go back to.
     pub fn pool_key(&self) -> PoolKey {
         self.key.clone()
+    }
+
+    /// The protocol the TLS handshake's ALPN settled on (none without TLS or ALPN).
+    pub fn alpn(&self) -> Option<&[u8]> {
+        match &self.io {
+            Io::Tls(s, _) => s.get_ref().1.alpn_protocol(),
+            _ => None,
+        }
     }
 
     /// Ready when a read would not block (data, end of stream or an error).

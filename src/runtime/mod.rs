@@ -11,6 +11,8 @@ pub mod frontend;
 pub mod health;
 pub mod live;
 pub mod live_fetch;
+pub mod mux;
+pub mod persist;
 pub mod procvars;
 pub mod proxies;
 pub mod rules;

@@ -42,6 +42,11 @@ pub struct ServerState {
     pub send_proxy: u8,
     /// Passive checks (`observe` on a checked server).
     pub observe: Option<super::health::Passive>,
+    /// The protocol its connections speak (`proto`, `alpn`).
+    pub wire: Wire,
+    /// Its persistence cookie value (`cookie VALUE`, or computed with `cookie …
+    /// dynamic`).
+    pub cookie: Option<Box<str>>,
     /// The live state, shared with every snapshot that has this server.
     pub live: Arc<ServerLive>,
 }
@@ -162,6 +167,12 @@ impl ServerLive {
         };
     }
 
+    /// HAProxy's "not stopped" state: up and not in maintenance (a server in drain or
+    /// with weight 0 is still running: persistent clients keep reaching it).
+    pub fn running(&self) -> bool {
+        self.up.load(Ordering::Relaxed) && !self.maint.load(Ordering::Relaxed)
+    }
+
     /// True when the server may receive new traffic (up, neither in maintenance nor in
     /// drain, weight > 0).
     pub fn usable(&self) -> bool {
@@ -260,6 +271,8 @@ impl ServerState {
             tls: None,
             send_proxy: 0,
             observe: None,
+            wire: Wire::H1,
+            cookie: None,
             live,
         }
     }
@@ -304,6 +317,18 @@ impl ServerState {
     }
 }
 
+/// The protocol a server's connections speak.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wire {
+    /// HTTP/1.1 (the default; `proto h1`).
+    H1,
+    /// HTTP/2 (`proto h2`): h2c with prior knowledge, or h2 over TLS.
+    H2,
+    /// What the TLS handshake's ALPN picks (`ssl alpn h2,…` without `proto`): HTTP/2
+    /// when it is `h2`, else HTTP/1.1.
+    Alpn,
+}
+
 /// The TLS side of a `server … ssl` line, compiled.
 #[derive(Debug)]
 pub struct ServerTlsRt {
@@ -339,6 +364,9 @@ impl ServerTlsRt {
 #[derive(Debug, Default)]
 pub struct IdlePool {
     conns: Mutex<Vec<Idle>>,
+    /// HTTP/2 connections, shared by concurrent requests (`http-reuse` other than
+    /// `never`); they stay listed while streams run on them.
+    mux: super::mux::MuxPool,
 }
 
 /// One idle connection.
@@ -378,5 +406,11 @@ impl IdlePool {
         if let Ok(mut v) = self.conns.lock() {
             v.clear();
         }
+        self.mux.clear();
+    }
+
+    /// The HTTP/2 connections of the server.
+    pub fn mux(&self) -> &super::mux::MuxPool {
+        &self.mux
     }
 }

@@ -7,11 +7,11 @@ use super::frontend::{Frontend, FrontendTimeouts, ProxyLog, Switch};
 use super::live::Store;
 use super::proxies::{ProxyMeta, StatsPage};
 use super::rules::{Cond, HttpRules, compile_tcp};
-use super::server::ServerState;
+use super::server::{ServerState, Wire};
 use crate::acl::AclSet;
 use crate::balance::Balancer;
 use crate::config::diag::Diag;
-use crate::config::model::{Config, HttpConnMode, Proxy, ServerAddr};
+use crate::config::model::{Config, HttpConnMode, Proxy, ServerAddr, ServerProto};
 use crate::log::{FormatContext, LogFormatSpec, Logger};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
@@ -189,6 +189,18 @@ fn build_backend(
                 }
             }
         }
+        let alpn_h2 = s.opts.tls.ssl
+            && s.opts
+                .tls
+                .alpn
+                .as_ref()
+                .is_some_and(|a| a.iter().any(|p| p == "h2"));
+        st.wire = match s.opts.proto {
+            Some(ServerProto::H2) => Wire::H2,
+            Some(ServerProto::H1) => Wire::H1,
+            _ if alpn_h2 => Wire::Alpn,
+            _ => Wire::H1,
+        };
         st.observe =
             s.opts
                 .observe
@@ -198,6 +210,13 @@ fn build_backend(
                     limit: s.opts.error_limit,
                     on_error: s.opts.on_error,
                 });
+        st.cookie = match (&s.opts.cookie, &p.cookie, &p.dynamic_cookie_key) {
+            (Some(c), _, _) => Some(c.as_str().into()),
+            (None, Some(ck), Some(key)) if ck.dynamic && st.unix.is_none() => {
+                Some(super::persist::dynamic_cookie(key, addr).into())
+            }
+            _ => None,
+        };
         servers.push(Arc::new(st));
     }
     let tcp_content = if p.kind.has_frontend() {
@@ -236,6 +255,7 @@ fn build_backend(
         HttpRules::compile(&set, &p.redirects, false, fe_name, &p.name),
         diags,
     )?;
+    let persist_rules = ok_or_push(super::persist::compile_rules(&set, &p.persist_rules), diags)?;
     Some(Backend {
         name: p.name.clone(),
         mode: p.mode,
@@ -288,6 +308,12 @@ fn build_backend(
             logger: proxy_logger(config, p).and_then(Result::ok).map(Arc::new),
             log_health_checks: p.options.log_health_checks,
         }),
+        cookie: p
+            .cookie
+            .clone()
+            .filter(|_| p.mode == crate::config::model::Mode::Http),
+        persist: p.options.persist,
+        persist_rules,
         _reserved: Vec::new(),
         stats: StatsPage::compile(config, p, &set, diags).map(Arc::new),
     })

@@ -8,6 +8,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod acceptor;
+pub mod backend_h2;
 pub mod backend_http;
 pub mod backend_raw;
 pub mod backend_tcp;
@@ -17,6 +18,7 @@ pub mod config;
 pub mod daemon;
 pub mod http1;
 pub mod load;
+pub mod nginx;
 pub mod pki;
 pub mod procnet;
 pub mod services;

@@ -86,13 +86,73 @@ pub struct StatsConfig {
     pub scope: Vec<String>,
 }
 
-/// `cookie NAME [rewrite|insert|prefix] [indirect] [nocache] [postonly] [preserve] …`.
+/// `cookie NAME [rewrite|insert|prefix] [indirect] [nocache] [postonly] [preserve] …`:
+/// cookie-based persistence, with HAProxy 2.6's options.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CookieConfig {
     /// The cookie's name.
     pub name: String,
-    /// The other words.
-    pub args: Vec<String>,
+    /// How the cookie is handled (no mode word: passive).
+    pub mode: CookieMode,
+    /// `indirect`: no cookie is sent to a client that already has a valid one; with
+    /// `insert`, the cookie is also removed from requests toward the server.
+    pub indirect: bool,
+    /// `nocache`: `Cache-control: private` with an inserted cookie on cacheable
+    /// responses.
+    pub nocache: bool,
+    /// `postonly`: insert only in responses to POST requests.
+    pub postonly: bool,
+    /// `preserve`: a cookie the server sets itself is left alone.
+    pub preserve: bool,
+    /// `httponly`: the inserted cookie carries `HttpOnly`.
+    pub httponly: bool,
+    /// `secure`: the inserted cookie carries `Secure`.
+    pub secure: bool,
+    /// `dynamic`: servers without `cookie` get one computed from `dynamic-cookie-key`,
+    /// their address and port.
+    pub dynamic: bool,
+    /// `domain` values, joined as HAProxy emits them (`a; domain=b`).
+    pub domain: Option<String>,
+    /// `maxidle` in seconds (0: none).
+    pub maxidle: u32,
+    /// `maxlife` in seconds (0: none).
+    pub maxlife: u32,
+    /// `attr` values, joined with `; `.
+    pub attrs: Option<String>,
+    /// The line.
+    pub span: Span,
+}
+
+/// The mode of a `cookie` line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CookieMode {
+    /// No mode word: the cookie is only read (persistence on a cookie the application
+    /// sets with the server's value).
+    Passive,
+    /// `rewrite`: the value of the cookie the server sets is replaced by the server's.
+    Rewrite,
+    /// `insert`: the proxy sets the cookie itself.
+    Insert,
+    /// `prefix`: the server's value is prefixed to the cookie the server sets
+    /// (`NAME=SRV~value`), and removed from requests.
+    Prefix,
+}
+
+impl CookieConfig {
+    /// HAProxy's `PR_CK_ANY`: a mode or `indirect` is set, so the log shows the cookie
+    /// flags (the 3rd and 4th letters of the termination state).
+    pub fn logs_flags(&self) -> bool {
+        self.mode != CookieMode::Passive || self.indirect
+    }
+}
+
+/// `force-persist if COND` / `ignore-persist if COND`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PersistRule {
+    /// `force-persist` (true) or `ignore-persist`.
+    pub force: bool,
+    /// The condition.
+    pub cond: Condition,
     /// The line.
     pub span: Span,
 }

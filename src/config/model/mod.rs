@@ -333,6 +333,10 @@ pub struct Proxy {
     pub description: Option<String>,
     /// `cookie`.
     pub cookie: Option<CookieConfig>,
+    /// `dynamic-cookie-key`: the secret of `cookie … dynamic`.
+    pub dynamic_cookie_key: Option<String>,
+    /// `force-persist` and `ignore-persist` rules, in order.
+    pub persist_rules: Vec<PersistRule>,
     /// `stick-table`.
     pub stick_table: Option<StickTable>,
     /// `stick on|match|store-request|store-response` lines.
@@ -384,6 +388,8 @@ impl Proxy {
             stats: StatsConfig::default(),
             description: None,
             cookie: None,
+            dynamic_cookie_key: None,
+            persist_rules: Vec::new(),
             stick_table: None,
             sticks: Vec::new(),
             http_reuse: HttpReuse::Safe,

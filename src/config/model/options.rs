@@ -80,6 +80,8 @@ pub struct Options {
     pub http_conn_mode: HttpConnMode,
     /// `option redispatch`.
     pub redispatch: bool,
+    /// `option persist`: a cookie naming a DOWN server still sends the request there.
+    pub persist: bool,
     /// `option redispatch <interval>` (-1 without an interval: the last retry).
     pub redispatch_after: i32,
     /// `option abortonclose`.

@@ -146,6 +146,34 @@ pub struct ServerOpts {
     pub error_limit: u32,
     /// `on-error` (default `fail-check`).
     pub on_error: OnError,
+    /// `proto NAME`: the protocol forced on the server's connections (else HTTP/1, or
+    /// what ALPN negotiates over TLS).
+    pub proto: Option<ServerProto>,
+    /// `check-proto NAME`: the protocol of HTTP checks (else `proto`, else what ALPN
+    /// picks).
+    pub check_proto: Option<ServerProto>,
+}
+
+/// `proto NAME` on a server: HAProxy's multiplexer names gatehouse knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServerProto {
+    /// `h1`: HTTP/1.1 whatever ALPN says.
+    H1,
+    /// `h2`: HTTP/2 (h2c with prior knowledge, or h2 over TLS whatever ALPN says).
+    H2,
+    /// `none`: the raw pass-through of `mode tcp`.
+    None,
+}
+
+impl ServerProto {
+    /// The name as written.
+    pub fn name(self) -> &'static str {
+        match self {
+            ServerProto::H1 => "h1",
+            ServerProto::H2 => "h2",
+            ServerProto::None => "none",
+        }
+    }
 }
 
 /// `observe`: what live traffic passive checks watch.
@@ -202,6 +230,8 @@ impl Default for ServerOpts {
             observe: None,
             error_limit: 10,
             on_error: OnError::FailCheck,
+            proto: None,
+            check_proto: None,
         }
     }
 }

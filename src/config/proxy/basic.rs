@@ -6,10 +6,8 @@ use crate::config::keyword::{
     ALL, BACK, BE, FE, FRONT, LI, NO_PERSISTENCE, ProxyCtx, ProxyKeyword, kw, max_args, parsed,
 };
 use crate::config::logline;
-use crate::config::model::{
-    Balance, CookieConfig, HashType, HttpReuse, Mode, StickRule, StickTable,
-};
-use crate::config::value::{duration_with_unit, size, uint};
+use crate::config::model::{Balance, HashType, HttpReuse, Mode, StickRule, StickTable};
+use crate::config::value::{size, uint};
 
 fn mode(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
     max_args(words, 1, 1)?;
@@ -327,41 +325,6 @@ fn description(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
 }
 
 /// Checks `cookie NAME [options]` as HAProxy does (its messages).
-fn cookie_args(args: &[String]) -> Result<(), String> {
-    let mut modes = 0;
-    let mut i = 0;
-    while let Some(a) = args.get(i) {
-        match a.as_str() {
-            "rewrite" | "insert" | "prefix" => modes += 1,
-            "indirect" | "nocache" | "postonly" | "dynamic" | "preserve" | "httponly"
-            | "secure" => {}
-            "domain" | "attr" => {
-                let what = if a == "domain" { "<domain>" } else { "<value>" };
-                if args.get(i + 1).is_none() {
-                    return Err(format!("'{a}' expects {what} as argument."));
-                }
-                i += 1;
-            }
-            "maxidle" | "maxlife" => {
-                let v = args
-                    .get(i + 1)
-                    .ok_or_else(|| format!("'{a}' expects <idletime> in seconds as argument."))?;
-                duration_with_unit(v, a, 1_000_000).map_err(|_| {
-                    let c = v.chars().find(|c| !c.is_ascii_digit()).unwrap_or(' ');
-                    format!("unexpected character '{c}' in argument to <{a}>.")
-                })?;
-                i += 1;
-            }
-            _ => return Err("'cookie' supports 'rewrite', 'insert', 'prefix', 'indirect', 'nocache', 'postonly', 'domain', 'maxidle', 'dynamic', 'maxlife' and 'attr' options.".into()),
-        }
-        i += 1;
-    }
-    if modes > 1 {
-        return Err("cookie 'rewrite', 'insert' and 'prefix' modes are incompatible.".into());
-    }
-    Ok(())
-}
-
 /// The data types a stick table can store (HAProxy 2.6).
 const STORE_TYPES: &[&str] = &[
     "server_id",
@@ -468,19 +431,6 @@ fn stick_table_args(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-fn cookie(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
-    let name = words
-        .get(1)
-        .ok_or("'cookie' expects <cookie_name> as argument.")?;
-    cookie_args(&words[2..])?;
-    ctx.proxy.cookie = Some(CookieConfig {
-        name: name.clone(),
-        args: words[2..].to_vec(),
-        span: ctx.span.clone(),
-    });
-    Ok(())
-}
-
 fn stick_table(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
     stick_table_args(&words[1..])?;
     ctx.proxy.stick_table = Some(StickTable {
@@ -581,13 +531,6 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
         FRONT,
         unique_id_header,
         "request header carrying the request id",
-    ),
-    parsed(
-        "cookie",
-        BACK,
-        cookie,
-        NO_PERSISTENCE,
-        "cookie-based persistence",
     ),
     kw(
         "description",

@@ -9,6 +9,7 @@ pub mod errors;
 pub mod monitor;
 pub mod notyet;
 pub mod option;
+pub mod persist;
 pub mod rules;
 pub mod server;
 pub mod stats;
@@ -24,6 +25,7 @@ pub static TABLES: &[&[ProxyKeyword]] = &[
     errors::KEYWORDS,
     monitor::KEYWORDS,
     option::KEYWORDS,
+    persist::KEYWORDS,
     rules::KEYWORDS,
     server::KEYWORDS,
     stats::KEYWORDS,

@@ -428,7 +428,6 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
         originalto,
         "add X-Original-To with the address the client connected to",
     ),
-    not_yet("option persist", BACK),
     kw(
         "option pgsql-check",
         BACK,

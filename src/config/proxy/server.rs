@@ -1,8 +1,8 @@
 //! `server NAME ADDR [options]` and `default-server [options]`.
 
-use crate::config::keyword::{BACK, BE, LI, NO_PERSISTENCE, ProxyCtx, ProxyKeyword, Status, kw};
+use crate::config::keyword::{BACK, BE, LI, ProxyCtx, ProxyKeyword, Status, kw};
 use crate::config::model::{
-    Mode, Observe, OnError, Server, ServerOpts, Verify, apply_version_option,
+    Mode, Observe, OnError, Server, ServerOpts, ServerProto, Verify, apply_version_option,
 };
 use crate::config::suggest::closest;
 use crate::config::value::{duration, port, server_addr, uint};
@@ -56,7 +56,7 @@ pub const OPTIONS: &[(&str, usize, Status)] = &[
     ("no-send-proxy", 0, Status::Supported),
     ("send-proxy-v2", 0, Status::Supported),
     ("no-send-proxy-v2", 0, Status::Supported),
-    ("cookie", 1, Status::Parsed(NO_PERSISTENCE)),
+    ("cookie", 1, Status::Supported),
     ("check-ssl", 0, CHECKS),
     ("no-check-ssl", 0, CHECKS),
     ("check-sni", 1, CHECKS),
@@ -70,6 +70,8 @@ pub const OPTIONS: &[(&str, usize, Status)] = &[
     ("observe", 1, CHECKS),
     ("error-limit", 1, CHECKS),
     ("on-error", 1, CHECKS),
+    ("proto", 1, Status::Supported),
+    ("check-proto", 1, CHECKS),
 ];
 
 /// The status of the health check options.
@@ -78,7 +80,6 @@ const CHECKS: Status = Status::Supported;
 /// Real HAProxy server options gatehouse does not implement yet.
 pub const NOT_YET: &[&str] = &[
     "allow-0rtt",
-    "check-proto",
     "check-send-proxy",
     "check-via-socks4",
     "curves",
@@ -103,7 +104,6 @@ pub const NOT_YET: &[&str] = &[
     "pool-low-conn",
     "pool-max-conn",
     "pool-purge-delay",
-    "proto",
     "proxy-v2-options",
     "redir",
     "resolve-net",
@@ -285,6 +285,28 @@ fn apply_opts(
                     }
                 }
             }
+            "proto" | "check-proto" => {
+                let proto = Some(match v {
+                    "h1" => ServerProto::H1,
+                    "h2" => ServerProto::H2,
+                    "none" => ServerProto::None,
+                    "fcgi" => {
+                        return Err(format!(
+                            "'{who}' : '{opt}' : MUX protocol 'fcgi' is not supported yet by gatehouse."
+                        ));
+                    }
+                    _ => {
+                        return Err(format!(
+                            "'{who}' : '{opt}' :  unknown MUX protocol '{v}'."
+                        ));
+                    }
+                });
+                if opt == "proto" {
+                    opts.proto = proto;
+                } else {
+                    opts.check_proto = proto;
+                }
+            }
             _ if apply_version_option(&mut opts.tls.versions, opt, v)
                 .map_err(|e| format!("'{who}' : {e}"))? => {}
             _ => unreachable!("every supported option has an arm"),
@@ -292,6 +314,29 @@ fn apply_opts(
         i += 1 + nargs;
     }
     Ok(())
+}
+
+/// HAProxy's check of `proto` against the proxy's mode: `h1` and `h2` are HTTP
+/// multiplexers, `none` the TCP one.
+pub fn check_protos(p: &crate::config::model::Proxy, diags: &mut Vec<crate::config::diag::Diag>) {
+    for s in &p.servers {
+        let ok = match s.opts.proto {
+            None => true,
+            Some(ServerProto::H1 | ServerProto::H2) => p.mode == Mode::Http,
+            Some(ServerProto::None) => p.mode == Mode::Tcp,
+        };
+        if !ok && let Some(proto) = s.opts.proto {
+            diags.push(crate::config::diag::Diag::alert(
+                &s.span,
+                format!(
+                    "backend '{}' : MUX protocol '{}' is not usable for server '{}'.",
+                    p.name,
+                    proto.name(),
+                    s.name
+                ),
+            ));
+        }
+    }
 }
 
 fn nonzero(d: std::time::Duration, who: &str, opt: &str) -> Result<std::time::Duration, String> {

@@ -264,10 +264,10 @@ impl ServerCodec for H1Server {
             && b.rbuf.len() == b.head_len + b.used
     }
 
-    fn tunnel(&mut self) -> (&mut ServerConn, Vec<u8>) {
+    fn tunnel(&mut self) -> Option<(&mut ServerConn, Vec<u8>)> {
         let b = &mut *self.bufs;
         let from = (b.head_len + b.used).min(b.rbuf.len());
         let rest = b.rbuf.split_off(from);
-        (&mut self.conn, rest)
+        Some((&mut self.conn, rest))
     }
 }

@@ -177,36 +177,74 @@ pub fn replace(
         };
         changed.then_some(out)
     };
-    let n = name.as_bytes();
-    for (an, av) in edits.add.iter_mut() {
-        if an.eq_ignore_ascii_case(n)
-            && let Some(new) = rewrite(av)
-        {
-            *av = new;
-        }
-    }
+    let mut each = |v: &[u8]| rewrite(v).map(Some);
+    rewrite_in_place(name.as_bytes(), original, edits, &mut each);
+}
+
+/// What a rewrite does to one header value: `None` keeps it, `Some(None)` removes it,
+/// `Some(Some(v))` replaces it with `v`.
+pub type Rewrite = Option<Option<Vec<u8>>>;
+
+/// Rewrites the values of header `n` in place: `rewrite` says for each value (the
+/// message's own headers in order, then those the rules added) whether it stays
+/// (`None`), is removed (`Some(None)`) or becomes another (`Some(Some(v))`). The edits
+/// only remove by name and append, so the original headers from the first rewritten
+/// one on are removed and appended again in their order, the rewritten values in their
+/// places, before anything the rules added.
+pub fn rewrite_in_place(
+    n: &[u8],
+    original: &[(Vec<u8>, Vec<u8>)],
+    edits: &mut Edits,
+    rewrite: &mut dyn FnMut(&[u8]) -> Rewrite,
+) {
     let visible: Vec<(usize, &[u8], &[u8])> = original
         .iter()
         .enumerate()
         .filter(|(_, (hn, _))| !edits.removed(hn))
         .map(|(i, (hn, hv))| (i, hn.as_slice(), hv.as_slice()))
         .collect();
-    let rewritten: Vec<(usize, Vec<u8>)> = visible
+    let rewritten: Vec<(usize, Option<Vec<u8>>)> = visible
         .iter()
         .filter(|(_, hn, _)| hn.eq_ignore_ascii_case(n))
         .filter_map(|(i, _, hv)| rewrite(hv).map(|v| (*i, v)))
         .collect();
+    let mut k = 0;
+    while k < edits.add.len() {
+        if edits.add[k].0.eq_ignore_ascii_case(n) {
+            match rewrite(&edits.add[k].1) {
+                Some(Some(v)) => edits.add[k].1 = v,
+                Some(None) => {
+                    edits.add.remove(k);
+                    continue;
+                }
+                None => {}
+            }
+        }
+        k += 1;
+    }
     let Some(&(mut from, _)) = rewritten.first() else {
         return;
     };
+    // The value of original header `i` once rewritten (`None`: removed).
+    let value = |i: usize, hv: &[u8]| -> Option<Vec<u8>> {
+        match rewritten.iter().find(|(j, _)| *j == i) {
+            Some((_, v)) => v.clone(),
+            None => Some(hv.to_vec()),
+        }
+    };
     // The names from `from` on, and `from` moved back to the first header of any of
-    // them: removing a name removes all its headers.
+    // them: removing a name removes all its headers. `Connection` (unless rewritten)
+    // stays where it is: the codec takes its `close`/`keep-alive` tokens out and
+    // writes its own.
+    let stays = |hn: &[u8]| {
+        hn.eq_ignore_ascii_case(b"connection") && !n.eq_ignore_ascii_case(b"connection")
+    };
     let mut names: Vec<Vec<u8>>;
     loop {
         names = Vec::new();
         for (i, hn, _) in &visible {
             let l = hn.to_ascii_lowercase();
-            if *i >= from && !names.contains(&l) {
+            if *i >= from && !names.contains(&l) && !stays(hn) {
                 names.push(l);
             }
         }
@@ -225,13 +263,7 @@ pub fn replace(
         let values: Vec<(Vec<u8>, Vec<u8>)> = visible
             .iter()
             .filter(|(_, hn, _)| hn.eq_ignore_ascii_case(n))
-            .map(|(i, _, hv)| {
-                let v = rewritten
-                    .iter()
-                    .find(|(j, _)| j == i)
-                    .map_or_else(|| hv.to_vec(), |(_, v)| v.clone());
-                (lname.clone(), v)
-            })
+            .filter_map(|(i, _, hv)| value(*i, hv).map(|v| (lname.clone(), v)))
             .collect();
         edits.remove.push(lname);
         edits.add.extend(values);
@@ -239,14 +271,8 @@ pub fn replace(
     }
     let again: Vec<(Vec<u8>, Vec<u8>)> = visible
         .iter()
-        .filter(|(i, _, _)| *i >= from)
-        .map(|(i, hn, hv)| {
-            let v = rewritten
-                .iter()
-                .find(|(j, _)| j == i)
-                .map_or_else(|| hv.to_vec(), |(_, v)| v.clone());
-            (hn.to_ascii_lowercase(), v)
-        })
+        .filter(|(i, hn, _)| *i >= from && !stays(hn))
+        .filter_map(|(i, hn, hv)| value(*i, hv).map(|v| (hn.to_ascii_lowercase(), v)))
         .collect();
     edits.remove.extend(names);
     edits.add.splice(0..0, again);

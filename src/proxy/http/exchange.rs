@@ -15,7 +15,6 @@ use crate::runtime::live_fetch::StreamLive;
 use crate::runtime::snapshot::{Shared, Snapshot, conn_mode};
 use std::sync::Arc;
 
-use crate::runtime::conn::ServerConn;
 use std::time::{Instant, SystemTime};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
@@ -100,6 +99,8 @@ pub(super) struct Exchange {
     pub(super) cap_res: Vec<Option<Vec<u8>>>,
     /// What the rules set beside the message (timeouts, log level, captures).
     pub(super) fx: rules::Effects,
+    /// Cookie persistence: the designated server and the cookie states for the log.
+    pub(super) cookie: super::persist_cookie::CookieTxn,
 }
 
 impl Exchange {
@@ -128,6 +129,7 @@ impl Exchange {
             cap_req: Vec::new(),
             cap_res: Vec::new(),
             fx: rules::Effects::default(),
+            cookie: Default::default(),
         }
     }
 
@@ -153,6 +155,7 @@ impl Exchange {
         self.cap_req.clear();
         self.cap_res.clear();
         self.fx.clear();
+        self.cookie = Default::default();
     }
 }
 
@@ -235,7 +238,7 @@ pub(super) struct OwnConn {
     /// Index of its server in the backend.
     pub(super) server: usize,
     /// The connection.
-    pub(super) stream: ServerConn,
+    pub(super) link: super::upstream::OwnLink,
 }
 
 /// Most server connections a client keeps for itself (HAProxy's default
@@ -661,12 +664,26 @@ impl Session {
         be: &Arc<Backend>,
     ) -> Option<Next> {
         let mode = conn_mode(self.fe.conn_mode, be.conn_mode);
+        if be.cookie.is_some() || !be.persist_rules.is_empty() {
+            let view = ReqView {
+                req: client.request(),
+                conn: &self.conn,
+                status: None,
+                resp: None,
+                users: Some(&self.snap.userlists),
+                txn: Some((&ex.txn, self.fe.unique_id.as_ref(), &self.fe.name)),
+                live: Some(StreamLive::new(&self.snap, &self.fe)),
+            };
+            let req = client.request();
+            super::persist_cookie::on_request(be, &view, req, &mut ex.edits, &mut ex.cookie);
+        }
         ex.phase = Phase::Connect;
         let up = match self.connect_upstream(client, ex, be, mode).await {
             Ok(up) => up,
             Err(next) => return next,
         };
         ex.server = Some(up.slot.server.clone());
+        super::persist_cookie::connected(&mut ex.cookie, &ex.info);
         ex.phase = Phase::ForwardRequest;
         let (up, mut sent) = match self.send_request(client, ex, be, mode, up).await {
             Ok(r) => r,

@@ -5,11 +5,11 @@
 
 use super::exchange::{Exchange, Next, Session};
 use super::io::IoFail;
+use super::server_side::ServerSide;
 use super::upstream::Upstream;
 use crate::config::model::HttpConnMode;
 use crate::log::{FinState, TermCause};
 use crate::proxy::codec::{BodyFail, ClientCodec, ServerCodec};
-use crate::proxy::h1::H1Server;
 use crate::proxy::session::ConnInfo;
 use crate::runtime::backend::Backend;
 use std::sync::Arc;
@@ -165,7 +165,7 @@ impl Session {
     pub(super) async fn stream_request_body<C: ClientCodec>(
         &mut self,
         client: &mut C,
-        server: &mut H1Server,
+        server: &mut ServerSide,
         ex: &mut Exchange,
         be: &Backend,
     ) -> Result<(), Option<Next>> {

@@ -1,7 +1,7 @@
 //! The `option httplog` / `log-format` line of one exchange, with its timers.
 
 use super::exchange::{Exchange, Session};
-use crate::log::LogRecord;
+use crate::log::{FinState, LogRecord};
 use crate::proxy::message::Request;
 use crate::proxy::session::{self};
 use std::sync::atomic::Ordering;
@@ -48,7 +48,8 @@ impl Session {
         } else {
             None
         };
-        rec.t_connect = if ex.server.is_some() && !ex.local {
+        // No connection was made when the exchange ended while connecting (`Tc` -1).
+        rec.t_connect = if ex.server.is_some() && !ex.local && ex.fin != FinState::Connect {
             session::ms(ex.info.connect)
         } else {
             None
@@ -69,6 +70,7 @@ impl Session {
         rec.fin_state = ex.fin;
         rec.retries = ex.info.retries;
         rec.redispatched = ex.info.redispatched;
+        rec.cookie_flags = super::persist_cookie::log_flags(ex.backend.as_deref(), &ex.cookie);
         rec.request_line = if ex.reqline.is_empty() {
             None
         } else {

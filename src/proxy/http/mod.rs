@@ -22,6 +22,7 @@
 
 mod actions;
 mod after;
+mod cookie_walk;
 mod exchange;
 mod forward;
 mod headers;
@@ -29,9 +30,11 @@ pub mod identity;
 pub mod io;
 mod logline;
 mod normalize;
+mod persist_cookie;
 mod reply;
 mod response;
 pub mod rules;
+mod server_side;
 mod stats;
 pub mod txn;
 mod upstream;

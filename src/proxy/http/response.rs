@@ -7,12 +7,12 @@ use super::exchange::{Exchange, Next, Session};
 use super::forward::Sent;
 use super::io::{IoFail, write_all};
 use super::rules::{self, Verdict};
+use super::server_side::ServerSide;
 use super::upstream::Upstream;
 use super::view::ReqView;
 use crate::config::model::HttpConnMode;
 use crate::log::{FinState, TermCause};
 use crate::proxy::codec::{BodyFail, ClientCodec, ServerCodec};
-use crate::proxy::h1::H1Server;
 use crate::proxy::message::Frames;
 use crate::proxy::tunnel::{self, TunnelTimeouts};
 use crate::runtime::backend::Backend;
@@ -115,7 +115,7 @@ impl Session {
     pub(super) async fn respond<C: ClientCodec>(
         &mut self,
         client: &mut C,
-        server: &mut H1Server,
+        server: &mut ServerSide,
         ex: &mut Exchange,
         be: &Arc<Backend>,
         request_done: bool,
@@ -179,6 +179,23 @@ impl Session {
                     server_clean: false,
                 };
             }
+        }
+        if be.cookie.is_some()
+            && let Some(srv) = ex.server.clone()
+        {
+            let resp = server.response();
+            let ctx = super::persist_cookie::ResponseCtx {
+                be,
+                server: &srv,
+                method: client.request().method,
+                status,
+                direct: ex.info.direct,
+            };
+            let fields = resp
+                .headers
+                .iter()
+                .map(move |h| (h.name.get(resp.buf), h.value.get(resp.buf)));
+            super::persist_cookie::on_response(&ctx, fields, &mut ex.redits, &mut ex.cookie);
         }
         super::after::on_response(self, ex, be, status, client.request(), server.response());
         let ct = self.fe.timeouts.client;
@@ -261,14 +278,16 @@ impl Session {
     async fn tunnel<C: ClientCodec>(
         &mut self,
         client: &mut C,
-        server: &mut H1Server,
+        server: &mut ServerSide,
         ex: &mut Exchange,
         be: &Backend,
     ) -> Next {
         let ct = self.fe.timeouts.client;
         let st = ex.fx.server_timeout.or(be.timeouts.server);
         let (cio, pending_up) = client.tunnel();
-        let (sio, pending_down) = server.tunnel();
+        let Some((sio, pending_down)) = server.tunnel() else {
+            return Next::Close;
+        };
         if !pending_down.is_empty() && write_all(cio, &pending_down, ct).await.is_err() {
             return Next::Close;
         }

@@ -4,25 +4,28 @@
 //! response: back to the pool, kept for this client, or closed.
 
 use super::exchange::{Exchange, MAX_OWN_CONNS, Next, OwnConn, Session};
+use super::server_side::ServerSide;
 use super::view::ReqView;
 use crate::config::model::{HttpConnMode, HttpReuse};
 use crate::log::{FinState, TermCause};
 use crate::proxy::codec::{ClientCodec, ServerCodec};
 use crate::proxy::connect::{self, ConnectError};
 use crate::proxy::h1::H1Server;
+use crate::proxy::h2srv::{self, H2Server};
 use crate::proxy::message::Request;
 use crate::proxy::session::ConnInfo;
 use crate::runtime::backend::{Backend, ServerSlot};
 use crate::runtime::conn::ServerConn;
+use crate::runtime::mux::{H2Conn, Share};
+use crate::runtime::server::{ServerState, Wire};
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-/// The server side of one exchange: the server codec over its connection and the slot
-/// it holds on its server. (Server connections speak HTTP/1 until the HTTP/2 issue, which
-/// makes the codec an enum of both, chosen here by the pool key.)
+/// The server side of one exchange: the server codec over its connection (HTTP/1) or
+/// stream (HTTP/2) and the slot it holds on its server.
 pub(super) struct Upstream {
-    /// The server codec, holding the connection.
-    pub(super) codec: H1Server,
+    /// The server codec, holding the connection (or its stream).
+    pub(super) codec: ServerSide,
     /// The server's connection slot (its `maxconn`), released when dropped.
     pub(super) slot: ServerSlot,
     /// The connection served an earlier request (from a pool or the client's own).
@@ -56,7 +59,8 @@ impl Session {
         let slot = {
             let (req, io) = client.watch();
             let view = view(req, &self.conn);
-            let acq = connect::acquire(be, &view, &[], &mut ex.info);
+            let (target, rule) = (ex.cookie.target, ex.cookie.rule);
+            let acq = super::persist_cookie::acquire(be, target, rule, &view, &mut ex.info);
             unless_client_closes(io, be.abortonclose, &mut early, acq).await
         };
         client.push_input(&early);
@@ -79,24 +83,44 @@ impl Session {
                 return Err(self.fail(client, ex, 503, term, fin).await);
             }
         };
+        let key = connect::pool_key(&slot.server, &view(client.request(), &self.conn));
         let own = self
             .own
             .iter()
             .position(|c| Arc::ptr_eq(&c.backend, be) && c.server == slot.server.index)
-            .map(|i| self.own.swap_remove(i).stream);
-        let pooled = own.or_else(|| {
-            pool_use.and_then(|proven_only| {
-                let key = connect::pool_key(&slot.server, &view(client.request(), &self.conn));
-                slot.server.pool.take(&key, proven_only).map(|(s, _)| s)
-            })
+            .map(|i| self.own.swap_remove(i).link);
+        let limits = self.limits;
+        let reuse = match own {
+            Some(OwnLink::H1(conn)) => Some(ServerSide::H1(self.h1(conn))),
+            Some(OwnLink::H2(mux)) => mux
+                .try_open(Share::Any)
+                .map(|send| ServerSide::H2(Box::new(H2Server::new(mux, send, limits)))),
+            None => None,
+        };
+        let reuse = reuse.or_else(|| {
+            let proven_only = pool_use?;
+            if slot.server.wire != Wire::H1 {
+                let share = match (be.http_reuse, proven_only) {
+                    (HttpReuse::Safe, _) => Share::Idle,
+                    (_, true) => Share::Proven,
+                    _ => Share::Any,
+                };
+                if let Some((mux, send)) = slot.server.pool.mux().take(&key, share) {
+                    return Some(ServerSide::H2(Box::new(H2Server::new(mux, send, limits))));
+                }
+            }
+            let (conn, _) = slot.server.pool.take(&key, proven_only)?;
+            Some(ServerSide::H1(self.h1(conn)))
         });
-        if let Some(conn) = pooled {
+        if let Some(codec) = reuse {
             return Ok(Upstream {
-                codec: self.server_codec(conn),
+                codec,
                 slot,
                 reused: true,
             });
         }
+        // A failed connection is logged with the server it was for, as HAProxy does.
+        let first = slot.server.clone();
         let mut early = Vec::new();
         let r = {
             let (req, io) = client.watch();
@@ -115,25 +139,32 @@ impl Session {
         let Some(r) = r else {
             return Err(client_gave_up(ex, FinState::Connect));
         };
-        match r {
-            Ok((conn, slot)) => Ok(Upstream {
-                codec: self.server_codec(conn),
-                slot,
-                reused: false,
-            }),
-            Err(e) => {
-                let term = if e == ConnectError::Timeout {
-                    TermCause::ServerTimeout
-                } else {
-                    TermCause::ServerAbort
-                };
-                Err(self.fail(client, ex, 503, term, FinState::Connect).await)
-            }
-        }
+        let failed = match r {
+            Ok((conn, slot)) => match self.server_codec(be, &slot, conn, mode).await {
+                Some(codec) => {
+                    return Ok(Upstream {
+                        codec,
+                        slot,
+                        reused: false,
+                    });
+                }
+                None => ConnectError::Refused,
+            },
+            Err(e) => e,
+        };
+        ex.server = Some(first);
+        let term = if failed == ConnectError::Timeout {
+            TermCause::ServerTimeout
+        } else {
+            TermCause::ServerAbort
+        };
+        Err(self.fail(client, ex, 503, term, FinState::Connect).await)
     }
 
     /// The retry edge: a reused connection the server had closed is replaced by a fresh
-    /// one (with `retries` and `option redispatch`). `Err`: close without an answer.
+    /// one (with `retries` and `option redispatch`). `Err`: close without an answer (also
+    /// when the fresh connection speaks another protocol than the request was prepared
+    /// for).
     pub(super) async fn redial<C: ClientCodec>(
         &mut self,
         client: &C,
@@ -147,6 +178,9 @@ impl Session {
         let view = view(client.request(), &self.conn);
         let dial = connect::dial_retrying(be, &view, self.conn.local, &mut ex.info, slot);
         let (conn, slot) = Box::pin(dial).await.map_err(|_| None)?;
+        if speaks_h2(&slot.server, &conn) != matches!(codec, ServerSide::H2(_)) {
+            return Err(None);
+        }
         codec.reconnect(conn);
         Ok(Upstream {
             codec,
@@ -155,9 +189,37 @@ impl Session {
         })
     }
 
-    /// The server codec over a connection (HTTP/1).
-    fn server_codec(&self, conn: ServerConn) -> H1Server {
+    /// The HTTP/1 codec over a connection.
+    fn h1(&self, conn: ServerConn) -> H1Server {
         H1Server::new(conn, self.limits, self.snap.global.bufsize)
+    }
+
+    /// The server codec over a new connection: HTTP/2 when the server's `proto` or the
+    /// TLS handshake's ALPN says so (the connection is then listed for sharing at once
+    /// with `http-reuse aggressive` or `always`), else HTTP/1. `None`: the HTTP/2
+    /// handshake failed.
+    async fn server_codec(
+        &self,
+        be: &Backend,
+        slot: &ServerSlot,
+        conn: ServerConn,
+        mode: HttpConnMode,
+    ) -> Option<ServerSide> {
+        if !speaks_h2(&slot.server, &conn) {
+            return Some(ServerSide::H1(self.h1(conn)));
+        }
+        let key = conn.pool_key();
+        let mux = h2srv::handshake(conn, key).await.ok()?;
+        let send = mux.open_first();
+        let shared = matches!(be.http_reuse, HttpReuse::Aggressive | HttpReuse::Always);
+        if shared && mode == HttpConnMode::KeepAlive {
+            slot.server.pool.mux().put(&mux);
+        }
+        Some(ServerSide::H2(Box::new(H2Server::new(
+            mux,
+            send,
+            self.limits,
+        ))))
     }
 
     /// After the response: a connection that may serve another request goes back to its
@@ -173,7 +235,17 @@ impl Session {
             slot,
             reused,
         } = up;
-        let conn = codec.into_conn();
+        let link = match codec {
+            ServerSide::H1(c) => OwnLink::H1(c.into_conn()),
+            ServerSide::H2(c) => {
+                let Some(mux) = c.conn().cloned() else {
+                    return;
+                };
+                // The stream ends here: the connection is idle again if it was the last.
+                drop(c);
+                OwnLink::H2(mux)
+            }
+        };
         if be.http_reuse == HttpReuse::Never {
             if self.own.len() >= MAX_OWN_CONNS {
                 self.own.remove(0);
@@ -181,13 +253,37 @@ impl Session {
             self.own.push(OwnConn {
                 backend: be.clone(),
                 server: slot.server.index,
-                stream: conn,
+                link,
             });
-        } else {
-            // A connection that served its second request or more is "proven".
-            let key = conn.pool_key();
-            slot.server.pool.put(key, conn, reused);
+            return;
         }
+        match link {
+            OwnLink::H1(conn) => {
+                // A connection that served its second request or more is "proven".
+                let key = conn.pool_key();
+                slot.server.pool.put(key, conn, reused);
+            }
+            OwnLink::H2(mux) => slot.server.pool.mux().put(&mux),
+        }
+    }
+}
+
+/// A server connection kept between requests: HTTP/1 (the exchange's alone) or HTTP/2
+/// (shared).
+pub(super) enum OwnLink {
+    /// HTTP/1.
+    H1(ServerConn),
+    /// HTTP/2.
+    H2(Arc<H2Conn>),
+}
+
+/// Whether a new connection to `server` speaks HTTP/2: `proto h2`, or `h2` chosen by
+/// ALPN on a server offering it.
+fn speaks_h2(server: &ServerState, conn: &ServerConn) -> bool {
+    match server.wire {
+        Wire::H1 => false,
+        Wire::H2 => true,
+        Wire::Alpn => conn.alpn() == Some(b"h2"),
     }
 }
 

@@ -1,0 +1,119 @@
+//! An HTTP/2 response head in the neutral model: the status, the standard reason phrase
+//! an HTTP/1 client is given (HTTP/2 has none), the fields in order in one buffer, and
+//! the framing an HTTP/1 client needs, added as HAProxy's H1 side adds it: a body of
+//! unknown length goes `Transfer-Encoding: chunked`, an empty one `Content-Length: 0`.
+
+use crate::proxy::message::{Header, HeaderKind, Payload, Response, Span, Version};
+
+/// A response head read from an HTTP/2 stream, owned.
+#[derive(Debug, Default)]
+pub struct Head {
+    buf: Vec<u8>,
+    headers: Vec<Header>,
+    status: u16,
+    reason: Span,
+    payload: Payload,
+}
+
+/// The response head was larger than the proxy accepts (`tune.bufsize` less
+/// `tune.maxrewrite`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooLarge;
+
+impl Head {
+    /// Reads `parts`, the answer to a request of `method`; `ended`: the HEADERS frame
+    /// ended the stream. At most `max_head` bytes of fields.
+    pub fn fill(
+        &mut self,
+        parts: &http::response::Parts,
+        head_request: bool,
+        ended: bool,
+        max_head: usize,
+    ) -> Result<(), TooLarge> {
+        self.buf.clear();
+        self.headers.clear();
+        self.status = parts.status.as_u16();
+        let reason = parts.status.canonical_reason().unwrap_or("");
+        self.buf.extend_from_slice(reason.as_bytes());
+        self.reason = Span::new(0, self.buf.len());
+        let bodiless = head_request
+            || parts.status.is_informational()
+            || self.status == 204
+            || self.status == 304;
+        let mut length = None;
+        for (name, value) in &parts.headers {
+            let n = name.as_str().as_bytes();
+            let v = value.as_bytes();
+            let kind = HeaderKind::classify(n);
+            match kind {
+                // Never valid over HTTP/2; a server that sends them is not followed.
+                HeaderKind::Connection
+                | HeaderKind::KeepAlive
+                | HeaderKind::ProxyConnection
+                | HeaderKind::TransferEncoding
+                | HeaderKind::Upgrade => continue,
+                HeaderKind::ContentLength => {
+                    if length.is_some() {
+                        continue;
+                    }
+                    length = std::str::from_utf8(v)
+                        .ok()
+                        .and_then(|s| s.trim().parse::<u64>().ok());
+                }
+                _ => {}
+            }
+            self.push(n, v, kind);
+            if self.buf.len() > max_head {
+                return Err(TooLarge);
+            }
+        }
+        self.payload = if bodiless {
+            Payload::None
+        } else if let Some(n) = length {
+            Payload::Length(n)
+        } else if ended {
+            self.push(b"content-length", b"0", HeaderKind::ContentLength);
+            Payload::Length(0)
+        } else {
+            self.push(
+                b"transfer-encoding",
+                b"chunked",
+                HeaderKind::TransferEncoding,
+            );
+            Payload::Streamed
+        };
+        Ok(())
+    }
+
+    fn push(&mut self, name: &[u8], value: &[u8], kind: HeaderKind) {
+        let n0 = self.buf.len();
+        self.buf.extend_from_slice(name);
+        let v0 = self.buf.len();
+        self.buf.extend_from_slice(value);
+        self.headers.push(Header {
+            name: Span::new(n0, v0),
+            value: Span::new(v0, self.buf.len()),
+            kind,
+        });
+    }
+
+    /// The body that follows.
+    pub fn payload(&self) -> Payload {
+        self.payload
+    }
+
+    /// The head as the phases see it.
+    pub fn message(&self) -> Response<'_> {
+        Response {
+            buf: &self.buf,
+            version: Version::HTTP_11,
+            status: self.status,
+            reason: self.reason,
+            headers: &self.headers,
+            tunnel: false,
+            payload: self.payload,
+            until_close: false,
+            stale_length: false,
+        }
+    }
+}
