@@ -31,6 +31,7 @@ frontend public
   http-request authenticate corp if !{ path_beg /public/ }
   acl admins identity_groups -m str admins
   http-request deny deny_status 403 if { path_beg /admin/ } !admins
+  http-request use-service prometheus-exporter if { path /public/metrics }
   default_backend app
 backend app
   server web {app}
@@ -212,6 +213,27 @@ fn an_unwritable_audit_log_is_reported_and_audit_required_refuses_with_503() {
         get(port, "/app", Some(&t)),
         200,
         "served: the log is not required"
+    );
+    // The failures are counted where Prometheus scrapes.
+    let failures = || {
+        let r = http_get(
+            SocketAddr::from(([127, 0, 0, 1], port)),
+            "/public/metrics",
+            &[],
+        )
+        .unwrap();
+        let body = r.body_str();
+        body.lines()
+            .find_map(|l| {
+                l.strip_prefix("gatehouse_identity_audit_write_failures_total{identity=\"corp\"} ")
+            })
+            .and_then(|v| v.parse::<u64>().ok())
+    };
+    assert!(
+        wait_until(Duration::from_secs(10), || failures()
+            .is_some_and(|n| n >= 2)),
+        "{:?}",
+        failures()
     );
 
     let (g, port) = start("/dev/full", true, &key, &app);

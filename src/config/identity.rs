@@ -168,6 +168,11 @@ fn audit_required(s: &mut IdentitySection, w: &[String]) -> Result<(), String> {
     s.audit_required = true;
     Ok(())
 }
+fn mtls(s: &mut IdentitySection, w: &[String]) -> Result<(), String> {
+    none(w)?;
+    s.mtls = true;
+    Ok(())
+}
 fn keys_refresh(s: &mut IdentitySection, w: &[String]) -> Result<(), String> {
     s.keys_refresh = duration(one(w)?, "keys-refresh")?;
     Ok(())
@@ -276,6 +281,11 @@ pub static KEYWORDS: &[IdentityKeyword] = &[
         "degraded-start",
         degraded_start,
         "start even when the provider cannot be reached"
+    ),
+    kw!(
+        "mtls",
+        mtls,
+        "a verified client certificate is an identity (sub = its CN)"
     ),
     IdentityKeyword {
         name: "assertion-header",

@@ -30,6 +30,8 @@ pub enum Method {
     Bearer,
     /// The session cookie of a browser login.
     Cookie,
+    /// A client certificate the TLS bind verified (`mtls` on the section).
+    Mtls,
 }
 
 impl Method {
@@ -38,6 +40,7 @@ impl Method {
         match self {
             Method::Bearer => "bearer",
             Method::Cookie => "cookie",
+            Method::Mtls => "mtls",
         }
     }
 }
@@ -171,6 +174,23 @@ impl Provider {
         let s = self.sessions.as_ref()?;
         let claims = s.open(value, jwt::now())?;
         Some(Arc::new(self.identity(claims, Method::Cookie, None)))
+    }
+
+    /// The identity of a client certificate the bind verified, with `mtls` on the
+    /// section: `sub` is the subject's (last) CN, `dn` and `issuer_dn` the subject and
+    /// issuer DNs as `ssl_c_s_dn` and `ssl_c_i_dn` print them. `None` without `mtls` or
+    /// without a CN.
+    pub fn certificate(&self, cert: &crate::tls::ClientCert) -> Option<Arc<Identity>> {
+        use crate::tls::facts::{dn_entry, dn_string};
+        if !self.section.mtls {
+            return None;
+        }
+        let cn = dn_entry(&cert.subject, "CN", -1)?;
+        let mut claims = Map::new();
+        claims.insert("sub".into(), cn.into());
+        claims.insert("dn".into(), dn_string(&cert.subject, false).into());
+        claims.insert("issuer_dn".into(), dn_string(&cert.issuer, false).into());
+        Some(Arc::new(self.identity(claims, Method::Mtls, None)))
     }
 
     /// How many validated tokens are cached.

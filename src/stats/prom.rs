@@ -5,7 +5,8 @@
 //! As HAProxy's: a family's `# HELP`/`# TYPE` lines come before its first sample and
 //! are left out when it has none; for each family, the objects in configuration order;
 //! HTTP-only families skip objects in `mode tcp`; an empty field is `NaN`; times are
-//! floats in seconds.
+//! floats in seconds. gatehouse adds one family of its own after them, only when an
+//! `identity` section has an audit log: `gatehouse_identity_audit_write_failures_total`.
 
 use super::fields::col;
 use super::info;
@@ -275,6 +276,34 @@ pub fn write_metrics(out: &mut String, snap: &Snapshot, rows: &[Row], q: &Query)
                 objects(&mut o, rows, ObjType::Server);
             }
         }
+    }
+    if q.process {
+        audit_failures(out, snap);
+    }
+}
+
+/// gatehouse only, after HAProxy's families and only when an `identity` section has
+/// an `audit-log`: `gatehouse_identity_audit_write_failures_total{identity="NAME"}`,
+/// the audit lines that could not be written (failed writes and lines dropped from a
+/// full queue).
+fn audit_failures(out: &mut String, snap: &Snapshot) {
+    const NAME: &str = "gatehouse_identity_audit_write_failures_total";
+    let mut started = false;
+    for p in &snap.identities.providers {
+        let Some(log) = &p.audit else { continue };
+        if !started {
+            let _ = writeln!(
+                out,
+                "# HELP {NAME} Audit log lines that could not be written (gatehouse only).\n# TYPE {NAME} counter"
+            );
+            started = true;
+        }
+        let _ = writeln!(
+            out,
+            "{NAME}{{identity=\"{}\"}} {}",
+            escape(&p.name),
+            log.failures()
+        );
     }
 }
 

@@ -63,6 +63,9 @@ pub struct IdentitySection {
     /// `degraded-start`: start even when the provider cannot be reached (requests that
     /// need identity are refused until its keys are fetched).
     pub degraded_start: bool,
+    /// `mtls`: a client certificate verified by the bind (`ssl … ca-file … verify`) is
+    /// an identity (`sub` = its subject's CN, `identity_method` = `mtls`).
+    pub mtls: bool,
 }
 
 impl IdentitySection {
@@ -90,6 +93,7 @@ impl IdentitySection {
             keys_refresh: Duration::from_secs(300),
             keys_min_interval: Duration::from_secs(10),
             degraded_start: false,
+            mtls: false,
         }
     }
 }

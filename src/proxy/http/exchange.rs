@@ -577,7 +577,8 @@ impl Session {
             return Err(self.error_reply(client, ex, status, true).await);
         }
         let ids = &self.snap.identities;
-        let reply = super::identity::intercept(ids, &client.request(), &ex.txn).await;
+        let secure = self.conn.tls.is_some();
+        let reply = super::identity::intercept(ids, &client.request(), &ex.txn, secure).await;
         if let Some(r) = reply {
             return Err(self
                 .local_reply(client, ex, Page::Reply(&r), r.status, true)

@@ -105,14 +105,19 @@ fn is_browser(src: &dyn SampleSource) -> bool {
     get_or_head && html
 }
 
+/// `https://HOST` on a TLS bind, `http://HOST` otherwise.
+fn origin_of(secure: bool, host: &str) -> String {
+    let scheme = if secure { "https" } else { "http" };
+    format!("{scheme}://{host}")
+}
+
 fn origin(src: &dyn SampleSource) -> String {
     let mut host = String::new();
     src.req_header("host", &mut |v| {
         host = String::from_utf8_lossy(v).into_owned();
         true
     });
-    // TLS binds are not served yet: the origin is plain http.
-    format!("http://{host}")
+    origin_of(src.tls().is_some(), &host)
 }
 
 /// The 401 an API client gets (RFC 6750).
@@ -130,7 +135,7 @@ fn unauthorized(p: &Provider, err: Option<&TokenError>) -> Reply {
 }
 
 /// Runs an `authenticate` rule: `None` when one of its sections accepts the request's
-/// bearer token or session cookie (the identity is recorded for the fetches); else the
+/// bearer token, session cookie or (with `mtls`) verified client certificate (the identity is recorded for the fetches); else the
 /// verdict: 503 when the audit log is required and failing, the login redirect for a
 /// browser without a token, 401 otherwise.
 pub fn authenticate(r: &HttpRuleRt, src: &dyn SampleSource) -> Option<Verdict> {
@@ -144,7 +149,12 @@ pub fn authenticate(r: &HttpRuleRt, src: &dyn SampleSource) -> Option<Verdict> {
         }
         let found = match &token {
             Some(t) => p.bearer(t).map_err(|e| err = Some(e)).ok(),
-            None => cookie(src, &p.section.cookie_name).and_then(|c| p.cookie(&c)),
+            None => cookie(src, &p.section.cookie_name)
+                .and_then(|c| p.cookie(&c))
+                .or_else(|| {
+                    let cert = src.tls().and_then(|f| f.client.as_ref())?;
+                    p.certificate(cert)
+                }),
         };
         if let Some(id) = found {
             src.set_identity(id);
@@ -159,7 +169,12 @@ pub fn authenticate(r: &HttpRuleRt, src: &dyn SampleSource) -> Option<Verdict> {
         if let Some((location, sealed)) = login::start(p, &origin(src), target) {
             let headers = vec![
                 (b"location".to_vec(), location.into_bytes()),
-                set_cookie(&login::login_cookie(p), &sealed, login::LOGIN_TTL, false),
+                set_cookie(
+                    &login::login_cookie(p),
+                    &sealed,
+                    login::LOGIN_TTL,
+                    src.tls().is_some(),
+                ),
             ];
             return Some(Verdict::Return(Some(Arc::new(reply(302, headers, "")))));
         }
@@ -233,11 +248,13 @@ fn path_of(target: &[u8]) -> &[u8] {
 /// What runs before the request rules when identity sections exist: the login
 /// callback and logout paths are answered here, and a bearer token naming a key the
 /// provider's current set lacks makes the set be fetched again (at most once per
-/// `keys-min-interval`) before the rules check it. `Some`: the reply to send.
+/// `keys-min-interval`) before the rules check it. `secure`: the request came over a
+/// TLS bind (its cookies get `Secure`). `Some`: the reply to send.
 pub async fn intercept(
     ids: &Arc<Identities>,
     req: &Request<'_>,
     txn: &super::txn::Txn,
+    secure: bool,
 ) -> Option<Reply> {
     if ids.is_empty() {
         return None;
@@ -255,7 +272,7 @@ pub async fn intercept(
                 || raw_path == p.section.logout_path.as_bytes())
     });
     if special {
-        return login_paths(ids, req).await;
+        return login_paths(ids, req, secure).await;
     }
     let token = req.values(b"authorization").find_map(|v| {
         let v = std::str::from_utf8(v).ok()?.trim();
@@ -269,7 +286,7 @@ pub async fn intercept(
 }
 
 /// The callback and logout paths of the sections that log browsers in.
-async fn login_paths(ids: &Arc<Identities>, req: &Request<'_>) -> Option<Reply> {
+async fn login_paths(ids: &Arc<Identities>, req: &Request<'_>, secure: bool) -> Option<Reply> {
     let target = String::from_utf8_lossy(req.target()).into_owned();
     let path = String::from_utf8_lossy(path_of(req.target())).into_owned();
     let host = req
@@ -288,20 +305,20 @@ async fn login_paths(ids: &Arc<Identities>, req: &Request<'_>) -> Option<Reply> 
                 &mut cookies.iter().map(Vec::as_slice),
                 &login::login_cookie(p),
             );
-            let origin = format!("http://{host}");
+            let origin = origin_of(secure, &host);
             let pp = Arc::clone(p);
             let done = tokio::task::spawn_blocking(move || {
                 login::finish(&pp, &origin, &query, login.as_deref())
             })
             .await
             .unwrap_or_else(|e| Err(e.to_string()));
-            let clear = set_cookie(&login::login_cookie(p), "", 0, false);
+            let clear = set_cookie(&login::login_cookie(p), "", 0, secure);
             return Some(match done {
                 Ok((session, back)) => {
                     let life = p.section.session_lifetime.as_secs() as i64;
                     let headers = vec![
                         (b"location".to_vec(), back.into_bytes()),
-                        set_cookie(&p.section.cookie_name, &session, life, false),
+                        set_cookie(&p.section.cookie_name, &session, life, secure),
                         clear,
                     ];
                     reply(302, headers, "")
@@ -338,7 +355,7 @@ async fn login_paths(ids: &Arc<Identities>, req: &Request<'_>) -> Option<Reply> 
             };
             let headers = vec![
                 (b"location".to_vec(), location.into_bytes()),
-                set_cookie(&p.section.cookie_name, "", 0, false),
+                set_cookie(&p.section.cookie_name, "", 0, secure),
             ];
             return Some(reply(302, headers, ""));
         }
