@@ -7,6 +7,7 @@ pub mod http;
 pub mod listener;
 pub mod message;
 pub mod notify;
+pub mod pgsql;
 pub mod proxy_protocol;
 pub mod running;
 pub mod serve;

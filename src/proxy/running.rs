@@ -496,6 +496,7 @@ async fn accept_loop(
                     .map(|i| Wrap {
                         tls: fe.bind_tls.get(i).cloned().flatten(),
                         proxy: fe.binds[i].accept_proxy,
+                        pgsql: fe.binds[i].pgsql && fe.mode == Mode::Tcp,
                     })
                     .unwrap_or_default();
                 wrap_of = Some((Arc::downgrade(&fe), w.clone()));
@@ -535,7 +536,7 @@ async fn accept_loop(
         // Each connection is one task whose future is the mode's own loop, with no
         // wrapper future around it: an idle connection costs only that loop's state.
         let shared = current.clone();
-        if wrap.tls.is_some() || wrap.proxy {
+        if wrap.tls.is_some() || wrap.proxy || wrap.pgsql {
             spawn(serve_wrapped(wrap, fe, snap, shared, stream, conn, hold));
             continue;
         }
@@ -564,6 +565,9 @@ async fn accept_loop(
 struct Wrap {
     tls: Option<Arc<rustls::ServerConfig>>,
     proxy: bool,
+    /// `proto pgsql`: the PostgreSQL front door runs the TLS handshake itself, after
+    /// the client's `SSLRequest`.
+    pgsql: bool,
 }
 
 /// A connection with a PROXY header to read (within `timeout client`; its addresses then
@@ -612,6 +616,10 @@ async fn unwrap_and_serve<S, H>(
             Ok(None) => {}
             Err(_) => return,
         }
+    }
+    if wrap.pgsql {
+        let _hold = hold;
+        return super::pgsql::serve(fe, snap, s, conn, wrap.tls).await;
     }
     match wrap.tls {
         None => serve_mode(fe, snap, shared, s, conn, hold).await,

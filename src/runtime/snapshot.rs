@@ -335,6 +335,13 @@ fn build_log(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) -> Option<ProxyL
     };
     let format = match text.map(LogFormatSpec::compile) {
         None => None,
+        Some(Ok(f)) if f.has_samples() && p.mode == crate::config::model::Mode::Http => {
+            diags.push(Diag::alert(
+                &span,
+                "log-format : sample fetch expressions ('%[…]') in the log line of a 'mode http' proxy are not supported yet by gatehouse (they are in 'mode tcp').",
+            ));
+            return None;
+        }
         Some(Ok(f)) => Some(f),
         Some(Err(e)) => {
             diags.push(Diag::alert(&span, format!("log-format : {e}")));
