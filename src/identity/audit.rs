@@ -226,10 +226,7 @@ impl AuditLog {
     /// sessions' `connect`, `statement` and `disconnect` events): `time` first, then
     /// `fields` in order, chained like every line. False when the queue is full.
     pub fn event(&self, fields: &serde_json::Map<String, serde_json::Value>) -> bool {
-        let mut body = format!(
-            "{{\"time\":\"{}\"",
-            rfc3339(std::time::SystemTime::now())
-        );
+        let mut body = format!("{{\"time\":\"{}\"", rfc3339(std::time::SystemTime::now()));
         for (k, v) in fields {
             let _ = write!(body, ",{}:{v}", serde_json::Value::from(k.as_str()));
         }

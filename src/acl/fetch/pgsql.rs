@@ -19,7 +19,8 @@ pub(super) static FETCHES: &[FetchDef] = &[
 ];
 
 fn user(_: &FetchCall, src: &dyn SampleSource, each: &mut Each<'_>) -> bool {
-    src.pgsql_param("user").is_some_and(|v| each(Sample::Str(v)))
+    src.pgsql_param("user")
+        .is_some_and(|v| each(Sample::Str(v)))
 }
 
 fn database(_: &FetchCall, src: &dyn SampleSource, each: &mut Each<'_>) -> bool {

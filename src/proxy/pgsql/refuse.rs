@@ -22,7 +22,9 @@ pub enum Refusal {
     #[error("no credentials are configured for this identity")]
     NoCredentials,
     /// A token in cleartext from a non-loopback client on a bind without `ssl` (`28000`).
-    #[error("gatehouse accepts tokens in cleartext only from loopback clients: connect with sslmode=require")]
+    #[error(
+        "gatehouse accepts tokens in cleartext only from loopback clients: connect with sslmode=require"
+    )]
     Cleartext,
     /// No backend, or no server could be reached (`08006`).
     #[error("no server available for this connection")]

@@ -148,7 +148,9 @@ mod tests {
             let mut f = Framer::new(10);
             let mut seen = Vec::new();
             for c in stream.chunks(step) {
-                f.feed(c, &mut |k, t| seen.push((k, String::from_utf8_lossy(t).into_owned())));
+                f.feed(c, &mut |k, t| {
+                    seen.push((k, String::from_utf8_lossy(t).into_owned()))
+                });
             }
             assert_eq!(
                 seen,

@@ -127,7 +127,9 @@ pub fn parse_password(tag: u8, body: &[u8]) -> Result<&[u8], WireError> {
     }
     match body.split_last() {
         Some((0, pw)) if !pw.contains(&0) => Ok(pw),
-        _ => Err(WireError::Layout("password is not one NUL-terminated string")),
+        _ => Err(WireError::Layout(
+            "password is not one NUL-terminated string",
+        )),
     }
 }
 
@@ -282,6 +284,9 @@ mod tests {
         assert_eq!(parse_password(b'p', b"tok\0"), Ok(&b"tok"[..]));
         assert!(parse_password(b'p', b"tok").is_err());
         assert!(parse_password(b'p', b"t\0k\0").is_err());
-        assert_eq!(parse_password(b'Q', b"x\0"), Err(WireError::NotPassword(b'Q')));
+        assert_eq!(
+            parse_password(b'Q', b"x\0"),
+            Err(WireError::NotPassword(b'Q'))
+        );
     }
 }
