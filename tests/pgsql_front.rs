@@ -467,6 +467,18 @@ fn config_checks_warn_about_cleartext_and_refuse_bad_rules() {
     assert_ne!(code, 0);
     assert!(all.contains("bad.cfg:"), "{all}");
     assert!(all.contains("needs a 'bind … proto pgsql'"), "{all}");
+    let mixed = write(
+        "mixed.cfg",
+        &format!(
+            "{base}frontend pg\n  bind 127.0.0.1:6432 proto pgsql ssl crt /nonexistent.pem\n  bind 127.0.0.1:6433\n  default_backend db\n"
+        ),
+    );
+    let (code, out, err) = check(&gatehouse_bin(), &[&mixed]);
+    assert_ne!(code, 0);
+    assert!(
+        format!("{out}{err}").contains("mixes 'bind … proto pgsql'"),
+        "{out}{err}"
+    );
     let h2 = write(
         "h2.cfg",
         &format!("{base}frontend pg\n  bind 127.0.0.1:6432 proto h2\n  default_backend db\n"),
@@ -474,4 +486,30 @@ fn config_checks_warn_about_cleartext_and_refuse_bad_rules() {
     let (code, out, err) = check(&gatehouse_bin(), &[&h2]);
     assert_ne!(code, 0);
     assert!(format!("{out}{err}").contains("not supported yet"));
+}
+
+#[test]
+fn during_a_soft_stop_new_sessions_are_told_57p01() {
+    // No database needed: the refusal comes before any server is chosen.
+    let cfg = Config::new(
+        "global\n  grace 20s\ndefaults\n  mode tcp\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n\
+         frontend pg\n  bind 127.0.0.1:{port} proto pgsql\n  default_backend db\n\
+         backend db\n  server s 127.0.0.1:1\n",
+    )
+    .listen_port("port");
+    let mut g = Gatehouse::builder(&cfg.render())
+        .wait_ports(&cfg.listen_ports())
+        .start();
+    g.signal(libc::SIGUSR1);
+    let rt = runtime();
+    // The signal is handled asynchronously: sessions that come first still go on (and
+    // are refused for want of credentials, 28000).
+    let told = wait_until(Duration::from_secs(10), || {
+        rt.block_on(async {
+            let e = connect(cfg.port("port"), "alice", "t").await.unwrap_err();
+            sqlstate(&e) == "57P01"
+        })
+    });
+    assert!(told, "no session was told the proxy is shutting down");
+    g.signal(libc::SIGTERM);
 }

@@ -65,11 +65,24 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
     ),
 ];
 
-/// Post-parse checks: `proto pgsql` needs `mode tcp`; a bind without `ssl` gets a
-/// warning (tokens travel in cleartext); `tcp-request content authenticate` and
+/// Post-parse checks: `proto pgsql` needs `mode tcp` and every bind of the section to
+/// have it; a bind without `ssl` gets a warning (tokens travel in cleartext); `tcp-request content authenticate` and
 /// `set-credentials` need a `proto pgsql` bind and name existing sections.
 pub fn check(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) {
     let pg_binds: Vec<_> = p.binds.iter().filter(|b| b.pgsql).collect();
+    if !pg_binds.is_empty()
+        && let Some(plain) = p.binds.iter().find(|b| !b.pgsql)
+    {
+        // Its rules would let the plain bind's clients through without a token.
+        diags.push(Diag::alert(
+            &plain.span,
+            format!(
+                "{} '{}' mixes 'bind … proto pgsql' with binds without it; put them in separate sections.",
+                p.kind.keyword(),
+                p.name
+            ),
+        ));
+    }
     for b in &pg_binds {
         if p.mode != Mode::Tcp {
             diags.push(Diag::alert(
