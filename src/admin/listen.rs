@@ -78,6 +78,7 @@ fn as_bind(s: &StatsSocket) -> Bind {
         backlog: opt("backlog").and_then(|b| b.parse().ok()),
         v4v6: false,
         v6only: false,
+        pgsql: false,
     }
 }
 

@@ -203,7 +203,10 @@ fn build_backend(
     let tcp_content = if p.kind.has_frontend() {
         Vec::new()
     } else {
-        ok_or_push(compile_tcp(&set, &p.tcp_request, "content"), diags)?
+        ok_or_push(
+            compile_tcp(&set, &p.tcp_request, "content", ids, config),
+            diags,
+        )?
     };
     let balancer = Balancer::new(
         &p.balance,
@@ -418,8 +421,14 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
             Some(errors),
             Some(redirects),
         ) = (
-            ok_or_push(compile_tcp(&set, &p.tcp_request, "connection"), &mut diags),
-            ok_or_push(compile_tcp(&set, &p.tcp_request, "content"), &mut diags),
+            ok_or_push(
+                compile_tcp(&set, &p.tcp_request, "connection", &identities, config),
+                &mut diags,
+            ),
+            ok_or_push(
+                compile_tcp(&set, &p.tcp_request, "content", &identities, config),
+                &mut diags,
+            ),
             ok_or_push(
                 HttpRules::compile(&set, &p.http_request, false, &p.name, &p.name),
                 &mut diags,
@@ -543,6 +552,7 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
             log,
             clitcpka: p.options.clitcpka || p.options.tcpka,
             nolinger: p.options.nolinger,
+            pgsql: p.pgsql.clone(),
             live: store.frontend(&p.name),
             unique_id,
             capture_req: lower_captures(&p.capture_req),

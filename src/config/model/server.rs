@@ -52,6 +52,8 @@ pub struct Bind {
     pub v4v6: bool,
     /// `v6only`.
     pub v6only: bool,
+    /// `proto pgsql` (gatehouse only): the PostgreSQL front door speaks on this bind.
+    pub pgsql: bool,
 }
 
 /// A server's address as written: host or IP, and an optional port.

@@ -46,6 +46,7 @@ pub const OPTIONS: &[(&str, usize, Status)] = &[
     ("backlog", 1, Status::Supported),
     ("v4v6", 0, Status::Supported),
     ("v6only", 0, Status::Supported),
+    ("proto", 1, Status::Supported),
 ];
 
 /// Real HAProxy bind options gatehouse does not implement yet.
@@ -76,7 +77,6 @@ pub const NOT_YET: &[&str] = &[
     "no-ca-names",
     "npn",
     "process",
-    "proto",
     "quic-cc-algo",
     "quic-force-retry",
     "severity-output",
@@ -117,6 +117,7 @@ pub fn parse_bind(
         backlog: None,
         v4v6: false,
         v6only: false,
+        pgsql: false,
     };
     for part in spec.split(',') {
         bind.addrs
@@ -196,6 +197,15 @@ pub fn parse_bind(
             "backlog" => bind.backlog = Some(uint(v, "backlog")?),
             "v4v6" => bind.v4v6 = true,
             "v6only" => bind.v6only = true,
+            "proto" => match v {
+                "pgsql" => bind.pgsql = true,
+                _ => {
+                    return Err(format!(
+                        "'{} {spec}' : 'proto {v}' is not supported yet by gatehouse (supported: 'proto pgsql', gatehouse's PostgreSQL front door).",
+                        words[0]
+                    ));
+                }
+            },
             _ if apply_version_option(&mut bind.tls.versions, opt, v)
                 .map_err(|e| format!("'{} {spec}' : {e}", words[0]))? => {}
             _ => unreachable!("every supported option has an arm"),

@@ -9,6 +9,7 @@ pub mod errors;
 pub mod monitor;
 pub mod notyet;
 pub mod option;
+pub mod pgsql;
 pub mod rules;
 pub mod server;
 pub mod stats;
@@ -24,6 +25,7 @@ pub static TABLES: &[&[ProxyKeyword]] = &[
     errors::KEYWORDS,
     monitor::KEYWORDS,
     option::KEYWORDS,
+    pgsql::KEYWORDS,
     rules::KEYWORDS,
     server::KEYWORDS,
     stats::KEYWORDS,
