@@ -52,8 +52,8 @@ const LOGIN_TIMEOUT: Duration = Duration::from_secs(10);
 enum Next {
     /// The client asked for TLS and the bind has it: `S` was sent.
     Tls,
-    /// A `StartupMessage`.
-    Startup(Vec<(String, String)>),
+    /// A `StartupMessage`: its minor protocol version and parameters.
+    Startup(u16, Vec<(String, String)>),
     /// Nothing more to do (a cancel forwarded, a client gone, an error sent).
     Done,
 }
@@ -72,15 +72,15 @@ pub async fn serve<S>(
     let timeout = fe.timeouts.client;
     match startup(&mut client, tls.is_some(), timeout).await {
         Next::Done => {}
-        Next::Startup(params) => session(fe, snap, client, conn, params).await,
+        Next::Startup(minor, params) => session(fe, snap, client, conn, minor, params).await,
         Next::Tls => {
             let Some(cfg) = tls else { return };
             let Some((mut t, facts)) = super::tls::accept(cfg, client, timeout).await else {
                 return;
             };
             conn.tls = Some(Arc::new(facts));
-            if let Next::Startup(params) = startup(&mut t, false, timeout).await {
-                session(fe, snap, t, conn, params).await
+            if let Next::Startup(minor, params) = startup(&mut t, false, timeout).await {
+                session(fe, snap, t, conn, minor, params).await
             }
         }
     }
@@ -134,7 +134,7 @@ async fn startup<S: AsyncRead + AsyncWrite + Unpin>(
                 cancel::forward(pid, key, timeout).await;
                 return Next::Done;
             }
-            Ok(Startup::Startup { params, .. }) => return Next::Startup(params),
+            Ok(Startup::Startup { minor, params }) => return Next::Startup(minor, params),
         }
     }
 }
@@ -178,10 +178,26 @@ async fn session<S>(
     snap: Arc<Snapshot>,
     mut client: S,
     conn: ConnInfo,
+    minor: u16,
     params: Vec<(String, String)>,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
+    // A newer 3.x or protocol options (`_pq_.*`): the front door speaks 3.0 without
+    // options, and says so as PostgreSQL does.
+    let (options, params): (Vec<_>, Vec<_>) = params
+        .into_iter()
+        .partition(|(k, _)| k.starts_with("_pq_."));
+    if (minor > 0 || !options.is_empty())
+        && client
+            .write_all(&wire::negotiate_protocol_version(
+                &options.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+            ))
+            .await
+            .is_err()
+    {
+        return;
+    }
     let src = PgSource::new(&conn, &params);
     let providers = rules::providers(&fe);
     let mut rec = LogRecord::new(conn.accept_date, &fe.name);

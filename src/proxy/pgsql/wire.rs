@@ -208,6 +208,18 @@ pub fn backend_key_data(pid: i32, key: i32) -> Vec<u8> {
     message(b'K', &b)
 }
 
+/// `NegotiateProtocolVersion`: the front door speaks 3.0 and none of the `_pq_.`
+/// protocol options in `unknown`.
+pub fn negotiate_protocol_version(unknown: &[&str]) -> Vec<u8> {
+    let mut b = 0u32.to_be_bytes().to_vec();
+    b.extend_from_slice(&(unknown.len() as u32).to_be_bytes());
+    for u in unknown {
+        b.extend_from_slice(u.as_bytes());
+        b.push(0);
+    }
+    message(b'v', &b)
+}
+
 /// `ReadyForQuery` with transaction status `status` (`I`, `T`, `E`).
 pub fn ready_for_query(status: u8) -> Vec<u8> {
     message(b'Z', &[status])
