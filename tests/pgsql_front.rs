@@ -513,3 +513,58 @@ fn during_a_soft_stop_new_sessions_are_told_57p01() {
     assert!(told, "no session was told the proxy is shutting down");
     g.signal(libc::SIGTERM);
 }
+
+#[test]
+fn toward_the_server_tls_starts_with_an_sslrequest_and_is_verified() {
+    let pki = pki::Pki::get();
+    let cluster = PgCluster::start();
+    // The primary gets the test CA's certificate for site.test, and app_rw may only
+    // log in over TLS.
+    let data = cluster.primary.dir().join("data");
+    for (src, dst) in [("site.crt", "server.crt"), ("site.key", "server.key")] {
+        let to = data.join(dst);
+        std::fs::copy(pki.path(src), &to).unwrap();
+        std::os::unix::fs::chown(&to, Some(65534), Some(65534)).unwrap();
+        std::fs::set_permissions(&to, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    }
+    let hba = data.join("pg_hba.conf");
+    let old = std::fs::read_to_string(&hba).unwrap();
+    std::fs::write(
+        &hba,
+        format!(
+            "hostssl all app_rw 127.0.0.1/32 scram-sha-256\nhostnossl all app_rw 127.0.0.1/32 reject\n{old}"
+        ),
+    )
+    .unwrap();
+    pg_cluster::psql(&cluster.primary, "postgres", "ALTER SYSTEM SET ssl = on");
+    pg_cluster::psql(&cluster.primary, "postgres", "SELECT pg_reload_conf()");
+    let key = Signer::ec("k1");
+    let cfg = config(&cluster, "", "", APP_RW_PASSWORD).var(
+        "primary",
+        format!(
+            "{} ssl verify required ca-file {} sni str(site.test)",
+            cluster.primary.addr(),
+            pki.p("ca.pem")
+        ),
+    );
+    let _proxy = Gatehouse::builder(&cfg.render())
+        .file("jwks.json", jwks(&[&key]))
+        .wait_ports(&cfg.listen_ports())
+        .start();
+    let token = key.sign(&claims("alice", &["dba"], 300));
+    let rw = cfg.port("rw");
+    // The reload of pg_hba.conf and ssl is asynchronous: wait for TLS to be served.
+    let mut last = Err(String::new());
+    let ok = wait_until(DEFAULT_TIMEOUT, || {
+        last = pg_cluster::psql_tcp(
+            rw,
+            "alice",
+            &token,
+            DATABASE,
+            "",
+            "SELECT current_user || ' ' || ssl::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+        );
+        last.as_deref() == Ok("app_rw true")
+    });
+    assert!(ok, "{last:?}");
+}
