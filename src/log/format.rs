@@ -469,9 +469,11 @@ mod tests {
     }
 
     #[test]
-    fn log_lines_still_refuse_samples() {
-        let e = LogFormatSpec::compile("%[path]").expect_err("refused");
-        assert!(e.contains("not supported yet"), "{e}");
+    fn log_lines_take_samples_and_check_their_fetches() {
+        assert!(LogFormatSpec::compile("%[src]").is_ok_and(|s| s.has_samples()));
+        assert!(LogFormatSpec::compile("%ci").is_ok_and(|s| !s.has_samples()));
+        let e = LogFormatSpec::compile("%[nope]").expect_err("unknown fetch");
+        assert!(e.contains("nope"), "{e}");
     }
 
     #[test]
