@@ -20,6 +20,10 @@ declare -A PKG=(
     # tests/check_services.rs checks real servers (tests/support/services.rs)
     [initdb]=postgresql-15             # PostgreSQL 15, under /usr/lib/postgresql/15/bin
     [postgres]=postgresql-15
+    # tests/support/pg_cluster.rs: a primary and its streaming replica, psql as a client
+    [pg_basebackup]=postgresql-client-15
+    [pg_ctl]=postgresql-15
+    [psql]=postgresql-client-15
     [mariadb-install-db]=mariadb-server-core # MariaDB 10.11
     [mariadbd]=mariadb-server-core
     [redis-server]=redis-server        # Redis 7
@@ -46,7 +50,7 @@ declare -A PKG=(
 # PostgreSQL's programs live outside the PATH, in its versioned directory: only that
 # one counts (another initdb on the PATH may be another version or a dangling link).
 have() {
-    if [ "${PKG[$1]}" = postgresql-15 ]; then
+    if [ "${PKG[$1]}" = postgresql-15 ] || [ "${PKG[$1]}" = postgresql-client-15 ]; then
         [ -x "/usr/lib/postgresql/15/bin/$1" ]
         return
     fi

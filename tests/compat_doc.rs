@@ -270,6 +270,10 @@ const SECTION_TITLES: &[(&str, &str)] = &[
         "identity",
         "the `identity` section (gatehouse only, not in HAProxy)",
     ),
+    (
+        "credentials",
+        "the `credentials` section (gatehouse only, not in HAProxy)",
+    ),
     ("bind", "options of `bind` lines"),
     ("server", "options of `server` and `default-server` lines"),
 ];

@@ -12,7 +12,8 @@ const LAYERS: &[&str] = &[
     // The language: lexer, parser, typed model, condition syntax trees. Nothing runs.
     "config",   // TLS configurations compiled from the model (rustls).
     "tls",      // Identity: `identity` sections compiled, tokens verified, audit log.
-    "identity", // Compiled from the model, evaluated per request.
+    "identity", // PostgreSQL's wire protocol as a client: logins toward a server.
+    "pgwire",   // Compiled from the model, evaluated per request.
     "acl", "log", "balance", // The compiled snapshot and the live state.
     "runtime", // Health checks: their own tasks, writing the live state.
     "check",   // Statistics: read the live state and the checks' results.

@@ -12,6 +12,7 @@ mod http;
 mod identity;
 mod internal;
 mod l4;
+mod pgsql;
 pub(crate) mod proxies;
 mod res_headers;
 mod ssl;
@@ -187,6 +188,7 @@ static FAMILIES: &[&[FetchDef]] = &[
     txn::FETCHES,
     stream::FETCHES,
     identity::FETCHES,
+    pgsql::FETCHES,
     ssl::FETCHES,
     proxies::FETCHES,
     res_headers::FETCHES,

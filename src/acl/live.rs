@@ -132,4 +132,16 @@ impl SampleSource for WithLive<'_> {
     fn live(&self) -> Option<&dyn LiveState> {
         Some(self.live)
     }
+    fn identity(&self) -> Option<std::sync::Arc<crate::identity::Identity>> {
+        self.inner.identity()
+    }
+    fn set_identity(&self, id: std::sync::Arc<crate::identity::Identity>) {
+        self.inner.set_identity(id)
+    }
+    fn pgsql_param(&self, name: &str) -> Option<&[u8]> {
+        self.inner.pgsql_param(name)
+    }
+    fn pgsql_credentials(&self) -> Option<&str> {
+        self.inner.pgsql_credentials()
+    }
 }

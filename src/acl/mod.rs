@@ -154,6 +154,16 @@ pub trait SampleSource {
     fn live(&self) -> Option<&dyn LiveState> {
         None
     }
+    /// A startup parameter of a `proto pgsql` session (`user`, `database`,
+    /// `application_name`, …), for the `pgsql_*` fetches.
+    fn pgsql_param(&self, name: &str) -> Option<&[u8]> {
+        let _ = name;
+        None
+    }
+    /// The `credentials` section picked for a `proto pgsql` session.
+    fn pgsql_credentials(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// A sample expression (`fetch(args),conv(args)…`) as written inside `%[…]` in a

@@ -79,6 +79,7 @@ fn as_bind(s: &StatsSocket) -> Bind {
         v4v6: false,
         v6only: false,
         h2: false,
+        pgsql: false,
     }
 }
 

@@ -11,6 +11,7 @@
 
 pub mod cond;
 pub mod condition;
+pub mod credentials;
 pub mod diag;
 pub mod env;
 pub mod global;

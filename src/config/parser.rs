@@ -9,7 +9,7 @@ use super::lexer::Line;
 use super::model::{Config, DefaultPath, EnvChange, Proxy, ProxyKind, Userlist};
 use super::span::Span;
 use super::suggest::closest;
-use super::{global, identity, logline, proxy, userlist};
+use super::{credentials, global, identity, logline, proxy, userlist};
 use crate::config::semantics::{Semantics, SyntaxOnly};
 use std::path::{Path, PathBuf};
 
@@ -23,6 +23,7 @@ pub const SECTIONS: &[&str] = &[
     "userlist",
     "http-errors",
     "identity",
+    "credentials",
 ];
 
 /// Real HAProxy section keywords gatehouse does not implement yet.
@@ -52,6 +53,7 @@ enum Current {
     Userlist(usize),
     HttpErrors(usize),
     Identity(usize),
+    Credentials(usize),
     Skipped,
 }
 
@@ -205,6 +207,11 @@ impl Parser {
                     self.alert(&line.span, e);
                 }
             }
+            Current::Credentials(i) => {
+                if let Err(e) = credentials::line(&mut self.config.credentials[i], &line.words) {
+                    self.alert(&line.span, e);
+                }
+            }
             Current::Defaults(i) => {
                 let mut p = std::mem::replace(
                     &mut self.defaults[i],
@@ -286,6 +293,13 @@ impl Parser {
             }
             "identity" => match identity::begin(&mut self.config, w, span) {
                 Ok(i) => self.cur = Current::Identity(i),
+                Err(e) => {
+                    self.alert(span, e);
+                    self.cur = Current::Skipped;
+                }
+            },
+            "credentials" => match credentials::begin(&mut self.config, w, span) {
+                Ok(i) => self.cur = Current::Credentials(i),
                 Err(e) => {
                     self.alert(span, e);
                     self.cur = Current::Skipped;

@@ -2,12 +2,13 @@
 //! keyword dump (`gatehouse --keywords`) and the `docs/compat.md` test.
 
 use super::keyword::Status;
-use super::{global, identity, parser, proxy, userlist};
+use super::{credentials, global, identity, parser, proxy, userlist};
 
 /// One keyword with where it lives and its status.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
-    /// `global`, `proxy`, `userlist`, `identity`, `section`, `bind`, `server`.
+    /// `global`, `proxy`, `userlist`, `identity`, `credentials`, `section`, `bind`,
+    /// `server`.
     pub section: &'static str,
     /// The keyword.
     pub name: String,
@@ -67,6 +68,14 @@ pub fn entries() -> Vec<Entry> {
     for k in identity::KEYWORDS {
         v.push(Entry {
             section: "identity",
+            name: k.name.to_owned(),
+            status: k.status,
+            help: k.help,
+        });
+    }
+    for k in credentials::KEYWORDS {
+        v.push(Entry {
+            section: "credentials",
             name: k.name.to_owned(),
             status: k.status,
             help: k.help,

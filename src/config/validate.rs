@@ -11,9 +11,11 @@ use super::semantics::Semantics;
 pub fn validate(config: &Config, diags: &mut Vec<Diag>, sem: &dyn Semantics) {
     userlists(config, diags);
     super::identity::check(config, diags);
+    super::credentials::check(config, diags);
     for p in &config.proxies {
         http_rules_in_tcp_mode(p, diags);
         h2_binds(p, diags);
+        super::proxy::pgsql::check(config, p, diags);
         not_active_yet(config, p, diags);
         references(config, p, diags);
         error_imports(config, p, diags);

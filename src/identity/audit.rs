@@ -222,6 +222,28 @@ impl AuditLog {
         self.state.written.load(Ordering::Relaxed)
     }
 
+    /// Queues one line of other fields than an HTTP decision's (the PostgreSQL
+    /// sessions' `connect`, `statement` and `disconnect` events): `time` first, then
+    /// `fields` in order, chained like every line. False when the queue is full.
+    pub fn event(&self, fields: &serde_json::Map<String, serde_json::Value>) -> bool {
+        let mut body = format!("{{\"time\":\"{}\"", rfc3339(std::time::SystemTime::now()));
+        for (k, v) in fields {
+            let _ = write!(body, ",{}:{v}", serde_json::Value::from(k.as_str()));
+        }
+        self.queue(body)
+    }
+
+    fn queue(&self, body: String) -> bool {
+        match self.tx.try_send(body) {
+            Ok(()) => true,
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                self.state.failing.store(true, Ordering::Relaxed);
+                self.state.failures.fetch_add(1, Ordering::Relaxed);
+                false
+            }
+        }
+    }
+
     /// Queues one record; false when the queue is full (counted as a failure).
     pub fn record(&self, r: &Record<'_>) -> bool {
         let s = |v: &str| serde_json::Value::from(v).to_string();
@@ -245,14 +267,7 @@ impl AuditLog {
             s(&r.rule),
             r.status
         );
-        match self.tx.try_send(body) {
-            Ok(()) => true,
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
-                self.state.failing.store(true, Ordering::Relaxed);
-                self.state.failures.fetch_add(1, Ordering::Relaxed);
-                false
-            }
-        }
+        self.queue(body)
     }
 }
 

@@ -215,6 +215,14 @@ pub struct LogFormatSpec {
 }
 
 impl LogFormatSpec {
+    /// Whether the format has `%[…]` sample expressions (in a log line, rendered only
+    /// where the session gives a sample source: `mode tcp`).
+    pub fn has_samples(&self) -> bool {
+        self.nodes.iter().any(|n| matches!(n, Node::Sample(..)))
+    }
+}
+
+impl LogFormatSpec {
     /// Compiles `fmt` (the argument of `log-format`, after the configuration lexer
     /// removed quotes and backslash escapes). Errors read like HAProxy's
     /// "failed to parse log-format : …" details.
@@ -261,7 +269,7 @@ impl LogFormatSpec {
                         }
                     }
                     let c = b[i];
-                    if c == b'[' && http {
+                    if c == b'[' {
                         let start = i + 1;
                         let rest = &fmt[start..];
                         let end = start + SampleExpr::end(rest);
@@ -324,13 +332,6 @@ impl LogFormatSpec {
                         nodes.push(Node::Sample(Arc::new(expr), opts));
                         i = end + 1;
                         continue;
-                    }
-                    if c == b'[' {
-                        let end = fmt[i..].find(']').map(|e| i + e + 1).unwrap_or(b.len());
-                        return Err(format!(
-                            "sample fetch expressions are not supported yet in log-format: '%{}'",
-                            &fmt[i..end]
-                        ));
                     }
                     if c.is_ascii_alphabetic() || (args.is_some() && c.is_ascii_digit()) {
                         let start = i;
@@ -480,9 +481,11 @@ mod tests {
     }
 
     #[test]
-    fn log_lines_still_refuse_samples() {
-        let e = LogFormatSpec::compile("%[path]").expect_err("refused");
-        assert!(e.contains("not supported yet"), "{e}");
+    fn log_lines_take_samples_and_check_their_fetches() {
+        assert!(LogFormatSpec::compile("%[src]").is_ok_and(|s| s.has_samples()));
+        assert!(LogFormatSpec::compile("%ci").is_ok_and(|s| !s.has_samples()));
+        let e = LogFormatSpec::compile("%[nope]").expect_err("unknown fetch");
+        assert!(e.contains("nope"), "{e}");
     }
 
     #[test]

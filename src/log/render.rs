@@ -272,6 +272,17 @@ impl LogFormatSpec {
     /// Appends the line for `rec` to `out` (no trailing newline). Allocates nothing
     /// beyond `out`'s growth, so callers should reuse `out`.
     pub fn render(&self, rec: &LogRecord<'_>, out: &mut String) {
+        self.render_with(rec, None, out)
+    }
+
+    /// [`Self::render`] with the source the `%[…]` samples read (`-` when absent, as
+    /// HAProxy prints an empty sample in a log line).
+    pub fn render_with(
+        &self,
+        rec: &LogRecord<'_>,
+        src: Option<&dyn SampleSource>,
+        out: &mut String,
+    ) {
         let mut last_space = true;
         for node in &self.nodes {
             match node {
@@ -290,8 +301,26 @@ impl LogFormatSpec {
                         last_space = false;
                     }
                 }
-                // Refused by `compile` for log lines.
-                Node::Sample(..) => {}
+                Node::Sample(expr, opts) => {
+                    let q = opts & super::format::OPT_QUOTE != 0;
+                    if q {
+                        out.push('"');
+                    }
+                    let mut any = false;
+                    if let Some(src) = src {
+                        expr.eval_str(src, &mut |v| {
+                            any = true;
+                            out.push_str(&String::from_utf8_lossy(v));
+                        });
+                    }
+                    if !any && !q {
+                        out.push('-');
+                    }
+                    if q {
+                        out.push('"');
+                    }
+                    last_space = false;
+                }
             }
         }
     }

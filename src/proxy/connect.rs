@@ -46,6 +46,9 @@ pub struct ConnectInfo {
     pub direct: bool,
     /// A `force-persist` rule matched: never redispatched.
     pub force_persist: bool,
+    /// The connection carries a PostgreSQL session (`bind … proto pgsql`): TLS toward
+    /// an `ssl` server starts with an `SSLRequest`, as PostgreSQL wants.
+    pub pgsql: bool,
 }
 
 /// Picks a server and takes a slot on it, waiting in a queue when it is full (HAProxy's
@@ -140,6 +143,7 @@ pub async fn dial(
     server: &ServerState,
     client_dst: Option<SocketAddr>,
     src: &(dyn SampleSource + Sync),
+    pgsql: bool,
 ) -> Result<ServerConn, ConnectError> {
     let key = pool_key(server, src);
     let header = match server.send_proxy {
@@ -199,6 +203,16 @@ pub async fn dial(
         // No name (or not a valid one): none is sent, as rustls sends none for an IP.
         _ => ServerName::IpAddress(addr.ip().into()),
     };
+    let mut tcp = tcp;
+    if pgsql {
+        let ask = pg_ssl_request(&mut tcp);
+        match left() {
+            Some(t) => tokio::time::timeout(t, ask)
+                .await
+                .map_err(|_| ConnectError::Timeout)?,
+            None => ask.await,
+        }?;
+    }
     let hs = tokio_rustls::TlsConnector::from(tls.config.clone()).connect(name, tcp);
     let stream = match left() {
         Some(t) => tokio::time::timeout(t, hs)
@@ -208,6 +222,23 @@ pub async fn dial(
     }
     .map_err(|_| ConnectError::Refused)?;
     Ok(ServerConn::tls(stream, key))
+}
+
+/// PostgreSQL's `SSLRequest`; the server must answer `S` before the TLS handshake.
+async fn pg_ssl_request(tcp: &mut TcpStream) -> Result<(), ConnectError> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const SSL_REQUEST: [u8; 8] = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
+    tcp.write_all(&SSL_REQUEST)
+        .await
+        .map_err(|_| ConnectError::Refused)?;
+    let mut answer = [0u8; 1];
+    tcp.read_exact(&mut answer)
+        .await
+        .map_err(|_| ConnectError::Refused)?;
+    if answer[0] != b'S' {
+        return Err(ConnectError::Refused);
+    }
+    Ok(())
 }
 
 /// A socket before it becomes a [`ServerConn`].
@@ -288,7 +319,7 @@ pub async fn dial_retrying(
     let mut exclude: Vec<usize> = Vec::new();
     loop {
         let t0 = Instant::now();
-        let dialed = dial(backend, &slot.server, client_dst, input).await;
+        let dialed = dial(backend, &slot.server, client_dst, input, info.pgsql).await;
         crate::check::passive::connected(&slot.server, dialed.is_ok());
         let e = match dialed {
             Ok(s) => {

@@ -10,6 +10,7 @@ pub mod lazy_tcp;
 pub mod listener;
 pub mod message;
 pub mod notify;
+pub mod pgsql;
 pub mod proxy_protocol;
 pub mod running;
 pub mod serve;

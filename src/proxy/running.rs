@@ -520,6 +520,7 @@ async fn accept_loop(
                         tls: fe.bind_tls.get(i).cloned().flatten(),
                         proxy: fe.binds[i].accept_proxy,
                         h2: fe.binds[i].h2 && fe.mode == Mode::Http,
+                        pgsql: fe.binds[i].pgsql && fe.mode == Mode::Tcp,
                     })
                     .unwrap_or_default();
                 wrap_of = Some((Arc::downgrade(&fe), w.clone()));
@@ -559,7 +560,7 @@ async fn accept_loop(
         // Each connection is one task whose future is the mode's own loop, with no
         // wrapper future around it: an idle connection costs only that loop's state.
         let shared = current.clone();
-        if wrap.tls.is_some() || wrap.proxy || wrap.h2 {
+        if wrap.tls.is_some() || wrap.proxy || wrap.h2 || wrap.pgsql {
             spawn(serve_wrapped(wrap, fe, snap, shared, stream, conn, hold));
             continue;
         }
@@ -590,6 +591,9 @@ struct Wrap {
     tls: Option<Arc<rustls::ServerConfig>>,
     proxy: bool,
     h2: bool,
+    /// `proto pgsql`: the PostgreSQL front door runs the TLS handshake itself, after
+    /// the client's `SSLRequest`.
+    pgsql: bool,
 }
 
 /// A connection with a PROXY header to read (within `timeout client`; its addresses then
@@ -638,6 +642,10 @@ async fn unwrap_and_serve<S, H>(
             Ok(None) => {}
             Err(_) => return,
         }
+    }
+    if wrap.pgsql {
+        let _hold = hold;
+        return super::pgsql::serve(fe, snap, s, conn, wrap.tls).await;
     }
     match wrap.tls {
         None => serve_mode(fe, snap, shared, s, conn, wrap.h2, hold).await,

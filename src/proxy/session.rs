@@ -164,6 +164,19 @@ pub fn emit_at(
     set_level: Option<Option<u8>>,
     line: &mut String,
 ) {
+    emit_from(fe, rec, null, http, set_level, None, line)
+}
+
+/// [`emit_at`] with the source the format's `%[…]` samples read (`mode tcp`).
+pub fn emit_from(
+    fe: &Frontend,
+    rec: &LogRecord<'_>,
+    null: bool,
+    http: bool,
+    set_level: Option<Option<u8>>,
+    src: Option<&dyn SampleSource>,
+    line: &mut String,
+) {
     let Some(log) = &fe.log else { return };
     if set_level == Some(None) {
         return;
@@ -178,7 +191,7 @@ pub fn emit_at(
     }
     line.clear();
     match &log.format {
-        Some(f) => f.render(rec, line),
+        Some(f) => f.render_with(rec, src, line),
         None => crate::log::render_connect_line(rec, http, line),
     }
     let level = match set_level {

@@ -71,7 +71,7 @@ where
         rec.t_total = session::ms(conn.conn.accepted.elapsed());
         session::counters(&mut rec, &snap, &fe);
         session::account(&fe, None, None, &rec, false);
-        session::emit(&fe, &rec, false, false, &mut line);
+        session::emit_from(&fe, &rec, false, false, None, Some(&conn), &mut line);
         return;
     };
     be.counters.session_start();
@@ -101,7 +101,7 @@ where
             be.counters.session_end();
             session::counters(&mut rec, &snap, &fe);
             session::account(&fe, Some(&be), None, &rec, false);
-            session::emit(&fe, &rec, false, false, &mut line);
+            session::emit_from(&fe, &rec, false, false, None, Some(&conn), &mut line);
         }
         Ok((server, slot)) => {
             let srv = slot.server.clone();
@@ -131,7 +131,7 @@ where
                 rec.srv_conn = srv.cur_conns.load(Ordering::Relaxed);
                 rec.beconn = be.counters.scur.load(Ordering::Relaxed);
                 session::counters(&mut rec, &snap, &fe);
-                session::emit(&fe, &rec, false, false, &mut line);
+                session::emit_from(&fe, &rec, false, false, None, Some(&conn), &mut line);
                 rec.logasap = false;
             }
             let (mut cr, mut cw) = tokio::io::split(client);
@@ -162,7 +162,7 @@ where
             let null = res.up == 0 && payload.is_empty();
             session::account(&fe, Some(&be), Some(&srv), &rec, false);
             if !asap {
-                session::emit(&fe, &rec, null, false, &mut line);
+                session::emit_from(&fe, &rec, null, false, None, Some(&conn), &mut line);
             }
         }
     }

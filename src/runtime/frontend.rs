@@ -102,6 +102,9 @@ pub struct Frontend {
     pub clitcpka: bool,
     /// `option nolinger`: accepted sockets are closed with a reset (SO_LINGER 0).
     pub nolinger: bool,
+    /// `option pgsql-insecure-auth`, `option pgsql-audit-statements` (the front door of
+    /// `bind … proto pgsql`).
+    pub pgsql: crate::config::model::PgsqlOptions,
     /// The live state (counters), kept by the store under this frontend's name.
     pub live: Arc<FrontendLive>,
     /// `unique-id-format` and `unique-id-header`.

@@ -516,30 +516,69 @@ pub fn identity_header_name(name: &[u8]) -> Vec<u8> {
         .collect()
 }
 
-/// One compiled `tcp-request connection|content accept|reject|expect-proxy` rule.
+/// What a `tcp-request` rule does.
+#[derive(Debug)]
+pub enum TcpAction {
+    /// `accept`: final.
+    Accept,
+    /// `reject`: final.
+    Reject,
+    /// `expect-proxy layer4`: not final; the connection must start with a PROXY header.
+    ExpectProxy,
+    /// `authenticate NAME…` (gatehouse only, `proto pgsql` binds): the client's
+    /// password is a bearer token one of these sections must accept; not final.
+    Authenticate(Vec<Arc<crate::identity::Provider>>),
+    /// `set-credentials NAME` (gatehouse only, `proto pgsql` binds): the login the proxy
+    /// uses toward the server; the first matching one wins; not final.
+    SetCredentials(Arc<crate::config::credentials::Credentials>),
+}
+
+/// One compiled `tcp-request connection|content` rule.
 #[derive(Debug)]
 pub struct TcpRuleRt {
-    /// `accept` (true) or `reject`.
-    pub accept: bool,
-    /// `expect-proxy layer4`: not final; the connection must start with a PROXY header.
-    pub expect_proxy: bool,
+    /// The rule's line.
+    pub span: Span,
+    /// What it does.
+    pub action: TcpAction,
     /// When.
     pub cond: Cond,
 }
 
-/// Compiles the `tcp-request` rules of one stage (`connection` or `content`).
+/// Compiles the `tcp-request` rules of one stage (`connection` or `content`); the
+/// sections `authenticate` and `set-credentials` name are taken from `ids` and
+/// `config` (checked to exist at load).
 pub fn compile_tcp(
     set: &AclSet,
     rules: &[TcpRequestRule],
     stage: &str,
+    ids: &crate::identity::Identities,
+    config: &crate::config::model::Config,
 ) -> Result<Vec<TcpRuleRt>, (Span, String)> {
     rules
         .iter()
         .filter(|r| r.stage == stage)
         .map(|r| {
+            let action = match r.action.as_str() {
+                "accept" => TcpAction::Accept,
+                "expect-proxy" => TcpAction::ExpectProxy,
+                "authenticate" => TcpAction::Authenticate(
+                    r.args.iter().filter_map(|n| ids.get(n).cloned()).collect(),
+                ),
+                "set-credentials" => {
+                    let name = r.args.first().map(String::as_str).unwrap_or("");
+                    let c = config.credentials(name).ok_or_else(|| {
+                        (
+                            r.span.clone(),
+                            format!("no such credentials section '{name}'."),
+                        )
+                    })?;
+                    TcpAction::SetCredentials(Arc::new(c.clone()))
+                }
+                _ => TcpAction::Reject,
+            };
             Ok(TcpRuleRt {
-                accept: r.action == "accept",
-                expect_proxy: r.action == "expect-proxy",
+                span: r.span.clone(),
+                action,
                 cond: Cond::compile(set, r.cond.as_ref())?,
             })
         })
@@ -558,11 +597,13 @@ pub fn connection_verdict(rules: &[TcpRuleRt], src: &dyn SampleSource) -> Option
     let mut expect = false;
     for r in rules {
         if r.cond.matches(src) {
-            if r.expect_proxy {
-                expect = true;
-                continue;
+            match r.action {
+                TcpAction::ExpectProxy => expect = true,
+                TcpAction::Accept => return Some(expect),
+                TcpAction::Reject => return None,
+                // Only on `proto pgsql` binds, which run them themselves.
+                TcpAction::Authenticate(_) | TcpAction::SetCredentials(_) => {}
             }
-            return r.accept.then_some(expect);
         }
     }
     Some(expect)

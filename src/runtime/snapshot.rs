@@ -224,7 +224,10 @@ fn build_backend(
     let tcp_content = if p.kind.has_frontend() {
         Vec::new()
     } else {
-        ok_or_push(compile_tcp(&set, &p.tcp_request, "content"), diags)?
+        ok_or_push(
+            compile_tcp(&set, &p.tcp_request, "content", ids, config),
+            diags,
+        )?
     };
     let balancer = Balancer::new(
         &p.balance,
@@ -360,6 +363,13 @@ fn build_log(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) -> Option<ProxyL
     };
     let format = match text.map(LogFormatSpec::compile) {
         None => None,
+        Some(Ok(f)) if f.has_samples() && p.mode == crate::config::model::Mode::Http => {
+            diags.push(Diag::alert(
+                &span,
+                "log-format : sample fetch expressions ('%[…]') in the log line of a 'mode http' proxy are not supported yet by gatehouse (they are in 'mode tcp').",
+            ));
+            return None;
+        }
         Some(Ok(f)) => Some(f),
         Some(Err(e)) => {
             diags.push(Diag::alert(&span, format!("log-format : {e}")));
@@ -447,8 +457,14 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
             Some(errors),
             Some(redirects),
         ) = (
-            ok_or_push(compile_tcp(&set, &p.tcp_request, "connection"), &mut diags),
-            ok_or_push(compile_tcp(&set, &p.tcp_request, "content"), &mut diags),
+            ok_or_push(
+                compile_tcp(&set, &p.tcp_request, "connection", &identities, config),
+                &mut diags,
+            ),
+            ok_or_push(
+                compile_tcp(&set, &p.tcp_request, "content", &identities, config),
+                &mut diags,
+            ),
             ok_or_push(
                 HttpRules::compile(&set, &p.http_request, false, &p.name, &p.name),
                 &mut diags,
@@ -572,6 +588,7 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
             log,
             clitcpka: p.options.clitcpka || p.options.tcpka,
             nolinger: p.options.nolinger,
+            pgsql: p.pgsql.clone(),
             live: store.frontend(&p.name),
             unique_id,
             capture_req: lower_captures(&p.capture_req),

@@ -19,6 +19,7 @@ pub mod daemon;
 pub mod http1;
 pub mod load;
 pub mod nginx;
+pub mod pg_cluster;
 pub mod pki;
 pub mod procnet;
 pub mod services;

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 const READY: Duration = Duration::from_secs(60);
 
 /// The uid/gid `nobody` has on Debian.
-const NOBODY: u32 = 65534;
+pub(super) const NOBODY: u32 = 65534;
 
 /// The path of a server's program `name`: Debian's PostgreSQL 15 directory first
 /// (`/usr/lib/postgresql/15/bin`, not on the PATH), then `/usr/sbin`, then the PATH.
@@ -37,13 +37,13 @@ pub fn service_bin(name: &str) -> PathBuf {
         .unwrap_or_else(|| panic!("{name} is not installed: run scripts/install-deps.sh"))
 }
 
-fn is_root() -> bool {
+pub(super) fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
     unsafe { libc::geteuid() == 0 }
 }
 
 /// Runs `cmd` to completion; panics with its output if it fails.
-fn run(mut cmd: Command, what: &str) {
+pub(super) fn run(mut cmd: Command, what: &str) {
     let out = cmd
         .stdin(Stdio::null())
         .output()
@@ -70,7 +70,9 @@ pub struct Service {
 }
 
 impl Service {
-    fn spawn(
+    /// Starts `cmd` (the server `name`, listening on `port`), its output into
+    /// `server.log` in `dir`; `stop_signal` stops it.
+    pub(super) fn spawn(
         name: &'static str,
         dir: TempDir,
         port: u16,
@@ -98,7 +100,7 @@ impl Service {
 
     /// Waits until the log says `ready`; panics with the log if the server exits or
     /// takes too long.
-    fn wait_ready(self, ready: &str) -> Service {
+    pub(super) fn wait_ready(self, ready: &str) -> Service {
         let mut me = self;
         let deadline = Instant::now() + READY;
         loop {

@@ -10,6 +10,7 @@ mod h2;
 mod identity;
 mod misc;
 mod options;
+mod pgsql;
 mod reply;
 mod rules;
 mod server;
@@ -20,6 +21,7 @@ pub use h2::*;
 pub use identity::*;
 pub use misc::*;
 pub use options::*;
+pub use pgsql::*;
 pub use reply::*;
 pub use rules::*;
 pub use server::*;
@@ -37,6 +39,8 @@ pub struct Config {
     pub http_errors: Vec<HttpErrors>,
     /// `identity` sections (gatehouse only).
     pub identities: Vec<IdentitySection>,
+    /// `credentials` sections (gatehouse only): logins the proxy holds.
+    pub credentials: Vec<super::credentials::Credentials>,
 }
 
 impl Config {
@@ -311,6 +315,8 @@ pub struct Proxy {
     pub redirects: Vec<HttpRule>,
     /// `tcp-request` rules.
     pub tcp_request: Vec<TcpRequestRule>,
+    /// `option pgsql-insecure-auth`, `option pgsql-audit-statements` (gatehouse only).
+    pub pgsql: PgsqlOptions,
     /// `errorfile`, `errorfiles` and `http-error` lines, in order (files are read at
     /// load time; sections are resolved after parsing).
     pub errorfiles: Vec<ErrorDirective>,
@@ -380,6 +386,7 @@ impl Proxy {
             http_after_response: Vec::new(),
             redirects: Vec::new(),
             tcp_request: Vec::new(),
+            pgsql: PgsqlOptions::default(),
             errorfiles: Vec::new(),
             logs: Vec::new(),
             log_global: false,

@@ -55,6 +55,8 @@ pub struct Bind {
     /// `proto h2`: the connections speak HTTP/2 from their first byte (h2c with prior
     /// knowledge, or h2 over TLS whatever ALPN says).
     pub h2: bool,
+    /// `proto pgsql` (gatehouse only): the PostgreSQL front door speaks on this bind.
+    pub pgsql: bool,
 }
 
 /// A server's address as written: host or IP, and an optional port.

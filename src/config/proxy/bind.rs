@@ -118,6 +118,7 @@ pub fn parse_bind(
         v4v6: false,
         v6only: false,
         h2: false,
+        pgsql: false,
     };
     for part in spec.split(',') {
         bind.addrs
@@ -197,7 +198,10 @@ pub fn parse_bind(
             "backlog" => bind.backlog = Some(uint(v, "backlog")?),
             "v4v6" => bind.v4v6 = true,
             "v6only" => bind.v6only = true,
-            "proto" => bind.h2 = proto(v)?,
+            "proto" => match v {
+                "pgsql" => bind.pgsql = true,
+                _ => bind.h2 = proto(v)?,
+            },
             _ if apply_version_option(&mut bind.tls.versions, opt, v)
                 .map_err(|e| format!("'{} {spec}' : {e}", words[0]))? => {}
             _ => unreachable!("every supported option has an arm"),

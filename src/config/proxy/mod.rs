@@ -10,6 +10,7 @@ pub mod monitor;
 pub mod notyet;
 pub mod option;
 pub mod persist;
+pub mod pgsql;
 pub mod rules;
 pub mod server;
 pub mod stats;
@@ -26,6 +27,7 @@ pub static TABLES: &[&[ProxyKeyword]] = &[
     monitor::KEYWORDS,
     option::KEYWORDS,
     persist::KEYWORDS,
+    pgsql::KEYWORDS,
     rules::KEYWORDS,
     server::KEYWORDS,
     stats::KEYWORDS,

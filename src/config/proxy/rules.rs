@@ -682,6 +682,25 @@ fn tcp_request(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
                 ));
             }
         }
+        // gatehouse only, on `bind … proto pgsql` (docs/pgsql.md): the client's password
+        // is a bearer token for these `identity` sections; the `credentials` section
+        // the proxy logs in to the server with.
+        "authenticate" if stage == "content" => {
+            if cut == 3 {
+                return Err(
+                    "'tcp-request content authenticate' expects the name of at least one 'identity' section."
+                        .into(),
+                );
+            }
+        }
+        "set-credentials" if stage == "content" => {
+            if cut != 4 {
+                return Err(
+                    "'tcp-request content set-credentials' expects the name of one 'credentials' section."
+                        .into(),
+                );
+            }
+        }
         "expect-proxy" if stage == "connection" => {
             if words.get(3).map(String::as_str) != Some("layer4") || cut != 4 {
                 return Err(format!(
@@ -691,7 +710,7 @@ fn tcp_request(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
         }
         a => {
             return Err(format!(
-                "'tcp-request {stage} {a}' is not supported yet by gatehouse (supported: accept, reject, expect-proxy layer4 on connections)."
+                "'tcp-request {stage} {a}' is not supported yet by gatehouse (supported: accept, reject, expect-proxy layer4 on connections; authenticate and set-credentials on content)."
             ));
         }
     }
