@@ -275,6 +275,7 @@ pub fn psql_tcp(
     let out = Command::new(service_bin("psql"))
         .args([
             "-X",
+            "-q",
             "-At",
             "-v",
             "ON_ERROR_STOP=1",
