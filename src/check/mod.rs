@@ -167,6 +167,8 @@ fn agent_plan(
         fall: 1,
         spread: config.global.spread_checks,
         first: Duration::ZERO,
+        on_marked_down_shutdown: o.on_marked_down_shutdown,
+        on_marked_up_shutdown_backup: o.on_marked_up_shutdown_backup,
     })
 }
 
@@ -279,6 +281,8 @@ pub fn compile(config: &Config, snap: &Snapshot) -> Result<Vec<Plan>, Vec<Diag>>
                 fall: o.fall,
                 spread: config.global.spread_checks,
                 first: Duration::ZERO,
+                on_marked_down_shutdown: o.on_marked_down_shutdown,
+                on_marked_up_shutdown_backup: o.on_marked_up_shutdown_backup,
             });
         }
     }

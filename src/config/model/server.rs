@@ -148,6 +148,12 @@ pub struct ServerOpts {
     pub error_limit: u32,
     /// `on-error` (default `fail-check`).
     pub on_error: OnError,
+    /// `on-marked-down shutdown-sessions`: marked down by its checks, the server's
+    /// connections are closed.
+    pub on_marked_down_shutdown: bool,
+    /// `on-marked-up shutdown-backup-sessions`: marked up by its checks, the
+    /// connections of the backend's backup servers are closed.
+    pub on_marked_up_shutdown_backup: bool,
 }
 
 /// `observe`: what live traffic passive checks watch.
@@ -204,6 +210,8 @@ impl Default for ServerOpts {
             observe: None,
             error_limit: 10,
             on_error: OnError::FailCheck,
+            on_marked_down_shutdown: false,
+            on_marked_up_shutdown_backup: false,
         }
     }
 }
