@@ -295,3 +295,51 @@ fn haproxys_pgsql_check_is_unchanged_on_a_scram_only_server() {
     }
     assert_eq!(ports.len(), 2, "{ports:?}");
 }
+
+#[test]
+fn a_role_check_asks_for_tls_first_when_the_server_line_has_ssl() {
+    let pki = support::pki::Pki::get();
+    let c = PgCluster::start();
+    c.primary_tls(&pki.path("site.crt"), &pki.path("site.key"));
+    let port = free_port();
+    let p = c.primary.port();
+    let ca = pki.p("ca.pem");
+    let cfg = format!(
+        "global\n    log stderr format raw local0\n\
+         defaults\n    mode tcp\n    log global\n    timeout connect 1s\n    timeout client 5s\n\
+         \x20   timeout server 5s\n    timeout check 2s\n\
+         credentials checker\n    user checker\n    password \"{CHECKER_PASSWORD}\"\n\
+         frontend fe\n    bind 127.0.0.1:{port}\n    default_backend good\n\
+         backend good\n    option pgsql-check user checker credentials checker role primary\n\
+         \x20   option log-health-checks\n\
+         \x20   server db 127.0.0.1:{p} check inter {INTER} fall 2 rise 1 ssl verify required ca-file {ca} verifyhost site.test\n\
+         backend wrong_name\n    option pgsql-check user checker credentials checker role primary\n\
+         \x20   server db 127.0.0.1:{p} check inter {INTER} fall 1 rise 1 ssl verify required ca-file {ca} verifyhost other.test\n"
+    );
+    let gh = Gatehouse::start(&cfg, &[port]);
+    let down = change(&gh, "Server wrong_name/db is DOWN");
+    assert!(
+        down.contains("Layer6 invalid response, info: \"Server presented an SSL certificate different from the expected one\""),
+        "{down}"
+    );
+    // The good server's checks log in over TLS (SSLRequest, then the handshake).
+    assert!(
+        wait_until(Duration::from_secs(20), || c.primary.log().lines().any(
+            |l| l.contains("connection authorized: user=checker database=postgres SSL enabled")
+        )),
+        "{}",
+        c.primary.log()
+    );
+    let ok = change(&gh, "Health check for server good/db succeeded");
+    assert!(
+        ok.contains(
+            "reason: Layer7 check passed, code: 0, info: \"PostgreSQL server is ok (primary)\""
+        ),
+        "{ok}"
+    );
+    assert!(
+        !gh.stderr().contains("Server good/db is DOWN"),
+        "{}",
+        gh.stderr()
+    );
+}
