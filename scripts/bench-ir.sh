@@ -9,6 +9,9 @@
 # counts / requests). BINARY may be gatehouse or /usr/sbin/haproxy (same config).
 # Two nginx backends on free loopback ports serve the requests; wrk sends them over 8
 # keep-alive connections for 6 s. The config is ../shared/bench/haproxy.cfg's.
+# RULES=N adds N `use_backend` rules to the frontend, each on a `hdr(host) -i` ACL that
+# matches wrk's Host and a `path_beg` ACL that does not (every rule reads both: the
+# worst case of issue 9's 50-rule budget); the requests still go to `app`.
 set -euo pipefail
 bin=${1:?binary}
 scenario=${2:-ka}
@@ -48,6 +51,13 @@ NGX
   nginx -c "$work/nginx-$port.conf" -p "$work" &
   pids+=($!)
 done
+rules=""
+for i in $(seq 1 "${RULES:-0}"); do
+  rules+="    acl host_$i hdr(host) -i app$i.example.com 127.0.0.1:$pp
+    acl path_$i path_beg /app$i/ /v$i/
+    use_backend app if host_$i path_$i
+"
+done
 cat >"$work/proxy.cfg" <<CFG
 global
     nbthread 1
@@ -62,7 +72,7 @@ defaults
     http-reuse always
 frontend bench_http
     bind 127.0.0.1:$pp
-    default_backend app
+$rules    default_backend app
 backend app
     balance roundrobin
     server app1 127.0.0.1:$pa

@@ -25,7 +25,7 @@ mod servers;
 mod session;
 mod show;
 mod table;
-mod words;
+pub mod words;
 
 pub use listen::start;
 
