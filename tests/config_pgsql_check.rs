@@ -68,7 +68,7 @@ fn wrong_pgsql_check_lines_are_refused_at_their_line() {
         ),
         (
             "backend b\n    option pgsql-check user checker timeout 3\n",
-            "10: only supports 'user', 'credentials', 'role' and 'database' (got 'timeout').",
+            "10: cannot handle unexpected argument 'timeout'.",
         ),
         (
             "backend b\n    option pgsql-check role primary\n",

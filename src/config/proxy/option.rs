@@ -275,6 +275,12 @@ fn pgsql_check(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
     };
     let mut i = 4;
     while let Some(k) = words.get(i) {
+        if !matches!(k.as_str(), "credentials" | "database" | "role") {
+            // HAProxy's words for an argument after `user NAME`.
+            return Err(format!(
+                "'option pgsql-check' cannot handle unexpected argument '{k}'."
+            ));
+        }
         let v = words
             .get(i + 1)
             .ok_or_else(|| format!("'option pgsql-check' : '{k}' expects an argument."))?;
