@@ -16,12 +16,14 @@ pub mod agent;
 mod h2;
 mod http;
 pub mod passive;
+pub mod pgsql;
 mod proto;
 pub mod rule;
 pub mod run;
 pub mod task;
 pub mod tls;
 
+use crate::config::credentials::Credentials;
 use crate::config::diag::Diag;
 use crate::config::model::{Balance, CheckKind, Config, Global, Proxy, Server};
 use crate::runtime::live::Store;
@@ -42,8 +44,12 @@ pub struct Engine {
     running: HashMap<Key, (String, JoinHandle<()>)>,
 }
 
-/// The rule set of backend `p`.
-fn rule_set(p: &Proxy) -> Result<RuleSet, (crate::config::span::Span, String)> {
+/// The rule set of backend `p`; `credentials` are the configuration's sections (the
+/// password of `option pgsql-check … credentials NAME`).
+fn rule_set(
+    p: &Proxy,
+    credentials: &[Credentials],
+) -> Result<RuleSet, (crate::config::span::Span, String)> {
     let c = &p.check;
     let (rules, flavor) = match &c.kind {
         CheckKind::Connect => (Vec::new(), Flavor::Connect),
@@ -58,7 +64,19 @@ fn rule_set(p: &Proxy) -> Result<RuleSet, (crate::config::span::Span, String)> {
         ),
         CheckKind::Redis => (proto::redis(), Flavor::Proto),
         CheckKind::Smtp { verb, domain } => (proto::smtp(verb, domain), Flavor::Proto),
-        CheckKind::Pgsql { user } => (proto::pgsql(user), Flavor::Proto),
+        CheckKind::Pgsql { user, login: None } => (proto::pgsql(user), Flavor::Proto),
+        CheckKind::Pgsql {
+            user,
+            login: Some(login),
+        } => {
+            let password = login.credentials.as_ref().and_then(|n| {
+                credentials
+                    .iter()
+                    .find(|c| &c.name == n)
+                    .and_then(|c| c.password.clone())
+            });
+            (pgsql::rules(user, login, password), Flavor::Proto)
+        }
         CheckKind::Mysql { user, post41 } => {
             (proto::mysql(user.as_deref(), *post41), Flavor::Proto)
         }
@@ -75,10 +93,10 @@ pub fn check_rules(g: &Global, p: &Proxy, diags: &mut Vec<Diag>) {
     if !p.kind.has_backend() {
         return;
     }
-    if let Err((span, e)) = rule_set(p) {
+    if let Err((span, e)) = rule_set(p, &[]) {
         diags.push(Diag::alert(&span, e));
     }
-    let rules = rule_set(p).map(|r| r.rules).unwrap_or_default();
+    let rules = rule_set(p, &[]).map(|r| r.rules).unwrap_or_default();
     for s in p.servers.iter().filter(|s| s.opts.check) {
         if let Err(e) = tls::for_server(&s.opts, g).and_then(|_| tls::for_rules(&s.opts, g, &rules))
         {
@@ -153,6 +171,8 @@ fn agent_plan(
         fall: 1,
         spread: config.global.spread_checks,
         first: Duration::ZERO,
+        on_marked_down_shutdown: o.on_marked_down_shutdown,
+        on_marked_up_shutdown_backup: o.on_marked_up_shutdown_backup,
     })
 }
 
@@ -168,7 +188,7 @@ pub fn compile(config: &Config, snap: &Snapshot) -> Result<Vec<Plan>, Vec<Diag>>
         let Some(be) = snap.backends.iter().find(|b| b.name == p.name) else {
             continue;
         };
-        let rules = match rule_set(p) {
+        let rules = match rule_set(p, &config.credentials) {
             Ok(r) => Arc::new(r),
             Err((span, e)) => {
                 diags.push(Diag::alert(&span, e));
@@ -231,12 +251,19 @@ pub fn compile(config: &Config, snap: &Snapshot) -> Result<Vec<Plan>, Vec<Diag>>
                     continue;
                 }
             };
+            let rules = match pgsql::for_backup(&rules.rules).filter(|_| o.backup) {
+                Some(r) => Arc::new(RuleSet {
+                    rules: r,
+                    flavor: rules.flavor,
+                }),
+                None => Arc::clone(&rules),
+            };
             plans.push(Plan {
                 backend: p.name.clone(),
                 server: s.name.clone(),
                 backup: o.backup,
                 kind: Kind::Health,
-                rules: Arc::clone(&rules),
+                rules,
                 target: Target {
                     addr,
                     unix: if o.check_addr.is_some() {
@@ -261,6 +288,8 @@ pub fn compile(config: &Config, snap: &Snapshot) -> Result<Vec<Plan>, Vec<Diag>>
                 fall: o.fall,
                 spread: config.global.spread_checks,
                 first: Duration::ZERO,
+                on_marked_down_shutdown: o.on_marked_down_shutdown,
+                on_marked_up_shutdown_backup: o.on_marked_up_shutdown_backup,
             });
         }
     }

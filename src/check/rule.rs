@@ -31,6 +31,8 @@ pub enum Rule {
     Expect(Box<Expect>),
     /// A `comment` line: no effect but naming the following steps.
     Comment,
+    /// gatehouse's `pgsql-check` login (and role question) on the connection.
+    Pgsql(Box<super::pgsql::PgsqlStep>),
 }
 
 /// The transport of a connect step.

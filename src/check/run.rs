@@ -124,6 +124,60 @@ impl Conn {
     }
 }
 
+impl tokio::io::AsyncRead for Conn {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        use std::pin::Pin;
+        match self.get_mut() {
+            Conn::Tcp(s) => Pin::new(s).poll_read(cx, buf),
+            Conn::Unix(s) => Pin::new(s).poll_read(cx, buf),
+            Conn::Tls(s) => Pin::new(s).poll_read(cx, buf),
+        }
+    }
+}
+
+impl tokio::io::AsyncWrite for Conn {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        use std::pin::Pin;
+        match self.get_mut() {
+            Conn::Tcp(s) => Pin::new(s).poll_write(cx, buf),
+            Conn::Unix(s) => Pin::new(s).poll_write(cx, buf),
+            Conn::Tls(s) => Pin::new(s).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        use std::pin::Pin;
+        match self.get_mut() {
+            Conn::Tcp(s) => Pin::new(s).poll_flush(cx),
+            Conn::Unix(s) => Pin::new(s).poll_flush(cx),
+            Conn::Tls(s) => Pin::new(s).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        use std::pin::Pin;
+        match self.get_mut() {
+            Conn::Tcp(s) => Pin::new(s).poll_shutdown(cx),
+            Conn::Unix(s) => Pin::new(s).poll_shutdown(cx),
+            Conn::Tls(s) => Pin::new(s).poll_shutdown(cx),
+        }
+    }
+}
+
 /// The system's text for an error (`strerror`), as HAProxy prints it.
 fn strerror(e: &std::io::Error) -> String {
     match e.raw_os_error() {
@@ -250,6 +304,7 @@ impl Run<'_> {
                     }
                 }
                 Rule::Expect(e) => success_info = self.expect(e).await?,
+                Rule::Pgsql(step) => success_info = Some(self.pgsql(step, target).await?),
             }
             last = Some(rule);
         }
@@ -279,6 +334,7 @@ impl Run<'_> {
                     _ => String::new(),
                 },
             ),
+            Some(Rule::Pgsql(_)) => (CheckStatus::L7Ok, success_info.unwrap_or_default()),
             Some(_) => (CheckStatus::L7Ok, "(tcp-check)".into()),
         })
     }
@@ -409,6 +465,36 @@ impl Run<'_> {
             self.deadline = Instant::now() + t;
         }
         Ok(())
+    }
+
+    /// gatehouse's `pgsql-check` login on the open connection: first PostgreSQL's TLS
+    /// (`SSLRequest`) when the server's checks run over TLS.
+    async fn pgsql(
+        &mut self,
+        step: &super::pgsql::PgsqlStep,
+        target: &Target,
+    ) -> Result<String, Failure> {
+        let deadline = self.deadline;
+        let conn = match (self.conn.take(), &target.tls) {
+            (Some(Conn::Tcp(tcp)), Some(tls)) => {
+                match timeout_at(deadline.into(), tls.start_pgsql(tcp, target.addr)).await {
+                    Ok(Ok(s)) => Conn::Tls(Box::new(s)),
+                    Ok(Err(e)) => {
+                        let f = super::pgsql::failure(e);
+                        return Err(self.fail(f.status, f.info));
+                    }
+                    Err(_) => return Err(self.fail(CheckStatus::L6Timeout, String::new())),
+                }
+            }
+            (Some(c), _) => c,
+            (None, _) => return Err(self.fail(CheckStatus::SockErr, String::new())),
+        };
+        let conn = self.conn.insert(conn);
+        match timeout_at(deadline.into(), super::pgsql::run(step, conn)).await {
+            Ok(Ok(info)) => Ok(info),
+            Ok(Err(f)) => Err(self.fail(f.status, f.info)),
+            Err(_) => Err(self.timeout(None)),
+        }
     }
 
     /// Reads once more; false at the end of the answer.

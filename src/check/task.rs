@@ -8,6 +8,7 @@
 use super::agent;
 use super::run::{self, Limits, RuleSet, Target};
 use crate::config::model::OnError;
+use crate::log::TermCause;
 use crate::runtime::events::{Change, Reporter, ServerFacts};
 use crate::runtime::health::{CheckResult, CheckStatus, Hana, HealthState, describe};
 use crate::runtime::live::BackendLive;
@@ -60,13 +61,17 @@ pub struct Plan {
     /// The delay before the first check (HAProxy spreads the first checks of all
     /// servers over one interval).
     pub first: Duration,
+    /// `on-marked-down shutdown-sessions`.
+    pub on_marked_down_shutdown: bool,
+    /// `on-marked-up shutdown-backup-sessions`.
+    pub on_marked_up_shutdown_backup: bool,
 }
 
 impl Plan {
     /// What identifies the plan's behaviour (a changed one restarts the checker).
     pub fn fingerprint(&self) -> String {
         format!(
-            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{}|{}",
+            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{}|{}|{}|{}",
             self.kind,
             self.rules,
             self.target,
@@ -77,6 +82,8 @@ impl Plan {
             self.fall,
             self.spread,
             self.backup,
+            self.on_marked_down_shutdown,
+            self.on_marked_up_shutdown_backup,
         )
     }
 
@@ -274,6 +281,7 @@ fn settle(
         server.pool.clear();
     }
     let cur = backend.current();
+    shutdown_sessions(plan, server, cur.as_deref(), after);
     if let Some(b) = &cur {
         b.balancer.refresh();
     }
@@ -286,6 +294,30 @@ fn settle(
     let cause = (!reporter.log_health_checks).then_some(r);
     reporter.server_change(cur.as_deref(), &plan.facts(server), change, cause);
     state
+}
+
+/// `on-marked-down shutdown-sessions`: a server marked down closes its sessions
+/// (logged `D`); `on-marked-up shutdown-backup-sessions`: an active server with a
+/// weight marked up closes the sessions of the backend's backup servers (logged `U`).
+fn shutdown_sessions(
+    plan: &Plan,
+    server: &ServerLive,
+    backend: Option<&crate::runtime::backend::Backend>,
+    up: bool,
+) {
+    if !up && plan.on_marked_down_shutdown {
+        server.shutdown.signal(TermCause::Down);
+    }
+    if up
+        && plan.on_marked_up_shutdown_backup
+        && !plan.backup
+        && server.weight.load(Ordering::Relaxed) > 0
+        && let Some(b) = backend
+    {
+        for s in b.servers.iter().filter(|s| s.backup) {
+            s.shutdown.signal(TermCause::Up);
+        }
+    }
 }
 
 /// HAProxy's `option log-health-checks` line: "Health check for server be/s

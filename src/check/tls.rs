@@ -128,6 +128,22 @@ impl CheckTls {
     }
 }
 
+impl CheckTls {
+    /// PostgreSQL's TLS: `SSLRequest` on `tcp`, then the handshake (sending the check's
+    /// SNI, else none).
+    pub async fn start_pgsql(
+        &self,
+        tcp: TcpStream,
+        addr: SocketAddr,
+    ) -> Result<TlsStream<TcpStream>, crate::pgwire::PgError> {
+        let name = self
+            .sni
+            .clone()
+            .unwrap_or_else(|| ServerName::IpAddress(IpAddr::from(addr.ip())));
+        crate::pgwire::start_tls(tcp, &self.connector, name).await
+    }
+}
+
 /// HAProxy's text for a failed handshake (`conn_err_code_str`): a certificate for
 /// another name than the SNI sent is told apart.
 pub fn failure_info(e: &std::io::Error) -> &'static str {

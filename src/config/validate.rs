@@ -16,6 +16,7 @@ pub fn validate(config: &Config, diags: &mut Vec<Diag>, sem: &dyn Semantics) {
         http_rules_in_tcp_mode(p, diags);
         h2_binds(p, diags);
         super::proxy::pgsql::check(config, p, diags);
+        super::proxy::option::check_pgsql_credentials(config, p, diags);
         not_active_yet(config, p, diags);
         references(config, p, diags);
         error_imports(config, p, diags);

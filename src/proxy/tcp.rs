@@ -136,7 +136,29 @@ where
             }
             let (mut cr, mut cw) = tokio::io::split(client);
             let (mut sr, mut sw) = tokio::io::split(server);
-            let res = tunnel::run(&mut cr, &mut cw, &mut sr, &mut sw, t, snap.global.bufsize).await;
+            // `on-marked-down shutdown-sessions` / `on-marked-up shutdown-backup-sessions`
+            // end the session from outside (its byte counts are then not known).
+            let mut shutdown = srv.shutdown.watch();
+            let mut killed = None;
+            let stop = async {
+                killed = Some(shutdown.wait().await);
+            };
+            let (res, _) = tunnel::run_until(
+                &mut cr,
+                &mut cw,
+                &mut sr,
+                &mut sw,
+                t,
+                snap.global.bufsize,
+                stop,
+            )
+            .await;
+            if let Some(cause) = killed {
+                // HAProxy closes both sides at once: the client gets a FIN (a reset
+                // with `option nolinger`), the server connection is dropped.
+                let _ = tokio::io::AsyncWriteExt::shutdown(&mut cw).await;
+                rec.term_cause = cause;
+            }
             if res.end != TunnelEnd::Closed {
                 // Like HAProxy, a session ended by a timeout or an error first shuts the
                 // client's side down (FIN); with `option nolinger` the close then resets.
@@ -145,6 +167,8 @@ where
             rec.bytes_out = res.down;
             rec.bytes_in = res.up + payload.len() as u64;
             (rec.term_cause, rec.fin_state) = match res.end {
+                // HAProxy logs a killed session `D-` or `U-`.
+                _ if killed.is_some() => (rec.term_cause, FinState::None),
                 TunnelEnd::Closed => (TermCause::None, FinState::None),
                 TunnelEnd::ClientTimeout => (TermCause::ClientTimeout, FinState::Data),
                 TunnelEnd::ServerTimeout => (TermCause::ServerTimeout, FinState::Data),

@@ -66,6 +66,10 @@ struct Clock {
     aborted: AtomicBool,
     /// Woken when a direction ends (its reader may switch to a `-fin` timeout).
     changed: Notify,
+    /// Bytes forwarded so far, client to server and back (what a session stopped from
+    /// outside reports).
+    up: AtomicU64,
+    down: AtomicU64,
 }
 
 impl Clock {
@@ -188,6 +192,8 @@ where
                 }
                 clock.touch(!from_client);
                 total += n as u64;
+                if from_client { &clock.up } else { &clock.down }
+                    .fetch_add(n as u64, Ordering::Relaxed);
             }
             Err(_) => return (total, Some(read_err)),
         }
@@ -226,6 +232,30 @@ where
     SR: AsyncRead + Unpin + ?Sized,
     SW: AsyncWrite + Unpin + ?Sized,
 {
+    run_until(cr, cw, sr, sw, t, buf_size, std::future::pending())
+        .await
+        .0
+}
+
+/// [`run`], unless `stop` completes first: the tunnel then ends at once (the caller
+/// closes the sides) and the result, with `true`, carries the bytes forwarded so far
+/// (`on-marked-down shutdown-sessions`).
+pub async fn run_until<CR, CW, SR, SW, F>(
+    cr: &mut CR,
+    cw: &mut CW,
+    sr: &mut SR,
+    sw: &mut SW,
+    t: TunnelTimeouts,
+    buf_size: usize,
+    stop: F,
+) -> (TunnelResult, bool)
+where
+    CR: AsyncRead + Unpin + ?Sized,
+    CW: AsyncWrite + Unpin + ?Sized,
+    SR: AsyncRead + Unpin + ?Sized,
+    SW: AsyncWrite + Unpin + ?Sized,
+    F: std::future::Future<Output = ()>,
+{
     let clock = Clock {
         base: Instant::now(),
         client: AtomicU64::new(0),
@@ -234,15 +264,22 @@ where
         server_done: AtomicBool::new(false),
         aborted: AtomicBool::new(false),
         changed: Notify::new(),
+        up: AtomicU64::new(0),
+        down: AtomicU64::new(0),
     };
     let up = pump(cr, sw, true, &clock, &t, buf_size);
     let down = pump(sr, cw, false, &clock, &t, buf_size);
-    tokio::pin!(up, down);
+    tokio::pin!(up, down, stop);
     let (mut up_res, mut down_res) = (None, None);
     while up_res.is_none() || down_res.is_none() {
         tokio::select! {
             r = &mut up, if up_res.is_none() => up_res = Some(r),
             r = &mut down, if down_res.is_none() => down_res = Some(r),
+            () = &mut stop => {
+                let up = clock.up.load(Ordering::Relaxed);
+                let down = clock.down.load(Ordering::Relaxed);
+                return (TunnelResult { up, down, end: TunnelEnd::Closed }, true);
+            }
         }
         // A failure ends both directions at once; a timeout only its own.
         let failed = |r: &Option<(u64, Option<TunnelEnd>)>| {
@@ -265,5 +302,5 @@ where
             _ => 1,
         })
         .unwrap_or(TunnelEnd::Closed);
-    TunnelResult { up, down, end }
+    (TunnelResult { up, down, end }, false)
 }

@@ -18,5 +18,6 @@ pub mod proxies;
 pub mod rules;
 pub mod server;
 pub mod sessions;
+pub mod shutdown;
 pub mod snapshot;
 pub mod userlist;

@@ -86,6 +86,9 @@ pub struct ServerLive {
     pub pool: IdlePool,
     /// Health-check state (written by the check engine).
     pub health: Health,
+    /// `on-marked-down shutdown-sessions`, `on-marked-up shutdown-backup-sessions`: the
+    /// signal that ends the sessions to this server.
+    pub shutdown: super::shutdown::SessionsShutdown,
     /// The address set at runtime (`set server B/S addr`), used instead of the
     /// configured one until a reload configures another address.
     addr_override: arc_swap::ArcSwapOption<SocketAddr>,
@@ -131,6 +134,7 @@ impl ServerLive {
             counters: Counters::default(),
             pool: IdlePool::default(),
             health: Health::default(),
+            shutdown: Default::default(),
             addr_override: arc_swap::ArcSwapOption::empty(),
             maxconn_override: AtomicU32::new(NO_OVERRIDE),
             applied: Mutex::new(Applied {

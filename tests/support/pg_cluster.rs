@@ -198,6 +198,32 @@ impl PgCluster {
         }
     }
 
+    /// Turns TLS on on the primary (`ssl = on`, then a configuration reload) with the
+    /// certificate `crt` and key `key` (PEM files, copied into its data directory).
+    pub fn primary_tls(&self, crt: &Path, key: &Path) {
+        let data = self.primary.dir().join("data");
+        for (from, to) in [(crt, "server.crt"), (key, "server.key")] {
+            let dst = data.join(to);
+            std::fs::copy(from, &dst).expect("copy TLS file");
+            std::fs::set_permissions(&dst, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+                .expect("chmod TLS file");
+            if is_root() {
+                std::os::unix::fs::chown(&dst, Some(NOBODY), Some(NOBODY)).expect("chown TLS file");
+            }
+        }
+        psql(&self.primary, "postgres", "ALTER SYSTEM SET ssl = on");
+        psql(&self.primary, "postgres", "SELECT pg_reload_conf()");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while query(&self.primary, "postgres", "SHOW ssl").trim() != "on" {
+            assert!(
+                Instant::now() < deadline,
+                "ssl not on:\n{}",
+                self.primary.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Stops the primary (immediate shutdown: its sessions end at once, as in a crash)
     /// and waits until it has exited.
     pub fn stop_primary(&mut self) {
@@ -275,6 +301,7 @@ pub fn psql_tcp(
     let out = Command::new(service_bin("psql"))
         .args([
             "-X",
+            "-q",
             "-At",
             "-v",
             "ON_ERROR_STOP=1",

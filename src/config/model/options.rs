@@ -126,10 +126,14 @@ pub enum CheckKind {
         /// `post-41`.
         post41: bool,
     },
-    /// `option pgsql-check user NAME`.
+    /// `option pgsql-check user NAME [credentials NAME] [role primary|replica|any]
+    /// [database DB]`.
     Pgsql {
         /// The user.
         user: String,
+        /// gatehouse's extension (any of `credentials`, `role`, `database` given): a
+        /// real login, and the role asked of the server. `None`: HAProxy's check.
+        login: Option<PgsqlLogin>,
     },
     /// `option redis-check`.
     Redis,
@@ -144,6 +148,45 @@ pub enum CheckKind {
     SslHello,
     /// `option ldap-check`.
     Ldap,
+}
+
+/// What `option pgsql-check … credentials/role/database` asks of a server (gatehouse
+/// only): it logs in (SCRAM-SHA-256, MD5 or cleartext with the password of a
+/// `credentials` section) and, with a role, asks `SELECT pg_is_in_recovery()`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PgsqlLogin {
+    /// `credentials NAME`: the section whose password logs in (none: no password, for
+    /// `trust`).
+    pub credentials: Option<String>,
+    /// `role`.
+    pub role: PgsqlRole,
+    /// `database DB` (default `postgres`).
+    pub database: Option<String>,
+    /// The option's line.
+    pub span: Span,
+}
+
+/// The role `option pgsql-check … role` wants a server to have.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PgsqlRole {
+    /// `any` (the default): a login is enough.
+    #[default]
+    Any,
+    /// `primary`: up only where `pg_is_in_recovery()` is false.
+    Primary,
+    /// `replica`: up only where `pg_is_in_recovery()` is true.
+    Replica,
+}
+
+impl PgsqlRole {
+    /// Its keyword.
+    pub fn name(self) -> &'static str {
+        match self {
+            PgsqlRole::Any => "any",
+            PgsqlRole::Primary => "primary",
+            PgsqlRole::Replica => "replica",
+        }
+    }
 }
 
 /// The check configuration of a backend.

@@ -157,6 +157,12 @@ pub struct ServerOpts {
     /// `check-proto NAME`: the protocol of HTTP checks (else `proto`, else what ALPN
     /// picks).
     pub check_proto: Option<ServerProto>,
+    /// `on-marked-down shutdown-sessions`: marked down by its checks, the server's
+    /// connections are closed.
+    pub on_marked_down_shutdown: bool,
+    /// `on-marked-up shutdown-backup-sessions`: marked up by its checks, the
+    /// connections of the backend's backup servers are closed.
+    pub on_marked_up_shutdown_backup: bool,
 }
 
 /// `proto NAME` on a server: HAProxy's multiplexer names gatehouse knows.
@@ -237,6 +243,8 @@ impl Default for ServerOpts {
             on_error: OnError::FailCheck,
             proto: None,
             check_proto: None,
+            on_marked_down_shutdown: false,
+            on_marked_up_shutdown_backup: false,
         }
     }
 }

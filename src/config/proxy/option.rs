@@ -1,8 +1,11 @@
 //! `option …` flags and the health-check protocol options (`option httpchk`, `tcp-check`,
 //! `mysql-check`, `pgsql-check`, `redis-check`, `smtpchk`, `ssl-hello-chk`).
 
+use crate::config::diag::Diag;
 use crate::config::keyword::{ALL, BACK, FRONT, ProxyCtx, ProxyKeyword, kw, max_args, not_yet};
-use crate::config::model::{CheckKind, ForwardFor, HttpConnMode, Options};
+use crate::config::model::{
+    CheckKind, Config, ForwardFor, HttpConnMode, Options, PgsqlLogin, PgsqlRole, Proxy,
+};
 use crate::config::value::network;
 
 fn flag(
@@ -258,14 +261,92 @@ fn mysql_check(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
 }
 
 fn pgsql_check(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
-    match (words.get(2).map(String::as_str), words.get(3)) {
-        (Some("user"), Some(u)) => {
-            max_args(words, 2, 2)?;
-            ctx.proxy.check.kind = CheckKind::Pgsql { user: u.clone() };
-            Ok(())
+    let user = match (words.get(2).map(String::as_str), words.get(3)) {
+        (Some("user"), Some(u)) => u.clone(),
+        _ => return Err("'option pgsql-check' expects 'user <username>' as argument.".into()),
+    };
+    // HAProxy's check when nothing follows; gatehouse's login with any of
+    // `credentials`, `role`, `database`.
+    let mut login = PgsqlLogin {
+        credentials: None,
+        role: PgsqlRole::Any,
+        database: None,
+        span: ctx.span.clone(),
+    };
+    let mut i = 4;
+    while let Some(k) = words.get(i) {
+        if !matches!(k.as_str(), "credentials" | "database" | "role") {
+            // HAProxy's words for an argument after `user NAME`.
+            return Err(format!(
+                "'option pgsql-check' cannot handle unexpected argument '{k}'."
+            ));
         }
-        _ => Err("'option pgsql-check' expects 'user <username>' as argument.".into()),
+        let v = words
+            .get(i + 1)
+            .ok_or_else(|| format!("'option pgsql-check' : '{k}' expects an argument."))?;
+        match k.as_str() {
+            "credentials" => login.credentials = Some(v.clone()),
+            "database" => login.database = Some(v.clone()),
+            "role" => {
+                login.role = match v.as_str() {
+                    "primary" => PgsqlRole::Primary,
+                    "replica" => PgsqlRole::Replica,
+                    "any" => PgsqlRole::Any,
+                    x => {
+                        return Err(format!(
+                            "'option pgsql-check' : 'role' expects 'primary', 'replica' or 'any' (got '{x}')."
+                        ));
+                    }
+                }
+            }
+            x => {
+                return Err(format!(
+                    "'option pgsql-check' only supports 'user', 'credentials', 'role' and 'database' (got '{x}')."
+                ));
+            }
+        }
+        i += 2;
     }
+    ctx.proxy.check.kind = CheckKind::Pgsql {
+        user,
+        login: (words.len() > 4).then_some(login),
+    };
+    Ok(())
+}
+
+/// The post-parse check of `option pgsql-check … credentials NAME`: the section exists,
+/// has a password, and its `user` is the check's (alerts at the option's line).
+pub fn check_pgsql_credentials(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) {
+    let CheckKind::Pgsql {
+        user,
+        login: Some(login),
+    } = &p.check.kind
+    else {
+        return;
+    };
+    let Some(name) = &login.credentials else {
+        return;
+    };
+    let msg = match config.credentials(name) {
+        None => format!(
+            "{} '{}' : 'option pgsql-check' : unknown credentials '{name}'.",
+            p.kind.keyword(),
+            p.name
+        ),
+        Some(c) if c.password.is_none() => format!(
+            "{} '{}' : 'option pgsql-check' : credentials '{name}' has no 'password'.",
+            p.kind.keyword(),
+            p.name
+        ),
+        Some(c) if c.user.as_deref().is_some_and(|u| u != user) => format!(
+            "{} '{}' : 'option pgsql-check' : user '{user}' is not the user '{}' of credentials '{name}'.",
+            p.kind.keyword(),
+            p.name,
+            c.user.as_deref().unwrap_or_default()
+        ),
+        Some(_) => return,
+    };
+    diags.push(Diag::alert(&login.span, msg));
 }
 
 fn redis_check(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {

@@ -72,6 +72,8 @@ pub const OPTIONS: &[(&str, usize, Status)] = &[
     ("on-error", 1, CHECKS),
     ("proto", 1, Status::Supported),
     ("check-proto", 1, CHECKS),
+    ("on-marked-down", 0, CHECKS),
+    ("on-marked-up", 0, CHECKS),
 ];
 
 /// The status of the health check options.
@@ -99,8 +101,6 @@ pub const NOT_YET: &[&str] = &[
     "no-tfo",
     "non-stick",
     "npn",
-    "on-marked-down",
-    "on-marked-up",
     "pool-low-conn",
     "pool-max-conn",
     "pool-purge-delay",
@@ -272,6 +272,20 @@ fn apply_opts(
                 Ok(n) if n > 0 && n <= i64::from(u32::MAX) => opts.error_limit = n as u32,
                 _ => return Err(format!("'{who}' : {opt} has to be > 0.")),
             },
+            // HAProxy reads the value even when it is missing ("but got ''").
+            "on-marked-down" | "on-marked-up" => {
+                let v = words.get(i + 1).map_or("", String::as_str);
+                let (want, flag) = if opt == "on-marked-down" {
+                    ("shutdown-sessions", &mut opts.on_marked_down_shutdown)
+                } else {
+                    ("shutdown-backup-sessions", &mut opts.on_marked_up_shutdown_backup)
+                };
+                if v != want {
+                    return Err(format!("'{who}' : '{opt}' expects '{want}' but got '{v}'."));
+                }
+                *flag = true;
+                i += 1;
+            }
             "on-error" => {
                 opts.on_error = match v {
                     "fastinter" => OnError::FastInter,
