@@ -60,9 +60,15 @@ const CASES: &[(&str, &str, u32, &str)] = &[
     ),
     (
         "real HAProxy section gatehouse does not support yet",
+        "mailers m\n    mailer a 127.0.0.1:1000\n",
+        1,
+        "section 'mailers' is a HAProxy section that gatehouse does not support yet.",
+    ),
+    (
+        "peers sections are refused with a pointer to the table's Redis option",
         "peers p\n    peer a 127.0.0.1:1000\n",
         1,
-        "section 'peers' is a HAProxy section that gatehouse does not support yet.",
+        "section 'peers' : 'peers' is not supported by gatehouse: stick tables are shared between instances through Redis instead, with the stick-table option 'redis <url>' (not available yet; see docs/persistence.md).",
     ),
     (
         "real HAProxy action gatehouse does not support yet",

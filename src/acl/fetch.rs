@@ -15,6 +15,7 @@ mod l4;
 pub(crate) mod proxies;
 mod res_headers;
 mod ssl;
+mod stick;
 mod stream;
 mod txn;
 
@@ -181,6 +182,9 @@ static FAMILIES: &[&[FetchDef]] = &[
     ssl::FETCHES,
     proxies::FETCHES,
     res_headers::FETCHES,
+    stick::FETCHES,
+    stick::SRC_FETCHES,
+    stick::OTHER_FETCHES,
 ];
 
 /// Every fetch implemented, family by family.

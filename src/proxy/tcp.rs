@@ -33,7 +33,8 @@ where
     };
     // `tcp-request content` rules. Rules see the live state of the stream's proxies
     // (`nbsrv`, `be_conn`, …).
-    let live = StreamLive::new(&snap, &fe);
+    let trk = crate::runtime::stick::Trackers::default();
+    let live = StreamLive::new(&snap, &fe).tracking(conn.conn.stick.as_deref(), Some(&trk));
     let backend = {
         let src = WithLive {
             inner: &conn,
@@ -144,6 +145,12 @@ where
             }
             rec.bytes_out = res.down;
             rec.bytes_in = res.up + payload.len() as u64;
+            crate::runtime::stick::track::count_bytes(
+                Some(&trk),
+                conn.conn.stick.as_deref(),
+                rec.bytes_in,
+                rec.bytes_out,
+            );
             (rec.term_cause, rec.fin_state) = match res.end {
                 TunnelEnd::Closed => (TermCause::None, FinState::None),
                 TunnelEnd::ClientTimeout => (TermCause::ClientTimeout, FinState::Data),

@@ -17,4 +17,5 @@ pub mod rules;
 pub mod server;
 pub mod sessions;
 pub mod snapshot;
+pub mod stick;
 pub mod userlist;

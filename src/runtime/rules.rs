@@ -430,6 +430,19 @@ impl HttpRules {
                     lf = Some(LfAction::Sample(e));
                     None
                 }
+                HttpAction::TrackSc(crate::config::model::TrackSc { key: expr, .. })
+                | HttpAction::Sc(crate::config::model::ScAction::SetGpt0 { value: expr, .. })
+                    if expr.parse::<i64>().is_err() =>
+                {
+                    let e = SampleExpr::parse(expr).map_err(|e| {
+                        (
+                            r.span.clone(),
+                            format!("failed to parse sample expression <{expr}> : {e}"),
+                        )
+                    })?;
+                    lf = Some(LfAction::Sample(e));
+                    None
+                }
                 HttpAction::SetVar { expr, .. } => {
                     let e = SampleExpr::parse(expr).map_err(|e| {
                         (
@@ -523,8 +536,53 @@ pub struct TcpRuleRt {
     pub accept: bool,
     /// `expect-proxy layer4`: not final; the connection must start with a PROXY header.
     pub expect_proxy: bool,
+    /// `track-sc*` (not final): the counter, the table and the key.
+    pub track: Option<(usize, String, SampleExpr)>,
+    /// `sc-inc-gpc*` / `sc-set-gpt0` (not final), with the value's expression.
+    pub sc: Option<(crate::config::model::ScAction, Option<SampleExpr>)>,
     /// When.
     pub cond: Cond,
+}
+
+/// Runs a `track-sc*`, `sc-inc-gpc*` or `sc-set-gpt0` action through the stream's
+/// live state (`http`: count a request in a newly tracked entry).
+pub fn stick_action(
+    track: Option<(usize, &str, &SampleExpr)>,
+    sc: Option<(&crate::config::model::ScAction, Option<&SampleExpr>)>,
+    src: &dyn SampleSource,
+    http: bool,
+) {
+    use crate::acl::{StickAt, StickOp};
+    use crate::config::model::ScAction;
+    let Some(live) = src.live() else { return };
+    if let Some((slot, table, key)) = track {
+        key.eval_key(src, &mut |k| live.stick_track(slot, table, k, http));
+    }
+    match sc {
+        Some((ScAction::IncGpc { idx, slot }, _)) => {
+            live.stick(StickAt::Slot(usize::from(*slot), None), StickOp::Inc(*idx));
+        }
+        Some((ScAction::SetGpt0 { slot, value }, expr)) => {
+            let v = match expr {
+                None => value.parse::<i64>().ok(),
+                Some(e) => {
+                    let mut v = None;
+                    e.eval_key(src, &mut |k| {
+                        v = match k {
+                            crate::acl::StickKey::Int(n) => Some(n),
+                            crate::acl::StickKey::Str(s) => crate::acl::str_to_int(s),
+                            crate::acl::StickKey::Ip(_) => None,
+                        }
+                    });
+                    v
+                }
+            };
+            if let Some(v) = v {
+                live.stick(StickAt::Slot(usize::from(*slot), None), StickOp::SetGpt0(v));
+            }
+        }
+        None => {}
+    }
 }
 
 /// Compiles the `tcp-request` rules of one stage (`connection` or `content`).
@@ -537,9 +595,32 @@ pub fn compile_tcp(
         .iter()
         .filter(|r| r.stage == stage)
         .map(|r| {
+            let expr = |t: &str| {
+                SampleExpr::parse(t).map_err(|e| {
+                    (
+                        r.span.clone(),
+                        format!("failed to parse sample expression <{t}> : {e}"),
+                    )
+                })
+            };
+            let track = match &r.track {
+                Some(t) => Some((usize::from(t.slot), t.table.clone(), expr(&t.key)?)),
+                None => None,
+            };
+            let sc = match &r.sc {
+                Some(a @ crate::config::model::ScAction::SetGpt0 { value, .. })
+                    if value.parse::<i64>().is_err() =>
+                {
+                    Some((a.clone(), Some(expr(value)?)))
+                }
+                Some(a) => Some((a.clone(), None)),
+                None => None,
+            };
             Ok(TcpRuleRt {
                 accept: r.action == "accept",
                 expect_proxy: r.action == "expect-proxy",
+                track,
+                sc,
                 cond: Cond::compile(set, r.cond.as_ref())?,
             })
         })
@@ -560,6 +641,15 @@ pub fn connection_verdict(rules: &[TcpRuleRt], src: &dyn SampleSource) -> Option
         if r.cond.matches(src) {
             if r.expect_proxy {
                 expect = true;
+                continue;
+            }
+            if r.track.is_some() || r.sc.is_some() {
+                stick_action(
+                    r.track.as_ref().map(|(n, t, e)| (*n, t.as_str(), e)),
+                    r.sc.as_ref().map(|(a, e)| (a, e.as_ref())),
+                    src,
+                    false,
+                );
                 continue;
             }
             return r.accept.then_some(expect);

@@ -59,6 +59,8 @@ pub struct Snapshot {
     pub proxies: Vec<ProxyMeta>,
     /// The process-wide (`proc.`) variables.
     pub proc_vars: Arc<super::procvars::ProcVars>,
+    /// The stick tables, in HAProxy's list order (the last declared first).
+    pub tables: Vec<Arc<super::stick::Table>>,
 }
 
 impl Snapshot {
@@ -79,6 +81,11 @@ impl Snapshot {
     /// The frontend named `name`.
     pub fn frontend(&self, name: &str) -> Option<&Arc<Frontend>> {
         self.frontends.iter().find(|f| f.name == name)
+    }
+
+    /// The stick table named `name`.
+    pub fn table(&self, name: &str) -> Option<&Arc<super::stick::Table>> {
+        self.tables.iter().find(|t| t.name == name)
     }
 }
 
@@ -572,7 +579,15 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
             }
         }
     }
+    let tables = config
+        .proxies
+        .iter()
+        .rev()
+        .filter(|p| p.kind != crate::config::model::ProxyKind::Defaults)
+        .filter_map(|p| Some(store.table(&p.name, &p.stick_table.as_ref()?.def)))
+        .collect();
     Ok(Snapshot {
+        tables,
         proc_vars,
         proxies,
         global,

@@ -12,6 +12,7 @@ mod options;
 mod reply;
 mod rules;
 mod server;
+mod stick;
 mod tls;
 
 pub use errors::*;
@@ -21,6 +22,7 @@ pub use options::*;
 pub use reply::*;
 pub use rules::*;
 pub use server::*;
+pub use stick::*;
 pub use tls::*;
 /// A whole configuration: the merged `global` section, proxies and userlists.
 #[derive(Clone, Debug, Default)]

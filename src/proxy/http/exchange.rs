@@ -100,6 +100,9 @@ pub(super) struct Exchange {
     pub(super) cap_res: Vec<Option<Vec<u8>>>,
     /// What the rules set beside the message (timeouts, log level, captures).
     pub(super) fx: rules::Effects,
+    /// The counters the request tracks (`http-request track-sc*`, `tcp-request
+    /// content track-sc*`), let go when it ends.
+    pub(super) trk: crate::runtime::stick::Trackers,
 }
 
 impl Exchange {
@@ -128,6 +131,7 @@ impl Exchange {
             cap_req: Vec::new(),
             cap_res: Vec::new(),
             fx: rules::Effects::default(),
+            trk: Default::default(),
         }
     }
 
@@ -153,6 +157,21 @@ impl Exchange {
         self.cap_req.clear();
         self.cap_res.clear();
         self.fx.clear();
+        self.trk.clear();
+    }
+
+    /// Counts the ended request's status and bytes in the entries it and its
+    /// connection track, and lets the request's own entries go.
+    fn count_tracked(&mut self, session: Option<&crate::runtime::stick::Trackers>) {
+        use crate::runtime::stick::track;
+        if self.trk.is_empty() && session.is_none() {
+            return;
+        }
+        if self.status > 0 {
+            track::count_status(Some(&self.trk), session, self.status as u16);
+        }
+        track::count_bytes(Some(&self.trk), session, self.bytes_in, self.bytes_out);
+        self.trk.clear();
     }
 }
 
@@ -422,7 +441,9 @@ impl Session {
             // too) gets its number in the process (`%rt`).
             ex.txn.rt = crate::log::next_request();
             ex.txn.set_proc(&self.snap.proc_vars);
-            match self.exchange(client, ex).await {
+            let r = self.exchange(client, ex).await;
+            ex.count_tracked(self.conn.stick.as_deref());
+            match r {
                 Some(next) => {
                     let end = Instant::now();
                     ex.phase = Phase::Log;
@@ -469,11 +490,15 @@ impl Session {
         };
         match client.read_request(wait, &mut ex.rx_start).await {
             Ok(()) => {
+                // A request counts in the connection's tracked entries (HAProxy's
+                // `stream_inc_http_req_ctr`; the request's own track when tracked).
+                crate::runtime::stick::track::count_request(None, self.conn.stick.as_deref());
                 let rx_start = ex.rx_start.unwrap_or(self.clock.start);
                 ex.t_request = session::ms(rx_start.elapsed());
                 Ok(())
             }
             Err(HeadFail::Invalid { status }) => {
+                crate::runtime::stick::track::count_request(None, self.conn.stick.as_deref());
                 ex.reqline.clear();
                 ex.status = status as i32;
                 // HAProxy's HTTP/1 layer does not count its error pages.
@@ -563,7 +588,10 @@ impl Session {
                 resp: None,
                 users: Some(&self.snap.userlists),
                 txn: Some((&ex.txn, fe.unique_id.as_ref(), &fe.name)),
-                live: Some(StreamLive::new(&self.snap, &fe)),
+                live: Some(
+                    StreamLive::new(&self.snap, &fe)
+                        .tracking(self.conn.stick.as_deref(), Some(&ex.trk)),
+                ),
             };
             let routed = rules::route(&fe, &view, &mut ex.edits, &mut ex.fx).ok_or(None)?;
             // The id not fetched by a rule is generated now, as HAProxy does once the

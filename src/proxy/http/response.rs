@@ -141,9 +141,10 @@ impl Session {
                 resp: Some(server.response()),
                 users: Some(&self.snap.userlists),
                 txn: Some((&ex.txn, self.fe.unique_id.as_ref(), &self.fe.name)),
-                live: Some(crate::runtime::live_fetch::StreamLive::forwarded(
-                    &self.snap, &self.fe, be,
-                )),
+                live: Some(
+                    crate::runtime::live_fetch::StreamLive::forwarded(&self.snap, &self.fe, be)
+                        .tracking(self.conn.stick.as_deref(), Some(&ex.trk)),
+                ),
             };
             let mut v = Verdict::Continue;
             if !self.fe.http_response.is_empty() {

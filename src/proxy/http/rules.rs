@@ -364,6 +364,28 @@ pub fn apply_with(
                     Err(()) => return Verdict::Deny(400),
                 }
             }
+            HttpAction::TrackSc(t) => {
+                if let Some(LfAction::Sample(e)) = &r.lf {
+                    let track = Some((usize::from(t.slot), t.table.as_str(), e));
+                    crate::runtime::rules::stick_action(track, None, seen, true);
+                } else if let Ok(n) = t.key.parse::<i64>()
+                    && let Some(live) = seen.live()
+                {
+                    live.stick_track(
+                        usize::from(t.slot),
+                        &t.table,
+                        crate::acl::StickKey::Int(n),
+                        true,
+                    );
+                }
+            }
+            HttpAction::Sc(a) => {
+                let e = match &r.lf {
+                    Some(LfAction::Sample(e)) => Some(e),
+                    _ => None,
+                };
+                crate::runtime::rules::stick_action(None, Some((a, e)), seen, true);
+            }
             HttpAction::Capture { slot, response, .. } => {
                 if let Some(LfAction::Sample(e)) = &r.lf {
                     let mut value: Option<Vec<u8>> = None;
