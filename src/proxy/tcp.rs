@@ -77,7 +77,12 @@ where
     };
     be.counters.session_start();
     let mut info = ConnectInfo::default();
-    let result = connect::connect(&be, &conn, conn.conn.local, &mut info).await;
+    let mut pending = crate::runtime::stick::persist::Pending::default();
+    let persist = crate::proxy::stick::designate(&be, &conn, &mut pending);
+    let result = connect::connect(&be, &conn, conn.conn.local, &mut info, persist).await;
+    if let Ok((_, slot)) = &result {
+        crate::proxy::stick::record(&be, &conn, &mut pending, &slot.server);
+    }
     rec.backend = &be.name;
     rec.t_queue = session::ms(info.queue);
     rec.retries = info.retries;

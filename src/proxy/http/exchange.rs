@@ -103,6 +103,8 @@ pub(super) struct Exchange {
     /// The counters the request tracks (`http-request track-sc*`, `tcp-request
     /// content track-sc*`), let go when it ends.
     pub(super) trk: crate::runtime::stick::Trackers,
+    /// The keys `stick` rules store once the server is known.
+    pub(super) stick: crate::runtime::stick::persist::Pending,
 }
 
 impl Exchange {
@@ -132,6 +134,7 @@ impl Exchange {
             cap_res: Vec::new(),
             fx: rules::Effects::default(),
             trk: Default::default(),
+            stick: Default::default(),
         }
     }
 
@@ -158,6 +161,7 @@ impl Exchange {
         self.cap_res.clear();
         self.fx.clear();
         self.trk.clear();
+        self.stick.clear();
     }
 
     /// Counts the ended request's status and bytes in the entries it and its

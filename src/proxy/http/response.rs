@@ -146,6 +146,9 @@ impl Session {
                         .tracking(self.conn.stick.as_deref(), Some(&ex.trk)),
                 ),
             };
+            if let Some(srv) = &ex.server {
+                crate::proxy::stick::record(be, &view, &mut ex.stick, srv);
+            }
             let mut v = Verdict::Continue;
             if !self.fe.http_response.is_empty() {
                 v = rules::apply_with(&self.fe.http_response, &view, &mut ex.redits, &mut ex.fx);

@@ -56,7 +56,14 @@ impl Session {
         let slot = {
             let (req, io) = client.watch();
             let view = view(req, &self.conn);
-            let acq = connect::acquire(be, &view, &[], &mut ex.info);
+            let sticky = crate::proxy::stick::designate(be, &view, &mut ex.stick);
+            let info = &mut ex.info;
+            let acq = async move {
+                match sticky {
+                    Some(s) => connect::acquire_persistent(be, s, info).await,
+                    None => connect::acquire(be, &view, &[], info).await,
+                }
+            };
             unless_client_closes(io, be.abortonclose, &mut early, acq).await
         };
         client.push_input(&early);

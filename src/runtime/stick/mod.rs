@@ -5,6 +5,7 @@
 //! that keep their definition.
 
 pub mod freq;
+pub mod persist;
 pub mod table;
 pub mod track;
 

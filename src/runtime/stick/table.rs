@@ -60,10 +60,12 @@ impl KeyBuf {
 }
 
 /// One stored value.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 enum Slot {
     Int(u64),
     Rate(FreqCtr),
+    /// `server_key`: the server's name.
+    Name(Option<Arc<str>>),
 }
 
 /// One entry of a table.
@@ -118,9 +120,22 @@ impl Updater<'_> {
                 f.update(period, n as u32, self.now);
                 true
             }
-            None => false,
+            Some(Slot::Name(_)) | None => false,
         }
     }
+    /// Sets `server_key` to `name`.
+    pub fn set_name(&mut self, name: &str) {
+        if let Some(Slot::Name(n)) = self
+            .table
+            .slot(StickData::ServerKey, 0)
+            .map(|i| &mut self.slots[i])
+        {
+            if n.as_deref() != Some(name) {
+                *n = Some(name.into());
+            }
+        }
+    }
+
     /// Takes one from counter `data` (not below zero).
     pub fn dec(&mut self, data: StickData) {
         if let Some(Slot::Int(v)) = self.table.slot(data, 0).map(|i| &mut self.slots[i]) {
@@ -139,7 +154,7 @@ impl Updater<'_> {
                 f.set(v as u32, self.now);
                 true
             }
-            None => false,
+            Some(Slot::Name(_)) | None => false,
         }
     }
 }
@@ -352,8 +367,11 @@ impl Table {
                     let first = self.offsets[s.data as usize].unwrap_or(0) as usize;
                     s.data.is_rate() && (first..first + s.count as usize).contains(&i)
                 });
+                let name = self.offsets[StickData::ServerKey as usize] == Some(i as u16);
                 if rate {
                     Slot::Rate(FreqCtr::default())
+                } else if name {
+                    Slot::Name(None)
                 } else {
                     Slot::Int(0)
                 }
@@ -424,14 +442,25 @@ impl Table {
     pub fn read(&self, e: &Entry, data: StickData, idx: u32) -> Option<i64> {
         let i = self.slot(data, idx)?;
         let d = e.data.lock().unwrap_or_else(|p| p.into_inner());
-        Some(match d[i] {
+        Some(match &d[i] {
             Slot::Int(v) => match data {
-                StickData::ServerId => i64::from(v as i32),
-                StickData::BytesInCnt | StickData::BytesOutCnt => v as i64,
-                _ => i64::from(v as u32),
+                StickData::ServerId => i64::from(*v as i32),
+                StickData::BytesInCnt | StickData::BytesOutCnt => *v as i64,
+                _ => i64::from(*v as u32),
             },
             Slot::Rate(f) => i64::from(f.read(self.period(data), now_ms())),
+            Slot::Name(_) => return None,
         })
+    }
+
+    /// The `server_key` of `e`, if stored and set.
+    pub fn read_name(&self, e: &Entry) -> Option<Arc<str>> {
+        let i = self.slot(StickData::ServerKey, 0)?;
+        let d = e.data.lock().unwrap_or_else(|p| p.into_inner());
+        match &d[i] {
+            Slot::Name(n) => n.clone(),
+            _ => None,
+        }
     }
 
     /// Entries in the table now.
@@ -516,13 +545,14 @@ impl Table {
                 } else {
                     (*name).to_string()
                 };
-                let v = match d[first as usize + idx as usize] {
+                let v = match &d[first as usize + idx as usize] {
                     Slot::Int(v) => match data {
-                        StickData::ServerId => (v as i32).to_string(),
+                        StickData::ServerId => (*v as i32).to_string(),
                         StickData::BytesInCnt | StickData::BytesOutCnt => v.to_string(),
-                        _ => (v as u32).to_string(),
+                        _ => (*v as u32).to_string(),
                     },
                     Slot::Rate(f) => f.read(self.period(*data), now).to_string(),
+                    Slot::Name(n) => n.as_deref().unwrap_or("-").to_string(),
                 };
                 if data.is_rate() {
                     let _ = write!(out, " {label}({})={v}", self.period(*data));
