@@ -166,3 +166,153 @@ fn per_user_limit_keys_on_the_identity_of_the_token() {
     assert_eq!(count(&b, 200), 10, "{b:?}");
     drop(d);
 }
+
+const RELOADED: &str = "global
+    stats socket unix@admin.sock level admin
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:{port}
+    stick-table type ip size 1k expire 60s store http_req_rate(1m),http_req_cnt
+    http-request track-sc0 src
+    http-request deny deny_status 429 if { sc_http_req_rate(0) gt 10 }
+    http-response set-header X-Gen GEN
+    default_backend app
+backend app
+    server s1 {app}
+";
+
+/// Reloads `d` with `text` and waits until a response carries `X-Gen: label`.
+fn reload(d: &mut Daemon, port: u16, text: &str, label: &str) {
+    std::fs::write(d.config_path(), text).unwrap();
+    d.signal(libc::SIGUSR2);
+    assert!(
+        wait_until(Duration::from_secs(10), || {
+            HttpClient::connect(addr(port))
+                .and_then(|mut c| c.get("/probe", &[]))
+                .is_ok_and(|r| r.header("x-gen") == Some(label))
+        }),
+        "reload to {label} not seen: {}",
+        d.stderr()
+    );
+}
+
+#[test]
+fn a_table_survives_a_reload_that_keeps_its_definition() {
+    let app = HttpBackend::start("app");
+    let cfg = Config::new(RELOADED)
+        .listen_port("port")
+        .var("app", app.addr());
+    let port = cfg.port("port");
+    let text = cfg.render();
+    let mut d = Gatehouse::builder(&text.replace("GEN", "one"))
+        .wait_port(port)
+        .start();
+    let sock = d.dir().join("admin.sock");
+    assert_eq!(count(&statuses(port, "/", &[], 6), 200), 6);
+    // An unrelated change: the entry and its rate are kept (6 requests, 1 probe below).
+    reload(&mut d, port, &text.replace("GEN", "two"), "two");
+    let after = statuses(port, "/", &[], 6);
+    let before_probes = unix_cmd(&sock, "show table fe");
+    assert!(before_probes.contains(" http_req_cnt="), "{before_probes}");
+    let probes: usize = before_probes
+        .split(" http_req_cnt=")
+        .nth(1)
+        .and_then(|v| v.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    // 6 requests, the probes of the reload wait, 6 more: all counted in one entry.
+    assert!(probes >= 13, "{before_probes}");
+    assert!(
+        count(&after, 429) >= 2,
+        "the limit forgot the first requests: {after:?}"
+    );
+    // A changed definition starts a fresh table.
+    reload(
+        &mut d,
+        port,
+        &text.replace("GEN", "three").replace("size 1k", "size 2k"),
+        "three",
+    );
+    let fresh = unix_cmd(&sock, "show table fe");
+    assert!(
+        fresh.starts_with("# table: fe, type: ip, size:2048, used:1\n"),
+        "{fresh}"
+    );
+    assert!(fresh.contains(" http_req_cnt=1 "), "{fresh}");
+}
+
+const EXPIRING: &str = "global
+    stats socket unix@admin.sock level admin
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:{port}
+    stick-table type ip size 1k expire 1500ms store http_req_cnt
+    http-request track-sc0 src
+    default_backend app
+backend app
+    server s1 {app}
+";
+
+#[test]
+fn entries_expire_after_the_table_expire_delay() {
+    let app = HttpBackend::start("app");
+    let cfg = Config::new(EXPIRING)
+        .listen_port("port")
+        .var("app", app.addr());
+    let port = cfg.port("port");
+    let d = start_proxy_at(&cfg, port);
+    let sock = d.dir().join("admin.sock");
+    let t0 = std::time::Instant::now();
+    assert_eq!(statuses(port, "/", &[], 1), vec![200]);
+    let t = unix_cmd(&sock, "show table fe");
+    assert!(
+        t.contains("used:1\n") && t.contains("key=127.0.0.1 use=0 exp="),
+        "{t}"
+    );
+    let exp: u64 = t
+        .split("exp=")
+        .nth(1)
+        .and_then(|v| v.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(exp > 0 && exp <= 1500, "{t}");
+    assert!(
+        wait_until(Duration::from_secs(10), || unix_cmd(&sock, "show table fe")
+            .contains("used:0\n")),
+        "the entry never expired"
+    );
+    assert!(
+        t0.elapsed() >= Duration::from_millis(1400),
+        "expired too early"
+    );
+}
+
+#[test]
+fn peers_sections_are_refused_with_a_pointer_to_redis_sharing() {
+    let dir = TempDir::new("stick-peers");
+    let cfg = dir.write(
+        "p.cfg",
+        "peers mypeers\n    peer a 127.0.0.1:10000\nfrontend fe\n    bind 127.0.0.1:0\n    stick-table type ip size 1k peers mypeers\n",
+    );
+    let (code, _out, err) = check(&gatehouse_bin(), &[&cfg]);
+    assert_ne!(code, 0, "{err}");
+    assert!(
+        err.contains("p.cfg:1] : section 'peers' : 'peers' is not supported by gatehouse"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "p.cfg:5] : 'stick-table' in section 'frontend' : 'peers' is not supported by gatehouse"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("'redis <url>'"), "{err}");
+}
