@@ -524,6 +524,9 @@ impl Session {
                     return Err(None);
                 }
                 ex.reqline.clear();
+                // Counted as a request (and a 400 error) in the tracked entries, as
+                // HAProxy's H1 layer does.
+                crate::runtime::stick::track::count_request(None, self.conn.stick.as_deref());
                 // HAProxy 2.6 logs 400 (CR--) for a request cut by the client, whether
                 // nothing or part of it came.
                 ex.status = 400;
