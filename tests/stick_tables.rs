@@ -316,3 +316,59 @@ fn peers_sections_are_refused_with_a_pointer_to_redis_sharing() {
     );
     assert!(err.contains("'redis <url>'"), "{err}");
 }
+
+const TCP_CONN_LIMIT: &str = "defaults
+    mode tcp
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend probe
+    bind 127.0.0.1:{port}
+    tcp-request connection reject
+frontend fe
+    bind 127.0.0.1:{limited}
+    stick-table type ip size 1k store conn_cur,conn_cnt
+    tcp-request connection track-sc0 src
+    tcp-request connection reject if { sc_conn_cur(0) gt 2 }
+    default_backend echo
+backend echo
+    server e1 {echo}
+";
+
+/// An echoed round trip on `s`.
+fn echoes(s: &mut std::net::TcpStream) -> bool {
+    use std::io::{Read, Write};
+    let mut b = [0u8; 4];
+    s.write_all(b"ping").is_ok() && s.read_exact(&mut b).is_ok() && &b == b"ping"
+}
+
+#[test]
+fn tcp_connection_tracking_limits_concurrent_connections_per_source() {
+    let echo = support::TcpEcho::start();
+    let cfg = Config::new(TCP_CONN_LIMIT)
+        .listen_port("port")
+        .listen_port("limited")
+        .var("echo", echo.addr());
+    let port = cfg.port("port");
+    let limited = addr(cfg.port("limited"));
+    let _d = start_proxy_at(&cfg, port);
+    let connect = || {
+        let s = std::net::TcpStream::connect(limited).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s
+    };
+    let (mut a, mut b) = (connect(), connect());
+    assert!(echoes(&mut a) && echoes(&mut b));
+    // A third one at once is rejected: closed without reaching the server.
+    let mut c = connect();
+    let closed = read_to_close(&mut c, Duration::from_secs(5)).expect("rejected");
+    assert!(closed.is_empty());
+    assert_eq!(echo.connections(), 2);
+    // One of the two ends: a new one is accepted again.
+    drop(a);
+    assert!(
+        wait_until(Duration::from_secs(5), || echoes(&mut connect())),
+        "the freed slot was never given back"
+    );
+    assert!(echoes(&mut b));
+}
