@@ -9,6 +9,8 @@
 # counts / requests). BINARY may be gatehouse or /usr/sbin/haproxy (same config).
 # Two nginx backends on free loopback ports serve the requests; wrk sends them over 8
 # keep-alive connections for 6 s. The config is ../shared/bench/haproxy.cfg's.
+# FE_RULES (optional) adds lines to the frontend, e.g. a rate limit:
+#   FE_RULES=$'    stick-table type ip size 1m store http_req_rate(10s)\n    http-request track-sc0 src\n    http-request deny if { sc_http_req_rate(0) gt 100000000 }'
 set -euo pipefail
 bin=${1:?binary}
 scenario=${2:-ka}
@@ -62,6 +64,7 @@ defaults
     http-reuse always
 frontend bench_http
     bind 127.0.0.1:$pp
+${FE_RULES:-}
     default_backend app
 backend app
     balance roundrobin

@@ -6,7 +6,6 @@
 mod support;
 
 use std::net::SocketAddr;
-use std::time::Duration;
 use support::socat::unix_cmd;
 use support::*;
 
@@ -72,7 +71,7 @@ fn stick_on_src_and_on_a_header_keep_clients_and_move_them_off_a_down_server() {
         let table = unix_cmd(&sock, "show table by_src");
         let id = if first == "s1" { 1 } else { 2 };
         assert!(
-            table.contains(&format!("key=127.0.0.1 use=0 exp="))
+            table.contains("key=127.0.0.1 use=0 exp=")
                 && table.contains(&format!(" server_id={id} server_key={first}\n")),
             "{who}: {table}"
         );
@@ -122,6 +121,5 @@ fn stick_on_src_and_on_a_header_keep_clients_and_move_them_off_a_down_server() {
             "{who}: {users}"
         );
         drop(d);
-        let _ = Duration::ZERO;
     }
 }

@@ -129,10 +129,9 @@ impl Updater<'_> {
             .table
             .slot(StickData::ServerKey, 0)
             .map(|i| &mut self.slots[i])
+            && n.as_deref() != Some(name)
         {
-            if n.as_deref() != Some(name) {
-                *n = Some(name.into());
-            }
+            *n = Some(name.into());
         }
     }
 
