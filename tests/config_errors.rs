@@ -65,6 +65,18 @@ const CASES: &[(&str, &str, u32, &str)] = &[
         "section 'mailers' is a HAProxy section that gatehouse does not support yet.",
     ),
     (
+        "a stick-table fetch names a table that does not exist",
+        "frontend f\n    bind 127.0.0.1:8080\n    http-request deny if { sc_http_req_rate(0,nosuch) gt 1 }\n",
+        3,
+        "unable to find table 'nosuch' referenced in arg 2 of ACL keyword 'sc_http_req_rate' in proxy 'f'.",
+    ),
+    (
+        "track-sc names a table that does not exist",
+        "frontend f\n    bind 127.0.0.1:8080\n    http-request track-sc0 src table nosuch\n",
+        3,
+        "Proxy 'f': unable to find table 'nosuch' referenced by track-sc0.",
+    ),
+    (
         "peers sections are refused with a pointer to the table's Redis option",
         "peers p\n    peer a 127.0.0.1:1000\n",
         1,
