@@ -53,11 +53,7 @@ fn parse_doc(text: &str) -> Result<Rows, String> {
             .split_once('`')
             .ok_or_else(|| format!("line {}: unterminated keyword", i + 1))?;
         // cells: "", status, notes, "" (trailing pipe); `\|` is a pipe inside a cell.
-        let rest = rest.replace("\\|", "\u{0}");
-        let cells: Vec<String> = rest
-            .split('|')
-            .map(|c| c.trim().replace('\u{0}', "|"))
-            .collect();
+        let cells = split_cells(rest);
         let cell = |i: usize| cells.get(i).cloned().unwrap_or_default();
         let row = if cells.len() >= 5 {
             Row {
@@ -80,6 +76,29 @@ fn parse_doc(text: &str) -> Result<Rows, String> {
         }
     }
     Ok(rows)
+}
+
+/// Splits a table row into trimmed cells at `|`, except an escaped `\|` and a `|`
+/// inside a code span (hand-written notes such as `` `a|b` ``), both kept as `|`.
+fn split_cells(row: &str) -> Vec<String> {
+    let mut cells = vec![String::new()];
+    let mut in_code = false;
+    let mut chars = row.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&'|') => {
+                chars.next();
+                cells.last_mut().expect("a cell").push('|');
+            }
+            '`' => {
+                in_code = !in_code;
+                cells.last_mut().expect("a cell").push(c);
+            }
+            '|' if !in_code => cells.push(String::new()),
+            _ => cells.last_mut().expect("a cell").push(c),
+        }
+    }
+    cells.iter().map(|c| c.trim().to_string()).collect()
 }
 
 #[test]
@@ -217,6 +236,14 @@ fn the_doc_parser_sees_rows_and_rejects_duplicates() {
     assert!(parse_doc("## `global`\n| `a` | supported | | |\n| `a` | not yet | | |\n").is_err());
     let rows = parse_doc("## `proxy`\n| `x` | supported | | a \\| b |\n").unwrap();
     assert_eq!(rows[&("proxy".into(), "x".into())].notes, "a | b");
+    let rows =
+        parse_doc("## `proxy`\n| `y` | supported | `t::f` | `send meth|uri` and c \\| d |\n")
+            .unwrap();
+    assert_eq!(
+        rows[&("proxy".into(), "y".into())].notes,
+        "`send meth|uri` and c | d"
+    );
+    assert_eq!(rows[&("proxy".into(), "y".into())].test, "`t::f`");
 }
 
 #[test]

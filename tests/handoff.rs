@@ -8,10 +8,8 @@
 mod support;
 
 use std::net::{SocketAddr, TcpStream};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::thread;
 use std::time::{Duration, Instant};
+use support::load::{Load, LoadResult};
 use support::{Daemon, Gatehouse, HttpBackend, HttpClient, free_port, local, wait_until};
 
 fn config(n: usize, port: u16, server: SocketAddr, global: &str) -> String {
@@ -39,98 +37,15 @@ fn replace(cfg: &str, flag: &str, old: &Daemon) -> Daemon {
         .spawn()
 }
 
-/// Clients that send without pause until stopped; they count requests and failures.
-struct Load {
-    stop: Arc<AtomicBool>,
-    ok: Arc<AtomicUsize>,
-    failed: Arc<AtomicUsize>,
-    closes: Arc<AtomicUsize>,
-    threads: Vec<thread::JoinHandle<Vec<String>>>,
-}
-
-impl Load {
-    fn start(addr: SocketAddr) -> Load {
-        let stop = Arc::new(AtomicBool::new(false));
-        let ok = Arc::new(AtomicUsize::new(0));
-        let failed = Arc::new(AtomicUsize::new(0));
-        let closes = Arc::new(AtomicUsize::new(0));
-        let mut threads = Vec::new();
-        for keep_alive in [true, true, false, false, false, false, false, false] {
-            let (stop, ok, failed, closes) =
-                (stop.clone(), ok.clone(), failed.clone(), closes.clone());
-            threads.push(thread::spawn(move || {
-                let mut errors = Vec::new();
-                let mut client: Option<HttpClient> = None;
-                while !stop.load(Ordering::Relaxed) {
-                    let mut c = match client.take() {
-                        Some(c) => c,
-                        None => match HttpClient::connect(addr) {
-                            Ok(c) => c,
-                            Err(e) => {
-                                failed.fetch_add(1, Ordering::Relaxed);
-                                errors.push(format!("connect: {e}"));
-                                continue;
-                            }
-                        },
-                    };
-                    match c.get("/", &[]) {
-                        Ok(r) if r.status == 200 => {
-                            ok.fetch_add(1, Ordering::Relaxed);
-                            if r.header("connection") == Some("close") {
-                                closes.fetch_add(1, Ordering::Relaxed);
-                            } else if keep_alive {
-                                client = Some(c);
-                            }
-                        }
-                        Ok(r) => {
-                            failed.fetch_add(1, Ordering::Relaxed);
-                            errors.push(format!("status {}", r.status));
-                        }
-                        Err(e) => {
-                            failed.fetch_add(1, Ordering::Relaxed);
-                            errors.push(format!("request: {e}"));
-                        }
-                    }
-                }
-                errors
-            }));
-        }
-        Load {
-            stop,
-            ok,
-            failed,
-            closes,
-            threads,
-        }
-    }
-
-    /// Stops the clients; requests served, failures, `Connection: close` answers, and
-    /// the errors seen.
-    fn finish(self) -> (usize, usize, usize, Vec<String>) {
-        self.stop.store(true, Ordering::Relaxed);
-        let errors = self
-            .threads
-            .into_iter()
-            .flat_map(|t| t.join().expect("client thread"))
-            .collect();
-        (
-            self.ok.load(Ordering::Relaxed),
-            self.failed.load(Ordering::Relaxed),
-            self.closes.load(Ordering::Relaxed),
-            errors,
-        )
-    }
-}
-
 #[test]
 fn twenty_handoffs_under_load_lose_nothing() {
     let b1 = HttpBackend::start("b1");
     let port = free_port();
     let cfg = |n: usize| config(n, port, b1.addr(), "");
     let mut old = Gatehouse::builder(&cfg(0)).wait_port(port).start();
-    let load = Load::start(local(port));
+    let load = Load::start(local(port), 2, 6);
     for n in 1..=20 {
-        let before = load.ok.load(Ordering::Relaxed);
+        let before = load.ok();
         let new = replace(&cfg(n), "-sf", &old);
         // The old process finishes what it has, then exits 0 by itself.
         let status = old.wait_exit(Duration::from_secs(10));
@@ -148,12 +63,16 @@ fn twenty_handoffs_under_load_lose_nothing() {
         );
         // The clients went on through the handoff.
         assert!(
-            wait_until(Duration::from_secs(2), || load.ok.load(Ordering::Relaxed)
-                > before + 10),
+            wait_until(Duration::from_secs(2), || load.ok() > before + 10),
             "handoff {n}: the clients stalled"
         );
     }
-    let (ok, failed, closes, errors) = load.finish();
+    let LoadResult {
+        ok,
+        failed,
+        closes,
+        errors,
+    } = load.finish();
     assert_eq!(failed, 0, "failed requests during handoffs: {errors:?}");
     assert!(ok > 400, "the clients barely ran: {ok} requests");
     // Each handoff closed the keep-alive clients' connections with `Connection: close`.
@@ -179,7 +98,15 @@ fn soft_stop_answers_the_next_keep_alive_request_with_connection_close() {
     let new = replace(&config(2, port, b1.addr(), ""), "-sf", &old);
     assert!(wait_until(Duration::from_secs(5), || probe(local(port))
         .is_some_and(|g| g == "gen-2")));
-    // The old process waits for the idle connection's next request…
+    // The old process has handled the soft stop (SIGUSR1 arrives asynchronously)…
+    assert!(
+        wait_until(Duration::from_secs(5), || old
+            .stderr()
+            .contains("Proxy fe stopped")),
+        "the old process never soft-stopped: {}",
+        old.stderr()
+    );
+    // …and waits for the idle connection's next request…
     assert!(
         old.is_running(),
         "the old process closed an idle connection"

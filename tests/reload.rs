@@ -6,10 +6,8 @@
 mod support;
 
 use std::net::{SocketAddr, TcpStream};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::thread;
 use std::time::Duration;
+use support::load::{Load, LoadResult};
 use support::{Gatehouse, HttpBackend, HttpClient, free_port, local, wait_until};
 
 /// What one generation of the configuration has.
@@ -47,82 +45,6 @@ fn probe(addr: SocketAddr) -> Option<(String, String)> {
     Some((r.header("x-gen")?.to_owned(), r.body_str()))
 }
 
-/// Clients that send without pause until stopped; they count requests and failures.
-struct Load {
-    stop: Arc<AtomicBool>,
-    ok: Arc<AtomicUsize>,
-    failed: Arc<AtomicUsize>,
-    threads: Vec<thread::JoinHandle<Vec<String>>>,
-}
-
-impl Load {
-    fn start(addr: SocketAddr) -> Load {
-        let stop = Arc::new(AtomicBool::new(false));
-        let ok = Arc::new(AtomicUsize::new(0));
-        let failed = Arc::new(AtomicUsize::new(0));
-        let mut threads = Vec::new();
-        for keep_alive in [true, true, false, false] {
-            let (stop, ok, failed) = (stop.clone(), ok.clone(), failed.clone());
-            threads.push(thread::spawn(move || {
-                let mut errors = Vec::new();
-                let mut client: Option<HttpClient> = None;
-                while !stop.load(Ordering::Relaxed) {
-                    let c = match client.take() {
-                        Some(c) => c,
-                        None => match HttpClient::connect(addr) {
-                            Ok(c) => c,
-                            Err(e) => {
-                                failed.fetch_add(1, Ordering::Relaxed);
-                                errors.push(format!("connect: {e}"));
-                                continue;
-                            }
-                        },
-                    };
-                    let mut c = c;
-                    match c.get("/", &[]) {
-                        Ok(r) if r.status == 200 => {
-                            ok.fetch_add(1, Ordering::Relaxed);
-                            if keep_alive && r.header("connection") != Some("close") {
-                                client = Some(c);
-                            }
-                        }
-                        Ok(r) => {
-                            failed.fetch_add(1, Ordering::Relaxed);
-                            errors.push(format!("status {}", r.status));
-                        }
-                        Err(e) => {
-                            failed.fetch_add(1, Ordering::Relaxed);
-                            errors.push(format!("request: {e}"));
-                        }
-                    }
-                }
-                errors
-            }));
-        }
-        Load {
-            stop,
-            ok,
-            failed,
-            threads,
-        }
-    }
-
-    /// Stops the clients; the errors they saw.
-    fn finish(self) -> (usize, usize, Vec<String>) {
-        self.stop.store(true, Ordering::Relaxed);
-        let errors = self
-            .threads
-            .into_iter()
-            .flat_map(|t| t.join().expect("client thread"))
-            .collect();
-        (
-            self.ok.load(Ordering::Relaxed),
-            self.failed.load(Ordering::Relaxed),
-            errors,
-        )
-    }
-}
-
 #[test]
 fn hundred_reloads_under_load_lose_nothing_and_apply_each_change() {
     let b1 = HttpBackend::start("b1");
@@ -137,7 +59,7 @@ fn hundred_reloads_under_load_lose_nothing_and_apply_each_change() {
     .wait_port(port)
     .start();
     let path = gh.config_path().to_path_buf();
-    let load = Load::start(local(port));
+    let load = Load::start(local(port), 2, 2);
     for n in 1..=100 {
         let g = Gen {
             n,
@@ -181,7 +103,9 @@ fn hundred_reloads_under_load_lose_nothing_and_apply_each_change() {
             );
         }
     }
-    let (ok, failed, errors) = load.finish();
+    let LoadResult {
+        ok, failed, errors, ..
+    } = load.finish();
     assert_eq!(failed, 0, "failed requests during reloads: {errors:?}");
     assert!(ok > 200, "the clients barely ran: {ok} requests");
     // The request rule of the last generation reached the server too.

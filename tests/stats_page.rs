@@ -11,6 +11,19 @@ use base64::Engine;
 use support::{Config, HttpBackend, Response, http_get_until_close, http_request, local};
 use support::{proxy_builder, wait_until};
 
+/// Runs `check` once against HAProxy, then against gatehouse, each started with `cfg`
+/// on fresh ports: `check(who, cfg, daemon)`.
+fn on_both(cfg: &Config, mut check: impl FnMut(&str, &Config, &support::Daemon)) {
+    for haproxy in [true, false] {
+        let who = if haproxy { "haproxy" } else { "gatehouse" };
+        let cfg = cfg.with_fresh_ports();
+        let daemon = proxy_builder(haproxy, &cfg)
+            .wait_ports(&cfg.listen_ports())
+            .start();
+        check(who, &cfg, &daemon);
+    }
+}
+
 const CFG: &str = "\
 defaults
     mode http
@@ -264,12 +277,7 @@ fn stats_page_shows_node_descriptions_and_legends_and_hides_the_version_as_hapro
     let cfg = Config::new(LEGENDS)
         .listen_port("st")
         .var("node", node.addr());
-    for haproxy in [true, false] {
-        let who = if haproxy { "haproxy" } else { "gatehouse" };
-        let cfg = cfg.with_fresh_ports();
-        let _p = proxy_builder(haproxy, &cfg)
-            .wait_ports(&cfg.listen_ports())
-            .start();
+    on_both(&cfg, |who, cfg, _p| {
         let st = cfg.port("st");
         let html = http_get_until_close(local(st), "/s", &[])
             .expect("GET")
@@ -305,7 +313,7 @@ fn stats_page_shows_node_descriptions_and_legends_and_hides_the_version_as_hapro
         };
         assert_eq!(at("stats,a,", "addr"), node.addr().to_string(), "{who}");
         assert_eq!(at("stats,BACKEND,", "algo"), "roundrobin", "{who}");
-    }
+    });
 }
 
 const BACKEND_PAGE: &str = "\
@@ -333,12 +341,7 @@ fn a_backends_stats_page_answers_what_is_routed_to_it_after_its_rules_as_haproxy
     let cfg = Config::new(BACKEND_PAGE)
         .listen_port("fe")
         .var("node", node.addr());
-    for haproxy in [true, false] {
-        let who = if haproxy { "haproxy" } else { "gatehouse" };
-        let cfg = cfg.with_fresh_ports();
-        let _p = proxy_builder(haproxy, &cfg)
-            .wait_ports(&cfg.listen_ports())
-            .start();
+    on_both(&cfg, |who, cfg, _p| {
         let fe = local(cfg.port("fe"));
         let r = http_get_until_close(fe, "/be-stats;csv", &[]).expect("GET");
         assert_eq!(r.status, 200, "{who}");
@@ -358,7 +361,7 @@ fn a_backends_stats_page_answers_what_is_routed_to_it_after_its_rules_as_haproxy
         let r =
             http_request(fe, "PUT", "/be-stats", &[("connection", "close")], b"x").expect("PUT");
         assert_eq!(r.status, 503, "{who}");
-    }
+    });
 }
 
 const DEFAULTS_PAGE: &str = "\
@@ -382,12 +385,7 @@ fn stats_enable_in_defaults_serves_the_default_uri_everywhere_as_haproxy() {
     let cfg = Config::new(DEFAULTS_PAGE)
         .listen_port("fe")
         .var("node", node.addr());
-    for haproxy in [true, false] {
-        let who = if haproxy { "haproxy" } else { "gatehouse" };
-        let cfg = cfg.with_fresh_ports();
-        let _p = proxy_builder(haproxy, &cfg)
-            .wait_ports(&cfg.listen_ports())
-            .start();
+    on_both(&cfg, |who, cfg, _p| {
         let fe = local(cfg.port("fe"));
         let r = http_get_until_close(fe, "/haproxy?stats;csv", &[]).expect("GET");
         assert_eq!(r.status, 200, "{who}");
@@ -397,7 +395,7 @@ fn stats_enable_in_defaults_serves_the_default_uri_everywhere_as_haproxy() {
         assert_eq!(r.header("content-type"), Some("text/html"), "{who}");
         let r = http_get_until_close(fe, "/haproxy", &[]).expect("GET");
         assert_eq!(r.body_str(), "a", "{who}");
-    }
+    });
 }
 
 const LOGGED: &str = "\
@@ -421,12 +419,7 @@ listen stats
 fn the_page_and_the_exporter_are_logged_as_haproxy_logs_its_applets() {
     support::require_haproxy();
     let cfg = Config::new(LOGGED).listen_port("st");
-    for haproxy in [true, false] {
-        let who = if haproxy { "haproxy" } else { "gatehouse" };
-        let cfg = cfg.with_fresh_ports();
-        let p = proxy_builder(haproxy, &cfg)
-            .wait_ports(&cfg.listen_ports())
-            .start();
+    on_both(&cfg, |who, cfg, p| {
         let st = local(cfg.port("st"));
         for path in ["/s", "/metrics"] {
             let r = http_get_until_close(st, path, &[]).expect("GET");
@@ -441,5 +434,5 @@ fn the_page_and_the_exporter_are_logged_as_haproxy_logs_its_applets() {
             ],
             "{who}"
         );
-    }
+    });
 }

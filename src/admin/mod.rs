@@ -26,7 +26,7 @@ mod session;
 mod show;
 mod table;
 mod tables;
-mod words;
+pub mod words;
 
 pub use listen::start;
 

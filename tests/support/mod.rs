@@ -16,6 +16,7 @@ pub mod client;
 pub mod config;
 pub mod daemon;
 pub mod http1;
+pub mod load;
 pub mod pki;
 pub mod procnet;
 pub mod services;
