@@ -625,18 +625,6 @@ const WARNINGS: &[(&str, &str, u32, &str)] = &[
         "'stats' statement ignored for backend 'b' as it requires HTTP mode.",
     ),
     (
-        "stick rules are reachable and warn like stick-table and cookie",
-        "backend b\n    stick-table type ip size 1k\n    stick on src\n    server s 127.0.0.1:80\n",
-        3,
-        "'stick' is parsed but has no effect yet in gatehouse: persistence (cookies, stick tables) is not applied yet.",
-    ),
-    (
-        "stick store-response with a condition, in another proxy's table",
-        "backend t\n    stick-table type ip size 1k\nbackend b\n    stick store-response src table t if TRUE\n    server s 127.0.0.1:80\n",
-        4,
-        "'stick' is parsed but has no effect yet in gatehouse: persistence (cookies, stick tables) is not applied yet.",
-    ),
-    (
         "master-worker has no meaning in gatehouse",
         "global\n    master-worker\n",
         2,

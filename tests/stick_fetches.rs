@@ -135,3 +135,49 @@ fn stick_fetches_and_counter_actions_read_as_haproxys() {
     assert!(diffs.is_empty(), "{}", diffs.join("\n"));
     assert!(pages[1][1].contains("sc1_get_gpc1=1\n"), "{}", pages[1][1]);
 }
+
+const CONTENT: &str = r#"defaults
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:{port}
+    bind 127.0.0.1:{traffic}
+    tcp-request content track-sc0 src table content if { dst_port {traffic} }
+    http-request track-sc1 src table content2 if { dst_port {traffic} }
+    http-request return status 200 content-type text/plain lf-string "%[sc0_http_req_cnt] %[sc0_conn_cur] %[sc0_conn_cnt] %[sc1_http_req_cnt] %[sc1_conn_cnt] %[src_http_req_cnt(content)]"
+backend content
+    stick-table type ip size 10 store http_req_cnt,conn_cur,conn_cnt
+backend content2
+    stick-table type ip size 10 store http_req_cnt,conn_cur,conn_cnt
+"#;
+
+#[test]
+fn content_tracking_counts_each_request_of_an_http_connection_as_haproxy() {
+    require_haproxy();
+    let mut pages = Vec::new();
+    for haproxy in [true, false] {
+        let cfg = Config::new(CONTENT)
+            .listen_port("port")
+            .listen_port("traffic");
+        let _d = proxy_builder(haproxy, &cfg)
+            .wait_port(cfg.port("port"))
+            .start();
+        let a = SocketAddr::from(([127, 0, 0, 1], cfg.port("traffic")));
+        let mut out = Vec::new();
+        let mut c = HttpClient::connect(a).unwrap();
+        for _ in 0..3 {
+            out.push(c.get("/", &[]).unwrap().body_str());
+        }
+        out.push(
+            HttpClient::connect(a)
+                .unwrap()
+                .get("/", &[])
+                .unwrap()
+                .body_str(),
+        );
+        pages.push(out);
+    }
+    assert_eq!(pages[0], pages[1], "haproxy then gatehouse");
+}

@@ -53,6 +53,29 @@ impl<'a> StreamLive<'a> {
         }
     }
 
+    /// The counters the stream tracks, as a bit set.
+    pub fn stream_slots(&self) -> u8 {
+        let Some(t) = self.stream else { return 0 };
+        (0..super::stick::track::SLOTS)
+            .filter(|n| t.get(*n).is_some())
+            .fold(0, |m, n| m | 1 << n)
+    }
+
+    /// Counts the request in the entries the stream tracks, but those of `except` (the
+    /// request of an HTTP stream whose `tcp-request content` rules tracked them, as
+    /// HAProxy counts it once they ran).
+    pub fn count_stream_request(&self, except: u8) {
+        let Some(t) = self.stream else { return };
+        for n in (0..super::stick::track::SLOTS).filter(|n| except & (1 << n) == 0) {
+            if let Some(tr) = t.get(n) {
+                tr.table.update(&tr.entry, |u| {
+                    u.add(StickData::HttpReqCnt, 0, 1);
+                    u.add(StickData::HttpReqRate, 0, 1);
+                });
+            }
+        }
+    }
+
     /// The table `name`; empty: the table of the stream's proxy (its backend once
     /// chosen, else its frontend).
     fn table_named(&self, name: &str) -> Option<&'a Arc<Table>> {

@@ -417,6 +417,10 @@ pub fn route(
     if !crate::runtime::rules::tcp_verdict(&fe.tcp_content, view) {
         return None;
     }
+    // Entries `tcp-request content` rules tracked count the request.
+    if let Some(l) = &view.live {
+        l.count_stream_request(0);
+    }
     super::identity::before_rules(&fe.http_request, view, edits);
     let mut v = apply_with(&fe.http_request, view, edits, fx);
     // The `redirect` keyword's rules follow the `http-request` ones (even after an
@@ -445,10 +449,16 @@ pub fn route(
         }
         _ => view,
     };
+    let before = view.live.as_ref().map_or(0, |l| l.stream_slots());
     if let Some(b) = &b
         && !crate::runtime::rules::tcp_verdict(&b.tcp_content, view)
     {
         return None;
+    }
+    if let (Some(b), Some(l)) = (&b, &view.live)
+        && !b.tcp_content.is_empty()
+    {
+        l.count_stream_request(before);
     }
     let v = match (&v, &b) {
         (Verdict::Continue, Some(b)) => {
