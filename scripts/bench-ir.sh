@@ -11,6 +11,9 @@
 # keep-alive connections for 6 s. The config is ../shared/bench/haproxy.cfg's.
 # FE_RULES (optional) adds lines to the frontend, e.g. a rate limit:
 #   FE_RULES=$'    stick-table type ip size 1m store http_req_rate(10s)\n    http-request track-sc0 src\n    http-request deny if { sc_http_req_rate(0) gt 100000000 }'
+# RULES=N adds N `use_backend` rules to the frontend, each on a `hdr(host) -i` ACL that
+# matches wrk's Host and a `path_beg` ACL that does not (every rule reads both: the
+# worst case of issue 9's 50-rule budget); the requests still go to `app`.
 set -euo pipefail
 bin=${1:?binary}
 scenario=${2:-ka}
@@ -50,6 +53,13 @@ NGX
   nginx -c "$work/nginx-$port.conf" -p "$work" &
   pids+=($!)
 done
+rules=""
+for i in $(seq 1 "${RULES:-0}"); do
+  rules+="    acl host_$i hdr(host) -i app$i.example.com 127.0.0.1:$pp
+    acl path_$i path_beg /app$i/ /v$i/
+    use_backend app if host_$i path_$i
+"
+done
 cat >"$work/proxy.cfg" <<CFG
 global
     nbthread 1
@@ -65,7 +75,7 @@ defaults
 frontend bench_http
     bind 127.0.0.1:$pp
 ${FE_RULES:-}
-    default_backend app
+$rules    default_backend app
 backend app
     balance roundrobin
     server app1 127.0.0.1:$pa

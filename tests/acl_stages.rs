@@ -168,3 +168,146 @@ fn a_named_acl_is_judged_by_every_line_with_its_name() {
         "{reference}"
     );
 }
+
+/// `haproxy -c` on `text`: whether it accepted it, and its output.
+fn haproxy_verdict(text: &str) -> (bool, String) {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("gh-acl-be-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(FILE);
+    std::fs::write(&path, text).expect("write");
+    let out = Command::new(support::require_haproxy())
+        .arg("-c")
+        .arg("-f")
+        .arg(&path)
+        .output()
+        .expect("haproxy -c");
+    let _ = std::fs::remove_dir_all(&dir);
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// What a configuration check says about one rule: refused, accepted with a warning,
+/// accepted silently.
+#[derive(Debug, PartialEq)]
+enum Verdict {
+    Refused,
+    Warned,
+    Valid,
+}
+
+/// (rule in a `frontend`, the verdict, a part of gatehouse's message at line 8)
+const BACKEND_FETCHES: &[(&str, Verdict, &str)] = &[
+    // A frontend's request rules run before the backend is chosen.
+    (
+        "http-request set-header X %[be_name]",
+        Verdict::Refused,
+        "needs 'backend' which is not available here",
+    ),
+    (
+        "http-request set-header X %[be_name,lower]",
+        Verdict::Refused,
+        "needs 'backend'",
+    ),
+    (
+        "http-request redirect location /%[be_name]",
+        Verdict::Refused,
+        "'http-request redirect' rule : sample fetch <be_name]>",
+    ),
+    (
+        "http-request set-var(txn.a) be_name",
+        Verdict::Refused,
+        "needs 'backend'",
+    ),
+    (
+        "http-request capture be_name len 10",
+        Verdict::Refused,
+        "needs 'backend'",
+    ),
+    (
+        "unique-id-format %[be_name]",
+        Verdict::Refused,
+        "needs 'backend'",
+    ),
+    // A backend fetch without its argument means the frontend itself.
+    (
+        "http-request set-header X %[nbsrv]",
+        Verdict::Refused,
+        "'nbsrv' left out means this proxy, which has not backend capability",
+    ),
+    (
+        "http-response set-header X %[be_conn]",
+        Verdict::Refused,
+        "'be_conn' left out means this proxy",
+    ),
+    // Responses know their backend.
+    ("http-response set-header X %[be_name]", Verdict::Valid, ""),
+    (
+        "http-after-response set-header X %[be_name]",
+        Verdict::Valid,
+        "",
+    ),
+    ("http-request set-header X %[nbsrv(b)]", Verdict::Valid, ""),
+    ("http-request set-header X %[fe_name]", Verdict::Valid, ""),
+    // In conditions HAProxy only warns.
+    (
+        "use_backend b if { be_name fe }",
+        Verdict::Warned,
+        "anonymous acl will never match because it uses keyword 'be_name' which is incompatible with 'frontend use-backend rule'",
+    ),
+    (
+        "tcp-request content reject if { be_name foo }",
+        Verdict::Warned,
+        "anonymous acl will never match in 'tcp-request content' because it uses keyword 'be_name'",
+    ),
+    (
+        "acl a be_name foo\n  http-request deny if a",
+        Verdict::Warned,
+        "acl 'a' will never match because it only involves keywords that are incompatible with 'frontend http-request header rule'",
+    ),
+];
+
+/// Backend fetches in a frontend: refused, warned about or accepted exactly where
+/// `haproxy -c` does, at the same line; a `listen` section has its backend.
+#[test]
+fn backend_fetches_in_a_frontend_are_judged_as_haproxy_judges_them() {
+    for (rule, verdict, part) in BACKEND_FETCHES {
+        let text = config(rule);
+        let loaded = load_sources(&[(FILE.to_string(), text.clone())], &env);
+        let alerts: Vec<_> = loaded.diags.iter().filter(|d| d.is_alert()).collect();
+        let ours = if !alerts.is_empty() {
+            Verdict::Refused
+        } else if loaded.diags.is_empty() {
+            Verdict::Valid
+        } else {
+            Verdict::Warned
+        };
+        assert_eq!(&ours, verdict, "{rule}: {:?}", loaded.diags);
+        if let Some(d) = loaded.diags.first() {
+            let last = 7 + rule.lines().count() as u32;
+            assert_eq!(d.span.as_ref().map(|s| s.line), Some(last), "{rule}");
+            assert!(d.message.contains(part), "{rule}: {}", d.message);
+        }
+        let (ok, out) = haproxy_verdict(&text);
+        let theirs = if !ok {
+            Verdict::Refused
+        } else if out.contains("WARNING") {
+            Verdict::Warned
+        } else {
+            Verdict::Valid
+        };
+        assert_eq!(&theirs, verdict, "{rule}: haproxy said\n{out}");
+    }
+    let listen = "defaults\n  mode http\n  timeout connect 1s\n  timeout client 1s\n  timeout server 1s\n\
+        listen l\n  bind 127.0.0.1:18080\n  http-request set-header X %[be_name]\n  unique-id-format %[be_name]\n  http-request set-header Y %[nbsrv]\n  server s 127.0.0.1:1\n";
+    let loaded = load_sources(&[(FILE.to_string(), listen.to_string())], &env);
+    assert!(loaded.diags.is_empty(), "{:?}", loaded.diags);
+    assert!(haproxy_verdict(listen).0);
+}

@@ -163,3 +163,51 @@ fn a_drained_server_takes_no_new_connection_while_an_open_one_goes_on() {
     assert_eq!((after.0 - before.0, after.1 - before.1), (10, 20));
     echo(&mut tunnel);
 }
+
+/// Whether a second connection through the proxy, opened while `first` is open, is
+/// served (echoes) or closed by the proxy after `timeout queue` (the server is at its
+/// `maxconn`).
+fn second_is_served(port: u16) -> bool {
+    let mut first = open(port);
+    let mut c = TcpStream::connect(local(port)).unwrap();
+    c.set_read_timeout(Some(WAIT)).unwrap();
+    let _ = c.write_all(b"ping\n");
+    let mut buf = [0u8; 5];
+    let served = c.read_exact(&mut buf).is_ok();
+    echo(&mut first);
+    served
+}
+
+/// The agent's `maxconn:N` sets the server's `maxconn`: with `maxconn:1`, a second
+/// connection waits in the queue and leaves at `timeout queue`; `maxconn:0` lifts the
+/// limit again. The same through haproxy 2.6.
+#[test]
+fn agent_maxconn_limits_the_server_like_haproxy() {
+    for haproxy in [true, false] {
+        let s1 = TcpEcho::start();
+        let agent = Agent::start("up");
+        let cfg = support::Config::new(
+            "defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n    timeout queue 200ms\n\
+             listen be\n    bind 127.0.0.1:{port}\n\
+             \x20   server s1 {s1} agent-check agent-port {agent} agent-inter 50\n",
+        )
+        .listen_port("port")
+        .var("s1", s1.addr())
+        .var("agent", agent.port());
+        let _d = proxy_builder(haproxy, &cfg)
+            .wait_ports(&cfg.listen_ports())
+            .start();
+        let port = cfg.port("port");
+        assert!(second_is_served(port), "haproxy={haproxy}: no limit yet");
+        agent.say("up maxconn:1");
+        assert!(
+            wait_until(WAIT, || !second_is_served(port)),
+            "haproxy={haproxy}: maxconn:1 never applied"
+        );
+        agent.say("up maxconn:0");
+        assert!(
+            wait_until(WAIT, || second_is_served(port)),
+            "haproxy={haproxy}: maxconn:0 never lifted the limit"
+        );
+    }
+}

@@ -305,3 +305,33 @@ fn verify_required_without_a_ca_file_is_refused_at_load() {
         "{herr}"
     );
 }
+
+/// An HTTP check speaks HTTP/1.1 only: `check-alpn` offering `h2` with `option
+/// httpchk` is refused at the server's line (HAProxy would run an HTTP/2 check), while
+/// a plain connect check may offer it (nothing is spoken after the handshake).
+#[test]
+fn check_alpn_h2_is_refused_for_http_checks() {
+    let dir = TempDir::new("check-tls-alpn");
+    let cfg = |chk: &str| {
+        format!(
+            "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\
+             backend be\n{chk}    server s1 127.0.0.1:{} check check-ssl verify none check-alpn h2,http/1.1\n",
+            free_port()
+        )
+    };
+    let path = dir.write("http.cfg", cfg("    option httpchk GET /health\n"));
+    let (code, out, err) = check(&gatehouse_bin(), &[&path]);
+    assert_ne!(code, 0, "{out}{err}");
+    assert!(
+        err.contains(&format!(
+            "[{}:8] : 'server be/s1' : 'check-alpn' with 'h2': HTTP/2 health checks are not supported yet by gatehouse",
+            path.display()
+        )),
+        "{err}"
+    );
+    // Valid; exit 2 only says that a configuration without a listener will not start.
+    let path = dir.write("connect.cfg", cfg(""));
+    let (code, out, err) = check(&gatehouse_bin(), &[&path]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(!err.contains("ALERT"), "{err}");
+}

@@ -138,3 +138,89 @@ fn keywords_not_supported_yet_are_still_refused() {
         );
     }
 }
+
+/// `gatehouse -c` on `body` appended to a `listen` section in `mode http` (its first
+/// line is line 8).
+fn check_listen(body: &str) -> (i32, String, std::path::PathBuf, TempDir) {
+    let dir = TempDir::new("status-listen");
+    let path = dir.write(
+        "l.cfg",
+        format!(
+            "defaults\n    mode http\n    timeout connect 1s\n    timeout client 1s\n    timeout server 1s\nlisten l\n    bind 127.0.0.1:1\n{body}"
+        ),
+    );
+    let (code, _, stderr) = check(&gatehouse_bin(), &[&path]);
+    (code, stderr, path, dir)
+}
+
+/// Proxy keywords, actions, fetches and pre-defined ACLs gatehouse lacks are refused at
+/// their line with the keyword named, never silently ignored (`dispatch` and `option
+/// transparent` included: gatehouse has no backend without servers nor transparent
+/// proxying).
+#[test]
+fn proxy_features_not_supported_yet_are_refused_at_their_line() {
+    let (code, stderr, path, _dir) = check_listen(
+        "    dispatch 127.0.0.1:80\n    option transparent\n    tcp-response inspect-delay 1s\n    tcp-response content reject if { src 1.2.3.4 }\n    http-request wait-for-body time 1s\n",
+    );
+    assert_eq!(code, 1, "{stderr}");
+    let f = path.display();
+    for (line, what) in [
+        (
+            8,
+            "'dispatch' in section 'listen' is a HAProxy keyword that gatehouse does not support yet.",
+        ),
+        (
+            9,
+            "'option transparent' in section 'listen' is a HAProxy keyword that gatehouse does not support yet.",
+        ),
+        (
+            10,
+            "'tcp-response inspect-delay' in section 'listen' is a HAProxy keyword that gatehouse does not support yet.",
+        ),
+        (
+            11,
+            "'tcp-response content' in section 'listen' is a HAProxy keyword that gatehouse does not support yet.",
+        ),
+        (
+            12,
+            "'http-request wait-for-body' in section 'listen' is a HAProxy action that gatehouse does not support yet.",
+        ),
+    ] {
+        assert!(
+            stderr.contains(&format!("[{f}:{line}] : {what}")),
+            "{line}: {stderr}"
+        );
+    }
+    let (code, stderr, path, _dir) = check_listen(
+        "    http-request deny if { req.body_size gt 10 }\n    http-request deny if REQ_CONTENT\n    http-request deny if RDP_COOKIE\n    http-request deny if WAIT_END\n    http-request deny if { rdp_cookie(mstshash) x }\n    http-request deny if { req.body -m sub x }\n    server s 127.0.0.1:1\n",
+    );
+    assert_eq!(code, 1, "{stderr}");
+    let f = path.display();
+    for (line, what) in [
+        (
+            8,
+            "fetch 'req.body_size' is not supported yet by gatehouse.",
+        ),
+        (
+            9,
+            "pre-defined ACL 'REQ_CONTENT' is not supported yet by gatehouse",
+        ),
+        (
+            10,
+            "pre-defined ACL 'RDP_COOKIE' is not supported yet by gatehouse",
+        ),
+        (
+            11,
+            "pre-defined ACL 'WAIT_END' is not supported yet by gatehouse",
+        ),
+        (12, "fetch 'rdp_cookie' is not supported yet by gatehouse."),
+        (13, "fetch 'req.body' is not supported yet by gatehouse."),
+    ] {
+        assert!(
+            stderr
+                .lines()
+                .any(|l| l.contains(&format!("[{f}:{line}] : ")) && l.contains(what)),
+            "{line}: {stderr}"
+        );
+    }
+}

@@ -378,3 +378,60 @@ fn originalto_header_reaches_the_server_like_haproxy() {
     assert!(seen(1).contains("\nx-dst: 127.0.0.1"), "{}", seen(1));
     assert!(!seen(2).contains("original-to"), "{}", seen(2));
 }
+
+const RESPONSE_CHAIN_CFG: &str = r#"defaults
+  mode http
+  timeout connect 2s
+  timeout client 5s
+  timeout server 5s
+frontend fe
+  bind 127.0.0.1:{port}
+  http-response set-header X-A one
+  http-response set-header X-B "%[res.hdr(x-a)]-two"
+  http-response add-header X-C seen-b if { res.hdr(x-b) -m beg one- }
+  http-response del-header X-Server
+  http-response add-header X-Left "[%[res.hdr(x-server)]] %[res.hdr_cnt(x-multi)]"
+  http-response add-header X-Multi c
+  http-response set-header X-Cnt %[res.hdr_cnt(x-multi)]
+  http-response set-status 202 if { res.hdr(x-c) seen-b }
+  http-response set-header X-St %[status]
+  default_backend app
+backend app
+  http-response set-header X-Be "%[res.hdr(x-cnt)]/%[res.hdr(x-a)]"
+  server s {app}
+"#;
+
+/// Later `http-response` rules see the headers and status earlier ones of the same pass
+/// set, added or deleted (HAProxy edits the message in place).
+#[test]
+fn response_rules_see_earlier_response_edits_like_haproxy() {
+    let run = |haproxy: bool| {
+        let app = HttpBackend::builder("app")
+            .raw_reply(
+                "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Server: s1\r\nX-Multi: a\r\nX-Multi: b\r\n\r\nok",
+            )
+            .start();
+        let cfg = Config::new(RESPONSE_CHAIN_CFG)
+            .listen_port("port")
+            .var("app", app.addr());
+        let _proxy = proxy_builder(haproxy, &cfg)
+            .wait_ports(&cfg.listen_ports())
+            .start();
+        app.exchange_through(cfg.port("port"), "/", "").0
+    };
+    let ours = run(false);
+    let theirs = run(true);
+    assert_eq!(ours, theirs, "gatehouse vs haproxy");
+    for line in [
+        "HTTP/1.1 202 ",
+        "x-a: one\r\n",
+        "x-b: one-two\r\n",
+        "x-c: seen-b\r\n",
+        "x-left: [] 2\r\n",
+        "x-cnt: 3\r\n",
+        "x-st: 202\r\n",
+    ] {
+        assert!(ours.contains(line), "{line:?} missing in {ours}");
+    }
+    assert!(!ours.contains("x-server"), "{ours}");
+}

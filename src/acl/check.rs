@@ -17,7 +17,75 @@ pub fn check_conditions(p: &Proxy, out: &mut Vec<Diag>) {
     out.append(&mut found);
 }
 
+/// The backend fetch (`be_name`) an ACL expression reads, if any.
+fn backend_keyword(e: &AclExpr) -> Option<&'static str> {
+    let c = Criterion::parse(&e.words).ok()?;
+    let def = c.fetch().def;
+    def.backend.then_some(def.name)
+}
+
+/// HAProxy's warning for a condition of a frontend's rule (`rule`: `http-request
+/// header`, `use-backend`, `tcp-request content`, …) that reads the backend, which is
+/// not chosen yet there: an anonymous ACL using such a keyword, or a named ACL all of
+/// whose lines do. The configuration still loads, as in HAProxy.
+fn backend_warnings(p: &Proxy, c: &Condition, rule: &str, tcp: Option<&str>, out: &mut Vec<Diag>) {
+    let within = tcp.map_or(String::new(), |t| format!(" in '{t}'"));
+    for term in c.any_of.iter().flatten() {
+        match &term.acl {
+            AclRef::Anonymous(e) => {
+                if let Some(kw) = backend_keyword(e) {
+                    out.push(Diag::warning(
+                        &c.span,
+                        format!(
+                            "anonymous acl will never match{within} because it uses keyword '{kw}' which is incompatible with 'frontend {rule} rule'"
+                        ),
+                    ));
+                }
+            }
+            AclRef::Named(name) => {
+                let mut lines = p.acls.iter().filter(|a| &a.name == name).peekable();
+                if lines.peek().is_some() && lines.all(|a| backend_keyword(&a.expr).is_some()) {
+                    out.push(Diag::warning(
+                        &c.span,
+                        format!(
+                            "acl '{name}' will never match{within} because it only involves keywords that are incompatible with 'frontend {rule} rule'"
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// The warnings of [`backend_warnings`] for every request-phase condition of a
+/// `frontend` (a `listen` section has its backend from the start).
+fn frontend_backend_warnings(p: &Proxy, out: &mut Vec<Diag>) {
+    if p.kind != crate::config::model::ProxyKind::Frontend {
+        return;
+    }
+    for c in p.use_backends.iter().filter_map(|u| u.cond.as_ref()) {
+        backend_warnings(p, c, "use-backend", None, out);
+    }
+    for c in p.http_request.iter().filter_map(|r| r.cond.as_ref()) {
+        backend_warnings(p, c, "http-request header", None, out);
+    }
+    // `tcp-request connection` conditions reading more than the connection are
+    // refused (`conditions_unsorted`).
+    for r in p.tcp_request.iter().filter(|r| r.stage == "content") {
+        if let Some(c) = &r.cond {
+            backend_warnings(
+                p,
+                c,
+                "tcp-request content",
+                Some("tcp-request content"),
+                out,
+            );
+        }
+    }
+}
+
 fn conditions_unsorted(p: &Proxy, diags: &mut Vec<Diag>) {
+    frontend_backend_warnings(p, diags);
     let set = match AclSet::compile(&p.acls) {
         Ok(s) => s,
         Err((span, e)) => {

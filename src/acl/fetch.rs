@@ -109,6 +109,9 @@ pub(crate) struct FetchDef {
     pub eval: EvalFn,
     /// A load-time check of its arguments (`bool(maybe)` is refused).
     pub check: Option<ArgCheck>,
+    /// Whether it reads the stream's backend (HAProxy's `SMP_USE_BKEND`): a frontend's
+    /// request-phase formats may not use it.
+    pub backend: bool,
 }
 
 impl FetchDef {
@@ -129,7 +132,13 @@ impl FetchDef {
             last_occ: false,
             eval,
             check: None,
+            backend: false,
         }
+    }
+    /// The same row reading the stream's backend (`be_name`).
+    pub(crate) const fn backend(mut self) -> FetchDef {
+        self.backend = true;
+        self
     }
     /// The same row with a load-time check of its arguments.
     pub(crate) const fn check(mut self, f: ArgCheck) -> FetchDef {
@@ -356,8 +365,13 @@ pub(crate) fn occurrence(
 /// absolute form) to before the `?`. `None` for `*` or an authority without a path.
 pub(crate) fn path_of(uri: &[u8]) -> Option<&[u8]> {
     let pq = pathq_of(uri)?;
-    let end = memchr::memchr(b'?', pq).unwrap_or(pq.len());
-    Some(&pq[..end])
+    // Short paths (most) are scanned by a plain loop, cheaper than memchr's set-up.
+    let end = if pq.len() < 32 {
+        pq.iter().position(|&c| c == b'?')
+    } else {
+        memchr::memchr(b'?', pq)
+    };
+    Some(&pq[..end.unwrap_or(pq.len())])
 }
 
 /// The path and query of a request URI (see [`path_of`]).

@@ -65,11 +65,36 @@ impl Method {
     }
 }
 
-/// A string pattern and whether it was declared after `-i`.
+/// A string pattern and whether it was declared after `-i` (its bytes are then kept
+/// lowercased, so that a lowercase sample, the usual case for `Host`, matches with one
+/// plain comparison).
 #[derive(Clone, Debug)]
 struct StrPat {
     bytes: Box<[u8]>,
     icase: bool,
+}
+
+impl StrPat {
+    /// A pattern of `text`, lowercased when `icase`.
+    fn new(text: &[u8], icase: bool) -> StrPat {
+        StrPat {
+            bytes: if icase {
+                text.to_ascii_lowercase().into()
+            } else {
+                text.into()
+            },
+            icase,
+        }
+    }
+
+    /// Whether `b` is the pattern (ignoring case after `-i`).
+    #[inline]
+    fn eq(&self, b: &[u8]) -> bool {
+        let p = &*self.bytes;
+        p.len() == b.len()
+            && (p == b
+                || (self.icase && b.iter().zip(p).all(|(x, y)| x.to_ascii_lowercase() == *y)))
+    }
 }
 
 /// Exact-string sets larger than this are looked up through a hash index.
@@ -156,24 +181,15 @@ impl Matcher {
                     .entry(folded_hash(text.as_bytes()))
                     .or_default()
                     .push(idx);
-                self.strs.push(StrPat {
-                    bytes: text.as_bytes().into(),
-                    icase,
-                });
+                self.strs.push(StrPat::new(text.as_bytes(), icase));
             }
             Method::Sub => {
                 let finder = (!icase).then(|| memchr::memmem::Finder::new(text).into_owned());
                 self.finders.push(finder);
-                self.strs.push(StrPat {
-                    bytes: text.as_bytes().into(),
-                    icase,
-                });
+                self.strs.push(StrPat::new(text.as_bytes(), icase));
             }
             Method::Beg | Method::End => {
-                self.strs.push(StrPat {
-                    bytes: text.as_bytes().into(),
-                    icase,
-                });
+                self.strs.push(StrPat::new(text.as_bytes(), icase));
             }
             Method::Dir | Method::Dom => {
                 // leading and trailing delimiters of the pattern are ignored
@@ -181,10 +197,7 @@ impl Matcher {
                 let b = text.as_bytes();
                 let s = b.iter().position(|c| !d.contains(c)).unwrap_or(b.len());
                 let e = b.iter().rposition(|c| !d.contains(c)).map_or(s, |e| e + 1);
-                self.strs.push(StrPat {
-                    bytes: b[s..e].into(),
-                    icase,
-                });
+                self.strs.push(StrPat::new(&b[s..e], icase));
             }
         }
         Ok(())
@@ -231,13 +244,7 @@ impl Matcher {
     }
 
     fn match_str(&self, s: &[u8]) -> bool {
-        let eq = |p: &StrPat, b: &[u8]| {
-            if p.icase {
-                p.bytes.eq_ignore_ascii_case(b)
-            } else {
-                *p.bytes == *b
-            }
-        };
+        let eq = |p: &StrPat, b: &[u8]| p.eq(b);
         match self.method {
             Method::Len => {
                 let n = s.len() as i64;

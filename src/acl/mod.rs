@@ -191,6 +191,22 @@ impl SampleExpr {
         self.expr.vis
     }
 
+    /// Whether the expression reads the stream's backend (`be_name`), which a
+    /// frontend's request rules cannot rely on.
+    pub fn needs_backend(&self) -> bool {
+        self.expr.fetch.def.backend
+    }
+
+    /// The fetch's name when it reads a backend's live state and leaves its backend
+    /// argument out (`nbsrv`, `be_conn`): it then means the rule's own proxy, which
+    /// must be a backend.
+    pub fn own_backend_fetch(&self) -> Option<&'static str> {
+        let f = &self.expr.fetch;
+        (f.name.is_empty()
+            && fetch::proxies::proxy_arg(f.def.name) == Some(fetch::proxies::ProxyArg::Backend))
+        .then_some(f.def.name)
+    }
+
     /// Calls `each` with the first value of the expression converted to a string
     /// (integers in decimal, addresses in their usual form, booleans `1`/`0`); does not
     /// call it when the sample is absent. Allocates nothing.

@@ -188,6 +188,35 @@ fn same_name_acls_are_ored() {
 }
 
 #[test]
+fn case_insensitive_patterns_match_samples_in_any_case() {
+    // `-i` patterns are kept lowercased: uppercase patterns and samples still match.
+    for host in ["api.example.com", "API.Example.COM", "api.example.COM"] {
+        let r = req("GET", "/Admin/Users?x", &[("Host", host)]);
+        for crit in [
+            "hdr(host) -i API.example.com",
+            "hdr(host) -i other.example.com Api.Example.Com",
+            "hdr_beg(host) -i API.",
+            "hdr_end(host) -i .Example.com",
+            "hdr_sub(host) -i EXAMPLE",
+            "hdr_dom(host) -i Example",
+            "path_beg -i /admin/ /v1/",
+            "path_dir -i USERS",
+        ] {
+            assert!(m(crit, &r), "{crit} on {host}");
+        }
+        for crit in [
+            "hdr(host) API.example.com",
+            "hdr(host) -i api.example.co",
+            "hdr(host) -i api.example.comm",
+            "hdr_beg(host) -i APX.",
+            "path_beg /admin/",
+        ] {
+            assert!(!m(crit, &r), "{crit} on {host}");
+        }
+    }
+}
+
+#[test]
 fn string_methods() {
     let r = req("GET", "/images/png/logo/32x32.png?x=1", &[]);
     assert!(m("path /images/png/logo/32x32.png", &r));

@@ -2,7 +2,8 @@
 //! auxiliary agent check of HAProxy 2.6 (`tcpcheck_agent_expect_reply`). The agent's
 //! one-line answer is made of words separated by spaces, tabs or commas: a health word
 //! (`up`, `down`, `fail`, `stopped`), an admin word (`ready`, `drain`, `maint`), a weight
-//! percentage (`75%`) and `maxconn:N`, then an optional `# description`. The rule set
+//! percentage (`75%`) and `maxconn:N` (the server's `maxconn` from then on, as `set
+//! maxconn server`), then an optional `# description`. The rule set
 //! connects, sends `agent-send` and reads that line ([`rules`]); [`parse`] reads it and
 //! [`apply`] acts on it.
 
@@ -128,6 +129,29 @@ pub fn weight(word: &str, initial: u32, dynamic: bool) -> Result<u32, &'static s
     Ok(w)
 }
 
+/// The server `maxconn` the agent's `maxconn:N` word sets (the same check as `set
+/// maxconn server`, HAProxy's `server_parse_maxconn_change_request`): N, 0 for no
+/// limit (a negative N too), or HAProxy's warning.
+pub fn maxconn(v: &str) -> Result<u32, &'static str> {
+    if v.is_empty() {
+        return Err("Require <maxconn>.\n");
+    }
+    let sign = usize::from(v.starts_with(['-', '+']));
+    let digits = v[sign..].bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        return Err("maxconn string empty or preceded by garbage");
+    }
+    if sign + digits != v.len() {
+        return Err("Trailing garbage in maxconn string");
+    }
+    if v.starts_with('-') {
+        return Ok(0);
+    }
+    Ok(v[sign..]
+        .parse::<u64>()
+        .map_or(u32::MAX, |n| n.min(u64::from(u32::MAX)) as u32))
+}
+
 /// Acts on the agent's answer `r` (the run's result) for `server`: admin state, weight,
 /// then the agent's own health. Returns the result to record (status and info as
 /// HAProxy records them). `dynamic`: the backend's algorithm takes any weight.
@@ -158,8 +182,26 @@ pub fn apply(
             Err(e) => warning = Some(e),
         }
     }
-    if reply.maxconn.is_some() && warning.is_none() {
-        warning = Some("'maxconn:' from the agent is not supported yet by gatehouse");
+    if let Some(m) = &reply.maxconn {
+        match maxconn(&m["maxconn:".len()..]) {
+            Ok(n) => {
+                server.set_maxconn(n);
+                // More room may let queued requests through at once.
+                if let Some(b) = backend.current()
+                    && let Some(i) = b
+                        .servers
+                        .iter()
+                        .position(|s| std::ptr::eq(&*s.live, server))
+                {
+                    b.serve_queue(i);
+                }
+            }
+            Err(e) => {
+                if warning.is_none() {
+                    warning = Some(e);
+                }
+            }
+        }
     }
     let error = reply.error.as_deref();
     let (status, info) = match reply.health {
@@ -229,6 +271,20 @@ mod tests {
             weight("5%x", 10, true),
             Err("Trailing garbage in weight string")
         );
+    }
+
+    #[test]
+    fn maxconn_words_as_haproxy_reads_them() {
+        assert_eq!(maxconn("12"), Ok(12));
+        assert_eq!(maxconn("0"), Ok(0));
+        assert_eq!(maxconn("-3"), Ok(0));
+        assert_eq!(maxconn(""), Err("Require <maxconn>.\n"));
+        assert_eq!(
+            maxconn("x1"),
+            Err("maxconn string empty or preceded by garbage")
+        );
+        assert_eq!(maxconn("1x"), Err("Trailing garbage in maxconn string"));
+        assert_eq!(parse("up maxconn:4").maxconn.as_deref(), Some("maxconn:4"));
     }
 
     #[test]

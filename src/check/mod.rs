@@ -77,8 +77,26 @@ pub fn check_rules(g: &Global, p: &Proxy, diags: &mut Vec<Diag>) {
     if let Err((span, e)) = rule_set(p) {
         diags.push(Diag::alert(&span, e));
     }
-    let rules = rule_set(p).map(|r| r.rules).unwrap_or_default();
+    let set = rule_set(p).ok();
+    let http = set.as_ref().is_some_and(|r| r.flavor == Flavor::Http);
+    let rules = set.map(|r| r.rules).unwrap_or_default();
     for s in p.servers.iter().filter(|s| s.opts.check) {
+        // An HTTP check speaks HTTP/1.1: offering `h2` would let the server pick a
+        // protocol the check cannot speak (HAProxy would run an HTTP/2 check).
+        if http
+            && s.opts
+                .check_alpn
+                .as_ref()
+                .is_some_and(|l| l.iter().any(|a| a == "h2"))
+        {
+            diags.push(Diag::alert(
+                &s.span,
+                format!(
+                    "'server {}/{}' : 'check-alpn' with 'h2': HTTP/2 health checks are not supported yet by gatehouse (HTTP checks speak HTTP/1.1; offer 'http/1.1').",
+                    p.name, s.name
+                ),
+            ));
+        }
         if let Err(e) = tls::for_server(&s.opts, g).and_then(|_| tls::for_rules(&s.opts, g, &rules))
         {
             diags.push(Diag::alert(
@@ -137,6 +155,8 @@ fn agent_plan(
             unix: None,
             tls: None,
             rule_tls: Vec::new(),
+            follow_ip: o.agent_addr.is_none(),
+            follow_port: false,
         },
         limits: Limits {
             inter,
@@ -242,6 +262,8 @@ pub fn compile(config: &Config, snap: &Snapshot) -> Result<Vec<Plan>, Vec<Diag>>
                     },
                     tls: tls.0,
                     rule_tls: tls.1,
+                    follow_ip: o.check_addr.is_none(),
+                    follow_port: o.check_port.is_none(),
                 },
                 limits: Limits {
                     inter: o.inter,

@@ -51,6 +51,35 @@ pub struct Target {
     pub tls: Option<CheckTls>,
     /// The TLS layers of `connect … ssl` steps, by step index.
     pub rule_tls: Vec<(usize, CheckTls)>,
+    /// The address is the server's (no `addr`, `agent-addr`): it follows the server's
+    /// runtime address (`set server B/S addr`).
+    pub follow_ip: bool,
+    /// The port is the server's (no `port`): it follows the server's runtime port.
+    pub follow_port: bool,
+}
+
+impl Target {
+    /// This target once the server's address was changed at runtime to `current`:
+    /// the parts taken from the server follow it, as HAProxy's checks do.
+    pub fn at(&self, current: Option<SocketAddr>) -> std::borrow::Cow<'_, Target> {
+        let Some(cur) = current.filter(|_| self.unix.is_none()) else {
+            return std::borrow::Cow::Borrowed(self);
+        };
+        let mut addr = self.addr;
+        if self.follow_ip {
+            addr.set_ip(cur.ip());
+        }
+        if self.follow_port {
+            addr.set_port(cur.port());
+        }
+        if addr == self.addr {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        std::borrow::Cow::Owned(Target {
+            addr,
+            ..self.clone()
+        })
+    }
 }
 
 /// The time limits of one check (HAProxy 2.6: without `timeout check`, `inter` bounds

@@ -121,11 +121,13 @@ pub async fn checker(plan: Plan, server: Arc<ServerLive>, backend: Arc<BackendLi
             // Maintenance pauses the health check (not the agent).
             Kind::Health if server.maint.load(Ordering::Relaxed) => server.health.get().health,
             Kind::Health => {
-                let r = run::run(&plan.rules, &plan.target, &plan.limits).await;
+                let target = plan.target.at(server.addr_override());
+                let r = run::run(&plan.rules, &target, &plan.limits).await;
                 apply(&plan, &server, &backend, r).health
             }
             Kind::Agent { dynamic } => {
-                let r = run::run(&plan.rules, &plan.target, &plan.limits).await;
+                let target = plan.target.at(server.addr_override());
+                let r = run::run(&plan.rules, &target, &plan.limits).await;
                 let r = agent::apply(r, &server, &backend, dynamic);
                 apply_agent(&plan, &server, &backend, r).agent.health
             }

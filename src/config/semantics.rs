@@ -6,7 +6,7 @@
 //! them ([`SyntaxOnly`]) still yields the model.
 
 use super::diag::Diag;
-use super::model::{Config, Global, Proxy, Reply};
+use super::model::{Config, Global, Proxy, ProxyKind, Reply};
 
 /// Where a log-format string is used, which decides what it may contain: log lines
 /// (`log-format`) print `-` for empty values and merge spaces; the formats of HTTP
@@ -20,6 +20,41 @@ pub enum FormatContext {
     HttpRequest,
     /// An `http-response` action.
     HttpResponse,
+    /// An `http-request` action or `unique-id-format` of a proxy without backend
+    /// capability (a `frontend`): response and backend fetches (`be_name`) are refused,
+    /// and so are backend fetches whose backend argument is left out (`nbsrv`).
+    FrontendRequest,
+    /// An `http-response` or `http-after-response` action of a proxy without backend
+    /// capability: backend fetches whose backend argument is left out are refused.
+    FrontendResponse,
+}
+
+impl FormatContext {
+    /// This context in a proxy of `kind`: a `frontend` has no backend capability
+    /// (`defaults`, `listen` and `backend` sections have it, as in HAProxy).
+    pub fn in_proxy(self, kind: ProxyKind) -> FormatContext {
+        match (self, kind) {
+            (FormatContext::HttpRequest, ProxyKind::Frontend) => FormatContext::FrontendRequest,
+            (FormatContext::HttpResponse, ProxyKind::Frontend) => FormatContext::FrontendResponse,
+            (c, _) => c,
+        }
+    }
+
+    /// Whether it is an `http-request` action's.
+    pub fn is_request(self) -> bool {
+        matches!(
+            self,
+            FormatContext::HttpRequest | FormatContext::FrontendRequest
+        )
+    }
+
+    /// Whether it is an `http-response` or `http-after-response` action's.
+    pub fn is_response(self) -> bool {
+        matches!(
+            self,
+            FormatContext::HttpResponse | FormatContext::FrontendResponse
+        )
+    }
 }
 
 /// The checks that need compiled code, called while the configuration is parsed.

@@ -270,7 +270,7 @@ impl LogFormatSpec {
                         })?;
                         let vis = expr.visibility();
                         let name = expr.text().split(['(', ',']).next().unwrap_or("");
-                        if ctx == FormatContext::HttpResponse
+                        if ctx.is_response()
                             && matches!(name, "hdr" | "hdr_cnt" | "hdr_ip" | "hdr_val")
                         {
                             // In a response, HAProxy's `hdr()` reads the response.
@@ -278,15 +278,27 @@ impl LogFormatSpec {
                                 "sample fetch <{rest}> : '{name}' on response headers is not supported yet by gatehouse"
                             ));
                         }
-                        let missing = match (ctx, vis) {
-                            (FormatContext::HttpRequest, Visibility::Response) => {
-                                Some("HTTP response")
-                            }
-                            (FormatContext::HttpResponse, Visibility::Request) => {
+                        let missing = match vis {
+                            Visibility::Response if ctx.is_request() => Some("HTTP response"),
+                            Visibility::Request if ctx.is_response() => {
                                 Some("HTTP request headers")
+                            }
+                            // A frontend's request rules run before any backend is
+                            // chosen (HAProxy's `SMP_USE_BKEND` check).
+                            _ if ctx == FormatContext::FrontendRequest && expr.needs_backend() => {
+                                Some("backend")
                             }
                             _ => None,
                         };
+                        if let (
+                            FormatContext::FrontendRequest | FormatContext::FrontendResponse,
+                            Some(kw),
+                        ) = (ctx, expr.own_backend_fetch())
+                        {
+                            return Err(format!(
+                                "sample fetch <{rest}> : arg 1 of sample fetch keyword '{kw}' left out means this proxy, which has not backend capability"
+                            ));
+                        }
                         if let Some(m) = missing {
                             return Err(format!(
                                 "sample fetch <{rest}> may not be reliably used here because it needs '{m}' which is not available here"

@@ -27,7 +27,7 @@ pub(crate) enum ProxyArg {
 /// The fetches of this family.
 pub(super) static FETCHES: &[FetchDef] = &[
     FetchDef::new("fe_name", SmpType::Str, C, fe_name),
-    FetchDef::new("be_name", SmpType::Str, T, be_name),
+    FetchDef::new("be_name", SmpType::Str, T, be_name).backend(),
     FetchDef::new("nbsrv", SmpType::Int, C, nbsrv).args(S1, 0),
     FetchDef::new("be_conn", SmpType::Int, C, be_conn).args(S1, 0),
     FetchDef::new("be_conn_free", SmpType::Int, C, be_conn_free).args(S1, 0),

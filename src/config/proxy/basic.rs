@@ -239,7 +239,10 @@ fn unique_id_format(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), Stri
         ));
     }
     ctx.sem
-        .log_format(f, crate::config::semantics::FormatContext::HttpRequest)
+        .log_format(
+            f,
+            crate::config::semantics::FormatContext::HttpRequest.in_proxy(ctx.proxy.kind),
+        )
         .map_err(|e| format!("'unique-id-format' : {e}."))?;
     ctx.proxy.unique_id_format = (!f.is_empty()).then(|| (f.clone(), ctx.span.clone()));
     Ok(())

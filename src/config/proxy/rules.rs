@@ -230,7 +230,8 @@ fn check_format(ctx: &ProxyCtx<'_>, kwd: &str, act: &str, fmt: &str) -> Result<(
         FormatContext::HttpResponse
     } else {
         FormatContext::HttpRequest
-    };
+    }
+    .in_proxy(ctx.proxy.kind);
     ctx.sem.log_format(fmt, fc).map_err(|e| {
         format!(
             "error detected in {} '{}' while parsing '{kwd} {act}' rule : {e}.",
@@ -480,7 +481,12 @@ fn http_rule(ctx: &mut ProxyCtx<'_>, words: &[String], phase: Phase) -> Result<(
             HttpAction::AddHeader(words[2].clone(), words[3].clone())
         }
         "del-header" => super::actions::del_header(&words[2..cut])?,
-        "redirect" => HttpAction::Redirect(super::actions::redirect(&words[2..cut], response)?),
+        "redirect" => {
+            let rd = super::actions::redirect(&words[2..cut], response)?;
+            // The location, prefix or scheme is a log-format, checked like the others.
+            check_format(ctx, kwd, act, &rd.value)?;
+            HttpAction::Redirect(rd)
+        }
         "auth" if !response => super::actions::auth(&words[2..cut])?,
         "authenticate" if !response => super::actions::authenticate(&words[2..cut])?,
         "tarpit" if !response => super::actions::tarpit(&words[2..cut])?,
@@ -494,7 +500,10 @@ fn http_rule(ctx: &mut ProxyCtx<'_>, words: &[String], phase: Phase) -> Result<(
                 && duration(value, "set-timeout").is_err()
             {
                 ctx.sem
-                    .log_format(&format!("%[{value}]"), FormatContext::HttpRequest)
+                    .log_format(
+                        &format!("%[{value}]"),
+                        FormatContext::HttpRequest.in_proxy(ctx.proxy.kind),
+                    )
                     .map_err(|e| {
                         let e = e
                             .split_once("> : ")
@@ -515,7 +524,8 @@ fn http_rule(ctx: &mut ProxyCtx<'_>, words: &[String], phase: Phase) -> Result<(
                     FormatContext::HttpResponse
                 } else {
                     FormatContext::HttpRequest
-                };
+                }
+                .in_proxy(ctx.proxy.kind);
                 ctx.sem.log_format(&format!("%[{expr}]"), fc).map_err(|e| {
                     let e = e
                         .split_once("> : ")
@@ -556,7 +566,8 @@ fn http_rule(ctx: &mut ProxyCtx<'_>, words: &[String], phase: Phase) -> Result<(
                     FormatContext::HttpResponse
                 } else {
                     FormatContext::HttpRequest
-                };
+                }
+                .in_proxy(ctx.proxy.kind);
                 ctx.sem.log_format(&f, fc).map_err(|e| {
                     let e = match e.split_once("> : ") {
                         Some((_, tail)) if !*fmt => tail.to_string(),

@@ -149,12 +149,14 @@ impl Session {
             if let Some(srv) = &ex.server {
                 crate::proxy::stick::record(be, &view, &mut ex.stick, srv);
             }
+            // The backend's rules first, then the frontend's, as HAProxy's
+            // `http_process_res_common()`.
             let mut v = Verdict::Continue;
-            if !self.fe.http_response.is_empty() {
-                v = rules::apply_with(&self.fe.http_response, &view, &mut ex.redits, &mut ex.fx);
-            }
-            if matches!(v, Verdict::Continue) && !be.http_response.is_empty() {
+            if !be.http_response.is_empty() {
                 v = rules::apply_with(&be.http_response, &view, &mut ex.redits, &mut ex.fx);
+            }
+            if matches!(v, Verdict::Continue) && !self.fe.http_response.is_empty() {
+                v = rules::apply_with(&self.fe.http_response, &view, &mut ex.redits, &mut ex.fx);
             }
             v
         };

@@ -4,7 +4,8 @@
 //! action (`allow`, `deny`, `return`) stops evaluation; header actions accumulate edits.
 //! Like HAProxy, which edits the message in place, later `http-request` rules see the
 //! request headers that earlier ones set, added or deleted (conditions and `%[…]`
-//! samples alike).
+//! samples alike), and later `http-response` (and `http-after-response`) rules the
+//! response headers and status that earlier ones of the same pass set.
 
 use super::actions;
 use super::view::ReqView;
@@ -90,7 +91,13 @@ impl SampleSource for Edited<'_> {
         self.inner.http_auth(userlist, groups, each)
     }
     fn res_headers(&self, each: &mut dyn FnMut(&[u8], &[u8]) -> bool) -> bool {
-        self.inner.res_headers(each)
+        if !self.response {
+            return self.inner.res_headers(each);
+        }
+        // Like the request's, the response's headers as earlier rules left them.
+        self.inner
+            .res_headers(&mut |n, v| !self.edits.removed(n) && each(n, v))
+            || self.edits.add.iter().any(|(n, v)| each(n, v))
     }
     fn unique_id(&self) -> Option<&[u8]> {
         self.inner.unique_id()
@@ -204,8 +211,7 @@ pub fn apply_with(
             response,
         };
         // Without pending edits the parsed message is the truth: skip the overlay.
-        // Response rules edit the response, whose status only is read here.
-        let overlay = !edits.is_empty() && (!response || edits.status.is_some());
+        let overlay = !edits.is_empty();
         let seen: &dyn SampleSource = if overlay { &view } else { src };
         if !r.cond.matches(seen) {
             continue;
