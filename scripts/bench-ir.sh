@@ -14,6 +14,8 @@
 # BINARY may be gatehouse or /usr/sbin/haproxy (same config).
 # Two nginx backends on free loopback ports serve the requests; wrk sends them over 8
 # connections for 6 s. The config is ../shared/bench/haproxy.cfg's.
+# FE_RULES (optional) adds lines to the frontend, e.g. a rate limit:
+#   FE_RULES=$'    stick-table type ip size 1m store http_req_rate(10s)\n    http-request track-sc0 src\n    http-request deny if { sc_http_req_rate(0) gt 100000000 }'
 # RULES=N adds N `use_backend` rules to the frontend, each on a `hdr(host) -i` ACL that
 # matches wrk's Host and a `path_beg` ACL that does not (every rule reads both: the
 # worst case of issue 9's 50-rule budget); the requests still go to `app`.
@@ -77,6 +79,7 @@ defaults
     http-reuse always
 frontend bench_http
     bind 127.0.0.1:$pp
+${FE_RULES:-}
 $rules    default_backend app
 backend app
     balance roundrobin

@@ -60,9 +60,27 @@ const CASES: &[(&str, &str, u32, &str)] = &[
     ),
     (
         "real HAProxy section gatehouse does not support yet",
+        "mailers m\n    mailer a 127.0.0.1:1000\n",
+        1,
+        "section 'mailers' is a HAProxy section that gatehouse does not support yet.",
+    ),
+    (
+        "a stick-table fetch names a table that does not exist",
+        "frontend f\n    bind 127.0.0.1:8080\n    http-request deny if { sc_http_req_rate(0,nosuch) gt 1 }\n",
+        3,
+        "unable to find table 'nosuch' referenced in arg 2 of ACL keyword 'sc_http_req_rate' in proxy 'f'.",
+    ),
+    (
+        "track-sc names a table that does not exist",
+        "frontend f\n    bind 127.0.0.1:8080\n    http-request track-sc0 src table nosuch\n",
+        3,
+        "Proxy 'f': unable to find table 'nosuch' referenced by track-sc0.",
+    ),
+    (
+        "peers sections are refused with a pointer to the table's Redis option",
         "peers p\n    peer a 127.0.0.1:1000\n",
         1,
-        "section 'peers' is a HAProxy section that gatehouse does not support yet.",
+        "section 'peers' : 'peers' is not supported by gatehouse: stick tables are shared between instances through Redis instead, with the stick-table option 'redis <url>' (not available yet; see docs/persistence.md).",
     ),
     (
         "real HAProxy action gatehouse does not support yet",
@@ -605,18 +623,6 @@ const WARNINGS: &[(&str, &str, u32, &str)] = &[
         "backend b\n    stats enable\n    server s 127.0.0.1:80\n",
         1,
         "'stats' statement ignored for backend 'b' as it requires HTTP mode.",
-    ),
-    (
-        "stick rules are reachable and warn like stick-table and cookie",
-        "backend b\n    stick-table type ip size 1k\n    stick on src\n    server s 127.0.0.1:80\n",
-        3,
-        "'stick' is parsed but has no effect yet in gatehouse: persistence (cookies, stick tables) is not applied yet.",
-    ),
-    (
-        "stick store-response with a condition, in another proxy's table",
-        "backend t\n    stick-table type ip size 1k\nbackend b\n    stick store-response src table t if TRUE\n    server s 127.0.0.1:80\n",
-        4,
-        "'stick' is parsed but has no effect yet in gatehouse: persistence (cookies, stick tables) is not applied yet.",
     ),
     (
         "master-worker has no meaning in gatehouse",

@@ -485,7 +485,11 @@ fn config_checks_warn_about_cleartext_and_refuse_bad_rules() {
     );
     let (code, out, err) = check(&gatehouse_bin(), &[&h2]);
     assert_ne!(code, 0);
-    assert!(format!("{out}{err}").contains("not supported yet"));
+    // As HAProxy: HTTP/2 is not usable on a `mode tcp` bind.
+    assert!(
+        format!("{out}{err}").contains("MUX protocol 'h2' is not usable"),
+        "{out}{err}"
+    );
 }
 
 #[test]

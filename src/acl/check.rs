@@ -182,7 +182,39 @@ pub fn check_references(config: &Config, p: &Proxy, out: &mut Vec<Diag>) {
         {
             out.push(Diag::alert(&e.span, msg));
         }
+        if let Some(msg) = missing_table(config, p, f) {
+            out.push(Diag::alert(&e.span, msg));
+        }
     }
+}
+
+/// The stick-table fetches (`sc_*`, `scN_*`, `src_*`, `table_*`) name tables in their
+/// string arguments: each must be a proxy with a `stick-table`, as HAProxy resolves it.
+fn missing_table(config: &Config, p: &Proxy, f: &super::fetch::FetchCall) -> Option<String> {
+    let kw = f.def.name;
+    let stick = ["sc_", "sc0_", "sc1_", "sc2_", "src_", "table_"]
+        .iter()
+        .any(|pre| kw.starts_with(pre));
+    if !stick {
+        return None;
+    }
+    f.args.iter().enumerate().find_map(|(i, a)| {
+        let super::fetch::ArgVal::Str(t) = a else {
+            return None;
+        };
+        let found = config.proxies.iter().any(|q| {
+            q.name == **t
+                && q.kind != crate::config::model::ProxyKind::Defaults
+                && q.stick_table.is_some()
+        });
+        (!found).then(|| {
+            format!(
+                "unable to find table '{t}' referenced in arg {} of ACL keyword '{kw}' in proxy '{}'.",
+                i + 1,
+                p.name
+            )
+        })
+    })
 }
 
 /// Checks one proxy or server argument of ACL keyword `kw` in proxy `p`.

@@ -13,6 +13,7 @@ mod json;
 pub(crate) mod map;
 mod net;
 mod string;
+mod table;
 mod time;
 mod vars;
 
@@ -168,6 +169,8 @@ static FAMILIES: &[&[ConvDef]] = &[
     map::REGM,
     vars::CONVERTERS,
     json::CONVERTERS,
+    table::CONVERTERS,
+    table::ARRAYS,
 ];
 
 /// Every converter implemented, family by family.

@@ -16,6 +16,7 @@ mod pgsql;
 pub(crate) mod proxies;
 mod res_headers;
 mod ssl;
+mod stick;
 mod stream;
 mod txn;
 
@@ -192,6 +193,9 @@ static FAMILIES: &[&[FetchDef]] = &[
     ssl::FETCHES,
     proxies::FETCHES,
     res_headers::FETCHES,
+    stick::FETCHES,
+    stick::SRC_FETCHES,
+    stick::OTHER_FETCHES,
 ];
 
 /// Every fetch implemented, family by family.

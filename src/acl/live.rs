@@ -5,7 +5,50 @@
 //! runtime implements over its snapshot and live-state store.
 
 use super::SampleSource;
-use std::net::SocketAddr;
+pub use crate::config::model::StickData;
+use std::net::{IpAddr, SocketAddr};
+
+/// A stick-table key as a sample gives it, before the table encodes it.
+#[derive(Clone, Copy, Debug)]
+pub enum StickKey<'a> {
+    /// An integer.
+    Int(i64),
+    /// An address.
+    Ip(IpAddr),
+    /// A string or binary block.
+    Str(&'a [u8]),
+}
+
+/// The entry a stick-table fetch or action reads (configuration.txt 7.3.3).
+#[derive(Clone, Copy, Debug)]
+pub enum StickAt<'a> {
+    /// The entry tracked by counter `n` (the stream's, else the session's); with a
+    /// table name, the same key looked up in that table (`sc_*(n,table)`).
+    Slot(usize, Option<&'a str>),
+    /// The client's source address in a table (empty: the stream's proxy's own), as
+    /// the `src_*` fetches read it.
+    Src(&'a str, IpAddr),
+    /// A key in a table (`table_*` converters).
+    Key(&'a str, StickKey<'a>),
+}
+
+/// What to do with the entry.
+#[derive(Clone, Copy, Debug)]
+pub enum StickOp {
+    /// The value of a data type (element `idx` of arrays); rates read now.
+    Get(StickData, u32),
+    /// Increment `gpc0` (0), `gpc1` (1) or `gpc(idx - 2)` and its rate; gives the new
+    /// value (`sc_inc_gpc0`, `sc-inc-gpc0`); creates a `src_*` entry.
+    Inc(u32),
+    /// Reset that counter; gives the value before (`sc_clr_gpc0`).
+    Clr(u32),
+    /// Set `gpt0` (`sc-set-gpt0`).
+    SetGpt0(i64),
+    /// The streams tracking the entry now (`sc_trackers`).
+    Trackers,
+    /// Whether the counter tracks an entry (`sc_tracked`): 1 or 0.
+    Tracked,
+}
 
 /// A number about a frontend or a backend.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,6 +108,23 @@ pub trait LiveState {
     /// `stat` of server `server` of backend `backend` (empty: the stream's backend);
     /// `None` when there is no such server.
     fn server_stat(&self, backend: &str, server: &str, stat: ServerStat) -> Option<i64>;
+    /// A stick-table read or change (`sc_*`, `src_*`, `table_*`, `sc-inc-gpc0`, …);
+    /// `None`: no sample (nothing tracked, no such table, data not stored).
+    fn stick(&self, at: StickAt<'_>, op: StickOp) -> Option<i64> {
+        let _ = (at, op);
+        None
+    }
+    /// `track-scN KEY table T`: tracks the key's entry in counter `slot` (created when
+    /// new) unless the counter tracks one already; `http`: counts a request in it too
+    /// (`http-request track-sc*`).
+    fn stick_track(&self, slot: usize, table: &str, key: StickKey<'_>, http: bool) {
+        let _ = (slot, table, key, http);
+    }
+    /// `table_cnt` (`avl` false) or `table_avl` of a table (empty: the stream's proxy's).
+    fn table_stat(&self, table: &str, avl: bool) -> Option<i64> {
+        let _ = (table, avl);
+        None
+    }
 }
 
 /// A sample source with the live state added: forwards everything to `inner`, and

@@ -36,7 +36,8 @@ use crate::config::span::Span;
 pub use check::{check_conditions, check_references};
 use compile::Criterion;
 pub use conv::map::{Map, loaded as loaded_maps, paths as map_paths, update as update_map};
-pub use live::{LiveState, ProxyStat, ServerStat, WithLive};
+pub(crate) use fetch::str_to_int;
+pub use live::{LiveState, ProxyStat, ServerStat, StickAt, StickData, StickKey, StickOp, WithLive};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -232,6 +233,19 @@ impl SampleExpr {
             };
             let n = cur.position() as usize;
             each(&tmp[..n]);
+        });
+    }
+}
+
+impl SampleExpr {
+    /// Calls `each` with the first value of the expression as a stick-table key (an
+    /// integer, an address or bytes); does not call it when the sample is absent.
+    pub fn eval_key(&self, src: &dyn SampleSource, each: &mut dyn FnMut(StickKey<'_>)) {
+        self.expr.first(src, &mut |s| match s {
+            fetch::Sample::Str(b) => each(StickKey::Str(b)),
+            fetch::Sample::Bool(b) => each(StickKey::Int(i64::from(b))),
+            fetch::Sample::Int(n) => each(StickKey::Int(n)),
+            fetch::Sample::Ip(ip) => each(StickKey::Ip(ip)),
         });
     }
 }

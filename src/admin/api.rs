@@ -197,6 +197,11 @@ impl Api {
         Arc::clone(&self.state.lock().unwrap_or_else(|e| e.into_inner()).1)
     }
 
+    /// The stick tables of the current snapshot, in HAProxy's list order.
+    pub fn tables(&self) -> Vec<Arc<crate::runtime::stick::Table>> {
+        self.handle.current.load().tables.clone()
+    }
+
     /// The backend named `name` in the current snapshot.
     pub fn backend(&self, name: &str) -> Option<Arc<Backend>> {
         let snap = self.handle.current.load();

@@ -25,6 +25,7 @@ mod servers;
 mod session;
 mod show;
 mod table;
+mod tables;
 pub mod words;
 
 pub use listen::start;

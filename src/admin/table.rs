@@ -4,7 +4,7 @@
 //! fuzzy matching included.
 
 use super::session::Outcome;
-use super::{Level, api::Api, dynamic, maps, servers, show};
+use super::{Level, api::Api, dynamic, maps, servers, show, tables};
 
 /// What a command runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +45,9 @@ enum Cmd {
     ClearAcl,
     AddServer,
     DelServer,
+    ShowTable,
+    ClearTable,
+    SetTable,
 }
 
 /// One command.
@@ -246,6 +249,21 @@ static ROWS: &[Row] = &[
         "del server <bk>/<srv>                   : remove a dynamically added server",
         Cmd::DelServer,
     ),
+    row(
+        &["clear", "table"],
+        "clear table <table> [<filter>]*         : remove an entry from a table (filter: data/key)",
+        Cmd::ClearTable,
+    ),
+    row(
+        &["set", "table"],
+        "set table <table> key <k> [data.* <v>]* : update or create a table entry's data",
+        Cmd::SetTable,
+    ),
+    row(
+        &["show", "table"],
+        "show table <table> [<filter>]*          : report table usage stats or dump this table's contents (filter: data/key)",
+        Cmd::ShowTable,
+    ),
 ];
 
 /// HAProxy's reply when the level is too low (`cli_has_level`).
@@ -310,6 +328,9 @@ pub async fn execute(api: &Api, level: Level, args: &[String], payload: Option<&
         Cmd::ClearAcl => maps::clear(level, &args[2..], true),
         Cmd::AddServer => dynamic::add(api, level, &args[2..]).await,
         Cmd::DelServer => dynamic::del(api, level, a(2)).await,
+        Cmd::ShowTable => tables::table(api, level, tables::Action::Show, &args[2..]),
+        Cmd::ClearTable => tables::table(api, level, tables::Action::Clear, &args[2..]),
+        Cmd::SetTable => tables::table(api, level, tables::Action::Set, &args[2..]),
     }
 }
 

@@ -258,6 +258,7 @@ pub fn compile(config: &Config, snap: &Snapshot) -> Result<Vec<Plan>, Vec<Diag>>
                 }),
                 None => Arc::clone(&rules),
             };
+            let flavor = rules.flavor;
             plans.push(Plan {
                 backend: p.name.clone(),
                 server: s.name.clone(),
@@ -275,7 +276,7 @@ pub fn compile(config: &Config, snap: &Snapshot) -> Result<Vec<Plan>, Vec<Diag>>
                     rule_tls: tls.1,
                     follow_ip: o.check_addr.is_none(),
                     follow_port: o.check_port.is_none(),
-                    h2: h2::Use::of(o, rules.flavor),
+                    h2: h2::Use::of(o, flavor),
                 },
                 limits: Limits {
                     inter: o.inter,

@@ -166,6 +166,17 @@ impl Parser {
             self.section(line);
             return;
         }
+        if first == "peers" {
+            self.alert(
+                &line.span,
+                format!(
+                    "section 'peers' : {}",
+                    crate::config::proxy::basic::PEERS_REFUSED
+                ),
+            );
+            self.cur = Current::Skipped;
+            return;
+        }
         if SECTIONS_NOT_YET.contains(&first) {
             self.alert(
                 &line.span,

@@ -270,18 +270,40 @@ fn not_active_yet(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) {
             ),
         ));
     }
-    for st in &p.sticks {
-        // `table NAME` names another proxy's table; else the proxy's own.
-        let table = st
-            .args
-            .iter()
-            .position(|a| a == "table")
-            .and_then(|i| st.args.get(i + 1))
-            .unwrap_or(&p.name);
-        let exists = config
+    let has_table = |name: &str| {
+        config
             .proxies
             .iter()
-            .any(|q| &q.name == table && q.stick_table.is_some());
+            .any(|q| q.name == name && q.kind != ProxyKind::Defaults && q.stick_table.is_some())
+    };
+    let tracks = p
+        .http_request
+        .iter()
+        .chain(&p.http_response)
+        .filter_map(|r| match &r.action {
+            crate::config::model::HttpAction::TrackSc(t) => Some((t, &r.span)),
+            _ => None,
+        })
+        .chain(
+            p.tcp_request
+                .iter()
+                .filter_map(|r| r.track.as_ref().map(|t| (t, &r.span))),
+        );
+    for (t, span) in tracks {
+        if !has_table(&t.table) {
+            diags.push(Diag::alert(
+                span,
+                format!(
+                    "Proxy '{}': unable to find table '{}' referenced by track-sc{}.",
+                    p.name, t.table, t.slot
+                ),
+            ));
+        }
+    }
+    for st in &p.sticks {
+        // `table NAME` names another proxy's table; else the proxy's own.
+        let table = st.table.as_ref().unwrap_or(&p.name);
+        let exists = has_table(table);
         if !exists {
             diags.push(Diag::alert(
                 &st.span,

@@ -61,7 +61,33 @@ pub async fn acquire(
     exclude: &[usize],
     info: &mut ConnectInfo,
 ) -> Result<ServerSlot, ConnectError> {
-    let queue_for = match backend.balancer.pick_ex(input, exclude) {
+    take_or_queue(
+        backend,
+        backend.balancer.pick_ex(input, exclude),
+        false,
+        info,
+    )
+    .await
+}
+
+/// Like [`acquire`] for the server persistence designates (`stick match`): its slot
+/// now, or a place in its own queue, without balancing.
+pub async fn acquire_persistent(
+    backend: &Arc<Backend>,
+    server: Arc<ServerState>,
+    info: &mut ConnectInfo,
+) -> Result<ServerSlot, ConnectError> {
+    take_or_queue(backend, Pick::Server(server), true, info).await
+}
+
+/// The slot of the server `pick` chose, or a place in a queue.
+async fn take_or_queue(
+    backend: &Arc<Backend>,
+    pick: Pick<ServerState>,
+    persistent: bool,
+    info: &mut ConnectInfo,
+) -> Result<ServerSlot, ConnectError> {
+    let queue_for = match pick {
         Pick::NoServer => return Err(ConnectError::NoServer),
         Pick::Server(s) => {
             if backend.queued.load(Ordering::SeqCst) == 0
@@ -72,7 +98,10 @@ pub async fn acquire(
             }
             // Round-robin kinds send a newcomer behind the backend queue when it is not
             // empty; a designated (or just filled) server queues the request itself.
-            if backend.balancer.designates() || backend.queued.load(Ordering::SeqCst) == 0 {
+            if persistent
+                || backend.balancer.designates()
+                || backend.queued.load(Ordering::SeqCst) == 0
+            {
                 Some(s)
             } else {
                 None
@@ -280,13 +309,19 @@ async fn dial_tcp(backend: &Backend, addr: SocketAddr) -> Result<TcpStream, Conn
 }
 
 /// Picks a server, queues if needed, connects, retries and redispatches as configured.
+/// `persist`: the server persistence designates (`stick match`), taken without
+/// balancing.
 pub async fn connect(
     backend: &Arc<Backend>,
     input: &dyn Target,
     client_dst: Option<SocketAddr>,
     info: &mut ConnectInfo,
+    persist: Option<Arc<ServerState>>,
 ) -> Result<(ServerConn, ServerSlot), ConnectError> {
-    let slot = acquire(backend, input, &[], info).await?;
+    let slot = match persist {
+        Some(s) => acquire_persistent(backend, s, info).await?,
+        None => acquire(backend, input, &[], info).await?,
+    };
     dial_retrying(backend, input, client_dst, info, slot).await
 }
 

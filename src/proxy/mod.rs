@@ -15,6 +15,7 @@ pub mod proxy_protocol;
 pub mod running;
 pub mod serve;
 pub mod session;
+pub mod stick;
 pub mod tcp;
 pub mod tls;
 pub mod tunnel;

@@ -533,8 +533,14 @@ async fn accept_loop(
             accept_date: SystemTime::now(),
             accepted: Instant::now(),
             tls: None,
+            stick: fe
+                .tcp_connection
+                .iter()
+                .any(|r| matches!(r.action, crate::runtime::rules::TcpAction::Track(..)))
+                .then(Default::default),
         };
-        let state = crate::runtime::live_fetch::StreamLive::new(&snap, &fe);
+        let state = crate::runtime::live_fetch::StreamLive::new(&snap, &fe)
+            .tracking(conn.stick.as_deref(), None);
         let src = crate::acl::WithLive {
             inner: &conn,
             live: &state,
@@ -545,6 +551,9 @@ async fn accept_loop(
                 continue;
             }
             Some(expect_proxy) => wrap.proxy |= expect_proxy,
+        }
+        if let Some(t) = &conn.stick {
+            crate::runtime::stick::track::count_session(t);
         }
         if debug {
             trace_accept(&fe.name, lfd, &stream, peer);

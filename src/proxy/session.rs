@@ -27,6 +27,9 @@ pub struct ConnInfo {
     pub accepted: Instant,
     /// What its TLS handshake settled (`bind … ssl`), for the `ssl_*` fetches.
     pub tls: Option<Arc<crate::tls::Facts>>,
+    /// The counters the connection tracks (`tcp-request connection track-sc*`), when
+    /// the frontend has such rules; shared by the connection's requests, let go with it.
+    pub stick: Option<Arc<crate::runtime::stick::Trackers>>,
 }
 
 impl SampleSource for ConnInfo {

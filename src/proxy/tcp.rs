@@ -33,7 +33,8 @@ where
     };
     // `tcp-request content` rules. Rules see the live state of the stream's proxies
     // (`nbsrv`, `be_conn`, …).
-    let live = StreamLive::new(&snap, &fe);
+    let trk = crate::runtime::stick::Trackers::default();
+    let live = StreamLive::new(&snap, &fe).tracking(conn.conn.stick.as_deref(), Some(&trk));
     let backend = {
         let src = WithLive {
             inner: &conn,
@@ -76,7 +77,12 @@ where
     };
     be.counters.session_start();
     let mut info = ConnectInfo::default();
-    let result = connect::connect(&be, &conn, conn.conn.local, &mut info).await;
+    let mut pending = crate::runtime::stick::persist::Pending::default();
+    let persist = crate::proxy::stick::designate(&be, &conn, &mut pending);
+    let result = connect::connect(&be, &conn, conn.conn.local, &mut info, persist).await;
+    if let Ok((_, slot)) = &result {
+        crate::proxy::stick::record(&be, &conn, &mut pending, &slot.server);
+    }
     rec.backend = &be.name;
     rec.t_queue = session::ms(info.queue);
     rec.retries = info.retries;
@@ -166,6 +172,12 @@ where
             }
             rec.bytes_out = res.down;
             rec.bytes_in = res.up + payload.len() as u64;
+            crate::runtime::stick::track::count_bytes(
+                Some(&trk),
+                conn.conn.stick.as_deref(),
+                rec.bytes_in,
+                rec.bytes_out,
+            );
             (rec.term_cause, rec.fin_state) = match res.end {
                 // HAProxy logs a killed session `D-` or `U-`.
                 _ if killed.is_some() => (rec.term_cause, FinState::None),

@@ -100,6 +100,8 @@ pub struct Backend {
     pub persist_rules: Vec<crate::runtime::persist::PersistRuleRt>,
     /// Conditions of `use-server` rules (not yet).
     pub _reserved: Vec<CompiledCondition>,
+    /// `stick on|match|store-request|store-response` rules, in order.
+    pub sticking: Vec<crate::runtime::stick::persist::StickRuleRt>,
     /// The stats page this backend serves (`stats enable`, `stats uri`…).
     pub stats: crate::runtime::proxies::SharedStatsPage,
 }

@@ -33,6 +33,8 @@ pub struct Store {
     /// Configured servers removed at runtime (`del server`), by backend and name:
     /// rebuilds leave them out until a reload from the files.
     deleted: Mutex<Vec<(String, String)>>,
+    /// Stick tables by name (the proxy declaring them).
+    tables: Mutex<HashMap<String, Arc<super::stick::Table>>>,
 }
 
 /// Live state of a frontend (or the frontend half of a `listen`).
@@ -313,6 +315,24 @@ impl Store {
         true
     }
 
+    /// The stick table `name` with definition `def`: the one kept when its definition
+    /// is unchanged (a reload keeps its entries), else a new, empty one.
+    pub fn table(
+        &self,
+        name: &str,
+        def: &crate::config::model::StickTableDef,
+    ) -> Arc<super::stick::Table> {
+        let mut m = self.tables.lock().unwrap_or_else(|e| e.into_inner());
+        match m.get(name) {
+            Some(t) if t.def == *def => Arc::clone(t),
+            _ => {
+                let t = Arc::new(super::stick::Table::new(name, def.clone()));
+                m.insert(name.to_owned(), Arc::clone(&t));
+                t
+            }
+        }
+    }
+
     /// Forgets the frontends, backends and servers nothing references any more: what
     /// a reload or `del server` removed, once its in-flight work ended. A name that
     /// comes back later starts fresh, as in a new HAProxy process.
@@ -330,6 +350,12 @@ impl Store {
         drop(m);
         let mut m = self.frontends.lock().unwrap_or_else(|e| e.into_inner());
         m.retain(|_, f| Arc::strong_count(f) > 1);
+        drop(m);
+        let mut t = self.tables.lock().unwrap_or_else(|e| e.into_inner());
+        t.retain(|_, t| Arc::strong_count(t) > 1);
+        for table in t.values() {
+            table.purge_expired();
+        }
     }
 
     /// Records a server added at runtime to `backend`; every later (re)load compiles

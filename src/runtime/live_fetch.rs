@@ -6,7 +6,9 @@
 use super::backend::Backend;
 use super::frontend::Frontend;
 use super::snapshot::Snapshot;
-use crate::acl::{LiveState, ProxyStat, ServerStat};
+use super::stick::{KeyIn, Table, Trackers};
+use crate::acl::{LiveState, ProxyStat, ServerStat, StickAt, StickData, StickKey, StickOp};
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 /// The proxies one stream goes through, in the snapshot it began with.
@@ -22,6 +24,11 @@ pub struct StreamLive<'a> {
     /// HAProxy counts it in `be_conn` from the switch on, the data plane when it
     /// forwards, so until then `be_conn` adds it.
     uncounted: bool,
+    /// The counters the client connection tracks (`tcp-request connection track-sc*`).
+    session: Option<&'a Trackers>,
+    /// The counters the stream (one request in HTTP) tracks; `track-sc*` rules fill
+    /// these when present, else the session's.
+    stream: Option<&'a Trackers>,
 }
 
 impl<'a> StreamLive<'a> {
@@ -32,7 +39,59 @@ impl<'a> StreamLive<'a> {
             frontend,
             backend: None,
             uncounted: false,
+            session: None,
+            stream: None,
         }
+    }
+
+    /// The same stream with its tracked counters: the session's and the stream's.
+    pub fn tracking(self, session: Option<&'a Trackers>, stream: Option<&'a Trackers>) -> Self {
+        StreamLive {
+            session,
+            stream,
+            ..self
+        }
+    }
+
+    /// The counters the stream tracks, as a bit set.
+    pub fn stream_slots(&self) -> u8 {
+        let Some(t) = self.stream else { return 0 };
+        (0..super::stick::track::SLOTS)
+            .filter(|n| t.get(*n).is_some())
+            .fold(0, |m, n| m | 1 << n)
+    }
+
+    /// Counts the request in the entries the stream tracks, but those of `except` (the
+    /// request of an HTTP stream whose `tcp-request content` rules tracked them, as
+    /// HAProxy counts it once they ran).
+    pub fn count_stream_request(&self, except: u8) {
+        let Some(t) = self.stream else { return };
+        for n in (0..super::stick::track::SLOTS).filter(|n| except & (1 << n) == 0) {
+            if let Some(tr) = t.get(n) {
+                tr.table.update(&tr.entry, |u| {
+                    u.add(StickData::HttpReqCnt, 0, 1);
+                    u.add(StickData::HttpReqRate, 0, 1);
+                });
+            }
+        }
+    }
+
+    /// The table `name`; empty: the table of the stream's proxy (its backend once
+    /// chosen, else its frontend).
+    fn table_named(&self, name: &str) -> Option<&'a Arc<Table>> {
+        let name = match (name, self.backend) {
+            ("", Some(b)) => b.name.as_str(),
+            ("", None) => self.frontend.name.as_str(),
+            (n, _) => n,
+        };
+        self.snap.table(name)
+    }
+
+    /// The entry counter `n` tracks: the stream's, else the session's.
+    fn tracked(&self, n: usize) -> Option<&'a super::stick::Tracked> {
+        self.stream
+            .and_then(|t| t.get(n))
+            .or_else(|| self.session.and_then(|t| t.get(n)))
     }
 
     /// A stream forwarded to `backend` (counted among its connections).
@@ -73,6 +132,16 @@ impl<'a> StreamLive<'a> {
             return Some(self.frontend);
         }
         self.snap.frontend(name).map(|f| &**f)
+    }
+}
+
+/// The counter and rate of `sc-inc-gpc` index `idx` (0: `gpc0`, 1: `gpc1`, else
+/// `gpc(idx - 2)`), with the element.
+fn gpc(idx: u32) -> (StickData, StickData, u32) {
+    match idx {
+        0 => (StickData::Gpc0, StickData::Gpc0Rate, 0),
+        1 => (StickData::Gpc1, StickData::Gpc1Rate, 0),
+        n => (StickData::Gpc, StickData::GpcRate, n - 2),
     }
 }
 
@@ -149,6 +218,122 @@ impl LiveState for StreamLive<'_> {
                 Some(backend_stat(b, stat) + i64::from(own))
             }
         }
+    }
+
+    fn stick(&self, at: StickAt<'_>, op: StickOp) -> Option<i64> {
+        // The table and entry the fetch designates; `None` entry: not in the table.
+        let (table, entry, create): (&Arc<Table>, Option<Arc<super::stick::Entry>>, bool) = match at
+        {
+            StickAt::Slot(n, alt) => {
+                let t = self.tracked(n);
+                if let StickOp::Tracked = op {
+                    return Some(i64::from(t.is_some()));
+                }
+                let t = t?;
+                match alt {
+                    None => (&t.table, Some(Arc::clone(&t.entry)), false),
+                    Some(name) => {
+                        let other = self.table_named(name)?;
+                        (other, other.lookup(&t.entry.key), false)
+                    }
+                }
+            }
+            StickAt::Src(name, ip) => {
+                let t = self.table_named(name)?;
+                let key = t.key(KeyIn::Ip(ip))?;
+                let create = matches!(op, StickOp::Inc(_) | StickOp::Clr(_));
+                let e = if create {
+                    t.get_or_create(key.bytes())
+                } else {
+                    t.lookup(key.bytes())
+                };
+                (t, e, create)
+            }
+            StickAt::Key(name, k) => {
+                let t = self.table_named(name)?;
+                let k = match k {
+                    StickKey::Int(n) => KeyIn::Int(n),
+                    StickKey::Ip(ip) => KeyIn::Ip(ip),
+                    StickKey::Str(s) => KeyIn::Str(s),
+                };
+                let key = t.key(k)?;
+                (t, t.lookup(key.bytes()), false)
+            }
+        };
+        let _ = create;
+        let Some(e) = entry else {
+            // No entry: the counters read 0 (`in_table`: -1, not found).
+            return Some(if matches!(op, StickOp::Trackers) {
+                -1
+            } else {
+                0
+            });
+        };
+        match op {
+            StickOp::Tracked => Some(1),
+            StickOp::Trackers => Some(i64::from(e.refs())),
+            StickOp::Get(d, idx) => table.read(&e, d, idx),
+            StickOp::Inc(idx) => {
+                let (cnt, rate, i) = gpc(idx);
+                if !table.stores(cnt) && !table.stores(rate) {
+                    return None;
+                }
+                table.update(&e, |u| {
+                    u.add(cnt, i, 1);
+                    u.add(rate, i, 1);
+                });
+                Some(table.read(&e, cnt, i).unwrap_or(0))
+            }
+            StickOp::Clr(idx) => {
+                let (cnt, _, i) = gpc(idx);
+                let before = table.read(&e, cnt, i)?;
+                table.update(&e, |u| u.set(cnt, i, 0));
+                Some(before)
+            }
+            StickOp::SetGpt0(v) => {
+                let d = if table.stores(StickData::Gpt0) {
+                    StickData::Gpt0
+                } else {
+                    StickData::Gpt
+                };
+                table
+                    .update(&e, |u| u.set(d, 0, i64::from(v as u32)))
+                    .then_some(1)
+            }
+        }
+    }
+
+    fn stick_track(&self, slot: usize, table: &str, key: StickKey<'_>, http: bool) {
+        let Some(trackers) = self.stream.or(self.session) else {
+            return;
+        };
+        let Some(t) = self.table_named(table) else {
+            return;
+        };
+        let k = match key {
+            StickKey::Int(n) => KeyIn::Int(n),
+            StickKey::Ip(ip) => KeyIn::Ip(ip),
+            StickKey::Str(s) => KeyIn::Str(s),
+        };
+        let Some(key) = t.key(k) else { return };
+        if let Some(tr) = trackers.track(slot, t, key.bytes())
+            && http
+        {
+            t.update(&tr.entry, |u| {
+                u.add(StickData::HttpReqCnt, 0, 1);
+                u.add(StickData::HttpReqRate, 0, 1);
+            });
+        }
+    }
+
+    fn table_stat(&self, table: &str, avl: bool) -> Option<i64> {
+        let t = self.table_named(table)?;
+        let used = t.used() as i64;
+        Some(if avl {
+            i64::from(t.def.size) - used
+        } else {
+            used
+        })
     }
 
     fn server_stat(&self, backend: &str, server: &str, stat: ServerStat) -> Option<i64> {

@@ -20,4 +20,5 @@ pub mod server;
 pub mod sessions;
 pub mod shutdown;
 pub mod snapshot;
+pub mod stick;
 pub mod userlist;

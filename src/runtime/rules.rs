@@ -430,6 +430,19 @@ impl HttpRules {
                     lf = Some(LfAction::Sample(e));
                     None
                 }
+                HttpAction::TrackSc(crate::config::model::TrackSc { key: expr, .. })
+                | HttpAction::Sc(crate::config::model::ScAction::SetGpt0 { value: expr, .. })
+                    if expr.parse::<i64>().is_err() =>
+                {
+                    let e = SampleExpr::parse(expr).map_err(|e| {
+                        (
+                            r.span.clone(),
+                            format!("failed to parse sample expression <{expr}> : {e}"),
+                        )
+                    })?;
+                    lf = Some(LfAction::Sample(e));
+                    None
+                }
                 HttpAction::SetVar { expr, .. } => {
                     let e = SampleExpr::parse(expr).map_err(|e| {
                         (
@@ -531,6 +544,10 @@ pub enum TcpAction {
     /// `set-credentials NAME` (gatehouse only, `proto pgsql` binds): the login the proxy
     /// uses toward the server; the first matching one wins; not final.
     SetCredentials(Arc<crate::config::credentials::Credentials>),
+    /// `track-sc*` (not final): the counter, the table and the key.
+    Track(usize, String, SampleExpr),
+    /// `sc-inc-gpc*` / `sc-set-gpt0` (not final), with the value's expression.
+    Sc(crate::config::model::ScAction, Option<SampleExpr>),
 }
 
 /// One compiled `tcp-request connection|content` rule.
@@ -542,6 +559,47 @@ pub struct TcpRuleRt {
     pub action: TcpAction,
     /// When.
     pub cond: Cond,
+}
+
+/// Runs a `track-sc*`, `sc-inc-gpc*` or `sc-set-gpt0` action through the stream's
+/// live state (`http`: count a request in a newly tracked entry).
+pub fn stick_action(
+    track: Option<(usize, &str, &SampleExpr)>,
+    sc: Option<(&crate::config::model::ScAction, Option<&SampleExpr>)>,
+    src: &dyn SampleSource,
+    http: bool,
+) {
+    use crate::acl::{StickAt, StickOp};
+    use crate::config::model::ScAction;
+    let Some(live) = src.live() else { return };
+    if let Some((slot, table, key)) = track {
+        key.eval_key(src, &mut |k| live.stick_track(slot, table, k, http));
+    }
+    match sc {
+        Some((ScAction::IncGpc { idx, slot }, _)) => {
+            live.stick(StickAt::Slot(usize::from(*slot), None), StickOp::Inc(*idx));
+        }
+        Some((ScAction::SetGpt0 { slot, value }, expr)) => {
+            let v = match expr {
+                None => value.parse::<i64>().ok(),
+                Some(e) => {
+                    let mut v = None;
+                    e.eval_key(src, &mut |k| {
+                        v = match k {
+                            crate::acl::StickKey::Int(n) => Some(n),
+                            crate::acl::StickKey::Str(s) => crate::acl::str_to_int(s),
+                            crate::acl::StickKey::Ip(_) => None,
+                        }
+                    });
+                    v
+                }
+            };
+            if let Some(v) = v {
+                live.stick(StickAt::Slot(usize::from(*slot), None), StickOp::SetGpt0(v));
+            }
+        }
+        None => {}
+    }
 }
 
 /// Compiles the `tcp-request` rules of one stage (`connection` or `content`); the
@@ -558,23 +616,50 @@ pub fn compile_tcp(
         .iter()
         .filter(|r| r.stage == stage)
         .map(|r| {
-            let action = match r.action.as_str() {
-                "accept" => TcpAction::Accept,
-                "expect-proxy" => TcpAction::ExpectProxy,
-                "authenticate" => TcpAction::Authenticate(
-                    r.args.iter().filter_map(|n| ids.get(n).cloned()).collect(),
-                ),
-                "set-credentials" => {
-                    let name = r.args.first().map(String::as_str).unwrap_or("");
-                    let c = config.credentials(name).ok_or_else(|| {
-                        (
-                            r.span.clone(),
-                            format!("no such credentials section '{name}'."),
-                        )
-                    })?;
-                    TcpAction::SetCredentials(Arc::new(c.clone()))
+            let expr = |t: &str| {
+                SampleExpr::parse(t).map_err(|e| {
+                    (
+                        r.span.clone(),
+                        format!("failed to parse sample expression <{t}> : {e}"),
+                    )
+                })
+            };
+            let track = match &r.track {
+                Some(t) => Some((usize::from(t.slot), t.table.clone(), expr(&t.key)?)),
+                None => None,
+            };
+            let sc = match &r.sc {
+                Some(a @ crate::config::model::ScAction::SetGpt0 { value, .. })
+                    if value.parse::<i64>().is_err() =>
+                {
+                    Some((a.clone(), Some(expr(value)?)))
                 }
-                _ => TcpAction::Reject,
+                Some(a) => Some((a.clone(), None)),
+                None => None,
+            };
+            let action = if let Some((slot, table, key)) = track {
+                TcpAction::Track(slot, table, key)
+            } else if let Some((act, value)) = sc {
+                TcpAction::Sc(act, value)
+            } else {
+                match r.action.as_str() {
+                    "accept" => TcpAction::Accept,
+                    "expect-proxy" => TcpAction::ExpectProxy,
+                    "authenticate" => TcpAction::Authenticate(
+                        r.args.iter().filter_map(|n| ids.get(n).cloned()).collect(),
+                    ),
+                    "set-credentials" => {
+                        let name = r.args.first().map(String::as_str).unwrap_or("");
+                        let c = config.credentials(name).ok_or_else(|| {
+                            (
+                                r.span.clone(),
+                                format!("no such credentials section '{name}'."),
+                            )
+                        })?;
+                        TcpAction::SetCredentials(Arc::new(c.clone()))
+                    }
+                    _ => TcpAction::Reject,
+                }
             };
             Ok(TcpRuleRt {
                 span: r.span.clone(),
@@ -603,6 +688,12 @@ pub fn connection_verdict(rules: &[TcpRuleRt], src: &dyn SampleSource) -> Option
                 TcpAction::Reject => return None,
                 // Only on `proto pgsql` binds, which run them themselves.
                 TcpAction::Authenticate(_) | TcpAction::SetCredentials(_) => {}
+                TcpAction::Track(n, ref t, ref e) => {
+                    stick_action(Some((n, t.as_str(), e)), None, src, false)
+                }
+                TcpAction::Sc(ref a, ref e) => {
+                    stick_action(None, Some((a, e.as_ref())), src, false)
+                }
             }
         }
     }

@@ -61,6 +61,8 @@ pub struct Snapshot {
     pub proxies: Vec<ProxyMeta>,
     /// The process-wide (`proc.`) variables.
     pub proc_vars: Arc<super::procvars::ProcVars>,
+    /// The stick tables, in HAProxy's list order (the last declared first).
+    pub tables: Vec<Arc<super::stick::Table>>,
 }
 
 impl Snapshot {
@@ -81,6 +83,11 @@ impl Snapshot {
     /// The frontend named `name`.
     pub fn frontend(&self, name: &str) -> Option<&Arc<Frontend>> {
         self.frontends.iter().find(|f| f.name == name)
+    }
+
+    /// The stick table named `name`.
+    pub fn table(&self, name: &str) -> Option<&Arc<super::stick::Table>> {
+        self.tables.iter().find(|t| t.name == name)
     }
 }
 
@@ -124,17 +131,98 @@ fn merge_mode(a: HttpConnMode, b: HttpConnMode) -> HttpConnMode {
     }
 }
 
+/// The stick tables of the configuration, in HAProxy's list order (the last declared
+/// first), taken from the store (kept when their definition is unchanged). A table a
+/// `stick` rule names stores `server_id` and `server_key` too, as in HAProxy.
+fn build_tables(config: &Config, store: &Store) -> Vec<Arc<super::stick::Table>> {
+    use crate::config::model::{StickData, StoreItem};
+    let sticky = |name: &str| {
+        config.proxies.iter().any(|p| {
+            p.kind != crate::config::model::ProxyKind::Defaults
+                && p.sticks
+                    .iter()
+                    .any(|st| st.table.as_deref().unwrap_or(&p.name) == name)
+        })
+    };
+    config
+        .proxies
+        .iter()
+        .rev()
+        .filter(|p| p.kind != crate::config::model::ProxyKind::Defaults)
+        .filter_map(|p| {
+            let mut def = p.stick_table.as_ref()?.def.clone();
+            if sticky(&p.name) {
+                for data in [StickData::ServerId, StickData::ServerKey] {
+                    if def.item(data).is_none() {
+                        def.store.push(StoreItem {
+                            data,
+                            count: 1,
+                            period_ms: 0,
+                        });
+                    }
+                }
+            }
+            Some(store.table(&p.name, &def))
+        })
+        .collect()
+}
+
+/// Compiles the `stick` rules of a backend.
+fn build_sticking(
+    p: &Proxy,
+    set: &AclSet,
+    tables: &[Arc<super::stick::Table>],
+    diags: &mut Vec<Diag>,
+) -> Vec<super::stick::persist::StickRuleRt> {
+    let mut out = Vec::new();
+    for st in &p.sticks {
+        let name = st.table.as_deref().unwrap_or(&p.name);
+        let Some(table) = tables.iter().find(|t| t.name == name) else {
+            continue;
+        };
+        let expr = match crate::acl::SampleExpr::parse(&st.pattern) {
+            Ok(e) => e,
+            Err(e) => {
+                diags.push(Diag::alert(
+                    &st.span,
+                    format!(
+                        "'stick' : failed to parse sample expression <{}> : {e}.",
+                        st.pattern
+                    ),
+                ));
+                continue;
+            }
+        };
+        let cond = match Cond::compile(set, st.cond.as_ref()) {
+            Ok(c) => c,
+            Err((s, e)) => {
+                diags.push(Diag::alert(&s, e));
+                continue;
+            }
+        };
+        out.push(super::stick::persist::StickRuleRt {
+            kind: st.kind,
+            expr,
+            table: Arc::clone(table),
+            cond,
+        });
+    }
+    out
+}
+
 fn build_backend(
     config: &Config,
     p: &Proxy,
     store: &Store,
     ids: &crate::identity::Identities,
+    tables: &[Arc<super::stick::Table>],
     diags: &mut Vec<Diag>,
 ) -> Option<Backend> {
     let live = store.backend(&p.name);
     let set = AclSet::compile(&p.acls)
         .map_err(|(s, e)| diags.push(Diag::alert(&s, e)))
         .ok()?;
+    let sticking = build_sticking(p, &set, tables, diags);
     let mut servers = Vec::new();
     for (i, s) in p.servers.iter().enumerate() {
         let (addr, unix) = match &s.addr {
@@ -320,6 +408,7 @@ fn build_backend(
         persist: p.options.persist,
         persist_rules,
         _reserved: Vec::new(),
+        sticking,
         stats: StatsPage::compile(config, p, &set, diags).map(Arc::new),
     })
 }
@@ -427,9 +516,10 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
             crate::identity::Identities::default()
         }
     };
+    let tables = build_tables(config, store);
     let mut backends: Vec<(String, Arc<Backend>)> = Vec::new();
     for p in config.proxies.iter().filter(|p| p.kind.has_backend()) {
-        if let Some(b) = build_backend(config, p, store, &identities, &mut diags) {
+        if let Some(b) = build_backend(config, p, store, &identities, &tables, &mut diags) {
             backends.push((p.name.clone(), Arc::new(b)));
         }
     }
@@ -619,6 +709,7 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
         }
     }
     Ok(Snapshot {
+        tables,
         proc_vars,
         proxies,
         global,

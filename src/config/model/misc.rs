@@ -1,6 +1,6 @@
 //! Logging targets, stats, persistence (cookie, stick) and userlists.
 
-use super::*;
+use crate::config::model::Condition;
 use crate::config::span::Span;
 use std::path::PathBuf;
 
@@ -153,28 +153,6 @@ pub struct PersistRule {
     pub force: bool,
     /// The condition.
     pub cond: Condition,
-    /// The line.
-    pub span: Span,
-}
-
-/// `stick-table type T [len N] size S [expire E] [nopurge] [peers P] [store …]`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StickTable {
-    /// The words after the keyword.
-    pub args: Vec<String>,
-    /// The line.
-    pub span: Span,
-}
-
-/// `stick on|match|store-request|store-response PATTERN [table T] [if|unless COND]`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StickRule {
-    /// `on`, `match`, `store-request`, `store-response`.
-    pub kind: String,
-    /// The pattern and the other words before the condition.
-    pub args: Vec<String>,
-    /// The condition.
-    pub cond: Option<Condition>,
     /// The line.
     pub span: Span,
 }

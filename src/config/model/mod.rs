@@ -14,6 +14,7 @@ mod pgsql;
 mod reply;
 mod rules;
 mod server;
+mod stick;
 mod tls;
 
 pub use errors::*;
@@ -25,6 +26,7 @@ pub use pgsql::*;
 pub use reply::*;
 pub use rules::*;
 pub use server::*;
+pub use stick::*;
 pub use tls::*;
 /// A whole configuration: the merged `global` section, proxies and userlists.
 #[derive(Clone, Debug, Default)]

@@ -196,6 +196,10 @@ pub enum HttpAction {
     /// `http-request use-service prometheus-exporter`: the request is answered by the
     /// built-in Prometheus exporter (the only service gatehouse has).
     UsePrometheus,
+    /// `track-sc0|1|2 KEY [table T]`: the request's counters go to the key's entry.
+    TrackSc(super::TrackSc),
+    /// `sc-inc-gpc0(N)`, `sc-inc-gpc1(N)`, `sc-inc-gpc(I,N)`, `sc-set-gpt0(N) V`.
+    Sc(super::ScAction),
 }
 
 impl HttpAction {
@@ -224,6 +228,11 @@ impl HttpAction {
             HttpAction::Capture { .. } => "capture",
             HttpAction::NormalizeUri(_) => "normalize-uri",
             HttpAction::UsePrometheus => "use-service",
+            HttpAction::TrackSc(t) => {
+                ["track-sc0", "track-sc1", "track-sc2"][usize::from(t.slot.min(2))]
+            }
+            HttpAction::Sc(super::ScAction::IncGpc { .. }) => "sc-inc-gpc",
+            HttpAction::Sc(super::ScAction::SetGpt0 { .. }) => "sc-set-gpt0",
         }
     }
 }
@@ -344,6 +353,10 @@ pub struct TcpRequestRule {
     pub args: Vec<String>,
     /// The condition, if any.
     pub cond: Option<Condition>,
+    /// `track-sc*`: what to track.
+    pub track: Option<super::TrackSc>,
+    /// `sc-inc-gpc*`, `sc-set-gpt0`.
+    pub sc: Option<super::ScAction>,
 }
 
 /// `errorfile CODE FILE`.

@@ -2,11 +2,12 @@
 //! `mode`, `balance`, `hash-type`, `maxconn`, `retries`, `http-reuse`, `log`, `log-format`,
 //! `log-tag`, `cookie`, `stick-table`, `stick`.
 
-use crate::config::keyword::{
-    ALL, BACK, BE, FE, FRONT, LI, NO_PERSISTENCE, ProxyCtx, ProxyKeyword, kw, max_args, parsed,
-};
+use crate::config::keyword::{ALL, BACK, BE, FE, FRONT, LI, ProxyCtx, ProxyKeyword, kw, max_args};
 use crate::config::logline;
-use crate::config::model::{Balance, HashType, HttpReuse, Mode, StickRule, StickTable};
+use crate::config::model::{
+    Balance, HashType, HttpReuse, Mode, StickData, StickKeyType, StickKind, StickRule, StickTable,
+    StickTableDef, StoreItem,
+};
 use crate::config::value::{size, uint};
 
 fn mode(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
@@ -324,42 +325,19 @@ fn description(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// Checks `cookie NAME [options]` as HAProxy does (its messages).
-/// The data types a stick table can store (HAProxy 2.6).
-const STORE_TYPES: &[&str] = &[
-    "server_id",
-    "gpt0",
-    "gpt",
-    "gpc0",
-    "gpc1",
-    "gpc",
-    "gpc0_rate",
-    "gpc1_rate",
-    "gpc_rate",
-    "conn_cnt",
-    "conn_cur",
-    "conn_rate",
-    "sess_cnt",
-    "sess_rate",
-    "http_req_cnt",
-    "http_req_rate",
-    "http_err_cnt",
-    "http_err_rate",
-    "http_fail_cnt",
-    "http_fail_rate",
-    "bytes_in_cnt",
-    "bytes_in_rate",
-    "bytes_out_cnt",
-    "bytes_out_rate",
-    "server_key",
-    "server_name",
-];
-
-/// Checks `stick-table type … size …` as HAProxy does (its messages).
-fn stick_table_args(args: &[String]) -> Result<(), String> {
+/// Parses `stick-table type … size …` as HAProxy does (its messages).
+fn stick_table_args(args: &[String]) -> Result<StickTableDef, String> {
     let bad = |v: &str, what: &str| {
         let c = v.chars().find(|c| !c.is_ascii_digit()).unwrap_or(' ');
         format!("stick-table: unexpected character '{c}' in argument of '{what}'.")
+    };
+    let mut def = StickTableDef {
+        key: StickKeyType::Ip,
+        key_size: 4,
+        size: 0,
+        expire_ms: None,
+        nopurge: false,
+        store: Vec::new(),
     };
     let (mut typed, mut sized) = (false, false);
     let mut i = 0;
@@ -367,54 +345,55 @@ fn stick_table_args(args: &[String]) -> Result<(), String> {
         let v = args.get(i + 1).map(String::as_str);
         match (a.as_str(), v) {
             ("type", Some(t)) => {
-                if !["ip", "ipv6", "integer", "string", "binary"].contains(&t) {
-                    return Err(format!("stick-table: unknown type '{t}'."));
-                }
+                (def.key, def.key_size) = match t {
+                    "ip" => (StickKeyType::Ip, 4),
+                    "ipv6" => (StickKeyType::Ipv6, 16),
+                    "integer" => (StickKeyType::Integer, 4),
+                    "string" => (StickKeyType::String, 32),
+                    "binary" => (StickKeyType::Binary, 32),
+                    _ => return Err(format!("stick-table: unknown type '{t}'.")),
+                };
                 typed = true;
                 i += 1;
                 if ["string", "binary"].contains(&t) && args.get(i + 1).is_some_and(|l| l == "len")
                 {
                     let l = args.get(i + 2).map(String::as_str).unwrap_or("");
-                    uint(l, "len").map_err(|_| bad(l, "len"))?;
+                    let n = uint(l, "len").map_err(|_| bad(l, "len"))?;
+                    if n == 0 {
+                        return Err(format!("stick-table: unknown type '{t}'."));
+                    }
+                    def.key_size = n as usize + usize::from(t == "string");
                     i += 2;
                 }
             }
             ("size", Some(n)) => {
-                size(n, "size").map_err(|_| bad(n, "size"))?;
+                def.size = size(n, "size")
+                    .map_err(|_| bad(n, "size"))?
+                    .min(u64::from(u32::MAX)) as u32;
                 sized = true;
                 i += 1;
             }
             ("expire", Some(d)) => {
-                crate::config::value::duration(d, "expire").map_err(|_| bad(d, "expire"))?;
+                let t =
+                    crate::config::value::duration(d, "expire").map_err(|_| bad(d, "expire"))?;
+                def.expire_ms = Some(t.as_millis().min(i32::MAX as u128) as u32);
                 i += 1;
             }
             ("store", Some(list)) => {
-                // Commas separate items, except inside `gpc_rate(2,10s)`.
-                let mut depth = 0;
-                let items = list.split(|c| {
-                    match c {
-                        '(' => depth += 1,
-                        ')' => depth -= 1,
-                        _ => {}
-                    }
-                    c == ',' && depth == 0
-                });
-                for item in items {
-                    let base = item.split('(').next().unwrap_or(item);
-                    if !STORE_TYPES.contains(&base) {
-                        return Err(format!("stick-table: unknown store option '{base}'."));
-                    }
+                store_list(list, &mut def)?;
+                i += 1;
+            }
+            ("srvkey", Some(k)) => {
+                if k != "name" && k != "addr" {
+                    return Err(format!("stick-table : unknown server key type '{k}'."));
                 }
                 i += 1;
             }
-            ("srvkey" | "write-to", Some(_)) => i += 1,
-            ("nopurge", _) => {}
-            ("peers", _) => {
-                return Err(
-                    "stick-table: 'peers' is not supported yet by gatehouse (no 'peers' sections)."
-                        .into(),
-                );
+            ("write-to", Some(_)) => {
+                return Err("stick-table: 'write-to' is not supported yet by gatehouse.".into());
             }
+            ("nopurge", _) => def.nopurge = true,
+            ("peers", _) => return Err(PEERS_REFUSED.into()),
             ("type" | "size" | "expire" | "store" | "srvkey" | "write-to", None) => {
                 return Err(format!("stick-table: missing argument after '{a}'."));
             }
@@ -428,12 +407,106 @@ fn stick_table_args(args: &[String]) -> Result<(), String> {
     if !sized {
         return Err("stick-table: missing size.".into());
     }
+    Ok(def)
+}
+
+/// Why `peers` (sections and the `stick-table` argument) are refused: gatehouse shares
+/// tables through Redis instead (docs/persistence.md).
+pub const PEERS_REFUSED: &str = "'peers' is not supported by gatehouse: stick tables are shared between instances through Redis instead, with the stick-table option 'redis <url>' (not available yet; see docs/persistence.md).";
+
+/// Parses the comma-separated items of `store` into `def` (commas inside
+/// `gpc_rate(2,10s)` belong to the item).
+fn store_list(list: &str, def: &mut StickTableDef) -> Result<(), String> {
+    let mut depth = 0;
+    let items = list.split(|c| {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            _ => {}
+        }
+        c == ',' && depth == 0
+    });
+    for item in items {
+        let (base, arg) = match item.split_once('(') {
+            Some((b, rest)) => {
+                let Some(a) = rest.strip_suffix(')') else {
+                    return Err(format!(
+                        "stick-table: missing closing parenthesis after store option '{b}'."
+                    ));
+                };
+                (b, Some(a))
+            }
+            None => (item, None),
+        };
+        let Some(data) = StickData::parse(base) else {
+            return Err(format!("stick-table: unknown store option '{base}'."));
+        };
+        if data == StickData::ServerKey {
+            return Err(
+                "stick-table: store option 'server_key' is not supported yet by gatehouse.".into(),
+            );
+        }
+        let mut args = arg
+            .map(|a| a.split(',').collect::<Vec<_>>())
+            .unwrap_or_default();
+        let mut count = 1;
+        if data.is_array() {
+            let Some(n) = args.first() else {
+                return Err(format!(
+                    "stick-table: missing argument to store option '{base}'."
+                ));
+            };
+            count = n.trim().parse::<u32>().unwrap_or(0);
+            if count == 0 || count > 100 {
+                return Err(format!(
+                    "stick-table: array size is out of allowed range (1-100) for store option '{base}'."
+                ));
+            }
+            args.remove(0);
+        }
+        let mut period_ms = 0;
+        if data.is_rate() {
+            let Some(p) = args.first() else {
+                return Err(format!(
+                    "stick-table: missing argument to store option '{base}'."
+                ));
+            };
+            let t = crate::config::value::duration(p, base).map_err(|_| {
+                format!("stick-table: error when processing store option '{base}'.")
+            })?;
+            period_ms = t.as_millis().min(u32::MAX as u128) as u32;
+        } else if !args.is_empty() {
+            return Err(format!(
+                "stick-table: unexpected argument to store option '{base}'."
+            ));
+        }
+        if def.item(data).is_some() {
+            // HAProxy warns and ignores the repeated item.
+            continue;
+        }
+        def.store.push(StoreItem {
+            data,
+            count,
+            period_ms,
+        });
+    }
+    let has = |d| def.item(d).is_some();
+    if has(StickData::Gpt) && has(StickData::Gpt0) {
+        return Err("stick-table: simultaneous usage of 'gpt' and 'gpt0' in a same table is not permitted as 'gpt' overrides 'gpt0'.".into());
+    }
+    if has(StickData::Gpc) && (has(StickData::Gpc0) || has(StickData::Gpc1)) {
+        return Err("stick-table: simultaneous usage of 'gpc' and 'gpc[0/1]' in a same table is not permitted as 'gpc' overrides 'gpc[0/1]'.".into());
+    }
+    if has(StickData::GpcRate) && (has(StickData::Gpc0Rate) || has(StickData::Gpc1Rate)) {
+        return Err("stick-table: simultaneous usage of 'gpc_rate' and 'gpc[0/1]_rate' in a same table is not permitted as 'gpc_rate' overrides 'gpc[0/1]_rate'.".into());
+    }
     Ok(())
 }
 
 fn stick_table(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
-    stick_table_args(&words[1..])?;
+    let def = stick_table_args(&words[1..])?;
     ctx.proxy.stick_table = Some(StickTable {
+        def,
         args: words[1..].to_vec(),
         span: ctx.span.clone(),
     });
@@ -444,9 +517,13 @@ fn stick(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
     let kind = words
         .get(1)
         .ok_or("'stick' expects 'on', 'match', 'store-request' or 'store-response'.")?;
-    if !["on", "match", "store-request", "store-response"].contains(&kind.as_str()) {
-        return Err(format!("'stick' : unknown keyword '{kind}'."));
-    }
+    let k = match kind.as_str() {
+        "on" => StickKind::On,
+        "match" => StickKind::Match,
+        "store-request" => StickKind::StoreRequest,
+        "store-response" => StickKind::StoreResponse,
+        _ => return Err(format!("'stick' : unknown keyword '{kind}'.")),
+    };
     let cut = words
         .iter()
         .position(|w| w == "if" || w == "unless")
@@ -462,9 +539,31 @@ fn stick(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
     if cut <= 2 {
         return Err(format!("'stick {kind}' expects a pattern."));
     }
+    let table = match words[3..cut].first().map(String::as_str) {
+        None => None,
+        Some("table") => Some(
+            words
+                .get(4)
+                .filter(|_| cut > 4)
+                .ok_or_else(|| format!("'stick {kind}' : missing table name."))?
+                .clone(),
+        ),
+        Some(x) => {
+            return Err(format!(
+                "'stick {kind}' : unknown argument '{x}' (expects 'table', 'if' or 'unless')."
+            ));
+        }
+    };
+    if cut > 5 {
+        return Err(format!(
+            "'stick {kind}' : unexpected argument '{}'.",
+            words[5]
+        ));
+    }
     ctx.proxy.sticks.push(StickRule {
-        kind: kind.clone(),
-        args: words[2..cut].to_vec(),
+        kind: k,
+        pattern: words[2].clone(),
+        table,
         cond,
         span: ctx.span.clone(),
     });
@@ -538,12 +637,11 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
         description,
         "shown on the stats page with `stats show-desc`",
     ),
-    parsed(
+    kw(
         "stick-table",
         FE | LI | BE,
         stick_table,
-        NO_PERSISTENCE,
         "declare a stick table",
     ),
-    parsed("stick", LI | BE, stick, NO_PERSISTENCE, "stickiness rules"),
+    kw("stick", LI | BE, stick, "stickiness rules"),
 ];

@@ -582,6 +582,18 @@ fn http_rule(ctx: &mut ProxyCtx<'_>, words: &[String], phase: Phase) -> Result<(
             }
             act
         }
+        a if a.starts_with("track-sc") && phase != Phase::After => HttpAction::TrackSc(
+            crate::config::model::parse_track(a, &words[2..cut], &ctx.proxy.name)
+                .map_err(|e| rule_error(ctx, kwd, a, &e))?,
+        ),
+        a if (a.starts_with("sc-inc-gpc") || a.starts_with("sc-set-gpt0"))
+            && phase != Phase::After =>
+        {
+            HttpAction::Sc(
+                crate::config::model::parse_sc_action(a, &words[2..cut])
+                    .map_err(|e| rule_error(ctx, kwd, a, &e))?,
+            )
+        }
         a if !response && super::actions::set_line(a, &[]).is_some() => {
             super::actions::set_line(a, &words[2..cut]).unwrap_or_else(|| Err(String::new()))?
         }
@@ -653,6 +665,8 @@ fn tcp_request(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
                 action: v.clone(),
                 args: Vec::new(),
                 cond: None,
+                track: None,
+                sc: None,
             });
             return Ok(());
         }
@@ -673,6 +687,7 @@ fn tcp_request(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
         .get(2)
         .ok_or_else(|| format!("'tcp-request {stage}' expects an action."))?;
     let (cut, cond) = split_cond(words, 3, ctx.span, &format!("a 'tcp-request {stage}' rule"))?;
+    let (mut track, mut sc) = (None, None);
     match act.as_str() {
         "accept" | "reject" => {
             if cut != 3 {
@@ -708,9 +723,21 @@ fn tcp_request(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
                 ));
             }
         }
+        a if a.starts_with("track-sc") => {
+            track = Some(
+                crate::config::model::parse_track(a, &words[3..cut], &ctx.proxy.name)
+                    .map_err(|e| format!("'tcp-request {stage} {e}"))?,
+            );
+        }
+        a if a.starts_with("sc-inc-gpc") || a.starts_with("sc-set-gpt0") => {
+            sc = Some(
+                crate::config::model::parse_sc_action(a, &words[3..cut])
+                    .map_err(|e| format!("'tcp-request {stage} {e}"))?,
+            );
+        }
         a => {
             return Err(format!(
-                "'tcp-request {stage} {a}' is not supported yet by gatehouse (supported: accept, reject, expect-proxy layer4 on connections; authenticate and set-credentials on content)."
+                "'tcp-request {stage} {a}' is not supported yet by gatehouse (supported: accept, reject, track-sc0/1/2, sc-inc-gpc0/1, sc-set-gpt0, expect-proxy layer4 on connections; authenticate and set-credentials on content)."
             ));
         }
     }
@@ -723,6 +750,8 @@ fn tcp_request(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
         action: act.clone(),
         args: words[3..cut].to_vec(),
         cond,
+        track,
+        sc,
     });
     Ok(())
 }

@@ -101,6 +101,11 @@ pub(super) struct Exchange {
     pub(super) fx: rules::Effects,
     /// Cookie persistence: the designated server and the cookie states for the log.
     pub(super) cookie: super::persist_cookie::CookieTxn,
+    /// The counters the request tracks (`http-request track-sc*`, `tcp-request
+    /// content track-sc*`), let go when it ends.
+    pub(super) trk: crate::runtime::stick::Trackers,
+    /// The keys `stick` rules store once the server is known.
+    pub(super) stick: crate::runtime::stick::persist::Pending,
 }
 
 impl Exchange {
@@ -130,6 +135,8 @@ impl Exchange {
             cap_res: Vec::new(),
             fx: rules::Effects::default(),
             cookie: Default::default(),
+            trk: Default::default(),
+            stick: Default::default(),
         }
     }
 
@@ -156,6 +163,22 @@ impl Exchange {
         self.cap_res.clear();
         self.fx.clear();
         self.cookie = Default::default();
+        self.trk.clear();
+        self.stick.clear();
+    }
+
+    /// Counts the ended request's status and bytes in the entries it and its
+    /// connection track, and lets the request's own entries go.
+    fn count_tracked(&mut self, session: Option<&crate::runtime::stick::Trackers>) {
+        use crate::runtime::stick::track;
+        if self.trk.is_empty() && session.is_none() {
+            return;
+        }
+        if self.status > 0 {
+            track::count_status(Some(&self.trk), session, self.status as u16);
+        }
+        track::count_bytes(Some(&self.trk), session, self.bytes_in, self.bytes_out);
+        self.trk.clear();
     }
 }
 
@@ -450,7 +473,9 @@ impl Session {
             // too) gets its number in the process (`%rt`).
             ex.txn.rt = crate::log::next_request();
             ex.txn.set_proc(&self.snap.proc_vars);
-            match self.exchange(client, ex).await {
+            let r = self.exchange(client, ex).await;
+            ex.count_tracked(self.conn.stick.as_deref());
+            match r {
                 Some(next) => {
                     let end = Instant::now();
                     ex.phase = Phase::Log;
@@ -497,11 +522,15 @@ impl Session {
         };
         match client.read_request(wait, &mut ex.rx_start).await {
             Ok(()) => {
+                // A request counts in the connection's tracked entries (HAProxy's
+                // `stream_inc_http_req_ctr`; the request's own track when tracked).
+                crate::runtime::stick::track::count_request(None, self.conn.stick.as_deref());
                 let rx_start = ex.rx_start.unwrap_or(self.clock.start);
                 ex.t_request = session::ms(rx_start.elapsed());
                 Ok(())
             }
             Err(HeadFail::Invalid { status }) => {
+                crate::runtime::stick::track::count_request(None, self.conn.stick.as_deref());
                 ex.reqline.clear();
                 ex.status = status as i32;
                 // HAProxy's HTTP/1 layer does not count its error pages.
@@ -523,6 +552,9 @@ impl Session {
                     return Err(None);
                 }
                 ex.reqline.clear();
+                // Counted as a request (and a 400 error) in the tracked entries, as
+                // HAProxy's H1 layer does.
+                crate::runtime::stick::track::count_request(None, self.conn.stick.as_deref());
                 // HAProxy 2.6 logs 400 (CR--) for a request cut by the client, whether
                 // nothing or part of it came.
                 ex.status = 400;
@@ -592,7 +624,10 @@ impl Session {
                 resp: None,
                 users: Some(&self.snap.userlists),
                 txn: Some((&ex.txn, fe.unique_id.as_ref(), &fe.name)),
-                live: Some(StreamLive::new(&self.snap, &fe)),
+                live: Some(
+                    StreamLive::new(&self.snap, &fe)
+                        .tracking(self.conn.stick.as_deref(), Some(&ex.trk)),
+                ),
             };
             let routed = rules::route(&fe, &view, &mut ex.edits, &mut ex.fx).ok_or(None)?;
             // The id not fetched by a rule is generated now, as HAProxy does once the

@@ -141,10 +141,14 @@ impl Session {
                 resp: Some(server.response()),
                 users: Some(&self.snap.userlists),
                 txn: Some((&ex.txn, self.fe.unique_id.as_ref(), &self.fe.name)),
-                live: Some(crate::runtime::live_fetch::StreamLive::forwarded(
-                    &self.snap, &self.fe, be,
-                )),
+                live: Some(
+                    crate::runtime::live_fetch::StreamLive::forwarded(&self.snap, &self.fe, be)
+                        .tracking(self.conn.stick.as_deref(), Some(&ex.trk)),
+                ),
             };
+            if let Some(srv) = &ex.server {
+                crate::proxy::stick::record(be, &view, &mut ex.stick, srv);
+            }
             // The backend's rules first, then the frontend's, as HAProxy's
             // `http_process_res_common()`.
             let mut v = Verdict::Continue;

@@ -370,6 +370,28 @@ pub fn apply_with(
                     Err(()) => return Verdict::Deny(400),
                 }
             }
+            HttpAction::TrackSc(t) => {
+                if let Some(LfAction::Sample(e)) = &r.lf {
+                    let track = Some((usize::from(t.slot), t.table.as_str(), e));
+                    crate::runtime::rules::stick_action(track, None, seen, true);
+                } else if let Ok(n) = t.key.parse::<i64>()
+                    && let Some(live) = seen.live()
+                {
+                    live.stick_track(
+                        usize::from(t.slot),
+                        &t.table,
+                        crate::acl::StickKey::Int(n),
+                        true,
+                    );
+                }
+            }
+            HttpAction::Sc(a) => {
+                let e = match &r.lf {
+                    Some(LfAction::Sample(e)) => Some(e),
+                    _ => None,
+                };
+                crate::runtime::rules::stick_action(None, Some((a, e)), seen, true);
+            }
             HttpAction::Capture { slot, response, .. } => {
                 if let Some(LfAction::Sample(e)) = &r.lf {
                     let mut value: Option<Vec<u8>> = None;
@@ -401,6 +423,10 @@ pub fn route(
     if !crate::runtime::rules::tcp_verdict(&fe.tcp_content, view) {
         return None;
     }
+    // Entries `tcp-request content` rules tracked count the request.
+    if let Some(l) = &view.live {
+        l.count_stream_request(0);
+    }
     super::identity::before_rules(&fe.http_request, view, edits);
     let mut v = apply_with(&fe.http_request, view, edits, fx);
     // The `redirect` keyword's rules follow the `http-request` ones (even after an
@@ -429,10 +455,16 @@ pub fn route(
         }
         _ => view,
     };
+    let before = view.live.as_ref().map_or(0, |l| l.stream_slots());
     if let Some(b) = &b
         && !crate::runtime::rules::tcp_verdict(&b.tcp_content, view)
     {
         return None;
+    }
+    if let (Some(b), Some(l)) = (&b, &view.live)
+        && !b.tcp_content.is_empty()
+    {
+        l.count_stream_request(before);
     }
     let v = match (&v, &b) {
         (Verdict::Continue, Some(b)) => {

@@ -60,7 +60,18 @@ impl Session {
             let (req, io) = client.watch();
             let view = view(req, &self.conn);
             let (target, rule) = (ex.cookie.target, ex.cookie.rule);
-            let acq = super::persist_cookie::acquire(be, target, rule, &view, &mut ex.info);
+            let sticky = if target.is_none() {
+                crate::proxy::stick::designate(be, &view, &mut ex.stick)
+            } else {
+                None
+            };
+            let info = &mut ex.info;
+            let acq = async move {
+                match sticky {
+                    Some(s) => connect::acquire_persistent(be, s, info).await,
+                    None => super::persist_cookie::acquire(be, target, rule, &view, info).await,
+                }
+            };
             unless_client_closes(io, be.abortonclose, &mut early, acq).await
         };
         client.push_input(&early);

@@ -264,7 +264,7 @@ async fn session<S>(
         pgsql: true,
         ..ConnectInfo::default()
     };
-    let result = connect::connect(&be, &src, conn.local, &mut info).await;
+    let result = connect::connect(&be, &src, conn.local, &mut info, None).await;
     rec.backend = &be.name;
     rec.t_queue = session::ms(info.queue);
     rec.retries = info.retries;

@@ -76,6 +76,12 @@ pub fn run(
             TcpAction::SetCredentials(c) => {
                 let _ = src.credentials.set(Arc::clone(c));
             }
+            TcpAction::Track(n, t, e) => {
+                crate::runtime::rules::stick_action(Some((*n, t.as_str(), e)), None, &with, false)
+            }
+            TcpAction::Sc(a, e) => {
+                crate::runtime::rules::stick_action(None, Some((a, e.as_ref())), &with, false)
+            }
         }
     }
     let backend = fe

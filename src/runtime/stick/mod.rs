@@ -1,0 +1,13 @@
+//! Stick tables (configuration.txt `stick-table`, 7.3.3): the tables themselves
+//! (`table.rs`, with HAProxy's key encoding, eviction, expiry and `show table` lines),
+//! their rates (`freq.rs`), and the counters a stream tracks (`track.rs`:
+//! `track-sc0|1|2`). Tables live in the live-state store by name and survive reloads
+//! that keep their definition.
+
+pub mod freq;
+pub mod persist;
+pub mod table;
+pub mod track;
+
+pub use table::{Entry, FilterOp, KeyIn, Table};
+pub use track::{Tracked, Trackers};

@@ -1,0 +1,697 @@
+//! One stick table: entries by key (in HAProxy's key encoding, ordered as its tree
+//! orders them), each with the data its `store` line declares. The table lives in the
+//! live-state store by name and outlives snapshots whose definition is unchanged.
+//!
+//! Every change of an entry's data goes through [`Table::update`], which re-arms the
+//! entry's expiry: the one place a later synchronisation layer (Redis sharing) hooks
+//! to collect the entries changed since its last batch (a per-table dirty set), so the
+//! request path never waits on it.
+
+use super::freq::{FreqCtr, now_ms};
+use crate::config::model::{STICK_DATA, StickData, StickKeyType, StickTableDef};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// A key sample, before encoding.
+#[derive(Clone, Copy, Debug)]
+pub enum KeyIn<'a> {
+    /// An integer.
+    Int(i64),
+    /// An address.
+    Ip(IpAddr),
+    /// A string or binary block.
+    Str(&'a [u8]),
+}
+
+/// An encoded key, on the stack when small (every `ip`, `ipv6` and `integer` key).
+pub struct KeyBuf {
+    inline: [u8; 64],
+    heap: Vec<u8>,
+    len: usize,
+}
+
+impl KeyBuf {
+    fn new() -> Self {
+        KeyBuf {
+            inline: [0; 64],
+            heap: Vec::new(),
+            len: 0,
+        }
+    }
+    fn set(&mut self, b: &[u8]) {
+        self.len = b.len();
+        if b.len() <= self.inline.len() {
+            self.inline[..b.len()].copy_from_slice(b);
+        } else {
+            self.heap = b.to_vec();
+        }
+    }
+    /// The key's bytes.
+    pub fn bytes(&self) -> &[u8] {
+        if self.len <= self.inline.len() {
+            &self.inline[..self.len]
+        } else {
+            &self.heap
+        }
+    }
+}
+
+/// One stored value.
+#[derive(Clone, Debug)]
+enum Slot {
+    Int(u64),
+    Rate(FreqCtr),
+    /// `server_key`: the server's name.
+    Name(Option<Arc<str>>),
+}
+
+/// One entry of a table.
+pub struct Entry {
+    /// The encoded key.
+    pub key: Box<[u8]>,
+    /// Trackers and other holders (`use=` in `show table`): a referenced entry is not
+    /// evicted nor expired.
+    refs: AtomicU32,
+    /// When it expires (ms, [`now_ms`] clock); meaningless without `expire`.
+    expire: AtomicU32,
+    /// When it was last touched (ms): eviction order.
+    touched: AtomicU32,
+    data: Mutex<Box<[Slot]>>,
+}
+
+impl Entry {
+    /// Takes a reference (a tracker holds the entry).
+    pub fn hold(&self) {
+        self.refs.fetch_add(1, Ordering::Relaxed);
+    }
+    /// Drops a reference taken by [`Entry::hold`].
+    pub fn release(&self) {
+        self.refs.fetch_sub(1, Ordering::Relaxed);
+    }
+    /// The references held now.
+    pub fn refs(&self) -> u32 {
+        self.refs.load(Ordering::Relaxed)
+    }
+}
+
+/// What [`Table::update`] does to an entry's data.
+pub struct Updater<'a> {
+    table: &'a Table,
+    slots: &'a mut [Slot],
+    now: u32,
+}
+
+impl Updater<'_> {
+    /// Adds `n` to counter `data` (element `idx` of an array); false when not stored.
+    pub fn add(&mut self, data: StickData, idx: u32, n: u64) -> bool {
+        match self.table.slot(data, idx).map(|i| &mut self.slots[i]) {
+            Some(Slot::Int(v)) => {
+                *v = match data {
+                    StickData::BytesInCnt | StickData::BytesOutCnt => v.wrapping_add(n),
+                    _ => u64::from((*v as u32).wrapping_add(n as u32)),
+                };
+                true
+            }
+            Some(Slot::Rate(f)) => {
+                let period = self.table.period(data);
+                f.update(period, n as u32, self.now);
+                true
+            }
+            Some(Slot::Name(_)) | None => false,
+        }
+    }
+    /// Sets `server_key` to `name`.
+    pub fn set_name(&mut self, name: &str) {
+        if let Some(Slot::Name(n)) = self
+            .table
+            .slot(StickData::ServerKey, 0)
+            .map(|i| &mut self.slots[i])
+            && n.as_deref() != Some(name)
+        {
+            *n = Some(name.into());
+        }
+    }
+
+    /// Takes one from counter `data` (not below zero).
+    pub fn dec(&mut self, data: StickData) {
+        if let Some(Slot::Int(v)) = self.table.slot(data, 0).map(|i| &mut self.slots[i]) {
+            *v = v.saturating_sub(1);
+        }
+    }
+    /// Sets `data` (element `idx`) to `v`: a counter or tag, or a rate stable for a
+    /// period; false when not stored.
+    pub fn set(&mut self, data: StickData, idx: u32, v: i64) -> bool {
+        match self.table.slot(data, idx).map(|i| &mut self.slots[i]) {
+            Some(Slot::Int(x)) => {
+                *x = v as u64;
+                true
+            }
+            Some(Slot::Rate(f)) => {
+                f.set(v as u32, self.now);
+                true
+            }
+            Some(Slot::Name(_)) | None => false,
+        }
+    }
+}
+
+/// A comparison of `show table`/`clear table` filters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FilterOp {
+    /// `eq`.
+    Eq,
+    /// `ne`.
+    Ne,
+    /// `le`.
+    Le,
+    /// `ge`.
+    Ge,
+    /// `lt`.
+    Lt,
+    /// `gt`.
+    Gt,
+}
+
+impl FilterOp {
+    /// The operator named `s`.
+    pub fn parse(s: &str) -> Option<FilterOp> {
+        Some(match s {
+            "eq" => FilterOp::Eq,
+            "ne" => FilterOp::Ne,
+            "le" => FilterOp::Le,
+            "ge" => FilterOp::Ge,
+            "lt" => FilterOp::Lt,
+            "gt" => FilterOp::Gt,
+            _ => return None,
+        })
+    }
+    fn keeps(self, data: i64, value: i64) -> bool {
+        match self {
+            FilterOp::Eq => data == value,
+            FilterOp::Ne => data != value,
+            FilterOp::Le => data <= value,
+            FilterOp::Ge => data >= value,
+            FilterOp::Lt => data < value,
+            FilterOp::Gt => data > value,
+        }
+    }
+}
+
+/// A stick table.
+pub struct Table {
+    /// Its name (the proxy that declares it).
+    pub name: String,
+    /// What the configuration says of it.
+    pub def: StickTableDef,
+    /// The first slot of each data type (by [`StickData`] order), if stored.
+    offsets: [Option<u16>; 25],
+    /// Slots of one entry.
+    nslots: usize,
+    entries: Mutex<BTreeMap<Box<[u8]>, Arc<Entry>>>,
+}
+
+impl Table {
+    /// An empty table.
+    pub fn new(name: &str, def: StickTableDef) -> Table {
+        let mut offsets = [None; 25];
+        let mut n = 0usize;
+        for item in &def.store {
+            offsets[item.data as usize] = Some(n as u16);
+            n += item.count as usize;
+        }
+        Table {
+            name: name.to_string(),
+            def,
+            offsets,
+            nslots: n,
+            entries: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    fn slot(&self, data: StickData, idx: u32) -> Option<usize> {
+        let first = self.offsets[data as usize]? as usize;
+        let count = self.def.item(data).map_or(1, |i| i.count);
+        (idx < count).then_some(first + idx as usize)
+    }
+
+    fn period(&self, data: StickData) -> u32 {
+        self.def.item(data).map_or(1000, |i| i.period_ms)
+    }
+
+    /// Whether the table stores `data`.
+    pub fn stores(&self, data: StickData) -> bool {
+        self.offsets[data as usize].is_some()
+    }
+
+    /// Encodes `k` as a key of this table (HAProxy's `smp_to_stkey`); `None` when the
+    /// sample cannot be one (an IPv6 address for an `ip` table, …).
+    pub fn encode(&self, k: KeyIn<'_>, out: &mut KeyBuf) -> Option<()> {
+        let size = self.def.key_size;
+        match (self.def.key, k) {
+            (StickKeyType::Ip, KeyIn::Ip(IpAddr::V4(a))) => out.set(&a.octets()),
+            (StickKeyType::Ip, KeyIn::Ip(IpAddr::V6(a))) => out.set(&a.to_ipv4_mapped()?.octets()),
+            (StickKeyType::Ip, KeyIn::Int(n)) => out.set(&(n as u32).to_be_bytes()),
+            (StickKeyType::Ip, KeyIn::Str(s)) => {
+                let ip: IpAddr = std::str::from_utf8(s).ok()?.parse().ok()?;
+                return self.encode(KeyIn::Ip(ip), out);
+            }
+            (StickKeyType::Ipv6, KeyIn::Ip(IpAddr::V6(a))) => out.set(&a.octets()),
+            (StickKeyType::Ipv6, KeyIn::Ip(IpAddr::V4(a))) => out.set(&a.to_ipv6_mapped().octets()),
+            (StickKeyType::Ipv6, KeyIn::Str(s)) => {
+                let ip: IpAddr = std::str::from_utf8(s).ok()?.parse().ok()?;
+                return self.encode(KeyIn::Ip(ip), out);
+            }
+            (StickKeyType::Ipv6, KeyIn::Int(_)) => return None,
+            (StickKeyType::Integer, KeyIn::Int(n)) => out.set(&(n as u32).to_ne_bytes()),
+            (StickKeyType::Integer, KeyIn::Str(s)) => {
+                let n = crate::acl::str_to_int(s)?;
+                out.set(&(n as u32).to_ne_bytes())
+            }
+            (StickKeyType::Integer, KeyIn::Ip(IpAddr::V4(a))) => {
+                out.set(&u32::from(a).to_ne_bytes())
+            }
+            (StickKeyType::Integer, KeyIn::Ip(_)) => return None,
+            (StickKeyType::String | StickKeyType::Binary, KeyIn::Str(s)) => {
+                if self.def.key == StickKeyType::String {
+                    // Strings stop at a NUL and are cut to the table's length.
+                    let end = memchr::memchr(0, s).unwrap_or(s.len());
+                    out.set(&s[..end.min(size.saturating_sub(1))]);
+                } else {
+                    let mut v = [0u8; 64];
+                    if size <= v.len() {
+                        let n = s.len().min(size);
+                        v[..n].copy_from_slice(&s[..n]);
+                        out.set(&v[..size]);
+                    } else {
+                        let mut b = s[..s.len().min(size)].to_vec();
+                        b.resize(size, 0);
+                        out.set(&b);
+                    }
+                }
+            }
+            (StickKeyType::String | StickKeyType::Binary, KeyIn::Int(n)) => {
+                let mut tmp = [0u8; 24];
+                let mut c = std::io::Cursor::new(&mut tmp[..]);
+                let _ = std::io::Write::write_fmt(&mut c, format_args!("{n}"));
+                let len = c.position() as usize;
+                return self.encode(KeyIn::Str(&tmp[..len]), out);
+            }
+            (StickKeyType::String | StickKeyType::Binary, KeyIn::Ip(ip)) => {
+                if self.def.key == StickKeyType::Binary {
+                    match ip {
+                        IpAddr::V4(a) => return self.encode(KeyIn::Str(&a.octets()), out),
+                        IpAddr::V6(a) => return self.encode(KeyIn::Str(&a.octets()), out),
+                    }
+                }
+                let mut tmp = [0u8; 48];
+                let mut c = std::io::Cursor::new(&mut tmp[..]);
+                let _ = std::io::Write::write_fmt(&mut c, format_args!("{ip}"));
+                let len = c.position() as usize;
+                return self.encode(KeyIn::Str(&tmp[..len]), out);
+            }
+        }
+        Some(())
+    }
+
+    /// Encodes `k` into a fresh buffer.
+    pub fn key(&self, k: KeyIn<'_>) -> Option<KeyBuf> {
+        let mut b = KeyBuf::new();
+        self.encode(k, &mut b)?;
+        Some(b)
+    }
+
+    fn expired(&self, e: &Entry, now: u32) -> bool {
+        self.def.expire_ms.is_some()
+            && e.refs() == 0
+            && (now.wrapping_sub(e.expire.load(Ordering::Relaxed)) as i32) >= 0
+    }
+
+    /// The entry of `key`, if there is one (not expired).
+    pub fn lookup(&self, key: &[u8]) -> Option<Arc<Entry>> {
+        let mut m = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let e = m.get(key)?;
+        if self.expired(e, now_ms()) {
+            m.remove(key);
+            return None;
+        }
+        Some(Arc::clone(e))
+    }
+
+    /// The entry of `key`, created (and touched) when new; `None` when the table is full
+    /// and can make no room (`nopurge`, or every entry in use).
+    pub fn get_or_create(&self, key: &[u8]) -> Option<Arc<Entry>> {
+        let now = now_ms();
+        let mut m = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(e) = m.get(key) {
+            if !self.expired(e, now) {
+                return Some(Arc::clone(e));
+            }
+            m.remove(key);
+        }
+        if m.len() >= self.def.size as usize {
+            if self.def.nopurge {
+                return None;
+            }
+            self.trash_oldest(&mut m, (self.def.size as usize >> 8) + 1);
+            if m.len() >= self.def.size as usize {
+                return None;
+            }
+        }
+        let slots: Box<[Slot]> = (0..self.nslots)
+            .map(|i| {
+                let rate = self.def.store.iter().any(|s| {
+                    let first = self.offsets[s.data as usize].unwrap_or(0) as usize;
+                    s.data.is_rate() && (first..first + s.count as usize).contains(&i)
+                });
+                let name = self.offsets[StickData::ServerKey as usize] == Some(i as u16);
+                if rate {
+                    Slot::Rate(FreqCtr::default())
+                } else if name {
+                    Slot::Name(None)
+                } else {
+                    Slot::Int(0)
+                }
+            })
+            .collect();
+        let e = Arc::new(Entry {
+            key: key.into(),
+            refs: AtomicU32::new(0),
+            expire: AtomicU32::new(now.wrapping_add(self.def.expire_ms.unwrap_or(0))),
+            touched: AtomicU32::new(now),
+            data: Mutex::new(slots),
+        });
+        m.insert(key.into(), Arc::clone(&e));
+        Some(e)
+    }
+
+    /// Evicts up to `n` unreferenced entries, the least recently touched first
+    /// (HAProxy's `stktable_trash_oldest`).
+    fn trash_oldest(&self, m: &mut BTreeMap<Box<[u8]>, Arc<Entry>>, n: usize) {
+        let now = now_ms();
+        let mut cands: Vec<(u32, Box<[u8]>)> = m
+            .iter()
+            .filter(|(_, e)| e.refs() == 0)
+            .map(|(k, e)| {
+                let age = now.wrapping_sub(e.touched.load(Ordering::Relaxed));
+                (u32::MAX - age, k.clone())
+            })
+            .collect();
+        let n = n.min(cands.len());
+        if n == 0 {
+            return;
+        }
+        if n < cands.len() {
+            cands.select_nth_unstable(n - 1);
+        }
+        for (_, k) in cands.into_iter().take(n) {
+            m.remove(&k);
+        }
+    }
+
+    /// Changes `e`'s data with `f` and re-arms its expiry (HAProxy's
+    /// `stktable_touch_local`): the one mutation path of entries.
+    pub fn update<R>(&self, e: &Entry, f: impl FnOnce(&mut Updater<'_>) -> R) -> R {
+        let now = now_ms();
+        let r = {
+            let mut d = e.data.lock().unwrap_or_else(|p| p.into_inner());
+            let mut u = Updater {
+                table: self,
+                slots: &mut d,
+                now,
+            };
+            f(&mut u)
+        };
+        self.touch(e, now);
+        r
+    }
+
+    /// Re-arms `e`'s expiry.
+    pub fn touch(&self, e: &Entry, now: u32) {
+        e.touched.store(now, Ordering::Relaxed);
+        if let Some(x) = self.def.expire_ms {
+            e.expire.store(now.wrapping_add(x), Ordering::Relaxed);
+        }
+    }
+
+    /// The value of `data` (element `idx`) in `e`, rates read now; `None` when the
+    /// table does not store it.
+    pub fn read(&self, e: &Entry, data: StickData, idx: u32) -> Option<i64> {
+        let i = self.slot(data, idx)?;
+        let d = e.data.lock().unwrap_or_else(|p| p.into_inner());
+        Some(match &d[i] {
+            Slot::Int(v) => match data {
+                StickData::ServerId => i64::from(*v as i32),
+                StickData::BytesInCnt | StickData::BytesOutCnt => *v as i64,
+                _ => i64::from(*v as u32),
+            },
+            Slot::Rate(f) => i64::from(f.read(self.period(data), now_ms())),
+            Slot::Name(_) => return None,
+        })
+    }
+
+    /// The `server_key` of `e`, if stored and set.
+    pub fn read_name(&self, e: &Entry) -> Option<Arc<str>> {
+        let i = self.slot(StickData::ServerKey, 0)?;
+        let d = e.data.lock().unwrap_or_else(|p| p.into_inner());
+        match &d[i] {
+            Slot::Name(n) => n.clone(),
+            _ => None,
+        }
+    }
+
+    /// Entries in the table now.
+    pub fn used(&self) -> usize {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// Removes the unreferenced entries whose time is up.
+    pub fn purge_expired(&self) {
+        if self.def.expire_ms.is_none() {
+            return;
+        }
+        let now = now_ms();
+        let mut m = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        m.retain(|_, e| !self.expired(e, now));
+    }
+
+    /// `# table: NAME, type: T, size:S, used:U` of `show table`.
+    pub fn head(&self) -> String {
+        self.purge_expired();
+        format!(
+            "# table: {}, type: {}, size:{}, used:{}\n",
+            self.name,
+            self.def.key.keyword(),
+            self.def.size,
+            self.used()
+        )
+    }
+
+    /// The value a filter compares (`data.TYPE`): the first element of arrays.
+    fn filter_value(&self, e: &Entry, data: StickData) -> i64 {
+        self.read(e, data, 0).unwrap_or(0)
+    }
+
+    fn matches(&self, e: &Entry, filters: &[(StickData, FilterOp, i64)]) -> bool {
+        filters
+            .iter()
+            .all(|(d, op, v)| op.keeps(self.filter_value(e, *d), *v))
+    }
+
+    /// The lines of `show table NAME [filters]` after the head: the entries matching,
+    /// in key order, as HAProxy's `table_dump_entry_to_buffer` writes them.
+    pub fn dump(&self, filters: &[(StickData, FilterOp, i64)], key: Option<&[u8]>) -> String {
+        self.purge_expired();
+        let list: Vec<Arc<Entry>> = {
+            let m = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+            match key {
+                Some(k) => m.get(k).cloned().into_iter().collect(),
+                None => m.values().cloned().collect(),
+            }
+        };
+        let mut out = String::new();
+        for e in list.iter().filter(|e| self.matches(e, filters)) {
+            self.dump_entry(e, &mut out);
+        }
+        out
+    }
+
+    fn dump_entry(&self, e: &Arc<Entry>, out: &mut String) {
+        let now = now_ms();
+        let _ = write!(out, "{:p}: key=", Arc::as_ptr(e));
+        self.write_key(&e.key, out);
+        let exp = if self.def.expire_ms.is_some() {
+            (e.expire.load(Ordering::Relaxed).wrapping_sub(now) as i32).max(0)
+        } else {
+            0
+        };
+        let _ = write!(out, " use={} exp={exp}", e.refs());
+        let d = e.data.lock().unwrap_or_else(|p| p.into_inner());
+        for (data, name) in STICK_DATA {
+            let Some(first) = self.offsets[*data as usize] else {
+                continue;
+            };
+            let item = self.def.item(*data).copied();
+            let count = item.map_or(1, |i| i.count);
+            for idx in 0..count {
+                let label = if data.is_array() {
+                    let (pfx, sfx) = name
+                        .split_once('_')
+                        .map_or((*name, ""), |(p, _)| (p, &name[p.len()..]));
+                    format!("{pfx}{idx}{sfx}")
+                } else {
+                    (*name).to_string()
+                };
+                let v = match &d[first as usize + idx as usize] {
+                    Slot::Int(v) => match data {
+                        StickData::ServerId => (*v as i32).to_string(),
+                        StickData::BytesInCnt | StickData::BytesOutCnt => v.to_string(),
+                        _ => (*v as u32).to_string(),
+                    },
+                    Slot::Rate(f) => f.read(self.period(*data), now).to_string(),
+                    Slot::Name(n) => n.as_deref().unwrap_or("-").to_string(),
+                };
+                if data.is_rate() {
+                    let _ = write!(out, " {label}({})={v}", self.period(*data));
+                } else {
+                    let _ = write!(out, " {label}={v}");
+                }
+            }
+        }
+        out.push('\n');
+    }
+
+    /// Writes a key as `show table` does (`dump_text` for strings, hex for binary).
+    pub fn write_key(&self, key: &[u8], out: &mut String) {
+        match self.def.key {
+            StickKeyType::Ip => {
+                let mut o = [0u8; 4];
+                o.copy_from_slice(&key[..4]);
+                let _ = write!(out, "{}", std::net::Ipv4Addr::from(o));
+            }
+            StickKeyType::Ipv6 => {
+                let mut o = [0u8; 16];
+                o.copy_from_slice(&key[..16]);
+                let _ = write!(out, "{}", std::net::Ipv6Addr::from(o));
+            }
+            StickKeyType::Integer => {
+                let mut o = [0u8; 4];
+                o.copy_from_slice(&key[..4]);
+                let _ = write!(out, "{}", u32::from_ne_bytes(o));
+            }
+            StickKeyType::String => {
+                for &c in key {
+                    match c {
+                        b'\t' => out.push_str("\\t"),
+                        b'\n' => out.push_str("\\n"),
+                        b'\r' => out.push_str("\\r"),
+                        0x1b => out.push_str("\\e"),
+                        b'\\' => out.push_str("\\\\"),
+                        b' ' => out.push_str("\\ "),
+                        b'=' => out.push_str("\\="),
+                        0x21..=0x7e => out.push(c as char),
+                        _ => {
+                            let _ = write!(out, "\\x{c:02X}");
+                        }
+                    }
+                }
+            }
+            StickKeyType::Binary => {
+                for &c in key {
+                    let _ = write!(out, "{c:02X}");
+                }
+            }
+        }
+    }
+
+    /// `clear table NAME [filters | key K]`: removes the matching entries not in use;
+    /// false when the entry named by `key` is in use.
+    pub fn clear(&self, filters: &[(StickData, FilterOp, i64)], key: Option<&[u8]>) -> bool {
+        let mut m = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(k) = key {
+            match m.get(k) {
+                Some(e) if e.refs() > 0 => return false,
+                Some(_) => {
+                    m.remove(k);
+                }
+                None => {}
+            }
+            return true;
+        }
+        m.retain(|_, e| e.refs() > 0 || !self.matches(e, filters));
+        true
+    }
+
+    /// Calls `each` with every entry (for persistence lookups by server and tests).
+    pub fn for_each(&self, mut each: impl FnMut(&Arc<Entry>)) {
+        let m = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        m.values().for_each(&mut each);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::model::StoreItem;
+
+    fn table(size: u32, store: &[(StickData, u32)]) -> Table {
+        Table::new(
+            "t",
+            StickTableDef {
+                key: StickKeyType::Ip,
+                key_size: 4,
+                size,
+                expire_ms: None,
+                nopurge: false,
+                store: store
+                    .iter()
+                    .map(|(d, p)| StoreItem {
+                        data: *d,
+                        count: 1,
+                        period_ms: *p,
+                    })
+                    .collect(),
+            },
+        )
+    }
+
+    #[test]
+    fn entries_count_and_dump_in_haproxy_order() {
+        let t = table(
+            10,
+            &[(StickData::HttpReqRate, 10_000), (StickData::ConnCnt, 0)],
+        );
+        let k = t.key(KeyIn::Ip("10.0.0.2".parse().unwrap())).unwrap();
+        let e = t.get_or_create(k.bytes()).unwrap();
+        t.update(&e, |u| {
+            u.add(StickData::HttpReqRate, 0, 1);
+            u.add(StickData::ConnCnt, 0, 1);
+        });
+        assert_eq!(t.read(&e, StickData::HttpReqRate, 0), Some(1));
+        assert_eq!(t.read(&e, StickData::Gpc0, 0), None);
+        let d = t.dump(&[], None);
+        let line = d.split_once(": ").unwrap().1;
+        assert_eq!(
+            line,
+            "key=10.0.0.2 use=0 exp=0 conn_cnt=1 http_req_rate(10000)=1\n"
+        );
+        assert_eq!(t.head(), "# table: t, type: ip, size:10, used:1\n");
+    }
+
+    #[test]
+    fn a_full_table_evicts_the_oldest_unreferenced_entry() {
+        let t = table(2, &[]);
+        let a = t.get_or_create(&[1, 0, 0, 1]).unwrap();
+        a.hold();
+        std::thread::sleep(std::time::Duration::from_millis(3));
+        let _b = t.get_or_create(&[1, 0, 0, 2]).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(3));
+        // `a` is older but referenced: `b` goes.
+        t.get_or_create(&[1, 0, 0, 3]).unwrap();
+        assert!(t.lookup(&[1, 0, 0, 1]).is_some());
+        assert!(t.lookup(&[1, 0, 0, 2]).is_none());
+        assert_eq!(t.used(), 2);
+    }
+}

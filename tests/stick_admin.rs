@@ -1,0 +1,157 @@
+//! `show table`, `clear table` and `set table` against HAProxy 2.6's own: the same
+//! configuration and traffic through both proxies, the same commands sent to each
+//! stats socket, the replies compared byte for byte but for the entries' addresses
+//! and the milliseconds left before they expire (checked to be within the table's
+//! `expire`).
+
+mod support;
+
+use std::net::SocketAddr;
+use support::socat::unix_cmd;
+use support::*;
+
+const CFG: &str = "global
+    stats socket unix@admin.sock level admin
+    stats socket unix@user.sock level user
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:{port}
+    stick-table type ip size 1m expire 60s store http_req_rate(10s),http_req_cnt,conn_cnt,conn_cur,gpc0,gpc0_rate(1m),http_err_cnt,sess_cnt
+    http-request track-sc0 src
+    http-request track-sc1 path table paths
+    http-request sc-inc-gpc0(0) if { path_beg /inc }
+    http-request deny if { path_beg /deny }
+    default_backend app
+backend paths
+    stick-table type string len 32 size 100 store http_req_cnt,http_req_rate(1m),gpt0
+backend ints
+    stick-table type integer size 10 store gpc0
+backend app
+    server s1 {app}
+";
+
+/// The commands, in order (each changes what the next see).
+const CMDS: &[&str] = &[
+    "show table",
+    "show table fe",
+    "show table paths",
+    "show table ints",
+    "show table fe data.http_req_cnt gt 3",
+    "show table fe data.gpc0 eq 2",
+    "show table fe data.gpc0 ge 2 data.http_req_cnt lt 100",
+    "show table fe key 127.0.0.1",
+    "show table fe key 10.0.0.1",
+    "show table paths key /a",
+    "show table paths data.http_req_cnt ge 2",
+    "show table nope",
+    "show table fe data.nope eq 1",
+    "show table fe data.gpc1 eq 1",
+    "show table fe data.gpc0 xx 1",
+    "show table fe data.gpc0 eq x",
+    "show table fe data.gpc0 eq 1 data.gpc0",
+    "show table fe foo",
+    "show table fe key",
+    "set table fe key 10.0.0.9 data.gpc0 7",
+    "set table fe key 10.0.0.9 data.nope 1",
+    "set table fe key 10.0.0.9 data.gpc1 1",
+    "set table fe key 10.0.0.9 gpc0 1",
+    "set table fe key 10.0.0.9 data.gpc0 x",
+    "set table fe key 10.0.0.9 data.http_req_rate 50 data.http_req_cnt 3",
+    "show table fe",
+    "set table fe data.gpc0 1",
+    "set table",
+    "set table ints key 42 data.gpc0 -1",
+    "set table ints key x data.gpc0 1",
+    "set table ints key 7 data.gpc0 2",
+    "show table ints",
+    "set table paths key has\\ space data.gpt0 5",
+    "show table paths",
+    "clear table",
+    "clear table fe foo",
+    "clear table fe key 10.0.0.9",
+    "show table fe",
+    "clear table paths data.http_req_cnt lt 3",
+    "show table paths",
+    "clear table paths",
+    "show table paths",
+    "clear table ints key 42",
+    "show table ints",
+];
+
+/// Masks the entries' addresses and checks and masks their `exp=`.
+fn mask(out: &str) -> String {
+    out.lines()
+        .map(|l| {
+            let l = match l.split_once(": key=") {
+                Some((ptr, rest)) if ptr.starts_with("0x") => format!("PTR: key={rest}"),
+                _ => l.to_owned(),
+            };
+            let masked: Vec<String> = l
+                .split(' ')
+                .map(|w| match w.strip_prefix("exp=") {
+                    Some(v) => {
+                        let ms: u32 = v.parse().expect("exp is a number");
+                        assert!(ms <= 60_000, "exp out of range: {l}");
+                        if ms == 0 {
+                            w.to_owned()
+                        } else {
+                            "exp=E".to_owned()
+                        }
+                    }
+                    None => w.to_owned(),
+                })
+                .collect();
+            masked.join(" ") + "\n"
+        })
+        .collect()
+}
+
+fn traffic(port: u16) {
+    let a = SocketAddr::from(([127, 0, 0, 1], port));
+    let mut c = HttpClient::connect(a).unwrap();
+    for p in ["/a", "/a", "/a", "/b", "/inc", "/inc", "/deny"] {
+        c.get(p, &[]).unwrap();
+    }
+}
+
+#[test]
+fn table_commands_answer_as_haproxy() {
+    require_haproxy();
+    let app = HttpBackend::start("app");
+    let mut outputs = Vec::new();
+    for haproxy in [true, false] {
+        let cfg = Config::new(CFG).listen_port("port").var("app", app.addr());
+        let port = cfg.port("port");
+        let d = proxy_builder(haproxy, &cfg).wait_port(port).start();
+        traffic(port);
+        let admin = d.dir().join("admin.sock");
+        let user = d.dir().join("user.sock");
+        let mut out: Vec<String> = CMDS.iter().map(|c| mask(&unix_cmd(&admin, c))).collect();
+        out.push(mask(&unix_cmd(&user, "show table fe")));
+        out.push(mask(&unix_cmd(&user, "clear table ints key 7")));
+        out.push(mask(&unix_cmd(&admin, "show table ints")));
+        outputs.push(out);
+    }
+    let labels = CMDS.iter().copied().chain([
+        "user: show table fe",
+        "user: clear table ints key 7",
+        "show table ints",
+    ]);
+    let mut diffs = Vec::new();
+    for ((label, h), g) in labels.zip(&outputs[0]).zip(&outputs[1]) {
+        if h != g {
+            diffs.push(format!("{label}\n  haproxy:   {h:?}\n  gatehouse: {g:?}"));
+        }
+    }
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+    // The traffic is really in the tables.
+    assert!(
+        outputs[1][1].contains("http_req_cnt=7"),
+        "{}",
+        outputs[1][1]
+    );
+}
