@@ -6,50 +6,14 @@
 use gatehouse::config::model::{StickData, StickKeyType, StickTableDef, StoreItem};
 use gatehouse::runtime::stick::track::{count_bytes, count_request, count_status};
 use gatehouse::runtime::stick::{KeyIn, Table, Trackers};
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Arc;
 
-struct Counting;
-
-thread_local! {
-    static COUNT_HERE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    static ALLOCS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
-fn note() {
-    if COUNT_HERE.try_with(|c| c.get()).unwrap_or(false) {
-        let _ = ALLOCS.try_with(|n| n.set(n.get() + 1));
-    }
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note();
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note();
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note();
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+#[path = "support/alloc.rs"]
+mod alloc_count;
+use alloc_count::allocations;
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn allocations(f: impl FnOnce()) -> usize {
-    let before = ALLOCS.with(|n| n.get());
-    COUNT_HERE.with(|c| c.set(true));
-    f();
-    COUNT_HERE.with(|c| c.set(false));
-    ALLOCS.with(|n| n.get()) - before
-}
+static GLOBAL: alloc_count::Counting = alloc_count::Counting;
 
 /// One request: track the source, count it, read the rate, end.
 fn request(t: &Arc<Table>, trk: &mut Trackers, src: std::net::IpAddr) -> i64 {
