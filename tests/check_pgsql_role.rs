@@ -216,9 +216,14 @@ fn a_refused_check_login_is_down_with_the_servers_reason() {
          \x20   server db 127.0.0.1:{p} check inter {INTER} fall 1\n"
     );
     let gh = Gatehouse::start(&cfg, &[port]);
-    assert_eq!(
-        change(&gh, "Server bad_password/db is DOWN"),
-        "Server bad_password/db is DOWN, reason: Layer7 wrong status, code: 0, info: \"FATAL 28P01: password authentication failed for user \\x22checker\\x22\", check duration: Nms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue."
+    // The session count is left out: the start-up probe of the frontend's port may
+    // still hold a session to the server when the first check fails.
+    let down = change(&gh, "Server bad_password/db is DOWN");
+    assert!(
+        down.starts_with(
+            "Server bad_password/db is DOWN, reason: Layer7 wrong status, code: 0, info: \"FATAL 28P01: password authentication failed for user \\x22checker\\x22\", check duration: Nms. 0 active and 0 backup servers left. "
+        ) && down.ends_with(" sessions active, 0 requeued, 0 remaining in queue."),
+        "{down}"
     );
     let rejected = change(&gh, "Server rejected/db is DOWN");
     assert!(
