@@ -283,6 +283,7 @@ fn under_pgbench_load_the_write_door_follows_a_promoted_replica_and_the_read_doo
         .unwrap();
     let took = first.start.saturating_duration_since(promoted);
     let bound = Duration::from_millis(RISE_FALL * INTER + 1000);
+    eprintln!("writes served again {took:?} after the promotion");
     assert!(
         took <= bound,
         "writes served again {took:?} after the promotion (> {bound:?}): {writes:#?}"
