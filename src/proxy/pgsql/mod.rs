@@ -49,6 +49,10 @@ use wire::Startup;
 /// server` says.
 const LOGIN_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long the `57P01` of a session shut down from outside may take to go out (a
+/// client that reads nothing does not hold the session).
+const GOODBYE_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// What the startup phase ended with.
 enum Next {
     /// The client asked for TLS and the bind has it: `S` was sent.
@@ -426,9 +430,9 @@ async fn session<S>(
                 server: format!("{}/{}", be.name, srv.name),
                 up: cause == TermCause::Up,
             };
-            let _ = cw.write_all(&refusal.response()).await;
+            let _ = tokio::time::timeout(GOODBYE_TIMEOUT, cw.write_all(&refusal.response())).await;
         }
-        let _ = cw.shutdown().await;
+        let _ = tokio::time::timeout(GOODBYE_TIMEOUT, cw.shutdown()).await;
         rec.term_cause = cause;
     }
     if res.end != TunnelEnd::Closed {
