@@ -135,7 +135,7 @@ fn main() -> ExitCode {
     // A worker started by a master (`-W`): its internal socket, no pid file, no
     // daemon, no systemd messages (the master speaks for it).
     let worker = gatehouse::master::worker::socket_path().is_some();
-    if cli.master_worker && !cli.check && !worker && gatehouse::master::reexecuted() {
+    if !cli.check && !worker && gatehouse::master::reexecuted() {
         // A reload re-executed the master: the new worker checks the configuration.
         return ExitCode::from(gatehouse::master::run(master_options(&cli, None)));
     }
@@ -180,7 +180,7 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(1);
     }
-    if cli.master_worker && !worker {
+    if (cli.master_worker || loaded.config.global.master_worker) && !worker {
         let pidfile = cli
             .pidfile
             .clone()

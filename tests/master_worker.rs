@@ -193,7 +193,7 @@ fn master_reloads_replace_the_worker_under_load_and_keep_the_state() {
     assert!(info.contains(&format!("Pid: {}\n", cur[0])), "{info}");
     assert_eq!(unix_cmd(&msock, "@1 set server be/s1 weight 9"), "\n");
     let load = Load::start(local(port), 2, 4);
-    for n in 1..=10 {
+    for n in 1..=20 {
         let before = load.ok();
         let (cur, _) = workers(&msock);
         std::fs::write(gh.config_path(), cfg(n)).unwrap();
@@ -230,8 +230,8 @@ fn master_reloads_replace_the_worker_under_load_and_keep_the_state() {
     assert_eq!(gh.pid(), master_pid);
     assert!(gh.is_running());
     let proc_ = unix_cmd(&msock, "show proc");
-    assert!(proc_.contains("master          10 [failed: 0]"), "{proc_}");
-    // The runtime weight survived ten worker replacements.
+    assert!(proc_.contains("master          20 [failed: 0]"), "{proc_}");
+    // The runtime weight survived twenty worker replacements.
     let state = unix_cmd(&msock, "@1 show servers state be");
     assert!(
         state
@@ -254,7 +254,7 @@ fn master_reloads_replace_the_worker_under_load_and_keep_the_state() {
     )
     .contains("[failed: 1]")));
     assert_eq!(workers(&msock).0, cur);
-    assert_eq!(probe(local(port)).as_deref(), Some("gen-10"));
+    assert_eq!(probe(local(port)).as_deref(), Some("gen-20"));
     assert!(gh.stderr().contains("Loading failure!"), "{}", gh.stderr());
     // SIGTERM: the master and its worker end.
     gh.signal(libc::SIGTERM);
@@ -307,4 +307,69 @@ fn a_reload_runs_the_binary_now_at_the_masters_path() {
     assert!(gh.is_running());
     assert!(String::from_utf8_lossy(&environ()).contains("GATEHOUSE_UPGRADED=1"));
     assert!(probe(local(port)).is_some());
+}
+
+#[test]
+fn twenty_x_handoffs_under_load_lose_nothing() {
+    let b1 = HttpBackend::start("b1");
+    let dir = TempDir::new("xfer-load");
+    let sock = dir.path().join("admin.sock");
+    let port = free_port();
+    let cfg = |n| config(n, port, &sock, b1.addr(), b1.addr());
+    let mut old = Gatehouse::builder(&cfg(0)).wait_port(port).start();
+    let load = Load::start(local(port), 2, 4);
+    for n in 1..=20 {
+        let before = load.ok();
+        let new = replace(&cfg(n), &sock, &old);
+        let status = old.wait_exit(Duration::from_secs(10));
+        assert!(
+            status.is_some_and(|s| s.success()),
+            "handoff {n}: old process did not end cleanly ({status:?}); stderr:\n{}",
+            old.stderr()
+        );
+        old = new;
+        assert!(
+            wait_until(Duration::from_secs(2), || probe(local(port))
+                .is_some_and(|g| g == format!("gen-{n}"))),
+            "handoff {n}: the new process does not serve; stderr:\n{}",
+            old.stderr()
+        );
+        assert!(
+            wait_until(Duration::from_secs(2), || load.ok() > before + 10),
+            "handoff {n}: the clients stalled"
+        );
+    }
+    let result = load.finish();
+    assert_eq!(result.failed, 0, "failed requests: {:?}", result.errors);
+    assert!(result.ok > 400, "{}", result.ok);
+    // Counters went from process to process: the last one counts most of what the
+    // twenty served (not what an old process served after the new one read its state).
+    let total = stat(&sock, "fe", "FRONTEND", "req_tot") as usize;
+    assert!(total * 2 >= result.ok, "{total} of {}", result.ok);
+    assert!(!old.stderr().contains("[ALERT]"), "{}", old.stderr());
+}
+
+#[test]
+fn master_worker_keyword_starts_a_master() {
+    let b1 = HttpBackend::start("b1");
+    let dir = TempDir::new("master-keyword");
+    let msock = dir.path().join("master.sock");
+    let sock = dir.path().join("admin.sock");
+    let port = free_port();
+    let cfg = config(1, port, &sock, b1.addr(), b1.addr())
+        .replace("global\n", "global\n    master-worker\n");
+    let gh = Gatehouse::builder(&cfg)
+        .arg("-S")
+        .arg(&msock)
+        .wait_port(port)
+        .start();
+    let (cur, _) = workers(&msock);
+    assert_eq!(
+        cur.len(),
+        1,
+        "{}\n{}",
+        unix_cmd(&msock, "show proc"),
+        gh.stderr()
+    );
+    assert_ne!(cur[0], gh.pid());
 }
