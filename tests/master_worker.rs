@@ -373,3 +373,67 @@ fn master_worker_keyword_starts_a_master() {
     );
     assert_ne!(cur[0], gh.pid());
 }
+
+/// Moving a HAProxy 2.6 deployment to gatehouse and back without losing a request:
+/// each takes the other's listening sockets (`-x`, the same `_getsocks` wire format)
+/// and soft-stops it (`-sf`); gatehouse also loads HAProxy's server states, runtime
+/// weights and counters.
+#[test]
+fn x_takes_over_from_haproxy_and_haproxy_takes_back() {
+    let (b1, b2) = (HttpBackend::start("b1"), HttpBackend::start("b2"));
+    let dir = TempDir::new("xfer-haproxy");
+    let sock = dir.path().join("admin.sock");
+    let port = free_port();
+    let cfg = |n| config(n, port, &sock, b1.addr(), b2.addr());
+    let mut hap = support::Haproxy::builder(&cfg(1)).wait_port(port).start();
+    assert_eq!(unix_cmd(&sock, "set server be/s2 state maint"), "\n");
+    assert_eq!(unix_cmd(&sock, "set server be/s1 weight 7"), "\n");
+    for _ in 0..5 {
+        assert_eq!(probe(local(port)).as_deref(), Some("gen-1"));
+    }
+    let load = Load::start(local(port), 2, 4);
+    assert!(wait_until(Duration::from_secs(2), || load.ok() > 20));
+    let mut gh = replace(&cfg(2), &sock, &hap);
+    let status = hap.wait_exit(Duration::from_secs(10));
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "{status:?}: {}",
+        hap.stderr()
+    );
+    assert_eq!(
+        probe(local(port)).as_deref(),
+        Some("gen-2"),
+        "{}",
+        gh.stderr()
+    );
+    let s2 = server_state(&sock, "s2");
+    assert_eq!(s2[6], "1", "{s2:?}");
+    let s1 = server_state(&sock, "s1");
+    assert_eq!(s1[7], "7", "{s1:?}");
+    assert!(stat(&sock, "be", "s1", "stot") >= 25);
+    let before = load.ok();
+    assert!(wait_until(Duration::from_secs(2), || load.ok() > before + 20));
+    // And back to HAProxy.
+    let back = support::Haproxy::builder(&cfg(3))
+        .arg("-x")
+        .arg(&sock)
+        .arg("-sf")
+        .arg(gh.pid().to_string())
+        .spawn();
+    let status = gh.wait_exit(Duration::from_secs(10));
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "{status:?}: {}",
+        gh.stderr()
+    );
+    assert_eq!(
+        probe(local(port)).as_deref(),
+        Some("gen-3"),
+        "{}",
+        back.stderr()
+    );
+    let before = load.ok();
+    assert!(wait_until(Duration::from_secs(2), || load.ok() > before + 20));
+    let result = load.finish();
+    assert_eq!(result.failed, 0, "failed requests: {:?}", result.errors);
+}
