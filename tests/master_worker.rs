@@ -391,7 +391,10 @@ fn x_takes_over_from_haproxy_and_haproxy_takes_back() {
     for _ in 0..5 {
         assert_eq!(probe(local(port)).as_deref(), Some("gen-1"));
     }
-    let load = Load::start(local(port), 2, 4);
+    // New-connection clients only: HAProxy 2.6 itself closes idle keep-alive
+    // connections when it soft-stops, racing with a client's next request (the loss
+    // issue 11 measures), whoever replaces it.
+    let load = Load::start(local(port), 0, 6);
     assert!(wait_until(Duration::from_secs(2), || load.ok() > 20));
     let mut gh = replace(&cfg(2), &sock, &hap);
     let status = hap.wait_exit(Duration::from_secs(10));

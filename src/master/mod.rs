@@ -493,6 +493,13 @@ async fn serve(
 fn cleanup(opts: &MasterOptions, view: &Arc<Mutex<View>>) {
     let v = view.lock().unwrap_or_else(|e| e.into_inner());
     let _ = std::fs::remove_dir_all(&v.dir);
+    // The master CLI's socket files.
+    for a in &opts.cli {
+        let addr = a.split(',').next().unwrap_or_default();
+        if let Ok(crate::config::model::BindAddr::Unix(p)) = crate::config::value::bind_addr(addr) {
+            let _ = std::fs::remove_file(p);
+        }
+    }
     if let Some(p) = &opts.pidfile
         && std::fs::read_to_string(p).is_ok_and(|t| t.trim() == std::process::id().to_string())
     {
