@@ -19,6 +19,17 @@ struct Service(Child);
 
 impl Drop for Service {
     fn drop(&mut self) {
+        // SIGTERM first, as `systemctl stop`: the master stops its worker and removes
+        // its files; SIGKILL if it is still there after 5 s.
+        // SAFETY: kill() sends a signal to the child this test started.
+        unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }

@@ -320,8 +320,12 @@ pub fn run(opts: MasterOptions) -> u8 {
                 alert(&format!("Cannot fork: {e}"));
                 return 1;
             }
-            let dir = std::env::temp_dir().join(format!("gatehouse-master-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&dir);
+            // Private (0700) and not guessable: created anew, never reused.
+            let dir = std::env::temp_dir().join(format!(
+                "gatehouse-master-{}-{:016x}",
+                std::process::id(),
+                fastrand::u64(..)
+            ));
             let made = std::fs::DirBuilder::new().mode(0o700).create(&dir);
             if let Err(e) = made {
                 alert(&format!("cannot create {}: {e}", dir.display()));

@@ -495,6 +495,12 @@ async fn serve(
     // Names a reload or `del server` removed are forgotten once nothing uses them.
     let mut sweep = tokio::time::interval(std::time::Duration::from_secs(1));
     signal_old(opts);
+    // Sockets shared with the old processes (`-x`): they go on accepting until they
+    // handle the soft stop; ready is said once they no longer do (bounded: `grace`
+    // keeps them accepting on purpose).
+    if super::xfer::any_taken() && !opts.old_pids.is_empty() {
+        super::xfer::wait_released(&opts.old_pids, std::time::Duration::from_secs(2)).await;
+    }
     sd_notify(opts, &super::notify::ready_message());
     if let Some(fd) = opts.ready_fd {
         // SAFETY: the descriptor is the pipe the master handed over for this one write;

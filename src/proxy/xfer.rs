@@ -29,8 +29,9 @@ static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new
 /// The sockets received from an old process and not used yet.
 static RECEIVED: Mutex<Vec<OwnedFd>> = Mutex::new(Vec::new());
 
-/// The descriptors (in this process) of sockets taken from the old process.
-static TAKEN: Mutex<Vec<RawFd>> = Mutex::new(Vec::new());
+/// The descriptors (in this process) of sockets taken from the old process, with
+/// their inode numbers.
+static TAKEN: Mutex<Vec<(RawFd, u64)>> = Mutex::new(Vec::new());
 
 /// A socket exported for `_getsocks` while this value lives.
 #[derive(Debug)]
@@ -288,8 +289,17 @@ pub fn take(addr: &Addr<'_>) -> Option<OwnedFd> {
     let mut pool = RECEIVED.lock().ok()?;
     let i = pool.iter().position(|fd| matches(fd, addr))?;
     let fd = pool.swap_remove(i);
+    // SAFETY: fstat fills a local struct for a descriptor owned by `fd`.
+    let ino = unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        if libc::fstat(fd.as_raw_fd(), &mut st) == 0 {
+            st.st_ino
+        } else {
+            0
+        }
+    };
     if let Ok(mut t) = TAKEN.lock() {
-        t.push(fd.as_raw_fd());
+        t.push((fd.as_raw_fd(), ino));
     }
     Some(fd)
 }
@@ -297,7 +307,45 @@ pub fn take(addr: &Addr<'_>) -> Option<OwnedFd> {
 /// Whether the descriptor `fd` is a socket taken from the old process (shared with
 /// it, so not to be steered like a socket of its own).
 pub fn was_taken(fd: RawFd) -> bool {
-    TAKEN.lock().is_ok_and(|t| t.contains(&fd))
+    TAKEN.lock().is_ok_and(|t| t.iter().any(|(f, _)| *f == fd))
+}
+
+/// Whether any socket was taken from an old process.
+pub fn any_taken() -> bool {
+    TAKEN.lock().is_ok_and(|t| !t.is_empty())
+}
+
+/// Whether process `pid` still holds one of the sockets taken from it (read from
+/// `/proc/PID/fd`; false when that cannot be read or the process is gone).
+fn holds_taken(pid: i32) -> bool {
+    let Ok(taken) = TAKEN
+        .lock()
+        .map(|t| t.iter().map(|(_, i)| *i).collect::<Vec<_>>())
+    else {
+        return false;
+    };
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return false;
+    };
+    dir.flatten().any(|e| {
+        std::fs::read_link(e.path()).is_ok_and(|l| {
+            l.to_str()
+                .and_then(|l| l.strip_prefix("socket:["))
+                .and_then(|l| l.strip_suffix(']'))
+                .and_then(|i| i.parse::<u64>().ok())
+                .is_some_and(|i| taken.contains(&i))
+        })
+    })
+}
+
+/// After `-sf` with sockets taken over: waits (at most `limit`) until the old
+/// processes have closed their copies — they accept nothing any more — so that a
+/// connection made once this process says it is ready reaches this process only.
+pub async fn wait_released(pids: &[i32], limit: Duration) {
+    let deadline = tokio::time::Instant::now() + limit;
+    while tokio::time::Instant::now() < deadline && pids.iter().any(|&p| holds_taken(p)) {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
 }
 
 /// Closes the received sockets no `bind` used (the old process closes its copies when
