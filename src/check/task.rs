@@ -126,7 +126,13 @@ pub async fn checker(plan: Plan, server: Arc<ServerLive>, backend: Arc<BackendLi
     loop {
         let health = match plan.kind {
             // Maintenance pauses the health check (not the agent).
-            Kind::Health if server.maint.load(Ordering::Relaxed) => server.health.get().health,
+            // So does `disable health`; `disable agent` pauses the agent.
+            Kind::Health if server.maint.load(Ordering::Relaxed) || server.health.get().paused => {
+                server.health.get().health
+            }
+            Kind::Agent { .. } if server.health.get().agent.paused => {
+                server.health.get().agent.health
+            }
             Kind::Health => {
                 let target = plan.target.at(server.addr_override());
                 let r = run::run(&plan.rules, &target, &plan.limits).await;
