@@ -20,6 +20,7 @@ mod live;
 mod matcher;
 mod names;
 mod net;
+mod patfile;
 mod predefined;
 #[cfg(test)]
 mod tests;
@@ -38,6 +39,7 @@ use compile::Criterion;
 pub use conv::map::{Map, loaded as loaded_maps, paths as map_paths, update as update_map};
 pub(crate) use fetch::str_to_int;
 pub use live::{LiveState, ProxyStat, ServerStat, StickAt, StickData, StickKey, StickOp, WithLive};
+pub use patfile::{PatFile, loaded as loaded_acl_files, paths as acl_paths, update as update_acl};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
