@@ -359,3 +359,20 @@ pub fn set_frontend_maxconn(api: &Api, level: Level, name: &str, v: &str) -> Out
         .send(crate::proxy::serve::Control::Resize);
     Outcome::text("")
 }
+
+/// `shutdown sessions server <B/S>`: ends every session and exchange in progress with
+/// the server (logged `K`) and closes its idle connections; its state is unchanged.
+/// (`set server B/S state maint` ends nothing, as in HAProxy.)
+pub fn shutdown_sessions(api: &Api, level: Level, target: &str) -> Outcome {
+    if let Some(denied) = need(level, Level::Admin) {
+        return denied;
+    }
+    match api.find_server(target) {
+        Ok((_, srv)) => {
+            srv.shutdown.signal(crate::log::TermCause::Killed);
+            srv.pool.clear();
+            Outcome::text("")
+        }
+        Err(m) => Outcome::text(m),
+    }
+}

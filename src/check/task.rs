@@ -313,6 +313,7 @@ fn shutdown_sessions(
 ) {
     if !up && plan.on_marked_down_shutdown {
         server.shutdown.signal(TermCause::Down);
+        server.pool.clear();
     }
     if up
         && plan.on_marked_up_shutdown_backup
@@ -322,6 +323,7 @@ fn shutdown_sessions(
     {
         for s in b.servers.iter().filter(|s| s.backup) {
             s.shutdown.signal(TermCause::Up);
+            s.pool.clear();
         }
     }
 }

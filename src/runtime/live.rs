@@ -187,6 +187,11 @@ impl BackendLive {
         }) else {
             return;
         };
+        // HAProxy's `srv_update_status`: a server with `on-marked-down
+        // shutdown-sessions` entering maintenance ends its sessions too.
+        if to == AdminState::Maint && st.on_marked_down_shutdown {
+            server.shutdown.signal(crate::log::TermCause::Down);
+        }
         let mut facts = ServerFacts::of(st);
         if let Change::EnterMaint { was_drain, .. } = &mut change {
             facts.drain = *was_drain;
