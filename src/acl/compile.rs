@@ -16,6 +16,8 @@ pub(crate) struct Criterion {
     fetch: FetchCall,
     convs: Vec<Box<dyn Conv>>,
     matcher: Matcher,
+    /// The pattern files (`-f FILE`), changeable at runtime (`add acl`…).
+    files: Vec<std::sync::Arc<super::patfile::PatFile>>,
     /// For the `method` ACL keyword without `-m`: the patterns naming a method HAProxy
     /// knows, matched case-sensitively and only against those methods (the others,
     /// in `matcher`, only match methods HAProxy does not know, with `-i` if given).
@@ -311,6 +313,7 @@ impl Criterion {
         let mut map = false;
         let mut rest = &words[1..];
         let mut matcher: Option<Matcher> = None;
+        let mut files = Vec::new();
         // flags
         while let Some(flag) = rest.first().filter(|w| w.starts_with('-')) {
             match flag.as_str() {
@@ -343,8 +346,10 @@ impl Criterion {
                 }
                 "-f" => {
                     let file = rest.get(1).map_or("", |s| s.as_str());
-                    let m = matcher.get_or_insert_with(|| Matcher::new(method));
-                    load_file(m, file, icase, no_dns, map)?;
+                    matcher.get_or_insert_with(|| Matcher::new(method));
+                    files.push(super::patfile::PatFile::load(
+                        file, method, icase, no_dns, map,
+                    )?);
                     rest = &rest[1..];
                 }
                 _ => {
@@ -391,6 +396,7 @@ impl Criterion {
             fetch,
             convs,
             matcher: m,
+            files,
             known_methods,
             vis: def.vis,
         })
@@ -417,54 +423,22 @@ impl Criterion {
 
     /// True when one value the fetch returns (after conversion) matches a pattern.
     pub(crate) fn eval(&self, src: &dyn SampleSource) -> bool {
-        let m = &self.matcher;
+        let (m, files) = (&self.matcher, &self.files);
+        let hit = |s: Sample<'_>| m.matches(s) || files.iter().any(|f| f.matches(s));
         if let Some(k) = &self.known_methods {
             return self.fetch.for_each(src, &mut |s: Sample<'_>| match s {
                 Sample::Str(b) if known_method(b) => k.matches(s),
-                _ => m.matches(s),
+                _ => hit(s),
             });
         }
         if self.convs.is_empty() {
-            self.fetch.for_each(src, &mut |s: Sample<'_>| m.matches(s))
+            self.fetch.for_each(src, &mut |s: Sample<'_>| hit(s))
         } else {
             let convs = &self.convs;
-            self.fetch.for_each(src, &mut |s| {
-                conv::apply(convs, src, s, &mut |v| m.matches(v))
-            })
+            self.fetch
+                .for_each(src, &mut |s| conv::apply(convs, src, s, &mut |v| hit(v)))
         }
     }
-}
-
-/// Loads the patterns of a `-f` file: one per line, leading blanks stripped, empty lines
-/// and `#` comments ignored (with `-M`, only the first column of each line).
-fn load_file(
-    m: &mut Matcher,
-    file: &str,
-    icase: bool,
-    no_dns: bool,
-    map: bool,
-) -> Result<(), String> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|_| format!("failed to open pattern file <{file}>"))?;
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim_start_matches([' ', '\t']).trim_end_matches('\r');
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        // `-M`: a map file, whose first column holds the pattern
-        let line = if map {
-            line.split([' ', '\t']).next().unwrap_or(line)
-        } else {
-            line
-        };
-        let res = if m.method().takes_ints() {
-            parse_range(line).map(|(lo, hi)| m.add_range(lo, hi))
-        } else {
-            m.add(line, icase, no_dns)
-        };
-        res.map_err(|e| format!("{e} at line {} of file '{file}'", n + 1))?;
-    }
-    Ok(())
 }
 
 /// Where a sample expression ends in a log-format string: after the fetch name, its

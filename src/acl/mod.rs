@@ -21,6 +21,7 @@ mod live;
 mod matcher;
 mod names;
 mod net;
+mod patfile;
 mod predefined;
 #[cfg(test)]
 mod tests;
@@ -42,6 +43,7 @@ pub use conv::map::{Map, loaded as loaded_maps, paths as map_paths, update as up
 pub(crate) use fetch::str_to_int;
 pub use index::RuleIndex;
 pub use live::{LiveState, ProxyStat, ServerStat, StickAt, StickData, StickKey, StickOp, WithLive};
+pub use patfile::{PatFile, loaded as loaded_acl_files, paths as acl_paths, update as update_acl};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;

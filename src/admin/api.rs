@@ -42,6 +42,9 @@ pub struct Info {
     /// Where each map file is first used (`show map`'s "used by map at file F line
     /// N"), by the path its converter names.
     pub map_sites: HashMap<String, (String, u32)>,
+    /// Where each ACL pattern file is first used (`show acl`'s "used by acl at file F
+    /// line N"), by the path its `-f` names.
+    pub acl_sites: HashMap<String, (String, u32)>,
 }
 
 /// What a server's configuration line said.
@@ -66,7 +69,8 @@ pub struct ServerInfo {
 impl Info {
     fn of(config: &Config, dynamic: &[(String, String)]) -> Info {
         let mut info = Info {
-            map_sites: map_sites(config),
+            map_sites: sites(config, r",map(?:_[a-z0-9_]+)?\(([^,)\s]+)"),
+            acl_sites: sites(config, r"^\s*acl\s.*?\s-f\s+(\S+)"),
             ..Info::default()
         };
         for p in config.proxies.iter().filter(|p| p.kind.has_backend()) {
@@ -110,10 +114,11 @@ impl Info {
     }
 }
 
-/// Where each map file is first used: the configuration files are read again and the
-/// first `,map…(PATH` converter naming each path is kept, with its file and line.
-fn map_sites(config: &Config) -> HashMap<String, (String, u32)> {
-    let Ok(conv) = regex::Regex::new(r",map(?:_[a-z0-9_]+)?\(([^,)\s]+)") else {
+/// Where each map or ACL file is first used: the configuration files are read again
+/// and the first match of `pattern` (a `,map…(PATH` converter, an `acl … -f PATH`
+/// line) naming each path is kept, with its file and line.
+fn sites(config: &Config, pattern: &str) -> HashMap<String, (String, u32)> {
+    let Ok(conv) = regex::Regex::new(pattern) else {
         return HashMap::new();
     };
     let mut files: Vec<&str> = Vec::new();

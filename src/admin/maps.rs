@@ -1,9 +1,9 @@
 //! `show map`, `add map`, `set map`, `del map`, `clear map` through the ACL engine's
 //! map-update API (`acl::update_map`: every map using a file changes at once, and
-//! keeps its runtime contents across reloads), and the `acl` forms of the same
-//! commands. gatehouse's ACL pattern files are compiled into their matchers and
-//! cannot be changed at runtime yet: no ACL is listed, so every ACL identifier is
-//! unknown, as HAProxy says of one it does not have.
+//! keeps its runtime contents across reloads), and `show acl`, `add acl`, `del acl`,
+//! `clear acl` on ACL pattern files (`acl … -f FILE`, through `acl::update_acl`, the
+//! same way). ACLs are addressed by file name or `#<id>`, their number in `show acl`;
+//! inline ACL patterns are not listed.
 
 use super::Level;
 use super::api::Api;
@@ -22,10 +22,11 @@ fn unknown(acl: bool) -> Outcome {
 
 /// The map file an identifier names: `#<id>` (its number in `show map`) or its path.
 fn resolve(id: &str, acl: bool) -> Option<String> {
-    if acl {
-        return None;
-    }
-    let paths = crate::acl::map_paths();
+    let paths = if acl {
+        crate::acl::acl_paths()
+    } else {
+        crate::acl::map_paths()
+    };
     match id.strip_prefix('#') {
         Some(n) => paths.get(n.parse::<usize>().ok()?).cloned(),
         None => paths.into_iter().find(|p| p == id),
@@ -52,6 +53,27 @@ fn entries(path: &str) -> Vec<(usize, String, String)> {
         .collect()
 }
 
+/// The patterns of ACL file `path` as `(ref, pattern)`.
+fn acl_entries(path: &str) -> Vec<(usize, String)> {
+    crate::acl::loaded_acl_files(path)
+        .last()
+        .map(|f| f.patterns())
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| (i + 1, p))
+        .collect()
+}
+
+/// Applies `f` to the patterns of ACL file `path`.
+fn change_acl<R>(path: &str, f: impl FnOnce(&mut Vec<String>) -> R) -> Result<R, Outcome> {
+    match crate::acl::update_acl(path, f) {
+        None => Err(unknown(true)),
+        Some(Ok(r)) => Ok(r),
+        Some(Err(e)) => Err(Outcome::text(format!("{e}.\n"))),
+    }
+}
+
 /// `show map [<map>]` / `show acl [<acl>]`.
 pub fn show(api: &Api, id: &str, acl: bool) -> Outcome {
     if id.starts_with('@') {
@@ -59,7 +81,20 @@ pub fn show(api: &Api, id: &str, acl: bool) -> Outcome {
     }
     if id.is_empty() {
         let mut o = String::from("# id (file) description\n");
-        if !acl {
+        if acl {
+            let info = api.info();
+            for (i, p) in crate::acl::acl_paths().iter().enumerate() {
+                let site = match info.acl_sites.get(p) {
+                    Some((f, l)) => format!(" at file '{f}' line {l}"),
+                    None => String::new(),
+                };
+                let _ = writeln!(
+                    o,
+                    "{i} ({p}) pattern loaded from file '{p}' used by acl{site}. curr_ver=0 next_ver=0 entry_cnt={}",
+                    acl_entries(p).len()
+                );
+            }
+        } else {
             let info = api.info();
             for (i, p) in crate::acl::map_paths().iter().enumerate() {
                 let site = match info.map_sites.get(p) {
@@ -79,6 +114,12 @@ pub fn show(api: &Api, id: &str, acl: bool) -> Outcome {
         return unknown(acl);
     };
     let mut o = String::new();
+    if acl {
+        for (r, p) in acl_entries(&path) {
+            let _ = writeln!(o, "{r:#x} {p}");
+        }
+        return Outcome::text(o);
+    }
     for (r, k, v) in entries(&path) {
         let _ = writeln!(o, "{r:#x} {k} {v}");
     }
@@ -103,8 +144,8 @@ pub fn add(level: Level, args: &[String], payload: Option<&str>, acl: bool) -> O
         return v;
     }
     let n = args.len();
-    if acl && n < 2 && payload.is_none() {
-        return Outcome::text("'add acl' expects two parameters: ACL identifier and pattern.\n");
+    if acl {
+        return add_acl(args);
     }
     if !(acl || n == 3 || (n == 1 && payload.is_some())) {
         return Outcome::text(
@@ -137,6 +178,26 @@ pub fn add(level: Level, args: &[String], payload: Option<&str>, acl: bool) -> O
         }
     }
     match change(&path, |pairs| pairs.extend(new)) {
+        Ok(()) => Outcome::text(""),
+        Err(o) => o,
+    }
+}
+
+/// `add acl <acl> <pattern>` (HAProxy 2.6 takes no payload here).
+fn add_acl(args: &[String]) -> Outcome {
+    if args.len() < 2 {
+        return Outcome::text("'add acl' expects two parameters: ACL identifier and pattern.\n");
+    }
+    let Some(path) = resolve(&args[0], true) else {
+        if resolve(&args[0], false).is_some() {
+            return Outcome::text(
+                "This ACL is shared with a map containing samples. You must use the command 'add map' to add values.\n",
+            );
+        }
+        return unknown(true);
+    };
+    let pattern = args[1].clone();
+    match change_acl(&path, |list| list.push(pattern)) {
         Ok(()) => Outcome::text(""),
         Err(o) => o,
     }
@@ -203,6 +264,22 @@ pub fn del(level: Level, args: &[String], acl: bool) -> Outcome {
         },
         None => None,
     };
+    if acl {
+        let removed = change_acl(&path, |list| {
+            let before = list.len();
+            let mut i = 0;
+            list.retain(|p| {
+                i += 1;
+                !by_ref.map_or(p == key, |r| r == i)
+            });
+            before != list.len()
+        });
+        return match removed {
+            Ok(true) => Outcome::text(""),
+            Ok(false) => Outcome::text("Key not found.\n"),
+            Err(o) => o,
+        };
+    }
     let removed = change(&path, |pairs| {
         let before = pairs.len();
         let mut i = 0;
@@ -237,6 +314,12 @@ pub fn clear(level: Level, args: &[String], acl: bool) -> Outcome {
     let Some(path) = resolve(id, acl) else {
         return unknown(acl);
     };
+    if acl {
+        return match change_acl(&path, Vec::clear) {
+            Ok(()) => Outcome::text(""),
+            Err(o) => o,
+        };
+    }
     match change(&path, Vec::clear) {
         Ok(()) => Outcome::text(""),
         Err(o) => o,

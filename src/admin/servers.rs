@@ -25,7 +25,13 @@ pub fn set(api: &Api, level: Level, args: &[String]) -> Outcome {
         "state" => state(api, &be.name, &srv.name, a(2)),
         "addr" => addr(&be, &srv, a(2), (a(3) == "port").then(|| a(4))),
         "health" => health_state(api, &be.name, &srv.name, a(2)),
-        "agent" | "agent-send" => Outcome::text("agent checks are not enabled on this server.\n"),
+        "agent" => agent_state(api, &be.name, &srv, a(2)),
+        "agent-send" if !srv.health.get().agent.enabled => {
+            Outcome::text("agent checks are not enabled on this server.\n")
+        }
+        "agent-send" => {
+            Outcome::text("'set server <srv> agent-send' is not supported yet by gatehouse.\n")
+        }
         "agent-addr" | "agent-port" | "check-addr" | "check-port" => Outcome::text(format!(
             "'set server <srv> {}' is not supported yet by gatehouse.\n",
             a(1)
@@ -235,7 +241,9 @@ fn addr(
     Outcome::text(msg + by)
 }
 
-/// `enable|disable health|agent <B/S>`.
+/// `enable|disable health|agent <B/S>`: HAProxy's `CHK_ST_ENABLED`. A disabled check
+/// runs no more and its results no longer change the server (its state stays as it
+/// was; the stats show no check status); enabling it resumes the checks from there.
 pub fn health(api: &Api, level: Level, target: &str, agent: bool, enable: bool) -> Outcome {
     if let Some(denied) = need(level, Level::Admin) {
         return denied;
@@ -244,20 +252,52 @@ pub fn health(api: &Api, level: Level, target: &str, agent: bool, enable: bool) 
         Ok(x) => x,
         Err(m) => return Outcome::text(m),
     };
-    let configured = !agent
-        && api
-            .info()
-            .servers
-            .get(&(be.name.clone(), srv.name.clone()))
-            .is_some_and(|i| i.check);
-    Outcome::text(match (agent, configured, enable) {
-        // gatehouse has no agent checks: HAProxy's replies for a server without one.
-        (true, _, true) => "Agent was not configured on this server, cannot enable.\n",
-        (false, false, true) => "Health check was not configured on this server, cannot enable.\n",
-        (true, _, false) | (false, false, false) => "",
-        // Pausing a running check needs the check engine's consent (its own work).
-        (false, true, _) => "'enable|disable health' is not supported yet by gatehouse.\n",
-    })
+    let h = srv.health.get();
+    let configured = if agent {
+        h.agent.enabled
+    } else {
+        h.enabled
+            && api
+                .info()
+                .servers
+                .get(&(be.name.clone(), srv.name.clone()))
+                .is_some_and(|i| i.check)
+    };
+    match (agent, configured, enable) {
+        (true, false, true) => {
+            Outcome::text("Agent was not configured on this server, cannot enable.\n")
+        }
+        (false, false, true) => {
+            Outcome::text("Health check was not configured on this server, cannot enable.\n")
+        }
+        (_, false, false) => Outcome::text(""),
+        (_, true, _) => {
+            api.handle
+                .store
+                .pause_check(&be.name, &srv.name, agent, !enable);
+            Outcome::text("")
+        }
+    }
+}
+
+/// `set server B/S agent up|down`: the agent's verdict by hand (HAProxy's agent
+/// health full or 0).
+fn agent_state(
+    api: &Api,
+    backend: &str,
+    srv: &crate::runtime::server::ServerState,
+    to: &str,
+) -> Outcome {
+    if !srv.health.get().agent.enabled {
+        return Outcome::text("agent checks are not enabled on this server.\n");
+    }
+    let up = match to {
+        "up" => true,
+        "down" => false,
+        _ => return Outcome::text("'set server <srv> agent' expects 'up' or 'down'.\n"),
+    };
+    api.handle.store.set_agent_health(backend, &srv.name, up);
+    Outcome::text("")
 }
 
 /// `set maxconn server <B/S> <N>`.
@@ -318,4 +358,21 @@ pub fn set_frontend_maxconn(api: &Api, level: Level, name: &str, v: &str) -> Out
         .requests
         .send(crate::proxy::serve::Control::Resize);
     Outcome::text("")
+}
+
+/// `shutdown sessions server <B/S>`: ends every session and exchange in progress with
+/// the server (logged `K`) and closes its idle connections; its state is unchanged.
+/// (`set server B/S state maint` ends nothing, as in HAProxy.)
+pub fn shutdown_sessions(api: &Api, level: Level, target: &str) -> Outcome {
+    if let Some(denied) = need(level, Level::Admin) {
+        return denied;
+    }
+    match api.find_server(target) {
+        Ok((_, srv)) => {
+            srv.shutdown.signal(crate::log::TermCause::Killed);
+            srv.pool.clear();
+            Outcome::text("")
+        }
+        Err(m) => Outcome::text(m),
+    }
 }

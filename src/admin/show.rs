@@ -53,26 +53,6 @@ pub fn stat(api: &Api, level: Level, args: &[String]) -> Outcome {
     Outcome::text(out)
 }
 
-/// HAProxy's `healthcheck_status` number of a check outcome.
-fn check_status_code(s: CheckStatus) -> u32 {
-    match s {
-        CheckStatus::Init => 1,
-        CheckStatus::Checked => 3,
-        CheckStatus::Hana => 4,
-        CheckStatus::SockErr => 5,
-        CheckStatus::L4Ok => 6,
-        CheckStatus::L4Timeout => 7,
-        CheckStatus::L4Con => 8,
-        CheckStatus::L6Ok => 9,
-        CheckStatus::L6Timeout => 10,
-        CheckStatus::L6Rsp => 11,
-        CheckStatus::L7Timeout => 12,
-        CheckStatus::L7Rsp => 13,
-        CheckStatus::L7Ok => 15,
-        CheckStatus::L7Sts => 17,
-    }
-}
-
 /// The header of `show servers state` (server-state file version 1).
 pub const SERVERS_STATE_HEADER: &str = "1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port\n";
 
@@ -105,16 +85,13 @@ pub fn servers_state(api: &Api, backend: &str) -> Outcome {
             let up = s.up.load(Ordering::Relaxed);
             let op = if maint || !up { 0 } else { 2 };
             let hand = api.hand(&b.name, &s.name);
-            // `disabled` in the configuration: HAProxy's forced and configured
-            // maintenance flags (1 | 4), and its checks paused (8).
-            let from_config = maint && s.disabled && !si.dynamic && !hand.admin;
-            // HAProxy's SRV_ADMF_FDRAIN (8) for a server drained by hand.
-            let admin = match (maint, from_config) {
-                (false, _) if s.drain.load(Ordering::Relaxed) => 8,
-                (false, _) => 0,
-                (true, true) => 5,
-                (true, false) => 1,
-            };
+            // HAProxy's admin flags: forced maintenance (1), `disabled` in the
+            // configuration (4, kept after the server was put in service), forced
+            // drain (8).
+            let configured_off = s.disabled && !si.dynamic;
+            let drain = s.drain.load(Ordering::Relaxed);
+            let admin =
+                u32::from(maint) | if configured_off { 4 } else { 0 } | if drain { 8 } else { 0 };
             let since = h.last_change.unwrap_or_else(crate::stats::info::started);
             let since = SystemTime::now()
                 .duration_since(since)
@@ -126,7 +103,12 @@ pub fn servers_state(api: &Api, backend: &str) -> Outcome {
                     st if st.passed() => 3,
                     _ => 2,
                 };
-                (check_status_code(h.last.status), result, h.health, 6)
+                (
+                    h.last.status.code(),
+                    result,
+                    h.health,
+                    if h.paused { 2 } else { 6 },
+                )
             } else {
                 // HAProxy starts a configured server's health at `rise`, a dynamic
                 // one's or one in maintenance at 0, and sets it to 0 when the server
@@ -134,7 +116,14 @@ pub fn servers_state(api: &Api, backend: &str) -> Outcome {
                 let first = if si.dynamic || maint { 0 } else { si.rise };
                 (1, 0, hand.health.unwrap_or(first), 0)
             };
-            let state = if from_config { state | 8 } else { state };
+            let state = if configured_off { state | 8 } else { state };
+            // HAProxy's agent check flags: configured, enabled unless `disable agent`,
+            // agent.
+            let agent = match (h.agent.enabled, h.agent.paused) {
+                (false, _) => 0,
+                (true, false) => 0x16,
+                (true, true) => 0x12,
+            };
             let addr = s.current_addr();
             let shown_addr = match &s.unix {
                 Some(p) => p.display().to_string(),
@@ -142,7 +131,7 @@ pub fn servers_state(api: &Api, backend: &str) -> Outcome {
             };
             let _ = writeln!(
                 o,
-                "{be_id} {} {} {} {shown_addr} {op} {admin} {} {} {since} {status} {result} {health} {state} 0 0 0 {} {} - 0 {} {} - 0",
+                "{be_id} {} {} {} {shown_addr} {op} {admin} {} {} {since} {status} {result} {health} {state} {agent} 0 0 {} {} - 0 {} {} - 0",
                 b.name,
                 s.id + 1,
                 s.name,

@@ -48,6 +48,7 @@ enum Cmd {
     ShowTable,
     ClearTable,
     SetTable,
+    ShutdownSessionsServer,
 }
 
 /// One command.
@@ -260,6 +261,11 @@ static ROWS: &[Row] = &[
         Cmd::SetTable,
     ),
     row(
+        &["shutdown", "sessions", "server"],
+        "shutdown sessions server <bk>/<srv>     : kill sessions on a server",
+        Cmd::ShutdownSessionsServer,
+    ),
+    row(
         &["show", "table"],
         "show table <table> [<filter>]*          : report table usage stats or dump this table's contents (filter: data/key)",
         Cmd::ShowTable,
@@ -331,6 +337,7 @@ pub async fn execute(api: &Api, level: Level, args: &[String], payload: Option<&
         Cmd::ShowTable => tables::table(api, level, tables::Action::Show, &args[2..]),
         Cmd::ClearTable => tables::table(api, level, tables::Action::Clear, &args[2..]),
         Cmd::SetTable => tables::table(api, level, tables::Action::Set, &args[2..]),
+        Cmd::ShutdownSessionsServer => servers::shutdown_sessions(api, level, a(3)),
     }
 }
 

@@ -126,7 +126,13 @@ pub async fn checker(plan: Plan, server: Arc<ServerLive>, backend: Arc<BackendLi
     loop {
         let health = match plan.kind {
             // Maintenance pauses the health check (not the agent).
-            Kind::Health if server.maint.load(Ordering::Relaxed) => server.health.get().health,
+            // So does `disable health`; `disable agent` pauses the agent.
+            Kind::Health if server.maint.load(Ordering::Relaxed) || server.health.get().paused => {
+                server.health.get().health
+            }
+            Kind::Agent { .. } if server.health.get().agent.paused => {
+                server.health.get().agent.health
+            }
             Kind::Health => {
                 let target = plan.target.at(server.addr_override());
                 let r = run::run(&plan.rules, &target, &plan.limits).await;
@@ -307,6 +313,7 @@ fn shutdown_sessions(
 ) {
     if !up && plan.on_marked_down_shutdown {
         server.shutdown.signal(TermCause::Down);
+        server.pool.clear();
     }
     if up
         && plan.on_marked_up_shutdown_backup
@@ -316,6 +323,7 @@ fn shutdown_sessions(
     {
         for s in b.servers.iter().filter(|s| s.backup) {
             s.shutdown.signal(TermCause::Up);
+            s.pool.clear();
         }
     }
 }

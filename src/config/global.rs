@@ -233,6 +233,32 @@ fn hard_stop_after(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) ->
     Ok(())
 }
 
+/// `server-state-file <file>` and `server-state-base <dir>`: HAProxy's messages; a
+/// second one is an alert that keeps the first (a warning here, as `maxconn`'s).
+fn server_state(g: &mut Global, w: &[String], span: &Span, diags: &mut Vec<Diag>) -> R {
+    let base = w[0] == "server-state-base";
+    let slot = if base {
+        &mut g.server_state_base
+    } else {
+        &mut g.server_state_file
+    };
+    if slot.is_some() {
+        already(w, span, diags);
+        return Ok(());
+    }
+    match w.get(1) {
+        Some(v) if !v.is_empty() => {
+            *slot = Some(v.clone());
+            Ok(())
+        }
+        _ => Err(format!(
+            "'{}' expects one argument: a {} path.",
+            w[0],
+            if base { "directory" } else { "file" }
+        )),
+    }
+}
+
 fn user(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
     let name = one_arg(w)?;
     // Resolved at parse time, as HAProxy does (its message ends with errno's text).
@@ -535,6 +561,16 @@ pub static KEYWORDS: &[GlobalKeyword] = &[
         "hard-stop-after",
         hard_stop_after,
         "longest time a soft stop (SIGUSR1, -sf) may last",
+    ),
+    sup(
+        "server-state-file",
+        server_state,
+        "servers' states a new process starts from (runtime/state_file.rs)",
+    ),
+    sup(
+        "server-state-base",
+        server_state,
+        "directory of relative server-state file names",
     ),
     sup("user", user, "drop privileges to this user"),
     sup("group", group, "drop privileges to this group"),

@@ -100,7 +100,7 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
 
 /// An OS error as `strerror` words it (`No such file or directory`), without Rust's
 /// ` (os error N)` suffix.
-fn strerror(e: &std::io::Error) -> String {
+pub fn strerror(e: &std::io::Error) -> String {
     let text = e.to_string();
     match text.rfind(" (os error ") {
         Some(i) => text[..i].to_owned(),

@@ -88,6 +88,8 @@ pub struct Running {
     /// The configuration read from the files, for rebuilds (`add server`, `del
     /// server`): each (re)load compiles it with the store's runtime-added servers.
     config: Config,
+    /// What applying the server-state files said, for the log once serving starts.
+    state_notices: Vec<crate::runtime::state_file::Notice>,
 }
 
 /// Why a configuration could not be started or reloaded.
@@ -161,6 +163,7 @@ impl Running {
             .map_err(|d| StartError::Compile(d.iter().map(ToString::to_string).collect()))?;
         let pending = bind_new(&snap, &HashMap::new())?;
         snap.install();
+        let state_notices = crate::runtime::state_file::apply(config, &snap, |_, _| true);
         let global = Arc::new(Semaphore::new(snap.global.maxconn as usize));
         Ok(Running {
             store,
@@ -177,6 +180,7 @@ impl Running {
             checks: crate::check::Engine::new(),
             plans: Some(plans),
             config: file_config,
+            state_notices,
         })
     }
 
@@ -189,7 +193,7 @@ impl Running {
     /// (after `add server` / `del server`): as a reload without re-reading the files.
     pub fn rebuild(&mut self) -> Result<(), StartError> {
         let config = self.config.clone();
-        self.load(&config)
+        self.load(&config, false)
     }
 
     /// Sizes the `maxconn` gates again (after `set maxconn frontend`).
@@ -256,6 +260,14 @@ impl Running {
         // The checkers follow the snapshot just made current (on their own tasks).
         if let Some(plans) = self.plans.take() {
             self.checks.apply(plans, &self.store, &snap);
+        }
+        let pid = std::process::id();
+        for n in std::mem::take(&mut self.state_notices) {
+            if n.warning && !crate::runtime::events::quiet() {
+                eprintln!("[WARNING]  ({pid}) : config : {}", n.text);
+            } else if !n.warning && !crate::runtime::events::quiet() {
+                eprintln!("[NOTICE]   ({pid}) : config : {}", n.text);
+            }
         }
         for p in std::mem::take(&mut self.pending) {
             let Some(gate) = self.gates.get(&p.key.0) else {
@@ -328,16 +340,31 @@ impl Running {
         // The files are read again: the configured servers `del server` removed come
         // back; servers `add server` added remain.
         let deleted = self.store.take_deleted();
-        let r = self.load(config);
+        let r = self.load(config, true);
         if r.is_err() {
             self.store.restore_deleted(deleted);
         }
         r
     }
 
-    fn load(&mut self, config: &Config) -> Result<(), StartError> {
+    /// Compiles and installs `config`; with `state_file`, the server-state files seed
+    /// the servers new to the process (the others keep their live state).
+    fn load(&mut self, config: &Config, state_file: bool) -> Result<(), StartError> {
         let file_config = config.clone();
         let config = &self.store.with_dynamic_servers(config);
+        let known: std::collections::HashSet<(String, String)> = config
+            .proxies
+            .iter()
+            .filter(|p| p.kind.has_backend())
+            .flat_map(|p| {
+                let names = self
+                    .store
+                    .find_backend(&p.name)
+                    .map(|b| b.server_names())
+                    .unwrap_or_default();
+                names.into_iter().map(|n| (p.name.clone(), n))
+            })
+            .collect();
         let snap = snapshot::build(config, &self.store)
             .map_err(|d| StartError::Compile(d.iter().map(ToString::to_string).collect()))?;
         let plans = crate::check::compile(config, &snap)
@@ -351,6 +378,12 @@ impl Running {
             .flat_map(|fe| fe.binds.iter().map(|b| bind_key(fe, b)))
             .collect();
         snap.install();
+        if state_file {
+            let seeded = crate::runtime::state_file::apply(config, &snap, |b, s| {
+                !known.contains(&(b.to_owned(), s.to_owned()))
+            });
+            self.state_notices.extend(seeded);
+        }
         self.current.store(Arc::new(snap));
         self.config = file_config;
         self.plans = Some(plans);

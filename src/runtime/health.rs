@@ -101,6 +101,19 @@ impl CheckStatus {
         !self.passed() && !matches!(self, CheckStatus::Init | CheckStatus::Checked)
     }
 
+    /// HAProxy's `healthcheck_status` number (`show servers state`).
+    pub fn code(self) -> u32 {
+        CODES
+            .iter()
+            .find(|(s, _)| *s == self)
+            .map_or(0, |(_, c)| *c)
+    }
+
+    /// The status HAProxy's number names (a state file's `srv_check_status`).
+    pub fn from_code(code: u32) -> Option<CheckStatus> {
+        CODES.iter().find(|(_, c)| *c == code).map(|(s, _)| *s)
+    }
+
     /// True when HAProxy reports the code with the status (`L7OK`, `L7STS`: the
     /// statuses past its `L57DATA` mark).
     pub fn has_code(self) -> bool {
@@ -152,6 +165,9 @@ pub fn describe(r: &CheckResult) -> String {
 pub struct AgentHealth {
     /// An agent checks this server.
     pub enabled: bool,
+    /// Stopped at runtime (`disable agent`): the agent's reports no longer change the
+    /// server until `enable agent`.
+    pub paused: bool,
     /// 1: the agent did not report the server down; 0: it did (`down`, `fail`,
     /// `stopped`).
     pub health: u32,
@@ -175,6 +191,9 @@ pub struct Health {
 pub struct HealthState {
     /// Checks are running for this server (`check` in the current configuration).
     pub enabled: bool,
+    /// Stopped at runtime (`disable health`): checks no longer change the server's
+    /// state until `enable health`.
+    pub paused: bool,
     /// The check's `rise` (the health counter's "up" mark).
     pub rise: u32,
     /// HAProxy's health counter: DOWN at 0, UP from `rise` on, fully UP at
@@ -239,3 +258,21 @@ impl Health {
         f(&mut self.inner.lock().unwrap_or_else(|e| e.into_inner()))
     }
 }
+
+/// HAProxy's `healthcheck_status` numbers of the statuses gatehouse has.
+const CODES: &[(CheckStatus, u32)] = &[
+    (CheckStatus::Init, 1),
+    (CheckStatus::Checked, 3),
+    (CheckStatus::Hana, 4),
+    (CheckStatus::SockErr, 5),
+    (CheckStatus::L4Ok, 6),
+    (CheckStatus::L4Timeout, 7),
+    (CheckStatus::L4Con, 8),
+    (CheckStatus::L6Ok, 9),
+    (CheckStatus::L6Timeout, 10),
+    (CheckStatus::L6Rsp, 11),
+    (CheckStatus::L7Timeout, 12),
+    (CheckStatus::L7Rsp, 13),
+    (CheckStatus::L7Ok, 15),
+    (CheckStatus::L7Sts, 17),
+];

@@ -187,6 +187,11 @@ impl BackendLive {
         }) else {
             return;
         };
+        // HAProxy's `srv_update_status`: a server with `on-marked-down
+        // shutdown-sessions` entering maintenance ends its sessions too.
+        if to == AdminState::Maint && st.on_marked_down_shutdown {
+            server.shutdown.signal(crate::log::TermCause::Down);
+        }
         let mut facts = ServerFacts::of(st);
         if let Change::EnterMaint { was_drain, .. } = &mut change {
             facts.drain = *was_drain;
@@ -291,6 +296,53 @@ impl Store {
         });
         s.up.store(up, Ordering::Relaxed);
         if !up {
+            s.pool.clear();
+        }
+        if let Some(cur) = be.current() {
+            cur.balancer.refresh();
+        }
+        true
+    }
+
+    /// Stops (`paused`) or resumes the health check (or, with `agent`, the agent
+    /// check) of server `backend/server`: `disable|enable health|agent`. A stopped
+    /// check leaves the server's state as it is. False when no such server exists.
+    pub fn pause_check(&self, backend: &str, server: &str, agent: bool, paused: bool) -> bool {
+        let Some(s) = self
+            .find_backend(backend)
+            .and_then(|b| b.find_server(server))
+        else {
+            return false;
+        };
+        s.health.update(|h| {
+            if agent {
+                h.agent.paused = paused;
+            } else {
+                h.paused = paused;
+            }
+        });
+        true
+    }
+
+    /// Sets the agent's verdict on server `backend/server` by hand (`set server B/S
+    /// agent up|down`); the server's state follows. False when no such server exists.
+    pub fn set_agent_health(&self, backend: &str, server: &str, up: bool) -> bool {
+        let Some(be) = self.find_backend(backend) else {
+            return false;
+        };
+        let Some(s) = be.find_server(server) else {
+            return false;
+        };
+        let now_up = s.health.update(|h| {
+            h.agent.health = u32::from(up);
+            let now = h.operational();
+            if s.up.load(Ordering::Relaxed) != now {
+                h.last_change = Some(std::time::SystemTime::now());
+            }
+            now
+        });
+        s.up.store(now_up, Ordering::Relaxed);
+        if !now_up {
             s.pool.clear();
         }
         if let Some(cur) = be.current() {

@@ -20,5 +20,6 @@ pub mod server;
 pub mod sessions;
 pub mod shutdown;
 pub mod snapshot;
+pub mod state_file;
 pub mod stick;
 pub mod userlist;

@@ -40,6 +40,9 @@ pub struct ServerState {
     /// `send-proxy` (1) or `send-proxy-v2` (2): the PROXY header version its
     /// connections start with (0: none).
     pub send_proxy: u8,
+    /// `on-marked-down shutdown-sessions`: its sessions end when it goes down or
+    /// enters maintenance.
+    pub on_marked_down_shutdown: bool,
     /// Passive checks (`observe` on a checked server).
     pub observe: Option<super::health::Passive>,
     /// The protocol its connections speak (`proto`, `alpn`).
@@ -274,6 +277,7 @@ impl ServerState {
             disabled: false,
             tls: None,
             send_proxy: 0,
+            on_marked_down_shutdown: false,
             observe: None,
             wire: Wire::H1,
             cookie: None,

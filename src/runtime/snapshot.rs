@@ -262,6 +262,7 @@ fn build_backend(
         st.maxqueue = s.opts.maxqueue;
         st.disabled = s.opts.disabled;
         st.unix = unix;
+        st.on_marked_down_shutdown = s.opts.on_marked_down_shutdown;
         st.send_proxy = if s.opts.send_proxy_v2 {
             2
         } else {

@@ -322,7 +322,7 @@ fn server_status(s: &ServerState, check: Option<&ServerMeta>) -> (SrvState, Stri
         return (SrvState::Maint, "MAINT".into());
     }
     let h = s.health.get();
-    let checked = check.is_some_and(|m| m.check) && h.enabled;
+    let checked = check.is_some_and(|m| m.check) && h.enabled && !h.paused;
     let (rise, fall) = check.map_or((2, 3), |m| (m.rise, m.fall));
     if s.up.load(Ordering::Relaxed) {
         // A drained server that is up reads `DRAIN`, as in HAProxy's stats.
@@ -378,7 +378,7 @@ fn server_row(meta: &ProxyMeta, sm: Option<&ServerMeta>, s: &ServerState, opts: 
     r.set(col::UWEIGHT, Value::U32(s.cur_weight()));
     r.set(col::ACT, Value::U32(u32::from(!s.backup)));
     r.set(col::BCK, Value::U32(u32::from(s.backup)));
-    let checked = sm.is_some_and(|m| m.check) && h.enabled;
+    let checked = sm.is_some_and(|m| m.check) && h.enabled && !h.paused;
     if checked {
         let m = sm.expect("checked servers have their settings");
         r.set(col::CHKFAIL, Value::U64(h.chkfail));

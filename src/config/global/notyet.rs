@@ -57,8 +57,6 @@ pub static KEYWORDS: &[GlobalKeyword] = &[
     ny("profiling.memory"),
     ny("profiling.tasks"),
     ny("quiet"),
-    ny("server-state-base"),
-    ny("server-state-file"),
     ny("set-dumpable"),
     ny("ssl-default-bind-curves"),
     ny("ssl-dh-param-file"),

@@ -87,6 +87,11 @@ pub struct Global {
     pub grace: Option<Duration>,
     /// `hard-stop-after`: a soft stop ends the process after this long at most.
     pub hard_stop_after: Option<Duration>,
+    /// `server-state-file`: the servers' states a new process starts from (the output
+    /// of `show servers state`), for backends with `load-server-state-from-file global`.
+    pub server_state_file: Option<String>,
+    /// `server-state-base`: the directory relative server-state file names resolve in.
+    pub server_state_base: Option<String>,
     /// `user`.
     pub user: Option<String>,
     /// `group`.
@@ -187,6 +192,8 @@ impl Default for Global {
             stats_timeout: None,
             grace: None,
             hard_stop_after: None,
+            server_state_file: None,
+            server_state_base: None,
             user: None,
             group: None,
             chroot: None,
@@ -292,6 +299,11 @@ pub struct Proxy {
     pub maxconn: Option<u32>,
     /// `retries` (default 3).
     pub retries: u32,
+    /// `load-server-state-from-file` (default `none`).
+    pub load_server_state: LoadServerState,
+    /// `server-state-file-name`: the local server-state file (`None`: the backend's
+    /// name).
+    pub server_state_file_name: Option<String>,
     /// `option …`.
     pub options: Options,
     /// The health check rule set chosen by `option httpchk|tcp-check|mysql-check|…`.
@@ -376,6 +388,8 @@ impl Proxy {
             timeouts: Timeouts::default(),
             maxconn: None,
             retries: 3,
+            load_server_state: LoadServerState::None,
+            server_state_file_name: None,
             options: Options::default(),
             check: CheckConfig::default(),
             acls: Vec::new(),
@@ -410,4 +424,18 @@ impl Proxy {
             from: None,
         }
     }
+}
+
+/// `load-server-state-from-file`: where a backend's servers' states come from when the
+/// process starts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LoadServerState {
+    /// `none`: the configuration's states.
+    #[default]
+    None,
+    /// `global`: the global `server-state-file`.
+    Global,
+    /// `local`: the backend's own file (`server-state-file-name`, else its name) under
+    /// `server-state-base`.
+    Local,
 }

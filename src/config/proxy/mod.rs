@@ -13,6 +13,7 @@ pub mod persist;
 pub mod pgsql;
 pub mod rules;
 pub mod server;
+pub mod server_state;
 pub mod stats;
 pub mod timeout;
 
@@ -30,6 +31,7 @@ pub static TABLES: &[&[ProxyKeyword]] = &[
     pgsql::KEYWORDS,
     rules::KEYWORDS,
     server::KEYWORDS,
+    server_state::KEYWORDS,
     stats::KEYWORDS,
     timeout::KEYWORDS,
     notyet::KEYWORDS,

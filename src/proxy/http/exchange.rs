@@ -744,6 +744,40 @@ impl Session {
         };
         ex.server = Some(up.slot.server.clone());
         super::persist_cookie::connected(&mut ex.cookie, &ex.info);
+        // `on-marked-down shutdown-sessions`, `on-marked-up shutdown-backup-sessions`
+        // and `shutdown sessions server` end the exchange with this server from
+        // outside: its server connection is dropped and the client's closed.
+        let mut shutdown = up.slot.server.shutdown.watch();
+        let killed = {
+            let exchange = self.forward_and_respond(client, ex, be, mode, up);
+            tokio::select! {
+                next = exchange => Ok(next),
+                cause = shutdown.wait() => Err(cause),
+            }
+        };
+        match killed {
+            Ok(next) => next,
+            Err(cause) => {
+                ex.term = cause;
+                ex.fin = if ex.t_response.is_some() {
+                    FinState::Data
+                } else {
+                    FinState::Headers
+                };
+                Some(Next::Close)
+            }
+        }
+    }
+
+    /// Phases 9 and 10 over the server connection `up`.
+    async fn forward_and_respond<C: ClientCodec>(
+        &mut self,
+        client: &mut C,
+        ex: &mut Exchange,
+        be: &Arc<Backend>,
+        mode: crate::config::model::HttpConnMode,
+        up: super::upstream::Upstream,
+    ) -> Option<Next> {
         ex.phase = Phase::ForwardRequest;
         let (up, mut sent) = match self.send_request(client, ex, be, mode, up).await {
             Ok(r) => r,
