@@ -189,6 +189,30 @@ fn degraded_start(s: &mut IdentitySection, w: &[String]) -> Result<(), String> {
 fn not_yet(_: &mut IdentitySection, _: &[String]) -> Result<(), String> {
     Ok(())
 }
+fn assertion_header(s: &mut IdentitySection, w: &[String]) -> Result<(), String> {
+    let v = one(w)?;
+    if v.is_empty()
+        || !v
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
+    {
+        return Err(format!("'assertion-header' : invalid header name '{v}'."));
+    }
+    s.assertion_header = Some(v.clone());
+    Ok(())
+}
+fn assertion_issuer(s: &mut IdentitySection, w: &[String]) -> Result<(), String> {
+    s.assertion_issuer = Some(one(w)?.clone());
+    Ok(())
+}
+fn assertion_key(s: &mut IdentitySection, w: &[String]) -> Result<(), String> {
+    s.assertion_key = Some(PathBuf::from(one(w)?));
+    Ok(())
+}
+fn assertion_jwks_path(s: &mut IdentitySection, w: &[String]) -> Result<(), String> {
+    s.assertion_jwks_path = path(one(w)?, "assertion-jwks-path")?;
+    Ok(())
+}
 
 macro_rules! kw {
     ($name:literal, $parse:ident, $help:literal) => {
@@ -287,12 +311,26 @@ pub static KEYWORDS: &[IdentityKeyword] = &[
         mtls,
         "a verified client certificate is an identity (sub = its CN)"
     ),
-    IdentityKeyword {
-        name: "assertion-header",
-        status: Status::NotYet,
-        parse: not_yet,
-        help: "a signed identity assertion sent to backends",
-    },
+    kw!(
+        "assertion-header",
+        assertion_header,
+        "a signed identity assertion (JWT) sent to servers in this header"
+    ),
+    kw!(
+        "assertion-issuer",
+        assertion_issuer,
+        "the `iss` of the identity assertion"
+    ),
+    kw!(
+        "assertion-key",
+        assertion_key,
+        "the P-256 private key (PEM) signing assertions"
+    ),
+    kw!(
+        "assertion-jwks-path",
+        assertion_jwks_path,
+        "where the assertion's public keys are served (JWKS)"
+    ),
     IdentityKeyword {
         name: "backchannel-logout-path",
         status: Status::NotYet,

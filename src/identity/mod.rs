@@ -6,6 +6,7 @@
 //! `runtime` holds the compiled [`Identities`], `proxy` runs `http-request
 //! authenticate`.
 
+pub mod assertion;
 pub mod audit;
 mod cache;
 pub mod http;
@@ -131,6 +132,8 @@ pub struct Provider {
     pub audit: Option<Arc<audit::AuditLog>>,
     /// The session cookie keys, if configured.
     pub sessions: Option<session::Sealer>,
+    /// The identity assertion signer, with `assertion-header`.
+    pub assertion: Option<assertion::Assertion>,
 }
 
 impl Provider {
@@ -271,6 +274,14 @@ impl Identities {
                     }
                 },
             };
+            let assertion = match assertion::Assertion::new(s) {
+                Ok(a) => a,
+                Err(e) => {
+                    let msg = format!("identity '{}' : assertion-key : {e}", s.name);
+                    diags.push(Diag::alert(&s.span, msg));
+                    continue;
+                }
+            };
             let sessions = (!s.cookie_secrets.is_empty())
                 .then(|| session::Sealer::new(&s.cookie_secrets, s.session_lifetime));
             let mut audiences = s.audiences.clone();
@@ -290,6 +301,7 @@ impl Identities {
                 cache: Cache::new(cache::CAPACITY),
                 audit,
                 sessions,
+                assertion,
             }));
         }
         if diags.iter().any(Diag::is_alert) {

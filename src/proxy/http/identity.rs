@@ -240,6 +240,56 @@ fn drop_session_cookies(names: &[String], src: &dyn SampleSource, edits: &mut Ed
     }
 }
 
+/// Adds the signed identity assertion of the request's identity (when the section
+/// that accepted it has `assertion-header`), for backend `backend` (its `aud`).
+pub fn assert_identity(
+    fe: &HttpRules,
+    be: &HttpRules,
+    backend: &str,
+    src: &dyn SampleSource,
+    edits: &mut Edits,
+) {
+    let Some(id) = src.identity() else { return };
+    let p = fe
+        .rules
+        .iter()
+        .chain(be.rules.iter())
+        .flat_map(|r| r.providers.iter())
+        .find(|p| p.name == id.provider);
+    let Some(a) = p.and_then(|p| p.assertion.as_ref()) else {
+        return;
+    };
+    if let Some(jwt) = a.sign(&id, backend, crate::identity::jwt::now()) {
+        edits
+            .add
+            .push((a.header.to_ascii_lowercase().into_bytes(), jwt.into_bytes()));
+    }
+}
+
+/// The JWKS of the assertion keys served at `path`, if a section serves one there.
+fn assertion_jwks(ids: &Identities, path: &[u8]) -> Option<Reply> {
+    let signers: Vec<_> = ids
+        .providers
+        .iter()
+        .filter_map(|p| p.assertion.as_ref())
+        .filter(|a| a.jwks_path.as_bytes() == path)
+        .collect();
+    if signers.is_empty() {
+        return None;
+    }
+    let body = crate::identity::assertion::jwks(&signers);
+    let mut r = reply(200, Vec::new(), &body);
+    for (n, v) in &mut r.headers {
+        if n == b"content-type" {
+            *v = b"application/jwk-set+json".to_vec();
+        }
+        if n == b"cache-control" {
+            *v = b"max-age=60".to_vec();
+        }
+    }
+    Some(r)
+}
+
 fn path_of(target: &[u8]) -> &[u8] {
     let end = memchr::memchr(b'?', target).unwrap_or(target.len());
     &target[..end]
@@ -273,6 +323,9 @@ pub async fn intercept(
     });
     if special {
         return login_paths(ids, req, secure).await;
+    }
+    if let Some(r) = assertion_jwks(ids, raw_path) {
+        return Some(r);
     }
     let token = req.values(b"authorization").find_map(|v| {
         let v = std::str::from_utf8(v).ok()?.trim();
