@@ -186,7 +186,8 @@ fn degraded_start(s: &mut IdentitySection, w: &[String]) -> Result<(), String> {
     s.degraded_start = true;
     Ok(())
 }
-fn not_yet(_: &mut IdentitySection, _: &[String]) -> Result<(), String> {
+fn backchannel_logout_path(s: &mut IdentitySection, w: &[String]) -> Result<(), String> {
+    s.backchannel_logout_path = Some(path(one(w)?, "backchannel-logout-path")?);
     Ok(())
 }
 fn assertion_header(s: &mut IdentitySection, w: &[String]) -> Result<(), String> {
@@ -331,12 +332,11 @@ pub static KEYWORDS: &[IdentityKeyword] = &[
         assertion_jwks_path,
         "where the assertion's public keys are served (JWKS)"
     ),
-    IdentityKeyword {
-        name: "backchannel-logout-path",
-        status: Status::NotYet,
-        parse: not_yet,
-        help: "OIDC back-channel logout",
-    },
+    kw!(
+        "backchannel-logout-path",
+        backchannel_logout_path,
+        "where the provider POSTs OIDC back-channel logout tokens"
+    ),
 ];
 
 /// Opens an `identity NAME` section; the alert when the line is wrong.
@@ -386,6 +386,17 @@ pub fn check(config: &Config, diags: &mut Vec<Diag>) {
                 &s.span,
                 format!(
                     "identity '{}' needs 'issuer' or 'jwks-file' to know its keys.",
+                    s.name
+                ),
+            ));
+        }
+        if s.backchannel_logout_path.is_some()
+            && (s.client_id.is_none() || s.cookie_secrets.is_empty())
+        {
+            diags.push(Diag::alert(
+                &s.span,
+                format!(
+                    "identity '{}' : 'backchannel-logout-path' needs 'client-id' (the `aud` of logout tokens) and 'cookie-secret' (sessions to end).",
                     s.name
                 ),
             ));

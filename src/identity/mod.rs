@@ -8,6 +8,7 @@
 
 pub mod assertion;
 pub mod audit;
+pub mod backchannel;
 mod cache;
 pub mod http;
 pub mod jwks;
@@ -176,6 +177,9 @@ impl Provider {
     pub fn cookie(&self, value: &str) -> Option<Arc<Identity>> {
         let s = self.sessions.as_ref()?;
         let claims = s.open(value, jwt::now())?;
+        if backchannel::is_ended(&self.name, &claims) {
+            return None;
+        }
         Some(Arc::new(self.identity(claims, Method::Cookie, None)))
     }
 

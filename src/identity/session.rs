@@ -92,6 +92,7 @@ impl Sealer {
     pub fn seal(&self, mut claims: Map<String, Value>, now: i64) -> Option<String> {
         let exp = now + self.lifetime.as_secs() as i64;
         claims.insert("gh_exp".into(), exp.into());
+        claims.insert("gh_iat".into(), now.into());
         claims.insert("gh_sid".into(), random_token().into());
         self.seal_bytes(b"session", Value::Object(claims).to_string().as_bytes())
     }

@@ -266,6 +266,66 @@ pub fn assert_identity(
     }
 }
 
+/// The section whose `backchannel-logout-path` is the request's path.
+pub fn backchannel_for(ids: &Identities, req: &Request<'_>) -> Option<Arc<Provider>> {
+    if ids.is_empty() {
+        return None;
+    }
+    let path = path_of(req.target());
+    ids.providers
+        .iter()
+        .find(|p| {
+            p.section
+                .backchannel_logout_path
+                .as_ref()
+                .is_some_and(|b| b.as_bytes() == path)
+        })
+        .cloned()
+}
+
+/// Answers a back-channel logout request to `p` (OIDC Back-Channel Logout 1.0, 2.8):
+/// `200` once the sessions are ended, `400` with an `invalid_request` error when the
+/// logout token is missing or invalid, `405` for another method than `POST`. `body`:
+/// the request body (`None`: too large).
+pub async fn backchannel_logout(p: &Arc<Provider>, method: &[u8], body: Option<&[u8]>) -> Reply {
+    use crate::identity::{backchannel, jwt};
+    if method != b"POST" {
+        return reply(
+            405,
+            vec![(b"allow".to_vec(), b"POST".to_vec())],
+            "405 Method Not Allowed\n",
+        );
+    }
+    let form = String::from_utf8_lossy(body.unwrap_or(b"")).into_owned();
+    let token = login::param(&form, "logout_token").unwrap_or_default();
+    if let Some(kid) = jwt::kid_of(&token) {
+        p.keys.ensure_kid(&kid).await;
+    }
+    let now = jwt::now();
+    match backchannel::validate(p, &token, now) {
+        Ok(logout) => {
+            let life = p.section.session_lifetime.as_secs() as i64;
+            backchannel::end(&p.name, &logout, now, life);
+            reply(200, Vec::new(), "")
+        }
+        Err(e) => {
+            eprintln!(
+                "[WARNING] gatehouse: identity '{}' : back-channel logout refused: {e}",
+                p.name
+            );
+            let body =
+                serde_json::json!({"error": "invalid_request", "error_description": e}).to_string();
+            let mut r = reply(400, Vec::new(), &body);
+            for (n, v) in &mut r.headers {
+                if n == b"content-type" {
+                    *v = b"application/json".to_vec();
+                }
+            }
+            r
+        }
+    }
+}
+
 /// The JWKS of the assertion keys served at `path`, if a section serves one there.
 fn assertion_jwks(ids: &Identities, path: &[u8]) -> Option<Reply> {
     let signers: Vec<_> = ids
