@@ -15,6 +15,7 @@ pub mod jwks;
 pub mod jwt;
 pub mod keys;
 pub mod login;
+pub mod refresh;
 pub mod session;
 
 use crate::config::diag::Diag;
@@ -173,13 +174,21 @@ impl Provider {
         }
     }
 
-    /// Opens a session cookie's value.
+    /// Opens a session cookie's value: `None` when it is not valid, was logged out, or
+    /// its tokens expired and no refresh was made for it ([`refresh`]).
     pub fn cookie(&self, value: &str) -> Option<Arc<Identity>> {
         let s = self.sessions.as_ref()?;
-        let claims = s.open(value, jwt::now())?;
+        let now = jwt::now();
+        let mut claims = s.open(value, now)?;
         if backchannel::is_ended(&self.name, &claims) {
             return None;
         }
+        if refresh::due(&claims, now) {
+            // Its tokens expired: only a refresh made for this cookie lets it pass.
+            let (_, id) = refresh::remembered(&self.name, value, now)?;
+            return (!backchannel::is_ended(&self.name, &id.claims)).then_some(id);
+        }
+        claims.remove(refresh::RT);
         Some(Arc::new(self.identity(claims, Method::Cookie, None)))
     }
 

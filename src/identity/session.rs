@@ -97,6 +97,13 @@ impl Sealer {
         self.seal_bytes(b"session", Value::Object(claims).to_string().as_bytes())
     }
 
+    /// Seals session `claims` as they are (its id, start and expiry kept: a refresh).
+    pub fn reseal(&self, claims: &Map<String, Value>) -> Option<String> {
+        let mut c = claims.clone();
+        c.remove("exp");
+        self.seal_bytes(b"session", Value::Object(c).to_string().as_bytes())
+    }
+
     /// The claims of a session cookie still valid at `now` and not logged out.
     pub fn open(&self, value: &str, now: i64) -> Option<Map<String, Value>> {
         let plain = self.open_bytes(b"session", value)?;

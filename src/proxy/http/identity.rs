@@ -27,6 +27,8 @@ pub struct AuthNote {
     pub decision: Option<&'static str>,
     /// The `Host` of the request.
     pub host: String,
+    /// A `Set-Cookie` value for the response: the session cookie a refresh resealed.
+    pub set_cookie: Option<Vec<u8>>,
 }
 
 /// The value of the request's `Authorization: Bearer` token, if any.
@@ -375,6 +377,7 @@ pub async fn intercept(
     {
         a.host = String::from_utf8_lossy(raw_host).into_owned();
     }
+    refresh_sessions(ids, req, txn, secure).await;
     let raw_path = path_of(req.target());
     let special = ids.providers.iter().any(|p| {
         p.sessions.is_some()
@@ -396,6 +399,44 @@ pub async fn intercept(
         p.keys.ensure_kid(&kid).await;
     }
     None
+}
+
+/// Refreshes the tokens of a session cookie whose tokens expired (sections that log
+/// browsers in): the resealed cookie goes back with the response; a failed refresh
+/// leaves the cookie refused (the session is over).
+async fn refresh_sessions(
+    ids: &Arc<Identities>,
+    req: &Request<'_>,
+    txn: &super::txn::Txn,
+    secure: bool,
+) {
+    use crate::identity::{jwt, refresh};
+    let mut values = req.values(b"cookie").peekable();
+    if values.peek().is_none() {
+        return;
+    }
+    let cookies: Vec<&[u8]> = values.collect();
+    for p in ids.providers.iter() {
+        let Some(s) = &p.sessions else { continue };
+        let Some(c) = cookie_in(&mut cookies.iter().copied(), &p.section.cookie_name) else {
+            continue;
+        };
+        let now = jwt::now();
+        let Some(claims) = s.open(&c, now) else {
+            continue;
+        };
+        if !refresh::due(&claims, now) {
+            continue;
+        }
+        let life = claims.get("gh_exp").and_then(|v| v.as_i64()).unwrap_or(now) - now;
+        if let Some(new) = refresh::refresh(p, &c, claims).await {
+            let (_, v) = set_cookie(&p.section.cookie_name, &new, life, secure);
+            if let Ok(mut a) = txn.auth.lock() {
+                a.set_cookie = Some(v);
+            }
+        }
+        return;
+    }
 }
 
 /// The callback and logout paths of the sections that log browsers in.
