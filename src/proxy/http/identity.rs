@@ -145,7 +145,10 @@ pub fn authenticate(r: &HttpRuleRt, src: &dyn SampleSource) -> Option<Verdict> {
     let mut err = None;
     let rule = &r.span;
     for p in &r.providers {
-        if p.section.audit_required && p.audit.as_ref().is_some_and(|a| !a.healthy()) {
+        if p.section.audit_required
+            && let Some(a) = p.audit.as_ref().filter(|a| !a.healthy())
+        {
+            a.refused();
             src.decided(rule, "deny", Some(p));
             return Some(Verdict::Deny(503));
         }
