@@ -244,5 +244,20 @@ fn an_unwritable_audit_log_is_reported_and_audit_required_refuses_with_503() {
         .contains("audit log write failed")));
     let before = app.request_count();
     assert_eq!(get(port, "/app", Some(&t)), 503);
+    assert_eq!(get(port, "/app", None), 503);
     assert_eq!(app.request_count(), before);
+    // Each refusal is counted; routes without identity are served.
+    let r = http_get(
+        SocketAddr::from(([127, 0, 0, 1], port)),
+        "/public/metrics",
+        &[],
+    )
+    .unwrap();
+    let body = r.body_str();
+    let refused = body
+        .lines()
+        .find_map(|l| l.strip_prefix("gatehouse_identity_audit_refusals_total{identity=\"corp\"} "))
+        .and_then(|v| v.parse::<u64>().ok());
+    assert!(refused.is_some_and(|n| n >= 2), "{body}");
+    assert!(body.contains("# TYPE gatehouse_identity_audit_refusals_total counter"));
 }

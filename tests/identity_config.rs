@@ -110,9 +110,9 @@ fn mistakes_in_the_section_are_errors_at_their_line() {
             "expects a path starting with '/'",
         ),
         (
-            "    assertion-header X-Assert",
+            "    assertion-header X:Assert",
             2,
-            "'assertion-header' in section 'identity' is not supported yet",
+            "invalid header name 'X:Assert'",
         ),
         (
             "    audit-required extra",

@@ -186,7 +186,32 @@ fn degraded_start(s: &mut IdentitySection, w: &[String]) -> Result<(), String> {
     s.degraded_start = true;
     Ok(())
 }
-fn not_yet(_: &mut IdentitySection, _: &[String]) -> Result<(), String> {
+fn backchannel_logout_path(s: &mut IdentitySection, w: &[String]) -> Result<(), String> {
+    s.backchannel_logout_path = Some(path(one(w)?, "backchannel-logout-path")?);
+    Ok(())
+}
+fn assertion_header(s: &mut IdentitySection, w: &[String]) -> Result<(), String> {
+    let v = one(w)?;
+    if v.is_empty()
+        || !v
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
+    {
+        return Err(format!("'assertion-header' : invalid header name '{v}'."));
+    }
+    s.assertion_header = Some(v.clone());
+    Ok(())
+}
+fn assertion_issuer(s: &mut IdentitySection, w: &[String]) -> Result<(), String> {
+    s.assertion_issuer = Some(one(w)?.clone());
+    Ok(())
+}
+fn assertion_key(s: &mut IdentitySection, w: &[String]) -> Result<(), String> {
+    s.assertion_key = Some(PathBuf::from(one(w)?));
+    Ok(())
+}
+fn assertion_jwks_path(s: &mut IdentitySection, w: &[String]) -> Result<(), String> {
+    s.assertion_jwks_path = path(one(w)?, "assertion-jwks-path")?;
     Ok(())
 }
 
@@ -287,18 +312,31 @@ pub static KEYWORDS: &[IdentityKeyword] = &[
         mtls,
         "a verified client certificate is an identity (sub = its CN)"
     ),
-    IdentityKeyword {
-        name: "assertion-header",
-        status: Status::NotYet,
-        parse: not_yet,
-        help: "a signed identity assertion sent to backends",
-    },
-    IdentityKeyword {
-        name: "backchannel-logout-path",
-        status: Status::NotYet,
-        parse: not_yet,
-        help: "OIDC back-channel logout",
-    },
+    kw!(
+        "assertion-header",
+        assertion_header,
+        "a signed identity assertion (JWT) sent to servers in this header"
+    ),
+    kw!(
+        "assertion-issuer",
+        assertion_issuer,
+        "the `iss` of the identity assertion"
+    ),
+    kw!(
+        "assertion-key",
+        assertion_key,
+        "the P-256 private key (PEM) signing assertions"
+    ),
+    kw!(
+        "assertion-jwks-path",
+        assertion_jwks_path,
+        "where the assertion's public keys are served (JWKS)"
+    ),
+    kw!(
+        "backchannel-logout-path",
+        backchannel_logout_path,
+        "where the provider POSTs OIDC back-channel logout tokens"
+    ),
 ];
 
 /// Opens an `identity NAME` section; the alert when the line is wrong.
@@ -348,6 +386,17 @@ pub fn check(config: &Config, diags: &mut Vec<Diag>) {
                 &s.span,
                 format!(
                     "identity '{}' needs 'issuer' or 'jwks-file' to know its keys.",
+                    s.name
+                ),
+            ));
+        }
+        if s.backchannel_logout_path.is_some()
+            && (s.client_id.is_none() || s.cookie_secrets.is_empty())
+        {
+            diags.push(Diag::alert(
+                &s.span,
+                format!(
+                    "identity '{}' : 'backchannel-logout-path' needs 'client-id' (the `aud` of logout tokens) and 'cookie-secret' (sessions to end).",
                     s.name
                 ),
             ));

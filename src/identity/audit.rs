@@ -66,6 +66,7 @@ struct State {
     failing: AtomicBool,
     failures: AtomicU64,
     written: AtomicU64,
+    refusals: AtomicU64,
 }
 
 fn hex(d: &[u8]) -> String {
@@ -215,6 +216,17 @@ impl AuditLog {
     /// Lines that could not be written (or queued).
     pub fn failures(&self) -> u64 {
         self.state.failures.load(Ordering::Relaxed)
+    }
+
+    /// Counts a request refused (503) because the log cannot be written
+    /// (`audit-required`).
+    pub fn refused(&self) {
+        self.state.refusals.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Requests refused because the log could not be written.
+    pub fn refusals(&self) -> u64 {
+        self.state.refusals.load(Ordering::Relaxed)
     }
 
     /// Lines written.

@@ -118,8 +118,14 @@ pub fn start(p: &Provider, origin: &str, target: &str) -> Option<(String, String
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(pending.verifier.as_bytes()));
     let redirect = format!("{origin}{}", p.section.callback_path);
     let sep = if auth.contains('?') { '&' } else { '?' };
+    // OpenID Connect Core 11: `offline_access` is granted only with `prompt=consent`.
+    let prompt = if p.section.scopes.iter().any(|s| s == "offline_access") {
+        "&prompt=consent"
+    } else {
+        ""
+    };
     let location = format!(
-        "{auth}{sep}response_type=code&client_id={}&redirect_uri={}&scope={}&state={}&nonce={}&code_challenge={challenge}&code_challenge_method=S256",
+        "{auth}{sep}response_type=code&client_id={}&redirect_uri={}&scope={}&state={}&nonce={}&code_challenge={challenge}&code_challenge_method=S256{prompt}",
         enc(client),
         enc(&redirect),
         enc(&p.section.scopes.join(" ")),
@@ -133,6 +139,9 @@ pub fn start(p: &Provider, origin: &str, target: &str) -> Option<(String, String
     let sealed = sealer.seal_bytes(b"login", doc.to_string().as_bytes())?;
     Some((location, sealed))
 }
+
+/// The ID token claims a session keeps (and the groups claim).
+pub const KEPT_CLAIMS: &[&str] = &["sub", "email", "name", "preferred_username", "sid", "iss"];
 
 /// Why a callback failed.
 pub type Failure = String;
@@ -209,14 +218,16 @@ pub fn finish(
         return Err("nonce mismatch".into());
     }
     let mut keep = Map::new();
-    for k in ["sub", "email", "name", "preferred_username", "sid", "iss"] {
-        if let Some(v) = claims.get(k) {
-            keep.insert(k.into(), v.clone());
+    for k in KEPT_CLAIMS {
+        if let Some(v) = claims.get(*k) {
+            keep.insert((*k).into(), v.clone());
         }
     }
     if let Some(v) = claims.get(&p.section.groups_claim) {
         keep.insert(p.section.groups_claim.clone(), v.clone());
     }
+    let id_exp = claims.get("exp").and_then(Value::as_i64);
+    super::refresh::keep_tokens(&mut keep, &tok, id_exp, jwt::now());
     let cookie = sealer
         .seal(keep, jwt::now())
         .ok_or("cannot seal the session")?;

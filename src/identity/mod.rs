@@ -6,13 +6,16 @@
 //! `runtime` holds the compiled [`Identities`], `proxy` runs `http-request
 //! authenticate`.
 
+pub mod assertion;
 pub mod audit;
+pub mod backchannel;
 mod cache;
 pub mod http;
 pub mod jwks;
 pub mod jwt;
 pub mod keys;
 pub mod login;
+pub mod refresh;
 pub mod session;
 
 use crate::config::diag::Diag;
@@ -139,6 +142,8 @@ pub struct Provider {
     pub audit: Option<Arc<audit::AuditLog>>,
     /// The session cookie keys, if configured.
     pub sessions: Option<session::Sealer>,
+    /// The identity assertion signer, with `assertion-header`.
+    pub assertion: Option<assertion::Assertion>,
 }
 
 impl Provider {
@@ -178,10 +183,21 @@ impl Provider {
         }
     }
 
-    /// Opens a session cookie's value.
+    /// Opens a session cookie's value: `None` when it is not valid, was logged out, or
+    /// its tokens expired and no refresh was made for it ([`refresh`]).
     pub fn cookie(&self, value: &str) -> Option<Arc<Identity>> {
         let s = self.sessions.as_ref()?;
-        let claims = s.open(value, jwt::now())?;
+        let now = jwt::now();
+        let mut claims = s.open(value, now)?;
+        if backchannel::is_ended(&self.name, &claims) {
+            return None;
+        }
+        if refresh::due(&claims, now) {
+            // Its tokens expired: only a refresh made for this cookie lets it pass.
+            let (_, id) = refresh::remembered(&self.name, value, now)?;
+            return (!backchannel::is_ended(&self.name, &id.claims)).then_some(id);
+        }
+        claims.remove(refresh::RT);
         Some(Arc::new(self.identity(claims, Method::Cookie, None)))
     }
 
@@ -286,6 +302,14 @@ impl Identities {
                     }
                 },
             };
+            let assertion = match assertion::Assertion::new(s) {
+                Ok(a) => a,
+                Err(e) => {
+                    let msg = format!("identity '{}' : assertion-key : {e}", s.name);
+                    diags.push(Diag::alert(&s.span, msg));
+                    continue;
+                }
+            };
             let sessions = (!s.cookie_secrets.is_empty())
                 .then(|| session::Sealer::new(&s.cookie_secrets, s.session_lifetime));
             let mut audiences = s.audiences.clone();
@@ -306,6 +330,7 @@ impl Identities {
                 signature_checks: AtomicU64::new(0),
                 audit,
                 sessions,
+                assertion,
             }));
         }
         if diags.iter().any(Diag::is_alert) {

@@ -92,8 +92,16 @@ impl Sealer {
     pub fn seal(&self, mut claims: Map<String, Value>, now: i64) -> Option<String> {
         let exp = now + self.lifetime.as_secs() as i64;
         claims.insert("gh_exp".into(), exp.into());
+        claims.insert("gh_iat".into(), now.into());
         claims.insert("gh_sid".into(), random_token().into());
         self.seal_bytes(b"session", Value::Object(claims).to_string().as_bytes())
+    }
+
+    /// Seals session `claims` as they are (its id, start and expiry kept: a refresh).
+    pub fn reseal(&self, claims: &Map<String, Value>) -> Option<String> {
+        let mut c = claims.clone();
+        c.remove("exp");
+        self.seal_bytes(b"session", Value::Object(c).to_string().as_bytes())
     }
 
     /// The claims of a session cookie still valid at `now` and not logged out.

@@ -497,11 +497,20 @@ impl HttpRules {
         })
     }
 
-    /// Resolves the `authenticate` rules' section names (checked to exist at load).
+    /// Resolves the `authenticate` rules' section names (checked to exist at load); the
+    /// sections' session cookies and assertion headers are never taken from clients.
     pub fn bind_identities(&mut self, ids: &crate::identity::Identities) {
         for r in &mut self.rules {
             if let HttpAction::Authenticate(names) = &r.action {
                 r.providers = names.iter().filter_map(|n| ids.get(n).cloned()).collect();
+                for p in &r.providers {
+                    if let Some(a) = &p.assertion {
+                        let n = identity_header_name(a.header.as_bytes());
+                        if !self.identity_headers.contains(&n) {
+                            self.identity_headers.push(n);
+                        }
+                    }
+                }
                 for p in r.providers.iter().filter(|p| p.sessions.is_some()) {
                     let name = &p.section.cookie_name;
                     for c in [name.clone(), format!("{name}_login")] {

@@ -285,7 +285,9 @@ pub fn write_metrics(out: &mut String, snap: &Snapshot, rows: &[Row], q: &Query)
 /// gatehouse only, after HAProxy's families and only when an `identity` section has
 /// an `audit-log`: `gatehouse_identity_audit_write_failures_total{identity="NAME"}`,
 /// the audit lines that could not be written (failed writes and lines dropped from a
-/// full queue).
+/// full queue); and for sections with `audit-required`,
+/// `gatehouse_identity_audit_refusals_total{identity="NAME"}`, the requests refused
+/// (503) meanwhile.
 fn audit_failures(out: &mut String, snap: &Snapshot) {
     const NAME: &str = "gatehouse_identity_audit_write_failures_total";
     let mut started = false;
@@ -303,6 +305,29 @@ fn audit_failures(out: &mut String, snap: &Snapshot) {
             "{NAME}{{identity=\"{}\"}} {}",
             escape(&p.name),
             log.failures()
+        );
+    }
+    let refused = snap
+        .identities
+        .providers
+        .iter()
+        .filter(|p| p.section.audit_required)
+        .filter_map(|p| Some((p, p.audit.as_ref()?)));
+    const REFUSED: &str = "gatehouse_identity_audit_refusals_total";
+    let mut started = false;
+    for (p, log) in refused {
+        if !started {
+            let _ = writeln!(
+                out,
+                "# HELP {REFUSED} Requests refused (503) because the audit log could not be written, with audit-required (gatehouse only).\n# TYPE {REFUSED} counter"
+            );
+            started = true;
+        }
+        let _ = writeln!(
+            out,
+            "{REFUSED}{{identity=\"{}\"}} {}",
+            escape(&p.name),
+            log.refusals()
         );
     }
 }

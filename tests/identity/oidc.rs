@@ -91,6 +91,11 @@ impl OidcProvider {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// The lines it printed so far.
+    pub fn lines(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
+    }
+
     /// How many times its JWKS was fetched.
     pub fn jwks_fetches(&self) -> usize {
         self.lines

@@ -6,6 +6,13 @@
 // is in group `admins`), and access tokens for resource `urn:gatehouse-api` issued
 // as JWTs with audience `gatehouse-api`.
 //
+// With $BACKCHANNEL_URI the client registers it as its `backchannel_logout_uri` (with
+// `backchannel_logout_session_required`) and Back-Channel Logout is on: a logout at the
+// provider POSTs a logout token there; each delivery prints `BACKCHANNEL ok` or
+// `BACKCHANNEL error …`. With $ID_TOKEN_TTL (seconds) ID tokens expire that soon.
+// Token revocation (RFC 7009) is on; each token grant prints `GRANT <grant_type>` (or
+// `GRANT error …`).
+//
 // Test hooks, not part of OIDC: `POST /__rotate` replaces the signing keys with new ones
 // (new `kid`s) without restarting; each JWKS request prints `JWKS` on stdout; `READY
 // <port>` is printed once listening.
@@ -57,9 +64,14 @@ function make() {
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
       id_token_signed_response_alg: 'RS256',
+      ...(process.env.BACKCHANNEL_URI ? {
+        backchannel_logout_uri: process.env.BACKCHANNEL_URI,
+        backchannel_logout_session_required: true,
+      } : {}),
     }],
     jwks: { keys: keys() },
     cookies: { keys: ['oidc-test-cookie-key-0123456789'] },
+    ...(process.env.ID_TOKEN_TTL ? { ttl: { IdToken: Number(process.env.ID_TOKEN_TTL) } } : {}),
     claims: {
       openid: ['sub'],
       email: ['email', 'email_verified'],
@@ -74,6 +86,8 @@ function make() {
       devInteractions: { enabled: true },
       clientCredentials: { enabled: true },
       rpInitiatedLogout: { enabled: true },
+      backchannelLogout: { enabled: Boolean(process.env.BACKCHANNEL_URI) },
+      revocation: { enabled: true },
       resourceIndicators: {
         enabled: true,
         defaultResource: () => 'urn:gatehouse-api',
@@ -89,6 +103,10 @@ function make() {
     },
   });
   p.proxy = false;
+  p.on('grant.success', (ctx) => console.log(`GRANT ${ctx.oidc.params.grant_type}`));
+  p.on('grant.error', (ctx, err) => console.log(`GRANT error ${ctx.oidc.params && ctx.oidc.params.grant_type} ${err.message}`));
+  p.on('backchannel.success', () => console.log('BACKCHANNEL ok'));
+  p.on('backchannel.error', (ctx, err) => console.log(`BACKCHANNEL error ${err.message}`));
   return p;
 }
 

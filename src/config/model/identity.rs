@@ -66,6 +66,20 @@ pub struct IdentitySection {
     /// `mtls`: a client certificate verified by the bind (`ssl … ca-file … verify`) is
     /// an identity (`sub` = its subject's CN, `identity_method` = `mtls`).
     pub mtls: bool,
+    /// `assertion-header NAME`: the header that carries gatehouse's own signed identity
+    /// assertion (a JWT) to servers.
+    pub assertion_header: Option<String>,
+    /// `assertion-issuer ISS`: the assertion's `iss` (default `urn:gatehouse:HOSTNAME`).
+    pub assertion_issuer: Option<String>,
+    /// `assertion-key FILE`: the P-256 private key (PEM) that signs assertions (default: one
+    /// generated at start, kept across reloads).
+    pub assertion_key: Option<PathBuf>,
+    /// `assertion-jwks-path P` (default `/.gatehouse/jwks.json`): where the assertion's
+    /// public keys are served as a JWKS.
+    pub assertion_jwks_path: String,
+    /// `backchannel-logout-path P`: where the provider POSTs OIDC back-channel logout
+    /// tokens.
+    pub backchannel_logout_path: Option<String>,
 }
 
 impl IdentitySection {
@@ -94,6 +108,11 @@ impl IdentitySection {
             keys_min_interval: Duration::from_secs(10),
             degraded_start: false,
             mtls: false,
+            assertion_header: None,
+            assertion_issuer: None,
+            assertion_key: None,
+            assertion_jwks_path: "/.gatehouse/jwks.json".into(),
+            backchannel_logout_path: None,
         }
     }
 }

@@ -18,6 +18,9 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
+/// The largest back-channel logout request body read (bytes).
+const BACKCHANNEL_BODY_MAX: usize = 64 * 1024;
+
 /// What happens to the client connection after an exchange.
 pub(super) enum Next {
     /// Keep the client connection for the next request.
@@ -593,6 +596,34 @@ impl Session {
         r
     }
 
+    /// Reads a whole request body of at most `max` bytes (answering `Expect:
+    /// 100-continue` first); `None` when it is larger or the client fails.
+    async fn read_small_body<C: ClientCodec>(
+        &mut self,
+        client: &mut C,
+        max: usize,
+    ) -> Option<Vec<u8>> {
+        let t = self.fe.timeouts.client;
+        if client.request().expect_continue && client.write_continue(t).await.is_err() {
+            return None;
+        }
+        let mut body = Vec::new();
+        while !client.body_done() {
+            let f = client.read_body(t).await.ok()?;
+            if body.len() + f.data.len() > max {
+                return None;
+            }
+            body.extend_from_slice(f.data);
+            if f.end {
+                break;
+            }
+            if f.data.is_empty() && f.trailers.is_empty() {
+                return None;
+            }
+        }
+        Some(body)
+    }
+
     /// Phase 4: `monitor-uri`, then the frontend's rules and the switching rules, then
     /// the backend's; answered locally (phase 5) when a rule decides so. `Ok`: the
     /// backend the request goes to.
@@ -609,6 +640,14 @@ impl Session {
             return Err(self.error_reply(client, ex, status, true).await);
         }
         let ids = &self.snap.identities;
+        if let Some(p) = super::identity::backchannel_for(ids, &client.request()) {
+            let method = client.request().method_bytes().to_vec();
+            let body = self.read_small_body(client, BACKCHANNEL_BODY_MAX).await;
+            let r = super::identity::backchannel_logout(&p, &method, body.as_deref()).await;
+            return Err(self
+                .local_reply(client, ex, Page::Reply(&r), r.status, true)
+                .await);
+        }
         let secure = self.conn.tls.is_some();
         let reply = super::identity::intercept(ids, &client.request(), &ex.txn, secure).await;
         if let Some(r) = reply {

@@ -27,6 +27,8 @@ pub struct AuthNote {
     pub decision: Option<&'static str>,
     /// The `Host` of the request.
     pub host: String,
+    /// A `Set-Cookie` value for the response: the session cookie a refresh resealed.
+    pub set_cookie: Option<Vec<u8>>,
 }
 
 /// The value of the request's `Authorization: Bearer` token, if any.
@@ -143,7 +145,10 @@ pub fn authenticate(r: &HttpRuleRt, src: &dyn SampleSource) -> Option<Verdict> {
     let mut err = None;
     let rule = &r.span;
     for p in &r.providers {
-        if p.section.audit_required && p.audit.as_ref().is_some_and(|a| !a.healthy()) {
+        if p.section.audit_required
+            && let Some(a) = p.audit.as_ref().filter(|a| !a.healthy())
+        {
+            a.refused();
             src.decided(rule, "deny", Some(p));
             return Some(Verdict::Deny(503));
         }
@@ -240,6 +245,116 @@ fn drop_session_cookies(names: &[String], src: &dyn SampleSource, edits: &mut Ed
     }
 }
 
+/// Adds the signed identity assertion of the request's identity (when the section
+/// that accepted it has `assertion-header`), for backend `backend` (its `aud`).
+pub fn assert_identity(
+    fe: &HttpRules,
+    be: &HttpRules,
+    backend: &str,
+    src: &dyn SampleSource,
+    edits: &mut Edits,
+) {
+    let Some(id) = src.identity() else { return };
+    let p = fe
+        .rules
+        .iter()
+        .chain(be.rules.iter())
+        .flat_map(|r| r.providers.iter())
+        .find(|p| p.name == id.provider);
+    let Some(a) = p.and_then(|p| p.assertion.as_ref()) else {
+        return;
+    };
+    if let Some(jwt) = a.sign(&id, backend, crate::identity::jwt::now()) {
+        edits
+            .add
+            .push((a.header.to_ascii_lowercase().into_bytes(), jwt.into_bytes()));
+    }
+}
+
+/// The section whose `backchannel-logout-path` is the request's path.
+pub fn backchannel_for(ids: &Identities, req: &Request<'_>) -> Option<Arc<Provider>> {
+    if ids.is_empty() {
+        return None;
+    }
+    let path = path_of(req.target());
+    ids.providers
+        .iter()
+        .find(|p| {
+            p.section
+                .backchannel_logout_path
+                .as_ref()
+                .is_some_and(|b| b.as_bytes() == path)
+        })
+        .cloned()
+}
+
+/// Answers a back-channel logout request to `p` (OIDC Back-Channel Logout 1.0, 2.8):
+/// `200` once the sessions are ended, `400` with an `invalid_request` error when the
+/// logout token is missing or invalid, `405` for another method than `POST`. `body`:
+/// the request body (`None`: too large).
+pub async fn backchannel_logout(p: &Arc<Provider>, method: &[u8], body: Option<&[u8]>) -> Reply {
+    use crate::identity::{backchannel, jwt};
+    if method != b"POST" {
+        return reply(
+            405,
+            vec![(b"allow".to_vec(), b"POST".to_vec())],
+            "405 Method Not Allowed\n",
+        );
+    }
+    let form = String::from_utf8_lossy(body.unwrap_or(b"")).into_owned();
+    let token = login::param(&form, "logout_token").unwrap_or_default();
+    if let Some(kid) = jwt::kid_of(&token) {
+        p.keys.ensure_kid(&kid).await;
+    }
+    let now = jwt::now();
+    match backchannel::validate(p, &token, now) {
+        Ok(logout) => {
+            let life = p.section.session_lifetime.as_secs() as i64;
+            backchannel::end(&p.name, &logout, now, life);
+            reply(200, Vec::new(), "")
+        }
+        Err(e) => {
+            eprintln!(
+                "[WARNING] gatehouse: identity '{}' : back-channel logout refused: {e}",
+                p.name
+            );
+            let body =
+                serde_json::json!({"error": "invalid_request", "error_description": e}).to_string();
+            let mut r = reply(400, Vec::new(), &body);
+            for (n, v) in &mut r.headers {
+                if n == b"content-type" {
+                    *v = b"application/json".to_vec();
+                }
+            }
+            r
+        }
+    }
+}
+
+/// The JWKS of the assertion keys served at `path`, if a section serves one there.
+fn assertion_jwks(ids: &Identities, path: &[u8]) -> Option<Reply> {
+    let signers: Vec<_> = ids
+        .providers
+        .iter()
+        .filter_map(|p| p.assertion.as_ref())
+        .filter(|a| a.jwks_path.as_bytes() == path)
+        .collect();
+    if signers.is_empty() {
+        return None;
+    }
+    let body = crate::identity::assertion::jwks(&signers);
+    let mut r = reply(200, Vec::new(), &body);
+    for (n, v) in &mut r.headers {
+        if n == b"content-type" {
+            *v = b"application/jwk-set+json".to_vec();
+        }
+        if n == b"cache-control" {
+            *v = b"max-age=60".to_vec();
+        }
+    }
+    Some(r)
+}
+
 fn path_of(target: &[u8]) -> &[u8] {
     let end = memchr::memchr(b'?', target).unwrap_or(target.len());
     &target[..end]
@@ -265,6 +380,7 @@ pub async fn intercept(
     {
         a.host = String::from_utf8_lossy(raw_host).into_owned();
     }
+    refresh_sessions(ids, req, txn, secure).await;
     let raw_path = path_of(req.target());
     let special = ids.providers.iter().any(|p| {
         p.sessions.is_some()
@@ -273,6 +389,9 @@ pub async fn intercept(
     });
     if special {
         return login_paths(ids, req, secure).await;
+    }
+    if let Some(r) = assertion_jwks(ids, raw_path) {
+        return Some(r);
     }
     let token = req.values(b"authorization").find_map(|v| {
         let v = std::str::from_utf8(v).ok()?.trim();
@@ -283,6 +402,44 @@ pub async fn intercept(
         p.keys.ensure_kid(&kid).await;
     }
     None
+}
+
+/// Refreshes the tokens of a session cookie whose tokens expired (sections that log
+/// browsers in): the resealed cookie goes back with the response; a failed refresh
+/// leaves the cookie refused (the session is over).
+async fn refresh_sessions(
+    ids: &Arc<Identities>,
+    req: &Request<'_>,
+    txn: &super::txn::Txn,
+    secure: bool,
+) {
+    use crate::identity::{jwt, refresh};
+    let mut values = req.values(b"cookie").peekable();
+    if values.peek().is_none() {
+        return;
+    }
+    let cookies: Vec<&[u8]> = values.collect();
+    for p in ids.providers.iter() {
+        let Some(s) = &p.sessions else { continue };
+        let Some(c) = cookie_in(&mut cookies.iter().copied(), &p.section.cookie_name) else {
+            continue;
+        };
+        let now = jwt::now();
+        let Some(claims) = s.open(&c, now) else {
+            continue;
+        };
+        if !refresh::due(&claims, now) {
+            continue;
+        }
+        let life = claims.get("gh_exp").and_then(|v| v.as_i64()).unwrap_or(now) - now;
+        if let Some(new) = refresh::refresh(p, &c, claims).await {
+            let (_, v) = set_cookie(&p.section.cookie_name, &new, life, secure);
+            if let Ok(mut a) = txn.auth.lock() {
+                a.set_cookie = Some(v);
+            }
+        }
+        return;
+    }
 }
 
 /// The callback and logout paths of the sections that log browsers in.

@@ -184,6 +184,12 @@ impl Session {
                 };
             }
         }
+        // A session refreshed on the way in goes back resealed.
+        if let Ok(mut a) = ex.txn.auth.lock()
+            && let Some(v) = a.set_cookie.take()
+        {
+            ex.redits.add.push((b"set-cookie".to_vec(), v));
+        }
         if be.cookie.is_some()
             && let Some(srv) = ex.server.clone()
         {

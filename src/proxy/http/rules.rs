@@ -478,6 +478,15 @@ pub fn route(
             if matches!(v, Verdict::Continue) && !b.redirects.is_empty() {
                 v = apply(&b.redirects, view, edits);
             }
+            if matches!(v, Verdict::Continue) {
+                super::identity::assert_identity(
+                    &fe.http_request,
+                    &b.http_request,
+                    &b.name,
+                    view,
+                    edits,
+                );
+            }
             v
         }
         _ => v,

@@ -39,7 +39,10 @@ impl Txn {
             v.retain(|(n, _)| n.starts_with("sess."));
         }
         if let Ok(a) = self.auth.get_mut()
-            && (a.provider.is_some() || a.identity.is_some() || a.rule.is_some())
+            && (a.provider.is_some()
+                || a.identity.is_some()
+                || a.rule.is_some()
+                || a.set_cookie.is_some())
         {
             *a = Default::default();
         }
