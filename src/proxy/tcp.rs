@@ -43,11 +43,7 @@ where
         if !crate::runtime::rules::tcp_verdict(&fe.tcp_content, &src) {
             return;
         }
-        fe.switching
-            .iter()
-            .find(|s| s.cond.matches(&src))
-            .map(|s| s.backend.clone())
-            .or_else(|| fe.default_backend.clone())
+        fe.pick_backend(&src)
     };
     let be_accepted = backend.as_ref().is_none_or(|be| {
         let be_live = live.switched(be);
@@ -207,7 +203,7 @@ where
 /// Whether the frontend's content rules or `use_backend` conditions read the payload.
 fn reads_payload(fe: &Frontend) -> bool {
     fe.tcp_content.iter().any(|r| r.cond.reads_request())
-        || fe.switching.iter().any(|s| s.cond.reads_request())
+        || fe.switching.iter().any(|s| s.reads_request())
 }
 
 /// Reads the client's first bytes into `buf` until they tell what the payload fetches

@@ -7,6 +7,7 @@ use crate::runtime::backend::Backend;
 use crate::runtime::errors::ErrorPages;
 use crate::runtime::live::FrontendLive;
 use crate::runtime::rules::{Cond, HttpRules, TcpRuleRt};
+use crate::runtime::switching::Switch;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -39,14 +40,6 @@ pub struct ProxyLog {
     pub separate_errors: bool,
     /// `option logasap`.
     pub logasap: bool,
-}
-
-/// A `use_backend` rule.
-pub struct Switch {
-    /// When.
-    pub cond: Cond,
-    /// Where to.
-    pub backend: Arc<Backend>,
 }
 
 /// A frontend.

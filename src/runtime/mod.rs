@@ -21,4 +21,5 @@ pub mod sessions;
 pub mod shutdown;
 pub mod snapshot;
 pub mod stick;
+pub mod switching;
 pub mod userlist;

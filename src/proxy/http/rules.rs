@@ -435,14 +435,16 @@ pub fn route(
         v = apply(&fe.redirects, view, edits);
     }
     let b = match v {
-        Verdict::Continue => fe
-            .switching
-            .iter()
-            .find(|s| s.cond.matches(view))
-            .map(|s| s.backend.clone())
-            .or_else(|| fe.default_backend.clone()),
+        Verdict::Continue => fe.pick_backend(view),
         _ => None,
     };
+    // Only a dynamic `use_backend` can name a `mode tcp` backend here (static ones are
+    // refused at load): HAProxy aborts such a stream without a response.
+    if b.as_ref()
+        .is_some_and(|b| b.mode == crate::config::model::Mode::Tcp)
+    {
+        return None;
+    }
     // From here on the stream's backend is the chosen one (`be_name`, `nbsrv`).
     let switched;
     let view = match (&b, view.live) {
