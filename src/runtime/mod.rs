@@ -22,4 +22,5 @@ pub mod shutdown;
 pub mod snapshot;
 pub mod stick;
 pub mod switching;
+pub mod tcp_response;
 pub mod userlist;

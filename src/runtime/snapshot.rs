@@ -318,6 +318,10 @@ fn build_backend(
             diags,
         )?
     };
+    let tcp_response = ok_or_push(
+        super::tcp_response::TcpResponse::compile(&set, &p.tcp_response),
+        diags,
+    )?;
     let balancer = Balancer::new(
         &p.balance,
         &p.hash_type,
@@ -375,6 +379,7 @@ fn build_backend(
         errors,
         buffer_request: p.options.http_buffer_request,
         tcp_content,
+        tcp_response,
         http_request: if p.kind.has_frontend() {
             HttpRules::default()
         } else {

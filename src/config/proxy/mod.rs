@@ -14,6 +14,7 @@ pub mod pgsql;
 pub mod rules;
 pub mod server;
 pub mod stats;
+pub mod tcp_response;
 pub mod timeout;
 
 use super::keyword::ProxyKeyword;
@@ -29,6 +30,7 @@ pub static TABLES: &[&[ProxyKeyword]] = &[
     persist::KEYWORDS,
     pgsql::KEYWORDS,
     rules::KEYWORDS,
+    tcp_response::KEYWORDS,
     server::KEYWORDS,
     stats::KEYWORDS,
     timeout::KEYWORDS,
