@@ -202,9 +202,12 @@ fn proxy_features_not_supported_yet_are_refused_at_their_line() {
         ),
         (
             10,
-            "pre-defined ACL 'RDP_COOKIE' is not supported yet by gatehouse",
+            "fetch 'req.rdp_cookie_cnt' is not supported yet by gatehouse in 'mode http'.",
         ),
-        (11, "fetch 'rdp_cookie' is not supported yet by gatehouse."),
+        (
+            11,
+            "fetch 'rdp_cookie' is not supported yet by gatehouse in 'mode http'.",
+        ),
         (12, "fetch 'req.body' is not supported yet by gatehouse."),
     ] {
         assert!(

@@ -1,5 +1,5 @@
 //! `tcp-request content` rules wait while their condition may still change (`req.len`,
-//! the pre-defined ACLs `REQ_CONTENT` and `WAIT_END`), until `tcp-request
+//! `rdp_cookie`, the pre-defined ACLs `REQ_CONTENT`, `RDP_COOKIE` and `WAIT_END`), until `tcp-request
 //! inspect-delay` ends — in gatehouse as in Debian's haproxy 2.6, same configuration.
 
 mod support;
@@ -31,7 +31,21 @@ listen len
   tcp-request content accept if { req.len ge 4 }
   tcp-request content reject
   server s {srv}
+frontend rdp
+  bind 127.0.0.1:{rdp}
+  tcp-request inspect-delay 2s
+  tcp-request content accept if RDP_COOKIE
+  use_backend be_%[rdp_cookie(mstshash),lower]
+  default_backend be_def
+backend be_alice
+  server s {alice}
+backend be_def
+  server s {srv}
 ";
+
+/// An RDP connection request (TPKT, X.224) carrying `Cookie: mstshash=Alice`.
+const RDP: &[u8] =
+    b"\x03\x00\x00\x2c\x27\xe0\x00\x00\x00\x00\x00Cookie: mstshash=Alice\r\n\x01\x00\x08\x00\x03\x00\x00\x00";
 
 /// Connects, sends `parts` (each after `gap`), and returns what came back before the
 /// proxy closed or 2 s passed, with the time the first byte (or the close) took.
@@ -53,11 +67,14 @@ fn talk(addr: SocketAddr, parts: &[&[u8]], gap: Duration) -> (String, Duration) 
 #[test]
 fn content_rules_wait_for_data_like_haproxy() {
     let srv = TcpBanner::start(b"hi");
+    let alice = TcpBanner::start(b"alice");
     let cfg = Config::new(CFG)
         .listen_port("wait_end")
         .listen_port("content")
         .listen_port("len")
-        .var("srv", srv.addr());
+        .listen_port("rdp")
+        .var("srv", srv.addr())
+        .var("alice", alice.addr());
     let _g = Gatehouse::start(&cfg.render(), &cfg.listen_ports());
     let href = cfg.with_fresh_ports();
     let _h = Haproxy::start(&href.render(), &href.listen_ports());
@@ -76,6 +93,12 @@ fn content_rules_wait_for_data_like_haproxy() {
         assert_eq!(got, "", "{who}");
         // `req.len ge 4` waits through two writes.
         let (got, _) = talk(local(c.port("len")), &[b"ab", b"cd"], gap);
+        assert_eq!(got, "hi", "{who}");
+        // The RDP cookie, cut in two writes, is waited for and routes by its value.
+        let (got, _) = talk(local(c.port("rdp")), &[&RDP[..20], &RDP[20..]], gap);
+        assert_eq!(got, "alice", "{who}");
+        // Not an RDP request: no cookie, the default backend.
+        let (got, _) = talk(local(c.port("rdp")), &[b"GET / HTTP/1.0\r\n\r\n"], gap);
         assert_eq!(got, "hi", "{who}");
     }
 }

@@ -427,6 +427,7 @@ impl Criterion {
             fetch::MayChange::WhenMissing => {
                 self.fetch.for_each(src, &mut |_| true).then_some(false)
             }
+            fetch::MayChange::When(f) => (!f(&self.fetch, src)).then_some(false),
         }
     }
 

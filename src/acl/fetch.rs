@@ -121,7 +121,7 @@ pub(crate) struct FetchDef {
 }
 
 /// When a fetch's answer may change with more payload.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) enum MayChange {
     /// Never (most fetches).
     No,
@@ -129,6 +129,15 @@ pub(crate) enum MayChange {
     Always,
     /// While it finds nothing (`req.payload`: not enough bytes yet).
     WhenMissing,
+    /// When this function says so (`rdp_cookie`: the line is cut short, not absent).
+    When(fn(&FetchCall, &dyn SampleSource) -> bool),
+}
+
+impl MayChange {
+    /// Whether the fetch's answer can ever change with more payload.
+    pub(crate) fn ever(self) -> bool {
+        !matches!(self, MayChange::No)
+    }
 }
 
 impl FetchDef {

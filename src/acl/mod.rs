@@ -477,7 +477,7 @@ impl CompiledCondition {
             .flatten()
             .flat_map(|(_, acl)| acl.criteria.iter())
             .map(|c| c.fetch_def())
-            .find(|d| d.may_change != fetch::MayChange::No && d.name != "wait_end")
+            .find(|d| d.may_change.ever() && d.name != "wait_end")
             .map(|d| d.name)
     }
 
