@@ -97,8 +97,14 @@ fn content_rules_wait_for_data_like_haproxy() {
         // The RDP cookie, cut in two writes, is waited for and routes by its value.
         let (got, _) = talk(local(c.port("rdp")), &[&RDP[..20], &RDP[20..]], gap);
         assert_eq!(got, "alice", "{who}");
-        // Not an RDP request: no cookie, the default backend.
-        let (got, _) = talk(local(c.port("rdp")), &[b"GET / HTTP/1.0\r\n\r\n"], gap);
+        // Not an RDP request (long enough to tell: 19 bytes at least): no cookie, the
+        // default backend at once.
+        let (got, took) = talk(
+            local(c.port("rdp")),
+            &[b"GET /not/rdp/at/all HTTP/1.0\r\n\r\n"],
+            gap,
+        );
+        assert!(took < Duration::from_millis(1500), "{who}: {took:?}");
         assert_eq!(got, "hi", "{who}");
     }
 }
