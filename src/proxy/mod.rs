@@ -20,3 +20,4 @@ pub mod tcp;
 pub mod tcp_response;
 pub mod tls;
 pub mod tunnel;
+pub mod xfer;

@@ -73,6 +73,9 @@ pub struct Frontend {
     pub redirects: HttpRules,
     /// `use_backend` rules, in order.
     pub switching: Vec<Switch>,
+    /// The `use_backend` rules indexed by the exact `Host` they require, when enough of
+    /// them do (see [`Frontend::switch`]).
+    pub switch_index: Option<crate::acl::RuleIndex>,
     /// `monitor-uri` (HTTP mode only).
     pub monitor_uri: Option<String>,
     /// `monitor fail` conditions: the monitor URI gets a 503 when one matches.

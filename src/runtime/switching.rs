@@ -51,11 +51,14 @@ impl Frontend {
     /// `default_backend` (a `listen`: itself). `None`: no backend (HAProxy answers 503).
     /// A static rule allocates nothing.
     pub fn pick_backend(&self, src: &dyn SampleSource) -> Option<Arc<Backend>> {
-        for s in &self.switching {
-            if !s.cond.matches(src) {
-                continue;
-            }
-            match &s.target {
+        // Through the `Host` index when there is one, which only skips rules that
+        // cannot match.
+        let rule = match &self.switch_index {
+            Some(ix) => ix.first(src, |i| self.switching[i].cond.matches(src)),
+            None => self.switching.iter().position(|s| s.cond.matches(src)),
+        };
+        if let Some(i) = rule {
+            match &self.switching[i].target {
                 Target::Static(b) => return Some(Arc::clone(b)),
                 Target::Dynamic { format, backends } => {
                     // `%b` is still the frontend while the rules run.
@@ -67,7 +70,6 @@ impl Frontend {
                     if let Some(b) = found {
                         return Some(Arc::clone(b));
                     }
-                    break;
                 }
             }
         }

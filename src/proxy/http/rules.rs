@@ -435,7 +435,17 @@ pub fn route(
         v = apply(&fe.redirects, view, edits);
     }
     let b = match v {
-        Verdict::Continue => fe.pick_backend(view),
+        Verdict::Continue => {
+            // The switching rules see the request as the `http-request` rules left it
+            // (a `set-header Host` routes by the new host), as in HAProxy.
+            let edited = Edited {
+                inner: view,
+                edits: &*edits,
+                response: false,
+            };
+            let seen: &dyn SampleSource = if edits.is_empty() { view } else { &edited };
+            fe.pick_backend(seen)
+        }
         _ => None,
     };
     // Only a dynamic `use_backend` can name a `mode tcp` backend here (static ones are
