@@ -159,7 +159,7 @@ fn check_listen(body: &str) -> (i32, String, std::path::PathBuf, TempDir) {
 #[test]
 fn proxy_features_not_supported_yet_are_refused_at_their_line() {
     let (code, stderr, path, _dir) = check_listen(
-        "    dispatch 127.0.0.1:80\n    option transparent\n    tcp-response inspect-delay 1s\n    tcp-response content reject if { src 1.2.3.4 }\n    http-request wait-for-body time 1s\n",
+        "    dispatch 127.0.0.1:80\n    option transparent\n    tcp-response content set-var(txn.x) str(1)\n    http-request wait-for-body time 1s\n",
     );
     assert_eq!(code, 1, "{stderr}");
     let f = path.display();
@@ -174,14 +174,10 @@ fn proxy_features_not_supported_yet_are_refused_at_their_line() {
         ),
         (
             10,
-            "'tcp-response inspect-delay' in section 'listen' is a HAProxy keyword that gatehouse does not support yet.",
+            "'tcp-response content set-var(txn.x)' in section 'listen' is not supported yet by gatehouse (supported: accept, reject, close).",
         ),
         (
             11,
-            "'tcp-response content' in section 'listen' is a HAProxy keyword that gatehouse does not support yet.",
-        ),
-        (
-            12,
             "'http-request wait-for-body' in section 'listen' is a HAProxy action that gatehouse does not support yet.",
         ),
     ] {
@@ -191,7 +187,7 @@ fn proxy_features_not_supported_yet_are_refused_at_their_line() {
         );
     }
     let (code, stderr, path, _dir) = check_listen(
-        "    http-request deny if { req.body_size gt 10 }\n    http-request deny if REQ_CONTENT\n    http-request deny if RDP_COOKIE\n    http-request deny if WAIT_END\n    http-request deny if { rdp_cookie(mstshash) x }\n    http-request deny if { req.body -m sub x }\n    server s 127.0.0.1:1\n",
+        "    http-request deny if { req.body_size gt 10 }\n    http-request deny if REQ_CONTENT\n    http-request deny if RDP_COOKIE\n    http-request deny if { rdp_cookie(mstshash) x }\n    http-request deny if { req.body -m sub x }\n    server s 127.0.0.1:1\n",
     );
     assert_eq!(code, 1, "{stderr}");
     let f = path.display();
@@ -202,18 +198,17 @@ fn proxy_features_not_supported_yet_are_refused_at_their_line() {
         ),
         (
             9,
-            "pre-defined ACL 'REQ_CONTENT' is not supported yet by gatehouse",
+            "fetch 'req.len' is not supported yet by gatehouse in 'mode http'.",
         ),
         (
             10,
-            "pre-defined ACL 'RDP_COOKIE' is not supported yet by gatehouse",
+            "fetch 'req.rdp_cookie_cnt' is not supported yet by gatehouse in 'mode http'.",
         ),
         (
             11,
-            "pre-defined ACL 'WAIT_END' is not supported yet by gatehouse",
+            "fetch 'rdp_cookie' is not supported yet by gatehouse in 'mode http'.",
         ),
-        (12, "fetch 'rdp_cookie' is not supported yet by gatehouse."),
-        (13, "fetch 'req.body' is not supported yet by gatehouse."),
+        (12, "fetch 'req.body' is not supported yet by gatehouse."),
     ] {
         assert!(
             stderr

@@ -93,6 +93,7 @@ fn conditions_unsorted(p: &Proxy, diags: &mut Vec<Diag>) {
             return;
         }
     };
+    let http = p.mode == crate::config::model::Mode::Http;
     // `what` is the message prefix HAProxy uses for each rule kind.
     let mut one = |cond: Option<&Condition>, what: String, max: Visibility| {
         let Some(c) = cond else { return };
@@ -101,7 +102,18 @@ fn conditions_unsorted(p: &Proxy, diags: &mut Vec<Diag>) {
                 &c.span,
                 format!("{what} : condition uses data that is not available at this stage."),
             )),
-            Ok(_) => {}
+            // The payload fetches read `mode tcp` buffers; HAProxy's HTTP
+            // counterparts (the HTX buffer) are not implemented.
+            Ok(cc) => {
+                if let Some(f) = cc.payload_fetch().filter(|_| http) {
+                    diags.push(Diag::alert(
+                        &c.span,
+                        format!(
+                            "{what} : fetch '{f}' is not supported yet by gatehouse in 'mode http'."
+                        ),
+                    ))
+                }
+            }
             Err((span, e)) => {
                 let dot = if e.ends_with('.') { "" } else { "." };
                 diags.push(Diag::alert(&span, format!("{what} : {e}{dot}")))
@@ -142,6 +154,15 @@ fn conditions_unsorted(p: &Proxy, diags: &mut Vec<Diag>) {
         );
         one(r.cond.as_ref(), what, max);
     }
+    for r in p.tcp_response.iter().filter(|r| r.stage == "content") {
+        let what = format!(
+            "'tcp-response content {}' : error detected in {} '{}' while parsing 'if' condition",
+            r.action,
+            p.kind.keyword(),
+            p.name
+        );
+        one(r.cond.as_ref(), what, Visibility::Response);
+    }
 }
 
 /// The keyword of an HTTP rule's action, as written in the configuration.
@@ -163,6 +184,7 @@ pub fn check_references(config: &Config, p: &Proxy, out: &mut Vec<Diag>) {
         .chain(p.http_request.iter().filter_map(|r| r.cond.as_ref()))
         .chain(p.http_response.iter().filter_map(|r| r.cond.as_ref()))
         .chain(p.tcp_request.iter().filter_map(|r| r.cond.as_ref()))
+        .chain(p.tcp_response.iter().filter_map(|r| r.cond.as_ref()))
         .chain(p.monitor_fail.iter());
     for c in conds {
         for term in c.any_of.iter().flatten() {

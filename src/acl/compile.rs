@@ -360,6 +360,13 @@ impl Criterion {
             }
             rest = &rest[1..];
         }
+        // Binary fetches have no default match in HAProxy.
+        if !explicit && convs.is_empty() && ["req.payload", "res.payload"].contains(&def.name) {
+            return Err(format!(
+                "matching method must be specified first (using '-m') when using a sample fetch of this type ('{}')",
+                def.name
+            ));
+        }
         let mut m = matcher.unwrap_or_else(|| Matcher::new(method));
         let mut known_methods =
             (name == "method" && !explicit && convs.is_empty()).then(|| Matcher::new(Method::Str));
@@ -410,6 +417,29 @@ impl Criterion {
     /// The phase whose data the criterion reads.
     pub(crate) fn visibility(&self) -> Visibility {
         self.vis
+    }
+
+    /// [`Criterion::eval`] while the payload may still grow (`partial`): `None` when
+    /// it does not match but could once more data arrives (HAProxy's `ACL_TEST_MISS`).
+    pub(crate) fn eval_partial(&self, src: &dyn SampleSource, partial: bool) -> Option<bool> {
+        if self.eval(src) {
+            return Some(true);
+        }
+        match self.fetch.def.may_change {
+            _ if !partial => Some(false),
+            fetch::MayChange::No => Some(false),
+            fetch::MayChange::Always => None,
+            // Found but not matching: final (HAProxy's `smp_fetch_payload()`).
+            fetch::MayChange::WhenMissing => {
+                self.fetch.for_each(src, &mut |_| true).then_some(false)
+            }
+            fetch::MayChange::When(f) => (!f(&self.fetch, src)).then_some(false),
+        }
+    }
+
+    /// The fetch's row.
+    pub(crate) fn fetch_def(&self) -> &'static fetch::FetchDef {
+        self.fetch.def
     }
 
     /// The patterns, when the criterion is the fetch's values compared with exact

@@ -12,6 +12,7 @@ mod http;
 mod identity;
 mod internal;
 mod l4;
+mod payload;
 mod pgsql;
 pub(crate) mod proxies;
 mod res_headers;
@@ -113,6 +114,30 @@ pub(crate) struct FetchDef {
     /// Whether it reads the stream's backend (HAProxy's `SMP_USE_BKEND`): a frontend's
     /// request-phase formats may not use it.
     pub backend: bool,
+    /// Whether its value may still change as more payload arrives (HAProxy's
+    /// `SMP_F_MAY_CHANGE`): a rule whose condition is false only because of it waits
+    /// while the inspect delay runs.
+    pub may_change: MayChange,
+}
+
+/// When a fetch's answer may change with more payload.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum MayChange {
+    /// Never (most fetches).
+    No,
+    /// Always while the payload is partial (`req.len`, `res.len`, `wait_end`).
+    Always,
+    /// While it finds nothing (`req.payload`: not enough bytes yet).
+    WhenMissing,
+    /// When this function says so (`rdp_cookie`: the line is cut short, not absent).
+    When(fn(&FetchCall, &dyn SampleSource) -> bool),
+}
+
+impl MayChange {
+    /// Whether the fetch's answer can ever change with more payload.
+    pub(crate) fn ever(self) -> bool {
+        !matches!(self, MayChange::No)
+    }
 }
 
 impl FetchDef {
@@ -134,7 +159,13 @@ impl FetchDef {
             eval,
             check: None,
             backend: false,
+            may_change: MayChange::No,
         }
+    }
+    /// The same row as a payload fetch whose value may change (see `may_change`).
+    pub(crate) const fn may_change(mut self, when: MayChange) -> FetchDef {
+        self.may_change = when;
+        self
     }
     /// The same row reading the stream's backend (`be_name`).
     pub(crate) const fn backend(mut self) -> FetchDef {
@@ -191,6 +222,7 @@ static FAMILIES: &[&[FetchDef]] = &[
     identity::FETCHES,
     pgsql::FETCHES,
     ssl::FETCHES,
+    payload::FETCHES,
     proxies::FETCHES,
     res_headers::FETCHES,
     stick::FETCHES,

@@ -186,6 +186,12 @@ impl SampleSource for WithLive<'_> {
     fn req_payload(&self) -> Option<&[u8]> {
         self.inner.req_payload()
     }
+    fn res_payload(&self) -> Option<&[u8]> {
+        self.inner.res_payload()
+    }
+    fn payload_final(&self) -> bool {
+        self.inner.payload_final()
+    }
     fn tls(&self) -> Option<&crate::tls::Facts> {
         self.inner.tls()
     }

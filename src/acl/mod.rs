@@ -148,6 +148,17 @@ pub trait SampleSource {
     fn req_payload(&self) -> Option<&[u8]> {
         None
     }
+    /// The bytes the server sent that wait in the response buffer (`tcp-response
+    /// inspect-delay`), for `res.len`, `res.payload`…
+    fn res_payload(&self) -> Option<&[u8]> {
+        None
+    }
+    /// Whether the payload rules inspect is final: the inspect delay ended, the
+    /// buffer is full or the peer closed (`wait_end` is true only then). True outside
+    /// the inspection of `mode tcp` content rules.
+    fn payload_final(&self) -> bool {
+        true
+    }
     /// What the client connection's TLS handshake settled, when it came over TLS.
     fn tls(&self) -> Option<&crate::tls::Facts> {
         None
@@ -273,6 +284,18 @@ struct Acl {
 impl Acl {
     fn eval(&self, src: &dyn SampleSource) -> bool {
         self.criteria.iter().any(|c| c.eval(src))
+    }
+    /// The OR of its criteria in three values (`None`: not decided yet).
+    fn eval_partial(&self, src: &dyn SampleSource, partial: bool) -> Option<bool> {
+        let mut miss = false;
+        for c in &self.criteria {
+            match c.eval_partial(src, partial) {
+                Some(true) => return Some(true),
+                None => miss = true,
+                Some(false) => {}
+            }
+        }
+        if miss { None } else { Some(false) }
     }
     fn visibility(&self) -> Visibility {
         self.criteria
@@ -413,6 +436,57 @@ impl CompiledCondition {
             .any(|suite| suite.iter().all(|(neg, acl)| acl.eval(src) != *neg));
         hit != self.unless
     }
+    /// Evaluates the condition while the payload it inspects may still grow
+    /// (`partial`), as HAProxy's `acl_exec_cond()` does: `None` when the answer may
+    /// change with more data (a false term of a payload fetch), which a `tcp-request
+    /// content` or `tcp-response content` rule waits out until its inspect delay ends.
+    /// Not partial: [`CompiledCondition::eval`].
+    pub fn eval_partial(&self, src: &dyn SampleSource, partial: bool) -> Option<bool> {
+        if !partial {
+            return Some(self.eval(src));
+        }
+        // OR of AND suites; a miss survives negation.
+        let mut miss = false;
+        let mut hit = false;
+        for suite in &self.any_of {
+            let mut all = Some(true);
+            for (neg, acl) in suite {
+                match acl.eval_partial(src, true).map(|r| r != *neg) {
+                    Some(false) => {
+                        all = Some(false);
+                        break;
+                    }
+                    None => all = None,
+                    Some(true) => {}
+                }
+            }
+            match all {
+                Some(true) => {
+                    hit = true;
+                    break;
+                }
+                None => miss = true,
+                Some(false) => {}
+            }
+        }
+        if !hit && miss {
+            return None;
+        }
+        Some(hit != self.unless)
+    }
+
+    /// The first payload fetch (`req.len`, `res.payload`…, not `wait_end`) the
+    /// condition reads, if any.
+    pub fn payload_fetch(&self) -> Option<&'static str> {
+        self.any_of
+            .iter()
+            .flatten()
+            .flat_map(|(_, acl)| acl.criteria.iter())
+            .map(|c| c.fetch_def())
+            .find(|d| d.may_change.ever() && d.name != "wait_end")
+            .map(|d| d.name)
+    }
+
     /// The latest phase whose data this condition reads. HAProxy only warns when a rule
     /// uses a later phase's fetch ("will never match"); the caller decides.
     pub fn visibility(&self) -> Visibility {

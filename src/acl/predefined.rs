@@ -1,6 +1,6 @@
 //! Pre-defined ACLs (configuration.txt 7.4): `TRUE`, `FALSE`, `HTTP_1.0`, `LOCALHOST`,
 //! `METH_GET`, … as the criteria they stand for. Those whose fetch gatehouse lacks
-//! (`HTTP`, `RDP_COOKIE`, `REQ_CONTENT`, `WAIT_END`) are reported when used.
+//! (`HTTP`) are reported when used.
 
 /// Every pre-defined ACL and the criterion it is equivalent to.
 pub(crate) static PREDEFINED: &[(&str, &[&str])] = &[

@@ -113,7 +113,8 @@ pub fn check_refs(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) {
         .chain(&p.http_response)
         .filter_map(|r| r.cond.as_ref())
         .chain(p.use_backends.iter().filter_map(|r| r.cond.as_ref()))
-        .chain(p.tcp_request.iter().filter_map(|r| r.cond.as_ref()));
+        .chain(p.tcp_request.iter().filter_map(|r| r.cond.as_ref()))
+        .chain(p.tcp_response.iter().filter_map(|r| r.cond.as_ref()));
     for c in conds {
         for term in c.any_of.iter().flatten() {
             if let AclRef::Anonymous(e) = &term.acl {

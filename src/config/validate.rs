@@ -147,7 +147,7 @@ fn references(config: &Config, p: &Proxy, diags: &mut Vec<Diag>) {
     if let Some((name, span)) = &p.default_backend {
         check(name, span, "default_backend");
     }
-    for ub in &p.use_backends {
+    for ub in p.use_backends.iter().filter(|u| !u.dynamic) {
         check(&ub.backend, &ub.span, "use_backend");
     }
 }

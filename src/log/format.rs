@@ -395,6 +395,13 @@ impl LogFormatSpec {
         Ok(LogFormatSpec { nodes })
     }
 
+    /// True when a `%[…]` sample reads request data (in `mode tcp`: the payload).
+    pub fn reads_request(&self) -> bool {
+        self.nodes.iter().any(|n| {
+            matches!(n, Node::Sample(e, _) if e.visibility() >= crate::acl::Visibility::Request)
+        })
+    }
+
     /// True when the format prints nothing but literal text.
     pub fn is_literal(&self) -> bool {
         self.nodes.iter().all(|n| matches!(n, Node::Text(_)))

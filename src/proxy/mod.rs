@@ -17,6 +17,7 @@ pub mod serve;
 pub mod session;
 pub mod stick;
 pub mod tcp;
+pub mod tcp_response;
 pub mod tls;
 pub mod tunnel;
 pub mod xfer;

@@ -12,6 +12,7 @@ use crate::log::{FinState, LogRecord, TermCause};
 use crate::runtime::frontend::Frontend;
 use crate::runtime::live_fetch::StreamLive;
 use crate::runtime::snapshot::Snapshot;
+use crate::runtime::tcp_response::ResAction;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -22,14 +23,33 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let mut payload = Vec::new();
-    if let Some(delay) = fe.inspect_delay.filter(|_| reads_payload(&fe))
-        && !inspect(&mut client, &mut payload, delay, snap.global.bufsize).await
-    {
-        return;
+    let mut last = true;
+    if let Some(delay) = fe.inspect_delay.filter(|_| reads_payload(&fe)) {
+        let decided = |data: &[u8]| {
+            let src = Payload {
+                conn: &conn,
+                data,
+                last: false,
+            };
+            crate::runtime::rules::content_decided(&fe.tcp_content, &src)
+        };
+        match inspect(
+            &mut client,
+            &mut payload,
+            delay,
+            snap.global.bufsize,
+            decided,
+        )
+        .await
+        {
+            Some(l) => last = l,
+            None => return,
+        }
     }
     let conn = Payload {
         conn: &conn,
         data: &payload,
+        last,
     };
     // `tcp-request content` rules. Rules see the live state of the stream's proxies
     // (`nbsrv`, `be_conn`, …).
@@ -43,7 +63,7 @@ where
         if !crate::runtime::rules::tcp_verdict(&fe.tcp_content, &src) {
             return;
         }
-        fe.switch(&src).or_else(|| fe.default_backend.clone())
+        fe.pick_backend(&src)
     };
     let be_accepted = backend.as_ref().is_none_or(|be| {
         let be_live = live.switched(be);
@@ -125,6 +145,67 @@ where
             {
                 return;
             }
+            // `tcp-response content` rules on the server's first bytes.
+            let mut head = Vec::new();
+            if !be.tcp_response.is_empty() {
+                let be_live = live.switched(&be);
+                let verdict = crate::proxy::tcp_response::inspect(
+                    &be.tcp_response,
+                    &mut server,
+                    &conn,
+                    &be_live,
+                    &mut head,
+                    snap.global.bufsize,
+                )
+                .await;
+                let forward = match verdict {
+                    Some(ResAction::Accept) => true,
+                    Some(ResAction::Close) => false,
+                    Some(ResAction::Reject) | None => {
+                        // Both sides closed, nothing forwarded (HAProxy's `PD`).
+                        if verdict.is_some() {
+                            fe.live.counters.dresp.fetch_add(1, Ordering::Relaxed);
+                            be.counters.dresp.fetch_add(1, Ordering::Relaxed);
+                            rec.term_cause = TermCause::Proxy;
+                        } else {
+                            rec.term_cause = TermCause::ServerAbort;
+                        }
+                        rec.fin_state = FinState::Data;
+                        drop(server);
+                        let _ = tokio::io::AsyncWriteExt::shutdown(&mut client).await;
+                        rec.bytes_in = payload.len() as u64;
+                        rec.t_total = session::ms(conn.conn.accepted.elapsed());
+                        drop(slot);
+                        be.counters.session_end();
+                        session::counters(&mut rec, &snap, &fe);
+                        session::account(&fe, Some(&be), Some(&srv), &rec, false);
+                        session::emit_from(&fe, &rec, false, false, None, Some(&conn), &mut line);
+                        return;
+                    }
+                };
+                if !head.is_empty()
+                    && tokio::io::AsyncWriteExt::write_all(&mut client, &head)
+                        .await
+                        .is_err()
+                {
+                    return;
+                }
+                if !forward {
+                    // `close`: what arrived is forwarded, then the server connection is
+                    // closed and the client's after it.
+                    drop(server);
+                    let _ = tokio::io::AsyncWriteExt::shutdown(&mut client).await;
+                    rec.bytes_in = payload.len() as u64;
+                    rec.bytes_out = head.len() as u64;
+                    rec.t_total = session::ms(conn.conn.accepted.elapsed());
+                    drop(slot);
+                    be.counters.session_end();
+                    session::counters(&mut rec, &snap, &fe);
+                    session::account(&fe, Some(&be), Some(&srv), &rec, false);
+                    session::emit_from(&fe, &rec, false, false, None, Some(&conn), &mut line);
+                    return;
+                }
+            }
             // `option logasap`: the line is logged once the server connection is up.
             let asap = fe.log.as_ref().is_some_and(|l| l.logasap);
             if asap {
@@ -166,7 +247,7 @@ where
                 // client's side down (FIN); with `option nolinger` the close then resets.
                 let _ = tokio::io::AsyncWriteExt::shutdown(&mut cw).await;
             }
-            rec.bytes_out = res.down;
+            rec.bytes_out = res.down + head.len() as u64;
             rec.bytes_in = res.up + payload.len() as u64;
             crate::runtime::stick::track::count_bytes(
                 Some(&trk),
@@ -203,35 +284,41 @@ where
 /// Whether the frontend's content rules or `use_backend` conditions read the payload.
 fn reads_payload(fe: &Frontend) -> bool {
     fe.tcp_content.iter().any(|r| r.cond.reads_request())
-        || fe.switching.iter().any(|s| s.cond.reads_request())
+        || fe.switching.iter().any(|s| s.reads_request())
 }
 
 /// Reads the client's first bytes into `buf` until they tell what the payload fetches
 /// need (a whole TLS hello, or bytes that are not one), the buffer is full, the client
 /// stops sending, or `delay` passes. `false`: the connection failed.
+/// Then, while a content rule's condition may still change (`req.len`, `wait_end`:
+/// `decided` says no), reads on until the delay ends. `Some(last)`: whether the payload
+/// is final (delay over, client done, buffer full); `None`: the connection failed.
 async fn inspect<S: AsyncRead + Unpin>(
     client: &mut S,
     buf: &mut Vec<u8>,
     delay: std::time::Duration,
     bufsize: usize,
-) -> bool {
+    decided: impl Fn(&[u8]) -> bool,
+) -> Option<bool> {
     use tokio::io::AsyncReadExt;
     let deadline = tokio::time::Instant::now() + delay;
-    while !crate::tls::hello::settled(buf) && buf.len() < bufsize {
+    while buf.len() < bufsize && !(crate::tls::hello::settled(buf) && decided(buf)) {
         buf.reserve(bufsize - buf.len());
         match tokio::time::timeout_at(deadline, client.read_buf(buf)).await {
-            Err(_) | Ok(Ok(0)) => break,
+            Err(_) | Ok(Ok(0)) => return Some(true),
             Ok(Ok(_)) => {}
-            Ok(Err(_)) => return false,
+            Ok(Err(_)) => return None,
         }
     }
-    true
+    Some(buf.len() >= bufsize)
 }
 
 /// The connection and the bytes read ahead of the rules, as the rules see them.
 struct Payload<'a> {
     conn: &'a ConnInfo,
     data: &'a [u8],
+    /// Whether `data` is final (`wait_end`).
+    last: bool,
 }
 
 impl SampleSource for Payload<'_> {
@@ -255,6 +342,9 @@ impl SampleSource for Payload<'_> {
     }
     fn req_payload(&self) -> Option<&[u8]> {
         Some(self.data)
+    }
+    fn payload_final(&self) -> bool {
+        self.last
     }
 }
 

@@ -79,6 +79,8 @@ pub struct Backend {
     pub buffer_request: bool,
     /// `tcp-request content` rules of the backend section.
     pub tcp_content: Vec<crate::runtime::rules::TcpRuleRt>,
+    /// `tcp-response` rules (`mode tcp`).
+    pub tcp_response: crate::runtime::tcp_response::TcpResponse,
     /// `http-request` rules of the backend section.
     pub http_request: HttpRules,
     /// `http-response` rules of the backend section.

@@ -7,6 +7,7 @@ use crate::runtime::backend::Backend;
 use crate::runtime::errors::ErrorPages;
 use crate::runtime::live::FrontendLive;
 use crate::runtime::rules::{Cond, HttpRules, TcpRuleRt};
+use crate::runtime::switching::Switch;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -39,14 +40,6 @@ pub struct ProxyLog {
     pub separate_errors: bool,
     /// `option logasap`.
     pub logasap: bool,
-}
-
-/// A `use_backend` rule.
-pub struct Switch {
-    /// When.
-    pub cond: Cond,
-    /// Where to.
-    pub backend: Arc<Backend>,
 }
 
 /// A frontend.
@@ -118,19 +111,6 @@ pub struct Frontend {
     pub capture_res: Vec<(Vec<u8>, usize)>,
     /// The stats page this frontend serves (`stats enable`, `stats uri`…).
     pub stats: crate::runtime::proxies::SharedStatsPage,
-}
-
-impl Frontend {
-    /// The backend of the first `use_backend` rule whose condition matches (not the
-    /// `default_backend`), in the rules' order as HAProxy evaluates them; through the
-    /// `Host` index when there is one, which only skips rules that cannot match.
-    pub fn switch(&self, src: &dyn crate::acl::SampleSource) -> Option<Arc<Backend>> {
-        let rule = match &self.switch_index {
-            Some(ix) => ix.first(src, |i| self.switching[i].cond.matches(src)),
-            None => self.switching.iter().position(|s| s.cond.matches(src)),
-        };
-        rule.map(|i| self.switching[i].backend.clone())
-    }
 }
 
 /// The request id of a frontend: `unique-id-format` compiled, and `unique-id-header`.

@@ -22,4 +22,6 @@ pub mod shutdown;
 pub mod snapshot;
 pub mod state_file;
 pub mod stick;
+pub mod switching;
+pub mod tcp_response;
 pub mod userlist;

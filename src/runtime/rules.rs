@@ -30,6 +30,14 @@ impl Cond {
     pub fn matches(&self, src: &dyn SampleSource) -> bool {
         self.0.as_ref().is_none_or(|c| c.eval(src))
     }
+    /// [`Cond::matches`] while the inspected payload may still grow (`partial`):
+    /// `None` when the answer may change with more data.
+    pub fn matches_partial(&self, src: &dyn SampleSource, partial: bool) -> Option<bool> {
+        match &self.0 {
+            Some(c) => c.eval_partial(src, partial),
+            None => Some(true),
+        }
+    }
     /// Whether the condition reads request data (in `mode tcp`: the payload).
     pub fn reads_request(&self) -> bool {
         self.0
@@ -681,6 +689,23 @@ pub fn compile_tcp(
             })
         })
         .collect()
+}
+
+/// Whether `tcp-request content` rules can decide on the payload seen through `src`
+/// while it may still grow: false when a rule before the deciding one (the first
+/// matching `accept` or `reject`) has a condition that may still change (`req.len`,
+/// `wait_end`), which HAProxy waits out until the inspect delay ends.
+pub fn content_decided(rules: &[TcpRuleRt], src: &dyn SampleSource) -> bool {
+    for r in rules {
+        match r.cond.matches_partial(src, true) {
+            None => return false,
+            Some(true) if matches!(r.action, TcpAction::Accept | TcpAction::Reject) => {
+                return true;
+            }
+            _ => {}
+        }
+    }
+    true
 }
 
 /// Evaluates tcp rules: the first matching rule decides; none matching accepts.

@@ -3,11 +3,12 @@
 
 use super::backend::{Backend, BackendTimeouts};
 use super::errors::ErrorPages;
-use super::frontend::{Frontend, FrontendTimeouts, ProxyLog, Switch};
+use super::frontend::{Frontend, FrontendTimeouts, ProxyLog};
 use super::live::Store;
 use super::proxies::{ProxyMeta, StatsPage};
 use super::rules::{Cond, HttpRules, compile_tcp};
 use super::server::{ServerState, Wire};
+use super::switching::{Switch, Target};
 use crate::acl::AclSet;
 use crate::balance::Balancer;
 use crate::config::diag::Diag;
@@ -318,6 +319,10 @@ fn build_backend(
             diags,
         )?
     };
+    let tcp_response = ok_or_push(
+        super::tcp_response::TcpResponse::compile(&set, &p.tcp_response),
+        diags,
+    )?;
     let balancer = Balancer::new(
         &p.balance,
         &p.hash_type,
@@ -375,6 +380,7 @@ fn build_backend(
         errors,
         buffer_request: p.options.http_buffer_request,
         tcp_content,
+        tcp_response,
         http_request: if p.kind.has_frontend() {
             HttpRules::default()
         } else {
@@ -530,6 +536,8 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
             .find(|(n, _)| n == name)
             .map(|(_, b)| b.clone())
     };
+    // The backends by name, built when a dynamic `use_backend` first needs them.
+    let by_name = std::sync::OnceLock::new();
     let mut frontends = Vec::new();
     for p in config.proxies.iter().filter(|p| p.kind.has_frontend()) {
         let set = match AclSet::compile(&p.acls) {
@@ -583,11 +591,35 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
         http_request.bind_identities(&identities);
         let mut switching = Vec::new();
         for ub in &p.use_backends {
-            if let (Some(b), Some(cond)) = (
-                find(&ub.backend),
-                ok_or_push(Cond::compile(&set, ub.cond.as_ref()), &mut diags),
-            ) {
-                switching.push(Switch { cond, backend: b });
+            let Some(cond) = ok_or_push(Cond::compile(&set, ub.cond.as_ref()), &mut diags) else {
+                continue;
+            };
+            let target = if ub.dynamic {
+                match LogFormatSpec::compile_in(&ub.backend, FormatContext::FrontendRequest) {
+                    // A format of plain text (`be%%1`) is a static name, as in HAProxy.
+                    Ok(f) => match f.literal() {
+                        Some(name) => find(&name).map(Target::Static),
+                        None => Some(Target::Dynamic {
+                            format: Box::new(f),
+                            backends: Arc::clone(
+                                by_name
+                                    .get_or_init(|| Arc::new(backends.iter().cloned().collect())),
+                            ),
+                        }),
+                    },
+                    Err(e) => {
+                        diags.push(Diag::alert(
+                            &ub.span,
+                            format!("failed to parse use_backend rule '{}' : {e}.", ub.backend),
+                        ));
+                        None
+                    }
+                }
+            } else {
+                find(&ub.backend).map(Target::Static)
+            };
+            if let Some(target) = target {
+                switching.push(Switch { cond, target });
             }
         }
         let switch_index =

@@ -329,6 +329,8 @@ pub struct Proxy {
     pub redirects: Vec<HttpRule>,
     /// `tcp-request` rules.
     pub tcp_request: Vec<TcpRequestRule>,
+    /// `tcp-response` rules (`content`, and `inspect-delay` whose action is the delay).
+    pub tcp_response: Vec<TcpRequestRule>,
     /// `option pgsql-insecure-auth`, `option pgsql-audit-statements` (gatehouse only).
     pub pgsql: PgsqlOptions,
     /// `errorfile`, `errorfiles` and `http-error` lines, in order (files are read at
@@ -402,6 +404,7 @@ impl Proxy {
             http_after_response: Vec::new(),
             redirects: Vec::new(),
             tcp_request: Vec::new(),
+            tcp_response: Vec::new(),
             pgsql: PgsqlOptions::default(),
             errorfiles: Vec::new(),
             logs: Vec::new(),

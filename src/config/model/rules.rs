@@ -55,8 +55,10 @@ pub struct AclDef {
 pub struct UseBackend {
     /// The line.
     pub span: Span,
-    /// The backend's name.
+    /// The backend's name, or the log-format that names it per request.
     pub backend: String,
+    /// Whether `backend` is a log-format (`use_backend be_%[req.hdr(host)]`).
+    pub dynamic: bool,
     /// The condition, if any.
     pub cond: Option<Condition>,
 }

@@ -15,6 +15,7 @@ pub mod rules;
 pub mod server;
 pub mod server_state;
 pub mod stats;
+pub mod tcp_response;
 pub mod timeout;
 
 use super::keyword::ProxyKeyword;
@@ -30,6 +31,7 @@ pub static TABLES: &[&[ProxyKeyword]] = &[
     persist::KEYWORDS,
     pgsql::KEYWORDS,
     rules::KEYWORDS,
+    tcp_response::KEYWORDS,
     server::KEYWORDS,
     server_state::KEYWORDS,
     stats::KEYWORDS,

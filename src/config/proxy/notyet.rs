@@ -40,8 +40,6 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
     not_yet("srvtcpka-cnt", DEF | LI | BE),
     not_yet("srvtcpka-idle", DEF | LI | BE),
     not_yet("srvtcpka-intvl", DEF | LI | BE),
-    not_yet("tcp-response content", DEF | LI | BE),
-    not_yet("tcp-response inspect-delay", DEF | LI | BE),
     not_yet("use-fcgi-app", LI | BE),
     not_yet("use-server", LI | BE),
 ];

@@ -59,8 +59,13 @@ fn use_backend(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
     let backend = words
         .get(1)
         .ok_or("'use_backend' expects a backend name.")?;
-    if backend.contains("%[") {
-        return Err("'use_backend' with a dynamic name (log-format expression) is not supported yet by gatehouse.".into());
+    // A name with `%` is a log-format resolved per request (HAProxy parses every
+    // name as one; a format of plain text stays a static name).
+    let dynamic = backend.contains('%');
+    if dynamic {
+        ctx.sem
+            .log_format(backend, FormatContext::FrontendRequest)
+            .map_err(|e| format!("failed to parse use_backend rule '{backend}' : {e}."))?;
     }
     let (cut, cond) = split_cond(words, 2, ctx.span, "switching rule")?;
     if cut != 2 {
@@ -72,6 +77,7 @@ fn use_backend(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
     ctx.proxy.use_backends.push(UseBackend {
         span: ctx.span.clone(),
         backend: backend.clone(),
+        dynamic,
         cond,
     });
     Ok(())

@@ -444,10 +444,17 @@ pub fn route(
                 response: false,
             };
             let seen: &dyn SampleSource = if edits.is_empty() { view } else { &edited };
-            fe.switch(seen).or_else(|| fe.default_backend.clone())
+            fe.pick_backend(seen)
         }
         _ => None,
     };
+    // Only a dynamic `use_backend` can name a `mode tcp` backend here (static ones are
+    // refused at load): HAProxy aborts such a stream without a response.
+    if b.as_ref()
+        .is_some_and(|b| b.mode == crate::config::model::Mode::Tcp)
+    {
+        return None;
+    }
     // From here on the stream's backend is the chosen one (`be_name`, `nbsrv`).
     let switched;
     let view = match (&b, view.live) {

@@ -84,10 +84,7 @@ pub fn run(
             }
         }
     }
-    let backend = fe
-        .switch(&with)
-        .or_else(|| fe.default_backend.clone())
-        .ok_or(Some(Refusal::NoServer))?;
+    let backend = fe.pick_backend(&with).ok_or(Some(Refusal::NoServer))?;
     let be_live = live.switched(&backend);
     let be_with = WithLive {
         inner: src,
