@@ -80,7 +80,7 @@ const CASES: &[(&str, &str, u32, &str)] = &[
         "peers sections are refused with a pointer to the table's Redis option",
         "peers p\n    peer a 127.0.0.1:1000\n",
         1,
-        "section 'peers' : 'peers' is not supported by gatehouse: stick tables are shared between instances through Redis instead, with the stick-table option 'redis <url>' (not available yet; see docs/persistence.md).",
+        "section 'peers' : 'peers' is not supported by gatehouse: stick tables are shared between instances through Redis instead, with the stick-table option 'redis redis://HOST:PORT/DB' (see docs/persistence.md).",
     ),
     (
         "real HAProxy action gatehouse does not support yet",

@@ -192,6 +192,9 @@ impl Running {
     pub fn resize(&mut self) {
         let snap = self.current.load_full();
         self.resize_gates(&snap);
+        // Tables shared through Redis sync on their own tasks (one per table, kept
+        // across reloads with the table).
+        crate::runtime::stick::share::start(&snap.tables);
     }
 
     /// `-d`: trace every accepted connection on stdout.
@@ -249,6 +252,9 @@ impl Running {
     pub fn start(&mut self) {
         let snap = self.current.load_full();
         self.resize_gates(&snap);
+        // Tables shared through Redis sync on their own tasks (one per table, kept
+        // across reloads with the table).
+        crate::runtime::stick::share::start(&snap.tables);
         // The checkers follow the snapshot just made current (on their own tasks).
         if let Some(plans) = self.plans.take() {
             self.checks.apply(plans, &self.store, &snap);

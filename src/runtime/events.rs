@@ -19,6 +19,11 @@ pub fn set_quiet(quiet: bool) {
     QUIET.store(quiet, Ordering::Relaxed);
 }
 
+/// Whether `-q` is set.
+pub fn quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
+
 /// Syslog levels HAProxy uses for these messages.
 const EMERG: u8 = 0;
 const ALERT: u8 = 1;
