@@ -55,7 +55,11 @@ impl Instance {
     /// Waits until stderr has said `what` `n` times.
     fn wait_says(&self, what: &str, n: usize) {
         assert!(
-            wait_until(Duration::from_secs(20), || self.d.stderr().matches(what).count()
+            wait_until(Duration::from_secs(20), || self
+                .d
+                .stderr()
+                .matches(what)
+                .count()
                 >= n),
             "never said {what:?} ({n}x):\n{}",
             self.d.stderr()
@@ -82,7 +86,10 @@ fn until_refused(port: u16, client: &str, pace: Duration, max: usize) -> Vec<u16
     let mut v = Vec::new();
     let mut refused_in_a_row = 0;
     while refused_in_a_row < 30 && v.len() < max {
-        let s = c.get("/", &[("x-client", client)]).expect("response").status;
+        let s = c
+            .get("/", &[("x-client", client)])
+            .expect("response")
+            .status;
         refused_in_a_row = if s == 429 { refused_in_a_row + 1 } else { 0 };
         v.push(s);
         if !pace.is_zero() {
@@ -102,12 +109,10 @@ fn both_until_refused(a: &Instance, b: &Instance, client: &str) -> (usize, usize
     let (pa, pb) = (a.port, b.port);
     let ca = client.to_string();
     let cb = client.to_string();
-    let ta = std::thread::spawn(move || {
-        until_refused(pa, &ca, Duration::from_millis(10), LIMIT * 3)
-    });
-    let tb = std::thread::spawn(move || {
-        until_refused(pb, &cb, Duration::from_millis(10), LIMIT * 3)
-    });
+    let ta =
+        std::thread::spawn(move || until_refused(pa, &ca, Duration::from_millis(10), LIMIT * 3));
+    let tb =
+        std::thread::spawn(move || until_refused(pb, &cb, Duration::from_millis(10), LIMIT * 3));
     let (va, vb) = (ta.join().unwrap(), tb.join().unwrap());
     for v in [&va, &vb] {
         assert!(
@@ -141,7 +146,10 @@ fn two_instances_share_a_rate_limit_and_survive_a_redis_outage() {
     let a = Instance::start(&app, redis_port);
     let b = Instance::start(&app, redis_port);
     for i in [&a, &b] {
-        i.wait_says("stick-table 'per_client' shared through Redis 127.0.0.1:", 1);
+        i.wait_says(
+            "stick-table 'per_client' shared through Redis 127.0.0.1:",
+            1,
+        );
     }
 
     // Shared: the fleet lets the limit through, within 10 %.

@@ -237,8 +237,9 @@ impl RedisServer {
             Some((h, "")) => (h, 0),
             Some((h, d)) => (
                 h,
-                d.parse::<u32>()
-                    .map_err(|_| format!("stick-table: Redis URL '{url}': invalid database '{d}'."))?,
+                d.parse::<u32>().map_err(|_| {
+                    format!("stick-table: Redis URL '{url}': invalid database '{d}'.")
+                })?,
             ),
             None => (hostpart, 0),
         };
@@ -256,21 +257,17 @@ impl RedisServer {
         if host.is_empty() {
             return Err(format!("stick-table: Redis URL '{url}': missing host."));
         }
-        let port = match port {
-            None => 6379,
-            Some(p) => p
-                .parse::<u16>()
-                .ok()
-                .filter(|p| *p > 0)
-                .ok_or_else(|| format!("stick-table: Redis URL '{url}': invalid port '{p}'."))?,
-        };
+        let port =
+            match port {
+                None => 6379,
+                Some(p) => p.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| {
+                    format!("stick-table: Redis URL '{url}': invalid port '{p}'.")
+                })?,
+            };
         let (user, password) = match auth {
             None => (None, None),
             Some(a) => match a.split_once(':') {
-                Some((u, p)) => (
-                    (!u.is_empty()).then(|| unescape(u)),
-                    Some(unescape(p)),
-                ),
+                Some((u, p)) => ((!u.is_empty()).then(|| unescape(u)), Some(unescape(p))),
                 None => (Some(unescape(a)), None),
             },
         };
@@ -291,7 +288,9 @@ fn unescape(s: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%'
-            && let Some(v) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok())
+            && let Some(v) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
         {
             out.push(v);
             i += 3;
@@ -464,5 +463,27 @@ pub fn parse_sc_action(act: &str, words: &[String]) -> Result<ScAction, String> 
             })
         }
         _ => Err(format!("'{act}' is not supported yet by gatehouse")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RedisServer;
+
+    #[test]
+    fn redis_urls_name_host_port_database_and_credentials() {
+        let s = RedisServer::parse("redis://10.0.0.5").unwrap();
+        assert_eq!((s.host.as_str(), s.port, s.db), ("10.0.0.5", 6379, 0));
+        assert_eq!((s.user, s.password), (None, None));
+        let s = RedisServer::parse("redis://app:p%40ss@cache.local:6380/4").unwrap();
+        assert_eq!((s.host.as_str(), s.port, s.db), ("cache.local", 6380, 4));
+        assert_eq!(s.user.as_deref(), Some("app"));
+        assert_eq!(s.password.as_deref(), Some("p@ss"));
+        let s = RedisServer::parse("redis://:secret@[::1]:7000/").unwrap();
+        assert_eq!((s.host.as_str(), s.port, s.db), ("::1", 7000, 0));
+        assert_eq!((s.user, s.password.as_deref()), (None, Some("secret")));
+        assert!(RedisServer::parse("redis://h:0").is_err());
+        assert!(RedisServer::parse("redis://h/x").is_err());
+        assert!(RedisServer::parse("10.0.0.5:6379").is_err());
     }
 }

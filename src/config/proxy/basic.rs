@@ -427,8 +427,15 @@ fn stick_table_args(args: &[String]) -> Result<StickTableDef, String> {
                 );
             }
             (
-                "type" | "size" | "expire" | "store" | "srvkey" | "write-to" | "redis"
-                | "redis-prefix" | "redis-sync-interval",
+                "type"
+                | "size"
+                | "expire"
+                | "store"
+                | "srvkey"
+                | "write-to"
+                | "redis"
+                | "redis-prefix"
+                | "redis-sync-interval",
                 None,
             ) => {
                 return Err(format!("stick-table: missing argument after '{a}'."));

@@ -214,6 +214,8 @@ pub struct Table {
     pub def: StickTableDef,
     /// The first slot of each data type (by [`StickData`] order), if stored.
     offsets: [Option<u16>; 25],
+    /// The data types stored, one bit each (by [`StickData`] order).
+    mask: u32,
     /// Slots of one entry.
     nslots: usize,
     entries: Mutex<BTreeMap<Box<[u8]>, Arc<Entry>>>,
@@ -230,8 +232,10 @@ impl Table {
     pub fn new(name: &str, def: StickTableDef) -> Table {
         let mut offsets = [None; 25];
         let mut n = 0usize;
+        let mut mask = 0u32;
         for item in &def.store {
             offsets[item.data as usize] = Some(n as u16);
+            mask |= 1 << item.data as u32;
             n += item.count as usize;
         }
         let shared = def.redis.is_some();
@@ -239,6 +243,7 @@ impl Table {
             name: name.to_string(),
             def,
             offsets,
+            mask,
             nslots: n,
             entries: Mutex::new(BTreeMap::new()),
             shared,
@@ -302,7 +307,14 @@ impl Table {
 
     /// Whether the table stores `data`.
     pub fn stores(&self, data: StickData) -> bool {
-        self.offsets[data as usize].is_some()
+        self.mask & (1 << data as u32) != 0
+    }
+
+    /// Whether the table stores any of `data` (the request path skips the entry's
+    /// lock when a step changes nothing the table stores).
+    pub fn stores_any(&self, data: &[StickData]) -> bool {
+        let bits = data.iter().fold(0u32, |m, d| m | 1 << *d as u32);
+        self.mask & bits != 0
     }
 
     /// Encodes `k` as a key of this table (HAProxy's `smp_to_stkey`); `None` when the

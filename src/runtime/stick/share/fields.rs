@@ -41,9 +41,7 @@ pub fn kind(data: StickData) -> Kind {
     match data {
         d if d.is_rate() => Kind::Rate,
         StickData::ConnCur => Kind::Gauge,
-        StickData::ServerId | StickData::ServerKey | StickData::Gpt0 | StickData::Gpt => {
-            Kind::Last
-        }
+        StickData::ServerId | StickData::ServerKey | StickData::Gpt0 | StickData::Gpt => Kind::Last,
         _ => Kind::Sum,
     }
 }
@@ -187,7 +185,11 @@ pub struct Layout<'a> {
 /// The ops that bring Redis this instance's changes to an entry whose data is now
 /// `now` (a copy), and this instance's `conn_cur` once they are applied.
 pub fn diff(l: &Layout<'_>, sh: &Shadow, now: &[Slot], c: Clocks) -> (Vec<Op>, i64) {
-    let mut ops: Vec<Op> = sh.stale.iter().map(|f| Op::Del { field: f.clone() }).collect();
+    let mut ops: Vec<Op> = sh
+        .stale
+        .iter()
+        .map(|f| Op::Del { field: f.clone() })
+        .collect();
     let mut own = sh.own_cur;
     for (i, &(data, idx)) in l.slots.iter().enumerate() {
         let name = field_name(data, idx);

@@ -74,7 +74,8 @@ impl Conn {
             _ => {}
         }
         if server.db != 0 {
-            c.call(&[b"SELECT", server.db.to_string().as_bytes()]).await?;
+            c.call(&[b"SELECT", server.db.to_string().as_bytes()])
+                .await?;
         }
         Ok(c)
     }
@@ -130,10 +131,14 @@ fn read_reply(
 ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Reply, RespError>> + Send + '_>> {
     Box::pin(async move {
         let line = read_line(io).await?;
-        let (&kind, rest) = line.split_first().ok_or(RespError::Protocol("empty line"))?;
+        let (&kind, rest) = line
+            .split_first()
+            .ok_or(RespError::Protocol("empty line"))?;
         match kind {
             b'+' => Ok(Reply::Status(String::from_utf8_lossy(rest).into_owned())),
-            b'-' => Err(RespError::Server(String::from_utf8_lossy(rest).into_owned())),
+            b'-' => Err(RespError::Server(
+                String::from_utf8_lossy(rest).into_owned(),
+            )),
             b':' => Ok(Reply::Int(number(rest)?)),
             b'$' => {
                 let n = number(rest)?;

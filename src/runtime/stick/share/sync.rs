@@ -147,10 +147,8 @@ impl Sync {
         let window = if longest == 0 {
             Duration::from_secs(10)
         } else {
-            Duration::from_millis(u64::from(longest)).clamp(
-                Duration::from_secs(1),
-                Duration::from_secs(60),
-            )
+            Duration::from_millis(u64::from(longest))
+                .clamp(Duration::from_secs(1), Duration::from_secs(60))
         };
         let sha = {
             use sha1::Digest;
@@ -371,7 +369,6 @@ impl Sync {
         }
         Ok(())
     }
-
 }
 
 /// Runs the script by its digest `sha`, sending it whole when Redis does not know it
