@@ -207,15 +207,16 @@ impl Sync {
         if !self.connect().await {
             return;
         }
-        if self.watched.is_empty() {
-            if self.last_ok.elapsed() >= IDLE_PING {
-                let r = match &mut self.link {
-                    Link::Up(c) => c.call(&[b"PING"]).await.map(|_| ()),
-                    _ => Ok(()),
-                };
-                self.after(r);
+        if self.watched.is_empty()
+            && (self.last_ok.elapsed() >= IDLE_PING || self.recovered.is_some())
+        {
+            let r = match &mut self.link {
+                Link::Up(c) => c.call(&[b"PING"]).await.map(|_| ()),
+                _ => Ok(()),
+            };
+            if !self.after(r) {
+                return;
             }
-            return;
         }
         let keys: Vec<Box<[u8]>> = self.watched.keys().cloned().collect();
         for chunk in keys.chunks(BATCH) {
