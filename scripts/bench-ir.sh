@@ -14,11 +14,18 @@
 # BINARY may be gatehouse or /usr/sbin/haproxy (same config).
 # Two nginx backends on free loopback ports serve the requests; wrk sends them over 8
 # connections for 6 s. The config is ../shared/bench/haproxy.cfg's.
+# EXTRA_CFG (optional) is appended to the configuration (more sections, e.g. the
+# 1,000 checked servers of scripts/bench-checks.sh).
 # FE_RULES (optional) adds lines to the frontend, e.g. a rate limit:
 #   FE_RULES=$'    stick-table type ip size 1m store http_req_rate(10s)\n    http-request track-sc0 src\n    http-request deny if { sc_http_req_rate(0) gt 100000000 }'
-# RULES=N adds N `use_backend` rules to the frontend, each on a `hdr(host) -i` ACL that
-# matches wrk's Host and a `path_beg` ACL that does not (every rule reads both: the
-# worst case of issue 9's 50-rule budget); the requests still go to `app`.
+# RULES=N adds N `use_backend` rules to the frontend (issue 9's 50-rule budget), each
+#   use_backend beK if { hdr(host) -i appK.example.com } { path_beg /apiK }
+# with backends be1..beN on the same two nginx servers. HIT=K makes wrk send
+# `Host: appK.example.com` and `GET /apiK/`: rule K matches (HIT=0: no rule does and the
+# request falls to default_backend). Give the same HIT to the RULES=0 run so that both
+# runs send the same request. RULES_STYLE=worst instead writes the older worst case:
+# `use_backend app if host_K path_K` with named ACLs, every host ACL matching wrk's
+# Host and no path ACL matching `/` (every rule reads both ACLs).
 set -euo pipefail
 bin=${1:?binary}
 scenario=${2:-ka}
@@ -51,6 +58,7 @@ http {
     listen 127.0.0.1:$port;
     root $work/www;
     location = / { default_type text/plain; return 200 "hello from $port\n"; }
+    location /api { default_type text/plain; return 200 "hello from $port\n"; }
     location / { default_type application/octet-stream; }
   }
 }
@@ -59,11 +67,22 @@ NGX
   pids+=($!)
 done
 rules=""
+backends=""
 for i in $(seq 1 "${RULES:-0}"); do
-  rules+="    acl host_$i hdr(host) -i app$i.example.com 127.0.0.1:$pp
+  if [ "${RULES_STYLE:-}" = worst ]; then
+    rules+="    acl host_$i hdr(host) -i app$i.example.com 127.0.0.1:$pp
     acl path_$i path_beg /app$i/ /v$i/
     use_backend app if host_$i path_$i
 "
+  else
+    rules+="    use_backend be$i if { hdr(host) -i app$i.example.com } { path_beg /api$i }
+"
+    backends+="backend be$i
+    balance roundrobin
+    server app1 127.0.0.1:$pa
+    server app2 127.0.0.1:$pb
+"
+  fi
 done
 cat >"$work/proxy.cfg" <<CFG
 global
@@ -85,6 +104,8 @@ backend app
     balance roundrobin
     server app1 127.0.0.1:$pa
     server app2 127.0.0.1:$pb
+$backends
+${EXTRA_CFG:-}
 CFG
 case $tool in
   callgrind) valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/cg.out" "$bin" -db -f "$work/proxy.cfg" 2>"$work/tool.err" & ;;
@@ -108,6 +129,10 @@ case $scenario in
   close) extra=(-H "Connection: close") ;;
   *) echo "bench-ir.sh: unknown scenario $scenario (ka, close, 64k)" >&2; exit 2 ;;
 esac
+if [ -n "${HIT:-}" ]; then
+  path=/api$HIT/
+  extra+=(-H "Host: app$HIT.example.com")
+fi
 # Startup is not counted: instrumentation starts once the proxy listens.
 [ "$tool" = callgrind ] && callgrind_control -i on "$proxy" >/dev/null
 out=$(wrk -t1 -c8 -d"${DUR:-6}s" "${extra[@]}" "http://127.0.0.1:$pp$path")

@@ -24,6 +24,7 @@ declare -A PKG=(
     [pg_basebackup]=postgresql-client-15
     [pg_ctl]=postgresql-15
     [psql]=postgresql-client-15
+    [pgbench]=postgresql-15            # tests/pgsql_failover.rs: load during a failover
     [mariadb-install-db]=mariadb-server-core # MariaDB 10.11
     [mariadbd]=mariadb-server-core
     [redis-server]=redis-server        # Redis 7

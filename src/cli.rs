@@ -34,6 +34,13 @@ pub struct Cli {
     pub keywords: bool,
     /// `-Ws`: speak systemd's notify protocol (`READY=1`, `RELOADING=1`).
     pub systemd_notify: bool,
+    /// `-W`/`-Ws`: master-worker mode (a master process supervising one worker).
+    pub master_worker: bool,
+    /// `-S ADDR[,option,value…]`: the master CLI's address and bind options.
+    pub master_cli: Vec<String>,
+    /// `-x SOCKET`: take the listening sockets over from the process behind this stats
+    /// socket (`expose-fd listeners`).
+    pub xfer_socket: Option<PathBuf>,
     /// `-sf PID…` / `-st PID…`: the processes to stop once this one listens.
     pub old_pids: Vec<i32>,
     /// `-st` (terminate them at once) rather than `-sf` (soft stop, SIGUSR1).
@@ -46,7 +53,9 @@ pub const USAGE: &str = "Usage : gatehouse [-f <cfgfile|cfgdir>]* [ -vdVD ] [ -c
         -V enters verbose mode (accepted; the messages are the same)
         -d enters debug mode ; -db only disables background mode.
         -D goes daemon ; -p writes pids of all children to this file
-        -W/-Ws master-worker mode (gatehouse reloads in place on SIGUSR2) ; -Ws notifies systemd
+        -W master-worker mode ; -Ws master-worker mode with systemd notify support
+        -S <bind>[,<bind options>...] new master CLI
+        -x <unix_socket> get listening sockets from a unix socket
         -f <cfgfile|cfgdir> adds <cfgfile> to the list of configuration files
            (a directory adds its *.cfg files in lexical order)
         -c check mode : only check config files and exit
@@ -82,10 +91,15 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Cli, String> {
             }
             "-db" => cli.foreground = true,
             "-D" => cli.daemon = true,
-            // Master-worker mode: gatehouse is one process that reloads in place on
-            // SIGUSR2 in every mode; `-Ws` adds systemd's notify protocol.
-            "-W" => {}
-            "-Ws" => cli.systemd_notify = true,
+            // Master-worker mode: a master process (the pid in the pid file) runs one
+            // worker and replaces it on SIGUSR2; `-Ws` adds systemd's notify protocol.
+            "-W" => cli.master_worker = true,
+            "-Ws" => {
+                cli.master_worker = true;
+                cli.systemd_notify = true
+            }
+            "-S" => cli.master_cli.push(value("-S")?),
+            "-x" => cli.xfer_socket = Some(value("-x")?.into()),
             "-p" => cli.pidfile = Some(value("-p")?.into()),
             "-L" => cli.local_peer = Some(value("-L")?),
             "-v" | "--version" => cli.version = cli.version.max(1),
@@ -106,8 +120,8 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Cli, String> {
                     }
                 }
             }
-            "-x" | "-S" | "-m" | "-N" | "-dM" | "-dG" | "-dS" | "-de" | "-dp" | "-dr" | "-dV"
-            | "-dW" | "-dD" | "-dK" => {
+            "-m" | "-N" | "-dM" | "-dG" | "-dS" | "-de" | "-dp" | "-dr" | "-dV" | "-dW" | "-dD"
+            | "-dK" => {
                 return Err(format!(
                     "option '{a}' is a haproxy option that gatehouse does not support yet"
                 ));
@@ -164,7 +178,13 @@ mod tests {
         assert!(!c.terminate_old && c.quiet);
         let c = p("-st 77").unwrap();
         assert!(c.terminate_old && c.old_pids == vec![77]);
-        assert!(p("-x /run/s").unwrap_err().contains("not support yet"));
+        let c = p("-x /run/s -sf 5 -Ws -S /run/m.sock,mode,600").unwrap();
+        assert_eq!(c.xfer_socket, Some(PathBuf::from("/run/s")));
+        assert!(c.master_worker && c.systemd_notify);
+        assert_eq!(c.master_cli, vec!["/run/m.sock,mode,600".to_owned()]);
+        assert!(p("-W").unwrap().master_worker);
+        assert!(p("-m 5").unwrap_err().contains("not support yet"));
+        assert!(p("-x").is_err());
         assert_eq!(p("-- a.cfg b.cfg").unwrap().files.len(), 2);
     }
 }

@@ -10,6 +10,7 @@ pub mod config;
 pub mod identity;
 pub mod load;
 pub mod log;
+pub mod master;
 pub mod pgwire;
 pub mod proxy;
 pub mod runtime;

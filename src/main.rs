@@ -132,7 +132,14 @@ fn main() -> ExitCode {
         eprint!("{}", cli::USAGE);
         return ExitCode::from(1);
     }
-    let loaded = gatehouse::load::load(&cli.files);
+    // A worker started by a master (`-W`): its internal socket, no pid file, no
+    // daemon, no systemd messages (the master speaks for it).
+    let worker = gatehouse::master::worker::socket_path().is_some();
+    if !cli.check && !worker && gatehouse::master::reexecuted() {
+        // A reload re-executed the master: the new worker checks the configuration.
+        return ExitCode::from(gatehouse::master::run(master_options(&cli, None)));
+    }
+    let mut loaded = gatehouse::load::load(&cli.files);
     print_diags(&loaded, cli.quiet);
     // A `bind` line (or a `stats socket`) somewhere: without one HAProxy will not start.
     let has_listener = loaded
@@ -173,23 +180,89 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(1);
     }
+    if (cli.master_worker || loaded.config.global.master_worker) && !worker {
+        let pidfile = cli
+            .pidfile
+            .clone()
+            .or_else(|| loaded.config.global.pidfile.clone());
+        return ExitCode::from(gatehouse::master::run(master_options(&cli, pidfile)));
+    }
+    gatehouse::master::worker::add_socket(&mut loaded.config);
+    // `-x`: the old process's listening sockets and live state, before binding.
+    let mut inherit = None;
+    if let Some(path) = &cli.xfer_socket {
+        if let Err(e) = gatehouse::proxy::xfer::receive_from(path) {
+            eprintln!(
+                "[ALERT]    ({}) : Failed to get the sockets from the old process! ({e})",
+                std::process::id()
+            );
+            if !worker {
+                return ExitCode::from(1);
+            }
+        }
+        match gatehouse::master::state::fetch(path) {
+            Ok(dumps) => {
+                inherit = Some(gatehouse::proxy::serve::Inherit {
+                    apply: gatehouse::master::state::apply,
+                    dumps,
+                })
+            }
+            Err(e) => eprintln!(
+                "[WARNING]  ({}) : Failed to get the state of the old process ({e}); starting fresh.",
+                std::process::id()
+            ),
+        }
+    }
     sigpipe(false);
     let opts = gatehouse::proxy::serve::ServeOptions {
         // As in HAProxy 2.6: `-D` always detaches; `-d`/`-db` only override `daemon`.
-        daemon: cli.daemon || (loaded.config.global.daemon && !cli.foreground),
-        pidfile: cli
-            .pidfile
-            .clone()
-            .or_else(|| loaded.config.global.pidfile.clone()),
+        daemon: !worker && (cli.daemon || (loaded.config.global.daemon && !cli.foreground)),
+        pidfile: if worker {
+            None
+        } else {
+            cli.pidfile
+                .clone()
+                .or_else(|| loaded.config.global.pidfile.clone())
+        },
         config_files: cli.files.clone(),
-        loader: Some(gatehouse::load::load),
+        loader: Some(if worker {
+            gatehouse::master::worker::load
+        } else {
+            gatehouse::load::load
+        }),
         quiet: cli.quiet && !cli.debug,
         debug: cli.debug,
         local_peer: cli.local_peer.clone(),
         control: Some(gatehouse::admin::start),
         old_pids: cli.old_pids.clone(),
         terminate_old: cli.terminate_old,
-        systemd_notify: cli.systemd_notify,
+        systemd_notify: cli.systemd_notify && !worker,
+        inherit,
+        ready_fd: gatehouse::master::worker::ready_fd(),
     };
     ExitCode::from(gatehouse::proxy::serve::run(loaded.config, opts))
+}
+
+/// The master's options from the command line (`pidfile` on the first start only).
+fn master_options(
+    cli: &Cli,
+    pidfile: Option<std::path::PathBuf>,
+) -> gatehouse::master::MasterOptions {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // The binary's path as started, so that a reload runs the file now there.
+    let exe = std::env::args()
+        .next()
+        .filter(|a| a.contains('/'))
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::current_exe().ok())
+        .unwrap_or_else(|| "gatehouse".into());
+    gatehouse::master::MasterOptions {
+        args,
+        exe,
+        pidfile,
+        notify: cli.systemd_notify,
+        cli: cli.master_cli.clone(),
+        daemon: cli.daemon,
+        quiet: cli.quiet,
+    }
 }

@@ -6,7 +6,7 @@
 //! cache, are filled on the first evaluation only: each condition is evaluated once
 //! before counting, then must stay at zero allocations.
 
-use gatehouse::acl::{AclSet, SampleSource, parse_condition};
+use gatehouse::acl::{AclSet, RuleIndex, SampleSource, parse_condition};
 use gatehouse::config::model::{AclDef, AclExpr};
 use gatehouse::config::span::Span;
 use std::net::SocketAddr;
@@ -202,6 +202,39 @@ fn fifty_use_backend_rules_allocate_nothing() {
         for _ in 0..1000 {
             hits += usize::from(route(&last) == Some(49));
             hits += usize::from(route(&none).is_none());
+        }
+    });
+    assert_eq!(hits, 2000);
+    assert_eq!(n, 0, "{n} allocations in 2000 routings");
+}
+
+/// Issue 9's rules as a frontend writes them (`use_backend beN if { hdr(host) -i
+/// appN.example.com } { path_beg /apiN }`), routed through the `Host` index the proxy
+/// builds for them: no allocation per request either, matching or not.
+#[test]
+fn fifty_rules_through_the_host_index_allocate_nothing() {
+    let set = AclSet::compile(&[]).expect("acls");
+    let span = Span::new("alloc.cfg", 4);
+    let rules: Vec<_> = (0..50)
+        .map(|n| {
+            let text = format!("if {{ hdr(host) -i app{n}.example.com }} {{ path_beg /api{n} }}");
+            let c = parse_condition(&words(&text), &span).unwrap();
+            set.condition(&c).expect("compile")
+        })
+        .collect();
+    let index = RuleIndex::build(rules.iter().map(Some)).expect("an index");
+    let route = |r: &Req| index.first(r, |i| rules[i].eval(r));
+    let mut hit = request();
+    hit.headers[1] = ("Host", b"APP25.example.com");
+    hit.uri = b"/api25/users";
+    let miss = request();
+    assert_eq!(route(&hit), Some(25));
+    assert_eq!(route(&miss), None);
+    let mut hits = 0usize;
+    let n = allocations(|| {
+        for _ in 0..1000 {
+            hits += usize::from(route(&hit) == Some(25));
+            hits += usize::from(route(&miss).is_none());
         }
     });
     assert_eq!(hits, 2000);

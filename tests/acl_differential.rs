@@ -300,3 +300,94 @@ fn response_fetches_and_converters_agree_with_haproxy() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// Issue 9's 50 `use_backend` rules on `hdr(host) -i` + `path_beg`, which gatehouse
+/// looks up through its `Host` index, mixed with rules the index cannot key (path
+/// first, a named ACL of several lines, an exact-case host, a later rule for a host an
+/// earlier one needs a path for) and a `set-header Host` the rules must see: first match
+/// wins in both proxies.
+fn fifty_rules_cfg() -> String {
+    let mut cfg = String::from(
+        "defaults\n  mode http\n  timeout connect 2s\n  timeout client 5s\n  timeout server 5s\n\
+         frontend fe\n  bind 127.0.0.1:{port}\n\
+         \x20 acl multi hdr(host) -i m1.example.com\n\
+         \x20 acl multi hdr(host) -i m2.example.com\n\
+         \x20 http-request set-header Host app30.example.com if { req.hdr(x-rewrite) -m found }\n",
+    );
+    let mut backends = vec!["web".to_string()];
+    for n in 1..=50 {
+        cfg.push_str(&format!(
+            "  use_backend be{n} if {{ hdr(host) -i app{n}.example.com }} {{ path_beg /api{n} }}\n"
+        ));
+        backends.push(format!("be{n}"));
+        if n == 10 {
+            cfg.push_str("  use_backend be_path if { path_beg /api40 }\n");
+            cfg.push_str("  use_backend be_multi if multi\n");
+        }
+    }
+    cfg.push_str("  use_backend be_exact if { hdr(host) Exact.Example.com }\n");
+    cfg.push_str("  use_backend be_late if { hdr(host) -i app5.example.com }\n");
+    cfg.push_str("  default_backend web\n");
+    backends.extend(["be_path", "be_multi", "be_exact", "be_late"].map(String::from));
+    for b in backends {
+        cfg.push_str(&format!(
+            "backend {b}\n  http-request return status 200 content-type text/plain string {b}\n"
+        ));
+    }
+    cfg
+}
+
+#[test]
+fn fifty_host_rules_route_like_haproxy() {
+    const FIFTY: &[Case] = &[
+        ("GET", "/api25/x", &[("Host", "app25.example.com")], "be25"),
+        ("GET", "/api25", &[("Host", "APP25.Example.COM")], "be25"),
+        ("GET", "/", &[("Host", "app25.example.com")], "web"),
+        (
+            "GET",
+            "/api25",
+            &[("Host", "app25.example.com:8080")],
+            "web",
+        ),
+        ("GET", "/api50/", &[("Host", "app50.example.com")], "be50"),
+        ("GET", "/api1", &[("Host", "app1.example.com")], "be1"),
+        ("GET", "/api5", &[("Host", "app5.example.com")], "be5"),
+        ("GET", "/", &[("Host", "app5.example.com")], "be_late"),
+        ("GET", "/api3", &[("Host", "app3.example.com")], "be3"),
+        ("GET", "/api40", &[("Host", "app40.example.com")], "be_path"),
+        (
+            "GET",
+            "/api40",
+            &[("Host", "nowhere.example.com")],
+            "be_path",
+        ),
+        ("GET", "/", &[("Host", "m2.example.com")], "be_multi"),
+        ("GET", "/api20", &[("Host", "M1.example.com")], "be_multi"),
+        ("GET", "/", &[("Host", "Exact.Example.com")], "be_exact"),
+        ("GET", "/", &[("Host", "exact.example.com")], "web"),
+        (
+            "GET",
+            "/api30/x",
+            &[("Host", "app1.example.com"), ("X-Rewrite", "1")],
+            "be30",
+        ),
+        ("GET", "/api30/x", &[("Host", "app1.example.com")], "web"),
+        ("GET", "/api7", &[("Host", "unknown.example.com")], "web"),
+    ];
+    let cfg = Config::new(&fifty_rules_cfg()).listen_port("port");
+    let _g = Gatehouse::start(&cfg.render(), &[cfg.port("port")]);
+    let href = cfg.with_fresh_ports();
+    let _h = Haproxy::start(&href.render(), &[href.port("port")]);
+    let mut wrong = Vec::new();
+    for (method, path, headers, expected) in FIFTY {
+        let req = request(method, path, headers);
+        let got = route(local(cfg.port("port")), &req);
+        let reference = route(local(href.port("port")), &req);
+        if got != *expected || reference != *expected {
+            wrong.push(format!(
+                "{method} {path} {headers:?}: gatehouse {got}, haproxy {reference}, expected {expected}"
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}

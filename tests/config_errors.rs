@@ -649,12 +649,6 @@ const WARNINGS: &[(&str, &str, u32, &str)] = &[
         "'stats' statement ignored for backend 'b' as it requires HTTP mode.",
     ),
     (
-        "master-worker has no meaning in gatehouse",
-        "global\n    master-worker\n",
-        2,
-        "'master-worker' has no effect in gatehouse and is ignored: it always runs as one process, with no master process.",
-    ),
-    (
         "a second maxconn in another global section",
         "global\n    maxconn 10\nglobal\n    maxconn 20\n",
         4,

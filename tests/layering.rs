@@ -20,7 +20,8 @@ const LAYERS: &[&str] = &[
     "stats",   // Listeners, codecs, the exchange.
     "proxy",   // The runtime API over the running proxy.
     "admin",   // Loading a configuration with every engine's checks.
-    "load",    // The command line and the binary.
+    "load",    // Master-worker mode, process handoffs (`-W`, `-S`, `-x`).
+    "master",  // The command line and the binary.
     "cli", "main",
 ];
 

@@ -417,7 +417,13 @@ fn tls_on_the_client_side_with_sslmode_require_and_verify_full() {
     );
     let out = pg_cluster::psql_tcp(s.port("ro"), "alice", &token, DATABASE, &full, "SELECT 1");
     assert_eq!(out.as_deref(), Ok("1"));
-    // A client that insists on cleartext gets no session: the bind only speaks TLS.
+    // verify-full checks the name: the certificate is not for another host.
+    let other = full.replace("host=site.test", "host=other.test");
+    let err = pg_cluster::psql_tcp(s.port("ro"), "alice", &token, DATABASE, &other, "SELECT 1")
+        .unwrap_err();
+    assert!(err.contains("does not match host name"), "{err}");
+    // A loopback client that insists on cleartext may still log in (the token travels
+    // in the clear only on loopback: see config_checks_warn_about_cleartext…).
     let err = pg_cluster::psql_tcp(
         s.port("rw"),
         "alice",
@@ -426,10 +432,7 @@ fn tls_on_the_client_side_with_sslmode_require_and_verify_full() {
         "sslmode=disable",
         "SELECT 1",
     );
-    assert!(
-        err.is_ok(),
-        "a loopback client may still use cleartext: {err:?}"
-    );
+    assert_eq!(err.as_deref(), Ok("1"));
 }
 
 #[test]
@@ -555,6 +558,20 @@ fn toward_the_server_tls_starts_with_an_sslrequest_and_is_verified() {
         .file("jwks.json", jwks(&[&key]))
         .wait_ports(&cfg.listen_ports())
         .start();
+    // The same server under a name its certificate does not carry: the handshake fails,
+    // a connection failure as in HAProxy, and the client is told so (08006).
+    let wrong = config(&cluster, "", "", APP_RW_PASSWORD).var(
+        "primary",
+        format!(
+            "{} ssl verify required ca-file {} sni str(other.test)",
+            cluster.primary.addr(),
+            pki.p("ca.pem")
+        ),
+    );
+    let _wrong_proxy = Gatehouse::builder(&wrong.render())
+        .file("jwks.json", jwks(&[&key]))
+        .wait_ports(&wrong.listen_ports())
+        .start();
     let token = key.sign(&claims("alice", &["dba"], 300));
     let rw = cfg.port("rw");
     // The reload of pg_hba.conf and ssl is asynchronous: wait for TLS to be served.
@@ -571,4 +588,10 @@ fn toward_the_server_tls_starts_with_an_sslrequest_and_is_verified() {
         last.as_deref() == Ok("app_rw true")
     });
     assert!(ok, "{last:?}");
+    let err = pg_cluster::psql_tcp(wrong.port("rw"), "alice", &token, DATABASE, "", "SELECT 1")
+        .unwrap_err();
+    assert!(
+        err.contains("FATAL:  no server available for this connection"),
+        "{err}"
+    );
 }

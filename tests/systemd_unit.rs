@@ -1,7 +1,9 @@
 //! `-Ws` speaks systemd's notify protocol to a real unix datagram socket (`READY=1` once
-//! listening, `RELOADING=1` then `READY=1` on reload), and the command lines of
-//! `examples/gatehouse.service` work as systemd runs them: `ExecStartPre`, `ExecStart`
-//! with `$NOTIFY_SOCKET`, and each `ExecReload` with `$MAINPID` substituted.
+//! listening, `RELOADING=1` then `READY=1` on reload, from the master), and the command
+//! lines of `examples/gatehouse.service` work as systemd runs them: `ExecStartPre`,
+//! `ExecStart` with `$NOTIFY_SOCKET`, and each `ExecReload` with `$MAINPID`
+//! substituted — the master replaces its worker, its master CLI (`-S` in `EXTRAOPTS`)
+//! shows it.
 
 mod support;
 
@@ -17,6 +19,17 @@ struct Service(Child);
 
 impl Drop for Service {
     fn drop(&mut self) {
+        // SIGTERM first, as `systemctl stop`: the master stops its worker and removes
+        // its files; SIGKILL if it is still there after 5 s.
+        // SAFETY: kill() sends a signal to the child this test started.
+        unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -108,6 +121,9 @@ fn example_unit_starts_notifies_and_reloads() {
 
     let (mut env, execs) = unit();
     assert_eq!(env["CONFIG"], "/etc/gatehouse/haproxy.cfg");
+    assert_eq!(env["EXTRAOPTS"], "-S /run/gatehouse-master.sock");
+    let msock = dir.path().join("master.sock");
+    env.insert("EXTRAOPTS".into(), format!("-S {}", msock.display()));
     env.insert("CONFIG".into(), cfg.to_string_lossy().into_owned());
     env.insert("PIDFILE".into(), pidfile.to_string_lossy().into_owned());
     let lines = |key: &str| -> Vec<String> {
@@ -149,6 +165,9 @@ fn example_unit_starts_notifies_and_reloads() {
         mainpid.to_string()
     );
 
+    let worker = support::socat::unix_cmd(&msock, "@1 show info");
+    assert!(!worker.contains(&format!("Pid: {mainpid}\n")), "{worker}");
+    assert!(worker.contains("Pid: "), "{worker}");
     // systemctl reload: each ExecReload line with $MAINPID, in order.
     env.insert("MAINPID".into(), mainpid.to_string());
     std::fs::write(&cfg, config(port, b1.addr(), "two")).unwrap();
@@ -163,7 +182,23 @@ fn example_unit_starts_notifies_and_reloads() {
     );
     let ready = next_message(&notify);
     assert!(ready.lines().any(|l| l == "READY=1"), "{ready:?}");
+    assert!(
+        ready.lines().any(|l| l == format!("MAINPID={mainpid}")),
+        "{ready:?}"
+    );
     assert_eq!(gen_at(port).as_deref(), Some("two"));
+    // A new worker serves; the master (systemd's main pid) is the same process.
+    let now = support::socat::unix_cmd(&msock, "@1 show info");
+    let pid_line = |t: &str| {
+        t.lines()
+            .find(|l| l.starts_with("Pid: "))
+            .map(str::to_owned)
+    };
+    assert!(pid_line(&now).is_some(), "{now}");
+    assert_ne!(pid_line(&now), pid_line(&worker));
+    assert!(support::socat::unix_cmd(&msock, "show proc").starts_with(&format!(
+        "#<PID>          <type>          <reloads>       <uptime>        <version>      \n{mainpid:<15} master          1 [failed: 0]"
+    )));
 
     // A broken configuration: the check line fails, so systemd never signals.
     std::fs::write(

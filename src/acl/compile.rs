@@ -406,6 +406,15 @@ impl Criterion {
         self.vis
     }
 
+    /// The patterns, when the criterion is the fetch's values compared with exact
+    /// strings (`-m str`, with or without `-i`) and nothing else (no converter).
+    pub(crate) fn exact_strings(&self) -> Option<impl Iterator<Item = &[u8]>> {
+        if !self.convs.is_empty() || self.known_methods.is_some() {
+            return None;
+        }
+        self.matcher.exact_strings()
+    }
+
     /// True when one value the fetch returns (after conversion) matches a pattern.
     pub(crate) fn eval(&self, src: &dyn SampleSource) -> bool {
         let m = &self.matcher;

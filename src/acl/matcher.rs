@@ -147,6 +147,12 @@ impl Matcher {
         self.method
     }
 
+    /// The patterns of an exact-string matcher (`-m str`), as stored (lowercased after
+    /// `-i`); `None` for every other method.
+    pub(crate) fn exact_strings(&self) -> Option<impl Iterator<Item = &[u8]>> {
+        (self.method == Method::Str).then(|| self.strs.iter().map(|p| &*p.bytes))
+    }
+
     /// Adds an integer range (inclusive bounds).
     pub(crate) fn add_range(&mut self, lo: i64, hi: i64) {
         self.ints.push((lo, hi));

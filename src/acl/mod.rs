@@ -16,6 +16,7 @@ mod compile;
 mod conv;
 mod fetch;
 pub mod hashfn;
+mod index;
 mod live;
 mod matcher;
 mod names;
@@ -25,6 +26,8 @@ mod predefined;
 mod tests;
 #[cfg(test)]
 mod tests_fetch;
+#[cfg(test)]
+mod tests_index;
 #[cfg(test)]
 mod tests_live;
 #[cfg(test)]
@@ -37,6 +40,7 @@ pub use check::{check_conditions, check_references};
 use compile::Criterion;
 pub use conv::map::{Map, loaded as loaded_maps, paths as map_paths, update as update_map};
 pub(crate) use fetch::str_to_int;
+pub use index::RuleIndex;
 pub use live::{LiveState, ProxyStat, ServerStat, StickAt, StickData, StickKey, StickOp, WithLive};
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -10,7 +10,7 @@ use crate::proxy::listener::{self, BoundListener};
 use crate::proxy::serve::{ControlHandle, ControlPlane};
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::task::JoinHandle;
 
@@ -32,6 +32,8 @@ struct Sockets {
 /// One `stats socket`.
 struct Socket {
     level: Arc<AtomicU8>,
+    /// `expose-fd listeners`: `_getsocks` answered.
+    expose: Arc<AtomicBool>,
     /// Bound, not served yet.
     pending: Vec<BoundListener>,
     tasks: Vec<JoinHandle<()>>,
@@ -114,6 +116,7 @@ impl ControlPlane for Sockets {
             wanted.push(key.clone());
             if let Some(sock) = self.sockets.get(&key) {
                 sock.level.store(level, Ordering::Relaxed);
+                sock.expose.store(s.expose_fd_listeners, Ordering::Relaxed);
                 continue;
             }
             let bound = listener::bind_all(&as_bind(s), 10).and_then(|l| {
@@ -130,6 +133,7 @@ impl ControlPlane for Sockets {
                         key,
                         Socket {
                             level: Arc::new(AtomicU8::new(level)),
+                            expose: Arc::new(AtomicBool::new(s.expose_fd_listeners)),
                             pending,
                             tasks: Vec::new(),
                             path,
@@ -166,9 +170,10 @@ impl ControlPlane for Sockets {
             for l in std::mem::take(&mut sock.pending) {
                 let api = Arc::clone(&api);
                 let level = Arc::clone(&sock.level);
+                let expose = Arc::clone(&sock.expose);
                 let timeout = Arc::clone(&self.timeout);
                 sock.tasks
-                    .push(tokio::spawn(accept_loop(api, l, level, timeout)));
+                    .push(tokio::spawn(accept_loop(api, l, level, expose, timeout)));
             }
         }
     }
@@ -179,6 +184,7 @@ async fn accept_loop(
     api: Arc<Api>,
     l: BoundListener,
     level: Arc<AtomicU8>,
+    expose: Arc<AtomicBool>,
     timeout: Arc<AtomicU64>,
 ) {
     enum L {
@@ -199,15 +205,15 @@ async fn accept_loop(
         match &l {
             L::Tcp(t_l) => match t_l.accept().await {
                 Ok((s, _)) => {
-                    let (lv, to) = (lvl(), t());
-                    tokio::spawn(async move { super::session::serve(&api, s, lv, to).await });
+                    let (lv, to, ex) = (lvl(), t(), expose.load(Ordering::Relaxed));
+                    tokio::spawn(async move { super::session::serve(&api, s, lv, to, ex).await });
                 }
                 Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
             },
             L::Unix(u) => match u.accept().await {
                 Ok((s, _)) => {
-                    let (lv, to) = (lvl(), t());
-                    tokio::spawn(async move { super::session::serve(&api, s, lv, to).await });
+                    let (lv, to, ex) = (lvl(), t(), expose.load(Ordering::Relaxed));
+                    tokio::spawn(async move { super::session::serve(&api, s, lv, to, ex).await });
                 }
                 Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
             },

@@ -35,12 +35,14 @@ impl Outcome {
 /// The longest command (with its payload) read, as HAProxy's buffer size bounds it.
 const MAX_REQUEST: usize = 1 << 20;
 
-/// Serves one connection at `level` until it closes.
-pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
+/// Serves one connection at `level` until it closes; `expose` (`expose-fd
+/// listeners`) lets it answer `_getsocks` (`crate::proxy::xfer`).
+pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + std::os::fd::AsRawFd>(
     api: &Api,
     mut sock: S,
     level: Level,
     timeout: Duration,
+    expose: bool,
 ) {
     let mut level = level;
     let mut prompt = false;
@@ -76,6 +78,21 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
                 }
             }
             None if line.ends_with("<<") => pending = Some((line, String::new())),
+            // HAProxy's internal command: the listening sockets, by SCM_RIGHTS, on a
+            // socket with `expose-fd listeners`; the connection ends either way.
+            None if line.trim() == "_getsocks" => {
+                if expose {
+                    let fd = sock.as_raw_fd();
+                    if let Err(e) = crate::proxy::xfer::send_exported(fd) {
+                        eprintln!(
+                            "[WARNING]  ({}) : _getsocks: Failed to transfer sockets ({e})",
+                            std::process::id()
+                        );
+                    }
+                }
+                let _ = sock.shutdown().await;
+                return;
+            }
             None => {
                 ran = true;
                 let (words, _) = super::words::split(&line, None);

@@ -108,7 +108,9 @@ pub fn servers_state(api: &Api, backend: &str) -> Outcome {
             // `disabled` in the configuration: HAProxy's forced and configured
             // maintenance flags (1 | 4), and its checks paused (8).
             let from_config = maint && s.disabled && !si.dynamic && !hand.admin;
+            // HAProxy's SRV_ADMF_FDRAIN (8) for a server drained by hand.
             let admin = match (maint, from_config) {
+                (false, _) if s.drain.load(Ordering::Relaxed) => 8,
                 (false, _) => 0,
                 (true, true) => 5,
                 (true, false) => 1,

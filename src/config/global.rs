@@ -390,7 +390,8 @@ fn description(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
     Ok(())
 }
 
-/// `master-worker [no-exit-on-failure]`: checked, then ignored (see `ignored.rs`).
+/// `master-worker [no-exit-on-failure]`: master-worker mode, as `-W`
+/// (`no-exit-on-failure` is accepted; the master still ends with its worker).
 fn master_worker(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
     match w.get(1).map(String::as_str) {
         None | Some("no-exit-on-failure") => {}
@@ -548,6 +549,11 @@ pub static KEYWORDS: &[GlobalKeyword] = &[
         "chroot",
         chroot,
         "confine the process to this directory after binding",
+    ),
+    sup(
+        "master-worker",
+        master_worker,
+        "master-worker mode, as `-W`: a master process supervising one worker (docs/reload.md)",
     ),
     sup(
         "description",

@@ -21,7 +21,13 @@ use cache::Cache;
 pub use jwt::TokenError;
 use keys::{KeyStore, Source};
 use serde_json::{Map, Value};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
+
+/// The test suite's token minter (keys generated in the test, tokens signed with them).
+#[cfg(test)]
+#[path = "../../tests/identity/mint.rs"]
+mod mint;
 
 /// How a request proved who it is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -127,6 +133,8 @@ pub struct Provider {
     /// Its keys.
     pub keys: Arc<KeyStore>,
     cache: Cache,
+    /// How many tokens had their signature checked (cache misses).
+    signature_checks: AtomicU64,
     /// The audit log, if configured.
     pub audit: Option<Arc<audit::AuditLog>>,
     /// The session cookie keys, if configured.
@@ -145,6 +153,7 @@ impl Provider {
             }
             self.cache.remove(&hash);
         }
+        self.signature_checks.fetch_add(1, Ordering::Relaxed);
         let claims = jwt::verify(token, &keys, &self.rules, now)?;
         let id = Arc::new(self.identity(claims, Method::Bearer, jwt::kid_of(token)));
         self.cache.put(hash, Arc::clone(&id));
@@ -196,6 +205,12 @@ impl Provider {
     /// How many validated tokens are cached.
     pub fn cached(&self) -> usize {
         self.cache.len()
+    }
+
+    /// How many bearer tokens were verified (signature and claims) rather than found in
+    /// the cache.
+    pub fn signature_checks(&self) -> u64 {
+        self.signature_checks.load(Ordering::Relaxed)
     }
 
     /// The rules tokens are checked with.
@@ -288,6 +303,7 @@ impl Identities {
                 section: s.clone(),
                 keys,
                 cache: Cache::new(cache::CAPACITY),
+                signature_checks: AtomicU64::new(0),
                 audit,
                 sessions,
             }));
@@ -309,5 +325,54 @@ impl Identities {
     /// True when no section is configured.
     pub fn is_empty(&self) -> bool {
         self.providers.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::span::Span;
+
+    #[test]
+    fn a_second_use_of_a_token_costs_no_signature_check() {
+        let key = mint::Signer::ec("k1");
+        let path = std::env::temp_dir().join(format!(
+            "gatehouse-jwks-{}-{}.json",
+            std::process::id(),
+            fastrand::u64(..)
+        ));
+        std::fs::write(&path, mint::jwks(&[&key])).unwrap();
+        let mut s = IdentitySection::new("corp", Span::new("t.cfg", 1));
+        s.issuer = Some("https://idp.example.com".into());
+        s.audiences = vec!["pg".into()];
+        s.jwks_file = Some(path.clone());
+        let ids = Identities::compile(&[s]).unwrap();
+        let _ = std::fs::remove_file(&path);
+        let p = &ids.providers[0];
+        let t = mint::now();
+        let claims = serde_json::json!({
+            "iss": "https://idp.example.com", "aud": "pg", "sub": "alice",
+            "iat": t - 10, "exp": t + 300,
+        });
+        let token = key.sign(&claims);
+        assert_eq!(p.bearer(&token).unwrap().claims["sub"], "alice");
+        assert_eq!(p.signature_checks(), 1);
+        // The same token again, and again: from the cache.
+        for _ in 0..2 {
+            assert_eq!(p.bearer(&token).unwrap().claims["sub"], "alice");
+        }
+        assert_eq!(p.signature_checks(), 1);
+        // Another token is checked; a bad one is checked each time (never cached).
+        p.bearer(&key.sign(&serde_json::json!({
+            "iss": "https://idp.example.com", "aud": "pg", "sub": "bob",
+            "iat": t - 10, "exp": t + 300,
+        })))
+        .unwrap();
+        assert_eq!(p.signature_checks(), 2);
+        let forged = mint::Signer::ec("k1").sign(&claims);
+        for _ in 0..2 {
+            assert!(p.bearer(&forged).is_err());
+        }
+        assert_eq!(p.signature_checks(), 4);
     }
 }

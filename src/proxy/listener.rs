@@ -19,6 +19,15 @@ pub enum BoundListener {
 }
 
 impl BoundListener {
+    /// Exports the socket for `_getsocks` while the returned value lives
+    /// ([`super::xfer::export`]).
+    pub fn export(&self) -> io::Result<super::xfer::Exported> {
+        match self {
+            BoundListener::Tcp(l) => super::xfer::export(l),
+            BoundListener::Unix(l) => super::xfer::export(l),
+        }
+    }
+
     /// Where it listens, for messages.
     pub fn describe(&self) -> String {
         match self {
@@ -33,6 +42,12 @@ impl BoundListener {
 }
 
 fn tcp(addr: SocketAddr, bind: &Bind, backlog: i32) -> io::Result<std::net::TcpListener> {
+    // `-x`: the old process's socket for this address, shared rather than bound again.
+    if let Some(fd) = super::xfer::take(&super::xfer::Addr::Inet(addr)) {
+        let l = std::net::TcpListener::from(fd);
+        l.set_nonblocking(true)?;
+        return Ok(l);
+    }
     let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     sock.set_reuse_address(true)?;
     sock.set_reuse_port(true)?;
@@ -60,6 +75,10 @@ const SO_ATTACH_REUSEPORT_CBPF: libc::c_int = 51;
 /// socket until it closes) cannot promise.
 pub fn take_new_connections(l: &std::net::TcpListener) -> io::Result<()> {
     use std::os::fd::AsRawFd;
+    // A socket taken from the old process (`-x`) is the old one's: nothing to steer.
+    if super::xfer::was_taken(l.as_raw_fd()) {
+        return Ok(());
+    }
     // BPF_RET | BPF_K with k = 1: "the socket at index 1".
     let mut prog = [libc::sock_filter {
         code: (libc::BPF_RET | libc::BPF_K) as u16,
@@ -93,6 +112,11 @@ fn unix_path(
     bind: &Bind,
     backlog: i32,
 ) -> io::Result<std::os::unix::net::UnixListener> {
+    if let Some(fd) = super::xfer::take(&super::xfer::Addr::Path(path)) {
+        let l = std::os::unix::net::UnixListener::from(fd);
+        l.set_nonblocking(true)?;
+        return Ok(l);
+    }
     // A stale socket file from a previous run would make bind() fail.
     if let Ok(meta) = std::fs::symlink_metadata(path) {
         use std::os::unix::fs::FileTypeExt;
@@ -128,6 +152,11 @@ fn unix_path(
 }
 
 fn abns(name: &str, backlog: i32) -> io::Result<std::os::unix::net::UnixListener> {
+    if let Some(fd) = super::xfer::take(&super::xfer::Addr::Abstract(name)) {
+        let l = std::os::unix::net::UnixListener::from(fd);
+        l.set_nonblocking(true)?;
+        return Ok(l);
+    }
     use std::os::linux::net::SocketAddrExt;
     let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())?;
     let l = std::os::unix::net::UnixListener::bind_addr(&addr)?;

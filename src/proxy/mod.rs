@@ -19,3 +19,4 @@ pub mod stick;
 pub mod tcp;
 pub mod tls;
 pub mod tunnel;
+pub mod xfer;

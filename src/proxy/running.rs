@@ -69,6 +69,9 @@ pub struct Running {
     current: Shared,
     pending: Vec<Pending>,
     accepting: HashMap<BindKey, Vec<JoinHandle<()>>>,
+    /// The listening sockets exported for `_getsocks` (`expose-fd listeners`), while
+    /// they accept.
+    exported: HashMap<BindKey, Vec<super::xfer::Exported>>,
     /// Turned to true at a soft stop: each accept loop takes what its queue holds, then
     /// closes its socket.
     stop: tokio::sync::watch::Sender<bool>,
@@ -164,6 +167,7 @@ impl Running {
             current: Arc::new(ArcSwap::from_pointee(snap)),
             pending,
             accepting: HashMap::new(),
+            exported: HashMap::new(),
             stop: tokio::sync::watch::Sender::new(false),
             draining: Vec::new(),
             gates: HashMap::new(),
@@ -264,7 +268,16 @@ impl Running {
                 continue;
             };
             let mut tasks = Vec::new();
+            let mut exported = Vec::new();
             for l in p.listeners {
+                match l.export() {
+                    Ok(e) => exported.push(e),
+                    Err(e) => super::serve::alert(&format!(
+                        "Proxy {}: cannot export listener {}: {e}",
+                        p.key.0,
+                        l.describe()
+                    )),
+                }
                 let gates = Gates {
                     // A bind line's `maxconn` limits each of its listeners on its own.
                     bind: p
@@ -284,6 +297,7 @@ impl Running {
                     self.debug,
                 )));
             }
+            self.exported.insert(p.key.clone(), exported);
             self.accepting.insert(p.key, tasks);
         }
     }
@@ -347,6 +361,7 @@ impl Running {
         self.config = file_config;
         self.plans = Some(plans);
         self.start();
+        self.exported.retain(|key, _| keep.contains(key));
         self.accepting.retain(|key, tasks| {
             let kept = keep.contains(key);
             if !kept {
@@ -370,6 +385,8 @@ impl Running {
     /// already in its queue, then closes; connections accepted go on.
     pub fn stop_accepting(&mut self) {
         self.stop.send_replace(true);
+        // Not handed to a new process any more: the sockets close with their loops.
+        self.exported.clear();
         for (_, tasks) in self.accepting.drain() {
             self.draining.extend(tasks);
         }

@@ -82,6 +82,20 @@ pub struct ServeOptions {
     pub terminate_old: bool,
     /// `-Ws`: tell systemd (`$NOTIFY_SOCKET`) when it is ready and when it reloads.
     pub systemd_notify: bool,
+    /// `-x`: the old process's live state, loaded into the store before accepting.
+    pub inherit: Option<Inherit>,
+    /// A worker under a master: the pipe it writes one byte to once it accepts.
+    pub ready_fd: Option<std::os::fd::RawFd>,
+}
+
+/// The live state of the process being replaced, as its runtime API dumped it, and the
+/// function (of a layer above) that loads it into the new store.
+#[derive(Clone, Debug)]
+pub struct Inherit {
+    /// Loads `dumps` into the store.
+    pub apply: fn(&Store, &[String]),
+    /// What the old process said.
+    pub dumps: Vec<String>,
 }
 
 /// `grace` and `hard-stop-after`, as the configuration serving says.
@@ -205,6 +219,11 @@ pub fn run(config: Config, opts: ServeOptions) -> u8 {
             return 1;
         }
     };
+    // `-x`: the old sockets no bind named close now (the old process keeps its own).
+    super::xfer::close_unused();
+    if let Some(inherit) = &opts.inherit {
+        (inherit.apply)(running.store(), &inherit.dumps);
+    }
     if !opts.old_pids.is_empty()
         && let Err(e) = running.take_new_connections()
     {
@@ -476,7 +495,19 @@ async fn serve(
     // Names a reload or `del server` removed are forgotten once nothing uses them.
     let mut sweep = tokio::time::interval(std::time::Duration::from_secs(1));
     signal_old(opts);
+    // Sockets shared with the old processes (`-x`): they go on accepting until they
+    // handle the soft stop; ready is said once they no longer do (bounded: `grace`
+    // keeps them accepting on purpose).
+    if super::xfer::any_taken() && !opts.old_pids.is_empty() {
+        super::xfer::wait_released(&opts.old_pids, std::time::Duration::from_secs(2)).await;
+    }
     sd_notify(opts, &super::notify::ready_message());
+    if let Some(fd) = opts.ready_fd {
+        // SAFETY: the descriptor is the pipe the master handed over for this one write;
+        // it is owned here and closed once written.
+        let mut f = unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+        let _ = f.write_all(b"R");
+    }
     // A soft stop in progress: when the listeners close (after `grace`) and when the
     // process ends whatever remains (`hard-stop-after`).
     let mut soft: Option<(Option<Instant>, Option<Instant>)> = None;

@@ -43,11 +43,7 @@ where
         if !crate::runtime::rules::tcp_verdict(&fe.tcp_content, &src) {
             return;
         }
-        fe.switching
-            .iter()
-            .find(|s| s.cond.matches(&src))
-            .map(|s| s.backend.clone())
-            .or_else(|| fe.default_backend.clone())
+        fe.switch(&src).or_else(|| fe.default_backend.clone())
     };
     let be_accepted = backend.as_ref().is_none_or(|be| {
         let be_live = live.switched(be);

@@ -103,6 +103,15 @@ impl StatusCounts {
         };
         self.classes[i].fetch_add(1, Ordering::Relaxed);
     }
+    /// Adds `count` responses of class `n`xx (1..=5), or "other" for any other `n`
+    /// (counters carried over from an old process).
+    pub fn add(&self, n: u32, count: u64) {
+        let i = match n {
+            1..=5 => n as usize - 1,
+            _ => 5,
+        };
+        self.classes[i].fetch_add(count, Ordering::Relaxed);
+    }
     /// Responses of class `n`xx (1..=5), or "other" for any other `n`.
     pub fn class(&self, n: u32) -> u64 {
         let i = match n {

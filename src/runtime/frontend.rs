@@ -80,6 +80,9 @@ pub struct Frontend {
     pub redirects: HttpRules,
     /// `use_backend` rules, in order.
     pub switching: Vec<Switch>,
+    /// The `use_backend` rules indexed by the exact `Host` they require, when enough of
+    /// them do (see [`Frontend::switch`]).
+    pub switch_index: Option<crate::acl::RuleIndex>,
     /// `monitor-uri` (HTTP mode only).
     pub monitor_uri: Option<String>,
     /// `monitor fail` conditions: the monitor URI gets a 503 when one matches.
@@ -115,6 +118,19 @@ pub struct Frontend {
     pub capture_res: Vec<(Vec<u8>, usize)>,
     /// The stats page this frontend serves (`stats enable`, `stats uri`…).
     pub stats: crate::runtime::proxies::SharedStatsPage,
+}
+
+impl Frontend {
+    /// The backend of the first `use_backend` rule whose condition matches (not the
+    /// `default_backend`), in the rules' order as HAProxy evaluates them; through the
+    /// `Host` index when there is one, which only skips rules that cannot match.
+    pub fn switch(&self, src: &dyn crate::acl::SampleSource) -> Option<Arc<Backend>> {
+        let rule = match &self.switch_index {
+            Some(ix) => ix.first(src, |i| self.switching[i].cond.matches(src)),
+            None => self.switching.iter().position(|s| s.cond.matches(src)),
+        };
+        rule.map(|i| self.switching[i].backend.clone())
+    }
 }
 
 /// The request id of a frontend: `unique-id-format` compiled, and `unique-id-header`.

@@ -22,6 +22,10 @@ impl Cond {
             None => None,
         }))
     }
+    /// The compiled condition, if there is one.
+    pub fn compiled(&self) -> Option<&CompiledCondition> {
+        self.0.as_ref()
+    }
     /// True when there is no condition or it matches.
     pub fn matches(&self, src: &dyn SampleSource) -> bool {
         self.0.as_ref().is_none_or(|c| c.eval(src))

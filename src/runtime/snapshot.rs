@@ -589,6 +589,8 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
                 switching.push(Switch { cond, backend: b });
             }
         }
+        let switch_index =
+            crate::acl::RuleIndex::build(switching.iter().map(|s| s.cond.compiled()));
         let monitor_fail: Vec<Cond> = p
             .monitor_fail
             .iter()
@@ -665,6 +667,7 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
             http_after_response,
             redirects,
             switching,
+            switch_index,
             default_backend,
             conn_mode: if p.kind.has_backend() {
                 merge_mode(p.options.http_conn_mode, backend_mode)

@@ -139,8 +139,23 @@ impl PgCluster {
         );
         let replica = Self::replica_of(&primary);
         let c = PgCluster { primary, replica };
-        c.wait_streaming();
+        c.wait_streaming(1);
         c
+    }
+
+    /// Another streaming replica of the primary (`pg_basebackup -R`), started; returns
+    /// once the primary streams to it. It keeps following the primary it was made from
+    /// (a promoted replica is not its upstream).
+    pub fn add_replica(&self) -> Service {
+        let before = query(
+            &self.primary,
+            "postgres",
+            "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'",
+        );
+        let n = before.trim().parse::<usize>().unwrap_or(0) + 1;
+        let r = Self::replica_of(&self.primary);
+        self.wait_streaming(n);
+        r
     }
 
     /// `pg_basebackup -R` of `primary`, started.
@@ -159,21 +174,21 @@ impl PgCluster {
         server(dir, &data, free_port(), "postgres replica")
     }
 
-    /// Waits until the primary has a streaming replica.
-    fn wait_streaming(&self) {
+    /// Waits until the primary streams to `n` replicas.
+    fn wait_streaming(&self, n: usize) {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let n = query(
+            let streaming = query(
                 &self.primary,
                 "postgres",
                 "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'",
             );
-            if n.trim() == "1" {
+            if streaming.trim() == n.to_string() {
                 return;
             }
             assert!(
                 Instant::now() < deadline,
-                "replica not streaming within 30 s:\n{}",
+                "{n} replica(s) not streaming within 30 s:\n{}",
                 self.replica.log()
             );
             std::thread::sleep(Duration::from_millis(50));

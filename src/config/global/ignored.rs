@@ -141,11 +141,6 @@ const SSL_CAPTURE: &str =
 
 /// The ignored `global` keywords.
 pub static KEYWORDS: &[GlobalKeyword] = &[
-    ig(
-        "master-worker",
-        super::master_worker,
-        "it always runs as one process, with no master process",
-    ),
     ig("noepoll", none, POLLER),
     ig("noevports", none, POLLER),
     ig("nokqueue", none, POLLER),

@@ -105,7 +105,7 @@ pub struct Global {
     pub ssl_bind: BindTlsDefaults,
     /// `ssl-server-verify`, `ssl-default-server-options`, `…-ciphers`, `…-ciphersuites`.
     pub ssl_server: ServerTlsDefaults,
-    /// `master-worker` was given (gatehouse runs as one process either way).
+    /// `master-worker` was given: run as a master with one worker, as `-W`.
     pub master_worker: bool,
     /// `set-var`/`set-var-fmt` lines: `proc.` variables set when the configuration
     /// loads, in order.

@@ -435,12 +435,17 @@ pub fn route(
         v = apply(&fe.redirects, view, edits);
     }
     let b = match v {
-        Verdict::Continue => fe
-            .switching
-            .iter()
-            .find(|s| s.cond.matches(view))
-            .map(|s| s.backend.clone())
-            .or_else(|| fe.default_backend.clone()),
+        Verdict::Continue => {
+            // The switching rules see the request as the `http-request` rules left it
+            // (a `set-header Host` routes by the new host), as in HAProxy.
+            let edited = Edited {
+                inner: view,
+                edits: &*edits,
+                response: false,
+            };
+            let seen: &dyn SampleSource = if edits.is_empty() { view } else { &edited };
+            fe.switch(seen).or_else(|| fe.default_backend.clone())
+        }
         _ => None,
     };
     // From here on the stream's backend is the chosen one (`be_name`, `nbsrv`).

@@ -22,6 +22,7 @@
 
 pub mod audit;
 pub mod cancel;
+pub mod frames;
 pub mod refuse;
 mod rules;
 pub mod source;
@@ -47,6 +48,10 @@ use wire::Startup;
 /// How long the server login may take when neither `timeout connect` nor `timeout
 /// server` says.
 const LOGIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long the `57P01` of a session shut down from outside may take to go out (a
+/// client that reads nothing does not hold the session).
+const GOODBYE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// What the startup phase ended with.
 enum Next {
@@ -377,10 +382,20 @@ async fn session<S>(
         client_fin: fe.timeouts.client_fin,
         server_fin: be.timeouts.server_fin,
     };
-    let (cr, mut cw) = tokio::io::split(client);
+    let (cr, cw) = tokio::io::split(client);
+    let mut cw = frames::Frames::new(cw);
+    // The server's bytes after its `ReadyForQuery` went out with the hello.
+    cw.framing.feed(&logged.rest);
     let (mut sr, mut sw) = tokio::io::split(server);
     let bufsize = snap.global.bufsize;
-    let res = match (fe.pgsql.audit_statements, &log) {
+    // `on-marked-down shutdown-sessions` / `on-marked-up shutdown-backup-sessions` end
+    // the session from outside, as in `mode tcp`.
+    let mut shutdown = srv.shutdown.watch();
+    let mut killed = None;
+    let stop = async {
+        killed = Some(shutdown.wait().await);
+    };
+    let (res, _) = match (fe.pgsql.audit_statements, &log) {
         (Some(max), Some(a)) => {
             let a = a.clone();
             let mut tapped = tap::Tap {
@@ -400,13 +415,26 @@ async fn session<S>(
                     );
                 },
             };
-            tunnel::run(&mut tapped, &mut cw, &mut sr, &mut sw, t, bufsize).await
+            tunnel::run_until(&mut tapped, &mut cw, &mut sr, &mut sw, t, bufsize, stop).await
         }
         _ => {
             let mut cr = cr;
-            tunnel::run(&mut cr, &mut cw, &mut sr, &mut sw, t, bufsize).await
+            tunnel::run_until(&mut cr, &mut cw, &mut sr, &mut sw, t, bufsize, stop).await
         }
     };
+    if let Some(cause) = killed {
+        // As PostgreSQL ends its own sessions: a FATAL `57P01`, then the close. Only
+        // between two messages: inside one (a result being streamed), the close alone.
+        if cw.framing.at_boundary() {
+            let refusal = Refusal::ServerShutdown {
+                server: format!("{}/{}", be.name, srv.name),
+                up: cause == TermCause::Up,
+            };
+            let _ = tokio::time::timeout(GOODBYE_TIMEOUT, cw.write_all(&refusal.response())).await;
+        }
+        let _ = tokio::time::timeout(GOODBYE_TIMEOUT, cw.shutdown()).await;
+        rec.term_cause = cause;
+    }
     if res.end != TunnelEnd::Closed {
         let _ = cw.shutdown().await;
     }
@@ -415,6 +443,8 @@ async fn session<S>(
     rec.bytes_in = res.up;
     let ended;
     (rec.term_cause, rec.fin_state, ended) = match res.end {
+        // Logged `D-` or `U-`, as in `mode tcp`.
+        _ if killed.is_some() => (rec.term_cause, FinState::None, "shut down"),
         TunnelEnd::Closed => (TermCause::None, FinState::None, "closed"),
         TunnelEnd::ClientTimeout => (TermCause::ClientTimeout, FinState::Data, "client timeout"),
         TunnelEnd::ServerTimeout => (TermCause::ServerTimeout, FinState::Data, "server timeout"),

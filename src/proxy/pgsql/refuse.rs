@@ -49,6 +49,18 @@ pub enum Refusal {
     /// The proxy is stopping (`57P01`).
     #[error("terminating connection: the proxy is shutting down")]
     ShuttingDown,
+    /// The session's server was marked down (`on-marked-down shutdown-sessions`), or
+    /// an active server came up (`on-marked-up shutdown-backup-sessions`): `57P01`.
+    #[error(
+        "terminating connection: server {server} {}",
+        if *up { "is a backup and an active server is up" } else { "is down" }
+    )]
+    ServerShutdown {
+        /// The server, `backend/server`.
+        server: String,
+        /// An active server came up (the session was on a backup).
+        up: bool,
+    },
     /// A malformed or unsupported message (`08P01`).
     #[error("{0}")]
     Protocol(#[from] wire::WireError),
@@ -65,7 +77,7 @@ impl Refusal {
             Refusal::InvalidToken { .. } => "28P01",
             Refusal::NotAllowed | Refusal::NoCredentials | Refusal::Cleartext => "28000",
             Refusal::NoServer | Refusal::ServerLogin { .. } => "08006",
-            Refusal::ShuttingDown => "57P01",
+            Refusal::ShuttingDown | Refusal::ServerShutdown { .. } => "57P01",
             Refusal::Protocol(_) | Refusal::Unsupported => "08P01",
         }
     }

@@ -85,10 +85,7 @@ pub fn run(
         }
     }
     let backend = fe
-        .switching
-        .iter()
-        .find(|s| s.cond.matches(&with))
-        .map(|s| s.backend.clone())
+        .switch(&with)
         .or_else(|| fe.default_backend.clone())
         .ok_or(Some(Refusal::NoServer))?;
     let be_live = live.switched(&backend);

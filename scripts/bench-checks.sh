@@ -1,0 +1,253 @@
+#!/usr/bin/env bash
+# What 1,000 health-checked servers cost gatehouse (issue 8, "Scale"): at most 5% of one
+# core for the checks, and keep-alive req/s within 3% of the same run without them.
+#
+#   scripts/bench-checks.sh                    # all three parts, release build
+#   BIN=target/release/gatehouse PARTS="cpu ir wall" scripts/bench-checks.sh
+#
+# Knobs (environment):
+#   BIN      proxy binary (default target/release/gatehouse; /usr/sbin/haproxy works too)
+#   SERVERS  checked servers (1000)          INTER    their `inter` (2s)
+#   TARGETS  local nginx check targets the servers are spread over (2)
+#   PARTS    which parts to run, in order (default "cpu ir wall"):
+#     cpu    the proxy with the checks and no traffic: its user+system CPU over WINDOW
+#            seconds (30) after WARMUP (5), from /proc/PID/stat, as % of one core, and
+#            the checks/s the targets logged. Wall-clock CPU: meaningful on a quiet
+#            machine only.
+#     ir     instruction counts (callgrind, independent of the machine's load): the
+#            `ka` scenario of scripts/bench-ir.sh with the checked backend configured
+#            without `check` and with it (Ir/request of each; the difference is what the
+#            checks running beside the load cost per request at the rate callgrind
+#            allowed), and the proxy with checks only for CG_WINDOW seconds (10):
+#            Ir per check, from which the checks' share of a real ka load of KA_RPS
+#            req/s (30000, the order of peers.sh's ka figure) follows.
+#     wall   wall-clock keep-alive req/s through the proxy (pinned to CPU 0; targets,
+#            backends and wrk on CPU 1), ROUNDS (3) alternating rounds of DUR seconds
+#            (10) over CONNS connections (64) without and with the checks; prints the
+#            median of each and their ratio. For a quiet machine only (the lead's run).
+# The checked backend is `option httpchk GET /health`; the servers point at TARGETS
+# nginx instances on loopback (free ports), each answering `200 ok`. The traffic goes
+# to another backend of two nginx servers, as in ../shared/bench/haproxy.cfg.
+# Needs: nginx, wrk, valgrind (part ir), python3, taskset.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+BIN=${BIN:-$root/target/release/gatehouse}
+SERVERS=${SERVERS:-1000}
+INTER=${INTER:-2s}
+TARGETS=${TARGETS:-2}
+PARTS=${PARTS:-"cpu ir wall"}
+WINDOW=${WINDOW:-30}
+WARMUP=${WARMUP:-5}
+CG_WINDOW=${CG_WINDOW:-10}
+ROUNDS=${ROUNDS:-3}
+DUR=${DUR:-10}
+CONNS=${CONNS:-64}
+KA_RPS=${KA_RPS:-30000}
+
+work=$(mktemp -d /tmp/bench-checks.XXXXXX)
+chmod 755 "$work"
+pids=()
+cleanup() {
+    for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() {
+    for _ in $(seq 100); do
+        (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
+        sleep 0.2
+    done
+    echo "bench-checks.sh: nothing listens on port $1" >&2
+    return 1
+}
+
+# nginx: NAME PORT BODY-LOCATION-LINES; access log only for the check targets.
+start_nginx() {
+    local name=$1 port=$2 log=$3
+    cat >"$work/$name.conf" <<NGX
+user root;
+worker_processes 1;
+daemon off;
+error_log $work/$name.err warn;
+pid $work/$name.pid;
+events { worker_connections 4096; }
+http {
+  access_log $log;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:$port backlog=4096;
+    location = /health { default_type text/plain; return 200 "ok\n"; }
+    location / { default_type text/plain; return 200 "hello from $port\n"; }
+  }
+}
+NGX
+    taskset -c 1 nginx -c "$work/$name.conf" -p "$work" &
+    pids+=($!)
+}
+
+targets=()
+for t in $(seq 1 "$TARGETS"); do
+    port=$(free_port)
+    targets+=("$port")
+    start_nginx "target$t" "$port" "$work/checks.log"
+done
+for port in "${targets[@]}"; do wait_port "$port"; done
+
+# The checked backend: SERVERS servers spread over the targets, with `check` or not.
+checked_backend() {
+    local check=$1
+    printf 'backend checked\n    option httpchk GET /health\n    timeout check 1s\n'
+    for i in $(seq 1 "$SERVERS"); do
+        local port=${targets[$(((i - 1) % TARGETS))]}
+        if [ "$check" = yes ]; then
+            printf '    server s%s 127.0.0.1:%s check inter %s\n' "$i" "$port" "$INTER"
+        else
+            printf '    server s%s 127.0.0.1:%s\n' "$i" "$port"
+        fi
+    done
+}
+checked_backend yes >"$work/checked-yes.cfg"
+checked_backend no >"$work/checked-no.cfg"
+
+# A whole configuration: frontend on $1 to backend `app` ($2, $3), plus the checked one.
+proxy_cfg() {
+    local pp=$1 pa=$2 pb=$3 check=$4
+    cat <<CFG
+global
+    nbthread 1
+    maxconn 4000
+    tune.bufsize 16384
+defaults
+    mode http
+    timeout connect 5s
+    timeout client  30s
+    timeout server  30s
+    option http-keep-alive
+    http-reuse always
+frontend bench_http
+    bind 127.0.0.1:$pp
+    default_backend app
+backend app
+    balance roundrobin
+    server app1 127.0.0.1:$pa
+    server app2 127.0.0.1:$pb
+CFG
+    cat "$work/checked-$check.cfg"
+}
+
+# Nominal checks per second: SERVERS / INTER (INTER in HAProxy's units, ms by default).
+check_rate() {
+    awk -v s="$SERVERS" -v i="$INTER" 'BEGIN {
+        n = i + 0; u = substr(i, length(n "") + 1)
+        ms = (u == "s") ? n * 1000 : (u == "m") ? n * 60000 : (u == "us") ? n / 1000 : n
+        printf "%.1f", s * 1000 / ms }'
+}
+checks_logged() { cat "$work/checks.log" 2>/dev/null | wc -l; }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+
+echo "bench-checks.sh: $SERVERS servers, inter $INTER, over $TARGETS nginx targets; $BIN"
+
+part_cpu() {
+    local pp
+    pp=$(free_port)
+    proxy_cfg "$pp" "${targets[0]}" "${targets[0]}" yes >"$work/cpu.cfg"
+    taskset -c 0 "$BIN" -db -f "$work/cpu.cfg" 2>"$work/cpu.err" &
+    local pid=$!
+    pids+=($pid)
+    sleep "$WARMUP"
+    if grep -q "is DOWN" "$work/cpu.err"; then
+        echo "cpu: servers went DOWN:" >&2
+        grep -m3 "is DOWN" "$work/cpu.err" >&2
+        exit 1
+    fi
+    local n0 t0 n1 t1
+    n0=$(checks_logged)
+    t0=$(cpu_ticks "$pid")
+    sleep "$WINDOW"
+    t1=$(cpu_ticks "$pid")
+    n1=$(checks_logged)
+    kill "$pid"
+    wait "$pid" 2>/dev/null || true
+    awk -v w="$WINDOW" -v d=$((t1 - t0)) -v hz="$hz" -v n=$((n1 - n0)) \
+        'BEGIN { printf "cpu   checks only, %d s: %.1f checks/s, CPU %.2f%% of one core (wall-clock)\n", w, n / w, 100 * d / hz / w }'
+}
+
+part_ir() {
+    local with without
+    without=$(EXTRA_CFG=$(cat "$work/checked-no.cfg") "$root/scripts/bench-ir.sh" "$BIN" ka)
+    with=$(EXTRA_CFG=$(cat "$work/checked-yes.cfg") "$root/scripts/bench-ir.sh" "$BIN" ka)
+    echo "ir    ka without checks: $without"
+    echo "ir    ka with checks:    $with"
+    local a b
+    a=$(echo "$without" | sed -n 's/.*Ir\/request=\([0-9]*\).*/\1/p')
+    b=$(echo "$with" | sed -n 's/.*Ir\/request=\([0-9]*\).*/\1/p')
+    awk -v a="$a" -v b="$b" 'BEGIN { printf "ir    with/without: %.3f (%+d Ir/request)\n", b / a, b - a }'
+    # Checks only under callgrind: instructions per check.
+    local pp
+    pp=$(free_port)
+    proxy_cfg "$pp" "${targets[0]}" "${targets[0]}" yes >"$work/ir.cfg"
+    valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/cg.out" \
+        "$BIN" -db -f "$work/ir.cfg" 2>"$work/ir.err" &
+    local pid=$!
+    pids+=($pid)
+    wait_port "$pp"
+    sleep "$WARMUP"
+    local n0 n1
+    callgrind_control -i on "$pid" >/dev/null
+    n0=$(checks_logged)
+    sleep "$CG_WINDOW"
+    n1=$(checks_logged)
+    kill -TERM "$pid"
+    wait "$pid" 2>/dev/null || true
+    local total
+    total=$(awk '/^summary:/ {print $2}' "$work/cg.out")
+    awk -v t="$total" -v n=$((n1 - n0)) -v w="$CG_WINDOW" -v a="$a" -v c="$(check_rate)" -v r="$KA_RPS" \
+        'BEGIN { printf "ir    checks only under callgrind, %d s: %d checks (%.0f/s), %d Ir per check\n", w, n, n / w, t / n;
+                 printf "ir    at %.0f checks/s beside %d ka req/s: %.0f Ir per request, %.2f%% of a ka request without checks\n", c, r, t / n * c / r, 100 * t / n * c / r / a }'
+}
+
+part_wall() {
+    local pa pb pp
+    pa=$(free_port)
+    pb=$(free_port)
+    start_nginx app1 "$pa" off
+    start_nginx app2 "$pb" off
+    wait_port "$pa"
+    wait_port "$pb"
+    declare -A rps
+    for r in $(seq 1 "$ROUNDS"); do
+        for check in no yes; do
+            pp=$(free_port)
+            proxy_cfg "$pp" "$pa" "$pb" "$check" >"$work/wall.cfg"
+            taskset -c 0 "$BIN" -db -f "$work/wall.cfg" 2>"$work/wall.err" &
+            local pid=$!
+            pids+=($pid)
+            wait_port "$pp"
+            [ "$check" = yes ] && sleep "$WARMUP"
+            local out
+            out=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"${DUR}s" "http://127.0.0.1:$pp/")
+            kill "$pid"
+            wait "$pid" 2>/dev/null || true
+            rps[$check]+="$(echo "$out" | awk '/Requests\/sec/ {print $2}') "
+            echo "wall  round $r, checks $check: $(echo "$out" | awk '/Requests\/sec/ {print $2}') req/s"
+        done
+    done
+    local mno myes
+    mno=$(echo "${rps[no]}" | tr ' ' '\n' | sed '/^$/d' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+    myes=$(echo "${rps[yes]}" | tr ' ' '\n' | sed '/^$/d' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+    awk -v a="$mno" -v b="$myes" \
+        'BEGIN { printf "wall  median req/s without checks %.0f, with checks %.0f: ratio %.3f (target >= 0.97)\n", a, b, b / a }'
+}
+
+for part in $PARTS; do
+    case $part in
+        cpu) part_cpu ;;
+        ir) part_ir ;;
+        wall) part_wall ;;
+        *) echo "bench-checks.sh: unknown part $part (cpu, ir, wall)" >&2; exit 2 ;;
+    esac
+done
