@@ -196,9 +196,6 @@ impl Running {
     pub fn resize(&mut self) {
         let snap = self.current.load_full();
         self.resize_gates(&snap);
-        // Tables shared through Redis sync on their own tasks (one per table, kept
-        // across reloads with the table).
-        crate::runtime::stick::share::start(&snap.tables);
     }
 
     /// `-d`: trace every accepted connection on stdout.
