@@ -80,7 +80,7 @@ const CASES: &[(&str, &str, u32, &str)] = &[
         "peers sections are refused with a pointer to the table's Redis option",
         "peers p\n    peer a 127.0.0.1:1000\n",
         1,
-        "section 'peers' : 'peers' is not supported by gatehouse: stick tables are shared between instances through Redis instead, with the stick-table option 'redis <url>' (not available yet; see docs/persistence.md).",
+        "section 'peers' : 'peers' is not supported by gatehouse: stick tables are shared between instances through Redis instead, with the stick-table option 'redis redis://HOST:PORT/DB' (see docs/persistence.md).",
     ),
     (
         "real HAProxy action gatehouse does not support yet",
@@ -345,6 +345,30 @@ const CASES: &[(&str, &str, u32, &str)] = &[
         "backend b\n    stick-table type ip size 1k store conn_cur,nope\n",
         2,
         "'stick-table' in section 'backend' : unknown store option 'nope'.",
+    ),
+    (
+        "a stick-table Redis URL must be redis://",
+        "backend b\n    stick-table type ip size 1k redis http://10.0.0.5:6379\n",
+        2,
+        "'stick-table' in section 'backend' : 'http://10.0.0.5:6379' is not a Redis URL (expected redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]).",
+    ),
+    (
+        "stick-table Redis over TLS is not supported yet",
+        "backend b\n    stick-table type ip size 1k redis rediss://10.0.0.5:6380\n",
+        2,
+        "'stick-table' in section 'backend' : Redis URL 'rediss://10.0.0.5:6380': only redis:// (plain TCP) is supported yet by gatehouse.",
+    ),
+    (
+        "stick-table Redis Sentinel is not supported yet",
+        "backend b\n    stick-table type ip size 1k redis-sentinel 10.0.0.5:26379 master m\n",
+        2,
+        "'stick-table' in section 'backend' : 'redis-sentinel' is not supported yet by gatehouse (use 'redis redis://HOST:PORT/DB' with the master's address).",
+    ),
+    (
+        "stick-table redis-sync-interval needs redis",
+        "backend b\n    stick-table type ip size 1k redis-sync-interval 50ms\n",
+        2,
+        "'stick-table' in section 'backend' : 'redis-prefix' and 'redis-sync-interval' need 'redis <url>'.",
     ),
     (
         "cookie modes",

@@ -54,6 +54,7 @@ fn tracking_an_ip_key_allocates_nothing_once_the_entry_exists() {
             period_ms,
         })
         .collect(),
+        redis: None,
     };
     let t = Arc::new(Table::new("fe", def));
     let mut trk = Trackers::default();

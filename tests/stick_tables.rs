@@ -314,7 +314,7 @@ fn peers_sections_are_refused_with_a_pointer_to_redis_sharing() {
         ),
         "{err}"
     );
-    assert!(err.contains("'redis <url>'"), "{err}");
+    assert!(err.contains("'redis redis://HOST:PORT/DB'"), "{err}");
 }
 
 const TCP_CONN_LIMIT: &str = "defaults

@@ -257,6 +257,9 @@ impl Running {
     pub fn start(&mut self) {
         let snap = self.current.load_full();
         self.resize_gates(&snap);
+        // Tables shared through Redis sync on their own tasks (one per table, kept
+        // across reloads with the table).
+        crate::runtime::stick::share::start(&snap.tables);
         // The checkers follow the snapshot just made current (on their own tasks).
         if let Some(plans) = self.plans.take() {
             self.checks.apply(plans, &self.store, &snap);

@@ -67,7 +67,11 @@ impl<'a> StreamLive<'a> {
     pub fn count_stream_request(&self, except: u8) {
         let Some(t) = self.stream else { return };
         for n in (0..super::stick::track::SLOTS).filter(|n| except & (1 << n) == 0) {
-            if let Some(tr) = t.get(n) {
+            if let Some(tr) = t.get(n)
+                && tr
+                    .table
+                    .stores_any(&[StickData::HttpReqCnt, StickData::HttpReqRate])
+            {
                 tr.table.update(&tr.entry, |u| {
                     u.add(StickData::HttpReqCnt, 0, 1);
                     u.add(StickData::HttpReqRate, 0, 1);
@@ -318,6 +322,7 @@ impl LiveState for StreamLive<'_> {
         let Some(key) = t.key(k) else { return };
         if let Some(tr) = trackers.track(slot, t, key.bytes())
             && http
+            && t.stores_any(&[StickData::HttpReqCnt, StickData::HttpReqRate])
         {
             t.update(&tr.entry, |u| {
                 u.add(StickData::HttpReqCnt, 0, 1);

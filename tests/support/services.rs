@@ -262,8 +262,12 @@ pub fn mariadb() -> Service {
 
 /// Redis, without persistence; `password` sets `requirepass`.
 pub fn redis(password: Option<&str>) -> Service {
+    redis_on(free_port(), password)
+}
+
+/// Redis on `port` (a Redis started again where one was stopped).
+pub fn redis_on(port: u16, password: Option<&str>) -> Service {
     let dir = TempDir::new("redis");
-    let port = free_port();
     let mut cmd = Command::new(service_bin("redis-server"));
     cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--dir"])
         .arg(dir.path())

@@ -178,6 +178,128 @@ pub struct StickTableDef {
     pub nopurge: bool,
     /// `store`: the data types, in the order written (no duplicates).
     pub store: Vec<StoreItem>,
+    /// `redis URL [redis-prefix P] [redis-sync-interval T]`: the table is shared with
+    /// the other instances through Redis (docs/persistence.md).
+    pub redis: Option<RedisShare>,
+}
+
+/// Where and how a table is shared through Redis (the `redis` option of
+/// `stick-table`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RedisShare {
+    /// The server, from `redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]`.
+    pub server: RedisServer,
+    /// `redis-prefix P`: the first part of every key (default `gatehouse:`); the
+    /// table's name and the entry's key follow.
+    pub prefix: String,
+    /// `redis-sync-interval T`: how often changes are sent and the fleet's values read
+    /// back, in milliseconds (default 100).
+    pub interval_ms: u32,
+}
+
+/// A Redis server as a `redis://` URL names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RedisServer {
+    /// The host name or address.
+    pub host: String,
+    /// The port (default 6379).
+    pub port: u16,
+    /// The database (`SELECT`, default 0).
+    pub db: u32,
+    /// `AUTH` user (Redis 6 ACLs), if any.
+    pub user: Option<String>,
+    /// `AUTH` password, if any.
+    pub password: Option<String>,
+}
+
+impl RedisServer {
+    /// Parses `redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]` (percent-escapes in the
+    /// user and password are decoded).
+    pub fn parse(url: &str) -> Result<RedisServer, String> {
+        let rest = match url.split_once("://") {
+            Some(("redis", rest)) => rest,
+            Some(("rediss" | "unix" | "redis+unix", _)) => {
+                return Err(format!(
+                    "stick-table: Redis URL '{url}': only redis:// (plain TCP) is supported yet by gatehouse."
+                ));
+            }
+            _ => {
+                return Err(format!(
+                    "stick-table: '{url}' is not a Redis URL (expected redis://[[USER]:PASSWORD@]HOST[:PORT][/DB])."
+                ));
+            }
+        };
+        let (auth, hostpart) = match rest.rsplit_once('@') {
+            Some((a, h)) => (Some(a), h),
+            None => (None, rest),
+        };
+        let (hostport, db) = match hostpart.split_once('/') {
+            Some((h, "")) => (h, 0),
+            Some((h, d)) => (
+                h,
+                d.parse::<u32>().map_err(|_| {
+                    format!("stick-table: Redis URL '{url}': invalid database '{d}'.")
+                })?,
+            ),
+            None => (hostpart, 0),
+        };
+        let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
+            let (h, p) = v6
+                .split_once(']')
+                .ok_or_else(|| format!("stick-table: Redis URL '{url}': unclosed '['."))?;
+            (h, p.strip_prefix(':'))
+        } else {
+            match hostport.rsplit_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (hostport, None),
+            }
+        };
+        if host.is_empty() {
+            return Err(format!("stick-table: Redis URL '{url}': missing host."));
+        }
+        let port =
+            match port {
+                None => 6379,
+                Some(p) => p.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| {
+                    format!("stick-table: Redis URL '{url}': invalid port '{p}'.")
+                })?,
+            };
+        let (user, password) = match auth {
+            None => (None, None),
+            Some(a) => match a.split_once(':') {
+                Some((u, p)) => ((!u.is_empty()).then(|| unescape(u)), Some(unescape(p))),
+                None => (Some(unescape(a)), None),
+            },
+        };
+        Ok(RedisServer {
+            host: host.to_string(),
+            port,
+            db,
+            user,
+            password,
+        })
+    }
+}
+
+/// Decodes `%XX` escapes.
+fn unescape(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && let Some(v) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 impl StickTableDef {
@@ -341,5 +463,27 @@ pub fn parse_sc_action(act: &str, words: &[String]) -> Result<ScAction, String> 
             })
         }
         _ => Err(format!("'{act}' is not supported yet by gatehouse")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RedisServer;
+
+    #[test]
+    fn redis_urls_name_host_port_database_and_credentials() {
+        let s = RedisServer::parse("redis://10.0.0.5").unwrap();
+        assert_eq!((s.host.as_str(), s.port, s.db), ("10.0.0.5", 6379, 0));
+        assert_eq!((s.user, s.password), (None, None));
+        let s = RedisServer::parse("redis://app:p%40ss@cache.local:6380/4").unwrap();
+        assert_eq!((s.host.as_str(), s.port, s.db), ("cache.local", 6380, 4));
+        assert_eq!(s.user.as_deref(), Some("app"));
+        assert_eq!(s.password.as_deref(), Some("p@ss"));
+        let s = RedisServer::parse("redis://:secret@[::1]:7000/").unwrap();
+        assert_eq!((s.host.as_str(), s.port, s.db), ("::1", 7000, 0));
+        assert_eq!((s.user, s.password.as_deref()), (None, Some("secret")));
+        assert!(RedisServer::parse("redis://h:0").is_err());
+        assert!(RedisServer::parse("redis://h/x").is_err());
+        assert!(RedisServer::parse("10.0.0.5:6379").is_err());
     }
 }

@@ -5,8 +5,8 @@
 use crate::config::keyword::{ALL, BACK, BE, FE, FRONT, LI, ProxyCtx, ProxyKeyword, kw, max_args};
 use crate::config::logline;
 use crate::config::model::{
-    Balance, HashType, HttpReuse, Mode, StickData, StickKeyType, StickKind, StickRule, StickTable,
-    StickTableDef, StoreItem,
+    Balance, HashType, HttpReuse, Mode, RedisServer, RedisShare, StickData, StickKeyType,
+    StickKind, StickRule, StickTable, StickTableDef, StoreItem,
 };
 use crate::config::value::{size, uint};
 
@@ -338,8 +338,10 @@ fn stick_table_args(args: &[String]) -> Result<StickTableDef, String> {
         expire_ms: None,
         nopurge: false,
         store: Vec::new(),
+        redis: None,
     };
     let (mut typed, mut sized) = (false, false);
+    let (mut prefix, mut interval): (Option<String>, Option<u32>) = (None, None);
     let mut i = 0;
     while let Some(a) = args.get(i) {
         let v = args.get(i + 1).map(String::as_str);
@@ -394,7 +396,48 @@ fn stick_table_args(args: &[String]) -> Result<StickTableDef, String> {
             }
             ("nopurge", _) => def.nopurge = true,
             ("peers", _) => return Err(PEERS_REFUSED.into()),
-            ("type" | "size" | "expire" | "store" | "srvkey" | "write-to", None) => {
+            ("redis", Some(url)) => {
+                let server = RedisServer::parse(url)?;
+                def.redis = Some(RedisShare {
+                    server,
+                    prefix: String::new(),
+                    interval_ms: 0,
+                });
+                i += 1;
+            }
+            ("redis-prefix", Some(p)) => {
+                prefix = Some(p.to_string());
+                i += 1;
+            }
+            ("redis-sync-interval", Some(d)) => {
+                let t = crate::config::value::duration(d, "redis-sync-interval")
+                    .map_err(|_| bad(d, "redis-sync-interval"))?;
+                let ms = t.as_millis();
+                if !(1..=60_000).contains(&ms) {
+                    return Err(format!(
+                        "stick-table: 'redis-sync-interval' must be between 1ms and 60s (got '{d}')."
+                    ));
+                }
+                interval = Some(ms as u32);
+                i += 1;
+            }
+            ("redis-sentinel", _) => {
+                return Err(
+                    "stick-table: 'redis-sentinel' is not supported yet by gatehouse (use 'redis redis://HOST:PORT/DB' with the master's address).".into(),
+                );
+            }
+            (
+                "type"
+                | "size"
+                | "expire"
+                | "store"
+                | "srvkey"
+                | "write-to"
+                | "redis"
+                | "redis-prefix"
+                | "redis-sync-interval",
+                None,
+            ) => {
                 return Err(format!("stick-table: missing argument after '{a}'."));
             }
             (x, _) => return Err(format!("stick-table: unknown argument '{x}'.")),
@@ -407,12 +450,24 @@ fn stick_table_args(args: &[String]) -> Result<StickTableDef, String> {
     if !sized {
         return Err("stick-table: missing size.".into());
     }
+    match def.redis.as_mut() {
+        Some(r) => {
+            r.prefix = prefix.unwrap_or_else(|| "gatehouse:".into());
+            r.interval_ms = interval.unwrap_or(100);
+        }
+        None if prefix.is_some() || interval.is_some() => {
+            return Err(
+                "stick-table: 'redis-prefix' and 'redis-sync-interval' need 'redis <url>'.".into(),
+            );
+        }
+        None => {}
+    }
     Ok(def)
 }
 
 /// Why `peers` (sections and the `stick-table` argument) are refused: gatehouse shares
 /// tables through Redis instead (docs/persistence.md).
-pub const PEERS_REFUSED: &str = "'peers' is not supported by gatehouse: stick tables are shared between instances through Redis instead, with the stick-table option 'redis <url>' (not available yet; see docs/persistence.md).";
+pub const PEERS_REFUSED: &str = "'peers' is not supported by gatehouse: stick tables are shared between instances through Redis instead, with the stick-table option 'redis redis://HOST:PORT/DB' (see docs/persistence.md).";
 
 /// Parses the comma-separated items of `store` into `def` (commas inside
 /// `gpc_rate(2,10s)` belong to the item).

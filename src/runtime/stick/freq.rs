@@ -3,14 +3,22 @@
 //! previous one weighted by the part of it still inside a sliding window. Stick-table
 //! rates (`http_req_rate(10s)`, …) use it with their configured period.
 
-use std::sync::OnceLock;
-use std::time::Instant;
-
 /// Milliseconds on a monotonic clock (HAProxy's `now_ms`), wrapping at 2^32; never 0.
+/// The kernel's coarse monotonic clock (`CLOCK_MONOTONIC_COARSE`, a few milliseconds'
+/// resolution at most, as HAProxy's `now_ms`, which moves once per polling loop): read
+/// several times per tracked request, it costs a fraction of a precise clock read.
 pub fn now_ms() -> u32 {
-    static START: OnceLock<Instant> = OnceLock::new();
-    let start = *START.get_or_init(|| Instant::now() - std::time::Duration::from_secs(1));
-    (start.elapsed().as_millis() as u32).max(1)
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes the timespec it is given; CLOCK_MONOTONIC_COARSE
+    // exists on every Linux gatehouse runs on (2.6.32 and later).
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &mut ts) };
+    let ms = (ts.tv_sec as u64)
+        .wrapping_mul(1000)
+        .wrapping_add(ts.tv_nsec as u64 / 1_000_000);
+    (ms as u32).max(1)
 }
 
 /// One counter; the owner serialises access (the entry's lock).

@@ -3,17 +3,17 @@
 //! live-state store by name and outlives snapshots whose definition is unchanged.
 //!
 //! Every change of an entry's data goes through [`Table::update`], which re-arms the
-//! entry's expiry: the one place a later synchronisation layer (Redis sharing) hooks
-//! to collect the entries changed since its last batch (a per-table dirty set), so the
-//! request path never waits on it.
+//! entry's expiry and, in a table shared through Redis, marks the entry dirty: its
+//! first change since the last batch puts it in the table's dirty list, which the
+//! table's sync task (`share/`) drains, so the request path never waits on Redis.
 
 use super::freq::{FreqCtr, now_ms};
 use crate::config::model::{STICK_DATA, StickData, StickKeyType, StickTableDef};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 
 /// A key sample, before encoding.
 #[derive(Clone, Copy, Debug)]
@@ -60,10 +60,13 @@ impl KeyBuf {
 }
 
 /// One stored value.
-#[derive(Clone, Debug)]
-enum Slot {
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Slot {
+    /// A counter or a tag.
     Int(u64),
-    Rate(FreqCtr),
+    /// A rate, and the events it ever counted (wrapping): what Redis sharing sends as
+    /// the change since its last batch.
+    Rate(FreqCtr, u32),
     /// `server_key`: the server's name.
     Name(Option<Arc<str>>),
 }
@@ -79,6 +82,8 @@ pub struct Entry {
     expire: AtomicU32,
     /// When it was last touched (ms): eviction order.
     touched: AtomicU32,
+    /// Changed since the sync task last took it (shared tables only).
+    dirty: AtomicBool,
     data: Mutex<Box<[Slot]>>,
 }
 
@@ -115,9 +120,10 @@ impl Updater<'_> {
                 };
                 true
             }
-            Some(Slot::Rate(f)) => {
+            Some(Slot::Rate(f, events)) => {
                 let period = self.table.period(data);
                 f.update(period, n as u32, self.now);
+                *events = events.wrapping_add(n as u32);
                 true
             }
             Some(Slot::Name(_)) | None => false,
@@ -149,7 +155,7 @@ impl Updater<'_> {
                 *x = v as u64;
                 true
             }
-            Some(Slot::Rate(f)) => {
+            Some(Slot::Rate(f, _)) => {
                 f.set(v as u32, self.now);
                 true
             }
@@ -208,9 +214,17 @@ pub struct Table {
     pub def: StickTableDef,
     /// The first slot of each data type (by [`StickData`] order), if stored.
     offsets: [Option<u16>; 25],
+    /// The data types stored, one bit each (by [`StickData`] order).
+    mask: u32,
     /// Slots of one entry.
     nslots: usize,
     entries: Mutex<BTreeMap<Box<[u8]>, Arc<Entry>>>,
+    /// Shared through Redis: changed entries are listed in `dirty`.
+    shared: bool,
+    /// The entries changed since the sync task's last batch.
+    dirty: Mutex<Vec<Weak<Entry>>>,
+    /// The sync task runs (started once per table).
+    sync_started: AtomicBool,
 }
 
 impl Table {
@@ -218,17 +232,67 @@ impl Table {
     pub fn new(name: &str, def: StickTableDef) -> Table {
         let mut offsets = [None; 25];
         let mut n = 0usize;
+        let mut mask = 0u32;
         for item in &def.store {
             offsets[item.data as usize] = Some(n as u16);
+            mask |= 1 << item.data as u32;
             n += item.count as usize;
         }
+        let shared = def.redis.is_some();
         Table {
             name: name.to_string(),
             def,
             offsets,
+            mask,
             nslots: n,
             entries: Mutex::new(BTreeMap::new()),
+            shared,
+            dirty: Mutex::new(Vec::new()),
+            sync_started: AtomicBool::new(false),
         }
+    }
+
+    /// True the first time it is called on a shared table: the caller starts its sync
+    /// task.
+    pub fn claim_sync(&self) -> bool {
+        self.shared && !self.sync_started.swap(true, Ordering::AcqRel)
+    }
+
+    /// The entries changed since the last call (shared tables), no longer marked.
+    pub(super) fn take_dirty(&self) -> Vec<Arc<Entry>> {
+        let list = std::mem::take(&mut *self.dirty.lock().unwrap_or_else(|e| e.into_inner()));
+        list.iter()
+            .filter_map(Weak::upgrade)
+            .inspect(|e| e.dirty.store(false, Ordering::Release))
+            .collect()
+    }
+
+    /// A copy of `e`'s data, with the events its rates counted.
+    pub(super) fn values(&self, e: &Entry) -> Box<[Slot]> {
+        e.data.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Lets `f` replace `e`'s data (the sync task merging the fleet's values), without
+    /// re-arming its expiry.
+    pub(super) fn merge<R>(&self, e: &Entry, f: impl FnOnce(&mut [Slot]) -> R) -> R {
+        let mut d = e.data.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut d)
+    }
+
+    /// The data type and element of each slot, in slot order.
+    pub(super) fn layout(&self) -> Vec<(StickData, u32)> {
+        let mut v = Vec::with_capacity(self.nslots);
+        for item in &self.def.store {
+            for idx in 0..item.count {
+                v.push((item.data, idx));
+            }
+        }
+        v
+    }
+
+    /// The period of rate `data` (ms).
+    pub(super) fn rate_period(&self, data: StickData) -> u32 {
+        self.period(data)
     }
 
     fn slot(&self, data: StickData, idx: u32) -> Option<usize> {
@@ -243,7 +307,14 @@ impl Table {
 
     /// Whether the table stores `data`.
     pub fn stores(&self, data: StickData) -> bool {
-        self.offsets[data as usize].is_some()
+        self.mask & (1 << data as u32) != 0
+    }
+
+    /// Whether the table stores any of `data` (the request path skips the entry's
+    /// lock when a step changes nothing the table stores).
+    pub fn stores_any(&self, data: &[StickData]) -> bool {
+        let bits = data.iter().fold(0u32, |m, d| m | 1 << *d as u32);
+        self.mask & bits != 0
     }
 
     /// Encodes `k` as a key of this table (HAProxy's `smp_to_stkey`); `None` when the
@@ -368,7 +439,7 @@ impl Table {
                 });
                 let name = self.offsets[StickData::ServerKey as usize] == Some(i as u16);
                 if rate {
-                    Slot::Rate(FreqCtr::default())
+                    Slot::Rate(FreqCtr::default(), 0)
                 } else if name {
                     Slot::Name(None)
                 } else {
@@ -381,6 +452,7 @@ impl Table {
             refs: AtomicU32::new(0),
             expire: AtomicU32::new(now.wrapping_add(self.def.expire_ms.unwrap_or(0))),
             touched: AtomicU32::new(now),
+            dirty: AtomicBool::new(false),
             data: Mutex::new(slots),
         });
         m.insert(key.into(), Arc::clone(&e));
@@ -412,8 +484,9 @@ impl Table {
     }
 
     /// Changes `e`'s data with `f` and re-arms its expiry (HAProxy's
-    /// `stktable_touch_local`): the one mutation path of entries.
-    pub fn update<R>(&self, e: &Entry, f: impl FnOnce(&mut Updater<'_>) -> R) -> R {
+    /// `stktable_touch_local`): the one mutation path of entries. In a shared table the
+    /// entry's first change since the last batch lists it for the sync task.
+    pub fn update<R>(&self, e: &Arc<Entry>, f: impl FnOnce(&mut Updater<'_>) -> R) -> R {
         let now = now_ms();
         let r = {
             let mut d = e.data.lock().unwrap_or_else(|p| p.into_inner());
@@ -425,6 +498,10 @@ impl Table {
             f(&mut u)
         };
         self.touch(e, now);
+        if self.shared && !e.dirty.swap(true, Ordering::AcqRel) {
+            let mut d = self.dirty.lock().unwrap_or_else(|p| p.into_inner());
+            d.push(Arc::downgrade(e));
+        }
         r
     }
 
@@ -447,7 +524,7 @@ impl Table {
                 StickData::BytesInCnt | StickData::BytesOutCnt => *v as i64,
                 _ => i64::from(*v as u32),
             },
-            Slot::Rate(f) => i64::from(f.read(self.period(data), now_ms())),
+            Slot::Rate(f, _) => i64::from(f.read(self.period(data), now_ms())),
             Slot::Name(_) => return None,
         })
     }
@@ -550,7 +627,7 @@ impl Table {
                         StickData::BytesInCnt | StickData::BytesOutCnt => v.to_string(),
                         _ => (*v as u32).to_string(),
                     },
-                    Slot::Rate(f) => f.read(self.period(*data), now).to_string(),
+                    Slot::Rate(f, _) => f.read(self.period(*data), now).to_string(),
                     Slot::Name(n) => n.as_deref().unwrap_or("-").to_string(),
                 };
                 if data.is_rate() {
@@ -653,6 +730,7 @@ mod tests {
                         period_ms: *p,
                     })
                     .collect(),
+                redis: None,
             },
         )
     }

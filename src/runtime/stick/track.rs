@@ -5,6 +5,7 @@
 //! counts a connection in it (`conn_cnt`, `conn_cur`, `conn_rate`); letting it go
 //! takes the connection back from `conn_cur`.
 
+use super::freq::now_ms;
 use super::table::{Entry, Table};
 use crate::config::model::StickData as D;
 use std::sync::{Arc, OnceLock};
@@ -22,7 +23,11 @@ pub struct Tracked {
 
 impl Drop for Tracked {
     fn drop(&mut self) {
-        self.table.update(&self.entry, |u| u.dec(D::ConnCur));
+        if self.table.stores(D::ConnCur) {
+            self.table.update(&self.entry, |u| u.dec(D::ConnCur));
+        } else {
+            self.table.touch(&self.entry, now_ms());
+        }
         self.entry.release();
     }
 }
@@ -61,11 +66,15 @@ impl Trackers {
         }
         let entry = table.get_or_create(key)?;
         entry.hold();
-        table.update(&entry, |u| {
-            u.add(D::ConnCur, 0, 1);
-            u.add(D::ConnCnt, 0, 1);
-            u.add(D::ConnRate, 0, 1);
-        });
+        if table.stores_any(&[D::ConnCur, D::ConnCnt, D::ConnRate]) {
+            table.update(&entry, |u| {
+                u.add(D::ConnCur, 0, 1);
+                u.add(D::ConnCnt, 0, 1);
+                u.add(D::ConnRate, 0, 1);
+            });
+        } else {
+            table.touch(&entry, now_ms());
+        }
         let t = Tracked {
             table: Arc::clone(table),
             entry,
@@ -103,7 +112,7 @@ pub fn each_tracked(
 /// Counts an HTTP request in every tracked entry (`http_req_cnt`, `http_req_rate`).
 pub fn count_request(stream: Option<&Trackers>, session: Option<&Trackers>) {
     each_tracked(stream, session, |t| {
-        if t.table.stores(D::HttpReqCnt) || t.table.stores(D::HttpReqRate) {
+        if t.table.stores_any(&[D::HttpReqCnt, D::HttpReqRate]) {
             t.table.update(&t.entry, |u| {
                 u.add(D::HttpReqCnt, 0, 1);
                 u.add(D::HttpReqRate, 0, 1);
@@ -120,7 +129,12 @@ pub fn count_status(stream: Option<&Trackers>, session: Option<&Trackers>, statu
         500..=599 if status != 501 && status != 505 => (false, true),
         _ => return,
     };
+    const ERR: &[D] = &[D::HttpErrCnt, D::HttpErrRate];
+    const FAIL: &[D] = &[D::HttpFailCnt, D::HttpFailRate];
     each_tracked(stream, session, |t| {
+        if !t.table.stores_any(if err { ERR } else { FAIL }) {
+            return;
+        }
         t.table.update(&t.entry, |u| {
             if err {
                 u.add(D::HttpErrCnt, 0, 1);
@@ -141,6 +155,14 @@ pub fn count_bytes(stream: Option<&Trackers>, session: Option<&Trackers>, bin: u
         return;
     }
     each_tracked(stream, session, |t| {
+        if !t.table.stores_any(&[
+            D::BytesInCnt,
+            D::BytesInRate,
+            D::BytesOutCnt,
+            D::BytesOutRate,
+        ]) {
+            return;
+        }
         t.table.update(&t.entry, |u| {
             u.add(D::BytesInCnt, 0, bin);
             u.add(D::BytesInRate, 0, bin);
@@ -154,6 +176,9 @@ pub fn count_bytes(stream: Option<&Trackers>, session: Option<&Trackers>, bin: u
 /// the connection passed its `tcp-request connection` rules.
 pub fn count_session(session: &Trackers) {
     each_tracked(None, Some(session), |t| {
+        if !t.table.stores_any(&[D::SessCnt, D::SessRate]) {
+            return;
+        }
         t.table.update(&t.entry, |u| {
             u.add(D::SessCnt, 0, 1);
             u.add(D::SessRate, 0, 1);
