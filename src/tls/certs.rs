@@ -53,9 +53,11 @@ pub fn load_bundle(path: &Path, provider: &CryptoProvider) -> Result<CertEntry, 
         .map_err(|e| TlsError::file(path, format!("unusable certificate or key ({e})")))?;
     let mut ocsp = path.as_os_str().to_owned();
     ocsp.push(".ocsp");
-    if let Ok(resp) = std::fs::read(PathBuf::from(ocsp))
+    let ocsp = PathBuf::from(ocsp);
+    if let Ok(resp) = std::fs::read(&ocsp)
         && !resp.is_empty()
     {
+        ocsp_successful(&resp).map_err(|e| TlsError::file(&ocsp, e))?;
         ck.ocsp = Some(resp);
     }
     Ok(CertEntry {
@@ -64,6 +66,27 @@ pub fn load_bundle(path: &Path, provider: &CryptoProvider) -> Result<CertEntry, 
         excluded: Vec::new(),
         path: path.to_path_buf(),
     })
+}
+
+/// Checks that `der` is an OCSP response (RFC 6960 `OCSPResponse`) whose status is
+/// `successful`, as HAProxy does when it loads one; the response is stapled as it is.
+fn ocsp_successful(der: &[u8]) -> Result<(), String> {
+    use x509_parser::der_parser::ber::BerObjectContent;
+    let (_, obj) = x509_parser::der_parser::parse_der(der)
+        .map_err(|e| format!("cannot parse the OCSP response ({e})"))?;
+    let status = obj
+        .as_sequence()
+        .ok()
+        .and_then(|s| s.first())
+        .and_then(|o| match o.content {
+            BerObjectContent::Enum(v) => Some(v),
+            _ => None,
+        })
+        .ok_or("not an OCSP response")?;
+    match status {
+        0 => Ok(()),
+        s => Err(format!("OCSP response status not successful ({s})")),
+    }
 }
 
 /// The DNS names of a certificate: its subject alternative names, then its common names.
@@ -181,6 +204,15 @@ pub fn load_crt_list(
 #[cfg(test)]
 mod tests {
     use super::is_bundle;
+
+    #[test]
+    fn an_ocsp_response_must_be_successful() {
+        // OCSPResponse { responseStatus successful } (no body), then tryLater (3).
+        assert!(super::ocsp_successful(&[0x30, 0x03, 0x0a, 0x01, 0x00]).is_ok());
+        let e = super::ocsp_successful(&[0x30, 0x03, 0x0a, 0x01, 0x03]).unwrap_err();
+        assert!(e.contains("not successful (3)"), "{e}");
+        assert!(super::ocsp_successful(b"garbage").is_err());
+    }
 
     #[test]
     fn a_directory_skips_reserved_extensions_and_dot_files() {
