@@ -597,7 +597,7 @@ async fn accept_loop(
 /// from the first byte on (`proto h2`).
 #[derive(Clone, Default)]
 struct Wrap {
-    tls: Option<Arc<rustls::ServerConfig>>,
+    tls: Option<Arc<crate::tls::server::BindTlsRt>>,
     proxy: bool,
     h2: bool,
     /// `proto pgsql`: the PostgreSQL front door runs the TLS handshake itself, after

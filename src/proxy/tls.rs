@@ -9,7 +9,7 @@
 
 use super::http::io::WaitReadable;
 use crate::tls::Facts;
-use rustls::ServerConfig;
+use crate::tls::server::BindTlsRt;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -30,14 +30,14 @@ pub struct TlsClient<S> {
 /// Runs the TLS handshake on `stream`, within `timeout` (`timeout client`). `None` when
 /// it fails or times out (the client is gone or was refused).
 pub async fn accept<S>(
-    config: Arc<ServerConfig>,
+    config: Arc<BindTlsRt>,
     stream: S,
     timeout: Option<Duration>,
 ) -> Option<(TlsClient<S>, Facts)>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let hs = tokio_rustls::TlsAcceptor::from(config).accept(stream);
+    let hs = handshake(config, stream);
     let tls = match timeout {
         Some(t) => tokio::time::timeout(t, hs).await.ok()?.ok()?,
         None => hs.await.ok()?,
@@ -51,6 +51,26 @@ where
         },
         facts,
     ))
+}
+
+/// The handshake: with the bind's one configuration, or, when crt-list lines have
+/// options, with the one their certificate's line calls for once the ClientHello is read.
+async fn handshake<S>(
+    config: Arc<BindTlsRt>,
+    stream: S,
+) -> io::Result<tokio_rustls::server::TlsStream<S>>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    if !config.needs_hello() {
+        return tokio_rustls::TlsAcceptor::from(config.base.clone())
+            .accept(stream)
+            .await;
+    }
+    let start =
+        tokio_rustls::LazyConfigAcceptor::new(rustls::server::Acceptor::default(), stream).await?;
+    let chosen = config.choose(&start.client_hello());
+    start.into_stream(chosen).await
 }
 
 impl<S: WaitReadable> WaitReadable for TlsClient<S>

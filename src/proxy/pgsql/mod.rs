@@ -65,7 +65,7 @@ pub async fn serve<S>(
     snap: Arc<Snapshot>,
     mut client: S,
     mut conn: ConnInfo,
-    tls: Option<Arc<rustls::ServerConfig>>,
+    tls: Option<Arc<crate::tls::server::BindTlsRt>>,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
