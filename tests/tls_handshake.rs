@@ -1,5 +1,7 @@
 //! What a `bind … ssl` handshake offers, seen by `openssl s_client`: the OCSP response
-//! stapled from `FILE.ocsp` (compared with HAProxy 2.6 on the same files).
+//! stapled from `FILE.ocsp` and the key-exchange groups of `curves`, `ecdhe` and
+//! `ssl-default-bind-curves` (compared with HAProxy 2.6 on the same files);
+//! `ssl-dh-param-file` accepted with a warning.
 
 mod support;
 use support::pki::{Pki, s_client};
@@ -88,4 +90,160 @@ fn an_ocsp_file_that_is_not_a_successful_response_is_a_config_error() {
             "{err}"
         );
     }
+}
+
+/// Whether a TLSv1.3 handshake offering only `group` succeeds, and the key it used.
+fn with_group(port: u16, version: &str, group: &str) -> Option<String> {
+    let s = s_client(
+        port,
+        &[version, "-groups", group, "-servername", "www.site.test"],
+        "",
+    );
+    if !s.ok {
+        return None;
+    }
+    s.out
+        .lines()
+        .find_map(|l| l.strip_prefix("Server Temp Key: "))
+        .map(str::to_owned)
+}
+
+fn curves_cfg(p: [u16; 3], crt: &str) -> String {
+    format!(
+        "global\n  ssl-default-bind-curves X25519\n{DEFAULTS}\
+         frontend a\n  bind 127.0.0.1:{} ssl crt {crt} curves P-384:P-256\n  http-request return status 200\n\
+         frontend b\n  bind 127.0.0.1:{} ssl crt {crt} ecdhe prime256v1\n  http-request return status 200\n\
+         frontend c\n  bind 127.0.0.1:{} ssl crt {crt}\n  http-request return status 200\n",
+        p[0], p[1], p[2]
+    )
+}
+
+#[test]
+fn curves_ecdhe_and_the_global_default_restrict_the_key_exchange_like_haproxy() {
+    let pki = Pki::get();
+    // An RSA certificate: in TLSv1.2 the client's groups also bound an ECDSA key's curve.
+    let crt = pki.p("default.pem");
+    let mut proxies = Vec::new();
+    let g = [free_port(), free_port(), free_port()];
+    proxies.push(("gatehouse", g, Gatehouse::start(&curves_cfg(g, &crt), &g).0));
+    if haproxy_bin().is_some() {
+        let h = [free_port(), free_port(), free_port()];
+        proxies.push(("haproxy", h, Haproxy::start(&curves_cfg(h, &crt), &h).0));
+    }
+    for (who, [a, b, c], _d) in &proxies {
+        for v in ["-tls1_2", "-tls1_3"] {
+            // curves P-384:P-256: X25519 alone is refused; P-384 is used.
+            assert_eq!(with_group(*a, v, "X25519"), None, "{who} {v}");
+            let k = with_group(*a, v, "P-384").unwrap_or_default();
+            assert!(k.contains("384"), "{who} {v}: {k}");
+            assert!(with_group(*a, v, "P-256").is_some(), "{who} {v}");
+            // The global ssl-default-bind-curves X25519 applies to c, which has none.
+            assert_eq!(with_group(*c, v, "P-256"), None, "{who} {v}");
+            let k = with_group(*c, v, "X25519").unwrap_or_default();
+            assert!(k.contains("X25519"), "{who} {v}: {k}");
+            // b's ecdhe prime256v1 is not used: a curves list (here the global one)
+            // wins over ecdhe, as in HAProxy.
+            assert!(with_group(*b, v, "X25519").is_some(), "{who} {v}");
+            assert_eq!(with_group(*b, v, "P-256"), None, "{who} {v}");
+        }
+    }
+    // Without a curves list, ecdhe names the one curve.
+    let port = free_port();
+    let cfg = format!(
+        "{DEFAULTS}frontend e\n  bind 127.0.0.1:{port} ssl crt {crt} ecdhe prime256v1\n  http-request return status 200\n"
+    );
+    let _e = Gatehouse::start(&cfg, &[port]);
+    for v in ["-tls1_2", "-tls1_3"] {
+        assert_eq!(with_group(port, v, "X25519"), None, "{v}");
+        assert!(with_group(port, v, "P-256").is_some(), "{v}");
+    }
+}
+
+#[test]
+fn an_unknown_curve_is_a_config_error_and_ssl_dh_param_file_is_accepted_with_a_warning() {
+    let pki = Pki::get();
+    let dir = TempDir::new("tls-curves");
+    let crt = pki.p("site.pem");
+    for (opt, says) in [
+        ("curves X25519:P-521", "unknown curve name 'P-521'"),
+        ("ecdhe secp521r1", "unknown curve name 'secp521r1'"),
+    ] {
+        let bad = dir.write(
+            "bad.cfg",
+            format!(
+                "{DEFAULTS}frontend f\n  bind 127.0.0.1:{} ssl crt {crt} {opt}\n",
+                free_port()
+            ),
+        );
+        let (code, _, err) = check(&gatehouse_bin(), &[&bad]);
+        assert_ne!(code, 0, "{opt}");
+        assert!(
+            err.contains(says) && err.contains("bad.cfg:7"),
+            "{opt}: {err}"
+        );
+    }
+    let out = std::process::Command::new("openssl")
+        .args([
+            "genpkey",
+            "-genparam",
+            "-algorithm",
+            "DH",
+            "-pkeyopt",
+            "group:ffdhe2048",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let dh = dir.write("dh.pem", &out.stdout);
+    let port = free_port();
+    let cfg = format!(
+        "global\n  ssl-dh-param-file {}\n{DEFAULTS}frontend f\n  bind 127.0.0.1:{port} ssl crt {crt}\n  http-request return status 200\n",
+        dh.display()
+    );
+    let file = dir.write("dh.cfg", &cfg);
+    let (code, out, err) = check(&gatehouse_bin(), &[&file]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        format!("{out}{err}").contains("'ssl-dh-param-file' has no effect in gatehouse and is ignored: gatehouse's TLS (rustls) negotiates ECDHE key exchanges only"),
+        "{out}{err}"
+    );
+    if let Some(h) = haproxy_bin() {
+        let (code, out, err) = check(&h, &[&file]);
+        assert_eq!(code, 0, "haproxy: {out}{err}");
+    }
+    let _g = Gatehouse::start(&cfg, &[port]);
+    assert!(s_client(port, &["-servername", "www.site.test"], "").ok);
+    // A file without DH parameters is refused, as HAProxy refuses it.
+    let bad = dir.write("dh-bad.cfg", cfg.replace(&dh.display().to_string(), &crt));
+    let (code, _, err) = check(&gatehouse_bin(), &[&bad]);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("unable to load DH parameters") && err.contains("dh-bad.cfg:2"),
+        "{err}"
+    );
+}
+
+#[test]
+fn server_curves_limit_the_groups_offered_to_a_tls_server() {
+    let pki = Pki::get();
+    let (front, back) = (free_port(), free_port());
+    let cfg = format!(
+        "{DEFAULTS}frontend tls\n  bind 127.0.0.1:{back} ssl crt {} curves P-384\n  http-request return status 200\n\
+         frontend f\n  bind 127.0.0.1:{front}\n  use_backend ok if {{ path /ok }}\n  default_backend ko\n\
+         backend ok\n  server s 127.0.0.1:{back} ssl verify none curves secp384r1:X25519\n\
+         backend ko\n  server s 127.0.0.1:{back} ssl verify none curves X25519\n",
+        pki.p("site.pem")
+    );
+    let _g = Gatehouse::start(&cfg, &[front, back]);
+    let code = |path: &str| {
+        support::pki::curl(&[
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            &format!("http://127.0.0.1:{front}{path}"),
+        ])
+    };
+    assert_eq!(code("/ok").as_deref(), Some("200"));
+    assert_eq!(code("/ko").as_deref(), Some("503"));
 }

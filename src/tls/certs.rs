@@ -168,17 +168,14 @@ pub struct LineOpts {
     pub ciphers: Option<String>,
     /// `ciphersuites`.
     pub ciphersuites: Option<String>,
+    /// `curves`.
+    pub curves: Option<String>,
+    /// `ecdhe`.
+    pub ecdhe: Option<String>,
 }
 
 /// HAProxy's crt-list options gatehouse does not implement yet.
-const LINE_NOT_YET: &[&str] = &[
-    "allow-0rtt",
-    "ca-verify-file",
-    "curves",
-    "ecdhe",
-    "no-ca-names",
-    "npn",
-];
+const LINE_NOT_YET: &[&str] = &["allow-0rtt", "ca-verify-file", "no-ca-names", "npn"];
 
 impl LineOpts {
     /// Parses the words between `[` and `]`.
@@ -214,6 +211,8 @@ impl LineOpts {
                 "crl-file" => o.crl_file = Some(PathBuf::from(v)),
                 "ciphers" => o.ciphers = Some(v.to_owned()),
                 "ciphersuites" => o.ciphersuites = Some(v.to_owned()),
+                "curves" => o.curves = Some(v.to_owned()),
+                "ecdhe" => o.ecdhe = Some(v.to_owned()),
                 _ => return Err(format!("unknown ssl keyword '{kw}'")),
             }
             i += 2;
@@ -249,6 +248,12 @@ impl LineOpts {
         }
         if self.ciphersuites.is_some() {
             out.ciphersuites.clone_from(&self.ciphersuites);
+        }
+        if self.curves.is_some() {
+            out.curves.clone_from(&self.curves);
+        }
+        if self.ecdhe.is_some() {
+            out.ecdhe.clone_from(&self.ecdhe);
         }
         out
     }

@@ -122,6 +122,12 @@ fn config(
         suites::provider(
             b.ciphers.as_deref().or(d.ciphers.as_deref()),
             b.ciphersuites.as_deref().or(d.ciphersuites.as_deref()),
+            // As HAProxy: `curves` (or the global default), else `ecdhe`.
+            match (&b.curves, &d.curves, &b.ecdhe) {
+                (Some(c), _, _) | (None, Some(c), _) => Some(("curves", c.as_str())),
+                (None, None, Some(e)) => Some(("ecdhe", e.as_str())),
+                _ => None,
+            },
         )
         .map_err(TlsError)?,
     );

@@ -60,8 +60,6 @@ pub static KEYWORDS: &[GlobalKeyword] = &[
     ny("server-state-base"),
     ny("server-state-file"),
     ny("set-dumpable"),
-    ny("ssl-default-bind-curves"),
-    ny("ssl-dh-param-file"),
     ny("ssl-engine"),
     ny("ssl-load-extra-del-ext"),
     ny("ssl-load-extra-files"),
