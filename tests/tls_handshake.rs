@@ -247,3 +247,84 @@ fn server_curves_limit_the_groups_offered_to_a_tls_server() {
     assert_eq!(code("/ok").as_deref(), Some("200"));
     assert_eq!(code("/ko").as_deref(), Some("503"));
 }
+
+fn failures_cfg(p: [u16; 3], crt: &str) -> String {
+    format!(
+        "global\n  log stdout format raw local0\n{DEFAULTS}  log global\n  option httplog\n\
+         frontend web\n  bind 127.0.0.1:{} ssl crt {crt}\n  bind 127.0.0.1:{} ssl crt {crt} name secure\n  http-request return status 200\n\
+         frontend quiet\n  option dontlognull\n  bind 127.0.0.1:{} ssl crt {crt}\n  http-request return status 200\n",
+        p[0], p[1], p[2]
+    )
+}
+
+/// Connects and closes without a byte.
+fn connect_and_close(port: u16) {
+    drop(std::net::TcpStream::connect(("127.0.0.1", port)).unwrap());
+}
+
+#[test]
+fn a_failed_handshake_is_logged_as_haproxy_logs_it() {
+    let pki = Pki::get();
+    let crt = pki.p("site.pem");
+    let mut proxies = Vec::new();
+    let g = [free_port(), free_port(), free_port()];
+    proxies.push((
+        "gatehouse",
+        g,
+        Gatehouse::start(&failures_cfg(g, &crt), &g).0,
+    ));
+    if haproxy_bin().is_some() {
+        let h = [free_port(), free_port(), free_port()];
+        proxies.push(("haproxy", h, Haproxy::start(&failures_cfg(h, &crt), &h).0));
+    }
+    let tls10 = ["-tls1", "-cipher", "DEFAULT@SECLEVEL=0"];
+    let wait = std::time::Duration::from_secs(10);
+    for (who, [a, b, c], d) in &proxies {
+        assert!(!s_client(*a, &tls10, "").ok);
+        let l = d.wait_stdout_lines("web/1: SSL", 1, wait);
+        assert_eq!(l.len(), 1, "{who}: {}", d.stdout());
+        // `127.0.0.1:<port> [06/Dec/2026:20:52:17.037] web/1: SSL handshake failure`
+        let (addr, rest) = l[0].split_once(" [").unwrap();
+        assert!(addr.starts_with("127.0.0.1:"), "{who}: {}", l[0]);
+        assert!(
+            rest.ends_with("] web/1: SSL handshake failure"),
+            "{who}: {}",
+            l[0]
+        );
+        assert_eq!(rest.find(']'), Some(24), "{who}: date: {}", l[0]);
+        // The start-up probe of the test harness closed one connection already.
+        connect_and_close(*b);
+        let closed = "web/secure: Connection closed during SSL handshake";
+        assert_eq!(
+            d.wait_stdout_lines(closed, 2, wait).len(),
+            2,
+            "{who}: {}",
+            d.stdout()
+        );
+        // dontlognull: a client that closed is not logged, a failure is.
+        connect_and_close(*c);
+        assert!(!s_client(*c, &tls10, "").ok);
+        let l = d.wait_stdout_lines("quiet/1: SSL", 1, wait);
+        assert!(
+            l.first()
+                .is_some_and(|l| l.ends_with("quiet/1: SSL handshake failure")),
+            "{who}: {l:?}"
+        );
+        assert!(
+            s_client(*c, &["-ign_eof"], "GET / HTTP/1.0\r\n\r\n")
+                .out
+                .contains("200")
+        );
+        assert_eq!(
+            d.wait_stdout_lines("quiet~", 1, wait).len(),
+            1,
+            "{who}: {}",
+            d.stdout()
+        );
+        assert!(
+            !d.stdout().contains("quiet/1: Connection closed"),
+            "{who}: {}",
+            d.stdout()
+        );
+    }
+}

@@ -75,7 +75,7 @@ pub async fn serve<S>(
         Next::Startup(minor, params) => session(fe, snap, client, conn, minor, params).await,
         Next::Tls => {
             let Some(cfg) = tls else { return };
-            let Some((mut t, facts)) = super::tls::accept(cfg, client, timeout).await else {
+            let Ok((mut t, facts)) = super::tls::accept(cfg, client, timeout).await else {
                 return;
             };
             conn.tls = Some(Arc::new(facts));
