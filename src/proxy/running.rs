@@ -534,6 +534,7 @@ async fn accept_loop(
             accept_date: SystemTime::now(),
             accepted: Instant::now(),
             tls: None,
+            pp: None,
             stick: fe
                 .tcp_connection
                 .iter()
@@ -647,11 +648,13 @@ async fn unwrap_and_serve<S, H>(
     let timeout = fe.timeouts.client;
     if wrap.proxy {
         match super::proxy_protocol::read_header(&mut s, timeout).await {
-            Ok(Some((src, dst))) => {
-                conn.peer = Some(src);
-                conn.local = Some(dst);
+            Ok((addrs, tlvs)) => {
+                if let Some((src, dst)) = addrs {
+                    conn.peer = Some(src);
+                    conn.local = Some(dst);
+                }
+                conn.pp = tlvs.map(Arc::new);
             }
-            Ok(None) => {}
             Err(_) => return,
         }
     }

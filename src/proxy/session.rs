@@ -27,6 +27,8 @@ pub struct ConnInfo {
     pub accepted: Instant,
     /// What its TLS handshake settled (`bind … ssl`), for the `ssl_*` fetches.
     pub tls: Option<Arc<crate::tls::Facts>>,
+    /// The TLVs of the PROXY v2 header it began with (`accept-proxy`), if any.
+    pub pp: Option<Arc<crate::acl::ProxyTlvs>>,
     /// The counters the connection tracks (`tcp-request connection track-sc*`), when
     /// the frontend has such rules; shared by the connection's requests, let go with it.
     pub stick: Option<Arc<crate::runtime::stick::Trackers>>,
@@ -50,6 +52,9 @@ impl SampleSource for ConnInfo {
     }
     fn tls(&self) -> Option<&crate::tls::Facts> {
         self.tls.as_deref()
+    }
+    fn proxy_tlvs(&self) -> Option<&crate::acl::ProxyTlvs> {
+        self.pp.as_deref()
     }
 }
 

@@ -261,6 +261,9 @@ impl SampleSource for Payload<'_> {
     fn tls(&self) -> Option<&crate::tls::Facts> {
         self.conn.tls.as_deref()
     }
+    fn proxy_tlvs(&self) -> Option<&crate::acl::ProxyTlvs> {
+        self.conn.pp.as_deref()
+    }
     fn req_payload(&self) -> Option<&[u8]> {
         Some(self.data)
     }

@@ -40,6 +40,8 @@ pub struct ServerState {
     /// `send-proxy` (1) or `send-proxy-v2` (2): the PROXY header version its
     /// connections start with (0: none).
     pub send_proxy: u8,
+    /// The TLVs of its PROXY v2 header (`proxy-v2-options`).
+    pub pp_v2: crate::config::model::PpV2Options,
     /// Passive checks (`observe` on a checked server).
     pub observe: Option<super::health::Passive>,
     /// The protocol its connections speak (`proto`, `alpn`).
@@ -274,6 +276,7 @@ impl ServerState {
             disabled: false,
             tls: None,
             send_proxy: 0,
+            pp_v2: Default::default(),
             observe: None,
             wire: Wire::H1,
             cookie: None,

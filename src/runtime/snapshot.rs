@@ -262,6 +262,7 @@ fn build_backend(
         st.maxqueue = s.opts.maxqueue;
         st.disabled = s.opts.disabled;
         st.unix = unix;
+        st.pp_v2 = s.opts.pp_v2;
         st.send_proxy = if s.opts.send_proxy_v2 {
             2
         } else {
