@@ -414,8 +414,8 @@ fn not_yet_bind_and_server_options_are_refused_saying_so() {
         "tls-tickets",
         "non-stick",
         "no-tfo",
-        "no-send-proxy-v2-ssl-cn",
-        "proxy-v2-options ssl",
+        "pool-max-conn 5",
+        "socks4 127.0.0.1:1080",
     ] {
         let l = load(&format!("backend b\n    server s 127.0.0.1:80 {opt}\n"));
         let first = l

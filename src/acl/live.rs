@@ -195,6 +195,9 @@ impl SampleSource for WithLive<'_> {
     fn tls(&self) -> Option<&crate::tls::Facts> {
         self.inner.tls()
     }
+    fn proxy_tlvs(&self) -> Option<&crate::acl::ProxyTlvs> {
+        self.inner.proxy_tlvs()
+    }
     fn live(&self) -> Option<&dyn LiveState> {
         Some(self.live)
     }

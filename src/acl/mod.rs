@@ -163,6 +163,10 @@ pub trait SampleSource {
     fn tls(&self) -> Option<&crate::tls::Facts> {
         None
     }
+    /// The TLVs of the PROXY v2 header the connection began with, if any.
+    fn proxy_tlvs(&self) -> Option<&ProxyTlvs> {
+        None
+    }
     /// Sets variable `name` to `value` (`None`: unsets it), where variables are kept.
     fn set_var(&self, name: &str, value: Option<&[u8]>) {
         let _ = (name, value);
@@ -181,6 +185,28 @@ pub trait SampleSource {
     /// The `credentials` section picked for a `proto pgsql` session.
     fn pgsql_credentials(&self) -> Option<&str> {
         None
+    }
+}
+
+/// The TLVs a PROXY v2 header carried (`fc_pp_authority`, `fc_pp_unique_id`), by type.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProxyTlvs(pub Vec<(u8, Box<[u8]>)>);
+
+impl ProxyTlvs {
+    /// `PP2_TYPE_ALPN`.
+    pub const ALPN: u8 = 0x01;
+    /// `PP2_TYPE_AUTHORITY`.
+    pub const AUTHORITY: u8 = 0x02;
+    /// `PP2_TYPE_CRC32C`.
+    pub const CRC32C: u8 = 0x03;
+    /// `PP2_TYPE_UNIQUE_ID`.
+    pub const UNIQUE_ID: u8 = 0x05;
+    /// `PP2_TYPE_SSL`.
+    pub const SSL: u8 = 0x20;
+
+    /// The value of the first TLV of type `kind`.
+    pub fn get(&self, kind: u8) -> Option<&[u8]> {
+        self.0.iter().find(|(k, _)| *k == kind).map(|(_, v)| &**v)
     }
 }
 

@@ -162,6 +162,45 @@ pub fn pool_key(server: &ServerState, src: &dyn SampleSource) -> PoolKey {
     }
 }
 
+/// The PROXY v2 header toward `server` with the TLVs of its `proxy-v2-options`.
+fn proxy_v2_header(server: &ServerState, src: &(dyn SampleSource + Sync)) -> Vec<u8> {
+    use super::proxy_protocol::{SslTlv, V2Tlvs, v2_with};
+    let o = &server.pp_v2;
+    let tls = src.tls();
+    let cn = || {
+        let cert = tls?.client.as_ref()?;
+        cert.subject
+            .iter()
+            .find(|(k, _)| k == "CN")
+            .map(|(_, v)| v.as_str())
+    };
+    let t = V2Tlvs {
+        crc32c: o.crc32c,
+        alpn: tls.and_then(|f| f.alpn.as_deref()),
+        authority: o
+            .authority
+            .then(|| {
+                src.proxy_tlvs()
+                    .and_then(|t| t.get(crate::acl::ProxyTlvs::AUTHORITY))
+                    .or_else(|| tls.and_then(|f| f.sni.as_deref()).map(str::as_bytes))
+            })
+            .flatten(),
+        unique_id: o.unique_id.then(|| src.unique_id().unwrap_or_default()),
+        ssl: o.ssl.then(|| SslTlv {
+            client_ssl: tls.is_some(),
+            client_cert: tls.is_some_and(|f| f.client.is_some()),
+            version: tls.map(|f| f.protocol),
+            cn: if o.cert_cn { cn() } else { None },
+            cipher: if o.ssl_cipher {
+                tls.map(|f| f.cipher)
+            } else {
+                None
+            },
+        }),
+    };
+    v2_with(src.src(), src.dst(), &t)
+}
+
 /// Connects to `server` (its unix socket, or its address with the client's destination
 /// port when it has none) within `timeout connect`; then writes the PROXY header of
 /// `send-proxy`/`send-proxy-v2` with `src`'s addresses; over TLS (`ssl`), runs the
@@ -177,7 +216,7 @@ pub async fn dial(
     let key = pool_key(server, src);
     let header = match server.send_proxy {
         1 => Some(super::proxy_protocol::v1(src.src(), src.dst())),
-        2 => Some(super::proxy_protocol::v2(src.src(), src.dst())),
+        2 => Some(proxy_v2_header(server, src)),
         _ => None,
     };
     let t0 = Instant::now();

@@ -2,8 +2,13 @@
 //! `bind … accept-proxy` line (or `tcp-request connection expect-proxy layer4`) reads
 //! before anything else on a connection, whose addresses then replace the connection's
 //! everywhere but in `tcp-request connection` rules; and the header `server …
-//! send-proxy` / `send-proxy-v2` writes first on each server connection.
+//! send-proxy` / `send-proxy-v2` writes first on each server connection. Version 2
+//! headers carry TLVs both ways: read ones are kept for `fc_pp_authority` and
+//! `fc_pp_unique_id` (a `CRC32C` one is checked); written ones follow the server's
+//! `proxy-v2-options` (`ssl`, `cert-cn`, `ssl-cipher`, `authority`, `unique-id`,
+//! `crc32c`) in HAProxy's order, with the client's ALPN always.
 
+use crate::acl::ProxyTlvs;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
@@ -30,11 +35,12 @@ pub enum HeaderError {
 /// `UNKNOWN` (v1) and `LOCAL` (v2): the connection's own addresses stay.
 pub type Addresses = Option<(SocketAddr, SocketAddr)>;
 
-/// Reads one PROXY header (v1 or v2) from `s`, and nothing after it.
+/// Reads one PROXY header (v1 or v2) from `s`, and nothing after it: its addresses and,
+/// for a v2 header with any, its TLVs.
 pub async fn read_header<S: AsyncRead + Unpin>(
     s: &mut S,
     timeout: Option<Duration>,
-) -> Result<Addresses, HeaderError> {
+) -> Result<(Addresses, Option<ProxyTlvs>), HeaderError> {
     let read = read_inner(s);
     match timeout {
         Some(t) => tokio::time::timeout(t, read)
@@ -44,7 +50,9 @@ pub async fn read_header<S: AsyncRead + Unpin>(
     }
 }
 
-async fn read_inner<S: AsyncRead + Unpin>(s: &mut S) -> Result<Addresses, HeaderError> {
+async fn read_inner<S: AsyncRead + Unpin>(
+    s: &mut S,
+) -> Result<(Addresses, Option<ProxyTlvs>), HeaderError> {
     let io = |_: io::Error| HeaderError::Io;
     let mut head = [0u8; 16];
     s.read_exact(&mut head[..6]).await.map_err(io)?;
@@ -59,7 +67,7 @@ async fn read_inner<S: AsyncRead + Unpin>(s: &mut S) -> Result<Addresses, Header
             s.read_exact(&mut b).await.map_err(io)?;
             line.push(b[0]);
         }
-        return parse_v1(&line);
+        return Ok((parse_v1(&line)?, None));
     }
     if head[..6] != SIG[..6] {
         return Err(HeaderError::NotProxy);
@@ -71,7 +79,52 @@ async fn read_inner<S: AsyncRead + Unpin>(s: &mut S) -> Result<Addresses, Header
     let len = u16::from_be_bytes([head[14], head[15]]) as usize;
     let mut body = vec![0u8; len];
     s.read_exact(&mut body).await.map_err(io)?;
-    parse_v2(head[12], head[13], &body)
+    let addrs = parse_v2(head[12], head[13], &body)?;
+    let tlvs = tlvs_v2(&head, head[13], &body)?;
+    Ok((addrs, (!tlvs.0.is_empty()).then_some(tlvs)))
+}
+
+/// The length of a v2 address block of family byte `fam`.
+fn addr_len(fam: u8) -> usize {
+    match fam {
+        0x11 | 0x12 => 12,
+        0x21 | 0x22 => 36,
+        0x31 | 0x32 => 216,
+        _ => 0,
+    }
+}
+
+/// The TLVs after the address block of a v2 header (`head`: its first 16 bytes), as
+/// HAProxy reads them: a `CRC32C` one must match the header, an `AUTHORITY` one is at
+/// most 255 bytes and a `UNIQUE_ID` one at most 128; a TLV running past the end is
+/// refused.
+pub fn tlvs_v2(head: &[u8; 16], fam: u8, body: &[u8]) -> Result<ProxyTlvs, HeaderError> {
+    let mut at = addr_len(fam).min(body.len());
+    let mut out = Vec::new();
+    while at < body.len() {
+        let [kind, hi, lo] = *body.get(at..at + 3).ok_or(HeaderError::Invalid)? else {
+            return Err(HeaderError::Invalid);
+        };
+        let len = u16::from_be_bytes([hi, lo]) as usize;
+        let value = body.get(at + 3..at + 3 + len).ok_or(HeaderError::Invalid)?;
+        match kind {
+            ProxyTlvs::CRC32C => {
+                let sent: [u8; 4] = value.try_into().map_err(|_| HeaderError::Invalid)?;
+                let mut zeroed = body.to_vec();
+                zeroed[at + 3..at + 7].fill(0);
+                let crc = crc32c::crc32c_append(crc32c::crc32c(head), &zeroed);
+                if crc != u32::from_be_bytes(sent) {
+                    return Err(HeaderError::Invalid);
+                }
+            }
+            ProxyTlvs::AUTHORITY if len > 255 => return Err(HeaderError::Invalid),
+            ProxyTlvs::UNIQUE_ID if len > 128 => return Err(HeaderError::Invalid),
+            _ => {}
+        }
+        out.push((kind, value.into()));
+        at += 3 + len;
+    }
+    Ok(ProxyTlvs(out))
 }
 
 /// Parses a version 1 line (`PROXY TCP4 1.2.3.4 5.6.7.8 1111 2222\r\n`).
@@ -184,6 +237,83 @@ pub fn v1(src: Option<SocketAddr>, dst: Option<SocketAddr>) -> Vec<u8> {
     .into_bytes()
 }
 
+/// What a server's v2 header carries besides the addresses (HAProxy's
+/// `make_proxy_line_v2`), each `None` when not sent.
+#[derive(Debug, Default)]
+pub struct V2Tlvs<'a> {
+    /// `crc32c`: a checksum of the whole header.
+    pub crc32c: bool,
+    /// The client's ALPN protocol.
+    pub alpn: Option<&'a [u8]>,
+    /// `authority`: the authority received from the client's own PROXY header, else its
+    /// SNI.
+    pub authority: Option<&'a [u8]>,
+    /// `unique-id`: the stream's unique id.
+    pub unique_id: Option<&'a [u8]>,
+    /// `ssl`: the SSL TLV.
+    pub ssl: Option<SslTlv<'a>>,
+}
+
+/// The `PP2_TYPE_SSL` TLV.
+#[derive(Debug, Default)]
+pub struct SslTlv<'a> {
+    /// The client came over TLS (`PP2_CLIENT_SSL`).
+    pub client_ssl: bool,
+    /// It presented a certificate (`PP2_CLIENT_CERT_CONN`, `PP2_CLIENT_CERT_SESS`).
+    pub client_cert: bool,
+    /// `PP2_SUBTYPE_SSL_VERSION` (`TLSv1.3`).
+    pub version: Option<&'a str>,
+    /// `cert-cn`: `PP2_SUBTYPE_SSL_CN`.
+    pub cn: Option<&'a str>,
+    /// `ssl-cipher`: `PP2_SUBTYPE_SSL_CIPHER`.
+    pub cipher: Option<&'a str>,
+}
+
+fn tlv(out: &mut Vec<u8>, kind: u8, value: &[u8]) {
+    out.push(kind);
+    out.extend_from_slice(&(value.len() as u16).to_be_bytes());
+    out.extend_from_slice(value);
+}
+
+/// The version 2 header with TLVs, in HAProxy's order: `CRC32C`, `ALPN`, `AUTHORITY`,
+/// `UNIQUE_ID`, `SSL`.
+pub fn v2_with(src: Option<SocketAddr>, dst: Option<SocketAddr>, t: &V2Tlvs<'_>) -> Vec<u8> {
+    let mut out = v2(src, dst);
+    let crc_at = t.crc32c.then(|| {
+        tlv(&mut out, ProxyTlvs::CRC32C, &[0; 4]);
+        out.len() - 4
+    });
+    if let Some(a) = t.alpn {
+        tlv(&mut out, ProxyTlvs::ALPN, a);
+    }
+    if let Some(a) = t.authority {
+        tlv(&mut out, ProxyTlvs::AUTHORITY, a);
+    }
+    if let Some(u) = t.unique_id {
+        tlv(&mut out, ProxyTlvs::UNIQUE_ID, u);
+    }
+    if let Some(ssl) = &t.ssl {
+        let mut v = Vec::with_capacity(32);
+        let client = u8::from(ssl.client_ssl) | if ssl.client_cert { 0x06 } else { 0 };
+        v.push(client);
+        // verify: 0, a certificate that did not verify never completes a handshake.
+        v.extend_from_slice(&0u32.to_be_bytes());
+        for (kind, val) in [(0x21, ssl.version), (0x22, ssl.cn), (0x23, ssl.cipher)] {
+            if let Some(val) = val {
+                tlv(&mut v, kind, val.as_bytes());
+            }
+        }
+        tlv(&mut out, ProxyTlvs::SSL, &v);
+    }
+    let len = (out.len() - 16) as u16;
+    out[14..16].copy_from_slice(&len.to_be_bytes());
+    if let Some(at) = crc_at {
+        let crc = crc32c::crc32c(&out);
+        out[at..at + 4].copy_from_slice(&crc.to_be_bytes());
+    }
+    out
+}
+
 /// The version 2 header (`LOCAL` when an address is not known).
 pub fn v2(src: Option<SocketAddr>, dst: Option<SocketAddr>) -> Vec<u8> {
     let mut out = SIG.to_vec();
@@ -233,6 +363,39 @@ mod tests {
         assert_eq!(parse_v2(h[12], h[13], &h[16..]), Ok(Some((s6, d6))));
         assert_eq!(v1(None, None), b"PROXY UNKNOWN\r\n");
         assert_eq!(parse_v1(b"PROXY UNKNOWN\r\n"), Ok(None));
+    }
+
+    #[test]
+    fn tlvs_written_read_back_with_their_checksum() {
+        let t = V2Tlvs {
+            crc32c: true,
+            alpn: Some(b"h2"),
+            authority: Some(b"www.site.test"),
+            unique_id: Some(b"abc-1"),
+            ssl: Some(SslTlv {
+                client_ssl: true,
+                version: Some("TLSv1.3"),
+                ..Default::default()
+            }),
+        };
+        let h = v2_with(Some(a("1.2.3.4:5")), Some(a("6.7.8.9:10")), &t);
+        let head: [u8; 16] = h[..16].try_into().unwrap();
+        let tlvs = tlvs_v2(&head, h[13], &h[16..]).unwrap();
+        assert_eq!(tlvs.get(ProxyTlvs::AUTHORITY), Some(&b"www.site.test"[..]));
+        assert_eq!(tlvs.get(ProxyTlvs::UNIQUE_ID), Some(&b"abc-1"[..]));
+        assert_eq!(tlvs.get(ProxyTlvs::ALPN), Some(&b"h2"[..]));
+        assert_eq!(&tlvs.get(ProxyTlvs::SSL).unwrap()[..5], &[1, 0, 0, 0, 0]);
+        assert_eq!(
+            parse_v2(h[12], h[13], &h[16..]),
+            Ok(Some((a("1.2.3.4:5"), a("6.7.8.9:10"))))
+        );
+        // A flipped byte fails the checksum.
+        let mut bad = h.clone();
+        *bad.last_mut().unwrap() ^= 1;
+        assert_eq!(
+            tlvs_v2(&head, bad[13], &bad[16..]),
+            Err(HeaderError::Invalid)
+        );
     }
 
     #[test]

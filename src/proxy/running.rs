@@ -571,6 +571,7 @@ async fn accept_loop(
                     .position(|b| bind_key(&fe, b) == key)
                     .map(|i| Wrap {
                         tls: fe.bind_tls.get(i).cloned().flatten(),
+                        listener: listener_name(&fe, i),
                         proxy: fe.binds[i].accept_proxy,
                         h2: fe.binds[i].h2 && fe.mode == Mode::Http,
                         pgsql: fe.binds[i].pgsql && fe.mode == Mode::Tcp,
@@ -586,6 +587,7 @@ async fn accept_loop(
             accept_date: SystemTime::now(),
             accepted: Instant::now(),
             tls: None,
+            pp: None,
             stick: fe
                 .tcp_connection
                 .iter()
@@ -650,7 +652,9 @@ async fn accept_loop(
 /// from the first byte on (`proto h2`).
 #[derive(Clone, Default)]
 struct Wrap {
-    tls: Option<Arc<rustls::ServerConfig>>,
+    tls: Option<Arc<crate::tls::server::BindTlsRt>>,
+    /// The listener's name in logs: the bind's `name`, else its number in the frontend.
+    listener: Arc<str>,
     proxy: bool,
     h2: bool,
     /// `proto pgsql`: the PostgreSQL front door runs the TLS handshake itself, after
@@ -697,11 +701,13 @@ async fn unwrap_and_serve<S, H>(
     let timeout = fe.timeouts.client;
     if wrap.proxy {
         match super::proxy_protocol::read_header(&mut s, timeout).await {
-            Ok(Some((src, dst))) => {
-                conn.peer = Some(src);
-                conn.local = Some(dst);
+            Ok((addrs, tlvs)) => {
+                if let Some((src, dst)) = addrs {
+                    conn.peer = Some(src);
+                    conn.local = Some(dst);
+                }
+                conn.pp = tlvs.map(Arc::new);
             }
-            Ok(None) => {}
             Err(_) => return,
         }
     }
@@ -712,13 +718,29 @@ async fn unwrap_and_serve<S, H>(
     match wrap.tls {
         None => serve_mode(fe, snap, shared, s, conn, wrap.h2, hold).await,
         Some(cfg) => {
-            let Some((tls, facts)) = super::tls::accept(cfg, s, timeout).await else {
-                return;
+            let (tls, facts) = match super::tls::accept(cfg, s, timeout).await {
+                Ok(done) => done,
+                Err(fail) => {
+                    super::session::log_handshake_failure(&fe, &conn, &wrap.listener, fail);
+                    return;
+                }
             };
             // ALPN `h2` (or `proto h2`) makes it an HTTP/2 connection.
             let h2 = wrap.h2 || facts.alpn.as_deref() == Some(super::h2::ALPN);
             conn.tls = Some(Arc::new(facts));
             serve_mode(fe, snap, shared, tls, conn, h2, hold).await
+        }
+    }
+}
+
+/// HAProxy's name of bind line `i`'s listener in logs: its `name`, else the number of
+/// its (first) listener in the frontend, counting one per address.
+fn listener_name(fe: &Frontend, i: usize) -> Arc<str> {
+    match &fe.binds[i].name {
+        Some(n) => Arc::from(n.as_str()),
+        None => {
+            let n: usize = fe.binds[..i].iter().map(|b| b.addrs.len()).sum::<usize>() + 1;
+            Arc::from(n.to_string())
         }
     }
 }

@@ -27,6 +27,8 @@ pub struct ConnInfo {
     pub accepted: Instant,
     /// What its TLS handshake settled (`bind … ssl`), for the `ssl_*` fetches.
     pub tls: Option<Arc<crate::tls::Facts>>,
+    /// The TLVs of the PROXY v2 header it began with (`accept-proxy`), if any.
+    pub pp: Option<Arc<crate::acl::ProxyTlvs>>,
     /// The counters the connection tracks (`tcp-request connection track-sc*`), when
     /// the frontend has such rules; shared by the connection's requests, let go with it.
     pub stick: Option<Arc<crate::runtime::stick::Trackers>>,
@@ -50,6 +52,9 @@ impl SampleSource for ConnInfo {
     }
     fn tls(&self) -> Option<&crate::tls::Facts> {
         self.tls.as_deref()
+    }
+    fn proxy_tlvs(&self) -> Option<&crate::acl::ProxyTlvs> {
+        self.pp.as_deref()
     }
 }
 
@@ -203,6 +208,39 @@ pub fn emit_from(
         _ => crate::log::LOG_INFO,
     };
     log.logger.log(level, line);
+}
+
+/// The line HAProxy logs for a client whose TLS handshake failed:
+/// `<ip>:<port> [<accept date>] <frontend>/<listener>: <reason>` (at `info`, `err` with
+/// `option log-separate-errors`; a client that closed without completing it is not
+/// logged under `option dontlognull`).
+pub fn log_handshake_failure(
+    fe: &Frontend,
+    conn: &ConnInfo,
+    listener: &str,
+    fail: super::tls::HandshakeFail,
+) {
+    let Some(log) = &fe.log else { return };
+    if log.dontlognull && fail == super::tls::HandshakeFail::Closed {
+        return;
+    }
+    use std::fmt::Write;
+    let mut line = String::with_capacity(96);
+    match conn.peer {
+        Some(p) => {
+            let _ = write!(line, "{}:{} [", p.ip(), p.port());
+        }
+        None => line.push_str("unix:1 ["),
+    }
+    let (secs, us) = crate::log::time::split(conn.accept_date);
+    crate::log::time::write_date_ms(&mut line, &crate::log::time::local(secs), us);
+    let _ = write!(line, "] {}/{listener}: {}", fe.name, fail.message());
+    let level = if log.separate_errors {
+        crate::log::LOG_ERR
+    } else {
+        crate::log::LOG_INFO
+    };
+    log.logger.log(level, &line);
 }
 
 /// Counts a connection on its frontend and the process while alive.

@@ -79,6 +79,10 @@ where
     let mut rec = LogRecord::new(conn.conn.accept_date, &fe.name);
     rec.client = conn.conn.peer;
     rec.frontend_addr = conn.conn.local;
+    // `%ft` gets HAProxy's `~` over TLS; `%sslc`/`%sslv` the session's.
+    rec.frontend_ssl = conn.conn.tls.is_some();
+    rec.ssl_cipher = conn.conn.tls.as_deref().map(|t| t.cipher);
+    rec.ssl_version = conn.conn.tls.as_deref().map(|t| t.protocol);
     rec.status = 0;
     let mut line = String::new();
     let Some(be) = backend else {
@@ -339,6 +343,9 @@ impl SampleSource for Payload<'_> {
     }
     fn tls(&self) -> Option<&crate::tls::Facts> {
         self.conn.tls.as_deref()
+    }
+    fn proxy_tlvs(&self) -> Option<&crate::acl::ProxyTlvs> {
+        self.conn.pp.as_deref()
     }
     fn req_payload(&self) -> Option<&[u8]> {
         Some(self.data)

@@ -9,7 +9,7 @@
 
 use super::http::io::WaitReadable;
 use crate::tls::Facts;
-use rustls::ServerConfig;
+use crate::tls::server::BindTlsRt;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -27,23 +27,69 @@ pub struct TlsClient<S> {
     accepted: Option<usize>,
 }
 
-/// Runs the TLS handshake on `stream`, within `timeout` (`timeout client`). `None` when
-/// it fails or times out (the client is gone or was refused).
+/// Why a client's handshake did not complete, with HAProxy's words for its log line
+/// (`conn_err_code_str`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HandshakeFail {
+    /// The client closed before the handshake completed (`CO_ER_SSL_EMPTY`; not
+    /// logged under `option dontlognull`).
+    Closed,
+    /// The connection broke (reset) during the handshake.
+    Aborted,
+    /// `timeout client` passed.
+    Timeout,
+    /// The client's certificate did not verify (`verify required|optional`).
+    UntrustedClientCert,
+    /// The handshake failed: no common version or cipher, a bad message, a refused name…
+    Failure,
+}
+
+impl HandshakeFail {
+    /// The text HAProxy logs after `<frontend>/<listener>: `.
+    pub fn message(self) -> &'static str {
+        match self {
+            HandshakeFail::Closed => "Connection closed during SSL handshake",
+            HandshakeFail::Aborted => "Connection error during SSL handshake",
+            HandshakeFail::Timeout => "Timeout during SSL handshake",
+            HandshakeFail::UntrustedClientCert => "SSL client certificate not trusted",
+            HandshakeFail::Failure => "SSL handshake failure",
+        }
+    }
+
+    fn of(e: &io::Error) -> HandshakeFail {
+        match e.kind() {
+            io::ErrorKind::UnexpectedEof => HandshakeFail::Closed,
+            io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe => HandshakeFail::Aborted,
+            _ => match e.get_ref().and_then(|x| x.downcast_ref::<rustls::Error>()) {
+                Some(rustls::Error::InvalidCertificate(_)) => HandshakeFail::UntrustedClientCert,
+                _ => HandshakeFail::Failure,
+            },
+        }
+    }
+}
+
+/// Runs the TLS handshake on `stream`, within `timeout` (`timeout client`); why it
+/// failed otherwise (the client is gone or was refused).
 pub async fn accept<S>(
-    config: Arc<ServerConfig>,
+    config: Arc<BindTlsRt>,
     stream: S,
     timeout: Option<Duration>,
-) -> Option<(TlsClient<S>, Facts)>
+) -> Result<(TlsClient<S>, Facts), HandshakeFail>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let hs = tokio_rustls::TlsAcceptor::from(config).accept(stream);
-    let tls = match timeout {
-        Some(t) => tokio::time::timeout(t, hs).await.ok()?.ok()?,
-        None => hs.await.ok()?,
+    let hs = handshake(config, stream);
+    let done = match timeout {
+        Some(t) => tokio::time::timeout(t, hs)
+            .await
+            .map_err(|_| HandshakeFail::Timeout)?,
+        None => hs.await,
     };
+    let tls = done.map_err(|e| HandshakeFail::of(&e))?;
     let facts = Facts::of(tls.get_ref().1);
-    Some((
+    Ok((
         TlsClient {
             inner: tls,
             buffered: false,
@@ -51,6 +97,26 @@ where
         },
         facts,
     ))
+}
+
+/// The handshake: with the bind's one configuration, or, when crt-list lines have
+/// options, with the one their certificate's line calls for once the ClientHello is read.
+async fn handshake<S>(
+    config: Arc<BindTlsRt>,
+    stream: S,
+) -> io::Result<tokio_rustls::server::TlsStream<S>>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    if !config.needs_hello() {
+        return tokio_rustls::TlsAcceptor::from(config.base.clone())
+            .accept(stream)
+            .await;
+    }
+    let start =
+        tokio_rustls::LazyConfigAcceptor::new(rustls::server::Acceptor::default(), stream).await?;
+    let chosen = config.choose(&start.client_hello());
+    start.into_stream(chosen).await
 }
 
 impl<S: WaitReadable> WaitReadable for TlsClient<S>

@@ -43,6 +43,8 @@ pub struct ServerState {
     /// `on-marked-down shutdown-sessions`: its sessions end when it goes down or
     /// enters maintenance.
     pub on_marked_down_shutdown: bool,
+    /// The TLVs of its PROXY v2 header (`proxy-v2-options`).
+    pub pp_v2: crate::config::model::PpV2Options,
     /// Passive checks (`observe` on a checked server).
     pub observe: Option<super::health::Passive>,
     /// The protocol its connections speak (`proto`, `alpn`).
@@ -278,6 +280,7 @@ impl ServerState {
             tls: None,
             send_proxy: 0,
             on_marked_down_shutdown: false,
+            pp_v2: Default::default(),
             observe: None,
             wire: Wire::H1,
             cookie: None,

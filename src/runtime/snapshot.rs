@@ -264,6 +264,7 @@ fn build_backend(
         st.disabled = s.opts.disabled;
         st.unix = unix;
         st.on_marked_down_shutdown = s.opts.on_marked_down_shutdown;
+        st.pp_v2 = s.opts.pp_v2;
         st.send_proxy = if s.opts.send_proxy_v2 {
             2
         } else {

@@ -4,6 +4,7 @@
 //! (its subject alternative DNS names and common name, or the crt-list's SNI filters).
 
 use super::TlsError;
+use crate::config::model::{BindTls, TlsVersion, Verify};
 use rustls::crypto::CryptoProvider;
 use rustls::sign::CertifiedKey;
 use rustls_pki_types::pem::PemObject;
@@ -22,6 +23,8 @@ pub struct CertEntry {
     pub excluded: Vec<String>,
     /// The file it came from.
     pub path: PathBuf,
+    /// The `[options]` of its crt-list line, if any.
+    pub opts: Option<Arc<LineOpts>>,
 }
 
 /// Loads a PEM bundle.
@@ -53,9 +56,11 @@ pub fn load_bundle(path: &Path, provider: &CryptoProvider) -> Result<CertEntry, 
         .map_err(|e| TlsError::file(path, format!("unusable certificate or key ({e})")))?;
     let mut ocsp = path.as_os_str().to_owned();
     ocsp.push(".ocsp");
-    if let Ok(resp) = std::fs::read(PathBuf::from(ocsp))
+    let ocsp = PathBuf::from(ocsp);
+    if let Ok(resp) = std::fs::read(&ocsp)
         && !resp.is_empty()
     {
+        ocsp_successful(&resp).map_err(|e| TlsError::file(&ocsp, e))?;
         ck.ocsp = Some(resp);
     }
     Ok(CertEntry {
@@ -63,7 +68,29 @@ pub fn load_bundle(path: &Path, provider: &CryptoProvider) -> Result<CertEntry, 
         names,
         excluded: Vec::new(),
         path: path.to_path_buf(),
+        opts: None,
     })
+}
+
+/// Checks that `der` is an OCSP response (RFC 6960 `OCSPResponse`) whose status is
+/// `successful`, as HAProxy does when it loads one; the response is stapled as it is.
+fn ocsp_successful(der: &[u8]) -> Result<(), String> {
+    use x509_parser::der_parser::ber::BerObjectContent;
+    let (_, obj) = x509_parser::der_parser::parse_der(der)
+        .map_err(|e| format!("cannot parse the OCSP response ({e})"))?;
+    let status = obj
+        .as_sequence()
+        .ok()
+        .and_then(|s| s.first())
+        .and_then(|o| match o.content {
+            BerObjectContent::Enum(v) => Some(v),
+            _ => None,
+        })
+        .ok_or("not an OCSP response")?;
+    match status {
+        0 => Ok(()),
+        s => Err(format!("OCSP response status not successful ({s})")),
+    }
 }
 
 /// The DNS names of a certificate: its subject alternative names, then its common names.
@@ -119,9 +146,135 @@ pub fn load_crt(path: &Path, provider: &CryptoProvider) -> Result<Vec<CertEntry>
     files.iter().map(|f| load_bundle(f, provider)).collect()
 }
 
-/// Loads `crt-list FILE`: `<crtfile> [<filters>…]` per line (`#` comments); filters
-/// replace the certificate's own names, `!name` excludes one. Per-line SSL options
-/// (`[alpn …]`) are refused.
+/// The `[options]` of a crt-list line (HAProxy's per-certificate SSL settings): each one
+/// set replaces the bind line's for the handshakes that get this line's certificate.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LineOpts {
+    /// Where the line is (`FILE:LINE`), for errors found when the options are compiled.
+    pub at: String,
+    /// `alpn`.
+    pub alpn: Option<Vec<String>>,
+    /// `ssl-min-ver`.
+    pub min: Option<TlsVersion>,
+    /// `ssl-max-ver`.
+    pub max: Option<TlsVersion>,
+    /// `verify`.
+    pub verify: Option<Verify>,
+    /// `ca-file`.
+    pub ca_file: Option<PathBuf>,
+    /// `crl-file`.
+    pub crl_file: Option<PathBuf>,
+    /// `ciphers`.
+    pub ciphers: Option<String>,
+    /// `ciphersuites`.
+    pub ciphersuites: Option<String>,
+    /// `curves`.
+    pub curves: Option<String>,
+    /// `ecdhe`.
+    pub ecdhe: Option<String>,
+}
+
+/// HAProxy's crt-list options gatehouse does not implement yet.
+const LINE_NOT_YET: &[&str] = &["allow-0rtt", "ca-verify-file", "no-ca-names", "npn"];
+
+impl LineOpts {
+    /// Parses the words between `[` and `]`.
+    fn parse(words: &[&str]) -> Result<LineOpts, String> {
+        let mut o = LineOpts::default();
+        let mut i = 0;
+        while let Some(&kw) = words.get(i) {
+            if LINE_NOT_YET.contains(&kw) {
+                return Err(format!(
+                    "ssl option '{kw}' is a HAProxy keyword that gatehouse does not support yet in a crt-list"
+                ));
+            }
+            let v = *words
+                .get(i + 1)
+                .ok_or_else(|| format!("ssl option '{kw}' : missing argument"))?;
+            let version = |v: &str| {
+                TlsVersion::parse(v).ok_or_else(|| {
+                    format!(
+                        "'{kw}' : unknown version '{v}' (SSLv3, TLSv1.0, TLSv1.1, TLSv1.2, TLSv1.3)"
+                    )
+                })
+            };
+            match kw {
+                "alpn" => o.alpn = Some(crate::config::proxy::bind::alpn(v)?),
+                "ssl-min-ver" => o.min = Some(version(v)?),
+                "ssl-max-ver" => o.max = Some(version(v)?),
+                "verify" => {
+                    o.verify = Some(Verify::parse(v, true).ok_or_else(|| {
+                        format!("'verify' : unknown verify method '{v}', only 'none', 'optional', and 'required' are supported")
+                    })?)
+                }
+                "ca-file" => o.ca_file = Some(PathBuf::from(v)),
+                "crl-file" => o.crl_file = Some(PathBuf::from(v)),
+                "ciphers" => o.ciphers = Some(v.to_owned()),
+                "ciphersuites" => o.ciphersuites = Some(v.to_owned()),
+                "curves" => o.curves = Some(v.to_owned()),
+                "ecdhe" => o.ecdhe = Some(v.to_owned()),
+                _ => return Err(format!("unknown ssl keyword '{kw}'")),
+            }
+            i += 2;
+        }
+        Ok(o)
+    }
+
+    /// The bind line's settings with this line's options in their place.
+    pub fn apply(&self, b: &BindTls) -> BindTls {
+        let mut out = b.clone();
+        if self.alpn.is_some() {
+            out.alpn.clone_from(&self.alpn);
+        }
+        if self.min.is_some() {
+            out.versions.min = self.min;
+            out.versions.force = None;
+        }
+        if self.max.is_some() {
+            out.versions.max = self.max;
+            out.versions.force = None;
+        }
+        if self.verify.is_some() {
+            out.verify = self.verify;
+        }
+        if self.ca_file.is_some() {
+            out.ca_file.clone_from(&self.ca_file);
+        }
+        if self.crl_file.is_some() {
+            out.crl_file.clone_from(&self.crl_file);
+        }
+        if self.ciphers.is_some() {
+            out.ciphers.clone_from(&self.ciphers);
+        }
+        if self.ciphersuites.is_some() {
+            out.ciphersuites.clone_from(&self.ciphersuites);
+        }
+        if self.curves.is_some() {
+            out.curves.clone_from(&self.curves);
+        }
+        if self.ecdhe.is_some() {
+            out.ecdhe.clone_from(&self.ecdhe);
+        }
+        out
+    }
+}
+
+/// Splits the rest of a crt-list line into its `[options]` words and its SNI filters.
+fn split_line(rest: &str) -> Result<(Vec<&str>, Vec<&str>), String> {
+    let rest = rest.trim_start();
+    let Some(inner) = rest.strip_prefix('[') else {
+        return Ok((Vec::new(), rest.split_whitespace().collect()));
+    };
+    let close = inner.find(']').ok_or("missing ']' after the ssl options")?;
+    Ok((
+        inner[..close].split_whitespace().collect(),
+        inner[close + 1..].split_whitespace().collect(),
+    ))
+}
+
+/// Loads `crt-list FILE`: `<crtfile> [\[<ssl options>\]] [[!]<filter>…]` per line (`#`
+/// comments); filters replace the certificate's own names, `!name` excludes one, `!*`
+/// keeps it out of the name index. An error names `FILE:LINE`.
 pub fn load_crt_list(
     path: &Path,
     bases: &super::Bases,
@@ -134,31 +287,19 @@ pub fn load_crt_list(
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let at = |msg: String| TlsError(format!("'{}' line {} : {msg}", path.display(), n + 1));
-        let mut words = line.split_whitespace();
-        let file = words.next().unwrap_or_default();
-        let rest: Vec<&str> = words.collect();
-        if rest.first().is_some_and(|w| w.starts_with('[')) {
-            let opts = rest
-                .iter()
-                .take_while(|w| !w.ends_with(']'))
-                .chain(rest.iter().find(|w| w.ends_with(']')))
-                .copied()
-                .collect::<Vec<_>>()
-                .join(" ");
-            let inner = opts.trim_start_matches('[').trim_end_matches(']').trim();
-            if !inner.is_empty() {
-                return Err(at(format!(
-                    "per-certificate SSL options '[{inner}]' are not supported yet"
-                )));
-            }
-        }
-        let filters: Vec<&str> = rest
-            .iter()
-            .filter(|w| !w.starts_with('[') && !w.ends_with(']'))
-            .copied()
-            .collect();
-        for mut e in load_crt(&bases.crt(Path::new(file)), provider)? {
+        let at = |msg: String| TlsError(format!("crt-list '{}:{}' : {msg}", path.display(), n + 1));
+        let (file, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+        let (opts, filters) = split_line(rest).map_err(at)?;
+        let opts = if opts.is_empty() {
+            None
+        } else {
+            let mut o = LineOpts::parse(&opts).map_err(at)?;
+            o.at = format!("{}:{}", path.display(), n + 1);
+            Some(Arc::new(o))
+        };
+        let loaded =
+            load_crt(&bases.crt(Path::new(file)), provider).map_err(|e| at(e.to_string()))?;
+        for mut e in loaded {
             let (neg, pos): (Vec<&str>, Vec<&str>) =
                 filters.iter().partition(|f| f.starts_with('!'));
             if !pos.is_empty() {
@@ -172,6 +313,7 @@ pub fn load_crt_list(
                     e.excluded.push(f);
                 }
             }
+            e.opts.clone_from(&opts);
             out.push(e);
         }
     }
@@ -181,6 +323,34 @@ pub fn load_crt_list(
 #[cfg(test)]
 mod tests {
     use super::is_bundle;
+
+    #[test]
+    fn an_ocsp_response_must_be_successful() {
+        // OCSPResponse { responseStatus successful } (no body), then tryLater (3).
+        assert!(super::ocsp_successful(&[0x30, 0x03, 0x0a, 0x01, 0x00]).is_ok());
+        let e = super::ocsp_successful(&[0x30, 0x03, 0x0a, 0x01, 0x03]).unwrap_err();
+        assert!(e.contains("not successful (3)"), "{e}");
+        assert!(super::ocsp_successful(b"garbage").is_err());
+    }
+
+    #[test]
+    fn crt_list_options_and_filters_split() {
+        let (o, f) = super::split_line(" [alpn h2 ssl-min-ver TLSv1.3] a.test !b.test").unwrap();
+        assert_eq!(o, ["alpn", "h2", "ssl-min-ver", "TLSv1.3"]);
+        assert_eq!(f, ["a.test", "!b.test"]);
+        let (o, f) = super::split_line("[verify required]").unwrap();
+        assert_eq!((o.len(), f.len()), (2, 0));
+        assert!(super::split_line("[alpn h2 x.test").is_err());
+        let opts = super::LineOpts::parse(&["ssl-max-ver", "TLSv1.2", "alpn", "h2,http/1.1"]);
+        assert_eq!(opts.unwrap().alpn.unwrap(), ["h2", "http/1.1"]);
+        let e = super::LineOpts::parse(&["npn", "h2"]).unwrap_err();
+        assert!(e.contains("'npn'") && e.contains("not support yet"), "{e}");
+        assert!(
+            super::LineOpts::parse(&["bogus", "1"])
+                .unwrap_err()
+                .contains("unknown ssl keyword")
+        );
+    }
 
     #[test]
     fn a_directory_skips_reserved_extensions_and_dot_files() {

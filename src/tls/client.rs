@@ -104,6 +104,7 @@ pub fn server_config(
         suites::provider(
             t.ciphers.as_deref().or(d.ciphers.as_deref()),
             t.ciphersuites.as_deref().or(d.ciphersuites.as_deref()),
+            t.curves.as_deref().map(|c| ("curves", c)),
         )
         .map_err(TlsError)?,
     );

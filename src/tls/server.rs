@@ -1,42 +1,137 @@
 //! The server side of a `bind … ssl` line: its certificates (`crt`, `crt-list`) behind
 //! the SNI resolver, versions and suites (`ssl-min-ver`, `ciphers`, … and the
 //! `ssl-default-bind-*` defaults), ALPN, and client-certificate verification (`verify`,
-//! `ca-file`, `crl-file`).
+//! `ca-file`, `crl-file`); and, for crt-list lines with `[options]`, one configuration
+//! per such certificate, chosen from the ClientHello before the handshake goes on (as
+//! HAProxy switches its `SSL_CTX` in the ClientHello callback).
 
 use super::certs::{self, CertEntry};
-use super::sni::SniResolver;
+use super::sni::{OneCert, SniResolver};
 use super::{Bases, TlsError, suites};
 use crate::config::model::{BindTls, BindTlsDefaults, Verify};
 use rustls::ServerConfig;
-use rustls::server::WebPkiClientVerifier;
+use rustls::crypto::CryptoProvider;
+use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
 use std::sync::Arc;
 
-/// Compiles a bind line's TLS settings (`b.ssl` set) into a rustls configuration.
+/// The compiled TLS side of one bind line.
+#[derive(Debug)]
+pub struct BindTlsRt {
+    /// The configuration of handshakes whose certificate has no crt-list options (every
+    /// handshake when no line has any).
+    pub base: Arc<ServerConfig>,
+    /// Per-certificate configurations, when some crt-list line has options.
+    per_cert: Option<PerCert>,
+}
+
+#[derive(Debug)]
+struct PerCert {
+    index: SniResolver,
+    /// By certificate index: its own configuration, or `None` for the base one.
+    configs: Vec<Option<Arc<ServerConfig>>>,
+    /// When no name matches: the default certificate's line options but the bind
+    /// line's versions (HAProxy keeps its default `SSL_CTX`, built with that line's
+    /// options, and applies a line's `ssl-min-ver`/`ssl-max-ver` only on a match).
+    fallback: Arc<ServerConfig>,
+}
+
+impl BindTlsRt {
+    /// Whether the configuration depends on the ClientHello (read it first, then
+    /// [`BindTlsRt::choose`]).
+    pub fn needs_hello(&self) -> bool {
+        self.per_cert.is_some()
+    }
+
+    /// The configuration for a client whose ClientHello is `hello`.
+    pub fn choose(&self, hello: &ClientHello<'_>) -> Arc<ServerConfig> {
+        let Some(pc) = &self.per_cert else {
+            return self.base.clone();
+        };
+        match pc
+            .index
+            .find(hello.server_name(), hello.signature_schemes())
+        {
+            Some(i) => pc.configs[i].clone().unwrap_or_else(|| self.base.clone()),
+            None => pc.fallback.clone(),
+        }
+    }
+}
+
+/// Compiles a bind line's TLS settings (`b.ssl` set).
 pub fn bind_config(
     b: &BindTls,
     d: &BindTlsDefaults,
     bases: &Bases,
-) -> Result<Arc<ServerConfig>, TlsError> {
-    let provider = Arc::new(
-        suites::provider(
-            b.ciphers.as_deref().or(d.ciphers.as_deref()),
-            b.ciphersuites.as_deref().or(d.ciphersuites.as_deref()),
-        )
-        .map_err(TlsError)?,
-    );
-    let versions = suites::versions(&b.versions, &d.versions).map_err(TlsError)?;
+) -> Result<Arc<BindTlsRt>, TlsError> {
+    let key_provider = super::provider();
     let mut entries: Vec<CertEntry> = Vec::new();
     for c in &b.crt {
-        entries.extend(certs::load_crt(&bases.crt(c), &provider)?);
+        entries.extend(certs::load_crt(&bases.crt(c), &key_provider)?);
     }
     for l in &b.crt_list {
-        entries.extend(certs::load_crt_list(&bases.crt(l), bases, &provider)?);
+        entries.extend(certs::load_crt_list(&bases.crt(l), bases, &key_provider)?);
     }
     if entries.is_empty() {
         return Err(TlsError(
             "'ssl' requires a certificate ('crt' or 'crt-list')".into(),
         ));
     }
+    let strict = b.strict_sni || d.strict_sni;
+    let base = config(b, d, bases, Arc::new(SniResolver::new(&entries, strict)))?;
+    let per_cert = if entries.iter().any(|e| e.opts.is_some()) {
+        let configs = entries
+            .iter()
+            .map(|e| {
+                e.opts
+                    .as_ref()
+                    .map(|o| {
+                        config(&o.apply(b), d, bases, Arc::new(OneCert(e.key.clone())))
+                            .map_err(|err| TlsError(format!("crt-list '{}' : {err}", o.at)))
+                    })
+                    .transpose()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let fallback = match &entries[0].opts {
+            Some(o) => {
+                let mut own = o.apply(b);
+                own.versions = b.versions.clone();
+                config(&own, d, bases, Arc::new(SniResolver::new(&entries, strict)))?
+            }
+            None => base.clone(),
+        };
+        Some(PerCert {
+            index: SniResolver::new(&entries, strict),
+            configs,
+            fallback,
+        })
+    } else {
+        None
+    };
+    Ok(Arc::new(BindTlsRt { base, per_cert }))
+}
+
+/// One rustls configuration: `b`'s settings (over the `global` defaults `d`) serving
+/// the certificates of `certs`.
+fn config(
+    b: &BindTls,
+    d: &BindTlsDefaults,
+    bases: &Bases,
+    certs: Arc<dyn ResolvesServerCert>,
+) -> Result<Arc<ServerConfig>, TlsError> {
+    let provider: Arc<CryptoProvider> = Arc::new(
+        suites::provider(
+            b.ciphers.as_deref().or(d.ciphers.as_deref()),
+            b.ciphersuites.as_deref().or(d.ciphersuites.as_deref()),
+            // As HAProxy: `curves` (or the global default), else `ecdhe`.
+            match (&b.curves, &d.curves, &b.ecdhe) {
+                (Some(c), _, _) | (None, Some(c), _) => Some(("curves", c.as_str())),
+                (None, None, Some(e)) => Some(("ecdhe", e.as_str())),
+                _ => None,
+            },
+        )
+        .map_err(TlsError)?,
+    );
+    let versions = suites::versions(&b.versions, &d.versions).map_err(TlsError)?;
     let builder = ServerConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(&versions)
         .map_err(|e| TlsError(format!("inconsistent versions and ciphers ({e})")))?;
@@ -65,8 +160,7 @@ pub fn bind_config(
             builder.with_client_cert_verifier(v)
         }
     };
-    let strict = b.strict_sni || d.strict_sni;
-    let mut cfg = builder.with_cert_resolver(Arc::new(SniResolver::new(&entries, strict)));
+    let mut cfg = builder.with_cert_resolver(certs);
     if let Some(alpn) = &b.alpn {
         cfg.alpn_protocols = alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
     }

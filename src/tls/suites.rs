@@ -4,6 +4,7 @@
 
 use crate::config::model::{TlsVersion, TlsVersions};
 use rustls::crypto::aws_lc_rs::cipher_suite as cs;
+use rustls::crypto::aws_lc_rs::kx_group as kx;
 use rustls::{CipherSuite, SupportedCipherSuite, SupportedProtocolVersion};
 
 /// TLSv1.2 ciphers: OpenSSL name, rustls suite; in OpenSSL's default order (the order
@@ -202,13 +203,41 @@ pub fn version_name(v: rustls::ProtocolVersion) -> &'static str {
     }
 }
 
+/// The key-exchange groups, by the OpenSSL names `curves`/`ecdhe` take.
+static GROUPS: &[(&[&str], &dyn rustls::crypto::SupportedKxGroup)] = &[
+    (&["X25519", "x25519"], kx::X25519),
+    (&["P-256", "prime256v1", "secp256r1"], kx::SECP256R1),
+    (&["P-384", "secp384r1"], kx::SECP384R1),
+];
+
+/// The groups of a `curves` list (`X25519:P-256`) or an `ecdhe` name, in its order.
+pub fn kx_groups(list: &str) -> Result<Vec<&'static dyn rustls::crypto::SupportedKxGroup>, String> {
+    let mut out: Vec<&'static dyn rustls::crypto::SupportedKxGroup> = Vec::new();
+    for name in list.split(':') {
+        let Some((_, g)) = GROUPS.iter().find(|(names, _)| names.contains(&name)) else {
+            return Err(format!(
+                "unknown curve name '{name}': gatehouse's TLS (rustls) offers X25519, P-256 (prime256v1) and P-384 (secp384r1)"
+            ));
+        };
+        if !out.iter().any(|o| o.name() == g.name()) {
+            out.push(*g);
+        }
+    }
+    Ok(out)
+}
+
 /// A crypto provider with the suites of `ciphers`/`ciphersuites` (or all), TLSv1.2 ones
-/// first as rustls wants each version's in preference order.
+/// first as rustls wants each version's in preference order, and the key-exchange
+/// groups of `curves` (a `curves` list or an `ecdhe` name; else rustls' defaults).
 pub fn provider(
     ciphers: Option<&str>,
     ciphersuites: Option<&str>,
+    curves: Option<(&str, &str)>,
 ) -> Result<rustls::crypto::CryptoProvider, String> {
     let mut p = super::provider();
+    if let Some((keyword, list)) = curves {
+        p.kx_groups = kx_groups(list).map_err(|e| format!("'{keyword}' : {e}"))?;
+    }
     let t13 = match ciphersuites {
         Some(l) => tls13(l).map_err(|e| format!("'ciphersuites' : {e}"))?,
         None => TLS13.iter().map(|(_, s)| *s).collect(),

@@ -1,6 +1,7 @@
 //! Certificates for the TLS tests, made with the `openssl` command line once per test
 //! binary: a CA, server bundles (RSA and ECDSA; exact names and a wildcard), client
-//! certificates (valid, revoked by the CA's CRL, and one from another CA), and the CRL.
+//! certificates (valid, revoked by the CA's CRL, and one from another CA), the CRL, and
+//! an OCSP response for one server certificate (`stapled/site.pem.ocsp`).
 //! Bundles are PEM files with the chain and the key, as `crt` takes them.
 
 use std::path::{Path, PathBuf};
@@ -156,6 +157,45 @@ fn client(dir: &Path, ca: &str, name: &str, cn: &str, serial: &str) {
     );
 }
 
+/// `stapled/site.pem` with `stapled/site.pem.ocsp`: the CA's OCSP response saying `good`
+/// for it, made offline by `openssl ocsp` acting as the responder on its own request.
+fn stapled(d: &Path) {
+    let dir = d.join("stapled");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(d.join("site.pem"), dir.join("site.pem")).unwrap();
+    // HAProxy computes the response's certificate ID from the issuer: `.issuer` beside it.
+    std::fs::copy(d.join("ca.pem"), dir.join("site.pem.issuer")).unwrap();
+    // The responder's database: site's certificate (serial 1002), valid.
+    std::fs::write(
+        d.join("ocsp-index.txt"),
+        "V\t351231000000Z\t\t1002\tunknown\t/CN=www.site.test\n",
+    )
+    .unwrap();
+    run(
+        d,
+        &[
+            "ocsp",
+            "-index",
+            "ocsp-index.txt",
+            "-rsigner",
+            "ca.pem",
+            "-rkey",
+            "ca.key",
+            "-CA",
+            "ca.pem",
+            "-issuer",
+            "ca.pem",
+            "-cert",
+            "site.crt",
+            "-no_nonce",
+            "-ndays",
+            "30",
+            "-respout",
+            "stapled/site.pem.ocsp",
+        ],
+    );
+}
+
 impl Pki {
     /// The shared set, made on first use.
     pub fn get() -> &'static Pki {
@@ -201,6 +241,7 @@ impl Pki {
         ] {
             std::fs::copy(d.join(format!("{src}.pem")), certs.join(dst)).unwrap();
         }
+        stapled(d);
         Pki { dir }
     }
 

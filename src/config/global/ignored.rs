@@ -104,6 +104,26 @@ fn dh_param(g: &mut crate::config::model::Global, w: &[String], s: &Span, d: &mu
     Ok(())
 }
 
+/// `ssl-dh-param-file FILE`: a readable PEM file of DH parameters, as HAProxy loads it.
+fn dh_param_file(
+    _: &mut crate::config::model::Global,
+    w: &[String],
+    _: &Span,
+    _: &mut Vec<Diag>,
+) -> R {
+    at_most(w, 1)?;
+    let file = w
+        .get(1)
+        .ok_or_else(|| format!("'{}' : missing file path", w[0]))?;
+    match std::fs::read_to_string(file) {
+        Ok(pem) if pem.contains("-----BEGIN DH PARAMETERS-----") => Ok(()),
+        _ => Err(format!(
+            "'{}' : unable to load DH parameters from file '{file}'.",
+            w[0]
+        )),
+    }
+}
+
 /// `tune.fail-alloc [PERCENT]`: 0 to 100.
 fn fail_alloc(
     _: &mut crate::config::model::Global,
@@ -200,6 +220,11 @@ pub static KEYWORDS: &[GlobalKeyword] = &[
         "tune.ssl.default-dh-param",
         dh_param,
         "it sizes OpenSSL's DHE parameters, and gatehouse's TLS (rustls) has no DHE",
+    ),
+    ig(
+        "ssl-dh-param-file",
+        dh_param_file,
+        "gatehouse's TLS (rustls) negotiates ECDHE key exchanges only (X25519, P-256, P-384), never DHE",
     ),
     ig(
         "tune.ssl.force-private-cache",

@@ -58,8 +58,6 @@ pub static KEYWORDS: &[GlobalKeyword] = &[
     ny("profiling.tasks"),
     ny("quiet"),
     ny("set-dumpable"),
-    ny("ssl-default-bind-curves"),
-    ny("ssl-dh-param-file"),
     ny("ssl-engine"),
     ny("ssl-load-extra-del-ext"),
     ny("ssl-load-extra-files"),

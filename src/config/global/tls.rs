@@ -68,6 +68,11 @@ fn bind_ciphersuites(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) 
     Ok(())
 }
 
+fn bind_curves(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
+    g.ssl_bind.curves = Some(one_arg(w)?.to_owned());
+    Ok(())
+}
+
 fn server_ciphers(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
     g.ssl_server.ciphers = Some(one_arg(w)?.to_owned());
     Ok(())
@@ -105,6 +110,11 @@ pub static KEYWORDS: &[GlobalKeyword] = &[
         "ssl-default-bind-ciphersuites",
         bind_ciphersuites,
         "TLSv1.3 suites of ssl bind lines without their own",
+    ),
+    sup(
+        "ssl-default-bind-curves",
+        bind_curves,
+        "key-exchange groups of ssl bind lines without their own 'curves'",
     ),
     sup(
         "ssl-default-server-options",

@@ -124,8 +124,10 @@ pub struct ServerOpts {
     pub tls: super::ServerTls,
     /// `send-proxy`.
     pub send_proxy: bool,
-    /// `send-proxy-v2`.
+    /// `send-proxy-v2` (also set by `send-proxy-v2-ssl`, `send-proxy-v2-ssl-cn`).
     pub send_proxy_v2: bool,
+    /// The TLVs of a PROXY v2 header (`proxy-v2-options`, `send-proxy-v2-ssl[-cn]`).
+    pub pp_v2: PpV2Options,
     /// `cookie`.
     pub cookie: Option<String>,
     /// `check-ssl` (`Some(true)`) or `no-check-ssl` (`Some(false)`); unset, checks
@@ -229,6 +231,7 @@ impl Default for ServerOpts {
             tls: super::ServerTls::default(),
             send_proxy: false,
             send_proxy_v2: false,
+            pp_v2: PpV2Options::default(),
             cookie: None,
             check_ssl: None,
             check_sni: None,
@@ -293,4 +296,45 @@ pub struct HashType {
     pub function: String,
     /// `avalanche`.
     pub avalanche: bool,
+}
+
+/// The TLVs a server's PROXY v2 header carries (HAProxy's `proxy-v2-options`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PpV2Options {
+    /// `ssl`: the `PP2_TYPE_SSL` TLV (whether the client came over TLS, its version,
+    /// whether it sent a verified certificate).
+    pub ssl: bool,
+    /// `cert-cn`: the client certificate's common name in the SSL TLV.
+    pub cert_cn: bool,
+    /// `ssl-cipher`: the cipher's name in the SSL TLV.
+    pub ssl_cipher: bool,
+    /// `authority`: the client's SNI (`PP2_TYPE_AUTHORITY`).
+    pub authority: bool,
+    /// `unique-id`: the stream's `unique-id` (`PP2_TYPE_UNIQUE_ID`).
+    pub unique_id: bool,
+    /// `crc32c`: the header's checksum (`PP2_TYPE_CRC32C`).
+    pub crc32c: bool,
+}
+
+impl PpV2Options {
+    /// Applies a `proxy-v2-options` list (`ssl,cert-cn,…`).
+    pub fn apply(&mut self, list: &str) -> Result<(), String> {
+        for o in list.split(',') {
+            match o {
+                "ssl" => self.ssl = true,
+                "cert-cn" => self.cert_cn = true,
+                "ssl-cipher" => self.ssl_cipher = true,
+                "authority" => self.authority = true,
+                "unique-id" => self.unique_id = true,
+                "crc32c" => self.crc32c = true,
+                "cert-sig" | "cert-key" => {
+                    return Err(format!(
+                        "'proxy-v2-options' : option '{o}' is a HAProxy option that gatehouse does not support yet"
+                    ));
+                }
+                _ => return Err(format!("'proxy-v2-options' : '{o}' : unknown option")),
+            }
+        }
+        Ok(())
+    }
 }

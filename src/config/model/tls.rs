@@ -112,6 +112,10 @@ pub struct BindTls {
     pub ciphers: Option<String>,
     /// `ciphersuites` (TLSv1.3 suites).
     pub ciphersuites: Option<String>,
+    /// `curves`: key-exchange groups, colon-separated OpenSSL names.
+    pub curves: Option<String>,
+    /// `ecdhe`: one named curve, used when `curves` is not set.
+    pub ecdhe: Option<String>,
     /// `strict-sni`.
     pub strict_sni: bool,
     /// `prefer-client-ciphers`.
@@ -137,6 +141,8 @@ pub struct BindTlsDefaults {
     pub ciphers: Option<String>,
     /// `ssl-default-bind-ciphersuites`.
     pub ciphersuites: Option<String>,
+    /// `ssl-default-bind-curves`.
+    pub curves: Option<String>,
 }
 
 /// The TLS settings of a `server` line (re-encryption).
@@ -166,6 +172,8 @@ pub struct ServerTls {
     pub ciphers: Option<String>,
     /// `ciphersuites`.
     pub ciphersuites: Option<String>,
+    /// `curves`: key-exchange groups offered, colon-separated OpenSSL names.
+    pub curves: Option<String>,
 }
 
 /// `ssl-default-server-*` and `ssl-server-verify` of the `global` section.

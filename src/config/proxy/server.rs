@@ -52,10 +52,16 @@ pub const OPTIONS: &[(&str, usize, Status)] = &[
     ("no-tls-tickets", 0, Status::Supported),
     ("ciphers", 1, Status::Supported),
     ("ciphersuites", 1, Status::Supported),
+    ("curves", 1, Status::Supported),
     ("send-proxy", 0, Status::Supported),
     ("no-send-proxy", 0, Status::Supported),
     ("send-proxy-v2", 0, Status::Supported),
     ("no-send-proxy-v2", 0, Status::Supported),
+    ("send-proxy-v2-ssl", 0, Status::Supported),
+    ("no-send-proxy-v2-ssl", 0, Status::Supported),
+    ("send-proxy-v2-ssl-cn", 0, Status::Supported),
+    ("no-send-proxy-v2-ssl-cn", 0, Status::Supported),
+    ("proxy-v2-options", 1, Status::Supported),
     ("cookie", 1, Status::Supported),
     ("check-ssl", 0, CHECKS),
     ("no-check-ssl", 0, CHECKS),
@@ -84,7 +90,6 @@ pub const NOT_YET: &[&str] = &[
     "allow-0rtt",
     "check-send-proxy",
     "check-via-socks4",
-    "curves",
     "force-sslv3",
     "force-tlsv10",
     "force-tlsv11",
@@ -96,22 +101,17 @@ pub const NOT_YET: &[&str] = &[
     "minconn",
     "namespace",
     "no-check-send-proxy",
-    "no-send-proxy-v2-ssl",
-    "no-send-proxy-v2-ssl-cn",
     "no-tfo",
     "non-stick",
     "npn",
     "pool-low-conn",
     "pool-max-conn",
     "pool-purge-delay",
-    "proxy-v2-options",
     "redir",
     "resolve-net",
     "resolve-opts",
     "resolve-prefer",
     "resolvers",
-    "send-proxy-v2-ssl",
-    "send-proxy-v2-ssl-cn",
     "set-proxy-v2-tlv-fmt",
     "shard",
     "slowstart",
@@ -219,10 +219,30 @@ fn apply_opts(
             "no-verifyhost" => opts.tls.verifyhost = None,
             "ciphers" => opts.tls.ciphers = Some(v.to_owned()),
             "ciphersuites" => opts.tls.ciphersuites = Some(v.to_owned()),
+            "curves" => opts.tls.curves = Some(v.to_owned()),
             "send-proxy" => opts.send_proxy = true,
             "no-send-proxy" => opts.send_proxy = false,
             "send-proxy-v2" => opts.send_proxy_v2 = true,
             "no-send-proxy-v2" => opts.send_proxy_v2 = false,
+            "send-proxy-v2-ssl" => {
+                opts.send_proxy_v2 = true;
+                opts.pp_v2.ssl = true;
+            }
+            "send-proxy-v2-ssl-cn" => {
+                opts.send_proxy_v2 = true;
+                opts.pp_v2.ssl = true;
+                opts.pp_v2.cert_cn = true;
+            }
+            "no-send-proxy-v2-ssl" => {
+                opts.send_proxy_v2 = false;
+                opts.pp_v2.ssl = false;
+            }
+            "no-send-proxy-v2-ssl-cn" => {
+                opts.send_proxy_v2 = false;
+                opts.pp_v2.ssl = false;
+                opts.pp_v2.cert_cn = false;
+            }
+            "proxy-v2-options" => opts.pp_v2.apply(v)?,
             "cookie" => opts.cookie = Some(v.to_owned()),
             "check-ssl" => opts.check_ssl = Some(true),
             "no-check-ssl" => opts.check_ssl = Some(false),

@@ -99,6 +99,10 @@ fn fill_log_fields<'a>(
     rec.request_date = clock.date_of(rx_start);
     rec.client = conn.peer;
     rec.frontend_addr = conn.local;
+    // `%ft` gets HAProxy's `~` over TLS; `%sslc`/`%sslv` the session's.
+    rec.frontend_ssl = conn.tls.is_some();
+    rec.ssl_cipher = conn.tls.as_deref().map(|t| t.cipher);
+    rec.ssl_version = conn.tls.as_deref().map(|t| t.protocol);
     rec.backend = ex
         .backend
         .as_ref()

@@ -114,6 +114,9 @@ impl SampleSource for Edited<'_> {
     fn tls(&self) -> Option<&crate::tls::Facts> {
         self.inner.tls()
     }
+    fn proxy_tlvs(&self) -> Option<&crate::acl::ProxyTlvs> {
+        self.inner.proxy_tlvs()
+    }
     fn set_var(&self, name: &str, value: Option<&[u8]>) {
         self.inner.set_var(name, value)
     }

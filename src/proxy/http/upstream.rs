@@ -135,7 +135,9 @@ impl Session {
         let mut early = Vec::new();
         let r = {
             let (req, io) = client.watch();
-            let view = view(req, &self.conn);
+            let mut view = view(req, &self.conn);
+            // The `unique-id` a PROXY v2 header may carry (`proxy-v2-options unique-id`).
+            view.txn = Some((&ex.txn, self.fe.unique_id.as_ref(), &self.fe.name));
             // Boxed: a new connection is the uncommon path, and its future is large.
             let dial = Box::pin(connect::dial_retrying(
                 be,
@@ -186,7 +188,8 @@ impl Session {
         let Upstream {
             mut codec, slot, ..
         } = up;
-        let view = view(client.request(), &self.conn);
+        let mut view = view(client.request(), &self.conn);
+        view.txn = Some((&ex.txn, self.fe.unique_id.as_ref(), &self.fe.name));
         let dial = connect::dial_retrying(be, &view, self.conn.local, &mut ex.info, slot);
         let (conn, slot) = Box::pin(dial).await.map_err(|_| None)?;
         if speaks_h2(&slot.server, &conn) != matches!(codec, ServerSide::H2(_)) {

@@ -45,6 +45,9 @@ impl SampleSource for ReqView<'_> {
     fn tls(&self) -> Option<&crate::tls::Facts> {
         self.conn.tls.as_deref()
     }
+    fn proxy_tlvs(&self) -> Option<&crate::acl::ProxyTlvs> {
+        self.conn.pp.as_deref()
+    }
     fn method(&self) -> Option<&[u8]> {
         Some(self.req.method_bytes())
     }

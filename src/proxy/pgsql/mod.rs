@@ -70,7 +70,7 @@ pub async fn serve<S>(
     snap: Arc<Snapshot>,
     mut client: S,
     mut conn: ConnInfo,
-    tls: Option<Arc<rustls::ServerConfig>>,
+    tls: Option<Arc<crate::tls::server::BindTlsRt>>,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
@@ -80,7 +80,7 @@ pub async fn serve<S>(
         Next::Startup(minor, params) => session(fe, snap, client, conn, minor, params).await,
         Next::Tls => {
             let Some(cfg) = tls else { return };
-            let Some((mut t, facts)) = super::tls::accept(cfg, client, timeout).await else {
+            let Ok((mut t, facts)) = super::tls::accept(cfg, client, timeout).await else {
                 return;
             };
             conn.tls = Some(Arc::new(facts));

@@ -66,6 +66,9 @@ impl SampleSource for PgSource<'_> {
     fn tls(&self) -> Option<&crate::tls::Facts> {
         self.conn.tls.as_deref()
     }
+    fn proxy_tlvs(&self) -> Option<&crate::acl::ProxyTlvs> {
+        self.conn.pp.as_deref()
+    }
     fn identity(&self) -> Option<Arc<Identity>> {
         self.identity.get().cloned()
     }
