@@ -15,9 +15,8 @@ mod support;
 use mint::{Signer, now};
 use oidc::OidcProvider;
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::net::SocketAddr;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 use support::*;
 
@@ -76,26 +75,11 @@ fn a_logout_at_the_provider_ends_the_session_at_once_even_on_keep_alive() {
     let app = HttpBackend::start("app");
     let g = gatehouse(port, &format!("  issuer {}", idp.issuer()), &app);
     let origin = format!("http://127.0.0.1:{port}");
-    let mut browser = Command::new("node")
-        .arg("op_logout.mjs")
-        .current_dir(oidc::dir())
-        .env("START", format!("{origin}/app/page"))
-        .env("ORIGIN", &origin)
-        .env("ISSUER", idp.issuer())
-        .env("LOGIN", "alice")
-        .env("COOKIE", "gh_session")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("node");
-    let mut lines = BufReader::new(browser.stdout.take().unwrap()).lines();
-    let cookie = loop {
-        let l = lines.next().expect("browser output").unwrap();
-        if let Some(c) = l.strip_prefix("COOKIE ") {
-            break c.to_owned();
-        }
-        assert!(!l.starts_with('{'), "browser: {l}");
-    };
+    let oidc::BrowserSession {
+        child: mut browser,
+        mut lines,
+        cookie,
+    } = oidc::browser_session(&origin, &idp.issuer(), "alice");
     assert!(!cookie.is_empty());
     // A keep-alive connection, authenticated by the session, before the logout.
     let mut c = HttpClient::connect(SocketAddr::from(([127, 0, 0, 1], port))).unwrap();

@@ -11,9 +11,8 @@ mod support;
 
 use oidc::OidcProvider;
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Command, Stdio};
+
 use std::time::Duration;
 use support::*;
 
@@ -84,26 +83,11 @@ fn an_expired_session_token_is_refreshed_and_a_refused_refresh_ends_the_session(
     // Log in through the browser (tests/oidc/op_logout.mjs prints the cookie, then
     // waits; it is stopped here instead).
     let origin = format!("http://127.0.0.1:{port}");
-    let mut browser = Command::new("node")
-        .arg("op_logout.mjs")
-        .current_dir(oidc::dir())
-        .env("START", format!("{origin}/app/page"))
-        .env("ORIGIN", &origin)
-        .env("ISSUER", idp.issuer())
-        .env("LOGIN", "alice")
-        .env("COOKIE", "gh_session")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("node");
-    let mut lines = BufReader::new(browser.stdout.take().unwrap()).lines();
-    let cookie = loop {
-        let l = lines.next().expect("browser output").unwrap();
-        if let Some(c) = l.strip_prefix("COOKIE ") {
-            break c.to_owned();
-        }
-        assert!(!l.starts_with('{'), "browser: {l}");
-    };
+    let oidc::BrowserSession {
+        child: mut browser,
+        cookie,
+        ..
+    } = oidc::browser_session(&origin, &idp.issuer(), "alice");
     let _ = browser.kill();
     let _ = browser.wait();
     let first = open(&cookie);

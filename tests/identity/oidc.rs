@@ -165,3 +165,47 @@ pub fn post(port: u16, path: &str, auth: Option<&str>, body: &str) -> (u16, Stri
         .to_owned();
     (status, body)
 }
+
+/// A real browser logged in to gatehouse at `origin` through the provider as `login`
+/// (`tests/oidc/op_logout.mjs`): it has printed the session cookie and waits for
+/// "go" on its stdin to log out at the provider, then prints its result.
+pub struct BrowserSession {
+    /// The browser's node process.
+    pub child: Child,
+    /// Its remaining output lines.
+    pub lines: std::io::Lines<BufReader<std::process::ChildStdout>>,
+    /// The `gh_session` cookie it was given.
+    pub cookie: String,
+}
+
+/// Logs a browser in at `origin` (its `/app/page`) through the provider at `issuer`.
+pub fn browser_session(origin: &str, issuer: &str, login: &str) -> BrowserSession {
+    let mut child = Command::new("node")
+        .arg("op_logout.mjs")
+        .current_dir(dir())
+        .env("START", format!("{origin}/app/page"))
+        .env("ORIGIN", origin)
+        .env("ISSUER", issuer)
+        .env("LOGIN", login)
+        .env("COOKIE", "gh_session")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("node");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let cookie = loop {
+        let l = lines
+            .next()
+            .expect("browser output")
+            .expect("browser output");
+        if let Some(c) = l.strip_prefix("COOKIE ") {
+            break c.to_owned();
+        }
+        assert!(!l.starts_with('{'), "browser: {l}");
+    };
+    BrowserSession {
+        child,
+        lines,
+        cookie,
+    }
+}
