@@ -243,3 +243,99 @@ fn csv_header_lines_and_counters_mean_what_haproxys_do() {
         }
     }
 }
+
+/// `req_tot` and `hrsp_*` count a response as its head passes, as HAProxy counts it when
+/// it parses the head: a client that has the head of a response whose body is still
+/// coming (the server holds the rest) already sees it in the CSV, on the frontend, the
+/// backend and the server; a `deny` read on a kept connection is counted as well.
+#[test]
+fn a_response_is_counted_once_its_head_is_sent() {
+    use std::io::{Read, Write};
+    use std::sync::mpsc;
+    // A server that sends the head and half the body, then the rest when told.
+    let server = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let saddr = server.local_addr().expect("addr");
+    let (go_on, rest) = mpsc::channel::<()>();
+    let origin = std::thread::spawn(move || {
+        let (mut s, _) = server.accept().expect("accept");
+        let mut req = Vec::new();
+        let mut b = [0u8; 1024];
+        while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = s.read(&mut b).expect("request");
+            assert!(n > 0, "closed before the request");
+            req.extend_from_slice(&b[..n]);
+        }
+        s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhello")
+            .expect("head");
+        rest.recv().expect("go on");
+        s.write_all(b"world").expect("rest");
+    });
+    let n2 = HttpBackend::start("node2");
+    let cfg = Config::new(CFG)
+        .listen_port("fe")
+        .listen_port("st")
+        .var("node1", saddr)
+        .var("node2", n2.addr());
+    // Only the stats port is probed: a probe of `fe` would count as a request too.
+    let _p = proxy_builder(false, &cfg).wait_port(cfg.port("st")).start();
+    let counters = || {
+        let t = csv(cfg.port("st"));
+        let col = |name: &str| t[0].iter().position(|c| c == name).expect("column");
+        let get = |px: &str, sv: &str, c: &str| -> String {
+            let l = t.iter().find(|l| l[0] == px && l[1] == sv).expect("line");
+            l[col(c)].clone()
+        };
+        [
+            get("fe", "FRONTEND", "req_tot"),
+            get("fe", "FRONTEND", "hrsp_2xx"),
+            get("fe", "FRONTEND", "hrsp_4xx"),
+            get("app", "BACKEND", "req_tot"),
+            get("app", "BACKEND", "hrsp_2xx"),
+            get("app", "node1", "hrsp_2xx"),
+        ]
+    };
+    assert_eq!(counters(), ["0", "0", "0", "0", "0", "0"]);
+    let mut c = std::net::TcpStream::connect(local(cfg.port("fe"))).expect("connect");
+    c.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .expect("timeout");
+    c.write_all(b"GET /slow HTTP/1.1\r\nhost: a\r\n\r\n")
+        .expect("request");
+    let mut got = Vec::new();
+    let mut b = [0u8; 1024];
+    while !got.ends_with(b"hello") {
+        let n = c.read(&mut b).expect("the head and half the body");
+        assert!(n > 0, "closed: {}", String::from_utf8_lossy(&got));
+        got.extend_from_slice(&b[..n]);
+    }
+    assert!(
+        got.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&got)
+    );
+    // The body is not finished: the exchange has not ended, its response is counted.
+    assert_eq!(counters(), ["1", "1", "0", "1", "1", "1"]);
+    go_on.send(()).expect("origin");
+    while !got.ends_with(b"helloworld") {
+        let n = c.read(&mut b).expect("the rest");
+        assert!(n > 0);
+        got.extend_from_slice(&b[..n]);
+    }
+    // A `deny` on the same connection, read, then the CSV at once.
+    c.write_all(b"GET /forbidden HTTP/1.1\r\nhost: a\r\n\r\n")
+        .expect("request");
+    let mut resp = Vec::new();
+    while !resp.windows(4).any(|w| w == b"\r\n\r\n") || !resp.ends_with(b"</html>\n") {
+        let n = c.read(&mut b).expect("the 403");
+        assert!(n > 0, "closed: {}", String::from_utf8_lossy(&resp));
+        resp.extend_from_slice(&b[..n]);
+    }
+    assert!(
+        resp.starts_with(b"HTTP/1.1 403"),
+        "{}",
+        String::from_utf8_lossy(&resp)
+    );
+    // Denied in the frontend, before a backend was chosen.
+    assert_eq!(counters(), ["2", "1", "1", "1", "1", "1"]);
+    drop(c);
+    origin.join().expect("origin");
+}

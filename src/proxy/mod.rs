@@ -1,7 +1,9 @@
 //! Listeners, tcp mode, http mode (HTTP/1.1 and HTTP/2 clients), connections to servers.
 
+pub mod clock;
 pub mod codec;
 pub mod connect;
+pub mod deadline;
 pub mod h1;
 pub mod h2;
 pub mod h2srv;

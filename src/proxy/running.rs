@@ -823,6 +823,7 @@ fn trace_accept(fe: &str, lfd: std::os::fd::RawFd, s: &Stream, peer: Option<std:
 /// tokio's moves of the task's stage (into the task cell at the spawn, and when it
 /// finishes) copy 16 bytes instead of the whole connection future each time (about 900
 /// instructions of `memcpy` per connection before: docs/performance.md, "close").
+/// Each poll also sets the time the connection's code reads (`crate::proxy::clock`).
 fn spawn(f: impl std::future::Future<Output = ()> + Send + 'static) {
-    tokio::spawn(Box::pin(f));
+    tokio::spawn(crate::proxy::clock::Polled(Box::pin(f)));
 }

@@ -83,7 +83,9 @@ pub fn counters(rec: &mut LogRecord<'_>, snap: &Snapshot, fe: &Frontend) {
 
 /// Adds a finished request (http) or session (tcp) to the `show stat` counters of its
 /// frontend, backend and server, from the facts its log line prints: bytes, status
-/// class, denials, errors by termination state, retries and redispatches.
+/// class, denials, errors by termination state, retries and redispatches. `http`:
+/// `req_tot` and `hrsp_*` are counted here too (`false` for tcp sessions, and for an
+/// exchange that counted them with [`account_response`] already).
 pub fn account(
     fe: &Frontend,
     be: Option<&Backend>,
@@ -108,18 +110,8 @@ pub fn account(
     // answer to a partial or invalid one (HAProxy 2.6 counts bad requests in req_tot).
     let received = rec.request_line.is_some() || rec.status > 0 || rec.bytes_in > 0;
     if http && received {
-        // Only frontends report a request rate.
-        fc.request();
-        each(&|c| inc(&c.req_tot));
-    }
-    if http && rec.status > 0 {
-        fc.hrsp.count(rec.status);
-        if let Some(c) = bc {
-            c.hrsp.count(rec.status);
-        }
-        if let Some(c) = sc.filter(|_| rec.t_response.is_some_and(|t| t >= 0)) {
-            c.hrsp.count(rec.status);
-        }
+        let answered = rec.t_response.is_some_and(|t| t >= 0);
+        account_response(fe, be, srv, rec.status, answered);
     }
     let client_side = matches!(term, TermCause::ClientAbort | TermCause::ClientTimeout);
     let server_side = matches!(term, TermCause::ServerAbort | TermCause::ServerTimeout);
@@ -153,6 +145,39 @@ pub fn account(
     }
     if rec.redispatched {
         each(&|c| inc(&c.wredis));
+    }
+}
+
+/// Counts one received HTTP request in `req_tot` (and the frontend's request rate) and
+/// its response's status class in `hrsp_*` (`status` > 0) of its frontend, backend and
+/// — when the server answered (`answered`) — server. The exchange calls it as the
+/// response head is produced, before it is written, so a client that reads the
+/// response and then the stats sees its request counted.
+pub fn account_response(
+    fe: &Frontend,
+    be: Option<&Backend>,
+    srv: Option<&ServerState>,
+    status: i32,
+    answered: bool,
+) {
+    let fc = &fe.live.counters;
+    // Only frontends report a request rate.
+    fc.request();
+    for c in be
+        .map(|b| &b.counters)
+        .into_iter()
+        .chain(srv.map(|s| &s.counters))
+    {
+        c.req_tot.fetch_add(1, Ordering::Relaxed);
+    }
+    if status > 0 {
+        fc.hrsp.count(status);
+        if let Some(b) = be {
+            b.counters.hrsp.count(status);
+        }
+        if let Some(s) = srv.filter(|_| answered) {
+            s.counters.hrsp.count(status);
+        }
     }
 }
 

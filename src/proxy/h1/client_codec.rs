@@ -15,7 +15,7 @@ use super::request::RequestHead;
 use super::write::{ConnectionHeader, HeadEdits, write_response_message};
 use crate::proxy::codec::{BodyFail, ClientCodec, HeadFail, HeadWait, NextInput, Replied};
 use crate::proxy::http::io::{
-    IoFail, WaitReadable, read_more, read_now, write_all, write_all_pair,
+    IoFail, WaitReadable, read_more, read_more_with, read_now, write_all, write_all_pair,
 };
 use crate::proxy::message::{Edits, Field, Frames, Payload, Request, Response};
 use crate::runtime::errors::Page;
@@ -205,7 +205,7 @@ impl<S: AsyncRead + AsyncWrite + WaitReadable + Unpin + Send + Sync> ClientCodec
         };
         loop {
             if !b.buf.is_empty() {
-                rx_start.get_or_insert_with(Instant::now);
+                rx_start.get_or_insert_with(crate::proxy::clock::now);
                 match read_request(&mut b.head, &b.buf, &self.limits) {
                     Ok(Some(n)) => {
                         b.head_len = n;
@@ -224,8 +224,12 @@ impl<S: AsyncRead + AsyncWrite + WaitReadable + Unpin + Send + Sync> ClientCodec
                 }
             }
             let start = rx_start.unwrap_or(wait.since);
-            let left = wait.limit.map(|l| l.saturating_sub(start.elapsed()));
-            match read_more(&mut self.io, &mut b.buf, bufsize, left).await {
+            // The time left is worked out only when the read would block.
+            let left = || {
+                let spent = crate::proxy::clock::now().saturating_duration_since(start);
+                wait.limit.map(|l| l.saturating_sub(spent))
+            };
+            match read_more_with(&mut self.io, &mut b.buf, bufsize, left, None).await {
                 Ok(_) => {}
                 Err(IoFail::Timeout) => return Err(HeadFail::Timeout),
                 Err(_) => {

@@ -11,7 +11,8 @@ use super::head::Limits;
 use super::response::ResponseHead;
 use super::server::{read_response_for, server_persists, write_request_for};
 use crate::proxy::codec::{BodyFail, ServerCodec};
-use crate::proxy::http::io::{IoFail, read_more, write_all};
+use crate::proxy::deadline::Deadline;
+use crate::proxy::http::io::{IoFail, read_more_with, write_all};
 use crate::proxy::message::{Edits, Field, Frames, Payload, Request, Response};
 use crate::runtime::conn::ServerConn;
 use std::cell::RefCell;
@@ -39,6 +40,9 @@ pub(super) struct ServerBufs {
     body: Option<BodyReader>,
     /// The request body goes out chunked.
     chunked_out: bool,
+    /// The timer of the waits for a response, kept with the buffers of the thread's
+    /// pool so that each wait re-arms it instead of registering a new one.
+    timer: Deadline,
 }
 
 thread_local! {
@@ -211,7 +215,8 @@ impl ServerCodec for H1Server {
                     Err(_) => return Err(IoFail::Error),
                 }
             }
-            read_more(&mut self.conn, &mut b.rbuf, self.bufsize, timeout).await?;
+            let timer = Some(&mut b.timer);
+            read_more_with(&mut self.conn, &mut b.rbuf, self.bufsize, || timeout, timer).await?;
         }
     }
 
@@ -246,7 +251,9 @@ impl ServerCodec for H1Server {
         let b = &mut *self.bufs;
         b.drop_taken();
         if b.rbuf.is_empty() {
-            match read_more(&mut self.conn, &mut b.rbuf, self.bufsize, timeout).await {
+            let timer = Some(&mut b.timer);
+            match read_more_with(&mut self.conn, &mut b.rbuf, self.bufsize, || timeout, timer).await
+            {
                 Ok(_) => {}
                 Err(IoFail::Closed) if b.body.as_ref().is_some_and(BodyReader::ends_at_close) => {
                     return Ok(b.body.as_mut().map(BodyReader::closed).unwrap_or_default());

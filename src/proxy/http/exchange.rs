@@ -68,6 +68,9 @@ pub(super) struct Exchange {
     pub(super) body_pending: bool,
     /// The status sent (`-1`: none).
     pub(super) status: i32,
+    /// `req_tot` and `hrsp_*` were counted as the response head was produced
+    /// ([`Session::count_response`]); the end of the exchange does not count them again.
+    pub(super) counted: bool,
     /// The backend the request went to.
     pub(super) backend: Option<Arc<Backend>>,
     /// The server it went to.
@@ -120,6 +123,7 @@ impl Exchange {
             reqline: Vec::new(),
             body_pending: false,
             status: -1,
+            counted: false,
             backend: None,
             server: None,
             t_request: None,
@@ -148,6 +152,7 @@ impl Exchange {
     fn begin(&mut self) {
         self.phase = Phase::ReadHead;
         self.status = -1;
+        self.counted = false;
         self.backend = None;
         self.server = None;
         self.t_request = None;
@@ -208,6 +213,8 @@ pub(super) async fn run<S, H>(
     let bufsize = snap.global.bufsize;
     let limits = Limits::from_tune(bufsize, snap.global.maxrewrite);
     let mut client = H1Client::new(client, limits, bufsize);
+    // One timer for every keep-alive wait of the connection, re-armed each time.
+    let mut idle_timer = crate::proxy::deadline::Deadline::default();
     let mut carry = Carry {
         first: true,
         clock: Clock {
@@ -230,6 +237,7 @@ pub(super) async fn run<S, H>(
         if !wait_readable(
             client.io(),
             t.http_keep_alive.or(t.http_request).or(t.client),
+            &mut idle_timer,
         )
         .await
         {
@@ -480,7 +488,7 @@ impl Session {
             ex.count_tracked(self.conn.stick.as_deref());
             match r {
                 Some(next) => {
-                    let end = Instant::now();
+                    let end = crate::proxy::clock::now();
                     ex.phase = Phase::Log;
                     if !ex.nolog {
                         self.log(ex, end);
@@ -498,6 +506,21 @@ impl Session {
                 None => return None,
             }
         }
+    }
+
+    /// Counts the request in `req_tot` and its response (`status`) in `hrsp_*` as the
+    /// response head is produced, before it is written (HAProxy counts a response as
+    /// it parses its head): a client that reads the response and then the stats sees
+    /// it counted. Once per exchange; a `monitor-uri` request is not counted (nor
+    /// logged).
+    pub(super) fn count_response(&self, ex: &mut Exchange, status: i32) {
+        if ex.counted || ex.nolog {
+            return;
+        }
+        ex.counted = true;
+        let answered = ex.t_response.is_some_and(|t| t >= 0);
+        let (be, srv) = (ex.backend.as_deref(), ex.server.as_deref());
+        session::account_response(&self.fe, be, srv, status, answered);
     }
 
     /// The client connection may carry another exchange after this one: the client and
@@ -529,7 +552,8 @@ impl Session {
                 // `stream_inc_http_req_ctr`; the request's own track when tracked).
                 crate::runtime::stick::track::count_request(None, self.conn.stick.as_deref());
                 let rx_start = ex.rx_start.unwrap_or(self.clock.start);
-                ex.t_request = session::ms(rx_start.elapsed());
+                let now = crate::proxy::clock::now();
+                ex.t_request = session::ms(now.saturating_duration_since(rx_start));
                 Ok(())
             }
             Err(HeadFail::Invalid { status }) => {
@@ -541,6 +565,7 @@ impl Session {
                 ex.term = TermCause::Proxy;
                 ex.fin = FinState::Request;
                 ex.t_request = Some(-1);
+                self.count_response(ex, ex.status);
                 Err(Some(Next::Close))
             }
             Err(HeadFail::Timeout) => {
@@ -827,7 +852,8 @@ impl Session {
             Ok(up) => up,
             Err(next) => return next,
         };
-        ex.t_response = session::ms(sent.at.elapsed());
+        let now = crate::proxy::clock::now();
+        ex.t_response = session::ms(now.saturating_duration_since(sent.at));
         let request_done = client.body_done();
         if !request_done {
             // The server answered without asking for the body: the connection to the

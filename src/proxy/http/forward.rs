@@ -155,7 +155,7 @@ impl Session {
         let sent = Sent {
             awaiting_100: expect_wait && !body_done,
             replayable: body_done,
-            at: Instant::now(),
+            at: crate::proxy::clock::now(),
         };
         Ok((up, sent))
     }

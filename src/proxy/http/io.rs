@@ -1,5 +1,6 @@
 //! Reads and writes with HAProxy's inactivity timeouts.
 
+use crate::proxy::deadline::Deadline;
 use std::io;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -33,20 +34,27 @@ impl WaitReadable for tokio::net::UnixStream {
     }
 }
 
-/// Waits until `stream` has something to read, for at most `timeout`: `false` when the
-/// timeout expired or the stream failed.
-pub async fn wait_readable<S: WaitReadable>(stream: &S, timeout: Option<Duration>) -> bool {
-    let mut sleep = std::pin::pin!(timeout.map(tokio::time::sleep));
-    std::future::poll_fn(|cx| {
+/// Waits until `stream` has something to read, for at most `timeout` (on `timer`, the
+/// connection's own, re-armed rather than registered anew at each wait): `false` when
+/// the timeout expired or the stream failed.
+pub async fn wait_readable<S: WaitReadable>(
+    stream: &S,
+    timeout: Option<Duration>,
+    timer: &mut Deadline,
+) -> bool {
+    match timeout {
+        Some(t) => timer.arm(t),
+        None => timer.disarm(),
+    }
+    let ready = std::future::poll_fn(|cx| {
         if let Poll::Ready(r) = stream.poll_read_ready(cx) {
             return Poll::Ready(r.is_ok());
         }
-        match sleep.as_mut().as_pin_mut().map(|s| s.poll(cx)) {
-            Some(Poll::Ready(())) => Poll::Ready(false),
-            _ => Poll::Pending,
-        }
+        timer.poll_expired(cx).map(|()| false)
     })
-    .await
+    .await;
+    timer.disarm();
+    ready
 }
 
 /// Reads what is available right now into `buf` without waiting: `None` when nothing
@@ -87,13 +95,39 @@ pub async fn read_more<R: AsyncRead + Unpin + ?Sized>(
     reserve: usize,
     timeout: Option<Duration>,
 ) -> Result<usize, IoFail> {
+    read_more_with(r, buf, reserve, || timeout, None).await
+}
+
+/// [`read_more`] with the timeout worked out only when the read would block, and with
+/// a reusable timer (`timer`: a wait for a server's response re-arms the timer of its
+/// buffers instead of registering a new one; docs/performance.md).
+pub async fn read_more_with<R: AsyncRead + Unpin + ?Sized>(
+    r: &mut R,
+    buf: &mut Vec<u8>,
+    reserve: usize,
+    timeout: impl FnOnce() -> Option<Duration>,
+    timer: Option<&mut Deadline>,
+) -> Result<usize, IoFail> {
     let res = match read_now(r, buf, reserve).await {
         Some(res) => res,
-        None => match timeout {
-            Some(t) => tokio::time::timeout(t, r.read_buf(buf))
+        None => match (timeout(), timer) {
+            (Some(t), Some(timer)) => {
+                timer.arm(t);
+                let mut read = std::pin::pin!(r.read_buf(buf));
+                let res = std::future::poll_fn(|cx| {
+                    if let Poll::Ready(r) = read.as_mut().poll(cx) {
+                        return Poll::Ready(Some(r));
+                    }
+                    timer.poll_expired(cx).map(|()| None)
+                })
+                .await;
+                timer.disarm();
+                res.ok_or(IoFail::Timeout)?
+            }
+            (Some(t), None) => tokio::time::timeout(t, r.read_buf(buf))
                 .await
                 .map_err(|_| IoFail::Timeout)?,
-            None => r.read_buf(buf).await,
+            (None, _) => r.read_buf(buf).await,
         },
     };
     match res {

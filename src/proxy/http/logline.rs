@@ -53,7 +53,8 @@ impl Session {
             fill_log_fields(&mut rec, ex, &fe, self.clock, &self.conn, end);
         }
         if !early {
-            session::account(&fe, ex.backend.as_deref(), ex.server.as_deref(), &rec, true);
+            let (be, srv) = (ex.backend.as_deref(), ex.server.as_deref());
+            session::account(&fe, be, srv, &rec, !ex.counted);
             if !self.snap.identities.is_empty() {
                 super::identity::audit_exchange(&fe, &rec, &ex.txn);
             }

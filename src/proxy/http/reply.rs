@@ -125,10 +125,12 @@ impl Session {
             (None, Found::Format(_)) => Page::Builtin(status),
         };
         let persist = !ex.body_pending && self.persists(client);
+        let sent = owned.as_ref().map_or(status, |r| r.status) as i32;
+        self.count_response(ex, sent);
         let reply = client
             .write_error(status, page, persist, self.fe.timeouts.client)
             .await;
-        ex.status = owned.as_ref().map_or(status, |r| r.status) as i32;
+        ex.status = sent;
         if reply.counted {
             ex.bytes_out += reply.bytes;
         }
@@ -249,6 +251,7 @@ impl Session {
         let persist = !ex.body_pending && self.persists(client);
         // A HEAD request gets the head alone, as from HAProxy.
         let head_only = client.request().method == Method::Head;
+        self.count_response(ex, status as i32);
         let reply = client
             .write_reply(page, persist, head_only, self.fe.timeouts.client)
             .await;
@@ -308,12 +311,13 @@ impl Session {
             && self.fe.conn_mode != crate::config::model::HttpConnMode::Close
             && self.persists(client);
         let head_only = client.request().method == Method::Head;
-        let out = client
-            .write_reply(page, persist, head_only, self.fe.timeouts.client)
-            .await;
         if let Some(r) = owned.as_ref().or(reply.as_deref()) {
             ex.status = i32::from(r.status);
         }
+        self.count_response(ex, ex.status);
+        let out = client
+            .write_reply(page, persist, head_only, self.fe.timeouts.client)
+            .await;
         ex.bytes_out = out.bytes;
         Some(if out.ok && out.persist {
             Next::KeepAlive

@@ -219,6 +219,7 @@ impl Session {
         if server.response().tunnel {
             let keep = client.keeps_after(&server.response(), allowed);
             let none = Frames::default();
+            self.count_response(ex, ex.status);
             if client
                 .write_response(&server.response(), &ex.redits, keep, &none, ct)
                 .await
@@ -240,6 +241,7 @@ impl Session {
         };
         let client_keep = client.keeps_after(&resp, allowed);
         let mut done = first.end;
+        self.count_response(ex, ex.status);
         match client
             .write_response(&resp, &ex.redits, client_keep, &first, ct)
             .await
