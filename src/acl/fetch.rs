@@ -6,6 +6,7 @@
 //! one more line in [`FAMILIES`]. Evaluation reads a [`SampleSource`] without
 //! allocating.
 
+mod body;
 mod cookie;
 mod headers;
 mod http;
@@ -223,6 +224,7 @@ static FAMILIES: &[&[FetchDef]] = &[
     pgsql::FETCHES,
     ssl::FETCHES,
     payload::FETCHES,
+    body::FETCHES,
     proxies::FETCHES,
     res_headers::FETCHES,
     stick::FETCHES,
