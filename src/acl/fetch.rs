@@ -14,6 +14,7 @@ mod identity;
 mod internal;
 mod l4;
 mod payload;
+pub use payload::rdp_cookie_value;
 mod pgsql;
 pub(crate) mod proxies;
 mod res_headers;

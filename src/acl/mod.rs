@@ -40,6 +40,7 @@ use crate::config::span::Span;
 pub use check::{check_conditions, check_references};
 use compile::Criterion;
 pub use conv::map::{Map, loaded as loaded_maps, paths as map_paths, update as update_map};
+pub use fetch::rdp_cookie_value;
 pub(crate) use fetch::str_to_int;
 pub use index::RuleIndex;
 pub use live::{LiveState, ProxyStat, ServerStat, StickAt, StickData, StickKey, StickOp, WithLive};
