@@ -181,6 +181,27 @@ fn http_buffer_request_lets_the_rules_read_the_body() {
     assert_eq!(r.header("x-fe"), Some("0"));
     assert_eq!(r.header("x-be"), Some("carol"));
     assert_eq!(r.body, b"user=carol");
+    // A backend's `wait-for-body` rule: its rules before it see no body, after it do.
+    let app = HttpBackend::start("app");
+    let port = free_ports(2);
+    let cfg = format!(
+        "{DEFAULTS}frontend fe\n  bind 127.0.0.1:{port}\n  default_backend b\n\
+         backend b\n  http-request set-header X-Before %[req.body_len]\n  http-request wait-for-body time 2s\n\
+         \x20 http-request set-header X-After %[req.body_param(user)]\n  server s {}\n",
+        app.addr()
+    );
+    let _g = Gatehouse::start(&cfg, &[port]);
+    let mut s = std::net::TcpStream::connect(local(port)).unwrap();
+    s.write_all(b"POST / HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: 9\r\n\r\n")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    s.write_all(b"user=dan").unwrap();
+    s.write_all(b"!").unwrap();
+    read_to_close(&mut s, Duration::from_secs(5)).unwrap();
+    let r = &app.wait_requests(1)[0];
+    assert_eq!(r.header("x-before"), Some("0"));
+    assert_eq!(r.header("x-after"), Some("dan!"));
+    assert_eq!(r.body, b"user=dan!");
 }
 
 /// HTTP/2 (curl, h2c): the body of DATA frames is waited for, routed on and forwarded.
