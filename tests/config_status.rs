@@ -159,7 +159,7 @@ fn check_listen(body: &str) -> (i32, String, std::path::PathBuf, TempDir) {
 #[test]
 fn proxy_features_not_supported_yet_are_refused_at_their_line() {
     let (code, stderr, path, _dir) = check_listen(
-        "    dispatch 127.0.0.1:80\n    option transparent\n    tcp-response content set-var(txn.x) str(1)\n    http-request wait-for-body time 1s\n",
+        "    dispatch 127.0.0.1:80\n    option transparent\n    tcp-response content set-var(txn.x) str(1)\n    http-response wait-for-body time 1s\n",
     );
     assert_eq!(code, 1, "{stderr}");
     let f = path.display();
@@ -178,7 +178,7 @@ fn proxy_features_not_supported_yet_are_refused_at_their_line() {
         ),
         (
             11,
-            "'http-request wait-for-body' in section 'listen' is a HAProxy action that gatehouse does not support yet.",
+            "'http-response wait-for-body' in section 'listen' is a HAProxy action that gatehouse does not support yet.",
         ),
     ] {
         assert!(
@@ -187,15 +187,12 @@ fn proxy_features_not_supported_yet_are_refused_at_their_line() {
         );
     }
     let (code, stderr, path, _dir) = check_listen(
-        "    http-request deny if { req.body_size gt 10 }\n    http-request deny if REQ_CONTENT\n    http-request deny if RDP_COOKIE\n    http-request deny if { rdp_cookie(mstshash) x }\n    http-request deny if { req.body -m sub x }\n    server s 127.0.0.1:1\n",
+        "    http-request deny if { req.hdrs_bin -m found }\n    http-request deny if REQ_CONTENT\n    http-request deny if RDP_COOKIE\n    http-request deny if { rdp_cookie(mstshash) x }\n    http-request deny if { req.hdrs -m sub x }\n    server s 127.0.0.1:1\n",
     );
     assert_eq!(code, 1, "{stderr}");
     let f = path.display();
     for (line, what) in [
-        (
-            8,
-            "fetch 'req.body_size' is not supported yet by gatehouse.",
-        ),
+        (8, "fetch 'req.hdrs_bin' is not supported yet by gatehouse."),
         (
             9,
             "fetch 'req.len' is not supported yet by gatehouse in 'mode http'.",
@@ -208,7 +205,7 @@ fn proxy_features_not_supported_yet_are_refused_at_their_line() {
             11,
             "fetch 'rdp_cookie' is not supported yet by gatehouse in 'mode http'.",
         ),
-        (12, "fetch 'req.body' is not supported yet by gatehouse."),
+        (12, "fetch 'req.hdrs' is not supported yet by gatehouse."),
     ] {
         assert!(
             stderr

@@ -6,6 +6,7 @@
 //! one more line in [`FAMILIES`]. Evaluation reads a [`SampleSource`] without
 //! allocating.
 
+mod body;
 mod cookie;
 mod headers;
 mod http;
@@ -13,6 +14,7 @@ mod identity;
 mod internal;
 mod l4;
 mod payload;
+pub use payload::rdp_cookie_value;
 mod pgsql;
 pub(crate) mod proxies;
 mod res_headers;
@@ -223,6 +225,7 @@ static FAMILIES: &[&[FetchDef]] = &[
     pgsql::FETCHES,
     ssl::FETCHES,
     payload::FETCHES,
+    body::FETCHES,
     proxies::FETCHES,
     res_headers::FETCHES,
     stick::FETCHES,

@@ -188,6 +188,9 @@ impl SampleSource for WithLive<'_> {
     fn req_payload(&self) -> Option<&[u8]> {
         self.inner.req_payload()
     }
+    fn req_body(&self) -> Option<crate::acl::ReqBody<'_>> {
+        self.inner.req_body()
+    }
     fn res_payload(&self) -> Option<&[u8]> {
         self.inner.res_payload()
     }

@@ -40,6 +40,7 @@ use crate::config::span::Span;
 pub use check::{check_conditions, check_references};
 use compile::Criterion;
 pub use conv::map::{Map, loaded as loaded_maps, paths as map_paths, update as update_map};
+pub use fetch::rdp_cookie_value;
 pub(crate) use fetch::str_to_int;
 pub use index::RuleIndex;
 pub use live::{LiveState, ProxyStat, ServerStat, StickAt, StickData, StickKey, StickOp, WithLive};
@@ -148,6 +149,11 @@ pub trait SampleSource {
     fn req_payload(&self) -> Option<&[u8]> {
         None
     }
+    /// The request body as the rules see it (`req.body`, `req.body_len`, …): the bytes
+    /// held by `http-request wait-for-body` or `option http-buffer-request`.
+    fn req_body(&self) -> Option<ReqBody<'_>> {
+        None
+    }
     /// The bytes the server sent that wait in the response buffer (`tcp-response
     /// inspect-delay`), for `res.len`, `res.payload`…
     fn res_payload(&self) -> Option<&[u8]> {
@@ -186,6 +192,16 @@ pub trait SampleSource {
     fn pgsql_credentials(&self) -> Option<&str> {
         None
     }
+}
+
+/// An HTTP request's body as the body fetches read it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ReqBody<'a> {
+    /// The body bytes held so far, decoded (no chunked framing).
+    pub data: &'a [u8],
+    /// The length the request announced (`Content-Length`; 0 without a body), `None`
+    /// for a body of unknown length (chunked).
+    pub declared: Option<u64>,
 }
 
 /// The TLVs a PROXY v2 header carried (`fc_pp_authority`, `fc_pp_unique_id`), by type.

@@ -76,7 +76,11 @@ impl Info {
         for p in config.proxies.iter().filter(|p| p.kind.has_backend()) {
             let hashed = matches!(
                 p.balance,
-                Balance::Source | Balance::Uri { .. } | Balance::UrlParam(_) | Balance::Hdr { .. }
+                Balance::Source
+                    | Balance::Uri { .. }
+                    | Balance::UrlParam(_)
+                    | Balance::Hdr { .. }
+                    | Balance::RdpCookie(_)
             );
             if p.balance == Balance::StaticRr || (hashed && !p.hash_type.consistent) {
                 info.static_lb.push(p.name.clone());

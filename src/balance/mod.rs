@@ -21,6 +21,7 @@ mod hdr;
 mod keyed;
 mod leastconn;
 mod random;
+mod rdp_cookie;
 mod roundrobin;
 mod source;
 mod static_rr;
@@ -41,6 +42,11 @@ pub trait BalanceInput {
     fn uri(&self) -> Option<&[u8]>;
     /// The value of the last occurrence of header `name` (case-insensitive), for `hdr()`.
     fn header(&self, name: &str) -> Option<&[u8]>;
+    /// The client bytes read ahead of the rules in `mode tcp` (`tcp-request
+    /// inspect-delay`), for `rdp-cookie`.
+    fn payload(&self) -> Option<&[u8]> {
+        None
+    }
 }
 
 /// What a balancer reads of a server's live state. Implemented by the runtime's server
@@ -169,6 +175,9 @@ impl<S: Candidate> Balancer<S> {
                 use_domain_only,
             } => Box::new(hdr::Hdr::new(name, *use_domain_only, hash_type, &farm)),
             Balance::Random(draws) => Box::new(random::Random::new(*draws, &farm)),
+            Balance::RdpCookie(name) => {
+                Box::new(rdp_cookie::RdpCookie::new(name, hash_type, &farm))
+            }
         };
         Balancer { farm, algo }
     }
@@ -216,7 +225,10 @@ impl<S: Candidate> Balancer<S> {
     /// `random`) pick any server with a free slot, and with `option redispatch` and
     /// several active servers every retry goes to another server at once.
     pub fn designates(&self) -> bool {
-        matches!(self.algorithm(), "source" | "uri" | "url_param" | "hdr")
+        matches!(
+            self.algorithm(),
+            "source" | "uri" | "url_param" | "hdr" | "rdp-cookie"
+        )
     }
 
     /// True when the server at `index` is usable and in the current pool (active

@@ -14,6 +14,7 @@ pub mod message;
 pub mod notify;
 pub mod pgsql;
 pub mod proxy_protocol;
+pub mod rdp_persist;
 pub mod running;
 pub mod serve;
 pub mod session;

@@ -99,6 +99,8 @@ where
     let mut info = ConnectInfo::default();
     let mut pending = crate::runtime::stick::persist::Pending::default();
     let persist = crate::proxy::stick::designate(&be, &conn, &mut pending, false);
+    // `persist rdp-cookie` comes first, as HAProxy's analysers run.
+    let persist = crate::proxy::rdp_persist::designate(&be, conn.data).or(persist);
     let result = connect::connect(&be, &conn, conn.conn.local, &mut info, persist).await;
     if let Ok((_, slot)) = &result {
         crate::proxy::stick::record(&be, &conn, &mut pending, &slot.server);
@@ -364,5 +366,8 @@ impl BalanceInput for Payload<'_> {
     }
     fn header(&self, _name: &str) -> Option<&[u8]> {
         None
+    }
+    fn payload(&self) -> Option<&[u8]> {
+        Some(self.data)
     }
 }

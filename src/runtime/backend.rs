@@ -77,6 +77,8 @@ pub struct Backend {
     pub errors: ErrorPages,
     /// `option http-buffer-request`.
     pub buffer_request: bool,
+    /// `persist rdp-cookie[(NAME)]`: the cookie's name (`mode tcp`).
+    pub persist_rdp_cookie: Option<Box<str>>,
     /// `tcp-request content` rules of the backend section.
     pub tcp_content: Vec<crate::runtime::rules::TcpRuleRt>,
     /// `tcp-response` rules (`mode tcp`).

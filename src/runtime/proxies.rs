@@ -166,6 +166,7 @@ fn algo_name(b: &Balance) -> &'static str {
         Balance::Uri { .. } => "uri",
         Balance::UrlParam(_) => "url_param",
         Balance::Hdr { .. } => "hdr",
+        Balance::RdpCookie(_) => "rdp-cookie",
         Balance::Random(_) => "random",
     }
 }

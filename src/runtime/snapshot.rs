@@ -380,6 +380,7 @@ fn build_backend(
         originalto: p.options.originalto.clone(),
         errors,
         buffer_request: p.options.http_buffer_request,
+        persist_rdp_cookie: p.persist_rdp_cookie.as_deref().map(Into::into),
         tcp_content,
         tcp_response,
         http_request: if p.kind.has_frontend() {

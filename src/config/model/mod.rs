@@ -360,6 +360,8 @@ pub struct Proxy {
     pub description: Option<String>,
     /// `cookie`.
     pub cookie: Option<CookieConfig>,
+    /// `persist rdp-cookie[(NAME)]`: the RDP cookie naming the server (`msts`).
+    pub persist_rdp_cookie: Option<String>,
     /// `dynamic-cookie-key`: the secret of `cookie … dynamic`.
     pub dynamic_cookie_key: Option<String>,
     /// `force-persist` and `ignore-persist` rules, in order.
@@ -419,6 +421,7 @@ impl Proxy {
             stats: StatsConfig::default(),
             description: None,
             cookie: None,
+            persist_rdp_cookie: None,
             dynamic_cookie_key: None,
             persist_rules: Vec::new(),
             stick_table: None,

@@ -202,6 +202,14 @@ pub enum HttpAction {
     TrackSc(super::TrackSc),
     /// `sc-inc-gpc0(N)`, `sc-inc-gpc1(N)`, `sc-inc-gpc(I,N)`, `sc-set-gpt0(N) V`.
     Sc(super::ScAction),
+    /// `http-request wait-for-body time T [at-least N]`: the following rules wait for
+    /// the request body (its end, a full buffer, `at-least` bytes or `time`).
+    WaitForBody {
+        /// The longest wait.
+        time: std::time::Duration,
+        /// Stop waiting once this many body bytes came (0: no such limit).
+        at_least: u64,
+    },
 }
 
 impl HttpAction {
@@ -236,6 +244,7 @@ impl HttpAction {
             HttpAction::Sc(super::ScAction::IncGpc { .. }) => "sc-inc-gpc",
             HttpAction::Sc(super::ScAction::SetGpt0 { idx: None, .. }) => "sc-set-gpt0",
             HttpAction::Sc(super::ScAction::SetGpt0 { .. }) => "sc-set-gpt",
+            HttpAction::WaitForBody { .. } => "wait-for-body",
         }
     }
 }

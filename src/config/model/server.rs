@@ -285,6 +285,8 @@ pub enum Balance {
     },
     /// `random[(DRAWS)]` (default 2 draws).
     Random(u32),
+    /// `rdp-cookie[(NAME)]`: hash the RDP cookie NAME (default `mstshash`).
+    RdpCookie(String),
 }
 
 /// `hash-type map-based|consistent [FUNCTION] [avalanche]`.

@@ -276,6 +276,34 @@ pub fn set_timeout(args: &[String], proxy: &Proxy) -> Result<HttpAction, String>
     })
 }
 
+/// Parses `time T [at-least N]` of `http-request wait-for-body` (HAProxy's wording).
+pub fn wait_for_body(args: &[String]) -> Result<HttpAction, String> {
+    const USAGE: &str = "'wait-for-body' : expects time <time> [ at-least <bytes> ].";
+    if args.first().map(String::as_str) != Some("time") {
+        return Err(USAGE.into());
+    }
+    let (mut time, mut at_least) = (None, 0);
+    let mut i = 0;
+    while i < args.len() {
+        let Some(v) = args.get(i + 1) else {
+            return Err(format!(
+                "'wait-for-body' : missing argument for '{}'.",
+                args[i]
+            ));
+        };
+        match args[i].as_str() {
+            "time" => time = Some(crate::config::value::duration(v, "time")?),
+            "at-least" => at_least = crate::config::value::size(v, "at-least")?,
+            _ => return Err(USAGE.into()),
+        }
+        i += 2;
+    }
+    Ok(HttpAction::WaitForBody {
+        time: time.unwrap_or_default(),
+        at_least,
+    })
+}
+
 /// The syslog levels by name, in order (`emerg` is 0).
 pub const LOG_LEVELS: &[&str] = &[
     "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",

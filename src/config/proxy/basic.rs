@@ -114,7 +114,19 @@ fn balance(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
                 use_domain_only,
             }
         }
-        a if a.starts_with("rdp-cookie") || a == "hash" || a == "log-hash" || a == "sticky" => {
+        a if a.starts_with("rdp-cookie") => {
+            // HAProxy 2.6's `backend_parse_balance()`.
+            let name = match &a[10..] {
+                "" => "mstshash",
+                rest => rest
+                    .strip_prefix('(')
+                    .and_then(|r| r.strip_suffix(')'))
+                    .filter(|n| !n.is_empty())
+                    .ok_or("rdp-cookie : missing cookie name.")?,
+            };
+            no_args(Balance::RdpCookie(name.to_owned()))?
+        }
+        a if a == "hash" || a == "log-hash" || a == "sticky" => {
             return Err(format!(
                 "'balance {a}' is a HAProxy algorithm that gatehouse does not support yet."
             ));

@@ -32,7 +32,6 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
     not_yet("max-keep-alive-queue", DEF | LI | BE),
     not_yet("external-check command", DEF | LI | BE),
     not_yet("external-check path", DEF | LI | BE),
-    not_yet("persist rdp-cookie", DEF | LI | BE),
     not_yet("rate-limit sessions", DEF | FE | LI),
     not_yet("retry-on", DEF | LI | BE),
     not_yet("server-template", LI | BE),

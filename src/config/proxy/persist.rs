@@ -2,9 +2,33 @@
 //! `force-persist`, `ignore-persist` (the server's `cookie VALUE` is a server option,
 //! `server.rs`). They take effect in `src/proxy/http/persist_cookie.rs`.
 
-use crate::config::keyword::{BACK, BE, LI, ProxyCtx, ProxyKeyword, kw, max_args};
+use crate::config::keyword::{BACK, BE, DEF, LI, ProxyCtx, ProxyKeyword, kw, max_args};
 use crate::config::model::{CookieConfig, CookieMode, PersistRule};
 use crate::config::value::duration_with_unit;
+
+/// `persist rdp-cookie[(NAME)]` (default name `msts`), checked as HAProxy 2.6's
+/// `cfg_parse_listen()`. It takes effect in `src/proxy/rdp_persist.rs`.
+fn persist(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    max_args(words, 1, 1)?;
+    let method = words
+        .get(1)
+        .filter(|m| !m.is_empty())
+        .ok_or("missing persist method.")?;
+    let Some(rest) = method.strip_prefix("rdp-cookie") else {
+        return Err("unknown persist method.".into());
+    };
+    let name = if rest.is_empty() {
+        "msts"
+    } else {
+        rest.strip_prefix('(')
+            .and_then(|r| r.split_once(')'))
+            .map(|(n, _)| n)
+            .filter(|n| !n.is_empty())
+            .ok_or("persist rdp-cookie(name)' requires an rdp cookie name.")?
+    };
+    ctx.proxy.persist_rdp_cookie = Some(name.to_owned());
+    Ok(())
+}
 
 /// `cookie NAME [rewrite|insert|prefix] [indirect] [nocache] [postonly] [preserve]
 /// [httponly] [secure] [domain D]… [maxidle T] [maxlife T] [dynamic] [attr A]…`, checked
@@ -178,6 +202,12 @@ fn persist_rule(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> 
 
 /// The keywords of this file.
 pub static KEYWORDS: &[ProxyKeyword] = &[
+    kw(
+        "persist",
+        DEF | LI | BE,
+        persist,
+        "`persist rdp-cookie[(NAME)]`: the RDP cookie names the server (`mode tcp`)",
+    ),
     kw("cookie", BACK, cookie, "cookie-based persistence"),
     kw(
         "dynamic-cookie-key",

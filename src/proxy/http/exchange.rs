@@ -680,7 +680,8 @@ impl Session {
                 .local_reply(client, ex, Page::Reply(&r), r.status, true)
                 .await);
         }
-        let (verdict, backend) = {
+        let mut stage = rules::Stage::Start;
+        let (verdict, backend) = loop {
             let view = ReqView {
                 req: client.request(),
                 conn: &self.conn,
@@ -693,7 +694,13 @@ impl Session {
                         .tracking(self.conn.stick.as_deref(), Some(&ex.trk)),
                 ),
             };
-            let routed = rules::route(&fe, &view, &mut ex.edits, &mut ex.fx).ok_or(None)?;
+            let routed = rules::route(&fe, &view, &mut ex.edits, &mut ex.fx, stage).ok_or(None)?;
+            if let Verdict::WaitBody(w) = routed.0 {
+                // The rules resume once the body is held (`body_wait.rs`).
+                self.wait_for_body(client, ex, &w).await?;
+                stage = w.resume;
+                continue;
+            }
             // The id not fetched by a rule is generated now, as HAProxy does once the
             // backend is known, and sent in `unique-id-header`.
             if let Some(uid) = &fe.unique_id {
@@ -703,11 +710,11 @@ impl Session {
                     ex.edits.add.push((h.clone(), id.to_vec()));
                 }
             }
-            routed
+            break routed;
         };
         ex.backend = backend.clone();
         match verdict {
-            Verdict::Continue => {}
+            Verdict::Continue | Verdict::WaitBody(_) => {}
             Verdict::Prometheus => return Err(self.serve_stats(client, ex, None).await),
             Verdict::ErrorPage(status) => {
                 return Err(self.error_reply(client, ex, status, true).await);

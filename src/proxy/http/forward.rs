@@ -88,7 +88,9 @@ impl Session {
     ) -> Result<(Upstream, Sent), Option<Next>> {
         // With `option http-buffer-request`, the proxy answers `Expect: 100-continue`
         // itself and reads the body before the server sees the request.
-        let mut expect = client.request().expect_continue;
+        // A body held for the rules was answered `100 Continue` then (`body_wait.rs`).
+        let held = ex.txn.body.is_held();
+        let mut expect = client.request().expect_continue && !held;
         if expect && (self.fe.buffer_request || be.buffer_request) {
             if client
                 .write_continue(self.fe.timeouts.client)
@@ -122,8 +124,9 @@ impl Session {
         }
         // A client that sent body bytes with `Expect: 100-continue` does not wait for the
         // interim response: its body is forwarded as it comes, as HAProxy does.
+        super::body_wait::push_held(ex, &mut up.codec);
         let expect_wait = expect && !client.body_buffered();
-        if !expect_wait {
+        if !expect_wait && !ex.txn.body.ended() {
             match client.take_body() {
                 Ok(frames) => {
                     up.codec.push_body(&frames);

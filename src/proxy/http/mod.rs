@@ -22,6 +22,7 @@
 
 mod actions;
 mod after;
+pub mod body_wait;
 mod cookie_walk;
 mod exchange;
 mod forward;

@@ -161,7 +161,11 @@ impl Session {
             v
         };
         match verdict {
-            Verdict::Continue | Verdict::Auth(_) | Verdict::Tarpit(_) | Verdict::Prometheus => {}
+            Verdict::Continue
+            | Verdict::Auth(_)
+            | Verdict::Tarpit(_)
+            | Verdict::Prometheus
+            | Verdict::WaitBody(_) => {}
             Verdict::Deny(_) => {
                 return Responded::clean(
                     self.fail(client, ex, 502, TermCause::Proxy, FinState::Headers)

@@ -63,6 +63,37 @@ pub enum Verdict {
     ErrorPage(u16),
     /// Answer with the Prometheus exporter (`use-service prometheus-exporter`).
     Prometheus,
+    /// Wait for the request body, then resume the rules (`wait-for-body`, `option
+    /// http-buffer-request` on the backend).
+    WaitBody(BodyWait),
+}
+
+/// Where the request rules resume after a wait for the body.
+#[derive(Clone, Default)]
+pub enum Stage {
+    /// From the start (`tcp-request content` rules first).
+    #[default]
+    Start,
+    /// At this `http-request` rule of the frontend.
+    Frontend(usize),
+    /// At the start of the `http-request` rules of the backend the switching rules
+    /// chose, its `option http-buffer-request` wait done.
+    BackendBuffered(Arc<Backend>),
+    /// At this `http-request` rule of the backend the switching rules chose.
+    Backend(Arc<Backend>, usize),
+}
+
+/// A wait for the request body the rules asked for (HAProxy's
+/// `http_wait_for_msg_body()`): until its end, a full buffer, `at_least` bytes or
+/// `time`, then the rules resume at `resume`.
+#[derive(Clone)]
+pub struct BodyWait {
+    /// The longest wait (`None`: no limit but `timeout client`).
+    pub time: Option<std::time::Duration>,
+    /// Stop once this many body bytes came (0: no such limit).
+    pub at_least: u64,
+    /// Where the rules go on.
+    pub resume: Stage,
 }
 
 /// The message as the rules see it: the parsed one with the pending edits applied.
@@ -116,6 +147,9 @@ impl SampleSource for Edited<'_> {
     }
     fn proxy_tlvs(&self) -> Option<&crate::acl::ProxyTlvs> {
         self.inner.proxy_tlvs()
+    }
+    fn req_body(&self) -> Option<crate::acl::ReqBody<'_>> {
+        self.inner.req_body()
     }
     fn set_var(&self, name: &str, value: Option<&[u8]>) {
         self.inner.set_var(name, value)
@@ -206,8 +240,21 @@ pub fn apply_with(
     edits: &mut Edits,
     fx: &mut Effects,
 ) -> Verdict {
+    apply_from(rules, 0, src, edits, fx)
+}
+
+/// [`apply_with`] from the rule at index `from` on; a `wait-for-body` rule that
+/// matches stops with [`Verdict::WaitBody`], to resume at the next rule
+/// (`Stage::Frontend(next)`, which [`route`] turns into a backend's stage).
+fn apply_from(
+    rules: &HttpRules,
+    from: usize,
+    src: &dyn SampleSource,
+    edits: &mut Edits,
+    fx: &mut Effects,
+) -> Verdict {
     let response = src.status().is_some();
-    for r in &rules.rules {
+    for (i, r) in rules.rules.iter().enumerate().skip(from) {
         let view = Edited {
             inner: src,
             edits: &*edits,
@@ -240,6 +287,13 @@ pub fn apply_with(
                 }
             }
             HttpAction::UsePrometheus => return Verdict::Prometheus,
+            HttpAction::WaitForBody { time, at_least } => {
+                return Verdict::WaitBody(BodyWait {
+                    time: Some(*time).filter(|t| !t.is_zero()),
+                    at_least: *at_least,
+                    resume: Stage::Frontend(i + 1),
+                });
+            }
             HttpAction::Return {
                 status,
                 body: ReturnBody::Default | ReturnBody::Section(_),
@@ -416,22 +470,128 @@ pub fn apply_with(
 /// if they let it through, `use_backend` (first match) or `default_backend`, that
 /// backend's `tcp-request content` rules and its `http-request` rules. `None`: a
 /// `tcp-request content` rule rejected the request (close silently); else the verdict
-/// and the backend, if any.
+/// and the backend, if any. `from`: where the rules resume after a wait for the body
+/// ([`Verdict::WaitBody`], whose stage names the backend already chosen).
 pub fn route(
     fe: &Frontend,
     view: &ReqView<'_>,
     edits: &mut Edits,
     fx: &mut Effects,
+    from: Stage,
 ) -> Option<(Verdict, Option<Arc<Backend>>)> {
-    if !crate::runtime::rules::tcp_verdict(&fe.tcp_content, view) {
-        return None;
+    // The first pass over the backend runs its `tcp-request content` rules and its
+    // body wait; `be_from`: the backend rule to start at.
+    let (v, b, first, be_from) = match from {
+        Stage::Backend(b, i) => (Verdict::Continue, Some(b), false, i),
+        Stage::BackendBuffered(b) => (Verdict::Continue, Some(b), false, 0),
+        Stage::Start | Stage::Frontend(_) => {
+            let (v, b) = route_frontend(fe, view, edits, fx, from)?;
+            (v, b, true, 0)
+        }
+    };
+    // From here on the stream's backend is the chosen one (`be_name`, `nbsrv`).
+    let switched;
+    let view = match (&b, view.live) {
+        (Some(b), Some(live)) => {
+            switched = ReqView {
+                live: Some(live.switched(b)),
+                ..*view
+            };
+            &switched
+        }
+        _ => view,
+    };
+    if first {
+        let before = view.live.as_ref().map_or(0, |l| l.stream_slots());
+        if let Some(b) = &b
+            && !crate::runtime::rules::tcp_verdict(&b.tcp_content, view)
+        {
+            return None;
+        }
+        if let (Some(b), Some(l)) = (&b, &view.live)
+            && !b.tcp_content.is_empty()
+        {
+            l.count_stream_request(before);
+        }
     }
-    // Entries `tcp-request content` rules tracked count the request.
-    if let Some(l) = &view.live {
-        l.count_stream_request(0);
+    let v = match (&v, &b) {
+        (Verdict::Continue, Some(b)) => {
+            // `option http-buffer-request` of the backend: the body is waited for
+            // before its rules (HAProxy's `AN_REQ_HTTP_BODY`, set on switching).
+            if first && b.buffer_request {
+                let wait = BodyWait {
+                    time: fe.timeouts.http_request,
+                    at_least: 0,
+                    resume: Stage::BackendBuffered(Arc::clone(b)),
+                };
+                return Some((Verdict::WaitBody(wait), Some(Arc::clone(b))));
+            }
+            if be_from == 0 {
+                super::identity::before_rules(&b.http_request, view, edits);
+            }
+            let mut v = apply_from(&b.http_request, be_from, view, edits, fx);
+            if let Verdict::WaitBody(w) = &mut v {
+                if let Stage::Frontend(i) = w.resume {
+                    w.resume = Stage::Backend(Arc::clone(b), i);
+                }
+                return Some((v, Some(Arc::clone(b))));
+            }
+            if matches!(v, Verdict::Continue) && !b.redirects.is_empty() {
+                v = apply(&b.redirects, view, edits);
+            }
+            if matches!(v, Verdict::Continue) {
+                super::identity::assert_identity(
+                    &fe.http_request,
+                    &b.http_request,
+                    &b.name,
+                    view,
+                    edits,
+                );
+            }
+            v
+        }
+        _ => v,
+    };
+    Some((v, b))
+}
+
+/// The frontend's part of [`route`]: its `tcp-request content` rules (from the start
+/// only), its `http-request` rules from `from`, its `redirect` rules, then the
+/// switching rules. A wait for the body stops it with [`Verdict::WaitBody`].
+fn route_frontend(
+    fe: &Frontend,
+    view: &ReqView<'_>,
+    edits: &mut Edits,
+    fx: &mut Effects,
+    from: Stage,
+) -> Option<(Verdict, Option<Arc<Backend>>)> {
+    let at = match from {
+        Stage::Frontend(i) => i,
+        _ => {
+            if !crate::runtime::rules::tcp_verdict(&fe.tcp_content, view) {
+                return None;
+            }
+            // Entries `tcp-request content` rules tracked count the request.
+            if let Some(l) = &view.live {
+                l.count_stream_request(0);
+            }
+            super::identity::before_rules(&fe.http_request, view, edits);
+            // `option http-buffer-request`: the body comes before the frontend's rules.
+            if fe.buffer_request {
+                let wait = BodyWait {
+                    time: fe.timeouts.http_request,
+                    at_least: 0,
+                    resume: Stage::Frontend(0),
+                };
+                return Some((Verdict::WaitBody(wait), None));
+            }
+            0
+        }
+    };
+    let mut v = apply_from(&fe.http_request, at, view, edits, fx);
+    if matches!(v, Verdict::WaitBody(_)) {
+        return Some((v, None));
     }
-    super::identity::before_rules(&fe.http_request, view, edits);
-    let mut v = apply_with(&fe.http_request, view, edits, fx);
     // The `redirect` keyword's rules follow the `http-request` ones (even after an
     // `allow`), as in HAProxy's `http_process_req_common()`.
     if matches!(v, Verdict::Continue) && !fe.redirects.is_empty() {
@@ -458,48 +618,5 @@ pub fn route(
     {
         return None;
     }
-    // From here on the stream's backend is the chosen one (`be_name`, `nbsrv`).
-    let switched;
-    let view = match (&b, view.live) {
-        (Some(b), Some(live)) => {
-            switched = ReqView {
-                live: Some(live.switched(b)),
-                ..*view
-            };
-            &switched
-        }
-        _ => view,
-    };
-    let before = view.live.as_ref().map_or(0, |l| l.stream_slots());
-    if let Some(b) = &b
-        && !crate::runtime::rules::tcp_verdict(&b.tcp_content, view)
-    {
-        return None;
-    }
-    if let (Some(b), Some(l)) = (&b, &view.live)
-        && !b.tcp_content.is_empty()
-    {
-        l.count_stream_request(before);
-    }
-    let v = match (&v, &b) {
-        (Verdict::Continue, Some(b)) => {
-            super::identity::before_rules(&b.http_request, view, edits);
-            let mut v = apply_with(&b.http_request, view, edits, fx);
-            if matches!(v, Verdict::Continue) && !b.redirects.is_empty() {
-                v = apply(&b.redirects, view, edits);
-            }
-            if matches!(v, Verdict::Continue) {
-                super::identity::assert_identity(
-                    &fe.http_request,
-                    &b.http_request,
-                    &b.name,
-                    view,
-                    edits,
-                );
-            }
-            v
-        }
-        _ => v,
-    };
     Some((v, b))
 }

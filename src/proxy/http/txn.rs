@@ -28,12 +28,15 @@ pub struct Txn {
     proc: Option<Arc<ProcVars>>,
     /// The identity and the access decision (`http-request authenticate`).
     pub auth: Mutex<super::identity::AuthNote>,
+    /// The request body held for the rules (`wait-for-body`).
+    pub body: super::body_wait::HeldBody,
 }
 
 impl Txn {
     /// Forgets the previous request's state.
     pub fn clear(&mut self) {
         self.uid = OnceLock::new();
+        self.body.clear();
         *self.busy.get_mut() = false;
         if let Ok(v) = self.vars.get_mut() {
             v.retain(|(n, _)| n.starts_with("sess."));

@@ -124,6 +124,9 @@ impl SampleSource for ReqView<'_> {
     fn live(&self) -> Option<&dyn LiveState> {
         self.live.as_ref().map(|l| l as &dyn LiveState)
     }
+    fn req_body(&self) -> Option<crate::acl::ReqBody<'_>> {
+        super::body_wait::req_body(&self.req, self.txn.map(|(t, _, _)| &t.body))
+    }
 }
 
 impl BalanceInput for ReqView<'_> {
