@@ -21,6 +21,7 @@
 #            allowed), and the proxy with checks only for CG_WINDOW seconds (10):
 #            Ir per check, from which the checks' share of a real ka load of KA_RPS
 #            req/s (30000, the order of peers.sh's ka figure) follows.
+#     irchecks  the second half of `ir` alone: instructions per check.
 #     sys    the proxy with the checks and no traffic, as `cpu`, but counted rather than
 #            timed: `perf stat` (tracepoints: needs root or perf_event_paranoid -1)
 #            over WINDOW seconds gives syscalls, epoll_wait calls (the process's
@@ -225,7 +226,13 @@ part_ir() {
     a=$(echo "$without" | sed -n 's/.*Ir\/request=\([0-9]*\).*/\1/p')
     b=$(echo "$with" | sed -n 's/.*Ir\/request=\([0-9]*\).*/\1/p')
     awk -v a="$a" -v b="$b" 'BEGIN { printf "ir    with/without: %.3f (%+d Ir/request)\n", b / a, b - a }'
-    # Checks only under callgrind: instructions per check.
+    part_irchecks "$a"
+}
+
+# Checks only under callgrind: instructions per check (and, given the ka Ir/request
+# without checks as $1, their share of a ka load).
+part_irchecks() {
+    local a=${1:-0}
     local pp
     pp=$(free_port)
     proxy_cfg "$pp" "${targets[0]}" "${targets[0]}" yes >"$work/ir.cfg"
@@ -246,7 +253,7 @@ part_ir() {
     total=$(awk '/^summary:/ {print $2}' "$work/cg.out")
     awk -v t="$total" -v n=$((n1 - n0)) -v w="$CG_WINDOW" -v a="$a" -v c="$(check_rate)" -v r="$KA_RPS" \
         'BEGIN { printf "ir    checks only under callgrind, %d s: %d checks (%.0f/s), %d Ir per check\n", w, n, n / w, t / n;
-                 printf "ir    at %.0f checks/s beside %d ka req/s: %.0f Ir per request, %.2f%% of a ka request without checks\n", c, r, t / n * c / r, 100 * t / n * c / r / a }'
+                 if (a > 0) printf "ir    at %.0f checks/s beside %d ka req/s: %.0f Ir per request, %.2f%% of a ka request without checks\n", c, r, t / n * c / r, 100 * t / n * c / r / a }'
 }
 
 part_wall() {
@@ -286,8 +293,9 @@ for part in $PARTS; do
     case $part in
         cpu) part_cpu ;;
         ir) part_ir ;;
+        irchecks) part_irchecks ;;
         sys) part_sys ;;
         wall) part_wall ;;
-        *) echo "bench-checks.sh: unknown part $part (cpu, ir, sys, wall)" >&2; exit 2 ;;
+        *) echo "bench-checks.sh: unknown part $part (cpu, ir, irchecks, sys, wall)" >&2; exit 2 ;;
     esac
 done
