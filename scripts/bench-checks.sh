@@ -21,6 +21,13 @@
 #            allowed), and the proxy with checks only for CG_WINDOW seconds (10):
 #            Ir per check, from which the checks' share of a real ka load of KA_RPS
 #            req/s (30000, the order of peers.sh's ka figure) follows.
+#     irchecks  the second half of `ir` alone: instructions per check.
+#     sys    the proxy with the checks and no traffic, as `cpu`, but counted rather than
+#            timed: `perf stat` (tracepoints: needs root or perf_event_paranoid -1)
+#            over WINDOW seconds gives syscalls, epoll_wait calls (the process's
+#            wake-ups, about) and context switches per check; then `strace -c -f`
+#            attached for SYS_WINDOW seconds (10) gives the syscalls per check by name
+#            (strace slows the proxy, which batches more: its epoll_wait count is low).
 #     wall   wall-clock keep-alive req/s through the proxy (pinned to CPU 0; targets,
 #            backends and wrk on CPU 1), ROUNDS (3) alternating rounds of DUR seconds
 #            (10) over CONNS connections (64) without and with the checks; prints the
@@ -28,7 +35,7 @@
 # The checked backend is `option httpchk GET /health`; the servers point at TARGETS
 # nginx instances on loopback (free ports), each answering `200 ok`. The traffic goes
 # to another backend of two nginx servers, as in ../shared/bench/haproxy.cfg.
-# Needs: nginx, wrk, valgrind (part ir), python3, taskset.
+# Needs: nginx, wrk, valgrind (part ir), perf and strace (part sys), python3, taskset.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${BIN:-$root/target/release/gatehouse}
@@ -39,6 +46,7 @@ PARTS=${PARTS:-"cpu ir wall"}
 WINDOW=${WINDOW:-30}
 WARMUP=${WARMUP:-5}
 CG_WINDOW=${CG_WINDOW:-10}
+SYS_WINDOW=${SYS_WINDOW:-10}
 ROUNDS=${ROUNDS:-3}
 DUR=${DUR:-10}
 CONNS=${CONNS:-64}
@@ -176,6 +184,38 @@ part_cpu() {
         'BEGIN { printf "cpu   checks only, %d s: %.1f checks/s, CPU %.2f%% of one core (wall-clock)\n", w, n / w, 100 * d / hz / w }'
 }
 
+part_sys() {
+    local pp
+    pp=$(free_port)
+    proxy_cfg "$pp" "${targets[0]}" "${targets[0]}" yes >"$work/sys.cfg"
+    taskset -c 0 "$BIN" -db -f "$work/sys.cfg" 2>"$work/sys.err" &
+    local pid=$!
+    pids+=($pid)
+    sleep "$WARMUP"
+    local n0 n1
+    n0=$(checks_logged)
+    perf stat -x, -o "$work/perf.out" -p "$pid" \
+        -e task-clock,raw_syscalls:sys_enter,sched:sched_switch,syscalls:sys_enter_epoll_wait \
+        -- sleep "$WINDOW" 2>/dev/null
+    n1=$(checks_logged)
+    awk -F, -v n=$((n1 - n0)) -v w="$WINDOW" '
+        $3 == "task-clock" { cpu = $1 } $3 ~ /sys_enter$/ { sc = $1 }
+        $3 ~ /sched_switch/ { cs = $1 } $3 ~ /epoll_wait/ { ew = $1 }
+        END { printf "sys   perf stat, %d s: %d checks, per check: %.2f syscalls, %.2f epoll_wait, %.2f context switches, %.1f us of CPU (wall-clock)\n", w, n, sc / n, ew / n, cs / n, cpu * 1000 / n }' "$work/perf.out"
+    n0=$(checks_logged)
+    timeout -s INT "$SYS_WINDOW" strace -c -f -p "$pid" -o "$work/strace.out" 2>/dev/null || true
+    n1=$(checks_logged)
+    kill "$pid"
+    wait "$pid" 2>/dev/null || true
+    awk -v n=$((n1 - n0)) '
+        $1 ~ /^[0-9.]+$/ && NF >= 5 && $NF != "total" { name = $NF; calls = $4; tot += calls; by[name] = calls }
+        END {
+            printf "sys   strace, %d checks: %.2f syscalls per check:", n, tot / n
+            for (k in by) printf " %s %.2f", k, by[k] / n
+            printf "\n"
+        }' "$work/strace.out"
+}
+
 part_ir() {
     local with without
     without=$(EXTRA_CFG=$(cat "$work/checked-no.cfg") "$root/scripts/bench-ir.sh" "$BIN" ka)
@@ -186,7 +226,13 @@ part_ir() {
     a=$(echo "$without" | sed -n 's/.*Ir\/request=\([0-9]*\).*/\1/p')
     b=$(echo "$with" | sed -n 's/.*Ir\/request=\([0-9]*\).*/\1/p')
     awk -v a="$a" -v b="$b" 'BEGIN { printf "ir    with/without: %.3f (%+d Ir/request)\n", b / a, b - a }'
-    # Checks only under callgrind: instructions per check.
+    part_irchecks "$a"
+}
+
+# Checks only under callgrind: instructions per check (and, given the ka Ir/request
+# without checks as $1, their share of a ka load).
+part_irchecks() {
+    local a=${1:-0}
     local pp
     pp=$(free_port)
     proxy_cfg "$pp" "${targets[0]}" "${targets[0]}" yes >"$work/ir.cfg"
@@ -207,7 +253,7 @@ part_ir() {
     total=$(awk '/^summary:/ {print $2}' "$work/cg.out")
     awk -v t="$total" -v n=$((n1 - n0)) -v w="$CG_WINDOW" -v a="$a" -v c="$(check_rate)" -v r="$KA_RPS" \
         'BEGIN { printf "ir    checks only under callgrind, %d s: %d checks (%.0f/s), %d Ir per check\n", w, n, n / w, t / n;
-                 printf "ir    at %.0f checks/s beside %d ka req/s: %.0f Ir per request, %.2f%% of a ka request without checks\n", c, r, t / n * c / r, 100 * t / n * c / r / a }'
+                 if (a > 0) printf "ir    at %.0f checks/s beside %d ka req/s: %.0f Ir per request, %.2f%% of a ka request without checks\n", c, r, t / n * c / r, 100 * t / n * c / r / a }'
 }
 
 part_wall() {
@@ -247,7 +293,9 @@ for part in $PARTS; do
     case $part in
         cpu) part_cpu ;;
         ir) part_ir ;;
+        irchecks) part_irchecks ;;
+        sys) part_sys ;;
         wall) part_wall ;;
-        *) echo "bench-checks.sh: unknown part $part (cpu, ir, wall)" >&2; exit 2 ;;
+        *) echo "bench-checks.sh: unknown part $part (cpu, ir, irchecks, sys, wall)" >&2; exit 2 ;;
     esac
 done

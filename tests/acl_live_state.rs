@@ -34,19 +34,19 @@ backend fallback
   server f {fallback}
 ";
 
-/// Which backend answered a request, and the live-state headers it received.
+/// Which backend answered a request, and the live-state headers it received. The
+/// request carries a URI of its own: the app server also receives the health checks
+/// (`GET /health`, every 100 ms), which may come after the request.
 fn seen(app: &HttpBackend, fallback: &HttpBackend, port: u16) -> String {
-    let req = b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
-    let (a, f) = (app.request_count(), fallback.request_count());
-    send_raw_with(local(port), req, Duration::from_secs(3), false);
-    let got = if fallback.request_count() > f {
-        fallback.requests().pop()
-    } else if app.request_count() > a {
-        app.requests().pop()
-    } else {
-        None
-    };
-    let Some(r) = got else {
+    static SEQ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let uri = format!(
+        "/probe-{}",
+        SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let req = format!("GET {uri} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    send_raw_with(local(port), req.as_bytes(), Duration::from_secs(3), false);
+    let mine = |b: &HttpBackend| b.requests().into_iter().find(|r| r.uri == uri);
+    let Some(r) = mine(fallback).or_else(|| mine(app)) else {
         return "no backend".into();
     };
     let h = |n: &str| r.header(n).unwrap_or("-").to_string();

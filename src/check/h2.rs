@@ -4,7 +4,8 @@
 //! handed back to the expect steps as the HTTP/1 response they read (status line,
 //! fields, `content-length`, the body up to the check's buffer).
 
-use super::run::{Conn, Flavor};
+use super::conn::Conn;
+use super::run::Flavor;
 use crate::config::model::{ServerOpts, ServerProto};
 use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncWrite};

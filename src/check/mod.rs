@@ -13,6 +13,7 @@
 //! removed ones. Rules are compiled once per (re)load ([`compile`]).
 
 pub mod agent;
+mod conn;
 mod h2;
 mod http;
 pub mod passive;

@@ -3,6 +3,7 @@
 //! what happened into HAProxy's status, code and info (`tcpcheck_main`,
 //! `chk_report_conn_err`).
 
+use super::conn::{self, Conn, Sent};
 use super::http;
 use super::proto::{self, Verdict};
 use super::rule::{ConnectTls, Expect, Pattern, Rule, hex_upper};
@@ -11,7 +12,6 @@ use crate::runtime::health::{CheckResult, CheckStatus};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::timeout_at;
 
 /// The most bytes of an answer a check keeps (`tune.bufsize`'s default): a full
@@ -97,87 +97,6 @@ pub struct Limits {
     pub check: Option<Duration>,
 }
 
-/// A check connection.
-pub(super) enum Conn {
-    Tcp(tokio::net::TcpStream),
-    Unix(tokio::net::UnixStream),
-    Tls(Box<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>),
-}
-
-impl Conn {
-    async fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        match self {
-            Conn::Tcp(s) => s.read(buf).await,
-            Conn::Unix(s) => s.read(buf).await,
-            Conn::Tls(s) => s.read(buf).await,
-        }
-    }
-    async fn write_all(&mut self, b: &[u8]) -> std::io::Result<()> {
-        match self {
-            Conn::Tcp(s) => s.write_all(b).await,
-            Conn::Unix(s) => s.write_all(b).await,
-            Conn::Tls(s) => {
-                s.write_all(b).await?;
-                s.flush().await
-            }
-        }
-    }
-}
-
-impl tokio::io::AsyncRead for Conn {
-    fn poll_read(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        use std::pin::Pin;
-        match self.get_mut() {
-            Conn::Tcp(s) => Pin::new(s).poll_read(cx, buf),
-            Conn::Unix(s) => Pin::new(s).poll_read(cx, buf),
-            Conn::Tls(s) => Pin::new(s).poll_read(cx, buf),
-        }
-    }
-}
-
-impl tokio::io::AsyncWrite for Conn {
-    fn poll_write(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &[u8],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        use std::pin::Pin;
-        match self.get_mut() {
-            Conn::Tcp(s) => Pin::new(s).poll_write(cx, buf),
-            Conn::Unix(s) => Pin::new(s).poll_write(cx, buf),
-            Conn::Tls(s) => Pin::new(s).poll_write(cx, buf),
-        }
-    }
-
-    fn poll_flush(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        use std::pin::Pin;
-        match self.get_mut() {
-            Conn::Tcp(s) => Pin::new(s).poll_flush(cx),
-            Conn::Unix(s) => Pin::new(s).poll_flush(cx),
-            Conn::Tls(s) => Pin::new(s).poll_flush(cx),
-        }
-    }
-
-    fn poll_shutdown(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        use std::pin::Pin;
-        match self.get_mut() {
-            Conn::Tcp(s) => Pin::new(s).poll_shutdown(cx),
-            Conn::Unix(s) => Pin::new(s).poll_shutdown(cx),
-            Conn::Tls(s) => Pin::new(s).poll_shutdown(cx),
-        }
-    }
-}
-
 /// The system's text for an error (`strerror`), as HAProxy prints it.
 fn strerror(e: &std::io::Error) -> String {
     match e.raw_os_error() {
@@ -197,10 +116,24 @@ struct Failure {
     code: Option<u32>,
 }
 
+/// A plain TCP connection whose handshake is not confirmed yet ([`conn::start_tcp`]).
+struct Pending {
+    /// The connect step's limit.
+    until: Instant,
+    /// The connect step (for the failure's wording).
+    step: usize,
+    /// `timeout check`: the rest's limit, from the connection on.
+    check: Option<Duration>,
+}
+
 /// The state of one run.
 struct Run<'a> {
     set: &'a RuleSet,
     conn: Option<Conn>,
+    /// The connection's handshake is still to be confirmed.
+    pending: Option<Pending>,
+    /// Writes made on the connection so far.
+    writes: usize,
     buf: Vec<u8>,
     eof: bool,
     /// The step being run (1-based position; 0: the implicit first connect).
@@ -215,6 +148,8 @@ pub async fn run(set: &RuleSet, target: &Target, limits: &Limits) -> CheckResult
     let mut r = Run {
         set,
         conn: None,
+        pending: None,
+        writes: 0,
         buf: Vec::new(),
         eof: false,
         step: 0,
@@ -254,6 +189,15 @@ impl Run<'_> {
         let mut last: Option<&Rule> = None;
         let mut success_info = None;
         for (i, rule) in rules.iter().enumerate() {
+            if matches!(rule, Rule::Comment) {
+                continue;
+            }
+            // A plain request right after the connect confirms the connection by
+            // going out; any other step waits for the handshake first.
+            let eager = matches!(rule, Rule::Send { .. }) && !self.speaks_h2(target);
+            if !eager {
+                self.confirm().await?;
+            }
             self.step = i + 1;
             match rule {
                 Rule::Comment => continue,
@@ -272,12 +216,13 @@ impl Run<'_> {
                     self.connect(target, *port, tls, *linger, limits, start)
                         .await?;
                 }
-                Rule::Send { data, .. } if self.speaks_h2(target) => {
+                Rule::Send { data, .. } if !eager => {
                     self.buf.clear();
                     self.eof = true;
                     let Some(c) = self.conn.take() else {
                         return Err(self.fail(CheckStatus::SockErr, String::new()));
                     };
+                    c.nodelay();
                     let x = super::h2::exchange(c, data, BUFSIZE);
                     match timeout_at(self.deadline.into(), x).await {
                         Ok(Ok(answer)) => self.buf = answer,
@@ -294,9 +239,18 @@ impl Run<'_> {
                 Rule::Send { data, .. } => {
                     self.buf.clear();
                     self.eof = false;
+                    let data = self.send_first(data).await?;
                     let Some(c) = self.conn.as_mut() else {
                         return Err(self.fail(CheckStatus::SockErr, String::new()));
                     };
+                    if self.writes > 0 {
+                        c.nodelay();
+                    }
+                    self.writes += 1;
+                    if data.is_empty() {
+                        last = Some(rule);
+                        continue;
+                    }
                     match timeout_at(self.deadline.into(), c.write_all(data)).await {
                         Ok(Ok(())) => {}
                         Ok(Err(e)) => return Err(self.fail(CheckStatus::SockErr, strerror(&e))),
@@ -308,6 +262,7 @@ impl Run<'_> {
             }
             last = Some(rule);
         }
+        self.confirm().await?;
         let tcp = self.set.flavor == Flavor::Tcp;
         // A connection that ends the check over TLS is a layer-6 success.
         let l4 = if matches!(self.conn, Some(Conn::Tls(_))) {
@@ -408,7 +363,8 @@ impl Run<'_> {
 
     /// Opens a connection (on `port` instead of the target's), over `tls` if given;
     /// without `linger` it will end with a reset, as HAProxy ends check connections
-    /// (no TIME_WAIT left per check).
+    /// (no TIME_WAIT left per check). A plain TCP connection is left unconfirmed
+    /// ([`Pending`]): the next step confirms it.
     async fn connect(
         &mut self,
         target: &Target,
@@ -419,6 +375,8 @@ impl Run<'_> {
         start: Instant,
     ) -> Result<(), Failure> {
         self.conn = None;
+        self.pending = None;
+        self.writes = 0;
         self.buf.clear();
         self.eof = false;
         let limit = match limits.check {
@@ -434,10 +392,10 @@ impl Run<'_> {
                     if let Some(p) = port {
                         a.set_port(p);
                     }
-                    let s = tokio::net::TcpStream::connect(a).await?;
-                    let _ = s.set_nodelay(true);
-                    if !linger {
-                        let _ = socket2::SockRef::from(&s).set_linger(Some(Duration::ZERO));
+                    let s = conn::start_tcp(a, linger)?;
+                    if tls.is_some() {
+                        let _ = s.set_nodelay(true);
+                        conn::confirm(&s).await?;
                     }
                     Ok(Conn::Tcp(s))
                 }
@@ -459,12 +417,80 @@ impl Run<'_> {
                     Err(_) => return Err(self.fail(CheckStatus::L6Timeout, String::new())),
                 }
             }
+            (c @ Conn::Tcp(_), None) => {
+                self.pending = Some(Pending {
+                    until,
+                    step: self.step,
+                    check: limits.check,
+                });
+                c
+            }
             (c, _) => c,
         });
-        if let Some(t) = limits.check {
-            self.deadline = Instant::now() + t;
+        if self.pending.is_none() {
+            self.connected(limits.check);
         }
         Ok(())
+    }
+
+    /// The connection is established: `timeout check` runs from now on.
+    fn connected(&mut self, check: Option<Duration>) {
+        if let Some(t) = check {
+            self.deadline = Instant::now() + t;
+        }
+    }
+
+    /// A failure of the connect step `p` (worded at that step).
+    fn connect_failed(&mut self, p: &Pending, status: CheckStatus, info: String) -> Failure {
+        self.step = p.step;
+        self.fail(status, info)
+    }
+
+    /// Waits for the handshake of a [`Pending`] connection, within its connect limit.
+    async fn confirm(&mut self) -> Result<(), Failure> {
+        let Some(p) = self.pending.take() else {
+            return Ok(());
+        };
+        let Some(Conn::Tcp(s)) = &self.conn else {
+            return Ok(());
+        };
+        match timeout_at(p.until.into(), conn::confirm(s)).await {
+            Ok(Ok(())) => {
+                self.connected(p.check);
+                Ok(())
+            }
+            Ok(Err(e)) => Err(self.connect_failed(&p, CheckStatus::L4Con, strerror(&e))),
+            Err(_) => Err(self.connect_failed(&p, CheckStatus::L4Timeout, String::new())),
+        }
+    }
+
+    /// The first write on a [`Pending`] connection: what it could not send at once
+    /// (all of `data` once the connection was confirmed the slow way).
+    async fn send_first<'d>(&mut self, data: &'d [u8]) -> Result<&'d [u8], Failure> {
+        let Some(p) = self.pending.take() else {
+            return Ok(data);
+        };
+        let Some(Conn::Tcp(s)) = &self.conn else {
+            return Ok(data);
+        };
+        match conn::try_send(s, data) {
+            Sent::Some(n) => {
+                self.connected(p.check);
+                Ok(&data[n..])
+            }
+            Sent::Blocked => {
+                self.pending = Some(p);
+                self.confirm().await?;
+                Ok(data)
+            }
+            Sent::ConnectFailed(e) => {
+                Err(self.connect_failed(&p, CheckStatus::L4Con, strerror(&e)))
+            }
+            Sent::Failed(e) => {
+                self.connected(p.check);
+                Err(self.fail(CheckStatus::SockErr, strerror(&e)))
+            }
+        }
     }
 
     /// gatehouse's `pgsql-check` login on the open connection: first PostgreSQL's TLS
@@ -490,6 +516,7 @@ impl Run<'_> {
             (None, _) => return Err(self.fail(CheckStatus::SockErr, String::new())),
         };
         let conn = self.conn.insert(conn);
+        conn.nodelay();
         match timeout_at(deadline.into(), super::pgsql::run(step, conn)).await {
             Ok(Ok(info)) => Ok(info),
             Ok(Err(f)) => Err(self.fail(f.status, f.info)),

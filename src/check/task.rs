@@ -145,7 +145,7 @@ pub async fn checker(plan: Plan, server: Arc<ServerLive>, backend: Arc<BackendLi
                 apply_agent(&plan, &server, &backend, r).agent.health
             }
         };
-        let mut until = Instant::now() + plan.interval(health);
+        let mut until = on_grid(Instant::now() + plan.interval(health), plan.limits.inter);
         if plan.kind != Kind::Health {
             tokio::time::sleep_until(until).await;
             continue;
@@ -164,6 +164,21 @@ pub async fn checker(plan: Plan, server: Arc<ServerLive>, backend: Arc<BackendLi
             }
         }
     }
+}
+
+/// The moment checks of a server checked every `inter` start at or after `t`: on a
+/// grid of 1/128 of `inter` (at most 16 ms, at least 1 ms) common to all the
+/// checkers, so that the checks due within one step of it start together, with one
+/// wake-up of the process for all of them (and their answers, which tend to come
+/// back together, another) rather than one or two per check: 1,000 servers checked
+/// every 2 s start in batches of about eight, each at most 15 ms late.
+fn on_grid(t: Instant, inter: Duration) -> Instant {
+    static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    let epoch = *EPOCH.get_or_init(Instant::now);
+    let step = (inter.as_millis() / 128).clamp(1, 16) * 1000;
+    let since = t.saturating_duration_since(epoch).as_micros();
+    let late = (step - since % step) % step;
+    t + Duration::from_micros(late as u64)
 }
 
 /// Applies a passive-check verdict (HAProxy's `__health_adjust`): `fail-check`
@@ -361,4 +376,29 @@ fn log_check(plan: &Plan, reporter: &Reporter, server: &ServerLive, r: &CheckRes
         describe(r),
     );
     reporter.emit(5, &msg);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checks_due_within_one_grid_step_start_together_and_never_early() {
+        let inter = Duration::from_secs(2);
+        // Far enough from the grid's epoch (the first call) for a whole step before.
+        let t0 = Instant::now() + Duration::from_secs(1);
+        let a = on_grid(t0, inter);
+        assert!(a >= t0 && a < t0 + Duration::from_millis(15));
+        // Every instant up to the grid point maps to it; the next one to the next.
+        for us in [1, 500, 7_000, 14_999] {
+            let t = a - Duration::from_millis(15) + Duration::from_micros(us);
+            assert_eq!(on_grid(t, inter), a, "{us}");
+        }
+        assert_eq!(on_grid(a, inter), a);
+        let b = on_grid(a + Duration::from_micros(1), inter);
+        assert_eq!(b - a, Duration::from_millis(15));
+        // A short `inter` gets a fine grid (1 ms at least).
+        let fine = on_grid(t0, Duration::from_millis(100));
+        assert!(fine >= t0 && fine < t0 + Duration::from_millis(1));
+    }
 }
