@@ -264,7 +264,9 @@ fn levels_hold_on_every_socket() {
 
 #[test]
 fn drain_through_the_socket_takes_a_server_out_of_new_traffic_and_ready_brings_it_back() {
-    let one = HttpBackend::start("one");
+    let one = HttpBackend::builder("one")
+        .delay(Duration::from_millis(700))
+        .start();
     let two = HttpBackend::start("two");
     let s = setup(
         &format!(
@@ -274,7 +276,24 @@ fn drain_through_the_socket_takes_a_server_out_of_new_traffic_and_ready_brings_i
         ),
         "",
     );
+    // Two requests at once: round robin sends one to s1, in flight when s1 drains.
+    let port = s.port;
+    let clients: Vec<_> = (0..2)
+        .map(|_| std::thread::spawn(move || spread(port, "/", 1)))
+        .collect();
+    one.wait_requests(1);
     assert_eq!(unix_cmd(&s.sock, "set server app/s1 state drain"), "\n");
+    let mut answered = BTreeMap::new();
+    for c in clients {
+        for (k, v) in c.join().expect("client") {
+            *answered.entry(k).or_insert(0) += v;
+        }
+    }
+    assert_eq!(
+        answered,
+        BTreeMap::from([("one".to_owned(), 1), ("two".to_owned(), 1)]),
+        "the session in flight on the drained server was cut"
+    );
     assert_eq!(spread(s.port, "/", 4), only("two", 4));
     let stat = unix_cmd(&s.sock, "show stat");
     let s1 = stat
