@@ -136,8 +136,14 @@ fn main() -> ExitCode {
     // daemon, no systemd messages (the master speaks for it).
     let worker = gatehouse::master::worker::socket_path().is_some();
     if !cli.check && !worker && gatehouse::master::reexecuted() {
-        // A reload re-executed the master: the new worker checks the configuration.
-        return ExitCode::from(gatehouse::master::run(master_options(&cli, None)));
+        // A reload re-executed the master: the new worker checks the configuration;
+        // the master reads its own keyword (`master-worker no-exit-on-failure`).
+        let mut opts = master_options(&cli, None);
+        opts.no_exit_on_failure = gatehouse::load::load(&cli.files)
+            .config
+            .global
+            .no_exit_on_failure;
+        return ExitCode::from(gatehouse::master::run(opts));
     }
     let mut loaded = gatehouse::load::load(&cli.files);
     print_diags(&loaded, cli.quiet);
@@ -185,7 +191,9 @@ fn main() -> ExitCode {
             .pidfile
             .clone()
             .or_else(|| loaded.config.global.pidfile.clone());
-        return ExitCode::from(gatehouse::master::run(master_options(&cli, pidfile)));
+        let mut opts = master_options(&cli, pidfile);
+        opts.no_exit_on_failure = loaded.config.global.no_exit_on_failure;
+        return ExitCode::from(gatehouse::master::run(opts));
     }
     gatehouse::master::worker::add_socket(&mut loaded.config);
     // `-x`: the old process's listening sockets and live state, before binding.
@@ -264,5 +272,6 @@ fn master_options(
         cli: cli.master_cli.clone(),
         daemon: cli.daemon,
         quiet: cli.quiet,
+        no_exit_on_failure: false,
     }
 }

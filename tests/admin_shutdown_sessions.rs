@@ -144,3 +144,46 @@ fn an_http_exchange_in_flight_is_cut_by_shutdown_sessions() {
         let _ = cmd("set server app/s1 state ready");
     }
 }
+
+/// Established connections whose local end is `port` (a server's side of its clients).
+fn established_to(port: u16) -> usize {
+    support::procnet::tcp_sockets()
+        .iter()
+        .filter(|r| r.local.port() == port && r.state == support::procnet::ESTABLISHED)
+        .count()
+}
+
+#[test]
+fn shutdown_sessions_closes_the_idle_multiplexed_h2_connections_of_the_server() {
+    let be = support::backend_h2::H2Backend::start(100);
+    let port = free_port();
+    let cfg = format!(
+        "global\n  stats socket unix@admin.sock level admin\n\
+         defaults\n  mode http\n  timeout client 5s\n  timeout server 5s\n  timeout connect 5s\n\
+         frontend f\n  bind 127.0.0.1:{port}\n  default_backend b\n\
+         backend b\n  http-reuse always\n  server s1 127.0.0.1:{} proto h2\n",
+        be.port()
+    );
+    let g = support::Gatehouse::start(&cfg, &[port]);
+    let get = || {
+        let mut c = support::HttpClient::connect(support::local(port)).expect("connect");
+        c.get("/", &[]).expect("response").status
+    };
+    // Two requests share one HTTP/2 connection, which stays open, idle, for reuse.
+    assert_eq!((get(), get()), (200, 200));
+    assert_eq!(be.connections(), 1);
+    assert!(wait_until(Duration::from_secs(2), || established_to(
+        be.port()
+    ) == 1));
+    assert_eq!(
+        unix_cmd(&g.dir().join("admin.sock"), "shutdown sessions server b/s1"),
+        "\n"
+    );
+    assert!(
+        wait_until(Duration::from_secs(5), || established_to(be.port()) == 0),
+        "the idle HTTP/2 connection is still open"
+    );
+    // The next request opens a new one.
+    assert_eq!(get(), 200);
+    assert_eq!(be.connections(), 2);
+}

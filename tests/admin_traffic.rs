@@ -264,7 +264,9 @@ fn levels_hold_on_every_socket() {
 
 #[test]
 fn drain_through_the_socket_takes_a_server_out_of_new_traffic_and_ready_brings_it_back() {
-    let one = HttpBackend::start("one");
+    let one = HttpBackend::builder("one")
+        .delay(Duration::from_millis(700))
+        .start();
     let two = HttpBackend::start("two");
     let s = setup(
         &format!(
@@ -274,7 +276,24 @@ fn drain_through_the_socket_takes_a_server_out_of_new_traffic_and_ready_brings_i
         ),
         "",
     );
+    // Two requests at once: round robin sends one to s1, in flight when s1 drains.
+    let port = s.port;
+    let clients: Vec<_> = (0..2)
+        .map(|_| std::thread::spawn(move || spread(port, "/", 1)))
+        .collect();
+    one.wait_requests(1);
     assert_eq!(unix_cmd(&s.sock, "set server app/s1 state drain"), "\n");
+    let mut answered = BTreeMap::new();
+    for c in clients {
+        for (k, v) in c.join().expect("client") {
+            *answered.entry(k).or_insert(0) += v;
+        }
+    }
+    assert_eq!(
+        answered,
+        BTreeMap::from([("one".to_owned(), 1), ("two".to_owned(), 1)]),
+        "the session in flight on the drained server was cut"
+    );
     assert_eq!(spread(s.port, "/", 4), only("two", 4));
     let stat = unix_cmd(&s.sock, "show stat");
     let s1 = stat
@@ -284,6 +303,55 @@ fn drain_through_the_socket_takes_a_server_out_of_new_traffic_and_ready_brings_i
     assert_eq!(s1.split(',').nth(17), Some("DRAIN"), "{stat}");
     assert_eq!(unix_cmd(&s.sock, "set server app/s1 state ready"), "\n");
     assert_ne!(spread(s.port, "/", 4), only("two", 4));
+}
+
+#[test]
+fn maint_and_drain_set_over_the_socket_survive_a_reload() {
+    let (one, two, three) = (
+        HttpBackend::start("one"),
+        HttpBackend::start("two"),
+        HttpBackend::start("three"),
+    );
+    let mut s = setup(
+        &format!(
+            "    server s1 {}\n    server s2 {}\n    server s3 {}\n",
+            one.addr(),
+            two.addr(),
+            three.addr()
+        ),
+        "",
+    );
+    assert_eq!(unix_cmd(&s.sock, "set server app/s1 state maint"), "\n");
+    assert_eq!(unix_cmd(&s.sock, "set server app/s2 state drain"), "\n");
+    let statuses = |sock: &PathBuf| {
+        let stat = unix_cmd(sock, "show stat");
+        ["s1", "s2", "s3"].map(|n| {
+            stat.lines()
+                .find(|l| l.starts_with(&format!("app,{n},")))
+                .and_then(|l| l.split(',').nth(17))
+                .unwrap_or("")
+                .to_owned()
+        })
+    };
+    assert_eq!(statuses(&s.sock), ["MAINT", "DRAIN", "no check"]);
+    assert_eq!(spread(s.port, "/", 4), only("three", 4));
+    // The same configuration, then one that changes something else (a new server):
+    // the states set by hand stay.
+    reload(&mut s.d, None, 1);
+    assert_eq!(statuses(&s.sock), ["MAINT", "DRAIN", "no check"]);
+    assert_eq!(spread(s.port, "/", 4), only("three", 4));
+    let cfg = format!("{}    server s4 {}\n", s.cfg, three.addr());
+    reload(&mut s.d, Some(&cfg), 2);
+    assert_eq!(statuses(&s.sock), ["MAINT", "DRAIN", "no check"]);
+    let state = unix_cmd(&s.sock, "show servers state app");
+    // srv_admin_state: 1 (forced maintenance), 8 (forced drain).
+    assert!(state.contains(" s1 127.0.0.1 0 1 "), "{state}");
+    assert!(state.contains(" s2 127.0.0.1 2 8 "), "{state}");
+    assert_eq!(spread(s.port, "/", 4), only("three", 4));
+    // And `ready` after the reloads brings them back.
+    assert_eq!(unix_cmd(&s.sock, "set server app/s1 state ready"), "\n");
+    assert_eq!(unix_cmd(&s.sock, "set server app/s2 state ready"), "\n");
+    assert_eq!(spread(s.port, "/", 8).len(), 3);
 }
 
 /// How long `n` concurrent one-shot requests to `GET /` take together.

@@ -10,6 +10,7 @@
 //! - `words.rs`: a command line split into words with HAProxy's backslash escapes.
 //! - `table.rs`: the command table (words, usage line, handler), which also writes
 //!   `help` and the "Unknown command" suggestions.
+//! - `certs.rs`: `set|commit|abort|show ssl cert` over `crate::tls::store`.
 //! - `servers.rs`, `dynamic.rs`, `show.rs`, `maps.rs`: the commands, calling the
 //!   live-state store's mutation functions (the stats page's admin actions call the
 //!   same ones).
@@ -18,6 +19,7 @@
 //! command as HAProxy does ("Permission denied"); `user` can change nothing.
 
 mod api;
+mod certs;
 mod dynamic;
 mod listen;
 mod maps;

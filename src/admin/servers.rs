@@ -88,8 +88,9 @@ fn state(api: &Api, backend: &str, server: &str, to: &str) -> Outcome {
     }
 }
 
-/// `set server B/S health up|down`: the server's operational state by hand, as
-/// HAProxy sets it (health counter full, or 0); a health check goes on from there.
+/// `set server B/S health up|stopping|down`: the server's operational state by hand,
+/// as HAProxy sets it (health counter full, or 0; `stopping` takes no new balanced
+/// traffic); a health check goes on from there.
 fn health_state(api: &Api, backend: &str, server: &str, to: &str) -> Outcome {
     let info = api.info();
     let si = info
@@ -103,9 +104,9 @@ fn health_state(api: &Api, backend: &str, server: &str, to: &str) -> Outcome {
         "up" => full,
         "down" => 0,
         "stopping" => {
-            return Outcome::text(
-                "'set server <srv> health stopping' is not supported yet by gatehouse.\n",
-            );
+            store.set_stopping(backend, server, full);
+            api.note(backend, server, |h| h.health = Some(full));
+            return Outcome::text("");
         }
         _ => {
             return Outcome::text(

@@ -83,7 +83,14 @@ pub fn servers_state(api: &Api, backend: &str) -> Outcome {
             let h = s.health.get();
             let maint = s.maint.load(Ordering::Relaxed);
             let up = s.up.load(Ordering::Relaxed);
-            let op = if maint || !up { 0 } else { 2 };
+            // SRV_ST_STOPPED 0, SRV_ST_RUNNING 2, SRV_ST_STOPPING 3.
+            let op = if maint || !up {
+                0
+            } else if s.stopping.load(Ordering::Relaxed) {
+                3
+            } else {
+                2
+            };
             let hand = api.hand(&b.name, &s.name);
             // HAProxy's admin flags: forced maintenance (1), `disabled` in the
             // configuration (4, kept after the server was put in service), forced

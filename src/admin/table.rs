@@ -4,7 +4,7 @@
 //! fuzzy matching included.
 
 use super::session::Outcome;
-use super::{Level, api::Api, dynamic, maps, servers, show, tables};
+use super::{Level, api::Api, certs, dynamic, maps, servers, show, tables};
 
 /// What a command runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,6 +49,10 @@ enum Cmd {
     ClearTable,
     SetTable,
     ShutdownSessionsServer,
+    SetSslCert,
+    CommitSslCert,
+    AbortSslCert,
+    ShowSslCert,
 }
 
 /// One command.
@@ -270,6 +274,26 @@ static ROWS: &[Row] = &[
         "show table <table> [<filter>]*          : report table usage stats or dump this table's contents (filter: data/key)",
         Cmd::ShowTable,
     ),
+    row(
+        &["set", "ssl", "cert"],
+        "set ssl cert <certfile> <payload>       : replace a certificate file",
+        Cmd::SetSslCert,
+    ),
+    row(
+        &["commit", "ssl", "cert"],
+        "commit ssl cert <certfile>              : commit a certificate file",
+        Cmd::CommitSslCert,
+    ),
+    row(
+        &["abort", "ssl", "cert"],
+        "abort ssl cert <certfile>               : abort a transaction for a certificate file",
+        Cmd::AbortSslCert,
+    ),
+    row(
+        &["show", "ssl", "cert"],
+        "show ssl cert [<certfile>]              : display the SSL certificates used in memory, or the details of a file",
+        Cmd::ShowSslCert,
+    ),
 ];
 
 /// HAProxy's reply when the level is too low (`cli_has_level`).
@@ -338,6 +362,10 @@ pub async fn execute(api: &Api, level: Level, args: &[String], payload: Option<&
         Cmd::ClearTable => tables::table(api, level, tables::Action::Clear, &args[2..]),
         Cmd::SetTable => tables::table(api, level, tables::Action::Set, &args[2..]),
         Cmd::ShutdownSessionsServer => servers::shutdown_sessions(api, level, a(3)),
+        Cmd::SetSslCert => certs::set(level, a(3), payload),
+        Cmd::CommitSslCert => certs::commit(level, a(3)),
+        Cmd::AbortSslCert => certs::abort(level, a(3)),
+        Cmd::ShowSslCert => certs::show(level, a(3)),
     }
 }
 
@@ -463,7 +491,7 @@ mod tests {
     #[test]
     fn help_and_suggestions_read_as_haproxy() {
         let h = usage(&w("help"));
-        assert!(h.starts_with("The following commands are valid at this level:\n  add acl"));
+        assert!(h.starts_with("The following commands are valid at this level:\n  abort ssl cert"));
         assert!(h.ends_with("  quit                                    : disconnect\n"));
         let s = usage(&w("help show"));
         assert!(

@@ -212,6 +212,15 @@ fn apply(plan: &Plan, server: &ServerLive, backend: &BackendLive, r: CheckResult
         // A passing check clears the passive checks' error count.
         server.health.errors.store(0, Ordering::Relaxed);
     }
+    // A passing check puts a stopping server back in service (HAProxy's
+    // `srv_set_running`), a failing one that takes it down ends it too.
+    if r.status.passed()
+        && server.health.get().health + 1 >= plan.rise
+        && server.stopping.swap(false, Ordering::Relaxed)
+        && let Some(b) = backend.current()
+    {
+        b.balancer.refresh();
+    }
     let (state, before, report) = server.health.update(|h| {
         let before = h.operational();
         let mut moved = false;
@@ -299,6 +308,7 @@ fn settle(
     });
     server.up.store(after, Ordering::Relaxed);
     if !after {
+        server.stopping.store(false, Ordering::Relaxed);
         server.pool.clear();
     }
     let cur = backend.current();

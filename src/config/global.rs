@@ -416,11 +416,12 @@ fn description(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
     Ok(())
 }
 
-/// `master-worker [no-exit-on-failure]`: master-worker mode, as `-W`
-/// (`no-exit-on-failure` is accepted; the master still ends with its worker).
+/// `master-worker [no-exit-on-failure]`: master-worker mode, as `-W`; with
+/// `no-exit-on-failure`, a current worker that fails leaves the former ones serving.
 fn master_worker(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
     match w.get(1).map(String::as_str) {
-        None | Some("no-exit-on-failure") => {}
+        None => {}
+        Some("no-exit-on-failure") => g.no_exit_on_failure = true,
         Some(_) => {
             return Err("'master-worker' only supports 'no-exit-on-failure' option.".into());
         }

@@ -47,6 +47,10 @@ pub struct MasterOptions {
     pub daemon: bool,
     /// `-q`.
     pub quiet: bool,
+    /// `master-worker no-exit-on-failure`: when the current worker fails, the former
+    /// ones are not killed; the master stays while one is left (and a reload starts a
+    /// new current worker), as HAProxy's.
+    pub no_exit_on_failure: bool,
 }
 
 /// One worker process.
@@ -454,6 +458,9 @@ async fn serve(
     sd_notify(&opts, &crate::proxy::notify::ready_message());
     let mut tick = tokio::time::interval(Duration::from_millis(500));
     let mut stopping: Option<i32> = None;
+    // The status the master ends with once no worker is left, after the current
+    // worker died (HAProxy's `exitcode`).
+    let mut orphaned: Option<u8> = None;
     loop {
         tokio::select! {
             _ = term.recv() => { signal_workers(&view, libc::SIGTERM); stopping = Some(libc::SIGTERM); }
@@ -468,8 +475,31 @@ async fn serve(
         if let Some(code) = reap(&opts, &view, stopping.is_some())
             && stopping.is_none()
         {
-            // The current worker died: the master goes with it, as HAProxy's does.
-            signal_workers(&view, libc::SIGTERM);
+            // The current worker died (HAProxy's `mworker_catch_sigchld`): unless
+            // `no-exit-on-failure`, a failure takes every worker down; the master ends
+            // once none is left.
+            if !matches!(code, 0 | 130 | 143) && !opts.no_exit_on_failure {
+                alert("exit-on-failure: killing every processes with SIGTERM");
+                signal_workers(&view, libc::SIGTERM);
+            }
+            if orphaned.is_none_or(|c| c == 0) && code != 143 {
+                orphaned = Some(code);
+            }
+            orphaned.get_or_insert(0);
+        }
+        let none_left = view
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .workers
+            .is_empty();
+        if stopping.is_none()
+            && none_left
+            && let Some(code) = orphaned
+        {
+            warning(
+                opts.quiet,
+                &format!("All workers exited. Exiting... ({code})"),
+            );
             cleanup(&opts, &view);
             return code;
         }

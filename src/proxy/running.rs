@@ -652,7 +652,7 @@ async fn accept_loop(
 /// from the first byte on (`proto h2`).
 #[derive(Clone, Default)]
 struct Wrap {
-    tls: Option<Arc<crate::tls::server::BindTlsRt>>,
+    tls: Option<Arc<crate::tls::store::LiveBind>>,
     /// The listener's name in logs: the bind's `name`, else its number in the frontend.
     listener: Arc<str>,
     proxy: bool,
@@ -713,12 +713,12 @@ async fn unwrap_and_serve<S, H>(
     }
     if wrap.pgsql {
         let _hold = hold;
-        return super::pgsql::serve(fe, snap, s, conn, wrap.tls).await;
+        return super::pgsql::serve(fe, snap, s, conn, wrap.tls.map(|l| l.current())).await;
     }
     match wrap.tls {
         None => serve_mode(fe, snap, shared, s, conn, wrap.h2, hold).await,
         Some(cfg) => {
-            let (tls, facts) = match super::tls::accept(cfg, s, timeout).await {
+            let (tls, facts) = match super::tls::accept(cfg.current(), s, timeout).await {
                 Ok(done) => done,
                 Err(fail) => {
                     super::session::log_handshake_failure(&fe, &conn, &wrap.listener, fail);

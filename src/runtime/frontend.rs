@@ -51,7 +51,7 @@ pub struct Frontend {
     /// `bind` lines.
     pub binds: Vec<Bind>,
     /// The TLS configuration of each bind line (`ssl`), in the order of `binds`.
-    pub bind_tls: Vec<Option<Arc<crate::tls::server::BindTlsRt>>>,
+    pub bind_tls: Vec<Option<Arc<crate::tls::store::LiveBind>>>,
     /// Effective `maxconn` (0: the global one).
     pub maxconn: u32,
     /// Timeouts.

@@ -295,9 +295,37 @@ impl Store {
             }
         });
         s.up.store(up, Ordering::Relaxed);
+        s.stopping.store(false, Ordering::Relaxed);
         if !up {
             s.pool.clear();
         }
+        if let Some(cur) = be.current() {
+            cur.balancer.refresh();
+        }
+        true
+    }
+
+    /// `set server B/S health stopping` (HAProxy's `srv_set_stopping`): the server is
+    /// up with its health counter full but takes no new traffic from balancing
+    /// (persistent clients still reach it), until a check or `health up|down` changes
+    /// its state. Nothing happens to a server in maintenance. False when no such
+    /// server exists.
+    pub fn set_stopping(&self, backend: &str, server: &str, health: u32) -> bool {
+        let Some(be) = self.find_backend(backend) else {
+            return false;
+        };
+        let Some(s) = be.find_server(server) else {
+            return false;
+        };
+        if s.maint.load(Ordering::Relaxed) {
+            return true;
+        }
+        s.health.update(|h| {
+            h.health = health;
+            h.last_change = Some(std::time::SystemTime::now());
+        });
+        s.up.store(true, Ordering::Relaxed);
+        s.stopping.store(true, Ordering::Relaxed);
         if let Some(cur) = be.current() {
             cur.balancer.refresh();
         }

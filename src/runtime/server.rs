@@ -80,6 +80,10 @@ pub struct ServerLive {
     /// In drain: no new traffic from balancing, current connections go on (set at
     /// runtime or by the agent). Never set together with `maint`.
     pub drain: AtomicBool,
+    /// Stopping (HAProxy's `SRV_ST_STOPPING`, "NOLB"): up, but takes no new traffic
+    /// from balancing (`set server B/S health stopping`) until a check or `set server
+    /// B/S health up|down` changes its state.
+    pub stopping: AtomicBool,
     /// Connections currently established or being established to this server.
     pub cur_conns: AtomicU32,
     /// Requests waiting in this server's own queue (their balancing decision designated
@@ -134,6 +138,7 @@ impl ServerLive {
             up: AtomicBool::new(true),
             maint: AtomicBool::new(false),
             drain: AtomicBool::new(false),
+            stopping: AtomicBool::new(false),
             cur_conns: AtomicU32::new(0),
             queued: AtomicU32::new(0),
             counters: Counters::default(),
@@ -183,11 +188,12 @@ impl ServerLive {
     }
 
     /// True when the server may receive new traffic (up, neither in maintenance nor in
-    /// drain, weight > 0).
+    /// drain nor stopping, weight > 0).
     pub fn usable(&self) -> bool {
         self.up.load(Ordering::Relaxed)
             && !self.maint.load(Ordering::Relaxed)
             && !self.drain.load(Ordering::Relaxed)
+            && !self.stopping.load(Ordering::Relaxed)
             && self.weight.load(Ordering::Relaxed) > 0
     }
 

@@ -156,6 +156,8 @@ fn server_class(r: &Row) -> &'static str {
         Some(SrvState::Down) if status.starts_with("DOWN ") => "going_up",
         Some(SrvState::Down) => "down",
         Some(SrvState::Up) if status == "no check" => "no_check",
+        Some(SrvState::Up) if status == "NOLB" => "nolb",
+        Some(SrvState::Up) if status.starts_with("NOLB ") => "going_down",
         Some(SrvState::Up) if status.starts_with("UP ") => "going_down",
         _ => "up",
     };
@@ -164,11 +166,13 @@ fn server_class(r: &Row) -> &'static str {
         (false, "going_up") => "active_going_up",
         (false, "going_down") => "active_going_down",
         (false, "no_check") => "active_no_check",
+        (false, "nolb") => "active_nolb",
         (false, _) => "active_up",
         (true, "down") => "backup_down",
         (true, "going_up") => "backup_going_up",
         (true, "going_down") => "backup_going_down",
         (true, "no_check") => "backup_no_check",
+        (true, "nolb") => "backup_nolb",
         (true, _) => "backup_up",
     }
 }

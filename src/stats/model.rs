@@ -324,6 +324,15 @@ fn server_status(s: &ServerState, check: Option<&ServerMeta>) -> (SrvState, Stri
     let h = s.health.get();
     let checked = check.is_some_and(|m| m.check) && h.enabled && !h.paused;
     let (rise, fall) = check.map_or((2, 3), |m| (m.rise, m.fall));
+    if s.up.load(Ordering::Relaxed) && s.stopping.load(Ordering::Relaxed) {
+        // HAProxy's `SRV_ST_STOPPING` reads `NOLB`, before any drain.
+        let text = if checked && h.health < rise + fall - 1 {
+            format!("NOLB {}/{}", h.health + 1 - rise, fall)
+        } else {
+            "NOLB".to_owned()
+        };
+        return (SrvState::Up, text);
+    }
     if s.up.load(Ordering::Relaxed) {
         // A drained server that is up reads `DRAIN`, as in HAProxy's stats.
         if s.drain.load(Ordering::Relaxed) {

@@ -379,7 +379,7 @@ fn objects(o: &mut Out<'_>, rows: &[Row], kind: ObjType) {
                     _ => &["DOWN", "UP"],
                 };
                 let current = match (kind, r.state, r.get(col::STATUS)) {
-                    (ObjType::Server, Some(s), _) => srv_state_label(s),
+                    (ObjType::Server, Some(_), _) => row_state_label(r),
                     (ObjType::Frontend, _, _) => "UP",
                     (_, _, Value::Str(s)) if s.starts_with("UP") => "UP",
                     _ => "DOWN",
@@ -417,7 +417,7 @@ fn objects(o: &mut Out<'_>, rows: &[Row], kind: ObjType) {
                     for st in SRV_STATES {
                         let n = servers
                             .iter()
-                            .filter(|s| s.state.map(srv_state_label) == Some(st))
+                            .filter(|s| s.state.is_some() && row_state_label(s) == st)
                             .count();
                         emit(o, r, Some(("state", st)), &n.to_string());
                     }
@@ -465,6 +465,17 @@ fn objects(o: &mut Out<'_>, rows: &[Row], kind: ObjType) {
                 emit(o, r, None, &v);
             }
         }
+    }
+}
+
+/// A server line's `state` label, as HAProxy's `promex_srv_status`: a stopping server
+/// reads `NOLB`, a drained one `DRAIN`.
+fn row_state_label(r: &Row) -> &'static str {
+    match (r.state, r.get(col::STATUS)) {
+        (Some(SrvState::Up), Value::Str(s)) if s.starts_with("NOLB") => "NOLB",
+        (Some(SrvState::Up), Value::Str(s)) if s.starts_with("DRAIN") => "DRAIN",
+        (Some(s), _) => srv_state_label(s),
+        (None, _) => "DOWN",
     }
 }
 

@@ -7,12 +7,14 @@
 //! It compiles the `config` model into rustls configurations; it knows nothing of the
 //! proxy that runs them.
 
+pub mod cert_info;
 pub mod certs;
 pub mod client;
 pub mod facts;
 pub mod hello;
 pub mod server;
 pub mod sni;
+pub mod store;
 pub mod stream;
 pub mod suites;
 

@@ -63,6 +63,11 @@ pub fn bind_config(
     d: &BindTlsDefaults,
     bases: &Bases,
 ) -> Result<Arc<BindTlsRt>, TlsError> {
+    compile(b, d, bases, &load_entries(b, bases)?)
+}
+
+/// Loads the certificates of a bind line's `crt` and `crt-list` keywords, in order.
+pub fn load_entries(b: &BindTls, bases: &Bases) -> Result<Vec<CertEntry>, TlsError> {
     let key_provider = super::provider();
     let mut entries: Vec<CertEntry> = Vec::new();
     for c in &b.crt {
@@ -71,13 +76,24 @@ pub fn bind_config(
     for l in &b.crt_list {
         entries.extend(certs::load_crt_list(&bases.crt(l), bases, &key_provider)?);
     }
+    Ok(entries)
+}
+
+/// Compiles a bind line's TLS settings serving `entries` (its certificates, loaded or
+/// replaced at runtime by `commit ssl cert`).
+pub fn compile(
+    b: &BindTls,
+    d: &BindTlsDefaults,
+    bases: &Bases,
+    entries: &[CertEntry],
+) -> Result<Arc<BindTlsRt>, TlsError> {
     if entries.is_empty() {
         return Err(TlsError(
             "'ssl' requires a certificate ('crt' or 'crt-list')".into(),
         ));
     }
     let strict = b.strict_sni || d.strict_sni;
-    let base = config(b, d, bases, Arc::new(SniResolver::new(&entries, strict)))?;
+    let base = config(b, d, bases, Arc::new(SniResolver::new(entries, strict)))?;
     let per_cert = if entries.iter().any(|e| e.opts.is_some()) {
         let configs = entries
             .iter()
@@ -95,12 +111,12 @@ pub fn bind_config(
             Some(o) => {
                 let mut own = o.apply(b);
                 own.versions = b.versions.clone();
-                config(&own, d, bases, Arc::new(SniResolver::new(&entries, strict)))?
+                config(&own, d, bases, Arc::new(SniResolver::new(entries, strict)))?
             }
             None => base.clone(),
         };
         Some(PerCert {
-            index: SniResolver::new(&entries, strict),
+            index: SniResolver::new(entries, strict),
             configs,
             fallback,
         })

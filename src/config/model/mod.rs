@@ -112,6 +112,9 @@ pub struct Global {
     pub ssl_server: ServerTlsDefaults,
     /// `master-worker` was given: run as a master with one worker, as `-W`.
     pub master_worker: bool,
+    /// `master-worker no-exit-on-failure`: a worker that fails does not take the
+    /// others (and the master) down with it.
+    pub no_exit_on_failure: bool,
     /// `set-var`/`set-var-fmt` lines: `proc.` variables set when the configuration
     /// loads, in order.
     pub set_vars: Vec<GlobalVar>,
@@ -204,6 +207,7 @@ impl Default for Global {
             ssl_bind: BindTlsDefaults::default(),
             ssl_server: ServerTlsDefaults::default(),
             master_worker: false,
+            no_exit_on_failure: false,
             expose_experimental: false,
             set_vars: Vec::new(),
             span: None,

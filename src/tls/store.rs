@@ -1,0 +1,228 @@
+//! The certificates the running binds serve, by file name, and their replacement while
+//! they serve (HAProxy's ckch store behind `set ssl cert`, `commit ssl cert`, `abort ssl
+//! cert` and `show ssl cert`).
+//!
+//! Each `bind … ssl` line compiles to a [`LiveBind`]: its rustls configuration behind
+//! an `ArcSwap`, and the recipe to compile it again. `commit ssl cert FILE` compiles
+//! again every live bind that serves FILE with the new certificate in its place (the
+//! names it answers for come from the new certificate, unless a crt-list line's filters
+//! named them), then swaps them all: new handshakes get the new certificate, those
+//! under way finish with the old one. A failure anywhere swaps nothing.
+//!
+//! One transaction at a time, as HAProxy's `ckchs_transaction`: a copy of a served
+//! certificate that `set ssl cert` changes (the PEM bundle, `FILE.key`, `FILE.ocsp`).
+//!
+//! A reload reads the files again, as HAProxy's does: a certificate committed over the
+//! socket and not written to its file is lost on reload.
+
+use super::certs::{self, CertEntry};
+use super::server::{self, BindTlsRt};
+use super::{Bases, TlsError};
+use crate::config::model::{BindTls, BindTlsDefaults};
+use arc_swap::ArcSwap;
+use rustls::sign::{CertifiedKey, SigningKey};
+use rustls_pki_types::CertificateDer;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+
+/// A bind compiled again, with the certificates it then serves.
+type Rebuilt = (Arc<BindTlsRt>, Vec<CertEntry>);
+
+/// A bind line's TLS, replaceable while it serves.
+pub struct LiveBind {
+    current: ArcSwap<BindTlsRt>,
+    tls: BindTls,
+    defaults: BindTlsDefaults,
+    bases: Bases,
+    /// The certificates `current` serves, in load order.
+    entries: Mutex<Vec<CertEntry>>,
+}
+
+impl std::fmt::Debug for LiveBind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveBind")
+            .field("current", &self.current.load())
+            .finish_non_exhaustive()
+    }
+}
+
+impl LiveBind {
+    /// The configuration for a handshake starting now.
+    pub fn current(&self) -> Arc<BindTlsRt> {
+        self.current.load_full()
+    }
+
+    fn entries(&self) -> MutexGuard<'_, Vec<CertEntry>> {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// This bind compiled again with `key` in place of the certificate of `path`
+    /// (`None` when it does not serve that file).
+    fn rebuilt(&self, path: &str, key: &Arc<CertifiedKey>) -> Result<Option<Rebuilt>, TlsError> {
+        let mut entries = self.entries().clone();
+        let new_names = key
+            .cert
+            .first()
+            .map(|c| certs::names_of(c).map_err(TlsError))
+            .transpose()?
+            .unwrap_or_default();
+        let mut found = false;
+        for e in entries.iter_mut().filter(|e| shown(&e.path) == path) {
+            // Names that are the certificate's own (no crt-list filter named them)
+            // follow the new certificate.
+            let own = e
+                .key
+                .cert
+                .first()
+                .and_then(|c| certs::names_of(c).ok())
+                .unwrap_or_default();
+            if e.names == own {
+                e.names.clone_from(&new_names);
+            }
+            e.key = key.clone();
+            found = true;
+        }
+        if !found {
+            return Ok(None);
+        }
+        let rt = server::compile(&self.tls, &self.defaults, &self.bases, &entries)?;
+        Ok(Some((rt, entries)))
+    }
+}
+
+/// The name a certificate file is known by (`show ssl cert`): its path, after
+/// `crt-base`, as the configuration wrote it.
+fn shown(p: &Path) -> String {
+    p.display().to_string()
+}
+
+/// Every live bind, oldest first (those of a snapshot still finishing its connections
+/// after a reload too).
+static BINDS: Mutex<Vec<Weak<LiveBind>>> = Mutex::new(Vec::new());
+
+fn binds() -> Vec<Arc<LiveBind>> {
+    let mut reg = BINDS.lock().unwrap_or_else(|e| e.into_inner());
+    reg.retain(|w| w.strong_count() > 0);
+    reg.iter().filter_map(Weak::upgrade).collect()
+}
+
+/// Loads and compiles a bind line's TLS settings (`b.ssl` set) and registers it for
+/// `commit ssl cert`.
+pub fn bind(b: &BindTls, d: &BindTlsDefaults, bases: &Bases) -> Result<Arc<LiveBind>, TlsError> {
+    let entries = server::load_entries(b, bases)?;
+    let rt = server::compile(b, d, bases, &entries)?;
+    let live = Arc::new(LiveBind {
+        current: ArcSwap::new(rt),
+        tls: b.clone(),
+        defaults: d.clone(),
+        bases: bases.clone(),
+        entries: Mutex::new(entries),
+    });
+    let mut reg = BINDS.lock().unwrap_or_else(|e| e.into_inner());
+    reg.retain(|w| w.strong_count() > 0);
+    reg.push(Arc::downgrade(&live));
+    Ok(live)
+}
+
+/// The file names of every certificate served, sorted as HAProxy's tree sorts them.
+pub fn paths() -> Vec<String> {
+    let mut out: Vec<String> = binds()
+        .iter()
+        .flat_map(|b| {
+            b.entries()
+                .iter()
+                .map(|e| shown(&e.path))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The certificate served for file `path` (by the newest bind that serves it).
+pub fn served(path: &str) -> Option<Arc<CertifiedKey>> {
+    binds().iter().rev().find_map(|b| {
+        b.entries()
+            .iter()
+            .find(|e| shown(&e.path) == path)
+            .map(|e| e.key.clone())
+    })
+}
+
+/// Serves `key` for file `path` in every bind that serves it; how many binds changed.
+/// Nothing changes when one of them fails to compile.
+pub fn install(path: &str, key: Arc<CertifiedKey>) -> Result<usize, TlsError> {
+    let mut ready = Vec::new();
+    for b in binds() {
+        if let Some(next) = b.rebuilt(path, &key)? {
+            ready.push((b, next));
+        }
+    }
+    let n = ready.len();
+    for (b, (rt, entries)) in ready {
+        let mut held = b.entries();
+        b.current.store(rt);
+        *held = entries;
+    }
+    Ok(n)
+}
+
+/// The certificate being prepared by `set ssl cert` (HAProxy's `ckchs_transaction`).
+#[derive(Clone)]
+pub struct Transaction {
+    /// The file name of the certificate it replaces.
+    pub path: String,
+    /// The certificate and its chain (never empty).
+    pub chain: Vec<CertificateDer<'static>>,
+    /// The private key, if the last PEM bundle had one or `FILE.key` set it.
+    pub key: Option<Arc<dyn SigningKey>>,
+    /// The OCSP response to staple (`FILE.ocsp`); a new PEM bundle drops it.
+    pub ocsp: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for Transaction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transaction")
+            .field("path", &self.path)
+            .field("chain", &self.chain.len())
+            .field("key", &self.key.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Transaction {
+    /// A copy of the certificate served for `path`.
+    pub fn of(path: &str, served: &CertifiedKey) -> Transaction {
+        Transaction {
+            path: path.to_owned(),
+            chain: served.cert.clone(),
+            key: Some(served.key.clone()),
+            ocsp: served.ocsp.clone(),
+        }
+    }
+
+    /// The certificate to serve, once its key is checked against it: `Err` holds
+    /// HAProxy's reason.
+    pub fn certified(&self) -> Result<Arc<CertifiedKey>, &'static str> {
+        let key = self
+            .key
+            .clone()
+            .ok_or("The transaction must contain at least a certificate and a private key!\n")?;
+        let mut ck = CertifiedKey::new(self.chain.clone(), key);
+        match ck.keys_match() {
+            Ok(()) | Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::Unknown)) => {}
+            Err(_) => return Err("inconsistencies"),
+        }
+        ck.ocsp.clone_from(&self.ocsp);
+        Ok(Arc::new(ck))
+    }
+}
+
+/// The one transaction under way.
+static TRANSACTION: Mutex<Option<Transaction>> = Mutex::new(None);
+
+/// The transaction under way, to read or change.
+pub fn transaction() -> MutexGuard<'static, Option<Transaction>> {
+    TRANSACTION.lock().unwrap_or_else(|e| e.into_inner())
+}
