@@ -109,6 +109,12 @@ pub trait ClientCodec: Send {
     ) -> impl Future<Output = Result<(), HeadFail>> + Send;
     /// The request head read last, valid until the next one is read.
     fn request(&self) -> Request<'_>;
+    /// The size on the wire of the request head read last, counted in the bytes
+    /// received from the client (`%U`, `bin`) as HAProxy counts it (HTTP/1: the head's
+    /// bytes; a multiplexed protocol may leave it at 0: its frames are not a head).
+    fn head_bytes(&self) -> u64 {
+        0
+    }
     /// The request and the client's byte stream, to watch it for a close while the
     /// request waits (`option abortonclose`); bytes read meanwhile go to
     /// [`ClientCodec::push_input`].

@@ -551,6 +551,8 @@ impl Session {
                 // A request counts in the connection's tracked entries (HAProxy's
                 // `stream_inc_http_req_ctr`; the request's own track when tracked).
                 crate::runtime::stick::track::count_request(None, self.conn.stick.as_deref());
+                // HAProxy's bytes in (`%U`, `bin`) count the request head too.
+                ex.bytes_in += client.head_bytes();
                 let rx_start = ex.rx_start.unwrap_or(self.clock.start);
                 let now = crate::proxy::clock::now();
                 ex.t_request = session::ms(now.saturating_duration_since(rx_start));
