@@ -42,7 +42,8 @@ impl Txn {
             && (a.provider.is_some()
                 || a.identity.is_some()
                 || a.rule.is_some()
-                || a.set_cookie.is_some())
+                || a.set_cookie.is_some()
+                || !a.sessions.is_empty())
         {
             *a = Default::default();
         }
@@ -144,6 +145,20 @@ impl Txn {
         if let Ok(mut a) = self.auth.lock() {
             a.identity = Some(id);
         }
+    }
+
+    /// What the session cookie `cookie` of section `section` gave when it was opened
+    /// before the rules (`None`: it was not opened then).
+    pub fn opened_session(
+        &self,
+        section: &str,
+        cookie: &str,
+    ) -> Option<Option<Arc<crate::identity::Identity>>> {
+        let a = self.auth.lock().ok()?;
+        a.sessions
+            .iter()
+            .find(|(s, c, _)| &**s == section && c == cookie)
+            .map(|(_, _, id)| id.clone())
     }
 
     /// Records the rule that decided and (for `authenticate`) its section.
