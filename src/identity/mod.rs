@@ -231,7 +231,16 @@ impl Provider {
         claims.insert("sub".into(), cn.into());
         claims.insert("dn".into(), dn_string(&cert.subject, false).into());
         claims.insert("issuer_dn".into(), dn_string(&cert.issuer, false).into());
+        if let Some(email) = dn_entry(&cert.subject, "emailAddress", -1) {
+            claims.insert("email".into(), email.into());
+        }
         Some(Arc::new(self.identity(claims, Method::Mtls, None)))
+    }
+
+    /// Whether the section knows keys to check tokens with (`issuer` or `jwks-file`);
+    /// without, it accepts client certificates only (`mtls`).
+    pub fn takes_tokens(&self) -> bool {
+        self.section.issuer.is_some() || self.section.jwks_file.is_some()
     }
 
     /// How many validated tokens are cached.
@@ -265,6 +274,9 @@ fn store_for(s: &IdentitySection) -> (Arc<KeyStore>, bool) {
     let min = s.keys_min_interval;
     if let Some(p) = &s.jwks_file {
         return (Arc::new(KeyStore::new(Source::File(p.clone()), min)), true);
+    }
+    if s.issuer.is_none() {
+        return (Arc::new(KeyStore::new(Source::None, min)), true);
     }
     let issuer = s.issuer.clone().unwrap_or_default();
     let mut stores = STORES.lock().unwrap_or_else(|e| e.into_inner());

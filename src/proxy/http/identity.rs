@@ -156,7 +156,12 @@ pub fn authenticate(r: &HttpRuleRt, src: &dyn SampleSource) -> Option<Verdict> {
             return Some(Verdict::Deny(503));
         }
         let found = match &token {
-            Some(t) => p.bearer(t).map_err(|e| err = Some(e)).ok(),
+            // A section of certificates only does not look at tokens.
+            Some(t) if p.takes_tokens() => p.bearer(t).map_err(|e| err = Some(e)).ok(),
+            Some(_) => src
+                .tls()
+                .and_then(|f| f.client.as_ref())
+                .and_then(|cert| p.certificate(cert)),
             None => cookie(src, &p.section.cookie_name)
                 .and_then(|c| {
                     src.opened_session(&p.name, &c)
