@@ -18,6 +18,9 @@
 # 1,000 checked servers of scripts/bench-checks.sh).
 # FE_RULES (optional) adds lines to the frontend, e.g. a rate limit:
 #   FE_RULES=$'    stick-table type ip size 1m store http_req_rate(10s)\n    http-request track-sc0 src\n    http-request deny if { sc_http_req_rate(0) gt 100000000 }'
+# HDR (optional) is one more request header wrk sends, e.g. a bearer token:
+#   HDR="Authorization: Bearer $(cat token)" FE_RULES='    http-request authenticate corp' \
+#   EXTRA_CFG=$'identity corp\n    issuer https://idp.example.com\n    audience api\n    jwks-file /tmp/jwks.json'
 # RULES=N adds N `use_backend` rules to the frontend (issue 9's 50-rule budget), each
 #   use_backend beK if { hdr(host) -i appK.example.com } { path_beg /apiK }
 # with backends be1..beN on the same two nginx servers. HIT=K makes wrk send
@@ -132,6 +135,9 @@ esac
 if [ -n "${HIT:-}" ]; then
   path=/api$HIT/
   extra+=(-H "Host: app$HIT.example.com")
+fi
+if [ -n "${HDR:-}" ]; then
+  extra+=(-H "$HDR")
 fi
 # Startup is not counted: instrumentation starts once the proxy listens.
 [ "$tool" = callgrind ] && callgrind_control -i on "$proxy" >/dev/null

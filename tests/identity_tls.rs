@@ -150,3 +150,127 @@ fn a_verified_client_certificate_is_an_mtls_identity() {
     assert_eq!(status(&r), 401, "{r}");
     assert_eq!(s.app.request_count(), 1);
 }
+
+const DEVICES_CFG: &str = r#"defaults
+  mode http
+  timeout connect 2s
+  timeout client 5s
+  timeout server 5s
+identity devices
+  mtls
+identity corp
+  audience gatehouse-api
+  jwks-file jwks.json
+frontend public
+  bind 127.0.0.1:{tls} ssl crt {crt} ca-file {ca} verify optional alpn http/1.1
+  http-request authenticate devices corp
+  http-request set-header X-Auth-Sub %[identity_sub]
+  http-request set-header X-Auth-Method %[identity_method]
+  http-request set-header X-Auth-Name %[identity_name]
+  default_backend app
+backend app
+  server s {app}
+"#;
+
+#[test]
+fn a_section_of_certificates_only_needs_no_provider() {
+    let pki = Pki::get();
+    let app = HttpBackend::start("app");
+    let key = Signer::ec("e1");
+    let cfg = Config::new(DEVICES_CFG)
+        .listen_port("tls")
+        .var("crt", pki.p("site.pem"))
+        .var("ca", pki.p("ca.pem"))
+        .var("app", app.addr());
+    let _proxy = Gatehouse::builder(&cfg.render())
+        .file("jwks.json", jwks(&[&key]))
+        .wait_ports(&cfg.listen_ports())
+        .start();
+    let s = Setup {
+        _proxy,
+        tls: cfg.port("tls"),
+        plain: 0,
+        app,
+    };
+    let t = mint::now();
+    let token = key.sign(&serde_json::json!({
+        "aud": "gatehouse-api", "sub": "bob", "iat": t, "exp": t + 300,
+    }));
+    let bearer = format!("Authorization: Bearer {token}");
+    let seen = |n: usize| {
+        let reqs = s.app.wait_requests(n);
+        let last = reqs.last().unwrap();
+        (
+            last.header("x-auth-name").map(str::to_owned),
+            last.header("x-auth-method").map(str::to_owned),
+            last.header("x-auth-sub").map(str::to_owned),
+        )
+    };
+    let own = |v: &str| Some(v.to_owned());
+    // A verified certificate: the certificates-only section.
+    let r = tls_get(&s, Some("alice"), "/x");
+    assert_eq!(status(&r), 200, "{r}");
+    assert_eq!(seen(1), (own("devices"), own("mtls"), own("alice")));
+    // A certificate and a token the section does not look at: still the certificate.
+    let r = tls_get_with(&s, Some("alice"), "/x", "Authorization: Bearer not.a.token");
+    assert_eq!(status(&r), 200, "{r}");
+    assert_eq!(seen(2), (own("devices"), own("mtls"), own("alice")));
+    // No certificate, a token of the other section.
+    let r = tls_get_with(&s, None, "/x", &bearer);
+    assert_eq!(status(&r), 200, "{r}");
+    assert_eq!(seen(3), (own("corp"), own("bearer"), own("bob")));
+    // Neither: refused.
+    let r = tls_get(&s, None, "/x");
+    assert_eq!(status(&r), 401, "{r}");
+    assert_eq!(s.app.request_count(), 3);
+
+    // What a certificates-only section cannot have, and an empty section: errors.
+    let dir = TempDir::new("mtls-only");
+    for (body, needle) in [
+        (
+            "  mtls\n  audience a\n",
+            "'audience' needs 'issuer' or 'jwks-file'",
+        ),
+        (
+            "  mtls\n  cookie-secret 0123456789abcdef0123\n",
+            "'cookie-secret' needs 'issuer' or 'jwks-file'",
+        ),
+        (
+            "  audience a\n",
+            "needs 'issuer' or 'jwks-file' to know its keys",
+        ),
+    ] {
+        let path = dir.write("h.cfg", format!("identity x\n{body}"));
+        let (code, out, err) = check(&gatehouse_bin(), &[&path]);
+        assert_ne!(code, 0, "{body}");
+        assert!(format!("{out}{err}").contains(needle), "{body}: {out}{err}");
+    }
+}
+
+/// [`tls_get`] with one more request header.
+fn tls_get_with(s: &Setup, who: Option<&str>, path: &str, header: &str) -> String {
+    let pki = Pki::get();
+    let (crt, key) = who.map_or((String::new(), String::new()), |w| {
+        (pki.p(&format!("{w}.crt")), pki.p(&format!("{w}.key")))
+    });
+    let resolve = format!("www.site.test:{}:127.0.0.1", s.tls);
+    let url = format!("https://www.site.test:{}{path}", s.tls);
+    let ca = pki.p("ca.pem");
+    let mut args = vec![
+        "--cacert",
+        ca.as_str(),
+        "--resolve",
+        resolve.as_str(),
+        "-H",
+        header,
+        "-D",
+        "-",
+        "-o",
+        "/dev/null",
+    ];
+    if who.is_some() {
+        args.extend(["--cert", crt.as_str(), "--key", key.as_str()]);
+    }
+    args.push(&url);
+    curl(&args).expect("curl over the TLS bind")
+}

@@ -2,7 +2,7 @@
 //! implements. Each keyword is one [`ConvDef`] row — name, argument types, output type
 //! and how it is built — kept in the file of its family (`conv/string.rs`,
 //! `conv/arith.rs`, `conv/encode.rs`, `conv/time.rs`, `conv/map.rs`, `conv/net.rs`,
-//! `conv/vars.rs`, `conv/json.rs`).
+//! `conv/vars.rs`, `conv/json.rs`, `conv/jwt.rs`).
 //! Adding a converter is adding a row and its step function to one family file.
 //! Values are transformed in a per-thread scratch buffer that is reused, so a request
 //! allocates nothing once the buffer has grown to the largest value seen.
@@ -10,6 +10,7 @@
 mod arith;
 mod encode;
 mod json;
+mod jwt;
 pub(crate) mod map;
 mod net;
 mod string;
@@ -169,6 +170,7 @@ static FAMILIES: &[&[ConvDef]] = &[
     map::REGM,
     vars::CONVERTERS,
     json::CONVERTERS,
+    jwt::CONVERTERS,
     table::CONVERTERS,
     table::ARRAYS,
 ];

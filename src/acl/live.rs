@@ -212,6 +212,13 @@ impl SampleSource for WithLive<'_> {
     fn set_identity(&self, id: std::sync::Arc<crate::identity::Identity>) {
         self.inner.set_identity(id)
     }
+    fn opened_session(
+        &self,
+        section: &str,
+        cookie: &str,
+    ) -> Option<Option<std::sync::Arc<crate::identity::Identity>>> {
+        self.inner.opened_session(section, cookie)
+    }
     fn pgsql_param(&self, name: &str) -> Option<&[u8]> {
         self.inner.pgsql_param(name)
     }

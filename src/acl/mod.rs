@@ -114,6 +114,16 @@ pub trait SampleSource {
     fn set_identity(&self, id: Arc<crate::identity::Identity>) {
         let _ = id;
     }
+    /// What session cookie `cookie` of identity section `section` gave when it was
+    /// opened earlier in the request (`None`: it was not; `Some(None)`: not valid).
+    fn opened_session(
+        &self,
+        section: &str,
+        cookie: &str,
+    ) -> Option<Option<Arc<crate::identity::Identity>>> {
+        let _ = (section, cookie);
+        None
+    }
     /// Records which rule decided the request's fate (`allow`, `deny`, `challenge`) and,
     /// for `authenticate`, the section that did (for the audit log).
     fn decided(

@@ -381,11 +381,33 @@ pub fn line(s: &mut IdentitySection, w: &[String]) -> Result<(), String> {
 /// authenticate` names existing sections.
 pub fn check(config: &Config, diags: &mut Vec<Diag>) {
     for s in &config.identities {
-        if s.issuer.is_none() && s.jwks_file.is_none() {
+        // A section of client certificates only (`mtls` alone) needs no key source.
+        let certificates_only = s.mtls && s.issuer.is_none() && s.jwks_file.is_none();
+        if s.issuer.is_none() && s.jwks_file.is_none() && !s.mtls {
             diags.push(Diag::alert(
                 &s.span,
                 format!(
-                    "identity '{}' needs 'issuer' or 'jwks-file' to know its keys.",
+                    "identity '{}' needs 'issuer' or 'jwks-file' to know its keys (or 'mtls' alone, for client certificates only).",
+                    s.name
+                ),
+            ));
+        }
+        if certificates_only
+            && let Some(what) = [
+                (!s.cookie_secrets.is_empty(), "cookie-secret"),
+                (
+                    s.backchannel_logout_path.is_some(),
+                    "backchannel-logout-path",
+                ),
+                (!s.audiences.is_empty(), "audience"),
+            ]
+            .iter()
+            .find_map(|(set, k)| set.then_some(*k))
+        {
+            diags.push(Diag::alert(
+                &s.span,
+                format!(
+                    "identity '{}' : '{what}' needs 'issuer' or 'jwks-file' (this section has 'mtls' only).",
                     s.name
                 ),
             ));
@@ -401,7 +423,7 @@ pub fn check(config: &Config, diags: &mut Vec<Diag>) {
                 ),
             ));
         }
-        if s.audiences.is_empty() && s.client_id.is_none() {
+        if s.audiences.is_empty() && s.client_id.is_none() && !certificates_only {
             diags.push(Diag::alert(
                 &s.span,
                 format!(

@@ -38,6 +38,8 @@ pub enum Source {
     File(PathBuf),
     /// `issuer`: discovery, then `jwks_uri`.
     Issuer(String),
+    /// Neither: a section of client certificates only (`mtls`), no key set.
+    None,
 }
 
 /// A provider's current key set and how to renew it.
@@ -119,6 +121,7 @@ impl KeyStore {
                 let doc = http::get_json(&ep.jwks, FETCH_TIMEOUT)?;
                 KeySet::parse(doc.to_string().as_bytes()).map_err(|e| format!("{}: {e}", ep.jwks))
             }
+            Source::None => Ok(KeySet::default()),
         }
     }
 
@@ -133,7 +136,7 @@ impl KeyStore {
     /// the current set, fetches the set again unless one was fetched less than
     /// `keys-min-interval` ago. Concurrent callers wait for the one fetch.
     pub async fn ensure_kid(self: &Arc<Self>, kid: &str) {
-        if self.current().has_kid(kid) || matches!(self.source, Source::File(_)) {
+        if self.current().has_kid(kid) || !matches!(self.source, Source::Issuer(_)) {
             return;
         }
         let mut last = self.last.lock().await;
@@ -151,7 +154,7 @@ impl KeyStore {
     /// Starts the background refresh: every `every`, fetch again, for as long as the
     /// store is alive.
     pub fn refresh_in_background(self: &Arc<Self>, every: Duration) {
-        if matches!(self.source, Source::File(_)) {
+        if !matches!(self.source, Source::Issuer(_)) {
             return;
         }
         let weak: Weak<KeyStore> = Arc::downgrade(self);

@@ -147,22 +147,27 @@ pub struct Provider {
 }
 
 impl Provider {
-    /// Validates a bearer token (cached by the token's hash until it expires).
+    /// Validates a bearer token (cached by the token's bytes until it expires).
     pub fn bearer(&self, token: &str) -> Result<Arc<Identity>, TokenError> {
         let now = jwt::now();
         let keys = self.keys.current();
-        let hash = cache::key(token);
-        if let Some(id) = self.cache.get(&hash, now, self.rules.skew) {
+        if let Some(id) = self.cache.get(token, now, self.rules.skew) {
             if id.kid.as_deref().is_none_or(|k| keys.has_kid(k)) {
                 return Ok(id);
             }
-            self.cache.remove(&hash);
+            self.cache.remove(token);
         }
         self.signature_checks.fetch_add(1, Ordering::Relaxed);
         let claims = jwt::verify(token, &keys, &self.rules, now)?;
         let id = Arc::new(self.identity(claims, Method::Bearer, jwt::kid_of(token)));
-        self.cache.put(hash, Arc::clone(&id));
+        self.cache.put(token, Arc::clone(&id));
         Ok(id)
+    }
+
+    /// Whether `token` was validated before and has not expired (its key is then
+    /// known: no key fetch is needed for it).
+    pub fn validated(&self, token: &str) -> bool {
+        self.cache.has(token, jwt::now(), self.rules.skew)
     }
 
     /// Builds the identity of verified claims.
@@ -188,7 +193,18 @@ impl Provider {
     pub fn cookie(&self, value: &str) -> Option<Arc<Identity>> {
         let s = self.sessions.as_ref()?;
         let now = jwt::now();
-        let mut claims = s.open(value, now)?;
+        self.session_identity(value, s.open(value, now), now)
+    }
+
+    /// [`Provider::cookie`] for a cookie already opened ([`session::Sealer::open`]'s
+    /// answer for `value` at `now`).
+    pub fn session_identity(
+        &self,
+        value: &str,
+        opened: Option<Map<String, Value>>,
+        now: i64,
+    ) -> Option<Arc<Identity>> {
+        let mut claims = opened?;
         if backchannel::is_ended(&self.name, &claims) {
             return None;
         }
@@ -215,7 +231,16 @@ impl Provider {
         claims.insert("sub".into(), cn.into());
         claims.insert("dn".into(), dn_string(&cert.subject, false).into());
         claims.insert("issuer_dn".into(), dn_string(&cert.issuer, false).into());
+        if let Some(email) = dn_entry(&cert.subject, "emailAddress", -1) {
+            claims.insert("email".into(), email.into());
+        }
         Some(Arc::new(self.identity(claims, Method::Mtls, None)))
+    }
+
+    /// Whether the section knows keys to check tokens with (`issuer` or `jwks-file`);
+    /// without, it accepts client certificates only (`mtls`).
+    pub fn takes_tokens(&self) -> bool {
+        self.section.issuer.is_some() || self.section.jwks_file.is_some()
     }
 
     /// How many validated tokens are cached.
@@ -249,6 +274,9 @@ fn store_for(s: &IdentitySection) -> (Arc<KeyStore>, bool) {
     let min = s.keys_min_interval;
     if let Some(p) = &s.jwks_file {
         return (Arc::new(KeyStore::new(Source::File(p.clone()), min)), true);
+    }
+    if s.issuer.is_none() {
+        return (Arc::new(KeyStore::new(Source::None, min)), true);
     }
     let issuer = s.issuer.clone().unwrap_or_default();
     let mut stores = STORES.lock().unwrap_or_else(|e| e.into_inner());
@@ -326,7 +354,7 @@ impl Identities {
                 },
                 section: s.clone(),
                 keys,
-                cache: Cache::new(cache::CAPACITY),
+                cache: Cache::new(cache::CAPACITY, cache::MAX_BYTES),
                 signature_checks: AtomicU64::new(0),
                 audit,
                 sessions,

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Session ids ended by a logout, with their expiry.
@@ -19,6 +20,8 @@ static REVOKED: Mutex<Option<HashMap<String, i64>>> = Mutex::new(None);
 pub struct Sealer {
     keys: Vec<LessSafeKey>,
     lifetime: Duration,
+    /// Session cookies opened (decrypted), for the exporter.
+    opens: AtomicU64,
 }
 
 impl std::fmt::Debug for Sealer {
@@ -49,7 +52,16 @@ impl Sealer {
                 UnboundKey::new(&AES_256_GCM, &k).ok().map(LessSafeKey::new)
             })
             .collect();
-        Sealer { keys, lifetime }
+        Sealer {
+            keys,
+            lifetime,
+            opens: AtomicU64::new(0),
+        }
+    }
+
+    /// How many session cookies were opened ([`Sealer::open`]).
+    pub fn opens(&self) -> u64 {
+        self.opens.load(Ordering::Relaxed)
     }
 
     /// How long a session lasts.
@@ -106,6 +118,7 @@ impl Sealer {
 
     /// The claims of a session cookie still valid at `now` and not logged out.
     pub fn open(&self, value: &str, now: i64) -> Option<Map<String, Value>> {
+        self.opens.fetch_add(1, Ordering::Relaxed);
         let plain = self.open_bytes(b"session", value)?;
         let Ok(Value::Object(mut claims)) = serde_json::from_slice(&plain) else {
             return None;

@@ -17,12 +17,16 @@ pub struct ProcVars(Mutex<Vec<(Box<str>, Vec<u8>)>>);
 impl ProcVars {
     /// Calls `each` with variable `name`'s value, if set.
     pub fn get(&self, name: &str, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
-        let Ok(vars) = self.0.lock() else {
-            return false;
+        // Copied out first: `each` may read another `proc.` variable.
+        let value = {
+            let Ok(vars) = self.0.lock() else {
+                return false;
+            };
+            vars.iter()
+                .find(|(n, _)| &**n == name)
+                .map(|(_, v)| v.clone())
         };
-        vars.iter()
-            .find(|(n, _)| &**n == name)
-            .is_some_and(|(_, v)| each(v))
+        value.is_some_and(|v| each(&v))
     }
 
     /// Sets (or with `None` unsets) variable `name`.

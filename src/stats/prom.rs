@@ -279,6 +279,7 @@ pub fn write_metrics(out: &mut String, snap: &Snapshot, rows: &[Row], q: &Query)
     }
     if q.process {
         audit_failures(out, snap);
+        identity_work(out, snap);
     }
 }
 
@@ -329,6 +330,42 @@ fn audit_failures(out: &mut String, snap: &Snapshot) {
             escape(&p.name),
             log.refusals()
         );
+    }
+}
+
+/// gatehouse only, after HAProxy's families, per `identity` section:
+/// `gatehouse_identity_signature_checks_total{identity="NAME"}`, the bearer tokens
+/// verified in full (not found in the validation cache), and
+/// `gatehouse_identity_session_opens_total{identity="NAME"}`, the session cookies
+/// decrypted (once per request that carries one).
+fn identity_work(out: &mut String, snap: &Snapshot) {
+    let providers = &snap.identities.providers;
+    if providers.is_empty() {
+        return;
+    }
+    type Count = fn(&crate::identity::Provider) -> u64;
+    let families: [(&str, &str, Count); 2] = [
+        (
+            "gatehouse_identity_signature_checks_total",
+            "Bearer tokens verified in full, not found in the validation cache (gatehouse only).",
+            |p| p.signature_checks(),
+        ),
+        (
+            "gatehouse_identity_session_opens_total",
+            "Session cookies decrypted (gatehouse only).",
+            |p| p.sessions.as_ref().map_or(0, |s| s.opens()),
+        ),
+    ];
+    for (name, help, count) in families {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+        for p in providers {
+            let _ = writeln!(
+                out,
+                "{name}{{identity=\"{}\"}} {}",
+                escape(&p.name),
+                count(p)
+            );
+        }
     }
 }
 

@@ -76,6 +76,23 @@ impl Signer {
         }
     }
 
+    /// Its public key as a PEM file's text (`-----BEGIN PUBLIC KEY-----`, SPKI).
+    pub fn public_pem(&self) -> String {
+        use aws_lc_rs::encoding::AsDer;
+        let der = match self {
+            Signer::Rsa(kp, _) => kp.public_key().as_der().unwrap().as_ref().to_vec(),
+            Signer::Ec(kp, _) => kp.public_key().as_der().unwrap().as_ref().to_vec(),
+            Signer::Ed(kp, _) => kp.public_key().as_der().unwrap().as_ref().to_vec(),
+        };
+        let b = base64::engine::general_purpose::STANDARD.encode(der);
+        let mut pem = String::from("-----BEGIN PUBLIC KEY-----\n");
+        for line in b.as_bytes().chunks(64) {
+            pem.push_str(std::str::from_utf8(line).unwrap());
+            pem.push('\n');
+        }
+        pem + "-----END PUBLIC KEY-----\n"
+    }
+
     fn sign_raw(&self, msg: &[u8]) -> Vec<u8> {
         let rng = SystemRandom::new();
         match self {

@@ -12,6 +12,12 @@ use serde_json::Value;
 pub(super) static CONVERTERS: &[ConvDef] =
     &[ConvDef::custom("json_query", SmpType::Str, JsonQuery::build).args(&[S, S], 1)];
 
+/// A compiled `json_query(<path>[,<type>])` of these arguments (for the JWT
+/// converters, which query a decoded part of a token).
+pub(super) fn build_query(args: &[ArgVal]) -> Result<Box<dyn Conv>, String> {
+    JsonQuery::build(args)
+}
+
 /// One step of a JSON path.
 #[derive(Debug, PartialEq)]
 enum Step {

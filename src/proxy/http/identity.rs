@@ -29,6 +29,9 @@ pub struct AuthNote {
     pub host: String,
     /// A `Set-Cookie` value for the response: the session cookie a refresh resealed.
     pub set_cookie: Option<Vec<u8>>,
+    /// Session cookies opened before the rules (section, cookie value, what it gave),
+    /// so that `authenticate` does not open them again.
+    pub sessions: Vec<(Arc<str>, String, Option<Arc<crate::identity::Identity>>)>,
 }
 
 /// The value of the request's `Authorization: Bearer` token, if any.
@@ -153,9 +156,17 @@ pub fn authenticate(r: &HttpRuleRt, src: &dyn SampleSource) -> Option<Verdict> {
             return Some(Verdict::Deny(503));
         }
         let found = match &token {
-            Some(t) => p.bearer(t).map_err(|e| err = Some(e)).ok(),
+            // A section of certificates only does not look at tokens.
+            Some(t) if p.takes_tokens() => p.bearer(t).map_err(|e| err = Some(e)).ok(),
+            Some(_) => src
+                .tls()
+                .and_then(|f| f.client.as_ref())
+                .and_then(|cert| p.certificate(cert)),
             None => cookie(src, &p.section.cookie_name)
-                .and_then(|c| p.cookie(&c))
+                .and_then(|c| {
+                    src.opened_session(&p.name, &c)
+                        .unwrap_or_else(|| p.cookie(&c))
+                })
                 .or_else(|| {
                     let cert = src.tls().and_then(|f| f.client.as_ref())?;
                     p.certificate(cert)
@@ -397,6 +408,10 @@ pub async fn intercept(
         let v = std::str::from_utf8(v).ok()?.trim();
         (v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer ")).then(|| v[7..].trim())
     })?;
+    // A token validated before names a known key: no header to decode.
+    if ids.providers.iter().any(|p| p.validated(token)) {
+        return None;
+    }
     let kid = crate::identity::jwt::kid_of(token)?;
     for p in &ids.providers {
         p.keys.ensure_kid(&kid).await;
@@ -425,12 +440,19 @@ async fn refresh_sessions(
             continue;
         };
         let now = jwt::now();
-        let Some(claims) = s.open(&c, now) else {
-            continue;
-        };
-        if !refresh::due(&claims, now) {
+        let opened = s.open(&c, now);
+        if !opened
+            .as_ref()
+            .is_some_and(|claims| refresh::due(claims, now))
+        {
+            // Opened once per request: `authenticate` takes what it gave.
+            let id = p.session_identity(&c, opened, now);
+            if let Ok(mut a) = txn.auth.lock() {
+                a.sessions.push((Arc::clone(&p.name), c, id));
+            }
             continue;
         }
+        let Some(claims) = opened else { continue };
         let life = claims.get("gh_exp").and_then(|v| v.as_i64()).unwrap_or(now) - now;
         if let Some(new) = refresh::refresh(p, &c, claims).await {
             let (_, v) = set_cookie(&p.section.cookie_name, &new, life, secure);

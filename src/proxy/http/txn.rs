@@ -45,7 +45,8 @@ impl Txn {
             && (a.provider.is_some()
                 || a.identity.is_some()
                 || a.rule.is_some()
-                || a.set_cookie.is_some())
+                || a.set_cookie.is_some()
+                || !a.sessions.is_empty())
         {
             *a = Default::default();
         }
@@ -86,12 +87,30 @@ impl Txn {
         if name.starts_with("proc.") {
             return self.proc.as_ref().is_some_and(|p| p.get(name, each));
         }
-        let Ok(vars) = self.vars.lock() else {
-            return false;
+        // The value is copied out before `each` runs: `each` may read another variable
+        // (`var(txn.a),strcmp(txn.b)`, `jwt_verify(txn.alg,…)`) and the lock is not
+        // reentrant. Short values stay on the stack.
+        let mut small = [0u8; 128];
+        let mut large = Vec::new();
+        let len = {
+            let Ok(vars) = self.vars.lock() else {
+                return false;
+            };
+            let Some((_, v)) = vars.iter().find(|(n, _)| &**n == name) else {
+                return false;
+            };
+            if v.len() <= small.len() {
+                small[..v.len()].copy_from_slice(v);
+            } else {
+                large.extend_from_slice(v);
+            }
+            v.len()
         };
-        vars.iter()
-            .find(|(n, _)| &**n == name)
-            .is_some_and(|(_, v)| each(v))
+        each(if len <= small.len() {
+            &small[..len]
+        } else {
+            &large
+        })
     }
 
     /// Sets (or with `None` unsets) variable `name`.
@@ -129,6 +148,20 @@ impl Txn {
         if let Ok(mut a) = self.auth.lock() {
             a.identity = Some(id);
         }
+    }
+
+    /// What the session cookie `cookie` of section `section` gave when it was opened
+    /// before the rules (`None`: it was not opened then).
+    pub fn opened_session(
+        &self,
+        section: &str,
+        cookie: &str,
+    ) -> Option<Option<Arc<crate::identity::Identity>>> {
+        let a = self.auth.lock().ok()?;
+        a.sessions
+            .iter()
+            .find(|(s, c, _)| &**s == section && c == cookie)
+            .map(|(_, _, id)| id.clone())
     }
 
     /// Records the rule that decided and (for `authenticate`) its section.

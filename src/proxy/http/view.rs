@@ -116,6 +116,10 @@ impl SampleSource for ReqView<'_> {
             t.set_identity(id);
         }
     }
+    fn opened_session(&self, section: &str, cookie: &str) -> Option<Option<Arc<Identity>>> {
+        self.txn
+            .and_then(|(t, _, _)| t.opened_session(section, cookie))
+    }
     fn decided(&self, rule: &Span, decision: &'static str, provider: Option<&Arc<Provider>>) {
         if let Some((t, _, _)) = self.txn {
             t.decided(rule, decision, provider);
