@@ -24,7 +24,9 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
@@ -102,6 +104,8 @@ struct Dir {
     limit: Option<Duration>,
     /// Armed at the first wait; fires at or before the side's true deadline.
     timer: Option<Pin<Box<Sleep>>>,
+    /// The waker the timer was last polled with (`None`: it must be polled again).
+    timer_waker: Option<Waker>,
 }
 
 /// What one step of a direction came to.
@@ -124,6 +128,7 @@ impl Dir {
             reading: false,
             limit,
             timer: None,
+            timer_waker: None,
         }
     }
 
@@ -219,12 +224,20 @@ impl Dir {
     }
 
     /// Whether the direction's timer says its reading side has been idle past its
-    /// limit (polled only while the direction waits to read). A timer that fires
+    /// limit (asked only while the direction waits to read). A timer that fires
     /// early (the side was active since it was armed) is moved to the true deadline.
+    /// While the timer is registered for this task and has not fired, nothing is
+    /// polled and no clock arithmetic is done.
     fn expired(&mut self, cx: &mut Context<'_>, now: Instant, last: &[Instant; 2]) -> bool {
         let Some(limit) = self.limit else {
             return false;
         };
+        if let (Some(t), Some(w)) = (&self.timer, &self.timer_waker)
+            && w.will_wake(cx.waker())
+            && !t.is_elapsed()
+        {
+            return false;
+        }
         let deadline = last[self.from] + limit;
         if now >= deadline {
             return true;
@@ -232,13 +245,19 @@ impl Dir {
         let timer = self
             .timer
             .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
-        loop {
+        // Twice at most: a timer reset to a deadline the runtime's clock already
+        // passed fires at once; the task then comes back at once to see it.
+        for _ in 0..2 {
             if timer.as_mut().poll(cx).is_pending() {
+                self.timer_waker = Some(cx.waker().clone());
                 return false;
             }
             // Fired early: the side was active since, or the deadline moved.
             timer.as_mut().reset(deadline);
         }
+        self.timer_waker = None;
+        cx.waker().wake_by_ref();
+        false
     }
 
     /// The reading side's limit changed (the other direction ended): the timer is moved.
@@ -246,6 +265,8 @@ impl Dir {
         self.limit = limit;
         if let (Some(l), Some(t)) = (limit, self.timer.as_mut()) {
             t.as_mut().reset(last[self.from] + l);
+            // Polled again at the next wait, which registers it anew.
+            self.timer_waker = None;
         }
     }
 }
@@ -375,6 +396,27 @@ where
     }
 }
 
+/// The waker `stop` is polled with: it notes that `stop` may have progressed, then
+/// wakes the tunnel's task.
+struct StopWake {
+    fired: AtomicBool,
+    /// The tunnel's task.
+    task: Mutex<Option<Waker>>,
+}
+
+impl Wake for StopWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.fired.store(true, Ordering::Release);
+        if let Some(w) = &*self.task.lock().unwrap_or_else(PoisonError::into_inner) {
+            w.wake_by_ref();
+        }
+    }
+}
+
 /// Forwards both ways until both sides closed, one side failed, or a timeout expired.
 pub async fn run<C, S>(
     client: &mut C,
@@ -419,8 +461,26 @@ where
         aborted: false,
     };
     let mut stop = std::pin::pin!(stop);
+    // `stop` is polled with a waker of its own, and only once that waker fired: the
+    // bytes' wake-ups do not poll it.
+    let flag = Arc::new(StopWake {
+        fired: AtomicBool::new(true),
+        task: Mutex::new(None),
+    });
+    let stop_waker = Waker::from(flag.clone());
+    let mut known: Option<Waker> = None;
     std::future::poll_fn(|cx| {
-        if stop.as_mut().poll(cx).is_ready() {
+        if !known.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            let w = cx.waker().clone();
+            *flag.task.lock().unwrap_or_else(PoisonError::into_inner) = Some(w.clone());
+            known = Some(w);
+        }
+        if flag.fired.swap(false, Ordering::AcqRel)
+            && stop
+                .as_mut()
+                .poll(&mut Context::from_waker(&stop_waker))
+                .is_ready()
+        {
             let mut res = tunnel.result();
             res.end = TunnelEnd::Closed;
             return Poll::Ready((res, true));
