@@ -1,4 +1,4 @@
-//! Backend messages read from a server, framed and decoded with the
+//! Backend messages read from a server, framed ([`super::frame`]) and decoded with the
 //! `postgres-protocol` crate into owned values ([`Backend`]), each bounded in size; and
 //! the few messages gatehouse writes: frontend ones (startup, password, SASL, query,
 //! terminate, SSL and cancel requests, from `postgres-protocol`) and backend ones
@@ -6,6 +6,7 @@
 //! `BackendKeyData`, `ReadyForQuery`, `ErrorResponse`).
 
 use super::error::{PgError, ServerError};
+use super::frame::{HEADER_LEN, body_len};
 use bytes::{BufMut, BytesMut};
 use fallible_iterator::FallibleIterator;
 use postgres_protocol::message::backend::{ErrorFields, Message};
@@ -147,14 +148,15 @@ fn negotiate(body: &[u8]) -> Result<Backend, PgError> {
 /// incomplete. A length below 4 or above [`MAX_MESSAGE`], an unknown tag or a malformed
 /// body is a protocol error.
 pub fn parse_backend(buf: &mut BytesMut) -> Result<Option<Backend>, PgError> {
-    if buf.len() < 5 {
+    let Some(header) = buf.first_chunk::<HEADER_LEN>() else {
         return Ok(None);
-    }
-    let tag = buf[0];
-    let len = u32::from_be_bytes([buf[1], buf[2], buf[3], buf[4]]) as usize;
-    if !(4..=MAX_MESSAGE).contains(&len) {
+    };
+    let tag = header[0];
+    let Some(body) = body_len(header, MAX_MESSAGE - 4) else {
+        let len = u32::from_be_bytes([buf[1], buf[2], buf[3], buf[4]]);
         return Err(bad(format!("invalid message length {len}")));
-    }
+    };
+    let len = body + 4;
     if buf.len() < len + 1 {
         return Ok(None);
     }
@@ -305,13 +307,7 @@ pub mod frontend {
 pub mod backend {
     use super::*;
 
-    fn message(tag: u8, body: &[u8]) -> Vec<u8> {
-        let mut out = Vec::with_capacity(body.len() + 5);
-        out.push(tag);
-        out.extend_from_slice(&((body.len() + 4) as u32).to_be_bytes());
-        out.extend_from_slice(body);
-        out
-    }
+    use crate::pgwire::frame::encode as message;
 
     fn auth(code: u32, extra: &[u8]) -> Vec<u8> {
         let mut body = code.to_be_bytes().to_vec();

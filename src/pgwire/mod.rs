@@ -3,6 +3,8 @@
 //! sections), for the sessions of `bind … proto pgsql` and for `option pgsql-check …
 //! credentials NAME`.
 //!
+//! - [`frame`]: the framing of regular messages (type, length, body), one for both
+//!   directions: writing one, reading one, following a stream of them as it passes;
 //! - [`message`]: reading backend messages (framed and decoded with the
 //!   `postgres-protocol` crate, bounded in size) and writing frontend and backend ones;
 //! - [`error`]: what went wrong, with the SQLSTATE a client is told;
@@ -16,6 +18,7 @@
 //! credentials and gives back what the server said.
 
 pub mod error;
+pub mod frame;
 pub mod login;
 pub mod message;
 pub mod query;

@@ -223,35 +223,25 @@ where
                 session::emit_from(&fe, &rec, false, false, None, Some(&conn), &mut line);
                 rec.logasap = false;
             }
-            let (mut cr, mut cw) = tokio::io::split(client);
-            let (mut sr, mut sw) = tokio::io::split(server);
             // `on-marked-down shutdown-sessions` / `on-marked-up shutdown-backup-sessions`
-            // end the session from outside (its byte counts are then not known).
+            // end the session from outside (the bytes forwarded so far are logged).
             let mut shutdown = srv.shutdown.watch();
             let mut killed = None;
             let stop = async {
                 killed = Some(shutdown.wait().await);
             };
-            let (res, _) = tunnel::run_until(
-                &mut cr,
-                &mut cw,
-                &mut sr,
-                &mut sw,
-                t,
-                snap.global.bufsize,
-                stop,
-            )
-            .await;
+            let (res, _) =
+                tunnel::run_until(&mut client, &mut server, t, snap.global.bufsize, stop).await;
             if let Some(cause) = killed {
                 // HAProxy closes both sides at once: the client gets a FIN (a reset
                 // with `option nolinger`), the server connection is dropped.
-                let _ = tokio::io::AsyncWriteExt::shutdown(&mut cw).await;
+                let _ = tokio::io::AsyncWriteExt::shutdown(&mut client).await;
                 rec.term_cause = cause;
             }
             if res.end != TunnelEnd::Closed {
                 // Like HAProxy, a session ended by a timeout or an error first shuts the
                 // client's side down (FIN); with `option nolinger` the close then resets.
-                let _ = tokio::io::AsyncWriteExt::shutdown(&mut cw).await;
+                let _ = tokio::io::AsyncWriteExt::shutdown(&mut client).await;
             }
             rec.bytes_out = res.down + head.len() as u64;
             rec.bytes_in = res.up + payload.len() as u64;

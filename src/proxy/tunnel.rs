@@ -1,21 +1,35 @@
 //! Bidirectional forwarding with half-close and HAProxy's inactivity timeouts: `mode tcp`
-//! sessions and HTTP upgrades (WebSocket) both end up here.
+//! sessions, the PostgreSQL front door after its login, and HTTP upgrades (WebSocket)
+//! all end up here.
 //!
-//! Each direction pumps bytes from one side to the other. A side's inactivity timer
-//! (`timeout client` / `timeout server`, or `timeout tunnel` for both once set) is reset by
-//! any byte read from or written to that side. When one side half-closes, its FIN is
-//! passed on with `shutdown(Write)` and the other direction goes on; from then on the
-//! half-closed peer's timer uses `timeout client-fin` / `timeout server-fin` if set.
+//! Each direction pumps bytes from one side to the other: one read, then writes until
+//! the bytes read are out, then the next read. A side's inactivity timer (`timeout
+//! client` / `timeout server`, or `timeout tunnel` for both once set) runs while its
+//! direction waits for bytes to read, from the last byte read from or written to that
+//! side. When one side half-closes, its FIN is passed on with `shutdown(Write)` and the
+//! other direction goes on; from then on the half-closed peer's timer uses `timeout
+//! client-fin` / `timeout server-fin` if set.
 //!
 //! As in HAProxy, an inactivity timeout ends only the direction that timed out: a client
 //! that sent nothing for `timeout client` has its direction shut (the server gets a FIN)
 //! while the server's replies still reach it; the session ends when the other direction
 //! ends too, and is logged as ended by that first timeout.
+//!
+//! Both directions are one future polled by hand, with no split of the streams and no
+//! per-read timer: a read or a write only stamps its side with the time read once per
+//! wake-up, and a direction's timer, armed once, is moved only when it fires early (the
+//! side was active since: HAProxy's lazy timers) or when the limit changes (`-fin`). A
+//! message through the tunnel costs its read and its write and nothing else
+//! (docs/performance.md, "PostgreSQL").
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::Notify;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::time::{Instant, Sleep};
 
 /// The timeouts a tunnel applies.
 #[derive(Clone, Copy, Debug, Default)]
@@ -56,103 +70,281 @@ pub struct TunnelResult {
     pub end: TunnelEnd,
 }
 
-struct Clock {
-    base: Instant,
-    client: AtomicU64,
-    server: AtomicU64,
-    client_done: AtomicBool,
-    server_done: AtomicBool,
-    /// Both directions timed out together: the session is aborted.
-    aborted: AtomicBool,
-    /// Woken when a direction ends (its reader may switch to a `-fin` timeout).
-    changed: Notify,
-    /// Bytes forwarded so far, client to server and back (what a session stopped from
-    /// outside reports).
-    up: AtomicU64,
-    down: AtomicU64,
+/// How many reads and writes one wake-up may make before the task yields (a side that
+/// is always ready does not hold the thread).
+const BUDGET: u32 = 32;
+
+/// Where one direction stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// Reading, or writing out what was read.
+    Pumping,
+    /// Passing a FIN on (`shutdown(Write)`), then finished with this end (`None`: the
+    /// reading side closed; else the timeout that ended the direction).
+    Closing(Option<TunnelEnd>),
+    /// Finished.
+    Done(Option<TunnelEnd>),
 }
 
-impl Clock {
-    fn now(&self) -> u64 {
-        self.base.elapsed().as_millis() as u64
-    }
-    fn touch(&self, client: bool) {
-        let n = self.now();
-        if client { &self.client } else { &self.server }.store(n, Ordering::Relaxed);
-    }
-    fn finish(&self, done: &AtomicBool) {
-        done.store(true, Ordering::Relaxed);
-        self.changed.notify_waiters();
-    }
-    fn last(&self, client: bool) -> u64 {
-        if client { &self.client } else { &self.server }.load(Ordering::Relaxed)
-    }
+/// One direction: reads from side `from`, writes to the other.
+struct Dir {
+    /// 0: from the client (up); 1: from the server (down).
+    from: usize,
+    buf: Vec<u8>,
+    /// The bytes read and not yet written: `buf[pos..end]`.
+    pos: usize,
+    end: usize,
+    state: State,
+    /// Bytes written to the other side.
+    total: u64,
+    /// The last poll left the direction waiting for bytes to read: its timer runs.
+    reading: bool,
+    /// The reading side's inactivity limit (its `-fin` one once the other direction is
+    /// done).
+    limit: Option<Duration>,
+    /// Armed at the first wait; fires at or before the side's true deadline.
+    timer: Option<Pin<Box<Sleep>>>,
+    /// The waker the timer was last polled with (`None`: it must be polled again).
+    timer_waker: Option<Waker>,
 }
 
-/// One direction: reads from `r` (side `from_client`), writes to `w`.
-async fn pump<R, W>(
-    r: &mut R,
-    w: &mut W,
-    from_client: bool,
-    clock: &Clock,
-    t: &TunnelTimeouts,
-    buf_size: usize,
-) -> (u64, Option<TunnelEnd>)
-where
-    R: AsyncRead + Unpin + ?Sized,
-    W: AsyncWrite + Unpin + ?Sized,
-{
-    let mut buf = vec![0u8; buf_size];
-    let mut total = 0u64;
-    let (read_err, write_err) = if from_client {
-        (TunnelEnd::ClientError, TunnelEnd::ServerError)
-    } else {
-        (TunnelEnd::ServerError, TunnelEnd::ClientError)
-    };
-    let (my_done, peer_done) = if from_client {
-        (&clock.client_done, &clock.server_done)
-    } else {
-        (&clock.server_done, &clock.client_done)
-    };
-    let (normal, fin) = if from_client {
-        (t.client, t.client_fin)
-    } else {
-        (t.server, t.server_fin)
-    };
-    loop {
-        // The reading side's timer; once the other direction is finished, the peer we
-        // read from is the only one left and is half-closed on our side.
-        let changed = clock.changed.notified();
-        tokio::pin!(changed);
-        // Registered before the flag is read, so that a change in between is not missed.
-        changed.as_mut().enable();
-        let half_closed = peer_done.load(Ordering::Relaxed);
-        let limit = if half_closed { fin.or(normal) } else { normal };
-        // While the peer's direction runs, its end may switch us to the `-fin` timeout.
-        let watch = !half_closed && fin.is_some();
-        let read = match (limit, watch) {
-            (None, false) => Read::Done(r.read(&mut buf).await),
-            (limit, _) => {
-                let left = limit.map(|limit| {
-                    let idle_for = clock.now().saturating_sub(clock.last(from_client));
-                    limit.saturating_sub(Duration::from_millis(idle_for))
-                });
-                tokio::select! {
-                    res = r.read(&mut buf) => Read::Done(res),
-                    _ = sleep_or_never(left) => Read::Expired,
-                    _ = &mut changed, if watch => Read::Changed,
+/// What one step of a direction came to.
+enum Step {
+    /// Waiting on the socket (or on the budget: the task was woken to go on).
+    Wait,
+    /// The direction finished (or failed: `Some(error)`).
+    Finished,
+}
+
+impl Dir {
+    fn new(from: usize, buf_size: usize, limit: Option<Duration>) -> Dir {
+        Dir {
+            from,
+            buf: vec![0; buf_size.max(1)],
+            pos: 0,
+            end: 0,
+            state: State::Pumping,
+            total: 0,
+            reading: false,
+            limit,
+            timer: None,
+            timer_waker: None,
+        }
+    }
+
+    fn errors(&self) -> (TunnelEnd, TunnelEnd) {
+        if self.from == 0 {
+            (TunnelEnd::ClientError, TunnelEnd::ServerError)
+        } else {
+            (TunnelEnd::ServerError, TunnelEnd::ClientError)
+        }
+    }
+
+    fn failed(&self) -> bool {
+        matches!(
+            self.state,
+            State::Done(Some(TunnelEnd::ClientError | TunnelEnd::ServerError))
+        )
+    }
+
+    /// Reads and writes until the direction must wait or is done; each side's last
+    /// activity goes to `last`.
+    fn step<R, W>(
+        &mut self,
+        cx: &mut Context<'_>,
+        r: &mut R,
+        w: &mut W,
+        now: Instant,
+        last: &mut [Instant; 2],
+        budget: &mut u32,
+    ) -> Step
+    where
+        R: AsyncRead + Unpin + ?Sized,
+        W: AsyncWrite + Unpin + ?Sized,
+    {
+        self.reading = false;
+        let (read_err, write_err) = self.errors();
+        loop {
+            match self.state {
+                State::Done(_) => return Step::Finished,
+                State::Closing(end) => {
+                    return match Pin::new(&mut *w).poll_shutdown(cx) {
+                        Poll::Pending => Step::Wait,
+                        // A failed shutdown ends the direction all the same.
+                        Poll::Ready(_) => {
+                            self.state = State::Done(end);
+                            Step::Finished
+                        }
+                    };
+                }
+                State::Pumping => {}
+            }
+            if *budget == 0 {
+                cx.waker().wake_by_ref();
+                return Step::Wait;
+            }
+            *budget -= 1;
+            if self.pos < self.end {
+                match Pin::new(&mut *w).poll_write(cx, &self.buf[self.pos..self.end]) {
+                    Poll::Pending => return Step::Wait,
+                    Poll::Ready(Ok(n)) if n > 0 => {
+                        self.pos += n;
+                        self.total += n as u64;
+                        last[1 - self.from] = now;
+                    }
+                    Poll::Ready(_) => {
+                        self.state = State::Done(Some(write_err));
+                        return Step::Finished;
+                    }
+                }
+                continue;
+            }
+            let mut rb = ReadBuf::new(&mut self.buf);
+            match Pin::new(&mut *r).poll_read(cx, &mut rb) {
+                Poll::Pending => {
+                    self.reading = true;
+                    return Step::Wait;
+                }
+                Poll::Ready(Ok(())) => {
+                    let n = rb.filled().len();
+                    if n == 0 {
+                        self.state = State::Closing(None);
+                    } else {
+                        self.pos = 0;
+                        self.end = n;
+                        last[self.from] = now;
+                    }
+                }
+                Poll::Ready(Err(_)) => {
+                    self.state = State::Done(Some(read_err));
+                    return Step::Finished;
                 }
             }
+        }
+    }
+
+    /// Whether the direction's timer says its reading side has been idle past its
+    /// limit (asked only while the direction waits to read). A timer that fires
+    /// early (the side was active since it was armed) is moved to the true deadline.
+    /// While the timer is registered for this task and has not fired, nothing is
+    /// polled and no clock arithmetic is done.
+    fn expired(&mut self, cx: &mut Context<'_>, now: Instant, last: &[Instant; 2]) -> bool {
+        let Some(limit) = self.limit else {
+            return false;
         };
-        let n = match read {
-            Read::Done(res) => res,
-            Read::Changed => continue,
-            Read::Expired => {
-                let idle = clock.now().saturating_sub(clock.last(from_client));
-                if limit.is_some_and(|l| Duration::from_millis(idle) < l) {
+        if let (Some(t), Some(w)) = (&self.timer, &self.timer_waker)
+            && w.will_wake(cx.waker())
+            && !t.is_elapsed()
+        {
+            return false;
+        }
+        let deadline = last[self.from] + limit;
+        if now >= deadline {
+            return true;
+        }
+        let timer = self
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        // Twice at most: a timer reset to a deadline the runtime's clock already
+        // passed fires at once; the task then comes back at once to see it.
+        for _ in 0..2 {
+            if timer.as_mut().poll(cx).is_pending() {
+                self.timer_waker = Some(cx.waker().clone());
+                return false;
+            }
+            // Fired early: the side was active since, or the deadline moved.
+            timer.as_mut().reset(deadline);
+        }
+        self.timer_waker = None;
+        cx.waker().wake_by_ref();
+        false
+    }
+
+    /// The reading side's limit changed (the other direction ended): the timer is moved.
+    fn set_limit(&mut self, limit: Option<Duration>, last: &[Instant; 2]) {
+        self.limit = limit;
+        if let (Some(l), Some(t)) = (limit, self.timer.as_mut()) {
+            t.as_mut().reset(last[self.from] + l);
+            // Polled again at the next wait, which registers it anew.
+            self.timer_waker = None;
+        }
+    }
+}
+
+/// Both directions of a tunnel, polled as one future.
+struct Tunnel<'a, C: ?Sized, S: ?Sized> {
+    client: &'a mut C,
+    server: &'a mut S,
+    t: TunnelTimeouts,
+    /// Each side's last activity: 0 the client, 1 the server.
+    last: [Instant; 2],
+    dirs: [Dir; 2],
+    /// Both directions timed out together: the session is aborted.
+    aborted: bool,
+}
+
+impl<C, S> Tunnel<'_, C, S>
+where
+    C: AsyncRead + AsyncWrite + Unpin + ?Sized,
+    S: AsyncRead + AsyncWrite + Unpin + ?Sized,
+{
+    /// The normal and half-closed limits of side `side`.
+    fn limits(&self, side: usize) -> (Option<Duration>, Option<Duration>) {
+        if side == 0 {
+            (self.t.client, self.t.client_fin)
+        } else {
+            (self.t.server, self.t.server_fin)
+        }
+    }
+
+    /// Runs both directions as far as they go; `Ready` once the tunnel is over.
+    fn poll_pump(&mut self, cx: &mut Context<'_>) -> Poll<TunnelResult> {
+        let now = Instant::now();
+        let mut budget = BUDGET;
+        loop {
+            let mut again = false;
+            for i in 0..2 {
+                let was_done = matches!(self.dirs[i].state, State::Done(_));
+                let d = &mut self.dirs[i];
+                let step = if i == 0 {
+                    d.step(
+                        cx,
+                        self.client,
+                        self.server,
+                        now,
+                        &mut self.last,
+                        &mut budget,
+                    )
+                } else {
+                    d.step(
+                        cx,
+                        self.server,
+                        self.client,
+                        now,
+                        &mut self.last,
+                        &mut budget,
+                    )
+                };
+                if matches!(step, Step::Finished) && !was_done {
+                    if self.dirs[i].failed() {
+                        // A failure ends both directions at once.
+                        return Poll::Ready(self.result());
+                    }
+                    // The other direction's reading side is now half-closed on our side.
+                    let o = 1 - i;
+                    let (normal, fin) = self.limits(o);
+                    if fin.is_some() && matches!(self.dirs[o].state, State::Pumping) {
+                        let last = self.last;
+                        self.dirs[o].set_limit(fin.or(normal), &last);
+                        again = true;
+                    }
+                }
+            }
+            for i in 0..2 {
+                if !self.dirs[i].reading || !self.dirs[i].expired(cx, now, &self.last) {
                     continue;
                 }
-                let end = if from_client {
+                let end = if i == 0 {
                     TunnelEnd::ClientTimeout
                 } else {
                     TunnelEnd::ServerTimeout
@@ -160,79 +352,83 @@ where
                 // Both directions idle past their timeouts at once (HAProxy sees both
                 // expire in the same wake-up): the session is aborted, no FIN is sent,
                 // and with `option nolinger` the sockets are reset.
-                let other = if peer_done.load(Ordering::Relaxed) {
-                    None
-                } else if from_client {
-                    t.server
-                } else {
-                    t.client
+                let o = 1 - i;
+                let other = match self.dirs[o].state {
+                    State::Pumping => self.limits(o).0,
+                    _ => None,
                 };
-                let other_idle = clock.now().saturating_sub(clock.last(!from_client));
-                if other.is_some_and(|l| Duration::from_millis(other_idle + 2) >= l) {
-                    clock.aborted.store(true, Ordering::Relaxed);
-                    clock.finish(my_done);
-                    return (total, Some(end));
+                let other_idle = now.saturating_duration_since(self.last[o]);
+                self.dirs[i].reading = false;
+                if other.is_some_and(|l| other_idle + Duration::from_millis(2) >= l) {
+                    self.dirs[i].state = State::Done(Some(end));
+                    self.aborted = true;
+                    return Poll::Ready(self.result());
                 }
                 // Only this direction ends: the other side gets a FIN.
-                let _ = w.shutdown().await;
-                clock.finish(my_done);
-                return (total, Some(end));
+                self.dirs[i].state = State::Closing(Some(end));
+                again = true;
             }
-        };
-        match n {
-            Ok(0) => {
-                let _ = w.shutdown().await;
-                clock.finish(my_done);
-                return (total, None);
+            if self.dirs.iter().all(|d| matches!(d.state, State::Done(_))) {
+                return Poll::Ready(self.result());
             }
-            Ok(n) => {
-                clock.touch(from_client);
-                if w.write_all(&buf[..n]).await.is_err() {
-                    return (total, Some(write_err));
-                }
-                clock.touch(!from_client);
-                total += n as u64;
-                if from_client { &clock.up } else { &clock.down }
-                    .fetch_add(n as u64, Ordering::Relaxed);
+            if !again {
+                return Poll::Pending;
             }
-            Err(_) => return (total, Some(read_err)),
+        }
+    }
+
+    fn result(&self) -> TunnelResult {
+        let ends = self.dirs.iter().filter_map(|d| match d.state {
+            State::Done(end) | State::Closing(end) => end,
+            State::Pumping => None,
+        });
+        let end = ends
+            .min_by_key(|e| match e {
+                TunnelEnd::ClientError | TunnelEnd::ServerError => 0,
+                _ => 1,
+            })
+            .unwrap_or(TunnelEnd::Closed);
+        TunnelResult {
+            up: self.dirs[0].total,
+            down: self.dirs[1].total,
+            end,
         }
     }
 }
 
-/// What waiting for a read gave.
-enum Read {
-    /// The read finished.
-    Done(std::io::Result<usize>),
-    /// The inactivity timer fired.
-    Expired,
-    /// The other direction ended: the timer may change.
-    Changed,
+/// The waker `stop` is polled with: it notes that `stop` may have progressed, then
+/// wakes the tunnel's task.
+struct StopWake {
+    fired: AtomicBool,
+    /// The tunnel's task.
+    task: Mutex<Option<Waker>>,
 }
 
-async fn sleep_or_never(d: Option<Duration>) {
-    match d {
-        Some(d) => tokio::time::sleep(d).await,
-        None => std::future::pending().await,
+impl Wake for StopWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.fired.store(true, Ordering::Release);
+        if let Some(w) = &*self.task.lock().unwrap_or_else(PoisonError::into_inner) {
+            w.wake_by_ref();
+        }
     }
 }
 
 /// Forwards both ways until both sides closed, one side failed, or a timeout expired.
-pub async fn run<CR, CW, SR, SW>(
-    cr: &mut CR,
-    cw: &mut CW,
-    sr: &mut SR,
-    sw: &mut SW,
+pub async fn run<C, S>(
+    client: &mut C,
+    server: &mut S,
     t: TunnelTimeouts,
     buf_size: usize,
 ) -> TunnelResult
 where
-    CR: AsyncRead + Unpin + ?Sized,
-    CW: AsyncWrite + Unpin + ?Sized,
-    SR: AsyncRead + Unpin + ?Sized,
-    SW: AsyncWrite + Unpin + ?Sized,
+    C: AsyncRead + AsyncWrite + Unpin + ?Sized,
+    S: AsyncRead + AsyncWrite + Unpin + ?Sized,
 {
-    run_until(cr, cw, sr, sw, t, buf_size, std::future::pending())
+    run_until(client, server, t, buf_size, std::future::pending())
         .await
         .0
 }
@@ -240,67 +436,158 @@ where
 /// [`run`], unless `stop` completes first: the tunnel then ends at once (the caller
 /// closes the sides) and the result, with `true`, carries the bytes forwarded so far
 /// (`on-marked-down shutdown-sessions`).
-pub async fn run_until<CR, CW, SR, SW, F>(
-    cr: &mut CR,
-    cw: &mut CW,
-    sr: &mut SR,
-    sw: &mut SW,
+pub async fn run_until<C, S, F>(
+    client: &mut C,
+    server: &mut S,
     t: TunnelTimeouts,
     buf_size: usize,
     stop: F,
 ) -> (TunnelResult, bool)
 where
-    CR: AsyncRead + Unpin + ?Sized,
-    CW: AsyncWrite + Unpin + ?Sized,
-    SR: AsyncRead + Unpin + ?Sized,
-    SW: AsyncWrite + Unpin + ?Sized,
-    F: std::future::Future<Output = ()>,
+    C: AsyncRead + AsyncWrite + Unpin + ?Sized,
+    S: AsyncRead + AsyncWrite + Unpin + ?Sized,
+    F: Future<Output = ()>,
 {
-    let clock = Clock {
-        base: Instant::now(),
-        client: AtomicU64::new(0),
-        server: AtomicU64::new(0),
-        client_done: AtomicBool::new(false),
-        server_done: AtomicBool::new(false),
-        aborted: AtomicBool::new(false),
-        changed: Notify::new(),
-        up: AtomicU64::new(0),
-        down: AtomicU64::new(0),
+    let start = Instant::now();
+    let mut tunnel = Tunnel {
+        client,
+        server,
+        t,
+        last: [start; 2],
+        dirs: [
+            Dir::new(0, buf_size, t.client),
+            Dir::new(1, buf_size, t.server),
+        ],
+        aborted: false,
     };
-    let up = pump(cr, sw, true, &clock, &t, buf_size);
-    let down = pump(sr, cw, false, &clock, &t, buf_size);
-    tokio::pin!(up, down, stop);
-    let (mut up_res, mut down_res) = (None, None);
-    while up_res.is_none() || down_res.is_none() {
-        tokio::select! {
-            r = &mut up, if up_res.is_none() => up_res = Some(r),
-            r = &mut down, if down_res.is_none() => down_res = Some(r),
-            () = &mut stop => {
-                let up = clock.up.load(Ordering::Relaxed);
-                let down = clock.down.load(Ordering::Relaxed);
-                return (TunnelResult { up, down, end: TunnelEnd::Closed }, true);
-            }
+    let mut stop = std::pin::pin!(stop);
+    // `stop` is polled with a waker of its own, and only once that waker fired: the
+    // bytes' wake-ups do not poll it.
+    let flag = Arc::new(StopWake {
+        fired: AtomicBool::new(true),
+        task: Mutex::new(None),
+    });
+    let stop_waker = Waker::from(flag.clone());
+    let mut known: Option<Waker> = None;
+    std::future::poll_fn(|cx| {
+        if !known.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            let w = cx.waker().clone();
+            *flag.task.lock().unwrap_or_else(PoisonError::into_inner) = Some(w.clone());
+            known = Some(w);
         }
-        // A failure ends both directions at once; a timeout only its own.
-        let failed = |r: &Option<(u64, Option<TunnelEnd>)>| {
-            matches!(
-                r,
-                Some((_, Some(TunnelEnd::ClientError | TunnelEnd::ServerError)))
-            )
-        };
-        if failed(&up_res) || failed(&down_res) || clock.aborted.load(Ordering::Relaxed) {
-            break;
+        if flag.fired.swap(false, Ordering::AcqRel)
+            && stop
+                .as_mut()
+                .poll(&mut Context::from_waker(&stop_waker))
+                .is_ready()
+        {
+            let mut res = tunnel.result();
+            res.end = TunnelEnd::Closed;
+            return Poll::Ready((res, true));
+        }
+        tunnel.poll_pump(cx).map(|r| (r, false))
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    fn timeouts(client: u64, server: u64) -> TunnelTimeouts {
+        TunnelTimeouts {
+            client: Some(Duration::from_millis(client)),
+            server: Some(Duration::from_millis(server)),
+            ..TunnelTimeouts::default()
         }
     }
-    let (up, up_end) = up_res.unwrap_or((0, None));
-    let (down, down_end) = down_res.unwrap_or((0, None));
-    let end = [up_end, down_end]
-        .into_iter()
-        .flatten()
-        .min_by_key(|e| match e {
-            TunnelEnd::ClientError | TunnelEnd::ServerError => 0,
-            _ => 1,
-        })
-        .unwrap_or(TunnelEnd::Closed);
-    (TunnelResult { up, down, end }, false)
+
+    #[tokio::test]
+    async fn bytes_go_both_ways_and_closes_end_the_tunnel() {
+        let (mut client, mut c_end) = tokio::io::duplex(64);
+        let (mut server, mut s_end) = tokio::io::duplex(64);
+        let pump =
+            tokio::spawn(
+                async move { run(&mut client, &mut server, timeouts(5_000, 5_000), 7).await },
+            );
+        // Larger than the buffer and the pipes: several reads and partial writes.
+        let up: Vec<u8> = (0..1000u32).map(|i| i as u8).collect();
+        let sent = up.clone();
+        let writer = tokio::spawn(async move {
+            c_end.write_all(&sent).await.unwrap();
+            c_end.shutdown().await.unwrap();
+            let mut back = Vec::new();
+            c_end.read_to_end(&mut back).await.unwrap();
+            back
+        });
+        let mut got = Vec::new();
+        s_end.read_to_end(&mut got).await.unwrap();
+        assert_eq!(got, up);
+        s_end.write_all(b"pong").await.unwrap();
+        s_end.shutdown().await.unwrap();
+        assert_eq!(writer.await.unwrap(), b"pong");
+        let res = pump.await.unwrap();
+        assert_eq!((res.up, res.down, res.end), (1000, 4, TunnelEnd::Closed));
+    }
+
+    #[tokio::test]
+    async fn an_idle_client_ends_its_direction_only_and_activity_defers_the_timeout() {
+        let (mut client, mut c_end) = tokio::io::duplex(64);
+        let (mut server, mut s_end) = tokio::io::duplex(64);
+        let started = Instant::now();
+        let pump =
+            tokio::spawn(
+                async move { run(&mut client, &mut server, timeouts(400, 10_000), 64).await },
+            );
+        // Client bytes at 250 ms move the client's deadline to 650 ms: the timer armed
+        // for 400 ms fires early and is moved.
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        c_end.write_all(b"q").await.unwrap();
+        let mut b = [0u8; 1];
+        s_end.read_exact(&mut b).await.unwrap();
+        // The server sees the FIN of the client's direction.
+        assert_eq!(s_end.read(&mut b).await.unwrap(), 0);
+        let at = started.elapsed();
+        assert!(
+            (Duration::from_millis(640)..Duration::from_millis(1_500)).contains(&at),
+            "client direction ended after {at:?}"
+        );
+        // The server's direction still works.
+        s_end.write_all(b"r").await.unwrap();
+        c_end.read_exact(&mut b).await.unwrap();
+        assert_eq!(&b, b"r");
+        s_end.shutdown().await.unwrap();
+        let res = pump.await.unwrap();
+        assert_eq!(res.end, TunnelEnd::ClientTimeout);
+        assert_eq!((res.up, res.down), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn both_sides_idle_together_abort_the_session() {
+        let (mut client, _c_end) = tokio::io::duplex(64);
+        let (mut server, _s_end) = tokio::io::duplex(64);
+        let res = run(&mut client, &mut server, timeouts(200, 200), 64).await;
+        assert_eq!(res.end, TunnelEnd::ClientTimeout);
+    }
+
+    #[tokio::test]
+    async fn stop_ends_the_tunnel_with_the_bytes_so_far() {
+        let (mut client, mut c_end) = tokio::io::duplex(64);
+        let (mut server, mut s_end) = tokio::io::duplex(64);
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let pump = tokio::spawn(async move {
+            let stop = async {
+                let _ = rx.await;
+            };
+            run_until(&mut client, &mut server, timeouts(5_000, 5_000), 64, stop).await
+        });
+        c_end.write_all(b"abc").await.unwrap();
+        let mut b = [0u8; 3];
+        s_end.read_exact(&mut b).await.unwrap();
+        tx.send(()).unwrap();
+        let (res, stopped) = pump.await.unwrap();
+        assert!(stopped);
+        assert_eq!((res.up, res.down, res.end), (3, 0, TunnelEnd::Closed));
+    }
 }

@@ -317,17 +317,7 @@ impl Session {
             client_fin: self.fe.timeouts.client_fin,
             server_fin: be.timeouts.server_fin,
         };
-        let (mut cr, mut cw) = tokio::io::split(cio);
-        let (mut sr, mut sw) = tokio::io::split(sio);
-        let res = tunnel::run(
-            &mut cr,
-            &mut cw,
-            &mut sr,
-            &mut sw,
-            t,
-            self.snap.global.bufsize,
-        )
-        .await;
+        let res = tunnel::run(cio, sio, t, self.snap.global.bufsize).await;
         ex.bytes_out += res.down;
         ex.bytes_in += res.up;
         Next::Close

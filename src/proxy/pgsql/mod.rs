@@ -15,14 +15,15 @@
 //!    database and startup parameters;
 //! 5. relay `ParameterStatus`, a `BackendKeyData` of gatehouse's own and
 //!    `ReadyForQuery`, then pump bytes (`crate::proxy::tunnel`) with the tcp timeouts,
-//!    showing the client's statements to the audit log ([`tap`]) when asked.
+//!    whole reads forwarded unparsed ([`pumped`]: the client's statements go to the
+//!    audit log through [`tap`] only when asked).
 //!
 //! Refusals are `ErrorResponse`s with their SQLSTATE ([`refuse`]); connect, statement
 //! and disconnect lines go to the identity section's audit log ([`audit`]).
 
 pub mod audit;
 pub mod cancel;
-pub mod frames;
+pub mod pumped;
 pub mod refuse;
 mod rules;
 pub mod source;
@@ -33,6 +34,7 @@ use super::connect::{self, ConnectError, ConnectInfo};
 use super::session::{self, ConnInfo};
 use super::tunnel::{self, TunnelEnd, TunnelTimeouts};
 use crate::log::{FinState, LogRecord, TermCause};
+use crate::pgwire::message::backend;
 use crate::runtime::backend::Backend;
 use crate::runtime::frontend::Frontend;
 use crate::runtime::snapshot::Snapshot;
@@ -149,7 +151,7 @@ async fn read_token<S: AsyncRead + Unpin>(
     s: &mut S,
     timeout: Option<Duration>,
 ) -> Result<Option<String>, Refusal> {
-    let read = wire::read_message(s, wire::MAX_PASSWORD);
+    let read = crate::pgwire::frame::read_message(s, wire::MAX_PASSWORD);
     let got = match timeout {
         Some(t) => match tokio::time::timeout(t, read).await {
             Ok(r) => r,
@@ -360,14 +362,14 @@ async fn session<S>(
     let registered = logged
         .key
         .map(|(pid, key)| cancel::Registered::new(server_addr, pid, key));
-    let mut hello = wire::auth_ok();
+    let mut hello = backend::auth_ok();
     for (k, v) in &logged.parameters {
-        hello.extend(wire::parameter_status(k, v));
+        hello.extend(backend::parameter_status(k, v));
     }
     if let Some(r) = &registered {
-        hello.extend(wire::backend_key_data(r.key.0, r.key.1));
+        hello.extend(backend::backend_key_data(r.key.0, r.key.1));
     }
-    hello.extend(wire::ready_for_query(logged.status));
+    hello.extend(backend::ready_for_query(logged.status));
     hello.extend_from_slice(&logged.rest);
     connect_line("allow", &be.name, &srv.name, None);
     if client.write_all(&hello).await.is_err() {
@@ -382,12 +384,30 @@ async fn session<S>(
         client_fin: fe.timeouts.client_fin,
         server_fin: be.timeouts.server_fin,
     };
-    let (cr, cw) = tokio::io::split(client);
-    let mut cw = frames::Frames::new(cw);
+    // The statement audit, when asked for, sees the client's bytes.
+    let tap = match (fe.pgsql.audit_statements, &log) {
+        (Some(max), Some(a)) => {
+            let a = a.clone();
+            let on: pumped::OnStatement = Box::new(move |kind: u8, text: &[u8]| {
+                let kind = if kind == b'P' { "parse" } else { "query" };
+                a.line(
+                    "statement",
+                    vec![
+                        ("kind", Value::from(kind)),
+                        (
+                            "text",
+                            Value::from(String::from_utf8_lossy(text).into_owned()),
+                        ),
+                    ],
+                );
+            });
+            Some((tap::Framer::new(max), on))
+        }
+        _ => None,
+    };
+    let mut cw = pumped::Pumped::new(client, tap);
     // The server's bytes after its `ReadyForQuery` went out with the hello.
-    cw.framing.feed(&logged.rest);
-    let (mut sr, mut sw) = tokio::io::split(server);
-    let bufsize = snap.global.bufsize;
+    cw.sent_before(&logged.rest);
     // `on-marked-down shutdown-sessions` / `on-marked-up shutdown-backup-sessions` end
     // the session from outside, as in `mode tcp`.
     let mut shutdown = srv.shutdown.watch();
@@ -395,37 +415,12 @@ async fn session<S>(
     let stop = async {
         killed = Some(shutdown.wait().await);
     };
-    let (res, _) = match (fe.pgsql.audit_statements, &log) {
-        (Some(max), Some(a)) => {
-            let a = a.clone();
-            let mut tapped = tap::Tap {
-                inner: cr,
-                framer: tap::Framer::new(max),
-                on_statement: move |kind: u8, text: &[u8]| {
-                    let kind = if kind == b'P' { "parse" } else { "query" };
-                    a.line(
-                        "statement",
-                        vec![
-                            ("kind", Value::from(kind)),
-                            (
-                                "text",
-                                Value::from(String::from_utf8_lossy(text).into_owned()),
-                            ),
-                        ],
-                    );
-                },
-            };
-            tunnel::run_until(&mut tapped, &mut cw, &mut sr, &mut sw, t, bufsize, stop).await
-        }
-        _ => {
-            let mut cr = cr;
-            tunnel::run_until(&mut cr, &mut cw, &mut sr, &mut sw, t, bufsize, stop).await
-        }
-    };
+    let bufsize = snap.global.bufsize;
+    let (res, _) = tunnel::run_until(&mut cw, &mut server, t, bufsize, stop).await;
     if let Some(cause) = killed {
         // As PostgreSQL ends its own sessions: a FATAL `57P01`, then the close. Only
         // between two messages: inside one (a result being streamed), the close alone.
-        if cw.framing.at_boundary() {
+        if cw.at_boundary() {
             let refusal = Refusal::ServerShutdown {
                 server: format!("{}/{}", be.name, srv.name),
                 up: cause == TermCause::Up,
@@ -493,7 +488,7 @@ async fn decide<S: AsyncRead + AsyncWrite + Unpin>(
         if !cleartext_allowed(fe, src.conn) {
             return Err(Some(Refusal::Cleartext));
         }
-        if client.write_all(&wire::auth_cleartext()).await.is_err() {
+        if client.write_all(&backend::auth_cleartext()).await.is_err() {
             return Err(None);
         }
         match read_token(client, fe.timeouts.client).await {

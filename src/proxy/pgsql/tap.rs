@@ -1,20 +1,19 @@
 //! `option pgsql-audit-statements`: the client's bytes pass through unchanged while a
-//! small state machine follows the message framing and hands each simple-protocol
-//! `Query` (`Q`) and extended-protocol `Parse` (`P`) statement, cut at the configured
-//! length, to a callback.
+//! small state machine follows the message framing (`crate::pgwire::frame`) and hands
+//! each simple-protocol `Query` (`Q`) and extended-protocol `Parse` (`P`) statement,
+//! cut at the configured length, to a callback.
 
-use std::io;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-use tokio::io::{AsyncRead, ReadBuf};
+use crate::pgwire::frame::{Framing, Piece};
 
-/// Follows the framing of a client's message stream.
+/// Follows the framing of a client's message stream and keeps its statements.
 #[derive(Debug)]
 pub struct Framer {
     max: usize,
-    head: [u8; 5],
-    have: usize,
-    left: usize,
+    framing: Framing,
+    /// The current message's type.
+    tag: u8,
+    /// The current statement's text so far (a `Query` or `Parse` whose text has not
+    /// ended yet).
     capture: Option<Vec<u8>>,
     /// `Parse`: the statement name before the text is skipped.
     skip_name: bool,
@@ -25,105 +24,55 @@ impl Framer {
     pub fn new(max: usize) -> Framer {
         Framer {
             max,
-            head: [0; 5],
-            have: 0,
-            left: 0,
+            framing: Framing::default(),
+            tag: 0,
             capture: None,
             skip_name: false,
         }
     }
 
     /// Feeds bytes; calls `done(kind, text)` for each complete `Query`/`Parse`.
-    pub fn feed(&mut self, mut b: &[u8], done: &mut dyn FnMut(u8, &[u8])) {
-        while !b.is_empty() {
-            if self.left == 0 && self.have < 5 {
-                let n = (5 - self.have).min(b.len());
-                self.head[self.have..self.have + n].copy_from_slice(&b[..n]);
-                self.have += n;
-                b = &b[n..];
-                if self.have == 5 {
-                    let len = u32::from_be_bytes([
-                        self.head[1],
-                        self.head[2],
-                        self.head[3],
-                        self.head[4],
-                    ]) as usize;
-                    self.left = len.saturating_sub(4);
-                    let kind = self.head[0];
-                    self.capture = matches!(kind, b'Q' | b'P').then(Vec::new);
-                    self.skip_name = kind == b'P';
-                    if self.left == 0 {
-                        self.finish(done);
+    pub fn feed(&mut self, b: &[u8], done: &mut dyn FnMut(u8, &[u8])) {
+        let Framer {
+            max,
+            framing,
+            tag,
+            capture,
+            skip_name,
+        } = self;
+        framing.feed(b, |piece| match piece {
+            Piece::Start(t, _) => {
+                *tag = t;
+                *capture = matches!(t, b'Q' | b'P').then(Vec::new);
+                *skip_name = t == b'P';
+            }
+            Piece::Body(mut chunk) => {
+                let Some(c) = capture else { return };
+                if *skip_name {
+                    match memchr::memchr(0, chunk) {
+                        Some(z) => {
+                            *skip_name = false;
+                            chunk = &chunk[z + 1..];
+                        }
+                        None => return,
                     }
                 }
-                continue;
-            }
-            let n = self.left.min(b.len());
-            let mut chunk = &b[..n];
-            if self.skip_name {
-                match memchr::memchr(0, chunk) {
-                    Some(z) => {
-                        self.skip_name = false;
-                        chunk = &chunk[z + 1..];
-                    }
-                    None => chunk = &[],
-                }
-            }
-            if let Some(c) = &mut self.capture {
-                let room = self.max.saturating_sub(c.len());
-                let text = match memchr::memchr(0, chunk) {
-                    Some(z) => &chunk[..z],
-                    None => chunk,
-                };
+                let room = max.saturating_sub(c.len());
+                let nul = memchr::memchr(0, chunk);
+                let text = nul.map_or(chunk, |z| &chunk[..z]);
                 c.extend_from_slice(&text[..text.len().min(room)]);
-                if memchr::memchr(0, chunk).is_some() {
+                if nul.is_some() {
                     // The statement's text ended; the rest of the message is not kept.
-                    let text = std::mem::take(c);
-                    done(self.head[0], &text);
-                    self.capture = None;
+                    done(*tag, c.as_slice());
+                    *capture = None;
                 }
             }
-            self.left -= n;
-            b = &b[n..];
-            if self.left == 0 {
-                self.finish(done);
+            Piece::End => {
+                if let Some(c) = capture.take() {
+                    done(*tag, &c);
+                }
             }
-        }
-    }
-
-    fn finish(&mut self, done: &mut dyn FnMut(u8, &[u8])) {
-        if let Some(c) = self.capture.take() {
-            done(self.head[0], &c);
-        }
-        self.have = 0;
-        self.skip_name = false;
-    }
-}
-
-/// A reader that shows every byte read to a [`Framer`].
-pub struct Tap<R, F> {
-    /// The client's reading half.
-    pub inner: R,
-    /// The framer.
-    pub framer: Framer,
-    /// Called with each statement.
-    pub on_statement: F,
-}
-
-impl<R: AsyncRead + Unpin, F: FnMut(u8, &[u8]) + Unpin> AsyncRead for Tap<R, F> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let me = self.get_mut();
-        let before = buf.filled().len();
-        let r = Pin::new(&mut me.inner).poll_read(cx, buf);
-        if let Poll::Ready(Ok(())) = r {
-            let new = &buf.filled()[before..];
-            me.framer.feed(new, &mut me.on_statement);
-        }
-        r
+        });
     }
 }
 

@@ -1,10 +1,12 @@
 //! The messages of PostgreSQL's protocol (version 3) that gatehouse's front door reads
 //! from a client before the session is handed to the server, as pure functions over
 //! bytes (fuzzed: `fuzz/fuzz_targets/pgsql_frontdoor.rs`): the startup packets
-//! (`SSLRequest`, `GSSENCRequest`, `CancelRequest`, `StartupMessage`) and the
-//! `PasswordMessage`; and the few messages it writes itself (authentication request,
-//! `ErrorResponse`, `BackendKeyData`, `ParameterStatus`, `ReadyForQuery`).
+//! (`SSLRequest`, `GSSENCRequest`, `CancelRequest`, `StartupMessage`, which have no
+//! type byte) and the `PasswordMessage`; and the two messages only the front door
+//! writes (its `ErrorResponse`, `NegotiateProtocolVersion`). Regular messages are
+//! framed, read and written by `crate::pgwire` (`frame`, `message::backend`).
 
+use crate::pgwire::frame::encode as message;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 /// PostgreSQL's own limit on a startup packet (`MAX_STARTUP_PACKET_LENGTH`).
@@ -154,60 +156,6 @@ pub async fn read_startup<R: AsyncRead + Unpin>(r: &mut R) -> std::io::Result<Op
     Ok(Some(body))
 }
 
-/// Reads one regular message (type byte, length, body) of at most `max` bytes.
-pub async fn read_message<R: AsyncRead + Unpin>(
-    r: &mut R,
-    max: usize,
-) -> std::io::Result<(u8, Vec<u8>)> {
-    let mut head = [0u8; 5];
-    r.read_exact(&mut head).await?;
-    let n = be32(&head[1..]) as usize;
-    if n < 4 || n - 4 > max {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            WireError::Length,
-        ));
-    }
-    let mut body = vec![0u8; n - 4];
-    r.read_exact(&mut body).await?;
-    Ok((head[0], body))
-}
-
-fn message(tag: u8, body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(body.len() + 5);
-    out.push(tag);
-    out.extend_from_slice(&((body.len() + 4) as u32).to_be_bytes());
-    out.extend_from_slice(body);
-    out
-}
-
-/// `AuthenticationCleartextPassword`.
-pub fn auth_cleartext() -> Vec<u8> {
-    message(b'R', &3u32.to_be_bytes())
-}
-
-/// `AuthenticationOk`.
-pub fn auth_ok() -> Vec<u8> {
-    message(b'R', &0u32.to_be_bytes())
-}
-
-/// `ParameterStatus`.
-pub fn parameter_status(name: &str, value: &str) -> Vec<u8> {
-    let mut b = Vec::with_capacity(name.len() + value.len() + 2);
-    b.extend_from_slice(name.as_bytes());
-    b.push(0);
-    b.extend_from_slice(value.as_bytes());
-    b.push(0);
-    message(b'S', &b)
-}
-
-/// `BackendKeyData`.
-pub fn backend_key_data(pid: i32, key: i32) -> Vec<u8> {
-    let mut b = pid.to_be_bytes().to_vec();
-    b.extend_from_slice(&key.to_be_bytes());
-    message(b'K', &b)
-}
-
 /// `NegotiateProtocolVersion`: the front door speaks 3.0 and none of the `_pq_.`
 /// protocol options in `unknown`.
 pub fn negotiate_protocol_version(unknown: &[&str]) -> Vec<u8> {
@@ -218,11 +166,6 @@ pub fn negotiate_protocol_version(unknown: &[&str]) -> Vec<u8> {
         b.push(0);
     }
     message(b'v', &b)
-}
-
-/// `ReadyForQuery` with transaction status `status` (`I`, `T`, `E`).
-pub fn ready_for_query(status: u8) -> Vec<u8> {
-    message(b'Z', &[status])
 }
 
 /// An `ErrorResponse` (severity `FATAL`) with SQLSTATE `code`, the message, and where
