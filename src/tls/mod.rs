@@ -9,6 +9,7 @@
 
 pub mod certs;
 pub mod client;
+pub mod errors;
 pub mod facts;
 pub mod hello;
 pub mod ocsp;
