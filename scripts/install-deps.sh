@@ -28,6 +28,7 @@ declare -A PKG=(
     [mariadb-install-db]=mariadb-server-core # MariaDB 10.11
     [mariadbd]=mariadb-server-core
     [redis-server]=redis-server        # Redis 7
+    [redis-sentinel]=redis-sentinel    # tests/stick_redis.rs: a Sentinel names the master of a shared table
     # tests/identity_*.rs: the real OpenID Provider (npm oidc-provider, tests/oidc/) and a
     # real browser driven by npm playwright-core. Only a missing `node`/`npm` is
     # installed: the Node.js these machines carry (another packager's `nodejs`, which

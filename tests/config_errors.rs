@@ -359,16 +359,22 @@ const CASES: &[(&str, &str, u32, &str)] = &[
         "'stick-table' in section 'backend' : Redis URL 'rediss://10.0.0.5:6380': only redis:// (plain TCP) is supported yet by gatehouse.",
     ),
     (
-        "stick-table Redis Sentinel is not supported yet",
-        "backend b\n    stick-table type ip size 1k redis-sentinel 10.0.0.5:26379 master m\n",
+        "stick-table Redis Sentinel needs a redis URL naming the master",
+        "backend b\n    stick-table type ip size 1k redis-sentinel 10.0.0.5:26379\n",
         2,
-        "'stick-table' in section 'backend' : 'redis-sentinel' is not supported yet by gatehouse (use 'redis redis://HOST:PORT/DB' with the master's address).",
+        "'stick-table' in section 'backend' : 'redis-prefix', 'redis-sync-interval' and 'redis-sentinel' need 'redis <url>'.",
+    ),
+    (
+        "stick-table Redis Sentinel address without a port",
+        "backend b\n    stick-table type ip size 1k redis redis://m redis-sentinel 10.0.0.5:26379,10.0.0.6\n",
+        2,
+        "'stick-table' in section 'backend' : 'redis-sentinel': '10.0.0.6' is not HOST:PORT.",
     ),
     (
         "stick-table redis-sync-interval needs redis",
         "backend b\n    stick-table type ip size 1k redis-sync-interval 50ms\n",
         2,
-        "'stick-table' in section 'backend' : 'redis-prefix' and 'redis-sync-interval' need 'redis <url>'.",
+        "'stick-table' in section 'backend' : 'redis-prefix', 'redis-sync-interval' and 'redis-sentinel' need 'redis <url>'.",
     ),
     (
         "cookie modes",

@@ -18,11 +18,7 @@ static GLOBAL: alloc_count::Counting = alloc_count::Counting;
 /// One request: track the source, count it, read the rate, end.
 fn request(t: &Arc<Table>, trk: &mut Trackers, src: std::net::IpAddr) -> i64 {
     let key = t.key(KeyIn::Ip(src)).expect("an ip key");
-    let tracked = trk.track(0, t, key.bytes()).expect("tracked");
-    t.update(&tracked.entry, |u| {
-        u.add(StickData::HttpReqCnt, 0, 1);
-        u.add(StickData::HttpReqRate, 0, 1);
-    });
+    trk.track(0, t, key.bytes(), true).expect("tracked");
     let rate = t
         .read(&trk.get(0).unwrap().entry, StickData::HttpReqRate, 0)
         .unwrap();

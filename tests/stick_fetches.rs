@@ -5,7 +5,6 @@
 
 mod support;
 
-use std::net::SocketAddr;
 use support::*;
 
 const CFG: &str = r#"defaults
@@ -86,7 +85,7 @@ fn body() -> String {
 }
 
 fn run(port: u16) -> Vec<String> {
-    let a = SocketAddr::from(([127, 0, 0, 1], port));
+    let a = local(port);
     let mut out = Vec::new();
     let mut c = HttpClient::connect(a).unwrap();
     for (path, hdrs) in [
@@ -174,7 +173,7 @@ fn content_tracking_counts_each_request_of_an_http_connection_as_haproxy() {
         let _d = proxy_builder(haproxy, &cfg)
             .wait_port(cfg.port("port"))
             .start();
-        let a = SocketAddr::from(([127, 0, 0, 1], cfg.port("traffic")));
+        let a = local(cfg.port("traffic"));
         let mut out = Vec::new();
         let mut c = HttpClient::connect(a).unwrap();
         for _ in 0..3 {

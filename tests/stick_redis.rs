@@ -2,13 +2,14 @@
 //! (`stick-table … redis redis://…`): a rate limit holds for the fleet within 10 %;
 //! with Redis stopped both keep serving on their own counts (429s, no errors) and say
 //! so; when Redis returns they say so, send what they counted meanwhile, and share the
-//! limit again.
+//! limit again. With `redis-sentinel`, a real `redis-sentinel` names the master, and
+//! the instances follow it to the replica it promotes when the master dies.
 
 mod support;
 
-use std::net::SocketAddr;
 use std::time::Duration;
 use support::socat::unix_cmd;
+use support::stick::{count, entry_field};
 use support::*;
 
 /// The fleet-wide limit of the configuration.
@@ -32,10 +33,6 @@ backend app
     server s1 {app}
 ";
 
-fn addr(port: u16) -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], port))
-}
-
 struct Instance {
     d: Daemon,
     port: u16,
@@ -43,7 +40,12 @@ struct Instance {
 
 impl Instance {
     fn start(app: &HttpBackend, redis_port: u16) -> Instance {
-        let cfg = Config::new(SHARED)
+        Instance::start_with(SHARED, app, redis_port)
+    }
+
+    /// An instance of configuration `text`, `{redis}` being `redis_port`.
+    fn start_with(text: &str, app: &HttpBackend, redis_port: u16) -> Instance {
+        let cfg = Config::new(text)
             .listen_port("port")
             .var("app", app.addr())
             .var("redis", redis_port);
@@ -69,20 +71,14 @@ impl Instance {
     /// `show table per_client`, the entry of `client`'s `http_req_cnt`.
     fn count_of(&self, client: &str) -> Option<u64> {
         let t = unix_cmd(&self.d.dir().join("admin.sock"), "show table per_client");
-        let line = t.lines().find(|l| l.contains(&format!(" key={client} ")))?;
-        line.split(" http_req_cnt=")
-            .nth(1)?
-            .split(|c: char| !c.is_ascii_digit())
-            .next()?
-            .parse()
-            .ok()
+        entry_field(&t, client, "http_req_cnt")
     }
 }
 
 /// Sends requests as `client` on one keep-alive connection, one every `pace`, until 30
 /// in a row are refused (or `max` were sent); the statuses in order.
 fn until_refused(port: u16, client: &str, pace: Duration, max: usize) -> Vec<u16> {
-    let mut c = HttpClient::connect(addr(port)).expect("connect");
+    let mut c = HttpClient::connect(local(port)).expect("connect");
     let mut v = Vec::new();
     let mut refused_in_a_row = 0;
     while refused_in_a_row < 30 && v.len() < max {
@@ -100,7 +96,7 @@ fn until_refused(port: u16, client: &str, pace: Duration, max: usize) -> Vec<u16
 }
 
 fn ok(v: &[u16]) -> usize {
-    v.iter().filter(|s| **s == 200).count()
+    count(v, 200)
 }
 
 /// Both instances send as `client` at once, one request every 10 ms each (about 200
@@ -205,4 +201,49 @@ fn an_instance_without_redis_serves_and_logs_once() {
     let v = until_refused(i.port, "dave", Duration::ZERO, LIMIT * 2);
     assert_eq!(ok(&v), LIMIT, "{v:?}");
     assert_eq!(i.d.stderr().matches("unreachable").count(), 1);
+}
+
+/// Two instances find the master through Sentinel (the first Sentinel listed does not
+/// answer: the next one is asked), share the limit through it, and when the master
+/// dies follow the replica the Sentinel promotes and share the limit again there.
+#[test]
+fn two_instances_follow_the_master_a_sentinel_names_through_a_failover() {
+    let mut master = services::redis(None);
+    let replica = services::redis_replica(master.port());
+    let sentinel = services::redis_sentinel(master.port(), "gh-master");
+    let text = SHARED.replace(
+        "redis redis://127.0.0.1:{redis}/3",
+        &format!(
+            "redis redis://gh-master/3 redis-sentinel 127.0.0.1:{},127.0.0.1:{}",
+            free_port(),
+            sentinel.port()
+        ),
+    );
+    let app = HttpBackend::start("app");
+    let a = Instance::start_with(&text, &app, 0);
+    let b = Instance::start_with(&text, &app, 0);
+    let at = |port: u16| format!("Redis master 'gh-master' (127.0.0.1:{port}/3)");
+    for i in [&a, &b] {
+        i.wait_says(&format!("shared through {}", at(master.port())), 1);
+    }
+    assert_fleet_limit("alice", both_until_refused(&a, &b, "alice"));
+
+    // The master dies: the Sentinel promotes the replica, and both instances find it.
+    master.stop();
+    assert!(
+        wait_until(Duration::from_secs(30), || sentinel
+            .log()
+            .contains("+switch-master gh-master")),
+        "no failover:\n{}",
+        sentinel.log()
+    );
+    for i in [&a, &b] {
+        i.wait_says("unreachable", 1);
+        i.wait_says(&format!("{} reachable again", at(replica.port())), 1);
+    }
+    // Alice stays refused, and the limit is shared again through the new master.
+    for i in [&a, &b] {
+        assert_eq!(until_refused(i.port, "alice", Duration::ZERO, 1), vec![429]);
+    }
+    assert_fleet_limit("carol", both_until_refused(&a, &b, "carol"));
 }

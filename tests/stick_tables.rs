@@ -9,26 +9,10 @@ mod support;
 
 use mint::{Signer, jwks, now};
 use serde_json::json;
-use std::net::SocketAddr;
 use std::time::Duration;
 use support::socat::unix_cmd;
+use support::stick::{count, entry_field, statuses};
 use support::*;
-
-fn addr(port: u16) -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], port))
-}
-
-/// Sends `n` requests for `path` on one keep-alive connection; the statuses in order.
-fn statuses(port: u16, path: &str, headers: &[(&str, &str)], n: usize) -> Vec<u16> {
-    let mut c = HttpClient::connect(addr(port)).expect("connect");
-    (0..n)
-        .map(|_| c.get(path, headers).expect("response").status)
-        .collect()
-}
-
-fn count(v: &[u16], status: u16) -> usize {
-    v.iter().filter(|s| **s == status).count()
-}
 
 const PER_SOURCE: &str = "global
     stats socket unix@admin.sock level admin
@@ -191,7 +175,7 @@ fn reload(d: &mut Daemon, port: u16, text: &str, label: &str) {
     d.signal(libc::SIGUSR2);
     assert!(
         wait_until(Duration::from_secs(10), || {
-            HttpClient::connect(addr(port))
+            HttpClient::connect(local(port))
                 .and_then(|mut c| c.get("/probe", &[]))
                 .is_ok_and(|r| r.header("x-gen") == Some(label))
         }),
@@ -218,12 +202,7 @@ fn a_table_survives_a_reload_that_keeps_its_definition() {
     let after = statuses(port, "/", &[], 6);
     let before_probes = unix_cmd(&sock, "show table fe");
     assert!(before_probes.contains(" http_req_cnt="), "{before_probes}");
-    let probes: usize = before_probes
-        .split(" http_req_cnt=")
-        .nth(1)
-        .and_then(|v| v.split(|c: char| !c.is_ascii_digit()).next())
-        .and_then(|n| n.parse().ok())
-        .unwrap();
+    let probes = entry_field(&before_probes, "127.0.0.1", "http_req_cnt").unwrap();
     // 6 requests, the probes of the reload wait, 6 more: all counted in one entry.
     assert!(probes >= 13, "{before_probes}");
     assert!(
@@ -277,12 +256,7 @@ fn entries_expire_after_the_table_expire_delay() {
         t.contains("used:1\n") && t.contains("key=127.0.0.1 use=0 exp="),
         "{t}"
     );
-    let exp: u64 = t
-        .split("exp=")
-        .nth(1)
-        .and_then(|v| v.split(' ').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap();
+    let exp = entry_field(&t, "127.0.0.1", "exp").unwrap();
     assert!(exp > 0 && exp <= 1500, "{t}");
     assert!(
         wait_until(Duration::from_secs(10), || unix_cmd(&sock, "show table fe")
@@ -350,7 +324,7 @@ fn tcp_connection_tracking_limits_concurrent_connections_per_source() {
         .listen_port("limited")
         .var("echo", echo.addr());
     let port = cfg.port("port");
-    let limited = addr(cfg.port("limited"));
+    let limited = local(cfg.port("limited"));
     let _d = start_proxy_at(&cfg, port);
     let connect = || {
         let s = std::net::TcpStream::connect(limited).unwrap();

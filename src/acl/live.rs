@@ -44,6 +44,8 @@ pub enum StickOp {
     Clr(u32),
     /// Set `gpt0` (`sc-set-gpt0`).
     SetGpt0(i64),
+    /// Set `gpt[I]` (`sc-set-gpt(I,N)`).
+    SetGpt(u32, i64),
     /// The streams tracking the entry now (`sc_trackers`).
     Trackers,
     /// Whether the counter tracks an entry (`sc_tracked`): 1 or 0.

@@ -98,7 +98,7 @@ where
     be.counters.session_start();
     let mut info = ConnectInfo::default();
     let mut pending = crate::runtime::stick::persist::Pending::default();
-    let persist = crate::proxy::stick::designate(&be, &conn, &mut pending);
+    let persist = crate::proxy::stick::designate(&be, &conn, &mut pending, false);
     let result = connect::connect(&be, &conn, conn.conn.local, &mut info, persist).await;
     if let Ok((_, slot)) = &result {
         crate::proxy::stick::record(&be, &conn, &mut pending, &slot.server);

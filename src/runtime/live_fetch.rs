@@ -225,6 +225,11 @@ impl LiveState for StreamLive<'_> {
     }
 
     fn stick(&self, at: StickAt<'_>, op: StickOp) -> Option<i64> {
+        // The common case (`sc_http_req_rate(0)`): read the tracked entry in place.
+        if let (StickAt::Slot(n, None), StickOp::Get(d, idx)) = (at, op) {
+            let t = self.tracked(n)?;
+            return t.table.read(&t.entry, d, idx);
+        }
         // The table and entry the fetch designates; `None` entry: not in the table.
         let (table, entry, create): (&Arc<Table>, Option<Arc<super::stick::Entry>>, bool) = match at
         {
@@ -304,6 +309,9 @@ impl LiveState for StreamLive<'_> {
                     .update(&e, |u| u.set(d, 0, i64::from(v as u32)))
                     .then_some(1)
             }
+            StickOp::SetGpt(i, v) => table
+                .update(&e, |u| u.set(StickData::Gpt, i, i64::from(v as u32)))
+                .then_some(1),
         }
     }
 
@@ -320,15 +328,7 @@ impl LiveState for StreamLive<'_> {
             StickKey::Str(s) => KeyIn::Str(s),
         };
         let Some(key) = t.key(k) else { return };
-        if let Some(tr) = trackers.track(slot, t, key.bytes())
-            && http
-            && t.stores_any(&[StickData::HttpReqCnt, StickData::HttpReqRate])
-        {
-            t.update(&tr.entry, |u| {
-                u.add(StickData::HttpReqCnt, 0, 1);
-                u.add(StickData::HttpReqRate, 0, 1);
-            });
-        }
+        trackers.track(slot, t, key.bytes(), http);
     }
 
     fn table_stat(&self, table: &str, avl: bool) -> Option<i64> {

@@ -600,7 +600,7 @@ pub fn stick_action(
         Some((ScAction::IncGpc { idx, slot }, _)) => {
             live.stick(StickAt::Slot(usize::from(*slot), None), StickOp::Inc(*idx));
         }
-        Some((ScAction::SetGpt0 { slot, value }, expr)) => {
+        Some((ScAction::SetGpt0 { idx, slot, value }, expr)) => {
             let v = match expr {
                 None => value.parse::<i64>().ok(),
                 Some(e) => {
@@ -616,7 +616,11 @@ pub fn stick_action(
                 }
             };
             if let Some(v) = v {
-                live.stick(StickAt::Slot(usize::from(*slot), None), StickOp::SetGpt0(v));
+                let op = match idx {
+                    None => StickOp::SetGpt0(v),
+                    Some(i) => StickOp::SetGpt(*i, v),
+                };
+                live.stick(StickAt::Slot(usize::from(*slot), None), op);
             }
         }
         None => {}

@@ -24,6 +24,7 @@ pub mod pki;
 pub mod procnet;
 pub mod services;
 pub mod socat;
+pub mod stick;
 
 pub use backend_http::{HttpBackend, HttpBackendBuilder, RecordedRequest};
 pub use backend_raw::{RawBackend, RawSide, exchange_status};

@@ -267,15 +267,50 @@ pub fn redis(password: Option<&str>) -> Service {
 
 /// Redis on `port` (a Redis started again where one was stopped).
 pub fn redis_on(port: u16, password: Option<&str>) -> Service {
+    redis_args(port, password, &[])
+}
+
+/// Redis, a replica of the Redis on `master` (`replicaof`).
+pub fn redis_replica(master: u16) -> Service {
+    let m = master.to_string();
+    redis_args(free_port(), None, &["--replicaof", "127.0.0.1", &m])
+}
+
+fn redis_args(port: u16, password: Option<&str>, extra: &[&str]) -> Service {
     let dir = TempDir::new("redis");
     let mut cmd = Command::new(service_bin("redis-server"));
     cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--dir"])
         .arg(dir.path())
         .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+        .args(extra)
         .current_dir(dir.path());
     if let Some(pw) = password {
         cmd.args(["--requirepass", pw]);
     }
     Service::spawn("redis-server", dir, port, cmd, libc::SIGKILL)
         .wait_ready("Ready to accept connections")
+}
+
+/// A Redis Sentinel (Debian's `redis-sentinel`) watching the master `name` on port
+/// `master`, alone in its quorum: it calls the master down after one second without
+/// answers and promotes a replica.
+pub fn redis_sentinel(master: u16, name: &str) -> Service {
+    let dir = TempDir::new("sentinel");
+    let port = free_port();
+    let conf = dir.path().join("sentinel.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "port {port}\nbind 127.0.0.1\ndaemonize no\ndir {}\n\
+             sentinel monitor {name} 127.0.0.1 {master} 1\n\
+             sentinel down-after-milliseconds {name} 1000\n\
+             sentinel failover-timeout {name} 5000\n\
+             sentinel parallel-syncs {name} 1\n",
+            dir.path().display()
+        ),
+    )
+    .expect("write sentinel.conf");
+    let mut cmd = Command::new(service_bin("redis-sentinel"));
+    cmd.arg(&conf).current_dir(dir.path());
+    Service::spawn("redis-sentinel", dir, port, cmd, libc::SIGKILL).wait_ready("+monitor master")
 }

@@ -234,7 +234,8 @@ impl HttpAction {
                 ["track-sc0", "track-sc1", "track-sc2"][usize::from(t.slot.min(2))]
             }
             HttpAction::Sc(super::ScAction::IncGpc { .. }) => "sc-inc-gpc",
-            HttpAction::Sc(super::ScAction::SetGpt0 { .. }) => "sc-set-gpt0",
+            HttpAction::Sc(super::ScAction::SetGpt0 { idx: None, .. }) => "sc-set-gpt0",
+            HttpAction::Sc(super::ScAction::SetGpt0 { .. }) => "sc-set-gpt",
         }
     }
 }

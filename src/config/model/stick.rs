@@ -178,8 +178,8 @@ pub struct StickTableDef {
     pub nopurge: bool,
     /// `store`: the data types, in the order written (no duplicates).
     pub store: Vec<StoreItem>,
-    /// `redis URL [redis-prefix P] [redis-sync-interval T]`: the table is shared with
-    /// the other instances through Redis (docs/persistence.md).
+    /// `redis URL [redis-prefix P] [redis-sync-interval T] [redis-sentinel ADDRS]`: the
+    /// table is shared with the other instances through Redis (docs/persistence.md).
     pub redis: Option<RedisShare>,
 }
 
@@ -195,6 +195,10 @@ pub struct RedisShare {
     /// `redis-sync-interval T`: how often changes are sent and the fleet's values read
     /// back, in milliseconds (default 100).
     pub interval_ms: u32,
+    /// `redis-sentinel HOST:PORT[,HOST:PORT…]`: Sentinels that name the master (the
+    /// `redis` URL's host is then the master's name, its port unused); empty: the URL
+    /// names the server itself.
+    pub sentinels: Vec<(String, u16)>,
 }
 
 /// A Redis server as a `redis://` URL names it.
@@ -360,7 +364,7 @@ pub struct TrackSc {
 }
 
 /// The counter actions: `sc-inc-gpc0(N)`, `sc-inc-gpc1(N)`, `sc-inc-gpc(I,N)`,
-/// `sc-set-gpt0(N) VALUE`.
+/// `sc-set-gpt0(N) VALUE`, `sc-set-gpt(I,N) VALUE`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ScAction {
     /// Increments `gpc0` (and `gpc0_rate`), or `gpc1`, of the entry slot `slot` tracks.
@@ -370,8 +374,11 @@ pub enum ScAction {
         /// The slot.
         slot: u8,
     },
-    /// Sets `gpt0` to a value (an integer or a sample expression).
+    /// Sets `gpt0` (`sc-set-gpt0`; `gpt[0]` in a table storing the array instead) or
+    /// `gpt[I]` (`sc-set-gpt(I,N)`) to a value (an integer or a sample expression).
     SetGpt0 {
+        /// `Some(I)` for `sc-set-gpt(I,N)`.
+        idx: Option<u32>,
         /// The slot.
         slot: u8,
         /// The value: an integer or an expression.
@@ -414,7 +421,8 @@ pub fn parse_track(act: &str, words: &[String], proxy: &str) -> Result<TrackSc, 
     })
 }
 
-/// Parses `sc-inc-gpc0(N)`, `sc-inc-gpc1(N)`, `sc-inc-gpc(I,N)` and `sc-set-gpt0(N) V`.
+/// Parses `sc-inc-gpc0(N)`, `sc-inc-gpc1(N)`, `sc-inc-gpc(I,N)`, `sc-set-gpt0(N) V` and
+/// `sc-set-gpt(I,N) V`.
 pub fn parse_sc_action(act: &str, words: &[String]) -> Result<ScAction, String> {
     let (base, arg) = match act.split_once('(') {
         Some((b, rest)) => (b, rest.strip_suffix(')').unwrap_or(rest)),
@@ -450,15 +458,30 @@ pub fn parse_sc_action(act: &str, words: &[String]) -> Result<ScAction, String> 
                 slot: slot_of(n)?,
             })
         }
-        "sc-set-gpt0" => {
+        "sc-set-gpt0" | "sc-set-gpt" => {
             let value = words
                 .first()
                 .ok_or_else(|| format!("'{act}' : expects an integer or an expression"))?;
             if words.len() > 1 {
                 return Err(format!("'{act}' : unexpected argument '{}'", words[1]));
             }
+            let (idx, n) = if base == "sc-set-gpt" {
+                let (i, n) = arg
+                    .split_once(',')
+                    .ok_or_else(|| format!("'{act}' : expects <idx>,<sc-id>"))?;
+                let idx: u32 = i
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|i| *i < 100)
+                    .ok_or_else(|| format!("'{act}' : invalid gpt array index '{i}'"))?;
+                (Some(idx), n)
+            } else {
+                (None, arg)
+            };
             Ok(ScAction::SetGpt0 {
-                slot: slot_of(arg)?,
+                idx,
+                slot: slot_of(n)?,
                 value: value.clone(),
             })
         }

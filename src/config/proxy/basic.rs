@@ -342,6 +342,7 @@ fn stick_table_args(args: &[String]) -> Result<StickTableDef, String> {
     };
     let (mut typed, mut sized) = (false, false);
     let (mut prefix, mut interval): (Option<String>, Option<u32>) = (None, None);
+    let mut sentinels: Option<Vec<(String, u16)>> = None;
     let mut i = 0;
     while let Some(a) = args.get(i) {
         let v = args.get(i + 1).map(String::as_str);
@@ -402,6 +403,7 @@ fn stick_table_args(args: &[String]) -> Result<StickTableDef, String> {
                     server,
                     prefix: String::new(),
                     interval_ms: 0,
+                    sentinels: Vec::new(),
                 });
                 i += 1;
             }
@@ -421,10 +423,9 @@ fn stick_table_args(args: &[String]) -> Result<StickTableDef, String> {
                 interval = Some(ms as u32);
                 i += 1;
             }
-            ("redis-sentinel", _) => {
-                return Err(
-                    "stick-table: 'redis-sentinel' is not supported yet by gatehouse (use 'redis redis://HOST:PORT/DB' with the master's address).".into(),
-                );
+            ("redis-sentinel", Some(list)) => {
+                sentinels = Some(parse_sentinels(list)?);
+                i += 1;
             }
             (
                 "type"
@@ -435,7 +436,8 @@ fn stick_table_args(args: &[String]) -> Result<StickTableDef, String> {
                 | "write-to"
                 | "redis"
                 | "redis-prefix"
-                | "redis-sync-interval",
+                | "redis-sync-interval"
+                | "redis-sentinel",
                 None,
             ) => {
                 return Err(format!("stick-table: missing argument after '{a}'."));
@@ -454,15 +456,37 @@ fn stick_table_args(args: &[String]) -> Result<StickTableDef, String> {
         Some(r) => {
             r.prefix = prefix.unwrap_or_else(|| "gatehouse:".into());
             r.interval_ms = interval.unwrap_or(100);
+            r.sentinels = sentinels.unwrap_or_default();
         }
-        None if prefix.is_some() || interval.is_some() => {
+        None if prefix.is_some() || interval.is_some() || sentinels.is_some() => {
             return Err(
-                "stick-table: 'redis-prefix' and 'redis-sync-interval' need 'redis <url>'.".into(),
+                "stick-table: 'redis-prefix', 'redis-sync-interval' and 'redis-sentinel' need 'redis <url>'.".into(),
             );
         }
         None => {}
     }
     Ok(def)
+}
+
+/// `redis-sentinel HOST:PORT[,HOST:PORT…]`: the Sentinels asked, in order, where the
+/// master named by the `redis` URL's host is.
+fn parse_sentinels(list: &str) -> Result<Vec<(String, u16)>, String> {
+    list.split(',')
+        .map(|a| {
+            let (h, p) = if let Some(v6) = a.strip_prefix('[') {
+                v6.split_once("]:")
+            } else {
+                a.rsplit_once(':')
+            }
+            .filter(|(h, _)| !h.is_empty())
+            .ok_or_else(|| format!("stick-table: 'redis-sentinel': '{a}' is not HOST:PORT."))?;
+            let port =
+                p.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| {
+                    format!("stick-table: 'redis-sentinel': invalid port in '{a}'.")
+                })?;
+            Ok((h.to_string(), port))
+        })
+        .collect()
 }
 
 /// Why `peers` (sections and the `stick-table` argument) are refused: gatehouse shares
@@ -496,11 +520,6 @@ fn store_list(list: &str, def: &mut StickTableDef) -> Result<(), String> {
         let Some(data) = StickData::parse(base) else {
             return Err(format!("stick-table: unknown store option '{base}'."));
         };
-        if data == StickData::ServerKey {
-            return Err(
-                "stick-table: store option 'server_key' is not supported yet by gatehouse.".into(),
-            );
-        }
         let mut args = arg
             .map(|a| a.split(',').collect::<Vec<_>>())
             .unwrap_or_default();

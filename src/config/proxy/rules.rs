@@ -592,7 +592,7 @@ fn http_rule(ctx: &mut ProxyCtx<'_>, words: &[String], phase: Phase) -> Result<(
             crate::config::model::parse_track(a, &words[2..cut], &ctx.proxy.name)
                 .map_err(|e| rule_error(ctx, kwd, a, &e))?,
         ),
-        a if (a.starts_with("sc-inc-gpc") || a.starts_with("sc-set-gpt0"))
+        a if (a.starts_with("sc-inc-gpc") || a.starts_with("sc-set-gpt"))
             && phase != Phase::After =>
         {
             HttpAction::Sc(
@@ -735,7 +735,7 @@ fn tcp_request(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
                     .map_err(|e| format!("'tcp-request {stage} {e}"))?,
             );
         }
-        a if a.starts_with("sc-inc-gpc") || a.starts_with("sc-set-gpt0") => {
+        a if a.starts_with("sc-inc-gpc") || a.starts_with("sc-set-gpt") => {
             sc = Some(
                 crate::config::model::parse_sc_action(a, &words[3..cut])
                     .map_err(|e| format!("'tcp-request {stage} {e}"))?,
@@ -743,7 +743,7 @@ fn tcp_request(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
         }
         a => {
             return Err(format!(
-                "'tcp-request {stage} {a}' is not supported yet by gatehouse (supported: accept, reject, track-sc0/1/2, sc-inc-gpc0/1, sc-set-gpt0, expect-proxy layer4 on connections; authenticate and set-credentials on content)."
+                "'tcp-request {stage} {a}' is not supported yet by gatehouse (supported: accept, reject, track-sc0/1/2, sc-inc-gpc0/1, sc-inc-gpc, sc-set-gpt0, sc-set-gpt, expect-proxy layer4 on connections; authenticate and set-credentials on content)."
             ));
         }
     }

@@ -61,7 +61,8 @@ impl Session {
             let view = view(req, &self.conn);
             let (target, rule) = (ex.cookie.target, ex.cookie.rule);
             let sticky = if target.is_none() {
-                crate::proxy::stick::designate(be, &view, &mut ex.stick)
+                let force = rule == crate::runtime::persist::PersistVerdict::Force;
+                crate::proxy::stick::designate(be, &view, &mut ex.stick, force)
             } else {
                 None
             };

@@ -5,11 +5,13 @@
 //! that keep their definition; a table with the `redis` option is shared with the
 //! other instances through Redis (`share/`).
 
+pub mod dump;
 pub mod freq;
 pub mod persist;
 pub mod share;
 pub mod table;
 pub mod track;
 
-pub use table::{Entry, FilterOp, KeyIn, Table};
+pub use dump::FilterOp;
+pub use table::{Entry, KeyIn, Table};
 pub use track::{Tracked, Trackers};

@@ -70,11 +70,15 @@ fn key_of(rule: &StickRuleRt, src: &dyn SampleSource) -> Option<Box<[u8]>> {
 
 /// The server of `servers` an entry designates: by `server_key` (its name) when
 /// stored, else by `server_id`; when it is running (up and not in maintenance; a
-/// draining server keeps its persistent clients).
+/// draining server keeps its persistent clients), or whatever its state with
+/// `keep_stopped` (`option persist` or a `force-persist` rule: HAProxy's
+/// `sticking_rule_find_target`, where a failing connection then goes through `retries`
+/// and `option redispatch`).
 fn target(
     table: &Table,
     e: &super::Entry,
     servers: &[Arc<ServerState>],
+    keep_stopped: bool,
 ) -> Option<Arc<ServerState>> {
     let s = match table.read_name(e) {
         Some(name) => servers.iter().find(|s| *s.name == *name),
@@ -84,16 +88,18 @@ fn target(
         }
     }?;
     let running = s.up.load(Ordering::Relaxed) && !s.maint.load(Ordering::Relaxed);
-    running.then(|| Arc::clone(s))
+    (running || keep_stopped).then(|| Arc::clone(s))
 }
 
 /// Runs the request's `stick` rules: the server a `match` (or `on`) rule designates,
-/// if one does and it is running, and the keys to store once the server is known.
+/// if one does and it is running (or in any state with `keep_stopped`: see
+/// [`target`]), and the keys to store once the server is known.
 pub fn on_request(
     rules: &[StickRuleRt],
     servers: &[Arc<ServerState>],
     src: &dyn SampleSource,
     pending: &mut Pending,
+    keep_stopped: bool,
 ) -> Option<Arc<ServerState>> {
     let mut chosen = None;
     for r in rules.iter().filter(|r| r.kind != StickKind::StoreResponse) {
@@ -109,7 +115,7 @@ pub fn on_request(
             && let Some(e) = r.table.lookup(&key)
         {
             if chosen.is_none() {
-                chosen = target(&r.table, &e, servers);
+                chosen = target(&r.table, &e, servers, keep_stopped);
             }
             r.table.touch(&e, super::freq::now_ms());
         }

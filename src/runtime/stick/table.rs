@@ -1,16 +1,17 @@
-//! One stick table: entries by key (in HAProxy's key encoding, ordered as its tree
-//! orders them), each with the data its `store` line declares. The table lives in the
-//! live-state store by name and outlives snapshots whose definition is unchanged.
+//! One stick table: entries by key (in HAProxy's key encoding, in a hash map: `show
+//! table` sorts them as HAProxy's tree orders them, `dump.rs`), each with the data its
+//! `store` line declares. The table lives in the live-state store by name and outlives
+//! snapshots whose definition is unchanged.
 //!
 //! Every change of an entry's data goes through [`Table::update`], which re-arms the
 //! entry's expiry and, in a table shared through Redis, marks the entry dirty: its
 //! first change since the last batch puts it in the table's dirty list, which the
 //! table's sync task (`share/`) drains, so the request path never waits on Redis.
 
+use super::dump::FilterOp;
 use super::freq::{FreqCtr, now_ms};
-use crate::config::model::{STICK_DATA, StickData, StickKeyType, StickTableDef};
-use std::collections::BTreeMap;
-use std::fmt::Write;
+use crate::config::model::{StickData, StickKeyType, StickTableDef};
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -79,12 +80,12 @@ pub struct Entry {
     /// evicted nor expired.
     refs: AtomicU32,
     /// When it expires (ms, [`now_ms`] clock); meaningless without `expire`.
-    expire: AtomicU32,
+    pub(super) expire: AtomicU32,
     /// When it was last touched (ms): eviction order.
     touched: AtomicU32,
     /// Changed since the sync task last took it (shared tables only).
     dirty: AtomicBool,
-    data: Mutex<Box<[Slot]>>,
+    pub(super) data: Mutex<Box<[Slot]>>,
 }
 
 impl Entry {
@@ -164,46 +165,20 @@ impl Updater<'_> {
     }
 }
 
-/// A comparison of `show table`/`clear table` filters.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FilterOp {
-    /// `eq`.
-    Eq,
-    /// `ne`.
-    Ne,
-    /// `le`.
-    Le,
-    /// `ge`.
-    Ge,
-    /// `lt`.
-    Lt,
-    /// `gt`.
-    Gt,
-}
+/// The entries by encoded key. The hash is seeded per process (keys may come from
+/// clients: a string table keyed on a header must not be made to collide at will).
+pub(super) type EntryMap = HashMap<Box<[u8]>, Arc<Entry>, foldhash::fast::RandomState>;
 
-impl FilterOp {
-    /// The operator named `s`.
-    pub fn parse(s: &str) -> Option<FilterOp> {
-        Some(match s {
-            "eq" => FilterOp::Eq,
-            "ne" => FilterOp::Ne,
-            "le" => FilterOp::Le,
-            "ge" => FilterOp::Ge,
-            "lt" => FilterOp::Lt,
-            "gt" => FilterOp::Gt,
-            _ => return None,
-        })
-    }
-    fn keeps(self, data: i64, value: i64) -> bool {
-        match self {
-            FilterOp::Eq => data == value,
-            FilterOp::Ne => data != value,
-            FilterOp::Le => data <= value,
-            FilterOp::Ge => data >= value,
-            FilterOp::Lt => data < value,
-            FilterOp::Gt => data > value,
-        }
-    }
+/// Where a stored data type sits in an entry's slots, worked out once per table so that
+/// the request path finds a slot and a rate's period without searching the `store` list.
+#[derive(Clone, Copy, Debug, Default)]
+struct SlotInfo {
+    /// Its first slot.
+    first: u16,
+    /// Its elements (1 but for the `gpc`/`gpt`/`gpc_rate` arrays); 0: not stored.
+    count: u16,
+    /// A rate's period (ms).
+    period: u32,
 }
 
 /// A stick table.
@@ -212,13 +187,13 @@ pub struct Table {
     pub name: String,
     /// What the configuration says of it.
     pub def: StickTableDef,
-    /// The first slot of each data type (by [`StickData`] order), if stored.
-    offsets: [Option<u16>; 25],
+    /// Each data type's slots (by [`StickData`] order).
+    slots: [SlotInfo; 25],
     /// The data types stored, one bit each (by [`StickData`] order).
     mask: u32,
     /// Slots of one entry.
     nslots: usize,
-    entries: Mutex<BTreeMap<Box<[u8]>, Arc<Entry>>>,
+    pub(super) entries: Mutex<EntryMap>,
     /// Shared through Redis: changed entries are listed in `dirty`.
     shared: bool,
     /// The entries changed since the sync task's last batch.
@@ -230,11 +205,15 @@ pub struct Table {
 impl Table {
     /// An empty table.
     pub fn new(name: &str, def: StickTableDef) -> Table {
-        let mut offsets = [None; 25];
+        let mut slots = [SlotInfo::default(); 25];
         let mut n = 0usize;
         let mut mask = 0u32;
         for item in &def.store {
-            offsets[item.data as usize] = Some(n as u16);
+            slots[item.data as usize] = SlotInfo {
+                first: n as u16,
+                count: item.count.max(1) as u16,
+                period: item.period_ms,
+            };
             mask |= 1 << item.data as u32;
             n += item.count as usize;
         }
@@ -242,10 +221,10 @@ impl Table {
         Table {
             name: name.to_string(),
             def,
-            offsets,
+            slots,
             mask,
             nslots: n,
-            entries: Mutex::new(BTreeMap::new()),
+            entries: Mutex::new(EntryMap::default()),
             shared,
             dirty: Mutex::new(Vec::new()),
             sync_started: AtomicBool::new(false),
@@ -295,14 +274,16 @@ impl Table {
         self.period(data)
     }
 
-    fn slot(&self, data: StickData, idx: u32) -> Option<usize> {
-        let first = self.offsets[data as usize]? as usize;
-        let count = self.def.item(data).map_or(1, |i| i.count);
-        (idx < count).then_some(first + idx as usize)
+    #[inline]
+    pub(super) fn slot(&self, data: StickData, idx: u32) -> Option<usize> {
+        let s = self.slots[data as usize];
+        (idx < u32::from(s.count)).then_some(usize::from(s.first) + idx as usize)
     }
 
-    fn period(&self, data: StickData) -> u32 {
-        self.def.item(data).map_or(1000, |i| i.period_ms)
+    #[inline]
+    pub(super) fn period(&self, data: StickData) -> u32 {
+        let s = self.slots[data as usize];
+        if s.count == 0 { 1000 } else { s.period }
     }
 
     /// Whether the table stores `data`.
@@ -414,7 +395,11 @@ impl Table {
     /// The entry of `key`, created (and touched) when new; `None` when the table is full
     /// and can make no room (`nopurge`, or every entry in use).
     pub fn get_or_create(&self, key: &[u8]) -> Option<Arc<Entry>> {
-        let now = now_ms();
+        self.get_or_create_at(key, now_ms())
+    }
+
+    /// [`Table::get_or_create`] at `now` (ms, [`now_ms`]'s clock), read by the caller.
+    pub fn get_or_create_at(&self, key: &[u8], now: u32) -> Option<Arc<Entry>> {
         let mut m = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(e) = m.get(key) {
             if !self.expired(e, now) {
@@ -431,22 +416,19 @@ impl Table {
                 return None;
             }
         }
-        let slots: Box<[Slot]> = (0..self.nslots)
-            .map(|i| {
-                let rate = self.def.store.iter().any(|s| {
-                    let first = self.offsets[s.data as usize].unwrap_or(0) as usize;
-                    s.data.is_rate() && (first..first + s.count as usize).contains(&i)
-                });
-                let name = self.offsets[StickData::ServerKey as usize] == Some(i as u16);
-                if rate {
+        let mut slots: Vec<Slot> = Vec::with_capacity(self.nslots);
+        for item in &self.def.store {
+            for _ in 0..item.count {
+                slots.push(if item.data.is_rate() {
                     Slot::Rate(FreqCtr::default(), 0)
-                } else if name {
+                } else if item.data == StickData::ServerKey {
                     Slot::Name(None)
                 } else {
                     Slot::Int(0)
-                }
-            })
-            .collect();
+                });
+            }
+        }
+        let slots = slots.into_boxed_slice();
         let e = Arc::new(Entry {
             key: key.into(),
             refs: AtomicU32::new(0),
@@ -461,7 +443,7 @@ impl Table {
 
     /// Evicts up to `n` unreferenced entries, the least recently touched first
     /// (HAProxy's `stktable_trash_oldest`).
-    fn trash_oldest(&self, m: &mut BTreeMap<Box<[u8]>, Arc<Entry>>, n: usize) {
+    fn trash_oldest(&self, m: &mut EntryMap, n: usize) {
         let now = now_ms();
         let mut cands: Vec<(u32, Box<[u8]>)> = m
             .iter()
@@ -487,7 +469,16 @@ impl Table {
     /// `stktable_touch_local`): the one mutation path of entries. In a shared table the
     /// entry's first change since the last batch lists it for the sync task.
     pub fn update<R>(&self, e: &Arc<Entry>, f: impl FnOnce(&mut Updater<'_>) -> R) -> R {
-        let now = now_ms();
+        self.update_at(e, now_ms(), f)
+    }
+
+    /// [`Table::update`] at `now` (ms, [`now_ms`]'s clock), read by the caller.
+    pub fn update_at<R>(
+        &self,
+        e: &Arc<Entry>,
+        now: u32,
+        f: impl FnOnce(&mut Updater<'_>) -> R,
+    ) -> R {
         let r = {
             let mut d = e.data.lock().unwrap_or_else(|p| p.into_inner());
             let mut u = Updater {
@@ -552,135 +543,6 @@ impl Table {
         let now = now_ms();
         let mut m = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         m.retain(|_, e| !self.expired(e, now));
-    }
-
-    /// `# table: NAME, type: T, size:S, used:U` of `show table`.
-    pub fn head(&self) -> String {
-        self.purge_expired();
-        format!(
-            "# table: {}, type: {}, size:{}, used:{}\n",
-            self.name,
-            self.def.key.keyword(),
-            self.def.size,
-            self.used()
-        )
-    }
-
-    /// The value a filter compares (`data.TYPE`): the first element of arrays.
-    fn filter_value(&self, e: &Entry, data: StickData) -> i64 {
-        self.read(e, data, 0).unwrap_or(0)
-    }
-
-    fn matches(&self, e: &Entry, filters: &[(StickData, FilterOp, i64)]) -> bool {
-        filters
-            .iter()
-            .all(|(d, op, v)| op.keeps(self.filter_value(e, *d), *v))
-    }
-
-    /// The lines of `show table NAME [filters]` after the head: the entries matching,
-    /// in key order, as HAProxy's `table_dump_entry_to_buffer` writes them.
-    pub fn dump(&self, filters: &[(StickData, FilterOp, i64)], key: Option<&[u8]>) -> String {
-        self.purge_expired();
-        let list: Vec<Arc<Entry>> = {
-            let m = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-            match key {
-                Some(k) => m.get(k).cloned().into_iter().collect(),
-                None => m.values().cloned().collect(),
-            }
-        };
-        let mut out = String::new();
-        for e in list.iter().filter(|e| self.matches(e, filters)) {
-            self.dump_entry(e, &mut out);
-        }
-        out
-    }
-
-    fn dump_entry(&self, e: &Arc<Entry>, out: &mut String) {
-        let now = now_ms();
-        let _ = write!(out, "{:p}: key=", Arc::as_ptr(e));
-        self.write_key(&e.key, out);
-        let exp = if self.def.expire_ms.is_some() {
-            (e.expire.load(Ordering::Relaxed).wrapping_sub(now) as i32).max(0)
-        } else {
-            0
-        };
-        let _ = write!(out, " use={} exp={exp}", e.refs());
-        let d = e.data.lock().unwrap_or_else(|p| p.into_inner());
-        for (data, name) in STICK_DATA {
-            let Some(first) = self.offsets[*data as usize] else {
-                continue;
-            };
-            let item = self.def.item(*data).copied();
-            let count = item.map_or(1, |i| i.count);
-            for idx in 0..count {
-                let label = if data.is_array() {
-                    let (pfx, sfx) = name
-                        .split_once('_')
-                        .map_or((*name, ""), |(p, _)| (p, &name[p.len()..]));
-                    format!("{pfx}{idx}{sfx}")
-                } else {
-                    (*name).to_string()
-                };
-                let v = match &d[first as usize + idx as usize] {
-                    Slot::Int(v) => match data {
-                        StickData::ServerId => (*v as i32).to_string(),
-                        StickData::BytesInCnt | StickData::BytesOutCnt => v.to_string(),
-                        _ => (*v as u32).to_string(),
-                    },
-                    Slot::Rate(f, _) => f.read(self.period(*data), now).to_string(),
-                    Slot::Name(n) => n.as_deref().unwrap_or("-").to_string(),
-                };
-                if data.is_rate() {
-                    let _ = write!(out, " {label}({})={v}", self.period(*data));
-                } else {
-                    let _ = write!(out, " {label}={v}");
-                }
-            }
-        }
-        out.push('\n');
-    }
-
-    /// Writes a key as `show table` does (`dump_text` for strings, hex for binary).
-    pub fn write_key(&self, key: &[u8], out: &mut String) {
-        match self.def.key {
-            StickKeyType::Ip => {
-                let mut o = [0u8; 4];
-                o.copy_from_slice(&key[..4]);
-                let _ = write!(out, "{}", std::net::Ipv4Addr::from(o));
-            }
-            StickKeyType::Ipv6 => {
-                let mut o = [0u8; 16];
-                o.copy_from_slice(&key[..16]);
-                let _ = write!(out, "{}", std::net::Ipv6Addr::from(o));
-            }
-            StickKeyType::Integer => {
-                let mut o = [0u8; 4];
-                o.copy_from_slice(&key[..4]);
-                let _ = write!(out, "{}", u32::from_ne_bytes(o));
-            }
-            StickKeyType::String => {
-                for &c in key {
-                    match c {
-                        b'\t' => out.push_str("\\t"),
-                        b'\n' => out.push_str("\\n"),
-                        b'\r' => out.push_str("\\r"),
-                        0x1b => out.push_str("\\e"),
-                        b'\\' => out.push_str("\\\\"),
-                        b' ' => out.push_str("\\ "),
-                        b'=' => out.push_str("\\="),
-                        0x21..=0x7e => out.push(c as char),
-                        _ => {
-                            let _ = write!(out, "\\x{c:02X}");
-                        }
-                    }
-                }
-            }
-            StickKeyType::Binary => {
-                for &c in key {
-                    let _ = write!(out, "{c:02X}");
-                }
-            }
-        }
     }
 
     /// `clear table NAME [filters | key K]`: removes the matching entries not in use;

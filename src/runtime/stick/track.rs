@@ -57,23 +57,33 @@ impl Trackers {
     }
 
     /// Tracks the entry of `key` in `table` with counter `n`, unless it tracks one
-    /// already (HAProxy ignores the rule then); counts a connection in it. `None` when
-    /// the table has no room.
-    pub fn track(&self, n: usize, table: &Arc<Table>, key: &[u8]) -> Option<&Tracked> {
+    /// already (HAProxy ignores the rule then); counts a connection in it, and with
+    /// `http` the request being processed (`http-request track-sc`: `http_req_cnt`,
+    /// `http_req_rate`), in one update of the entry. `None` when the table has no room.
+    pub fn track(&self, n: usize, table: &Arc<Table>, key: &[u8], http: bool) -> Option<&Tracked> {
         let slot = self.slots.get(n)?;
         if slot.get().is_some() {
             return None;
         }
-        let entry = table.get_or_create(key)?;
+        let now = now_ms();
+        let entry = table.get_or_create_at(key, now)?;
         entry.hold();
-        if table.stores_any(&[D::ConnCur, D::ConnCnt, D::ConnRate]) {
-            table.update(&entry, |u| {
-                u.add(D::ConnCur, 0, 1);
-                u.add(D::ConnCnt, 0, 1);
-                u.add(D::ConnRate, 0, 1);
+        let conn = table.stores_any(&[D::ConnCur, D::ConnCnt, D::ConnRate]);
+        let req = http && table.stores_any(&[D::HttpReqCnt, D::HttpReqRate]);
+        if conn || req {
+            table.update_at(&entry, now, |u| {
+                if conn {
+                    u.add(D::ConnCur, 0, 1);
+                    u.add(D::ConnCnt, 0, 1);
+                    u.add(D::ConnRate, 0, 1);
+                }
+                if req {
+                    u.add(D::HttpReqCnt, 0, 1);
+                    u.add(D::HttpReqRate, 0, 1);
+                }
             });
         } else {
-            table.touch(&entry, now_ms());
+            table.touch(&entry, now);
         }
         let t = Tracked {
             table: Arc::clone(table),

@@ -1,6 +1,7 @@
 //! A small Redis client for the sync task: one TCP connection speaking RESP2 (commands
 //! as arrays of bulk strings, replies read with bounds), `AUTH` and `SELECT` after
-//! connecting. Hand-written rather than the `redis` crate, which would bring some
+//! connecting, and the master of a Sentinel set found as Sentinel clients do (ask each
+//! Sentinel in turn, then check the `ROLE` of the address it gave). Hand-written rather than the `redis` crate, which would bring some
 //! thirty crates (URL parsing with ICU tables among them) for the five commands used
 //! here (docs/persistence.md).
 
@@ -55,15 +56,30 @@ impl Conn {
     /// Connects to `server`, authenticates and selects its database, each step within
     /// `timeout`.
     pub async fn open(server: &RedisServer, timeout: Duration) -> Result<Conn, RespError> {
-        let addr = (server.host.as_str(), server.port);
-        let tcp = tokio::time::timeout(timeout, TcpStream::connect(addr))
+        Conn::open_at(&server.host, server.port, server, timeout).await
+    }
+
+    /// Connects to `host:port` without authenticating (a Sentinel).
+    async fn plain(host: &str, port: u16, timeout: Duration) -> Result<Conn, RespError> {
+        let tcp = tokio::time::timeout(timeout, TcpStream::connect((host, port)))
             .await
             .map_err(|_| RespError::Timeout)??;
         tcp.set_nodelay(true)?;
-        let mut c = Conn {
+        Ok(Conn {
             io: BufReader::new(tcp),
             timeout,
-        };
+        })
+    }
+
+    /// Like [`Conn::open`], at `host:port` (the master a Sentinel named) with the
+    /// credentials and database of `server`.
+    pub async fn open_at(
+        host: &str,
+        port: u16,
+        server: &RedisServer,
+        timeout: Duration,
+    ) -> Result<Conn, RespError> {
+        let mut c = Conn::plain(host, port, timeout).await?;
         match (&server.user, &server.password) {
             (Some(u), Some(p)) => {
                 c.call(&[b"AUTH", u.as_bytes(), p.as_bytes()]).await?;
@@ -92,6 +108,70 @@ impl Conn {
         .await
         .map_err(|_| RespError::Timeout)?
     }
+}
+
+/// The master `name` as the first of `sentinels` that knows it says (`SENTINEL
+/// get-master-addr-by-name`), connected with the credentials and database of `server`
+/// and confirmed a master (`ROLE`: a Sentinel may still name a master that was just
+/// demoted). `Err`: the last failure when none gives a usable master.
+pub async fn open_master(
+    sentinels: &[(String, u16)],
+    server: &RedisServer,
+    timeout: Duration,
+) -> Result<(Conn, String), RespError> {
+    let mut last = RespError::Protocol("no Sentinel");
+    for (host, port) in sentinels {
+        let addr = async {
+            let mut s = Conn::plain(host, *port, timeout).await?;
+            let r = s
+                .call(&[
+                    b"SENTINEL",
+                    b"get-master-addr-by-name",
+                    server.host.as_bytes(),
+                ])
+                .await?;
+            match r {
+                Reply::Array(Some(v)) => match v.as_slice() {
+                    [Reply::Bulk(Some(h)), Reply::Bulk(Some(p))] => {
+                        let h = String::from_utf8_lossy(h).into_owned();
+                        let p = std::str::from_utf8(p)
+                            .ok()
+                            .and_then(|p| p.parse::<u16>().ok())
+                            .ok_or(RespError::Protocol("bad master port"))?;
+                        Ok((h, p))
+                    }
+                    _ => Err(RespError::Protocol("bad master address")),
+                },
+                _ => Err(RespError::Server(format!(
+                    "Sentinel {host}:{port} knows no master '{}'",
+                    server.host
+                ))),
+            }
+        };
+        let (mh, mp) = match addr.await {
+            Ok(a) => a,
+            Err(e) => {
+                last = e;
+                continue;
+            }
+        };
+        let conn = async {
+            let mut c = Conn::open_at(&mh, mp, server, timeout).await?;
+            match c.call(&[b"ROLE"]).await? {
+                Reply::Array(Some(v))
+                    if v.first() == Some(&Reply::Bulk(Some(b"master".to_vec()))) =>
+                {
+                    Ok(c)
+                }
+                _ => Err(RespError::Server(format!("{mh}:{mp} is not a master"))),
+            }
+        };
+        match conn.await {
+            Ok(c) => return Ok((c, format!("{mh}:{mp}"))),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
 }
 
 /// Writes a command as a RESP array of bulk strings.

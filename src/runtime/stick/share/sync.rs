@@ -12,7 +12,7 @@
 //! window), and a Redis that came back empty is filled again from the entries' values.
 
 use super::fields::{self, Clocks, Layout, Shadow};
-use super::resp::{Conn, Reply, RespError};
+use super::resp::{Conn, Reply, RespError, open_master};
 use crate::config::model::RedisShare;
 use crate::runtime::stick::freq::now_ms;
 use crate::runtime::stick::table::{Entry, Table};
@@ -114,6 +114,8 @@ struct Sync {
     /// Redis came back: say so once the first round after went through.
     recovered: Option<Duration>,
     last_ok: Instant,
+    /// Where the Sentinels last said the master is (`redis-sentinel`).
+    master: Option<String>,
 }
 
 /// Runs the sync task of `table` until the table is dropped (a reload that changed
@@ -167,12 +169,19 @@ impl Sync {
             link: Link::New,
             recovered: None,
             last_ok: Instant::now(),
+            master: None,
         })
     }
 
     fn server(&self) -> String {
         let s = &self.share.server;
-        format!("{}:{}/{}", s.host, s.port, s.db)
+        if self.share.sentinels.is_empty() {
+            return format!("{}:{}/{}", s.host, s.port, s.db);
+        }
+        match &self.master {
+            Some(at) => format!("master '{}' ({at}/{})", s.host, s.db),
+            None => format!("master '{}' (/{}, not found yet)", s.host, s.db),
+        }
     }
 
     /// One round: follow the newly changed entries, then send and read back.
@@ -244,7 +253,17 @@ impl Sync {
             Link::Down { next, .. } if Instant::now() < *next => return false,
             _ => {}
         }
-        match Conn::open(&self.share.server, TIMEOUT).await {
+        let opened = if self.share.sentinels.is_empty() {
+            Conn::open(&self.share.server, TIMEOUT).await
+        } else {
+            open_master(&self.share.sentinels, &self.share.server, TIMEOUT)
+                .await
+                .map(|(c, at)| {
+                    self.master = Some(at);
+                    c
+                })
+        };
+        match opened {
             Ok(c) => {
                 match std::mem::replace(&mut self.link, Link::Up(c)) {
                     Link::New => note(&format!(
