@@ -47,6 +47,7 @@ declare -A PKG=(
     [socat]=socat                      # tests/admin_*.rs speak to the runtime API socket
     [nginx]=nginx                      # tests/h2_server.rs: an HTTP/2 and TLS backend
     [h2load]=nghttp2-client            # tests/h2_client.rs: many HTTP/2 streams (smoke)
+    [nghttpd]=nghttp2-server           # tests/h2_server_tune.rs: the SETTINGS a server sees
 )
 
 # PostgreSQL's programs live outside the PATH, in its versioned directory: only that

@@ -1,5 +1,6 @@
 //! What a `bind … ssl` handshake offers, seen by `openssl s_client`: the OCSP response
-//! stapled from `FILE.ocsp` and the key-exchange groups of `curves`, `ecdhe` and
+//! stapled from `FILE.ocsp` (checked against the certificate at load as HAProxy does:
+//! ignored with a warning when it is about another one, refused without an issuer) and the key-exchange groups of `curves`, `ecdhe` and
 //! `ssl-default-bind-curves` (compared with HAProxy 2.6 on the same files);
 //! `ssl-dh-param-file` accepted with a warning.
 
@@ -65,29 +66,87 @@ fn an_ocsp_file_beside_the_certificate_is_stapled_like_haproxy() {
     assert!(out.contains("OCSP response: no response sent"), "{out}");
 }
 
+/// `gatehouse -c` and `haproxy -c` on `cfg`: each one's exit code and output.
+fn both_check(cfg: &std::path::Path) -> Vec<(&'static str, i32, String)> {
+    let mut out = Vec::new();
+    let (code, o, e) = check(&gatehouse_bin(), &[cfg]);
+    out.push(("gatehouse", code, o + &e));
+    if let Some(h) = haproxy_bin() {
+        let (code, o, e) = check(&h, &[cfg]);
+        out.push(("haproxy", code, o + &e));
+    }
+    out
+}
+
 #[test]
-fn an_ocsp_file_that_is_not_a_successful_response_is_a_config_error() {
+fn an_ocsp_file_about_another_certificate_or_unusable_is_ignored_with_haproxys_warning() {
     let pki = Pki::get();
     let dir = TempDir::new("tls-ocsp");
-    std::fs::copy(pki.path("site.pem"), dir.path().join("site.pem")).unwrap();
-    // An OCSP "tryLater" response, then bytes that are no response at all.
+    // default.pem (serial 1001) with the response made for site.pem (serial 1002).
+    std::fs::copy(pki.path("default.pem"), dir.path().join("default.pem")).unwrap();
+    std::fs::copy(pki.path("ca.pem"), dir.path().join("default.pem.issuer")).unwrap();
+    let stapled = std::fs::read(pki.path("stapled/site.pem.ocsp")).unwrap();
+    let crt = dir.path().join("default.pem").display().to_string();
+    let port = free_port();
+    let cfg = dir.write("ocsp.cfg", stapling_cfg(port, &crt));
     for (bytes, says) in [
-        (&[0x30u8, 0x03, 0x0a, 0x01, 0x03][..], "not successful"),
-        (&b"not der"[..], "cannot parse the OCSP response"),
+        (
+            &stapled[..],
+            "Loading: OCSP single response: Certificate ID does not match certificate and issuer. Content will be ignored.",
+        ),
+        (
+            &[0x30u8, 0x03, 0x0a, 0x01, 0x03][..],
+            "Loading: OCSP response status not successful. Content will be ignored.",
+        ),
+        (
+            &b"not der"[..],
+            "Loading: Unable to parse OCSP response. Content will be ignored.",
+        ),
     ] {
-        dir.write("site.pem.ocsp", bytes);
-        let cfg = dir.write(
-            "bad.cfg",
-            stapling_cfg(
-                free_port(),
-                &dir.path().join("site.pem").display().to_string(),
-            ),
-        );
-        let (code, _, err) = check(&gatehouse_bin(), &[&cfg]);
-        assert_ne!(code, 0);
+        dir.write("default.pem.ocsp", bytes);
+        for (who, code, out) in both_check(&cfg) {
+            assert_eq!(code, 0, "{who}: {out}");
+            assert!(
+                out.contains("[WARNING]") && out.contains(says),
+                "{who}: {out}"
+            );
+        }
+    }
+    // The mismatching response is not stapled.
+    dir.write("default.pem.ocsp", &stapled);
+    let _g = Gatehouse::start(&stapling_cfg(port, &crt), &[port]);
+    let s = s_client(
+        port,
+        &["-tls1_3", "-status", "-servername", "default.test"],
+        "",
+    );
+    assert!(s.ok, "{}", s.out);
+    assert!(
+        s.out.contains("OCSP response: no response sent"),
+        "{}",
+        s.out
+    );
+}
+
+#[test]
+fn an_ocsp_file_without_its_issuer_is_a_config_error_as_in_haproxy() {
+    let pki = Pki::get();
+    let dir = TempDir::new("tls-ocsp-issuer");
+    // site.pem holds no chain and no site.pem.issuer is beside it.
+    std::fs::copy(pki.path("site.pem"), dir.path().join("site.pem")).unwrap();
+    std::fs::copy(
+        pki.path("stapled/site.pem.ocsp"),
+        dir.path().join("site.pem.ocsp"),
+    )
+    .unwrap();
+    let crt = dir.path().join("site.pem").display().to_string();
+    let cfg = dir.write("bad.cfg", stapling_cfg(free_port(), &crt));
+    let says = "site.pem.ocsp' is present and activates OCSP but it is impossible to compute the OCSP certificate ID (maybe the issuer could not be found)'.";
+    for (who, code, out) in both_check(&cfg) {
+        assert_ne!(code, 0, "{who}: {out}");
         assert!(
-            err.contains(says) && err.contains("site.pem.ocsp") && err.contains("bad.cfg:7"),
-            "{err}"
+            out.contains(says) && out.contains("bad.cfg:7"),
+            "{who}: {out}"
         );
     }
 }

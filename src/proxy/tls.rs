@@ -25,6 +25,8 @@ pub struct TlsClient<S> {
     /// Bytes of the write in progress that rustls took; the write completes when they
     /// have been flushed to the socket.
     accepted: Option<usize>,
+    /// Where the connection's first TLS error goes (`ssl_fc_err`).
+    error: crate::tls::errors::ErrorCell,
 }
 
 /// Why a client's handshake did not complete, with HAProxy's words for its log line
@@ -94,6 +96,7 @@ where
             inner: tls,
             buffered: false,
             accepted: None,
+            error: facts.error.clone(),
         },
         facts,
     ))
@@ -139,10 +142,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for TlsClient<S> {
     ) -> Poll<io::Result<()>> {
         let me = self.get_mut();
         let r = Pin::new(&mut me.inner).poll_read(cx, buf);
+        if let Poll::Ready(Err(e)) = &r
+            && let Some(tls) = e.get_ref().and_then(|x| x.downcast_ref::<rustls::Error>())
+        {
+            me.error.record(tls);
+        }
         if r.is_ready() {
             me.buffered = match me.inner.get_mut().1.process_new_packets() {
                 Ok(state) => state.plaintext_bytes_to_read() > 0 || state.peer_has_closed(),
-                Err(_) => true,
+                Err(e) => {
+                    me.error.record(&e);
+                    true
+                }
             };
         }
         r

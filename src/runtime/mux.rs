@@ -22,6 +22,8 @@ pub struct H2Conn {
     served: AtomicU64,
     /// Set by its driving task when the connection ended.
     ended: Arc<AtomicBool>,
+    /// Most streams at once whatever the server allows (`tune.h2.max-concurrent-streams`).
+    cap: Option<u32>,
 }
 
 /// Which open connections a request may share (`http-reuse`).
@@ -39,14 +41,20 @@ pub enum Share {
 
 impl H2Conn {
     /// An entry for a connection whose handshake was sent: `ended` is set by the task
-    /// that drives it once it closes.
-    pub fn new(send: h2::client::SendRequest<Bytes>, key: PoolKey, ended: Arc<AtomicBool>) -> Self {
+    /// that drives it once it closes; `cap` bounds its streams below the server's limit.
+    pub fn new(
+        send: h2::client::SendRequest<Bytes>,
+        key: PoolKey,
+        ended: Arc<AtomicBool>,
+        cap: Option<u32>,
+    ) -> Self {
         H2Conn {
             send,
             key,
             streams: AtomicU32::new(0),
             served: AtomicU64::new(0),
             ended,
+            cap,
         }
     }
 
@@ -67,9 +75,11 @@ impl H2Conn {
     }
 
     /// The most streams it may run at once: the server's `SETTINGS_MAX_CONCURRENT_STREAMS`
-    /// (100 until its SETTINGS arrive, as HAProxy assumes).
+    /// (`tune.h2.max-concurrent-streams` until its SETTINGS arrive, as HAProxy assumes),
+    /// never more than `tune.h2.max-concurrent-streams`.
     pub fn max_streams(&self) -> u32 {
-        self.send.current_max_send_streams().min(u32::MAX as usize) as u32
+        let server = self.send.current_max_send_streams().min(u32::MAX as usize) as u32;
+        self.cap.map_or(server, |c| c.min(server))
     }
 
     /// Reserves a stream when one is free and `share` allows: the handle to open it.

@@ -1,6 +1,7 @@
 //! Certificates for `crt` and `crt-list`: a PEM bundle (the chain, then or before the
 //! private key, RSA or ECDSA; the key may also be in `FILE.key`, an OCSP response in
-//! `FILE.ocsp` is stapled), a directory of bundles, and the names each answers for
+//! `FILE.ocsp` is stapled when it is about this certificate: `ocsp.rs`), a directory of
+//! bundles, and the names each answers for
 //! (its subject alternative DNS names and common name, or the crt-list's SNI filters).
 
 use super::TlsError;
@@ -25,6 +26,8 @@ pub struct CertEntry {
     pub path: PathBuf,
     /// The `[options]` of its crt-list line, if any.
     pub opts: Option<Arc<LineOpts>>,
+    /// Warnings of its loading (an OCSP response ignored), HAProxy's words.
+    pub warnings: Vec<String>,
 }
 
 /// Loads a PEM bundle.
@@ -52,45 +55,44 @@ pub fn load_bundle(path: &Path, provider: &CryptoProvider) -> Result<CertEntry, 
         Err(e) => return Err(TlsError::file(path, e)),
     };
     let names = names_of(&chain[0]).map_err(|e| TlsError::file(path, e))?;
-    let mut ck = CertifiedKey::from_der(chain, key, provider)
-        .map_err(|e| TlsError::file(path, format!("unusable certificate or key ({e})")))?;
-    let mut ocsp = path.as_os_str().to_owned();
-    ocsp.push(".ocsp");
-    let ocsp = PathBuf::from(ocsp);
-    if let Ok(resp) = std::fs::read(&ocsp)
+    let with = |ext: &str| {
+        let mut p = path.as_os_str().to_owned();
+        p.push(ext);
+        PathBuf::from(p)
+    };
+    let ocsp_path = with(".ocsp");
+    let mut warnings = Vec::new();
+    let mut stapled = None;
+    if let Ok(resp) = std::fs::read(&ocsp_path)
         && !resp.is_empty()
     {
-        ocsp_successful(&resp).map_err(|e| TlsError::file(&ocsp, e))?;
-        ck.ocsp = Some(resp);
+        let issuer_file = CertificateDer::from_pem_file(with(".issuer")).ok();
+        let Some(issuer) = super::ocsp::find_issuer(&chain, issuer_file.as_ref()) else {
+            return Err(TlsError(format!(
+                "'{}' is present and activates OCSP but it is impossible to compute the OCSP \
+                 certificate ID (maybe the issuer could not be found)'.",
+                ocsp_path.display()
+            )));
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        match super::ocsp::check(&resp, &chain[0], issuer, now) {
+            Ok(()) => stapled = Some(resp),
+            Err(m) => warnings.push(format!("Loading: {m}. Content will be ignored.")),
+        }
     }
+    let mut ck = CertifiedKey::from_der(chain, key, provider)
+        .map_err(|e| TlsError::file(path, format!("unusable certificate or key ({e})")))?;
+    ck.ocsp = stapled;
     Ok(CertEntry {
         key: Arc::new(ck),
         names,
         excluded: Vec::new(),
         path: path.to_path_buf(),
         opts: None,
+        warnings,
     })
-}
-
-/// Checks that `der` is an OCSP response (RFC 6960 `OCSPResponse`) whose status is
-/// `successful`, as HAProxy does when it loads one; the response is stapled as it is.
-fn ocsp_successful(der: &[u8]) -> Result<(), String> {
-    use x509_parser::der_parser::ber::BerObjectContent;
-    let (_, obj) = x509_parser::der_parser::parse_der(der)
-        .map_err(|e| format!("cannot parse the OCSP response ({e})"))?;
-    let status = obj
-        .as_sequence()
-        .ok()
-        .and_then(|s| s.first())
-        .and_then(|o| match o.content {
-            BerObjectContent::Enum(v) => Some(v),
-            _ => None,
-        })
-        .ok_or("not an OCSP response")?;
-    match status {
-        0 => Ok(()),
-        s => Err(format!("OCSP response status not successful ({s})")),
-    }
 }
 
 /// The DNS names of a certificate: its subject alternative names, then its common names.
@@ -323,15 +325,6 @@ pub fn load_crt_list(
 #[cfg(test)]
 mod tests {
     use super::is_bundle;
-
-    #[test]
-    fn an_ocsp_response_must_be_successful() {
-        // OCSPResponse { responseStatus successful } (no body), then tryLater (3).
-        assert!(super::ocsp_successful(&[0x30, 0x03, 0x0a, 0x01, 0x00]).is_ok());
-        let e = super::ocsp_successful(&[0x30, 0x03, 0x0a, 0x01, 0x03]).unwrap_err();
-        assert!(e.contains("not successful (3)"), "{e}");
-        assert!(super::ocsp_successful(b"garbage").is_err());
-    }
 
     #[test]
     fn crt_list_options_and_filters_split() {

@@ -20,6 +20,9 @@ pub struct Facts {
     pub keysize: u32,
     /// The certificate the client presented (`ssl_c_*`), verified.
     pub client: Option<ClientCert>,
+    /// The connection's first TLS error after the handshake (`ssl_fc_err`), set by the
+    /// stream that reads it.
+    pub error: super::errors::ErrorCell,
 }
 
 /// A verified client certificate, as the `ssl_c_*` fetches read it.
@@ -55,6 +58,7 @@ impl Facts {
                 .peer_certificates()
                 .and_then(|c| c.first())
                 .and_then(ClientCert::parse),
+            error: super::errors::ErrorCell::default(),
         }
     }
 }

@@ -10,8 +10,10 @@
 pub mod cert_info;
 pub mod certs;
 pub mod client;
+pub mod errors;
 pub mod facts;
 pub mod hello;
+pub mod ocsp;
 pub mod server;
 pub mod sni;
 pub mod store;
@@ -120,11 +122,16 @@ pub fn check_proxy(
 ) {
     let bases = Bases::of(global);
     for b in proxy.binds.iter().filter(|b| b.tls.ssl) {
-        if let Err(e) = server::bind_config(&b.tls, &global.ssl_bind, &bases) {
-            diags.push(crate::config::diag::Diag::alert(
+        match server::bind_config(&b.tls, &global.ssl_bind, &bases) {
+            Ok(rt) => {
+                for w in &rt.warnings {
+                    diags.push(crate::config::diag::Diag::warning(&b.span, w.clone()));
+                }
+            }
+            Err(e) => diags.push(crate::config::diag::Diag::alert(
                 &b.span,
                 format!("bind : {e}"),
-            ));
+            )),
         }
     }
     for s in proxy.servers.iter().filter(|s| s.opts.tls.ssl) {

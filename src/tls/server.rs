@@ -22,6 +22,9 @@ pub struct BindTlsRt {
     pub base: Arc<ServerConfig>,
     /// Per-certificate configurations, when some crt-list line has options.
     per_cert: Option<PerCert>,
+    /// What loading the certificates warned about (OCSP responses ignored), for the
+    /// configuration check to print at the bind line.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -123,7 +126,12 @@ pub fn compile(
     } else {
         None
     };
-    Ok(Arc::new(BindTlsRt { base, per_cert }))
+    let warnings = entries.iter().flat_map(|e| e.warnings.clone()).collect();
+    Ok(Arc::new(BindTlsRt {
+        base,
+        per_cert,
+        warnings,
+    }))
 }
 
 /// One rustls configuration: `b`'s settings (over the `global` defaults `d`) serving

@@ -20,6 +20,8 @@ pub(super) static FETCHES: &[FetchDef] = &[
     FetchDef::new("ssl_fc_protocol", SmpType::Str, C, fc_protocol),
     FetchDef::new("ssl_fc_cipher", SmpType::Str, C, fc_cipher),
     FetchDef::new("ssl_fc_use_keysize", SmpType::Int, C, fc_keysize),
+    FetchDef::new("ssl_fc_err", SmpType::Int, C, fc_err),
+    FetchDef::new("ssl_fc_err_str", SmpType::Str, C, fc_err_str),
     FetchDef::new("ssl_fc_has_crt", SmpType::Bool, C, c_used),
     FetchDef::new("ssl_c_used", SmpType::Bool, C, c_used),
     FetchDef::new("ssl_c_verify", SmpType::Int, C, c_verify),
@@ -144,6 +146,25 @@ fn c_notafter(_: &FetchCall, s: &dyn SampleSource, each: &mut Each<'_>) -> bool 
 
 fn c_notbefore(_: &FetchCall, s: &dyn SampleSource, each: &mut Each<'_>) -> bool {
     cert(s).is_some_and(|c| each(Sample::Str(c.not_before.as_bytes())))
+}
+
+/// The connection's first TLS error as OpenSSL's code (0: none); nothing without TLS.
+fn fc_err(_: &FetchCall, s: &dyn SampleSource, each: &mut Each<'_>) -> bool {
+    match facts(s) {
+        Some(f) => each(Sample::Int(i64::from(f.error.code()))),
+        None => false,
+    }
+}
+
+/// The connection's first TLS error as OpenSSL's string; nothing when there is none.
+fn fc_err_str(_: &FetchCall, s: &dyn SampleSource, each: &mut Each<'_>) -> bool {
+    match facts(s).map(|f| f.error.code()).filter(|c| *c != 0) {
+        Some(c) => with_scratch(|b| {
+            b.extend_from_slice(crate::tls::errors::string_of(c).as_bytes());
+            each(Sample::Str(b))
+        }),
+        None => false,
+    }
 }
 
 fn c_version(_: &FetchCall, s: &dyn SampleSource, each: &mut Each<'_>) -> bool {

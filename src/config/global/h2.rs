@@ -1,4 +1,5 @@
-//! The `global` HTTP/2 tunables (`tune.h2.*`), parsed as HAProxy 2.6 parses them
+//! The `global` HTTP/2 tunables (`tune.h2.*`, `h2-workaround-bogus-websocket-clients`),
+//! parsed as HAProxy 2.6 parses them
 //! (`atoi`, its ranges and messages); `crate::proxy::h2` applies them to each HTTP/2
 //! connection.
 
@@ -75,8 +76,24 @@ fn max_frame_size(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> 
     Ok(())
 }
 
-/// The `tune.h2.*` keywords.
+fn no_websocket(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
+    if let Some(x) = w.get(1) {
+        return Err(format!(
+            "'{}' cannot handle unexpected argument '{x}'.",
+            w[0]
+        ));
+    }
+    g.tune_h2.websocket = false;
+    Ok(())
+}
+
+/// The `tune.h2.*` keywords and `h2-workaround-bogus-websocket-clients`.
 pub static KEYWORDS: &[GlobalKeyword] = &[
+    sup(
+        "h2-workaround-bogus-websocket-clients",
+        no_websocket,
+        "do not announce WebSocket over HTTP/2 (RFC 8441) to clients",
+    ),
     sup(
         "tune.h2.header-table-size",
         header_table_size,

@@ -25,7 +25,6 @@ pub static KEYWORDS: &[GlobalKeyword] = &[
     ny("h1-accept-payload-with-any-method"),
     ny("h1-case-adjust"),
     ny("h1-case-adjust-file"),
-    ny("h2-workaround-bogus-websocket-clients"),
     ny("httpclient.resolvers.id"),
     ny("httpclient.resolvers.prefer"),
     ny("httpclient.ssl.ca-file"),

@@ -14,6 +14,9 @@ pub struct H2Tune {
     /// `tune.h2.max-frame-size`: the largest frame accepted; `None`: the largest of
     /// 16384 and `tune.bufsize`.
     pub max_frame_size: Option<u32>,
+    /// SETTINGS_ENABLE_CONNECT_PROTOCOL is announced (WebSocket over HTTP/2, RFC 8441);
+    /// `h2-workaround-bogus-websocket-clients` turns it off.
+    pub websocket: bool,
 }
 
 impl Default for H2Tune {
@@ -23,6 +26,7 @@ impl Default for H2Tune {
             initial_window_size: 65535,
             max_concurrent_streams: 100,
             max_frame_size: None,
+            websocket: true,
         }
     }
 }

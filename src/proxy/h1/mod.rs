@@ -72,6 +72,7 @@ mod request;
 mod response;
 pub mod server;
 mod server_codec;
+mod websocket;
 mod write;
 
 #[cfg(test)]

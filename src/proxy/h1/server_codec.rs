@@ -10,6 +10,7 @@ use super::chunked::encode_chunked;
 use super::head::Limits;
 use super::response::ResponseHead;
 use super::server::{read_response_for, server_persists, write_request_for};
+use super::websocket;
 use crate::proxy::codec::{BodyFail, ServerCodec};
 use crate::proxy::deadline::Deadline;
 use crate::proxy::http::io::{IoFail, read_more_with, write_all};
@@ -114,6 +115,9 @@ pub struct H1Server {
     limits: Limits,
     bufsize: usize,
     bufs: Pooled<ServerBufs>,
+    /// The `Sec-WebSocket-Key` this side added to the request: the `101` must carry its
+    /// accept value.
+    ws_key: Option<websocket::Key>,
 }
 
 impl H1Server {
@@ -124,6 +128,7 @@ impl H1Server {
             limits,
             bufsize,
             bufs: Pooled::take(4 * bufsize),
+            ws_key: None,
         }
     }
 
@@ -146,6 +151,10 @@ impl ServerCodec for H1Server {
         let b = &mut *self.bufs;
         b.out.clear();
         write_request_for(req, persist, edits, extra, &mut b.out);
+        self.ws_key = websocket::key_for(req);
+        if let Some(key) = &self.ws_key {
+            websocket::add_key(&mut b.out, key);
+        }
         b.chunked_out = req.payload == Payload::Streamed;
     }
 
@@ -205,6 +214,17 @@ impl ServerCodec for H1Server {
                     req.upgrade,
                 ) {
                     Ok(Some(n)) => {
+                        if let Some(key) = &self.ws_key
+                            && b.rhead.status == 101
+                        {
+                            // HAProxy's `h1_search_websocket_key`: the server must
+                            // answer the key this side made up.
+                            let accept = websocket::accept_for(key);
+                            let seen = b.rhead.header(&b.rbuf, b"sec-websocket-accept");
+                            if !seen.is_some_and(|v| v.eq_ignore_ascii_case(accept.as_bytes())) {
+                                return Err(IoFail::Error);
+                            }
+                        }
                         b.head_len = n;
                         b.used = 0;
                         let body = b.body.get_or_insert_with(BodyReader::for_response);

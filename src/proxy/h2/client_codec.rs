@@ -4,6 +4,12 @@
 //! them), a trailing HEADERS frame `Trailers` and END_STREAM `End`; the response goes
 //! out as HEADERS and DATA sent within the client's window, and the proxy's own replies
 //! as a HEADERS and DATA pair. The connection persists whatever the stream does.
+//!
+//! An extended CONNECT (RFC 8441: WebSocket over HTTP/2) or a CONNECT whose server
+//! agrees (`101` from an HTTP/1 server to the `Upgrade` request, a 2xx to CONNECT) turns
+//! the stream into a tunnel: HEADERS `200` (HAProxy turns the `101` into it), then
+//! [`StreamIo`] carries the bytes as DATA frames both ways, END_STREAM being the
+//! half-close.
 
 use super::request::{Head, Refused};
 use super::response;
@@ -32,6 +38,8 @@ pub struct H2Client {
     /// When the stream's HEADERS arrived.
     started: Instant,
     body: Option<RecvStream>,
+    /// A tunnel's receiving half, kept for [`StreamIo`] until the server agrees.
+    tunnel_recv: Option<RecvStream>,
     /// DATA ended; trailers may follow.
     data_done: bool,
     /// The body ended (END_STREAM seen).
@@ -60,19 +68,46 @@ impl H2Client {
             Err(Refused(status)) => return Err((status, respond)),
         };
         let body_end = !head.payload.is_some();
+        let (body, tunnel_recv) = match (head.tunnel, body_end) {
+            (true, _) => (None, Some(body)),
+            (false, true) => (None, None),
+            (false, false) => (Some(body), None),
+        };
         Ok(H2Client {
             head,
             given: false,
             started,
-            body: (!body_end).then_some(body),
+            body,
+            tunnel_recv,
             data_done: body_end,
             body_end,
             acc: Vec::new(),
             trailers: Vec::new(),
             send: None,
             finished: false,
-            io: StreamIo { respond },
+            io: StreamIo {
+                respond,
+                tunnel: None,
+            },
         })
+    }
+
+    /// The neutral view of the stream's request head.
+    fn request_view(head: &Head) -> Request<'_> {
+        Request {
+            buf: &head.buf,
+            method: head.method,
+            method_span: head.method_span,
+            target: head.target,
+            version: Head::VERSION,
+            headers: &head.headers,
+            payload: head.payload,
+            persist: true,
+            expect_continue: head.expect_continue,
+            upgrade: head.upgrade,
+            default_port: head.authority,
+            host_port_trim: 0,
+        }
     }
 
     /// One step of reading the body: a DATA frame, the end of DATA, or trailers.
@@ -276,40 +311,11 @@ impl ClientCodec for H2Client {
     }
 
     fn request(&self) -> Request<'_> {
-        let h = &self.head;
-        Request {
-            buf: &h.buf,
-            method: h.method,
-            method_span: h.method_span,
-            target: h.target,
-            version: Head::VERSION,
-            headers: &h.headers,
-            payload: h.payload,
-            persist: true,
-            expect_continue: h.expect_continue,
-            upgrade: false,
-            default_port: h.authority,
-            host_port_trim: 0,
-        }
+        Self::request_view(&self.head)
     }
 
     fn watch(&mut self) -> (Request<'_>, &mut StreamIo) {
-        let h = &self.head;
-        let req = Request {
-            buf: &h.buf,
-            method: h.method,
-            method_span: h.method_span,
-            target: h.target,
-            version: Head::VERSION,
-            headers: &h.headers,
-            payload: h.payload,
-            persist: true,
-            expect_continue: h.expect_continue,
-            upgrade: false,
-            default_port: h.authority,
-            host_port_trim: 0,
-        };
-        (req, &mut self.io)
+        (Self::request_view(&self.head), &mut self.io)
     }
 
     fn push_input(&mut self, _bytes: &[u8]) {}
@@ -386,10 +392,20 @@ impl ClientCodec for H2Client {
         timeout: Option<Duration>,
     ) -> Result<u64, IoFail> {
         if resp.tunnel {
-            // No tunnel over a stream yet (CONNECT was refused, Upgrade cannot come).
-            self.io.respond.send_reset(h2::Reason::INTERNAL_ERROR);
-            self.finished = true;
-            return Err(IoFail::Error);
+            if !self.head.tunnel {
+                // Only a CONNECT stream can become a tunnel.
+                self.io.respond.send_reset(h2::Reason::INTERNAL_ERROR);
+                self.finished = true;
+                return Err(IoFail::Error);
+            }
+            // RFC 8441: the server's `101` is a `200` on the stream (as HAProxy's
+            // `h2s_frt_make_resp_headers`); the stream stays open for the tunnel.
+            let (mut head, size) = response::head(resp, edits);
+            if head.status() == http::StatusCode::SWITCHING_PROTOCOLS {
+                *head.status_mut() = http::StatusCode::OK;
+            }
+            self.send_head(head, false)?;
+            return Ok(size as u64);
         }
         let (head, size) = response::head(resp, edits);
         let end = first.end && first.data.is_empty() && first.trailers.is_empty();
@@ -440,35 +456,101 @@ impl ClientCodec for H2Client {
     }
 
     fn tunnel(&mut self) -> (&mut StreamIo, Vec<u8>) {
+        if let (Some(send), Some(recv)) = (self.send.take(), self.tunnel_recv.take()) {
+            self.io.tunnel = Some(Tunnel {
+                recv,
+                send,
+                pending: Bytes::new(),
+                ended: false,
+            });
+        }
         (&mut self.io, Vec::new())
     }
 }
 
-/// The byte stream the exchange watches while a request waits (`option abortonclose`):
-/// an HTTP/2 stream has none, so reading ends (as a close) when the client resets the
-/// stream and waits otherwise; writing fails (no tunnel over a stream yet).
+/// The byte stream of a stream: while a request waits (`option abortonclose`) reading
+/// it ends (as a close) when the client resets the stream and waits otherwise; once the
+/// stream is a tunnel it reads the client's DATA frames (END_STREAM: the end) and writes
+/// DATA frames within the client's window (shutting down: END_STREAM).
 pub struct StreamIo {
     respond: SendResponse<Bytes>,
+    tunnel: Option<Tunnel>,
+}
+
+/// Both halves of a stream turned into a tunnel.
+struct Tunnel {
+    recv: RecvStream,
+    send: SendStream<Bytes>,
+    /// The rest of a DATA frame that did not fit the reader's buffer.
+    pending: Bytes,
+    /// END_STREAM was sent.
+    ended: bool,
+}
+
+/// A failure of the `h2` crate as a byte stream's error.
+fn io_error(e: h2::Error) -> io::Error {
+    if e.is_reset() || e.is_go_away() {
+        io::ErrorKind::ConnectionReset.into()
+    } else {
+        io::Error::other(e)
+    }
 }
 
 impl AsyncRead for StreamIo {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-        _buf: &mut ReadBuf<'_>,
+        buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        // A reset (or a connection gone) reads as the end of the stream.
-        self.get_mut().respond.poll_reset(cx).map(|_| Ok(()))
+        let me = self.get_mut();
+        let Some(t) = me.tunnel.as_mut() else {
+            // A reset (or a connection gone) reads as the end of the stream.
+            return me.respond.poll_reset(cx).map(|_| Ok(()));
+        };
+        if t.pending.is_empty() {
+            match t.recv.poll_data(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => return Poll::Ready(Ok(())),
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(io_error(e))),
+                Poll::Ready(Some(Ok(b))) => {
+                    let _ = t.recv.flow_control().release_capacity(b.len());
+                    t.pending = b;
+                }
+            }
+        }
+        let n = t.pending.len().min(buf.remaining());
+        buf.put_slice(&t.pending.split_to(n));
+        Poll::Ready(Ok(()))
     }
 }
 
 impl AsyncWrite for StreamIo {
     fn poll_write(
         self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-        _buf: &[u8],
+        cx: &mut Context<'_>,
+        buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()))
+        let Some(t) = self.get_mut().tunnel.as_mut().filter(|t| !t.ended) else {
+            return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
+        };
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        t.send.reserve_capacity(buf.len());
+        let mut cap = t.send.capacity();
+        if cap == 0 {
+            cap = match t.send.poll_capacity(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into())),
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(io_error(e))),
+                Poll::Ready(Some(Ok(n))) => n,
+            };
+        }
+        let n = cap.min(buf.len());
+        t.send
+            .send_data(Bytes::copy_from_slice(&buf[..n]), false)
+            .map_err(io_error)?;
+        Poll::Ready(Ok(n))
     }
 
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -476,6 +558,12 @@ impl AsyncWrite for StreamIo {
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if let Some(t) = self.get_mut().tunnel.as_mut()
+            && !t.ended
+        {
+            t.ended = true;
+            t.send.send_data(Bytes::new(), true).map_err(io_error)?;
+        }
         Poll::Ready(Ok(()))
     }
 }

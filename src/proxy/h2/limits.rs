@@ -31,6 +31,8 @@ pub struct Limits {
     pub header_table: u32,
     /// Largest decoded header list (name + value + 32 per field).
     pub max_header_list: u32,
+    /// Extended CONNECT (WebSocket over HTTP/2) is announced.
+    pub connect_protocol: bool,
 }
 
 impl Limits {
@@ -51,6 +53,7 @@ impl Limits {
             max_frame,
             header_table: t.header_table_size,
             max_header_list: buf,
+            connect_protocol: t.websocket,
         }
     }
 
@@ -71,6 +74,10 @@ impl Limits {
             .max_header_list_size(self.max_header_list);
         if self.max_streams > 0 {
             b.max_concurrent_streams(self.max_streams);
+        }
+        if self.connect_protocol {
+            // RFC 8441 SETTINGS_ENABLE_CONNECT_PROTOCOL, as HAProxy 2.6 sends it.
+            b.enable_connect_protocol();
         }
         b
     }

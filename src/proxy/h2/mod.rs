@@ -5,7 +5,8 @@
 //! counters and log line as HTTP/1 ones and reach the same (HTTP/1) servers.
 //! Keywords: `proto h2` (bind), `tune.h2.header-table-size`,
 //! `tune.h2.initial-window-size`, `tune.h2.max-concurrent-streams`,
-//! `tune.h2.max-frame-size`.
+//! `tune.h2.max-frame-size`, `h2-workaround-bogus-websocket-clients`. Extended CONNECT
+//! (WebSocket over HTTP/2, RFC 8441) and CONNECT streams become tunnels to the server.
 //!
 //! Files: `conn.rs` the connection (streams as tasks, timeouts, GOAWAY), `limits.rs`
 //! the settings and the attacks they bound, `client_codec.rs` the stream codec,

@@ -4,6 +4,12 @@
 //! added from `:authority` when absent, the `cookie` crumbs joined with `; ` into one
 //! header after the others, and `transfer-encoding: chunked` added to a body of unknown
 //! length (the HTTP/1 server side then frames it chunked).
+//!
+//! Tunnels (HAProxy 2.6's `h2_prepare_htx_reqline`): an extended CONNECT (RFC 8441,
+//! `:protocol`) becomes `GET` with `upgrade: <protocol>` and `connection: upgrade`, the
+//! request an HTTP/1 server knows (WebSocket over HTTP/2 reaches it as an HTTP/1.1
+//! WebSocket handshake); a plain CONNECT keeps its method and its `:authority` as the
+//! target. Neither has a body: the DATA frames that follow are the tunnel's bytes.
 
 use crate::proxy::message::{Header, HeaderKind, Method, Payload, Span, Version};
 
@@ -26,6 +32,11 @@ pub(super) struct Head {
     pub payload: Payload,
     /// `Expect: 100-continue`.
     pub expect_continue: bool,
+    /// An extended CONNECT (RFC 8441): a protocol upgrade (`101` from an HTTP/1
+    /// server), answered `200` on the stream.
+    pub upgrade: bool,
+    /// The stream becomes a tunnel once the server agrees (extended or plain CONNECT).
+    pub tunnel: bool,
 }
 
 /// Why a stream's request is refused before the exchange (the status answered).
@@ -52,17 +63,37 @@ impl Head {
             buf: Vec::with_capacity(256),
             ..Head::default()
         };
-        let m = parts.method.as_str().as_bytes();
-        h.method = Method::from_bytes(m);
-        if h.method == Method::Connect {
-            // Tunnels over HTTP/2 streams (CONNECT, RFC 8441) are not served yet.
-            return Err(Refused(501));
+        let protocol = parts.extensions.get::<h2::ext::Protocol>();
+        let mut m = parts.method.as_str().as_bytes();
+        let connect = parts.method == http::Method::CONNECT;
+        if connect {
+            h.tunnel = true;
+            if let Some(p) = protocol {
+                // HAProxy refuses these two as the protocol of an extended CONNECT.
+                if p.as_str().eq_ignore_ascii_case("h2") || p.as_str().eq_ignore_ascii_case("h2c") {
+                    return Err(Refused(400));
+                }
+                h.upgrade = true;
+                m = b"GET";
+            }
         }
+        h.method = Method::from_bytes(m);
         h.method_span = h.push(m);
         let uri = &parts.uri;
+        let authority = uri.authority().map(|a| a.as_str());
+        if connect && protocol.is_none() {
+            // CONNECT host:port: the target is the authority alone.
+            let a = authority.ok_or(Refused(400))?;
+            h.target = h.push(a.as_bytes());
+            if !parts.headers.contains_key(http::header::HOST) {
+                h.header(b"host", a.as_bytes());
+            }
+            h.copy_fields(parts);
+            h.join_cookies(parts);
+            return Ok(h);
+        }
         let path = uri.path_and_query().map_or("/", |p| p.as_str());
         let start = h.buf.len();
-        let authority = uri.authority().map(|a| a.as_str());
         if let Some(a) = authority {
             h.buf
                 .extend_from_slice(uri.scheme_str().unwrap_or("http").as_bytes());
@@ -81,7 +112,7 @@ impl Head {
             ),
             None => None,
         };
-        h.payload = match (end_stream, length) {
+        h.payload = match (end_stream || h.tunnel, length) {
             (true, _) => Payload::None,
             (false, Some(n)) => Payload::Length(n),
             (false, None) => Payload::Streamed,
@@ -91,31 +122,43 @@ impl Head {
         {
             h.header(b"host", a.as_bytes());
         }
-        let mut cookies = 0;
-        for (name, value) in &parts.headers {
-            if name == http::header::COOKIE {
-                cookies += 1;
-                continue;
-            }
-            if name == http::header::EXPECT {
-                h.expect_continue |= value.as_bytes().eq_ignore_ascii_case(b"100-continue");
-            }
-            h.header(name.as_str().as_bytes(), value.as_bytes());
+        h.copy_fields(parts);
+        if let Some(p) = protocol.filter(|_| h.upgrade) {
+            h.header(b"upgrade", p.as_str().as_bytes());
+            h.header(b"connection", b"upgrade");
         }
-        if cookies > 0 {
-            let mut joined = Vec::new();
-            for v in parts.headers.get_all(http::header::COOKIE) {
-                if !joined.is_empty() {
-                    joined.extend_from_slice(b"; ");
-                }
-                joined.extend_from_slice(v.as_bytes());
-            }
-            h.header(b"cookie", &joined);
-        }
+        h.join_cookies(parts);
         if h.payload == Payload::Streamed {
             h.header(b"transfer-encoding", b"chunked");
         }
         Ok(h)
+    }
+
+    /// The regular fields of `parts` in order, but the `cookie` crumbs.
+    fn copy_fields(&mut self, parts: &http::request::Parts) {
+        for (name, value) in &parts.headers {
+            if name == http::header::COOKIE {
+                continue;
+            }
+            if name == http::header::EXPECT {
+                self.expect_continue |= value.as_bytes().eq_ignore_ascii_case(b"100-continue");
+            }
+            self.header(name.as_str().as_bytes(), value.as_bytes());
+        }
+    }
+
+    /// The `cookie` crumbs of `parts` joined into one header (none without crumbs).
+    fn join_cookies(&mut self, parts: &http::request::Parts) {
+        let mut joined = Vec::new();
+        for v in parts.headers.get_all(http::header::COOKIE) {
+            if !joined.is_empty() {
+                joined.extend_from_slice(b"; ");
+            }
+            joined.extend_from_slice(v.as_bytes());
+        }
+        if !joined.is_empty() {
+            self.header(b"cookie", &joined);
+        }
     }
 
     /// The version every HTTP/2 request has.
@@ -177,10 +220,47 @@ mod tests {
         let h = head(req, true);
         assert_eq!(h.payload, Payload::None);
         assert!(!fields(&h).iter().any(|(n, _)| n == "transfer-encoding"));
+    }
+
+    #[test]
+    fn connect_and_extended_connect_become_tunnels() {
         let req = http::Request::connect("h:443").body(()).unwrap();
+        let h = head(req, false);
+        assert!(h.tunnel && !h.upgrade);
+        assert_eq!(
+            (h.method, h.target.get(&h.buf)),
+            (Method::Connect, &b"h:443"[..])
+        );
+        assert_eq!(h.payload, Payload::None);
+        let mut req = http::Request::connect("https://h/chat")
+            .header("cookie", "a=1")
+            .header("sec-websocket-version", "13")
+            .body(())
+            .unwrap();
+        req.extensions_mut()
+            .insert(h2::ext::Protocol::from_static("websocket"));
+        let h = head(req, false);
+        assert!(h.tunnel && h.upgrade);
+        assert_eq!(h.method_span.get(&h.buf), b"GET");
+        assert_eq!(h.target.get(&h.buf), b"https://h/chat");
+        assert_eq!(h.payload, Payload::None);
+        assert_eq!(
+            fields(&h),
+            [
+                ("host", "h"),
+                ("sec-websocket-version", "13"),
+                ("upgrade", "websocket"),
+                ("connection", "upgrade"),
+                ("cookie", "a=1"),
+            ]
+            .map(|(a, b)| (a.to_owned(), b.to_owned()))
+        );
+        let mut req = http::Request::connect("https://h/").body(()).unwrap();
+        req.extensions_mut()
+            .insert(h2::ext::Protocol::from_static("h2c"));
         assert_eq!(
             Head::of(&req.into_parts().0, false).unwrap_err(),
-            Refused(501)
+            Refused(400)
         );
     }
 }

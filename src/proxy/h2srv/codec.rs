@@ -36,6 +36,8 @@ enum Link {
 pub struct H2Server {
     link: Link,
     limits: Limits,
+    /// The settings of a connection it opens again (`tune.h2.*`).
+    tune: crate::proxy::h2::Limits,
     /// The request head (`None`: it cannot be written as HTTP/2).
     head: Option<RequestHead>,
     /// Body bytes pushed with the head (kept for a replay).
@@ -61,11 +63,17 @@ pub struct H2Server {
 
 impl H2Server {
     /// A stream on `conn`, reserved by `send` (from [`H2Conn::try_open`] or
-    /// [`H2Conn::open_first`]).
-    pub fn new(conn: Arc<H2Conn>, send: SendRequest<Bytes>, limits: Limits) -> Self {
+    /// [`H2Conn::open_first`]); `tune`: the settings of a connection it opens again.
+    pub fn new(
+        conn: Arc<H2Conn>,
+        send: SendRequest<Bytes>,
+        limits: Limits,
+        tune: crate::proxy::h2::Limits,
+    ) -> Self {
         H2Server {
             link: Link::Mux(conn, send),
             limits,
+            tune,
             head: None,
             body: Vec::new(),
             trailers: Vec::new(),
@@ -103,7 +111,9 @@ impl H2Server {
             let Link::Fresh(conn, key) = std::mem::replace(&mut self.link, Link::None) else {
                 return Err(IoFail::Closed);
             };
-            let mux = super::handshake(conn, key).await.map_err(fail)?;
+            let mux = super::handshake(conn, key, &self.tune)
+                .await
+                .map_err(fail)?;
             let send = mux.open_first();
             self.link = Link::Mux(mux, send);
         }

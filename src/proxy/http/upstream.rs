@@ -102,11 +102,12 @@ impl Session {
             .position(|c| Arc::ptr_eq(&c.backend, be) && c.server == slot.server.index)
             .map(|i| self.own.swap_remove(i).link);
         let limits = self.limits;
+        let tune = crate::proxy::h2::Limits::of(&self.snap.global);
         let reuse = match own {
             Some(OwnLink::H1(conn)) => Some(ServerSide::H1(self.h1(conn))),
             Some(OwnLink::H2(mux)) => mux
                 .try_open(Share::Any)
-                .map(|send| ServerSide::H2(Box::new(H2Server::new(mux, send, limits)))),
+                .map(|send| ServerSide::H2(Box::new(H2Server::new(mux, send, limits, tune)))),
             None => None,
         };
         let reuse = reuse.or_else(|| {
@@ -118,7 +119,9 @@ impl Session {
                     _ => Share::Any,
                 };
                 if let Some((mux, send)) = slot.server.pool.mux().take(&key, share) {
-                    return Some(ServerSide::H2(Box::new(H2Server::new(mux, send, limits))));
+                    return Some(ServerSide::H2(Box::new(H2Server::new(
+                        mux, send, limits, tune,
+                    ))));
                 }
             }
             let (conn, _) = slot.server.pool.take(&key, proven_only)?;
@@ -224,7 +227,8 @@ impl Session {
             return Some(ServerSide::H1(self.h1(conn)));
         }
         let key = conn.pool_key();
-        let mux = h2srv::handshake(conn, key).await.ok()?;
+        let tune = crate::proxy::h2::Limits::of(&self.snap.global);
+        let mux = h2srv::handshake(conn, key, &tune).await.ok()?;
         let send = mux.open_first();
         let shared = matches!(be.http_reuse, HttpReuse::Aggressive | HttpReuse::Always);
         if shared && mode == HttpConnMode::KeepAlive {
@@ -234,6 +238,7 @@ impl Session {
             mux,
             send,
             self.limits,
+            tune,
         ))))
     }
 
