@@ -22,13 +22,22 @@ fn config(port: u16) -> support::Config {
     ))
 }
 
+/// The proxy, once its frontend listens and its stats socket answers (the socket may
+/// come up after the frontend's port).
 fn start(haproxy: bool, port: u16) -> Daemon {
-    proxy_builder(haproxy, &config(port))
+    let d = proxy_builder(haproxy, &config(port))
         .file("blocked.lst", "/blocked\n# comment\n/admin\n")
         .file("nets.lst", "10.0.0.0/8\n")
         .file("m.map", "/a alpha\n")
         .wait_port(port)
-        .start()
+        .start();
+    let sock = d.dir().join("admin.sock");
+    assert!(
+        wait_until(Duration::from_secs(20), || !unix_cmd(&sock, "show acl")
+            .is_empty()),
+        "the stats socket never answered"
+    );
+    d
 }
 
 fn status(port: u16, path: &str) -> u16 {

@@ -327,9 +327,11 @@ fn abortonclose_aborts_while_connecting() {
         return;
     }
     let (_srv, _fill, addr) = unreachable_server();
+    // A connect timeout far beyond the waits below: the close, not the timeout, ends
+    // the request however loaded the machine is.
     let text = format!(
         "{DEFAULTS}frontend fe\n  bind 127.0.0.1:{{port}}\n{TIMERS}  default_backend be\n\
-         backend be\n  option abortonclose\n  timeout connect 3s\n  server s1 {addr}\n"
+         backend be\n  option abortonclose\n  timeout connect 60s\n  server s1 {addr}\n"
     );
     let cfg = Config::new(&text).listen_port("port");
     let d = start_proxy(&cfg);
@@ -337,7 +339,7 @@ fn abortonclose_aborts_while_connecting() {
     c.write_all(b"GET /c HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
     // The proxy is connecting: its connection to the server hangs in SYN_SENT.
     assert!(
-        wait_until(Duration::from_secs(3), || support::procnet::tcp_sockets()
+        wait_until(Duration::from_secs(20), || support::procnet::tcp_sockets()
             .iter()
             .any(
                 |r| r.state == support::procnet::SYN_SENT && r.remote.port() == addr.port()
@@ -347,10 +349,11 @@ fn abortonclose_aborts_while_connecting() {
     c.shutdown(Shutdown::Write).unwrap();
     drop(c);
     let t0 = Instant::now();
-    let l = log_lines(&d, "GET /c", 1);
-    assert!(t0.elapsed() < Duration::from_millis(1500), "{l:?}");
+    let l = d.wait_stdout_lines("GET /c", 1, Duration::from_secs(20));
+    // Aborted by the client's close (`CC`), well before the connect timeout.
     assert_eq!(field(&l[0], "ts"), "CC--", "{l:?}");
-    assert!(num(&l[0], "Tt") < 1000, "{l:?}");
+    assert!(t0.elapsed() < Duration::from_secs(20), "{l:?}");
+    assert!(num(&l[0], "Tt") < 30_000, "{l:?}");
 }
 
 /// A raw backend that records how many bytes it received, answering 200 once it saw

@@ -14,6 +14,10 @@ use support::load::Load;
 use support::socat::unix_cmd;
 use support::{Daemon, Gatehouse, HttpBackend, HttpClient, TempDir, free_port, local, wait_until};
 
+/// The ceiling of every wait on an event here (a process exiting, a worker replaced,
+/// the load going on): generous, for a loaded machine; a wait ends at the event.
+const WAIT: Duration = Duration::from_secs(20);
+
 fn config(n: usize, port: u16, sock: &Path, s1: SocketAddr, s2: SocketAddr) -> String {
     format!(
         "global\n    stats socket {} level admin expose-fd listeners\n\
@@ -89,7 +93,7 @@ fn x_shares_the_listening_socket_and_carries_the_state_over() {
     assert!(served >= 6, "{served}");
     let new = replace(&cfg(2), &sock, &old);
     assert!(
-        wait_until(Duration::from_secs(5), || probe(local(port)).as_deref()
+        wait_until(WAIT, || probe(local(port)).as_deref()
             == Some("gen-2")),
         "the new process does not serve: {}",
         new.stderr()
@@ -110,7 +114,7 @@ fn x_shares_the_listening_socket_and_carries_the_state_over() {
     // The old process answers its idle connection's next request and leaves.
     let r = kept.get("/", &[]).unwrap();
     assert_eq!(r.header("connection"), Some("close"));
-    let status = old.wait_exit(Duration::from_secs(5));
+    let status = old.wait_exit(WAIT);
     assert!(status.is_some_and(|s| s.success()), "{status:?}");
     // The socket lives on in the new process.
     assert_eq!(probe(local(port)).as_deref(), Some("gen-2"));
@@ -127,7 +131,7 @@ fn x_without_expose_fd_is_refused_and_the_old_process_keeps_serving() {
     let mut old = Gatehouse::builder(&cfg(1)).wait_port(port).start();
     let mut new = replace(&cfg(2), &sock, &old);
     let status = new
-        .wait_exit(Duration::from_secs(5))
+        .wait_exit(WAIT)
         .expect("still running");
     assert_eq!(status.code(), Some(1));
     assert!(
@@ -204,19 +208,19 @@ fn master_reloads_replace_the_worker_under_load_and_keep_the_state() {
             assert_eq!(unix_cmd(&msock, "reload"), "");
         }
         assert!(
-            wait_until(Duration::from_secs(10), || probe(local(port))
+            wait_until(WAIT, || probe(local(port))
                 .is_some_and(|g| g == format!("gen-{n}"))),
             "reload {n}: the new worker does not serve; stderr:\n{}",
             gh.stderr()
         );
         // The master CLI of the new master image answers, the old worker is leaving
         // or gone.
-        assert!(wait_until(Duration::from_secs(5), || {
+        assert!(wait_until(WAIT, || {
             let (now, _) = workers(&msock);
             now.len() == 1 && now[0] != cur[0]
         }));
         assert!(
-            wait_until(Duration::from_secs(2), || load.ok() > before + 10),
+            wait_until(WAIT, || load.ok() > before + 10),
             "reload {n}: the clients stalled"
         );
     }
@@ -224,7 +228,7 @@ fn master_reloads_replace_the_worker_under_load_and_keep_the_state() {
     assert_eq!(result.failed, 0, "failed requests: {:?}", result.errors);
     assert!(result.ok > 200, "{}", result.ok);
     // Old workers finish and leave.
-    assert!(wait_until(Duration::from_secs(10), || workers(&msock)
+    assert!(wait_until(WAIT, || workers(&msock)
         .1
         .is_empty()));
     assert_eq!(gh.pid(), master_pid);
@@ -248,7 +252,7 @@ fn master_reloads_replace_the_worker_under_load_and_keep_the_state() {
     .unwrap();
     let (cur, _) = workers(&msock);
     gh.signal(libc::SIGUSR2);
-    assert!(wait_until(Duration::from_secs(10), || unix_cmd(
+    assert!(wait_until(WAIT, || unix_cmd(
         &msock,
         "show proc"
     )
@@ -258,8 +262,8 @@ fn master_reloads_replace_the_worker_under_load_and_keep_the_state() {
     assert!(gh.stderr().contains("Loading failure!"), "{}", gh.stderr());
     // SIGTERM: the master and its worker end.
     gh.signal(libc::SIGTERM);
-    assert!(gh.wait_exit(Duration::from_secs(5)).is_some());
-    assert!(wait_until(Duration::from_secs(5), || {
+    assert!(gh.wait_exit(WAIT).is_some());
+    assert!(wait_until(WAIT, || {
         std::net::TcpStream::connect(local(port)).is_err()
     }));
 }
@@ -295,7 +299,7 @@ fn a_reload_runs_the_binary_now_at_the_masters_path() {
     let (cur, _) = workers(&msock);
     assert_eq!(unix_cmd(&msock, "reload"), "");
     assert!(
-        wait_until(Duration::from_secs(10), || {
+        wait_until(WAIT, || {
             let (now, _) = workers(&msock);
             now.len() == 1 && now[0] != cur[0]
         }),
@@ -321,7 +325,7 @@ fn twenty_x_handoffs_under_load_lose_nothing() {
     for n in 1..=20 {
         let before = load.ok();
         let new = replace(&cfg(n), &sock, &old);
-        let status = old.wait_exit(Duration::from_secs(10));
+        let status = old.wait_exit(WAIT);
         assert!(
             status.is_some_and(|s| s.success()),
             "handoff {n}: old process did not end cleanly ({status:?}); stderr:\n{}",
@@ -329,13 +333,13 @@ fn twenty_x_handoffs_under_load_lose_nothing() {
         );
         old = new;
         assert!(
-            wait_until(Duration::from_secs(2), || probe(local(port))
+            wait_until(WAIT, || probe(local(port))
                 .is_some_and(|g| g == format!("gen-{n}"))),
             "handoff {n}: the new process does not serve; stderr:\n{}",
             old.stderr()
         );
         assert!(
-            wait_until(Duration::from_secs(2), || load.ok() > before + 10),
+            wait_until(WAIT, || load.ok() > before + 10),
             "handoff {n}: the clients stalled"
         );
     }
@@ -395,9 +399,9 @@ fn x_takes_over_from_haproxy_and_haproxy_takes_back() {
     // connections when it soft-stops, racing with a client's next request (the loss
     // issue 11 measures), whoever replaces it.
     let load = Load::start(local(port), 0, 6);
-    assert!(wait_until(Duration::from_secs(2), || load.ok() > 20));
+    assert!(wait_until(WAIT, || load.ok() > 20));
     let mut gh = replace(&cfg(2), &sock, &hap);
-    let status = hap.wait_exit(Duration::from_secs(10));
+    let status = hap.wait_exit(WAIT);
     assert!(
         status.is_some_and(|s| s.success()),
         "{status:?}: {}",
@@ -415,7 +419,7 @@ fn x_takes_over_from_haproxy_and_haproxy_takes_back() {
     assert_eq!(s1[7], "7", "{s1:?}");
     assert!(stat(&sock, "be", "s1", "stot") >= 25);
     let before = load.ok();
-    assert!(wait_until(Duration::from_secs(2), || load.ok() > before + 20));
+    assert!(wait_until(WAIT, || load.ok() > before + 20));
     // And back to HAProxy.
     let back = support::Haproxy::builder(&cfg(3))
         .arg("-x")
@@ -423,7 +427,7 @@ fn x_takes_over_from_haproxy_and_haproxy_takes_back() {
         .arg("-sf")
         .arg(gh.pid().to_string())
         .spawn();
-    let status = gh.wait_exit(Duration::from_secs(10));
+    let status = gh.wait_exit(WAIT);
     assert!(
         status.is_some_and(|s| s.success()),
         "{status:?}: {}",
@@ -436,7 +440,7 @@ fn x_takes_over_from_haproxy_and_haproxy_takes_back() {
         back.stderr()
     );
     let before = load.ok();
-    assert!(wait_until(Duration::from_secs(2), || load.ok() > before + 20));
+    assert!(wait_until(WAIT, || load.ok() > before + 20));
     let result = load.finish();
     assert_eq!(result.failed, 0, "failed requests: {:?}", result.errors);
 }

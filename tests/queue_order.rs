@@ -8,8 +8,10 @@
 mod support;
 
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
+use support::backend_http::lock;
 use support::*;
 
 /// http mode, frontend on `{port}`, backend body `backend`.
@@ -64,7 +66,7 @@ fn send_now(
 ) -> std::thread::JoinHandle<(String, u16, String, Duration)> {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(addr).expect("connect to proxy");
-    s.set_read_timeout(Some(Duration::from_secs(10)))
+    s.set_read_timeout(Some(Duration::from_secs(30)))
         .expect("timeout");
     write!(
         s,
@@ -194,37 +196,139 @@ fn newcomers_queue_behind_waiting_requests_in_arrival_order() {
     );
 }
 
+/// A server for a `maxconn 1` slot that records each request's path as it arrives and
+/// answers it only when the test calls [`Gated::release`]: the test, not a delay, says
+/// when the server's slot frees.
+struct Gated {
+    addr: SocketAddr,
+    seen: Arc<Mutex<Vec<String>>>,
+    go: mpsc::Sender<()>,
+}
+
+impl Gated {
+    fn start() -> Gated {
+        let l = bind_local();
+        let addr = l.local_addr().expect("gated server address");
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (go, rx) = mpsc::channel::<()>();
+        let rx = Arc::new(Mutex::new(rx));
+        let s = Arc::clone(&seen);
+        std::thread::spawn(move || {
+            for conn in l.incoming() {
+                let Ok(conn) = conn else { return };
+                let (seen, rx) = (Arc::clone(&s), Arc::clone(&rx));
+                std::thread::spawn(move || Gated::serve(conn, &seen, &rx));
+            }
+        });
+        Gated { addr, seen, go }
+    }
+
+    /// Requests one after the other on `conn`, each answered once released.
+    fn serve(conn: std::net::TcpStream, seen: &Mutex<Vec<String>>, rx: &Mutex<mpsc::Receiver<()>>) {
+        use std::io::{BufRead, BufReader, Write};
+        let mut w = conn.try_clone().expect("clone");
+        let mut r = BufReader::new(conn);
+        loop {
+            let mut line = String::new();
+            if r.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            let path = line.split(' ').nth(1).unwrap_or("").to_string();
+            loop {
+                let mut h = String::new();
+                if r.read_line(&mut h).unwrap_or(0) == 0 {
+                    return;
+                }
+                if h == "\r\n" {
+                    break;
+                }
+            }
+            lock(seen).push(path);
+            // The test dropped its sender: the test is over.
+            if lock(rx).recv().is_err() {
+                return;
+            }
+            if w
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                .is_err()
+            {
+                return;
+            }
+        }
+    }
+
+    /// The paths received so far, once there are `n` of them.
+    fn seen(&self, n: usize) -> Vec<String> {
+        assert!(
+            wait_until(Duration::from_secs(20), || lock(&self.seen).len() >= n),
+            "the server received {:?}, expected {n} requests",
+            lock(&self.seen)
+        );
+        lock(&self.seen).clone()
+    }
+
+    /// Answers the request the server holds (or the next one to arrive).
+    fn release(&self) {
+        self.go.send(()).expect("gated server running");
+    }
+}
+
+/// The backend's `qcur` in `show stat` (requests waiting in its queue).
+fn backend_queue(d: &Daemon) -> Option<u32> {
+    let csv = support::socat::unix_cmd(&d.dir().join("admin.sock"), "show stat");
+    csv.lines()
+        .find(|l| l.starts_with("be,BACKEND,"))
+        .and_then(|l| l.split(',').nth(2))
+        .and_then(|q| q.parse().ok())
+}
+
 #[test]
 fn a_backend_queue_waiter_is_served_before_a_later_newcomer_on_any_server() {
     // Two one-slot servers, round robin: when both are busy the next requests wait in
-    // the backend queue; whichever server frees first takes the oldest of them.
-    let a = HttpBackend::builder("a")
-        .delay(Duration::from_millis(400))
-        .start();
-    let b = HttpBackend::builder("b")
-        .delay(Duration::from_millis(700))
-        .start();
-    let cfg = http_config(&format!(
-        "  balance roundrobin\n  timeout queue 10s\n  server a {} maxconn 1\n  server b {} maxconn 1\n",
-        a.addr(),
-        b.addr()
-    ));
-    let _p = start_proxy(&cfg);
+    // the backend queue; whichever server frees first takes the oldest of them. The
+    // servers answer when the test releases them and each arrival waits for the
+    // previous request to be queued, so the schedule does not depend on the load.
+    let (a, b) = (Gated::start(), Gated::start());
+    let cfg = Config::new(
+        "global\n  stats socket unix@admin.sock level admin\n\
+         defaults\n  mode http\n  timeout connect 1s\n  timeout client 30s\n  timeout server 30s\n\
+         frontend fe\n  bind 127.0.0.1:{port}\n  default_backend be\n\
+         backend be\n  balance roundrobin\n  timeout queue 30s\n\
+         \x20 server a {a} maxconn 1\n  server b {b} maxconn 1\n",
+    )
+    .listen_port("port")
+    .var("a", a.addr)
+    .var("b", b.addr);
+    let p = start_proxy(&cfg);
     let addr = local(cfg.port("port"));
     let t0 = Instant::now();
-    let mut threads = Vec::new();
-    for i in 0..6 {
+    let mut threads = vec![send_now(addr, "/q0", t0)];
+    assert_eq!(a.seen(1), ["/q0"]);
+    threads.push(send_now(addr, "/q1", t0));
+    assert_eq!(b.seen(1), ["/q1"]);
+    for i in 2..6 {
         threads.push(send_now(addr, &format!("/q{i}"), t0));
-        // Arrivals timed against the servers' delays: the schedule is the scenario.
-        std::thread::sleep(Duration::from_millis(60));
+        assert!(
+            wait_until(Duration::from_secs(20), || backend_queue(&p) == Some(i - 1)),
+            "/q{i} not queued: qcur {:?}",
+            backend_queue(&p)
+        );
     }
+    // a frees first and takes q2, then b takes q3; a frees twice more and takes q4
+    // and q5 while b still holds q3.
+    a.release();
+    assert_eq!(a.seen(2), ["/q0", "/q2"]);
+    b.release();
+    assert_eq!(b.seen(2), ["/q1", "/q3"]);
+    a.release();
+    assert_eq!(a.seen(3), ["/q0", "/q2", "/q4"]);
+    a.release();
+    assert_eq!(a.seen(4), ["/q0", "/q2", "/q4", "/q5"]);
+    a.release();
+    b.release();
     for t in threads {
         let (path, status, body, _) = t.join().expect("thread");
         assert_eq!(status, 200, "{path}: {body}");
     }
-    // q0 on a (0-0.4 s), q1 on b (0.06-0.76 s); q2..q5 wait in the backend queue. a
-    // frees at 0.4 s and takes q2, b at 0.76 s takes q3, a at 0.8 s q4, a again at
-    // 1.2 s q5 (b is busy until 1.46 s).
-    assert_eq!(uris_after(&a, 0), ["/q0", "/q2", "/q4", "/q5"]);
-    assert_eq!(uris_after(&b, 0), ["/q1", "/q3"]);
+    assert_eq!(b.seen(2), ["/q1", "/q3"]);
 }

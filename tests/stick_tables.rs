@@ -328,20 +328,20 @@ fn tcp_connection_tracking_limits_concurrent_connections_per_source() {
     let _d = start_proxy_at(&cfg, port);
     let connect = || {
         let s = std::net::TcpStream::connect(limited).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
         s
     };
     let (mut a, mut b) = (connect(), connect());
     assert!(echoes(&mut a) && echoes(&mut b));
     // A third one at once is rejected: closed without reaching the server.
     let mut c = connect();
-    let closed = read_to_close(&mut c, Duration::from_secs(5)).expect("rejected");
+    let closed = read_to_close(&mut c, Duration::from_secs(20)).expect("rejected");
     assert!(closed.is_empty());
     assert_eq!(echo.connections(), 2);
     // One of the two ends: a new one is accepted again.
     drop(a);
     assert!(
-        wait_until(Duration::from_secs(5), || echoes(&mut connect())),
+        wait_until(Duration::from_secs(20), || echoes(&mut connect())),
         "the freed slot was never given back"
     );
     assert!(echoes(&mut b));
