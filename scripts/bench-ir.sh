@@ -33,16 +33,16 @@ set -euo pipefail
 bin=${1:?binary}
 scenario=${2:-ka}
 tool=${3:-callgrind}
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+case $tool in
+  callgrind | strace | perfstat | perf) ;;
+  *) echo "bench-ir.sh: unknown tool $tool (callgrind, strace, perfstat, perf)" >&2; exit 2 ;;
+esac
+here=$(dirname "$0")
+# shellcheck source=lib/common.sh
+. "$here/lib/common.sh"
+# shellcheck source=lib/measure.sh
+. "$here/lib/measure.sh"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 pa=$(free_port); pb=$(free_port); pp=$(free_port)
 mkdir -p "$work/www"
 head -c 65536 /dev/zero | tr '\0' 'b' >"$work/www/64k"
@@ -110,20 +110,8 @@ backend app
 $backends
 ${EXTRA_CFG:-}
 CFG
-case $tool in
-  callgrind) valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/cg.out" "$bin" -db -f "$work/proxy.cfg" 2>"$work/tool.err" & ;;
-  strace) strace -c -f -o "$work/strace.out" "$bin" -db -f "$work/proxy.cfg" 2>"$work/tool.err" & ;;
-  perfstat) perf stat -x, -e task-clock,page-faults,context-switches -o "$work/perf.out" \
-      "$bin" -db -f "$work/proxy.cfg" 2>"$work/tool.err" & ;;
-  perf) perf record -q -e cpu-clock -g -o "${PERF_OUT:-$work/perf.data}" \
-      "$bin" -db -f "$work/proxy.cfg" 2>"$work/tool.err" & ;;
-  *) echo "bench-ir.sh: unknown tool $tool (callgrind, strace, perfstat, perf)" >&2; exit 2 ;;
-esac
-proxy=$!
-for _ in $(seq 100); do
-  (exec 3<>/dev/tcp/127.0.0.1/$pp) 2>/dev/null && break
-  sleep 0.2
-done
+measure_start "$tool" "$bin" "$work/proxy.cfg"
+wait_listen "$pp"
 path=/
 extra=()
 case $scenario in
@@ -140,32 +128,8 @@ if [ -n "${HDR:-}" ]; then
   extra+=(-H "$HDR")
 fi
 # Startup is not counted: instrumentation starts once the proxy listens.
-[ "$tool" = callgrind ] && callgrind_control -i on "$proxy" >/dev/null
+measure_listening "$tool" "$pp"
 out=$(wrk -t1 -c8 -d"${DUR:-6}s" "${extra[@]}" "http://127.0.0.1:$pp$path")
 reqs=$(echo "$out" | awk '/requests in/ {print $1}')
-if [ "$tool" != callgrind ]; then
-  # strace and perf go on through their own SIGTERM: stop the traced proxy instead.
-  kill -TERM "$(pgrep -P "$proxy")"
-else
-  kill -TERM "$proxy"
-fi
-wait "$proxy" 2>/dev/null || true
-case $tool in
-  callgrind)
-    total=$(awk '/^summary:/ {print $2}' "$work/cg.out")
-    echo "$scenario requests=$reqs Ir=$total Ir/request=$((total / reqs))"
-    # CG_OUT=FILE keeps the profile for callgrind_annotate.
-    if [ -n "${CG_OUT:-}" ]; then cp "$work/cg.out" "$CG_OUT"; fi
-    ;;
-  strace)
-    echo "$scenario requests=$reqs (syscalls per request: calls, failed ones)"
-    awk -v n="$reqs" '$NF ~ /^[a-z_0-9]+$/ && $4 ~ /^[0-9]+$/ && $NF != "total" {
-      e = (NF == 6) ? $5 : 0; printf "  %-16s %6.2f %6.2f\n", $NF, $4 / n, e / n}' "$work/strace.out" | sort -k2 -rn | head -${TOP:-12}
-    ;;
-  perfstat)
-    echo "$scenario requests=$reqs (per request)"
-    awk -F, -v n="$reqs" '$3 ~ /task-clock/ {printf "  cpu_us %.2f\n", $1 * 1000 / n}
-      $3 ~ /page-faults|context-switches/ {printf "  %s %.3f\n", $3, $1 / n}' "$work/perf.out"
-    ;;
-  perf) echo "$scenario requests=$reqs profile=${PERF_OUT:-(not kept: set PERF_OUT)}" ;;
-esac
+measure_stop "$tool"
+measure_report "$tool" "$scenario" request "$reqs"

@@ -32,70 +32,18 @@ for cmd in "$gh" "$hp" "$pgbin/initdb" "$pgbin/postgres" "$pgbin/pgbench" "$pgbi
 done
 gh=$(realpath "$gh")
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-# PostgreSQL refuses to run as root: under root its programs run as nobody.
-as_pg() {
-  if [ "$(id -u)" = 0 ]; then setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; else "$@"; fi
-}
+here=$(dirname "$0")
+# shellcheck source=lib/common.sh
+. "$here/lib/common.sh"
+# shellcheck source=lib/pg.sh
+. "$here/lib/pg.sh"
 
 # --- PostgreSQL ---------------------------------------------------------------------
-pgport=$(free_port)
-mkdir -p "$work/pg"
-[ "$(id -u)" = 0 ] && chown nobody:nogroup "$work/pg"
-chmod 755 "$work"
-as_pg "$pgbin/initdb" -D "$work/pg/data" -U postgres --auth-local=trust --auth-host=reject -N >/dev/null
-cat >>"$work/pg/data/postgresql.conf" <<CONF
-listen_addresses = '127.0.0.1'
-port = $pgport
-unix_socket_directories = '$work/pg'
-password_encryption = 'scram-sha-256'
-max_connections = 100
-fsync = off
-synchronous_commit = off
-CONF
-printf 'local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n' >"$work/pg/data/pg_hba.conf"
-as_pg "$pgbin/postgres" -D "$work/pg/data" >"$work/pg/log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do
-  as_pg "$pgbin/psql" -h "$work/pg" -p "$pgport" -U postgres -Atc 'SELECT 1' postgres >/dev/null 2>&1 && break
-  sleep 0.1
-done
 password=bench-Secret-1
-as_pg "$pgbin/psql" -h "$work/pg" -p "$pgport" -U postgres -q -v ON_ERROR_STOP=1 postgres \
-  -c "CREATE ROLE app LOGIN PASSWORD '$password'" -c "CREATE DATABASE bench OWNER app"
-PGPASSWORD=$password "$pgbin/pgbench" -i -q -s 1 -h 127.0.0.1 -p "$pgport" -U app bench >/dev/null 2>&1
+pg_start scram "$password"
 
 # --- a signing key, its JWKS and a token --------------------------------------------
-openssl genrsa -out "$work/key.pem" 2048 2>/dev/null
-modulus=$(openssl rsa -in "$work/key.pem" -noout -modulus | cut -d= -f2)
-python3 - "$modulus" >"$work/jwks.json" <<'PY'
-import base64, json, sys
-n = bytes.fromhex(sys.argv[1])
-b = lambda x: base64.urlsafe_b64encode(x).rstrip(b"=").decode()
-print(json.dumps({"keys": [{"kty": "RSA", "kid": "bench", "alg": "RS256", "use": "sig",
-                            "n": b(n), "e": b((65537).to_bytes(3, "big"))}]}))
-PY
-signing_input=$(python3 - <<'PY'
-import base64, json, time
-b = lambda x: base64.urlsafe_b64encode(x).rstrip(b"=").decode()
-h = {"alg": "RS256", "typ": "JWT", "kid": "bench"}
-now = int(time.time())
-c = {"iss": "https://idp.bench", "aud": "pg", "sub": "bench", "iat": now, "exp": now + 3600}
-print(b(json.dumps(h).encode()) + "." + b(json.dumps(c).encode()))
-PY
-)
-sig=$(printf '%s' "$signing_input" | openssl dgst -sha256 -sign "$work/key.pem" -binary |
-  python3 -c 'import base64,sys; print(base64.urlsafe_b64encode(sys.stdin.buffer.read()).rstrip(b"=").decode())')
-token="$signing_input.$sig"
+jwt_token
 
 # --- the proxies ----------------------------------------------------------------------
 p_hp=$(free_port); p_ghtcp=$(free_port); p_ghpg=$(free_port)
@@ -148,10 +96,7 @@ pids+=($!)
 "$gh" -db -f "$work/gh-token.cfg" >"$work/gh-token.log" 2>&1 &
 pids+=($!)
 for port in "$p_hp" "$p_ghtcp" "$p_ghpg"; do
-  for _ in $(seq 100); do
-    python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$port),0.2)" 2>/dev/null && break
-    sleep 0.1
-  done
+  wait_listen "$port"
 done
 
 # --- the runs -------------------------------------------------------------------------

@@ -1,0 +1,64 @@
+# Sourced by scripts/bench-ir.sh and scripts/bench-pgbench-ir.sh (after lib/common.sh):
+# a proxy run under a measuring tool, and its figures divided by the work done.
+# TOOL: `callgrind` (total instructions), `strace` (syscall counts), `perfstat` (CPU
+# time, page faults and context switches: `perf stat` software events) or `perf` (a
+# `perf record -e cpu-clock -g` profile kept in PERF_OUT, user and kernel).
+
+# measure_start TOOL BINARY CONFIG: starts `BINARY -db -f CONFIG` under TOOL, its pid
+# (the tool's) in `proxy`.
+measure_start() {
+  local tool=$1 bin=$2 cfg=$3
+  case $tool in
+    callgrind) valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/cg.out" "$bin" -db -f "$cfg" 2>"$work/tool.err" & ;;
+    strace) strace -c -f -o "$work/strace.out" "$bin" -db -f "$cfg" 2>"$work/tool.err" & ;;
+    perfstat) perf stat -x, -e task-clock,page-faults,context-switches -o "$work/perf.out" \
+        "$bin" -db -f "$cfg" 2>"$work/tool.err" & ;;
+    perf) perf record -q -e cpu-clock -g -o "${PERF_OUT:-$work/perf.data}" \
+        "$bin" -db -f "$cfg" 2>"$work/tool.err" & ;;
+  esac
+  proxy=$!
+}
+
+# measure_listening TOOL PORT: waits for the proxy to listen on PORT, then starts
+# callgrind's instrumentation (start-up is not counted).
+measure_listening() {
+  wait_listen "$2"
+  [ "$1" = callgrind ] && callgrind_control -i on "$proxy" >/dev/null
+  return 0
+}
+
+# measure_stop TOOL: stops the proxy and waits for the tool to write its figures.
+measure_stop() {
+  if [ "$1" != callgrind ]; then
+    # strace and perf go on through their own SIGTERM: stop the traced proxy instead.
+    kill -TERM "$(pgrep -P "$proxy")"
+  else
+    kill -TERM "$proxy"
+  fi
+  wait "$proxy" 2>/dev/null || true
+}
+
+# measure_report TOOL LABEL UNIT N: prints the figures per UNIT (`request`,
+# `transaction`), N of them done.
+measure_report() {
+  local tool=$1 label=$2 unit=$3 n=$4 total
+  case $tool in
+    callgrind)
+      total=$(awk '/^summary:/ {print $2}' "$work/cg.out")
+      echo "$label ${unit}s=$n Ir=$total Ir/$unit=$((total / n))"
+      # CG_OUT=FILE keeps the profile for callgrind_annotate.
+      if [ -n "${CG_OUT:-}" ]; then cp "$work/cg.out" "$CG_OUT"; fi
+      ;;
+    strace)
+      echo "$label ${unit}s=$n (syscalls per $unit: calls, failed ones)"
+      awk -v n="$n" '$NF ~ /^[a-z_0-9]+$/ && $4 ~ /^[0-9]+$/ && $NF != "total" {
+        e = (NF == 6) ? $5 : 0; printf "  %-16s %6.2f %6.2f\n", $NF, $4 / n, e / n}' "$work/strace.out" | sort -k2 -rn | head -${TOP:-12}
+      ;;
+    perfstat)
+      echo "$label ${unit}s=$n (per $unit)"
+      awk -F, -v n="$n" '$3 ~ /task-clock/ {printf "  cpu_us %.2f\n", $1 * 1000 / n}
+        $3 ~ /page-faults|context-switches/ {printf "  %s %.3f\n", $3, $1 / n}' "$work/perf.out"
+      ;;
+    perf) echo "$label ${unit}s=$n profile=${PERF_OUT:-(not kept: set PERF_OUT)}" ;;
+  esac
+}
