@@ -93,8 +93,7 @@ fn x_shares_the_listening_socket_and_carries_the_state_over() {
     assert!(served >= 6, "{served}");
     let new = replace(&cfg(2), &sock, &old);
     assert!(
-        wait_until(WAIT, || probe(local(port)).as_deref()
-            == Some("gen-2")),
+        wait_until(WAIT, || probe(local(port)).as_deref() == Some("gen-2")),
         "the new process does not serve: {}",
         new.stderr()
     );
@@ -130,9 +129,7 @@ fn x_without_expose_fd_is_refused_and_the_old_process_keeps_serving() {
     let cfg = |n| config(n, port, &sock, b1.addr(), b1.addr()).replace(" expose-fd listeners", "");
     let mut old = Gatehouse::builder(&cfg(1)).wait_port(port).start();
     let mut new = replace(&cfg(2), &sock, &old);
-    let status = new
-        .wait_exit(WAIT)
-        .expect("still running");
+    let status = new.wait_exit(WAIT).expect("still running");
     assert_eq!(status.code(), Some(1));
     assert!(
         new.stderr()
@@ -228,9 +225,7 @@ fn master_reloads_replace_the_worker_under_load_and_keep_the_state() {
     assert_eq!(result.failed, 0, "failed requests: {:?}", result.errors);
     assert!(result.ok > 200, "{}", result.ok);
     // Old workers finish and leave.
-    assert!(wait_until(WAIT, || workers(&msock)
-        .1
-        .is_empty()));
+    assert!(wait_until(WAIT, || workers(&msock).1.is_empty()));
     assert_eq!(gh.pid(), master_pid);
     assert!(gh.is_running());
     let proc_ = unix_cmd(&msock, "show proc");
@@ -252,11 +247,8 @@ fn master_reloads_replace_the_worker_under_load_and_keep_the_state() {
     .unwrap();
     let (cur, _) = workers(&msock);
     gh.signal(libc::SIGUSR2);
-    assert!(wait_until(WAIT, || unix_cmd(
-        &msock,
-        "show proc"
-    )
-    .contains("[failed: 1]")));
+    assert!(wait_until(WAIT, || unix_cmd(&msock, "show proc")
+        .contains("[failed: 1]")));
     assert_eq!(workers(&msock).0, cur);
     assert_eq!(probe(local(port)).as_deref(), Some("gen-20"));
     assert!(gh.stderr().contains("Loading failure!"), "{}", gh.stderr());

@@ -248,8 +248,7 @@ impl Gated {
             if lock(rx).recv().is_err() {
                 return;
             }
-            if w
-                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+            if w.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
                 .is_err()
             {
                 return;

@@ -120,7 +120,9 @@ fn hundred_reloads_under_load_lose_nothing_and_apply_each_change() {
             .any(|r| r.header("x-gen") == Some("gen-100"))
     );
     // Each reload's message, the last one possibly printed after its swap.
-    wait_until(WAIT, || gh.stderr().matches("Loading success.").count() >= 100);
+    wait_until(WAIT, || {
+        gh.stderr().matches("Loading success.").count() >= 100
+    });
     let err = gh.stderr();
     assert_eq!(err.matches("Loading success.").count(), 100, "{err}");
     assert!(!err.contains("[ALERT]"), "{err}");
@@ -148,9 +150,7 @@ fn broken_config_on_reload_keeps_the_running_one() {
     std::fs::write(&path, &broken).unwrap();
     gh.signal(libc::SIGUSR2);
     assert!(
-        wait_until(WAIT, || gh
-            .stderr()
-            .contains("Loading failure!")),
+        wait_until(WAIT, || gh.stderr().contains("Loading failure!")),
         "no failure reported: {}",
         gh.stderr()
     );
@@ -215,10 +215,7 @@ fn sigusr2_reloads_in_every_mode() {
         let gh = if daemon {
             let mut d = builder.spawn();
             d.wait_exit(WAIT);
-            assert!(wait_until(WAIT, || TcpStream::connect(
-                local(port)
-            )
-            .is_ok()));
+            assert!(wait_until(WAIT, || TcpStream::connect(local(port)).is_ok()));
             d
         } else {
             builder.start()
