@@ -446,13 +446,7 @@ pub fn parse_sc_action(act: &str, words: &[String]) -> Result<ScAction, String> 
             })
         }
         "sc-inc-gpc" => {
-            let (i, n) = arg
-                .split_once(',')
-                .ok_or_else(|| format!("'{act}' : expects <idx>,<sc-id>"))?;
-            let idx: u32 = i
-                .trim()
-                .parse()
-                .map_err(|_| format!("'{act}' : invalid gpc index '{i}'"))?;
+            let (idx, n) = idx_and_sc(act, arg, "gpc index", u32::MAX)?;
             Ok(ScAction::IncGpc {
                 idx: idx + 2,
                 slot: slot_of(n)?,
@@ -466,15 +460,7 @@ pub fn parse_sc_action(act: &str, words: &[String]) -> Result<ScAction, String> 
                 return Err(format!("'{act}' : unexpected argument '{}'", words[1]));
             }
             let (idx, n) = if base == "sc-set-gpt" {
-                let (i, n) = arg
-                    .split_once(',')
-                    .ok_or_else(|| format!("'{act}' : expects <idx>,<sc-id>"))?;
-                let idx: u32 = i
-                    .trim()
-                    .parse()
-                    .ok()
-                    .filter(|i| *i < 100)
-                    .ok_or_else(|| format!("'{act}' : invalid gpt array index '{i}'"))?;
+                let (idx, n) = idx_and_sc(act, arg, "gpt array index", 100)?;
                 (Some(idx), n)
             } else {
                 (None, arg)
@@ -489,9 +475,63 @@ pub fn parse_sc_action(act: &str, words: &[String]) -> Result<ScAction, String> 
     }
 }
 
+/// The `<idx>,<sc-id>` argument of `sc-inc-gpc(…)` and `sc-set-gpt(…)`: the array
+/// index (below `limit`, its errors naming `what`) and the unparsed `<sc-id>`.
+fn idx_and_sc<'a>(
+    act: &str,
+    arg: &'a str,
+    what: &str,
+    limit: u32,
+) -> Result<(u32, &'a str), String> {
+    let (i, n) = arg
+        .split_once(',')
+        .ok_or_else(|| format!("'{act}' : expects <idx>,<sc-id>"))?;
+    let idx = i
+        .trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|i| *i < limit)
+        .ok_or_else(|| format!("'{act}' : invalid {what} '{i}'"))?;
+    Ok((idx, n))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::RedisServer;
+    use super::{RedisServer, ScAction, parse_sc_action};
+
+    #[test]
+    fn indexed_sc_actions_read_idx_and_sc_id_with_haproxy_errors() {
+        let v = vec!["1".to_string()];
+        assert_eq!(
+            parse_sc_action("sc-inc-gpc(3,1)", &[]),
+            Ok(ScAction::IncGpc { idx: 5, slot: 1 })
+        );
+        assert_eq!(
+            parse_sc_action("sc-set-gpt(99,2)", &v),
+            Ok(ScAction::SetGpt0 {
+                idx: Some(99),
+                slot: 2,
+                value: "1".into()
+            })
+        );
+        let err = |act: &str, words: &[String]| parse_sc_action(act, words).unwrap_err();
+        assert_eq!(
+            err("sc-inc-gpc(3)", &[]),
+            "'sc-inc-gpc(3)' : expects <idx>,<sc-id>"
+        );
+        assert_eq!(
+            err("sc-inc-gpc(x,0)", &[]),
+            "'sc-inc-gpc(x,0)' : invalid gpc index 'x'"
+        );
+        assert_eq!(
+            err("sc-set-gpt(100,0)", &v),
+            "'sc-set-gpt(100,0)' : invalid gpt array index '100'"
+        );
+        assert_eq!(
+            err("sc-set-gpt(1,3)", &v),
+            "invalid stick table track ID '3'. The max allowed ID is 2"
+        );
+    }
 
     #[test]
     fn redis_urls_name_host_port_database_and_credentials() {
