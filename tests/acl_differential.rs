@@ -5,8 +5,8 @@
 
 mod support;
 
-use std::net::SocketAddr;
 use std::time::Duration;
+use support::route::{Case, both_route, request};
 use support::*;
 
 const CFG: &str =
@@ -43,13 +43,6 @@ backend web
 ";
 
 /// (method, path, headers, expected backend).
-type Case = (
-    &'static str,
-    &'static str,
-    &'static [(&'static str, &'static str)],
-    &'static str,
-);
-
 const CASES: &[Case] = &[
     ("GET", "/", &[("Host", "api.example.com")], "api"),
     ("GET", "/", &[("Host", "API.example.com")], "api"),
@@ -101,28 +94,6 @@ const CASES: &[Case] = &[
     ("GET", "/", &[("X-Path", "/other/old/")], "web"),
 ];
 
-/// The backend named in the body of the answer to `req` sent to `addr`, or the status.
-fn route(addr: SocketAddr, req: &[u8]) -> String {
-    let out = send_raw_with(addr, req, Duration::from_secs(3), false);
-    let text = String::from_utf8_lossy(&out).into_owned();
-    if !text.starts_with("HTTP/1.1 200") {
-        return text.lines().next().unwrap_or("(nothing)").to_string();
-    }
-    text.split("\r\n\r\n").nth(1).unwrap_or("").to_string()
-}
-
-fn request(method: &str, path: &str, headers: &[(&str, &str)]) -> Vec<u8> {
-    let mut r = format!("{method} {path} HTTP/1.1\r\n");
-    if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("host")) {
-        r.push_str("Host: t\r\n");
-    }
-    for (n, v) in headers {
-        r.push_str(&format!("{n}: {v}\r\n"));
-    }
-    r.push_str("Connection: close\r\n\r\n");
-    r.into_bytes()
-}
-
 #[test]
 fn front_door_routes_like_haproxy() {
     let dir = std::env::temp_dir().join(format!("gh-acl-diff-{}", std::process::id()));
@@ -148,17 +119,20 @@ fn front_door_routes_like_haproxy() {
     let _g = Gatehouse::start(&cfg.render(), &[cfg.port("port")]);
     let href = cfg.with_fresh_ports();
     let _h = Haproxy::start(&href.render(), &[href.port("port")]);
-    let mut wrong = Vec::new();
-    for (method, path, headers, expected) in CASES {
-        let req = request(method, path, headers);
-        let got = route(local(cfg.port("port")), &req);
-        let reference = route(local(href.port("port")), &req);
-        if got != *expected || reference != *expected {
-            wrong.push(format!(
-                "{method} {path} {headers:?}: gatehouse {got}, haproxy {reference}, expected {expected}"
-            ));
-        }
-    }
+    let (gh, hp) = (local(cfg.port("port")), local(href.port("port")));
+    let wrong: Vec<String> = CASES
+        .iter()
+        .filter_map(|(method, path, headers, expected)| {
+            let req = request(method, path, headers);
+            both_route(
+                gh,
+                hp,
+                &req,
+                expected,
+                format_args!("{method} {path} {headers:?}"),
+            )
+        })
+        .collect();
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
 
@@ -378,16 +352,19 @@ fn fifty_host_rules_route_like_haproxy() {
     let _g = Gatehouse::start(&cfg.render(), &[cfg.port("port")]);
     let href = cfg.with_fresh_ports();
     let _h = Haproxy::start(&href.render(), &[href.port("port")]);
-    let mut wrong = Vec::new();
-    for (method, path, headers, expected) in FIFTY {
-        let req = request(method, path, headers);
-        let got = route(local(cfg.port("port")), &req);
-        let reference = route(local(href.port("port")), &req);
-        if got != *expected || reference != *expected {
-            wrong.push(format!(
-                "{method} {path} {headers:?}: gatehouse {got}, haproxy {reference}, expected {expected}"
-            ));
-        }
-    }
+    let (gh, hp) = (local(cfg.port("port")), local(href.port("port")));
+    let wrong: Vec<String> = FIFTY
+        .iter()
+        .filter_map(|(method, path, headers, expected)| {
+            let req = request(method, path, headers);
+            both_route(
+                gh,
+                hp,
+                &req,
+                expected,
+                format_args!("{method} {path} {headers:?}"),
+            )
+        })
+        .collect();
     assert!(wrong.is_empty(), "{wrong:#?}");
 }

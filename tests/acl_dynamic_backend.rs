@@ -11,6 +11,7 @@ mod support;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
+use support::route::{Case, both_route, request};
 use support::*;
 
 const CFG: &str = "defaults
@@ -41,13 +42,6 @@ backend tcpb
 ";
 
 /// (listener, path, headers, what the client gets: a backend's name or a status line).
-type Case = (
-    &'static str,
-    &'static str,
-    &'static [(&'static str, &'static str)],
-    &'static str,
-);
-
 const CASES: &[Case] = &[
     (
         "port",
@@ -79,29 +73,6 @@ const CASES: &[Case] = &[
     ("nodef", "/nope", &[], "HTTP/1.1 503 Service Unavailable"),
 ];
 
-/// The backend named in the body of the answer to `req` sent to `addr`, else the
-/// status line, or "(nothing)" when the connection closes without an answer.
-fn route(addr: SocketAddr, req: &[u8]) -> String {
-    let out = send_raw_with(addr, req, Duration::from_secs(3), false);
-    let text = String::from_utf8_lossy(&out).into_owned();
-    if !text.starts_with("HTTP/1.1 200") {
-        return text.lines().next().unwrap_or("(nothing)").to_string();
-    }
-    text.split("\r\n\r\n").nth(1).unwrap_or("").to_string()
-}
-
-fn request(path: &str, headers: &[(&str, &str)]) -> Vec<u8> {
-    let mut r = format!("GET {path} HTTP/1.1\r\n");
-    if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("host")) {
-        r.push_str("Host: t\r\n");
-    }
-    for (n, v) in headers {
-        r.push_str(&format!("{n}: {v}\r\n"));
-    }
-    r.push_str("Connection: close\r\n\r\n");
-    r.into_bytes()
-}
-
 #[test]
 fn dynamic_use_backend_routes_like_haproxy() {
     let dir = TempDir::new("dyn-backend");
@@ -122,17 +93,20 @@ fn dynamic_use_backend_routes_like_haproxy() {
     let _g = Gatehouse::start(&cfg.render(), &cfg.listen_ports());
     let href = cfg.with_fresh_ports();
     let _h = Haproxy::start(&href.render(), &href.listen_ports());
-    let mut wrong = Vec::new();
-    for (listener, path, headers, expected) in CASES {
-        let req = request(path, headers);
-        let got = route(local(cfg.port(listener)), &req);
-        let reference = route(local(href.port(listener)), &req);
-        if got != *expected || reference != *expected {
-            wrong.push(format!(
-                "{listener} {path} {headers:?}: gatehouse {got}, haproxy {reference}, expected {expected}"
-            ));
-        }
-    }
+    let wrong: Vec<String> = CASES
+        .iter()
+        .filter_map(|(listener, path, headers, expected)| {
+            let (gh, hp) = (local(cfg.port(listener)), local(href.port(listener)));
+            let req = request("GET", path, headers);
+            both_route(
+                gh,
+                hp,
+                &req,
+                expected,
+                format_args!("{listener} {path} {headers:?}"),
+            )
+        })
+        .collect();
     assert!(wrong.is_empty(), "{wrong:#?}");
     // Nothing reached the TCP backend from the HTTP frontend.
     assert_eq!(tcpb.connections(), 0);

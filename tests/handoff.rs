@@ -9,6 +9,7 @@ mod support;
 
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
+use support::handoff::{generation as probe, handoffs};
 use support::load::{Load, LoadResult};
 use support::{Daemon, Gatehouse, HttpBackend, HttpClient, free_port, local, wait_until};
 
@@ -20,13 +21,6 @@ fn config(n: usize, port: u16, server: SocketAddr, global: &str) -> String {
          \x20   http-response set-header X-Gen gen-{n}\n    default_backend be\n\
          backend be\n    server s1 {server}\n"
     )
-}
-
-/// One fresh request; the response's X-Gen.
-fn probe(addr: SocketAddr) -> Option<String> {
-    let mut c = HttpClient::connect(addr).ok()?;
-    let r = c.get("/probe", &[]).ok()?;
-    Some(r.header("x-gen")?.to_owned())
 }
 
 /// Starts a gatehouse that replaces `old` (`-sf PID` or `-st PID`).
@@ -42,31 +36,12 @@ fn twenty_handoffs_under_load_lose_nothing() {
     let b1 = HttpBackend::start("b1");
     let port = free_port();
     let cfg = |n: usize| config(n, port, b1.addr(), "");
-    let mut old = Gatehouse::builder(&cfg(0)).wait_port(port).start();
+    let first = Gatehouse::builder(&cfg(0)).wait_port(port).start();
     let load = Load::start(local(port), 2, 6);
-    for n in 1..=20 {
-        let before = load.ok();
-        let new = replace(&cfg(n), "-sf", &old);
-        // The old process finishes what it has, then exits 0 by itself.
-        let status = old.wait_exit(Duration::from_secs(10));
-        assert!(
-            status.is_some_and(|s| s.success()),
-            "handoff {n}: old process did not end cleanly ({status:?}); stderr:\n{}",
-            old.stderr()
-        );
-        old = new;
-        assert!(
-            wait_until(Duration::from_secs(2), || probe(local(port))
-                .is_some_and(|g| g == format!("gen-{n}"))),
-            "handoff {n}: the new process does not serve; stderr:\n{}",
-            old.stderr()
-        );
-        // The clients went on through the handoff.
-        assert!(
-            wait_until(Duration::from_secs(2), || load.ok() > before + 10),
-            "handoff {n}: the clients stalled"
-        );
-    }
+    // The old process finishes what it has, then exits 0 by itself; the clients go on.
+    let mut old = handoffs(first, 20, local(port), &load, |n, old| {
+        replace(&cfg(n), "-sf", old)
+    });
     let LoadResult {
         ok,
         failed,

@@ -9,7 +9,7 @@ mod mint;
 mod support;
 
 use mint::{Signer, jwks};
-use support::pki::{Pki, curl};
+use support::pki::{Pki, curl, curl_site};
 use support::*;
 
 const CFG: &str = r#"defaults
@@ -65,28 +65,7 @@ fn start() -> Setup {
 /// curl's response headers (`-D -`) for `path` over the TLS bind, as `who` (a client
 /// certificate of the test PKI, or none).
 fn tls_get(s: &Setup, who: Option<&str>, path: &str) -> String {
-    let pki = Pki::get();
-    let (crt, key) = who.map_or((String::new(), String::new()), |w| {
-        (pki.p(&format!("{w}.crt")), pki.p(&format!("{w}.key")))
-    });
-    let resolve = format!("www.site.test:{}:127.0.0.1", s.tls);
-    let url = format!("https://www.site.test:{}{path}", s.tls);
-    let ca = pki.p("ca.pem");
-    let mut args = vec![
-        "--cacert",
-        ca.as_str(),
-        "--resolve",
-        resolve.as_str(),
-        "-D",
-        "-",
-        "-o",
-        "/dev/null",
-    ];
-    if who.is_some() {
-        args.extend(["--cert", crt.as_str(), "--key", key.as_str()]);
-    }
-    args.push(&url);
-    curl(&args).expect("curl over the TLS bind")
+    curl_site(s.tls, who, path, &["-D", "-", "-o", "/dev/null"]).expect("curl over the TLS bind")
 }
 
 fn plain_get(s: &Setup, path: &str) -> String {
@@ -249,28 +228,11 @@ fn a_section_of_certificates_only_needs_no_provider() {
 
 /// [`tls_get`] with one more request header.
 fn tls_get_with(s: &Setup, who: Option<&str>, path: &str, header: &str) -> String {
-    let pki = Pki::get();
-    let (crt, key) = who.map_or((String::new(), String::new()), |w| {
-        (pki.p(&format!("{w}.crt")), pki.p(&format!("{w}.key")))
-    });
-    let resolve = format!("www.site.test:{}:127.0.0.1", s.tls);
-    let url = format!("https://www.site.test:{}{path}", s.tls);
-    let ca = pki.p("ca.pem");
-    let mut args = vec![
-        "--cacert",
-        ca.as_str(),
-        "--resolve",
-        resolve.as_str(),
-        "-H",
-        header,
-        "-D",
-        "-",
-        "-o",
-        "/dev/null",
-    ];
-    if who.is_some() {
-        args.extend(["--cert", crt.as_str(), "--key", key.as_str()]);
-    }
-    args.push(&url);
-    curl(&args).expect("curl over the TLS bind")
+    curl_site(
+        s.tls,
+        who,
+        path,
+        &["-H", header, "-D", "-", "-o", "/dev/null"],
+    )
+    .expect("curl over the TLS bind")
 }

@@ -10,6 +10,7 @@ mod support;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use support::handoff::{generation as probe, handoffs};
 use support::load::Load;
 use support::socat::unix_cmd;
 use support::{Daemon, Gatehouse, HttpBackend, HttpClient, TempDir, free_port, local, wait_until};
@@ -27,13 +28,6 @@ fn config(n: usize, port: u16, sock: &Path, s1: SocketAddr, s2: SocketAddr) -> S
          backend be\n    server s1 {s1}\n    server s2 {s2}\n",
         sock.display()
     )
-}
-
-/// One fresh request; the response's X-Gen.
-fn probe(addr: SocketAddr) -> Option<String> {
-    let mut c = HttpClient::connect(addr).ok()?;
-    let r = c.get("/probe", &[]).ok()?;
-    Some(r.header("x-gen")?.to_owned())
 }
 
 /// A column of `show stat` for `px/sv`.
@@ -312,29 +306,11 @@ fn twenty_x_handoffs_under_load_lose_nothing() {
     let sock = dir.path().join("admin.sock");
     let port = free_port();
     let cfg = |n| config(n, port, &sock, b1.addr(), b1.addr());
-    let mut old = Gatehouse::builder(&cfg(0)).wait_port(port).start();
+    let first = Gatehouse::builder(&cfg(0)).wait_port(port).start();
     let load = Load::start(local(port), 2, 4);
-    for n in 1..=20 {
-        let before = load.ok();
-        let new = replace(&cfg(n), &sock, &old);
-        let status = old.wait_exit(WAIT);
-        assert!(
-            status.is_some_and(|s| s.success()),
-            "handoff {n}: old process did not end cleanly ({status:?}); stderr:\n{}",
-            old.stderr()
-        );
-        old = new;
-        assert!(
-            wait_until(WAIT, || probe(local(port))
-                .is_some_and(|g| g == format!("gen-{n}"))),
-            "handoff {n}: the new process does not serve; stderr:\n{}",
-            old.stderr()
-        );
-        assert!(
-            wait_until(WAIT, || load.ok() > before + 10),
-            "handoff {n}: the clients stalled"
-        );
-    }
+    let old = handoffs(first, 20, local(port), &load, |n, old| {
+        replace(&cfg(n), &sock, old)
+    });
     let result = load.finish();
     assert_eq!(result.failed, 0, "failed requests: {:?}", result.errors);
     assert!(result.ok > 400, "{}", result.ok);

@@ -5,7 +5,7 @@
 //! same configuration and the same client certificate.
 
 mod support;
-use support::pki::{Pki, curl};
+use support::pki::{Pki, curl_site};
 use support::*;
 
 const CFG: &str = r#"defaults
@@ -96,28 +96,12 @@ fn start(haproxy: bool, verify: &str) -> Setup {
 
 /// GET `path` as `who` (a client certificate of the test PKI, or none).
 fn get(s: &Setup, who: Option<&str>, path: &str) -> Option<String> {
-    let pki = Pki::get();
-    let (crt, key) = who.map_or((String::new(), String::new()), |w| {
-        (pki.p(&format!("{w}.crt")), pki.p(&format!("{w}.key")))
-    });
-    let resolve = format!("www.site.test:{}:127.0.0.1", s.port);
-    let url = format!("https://www.site.test:{}{path}", s.port);
-    let ca = pki.p("ca.pem");
-    let mut args = vec![
-        "--cacert",
-        ca.as_str(),
-        "--resolve",
-        resolve.as_str(),
-        "-o",
-        "/dev/null",
-        "-w",
-        "%{http_code}",
-    ];
-    if who.is_some() {
-        args.extend(["--cert", crt.as_str(), "--key", key.as_str()]);
-    }
-    args.push(&url);
-    curl(&args)
+    curl_site(
+        s.port,
+        who,
+        path,
+        &["-o", "/dev/null", "-w", "%{http_code}"],
+    )
 }
 
 fn seen(s: &Setup) -> Vec<(String, Option<String>)> {

@@ -50,22 +50,56 @@ fn post(addr: SocketAddr, head_extra: &str, body: &[u8], chunked: bool) -> Strin
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// How long a client pauses before the rest of its body.
+const PAUSE: Duration = Duration::from_millis(200);
+
+/// Sends `first` on a new connection to `addr`, then each of `later` after a [`PAUSE`]
+/// (the rest of the body comes late), and reads until the proxy closes.
+fn send_in_parts(addr: SocketAddr, first: &[u8], later: &[&[u8]]) -> String {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(addr).expect("connect to the proxy");
+    s.write_all(first).expect("send");
+    if !later.is_empty() {
+        std::thread::sleep(PAUSE);
+    }
+    for part in later {
+        s.write_all(part).expect("send the rest");
+    }
+    let out = read_to_close(&mut s, Duration::from_secs(5)).expect("response");
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Backends `vip` and `web` behind a gatehouse running [`routing_config`] with `wait`,
+/// its HTTP/1 bind on `port` and its h2c one on `port + 1`.
+struct Routing {
+    vip: HttpBackend,
+    /// Running for the requests the rules do not send to `vip`.
+    _web: HttpBackend,
+    port: u16,
+    _proxy: Gatehouse,
+}
+
+fn routing(wait: &str) -> Routing {
+    let vip = HttpBackend::start("vip");
+    let web = HttpBackend::start("web");
+    let port = free_ports(2);
+    let cfg = routing_config(port, wait, vip.addr(), web.addr());
+    let _proxy = Gatehouse::start(&cfg, &[port, port + 1]);
+    Routing {
+        vip,
+        _web: web,
+        port,
+        _proxy,
+    }
+}
+
 /// Routing on a body parameter: `Content-Length` and chunked bodies, sent at once or
 /// after a pause, reach the backend the body names, unchanged; a body larger than the
 /// buffer is forwarded whole while the rules saw the buffer's part of it.
 #[test]
 fn wait_for_body_routes_on_the_body_and_forwards_it_unchanged() {
-    let vip = HttpBackend::start("vip");
-    let web = HttpBackend::start("web");
-    let port = free_ports(2);
-    let cfg = routing_config(
-        port,
-        "  http-request wait-for-body time 3s if METH_POST\n",
-        vip.addr(),
-        web.addr(),
-    );
-    let _g = Gatehouse::start(&cfg, &[port]);
-    let addr = local(port);
+    let Routing { vip, port, .. } = &routing("  http-request wait-for-body time 3s if METH_POST\n");
+    let addr = local(*port);
     for chunked in [false, true] {
         let body = b"pass=x&user=alice&z=1";
         let out = post(addr, "", body, chunked);
@@ -86,16 +120,12 @@ fn wait_for_body_routes_on_the_body_and_forwards_it_unchanged() {
     assert_eq!(got[0].header("content-length"), Some("21"));
 
     // A body that comes after a pause is waited for.
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    use std::io::Write;
-    s.write_all(
+    let out = send_in_parts(
+        addr,
         b"POST / HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: 10\r\n\r\nuser=",
-    )
-    .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
-    s.write_all(b"alice").unwrap();
-    let out = read_to_close(&mut s, Duration::from_secs(5)).unwrap();
-    assert!(String::from_utf8_lossy(&out).ends_with("vip"));
+        &[b"alice"],
+    );
+    assert!(out.ends_with("vip"));
 
     // 40000 bytes: the rules see what the buffer holds, the server gets them all.
     let big: Vec<u8> = (0..40000u32).map(|i| b'a' + (i % 26) as u8).collect();
@@ -117,17 +147,8 @@ fn wait_for_body_routes_on_the_body_and_forwards_it_unchanged() {
 /// the server does not see the `Expect` header.
 #[test]
 fn wait_for_body_answers_expect_100_continue() {
-    let vip = HttpBackend::start("vip");
-    let web = HttpBackend::start("web");
-    let port = free_ports(2);
-    let cfg = routing_config(
-        port,
-        "  http-request wait-for-body time 3s\n",
-        vip.addr(),
-        web.addr(),
-    );
-    let _g = Gatehouse::start(&cfg, &[port]);
-    let mut s = std::net::TcpStream::connect(local(port)).unwrap();
+    let Routing { vip, port, .. } = &routing("  http-request wait-for-body time 3s\n");
+    let mut s = std::net::TcpStream::connect(local(*port)).unwrap();
     use std::io::{Read, Write};
     s.write_all(
         b"POST / HTTP/1.1\r\nHost: t\r\nConnection: close\r\nExpect: 100-continue\r\nContent-Length: 10\r\n\r\n",
@@ -149,17 +170,8 @@ fn wait_for_body_answers_expect_100_continue() {
 /// waited for before that proxy's rules.
 #[test]
 fn http_buffer_request_lets_the_rules_read_the_body() {
-    let vip = HttpBackend::start("vip");
-    let web = HttpBackend::start("web");
-    let port = free_ports(2);
-    let cfg = routing_config(
-        port,
-        "  option http-buffer-request\n",
-        vip.addr(),
-        web.addr(),
-    );
-    let _g = Gatehouse::start(&cfg, &[port]);
-    let out = post(local(port), "", b"user=alice", true);
+    let r = routing("  option http-buffer-request\n");
+    let out = post(local(r.port), "", b"user=alice", true);
     assert!(out.ends_with("vip"), "{out}");
     // In the backend: its rules see the body, the frontend's did not wait.
     let app = HttpBackend::start("app");
@@ -170,13 +182,11 @@ fn http_buffer_request_lets_the_rules_read_the_body() {
         app.addr()
     );
     let _g = Gatehouse::start(&cfg, &[port]);
-    let mut s = std::net::TcpStream::connect(local(port)).unwrap();
-    use std::io::Write;
-    s.write_all(b"POST / HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: 10\r\n\r\n")
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(200));
-    s.write_all(b"user=carol").unwrap();
-    read_to_close(&mut s, Duration::from_secs(5)).unwrap();
+    send_in_parts(
+        local(port),
+        b"POST / HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: 10\r\n\r\n",
+        &[b"user=carol"],
+    );
     let r = &app.wait_requests(1)[0];
     assert_eq!(r.header("x-fe"), Some("0"));
     assert_eq!(r.header("x-be"), Some("carol"));
@@ -191,13 +201,11 @@ fn http_buffer_request_lets_the_rules_read_the_body() {
         app.addr()
     );
     let _g = Gatehouse::start(&cfg, &[port]);
-    let mut s = std::net::TcpStream::connect(local(port)).unwrap();
-    s.write_all(b"POST / HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: 9\r\n\r\n")
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(200));
-    s.write_all(b"user=dan").unwrap();
-    s.write_all(b"!").unwrap();
-    read_to_close(&mut s, Duration::from_secs(5)).unwrap();
+    send_in_parts(
+        local(port),
+        b"POST / HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: 9\r\n\r\n",
+        &[b"user=dan", b"!"],
+    );
     let r = &app.wait_requests(1)[0];
     assert_eq!(r.header("x-before"), Some("0"));
     assert_eq!(r.header("x-after"), Some("dan!"));
@@ -207,16 +215,7 @@ fn http_buffer_request_lets_the_rules_read_the_body() {
 /// HTTP/2 (curl, h2c): the body of DATA frames is waited for, routed on and forwarded.
 #[test]
 fn wait_for_body_over_http2() {
-    let vip = HttpBackend::start("vip");
-    let web = HttpBackend::start("web");
-    let port = free_ports(2);
-    let cfg = routing_config(
-        port,
-        "  http-request wait-for-body time 3s\n",
-        vip.addr(),
-        web.addr(),
-    );
-    let _g = Gatehouse::start(&cfg, &[port, port + 1]);
+    let Routing { vip, port, .. } = &routing("  http-request wait-for-body time 3s\n");
     let url = format!("http://127.0.0.1:{}/login", port + 1);
     let out = Command::new("curl")
         .args(["-sS", "--max-time", "10", "--http2-prior-knowledge"])
@@ -312,15 +311,7 @@ fn body_fetches_agree_with_haproxy() {
         ),
     ];
     let ask = |port: u16, req: &[u8], more: Option<&[u8]>| -> String {
-        use std::io::Write;
-        let mut s = std::net::TcpStream::connect(local(port)).unwrap();
-        s.write_all(req).unwrap();
-        if let Some(m) = more {
-            std::thread::sleep(Duration::from_millis(200));
-            s.write_all(m).unwrap();
-        }
-        let out = read_to_close(&mut s, Duration::from_secs(5)).unwrap();
-        let text = String::from_utf8_lossy(&out).into_owned();
+        let text = send_in_parts(local(port), req, more.as_slice());
         let status = text.lines().next().unwrap_or("").to_string();
         let body = text.split("\r\n\r\n").nth(1).unwrap_or("");
         if status.contains(" 200 ") {

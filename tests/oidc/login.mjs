@@ -4,35 +4,12 @@
 // of $VISITS (comma-separated), reads the session cookie $COOKIE, opens $LOGOUT, and
 // opens $START again. Prints one JSON object: the landing page (url, status, body),
 // each visit's status, the cookie value, and where $START leads after logout.
-import { chromium } from 'playwright-core';
+import { login, run } from './browser.mjs';
 
 const env = process.env;
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
-const out = {};
-try {
-  const context = await browser.newContext();
-  // No internet here: anything not on loopback (the dev login page's web fonts) fails
-  // at once instead of waiting.
-  await context.route('**/*', (route) => {
-    const host = new URL(route.request().url()).hostname;
-    return host === '127.0.0.1' ? route.continue() : route.abort();
-  });
+await run(async (context, out) => {
   const page = await context.newPage();
-  await page.goto(env.START);
-  out.login_page = page.url();
-  await page.fill('input[name=login]', env.LOGIN);
-  await page.fill('input[name=password]', 'any');
-  await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
-  // The consent page, the first time.
-  if (page.url().includes('/interaction/')) {
-    await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
-  }
-  await page.waitForURL((u) => u.toString().startsWith(env.ORIGIN) && !u.pathname.startsWith('/.gatehouse/'));
+  out.login_page = await login(page, env);
   out.landed = page.url();
   out.body = await page.textContent('body');
   out.visits = [];
@@ -56,9 +33,4 @@ try {
   if (env.SCREENSHOT) {
     await page.screenshot({ path: env.SCREENSHOT });
   }
-} catch (e) {
-  out.error = String(e && e.stack || e);
-} finally {
-  await browser.close();
-}
-console.log(JSON.stringify(out));
+});

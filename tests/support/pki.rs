@@ -319,3 +319,22 @@ pub fn curl(args: &[&str]) -> Option<String> {
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
+
+/// curl to `https://www.site.test:PORT/PATH` on 127.0.0.1, trusting the test CA, as
+/// `who` (a client certificate of the test PKI: `alice` sends `alice.crt` and
+/// `alice.key`), or with none; `args` go before the URL. Its stdout, or `None` when it
+/// failed.
+pub fn curl_site(port: u16, who: Option<&str>, path: &str, args: &[&str]) -> Option<String> {
+    let pki = Pki::get();
+    let ca = pki.p("ca.pem");
+    let resolve = format!("www.site.test:{port}:127.0.0.1");
+    let url = format!("https://www.site.test:{port}{path}");
+    let mut all = vec!["--cacert", ca.as_str(), "--resolve", resolve.as_str()];
+    all.extend_from_slice(args);
+    let cert = who.map(|w| (pki.p(&format!("{w}.crt")), pki.p(&format!("{w}.key"))));
+    if let Some((crt, key)) = &cert {
+        all.extend(["--cert", crt.as_str(), "--key", key.as_str()]);
+    }
+    all.push(&url);
+    curl(&all)
+}
