@@ -7,6 +7,7 @@
 mod support;
 
 use support::socat::unix_cmd;
+use support::stick::stick_config;
 use support::*;
 
 const CFG: &str = "global
@@ -155,14 +156,8 @@ fn table_commands_answer_as_haproxy() {
     );
 }
 
-const EVERY_TYPE: &str = "global
-    stats socket unix@admin.sock level admin
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 5s
-    timeout server 5s
-frontend fe
+/// After [`PREAMBLE`](support::stick::PREAMBLE).
+const EVERY_TYPE: &str = "frontend fe
     bind 127.0.0.1:{port}
     tcp-request connection track-sc0 src table everything
     http-request track-sc1 src table v6
@@ -228,7 +223,7 @@ fn every_data_type_and_key_type_shows_as_haproxy() {
         "show table ints",
     ];
     for haproxy in [true, false] {
-        let cfg = Config::new(EVERY_TYPE)
+        let cfg = Config::new(&stick_config(EVERY_TYPE))
             .listen_port("port")
             .var("app", app.addr())
             .var("fail", fail.addr());

@@ -6,16 +6,11 @@
 mod support;
 
 use support::socat::unix_cmd;
+use support::stick::stick_config;
 use support::*;
 
-const CFG: &str = "global
-    stats socket unix@admin.sock level admin
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 5s
-    timeout server 5s
-    option redispatch
+/// After [`PREAMBLE`](support::stick::PREAMBLE).
+const CFG: &str = "    option redispatch
 frontend fe
     bind 127.0.0.1:{port}
     use_backend by_user if { req.hdr(x-user) -m found }
@@ -51,7 +46,7 @@ fn stick_on_src_and_on_a_header_keep_clients_and_move_them_off_a_down_server() {
             continue;
         }
         let who = if haproxy { "haproxy" } else { "gatehouse" };
-        let cfg = Config::new(CFG)
+        let cfg = Config::new(&stick_config(CFG))
             .listen_port("port")
             .var("s1", b1.addr())
             .var("s2", b2.addr());
@@ -123,14 +118,8 @@ fn stick_on_src_and_on_a_header_keep_clients_and_move_them_off_a_down_server() {
     }
 }
 
-const PERSIST: &str = "global
-    stats socket unix@admin.sock level admin
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 5s
-    timeout server 5s
-frontend fe
+/// After [`PREAMBLE`](support::stick::PREAMBLE).
+const PERSIST: &str = "frontend fe
     bind 127.0.0.1:{port}
     use_backend plain if { req.hdr(x-plain) -m found }
     default_backend kept
@@ -167,7 +156,7 @@ fn option_persist_keeps_clients_on_their_down_server_until_redispatch() {
             continue;
         }
         let who = if haproxy { "haproxy" } else { "gatehouse" };
-        let cfg = Config::new(PERSIST)
+        let cfg = Config::new(&stick_config(PERSIST))
             .listen_port("port")
             .var("s1", b1.addr())
             .var("s2", b2.addr())

@@ -9,20 +9,14 @@ mod support;
 
 use std::time::Duration;
 use support::socat::unix_cmd;
-use support::stick::{count, entry_field};
+use support::stick::{count, entry_field, stick_config};
 use support::*;
 
 /// The fleet-wide limit of the configuration.
 const LIMIT: usize = 300;
 
-const SHARED: &str = "global
-    stats socket unix@admin.sock level admin
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 5s
-    timeout server 5s
-frontend fe
+/// After [`PREAMBLE`](support::stick::PREAMBLE).
+const SHARED: &str = "frontend fe
     bind 127.0.0.1:{port}
     http-request track-sc0 req.hdr(x-client) table per_client
     http-request deny deny_status 429 if { sc_http_req_rate(0) gt 300 }
@@ -40,7 +34,7 @@ struct Instance {
 
 impl Instance {
     fn start(app: &HttpBackend, redis_port: u16) -> Instance {
-        Instance::start_with(SHARED, app, redis_port)
+        Instance::start_with(&stick_config(SHARED), app, redis_port)
     }
 
     /// An instance of configuration `text`, `{redis}` being `redis_port`.
@@ -211,7 +205,7 @@ fn two_instances_follow_the_master_a_sentinel_names_through_a_failover() {
     let mut master = services::redis(None);
     let replica = services::redis_replica(master.port());
     let sentinel = services::redis_sentinel(master.port(), "gh-master");
-    let text = SHARED.replace(
+    let text = stick_config(SHARED).replace(
         "redis redis://127.0.0.1:{redis}/3",
         &format!(
             "redis redis://gh-master/3 redis-sentinel 127.0.0.1:{},127.0.0.1:{}",

@@ -11,17 +11,11 @@ use mint::{Signer, jwks, now};
 use serde_json::json;
 use std::time::Duration;
 use support::socat::unix_cmd;
-use support::stick::{count, entry_field, statuses};
+use support::stick::{count, entry_field, statuses, stick_config};
 use support::*;
 
-const PER_SOURCE: &str = "global
-    stats socket unix@admin.sock level admin
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 5s
-    timeout server 5s
-frontend fe
+/// After [`PREAMBLE`](support::stick::PREAMBLE).
+const PER_SOURCE: &str = "frontend fe
     bind 127.0.0.1:{port}
     stick-table type ip size 100k expire 30s store http_req_rate(10s),http_req_cnt,conn_cnt,conn_cur
     http-request track-sc0 src
@@ -39,7 +33,7 @@ fn per_source_limit_answers_429_past_the_limit_as_haproxy_does() {
         if haproxy && haproxy_bin().is_none() {
             continue;
         }
-        let cfg = Config::new(PER_SOURCE)
+        let cfg = Config::new(&stick_config(PER_SOURCE))
             .listen_port("port")
             .var("app", app.addr());
         let port = cfg.port("port");
@@ -151,14 +145,8 @@ fn per_user_limit_keys_on_the_identity_of_the_token() {
     drop(d);
 }
 
-const RELOADED: &str = "global
-    stats socket unix@admin.sock level admin
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 5s
-    timeout server 5s
-frontend fe
+/// After [`PREAMBLE`](support::stick::PREAMBLE).
+const RELOADED: &str = "frontend fe
     bind 127.0.0.1:{port}
     stick-table type ip size 1k expire 60s store http_req_rate(1m),http_req_cnt
     http-request track-sc0 src
@@ -187,7 +175,7 @@ fn reload(d: &mut Daemon, port: u16, text: &str, label: &str) {
 #[test]
 fn a_table_survives_a_reload_that_keeps_its_definition() {
     let app = HttpBackend::start("app");
-    let cfg = Config::new(RELOADED)
+    let cfg = Config::new(&stick_config(RELOADED))
         .listen_port("port")
         .var("app", app.addr());
     let port = cfg.port("port");
@@ -224,14 +212,8 @@ fn a_table_survives_a_reload_that_keeps_its_definition() {
     assert!(fresh.contains(" http_req_cnt=1 "), "{fresh}");
 }
 
-const EXPIRING: &str = "global
-    stats socket unix@admin.sock level admin
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 5s
-    timeout server 5s
-frontend fe
+/// After [`PREAMBLE`](support::stick::PREAMBLE).
+const EXPIRING: &str = "frontend fe
     bind 127.0.0.1:{port}
     stick-table type ip size 1k expire 1500ms store http_req_cnt
     http-request track-sc0 src
@@ -243,7 +225,7 @@ backend app
 #[test]
 fn entries_expire_after_the_table_expire_delay() {
     let app = HttpBackend::start("app");
-    let cfg = Config::new(EXPIRING)
+    let cfg = Config::new(&stick_config(EXPIRING))
         .listen_port("port")
         .var("app", app.addr());
     let port = cfg.port("port");

@@ -1,8 +1,26 @@
-//! Helpers of the stick-table tests (`tests/stick_*.rs`): requests sent on one
-//! keep-alive connection and their statuses counted, and the fields of a `show table`
-//! entry line read back.
+//! Helpers of the stick-table tests (`tests/stick_*.rs`): the start their
+//! configurations share, requests sent on one keep-alive connection and their statuses
+//! counted, and the fields of a `show table` entry line read back.
 
 use super::{HttpClient, local};
+
+/// The start of the stick-table tests' configurations: a stats socket (`admin.sock` in
+/// the proxy's directory), `mode http` and short timeouts, in a `defaults` section
+/// that the rest may go on.
+pub const PREAMBLE: &str = "global
+    stats socket unix@admin.sock level admin
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+";
+
+/// A configuration: [`PREAMBLE`], then `rest` (more `defaults` lines, then the
+/// sections).
+pub fn stick_config(rest: &str) -> String {
+    format!("{PREAMBLE}{rest}")
+}
 
 /// Sends `n` requests for `path` with `headers` on one keep-alive connection to
 /// 127.0.0.1:`port`; the statuses in order.
