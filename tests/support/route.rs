@@ -1,7 +1,6 @@
 //! Routing differentials: the same request through gatehouse and HAProxy, each answer
 //! reduced to the name of the backend that served it (backends answer with their name).
 
-use std::fmt::Display;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -41,17 +40,25 @@ pub fn route(addr: SocketAddr, req: &[u8]) -> String {
     text.split("\r\n\r\n").nth(1).unwrap_or("").to_string()
 }
 
-/// `req` through gatehouse (`gh`) and HAProxy (`hp`): `None` when both answer
-/// `expected`, else a line naming the case (`what`) and both answers.
-pub fn both_route(
-    gh: SocketAddr,
-    hp: SocketAddr,
-    req: &[u8],
-    expected: &str,
-    what: impl Display,
-) -> Option<String> {
-    let got = route(gh, req);
-    let reference = route(hp, req);
-    (got != expected || reference != expected)
-        .then(|| format!("{what}: gatehouse {got}, haproxy {reference}, expected {expected}"))
+/// The cases that some proxy answers otherwise than expected, one line each naming
+/// the case and both answers: `send(case)` gives the addresses of gatehouse and of
+/// HAProxy to send the case to, and its request.
+pub fn wrong_routes(
+    cases: &[Case],
+    send: impl Fn(&Case) -> (SocketAddr, SocketAddr, Vec<u8>),
+) -> Vec<String> {
+    cases
+        .iter()
+        .filter_map(|case| {
+            let (gh, hp, req) = send(case);
+            let (first, path, headers, expected) = case;
+            let got = route(gh, &req);
+            let reference = route(hp, &req);
+            (got != *expected || reference != *expected).then(|| {
+                format!(
+                    "{first} {path} {headers:?}: gatehouse {got}, haproxy {reference}, expected {expected}"
+                )
+            })
+        })
+        .collect()
 }
