@@ -3,6 +3,14 @@
 //! `%TR`, `%Ta`…) and the deadlines of its timeouts are taken from it instead of
 //! reading the clock at each step (about ten clock reads per keep-alive request
 //! before: docs/performance.md).
+//!
+//! The time is stale by as long as the poll has run so far, as HAProxy's `now_ms` is by
+//! the time its loop pass has run: a deadline armed late in a poll (`Deadline::arm`,
+//! the tunnel's activity stamps) is that much early, a time measured from it that much
+//! short. No poll waits on anything (sockets are non-blocking, log lines are sent
+//! without blocking, a tunnel's poll makes 32 reads or writes at most), so that is the
+//! CPU time of one poll: microseconds, against timeouts in milliseconds. A poll is
+//! never stale across a wait: each poll reads the clock anew.
 
 use std::cell::Cell;
 use std::future::Future;

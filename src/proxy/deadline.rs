@@ -1,33 +1,46 @@
-//! [`Deadline`]: one timer kept from one wait to the next (by a client connection for
-//! its keep-alive waits, by a worker thread's pooled server-side buffers for the waits
-//! for a response), so that an inactivity timeout costs a clock read and an atomic
-//! store per wait instead of a new entry in the runtime's timer wheel (a lock, an
-//! insertion and a removal, and a shared handle cloned and dropped).
+//! [`Deadline`]: one lazy timer kept from one wait to the next (by a client connection
+//! for its keep-alive waits, by a worker thread's pooled server-side buffers for the
+//! waits for a response, by each direction of a tunnel for its inactivity timeout), so
+//! that an inactivity timeout costs a store and a comparison per wait instead of a new
+//! entry in the runtime's timer wheel (a lock, an insertion and a removal, and a shared
+//! handle cloned and dropped), or a move of the entry at each wait.
 
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 use tokio::time::{Instant, Sleep};
 
-/// A reusable timer. Re-armed to a later deadline, tokio only moves the deadline of the
-/// entry already in its wheel (`Sleep::reset` extends it in place; the wheel reschedules
-/// the entry when the old deadline comes); armed earlier, it is registered again. The
-/// timer belongs to the worker thread that made it: on another thread (a pooled server
-/// connection taken by another worker) a new one is made there.
+/// A reusable, lazy timer (HAProxy's lazy task timers). Arming it only records the
+/// deadline; the runtime's timer entry is registered at the first wait and left where it
+/// is while it fires at or before the deadline. A wait that finds the entry registered
+/// for its task and not fired costs a comparison, no timer-wheel work; when the entry
+/// fires early (the deadline moved later since: the connection was active), it is moved
+/// to the deadline then, once. A deadline earlier than the entry's moves the entry at
+/// once. The entry belongs to the worker thread that made it: on another thread (a
+/// pooled server connection taken by another worker) a new one is made there.
 #[derive(Default)]
 pub struct Deadline {
-    /// The timer and the thread it belongs to (see [`thread_tag`]).
-    sleep: Option<(Pin<Box<Sleep>>, u32)>,
-    /// It was armed since it last expired or was disarmed.
-    armed: bool,
+    /// The deadline asked for; `None`: disarmed (a wait without a timeout).
+    at: Option<Instant>,
+    /// The runtime's timer entry, once made.
+    entry: Option<Entry>,
+}
+
+/// A timer-wheel entry and what it was last set to.
+struct Entry {
+    sleep: Pin<Box<Sleep>>,
+    /// The thread it belongs to (see [`thread_tag`]).
+    thread: u32,
+    /// When it fires.
+    fires: Instant,
+    /// The waker it was last polled with (`None`: it must be polled again).
+    waker: Option<Waker>,
 }
 
 impl std::fmt::Debug for Deadline {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Deadline")
-            .field("armed", &self.armed)
-            .finish()
+        f.debug_struct("Deadline").field("at", &self.at).finish()
     }
 }
 
@@ -37,39 +50,71 @@ impl Deadline {
         self.arm_at(Instant::from_std(crate::proxy::clock::now()) + after);
     }
 
-    /// Arms the timer to expire at `at`.
+    /// Arms the timer to expire at `at` (a store: the wheel is touched at the wait).
+    #[inline]
     pub fn arm_at(&mut self, at: Instant) {
-        let tag = thread_tag();
-        match &mut self.sleep {
-            Some((s, t)) if *t == tag => s.as_mut().reset(at),
-            _ => self.sleep = Some((Box::pin(tokio::time::sleep_until(at)), tag)),
-        }
-        self.armed = true;
+        self.at = Some(at);
     }
 
-    /// Polls the armed timer: `Ready` once its deadline passed. An unarmed timer never
-    /// expires (a wait without a timeout).
+    /// Polls the armed timer: `Ready` once its deadline passed (by the time of the
+    /// task's poll), which disarms it. An unarmed timer never expires (a wait without a
+    /// timeout).
     pub fn poll_expired(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        if !self.armed {
+        let Some(at) = self.at else {
+            return Poll::Pending;
+        };
+        // The entry will wake this task at or before the deadline: nothing to do.
+        if let Some(e) = &self.entry
+            && e.fires <= at
+            && e.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker()))
+            && !e.sleep.is_elapsed()
+        {
             return Poll::Pending;
         }
-        match &mut self.sleep {
-            Some((s, _)) => {
-                let r = s.as_mut().poll(cx);
-                if r.is_ready() {
-                    self.armed = false;
-                }
-                r
-            }
-            None => Poll::Pending,
+        if Instant::from_std(crate::proxy::clock::now()) >= at {
+            self.at = None;
+            return Poll::Ready(());
         }
+        let thread = thread_tag();
+        let e = match &mut self.entry {
+            Some(e) if e.thread == thread => {
+                if e.fires > at {
+                    e.sleep.as_mut().reset(at);
+                    e.fires = at;
+                }
+                e
+            }
+            slot => slot.insert(Entry {
+                sleep: Box::pin(tokio::time::sleep_until(at)),
+                thread,
+                fires: at,
+                waker: None,
+            }),
+        };
+        // Twice at most: an entry moved to a deadline the runtime's clock already
+        // passed fires at once; the task then comes back at once to see it.
+        for _ in 0..2 {
+            if e.sleep.as_mut().poll(cx).is_pending() {
+                if !e.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                    e.waker = Some(cx.waker().clone());
+                }
+                return Poll::Pending;
+            }
+            // Fired early: the deadline moved later since the entry was set.
+            e.sleep.as_mut().reset(at);
+            e.fires = at;
+        }
+        e.waker = None;
+        cx.waker().wake_by_ref();
+        Poll::Pending
     }
 
     /// Disarms the timer: the next [`poll_expired`](Self::poll_expired) stays pending
-    /// until it is armed again. The entry stays in the wheel until its deadline (one
+    /// until it is armed again. The entry stays in the wheel until it fires (one
     /// spurious wake-up of the last task that polled it, at most).
+    #[inline]
     pub fn disarm(&mut self) {
-        self.armed = false;
+        self.at = None;
     }
 }
 
@@ -109,8 +154,9 @@ mod tests {
         d.disarm();
         tokio::time::sleep(ms(20)).await;
         assert!(!expired(&mut d).await);
-        // And earlier than a previous deadline.
+        // And earlier than the deadline its entry was registered with.
         d.arm(ms(10_000));
+        assert!(!expired(&mut d).await);
         let t0 = Instant::now();
         d.arm(ms(20));
         std::future::poll_fn(|cx| d.poll_expired(cx)).await;

@@ -16,11 +16,12 @@
 //! ends too, and is logged as ended by that first timeout.
 //!
 //! Both directions are one future polled by hand, with no split of the streams and no
-//! per-read timer: a read or a write only stamps its side with the time read once per
-//! wake-up, and a direction's timer, armed once, is moved only when it fires early (the
-//! side was active since: HAProxy's lazy timers) or when the limit changes (`-fin`). A
-//! message through the tunnel costs its read and its write and nothing else
-//! (docs/performance.md, "PostgreSQL").
+//! per-read timer: a read or a write only stamps its side with the time of the task's
+//! poll (`crate::proxy::clock`), and a direction's timer is a lazy
+//! [`Deadline`](crate::proxy::deadline::Deadline), moved only when it fires early (the
+//! side was active since) or when the limit shortens (`-fin`). A message through the
+//! tunnel costs its read and its write and nothing else (docs/performance.md,
+//! "PostgreSQL").
 
 use std::future::Future;
 use std::pin::Pin;
@@ -29,7 +30,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::time::{Instant, Sleep};
+use tokio::time::Instant;
+
+use crate::proxy::deadline::Deadline;
 
 /// The timeouts a tunnel applies.
 #[derive(Clone, Copy, Debug, Default)]
@@ -102,10 +105,8 @@ struct Dir {
     /// The reading side's inactivity limit (its `-fin` one once the other direction is
     /// done).
     limit: Option<Duration>,
-    /// Armed at the first wait; fires at or before the side's true deadline.
-    timer: Option<Pin<Box<Sleep>>>,
-    /// The waker the timer was last polled with (`None`: it must be polled again).
-    timer_waker: Option<Waker>,
+    /// The inactivity timer, armed at each wait to the reading side's deadline.
+    timer: Deadline,
 }
 
 /// What one step of a direction came to.
@@ -127,8 +128,7 @@ impl Dir {
             total: 0,
             reading: false,
             limit,
-            timer: None,
-            timer_waker: None,
+            timer: Deadline::default(),
         }
     }
 
@@ -224,50 +224,16 @@ impl Dir {
     }
 
     /// Whether the direction's timer says its reading side has been idle past its
-    /// limit (asked only while the direction waits to read). A timer that fires
-    /// early (the side was active since it was armed) is moved to the true deadline.
-    /// While the timer is registered for this task and has not fired, nothing is
-    /// polled and no clock arithmetic is done.
-    fn expired(&mut self, cx: &mut Context<'_>, now: Instant, last: &[Instant; 2]) -> bool {
+    /// limit (asked only while the direction waits to read): the timer is armed to the
+    /// side's deadline, its last activity plus the limit ([`Deadline`] is lazy: while
+    /// its entry is registered for this task and fires at or before that, nothing else
+    /// is done).
+    fn expired(&mut self, cx: &mut Context<'_>, last: &[Instant; 2]) -> bool {
         let Some(limit) = self.limit else {
             return false;
         };
-        if let (Some(t), Some(w)) = (&self.timer, &self.timer_waker)
-            && w.will_wake(cx.waker())
-            && !t.is_elapsed()
-        {
-            return false;
-        }
-        let deadline = last[self.from] + limit;
-        if now >= deadline {
-            return true;
-        }
-        let timer = self
-            .timer
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
-        // Twice at most: a timer reset to a deadline the runtime's clock already
-        // passed fires at once; the task then comes back at once to see it.
-        for _ in 0..2 {
-            if timer.as_mut().poll(cx).is_pending() {
-                self.timer_waker = Some(cx.waker().clone());
-                return false;
-            }
-            // Fired early: the side was active since, or the deadline moved.
-            timer.as_mut().reset(deadline);
-        }
-        self.timer_waker = None;
-        cx.waker().wake_by_ref();
-        false
-    }
-
-    /// The reading side's limit changed (the other direction ended): the timer is moved.
-    fn set_limit(&mut self, limit: Option<Duration>, last: &[Instant; 2]) {
-        self.limit = limit;
-        if let (Some(l), Some(t)) = (limit, self.timer.as_mut()) {
-            t.as_mut().reset(last[self.from] + l);
-            // Polled again at the next wait, which registers it anew.
-            self.timer_waker = None;
-        }
+        self.timer.arm_at(last[self.from] + limit);
+        self.timer.poll_expired(cx).is_ready()
     }
 }
 
@@ -299,7 +265,8 @@ where
 
     /// Runs both directions as far as they go; `Ready` once the tunnel is over.
     fn poll_pump(&mut self, cx: &mut Context<'_>) -> Poll<TunnelResult> {
-        let now = Instant::now();
+        // The time of the task's poll, as the timers read it.
+        let now = Instant::from_std(crate::proxy::clock::now());
         let mut budget = BUDGET;
         loop {
             let mut again = false;
@@ -334,14 +301,14 @@ where
                     let o = 1 - i;
                     let (normal, fin) = self.limits(o);
                     if fin.is_some() && matches!(self.dirs[o].state, State::Pumping) {
-                        let last = self.last;
-                        self.dirs[o].set_limit(fin.or(normal), &last);
+                        // The next wait arms its timer to the new deadline.
+                        self.dirs[o].limit = fin.or(normal);
                         again = true;
                     }
                 }
             }
             for i in 0..2 {
-                if !self.dirs[i].reading || !self.dirs[i].expired(cx, now, &self.last) {
+                if !self.dirs[i].reading || !self.dirs[i].expired(cx, &self.last) {
                     continue;
                 }
                 let end = if i == 0 {
@@ -448,7 +415,7 @@ where
     S: AsyncRead + AsyncWrite + Unpin + ?Sized,
     F: Future<Output = ()>,
 {
-    let start = Instant::now();
+    let start = Instant::from_std(crate::proxy::clock::now());
     let mut tunnel = Tunnel {
         client,
         server,
