@@ -6,7 +6,7 @@
 //! takes the connection back from `conn_cur`.
 
 use super::freq::now_ms;
-use super::table::{Entry, Table};
+use super::table::{Entry, Table, mask_of};
 use crate::config::model::StickData as D;
 use std::sync::{Arc, OnceLock};
 
@@ -22,15 +22,30 @@ pub struct Tracked {
 }
 
 impl Drop for Tracked {
+    /// Gives the connection back from `conn_cur` (touching the entry), as HAProxy's
+    /// `stream_stop_content_counters`; without `conn_cur` the entry keeps the expiry its
+    /// last update set (no clock read at the end of every request).
     fn drop(&mut self) {
         if self.table.stores(D::ConnCur) {
             self.table.update(&self.entry, |u| u.dec(D::ConnCur));
-        } else {
-            self.table.touch(&self.entry, now_ms());
         }
         self.entry.release();
     }
 }
+
+/// The data types each step of the request path changes (table masks, see
+/// [`Table::stores_mask`]).
+const CONN: u32 = mask_of(&[D::ConnCur, D::ConnCnt, D::ConnRate]);
+const REQ: u32 = mask_of(&[D::HttpReqCnt, D::HttpReqRate]);
+const ERR: u32 = mask_of(&[D::HttpErrCnt, D::HttpErrRate]);
+const FAIL: u32 = mask_of(&[D::HttpFailCnt, D::HttpFailRate]);
+const BYTES: u32 = mask_of(&[
+    D::BytesInCnt,
+    D::BytesInRate,
+    D::BytesOutCnt,
+    D::BytesOutRate,
+]);
+const SESS: u32 = mask_of(&[D::SessCnt, D::SessRate]);
 
 /// The counters of one level (session or stream).
 #[derive(Default)]
@@ -68,8 +83,8 @@ impl Trackers {
         let now = now_ms();
         let entry = table.get_or_create_at(key, now)?;
         entry.hold();
-        let conn = table.stores_any(&[D::ConnCur, D::ConnCnt, D::ConnRate]);
-        let req = http && table.stores_any(&[D::HttpReqCnt, D::HttpReqRate]);
+        let conn = table.stores_mask(CONN);
+        let req = http && table.stores_mask(REQ);
         if conn || req {
             table.update_at(&entry, now, |u| {
                 if conn {
@@ -97,7 +112,10 @@ impl Trackers {
     /// Lets every tracked entry go (the end of the stream or connection).
     pub fn clear(&mut self) {
         for s in &mut self.slots {
-            s.take();
+            // An empty slot stays as it is (no `take` through the `Once` machinery).
+            if s.get().is_some() {
+                s.take();
+            }
         }
     }
 }
@@ -122,7 +140,7 @@ pub fn each_tracked(
 /// Counts an HTTP request in every tracked entry (`http_req_cnt`, `http_req_rate`).
 pub fn count_request(stream: Option<&Trackers>, session: Option<&Trackers>) {
     each_tracked(stream, session, |t| {
-        if t.table.stores_any(&[D::HttpReqCnt, D::HttpReqRate]) {
+        if t.table.stores_mask(REQ) {
             t.table.update(&t.entry, |u| {
                 u.add(D::HttpReqCnt, 0, 1);
                 u.add(D::HttpReqRate, 0, 1);
@@ -139,10 +157,8 @@ pub fn count_status(stream: Option<&Trackers>, session: Option<&Trackers>, statu
         500..=599 if status != 501 && status != 505 => (false, true),
         _ => return,
     };
-    const ERR: &[D] = &[D::HttpErrCnt, D::HttpErrRate];
-    const FAIL: &[D] = &[D::HttpFailCnt, D::HttpFailRate];
     each_tracked(stream, session, |t| {
-        if !t.table.stores_any(if err { ERR } else { FAIL }) {
+        if !t.table.stores_mask(if err { ERR } else { FAIL }) {
             return;
         }
         t.table.update(&t.entry, |u| {
@@ -165,12 +181,7 @@ pub fn count_bytes(stream: Option<&Trackers>, session: Option<&Trackers>, bin: u
         return;
     }
     each_tracked(stream, session, |t| {
-        if !t.table.stores_any(&[
-            D::BytesInCnt,
-            D::BytesInRate,
-            D::BytesOutCnt,
-            D::BytesOutRate,
-        ]) {
+        if !t.table.stores_mask(BYTES) {
             return;
         }
         t.table.update(&t.entry, |u| {
@@ -186,7 +197,7 @@ pub fn count_bytes(stream: Option<&Trackers>, session: Option<&Trackers>, bin: u
 /// the connection passed its `tcp-request connection` rules.
 pub fn count_session(session: &Trackers) {
     each_tracked(None, Some(session), |t| {
-        if !t.table.stores_any(&[D::SessCnt, D::SessRate]) {
+        if !t.table.stores_mask(SESS) {
             return;
         }
         t.table.update(&t.entry, |u| {
