@@ -6,6 +6,15 @@ use gatehouse::config::{self, diag::Level};
 use std::io::Write;
 use std::process::ExitCode;
 
+/// The process's allocator: mimalloc's per-thread free lists instead of glibc's bins. Each
+/// connection's task is a 128-byte-aligned allocation (tokio aligns its task cells to a
+/// cache line pair), which glibc serves through `posix_memalign` by carving and freeing
+/// pieces of a larger chunk (about 1,000 instructions with the `free`s it causes); the
+/// request's other short-lived blocks (the busy-period future, pooled buffers' bookkeeping)
+/// also go through glibc's bins. docs/performance.md, "wt-close".
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn print_diags(loaded: &config::Loaded, quiet: bool) {
     let mut err = std::io::stderr().lock();
     for d in &loaded.diags {
