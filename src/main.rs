@@ -11,7 +11,9 @@ use std::process::ExitCode;
 /// cache line pair), which glibc serves through `posix_memalign` by carving and freeing
 /// pieces of a larger chunk (about 1,000 instructions with the `free`s it causes); the
 /// request's other short-lived blocks (the busy-period future, pooled buffers' bookkeeping)
-/// also go through glibc's bins. docs/performance.md, "wt-close".
+/// also go through glibc's bins. Built without transparent huge pages (`no_thp`): with
+/// them its arenas are faulted in 2 MiB at a time and the resident size grows from about
+/// 11 to 19 MiB under the `close` benchmark. docs/performance.md, "wt-close".
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
