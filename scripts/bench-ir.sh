@@ -13,7 +13,8 @@
 # kept in PERF_OUT, user and kernel: `perf report -i PERF_OUT`).
 # BINARY may be gatehouse or /usr/sbin/haproxy (same config).
 # Two nginx backends on free loopback ports serve the requests; wrk sends them over 8
-# connections for 6 s. The config is ../shared/bench/haproxy.cfg's.
+# connections (CONNS=N: N; peers.sh uses 64) for 6 s (DUR=S: S). The config is
+# ../shared/bench/haproxy.cfg's.
 # EXTRA_CFG (optional) is appended to the configuration (more sections, e.g. the
 # 1,000 checked servers of scripts/bench-checks.sh).
 # FE_RULES (optional) adds lines to the frontend, e.g. a rate limit:
@@ -129,7 +130,7 @@ if [ -n "${HDR:-}" ]; then
 fi
 # Startup is not counted: instrumentation starts once the proxy listens.
 measure_listening "$tool" "$pp"
-out=$(wrk -t1 -c8 -d"${DUR:-6}s" "${extra[@]}" "http://127.0.0.1:$pp$path")
+out=$(wrk -t1 -c"${CONNS:-8}" -d"${DUR:-6}s" "${extra[@]}" "http://127.0.0.1:$pp$path")
 reqs=$(echo "$out" | awk '/requests in/ {print $1}')
 measure_stop "$tool"
 measure_report "$tool" "$scenario" request "$reqs"

@@ -502,16 +502,16 @@ async fn accept_loop(
         // Wait for room under the listener's, the frontend's and the process's maxconn
         // before accepting.
         let bind_permit = match &gates.bind {
-            Some(s) => match s.clone().acquire_owned().await {
-                Ok(p) => Some(p),
-                Err(_) => return,
+            Some(s) => match permit(s).await {
+                Some(p) => Some(p),
+                None => return,
             },
             None => None,
         };
-        let Ok(fe_permit) = gates.frontend.clone().acquire_owned().await else {
+        let Some(fe_permit) = permit(&gates.frontend).await else {
             return;
         };
-        let Ok(g_permit) = gates.process.clone().acquire_owned().await else {
+        let Some(g_permit) = permit(&gates.process).await else {
             return;
         };
         let draining = *stop.borrow();
@@ -529,7 +529,11 @@ async fn accept_loop(
                     L::Unix(u) => u.accept().await.map(|(s, _)| (Stream::Unix(s), None)),
                 }
             };
+            // Accept first: when a connection is waiting, the stop signal's future is
+            // never polled (polling it registers a waiter under the watch's lock, and
+            // dropping it removes it again, on every connection).
             tokio::select! {
+                biased;
                 r = accept => r,
                 // The permits taken are given back; the loop starts over, draining.
                 _ = stop.wait_for(|s| *s) => continue,
@@ -644,6 +648,17 @@ async fn accept_loop(
                 super::tcp::serve(fe, snap, s, conn).await
             }),
         }
+    }
+}
+
+/// A permit of `s`, waiting for one only when none is free (the common case takes one
+/// with a compare-and-swap, without building and polling the semaphore's wait future);
+/// `None` once `s` is closed.
+async fn permit(s: &Arc<Semaphore>) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    match s.clone().try_acquire_owned() {
+        Ok(p) => Some(p),
+        Err(tokio::sync::TryAcquireError::NoPermits) => s.clone().acquire_owned().await.ok(),
+        Err(tokio::sync::TryAcquireError::Closed) => None,
     }
 }
 
