@@ -618,3 +618,38 @@ fn option_forwardfor_appends_after_an_existing_header() {
         ["203.0.113.7", "127.0.0.1"]
     );
 }
+
+/// Content-Length response bodies larger than `tune.bufsize` are read in large steps
+/// (docs/performance.md, "wt-64k"): bodies of sizes around the read sizes (16 KiB,
+/// 64 KiB) and far beyond them, one after another on one client connection and one
+/// server connection, arrive intact, and the server connection stays reusable after
+/// each (no byte of one response is taken for the next).
+#[test]
+fn large_content_length_responses_in_a_row_arrive_intact_on_one_server_connection() {
+    let be = HttpBackend::builder("echo").echo_body().start();
+    let (_p, port) = simple("", "  http-reuse safe\n", &be);
+    let mut c = HttpClient::connect(local(port)).expect("connect");
+    let sizes = [
+        70_000, 65_536, 5, 16_384, 65_537, 200_000, 16_383, 1_000_000, 131_072, 3,
+    ];
+    for (i, n) in sizes.into_iter().enumerate() {
+        let body: Vec<u8> = (0..n as u32).map(|k| (k % 251) as u8 ^ i as u8).collect();
+        let r = c
+            .request("POST", &format!("/b{i}"), &[], &body)
+            .expect("response");
+        assert_eq!(r.status, 200, "request {i} ({n} bytes)");
+        assert_eq!(r.header("content-length"), Some(n.to_string().as_str()));
+        assert!(
+            r.body == body,
+            "response {i}: {n} bytes sent, {} back, differing",
+            r.body.len()
+        );
+        assert!(!c.server_closed(), "client connection closed after {i}");
+    }
+    be.wait_requests(sizes.len());
+    assert_eq!(
+        be.connections(),
+        1,
+        "one server connection for all responses"
+    );
+}

@@ -56,6 +56,15 @@ impl BodyReader {
         self.done
     }
 
+    /// Bytes of a `Content-Length` body still to come (`None` for other framings, whose
+    /// length is not known ahead).
+    pub(super) fn length_left(&self) -> Option<u64> {
+        match self.kind {
+            BodyKind::Length(_) if !self.done => Some(self.left),
+            _ => None,
+        }
+    }
+
     /// The body ends when the peer closes.
     pub(super) fn ends_at_close(&self) -> bool {
         self.kind == BodyKind::UntilClose

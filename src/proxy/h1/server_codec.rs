@@ -20,6 +20,20 @@ use std::cell::RefCell;
 use std::thread::LocalKey;
 use std::time::Duration;
 
+/// The body bytes one read of a `Content-Length` response asks for at least. HAProxy
+/// moves a body through its `tune.bufsize` buffer, 16 KiB per `recv` and `send`; the
+/// body is not parsed, so gatehouse reads up to this much of it (plus room for a head)
+/// at once and forwards it with one write: a 64 KiB response then takes one read and
+/// one write instead of five each (docs/performance.md, "wt-64k"). Heads stay bounded
+/// by `tune.bufsize - tune.maxrewrite` (the parser looks at no more).
+const BODY_READ: usize = 64 * 1024;
+
+/// The room of a server-side read buffer once a body has needed it (a head and
+/// [`BODY_READ`] body bytes); also what the thread's pool keeps.
+fn body_read(bufsize: usize) -> usize {
+    bufsize + BODY_READ
+}
+
 /// The buffers of one exchange's server side.
 #[derive(Default)]
 pub(super) struct ServerBufs {
@@ -127,7 +141,7 @@ impl H1Server {
             conn,
             limits,
             bufsize,
-            bufs: Pooled::take(4 * bufsize),
+            bufs: Pooled::take((4 * bufsize).max(body_read(bufsize))),
             ws_key: None,
         }
     }
@@ -271,6 +285,15 @@ impl ServerCodec for H1Server {
         let b = &mut *self.bufs;
         b.drop_taken();
         if b.rbuf.is_empty() {
+            // A known length larger than the room left: room for one large read (kept
+            // with the pooled buffers, so allocated once per set).
+            let room = body_read(self.bufsize);
+            if let Some(left) = b.body.as_ref().and_then(BodyReader::length_left)
+                && (b.rbuf.capacity() as u64) < left.min(room as u64)
+                && b.rbuf.capacity() < room
+            {
+                b.rbuf.reserve_exact(room);
+            }
             let timer = Some(&mut b.timer);
             match read_more_with(&mut self.conn, &mut b.rbuf, self.bufsize, || timeout, timer).await
             {
