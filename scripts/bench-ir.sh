@@ -6,7 +6,11 @@
 #
 # SCENARIO: `ka` (small keep-alive responses, the default), `close` (small responses, a
 # new client connection per request: wrk sends `Connection: close`, as peers.sh does) or
-# `64k` (64 KiB keep-alive responses).
+# `64k` (64 KiB keep-alive responses); over TLS (an ECDSA P-256 certificate made here, the
+# bind line of ../shared/bench/tls.cfg): `tls` (small keep-alive responses over HTTPS),
+# `tlsclose` (a new TLS connection, full handshake, per request: wrk sends
+# `Connection: close` to https) or `h2` (HTTP/2 over TLS, `alpn h2,http/1.1` on the bind:
+# h2load -c 16 -m 10, 16 connections with 10 streams in flight each).
 # TOOL: `callgrind` (default: total instructions / requests), `strace` (syscall
 # counts / requests), `perfstat` (page faults and context switches / requests, CPU
 # time: `perf stat` software events) or `perf` (a `perf record -e cpu-clock -g` profile
@@ -44,8 +48,21 @@ here=$(dirname "$0")
 # shellcheck source=lib/measure.sh
 . "$here/lib/measure.sh"
 
-pa=$(free_port); pb=$(free_port); pp=$(free_port)
+pa=$(free_port); pb=$(free_port); pp=$(free_port); ps=$(free_port)
 mkdir -p "$work/www"
+tls_fe=""
+case $scenario in
+  tls | tlsclose | h2)
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+      -subj /CN=localhost -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
+    cat "$work/cert.pem" "$work/key.pem" >"$work/bundle.pem"
+    alpn=""
+    [ "$scenario" = h2 ] && alpn=" alpn h2,http/1.1"
+    tls_fe="frontend bench_https
+    bind 127.0.0.1:$ps ssl crt $work/bundle.pem$alpn
+    default_backend app"
+    ;;
+esac
 head -c 65536 /dev/zero | tr '\0' 'b' >"$work/www/64k"
 for port in "$pa" "$pb"; do
   cat >"$work/nginx-$port.conf" <<NGX
@@ -109,17 +126,28 @@ backend app
     server app1 127.0.0.1:$pa
     server app2 127.0.0.1:$pb
 $backends
+$tls_fe
 ${EXTRA_CFG:-}
 CFG
 measure_start "$tool" "$bin" "$work/proxy.cfg"
-wait_listen "$pp"
+# Over TLS wait for the TLS port: loading the certificate takes HAProxy (OpenSSL 3)
+# many seconds under valgrind.
+wait_for=$pp
+[ -n "$tls_fe" ] && wait_for=$ps
+for _ in $(seq 600); do
+  (exec 3<>/dev/tcp/127.0.0.1/$wait_for) 2>/dev/null && break
+  sleep 0.2
+done
 path=/
 extra=()
+base="http://127.0.0.1:$pp"
 case $scenario in
   ka) ;;
   64k) path=/64k ;;
   close) extra=(-H "Connection: close") ;;
-  *) echo "bench-ir.sh: unknown scenario $scenario (ka, close, 64k)" >&2; exit 2 ;;
+  tls | h2) base="https://127.0.0.1:$ps" ;;
+  tlsclose) base="https://127.0.0.1:$ps"; extra=(-H "Connection: close") ;;
+  *) echo "bench-ir.sh: unknown scenario $scenario (ka, close, 64k, tls, tlsclose, h2)" >&2; exit 2 ;;
 esac
 if [ -n "${HIT:-}" ]; then
   path=/api$HIT/
@@ -128,9 +156,20 @@ fi
 if [ -n "${HDR:-}" ]; then
   extra+=(-H "$HDR")
 fi
-# Startup is not counted: instrumentation starts once the proxy listens.
-measure_listening "$tool" "$pp"
-out=$(wrk -t1 -c"${CONNS:-8}" -d"${DUR:-6}s" "${extra[@]}" "http://127.0.0.1:$pp$path")
-reqs=$(echo "$out" | awk '/requests in/ {print $1}')
+# Startup is not counted: instrumentation starts once the proxy listens. Over TLS, one
+# handshake first warms the crypto libraries up (their first one takes seconds under
+# valgrind, longer than wrk waits).
+case $scenario in
+  tls | tlsclose | h2) curl -sk -o /dev/null -m 120 "https://127.0.0.1:$ps/" || true ;;
+esac
+measure_listening "$tool" "$wait_for"
+if [ "$scenario" = h2 ]; then
+  out=$(h2load -t1 -c16 -m10 -D"${DUR:-6}" "${extra[@]}" "$base$path")
+  reqs=$(echo "$out" | awk '/^requests:/ {print $8}')
+else
+  out=$(wrk -t1 -c"${CONNS:-8}" -d"${DUR:-6}s" "${extra[@]}" "$base$path")
+  reqs=$(echo "$out" | awk '/requests in/ {print $1}')
+fi
+if [ "${reqs:-0}" = 0 ]; then echo "bench-ir.sh: no request completed:" >&2; echo "$out" >&2; exit 1; fi
 measure_stop "$tool"
 measure_report "$tool" "$scenario" request "$reqs"

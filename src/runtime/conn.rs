@@ -127,11 +127,7 @@ impl AsyncWrite for ServerConn {
             Io::Tcp(s) => Pin::new(s).poll_write_vectored(cx, bufs),
             Io::Unix(s) => Pin::new(s).poll_write_vectored(cx, bufs),
             Io::Tls(s, accepted) => {
-                let buf = bufs
-                    .iter()
-                    .find(|b| !b.is_empty())
-                    .map_or(&[][..], |b| &b[..]);
-                crate::tls::stream::poll_write_through(s.as_mut(), accepted, cx, buf)
+                crate::tls::stream::poll_write_vectored_through(s.as_mut(), accepted, cx, bufs)
             }
         }
     }
@@ -140,7 +136,7 @@ impl AsyncWrite for ServerConn {
         match &self.io {
             Io::Tcp(s) => s.is_write_vectored(),
             Io::Unix(s) => s.is_write_vectored(),
-            Io::Tls(..) => false,
+            Io::Tls(..) => true,
         }
     }
 

@@ -1,8 +1,12 @@
 //! A TLS stream's write as the proxy needs it: complete only once its bytes left for the
 //! socket. rustls keeps encrypted bytes a socket write could not take until the next
 //! write or flush, and the proxy's exchange never flushes.
+//!
+//! A vectored write (a response head and its first body bytes) becomes one TLS record
+//! and one socket write, as HAProxy's one `SSL_write` of its output buffer does, rather
+//! than a record and a `sendto` per slice (docs/performance.md).
 
-use std::io;
+use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use tokio::io::AsyncWrite;
@@ -17,6 +21,30 @@ pub fn poll_write_through<W: AsyncWrite + Unpin>(
 ) -> Poll<io::Result<usize>> {
     if accepted.is_none() {
         match Pin::new(&mut *inner).poll_write(cx, buf) {
+            Poll::Ready(Ok(n)) => *accepted = Some(n),
+            other => return other,
+        }
+    }
+    match Pin::new(inner).poll_flush(cx) {
+        Poll::Ready(Ok(())) => Poll::Ready(Ok(accepted.take().unwrap_or(0))),
+        Poll::Ready(Err(e)) => {
+            *accepted = None;
+            Poll::Ready(Err(e))
+        }
+        Poll::Pending => Poll::Pending,
+    }
+}
+
+/// [`poll_write_through`] of several slices at once: rustls seals what it takes of all
+/// of them into one record (up to its 16 KiB limit) and sends it with one socket write.
+pub fn poll_write_vectored_through<W: AsyncWrite + Unpin>(
+    inner: &mut W,
+    accepted: &mut Option<usize>,
+    cx: &mut Context<'_>,
+    bufs: &[IoSlice<'_>],
+) -> Poll<io::Result<usize>> {
+    if accepted.is_none() {
+        match Pin::new(&mut *inner).poll_write_vectored(cx, bufs) {
             Poll::Ready(Ok(n)) => *accepted = Some(n),
             other => return other,
         }
