@@ -28,6 +28,12 @@
 #            wake-ups, about) and context switches per check; then `strace -c -f`
 #            attached for SYS_WINDOW seconds (10) gives the syscalls per check by name
 #            (strace slows the proxy, which batches more: its epoll_wait count is low).
+#     kasys  the keep-alive load of `wall` (same pinning, ROUNDS alternating rounds of
+#            DUR seconds without and with the checks), counted rather than timed:
+#            `perf stat` attached to the proxy for the load's duration gives per request
+#            the syscalls, `epoll_wait` and `epoll_ctl` calls, context switches and CPU
+#            µs, and the checks done meanwhile. Counts, so meaningful on a busy machine
+#            too (the epoll_wait and context switch figures still depend on batching).
 #     wall   wall-clock keep-alive req/s through the proxy (pinned to CPU 0; targets,
 #            backends and wrk on CPU 1), ROUNDS (3) alternating rounds of DUR seconds
 #            (10) over CONNS connections (64) without and with the checks; prints the
@@ -97,10 +103,12 @@ NGX
 }
 
 targets=()
+target_pids=()
 for t in $(seq 1 "$TARGETS"); do
     port=$(free_port)
     targets+=("$port")
     start_nginx "target$t" "$port" "$work/checks.log"
+    target_pids+=($!)
 done
 for port in "${targets[@]}"; do wait_port "$port"; done
 
@@ -155,6 +163,12 @@ check_rate() {
 }
 checks_logged() { cat "$work/checks.log" 2>/dev/null | wc -l; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# CPU ticks of the check targets' nginx processes (masters and workers), on CPU 1.
+targets_ticks() {
+    local all=("${target_pids[@]}") p
+    for p in "${target_pids[@]}"; do all+=($(pgrep -P "$p" || true)); done
+    for p in "${all[@]}"; do cpu_ticks "$p"; done | awk '{ t += $1 } END { print t + 0 }'
+}
 hz=$(getconf CLK_TCK)
 
 echo "bench-checks.sh: $SERVERS servers, inter $INTER, over $TARGETS nginx targets; $BIN"
@@ -256,14 +270,57 @@ part_irchecks() {
                  if (a > 0) printf "ir    at %.0f checks/s beside %d ka req/s: %.0f Ir per request, %.2f%% of a ka request without checks\n", c, r, t / n * c / r, 100 * t / n * c / r / a }'
 }
 
-part_wall() {
-    local pa pb pp
+# Starts the two nginx backends of the keep-alive load (once): sets pa and pb.
+app_ports() {
+    [ -n "${pa:-}" ] && return 0
     pa=$(free_port)
     pb=$(free_port)
     start_nginx app1 "$pa" off
     start_nginx app2 "$pb" off
     wait_port "$pa"
     wait_port "$pb"
+}
+
+part_kasys() {
+    app_ports
+    local pp
+    for r in $(seq 1 "$ROUNDS"); do
+        for check in no yes; do
+            pp=$(free_port)
+            proxy_cfg "$pp" "$pa" "$pb" "$check" >"$work/kasys.cfg"
+            taskset -c 0 "$BIN" -db -f "$work/kasys.cfg" 2>"$work/kasys.err" &
+            local pid=$!
+            pids+=($pid)
+            wait_port "$pp"
+            [ "$check" = yes ] && sleep "$WARMUP"
+            local n0 n1 out t0 t1
+            n0=$(checks_logged)
+            t0=$(targets_ticks)
+            perf stat -x, -o "$work/kasys.perf" -p "$pid" \
+                -e task-clock,raw_syscalls:sys_enter,sched:sched_switch \
+                -e syscalls:sys_enter_epoll_wait,syscalls:sys_enter_epoll_ctl \
+                -- sleep "$DUR" 2>/dev/null &
+            local perf=$!
+            out=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"${DUR}s" "http://127.0.0.1:$pp/")
+            wait "$perf" || true
+            n1=$(checks_logged)
+            t1=$(targets_ticks)
+            kill "$pid"
+            wait "$pid" 2>/dev/null || true
+            awk -F, -v q="$(echo "$out" | awk '/requests in/ {print $1}')" -v n=$((n1 - n0)) \
+                -v r="$r" -v c="$check" -v tt=$((t1 - t0)) -v hz="$hz" -v d="$DUR" '
+                $3 == "task-clock" { cpu = $1 } $3 ~ /raw_syscalls:sys_enter$/ { sc = $1 }
+                $3 ~ /sched_switch/ { cs = $1 } $3 ~ /epoll_wait/ { ew = $1 } $3 ~ /epoll_ctl/ { ec = $1 }
+                END { printf "kasys round %d, checks %-3s: %d requests, %d checks; per request: %.3f syscalls, %.4f epoll_wait, %.4f epoll_ctl, %.4f context switches, %.2f us CPU\n",
+                      r, c, q, n, sc / q, ew / q, ec / q, cs / q, cpu * 1000 / q
+                      if (n > 0) printf "kasys   the check targets (CPU 1, beside wrk and the backends): %.1f%% of a core, %.1f us per check\n", 100 * tt / hz / d, tt / hz * 1e6 / n }' "$work/kasys.perf"
+        done
+    done
+}
+
+part_wall() {
+    local pp
+    app_ports
     declare -A rps
     for r in $(seq 1 "$ROUNDS"); do
         for check in no yes; do
@@ -295,7 +352,8 @@ for part in $PARTS; do
         ir) part_ir ;;
         irchecks) part_irchecks ;;
         sys) part_sys ;;
+        kasys) part_kasys ;;
         wall) part_wall ;;
-        *) echo "bench-checks.sh: unknown part $part (cpu, ir, irchecks, sys, wall)" >&2; exit 2 ;;
+        *) echo "bench-checks.sh: unknown part $part (cpu, ir, irchecks, sys, kasys, wall)" >&2; exit 2 ;;
     esac
 done

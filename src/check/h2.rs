@@ -47,8 +47,10 @@ pub enum Failed {
 
 /// Sends `request` (HTTP/1 bytes) on an HTTP/2 stream over `conn`; the answer as an
 /// HTTP/1 response, its body cut at `max` bytes.
-pub async fn exchange(conn: Conn, request: &[u8], max: usize) -> Result<Vec<u8>, Failed> {
+pub async fn exchange(mut conn: Conn, request: &[u8], max: usize) -> Result<Vec<u8>, Failed> {
+    conn.register().map_err(Failed::Io)?;
     match conn {
+        Conn::Raw(_) => Err(Failed::Io(std::io::ErrorKind::NotConnected.into())),
         Conn::Tcp(s) => over(s, request, max).await,
         Conn::Unix(s) => over(s, request, max).await,
         Conn::Tls(s) => over(*s, request, max).await,

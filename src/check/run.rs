@@ -139,6 +139,9 @@ struct Run<'a> {
     /// The step being run (1-based position; 0: the implicit first connect).
     step: usize,
     deadline: Instant,
+    /// `inter`: the checks' start grid, at whose next step an unregistered
+    /// connection's answer is looked for ([`Conn::Raw`]).
+    inter: Duration,
     code: Option<u32>,
 }
 
@@ -154,6 +157,7 @@ pub async fn run(set: &RuleSet, target: &Target, limits: &Limits) -> CheckResult
         eof: false,
         step: 0,
         deadline: start + limits.inter,
+        inter: limits.inter,
         code: None,
     };
     let outcome = r.all(target, limits, start).await;
@@ -393,10 +397,12 @@ impl Run<'_> {
                         a.set_port(p);
                     }
                     let s = conn::start_tcp(a, linger)?;
-                    if tls.is_some() {
-                        let _ = s.set_nodelay(true);
-                        conn::confirm(&s).await?;
+                    if tls.is_none() {
+                        return Ok(Conn::Raw(Some(s)));
                     }
+                    let s = tokio::net::TcpStream::from_std(s)?;
+                    let _ = s.set_nodelay(true);
+                    conn::confirm(&s).await?;
                     Ok(Conn::Tcp(s))
                 }
             }
@@ -417,7 +423,7 @@ impl Run<'_> {
                     Err(_) => return Err(self.fail(CheckStatus::L6Timeout, String::new())),
                 }
             }
-            (c @ Conn::Tcp(_), None) => {
+            (c @ Conn::Raw(_), None) => {
                 self.pending = Some(Pending {
                     until,
                     step: self.step,
@@ -451,6 +457,11 @@ impl Run<'_> {
         let Some(p) = self.pending.take() else {
             return Ok(());
         };
+        if let Some(c) = self.conn.as_mut()
+            && let Err(e) = c.register()
+        {
+            return Err(self.connect_failed(&p, CheckStatus::L4Con, strerror(&e)));
+        }
         let Some(Conn::Tcp(s)) = &self.conn else {
             return Ok(());
         };
@@ -470,10 +481,12 @@ impl Run<'_> {
         let Some(p) = self.pending.take() else {
             return Ok(data);
         };
-        let Some(Conn::Tcp(s)) = &self.conn else {
-            return Ok(data);
+        let sent = match &self.conn {
+            Some(Conn::Raw(Some(s))) => conn::try_send(s, data),
+            Some(Conn::Tcp(s)) => conn::try_send(s, data),
+            _ => return Ok(data),
         };
-        match conn::try_send(s, data) {
+        match sent {
             Sent::Some(n) => {
                 self.connected(p.check);
                 Ok(&data[n..])
@@ -501,6 +514,11 @@ impl Run<'_> {
         target: &Target,
     ) -> Result<String, Failure> {
         let deadline = self.deadline;
+        if let Some(c) = self.conn.as_mut()
+            && let Err(e) = c.register()
+        {
+            return Err(self.fail(CheckStatus::SockErr, strerror(&e)));
+        }
         let conn = match (self.conn.take(), &target.tls) {
             (Some(Conn::Tcp(tcp)), Some(tls)) => {
                 match timeout_at(deadline.into(), tls.start_pgsql(tcp, target.addr)).await {
@@ -532,6 +550,37 @@ impl Run<'_> {
         };
         let mut chunk = [0u8; 4096];
         let room = BUFSIZE.saturating_sub(self.buf.len()).min(chunk.len());
+        if let Conn::Raw(Some(_)) = c {
+            // The answer of an unregistered connection is looked for at the grid's
+            // next step (the deadline at the latest); only when nothing came by then
+            // is the connection registered to wait for it.
+            let now = tokio::time::Instant::now();
+            let next = super::task::on_grid(now + Duration::from_micros(1), self.inter);
+            tokio::time::sleep_until(next.min(self.deadline.into())).await;
+            let got = c.try_recv(&mut chunk[..room]);
+            let got = match got {
+                None => c.register().err().map(Err),
+                got => got,
+            };
+            match got {
+                None => {}
+                Some(Ok(0)) => {
+                    self.eof = true;
+                    return Ok(());
+                }
+                Some(Ok(n)) => {
+                    self.buf.extend_from_slice(&chunk[..n]);
+                    return Ok(());
+                }
+                Some(Err(err)) => {
+                    if self.buf.is_empty() {
+                        return Err(self.fail(CheckStatus::SockErr, strerror(&err)));
+                    }
+                    self.eof = true;
+                    return Ok(());
+                }
+            }
+        }
         match timeout_at(self.deadline.into(), c.read(&mut chunk[..room])).await {
             Ok(Ok(0)) => self.eof = true,
             Ok(Ok(n)) => self.buf.extend_from_slice(&chunk[..n]),

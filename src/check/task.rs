@@ -172,7 +172,7 @@ pub async fn checker(plan: Plan, server: Arc<ServerLive>, backend: Arc<BackendLi
 /// wake-up of the process for all of them (and their answers, which tend to come
 /// back together, another) rather than one or two per check: 1,000 servers checked
 /// every 2 s start in batches of about eight, each at most 15 ms late.
-fn on_grid(t: Instant, inter: Duration) -> Instant {
+pub(super) fn on_grid(t: Instant, inter: Duration) -> Instant {
     static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
     let epoch = *EPOCH.get_or_init(Instant::now);
     let step = (inter.as_millis() / 128).clamp(1, 16) * 1000;
