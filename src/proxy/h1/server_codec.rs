@@ -139,7 +139,7 @@ impl H1Server {
 }
 
 impl ServerCodec for H1Server {
-    type Io = ServerConn;
+    type Tunnel<'a> = &'a mut ServerConn;
 
     fn start_request(
         &mut self,
