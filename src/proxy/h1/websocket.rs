@@ -2,11 +2,13 @@
 //! does for a WebSocket request that came without one (an HTTP/2 client's extended
 //! CONNECT, RFC 8441, has no `Sec-WebSocket-Key`): a random key goes to the server, and
 //! its `101` must carry the matching `Sec-WebSocket-Accept` (RFC 6455 section 4.2.2),
-//! else the response is invalid (`502`). The other way round, a `101` from an HTTP/2
+//! else the response is invalid (`502`); a switch to WebSocket without any
+//! `Sec-WebSocket-Accept` is invalid whoever made the key. The other way round, a `101` from an HTTP/2
 //! server (the `200` to an extended CONNECT) has no `Sec-WebSocket-Accept`: the HTTP/1
 //! client side adds the one its client's key calls for, as HAProxy's H1 mux does.
 
 use super::head::list_contains;
+use super::response::ResponseHead;
 use crate::proxy::message::{Request, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -69,6 +71,17 @@ pub fn accept_missing(resp: &Response<'_>) -> bool {
             h.name
                 .get(resp.buf)
                 .eq_ignore_ascii_case(b"sec-websocket-accept")
+        })
+}
+
+/// Whether the server's response head `resp` (in `buf`) switches to WebSocket:
+/// `Connection: upgrade` and `Upgrade: websocket` (HAProxy's `H1_MF_CONN_UPG` and
+/// `H1_MF_UPG_WEBSOCKET`).
+pub fn switches_to_websocket(resp: &ResponseHead, buf: &[u8]) -> bool {
+    resp.connection.upgrade
+        && resp.headers.iter().any(|h| {
+            h.name.get(buf).eq_ignore_ascii_case(b"upgrade")
+                && list_contains(h.value.get(buf), b"websocket")
         })
 }
 
