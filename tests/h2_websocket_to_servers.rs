@@ -6,7 +6,8 @@
 //! `200` into a `101` with the accept value of the client's key, and WebSocket frames go
 //! both ways over the stream until the close handshake. A server that does not announce
 //! RFC 8441 makes the upgrade fail as in haproxy; an HTTP/2 client's extended CONNECT
-//! reaches an HTTP/2 server as an extended CONNECT too.
+//! reaches an HTTP/2 server as an extended CONNECT too, and a CONNECT is tunnelled over
+//! a stream.
 
 mod support;
 
@@ -178,12 +179,13 @@ async fn serve_stream(
         }
         return;
     }
+    let protocol_seen = protocol.clone();
     lock(&rec).push(Seen {
         method: parts.method.to_string(),
         scheme: parts.uri.scheme_str().map(Into::into),
         authority: parts.uri.authority().map(|a| a.to_string()),
         path: path.clone(),
-        protocol,
+        protocol: protocol_seen,
         headers: parts
             .headers
             .iter()
@@ -191,6 +193,23 @@ async fn serve_stream(
             .map(|(n, v)| (n.to_string(), String::from_utf8_lossy(v.as_bytes()).into()))
             .collect(),
     });
+    if protocol.is_none() {
+        // A plain CONNECT: `200`, then the tunnel's bytes are echoed until END_STREAM.
+        let resp = http::Response::builder().status(200).body(()).unwrap();
+        let Ok(mut send) = respond.send_response(resp, false) else {
+            return;
+        };
+        let mut recv = recv;
+        while let Some(Ok(d)) = recv.data().await {
+            let _ = recv.flow_control().release_capacity(d.len());
+            send.reserve_capacity(d.len());
+            if send.send_data(d, false).is_err() {
+                return;
+            }
+        }
+        let _ = send.send_data(Bytes::new(), true);
+        return;
+    }
     if path == "/forbidden" {
         let resp = http::Response::builder().status(403).body(()).unwrap();
         if let Ok(mut s) = respond.send_response(resp, false) {
@@ -469,6 +488,53 @@ fn an_h2_clients_extended_connect_reaches_an_h2_server_as_one() {
             (s.method.as_str(), s.protocol.as_deref(), s.path.as_str()),
             ("CONNECT", Some("websocket"), "/room"),
             "{name}: {s:?}"
+        );
+    }
+    let seen = srv.seen();
+    assert_eq!(seen[0], seen[1]);
+}
+
+#[test]
+fn a_connect_from_an_h1_client_is_tunnelled_over_an_h2_stream() {
+    let srv = H2WsServer::start(true);
+    let port = free_port();
+    let cfg = config(port, srv.addr, "");
+    for (i, name) in PROXIES.into_iter().enumerate() {
+        let _proxy = start(name, &cfg, port);
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.write_all(b"CONNECT db.example:5432 HTTP/1.1\r\nHost: db.example:5432\r\n\r\n")
+            .unwrap();
+        let mut got = Vec::new();
+        let mut b = [0u8; 4096];
+        while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = s.read(&mut b).unwrap();
+            assert!(n > 0, "{name}: closed before the response");
+            got.extend_from_slice(&b[..n]);
+        }
+        let text = String::from_utf8_lossy(&got).into_owned();
+        assert!(text.starts_with("HTTP/1.1 200"), "{name}: {text}");
+        s.write_all(b"ping").unwrap();
+        let mut echo = [0u8; 4];
+        s.read_exact(&mut echo).unwrap();
+        assert_eq!(&echo, b"ping", "{name}");
+        // The client's half-close reaches the server as END_STREAM: it ends too.
+        s.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut rest = Vec::new();
+        let _ = s.read_to_end(&mut rest);
+        assert!(rest.is_empty(), "{name}: {rest:?}");
+        let seen = srv.seen();
+        assert_eq!(seen.len(), i + 1, "{name}");
+        let c = &seen[i];
+        assert_eq!(
+            (
+                c.method.as_str(),
+                c.authority.as_deref(),
+                c.scheme.as_deref(),
+                c.path.as_str()
+            ),
+            ("CONNECT", Some("db.example:5432"), None, ""),
+            "{name}: {c:?}"
         );
     }
     let seen = srv.seen();

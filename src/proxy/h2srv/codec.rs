@@ -7,7 +7,8 @@
 //!
 //! An upgrade request goes as an extended CONNECT (RFC 8441, `request.rs`) when the
 //! server announced `SETTINGS_ENABLE_CONNECT_PROTOCOL`; its `200` is the `101` of the
-//! upgrade, and the stream's DATA frames then carry the tunnel ([`DataStream`]). A server
+//! upgrade, and the stream's DATA frames then carry the tunnel ([`DataStream`]), as they
+//! do after a 2xx to a CONNECT. A server
 //! that did not announce it gets no stream: the request fails as in HAProxy 2.6 (`502`).
 
 use super::request::{self, Head as RequestHead};
@@ -67,6 +68,8 @@ pub struct H2Server {
     broken: bool,
     /// An extended CONNECT was sent: the `:protocol` its `200` switches to.
     upgrade: Option<h2::ext::Protocol>,
+    /// A CONNECT was sent: a 2xx makes the stream a tunnel.
+    connect: bool,
     /// The stream as a tunnel, once the server agreed to the upgrade.
     tunnel: Option<DataStream>,
 }
@@ -98,6 +101,7 @@ impl H2Server {
             done: false,
             broken: false,
             upgrade: None,
+            connect: false,
             tunnel: None,
         }
     }
@@ -152,7 +156,8 @@ impl H2Server {
         }
         let head = self.head.as_ref().ok_or(IoFail::Error)?.to_request();
         poll_fn(|cx| send.poll_ready(cx)).await.map_err(fail)?;
-        if self.upgrade.is_some() {
+        self.connect = self.head.as_ref().is_some_and(|h| h.connect);
+        if self.upgrade.is_some() || self.connect {
             // The stream stays open both ways: its DATA frames are the tunnel's.
             let (pending, stream) = send.send_request(head, false).map_err(fail)?;
             self.pending = Some(pending);
@@ -391,7 +396,7 @@ impl ServerCodec for H2Server {
             Err(interim) => {
                 let (parts, ()) = interim.into_parts();
                 self.resp
-                    .fill(&parts, head, false, None, max)
+                    .fill(&parts, head, false, None, false, max)
                     .map_err(|_| IoFail::Error)
             }
             Ok(resp) => {
@@ -404,10 +409,10 @@ impl ServerCodec for H2Server {
                 let upgrade = self.upgrade.as_ref().map(AsRef::as_ref);
                 let r = self
                     .resp
-                    .fill(&parts, head, ended, upgrade, max)
+                    .fill(&parts, head, ended, upgrade, self.connect, max)
                     .map_err(|_| IoFail::Error)
                     .inspect_err(|_| self.broken = true);
-                if self.upgrade.is_some()
+                if (self.upgrade.is_some() || self.connect)
                     && !self.resp.message().tunnel
                     && let Some(s) = &mut self.stream
                 {

@@ -1,7 +1,8 @@
 //! The request head for an HTTP/2 server, from the neutral model and the rules' edits,
 //! as HAProxy 2.6 writes it (`h2s_bck_make_req_headers`): an absolute URI gives
 //! `:scheme` and `:authority` (and the `Host` header is then left out); an origin-form
-//! target keeps its `Host` header and sends no `:authority` (RFC 9113 §8.3.1). The
+//! target keeps its `Host` header and sends no `:authority` (RFC 9113 §8.3.1); a CONNECT
+//! sends its target as `:authority` alone (RFC 9113 §8.5). The
 //! connection-specific headers (`Connection`, `Proxy-Connection`, `Keep-Alive`,
 //! `Upgrade`, `Transfer-Encoding`) are dropped, `TE` is kept only as `trailers`, header
 //! names go lowercase.
@@ -28,6 +29,8 @@ pub struct Head {
     pub headers: HeaderMap,
     /// A protocol upgrade: how it goes as an extended CONNECT.
     pub upgrade: Option<Upgrade>,
+    /// A CONNECT: `:authority` alone (the target), and a 2xx makes the stream a tunnel.
+    pub connect: bool,
 }
 
 /// The extended CONNECT (RFC 8441) an upgrade request becomes.
@@ -73,10 +76,6 @@ pub fn build(
 ) -> Result<Head, Untranslatable> {
     let method = Method::from_bytes(edits.method.as_deref().unwrap_or(req.method_bytes()))
         .map_err(|_| Untranslatable)?;
-    if method == Method::CONNECT {
-        // A tunnel over an HTTP/2 stream is not carried (yet).
-        return Err(Untranslatable);
-    }
     let target: Vec<u8> = match &edits.target {
         Some(t) => t.clone(),
         None if !req.default_port.is_empty() => {
@@ -143,7 +142,8 @@ pub fn build(
     if let Some((n, v)) = extra {
         append(&mut headers, n, v)?;
     }
-    let upgrade = if req.upgrade {
+    let connect = method == Method::CONNECT;
+    let upgrade = if req.upgrade && !connect {
         Some(upgrade(req, &uri, &headers).ok_or(Untranslatable)?)
     } else {
         None
@@ -153,6 +153,7 @@ pub fn build(
         uri,
         headers,
         upgrade,
+        connect,
     })
 }
 

@@ -27,7 +27,8 @@ pub struct TooLarge;
 
 impl Head {
     /// Reads `parts`, the answer to a request of `method`; `ended`: the HEADERS frame
-    /// ended the stream; `upgrade`: the `:protocol` of the extended CONNECT it answers.
+    /// ended the stream; `upgrade`: the `:protocol` of the extended CONNECT it answers;
+    /// `connect`: it answers a CONNECT (a 2xx opens the tunnel).
     /// At most `max_head` bytes of fields.
     pub fn fill(
         &mut self,
@@ -35,15 +36,16 @@ impl Head {
         head_request: bool,
         ended: bool,
         upgrade: Option<&[u8]>,
+        connect: bool,
         max_head: usize,
     ) -> Result<(), TooLarge> {
         self.buf.clear();
         self.headers.clear();
         self.status = parts.status.as_u16();
         let upgrade = upgrade.filter(|_| self.status == 200);
-        self.tunnel = upgrade.is_some();
+        self.tunnel = upgrade.is_some() || (connect && parts.status.is_success());
         let mut reason = parts.status.canonical_reason().unwrap_or("");
-        if self.tunnel {
+        if upgrade.is_some() {
             self.status = 101;
             reason = "Switching Protocols";
         }
@@ -83,6 +85,8 @@ impl Head {
         if let Some(p) = upgrade {
             self.push(b"connection", b"upgrade", HeaderKind::Connection);
             self.push(b"upgrade", p, HeaderKind::Upgrade);
+        }
+        if self.tunnel {
             self.payload = Payload::None;
             return Ok(());
         }
