@@ -1,7 +1,8 @@
 //! The request head for an HTTP/2 server, from the neutral model and the rules' edits,
 //! as HAProxy 2.6 writes it (`h2s_bck_make_req_headers`): an absolute URI gives
 //! `:scheme` and `:authority` (and the `Host` header is then left out); an origin-form
-//! target keeps its `Host` header and sends no `:authority` (RFC 9113 §8.3.1); a CONNECT
+//! target keeps its `Host` header and sends no `:authority` (RFC 9113 §8.3.1), an HTTP/2
+//! client's `:scheme` and `:authority` go on as they came (no `Host`); a CONNECT
 //! sends its target as `:authority` alone (RFC 9113 §8.5). The
 //! connection-specific headers (`Connection`, `Proxy-Connection`, `Keep-Alive`,
 //! `Upgrade`, `Transfer-Encoding`) are dropped, `TE` is kept only as `trailers`, header
@@ -76,8 +77,12 @@ pub fn build(
 ) -> Result<Head, Untranslatable> {
     let method = Method::from_bytes(edits.method.as_deref().unwrap_or(req.method_bytes()))
         .map_err(|_| Untranslatable)?;
+    // An HTTP/2 client's `scheme://authority` prefix (left out toward HTTP/1 servers)
+    // stays: HAProxy sends its `:scheme` and `:authority` on, and no `Host`.
+    let h2_prefix = !req.default_port.is_empty() && req.default_port.start == req.target.start;
     let target: Vec<u8> = match &edits.target {
         Some(t) => t.clone(),
+        None if h2_prefix => req.target().to_vec(),
         None if !req.default_port.is_empty() => {
             let (t, skip) = (req.target, req.default_port);
             let mut v = req.buf[t.start as usize..skip.start as usize].to_vec();
