@@ -451,3 +451,57 @@ fn proto_is_checked_as_haproxy_checks_it() {
     );
     assert!(check_err("proto fcgi", "http").contains("not supported yet"));
 }
+
+#[test]
+fn h2_client_requests_reach_the_h2_server_as_through_haproxy() {
+    // An HTTP/2 client's `:scheme` and `:authority` go on as they came (HAProxy keeps the
+    // absolute target it made of them), `host` is not added.
+    require_haproxy();
+    let seen = |haproxy: bool| {
+        let be = H2Backend::start(100);
+        let port = free_port();
+        let cfg = format!(
+            "{DEFAULTS}frontend f\n  bind 127.0.0.1:{port} proto h2\n  default_backend b\nbackend b\n  server s1 127.0.0.1:{} proto h2\n",
+            be.port()
+        );
+        let _p = if haproxy {
+            Box::new(Haproxy::start(&cfg, &[port])) as Box<dyn std::any::Any>
+        } else {
+            Box::new(Gatehouse::start(&cfg, &[port]))
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .unwrap();
+            let (send, conn) = h2::client::handshake(tcp).await.unwrap();
+            tokio::spawn(async move {
+                let _ = conn.await;
+            });
+            let mut send = send.ready().await.unwrap();
+            for uri in ["http://app.example/a?b=1", "https://app.example:8443/c"] {
+                let req = http::Request::get(uri)
+                    .header("x-one", "1")
+                    .body(())
+                    .unwrap();
+                let (resp, _) = send.send_request(req, true).unwrap();
+                let resp = resp.await.unwrap();
+                assert_eq!(resp.status(), 200, "haproxy={haproxy} {uri}");
+                send = send.ready().await.unwrap();
+            }
+        });
+        be.requests()
+            .into_iter()
+            .map(|mut r| {
+                r.conn = 0;
+                format!("{r:?}")
+            })
+            .collect::<Vec<_>>()
+    };
+    let (g, h) = (seen(false), seen(true));
+    assert!(h[0].contains("authority: Some(\"app.example\")"), "{h:?}");
+    assert_eq!(g, h);
+}

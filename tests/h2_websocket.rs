@@ -387,6 +387,64 @@ fn a_101_without_the_accept_of_the_proxys_key_is_a_502() {
     }
 }
 
+/// A server answering every upgrade with `101` to WebSocket and `accept` as its
+/// `Sec-WebSocket-Accept` line (`None`: no such line).
+fn bad_accept_server(accept: Option<&'static str>) -> SocketAddr {
+    let l = bind_local();
+    let addr = l.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { return };
+            let mut buf = Vec::new();
+            let mut b = [0u8; 4096];
+            while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                match s.read(&mut b) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => buf.extend_from_slice(&b[..n]),
+                }
+            }
+            let line = accept.map_or(String::new(), |a| format!("Sec-WebSocket-Accept: {a}\r\n"));
+            let _ = write!(
+                s,
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
+                 Connection: Upgrade\r\n{line}\r\n"
+            );
+            let _ = s.read(&mut b);
+        }
+    });
+    addr
+}
+
+#[test]
+fn a_101_to_websocket_without_an_accept_is_a_502_for_h1_and_h2_clients() {
+    // HAProxy's `h1_search_websocket_key` refuses a switch to WebSocket without
+    // `Sec-WebSocket-Accept` whoever made the key: the HTTP/1 client's own key here.
+    let addr = bad_accept_server(None);
+    let h1_port = free_port();
+    let h2_port = free_port();
+    let cfg = format!(
+        "{DEFAULTS}frontend f\n  bind 127.0.0.1:{h1_port}\n  bind 127.0.0.1:{h2_port} proto h2\n\
+         default_backend b\nbackend b\n  server s1 {addr}\n"
+    );
+    let req = format!(
+        "GET /chat HTTP/1.1\r\nHost: 127.0.0.1:{h1_port}\r\nConnection: Upgrade\r\n\
+         Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    );
+    let rt = runtime();
+    for name in PROXIES {
+        let _proxy = start(name, &cfg, h1_port);
+        let mut c = HttpClient::connect(local(h1_port)).unwrap();
+        let resp = c.send_raw_request(req.as_bytes(), false).unwrap();
+        assert_eq!(resp.status, 502, "{name}: HTTP/1 client");
+        rt.block_on(async {
+            let mut send = connect(h2_port).await;
+            let (head, _) = extended_connect(&mut send, h2_port, "/chat").await;
+            assert_eq!(head.status, 502, "{name}: HTTP/2 client");
+        });
+    }
+}
+
 #[test]
 fn h2_workaround_bogus_websocket_clients_hides_extended_connect() {
     let ws = WsServer::start();
@@ -427,7 +485,10 @@ fn connect_over_h2_is_forwarded_and_tunnelled() {
                     }
                 };
                 if !buf.starts_with(b"CONNECT ") {
-                    let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+                    // It closes: say so, or the proxy may reuse it for the CONNECT.
+                    let _ = s.write_all(
+                        b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                    );
                     return;
                 }
                 lock(&rec).push(String::from_utf8_lossy(&buf[..end]).into_owned());

@@ -198,8 +198,10 @@ pub trait ClientCodec: Send {
 /// whether the connection (not the stream) is still open, and `reconnect` opens the
 /// stream again on a fresh connection.
 pub trait ServerCodec: Send {
-    /// The byte stream under the codec, for tunnels.
-    type Io: AsyncRead + AsyncWrite + Unpin + Send;
+    /// The byte stream of a tunnel (`Upgrade`, CONNECT), borrowed from the codec.
+    type Tunnel<'a>: AsyncRead + AsyncWrite + Unpin + Send
+    where
+        Self: 'a;
 
     /// Prepares the request head for the server (sent by [`ServerCodec::send_pending`]):
     /// the rules' `edits`, `extra` headers (`option forwardfor`), and whether the
@@ -251,6 +253,6 @@ pub trait ServerCodec: Send {
     /// its end, and nothing more came.
     fn reusable(&self) -> bool;
     /// The byte stream for a tunnel and the server bytes already read past the head
-    /// (`None`: the protocol carries no tunnel, HTTP/2 here).
-    fn tunnel(&mut self) -> Option<(&mut Self::Io, Vec<u8>)>;
+    /// (`None`: no tunnel was agreed to).
+    fn tunnel(&mut self) -> Option<(Self::Tunnel<'_>, Vec<u8>)>;
 }

@@ -24,6 +24,11 @@ pub struct H2Conn {
     ended: Arc<AtomicBool>,
     /// Most streams at once whatever the server allows (`tune.h2.max-concurrent-streams`).
     cap: Option<u32>,
+    /// The connection's PING handle, used once to learn that the server's SETTINGS
+    /// were read (see [`H2Conn::await_settings`]).
+    ping: tokio::sync::Mutex<Option<h2::PingPong>>,
+    /// The server's first SETTINGS are known to have been read.
+    settings_read: AtomicBool,
 }
 
 /// Which open connections a request may share (`http-reuse`).
@@ -55,7 +60,38 @@ impl H2Conn {
             served: AtomicU64::new(0),
             ended,
             cap,
+            ping: tokio::sync::Mutex::new(None),
+            settings_read: AtomicBool::new(false),
         }
+    }
+
+    /// Gives it the connection's PING handle ([`H2Conn::await_settings`] needs it).
+    pub fn with_ping(mut self, ping: Option<h2::PingPong>) -> Self {
+        self.ping = tokio::sync::Mutex::new(ping);
+        self
+    }
+
+    /// Whether the server announced `SETTINGS_ENABLE_CONNECT_PROTOCOL` (RFC 8441).
+    pub fn extended_connect(&self) -> bool {
+        self.send.is_extended_connect_protocol_enabled()
+    }
+
+    /// Returns once the server's first SETTINGS frame was read. HAProxy sends no stream
+    /// before it; `h2` does, so a request that depends on the server's settings (an
+    /// extended CONNECT) waits for them: a PING is sent and its answer awaited, which a
+    /// server can only send after its SETTINGS (the first frame of its preface).
+    pub async fn await_settings(&self) {
+        if self.settings_read.load(Ordering::Acquire) {
+            return;
+        }
+        let mut ping = self.ping.lock().await;
+        if self.settings_read.load(Ordering::Acquire) {
+            return;
+        }
+        if let Some(p) = ping.as_mut() {
+            let _ = p.ping(h2::Ping::opaque()).await;
+        }
+        self.settings_read.store(true, Ordering::Release);
     }
 
     /// The key of the pool it belongs to.

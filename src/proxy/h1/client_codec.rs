@@ -330,6 +330,12 @@ impl<S: AsyncRead + AsyncWrite + WaitReadable + Unpin + Send + Sync> ClientCodec
         let b = self.bufs.as_deref_mut().expect("buffers taken while busy");
         b.out.clear();
         write_response_for(b.head.version, resp, persist, edits, &mut b.out);
+        if b.head.websocket
+            && super::websocket::accept_missing(resp)
+            && let Some(key) = b.head.header(&b.buf, b"sec-websocket-key")
+        {
+            super::websocket::add_accept(&mut b.out, super::websocket::accept_for(key).as_bytes());
+        }
         // The body keeps the server's framing: chunked stays chunked (the data of each
         // read as one chunk), anything else goes as it came.
         b.chunked_out = resp.payload == Payload::Streamed && !resp.until_close && !resp.tunnel;

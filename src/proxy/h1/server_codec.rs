@@ -153,7 +153,7 @@ impl H1Server {
 }
 
 impl ServerCodec for H1Server {
-    type Io = ServerConn;
+    type Tunnel<'a> = &'a mut ServerConn;
 
     fn start_request(
         &mut self,
@@ -228,14 +228,21 @@ impl ServerCodec for H1Server {
                     req.upgrade,
                 ) {
                     Ok(Some(n)) => {
-                        if let Some(key) = &self.ws_key
-                            && b.rhead.status == 101
+                        if b.rhead.status == 101
+                            && websocket::switches_to_websocket(&b.rhead, &b.rbuf)
                         {
-                            // HAProxy's `h1_search_websocket_key`: the server must
-                            // answer the key this side made up.
-                            let accept = websocket::accept_for(key);
+                            // HAProxy's `h1_search_websocket_key`: a switch to WebSocket
+                            // carries `Sec-WebSocket-Accept`, the one of the key this
+                            // side made up if it made one.
                             let seen = b.rhead.header(&b.rbuf, b"sec-websocket-accept");
-                            if !seen.is_some_and(|v| v.eq_ignore_ascii_case(accept.as_bytes())) {
+                            let ok = match (&self.ws_key, seen) {
+                                (_, None) => false,
+                                (None, Some(_)) => true,
+                                (Some(key), Some(v)) => {
+                                    v.eq_ignore_ascii_case(websocket::accept_for(key).as_bytes())
+                                }
+                            };
+                            if !ok {
                                 return Err(IoFail::Error);
                             }
                         }

@@ -2,10 +2,14 @@
 //! does for a WebSocket request that came without one (an HTTP/2 client's extended
 //! CONNECT, RFC 8441, has no `Sec-WebSocket-Key`): a random key goes to the server, and
 //! its `101` must carry the matching `Sec-WebSocket-Accept` (RFC 6455 section 4.2.2),
-//! else the response is invalid (`502`).
+//! else the response is invalid (`502`); a switch to WebSocket without any
+//! `Sec-WebSocket-Accept` is invalid whoever made the key. The other way round, a `101` from an HTTP/2
+//! server (the `200` to an extended CONNECT) has no `Sec-WebSocket-Accept`: the HTTP/1
+//! client side adds the one its client's key calls for, as HAProxy's H1 mux does.
 
 use super::head::list_contains;
-use crate::proxy::message::Request;
+use super::response::ResponseHead;
+use crate::proxy::message::{Request, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use sha1::{Digest, Sha1};
@@ -46,10 +50,46 @@ pub fn accept_for(key: &[u8]) -> String {
 /// Appends `Sec-Websocket-Key: <key>` (HAProxy's spelling) to the head written in
 /// `out`, before its final empty line.
 pub fn add_key(out: &mut Vec<u8>, key: &Key) {
+    add_field(out, b"Sec-Websocket-Key: ", key);
+}
+
+/// Appends `Sec-Websocket-Accept: <value>` (HAProxy's spelling) to the response head
+/// written in `out`, before its final empty line.
+pub fn add_accept(out: &mut Vec<u8>, value: &[u8]) {
+    add_field(out, b"Sec-Websocket-Accept: ", value);
+}
+
+/// Whether `resp` switches to WebSocket without saying which key it accepts (a `101`
+/// from an HTTP/2 server): the client side must then add it.
+pub fn accept_missing(resp: &Response<'_>) -> bool {
+    resp.status == 101
+        && resp.headers.iter().any(|h| {
+            h.name.get(resp.buf).eq_ignore_ascii_case(b"upgrade")
+                && list_contains(h.value.get(resp.buf), b"websocket")
+        })
+        && !resp.headers.iter().any(|h| {
+            h.name
+                .get(resp.buf)
+                .eq_ignore_ascii_case(b"sec-websocket-accept")
+        })
+}
+
+/// Whether the server's response head `resp` (in `buf`) switches to WebSocket:
+/// `Connection: upgrade` and `Upgrade: websocket` (HAProxy's `H1_MF_CONN_UPG` and
+/// `H1_MF_UPG_WEBSOCKET`).
+pub fn switches_to_websocket(resp: &ResponseHead, buf: &[u8]) -> bool {
+    resp.connection.upgrade
+        && resp.headers.iter().any(|h| {
+            h.name.get(buf).eq_ignore_ascii_case(b"upgrade")
+                && list_contains(h.value.get(buf), b"websocket")
+        })
+}
+
+fn add_field(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
     let at = out.len().saturating_sub(2);
-    let mut field = Vec::with_capacity(45);
-    field.extend_from_slice(b"Sec-Websocket-Key: ");
-    field.extend_from_slice(key);
+    let mut field = Vec::with_capacity(name.len() + value.len() + 2);
+    field.extend_from_slice(name);
+    field.extend_from_slice(value);
     field.extend_from_slice(b"\r\n");
     out.splice(at..at, field);
 }

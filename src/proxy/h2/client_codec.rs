@@ -11,6 +11,7 @@
 //! [`StreamIo`] carries the bytes as DATA frames both ways, END_STREAM being the
 //! half-close.
 
+use super::data_stream::DataStream;
 use super::request::{Head, Refused};
 use super::response;
 use crate::proxy::codec::{BodyFail, ClientCodec, HeadFail, HeadWait, NextInput, Replied};
@@ -457,12 +458,7 @@ impl ClientCodec for H2Client {
 
     fn tunnel(&mut self) -> (&mut StreamIo, Vec<u8>) {
         if let (Some(send), Some(recv)) = (self.send.take(), self.tunnel_recv.take()) {
-            self.io.tunnel = Some(Tunnel {
-                recv,
-                send,
-                pending: Bytes::new(),
-                ended: false,
-            });
+            self.io.tunnel = Some(DataStream::new(recv, send));
         }
         (&mut self.io, Vec::new())
     }
@@ -474,26 +470,7 @@ impl ClientCodec for H2Client {
 /// DATA frames within the client's window (shutting down: END_STREAM).
 pub struct StreamIo {
     respond: SendResponse<Bytes>,
-    tunnel: Option<Tunnel>,
-}
-
-/// Both halves of a stream turned into a tunnel.
-struct Tunnel {
-    recv: RecvStream,
-    send: SendStream<Bytes>,
-    /// The rest of a DATA frame that did not fit the reader's buffer.
-    pending: Bytes,
-    /// END_STREAM was sent.
-    ended: bool,
-}
-
-/// A failure of the `h2` crate as a byte stream's error.
-fn io_error(e: h2::Error) -> io::Error {
-    if e.is_reset() || e.is_go_away() {
-        io::ErrorKind::ConnectionReset.into()
-    } else {
-        io::Error::other(e)
-    }
+    tunnel: Option<DataStream>,
 }
 
 impl AsyncRead for StreamIo {
@@ -503,24 +480,11 @@ impl AsyncRead for StreamIo {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let me = self.get_mut();
-        let Some(t) = me.tunnel.as_mut() else {
+        match me.tunnel.as_mut() {
+            Some(t) => Pin::new(t).poll_read(cx, buf),
             // A reset (or a connection gone) reads as the end of the stream.
-            return me.respond.poll_reset(cx).map(|_| Ok(()));
-        };
-        if t.pending.is_empty() {
-            match t.recv.poll_data(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(None) => return Poll::Ready(Ok(())),
-                Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(io_error(e))),
-                Poll::Ready(Some(Ok(b))) => {
-                    let _ = t.recv.flow_control().release_capacity(b.len());
-                    t.pending = b;
-                }
-            }
+            None => me.respond.poll_reset(cx).map(|_| Ok(())),
         }
-        let n = t.pending.len().min(buf.remaining());
-        buf.put_slice(&t.pending.split_to(n));
-        Poll::Ready(Ok(()))
     }
 }
 
@@ -530,40 +494,20 @@ impl AsyncWrite for StreamIo {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let Some(t) = self.get_mut().tunnel.as_mut().filter(|t| !t.ended) else {
-            return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
-        };
-        if buf.is_empty() {
-            return Poll::Ready(Ok(0));
+        match self.get_mut().tunnel.as_mut() {
+            Some(t) => Pin::new(t).poll_write(cx, buf),
+            None => Poll::Ready(Err(io::ErrorKind::BrokenPipe.into())),
         }
-        t.send.reserve_capacity(buf.len());
-        let mut cap = t.send.capacity();
-        if cap == 0 {
-            cap = match t.send.poll_capacity(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(None) => return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into())),
-                Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(io_error(e))),
-                Poll::Ready(Some(Ok(n))) => n,
-            };
-        }
-        let n = cap.min(buf.len());
-        t.send
-            .send_data(Bytes::copy_from_slice(&buf[..n]), false)
-            .map_err(io_error)?;
-        Poll::Ready(Ok(n))
     }
 
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Poll::Ready(Ok(()))
     }
 
-    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        if let Some(t) = self.get_mut().tunnel.as_mut()
-            && !t.ended
-        {
-            t.ended = true;
-            t.send.send_data(Bytes::new(), true).map_err(io_error)?;
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut().tunnel.as_mut() {
+            Some(t) => Pin::new(t).poll_shutdown(cx),
+            None => Poll::Ready(Ok(())),
         }
-        Poll::Ready(Ok(()))
     }
 }

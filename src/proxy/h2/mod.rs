@@ -10,17 +10,20 @@
 //!
 //! Files: `conn.rs` the connection (streams as tasks, timeouts, GOAWAY), `limits.rs`
 //! the settings and the attacks they bound, `client_codec.rs` the stream codec,
+//! `data_stream.rs` a tunnelled stream as a byte stream (both sides),
 //! `request.rs` the request head as HAProxy translates it, `response.rs` heads and
 //! trailers back.
 
 mod client_codec;
 mod conn;
+mod data_stream;
 mod limits;
 mod request;
 mod response;
 
 pub use client_codec::{H2Client, StreamIo};
 pub use conn::serve;
+pub use data_stream::DataStream;
 pub use limits::Limits;
 
 /// The ALPN name of HTTP/2 over TLS.

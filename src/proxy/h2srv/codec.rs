@@ -4,11 +4,18 @@
 //! a fresh connection); DATA is sent as the server's flow control allows; the response's
 //! DATA frames are handed out one by one, their flow-control capacity released when the
 //! next one is asked for (after the previous one was forwarded).
+//!
+//! An upgrade request goes as an extended CONNECT (RFC 8441, `request.rs`) when the
+//! server announced `SETTINGS_ENABLE_CONNECT_PROTOCOL`; its `200` is the `101` of the
+//! upgrade, and the stream's DATA frames then carry the tunnel ([`DataStream`]), as they
+//! do after a 2xx to a CONNECT. A server
+//! that did not announce it gets no stream: the request fails as in HAProxy 2.6 (`502`).
 
 use super::request::{self, Head as RequestHead};
 use super::response::Head as ResponseHead;
 use crate::proxy::codec::{BodyFail, ServerCodec};
 use crate::proxy::h1::Limits;
+use crate::proxy::h2::DataStream;
 use crate::proxy::http::io::IoFail;
 use crate::proxy::message::{Edits, Field, Frames, Method, Request, Response};
 use crate::runtime::conn::{PoolKey, ServerConn};
@@ -59,6 +66,12 @@ pub struct H2Server {
     done: bool,
     /// The stream failed.
     broken: bool,
+    /// An extended CONNECT was sent: the `:protocol` its `200` switches to.
+    upgrade: Option<h2::ext::Protocol>,
+    /// A CONNECT was sent: a 2xx makes the stream a tunnel.
+    connect: bool,
+    /// The stream as a tunnel, once the server agreed to the upgrade.
+    tunnel: Option<DataStream>,
 }
 
 impl H2Server {
@@ -87,6 +100,9 @@ impl H2Server {
             resp_trailers: Vec::new(),
             done: false,
             broken: false,
+            upgrade: None,
+            connect: false,
+            tunnel: None,
         }
     }
 
@@ -124,9 +140,30 @@ impl H2Server {
     }
 
     async fn open(&mut self) -> Result<(), IoFail> {
-        let head = self.head.as_ref().ok_or(IoFail::Error)?.to_request();
         let mut send = self.sender().await?;
+        let upgrade = self.head.as_ref().and_then(|h| h.upgrade.as_ref());
+        if let (Some(u), Link::Mux(conn, _)) = (upgrade, &self.link) {
+            // HAProxy's `h2s_bck_make_req_headers`: no extended CONNECT without the
+            // server's consent (read from its SETTINGS, which HAProxy awaits before
+            // any stream).
+            if !conn.extended_connect() {
+                conn.await_settings().await;
+            }
+            if !conn.extended_connect() {
+                return Err(IoFail::Error);
+            }
+            self.upgrade = Some(u.protocol.clone());
+        }
+        let head = self.head.as_ref().ok_or(IoFail::Error)?.to_request();
         poll_fn(|cx| send.poll_ready(cx)).await.map_err(fail)?;
+        self.connect = self.head.as_ref().is_some_and(|h| h.connect);
+        if self.upgrade.is_some() || self.connect {
+            // The stream stays open both ways: its DATA frames are the tunnel's.
+            let (pending, stream) = send.send_request(head, false).map_err(fail)?;
+            self.pending = Some(pending);
+            self.stream = Some(stream);
+            return Ok(());
+        }
         let end_now = self.ended && self.body.is_empty() && self.trailers.is_empty();
         let (pending, mut stream) = send.send_request(head, end_now).map_err(fail)?;
         self.pending = Some(pending);
@@ -287,7 +324,7 @@ async fn within<T>(
 }
 
 impl ServerCodec for H2Server {
-    type Io = ServerConn;
+    type Tunnel<'a> = &'a mut DataStream;
 
     fn start_request(
         &mut self,
@@ -324,6 +361,7 @@ impl ServerCodec for H2Server {
         self.heads = 0;
         self.broken = false;
         self.done = false;
+        self.upgrade = None;
     }
 
     async fn write_body(
@@ -358,7 +396,7 @@ impl ServerCodec for H2Server {
             Err(interim) => {
                 let (parts, ()) = interim.into_parts();
                 self.resp
-                    .fill(&parts, head, false, max)
+                    .fill(&parts, head, false, None, false, max)
                     .map_err(|_| IoFail::Error)
             }
             Ok(resp) => {
@@ -368,10 +406,20 @@ impl ServerCodec for H2Server {
                 self.chunk = Bytes::new();
                 self.done = false;
                 self.recv = Some(recv);
-                self.resp
-                    .fill(&parts, head, ended, max)
+                let upgrade = self.upgrade.as_ref().map(AsRef::as_ref);
+                let r = self
+                    .resp
+                    .fill(&parts, head, ended, upgrade, self.connect, max)
                     .map_err(|_| IoFail::Error)
-                    .inspect_err(|_| self.broken = true)
+                    .inspect_err(|_| self.broken = true);
+                if (self.upgrade.is_some() || self.connect)
+                    && !self.resp.message().tunnel
+                    && let Some(s) = &mut self.stream
+                {
+                    // The upgrade was refused: the request side ends here.
+                    let _ = s.send_data(Bytes::new(), true);
+                }
+                r
             }
         }
     }
@@ -411,7 +459,13 @@ impl ServerCodec for H2Server {
         self.done && !self.broken && self.conn().is_some_and(|c| c.usable())
     }
 
-    fn tunnel(&mut self) -> Option<(&mut ServerConn, Vec<u8>)> {
-        None
+    fn tunnel(&mut self) -> Option<(&mut DataStream, Vec<u8>)> {
+        if self.tunnel.is_none() {
+            let (Some(send), Some(recv)) = (self.stream.take(), self.recv.take()) else {
+                return None;
+            };
+            self.tunnel = Some(DataStream::new(recv, send));
+        }
+        self.tunnel.as_mut().map(|t| (t, Vec::new()))
     }
 }

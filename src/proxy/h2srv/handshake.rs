@@ -42,12 +42,13 @@ pub async fn handshake(
     if let Some(n) = cap {
         b.max_concurrent_streams(n);
     }
-    let (send, connection) = b.handshake::<_, Bytes>(conn).await?;
+    let (send, mut connection) = b.handshake::<_, Bytes>(conn).await?;
+    let ping = connection.ping_pong();
     let ended = Arc::new(AtomicBool::new(false));
     let flag = ended.clone();
     tokio::spawn(async move {
         let _ = connection.await;
         flag.store(true, Ordering::Release);
     });
-    Ok(Arc::new(H2Conn::new(send, key, ended, cap)))
+    Ok(Arc::new(H2Conn::new(send, key, ended, cap).with_ping(ping)))
 }

@@ -1,10 +1,19 @@
 //! The request head for an HTTP/2 server, from the neutral model and the rules' edits,
 //! as HAProxy 2.6 writes it (`h2s_bck_make_req_headers`): an absolute URI gives
 //! `:scheme` and `:authority` (and the `Host` header is then left out); an origin-form
-//! target keeps its `Host` header and sends no `:authority` (RFC 9113 §8.3.1). The
+//! target keeps its `Host` header and sends no `:authority` (RFC 9113 §8.3.1), an HTTP/2
+//! client's `:scheme` and `:authority` go on as they came (no `Host`); a CONNECT
+//! sends its target as `:authority` alone (RFC 9113 §8.5). The
 //! connection-specific headers (`Connection`, `Proxy-Connection`, `Keep-Alive`,
 //! `Upgrade`, `Transfer-Encoding`) are dropped, `TE` is kept only as `trailers`, header
 //! names go lowercase.
+//!
+//! An HTTP/1 protocol upgrade (`Connection: upgrade` with `Upgrade: websocket`, or an
+//! HTTP/2 client's extended CONNECT translated into one) becomes an extended CONNECT
+//! (RFC 8441) as HAProxy 2.6 makes it: `:method CONNECT`, `:protocol` the first token of
+//! `Upgrade` (at most 15 bytes), `:scheme` the target's (`https` for an origin-form
+//! target, HAProxy's default), `:authority` the `Host` value (no `Host` header then),
+//! `:path`; the other fields (`Sec-WebSocket-Key`, `-Version`, …) go as they are.
 
 use crate::proxy::message::{Edits, HeaderKind, Payload, Request};
 use http::header::{HeaderName, HeaderValue};
@@ -19,15 +28,39 @@ pub struct Head {
     pub uri: Uri,
     /// The header fields.
     pub headers: HeaderMap,
+    /// A protocol upgrade: how it goes as an extended CONNECT.
+    pub upgrade: Option<Upgrade>,
+    /// A CONNECT: `:authority` alone (the target), and a 2xx makes the stream a tunnel.
+    pub connect: bool,
+}
+
+/// The extended CONNECT (RFC 8441) an upgrade request becomes.
+#[derive(Debug, Clone)]
+pub struct Upgrade {
+    /// `:protocol`.
+    pub protocol: h2::ext::Protocol,
+    /// `:scheme`, `:authority` (the `Host` value) and `:path`.
+    pub uri: Uri,
 }
 
 impl Head {
-    /// The request to give to the `h2` crate.
+    /// The request to give to the `h2` crate (an extended CONNECT when the request is
+    /// an upgrade).
     pub fn to_request(&self) -> http::Request<()> {
         let mut r = http::Request::new(());
-        *r.method_mut() = self.method.clone();
-        *r.uri_mut() = self.uri.clone();
         *r.headers_mut() = self.headers.clone();
+        match &self.upgrade {
+            Some(u) => {
+                *r.method_mut() = Method::CONNECT;
+                *r.uri_mut() = u.uri.clone();
+                r.headers_mut().remove(http::header::HOST);
+                r.extensions_mut().insert(u.protocol.clone());
+            }
+            None => {
+                *r.method_mut() = self.method.clone();
+                *r.uri_mut() = self.uri.clone();
+            }
+        }
         r
     }
 }
@@ -44,12 +77,12 @@ pub fn build(
 ) -> Result<Head, Untranslatable> {
     let method = Method::from_bytes(edits.method.as_deref().unwrap_or(req.method_bytes()))
         .map_err(|_| Untranslatable)?;
-    if method == Method::CONNECT {
-        // A tunnel over an HTTP/2 stream is not carried (yet).
-        return Err(Untranslatable);
-    }
+    // An HTTP/2 client's `scheme://authority` prefix (left out toward HTTP/1 servers)
+    // stays: HAProxy sends its `:scheme` and `:authority` on, and no `Host`.
+    let h2_prefix = !req.default_port.is_empty() && req.default_port.start == req.target.start;
     let target: Vec<u8> = match &edits.target {
         Some(t) => t.clone(),
+        None if h2_prefix => req.target().to_vec(),
         None if !req.default_port.is_empty() => {
             let (t, skip) = (req.target, req.default_port);
             let mut v = req.buf[t.start as usize..skip.start as usize].to_vec();
@@ -114,11 +147,49 @@ pub fn build(
     if let Some((n, v)) = extra {
         append(&mut headers, n, v)?;
     }
+    let connect = method == Method::CONNECT;
+    let upgrade = if req.upgrade && !connect {
+        Some(upgrade(req, &uri, &headers).ok_or(Untranslatable)?)
+    } else {
+        None
+    };
     Ok(Head {
         method,
         uri,
         headers,
+        upgrade,
+        connect,
     })
+}
+
+/// The extended CONNECT of an upgrade request whose head is `uri` and `headers`
+/// (`None`: no authority to send).
+fn upgrade(req: &Request<'_>, uri: &Uri, headers: &HeaderMap) -> Option<Upgrade> {
+    // HAProxy keeps the first token of the (last) `Upgrade` header, cut to 15 bytes.
+    let value = req.values(b"upgrade").next_back()?;
+    let token = value.split(|c| *c == b',').next()?.trim_ascii();
+    let token = &token[..token.len().min(15)];
+    let protocol = h2::ext::Protocol::from(std::str::from_utf8(token).ok()?);
+    let authority = match headers.get(http::header::HOST) {
+        Some(h) => h.to_str().ok()?.to_owned(),
+        None => uri.authority()?.as_str().to_owned(),
+    };
+    // The client's scheme (an HTTP/2 client's `:scheme` is in its target even where the
+    // authority is left out), else `https` as HAProxy for an origin-form target.
+    let raw = req.target();
+    let scheme = match uri.scheme_str() {
+        Some(s) => s,
+        None if raw.len() > 7 && raw[..7].eq_ignore_ascii_case(b"http://") => "http",
+        None => "https",
+    };
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    let uri = Uri::builder()
+        .scheme(scheme)
+        .authority(authority)
+        .path_and_query(path)
+        .build()
+        .ok()?;
+    Some(Upgrade { protocol, uri })
 }
 
 /// Appends one field, refusing the connection-specific ones a rule may have added.

@@ -2,6 +2,9 @@
 //! an HTTP/1 client is given (HTTP/2 has none), the fields in order in one buffer, and
 //! the framing an HTTP/1 client needs, added as HAProxy's H1 side adds it: a body of
 //! unknown length goes `Transfer-Encoding: chunked`, an empty one `Content-Length: 0`.
+//! The `200` answering an extended CONNECT (RFC 8441) is the `101 Switching Protocols`
+//! of the upgrade it came from, with `Connection: upgrade` and `Upgrade: <protocol>`
+//! added (HAProxy's `h2_make_htx_response`): the exchange becomes a tunnel.
 
 use crate::proxy::message::{Header, HeaderKind, Payload, Response, Span, Version};
 
@@ -13,6 +16,8 @@ pub struct Head {
     status: u16,
     reason: Span,
     payload: Payload,
+    /// An upgrade was agreed to: the exchange becomes a tunnel.
+    tunnel: bool,
 }
 
 /// The response head was larger than the proxy accepts (`tune.bufsize` less
@@ -22,18 +27,28 @@ pub struct TooLarge;
 
 impl Head {
     /// Reads `parts`, the answer to a request of `method`; `ended`: the HEADERS frame
-    /// ended the stream. At most `max_head` bytes of fields.
+    /// ended the stream; `upgrade`: the `:protocol` of the extended CONNECT it answers;
+    /// `connect`: it answers a CONNECT (a 2xx opens the tunnel).
+    /// At most `max_head` bytes of fields.
     pub fn fill(
         &mut self,
         parts: &http::response::Parts,
         head_request: bool,
         ended: bool,
+        upgrade: Option<&[u8]>,
+        connect: bool,
         max_head: usize,
     ) -> Result<(), TooLarge> {
         self.buf.clear();
         self.headers.clear();
         self.status = parts.status.as_u16();
-        let reason = parts.status.canonical_reason().unwrap_or("");
+        let upgrade = upgrade.filter(|_| self.status == 200);
+        self.tunnel = upgrade.is_some() || (connect && parts.status.is_success());
+        let mut reason = parts.status.canonical_reason().unwrap_or("");
+        if upgrade.is_some() {
+            self.status = 101;
+            reason = "Switching Protocols";
+        }
         self.buf.extend_from_slice(reason.as_bytes());
         self.reason = Span::new(0, self.buf.len());
         let bodiless = head_request
@@ -66,6 +81,14 @@ impl Head {
             if self.buf.len() > max_head {
                 return Err(TooLarge);
             }
+        }
+        if let Some(p) = upgrade {
+            self.push(b"connection", b"upgrade", HeaderKind::Connection);
+            self.push(b"upgrade", p, HeaderKind::Upgrade);
+        }
+        if self.tunnel {
+            self.payload = Payload::None;
+            return Ok(());
         }
         self.payload = if bodiless {
             Payload::None
@@ -110,7 +133,7 @@ impl Head {
             status: self.status,
             reason: self.reason,
             headers: &self.headers,
-            tunnel: false,
+            tunnel: self.tunnel,
             payload: self.payload,
             until_close: false,
             stale_length: false,

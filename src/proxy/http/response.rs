@@ -301,9 +301,10 @@ impl Session {
         let ct = self.fe.timeouts.client;
         let st = ex.fx.server_timeout.or(be.timeouts.server);
         let (cio, pending_up) = client.tunnel();
-        let Some((sio, pending_down)) = server.tunnel() else {
+        let Some((mut sio, pending_down)) = server.tunnel() else {
             return Next::Close;
         };
+        let sio = &mut sio;
         if !pending_down.is_empty() && write_all(cio, &pending_down, ct).await.is_err() {
             return Next::Close;
         }

@@ -4,11 +4,16 @@
 
 use crate::proxy::codec::{BodyFail, ServerCodec};
 use crate::proxy::h1::H1Server;
+use crate::proxy::h2::DataStream;
 use crate::proxy::h2srv::H2Server;
 use crate::proxy::http::io::IoFail;
 use crate::proxy::message::{Edits, Frames, Request, Response};
 use crate::runtime::conn::ServerConn;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// The server codec of one exchange.
 pub(crate) enum ServerSide {
@@ -20,7 +25,7 @@ pub(crate) enum ServerSide {
 }
 
 impl ServerCodec for ServerSide {
-    type Io = ServerConn;
+    type Tunnel<'a> = ServerTunnel<'a>;
 
     fn start_request(
         &mut self,
@@ -113,10 +118,59 @@ impl ServerCodec for ServerSide {
         }
     }
 
-    fn tunnel(&mut self) -> Option<(&mut ServerConn, Vec<u8>)> {
+    fn tunnel(&mut self) -> Option<(ServerTunnel<'_>, Vec<u8>)> {
         match self {
-            ServerSide::H1(c) => c.tunnel(),
-            ServerSide::H2(c) => c.tunnel(),
+            ServerSide::H1(c) => c.tunnel().map(|(io, b)| (ServerTunnel::Conn(io), b)),
+            ServerSide::H2(c) => c.tunnel().map(|(io, b)| (ServerTunnel::Stream(io), b)),
+        }
+    }
+}
+
+/// The server side of a tunnel: the connection itself (HTTP/1), or one stream of a
+/// shared connection (an HTTP/2 extended CONNECT).
+pub(crate) enum ServerTunnel<'a> {
+    /// The whole connection.
+    Conn(&'a mut ServerConn),
+    /// An HTTP/2 stream's DATA frames.
+    Stream(&'a mut DataStream),
+}
+
+impl AsyncRead for ServerTunnel<'_> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            ServerTunnel::Conn(c) => Pin::new(&mut **c).poll_read(cx, buf),
+            ServerTunnel::Stream(s) => Pin::new(&mut **s).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for ServerTunnel<'_> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            ServerTunnel::Conn(c) => Pin::new(&mut **c).poll_write(cx, buf),
+            ServerTunnel::Stream(s) => Pin::new(&mut **s).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            ServerTunnel::Conn(c) => Pin::new(&mut **c).poll_flush(cx),
+            ServerTunnel::Stream(s) => Pin::new(&mut **s).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            ServerTunnel::Conn(c) => Pin::new(&mut **c).poll_shutdown(cx),
+            ServerTunnel::Stream(s) => Pin::new(&mut **s).poll_shutdown(cx),
         }
     }
 }
