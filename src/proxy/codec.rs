@@ -53,6 +53,10 @@ pub struct HeadWait {
     pub limit: Option<Duration>,
     /// `timeout client`, for the error page of a malformed head.
     pub client: Option<Duration>,
+    /// The connection's first request: a client that shuts its side before sending a
+    /// byte of it still gets HAProxy's 400 page (after a keep-alive request it does
+    /// not, the close is silent).
+    pub first: bool,
 }
 
 /// What a client connection has for the next exchange.

@@ -232,10 +232,15 @@ impl<S: AsyncRead + AsyncWrite + WaitReadable + Unpin + Send + Sync> ClientCodec
             match read_more_with(&mut self.io, &mut b.buf, bufsize, left, None).await {
                 Ok(_) => {}
                 Err(IoFail::Timeout) => return Err(HeadFail::Timeout),
-                Err(_) => {
-                    return Err(HeadFail::Closed {
-                        nothing: b.buf.is_empty(),
-                    });
+                Err(e) => {
+                    let nothing = b.buf.is_empty();
+                    // A client that shut its side (not reset) reads HAProxy's 400 page,
+                    // unless it left a keep-alive connection idle.
+                    if e == IoFail::Closed && (wait.first || !nothing) {
+                        let page = crate::proxy::h1::parse_error_response(400);
+                        let _ = write_all(&mut self.io, page, wait.client).await;
+                    }
+                    return Err(HeadFail::Closed { nothing });
                 }
             }
         }

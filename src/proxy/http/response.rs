@@ -122,6 +122,7 @@ impl Session {
     ) -> Responded {
         let status = server.response().status;
         ex.status = status as i32;
+        ex.srv_status = status;
         // Response rules (frontend, then backend).
         ex.redits.clear();
         ex.txn.end_request();
