@@ -77,7 +77,7 @@ fn probe(port: u16, bytes: &[u8], half_close: bool) -> Vec<u8> {
     out
 }
 
-const COLUMNS: [&str; 10] = [
+const COLUMNS: [&str; 12] = [
     "req_tot",
     "hrsp_1xx",
     "hrsp_2xx",
@@ -88,6 +88,8 @@ const COLUMNS: [&str; 10] = [
     "ereq",
     "intercepted",
     "stot",
+    "bin",
+    "bout",
 ];
 
 /// What one proxy counted and logged for the traffic.

@@ -73,7 +73,8 @@ pub enum NextInput {
 /// A reply the codec wrote for the proxy itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Replied {
-    /// Bytes written (or meant to be).
+    /// Its size as HAProxy counts it in `bout`/`%B` (HTTP/1: its HTX form), written or
+    /// meant to be.
     pub bytes: u64,
     /// Counted in the log's bytes (`%B`).
     pub counted: bool,
@@ -113,9 +114,9 @@ pub trait ClientCodec: Send {
     ) -> impl Future<Output = Result<(), HeadFail>> + Send;
     /// The request head read last, valid until the next one is read.
     fn request(&self) -> Request<'_>;
-    /// The size on the wire of the request head read last, counted in the bytes
-    /// received from the client (`%U`, `bin`) as HAProxy counts it (HTTP/1: the head's
-    /// bytes; a multiplexed protocol may leave it at 0: its frames are not a head).
+    /// The size of the request head read last as HAProxy counts it in the bytes
+    /// received from the client (`%U`, `bin`): HTTP/1, its HTX size
+    /// ([`Request::htx_size`]); a multiplexed protocol may leave it at 0.
     fn head_bytes(&self) -> u64 {
         0
     }

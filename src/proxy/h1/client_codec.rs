@@ -252,7 +252,7 @@ impl<S: AsyncRead + AsyncWrite + WaitReadable + Unpin + Send + Sync> ClientCodec
     }
 
     fn head_bytes(&self) -> u64 {
-        self.bref().head_len as u64
+        self.request().htx_size()
     }
 
     fn watch(&mut self) -> (Request<'_>, &mut S) {
@@ -382,7 +382,7 @@ impl<S: AsyncRead + AsyncWrite + WaitReadable + Unpin + Send + Sync> ClientCodec
         let reply = error_page(status, page, persist);
         let ok = write_all(&mut self.io, &reply.bytes, timeout).await.is_ok();
         Replied {
-            bytes: reply.bytes.len() as u64,
+            bytes: super::htx_size::of_local_message(&reply.bytes),
             counted: reply.counted,
             persist: reply.persist,
             ok,
@@ -402,7 +402,7 @@ impl<S: AsyncRead + AsyncWrite + WaitReadable + Unpin + Send + Sync> ClientCodec
         }
         let ok = write_all(&mut self.io, &reply.bytes, timeout).await.is_ok();
         Replied {
-            bytes: reply.bytes.len() as u64,
+            bytes: super::htx_size::of_local_message(&reply.bytes),
             counted: reply.counted,
             persist: reply.persist,
             ok,
