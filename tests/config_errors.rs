@@ -92,13 +92,13 @@ const CASES: &[(&str, &str, u32, &str)] = &[
         "a variable without its scope",
         "frontend f\n    bind 127.0.0.1:8080\n    http-request set-var(foo.x) path\n",
         3,
-        "'http-request' in section 'frontend' : invalid variable name 'foo.x'. A variable name must be start by its scope. The scope can be 'proc', 'sess', 'txn', 'req', 'res' or 'check'.",
+        "error detected in frontend 'f' while parsing 'http-request set-var(foo.x)' rule : invalid variable name 'foo.x'. A variable name must be start by its scope. The scope can be 'proc', 'sess', 'txn', 'req', 'res' or 'check'.",
     ),
     (
         "a set-var expression that does not parse",
         "frontend f\n    mode http\n    bind 127.0.0.1:8080\n    http-request set-var(txn.x) nosuchfetch\n",
         4,
-        "'http-request' in section 'frontend' : error detected in frontend 'f' while parsing 'http-request set-var(txn.x)' rule : unknown fetch method 'nosuchfetch'.",
+        "error detected in frontend 'f' while parsing 'http-request set-var(txn.x)' rule : unknown fetch method 'nosuchfetch'.",
     ),
     (
         "server in a frontend",

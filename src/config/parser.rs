@@ -645,9 +645,13 @@ pub fn not_yet(keyword: &str, section: &str) -> String {
 /// Makes a keyword's error name its section: `'KW …' in section 'SECTION' …` when the
 /// message starts with the quoted keyword (`'timeout client' in section 'defaults' : …`),
 /// else `'KW' in section 'SECTION' : MESSAGE`. Messages that already name a section are
-/// kept as they are.
+/// kept as they are, and so are HAProxy's rule errors (`error detected in frontend 'fe'
+/// while parsing …`), which name their proxy.
 pub fn locate(msg: &str, keyword: &str, section: &str) -> String {
-    if msg.contains("in section '") || msg.contains(&format!("'{section}' section")) {
+    if msg.contains("in section '")
+        || msg.contains(&format!("'{section}' section"))
+        || msg.starts_with("error detected ")
+    {
         return msg.to_owned();
     }
     let first = keyword.split(' ').next().unwrap_or(keyword);

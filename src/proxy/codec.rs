@@ -53,6 +53,10 @@ pub struct HeadWait {
     pub limit: Option<Duration>,
     /// `timeout client`, for the error page of a malformed head.
     pub client: Option<Duration>,
+    /// The connection's first request: a client that shuts its side before sending a
+    /// byte of it still gets HAProxy's 400 page (after a keep-alive request it does
+    /// not, the close is silent).
+    pub first: bool,
 }
 
 /// What a client connection has for the next exchange.
@@ -69,7 +73,8 @@ pub enum NextInput {
 /// A reply the codec wrote for the proxy itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Replied {
-    /// Bytes written (or meant to be).
+    /// Its size as HAProxy counts it in `bout`/`%B` (HTTP/1: its HTX form), written or
+    /// meant to be.
     pub bytes: u64,
     /// Counted in the log's bytes (`%B`).
     pub counted: bool,
@@ -109,9 +114,9 @@ pub trait ClientCodec: Send {
     ) -> impl Future<Output = Result<(), HeadFail>> + Send;
     /// The request head read last, valid until the next one is read.
     fn request(&self) -> Request<'_>;
-    /// The size on the wire of the request head read last, counted in the bytes
-    /// received from the client (`%U`, `bin`) as HAProxy counts it (HTTP/1: the head's
-    /// bytes; a multiplexed protocol may leave it at 0: its frames are not a head).
+    /// The size of the request head read last as HAProxy counts it in the bytes
+    /// received from the client (`%U`, `bin`): HTTP/1, its HTX size
+    /// ([`Request::htx_size`]); a multiplexed protocol may leave it at 0.
     fn head_bytes(&self) -> u64 {
         0
     }

@@ -255,6 +255,50 @@ impl<'a> Request<'a> {
     pub fn has(&self, name: &[u8]) -> bool {
         self.values(name).next().is_some()
     }
+
+    /// The head's size as HAProxy 2.6 counts it in `bin` and `%U`: the size of its HTX
+    /// form (a 20-byte start-line block with method, target and version, each header's
+    /// name and value, a 1-byte end of headers), not the bytes on the wire.
+    pub fn htx_size(&self) -> u64 {
+        let line = self.method_bytes().len() + self.target().len() + HTX_VERSION_LEN;
+        (HTX_START_LINE + line + fields_size(self.buf, self.headers) + 1) as u64
+    }
+}
+
+/// The fixed part of an HTX start-line block (`struct htx_sl`).
+const HTX_START_LINE: usize = 20;
+/// The version in an HTX start line (`HTTP/1.1`).
+const HTX_VERSION_LEN: usize = 8;
+
+/// The HTX size of `headers`: names and values, without separators.
+fn fields_size(buf: &[u8], headers: &[Header]) -> usize {
+    headers
+        .iter()
+        .map(|h| htx_field_size(h.name.get(buf), h.value.get(buf)))
+        .sum()
+}
+
+/// The HTX size of one header field as HAProxy's HTTP/1 layer stores it: name and
+/// value, but a `Connection` header loses its `close` and `keep-alive` tokens (and is
+/// dropped when none other is left).
+pub fn htx_field_size(name: &[u8], value: &[u8]) -> usize {
+    if !name.eq_ignore_ascii_case(b"connection") {
+        return name.len() + value.len();
+    }
+    let kept: Vec<&[u8]> = value
+        .split(|&b| b == b',')
+        .map(|t| t.trim_ascii())
+        .filter(|t| {
+            !t.is_empty()
+                && !t.eq_ignore_ascii_case(b"close")
+                && !t.eq_ignore_ascii_case(b"keep-alive")
+        })
+        .collect();
+    if kept.is_empty() {
+        return 0;
+    }
+    let joined: usize = kept.iter().map(|t| t.len()).sum::<usize>() + 2 * (kept.len() - 1);
+    name.len() + joined
 }
 
 /// A response head as the phases see it: borrowed from the codec that read it.
@@ -287,6 +331,14 @@ impl Response<'_> {
     /// An interim response (1xx but 101): forwarded, then the final one follows.
     pub fn is_interim(&self) -> bool {
         (100..200).contains(&self.status) && self.status != 101
+    }
+
+    /// The head's size as HAProxy 2.6 counts it in `bout` and `%B`: its HTX form, as
+    /// received from the server (before the `http-response` rules; see
+    /// [`Request::htx_size`]).
+    pub fn htx_size(&self) -> u64 {
+        let line = HTX_VERSION_LEN + 3 + self.reason.len();
+        (HTX_START_LINE + line + fields_size(self.buf, self.headers) + 1) as u64
     }
 }
 
@@ -334,6 +386,21 @@ impl<'a> Frames<'a> {
     /// Nothing at all (no data, not the end).
     pub fn is_empty(&self) -> bool {
         self.data.is_empty() && !self.end
+    }
+
+    /// Their size as HAProxy 2.6 counts body bytes (`bin`/`bout`, `%U`/`%B`): the data
+    /// without framing, and trailers' names and values with a 1-byte end.
+    pub fn htx_size(&self) -> u64 {
+        let trailers = if self.trailers.is_empty() {
+            0
+        } else {
+            1 + self
+                .trailers
+                .iter()
+                .map(|(n, v)| n.len() + v.len())
+                .sum::<usize>()
+        };
+        (self.data.len() + trailers) as u64
     }
 }
 

@@ -111,7 +111,8 @@ pub fn account(
     let received = rec.request_line.is_some() || rec.status > 0 || rec.bytes_in > 0;
     if http && received {
         let answered = rec.t_response.is_some_and(|t| t >= 0);
-        account_response(fe, be, srv, rec.status, answered);
+        let srv_status = if answered { rec.status } else { 0 };
+        account_response(fe, be, srv, rec.status, srv_status);
     }
     let client_side = matches!(term, TermCause::ClientAbort | TermCause::ClientTimeout);
     let server_side = matches!(term, TermCause::ServerAbort | TermCause::ServerTimeout);
@@ -149,16 +150,17 @@ pub fn account(
 }
 
 /// Counts one received HTTP request in `req_tot` (and the frontend's request rate) and
-/// its response's status class in `hrsp_*` (`status` > 0) of its frontend, backend and
-/// — when the server answered (`answered`) — server. The exchange calls it as the
-/// response head is produced, before it is written, so a client that reads the
-/// response and then the stats sees its request counted.
+/// its response's status class in `hrsp_*` (`status` > 0) of its frontend and backend;
+/// the server's `hrsp_*` counts the status the server itself answered (`srv_status` >
+/// 0: before the `http-response` rules, as HAProxy 2.6; 0: it did not answer). The
+/// exchange calls it as the response head is produced, before it is written, so a
+/// client that reads the response and then the stats sees its request counted.
 pub fn account_response(
     fe: &Frontend,
     be: Option<&Backend>,
     srv: Option<&ServerState>,
     status: i32,
-    answered: bool,
+    srv_status: i32,
 ) {
     let fc = &fe.live.counters;
     // Only frontends report a request rate.
@@ -175,9 +177,9 @@ pub fn account_response(
         if let Some(b) = be {
             b.counters.hrsp.count(status);
         }
-        if let Some(s) = srv.filter(|_| answered) {
-            s.counters.hrsp.count(status);
-        }
+    }
+    if let Some(s) = srv.filter(|_| srv_status > 0) {
+        s.counters.hrsp.count(srv_status);
     }
 }
 

@@ -24,7 +24,7 @@ pub fn redirect(args: &[String], response: bool) -> Result<Redirect, String> {
     let mut i = 0;
     let val = |i: usize| -> Result<&String, String> {
         args.get(i + 1)
-            .ok_or_else(|| format!("'redirect': missing argument after '{}'.", args[i]))
+            .ok_or_else(|| format!("missing argument for '{}'.", args[i]))
     };
     while i < args.len() {
         match args[i].as_str() {
@@ -46,7 +46,7 @@ pub fn redirect(args: &[String], response: bool) -> Result<Redirect, String> {
                     .filter(|c| matches!(c, 301 | 302 | 303 | 307 | 308))
                     .ok_or_else(|| {
                         format!(
-                            "'redirect': unsupported HTTP code '{v}' (must be one of 301, 302, 303, 307 or 308)."
+                            "'code': unsupported HTTP code '{v}' (must be one of 301, 302, 303, 307 or 308)."
                         )
                     })?;
                 i += 2;
@@ -75,10 +75,7 @@ pub fn redirect(args: &[String], response: bool) -> Result<Redirect, String> {
         }
     }
     if !typed {
-        return Err(
-            "'redirect': redirect type must be specified as 'prefix', 'location', or 'scheme'."
-                .into(),
-        );
+        return Err("redirection type expected ('prefix', 'location', or 'scheme').".into());
     }
     if response && r.kind != RedirectKind::Location {
         return Err("'http-response redirect' only supports the 'location' type.".into());
@@ -137,13 +134,12 @@ pub fn del_header(args: &[String]) -> Result<HttpAction, String> {
                 "sub" => HdrMatch::Sub,
                 "reg" => HdrMatch::Reg,
                 x => {
-                    return Err(format!(
-                        "'del-header' : unsupported match method '{x}' (expects 'str', 'beg', 'end', 'sub' or 'reg')."
-                    ));
+                    return Err(format!("-m with unsupported matching method '{x}'."));
                 }
             };
             (n, how)
         }
+        [] => return Err("expects at least 1 argument.".into()),
         _ => return Err("'del-header' expects a header name [-m <meth>].".into()),
     };
     if how == HdrMatch::Reg {
@@ -172,16 +168,12 @@ pub fn set_line(act: &str, args: &[String]) -> Option<Result<HttpAction, String>
 pub fn set_status(args: &[String]) -> Result<HttpAction, String> {
     let code = args
         .first()
-        .ok_or("'set-status' expects an integer status code.")?;
+        .ok_or("expects 1 argument: <status>; or 3 arguments: <status> reason <fmt>.")?;
     let status = code
         .parse()
         .ok()
         .filter(|c| (100..=999).contains(c))
-        .ok_or_else(|| {
-            format!(
-                "'set-status' expects an integer status code between 100 and 999 (got '{code}')."
-            )
-        })?;
+        .ok_or("expects an integer status code between 100 and 999.")?;
     let reason = match &args[1..] {
         [] => None,
         [k, r] if k == "reason" => Some(r.clone()),
@@ -215,7 +207,9 @@ pub fn var(act: &str, args: &[String]) -> Option<Result<HttpAction, String>> {
         return None;
     }
     let Some(name) = rest.strip_suffix(')') else {
-        return Some(Err(format!("'{base}' : missing closing parenthesis.")));
+        return Some(Err(format!(
+            "incomplete argument after action '{act}'. Expects 'set-var(<var-name>)', 'set-var-fmt(<var-name>)' or 'unset-var(<var-name>)'."
+        )));
     };
     Some(var_name(name).and_then(|name| match (base, args) {
         ("unset-var", []) => Ok(HttpAction::UnsetVar(name)),
@@ -225,6 +219,7 @@ pub fn var(act: &str, args: &[String]) -> Option<Result<HttpAction, String>> {
             expr: expr.clone(),
             fmt: base == "set-var-fmt",
         }),
+        ("set-var", []) => Err("missing fetch method.".into()),
         _ => Err(format!("'{base}' expects exactly 1 argument.")),
     }))
 }
@@ -312,7 +307,7 @@ pub const LOG_LEVELS: &[&str] = &[
 /// Parses `LEVEL` of `set-log-level` (`silent` disables the log line).
 pub fn set_log_level(args: &[String]) -> Result<HttpAction, String> {
     let [level] = args else {
-        return Err("'set-log-level' expects exactly 1 argument <level>.".into());
+        return Err("expects exactly 1 argument (log level name or 'silent').".into());
     };
     if level == "silent" {
         return Ok(HttpAction::SetLogLevel(None));
@@ -321,7 +316,7 @@ pub fn set_log_level(args: &[String]) -> Result<HttpAction, String> {
         .iter()
         .position(|l| l == level)
         .map(|i| HttpAction::SetLogLevel(Some(i as u8)))
-        .ok_or_else(|| format!("'set-log-level' : unknown log level '{level}'."))
+        .ok_or_else(|| "expects exactly 1 argument (log level name or 'silent').".to_string())
 }
 
 /// Parses `EXPR len N|id N` of `http-request capture` (`response`: `http-response

@@ -280,14 +280,12 @@ fn parse_return(
         let w = words[i].as_str();
         match w {
             "status" | "deny_status" => {
-                let v = val(i, w)?;
-                status = v
-                    .parse()
+                // HAProxy reads the code with atol(): "abc" is 0.
+                let v = atol(val(i, w)?);
+                status = u16::try_from(v)
                     .ok()
                     .filter(|s| (200..=599).contains(s))
-                    .ok_or_else(|| {
-                        format!("'{act}' : status code must be between 200 and 599 (got '{v}').")
-                    })?;
+                    .ok_or_else(|| format!("Unexpected status code '{v}'."))?;
                 i += 2;
             }
             "content-type" => {
@@ -410,13 +408,37 @@ fn parse_return(
     })
 }
 
+/// C's `atol()`: the leading integer of `s` (after blanks, with a sign), 0 when none.
+fn atol(s: &str) -> i64 {
+    let t = s.trim_start();
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let n = digits
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .fold(0i64, |n, d| {
+            n.saturating_mul(10).saturating_add(i64::from(d - b'0'))
+        });
+    if neg { -n } else { n }
+}
+
 /// HAProxy's wording for an action's error: `error detected in frontend 'fe' while
 /// parsing 'http-request ACT' rule : MESSAGE.` (`e` without its `'ACT' :` prefix).
 fn rule_error(ctx: &ProxyCtx<'_>, kwd: &str, act: &str, e: &str) -> String {
-    let e = e
-        .strip_prefix(&format!("'{act}' : "))
-        .unwrap_or(e)
-        .trim_end_matches('.');
+    let base = base_action(act);
+    let e = [
+        format!("'{act}' : "),
+        format!("'{base}' : "),
+        format!("'{base}': "),
+        format!("'{base}' "),
+    ]
+    .iter()
+    .find_map(|p| e.strip_prefix(p.as_str()))
+    .unwrap_or(e)
+    .trim_end_matches('.');
     format!(
         "error detected in {} '{}' while parsing '{kwd} {act}' rule : {e}.",
         ctx.proxy.kind.keyword(),
@@ -449,7 +471,8 @@ fn http_rule(ctx: &mut ProxyCtx<'_>, words: &[String], phase: Phase) -> Result<(
     let n_args = cut - 2;
     let exact = |n: usize| -> Result<(), String> {
         if n_args != n {
-            return Err(format!("'{kwd} {act}' expects exactly {n} argument(s)."));
+            let s = if n == 1 { "" } else { "s" };
+            return Err(format!("'{act}' expects exactly {n} argument{s}."));
         }
         Ok(())
     };
@@ -624,16 +647,32 @@ fn http_rule(ctx: &mut ProxyCtx<'_>, words: &[String], phase: Phase) -> Result<(
     Ok(())
 }
 
+/// [`http_rule`] with HAProxy's wording for the errors of an action's arguments
+/// (`error detected in frontend 'fe' while parsing 'http-request ACT' rule : …`);
+/// the errors about the keyword itself (unknown action, not supported yet, the
+/// condition) keep theirs.
+fn http_rule_worded(ctx: &mut ProxyCtx<'_>, words: &[String], phase: Phase) -> Result<(), String> {
+    http_rule(ctx, words, phase).map_err(|e| {
+        let kwd = words[0].as_str();
+        match words.get(1) {
+            Some(act) if !e.starts_with("error detected") && !e.starts_with(&format!("'{kwd}")) => {
+                rule_error(ctx, kwd, act, &e)
+            }
+            _ => e,
+        }
+    })
+}
+
 fn http_request(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
-    http_rule(ctx, words, Phase::Request)
+    http_rule_worded(ctx, words, Phase::Request)
 }
 
 fn http_response(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
-    http_rule(ctx, words, Phase::Response)
+    http_rule_worded(ctx, words, Phase::Response)
 }
 
 fn http_after_response(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
-    http_rule(ctx, words, Phase::After)
+    http_rule_worded(ctx, words, Phase::After)
 }
 
 /// The `redirect` keyword: `redirect location|prefix|scheme VALUE [code N] [option…]

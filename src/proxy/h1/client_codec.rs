@@ -236,10 +236,15 @@ impl<S: AsyncRead + AsyncWrite + WaitReadable + Unpin + Send + Sync> ClientCodec
             match read_more_with(&mut self.io, &mut b.buf, bufsize, left, None).await {
                 Ok(_) => {}
                 Err(IoFail::Timeout) => return Err(HeadFail::Timeout),
-                Err(_) => {
-                    return Err(HeadFail::Closed {
-                        nothing: b.buf.is_empty(),
-                    });
+                Err(e) => {
+                    let nothing = b.buf.is_empty();
+                    // A client that shut its side (not reset) reads HAProxy's 400 page,
+                    // unless it left a keep-alive connection idle.
+                    if e == IoFail::Closed && (wait.first || !nothing) {
+                        let page = crate::proxy::h1::parse_error_response(400);
+                        let _ = write_all(&mut self.io, page, wait.client).await;
+                    }
+                    return Err(HeadFail::Closed { nothing });
                 }
             }
         }
@@ -251,7 +256,7 @@ impl<S: AsyncRead + AsyncWrite + WaitReadable + Unpin + Send + Sync> ClientCodec
     }
 
     fn head_bytes(&self) -> u64 {
-        self.bref().head_len as u64
+        self.request().htx_size()
     }
 
     fn watch(&mut self) -> (Request<'_>, &mut S) {
@@ -396,7 +401,7 @@ impl<S: AsyncRead + AsyncWrite + WaitReadable + Unpin + Send + Sync> ClientCodec
         let reply = error_page(status, page, persist);
         let ok = write_all(&mut self.io, &reply.bytes, timeout).await.is_ok();
         Replied {
-            bytes: reply.bytes.len() as u64,
+            bytes: super::htx_size::of_local_message(&reply.bytes),
             counted: reply.counted,
             persist: reply.persist,
             ok,
@@ -416,7 +421,7 @@ impl<S: AsyncRead + AsyncWrite + WaitReadable + Unpin + Send + Sync> ClientCodec
         }
         let ok = write_all(&mut self.io, &reply.bytes, timeout).await.is_ok();
         Replied {
-            bytes: reply.bytes.len() as u64,
+            bytes: super::htx_size::of_local_message(&reply.bytes),
             counted: reply.counted,
             persist: reply.persist,
             ok,

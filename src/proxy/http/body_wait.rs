@@ -184,6 +184,6 @@ pub(super) fn push_held<S: ServerCodec>(ex: &mut Exchange, server: &mut S) -> bo
     if !f.is_empty() {
         server.push_body(&f);
     }
-    ex.bytes_in += f.wire as u64;
+    ex.bytes_in += f.htx_size();
     true
 }

@@ -75,6 +75,9 @@ pub(super) struct Exchange {
     pub(super) backend: Option<Arc<Backend>>,
     /// The server it went to.
     pub(super) server: Option<Arc<crate::runtime::server::ServerState>>,
+    /// The status the server answered, before the `http-response` rules (0: none):
+    /// the server's `hrsp_*` counts it, as HAProxy 2.6.
+    pub(super) srv_status: u16,
     /// `TR`: the head's reception, in ms (`-1`: it failed).
     pub(super) t_request: Option<i64>,
     /// Queue and connect timers, retries, redispatch.
@@ -93,7 +96,8 @@ pub(super) struct Exchange {
     pub(super) local: bool,
     /// When the first byte of the request was seen (`%tr`); `None`: nothing came.
     pub(super) rx_start: Option<Instant>,
-    /// Not logged (a `monitor-uri` request).
+    /// Counted but not logged: a `monitor-uri` request, or a "null" connection
+    /// (nothing received) under `option dontlognull`, as HAProxy 2.6.
     pub(super) nolog: bool,
     /// The built-in service that answered (`<STATS>`, `<PROMEX>`), logged as the server.
     pub(super) applet: Option<&'static str>,
@@ -126,6 +130,7 @@ impl Exchange {
             counted: false,
             backend: None,
             server: None,
+            srv_status: 0,
             t_request: None,
             info: ConnectInfo::default(),
             t_response: None,
@@ -155,6 +160,7 @@ impl Exchange {
         self.counted = false;
         self.backend = None;
         self.server = None;
+        self.srv_status = 0;
         self.t_request = None;
         self.info = ConnectInfo::default();
         self.t_response = None;
@@ -490,9 +496,7 @@ impl Session {
                 Some(next) => {
                     let end = crate::proxy::clock::now();
                     ex.phase = Phase::Log;
-                    if !ex.nolog {
-                        self.log(ex, end);
-                    }
+                    self.log(ex, end);
                     self.first = false;
                     // The next request's timers start where this one ended.
                     self.clock = Clock {
@@ -511,16 +515,26 @@ impl Session {
     /// Counts the request in `req_tot` and its response (`status`) in `hrsp_*` as the
     /// response head is produced, before it is written (HAProxy counts a response as
     /// it parses its head): a client that reads the response and then the stats sees
-    /// it counted. Once per exchange; a `monitor-uri` request is not counted (nor
-    /// logged).
+    /// it counted. Once per exchange; a `monitor-uri` request counts too (HAProxy 2.6
+    /// counts it in the frontend's `req_tot` and `hrsp_*`, but does not log it).
     pub(super) fn count_response(&self, ex: &mut Exchange, status: i32) {
-        if ex.counted || ex.nolog {
+        if ex.counted {
             return;
         }
         ex.counted = true;
         let answered = ex.t_response.is_some_and(|t| t >= 0);
+        let srv_status = if answered {
+            i32::from(ex.srv_status)
+        } else {
+            0
+        };
         let (be, srv) = (ex.backend.as_deref(), ex.server.as_deref());
-        session::account_response(&self.fe, be, srv, status, answered);
+        session::account_response(&self.fe, be, srv, status, srv_status);
+    }
+
+    /// `option dontlognull` is set on the frontend's log.
+    fn dontlognull(&self) -> bool {
+        self.fe.log.as_ref().is_some_and(|l| l.dontlognull)
     }
 
     /// The client connection may carry another exchange after this one: the client and
@@ -545,6 +559,7 @@ impl Session {
             since: self.clock.start,
             limit: t.http_request.or(t.client),
             client: t.client,
+            first: self.first,
         };
         match client.read_request(wait, &mut ex.rx_start).await {
             Ok(()) => {
@@ -573,6 +588,9 @@ impl Session {
             Err(HeadFail::Timeout) => {
                 ex.reqline.clear();
                 ex.t_request = Some(-1);
+                // HAProxy 2.6 answers 408 and counts it, but a connection that sent
+                // nothing is a "null" one `option dontlognull` does not log.
+                ex.nolog = ex.rx_start.is_none() && self.dontlognull();
                 Err(self
                     .fail(client, ex, 408, TermCause::ClientTimeout, FinState::Request)
                     .await)
@@ -591,10 +609,10 @@ impl Session {
                 ex.term = TermCause::ClientAbort;
                 ex.fin = FinState::Request;
                 ex.t_request = Some(-1);
-                // A connection closed without sending anything is a "null" connection.
-                if nothing && self.fe.log.as_ref().is_some_and(|l| l.dontlognull) {
-                    return Err(None);
-                }
+                // A connection closed without sending anything is a "null" connection:
+                // HAProxy 2.6 still counts it (`req_tot`, `hrsp_4xx`, `ereq`), but
+                // `option dontlognull` does not log it.
+                ex.nolog = nothing && self.dontlognull();
                 Err(Some(Next::Close))
             }
         }
@@ -663,7 +681,12 @@ impl Session {
         ex.edits.clear();
         let fe = self.fe.clone();
         if let Some(status) = self.monitor(client) {
+            // Counted (`req_tot`, `hrsp_*`, `intercepted`, bytes) but not logged, as
+            // HAProxy 2.6.
             ex.nolog = true;
+            let c = &self.fe.live.counters;
+            c.intercepted
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             return Err(self.error_reply(client, ex, status, true).await);
         }
         let ids = &self.snap.identities;

@@ -130,7 +130,7 @@ impl Session {
             match client.take_body() {
                 Ok(frames) => {
                     up.codec.push_body(&frames);
-                    ex.bytes_in += frames.wire as u64;
+                    ex.bytes_in += frames.htx_size();
                 }
                 Err(_) => {
                     return Err(self
@@ -203,7 +203,7 @@ impl Session {
                         .await);
                 }
             };
-            let wire = frames.wire as u64;
+            let wire = frames.htx_size();
             if server.write_body(&frames, server_wait).await.is_err() {
                 return Err(self
                     .fail(client, ex, 502, TermCause::ServerAbort, FinState::Data)

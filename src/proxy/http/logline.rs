@@ -55,11 +55,11 @@ impl Session {
         if !early {
             let (be, srv) = (ex.backend.as_deref(), ex.server.as_deref());
             session::account(&fe, be, srv, &rec, !ex.counted);
-            if !self.snap.identities.is_empty() {
+            if !self.snap.identities.is_empty() && !ex.nolog {
                 super::identity::audit_exchange(&fe, &rec, &ex.txn);
             }
         }
-        if fe.log.is_none() || (!early && ex.fx.logged_early) {
+        if fe.log.is_none() || ex.nolog || (!early && ex.fx.logged_early) {
             return;
         }
         rec.logasap = early;

@@ -122,6 +122,9 @@ impl Session {
     ) -> Responded {
         let status = server.response().status;
         ex.status = status as i32;
+        ex.srv_status = status;
+        // HAProxy counts the response as it came from the server (its HTX size).
+        let head_size = server.response().htx_size();
         // Response rules (frontend, then backend).
         ex.redits.clear();
         ex.txn.end_request();
@@ -250,7 +253,7 @@ impl Session {
             .write_response(&resp, &ex.redits, client_keep, &first, ct)
             .await
         {
-            Ok(n) => ex.bytes_out += n,
+            Ok(_) => ex.bytes_out += head_size + first.htx_size(),
             Err(_) => {
                 ex.term = TermCause::ClientAbort;
                 ex.fin = FinState::Data;
@@ -273,7 +276,7 @@ impl Session {
             };
             done = frames.end;
             match client.write_body(&frames, ct).await {
-                Ok(n) => ex.bytes_out += n,
+                Ok(_) => ex.bytes_out += frames.htx_size(),
                 Err(_) => {
                     ex.term = TermCause::ClientAbort;
                     ex.fin = FinState::Data;
