@@ -551,12 +551,14 @@ impl Run<'_> {
         let mut chunk = [0u8; 4096];
         let room = BUFSIZE.saturating_sub(self.buf.len()).min(chunk.len());
         if let Conn::Raw(Some(_)) = c {
-            // The answer of an unregistered connection is looked for at the grid's
-            // next step (the deadline at the latest); only when nothing came by then
-            // is the connection registered to wait for it.
-            let now = tokio::time::Instant::now();
-            let next = super::task::on_grid(now + Duration::from_micros(1), self.inter);
-            tokio::time::sleep_until(next.min(self.deadline.into())).await;
+            // The answer of an unregistered connection is first looked for at the
+            // grid's next step (the deadline at the latest), the rest of it at once;
+            // only when nothing came is the connection registered to wait for it.
+            if self.buf.is_empty() {
+                let now = tokio::time::Instant::now();
+                let next = super::task::on_grid(now + Duration::from_micros(1), self.inter);
+                tokio::time::sleep_until(next.min(self.deadline.into())).await;
+            }
             let got = c.try_recv(&mut chunk[..room]);
             let got = match got {
                 None => c.register().err().map(Err),
