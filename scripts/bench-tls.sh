@@ -33,17 +33,9 @@ for tool in haproxy nginx wrk h2load openssl python3 taskset; do
 done
 
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-work=$(mktemp -d /tmp/bench-tls.XXXXXX)
+# shellcheck source=lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
 chmod 755 "$work"
-pids=()
-cleanup() {
-  for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 pa=$(free_port); pb=$(free_port); ps=$(free_port)
 
 # ---- backends (as peers.sh) ------------------------------------------------------

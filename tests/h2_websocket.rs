@@ -9,15 +9,12 @@ mod support;
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use h2::{RecvStream, SendStream};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::time::Duration;
+use support::h2_bytes::StreamBytes;
 use support::*;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
@@ -103,70 +100,6 @@ impl WsServer {
 
     fn handshakes(&self) -> Vec<Handshake> {
         lock(&self.seen).clone()
-    }
-}
-
-/// A stream of an HTTP/2 connection as a byte stream (the client's side of a tunnel).
-struct StreamBytes {
-    send: SendStream<Bytes>,
-    recv: RecvStream,
-    pending: Bytes,
-}
-
-impl AsyncRead for StreamBytes {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        let me = self.get_mut();
-        if me.pending.is_empty() {
-            match me.recv.poll_data(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(None) => return Poll::Ready(Ok(())),
-                Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(std::io::Error::other(e))),
-                Poll::Ready(Some(Ok(b))) => {
-                    let _ = me.recv.flow_control().release_capacity(b.len());
-                    me.pending = b;
-                }
-            }
-        }
-        let n = me.pending.len().min(buf.remaining());
-        buf.put_slice(&me.pending.split_to(n));
-        Poll::Ready(Ok(()))
-    }
-}
-
-impl AsyncWrite for StreamBytes {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        let me = self.get_mut();
-        me.send.reserve_capacity(buf.len());
-        let mut cap = me.send.capacity();
-        if cap == 0 {
-            cap = match me.send.poll_capacity(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Some(Ok(n))) => n,
-                _ => return Poll::Ready(Err(std::io::ErrorKind::BrokenPipe.into())),
-            };
-        }
-        let n = cap.min(buf.len());
-        me.send
-            .send_data(Bytes::copy_from_slice(&buf[..n]), false)
-            .map_err(std::io::Error::other)?;
-        Poll::Ready(Ok(n))
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        let _ = self.get_mut().send.send_data(Bytes::new(), true);
-        Poll::Ready(Ok(()))
     }
 }
 

@@ -119,7 +119,7 @@ impl ControlPlane for Sockets {
                 sock.expose.store(s.expose_fd_listeners, Ordering::Relaxed);
                 continue;
             }
-            let bound = listener::bind_all(&as_bind(s), 10).and_then(|l| {
+            let bound = listener::bind_all(&as_bind(s), 10, false).and_then(|l| {
                 set_owner(s)?;
                 Ok(l)
             });

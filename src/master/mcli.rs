@@ -88,7 +88,7 @@ pub fn bind(args: &[String]) -> Result<Vec<Listener>, String> {
                 }
             }
         }
-        let socks = listener::bind_all(&bind, 10)
+        let socks = listener::bind_all(&bind, 10, false)
             .map_err(|e| format!("Cannot create the master CLI '{a}': {e}"))?;
         if let BindAddr::Unix(p) = &addr
             && (uid.is_some() || gid.is_some())

@@ -41,11 +41,17 @@ impl BoundListener {
     }
 }
 
-fn tcp(addr: SocketAddr, bind: &Bind, backlog: i32) -> io::Result<std::net::TcpListener> {
+fn tcp(
+    addr: SocketAddr,
+    bind: &Bind,
+    backlog: i32,
+    smart_accept: bool,
+) -> io::Result<std::net::TcpListener> {
     // `-x`: the old process's socket for this address, shared rather than bound again.
     if let Some(fd) = super::xfer::take(&super::xfer::Addr::Inet(addr)) {
         let l = std::net::TcpListener::from(fd);
         l.set_nonblocking(true)?;
+        set_quickack(&l, !smart_accept)?;
         return Ok(l);
     }
     let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
@@ -57,7 +63,32 @@ fn tcp(addr: SocketAddr, bind: &Bind, backlog: i32) -> io::Result<std::net::TcpL
     sock.set_nonblocking(true)?;
     sock.bind(&addr.into())?;
     sock.listen(backlog)?;
-    Ok(sock.into())
+    let l = sock.into();
+    set_quickack(&l, !smart_accept)?;
+    Ok(l)
+}
+
+/// TCP_QUICKACK on a listening socket, inherited by the sockets it accepts: off, the
+/// kernel delays the ACK of a request's segment (40 ms at most) so that the response
+/// carries it, saving a packet per connection (`option tcp-smart-accept`).
+fn set_quickack(l: &std::net::TcpListener, on: bool) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let v: libc::c_int = on.into();
+    // SAFETY: setsockopt on an open socket with a pointer to a c_int and its size.
+    let r = unsafe {
+        libc::setsockopt(
+            l.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_QUICKACK,
+            (&v as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }
 
 /// `SO_ATTACH_REUSEPORT_CBPF` in asm-generic/socket.h (x86, arm, riscv…), which the libc
@@ -181,7 +212,14 @@ fn inherited(fd: RawFd) -> io::Result<BoundListener> {
 }
 
 /// Binds every address of a `bind` line (every port of a range).
-pub fn bind_all(bind: &Bind, default_backlog: u32) -> io::Result<Vec<BoundListener>> {
+///
+/// `smart_accept` (`option tcp-smart-accept`): TCP listeners get TCP_QUICKACK off, which
+/// the sockets they accept inherit (else on), as HAProxy's `tcp_bind_listener` does.
+pub fn bind_all(
+    bind: &Bind,
+    default_backlog: u32,
+    smart_accept: bool,
+) -> io::Result<Vec<BoundListener>> {
     let backlog = bind
         .backlog
         .unwrap_or(default_backlog)
@@ -196,9 +234,11 @@ pub fn bind_all(bind: &Bind, default_backlog: u32) -> io::Result<Vec<BoundListen
             } => {
                 for port in *port_start..=*port_end {
                     let sa = SocketAddr::new(*ip, port);
-                    out.push(BoundListener::Tcp(tcp(sa, bind, backlog).map_err(|e| {
-                        io::Error::new(e.kind(), format!("cannot bind socket ({e}) for [{sa}]"))
-                    })?));
+                    out.push(BoundListener::Tcp(
+                        tcp(sa, bind, backlog, smart_accept).map_err(|e| {
+                            io::Error::new(e.kind(), format!("cannot bind socket ({e}) for [{sa}]"))
+                        })?,
+                    ));
                 }
             }
             BindAddr::Unix(p) => out.push(BoundListener::Unix(

@@ -136,9 +136,11 @@ fn bind_new(
             if skip.contains_key(&key) || out.iter().any(|p: &Pending| p.key == key) {
                 continue;
             }
-            let listeners = listener::bind_all(b, backlog).map_err(|error| StartError::Bind {
-                frontend: fe.name.clone(),
-                error,
+            let listeners = listener::bind_all(b, backlog, fe.smart_accept).map_err(|error| {
+                StartError::Bind {
+                    frontend: fe.name.clone(),
+                    error,
+                }
             })?;
             out.push(Pending {
                 key,

@@ -98,6 +98,10 @@ pub struct Frontend {
     pub clitcpka: bool,
     /// `option nolinger`: accepted sockets are closed with a reset (SO_LINGER 0).
     pub nolinger: bool,
+    /// `option tcp-smart-accept` (automatic: on in HTTP mode): the listeners' sockets
+    /// have TCP_QUICKACK off, so the kernel acknowledges a request with the response
+    /// rather than with an ACK of its own.
+    pub smart_accept: bool,
     /// `option pgsql-insecure-auth`, `option pgsql-audit-statements` (the front door of
     /// `bind … proto pgsql`).
     pub pgsql: crate::config::model::PgsqlOptions,

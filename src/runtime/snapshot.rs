@@ -716,6 +716,10 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
             log,
             clitcpka: p.options.clitcpka || p.options.tcpka,
             nolinger: p.options.nolinger,
+            smart_accept: p
+                .options
+                .tcp_smart_accept
+                .unwrap_or(p.mode == crate::config::model::Mode::Http),
             pgsql: p.pgsql.clone(),
             live: store.frontend(&p.name),
             unique_id,

@@ -25,14 +25,7 @@ pub fn poll_write_through<W: AsyncWrite + Unpin>(
             other => return other,
         }
     }
-    match Pin::new(inner).poll_flush(cx) {
-        Poll::Ready(Ok(())) => Poll::Ready(Ok(accepted.take().unwrap_or(0))),
-        Poll::Ready(Err(e)) => {
-            *accepted = None;
-            Poll::Ready(Err(e))
-        }
-        Poll::Pending => Poll::Pending,
-    }
+    flush_through(inner, accepted, cx)
 }
 
 /// [`poll_write_through`] of several slices at once: rustls seals what it takes of all
@@ -49,6 +42,16 @@ pub fn poll_write_vectored_through<W: AsyncWrite + Unpin>(
             other => return other,
         }
     }
+    flush_through(inner, accepted, cx)
+}
+
+/// The flush that completes a write-through: the bytes `inner` accepted once they left
+/// for the socket, or the flush's error (and nothing kept).
+fn flush_through<W: AsyncWrite + Unpin>(
+    inner: &mut W,
+    accepted: &mut Option<usize>,
+    cx: &mut Context<'_>,
+) -> Poll<io::Result<usize>> {
     match Pin::new(inner).poll_flush(cx) {
         Poll::Ready(Ok(())) => Poll::Ready(Ok(accepted.take().unwrap_or(0))),
         Poll::Ready(Err(e)) => {

@@ -16,6 +16,7 @@ pub mod cfgcheck;
 pub mod client;
 pub mod config;
 pub mod daemon;
+pub mod h2_bytes;
 pub mod handoff;
 pub mod http1;
 pub mod load;

@@ -100,6 +100,9 @@ pub struct Options {
     pub srvtcpka: bool,
     /// `option nolinger`.
     pub nolinger: bool,
+    /// `option tcp-smart-accept` (`Some(true)`), `no option tcp-smart-accept`
+    /// (`Some(false)`), or automatic (`None`: on in HTTP mode, as HAProxy).
+    pub tcp_smart_accept: Option<bool>,
 }
 
 /// What health check protocol a backend uses.

@@ -45,6 +45,19 @@ flag_kw!(clitcpka, clitcpka);
 flag_kw!(srvtcpka, srvtcpka);
 flag_kw!(nolinger, nolinger);
 
+/// `[no] option tcp-smart-accept`: forced on or off; without it the frontend's mode
+/// decides (on in HTTP mode), as in HAProxy.
+fn tcp_smart_accept(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
+    if let Some(extra) = words.get(2) {
+        return Err(format!(
+            "'option {}' cannot handle unexpected argument '{extra}'.",
+            words[1]
+        ));
+    }
+    ctx.proxy.options.tcp_smart_accept = Some(!ctx.negated);
+    Ok(())
+}
+
 /// `option redispatch [<interval>]`. As HAProxy 2.6, the interval is read like C's
 /// `atol` (a leading integer, 0 when there is none) and further words are ignored.
 fn redispatch(ctx: &mut ProxyCtx<'_>, words: &[String]) -> Result<(), String> {
@@ -552,7 +565,12 @@ pub static KEYWORDS: &[ProxyKeyword] = &[
         tcp_check,
         "health checks made of tcp-check rules",
     ),
-    not_yet("option tcp-smart-accept", FRONT),
+    kw(
+        "option tcp-smart-accept",
+        FRONT,
+        tcp_smart_accept,
+        "no separate ACK of a request (TCP_QUICKACK off on the listener)",
+    ),
     not_yet("option tcp-smart-connect", BACK),
     kw("option tcpka", ALL, tcpka, "TCP keep-alive on both sides"),
     kw("option tcplog", ALL, tcplog, "HAProxy's TCP log format"),
