@@ -38,6 +38,15 @@
 #            backends and wrk on CPU 1), ROUNDS (3) alternating rounds of DUR seconds
 #            (10) over CONNS connections (64) without and with the checks; prints the
 #            median of each and their ratio. For a quiet machine only (the lead's run).
+#     walln  the decision run for the 3%: ROUNDS (10 is right here) short rounds of DUR
+#            seconds (5), strictly alternating without/with the checks (the config differs
+#            only by `check`; both wait WARMUP before the load), wrk --latency. Prints
+#            the median of the per-pair req/s ratios with its spread (MAD, min, max),
+#            and the counted twin: the proxy's CPU per request without and with the
+#            checks (the proxy's run time from /proc/PID/task/*/schedstat; user/system
+#            split from /proc/PID/stat), whose ratio is the req/s ratio at a saturated core, load
+#            or no load; and the p99 latency difference. e.g.
+#              PARTS=walln ROUNDS=10 DUR=5 scripts/bench-checks.sh
 # The checked backend is `option httpchk GET /health`; the servers point at TARGETS
 # nginx instances on loopback (free ports), each answering `200 ok`. The traffic goes
 # to another backend of two nginx servers, as in ../shared/bench/haproxy.cfg.
@@ -206,16 +215,20 @@ part_sys() {
     local pid=$!
     pids+=($pid)
     sleep "$WARMUP"
-    local n0 n1
+    local n0 n1 s0 s1
     n0=$(checks_logged)
+    s0=$(awk '{ print $14, $15 }' "/proc/$pid/stat")
     perf stat -x, -o "$work/perf.out" -p "$pid" \
         -e task-clock,raw_syscalls:sys_enter,sched:sched_switch,syscalls:sys_enter_epoll_wait \
         -- sleep "$WINDOW" 2>/dev/null
+    s1=$(awk '{ print $14, $15 }' "/proc/$pid/stat")
     n1=$(checks_logged)
-    awk -F, -v n=$((n1 - n0)) -v w="$WINDOW" '
+    # The user/system split of the CPU comes from /proc/PID/stat (tick-sampled).
+    awk -F, -v n=$((n1 - n0)) -v w="$WINDOW" -v s="$s0 $s1" '
         $3 == "task-clock" { cpu = $1 } $3 ~ /sys_enter$/ { sc = $1 }
         $3 ~ /sched_switch/ { cs = $1 } $3 ~ /epoll_wait/ { ew = $1 }
-        END { printf "sys   perf stat, %d s: %d checks, per check: %.2f syscalls, %.2f epoll_wait, %.2f context switches, %.1f us of CPU (wall-clock)\n", w, n, sc / n, ew / n, cs / n, cpu * 1000 / n }' "$work/perf.out"
+        END { split(s, t, " "); u = t[3] - t[1]; k = t[4] - t[2]; f = (u + k) > 0 ? k / (u + k) : 0
+              printf "sys   perf stat, %d s: %d checks, per check: %.2f syscalls, %.2f epoll_wait, %.2f context switches, %.1f us of CPU (%.1f user, %.1f system)\n", w, n, sc / n, ew / n, cs / n, cpu * 1000 / n, cpu * 1000 / n * (1 - f), cpu * 1000 / n * f }' "$work/perf.out"
     n0=$(checks_logged)
     timeout -s INT "$SYS_WINDOW" strace -c -f -p "$pid" -o "$work/strace.out" 2>/dev/null || true
     n1=$(checks_logged)
@@ -346,6 +359,99 @@ part_wall() {
         'BEGIN { printf "wall  median req/s without checks %.0f, with checks %.0f: ratio %.3f (target >= 0.97)\n", a, b, b / a }'
 }
 
+# Nanoseconds on CPU of all the threads of process $1 (/proc/PID/task/*/schedstat).
+run_ns() { cat /proc/"$1"/task/*/schedstat | awk '{ t += $1 } END { printf "%d", t }'; }
+
+# One proxy run of `walln`: $1 = yes/no (checks), $2 = round. Appends to $work/walln.tsv:
+# check round req/s requests checks cpu_us user_ticks sys_ticks p99_ms max_ms.
+walln_round() {
+    local check=$1 r=$2 pp pid
+    pp=$(free_port)
+    proxy_cfg "$pp" "$pa" "$pb" "$check" >"$work/walln.cfg"
+    taskset -c 0 "$BIN" -db -f "$work/walln.cfg" 2>"$work/walln.err" &
+    pid=$!
+    pids+=($pid)
+    wait_port "$pp"
+    # The same wait with and without checks: only `check` differs between the two.
+    sleep "$WARMUP"
+    local n0 n1 out s0 s1 e0 e1
+    n0=$(checks_logged)
+    s0=$(awk '{ print $14, $15 }' "/proc/$pid/stat")
+    e0=$(run_ns "$pid")
+    out=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"${DUR}s" --latency "http://127.0.0.1:$pp/")
+    e1=$(run_ns "$pid")
+    s1=$(awk '{ print $14, $15 }' "/proc/$pid/stat")
+    n1=$(checks_logged)
+    kill "$pid"
+    wait "$pid" 2>/dev/null || true
+    local rps q cpu p99 max
+    rps=$(echo "$out" | awk '/Requests\/sec/ { print $2 }')
+    q=$(echo "$out" | awk '/requests in/ { print $1 }')
+    cpu=$(((e1 - e0) / 1000))
+    # wrk prints latencies as 1.23ms, 456.00us or 1.02s.
+    ms() { awk '{ v = $1 + 0; if ($1 ~ /us$/) v /= 1000; else if ($1 ~ /[0-9]s$/ && $1 !~ /ms$/) v *= 1000; printf "%.3f", v }'; }
+    p99=$(echo "$out" | awk '$1 == "99%" { print $2 }' | ms)
+    max=$(echo "$out" | awk '$1 == "Latency" { print $4 }' | ms)
+    echo "$check $r $rps $q $((n1 - n0)) $cpu $s0 $s1 $p99 $max" |
+        awk '{ print $1, $2, $3, $4, $5, $6, $9 - $7, $10 - $8, $11, $12 }' >>"$work/walln.tsv"
+    awk -v c="$check" -v r="$r" -v rps="$rps" -v q="$q" -v n=$((n1 - n0)) -v cpu="$cpu" -v p99="$p99" -v max="$max" \
+        -v d="$DUR" 'BEGIN { printf "walln round %2d, checks %-3s: %9.0f req/s, %6.2f us CPU per request (proxy busy %3.0f%% of its core), %5d checks, p99 %.2f ms, max %.2f ms\n", r, c, rps, cpu / q, cpu / d / 1e4, n, p99, max }'
+}
+
+# Many short, strictly alternating rounds (no, yes, no, yes, ...), each pair giving one
+# ratio; prints the median of the per-pair ratios with their spread, and the counted
+# twin: the proxy's CPU per request (its threads' run time from /proc/PID/task/*/schedstat,
+# read right before and after wrk: precise; its user/system split from /proc/PID/stat
+# ticks) without and with the checks. With the proxy's core
+# saturated, req/s is about 1 / CPU per request, so the CPU ratio estimates the req/s
+# ratio without the wall clock (no hardware counters here: cycles are not available
+# in this VM, the CPU time stands in for them).
+part_walln() {
+    app_ports
+    : >"$work/walln.tsv"
+    local r
+    for r in $(seq 1 "$ROUNDS"); do
+        walln_round no "$r"
+        walln_round yes "$r"
+    done
+    awk '
+        function median(a, n,   i, j, t) {
+            for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+            return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+        }
+        $1 == "no"  { rn[$2] = $3; qn[$2] = $4; cn[$2] = $6 / $4; Q0 += $4; C0 += $6; U0 += $7; S0 += $8; L0[$2] = $9 }
+        $1 == "yes" { ry[$2] = $3; qy[$2] = $4; cy[$2] = $6 / $4; Q1 += $4; C1 += $6; U1 += $7; S1 += $8; N1 += $5; L1[$2] = $9 }
+        END {
+            n = 0
+            for (r in ry) if (r in rn) { n++; w[n] = ry[r] / rn[r]; c[n] = cn[r] / cy[r]; l[n] = L1[r] - L0[r] }
+            for (i = 1; i <= n; i++) { ws[i] = w[i]; cs[i] = c[i] }
+            mw = median(w, n); mc = median(c, n); ml = median(l, n)
+            lo = 1e9; hi = 0; clo = 1e9; chi = 0
+            for (i = 1; i <= n; i++) {
+                if (ws[i] < lo) lo = ws[i]; if (ws[i] > hi) hi = ws[i]
+                if (cs[i] < clo) clo = cs[i]; if (cs[i] > chi) chi = cs[i]
+                dw[i] = (ws[i] - mw) < 0 ? mw - ws[i] : ws[i] - mw
+                dc[i] = (cs[i] - mc) < 0 ? mc - cs[i] : cs[i] - mc
+            }
+            madw = median(dw, n); madc = median(dc, n)
+            printf "walln %d pairs: req/s ratio with/without checks: median %.3f (MAD %.3f, min %.3f, max %.3f; target >= 0.97)\n", n, mw, madw, lo, hi
+            printf "walln counted: CPU per request without %.3f us (user %.0f%%), with %.3f us (user %.0f%%)\n",
+                C0 / Q0, 100 * U0 / (U0 + S0), C1 / Q1, 100 * U1 / (U1 + S1)
+            printf "walln counted: CPU-per-request ratio without/with (the req/s ratio at a saturated core): pooled %.3f, median of pairs %.3f (MAD %.3f, min %.3f, max %.3f)\n",
+                (C0 / Q0) / (C1 / Q1), mc, madc, clo, chi
+            printf "walln counted: user us per request %.3f -> %.3f, system us per request %.3f -> %.3f\n",
+                C0 / Q0 * U0 / (U0 + S0), C1 / Q1 * U1 / (U1 + S1), C0 / Q0 * S0 / (U0 + S0), C1 / Q1 * S1 / (U1 + S1)
+            if (N1 > 0) {
+                k = (C1 / Q1 - C0 / Q0) * Q1 / N1
+                printf "walln counted: %d checks beside the load; the CPU they add: %.1f us per check (%.2f%% of the with-checks CPU)\n",
+                    N1, k, 100 * (1 - (C0 / Q0) / (C1 / Q1))
+                printf "walln counted: at %.0f checks/s that is %.2f%% of a core: req/s ratio at a saturated core %.3f (the estimate that holds whatever the load; the pooled ratio above holds only when the proxy is busy ~100%% in both)\n",
+                    rate, rate * k / 1e4, 1 - rate * k / 1e6
+            }
+            printf "walln p99 latency, median of pairs with-without: %+.3f ms\n", ml
+        }' rate="$(check_rate)" "$work/walln.tsv"
+}
+
 for part in $PARTS; do
     case $part in
         cpu) part_cpu ;;
@@ -354,6 +460,7 @@ for part in $PARTS; do
         sys) part_sys ;;
         kasys) part_kasys ;;
         wall) part_wall ;;
-        *) echo "bench-checks.sh: unknown part $part (cpu, ir, irchecks, sys, kasys, wall)" >&2; exit 2 ;;
+        walln) part_walln ;;
+        *) echo "bench-checks.sh: unknown part $part (cpu, ir, irchecks, sys, kasys, wall, walln)" >&2; exit 2 ;;
     esac
 done

@@ -176,8 +176,16 @@ fn gone() -> io::Error {
 /// or a first [`try_send`] tells its outcome) and without registering it with the
 /// runtime ([`Conn::Raw`]).
 /// Without `linger` the connection will end with a reset, as HAProxy ends check
-/// connections (no TIME_WAIT left per check).
-pub(super) fn start_tcp(addr: SocketAddr, linger: bool) -> io::Result<std::net::TcpStream> {
+/// connections (no TIME_WAIT left per check). With `delack` (HAProxy's
+/// `CONNECT_DELACK_ALWAYS`: the check speaks first, or not at all) `TCP_QUICKACK` is off
+/// before the connect, so the handshake's last ACK waits for the first write and goes
+/// with it: one packet less per check, and none for a check that only connects (its
+/// reset then ends the half-open connection).
+pub(super) fn start_tcp(
+    addr: SocketAddr,
+    linger: bool,
+    delack: bool,
+) -> io::Result<std::net::TcpStream> {
     use socket2::{Domain, Protocol, Socket, Type};
     let s = Socket::new(
         Domain::for_address(addr),
@@ -186,6 +194,9 @@ pub(super) fn start_tcp(addr: SocketAddr, linger: bool) -> io::Result<std::net::
     )?;
     if !linger {
         let _ = s.set_linger(Some(Duration::ZERO));
+    }
+    if delack {
+        let _ = s.set_tcp_quickack(false);
     }
     match s.connect(&addr.into()) {
         Ok(()) => {}

@@ -388,6 +388,14 @@ impl Run<'_> {
             None => limits.inter.saturating_sub(start.elapsed()),
         };
         let until = Instant::now() + limit;
+        // As HAProxy: the handshake's last ACK is delayed (to go with the first write)
+        // unless the server speaks first (the next step reads).
+        let delack = !matches!(
+            self.set.rules[self.step..]
+                .iter()
+                .find(|r| !matches!(r, Rule::Comment)),
+            Some(Rule::Expect(_))
+        );
         let fut = async {
             match &target.unix {
                 Some(p) => tokio::net::UnixStream::connect(p).await.map(Conn::Unix),
@@ -396,7 +404,7 @@ impl Run<'_> {
                     if let Some(p) = port {
                         a.set_port(p);
                     }
-                    let s = conn::start_tcp(a, linger)?;
+                    let s = conn::start_tcp(a, linger, delack)?;
                     if tls.is_none() {
                         return Ok(Conn::Raw(Some(s)));
                     }
