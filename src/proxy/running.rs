@@ -631,21 +631,21 @@ async fn accept_loop(
         // wrapper future around it: an idle connection costs only that loop's state.
         let shared = current.clone();
         if wrap.tls.is_some() || wrap.proxy || wrap.h2 || wrap.pgsql {
-            spawn(serve_wrapped(wrap, fe, snap, shared, stream, conn, hold));
+            spawn(|| serve_wrapped(wrap, fe, snap, shared, stream, conn, hold));
             continue;
         }
         match (fe.mode, stream) {
             (Mode::Http, Stream::Tcp(s)) => {
-                spawn(super::http::serve(fe, snap, shared, s, conn, hold))
+                spawn(|| super::http::serve(fe, snap, shared, s, conn, hold))
             }
             (Mode::Http, Stream::Unix(s)) => {
-                spawn(super::http::serve(fe, snap, shared, s, conn, hold))
+                spawn(|| super::http::serve(fe, snap, shared, s, conn, hold))
             }
-            (Mode::Tcp, Stream::Tcp(s)) => spawn(async move {
+            (Mode::Tcp, Stream::Tcp(s)) => spawn(|| async move {
                 let _hold = hold;
                 super::tcp::serve(fe, snap, s, conn).await
             }),
-            (Mode::Tcp, Stream::Unix(s)) => spawn(async move {
+            (Mode::Tcp, Stream::Unix(s)) => spawn(|| async move {
                 let _hold = hold;
                 super::tcp::serve(fe, snap, s, conn).await
             }),
@@ -840,7 +840,11 @@ fn trace_accept(fe: &str, lfd: std::os::fd::RawFd, s: &Stream, peer: Option<std:
 /// tokio's moves of the task's stage (into the task cell at the spawn, and when it
 /// finishes) copy 16 bytes instead of the whole connection future each time (about 900
 /// instructions of `memcpy` per connection before: docs/performance.md, "close").
+/// The future is built in its box (`make` is called once the box is allocated:
+/// [`crate::proxy::session::pin_boxed`]), not copied into it.
 /// Each poll also sets the time the connection's code reads (`crate::proxy::clock`).
-fn spawn(f: impl std::future::Future<Output = ()> + Send + 'static) {
-    tokio::spawn(crate::proxy::clock::Polled(Box::pin(f)));
+fn spawn<F: std::future::Future<Output = ()> + Send + 'static>(make: impl FnOnce() -> F) {
+    tokio::spawn(crate::proxy::clock::Polled(
+        crate::proxy::session::pin_boxed(make),
+    ));
 }
