@@ -1,11 +1,12 @@
 # Sourced by scripts/bench-ir.sh and scripts/bench-pgbench-ir.sh (after lib/common.sh):
 # a proxy run under a measuring tool, and its figures divided by the work done.
-# TOOL: `callgrind` (total instructions; CG_OPTS=--cache-sim=yes adds simulated cache misses), `strace` (syscall counts), `perfstat` (CPU
-# time split into user and kernel time, page faults, context switches, `epoll_wait`
-# calls and packets sent: `perf stat` software events and tracepoints, and the proxy's
-# /proc utime/stime over the measured part) or `perf` (a `perf record -e cpu-clock -g`
-# profile kept in PERF_OUT, user and kernel). (Hardware counters — cycles,
-# instructions, cache misses — are not available in this VM.)
+# TOOL: `callgrind` (total instructions; CG_OPTS=--cache-sim=yes adds simulated cache
+# misses), `strace` (syscall counts), `perfstat` (CPU time split into user and kernel
+# time, page faults, context switches, `epoll_wait` calls and packets sent: `perf stat`
+# software events and tracepoints, and the proxy's /proc utime/stime over the measured
+# part) or `perf` (a `perf record -e cpu-clock -g` profile kept in PERF_OUT, user and
+# kernel). (Hardware counters — cycles, instructions, cache misses — are not available
+# in this VM.)
 
 # measure_start TOOL BINARY CONFIG: starts `BINARY -db -f CONFIG` under TOOL, its pid
 # (the tool's) in `proxy`.
