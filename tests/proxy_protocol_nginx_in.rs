@@ -24,8 +24,17 @@ const DEFAULTS: &str = "defaults\n  mode http\n  log global\n  \
 /// What one GET sent from `127.0.0.<host>` to `port` got: the client's own port and the
 /// response ("" when the connection was closed without one).
 fn get_from(host: u8, port: u16, path: &str) -> (u16, String) {
-    let src = IpAddr::V4(Ipv4Addr::new(127, 0, 0, host));
-    let mut s = connect_from(src, local(port));
+    get_from_addr(IpAddr::V4(Ipv4Addr::new(127, 0, 0, host)), port, path)
+}
+
+/// What one GET sent from `src` to `port` of the same family's loopback got.
+fn get_from_addr(src: IpAddr, port: u16, path: &str) -> (u16, String) {
+    let to = if src.is_ipv4() {
+        local(port)
+    } else {
+        std::net::SocketAddr::new(src, port)
+    };
+    let mut s = connect_from(src, to);
     let cport = s.local_addr().expect("local addr").port();
     write!(
         s,
@@ -42,27 +51,29 @@ fn status(resp: &str) -> u16 {
     resp.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0)
 }
 
-/// nginx's stream module relaying `listen` ports to `to`, with PROXY v1 when the flag
-/// says so.
+/// nginx's stream module relaying `listen` ports (on 127.0.0.1 and ::1) to `to`, with
+/// PROXY v1 when the flag says so.
 fn nginx_stream(relays: &[(u16, u16, bool)]) -> Nginx {
     let mut stream = String::new();
     for &(listen, to, pp) in relays {
         let pp = if pp { "proxy_protocol on;" } else { "" };
         stream.push_str(&format!(
-            "server {{ listen 127.0.0.1:{listen}; proxy_pass 127.0.0.1:{to}; {pp} }}\n"
+            "server {{ listen 127.0.0.1:{listen}; listen [::1]:{listen}; \
+             proxy_pass 127.0.0.1:{to}; {pp} }}\n"
         ));
     }
     let ports: Vec<u16> = relays.iter().map(|r| r.0).collect();
     Nginx::start_with_stream("", &stream, &ports)
 }
 
-/// haproxy in tcp mode relaying `listen` to `to` with `send-proxy-v2`.
+/// haproxy in tcp mode relaying `listen` (on 127.0.0.1 and ::1) to `to` with
+/// `send-proxy-v2`.
 fn haproxy_v2_sender(listen: u16, to: u16) -> Haproxy {
     require_haproxy();
     Haproxy::start(
         &format!(
             "defaults\n  mode tcp\n  timeout client 5s\n  timeout server 5s\n  timeout connect 5s\n\
-             listen v2\n  bind 127.0.0.1:{listen}\n  server g 127.0.0.1:{to} send-proxy-v2\n"
+             listen v2\n  bind 127.0.0.1:{listen}\n  bind [::1]:{listen}\n  server g 127.0.0.1:{to} send-proxy-v2\n"
         ),
         &[listen],
     )
@@ -172,6 +183,44 @@ fn expect_proxy_layer4_takes_nginx_header_and_leaves_direct_clients_as_haproxy_d
                     assert_eq!(app.request_count(), n, "{who}, {what}");
                 }
             }
+        }
+    }
+}
+
+#[test]
+fn an_ipv6_client_through_nginx_and_haproxy_senders_is_src_as_with_haproxy() {
+    require_haproxy();
+    for haproxy in [false, true] {
+        let who = if haproxy { "haproxy" } else { "gatehouse" };
+        let app = HttpBackend::start("app");
+        let (gp, ng, hs) = (free_port(), free_port(), free_port());
+        let cfg = format!(
+            "{DEFAULTS}frontend f\n  bind 127.0.0.1:{gp} accept-proxy\n  option forwardfor\n  \
+             http-request set-header X-Addrs %[src]:%[src_port]>%[dst]:%[dst_port]\n  \
+             default_backend b\nbackend b\n  server s {}\n",
+            app.addr()
+        );
+        let _p = proxy_builder(haproxy, &Config::new(&cfg))
+            .wait_port(gp)
+            .start();
+        let nginx = nginx_stream(&[(ng, gp, true)]);
+        let _sender = haproxy_v2_sender(hs, gp);
+        // nginx sends `PROXY TCP6 ::1 ::1 …`, haproxy a v2 header of the AF_INET6 family.
+        for sender in [ng, hs] {
+            let (cport, resp) = get_from_addr(std::net::Ipv6Addr::LOCALHOST.into(), sender, "/");
+            assert_eq!(status(&resp), 200, "{who} via {sender}: {resp}");
+            let r = app.requests().pop().expect("a request reached the server");
+            assert_eq!(
+                r.header("x-addrs"),
+                Some(format!("::1:{cport}>::1:{sender}").as_str()),
+                "{who} via {sender}; nginx: {}",
+                nginx.error_log()
+            );
+            assert_eq!(
+                r.header("x-forwarded-for"),
+                Some("::1"),
+                "{who} via {sender}"
+            );
         }
     }
 }
