@@ -46,7 +46,10 @@ pub async fn soft_stop() {
     notified.await;
 }
 
-/// What identifies a bind across reloads: its frontend and its addresses.
+/// What identifies a bind across reloads: its frontend, its addresses and the options
+/// a socket cannot change once bound (`v6only`): as HAProxy's `sock_find_compatible_fd`,
+/// a bind whose `v6only` changed gets a new socket. Other options are set again on the
+/// socket kept ([`listener::reapply_options`]).
 type BindKey = (String, String);
 
 /// A bind line's sockets, bound but not yet accepting (outside the runtime, before
@@ -109,7 +112,10 @@ pub enum StartError {
 }
 
 fn bind_key(fe: &Frontend, b: &crate::config::model::Bind) -> BindKey {
-    (fe.name.clone(), format!("{:?}", b.addrs))
+    (
+        fe.name.clone(),
+        format!("{:?} v6only={}", b.addrs, b.v6only),
+    )
 }
 
 fn frontend_max(snap: &Snapshot, fe: &Frontend) -> u32 {
@@ -382,6 +388,7 @@ impl Running {
             .iter()
             .flat_map(|fe| fe.binds.iter().map(|b| bind_key(fe, b)))
             .collect();
+        self.reapply_options(&snap);
         snap.install();
         if state_file {
             let seeded = crate::runtime::state_file::apply(config, &snap, |b, s| {
@@ -404,6 +411,30 @@ impl Running {
         });
         self.store.sweep();
         Ok(())
+    }
+
+    /// Sets the new configuration's socket options on the listening sockets a reload
+    /// keeps (through their exported duplicates), as HAProxy sets them on the sockets a
+    /// new process inherits. A failure is an alert, as HAProxy's warning: the socket
+    /// goes on serving.
+    fn reapply_options(&self, snap: &Snapshot) {
+        for fe in &snap.frontends {
+            for b in &fe.binds {
+                let Some(socks) = self.exported.get(&bind_key(fe, b)) else {
+                    continue;
+                };
+                for e in socks {
+                    if let Some(Err(err)) =
+                        e.with_socket(|fd| listener::reapply_options(fd, fe.smart_accept))
+                    {
+                        super::serve::alert(&format!(
+                            "Proxy {}: cannot set the options of a kept listener: {err}",
+                            fe.name
+                        ));
+                    }
+                }
+            }
+        }
     }
 
     /// Soft stop: from now on keep-alive connections close after their current request
