@@ -102,7 +102,16 @@ pub async fn serve<S, H>(
             sleep.as_mut().reset(d.into());
             armed = Some(d);
         }
+        // The exchanges first, then the connection: the responses of every exchange
+        // woken in this turn are queued before the connection writes them, in one TLS
+        // record and one `writev` (polled in turn, one response each went out alone).
         tokio::select! {
+            biased;
+            Some(()) = tasks.next(), if !tasks.is_empty() => {
+                if tasks.is_empty() {
+                    idle_since = Some(crate::proxy::clock::now());
+                }
+            }
             r = std::future::poll_fn(|cx| gate.poll_accept(&mut h2, &gate_waker, cx)) => match r {
                 Some(Ok((req, respond))) => {
                     let running = tasks.len();
@@ -137,11 +146,6 @@ pub async fn serve<S, H>(
                 // A connection error (the crate sent its GOAWAY) or the end.
                 Some(Err(_)) | None => break,
             },
-            Some(()) = tasks.next(), if !tasks.is_empty() => {
-                if tasks.is_empty() {
-                    idle_since = Some(crate::proxy::clock::now());
-                }
-            }
             _ = &mut sleep, if deadline.is_some() => {
                 armed = None;
                 match stage {
