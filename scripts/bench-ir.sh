@@ -16,6 +16,11 @@
 # time: `perf stat` software events) or `perf` (a `perf record -e cpu-clock -g` profile
 # kept in PERF_OUT, user and kernel: `perf report -i PERF_OUT`).
 # BINARY may be gatehouse or /usr/sbin/haproxy (same config).
+# PEER_TRACE=1 also counts what the proxy makes its peers do: wrk runs under
+# `strace -c -f`, the nginx workers are traced by `strace -c -f -p`, and the
+# system-wide TCP counters (`nstat`: segments sent, pure ACKs, delayed ACKs) are read
+# before and after; all per request. (strace slows the peers: their EAGAIN counts
+# depend on timing.)
 # Two nginx backends on free loopback ports serve the requests; wrk sends them over 8
 # connections (CONNS=N: N; peers.sh uses 64) for 6 s (DUR=S: S). The config is
 # ../shared/bench/haproxy.cfg's.
@@ -167,9 +172,35 @@ if [ "$scenario" = h2 ]; then
   out=$(h2load -t1 -c16 -m10 -D"${DUR:-6}" "${extra[@]}" "$base$path")
   reqs=$(echo "$out" | awk '/^requests:/ {print $8}')
 else
-  out=$(wrk -t1 -c"${CONNS:-8}" -d"${DUR:-6}s" "${extra[@]}" "$base$path")
+  wrk_cmd=(wrk)
+  if [ -n "${PEER_TRACE:-}" ]; then
+    wrk_cmd=(strace -c -f -o "$work/wrk.strace" wrk)
+    ngx_workers=()
+    for p in "${pids[@]}"; do
+      for c in $(pgrep -P "$p"); do ngx_workers+=(-p "$c"); done
+    done
+    strace -c -f -o "$work/nginx.strace" "${ngx_workers[@]}" 2>/dev/null &
+    ngx_strace=$!
+    nstat -n
+  fi
+  out=$("${wrk_cmd[@]}" -t1 -c"${CONNS:-8}" -d"${DUR:-6}s" "${extra[@]}" "$base$path")
   reqs=$(echo "$out" | awk '/requests in/ {print $1}')
+  if [ -n "${PEER_TRACE:-}" ]; then
+    nstat >"$work/nstat.out"
+    kill -INT "$ngx_strace"
+    wait "$ngx_strace" 2>/dev/null || true
+  fi
 fi
 if [ "${reqs:-0}" = 0 ]; then echo "bench-ir.sh: no request completed:" >&2; echo "$out" >&2; exit 1; fi
 measure_stop "$tool"
 measure_report "$tool" "$scenario" request "$reqs"
+if [ -n "${PEER_TRACE:-}" ] && [ "$scenario" != h2 ]; then
+  for who in wrk nginx; do
+    echo "$who (syscalls per request: calls, failed ones)"
+    awk -v n="$reqs" '$NF ~ /^[a-z_0-9]+$/ && $4 ~ /^[0-9]+$/ && $NF != "total" {
+      e = (NF == 6) ? $5 : 0; printf "  %-16s %6.2f %6.2f\n", $NF, $4 / n, e / n}' "$work/$who.strace" | sort -k2 -rn | head -"${TOP:-8}"
+  done
+  echo "TCP counters, all sockets of the machine (per request)"
+  awk -v n="$reqs" '$1 ~ /^(TcpOutSegs|TcpInSegs|TcpExtDelayedACKs|TcpExtTCPPureAcks|TcpExtTCPHPAcks|TcpExtTCPHPHits|TcpExtTCPBacklogCoalesce|TcpExtTCPAutoCorking|TcpExtTCPWantZeroWindowAdv|TcpExtTCPFromZeroWindowAdv|TcpExtTCPToZeroWindowAdv)$/ {
+    printf "  %-28s %8.3f\n", $1, $2 / n}' "$work/nstat.out"
+fi

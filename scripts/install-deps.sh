@@ -67,6 +67,14 @@ for cmd in $(printf '%s\n' "${!PKG[@]}" | sort); do
     fi
 done
 
+# A file no command names: nginx's stream module (tests/proxy_protocol_nginx_*.rs load
+# it). Debian builds it against one nginx ABI, so it is installed together with nginx:
+# apt then upgrades an older nginx to the module's version.
+NGINX_STREAM=/usr/lib/nginx/modules/ngx_stream_module.so
+if [ ! -e "$NGINX_STREAM" ]; then
+    missing+=(nginx libnginx-mod-stream)
+fi
+
 if [ "${#missing[@]}" -eq 0 ]; then
     echo "install-deps: all test tools present"
     exit 0

@@ -341,3 +341,29 @@ fn each_listed_command_comes_from_its_package() {
         );
     }
 }
+
+#[test]
+fn install_deps_installs_the_nginx_stream_module_the_tests_load() {
+    let support = std::fs::read_to_string(root().join("tests/support/nginx.rs"))
+        .expect("tests/support/nginx.rs");
+    let module = support
+        .split("STREAM_MODULE: &str = \"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("STREAM_MODULE in tests/support/nginx.rs");
+    let script = std::fs::read_to_string(root().join("scripts/install-deps.sh"))
+        .expect("scripts/install-deps.sh");
+    assert!(
+        script.contains(module) && script.contains("libnginx-mod-stream"),
+        "scripts/install-deps.sh must install libnginx-mod-stream for {module}"
+    );
+    let out = Command::new("dpkg-query")
+        .arg("-S")
+        .arg(module)
+        .output()
+        .expect("run dpkg-query (Debian)");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("libnginx-mod-stream:"),
+        "{module} is not from libnginx-mod-stream (is it installed?)"
+    );
+}

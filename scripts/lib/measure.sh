@@ -1,18 +1,22 @@
 # Sourced by scripts/bench-ir.sh and scripts/bench-pgbench-ir.sh (after lib/common.sh):
 # a proxy run under a measuring tool, and its figures divided by the work done.
-# TOOL: `callgrind` (total instructions), `strace` (syscall counts), `perfstat` (CPU
-# time, page faults and context switches: `perf stat` software events) or `perf` (a
-# `perf record -e cpu-clock -g` profile kept in PERF_OUT, user and kernel).
+# TOOL: `callgrind` (total instructions; CG_OPTS=--cache-sim=yes adds simulated cache
+# misses), `strace` (syscall counts), `perfstat` (CPU time split into user and kernel
+# time, page faults, context switches, `epoll_wait` calls and packets sent: `perf stat`
+# software events and tracepoints, and the proxy's /proc utime/stime over the measured
+# part) or `perf` (a `perf record -e cpu-clock -g` profile kept in PERF_OUT, user and
+# kernel). (Hardware counters — cycles, instructions, cache misses — are not available
+# in this VM.)
 
 # measure_start TOOL BINARY CONFIG: starts `BINARY -db -f CONFIG` under TOOL, its pid
 # (the tool's) in `proxy`.
 measure_start() {
   local tool=$1 bin=$2 cfg=$3
   case $tool in
-    callgrind) valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/cg.out" "$bin" -db -f "$cfg" 2>"$work/tool.err" & ;;
+    callgrind) valgrind --tool=callgrind --instr-atstart=no ${CG_OPTS:-} --callgrind-out-file="$work/cg.out" "$bin" -db -f "$cfg" 2>"$work/tool.err" & ;;
     strace) strace -c -f -o "$work/strace.out" "$bin" -db -f "$cfg" 2>"$work/tool.err" & ;;
-    perfstat) perf stat -x, -e task-clock,page-faults,context-switches -o "$work/perf.out" \
-        "$bin" -db -f "$cfg" 2>"$work/tool.err" & ;;
+    perfstat) perf stat -x, -e task-clock,page-faults,context-switches,syscalls:sys_enter_epoll_wait,net:net_dev_xmit \
+        -o "$work/perf.out" "$bin" -db -f "$cfg" 2>"$work/tool.err" & ;;
     perf) perf record -q -e cpu-clock -g -o "${PERF_OUT:-$work/perf.data}" \
         "$bin" -db -f "$cfg" 2>"$work/tool.err" & ;;
   esac
@@ -24,11 +28,18 @@ measure_start() {
 measure_listening() {
   wait_listen "$2"
   [ "$1" = callgrind ] && callgrind_control -i on "$proxy" >/dev/null
+  [ "$1" = perfstat ] && cpu_ticks >"$work/ticks.start"
   return 0
+}
+
+# cpu_ticks: the traced proxy's user and kernel clock ticks so far (/proc/PID/stat).
+cpu_ticks() {
+  awk '{sub(/.*\) /, ""); print $12, $13}' "/proc/$(pgrep -P "$proxy")/stat"
 }
 
 # measure_stop TOOL: stops the proxy and waits for the tool to write its figures.
 measure_stop() {
+  [ "$1" = perfstat ] && cpu_ticks >"$work/ticks.stop"
   if [ "$1" != callgrind ]; then
     # strace and perf go on through their own SIGTERM: stop the traced proxy instead.
     kill -TERM "$(pgrep -P "$proxy")"
@@ -46,6 +57,9 @@ measure_report() {
     callgrind)
       total=$(awk '/^summary:/ {print $2}' "$work/cg.out")
       echo "$label ${unit}s=$n Ir=$total Ir/$unit=$((total / n))"
+      # CG_OPTS=--cache-sim=yes: simulated cache misses per unit too (I1, D1 and last level).
+      awk -v n="$n" '/^events:/ {for (i = 2; i <= NF; i++) ev[i] = $i}
+        /^summary:/ {for (i = 3; i <= NF; i++) if (ev[i] ~ /mr|mw/) printf "  %s %.1f", ev[i], $i / n; if (NF > 2) print ""}' "$work/cg.out"
       # CG_OUT=FILE keeps the profile for callgrind_annotate.
       if [ -n "${CG_OUT:-}" ]; then cp "$work/cg.out" "$CG_OUT"; fi
       ;;
@@ -57,7 +71,12 @@ measure_report() {
     perfstat)
       echo "$label ${unit}s=$n (per $unit)"
       awk -F, -v n="$n" '$3 ~ /task-clock/ {printf "  cpu_us %.2f\n", $1 * 1000 / n}
-        $3 ~ /page-faults|context-switches/ {printf "  %s %.3f\n", $3, $1 / n}' "$work/perf.out"
+        $3 ~ /page-faults|context-switches|epoll_wait|net_dev_xmit/ {printf "  %s %.3f\n", $3, $1 / n}' "$work/perf.out"
+      # User and kernel time of the measured part (clock ticks of 1/`getconf CLK_TCK` s).
+      read -r u0 s0 <"$work/ticks.start"
+      read -r u1 s1 <"$work/ticks.stop"
+      awk -v n="$n" -v hz="$(getconf CLK_TCK)" -v u=$((u1 - u0)) -v s=$((s1 - s0)) \
+        'BEGIN {printf "  user_us %.2f\n  sys_us %.2f\n", u * 1e6 / hz / n, s * 1e6 / hz / n}'
       ;;
     perf) echo "$label ${unit}s=$n profile=${PERF_OUT:-(not kept: set PERF_OUT)}" ;;
   esac

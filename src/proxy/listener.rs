@@ -7,7 +7,7 @@ use crate::config::model::{Bind, BindAddr};
 use socket2::{Domain, Protocol, Socket, Type};
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{FromRawFd, RawFd};
+use std::os::fd::{AsFd, BorrowedFd, FromRawFd, RawFd};
 use std::os::unix::fs::PermissionsExt;
 
 /// A bound, listening socket, not yet registered with the runtime.
@@ -47,12 +47,18 @@ fn tcp(
     backlog: i32,
     smart_accept: bool,
 ) -> io::Result<std::net::TcpListener> {
-    // `-x`: the old process's socket for this address, shared rather than bound again.
+    // `-x`: the old process's socket for this address, shared rather than bound again,
+    // unless its IPV6_V6ONLY differs from the bind's: HAProxy's sock_find_compatible_fd
+    // then binds a new one (the old socket is left to the old process).
     if let Some(fd) = super::xfer::take(&super::xfer::Addr::Inet(addr)) {
-        let l = std::net::TcpListener::from(fd);
-        l.set_nonblocking(true)?;
-        set_quickack(&l, !smart_accept)?;
-        return Ok(l);
+        let compatible =
+            !addr.is_ipv6() || socket2::SockRef::from(&fd).only_v6().ok() == Some(bind.v6only);
+        if compatible {
+            let l = std::net::TcpListener::from(fd);
+            l.set_nonblocking(true)?;
+            set_quickack(l.as_fd(), !smart_accept)?;
+            return Ok(l);
+        }
     }
     let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     sock.set_reuse_address(true)?;
@@ -63,15 +69,28 @@ fn tcp(
     sock.set_nonblocking(true)?;
     sock.bind(&addr.into())?;
     sock.listen(backlog)?;
-    let l = sock.into();
-    set_quickack(&l, !smart_accept)?;
+    let l: std::net::TcpListener = sock.into();
+    set_quickack(l.as_fd(), !smart_accept)?;
     Ok(l)
+}
+
+/// Sets the options of a `bind` line again on a TCP listening socket that a reload
+/// keeps, as HAProxy's `tcp_bind_listener` does on a socket it inherits: TCP_QUICKACK
+/// follows the new configuration's `option tcp-smart-accept`. The backlog stays (HAProxy
+/// does not call listen() again on a listening socket), and gatehouse has no other TCP
+/// socket option on binds yet (`mss`, `tcp-ut`, `defer-accept`, `tfo` are refused).
+/// Unix sockets have none of these: they are left as they are.
+pub fn reapply_options(fd: BorrowedFd<'_>, smart_accept: bool) -> io::Result<()> {
+    match socket2::SockRef::from(&fd).domain()? {
+        Domain::IPV4 | Domain::IPV6 => set_quickack(fd, !smart_accept),
+        _ => Ok(()),
+    }
 }
 
 /// TCP_QUICKACK on a listening socket, inherited by the sockets it accepts: off, the
 /// kernel delays the ACK of a request's segment (40 ms at most) so that the response
 /// carries it, saving a packet per connection (`option tcp-smart-accept`).
-fn set_quickack(l: &std::net::TcpListener, on: bool) -> io::Result<()> {
+fn set_quickack(l: BorrowedFd<'_>, on: bool) -> io::Result<()> {
     use std::os::fd::AsRawFd;
     let v: libc::c_int = on.into();
     // SAFETY: setsockopt on an open socket with a pointer to a c_int and its size.

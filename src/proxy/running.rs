@@ -46,7 +46,10 @@ pub async fn soft_stop() {
     notified.await;
 }
 
-/// What identifies a bind across reloads: its frontend and its addresses.
+/// What identifies a bind across reloads: its frontend, its addresses and the options
+/// a socket cannot change once bound (`v6only`): as HAProxy's `sock_find_compatible_fd`,
+/// a bind whose `v6only` changed gets a new socket. Other options are set again on the
+/// socket kept ([`listener::reapply_options`]).
 type BindKey = (String, String);
 
 /// A bind line's sockets, bound but not yet accepting (outside the runtime, before
@@ -109,7 +112,10 @@ pub enum StartError {
 }
 
 fn bind_key(fe: &Frontend, b: &crate::config::model::Bind) -> BindKey {
-    (fe.name.clone(), format!("{:?}", b.addrs))
+    (
+        fe.name.clone(),
+        format!("{:?} v6only={}", b.addrs, b.v6only),
+    )
 }
 
 fn frontend_max(snap: &Snapshot, fe: &Frontend) -> u32 {
@@ -382,6 +388,7 @@ impl Running {
             .iter()
             .flat_map(|fe| fe.binds.iter().map(|b| bind_key(fe, b)))
             .collect();
+        self.reapply_options(&snap);
         snap.install();
         if state_file {
             let seeded = crate::runtime::state_file::apply(config, &snap, |b, s| {
@@ -404,6 +411,30 @@ impl Running {
         });
         self.store.sweep();
         Ok(())
+    }
+
+    /// Sets the new configuration's socket options on the listening sockets a reload
+    /// keeps (through their exported duplicates), as HAProxy sets them on the sockets a
+    /// new process inherits. A failure is an alert, as HAProxy's warning: the socket
+    /// goes on serving.
+    fn reapply_options(&self, snap: &Snapshot) {
+        for fe in &snap.frontends {
+            for b in &fe.binds {
+                let Some(socks) = self.exported.get(&bind_key(fe, b)) else {
+                    continue;
+                };
+                for e in socks {
+                    if let Some(Err(err)) =
+                        e.with_socket(|fd| listener::reapply_options(fd, fe.smart_accept))
+                    {
+                        super::serve::alert(&format!(
+                            "Proxy {}: cannot set the options of a kept listener: {err}",
+                            fe.name
+                        ));
+                    }
+                }
+            }
+        }
     }
 
     /// Soft stop: from now on keep-alive connections close after their current request
@@ -631,21 +662,21 @@ async fn accept_loop(
         // wrapper future around it: an idle connection costs only that loop's state.
         let shared = current.clone();
         if wrap.tls.is_some() || wrap.proxy || wrap.h2 || wrap.pgsql {
-            spawn(serve_wrapped(wrap, fe, snap, shared, stream, conn, hold));
+            spawn(|| serve_wrapped(wrap, fe, snap, shared, stream, conn, hold));
             continue;
         }
         match (fe.mode, stream) {
             (Mode::Http, Stream::Tcp(s)) => {
-                spawn(super::http::serve(fe, snap, shared, s, conn, hold))
+                spawn(|| super::http::serve(fe, snap, shared, s, conn, hold))
             }
             (Mode::Http, Stream::Unix(s)) => {
-                spawn(super::http::serve(fe, snap, shared, s, conn, hold))
+                spawn(|| super::http::serve(fe, snap, shared, s, conn, hold))
             }
-            (Mode::Tcp, Stream::Tcp(s)) => spawn(async move {
+            (Mode::Tcp, Stream::Tcp(s)) => spawn(|| async move {
                 let _hold = hold;
                 super::tcp::serve(fe, snap, s, conn).await
             }),
-            (Mode::Tcp, Stream::Unix(s)) => spawn(async move {
+            (Mode::Tcp, Stream::Unix(s)) => spawn(|| async move {
                 let _hold = hold;
                 super::tcp::serve(fe, snap, s, conn).await
             }),
@@ -840,7 +871,11 @@ fn trace_accept(fe: &str, lfd: std::os::fd::RawFd, s: &Stream, peer: Option<std:
 /// tokio's moves of the task's stage (into the task cell at the spawn, and when it
 /// finishes) copy 16 bytes instead of the whole connection future each time (about 900
 /// instructions of `memcpy` per connection before: docs/performance.md, "close").
+/// The future is built in its box (`make` is called once the box is allocated:
+/// [`crate::proxy::session::pin_boxed`]), not copied into it.
 /// Each poll also sets the time the connection's code reads (`crate::proxy::clock`).
-fn spawn(f: impl std::future::Future<Output = ()> + Send + 'static) {
-    tokio::spawn(crate::proxy::clock::Polled(Box::pin(f)));
+fn spawn<F: std::future::Future<Output = ()> + Send + 'static>(make: impl FnOnce() -> F) {
+    tokio::spawn(crate::proxy::clock::Polled(
+        crate::proxy::session::pin_boxed(make),
+    ));
 }

@@ -309,3 +309,15 @@ impl Drop for ConnGuard {
         self.snap.global.sessions.close(self.id);
     }
 }
+
+/// The future `make` returns, on the heap, built there rather than built on the stack
+/// and then copied in: `Box::pin(f)` moves the whole future (several KiB for a
+/// connection's busy period: the futures of every phase it may await) into its
+/// allocation with a `memcpy` per box, while writing the call's result into an
+/// allocation made first lets the compiler have the callee construct it in place.
+/// (docs/performance.md, "wt-close64k".)
+#[inline(always)]
+pub fn pin_boxed<F>(make: impl FnOnce() -> F) -> std::pin::Pin<Box<F>> {
+    let slot = Box::<F>::new_uninit();
+    Box::into_pin(Box::write(slot, make()))
+}

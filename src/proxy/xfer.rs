@@ -45,6 +45,16 @@ impl Drop for Exported {
     }
 }
 
+impl Exported {
+    /// Runs `f` on the exported duplicate, which is the listener's own socket (a reload
+    /// sets options of a socket it keeps through it); `None` once it is gone.
+    pub fn with_socket<T>(&self, f: impl FnOnce(std::os::fd::BorrowedFd<'_>) -> T) -> Option<T> {
+        let v = EXPORTED.lock().ok()?;
+        let (_, fd) = v.iter().find(|(id, _)| *id == self.0)?;
+        Some(f(fd.as_fd()))
+    }
+}
+
 /// Exports `sock` (a duplicate of its descriptor) until the returned value is dropped.
 pub fn export(sock: &impl AsFd) -> io::Result<Exported> {
     let dup = sock.as_fd().try_clone_to_owned()?;

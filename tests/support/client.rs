@@ -304,3 +304,19 @@ pub fn http_request(
 ) -> io::Result<Response> {
     HttpClient::connect(addr)?.request(method, path, headers, body)
 }
+
+/// A connection to `addr` from the local address `src` (any 127/8 address works on
+/// loopback), so that a proxy can tell this client from another local one.
+pub fn connect_from(src: std::net::IpAddr, addr: SocketAddr) -> TcpStream {
+    use socket2::{Domain, Socket, Type};
+    let sock = Socket::new(Domain::for_address(addr), Type::STREAM, None).expect("socket");
+    let from = SocketAddr::new(src, 0);
+    sock.bind(&from.into())
+        .unwrap_or_else(|e| panic!("bind the client to {from}: {e}"));
+    sock.connect_timeout(&addr.into(), DEFAULT_TIMEOUT)
+        .unwrap_or_else(|e| panic!("connect from {from} to {addr}: {e}"));
+    let s: TcpStream = sock.into();
+    s.set_read_timeout(Some(DEFAULT_TIMEOUT))
+        .expect("set_read_timeout");
+    s
+}

@@ -31,6 +31,9 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 /// Most body bytes one take gathers from what already arrived.
 const GATHER: usize = 64 * 1024;
 
+/// A body's last DATA up to this size is sent without waiting for window capacity.
+const UNRESERVED: usize = 16 * 1024;
+
 /// The client side of one HTTP/2 stream.
 pub struct H2Client {
     head: Head,
@@ -173,6 +176,15 @@ impl H2Client {
         };
         let mut data = frames.data;
         let ends_with_data = frames.end && frames.trailers.is_empty();
+        if ends_with_data && !data.is_empty() && data.len() <= UNRESERVED {
+            // The last DATA of a small body goes out without reserving the client's
+            // window first: the crate sends it as the window allows, holding at most
+            // these bytes for the stream meanwhile (as a proxy's buffer would).
+            s.send_data(Bytes::copy_from_slice(data), true)
+                .map_err(|e| fail(&e))?;
+            self.send = None;
+            return Ok(data.len() as u64);
+        }
         while !data.is_empty() {
             s.reserve_capacity(data.len());
             let cap = match std::future::poll_fn(|cx| s.poll_capacity(cx)).await {
@@ -270,16 +282,22 @@ fn fail(e: &h2::Error) -> IoFail {
     }
 }
 
+/// `f` under the timeout `t`. A send that completes at its first poll (the client's
+/// window is open: the usual case) arms no timer.
 async fn within<T>(
     t: Option<Duration>,
     f: impl Future<Output = Result<T, IoFail>>,
 ) -> Result<T, IoFail> {
-    match t {
-        Some(t) => tokio::time::timeout(t, f)
-            .await
-            .unwrap_or(Err(IoFail::Timeout)),
-        None => f.await,
+    let Some(t) = t else {
+        return f.await;
+    };
+    let mut f = std::pin::pin!(f);
+    if let Poll::Ready(r) = std::future::poll_fn(|cx| Poll::Ready(f.as_mut().poll(cx))).await {
+        return r;
     }
+    tokio::time::timeout(t, f)
+        .await
+        .unwrap_or(Err(IoFail::Timeout))
 }
 
 impl ClientCodec for H2Client {

@@ -1,7 +1,13 @@
 //! One HTTP/2 client connection: the `h2` crate's server over the client's byte stream
-//! (h2c with prior knowledge, or TLS with ALPN `h2`), one task per stream running the
-//! exchange, and the connection's own life: the idle timeouts, the GOAWAY of a soft
-//! stop, and the bound on streams still running.
+//! (h2c with prior knowledge, or TLS with ALPN `h2`), the exchange of each stream, and
+//! the connection's own life: the idle timeouts, the GOAWAY of a soft stop, and the bound
+//! on streams still running.
+//!
+//! The streams' exchanges run inside the connection's task (a `FuturesUnordered`), not
+//! as tasks of their own: a stream costs no task allocation, scheduling or join, and its
+//! polls share the task's clock read (docs/performance.md, wt-h2perf). The `h2`
+//! connection is polled only when its own wake-up came ([`Gate`]), not at each wake-up
+//! of a stream's exchange. A panic in an exchange ends the connection.
 //!
 //! Timeouts as HAProxy's HTTP/2 side: while no stream runs, the connection waits for the
 //! next one under `timeout http-request` (first stream) or `timeout http-keep-alive`
@@ -16,12 +22,15 @@ use crate::proxy::session::ConnInfo;
 use crate::runtime::frontend::Frontend;
 use crate::runtime::snapshot::{Shared, Snapshot};
 use bytes::Bytes;
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use futures_util::task::AtomicWaker;
 use h2::server::SendResponse;
 use h2::{Reason, RecvStream};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::task::JoinSet;
 
 /// Where the connection is in its life.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -64,12 +73,20 @@ pub async fn serve<S, H>(
             Err(_) => return,
         },
     };
-    let mut tasks: JoinSet<()> = JoinSet::new();
+    let mut tasks = FuturesUnordered::new();
+    let gate = Arc::new(Gate {
+        woken: AtomicBool::new(true),
+        task: AtomicWaker::new(),
+    });
+    let gate_waker = Waker::from(gate.clone());
     let mut stage = Stage::Open;
     let mut streams: u64 = 0;
     let mut refused = 0usize;
-    let mut idle_since = Some(Instant::now());
-    let far = Duration::from_secs(86400 * 365);
+    let mut idle_since = Some(crate::proxy::clock::now());
+    // One timer entry for the connection's idle waits, moved only when the deadline
+    // changes (while streams run there is none and it is not polled).
+    let mut sleep = std::pin::pin!(tokio::time::sleep(Duration::from_secs(86400 * 365)));
+    let mut armed: Option<Instant> = None;
     loop {
         let wait = if streams == 0 { first_wait } else { next_wait };
         let deadline = match (idle_since, stage) {
@@ -79,13 +96,24 @@ pub async fn serve<S, H>(
             (Some(since), _) => Some(since + t.client.unwrap_or(Duration::from_secs(1))),
             (None, _) => None,
         };
-        let sleep =
-            tokio::time::sleep_until(deadline.unwrap_or_else(|| Instant::now() + far).into());
+        if let Some(d) = deadline
+            && armed != Some(d)
+        {
+            sleep.as_mut().reset(d.into());
+            armed = Some(d);
+        }
+        // The exchanges first, then the connection: the responses of every exchange
+        // woken in this turn are queued before the connection writes them, in one TLS
+        // record and one `writev` (polled in turn, one response each went out alone).
         tokio::select! {
-            r = h2.accept() => match r {
+            biased;
+            Some(()) = tasks.next(), if !tasks.is_empty() => {
+                if tasks.is_empty() {
+                    idle_since = Some(crate::proxy::clock::now());
+                }
+            }
+            r = std::future::poll_fn(|cx| gate.poll_accept(&mut h2, &gate_waker, cx)) => match r {
                 Some(Ok((req, respond))) => {
-                    // Exchanges that ended since the last turn free their slot first.
-                    while let Some(Ok(())) = tasks.try_join_next() {}
                     let running = tasks.len();
                     if limits.max_streams > 0 && running >= limits.max_streams as usize {
                         // Streams the client reset still hold their slot until their
@@ -93,15 +121,17 @@ pub async fn serve<S, H>(
                         refuse(respond, &mut refused);
                         if refused > limits.max_refused() && stage != Stage::Closing {
                             h2.abrupt_shutdown(Reason::ENHANCE_YOUR_CALM);
+                            gate.open();
                             stage = Stage::Closing;
                         }
                         continue;
                     }
-                    let now = Instant::now();
+                    let now = crate::proxy::clock::now();
                     let mut sc = conn.clone();
+                    sc.accept_date =
+                        conn.accept_date + now.saturating_duration_since(conn.accepted);
                     sc.accepted = now;
-                    sc.accept_date = SystemTime::now();
-                    tasks.spawn(stream(
+                    tasks.push(stream(
                         fe.clone(),
                         snap.clone(),
                         shared.clone(),
@@ -116,28 +146,77 @@ pub async fn serve<S, H>(
                 // A connection error (the crate sent its GOAWAY) or the end.
                 Some(Err(_)) | None => break,
             },
-            Some(_) = tasks.join_next(), if !tasks.is_empty() => {
-                if tasks.is_empty() {
-                    idle_since = Some(Instant::now());
+            _ = &mut sleep, if deadline.is_some() => {
+                armed = None;
+                match stage {
+                    Stage::Open | Stage::Draining => {
+                        h2.abrupt_shutdown(Reason::NO_ERROR);
+                        gate.open();
+                        stage = Stage::Closing;
+                        idle_since = Some(crate::proxy::clock::now());
+                    }
+                    Stage::Closing => break,
                 }
             }
-            _ = sleep, if deadline.is_some() => match stage {
-                Stage::Open | Stage::Draining => {
-                    h2.abrupt_shutdown(Reason::NO_ERROR);
-                    stage = Stage::Closing;
-                    idle_since = Some(Instant::now());
-                }
-                Stage::Closing => break,
-            },
             _ = crate::proxy::running::soft_stop(), if stage == Stage::Open => {
                 h2.graceful_shutdown();
+                gate.open();
                 stage = Stage::Draining;
             }
         }
     }
     drop(h2);
     // The exchanges still running end on their own (their stream is gone).
-    while tasks.join_next().await.is_some() {}
+    while tasks.next().await.is_some() {}
+}
+
+/// The `h2` connection's own wake-ups (its socket, its streams' handles) as a waker of
+/// their own: the connection task polls the connection only when one came, not each time
+/// an exchange running in the same task is woken (each such poll reads and decrypts
+/// nothing, but costs a pass through the crate and the TLS layer).
+struct Gate {
+    /// A wake-up came since the connection's last poll.
+    woken: AtomicBool,
+    /// The connection task.
+    task: AtomicWaker,
+}
+
+impl std::task::Wake for Gate {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        self.task.wake();
+    }
+}
+
+impl Gate {
+    /// The connection must be polled at the next turn (its state changed from outside
+    /// a poll: a GOAWAY to send).
+    fn open(&self) {
+        self.woken.store(true, Ordering::Release);
+    }
+
+    /// Polls `h2` for its next stream with `waker` (this gate) when a wake-up came.
+    fn poll_accept<S: AsyncRead + AsyncWrite + Unpin>(
+        &self,
+        h2: &mut h2::server::Connection<S, Bytes>,
+        waker: &Waker,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<(http::Request<RecvStream>, SendResponse<Bytes>), h2::Error>>> {
+        self.task.register(cx.waker());
+        if !self.woken.swap(false, Ordering::AcqRel) {
+            return Poll::Pending;
+        }
+        let r = h2.poll_accept(&mut Context::from_waker(waker));
+        if r.is_ready() {
+            // More streams may be ready: poll again at the next turn.
+            self.open();
+        }
+        r
+    }
 }
 
 /// Refuses a stream past the limit: `REFUSED_STREAM` (the client may retry it).

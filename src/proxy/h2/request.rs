@@ -61,6 +61,8 @@ impl Head {
     pub(super) fn of(parts: &http::request::Parts, end_stream: bool) -> Result<Head, Refused> {
         let mut h = Head {
             buf: Vec::with_capacity(256),
+            // The fields, with `host`, `cookie` and `transfer-encoding` added.
+            headers: Vec::with_capacity(parts.headers.len() + 3),
             ..Head::default()
         };
         let protocol = parts.extensions.get::<h2::ext::Protocol>();

@@ -231,9 +231,9 @@ pub(super) async fn run<S, H>(
         sess: Vec::new(),
     };
     loop {
-        let busy = Session::new(fe.clone(), snap.clone(), &shared, conn.clone(), carry)
-            .serve_busy(&mut client);
-        match Box::pin(busy).await {
+        let busy_session = Session::new(fe.clone(), snap.clone(), &shared, conn.clone(), carry);
+        let busy = session::pin_boxed(|| busy_session.serve_busy(&mut client));
+        match busy.await {
             Some((c, f, s)) => (carry, fe, snap) = (c, f, s),
             None => break,
         }
@@ -274,8 +274,8 @@ pub(super) async fn run_one<C: ClientCodec + Sync>(
         own: Vec::new(),
         sess: Vec::new(),
     };
-    let busy = Session::new(fe, snap, &shared, conn, carry).serve_busy(client);
-    Box::pin(busy).await;
+    let busy_session = Session::new(fe, snap, &shared, conn, carry);
+    session::pin_boxed(|| busy_session.serve_busy(client)).await;
 }
 
 /// Where the timers of the current request start (HAProxy's `t`, `%t`): the accept for the
@@ -845,11 +845,16 @@ impl Session {
         // outside: its server connection is dropped and the client's closed.
         let mut shutdown = up.slot.server.shutdown.watch();
         let killed = {
-            let exchange = self.forward_and_respond(client, ex, be, mode, up);
-            tokio::select! {
-                next = exchange => Ok(next),
-                cause = shutdown.wait() => Err(cause),
-            }
+            // Both futures pinned where they are built: `tokio::select!` would move the
+            // exchange's (all the phases' futures, ~350 instructions of `memcpy` per
+            // request) into its own storage. The exchange is polled first.
+            let mut exchange = std::pin::pin!(self.forward_and_respond(client, ex, be, mode, up));
+            let mut killed = std::pin::pin!(shutdown.wait());
+            std::future::poll_fn(|cx| match exchange.as_mut().poll(cx) {
+                std::task::Poll::Ready(next) => std::task::Poll::Ready(Ok(next)),
+                std::task::Poll::Pending => killed.as_mut().poll(cx).map(Err),
+            })
+            .await
         };
         match killed {
             Ok(next) => next,
