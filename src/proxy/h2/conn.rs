@@ -32,6 +32,9 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite};
 
+/// A stream the h2 connection accepted: its request and the handle to answer it.
+type Accepted = (http::Request<RecvStream>, SendResponse<Bytes>);
+
 /// Where the connection is in its life.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Stage {
@@ -205,7 +208,7 @@ impl Gate {
         h2: &mut h2::server::Connection<S, Bytes>,
         waker: &Waker,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<(http::Request<RecvStream>, SendResponse<Bytes>), h2::Error>>> {
+    ) -> Poll<Option<Result<Accepted, h2::Error>>> {
         self.task.register(cx.waker());
         if !self.woken.swap(false, Ordering::AcqRel) {
             return Poll::Pending;
