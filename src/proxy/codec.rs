@@ -115,10 +115,10 @@ pub trait ClientCodec: Send {
     /// The request head read last, valid until the next one is read.
     fn request(&self) -> Request<'_>;
     /// The size of the request head read last as HAProxy counts it in the bytes
-    /// received from the client (`%U`, `bin`): HTTP/1, its HTX size
-    /// ([`Request::htx_size`]); a multiplexed protocol may leave it at 0.
+    /// received from the client (`%U`, `bin`): its HTX size ([`Request::htx_size`]),
+    /// HTTP/1 and HTTP/2 alike (HAProxy decodes both into the same HTX head).
     fn head_bytes(&self) -> u64 {
-        0
+        self.request().htx_size()
     }
     /// The request and the client's byte stream, to watch it for a close while the
     /// request waits (`option abortonclose`); bytes read meanwhile go to

@@ -26,6 +26,8 @@ pub struct HeldBody {
     trailers: Vec<Field>,
     /// The body ended within `data`.
     end: bool,
+    /// It ended with a trailer section, even an empty one ([`Frames::end_of_trailers`]).
+    end_of_trailers: bool,
     /// Bytes of the connection it took, framing included (`%U`).
     wire: usize,
     /// How many of `data` the buffer holds (the fetches see no more; all of it is
@@ -39,6 +41,7 @@ impl HeldBody {
         self.held = false;
         self.room = 0;
         self.end = false;
+        self.end_of_trailers = false;
         self.wire = 0;
         self.trailers.clear();
         self.data.clear();
@@ -59,6 +62,7 @@ impl HeldBody {
             trailers: if self.end { &self.trailers } else { &[] },
             end: self.end,
             wire: self.wire,
+            end_of_trailers: self.end_of_trailers,
         }
     }
 
@@ -149,6 +153,7 @@ impl Session {
                     if f.end {
                         held.trailers.extend(f.trailers.iter().cloned());
                         held.end = true;
+                        held.end_of_trailers = f.end_of_trailers;
                     }
                 }
                 Err(BodyFail::Io(IoFail::Timeout)) => {

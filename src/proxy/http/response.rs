@@ -104,6 +104,10 @@ impl Session {
             {
                 return Err(Some(Next::Close));
             }
+            // HAProxy counts interim heads in `bout` too, and each in the server's
+            // `req_tot` and `hrsp_1xx`.
+            ex.bytes_out += resp.htx_size();
+            crate::proxy::session::account_interim(ex.server.as_deref(), status);
             if status == 100 {
                 sent.awaiting_100 = false;
             }
@@ -170,12 +174,14 @@ impl Session {
             | Verdict::Prometheus
             | Verdict::WaitBody(_) => {}
             Verdict::Deny(_) => {
+                ex.bytes_out += received(server, head_size);
                 return Responded::clean(
                     self.fail(client, ex, 502, TermCause::Proxy, FinState::Headers)
                         .await,
                 );
             }
             Verdict::ErrorPage(status) => {
+                ex.bytes_out += received(server, head_size);
                 let reply = self
                     .error_page_reply(ex, client.request(), status)
                     .map(Arc::new);
@@ -185,6 +191,7 @@ impl Session {
                 };
             }
             Verdict::Return(reply) => {
+                ex.bytes_out += received(server, head_size);
                 return Responded {
                     next: self.response_reply(client, ex, reply, request_done).await,
                     server_clean: false,
@@ -234,6 +241,7 @@ impl Session {
             {
                 return Responded::clean(Some(Next::Close));
             }
+            ex.bytes_out += head_size;
             // Boxed: tunnels are rare and their future is large.
             return Responded::clean(Some(Box::pin(self.tunnel(client, server, ex, be)).await));
         }
@@ -322,10 +330,18 @@ impl Session {
             server_fin: be.timeouts.server_fin,
         };
         let res = tunnel::run(cio, sio, t, self.snap.global.bufsize).await;
-        ex.bytes_out += res.down;
-        ex.bytes_in += res.up;
+        // HAProxy counts a tunnel's bytes as they are, those read with the heads too.
+        ex.bytes_out += res.down + pending_down.len() as u64;
+        ex.bytes_in += res.up + pending_up.len() as u64;
         Next::Close
     }
+}
+
+/// What HAProxy 2.6 counted of a response its `http-response` rules replaced (`deny`,
+/// `return`): the head as received (`head_size`, its HTX size) and the body bytes
+/// received with it, which the reply does not forward.
+fn received(server: &mut ServerSide, head_size: u64) -> u64 {
+    head_size + server.head_and_body().map_or(0, |(_, f)| f.htx_size())
 }
 
 /// Passive checks' hook (`observe layer7`): the final status, or how reading the head
