@@ -254,6 +254,15 @@ pub trait ServerCodec: Send {
         &mut self,
         timeout: Option<Duration>,
     ) -> impl Future<Output = Result<Frames<'_>, BodyFail>> + Send;
+    /// [`ServerCodec::read_body`] keeping the response head readable
+    /// ([`ServerCodec::response`]) for the rules after `http-response wait-for-body`;
+    /// a codec whose head outlives its body reads needs nothing more.
+    fn hold_body(
+        &mut self,
+        timeout: Option<Duration>,
+    ) -> impl Future<Output = Result<Frames<'_>, BodyFail>> + Send {
+        self.read_body(timeout)
+    }
     /// The connection may carry another request: the response said so, it was read to
     /// its end, and nothing more came.
     fn reusable(&self) -> bool;
