@@ -271,10 +271,11 @@ impl Session {
 
 impl HeldBody {
     /// Adds frames read to what is held.
-    fn take(&mut self, f: &Frames<'_>) {
+    pub(super) fn take(&mut self, f: &Frames<'_>) {
         self.data.extend_from_slice(f.data);
         self.wire += f.wire;
-        if f.end {
+        // The end once (a codec asked again after it says so with nothing else).
+        if f.end && !self.end {
             self.trailers.extend(f.trailers.iter().cloned());
             self.end = true;
             self.end_of_trailers = f.end_of_trailers;

@@ -287,8 +287,9 @@ impl Session {
             }
         };
         self.count_response(ex, ex.status);
-        // A body held by `wait-for-body` goes first (the codec has nothing more yet).
+        // A body held by `wait-for-body` goes first, with what the codec had beyond it.
         let first = if ex.txn.res_body.is_held() {
+            ex.txn.res_body.take(&first);
             ex.txn.res_body.frames()
         } else {
             first
