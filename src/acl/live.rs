@@ -191,6 +191,9 @@ impl SampleSource for WithLive<'_> {
     fn req_body(&self) -> Option<crate::acl::ReqBody<'_>> {
         self.inner.req_body()
     }
+    fn res_body(&self) -> Option<crate::acl::ReqBody<'_>> {
+        self.inner.res_body()
+    }
     fn res_payload(&self) -> Option<&[u8]> {
         self.inner.res_payload()
     }

@@ -164,6 +164,11 @@ pub trait SampleSource {
     fn req_body(&self) -> Option<ReqBody<'_>> {
         None
     }
+    /// The response body as the `http-response` rules see it (`res.body`,
+    /// `res.body_len`, …): the bytes held by `http-response wait-for-body`.
+    fn res_body(&self) -> Option<ReqBody<'_>> {
+        None
+    }
     /// The bytes the server sent that wait in the response buffer (`tcp-response
     /// inspect-delay`), for `res.len`, `res.payload`…
     fn res_payload(&self) -> Option<&[u8]> {
@@ -209,7 +214,7 @@ pub trait SampleSource {
 pub struct ReqBody<'a> {
     /// The body bytes held so far, decoded (no chunked framing).
     pub data: &'a [u8],
-    /// The length the request announced (`Content-Length`; 0 without a body), `None`
+    /// The length the message (request or response) announced (`Content-Length`; 0 without a body), `None`
     /// for a body of unknown length (chunked).
     pub declared: Option<u64>,
 }

@@ -115,10 +115,10 @@ pub trait ClientCodec: Send {
     /// The request head read last, valid until the next one is read.
     fn request(&self) -> Request<'_>;
     /// The size of the request head read last as HAProxy counts it in the bytes
-    /// received from the client (`%U`, `bin`): HTTP/1, its HTX size
-    /// ([`Request::htx_size`]); a multiplexed protocol may leave it at 0.
+    /// received from the client (`%U`, `bin`): its HTX size ([`Request::htx_size`]),
+    /// HTTP/1 and HTTP/2 alike (HAProxy decodes both into the same HTX head).
     fn head_bytes(&self) -> u64 {
-        0
+        self.request().htx_size()
     }
     /// The request and the client's byte stream, to watch it for a close while the
     /// request waits (`option abortonclose`); bytes read meanwhile go to
@@ -254,6 +254,15 @@ pub trait ServerCodec: Send {
         &mut self,
         timeout: Option<Duration>,
     ) -> impl Future<Output = Result<Frames<'_>, BodyFail>> + Send;
+    /// [`ServerCodec::read_body`] keeping the response head readable
+    /// ([`ServerCodec::response`]) for the rules after `http-response wait-for-body`;
+    /// a codec whose head outlives its body reads needs nothing more.
+    fn hold_body(
+        &mut self,
+        timeout: Option<Duration>,
+    ) -> impl Future<Output = Result<Frames<'_>, BodyFail>> + Send {
+        self.read_body(timeout)
+    }
     /// The connection may carry another request: the response said so, it was read to
     /// its end, and nothing more came.
     fn reusable(&self) -> bool;

@@ -422,6 +422,11 @@ pub async fn dial_retrying(
             .unwrap_or(Duration::from_secs(1))
             .min(Duration::from_secs(1));
         if !redispatch {
+            // HAProxy counts each connection attempt in its server's `stot`.
+            slot.server
+                .counters
+                .stot
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             if pause {
                 tokio::time::sleep(turn_around).await;
             }

@@ -372,6 +372,10 @@ pub struct Frames<'a> {
     pub end: bool,
     /// Bytes of the connection these frames took, framing included (the log's `%U`).
     pub wire: usize,
+    /// The body ended with a trailer section, even an empty one (an HTTP/1 chunked
+    /// body's last chunk): HAProxy stores its end as a 1-byte block, counted in
+    /// `bin`/`bout`.
+    pub end_of_trailers: bool,
 }
 
 impl<'a> Frames<'a> {
@@ -389,10 +393,11 @@ impl<'a> Frames<'a> {
     }
 
     /// Their size as HAProxy 2.6 counts body bytes (`bin`/`bout`, `%U`/`%B`): the data
-    /// without framing, and trailers' names and values with a 1-byte end.
+    /// without framing, and trailers' names and values with a 1-byte end (a chunked
+    /// body's end counts that byte without trailers too).
     pub fn htx_size(&self) -> u64 {
         let trailers = if self.trailers.is_empty() {
-            0
+            usize::from(self.end && self.end_of_trailers)
         } else {
             1 + self
                 .trailers

@@ -128,12 +128,17 @@ pub fn account(
         },
         FinState::Request if received && (client_side || term == TermCause::Proxy) => inc(&fc.ereq),
         FinState::Connect | FinState::Queue if server_side => each(&|c| inc(&c.econ)),
-        FinState::Headers if term == TermCause::Proxy && rec.status == 502 => {
-            each(&|c| inc(&c.eresp))
+        // `http-response deny`: HAProxy 2.6 counts it denied, not failed.
+        FinState::Headers if term == TermCause::Proxy => {
+            inc(&fc.dresp);
+            each(&|c| inc(&c.dresp))
         }
-        FinState::Headers if term == TermCause::Proxy => each(&|c| inc(&c.dresp)),
         FinState::Headers if server_side => each(&|c| inc(&c.eresp)),
-        FinState::Data | FinState::Last if server_side => each(&|c| inc(&c.srv_abrt)),
+        // A response cut by its server is an aborted and a failed one.
+        FinState::Data | FinState::Last if server_side => each(&|c| {
+            inc(&c.srv_abrt);
+            inc(&c.eresp);
+        }),
         FinState::Headers | FinState::Data | FinState::Last if client_side => {
             each(&|c| inc(&c.cli_abrt))
         }
@@ -165,10 +170,13 @@ pub fn account_response(
     let fc = &fe.live.counters;
     // Only frontends report a request rate.
     fc.request();
+    // A server counts the responses it sent (HAProxy 2.6 counts its `req_tot` as it
+    // parses a response head): not a request it never answered.
+    let answered = srv.filter(|_| srv_status > 0);
     for c in be
         .map(|b| &b.counters)
         .into_iter()
-        .chain(srv.map(|s| &s.counters))
+        .chain(answered.map(|s| &s.counters))
     {
         c.req_tot.fetch_add(1, Ordering::Relaxed);
     }
@@ -180,6 +188,16 @@ pub fn account_response(
     }
     if let Some(s) = srv.filter(|_| srv_status > 0) {
         s.counters.hrsp.count(srv_status);
+    }
+}
+
+/// Counts an interim response (1xx but 101) the server sent before its final one, as
+/// HAProxy 2.6 does: in the server's `req_tot` and `hrsp_1xx` only (its frontend and
+/// backend count the exchange once, by its final status).
+pub fn account_interim(srv: Option<&ServerState>, status: u16) {
+    if let Some(s) = srv {
+        s.counters.req_tot.fetch_add(1, Ordering::Relaxed);
+        s.counters.hrsp.count(i32::from(status));
     }
 }
 

@@ -1,7 +1,8 @@
-//! HTTP request body fetches (configuration.txt 7.3.6): `req.body`, `req.body_len`,
-//! `req.body_size`, `req.body_param([NAME])`. They read the body the rules waited for
-//! (`http-request wait-for-body`, `option http-buffer-request`): up to the buffer's
-//! size, possibly less than the whole body.
+//! HTTP body fetches (configuration.txt 7.3.6): `req.body`, `req.body_len`,
+//! `req.body_size`, `req.body_param([NAME])`, and `res.body`, `res.body_len`,
+//! `res.body_size`. They read the body the rules waited for (`http-request
+//! wait-for-body`, `option http-buffer-request`, `http-response wait-for-body`): up to
+//! the buffer's size, possibly less than the whole body.
 
 use super::row::*;
 use super::{Each, FetchCall, FetchDef, Sample};
@@ -13,7 +14,27 @@ pub(super) static FETCHES: &[FetchDef] = &[
     FetchDef::new("req.body_len", SmpType::Int, R, body_len),
     FetchDef::new("req.body_size", SmpType::Int, R, body_size),
     FetchDef::new("req.body_param", SmpType::Str, R, body_param).args(&[S], 0),
+    FetchDef::new("res.body", SmpType::Str, P, res_body),
+    FetchDef::new("res.body_len", SmpType::Int, P, res_body_len),
+    FetchDef::new("res.body_size", SmpType::Int, P, res_body_size),
 ];
+
+fn res_body(_: &FetchCall, s: &dyn SampleSource, each: &mut Each<'_>) -> bool {
+    s.res_body().is_some_and(|b| each(Sample::Str(b.data)))
+}
+
+fn res_body_len(_: &FetchCall, s: &dyn SampleSource, each: &mut Each<'_>) -> bool {
+    s.res_body()
+        .is_some_and(|b| each(Sample::Int(b.data.len() as i64)))
+}
+
+/// As `req.body_size`: the announced length, else the bytes held.
+fn res_body_size(_: &FetchCall, s: &dyn SampleSource, each: &mut Each<'_>) -> bool {
+    s.res_body().is_some_and(|b| {
+        let n = b.declared.unwrap_or(b.data.len() as u64);
+        each(Sample::Int(i64::try_from(n).unwrap_or(i64::MAX)))
+    })
+}
 
 fn body(_: &FetchCall, s: &dyn SampleSource, each: &mut Each<'_>) -> bool {
     s.req_body().is_some_and(|b| each(Sample::Str(b.data)))

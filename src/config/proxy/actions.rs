@@ -271,7 +271,8 @@ pub fn set_timeout(args: &[String], proxy: &Proxy) -> Result<HttpAction, String>
     })
 }
 
-/// Parses `time T [at-least N]` of `http-request wait-for-body` (HAProxy's wording).
+/// Parses `time T [at-least N]` of `http-request wait-for-body` and `http-response
+/// wait-for-body` (HAProxy's wording).
 pub fn wait_for_body(args: &[String]) -> Result<HttpAction, String> {
     const USAGE: &str = "'wait-for-body' : expects time <time> [ at-least <bytes> ].";
     if args.first().map(String::as_str) != Some("time") {

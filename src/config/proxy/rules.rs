@@ -542,8 +542,10 @@ fn http_rule(ctx: &mut ProxyCtx<'_>, words: &[String], phase: Phase) -> Result<(
             }
             act
         }
-        "wait-for-body" if phase == Phase::Request => super::actions::wait_for_body(&words[2..cut])
-            .map_err(|e| rule_error(ctx, kwd, act, &e))?,
+        "wait-for-body" if matches!(phase, Phase::Request | Phase::Response) => {
+            super::actions::wait_for_body(&words[2..cut])
+                .map_err(|e| rule_error(ctx, kwd, act, &e))?
+        }
         "normalize-uri" if phase == Phase::Request => super::actions::normalize_uri(&words[2..cut])
             .map_err(|e| rule_error(ctx, kwd, "normalize-uri", &e))?,
         "set-log-level" if phase != Phase::After => super::actions::set_log_level(&words[2..cut])?,

@@ -105,6 +105,7 @@ impl BodyReader {
                     trailers: &[],
                     end: self.done,
                     wire: k,
+                    end_of_trailers: false,
                 })
             }
             BodyKind::Chunked => {
@@ -118,6 +119,7 @@ impl BodyReader {
                     trailers: if self.done { trailers } else { &[] },
                     end: self.done,
                     wire: k,
+                    end_of_trailers: true,
                 })
             }
             BodyKind::UntilClose => Ok(Frames {
@@ -125,6 +127,7 @@ impl BodyReader {
                 trailers: &[],
                 end: false,
                 wire: input.len(),
+                end_of_trailers: false,
             }),
         }
     }

@@ -255,10 +255,6 @@ impl<S: AsyncRead + AsyncWrite + WaitReadable + Unpin + Send + Sync> ClientCodec
         b.head.message(&b.buf)
     }
 
-    fn head_bytes(&self) -> u64 {
-        self.request().htx_size()
-    }
-
     fn watch(&mut self) -> (Request<'_>, &mut S) {
         let b = self.bufs.as_deref().expect("buffers taken while busy");
         (b.head.message(&b.buf), &mut self.io)

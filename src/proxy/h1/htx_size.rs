@@ -2,7 +2,20 @@
 //! `return`/`deny` replies, `monitor-uri`): the size of its HTX form, not its bytes on
 //! the wire (`bout`, `%B`).
 
+use crate::config::model::Reply;
 use crate::proxy::message::htx_field_size;
+use crate::runtime::errors::Page;
+
+/// The HTX size of one of the proxy's replies, whichever protocol carries it (HAProxy
+/// builds the same HTX message for an HTTP/2 client): its HTTP/1 form measured by
+/// [`of_local_message`]; `head_only` (a `HEAD` request) without its body.
+pub fn of_reply(reply: &Reply, head_only: bool) -> u64 {
+    let mut r = super::client::local_reply(Page::Reply(reply), true);
+    if head_only {
+        r = super::client::head_only(r);
+    }
+    of_local_message(&r.bytes)
+}
 
 /// The HTX size of an HTTP/1 message `bytes` the proxy encoded itself (`name: value`
 /// lines): a 20-byte start-line block with its three parts, each header's name and

@@ -66,7 +66,7 @@ pub mod client;
 mod client_codec;
 mod error;
 mod head;
-mod htx_size;
+pub mod htx_size;
 mod pages;
 mod reply;
 mod request;

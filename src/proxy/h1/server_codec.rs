@@ -150,6 +150,33 @@ impl H1Server {
     pub fn into_conn(self) -> ServerConn {
         self.conn
     }
+
+    /// Reads more of the body when all that was read is taken (the head and the body
+    /// taken kept in the buffer), then the frames the unread bytes hold.
+    async fn read_more_body(&mut self, timeout: Option<Duration>) -> Result<Frames<'_>, BodyFail> {
+        let b = &mut *self.bufs;
+        if b.rbuf.len() <= b.head_len + b.used {
+            // A known length larger than the room left: room for one large read (kept
+            // with the pooled buffers, so allocated once per set).
+            let room = body_read(self.bufsize);
+            if let Some(left) = b.body.as_ref().and_then(BodyReader::length_left)
+                && (b.rbuf.capacity() as u64) < left.min(room as u64)
+                && b.rbuf.capacity() < room
+            {
+                b.rbuf.reserve_exact(room);
+            }
+            let timer = Some(&mut b.timer);
+            match read_more_with(&mut self.conn, &mut b.rbuf, self.bufsize, || timeout, timer).await
+            {
+                Ok(_) => {}
+                Err(IoFail::Closed) if b.body.as_ref().is_some_and(BodyReader::ends_at_close) => {
+                    return Ok(b.body.as_mut().map(BodyReader::closed).unwrap_or_default());
+                }
+                Err(e) => return Err(BodyFail::Io(e)),
+            }
+        }
+        b.frames()
+    }
 }
 
 impl ServerCodec for H1Server {
@@ -289,29 +316,13 @@ impl ServerCodec for H1Server {
     }
 
     async fn read_body(&mut self, timeout: Option<Duration>) -> Result<Frames<'_>, BodyFail> {
-        let b = &mut *self.bufs;
-        b.drop_taken();
-        if b.rbuf.is_empty() {
-            // A known length larger than the room left: room for one large read (kept
-            // with the pooled buffers, so allocated once per set).
-            let room = body_read(self.bufsize);
-            if let Some(left) = b.body.as_ref().and_then(BodyReader::length_left)
-                && (b.rbuf.capacity() as u64) < left.min(room as u64)
-                && b.rbuf.capacity() < room
-            {
-                b.rbuf.reserve_exact(room);
-            }
-            let timer = Some(&mut b.timer);
-            match read_more_with(&mut self.conn, &mut b.rbuf, self.bufsize, || timeout, timer).await
-            {
-                Ok(_) => {}
-                Err(IoFail::Closed) if b.body.as_ref().is_some_and(BodyReader::ends_at_close) => {
-                    return Ok(b.body.as_mut().map(BodyReader::closed).unwrap_or_default());
-                }
-                Err(e) => return Err(BodyFail::Io(e)),
-            }
-        }
-        b.frames()
+        self.bufs.drop_taken();
+        self.read_more_body(timeout).await
+    }
+
+    async fn hold_body(&mut self, timeout: Option<Duration>) -> Result<Frames<'_>, BodyFail> {
+        // The head and the body taken stay in the buffer (the rules read the head).
+        self.read_more_body(timeout).await
     }
 
     fn reusable(&self) -> bool {

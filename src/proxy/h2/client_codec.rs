@@ -166,6 +166,7 @@ impl H2Client {
             trailers: if self.body_end { &self.trailers } else { &[] },
             end: self.body_end,
             wire: self.acc.len(),
+            end_of_trailers: false,
         }
     }
 
@@ -252,7 +253,7 @@ impl H2Client {
                 ok: true,
             };
         };
-        let (head, size) = response::reply_head(&reply);
+        let (head, _) = response::reply_head(&reply);
         let body = if head_only { &[][..] } else { &reply.body[..] };
         let mut ok = self.send_head(head, body.is_empty()).is_ok();
         if ok && !body.is_empty() {
@@ -264,7 +265,7 @@ impl H2Client {
             ok = within(timeout, self.send_frames(&frames)).await.is_ok();
         }
         Replied {
-            bytes: (size + body.len()) as u64,
+            bytes: crate::proxy::h1::htx_size::of_reply(&reply, head_only),
             counted: true,
             persist: true,
             ok,

@@ -246,6 +246,7 @@ impl H2Server {
             trailers: if self.done { &self.resp_trailers } else { &[] },
             end: self.done,
             wire: self.chunk.len(),
+            end_of_trailers: false,
         }
     }
 }

@@ -5,14 +5,20 @@
 //! body fetches (`req.body`, …) read it. The held bytes go to the server first, as
 //! body frames the server codec frames again (a `Content-Length` body unchanged, a
 //! chunked one re-chunked), then the rest of the body is streamed as usual.
+//!
+//! `http-response wait-for-body` holds the response body the same way
+//! ([`Session::wait_for_response_body`]): the `http-response` rules after it read it
+//! (`res.body`, …), the held bytes go to the client first. Its time running out
+//! answers 504 (`sR`), as HAProxy 2.6; a server closing ends the wait with what came.
 
 use super::exchange::{Exchange, Next, Session};
 use super::io::IoFail;
 use super::rules::BodyWait;
+use super::server_side::ServerSide;
 use crate::acl::ReqBody;
 use crate::log::{FinState, TermCause};
 use crate::proxy::codec::{BodyFail, ClientCodec, ServerCodec};
-use crate::proxy::message::{Field, Frames, Payload, Request};
+use crate::proxy::message::{Field, Frames, Payload, Request, Response};
 use std::time::Instant;
 
 /// The request body read before the rules went on.
@@ -26,6 +32,8 @@ pub struct HeldBody {
     trailers: Vec<Field>,
     /// The body ended within `data`.
     end: bool,
+    /// It ended with a trailer section, even an empty one ([`Frames::end_of_trailers`]).
+    end_of_trailers: bool,
     /// Bytes of the connection it took, framing included (`%U`).
     wire: usize,
     /// How many of `data` the buffer holds (the fetches see no more; all of it is
@@ -39,6 +47,7 @@ impl HeldBody {
         self.held = false;
         self.room = 0;
         self.end = false;
+        self.end_of_trailers = false;
         self.wire = 0;
         self.trailers.clear();
         self.data.clear();
@@ -59,6 +68,7 @@ impl HeldBody {
             trailers: if self.end { &self.trailers } else { &[] },
             end: self.end,
             wire: self.wire,
+            end_of_trailers: self.end_of_trailers,
         }
     }
 
@@ -83,16 +93,48 @@ pub fn req_body<'a>(req: &Request<'_>, held: Option<&'a HeldBody>) -> Option<Req
     Some(ReqBody { data, declared })
 }
 
+/// The body of `resp` as the response fetches see it: what `http-response
+/// wait-for-body` held, or nothing but its announced size before.
+pub fn res_body<'a>(resp: &Response<'_>, held: Option<&'a HeldBody>) -> Option<ReqBody<'a>> {
+    let declared = match resp.payload {
+        Payload::None => Some(0),
+        Payload::Length(n) => Some(n),
+        Payload::Streamed => None,
+    };
+    let data = held
+        .filter(|h| h.held)
+        .map_or(&[][..], |h| &h.data[..h.data.len().min(h.room)]);
+    Some(ReqBody { data, declared })
+}
+
+/// How a wait for the response body ended early.
+pub(super) enum ResWaitEnd {
+    /// The wait's time ran out (504).
+    Time,
+    /// The server's response was malformed (502).
+    Invalid,
+}
+
 /// The most body bytes a wait holds: HAProxy's buffer less its `tune.maxrewrite`
 /// reserve and the head as its HTX buffer stores it (a 48-byte header, 8 bytes per
 /// block, the start line's parts with 24 bytes of their own, each header's name and
 /// value, the end of headers), close to what HAProxy holds.
 fn room(bufsize: usize, maxrewrite: usize, req: &Request<'_>) -> usize {
+    let line = req.method_span.len() + req.target.len() + 8;
+    room_for(bufsize, maxrewrite, line, req.headers)
+}
+
+/// [`room`] for a head whose start line's parts take `line` bytes.
+fn room_for(
+    bufsize: usize,
+    maxrewrite: usize,
+    line: usize,
+    headers: &[crate::proxy::message::Header],
+) -> usize {
     const HTX: usize = 48;
     const BLOCK: usize = 8;
-    let line = 24 + req.method_span.len() + req.target.len() + 8 + BLOCK;
-    let headers: usize = req
-        .headers
+    let line = 24 + line + BLOCK;
+    let headers: usize = headers
         .iter()
         .map(|h| h.name.len() + h.value.len() + BLOCK)
         .sum();
@@ -149,6 +191,7 @@ impl Session {
                     if f.end {
                         held.trailers.extend(f.trailers.iter().cloned());
                         held.end = true;
+                        held.end_of_trailers = f.end_of_trailers;
                     }
                 }
                 Err(BodyFail::Io(IoFail::Timeout)) => {
@@ -170,6 +213,73 @@ impl Session {
             }
         }
         Ok(())
+    }
+}
+
+impl Session {
+    /// Reads the response body into the transaction as `w` asks (`http-response
+    /// wait-for-body`), without losing the head the rules read: its end, a full buffer,
+    /// `at-least` bytes, or the server closing (the rest of the exchange sees that as
+    /// usual). `st`: `timeout server`.
+    pub(super) async fn wait_for_response_body(
+        &self,
+        server: &mut ServerSide,
+        held: &mut HeldBody,
+        w: &BodyWait,
+        st: Option<std::time::Duration>,
+    ) -> Result<(), ResWaitEnd> {
+        let resp = server.response();
+        if !resp.payload.is_some() {
+            return Ok(());
+        }
+        let line = 8 + 3 + resp.reason.len();
+        let limit = room_for(
+            self.snap.global.bufsize,
+            self.snap.global.maxrewrite,
+            line,
+            resp.headers,
+        );
+        let enough = |h: &HeldBody| {
+            h.end || h.data.len() >= limit || (w.at_least > 0 && h.data.len() as u64 >= w.at_least)
+        };
+        if !held.held {
+            held.held = true;
+            held.room = limit;
+            // What came with the head first.
+            let (_, f) = server.head_and_body().map_err(|_| ResWaitEnd::Invalid)?;
+            held.take(&f);
+        }
+        let deadline = w.time.map(|t| Instant::now() + t);
+        while !enough(held) {
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            let wait = match (left, st) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            match server.hold_body(wait).await {
+                Ok(f) => held.take(&f),
+                Err(BodyFail::Io(IoFail::Timeout)) => return Err(ResWaitEnd::Time),
+                // The server left: the rules go on with what came; forwarding the
+                // body then meets the close.
+                Err(BodyFail::Io(_)) => return Ok(()),
+                Err(BodyFail::Invalid) => return Err(ResWaitEnd::Invalid),
+            }
+        }
+        Ok(())
+    }
+}
+
+impl HeldBody {
+    /// Adds frames read to what is held.
+    pub(super) fn take(&mut self, f: &Frames<'_>) {
+        self.data.extend_from_slice(f.data);
+        self.wire += f.wire;
+        // The end once (a codec asked again after it says so with nothing else).
+        if f.end && !self.end {
+            self.trailers.extend(f.trailers.iter().cloned());
+            self.end = true;
+            self.end_of_trailers = f.end_of_trailers;
+        }
     }
 }
 

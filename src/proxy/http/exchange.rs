@@ -633,7 +633,15 @@ impl Session {
         ex.body_pending = req.payload.is_some();
         let be = match self.request_rules(client, ex).await {
             Ok(be) => be,
-            Err(next) => return next,
+            Err(next) => {
+                // A backend that answered itself (its rules' `return`, `deny`) still
+                // had the stream: HAProxy counts it in its `stot`.
+                if let Some(b) = ex.backend.as_ref().filter(|b| b.name != self.fe.name) {
+                    b.counters.session_start();
+                    b.counters.session_end();
+                }
+                return next;
+            }
         };
         be.counters.session_start();
         let r = self.pass_to(client, ex, &be).await;
@@ -738,6 +746,16 @@ impl Session {
             break routed;
         };
         ex.backend = backend.clone();
+        // HAProxy counts in `intercepted` the requests its frontend's own rules answer
+        // (`return`, `redirect`, `auth`), not a backend's.
+        if matches!(verdict, Verdict::Return(_) | Verdict::Auth(_))
+            && backend.as_ref().is_none_or(|b| b.name == fe.name)
+        {
+            fe.live
+                .counters
+                .intercepted
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         match verdict {
             Verdict::Continue | Verdict::WaitBody(_) => {}
             Verdict::Prometheus => return Err(self.serve_stats(client, ex, None).await),

@@ -318,7 +318,9 @@ impl Session {
         let out = client
             .write_reply(page, persist, head_only, self.fe.timeouts.client)
             .await;
-        ex.bytes_out = out.bytes;
+        // Added to the server's response as received (HAProxy's `LH`).
+        ex.bytes_out += out.bytes;
+        (ex.term, ex.fin) = (TermCause::Local, FinState::Headers);
         Some(if out.ok && out.persist {
             Next::KeepAlive
         } else {

@@ -3,6 +3,7 @@
 //! edge of a reused connection the server had closed), interim responses passed on,
 //! `http-response` rules, then the response forwarded (or a tunnel).
 
+use super::body_wait::{HeldBody, ResWaitEnd};
 use super::exchange::{Exchange, Next, Session};
 use super::forward::Sent;
 use super::io::{IoFail, write_all};
@@ -104,6 +105,10 @@ impl Session {
             {
                 return Err(Some(Next::Close));
             }
+            // HAProxy counts interim heads in `bout` too, and each in the server's
+            // `req_tot` and `hrsp_1xx`.
+            ex.bytes_out += resp.htx_size();
+            crate::proxy::session::account_interim(ex.server.as_deref(), status);
             if status == 100 {
                 sent.awaiting_100 = false;
             }
@@ -136,7 +141,9 @@ impl Session {
                 .map(|h| (h.name.get(r.buf), h.value.get(r.buf)));
             super::txn::capture(&self.fe.capture_res, fields, &mut ex.cap_res);
         }
-        let verdict = {
+        // Where the rules go on after `wait-for-body`: (the frontend's, rule index).
+        let mut from = (false, 0);
+        let verdict = loop {
             let view = ReqView {
                 req: client.request(),
                 conn: &self.conn,
@@ -149,19 +156,48 @@ impl Session {
                         .tracking(self.conn.stick.as_deref(), Some(&ex.trk)),
                 ),
             };
-            if let Some(srv) = &ex.server {
+            if let (Some(srv), (false, 0)) = (&ex.server, from) {
                 crate::proxy::stick::record(be, &view, &mut ex.stick, srv);
             }
             // The backend's rules first, then the frontend's, as HAProxy's
             // `http_process_res_common()`.
             let mut v = Verdict::Continue;
-            if !be.http_response.is_empty() {
-                v = rules::apply_with(&be.http_response, &view, &mut ex.redits, &mut ex.fx);
+            let mut in_fe = from.0;
+            if !from.0 && !be.http_response.is_empty() {
+                v = rules::apply_after(
+                    &be.http_response,
+                    from.1,
+                    &view,
+                    &mut ex.redits,
+                    &mut ex.fx,
+                );
             }
             if matches!(v, Verdict::Continue) && !self.fe.http_response.is_empty() {
-                v = rules::apply_with(&self.fe.http_response, &view, &mut ex.redits, &mut ex.fx);
+                let first = if from.0 { from.1 } else { 0 };
+                in_fe = true;
+                v = rules::apply_after(
+                    &self.fe.http_response,
+                    first,
+                    &view,
+                    &mut ex.redits,
+                    &mut ex.fx,
+                );
             }
-            v
+            let Verdict::WaitBody(w) = v else { break v };
+            // `http-response wait-for-body`: hold the body, then the next rule.
+            from = (in_fe, w.resume.index());
+            let st = ex.fx.server_timeout.or(be.timeouts.server);
+            let held = &mut ex.txn.res_body;
+            if let Err(end) = self.wait_for_response_body(server, held, &w, st).await {
+                ex.bytes_out += head_size + ex.txn.res_body.frames().htx_size();
+                let (status, term) = match end {
+                    ResWaitEnd::Time => (504, TermCause::ServerTimeout),
+                    ResWaitEnd::Invalid => (502, TermCause::Proxy),
+                };
+                return Responded::clean(
+                    self.fail(client, ex, status, term, FinState::Request).await,
+                );
+            }
         };
         match verdict {
             Verdict::Continue
@@ -170,12 +206,14 @@ impl Session {
             | Verdict::Prometheus
             | Verdict::WaitBody(_) => {}
             Verdict::Deny(_) => {
+                ex.bytes_out += received(server, &ex.txn.res_body, head_size);
                 return Responded::clean(
                     self.fail(client, ex, 502, TermCause::Proxy, FinState::Headers)
                         .await,
                 );
             }
             Verdict::ErrorPage(status) => {
+                ex.bytes_out += received(server, &ex.txn.res_body, head_size);
                 let reply = self
                     .error_page_reply(ex, client.request(), status)
                     .map(Arc::new);
@@ -185,6 +223,7 @@ impl Session {
                 };
             }
             Verdict::Return(reply) => {
+                ex.bytes_out += received(server, &ex.txn.res_body, head_size);
                 return Responded {
                     next: self.response_reply(client, ex, reply, request_done).await,
                     server_clean: false,
@@ -234,6 +273,7 @@ impl Session {
             {
                 return Responded::clean(Some(Next::Close));
             }
+            ex.bytes_out += head_size;
             // Boxed: tunnels are rare and their future is large.
             return Responded::clean(Some(Box::pin(self.tunnel(client, server, ex, be)).await));
         }
@@ -246,9 +286,16 @@ impl Session {
                 );
             }
         };
+        self.count_response(ex, ex.status);
+        // A body held by `wait-for-body` goes first, with what the codec had beyond it.
+        let first = if ex.txn.res_body.is_held() {
+            ex.txn.res_body.take(&first);
+            ex.txn.res_body.frames()
+        } else {
+            first
+        };
         let client_keep = client.keeps_after(&resp, allowed);
         let mut done = first.end;
-        self.count_response(ex, ex.status);
         match client
             .write_response(&resp, &ex.redits, client_keep, &first, ct)
             .await
@@ -322,10 +369,19 @@ impl Session {
             server_fin: be.timeouts.server_fin,
         };
         let res = tunnel::run(cio, sio, t, self.snap.global.bufsize).await;
-        ex.bytes_out += res.down;
-        ex.bytes_in += res.up;
+        // HAProxy counts a tunnel's bytes as they are, those read with the heads too.
+        ex.bytes_out += res.down + pending_down.len() as u64;
+        ex.bytes_in += res.up + pending_up.len() as u64;
         Next::Close
     }
+}
+
+/// What HAProxy 2.6 counted of a response its `http-response` rules replaced (`deny`,
+/// `return`): the head as received (`head_size`, its HTX size) and the body bytes
+/// received with it (or held by `wait-for-body`), which the reply does not forward.
+fn received(server: &mut ServerSide, held: &HeldBody, head_size: u64) -> u64 {
+    let rest = server.head_and_body().map_or(0, |(_, f)| f.htx_size());
+    head_size + held.frames().htx_size() + rest
 }
 
 /// Passive checks' hook (`observe layer7`): the final status, or how reading the head

@@ -83,6 +83,17 @@ pub enum Stage {
     Backend(Arc<Backend>, usize),
 }
 
+impl Stage {
+    /// The index of the rule to go on at, in the list that stopped (`Frontend(i)` from
+    /// [`apply_after`]); 0 for the other stages.
+    pub fn index(&self) -> usize {
+        match self {
+            Stage::Frontend(i) | Stage::Backend(_, i) => *i,
+            Stage::Start | Stage::BackendBuffered(_) => 0,
+        }
+    }
+}
+
 /// A wait for the request body the rules asked for (HAProxy's
 /// `http_wait_for_msg_body()`): until its end, a full buffer, `at_least` bytes or
 /// `time`, then the rules resume at `resume`.
@@ -150,6 +161,9 @@ impl SampleSource for Edited<'_> {
     }
     fn req_body(&self) -> Option<crate::acl::ReqBody<'_>> {
         self.inner.req_body()
+    }
+    fn res_body(&self) -> Option<crate::acl::ReqBody<'_>> {
+        self.inner.res_body()
     }
     fn set_var(&self, name: &str, value: Option<&[u8]>) {
         self.inner.set_var(name, value)
@@ -241,6 +255,18 @@ pub fn apply_with(
     fx: &mut Effects,
 ) -> Verdict {
     apply_from(rules, 0, src, edits, fx)
+}
+
+/// [`apply_with`] from the rule at index `from` on (the rules after an `http-response
+/// wait-for-body`): see [`apply_from`].
+pub fn apply_after(
+    rules: &HttpRules,
+    from: usize,
+    src: &dyn SampleSource,
+    edits: &mut Edits,
+    fx: &mut Effects,
+) -> Verdict {
+    apply_from(rules, from, src, edits, fx)
 }
 
 /// [`apply_with`] from the rule at index `from` on; a `wait-for-body` rule that

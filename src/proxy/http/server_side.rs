@@ -111,6 +111,13 @@ impl ServerCodec for ServerSide {
         }
     }
 
+    async fn hold_body(&mut self, timeout: Option<Duration>) -> Result<Frames<'_>, BodyFail> {
+        match self {
+            ServerSide::H1(c) => c.hold_body(timeout).await,
+            ServerSide::H2(c) => c.hold_body(timeout).await,
+        }
+    }
+
     fn reusable(&self) -> bool {
         match self {
             ServerSide::H1(c) => c.reusable(),

@@ -30,6 +30,8 @@ pub struct Txn {
     pub auth: Mutex<super::identity::AuthNote>,
     /// The request body held for the rules (`wait-for-body`).
     pub body: super::body_wait::HeldBody,
+    /// The response body held for the `http-response` rules (`wait-for-body`).
+    pub res_body: super::body_wait::HeldBody,
 }
 
 impl Txn {
@@ -37,6 +39,7 @@ impl Txn {
     pub fn clear(&mut self) {
         self.uid = OnceLock::new();
         self.body.clear();
+        self.res_body.clear();
         *self.busy.get_mut() = false;
         if let Ok(v) = self.vars.get_mut() {
             v.retain(|(n, _)| n.starts_with("sess."));

@@ -87,11 +87,9 @@ impl Session {
                 } else {
                     FinState::Connect
                 };
-                let term = if e == ConnectError::NoServer {
-                    TermCause::Proxy
-                } else {
-                    TermCause::ServerAbort
-                };
+                // No server to pick is a connection failure (`SC`, the backend's
+                // `econ`), as HAProxy 2.6 counts it.
+                let term = TermCause::ServerAbort;
                 return Err(self.fail(client, ex, 503, term, fin).await);
             }
         };

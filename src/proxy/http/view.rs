@@ -131,6 +131,10 @@ impl SampleSource for ReqView<'_> {
     fn req_body(&self) -> Option<crate::acl::ReqBody<'_>> {
         super::body_wait::req_body(&self.req, self.txn.map(|(t, _, _)| &t.body))
     }
+    fn res_body(&self) -> Option<crate::acl::ReqBody<'_>> {
+        let resp = self.resp.as_ref()?;
+        super::body_wait::res_body(resp, self.txn.map(|(t, _, _)| &t.res_body))
+    }
 }
 
 impl BalanceInput for ReqView<'_> {

@@ -160,6 +160,7 @@ fn frames_then_encoding_give_the_bytes_reencoding_gives_at_every_split_point() {
                 trailers: if done { &trailers } else { &[] },
                 end: done,
                 wire: 0,
+                end_of_trailers: false,
             };
             encode_chunked(&frames, &mut got);
         }
