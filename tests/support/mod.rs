@@ -17,6 +17,7 @@ pub mod client;
 pub mod config;
 pub mod daemon;
 pub mod h2_bytes;
+pub mod h2_ws;
 pub mod handoff;
 pub mod http1;
 pub mod load;
