@@ -28,6 +28,7 @@ pub mod procnet;
 pub mod route;
 pub mod services;
 pub mod socat;
+pub mod stats;
 pub mod stick;
 
 pub use backend_http::{HttpBackend, HttpBackendBuilder, RecordedRequest};
