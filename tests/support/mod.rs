@@ -21,6 +21,7 @@ pub mod h2_ws;
 pub mod handoff;
 pub mod http1;
 pub mod load;
+pub mod log_line;
 pub mod master;
 pub mod nginx;
 pub mod pg_cluster;
