@@ -24,34 +24,14 @@ CANDIDATE=${CANDIDATE:-$root/target/release/gatehouse}
 NGINX_PORT=${NGINX_PORT:-9181}
 PROXY_PORT=${PROXY_PORT:-9180}
 
-work=$(mktemp -d /tmp/checks-scale.XXXXXX)
+here=$(dirname "$0")
+# shellcheck source=lib/common.sh
+. "$here/lib/common.sh"
+# shellcheck source=lib/bench-http.sh
+. "$here/lib/bench-http.sh"
 chmod 755 "$work"
-pids=()
-cleanup() {
-    for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-cat >"$work/nginx.conf" <<EOF
-user root;
-worker_processes 1;
-daemon off;
-error_log $work/nginx.err warn;
-pid $work/nginx.pid;
-events { worker_connections 4096; }
-http {
-  access_log $work/access.log;
-  server {
-    listen 127.0.0.1:$NGINX_PORT backlog=4096;
-    location = /health { default_type text/plain; return 200 "ok\n"; }
-  }
-}
-EOF
-taskset -c 1 nginx -c "$work/nginx.conf" -p "$work" &
-pids+=($!)
-sleep 0.5
+NGINX_CPU=1 nginx_backend nginx "$NGINX_PORT" "$work/access.log"
+wait_port "$NGINX_PORT"
 
 {
     printf 'global\n    maxconn 4096\n    nbthread 1\n'

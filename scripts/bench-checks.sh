@@ -67,56 +67,20 @@ DUR=${DUR:-10}
 CONNS=${CONNS:-64}
 KA_RPS=${KA_RPS:-30000}
 
-work=$(mktemp -d /tmp/bench-checks.XXXXXX)
+here=$(dirname "$0")
+# shellcheck source=lib/common.sh
+. "$here/lib/common.sh"
+# shellcheck source=lib/bench-http.sh
+. "$here/lib/bench-http.sh"
 chmod 755 "$work"
-pids=()
-cleanup() {
-    for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-    for _ in $(seq 100); do
-        (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
-        sleep 0.2
-    done
-    echo "bench-checks.sh: nothing listens on port $1" >&2
-    return 1
-}
-
-# nginx: NAME PORT BODY-LOCATION-LINES; access log only for the check targets.
-start_nginx() {
-    local name=$1 port=$2 log=$3
-    cat >"$work/$name.conf" <<NGX
-user root;
-worker_processes 1;
-daemon off;
-error_log $work/$name.err warn;
-pid $work/$name.pid;
-events { worker_connections 4096; }
-http {
-  access_log $log;
-  keepalive_requests 1000000;
-  server {
-    listen 127.0.0.1:$port backlog=4096;
-    location = /health { default_type text/plain; return 200 "ok\n"; }
-    location / { default_type text/plain; return 200 "hello from $port\n"; }
-  }
-}
-NGX
-    taskset -c 1 nginx -c "$work/$name.conf" -p "$work" &
-    pids+=($!)
-}
+NGINX_CPU=1
 
 targets=()
 target_pids=()
 for t in $(seq 1 "$TARGETS"); do
     port=$(free_port)
     targets+=("$port")
-    start_nginx "target$t" "$port" "$work/checks.log"
+    nginx_backend "target$t" "$port" "$work/checks.log"
     target_pids+=($!)
 done
 for port in "${targets[@]}"; do wait_port "$port"; done
@@ -140,26 +104,7 @@ checked_backend no >"$work/checked-no.cfg"
 # A whole configuration: frontend on $1 to backend `app` ($2, $3), plus the checked one.
 proxy_cfg() {
     local pp=$1 pa=$2 pb=$3 check=$4
-    cat <<CFG
-global
-    nbthread 1
-    maxconn 4000
-    tune.bufsize 16384
-defaults
-    mode http
-    timeout connect 5s
-    timeout client  30s
-    timeout server  30s
-    option http-keep-alive
-    http-reuse always
-frontend bench_http
-    bind 127.0.0.1:$pp
-    default_backend app
-backend app
-    balance roundrobin
-    server app1 127.0.0.1:$pa
-    server app2 127.0.0.1:$pb
-CFG
+    bench_proxy_cfg bench_http "127.0.0.1:$pp" "$pa" "$pb"
     cat "$work/checked-$check.cfg"
 }
 
@@ -288,8 +233,8 @@ app_ports() {
     [ -n "${pa:-}" ] && return 0
     pa=$(free_port)
     pb=$(free_port)
-    start_nginx app1 "$pa" off
-    start_nginx app2 "$pb" off
+    nginx_backend app1 "$pa"
+    nginx_backend app2 "$pb"
     wait_port "$pa"
     wait_port "$pb"
 }

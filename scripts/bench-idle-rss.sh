@@ -29,37 +29,13 @@ if [ "$N" -gt "$fit" ]; then
     echo "bench-idle-rss: descriptor limit $(ulimit -n) holds $fit connections for HAProxy; N=$fit" >&2
     N=$fit
 fi
-work=$(mktemp -d /tmp/idle-rss.XXXXXX)
+here=$(dirname "$0")
+# shellcheck source=lib/common.sh
+. "$here/lib/common.sh"
+# shellcheck source=lib/bench-http.sh
+. "$here/lib/bench-http.sh"
 chmod 755 "$work"
-pids=()
-cleanup() {
-    for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-for port in 9101 9102; do
-    cat >"$work/backend-$port.conf" <<EOF
-user root;
-worker_processes 1;
-daemon off;
-error_log $work/backend-$port.err warn;
-pid $work/backend-$port.pid;
-worker_rlimit_nofile 100000;
-events { worker_connections 50000; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  server {
-    listen 127.0.0.1:$port reuseport backlog=4096;
-    location = / { default_type text/plain; return 200 "hello from $port\n"; }
-  }
-}
-EOF
-    taskset -c 1 nginx -c "$work/backend-$port.conf" -p "$work" &
-    pids+=($!)
-done
+for port in 9101 9102; do NGINX_CPU=1 NGINX_CONNS=50000 nginx_backend "backend-$port" "$port"; done
 
 # The bench configuration, with room for N connections.
 sed -E "s/^([[:space:]]*)maxconn[[:space:]]+[0-9]+/\1maxconn $((N + 500))/" "$bench_cfg" >"$work/proxy.cfg"
@@ -92,13 +68,6 @@ asyncio.run(main())
 EOF
 
 rss_kb() { awk '/VmRSS/{print $2}' "/proc/$1/status"; }
-wait_port() {
-    for _ in $(seq 1 100); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-        sleep 0.1
-    done
-    return 1
-}
 wait_port 9101 && wait_port 9102 || { echo "backends did not start" >&2; exit 1; }
 
 printf '%-10s %8s %12s %12s %14s\n' peer conns "rss before" "rss idle" "bytes/conn"

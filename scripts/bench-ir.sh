@@ -52,15 +52,15 @@ here=$(dirname "$0")
 . "$here/lib/common.sh"
 # shellcheck source=lib/measure.sh
 . "$here/lib/measure.sh"
+# shellcheck source=lib/bench-http.sh
+. "$here/lib/bench-http.sh"
 
 pa=$(free_port); pb=$(free_port); pp=$(free_port); ps=$(free_port)
 mkdir -p "$work/www"
 tls_fe=""
 case $scenario in
   tls | tlsclose | h2)
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-      -subj /CN=localhost -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
-    cat "$work/cert.pem" "$work/key.pem" >"$work/bundle.pem"
+    tls_bundle
     alpn=""
     [ "$scenario" = h2 ] && alpn=" alpn h2,http/1.1"
     tls_fe="frontend bench_https
@@ -69,29 +69,7 @@ case $scenario in
     ;;
 esac
 head -c 65536 /dev/zero | tr '\0' 'b' >"$work/www/64k"
-for port in "$pa" "$pb"; do
-  cat >"$work/nginx-$port.conf" <<NGX
-user root;
-worker_processes 1;
-daemon off;
-error_log $work/nginx-$port.err warn;
-pid $work/nginx-$port.pid;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  server {
-    listen 127.0.0.1:$port;
-    root $work/www;
-    location = / { default_type text/plain; return 200 "hello from $port\n"; }
-    location /api { default_type text/plain; return 200 "hello from $port\n"; }
-    location / { default_type application/octet-stream; }
-  }
-}
-NGX
-  nginx -c "$work/nginx-$port.conf" -p "$work" &
-  pids+=($!)
-done
+for port in "$pa" "$pb"; do nginx_backend "nginx-$port" "$port"; done
 rules=""
 backends=""
 for i in $(seq 1 "${RULES:-0}"); do
@@ -110,30 +88,11 @@ for i in $(seq 1 "${RULES:-0}"); do
 "
   fi
 done
-cat >"$work/proxy.cfg" <<CFG
-global
-    nbthread 1
-    maxconn 4000
-    tune.bufsize 16384
-defaults
-    mode http
-    timeout connect 5s
-    timeout client  30s
-    timeout server  30s
-    option http-keep-alive
-    http-reuse always
-frontend bench_http
-    bind 127.0.0.1:$pp
-${FE_RULES:-}
-$rules    default_backend app
-backend app
-    balance roundrobin
-    server app1 127.0.0.1:$pa
-    server app2 127.0.0.1:$pb
-$backends
-$tls_fe
-${EXTRA_CFG:-}
-CFG
+{
+  bench_proxy_cfg bench_http "127.0.0.1:$pp" "$pa" "$pb" "${FE_RULES:+$FE_RULES
+}$rules"
+  printf '%s\n' "$backends" "$tls_fe" "${EXTRA_CFG:-}"
+} >"$work/proxy.cfg"
 measure_start "$tool" "$bin" "$work/proxy.cfg"
 # Over TLS wait for the TLS port: loading the certificate takes HAProxy (OpenSSL 3)
 # many seconds under valgrind.

@@ -43,49 +43,13 @@ threads=${NBTHREAD:-1}
 nb=""
 [ "$threads" != default ] && nb="    nbthread $threads
 "
-head="global
-${nb}    maxconn 4096
-defaults
-    mode tcp
-    timeout connect 5s
-    timeout client 60s
-    timeout server 60s"
 case $path in
-  tcp)
-    cat >"$work/proxy.cfg" <<CFG
-$head
-frontend pg
-    bind 127.0.0.1:$pp
-    default_backend db
-backend db
-    server db 127.0.0.1:$pgport
-CFG
-    ;;
-  door)
-    # An RS256 JWT signed here, its key in a JWKS file.
-    jwt_token
-    password=$token
-    cat >"$work/proxy.cfg" <<CFG
-$head
-identity idp
-    issuer https://idp.bench
-    audience pg
-    allowed-algs RS256
-    jwks-file $work/jwks.json
-credentials app
-    user app
-    password "x"
-frontend pg
-    bind 127.0.0.1:$pp proto pgsql
-    tcp-request content authenticate idp
-    tcp-request content set-credentials app
-    default_backend db
-backend db
-    server db 127.0.0.1:$pgport
-CFG
-    ;;
+  tcp) ;;
+  # An RS256 JWT signed here, its key in a JWKS file.
+  door) jwt_token; password=$token ;;
   *) echo "bench-pgbench-ir.sh: unknown path $path (tcp, door)" >&2; exit 2 ;;
 esac
+pg_proxy_cfg "$path" "$pp" x "$nb" >"$work/proxy.cfg"
 measure_start "$tool" "$bin" "$work/proxy.cfg"
 measure_listening "$tool" "$pp"
 out=$(PGPASSWORD=$password "$pgbin/pgbench" -n -S -c "$clients" -j 2 -t "$tx" \

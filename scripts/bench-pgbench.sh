@@ -47,48 +47,9 @@ jwt_token
 
 # --- the proxies ----------------------------------------------------------------------
 p_hp=$(free_port); p_ghtcp=$(free_port); p_ghpg=$(free_port)
-tcp_cfg() {
-  cat <<CFG
-global
-    maxconn 4096
-defaults
-    mode tcp
-    timeout connect 5s
-    timeout client 60s
-    timeout server 60s
-frontend pg
-    bind 127.0.0.1:$1
-    default_backend db
-backend db
-    server db 127.0.0.1:$pgport
-CFG
-}
-tcp_cfg "$p_hp" >"$work/haproxy.cfg"
-tcp_cfg "$p_ghtcp" >"$work/gh-tcp.cfg"
-cat >"$work/gh-token.cfg" <<CFG
-global
-    maxconn 4096
-defaults
-    mode tcp
-    timeout connect 5s
-    timeout client 60s
-    timeout server 60s
-identity idp
-    issuer https://idp.bench
-    audience pg
-    allowed-algs RS256
-    jwks-file $work/jwks.json
-credentials app
-    user app
-    password "$password"
-frontend pg
-    bind 127.0.0.1:$p_ghpg proto pgsql
-    tcp-request content authenticate idp
-    tcp-request content set-credentials app
-    default_backend db
-backend db
-    server db 127.0.0.1:$pgport
-CFG
+pg_proxy_cfg tcp "$p_hp" "$password" >"$work/haproxy.cfg"
+pg_proxy_cfg tcp "$p_ghtcp" "$password" >"$work/gh-tcp.cfg"
+pg_proxy_cfg door "$p_ghpg" "$password" >"$work/gh-token.cfg"
 "$hp" -db -f "$work/haproxy.cfg" >"$work/haproxy.log" 2>&1 &
 pids+=($!)
 "$gh" -db -f "$work/gh-tcp.cfg" >"$work/gh-tcp.log" 2>&1 &

@@ -35,64 +35,19 @@ done
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 # shellcheck source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
+# shellcheck source=lib/bench-http.sh
+. "$(dirname "$0")/lib/bench-http.sh"
 chmod 755 "$work"
 pa=$(free_port); pb=$(free_port); ps=$(free_port)
 
-# ---- backends (as peers.sh) ------------------------------------------------------
-mkdir -p "$work/www"
-for port in "$pa" "$pb"; do
-  cat >"$work/backend-$port.conf" <<EOF
-user root;
-worker_processes 1;
-daemon off;
-error_log $work/backend-$port.err warn;
-pid $work/backend-$port.pid;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  server {
-    listen 127.0.0.1:$port reuseport backlog=4096;
-    root $work/www;
-    location = / { default_type text/plain; return 200 "hello from $port\n"; }
-    location / { default_type application/octet-stream; }
-  }
-}
-EOF
-  taskset -c 1 nginx -c "$work/backend-$port.conf" -p "$work" &
-  pids+=($!)
-done
-
-# ---- TLS material and the configuration --------------------------------------------
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-  -subj /CN=localhost -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
-cat "$work/cert.pem" "$work/key.pem" >"$work/bundle.pem"
+# ---- backends (as peers.sh), TLS material ------------------------------------------
+NGINX_CPU=1
+for port in "$pa" "$pb"; do nginx_backend "backend-$port" "$port"; done
+tls_bundle
 cfg_for() { # scenario: the proxy configuration (peers.sh's haproxy.cfg + tls.cfg)
   local alpn=""
   [ "$1" = h2 ] && alpn=" alpn h2,http/1.1"
-  cat >"$work/proxy-$1.cfg" <<EOF
-global
-    nbthread 1
-    maxconn 4000
-    tune.bufsize 16384
-
-defaults
-    mode http
-    timeout connect 5s
-    timeout client  30s
-    timeout server  30s
-    option http-keep-alive
-    http-reuse always
-
-frontend bench_https
-    bind 127.0.0.1:$ps ssl crt $work/bundle.pem$alpn
-    default_backend app
-
-backend app
-    balance roundrobin
-    server app1 127.0.0.1:$pa
-    server app2 127.0.0.1:$pb
-EOF
+  bench_proxy_cfg bench_https "127.0.0.1:$ps ssl crt $work/bundle.pem$alpn" "$pa" "$pb" >"$work/proxy-$1.cfg"
   echo "$work/proxy-$1.cfg"
 }
 
@@ -104,14 +59,6 @@ start_peer() { # peer scenario: prints the pid of the proxy
     candidate) taskset -c 0 $CANDIDATE -db -f "$cfg" >"$work/candidate.log" 2>&1 & ;;
   esac
   echo $!
-}
-
-wait_port() { # port: wait until something answers there
-  for _ in $(seq 1 100); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-    sleep 0.1
-  done
-  return 1
 }
 
 tree_pids() { echo "$1"; pgrep -P "$1" 2>/dev/null || true; }

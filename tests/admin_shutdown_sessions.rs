@@ -43,21 +43,9 @@ fn closed_within(c: &mut TcpStream) -> Duration {
 }
 
 fn line(d: &Daemon, what: &str) -> String {
-    let mut found = String::new();
-    assert!(
-        wait_until(Duration::from_secs(10), || {
-            match d.stderr().lines().find(|l| l.contains(what)) {
-                Some(l) => {
-                    found = l.to_owned();
-                    true
-                }
-                None => false,
-            }
-        }),
-        "no {what:?} in:\n{}",
-        d.stderr()
-    );
-    found
+    let found = d.wait_stderr_line(Duration::from_secs(10), |l| l.contains(what));
+    assert!(found.is_some(), "no {what:?} in:\n{}", d.stderr());
+    found.unwrap()
 }
 
 #[test]

@@ -11,6 +11,7 @@ use agent::Agent;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
+use support::log_line::{durations_n, log_message};
 use support::{Daemon, TcpEcho, local, proxy_builder, wait_until};
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -18,12 +19,10 @@ const WAIT: Duration = Duration::from_secs(10);
 /// The `[WARNING]`/`[ALERT]` messages about server `be/s1` so far, check durations
 /// made `Nms`.
 fn messages(d: &Daemon) -> Vec<String> {
-    let re = regex::Regex::new(r"check duration: \d+ms").unwrap();
     d.stderr()
         .lines()
         .filter(|l| l.starts_with('[') && l.contains("be/s1"))
-        .map(|l| l.split_once(" : ").map_or(l, |(_, m)| m))
-        .map(|m| re.replace(m, "check duration: Nms").into_owned())
+        .map(|l| durations_n(log_message(l)))
         .collect()
 }
 

@@ -9,7 +9,8 @@ mod support;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;
-use support::{Daemon, proxy_builder, wait_until};
+use support::log_line::{durations_n, log_message};
+use support::{Daemon, proxy_builder};
 
 const WAIT: Duration = Duration::from_secs(15);
 
@@ -42,24 +43,14 @@ fn slow_server(head: &'static [u8], pause: Duration, body: &'static [u8]) -> Soc
 
 /// The first check line about `server` (durations made `Nms`).
 fn first_check(d: &Daemon, server: &str) -> String {
-    let re = regex::Regex::new(r"check duration: \d+ms").unwrap();
     let who = format!("server be/{server} ");
-    let mut found = String::new();
-    let ok = wait_until(WAIT, || {
-        match d
-            .stderr()
-            .lines()
-            .find(|l| l.contains("Health check") && l.contains(&who))
-        {
-            Some(l) => {
-                found = l.split_once(" : ").map_or(l, |(_, m)| m).to_owned();
-                true
-            }
-            None => false,
-        }
-    });
-    assert!(ok, "no check line for {server}:\n{}", d.stderr());
-    re.replace(&found, "check duration: Nms").into_owned()
+    let found = d.wait_stderr_line(WAIT, |l| l.contains("Health check") && l.contains(&who));
+    assert!(
+        found.is_some(),
+        "no check line for {server}:\n{}",
+        d.stderr()
+    );
+    durations_n(log_message(&found.unwrap()))
 }
 
 /// The first check lines of the three servers.

@@ -5,6 +5,7 @@
 
 mod support;
 use std::time::Duration;
+use support::log_line::{durations_n, log_message};
 use support::nginx::Nginx;
 use support::pki::Pki;
 use support::*;
@@ -13,20 +14,11 @@ const WAIT: Duration = Duration::from_secs(10);
 
 /// The first `[WARNING]` line about `be/s1` containing `what`, the duration made `Nms`.
 fn line(d: &Daemon, what: &str) -> String {
-    let re = regex::Regex::new(r"check duration: \d+ms").unwrap();
-    let mut found = None;
-    let ok = wait_until(WAIT, || {
-        found = d
-            .stderr()
-            .lines()
-            .filter(|l| l.starts_with("[WARNING]") && l.contains("be/s1"))
-            .find(|l| l.contains(what))
-            .map(|l| l.split_once(" : ").map_or(l, |(_, m)| m).to_owned());
-        found.is_some()
+    let found = d.wait_stderr_line(WAIT, |l| {
+        l.starts_with("[WARNING]") && l.contains("be/s1") && l.contains(what)
     });
-    assert!(ok, "no {what:?} line:\n{}", d.stderr());
-    re.replace(&found.unwrap(), "check duration: Nms")
-        .into_owned()
+    assert!(found.is_some(), "no {what:?} line:\n{}", d.stderr());
+    durations_n(log_message(&found.unwrap()))
 }
 
 /// The first check's line with `server` options through haproxy or gatehouse (`host`:

@@ -12,6 +12,7 @@ mod switch;
 
 use agent::Agent;
 use std::time::Duration;
+use support::log_line::{durations_n, log_message};
 use support::{Daemon, proxy_builder, wait_until};
 use switch::{Mode, Switch};
 
@@ -19,12 +20,10 @@ const WAIT: Duration = Duration::from_secs(10);
 
 /// The messages about `be/s1` that contain `what`, check durations made `Nms`.
 fn messages(d: &Daemon, what: &str) -> Vec<String> {
-    let re = regex::Regex::new(r"check duration: \d+ms").unwrap();
     d.stderr()
         .lines()
         .filter(|l| l.starts_with('[') && l.contains("be/s1") && l.contains(what))
-        .map(|l| l.split_once(" : ").map_or(l, |(_, m)| m))
-        .map(|m| re.replace(m, "check duration: Nms").into_owned())
+        .map(|l| durations_n(log_message(l)))
         .collect()
 }
 

@@ -12,6 +12,7 @@
 mod support;
 
 use std::time::{Duration, Instant};
+use support::log_line::{durations_n, log_message};
 use support::pg_cluster::*;
 use support::{Daemon, Gatehouse, Haproxy, free_port, wait_until};
 
@@ -48,19 +49,9 @@ fn config(rw: u16, ro: u16, c: &PgCluster) -> String {
 /// The message of the first log line that contains `who`, waited for; its check
 /// duration made `Nms`.
 fn change(d: &Daemon, who: &str) -> String {
-    let mut found = String::new();
-    let ok = wait_until(Duration::from_secs(20), || {
-        match d.stderr().lines().find(|l| l.contains(who)) {
-            Some(l) => {
-                found = l.split_once(" : ").map_or(l, |(_, m)| m).to_owned();
-                true
-            }
-            None => false,
-        }
-    });
-    assert!(ok, "no {who:?} in:\n{}", d.stderr());
-    let re = regex::Regex::new(r"check duration: \d+ms").unwrap();
-    re.replace(&found, "check duration: Nms").into_owned()
+    let found = d.wait_stderr_line(Duration::from_secs(20), |l| l.contains(who));
+    assert!(found.is_some(), "no {who:?} in:\n{}", d.stderr());
+    durations_n(log_message(&found.unwrap()))
 }
 
 /// `SELECT pg_is_in_recovery(), inet_server_port()` through the proxy's `port` with

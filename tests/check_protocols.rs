@@ -8,7 +8,8 @@ mod support;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;
-use support::{Gatehouse, free_port, wait_until};
+use support::log_line::log_message;
+use support::{Gatehouse, free_port};
 
 /// A server writing `reply` to every connection, then reading until the peer closes.
 fn scripted(reply: &'static [u8]) -> SocketAddr {
@@ -29,17 +30,9 @@ fn scripted(reply: &'static [u8]) -> SocketAddr {
 }
 
 fn message(gh: &Gatehouse, who: &str) -> String {
-    let mut found = String::new();
-    let ok = wait_until(Duration::from_secs(10), || {
-        match gh.stderr().lines().find(|l| l.contains(who)) {
-            Some(l) => {
-                found = l.split_once(" : ").map_or(l, |(_, m)| m).to_owned();
-                true
-            }
-            None => false,
-        }
-    });
-    assert!(ok, "no {who:?} in:\n{}", gh.stderr());
+    let found = gh.wait_stderr_line(Duration::from_secs(10), |l| l.contains(who));
+    assert!(found.is_some(), "no {who:?} in:\n{}", gh.stderr());
+    let found = log_message(&found.unwrap()).to_owned();
     let re = regex::Regex::new(r"check duration: \d+ms.*").unwrap();
     re.replace(&found, "…").into_owned()
 }

@@ -7,8 +7,9 @@
 mod support;
 
 use std::time::{Duration, Instant};
+use support::log_line::{durations_n, log_message};
 use support::services::{self, Service};
-use support::{Daemon, Gatehouse, Haproxy, free_port, wait_until};
+use support::{Daemon, Gatehouse, Haproxy, free_port};
 
 /// `inter` of every check here, in ms.
 const INTER: u64 = 200;
@@ -46,19 +47,9 @@ fn both(sections: &str) -> (Gatehouse, Haproxy) {
 /// The `[WARNING]` message of the first state change of `who` ("Server be/s is DOWN"),
 /// its check duration made `Nms`; waits for it.
 fn change(d: &Daemon, who: &str) -> String {
-    let mut found = String::new();
-    let ok = wait_until(Duration::from_secs(10), || {
-        match d.stderr().lines().find(|l| l.contains(who)) {
-            Some(l) => {
-                found = l.split_once(" : ").map_or(l, |(_, m)| m).to_owned();
-                true
-            }
-            None => false,
-        }
-    });
-    assert!(ok, "no {who:?} in:\n{}", d.stderr());
-    let re = regex::Regex::new(r"check duration: \d+ms").unwrap();
-    re.replace(&found, "check duration: Nms").into_owned()
+    let found = d.wait_stderr_line(Duration::from_secs(10), |l| l.contains(who));
+    assert!(found.is_some(), "no {who:?} in:\n{}", d.stderr());
+    durations_n(log_message(&found.unwrap()))
 }
 
 /// The same state change as HAProxy logs it, in both logs.

@@ -22,22 +22,11 @@ fn line(d: &Daemon, what: &str) -> String {
 
 /// Waits for the first log line of `d` containing all of `what`; returns it.
 fn line_with(d: &Daemon, what: &[&str]) -> String {
-    let mut found = String::new();
-    let ok = wait_until(Duration::from_secs(20), || {
-        match d
-            .stderr()
-            .lines()
-            .find(|l| what.iter().all(|w| l.contains(w)))
-        {
-            Some(l) => {
-                found = l.to_owned();
-                true
-            }
-            None => false,
-        }
+    let found = d.wait_stderr_line(Duration::from_secs(20), |l| {
+        what.iter().all(|w| l.contains(w))
     });
-    assert!(ok, "no {what:?} in:\n{}", d.stderr());
-    found
+    assert!(found.is_some(), "no {what:?} in:\n{}", d.stderr());
+    found.unwrap()
 }
 
 /// A connection through `port` that echoes: a round trip proves it reached the echo

@@ -9,6 +9,7 @@ mod support;
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+use support::log_line::{durations_n, log_message};
 use support::{Daemon, TempDir, check, free_port, gatehouse_bin, proxy_builder, wait_until};
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -145,20 +146,11 @@ impl Drop for TlsServer {
 
 /// The first `[WARNING]` message about `be/s1` containing `what`, durations made `Nms`.
 fn line(d: &Daemon, what: &str) -> String {
-    let re = regex::Regex::new(r"check duration: \d+ms").unwrap();
-    let mut found = None;
-    let ok = wait_until(WAIT, || {
-        found = d
-            .stderr()
-            .lines()
-            .filter(|l| l.starts_with("[WARNING]") && l.contains("be/s1"))
-            .find(|l| l.contains(what))
-            .map(|l| l.split_once(" : ").map_or(l, |(_, m)| m).to_owned());
-        found.is_some()
+    let found = d.wait_stderr_line(WAIT, |l| {
+        l.starts_with("[WARNING]") && l.contains("be/s1") && l.contains(what)
     });
-    assert!(ok, "no {what:?} line:\n{}", d.stderr());
-    re.replace(&found.unwrap(), "check duration: Nms")
-        .into_owned()
+    assert!(found.is_some(), "no {what:?} line:\n{}", d.stderr());
+    durations_n(log_message(&found.unwrap()))
 }
 
 /// `opts` on the server line of an HTTPS check; with `TCP:` first, a `tcp-check` rule

@@ -7,6 +7,7 @@ mod support;
 mod switch;
 
 use std::time::Duration;
+use support::log_line::{durations_n, log_message};
 use support::{Gatehouse, HttpBackend, free_port, http_get_until_close, local, wait_until};
 use switch::{Mode, Switch};
 
@@ -20,25 +21,18 @@ fn defaults(mode: &str) -> String {
 
 /// Waits until stderr has a line containing `needle`; the line.
 fn line_with(gh: &support::Daemon, needle: &str) -> String {
-    let mut found = String::new();
-    let ok = wait_until(WAIT, || {
-        match gh.stderr().lines().find(|l| l.contains(needle)) {
-            Some(l) => {
-                found = l.to_owned();
-                true
-            }
-            None => false,
-        }
-    });
-    assert!(ok, "no line with {needle:?} in:\n{}", gh.stderr());
-    found
+    let found = gh.wait_stderr_line(WAIT, |l| l.contains(needle));
+    assert!(
+        found.is_some(),
+        "no line with {needle:?} in:\n{}",
+        gh.stderr()
+    );
+    found.unwrap()
 }
 
 /// The message of a `[WARNING]  (pid) : …` line with its duration made `Nms`.
 fn message(line: &str) -> String {
-    let m = line.split_once(" : ").map_or(line, |(_, m)| m);
-    let re = regex::Regex::new(r"check duration: \d+ms").unwrap();
-    re.replace(m, "check duration: Nms").into_owned()
+    durations_n(log_message(line))
 }
 
 #[test]

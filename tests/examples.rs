@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use support::stats::{csv_field, csv_rows};
 use support::*;
 
 fn examples() -> Vec<PathBuf> {
@@ -396,18 +397,12 @@ fn stats_example_serves_the_page_its_csv_and_the_metrics() {
     // A request is counted as its response head is produced: the CSV read right
     // after the fourth response has it.
     let csv = http_get(st, "/stats;csv", &[]).expect("CSV").body_str();
-    let header: Vec<&str> = csv.lines().next().unwrap_or("").split(',').collect();
-    let col = |c: &str| header.iter().position(|h| *h == c).expect("column");
-    let line = |px: &str, sv: &str| -> Vec<String> {
-        csv.lines()
-            .find(|l| l.starts_with(&format!("{px},{sv},")))
-            .unwrap_or_else(|| panic!("no {px}/{sv}: {csv}"))
-            .split(',')
-            .map(str::to_owned)
-            .collect()
-    };
-    assert_eq!(line("app", "BACKEND")[col("hrsp_2xx")], "4");
-    assert_eq!(line("app", "app1")[col("addr")], ex.addr(8081).to_string());
+    let t = csv_rows(&csv);
+    assert_eq!(csv_field(&t, "app", "BACKEND", "hrsp_2xx"), "4");
+    assert_eq!(
+        csv_field(&t, "app", "app1", "addr"),
+        ex.addr(8081).to_string()
+    );
     let metrics = http_get(st, "/metrics", &[]).expect("metrics").body_str();
     for l in [
         "haproxy_server_status{proxy=\"app\",server=\"app1\",state=\"UP\"} 1",

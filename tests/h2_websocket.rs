@@ -8,24 +8,15 @@
 mod support;
 
 use bytes::Bytes;
-use futures_util::{SinkExt, StreamExt};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use support::h2_bytes::StreamBytes;
+use support::h2_ws::*;
 use support::*;
 use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::protocol::Role;
-
-const DEFAULTS: &str = "global\n  log stdout format raw local0\n\
-    defaults\n  mode http\n  log global\n  option httplog\n  timeout client 5s\n  timeout server 5s\n  timeout connect 5s\n  timeout tunnel 5s\n";
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 /// The handshake a WebSocket server received: request line and headers.
 #[derive(Debug, Clone)]
@@ -103,82 +94,12 @@ impl WsServer {
     }
 }
 
-/// An h2c client connection to `port`; its SETTINGS exchange is done when a first
-/// plain request was answered (so the proxy's SETTINGS were read).
-async fn connect(port: u16) -> h2::client::SendRequest<Bytes> {
-    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .unwrap();
-    let (send, conn) = h2::client::handshake(tcp).await.unwrap();
-    tokio::spawn(async move {
-        let _ = conn.await;
-    });
-    let mut send = send.ready().await.unwrap();
-    let req = http::Request::get(format!("http://127.0.0.1:{port}/plain"))
-        .body(())
-        .unwrap();
-    let (resp, _) = send.send_request(req, true).unwrap();
-    let _ = resp.await;
-    send
-}
-
-/// Sends an extended CONNECT for `path` (`:protocol websocket`): the response head and
-/// the stream's halves.
-async fn extended_connect(
-    send: &mut h2::client::SendRequest<Bytes>,
-    port: u16,
-    path: &str,
-) -> (http::response::Parts, StreamBytes) {
-    let mut req = http::Request::connect(format!("http://127.0.0.1:{port}{path}"))
-        .header("sec-websocket-version", "13")
-        .body(())
-        .unwrap();
-    req.extensions_mut()
-        .insert(h2::ext::Protocol::from_static("websocket"));
-    let mut send = send.clone().ready().await.unwrap();
-    let (resp, stream) = send.send_request(req, false).unwrap();
-    let resp = tokio::time::timeout(Duration::from_secs(5), resp)
-        .await
-        .expect("a response to the extended CONNECT")
-        .expect("a response, not a reset");
-    let (parts, recv) = resp.into_parts();
-    (
-        parts,
-        StreamBytes {
-            send: stream,
-            recv,
-            pending: Bytes::new(),
-        },
-    )
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 fn config(port: u16, server: SocketAddr, global: &str) -> String {
-    let defaults = DEFAULTS.replacen("global\n", &format!("global\n{global}"), 1);
+    let defaults = WS_DEFAULTS.replacen("global\n", &format!("global\n{global}"), 1);
     format!(
         "{defaults}frontend f\n  bind 127.0.0.1:{port} proto h2\n  default_backend b\n\
          backend b\n  server s1 {server}\n"
     )
-}
-
-/// The proxies compared, one after the other on the same port.
-const PROXIES: [&str; 2] = ["gatehouse", "haproxy"];
-
-/// Starts `name` with `cfg`, listening on `port`.
-fn start(name: &str, cfg: &str, port: u16) -> Daemon {
-    if name == "haproxy" {
-        require_haproxy();
-        Haproxy::builder(cfg).wait_port(port).start()
-    } else {
-        Gatehouse::builder(cfg).wait_port(port).start()
-    }
 }
 
 #[test]
@@ -200,25 +121,7 @@ fn websocket_over_h2_reaches_an_h1_server_as_an_upgrade_and_echoes_until_close()
             assert_eq!(head.status, 200, "{name}");
             assert!(head.headers.get("upgrade").is_none(), "{name}");
             let mut ws_client = WebSocketStream::from_raw_socket(io, Role::Client, None).await;
-            ws_client.send(Message::text("hello")).await.unwrap();
-            let m = ws_client.next().await.unwrap().unwrap();
-            assert_eq!(m, Message::text("hello"), "{name}");
-            // More than the stream windows (64 KiB) in both directions.
-            let big: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
-            ws_client.send(Message::binary(big.clone())).await.unwrap();
-            let m = ws_client.next().await.unwrap().unwrap();
-            assert_eq!(m.into_data().as_ref(), &big[..], "{name}");
-            // The close handshake: the server answers the close, then the stream ends.
-            ws_client.close(None).await.unwrap();
-            let mut end = None;
-            while let Some(m) = ws_client.next().await {
-                match m {
-                    Ok(Message::Close(_)) => end = Some("close"),
-                    Ok(_) => {}
-                    Err(_) => break,
-                }
-            }
-            assert_eq!(end, Some("close"), "{name}: the server's close frame");
+            echo_and_close(&mut ws_client, name).await;
         });
         let hs = ws.handshakes();
         assert_eq!(hs.len(), i + 1, "{name}");
@@ -287,26 +190,7 @@ fn a_refused_websocket_upgrade_is_an_ordinary_response() {
 #[test]
 fn a_101_without_the_accept_of_the_proxys_key_is_a_502() {
     // A server that answers every upgrade with an accept value for another key.
-    let l = bind_local();
-    let addr = l.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for s in l.incoming() {
-            let Ok(mut s) = s else { return };
-            let mut buf = Vec::new();
-            let mut b = [0u8; 4096];
-            while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                match s.read(&mut b) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => buf.extend_from_slice(&b[..n]),
-                }
-            }
-            let _ = s.write_all(
-                b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
-                  Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n",
-            );
-            let _ = s.read(&mut b);
-        }
-    });
+    let addr = bad_accept_server(Some("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
     let port = free_port();
     let cfg = config(port, addr, "");
     let rt = runtime();
@@ -356,14 +240,10 @@ fn a_101_to_websocket_without_an_accept_is_a_502_for_h1_and_h2_clients() {
     let h1_port = free_port();
     let h2_port = free_port();
     let cfg = format!(
-        "{DEFAULTS}frontend f\n  bind 127.0.0.1:{h1_port}\n  bind 127.0.0.1:{h2_port} proto h2\n\
+        "{WS_DEFAULTS}frontend f\n  bind 127.0.0.1:{h1_port}\n  bind 127.0.0.1:{h2_port} proto h2\n\
          default_backend b\nbackend b\n  server s1 {addr}\n"
     );
-    let req = format!(
-        "GET /chat HTTP/1.1\r\nHost: 127.0.0.1:{h1_port}\r\nConnection: Upgrade\r\n\
-         Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
-    );
+    let req = upgrade_request("/chat", h1_port);
     let rt = runtime();
     for name in PROXIES {
         let _proxy = start(name, &cfg, h1_port);

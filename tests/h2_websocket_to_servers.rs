@@ -19,18 +19,10 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use support::h2_bytes::StreamBytes;
+use support::h2_ws::*;
 use support::*;
-use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::Role;
-
-const DEFAULTS: &str = "global\n  log stdout format raw local0\n\
-    defaults\n  mode http\n  log global\n  option httplog\n  timeout client 5s\n  timeout server 5s\n  timeout connect 5s\n  timeout tunnel 5s\n";
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 /// An extended CONNECT as the HTTP/2 server received it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,11 +148,7 @@ async fn serve_stream(
     let Ok(send) = respond.send_response(resp, false) else {
         return;
     };
-    let io = StreamBytes {
-        send,
-        recv,
-        pending: Bytes::new(),
-    };
+    let io = StreamBytes::new(send, recv);
     let mut ws = WebSocketStream::from_raw_socket(io, Role::Server, None).await;
     while let Some(Ok(m)) = ws.next().await {
         if (m.is_text() || m.is_binary()) && ws.send(m).await.is_err() {
@@ -177,57 +165,11 @@ async fn serve_stream(
     .await;
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 fn config(port: u16, server: SocketAddr, bind: &str) -> String {
     format!(
-        "{DEFAULTS}frontend f\n  bind 127.0.0.1:{port}{bind}\n  default_backend b\n\
+        "{WS_DEFAULTS}frontend f\n  bind 127.0.0.1:{port}{bind}\n  default_backend b\n\
          backend b\n  server s1 {server} proto h2\n"
     )
-}
-
-/// The proxies compared, one after the other on the same port.
-const PROXIES: [&str; 2] = ["gatehouse", "haproxy"];
-
-/// Starts `name` with `cfg`, listening on `port`.
-fn start(name: &str, cfg: &str, port: u16) -> Daemon {
-    if name == "haproxy" {
-        require_haproxy();
-        Haproxy::builder(cfg).wait_port(port).start()
-    } else {
-        Gatehouse::builder(cfg).wait_port(port).start()
-    }
-}
-
-/// Sends WebSocket messages through `ws` and checks the echoes, then closes.
-async fn echo_and_close<S>(ws: &mut WebSocketStream<S>, name: &str)
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    ws.send(Message::text("hello")).await.unwrap();
-    let m = ws.next().await.unwrap().unwrap();
-    assert_eq!(m, Message::text("hello"), "{name}");
-    // More than the stream windows (64 KiB) in both directions.
-    let big: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
-    ws.send(Message::binary(big.clone())).await.unwrap();
-    let m = ws.next().await.unwrap().unwrap();
-    assert_eq!(m.into_data().as_ref(), &big[..], "{name}");
-    ws.close(None).await.unwrap();
-    let mut end = None;
-    while let Some(m) = ws.next().await {
-        match m {
-            Ok(Message::Close(_)) => end = Some("close"),
-            Ok(_) => {}
-            Err(_) => break,
-        }
-    }
-    assert_eq!(end, Some("close"), "{name}: the server's close frame");
 }
 
 #[test]
@@ -306,11 +248,7 @@ fn a_refused_extended_connect_is_an_ordinary_response_to_the_h1_client() {
     let srv = H2WsServer::start(true);
     let port = free_port();
     let cfg = config(port, srv.addr, "");
-    let req = format!(
-        "GET /forbidden HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: Upgrade\r\n\
-         Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
-    );
+    let req = upgrade_request("/forbidden", port);
     for name in PROXIES {
         let _proxy = start(name, &cfg, port);
         let mut c = HttpClient::connect(local(port)).unwrap();
@@ -325,13 +263,8 @@ fn a_refused_extended_connect_is_an_ordinary_response_to_the_h1_client() {
 fn upgrade_status(port: u16) -> Option<String> {
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(
-        s,
-        "GET /chat HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: Upgrade\r\n\
-         Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
-    )
-    .unwrap();
+    s.write_all(upgrade_request("/chat", port).as_bytes())
+        .unwrap();
     let mut out = Vec::new();
     let mut b = [0u8; 4096];
     loop {
@@ -380,39 +313,10 @@ fn an_h2_clients_extended_connect_reaches_an_h2_server_as_one() {
     for (i, name) in PROXIES.into_iter().enumerate() {
         let _proxy = start(name, &cfg, port);
         rt.block_on(async {
-            let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .unwrap();
-            let (send, conn) = h2::client::handshake(tcp).await.unwrap();
-            tokio::spawn(async move {
-                let _ = conn.await;
-            });
-            // A first request, so that the proxy's SETTINGS were read.
-            let mut send = send.ready().await.unwrap();
-            let req = http::Request::get(format!("http://127.0.0.1:{port}/plain"))
-                .body(())
-                .unwrap();
-            let (resp, _) = send.send_request(req, true).unwrap();
-            let _ = resp.await;
+            let mut send = connect(port).await;
             assert!(send.is_extended_connect_protocol_enabled(), "{name}");
-            let mut req = http::Request::connect(format!("http://127.0.0.1:{port}/room"))
-                .header("sec-websocket-version", "13")
-                .body(())
-                .unwrap();
-            req.extensions_mut()
-                .insert(h2::ext::Protocol::from_static("websocket"));
-            let mut send = send.ready().await.unwrap();
-            let (resp, stream) = send.send_request(req, false).unwrap();
-            let resp = tokio::time::timeout(Duration::from_secs(5), resp)
-                .await
-                .expect("a response to the extended CONNECT")
-                .expect("a response, not a reset");
-            assert_eq!(resp.status(), 200, "{name}");
-            let io = StreamBytes {
-                send: stream,
-                recv: resp.into_body(),
-                pending: Bytes::new(),
-            };
+            let (head, io) = extended_connect(&mut send, port, "/room").await;
+            assert_eq!(head.status, 200, "{name}");
             let mut ws = WebSocketStream::from_raw_socket(io, Role::Client, None).await;
             echo_and_close(&mut ws, name).await;
         });

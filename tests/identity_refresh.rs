@@ -120,7 +120,11 @@ fn an_expired_session_token_is_refreshed_and_a_refused_refresh_ends_the_session(
     if mint_now() < tok_exp {
         let r = get(&mut c, &cookie, "*/*");
         assert_eq!(r.status, 200, "{:?}", g.stderr());
-        assert_eq!(set_session(&r), None, "no refresh before the expiry");
+        // Only an answer that came back before the expiry was surely decided before it
+        // (on a loaded machine the second may turn while the request travels).
+        if mint_now() < tok_exp {
+            assert_eq!(set_session(&r), None, "no refresh before the expiry");
+        }
     }
     wait_for_second(tok_exp);
     let r = get(&mut c, &cookie, "*/*");

@@ -6,8 +6,8 @@
 
 mod support;
 
-use std::path::Path;
 use std::time::Duration;
+use support::master::workers;
 use support::socat::unix_cmd;
 use support::*;
 
@@ -18,25 +18,6 @@ fn config(keyword: &str, port: u16, server: std::net::SocketAddr) -> String {
          frontend fe\n    bind 127.0.0.1:{port}\n    default_backend be\n\
          backend be\n    server s1 {server}\n"
     )
-}
-
-/// The pids of the current and the former workers (`show proc` on the master CLI).
-fn workers(msock: &Path) -> (Vec<i32>, Vec<i32>) {
-    let out = unix_cmd(msock, "show proc");
-    let (mut cur, mut old, mut section) = (Vec::new(), Vec::new(), "");
-    for l in out.lines() {
-        if l.starts_with('#') {
-            section = l;
-            continue;
-        }
-        let pid = l.split_whitespace().next().and_then(|p| p.parse().ok());
-        match (section, pid) {
-            ("# workers", Some(p)) => cur.push(p),
-            ("# old workers", Some(p)) => old.push(p),
-            _ => {}
-        }
-    }
-    (cur, old)
 }
 
 /// Starts a master, holds a slow request on its first worker, reloads, kills the new
@@ -73,7 +54,7 @@ fn kill_the_current_worker(keyword: &str) -> (bool, String) {
         gh.stderr()
     );
     // SAFETY: kill() sends a signal to the worker this test started.
-    unsafe { libc::kill(current[0], libc::SIGKILL) };
+    unsafe { libc::kill(current[0] as libc::pid_t, libc::SIGKILL) };
     let answered = held.join().expect("client thread");
     assert!(
         gh.wait_exit(Duration::from_secs(10)).is_some(),

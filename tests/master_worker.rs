@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use support::handoff::{generation as probe, handoffs};
 use support::load::Load;
+use support::master::workers;
 use support::socat::unix_cmd;
+use support::stats::{csv_field, csv_rows};
 use support::{Daemon, Gatehouse, HttpBackend, HttpClient, TempDir, free_port, local, wait_until};
 
 /// The ceiling of every wait on an event here (a process exiting, a worker replaced,
@@ -33,19 +35,9 @@ fn config(n: usize, port: u16, sock: &Path, s1: SocketAddr, s2: SocketAddr) -> S
 /// A column of `show stat` for `px/sv`.
 fn stat(sock: &Path, px: &str, sv: &str, col: &str) -> u64 {
     let csv = unix_cmd(sock, "show stat");
-    let mut lines = csv.lines();
-    let header: Vec<&str> = lines
-        .next()
-        .unwrap_or_default()
-        .trim_start_matches("# ")
-        .split(',')
-        .collect();
-    let i = header.iter().position(|c| *c == col).expect(col);
-    lines
-        .map(|l| l.split(',').collect::<Vec<_>>())
-        .find(|f| f.len() > i && f[0] == px && f[1] == sv)
-        .and_then(|f| f[i].parse().ok())
-        .unwrap_or_else(|| panic!("no {px}/{sv} {col} in {csv}"))
+    csv_field(&csv_rows(&csv), px, sv, col)
+        .parse()
+        .unwrap_or_else(|_| panic!("no {px}/{sv} {col} in {csv}"))
 }
 
 /// `show servers state` fields of server `name`.
@@ -143,24 +135,6 @@ fn master(exe: &Path, cfg_text: &str, msock: &Path, port: u16) -> Daemon {
         .arg(format!("{},mode,600", msock.display()))
         .wait_port(port)
         .start()
-}
-
-fn workers(msock: &Path) -> (Vec<u32>, Vec<u32>) {
-    let out = unix_cmd(msock, "show proc");
-    let (mut cur, mut old, mut section) = (Vec::new(), Vec::new(), "");
-    for l in out.lines() {
-        if l.starts_with('#') {
-            section = l;
-            continue;
-        }
-        let pid = l.split_whitespace().next().and_then(|p| p.parse().ok());
-        match (section, pid) {
-            ("# workers", Some(p)) => cur.push(p),
-            ("# old workers", Some(p)) => old.push(p),
-            _ => {}
-        }
-    }
-    (cur, old)
 }
 
 #[test]

@@ -12,15 +12,13 @@ use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+use support::stats::stats_defaults;
 use support::{Config, Gatehouse, HttpBackend, TempDir, free_port, http_request, local};
 use support::{http_get_until_close, wait_until};
 
-const CFG: &str = "\
-defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
+const CFG: &str = concat!(
+    stats_defaults!(),
+    "\
 frontend fe
     bind 127.0.0.1:{fe}
     default_backend app
@@ -35,7 +33,8 @@ listen stats
     stats enable
     stats uri /stats
     stats admin if TRUE
-";
+"
+);
 
 /// chromedriver, stopped on drop.
 struct Driver {

@@ -11,14 +11,12 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::Duration;
 
+use support::stats::{csv_field, csv_of, stats_defaults, stats_export, stats_listen};
 use support::{Config, HttpBackend, http_get_until_close, local, proxy_builder, wait_until};
 
-const CFG: &str = "\
-defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
+const CFG: &str = concat!(
+    stats_defaults!(),
+    "\
     timeout http-request 300ms
     log stdout format raw local0
     option httplog
@@ -33,34 +31,13 @@ backend ok
 backend nf
     http-response set-status 503 if { status 404 }
     server s1 {nf}
-listen stats
-    bind 127.0.0.1:{st}
-    stats enable
-    stats uri /stats
-";
+",
+    stats_listen!()
+);
 
 /// The CSV lines of a proxy's stats page, split into fields (header first).
 fn csv(port: u16) -> Vec<Vec<String>> {
-    let r = http_get_until_close(local(port), "/stats;csv", &[]).expect("stats page");
-    assert_eq!(r.status, 200);
-    String::from_utf8(r.body)
-        .expect("utf-8")
-        .lines()
-        .map(|l| l.split(',').map(str::to_owned).collect())
-        .collect()
-}
-
-/// The value of column `name` on line `px`/`sv` of a CSV.
-fn field(t: &[Vec<String>], px: &str, sv: &str, name: &str) -> String {
-    let col = t[0]
-        .iter()
-        .position(|c| c == name || c == &format!("# {name}"))
-        .unwrap_or_else(|| panic!("no column {name}"));
-    let line = t
-        .iter()
-        .find(|l| l[0] == px && l[1] == sv)
-        .unwrap_or_else(|| panic!("no line {px}/{sv}"));
-    line[col].clone()
+    csv_of(&stats_export(port, "/stats;csv"))
 }
 
 /// Connects, sends `bytes`, closes its side and reads until the proxy closes: what the
@@ -158,7 +135,7 @@ fn run(haproxy: bool, cfg: &Config) -> Seen {
         ("nf", "BACKEND"),
     ] {
         for c in COLUMNS {
-            counters.push(format!("{px}/{sv} {c}={}", field(&t, px, sv, c)));
+            counters.push(format!("{px}/{sv} {c}={}", csv_field(&t, px, sv, c)));
         }
     }
     Seen {

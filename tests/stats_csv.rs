@@ -7,14 +7,12 @@
 
 mod support;
 
+use support::stats::{csv_column, csv_of, stats_defaults, stats_export, stats_listen};
 use support::{Config, HttpBackend, http_get_until_close, local, proxy_builder};
 
-const CFG: &str = "\
-defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
+const CFG: &str = concat!(
+    stats_defaults!(),
+    "\
 frontend fe
     bind 127.0.0.1:{fe}
     http-request deny if { path_beg /forbidden }
@@ -22,33 +20,20 @@ frontend fe
 backend app
     server node1 {node1} weight 3
     server node2 {node2} backup
-listen stats
-    bind 127.0.0.1:{st}
-    stats enable
-    stats uri /stats
-";
+",
+    stats_listen!()
+);
 
 /// The CSV lines of a proxy's stats page, split into fields (header first).
 fn csv(port: u16) -> Vec<Vec<String>> {
-    let r = http_get_until_close(local(port), "/stats;csv", &[]).expect("stats page");
-    assert_eq!(r.status, 200);
-    let ct = r
-        .headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("content-type"))
-        .map(|(_, v)| v.clone());
-    assert_eq!(ct.as_deref(), Some("text/plain"));
-    String::from_utf8(r.body)
-        .expect("utf-8")
-        .lines()
-        .map(|l| l.split(',').map(str::to_owned).collect())
-        .collect()
+    let r = stats_export(port, "/stats;csv");
+    assert_eq!(r.header("content-type"), Some("text/plain"));
+    csv_of(&r)
 }
 
 /// The `;json` export of a proxy's stats page.
 fn json(port: u16) -> serde_json::Value {
-    let r = http_get_until_close(local(port), "/stats;json", &[]).expect("stats page");
-    assert_eq!(r.status, 200);
+    let r = stats_export(port, "/stats;json");
     serde_json::from_slice(&r.body).expect("JSON")
 }
 
@@ -86,11 +71,7 @@ fn csv_header_lines_and_counters_mean_what_haproxys_do() {
     // The header, exactly.
     assert_eq!(g[0], h[0], "CSV header");
     assert!(g[0][0] == "# pxname" && g[0].len() > 100);
-    let col = |name: &str| {
-        h[0].iter()
-            .position(|c| c == name || c == &format!("# {name}"))
-            .unwrap_or_else(|| panic!("no column {name}"))
-    };
+    let col = |name: &str| csv_column(&h, name);
     // The same lines, in the same order.
     let names = |t: &[Vec<String>]| {
         t[1..]

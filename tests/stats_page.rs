@@ -8,6 +8,7 @@
 mod support;
 
 use base64::Engine;
+use support::stats::{csv_field, csv_rows, stats_defaults};
 use support::{Config, HttpBackend, Response, http_get_until_close, http_request, local};
 use support::{proxy_builder, wait_until};
 
@@ -24,12 +25,9 @@ fn on_both(cfg: &Config, mut check: impl FnMut(&str, &Config, &support::Daemon))
     }
 }
 
-const CFG: &str = "\
-defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
+const CFG: &str = concat!(
+    stats_defaults!(),
+    "\
 frontend fe
     bind 127.0.0.1:{fe}
     default_backend app
@@ -49,7 +47,8 @@ listen view
     stats uri /stats
     stats scope app
     stats scope .
-";
+"
+);
 
 fn basic(user: &str, pass: &str) -> String {
     let b64 = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
@@ -73,15 +72,7 @@ fn post(port: u16, path: &str, auth: &str, form: &str) -> Response {
 
 /// The `status` field of `px/sv` in a CSV export.
 fn status(csv: &str, px: &str, sv: &str) -> String {
-    let header: Vec<&str> = csv.lines().next().unwrap_or("").split(',').collect();
-    let i = header
-        .iter()
-        .position(|c| *c == "status")
-        .expect("status column");
-    csv.lines()
-        .find(|l| l.starts_with(&format!("{px},{sv},")))
-        .map(|l| l.split(',').nth(i).unwrap_or("").to_owned())
-        .unwrap_or_else(|| panic!("no line {px}/{sv} in {csv}"))
+    csv_field(&csv_rows(csv), px, sv, "status")
 }
 
 fn scenario(haproxy: bool, cfg: &Config) {
@@ -135,16 +126,12 @@ fn scenario(haproxy: bool, cfg: &Config) {
             .expect("CSV")
             .body_str()
     };
-    let iid = {
-        let csv = csv_of(ops, "/admin/stats;csv");
-        let header: Vec<&str> = csv.lines().next().unwrap_or("").split(',').collect();
-        let i = header.iter().position(|c| *c == "iid").expect("iid");
-        let line = csv
-            .lines()
-            .find(|l| l.starts_with("app,BACKEND,"))
-            .expect("app");
-        line.split(',').nth(i).expect("iid value").to_owned()
-    };
+    let iid = csv_field(
+        &csv_rows(&csv_of(ops, "/admin/stats;csv")),
+        "app",
+        "BACKEND",
+        "iid",
+    );
     let r = post(
         ops,
         "/admin/stats",
@@ -302,26 +289,23 @@ fn stats_page_shows_node_descriptions_and_legends_and_hides_the_version_as_hapro
         let csv = http_get_until_close(local(st), "/s;csv", &[])
             .expect("CSV")
             .body_str();
-        let header: Vec<&str> = csv.lines().next().unwrap_or("").split(',').collect();
-        let at = |line: &str, c: &str| {
-            let i = header.iter().position(|h| *h == c).expect("column");
-            csv.lines()
-                .find(|l| l.starts_with(line))
-                .and_then(|l| l.split(',').nth(i))
-                .unwrap_or("")
-                .to_owned()
-        };
-        assert_eq!(at("stats,a,", "addr"), node.addr().to_string(), "{who}");
-        assert_eq!(at("stats,BACKEND,", "algo"), "roundrobin", "{who}");
+        let t = csv_rows(&csv);
+        assert_eq!(
+            csv_field(&t, "stats", "a", "addr"),
+            node.addr().to_string(),
+            "{who}"
+        );
+        assert_eq!(
+            csv_field(&t, "stats", "BACKEND", "algo"),
+            "roundrobin",
+            "{who}"
+        );
     });
 }
 
-const BACKEND_PAGE: &str = "\
-defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
+const BACKEND_PAGE: &str = concat!(
+    stats_defaults!(),
+    "\
 frontend fe
     bind 127.0.0.1:{fe}
     use_backend monitoring if { path_beg /be-stats }
@@ -332,7 +316,8 @@ backend monitoring
     stats enable
     stats uri /be-stats
     http-request deny if { path_beg /be-stats/private }
-";
+"
+);
 
 #[test]
 fn a_backends_stats_page_answers_what_is_routed_to_it_after_its_rules_as_haproxy() {
@@ -364,19 +349,17 @@ fn a_backends_stats_page_answers_what_is_routed_to_it_after_its_rules_as_haproxy
     });
 }
 
-const DEFAULTS_PAGE: &str = "\
-defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
+const DEFAULTS_PAGE: &str = concat!(
+    stats_defaults!(),
+    "\
     stats enable
 frontend fe
     bind 127.0.0.1:{fe}
     default_backend app
 backend app
     server a {node}
-";
+"
+);
 
 #[test]
 fn stats_enable_in_defaults_serves_the_default_uri_everywhere_as_haproxy() {

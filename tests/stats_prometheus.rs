@@ -9,15 +9,13 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::Duration;
+use support::stats::stats_defaults;
 use support::{Config, HttpBackend, TempDir, free_port, http_get_until_close, local};
 use support::{proxy_builder, wait_until};
 
-const CFG: &str = "\
-defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
+const CFG: &str = concat!(
+    stats_defaults!(),
+    "\
 frontend fe
     bind 127.0.0.1:{fe}
     default_backend app
@@ -35,7 +33,8 @@ listen plain
     mode tcp
     bind 127.0.0.1:{tcp}
     server t1 {node1}
-";
+"
+);
 
 /// The exporter's page from the proxy on `port`.
 fn scrape(port: u16) -> String {

@@ -69,3 +69,41 @@ PY
     python3 -c 'import base64,sys; print(base64.urlsafe_b64encode(sys.stdin.buffer.read()).rstrip(b"=").decode())')
   token="$signing_input.$sig"
 }
+
+# pg_proxy_cfg PATH PORT PASSWORD [GLOBAL_LINES]: prints a proxy configuration listening
+# on 127.0.0.1:PORT in front of the PostgreSQL of pg_start (`pgport`). PATH `tcp`: plain
+# `mode tcp`. PATH `door`: gatehouse's front door (`bind … proto pgsql`): the client's
+# password is a JWT of jwt_token's key, and gatehouse logs in to the server as `app`
+# with PASSWORD (`credentials`). GLOBAL_LINES (whole lines) go in `global`.
+pg_proxy_cfg() {
+  local path=$1 port=$2 password=$3 proto="" sections="" rules=""
+  if [ "$path" = door ]; then
+    proto=" proto pgsql"
+    sections="identity idp
+    issuer https://idp.bench
+    audience pg
+    allowed-algs RS256
+    jwks-file $work/jwks.json
+credentials app
+    user app
+    password \"$password\"
+"
+    rules="    tcp-request content authenticate idp
+    tcp-request content set-credentials app
+"
+  fi
+  cat <<CFG
+global
+${4:-}    maxconn 4096
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+${sections}frontend pg
+    bind 127.0.0.1:$port$proto
+${rules}    default_backend db
+backend db
+    server db 127.0.0.1:$pgport
+CFG
+}

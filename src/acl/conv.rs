@@ -310,15 +310,6 @@ pub(crate) mod testing {
         fn dst(&self) -> Option<std::net::SocketAddr> {
             None
         }
-        fn method(&self) -> Option<&[u8]> {
-            None
-        }
-        fn uri(&self) -> Option<&[u8]> {
-            None
-        }
-        fn req_header(&self, _: &str, _: &mut dyn FnMut(&[u8]) -> bool) -> bool {
-            false
-        }
     }
 
     /// Converts `input` through `chain` (`lower,field(2,/)`); the result as text

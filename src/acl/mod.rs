@@ -70,13 +70,23 @@ pub trait SampleSource {
     fn src(&self) -> Option<SocketAddr>;
     /// Local address the client connected to.
     fn dst(&self) -> Option<SocketAddr>;
-    /// Request method, when a request is parsed.
-    fn method(&self) -> Option<&[u8]>;
-    /// Request URI as received (origin-form path and query, or absolute form).
-    fn uri(&self) -> Option<&[u8]>;
+    /// Request method, when a request is parsed (none by default: a connection, a
+    /// TCP payload, a PostgreSQL startup).
+    fn method(&self) -> Option<&[u8]> {
+        None
+    }
+    /// Request URI as received (origin-form path and query, or absolute form), when a
+    /// request is parsed.
+    fn uri(&self) -> Option<&[u8]> {
+        None
+    }
     /// Calls `each` with every value of request header `name` (case-insensitive), in
-    /// order, until it returns true; returns whether one did.
-    fn req_header(&self, name: &str, each: &mut dyn FnMut(&[u8]) -> bool) -> bool;
+    /// order, until it returns true; returns whether one did (none when no request is
+    /// parsed).
+    fn req_header(&self, name: &str, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
+        let _ = (name, each);
+        false
+    }
     /// Response status, when a response is parsed.
     fn status(&self) -> Option<u16> {
         None

@@ -179,33 +179,14 @@ pub fn finish(
     if pending.state.is_empty() || pending.state != state {
         return Err("state mismatch".into());
     }
-    let ep = p.keys.endpoints().ok_or("provider not discovered")?;
-    let token_url = ep.token.ok_or("no token endpoint")?;
-    let client = p.section.client_id.clone().ok_or("no client-id")?;
-    let secret = p.section.client_secret.clone().unwrap_or_default();
-    let basic = STANDARD.encode(format!("{}:{}", enc(&client), enc(&secret)));
     let body = format!(
         "grant_type=authorization_code&code={}&redirect_uri={}&code_verifier={}",
         enc(&code),
         enc(&format!("{origin}{}", p.section.callback_path)),
         enc(&pending.verifier)
     );
-    let auth = format!("Basic {basic}");
-    let r = http::request(
-        "POST",
-        &token_url,
-        &[("Authorization", &auth)],
-        Some(("application/x-www-form-urlencoded", body.as_bytes())),
-        Duration::from_secs(10),
-    )?;
-    if r.status != 200 {
-        return Err(format!(
-            "token endpoint answered {}: {}",
-            r.status,
-            String::from_utf8_lossy(&r.body)
-        ));
-    }
-    let tok: Value = serde_json::from_slice(&r.body).map_err(|_| "token response not JSON")?;
+    let tok = token_request(p, &body)?;
+    let client = p.section.client_id.clone().ok_or("no client-id")?;
     let id_token = tok
         .get("id_token")
         .and_then(Value::as_str)
@@ -232,6 +213,31 @@ pub fn finish(
         .seal(keep, jwt::now())
         .ok_or("cannot seal the session")?;
     Ok((cookie, safe_return(&pending.back)))
+}
+
+/// POSTs `form` (`grant_type=…`) to `p`'s token endpoint with the client's Basic
+/// credentials (RFC 6749 2.3.1): the endpoint's JSON answer, or why not. Blocking.
+pub(super) fn token_request(p: &Provider, form: &str) -> Result<Value, String> {
+    let ep = p.keys.endpoints().ok_or("provider not discovered")?;
+    let token_url = ep.token.ok_or("no token endpoint")?;
+    let client = p.section.client_id.clone().ok_or("no client-id")?;
+    let secret = p.section.client_secret.clone().unwrap_or_default();
+    let basic = STANDARD.encode(format!("{}:{}", enc(&client), enc(&secret)));
+    let r = http::request(
+        "POST",
+        &token_url,
+        &[("Authorization", &format!("Basic {basic}"))],
+        Some(("application/x-www-form-urlencoded", form.as_bytes())),
+        Duration::from_secs(10),
+    )?;
+    if r.status != 200 {
+        return Err(format!(
+            "token endpoint answered {}: {}",
+            r.status,
+            String::from_utf8_lossy(&r.body)
+        ));
+    }
+    serde_json::from_slice(&r.body).map_err(|_| "token response not JSON".to_string())
 }
 
 #[cfg(test)]

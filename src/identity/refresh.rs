@@ -12,14 +12,11 @@
 //! pass on the one refresh instead of each spending the refresh token.
 
 use super::session::Sealer;
-use super::{Identity, Method, Provider, http, jwt, login};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use super::{Identity, Method, Provider, jwt, login};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 /// How long the result of a refresh is remembered for the old cookie (seconds).
 const REMEMBER: i64 = 30;
@@ -93,27 +90,9 @@ fn refresh_now(
         .get(RT)
         .and_then(Value::as_str)
         .ok_or("no refresh token")?;
-    let ep = p.keys.endpoints().ok_or("provider not discovered")?;
-    let token_url = ep.token.ok_or("no token endpoint")?;
-    let client = p.section.client_id.clone().ok_or("no client-id")?;
-    let secret = p.section.client_secret.clone().unwrap_or_default();
-    let basic = STANDARD.encode(format!("{}:{}", login::enc(&client), login::enc(&secret)));
     let body = format!("grant_type=refresh_token&refresh_token={}", login::enc(rt));
-    let r = http::request(
-        "POST",
-        &token_url,
-        &[("Authorization", &format!("Basic {basic}"))],
-        Some(("application/x-www-form-urlencoded", body.as_bytes())),
-        Duration::from_secs(10),
-    )?;
-    if r.status != 200 {
-        return Err(format!(
-            "token endpoint answered {}: {}",
-            r.status,
-            String::from_utf8_lossy(&r.body)
-        ));
-    }
-    let tok: Value = serde_json::from_slice(&r.body).map_err(|_| "token response not JSON")?;
+    let tok = login::token_request(p, &body)?;
+    let client = p.section.client_id.clone().ok_or("no client-id")?;
     let now = jwt::now();
     let mut next = claims.clone();
     let mut id_exp = None;

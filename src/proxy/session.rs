@@ -41,15 +41,6 @@ impl SampleSource for ConnInfo {
     fn dst(&self) -> Option<SocketAddr> {
         self.local
     }
-    fn method(&self) -> Option<&[u8]> {
-        None
-    }
-    fn uri(&self) -> Option<&[u8]> {
-        None
-    }
-    fn req_header(&self, _name: &str, _each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
-        false
-    }
     fn tls(&self) -> Option<&crate::tls::Facts> {
         self.tls.as_deref()
     }

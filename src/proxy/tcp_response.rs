@@ -24,15 +24,6 @@ impl SampleSource for Response<'_> {
     fn dst(&self) -> Option<SocketAddr> {
         self.inner.dst()
     }
-    fn method(&self) -> Option<&[u8]> {
-        None
-    }
-    fn uri(&self) -> Option<&[u8]> {
-        None
-    }
-    fn req_header(&self, _name: &str, _each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
-        false
-    }
     fn tls(&self) -> Option<&crate::tls::Facts> {
         self.inner.tls()
     }

@@ -91,15 +91,6 @@ impl SampleSource for Internal<'_> {
     fn dst(&self) -> Option<SocketAddr> {
         None
     }
-    fn method(&self) -> Option<&[u8]> {
-        None
-    }
-    fn uri(&self) -> Option<&[u8]> {
-        None
-    }
-    fn req_header(&self, _: &str, _: &mut dyn FnMut(&[u8]) -> bool) -> bool {
-        false
-    }
     fn var(&self, name: &str, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
         self.0.get(name, each)
     }

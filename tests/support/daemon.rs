@@ -259,6 +259,21 @@ impl Daemon {
         std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
     }
 
+    /// Waits until a line of the process's stderr satisfies `pred` and returns the
+    /// first such line; `None` after `timeout`, for the caller's assertion to report.
+    pub fn wait_stderr_line(
+        &self,
+        timeout: Duration,
+        pred: impl Fn(&str) -> bool,
+    ) -> Option<String> {
+        let mut found = None;
+        super::wait_until(timeout, || {
+            found = self.stderr().lines().find(|l| pred(l)).map(str::to_string);
+            found.is_some()
+        });
+        found
+    }
+
     /// Path of the config file the process was started with.
     pub fn config_path(&self) -> &Path {
         &self.cfg_path

@@ -160,15 +160,6 @@ impl SampleSource for Vars {
     fn dst(&self) -> Option<std::net::SocketAddr> {
         None
     }
-    fn method(&self) -> Option<&[u8]> {
-        None
-    }
-    fn uri(&self) -> Option<&[u8]> {
-        None
-    }
-    fn req_header(&self, _: &str, _: &mut dyn FnMut(&[u8]) -> bool) -> bool {
-        false
-    }
     fn var(&self, name: &str, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
         self.0
             .iter()

@@ -164,15 +164,6 @@ mod tests {
         fn dst(&self) -> Option<std::net::SocketAddr> {
             None
         }
-        fn method(&self) -> Option<&[u8]> {
-            None
-        }
-        fn uri(&self) -> Option<&[u8]> {
-            None
-        }
-        fn req_header(&self, _: &str, _: &mut dyn FnMut(&[u8]) -> bool) -> bool {
-            false
-        }
         fn var(&self, name: &str, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
             name == "txn.secret" && each(b"s3cr3t")
         }

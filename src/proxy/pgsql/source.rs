@@ -54,15 +54,6 @@ impl SampleSource for PgSource<'_> {
     fn dst(&self) -> Option<SocketAddr> {
         self.conn.local
     }
-    fn method(&self) -> Option<&[u8]> {
-        None
-    }
-    fn uri(&self) -> Option<&[u8]> {
-        None
-    }
-    fn req_header(&self, _name: &str, _each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
-        false
-    }
     fn tls(&self) -> Option<&crate::tls::Facts> {
         self.conn.tls.as_deref()
     }
