@@ -23,6 +23,14 @@ pub fn describe(chain: &[CertificateDer<'_>], ocsp: Option<&[u8]>) -> String {
     out
 }
 
+/// The lines `show ssl ca-file` writes for one CA certificate (HAProxy's
+/// `show_cert_detail` without a chain or OCSP response).
+pub fn cert_lines(cert: &CertificateDer<'_>) -> String {
+    let mut out = String::new();
+    leaf_lines(&mut out, cert, &[]);
+    out
+}
+
 fn leaf_lines(out: &mut String, leaf: &CertificateDer<'_>, rest: &[CertificateDer<'_>]) {
     use x509_parser::prelude::*;
     let (Ok((_, x)), Some(facts)) = (
@@ -71,12 +79,12 @@ fn leaf_lines(out: &mut String, leaf: &CertificateDer<'_>, rest: &[CertificateDe
     }
 }
 
-fn hex_upper(b: &[u8]) -> String {
+pub(crate) fn hex_upper(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02X}")).collect()
 }
 
 /// OpenSSL's `ASN1_TIME_print`: `Dec  6 23:08:26 2026 GMT`.
-fn asn1_print(t: &x509_parser::time::ASN1Time) -> String {
+pub(crate) fn asn1_print(t: &x509_parser::time::ASN1Time) -> String {
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];

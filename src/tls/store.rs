@@ -15,6 +15,7 @@
 //! A reload reads the files again, as HAProxy's does: a certificate committed over the
 //! socket and not written to its file is lost on reload.
 
+use super::cafiles::{CaContent, CaFiles, Kind};
 use super::certs::{self, CertEntry};
 use super::server::{self, BindTlsRt};
 use super::{Bases, TlsError};
@@ -36,6 +37,9 @@ pub struct LiveBind {
     bases: Bases,
     /// The certificates `current` serves, in load order.
     entries: Mutex<Vec<CertEntry>>,
+    /// The CA and CRL files `current` verifies client certificates with (locked after
+    /// `entries` when both are).
+    files: Mutex<CaFiles>,
 }
 
 impl std::fmt::Debug for LiveBind {
@@ -54,6 +58,10 @@ impl LiveBind {
 
     fn entries(&self) -> MutexGuard<'_, Vec<CertEntry>> {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn files(&self) -> MutexGuard<'_, CaFiles> {
+        self.files.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// This bind compiled again with `key` in place of the certificate of `path`
@@ -85,7 +93,8 @@ impl LiveBind {
         if !found {
             return Ok(None);
         }
-        let rt = server::compile(&self.tls, &self.defaults, &self.bases, &entries)?;
+        let mut files = self.files().clone();
+        let rt = server::compile(&self.tls, &self.defaults, &self.bases, &entries, &mut files)?;
         Ok(Some((rt, entries)))
     }
 }
@@ -110,13 +119,15 @@ fn binds() -> Vec<Arc<LiveBind>> {
 /// `commit ssl cert`.
 pub fn bind(b: &BindTls, d: &BindTlsDefaults, bases: &Bases) -> Result<Arc<LiveBind>, TlsError> {
     let entries = server::load_entries(b, bases)?;
-    let rt = server::compile(b, d, bases, &entries)?;
+    let mut files = CaFiles::default();
+    let rt = server::compile(b, d, bases, &entries, &mut files)?;
     let live = Arc::new(LiveBind {
         current: ArcSwap::new(rt),
         tls: b.clone(),
         defaults: d.clone(),
         bases: bases.clone(),
         entries: Mutex::new(entries),
+        files: Mutex::new(files),
     });
     let mut reg = BINDS.lock().unwrap_or_else(|e| e.into_inner());
     reg.retain(|w| w.strong_count() > 0);
@@ -225,4 +236,66 @@ static TRANSACTION: Mutex<Option<Transaction>> = Mutex::new(None);
 /// The transaction under way, to read or change.
 pub fn transaction() -> MutexGuard<'static, Option<Transaction>> {
     TRANSACTION.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The contents of CA or CRL file `name` as the newest bind using it verifies with.
+pub fn cafile(kind: Kind, name: &str) -> Option<Arc<CaContent>> {
+    binds().iter().rev().find_map(|b| b.files().used(kind, name))
+}
+
+/// The names of every CA or CRL file the binds use, with their contents.
+pub fn cafiles(kind: Kind) -> Vec<(String, Arc<CaContent>)> {
+    let mut out: Vec<(String, Arc<CaContent>)> = Vec::new();
+    for b in binds().iter().rev() {
+        let files = b.files();
+        for n in files.names(kind) {
+            if !out.iter().any(|(m, _)| m == n) {
+                out.push((n.clone(), files.used(kind, n).unwrap_or_default()));
+            }
+        }
+    }
+    out
+}
+
+/// Verifies client certificates against `content` in place of CA or CRL file `name` in
+/// every bind that uses it; how many certificate instances changed (HAProxy's
+/// `ckch_inst`s: the certificates of those binds whose line uses the file). Nothing
+/// changes when one of them fails to compile.
+pub fn install_cafile(kind: Kind, name: &str, content: CaContent) -> Result<usize, TlsError> {
+    let content = Arc::new(content);
+    let mut ready = Vec::new();
+    let mut instances = 0;
+    for b in binds() {
+        let entries = b.entries();
+        let files = b.files();
+        if files.used(kind, name).is_none() {
+            continue;
+        }
+        let mut next = files.with(kind, name, content.clone());
+        drop(files);
+        let rt = server::compile(&b.tls, &b.defaults, &b.bases, &entries, &mut next)?;
+        instances += entries
+            .iter()
+            .filter(|e| {
+                let own = e.opts.as_ref().and_then(|o| match kind {
+                    Kind::Ca => o.ca_file.clone(),
+                    Kind::Crl => o.crl_file.clone(),
+                });
+                let line = match kind {
+                    Kind::Ca => b.tls.ca_file.clone(),
+                    Kind::Crl => b.tls.crl_file.clone(),
+                };
+                own.or(line)
+                    .is_some_and(|p| b.bases.ca(&p).display().to_string() == name)
+            })
+            .count();
+        drop(entries);
+        ready.push((b, rt, next));
+    }
+    for (b, rt, files) in ready {
+        let _entries = b.entries();
+        b.current.store(rt);
+        *b.files() = files;
+    }
+    Ok(instances)
 }
