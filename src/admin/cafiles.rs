@@ -203,17 +203,20 @@ pub fn del(kind: Kind, level: Level, arg: &str) -> Outcome {
     if arg.is_empty() {
         return Outcome::text(format!("'del ssl {cmd}' expects a {upper} file name\n"));
     }
-    let why = match find(kind, arg) {
-        None => "doesn't exist!",
-        Some(Found::Used(_)) => "in use, can't be deleted!",
-        Some(Found::Created(_)) => {
-            created().retain(|(k, n, _)| !(*k == kind && n == arg));
-            return Outcome::text(format!("{upper} file '{arg}' deleted!\n"));
+    let why = if tx(kind).as_ref().is_some_and(|t| t.path == arg) {
+        // HAProxy's message has no line feed of its own here.
+        format!("ongoing transaction for the {upper} file '{arg}'")
+    } else {
+        match find(kind, arg) {
+            None => format!("{upper} file '{arg}' doesn't exist!\n"),
+            Some(Found::Used(_)) => format!("{upper} file '{arg}' in use, can't be deleted!\n"),
+            Some(Found::Created(_)) => {
+                created().retain(|(k, n, _)| !(*k == kind && n == arg));
+                return Outcome::text(format!("{upper} file '{arg}' deleted!\n"));
+            }
         }
     };
-    Outcome::text(format!(
-        "Can't remove the {upper} file: {upper} file '{arg}' {why}\n\n"
-    ))
+    Outcome::text(format!("Can't remove the {upper} file: {why}\n"))
 }
 
 /// `show ssl ca-file|crl-file [[*]<file>[:<index>]]`.
@@ -230,7 +233,11 @@ pub fn show(kind: Kind, level: Level, arg: &str) -> Outcome {
     if arg.is_empty() {
         let mut out = String::new();
         if let Some(t) = tx(kind).as_ref() {
-            out.push_str(&format!("# transaction\n*{}{}\n", t.path, count(&t.content)));
+            out.push_str(&format!(
+                "# transaction\n*{}{}\n",
+                t.path,
+                count(&t.content)
+            ));
         }
         out.push_str("# filename\n");
         let mut all: Vec<(String, Option<CaContent>)> = store::cafiles(kind)
@@ -284,7 +291,11 @@ pub fn show(kind: Kind, level: Level, arg: &str) -> Outcome {
     );
     let Some(content) = content else {
         // HAProxy writes the head of a CA file with its first certificate only.
-        return Outcome::text(if kind == Kind::Crl { head } else { String::new() });
+        return Outcome::text(if kind == Kind::Crl {
+            head
+        } else {
+            String::new()
+        });
     };
     let mut out = head;
     let mut shown_any = false;

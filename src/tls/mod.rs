@@ -9,9 +9,9 @@
 
 pub mod cafiles;
 pub mod cert_info;
-pub mod crl_info;
 pub mod certs;
 pub mod client;
+pub mod crl_info;
 pub mod errors;
 pub mod facts;
 pub mod hello;

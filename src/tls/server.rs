@@ -67,7 +67,13 @@ pub fn bind_config(
     d: &BindTlsDefaults,
     bases: &Bases,
 ) -> Result<Arc<BindTlsRt>, TlsError> {
-    compile(b, d, bases, &load_entries(b, bases)?, &mut CaFiles::default())
+    compile(
+        b,
+        d,
+        bases,
+        &load_entries(b, bases)?,
+        &mut CaFiles::default(),
+    )
 }
 
 /// Loads the certificates of a bind line's `crt` and `crt-list` keywords, in order.
@@ -121,7 +127,7 @@ pub fn compile(
                             files,
                             Arc::new(OneCert(e.key.clone())),
                         )
-                            .map_err(|err| TlsError(format!("crt-list '{}' : {err}", o.at)))
+                        .map_err(|err| TlsError(format!("crt-list '{}' : {err}", o.at)))
                     })
                     .transpose()
             })
@@ -192,9 +198,7 @@ fn config(
         }
         (_, Some(ca)) => {
             let ca = bases.ca(ca);
-            let roots = files
-                .get(Kind::Ca, &ca)?
-                .roots(&ca.display().to_string())?;
+            let roots = files.get(Kind::Ca, &ca)?.roots(&ca.display().to_string())?;
             let mut v = WebPkiClientVerifier::builder_with_provider(roots, provider.clone());
             if let Some(crl) = &b.crl_file {
                 v = v

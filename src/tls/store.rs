@@ -240,7 +240,10 @@ pub fn transaction() -> MutexGuard<'static, Option<Transaction>> {
 
 /// The contents of CA or CRL file `name` as the newest bind using it verifies with.
 pub fn cafile(kind: Kind, name: &str) -> Option<Arc<CaContent>> {
-    binds().iter().rev().find_map(|b| b.files().used(kind, name))
+    binds()
+        .iter()
+        .rev()
+        .find_map(|b| b.files().used(kind, name))
 }
 
 /// The names of every CA or CRL file the binds use, with their contents.
