@@ -11,6 +11,7 @@
 //! - `table.rs`: the command table (words, usage line, handler), which also writes
 //!   `help` and the "Unknown command" suggestions.
 //! - `certs.rs`: `set|commit|abort|show ssl cert` over `crate::tls::store`.
+//! - `crt_list.rs`: `add|del|show ssl crt-list`, also over `crate::tls::store`.
 //! - `cafiles.rs`: `new|set|commit|abort|show|del ssl ca-file|crl-file`, the same way.
 //! - `servers.rs`, `dynamic.rs`, `show.rs`, `maps.rs`: the commands, calling the
 //!   live-state store's mutation functions (the stats page's admin actions call the
@@ -22,6 +23,7 @@
 mod api;
 mod cafiles;
 mod certs;
+mod crt_list;
 mod dynamic;
 mod listen;
 mod maps;

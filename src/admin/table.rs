@@ -4,7 +4,7 @@
 //! fuzzy matching included.
 
 use super::session::Outcome;
-use super::{Level, api::Api, cafiles, certs, dynamic, maps, servers, show, tables};
+use super::{Level, api::Api, cafiles, certs, crt_list, dynamic, maps, servers, show, tables};
 use crate::tls::cafiles::Kind;
 
 /// What a command runs.
@@ -54,6 +54,11 @@ enum Cmd {
     CommitSslCert,
     AbortSslCert,
     ShowSslCert,
+    NewSslCert,
+    DelSslCert,
+    AddCrtList,
+    DelCrtList,
+    ShowCrtList,
     /// `new|set|commit|abort|show|del ssl ca-file|crl-file`.
     CaFile(CaOp, Kind),
 }
@@ -309,6 +314,31 @@ static ROWS: &[Row] = &[
         Cmd::ShowSslCert,
     ),
     row(
+        &["new", "ssl", "cert"],
+        "new ssl cert <certfile>                 : create a new certificate file to be used in a crt-list or a directory",
+        Cmd::NewSslCert,
+    ),
+    row(
+        &["del", "ssl", "cert"],
+        "del ssl cert <certfile>                 : delete an unused certificate file",
+        Cmd::DelSslCert,
+    ),
+    row(
+        &["add", "ssl", "crt-list"],
+        "add ssl crt-list <list> <cert> [opts]*  : add to crt-list file <list> a line <cert> or a payload",
+        Cmd::AddCrtList,
+    ),
+    row(
+        &["del", "ssl", "crt-list"],
+        "del ssl crt-list <list> <cert[:line]>   : delete a line <cert> from crt-list file <list>",
+        Cmd::DelCrtList,
+    ),
+    row(
+        &["show", "ssl", "crt-list"],
+        "show ssl crt-list [-n] [<list>]         : show the list of crt-lists or the content of a crt-list file <list>",
+        Cmd::ShowCrtList,
+    ),
+    row(
         &["abort", "ssl", "ca-file"],
         "abort ssl ca-file <cafile>              : abort a transaction for a CA file",
         Cmd::CaFile(CaOp::Abort, Kind::Ca),
@@ -440,6 +470,11 @@ pub async fn execute(api: &Api, level: Level, args: &[String], payload: Option<&
         Cmd::CommitSslCert => certs::commit(level, a(3)),
         Cmd::AbortSslCert => certs::abort(level, a(3)),
         Cmd::ShowSslCert => certs::show(level, a(3)),
+        Cmd::NewSslCert => certs::new(level, a(3)),
+        Cmd::DelSslCert => certs::del(level, a(3)),
+        Cmd::AddCrtList => crt_list::add(level, a(3), a(4), payload),
+        Cmd::DelCrtList => crt_list::del(level, a(3), a(4)),
+        Cmd::ShowCrtList => crt_list::show(&args[3..]),
         Cmd::CaFile(op, kind) => match op {
             CaOp::New => cafiles::new(kind, level, a(3)),
             CaOp::Set => cafiles::set(kind, level, a(3), payload),
