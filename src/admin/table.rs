@@ -4,7 +4,9 @@
 //! fuzzy matching included.
 
 use super::session::Outcome;
-use super::{Level, api::Api, cafiles, certs, crt_list, dynamic, maps, servers, show, tables};
+use super::{
+    Level, api::Api, cafiles, certs, crt_list, dynamic, maps, ocsp, servers, show, tables,
+};
 use crate::tls::cafiles::Kind;
 
 /// What a command runs.
@@ -56,6 +58,8 @@ enum Cmd {
     ShowSslCert,
     NewSslCert,
     DelSslCert,
+    ShowOcspResponse,
+    SetOcspResponse,
     AddCrtList,
     DelCrtList,
     ShowCrtList,
@@ -314,6 +318,16 @@ static ROWS: &[Row] = &[
         Cmd::ShowSslCert,
     ),
     row(
+        &["show", "ssl", "ocsp-response"],
+        "show ssl ocsp-response [id]             : display the IDs of the OCSP responses used in memory, or the details of a single OCSP response",
+        Cmd::ShowOcspResponse,
+    ),
+    row(
+        &["set", "ssl", "ocsp-response"],
+        "set ssl ocsp-response <resp|payload>    : update a certificate's OCSP Response from a base64-encode DER",
+        Cmd::SetOcspResponse,
+    ),
+    row(
         &["new", "ssl", "cert"],
         "new ssl cert <certfile>                 : create a new certificate file to be used in a crt-list or a directory",
         Cmd::NewSslCert,
@@ -471,6 +485,8 @@ pub async fn execute(api: &Api, level: Level, args: &[String], payload: Option<&
         Cmd::AbortSslCert => certs::abort(level, a(3)),
         Cmd::ShowSslCert => certs::show(level, a(3)),
         Cmd::NewSslCert => certs::new(level, a(3)),
+        Cmd::ShowOcspResponse => ocsp::show(a(3)),
+        Cmd::SetOcspResponse => ocsp::set(level, a(3), payload),
         Cmd::DelSslCert => certs::del(level, a(3)),
         Cmd::AddCrtList => crt_list::add(level, a(3), a(4), payload),
         Cmd::DelCrtList => crt_list::del(level, a(3), a(4)),
@@ -608,7 +624,9 @@ mod tests {
     #[test]
     fn help_and_suggestions_read_as_haproxy() {
         let h = usage(&w("help"));
-        assert!(h.starts_with("The following commands are valid at this level:\n  abort ssl cert"));
+        assert!(
+            h.starts_with("The following commands are valid at this level:\n  abort ssl ca-file")
+        );
         assert!(h.ends_with("  quit                                    : disconnect\n"));
         let s = usage(&w("help show"));
         assert!(

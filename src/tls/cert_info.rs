@@ -143,10 +143,10 @@ fn significant_bits(be: &[u8]) -> usize {
 }
 
 /// One DER element: its tag, its contents, the whole element, and what follows it.
-type Tlv<'a> = (u8, &'a [u8], &'a [u8], &'a [u8]);
+pub(crate) type Tlv<'a> = (u8, &'a [u8], &'a [u8], &'a [u8]);
 
 /// The first DER element of `der`.
-fn tlv(der: &[u8]) -> Option<Tlv<'_>> {
+pub(crate) fn tlv(der: &[u8]) -> Option<Tlv<'_>> {
     let tag = *der.first()?;
     let first = *der.get(1)?;
     let (len, head) = if first < 0x80 {
@@ -169,7 +169,7 @@ fn tlv(der: &[u8]) -> Option<Tlv<'_>> {
 
 /// The DER `CertID` of an OCSP response's first single response (what HAProxy keys its
 /// OCSP tree with and prints as `OCSP Response Key`).
-fn ocsp_cert_id(resp: &[u8]) -> Option<Vec<u8>> {
+pub fn ocsp_cert_id(resp: &[u8]) -> Option<Vec<u8>> {
     // OCSPResponse ::= SEQUENCE { responseStatus, responseBytes [0] EXPLICIT SEQUENCE {
     //   responseType OID, response OCTET STRING (BasicOCSPResponse) } }
     let (_, body, _, _) = tlv(resp)?;

@@ -612,3 +612,17 @@ pub fn del_from_crt_list(list: &str, path: &str, line: Option<usize>) -> Result<
     }
     Ok(())
 }
+
+/// The certificates served with a stapled OCSP response (one per file), by file name.
+pub fn stapled() -> Vec<(String, Arc<CertifiedKey>)> {
+    let mut out: Vec<(String, Arc<CertifiedKey>)> = Vec::new();
+    for b in binds().iter().rev() {
+        for e in b.entries().iter().filter(|e| e.key.ocsp.is_some()) {
+            let p = shown(&e.path);
+            if !out.iter().any(|(q, _)| *q == p) {
+                out.push((p, e.key.clone()));
+            }
+        }
+    }
+    out
+}
