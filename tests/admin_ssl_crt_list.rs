@@ -238,3 +238,57 @@ fn a_reload_serves_the_crt_list_file_again_as_haproxys_does() {
         format!("# filename\n{}\n\n", default.display())
     );
 }
+
+#[test]
+fn a_crt_directory_is_a_crt_list_whose_lines_take_no_options_as_in_haproxy() {
+    let pki = Pki::get();
+    let dir = TempDir::new("admin-ssl-crt-dir");
+    let certs = dir.path().join("certs");
+    std::fs::create_dir_all(&certs).unwrap();
+    for f in ["00-default.pem", "10-site.pem"] {
+        std::fs::copy(pki.path(&format!("certs/{f}")), certs.join(f)).unwrap();
+    }
+    let d = certs.display().to_string();
+    let wild = certs.join("30-wild.pem").display().to_string();
+    let cfg = |port: u16, hport: u16| {
+        format!(
+            "global\n  stats socket unix@admin.sock level admin\n\
+             defaults\n  mode http\n  timeout client 5s\n  timeout server 5s\n  timeout connect 5s\n\
+             frontend f\n  bind 127.0.0.1:{port} ssl crt {d}\n  bind 127.0.0.1:{hport} ssl crt {d}/\n  \
+             http-request return status 200 content-type text/plain string ok\n"
+        )
+    };
+    let (p1, p2, h1, h2) = (free_port(), free_port(), free_port(), free_port());
+    let g = Gatehouse::start(&cfg(p1, p2), &[p1, p2]);
+    let h = Haproxy::start(&cfg(h1, h2), &[h1, h2]);
+    let pem = std::fs::read_to_string(pki.path("wild.pem")).unwrap();
+    let both = |cmd: String| {
+        let a = unix_cmd(&g.dir().join("admin.sock"), &cmd);
+        let b = unix_cmd(&h.dir().join("admin.sock"), &cmd);
+        assert_eq!(without_cfg_name(&a), without_cfg_name(&b), "{cmd}");
+        a
+    };
+    both("show ssl crt-list".into());
+    both(format!("show ssl crt-list -n {d}/"));
+    both(format!("new ssl cert {wild}"));
+    both(format!("set ssl cert {wild} <<\n{}\n", pem.trim_end()));
+    both(format!("commit ssl cert {wild}"));
+    both(format!("add ssl crt-list {d} <<\n{wild} [verify none]\n"));
+    // One dot per bind loading the directory.
+    assert_eq!(
+        both(format!("add ssl crt-list {d}/ {wild}")),
+        format!("Inserting certificate '{wild}' in crt-list '{d}'..\nSuccess!\n\n")
+    );
+    assert_eq!(
+        both(format!("show ssl crt-list -n {d}")),
+        format!("# {d}\n{d}/00-default.pem:0\n{d}/10-site.pem:0\n{wild}:1\n\n")
+    );
+    for p in [p1, p2, h1, h2] {
+        assert_eq!(served_cn(p, "a.wild.test").as_deref(), Some("*.wild.test"));
+    }
+    both(format!("del ssl crt-list {d} {d}/00-default.pem"));
+    both(format!("del ssl crt-list {d} {wild}"));
+    for p in [p1, p2, h1, h2] {
+        assert_eq!(served_cn(p, "a.wild.test").as_deref(), Some("default.test"));
+    }
+}

@@ -3,7 +3,8 @@
 //! `set ssl cert`, `commit ssl cert`) is served by its names — or the line's filters —
 //! on every bind loading the crt-list, from the next handshake on; `del` takes a line
 //! out (not the default certificate of a bind without `strict-sni`). The binds and the
-//! swap are `crate::tls::store`. Directories (`crt DIR`) are not listed yet.
+//! swap are `crate::tls::store`. A `crt DIR` directory is a crt-list too, as in HAProxy
+//! (its lines are numbered 0, and take no options nor filters).
 
 use super::session::Outcome;
 use super::{Level, table::need};

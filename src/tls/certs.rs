@@ -212,7 +212,27 @@ pub fn load_crt(path: &Path, provider: &CryptoProvider) -> Result<Vec<CertEntry>
     if files.is_empty() {
         return Err(TlsError::file(path, "no certificate in this directory"));
     }
-    files.iter().map(|f| load_bundle(f, provider)).collect()
+    // HAProxy loads a directory as a crt-list whose lines have number 0.
+    let list = dir_list_name(path);
+    files
+        .iter()
+        .map(|f| {
+            let mut e = load_bundle(f, provider)?;
+            e.line = Some(ListLine {
+                list: list.clone(),
+                number: 0,
+                conf: String::new(),
+            });
+            Ok(e)
+        })
+        .collect()
+}
+
+/// The crt-list name of a `crt` directory: its path without trailing slashes.
+pub fn dir_list_name(path: &Path) -> String {
+    let s = path.display().to_string();
+    let t = s.trim_end_matches('/');
+    if t.is_empty() { s } else { t.to_owned() }
 }
 
 /// The `[options]` of a crt-list line (HAProxy's per-certificate SSL settings): each one

@@ -129,12 +129,15 @@ pub fn bind(
 ) -> Result<Arc<LiveBind>, TlsError> {
     let entries = server::load_entries(b, bases)?;
     let lists = b
-        .crt_list
+        .crt
         .iter()
-        .map(|l| {
+        .map(|c| bases.crt(c))
+        .filter(|p| p.is_dir())
+        .map(|p| (certs::dir_list_name(&p), 0))
+        .chain(b.crt_list.iter().map(|l| {
             let p = bases.crt(l);
             (p.display().to_string(), certs::line_count(&p))
-        })
+        }))
         .collect();
     let mut files = CaFiles::default();
     let rt = server::compile(b, d, bases, &entries, &mut files)?;
@@ -498,6 +501,11 @@ pub fn add_to_crt_list(
         }
         Some(Stored::Used(k) | Stored::Unused(k)) => k,
     };
+    if (opts.is_some() || !filters.is_empty()) && std::path::Path::new(list).is_dir() {
+        return Err(AddError::Refused(
+            "this is a directory, SSL configuration and filters are not allowed".into(),
+        ));
+    }
     let names = key
         .cert
         .first()
