@@ -1,4 +1,5 @@
-//! `set ssl cert`, `commit ssl cert`, `abort ssl cert` and `show ssl cert`
+//! `new ssl cert`, `set ssl cert`, `commit ssl cert`, `abort ssl cert`, `show ssl cert`
+//! and `del ssl cert`
 //! (management.txt 9.3), with HAProxy 2.6's replies: a certificate served by a bind
 //! line is copied into a transaction, changed by PEM payloads (the bundle, `FILE.key`,
 //! base64 `FILE.ocsp`), then committed — new handshakes get it at once, no reload —
@@ -6,7 +7,7 @@
 
 use super::session::Outcome;
 use super::{Level, table::need};
-use crate::tls::store::{self, Transaction};
+use crate::tls::store::{self, Stored, Transaction};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
@@ -53,8 +54,9 @@ pub fn set(level: Level, arg: &str, payload: Option<&str>) -> Outcome {
             ));
         }
         Some(t) => t.clone(),
-        None => match store::served(path) {
-            Some(ck) => Transaction::of(path, &ck),
+        None => match store::stored(path) {
+            Some(Stored::Used(ck) | Stored::Unused(ck)) => Transaction::of(path, &ck),
+            Some(Stored::Empty) => Transaction::empty(path),
             None => {
                 return fail(
                     "Can't replace a certificate which is not referenced by the configuration!\n"
@@ -218,8 +220,12 @@ pub fn show(level: Level, arg: &str) -> Outcome {
             Some(t) if t.path == p => (arg.to_owned(), "Unused", t.chain.clone(), t.ocsp.clone()),
             _ => return Outcome::text(MISSING),
         },
-        None => match store::served(arg) {
-            Some(ck) => (arg.to_owned(), "Used", ck.cert.clone(), ck.ocsp.clone()),
+        None => match store::stored(arg) {
+            Some(Stored::Used(ck)) => (arg.to_owned(), "Used", ck.cert.clone(), ck.ocsp.clone()),
+            Some(Stored::Unused(ck)) => {
+                (arg.to_owned(), "Unused", ck.cert.clone(), ck.ocsp.clone())
+            }
+            Some(Stored::Empty) => (arg.to_owned(), "Empty", Vec::new(), None),
             None => return Outcome::text(MISSING),
         },
     };
@@ -227,4 +233,40 @@ pub fn show(level: Level, arg: &str) -> Outcome {
         "Filename: {name}\nStatus: {status}\n{}",
         crate::tls::cert_info::describe(&chain, ocsp.as_deref())
     ))
+}
+
+/// `new ssl cert <file>`: an empty certificate to fill with `set ssl cert` and serve with
+/// `add ssl crt-list`.
+pub fn new(level: Level, arg: &str) -> Outcome {
+    if let Some(denied) = need(level, Level::Admin) {
+        return denied;
+    }
+    if arg.is_empty() {
+        return Outcome::text("'new ssl cert' expects a filename\n");
+    }
+    if store::new_cert(arg) {
+        Outcome::text(format!("New empty certificate store '{arg}'!\n"))
+    } else {
+        Outcome::text(format!("Certificate '{arg}' already exists!\n"))
+    }
+}
+
+/// `del ssl cert <file>`: only a certificate no bind serves.
+pub fn del(level: Level, arg: &str) -> Outcome {
+    if let Some(denied) = need(level, Level::Admin) {
+        return denied;
+    }
+    if arg.is_empty() {
+        return Outcome::text("'del ssl cert' expects a certificate name\n");
+    }
+    let result = if store::transaction().as_ref().is_some_and(|t| t.path == arg) {
+        // HAProxy's message has no line feed of its own here.
+        Err(format!("ongoing transaction for the certificate '{arg}'"))
+    } else {
+        store::del_cert(arg)
+    };
+    match result {
+        Ok(()) => Outcome::text(format!("Certificate '{arg}' deleted!\n")),
+        Err(why) => Outcome::text(format!("Can't remove the certificate: {why}\n")),
+    }
 }

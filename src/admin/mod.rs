@@ -11,6 +11,9 @@
 //! - `table.rs`: the command table (words, usage line, handler), which also writes
 //!   `help` and the "Unknown command" suggestions.
 //! - `certs.rs`: `set|commit|abort|show ssl cert` over `crate::tls::store`.
+//! - `crt_list.rs`: `add|del|show ssl crt-list`, also over `crate::tls::store`.
+//! - `ocsp.rs`: `show|set ssl ocsp-response`.
+//! - `cafiles.rs`: `new|set|commit|abort|show|del ssl ca-file|crl-file`, the same way.
 //! - `servers.rs`, `dynamic.rs`, `show.rs`, `maps.rs`: the commands, calling the
 //!   live-state store's mutation functions (the stats page's admin actions call the
 //!   same ones).
@@ -19,10 +22,13 @@
 //! command as HAProxy does ("Permission denied"); `user` can change nothing.
 
 mod api;
+mod cafiles;
 mod certs;
+mod crt_list;
 mod dynamic;
 mod listen;
 mod maps;
+mod ocsp;
 mod servers;
 mod session;
 mod show;

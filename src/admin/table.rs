@@ -4,7 +4,10 @@
 //! fuzzy matching included.
 
 use super::session::Outcome;
-use super::{Level, api::Api, certs, dynamic, maps, servers, show, tables};
+use super::{
+    Level, api::Api, cafiles, certs, crt_list, dynamic, maps, ocsp, servers, show, tables,
+};
+use crate::tls::cafiles::Kind;
 
 /// What a command runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,6 +56,26 @@ enum Cmd {
     CommitSslCert,
     AbortSslCert,
     ShowSslCert,
+    NewSslCert,
+    DelSslCert,
+    ShowOcspResponse,
+    SetOcspResponse,
+    AddCrtList,
+    DelCrtList,
+    ShowCrtList,
+    /// `new|set|commit|abort|show|del ssl ca-file|crl-file`.
+    CaFile(CaOp, Kind),
+}
+
+/// What a `ssl ca-file|crl-file` command does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CaOp {
+    New,
+    Set,
+    Commit,
+    Abort,
+    Show,
+    Del,
 }
 
 /// One command.
@@ -294,6 +317,101 @@ static ROWS: &[Row] = &[
         "show ssl cert [<certfile>]              : display the SSL certificates used in memory, or the details of a file",
         Cmd::ShowSslCert,
     ),
+    row(
+        &["show", "ssl", "ocsp-response"],
+        "show ssl ocsp-response [id]             : display the IDs of the OCSP responses used in memory, or the details of a single OCSP response",
+        Cmd::ShowOcspResponse,
+    ),
+    row(
+        &["set", "ssl", "ocsp-response"],
+        "set ssl ocsp-response <resp|payload>    : update a certificate's OCSP Response from a base64-encode DER",
+        Cmd::SetOcspResponse,
+    ),
+    row(
+        &["new", "ssl", "cert"],
+        "new ssl cert <certfile>                 : create a new certificate file to be used in a crt-list or a directory",
+        Cmd::NewSslCert,
+    ),
+    row(
+        &["del", "ssl", "cert"],
+        "del ssl cert <certfile>                 : delete an unused certificate file",
+        Cmd::DelSslCert,
+    ),
+    row(
+        &["add", "ssl", "crt-list"],
+        "add ssl crt-list <list> <cert> [opts]*  : add to crt-list file <list> a line <cert> or a payload",
+        Cmd::AddCrtList,
+    ),
+    row(
+        &["del", "ssl", "crt-list"],
+        "del ssl crt-list <list> <cert[:line]>   : delete a line <cert> from crt-list file <list>",
+        Cmd::DelCrtList,
+    ),
+    row(
+        &["show", "ssl", "crt-list"],
+        "show ssl crt-list [-n] [<list>]         : show the list of crt-lists or the content of a crt-list file <list>",
+        Cmd::ShowCrtList,
+    ),
+    row(
+        &["abort", "ssl", "ca-file"],
+        "abort ssl ca-file <cafile>              : abort a transaction for a CA file",
+        Cmd::CaFile(CaOp::Abort, Kind::Ca),
+    ),
+    row(
+        &["abort", "ssl", "crl-file"],
+        "abort ssl crl-file <crlfile>            : abort a transaction for a CRL file",
+        Cmd::CaFile(CaOp::Abort, Kind::Crl),
+    ),
+    row(
+        &["commit", "ssl", "ca-file"],
+        "commit ssl ca-file <cafile>             : commit a CA file",
+        Cmd::CaFile(CaOp::Commit, Kind::Ca),
+    ),
+    row(
+        &["commit", "ssl", "crl-file"],
+        "commit ssl crl-file <crlfile>           : commit a CRL file",
+        Cmd::CaFile(CaOp::Commit, Kind::Crl),
+    ),
+    row(
+        &["del", "ssl", "ca-file"],
+        "del ssl ca-file <cafile>                : delete an unused CA file",
+        Cmd::CaFile(CaOp::Del, Kind::Ca),
+    ),
+    row(
+        &["del", "ssl", "crl-file"],
+        "del ssl crl-file <crlfile>              : delete an unused CRL file",
+        Cmd::CaFile(CaOp::Del, Kind::Crl),
+    ),
+    row(
+        &["new", "ssl", "ca-file"],
+        "new ssl ca-file <cafile>                : create a new CA file to be used in a crt-list",
+        Cmd::CaFile(CaOp::New, Kind::Ca),
+    ),
+    row(
+        &["new", "ssl", "crl-file"],
+        "new ssl crlfile <crlfile>               : create a new CRL file to be used in a crt-list",
+        Cmd::CaFile(CaOp::New, Kind::Crl),
+    ),
+    row(
+        &["set", "ssl", "ca-file"],
+        "set ssl ca-file <cafile> <payload>      : replace a CA file",
+        Cmd::CaFile(CaOp::Set, Kind::Ca),
+    ),
+    row(
+        &["set", "ssl", "crl-file"],
+        "set ssl crl-file <crlfile> <payload>    : replace a CRL file",
+        Cmd::CaFile(CaOp::Set, Kind::Crl),
+    ),
+    row(
+        &["show", "ssl", "ca-file"],
+        "show ssl ca-file [<cafile>[:<index>]]   : display the SSL CA files used in memory, or the details of a <cafile>, or a single certificate of index <index> of a CA file <cafile>",
+        Cmd::CaFile(CaOp::Show, Kind::Ca),
+    ),
+    row(
+        &["show", "ssl", "crl-file"],
+        "show ssl crl-file [<crlfile[:<index>>]] : display the SSL CRL files used in memory, or the details of a <crlfile>, or a single CRL of index <index> of CRL file <crlfile>",
+        Cmd::CaFile(CaOp::Show, Kind::Crl),
+    ),
 ];
 
 /// HAProxy's reply when the level is too low (`cli_has_level`).
@@ -366,6 +484,21 @@ pub async fn execute(api: &Api, level: Level, args: &[String], payload: Option<&
         Cmd::CommitSslCert => certs::commit(level, a(3)),
         Cmd::AbortSslCert => certs::abort(level, a(3)),
         Cmd::ShowSslCert => certs::show(level, a(3)),
+        Cmd::NewSslCert => certs::new(level, a(3)),
+        Cmd::ShowOcspResponse => ocsp::show(a(3)),
+        Cmd::SetOcspResponse => ocsp::set(level, a(3), payload),
+        Cmd::DelSslCert => certs::del(level, a(3)),
+        Cmd::AddCrtList => crt_list::add(level, a(3), a(4), payload),
+        Cmd::DelCrtList => crt_list::del(level, a(3), a(4)),
+        Cmd::ShowCrtList => crt_list::show(&args[3..]),
+        Cmd::CaFile(op, kind) => match op {
+            CaOp::New => cafiles::new(kind, level, a(3)),
+            CaOp::Set => cafiles::set(kind, level, a(3), payload),
+            CaOp::Commit => cafiles::commit(kind, level, a(3)),
+            CaOp::Abort => cafiles::abort(kind, level, a(3)),
+            CaOp::Show => cafiles::show(kind, level, a(3)),
+            CaOp::Del => cafiles::del(kind, level, a(3)),
+        },
     }
 }
 
@@ -491,7 +624,9 @@ mod tests {
     #[test]
     fn help_and_suggestions_read_as_haproxy() {
         let h = usage(&w("help"));
-        assert!(h.starts_with("The following commands are valid at this level:\n  abort ssl cert"));
+        assert!(
+            h.starts_with("The following commands are valid at this level:\n  abort ssl ca-file")
+        );
         assert!(h.ends_with("  quit                                    : disconnect\n"));
         let s = usage(&w("help show"));
         assert!(

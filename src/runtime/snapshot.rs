@@ -663,7 +663,7 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
             .iter()
             .map(|b| {
                 b.tls.ssl.then(|| {
-                    crate::tls::store::bind(&b.tls, &g.ssl_bind, &bases)
+                    crate::tls::store::bind(&b.tls, &g.ssl_bind, &bases, &b.span.to_string())
                         .map_err(|e| diags.push(Diag::alert(&b.span, format!("bind : {e}"))))
                         .ok()
                 })?

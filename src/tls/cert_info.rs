@@ -23,6 +23,14 @@ pub fn describe(chain: &[CertificateDer<'_>], ocsp: Option<&[u8]>) -> String {
     out
 }
 
+/// The lines `show ssl ca-file` writes for one CA certificate (HAProxy's
+/// `show_cert_detail` without a chain or OCSP response).
+pub fn cert_lines(cert: &CertificateDer<'_>) -> String {
+    let mut out = String::new();
+    leaf_lines(&mut out, cert, &[]);
+    out
+}
+
 fn leaf_lines(out: &mut String, leaf: &CertificateDer<'_>, rest: &[CertificateDer<'_>]) {
     use x509_parser::prelude::*;
     let (Ok((_, x)), Some(facts)) = (
@@ -71,12 +79,12 @@ fn leaf_lines(out: &mut String, leaf: &CertificateDer<'_>, rest: &[CertificateDe
     }
 }
 
-fn hex_upper(b: &[u8]) -> String {
+pub(crate) fn hex_upper(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02X}")).collect()
 }
 
 /// OpenSSL's `ASN1_TIME_print`: `Dec  6 23:08:26 2026 GMT`.
-fn asn1_print(t: &x509_parser::time::ASN1Time) -> String {
+pub(crate) fn asn1_print(t: &x509_parser::time::ASN1Time) -> String {
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
@@ -135,10 +143,10 @@ fn significant_bits(be: &[u8]) -> usize {
 }
 
 /// One DER element: its tag, its contents, the whole element, and what follows it.
-type Tlv<'a> = (u8, &'a [u8], &'a [u8], &'a [u8]);
+pub(crate) type Tlv<'a> = (u8, &'a [u8], &'a [u8], &'a [u8]);
 
 /// The first DER element of `der`.
-fn tlv(der: &[u8]) -> Option<Tlv<'_>> {
+pub(crate) fn tlv(der: &[u8]) -> Option<Tlv<'_>> {
     let tag = *der.first()?;
     let first = *der.get(1)?;
     let (len, head) = if first < 0x80 {
@@ -161,7 +169,7 @@ fn tlv(der: &[u8]) -> Option<Tlv<'_>> {
 
 /// The DER `CertID` of an OCSP response's first single response (what HAProxy keys its
 /// OCSP tree with and prints as `OCSP Response Key`).
-fn ocsp_cert_id(resp: &[u8]) -> Option<Vec<u8>> {
+pub fn ocsp_cert_id(resp: &[u8]) -> Option<Vec<u8>> {
     // OCSPResponse ::= SEQUENCE { responseStatus, responseBytes [0] EXPLICIT SEQUENCE {
     //   responseType OID, response OCTET STRING (BasicOCSPResponse) } }
     let (_, body, _, _) = tlv(resp)?;

@@ -28,6 +28,72 @@ pub struct CertEntry {
     pub opts: Option<Arc<LineOpts>>,
     /// Warnings of its loading (an OCSP response ignored), HAProxy's words.
     pub warnings: Vec<String>,
+    /// The crt-list line it came from, if any.
+    pub line: Option<ListLine>,
+}
+
+/// Where a certificate stands in a crt-list, for `show|add|del ssl crt-list`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListLine {
+    /// The crt-list's name (its path, after `crt-base`).
+    pub list: String,
+    /// Its line number (a line added over the runtime API gets the list's line count
+    /// plus one, as HAProxy numbers it).
+    pub number: usize,
+    /// The options and filters as HAProxy dumps them: ` [verify none] a.test !b.test`.
+    pub conf: String,
+}
+
+impl ListLine {
+    /// The options and filters of a line as HAProxy's `dump_crtlist_conf` and
+    /// `dump_crtlist_filters` write them.
+    pub fn conf(opts: Option<&LineOpts>, filters: &[&str]) -> String {
+        let mut out = String::new();
+        if let Some(o) = opts {
+            let mut words: Vec<String> = Vec::new();
+            if let Some(a) = &o.alpn {
+                words.push(format!("alpn {}", a.join(",")));
+            }
+            if let Some(v) = o.verify {
+                words.push(
+                    match v {
+                        Verify::None => "verify none",
+                        Verify::Optional => "verify optional",
+                        Verify::Required => "verify required",
+                    }
+                    .to_owned(),
+                );
+            }
+            if let Some(c) = &o.ca_file {
+                words.push(format!("ca-file {}", c.display()));
+            }
+            if let Some(c) = &o.crl_file {
+                words.push(format!("crl-file {}", c.display()));
+            }
+            for (k, v) in [
+                ("ciphers", &o.ciphers),
+                ("ciphersuites", &o.ciphersuites),
+                ("curves", &o.curves),
+                ("ecdhe", &o.ecdhe),
+            ] {
+                if let Some(v) = v {
+                    words.push(format!("{k} {v}"));
+                }
+            }
+            if let Some(v) = o.min {
+                words.push(format!("ssl-min-ver {}", v.name()));
+            }
+            if let Some(v) = o.max {
+                words.push(format!("ssl-max-ver {}", v.name()));
+            }
+            out.push_str(&format!(" [{}]", words.join(" ")));
+        }
+        for f in filters {
+            out.push(' ');
+            out.push_str(f);
+        }
+        out
+    }
 }
 
 /// Loads a PEM bundle.
@@ -92,6 +158,7 @@ pub fn load_bundle(path: &Path, provider: &CryptoProvider) -> Result<CertEntry, 
         path: path.to_path_buf(),
         opts: None,
         warnings,
+        line: None,
     })
 }
 
@@ -145,7 +212,27 @@ pub fn load_crt(path: &Path, provider: &CryptoProvider) -> Result<Vec<CertEntry>
     if files.is_empty() {
         return Err(TlsError::file(path, "no certificate in this directory"));
     }
-    files.iter().map(|f| load_bundle(f, provider)).collect()
+    // HAProxy loads a directory as a crt-list whose lines have number 0.
+    let list = dir_list_name(path);
+    files
+        .iter()
+        .map(|f| {
+            let mut e = load_bundle(f, provider)?;
+            e.line = Some(ListLine {
+                list: list.clone(),
+                number: 0,
+                conf: String::new(),
+            });
+            Ok(e)
+        })
+        .collect()
+}
+
+/// The crt-list name of a `crt` directory: its path without trailing slashes.
+pub fn dir_list_name(path: &Path) -> String {
+    let s = path.display().to_string();
+    let t = s.trim_end_matches('/');
+    if t.is_empty() { s } else { t.to_owned() }
 }
 
 /// The `[options]` of a crt-list line (HAProxy's per-certificate SSL settings): each one
@@ -181,7 +268,7 @@ const LINE_NOT_YET: &[&str] = &["allow-0rtt", "ca-verify-file", "no-ca-names", "
 
 impl LineOpts {
     /// Parses the words between `[` and `]`.
-    fn parse(words: &[&str]) -> Result<LineOpts, String> {
+    pub fn parse(words: &[&str]) -> Result<LineOpts, String> {
         let mut o = LineOpts::default();
         let mut i = 0;
         while let Some(&kw) = words.get(i) {
@@ -262,7 +349,7 @@ impl LineOpts {
 }
 
 /// Splits the rest of a crt-list line into its `[options]` words and its SNI filters.
-fn split_line(rest: &str) -> Result<(Vec<&str>, Vec<&str>), String> {
+pub fn split_line(rest: &str) -> Result<(Vec<&str>, Vec<&str>), String> {
     let rest = rest.trim_start();
     let Some(inner) = rest.strip_prefix('[') else {
         return Ok((Vec::new(), rest.split_whitespace().collect()));
@@ -301,25 +388,42 @@ pub fn load_crt_list(
         };
         let loaded =
             load_crt(&bases.crt(Path::new(file)), provider).map_err(|e| at(e.to_string()))?;
+        let line = ListLine {
+            list: path.display().to_string(),
+            number: n + 1,
+            conf: ListLine::conf(opts.as_deref(), &filters),
+        };
         for mut e in loaded {
-            let (neg, pos): (Vec<&str>, Vec<&str>) =
-                filters.iter().partition(|f| f.starts_with('!'));
-            if !pos.is_empty() {
-                e.names = pos.iter().map(|f| f.to_ascii_lowercase()).collect();
-            }
-            for f in neg {
-                let f = f[1..].to_ascii_lowercase();
-                if f == "*" {
-                    e.names.clear();
-                } else {
-                    e.excluded.push(f);
-                }
-            }
+            apply_filters(&mut e, &filters);
             e.opts.clone_from(&opts);
+            e.line = Some(line.clone());
             out.push(e);
         }
     }
     Ok(out)
+}
+
+/// A crt-list line's SNI filters on its certificate: names replace the certificate's
+/// own, `!name` excludes one, `!*` keeps it out of the name index.
+pub fn apply_filters(e: &mut CertEntry, filters: &[&str]) {
+    let (neg, pos): (Vec<&str>, Vec<&str>) = filters.iter().partition(|f| f.starts_with('!'));
+    if !pos.is_empty() {
+        e.names = pos.iter().map(|f| f.to_ascii_lowercase()).collect();
+    }
+    for f in neg {
+        let f = f[1..].to_ascii_lowercase();
+        if f == "*" {
+            e.names.clear();
+        } else {
+            e.excluded.push(f);
+        }
+    }
+}
+
+/// How many lines crt-list `path` has (HAProxy numbers a line added at runtime after
+/// them).
+pub fn line_count(path: &Path) -> usize {
+    std::fs::read_to_string(path).map_or(0, |t| t.lines().count())
 }
 
 #[cfg(test)]

@@ -86,7 +86,7 @@ fn short_name(oid: &str) -> String {
     .to_owned()
 }
 
-fn entries(name: &x509_parser::x509::X509Name<'_>) -> Vec<(String, String)> {
+pub(crate) fn entries(name: &x509_parser::x509::X509Name<'_>) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for rdn in name.iter() {
         for attr in rdn.iter() {

@@ -7,9 +7,11 @@
 //! It compiles the `config` model into rustls configurations; it knows nothing of the
 //! proxy that runs them.
 
+pub mod cafiles;
 pub mod cert_info;
 pub mod certs;
 pub mod client;
+pub mod crl_info;
 pub mod errors;
 pub mod facts;
 pub mod hello;

@@ -5,6 +5,7 @@
 //! per such certificate, chosen from the ClientHello before the handshake goes on (as
 //! HAProxy switches its `SSL_CTX` in the ClientHello callback).
 
+use super::cafiles::{CaFiles, Kind};
 use super::certs::{self, CertEntry};
 use super::sni::{OneCert, SniResolver};
 use super::{Bases, TlsError, suites};
@@ -66,7 +67,13 @@ pub fn bind_config(
     d: &BindTlsDefaults,
     bases: &Bases,
 ) -> Result<Arc<BindTlsRt>, TlsError> {
-    compile(b, d, bases, &load_entries(b, bases)?)
+    compile(
+        b,
+        d,
+        bases,
+        &load_entries(b, bases)?,
+        &mut CaFiles::default(),
+    )
 }
 
 /// Loads the certificates of a bind line's `crt` and `crt-list` keywords, in order.
@@ -83,12 +90,15 @@ pub fn load_entries(b: &BindTls, bases: &Bases) -> Result<Vec<CertEntry>, TlsErr
 }
 
 /// Compiles a bind line's TLS settings serving `entries` (its certificates, loaded or
-/// replaced at runtime by `commit ssl cert`).
+/// replaced at runtime by `commit ssl cert`), verifying client certificates against the
+/// CA and CRL files of `files` (read from disk into it when missing; replaced at
+/// runtime by `commit ssl ca-file|crl-file`).
 pub fn compile(
     b: &BindTls,
     d: &BindTlsDefaults,
     bases: &Bases,
     entries: &[CertEntry],
+    files: &mut CaFiles,
 ) -> Result<Arc<BindTlsRt>, TlsError> {
     if entries.is_empty() {
         return Err(TlsError(
@@ -96,7 +106,13 @@ pub fn compile(
         ));
     }
     let strict = b.strict_sni || d.strict_sni;
-    let base = config(b, d, bases, Arc::new(SniResolver::new(entries, strict)))?;
+    let base = config(
+        b,
+        d,
+        bases,
+        files,
+        Arc::new(SniResolver::new(entries, strict)),
+    )?;
     let per_cert = if entries.iter().any(|e| e.opts.is_some()) {
         let configs = entries
             .iter()
@@ -104,8 +120,14 @@ pub fn compile(
                 e.opts
                     .as_ref()
                     .map(|o| {
-                        config(&o.apply(b), d, bases, Arc::new(OneCert(e.key.clone())))
-                            .map_err(|err| TlsError(format!("crt-list '{}' : {err}", o.at)))
+                        config(
+                            &o.apply(b),
+                            d,
+                            bases,
+                            files,
+                            Arc::new(OneCert(e.key.clone())),
+                        )
+                        .map_err(|err| TlsError(format!("crt-list '{}' : {err}", o.at)))
                     })
                     .transpose()
             })
@@ -114,7 +136,13 @@ pub fn compile(
             Some(o) => {
                 let mut own = o.apply(b);
                 own.versions = b.versions.clone();
-                config(&own, d, bases, Arc::new(SniResolver::new(entries, strict)))?
+                config(
+                    &own,
+                    d,
+                    bases,
+                    files,
+                    Arc::new(SniResolver::new(entries, strict)),
+                )?
             }
             None => base.clone(),
         };
@@ -140,6 +168,7 @@ fn config(
     b: &BindTls,
     d: &BindTlsDefaults,
     bases: &Bases,
+    files: &mut CaFiles,
     certs: Arc<dyn ResolvesServerCert>,
 ) -> Result<Arc<ServerConfig>, TlsError> {
     let provider: Arc<CryptoProvider> = Arc::new(
@@ -168,11 +197,12 @@ fn config(
             ));
         }
         (_, Some(ca)) => {
-            let roots = super::root_store(&bases.ca(ca))?;
+            let ca = bases.ca(ca);
+            let roots = files.get(Kind::Ca, &ca)?.roots(&ca.display().to_string())?;
             let mut v = WebPkiClientVerifier::builder_with_provider(roots, provider.clone());
             if let Some(crl) = &b.crl_file {
                 v = v
-                    .with_crls(super::crls(&bases.ca(crl))?)
+                    .with_crls(files.get(Kind::Crl, &bases.ca(crl))?.crls.clone())
                     .only_check_end_entity_revocation();
             }
             if verify == Verify::Optional {
