@@ -114,7 +114,13 @@ mod tests {
         assert!(s.get().is_none());
         assert_eq!(s.let_go(), None);
         // Let go: the next fill sees the kept value; declining leaves it kept.
-        assert_eq!(s.fill(|v| *v == Some(1) && false), None);
+        assert_eq!(
+            s.fill(|v| {
+                assert_eq!(*v, Some(1));
+                false
+            }),
+            None
+        );
         assert!(s.get().is_none());
         assert_eq!(
             s.fill(|v| {
