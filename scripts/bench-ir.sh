@@ -14,7 +14,9 @@
 # TOOL: `callgrind` (default: total instructions / requests), `strace` (syscall
 # counts / requests), `perfstat` (page faults and context switches / requests, CPU
 # time: `perf stat` software events) or `perf` (a `perf record -e cpu-clock -g` profile
-# kept in PERF_OUT, user and kernel: `perf report -i PERF_OUT`).
+# kept in PERF_OUT, user and kernel: `perf report -i PERF_OUT`) or `cycles` (`perf stat
+# -e cycles:u,cycles:k,instructions:u` and CPU time per request, scripts/lib/measure.sh;
+# scripts/bench-stick.sh compares configurations with it).
 # BINARY may be gatehouse or /usr/sbin/haproxy (same config).
 # PEER_TRACE=1 also counts what the proxy makes its peers do: wrk runs under
 # `strace -c -f`, the nginx workers are traced by `strace -c -f -p`, and the
@@ -24,6 +26,7 @@
 # Two nginx backends on free loopback ports serve the requests; wrk sends them over 8
 # connections (CONNS=N: N; peers.sh uses 64) for 6 s (DUR=S: S). The config is
 # ../shared/bench/haproxy.cfg's.
+# WARMUP=S (optional): S seconds of the same load before the measure starts.
 # EXTRA_CFG (optional) is appended to the configuration (more sections, e.g. the
 # 1,000 checked servers of scripts/bench-checks.sh).
 # FE_RULES (optional) adds lines to the frontend, e.g. a rate limit:
@@ -44,8 +47,8 @@ bin=${1:?binary}
 scenario=${2:-ka}
 tool=${3:-callgrind}
 case $tool in
-  callgrind | strace | perfstat | perf) ;;
-  *) echo "bench-ir.sh: unknown tool $tool (callgrind, strace, perfstat, perf)" >&2; exit 2 ;;
+  callgrind | strace | perfstat | perf | cycles) ;;
+  *) echo "bench-ir.sh: unknown tool $tool (callgrind, strace, perfstat, perf, cycles)" >&2; exit 2 ;;
 esac
 here=$(dirname "$0")
 # shellcheck source=lib/common.sh
@@ -126,6 +129,11 @@ fi
 case $scenario in
   tls | tlsclose | h2) curl -sk -o /dev/null -m 120 "https://127.0.0.1:$ps/" || true ;;
 esac
+# WARMUP=S: S seconds of the same load before measuring: the one-off work after
+# start-up (the runtime API's set-up, ~0.8 M instructions) stays out of the figures.
+if [ -n "${WARMUP:-}" ] && [ "$scenario" != h2 ]; then
+  wrk -t1 -c"${CONNS:-8}" -d"${WARMUP}s" "${extra[@]}" "$base$path" >/dev/null
+fi
 measure_listening "$tool" "$wait_for"
 if [ "$scenario" = h2 ]; then
   out=$(h2load -t1 -c16 -m10 -D"${DUR:-6}" "${extra[@]}" "$base$path")

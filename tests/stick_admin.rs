@@ -268,3 +268,76 @@ fn every_data_type_and_key_type_shows_as_haproxy() {
         outputs[1][0]
     );
 }
+
+const KEEP_ALIVE: &str = "global
+    stats socket unix@admin.sock level admin
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 5s
+    timeout http-keep-alive 10s
+frontend fe
+    bind 127.0.0.1:{port}
+    stick-table type ip size 1m expire 1s store http_req_cnt,http_req_rate(10s)
+    http-request track-sc0 src
+    http-request deny deny_status 429 if { sc_http_req_cnt(0) gt 4 }
+    default_backend app
+backend app
+    server s1 {app}
+";
+
+/// One keep-alive connection tracks its address request after request, and its entry is
+/// removed between two of its requests (`clear table`, later the entry's expiry): the
+/// next request counts in a new entry, as in HAProxy. (Gatehouse keeps the entry the
+/// connection's previous request tracked, to skip the table's lookup: it must notice
+/// that the entry left the table.) Between requests the entry is not in use (`use=0`).
+#[test]
+fn a_keep_alive_connection_counts_in_a_new_entry_once_its_own_left_the_table() {
+    require_haproxy();
+    let app = HttpBackend::start("app");
+    let mut outputs = Vec::new();
+    for haproxy in [true, false] {
+        let cfg = Config::new(KEEP_ALIVE)
+            .listen_port("port")
+            .var("app", app.addr());
+        let port = cfg.port("port");
+        let d = proxy_builder(haproxy, &cfg).wait_port(port).start();
+        let admin = d.dir().join("admin.sock");
+        let mut c = HttpClient::connect(local(port)).unwrap();
+        let mut statuses = Vec::new();
+        let mut get = |c: &mut HttpClient, n: usize| {
+            for _ in 0..n {
+                statuses.push(c.get("/", &[]).unwrap().status);
+            }
+        };
+        let mut out = Vec::new();
+        get(&mut c, 3);
+        out.push(mask(&unix_cmd(&admin, "show table fe")));
+        out.push(mask(&unix_cmd(&admin, "clear table fe")));
+        out.push(mask(&unix_cmd(&admin, "show table fe")));
+        get(&mut c, 2);
+        out.push(mask(&unix_cmd(&admin, "show table fe")));
+        // The entry expires a second after its last request.
+        assert!(
+            wait_until(std::time::Duration::from_secs(10), || {
+                unix_cmd(&admin, "show table fe").contains("used:0")
+            }),
+            "the entry never expired (haproxy: {haproxy})"
+        );
+        // Counted from 1 again: the fifth request is the first denied.
+        get(&mut c, 5);
+        out.push(mask(&unix_cmd(&admin, "show table fe")));
+        outputs.push((out, statuses));
+    }
+    assert_eq!(outputs[0], outputs[1], "haproxy, then gatehouse");
+    let (out, statuses) = &outputs[1];
+    assert!(
+        out[0].contains(" use=0 ") && out[0].contains("http_req_cnt=3"),
+        "{out:?}"
+    );
+    assert!(out[3].contains("http_req_cnt=2"), "{out:?}");
+    assert!(out[4].contains("http_req_cnt=5"), "{out:?}");
+    assert_eq!(statuses[..9], [200; 9]);
+    assert_eq!(statuses[9], 429);
+}

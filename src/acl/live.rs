@@ -116,6 +116,12 @@ pub trait LiveState {
         let _ = (at, op);
         None
     }
+    /// `sc_*` reading `data` (element `idx`) in the entry counter `n` tracks, without a
+    /// table argument (`sc_http_req_rate(0)`: the common rate-limit check), without
+    /// [`LiveState::stick`]'s general dispatch; the same answer.
+    fn stick_read(&self, n: usize, data: StickData, idx: u32) -> Option<i64> {
+        self.stick(StickAt::Slot(n, None), StickOp::Get(data, idx))
+    }
     /// `track-scN KEY table T`: tracks the key's entry in counter `slot` (created when
     /// new) unless the counter tracks one already; `http`: counts a request in it too
     /// (`http-request track-sc*`).

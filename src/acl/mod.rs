@@ -257,6 +257,8 @@ impl ProxyTlvs {
 pub struct SampleExpr {
     text: Box<str>,
     expr: compile::Expr,
+    /// The bare `src` fetch (see [`SampleExpr::is_src`]).
+    src: bool,
 }
 
 impl SampleExpr {
@@ -269,15 +271,23 @@ impl SampleExpr {
     /// Compiles `text` (the whole expression). Errors read like HAProxy's
     /// (`unknown fetch method 'x'`, `unknown converter 'y'`).
     pub fn parse(text: &str) -> Result<SampleExpr, String> {
+        let expr = compile::Expr::parse(text)?;
         Ok(SampleExpr {
             text: text.into(),
-            expr: compile::Expr::parse(text)?,
+            src: expr.convs.is_empty() && expr.fetch.def.name == "src",
+            expr,
         })
     }
 
     /// The expression as written.
     pub fn text(&self) -> &str {
         &self.text
+    }
+
+    /// Whether the expression is the bare `src` fetch (no argument, no converter):
+    /// `track-sc src` takes the client's address directly.
+    pub fn is_src(&self) -> bool {
+        self.src
     }
 
     /// The latest phase whose data the expression reads.

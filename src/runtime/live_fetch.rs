@@ -224,11 +224,15 @@ impl LiveState for StreamLive<'_> {
         }
     }
 
+    fn stick_read(&self, n: usize, data: StickData, idx: u32) -> Option<i64> {
+        let t = self.tracked(n)?;
+        t.table.read(&t.entry, data, idx)
+    }
+
     fn stick(&self, at: StickAt<'_>, op: StickOp) -> Option<i64> {
         // The common case (`sc_http_req_rate(0)`): read the tracked entry in place.
         if let (StickAt::Slot(n, None), StickOp::Get(d, idx)) = (at, op) {
-            let t = self.tracked(n)?;
-            return t.table.read(&t.entry, d, idx);
+            return self.stick_read(n, d, idx);
         }
         // The table and entry the fetch designates; `None` entry: not in the table.
         let (table, entry, create): (&Arc<Table>, Option<Arc<super::stick::Entry>>, bool) = match at
@@ -322,6 +326,14 @@ impl LiveState for StreamLive<'_> {
         let Some(t) = self.table_named(table) else {
             return;
         };
+        // `track-sc src` on an `ip` table, the common rate-limit key: the address's
+        // four bytes are the key (no encoding buffer).
+        if let (StickKey::Ip(std::net::IpAddr::V4(a)), crate::config::model::StickKeyType::Ip) =
+            (key, t.def.key)
+        {
+            trackers.track(slot, t, &a.octets(), http);
+            return;
+        }
         let k = match key {
             StickKey::Int(n) => KeyIn::Int(n),
             StickKey::Ip(ip) => KeyIn::Ip(ip),

@@ -594,7 +594,14 @@ pub fn stick_action(
     use crate::config::model::ScAction;
     let Some(live) = src.live() else { return };
     if let Some((slot, table, key)) = track {
-        key.eval_key(src, &mut |k| live.stick_track(slot, table, k, http));
+        if key.is_src() {
+            // The common rate-limit key, without the generic sample evaluation.
+            if let Some(a) = src.src() {
+                live.stick_track(slot, table, crate::acl::StickKey::Ip(a.ip()), http);
+            }
+        } else {
+            key.eval_key(src, &mut |k| live.stick_track(slot, table, k, http));
+        }
     }
     match sc {
         Some((ScAction::IncGpc { idx, slot }, _)) => {

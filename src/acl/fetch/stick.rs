@@ -54,6 +54,23 @@ fn eval<const FORM: u8, const OP: u16>(
     each: &mut Each<'_>,
 ) -> bool {
     let Some(live) = s.live() else { return false };
+    // A data type of the entry a counter tracks, no table named (`sc_http_req_rate(0)`,
+    // `sc0_conn_cur`): the direct read.
+    if FORM != SRC && OP < KB_IN {
+        let (n, table) = if FORM == SC {
+            let Some(n) = call.int_arg(0) else {
+                return false;
+            };
+            (n.max(0) as usize, table_arg(call, 1))
+        } else {
+            (usize::from(FORM - 1), table_arg(call, 0))
+        };
+        if table.is_none() {
+            return live
+                .stick_read(n, data_of(OP), 0)
+                .is_some_and(|v| each(Sample::Int(v)));
+        }
+    }
     let (idx, first) = if is_array(OP) {
         (call.int_arg(0).unwrap_or(0).max(0) as u32, 1)
     } else {

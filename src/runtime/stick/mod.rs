@@ -9,6 +9,7 @@ pub mod dump;
 pub mod freq;
 pub mod persist;
 pub mod share;
+pub mod slot;
 pub mod table;
 pub mod track;
 

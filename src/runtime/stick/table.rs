@@ -85,17 +85,35 @@ pub struct Entry {
     touched: AtomicU32,
     /// Changed since the sync task last took it (shared tables only).
     dirty: AtomicBool,
+    /// In the table's map: false once removed (expired, evicted, cleared). A tracker
+    /// that kept the entry from a previous request re-takes it only while it is linked
+    /// (see [`Table::hold_again`]).
+    linked: AtomicBool,
     pub(super) data: Mutex<Box<[Slot]>>,
 }
 
 impl Entry {
     /// Takes a reference (a tracker holds the entry).
     pub fn hold(&self) {
-        self.refs.fetch_add(1, Ordering::Relaxed);
+        // Sequentially consistent against [`Entry::unlink`] (see [`Table::hold_again`]).
+        self.refs.fetch_add(1, Ordering::SeqCst);
     }
     /// Drops a reference taken by [`Entry::hold`].
     pub fn release(&self) {
-        self.refs.fetch_sub(1, Ordering::Relaxed);
+        self.refs.fetch_sub(1, Ordering::SeqCst);
+    }
+    /// Marks the entry out of the map unless someone holds it; false (and still linked)
+    /// when held. Called under the map's lock, just before removing the entry: a
+    /// tracker re-taking it without that lock ([`Table::hold_again`]) takes its
+    /// reference first and checks the mark after, this marks first and checks the
+    /// references after, so one of the two sees the other (Dekker's pattern).
+    fn unlink(&self) -> bool {
+        self.linked.store(false, Ordering::SeqCst);
+        if self.refs.load(Ordering::SeqCst) != 0 {
+            self.linked.store(true, Ordering::SeqCst);
+            return false;
+        }
+        true
     }
     /// The references held now.
     pub fn refs(&self) -> u32 {
@@ -309,6 +327,12 @@ impl Table {
         self.stores_mask(mask_of(data))
     }
 
+    /// The data types the table stores, one bit each (see [`mask_of`]).
+    #[inline]
+    pub fn mask(&self) -> u32 {
+        self.mask
+    }
+
     /// Whether the table stores any data type of `mask` (made by [`mask_of`], in a
     /// constant on the request path: one test instead of a walk over a list).
     #[inline]
@@ -403,7 +427,7 @@ impl Table {
     pub fn lookup(&self, key: &[u8]) -> Option<Arc<Entry>> {
         let mut m = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         let e = m.get(key)?;
-        if self.expired(e, now_ms()) {
+        if self.expired(e, now_ms()) && e.unlink() {
             m.remove(key);
             return None;
         }
@@ -418,9 +442,22 @@ impl Table {
 
     /// [`Table::get_or_create`] at `now` (ms, [`now_ms`]'s clock), read by the caller.
     pub fn get_or_create_at(&self, key: &[u8], now: u32) -> Option<Arc<Entry>> {
+        self.get_or_create_with(key, now, false)
+    }
+
+    /// [`Table::get_or_create_at`] with a reference taken ([`Entry::hold`]) under the
+    /// map's lock: no other thread can expire or evict the entry in between.
+    pub fn get_or_create_held_at(&self, key: &[u8], now: u32) -> Option<Arc<Entry>> {
+        self.get_or_create_with(key, now, true)
+    }
+
+    fn get_or_create_with(&self, key: &[u8], now: u32, hold: bool) -> Option<Arc<Entry>> {
         let mut m = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(e) = m.get(key) {
-            if !self.expired(e, now) {
+            if !self.expired(e, now) || !e.unlink() {
+                if hold {
+                    e.hold();
+                }
                 return Some(Arc::clone(e));
             }
             m.remove(key);
@@ -449,14 +486,34 @@ impl Table {
         let slots = slots.into_boxed_slice();
         let e = Arc::new(Entry {
             key: key.into(),
-            refs: AtomicU32::new(0),
+            refs: AtomicU32::new(u32::from(hold)),
             expire: AtomicU32::new(now.wrapping_add(self.def.expire_ms.unwrap_or(0))),
             touched: AtomicU32::new(now),
             dirty: AtomicBool::new(false),
+            linked: AtomicBool::new(true),
             data: Mutex::new(slots),
         });
         m.insert(key.into(), Arc::clone(&e));
         Some(e)
+    }
+
+    /// Takes a reference on `e`, an entry of this table found earlier (the entry the
+    /// previous request of a keep-alive connection tracked), if it is still the entry of
+    /// its key: in the map, and not expired at `now` unless held by someone else (what
+    /// [`Table::get_or_create_at`] would return). False: the caller looks the key up.
+    /// No lock, two atomic operations.
+    #[inline]
+    pub fn hold_again(&self, e: &Entry, now: u32) -> bool {
+        let before = e.refs.fetch_add(1, Ordering::SeqCst);
+        if e.linked.load(Ordering::SeqCst)
+            && (before != 0
+                || self.def.expire_ms.is_none()
+                || (now.wrapping_sub(e.expire.load(Ordering::Relaxed)) as i32) < 0)
+        {
+            return true;
+        }
+        e.release();
+        false
     }
 
     /// Evicts up to `n` unreferenced entries, the least recently touched first
@@ -479,7 +536,9 @@ impl Table {
             cands.select_nth_unstable(n - 1);
         }
         for (_, k) in cands.into_iter().take(n) {
-            m.remove(&k);
+            if m.get(&k).is_some_and(|e| e.unlink()) {
+                m.remove(&k);
+            }
         }
     }
 
@@ -562,7 +621,7 @@ impl Table {
         }
         let now = now_ms();
         let mut m = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        m.retain(|_, e| !self.expired(e, now));
+        m.retain(|_, e| !(self.expired(e, now) && e.unlink()));
     }
 
     /// `clear table NAME [filters | key K]`: removes the matching entries not in use;
@@ -571,7 +630,7 @@ impl Table {
         let mut m = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(k) = key {
             match m.get(k) {
-                Some(e) if e.refs() > 0 => return false,
+                Some(e) if e.refs() > 0 || !e.unlink() => return false,
                 Some(_) => {
                     m.remove(k);
                 }
@@ -579,7 +638,7 @@ impl Table {
             }
             return true;
         }
-        m.retain(|_, e| e.refs() > 0 || !self.matches(e, filters));
+        m.retain(|_, e| e.refs() > 0 || !self.matches(e, filters) || !e.unlink());
         true
     }
 

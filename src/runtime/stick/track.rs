@@ -6,9 +6,11 @@
 //! takes the connection back from `conn_cur`.
 
 use super::freq::now_ms;
+use super::slot::OnceSlot;
 use super::table::{Entry, Table, mask_of};
 use crate::config::model::StickData as D;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 /// How many counters a stream has (HAProxy's default `tune.stick-counters`).
 pub const SLOTS: usize = 3;
@@ -21,11 +23,12 @@ pub struct Tracked {
     pub entry: Arc<Entry>,
 }
 
-impl Drop for Tracked {
+impl Tracked {
     /// Gives the connection back from `conn_cur` (touching the entry), as HAProxy's
-    /// `stream_stop_content_counters`; without `conn_cur` the entry keeps the expiry its
-    /// last update set (no clock read at the end of every request).
-    fn drop(&mut self) {
+    /// `stream_stop_content_counters`, and drops the tracker's reference; without
+    /// `conn_cur` the entry keeps the expiry its last update set (no clock read at the
+    /// end of every request).
+    fn let_go(&self) {
         if self.table.stores(D::ConnCur) {
             self.table.update(&self.entry, |u| u.dec(D::ConnCur));
         }
@@ -48,9 +51,29 @@ const BYTES: u32 = mask_of(&[
 const SESS: u32 = mask_of(&[D::SessCnt, D::SessRate]);
 
 /// The counters of one level (session or stream).
+///
+/// A slot let go keeps what it tracked, without a reference (`use=` counts only live
+/// trackers): the next request of a keep-alive connection tracking the same key in the
+/// same table takes the entry back without looking it up, as long as it is still the
+/// entry of that key ([`Table::hold_again`]). It is the entry a lookup would find, so
+/// nothing counts differently.
 #[derive(Default)]
 pub struct Trackers {
-    slots: [OnceLock<Tracked>; SLOTS],
+    slots: [OnceSlot<Tracked>; SLOTS],
+    /// The data types the tracked entries' tables store (their masks or'ed, see
+    /// [`Table::stores_mask`]): the end of the request skips the counters none stores.
+    stored: AtomicU32,
+}
+
+impl Drop for Trackers {
+    /// Lets the tracked entries go (the end of the connection, for the session's).
+    fn drop(&mut self) {
+        for s in &self.slots {
+            if let Some(t) = s.get() {
+                t.let_go();
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for Trackers {
@@ -71,52 +94,88 @@ impl Trackers {
         self.slots.iter().all(|s| s.get().is_none())
     }
 
+    /// Whether a tracked entry's table stores any data type of `mask` (made by
+    /// [`mask_of`]).
+    #[inline]
+    fn stores_mask(&self, mask: u32) -> bool {
+        self.stored.load(Ordering::Relaxed) & mask != 0
+    }
+
     /// Tracks the entry of `key` in `table` with counter `n`, unless it tracks one
     /// already (HAProxy ignores the rule then); counts a connection in it, and with
     /// `http` the request being processed (`http-request track-sc`: `http_req_cnt`,
     /// `http_req_rate`), in one update of the entry. `None` when the table has no room.
     pub fn track(&self, n: usize, table: &Arc<Table>, key: &[u8], http: bool) -> Option<&Tracked> {
-        let slot = self.slots.get(n)?;
-        if slot.get().is_some() {
-            return None;
-        }
-        let now = now_ms();
-        let entry = table.get_or_create_at(key, now)?;
-        entry.hold();
-        let conn = table.stores_mask(CONN);
-        let req = http && table.stores_mask(REQ);
-        if conn || req {
-            table.update_at(&entry, now, |u| {
-                if conn {
-                    u.add(D::ConnCur, 0, 1);
-                    u.add(D::ConnCnt, 0, 1);
-                    u.add(D::ConnRate, 0, 1);
+        self.slots.get(n)?.fill(|kept| {
+            let now = now_ms();
+            match kept {
+                Some(p)
+                    if Arc::ptr_eq(&p.table, table)
+                        && same_key(&p.entry.key, key)
+                        && table.hold_again(&p.entry, now) => {}
+                _ => {
+                    let Some(entry) = table.get_or_create_held_at(key, now) else {
+                        return false;
+                    };
+                    *kept = Some(Tracked {
+                        table: Arc::clone(table),
+                        entry,
+                    });
                 }
-                if req {
-                    u.add(D::HttpReqCnt, 0, 1);
-                    u.add(D::HttpReqRate, 0, 1);
+            }
+            if let Some(t) = kept {
+                count_track(t, now, http);
+                let m = t.table.mask();
+                if self.stored.load(Ordering::Relaxed) & m != m {
+                    self.stored.fetch_or(m, Ordering::Relaxed);
                 }
-            });
-        } else {
-            table.touch(&entry, now);
-        }
-        let t = Tracked {
-            table: Arc::clone(table),
-            entry,
-        };
-        // Rules of one stream run in turn: the slot is still free.
-        let _ = slot.set(t);
-        slot.get()
+            }
+            true
+        })
     }
 
-    /// Lets every tracked entry go (the end of the stream or connection).
+    /// Lets every tracked entry go (the end of the stream or connection), keeping it
+    /// for the next track of the same counter.
     pub fn clear(&mut self) {
+        *self.stored.get_mut() = 0;
         for s in &mut self.slots {
-            // An empty slot stays as it is (no `take` through the `Once` machinery).
-            if s.get().is_some() {
-                s.take();
+            if let Some(t) = s.let_go() {
+                t.let_go();
             }
         }
+    }
+}
+
+/// Whether two encoded keys are the same: an `ip` key (4 bytes) without calling
+/// `memcmp`.
+#[inline]
+fn same_key(a: &[u8], b: &[u8]) -> bool {
+    match (<[u8; 4]>::try_from(a), <[u8; 4]>::try_from(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+/// Counts a connection in a newly tracked entry, and with `http` the request being
+/// processed, in one update.
+fn count_track(t: &Tracked, now: u32, http: bool) {
+    let (table, entry) = (&t.table, &t.entry);
+    let conn = table.stores_mask(CONN);
+    let req = http && table.stores_mask(REQ);
+    if conn || req {
+        table.update_at(entry, now, |u| {
+            if conn {
+                u.add(D::ConnCur, 0, 1);
+                u.add(D::ConnCnt, 0, 1);
+                u.add(D::ConnRate, 0, 1);
+            }
+            if req {
+                u.add(D::HttpReqCnt, 0, 1);
+                u.add(D::HttpReqRate, 0, 1);
+            }
+        });
+    } else {
+        table.touch(entry, now);
     }
 }
 
@@ -135,6 +194,12 @@ pub fn each_tracked(
             f(t);
         }
     }
+}
+
+/// Whether a table tracked at either level stores any data type of `mask`.
+#[inline]
+fn any_stores(stream: Option<&Trackers>, session: Option<&Trackers>, mask: u32) -> bool {
+    stream.is_some_and(|t| t.stores_mask(mask)) || session.is_some_and(|t| t.stores_mask(mask))
 }
 
 /// Counts an HTTP request in every tracked entry (`http_req_cnt`, `http_req_rate`).
@@ -157,6 +222,9 @@ pub fn count_status(stream: Option<&Trackers>, session: Option<&Trackers>, statu
         500..=599 if status != 501 && status != 505 => (false, true),
         _ => return,
     };
+    if !any_stores(stream, session, if err { ERR } else { FAIL }) {
+        return;
+    }
     each_tracked(stream, session, |t| {
         if !t.table.stores_mask(if err { ERR } else { FAIL }) {
             return;
@@ -177,7 +245,7 @@ pub fn count_status(stream: Option<&Trackers>, session: Option<&Trackers>, statu
 /// Adds the bytes a stream moved to every tracked entry (`bytes_in_*` from the
 /// client, `bytes_out_*` to it).
 pub fn count_bytes(stream: Option<&Trackers>, session: Option<&Trackers>, bin: u64, bout: u64) {
-    if bin == 0 && bout == 0 {
+    if (bin == 0 && bout == 0) || !any_stores(stream, session, BYTES) {
         return;
     }
     each_tracked(stream, session, |t| {
