@@ -47,10 +47,31 @@
 #            split from /proc/PID/stat), whose ratio is the req/s ratio at a saturated core, load
 #            or no load; and the p99 latency difference. e.g.
 #              PARTS=walln ROUNDS=10 DUR=5 scripts/bench-checks.sh
+#     kaconst  the checks beside a constant keep-alive load (h2load --h1, KACONST_CONNS
+#            (16) connections at RPS req/s in all (5000); below what the proxy's share
+#            of its core can do, the rate does not depend on the machine's load; far
+#            above it, e.g. RPS=64000 KACONST_CONNS=64, the proxy is saturated):
+#            ROUNDS alternating rounds of DUR seconds without and with the checks, the
+#            proxy's CPU from schedstat and `perf stat` counts (syscalls, epoll_wait,
+#            context switches) per round; prints the CPU, syscalls and wake-ups the
+#            checks add per check beside the load (the medians of the pairs).
+#     kprof  the whole machine's CPU per check, checks only (both ends of each check's
+#            connection: on loopback the receiver's TCP work runs on the sender's core):
+#            `perf record -a -e cpu-clock -g` (KPROF_HZ samples/s per CPU, 4000) for
+#            WINDOW seconds, samples turned into us per check for the proxy, the nginx
+#            check targets and kernel TCP work outside any syscall (timers, softirqs:
+#            an upper bound, other processes' traffic lands there too), by syscall/path,
+#            by kernel leaf symbol and for named kernel paths, inclusive (port search,
+#            reset, TIME_WAIT; scripts/lib/kprof.py), plus TCP segments, resets and the
+#            TIME_WAIT sockets seen (nstat, ss). Counts: a busy machine dilutes nothing
+#            but adds its own loopback traffic to nstat; for clean segment counts run
+#            the script in its own network namespace:
+#              unshare -n sh -c 'ip link set lo up; PARTS=kprof scripts/bench-checks.sh'
 # The checked backend is `option httpchk GET /health`; the servers point at TARGETS
 # nginx instances on loopback (free ports), each answering `200 ok`. The traffic goes
 # to another backend of two nginx servers, as in ../shared/bench/haproxy.cfg.
-# Needs: nginx, wrk, valgrind (part ir), perf and strace (part sys), python3, taskset.
+# Needs: nginx, wrk, valgrind (part ir), perf and strace (part sys, kprof), h2load
+# (kaconst), nstat and ss (kprof), python3, taskset.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${BIN:-$root/target/release/gatehouse}
@@ -397,6 +418,87 @@ part_walln() {
         }' rate="$(check_rate)" "$work/walln.tsv"
 }
 
+part_kaconst() {
+    app_ports
+    local rps=${RPS:-5000} conns=${KACONST_CONNS:-16} r check pp pid
+    : >"$work/kaconst.tsv"
+    for r in $(seq 1 "$ROUNDS"); do
+        for check in no yes; do
+            pp=$(free_port)
+            proxy_cfg "$pp" "$pa" "$pb" "$check" >"$work/kaconst.cfg"
+            taskset -c 0 "$BIN" -db -f "$work/kaconst.cfg" 2>"$work/kaconst.err" &
+            pid=$!
+            pids+=($pid)
+            wait_port "$pp"
+            sleep "$WARMUP"
+            local n0 n1 e0 e1 out
+            n0=$(checks_logged)
+            e0=$(run_ns "$pid")
+            perf stat -x, -o "$work/kaconst.perf" -p "$pid" \
+                -e raw_syscalls:sys_enter,sched:sched_switch,syscalls:sys_enter_epoll_wait \
+                -- sleep "$DUR" 2>/dev/null &
+            local perf=$!
+            out=$(taskset -c 1 h2load --h1 -c"$conns" --rps=$((rps / conns)) -D "$DUR" "http://127.0.0.1:$pp/" 2>&1)
+            wait "$perf" || true
+            e1=$(run_ns "$pid")
+            n1=$(checks_logged)
+            kill "$pid"
+            wait "$pid" 2>/dev/null || true
+            local q
+            q=$(echo "$out" | awk '/^requests:/ { print $8 }')
+            awk -F, -v c="$check" -v r="$r" -v q="$q" -v n=$((n1 - n0)) -v cpu=$(((e1 - e0) / 1000)) '
+                $3 ~ /raw_syscalls/ { sc = $1 } $3 ~ /sched_switch/ { cs = $1 } $3 ~ /epoll_wait/ { ew = $1 }
+                END { print c, r, q, n, cpu, sc, ew, cs }' "$work/kaconst.perf" >>"$work/kaconst.tsv"
+            tail -1 "$work/kaconst.tsv" | awk '{ printf "kaconst round %2d, checks %-3s: %d requests, %d checks, CPU %.2f us per request, %.2f syscalls, %.3f epoll_wait, %.3f context switches per request\n", $2, $1, $3, $4, $5 / $3, $6 / $3, $7 / $3, $8 / $3 }'
+        done
+    done
+    awk '
+        function median(a, n,   i, j, t) {
+            for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+            return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+        }
+        $1 == "no"  { q0[$2] = $3; c0[$2] = $5; s0[$2] = $6; w0[$2] = $7; x0[$2] = $8 }
+        $1 == "yes" { q1[$2] = $3; n1[$2] = $4; c1[$2] = $5; s1[$2] = $6; w1[$2] = $7; x1[$2] = $8 }
+        END {
+            n = 0
+            for (r in q1) if ((r in q0) && n1[r] > 0) {
+                n++; f = q1[r] / q0[r]
+                dc[n] = (c1[r] - c0[r] * f) / n1[r]; ds[n] = (s1[r] - s0[r] * f) / n1[r]
+                dw[n] = (w1[r] - w0[r] * f) / n1[r]; dx[n] = (x1[r] - x0[r] * f) / n1[r]
+                list = list sprintf(" %.1f", dc[n])
+            }
+            printf "kaconst %d pairs, added per check beside the load (medians): CPU %.1f us (pairs:%s), %.2f syscalls, %.3f epoll_wait, %.3f context switches\n",
+                n, median(dc, n), list, median(ds, n), median(dw, n), median(dx, n)
+        }' "$work/kaconst.tsv"
+}
+
+part_kprof() {
+    local pp
+    pp=$(free_port)
+    proxy_cfg "$pp" "${targets[0]}" "${targets[0]}" yes >"$work/kprof.cfg"
+    taskset -c 0 "$BIN" -db -f "$work/kprof.cfg" 2>"$work/kprof.err" &
+    local pid=$!
+    pids+=($pid)
+    sleep "$WARMUP"
+    local workers=() p n0 n1 tw
+    for p in "${target_pids[@]}"; do workers+=($(pgrep -P "$p" || true)); done
+    nstat -n >/dev/null 2>&1 || true
+    n0=$(checks_logged)
+    perf record -a -e cpu-clock -F "${KPROF_HZ:-4000}" -g -o "$work/kprof.data" -- sleep "$WINDOW" 2>/dev/null >/dev/null &
+    local rec=$!
+    sleep $((WINDOW / 2))
+    tw=$(ss -Htan state time-wait | wc -l)
+    wait "$rec" || true
+    n1=$(checks_logged)
+    nstat 2>/dev/null | awk -v n=$((n1 - n0)) -v tw="$tw" '
+        $1 == "TcpOutSegs" { o = $2 } $1 == "TcpOutRsts" { r = $2 } $1 == "TcpActiveOpens" { a = $2 }
+        END { printf "kprof per check (nstat, whole namespace): %.2f TCP segments sent, %.2f resets, %.2f active opens; TIME_WAIT sockets mid-window: %d\n", o / n, r / n, a / n, tw }'
+    kill "$pid"
+    wait "$pid" 2>/dev/null || true
+    perf script -i "$work/kprof.data" -F pid,tid,comm,ip,sym,dso 2>/dev/null |
+        python3 "$here/lib/kprof.py" "${KPROF_HZ:-4000}" $((n1 - n0)) "$pid" "${workers[@]}"
+}
+
 for part in $PARTS; do
     case $part in
         cpu) part_cpu ;;
@@ -406,6 +508,8 @@ for part in $PARTS; do
         kasys) part_kasys ;;
         wall) part_wall ;;
         walln) part_walln ;;
-        *) echo "bench-checks.sh: unknown part $part (cpu, ir, irchecks, sys, kasys, wall, walln)" >&2; exit 2 ;;
+        kprof) part_kprof ;;
+        kaconst) part_kaconst ;;
+        *) echo "bench-checks.sh: unknown part $part (cpu, ir, irchecks, sys, kasys, wall, walln, kprof, kaconst)" >&2; exit 2 ;;
     esac
 done

@@ -18,6 +18,8 @@
 # -e cycles:u,cycles:k,instructions:u` and CPU time per request, scripts/lib/measure.sh;
 # scripts/bench-stick.sh compares configurations with it).
 # BINARY may be gatehouse or /usr/sbin/haproxy (same config).
+# A release build of gatehouse is either `cargo build --release`'s or the profile-guided
+# one scripts/build-pgo.sh leaves at the same path (target/release/gatehouse); say which.
 # PEER_TRACE=1 also counts what the proxy makes its peers do: wrk runs under
 # `strace -c -f`, the nginx workers are traced by `strace -c -f -p`, and the
 # system-wide TCP counters (`nstat`: segments sent, pure ACKs, delayed ACKs) are read

@@ -34,6 +34,8 @@ mode=${2:-counts}
 here=$(dirname "$0")
 # shellcheck source=lib/common.sh
 . "$here/lib/common.sh"
+# shellcheck source=lib/bench-http.sh
+. "$here/lib/bench-http.sh"
 
 rules() {
   local share=""
@@ -110,49 +112,14 @@ case $mode in
     pa=$(free_port)
     pb=$(free_port)
     for port in "$pa" "$pb"; do
-      cat >"$work/nginx-$port.conf" <<NGX
-user root;
-worker_processes 1;
-daemon off;
-error_log $work/nginx-$port.err warn;
-pid $work/nginx-$port.pid;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  server {
-    listen 127.0.0.1:$port;
-    location = / { default_type text/plain; return 200 "hello from $port\n"; }
-  }
-}
-NGX
-      nginx -c "$work/nginx-$port.conf" -p "$work" &
-      pids+=($!)
+      nginx_backend "nginx-$port" "$port"
     done
     declare -A port
     for c in "${configs[@]}"; do
       port[$c]=$(free_port)
-      cat >"$work/$c.cfg" <<CFG
-global
-    nbthread 1
-    maxconn 4000
-    tune.bufsize 16384
-defaults
-    mode http
-    timeout connect 5s
-    timeout client  30s
-    timeout server  30s
-    option http-keep-alive
-    http-reuse always
-frontend bench_http
-    bind 127.0.0.1:${port[$c]}
-$(fe_rules "$c")
-    default_backend app
-backend app
-    balance roundrobin
-    server app1 127.0.0.1:$pa
-    server app2 127.0.0.1:$pb
-CFG
+      lines=$(fe_rules "$c")
+      if [ -n "$lines" ]; then lines+=$'\n'; fi
+      bench_proxy_cfg bench_http "127.0.0.1:${port[$c]}" "$pa" "$pb" "$lines" >"$work/$c.cfg"
       "$bin" -db -f "$work/$c.cfg" 2>"$work/$c.err" &
       pids+=($!)
       wait_listen "${port[$c]}"

@@ -3,6 +3,8 @@
 # the style of ../shared/bench/peers.sh (interleaved rounds, medians, ratios to haproxy).
 #
 #   CANDIDATE=target/release/gatehouse scripts/bench-tls.sh
+#   (target/release/gatehouse: `cargo build --release`, or scripts/build-pgo.sh for the
+#   profile-guided build)
 #   QUICK=1 CANDIDATE=… scripts/bench-tls.sh              1 round of 5 s
 #   SCENARIOS="tls h2" PEERS="haproxy candidate" …        a subset
 #

@@ -14,8 +14,81 @@ use std::process::ExitCode;
 /// also go through glibc's bins. Built without transparent huge pages (`no_thp`): with
 /// them its arenas are faulted in 2 MiB at a time and the resident size grows from about
 /// 11 to 19 MiB under the `close` benchmark. docs/performance.md, "wt-close".
+///
+/// Blocks of ordinary alignment (at most 16 bytes, what `mi_malloc` guarantees) go to
+/// `mi_malloc`: `mimalloc::MiMalloc` sends every block through `mi_malloc_aligned`, whose
+/// fast path covers only small blocks and which over-allocates any block above 1 KiB
+/// that is not a power of two (an HTTP/2 stream's future, a busy-period future: about
+/// 480 instructions each instead of about 100). docs/performance.md, "wt-h2perf (second
+/// pass)".
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: Alloc = Alloc;
+
+/// mimalloc, with `mi_malloc` for blocks of ordinary alignment.
+struct Alloc;
+
+/// The alignment every `mi_malloc` block of at least this size has.
+const PLAIN_ALIGN: usize = 16;
+
+// SAFETY: each method forwards to mimalloc, which returns blocks of at least the size
+// asked for; `mi_malloc` blocks are aligned to `PLAIN_ALIGN` when their size is at least
+// that (and to the size's own alignment below it), the aligned calls otherwise.
+unsafe impl std::alloc::GlobalAlloc for Alloc {
+    #[inline]
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        use libmimalloc_sys as mi;
+        // SAFETY: plain calls into mimalloc.
+        unsafe {
+            if plain(layout) {
+                mi::mi_malloc(layout.size()).cast()
+            } else {
+                mi::mi_malloc_aligned(layout.size(), layout.align()).cast()
+            }
+        }
+    }
+
+    #[inline]
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        use libmimalloc_sys as mi;
+        // SAFETY: plain calls into mimalloc.
+        unsafe {
+            if plain(layout) {
+                mi::mi_zalloc(layout.size()).cast()
+            } else {
+                mi::mi_zalloc_aligned(layout.size(), layout.align()).cast()
+            }
+        }
+    }
+
+    #[inline]
+    unsafe fn dealloc(&self, ptr: *mut u8, _layout: std::alloc::Layout) {
+        // SAFETY: `ptr` came from mimalloc (any of its calls: one `mi_free` for all).
+        unsafe { libmimalloc_sys::mi_free(ptr.cast()) }
+    }
+
+    #[inline]
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        use libmimalloc_sys as mi;
+        // SAFETY: `ptr` came from mimalloc with `layout`; the new block keeps its
+        // alignment (`plain` judged on the smaller of the two sizes).
+        unsafe {
+            if plain(std::alloc::Layout::from_size_align_unchecked(
+                new_size.min(layout.size()),
+                layout.align(),
+            )) {
+                mi::mi_realloc(ptr.cast(), new_size).cast()
+            } else {
+                mi::mi_realloc_aligned(ptr.cast(), new_size, layout.align()).cast()
+            }
+        }
+    }
+}
+
+/// Whether `mi_malloc`'s own alignment suffices for `layout`.
+#[inline]
+fn plain(layout: std::alloc::Layout) -> bool {
+    layout.align() <= PLAIN_ALIGN && layout.align() <= layout.size()
+}
 
 fn print_diags(loaded: &config::Loaded, quiet: bool) {
     let mut err = std::io::stderr().lock();

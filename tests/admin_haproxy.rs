@@ -23,7 +23,7 @@ fn config(port: u16, s1: u16, s2: u16) -> support::Config {
          \x20   default_backend app\n\
          backend app\n    balance roundrobin\n\
          \x20   server s1 127.0.0.1:{s1} weight 10\n\
-         \x20   server s2 127.0.0.1:{s2} check inter 100\n\
+         \x20   server s2 127.0.0.1:{s2} check inter 1h fastinter 100\n\
          \x20   server s3 127.0.0.1:{s1} disabled\n\
          backend st\n    balance static-rr\n    server t1 127.0.0.1:{s1}\n"
     ))
@@ -217,7 +217,9 @@ fn run(d: &Daemon, sock: &str, cmds: &[&str]) -> Vec<String> {
         .collect()
 }
 
-/// s2's health check has passed fully (`srv_check_health` 4) on `d`.
+/// s2's health check has passed fully (`srv_check_health` 4) on `d`. From then on its
+/// checks run every `inter` (an hour): none lands while the commands run and changes
+/// a check's state in their replies (`fastinter` spaces them while going up).
 fn settled(d: &Daemon) -> bool {
     unix_cmd(&d.dir().join("admin.sock"), "show servers state app")
         .lines()

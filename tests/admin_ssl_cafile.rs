@@ -183,14 +183,10 @@ fn a_committed_ca_file_changes_who_new_handshakes_accept_and_replies_read_as_hap
 
     // Nothing changed before the commit; the user level may not look nor change.
     assert_eq!(who_gets_in(port, "eve"), None);
-    let user = g.dir().join("user.sock");
-    assert_eq!(
-        unix_cmd(&user, "show ssl ca-file"),
-        "Can't allocate memory!\n\n"
-    );
-    assert_eq!(
-        unix_cmd(&user, &format!("commit ssl ca-file {path}")),
-        "Permission denied\n\n"
+    socat::assert_user_level_refused(
+        g.dir(),
+        "show ssl ca-file",
+        &format!("commit ssl ca-file {path}"),
     );
 
     // The commit: one dot per certificate instance using the file, as HAProxy.
@@ -343,14 +339,7 @@ fn a_reload_reads_the_ca_file_again_as_haproxys_does() {
     );
     assert_eq!(who_gets_in(port, "eve").as_deref(), Some("eve"));
     // The file was not written: the reload's new worker reads it again.
-    g.signal(libc::SIGUSR2);
-    assert!(
-        wait_until(Duration::from_secs(10), || g
-            .stderr()
-            .contains("Loading success.")),
-        "{}",
-        g.stderr()
-    );
+    g.reload_in_place();
     assert!(wait_until(Duration::from_secs(5), || who_gets_in(
         port, "alice"
     )

@@ -129,15 +129,7 @@ fn a_committed_certificate_serves_new_handshakes_and_replies_read_as_haproxys() 
         Some("default.test")
     );
     // The user level may not look, nor change anything.
-    let user = g.dir().join("user.sock");
-    assert_eq!(
-        unix_cmd(&user, "show ssl cert"),
-        "Can't allocate memory!\n\n"
-    );
-    assert_eq!(
-        unix_cmd(&user, &format!("commit ssl cert {path}")),
-        "Permission denied\n\n"
-    );
+    socat::assert_user_level_refused(g.dir(), "show ssl cert", &format!("commit ssl cert {path}"));
 
     let committed = format!("Committing {path}.\nSuccess!\n\n");
     assert_eq!(gs(&format!("commit ssl cert {path}")), committed);
@@ -198,14 +190,7 @@ fn a_reload_serves_the_file_again_as_haproxys_does() {
     assert!(unix_cmd(&sock, &format!("commit ssl cert {path}")).ends_with("Success!\n\n"));
     assert_eq!(served_cn(port, "x.test").as_deref(), Some("www.site.test"));
     // The file was not written: a reload reads it again (write the file too).
-    g.signal(libc::SIGUSR2);
-    assert!(
-        wait_until(Duration::from_secs(10), || g
-            .stderr()
-            .contains("Loading success.")),
-        "{}",
-        g.stderr()
-    );
+    g.reload_in_place();
     assert!(wait_until(Duration::from_secs(5), || served_cn(
         port, "x.test"
     )
@@ -213,12 +198,7 @@ fn a_reload_serves_the_file_again_as_haproxys_does() {
         == Some("default.test")));
     // Written and committed, it stays.
     std::fs::write(&crt, &site).unwrap();
-    g.signal(libc::SIGUSR2);
-    assert!(wait_until(Duration::from_secs(10), || g
-        .stderr()
-        .matches("Loading success.")
-        .count()
-        >= 2));
+    g.reload_in_place();
     assert_eq!(served_cn(port, "x.test").as_deref(), Some("www.site.test"));
     assert_eq!(
         unix_cmd(&sock, "show ssl cert"),

@@ -214,14 +214,7 @@ fn a_reload_serves_the_crt_list_file_again_as_haproxys_does() {
         Some("*.wild.test")
     );
     // The list file was not written: the reload's new worker serves it as written.
-    g.signal(libc::SIGUSR2);
-    assert!(
-        wait_until(Duration::from_secs(10), || g
-            .stderr()
-            .contains("Loading success.")),
-        "{}",
-        g.stderr()
-    );
+    g.reload_in_place();
     assert!(wait_until(Duration::from_secs(5), || unix_cmd(
         &sock,
         &format!("show ssl crt-list {l}")
@@ -274,6 +267,9 @@ fn a_crt_directory_is_a_crt_list_whose_lines_take_no_options_as_in_haproxy() {
     both(format!("set ssl cert {wild} <<\n{}\n", pem.trim_end()));
     both(format!("commit ssl cert {wild}"));
     both(format!("add ssl crt-list {d} <<\n{wild} [verify none]\n"));
+    // A directory's line names a file of it.
+    both(format!("add ssl crt-list {d} 30-wild.pem"));
+    both(format!("add ssl crt-list {d} /elsewhere/30-wild.pem"));
     // One dot per bind loading the directory.
     assert_eq!(
         both(format!("add ssl crt-list {d}/ {wild}")),
@@ -291,4 +287,89 @@ fn a_crt_directory_is_a_crt_list_whose_lines_take_no_options_as_in_haproxy() {
     for p in [p1, p2, h1, h2] {
         assert_eq!(served_cn(p, "a.wild.test").as_deref(), Some("default.test"));
     }
+}
+
+#[test]
+fn a_relative_certificate_added_to_a_crt_list_is_under_crt_base_as_in_haproxy() {
+    let pki = Pki::get();
+    let dir = TempDir::new("admin-ssl-crt-list-base");
+    for f in ["default.pem", "site.pem"] {
+        dir.write(f, std::fs::read(pki.path(f)).unwrap());
+    }
+    let base = dir.path().display().to_string();
+    // The list's lines are relative to crt-base; HAProxy joins "%s/%s", so a base
+    // ending in a slash shows a double one.
+    let list = dir.write(
+        "list.txt",
+        "default.pem\nsite.pem [verify none] www.site.test\n",
+    );
+    let l = list.display().to_string();
+    let cfg = |port: u16| {
+        cfg(port, &list).replacen("global\n", &format!("global\n  crt-base {base}/\n"), 1)
+    };
+    let wild = format!("{base}//wild.pem");
+    let wild_pem = std::fs::read_to_string(pki.path("wild.pem")).unwrap();
+    let port = free_port();
+    let g = Gatehouse::start(&cfg(port), &[port]);
+    let hport = free_port();
+    let h = Haproxy::start(&cfg(hport), &[hport]);
+    // The stats socket may come up after the frontend's port.
+    for d in [g.dir(), h.dir()] {
+        assert!(wait_until(Duration::from_secs(20), || !unix_cmd(
+            &d.join("admin.sock"),
+            "show ssl crt-list"
+        )
+        .is_empty()));
+    }
+    let both = |cmd: &str, payload: Option<&str>| {
+        let input = match payload {
+            Some(p) => format!("{cmd} <<\n{}\n", p.trim_end()),
+            None => cmd.to_owned(),
+        };
+        let a = unix_cmd(&g.dir().join("admin.sock"), &input);
+        let b = unix_cmd(&h.dir().join("admin.sock"), &input);
+        assert_eq!(without_cfg_name(&a), without_cfg_name(&b), "{cmd}");
+        a
+    };
+    assert_eq!(
+        both(&format!("show ssl crt-list -n {l}"), None),
+        format!("# {l}\n{base}//default.pem:1\n{base}//site.pem:2 [verify none] www.site.test\n\n")
+    );
+    both(&format!("new ssl cert {wild}"), None);
+    both(&format!("set ssl cert {wild}"), Some(&wild_pem));
+    both(&format!("commit ssl cert {wild}"), None);
+    // A store named as written is not the one a relative line means.
+    both("new ssl cert wild.pem", None);
+    both("set ssl cert wild.pem", Some(&wild_pem));
+    both("commit ssl cert wild.pem", None);
+    assert_eq!(
+        both(&format!("add ssl crt-list {l} wild.pem"), None),
+        format!("Inserting certificate '{wild}' in crt-list '{l}'.\nSuccess!\n\n")
+    );
+    for p in [port, hport] {
+        assert_eq!(served_cn(p, "x.wild.test").as_deref(), Some("*.wild.test"));
+    }
+    both(
+        &format!("add ssl crt-list {l}"),
+        Some("wild.pem [verify none] y.wild.test"),
+    );
+    assert_eq!(
+        both(&format!("show ssl crt-list -n {l}"), None),
+        format!(
+            "# {l}\n{base}//default.pem:1\n{base}//site.pem:2 [verify none] www.site.test\n\
+             {wild}:3\n{wild}:4 [verify none] y.wild.test\n\n"
+        )
+    );
+    both("show ssl cert", None);
+    // `del` takes the name as stored: the relative one is another certificate.
+    both(&format!("del ssl crt-list {l} wild.pem"), None);
+    both(&format!("del ssl crt-list {l} {wild}:3"), None);
+    assert!(
+        both(&format!("del ssl crt-list {l} {wild}"), None).starts_with("Entry '"),
+        "the last line of it goes"
+    );
+    for p in [port, hport] {
+        assert_eq!(served_cn(p, "x.wild.test").as_deref(), Some("default.test"));
+    }
+    both(&format!("show ssl crt-list {l}"), None);
 }

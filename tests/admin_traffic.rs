@@ -372,23 +372,112 @@ fn concurrent(port: u16, n: usize) -> Duration {
     start.elapsed()
 }
 
+/// An HTTP server that counts the requests it holds at once (read, not yet answered)
+/// and keeps the most. Each round expects `gather` requests: with more than one it
+/// answers none until all of them are in at once (so overlap is an event, not a
+/// timing); with one it answers each after `delay`. It answers `slow`.
+struct Overlap {
+    acceptor: support::acceptor::Acceptor,
+    state: std::sync::Arc<(std::sync::Mutex<Round>, std::sync::Condvar)>,
+}
+
+#[derive(Default)]
+struct Round {
+    gather: usize,
+    arrived: usize,
+    held: usize,
+    peak: usize,
+}
+
+impl Overlap {
+    fn start(delay: Duration) -> Overlap {
+        use std::io::{BufRead, BufReader, Write};
+        let state = std::sync::Arc::new((
+            std::sync::Mutex::new(Round::default()),
+            std::sync::Condvar::new(),
+        ));
+        let st = std::sync::Arc::clone(&state);
+        let acceptor = support::acceptor::Acceptor::start(move |stream, _, _| {
+            let mut out = stream.try_clone().expect("clone");
+            let mut lines = BufReader::new(stream);
+            loop {
+                let mut head = String::new();
+                while !head.ends_with("\r\n\r\n") {
+                    match lines.read_line(&mut head) {
+                        Ok(0) | Err(_) => return,
+                        Ok(_) => {}
+                    }
+                }
+                let (lock, cv) = &*st;
+                let mut r = lock.lock().unwrap();
+                r.arrived += 1;
+                r.held += 1;
+                r.peak = r.peak.max(r.held);
+                cv.notify_all();
+                let gather = r.gather;
+                let (mut r, _) = cv
+                    .wait_timeout_while(r, support::DEFAULT_TIMEOUT, |r| r.arrived < gather)
+                    .unwrap();
+                if gather <= 1 {
+                    drop(r);
+                    std::thread::sleep(delay);
+                    r = lock.lock().unwrap();
+                }
+                // Counted out before the answer leaves: the proxy cannot send the
+                // next request before this one is no longer held.
+                r.held -= 1;
+                drop(r);
+                let reply = b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nslow";
+                if out.write_all(reply).is_err() {
+                    return;
+                }
+            }
+        });
+        Overlap { acceptor, state }
+    }
+
+    /// Starts a round of `gather` requests.
+    fn round(&self, gather: usize) {
+        *self.state.0.lock().unwrap() = Round {
+            gather,
+            ..Round::default()
+        };
+    }
+
+    /// The most requests held at once in this round.
+    fn peak(&self) -> usize {
+        self.state.0.lock().unwrap().peak
+    }
+}
+
 #[test]
 fn runtime_maxconn_limits_servers_and_frontends() {
     let delay = Duration::from_millis(400);
-    let slow = HttpBackend::builder("slow").delay(delay).start();
-    let s = setup(&format!("    server s1 {}\n", slow.addr()), "");
-    // Unlimited: three requests overlap.
-    assert!(concurrent(s.port, 3) < delay * 2);
+    let be = Overlap::start(delay);
+    let s = setup(&format!("    server s1 {}\n", be.acceptor.addr()), "");
+    // Unlimited: three requests are at the server at once.
+    let overlap = |n: usize| {
+        be.round(n);
+        concurrent(s.port, n);
+        be.peak()
+    };
+    assert_eq!(overlap(3), 3);
     // One at a time on the server: they queue and take turns.
+    let one_at_a_time = |what: &str| {
+        be.round(1);
+        let took = concurrent(s.port, 3);
+        assert_eq!(be.peak(), 1, "{what}");
+        assert!(took >= delay * 3, "{what}: {took:?}");
+    };
     assert_eq!(unix_cmd(&s.sock, "set maxconn server app/s1 1"), "\n");
-    assert!(concurrent(s.port, 3) >= delay * 3);
+    one_at_a_time("server maxconn 1");
     assert_eq!(unix_cmd(&s.sock, "set maxconn server app/s1 0"), "\n");
-    assert!(concurrent(s.port, 3) < delay * 2);
+    assert_eq!(overlap(3), 3);
     // One connection at a time on the frontend.
     assert_eq!(unix_cmd(&s.sock, "set maxconn frontend fe 1"), "\n");
-    assert!(concurrent(s.port, 3) >= delay * 3);
+    one_at_a_time("frontend maxconn 1");
     assert_eq!(unix_cmd(&s.sock, "set maxconn frontend fe 100"), "\n");
-    assert!(concurrent(s.port, 3) < delay * 2);
+    assert_eq!(overlap(3), 3);
 }
 
 #[test]

@@ -12,7 +12,7 @@ use std::time::Duration;
 use support::log_line::{durations_n, log_message};
 use support::{Daemon, TempDir, check, free_port, gatehouse_bin, proxy_builder, wait_until};
 
-const WAIT: Duration = Duration::from_secs(10);
+const WAIT: Duration = Duration::from_secs(20);
 
 fn openssl(dir: &TempDir, args: &[&str]) {
     let out = Command::new("openssl")
@@ -119,7 +119,8 @@ impl TlsServer {
             .args(["s_server", "-accept"])
             .arg(format!("127.0.0.1:{port}"))
             .args([
-                // Three connections (the start probe and two checks), then it exits, so
+                // Three connections (the start probe and two checks; in mode tcp the
+                // proxy's start-up probe, relayed, and one check), then it exits, so
                 // that its buffered output reaches the log.
                 "-cert", "srv.pem", "-key", "srv.key", "-www", "-alpn", "http/1.1", "-naccept", "3",
             ])
@@ -154,18 +155,21 @@ fn line(d: &Daemon, what: &str) -> String {
 }
 
 /// `opts` on the server line of an HTTPS check; with `TCP:` first, a `tcp-check` rule
-/// set over `tcp-check connect ssl …` (the rest) instead.
+/// set over `tcp-check connect ssl …` (the rest) instead. Only the first check's line
+/// counts: the timeouts and the interval (which bounds a check's connection and TLS
+/// handshake in HAProxy) are long enough for a loaded machine, so that it is never a
+/// timeout.
 fn config(dir: &TempDir, tls: &TlsServer, opts: &str) -> support::Config {
     let template = match opts.strip_prefix("TCP:") {
         Some(connect) => format!(
-            "defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n    timeout check 2s\n\
+            "defaults\n    mode tcp\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n    timeout check 5s\n\
              listen be\n    bind 127.0.0.1:{{port}}\n    option tcp-check\n    option log-health-checks\n\
              \x20   tcp-check connect {connect}\n    tcp-check send \"GET / HTTP/1.0\\r\\n\\r\\n\"\n    tcp-check expect string \"200 ok\"\n\
-             \x20   server s1 127.0.0.1:{{tls}} check inter 1000 rise 1 fall 1 verify required ca-file {{dir}}/ca.pem\n"
+             \x20   server s1 127.0.0.1:{{tls}} check inter 2s rise 1 fall 1 verify required ca-file {{dir}}/ca.pem\n"
         ),
-        None => "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n    timeout check 2s\n\
+        None => "defaults\n    mode http\n    timeout connect 5s\n    timeout client 5s\n    timeout server 5s\n    timeout check 5s\n\
          listen be\n    bind 127.0.0.1:{port}\n    option httpchk GET /\n    option log-health-checks\n\
-         \x20   server s1 127.0.0.1:{tls} check inter 1000 rise 1 fall 1 check-ssl {opts}\n"
+         \x20   server s1 127.0.0.1:{tls} check inter 2s rise 1 fall 1 check-ssl {opts}\n"
             .to_owned(),
     };
     support::Config::new(&template)

@@ -96,8 +96,11 @@ fn httpchk_catches_an_app_that_answers_500_or_hangs_while_a_connect_check_calls_
         message(&l).starts_with("Server web/hang is DOWN, reason: Layer7 timeout, check duration: Nms. 0 active and 0 backup servers left."),
         "{l}"
     );
-    // Several more checks of the plain TCP backend have run by now: none failed.
-    std::thread::sleep(Duration::from_millis(500));
+    // Several more checks of the plain TCP backend run (each server takes its checks
+    // from both backends, every 100 ms): none failed.
+    let (f0, h0) = (failing.accepted(), hanging.accepted());
+    failing.wait_accepted(f0, 6);
+    hanging.wait_accepted(h0, 6);
     assert!(!gh.stderr().contains("Server tcp/"), "{}", gh.stderr());
     let r = http_get_until_close(local(port), "/", &[]).unwrap();
     assert_eq!(r.status, 503);
@@ -114,7 +117,8 @@ fn a_banner_server_that_goes_silent_is_marked_down_then_up_again() {
         srv.addr()
     );
     let gh = Gatehouse::start(&cfg, &[port]);
-    std::thread::sleep(Duration::from_millis(400));
+    // Three checks ran (`fall 2`): the server stayed up.
+    srv.wait_accepted(0, 3);
     assert!(!gh.stderr().contains("Server ftp/s1"), "{}", gh.stderr());
     srv.set(Mode::Hang);
     let l = line_with(&gh, "Server ftp/s1 is DOWN");

@@ -196,7 +196,11 @@ fn sigusr1_lets_open_connections_finish() {
     let mut c = HttpClient::connect(local(port)).unwrap();
     assert_eq!(c.get("/", &[]).unwrap().status, 200);
     g.signal(libc::SIGUSR1);
-    std::thread::sleep(Duration::from_millis(200));
+    // The soft stop has begun once the listener is gone.
+    assert!(
+        wait_until(Duration::from_secs(10), || procnet::listeners(port) == 0),
+        "the listener stays after a soft stop"
+    );
     assert!(
         g.is_running(),
         "a soft stop waits for the open keep-alive connection"

@@ -243,9 +243,16 @@ fn nolinger_resets_the_client_instead_of_lingering_in_fin_wait() {
         // The session ends with a FIN first, as in HAProxy...
         let mut buf = [0u8; 16];
         assert_eq!(c.read(&mut buf).unwrap(), 0, "EOF on timeout client");
-        std::thread::sleep(Duration::from_millis(200));
-        let theirs = procnet::find(port, me);
-        let mine = procnet::find(me, port);
+        // Waits for the sockets' end states (the reset, or the FIN's) rather than a time.
+        let ends = || (procnet::find(port, me), procnet::find(me, port));
+        wait_until(Duration::from_secs(10), || match ends() {
+            (theirs, mine) if nolinger => theirs.is_none() && mine.is_none(),
+            (theirs, mine) => {
+                theirs.map(|r| r.state) == Some(FIN_WAIT2)
+                    && mine.map(|r| r.state) == Some(CLOSE_WAIT)
+            }
+        });
+        let (theirs, mine) = ends();
         if nolinger {
             // ...then the close resets: nothing left on either side.
             assert_eq!(theirs, None, "no FIN-WAIT socket with nolinger");

@@ -30,18 +30,6 @@ const RULES: &[&str] = &[
     "http-response set-status abc",
 ];
 
-/// The first `[ALERT]` line of a check, without its pid.
-fn first_alert(stderr: &str) -> String {
-    let line = stderr
-        .lines()
-        .find(|l| l.starts_with("[ALERT]"))
-        .unwrap_or_else(|| panic!("no alert in {stderr}"));
-    // `[ALERT]    (PID) : config : parsing [...] : ...`
-    line.split_once(") : ")
-        .map_or(line, |(_, rest)| rest)
-        .to_string()
-}
-
 #[test]
 fn wrong_action_arguments_are_reported_in_haproxys_words() {
     let haproxy = require_haproxy();
@@ -56,7 +44,10 @@ fn wrong_action_arguments_are_reported_in_haproxys_words() {
         let (gc, _, ge) = check(&gatehouse_bin(), &[&path]);
         assert_eq!(hc, 1, "haproxy accepted {rule}: {he}");
         assert_eq!(gc, 1, "gatehouse accepted {rule}: {ge}");
-        let (h, g) = (first_alert(&he), first_alert(&ge));
+        let (h, g) = (
+            support::cfgcheck::first_alert_text(&he),
+            support::cfgcheck::first_alert_text(&ge),
+        );
         assert!(h.contains(":8] : "), "{h}");
         if h != g {
             differ.push(format!("{rule}\n  haproxy:   {h}\n  gatehouse: {g}"));

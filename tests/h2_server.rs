@@ -339,8 +339,9 @@ fn a_connection_the_server_dropped_is_replaced_without_a_client_error() {
 
 #[test]
 fn a_server_that_is_down_is_a_503() {
-    let down = bind_local().local_addr().unwrap().port(); // closed right away
-    let (_g, port) = proxy(&format!("  server s1 127.0.0.1:{down} proto h2\n"));
+    // Bound, never listening, held: no other socket can take the port meanwhile.
+    let down = Refusing::start();
+    let (_g, port) = proxy(&format!("  server s1 {} proto h2\n", down.addr()));
     let r = http_get(local(port), "/", &[]).unwrap();
     assert_eq!(r.status, 503);
 }

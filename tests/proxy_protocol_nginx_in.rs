@@ -83,26 +83,72 @@ fn haproxy_v2_sender(listen: u16, to: u16) -> Haproxy {
     )
 }
 
+/// A receiver behind both senders: the app server; gatehouse or haproxy with
+/// `global` lines, then `frontend f` on a free port with `accept-proxy`, `option
+/// forwardfor`, `rules` and the `X-Addrs` header; nginx (v1) and haproxy (v2) sending
+/// to it.
+struct Receiver {
+    app: HttpBackend,
+    proxy: Daemon,
+    nginx: Nginx,
+    _v2: Haproxy,
+    /// nginx's port.
+    ng: u16,
+    /// The haproxy sender's port.
+    hs: u16,
+}
+
+/// The app server and gatehouse or haproxy before it: `global` lines, then `frontend
+/// f` on a free port (its `bind` line ending in `bind_opts`) with `rules` and the
+/// `X-Addrs` header. The proxy's port last.
+fn app_behind(
+    haproxy: bool,
+    global: &str,
+    bind_opts: &str,
+    rules: &str,
+) -> (HttpBackend, Daemon, u16) {
+    let app = HttpBackend::start("app");
+    let gp = free_port();
+    let cfg = format!(
+        "{global}{DEFAULTS}\
+         frontend f\n  bind 127.0.0.1:{gp}{bind_opts}\n{rules}  \
+         http-request set-header X-Addrs %[src]:%[src_port]>%[dst]:%[dst_port]\n  \
+         default_backend b\nbackend b\n  server s {}\n",
+        app.addr()
+    );
+    let proxy = proxy_builder(haproxy, &Config::new(&cfg))
+        .wait_port(gp)
+        .start();
+    (app, proxy, gp)
+}
+
+fn receiver(haproxy: bool, global: &str, rules: &str) -> Receiver {
+    let rules = format!("  option forwardfor\n{rules}");
+    let (app, proxy, gp) = app_behind(haproxy, global, " accept-proxy", &rules);
+    let (ng, hs) = (free_port(), free_port());
+    let nginx = nginx_stream(&[(ng, gp, true)]);
+    let _v2 = haproxy_v2_sender(hs, gp);
+    Receiver {
+        app,
+        proxy,
+        nginx,
+        _v2,
+        ng,
+        hs,
+    }
+}
+
 #[test]
 fn nginx_v1_and_haproxy_v2_senders_drive_src_acl_forwardfor_and_log_as_with_haproxy() {
     require_haproxy();
     for haproxy in [false, true] {
         let who = if haproxy { "haproxy" } else { "gatehouse" };
-        let app = HttpBackend::start("app");
-        let (gp, ng, hs) = (free_port(), free_port(), free_port());
-        let cfg = format!(
-            "global\n  log stdout format raw local0\n{DEFAULTS}\
-             frontend f\n  bind 127.0.0.1:{gp} accept-proxy\n  option forwardfor\n  \
-             http-request deny deny_status 403 if {{ src 127.0.0.3 }}\n  \
-             http-request set-header X-Addrs %[src]:%[src_port]>%[dst]:%[dst_port]\n  \
-             default_backend b\nbackend b\n  server s {}\n",
-            app.addr()
+        let r = receiver(
+            haproxy,
+            "global\n  log stdout format raw local0\n",
+            "  http-request deny deny_status 403 if { src 127.0.0.3 }\n",
         );
-        let p = proxy_builder(haproxy, &Config::new(&cfg))
-            .wait_port(gp)
-            .start();
-        let nginx = nginx_stream(&[(ng, gp, true)]);
-        let _sender = haproxy_v2_sender(hs, gp);
+        let (app, p, nginx, ng, hs) = (&r.app, &r.proxy, &r.nginx, r.ng, r.hs);
         for (sender, host) in [(ng, 2), (ng, 3), (hs, 2), (hs, 3)] {
             let what = format!(
                 "{who} behind {}, client 127.0.0.{host}",
@@ -148,18 +194,9 @@ fn expect_proxy_layer4_takes_nginx_header_and_leaves_direct_clients_as_haproxy_d
     require_haproxy();
     for haproxy in [false, true] {
         let who = if haproxy { "haproxy" } else { "gatehouse" };
-        let app = HttpBackend::start("app");
-        let (gp, pp, plain) = (free_port(), free_port(), free_port());
-        let cfg = format!(
-            "{DEFAULTS}frontend f\n  bind 127.0.0.1:{gp}\n  \
-             tcp-request connection expect-proxy layer4 if {{ src 127.0.0.1 }}\n  \
-             http-request set-header X-Addrs %[src]:%[src_port]>%[dst]:%[dst_port]\n  \
-             default_backend b\nbackend b\n  server s {}\n",
-            app.addr()
-        );
-        let _p = proxy_builder(haproxy, &Config::new(&cfg))
-            .wait_port(gp)
-            .start();
+        let rules = "  tcp-request connection expect-proxy layer4 if { src 127.0.0.1 }\n";
+        let (app, _p, gp) = app_behind(haproxy, "", "", rules);
+        let (pp, plain) = (free_port(), free_port());
         // nginx connects from 127.0.0.1: with the header on one port, without on the other.
         let nginx = nginx_stream(&[(pp, gp, true), (plain, gp, false)]);
         let cases = [
@@ -196,19 +233,8 @@ fn an_ipv6_client_through_nginx_and_haproxy_senders_is_src_as_with_haproxy() {
     require_haproxy();
     for haproxy in [false, true] {
         let who = if haproxy { "haproxy" } else { "gatehouse" };
-        let app = HttpBackend::start("app");
-        let (gp, ng, hs) = (free_port(), free_port(), free_port());
-        let cfg = format!(
-            "{DEFAULTS}frontend f\n  bind 127.0.0.1:{gp} accept-proxy\n  option forwardfor\n  \
-             http-request set-header X-Addrs %[src]:%[src_port]>%[dst]:%[dst_port]\n  \
-             default_backend b\nbackend b\n  server s {}\n",
-            app.addr()
-        );
-        let _p = proxy_builder(haproxy, &Config::new(&cfg))
-            .wait_port(gp)
-            .start();
-        let nginx = nginx_stream(&[(ng, gp, true)]);
-        let _sender = haproxy_v2_sender(hs, gp);
+        let r = receiver(haproxy, "", "");
+        let (app, nginx, ng, hs) = (&r.app, &r.nginx, r.ng, r.hs);
         // nginx sends `PROXY TCP6 ::1 ::1 …`, haproxy a v2 header of the AF_INET6 family.
         for sender in [ng, hs] {
             let (cport, resp) = get_from_addr(std::net::Ipv6Addr::LOCALHOST.into(), sender, "/");

@@ -10,7 +10,7 @@
 mod support;
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::Command;
 use std::time::Duration;
 
@@ -149,14 +149,7 @@ fn serve(conn: TcpStream) {
 
 /// Starts the scripted server; its address.
 fn start_server() -> std::net::SocketAddr {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = l.local_addr().expect("addr");
-    std::thread::spawn(move || {
-        for c in l.incoming().flatten() {
-            std::thread::spawn(move || serve(c));
-        }
-    });
-    addr
+    support::acceptor::serve_each(serve)
 }
 
 /// Runs curl with `args`; whether it succeeded does not matter (error statuses).

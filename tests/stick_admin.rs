@@ -239,16 +239,22 @@ fn every_data_type_and_key_type_shows_as_haproxy() {
         ] {
             c.get(p, &h).unwrap();
         }
+        drop(c);
         let mut c = HttpClient::connect(a).unwrap();
         for (p, h) in [("/fail", vec![("x-n", "7")]), ("/b", vec![("x-n", "-1")])] {
             c.get(p, &h).unwrap();
         }
         drop(c);
         let admin = d.dir().join("admin.sock");
-        // The connections' ends are counted once their streams are gone.
-        assert!(wait_until(std::time::Duration::from_secs(5), || {
-            unix_cmd(&admin, "show table everything").contains(" conn_cur=0 ")
-        }));
+        // The connections' ends are counted once their streams are gone (both clients
+        // closed theirs: no proxy timeout is waited for).
+        assert!(
+            wait_until(std::time::Duration::from_secs(20), || {
+                unix_cmd(&admin, "show table everything").contains(" conn_cur=0 ")
+            }),
+            "conn_cur never fell to 0: {}",
+            unix_cmd(&admin, "show table everything")
+        );
         let out: Vec<String> = cmds
             .iter()
             .map(|c| mask_bytes(&mask(&unix_cmd(&admin, c))))

@@ -150,7 +150,8 @@ backend plain
 fn option_persist_keeps_clients_on_their_down_server_until_redispatch() {
     let (b1, b2) = (HttpBackend::start("s1"), HttpBackend::start("s2"));
     // A port nothing listens on: the `dead` server refuses every connection.
-    let dead = bind_local().local_addr().unwrap();
+    let dead_port = Refusing::start();
+    let dead = dead_port.addr();
     for haproxy in [true, false] {
         if haproxy && haproxy_bin().is_none() {
             continue;

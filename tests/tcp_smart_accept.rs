@@ -7,38 +7,7 @@
 
 mod support;
 
-use std::io::Write;
-use std::net::TcpStream;
-use std::os::fd::AsRawFd;
-use std::time::Duration;
-use support::{BlackHole, Config, local, proxy_builder};
-
-/// Probes made per configuration; the verdict is the majority, so that one probe
-/// delayed by a busy machine (the delayed ACK fires after 40 ms) cannot decide it.
-const PROBES: usize = 7;
-
-/// The client's unacknowledged segments 2 ms after it sent a request on a new
-/// connection to `port`.
-fn unacked_after_request(port: u16) -> u32 {
-    let mut s = TcpStream::connect(local(port)).expect("connect");
-    s.set_nodelay(true).unwrap();
-    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
-    std::thread::sleep(Duration::from_millis(2));
-    let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
-    let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
-    // SAFETY: getsockopt(TCP_INFO) on an open socket into a tcp_info of `len` bytes.
-    let r = unsafe {
-        libc::getsockopt(
-            s.as_raw_fd(),
-            libc::IPPROTO_TCP,
-            libc::TCP_INFO,
-            (&mut info as *mut libc::tcp_info).cast(),
-            &mut len,
-        )
-    };
-    assert_eq!(r, 0, "getsockopt(TCP_INFO)");
-    info.tcpi_unacked
-}
+use support::{BlackHole, Config, proxy_builder};
 
 /// Whether most requests sent to a proxy running `option_line` in `mode` waited for
 /// their ACK (the request's segment unacknowledged 2 ms after it was sent).
@@ -54,10 +23,7 @@ fn ack_is_delayed(haproxy: bool, mode: &str, option_line: &str) -> bool {
     let _p = proxy_builder(haproxy, &cfg)
         .wait_ports(&cfg.listen_ports())
         .start();
-    let delayed = (0..PROBES)
-        .filter(|_| unacked_after_request(cfg.port("fe")) == 1)
-        .count();
-    delayed * 2 > PROBES
+    support::delayed_ack::ack_is_delayed(cfg.port("fe"))
 }
 
 #[test]

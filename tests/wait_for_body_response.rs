@@ -8,7 +8,7 @@
 mod support;
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::time::Duration;
 
 use support::{Config, local, proxy_builder, wait_until};
@@ -87,14 +87,7 @@ fn serve(conn: TcpStream) {
 
 /// Starts the scripted server; its address.
 fn start_server() -> std::net::SocketAddr {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = l.local_addr().expect("addr");
-    std::thread::spawn(move || {
-        for c in l.incoming().flatten() {
-            std::thread::spawn(move || serve(c));
-        }
-    });
-    addr
+    support::acceptor::serve_each(serve)
 }
 
 /// A GET of `path` on its own connection: the answer's status line, its headers named

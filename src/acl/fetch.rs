@@ -13,6 +13,7 @@ mod http;
 mod identity;
 mod internal;
 mod l4;
+pub(crate) mod log_end;
 mod payload;
 pub use payload::rdp_cookie_value;
 mod pgsql;

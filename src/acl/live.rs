@@ -6,7 +6,7 @@
 
 use super::SampleSource;
 pub use crate::config::model::StickData;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
 /// A stick-table key as a sample gives it, before the table encodes it.
 #[derive(Clone, Copy, Debug)]
@@ -146,92 +146,24 @@ pub struct WithLive<'a> {
 }
 
 impl SampleSource for WithLive<'_> {
-    fn src(&self) -> Option<SocketAddr> {
-        self.inner.src()
-    }
-    fn dst(&self) -> Option<SocketAddr> {
-        self.inner.dst()
-    }
-    fn method(&self) -> Option<&[u8]> {
-        self.inner.method()
-    }
-    fn uri(&self) -> Option<&[u8]> {
-        self.inner.uri()
-    }
-    fn req_header(&self, name: &str, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
-        self.inner.req_header(name, each)
-    }
-    fn status(&self) -> Option<u16> {
-        self.inner.status()
-    }
-    fn version(&self) -> Option<&[u8]> {
-        self.inner.version()
-    }
-    fn req_headers(&self, each: &mut dyn FnMut(&[u8], &[u8]) -> bool) -> bool {
-        self.inner.req_headers(each)
-    }
-    fn res_headers(&self, each: &mut dyn FnMut(&[u8], &[u8]) -> bool) -> bool {
-        self.inner.res_headers(each)
-    }
-    fn http_auth(&self, userlist: &str, groups: bool, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
-        self.inner.http_auth(userlist, groups, each)
-    }
-    fn unique_id(&self) -> Option<&[u8]> {
-        self.inner.unique_id()
-    }
-    fn unique_id_set(&self) -> Option<&[u8]> {
-        self.inner.unique_id_set()
-    }
-    fn request_counter(&self) -> u64 {
-        self.inner.request_counter()
-    }
-    fn var(&self, name: &str, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
-        self.inner.var(name, each)
-    }
-    fn set_var(&self, name: &str, value: Option<&[u8]>) {
-        self.inner.set_var(name, value)
-    }
-    fn req_payload(&self) -> Option<&[u8]> {
-        self.inner.req_payload()
-    }
-    fn req_body(&self) -> Option<crate::acl::ReqBody<'_>> {
-        self.inner.req_body()
-    }
-    fn res_body(&self) -> Option<crate::acl::ReqBody<'_>> {
-        self.inner.res_body()
-    }
-    fn res_payload(&self) -> Option<&[u8]> {
-        self.inner.res_payload()
-    }
-    fn payload_final(&self) -> bool {
-        self.inner.payload_final()
-    }
-    fn tls(&self) -> Option<&crate::tls::Facts> {
-        self.inner.tls()
-    }
-    fn proxy_tlvs(&self) -> Option<&crate::acl::ProxyTlvs> {
-        self.inner.proxy_tlvs()
-    }
+    crate::acl::forward_sample_source!(request_side);
+    crate::acl::forward_sample_source!(
+        status,
+        res_headers,
+        req_payload,
+        req_body,
+        res_body,
+        res_payload,
+        payload_final,
+        tls,
+        proxy_tlvs,
+        identity,
+        set_identity,
+        opened_session,
+        pgsql_param,
+        pgsql_credentials,
+    );
     fn live(&self) -> Option<&dyn LiveState> {
         Some(self.live)
-    }
-    fn identity(&self) -> Option<std::sync::Arc<crate::identity::Identity>> {
-        self.inner.identity()
-    }
-    fn set_identity(&self, id: std::sync::Arc<crate::identity::Identity>) {
-        self.inner.set_identity(id)
-    }
-    fn opened_session(
-        &self,
-        section: &str,
-        cookie: &str,
-    ) -> Option<Option<std::sync::Arc<crate::identity::Identity>>> {
-        self.inner.opened_session(section, cookie)
-    }
-    fn pgsql_param(&self, name: &str) -> Option<&[u8]> {
-        self.inner.pgsql_param(name)
-    }
-    fn pgsql_credentials(&self) -> Option<&str> {
-        self.inner.pgsql_credentials()
     }
 }

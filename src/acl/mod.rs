@@ -18,6 +18,8 @@ mod fetch;
 pub mod hashfn;
 mod index;
 mod live;
+mod passthrough;
+pub(crate) use passthrough::forward_sample_source;
 mod matcher;
 mod names;
 mod net;
@@ -293,6 +295,13 @@ impl SampleExpr {
     /// The latest phase whose data the expression reads.
     pub fn visibility(&self) -> Visibility {
         self.expr.vis
+    }
+
+    /// What the expression's fetch needs that is gone when a log line is built (the
+    /// request or response buffer, volatile headers), in HAProxy's words; `None` when
+    /// a `log-format` may use it.
+    pub fn missing_at_log_end(&self) -> Option<&'static str> {
+        fetch::log_end::missing_at_log_end(self.expr.fetch.def.name)
     }
 
     /// Whether the expression reads the stream's backend (`be_name`), which a

@@ -1,16 +1,17 @@
 //! `new|set|commit|abort|show|del ssl ca-file` and the same for `crl-file`
 //! (management.txt 9.3), with HAProxy 2.6's replies, its quirks included. A CA or CRL
-//! file a bind verifies client certificates with is copied into a transaction, replaced
+//! file a bind verifies client certificates with (or a server line, servers' ones) is copied into a transaction, replaced
 //! by a PEM payload, then committed — new handshakes verify with it at once, those under
 //! way and the open connections are left alone — or aborted. One transaction per kind.
-//! The binds and the swap are `crate::tls::store`; the contents `crate::tls::cafiles`.
+//! The binds and the swap are `crate::tls::store`, the servers' `crate::tls::server_cafiles`;
+//! the contents `crate::tls::cafiles`.
 //! A reload starts a new worker, which reads the files again: what was committed here
 //! and not written to the file is lost, as with HAProxy.
 
 use super::session::Outcome;
 use super::{Level, table::need};
 use crate::tls::cafiles::{CaContent, Kind};
-use crate::tls::store;
+use crate::tls::{server_cafiles, store};
 use std::sync::{Mutex, MutexGuard};
 
 /// A CA or CRL file being prepared (HAProxy's `cafile_transaction`/`crlfile_transaction`).
@@ -47,15 +48,25 @@ fn words(kind: Kind) -> (&'static str, &'static str, &'static str) {
     }
 }
 
-/// Where file `name` is: used by a bind, or made at runtime (`Some(None)` while empty).
+/// Where file `name` is: used by a bind or a server with `crt`, used only by servers
+/// without `crt` (HAProxy links those to no instance), or made at runtime (`Some(None)`
+/// while empty).
 enum Found {
     Used(CaContent),
+    Unlinked(CaContent),
     Created(Option<CaContent>),
 }
 
 fn find(kind: Kind, name: &str) -> Option<Found> {
     if let Some(c) = store::cafile(kind, name) {
         return Some(Found::Used((*c).clone()));
+    }
+    if let Some((c, linked)) = server_cafiles::file(kind, name) {
+        return Some(if linked {
+            Found::Used((*c).clone())
+        } else {
+            Found::Unlinked((*c).clone())
+        });
     }
     created()
         .iter()
@@ -149,7 +160,12 @@ pub fn commit(kind: Kind, level: Level, arg: &str) -> Outcome {
     }
     let mut out = format!("Committing {arg}");
     let result = match find(kind, arg) {
-        Some(Found::Used(_)) => store::install_cafile(kind, arg, cur.content.clone()),
+        // The binds then the servers using it (each all or nothing).
+        Some(Found::Used(_) | Found::Unlinked(_)) => {
+            store::install_cafile(kind, arg, cur.content.clone()).and_then(|binds| {
+                Ok(binds + server_cafiles::install(kind, arg, cur.content.clone())?)
+            })
+        }
         _ => {
             let mut made = created();
             match made.iter_mut().find(|(k, n, _)| *k == kind && n == arg) {
@@ -210,6 +226,10 @@ pub fn del(kind: Kind, level: Level, arg: &str) -> Outcome {
         match find(kind, arg) {
             None => format!("{upper} file '{arg}' doesn't exist!\n"),
             Some(Found::Used(_)) => format!("{upper} file '{arg}' in use, can't be deleted!\n"),
+            Some(Found::Unlinked(_)) => {
+                server_cafiles::forget(kind, arg);
+                return Outcome::text(format!("{upper} file '{arg}' deleted!\n"));
+            }
             Some(Found::Created(_)) => {
                 created().retain(|(k, n, _)| !(*k == kind && n == arg));
                 return Outcome::text(format!("{upper} file '{arg}' deleted!\n"));
@@ -240,10 +260,15 @@ pub fn show(kind: Kind, level: Level, arg: &str) -> Outcome {
             ));
         }
         out.push_str("# filename\n");
-        let mut all: Vec<(String, Option<CaContent>)> = store::cafiles(kind)
+        let mut all: Vec<(String, Option<CaContent>)> = Vec::new();
+        for (n, c) in store::cafiles(kind)
             .into_iter()
-            .map(|(n, c)| (n, Some((*c).clone())))
-            .collect();
+            .chain(server_cafiles::files(kind))
+        {
+            if !all.iter().any(|(m, _)| *m == n) {
+                all.push((n, Some((*c).clone())));
+            }
+        }
         for (k, n, c) in created().iter() {
             if *k == kind && !all.iter().any(|(m, _)| m == n) {
                 all.push((n.clone(), c.clone()));
@@ -280,6 +305,7 @@ pub fn show(kind: Kind, level: Level, arg: &str) -> Outcome {
             let name = name.strip_prefix('\\').unwrap_or(name);
             match find(kind, name) {
                 Some(Found::Used(c)) => (name.to_owned(), "Used", Some(c)),
+                Some(Found::Unlinked(c)) => (name.to_owned(), "Unused", Some(c)),
                 Some(Found::Created(c)) => (name.to_owned(), "Unused", c),
                 None => return not_found(),
             }

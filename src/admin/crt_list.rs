@@ -54,6 +54,16 @@ pub fn add(level: Level, list: &str, cert: &str, payload: Option<&str>) -> Outco
         None => (cert.to_owned(), None, Vec::new()),
     };
     let filters: Vec<&str> = filters.iter().map(String::as_str).collect();
+    // A directory's lines are its files; a relative name is under `crt-base`.
+    if store::crt_list(list).is_some() && std::path::Path::new(list).is_dir() {
+        let dir = path.rsplit_once('/').map(|(d, _)| d);
+        if dir != Some(list) {
+            return fail(format!(
+                "'{list}' is a directory, certificate path '{path}' must contain the directory path"
+            ));
+        }
+    }
+    let path = store::crt_list_cert_path(list, &path);
     let mut out = format!("Inserting certificate '{path}' in crt-list '{list}'");
     match store::add_to_crt_list(list, &path, opts, &filters) {
         Ok(n) => {

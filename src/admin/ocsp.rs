@@ -1,8 +1,8 @@
 //! `show ssl ocsp-response [<id>]` and `set ssl ocsp-response <base64|payload>`
 //! (management.txt 9.3), with HAProxy 2.6's replies: the OCSP responses stapled, keyed by
 //! the DER certificate ID HAProxy keys its OCSP tree with, and their replacement — checked
-//! as at load (`crate::tls::ocsp::check`) — stapled by new handshakes at once. Showing a
-//! response's contents (OpenSSL's `OCSP_RESPONSE_print`) is not supported yet.
+//! as at load (`crate::tls::ocsp::check`) — stapled by new handshakes at once. One
+//! response's contents print as OpenSSL's `OCSP_RESPONSE_print` (`crate::tls::ocsp_print`).
 
 use super::session::Outcome;
 use super::{Level, table::need};
@@ -69,15 +69,39 @@ pub fn show(arg: &str) -> Outcome {
         }
         return Outcome::text(out);
     }
-    if !all
-        .iter()
-        .any(|(id, _, _)| hex_lower(id) == arg.to_ascii_lowercase())
-    {
-        return Outcome::text("Certificate ID does not match any certificate.\n");
+    // HAProxy 2.6 reads the ID as hex into a 128-byte key padded with zeros.
+    const KEY_MAX: usize = 128;
+    if arg.len() > KEY_MAX * 2 {
+        return Outcome::text("'show ssl ocsp-response' received a too big key.\n");
     }
-    Outcome::text(
-        "Showing an OCSP response's contents ('show ssl ocsp-response <id>') is a HAProxy feature that gatehouse does not support yet.\n",
-    )
+    let key = (arg.len().is_multiple_of(2) && arg.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| {
+            (0..arg.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(arg.get(i..i + 2)?, 16).ok())
+                .collect::<Option<Vec<u8>>>()
+        })
+        .flatten();
+    let padded = |b: &[u8]| {
+        let mut v = b.to_vec();
+        v.resize(KEY_MAX.max(b.len()), 0);
+        v
+    };
+    let found = key.and_then(|k| {
+        let k = padded(&k);
+        all.iter().find(|(id, _, _)| padded(id) == k)
+    });
+    let Some((_, _, ck)) = found else {
+        return Outcome::text("Certificate ID does not match any certificate.\n");
+    };
+    match ck
+        .ocsp
+        .as_deref()
+        .and_then(crate::tls::ocsp_print::haproxy_text)
+    {
+        Some(text) => Outcome::text(text),
+        None => Outcome::text("Unable to parse OCSP response"),
+    }
 }
 
 /// `set ssl ocsp-response <base64>`, or the base64 as a payload.

@@ -28,7 +28,7 @@ use crate::config::credentials::Credentials;
 use crate::config::diag::Diag;
 use crate::config::model::{Balance, CheckKind, Config, Global, Proxy, Server};
 use crate::runtime::live::Store;
-use crate::runtime::snapshot::{Snapshot, resolve_addr};
+use crate::runtime::snapshot::{Snapshot, resolve_addr, resolve_server_addr};
 use run::{Flavor, Limits, RuleSet, Target};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -213,18 +213,10 @@ pub fn compile(config: &Config, snap: &Snapshot) -> Result<Vec<Plan>, Vec<Diag>>
             let port = o.check_port.unwrap_or(st.addr.port());
             let mut addr = st.addr;
             if let Some(a) = &o.check_addr {
-                match resolve_addr(a, port) {
+                let server = (&s.span, p.name.as_str(), s.name.as_str());
+                match resolve_server_addr(a, port, server, &mut diags) {
                     Some(x) => addr = x,
-                    None => {
-                        diags.push(Diag::alert(
-                            &s.span,
-                            format!(
-                                "'server {}/{}' : could not resolve address '{a}'.",
-                                p.name, s.name
-                            ),
-                        ));
-                        continue;
-                    }
+                    None => continue,
                 }
             }
             addr.set_port(port);

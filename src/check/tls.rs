@@ -75,7 +75,7 @@ pub fn for_server(o: &ServerOpts, g: &Global) -> Result<Option<CheckTls>, TlsSet
         ..o.tls.clone()
     };
     let cfg =
-        crate::tls::client::server_config(&settings, &g.ssl_server, &crate::tls::Bases::of(g))?;
+        crate::tls::client::check_config(&settings, &g.ssl_server, &crate::tls::Bases::of(g))?;
     Ok(Some(CheckTls {
         connector: TlsConnector::from(cfg),
         sni,

@@ -23,6 +23,7 @@ pub fn validate(config: &Config, diags: &mut Vec<Diag>, sem: &dyn Semantics) {
         capture_ids(p, diags);
         experimental(config, p, diags);
         super::userlist::check_refs(config, p, diags);
+        log_format(p, diags, sem);
         sem.conditions(p, diags);
         sem.references(config, p, diags);
         sem.health_checks(&config.global, p, diags);
@@ -36,6 +37,24 @@ pub fn validate(config: &Config, diags: &mut Vec<Diag>, sem: &dyn Semantics) {
                 format!("frontend '{}' has no 'bind' directive. Please declare it as a backend if this was intended.", p.name),
             ));
         }
+    }
+}
+
+/// A frontend's `log-format` (its own or its defaults'), compiled as HAProxy's
+/// post-parse check does: a fetch gone at log time (`path`, `res.hdr`, `req.body`…) is
+/// refused in HAProxy's words, at the `log-format` line.
+fn log_format(p: &Proxy, diags: &mut Vec<Diag>, sem: &dyn Semantics) {
+    if !matches!(p.kind, ProxyKind::Frontend | ProxyKind::Listen) {
+        return;
+    }
+    let Some((text, span)) = &p.log_format else {
+        return;
+    };
+    let ctx = super::semantics::FormatContext::Log;
+    if let Err(e) = sem.log_format(text, ctx) {
+        diags.push(Diag::global_alert(format!(
+            "Parsing [{span}]: failed to parse log-format : {e}."
+        )));
     }
 }
 

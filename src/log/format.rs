@@ -287,6 +287,9 @@ impl LogFormatSpec {
                             ));
                         }
                         let missing = match vis {
+                            // A log line is built at the end of the stream (HAProxy's
+                            // `SMP_VAL_FE_LOG_END`).
+                            _ if ctx == FormatContext::Log => expr.missing_at_log_end(),
                             Visibility::Response if ctx.is_request() => Some("HTTP response"),
                             Visibility::Request if ctx.is_response() => {
                                 Some("HTTP request headers")

@@ -9,9 +9,7 @@ use bytes::BytesMut;
 use rustls::pki_types::ServerName;
 use std::io;
 use std::net::SocketAddr;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
@@ -78,45 +76,7 @@ pub async fn connect(
     })
 }
 
-impl AsyncRead for PgStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            PgStream::Plain(s) => Pin::new(s).poll_read(cx, buf),
-            PgStream::Tls(s) => Pin::new(s).poll_read(cx, buf),
-        }
-    }
-}
-
-impl AsyncWrite for PgStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            PgStream::Plain(s) => Pin::new(s).poll_write(cx, buf),
-            PgStream::Tls(s) => Pin::new(s).poll_write(cx, buf),
-        }
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            PgStream::Plain(s) => Pin::new(s).poll_flush(cx),
-            PgStream::Tls(s) => Pin::new(s).poll_flush(cx),
-        }
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            PgStream::Plain(s) => Pin::new(s).poll_shutdown(cx),
-            PgStream::Tls(s) => Pin::new(s).poll_shutdown(cx),
-        }
-    }
-}
+crate::tls::stream::either_stream_io!(PgStream, PgStream::Plain, PgStream::Tls);
 
 #[cfg(test)]
 mod tests {

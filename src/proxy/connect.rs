@@ -87,14 +87,41 @@ async fn take_or_queue(
     persistent: bool,
     info: &mut ConnectInfo,
 ) -> Result<ServerSlot, ConnectError> {
+    match take_now(backend, pick, persistent) {
+        Taken::Now(r) => r,
+        Taken::Queue(q) => wait_in_queue(backend, q, info).await,
+    }
+}
+
+/// What a pick gives without waiting.
+pub enum Taken {
+    /// A slot (or no server to pick).
+    Now(Result<ServerSlot, ConnectError>),
+    /// A place in the queue of this server (`Some`) or of the backend (`None`) is needed:
+    /// [`wait_in_queue`].
+    Queue(Option<Arc<ServerState>>),
+}
+
+/// Like [`acquire`] without waiting: the slot when one is free now, else the queue the
+/// request must wait in. The common case builds no future at all.
+pub fn try_acquire(
+    backend: &Arc<Backend>,
+    input: &(dyn BalanceInput + Sync),
+    exclude: &[usize],
+) -> Taken {
+    take_now(backend, backend.balancer.pick_ex(input, exclude), false)
+}
+
+/// The synchronous half of [`take_or_queue`].
+fn take_now(backend: &Arc<Backend>, pick: Pick<ServerState>, persistent: bool) -> Taken {
     let queue_for = match pick {
-        Pick::NoServer => return Err(ConnectError::NoServer),
+        Pick::NoServer => return Taken::Now(Err(ConnectError::NoServer)),
         Pick::Server(s) => {
             if backend.queued.load(Ordering::SeqCst) == 0
                 && s.queued.load(Ordering::SeqCst) == 0
                 && let Some(slot) = ServerSlot::try_take(backend, &s)
             {
-                return Ok(slot);
+                return Taken::Now(Ok(slot));
             }
             // Round-robin kinds send a newcomer behind the backend queue when it is not
             // empty; a designated (or just filled) server queues the request itself.
@@ -109,6 +136,15 @@ async fn take_or_queue(
         }
         Pick::AllFull => None,
     };
+    Taken::Queue(queue_for)
+}
+
+/// Waits for a slot in the queue [`try_acquire`] named (`timeout queue`).
+pub async fn wait_in_queue(
+    backend: &Arc<Backend>,
+    queue_for: Option<Arc<ServerState>>,
+    info: &mut ConnectInfo,
+) -> Result<ServerSlot, ConnectError> {
     let start = Instant::now();
     let deadline = backend
         .timeouts
@@ -393,6 +429,8 @@ pub async fn dial_retrying(
     let mut exclude: Vec<usize> = Vec::new();
     loop {
         let t0 = Instant::now();
+        slot.server.counters.server_connection(false);
+        backend.counters.server_connection(false);
         let dialed = dial(backend, &slot.server, client_dst, input, info.pgsql).await;
         crate::check::passive::connected(&slot.server, dialed.is_ok());
         let e = match dialed {

@@ -57,6 +57,7 @@ fn tcp(
             let l = std::net::TcpListener::from(fd);
             l.set_nonblocking(true)?;
             set_quickack(l.as_fd(), !smart_accept)?;
+            socket2::SockRef::from(&l).set_tcp_nodelay(true)?;
             return Ok(l);
         }
     }
@@ -67,6 +68,9 @@ fn tcp(
         sock.set_only_v6(bind.v6only)?;
     }
     sock.set_nonblocking(true)?;
+    // Inherited by every accepted socket (Linux copies TCP_NODELAY from the listener),
+    // so accepting costs no `setsockopt` per connection; HAProxy sets it on each.
+    sock.set_tcp_nodelay(true)?;
     sock.bind(&addr.into())?;
     sock.listen(backlog)?;
     let l: std::net::TcpListener = sock.into();
@@ -82,7 +86,10 @@ fn tcp(
 /// Unix sockets have none of these: they are left as they are.
 pub fn reapply_options(fd: BorrowedFd<'_>, smart_accept: bool) -> io::Result<()> {
     match socket2::SockRef::from(&fd).domain()? {
-        Domain::IPV4 | Domain::IPV6 => set_quickack(fd, !smart_accept),
+        Domain::IPV4 | Domain::IPV6 => {
+            socket2::SockRef::from(&fd).set_tcp_nodelay(true)?;
+            set_quickack(fd, !smart_accept)
+        }
         _ => Ok(()),
     }
 }
@@ -226,7 +233,11 @@ fn inherited(fd: RawFd) -> io::Result<BoundListener> {
     sock.set_nonblocking(true)?;
     match sock.local_addr()?.family() as i32 {
         libc::AF_UNIX => Ok(BoundListener::Unix(std::os::fd::OwnedFd::from(sock).into())),
-        _ => Ok(BoundListener::Tcp(sock.into())),
+        _ => {
+            // Inherited by the sockets it accepts, as on the listeners bound here.
+            sock.set_tcp_nodelay(true)?;
+            Ok(BoundListener::Tcp(sock.into()))
+        }
     }
 }
 
@@ -277,4 +288,43 @@ pub fn bind_all(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::IntoRawFd;
+
+    /// The connections a TCP bind accepts have TCP_NODELAY without a `setsockopt` per
+    /// connection: the listener has it, and Linux copies it to each accepted socket.
+    #[test]
+    fn accepted_connections_inherit_tcp_nodelay_from_the_bind() {
+        let text = "frontend fe\n    bind 127.0.0.1:0\n";
+        let l = crate::config::load_str("t.cfg", text, &crate::config::semantics::SyntaxOnly);
+        let bind = &l.config.proxies[0].binds[0];
+        let mut bound = bind_all(bind, 16, true).expect("bind");
+        let Some(BoundListener::Tcp(listener)) = bound.pop() else {
+            panic!("a TCP listener");
+        };
+        listener.set_nonblocking(false).unwrap();
+        let _client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (accepted, _) = listener.accept().unwrap();
+        assert!(
+            accepted.nodelay().unwrap(),
+            "accepted socket without TCP_NODELAY"
+        );
+        // A listener handed over by file descriptor (`fd@`) gets it too.
+        let plain = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = plain.local_addr().unwrap();
+        let Ok(BoundListener::Tcp(listener)) = inherited(plain.into_raw_fd()) else {
+            panic!("a TCP listener");
+        };
+        listener.set_nonblocking(false).unwrap();
+        let _client = std::net::TcpStream::connect(addr).unwrap();
+        let (accepted, _) = listener.accept().unwrap();
+        assert!(
+            accepted.nodelay().unwrap(),
+            "accepted socket without TCP_NODELAY"
+        );
+    }
 }

@@ -18,7 +18,7 @@ use crate::runtime::snapshot::{self, Shared, Snapshot};
 use arc_swap::ArcSwap;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::time::{Instant, SystemTime};
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
@@ -64,6 +64,48 @@ struct Pending {
 struct Gate {
     sem: Arc<Semaphore>,
     max: u32,
+    /// Permits a lower limit took away while connections held them: each is forgotten
+    /// when its connection ends instead of coming back (see [`FrontendPermit`]).
+    owed: Arc<AtomicU32>,
+}
+
+/// A connection's (or a waiting accept's) slot under its frontend's `maxconn`: back to
+/// the gate when dropped, unless a lower limit set meanwhile still owes permits.
+struct FrontendPermit {
+    permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    owed: Arc<AtomicU32>,
+}
+
+impl FrontendPermit {
+    /// Pays what a lower limit set since this permit was taken still owes, waiting for
+    /// another permit of `sem` for each one given up; false once `sem` is closed.
+    async fn settle(&mut self, sem: &Arc<Semaphore>) -> bool {
+        while self
+            .owed
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |o| o.checked_sub(1))
+            .is_ok()
+        {
+            if let Some(p) = self.permit.take() {
+                p.forget();
+            }
+            match permit(sem).await {
+                Some(p) => self.permit = Some(p),
+                None => return false,
+            }
+        }
+        true
+    }
+}
+
+impl Drop for FrontendPermit {
+    fn drop(&mut self) {
+        let paid = self
+            .owed
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |o| o.checked_sub(1));
+        if let (Ok(_), Some(p)) = (paid, self.permit.take()) {
+            p.forget();
+        }
+    }
 }
 
 /// The proxy while it runs.
@@ -302,6 +344,7 @@ impl Running {
                         .filter(|m| *m > 0)
                         .map(|m| Arc::new(Semaphore::new(m as usize))),
                     frontend: gate.sem.clone(),
+                    frontend_owed: gate.owed.clone(),
                     process: self.global.clone(),
                 };
                 tasks.push(tokio::spawn(accept_loop(
@@ -328,15 +371,27 @@ impl Running {
             match self.gates.get_mut(&fe.name) {
                 None => {
                     let sem = Arc::new(Semaphore::new(max as usize));
-                    self.gates.insert(fe.name.clone(), Gate { sem, max });
+                    let owed = Arc::new(AtomicU32::new(0));
+                    self.gates.insert(fe.name.clone(), Gate { sem, max, owed });
                 }
                 Some(g) if g.max < max => {
-                    g.sem.add_permits((max - g.max) as usize);
+                    // Permits still owed to a lower limit are simply no longer owed.
+                    let grow = max - g.max;
+                    let owed = g
+                        .owed
+                        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |o| {
+                            Some(o.saturating_sub(grow))
+                        })
+                        .unwrap_or(0);
+                    g.sem.add_permits((grow - owed.min(grow)) as usize);
                     g.max = max;
                 }
                 Some(g) if g.max > max => {
-                    let taken = g.sem.forget_permits((g.max - max) as usize);
-                    g.max -= taken as u32;
+                    // Free permits go now; those connections hold, when they end.
+                    let shrink = g.max - max;
+                    let taken = g.sem.forget_permits(shrink as usize) as u32;
+                    g.owed.fetch_add(shrink - taken, Ordering::SeqCst);
+                    g.max = max;
                 }
                 Some(_) => {}
             }
@@ -467,6 +522,8 @@ struct Gates {
     bind: Option<Arc<Semaphore>>,
     /// The frontend's `maxconn`, shared by its listeners.
     frontend: Arc<Semaphore>,
+    /// The permits of `frontend` a lower limit still takes back.
+    frontend_owed: Arc<AtomicU32>,
     /// The process's.
     process: Arc<Semaphore>,
 }
@@ -544,6 +601,10 @@ async fn accept_loop(
         let Some(fe_permit) = permit(&gates.frontend).await else {
             return;
         };
+        let mut fe_permit = FrontendPermit {
+            permit: Some(fe_permit),
+            owed: gates.frontend_owed.clone(),
+        };
         let Some(g_permit) = permit(&gates.process).await else {
             return;
         };
@@ -580,6 +641,10 @@ async fn accept_loop(
                 continue;
             }
         };
+        // A lower `maxconn` set while this loop waited takes its permit back first.
+        if !fe_permit.settle(&gates.frontend).await {
+            return;
+        }
         let snap = current.load_full();
         let Some(fe) = snap.frontend(fe_name).cloned() else {
             // The bind was removed by a reload that raced with this accept.
@@ -587,7 +652,7 @@ async fn accept_loop(
         };
         let local = match &stream {
             Stream::Tcp(s) => {
-                let _ = s.socket().set_nodelay(true);
+                // TCP_NODELAY comes from the listening socket (listener.rs).
                 let sock = socket2::SockRef::from(s);
                 if fe.clitcpka {
                     let _ = sock.set_keepalive(true);

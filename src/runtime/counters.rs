@@ -167,6 +167,11 @@ pub struct Counters {
     pub req_tot: AtomicU64,
     /// `lbtot`: times a server was selected (by balancing, persistence or redispatch).
     pub lbtot: AtomicU64,
+    /// `connect`: new server connections attempted (each retry too).
+    pub connect: AtomicU64,
+    /// `reuse`: requests sent over a server connection that already existed (the
+    /// client's own, an idle one from the pool, or a stream of a multiplexed one).
+    pub reuse: AtomicU64,
     /// `intercepted`: requests the frontend answered with the stats page or a service.
     pub intercepted: AtomicU64,
     /// `cli_abrt`: data transfers aborted by the client.
@@ -221,6 +226,13 @@ impl Counters {
         self.bout.fetch_add(bout, Ordering::Relaxed);
     }
 
+    /// A request goes out over a server connection: a new one (`connect`, each attempt)
+    /// or one that already existed (`reuse`), as HAProxy's `connect_server()` counts.
+    pub fn server_connection(&self, reused: bool) {
+        let c = if reused { &self.reuse } else { &self.connect };
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Seconds since the last session, as `lastsess` (-1: never).
     pub fn lastsess(&self) -> i64 {
         match self.last_sess.load(Ordering::Relaxed) {
@@ -253,6 +265,8 @@ impl Counters {
             &self.wredis,
             &self.req_tot,
             &self.lbtot,
+            &self.connect,
+            &self.reuse,
             &self.intercepted,
             &self.cli_abrt,
             &self.srv_abrt,

@@ -378,6 +378,15 @@ impl HttpRules {
         let mut out = Vec::with_capacity(rules.len());
         for r in rules {
             let mut lf = None;
+            // A rule's sample expression, compiled (an error names the rule's line).
+            let sample = |text: &str| {
+                SampleExpr::parse(text).map(LfAction::Sample).map_err(|e| {
+                    (
+                        r.span.clone(),
+                        format!("failed to parse sample expression <{text}> : {e}"),
+                    )
+                })
+            };
             let prebuilt = match &r.action {
                 HttpAction::Return {
                     status,
@@ -423,46 +432,22 @@ impl HttpRules {
                 HttpAction::SetTimeout { value, .. }
                     if crate::config::value::duration(value, "set-timeout").is_err() =>
                 {
-                    let e = SampleExpr::parse(value).map_err(|e| {
-                        (
-                            r.span.clone(),
-                            format!("failed to parse sample expression <{value}> : {e}"),
-                        )
-                    })?;
-                    lf = Some(LfAction::Sample(e));
+                    lf = Some(sample(value)?);
                     None
                 }
                 HttpAction::Capture { expr, .. } => {
-                    let e = SampleExpr::parse(expr).map_err(|e| {
-                        (
-                            r.span.clone(),
-                            format!("failed to parse sample expression <{expr}> : {e}"),
-                        )
-                    })?;
-                    lf = Some(LfAction::Sample(e));
+                    lf = Some(sample(expr)?);
                     None
                 }
                 HttpAction::TrackSc(crate::config::model::TrackSc { key: expr, .. })
                 | HttpAction::Sc(crate::config::model::ScAction::SetGpt0 { value: expr, .. })
                     if expr.parse::<i64>().is_err() =>
                 {
-                    let e = SampleExpr::parse(expr).map_err(|e| {
-                        (
-                            r.span.clone(),
-                            format!("failed to parse sample expression <{expr}> : {e}"),
-                        )
-                    })?;
-                    lf = Some(LfAction::Sample(e));
+                    lf = Some(sample(expr)?);
                     None
                 }
                 HttpAction::SetVar { expr, .. } => {
-                    let e = SampleExpr::parse(expr).map_err(|e| {
-                        (
-                            r.span.clone(),
-                            format!("failed to parse sample expression <{expr}> : {e}"),
-                        )
-                    })?;
-                    lf = Some(LfAction::Sample(e));
+                    lf = Some(sample(expr)?);
                     None
                 }
                 _ => None,

@@ -112,6 +112,25 @@ pub fn resolve_addr(host: &str, port: u16) -> Option<SocketAddr> {
     resolve(host, port)
 }
 
+/// [`resolve_addr`] for `server proxy/server`'s address or check address; a name that
+/// does not resolve is HAProxy's alert on the server's line.
+pub fn resolve_server_addr(
+    host: &str,
+    port: u16,
+    server: (&crate::config::span::Span, &str, &str),
+    diags: &mut Vec<Diag>,
+) -> Option<SocketAddr> {
+    let found = resolve(host, port);
+    if found.is_none() {
+        let (span, proxy, name) = server;
+        diags.push(Diag::alert(
+            span,
+            format!("'server {proxy}/{name}' : could not resolve address '{host}'."),
+        ));
+    }
+    found
+}
+
 fn resolve(host: &str, port: u16) -> Option<SocketAddr> {
     if let Ok(ip) = host
         .trim_start_matches('[')
@@ -231,19 +250,13 @@ fn build_backend(
                 host,
                 port,
                 offset: None,
-            } => match resolve(host, port.unwrap_or(0)) {
-                Some(a) => (a, None),
-                None => {
-                    diags.push(Diag::alert(
-                        &s.span,
-                        format!(
-                            "'server {}/{}' : could not resolve address '{host}'.",
-                            p.name, s.name
-                        ),
-                    ));
-                    continue;
+            } => {
+                let server = (&s.span, p.name.as_str(), s.name.as_str());
+                match resolve_server_addr(host, port.unwrap_or(0), server, diags) {
+                    Some(a) => (a, None),
+                    None => continue,
                 }
-            },
+            }
             ServerAddr::Unix(path) => (SocketAddr::from(([0, 0, 0, 0], 0)), Some(path.clone())),
             _ => {
                 diags.push(Diag::alert(

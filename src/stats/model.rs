@@ -5,8 +5,8 @@
 //! rows.
 //!
 //! A field gatehouse measures carries its true value; a field HAProxy fills but
-//! gatehouse does not measure (queue/connect/response time averages, connection reuse
-//! counts, idle connection counts) is left empty, as HAProxy leaves fields that do not
+//! gatehouse does not measure (queue/connect/response time averages, idle connection
+//! counts) is left empty, as HAProxy leaves fields that do not
 //! apply; fields of features gatehouse does not have (compression, cache, TLS, HTTP/2)
 //! are 0, their true value.
 
@@ -375,6 +375,8 @@ fn server_row(meta: &ProxyMeta, sm: Option<&ServerMeta>, s: &ServerState, opts: 
     r.set(col::ERESP, u64v(&c.eresp));
     r.set(col::WRETR, u64v(&c.wretr));
     r.set(col::WREDIS, u64v(&c.wredis));
+    r.set(col::CONNECT, u64v(&c.connect));
+    r.set(col::REUSE, u64v(&c.reuse));
     let (state, text) = server_status(s, sm);
     r.state = Some(state);
     r.set(col::STATUS, Value::Str(text));
@@ -456,6 +458,8 @@ fn backend_row(meta: &ProxyMeta, be: &Backend, opts: &Options) -> Row {
     r.set(col::ERESP, u64v(&c.eresp));
     r.set(col::WRETR, u64v(&c.wretr));
     r.set(col::WREDIS, u64v(&c.wredis));
+    r.set(col::CONNECT, u64v(&c.connect));
+    r.set(col::REUSE, u64v(&c.reuse));
     // The weight balancing uses: the usable active servers', else the backups'.
     let usable = |backup: bool| {
         be.servers

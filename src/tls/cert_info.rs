@@ -108,13 +108,7 @@ fn key_algorithm(x: &x509_parser::certificate::X509Certificate<'_>) -> Option<St
     match spki.parsed().ok()? {
         PublicKey::RSA(rsa) => Some(format!("RSA{}", rsa.key_size())),
         PublicKey::EC(_) => {
-            let curve = spki
-                .algorithm
-                .parameters
-                .as_ref()
-                .and_then(|p| p.as_oid().ok())
-                .map(|o| o.to_id_string())
-                .unwrap_or_default();
+            let curve = curve_oid(spki);
             let bits = match curve.as_str() {
                 "1.2.840.10045.3.1.7" => 256,
                 "1.3.132.0.34" => 384,
@@ -195,6 +189,16 @@ pub fn ocsp_cert_id(resp: &[u8]) -> Option<Vec<u8>> {
     let (_, single, _, _) = tlv(responses)?;
     let (_, _, cert_id, _) = tlv(single)?;
     Some(cert_id.to_vec())
+}
+
+/// The dotted OID of an EC key's named curve (empty when the parameters name none).
+pub(super) fn curve_oid(spki: &x509_parser::x509::SubjectPublicKeyInfo<'_>) -> String {
+    spki.algorithm
+        .parameters
+        .as_ref()
+        .and_then(|p| p.as_oid().ok())
+        .map(|o| o.to_id_string())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -5,10 +5,11 @@
 //! name against `verifyhost`, else the SNI sent, else none, as HAProxy does; `verify
 //! none` checks only the handshake's signatures.
 
+use super::server_cafiles::{self, LiveChain, Sessions};
 use super::{Bases, TlsError, suites};
 use crate::config::model::{ServerTls, ServerTlsDefaults, Verify};
+use rustls::client::Resumption;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::client::{Resumption, WebPkiServerVerifier};
 use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
 use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, Error, SignatureScheme};
 use rustls_pki_types::pem::PemObject;
@@ -29,8 +30,8 @@ enum NameCheck {
 /// HAProxy's server certificate verification on top of webpki's.
 #[derive(Debug)]
 struct Verifier {
-    /// The chain check (`None`: `verify none`).
-    chain: Option<Arc<WebPkiServerVerifier>>,
+    /// The chain check (`None`: `verify none`), replaced by `commit ssl ca-file`.
+    chain: Option<Arc<LiveChain>>,
     name: NameCheck,
     provider: Arc<CryptoProvider>,
 }
@@ -51,7 +52,7 @@ impl ServerCertVerifier for Verifier {
             NameCheck::Fixed(n) => n,
             _ => server_name,
         };
-        match chain.verify_server_cert(end_entity, intermediates, name, ocsp, now) {
+        match chain.verify(end_entity, intermediates, name, ocsp, now) {
             Err(Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
             )) if matches!(self.name, NameCheck::Skip) => Ok(ServerCertVerified::assertion()),
@@ -94,12 +95,33 @@ impl ServerCertVerifier for Verifier {
     }
 }
 
-/// Compiles a server line's TLS settings (`t.ssl` set) into a rustls configuration.
+/// Compiles a server line's TLS settings (`t.ssl` set) into a rustls configuration
+/// for its connections (counted in `commit ssl ca-file`'s dots).
 pub fn server_config(
     t: &ServerTls,
     d: &ServerTlsDefaults,
     bases: &Bases,
 ) -> Result<Arc<ClientConfig>, TlsError> {
+    compile(t, d, bases, true)
+}
+
+/// The same for a server's health checks: it follows the server's CA and CRL files
+/// through commits, without being counted apart.
+pub fn check_config(
+    t: &ServerTls,
+    d: &ServerTlsDefaults,
+    bases: &Bases,
+) -> Result<Arc<ClientConfig>, TlsError> {
+    compile(t, d, bases, false)
+}
+
+fn compile(
+    t: &ServerTls,
+    d: &ServerTlsDefaults,
+    bases: &Bases,
+    counted: bool,
+) -> Result<Arc<ClientConfig>, TlsError> {
+    let sessions = Sessions::new();
     let provider = Arc::new(
         suites::provider(
             t.ciphers.as_deref().or(d.ciphers.as_deref()),
@@ -117,19 +139,14 @@ pub fn server_config(
                 "verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default.".into(),
             ));
         }
-        (_, Some(ca)) => {
-            let roots = super::root_store(&bases.ca(ca))?;
-            let mut b = WebPkiServerVerifier::builder_with_provider(roots, provider.clone());
-            if let Some(crl) = &t.crl_file {
-                b = b
-                    .with_crls(super::crls(&bases.ca(crl))?)
-                    .only_check_end_entity_revocation();
-            }
-            Some(
-                b.build()
-                    .map_err(|e| TlsError(format!("server certificate verification: {e}")))?,
-            )
-        }
+        (_, Some(ca)) => Some(server_cafiles::chain(
+            &bases.ca(ca),
+            t.crl_file.as_ref().map(|c| bases.ca(c)).as_deref(),
+            provider.clone(),
+            t.crt.is_some(),
+            counted,
+            sessions.clone(),
+        )?),
     };
     let name = match (&t.verifyhost, &t.sni) {
         (Some(h), _) => NameCheck::Fixed(
@@ -165,6 +182,7 @@ pub fn server_config(
     if let Some(alpn) = &t.alpn {
         cfg.alpn_protocols = alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
     }
+    cfg.resumption = Resumption::store(sessions);
     if t.no_reuse {
         cfg.resumption = Resumption::disabled();
     }

@@ -16,11 +16,15 @@ pub mod errors;
 pub mod facts;
 pub mod hello;
 pub mod ocsp;
+pub mod ocsp_der;
+pub mod ocsp_print;
 pub mod server;
+pub mod server_cafiles;
 pub mod sni;
 pub mod store;
 pub mod stream;
 pub mod suites;
+pub mod x509_print;
 
 pub use facts::{ClientCert, Facts};
 
@@ -74,9 +78,16 @@ impl Bases {
     }
 }
 
+/// HAProxy's `"%s/%s"` of a base and a relative name (a base ending in `/` gives `//`,
+/// which HAProxy then shows).
 fn join(base: Option<&Path>, p: &Path) -> PathBuf {
     match base {
-        Some(b) if p.is_relative() => b.join(p),
+        Some(b) if p.is_relative() => {
+            let mut s = b.as_os_str().to_owned();
+            s.push("/");
+            s.push(p.as_os_str());
+            PathBuf::from(s)
+        }
         _ => p.to_path_buf(),
     }
 }

@@ -4,7 +4,8 @@
 //! certificate ID, else the configuration is refused; a response that cannot be parsed,
 //! is not `successful`, holds several single responses, says `unknown`, has no
 //! `nextUpdate`, is out of its validity window (5 minutes of skew) or is about another
-//! certificate is ignored with a warning, and nothing is stapled.
+//! certificate is ignored with a warning, and nothing is stapled. It must decode as
+//! OpenSSL decodes it first (`super::ocsp_der`).
 
 use rustls_pki_types::CertificateDer;
 use x509_parser::asn1_rs::{Any, Class, FromDer};
@@ -46,6 +47,9 @@ pub fn check(
 ) -> Result<(), String> {
     let ignored = |m: &str| m.to_owned();
     let parse = || ignored("Unable to parse OCSP response");
+    if !super::ocsp_der::envelope_ok(der) {
+        return Err(parse());
+    }
     let top = one(der).ok_or_else(parse)?;
     let top = children(top.data).ok_or_else(parse)?;
     let status = top.first().ok_or_else(parse)?;
@@ -63,7 +67,11 @@ pub fn check(
         .and_then(|a| one(a.0.data))
         .and_then(|s| children(s.data))
         .ok_or_else(basic)?;
-    if bytes.first().map(|a| a.0.data) != Some(BASIC_OID) {
+    if bytes.first().map(|a| a.0.data) != Some(BASIC_OID)
+        || !bytes
+            .get(1)
+            .is_some_and(|o| super::ocsp_der::basic_ok(o.0.data))
+    {
         return Err(basic());
     }
     let basic_resp = bytes

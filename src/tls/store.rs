@@ -467,6 +467,16 @@ fn recompile_each(
     Ok(())
 }
 
+/// The certificate `add ssl crt-list <list> <cert>` names: `cert` under the `crt-base`
+/// of the binds loading `list` when it is relative, as HAProxy prefixes it (and as a
+/// crt-list file's lines are read); `cert` itself when no bind loads `list`.
+pub fn crt_list_cert_path(list: &str, cert: &str) -> String {
+    match binds_of(list).first() {
+        Some(b) if !cert.starts_with('/') => b.bases.crt(Path::new(cert)).display().to_string(),
+        _ => cert.to_owned(),
+    }
+}
+
 /// Why `add ssl crt-list` did nothing.
 #[derive(Debug)]
 pub enum AddError {

@@ -61,3 +61,50 @@ fn flush_through<W: AsyncWrite + Unpin>(
         Poll::Pending => Poll::Pending,
     }
 }
+
+/// Implements `AsyncRead` and `AsyncWrite` for an enum of two streams, `$a(s)` and
+/// `$b(s)` (a stream, a box of one or a `&mut` to one), by calling the variant's own.
+macro_rules! either_stream_io {
+    ($ty:ty, $a:path, $b:path) => {
+        impl tokio::io::AsyncRead for $ty {
+            fn poll_read(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut tokio::io::ReadBuf<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                $crate::tls::stream::either_stream_io!(@ self, $a, $b, AsyncRead::poll_read(cx, buf))
+            }
+        }
+
+        impl tokio::io::AsyncWrite for $ty {
+            fn poll_write(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                $crate::tls::stream::either_stream_io!(@ self, $a, $b, AsyncWrite::poll_write(cx, buf))
+            }
+
+            fn poll_flush(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                $crate::tls::stream::either_stream_io!(@ self, $a, $b, AsyncWrite::poll_flush(cx))
+            }
+
+            fn poll_shutdown(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                $crate::tls::stream::either_stream_io!(@ self, $a, $b, AsyncWrite::poll_shutdown(cx))
+            }
+        }
+    };
+    (@ $self:ident, $a:path, $b:path, $tr:ident :: $m:ident ($($arg:ident),*)) => {
+        match $self.get_mut() {
+            $a(s) => tokio::io::$tr::$m(std::pin::Pin::new(s), $($arg),*),
+            $b(s) => tokio::io::$tr::$m(std::pin::Pin::new(s), $($arg),*),
+        }
+    };
+}
+pub(crate) use either_stream_io;

@@ -33,6 +33,8 @@ pub struct Switch {
     held: Arc<Mutex<Vec<TcpStream>>>,
     /// The serving thread's view: listening or not.
     listening: Arc<AtomicBool>,
+    /// Connections accepted so far (each check is one).
+    accepted: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 fn serve(mut s: TcpStream, mode: Mode, name: &str, held: &Mutex<Vec<TcpStream>>) {
@@ -81,8 +83,9 @@ impl Switch {
             stop: Arc::new(AtomicBool::new(false)),
             held: Arc::new(Mutex::new(Vec::new())),
             listening: Arc::new(AtomicBool::new(false)),
+            accepted: Arc::default(),
         };
-        let listening = sw.listening.clone();
+        let (listening, accepted) = (sw.listening.clone(), sw.accepted.clone());
         let (m, stop, held, name) = (
             sw.mode.clone(),
             sw.stop.clone(),
@@ -100,6 +103,7 @@ impl Switch {
                     if let Some(l) = listener.take() {
                         while let Ok((s, _)) = l.accept() {
                             s.set_nonblocking(false).unwrap();
+                            accepted.fetch_add(1, Ordering::SeqCst);
                             let (held, name) = (held.clone(), name.clone());
                             std::thread::spawn(move || serve(s, last, &name, &held));
                         }
@@ -125,6 +129,7 @@ impl Switch {
                 match listener.as_ref().unwrap().accept() {
                     Ok((s, _)) => {
                         s.set_nonblocking(false).unwrap();
+                        accepted.fetch_add(1, Ordering::SeqCst);
                         let (held, name) = (held.clone(), name.clone());
                         std::thread::spawn(move || serve(s, mode, &name, &held));
                     }
@@ -134,6 +139,20 @@ impl Switch {
         });
         sw.set(mode);
         sw
+    }
+
+    /// Connections accepted so far.
+    #[allow(dead_code)]
+    pub fn accepted(&self) -> usize {
+        self.accepted.load(Ordering::SeqCst)
+    }
+
+    /// Waits until `n` more connections than `since` were accepted (checks that ran).
+    #[allow(dead_code)]
+    pub fn wait_accepted(&self, since: usize, n: usize) {
+        let done =
+            crate::support::wait_until(Duration::from_secs(20), || self.accepted() >= since + n);
+        assert!(done, "{} checks in 20 s", self.accepted() - since);
     }
 
     /// The address.

@@ -161,3 +161,17 @@ impl Drop for Acceptor {
         }
     }
 }
+
+/// A scripted server for the life of the test binary: listens on 127.0.0.1 (a port
+/// [`super::bind_local`] picks) and runs `serve` on its own thread for each connection.
+/// Its address.
+pub fn serve_each(serve: fn(TcpStream)) -> SocketAddr {
+    let listener = super::bind_local();
+    let addr = listener.local_addr().expect("test server: local_addr");
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            std::thread::spawn(move || serve(conn));
+        }
+    });
+    addr
+}

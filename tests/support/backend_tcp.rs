@@ -265,3 +265,32 @@ impl NoAccept {
             .expect("inet")
     }
 }
+
+/// A 127.0.0.1 port bound but never listening, held for the value's life: every
+/// connect to it is refused (a server that is down), and no other socket — a test
+/// server's port-0 bind, an outgoing connection's source port — can take it meanwhile,
+/// as it could take a port closed right after a bind.
+#[derive(Debug)]
+pub struct Refusing {
+    socket: socket2::Socket,
+}
+
+impl Refusing {
+    /// Binds a free 127.0.0.1 port without listening.
+    pub fn start() -> Refusing {
+        use socket2::{Domain, Socket, Type};
+        let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+        let any: SocketAddr = (std::net::Ipv4Addr::LOCALHOST, 0).into();
+        socket.bind(&any.into()).expect("bind 127.0.0.1:0");
+        Refusing { socket }
+    }
+
+    /// The address that refuses connections.
+    pub fn addr(&self) -> SocketAddr {
+        self.socket
+            .local_addr()
+            .expect("local_addr")
+            .as_socket()
+            .expect("inet")
+    }
+}

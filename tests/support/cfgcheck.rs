@@ -37,6 +37,16 @@ pub fn first_alert(stderr: &str) -> Option<&str> {
     stderr.lines().find(|l| l.starts_with("[ALERT]"))
 }
 
+/// The text of the first `[ALERT]` line in `stderr`, without its pid
+/// (`[ALERT]    (PID) : config : parsing [...] : ...` → `config : parsing [...] : ...`);
+/// panics when there is none.
+pub fn first_alert_text(stderr: &str) -> String {
+    let line = first_alert(stderr).unwrap_or_else(|| panic!("no alert in {stderr}"));
+    line.split_once(") : ")
+        .map_or(line, |(_, rest)| rest)
+        .to_string()
+}
+
 /// The line number the first `[ALERT]` in `stderr` blames in `cfg_path`:
 /// the first `<cfg_path>:<digits>` in that alert line (HAProxy writes it as
 /// `parsing [FILE:LINE]`, `[FILE:LINE]` or `(FILE:LINE)` depending on the

@@ -186,6 +186,7 @@ impl DaemonBuilder {
     pub fn start(self) -> Daemon {
         let ports = self.wait_ports.clone();
         let timeout = self.startup_timeout;
+        let cfg_text = self.cfg_text.clone();
         let mut d = self.spawn();
         let deadline = Instant::now() + timeout;
         for port in ports {
@@ -211,8 +212,32 @@ impl DaemonBuilder {
                 std::thread::sleep(Duration::from_millis(20));
             }
         }
+        // A TCP port may accept before the process has bound its stats sockets
+        // (HAProxy binds a unix socket under a temporary name, then renames it).
+        for path in unix_stats_sockets(&cfg_text, d.dir()) {
+            while std::os::unix::net::UnixStream::connect(&path).is_err()
+                && d.try_exit().is_none()
+                && Instant::now() < deadline
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
         d
     }
+}
+
+/// The unix `stats socket` paths of `cfg` (relative ones under `dir`).
+fn unix_stats_sockets(cfg: &str, dir: &Path) -> Vec<PathBuf> {
+    cfg.lines()
+        .filter_map(|l| l.trim_start().strip_prefix("stats socket "))
+        .filter_map(|rest| rest.split_whitespace().next())
+        .filter_map(|a| match a.strip_prefix("unix@") {
+            Some(p) => Some(p),
+            None if a.contains('@') || (a.contains(':') && !a.contains('/')) => None,
+            None => Some(a),
+        })
+        .map(|p| dir.join(p))
+        .collect()
 }
 
 /// A running proxy process; stopped on drop (SIGTERM, then SIGKILL after 5 s).
@@ -309,6 +334,16 @@ impl Daemon {
                 libc::kill(pid, sig);
             }
         }
+    }
+
+    /// Reloads in place (`SIGUSR2`) and waits for one more "Loading success." on
+    /// stderr than before; panics with stderr if none comes within 10 s.
+    pub fn reload_in_place(&mut self) {
+        let loads = |d: &Daemon| d.stderr().matches("Loading success.").count();
+        let before = loads(self);
+        self.signal(libc::SIGUSR2);
+        let done = super::wait_until(DEFAULT_TIMEOUT, || loads(self) > before);
+        assert!(done, "the reload did not load:\n{}", self.stderr());
     }
 
     /// Waits up to `timeout` for the process to exit.

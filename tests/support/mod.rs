@@ -16,6 +16,7 @@ pub mod cfgcheck;
 pub mod client;
 pub mod config;
 pub mod daemon;
+pub mod delayed_ack;
 pub mod h2_bytes;
 pub mod h2_ws;
 pub mod handoff;
@@ -35,7 +36,7 @@ pub mod stick;
 
 pub use backend_http::{HttpBackend, HttpBackendBuilder, RecordedRequest};
 pub use backend_raw::{RawBackend, RawSide, exchange_status};
-pub use backend_tcp::{BlackHole, HalfCloser, NoAccept, TcpBanner, TcpEcho};
+pub use backend_tcp::{BlackHole, HalfCloser, NoAccept, Refusing, TcpBanner, TcpEcho};
 pub use cfgcheck::{ExpectedError, first_alert_line, parse_expect_error_line};
 pub use client::{
     HttpClient, Response, http_get, http_get_until_close, http_request, nothing_arrived,

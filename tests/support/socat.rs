@@ -35,3 +35,15 @@ pub fn unix_cmd(path: &Path, cmd: &str) -> String {
         &format!("{cmd}\n"),
     )
 }
+
+/// A `user` level socket (`user.sock` in `dir`) may neither look (`show`, HAProxy's
+/// "Can't allocate memory!") nor change (`change`, "Permission denied").
+pub fn assert_user_level_refused(dir: &Path, show: &str, change: &str) {
+    let user = dir.join("user.sock");
+    assert_eq!(
+        unix_cmd(&user, show),
+        "Can't allocate memory!\n\n",
+        "{show}"
+    );
+    assert_eq!(unix_cmd(&user, change), "Permission denied\n\n", "{change}");
+}

@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::thread::LocalKey;
 
 /// Most sets a worker thread keeps per kind.
-const MAX_SPARES: usize = 32;
+const MAX_SPARES: usize = 128;
 
 /// Buffers a codec takes from its thread's pool.
 #[allow(clippy::vec_box)] // a set moves between the pool and a codec as one pointer

@@ -39,6 +39,37 @@ pub(super) struct Head {
     pub tunnel: bool,
 }
 
+/// What one pass over a request's fields found: the map is not searched again for
+/// each of these (each search hashes the name).
+struct Seen<'a> {
+    /// A `host` field came.
+    host: bool,
+    /// A `cookie` field came.
+    cookie: bool,
+    /// The first `content-length` field's value.
+    length: Option<&'a http::HeaderValue>,
+}
+
+impl<'a> Seen<'a> {
+    fn of(map: &'a http::HeaderMap) -> Seen<'a> {
+        let mut seen = Seen {
+            host: false,
+            cookie: false,
+            length: None,
+        };
+        for name in map.keys() {
+            if name == http::header::HOST {
+                seen.host = true;
+            } else if name == http::header::COOKIE {
+                seen.cookie = true;
+            } else if name == http::header::CONTENT_LENGTH {
+                seen.length = map.get(name);
+            }
+        }
+        seen
+    }
+}
+
 /// Why a stream's request is refused before the exchange (the status answered).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Refused(pub u16);
@@ -83,15 +114,16 @@ impl Head {
         h.method_span = h.push(m);
         let uri = &parts.uri;
         let authority = uri.authority().map(|a| a.as_str());
+        let seen = Seen::of(&parts.headers);
         if connect && protocol.is_none() {
             // CONNECT host:port: the target is the authority alone.
             let a = authority.ok_or(Refused(400))?;
             h.target = h.push(a.as_bytes());
-            if !parts.headers.contains_key(http::header::HOST) {
+            if !seen.host {
                 h.header(b"host", a.as_bytes());
             }
             h.copy_fields(parts);
-            h.join_cookies(parts);
+            h.join_cookies(parts, seen.cookie);
             return Ok(h);
         }
         let path = uri.path_and_query().map_or("/", |p| p.as_str());
@@ -105,7 +137,7 @@ impl Head {
         }
         h.buf.extend_from_slice(path.as_bytes());
         h.target = Span::new(start, h.buf.len());
-        let length = match parts.headers.get(http::header::CONTENT_LENGTH) {
+        let length = match seen.length {
             Some(v) => Some(
                 std::str::from_utf8(v.as_bytes())
                     .ok()
@@ -120,7 +152,7 @@ impl Head {
             (false, None) => Payload::Streamed,
         };
         if let Some(a) = authority
-            && !parts.headers.contains_key(http::header::HOST)
+            && !seen.host
         {
             h.header(b"host", a.as_bytes());
         }
@@ -129,7 +161,7 @@ impl Head {
             h.header(b"upgrade", p.as_str().as_bytes());
             h.header(b"connection", b"upgrade");
         }
-        h.join_cookies(parts);
+        h.join_cookies(parts, seen.cookie);
         if h.payload == Payload::Streamed {
             h.header(b"transfer-encoding", b"chunked");
         }
@@ -149,8 +181,12 @@ impl Head {
         }
     }
 
-    /// The `cookie` crumbs of `parts` joined into one header (none without crumbs).
-    fn join_cookies(&mut self, parts: &http::request::Parts) {
+    /// The `cookie` crumbs of `parts` joined into one header (none without crumbs;
+    /// `any`: whether there are some).
+    fn join_cookies(&mut self, parts: &http::request::Parts, any: bool) {
+        if !any {
+            return;
+        }
         let mut joined = Vec::new();
         for v in parts.headers.get_all(http::header::COOKIE) {
             if !joined.is_empty() {

@@ -13,7 +13,6 @@ use crate::config::model::Reply;
 use crate::proxy::message::{Request, Response};
 use crate::runtime::backend::Backend;
 use crate::runtime::frontend::Frontend;
-use std::net::SocketAddr;
 
 /// Whether any `http-after-response` rule applies to a response of `fe` and `be`.
 pub(super) fn any(fe: &Frontend, be: Option<&Backend>) -> bool {
@@ -78,50 +77,12 @@ pub(super) struct ReplyView<'a> {
 }
 
 impl SampleSource for ReplyView<'_> {
-    fn src(&self) -> Option<SocketAddr> {
-        self.inner.src()
-    }
-    fn dst(&self) -> Option<SocketAddr> {
-        self.inner.dst()
-    }
-    fn method(&self) -> Option<&[u8]> {
-        self.inner.method()
-    }
-    fn uri(&self) -> Option<&[u8]> {
-        self.inner.uri()
-    }
-    fn req_header(&self, name: &str, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
-        self.inner.req_header(name, each)
-    }
+    crate::acl::forward_sample_source!(request_side);
     fn status(&self) -> Option<u16> {
         Some(self.reply.status)
     }
-    fn version(&self) -> Option<&[u8]> {
-        self.inner.version()
-    }
-    fn req_headers(&self, each: &mut dyn FnMut(&[u8], &[u8]) -> bool) -> bool {
-        self.inner.req_headers(each)
-    }
     fn res_headers(&self, each: &mut dyn FnMut(&[u8], &[u8]) -> bool) -> bool {
         self.reply.headers.iter().any(|(n, v)| each(n, v))
-    }
-    fn http_auth(&self, userlist: &str, groups: bool, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
-        self.inner.http_auth(userlist, groups, each)
-    }
-    fn unique_id(&self) -> Option<&[u8]> {
-        self.inner.unique_id()
-    }
-    fn unique_id_set(&self) -> Option<&[u8]> {
-        self.inner.unique_id_set()
-    }
-    fn request_counter(&self) -> u64 {
-        self.inner.request_counter()
-    }
-    fn var(&self, name: &str, each: &mut dyn FnMut(&[u8]) -> bool) -> bool {
-        self.inner.var(name, each)
-    }
-    fn set_var(&self, name: &str, value: Option<&[u8]>) {
-        self.inner.set_var(name, value)
     }
 }
 

@@ -42,6 +42,18 @@ pub struct HeldBody {
 }
 
 impl HeldBody {
+    /// Adds frames read from the client: their data, wire size, and the end with its
+    /// trailers.
+    fn absorb(&mut self, f: &Frames<'_>) {
+        self.data.extend_from_slice(f.data);
+        self.wire += f.wire;
+        if f.end {
+            self.trailers.extend(f.trailers.iter().cloned());
+            self.end = true;
+            self.end_of_trailers = f.end_of_trailers;
+        }
+    }
+
     /// Forgets the previous request's body (a large one's memory too).
     pub fn clear(&mut self) {
         self.held = false;
@@ -78,25 +90,22 @@ impl HeldBody {
     }
 }
 
-/// The body of `req` as the fetches see it: what was held, or nothing but its
-/// announced size while no rule waited for it (HAProxy would see the bytes that came
-/// with the head).
+/// The body of `req` as the fetches see it: what was held (by a wait, or the bytes
+/// that came with the head), with its announced size.
 pub fn req_body<'a>(req: &Request<'_>, held: Option<&'a HeldBody>) -> Option<ReqBody<'a>> {
-    let declared = match req.payload {
-        Payload::None => Some(0),
-        Payload::Length(n) => Some(n),
-        Payload::Streamed => None,
-    };
-    let data = held
-        .filter(|h| h.held)
-        .map_or(&[][..], |h| &h.data[..h.data.len().min(h.room)]);
-    Some(ReqBody { data, declared })
+    seen_body(req.payload, held)
 }
 
 /// The body of `resp` as the response fetches see it: what `http-response
 /// wait-for-body` held, or nothing but its announced size before.
 pub fn res_body<'a>(resp: &Response<'_>, held: Option<&'a HeldBody>) -> Option<ReqBody<'a>> {
-    let declared = match resp.payload {
+    seen_body(resp.payload, held)
+}
+
+/// A message body as the fetches see it: what was held, its size as `payload`
+/// announces it.
+fn seen_body(payload: Payload, held: Option<&HeldBody>) -> Option<ReqBody<'_>> {
+    let declared = match payload {
         Payload::None => Some(0),
         Payload::Length(n) => Some(n),
         Payload::Streamed => None,
@@ -145,6 +154,30 @@ fn room_for(
 }
 
 impl Session {
+    /// What HAProxy's body fetches see before any wait: the body bytes that came with
+    /// the head, held without reading more (they go to the server first, as a body
+    /// waited for does). `Err`: they are malformed (a bad chunk size).
+    pub(super) fn hold_buffered_body<C: ClientCodec>(
+        &self,
+        client: &mut C,
+        ex: &mut Exchange,
+    ) -> Result<(), BodyFail> {
+        if ex.txn.body.held || !client.body_buffered() {
+            return Ok(());
+        }
+        let limit = room(
+            self.snap.global.bufsize,
+            self.snap.global.maxrewrite,
+            &client.request(),
+        );
+        let f = client.take_body()?;
+        let held = &mut ex.txn.body;
+        held.held = true;
+        held.room = limit;
+        held.absorb(&f);
+        Ok(())
+    }
+
     /// Reads the request body into the transaction as `w` asks, answering `Expect:
     /// 100-continue` first. `Err`: the exchange ended (408 when the time ran out, as
     /// HAProxy; a client gone closes silently).
@@ -185,18 +218,10 @@ impl Session {
                 (a, b) => a.or(b),
             };
             match client.read_body(wait).await {
-                Ok(f) => {
-                    held.data.extend_from_slice(f.data);
-                    held.wire += f.wire;
-                    if f.end {
-                        held.trailers.extend(f.trailers.iter().cloned());
-                        held.end = true;
-                        held.end_of_trailers = f.end_of_trailers;
-                    }
-                }
+                Ok(f) => held.absorb(&f),
                 Err(BodyFail::Io(IoFail::Timeout)) => {
                     return Err(self
-                        .fail(client, ex, 408, TermCause::ClientTimeout, FinState::Data)
+                        .fail_cold(client, ex, 408, TermCause::ClientTimeout, FinState::Data)
                         .await);
                 }
                 Err(BodyFail::Io(_)) => {
@@ -207,7 +232,7 @@ impl Session {
                 }
                 Err(BodyFail::Invalid) => {
                     return Err(self
-                        .fail(client, ex, 400, TermCause::Proxy, FinState::Request)
+                        .fail_cold(client, ex, 400, TermCause::Proxy, FinState::Request)
                         .await);
                 }
             }

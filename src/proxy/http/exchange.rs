@@ -1,5 +1,6 @@
 //! One client connection in http mode: the request loop and the life of each exchange.
 
+use super::cold::cold;
 use super::io::{WaitReadable, wait_readable};
 use super::rules::{self, Edits, Verdict};
 use super::view::ReqView;
@@ -357,7 +358,7 @@ struct Spare {
 }
 
 /// Most spare buffer sets a worker thread keeps.
-const MAX_SPARES: usize = 32;
+const MAX_SPARES: usize = 128;
 
 thread_local! {
     static SPARES: std::cell::RefCell<Vec<Spare>> = const { std::cell::RefCell::new(Vec::new()) };
@@ -592,7 +593,7 @@ impl Session {
                 // nothing is a "null" one `option dontlognull` does not log.
                 ex.nolog = ex.rx_start.is_none() && self.dontlognull();
                 Err(self
-                    .fail(client, ex, 408, TermCause::ClientTimeout, FinState::Request)
+                    .fail_cold(client, ex, 408, TermCause::ClientTimeout, FinState::Request)
                     .await)
             }
             Err(HeadFail::Closed { nothing }) => {
@@ -695,22 +696,40 @@ impl Session {
             let c = &self.fe.live.counters;
             c.intercepted
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            return Err(self.error_reply(client, ex, status, true).await);
+            return Err(cold(self.error_reply(client, ex, status, true)).await);
         }
         let ids = &self.snap.identities;
         if let Some(p) = super::identity::backchannel_for(ids, &client.request()) {
             let method = client.request().method_bytes().to_vec();
-            let body = self.read_small_body(client, BACKCHANNEL_BODY_MAX).await;
-            let r = super::identity::backchannel_logout(&p, &method, body.as_deref()).await;
-            return Err(self
-                .local_reply(client, ex, Page::Reply(&r), r.status, true)
-                .await);
+            let body = cold(self.read_small_body(client, BACKCHANNEL_BODY_MAX)).await;
+            let r = cold(super::identity::backchannel_logout(
+                &p,
+                &method,
+                body.as_deref(),
+            ))
+            .await;
+            return Err(cold(self.local_reply(client, ex, Page::Reply(&r), r.status, true)).await);
         }
         let secure = self.conn.tls.is_some();
-        let reply = super::identity::intercept(ids, &client.request(), &ex.txn, secure).await;
+        // Boxed out of line, and only built when identities are configured.
+        let reply = if ids.is_empty() {
+            None
+        } else {
+            cold(super::identity::intercept(
+                ids,
+                &client.request(),
+                &ex.txn,
+                secure,
+            ))
+            .await
+        };
         if let Some(r) = reply {
+            return Err(cold(self.local_reply(client, ex, Page::Reply(&r), r.status, true)).await);
+        }
+        // The body fetches see the bytes that came with the head, as HAProxy's.
+        if self.hold_buffered_body(client, ex).is_err() {
             return Err(self
-                .local_reply(client, ex, Page::Reply(&r), r.status, true)
+                .fail(client, ex, 400, TermCause::Proxy, FinState::Request)
                 .await);
         }
         let mut stage = rules::Stage::Start;
@@ -730,7 +749,7 @@ impl Session {
             let routed = rules::route(&fe, &view, &mut ex.edits, &mut ex.fx, stage).ok_or(None)?;
             if let Verdict::WaitBody(w) = routed.0 {
                 // The rules resume once the body is held (`body_wait.rs`).
-                self.wait_for_body(client, ex, &w).await?;
+                cold(self.wait_for_body(client, ex, &w)).await?;
                 stage = w.resume;
                 continue;
             }
@@ -758,39 +777,39 @@ impl Session {
         }
         match verdict {
             Verdict::Continue | Verdict::WaitBody(_) => {}
-            Verdict::Prometheus => return Err(self.serve_stats(client, ex, None).await),
+            Verdict::Prometheus => return Err(cold(self.serve_stats(client, ex, None)).await),
             Verdict::ErrorPage(status) => {
-                return Err(self.error_reply(client, ex, status, true).await);
+                return Err(cold(self.error_reply(client, ex, status, true)).await);
             }
             Verdict::Deny(status) => {
-                return Err(self.error_reply(client, ex, status, false).await);
+                return Err(cold(self.error_reply(client, ex, status, false)).await);
             }
             Verdict::Tarpit(status) => {
                 // HAProxy holds the request, then answers with the error page, logged
                 // `PT`.
                 if let Some(d) = fe.timeouts.tarpit {
-                    tokio::time::sleep(d).await;
+                    cold(tokio::time::sleep(d)).await;
                 }
                 return Err(self
-                    .fail(client, ex, status, TermCause::Proxy, FinState::Tarpit)
+                    .fail_cold(client, ex, status, TermCause::Proxy, FinState::Tarpit)
                     .await);
             }
             Verdict::Auth(realm) => {
-                return Err(self.auth_reply(client, ex, &realm).await);
+                return Err(cold(self.auth_reply(client, ex, &realm)).await);
             }
             Verdict::Return(reply) => {
                 let status = reply.as_ref().map_or(200, |r| r.status);
                 let page = reply.as_deref().map_or(Page::Empty, Page::Reply);
-                return Err(self.local_reply(client, ex, page, status, true).await);
+                return Err(cold(self.local_reply(client, ex, page, status, true)).await);
             }
         }
         if let Some(page) = self.stats_page(client, backend.as_ref()) {
-            return Err(self.serve_stats(client, ex, Some(page)).await);
+            return Err(cold(self.serve_stats(client, ex, Some(page))).await);
         }
         match backend {
             Some(be) => Ok(be),
             None => Err(self
-                .fail(client, ex, 503, TermCause::Proxy, FinState::Request)
+                .fail_cold(client, ex, 503, TermCause::Proxy, FinState::Request)
                 .await),
         }
     }
@@ -856,12 +875,12 @@ impl Session {
             Ok(up) => up,
             Err(next) => return next,
         };
-        ex.server = Some(up.slot.server.clone());
+        ex.server = Some(up.server().clone());
         super::persist_cookie::connected(&mut ex.cookie, &ex.info);
         // `on-marked-down shutdown-sessions`, `on-marked-up shutdown-backup-sessions`
         // and `shutdown sessions server` end the exchange with this server from
         // outside: its server connection is dropped and the client's closed.
-        let mut shutdown = up.slot.server.shutdown.watch();
+        let mut shutdown = up.server().shutdown.watch();
         let killed = {
             // Both futures pinned where they are built: `tokio::select!` would move the
             // exchange's (all the phases' futures, ~350 instructions of `memcpy` per
@@ -895,18 +914,22 @@ impl Session {
         ex: &mut Exchange,
         be: &Arc<Backend>,
         mode: crate::config::model::HttpConnMode,
-        up: super::upstream::Upstream,
+        mut up: super::upstream::Upstream,
     ) -> Option<Next> {
         ex.phase = Phase::ForwardRequest;
-        let (up, mut sent) = match self.send_request(client, ex, be, mode, up).await {
+        // `up` stays here: the phases borrow it (moving it through each phase's future
+        // cost a `memcpy` of it per phase).
+        let mut sent = match self.send_request(client, ex, be, mode, &mut up).await {
             Ok(r) => r,
             Err(next) => return next,
         };
         ex.phase = Phase::Response;
-        let mut up = match self.await_response(client, ex, be, up, &mut sent).await {
-            Ok(up) => up,
-            Err(next) => return next,
-        };
+        if let Err(next) = self
+            .await_response(client, ex, be, &mut up, &mut sent)
+            .await
+        {
+            return next;
+        }
         let now = crate::proxy::clock::now();
         ex.t_response = session::ms(now.saturating_duration_since(sent.at));
         let request_done = client.body_done();

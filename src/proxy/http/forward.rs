@@ -3,6 +3,7 @@
 //! neutral frames the client codec reads and the server codec frames,
 //! `Expect: 100-continue` answered when the body is buffered.
 
+use super::cold::cold;
 use super::exchange::{Exchange, Next, Session};
 use super::io::IoFail;
 use super::server_side::ServerSide;
@@ -14,6 +15,26 @@ use crate::proxy::session::ConnInfo;
 use crate::runtime::backend::Backend;
 use std::sync::Arc;
 use std::time::Instant;
+
+/// The request head without its buffers: method, framing and flags only.
+fn head_sketch(
+    req: &crate::proxy::message::Request<'_>,
+) -> crate::proxy::message::Request<'static> {
+    crate::proxy::message::Request {
+        buf: &[],
+        method: req.method,
+        method_span: Default::default(),
+        target: Default::default(),
+        version: req.version,
+        headers: &[],
+        payload: req.payload,
+        persist: req.persist,
+        expect_continue: req.expect_continue,
+        upgrade: req.upgrade,
+        default_port: Default::default(),
+        host_port_trim: req.host_port_trim,
+    }
+}
 
 fn xff_value(conn: &ConnInfo) -> Option<String> {
     conn.peer.map(|p| match p.ip() {
@@ -84,16 +105,15 @@ impl Session {
         ex: &mut Exchange,
         be: &Arc<Backend>,
         mode: HttpConnMode,
-        mut up: Upstream,
-    ) -> Result<(Upstream, Sent), Option<Next>> {
+        up: &mut Upstream,
+    ) -> Result<Sent, Option<Next>> {
         // With `option http-buffer-request`, the proxy answers `Expect: 100-continue`
         // itself and reads the body before the server sees the request.
         // A body held for the rules was answered `100 Continue` then (`body_wait.rs`).
         let held = ex.txn.body.is_held();
         let mut expect = client.request().expect_continue && !held;
         if expect && (self.fe.buffer_request || be.buffer_request) {
-            if client
-                .write_continue(self.fe.timeouts.client)
+            if cold(client.write_continue(self.fe.timeouts.client))
                 .await
                 .is_err()
             {
@@ -134,7 +154,7 @@ impl Session {
                 }
                 Err(_) => {
                     return Err(self
-                        .fail(client, ex, 400, TermCause::Proxy, FinState::Request)
+                        .fail_cold(client, ex, 400, TermCause::Proxy, FinState::Request)
                         .await);
                 }
             }
@@ -144,13 +164,13 @@ impl Session {
         if up.codec.send_pending(st).await.is_err() {
             if !up.reused {
                 return Err(self
-                    .fail(client, ex, 502, TermCause::ServerAbort, FinState::Data)
+                    .fail_cold(client, ex, 502, TermCause::ServerAbort, FinState::Data)
                     .await);
             }
-            up = self.redial(client, be, ex, up).await?;
+            cold(self.redial(client, be, ex, up)).await?;
             if up.codec.send_pending(st).await.is_err() {
                 return Err(self
-                    .fail(client, ex, 502, TermCause::ServerAbort, FinState::Data)
+                    .fail_cold(client, ex, 502, TermCause::ServerAbort, FinState::Data)
                     .await);
             }
         }
@@ -160,7 +180,106 @@ impl Session {
             replayable: body_done,
             at: crate::proxy::clock::now(),
         };
-        Ok((up, sent))
+        Ok(sent)
+    }
+
+    /// While the client waits for `100 Continue`: the server's next response head
+    /// (`Some`), or the client's first body frames, forwarded to the server (`None`),
+    /// whichever comes first. A client that gives up waiting sends its body anyway, and
+    /// HAProxy forwards it as it arrives rather than holding it until the server answers.
+    pub(super) async fn await_head_or_body<C: ClientCodec>(
+        &mut self,
+        client: &mut C,
+        ex: &mut Exchange,
+        be: &Backend,
+        up: &mut Upstream,
+    ) -> Result<Option<Result<(), IoFail>>, Option<Next>> {
+        let server_wait = ex.fx.server_timeout.or(be.timeouts.server);
+        let client_wait = if server_wait.is_some() {
+            None
+        } else {
+            self.fe.timeouts.client
+        };
+        // The server codec reads only the method and the upgrade wish of the request;
+        // a copy without the buffers leaves the client free to read its body.
+        let sketch = head_sketch(&client.request());
+        let read = tokio::select! {
+            biased;
+            head = up.codec.read_response(&sketch, server_wait) => return Ok(Some(head)),
+            frames = client.read_body(client_wait) => frames,
+        };
+        let frames = match read {
+            Ok(f) => f,
+            Err(e) => return Err(self.body_read_failed(client, ex, e, server_wait).await),
+        };
+        let wire = frames.htx_size();
+        if up.codec.write_body(&frames, server_wait).await.is_err() {
+            return Err(self
+                .fail(client, ex, 502, TermCause::ServerAbort, FinState::Data)
+                .await);
+        }
+        ex.bytes_in += wire;
+        if client.body_done() {
+            ex.body_pending = false;
+        }
+        Ok(None)
+    }
+
+    /// After the response: the rest of a request body the server answered before
+    /// (`Expect: 100-continue`), forwarded to the server as HAProxy does, so that both
+    /// connections stay in step. `false` when either side failed.
+    pub(super) async fn forward_late_body<C: ClientCodec>(
+        &mut self,
+        client: &mut C,
+        server: &mut ServerSide,
+        ex: &mut Exchange,
+        be: &Backend,
+    ) -> bool {
+        let st = ex.fx.server_timeout.or(be.timeouts.server);
+        while !client.body_done() {
+            let Ok(frames) = client.read_body(self.fe.timeouts.client).await else {
+                return false;
+            };
+            let wire = frames.htx_size();
+            if server.write_body(&frames, st).await.is_err() {
+                return false;
+            }
+            ex.bytes_in += wire;
+        }
+        true
+    }
+
+    /// How a failed read of the request body ends the exchange.
+    async fn body_read_failed<C: ClientCodec>(
+        &mut self,
+        client: &mut C,
+        ex: &mut Exchange,
+        e: BodyFail,
+        server_wait: Option<std::time::Duration>,
+    ) -> Option<Next> {
+        match e {
+            BodyFail::Io(IoFail::Timeout) if server_wait.is_some() => {
+                self.fail(client, ex, 504, TermCause::ServerTimeout, FinState::Headers)
+                    .await
+            }
+            BodyFail::Io(e) => {
+                // A client that leaves in the middle of its body is logged `CL`
+                // by HAProxy, with no response.
+                (ex.term, ex.fin) = if e == IoFail::Timeout {
+                    (TermCause::ClientTimeout, FinState::Data)
+                } else {
+                    (TermCause::ClientAbort, FinState::Last)
+                };
+                ex.status = -1;
+                Some(Next::Close)
+            }
+            BodyFail::Invalid => {
+                // A malformed chunk arriving later: HAProxy's stream answers 400
+                // (`errorfile` applies) while waiting for the response, `PH--`.
+                self.fail(client, ex, 400, TermCause::Proxy, FinState::Headers)
+                    .await
+            }
+        }
     }
 
     /// Streams the rest of the request body from the client to the server, frame by
@@ -179,34 +298,12 @@ impl Session {
         loop {
             let frames = match client.read_body(wait).await {
                 Ok(f) => f,
-                Err(BodyFail::Io(IoFail::Timeout)) if server_wait.is_some() => {
-                    return Err(self
-                        .fail(client, ex, 504, TermCause::ServerTimeout, FinState::Headers)
-                        .await);
-                }
-                Err(BodyFail::Io(e)) => {
-                    // A client that leaves in the middle of its body is logged `CL`
-                    // by HAProxy, with no response.
-                    (ex.term, ex.fin) = if e == IoFail::Timeout {
-                        (TermCause::ClientTimeout, FinState::Data)
-                    } else {
-                        (TermCause::ClientAbort, FinState::Last)
-                    };
-                    ex.status = -1;
-                    return Err(Some(Next::Close));
-                }
-                Err(BodyFail::Invalid) => {
-                    // A malformed chunk arriving later: HAProxy's stream answers 400
-                    // (`errorfile` applies) while waiting for the response, `PH--`.
-                    return Err(self
-                        .fail(client, ex, 400, TermCause::Proxy, FinState::Headers)
-                        .await);
-                }
+                Err(e) => return Err(cold(self.body_read_failed(client, ex, e, server_wait)).await),
             };
             let wire = frames.htx_size();
             if server.write_body(&frames, server_wait).await.is_err() {
                 return Err(self
-                    .fail(client, ex, 502, TermCause::ServerAbort, FinState::Data)
+                    .fail_cold(client, ex, 502, TermCause::ServerAbort, FinState::Data)
                     .await);
             }
             ex.bytes_in += wire;

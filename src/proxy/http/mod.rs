@@ -23,6 +23,7 @@
 mod actions;
 mod after;
 pub mod body_wait;
+mod cold;
 mod cookie_walk;
 mod exchange;
 mod forward;

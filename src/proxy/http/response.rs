@@ -4,6 +4,7 @@
 //! `http-response` rules, then the response forwarded (or a tunnel).
 
 use super::body_wait::{HeldBody, ResWaitEnd};
+use super::cold::cold;
 use super::exchange::{Exchange, Next, Session};
 use super::forward::Sent;
 use super::io::{IoFail, write_all};
@@ -56,50 +57,60 @@ impl Session {
         client: &mut C,
         ex: &mut Exchange,
         be: &Arc<Backend>,
-        mut up: Upstream,
+        up: &mut Upstream,
         sent: &mut Sent,
-    ) -> Result<Upstream, Option<Next>> {
+    ) -> Result<(), Option<Next>> {
         let st = ex.fx.server_timeout.or(be.timeouts.server);
         loop {
             if !sent.awaiting_100 && !client.body_done() {
-                self.stream_request_body(client, &mut up.codec, ex, be)
-                    .await?;
+                cold(self.stream_request_body(client, &mut up.codec, ex, be)).await?;
                 ex.body_pending = false;
             }
-            let head = up.codec.read_response(&client.request(), st).await;
-            observe_head(&up, &head, || up.codec.response().status);
+            let head = if sent.awaiting_100 && !client.body_done() {
+                match cold(self.await_head_or_body(client, ex, be, up)).await? {
+                    Some(head) => head,
+                    None => {
+                        // The client sent its body without the interim response (curl
+                        // does after 1 s): HAProxy forwards it as it comes.
+                        sent.awaiting_100 = false;
+                        continue;
+                    }
+                }
+            } else {
+                up.codec.read_response(&client.request(), st).await
+            };
+            observe_head(up, &head, || up.codec.response().status);
             match head {
                 Ok(()) => {}
                 Err(IoFail::Timeout) => {
                     ex.t_response = Some(-1);
                     return Err(self
-                        .fail(client, ex, 504, TermCause::ServerTimeout, FinState::Headers)
+                        .fail_cold(client, ex, 504, TermCause::ServerTimeout, FinState::Headers)
                         .await);
                 }
                 Err(IoFail::Closed)
                     if up.reused && up.codec.received_nothing() && sent.replayable =>
                 {
-                    up = self.redial(client, be, ex, up).await?;
+                    cold(self.redial(client, be, ex, up)).await?;
                     if up.codec.send_pending(st).await.is_err() {
                         return Err(self
-                            .fail(client, ex, 502, TermCause::ServerAbort, FinState::Data)
+                            .fail_cold(client, ex, 502, TermCause::ServerAbort, FinState::Data)
                             .await);
                     }
                     continue;
                 }
                 Err(_) => {
                     return Err(self
-                        .fail(client, ex, 502, TermCause::ServerAbort, FinState::Headers)
+                        .fail_cold(client, ex, 502, TermCause::ServerAbort, FinState::Headers)
                         .await);
                 }
             }
             let resp = up.codec.response();
             if !resp.is_interim() {
-                return Ok(up);
+                return Ok(());
             }
             let status = resp.status;
-            if client
-                .write_interim(&resp, self.fe.timeouts.client)
+            if cold(client.write_interim(&resp, self.fe.timeouts.client))
                 .await
                 .is_err()
             {
@@ -188,14 +199,14 @@ impl Session {
             from = (in_fe, w.resume.index());
             let st = ex.fx.server_timeout.or(be.timeouts.server);
             let held = &mut ex.txn.res_body;
-            if let Err(end) = self.wait_for_response_body(server, held, &w, st).await {
+            if let Err(end) = cold(self.wait_for_response_body(server, held, &w, st)).await {
                 ex.bytes_out += head_size + ex.txn.res_body.frames().htx_size();
                 let (status, term) = match end {
                     ResWaitEnd::Time => (504, TermCause::ServerTimeout),
                     ResWaitEnd::Invalid => (502, TermCause::Proxy),
                 };
                 return Responded::clean(
-                    self.fail(client, ex, status, term, FinState::Request).await,
+                    cold(self.fail(client, ex, status, term, FinState::Request)).await,
                 );
             }
         };
@@ -208,7 +219,7 @@ impl Session {
             Verdict::Deny(_) => {
                 ex.bytes_out += received(server, &ex.txn.res_body, head_size);
                 return Responded::clean(
-                    self.fail(client, ex, 502, TermCause::Proxy, FinState::Headers)
+                    self.fail_cold(client, ex, 502, TermCause::Proxy, FinState::Headers)
                         .await,
                 );
             }
@@ -218,14 +229,14 @@ impl Session {
                     .error_page_reply(ex, client.request(), status)
                     .map(Arc::new);
                 return Responded {
-                    next: self.response_reply(client, ex, reply, request_done).await,
+                    next: cold(self.response_reply(client, ex, reply, request_done)).await,
                     server_clean: false,
                 };
             }
             Verdict::Return(reply) => {
                 ex.bytes_out += received(server, &ex.txn.res_body, head_size);
                 return Responded {
-                    next: self.response_reply(client, ex, reply, request_done).await,
+                    next: cold(self.response_reply(client, ex, reply, request_done)).await,
                     server_clean: false,
                 };
             }
@@ -259,8 +270,12 @@ impl Session {
         // The client side follows the frontend's mode only: a backend's `option
         // httpclose` closes the server side (HAProxy 2.6's H1 client/server modes).
         // A soft stop closes it after this response (docs/reload.md).
+        // A server that answered before the body came (`Expect: 100-continue` with no
+        // `100 Continue`): HAProxy keeps the HTTP/1 client connection and forwards the
+        // body to the server as it still comes, after the response.
+        let late_body = !request_done && client.request().version.major == 1;
         let allowed = self.fe.conn_mode != HttpConnMode::Close
-            && request_done
+            && (request_done || late_body)
             && !crate::proxy::running::stopping();
         if server.response().tunnel {
             let keep = client.keeps_after(&server.response(), allowed);
@@ -275,13 +290,13 @@ impl Session {
             }
             ex.bytes_out += head_size;
             // Boxed: tunnels are rare and their future is large.
-            return Responded::clean(Some(Box::pin(self.tunnel(client, server, ex, be)).await));
+            return Responded::clean(Some(cold(self.tunnel(client, server, ex, be)).await));
         }
         let (resp, first) = match server.head_and_body() {
             Ok(r) => r,
             Err(_) => {
                 return Responded::clean(
-                    self.fail(client, ex, 502, TermCause::ServerAbort, FinState::Data)
+                    self.fail_cold(client, ex, 502, TermCause::ServerAbort, FinState::Data)
                         .await,
                 );
             }
@@ -331,11 +346,19 @@ impl Session {
                 }
             }
         }
-        Responded::clean(Some(if client_keep {
+        let next = Some(if client_keep {
             Next::KeepAlive
         } else {
             Next::Close
-        }))
+        });
+        if !request_done {
+            // The server connection is in step again only once the body went out.
+            let in_step = late_body && self.forward_late_body(client, server, ex, be).await;
+            if !in_step {
+                return Responded::broken();
+            }
+        }
+        Responded::clean(next)
     }
 
     /// After a switch of protocols or a successful CONNECT: both sides' bytes already
@@ -389,11 +412,11 @@ fn received(server: &mut ServerSide, held: &HeldBody, head_size: u64) -> u64 {
 /// counted.
 fn observe_head(up: &Upstream, head: &Result<(), IoFail>, status: impl FnOnce() -> u16) {
     use crate::check::passive::{Seen, responded};
-    if up.slot.server.observe.is_none() {
+    if up.server().observe.is_none() {
         return;
     }
     responded(
-        &up.slot.server,
+        up.server(),
         match head {
             Ok(()) => match status() {
                 s if (100..200).contains(&s) => return,

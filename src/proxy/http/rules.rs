@@ -254,25 +254,14 @@ pub fn apply_with(
     edits: &mut Edits,
     fx: &mut Effects,
 ) -> Verdict {
-    apply_from(rules, 0, src, edits, fx)
+    apply_after(rules, 0, src, edits, fx)
 }
 
-/// [`apply_with`] from the rule at index `from` on (the rules after an `http-response
-/// wait-for-body`): see [`apply_from`].
+/// [`apply_with`] from the rule at index `from` on (the rules after a
+/// `wait-for-body`); a `wait-for-body` rule that matches stops with
+/// [`Verdict::WaitBody`], to resume at the next rule (`Stage::Frontend(next)`, which
+/// [`route`] turns into a backend's stage).
 pub fn apply_after(
-    rules: &HttpRules,
-    from: usize,
-    src: &dyn SampleSource,
-    edits: &mut Edits,
-    fx: &mut Effects,
-) -> Verdict {
-    apply_from(rules, from, src, edits, fx)
-}
-
-/// [`apply_with`] from the rule at index `from` on; a `wait-for-body` rule that
-/// matches stops with [`Verdict::WaitBody`], to resume at the next rule
-/// (`Stage::Frontend(next)`, which [`route`] turns into a backend's stage).
-fn apply_from(
     rules: &HttpRules,
     from: usize,
     src: &dyn SampleSource,
@@ -555,7 +544,7 @@ pub fn route(
             if be_from == 0 {
                 super::identity::before_rules(&b.http_request, view, edits);
             }
-            let mut v = apply_from(&b.http_request, be_from, view, edits, fx);
+            let mut v = apply_after(&b.http_request, be_from, view, edits, fx);
             if let Verdict::WaitBody(w) = &mut v {
                 if let Stage::Frontend(i) = w.resume {
                     w.resume = Stage::Backend(Arc::clone(b), i);
@@ -614,7 +603,7 @@ fn route_frontend(
             0
         }
     };
-    let mut v = apply_from(&fe.http_request, at, view, edits, fx);
+    let mut v = apply_after(&fe.http_request, at, view, edits, fx);
     if matches!(v, Verdict::WaitBody(_)) {
         return Some((v, None));
     }

@@ -9,11 +9,7 @@ use crate::proxy::h2srv::H2Server;
 use crate::proxy::http::io::IoFail;
 use crate::proxy::message::{Edits, Frames, Request, Response};
 use crate::runtime::conn::ServerConn;
-use std::io;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// The server codec of one exchange.
 pub(crate) enum ServerSide {
@@ -142,42 +138,4 @@ pub(crate) enum ServerTunnel<'a> {
     Stream(&'a mut DataStream),
 }
 
-impl AsyncRead for ServerTunnel<'_> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            ServerTunnel::Conn(c) => Pin::new(&mut **c).poll_read(cx, buf),
-            ServerTunnel::Stream(s) => Pin::new(&mut **s).poll_read(cx, buf),
-        }
-    }
-}
-
-impl AsyncWrite for ServerTunnel<'_> {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            ServerTunnel::Conn(c) => Pin::new(&mut **c).poll_write(cx, buf),
-            ServerTunnel::Stream(s) => Pin::new(&mut **s).poll_write(cx, buf),
-        }
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            ServerTunnel::Conn(c) => Pin::new(&mut **c).poll_flush(cx),
-            ServerTunnel::Stream(s) => Pin::new(&mut **s).poll_flush(cx),
-        }
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            ServerTunnel::Conn(c) => Pin::new(&mut **c).poll_shutdown(cx),
-            ServerTunnel::Stream(s) => Pin::new(&mut **s).poll_shutdown(cx),
-        }
-    }
-}
+crate::tls::stream::either_stream_io!(ServerTunnel<'_>, ServerTunnel::Conn, ServerTunnel::Stream);

@@ -75,8 +75,14 @@ impl Session {
                 None => self.error_reply(client, ex, 400, true).await,
             };
         };
-        // The admin form: read its body (`Content-Length` only) before answering.
-        let mut body = Vec::new();
+        // The admin form: read its body (`Content-Length` only) before answering, after
+        // the bytes that came with the head (held for the body fetches).
+        let held = &ex.txn.body;
+        let mut body = if held.is_held() {
+            held.frames().data.to_vec()
+        } else {
+            Vec::new()
+        };
         if let Payload::Length(n) = client.request().payload
             && n <= MAX_FORM
         {

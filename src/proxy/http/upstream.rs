@@ -3,6 +3,7 @@
 //! a new one with `retries` and `option redispatch`), and where it goes after the
 //! response: back to the pool, kept for this client, or closed.
 
+use super::cold::cold;
 use super::exchange::{Exchange, MAX_OWN_CONNS, Next, OwnConn, Session};
 use super::server_side::ServerSide;
 use super::view::ReqView;
@@ -26,10 +27,30 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 pub(super) struct Upstream {
     /// The server codec, holding the connection (or its stream).
     pub(super) codec: ServerSide,
-    /// The server's connection slot (its `maxconn`), released when dropped.
-    pub(super) slot: ServerSlot,
+    /// The server's connection slot (its `maxconn`), released when dropped. `None` only
+    /// after a failed [`Session::redial`], which ends the exchange.
+    slot: Option<ServerSlot>,
     /// The connection served an earlier request (from a pool or the client's own).
     pub(super) reused: bool,
+}
+
+impl Upstream {
+    fn new(codec: ServerSide, slot: ServerSlot, reused: bool) -> Self {
+        Upstream {
+            codec,
+            slot: Some(slot),
+            reused,
+        }
+    }
+
+    /// The server the connection goes to.
+    pub(super) fn server(&self) -> &Arc<ServerState> {
+        &self
+            .slot
+            .as_ref()
+            .expect("a slot until a failed redial")
+            .server
+    }
 }
 
 impl Session {
@@ -67,13 +88,26 @@ impl Session {
                 None
             };
             let info = &mut ex.info;
-            let acq = async move {
-                match sticky {
-                    Some(s) => connect::acquire_persistent(be, s, info).await,
-                    None => super::persist_cookie::acquire(be, target, rule, &view, info).await,
+            if target.is_none() && sticky.is_none() {
+                // The common case: balance and take a free slot without building a
+                // future; only a request that must queue waits (out of line).
+                info.force_persist = rule == crate::runtime::persist::PersistVerdict::Force;
+                match connect::try_acquire(be, &view, &[]) {
+                    connect::Taken::Now(r) => Some(r),
+                    connect::Taken::Queue(q) => {
+                        let wait = cold(connect::wait_in_queue(be, q, info));
+                        unless_client_closes(io, be.abortonclose, &mut early, wait).await
+                    }
                 }
-            };
-            unless_client_closes(io, be.abortonclose, &mut early, acq).await
+            } else {
+                let acq = cold(async move {
+                    match sticky {
+                        Some(s) => connect::acquire_persistent(be, s, info).await,
+                        None => super::persist_cookie::acquire(be, target, rule, &view, info).await,
+                    }
+                });
+                unless_client_closes(io, be.abortonclose, &mut early, acq).await
+            }
         };
         client.push_input(&early);
         let Some(slot) = slot else {
@@ -90,7 +124,7 @@ impl Session {
                 // No server to pick is a connection failure (`SC`, the backend's
                 // `econ`), as HAProxy 2.6 counts it.
                 let term = TermCause::ServerAbort;
-                return Err(self.fail(client, ex, 503, term, fin).await);
+                return Err(cold(self.fail(client, ex, 503, term, fin)).await);
             }
         };
         let key = connect::pool_key(&slot.server, &view(client.request(), &self.conn));
@@ -126,11 +160,9 @@ impl Session {
             Some(ServerSide::H1(self.h1(conn)))
         });
         if let Some(codec) = reuse {
-            return Ok(Upstream {
-                codec,
-                slot,
-                reused: true,
-            });
+            slot.server.counters.server_connection(true);
+            be.counters.server_connection(true);
+            return Ok(Upstream::new(codec, slot, true));
         }
         // A failed connection is logged with the server it was for, as HAProxy does.
         let first = slot.server.clone();
@@ -140,8 +172,9 @@ impl Session {
             let mut view = view(req, &self.conn);
             // The `unique-id` a PROXY v2 header may carry (`proxy-v2-options unique-id`).
             view.txn = Some((&ex.txn, self.fe.unique_id.as_ref(), &self.fe.name));
-            // Boxed: a new connection is the uncommon path, and its future is large.
-            let dial = Box::pin(connect::dial_retrying(
+            // Boxed out of line: a new connection is the uncommon path, and its future
+            // is large.
+            let dial = cold(connect::dial_retrying(
                 be,
                 &view,
                 self.conn.local,
@@ -155,13 +188,9 @@ impl Session {
             return Err(client_gave_up(ex, FinState::Connect));
         };
         let failed = match r {
-            Ok((conn, slot)) => match self.server_codec(be, &slot, conn, mode).await {
+            Ok((conn, slot)) => match cold(self.server_codec(be, &slot, conn, mode)).await {
                 Some(codec) => {
-                    return Ok(Upstream {
-                        codec,
-                        slot,
-                        reused: false,
-                    });
+                    return Ok(Upstream::new(codec, slot, false));
                 }
                 None => ConnectError::Refused,
             },
@@ -173,36 +202,34 @@ impl Session {
         } else {
             TermCause::ServerAbort
         };
-        Err(self.fail(client, ex, 503, term, FinState::Connect).await)
+        Err(cold(self.fail(client, ex, 503, term, FinState::Connect)).await)
     }
 
-    /// The retry edge: a reused connection the server had closed is replaced by a fresh
-    /// one (with `retries` and `option redispatch`). `Err`: close without an answer (also
-    /// when the fresh connection speaks another protocol than the request was prepared
-    /// for).
+    /// The retry edge: a reused connection the server had closed is replaced in `up` by
+    /// a fresh one (with `retries` and `option redispatch`). `Err`: close without an
+    /// answer (also when the fresh connection speaks another protocol than the request
+    /// was prepared for). Rare: its future is boxed out of line by the callers.
     pub(super) async fn redial<C: ClientCodec>(
         &mut self,
-        client: &C,
+        client: &mut C,
         be: &Arc<Backend>,
         ex: &mut Exchange,
-        up: Upstream,
-    ) -> Result<Upstream, Option<Next>> {
-        let Upstream {
-            mut codec, slot, ..
-        } = up;
+        up: &mut Upstream,
+    ) -> Result<(), Option<Next>> {
+        let Some(slot) = up.slot.take() else {
+            return Err(None);
+        };
         let mut view = view(client.request(), &self.conn);
         view.txn = Some((&ex.txn, self.fe.unique_id.as_ref(), &self.fe.name));
         let dial = connect::dial_retrying(be, &view, self.conn.local, &mut ex.info, slot);
-        let (conn, slot) = Box::pin(dial).await.map_err(|_| None)?;
-        if speaks_h2(&slot.server, &conn) != matches!(codec, ServerSide::H2(_)) {
+        let (conn, slot) = dial.await.map_err(|_| None)?;
+        if speaks_h2(&slot.server, &conn) != matches!(up.codec, ServerSide::H2(_)) {
             return Err(None);
         }
-        codec.reconnect(conn);
-        Ok(Upstream {
-            codec,
-            slot,
-            reused: false,
-        })
+        up.codec.reconnect(conn);
+        up.slot = Some(slot);
+        up.reused = false;
+        Ok(())
     }
 
     /// The HTTP/1 codec over a connection.
@@ -253,6 +280,9 @@ impl Session {
             slot,
             reused,
         } = up;
+        let Some(slot) = slot else {
+            return;
+        };
         let link = match codec {
             ServerSide::H1(c) => OwnLink::H1(c.into_conn()),
             ServerSide::H2(c) => {
