@@ -27,6 +27,7 @@ declare -A PKG=(
     [pgbench]=postgresql-15            # tests/pgsql_failover.rs: load during a failover
     [mariadb-install-db]=mariadb-server-core # MariaDB 10.11
     [mariadbd]=mariadb-server-core
+    [my_print_defaults]=mariadb-client-core # mariadb-install-db runs it; -server-core lacks it
     [redis-server]=redis-server        # Redis 7
     [redis-sentinel]=redis-sentinel    # tests/stick_redis.rs: a Sentinel names the master of a shared table
     # tests/identity_*.rs: the real OpenID Provider (npm oidc-provider, tests/oidc/) and a

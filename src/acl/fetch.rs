@@ -239,9 +239,26 @@ pub(crate) fn all() -> impl Iterator<Item = &'static FetchDef> {
     FAMILIES.iter().flat_map(|f| f.iter())
 }
 
-/// Looks a fetch up by name.
+/// Looks a fetch up by name (and counts the request-body fetches looked up on this
+/// thread, see [`req_body_lookups`]).
 pub(crate) fn find(name: &str) -> Option<&'static FetchDef> {
-    all().find(|d| d.name == name)
+    let def = all().find(|d| d.name == name);
+    if def.is_some_and(|d| body::reads_request_body(d.name)) {
+        REQ_BODY_LOOKUPS.with(|n| n.set(n.get() + 1));
+    }
+    def
+}
+
+thread_local! {
+    static REQ_BODY_LOOKUPS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many request-body fetches (`req.body`, …) this thread has compiled so far.
+/// A configuration's compilation reads it before and after: when it has not moved, no
+/// rule reads the request body, and the body bytes that came with the head need not be
+/// held for the fetches.
+pub fn req_body_lookups() -> u64 {
+    REQ_BODY_LOOKUPS.with(|n| n.get())
 }
 
 /// The fetch an ACL keyword derived from a fetch (`path_beg`, `hdr_dom`, …) stands for,

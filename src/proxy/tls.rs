@@ -126,6 +126,12 @@ impl<S: WaitReadable> WaitReadable for TlsClient<S>
 where
     tokio_rustls::server::TlsStream<S>: Sync,
 {
+    /// Passed to the socket: the records of a body of known length, and those that
+    /// end a connection with its `close_notify`, leave in full segments.
+    fn set_more(&mut self, more: bool) {
+        self.inner.get_mut().0.set_more(more);
+    }
+
     fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         if self.buffered {
             return Poll::Ready(Ok(()));

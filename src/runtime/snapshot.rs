@@ -39,6 +39,9 @@ pub struct GlobalRt {
     pub description: Option<String>,
     /// The client connections alive (live state, shared across reloads).
     pub sessions: Arc<super::sessions::Sessions>,
+    /// Some rule or expression reads the request body (`req.body`, …): the body bytes
+    /// that came with a request's head are held for it before the rules run.
+    pub reads_req_body: bool,
 }
 
 /// The current snapshot, behind one atomic pointer: a reload stores a new one; each
@@ -515,8 +518,9 @@ fn ok_or_push<T>(
 /// resolve, log targets that cannot be opened) are returned as alerts.
 pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
     let mut diags = Vec::new();
+    let body_lookups = crate::acl::req_body_lookups();
     let g = &config.global;
-    let global = GlobalRt {
+    let mut global = GlobalRt {
         maxconn: g.maxconn.unwrap_or_else(default_maxconn),
         bufsize: g.tune_bufsize,
         maxrewrite: g.tune_maxrewrite.min(g.tune_bufsize / 2),
@@ -530,6 +534,7 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
         sessions: Arc::clone(&store.sessions),
         node: g.node.clone().unwrap_or_else(super::proxies::hostname),
         description: g.description.clone(),
+        reads_req_body: false,
     };
     let identities = match crate::identity::Identities::compile(&config.identities) {
         Ok(ids) => ids,
@@ -751,6 +756,7 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
     if diags.iter().any(Diag::is_alert) {
         return Err(diags);
     }
+    global.reads_req_body = crate::acl::req_body_lookups() != body_lookups;
     let mut proxies = super::proxies::compile(config, global.maxconn);
     // A server's `sid` is its id in the live state: stable when servers are added or
     // deleted at runtime, as HAProxy's (the position, for a first configuration).

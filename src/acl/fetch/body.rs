@@ -8,6 +8,11 @@ use super::row::*;
 use super::{Each, FetchCall, FetchDef, Sample};
 use crate::acl::SampleSource;
 
+/// Whether the fetch `name` reads the request body.
+pub(super) fn reads_request_body(name: &str) -> bool {
+    name.starts_with("req.body")
+}
+
 /// The fetches of this family.
 pub(super) static FETCHES: &[FetchDef] = &[
     FetchDef::new("req.body", SmpType::Str, R, body),

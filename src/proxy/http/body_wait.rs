@@ -156,13 +156,15 @@ fn room_for(
 impl Session {
     /// What HAProxy's body fetches see before any wait: the body bytes that came with
     /// the head, held without reading more (they go to the server first, as a body
-    /// waited for does). `Err`: they are malformed (a bad chunk size).
+    /// waited for does). Only when the configuration has a body fetch: otherwise the
+    /// bytes stay in the codec's buffer and are forwarded from there, uncopied. `Err`:
+    /// they are malformed (a bad chunk size).
     pub(super) fn hold_buffered_body<C: ClientCodec>(
         &self,
         client: &mut C,
         ex: &mut Exchange,
     ) -> Result<(), BodyFail> {
-        if ex.txn.body.held || !client.body_buffered() {
+        if !self.snap.global.reads_req_body || ex.txn.body.held || !client.body_buffered() {
             return Ok(());
         }
         let limit = room(
