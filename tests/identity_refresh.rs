@@ -131,8 +131,12 @@ fn an_expired_session_token_is_refreshed_and_a_refused_refresh_ends_the_session(
     assert_eq!(r.status, 200, "{:?}", g.stderr());
     let renewed = set_session(&r);
     assert!(renewed.is_some(), "no refresh: {}", g.stderr());
+    // The provider prints its grant line after it answered: wait for the line.
     assert!(
-        idp.lines().iter().any(|l| l == "GRANT refresh_token"),
+        wait_until(Duration::from_secs(5), || idp
+            .lines()
+            .iter()
+            .any(|l| l == "GRANT refresh_token")),
         "{:?}",
         idp.lines()
     );

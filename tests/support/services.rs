@@ -228,6 +228,9 @@ pub fn mariadb() -> Service {
     } else {
         vec![]
     };
+    // mariadb-install-db runs my_print_defaults (Debian's mariadb-client-core, which
+    // mariadb-server-core does not bring): found first, for a clear message.
+    service_bin("my_print_defaults");
     let mut init = Command::new(service_bin("mariadb-install-db"));
     init.arg("--no-defaults")
         .arg(format!("--datadir={}", data.display()))
