@@ -148,19 +148,35 @@ hz=$(getconf CLK_TCK)
 
 echo "bench-checks.sh: $SERVERS servers, inter $INTER, over $TARGETS nginx targets; $BIN"
 
-part_cpu() {
-    local pp
+# start_proxy NAME PA PB CHECK: the proxy pinned to CPU 0 on proxy_cfg's configuration
+# (its file and stderr $work/NAME.cfg and NAME.err); sets the caller's `pp` (its port)
+# and `pid` once it listens and WARMUP has passed. The same wait with and without
+# checks: only `check` differs between the runs compared.
+start_proxy() {
     pp=$(free_port)
-    proxy_cfg "$pp" "${targets[0]}" "${targets[0]}" yes >"$work/cpu.cfg"
-    taskset -c 0 "$BIN" -db -f "$work/cpu.cfg" 2>"$work/cpu.err" &
-    local pid=$!
+    proxy_cfg "$pp" "$2" "$3" "$4" >"$work/$1.cfg"
+    taskset -c 0 "$BIN" -db -f "$work/$1.cfg" 2>"$work/$1.err" &
+    pid=$!
     pids+=($pid)
+    wait_port "$pp"
     sleep "$WARMUP"
-    if grep -q "is DOWN" "$work/cpu.err"; then
-        echo "cpu: servers went DOWN:" >&2
-        grep -m3 "is DOWN" "$work/cpu.err" >&2
+}
+
+# start_checked NAME: start_proxy with the checks and no traffic; stops the run if
+# servers went DOWN.
+start_checked() {
+    local pp
+    start_proxy "$1" "${targets[0]}" "${targets[0]}" yes
+    if grep -q "is DOWN" "$work/$1.err"; then
+        echo "$1: servers went DOWN:" >&2
+        grep -m3 "is DOWN" "$work/$1.err" >&2
         exit 1
     fi
+}
+
+part_cpu() {
+    local pid
+    start_checked cpu
     local n0 t0 n1 t1
     n0=$(checks_logged)
     t0=$(cpu_ticks "$pid")
@@ -174,13 +190,8 @@ part_cpu() {
 }
 
 part_sys() {
-    local pp
-    pp=$(free_port)
-    proxy_cfg "$pp" "${targets[0]}" "${targets[0]}" yes >"$work/sys.cfg"
-    taskset -c 0 "$BIN" -db -f "$work/sys.cfg" 2>"$work/sys.err" &
-    local pid=$!
-    pids+=($pid)
-    sleep "$WARMUP"
+    local pid
+    start_checked sys
     local n0 n1 s0 s1
     n0=$(checks_logged)
     s0=$(awk '{ print $14, $15 }' "/proc/$pid/stat")
@@ -332,14 +343,7 @@ run_ns() { cat /proc/"$1"/task/*/schedstat | awk '{ t += $1 } END { printf "%d",
 # check round req/s requests checks cpu_us user_ticks sys_ticks p99_ms max_ms.
 walln_round() {
     local check=$1 r=$2 pp pid
-    pp=$(free_port)
-    proxy_cfg "$pp" "$pa" "$pb" "$check" >"$work/walln.cfg"
-    taskset -c 0 "$BIN" -db -f "$work/walln.cfg" 2>"$work/walln.err" &
-    pid=$!
-    pids+=($pid)
-    wait_port "$pp"
-    # The same wait with and without checks: only `check` differs between the two.
-    sleep "$WARMUP"
+    start_proxy walln "$pa" "$pb" "$check"
     local n0 n1 out s0 s1 e0 e1
     n0=$(checks_logged)
     s0=$(awk '{ print $14, $15 }' "/proc/$pid/stat")
@@ -424,13 +428,7 @@ part_kaconst() {
     : >"$work/kaconst.tsv"
     for r in $(seq 1 "$ROUNDS"); do
         for check in no yes; do
-            pp=$(free_port)
-            proxy_cfg "$pp" "$pa" "$pb" "$check" >"$work/kaconst.cfg"
-            taskset -c 0 "$BIN" -db -f "$work/kaconst.cfg" 2>"$work/kaconst.err" &
-            pid=$!
-            pids+=($pid)
-            wait_port "$pp"
-            sleep "$WARMUP"
+            start_proxy kaconst "$pa" "$pb" "$check"
             local n0 n1 e0 e1 out
             n0=$(checks_logged)
             e0=$(run_ns "$pid")
@@ -473,13 +471,8 @@ part_kaconst() {
 }
 
 part_kprof() {
-    local pp
-    pp=$(free_port)
-    proxy_cfg "$pp" "${targets[0]}" "${targets[0]}" yes >"$work/kprof.cfg"
-    taskset -c 0 "$BIN" -db -f "$work/kprof.cfg" 2>"$work/kprof.err" &
-    local pid=$!
-    pids+=($pid)
-    sleep "$WARMUP"
+    local pid
+    start_checked kprof
     local workers=() p n0 n1 tw
     for p in "${target_pids[@]}"; do workers+=($(pgrep -P "$p" || true)); done
     nstat -n >/dev/null 2>&1 || true

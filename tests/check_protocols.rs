@@ -5,11 +5,41 @@
 
 mod support;
 
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
+use std::sync::Mutex;
 use std::time::Duration;
 use support::log_line::log_message;
 use support::{Gatehouse, free_port};
+
+/// Connections accepted by each scripted server, by port.
+static ACCEPTED: Mutex<BTreeMap<u16, usize>> = Mutex::new(BTreeMap::new());
+
+fn accepted(a: SocketAddr) -> usize {
+    ACCEPTED
+        .lock()
+        .unwrap()
+        .get(&a.port())
+        .copied()
+        .unwrap_or(0)
+}
+
+/// Waits until each of `servers` has accepted `n` more check connections: the check
+/// before each of them has ended, and a state change it caused is logged by then.
+fn wait_checks(servers: &[SocketAddr], n: usize) {
+    let from: Vec<usize> = servers.iter().map(|a| accepted(*a)).collect();
+    let done = support::wait_until(Duration::from_secs(10), || {
+        servers
+            .iter()
+            .zip(&from)
+            .all(|(a, f)| accepted(*a) >= f + n)
+    });
+    assert!(
+        done,
+        "the servers {servers:?} were not checked {n} more times"
+    );
+}
 
 /// A server writing `reply` to every connection, then reading until the peer closes.
 fn scripted(reply: &'static [u8]) -> SocketAddr {
@@ -18,6 +48,7 @@ fn scripted(reply: &'static [u8]) -> SocketAddr {
     std::thread::spawn(move || {
         for s in l.incoming() {
             let Ok(mut s) = s else { return };
+            *ACCEPTED.lock().unwrap().entry(addr.port()).or_default() += 1;
             std::thread::spawn(move || {
                 let _ = s.write_all(reply);
                 let mut b = [0u8; 512];
@@ -102,8 +133,8 @@ fn protocol_checks_report_the_servers_refusal() {
         message(&gh, "Server tls/s is DOWN"),
         "Server tls/s is DOWN, reason: Layer6 invalid response, …"
     );
-    // The servers that answer as expected stay up.
-    std::thread::sleep(Duration::from_millis(300));
+    // The servers that answer as expected stay up, check after check.
+    wait_checks(&[redis_ok, pg_ok], 3);
     let err = gh.stderr();
     assert!(!err.contains("redis/ok") && !err.contains("pg/ok"), "{err}");
 }
@@ -120,6 +151,9 @@ fn port_and_addr_aim_the_check_and_no_check_turns_it_off() {
     ));
     assert!(message(&gh, "Server redis/by-port is DOWN").contains("Connection refused"));
     assert!(message(&gh, "Server redis/by-addr is DOWN").contains("Connection refused"));
+    // A connect check never completes the handshake (its ACK is delayed, then a reset
+    // ends it: tests/check_delack.rs), so the server sees no connection to count: a
+    // window of three intervals instead.
     std::thread::sleep(Duration::from_millis(300));
     let err = gh.stderr();
     assert!(
