@@ -160,6 +160,7 @@ impl SampleSource for WithLive<'_> {
         identity,
         set_identity,
         opened_session,
+        decided,
         pgsql_param,
         pgsql_credentials,
     );

@@ -41,6 +41,7 @@ macro_rules! forward_sample_source {
     (@ identity) => { fn identity(&self) -> Option<std::sync::Arc<$crate::identity::Identity>> { self.inner.identity() } };
     (@ set_identity) => { fn set_identity(&self, id: std::sync::Arc<$crate::identity::Identity>) { self.inner.set_identity(id) } };
     (@ opened_session) => { fn opened_session(&self, section: &str, cookie: &str) -> Option<Option<std::sync::Arc<$crate::identity::Identity>>> { self.inner.opened_session(section, cookie) } };
+    (@ decided) => { fn decided(&self, rule: &$crate::config::span::Span, decision: &'static str, provider: Option<&std::sync::Arc<$crate::identity::Provider>>) { self.inner.decided(rule, decision, provider) } };
     (@ pgsql_param) => { fn pgsql_param(&self, name: &str) -> Option<&[u8]> { self.inner.pgsql_param(name) } };
     (@ pgsql_credentials) => { fn pgsql_credentials(&self) -> Option<&str> { self.inner.pgsql_credentials() } };
 }
