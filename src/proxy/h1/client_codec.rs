@@ -52,7 +52,7 @@ pub(super) struct ClientBufs {
     /// The response body has a known length (its writes but the last pass `MSG_MORE`).
     sized_out: bool,
     /// The connection closes after this response: its last bytes go out with the
-    /// stream's end ([`H1Client::write_last`]).
+    /// stream's end ([`H1Client::written`]).
     closing_out: bool,
 }
 
