@@ -15,21 +15,9 @@ cd "$(dirname "$0")/.."
 # shellcheck source=lib/bench-http.sh
 . scripts/lib/bench-http.sh
 chmod 755 "$work"
-pa=$(free_port); pb=$(free_port); ps=$(free_port)
-NGINX_CPU=1
-for port in "$pa" "$pb"; do nginx_backend "backend-$port" "$port"; done
-hdr=(); url="http://127.0.0.1:$ps/"
-case $SC in
-  close) hdr=(-H "Connection: close"); bench_proxy_cfg f "127.0.0.1:$ps" "$pa" "$pb" >"$work/p.cfg" ;;
-  ka) bench_proxy_cfg f "127.0.0.1:$ps" "$pa" "$pb" >"$work/p.cfg" ;;
-  tlsclose) tls_bundle; hdr=(-H "Connection: close"); url="https://127.0.0.1:$ps/"
-    bench_proxy_cfg f "127.0.0.1:$ps ssl crt $work/bundle.pem" "$pa" "$pb" >"$work/p.cfg" ;;
-  *) echo "client-cost.sh: SC is close, ka or tlsclose" >&2; exit 2 ;;
-esac
+scenario_setup "$SC" || { echo "client-cost.sh: SC is close, ka or tlsclose" >&2; exit 2; }
 for peer in haproxy "$BIN"; do
-  if [ "$peer" = haproxy ]; then taskset -c 0 haproxy -db -f "$work/p.cfg" >/dev/null 2>&1 &
-  else taskset -c 0 "$peer" -db -f "$work/p.cfg" >/dev/null 2>&1 & fi
-  pid=$!; wait_port "$ps"; sleep 0.3
+  start_peer_on_cpu0 "$peer"
   taskset -c 1 perf stat -x, -o "$work/perf.txt" \
     -e task-clock,raw_syscalls:sys_enter,syscalls:sys_enter_epoll_wait,context-switches \
     -- wrk -t1 -c64 -d"${DUR}s" "${hdr[@]}" "$url" >"$work/wrk.txt" 2>&1

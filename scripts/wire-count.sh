@@ -23,24 +23,13 @@ cd "$(dirname "$0")/.."
 # shellcheck source=lib/bench-http.sh
 . scripts/lib/bench-http.sh
 chmod 755 "$work"
-pa=$(free_port); pb=$(free_port); ps=$(free_port)
-NGINX_CPU=1
-for port in "$pa" "$pb"; do nginx_backend "backend-$port" "$port"; done
-case "$SC" in
-  close) bench_proxy_cfg bench_http "127.0.0.1:$ps" "$pa" "$pb" >"$work/p.cfg"; url="http://127.0.0.1:$ps/" ;;
-  tlsclose) tls_bundle
-    bench_proxy_cfg bench_https "127.0.0.1:$ps ssl crt $work/bundle.pem" "$pa" "$pb" >"$work/p.cfg"
-    url="https://127.0.0.1:$ps/" ;;
-  *) echo "wire-count.sh: SC is close or tlsclose" >&2; exit 2 ;;
-esac
+case "$SC" in close | tlsclose) ;; *) echo "wire-count.sh: SC is close or tlsclose" >&2; exit 2 ;; esac
+scenario_setup "$SC"
 for peer in haproxy gatehouse; do
-  if [ "$peer" = haproxy ]; then taskset -c 0 haproxy -db -f "$work/p.cfg" >"$work/$peer.log" 2>&1 &
-  else taskset -c 0 "$BIN" -db -f "$work/p.cfg" >"$work/$peer.log" 2>&1 & fi
-  pid=$!
-  wait_port "$ps"; sleep 0.3
+  if [ "$peer" = haproxy ]; then start_peer_on_cpu0 haproxy; else start_peer_on_cpu0 "$BIN"; fi
   tshark -q -i lo -f "tcp port $ps or tcp port $pa or tcp port $pb" -w "$work/$peer.pcap" >/dev/null 2>&1 &
   tp=$!; sleep 1.5
-  echo "== $peer ($(taskset -c 1 wrk -t1 -c"$CONNS" -d"${DUR}s" -H "Connection: close" "$url" | awk '/Requests\/sec/{print $2}') req/s under capture)"
+  echo "== $peer ($(taskset -c 1 wrk -t1 -c"$CONNS" -d"${DUR}s" "${hdr[@]}" "$url" | awk '/Requests\/sec/{print $2}') req/s under capture)"
   sleep 0.5; kill "$tp"; wait "$tp" 2>/dev/null || true
   kill "$pid"; wait "$pid" 2>/dev/null || true
   tshark -r "$work/$peer.pcap" -d "tcp.port==$ps,tls" -T fields -E separator=';' \

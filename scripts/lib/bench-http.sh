@@ -71,3 +71,31 @@ tls_bundle() {
     -subj /CN=localhost -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
   cat "$work/cert.pem" "$work/key.pem" >"$work/bundle.pem"
 }
+
+# scenario_setup SC: peers.sh's layout for one scenario (`close`, `ka` or `tlsclose`):
+# two nginx backends on CPU 1, free ports `pa` `pb` (backends) and `ps` (the proxy),
+# the proxy configuration in $work/p.cfg, the `url` and wrk's extra arguments `hdr`
+# (`Connection: close` for the closing scenarios). Fails on another scenario.
+scenario_setup() {
+  pa=$(free_port); pb=$(free_port); ps=$(free_port)
+  NGINX_CPU=1
+  local port
+  for port in "$pa" "$pb"; do nginx_backend "backend-$port" "$port"; done
+  hdr=(); url="http://127.0.0.1:$ps/"
+  case "$1" in
+    close) hdr=(-H "Connection: close"); bench_proxy_cfg bench_http "127.0.0.1:$ps" "$pa" "$pb" >"$work/p.cfg" ;;
+    ka) bench_proxy_cfg bench_http "127.0.0.1:$ps" "$pa" "$pb" >"$work/p.cfg" ;;
+    tlsclose) tls_bundle; hdr=(-H "Connection: close"); url="https://127.0.0.1:$ps/"
+      bench_proxy_cfg bench_https "127.0.0.1:$ps ssl crt $work/bundle.pem" "$pa" "$pb" >"$work/p.cfg" ;;
+    *) return 1 ;;
+  esac
+}
+
+# start_peer_on_cpu0 PEER: `haproxy`, or a gatehouse binary, on $work/p.cfg pinned to
+# CPU 0 (its log $work/NAME.log); sets `pid` once it listens on `ps`.
+start_peer_on_cpu0() {
+  taskset -c 0 "$1" -db -f "$work/p.cfg" >"$work/$(basename "$1").log" 2>&1 &
+  pid=$!
+  wait_port "$ps"
+  sleep 0.3
+}
