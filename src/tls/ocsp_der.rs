@@ -175,19 +175,11 @@ fn certificate(c: &[u8]) -> bool {
     if !ok {
         return false;
     }
-    let mut last = 0u8;
-    for (t, body) in f {
-        let fine = match t {
-            0x81 | 0x82 => bit_string(body),
-            0xa3 => explicit(body, 0x30).is_some_and(extensions),
-            _ => false,
-        };
-        if !fine || t <= last {
-            return false;
-        }
-        last = t;
-    }
-    true
+    tagged_in_order(f, |t, body| match t {
+        0x81 | 0x82 => bit_string(body),
+        0xa3 => explicit(body, 0x30).is_some_and(extensions),
+        _ => false,
+    })
 }
 
 /// The envelope (`d2i_OCSP_RESPONSE`): status, then the optional typed response bytes.
@@ -278,14 +270,22 @@ fn single_ok(c: &[u8]) -> bool {
     if !(id_ok && status_ok && this_ok) {
         return false;
     }
+    tagged_in_order(f, |t, body| match t {
+        0xa0 => explicit(body, 0x18).is_some_and(|x| time(0x18, x)),
+        0xa1 => explicit(body, 0x30).is_some_and(extensions),
+        _ => false,
+    })
+}
+
+/// The optional context-tagged fields that end a SEQUENCE: each one `field` accepts,
+/// each at most once and in increasing tag order, as DER wants.
+fn tagged_in_order<'a>(
+    fields: impl Iterator<Item = (u8, &'a [u8])>,
+    field: impl Fn(u8, &[u8]) -> bool,
+) -> bool {
     let mut last = 0u8;
-    for (t, body) in f {
-        let fine = match t {
-            0xa0 => explicit(body, 0x18).is_some_and(|x| time(0x18, x)),
-            0xa1 => explicit(body, 0x30).is_some_and(extensions),
-            _ => false,
-        };
-        if !fine || t <= last {
+    for (t, body) in fields {
+        if !field(t, body) || t <= last {
             return false;
         }
         last = t;
