@@ -67,6 +67,42 @@ fn no_tls_tickets_sends_no_session_ticket() {
     assert_eq!(tickets(p[1]), 0);
 }
 
+/// TLSv1.3 tickets a client gets from the proxy on `port`: after a full handshake (its
+/// session saved in `sess`), then after resuming that session; and whether it resumed.
+fn tickets_full_then_resumed(port: u16, sess: &std::path::Path) -> (usize, usize, bool) {
+    let count = |out: &str| out.matches("Post-Handshake New Session Ticket").count();
+    let sess = sess.to_str().unwrap();
+    let full = s_client(
+        port,
+        &["-tls1_3", "-ign_eof", "-sess_out", sess],
+        "GET / HTTP/1.0\r\n\r\n",
+    );
+    assert!(full.out.contains("HTTP/1.1 200"), "{}", full.out);
+    let again = s_client(
+        port,
+        &["-tls1_3", "-ign_eof", "-sess_in", sess],
+        "GET / HTTP/1.0\r\n\r\n",
+    );
+    assert!(again.out.contains("HTTP/1.1 200"), "{}", again.out);
+    (
+        count(&full.out),
+        count(&again.out),
+        again.out.contains("Reused, TLSv1.3"),
+    )
+}
+
+#[test]
+fn two_tickets_after_a_full_handshake_and_one_after_a_resumption_as_haproxy() {
+    require_haproxy();
+    let dir = TempDir::new("tickets");
+    let (_g, p) = fronts("", &[""]);
+    let (_h, hp) = tls_server("");
+    let ours = tickets_full_then_resumed(p[0], &dir.path().join("g.sess"));
+    let theirs = tickets_full_then_resumed(hp, &dir.path().join("h.sess"));
+    assert_eq!(ours, (2, 1, true), "gatehouse");
+    assert_eq!(ours, theirs, "as haproxy");
+}
+
 #[test]
 fn prefer_client_ciphers_follows_the_clients_order() {
     let (_g, p) = fronts("", &["", "prefer-client-ciphers"]);

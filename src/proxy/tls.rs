@@ -82,7 +82,7 @@ pub async fn accept<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let hs = handshake(config, stream);
+    let hs = crate::tls::tickets::counted(handshake(config, stream));
     let done = match timeout {
         Some(t) => tokio::time::timeout(t, hs)
             .await

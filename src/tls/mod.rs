@@ -24,6 +24,7 @@ pub mod sni;
 pub mod store;
 pub mod stream;
 pub mod suites;
+pub mod tickets;
 pub mod x509_print;
 
 pub use facts::{ClientCert, Facts};

@@ -222,5 +222,7 @@ fn config(
     if b.versions.no_tickets || d.versions.no_tickets {
         cfg.send_tls13_tickets = 0;
     }
+    // Two tickets after a full handshake, one after a resumption, as OpenSSL issues them.
+    cfg.session_storage = super::tickets::TicketStore::new(cfg.session_storage.clone());
     Ok(Arc::new(cfg))
 }
