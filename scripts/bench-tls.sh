@@ -14,6 +14,8 @@
 #             `Connection: close` to https; the rate is the handshake rate
 #   h2        HTTP/2 over TLS (ALPN h2; the bind has `alpn h2,http/1.1`): h2load with
 #             H2_CLIENTS connections (16) and H2_STREAMS streams in flight each (10)
+#   close     plain HTTP, `Connection: close` (peers.sh's `close`), on this script's
+#             configuration so that EXTRA_GLOBAL (scripts/lib/bench-http.sh) applies
 # The proxy runs on CPU 0 (`nbthread 1`); the two nginx backends and the load generator
 # share CPU 1. Per proxy and scenario (medians over rounds): requests/s, latency (wrk:
 # p50/p99; h2load: mean), the proxy's CPU seconds per 1000 requests, peak RSS, req/s as
@@ -49,7 +51,9 @@ tls_bundle
 cfg_for() { # scenario: the proxy configuration (peers.sh's haproxy.cfg + tls.cfg)
   local alpn=""
   [ "$1" = h2 ] && alpn=" alpn h2,http/1.1"
-  bench_proxy_cfg bench_https "127.0.0.1:$ps ssl crt $work/bundle.pem$alpn" "$pa" "$pb" >"$work/proxy-$1.cfg"
+  local bind="127.0.0.1:$ps ssl crt $work/bundle.pem$alpn"
+  [ "$1" = close ] && bind="127.0.0.1:$ps"
+  bench_proxy_cfg bench_https "$bind" "$pa" "$pb" >"$work/proxy-$1.cfg"
   echo "$work/proxy-$1.cfg"
 }
 
@@ -80,6 +84,7 @@ print(round(float(m.group(1))*f[m.group(2)],3) if m else "nan")' "$1"; }
 
 run_one() { # round peer scenario
   local round=$1 peer=$2 sc=$3 pid url="https://127.0.0.1:$ps/" out reqs total p50 p99 errs
+  [ "$sc" = close ] && url="http://127.0.0.1:$ps/"
   pid=$(start_peer "$peer" "$sc")
   if ! wait_port "$ps"; then
     echo "  $peer did not start; see its log:" >&2; tail -5 "$work/$peer.log" >&2 || true
@@ -90,7 +95,7 @@ run_one() { # round peer scenario
   t0=$(cpu_ticks "$pid")
   if [ "$sc" = h2 ]; then
     out=$(taskset -c 1 h2load -t1 -c"$H2_CLIENTS" -m"$H2_STREAMS" -D"$DUR" "$url" 2>&1 || true)
-  elif [ "$sc" = tlsclose ]; then
+  elif [ "$sc" = tlsclose ] || [ "$sc" = close ]; then
     out=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"${DUR}s" --latency -H "Connection: close" "$url" 2>&1 || true)
   else
     out=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"${DUR}s" --latency "$url" 2>&1 || true)

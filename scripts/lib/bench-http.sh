@@ -41,13 +41,15 @@ NGX
 # configuration (../shared/bench/haproxy.cfg's): frontend FRONTEND on BIND (a `bind`
 # line's arguments) with FRONTEND_LINES (whole lines, each ending in a newline) before
 # its `default_backend app`, and backend `app` balancing over 127.0.0.1:PA and :PB.
+# EXTRA_GLOBAL (whole lines) is added to `global`, for both proxies alike (a diagnostic
+# run such as EXTRA_GLOBAL=$'    busy-polling\n'; the benchmark figures use none).
 bench_proxy_cfg() {
   cat <<CFG
 global
     nbthread 1
     maxconn 4000
     tune.bufsize 16384
-defaults
+${EXTRA_GLOBAL:-}defaults
     mode http
     timeout connect 5s
     timeout client  30s

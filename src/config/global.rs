@@ -47,6 +47,19 @@ fn already(w: &[String], span: &Span, diags: &mut Vec<Diag>) {
     ));
 }
 
+/// `busy-polling` and `no busy-polling`: no argument, the last one wins.
+fn busy_polling(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
+    let (on, n) = if w[0] == "no" { (false, 2) } else { (true, 1) };
+    if let Some(x) = w.get(n) {
+        return Err(format!(
+            "'{}' cannot handle unexpected argument '{x}'.",
+            w[..n].join(" ")
+        ));
+    }
+    g.busy_polling = on;
+    Ok(())
+}
+
 fn maxconn(g: &mut Global, w: &[String], span: &Span, diags: &mut Vec<Diag>) -> R {
     if g.maxconn.is_some() {
         already(w, span, diags);
@@ -495,6 +508,12 @@ pub(super) const fn ny(name: &'static str) -> GlobalKeyword {
 /// The `global` keyword table.
 pub static KEYWORDS: &[GlobalKeyword] = &[
     sup("nbthread", nbthread, "number of worker threads"),
+    sup(
+        "busy-polling",
+        busy_polling,
+        "worker threads poll without sleeping (lower latency, a core kept busy)",
+    ),
+    sup("no busy-polling", busy_polling, "turns 'busy-polling' off"),
     sup(
         "maxconn",
         maxconn,

@@ -1,5 +1,6 @@
 //! Listeners, tcp mode, http mode (HTTP/1.1 and HTTP/2 clients), connections to servers.
 
+pub mod busy_poll;
 pub mod clock;
 pub mod codec;
 pub mod connect;

@@ -496,6 +496,8 @@ impl Running {
     /// (see [`stopping`]).
     pub fn mark_stopping(&self) {
         STOPPING.store(true, Ordering::Relaxed);
+        // An old process waiting for its connections does not keep a core busy.
+        super::busy_poll::set(false);
         STOP_NOTIFY.notify_waiters();
     }
 

@@ -489,6 +489,8 @@ async fn serve(
     // (the runtime's threads were created with them blocked).
     control_signals(libc::SIG_UNBLOCK);
     running.start();
+    super::busy_poll::set(running.snapshot().global.busy_polling);
+    super::busy_poll::start(running.snapshot().global.nbthread);
     if let Some(cp) = control.as_deref_mut() {
         cp.start(handle);
     }
@@ -531,6 +533,7 @@ async fn serve(
             _ = usr2.recv(), if soft.is_none() => {
                 sd_notify(opts, super::notify::RELOADING);
                 reload(&mut running, &mut names, &mut stops, opts, control.as_deref_mut(), handle);
+                super::busy_poll::set(running.snapshot().global.busy_polling);
                 sd_notify(opts, &super::notify::ready_message());
             }
             Some(req) = requests.recv() => match req {

@@ -31,6 +31,8 @@ pub struct GlobalRt {
     pub h2: crate::config::model::H2Tune,
     /// Worker threads.
     pub nbthread: usize,
+    /// `busy-polling`.
+    pub busy_polling: bool,
     /// Current connections, all frontends (live state, shared across reloads).
     pub actconn: Arc<AtomicU32>,
     /// `node` (default: the host name).
@@ -530,6 +532,7 @@ pub fn build(config: &Config, store: &Store) -> Result<Snapshot, Vec<Diag>> {
             .nbthread
             .map(|n| n as usize)
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(64))),
+        busy_polling: g.busy_polling,
         actconn: Arc::clone(&store.actconn),
         sessions: Arc::clone(&store.sessions),
         node: g.node.clone().unwrap_or_else(super::proxies::hostname),

@@ -10,7 +10,6 @@ pub static KEYWORDS: &[GlobalKeyword] = &[
     ny("51degrees-data-file"),
     ny("51degrees-property-name-list"),
     ny("51degrees-property-separator"),
-    ny("busy-polling"),
     ny("close-spread-time"),
     ny("cluster-secret"),
     ny("cpu-map"),

@@ -61,6 +61,9 @@ pub struct Global {
     pub nbthread: Option<u32>,
     /// `spread-checks` (percent, 0..=50).
     pub spread_checks: u32,
+    /// `busy-polling` (`no busy-polling` turns it off again): the worker threads poll
+    /// without sleeping (src/proxy/busy_poll.rs).
+    pub busy_polling: bool,
     /// `maxconn`: process-wide connection limit.
     pub maxconn: Option<u32>,
     /// `daemon`.
@@ -182,6 +185,7 @@ impl Default for Global {
         Global {
             nbthread: None,
             spread_checks: 0,
+            busy_polling: false,
             maxconn: None,
             daemon: false,
             pidfile: None,
