@@ -167,9 +167,19 @@ impl DaemonBuilder {
             use std::os::unix::process::CommandExt;
             cmd.uid(uid).gid(gid);
         }
-        let child = cmd
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot spawn {}: {e}", self.binary.display()));
+        // A binary the test just wrote (a copy) may be "busy" for a moment: another
+        // test thread's fork holds the writing descriptor until its exec (ETXTBSY).
+        let mut tries = 0;
+        let child = loop {
+            match cmd.spawn() {
+                Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) && tries < 100 => {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                r => break r,
+            }
+        }
+        .unwrap_or_else(|e| panic!("cannot spawn {}: {e}", self.binary.display()));
         Daemon {
             child: Some(child),
             exit: None,
