@@ -14,8 +14,9 @@
 #             `Connection: close` to https; the rate is the handshake rate
 #   h2        HTTP/2 over TLS (ALPN h2; the bind has `alpn h2,http/1.1`): h2load with
 #             H2_CLIENTS connections (16) and H2_STREAMS streams in flight each (10)
-#   close     plain HTTP, `Connection: close` (peers.sh's `close`), on this script's
-#             configuration so that EXTRA_GLOBAL (scripts/lib/bench-http.sh) applies
+#   ka, close, 64k   peers.sh's plain-HTTP scenarios (keep-alive; `Connection: close`;
+#             keep-alive 64 KiB responses) on this script's configuration, so that
+#             EXTRA_GLOBAL (scripts/lib/bench-http.sh) applies to them too
 # The proxy runs on CPU 0 (`nbthread 1`); the two nginx backends and the load generator
 # share CPU 1. Per proxy and scenario (medians over rounds): requests/s, latency (wrk:
 # p50/p99; h2load: mean), the proxy's CPU seconds per 1000 requests, peak RSS, req/s as
@@ -47,12 +48,13 @@ pa=$(free_port); pb=$(free_port); ps=$(free_port)
 # ---- backends (as peers.sh), TLS material ------------------------------------------
 NGINX_CPU=1
 for port in "$pa" "$pb"; do nginx_backend "backend-$port" "$port"; done
+head -c 65536 /dev/zero | tr '\0' 'b' >"$work/www/64k"
 tls_bundle
 cfg_for() { # scenario: the proxy configuration (peers.sh's haproxy.cfg + tls.cfg)
   local alpn=""
   [ "$1" = h2 ] && alpn=" alpn h2,http/1.1"
   local bind="127.0.0.1:$ps ssl crt $work/bundle.pem$alpn"
-  [ "$1" = close ] && bind="127.0.0.1:$ps"
+  case "$1" in ka | close | 64k) bind="127.0.0.1:$ps" ;; esac
   bench_proxy_cfg bench_https "$bind" "$pa" "$pb" >"$work/proxy-$1.cfg"
   echo "$work/proxy-$1.cfg"
 }
@@ -84,7 +86,7 @@ print(round(float(m.group(1))*f[m.group(2)],3) if m else "nan")' "$1"; }
 
 run_one() { # round peer scenario
   local round=$1 peer=$2 sc=$3 pid url="https://127.0.0.1:$ps/" out reqs total p50 p99 errs
-  [ "$sc" = close ] && url="http://127.0.0.1:$ps/"
+  case "$sc" in ka | close) url="http://127.0.0.1:$ps/" ;; 64k) url="http://127.0.0.1:$ps/64k" ;; esac
   pid=$(start_peer "$peer" "$sc")
   if ! wait_port "$ps"; then
     echo "  $peer did not start; see its log:" >&2; tail -5 "$work/$peer.log" >&2 || true

@@ -103,6 +103,72 @@ fn two_tickets_after_a_full_handshake_and_one_after_a_resumption_as_haproxy() {
     assert_eq!(ours, theirs, "as haproxy");
 }
 
+/// Whether a client resumes on `port` the session it saved in `sess` (`extra`: the
+/// version and ticket options of both connections).
+fn save_then_resume(port: u16, sess: &std::path::Path, extra: &[&str], between: impl Fn()) -> bool {
+    let sess = sess.to_str().unwrap();
+    let run = |opt: &str| {
+        s_client(
+            port,
+            &[extra, &["-ign_eof", opt, sess]].concat(),
+            "GET / HTTP/1.0\r\n\r\n",
+        )
+    };
+    let first = run("-sess_out");
+    assert!(first.out.contains("HTTP/1.1 200"), "{}", first.out);
+    between();
+    let again = run("-sess_in");
+    assert!(again.out.contains("HTTP/1.1 200"), "{}", again.out);
+    again.out.contains("Reused, ")
+}
+
+#[test]
+fn tune_ssl_cachesize_bounds_the_sessions_kept_for_resumption() {
+    require_haproxy();
+    let dir = TempDir::new("cachesize");
+    let sess = dir.path().join("a.sess");
+    let tls13 = ["-tls1_3"];
+    // The default keeps 20,000 sessions: a client resumes after 150 others each left
+    // two tickets (rustls's own default keeps 256).
+    let (_g, p) = fronts("", &[""]);
+    let full_handshakes = |port: u16, opts: &[&str], n: usize| {
+        for _ in 0..n {
+            assert!(s_client(port, opts, "").ok);
+        }
+    };
+    assert!(save_then_resume(p[0], &sess, &tls13, || {
+        full_handshakes(p[0], &tls13, 150)
+    }));
+    // One session kept: another client's pushes the first one out.
+    let (_g1, one) = fronts("  tune.ssl.cachesize 1\n", &[""]);
+    assert!(!save_then_resume(one[0], &sess, &tls13, || {
+        full_handshakes(one[0], &tls13, 1)
+    }));
+    assert!(save_then_resume(one[0], &sess, &tls13, || ()));
+    // None kept: no TLSv1.3 ticket is issued, nothing resumes.
+    let (_g0, none) = fronts("  tune.ssl.cachesize 0\n", &[""]);
+    assert!(!save_then_resume(none[0], &sess, &tls13, || ()));
+    // TLSv1.2 session ids, beside HAProxy with the same setting.
+    let tls12 = ["-tls1_2", "-no_ticket"];
+    let hp = free_port();
+    let pki = Pki::get();
+    let hcfg = format!(
+        "global\n  tune.ssl.cachesize 1\n{DEFAULTS}frontend tls\n  bind 127.0.0.1:{hp} ssl crt {}\n  http-request return status 200\n",
+        pki.p("site.pem")
+    );
+    let _h1 = Haproxy::start(&hcfg, &[hp]);
+    for (who, port) in [("gatehouse", one[0]), ("haproxy", hp)] {
+        assert!(
+            save_then_resume(port, &sess, &tls12, || ()),
+            "{who}: resumed at once"
+        );
+        assert!(
+            !save_then_resume(port, &sess, &tls12, || full_handshakes(port, &tls12, 1)),
+            "{who}: pushed out by another client's session"
+        );
+    }
+}
+
 #[test]
 fn prefer_client_ciphers_follows_the_clients_order() {
     let (_g, p) = fronts("", &["", "prefer-client-ciphers"]);

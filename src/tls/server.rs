@@ -9,7 +9,7 @@ use super::cafiles::{CaFiles, Kind};
 use super::certs::{self, CertEntry};
 use super::sni::{OneCert, SniResolver};
 use super::{Bases, TlsError, suites};
-use crate::config::model::{BindTls, BindTlsDefaults, Verify};
+use crate::config::model::{BindTls, BindTlsDefaults, DEFAULT_SSL_CACHESIZE, Verify};
 use rustls::ServerConfig;
 use rustls::crypto::CryptoProvider;
 use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
@@ -222,7 +222,13 @@ fn config(
     if b.versions.no_tickets || d.versions.no_tickets {
         cfg.send_tls13_tickets = 0;
     }
-    // Two tickets after a full handshake, one after a resumption, as OpenSSL issues them.
-    cfg.session_storage = super::tickets::TicketStore::new(cfg.session_storage.clone());
+    // `tune.ssl.cachesize` sessions kept (rustls's own default keeps 256); two tickets
+    // after a full handshake, one after a resumption, as OpenSSL issues them.
+    let sessions: Arc<dyn rustls::server::StoresServerSessions> =
+        match d.cachesize.unwrap_or(DEFAULT_SSL_CACHESIZE) {
+            0 => Arc::new(rustls::server::NoServerSessionStorage {}),
+            n => rustls::server::ServerSessionMemoryCache::new(n as usize),
+        };
+    cfg.session_storage = super::tickets::TicketStore::new(sessions);
     Ok(Arc::new(cfg))
 }

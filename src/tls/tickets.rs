@@ -10,7 +10,9 @@
 //! store for each ticket it issues (`put`; a refused `put` issues none) and takes the
 //! resumed session out of the same store (`take`). [`TicketStore`] wraps the store
 //! rustls made and answers from what the connection being handshaken did so far, which
-//! [`counted`] keeps for each connection while its handshake is polled.
+//! [`counted`] keeps for each connection while its handshake is polled. (A ticket taken
+//! that rustls then declines to resume — another name or suite — counts as a
+//! resumption: that client gets one ticket where OpenSSL would send two.)
 
 use rustls::server::StoresServerSessions;
 use std::cell::Cell;

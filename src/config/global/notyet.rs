@@ -94,7 +94,6 @@ pub static KEYWORDS: &[GlobalKeyword] = &[
     ny("tune.rcvbuf.server"),
     ny("tune.sndbuf.client"),
     ny("tune.sndbuf.server"),
-    ny("tune.ssl.cachesize"),
     ny("tune.ssl.hard-maxrecord"),
     ny("tune.ssl.keylog"),
     ny("tune.ssl.lifetime"),

@@ -73,6 +73,11 @@ fn bind_curves(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
     Ok(())
 }
 
+fn cachesize(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
+    g.ssl_bind.cachesize = Some(super::super::value::uint(one_arg(w)?, w[0].as_str())?);
+    Ok(())
+}
+
 fn server_ciphers(g: &mut Global, w: &[String], _: &Span, _: &mut Vec<Diag>) -> R {
     g.ssl_server.ciphers = Some(one_arg(w)?.to_owned());
     Ok(())
@@ -115,6 +120,11 @@ pub static KEYWORDS: &[GlobalKeyword] = &[
         "ssl-default-bind-curves",
         bind_curves,
         "key-exchange groups of ssl bind lines without their own 'curves'",
+    ),
+    sup(
+        "tune.ssl.cachesize",
+        cachesize,
+        "sessions each ssl bind keeps for resumption (20000; 0: none)",
     ),
     sup(
         "ssl-default-server-options",

@@ -143,7 +143,13 @@ pub struct BindTlsDefaults {
     pub ciphersuites: Option<String>,
     /// `ssl-default-bind-curves`.
     pub curves: Option<String>,
+    /// `tune.ssl.cachesize`: sessions each ssl bind keeps for resumption (`None`:
+    /// HAProxy's default, [`DEFAULT_SSL_CACHESIZE`]).
+    pub cachesize: Option<u32>,
 }
+
+/// HAProxy's default `tune.ssl.cachesize`.
+pub const DEFAULT_SSL_CACHESIZE: u32 = 20_000;
 
 /// The TLS settings of a `server` line (re-encryption).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
