@@ -35,9 +35,9 @@ fn answers(port: u16) -> bool {
         .unwrap_or(false)
 }
 
-/// A core's worth of CPU while idle: at least half of the second measured (the test
+/// A core's worth of CPU while idle: at least 30% of the second measured (the test
 /// machine may be shared), where a sleeping proxy uses next to nothing.
-const SPINNING: f64 = 0.5;
+const SPINNING: f64 = 0.3;
 const IDLE: f64 = 0.1;
 
 #[test]

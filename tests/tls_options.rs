@@ -131,9 +131,16 @@ fn tune_ssl_cachesize_bounds_the_sessions_kept_for_resumption() {
     // The default keeps 20,000 sessions: a client resumes after 150 others each left
     // two tickets (rustls's own default keeps 256).
     let (_g, p) = fronts("", &[""]);
+    // Each one a whole exchange, so the proxy has read the client's Finished (and
+    // stored the session) before the client closes.
     let full_handshakes = |port: u16, opts: &[&str], n: usize| {
         for _ in 0..n {
-            assert!(s_client(port, opts, "").ok);
+            let c = s_client(
+                port,
+                &[opts, &["-ign_eof"]].concat(),
+                "GET / HTTP/1.0\r\n\r\n",
+            );
+            assert!(c.out.contains("HTTP/1.1 200"), "{}", c.out);
         }
     };
     assert!(save_then_resume(p[0], &sess, &tls13, || {
