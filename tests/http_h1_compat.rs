@@ -35,8 +35,22 @@ fn pair(template: &str) -> (RawSide, RawSide) {
 }
 
 /// Sends `raw` through both; asserts they agree and returns gatehouse's result.
+///
+/// HAProxy 2.6 answers a request-body framing error with its 400 page when the stream
+/// meets the parse error in the message (`HTX_FL_PARSING_ERROR`,
+/// `http_request_forward_body`), but closes without a word when the connection's read
+/// error reaches the stream first (`CF_READ_ERROR`): which comes first depends on
+/// scheduling, and CI once saw the silent close. So a reference that closed without
+/// answering (status 0, nothing forwarded) is asked twice more; gatehouse is asked once.
 fn same(pair: &(RawSide, RawSide), raw: &[u8]) -> (u16, Vec<u8>) {
-    let (r, s) = (pair.0.run(raw), pair.1.run(raw));
+    let s = pair.1.run(raw);
+    let mut r = pair.0.run(raw);
+    for _ in 0..2 {
+        if r != (0, Vec::new()) || s == r {
+            break;
+        }
+        r = pair.0.run(raw);
+    }
     assert_eq!(
         (s.0, s.1.escape_ascii().to_string()),
         (r.0, r.1.escape_ascii().to_string()),
