@@ -15,8 +15,9 @@ use support::{Daemon, Gatehouse, Haproxy, free_port};
 const INTER: u64 = 200;
 /// `fall` of the servers that go down when stopped.
 const FALL: u64 = 2;
-/// `timeout check`, in ms.
-const TIMEOUT_CHECK: u64 = 300;
+/// `timeout check`, in ms: long enough that a check of a PostgreSQL forking a backend
+/// on a loaded machine is not cut short (its reason would read "Layer7 timeout").
+const TIMEOUT_CHECK: u64 = 1000;
 
 /// The configuration both proxies run: `sections` after the common part.
 fn config(port: u16, sections: &str) -> String {

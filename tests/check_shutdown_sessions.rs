@@ -141,7 +141,7 @@ fn a_psql_session_is_closed_when_its_server_fails_the_role_check() {
     );
     let gh = Gatehouse::start(&cfg, &[kill, keep]);
     let killed = psql_child(kill, "SELECT pg_sleep(30)");
-    let mut kept = psql_child(keep, "SELECT pg_sleep(4)");
+    let mut kept = psql_child(keep, "SELECT pg_sleep(10)");
     let sleeping = || {
         query(
             &c.primary,

@@ -253,25 +253,49 @@ fn daemon_mode_detaches_and_the_pidfile_names_the_server() {
 #[test]
 fn sighup_dumps_the_states_and_sigquit_is_harmless_like_haproxy() {
     let server = TcpEcho::start();
+    /// The lines of one dump: two servers, two proxies and HAProxy's `GLOBAL`.
+    const DUMP: usize = 5;
     let dump = |mut d: Daemon, port: u16| {
-        // A full round trip: the process runs (and handles signals), not only binds.
+        // A full round trip: the process runs (and handles signals), not only binds;
+        // then the session ends on both sides (the echo closes after the client's FIN).
         let mut c = std::net::TcpStream::connect(local(port)).unwrap();
         std::io::Write::write_all(&mut c, b"x").unwrap();
         std::io::Read::read_exact(&mut c, &mut [0u8; 1]).unwrap();
+        c.shutdown(std::net::Shutdown::Write).unwrap();
+        let _ = std::io::Read::read_to_end(&mut c, &mut Vec::new());
         drop(c);
-        std::thread::sleep(Duration::from_millis(100));
-        d.signal(libc::SIGHUP);
+        let lines = |d: &Daemon| {
+            d.stderr()
+                .lines()
+                .filter(|l| l.contains("SIGHUP") && !l.contains("<HTTPCLIENT>"))
+                .map(|l| l.split_once(") : ").map_or(l, |(_, r)| r).to_owned())
+                .collect::<Vec<_>>()
+        };
+        // HAProxy counts a session until it frees it, which may come after the client
+        // saw the close: dump again until no session is counted, keep the last dump.
+        let mut last = Vec::new();
+        for n in 1..=20 {
+            d.signal(libc::SIGHUP);
+            assert!(
+                wait_until(Duration::from_secs(3), || lines(&d).len() >= n * DUMP),
+                "dump {n}: {}",
+                d.stderr()
+            );
+            last = lines(&d).split_off((n - 1) * DUMP);
+            // "Server b/s is UP. Conn: 0 act, …", "Proxy b … Conn: act(FE+BE): 0+0, …".
+            let idle = last.iter().all(|l| {
+                (!l.contains(" act, ") || l.contains("Conn: 0 act, "))
+                    && (!l.contains("act(FE+BE): ") || l.contains("act(FE+BE): 0+0, "))
+            });
+            if idle {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         d.signal(libc::SIGQUIT);
-        assert!(wait_until(Duration::from_secs(3), || d
-            .stderr()
-            .contains("SIGHUP: Proxy b ")));
         std::thread::sleep(Duration::from_millis(200));
         assert!(d.is_running(), "SIGHUP and SIGQUIT do not stop the process");
-        d.stderr()
-            .lines()
-            .filter(|l| l.contains("SIGHUP") && !l.contains("<HTTPCLIENT>"))
-            .map(|l| l.split_once(") : ").map_or(l, |(_, r)| r).to_owned())
-            .collect::<Vec<_>>()
+        last
     };
     let cfg = |port: u16| {
         format!(
@@ -286,7 +310,7 @@ fn sighup_dumps_the_states_and_sigquit_is_harmless_like_haproxy() {
     let ours = dump(Gatehouse::start(&cfg(p1), &[p1]).0, p1);
     let theirs = dump(Haproxy::start(&cfg(p2), &[p2]).0, p2);
     assert_eq!(ours, theirs);
-    assert_eq!(ours.len(), 5, "{ours:?}");
+    assert_eq!(ours.len(), DUMP, "{ours:?}");
 }
 
 /// Runs gatehouse with `args`, its stdout a pipe whose reading end is already closed (as
@@ -445,7 +469,7 @@ fn a_daemon_writes_its_pid_file_before_returning_and_is_gone_at_once_on_sigterm(
     let took = sent.elapsed();
     assert!(gone, "the daemon still runs 5 s after SIGTERM");
     assert!(
-        took < Duration::from_millis(500),
+        took < Duration::from_millis(1500),
         "the daemon took {took:?} to exit after SIGTERM (the foreground process takes \
          milliseconds)"
     );

@@ -89,10 +89,10 @@ fn capture(haproxy: bool, cfg: &Config, traffic: &dyn Fn(u16)) -> Captured {
         Gatehouse::start_config(&cfg).0
     };
     // The startup probes' connections may be logged: drop those lines.
-    rx.drain(Duration::from_millis(300));
+    rx.drain(Duration::from_millis(500));
     let skip = d.stderr().len();
     traffic(cfg.port("port"));
-    let (udp, unix) = rx.drain(Duration::from_millis(600));
+    let (udp, unix) = rx.drain(Duration::from_millis(1000));
     let pid = d.pid();
     d.stop();
     let stderr = d.stderr()[skip..]

@@ -40,8 +40,13 @@ fn json(port: u16) -> serde_json::Value {
 /// Runs the traffic through a proxy started on `cfg`; returns its CSV and JSON.
 fn run(haproxy: bool, cfg: &Config) -> (Vec<Vec<String>>, serde_json::Value) {
     let cfg = cfg.with_fresh_ports();
+    // Only the stats port is probed for the start: HAProxy does not always count the
+    // start-up probe's connection (closed without a byte) as a 400 — a loaded run saw
+    // fe's hrsp_4xx at 2 where it is 3 otherwise — so a probe of `fe` would make its
+    // 4xx count depend on timing. Both proxies bind every listener before accepting
+    // on any.
     let _p = proxy_builder(haproxy, &cfg)
-        .wait_ports(&cfg.listen_ports())
+        .wait_ports(&[cfg.port("st")])
         .start();
     let fe = local(cfg.port("fe"));
     for i in 0..7 {
@@ -161,7 +166,7 @@ fn csv_header_lines_and_counters_mean_what_haproxys_do() {
         }
     }
     let fe = line(&g, "fe", "FRONTEND");
-    // Nine requests (and the launcher's connection that waited for the port).
+    // Nine requests.
     assert!(fe[col("stot")].parse::<u32>().expect("stot") >= 9);
     assert_eq!(fe[col("hrsp_2xx")], "7");
     assert_eq!(fe[col("dreq")], "2");

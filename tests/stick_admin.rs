@@ -110,6 +110,23 @@ fn mask(out: &str) -> String {
         .collect()
 }
 
+/// Waits until no entry of `tables` is in use: HAProxy releases a stream's tracked
+/// entries when the stream ends, which may come after the client saw the response.
+fn settle(admin: &std::path::Path, tables: &[&str]) {
+    let idle = || {
+        tables.iter().all(|t| {
+            let out = unix_cmd(admin, &format!("show table {t}"));
+            out.lines()
+                .filter(|l| l.contains(": key="))
+                .all(|l| l.contains(" use=0 "))
+        })
+    };
+    assert!(
+        wait_until(std::time::Duration::from_secs(10), idle),
+        "entries of {tables:?} stay in use"
+    );
+}
+
 fn traffic(port: u16) {
     let a = local(port);
     let mut c = HttpClient::connect(a).unwrap();
@@ -129,6 +146,7 @@ fn table_commands_answer_as_haproxy() {
         let d = proxy_builder(haproxy, &cfg).wait_port(port).start();
         traffic(port);
         let admin = d.dir().join("admin.sock");
+        settle(&admin, &["fe", "paths"]);
         let user = d.dir().join("user.sock");
         let mut out: Vec<String> = CMDS.iter().map(|c| mask(&unix_cmd(&admin, c))).collect();
         out.push(mask(&unix_cmd(&user, "show table fe")));
@@ -319,10 +337,12 @@ fn a_keep_alive_connection_counts_in_a_new_entry_once_its_own_left_the_table() {
         };
         let mut out = Vec::new();
         get(&mut c, 3);
+        settle(&admin, &["fe"]);
         out.push(mask(&unix_cmd(&admin, "show table fe")));
         out.push(mask(&unix_cmd(&admin, "clear table fe")));
         out.push(mask(&unix_cmd(&admin, "show table fe")));
         get(&mut c, 2);
+        settle(&admin, &["fe"]);
         out.push(mask(&unix_cmd(&admin, "show table fe")));
         // The entry expires a second after its last request.
         assert!(
@@ -333,6 +353,7 @@ fn a_keep_alive_connection_counts_in_a_new_entry_once_its_own_left_the_table() {
         );
         // Counted from 1 again: the fifth request is the first denied.
         get(&mut c, 5);
+        settle(&admin, &["fe"]);
         out.push(mask(&unix_cmd(&admin, "show table fe")));
         outputs.push((out, statuses));
     }

@@ -113,7 +113,7 @@ fn run(port: u16) -> Vec<String> {
 /// tracking a request's entries (`conn_cur`, `trackers`) just after its response is
 /// written, a moment after the client may have read it.
 fn settle() {
-    std::thread::sleep(std::time::Duration::from_millis(200));
+    std::thread::sleep(std::time::Duration::from_millis(500));
 }
 
 #[test]
