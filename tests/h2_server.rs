@@ -132,6 +132,64 @@ fn requests_reach_the_h2_server_as_through_haproxy() {
     assert_eq!(seen(false), seen(true));
 }
 
+/// A server that answers in full before the request's body came, then resets the
+/// stream with NO_ERROR (RFC 9113 §8.1; nginx does so for `return`): its answer reaches
+/// the client, the rest of the body is not sent, and the client's connection closes
+/// after the response — as through HAProxy.
+#[test]
+fn an_answer_before_the_body_then_a_no_error_reset_reaches_the_client() {
+    require_haproxy();
+    let run = |haproxy: bool| {
+        let be = H2Backend::start(100);
+        let port = free_port();
+        let cfg = format!(
+            "{DEFAULTS}frontend f\n  bind 127.0.0.1:{port}\n  default_backend b\nbackend b\n  server s1 127.0.0.1:{} proto h2\n",
+            be.port()
+        );
+        let _p = if haproxy {
+            Box::new(Haproxy::start(&cfg, &[port])) as Box<dyn std::any::Any>
+        } else {
+            Box::new(Gatehouse::start(&cfg, &[port]))
+        };
+        let mut s = std::net::TcpStream::connect(local(port)).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        std::io::Write::write_all(
+            &mut s,
+            b"POST /early HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n",
+        )
+        .unwrap();
+        // The body comes once the server has answered and reset the stream.
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        std::io::Write::write_all(&mut s, b"12345").unwrap();
+        let mut c = support::http1::BufConn::new(s);
+        let head = c.read_head().unwrap().expect("a response");
+        let h = support::http1::parse_head(&head).unwrap();
+        let body = c.read_exact_body(5).unwrap();
+        let first = format!("{} {}", h.second, String::from_utf8_lossy(&body));
+        // The connection is closed after the response (a write may already fail).
+        let mut s = c.stream;
+        if std::io::Write::write_all(
+            &mut s,
+            b"GET /next HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+        )
+        .is_err()
+        {
+            return (first, "closed".to_owned(), Vec::new());
+        }
+        let mut rest = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut s, &mut rest);
+        let rest = String::from_utf8_lossy(&rest).into_owned();
+        let second = rest.lines().next().unwrap_or("closed").to_owned();
+        let paths: Vec<String> = be.requests().into_iter().map(|r| r.path).collect();
+        (first, second, paths)
+    };
+    let ours = run(false);
+    assert_eq!(ours, run(true), "gatehouse, then haproxy");
+    assert_eq!(ours.0, "200 early");
+    assert_eq!(ours.1, "closed");
+}
+
 #[test]
 fn an_absolute_uri_becomes_scheme_and_authority() {
     let be = H2Backend::start(100);

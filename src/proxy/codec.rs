@@ -245,6 +245,14 @@ pub trait ServerCodec: Send {
     /// Nothing of a response was received yet (a reused connection that fails then can be
     /// replaced).
     fn received_nothing(&self) -> bool;
+    /// The server asked for no more of the request body after answering in full (HTTP/2's
+    /// RST_STREAM with NO_ERROR, RFC 9113 §8.1) before the client had sent all of it:
+    /// the rest was dropped, and the client's connection closes after the response, as
+    /// HAProxy closes it. (Once the client's whole body was read, the cut changes
+    /// nothing for the client.)
+    fn request_cut(&self) -> bool {
+        false
+    }
     /// The response head read last.
     fn response(&self) -> Response<'_>;
     /// The response head and the body frames received with it.

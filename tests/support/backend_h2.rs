@@ -185,6 +185,20 @@ async fn stream(
     goaway: &tokio::sync::mpsc::UnboundedSender<bool>,
 ) {
     let (parts, mut body) = req.into_parts();
+    if parts.uri.path() == "/early" {
+        // A complete answer before the request's body; dropping the body then resets
+        // the stream with NO_ERROR (RFC 9113 §8.1: send no more of it).
+        let resp = http::Response::builder()
+            .status(200)
+            .header("content-length", "5")
+            .body(())
+            .unwrap();
+        if let Ok(mut s) = respond.send_response(resp, false) {
+            let _ = s.send_data(Bytes::from_static(b"early"), true);
+        }
+        drop(body);
+        return;
+    }
     let mut data = Vec::new();
     while let Some(chunk) = body.data().await {
         let Ok(chunk) = chunk else { return };

@@ -66,6 +66,12 @@ pub struct H2Server {
     done: bool,
     /// The stream failed.
     broken: bool,
+    /// The server answered in full and reset the stream with NO_ERROR before the
+    /// request's end was sent: the rest of the body is dropped.
+    cut: bool,
+    /// [`H2Server::cut`] came before the client had sent the whole body (its body came
+    /// after the head), not while the head and the whole body were being sent.
+    cut_short: bool,
     /// An extended CONNECT was sent: the `:protocol` its `200` switches to.
     upgrade: Option<h2::ext::Protocol>,
     /// A CONNECT was sent: a 2xx makes the stream a tunnel.
@@ -100,6 +106,8 @@ impl H2Server {
             resp_trailers: Vec::new(),
             done: false,
             broken: false,
+            cut: false,
+            cut_short: false,
             upgrade: None,
             connect: false,
             tunnel: None,
@@ -170,9 +178,13 @@ impl H2Server {
         if !end_now {
             let trailers = self.ended && !self.trailers.is_empty();
             let data = Bytes::copy_from_slice(&self.body);
-            send_data(&mut stream, data, self.ended && !trailers).await?;
-            if trailers {
-                stream.send_trailers(fields(&self.trailers)).map_err(fail)?;
+            match send_data(&mut stream, data, self.ended && !trailers).await {
+                Ok(()) if trailers => {
+                    stream.send_trailers(fields(&self.trailers)).map_err(fail)?;
+                }
+                Ok(()) => {}
+                Err(SendFail::Answered) => (self.cut, self.cut_short) = (true, !self.ended),
+                Err(SendFail::Io(e)) => return Err(e),
             }
         }
         self.stream = Some(stream);
@@ -257,15 +269,45 @@ impl Drop for H2Server {
     }
 }
 
+/// Why DATA could not be sent.
+enum SendFail {
+    /// The server answered in full and reset the stream with NO_ERROR: it wants no more
+    /// of the body (RFC 9113 §8.1; nginx does so when it answers without reading it).
+    /// Not a failure: the response is read as usual.
+    Answered,
+    /// Any other failure.
+    Io(IoFail),
+}
+
+impl From<h2::Error> for SendFail {
+    fn from(e: h2::Error) -> Self {
+        if e.is_reset() && e.is_remote() && e.reason() == Some(h2::Reason::NO_ERROR) {
+            SendFail::Answered
+        } else {
+            SendFail::Io(fail(e))
+        }
+    }
+}
+
+/// Why a stream that can no longer send stopped: the server's RST_STREAM with NO_ERROR
+/// is [`SendFail::Answered`], anything else closed.
+async fn reset_reason(stream: &mut SendStream<Bytes>) -> SendFail {
+    match poll_fn(|cx| Poll::Ready(stream.poll_reset(cx))).await {
+        Poll::Ready(Ok(h2::Reason::NO_ERROR)) => SendFail::Answered,
+        Poll::Ready(Err(e)) => e.into(),
+        _ => SendFail::Io(IoFail::Closed),
+    }
+}
+
 /// Sends `data` as DATA frames as the stream's flow control allows; `end`: the last.
 async fn send_data(
     stream: &mut SendStream<Bytes>,
     mut data: Bytes,
     end: bool,
-) -> Result<(), IoFail> {
+) -> Result<(), SendFail> {
     if data.is_empty() {
         if end {
-            stream.send_data(data, true).map_err(fail)?;
+            stream.send_data(data, true)?;
         }
         return Ok(());
     }
@@ -273,16 +315,15 @@ async fn send_data(
         stream.reserve_capacity(data.len());
         let cap = match poll_fn(|cx| stream.poll_capacity(cx)).await {
             Some(Ok(n)) => n,
-            Some(Err(e)) => return Err(fail(e)),
-            None => return Err(IoFail::Closed),
+            Some(Err(e)) => return Err(e.into()),
+            // No more sending: the server reset the stream (its reason tells why).
+            None => return Err(reset_reason(stream).await),
         };
         if cap == 0 {
             continue;
         }
         let piece = data.split_to(cap.min(data.len()));
-        stream
-            .send_data(piece, end && data.is_empty())
-            .map_err(fail)?;
+        stream.send_data(piece, end && data.is_empty())?;
     }
     Ok(())
 }
@@ -361,6 +402,8 @@ impl ServerCodec for H2Server {
         self.recv = None;
         self.heads = 0;
         self.broken = false;
+        self.cut = false;
+        self.cut_short = false;
         self.done = false;
         self.upgrade = None;
     }
@@ -370,16 +413,34 @@ impl ServerCodec for H2Server {
         frames: &Frames<'_>,
         timeout: Option<Duration>,
     ) -> Result<(), IoFail> {
+        if self.cut {
+            return Ok(());
+        }
         let stream = self.stream.as_mut().ok_or(IoFail::Closed)?;
         let trailers = frames.end && !frames.trailers.is_empty();
         let data = Bytes::copy_from_slice(frames.data);
-        let r = within(timeout, send_data(stream, data, frames.end && !trailers)).await;
-        if r.is_ok() && trailers {
-            stream
-                .send_trailers(fields(frames.trailers))
-                .map_err(fail)?;
+        let sent = async {
+            send_data(stream, data, frames.end && !trailers).await?;
+            if trailers {
+                stream.send_trailers(fields(frames.trailers))?;
+            }
+            Ok(())
+        };
+        let r = match timeout {
+            Some(t) => tokio::time::timeout(t, sent)
+                .await
+                .unwrap_or(Err(SendFail::Io(IoFail::Timeout))),
+            None => sent.await,
+        };
+        match r {
+            Ok(()) => Ok(()),
+            Err(SendFail::Answered) => {
+                // The body came after the head: the server answered before it.
+                (self.cut, self.cut_short) = (true, true);
+                Ok(())
+            }
+            Err(SendFail::Io(e)) => Err(e),
         }
-        r
     }
 
     async fn read_response(
@@ -427,6 +488,10 @@ impl ServerCodec for H2Server {
 
     fn received_nothing(&self) -> bool {
         self.heads == 0
+    }
+
+    fn request_cut(&self) -> bool {
+        self.cut_short
     }
 
     fn response(&self) -> Response<'_> {

@@ -5,7 +5,7 @@ use super::io::{WaitReadable, wait_readable};
 use super::rules::{self, Edits, Verdict};
 use super::view::ReqView;
 use crate::log::{FinState, TermCause};
-use crate::proxy::codec::{ClientCodec, HeadFail, HeadWait, NextInput};
+use crate::proxy::codec::{ClientCodec, HeadFail, HeadWait, NextInput, ServerCodec};
 use crate::proxy::connect::ConnectInfo;
 use crate::proxy::h1::{H1Client, Limits};
 use crate::proxy::session::{self, ConnInfo};
@@ -932,10 +932,10 @@ impl Session {
         }
         let now = crate::proxy::clock::now();
         ex.t_response = session::ms(now.saturating_duration_since(sent.at));
-        let request_done = client.body_done();
+        let request_done = client.body_done() && !up.codec.request_cut();
         if !request_done {
-            // The server answered without asking for the body: the connection to the
-            // client cannot be reused.
+            // The server answered without asking for the body (or asked for no more of
+            // it): the connection to the client cannot be reused.
             ex.fin = FinState::None;
         }
         let r = self

@@ -273,7 +273,11 @@ impl Session {
         // A server that answered before the body came (`Expect: 100-continue` with no
         // `100 Continue`): HAProxy keeps the HTTP/1 client connection and forwards the
         // body to the server as it still comes, after the response.
-        let late_body = !request_done && client.request().version.major == 1;
+        // One that answered in full and then asked for no more of the body (HTTP/2's
+        // RST_STREAM NO_ERROR) gets none: the client connection closes after the
+        // response, as HAProxy closes it.
+        let cut = server.request_cut();
+        let late_body = !request_done && !cut && client.request().version.major == 1;
         let allowed = self.fe.conn_mode != HttpConnMode::Close
             && (request_done || late_body)
             && !crate::proxy::running::stopping();
@@ -351,7 +355,7 @@ impl Session {
         } else {
             Next::Close
         });
-        if !request_done {
+        if !request_done && !cut {
             // The server connection is in step again only once the body went out.
             let in_step = late_body && self.forward_late_body(client, server, ex, be).await;
             if !in_step {

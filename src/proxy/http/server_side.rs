@@ -86,6 +86,13 @@ impl ServerCodec for ServerSide {
         }
     }
 
+    fn request_cut(&self) -> bool {
+        match self {
+            ServerSide::H1(c) => c.request_cut(),
+            ServerSide::H2(c) => c.request_cut(),
+        }
+    }
+
     fn response(&self) -> Response<'_> {
         match self {
             ServerSide::H1(c) => c.response(),
