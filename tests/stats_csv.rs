@@ -8,13 +8,15 @@
 mod support;
 
 use support::stats::{csv_column, csv_of, stats_defaults, stats_export, stats_listen};
-use support::{Config, HttpBackend, http_get_until_close, local, proxy_builder};
+use support::{Config, HttpBackend, http_get_until_close, local, proxy_builder, wait_until};
 
 const CFG: &str = concat!(
     stats_defaults!(),
     "\
 frontend fe
     bind 127.0.0.1:{fe}
+    log stdout format raw local0
+    option httplog
     http-request deny if { path_beg /forbidden }
     default_backend app
 backend app
@@ -40,13 +42,8 @@ fn json(port: u16) -> serde_json::Value {
 /// Runs the traffic through a proxy started on `cfg`; returns its CSV and JSON.
 fn run(haproxy: bool, cfg: &Config) -> (Vec<Vec<String>>, serde_json::Value) {
     let cfg = cfg.with_fresh_ports();
-    // Only the stats port is probed for the start: HAProxy does not always count the
-    // start-up probe's connection (closed without a byte) as a 400 — a loaded run saw
-    // fe's hrsp_4xx at 2 where it is 3 otherwise — so a probe of `fe` would make its
-    // 4xx count depend on timing. Both proxies bind every listener before accepting
-    // on any.
-    let _p = proxy_builder(haproxy, &cfg)
-        .wait_ports(&[cfg.port("st")])
+    let p = proxy_builder(haproxy, &cfg)
+        .wait_ports(&cfg.listen_ports())
         .start();
     let fe = local(cfg.port("fe"));
     for i in 0..7 {
@@ -57,7 +54,20 @@ fn run(haproxy: bool, cfg: &Config) -> (Vec<Vec<String>>, serde_json::Value) {
         let r = http_get_until_close(fe, "/forbidden", &[]).expect("request");
         assert_eq!(r.status, 403);
     }
-    (csv(cfg.port("st")), json(cfg.port("st")))
+    // HAProxy counts a denied request's status when its stream is released, which may
+    // come after the client saw the close, and before it logs the request: wait for
+    // both 403s' log lines.
+    assert!(
+        wait_until(std::time::Duration::from_secs(5), || p
+            .stdout()
+            .matches("/forbidden HTTP/1.1\"")
+            .count()
+            == 2),
+        "{}",
+        p.stdout()
+    );
+    let st = cfg.port("st");
+    (csv(st), json(st))
 }
 
 #[test]
@@ -166,7 +176,7 @@ fn csv_header_lines_and_counters_mean_what_haproxys_do() {
         }
     }
     let fe = line(&g, "fe", "FRONTEND");
-    // Nine requests.
+    // Nine requests (and the launcher's connection that waited for the port).
     assert!(fe[col("stot")].parse::<u32>().expect("stot") >= 9);
     assert_eq!(fe[col("hrsp_2xx")], "7");
     assert_eq!(fe[col("dreq")], "2");
