@@ -24,6 +24,23 @@ fn proxy(backend: &str) -> (Gatehouse, u16) {
     (Gatehouse::start(&cfg, &[port]), port)
 }
 
+/// An h2c server (`proto h2`) behind haproxy (`haproxy`) or gatehouse, whose bind ends
+/// with `bind_opts`: the server, the running proxy and its port.
+fn h2_behind(haproxy: bool, bind_opts: &str) -> (H2Backend, Box<dyn std::any::Any>, u16) {
+    let be = H2Backend::start(100);
+    let port = free_port();
+    let cfg = format!(
+        "{DEFAULTS}frontend f\n  bind 127.0.0.1:{port}{bind_opts}\n  default_backend b\nbackend b\n  server s1 127.0.0.1:{} proto h2\n",
+        be.port()
+    );
+    let proxy: Box<dyn std::any::Any> = if haproxy {
+        Box::new(Haproxy::start(&cfg, &[port]))
+    } else {
+        Box::new(Gatehouse::start(&cfg, &[port]))
+    };
+    (be, proxy, port)
+}
+
 /// Sends raw request bytes on a new connection and reads until the proxy closes.
 fn raw(port: u16, req: &[u8]) -> String {
     String::from_utf8_lossy(&send_until_close(local(port), req)).into_owned()
@@ -94,17 +111,7 @@ fn requests_reach_the_h2_server_as_through_haproxy() {
         b"GET http://abs.example:8080/e HTTP/1.1\r\nHost: abs.example:8080\r\nConnection: close\r\n\r\n",
     ];
     let seen = |haproxy: bool| {
-        let be = H2Backend::start(100);
-        let port = free_port();
-        let cfg = format!(
-            "{DEFAULTS}frontend f\n  bind 127.0.0.1:{port}\n  default_backend b\nbackend b\n  server s1 127.0.0.1:{} proto h2\n",
-            be.port()
-        );
-        let _p = if haproxy {
-            Box::new(Haproxy::start(&cfg, &[port])) as Box<dyn std::any::Any>
-        } else {
-            Box::new(Gatehouse::start(&cfg, &[port]))
-        };
+        let (be, _p, port) = h2_behind(haproxy, "");
         let mut c = HttpClient::connect(local(port)).unwrap();
         for r in requests {
             let resp = c.send_raw_request(r, false).unwrap();
@@ -140,17 +147,7 @@ fn requests_reach_the_h2_server_as_through_haproxy() {
 fn an_answer_before_the_body_then_a_no_error_reset_reaches_the_client() {
     require_haproxy();
     let run = |haproxy: bool| {
-        let be = H2Backend::start(100);
-        let port = free_port();
-        let cfg = format!(
-            "{DEFAULTS}frontend f\n  bind 127.0.0.1:{port}\n  default_backend b\nbackend b\n  server s1 127.0.0.1:{} proto h2\n",
-            be.port()
-        );
-        let _p = if haproxy {
-            Box::new(Haproxy::start(&cfg, &[port])) as Box<dyn std::any::Any>
-        } else {
-            Box::new(Gatehouse::start(&cfg, &[port]))
-        };
+        let (be, _p, port) = h2_behind(haproxy, "");
         let mut s = std::net::TcpStream::connect(local(port)).unwrap();
         s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
             .unwrap();
@@ -517,17 +514,7 @@ fn h2_client_requests_reach_the_h2_server_as_through_haproxy() {
     // absolute target it made of them), `host` is not added.
     require_haproxy();
     let seen = |haproxy: bool| {
-        let be = H2Backend::start(100);
-        let port = free_port();
-        let cfg = format!(
-            "{DEFAULTS}frontend f\n  bind 127.0.0.1:{port} proto h2\n  default_backend b\nbackend b\n  server s1 127.0.0.1:{} proto h2\n",
-            be.port()
-        );
-        let _p = if haproxy {
-            Box::new(Haproxy::start(&cfg, &[port])) as Box<dyn std::any::Any>
-        } else {
-            Box::new(Gatehouse::start(&cfg, &[port]))
-        };
+        let (be, _p, port) = h2_behind(haproxy, " proto h2");
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
