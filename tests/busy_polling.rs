@@ -12,7 +12,7 @@ use support::*;
 /// (schedstat(5) fields 1 and 2, summed over its threads) — over 1 s of idling. A
 /// spinning thread is runnable all the time however busy the machine is; CPU time
 /// alone would depend on what else the machine runs.
-fn cpu_over_a_second(pid: u32) -> f64 {
+fn runnable_over_a_second(pid: u32) -> f64 {
     let runnable = || -> u64 {
         let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).expect("task dir");
         tasks
@@ -56,15 +56,15 @@ fn an_idle_process_keeps_its_core_busy_as_haproxy_and_no_busy_polling_sleeps() {
     let port = free_port();
     let on = config(port, "    busy-polling\n");
     let h = Haproxy::start(&on, &[port]);
-    let haproxy = cpu_over_a_second(h.pid());
+    let haproxy = runnable_over_a_second(h.pid());
     drop(h);
     let g = Gatehouse::start(&on, &[port]);
     assert!(answers(port));
-    let spinning = cpu_over_a_second(g.pid());
+    let spinning = runnable_over_a_second(g.pid());
     drop(g);
     let off = config(port, "    busy-polling\n    no busy-polling\n");
     let g = Gatehouse::start(&off, &[port]);
-    let asleep = cpu_over_a_second(g.pid());
+    let asleep = runnable_over_a_second(g.pid());
     assert!(
         haproxy >= SPINNING,
         "haproxy was runnable {haproxy} s in 1 s"
@@ -80,11 +80,11 @@ fn an_idle_process_keeps_its_core_busy_as_haproxy_and_no_busy_polling_sleeps() {
 fn a_reload_follows_the_new_setting_and_a_soft_stop_stops_spinning() {
     let port = free_port();
     let mut g = Gatehouse::start(&config(port, ""), &[port]);
-    let idle = cpu_over_a_second(g.pid());
+    let idle = runnable_over_a_second(g.pid());
     assert!(idle < IDLE, "before: {idle} s");
     std::fs::write(g.config_path(), config(port, "    busy-polling\n")).unwrap();
     g.0.reload_in_place();
-    let spinning = cpu_over_a_second(g.pid());
+    let spinning = runnable_over_a_second(g.pid());
     assert!(spinning >= SPINNING, "after the reload: {spinning} s");
     assert!(answers(port));
     // A request in progress keeps the stopping process alive (until `timeout client`).
@@ -94,7 +94,7 @@ fn a_reload_follows_the_new_setting_and_a_soft_stop_stops_spinning() {
     g.0.signal(libc::SIGUSR1);
     std::thread::sleep(Duration::from_millis(100));
     assert!(g.0.is_running(), "the process waits for its connection");
-    let stopping = cpu_over_a_second(g.pid());
+    let stopping = runnable_over_a_second(g.pid());
     assert!(g.0.is_running(), "the process waits for its connection");
     assert!(stopping < IDLE, "soft-stopping: {stopping} s");
 }

@@ -253,7 +253,7 @@ fn daemon_mode_detaches_and_the_pidfile_names_the_server() {
 #[test]
 fn sighup_dumps_the_states_and_sigquit_is_harmless_like_haproxy() {
     let server = TcpEcho::start();
-    /// The lines of one dump: two servers, two proxies and HAProxy's `GLOBAL`.
+    /// The lines of one dump: its heading, two proxies and two servers.
     const DUMP: usize = 5;
     let dump = |mut d: Daemon, port: u16| {
         // A full round trip: the process runs (and handles signals), not only binds;
