@@ -19,6 +19,16 @@ step() {
     fi
 }
 
+# One clean build: incremental-compilation state would only take disk (it came to
+# 21 GB beside the ~140 test binaries) and is never reused by a CI run.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+# The disk the build takes (the hand-in of 2026-12-07 failed on a full disk).
+disk() {
+    printf '==> disk: '
+    df -h . | tail -n 1
+}
+disk
+
 # Missing tools make every later step meaningless: stop right away.
 printf '==> system dependencies\n'
 scripts/install-deps.sh || { echo "==> FAILED: installing system dependencies" >&2; exit 1; }
@@ -76,6 +86,7 @@ fuzz_targets() {
 }
 step "cargo fuzz (bounded run of each target)" fuzz_targets
 
+disk
 if [ "${#failed[@]}" -ne 0 ]; then
     printf '\n==> %d step(s) failed:\n' "${#failed[@]}" >&2
     printf '    - %s\n' "${failed[@]}" >&2

@@ -30,6 +30,7 @@ const BASE: &[&str] = &[
     // essential packages (dash, bash, coreutils, grep, sed, findutils, debianutils)
     "bash",
     "cat",
+    "df",
     "dirname",
     "env",
     "grep",
