@@ -362,9 +362,9 @@ fn a_goaway_moves_the_next_request_to_a_new_connection() {
     let r = c.get("/goaway", &[]).unwrap();
     assert_eq!(r.status, 200);
     assert_eq!(r.header("x-conn"), Some("1"));
-    // The GOAWAY may still be in flight when the next request comes: either the pool
-    // sees it, or the stream is refused and the request replayed; the client sees no
-    // error either way.
+    // The server's GOAWAY came before its answer (a GOAWAY sent after it could meet the
+    // next request on its way, which the server may still serve on the old connection):
+    // the pool never picks that connection again, and the client sees no error.
     for _ in 0..3 {
         let r = c.get("/after", &[]).unwrap();
         assert_eq!(r.status, 200, "{}", r.body_str());

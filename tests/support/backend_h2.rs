@@ -4,7 +4,8 @@
 //! at once on one connection, and answers by path:
 //!
 //! - `/trailers`: a body of two DATA frames, then trailers `x-checksum: 42`;
-//! - `/goaway`: answers, then sends a graceful GOAWAY on its connection;
+//! - `/goaway`: sends a graceful GOAWAY on its connection, then answers (the GOAWAY
+//!   goes first, so the proxy knows of it before it can send another request there);
 //! - `/drop`: answers, then closes its connection without a GOAWAY;
 //! - `/slow`: answers after 100 ms (to overlap streams);
 //! - `/big-header`: a 10,000-byte `x-big` response header;
@@ -137,6 +138,14 @@ impl Drop for H2Backend {
     }
 }
 
+/// How a stream asks its connection to close.
+enum Closing {
+    /// A graceful GOAWAY; told through the sender once it is queued.
+    Graceful(tokio::sync::oneshot::Sender<()>),
+    /// Drop the socket once the answer went out, without a GOAWAY.
+    Drop,
+}
+
 async fn serve(sock: tokio::net::TcpStream, n: usize, max_streams: u32, st: Arc<State>) {
     let mut conn = match h2::server::Builder::new()
         .max_concurrent_streams(max_streams)
@@ -148,7 +157,7 @@ async fn serve(sock: tokio::net::TcpStream, n: usize, max_streams: u32, st: Arc<
         Err(_) => return,
     };
     let open = Arc::new(AtomicUsize::new(0));
-    let (goaway_tx, mut goaway_rx) = tokio::sync::mpsc::unbounded_channel::<bool>();
+    let (goaway_tx, mut goaway_rx) = tokio::sync::mpsc::unbounded_channel::<Closing>();
     loop {
         tokio::select! {
             next = conn.accept() => {
@@ -161,8 +170,8 @@ async fn serve(sock: tokio::net::TcpStream, n: usize, max_streams: u32, st: Arc<
                     open.fetch_sub(1, Ordering::SeqCst);
                 });
             }
-            Some(graceful) = goaway_rx.recv() => {
-                if !graceful {
+            Some(closing) = goaway_rx.recv() => {
+                let Closing::Graceful(queued) = closing else {
                     // Let the answer go out, then drop the socket.
                     let _ = tokio::time::timeout(
                         Duration::from_millis(20),
@@ -170,8 +179,11 @@ async fn serve(sock: tokio::net::TcpStream, n: usize, max_streams: u32, st: Arc<
                     )
                     .await;
                     return;
-                }
+                };
+                // Queued now, the GOAWAY leaves before the answer's frames (the
+                // connection writes GOAWAY frames before stream frames).
                 conn.graceful_shutdown();
+                let _ = queued.send(());
             }
         }
     }
@@ -182,7 +194,7 @@ async fn stream(
     mut respond: h2::server::SendResponse<Bytes>,
     n: usize,
     st: &State,
-    goaway: &tokio::sync::mpsc::UnboundedSender<bool>,
+    goaway: &tokio::sync::mpsc::UnboundedSender<Closing>,
 ) {
     let (parts, mut body) = req.into_parts();
     if parts.uri.path() == "/early" {
@@ -255,10 +267,15 @@ async fn stream(
         .header("content-length", text.len().to_string())
         .body(())
         .unwrap();
+    if path == "/goaway" {
+        let (queued, done) = tokio::sync::oneshot::channel();
+        let _ = goaway.send(Closing::Graceful(queued));
+        let _ = done.await;
+    }
     if let Ok(mut s) = respond.send_response(resp, false) {
         let _ = s.send_data(Bytes::from(text), true);
     }
-    if path == "/goaway" || path == "/drop" {
-        let _ = goaway.send(path == "/goaway");
+    if path == "/drop" {
+        let _ = goaway.send(Closing::Drop);
     }
 }
