@@ -279,6 +279,12 @@ enum SendFail {
     Io(IoFail),
 }
 
+impl From<IoFail> for SendFail {
+    fn from(e: IoFail) -> Self {
+        SendFail::Io(e)
+    }
+}
+
 impl From<h2::Error> for SendFail {
     fn from(e: h2::Error) -> Self {
         if e.is_reset() && e.is_remote() && e.reason() == Some(h2::Reason::NO_ERROR) {
@@ -353,14 +359,14 @@ fn fail(e: h2::Error) -> IoFail {
 }
 
 /// Awaits `fut` within `timeout`.
-async fn within<T>(
+async fn within<T, E: From<IoFail>>(
     timeout: Option<Duration>,
-    fut: impl Future<Output = Result<T, IoFail>>,
-) -> Result<T, IoFail> {
+    fut: impl Future<Output = Result<T, E>>,
+) -> Result<T, E> {
     match timeout {
         Some(t) => tokio::time::timeout(t, fut)
             .await
-            .unwrap_or(Err(IoFail::Timeout)),
+            .unwrap_or(Err(IoFail::Timeout.into())),
         None => fut.await,
     }
 }
@@ -426,13 +432,7 @@ impl ServerCodec for H2Server {
             }
             Ok(())
         };
-        let r = match timeout {
-            Some(t) => tokio::time::timeout(t, sent)
-                .await
-                .unwrap_or(Err(SendFail::Io(IoFail::Timeout))),
-            None => sent.await,
-        };
-        match r {
+        match within(timeout, sent).await {
             Ok(()) => Ok(()),
             Err(SendFail::Answered) => {
                 // The body came after the head: the server answered before it.
